@@ -1,0 +1,41 @@
+// Calendar dates as the X12 and FHIR inputs carry them (CCYYMMDD), without time zones.
+#pragma once
+
+#include <compare>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace covgate::model {
+
+/// A proleptic Gregorian calendar date. Value type; the default value is "no date" (year 0).
+struct date {
+  std::int16_t year = 0;
+  std::uint8_t month = 0;
+  std::uint8_t day = 0;
+
+  /// True when this holds a real date (the default-constructed value does not).
+  [[nodiscard]] constexpr bool valid() const noexcept { return year != 0; }
+
+  /// Days since 1970-01-01 (negative before), for "within N days" comparisons.
+  [[nodiscard]] std::int32_t days_since_epoch() const noexcept;
+
+  /// "YYYY-MM-DD", or "" for no date.
+  [[nodiscard]] std::string iso() const;
+
+  friend constexpr auto operator<=>(const date&, const date&) = default;
+};
+
+/// Parses exactly eight digits CCYYMMDD naming a real calendar date (leap years included).
+/// Returns nullopt for anything else; never throws.
+[[nodiscard]] std::optional<date> parse_ccyymmdd(std::string_view text) noexcept;
+
+/// A closed range of dates; `from == to` for a single day.
+struct date_range {
+  date from;
+  date to;
+  friend constexpr bool operator==(const date_range&, const date_range&) = default;
+};
+
+}  // namespace covgate::model

@@ -1,0 +1,36 @@
+// A minimal, allocation-light JSON writer for the JSON Lines the command line prints.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace covgate::model {
+
+/// Appends JSON text to a string. The caller keeps the structure balanced; the writer adds
+/// commas and escapes strings (RFC 8259: quotes, backslash, control characters).
+class json_writer {
+ public:
+  explicit json_writer(std::string& out) : out_(out) {}
+
+  json_writer& begin_object() { return open('{'); }
+  json_writer& end_object() { return close('}'); }
+  json_writer& begin_array() { return open('['); }
+  json_writer& end_array() { return close(']'); }
+  json_writer& key(std::string_view name);
+  json_writer& value(std::string_view text);
+  json_writer& value(const char* text) { return value(std::string_view{text}); }
+  json_writer& value(std::int64_t number);
+  json_writer& value(double number);
+  json_writer& value(bool flag);
+  json_writer& null();
+
+ private:
+  json_writer& open(char c);
+  json_writer& close(char c);
+  void separate();
+  std::string& out_;
+  bool need_comma_ = false;
+};
+
+}  // namespace covgate::model

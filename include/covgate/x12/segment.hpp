@@ -1,0 +1,93 @@
+// A view of one X12 segment inside the reader's buffer, split into elements without copying.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "covgate/x12/error.hpp"
+
+namespace covgate::x12 {
+
+/// The four delimiters of an interchange, read from its ISA (never hard-coded).
+struct delimiters {
+  char element = '*';
+  char component = ':';
+  char repetition = 0;  ///< 0 when the interchange has none
+  char segment = '~';
+};
+
+/// Where a segment sits in the input, for diagnostics (never its content).
+struct location {
+  std::uint64_t offset = 0;   ///< byte offset of the segment's first byte in the stream
+  std::uint64_t ordinal = 0;  ///< 1-based count of segments in the stream
+  std::uint32_t line = 1;     ///< 1-based line number (counts LF)
+};
+
+/// A segment: its id is element 0, data elements are 1-based as in the standard (NM1-03 is
+/// element(3)). Cheap to copy; valid only during the callback that received it.
+class segment {
+ public:
+  segment(std::string_view text, const std::uint32_t* ends, std::uint32_t count,
+          const delimiters& delims, location where, error defect = error{}) noexcept
+      : text_(text), ends_(ends), count_(count), delims_(&delims), where_(where),
+        defect_(defect) {}
+
+  /// The segment id, e.g. "CLM".
+  [[nodiscard]] std::string_view id() const noexcept { return element(0); }
+
+  /// The number of data elements present (trailing empty elements count if sent).
+  [[nodiscard]] std::uint32_t element_count() const noexcept { return count_ ? count_ - 1 : 0; }
+
+  /// Data element `index` (1-based; 0 is the id); "" when not sent.
+  [[nodiscard]] std::string_view element(std::uint32_t index) const noexcept {
+    if (index >= count_) return {};
+    const std::uint32_t begin = index == 0 ? 0 : ends_[index - 1] + 1;
+    return text_.substr(begin, ends_[index] - begin);
+  }
+
+  /// Component `part` (1-based) of element `index`; "" when not sent.
+  [[nodiscard]] std::string_view component(std::uint32_t index, std::uint32_t part) const noexcept {
+    return nth_part(element(index), delims_->component, part);
+  }
+
+  /// Splits `value` on `separator` and returns part `part` (1-based), or "".
+  [[nodiscard]] static std::string_view nth_part(std::string_view value, char separator,
+                                                 std::uint32_t part) noexcept {
+    for (std::uint32_t n = 1;; ++n) {
+      const auto cut = value.find(separator);
+      if (n == part) return value.substr(0, cut);
+      if (cut == std::string_view::npos) return {};
+      value.remove_prefix(cut + 1);
+    }
+  }
+
+  /// The whole segment without its terminator.
+  [[nodiscard]] std::string_view text() const noexcept { return text_; }
+  [[nodiscard]] const delimiters& delims() const noexcept { return *delims_; }
+  [[nodiscard]] const location& where() const noexcept { return where_; }
+
+  /// A syntax problem the reader found in this segment (segment_too_long, too_many_elements),
+  /// or error{} (value 0) when it is well formed as far as the reader can tell.
+  [[nodiscard]] error defect() const noexcept { return defect_; }
+
+ private:
+  std::string_view text_;
+  const std::uint32_t* ends_;
+  std::uint32_t count_;
+  const delimiters* delims_;
+  location where_;
+  error defect_;
+};
+
+/// True when `id` is a well-formed segment id: 2 or 3 upper-case letters or digits, starting
+/// with a letter.
+[[nodiscard]] constexpr bool well_formed_segment_id(std::string_view id) noexcept {
+  if (id.size() < 2 || id.size() > 3) return false;
+  if (id[0] < 'A' || id[0] > 'Z') return false;
+  for (const char c : id) {
+    if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))) return false;
+  }
+  return true;
+}
+
+}  // namespace covgate::x12

@@ -1,0 +1,42 @@
+#include "covgate/model/date.hpp"
+
+#include <doctest/doctest.h>
+
+using covgate::model::date;
+using covgate::model::parse_ccyymmdd;
+
+TEST_SUITE("model.date") {
+  TEST_CASE("parses a CCYYMMDD date and prints it as ISO") {
+    const auto parsed = parse_ccyymmdd("20260307");
+    REQUIRE(parsed.has_value());
+    CHECK(parsed->iso() == "2026-03-07");
+  }
+
+  TEST_CASE("accepts 29 February only in leap years") {
+    CHECK(parse_ccyymmdd("20240229").has_value());
+    CHECK(parse_ccyymmdd("20000229").has_value());
+    CHECK_FALSE(parse_ccyymmdd("19000229").has_value());
+    CHECK_FALSE(parse_ccyymmdd("20250229").has_value());
+  }
+
+  TEST_CASE("rejects wrong lengths, non-digits and impossible days") {
+    CHECK_FALSE(parse_ccyymmdd("2026037").has_value());
+    CHECK_FALSE(parse_ccyymmdd("202603071").has_value());
+    CHECK_FALSE(parse_ccyymmdd("2026O307").has_value());
+    CHECK_FALSE(parse_ccyymmdd("20261301").has_value());
+    CHECK_FALSE(parse_ccyymmdd("20260431").has_value());
+    CHECK_FALSE(parse_ccyymmdd("00000101").has_value());
+  }
+
+  TEST_CASE("counts days across month and year boundaries") {
+    CHECK(date{1970, 1, 1}.days_since_epoch() == 0);
+    CHECK(date{2026, 3, 7}.days_since_epoch() - date{2025, 12, 7}.days_since_epoch() == 90);
+    CHECK(date{2024, 3, 1}.days_since_epoch() - date{2024, 2, 28}.days_since_epoch() == 2);
+  }
+
+  TEST_CASE("orders dates chronologically and the empty date first") {
+    CHECK(date{} < date{2020, 1, 1});
+    CHECK(date{2020, 1, 31} < date{2020, 2, 1});
+    CHECK_FALSE(date{}.valid());
+  }
+}

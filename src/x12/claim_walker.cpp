@@ -1,0 +1,455 @@
+#include "claim_walker.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+
+#include "element_rules.hpp"
+
+namespace covgate::x12 {
+namespace {
+
+// Every segment id the two guides place somewhere. A well-formed id outside this list is
+// skipped (senders add private segments); one inside it but out of place is an error.
+constexpr std::string_view known_ids =
+    "ST,BHT,REF,NM1,PER,HL,PRV,CUR,N2,N3,N4,DMG,SBR,PAT,CLM,DTP,PWK,CN1,AMT,K3,NTE,CR1,CR2,CRC,"
+    "HI,HCP,CAS,OI,MIA,MOA,LX,SV1,SV5,CR3,QTY,MEA,PS1,LIN,CTP,SVD,LQ,FRM,SV2,CL1,CR6,SE";
+
+bool entry_matches(const schema::entry& e, const segment& seg) {
+  if (e.id != seg.id()) return false;
+  return e.qualifiers.empty() || schema::in_list(e.qualifiers, seg.element(e.qualifier_element));
+}
+
+std::int64_t parse_cents(std::string_view text) {
+  double value = 0;
+  std::from_chars(text.data(), text.data() + text.size(), value);
+  return static_cast<std::int64_t>(std::llround(value * 100.0));
+}
+
+double parse_decimal(std::string_view text) {
+  double value = 0;
+  std::from_chars(text.data(), text.data() + text.size(), value);
+  return value;
+}
+
+model::date_range parse_period(std::string_view qualifier, std::string_view value) {
+  if (qualifier == "D8") {
+    const auto d = model::parse_ccyymmdd(value).value_or(model::date{});
+    return {d, d};
+  }
+  if (qualifier == "RD8" && value.size() == 17) {
+    return {model::parse_ccyymmdd(value.substr(0, 8)).value_or(model::date{}),
+            model::parse_ccyymmdd(value.substr(9)).value_or(model::date{})};
+  }
+  return {};
+}
+
+void map_provider(const segment& seg, model::provider& provider) {
+  if (seg.id() == "NM1") {
+    provider.entity_is_person = seg.element(2) == "1";
+    if (seg.element(8) == "XX") provider.npi.assign(seg.element(9));
+  } else if (seg.id() == "PRV" && seg.element(2) == "PXC") {
+    provider.taxonomy.assign(seg.element(3));
+  }
+}
+
+void map_person(const segment& seg, model::person& person) {
+  if (seg.id() == "NM1") {
+    person.member_id.assign(seg.element(9));
+    person.member_id_qualifier.assign(seg.element(8));
+  } else if (seg.id() == "DMG" && seg.element(1) == "D8") {
+    person.birth_date = model::parse_ccyymmdd(seg.element(2)).value_or(model::date{});
+    const auto sex = seg.element(3);
+    person.sex = sex.size() == 1 ? sex[0] : 0;
+  } else if (seg.id() == "REF" && seg.element(1) == "1W" && person.member_id.empty()) {
+    person.member_id.assign(seg.element(2));
+  }
+}
+
+model::attachment to_attachment(const segment& seg) {
+  return {std::string(seg.element(1)), std::string(seg.element(2)),
+          seg.element(5) == "AC" ? std::string(seg.element(6)) : std::string{}};
+}
+
+bool diagnosis_qualifier(std::string_view q) {
+  return schema::in_list("ABK,ABF,ABJ,APR,ABN,BK,BF,BJ,PR,BN", q);
+}
+
+void reset(model::person& p) {
+  p.member_id.clear();
+  p.member_id_qualifier.clear();
+  p.birth_date = {};
+  p.sex = 0;
+}
+
+void reset(model::provider& p) {
+  p.npi.clear();
+  p.taxonomy.clear();
+  p.entity_is_person = false;
+}
+
+}  // namespace
+
+void claim_walker::begin(model::claim_kind kind, const model::envelope_ref& envelope,
+                         set_result& result) {
+  kind_ = kind;
+  result_ = &result;
+  stack_.clear();
+  hl_levels_.clear();
+  frame root;
+  root.def = institutional() ? &schema::institutional_root() : &schema::professional_root();
+  root.counts[0] = 1;  // ST
+  stack_.push_back(root);
+  context_.envelope = envelope;
+  reset(context_.billing);
+  reset(context_.subscriber);
+  reset(context_.patient);
+  context_.payer_id.clear();
+  context_.claim_filing_indicator.clear();
+  in_claim_ = false;
+}
+
+schema::loop claim_walker::current_loop() const noexcept { return stack_.back().def->id; }
+
+bool claim_walker::find(const segment& seg, match& found) const {
+  // Two passes: first a place with room left, then any place (the caller reports the excess).
+  for (int pass = 0; pass < 2; ++pass) {
+    for (std::size_t depth = stack_.size(); depth-- > 0;) {
+      const frame& f = stack_[depth];
+      const auto entries = f.def->entries;
+      const std::size_t first = depth == 0 ? f.index : std::max<std::size_t>(f.index, 1);
+      for (std::size_t i = first; i < entries.size(); ++i) {
+        if (!entry_matches(entries[i], seg)) continue;
+        const bool repeat = i == f.index;
+        const bool room = !repeat || entries[i].max == 0 || f.counts[i] < entries[i].max;
+        if (pass == 0 && !room) continue;
+        found = {depth, i};
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+bool claim_walker::id_matches_forward(const segment& seg, std::size_t& qualifier_element) const {
+  const frame& f = stack_.back();
+  for (std::size_t i = std::max<std::size_t>(f.index, 1); i < f.def->entries.size(); ++i) {
+    const auto& e = f.def->entries[i];
+    if (e.id == seg.id() && !e.qualifiers.empty()) {
+      qualifier_element = e.qualifier_element;
+      return true;
+    }
+  }
+  return false;
+}
+
+void claim_walker::on_segment(const segment& seg, std::uint32_t position) {
+  last_where_ = seg.where();
+  if (seg.defect() != error{}) {
+    finding(seg.defect() == error::too_many_elements ? seg.id() : std::string_view{"UNK"},
+            position, seg.defect(), seg.where());
+    return;
+  }
+  if (!well_formed_segment_id(seg.id())) {
+    finding(seg, position, error::unrecognized_segment_id);
+    return;
+  }
+  match found;
+  if (!find(seg, found)) {
+    std::size_t qualifier_element = 1;
+    if (!schema::in_list(known_ids, seg.id())) return;  // private segment: skipped
+    if (id_matches_forward(seg, qualifier_element)) {
+      finding(seg, position, error::segment_has_element_errors,
+              {{static_cast<std::uint8_t>(qualifier_element), 0, 0, error::invalid_code_value}});
+    } else {
+      bool seen_before = false;
+      for (const auto& f : stack_) {
+        for (const auto& e : f.def->entries) seen_before = seen_before || e.id == seg.id();
+      }
+      finding(seg, position,
+              seen_before ? error::segment_not_in_sequence : error::unexpected_segment);
+    }
+    return;
+  }
+  close_to(found.depth, position);
+  frame& f = stack_.back();
+  const auto& entry = f.def->entries[found.entry];
+  if (found.entry > f.index) {
+    report_missing(f, f.index + 1, found.entry, position);
+    for (std::size_t i = f.index + 1; i < found.entry; ++i) f.counts[i] = 0;
+    f.index = static_cast<std::uint16_t>(found.entry);
+    f.counts[found.entry] = 0;
+  }
+  ++f.counts[found.entry];
+  if (entry.max != 0 && f.counts[found.entry] > entry.max) {
+    // An extra loop changes what the claim says; an extra segment is noted and read past.
+    if (entry.child) {
+      finding(seg, position, error::loop_over_maximum);
+    } else {
+      finding(seg.id(), position, error::segment_over_maximum_use, seg.where(), false);
+    }
+  }
+  if (entry.child) enter(*entry.child);
+  if (seg.id() == "HL") check_hierarchy(seg, position);
+  element_scratch_.clear();
+  check_elements(seg, institutional(), element_scratch_);
+  if (!element_scratch_.empty()) {
+    finding(seg, position, error::segment_has_element_errors, element_scratch_);
+  }
+  if (current_loop() == schema::loop::claim_2300 && seg.id() == "CLM") {
+    claim_.first_segment = position;
+  }
+  map(current_loop(), seg);
+}
+
+void claim_walker::report_missing(const frame& f, std::size_t from, std::size_t to,
+                                  std::uint32_t position) {
+  for (std::size_t i = from; i < to; ++i) {
+    const auto& e = f.def->entries[i];
+    if (e.required) finding(e.id, position, error::required_segment_missing, last_where_);
+  }
+}
+
+void claim_walker::close_to(std::size_t depth, std::uint32_t position) {
+  while (stack_.size() > depth + 1) {
+    const frame f = stack_.back();
+    report_missing(f, f.index + 1, f.def->entries.size(), position);
+    stack_.pop_back();
+    leave(f);
+  }
+}
+
+void claim_walker::end(std::uint32_t position) {
+  close_to(0, position);
+  const frame& root = stack_.front();
+  report_missing(root, root.index + 1, root.def->entries.size() - 1, position);  // all but SE
+  stack_.clear();
+}
+
+void claim_walker::enter(const schema::loop_def& def) {
+  frame f;
+  f.def = &def;
+  f.counts[0] = 1;
+  stack_.push_back(f);
+  switch (def.id) {
+    case schema::loop::billing_2000a:
+      reset(context_.billing);
+      break;
+    case schema::loop::subscriber_2000b:
+      reset(context_.subscriber);
+      reset(context_.patient);
+      context_.payer_id.clear();
+      context_.claim_filing_indicator.clear();
+      break;
+    case schema::loop::patient_2000c:
+      reset(context_.patient);
+      break;
+    case schema::loop::claim_2300: {
+      in_claim_ = true;
+      claim_.kind = kind_;
+      claim_.id.clear();
+      claim_.total_charge_cents = 0;
+      claim_.place_of_service.clear();
+      claim_.facility_type.clear();
+      claim_.frequency = 0;
+      claim_.statement_dates = {};
+      claim_.diagnoses.clear();
+      claim_.prior_authorization.clear();
+      claim_.payer_claim_number.clear();
+      claim_.attachments.clear();
+      claim_.subscriber = context_.subscriber;
+      claim_.patient = context_.patient;
+      claim_.payer_id = context_.payer_id;
+      claim_.claim_filing_indicator = context_.claim_filing_indicator;
+      claim_.billing = context_.billing;
+      reset(claim_.rendering);
+      reset(claim_.attending);
+      claim_.lines.clear();
+      claim_.envelope = context_.envelope;
+      if (++result_->claims == options_.max_claims_per_set + 1) {
+        finding("CLM", 0, error::too_many_claims, last_where_);
+      }
+      break;
+    }
+    case schema::loop::line_2400:
+      if (in_claim_) claim_.lines.emplace_back();
+      break;
+    default:
+      break;
+  }
+}
+
+void claim_walker::leave(const frame& f) {
+  if (f.def->id == schema::loop::claim_2300 && in_claim_) {
+    in_claim_ = false;
+    if (result_->claims <= options_.max_claims_per_set) on_claim_(claim_);
+  }
+}
+
+void claim_walker::check_hierarchy(const segment& seg, std::uint32_t position) {
+  // HL01 counts 1, 2, 3…; HL02 names an earlier HL one level up (22 under 20, 23 under 22).
+  const auto id = seg.element(1);
+  const auto level = seg.element(3);
+  std::uint32_t number = 0;
+  std::from_chars(id.data(), id.data() + id.size(), number);
+  // The walker places loops by HL03 and position, so a broken HL01/HL02 chain does not change
+  // what it reads: noted, not rejected (public sample files ship such chains).
+  std::vector<element_finding> bad;
+  if (number != hl_levels_.size() + 1) {
+    bad.push_back({1, 0, 628, error::invalid_hierarchy, false});
+  }
+  const std::uint8_t code = level == "20" ? 20 : level == "22" ? 22 : level == "23" ? 23 : 0;
+  if (code == 22 || code == 23) {
+    const auto parent_text = seg.element(2);
+    std::uint32_t parent = 0;
+    std::from_chars(parent_text.data(), parent_text.data() + parent_text.size(), parent);
+    const std::uint8_t want = code == 22 ? 20 : 22;
+    if (parent == 0 || parent > hl_levels_.size() || hl_levels_[parent - 1] != want) {
+      bad.push_back({2, 0, 734, error::invalid_hierarchy, false});
+    }
+  }
+  if (hl_levels_.size() < options_.max_segments_per_set) hl_levels_.push_back(code);
+  if (!bad.empty()) finding(seg, position, error::segment_has_element_errors, std::move(bad));
+}
+
+void claim_walker::finding(const segment& seg, std::uint32_t position, error code,
+                           std::vector<element_finding> elements) {
+  const bool rejects = elements.empty() || std::any_of(elements.begin(), elements.end(),
+                                                       [](const auto& e) { return e.rejects; });
+  finding(seg.id().substr(0, 3), position, code, seg.where(), rejects);
+  if (!result_->segments.empty() && result_->segments.back().position == position &&
+      result_->segments.back().code == code) {
+    result_->segments.back().elements = std::move(elements);
+  }
+}
+
+void claim_walker::finding(std::string_view id, std::uint32_t position, error code,
+                           location where, bool rejects) {
+  if (rejects) result_->rejected = true;
+  if (result_->segments.size() >= options_.max_findings_per_set) {
+    ++result_->findings_dropped;
+    return;
+  }
+  segment_finding f;
+  f.segment_id.assign(id.empty() ? std::string_view{"UNK"} : id);
+  f.position = position;
+  f.loop.assign(schema::loop_name(stack_.empty() ? schema::loop::header : current_loop(),
+                                  institutional()));
+  if (in_claim_) f.claim_id = claim_.id;
+  f.code = code;
+  f.where = where;
+  f.rejects = rejects;
+  result_->segments.push_back(std::move(f));
+}
+
+void claim_walker::map(schema::loop context, const segment& seg) {
+  using schema::loop;
+  const auto id = seg.id();
+  switch (context) {
+    case loop::header:
+      if (id == "BHT") context_.envelope.originator_reference.assign(seg.element(3));
+      break;
+    case loop::billing_2000a:
+      if (id == "PRV") map_provider(seg, context_.billing);
+      break;
+    case loop::billing_provider_2010aa:
+      map_provider(seg, context_.billing);
+      break;
+    case loop::subscriber_2000b:
+      if (id == "SBR") context_.claim_filing_indicator.assign(seg.element(9));
+      break;
+    case loop::subscriber_name_2010ba:
+      map_person(seg, context_.subscriber);
+      break;
+    case loop::payer_2010bb:
+      if (id == "NM1") context_.payer_id.assign(seg.element(9));
+      break;
+    case loop::patient_name_2010ca:
+      map_person(seg, context_.patient);
+      break;
+    case loop::claim_2300:
+      if (id == "CLM") {
+        claim_.id.assign(seg.element(1));
+        claim_.total_charge_cents = parse_cents(seg.element(2));
+        // A code with stray characters (a wrong component separator) is not a code: leave it
+        // empty so the policy sees an unknown setting rather than a wrong one.
+        const auto setting = seg.component(5, 1);
+        const bool plain = std::all_of(setting.begin(), setting.end(), [](char c) {
+          return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z');
+        });
+        (institutional() ? claim_.facility_type : claim_.place_of_service)
+            .assign(plain ? setting : std::string_view{});
+        const auto frequency = seg.component(5, 3);
+        claim_.frequency = frequency.size() == 1 ? frequency[0] : 0;
+      } else if (id == "DTP" && seg.element(1) == "434") {
+        claim_.statement_dates = parse_period(seg.element(2), seg.element(3));
+      } else if (id == "HI") {
+        for (std::uint32_t e = 1; e <= seg.element_count(); ++e) {
+          const auto qualifier = seg.component(e, 1);
+          if (!diagnosis_qualifier(qualifier)) continue;
+          claim_.diagnoses.push_back({std::string(qualifier), std::string(seg.component(e, 2))});
+        }
+      } else if (id == "REF" && seg.element(1) == "G1") {
+        claim_.prior_authorization.assign(seg.element(2));
+      } else if (id == "REF" && seg.element(1) == "F8") {
+        claim_.payer_claim_number.assign(seg.element(2));
+      } else if (id == "PWK") {
+        claim_.attachments.push_back(to_attachment(seg));
+      }
+      break;
+    case loop::rendering_2310b:
+      map_provider(seg, claim_.rendering);
+      break;
+    case loop::attending_2310a:
+      map_provider(seg, claim_.attending);
+      break;
+    case loop::line_2400: {
+      if (!in_claim_ || claim_.lines.empty()) break;
+      auto& line = claim_.lines.back();
+      if (id == "LX") {
+        std::from_chars(seg.element(1).data(), seg.element(1).data() + seg.element(1).size(),
+                        line.number);
+      } else if (id == "SV1" || id == "SV2") {
+        const bool sv2 = id == "SV2";
+        const std::uint32_t procedure = sv2 ? 2 : 1;
+        if (sv2) line.revenue_code.assign(seg.element(1));
+        line.procedure_qualifier.assign(seg.component(procedure, 1));
+        line.procedure_code.assign(seg.component(procedure, 2));
+        for (std::uint32_t m = 3; m <= 6; ++m) {
+          const auto modifier = seg.component(procedure, m);
+          if (!modifier.empty()) line.modifiers.emplace_back(modifier);
+        }
+        line.charge_cents = parse_cents(seg.element(procedure + 1));
+        line.unit_basis.assign(seg.element(procedure + 2));
+        line.units = parse_decimal(seg.element(procedure + 3));
+        if (!sv2) line.place_of_service.assign(seg.element(5));
+      } else if (id == "DTP" && seg.element(1) == "472") {
+        line.service_dates = parse_period(seg.element(2), seg.element(3));
+      } else if (id == "REF" && seg.element(1) == "6R") {
+        line.line_control_number.assign(seg.element(2));
+      } else if (id == "REF" && seg.element(1) == "G1") {
+        line.prior_authorization.assign(seg.element(2));
+      } else if (id == "PWK") {
+        line.attachments.push_back(to_attachment(seg));
+      } else if (id == "CRC" && seg.element(1) == "09") {
+        model::dme_condition condition;
+        condition.response = seg.element(2) == "Y";
+        for (std::uint32_t e = 3; e <= 7; ++e) {
+          if (!seg.element(e).empty()) condition.codes.emplace_back(seg.element(e));
+        }
+        line.dme_conditions.push_back(std::move(condition));
+      }
+      break;
+    }
+    case loop::line_rendering_2420a:
+      if (in_claim_ && !claim_.lines.empty()) map_provider(seg, claim_.lines.back().rendering);
+      break;
+    case loop::ordering_2420e:
+      if (in_claim_ && !claim_.lines.empty()) map_provider(seg, claim_.lines.back().ordering);
+      break;
+    default:
+      break;
+  }
+}
+
+}  // namespace covgate::x12

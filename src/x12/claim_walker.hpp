@@ -1,0 +1,75 @@
+// Walks the segments of one 837 transaction set through the guide's loop schema: places each
+// segment in its loop, records structural findings (IK3/IK4), and maps what it places into
+// model::claim, handing each claim over when its loop 2300 ends.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "covgate/model/claim.hpp"
+#include "covgate/x12/interchange_reader.hpp"
+#include "schema_837.hpp"
+
+namespace covgate::x12 {
+
+class claim_walker {
+ public:
+  using claim_handler = std::function<void(const model::claim&)>;
+
+  claim_walker(const reader_options& options, claim_handler on_claim)
+      : options_(options), on_claim_(std::move(on_claim)) {}
+
+  /// Starts a set. ST has been checked by the caller; `result` collects findings until end().
+  void begin(model::claim_kind kind, const model::envelope_ref& envelope, set_result& result);
+  /// Places one segment (never ST or SE); `position` counts from ST = 1.
+  void on_segment(const segment& seg, std::uint32_t position);
+  /// Ends the set at SE (position of SE): closes every open loop and flushes the last claim.
+  void end(std::uint32_t position);
+
+ private:
+  struct frame {
+    const schema::loop_def* def = nullptr;
+    std::uint16_t index = 0;                 // entry the last segment matched
+    std::array<std::uint16_t, 24> counts{};  // uses (segments) or repeats (loops) per entry
+  };
+  struct match {
+    std::size_t depth = 0;   // frame that holds the entry
+    std::size_t entry = 0;
+  };
+
+  bool find(const segment& seg, match& found) const;
+  bool id_matches_forward(const segment& seg, std::size_t& qualifier_element) const;
+  void close_to(std::size_t depth, std::uint32_t position);
+  void report_missing(const frame& f, std::size_t from, std::size_t to, std::uint32_t position);
+  void enter(const schema::loop_def& def);
+  void leave(const frame& f);
+  void finding(const segment& seg, std::uint32_t position, error code,
+               std::vector<element_finding> elements = {});
+  void finding(std::string_view id, std::uint32_t position, error code, location where,
+               bool rejects = true);
+  void check_hierarchy(const segment& seg, std::uint32_t position);
+  void map(schema::loop loop, const segment& seg);
+  [[nodiscard]] schema::loop current_loop() const noexcept;
+  [[nodiscard]] bool institutional() const noexcept {
+    return kind_ == model::claim_kind::institutional;
+  }
+
+  const reader_options& options_;
+  claim_handler on_claim_;
+  model::claim_kind kind_ = model::claim_kind::professional;
+  set_result* result_ = nullptr;
+  std::vector<frame> stack_;
+  std::vector<element_finding> element_scratch_;
+  std::vector<std::uint8_t> hl_levels_;  // HL01 - 1 → level code (20, 22, 23)
+  location last_where_{};
+
+  // Mapping state: the claim being built and the context it inherits.
+  model::claim claim_;
+  model::claim context_;  // billing, subscriber, payer, envelope: copied into each claim
+  bool in_claim_ = false;
+  char last_nm1_entity_[3] = {};
+};
+
+}  // namespace covgate::x12
