@@ -66,8 +66,11 @@ void write_set(segment_writer& w, const set_result& set) {
   if (!set.implementation.empty()) w.element(set.implementation);
   w.end();
   for (const auto& finding : set.segments) {
-    w.begin("IK3").element(finding.segment_id).element(std::to_string(finding.position))
-        .element(finding.loop).element(ack_code(finding.code));
+    w.begin("IK3")
+        .element(finding.segment_id)
+        .element(std::to_string(finding.position))
+        .element(finding.loop)
+        .element(ack_code(finding.code));
     w.end();
     if (!finding.claim_id.empty()) {
       w.begin("CTX").element("CLM01").component(finding.claim_id).end();
@@ -105,10 +108,21 @@ std::string write_acknowledgment(const interchange_result& result, const ack_set
   const std::string_view their_id =
       result.sender_id.empty() ? std::string_view{"UNKNOWN"} : result.sender_id;
 
-  w.begin("ISA").element("00").element(pad("", 10)).element("00").element(pad("", 10))
-      .element(our_qualifier).element(pad(our_id, 15)).element(their_qualifier)
-      .element(pad(their_id, 15)).element(settings.date).element(settings.time)
-      .element(std::string(1, d.repetition)).element("00501").element(control).element("0")
+  w.begin("ISA")
+      .element("00")
+      .element(pad("", 10))
+      .element("00")
+      .element(pad("", 10))
+      .element(our_qualifier)
+      .element(pad(our_id, 15))
+      .element(their_qualifier)
+      .element(pad(their_id, 15))
+      .element(settings.date)
+      .element(settings.time)
+      .element(std::string(1, d.repetition))
+      .element("00501")
+      .element(control)
+      .element("0")
       .element(std::string(1, result.usage == 'T' ? 'T' : 'P'))
       .element(std::string(1, d.component));
   w.end();
@@ -125,9 +139,14 @@ std::string write_acknowledgment(const interchange_result& result, const ack_set
   std::uint32_t groups = 0;
   if (!result.groups.empty()) {
     groups = 1;
-    w.begin("GS").element("FA").element(result.groups.front().application_receiver)
-        .element(result.groups.front().application_sender).element("20" + settings.date)
-        .element(settings.time).element(std::to_string(settings.control)).element("X")
+    w.begin("GS")
+        .element("FA")
+        .element(result.groups.front().application_receiver)
+        .element(result.groups.front().application_sender)
+        .element("20" + settings.date)
+        .element(settings.time)
+        .element(std::to_string(settings.control))
+        .element("X")
         .element("005010X231A1");
     w.end();
     std::uint32_t set_number = 0;
@@ -139,7 +158,8 @@ std::string write_acknowledgment(const interchange_result& result, const ack_set
       if (!group.version.empty()) w.element(group.version);
       w.end();
       for (const auto& set : group.sets) write_set(w, set);
-      w.begin("AK9").element(std::string(1, group.ack_code()))
+      w.begin("AK9")
+          .element(std::string(1, group.ack_code()))
           .element(std::to_string(group.declared_sets ? group.declared_sets : group.sets.size()))
           .element(std::to_string(group.sets.size()))
           .element(std::to_string(group.accepted_sets()));
@@ -163,17 +183,27 @@ std::string describe_findings(const interchange_result& result) {
   auto line = [&](std::string_view scope, error e) {
     out.append(scope).append(": ").append(describe(e)).append(" (");
     switch (level_of(e)) {
-      case ack_level::interchange: out.append("TA105 "); break;
-      case ack_level::group: out.append("AK905 "); break;
-      case ack_level::set: out.append("IK502 "); break;
-      case ack_level::segment: out.append("IK304 "); break;
-      case ack_level::element: out.append("IK403 "); break;
+      case ack_level::interchange:
+        out.append("TA105 ");
+        break;
+      case ack_level::group:
+        out.append("AK905 ");
+        break;
+      case ack_level::set:
+        out.append("IK502 ");
+        break;
+      case ack_level::segment:
+        out.append("IK304 ");
+        break;
+      case ack_level::element:
+        out.append("IK403 ");
+        break;
     }
     out.append(ack_code(e)).append(")\n");
   };
-  const std::string interchange =
-      "interchange " + (result.control.empty() ? std::string{"?"} : result.control) + " (line " +
-      std::to_string(result.where.line) + ")";
+  const std::string interchange = "interchange " +
+                                  (result.control.empty() ? std::string{"?"} : result.control) +
+                                  " (line " + std::to_string(result.where.line) + ")";
   for (const auto e : result.errors) line(interchange, e);
   if (result.repetition_letter_ignored) {
     out.append(interchange)
@@ -186,7 +216,8 @@ std::string describe_findings(const interchange_result& result) {
       const std::string s = g + " set " + set.control;
       for (const auto e : set.errors) {
         if (e == error::segment_count_mismatch) {
-          out.append(s).append(": SE01 does not match the ")
+          out.append(s)
+              .append(": SE01 does not match the ")
               .append(std::to_string(set.segment_count))
               .append(" segments counted from ST to SE (IK502 4)\n");
         } else {
@@ -195,19 +226,21 @@ std::string describe_findings(const interchange_result& result) {
       }
       for (const auto& f : set.segments) {
         std::string where = s + " segment " + f.segment_id + " at position " +
-                            std::to_string(f.position) + " (line " +
-                            std::to_string(f.where.line) + ")";
+                            std::to_string(f.position) + " (line " + std::to_string(f.where.line) +
+                            ")";
         if (!f.loop.empty()) where += " in loop " + f.loop;
         line(where, f.code);
         for (const auto& e : f.elements) {
-          std::string element = where + " element " + f.segment_id +
-                                (e.position < 10 ? "0" : "") + std::to_string(e.position);
+          std::string element = where + " element " + f.segment_id + (e.position < 10 ? "0" : "") +
+                                std::to_string(e.position);
           if (e.component) element += "-" + std::to_string(e.component);
           line(element, e.code);
         }
       }
       if (set.findings_dropped) {
-        out.append(s).append(": ").append(std::to_string(set.findings_dropped))
+        out.append(s)
+            .append(": ")
+            .append(std::to_string(set.findings_dropped))
             .append(" more findings not listed\n");
       }
     }

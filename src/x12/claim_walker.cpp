@@ -33,7 +33,7 @@ double parse_decimal(std::string_view text) {
 }
 
 model::date_range parse_period(std::string_view qualifier, std::string_view value) {
-  if (qualifier == "D8") {
+  if (qualifier == "D8" || (qualifier == "RD8" && value.size() == 8)) {
     const auto d = model::parse_ccyymmdd(value).value_or(model::date{});
     return {d, d};
   }
@@ -146,8 +146,8 @@ bool claim_walker::id_matches_forward(const segment& seg, std::size_t& qualifier
 void claim_walker::on_segment(const segment& seg, std::uint32_t position) {
   last_where_ = seg.where();
   if (seg.defect() != error{}) {
-    finding(seg.defect() == error::too_many_elements ? seg.id() : std::string_view{"UNK"},
-            position, seg.defect(), seg.where());
+    finding(seg.defect() == error::too_many_elements ? seg.id() : std::string_view{"UNK"}, position,
+            seg.defect(), seg.where());
     return;
   }
   if (!well_formed_segment_id(seg.id())) {
@@ -323,8 +323,8 @@ void claim_walker::finding(const segment& seg, std::uint32_t position, error cod
   }
 }
 
-void claim_walker::finding(std::string_view id, std::uint32_t position, error code,
-                           location where, bool rejects) {
+void claim_walker::finding(std::string_view id, std::uint32_t position, error code, location where,
+                           bool rejects) {
   if (rejects) result_->rejected = true;
   if (result_->segments.size() >= options_.max_findings_per_set) {
     ++result_->findings_dropped;
@@ -333,8 +333,8 @@ void claim_walker::finding(std::string_view id, std::uint32_t position, error co
   segment_finding f;
   f.segment_id.assign(id.empty() ? std::string_view{"UNK"} : id);
   f.position = position;
-  f.loop.assign(schema::loop_name(stack_.empty() ? schema::loop::header : current_loop(),
-                                  institutional()));
+  f.loop.assign(
+      schema::loop_name(stack_.empty() ? schema::loop::header : current_loop(), institutional()));
   if (in_claim_) f.claim_id = claim_.id;
   f.code = code;
   f.where = where;

@@ -35,7 +35,7 @@ class claim_walker {
     std::array<std::uint16_t, 24> counts{};  // uses (segments) or repeats (loops) per entry
   };
   struct match {
-    std::size_t depth = 0;   // frame that holds the entry
+    std::size_t depth = 0;  // frame that holds the entry
     std::size_t entry = 0;
   };
 

@@ -114,10 +114,9 @@ void check_elements(const segment& seg, bool institutional, std::vector<element_
   const auto id = seg.id();
   for (const auto& rule : rules) {
     if (rule.segment != id) continue;
-    const auto value = rule.component ? seg.component(rule.position, rule.component)
-                                      : seg.element(rule.position);
-    const element_finding at{rule.position, rule.component, rule.reference, error{},
-                             rule.rejects};
+    const auto value =
+        rule.component ? seg.component(rule.position, rule.component) : seg.element(rule.position);
+    const element_finding at{rule.position, rule.component, rule.reference, error{}, rule.rejects};
     auto report = [&](error code) {
       auto finding = at;
       finding.code = code;
@@ -143,7 +142,12 @@ void check_elements(const segment& seg, bool institutional, std::vector<element_
         if (!model::parse_ccyymmdd(value)) report(error::invalid_date);
         break;
       case kind::date_by_qualifier:
-        if (!valid_date_value(seg.element(2), value)) report(error::invalid_date);
+        if (seg.element(2) == "RD8" && model::parse_ccyymmdd(value)) {
+          // A range holding one date (seen in published TR3 examples): read as that day.
+          out.push_back({rule.position, 0, rule.reference, error::invalid_date, false});
+        } else if (!valid_date_value(seg.element(2), value)) {
+          report(error::invalid_date);
+        }
         break;
     }
   }
@@ -153,10 +157,9 @@ void check_elements(const segment& seg, bool institutional, std::vector<element_
     // policy then sees whatever CLM05-1 and CLM05-3 really say.
     const auto qualifier = seg.component(5, 2);
     if (qualifier != (institutional ? "A" : "B")) {
-      out.push_back({5, 2, 1332,
-                     qualifier.empty() ? error::required_element_missing
-                                       : error::invalid_code_value,
-                     false});
+      out.push_back(
+          {5, 2, 1332,
+           qualifier.empty() ? error::required_element_missing : error::invalid_code_value, false});
     }
     const auto frequency = seg.component(5, 3);
     if (frequency.empty()) {

@@ -61,14 +61,12 @@ constexpr std::array error_table{
     error_info{error::implementation_not_supported, ack_level::set, "I6",
                "implementation guide not supported (005010X222A1/X223A2 and errata)"},
     error_info{error::segments_in_error, ack_level::set, "5", "one or more segments in error"},
-    error_info{error::unrecognized_segment_id, ack_level::segment, "1",
-               "unrecognized segment id"},
+    error_info{error::unrecognized_segment_id, ack_level::segment, "1", "unrecognized segment id"},
     error_info{error::unexpected_segment, ack_level::segment, "2",
                "segment not expected at this point of the transaction set"},
     error_info{error::required_segment_missing, ack_level::segment, "3",
                "required segment missing"},
-    error_info{error::loop_over_maximum, ack_level::segment, "4",
-               "loop occurs over its maximum"},
+    error_info{error::loop_over_maximum, ack_level::segment, "4", "loop occurs over its maximum"},
     error_info{error::segment_over_maximum_use, ack_level::segment, "5",
                "segment exceeds its maximum use"},
     error_info{error::segment_not_in_sequence, ack_level::segment, "7",
@@ -141,9 +139,9 @@ std::string_view describe(error e) noexcept {
 
 std::string_view ta1_code_for_isa_element(int element) noexcept {
   // TA105 (I18) names a code for most ISA elements; the rest fall back to 024.
-  constexpr std::array<std::string_view, 17> codes{
-      "024", "010", "011", "012", "013", "005", "006", "007", "008",
-      "014", "015", "024", "017", "018", "019", "020", "027"};
+  constexpr std::array<std::string_view, 17> codes{"024", "010", "011", "012", "013", "005",
+                                                   "006", "007", "008", "014", "015", "024",
+                                                   "017", "018", "019", "020", "027"};
   return element >= 1 && element <= 16 ? codes[static_cast<std::size_t>(element)] : "024";
 }
 

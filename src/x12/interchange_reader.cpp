@@ -47,9 +47,8 @@ std::uint32_t to_count(std::string_view text, bool& ok) {
 }
 
 bool all_digits(std::string_view text) {
-  return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
-    return c >= '0' && c <= '9';
-  });
+  return !text.empty() &&
+         std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
 // The implementation guides this reader maps, with their published errata.
@@ -77,7 +76,7 @@ struct interchange_reader::impl {
   where_in at = where_in::outside;
   interchange_result current;
   bool interchange_open = false;
-  bool skip_interchange = false;  // header rejected: ignore up to IEA
+  bool skip_interchange = false;        // header rejected: ignore up to IEA
   std::set<std::string> seen_controls;  // sender + ISA13
   std::set<std::string> group_set_controls;
   std::uint32_t set_position = 0;
@@ -127,6 +126,7 @@ struct interchange_reader::impl {
     if (id == "GS") return begin_group(seg);
     if (id == "GE") return end_group_at(seg);
     if (id == "ST") return begin_set(seg);
+    if (id == "TA1" && at == where_in::interchange) return;  // an acknowledgment sent to us
     if (at != where_in::set) {
       if (std::find(current.errors.begin(), current.errors.end(),
                     error::invalid_control_structure) == current.errors.end()) {
@@ -136,12 +136,17 @@ struct interchange_reader::impl {
     }
     ++set_position;
     auto& set = current.groups.back().sets.back();
-    if (id == "SE") return end_set_at(seg);
     if (set_position == options.max_segments_per_set + 1) {
       set.rejected = true;
-      set.segments.push_back({std::string(id.substr(0, 3)), set_position, "", "",
-                              error::too_many_segments, {}, seg.where()});
+      set.segments.push_back({std::string(id.substr(0, 3)),
+                              set_position,
+                              "",
+                              "",
+                              error::too_many_segments,
+                              {},
+                              seg.where()});
     }
+    if (id == "SE") return end_set_at(seg);
     if (set_supported && set_position <= options.max_segments_per_set) {
       walker.on_segment(seg, set_position);
     }
@@ -174,8 +179,8 @@ struct interchange_reader::impl {
     };
     if (current.version != "00501") return reject(error::unsupported_interchange_version);
     if (!all_digits(current.control)) return reject(error::invalid_interchange_control_number);
-    std::string key = current.sender_qualifier + '/' + std::string(trim(current.sender_id)) +
-                      '/' + current.control;
+    std::string key = current.sender_qualifier + '/' + std::string(trim(current.sender_id)) + '/' +
+                      current.control;
     if (!seen_controls.insert(std::move(key)).second) reject(error::duplicate_interchange);
     envelope = {};
     envelope.sender_qualifier = current.sender_qualifier;
@@ -323,9 +328,9 @@ struct interchange_reader::impl {
       set.errors.push_back(error::set_control_mismatch);
       set.rejected = true;
     }
-    if (set.rejected || std::any_of(set.segments.begin(), set.segments.end(),
-                                    [](const segment_finding& f) { return f.rejects; })) {
-      if (!set.segments.empty()) set.errors.push_back(error::segments_in_error);
+    if (std::any_of(set.segments.begin(), set.segments.end(),
+                    [](const segment_finding& f) { return f.rejects; })) {
+      set.errors.push_back(error::segments_in_error);
       set.rejected = true;
     }
     at = where_in::group;

@@ -50,10 +50,8 @@ constexpr entries<6> subscriber_name_body{{{"NM1", "IL", 1, R, 1},
                                            {"REF", "", 1, S, 2},
                                            {"PER", "", 1, S, 1}}};
 constexpr loop_def subscriber_name{loop::subscriber_name_2010ba, subscriber_name_body};
-constexpr entries<4> payer_body{{{"NM1", "PR", 1, R, 1},
-                                 {"N3", "", 1, S, 1},
-                                 {"N4", "", 1, S, 1},
-                                 {"REF", "", 1, S, 5}}};
+constexpr entries<4> payer_body{
+    {{"NM1", "PR", 1, R, 1}, {"N3", "", 1, S, 1}, {"N4", "", 1, S, 1}, {"REF", "", 1, S, 5}}};
 constexpr loop_def payer{loop::payer_2010bb, payer_body};
 constexpr entries<6> patient_name_body{{{"NM1", "QC", 1, R, 1},
                                         {"N3", "", 1, R, 1},
@@ -66,14 +64,14 @@ constexpr loop_def patient_name{loop::patient_name_2010ca, patient_name_body};
 // Other subscriber (2320) and its parties (2330A-G): carried through, not mapped.
 constexpr auto other_party_body = party_body("IL,PR,DN,P3,82,77,DQ,85,72,ZZ,71,QB,45");
 constexpr loop_def other_party{loop::other_subscriber_party_2330, other_party_body};
-constexpr entries<7> other_subscriber_body{{{"SBR", "", 1, R, 1},
-                                            {"CAS", "", 1, S, 5},
-                                            {"AMT", "", 1, S, 3},
-                                            {"OI", "", 1, R, 1},
-                                            {"MIA", "", 1, S, 1},
-                                            {"MOA", "", 1, S, 1},
-                                            {"NM1", "IL,PR,DN,P3,82,77,DQ,85,72,ZZ,71,QB,45", 1,
-                                             R, 10, &other_party}}};
+constexpr entries<7> other_subscriber_body{
+    {{"SBR", "", 1, R, 1},
+     {"CAS", "", 1, S, 5},
+     {"AMT", "", 1, S, 3},
+     {"OI", "", 1, R, 1},
+     {"MIA", "", 1, S, 1},
+     {"MOA", "", 1, S, 1},
+     {"NM1", "IL,PR,DN,P3,82,77,DQ,85,72,ZZ,71,QB,45", 1, R, 10, &other_party}}};
 constexpr loop_def other_subscriber{loop::other_subscriber_2320, other_subscriber_body};
 
 constexpr entries<3> drug_body{{{"LIN", "", 1, R, 1}, {"CTP", "", 1, R, 1}, {"REF", "", 1, S, 1}}};
@@ -247,31 +245,56 @@ const loop_def& institutional_root() noexcept { return hierarchy<institutional_c
 
 std::string_view loop_name(loop id, bool institutional) noexcept {
   switch (id) {
-    case loop::header: return "";
-    case loop::submitter_1000a: return "1000A";
-    case loop::receiver_1000b: return "1000B";
-    case loop::billing_2000a: return "2000A";
-    case loop::billing_provider_2010aa: return "2010AA";
-    case loop::pay_to_2010ab: return "2010AB";
-    case loop::pay_to_plan_2010ac: return "2010AC";
-    case loop::subscriber_2000b: return "2000B";
-    case loop::subscriber_name_2010ba: return "2010BA";
-    case loop::payer_2010bb: return "2010BB";
-    case loop::patient_2000c: return "2000C";
-    case loop::patient_name_2010ca: return "2010CA";
-    case loop::claim_2300: return "2300";
-    case loop::claim_provider_2310: return "2310";
-    case loop::attending_2310a: return "2310A";
-    case loop::rendering_2310b: return institutional ? "2310D" : "2310B";
-    case loop::other_subscriber_2320: return "2320";
-    case loop::other_subscriber_party_2330: return "2330";
-    case loop::line_2400: return "2400";
-    case loop::drug_2410: return "2410";
-    case loop::line_provider_2420: return "2420";
-    case loop::line_rendering_2420a: return institutional ? "2420C" : "2420A";
-    case loop::ordering_2420e: return "2420E";
-    case loop::line_adjudication_2430: return "2430";
-    case loop::form_2440: return "2440";
+    case loop::header:
+      return "";
+    case loop::submitter_1000a:
+      return "1000A";
+    case loop::receiver_1000b:
+      return "1000B";
+    case loop::billing_2000a:
+      return "2000A";
+    case loop::billing_provider_2010aa:
+      return "2010AA";
+    case loop::pay_to_2010ab:
+      return "2010AB";
+    case loop::pay_to_plan_2010ac:
+      return "2010AC";
+    case loop::subscriber_2000b:
+      return "2000B";
+    case loop::subscriber_name_2010ba:
+      return "2010BA";
+    case loop::payer_2010bb:
+      return "2010BB";
+    case loop::patient_2000c:
+      return "2000C";
+    case loop::patient_name_2010ca:
+      return "2010CA";
+    case loop::claim_2300:
+      return "2300";
+    case loop::claim_provider_2310:
+      return "2310";
+    case loop::attending_2310a:
+      return "2310A";
+    case loop::rendering_2310b:
+      return institutional ? "2310D" : "2310B";
+    case loop::other_subscriber_2320:
+      return "2320";
+    case loop::other_subscriber_party_2330:
+      return "2330";
+    case loop::line_2400:
+      return "2400";
+    case loop::drug_2410:
+      return "2410";
+    case loop::line_provider_2420:
+      return "2420";
+    case loop::line_rendering_2420a:
+      return institutional ? "2420C" : "2420A";
+    case loop::ordering_2420e:
+      return "2420E";
+    case loop::line_adjudication_2430:
+      return "2430";
+    case loop::form_2440:
+      return "2440";
   }
   return "";
 }

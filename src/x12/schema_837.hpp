@@ -11,14 +11,31 @@
 namespace covgate::x12::schema {
 
 enum class loop : std::uint8_t {
-  header, submitter_1000a, receiver_1000b,
-  billing_2000a, billing_provider_2010aa, pay_to_2010ab, pay_to_plan_2010ac,
-  subscriber_2000b, subscriber_name_2010ba, payer_2010bb,
-  patient_2000c, patient_name_2010ca,
-  claim_2300, claim_provider_2310, attending_2310a, rendering_2310b,
-  other_subscriber_2320, other_subscriber_party_2330,
-  line_2400, drug_2410, line_provider_2420, line_rendering_2420a, ordering_2420e,
-  line_adjudication_2430, form_2440,
+  header,
+  submitter_1000a,
+  receiver_1000b,
+  billing_2000a,
+  billing_provider_2010aa,
+  pay_to_2010ab,
+  pay_to_plan_2010ac,
+  subscriber_2000b,
+  subscriber_name_2010ba,
+  payer_2010bb,
+  patient_2000c,
+  patient_name_2010ca,
+  claim_2300,
+  claim_provider_2310,
+  attending_2310a,
+  rendering_2310b,
+  other_subscriber_2320,
+  other_subscriber_party_2330,
+  line_2400,
+  drug_2410,
+  line_provider_2420,
+  line_rendering_2420a,
+  ordering_2420e,
+  line_adjudication_2430,
+  form_2440,
 };
 
 /// The loop id as the guides name it (2010AA…), for IK303.
@@ -29,11 +46,11 @@ struct loop_def;
 /// One position in a loop: a segment, or a nested loop whose first segment is `id`.
 struct entry {
   std::string_view id;
-  std::string_view qualifiers;       ///< comma-separated values of `qualifier_element`, or ""
+  std::string_view qualifiers;  ///< comma-separated values of `qualifier_element`, or ""
   std::uint8_t qualifier_element = 1;
   bool required = false;
-  std::uint16_t max = 1;             ///< 0 = no limit
-  const loop_def* child = nullptr;   ///< set when this entry starts a nested loop
+  std::uint16_t max = 1;            ///< 0 = no limit
+  const loop_def* child = nullptr;  ///< set when this entry starts a nested loop
 };
 
 struct loop_def {

@@ -32,18 +32,20 @@ constexpr line_template pump_lines[] = {
     {"E0784", ":GA", "0291", "4821.55"},    {"E0779", ":KX:RR", "0291", "140.00"},
 };
 constexpr line_template other_lines[] = {
-    {"99213", "", "0510", "125.00"}, {"A4253", ":KX", "0270", "38.00"},
-    {"E0431", ":RR", "0291", "175.00"}, {"82947", "", "0300", "12.00"},
+    {"99213", "", "0510", "125.00"},
+    {"A4253", ":KX", "0270", "38.00"},
+    {"E0431", ":RR", "0291", "175.00"},
+    {"82947", "", "0300", "12.00"},
 };
 constexpr std::string_view diagnoses[] = {"E1065", "E1165", "E109", "I2699", "T454X1A",
                                           "C220",  "G893",  "C787", "G8929", "E8310"};
 constexpr std::string_view last_names[] = {"RIVERA", "NGUYEN", "SMITH", "OKAFOR", "MULLER",
-                                           "TANAKA", "COHEN", "SILVA", "HANSEN", "ROSSI"};
-constexpr std::string_view first_names[] = {"ANA", "MINH", "JOHN", "ADA", "KARL",
+                                           "TANAKA", "COHEN",  "SILVA", "HANSEN", "ROSSI"};
+constexpr std::string_view first_names[] = {"ANA",  "MINH", "JOHN", "ADA",    "KARL",
                                             "YUKI", "SARA", "LUIS", "INGRID", "MARCO"};
 constexpr std::string_view places[] = {"12", "12", "12", "11", "21", "31", "22", "13"};
-constexpr std::string_view taxonomies[] = {"207RE0101X", "207R00000X", "363LF0000X",
-                                           "363A00000X", "208D00000X"};
+constexpr std::string_view taxonomies[] = {"207RE0101X", "207R00000X", "363LF0000X", "363A00000X",
+                                           "208D00000X"};
 
 class generator {
  public:
@@ -64,8 +66,16 @@ class generator {
     auto alnum = [&] { return between(0, 1) ? letter() : digit(); };
     std::string id;
     id += digits[static_cast<std::size_t>(between(1, 9))];
-    id += letter(); id += alnum(); id += digit(); id += letter(); id += alnum(); id += digit();
-    id += letter(); id += letter(); id += digit(); id += digit();
+    id += letter();
+    id += alnum();
+    id += digit();
+    id += letter();
+    id += alnum();
+    id += digit();
+    id += letter();
+    id += letter();
+    id += digit();
+    id += digit();
     return id;
   }
 
@@ -177,13 +187,18 @@ int main(int argc, char** argv) {
     }
     const std::string value = argv[++i];
     try {
-      if (arg == "--claims") claims = std::stoull(value);
-      else if (arg == "--bytes") bytes = std::stoull(value);
-      else if (arg == "--seed") seed = std::stoull(value);
-      else if (arg == "--claims-per-set") per_set = static_cast<std::uint32_t>(std::stoul(value));
+      if (arg == "--claims")
+        claims = std::stoull(value);
+      else if (arg == "--bytes")
+        bytes = std::stoull(value);
+      else if (arg == "--seed")
+        seed = std::stoull(value);
+      else if (arg == "--claims-per-set")
+        per_set = static_cast<std::uint32_t>(std::stoul(value));
       else if (arg == "--kind" && (value == "P" || value == "I" || value == "mixed"))
         kind = value == "mixed" ? 'M' : value[0];
-      else if (arg == "--out") out_path = value;
+      else if (arg == "--out")
+        out_path = value;
       else {
         std::cerr << "covgate-gen: unknown option " << arg << "\n";
         return 2;
@@ -207,10 +222,12 @@ int main(int argc, char** argv) {
     ++interchange;
     char control[16];
     std::snprintf(control, sizeof control, "%09u", interchange);
-    text = "ISA*00*          *00*          *ZZ*COVGATESUBMIT  *ZZ*DMEMAC01       *261127*0930*^*"
-           "00501*" + std::string(control) + "*0*T*:~\n";
-    text += "GS*HC*COVGATESUBMIT*DMEMAC01*20261127*0930*" + std::to_string(interchange) +
-            "*X*" + std::string(kind == 'I' ? "005010X223A2" : "005010X222A1") + "~\n";
+    text =
+        "ISA*00*          *00*          *ZZ*COVGATESUBMIT  *ZZ*DMEMAC01       *261127*0930*^*"
+        "00501*" +
+        std::string(control) + "*0*T*:~\n";
+    text += "GS*HC*COVGATESUBMIT*DMEMAC01*20261127*0930*" + std::to_string(interchange) + "*X*" +
+            std::string(kind == 'I' ? "005010X223A2" : "005010X222A1") + "~\n";
     std::uint32_t sets = 0;
     while (sets < 100 && (bytes ? written + text.size() < bytes : made < claims)) {
       std::uint32_t n = per_set;

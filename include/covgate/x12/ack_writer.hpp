@@ -11,10 +11,10 @@
 namespace covgate::x12 {
 
 struct ack_settings {
-  std::string date = "000101";   ///< YYMMDD of the acknowledgment (time is an argument)
-  std::string time = "0000";     ///< HHMM
-  std::uint32_t control = 1;     ///< our ISA13 / GS06
-  bool line_breaks = true;       ///< a newline after each terminator (unless it is one)
+  std::string date = "000101";  ///< YYMMDD of the acknowledgment (time is an argument)
+  std::string time = "0000";    ///< HHMM
+  std::uint32_t control = 1;    ///< our ISA13 / GS06
+  bool line_breaks = true;      ///< a newline after each terminator (unless it is one)
 };
 
 /// The acknowledgment interchange for `result`, or "" when there is nothing to say (no TA1

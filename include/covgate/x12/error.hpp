@@ -19,26 +19,26 @@ enum class ack_level : std::uint8_t {
 
 enum class error : std::uint8_t {
   // Interchange level (TA1).
-  isa_not_found = 1,             ///< no ISA segment in the input
-  isa_element_width,             ///< an ISA element is not its fixed width
-  invalid_element_separator,     ///< ISA byte 3 alphanumeric or reused
-  invalid_component_separator,   ///< ISA16 alphanumeric or equal to another delimiter
-  invalid_segment_terminator,    ///< terminator alphanumeric or equal to another delimiter
-  invalid_repetition_separator,  ///< ISA11 equal to another delimiter (00402 and later)
-  unsupported_interchange_version,  ///< ISA12 is not 00501 (e.g. 4010)
+  isa_not_found = 1,                   ///< no ISA segment in the input
+  isa_element_width,                   ///< an ISA element is not its fixed width
+  invalid_element_separator,           ///< ISA byte 3 alphanumeric or reused
+  invalid_component_separator,         ///< ISA16 alphanumeric or equal to another delimiter
+  invalid_segment_terminator,          ///< terminator alphanumeric or equal to another delimiter
+  invalid_repetition_separator,        ///< ISA11 equal to another delimiter (00402 and later)
+  unsupported_interchange_version,     ///< ISA12 is not 00501 (e.g. 4010)
   invalid_interchange_control_number,  ///< ISA13 is not nine digits
-  interchange_control_mismatch,  ///< IEA02 differs from ISA13
-  group_count_mismatch,          ///< IEA01 differs from the number of groups
-  duplicate_interchange,         ///< ISA13 already seen from this sender
-  interchange_trailer_missing,   ///< input ended (or a new ISA began) before IEA
-  data_outside_interchange,      ///< non-blank bytes between IEA and the next ISA
-  invalid_control_structure,     ///< ST or a segment outside a group, GE or IEA misplaced
+  interchange_control_mismatch,        ///< IEA02 differs from ISA13
+  group_count_mismatch,                ///< IEA01 differs from the number of groups
+  duplicate_interchange,               ///< ISA13 already seen from this sender
+  interchange_trailer_missing,         ///< input ended (or a new ISA began) before IEA
+  data_outside_interchange,            ///< non-blank bytes between IEA and the next ISA
+  invalid_control_structure,           ///< ST or a segment outside a group, GE or IEA misplaced
   // Functional group level (999 AK9).
-  group_not_supported,           ///< GS01 is not HC
-  group_version_not_supported,   ///< GS08 is not a supported 837 implementation
-  group_trailer_missing,         ///< GE missing before IEA or end of input
-  group_control_mismatch,        ///< GE02 differs from GS06
-  set_count_mismatch,            ///< GE01 differs from the number of sets
+  group_not_supported,          ///< GS01 is not HC
+  group_version_not_supported,  ///< GS08 is not a supported 837 implementation
+  group_trailer_missing,        ///< GE missing before IEA or end of input
+  group_control_mismatch,       ///< GE02 differs from GS06
+  set_count_mismatch,           ///< GE01 differs from the number of sets
   // Transaction set level (999 IK5).
   set_not_supported,             ///< ST01 is not 837
   set_trailer_missing,           ///< SE missing before GE, IEA or end of input
@@ -48,16 +48,16 @@ enum class error : std::uint8_t {
   implementation_not_supported,  ///< ST03 names a guide other than 837P/837I 5010
   segments_in_error,             ///< one or more segments had errors
   // Segment level (999 IK3).
-  unrecognized_segment_id,       ///< the segment id is not 2-3 upper-case letters/digits
-  unexpected_segment,            ///< a known segment where the guide has no place for it
-  required_segment_missing,      ///< a required segment or loop is absent
-  loop_over_maximum,             ///< a loop repeats more often than allowed
-  segment_over_maximum_use,      ///< a segment repeats more often than allowed
-  segment_not_in_sequence,       ///< a segment appears after its place in the loop
-  segment_has_element_errors,    ///< one or more elements are wrong (details in IK4)
-  segment_too_long,              ///< over the configured segment length limit
-  too_many_segments,             ///< over the configured segments per set
-  too_many_claims,               ///< over the configured claims per set
+  unrecognized_segment_id,     ///< the segment id is not 2-3 upper-case letters/digits
+  unexpected_segment,          ///< a known segment where the guide has no place for it
+  required_segment_missing,    ///< a required segment or loop is absent
+  loop_over_maximum,           ///< a loop repeats more often than allowed
+  segment_over_maximum_use,    ///< a segment repeats more often than allowed
+  segment_not_in_sequence,     ///< a segment appears after its place in the loop
+  segment_has_element_errors,  ///< one or more elements are wrong (details in IK4)
+  segment_too_long,            ///< over the configured segment length limit
+  too_many_segments,           ///< over the configured segments per set
+  too_many_claims,             ///< over the configured claims per set
   // Element level (999 IK4).
   required_element_missing,
   too_many_elements,
@@ -66,7 +66,7 @@ enum class error : std::uint8_t {
   invalid_code_value,
   invalid_date,
   invalid_number,
-  invalid_hierarchy,             ///< HL01 not sequential or HL02 names no valid parent
+  invalid_hierarchy,  ///< HL01 not sequential or HL02 names no valid parent
 };
 
 /// The first and last enumerator, for tests that walk them all.

@@ -25,18 +25,18 @@ enum class count_policy : std::uint8_t {
 struct reader_options {
   reader_limits limits{};
   std::uint32_t max_segments_per_set = 1'000'000;
-  std::uint32_t max_claims_per_set = 5000;  ///< the 837 guides' own recommendation
-  std::uint32_t max_findings_per_set = 100; ///< IK3 loops kept per set; the rest are counted
+  std::uint32_t max_claims_per_set = 5000;   ///< the 837 guides' own recommendation
+  std::uint32_t max_findings_per_set = 100;  ///< IK3 loops kept per set; the rest are counted
   count_policy envelope_counts = count_policy::strict;
 };
 
 /// An IK4: one element in error.
 struct element_finding {
-  std::uint8_t position = 0;   ///< element position in the segment (1-based)
-  std::uint8_t component = 0;  ///< component position, 0 when the whole element
-  std::uint16_t reference = 0; ///< data element reference number, 0 when unknown
+  std::uint8_t position = 0;    ///< element position in the segment (1-based)
+  std::uint8_t component = 0;   ///< component position, 0 when the whole element
+  std::uint16_t reference = 0;  ///< data element reference number, 0 when unknown
   error code{};
-  bool rejects = true;         ///< false: noted only (IK5 E), the set is still accepted
+  bool rejects = true;  ///< false: noted only (IK5 E), the set is still accepted
 };
 
 /// An IK3 loop: one segment in error, with its element findings.
@@ -48,7 +48,7 @@ struct segment_finding {
   error code{};
   std::vector<element_finding> elements;
   location where;
-  bool rejects = true;         ///< false: noted only (IK5 E), the set is still accepted
+  bool rejects = true;  ///< false: noted only (IK5 E), the set is still accepted
 };
 
 /// The outcome of one transaction set (999 loop 2000: AK2..IK5).
@@ -71,13 +71,13 @@ struct set_result {
 
 /// The outcome of one functional group (999 AK1..AK9).
 struct group_result {
-  std::string functional_id;   ///< GS01
-  std::string control;         ///< GS06
-  std::string version;         ///< GS08
+  std::string functional_id;  ///< GS01
+  std::string control;        ///< GS06
+  std::string version;        ///< GS08
   std::string application_sender;
   std::string application_receiver;
   std::uint32_t declared_sets = 0;  ///< GE01 (0 when GE is missing)
-  std::vector<error> errors;   ///< AK905.. group-level errors
+  std::vector<error> errors;        ///< AK905.. group-level errors
   std::vector<set_result> sets;
   bool rejected = false;
   [[nodiscard]] std::uint32_t accepted_sets() const noexcept;
@@ -95,8 +95,8 @@ struct interchange_result {
   bool ack_requested = false;                   ///< ISA14 = 1
   char usage = 'P';                             ///< ISA15
   delimiters delims{};
-  bool repetition_letter_ignored = false;       ///< ISA11 was a letter under 00501
-  std::vector<error> errors;                    ///< TA105 candidates, first is reported
+  bool repetition_letter_ignored = false;  ///< ISA11 was a letter under 00501
+  std::vector<error> errors;               ///< TA105 candidates, first is reported
   std::vector<group_result> groups;
   location where;
   bool rejected = false;

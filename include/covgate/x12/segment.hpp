@@ -29,8 +29,7 @@ class segment {
  public:
   segment(std::string_view text, const std::uint32_t* ends, std::uint32_t count,
           const delimiters& delims, location where, error defect = error{}) noexcept
-      : text_(text), ends_(ends), count_(count), delims_(&delims), where_(where),
-        defect_(defect) {}
+      : text_(text), ends_(ends), count_(count), delims_(&delims), where_(where), defect_(defect) {}
 
   /// The segment id, e.g. "CLM".
   [[nodiscard]] std::string_view id() const noexcept { return element(0); }

@@ -3,6 +3,7 @@
 // two chunks. Bounded: a segment longer than the limit is reported, not buffered.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <cstring>
@@ -23,8 +24,8 @@ struct reader_limits {
 
 /// What the reader tells its handler besides segments.
 struct reader_event {
-  error code;         ///< an interchange-level error (TA1 family)
-  location where;     ///< where it was found
+  error code;           ///< an interchange-level error (TA1 family)
+  location where;       ///< where it was found
   int isa_element = 0;  ///< for isa_element_width: the ISA element (1..16) at fault
 };
 
@@ -36,7 +37,8 @@ struct reader_event {
 class segment_reader {
  public:
   explicit segment_reader(reader_limits limits = {}) : limits_(limits) {
-    ends_.resize(limits_.max_elements + 2);
+    // ISA always has 16 elements, whatever the limit for other segments.
+    ends_.resize(std::max<std::size_t>(limits_.max_elements + 2, 18));
     carry_.reserve(256);
   }
 
@@ -85,12 +87,12 @@ class segment_reader {
   state state_ = state::seek_isa;
   delimiters delims_{};
   bool letter_isa11_ = false;
-  std::string isa_;        // bytes of the ISA being read
-  std::string carry_;      // a segment split across put() calls
+  std::string isa_;    // bytes of the ISA being read
+  std::string carry_;  // a segment split across put() calls
   std::uint64_t carry_offset_ = 0;
   bool oversized_ = false;  // dropping the rest of a too-long segment
   std::vector<std::uint32_t> ends_;
-  std::uint64_t offset_ = 0;        // stream offset of the next byte
+  std::uint64_t offset_ = 0;  // stream offset of the next byte
   std::uint64_t ordinal_ = 0;
   std::uint32_t line_ = 1;
   std::uint64_t leading_skipped_ = 0;
@@ -119,8 +121,8 @@ void segment_reader::put(std::string_view bytes, Handler& handler) {
       continue;
     }
     // Body: find the next terminator in this chunk.
-    const auto* term =
-        static_cast<const char*>(std::memchr(p, delims_.segment, static_cast<std::size_t>(end - p)));
+    const auto* term = static_cast<const char*>(
+        std::memchr(p, delims_.segment, static_cast<std::size_t>(end - p)));
     const char* stop = term ? term : end;
     const auto length = static_cast<std::size_t>(stop - p);
     if (oversized_) {
@@ -219,7 +221,8 @@ template <class Handler>
 void segment_reader::parse_isa(Handler& handler) {
   // ISA is fixed width (106 bytes with its terminator), but a sender that gets a width wrong
   // should hear which element, so split on the element separator instead of trusting offsets.
-  constexpr std::array<std::uint32_t, 17> widths{3, 2, 10, 2, 10, 2, 15, 2, 15, 6, 4, 1, 5, 9, 1, 1, 1};
+  constexpr std::array<std::uint32_t, 17> widths{3, 2, 10, 2, 10, 2, 15, 2, 15,
+                                                 6, 4, 1,  5, 9,  1, 1,  1};
   const char sep = isa_[3];
   // ends_[k] is the offset just past element k (k = 0 is "ISA"); complete once the 16th
   // separator, ISA16 and the terminator are in.
@@ -250,7 +253,8 @@ void segment_reader::parse_isa(Handler& handler) {
   if (is_alnum(sep) || is_blank(sep)) return fail(error::invalid_element_separator);
   ends_[16] = static_cast<std::uint32_t>(isa_.size() - 1);
   for (std::uint32_t e = 1; e <= 16; ++e) {
-    if (ends_[e] - ends_[e - 1] - 1 != widths[e]) return fail(error::isa_element_width, static_cast<int>(e));
+    if (ends_[e] - ends_[e - 1] - 1 != widths[e])
+      return fail(error::isa_element_width, static_cast<int>(e));
   }
   if (is_alnum(component) || component == sep) return fail(error::invalid_component_separator);
   if (is_alnum(terminator) || terminator == sep || terminator == component) {

@@ -1,0 +1,199 @@
+#include "covgate/x12/segment_reader.hpp"
+
+#include <doctest/doctest.h>
+
+#include <string>
+#include <vector>
+
+#include "support/x12_fixtures.hpp"
+
+using namespace covgate::x12;
+
+namespace {
+
+struct recording_handler {
+  std::vector<std::string> segments;  // id|element1|element2…
+  std::vector<error> errors;
+  std::vector<std::uint32_t> lines;
+  std::vector<error> defects;
+  void on_segment(const segment& s) {
+    std::string text(s.id());
+    for (std::uint32_t i = 1; i <= s.element_count(); ++i) text += "|" + std::string(s.element(i));
+    segments.push_back(text);
+    lines.push_back(s.where().line);
+    defects.push_back(s.defect());
+  }
+  void on_reader_error(const reader_event& e) { errors.push_back(e.code); }
+};
+
+recording_handler tokenize(std::string_view text, std::size_t chunk = 0,
+                           reader_limits limits = {}) {
+  segment_reader reader(limits);
+  recording_handler handler;
+  if (chunk == 0) {
+    reader.put(text, handler);
+  } else {
+    for (std::size_t at = 0; at < text.size(); at += chunk)
+      reader.put(text.substr(at, chunk), handler);
+  }
+  reader.finish(handler);
+  return handler;
+}
+
+const std::string isa =
+    "ISA*00*          *00*          *ZZ*SUBMITTER      *ZZ*RECEIVER       *260310*1200*^*00501*"
+    "000000101*0*T*:~";
+
+}  // namespace
+
+TEST_SUITE("x12.segment_reader") {
+  TEST_CASE("reads delimiters from the ISA and splits segments into elements") {
+    const auto h = tokenize(isa + "GS*HC*A*B~IEA*0*000000101~");
+    REQUIRE(h.segments.size() == 3);
+    CHECK(h.segments[0].substr(0, 7) == "ISA|00|");
+    CHECK(h.segments[1] == "GS|HC|A|B");
+    CHECK(h.errors.empty());
+  }
+
+  TEST_CASE("feeding one byte at a time gives the same segments as feeding the whole") {
+    const auto text = covgate::test::interchange(covgate::test::professional_body(), 2);
+    const auto whole = tokenize(text);
+    const auto bytewise = tokenize(text, 1);
+    const auto odd = tokenize(text, 7);
+    CHECK(whole.segments.size() == 2 + 2 * 30 + 2);
+    CHECK(bytewise.segments == whole.segments);
+    CHECK(odd.segments == whole.segments);
+    CHECK(bytewise.lines == whole.lines);
+  }
+
+  TEST_CASE("honours non-default delimiters and a control-character terminator") {
+    std::string text = isa;
+    for (auto& c : text) {
+      if (c == '*') c = '|';
+    }
+    text.back() = '\x1c';
+    text[text.size() - 2] = '>';
+    text += "GS|HC|A>1|B\x1cIEA|0|000000101\x1c";
+    const auto h = tokenize(text);
+    REQUIRE(h.segments.size() == 3);
+    CHECK(h.segments[1] == "GS|HC|A>1|B");
+  }
+
+  TEST_CASE("skips a byte order mark, leading blanks and CR/LF between segments") {
+    const auto h = tokenize("\xEF\xBB\xBF\r\n  " + isa + "\r\nGS*HC~\r\n\r\nIEA*0*000000101~\r\n");
+    REQUIRE(h.segments.size() == 3);
+    CHECK(h.segments[1] == "GS|HC");
+    CHECK(h.lines[2] == 5);
+    CHECK(h.errors.empty());
+  }
+
+  TEST_CASE("treats a letter in ISA11 under 00501 as no repetition separator") {
+    std::string text = isa;
+    text[82] = 'U';
+    segment_reader reader;
+    recording_handler handler;
+    reader.put(text + "IEA*0*000000101~", handler);
+    CHECK(reader.repetition_letter_ignored());
+    CHECK(reader.delims().repetition == 0);
+  }
+
+  TEST_CASE("reads several interchanges in one stream") {
+    const auto h = tokenize(isa + "IEA*0*000000101~\n" + isa + "IEA*0*000000101~");
+    CHECK(h.segments.size() == 4);
+    CHECK(h.errors.empty());
+  }
+
+  TEST_CASE("rejects an ISA element of the wrong width and names the element") {
+    std::string text = isa;
+    text.erase(7, 1);  // ISA02 becomes nine characters
+    segment_reader reader;
+    struct handler_t {
+      std::vector<reader_event> events;
+      void on_segment(const segment&) {}
+      void on_reader_error(const reader_event& e) { events.push_back(e); }
+    } handler;
+    reader.put(text + "GS*HC~IEA*0*000000101~", handler);
+    reader.finish(handler);
+    REQUIRE_FALSE(handler.events.empty());
+    CHECK(handler.events.front().code == error::isa_element_width);
+    CHECK(handler.events.front().isa_element == 2);
+    CHECK(ta1_code_for_isa_element(2) == "011");
+  }
+
+  TEST_CASE("rejects alphanumeric or reused delimiters with their TA1 codes") {
+    std::string component = isa;
+    component[104] = 'X';
+    CHECK(tokenize(component).errors.front() == error::invalid_component_separator);
+    std::string terminator = isa;
+    terminator[105] = '*';
+    CHECK(tokenize(terminator).errors.front() == error::invalid_segment_terminator);
+    std::string repetition = isa;
+    repetition[82] = ':';
+    CHECK(tokenize(repetition).errors.front() == error::invalid_repetition_separator);
+  }
+
+  TEST_CASE("reports no ISA when the input has none") {
+    const auto h = tokenize("GS*HC*A~ST*837*1~");
+    REQUIRE(h.errors.size() == 1);
+    CHECK(h.errors.front() == error::isa_not_found);
+  }
+
+  TEST_CASE("reports a new ISA before IEA as a missing trailer and reads the new one") {
+    const auto h = tokenize(isa + "GS*HC~" + isa + "IEA*0*000000101~");
+    CHECK(h.errors.front() == error::interchange_trailer_missing);
+    CHECK(h.segments.size() == 4);
+  }
+
+  TEST_CASE("reports bytes between interchanges once") {
+    const auto h = tokenize(isa + "IEA*0*000000101~garbage here\n" + isa + "IEA*0*000000101~");
+    CHECK(h.errors == std::vector<error>{error::data_outside_interchange});
+    CHECK(h.segments.size() == 4);
+  }
+
+  TEST_CASE("accepts a final segment without its terminator") {
+    const auto h = tokenize(isa + "IEA*0*000000101");
+    CHECK(h.segments.size() == 2);
+  }
+
+  TEST_CASE("a segment at the length limit passes and one byte more is reported, not kept") {
+    reader_limits limits;
+    limits.max_segment_length = 20;
+    const std::string at_limit = "NTE*" + std::string(16, 'A');
+    const std::string past_limit = "NTE*" + std::string(17, 'A');
+    for (const std::size_t chunk : {std::size_t{0}, std::size_t{3}}) {
+      const auto ok = tokenize(isa + at_limit + "~IEA*0*000000101~", chunk, limits);
+      CHECK(ok.defects[1] == error{});
+      const auto bad = tokenize(isa + past_limit + "~IEA*0*000000101~", chunk, limits);
+      REQUIRE(bad.segments.size() == 3);
+      CHECK(bad.defects[1] == error::segment_too_long);
+      CHECK(bad.segments[2] == "IEA|0|000000101");
+    }
+  }
+
+  TEST_CASE("an element count at the limit passes and one more is reported") {
+    reader_limits limits;
+    limits.max_elements = 3;
+    const auto ok = tokenize(isa + "REF*A*B*C~IEA*0*000000101~", 0, limits);
+    CHECK(ok.defects[1] == error{});
+    const auto bad = tokenize(isa + "REF*A*B*C*D~IEA*0*000000101~", 0, limits);
+    CHECK(bad.defects[1] == error::too_many_elements);
+  }
+}
+
+TEST_SUITE("x12.segment") {
+  TEST_CASE("returns empty views past the last element or component") {
+    const auto h = tokenize(isa + "SV1*HC:E0784:KX*10~IEA*0*000000101~");
+    CHECK(h.segments[1] == "SV1|HC:E0784:KX|10");
+    CHECK(segment::nth_part("HC:E0784:KX", ':', 2) == "E0784");
+    CHECK(segment::nth_part("HC:E0784:KX", ':', 4).empty());
+  }
+
+  TEST_CASE("recognises well-formed segment ids") {
+    CHECK(well_formed_segment_id("NM1"));
+    CHECK(well_formed_segment_id("HL"));
+    CHECK_FALSE(well_formed_segment_id("Nd4"));
+    CHECK_FALSE(well_formed_segment_id(""));
+    CHECK_FALSE(well_formed_segment_id("1AB"));
+    CHECK_FALSE(well_formed_segment_id("ABCD"));
+  }
+}
