@@ -31,8 +31,9 @@ class claim_walker {
  private:
   struct frame {
     const schema::loop_def* def = nullptr;
-    std::uint16_t index = 0;                 // entry the last segment matched
-    std::array<std::uint16_t, 24> counts{};  // uses (segments) or repeats (loops) per entry
+    std::uint16_t index = 0;  // entry the last segment matched
+    std::array<std::uint16_t, schema::max_loop_entries>
+        counts{};  // uses (segments) or repeats (loops) per entry
   };
   struct match {
     std::size_t depth = 0;  // frame that holds the entry

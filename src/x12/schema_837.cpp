@@ -9,7 +9,7 @@ constexpr bool R = true;
 constexpr bool S = false;
 
 template <std::size_t N>
-using entries = std::array<entry, N>;
+requires(N <= max_loop_entries) using entries = std::array<entry, N>;
 
 // ---- loops shared by both guides ------------------------------------------------------------
 

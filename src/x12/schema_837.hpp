@@ -43,6 +43,9 @@ std::string_view loop_name(loop id, bool institutional) noexcept;
 
 struct loop_def;
 
+/// The most entries one loop may have; the walker keeps a counter per entry in a fixed array.
+inline constexpr std::size_t max_loop_entries = 32;
+
 /// One position in a loop: a segment, or a nested loop whose first segment is `id`.
 struct entry {
   std::string_view id;
