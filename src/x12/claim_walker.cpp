@@ -15,8 +15,8 @@ constexpr std::string_view known_ids =
     "ST,BHT,REF,NM1,PER,HL,PRV,CUR,N2,N3,N4,DMG,SBR,PAT,CLM,DTP,PWK,CN1,AMT,K3,NTE,CR1,CR2,CRC,"
     "HI,HCP,CAS,OI,MIA,MOA,LX,SV1,SV5,CR3,QTY,MEA,PS1,LIN,CTP,SVD,LQ,FRM,SV2,CL1,CR6,SE";
 
-bool entry_matches(const schema::entry& e, const segment& seg) {
-  if (e.id != seg.id()) return false;
+bool entry_matches(const schema::entry& e, std::uint32_t key, const segment& seg) {
+  if (e.key != key) return false;
   return e.qualifiers.empty() || schema::in_list(e.qualifiers, seg.element(e.qualifier_element));
 }
 
@@ -45,23 +45,23 @@ model::date_range parse_period(std::string_view qualifier, std::string_view valu
 }
 
 void map_provider(const segment& seg, model::provider& provider) {
-  if (seg.id() == "NM1") {
+  if (seg.is("NM1")) {
     provider.entity_is_person = seg.element(2) == "1";
     if (seg.element(8) == "XX") provider.npi.assign(seg.element(9));
-  } else if (seg.id() == "PRV" && seg.element(2) == "PXC") {
+  } else if (seg.is("PRV") && seg.element(2) == "PXC") {
     provider.taxonomy.assign(seg.element(3));
   }
 }
 
 void map_person(const segment& seg, model::person& person) {
-  if (seg.id() == "NM1") {
+  if (seg.is("NM1")) {
     person.member_id.assign(seg.element(9));
     person.member_id_qualifier.assign(seg.element(8));
-  } else if (seg.id() == "DMG" && seg.element(1) == "D8") {
+  } else if (seg.is("DMG") && seg.element(1) == "D8") {
     person.birth_date = model::parse_ccyymmdd(seg.element(2)).value_or(model::date{});
     const auto sex = seg.element(3);
     person.sex = sex.size() == 1 ? sex[0] : 0;
-  } else if (seg.id() == "REF" && seg.element(1) == "1W" && person.member_id.empty()) {
+  } else if (seg.is("REF") && seg.element(1) == "1W" && person.member_id.empty()) {
     person.member_id.assign(seg.element(2));
   }
 }
@@ -112,6 +112,7 @@ void claim_walker::begin(model::claim_kind kind, const model::envelope_ref& enve
 schema::loop claim_walker::current_loop() const noexcept { return stack_.back().def->id; }
 
 bool claim_walker::find(const segment& seg, match& found) const {
+  const std::uint32_t key = seg.key();
   // Two passes: first a place with room left, then any place (the caller reports the excess).
   for (int pass = 0; pass < 2; ++pass) {
     for (std::size_t depth = stack_.size(); depth-- > 0;) {
@@ -119,7 +120,7 @@ bool claim_walker::find(const segment& seg, match& found) const {
       const auto entries = f.def->entries;
       const std::size_t first = depth == 0 ? f.index : std::max<std::size_t>(f.index, 1);
       for (std::size_t i = first; i < entries.size(); ++i) {
-        if (!entry_matches(entries[i], seg)) continue;
+        if (!entry_matches(entries[i], key, seg)) continue;
         const bool repeat = i == f.index;
         const bool room = !repeat || entries[i].max == 0 || f.counts[i] < entries[i].max;
         if (pass == 0 && !room) continue;
@@ -135,7 +136,7 @@ bool claim_walker::id_matches_forward(const segment& seg, std::size_t& qualifier
   const frame& f = stack_.back();
   for (std::size_t i = std::max<std::size_t>(f.index, 1); i < f.def->entries.size(); ++i) {
     const auto& e = f.def->entries[i];
-    if (e.id == seg.id() && !e.qualifiers.empty()) {
+    if (e.key == seg.key() && !e.qualifiers.empty()) {
       qualifier_element = e.qualifier_element;
       return true;
     }
@@ -164,7 +165,7 @@ void claim_walker::on_segment(const segment& seg, std::uint32_t position) {
     } else {
       bool seen_before = false;
       for (const auto& f : stack_) {
-        for (const auto& e : f.def->entries) seen_before = seen_before || e.id == seg.id();
+        for (const auto& e : f.def->entries) seen_before = seen_before || e.key == seg.key();
       }
       finding(seg, position,
               seen_before ? error::segment_not_in_sequence : error::unexpected_segment);
@@ -190,13 +191,13 @@ void claim_walker::on_segment(const segment& seg, std::uint32_t position) {
     }
   }
   if (entry.child) enter(*entry.child);
-  if (seg.id() == "HL") check_hierarchy(seg, position);
+  if (seg.is("HL")) check_hierarchy(seg, position);
   element_scratch_.clear();
   check_elements(seg, institutional(), element_scratch_);
   if (!element_scratch_.empty()) {
     finding(seg, position, error::segment_has_element_errors, element_scratch_);
   }
-  if (current_loop() == schema::loop::claim_2300 && seg.id() == "CLM") {
+  if (current_loop() == schema::loop::claim_2300 && seg.is("CLM")) {
     claim_.first_segment = position;
   }
   map(current_loop(), seg);
@@ -344,31 +345,30 @@ void claim_walker::finding(std::string_view id, std::uint32_t position, error co
 
 void claim_walker::map(schema::loop context, const segment& seg) {
   using schema::loop;
-  const auto id = seg.id();
   switch (context) {
     case loop::header:
-      if (id == "BHT") context_.envelope.originator_reference.assign(seg.element(3));
+      if (seg.is("BHT")) context_.envelope.originator_reference.assign(seg.element(3));
       break;
     case loop::billing_2000a:
-      if (id == "PRV") map_provider(seg, context_.billing);
+      if (seg.is("PRV")) map_provider(seg, context_.billing);
       break;
     case loop::billing_provider_2010aa:
       map_provider(seg, context_.billing);
       break;
     case loop::subscriber_2000b:
-      if (id == "SBR") context_.claim_filing_indicator.assign(seg.element(9));
+      if (seg.is("SBR")) context_.claim_filing_indicator.assign(seg.element(9));
       break;
     case loop::subscriber_name_2010ba:
       map_person(seg, context_.subscriber);
       break;
     case loop::payer_2010bb:
-      if (id == "NM1") context_.payer_id.assign(seg.element(9));
+      if (seg.is("NM1")) context_.payer_id.assign(seg.element(9));
       break;
     case loop::patient_name_2010ca:
       map_person(seg, context_.patient);
       break;
     case loop::claim_2300:
-      if (id == "CLM") {
+      if (seg.is("CLM")) {
         claim_.id.assign(seg.element(1));
         claim_.total_charge_cents = parse_cents(seg.element(2));
         // A code with stray characters (a wrong component separator) is not a code: leave it
@@ -381,19 +381,19 @@ void claim_walker::map(schema::loop context, const segment& seg) {
             .assign(plain ? setting : std::string_view{});
         const auto frequency = seg.component(5, 3);
         claim_.frequency = frequency.size() == 1 ? frequency[0] : 0;
-      } else if (id == "DTP" && seg.element(1) == "434") {
+      } else if (seg.is("DTP") && seg.element(1) == "434") {
         claim_.statement_dates = parse_period(seg.element(2), seg.element(3));
-      } else if (id == "HI") {
+      } else if (seg.is("HI")) {
         for (std::uint32_t e = 1; e <= seg.element_count(); ++e) {
           const auto qualifier = seg.component(e, 1);
           if (!diagnosis_qualifier(qualifier)) continue;
           claim_.diagnoses.push_back({std::string(qualifier), std::string(seg.component(e, 2))});
         }
-      } else if (id == "REF" && seg.element(1) == "G1") {
+      } else if (seg.is("REF") && seg.element(1) == "G1") {
         claim_.prior_authorization.assign(seg.element(2));
-      } else if (id == "REF" && seg.element(1) == "F8") {
+      } else if (seg.is("REF") && seg.element(1) == "F8") {
         claim_.payer_claim_number.assign(seg.element(2));
-      } else if (id == "PWK") {
+      } else if (seg.is("PWK")) {
         claim_.attachments.push_back(to_attachment(seg));
       }
       break;
@@ -406,11 +406,11 @@ void claim_walker::map(schema::loop context, const segment& seg) {
     case loop::line_2400: {
       if (!in_claim_ || claim_.lines.empty()) break;
       auto& line = claim_.lines.back();
-      if (id == "LX") {
+      if (seg.is("LX")) {
         std::from_chars(seg.element(1).data(), seg.element(1).data() + seg.element(1).size(),
                         line.number);
-      } else if (id == "SV1" || id == "SV2") {
-        const bool sv2 = id == "SV2";
+      } else if (seg.is("SV1") || seg.is("SV2")) {
+        const bool sv2 = seg.is("SV2");
         const std::uint32_t procedure = sv2 ? 2 : 1;
         if (sv2) line.revenue_code.assign(seg.element(1));
         line.procedure_qualifier.assign(seg.component(procedure, 1));
@@ -423,15 +423,15 @@ void claim_walker::map(schema::loop context, const segment& seg) {
         line.unit_basis.assign(seg.element(procedure + 2));
         line.units = parse_decimal(seg.element(procedure + 3));
         if (!sv2) line.place_of_service.assign(seg.element(5));
-      } else if (id == "DTP" && seg.element(1) == "472") {
+      } else if (seg.is("DTP") && seg.element(1) == "472") {
         line.service_dates = parse_period(seg.element(2), seg.element(3));
-      } else if (id == "REF" && seg.element(1) == "6R") {
+      } else if (seg.is("REF") && seg.element(1) == "6R") {
         line.line_control_number.assign(seg.element(2));
-      } else if (id == "REF" && seg.element(1) == "G1") {
+      } else if (seg.is("REF") && seg.element(1) == "G1") {
         line.prior_authorization.assign(seg.element(2));
-      } else if (id == "PWK") {
+      } else if (seg.is("PWK")) {
         line.attachments.push_back(to_attachment(seg));
-      } else if (id == "CRC" && seg.element(1) == "09") {
+      } else if (seg.is("CRC") && seg.element(1) == "09") {
         model::dme_condition condition;
         condition.response = seg.element(2) == "Y";
         for (std::uint32_t e = 3; e <= 7; ++e) {

@@ -68,6 +68,37 @@ constexpr std::array rules{
     element_rule{"CRC", 2, 0, 1073, true, kind::code, "Y,N"},
 };
 
+// Rules of one segment id are contiguous in `rules`; this index finds them by key.
+struct rule_group {
+  std::uint32_t key = 0;
+  std::uint8_t begin = 0;
+  std::uint8_t end = 0;
+};
+
+constexpr auto rule_groups = [] {
+  std::array<rule_group, rules.size()> groups{};
+  std::size_t count = 0;
+  for (std::size_t i = 0; i < rules.size(); ++i) {
+    const auto key = segment_key(rules[i].segment);
+    if (count == 0 || groups[count - 1].key != key) {
+      groups[count++] = {key, static_cast<std::uint8_t>(i), static_cast<std::uint8_t>(i)};
+    }
+    groups[count - 1].end = static_cast<std::uint8_t>(i + 1);
+  }
+  return groups;
+}();
+
+constexpr bool rules_grouped() {
+  // Every id's rules must be contiguous, or some would never be found.
+  for (std::size_t i = 0; i < rule_groups.size() && rule_groups[i].key; ++i) {
+    for (std::size_t j = i + 1; j < rule_groups.size() && rule_groups[j].key; ++j) {
+      if (rule_groups[i].key == rule_groups[j].key) return false;
+    }
+  }
+  return true;
+}
+static_assert(rules_grouped(), "keep each segment's element rules together");
+
 bool is_digits(std::string_view text) noexcept {
   if (text.empty()) return false;
   for (const char c : text) {
@@ -111,9 +142,18 @@ bool is_decimal(std::string_view text) noexcept {
 }
 
 void check_elements(const segment& seg, bool institutional, std::vector<element_finding>& out) {
-  const auto id = seg.id();
-  for (const auto& rule : rules) {
-    if (rule.segment != id) continue;
+  const auto key = seg.key();
+  const rule_group* group = nullptr;
+  for (const auto& g : rule_groups) {
+    if (g.key == key) {
+      group = &g;
+      break;
+    }
+    if (g.key == 0) break;
+  }
+  if (group == nullptr) return;
+  for (std::size_t r = group->begin; r < group->end; ++r) {
+    const auto& rule = rules[r];
     const auto value =
         rule.component ? seg.component(rule.position, rule.component) : seg.element(rule.position);
     const element_finding at{rule.position, rule.component, rule.reference, error{}, rule.rejects};
@@ -151,7 +191,7 @@ void check_elements(const segment& seg, bool institutional, std::vector<element_
         break;
     }
   }
-  if (id == "CLM") {
+  if (seg.is("CLM")) {
     // CLM05-2 tells the guide: B (place of service) in 837P, A (bill type) in 837I. Senders
     // get it (and the frequency) wrong often enough that the gate notes it and reads on; the
     // policy then sees whatever CLM05-1 and CLM05-3 really say.

@@ -119,14 +119,15 @@ struct interchange_reader::impl {
 
   void on_segment(const segment& seg) {
     const auto id = seg.id();
-    if (id == "ISA") return begin_interchange(seg);
+    const auto key = seg.key();
+    if (key == segment_key("ISA")) return begin_interchange(seg);
     if (!interchange_open) return;  // tokenizer only yields segments inside an interchange
-    if (id == "IEA") return end_interchange_at(seg);
+    if (key == segment_key("IEA")) return end_interchange_at(seg);
     if (skip_interchange) return;
-    if (id == "GS") return begin_group(seg);
-    if (id == "GE") return end_group_at(seg);
-    if (id == "ST") return begin_set(seg);
-    if (id == "TA1" && at == where_in::interchange) return;  // an acknowledgment sent to us
+    if (key == segment_key("GS")) return begin_group(seg);
+    if (key == segment_key("GE")) return end_group_at(seg);
+    if (key == segment_key("ST")) return begin_set(seg);
+    if (key == segment_key("TA1") && at == where_in::interchange) return;  // sent to us
     if (at != where_in::set) {
       if (std::find(current.errors.begin(), current.errors.end(),
                     error::invalid_control_structure) == current.errors.end()) {
@@ -146,7 +147,7 @@ struct interchange_reader::impl {
                               {},
                               seg.where()});
     }
-    if (id == "SE") return end_set_at(seg);
+    if (key == segment_key("SE")) return end_set_at(seg);
     if (set_supported && set_position <= options.max_segments_per_set) {
       walker.on_segment(seg, set_position);
     }

@@ -8,6 +8,8 @@
 #include <span>
 #include <string_view>
 
+#include "covgate/x12/segment.hpp"
+
 namespace covgate::x12::schema {
 
 enum class loop : std::uint8_t {
@@ -48,7 +50,20 @@ inline constexpr std::size_t max_loop_entries = 32;
 
 /// One position in a loop: a segment, or a nested loop whose first segment is `id`.
 struct entry {
+  constexpr entry() = default;
+  constexpr entry(std::string_view id_in, std::string_view qualifiers_in,
+                  std::uint8_t qualifier_element_in, bool required_in, std::uint16_t max_in,
+                  const loop_def* child_in = nullptr)
+      : id(id_in),
+        key(segment_key(id_in)),
+        qualifiers(qualifiers_in),
+        qualifier_element(qualifier_element_in),
+        required(required_in),
+        max(max_in),
+        child(child_in) {}
+
   std::string_view id;
+  std::uint32_t key = 0;        ///< segment_key(id)
   std::string_view qualifiers;  ///< comma-separated values of `qualifier_element`, or ""
   std::uint8_t qualifier_element = 1;
   bool required = false;

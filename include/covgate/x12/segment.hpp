@@ -16,6 +16,15 @@ struct delimiters {
   char segment = '~';
 };
 
+/// A segment id packed into an integer ("NM1" -> 'N' << 16 | 'M' << 8 | '1'), so the hot path
+/// compares ids with one instruction. Ids longer than three characters map to 0.
+[[nodiscard]] constexpr std::uint32_t segment_key(std::string_view id) noexcept {
+  if (id.size() > 3) return 0;
+  std::uint32_t key = 0;
+  for (const char c : id) key = key << 8 | static_cast<unsigned char>(c);
+  return key;
+}
+
 /// Where a segment sits in the input, for diagnostics (never its content).
 struct location {
   std::uint64_t offset = 0;   ///< byte offset of the segment's first byte in the stream
@@ -29,10 +38,22 @@ class segment {
  public:
   segment(std::string_view text, const std::uint32_t* ends, std::uint32_t count,
           const delimiters& delims, location where, error defect = error{}) noexcept
-      : text_(text), ends_(ends), count_(count), delims_(&delims), where_(where), defect_(defect) {}
+      : text_(text),
+        ends_(ends),
+        count_(count),
+        key_(key_of(text, count ? ends[0] : 0)),
+        delims_(&delims),
+        where_(where),
+        defect_(defect) {}
 
   /// The segment id, e.g. "CLM".
   [[nodiscard]] std::string_view id() const noexcept { return element(0); }
+  /// The segment id as segment_key(id()).
+  [[nodiscard]] std::uint32_t key() const noexcept { return key_; }
+  /// True when the id is `id` (compared as keys: pass a literal).
+  [[nodiscard]] bool is(std::string_view id_literal) const noexcept {
+    return key() == segment_key(id_literal);
+  }
 
   /// The number of data elements present (trailing empty elements count if sent).
   [[nodiscard]] std::uint32_t element_count() const noexcept { return count_ ? count_ - 1 : 0; }
@@ -70,9 +91,24 @@ class segment {
   [[nodiscard]] error defect() const noexcept { return defect_; }
 
  private:
+  static std::uint32_t key_of(std::string_view text, std::uint32_t id_length) noexcept {
+    const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
+    switch (id_length) {
+      case 2:
+        return static_cast<std::uint32_t>(byte(0) << 8 | byte(1));
+      case 3:
+        return static_cast<std::uint32_t>(byte(0) << 16 | byte(1) << 8 | byte(2));
+      case 1:
+        return byte(0);
+      default:
+        return 0;
+    }
+  }
+
   std::string_view text_;
   const std::uint32_t* ends_;
   std::uint32_t count_;
+  std::uint32_t key_;  // computed once: every layer above dispatches on it
   const delimiters* delims_;
   location where_;
   error defect_;

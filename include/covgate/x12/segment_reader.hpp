@@ -11,6 +11,10 @@
 #include <string_view>
 #include <vector>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "covgate/x12/error.hpp"
 #include "covgate/x12/segment.hpp"
 
@@ -75,6 +79,11 @@ class segment_reader {
   void emit(std::string_view text, std::uint64_t offset, Handler& handler);
   template <class Handler>
   void emit_oversized(Handler& handler);
+  template <class Handler>
+  void deliver(std::string_view raw, std::uint64_t offset, std::uint32_t count, bool too_many,
+               Handler& handler);
+  template <class Handler>
+  const char* scan(const char* p, const char* end, Handler& handler);
 
   static bool is_blank(char c) noexcept {
     return c == ' ' || c == '\r' || c == '\n' || c == '\t' || c == '\f' || c == '\v';
@@ -120,7 +129,12 @@ void segment_reader::put(std::string_view bytes, Handler& handler) {
       }
       continue;
     }
-    // Body: find the next terminator in this chunk.
+    if (carry_.empty() && !oversized_) {
+      p = scan(p, end, handler);
+      if (state_ != state::body || p == end) continue;
+      // An unfinished segment remains: it is carried below (or reported when too long).
+    }
+    // Body, slow path: a segment that started in an earlier chunk, or one being dropped.
     const auto* term = static_cast<const char*>(
         std::memchr(p, delims_.segment, static_cast<std::size_t>(end - p)));
     const char* stop = term ? term : end;
@@ -287,19 +301,42 @@ void segment_reader::parse_isa(Handler& handler) {
 }
 
 template <class Handler>
-void segment_reader::emit(std::string_view text, std::uint64_t offset, Handler& handler) {
-  // Blanks around segments (CR/LF after the terminator, indentation) are noise, not data.
-  std::size_t skip = 0;
-  while (skip < text.size() && is_blank(text[skip]) && text[skip] != delims_.element) {
-    line_ += text[skip] == '\n' ? 1 : 0;
+void segment_reader::emit(std::string_view raw, std::uint64_t offset, Handler& handler) {
+  // The slow path (a segment that straddled two chunks): split with memchr, then deliver.
+  const char* base = raw.data();
+  const char* const end = base + raw.size();
+  const char* p = base;
+  std::uint32_t count = 0;
+  const std::uint32_t cap = limits_.max_elements + 1;
+  bool too_many = false;
+  for (;;) {
+    const auto* sep = static_cast<const char*>(
+        std::memchr(p, delims_.element, static_cast<std::size_t>(end - p)));
+    const char* stop = sep ? sep : end;
+    if (count == cap) {
+      too_many = true;
+      break;
+    }
+    ends_[count++] = static_cast<std::uint32_t>(stop - base);
+    if (!sep) break;
+    p = sep + 1;
+  }
+  deliver(raw, offset, count, too_many, handler);
+}
+
+template <class Handler>
+void segment_reader::deliver(std::string_view raw, std::uint64_t offset, std::uint32_t count,
+                             bool too_many, Handler& handler) {
+  // `ends_[0..count)` hold element ends relative to raw.data(). Blanks around segments (CR/LF
+  // after the terminator, indentation) are noise, not data.
+  std::uint32_t skip = 0;
+  while (skip < raw.size() && is_blank(raw[skip])) {
+    line_ += raw[skip] == '\n' ? 1 : 0;
     ++skip;
   }
-  text.remove_prefix(skip);
+  std::string_view text = raw.substr(skip);
   offset += skip;
-  while (!text.empty() && (text.back() == '\r' || text.back() == '\n') &&
-         text.back() != delims_.element) {
-    text.remove_suffix(1);
-  }
+  while (!text.empty() && (text.back() == '\r' || text.back() == '\n')) text.remove_suffix(1);
   const std::uint32_t line = line_;
   if (delims_.segment == '\n') ++line_;
   if (text.empty()) return;
@@ -309,7 +346,7 @@ void segment_reader::emit(std::string_view text, std::uint64_t offset, Handler& 
     handler.on_segment(seg);
     return;
   }
-  if (text.size() >= 3 && text.substr(0, 3) == "ISA" &&
+  if (text.size() >= 3 && text[0] == 'I' && text[1] == 'S' && text[2] == 'A' &&
       (text.size() == 3 || text[3] == delims_.element)) {
     // A new interchange began before IEA: hand the ISA back to the header parser.
     handler.on_reader_error({error::interchange_trailer_missing, where});
@@ -320,26 +357,12 @@ void segment_reader::emit(std::string_view text, std::uint64_t offset, Handler& 
     parse_isa(handler);
     return;
   }
-  // Split into elements. memchr keeps this a tight loop even for long elements.
-  const char* base = text.data();
-  const char* const end = base + text.size();
-  const char* p = base;
-  std::uint32_t count = 0;
-  const std::uint32_t cap = limits_.max_elements + 1;
-  error defect{};
-  for (;;) {
-    const auto* sep = static_cast<const char*>(
-        std::memchr(p, delims_.element, static_cast<std::size_t>(end - p)));
-    const char* stop = sep ? sep : end;
-    if (count == cap) {
-      defect = error::too_many_elements;
-      break;
-    }
-    ends_[count++] = static_cast<std::uint32_t>(stop - base);
-    if (!sep) break;
-    p = sep + 1;
+  const auto size = static_cast<std::uint32_t>(text.size());
+  for (std::uint32_t i = 0; i < count; ++i) {
+    ends_[i] = std::min(ends_[i] - skip, size);
   }
-  const segment seg(text, ends_.data(), count, delims_, where, defect);
+  const segment seg(text, ends_.data(), count, delims_, where,
+                    too_many ? error::too_many_elements : error{});
   const bool is_iea = text.size() >= 3 && text[0] == 'I' && text[1] == 'E' && text[2] == 'A' &&
                       (text.size() == 3 || text[3] == delims_.element);
   handler.on_segment(seg);
@@ -347,6 +370,60 @@ void segment_reader::emit(std::string_view text, std::uint64_t offset, Handler& 
     state_ = state::seek_isa;
     previous_ = delims_.segment;
   }
+}
+
+template <class Handler>
+const char* segment_reader::scan(const char* p, const char* end, Handler& handler) {
+  // The fast path: one pass over the chunk finds terminators and element separators together
+  // (16 bytes per step with SSE2), so a segment costs one bitmask walk, not a call per
+  // element. Returns where the unfinished segment starts (or where the body state ended).
+  const char* start = p;
+  std::uint32_t count = 0;
+  bool too_many = false;
+  const std::uint32_t cap = limits_.max_elements + 1;
+  const char terminator = delims_.segment;
+  const char separator = delims_.element;
+  auto on_delimiter = [&](const char* at) -> bool {
+    if (count < cap) {
+      ends_[count++] = static_cast<std::uint32_t>(at - start);
+    } else {
+      too_many = true;
+    }
+    if (*at != terminator) return true;
+    const std::uint64_t offset = offset_ + static_cast<std::uint64_t>(start - p);
+    deliver({start, static_cast<std::size_t>(at - start)}, offset, count, too_many, handler);
+    start = at + 1;
+    count = 0;
+    too_many = false;
+    return state_ == state::body;
+  };
+  const char* q = p;
+#if defined(__SSE2__)
+  const __m128i term_v = _mm_set1_epi8(terminator);
+  const __m128i sep_v = _mm_set1_epi8(separator);
+  for (; end - q >= 16; q += 16) {
+    const __m128i block = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q));
+    auto bits = static_cast<unsigned>(_mm_movemask_epi8(
+        _mm_or_si128(_mm_cmpeq_epi8(block, term_v), _mm_cmpeq_epi8(block, sep_v))));
+    while (bits) {
+      const char* at = q + __builtin_ctz(bits);
+      bits &= bits - 1;
+      if (!on_delimiter(at)) {
+        offset_ += static_cast<std::uint64_t>(at + 1 - p);
+        return at + 1;
+      }
+    }
+  }
+#endif
+  for (; q < end; ++q) {
+    if (*q != terminator && *q != separator) continue;
+    if (!on_delimiter(q)) {
+      offset_ += static_cast<std::uint64_t>(q + 1 - p);
+      return q + 1;
+    }
+  }
+  offset_ += static_cast<std::uint64_t>(start - p);
+  return start;
 }
 
 template <class Handler>
