@@ -20,10 +20,30 @@ bool entry_matches(const schema::entry& e, std::uint32_t key, const segment& seg
   return e.qualifiers.empty() || schema::in_list(e.qualifiers, seg.element(e.qualifier_element));
 }
 
+// X12 R values ("4821.55", "-3", "12.5"): parsed exactly, without a trip through double, since
+// money must not round. Returns 0 for what element_rules already reported as not a number.
 std::int64_t parse_cents(std::string_view text) {
-  double value = 0;
-  std::from_chars(text.data(), text.data() + text.size(), value);
-  return static_cast<std::int64_t>(std::llround(value * 100.0));
+  bool negative = false;
+  if (!text.empty() && text.front() == '-') {
+    negative = true;
+    text.remove_prefix(1);
+  }
+  std::int64_t whole = 0;
+  std::size_t i = 0;
+  for (; i < text.size() && text[i] >= '0' && text[i] <= '9' && whole < 100'000'000'000'000; ++i) {
+    whole = whole * 10 + (text[i] - '0');
+  }
+  std::int64_t fraction = 0;
+  if (i < text.size() && text[i] == '.') {
+    int digits = 0;
+    for (++i; i < text.size() && text[i] >= '0' && text[i] <= '9'; ++i, ++digits) {
+      if (digits < 2) fraction = fraction * 10 + (text[i] - '0');
+      if (digits == 2 && text[i] >= '5') ++fraction;  // round half up on the third digit
+    }
+    if (digits == 1) fraction *= 10;
+  }
+  const std::int64_t cents = whole * 100 + fraction;
+  return negative ? -cents : cents;
 }
 
 double parse_decimal(std::string_view text) {
@@ -421,7 +441,11 @@ void claim_walker::map(schema::loop context, const segment& seg) {
         }
         line.charge_cents = parse_cents(seg.element(procedure + 1));
         line.unit_basis.assign(seg.element(procedure + 2));
-        line.units = parse_decimal(seg.element(procedure + 3));
+        const auto units = seg.element(procedure + 3);
+        // Whole units are the rule; only fractions need the general parser.
+        line.units = units.find('.') == std::string_view::npos
+                         ? static_cast<double>(parse_cents(units) / 100)
+                         : parse_decimal(units);
         if (!sv2) line.place_of_service.assign(seg.element(5));
       } else if (seg.is("DTP") && seg.element(1) == "472") {
         line.service_dates = parse_period(seg.element(2), seg.element(3));

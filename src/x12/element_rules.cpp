@@ -99,6 +99,28 @@ constexpr bool rules_grouped() {
 }
 static_assert(rules_grouped(), "keep each segment's element rules together");
 
+// Open addressing over segment keys: one multiply and usually one probe per segment.
+constexpr std::size_t slot_count = 64;
+constexpr std::size_t slot_of(std::uint32_t key) { return (key * 2654435761u) >> 26; }
+
+constexpr auto rule_slots = [] {
+  std::array<rule_group, slot_count> slots{};
+  for (const auto& g : rule_groups) {
+    if (g.key == 0) break;
+    std::size_t at = slot_of(g.key);
+    while (slots[at].key != 0) at = (at + 1) % slot_count;
+    slots[at] = g;
+  }
+  return slots;
+}();
+
+const rule_group* rules_for(std::uint32_t key) noexcept {
+  for (std::size_t at = slot_of(key);; at = (at + 1) % slot_count) {
+    if (rule_slots[at].key == key) return &rule_slots[at];
+    if (rule_slots[at].key == 0) return nullptr;
+  }
+}
+
 bool is_digits(std::string_view text) noexcept {
   if (text.empty()) return false;
   for (const char c : text) {
@@ -142,15 +164,7 @@ bool is_decimal(std::string_view text) noexcept {
 }
 
 void check_elements(const segment& seg, bool institutional, std::vector<element_finding>& out) {
-  const auto key = seg.key();
-  const rule_group* group = nullptr;
-  for (const auto& g : rule_groups) {
-    if (g.key == key) {
-      group = &g;
-      break;
-    }
-    if (g.key == 0) break;
-  }
+  const rule_group* group = rules_for(seg.key());
   if (group == nullptr) return;
   for (std::size_t r = group->begin; r < group->end; ++r) {
     const auto& rule = rules[r];

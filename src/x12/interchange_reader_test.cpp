@@ -355,3 +355,17 @@ TEST_SUITE("x12.error") {
     }
   }
 }
+
+TEST_SUITE("x12.claim_walker") {
+  TEST_CASE("reads money exactly, with rounding on a third decimal and negatives") {
+    auto body = professional_body();
+    body[15] = "CLM*PUMP001*-12.345***12:B:1*Y*A*Y*Y";
+    body[21] = "SV1*HC:E0784:KX:NU*.5*UN*1.5*12**1";
+    const auto sink = read(interchange(body));
+    REQUIRE(sink.claims.size() == 1);
+    CHECK(sink.claims[0].total_charge_cents == -1235);
+    CHECK(sink.claims[0].lines[0].charge_cents == 50);
+    CHECK(sink.claims[0].lines[0].units == doctest::Approx(1.5));
+    CHECK(sink.claims[0].lines[1].units == doctest::Approx(2.0));
+  }
+}

@@ -73,12 +73,16 @@ class segment {
   /// Splits `value` on `separator` and returns part `part` (1-based), or "".
   [[nodiscard]] static std::string_view nth_part(std::string_view value, char separator,
                                                  std::uint32_t part) noexcept {
-    for (std::uint32_t n = 1;; ++n) {
-      const auto cut = value.find(separator);
-      if (n == part) return value.substr(0, cut);
-      if (cut == std::string_view::npos) return {};
-      value.remove_prefix(cut + 1);
+    // Elements are a few bytes long: a plain loop beats a library search call here.
+    std::size_t begin = 0;
+    for (std::uint32_t n = 1; n < part; ++n) {
+      while (begin < value.size() && value[begin] != separator) ++begin;
+      if (begin == value.size()) return {};
+      ++begin;
     }
+    std::size_t end = begin;
+    while (end < value.size() && value[end] != separator) ++end;
+    return value.substr(begin, end - begin);
   }
 
   /// The whole segment without its terminator.
