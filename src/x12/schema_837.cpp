@@ -25,9 +25,8 @@ constexpr entries<8> party_body(std::string_view qualifiers) {
            {"PER", "", 1, S, 2}}};
 }
 
-constexpr entries<1> submitter_body{{{"NM1", "41", 1, R, 1}}};
-constexpr entries<2> submitter_full{{{"NM1", "41", 1, R, 1}, {"PER", "IC", 1, R, 2}}};
-constexpr loop_def submitter{loop::submitter_1000a, submitter_full};
+constexpr entries<2> submitter_body{{{"NM1", "41", 1, R, 1}, {"PER", "IC", 1, R, 2}}};
+constexpr loop_def submitter{loop::submitter_1000a, submitter_body};
 constexpr entries<1> receiver_body{{{"NM1", "40", 1, R, 1}}};
 constexpr loop_def receiver{loop::receiver_1000b, receiver_body};
 

@@ -16,7 +16,7 @@
 
 namespace covgate::x12 {
 
-/// How control-count errors (SE01, GE01, IEA01) are treated.
+/// How control-count errors (SE01, GE01, IEA01) and a repeated ST02 are treated.
 enum class count_policy : std::uint8_t {
   strict,  ///< the set, group or interchange is rejected (IK5/AK9 R, TA1 R)
   warn,    ///< accepted with the error noted (IK5/AK9 E, TA1 E)
