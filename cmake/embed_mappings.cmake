@@ -1,0 +1,27 @@
+# Generates a .cpp that holds the text of mappings/*.json, so the binary carries its default
+# tables wherever it runs. Run at build time with -DSOURCE_DIR=... -DOUTPUT=...
+set(files loinc units pos bill-types taxonomy qualifications hcpcs icd10 evidence identity)
+set(body "")
+foreach(name IN LISTS files)
+  file(READ "${SOURCE_DIR}/mappings/${name}.json" text)
+  string(MAKE_C_IDENTIFIER "${name}" id)
+  string(APPEND body "constexpr char ${id}[] = R\"covgate_json(${text})covgate_json\";\n")
+endforeach()
+file(WRITE "${OUTPUT}.tmp"
+"// Generated from mappings/*.json by cmake/embed_mappings.cmake. Do not edit.
+#include \"covgate/mapping/tables.hpp\"
+
+namespace covgate::mapping {
+namespace {
+${body}
+}  // namespace
+
+const table_sources& embedded_sources() noexcept {
+  static const table_sources sources{loinc, units, pos, bill_types, taxonomy,
+                                     qualifications, hcpcs, icd10, evidence, identity};
+  return sources;
+}
+
+}  // namespace covgate::mapping
+")
+file(COPY_FILE "${OUTPUT}.tmp" "${OUTPUT}" ONLY_IF_DIFFERENT)

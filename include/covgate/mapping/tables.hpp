@@ -1,0 +1,161 @@
+// The code tables of mappings/*.json, parsed and validated once at start-up: LOINC → lab kind,
+// UCUM conversions, place of service and bill type → setting class, NUCC taxonomy and v2-0360
+// qualifications → provider type, HCPCS classes, ICD-10 groups, evidence codes, identity.
+// Pure: it parses text it is given; reading files is the caller's job.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace covgate::mapping {
+
+/// A table that cannot be used. what() names the file, the JSON path and the problem, e.g.
+/// "units.json: /glucose/from/mmol/L: must be a positive number".
+class config_error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+enum class lab_kind : std::uint8_t {
+  unknown,
+  c_peptide,
+  c_peptide_fasting,
+  fasting_glucose,
+  glucose,
+  creatinine_clearance,
+  serum_creatinine,
+  egfr,
+  gad65_antibody,
+  ia2_antibody,
+  insulin_antibody,
+  znt8_antibody,
+  islet_cell_antibody,
+  hba1c,
+  body_weight,
+};
+
+/// "c-peptide", "fasting-glucose"… as in loinc.json; "unknown" for lab_kind::unknown.
+[[nodiscard]] std::string_view name(lab_kind kind) noexcept;
+[[nodiscard]] std::optional<lab_kind> lab_kind_named(std::string_view name) noexcept;
+/// True for the beta-cell autoantibody kinds.
+[[nodiscard]] bool is_autoantibody(lab_kind kind) noexcept;
+
+/// The physical quantity a lab kind measures, which selects its unit table in units.json.
+[[nodiscard]] std::string_view quantity_of(lab_kind kind) noexcept;
+
+enum class setting_class : std::uint8_t {
+  other,
+  home,
+  inpatient_or_snf,
+  nursing_facility,
+  other_institutional,
+  outpatient,
+  hospice,
+};
+[[nodiscard]] std::string_view name(setting_class s) noexcept;
+
+enum class provider_type : std::uint8_t {
+  unknown,
+  physician,
+  nurse_practitioner,
+  physician_assistant,
+  clinical_nurse_specialist,
+  other,
+};
+[[nodiscard]] std::string_view name(provider_type t) noexcept;
+
+enum class hcpcs_class : std::uint8_t { none, csii, external, implantable, drug };
+[[nodiscard]] std::string_view name(hcpcs_class c) noexcept;
+
+struct loinc_info {
+  lab_kind kind = lab_kind::unknown;
+  bool fasting = false;  ///< the code itself says --fasting
+};
+
+/// A value in its lab kind's canonical unit.
+struct canonical_value {
+  double value = 0;
+  std::string_view unit;  ///< the canonical unit ("ng/mL"…), or the original for antibodies
+};
+
+/// The text of each table file (JSON with comments), as read by the caller.
+struct table_sources {
+  std::string loinc, units, pos, bill_types, taxonomy, qualifications, hcpcs, icd10, evidence,
+      identity;
+};
+
+/// The tables compiled into the binary from mappings/ at build time.
+[[nodiscard]] const table_sources& embedded_sources() noexcept;
+
+class tables {
+ public:
+  /// Parses and validates every table. Throws config_error naming file, path and problem.
+  [[nodiscard]] static tables parse(const table_sources& sources);
+
+  [[nodiscard]] std::optional<loinc_info> loinc(std::string_view code) const;
+
+  /// Converts `value` in UCUM `unit` to the canonical unit of `kind`'s quantity; nullopt when
+  /// the unit is not listed for it (never guessed). Autoantibodies keep their unit.
+  [[nodiscard]] std::optional<canonical_value> to_canonical(lab_kind kind, std::string_view unit,
+                                                            double value) const;
+
+  [[nodiscard]] setting_class place_of_service(std::string_view pos) const;
+  /// `facility_type` is the first two digits of the type of bill (837I CLM05-1).
+  [[nodiscard]] setting_class bill_type(std::string_view facility_type) const;
+
+  /// Longest matching NUCC prefix; unknown for an empty code, other for an unlisted one.
+  [[nodiscard]] provider_type taxonomy(std::string_view code) const;
+  /// v2-0360 degree code; unknown when not listed.
+  [[nodiscard]] provider_type qualification(std::string_view code) const;
+
+  [[nodiscard]] hcpcs_class hcpcs(std::string_view code) const;
+  /// For a drug HCPCS code: the indication it tells ("iron", "pain"…), or "".
+  [[nodiscard]] std::string_view drug_indication(std::string_view code) const;
+
+  /// True when ICD-10-CM `code` (no dot) belongs to `group` in icd10.json.
+  [[nodiscard]] bool icd10_in(std::string_view code, std::string_view group) const;
+  [[nodiscard]] bool has_icd10_group(std::string_view group) const;
+
+  /// The covgate evidence code a (system, code) pair stands for, or nullopt.
+  [[nodiscard]] std::optional<std::string_view> evidence(std::string_view system,
+                                                         std::string_view code) const;
+  /// "boolean", "quantity" or "string" for an evidence code.
+  [[nodiscard]] std::string_view evidence_value_type(std::string_view evidence_code) const;
+  [[nodiscard]] const std::string& evidence_system() const noexcept { return evidence_system_; }
+
+  /// Identifier systems that make a patient key, most preferred first.
+  [[nodiscard]] const std::vector<std::string>& patient_identifier_systems() const noexcept {
+    return identity_systems_;
+  }
+
+ private:
+  struct unit_table {
+    std::string canonical;
+    std::map<std::string, std::pair<double, double>, std::less<>> from;  // factor, offset
+  };
+  struct icd_entry {
+    std::string low, high;  // a prefix has high = low + "\x7f"
+  };
+
+  std::unordered_map<std::string, loinc_info> loinc_;
+  std::map<std::string, unit_table, std::less<>> units_;
+  std::map<std::string, setting_class, std::less<>> pos_;
+  std::map<std::string, setting_class, std::less<>> bill_types_;
+  std::vector<std::pair<std::string, provider_type>> taxonomy_;  // longest prefix first
+  std::map<std::string, provider_type, std::less<>> qualifications_;
+  std::map<std::string, hcpcs_class, std::less<>> hcpcs_;
+  std::map<std::string, std::string, std::less<>> drugs_;
+  std::map<std::string, std::vector<icd_entry>, std::less<>> icd10_;
+  std::string evidence_system_;
+  std::map<std::string, std::string, std::less<>> evidence_types_;
+  std::map<std::string, std::string, std::less<>> evidence_site_;  // "system|code" → evidence
+  std::vector<std::string> identity_systems_;
+};
+
+}  // namespace covgate::mapping

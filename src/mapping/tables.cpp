@@ -1,0 +1,413 @@
+#include "covgate/mapping/tables.hpp"
+
+#include <rapidjson/document.h>
+#include <rapidjson/error/en.h>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+
+namespace covgate::mapping {
+namespace {
+
+using json = rapidjson::Value;
+
+constexpr std::array<std::string_view, 15> lab_kind_names{"unknown",
+                                                          "c-peptide",
+                                                          "c-peptide-fasting",
+                                                          "fasting-glucose",
+                                                          "glucose",
+                                                          "creatinine-clearance",
+                                                          "serum-creatinine",
+                                                          "egfr",
+                                                          "gad65-antibody",
+                                                          "ia2-antibody",
+                                                          "insulin-antibody",
+                                                          "znt8-antibody",
+                                                          "islet-cell-antibody",
+                                                          "hba1c",
+                                                          "body-weight"};
+
+constexpr std::array<std::string_view, 7> setting_names{
+    "other",      "home",   "inpatient-or-snf", "nursing-facility", "other-institutional",
+    "outpatient", "hospice"};
+
+constexpr std::array<std::string_view, 6> provider_names{"unknown",
+                                                         "physician",
+                                                         "nurse-practitioner",
+                                                         "physician-assistant",
+                                                         "clinical-nurse-specialist",
+                                                         "other"};
+
+constexpr std::array<std::string_view, 5> hcpcs_names{"none", "csii", "external", "implantable",
+                                                      "drug"};
+
+// Parses one file and hands back its root object; every problem names the file and the path.
+class reader {
+ public:
+  reader(std::string file, const std::string& text) : file_(std::move(file)) {
+    constexpr unsigned flags = rapidjson::kParseCommentsFlag | rapidjson::kParseTrailingCommasFlag |
+                               rapidjson::kParseIterativeFlag;
+    document_.Parse<flags>(text.data(), text.size());
+    if (document_.HasParseError()) {
+      fail("", std::string("not valid JSON at byte ") + std::to_string(document_.GetErrorOffset()) +
+                   ": " + rapidjson::GetParseError_En(document_.GetParseError()));
+    }
+    if (!document_.IsObject()) fail("", "must be an object");
+  }
+
+  [[noreturn]] void fail(const std::string& path, const std::string& problem) const {
+    throw config_error(file_ + ": " + (path.empty() ? "/" : path) + ": " + problem);
+  }
+
+  const json& root() const { return document_; }
+
+  const json& object(const json& parent, const char* key, const std::string& path) const {
+    const auto it = parent.FindMember(key);
+    if (it == parent.MemberEnd()) fail(path + "/" + key, "is required");
+    if (!it->value.IsObject()) fail(path + "/" + key, "must be an object");
+    return it->value;
+  }
+
+  std::vector<std::string> strings(const json& value, const std::string& path) const {
+    if (!value.IsArray()) fail(path, "must be an array of strings");
+    std::vector<std::string> out;
+    for (rapidjson::SizeType i = 0; i < value.Size(); ++i) {
+      if (!value[i].IsString() || value[i].GetStringLength() == 0) {
+        fail(path + "/" + std::to_string(i), "must be a non-empty string");
+      }
+      out.emplace_back(value[i].GetString(), value[i].GetStringLength());
+    }
+    return out;
+  }
+
+  double positive(const json& value, const std::string& path) const {
+    if (!value.IsNumber() || !(value.GetDouble() > 0) || !std::isfinite(value.GetDouble())) {
+      fail(path, "must be a positive number");
+    }
+    return value.GetDouble();
+  }
+
+ private:
+  std::string file_;
+  rapidjson::Document document_;
+};
+
+std::string key_of(const json::ConstMemberIterator& it) {
+  return {it->name.GetString(), it->name.GetStringLength()};
+}
+
+template <class Enum, std::size_t N>
+std::optional<Enum> enum_named(const std::array<std::string_view, N>& names,
+                               std::string_view text) {
+  for (std::size_t i = 0; i < N; ++i) {
+    if (names[i] == text) return static_cast<Enum>(i);
+  }
+  return std::nullopt;
+}
+
+// Pads an ICD-10 code to seven characters so ranges compare as the code set orders them.
+std::string padded(std::string_view code) {
+  std::string out(code.substr(0, 7));
+  out.resize(7, ' ');
+  return out;
+}
+
+}  // namespace
+
+std::string_view name(lab_kind kind) noexcept {
+  return lab_kind_names[static_cast<std::size_t>(kind)];
+}
+std::optional<lab_kind> lab_kind_named(std::string_view text) noexcept {
+  return enum_named<lab_kind>(lab_kind_names, text);
+}
+bool is_autoantibody(lab_kind kind) noexcept {
+  return kind >= lab_kind::gad65_antibody && kind <= lab_kind::islet_cell_antibody;
+}
+std::string_view quantity_of(lab_kind kind) noexcept {
+  switch (kind) {
+    case lab_kind::c_peptide:
+    case lab_kind::c_peptide_fasting:
+      return "c-peptide";
+    case lab_kind::fasting_glucose:
+    case lab_kind::glucose:
+      return "glucose";
+    case lab_kind::creatinine_clearance:
+      return "clearance";
+    case lab_kind::serum_creatinine:
+      return "creatinine";
+    case lab_kind::egfr:
+      return "egfr";
+    case lab_kind::hba1c:
+      return "hba1c";
+    case lab_kind::body_weight:
+      return "weight";
+    case lab_kind::unknown:
+      return "";
+    default:
+      return "antibody";
+  }
+}
+std::string_view name(setting_class s) noexcept {
+  return setting_names[static_cast<std::size_t>(s)];
+}
+std::string_view name(provider_type t) noexcept {
+  return provider_names[static_cast<std::size_t>(t)];
+}
+std::string_view name(hcpcs_class c) noexcept { return hcpcs_names[static_cast<std::size_t>(c)]; }
+
+tables tables::parse(const table_sources& sources) {
+  tables t;
+  {
+    const reader r("loinc.json", sources.loinc);
+    for (auto it = r.root().MemberBegin(); it != r.root().MemberEnd(); ++it) {
+      const auto path = "/" + key_of(it);
+      if (!it->value.IsObject()) r.fail(path, "must be an object with a kind");
+      const auto kind = it->value.FindMember("kind");
+      if (kind == it->value.MemberEnd() || !kind->value.IsString()) r.fail(path, "needs a kind");
+      const auto parsed = lab_kind_named(kind->value.GetString());
+      if (!parsed || *parsed == lab_kind::unknown) {
+        r.fail(path + "/kind", std::string("unknown lab kind '") + kind->value.GetString() + "'");
+      }
+      const auto fasting = it->value.FindMember("fasting");
+      const bool is_fasting =
+          fasting != it->value.MemberEnd() && fasting->value.IsBool() && fasting->value.GetBool();
+      t.loinc_[key_of(it)] = {*parsed, is_fasting};
+    }
+  }
+  {
+    const reader r("units.json", sources.units);
+    for (auto it = r.root().MemberBegin(); it != r.root().MemberEnd(); ++it) {
+      const auto path = "/" + key_of(it);
+      if (!it->value.IsObject()) r.fail(path, "must be an object");
+      unit_table table;
+      const auto canonical = it->value.FindMember("canonical");
+      if (canonical == it->value.MemberEnd() || !canonical->value.IsString()) {
+        r.fail(path + "/canonical", "is required");
+      }
+      table.canonical = canonical->value.GetString();
+      const auto& from = r.object(it->value, "from", path);
+      for (auto f = from.MemberBegin(); f != from.MemberEnd(); ++f) {
+        table.from[key_of(f)] = {r.positive(f->value, path + "/from/" + key_of(f)), 0.0};
+      }
+      if (const auto affine = it->value.FindMember("affine"); affine != it->value.MemberEnd()) {
+        if (!affine->value.IsObject()) r.fail(path + "/affine", "must be an object");
+        for (auto a = affine->value.MemberBegin(); a != affine->value.MemberEnd(); ++a) {
+          const auto apath = path + "/affine/" + key_of(a);
+          const auto& rule = r.object(affine->value, key_of(a).c_str(), path + "/affine");
+          const auto offset = rule.FindMember("offset");
+          if (offset == rule.MemberEnd() || !offset->value.IsNumber()) {
+            r.fail(apath + "/offset", "must be a number");
+          }
+          table.from[key_of(a)] = {r.positive(rule["factor"], apath + "/factor"),
+                                   offset->value.GetDouble()};
+        }
+      }
+      t.units_[key_of(it)] = std::move(table);
+    }
+    for (std::size_t k = 1; k < lab_kind_names.size(); ++k) {
+      const auto quantity = quantity_of(static_cast<lab_kind>(k));
+      if (t.units_.find(quantity) == t.units_.end()) {
+        r.fail("/" + std::string(quantity), "is required (a lab kind measures it)");
+      }
+    }
+  }
+  auto settings = [](const table_sources& s, const std::string& file, const std::string& text,
+                     std::map<std::string, setting_class, std::less<>>& out) {
+    (void)s;
+    const reader r(file, text);
+    for (auto it = r.root().MemberBegin(); it != r.root().MemberEnd(); ++it) {
+      if (key_of(it) == "names") continue;
+      const auto setting = enum_named<setting_class>(setting_names, key_of(it));
+      if (!setting) r.fail("/" + key_of(it), "is not a setting class");
+      for (const auto& code : r.strings(it->value, "/" + key_of(it))) {
+        if (!out.emplace(code, *setting).second) {
+          r.fail("/" + key_of(it), "code " + code + " is listed twice");
+        }
+      }
+    }
+  };
+  settings(sources, "pos.json", sources.pos, t.pos_);
+  settings(sources, "bill-types.json", sources.bill_types, t.bill_types_);
+  {
+    const reader r("taxonomy.json", sources.taxonomy);
+    for (auto it = r.root().MemberBegin(); it != r.root().MemberEnd(); ++it) {
+      const auto type = enum_named<provider_type>(provider_names, key_of(it));
+      if (!type) r.fail("/" + key_of(it), "is not a provider type");
+      for (auto& prefix : r.strings(it->value, "/" + key_of(it))) {
+        t.taxonomy_.emplace_back(std::move(prefix), *type);
+      }
+    }
+    std::sort(t.taxonomy_.begin(), t.taxonomy_.end(),
+              [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
+  }
+  {
+    const reader r("qualifications.json", sources.qualifications);
+    for (auto it = r.root().MemberBegin(); it != r.root().MemberEnd(); ++it) {
+      const auto type = enum_named<provider_type>(provider_names, key_of(it));
+      if (!type) r.fail("/" + key_of(it), "is not a provider type");
+      for (auto& code : r.strings(it->value, "/" + key_of(it))) t.qualifications_[code] = *type;
+    }
+  }
+  {
+    const reader r("hcpcs.json", sources.hcpcs);
+    for (const char* cls : {"csii", "external", "implantable"}) {
+      const auto it = r.root().FindMember(cls);
+      if (it == r.root().MemberEnd()) r.fail(std::string("/") + cls, "is required");
+      const auto c = *enum_named<hcpcs_class>(hcpcs_names, cls);
+      for (auto& code : r.strings(it->value, std::string("/") + cls)) {
+        if (!t.hcpcs_.emplace(code, c).second) r.fail(std::string("/") + cls, code + " twice");
+      }
+    }
+    const auto& drugs = r.object(r.root(), "drug", "");
+    for (auto it = drugs.MemberBegin(); it != drugs.MemberEnd(); ++it) {
+      if (!it->value.IsString()) r.fail("/drug/" + key_of(it), "must name an indication");
+      t.hcpcs_[key_of(it)] = hcpcs_class::drug;
+      t.drugs_[key_of(it)] = it->value.GetString();
+    }
+  }
+  {
+    const reader r("icd10.json", sources.icd10);
+    for (auto it = r.root().MemberBegin(); it != r.root().MemberEnd(); ++it) {
+      auto& entries = t.icd10_[key_of(it)];
+      for (const auto& item : r.strings(it->value, "/" + key_of(it))) {
+        const auto dash = item.find('-');
+        if (dash == std::string::npos) {
+          entries.push_back({item, item + "\x7f"});
+        } else {
+          entries.push_back({padded(item.substr(0, dash)), padded(item.substr(dash + 1))});
+          if (entries.back().high < entries.back().low) {
+            r.fail("/" + key_of(it), "range " + item + " ends before it starts");
+          }
+        }
+      }
+    }
+  }
+  {
+    const reader r("evidence.json", sources.evidence);
+    const auto system = r.root().FindMember("system");
+    if (system == r.root().MemberEnd() || !system->value.IsString()) {
+      r.fail("/system", "is required");
+    }
+    t.evidence_system_ = system->value.GetString();
+    const auto& codes = r.object(r.root(), "codes", "");
+    for (auto it = codes.MemberBegin(); it != codes.MemberEnd(); ++it) {
+      const std::string type = it->value.IsString() ? it->value.GetString() : "";
+      if (type != "boolean" && type != "quantity" && type != "string") {
+        r.fail("/codes/" + key_of(it), "must be boolean, quantity or string");
+      }
+      t.evidence_types_[key_of(it)] = type;
+    }
+    if (const auto site = r.root().FindMember("site"); site != r.root().MemberEnd()) {
+      if (!site->value.IsArray()) r.fail("/site", "must be an array");
+      for (rapidjson::SizeType i = 0; i < site->value.Size(); ++i) {
+        const auto path = "/site/" + std::to_string(i);
+        const auto& m = site->value[i];
+        if (!m.IsObject() || !m.HasMember("system") || !m.HasMember("code") ||
+            !m.HasMember("evidence") || !m["system"].IsString() || !m["code"].IsString() ||
+            !m["evidence"].IsString()) {
+          r.fail(path, "needs system, code and evidence strings");
+        }
+        const std::string evidence = m["evidence"].GetString();
+        if (t.evidence_types_.find(evidence) == t.evidence_types_.end()) {
+          r.fail(path + "/evidence", "'" + evidence + "' is not a code in /codes");
+        }
+        t.evidence_site_[std::string(m["system"].GetString()) + "|" + m["code"].GetString()] =
+            evidence;
+      }
+    }
+  }
+  {
+    const reader r("identity.json", sources.identity);
+    const auto it = r.root().FindMember("patient_identifier_systems");
+    if (it == r.root().MemberEnd()) r.fail("/patient_identifier_systems", "is required");
+    t.identity_systems_ = r.strings(it->value, "/patient_identifier_systems");
+    if (t.identity_systems_.empty()) r.fail("/patient_identifier_systems", "must not be empty");
+  }
+  return t;
+}
+
+std::optional<loinc_info> tables::loinc(std::string_view code) const {
+  const auto it = loinc_.find(std::string(code));
+  if (it == loinc_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::optional<canonical_value> tables::to_canonical(lab_kind kind, std::string_view unit,
+                                                    double value) const {
+  const auto table = units_.find(quantity_of(kind));
+  if (table == units_.end()) return std::nullopt;
+  if (table->second.canonical == "*") return canonical_value{value, unit};
+  const auto rule = table->second.from.find(unit);
+  if (rule == table->second.from.end()) return std::nullopt;
+  return canonical_value{value * rule->second.first + rule->second.second, table->second.canonical};
+}
+
+setting_class tables::place_of_service(std::string_view pos) const {
+  const auto it = pos_.find(pos);
+  return it == pos_.end() ? setting_class::other : it->second;
+}
+
+setting_class tables::bill_type(std::string_view facility_type) const {
+  const auto it = bill_types_.find(facility_type.substr(0, 2));
+  return it == bill_types_.end() ? setting_class::other : it->second;
+}
+
+provider_type tables::taxonomy(std::string_view code) const {
+  if (code.empty()) return provider_type::unknown;
+  for (const auto& [prefix, type] : taxonomy_) {
+    if (code.substr(0, prefix.size()) == prefix) return type;
+  }
+  return provider_type::other;
+}
+
+provider_type tables::qualification(std::string_view code) const {
+  const auto it = qualifications_.find(code);
+  return it == qualifications_.end() ? provider_type::unknown : it->second;
+}
+
+hcpcs_class tables::hcpcs(std::string_view code) const {
+  const auto it = hcpcs_.find(code);
+  return it == hcpcs_.end() ? hcpcs_class::none : it->second;
+}
+
+std::string_view tables::drug_indication(std::string_view code) const {
+  const auto it = drugs_.find(code);
+  return it == drugs_.end() ? std::string_view{} : std::string_view{it->second};
+}
+
+bool tables::icd10_in(std::string_view code, std::string_view group) const {
+  const auto it = icd10_.find(group);
+  if (it == icd10_.end()) return false;
+  const std::string key = padded(code);
+  for (const auto& e : it->second) {
+    const bool prefix = !e.high.empty() && e.high.back() == '\x7f';
+    if (prefix ? code.substr(0, e.low.size()) == e.low : (key >= e.low && key <= e.high)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+bool tables::has_icd10_group(std::string_view group) const {
+  return icd10_.find(group) != icd10_.end();
+}
+
+std::optional<std::string_view> tables::evidence(std::string_view system,
+                                                 std::string_view code) const {
+  if (system == evidence_system_) {
+    const auto it = evidence_types_.find(code);
+    if (it != evidence_types_.end()) return std::string_view{it->first};
+    return std::nullopt;
+  }
+  const auto it = evidence_site_.find(std::string(system) + "|" + std::string(code));
+  if (it == evidence_site_.end()) return std::nullopt;
+  return std::string_view{it->second};
+}
+
+std::string_view tables::evidence_value_type(std::string_view evidence_code) const {
+  const auto it = evidence_types_.find(evidence_code);
+  return it == evidence_types_.end() ? std::string_view{} : std::string_view{it->second};
+}
+
+}  // namespace covgate::mapping

@@ -1,0 +1,144 @@
+#include "covgate/mapping/tables.hpp"
+
+#include <doctest/doctest.h>
+
+using namespace covgate::mapping;
+
+namespace {
+
+const tables& shipped() {
+  static const tables t = tables::parse(embedded_sources());
+  return t;
+}
+
+double canonical(lab_kind kind, const char* unit, double value) {
+  const auto v = shipped().to_canonical(kind, unit, value);
+  REQUIRE(v.has_value());
+  return v->value;
+}
+
+std::string error_of(table_sources sources) {
+  try {
+    (void)tables::parse(sources);
+  } catch (const config_error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST_SUITE("mapping.tables") {
+  TEST_CASE("the shipped tables parse and validate") { CHECK_NOTHROW(shipped()); }
+
+  TEST_CASE("LOINC codes map to lab kinds, fasting variants marked") {
+    CHECK(shipped().loinc("1986-9")->kind == lab_kind::c_peptide);
+    CHECK_FALSE(shipped().loinc("1986-9")->fasting);
+    CHECK(shipped().loinc("13037-7")->fasting);
+    CHECK(shipped().loinc("42180-0")->kind == lab_kind::c_peptide_fasting);
+    CHECK(shipped().loinc("1558-6")->kind == lab_kind::fasting_glucose);
+    CHECK(shipped().loinc("2164-2")->kind == lab_kind::creatinine_clearance);
+    CHECK(shipped().loinc("98979-8")->kind == lab_kind::egfr);
+    CHECK(shipped().loinc("76651-9")->kind == lab_kind::znt8_antibody);
+    CHECK(is_autoantibody(lab_kind::islet_cell_antibody));
+    CHECK_FALSE(shipped().loinc("1987-7").has_value());
+  }
+
+  TEST_CASE("converts every unit POLICY.md section 6 names to its canonical unit") {
+    CHECK(canonical(lab_kind::c_peptide, "nmol/L", 0.2) == doctest::Approx(0.604));
+    CHECK(canonical(lab_kind::c_peptide, "pmol/L", 200) == doctest::Approx(0.604));
+    CHECK(canonical(lab_kind::c_peptide, "ng/mL", 0.5) == doctest::Approx(0.5));
+    CHECK(canonical(lab_kind::fasting_glucose, "mmol/L", 5) == doctest::Approx(90.08));
+    CHECK(canonical(lab_kind::serum_creatinine, "umol/L", 88.42) ==
+          doctest::Approx(1.0).epsilon(1e-4));
+    CHECK(canonical(lab_kind::body_weight, "[lb_av]", 100) == doctest::Approx(45.359));
+    CHECK(canonical(lab_kind::hba1c, "mmol/mol", 53) == doctest::Approx(7.0).epsilon(0.001));
+    CHECK(canonical(lab_kind::creatinine_clearance, "mL/min", 50) == doctest::Approx(50));
+  }
+
+  TEST_CASE("never guesses an unknown unit, and keeps antibody units as sent") {
+    CHECK_FALSE(shipped().to_canonical(lab_kind::c_peptide, "mg/dL", 1).has_value());
+    CHECK_FALSE(shipped().to_canonical(lab_kind::fasting_glucose, "", 1).has_value());
+    const auto ab = shipped().to_canonical(lab_kind::gad65_antibody, "nmol/L", 0.05);
+    REQUIRE(ab.has_value());
+    CHECK(ab->unit == "nmol/L");
+  }
+
+  TEST_CASE("places of service and bill types map to setting classes") {
+    CHECK(shipped().place_of_service("12") == setting_class::home);
+    CHECK(shipped().place_of_service("04") == setting_class::home);
+    CHECK(shipped().place_of_service("21") == setting_class::inpatient_or_snf);
+    CHECK(shipped().place_of_service("32") == setting_class::nursing_facility);
+    CHECK(shipped().place_of_service("61") == setting_class::other_institutional);
+    CHECK(shipped().place_of_service("22") == setting_class::outpatient);
+    CHECK(shipped().place_of_service("11") == setting_class::other);
+    CHECK(shipped().bill_type("11") == setting_class::inpatient_or_snf);
+    CHECK(shipped().bill_type("21") == setting_class::inpatient_or_snf);
+    CHECK(shipped().bill_type("13") == setting_class::outpatient);
+    CHECK(shipped().bill_type("32") == setting_class::home);
+  }
+
+  TEST_CASE("provider types come from NUCC prefixes and v2-0360 degrees") {
+    CHECK(shipped().taxonomy("207RE0101X") == provider_type::physician);
+    CHECK(shipped().taxonomy("363LF0000X") == provider_type::nurse_practitioner);
+    CHECK(shipped().taxonomy("363A00000X") == provider_type::physician_assistant);
+    CHECK(shipped().taxonomy("364SA2100X") == provider_type::clinical_nurse_specialist);
+    CHECK(shipped().taxonomy("332B00000X") == provider_type::other);
+    CHECK(shipped().taxonomy("") == provider_type::unknown);
+    CHECK(shipped().qualification("MD") == provider_type::physician);
+    CHECK(shipped().qualification("DO") == provider_type::physician);
+    CHECK(shipped().qualification("NP") == provider_type::nurse_practitioner);
+    CHECK(shipped().qualification("PA") == provider_type::physician_assistant);
+    CHECK(shipped().qualification("RN") == provider_type::unknown);
+  }
+
+  TEST_CASE("HCPCS classes and drug indications follow POLICY.md section 2") {
+    CHECK(shipped().hcpcs("E0784") == hcpcs_class::csii);
+    CHECK(shipped().hcpcs("E0781") == hcpcs_class::external);
+    CHECK(shipped().hcpcs("E0783") == hcpcs_class::implantable);
+    CHECK(shipped().hcpcs("62362") == hcpcs_class::implantable);
+    CHECK(shipped().hcpcs("J1644") == hcpcs_class::drug);
+    CHECK(shipped().drug_indication("J1644") == "thromboembolic");
+    CHECK(shipped().drug_indication("J3370") == "excluded");
+    CHECK(shipped().hcpcs("99213") == hcpcs_class::none);
+  }
+
+  TEST_CASE("ICD-10 groups match prefixes and ranges") {
+    CHECK(shipped().icd10_in("I2699", "thromboembolic"));
+    CHECK(shipped().icd10_in("T454X2A", "iron"));
+    CHECK_FALSE(shipped().icd10_in("T454X5A", "iron"));
+    CHECK(shipped().icd10_in("C509", "malignant-neoplasm"));
+    CHECK(shipped().icd10_in("C969", "malignant-neoplasm"));
+    CHECK_FALSE(shipped().icd10_in("D000", "malignant-neoplasm"));
+    CHECK(shipped().icd10_in("G35B1", "spasticity"));
+    CHECK(shipped().icd10_in("E161", "recurring-hypoglycemia"));
+    CHECK_FALSE(shipped().icd10_in("E163", "recurring-hypoglycemia"));
+  }
+
+  TEST_CASE("evidence codes: the covgate system, site codes mapped onto it, value types") {
+    CHECK(shipped().evidence("urn:covgate:evidence", "smbg-per-day") == "smbg-per-day");
+    CHECK_FALSE(shipped().evidence("urn:covgate:evidence", "made-up").has_value());
+    CHECK(shipped().evidence("http://snomed.info/sct", "302866003") == "recurring-hypoglycemia");
+    CHECK(shipped().evidence_value_type("mdi-injections-per-day") == "quantity");
+    CHECK(shipped().evidence_value_type("tumor-unresectable") == "boolean");
+    CHECK(shipped().patient_identifier_systems().front() == "http://hl7.org/fhir/sid/us-mbi");
+  }
+
+  TEST_CASE("a broken table names its file, path and problem") {
+    auto sources = embedded_sources();
+    sources.units = R"({"c-peptide": {"canonical": "ng/mL", "from": {"nmol/L": -3}}})";
+    CHECK(error_of(sources) == "units.json: /c-peptide/from/nmol/L: must be a positive number");
+    sources = embedded_sources();
+    sources.loinc = R"({"1986-9": {"kind": "c-peptid"}})";
+    CHECK(error_of(sources) == "loinc.json: /1986-9/kind: unknown lab kind 'c-peptid'");
+    sources = embedded_sources();
+    sources.pos = R"({"home": ["12"], "outpatient": ["12"]})";
+    CHECK(error_of(sources).find("pos.json: /outpatient: code 12 is listed twice") == 0);
+    sources = embedded_sources();
+    sources.evidence = "{ not json";
+    CHECK(error_of(sources).find("evidence.json: /: not valid JSON at byte") == 0);
+    sources = embedded_sources();
+    sources.units = R"({"c-peptide": {"canonical": "ng/mL", "from": {}}})";
+    CHECK(error_of(sources).find("units.json: /glucose: is required") == 0);
+  }
+}
