@@ -1,5 +1,6 @@
-// The covgate command line: `check` validates X12 input and prints its acknowledgments,
-// `parse` prints the claims of accepted transaction sets as JSON Lines.
+// The covgate command line: `check` validates X12 and FHIR input and prints the answer each
+// standard defines (999/TA1, OperationOutcome); `parse` prints the normalized claims and facts
+// as JSON Lines.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -7,11 +8,16 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <iterator>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "covgate/fhir/linker.hpp"
+#include "covgate/fhir/reader.hpp"
+#include "covgate/mapping/tables.hpp"
 #include "covgate/model/claim_json.hpp"
+#include "covgate/model/fact_json.hpp"
 #include "covgate/x12/ack_writer.hpp"
 #include "covgate/x12/interchange_reader.hpp"
 
@@ -24,15 +30,18 @@ constexpr std::string_view usage_text =
     "usage: covgate check [options] PATH...\n"
     "       covgate parse [options] PATH...\n"
     "\n"
-    "  check   validate X12 837 input; print its 999/TA1 acknowledgments to stdout and one\n"
-    "          line per finding to stderr. Exit 0 when every input was accepted, 1 when any\n"
-    "          part was rejected, 2 for usage errors.\n"
-    "  parse   print the claims of accepted transaction sets as JSON Lines.\n"
+    "  check   validate X12 837 and FHIR R4 (JSON, XML, NDJSON) input; print the 999/TA1\n"
+    "          acknowledgments or the OperationOutcome to stdout and one line per finding to\n"
+    "          stderr. Exit 0 when every input was accepted, 1 when any part was rejected,\n"
+    "          2 for usage or configuration errors.\n"
+    "  parse   print the claims of accepted X12 transaction sets and the facts read from FHIR\n"
+    "          as JSON Lines (facts whose Patient never arrived come last, patient_key null).\n"
     "\n"
     "options:\n"
     "  --envelope-counts strict|warn  wrong SE01/GE01/IEA01 counts reject (strict, default)\n"
     "                                 or are accepted with the error noted (warn)\n"
     "  --ack-time CCYYMMDDHHMM        timestamp of the acknowledgments (default: now, UTC)\n"
+    "  --mappings DIR                 code tables to use instead of the built-in mappings/\n"
     "PATH may be a file or a folder (read recursively, in name order).\n";
 
 struct usage_error {
@@ -42,6 +51,7 @@ struct usage_error {
 struct options {
   std::string command;
   std::vector<fs::path> paths;
+  fs::path mappings;
   x12::reader_options reader;
   x12::ack_settings ack;
 };
@@ -88,6 +98,8 @@ options parse_arguments(int argc, char** argv) {
           !std::all_of(stamp.begin(), stamp.end(), [](char c) { return c >= '0' && c <= '9'; })) {
         throw usage_error{"--ack-time takes CCYYMMDDHHMM"};
       }
+    } else if (arg == "--mappings") {
+      o.mappings = value();
     } else if (arg.starts_with("--")) {
       throw usage_error{"unknown option " + std::string(arg)};
     } else {
@@ -183,9 +195,80 @@ class input_sink final : public x12::reader_sink {
   bool rejected_ = false;
 };
 
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + path.string());
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+
+mapping::tables load_tables(const options& o) {
+  if (o.mappings.empty()) return mapping::tables::parse(mapping::embedded_sources());
+  mapping::table_sources sources;
+  const std::pair<const char*, std::string*> files[] = {
+      {"loinc.json", &sources.loinc},       {"units.json", &sources.units},
+      {"pos.json", &sources.pos},           {"bill-types.json", &sources.bill_types},
+      {"taxonomy.json", &sources.taxonomy}, {"qualifications.json", &sources.qualifications},
+      {"hcpcs.json", &sources.hcpcs},       {"icd10.json", &sources.icd10},
+      {"evidence.json", &sources.evidence}, {"identity.json", &sources.identity}};
+  for (const auto& [name, text] : files) *text = read_file(o.mappings / name);
+  return mapping::tables::parse(sources);
+}
+
+// True when the first bytes look like FHIR (JSON or XML) rather than X12.
+bool looks_like_fhir(std::string_view head) {
+  if (head.substr(0, 3) == "\xEF\xBB\xBF") head.remove_prefix(3);
+  const auto first = head.find_first_not_of(" \t\r\n");
+  return first != std::string_view::npos && (head[first] == '{' || head[first] == '<');
+}
+
+class fhir_input {
+ public:
+  fhir_input(const options& o, const mapping::tables& tables)
+      : options_(o), tables_(tables), linker_([this](const model::fact& f) { print(f); }) {}
+
+  bool process(const fs::path& file, const std::string& text) {
+    const auto result = fhir::read(text, fhir::sniff(text), tables_);
+    if (options_.command == "check") {
+      std::cout << fhir::operation_outcome_json(result) << '\n';
+      for (const auto& i : result.issues) {
+        if (i.level == fhir::severity::information) continue;
+        std::cerr << file.string() << ": " << fhir::name(i.level) << " " << i.code << " at "
+                  << (i.expression.empty() ? std::string("(message)") : i.expression) << ": "
+                  << i.diagnostics << '\n';
+      }
+    } else if (!result.rejected) {
+      for (const auto& f : result.facts) linker_.add(f);
+    }
+    return !result.has_errors();
+  }
+
+  void finish() {
+    if (options_.command != "parse") return;
+    const auto waiting = linker_.take_waiting();
+    for (const auto& f : waiting) print(f);
+    if (!waiting.empty()) {
+      std::cerr << "note: " << waiting.size()
+                << " facts name a Patient that never arrived (patient_key null)\n";
+    }
+  }
+
+ private:
+  void print(const model::fact& f) {
+    std::string line;
+    model::append_json(line, f);
+    std::cout << line << '\n';
+  }
+
+  const options& options_;
+  const mapping::tables& tables_;
+  fhir::linker linker_;
+};
+
 int run(const options& o) {
+  const auto tables = load_tables(o);
   bool any_rejected = false;
   std::uint32_t ack_control = 1;
+  fhir_input fhir_files(o, tables);
   std::vector<char> buffer(1 << 20);
   for (const auto& file : expand(o.paths)) {
     std::ifstream in(file, std::ios::binary);
@@ -194,9 +277,18 @@ int run(const options& o) {
       any_rejected = true;
       continue;
     }
+    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+    const std::string_view head(buffer.data(), static_cast<std::size_t>(in.gcount()));
+    if (looks_like_fhir(head)) {
+      std::string text(head);
+      text.append(std::istreambuf_iterator<char>(in), {});
+      any_rejected = !fhir_files.process(file, text) || any_rejected;
+      continue;
+    }
     input_sink sink(o, ack_control);
     sink.set_file(file.string());
     x12::interchange_reader reader(sink, o.reader);
+    reader.put(head);
     while (in) {
       in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
       reader.put({buffer.data(), static_cast<std::size_t>(in.gcount())});
@@ -208,6 +300,7 @@ int run(const options& o) {
     }
     any_rejected = any_rejected || sink.rejected();
   }
+  fhir_files.finish();
   return any_rejected ? 1 : 0;
 }
 
@@ -218,6 +311,9 @@ int main(int argc, char** argv) {
     return run(parse_arguments(argc, argv));
   } catch (const usage_error& e) {
     std::cerr << "covgate: " << e.message << "\n\n" << usage_text;
+    return 2;
+  } catch (const mapping::config_error& e) {
+    std::cerr << "covgate: mapping tables: " << e.what() << '\n';
     return 2;
   } catch (const std::exception& e) {
     std::cerr << "covgate: " << e.what() << '\n';

@@ -1,0 +1,41 @@
+// Links facts to patients across messages: a fact whose Patient has not arrived yet is kept,
+// never dropped, and released with its patient key once the Patient (with a configured
+// identifier) arrives. Pure and in memory; the engine's store persists what it must.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "covgate/model/facts.hpp"
+
+namespace covgate::fhir {
+
+class linker {
+ public:
+  using ready_handler = std::function<void(const model::fact&)>;
+
+  explicit linker(ready_handler on_ready) : on_ready_(std::move(on_ready)) {}
+
+  /// Adds facts in arrival order. Calls on_ready for each fact that is linked (it needs no
+  /// patient, already names its key, or its Patient is known), now or when the Patient comes.
+  void add(model::fact fact);
+
+  /// Facts still waiting for their Patient.
+  [[nodiscard]] std::size_t waiting() const noexcept { return waiting_count_; }
+
+  /// Hands over the facts still waiting, without a key, and forgets them.
+  [[nodiscard]] std::vector<model::fact> take_waiting();
+
+ private:
+  static std::string* patient_of(model::fact& f);
+  static std::string* key_of(model::fact& f);
+
+  ready_handler on_ready_;
+  std::unordered_map<std::string, std::string> keys_;                  // "Patient/123" → key
+  std::unordered_map<std::string, std::vector<model::fact>> waiting_;  // by patient reference
+  std::size_t waiting_count_ = 0;
+};
+
+}  // namespace covgate::fhir

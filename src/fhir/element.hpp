@@ -1,0 +1,139 @@
+// One read-only view over a FHIR element in either encoding, so each resource is mapped once:
+// JSON (a RapidJSON value) or XML (a pugixml node, primitives in @value, repeats as siblings).
+#pragma once
+
+#include <rapidjson/document.h>
+
+#include <charconv>
+#include <optional>
+#include <pugixml.hpp>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace covgate::fhir {
+
+class element {
+ public:
+  element() = default;
+  explicit element(const rapidjson::Value* json) : json_(json) {}
+  explicit element(pugi::xml_node xml) : xml_(xml) {}
+
+  [[nodiscard]] bool exists() const noexcept { return json_ != nullptr || bool(xml_); }
+  [[nodiscard]] bool is_json() const noexcept { return json_ != nullptr; }
+
+  /// The resource type: JSON "resourceType", XML the element name.
+  [[nodiscard]] std::string_view resource_type() const {
+    if (json_) {
+      if (!json_->IsObject()) return {};
+      const auto it = json_->FindMember("resourceType");
+      return it != json_->MemberEnd() && it->value.IsString() ? view(it->value) : "";
+    }
+    return xml_ ? std::string_view{xml_.name()} : std::string_view{};
+  }
+
+  /// The first child called `name` (for a JSON array, its first item).
+  [[nodiscard]] element child(std::string_view name) const {
+    const auto all = children(name);
+    return all.empty() ? element{} : all.front();
+  }
+
+  /// Every child called `name`: the items of a JSON array, or XML siblings of that name.
+  [[nodiscard]] std::vector<element> children(std::string_view name) const {
+    std::vector<element> out;
+    if (json_) {
+      if (!json_->IsObject()) return out;
+      const auto it = json_->FindMember(rapidjson::StringRef(name.data(), name.size()));
+      if (it == json_->MemberEnd()) return out;
+      if (it->value.IsArray()) {
+        for (const auto& item : it->value.GetArray()) out.emplace_back(&item);
+      } else {
+        out.emplace_back(&it->value);
+      }
+    } else if (xml_) {
+      for (auto c = xml_.first_child(); c; c = c.next_sibling()) {
+        if (c.type() == pugi::node_element && name == c.name()) out.emplace_back(c);
+      }
+    }
+    return out;
+  }
+
+  /// The resources held in `name` (Bundle.entry.resource, contained): JSON objects, or in XML
+  /// the single element inside each `name` wrapper.
+  [[nodiscard]] std::vector<element> resources(std::string_view name) const {
+    auto out = children(name);
+    if (!json_) {
+      for (auto& e : out)
+        e = element(e.xml_.first_child().type() == pugi::node_element
+                        ? e.xml_.first_child()
+                        : e.xml_.find_child(
+                              [](pugi::xml_node n) { return n.type() == pugi::node_element; }));
+    }
+    return out;
+  }
+
+  /// A primitive child as text; nullopt when absent or (JSON) not a string.
+  [[nodiscard]] std::optional<std::string_view> string(std::string_view name) const {
+    const auto e = child(name);
+    return e.text();
+  }
+
+  /// This element as a primitive string.
+  [[nodiscard]] std::optional<std::string_view> text() const {
+    if (json_) {
+      if (json_->IsString()) return view(*json_);
+      return std::nullopt;
+    }
+    if (!xml_) return std::nullopt;
+    const auto value = xml_.attribute("value");
+    if (!value) return std::nullopt;
+    return std::string_view{value.value()};
+  }
+
+  /// A primitive child as a number (JSON number or decimal text in XML).
+  [[nodiscard]] std::optional<double> number(std::string_view name) const {
+    const auto e = child(name);
+    if (e.json_) {
+      if (e.json_->IsNumber()) return e.json_->GetDouble();
+      return std::nullopt;
+    }
+    const auto t = e.text();
+    if (!t || t->empty()) return std::nullopt;
+    double v = 0;
+    const auto [end, ec] = std::from_chars(t->data(), t->data() + t->size(), v);
+    if (ec != std::errc{} || end != t->data() + t->size()) return std::nullopt;
+    return v;
+  }
+
+  /// A primitive child as a boolean.
+  [[nodiscard]] std::optional<bool> boolean(std::string_view name) const {
+    const auto e = child(name);
+    if (e.json_) {
+      if (e.json_->IsBool()) return e.json_->GetBool();
+      return std::nullopt;
+    }
+    const auto t = e.text();
+    if (t == "true") return true;
+    if (t == "false") return false;
+    return std::nullopt;
+  }
+
+  /// True when a child `name` is present but not a primitive of the JSON type expected
+  /// (string); XML primitives are always text.
+  [[nodiscard]] bool wrong_string_type(std::string_view name) const {
+    const auto e = child(name);
+    return e.json_ && !e.json_->IsString();
+  }
+
+  [[nodiscard]] bool is_object() const noexcept { return json_ ? json_->IsObject() : bool(xml_); }
+
+ private:
+  static std::string_view view(const rapidjson::Value& v) {
+    return {v.GetString(), v.GetStringLength()};
+  }
+
+  const rapidjson::Value* json_ = nullptr;
+  pugi::xml_node xml_;
+};
+
+}  // namespace covgate::fhir

@@ -1,0 +1,74 @@
+#include "covgate/fhir/linker.hpp"
+
+namespace covgate::fhir {
+
+std::string* linker::patient_of(model::fact& f) {
+  return std::visit(
+      [](auto& v) -> std::string* {
+        if constexpr (requires { v.patient; }) {
+          return &v.patient;
+        } else {
+          return nullptr;
+        }
+      },
+      f);
+}
+
+std::string* linker::key_of(model::fact& f) {
+  return std::visit(
+      [](auto& v) -> std::string* {
+        if constexpr (requires { v.patient_key; }) {
+          return &v.patient_key;
+        } else {
+          return nullptr;
+        }
+      },
+      f);
+}
+
+void linker::add(model::fact fact) {
+  if (auto* p = std::get_if<model::patient>(&fact)) {
+    if (!p->key.empty()) {
+      keys_[p->resource_id] = p->key;
+      const auto it = waiting_.find(p->resource_id);
+      on_ready_(fact);
+      if (it != waiting_.end()) {
+        auto held = std::move(it->second);
+        waiting_.erase(it);
+        waiting_count_ -= held.size();
+        for (auto& f : held) {
+          *key_of(f) = p->key;
+          on_ready_(f);
+        }
+      }
+      return;
+    }
+    on_ready_(fact);
+    return;
+  }
+  auto* patient = patient_of(fact);
+  auto* key = key_of(fact);
+  if (patient == nullptr || key == nullptr || !key->empty()) {
+    on_ready_(fact);
+    return;
+  }
+  if (const auto it = keys_.find(*patient); it != keys_.end()) {
+    *key = it->second;
+    on_ready_(fact);
+    return;
+  }
+  ++waiting_count_;
+  waiting_[*patient].push_back(std::move(fact));
+}
+
+std::vector<model::fact> linker::take_waiting() {
+  std::vector<model::fact> out;
+  for (auto& [patient, facts] : waiting_) {
+    for (auto& f : facts) out.push_back(std::move(f));
+  }
+  waiting_.clear();
+  waiting_count_ = 0;
+  return out;
+}
+
+}  // namespace covgate::fhir
