@@ -187,7 +187,9 @@ class mapper {
   mapper(const mapping::tables& tables, const read_limits& limits, read_result& out)
       : tables_(tables), limits_(limits), out_(out) {}
 
-  void resource(const element& r, const std::string& path, std::size_t depth) {
+  void resource(const element& r, const std::string& path, std::size_t depth,
+                std::string_view full_url = {}) {
+    full_url_ = full_url;
     if (++out_.resources > limits_.max_resources) {
       if (out_.resources == limits_.max_resources + 1) {
         add(severity::error, "too-costly", "more resources than the configured limit", path);
@@ -270,12 +272,15 @@ class mapper {
   }
 
   // ---- references --------------------------------------------------------------------------
-  std::string identity(const element& r, std::string_view full_url = {}) const {
+  /// "Type/id"; a resource without an id is known by its fullUrl ("Type/urn:uuid:…").
+  std::string identity(const element& r, std::string_view full_url) const {
     const auto type = std::string(r.resource_type());
     if (const auto id = r.string("id"); id && !id->empty()) return type + "/" + std::string(*id);
     if (!full_url.empty()) return type + "/" + std::string(full_url);
     return type + "/";
   }
+  /// The identity of the resource being mapped.
+  std::string identity(const element& r) const { return identity(r, full_url_); }
 
   /// Normalizes a reference to "Type/id" (or "#id" for contained ones it cannot place).
   std::string normalize(std::string_view ref) const {
@@ -427,7 +432,8 @@ class mapper {
         }
         continue;
       }
-      resource(resources.front(), entry_path + ".resource", depth + 1);
+      resource(resources.front(), entry_path + ".resource", depth + 1,
+               entries[i].string("fullUrl").value_or(""));
     }
     if (type == "transaction" && error_count() > errors_before) {
       // All or nothing: one refused entry refuses the transaction.
@@ -816,6 +822,7 @@ class mapper {
   read_result& out_;
   message_index index_;
   std::map<std::string, element, std::less<>> contained_;
+  std::string_view full_url_;  // of the Bundle entry being mapped, for identity()
 };
 
 void read_json_document(std::string_view text, const std::string& path_prefix,
