@@ -26,20 +26,17 @@ void linked(json_writer& w, const std::string& patient, const std::string& key) 
 struct writer {
   json_writer& w;
   void operator()(const patient& p) const {
-    w.key("fact").value("patient");
     text(w, "resource", p.resource_id);
     text(w, "key", p.key);
     if (p.birth_date.valid()) w.key("birth_date").value(p.birth_date.iso());
     if (p.sex) w.key("sex").value(std::string_view{&p.sex, 1});
   }
   void operator()(const practitioner& p) const {
-    w.key("fact").value("practitioner");
     text(w, "resource", p.resource_id);
     text(w, "npi", p.npi);
     w.key("provider_type").value(mapping::name(p.type));
   }
   void operator()(const practitioner_role& p) const {
-    w.key("fact").value("practitioner_role");
     text(w, "resource", p.resource_id);
     text(w, "practitioner", p.practitioner);
     w.key("taxonomies").begin_array();
@@ -48,7 +45,6 @@ struct writer {
     w.key("provider_type").value(mapping::name(p.type));
   }
   void operator()(const lab_result& r) const {
-    w.key("fact").value("lab");
     text(w, "resource", r.resource_id);
     linked(w, r.patient, r.patient_key);
     w.key("kind").value(mapping::name(r.kind));
@@ -79,7 +75,6 @@ struct writer {
     if (r.origin == provenance::computed) w.key("computed").value(true);
   }
   void operator()(const encounter& e) const {
-    w.key("fact").value("encounter");
     text(w, "resource", e.resource_id);
     linked(w, e.patient, e.patient_key);
     text(w, "status", e.status);
@@ -100,7 +95,6 @@ struct writer {
     w.end_array();
   }
   void operator()(const evidence& e) const {
-    w.key("fact").value("evidence");
     text(w, "resource", e.resource_id);
     linked(w, e.patient, e.patient_key);
     w.key("code").value(e.code);
@@ -114,7 +108,6 @@ struct writer {
     when(w, "effective", e.effective);
   }
   void operator()(const condition& c) const {
-    w.key("fact").value("condition");
     text(w, "resource", c.resource_id);
     linked(w, c.patient, c.patient_key);
     text(w, "system", c.system);
@@ -123,7 +116,6 @@ struct writer {
     when(w, "recorded", c.recorded);
   }
   void operator()(const retraction& r) const {
-    w.key("fact").value("retraction");
     text(w, "resource", r.resource_id);
     linked(w, r.patient, r.patient_key);
   }
@@ -133,7 +125,7 @@ struct writer {
 
 void append_json(std::string& out, const fact& f) {
   json_writer w(out);
-  w.begin_object();
+  w.begin_object().key("fact").value(kind_of(f));
   std::visit(writer{w}, f);
   w.end_object();
 }

@@ -1,5 +1,7 @@
 #include "covgate/model/facts.hpp"
 
+#include <iterator>
+
 namespace covgate::model {
 namespace {
 
@@ -71,6 +73,14 @@ std::optional<moment> parse_fhir_datetime(std::string_view text) noexcept {
   }
   m.utc_minutes = minutes;
   return m;
+}
+
+std::string_view kind_of(const fact& f) noexcept {
+  constexpr std::string_view names[] = {"patient",   "practitioner", "practitioner_role",
+                                        "lab",       "encounter",    "evidence",
+                                        "condition", "retraction"};
+  static_assert(std::size(names) == std::variant_size_v<fact>);
+  return names[f.index()];
 }
 
 const std::string& resource_id_of(const fact& f) noexcept {

@@ -131,6 +131,10 @@ struct retraction {
 using fact = std::variant<patient, practitioner, practitioner_role, lab_result, encounter, evidence,
                           condition, retraction>;
 
+/// The kind of a fact as JSON names it: patient, practitioner, practitioner_role, lab,
+/// encounter, evidence, condition, retraction.
+[[nodiscard]] std::string_view kind_of(const fact& f) noexcept;
+
 /// The resource id a fact came from.
 [[nodiscard]] const std::string& resource_id_of(const fact& f) noexcept;
 
