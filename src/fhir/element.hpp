@@ -32,10 +32,20 @@ class element {
     return xml_ ? std::string_view{xml_.name()} : std::string_view{};
   }
 
-  /// The first child called `name` (for a JSON array, its first item).
+  /// The first child called `name` (for a JSON array, its first item). No allocation: this
+  /// is the lookup every mapped element goes through.
   [[nodiscard]] element child(std::string_view name) const {
-    const auto all = children(name);
-    return all.empty() ? element{} : all.front();
+    if (json_) {
+      if (!json_->IsObject()) return {};
+      const auto it = json_->FindMember(rapidjson::StringRef(name.data(), name.size()));
+      if (it == json_->MemberEnd()) return {};
+      if (!it->value.IsArray()) return element(&it->value);
+      return it->value.Empty() ? element{} : element(&it->value[0]);
+    }
+    for (auto c = xml_.first_child(); c; c = c.next_sibling()) {
+      if (c.type() == pugi::node_element && name == c.name()) return element(c);
+    }
+    return {};
   }
 
   /// Every child called `name`: the items of a JSON array, or XML siblings of that name.

@@ -7,8 +7,7 @@
 #include "covgate/fhir/reader.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  static const auto tables =
-      covgate::mapping::tables::parse(covgate::mapping::embedded_sources());
+  static const auto tables = covgate::mapping::tables::parse(covgate::mapping::embedded_sources());
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   covgate::fhir::read_limits limits;
   limits.max_resources = 2000;

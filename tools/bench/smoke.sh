@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs each benchmark once on a small generated file: proves they work, asserts no time.
 set -euo pipefail
-: "${GEN:?}" "${BENCH:?}"
+: "${GEN:?}" "${BENCH:?}" "${FHIR_BENCH:?}"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 "$GEN" --claims 2000 --kind mixed --out "$work/small.x12"
 "$BENCH" --input "$work/small.x12" --benchmark_min_time=0.01 --benchmark_format=console
+"$FHIR_BENCH" --observations 200 --benchmark_min_time=0.01 --benchmark_format=console

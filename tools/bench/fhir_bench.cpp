@@ -1,0 +1,129 @@
+// FHIR micro benchmarks: Observations/s for the JSON and XML readers beside the bare DOM parse
+// of the same bytes (RapidJSON, pugixml) in the same run, which is the floor to compare with.
+//   fhir_bench [--observations N] [google benchmark flags]
+#include <benchmark/benchmark.h>
+#include <rapidjson/document.h>
+
+#include <cstring>
+#include <pugixml.hpp>
+#include <string>
+
+#include "covgate/fhir/reader.hpp"
+
+namespace {
+
+std::size_t observation_count = 10000;
+std::string json_bundle;
+std::string xml_bundle;
+
+// Realistic lab traffic: C-peptide, fasting glucose, creatinine and HbA1c results, each with a
+// reference range and interpretation, for one patient in a collection Bundle.
+void make_inputs() {
+  constexpr const char* loinc[] = {"1986-9", "1558-6", "2160-0", "4548-4"};
+  constexpr const char* unit[] = {"ng/mL", "mg/dL", "mg/dL", "%"};
+  json_bundle =
+      R"({"resourceType":"Bundle","type":"collection","entry":[)"
+      R"({"fullUrl":"urn:uuid:p","resource":{"resourceType":"Patient","identifier":[{"system":"http://hl7.org/fhir/sid/us-mbi","value":"1EG4TE5MK73"}]}})";
+  xml_bundle =
+      R"(<Bundle xmlns="http://hl7.org/fhir"><type value="collection"/>)"
+      R"(<entry><fullUrl value="urn:uuid:p"/><resource><Patient><identifier><system value="http://hl7.org/fhir/sid/us-mbi"/><value value="1EG4TE5MK73"/></identifier></Patient></resource></entry>)";
+  for (std::size_t i = 0; i < observation_count; ++i) {
+    const auto k = i % 4;
+    const auto id = std::to_string(i);
+    const auto value = std::to_string(0.5 + static_cast<double>(i % 50) / 10.0);
+    json_bundle +=
+        R"(,{"fullUrl":"urn:uuid:o)" + id +
+        R"(","resource":{"resourceType":"Observation","id":"o)" + id +
+        R"(","status":"final","category":[{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/observation-category","code":"laboratory"}]}],"code":{"coding":[{"system":"http://loinc.org","code":")" +
+        loinc[k] +
+        R"("}]},"subject":{"reference":"urn:uuid:p"},"effectiveDateTime":"2026-01-16T07:45:00Z","valueQuantity":{"value":)" +
+        value + R"(,"unit":")" + unit[k] + R"(","system":"http://unitsofmeasure.org","code":")" +
+        unit[k] +
+        R"("},"interpretation":[{"coding":[{"code":"N"}]}],"referenceRange":[{"low":{"value":0.8,"code":")" +
+        unit[k] + R"("},"high":{"value":3.1,"code":")" + unit[k] + R"("}}]}})";
+    xml_bundle +=
+        R"(<entry><fullUrl value="urn:uuid:o)" + id + R"("/><resource><Observation><id value="o)" +
+        id +
+        R"("/><status value="final"/><category><coding><system value="http://terminology.hl7.org/CodeSystem/observation-category"/><code value="laboratory"/></coding></category><code><coding><system value="http://loinc.org"/><code value=")" +
+        loinc[k] +
+        R"("/></coding></code><subject><reference value="urn:uuid:p"/></subject><effectiveDateTime value="2026-01-16T07:45:00Z"/><valueQuantity><value value=")" +
+        value + R"("/><unit value=")" + unit[k] +
+        R"("/><system value="http://unitsofmeasure.org"/><code value=")" + unit[k] +
+        R"("/></valueQuantity><interpretation><coding><code value="N"/></coding></interpretation><referenceRange><low><value value="0.8"/><code value=")" +
+        unit[k] + R"("/></low><high><value value="3.1"/><code value=")" + unit[k] +
+        R"("/></high></referenceRange></Observation></resource></entry>)";
+  }
+  json_bundle += "]}";
+  xml_bundle += "</Bundle>";
+}
+
+const covgate::mapping::tables& tables() {
+  static const auto t = covgate::mapping::tables::parse(covgate::mapping::embedded_sources());
+  return t;
+}
+
+void finish(benchmark::State& state, const std::string& input) {
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * observation_count));
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * input.size()));
+}
+
+void rapidjson_dom(benchmark::State& state) {
+  for (auto _ : state) {
+    rapidjson::Document d;
+    d.Parse<rapidjson::kParseIterativeFlag>(json_bundle.data(), json_bundle.size());
+    benchmark::DoNotOptimize(d.IsObject());
+  }
+  finish(state, json_bundle);
+}
+
+void read_json(benchmark::State& state) {
+  std::size_t facts = 0;
+  for (auto _ : state) {
+    const auto r = covgate::fhir::read(json_bundle, covgate::fhir::encoding::json, tables());
+    facts = r.facts.size();
+  }
+  state.counters["facts"] = static_cast<double>(facts);
+  finish(state, json_bundle);
+}
+
+void pugixml_dom(benchmark::State& state) {
+  for (auto _ : state) {
+    pugi::xml_document d;
+    benchmark::DoNotOptimize(d.load_buffer(xml_bundle.data(), xml_bundle.size()));
+  }
+  finish(state, xml_bundle);
+}
+
+void read_xml(benchmark::State& state) {
+  std::size_t facts = 0;
+  for (auto _ : state) {
+    const auto r = covgate::fhir::read(xml_bundle, covgate::fhir::encoding::xml, tables());
+    facts = r.facts.size();
+  }
+  state.counters["facts"] = static_cast<double>(facts);
+  finish(state, xml_bundle);
+}
+
+BENCHMARK(rapidjson_dom)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(read_json)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(pugixml_dom)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(read_xml)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int kept = 1;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--observations") == 0 && i + 1 < argc) {
+      observation_count = std::stoul(argv[++i]);
+    } else {
+      argv[kept++] = argv[i];
+    }
+  }
+  argc = kept;
+  make_inputs();
+  benchmark::Initialize(&argc, argv);
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
