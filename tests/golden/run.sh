@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Golden tests: for every sample input samples/x12/NAME.x12 the acknowledgment
-# (`covgate check`) must equal NAME.ack and the claims (`covgate parse`) NAME.claims.jsonl.
+# Golden tests: for every sample input samples/inputs/x12/NAME.x12 the acknowledgment
+# (`covgate check`) must equal samples/expected/x12/NAME.ack and the claims (`covgate parse`)
+# NAME.claims.jsonl; for every samples/inputs/fhir/NAME.{json,xml,ndjson} the OperationOutcome
+# must equal samples/expected/fhir/NAME.outcome and the facts NAME.facts.jsonl.
 # A difference prints a unified diff. UPDATE=1 rewrites the expected files instead.
 set -uo pipefail
 : "${COVGATE:?COVGATE must name the covgate binary}"
@@ -10,15 +12,15 @@ passed=0
 failed=0
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-for input in "$samples"/x12/*.x12; do
-  name=${input%.x12}
+for input in "$samples"/inputs/x12/*.x12; do
+  name=$(basename "${input%.x12}")
   "$COVGATE" check --ack-time "$stamp" "$input" >"$work/ack" 2>"$work/findings"
   echo "exit $?" >>"$work/ack"
-  cat "$work/findings" | sed "s|$samples/||" >>"$work/ack"
+  sed "s|$samples/inputs/||" "$work/findings" >>"$work/ack"
   "$COVGATE" parse "$input" >"$work/claims" 2>/dev/null
   for kind in ack claims; do
-    expected="$name.$kind"
-    [ "$kind" = claims ] && expected="$name.claims.jsonl"
+    expected="$samples/expected/x12/$name.$kind"
+    [ "$kind" = claims ] && expected="$samples/expected/x12/$name.claims.jsonl"
     if [ "${UPDATE:-0}" = 1 ]; then
       cp "$work/$kind" "$expected"
     fi
@@ -30,6 +32,27 @@ for input in "$samples"/x12/*.x12; do
       cat "$work/diff"
     fi
   done
+done
+compare() {  # produced expected
+  if [ "${UPDATE:-0}" = 1 ]; then cp "$1" "$2"; fi
+  if diff -u "$2" "$1" >"$work/diff"; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1))
+    echo "golden mismatch: $2"
+    cat "$work/diff"
+  fi
+}
+for input in "$samples"/inputs/fhir/*.json "$samples"/inputs/fhir/*.xml \
+  "$samples"/inputs/fhir/*.ndjson; do
+  [ -e "$input" ] || continue
+  name=$samples/expected/fhir/$(basename "${input%.*}")
+  "$COVGATE" check "$input" >"$work/outcome" 2>"$work/findings"
+  echo "exit $?" >>"$work/outcome"
+  sed "s|$samples/inputs/||" "$work/findings" >>"$work/outcome"
+  "$COVGATE" parse "$input" >"$work/facts" 2>/dev/null
+  compare "$work/outcome" "$name.outcome"
+  compare "$work/facts" "$name.facts.jsonl"
 done
 echo "golden: $passed passed, $failed failed"
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
