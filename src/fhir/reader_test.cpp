@@ -304,3 +304,28 @@ TEST_SUITE("model.moment") {
     CHECK_FALSE(model::parse_fhir_datetime("15/01/2026"));
   }
 }
+
+TEST_SUITE("fhir.reader.xml") {
+  TEST_CASE("a lone XML resource reads like its JSON twin, amended status and lastUpdated kept") {
+    const auto from_json = json(
+        R"({"resourceType":"Observation","id":"a1c","meta":{"lastUpdated":"2026-02-02T10:00:00Z"},"status":"amended","code":{"coding":[{"system":"http://loinc.org","code":"59261-8"}]},"subject":{"reference":"Patient/p1"},"effectiveDateTime":"2026-02-01","valueQuantity":{"value":53,"unit":"mmol/mol","system":"http://unitsofmeasure.org","code":"mmol/mol"},"interpretation":[{"coding":[{"code":"H"}]}]})");
+    const auto from_xml = fhir::read(
+        R"(<Observation xmlns="http://hl7.org/fhir"><id value="a1c"/><meta><lastUpdated value="2026-02-02T10:00:00Z"/></meta><status value="amended"/><code><coding><system value="http://loinc.org"/><code value="59261-8"/></coding></code><subject><reference value="Patient/p1"/></subject><effectiveDateTime value="2026-02-01"/><valueQuantity><value value="53"/><unit value="mmol/mol"/><system value="http://unitsofmeasure.org"/><code value="mmol/mol"/></valueQuantity><interpretation><coding><code value="H"/></coding></interpretation></Observation>)",
+        encoding::xml, tables());
+    CHECK_FALSE(from_xml.has_errors());
+    CHECK(lines(from_json) == lines(from_xml));
+    const auto labs = facts_of<model::lab_result>(from_xml);
+    REQUIRE(labs.size() == 1);
+    CHECK(labs[0].status == "amended");
+    CHECK(labs[0].last_updated == "2026-02-02T10:00:00Z");
+    CHECK(labs[0].value == doctest::Approx(7.0).epsilon(0.001));
+    CHECK(labs[0].interpretation == std::vector<std::string>{"H"});
+  }
+
+  TEST_CASE("XML errors carry the same FHIRPath as JSON ones") {
+    const auto r = fhir::read(
+        R"(<Encounter xmlns="http://hl7.org/fhir"><status value="finished"/></Encounter>)",
+        encoding::xml, tables());
+    CHECK(find_issue(r, "Encounter.class"));
+  }
+}

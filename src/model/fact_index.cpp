@@ -1,0 +1,91 @@
+#include "covgate/model/fact_index.hpp"
+
+#include <algorithm>
+
+namespace covgate::model {
+namespace {
+
+const std::string& last_updated_of(const fact& f) {
+  static const std::string none;
+  return std::visit(
+      [](const auto& v) -> const std::string& {
+        if constexpr (requires { v.last_updated; }) {
+          return v.last_updated;
+        } else {
+          return none;
+        }
+      },
+      f);
+}
+
+std::string key_of(const fact& f) {
+  return std::visit(
+      [](const auto& v) -> std::string {
+        if constexpr (requires { v.patient_key; }) {
+          return v.patient_key;
+        } else if constexpr (requires { v.key; }) {
+          return v.key;
+        } else {
+          return {};
+        }
+      },
+      f);
+}
+
+// FHIR instants in one time zone compare as text; mixed offsets are rare enough in one feed
+// that arrival order (the tie-breaker) is the better rule than parsing here.
+bool older(const std::string& candidate, const std::string& current) {
+  return !candidate.empty() && !current.empty() && candidate < current;
+}
+
+}  // namespace
+
+std::string fact_index::resource_of(const std::string& fact_id) {
+  const auto hash = fact_id.find('#');
+  return hash == std::string::npos ? fact_id : fact_id.substr(0, hash);
+}
+
+fact_index::change fact_index::apply(const std::vector<fact>& group) {
+  if (group.empty()) return change::ignored;
+  const auto resource = resource_of(resource_id_of(group.front()));
+  const auto it = by_resource_.find(resource);
+  if (std::holds_alternative<retraction>(group.front())) {
+    if (it == by_resource_.end()) return change::ignored;
+    auto& list = by_patient_[it->second.patient_key];
+    list.erase(std::remove(list.begin(), list.end(), resource), list.end());
+    by_resource_.erase(it);
+    return change::retracted;
+  }
+  const auto& updated = last_updated_of(group.front());
+  entry next{group, updated, key_of(group.front())};
+  if (it == by_resource_.end()) {
+    by_patient_[next.patient_key].push_back(resource);
+    by_resource_.emplace(resource, std::move(next));
+    return change::added;
+  }
+  if (older(updated, it->second.last_updated)) return change::ignored;
+  if (it->second.patient_key != next.patient_key) {
+    auto& list = by_patient_[it->second.patient_key];
+    list.erase(std::remove(list.begin(), list.end(), resource), list.end());
+    by_patient_[next.patient_key].push_back(resource);
+  }
+  it->second = std::move(next);
+  return change::replaced;
+}
+
+std::vector<const fact*> fact_index::for_patient(const std::string& patient_key) const {
+  std::vector<const fact*> out;
+  const auto it = by_patient_.find(patient_key);
+  if (it == by_patient_.end()) return out;
+  for (const auto& resource : it->second) {
+    for (const auto& f : by_resource_.at(resource).facts) out.push_back(&f);
+  }
+  return out;
+}
+
+const std::vector<fact>* fact_index::find(const std::string& resource_id) const {
+  const auto it = by_resource_.find(resource_id);
+  return it == by_resource_.end() ? nullptr : &it->second.facts;
+}
+
+}  // namespace covgate::model
