@@ -7,9 +7,11 @@ foreach(name IN LISTS files)
   string(MAKE_C_IDENTIFIER "${name}" id)
   string(APPEND body "constexpr char ${id}[] = R\"covgate_json(${text})covgate_json\";\n")
 endforeach()
+file(READ "${SOURCE_DIR}/mappings/policies/ncd223.json" policy_text)
 file(WRITE "${OUTPUT}.tmp"
 "// Generated from mappings/*.json by cmake/embed_mappings.cmake. Do not edit.
 #include \"covgate/mapping/tables.hpp\"
+#include \"covgate/policy/policy.hpp\"
 
 namespace covgate::mapping {
 namespace {
@@ -23,5 +25,14 @@ const table_sources& embedded_sources() noexcept {
 }
 
 }  // namespace covgate::mapping
+
+namespace covgate::policy {
+namespace {
+constexpr char ncd223[] = R\"covgate_json(${policy_text})covgate_json\";
+}  // namespace
+
+std::string_view embedded_ncd223() noexcept { return ncd223; }
+
+}  // namespace covgate::policy
 ")
 file(COPY_FILE "${OUTPUT}.tmp" "${OUTPUT}" ONLY_IF_DIFFERENT)

@@ -259,6 +259,14 @@ tables tables::parse(const table_sources& sources) {
         if (!t.hcpcs_.emplace(code, c).second) r.fail(std::string("/") + cls, code + " twice");
       }
     }
+    if (const auto it = r.root().FindMember("undecided"); it != r.root().MemberEnd()) {
+      for (auto& code : r.strings(it->value, "/undecided")) {
+        if (t.hcpcs(code) == hcpcs_class::none) {
+          r.fail("/undecided", code + " must also be listed in a pump class");
+        }
+        t.undecided_[code] = true;
+      }
+    }
     const auto& drugs = r.object(r.root(), "drug", "");
     for (auto it = drugs.MemberBegin(); it != drugs.MemberEnd(); ++it) {
       if (!it->value.IsString()) r.fail("/drug/" + key_of(it), "must name an indication");
@@ -369,6 +377,10 @@ provider_type tables::qualification(std::string_view code) const {
 hcpcs_class tables::hcpcs(std::string_view code) const {
   const auto it = hcpcs_.find(code);
   return it == hcpcs_.end() ? hcpcs_class::none : it->second;
+}
+
+bool tables::hcpcs_undecided(std::string_view code) const {
+  return undecided_.find(code) != undecided_.end();
 }
 
 std::string_view tables::drug_indication(std::string_view code) const {

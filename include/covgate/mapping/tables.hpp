@@ -115,6 +115,8 @@ class tables {
   [[nodiscard]] provider_type qualification(std::string_view code) const;
 
   [[nodiscard]] hcpcs_class hcpcs(std::string_view code) const;
+  /// True for an item whose indication the NCD does not decide (hcpcs.json "undecided").
+  [[nodiscard]] bool hcpcs_undecided(std::string_view code) const;
   /// For a drug HCPCS code: the indication it tells ("iron", "pain"…), or "".
   [[nodiscard]] std::string_view drug_indication(std::string_view code) const;
 
@@ -151,6 +153,7 @@ class tables {
   std::map<std::string, provider_type, std::less<>> qualifications_;
   std::map<std::string, hcpcs_class, std::less<>> hcpcs_;
   std::map<std::string, std::string, std::less<>> drugs_;
+  std::map<std::string, bool, std::less<>> undecided_;
   std::map<std::string, std::vector<icd_entry>, std::less<>> icd10_;
   std::string evidence_system_;
   std::map<std::string, std::string, std::less<>> evidence_types_;

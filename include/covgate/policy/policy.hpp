@@ -1,0 +1,96 @@
+// NCD 223 as code over the normalized model (POLICY.md): the policy file with its versions and
+// parameters, the table of reason codes, and evaluate(), a pure function from a claim and the
+// patient's facts to a decision.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "covgate/mapping/tables.hpp"
+#include "covgate/model/claim.hpp"
+#include "covgate/model/decision.hpp"
+#include "covgate/model/facts.hpp"
+
+namespace covgate::policy {
+
+/// Every parameter POLICY.md names; values come from the policy file only.
+struct parameters {
+  model::date modifiers_required_from;
+  double c_peptide_ratio_max = 0;
+  double c_peptide_ratio_max_renal = 0;
+  double renal_crcl_max_ml_min = 0;
+  int renal_window_days = 0;
+  int concurrent_glucose_window_hours = 0;
+  double fasting_glucose_max_mg_dl = 0;
+  double mdi_min_injections_per_day = 0;
+  double mdi_min_months = 0;
+  double smbg_min_per_day = 0;
+  double smbg_min_per_day_before_enrollment = 0;
+  double hba1c_min_percent = 0;
+  int dawn_min_count = 0;
+  int dawn_window_days = 0;
+  double dawn_glucose_min_mg_dl = 0;
+  int followup_max_days = 0;
+  bool followup_requires_physician = true;
+  bool prior_auth_initial = true;
+  int rereview_months = 0;
+};
+
+struct version {
+  std::string label;  ///< e.g. 2026-03-07
+  model::date effective_from;
+  parameters values;
+};
+
+class policy_file {
+ public:
+  /// Parses the policy file (JSON with comments). Throws mapping::config_error naming the file,
+  /// the path and the problem, e.g. a missing parameter.
+  [[nodiscard]] static policy_file parse(std::string_view text, std::string name = "ncd223.json");
+
+  /// The version in force on `dos` (the newest whose effective_from ≤ dos); the oldest for a
+  /// date before every version.
+  [[nodiscard]] const version& for_dos(const model::date& dos) const;
+  [[nodiscard]] const std::string& id() const noexcept { return id_; }
+
+ private:
+  std::string id_;
+  std::vector<version> versions_;  // newest first
+};
+
+/// The policy file compiled into the binary from mappings/policies/ncd223.json.
+[[nodiscard]] std::string_view embedded_ncd223() noexcept;
+
+/// One POLICY.md reason code and the answer it produces.
+struct reason_info {
+  std::string_view code;
+  model::outcome result;
+  std::string_view category;      ///< STC01-1
+  std::string_view status;        ///< STC01-2
+  std::string_view extra_status;  ///< a second status code, or ""
+  std::string_view message;       ///< plain English for a biller
+};
+
+/// Every reason code of POLICY.md (a public contract: never rename one).
+[[nodiscard]] const std::vector<reason_info>& reasons();
+/// The row of `code`; throws std::out_of_range for a code that is not in the table.
+[[nodiscard]] const reason_info& reason(std::string_view code);
+
+/// What the engine knows about the patient besides the claim.
+struct patient_context {
+  std::vector<const model::fact*> facts;  ///< current facts for the patient (any order)
+  /// True when an earlier CSII claim of this patient was released (prior-auth "initial").
+  bool earlier_csii_release = false;
+  /// Provider type of a Practitioner/PractitionerRole reference the encounter could not
+  /// resolve itself; may be empty.
+  std::function<mapping::provider_type(const std::string&)> provider_type_of;
+};
+
+/// Evaluates `claim` against the policy version in force on its date of service. Pure: same
+/// inputs, same decision. Never throws on data.
+[[nodiscard]] model::decision evaluate(const model::claim& claim, const patient_context& context,
+                                       const policy_file& policy, const mapping::tables& tables);
+
+}  // namespace covgate::policy

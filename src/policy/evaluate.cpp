@@ -1,0 +1,579 @@
+// The rules of POLICY.md §2-§3 over one claim and the patient's current facts.
+#include <algorithm>
+#include <cmath>
+#include <optional>
+
+#include "covgate/model/clearance.hpp"
+#include "covgate/policy/policy.hpp"
+
+namespace covgate::policy {
+namespace {
+
+using mapping::hcpcs_class;
+using mapping::lab_kind;
+using mapping::setting_class;
+using model::date;
+using model::outcome;
+
+constexpr double ratio_epsilon = 1e-9;  // ratios of two converted values: keep "at" inclusive
+
+int days_between(const date& earlier, const date& later) {
+  return later.days_since_epoch() - earlier.days_since_epoch();
+}
+
+// 0 ≤ DOS − fact ≤ n (POLICY.md §3: whole days, n itself counts).
+bool within_before(const date& fact, const date& dos, int n) {
+  const int d = days_between(fact, dos);
+  return d >= 0 && d <= n;
+}
+
+date minus_months(const date& d, int months) {
+  int year = d.year;
+  int month = d.month - months;
+  while (month < 1) {
+    month += 12;
+    --year;
+  }
+  int day = d.day;
+  static constexpr int days_in[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  const int last = month == 2 && leap ? 29 : days_in[month - 1];
+  day = std::min(day, last);
+  return {static_cast<std::int16_t>(year), static_cast<std::uint8_t>(month),
+          static_cast<std::uint8_t>(day)};
+}
+
+bool has_modifier(const model::service_line& line, std::initializer_list<std::string_view> any) {
+  return std::any_of(line.modifiers.begin(), line.modifiers.end(), [&](const std::string& m) {
+    return std::find(any.begin(), any.end(), m) != any.end();
+  });
+}
+
+// The patient's facts, split by kind.
+struct facts_view {
+  std::vector<const model::lab_result*> labs;
+  std::vector<const model::encounter*> encounters;
+  std::vector<const model::evidence*> evidence;
+  std::vector<const model::condition*> conditions;
+  const model::patient* demographics = nullptr;
+};
+
+facts_view split(const std::vector<const model::fact*>& facts) {
+  facts_view v;
+  for (const auto* f : facts) {
+    if (const auto* x = std::get_if<model::lab_result>(f)) v.labs.push_back(x);
+    if (const auto* x = std::get_if<model::encounter>(f)) v.encounters.push_back(x);
+    if (const auto* x = std::get_if<model::evidence>(f)) v.evidence.push_back(x);
+    if (const auto* x = std::get_if<model::condition>(f)) v.conditions.push_back(x);
+    if (const auto* x = std::get_if<model::patient>(f)) v.demographics = x;
+  }
+  return v;
+}
+
+class evaluator {
+ public:
+  evaluator(const model::claim& claim, const patient_context& context, const policy_file& policy,
+            const mapping::tables& tables)
+      : claim_(claim),
+        context_(context),
+        policy_(policy),
+        tables_(tables),
+        facts_(split(context.facts)) {}
+
+  model::decision run() {
+    model::decision d;
+    d.claim_id = claim_.id;
+    d.patient = claim_.subscriber.member_id;
+    bool any_pump = false;
+    for (const auto& line : claim_.lines) {
+      const auto cls = tables_.hcpcs(line.procedure_code);
+      if (cls != hcpcs_class::csii && cls != hcpcs_class::external &&
+          cls != hcpcs_class::implantable) {
+        continue;
+      }
+      const auto dos = date_of_service(line);
+      if (!any_pump) {
+        d.dos = dos;
+        any_pump = true;
+      }
+      if (!dos.valid()) {
+        add("claim.service-date-missing", line.number);
+        continue;
+      }
+      evaluate_line(line, cls, dos);
+    }
+    if (!any_pump) {
+      add("scope.not-infusion-pump", 0);
+      d.dos = claim_.lines.empty() ? date{} : date_of_service(claim_.lines.front());
+    } else {
+      if (claim_.subscriber.member_id.empty()) add("claim.member-id-missing", 0);
+      if (claim_.diagnoses.empty()) add("claim.diagnosis-missing", 0);
+    }
+    const auto& version = policy_.for_dos(d.dos.valid() ? d.dos : date{2026, 3, 7});
+    d.policy = policy_.id() + "@" + version.label;
+    std::stable_sort(
+        findings_.begin(), findings_.end(),
+        [](const model::finding& a, const model::finding& b) { return a.result > b.result; });
+    d.result = outcome::release;
+    for (const auto& f : findings_) d.result = std::max(d.result, f.result);
+    d.findings = std::move(findings_);
+    return d;
+  }
+
+ private:
+  // ---- findings ----------------------------------------------------------------------------
+  model::finding& add(std::string_view code, std::uint32_t line, std::vector<std::string> used = {},
+                      std::string detail = {}) {
+    const auto& r = reason(code);
+    model::finding f;
+    f.reason = std::string(r.code);
+    f.result = r.result;
+    f.line = line;
+    f.category = std::string(r.category);
+    f.status = std::string(r.status);
+    f.extra_status = std::string(r.extra_status);
+    f.message = std::string(r.message);
+    if (!detail.empty()) f.message += " " + detail;
+    f.facts_used = std::move(used);
+    findings_.push_back(std::move(f));
+    return findings_.back();
+  }
+
+  // ---- per line ----------------------------------------------------------------------------
+  date date_of_service(const model::service_line& line) const {
+    if (line.service_dates.from.valid()) return line.service_dates.from;
+    if (claim_.kind == model::claim_kind::institutional) return claim_.statement_dates.from;
+    return {};
+  }
+
+  void evaluate_line(const model::service_line& line, hcpcs_class cls, const date& dos) {
+    p_ = &policy_.for_dos(dos).values;
+    if (cls != hcpcs_class::implantable && !(dos < p_->modifiers_required_from)) {
+      if (has_modifier(line, {"GA", "GZ"})) {
+        add("modifier.expected-denial", line.number);
+        return;  // the supplier expects a denial: no criteria are checked
+      }
+      if (!has_modifier(line, {"KX"})) add("modifier.missing", line.number);
+    }
+    switch (cls) {
+      case hcpcs_class::csii:
+        csii(line, dos);
+        break;
+      case hcpcs_class::external:
+        external(line, dos);
+        break;
+      case hcpcs_class::implantable:
+        implantable(line, dos);
+        break;
+      default:
+        break;
+    }
+    rereview(line, dos);
+  }
+
+  // ---- settings ----------------------------------------------------------------------------
+  setting_class setting_of(const model::service_line& line) const {
+    if (claim_.kind == model::claim_kind::institutional) {
+      return tables_.bill_type(claim_.facility_type);
+    }
+    const auto& pos =
+        line.place_of_service.empty() ? claim_.place_of_service : line.place_of_service;
+    return tables_.place_of_service(pos);
+  }
+
+  // ---- CSII (§3.2) -------------------------------------------------------------------------
+  void csii(const model::service_line& line, const date& dos) {
+    const auto setting = setting_of(line);
+    if (setting == setting_class::inpatient_or_snf || setting == setting_class::nursing_facility) {
+      add("csii.setting.not-home", line.number);
+    } else if (setting != setting_class::home) {
+      add("csii.setting.unknown", line.number);
+    }
+    insulinopenia(line, dos);
+    criteria_a_or_b(line, dos);
+    followup(line, dos);
+    prior_authorization(line, dos);
+  }
+
+  bool positive_antibody(const model::lab_result& lab) const {
+    for (const auto& i : lab.interpretation) {
+      if (i == "POS" || i == "H" || i == "A" || i == "HH") return true;
+    }
+    return lab.has_value && lab.high && lab.value > *lab.high;
+  }
+
+  void insulinopenia(const model::service_line& line, const date& dos) {
+    std::vector<const model::lab_result*> peptides;
+    for (const auto* lab : facts_.labs) {
+      if (!lab->effective.valid() || dos < lab->effective.day) continue;
+      if (mapping::is_autoantibody(lab->kind) && positive_antibody(*lab)) return;  // shown
+      if (lab->kind == lab_kind::c_peptide || lab->kind == lab_kind::c_peptide_fasting) {
+        peptides.push_back(lab);
+      }
+    }
+    if (peptides.empty()) {
+      add("csii.insulinopenia.missing", line.number);
+      return;
+    }
+    // Any qualifying result shows insulinopenia; otherwise the most recent one explains why.
+    std::sort(peptides.begin(), peptides.end(), [](const auto* a, const auto* b) {
+      return a->effective.utc_minutes > b->effective.utc_minutes;
+    });
+    std::optional<std::pair<std::string_view, std::vector<std::string>>> first_reason;
+    for (const auto* peptide : peptides) {
+      std::vector<std::string> used{peptide->resource_id};
+      const auto verdict = c_peptide_verdict(*peptide, dos, used);
+      if (verdict.empty()) return;
+      if (!first_reason) first_reason.emplace(verdict, std::move(used));
+    }
+    add(first_reason->first, line.number, std::move(first_reason->second));
+  }
+
+  // "" when the C-peptide shows insulinopenia, else the reason code.
+  std::string_view c_peptide_verdict(const model::lab_result& peptide, const date& dos,
+                                     std::vector<std::string>& used) const {
+    if (!peptide.has_value || !peptide.unit_known) return "lab.unit-unknown";
+    const std::int64_t window = std::int64_t{p_->concurrent_glucose_window_hours} * 60;
+    std::vector<const model::lab_result*> glucoses;
+    for (const auto* lab : facts_.labs) {
+      const bool fasting_glucose =
+          lab->kind == lab_kind::fasting_glucose ||
+          (lab->kind == lab_kind::glucose && lab->fasting == model::fasting_state::fasting);
+      if (!fasting_glucose || !lab->has_value || !lab->unit_known) continue;
+      if (!lab->effective.valid() || dos < lab->effective.day) continue;
+      if (std::llabs(lab->effective.utc_minutes - peptide.effective.utc_minutes) > window) continue;
+      glucoses.push_back(lab);
+    }
+    const bool fasting = peptide.fasting != model::fasting_state::not_fasting &&
+                         (peptide.kind == lab_kind::c_peptide_fasting ||
+                          peptide.fasting == model::fasting_state::fasting || !glucoses.empty());
+    if (!fasting) return "csii.c-peptide.not-fasting";
+    if (glucoses.empty()) return "csii.c-peptide.glucose-missing";
+    const auto* best =
+        *std::min_element(glucoses.begin(), glucoses.end(),
+                          [](const auto* a, const auto* b) { return a->value < b->value; });
+    used.push_back(best->resource_id);
+    if (best->value > p_->fasting_glucose_max_mg_dl) return "csii.c-peptide.glucose-too-high";
+    if (!peptide.low || *peptide.low <= 0) return "csii.c-peptide.no-reference-range";
+    const double ratio = peptide.value / *peptide.low;
+    if (ratio <= p_->c_peptide_ratio_max + ratio_epsilon) return "";
+    if (ratio > p_->c_peptide_ratio_max_renal + ratio_epsilon) {
+      return "csii.c-peptide.above-threshold";
+    }
+    // Between the two thresholds: the renal allowance needs a creatinine clearance.
+    auto in_window = [&](const model::lab_result& lab) {
+      return lab.effective.valid() && !(dos < lab.effective.day) &&
+             std::abs(days_between(lab.effective.day, peptide.effective.day)) <=
+                 p_->renal_window_days;
+    };
+    std::vector<model::lab_result> clearances;
+    bool egfr = false;
+    for (const auto* lab : facts_.labs) {
+      if (!in_window(*lab)) continue;
+      if (lab->kind == lab_kind::creatinine_clearance && lab->has_value && lab->unit_known) {
+        clearances.push_back(*lab);
+      }
+      if (lab->kind == lab_kind::egfr) egfr = true;
+      if (lab->kind == lab_kind::serum_creatinine && facts_.demographics) {
+        // Cockcroft–Gault with the weight closest in time inside the same window.
+        const model::lab_result* weight = nullptr;
+        for (const auto* w : facts_.labs) {
+          if (w->kind != lab_kind::body_weight || !in_window(*w)) continue;
+          if (!weight ||
+              std::llabs(w->effective.utc_minutes - lab->effective.utc_minutes) <
+                  std::llabs(weight->effective.utc_minutes - lab->effective.utc_minutes)) {
+            weight = w;
+          }
+        }
+        if (weight) {
+          if (auto computed = model::cockcroft_gault(*facts_.demographics, *lab, *weight)) {
+            clearances.push_back(std::move(*computed));
+          }
+        }
+      }
+    }
+    for (const auto& c : clearances) {
+      if (c.value <= p_->renal_crcl_max_ml_min) {
+        used.push_back(c.resource_id);
+        return "";
+      }
+    }
+    if (!clearances.empty()) {
+      used.push_back(clearances.front().resource_id);
+      return "csii.c-peptide.above-threshold";
+    }
+    return egfr ? "csii.c-peptide.egfr-only" : "csii.c-peptide.renal-unproven";
+  }
+
+  // The most recent evidence item `code` dated on or before the DOS (undated counts).
+  const model::evidence* evidence(std::string_view code, const date& dos) const {
+    const model::evidence* found = nullptr;
+    for (const auto* e : facts_.evidence) {
+      if (e->code != code) continue;
+      if (e->effective.valid() && dos < e->effective.day) continue;
+      if (!found || found->effective.utc_minutes < e->effective.utc_minutes) found = e;
+    }
+    return found;
+  }
+
+  bool evidence_true(std::string_view code, const date& dos) const {
+    const auto* e = evidence(code, dos);
+    return e && e->flag;
+  }
+
+  bool evidence_at_least(std::string_view code, double minimum, const date& dos) const {
+    const auto* e = evidence(code, dos);
+    return e && e->value_type == "quantity" && e->number >= minimum;
+  }
+
+  // An ICD-10 group on the claim or in a Condition recorded on or before the DOS.
+  bool diagnosis_in(std::string_view group, const date& dos) const {
+    for (const auto& d : claim_.diagnoses) {
+      if (tables_.icd10_in(d.code, group)) return true;
+    }
+    for (const auto* c : facts_.conditions) {
+      if (c->recorded.valid() && dos < c->recorded.day) continue;
+      if (c->clinical_status == "resolved" || c->clinical_status == "inactive") continue;
+      if (c->system == "http://hl7.org/fhir/sid/icd-10-cm" && tables_.icd10_in(c->code, group)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  void criteria_a_or_b(const model::service_line& line, const date& dos) {
+    const bool education = evidence_true("diabetes-education-completed", dos);
+    const bool mdi =
+        evidence_at_least("mdi-injections-per-day", p_->mdi_min_injections_per_day, dos) &&
+        evidence_at_least("mdi-duration-months", p_->mdi_min_months, dos);
+    const bool smbg = evidence_at_least("smbg-per-day", p_->smbg_min_per_day, dos);
+    const bool marker = glycemic_marker(dos);
+    const bool a = education && mdi && smbg && marker;
+    const bool pump_before = evidence_true("pump-before-medicare", dos);
+    const bool b = pump_before && evidence_at_least("smbg-per-day-before-enrollment",
+                                                    p_->smbg_min_per_day_before_enrollment, dos);
+    if (a || b) return;
+    if (!education) add("csii.criterion-a.education", line.number);
+    if (!mdi) add("csii.criterion-a.mdi", line.number);
+    if (!smbg) add("csii.criterion-a.smbg", line.number);
+    if (!marker) add("csii.criterion-a.marker", line.number);
+    // Pump use before Medicare shown but not the monitoring: B's second half is missing.
+    // Otherwise B as a whole is (pump-before-medicare absent or false).
+    add(pump_before ? "csii.criterion-b.smbg" : "csii.criterion-b.missing", line.number);
+  }
+
+  bool glycemic_marker(const date& dos) const {
+    int high_fasting = 0;
+    for (const auto* lab : facts_.labs) {
+      if (!lab->effective.valid() || dos < lab->effective.day || !lab->unit_known) continue;
+      if (lab->kind == lab_kind::hba1c && lab->has_value && lab->value > p_->hba1c_min_percent) {
+        return true;
+      }
+      const bool fasting_glucose =
+          lab->kind == lab_kind::fasting_glucose ||
+          (lab->kind == lab_kind::glucose && lab->fasting == model::fasting_state::fasting);
+      if (fasting_glucose && lab->has_value && lab->value > p_->dawn_glucose_min_mg_dl &&
+          within_before(lab->effective.day, dos, p_->dawn_window_days)) {
+        ++high_fasting;
+      }
+    }
+    if (high_fasting >= p_->dawn_min_count) return true;
+    for (const char* code : {"recurring-hypoglycemia", "wide-premeal-fluctuations",
+                             "dawn-phenomenon", "severe-glycemic-excursions"}) {
+      if (evidence_true(code, dos)) return true;
+    }
+    return diagnosis_in("recurring-hypoglycemia", dos);
+  }
+
+  void followup(const model::service_line& line, const date& dos) {
+    bool any_visit = false;
+    std::vector<std::string> seen;
+    for (const auto* e : facts_.encounters) {
+      if (e->status != "finished") continue;
+      if (e->class_code != "AMB" && e->class_code != "HH" && e->class_code != "VR" &&
+          e->class_code != "IMP") {
+        continue;
+      }
+      if (!e->start.valid() || !within_before(e->start.day, dos, p_->followup_max_days)) continue;
+      any_visit = true;
+      seen.push_back(e->resource_id);
+      if (!p_->followup_requires_physician) return;
+      for (const auto& who : e->participants) {
+        auto type = who.type;
+        if (type == mapping::provider_type::unknown && context_.provider_type_of) {
+          type = context_.provider_type_of(who.reference);
+        }
+        if (type == mapping::provider_type::physician) return;
+      }
+    }
+    add(any_visit ? "csii.followup.not-physician" : "csii.followup.missing", line.number,
+        std::move(seen));
+  }
+
+  void prior_authorization(const model::service_line& line, const date& dos) {
+    if (!p_->prior_auth_initial) return;
+    bool initial = !context_.earlier_csii_release;
+    if (has_modifier(line, {"KH", "NU"})) initial = true;
+    if (has_modifier(line, {"KI", "KJ"})) initial = false;
+    if (!initial) return;
+    if (!claim_.prior_authorization.empty() || !line.prior_authorization.empty()) return;
+    if (evidence("prior-authorization", dos)) return;
+    add("csii.prior-auth.missing", line.number);
+  }
+
+  // ---- re-review (§3.2.6, every indication) ------------------------------------------------
+  void rereview(const model::service_line& line, const date& dos) {
+    date newest;
+    for (const auto* e : facts_.encounters) {
+      if (e->start.valid() && !(dos < e->start.day)) newest = std::max(newest, e->start.day);
+    }
+    for (const auto* l : facts_.labs) {
+      if (l->effective.valid() && !(dos < l->effective.day)) {
+        newest = std::max(newest, l->effective.day);
+      }
+    }
+    for (const auto* e : facts_.evidence) {
+      if (e->effective.valid() && !(dos < e->effective.day)) {
+        newest = std::max(newest, e->effective.day);
+      }
+    }
+    if (!newest.valid() || newest < minus_months(dos, p_->rereview_months)) {
+      add("rereview.overdue", line.number);
+    }
+  }
+
+  // ---- indications (§2) --------------------------------------------------------------------
+  // The drug lines on the claim decide; diagnoses only when there is none.
+  std::string drug_indication() const {
+    for (const auto& l : claim_.lines) {
+      const auto indication = tables_.drug_indication(l.procedure_code);
+      if (!indication.empty()) return std::string(indication);
+    }
+    return {};
+  }
+
+  bool claim_has_code(std::string_view code) const {
+    return std::any_of(claim_.lines.begin(), claim_.lines.end(),
+                       [&](const auto& l) { return l.procedure_code == code; });
+  }
+
+  // ---- external pumps (§3.3) ---------------------------------------------------------------
+  void external(const model::service_line& line, const date& dos) {
+    if (tables_.hcpcs_undecided(line.procedure_code)) {
+      add("external.indication-unlisted", line.number);
+      return;
+    }
+    std::string indication = drug_indication();
+    if (indication.empty()) {
+      if (diagnosis_in("iron", dos))
+        indication = "iron";
+      else if (diagnosis_in("thromboembolic", dos))
+        indication = "thromboembolic";
+      else if (diagnosis_in("liver-cancer", dos))
+        indication = "chemotherapy";
+      else if (diagnosis_in("cancer-pain", dos))
+        indication = "pain";
+    }
+    if (indication == "iron") return;
+    if (indication == "thromboembolic") {
+      const auto setting = setting_of(line);
+      if (setting == setting_class::inpatient_or_snf ||
+          setting == setting_class::other_institutional) {
+        return;
+      }
+      add(setting == setting_class::home ? "external.heparin.home"
+                                         : "external.heparin.setting-unclear",
+          line.number);
+      return;
+    }
+    if (indication == "chemotherapy") {
+      if (!diagnosis_in("liver-cancer", dos)) {
+        add("external.chemo.diagnosis-unlisted", line.number);
+      } else if (!evidence_true("tumor-unresectable", dos) &&
+                 !evidence_true("surgery-refused", dos)) {
+        add("external.chemo.resectability-missing", line.number);
+      }
+      return;
+    }
+    if (indication == "pain") {
+      const bool cancer_pain =
+          diagnosis_in("cancer-pain", dos) && diagnosis_in("malignant-neoplasm", dos);
+      if (!cancer_pain && !evidence_true("intractable-cancer-pain", dos)) {
+        add("external.morphine.cancer-pain-missing", line.number);
+      }
+      return;
+    }
+    if (indication == "excluded") {
+      add("external.excluded-drug", line.number);
+      return;
+    }
+    add("external.indication-unlisted", line.number);
+  }
+
+  // ---- implantable pumps (§3.4) ------------------------------------------------------------
+  void implantable(const model::service_line& line, const date& dos) {
+    const auto drug = drug_indication();
+    const bool insulin = std::any_of(claim_.lines.begin(), claim_.lines.end(), [&](const auto& l) {
+      return l.procedure_code.rfind("J", 0) == 0 &&
+             tables_.hcpcs(l.procedure_code) == hcpcs_class::csii;
+    });
+    if (drug == "thromboembolic" || insulin) {
+      add("implantable.excluded", line.number);
+      return;
+    }
+    std::string indication = drug;
+    if (indication.empty()) {
+      if (diagnosis_in("spasticity", dos))
+        indication = "spasticity";
+      else if (diagnosis_in("hepatocellular", dos) || diagnosis_in("liver-metastasis", dos))
+        indication = "chemotherapy";
+      else if (diagnosis_in("cancer-pain", dos) || diagnosis_in("chronic-pain", dos))
+        indication = "pain";
+    }
+    std::vector<std::string> missing;
+    auto need = [&](std::string_view code) {
+      if (!evidence_true(code, dos)) missing.emplace_back(code);
+    };
+    if (indication == "spasticity") {
+      need("oral-antispasmodic-trial-failed");
+      need("intrathecal-test-dose-response");
+    } else if (indication == "chemotherapy") {
+      if (!claim_has_code("J9200")) missing.emplace_back("floxuridine (J9200)");
+      if (!diagnosis_in("hepatocellular", dos) && !diagnosis_in("liver-metastasis", dos)) {
+        missing.emplace_back("HCC or liver-limited metastases (C22.0, C78.7)");
+      }
+      if (!evidence_true("tumor-unresectable", dos) && !evidence_true("surgery-refused", dos)) {
+        missing.emplace_back("tumor-unresectable or surgery-refused");
+      }
+    } else if (indication == "pain") {
+      need("life-expectancy-3-months");
+      need("noninvasive-therapy-failed");
+      need("temporary-catheter-trial-success");
+    } else {
+      missing.emplace_back("a recognizable indication");
+    }
+    if (missing.empty()) return;
+    std::string detail = "Missing:";
+    for (std::size_t i = 0; i < missing.size(); ++i) {
+      detail += (i ? ", " : " ") + missing[i];
+    }
+    add("implantable.review", line.number, {}, detail + ".");
+  }
+
+  const model::claim& claim_;
+  const patient_context& context_;
+  const policy_file& policy_;
+  const mapping::tables& tables_;
+  facts_view facts_;
+  const parameters* p_ = nullptr;
+  std::vector<model::finding> findings_;
+};
+
+}  // namespace
+
+model::decision evaluate(const model::claim& claim, const patient_context& context,
+                         const policy_file& policy, const mapping::tables& tables) {
+  return evaluator(claim, context, policy, tables).run();
+}
+
+}  // namespace covgate::policy
