@@ -1,0 +1,18 @@
+// A decision as one JSON line of `covgate replay --decisions` (the DESIGN.md contract):
+// {"event","claim_id","patient","dos","policy","outcome","reasons":[{"code","line","stc",
+// "message"}],"source"}.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "covgate/model/decision.hpp"
+
+namespace covgate::model {
+
+/// Appends the JSON object (no newline). `event` is "hold", "release" or "reopened";
+/// `source` names where the claim came from ("file:offset").
+void append_json(std::string& out, const decision& d, std::string_view event,
+                 std::string_view source);
+
+}  // namespace covgate::model
