@@ -1,0 +1,195 @@
+#include "covgate/engine/gate.hpp"
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <random>
+
+using namespace covgate;
+using model::outcome;
+
+namespace {
+
+const mapping::tables& tables() {
+  static const auto t = mapping::tables::parse(mapping::embedded_sources());
+  return t;
+}
+
+const policy::policy_file& ncd223() {
+  static const auto p = policy::policy_file::parse(policy::embedded_ncd223());
+  return p;
+}
+
+model::moment at(const char* text) { return *model::parse_fhir_datetime(text); }
+
+model::claim pump_claim(const char* id = "PUMP001", char frequency = '1') {
+  model::claim c;
+  c.id = id;
+  c.frequency = frequency;
+  c.place_of_service = "12";
+  c.subscriber.member_id = "1EG4TE5MK73";
+  c.diagnoses = {{"ABK", "E1065"}};
+  c.prior_authorization = "PA1";
+  model::service_line line;
+  line.number = 1;
+  line.procedure_code = "E0784";
+  line.modifiers = {"KX"};
+  line.service_dates = {{2026, 4, 1}, {2026, 4, 1}};
+  c.lines.push_back(line);
+  return c;
+}
+
+model::fact lab(const char* id, mapping::lab_kind kind, double value, const char* when,
+                std::optional<double> low = std::nullopt) {
+  model::lab_result r;
+  r.resource_id = id;
+  r.patient = "Patient/p";
+  r.patient_key = "1EG4TE5MK73";
+  r.kind = kind;
+  r.has_value = true;
+  r.value = value;
+  r.unit_known = true;
+  r.low = low;
+  r.effective = at(when);
+  r.status = "final";
+  if (kind == mapping::lab_kind::c_peptide_fasting) r.fasting = model::fasting_state::fasting;
+  return r;
+}
+
+model::fact evidence(const char* code, double number) {
+  model::evidence e;
+  e.resource_id = std::string("Observation/") + code;
+  e.patient_key = "1EG4TE5MK73";
+  e.code = code;
+  e.value_type = number < 0 ? "boolean" : "quantity";
+  e.flag = true;
+  e.number = number;
+  e.effective = at("2026-01-10");
+  return e;
+}
+
+// Everything a CSII claim dated 2026-04-01 needs, as separate messages.
+std::vector<model::fact> documentation() {
+  model::encounter visit;
+  visit.resource_id = "Encounter/v1";
+  visit.patient_key = "1EG4TE5MK73";
+  visit.status = "finished";
+  visit.class_code = "AMB";
+  visit.start = at("2026-03-15");
+  visit.participants.push_back({"Practitioner/d", mapping::provider_type::physician, {}});
+  return {lab("Observation/cpep", mapping::lab_kind::c_peptide_fasting, 0.5, "2026-03-01T08:00:00Z",
+              0.8),
+          lab("Observation/glu", mapping::lab_kind::fasting_glucose, 110, "2026-03-01T07:55:00Z"),
+          lab("Observation/a1c", mapping::lab_kind::hba1c, 8.2, "2026-02-20"),
+          evidence("diabetes-education-completed", -1),
+          evidence("mdi-injections-per-day", 4),
+          evidence("mdi-duration-months", 12),
+          evidence("smbg-per-day", 4),
+          visit};
+}
+
+struct recorder {
+  std::vector<engine::event> events;
+  engine::gate gate{ncd223(), tables(), [this](const engine::event& e) { events.push_back(e); }};
+  std::vector<std::string> kinds() const {
+    std::vector<std::string> out;
+    for (const auto& e : events) out.push_back(e.kind);
+    return out;
+  }
+};
+
+}  // namespace
+
+TEST_SUITE("engine.gate") {
+  TEST_CASE("a claim held for documentation is released when its last fact arrives") {
+    recorder r;
+    r.gate.on_claim(pump_claim(), "claims.x12:0");
+    REQUIRE(r.events.size() == 1);
+    CHECK(r.events[0].kind == "hold");
+    CHECK(r.events[0].decision.result == outcome::hold_documentation);
+    auto facts = documentation();
+    const auto last = facts.back();
+    facts.pop_back();
+    for (const auto& f : facts) r.gate.on_facts({f}, "labs.json");
+    CHECK(r.events.size() == 1);  // still held: no outcome change, no event
+    r.gate.on_facts({last}, "visit.json");
+    REQUIRE(r.events.size() == 2);
+    CHECK(r.events[1].kind == "release");
+    CHECK(r.events[1].source == "visit.json");
+    CHECK(r.gate.find("PUMP001")->decision.result == outcome::release);
+  }
+
+  TEST_CASE("the same claim twice is answered again, not processed twice") {
+    recorder r;
+    r.gate.on_claim(pump_claim(), "a");
+    r.gate.on_claim(pump_claim(), "b");
+    CHECK(r.kinds() == std::vector<std::string>{"hold", "repeat"});
+    CHECK(r.gate.summary().duplicates == 1);
+    CHECK(r.gate.summary().by_outcome.at("hold:documentation") == 1);
+  }
+
+  TEST_CASE("a replacement supersedes the held original; a void closes it") {
+    recorder r;
+    r.gate.on_claim(pump_claim(), "a");
+    auto replacement = pump_claim("PUMP001", '7');
+    replacement.lines[0].modifiers = {"GA"};
+    r.gate.on_claim(replacement, "b");
+    CHECK(r.kinds() == std::vector<std::string>{"hold", "release"});
+    r.gate.on_claim(pump_claim("PUMP001", '8'), "c");
+    CHECK(r.kinds().back() == "void");
+    CHECK(r.gate.find("PUMP001")->closed);
+    CHECK(r.gate.summary().by_outcome.empty());
+    for (const auto& f : documentation()) r.gate.on_facts({f}, "late");
+    CHECK(r.events.size() == 3);  // a closed claim has no further events
+  }
+
+  TEST_CASE("a retracted C-peptide reopens a released claim") {
+    recorder r;
+    for (const auto& f : documentation()) r.gate.on_facts({f}, "facts");
+    r.gate.on_claim(pump_claim(), "claims");
+    CHECK(r.kinds() == std::vector<std::string>{"release"});
+    r.gate.on_facts({model::retraction{"Observation/cpep", "Patient/p", "1EG4TE5MK73"}}, "fix");
+    REQUIRE(r.events.size() == 2);
+    CHECK(r.events[1].kind == "reopened");
+    CHECK(r.events[1].decision.findings.front().reason == "csii.insulinopenia.missing");
+  }
+
+  TEST_CASE("a fact that arrives before its Patient is linked when the Patient arrives") {
+    recorder r;
+    r.gate.on_claim(pump_claim(), "claims");
+    auto facts = documentation();
+    for (auto& f : facts) {
+      std::visit(
+          [](auto& v) {
+            if constexpr (requires { v.patient_key; }) {
+              v.patient_key.clear();
+              v.patient = "Patient/p";
+            }
+          },
+          f);
+    }
+    r.gate.on_facts(facts, "unlinked");
+    CHECK(r.events.size() == 1);
+    model::patient p;
+    p.resource_id = "Patient/p";
+    p.key = "1EG4TE5MK73";
+    r.gate.on_facts({p}, "patient");
+    CHECK(r.kinds().back() == "release");
+  }
+
+  TEST_CASE("property: the final outcome does not depend on the arrival order of facts") {
+    std::mt19937 rng(223);
+    for (int round = 0; round < 40; ++round) {
+      auto facts = documentation();
+      std::shuffle(facts.begin(), facts.end(), rng);
+      const auto split = std::uniform_int_distribution<std::size_t>(0, facts.size())(rng);
+      recorder r;
+      for (std::size_t i = 0; i < split; ++i) r.gate.on_facts({facts[i]}, "before");
+      r.gate.on_claim(pump_claim(), "claim");
+      for (std::size_t i = split; i < facts.size(); ++i) r.gate.on_facts({facts[i]}, "after");
+      CAPTURE(round);
+      CHECK(r.gate.find("PUMP001")->decision.result == outcome::release);
+      CHECK(r.events.back().kind == "release");
+    }
+  }
+}
