@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# The main job on the bundled samples (samples/inputs: X12 837 claims and FHIR clinical data):
-# validate every input (999/TA1 or OperationOutcome to stdout, findings to stderr), then print
-# the normalized claims and facts as JSON Lines.
+# The main job on the bundled samples: replay the gate scenarios (X12 837 claims and FHIR
+# clinical data, in file order) and print every 277 hold or release, the decision lines and the
+# summary; then validate the reader samples (999/TA1 or OperationOutcome).
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 bash "$root/scripts/build.sh" >/dev/null || exit 2
-echo "== covgate check samples/inputs" >&2
-"$root/build/covgate" check "$root/samples/inputs"
-echo "== covgate parse samples/inputs" >&2
-"$root/build/covgate" parse "$root/samples/inputs"
+echo "== covgate replay samples/inputs/scenarios" >&2
+"$root/build/covgate" replay --decisions /dev/stderr "$root/samples/inputs/scenarios"
+echo "== covgate check samples/inputs/x12 samples/inputs/fhir" >&2
+"$root/build/covgate" check "$root/samples/inputs/x12" "$root/samples/inputs/fhir"
 exit 0

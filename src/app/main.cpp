@@ -13,13 +13,17 @@
 #include <string_view>
 #include <vector>
 
+#include "covgate/engine/gate.hpp"
 #include "covgate/fhir/linker.hpp"
 #include "covgate/fhir/reader.hpp"
 #include "covgate/mapping/tables.hpp"
 #include "covgate/model/claim_json.hpp"
+#include "covgate/model/decision_json.hpp"
 #include "covgate/model/fact_json.hpp"
+#include "covgate/policy/policy.hpp"
 #include "covgate/x12/ack_writer.hpp"
 #include "covgate/x12/interchange_reader.hpp"
+#include "covgate/x12/status_writer.hpp"
 
 namespace fs = std::filesystem;
 using namespace covgate;
@@ -27,9 +31,16 @@ using namespace covgate;
 namespace {
 
 constexpr std::string_view usage_text =
-    "usage: covgate check [options] PATH...\n"
+    "usage: covgate replay [options] [--profile 277|277ca] [--out FILE] [--decisions FILE] "
+    "PATH...\n"
+    "       covgate check [options] PATH...\n"
     "       covgate parse [options] PATH...\n"
     "\n"
+    "  replay  run the gate over claims (X12 837) and clinical data (FHIR) in file order:\n"
+    "          every claim is answered with a 277 (hold or release) on --out (default\n"
+    "          stdout), later releases get their own 277, rejected input its 999/TA1;\n"
+    "          --decisions writes one JSON line per outcome change. Exit 0 when every\n"
+    "          input was processed (holds are not errors), 1 when any was rejected.\n"
     "  check   validate X12 837 and FHIR R4 (JSON, XML, NDJSON) input; print the 999/TA1\n"
     "          acknowledgments or the OperationOutcome to stdout and one line per finding to\n"
     "          stderr. Exit 0 when every input was accepted, 1 when any part was rejected,\n"
@@ -42,6 +53,9 @@ constexpr std::string_view usage_text =
     "                                 or are accepted with the error noted (warn)\n"
     "  --ack-time CCYYMMDDHHMM        timestamp of the acknowledgments (default: now, UTC)\n"
     "  --mappings DIR                 code tables to use instead of the built-in mappings/\n"
+    "  --profile 277|277ca            replay: 277 notification with P categories (default)\n"
+    "                                 or strict 277CA with A categories only\n"
+    "  --out FILE, --decisions FILE   replay: where the 277s and the decision lines go\n"
     "PATH may be a file or a folder (read recursively, in name order).\n";
 
 struct usage_error {
@@ -52,6 +66,10 @@ struct options {
   std::string command;
   std::vector<fs::path> paths;
   fs::path mappings;
+  fs::path out;
+  fs::path decisions;
+  x12::status_profile profile = x12::status_profile::notification_x212;
+  std::string stamp;  // CCYYMMDDHHMM
   x12::reader_options reader;
   x12::ack_settings ack;
 };
@@ -73,7 +91,7 @@ options parse_arguments(int argc, char** argv) {
     std::cout << usage_text;
     std::exit(0);
   }
-  if (o.command != "check" && o.command != "parse") {
+  if (o.command != "check" && o.command != "parse" && o.command != "replay") {
     throw usage_error{"unknown command '" + o.command + "'"};
   }
   std::string stamp = now_utc();
@@ -100,6 +118,19 @@ options parse_arguments(int argc, char** argv) {
       }
     } else if (arg == "--mappings") {
       o.mappings = value();
+    } else if (arg == "--out" && o.command == "replay") {
+      o.out = value();
+    } else if (arg == "--decisions" && o.command == "replay") {
+      o.decisions = value();
+    } else if (arg == "--profile" && o.command == "replay") {
+      const auto v = value();
+      if (v == "277") {
+        o.profile = x12::status_profile::notification_x212;
+      } else if (v == "277ca") {
+        o.profile = x12::status_profile::acknowledgment_x214;
+      } else {
+        throw usage_error{"--profile takes 277 or 277ca"};
+      }
     } else if (arg.starts_with("--")) {
       throw usage_error{"unknown option " + std::string(arg)};
     } else {
@@ -109,6 +140,7 @@ options parse_arguments(int argc, char** argv) {
   if (o.paths.empty()) throw usage_error{"no input PATH"};
   o.ack.date = stamp.substr(2, 6);
   o.ack.time = stamp.substr(8, 4);
+  o.stamp = stamp;
   return o;
 }
 
@@ -264,8 +296,186 @@ class fhir_input {
   fhir::linker linker_;
 };
 
+// covgate replay: the whole gate over files, in order, with every answer written.
+class replay {
+ public:
+  replay(const options& o, const mapping::tables& tables, const policy::policy_file& policy,
+         std::ostream& out, std::ostream* decisions)
+      : options_(o),
+        tables_(tables),
+        out_(out),
+        decisions_(decisions),
+        gate_(policy, tables, [this](const engine::event& e) { batch_.push_back(e); }) {}
+
+  /// Claims of one accepted interchange, in order, answered by one 277 per transaction set.
+  void claims(const std::vector<std::pair<model::claim, std::string>>& claims) {
+    std::string set;
+    for (const auto& [claim, source] : claims) {
+      const auto key = claim.envelope.group_control + "/" + claim.envelope.set_control;
+      if (key != set) flush();
+      set = key;
+      gate_.on_claim(claim, source);
+    }
+    flush();
+  }
+
+  void facts(const std::vector<model::fact>& facts, const std::string& source) {
+    gate_.on_facts(facts, source);
+    flush();  // later releases are their own 277
+  }
+
+  void acknowledgment(const std::string& text) { out_ << text; }
+
+  void summary() const {
+    const auto s = gate_.summary();
+    std::cerr << "covgate replay: " << s.claims << " claims (" << s.duplicates << " duplicates, "
+              << s.replacements << " replacements, " << s.voids << " voids), " << s.facts
+              << " facts\n";
+    for (const auto& [outcome, n] : s.by_outcome) std::cerr << "  " << outcome << ": " << n << '\n';
+    for (const auto& [reason, n] : s.by_reason) std::cerr << "    " << reason << ": " << n << '\n';
+  }
+
+ private:
+  void flush() {
+    if (batch_.empty()) return;
+    std::vector<x12::status_entry> entries;
+    for (const auto& e : batch_) {
+      if (decisions_ && e.kind != "repeat") {
+        std::string line;
+        model::append_json(line, e.decision, e.kind, e.source);
+        *decisions_ << line << '\n';
+      }
+      entries.push_back({e.claim, e.decision, ""});
+    }
+    x12::status_settings settings;
+    settings.profile = options_.profile;
+    settings.date = options_.stamp.substr(0, 8);
+    settings.time = options_.stamp.substr(8, 4);
+    settings.control = ++control_;
+    out_ << x12::write_277(entries, settings);
+    batch_.clear();
+  }
+
+  const options& options_;
+  const mapping::tables& tables_;
+  std::ostream& out_;
+  std::ostream* decisions_;
+  engine::gate gate_;
+  std::vector<engine::event> batch_;
+  std::uint32_t control_ = 0;
+};
+
+// Collects the claims of accepted sets of one interchange for replay.
+class replay_sink final : public x12::reader_sink {
+ public:
+  replay_sink(const options& o, std::string file) : options_(o), file_(std::move(file)) {}
+
+  void on_claim(const model::claim& claim) override {
+    set_claims_.emplace_back(claim, file_ + ":" + std::to_string(claim.source_offset));
+  }
+  void on_set_end(const x12::set_result& set) override {
+    if (!set.rejected) {
+      for (auto& c : set_claims_) pending_.push_back({set.group_index, std::move(c)});
+    }
+    set_claims_.clear();
+  }
+  void on_interchange_end(const x12::interchange_result& result) override {
+    bool findings = result.ack_requested || !result.errors.empty();
+    for (const auto& g : result.groups) {
+      if (g.rejected || g.ack_code() != 'A') findings = true;
+    }
+    if (findings) {
+      auto settings = options_.ack;
+      settings.control = 900000000 + ++acks_;
+      acknowledgments_ += x12::write_acknowledgment(result, settings);
+      std::cerr << prefix(x12::describe_findings(result));
+    }
+    if (result.rejected || !result.any_accepted()) rejected_ = true;
+    for (const auto& g : result.groups) {
+      if (g.rejected || g.accepted_sets() < g.sets.size()) rejected_ = true;
+    }
+    if (!result.rejected) {
+      for (auto& [group, claim] : pending_) {
+        if (group < result.groups.size() && !result.groups[group].rejected) {
+          accepted_.push_back(std::move(claim));
+        }
+      }
+    }
+    pending_.clear();
+  }
+
+  std::vector<std::pair<model::claim, std::string>> accepted_;
+  std::string acknowledgments_;
+  bool rejected_ = false;
+
+ private:
+  std::string prefix(const std::string& text) const {
+    std::string out;
+    std::size_t start = 0;
+    while (start < text.size()) {
+      const auto end = text.find('\n', start);
+      out.append(file_).append(": ").append(text, start, end - start + 1);
+      start = end + 1;
+    }
+    return out;
+  }
+
+  const options& options_;
+  std::string file_;
+  std::vector<std::pair<model::claim, std::string>> set_claims_;
+  std::vector<std::pair<std::size_t, std::pair<model::claim, std::string>>> pending_;
+  std::uint32_t acks_ = 0;
+};
+
+int run_replay(const options& o, const mapping::tables& tables) {
+  const auto policy = policy::policy_file::parse(policy::embedded_ncd223());
+  std::ofstream out_file;
+  if (!o.out.empty()) {
+    out_file.open(o.out, std::ios::binary);
+    if (!out_file) throw usage_error{"cannot write " + o.out.string()};
+  }
+  std::ofstream decisions_file;
+  if (!o.decisions.empty()) {
+    decisions_file.open(o.decisions, std::ios::binary);
+    if (!decisions_file) throw usage_error{"cannot write " + o.decisions.string()};
+  }
+  std::ostream& out = o.out.empty() ? std::cout : out_file;
+  replay gate(o, tables, policy, out, o.decisions.empty() ? nullptr : &decisions_file);
+  bool any_rejected = false;
+  fhir::linker unused([](const model::fact&) {});
+  for (const auto& file : expand(o.paths)) {
+    const std::string text = read_file(file);
+    const auto name = file.string();
+    if (looks_like_fhir(text.substr(0, 4096))) {
+      const auto result = fhir::read(text, fhir::sniff(text), tables);
+      for (const auto& i : result.issues) {
+        if (i.level == fhir::severity::information) continue;
+        std::cerr << name << ": " << fhir::name(i.level) << " " << i.code << " at "
+                  << (i.expression.empty() ? std::string("(message)") : i.expression) << ": "
+                  << i.diagnostics << '\n';
+      }
+      if (result.has_errors()) {
+        any_rejected = true;
+        out << fhir::operation_outcome_json(result) << '\n';
+      }
+      if (!result.rejected) gate.facts(result.facts, name + ":0");
+      continue;
+    }
+    replay_sink sink(o, name);
+    x12::interchange_reader reader(sink, o.reader);
+    reader.put(text);
+    reader.finish();
+    gate.acknowledgment(sink.acknowledgments_);
+    gate.claims(sink.accepted_);
+    any_rejected = any_rejected || sink.rejected_;
+  }
+  gate.summary();
+  return any_rejected ? 1 : 0;
+}
+
 int run(const options& o) {
   const auto tables = load_tables(o);
+  if (o.command == "replay") return run_replay(o, tables);
   bool any_rejected = false;
   std::uint32_t ack_control = 1;
   fhir_input fhir_files(o, tables);

@@ -219,6 +219,7 @@ void claim_walker::on_segment(const segment& seg, std::uint32_t position) {
   }
   if (current_loop() == schema::loop::claim_2300 && seg.is("CLM")) {
     claim_.first_segment = position;
+    claim_.source_offset = seg.where().offset;
   }
   map(current_loop(), seg);
 }

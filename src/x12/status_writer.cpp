@@ -219,10 +219,22 @@ std::string write_277(const std::vector<status_entry>& entries, const status_set
         for (const auto& f : d.findings) note += (note.empty() ? "" : " ") + f.reason;
         stc("A2", "20", "", note);
       } else {
+        // One STC per reason code; STC12 names the code and the lines it holds.
+        std::vector<const model::finding*> first_of_reason;
         for (const auto& f : d.findings) {
           if (f.result == model::outcome::release) continue;
-          stc(f.category, f.status, f.extra_status,
-              f.reason + (f.line ? " LX" + std::to_string(f.line) : std::string{}));
+          if (std::none_of(first_of_reason.begin(), first_of_reason.end(),
+                           [&](const auto* g) { return g->reason == f.reason; })) {
+            first_of_reason.push_back(&f);
+          }
+        }
+        for (const auto* f : first_of_reason) {
+          std::string lines;
+          for (const auto& g : d.findings) {
+            if (g.reason != f->reason || g.line == 0) continue;
+            lines += (lines.empty() ? " LX" : ",") + std::to_string(g.line);
+          }
+          stc(f->category, f->status, f->extra_status, f->reason + lines);
         }
       }
       if (released && !e.trace.empty()) w.seg("REF").el("1K").el(e.trace).end();

@@ -125,3 +125,23 @@ for (const row of index) {
     });
   }
 }
+
+// Every 277 covgate writes must parse in node-x12's strict mode with a right SE01 count.
+const samples = path.join(path.dirname(new URL(import.meta.url).pathname), '..', '..', 'samples');
+const scenarios = path.join(samples, 'inputs', 'scenarios');
+for (const scenario of (await import('node:fs')).readdirSync(scenarios).sort()) {
+  test(`277 of scenario ${scenario} parses in node-x12 (strict) with exact counts`, () => {
+    const result = run('replay', '--ack-time', '202611271200', path.join(scenarios, scenario));
+    const interchanges = result.stdout.split(/(?=ISA\*)/).filter((p) => p.startsWith('ISA'));
+    assert.ok(interchanges.length > 0, 'no 277 written');
+    for (const text of interchanges) {
+      const parsed = new X12Parser(true).parse(text);
+      for (const group of parsed.functionalGroups) {
+        for (const set of group.transactions) {
+          assert.equal(set.header.elements[0].value, '277');
+          assert.equal(Number(set.trailer.elements[0].value), set.segments.length + 2);
+        }
+      }
+    }
+  });
+}

@@ -54,5 +54,18 @@ for input in "$samples"/inputs/fhir/*.json "$samples"/inputs/fhir/*.xml \
   compare "$work/outcome" "$name.outcome"
   compare "$work/facts" "$name.facts.jsonl"
 done
+# Gate scenarios: each folder of samples/inputs/scenarios is replayed on its own; its 277s,
+# decision lines and summary must equal samples/expected/scenarios/NAME.{277,decisions.jsonl,summary}.
+for scenario in "$samples"/inputs/scenarios/*/; do
+  [ -d "$scenario" ] || continue
+  name=$samples/expected/scenarios/$(basename "$scenario")
+  "$COVGATE" replay --ack-time "$stamp" --out "$work/277" --decisions "$work/decisions" \
+    "$scenario" 2>"$work/summary"
+  echo "exit $?" >>"$work/summary"
+  sed -i "s|$samples/inputs/||g" "$work/decisions" "$work/summary"
+  compare "$work/277" "$name.277"
+  compare "$work/decisions" "$name.decisions.jsonl"
+  compare "$work/summary" "$name.summary"
+done
 echo "golden: $passed passed, $failed failed"
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]

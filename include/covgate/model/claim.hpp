@@ -108,6 +108,7 @@ struct claim {
   std::vector<service_line> lines;
   envelope_ref envelope;
   std::uint32_t first_segment = 0;  ///< position of CLM within the set (ST = 1)
+  std::uint64_t source_offset = 0;  ///< byte offset of CLM in the input stream
 
   /// The bill type as the three-digit UB code (facility type + frequency), 837I only.
   [[nodiscard]] std::string bill_type() const {
