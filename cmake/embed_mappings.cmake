@@ -8,6 +8,18 @@ foreach(name IN LISTS files)
   string(APPEND body "constexpr char ${id}[] = R\"covgate_json(${text})covgate_json\";\n")
 endforeach()
 file(READ "${SOURCE_DIR}/mappings/policies/ncd223.json" policy_text)
+file(GLOB overlay_files "${SOURCE_DIR}/mappings/overlays/*.json")
+list(SORT overlay_files)
+set(overlay_body "")
+set(overlay_list "")
+set(index 0)
+foreach(path IN LISTS overlay_files)
+  file(READ "${path}" text)
+  get_filename_component(file_name "${path}" NAME)
+  string(APPEND overlay_body "constexpr char overlay_${index}[] = R\"covgate_json(${text})covgate_json\";\n")
+  string(APPEND overlay_list "      {\"${file_name}\", overlay_${index}},\n")
+  math(EXPR index "${index} + 1")
+endforeach()
 file(WRITE "${OUTPUT}.tmp"
 "// Generated from mappings/*.json by cmake/embed_mappings.cmake. Do not edit.
 #include \"covgate/mapping/tables.hpp\"
@@ -31,7 +43,14 @@ namespace {
 constexpr char ncd223[] = R\"covgate_json(${policy_text})covgate_json\";
 }  // namespace
 
+${overlay_body}
 std::string_view embedded_ncd223() noexcept { return ncd223; }
+
+const std::vector<std::pair<std::string, std::string>>& embedded_overlays() {
+  static const std::vector<std::pair<std::string, std::string>> overlays{
+${overlay_list}  };
+  return overlays;
+}
 
 }  // namespace covgate::policy
 ")

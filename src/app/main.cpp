@@ -428,7 +428,10 @@ class replay_sink final : public x12::reader_sink {
 };
 
 int run_replay(const options& o, const mapping::tables& tables) {
-  const auto policy = policy::policy_file::parse(policy::embedded_ncd223());
+  auto policy = policy::policy_file::parse(policy::embedded_ncd223());
+  for (const auto& [name, text] : policy::embedded_overlays()) {
+    policy.add_overlay(policy::overlay::parse(text, name));
+  }
   std::ofstream out_file;
   if (!o.out.empty()) {
     out_file.open(o.out, std::ios::binary);

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cmath>
 #include <optional>
+#include <set>
 
 #include "covgate/model/clearance.hpp"
 #include "covgate/policy/policy.hpp"
@@ -111,6 +112,7 @@ class evaluator {
     }
     const auto& version = policy_.for_dos(d.dos.valid() ? d.dos : date{2026, 3, 7});
     d.policy = policy_.id() + "@" + version.label;
+    for (const auto& id : overlays_used_) d.policy += "+" + id;
     std::stable_sort(
         findings_.begin(), findings_.end(),
         [](const model::finding& a, const model::finding& b) { return a.result > b.result; });
@@ -458,9 +460,44 @@ class evaluator {
   }
 
   // ---- external pumps (§3.3) ---------------------------------------------------------------
+  // An overlay of the claim's payer that covers this pump class for a drug on the claim and a
+  // diagnosis it lists; its id, or "".
+  std::string overlay_covering(std::string_view pump_class, const date& dos) const {
+    for (const auto& o : policy_.overlays()) {
+      if (std::find(o.payers.begin(), o.payers.end(), claim_.payer_id) == o.payers.end()) continue;
+      for (const auto& c : o.covered) {
+        if (c.pump_class != pump_class) continue;
+        const bool drug = std::any_of(o.drugs.begin(), o.drugs.end(), [&](const auto& d) {
+          return d.second == c.indication && claim_has_code(d.first);
+        });
+        if (!drug) continue;
+        for (const auto& prefix : c.diagnoses) {
+          const bool on_claim =
+              std::any_of(claim_.diagnoses.begin(), claim_.diagnoses.end(),
+                          [&](const auto& d) { return d.code.rfind(prefix, 0) == 0; });
+          const bool on_record = std::any_of(
+              facts_.conditions.begin(), facts_.conditions.end(), [&](const auto* cond) {
+                return cond->code.rfind(prefix, 0) == 0 &&
+                       !(cond->recorded.valid() && dos < cond->recorded.day);
+              });
+          if (on_claim || on_record) return o.id;
+        }
+      }
+    }
+    return {};
+  }
+
+  void unlisted(const model::service_line& line, const date& dos) {
+    if (const auto id = overlay_covering("external", dos); !id.empty()) {
+      overlays_used_.insert(id);
+      return;
+    }
+    add("external.indication-unlisted", line.number);
+  }
+
   void external(const model::service_line& line, const date& dos) {
     if (tables_.hcpcs_undecided(line.procedure_code)) {
-      add("external.indication-unlisted", line.number);
+      unlisted(line, dos);
       return;
     }
     std::string indication = drug_indication();
@@ -507,7 +544,7 @@ class evaluator {
       add("external.excluded-drug", line.number);
       return;
     }
-    add("external.indication-unlisted", line.number);
+    unlisted(line, dos);
   }
 
   // ---- implantable pumps (§3.4) ------------------------------------------------------------
@@ -567,6 +604,7 @@ class evaluator {
   facts_view facts_;
   const parameters* p_ = nullptr;
   std::vector<model::finding> findings_;
+  std::set<std::string> overlays_used_;
 };
 
 }  // namespace

@@ -511,3 +511,55 @@ TEST_SUITE("policy.external_and_implantable") {
     CHECK(evaluate(office) == std::vector<std::string>{"scope.not-infusion-pump"});
   }
 }
+
+TEST_SUITE("policy.overlay") {
+  TEST_CASE("the shipped LCD overlay covers inotropes for heart failure for its payers only") {
+    auto policy = policy::policy_file::parse(policy::embedded_ncd223());
+    REQUIRE_FALSE(policy::embedded_overlays().empty());
+    for (const auto& [name, text] : policy::embedded_overlays()) {
+      policy.add_overlay(policy::overlay::parse(text, name));
+    }
+    model::claim c;
+    c.id = "INO1";
+    c.place_of_service = "12";
+    c.payer_id = "16013";
+    c.subscriber.member_id = "1EG4TE5MK73";
+    c.diagnoses = {{"ABK", "I509"}};
+    model::service_line pump;
+    pump.number = 1;
+    pump.procedure_code = "E0781";
+    pump.modifiers = {"KX"};
+    pump.service_dates = {{2026, 4, 1}, {2026, 4, 1}};
+    auto drug = pump;
+    drug.number = 2;
+    drug.procedure_code = "J2260";
+    drug.modifiers = {};
+    c.lines = {pump, drug};
+    model::encounter recent;
+    recent.resource_id = "Encounter/r";
+    recent.start = at("2026-03-01");
+    const model::fact f = recent;
+    policy::patient_context context;
+    context.facts = {&f};
+    const auto covered = policy::evaluate(c, context, policy, tables());
+    CHECK(covered.result == outcome::release);
+    CHECK(covered.policy == "NCD223@2026-03-07+LCD-L33794");
+    c.payer_id = "99999";
+    const auto national = policy::evaluate(c, context, policy, tables());
+    CHECK(national.result == outcome::hold_review);
+    CHECK(national.findings.front().reason == "external.indication-unlisted");
+    CHECK(national.policy == "NCD223@2026-03-07");
+  }
+
+  TEST_CASE("an overlay file with a wrong pump class is refused with its path") {
+    try {
+      (void)policy::overlay::parse(
+          R"({"id":"X","payers":[],"drugs":{},"covered":[{"indication":"a","pump_class":"oral","diagnoses":[]}]})",
+          "x.json");
+      FAIL("no error");
+    } catch (const mapping::config_error& e) {
+      CHECK(std::string(e.what()) ==
+            "x.json: /covered/0/pump_class: must be external or implantable");
+    }
+  }
+}

@@ -116,6 +116,54 @@ model::date date_of(const rapidjson::Value& v, const std::string& file, const st
 
 const std::vector<reason_info>& reasons() { return reason_table; }
 
+overlay overlay::parse(std::string_view text, const std::string& name) {
+  rapidjson::Document d;
+  d.Parse<rapidjson::kParseCommentsFlag | rapidjson::kParseTrailingCommasFlag |
+          rapidjson::kParseIterativeFlag>(text.data(), text.size());
+  if (d.HasParseError()) {
+    fail(name, "/",
+         std::string("not valid JSON at byte ") + std::to_string(d.GetErrorOffset()) + ": " +
+             rapidjson::GetParseError_En(d.GetParseError()));
+  }
+  auto strings = [&](const rapidjson::Value& v, const std::string& path) {
+    if (!v.IsArray()) fail(name, path, "must be an array of strings");
+    std::vector<std::string> out;
+    for (const auto& item : v.GetArray()) {
+      if (!item.IsString()) fail(name, path, "must be an array of strings");
+      out.emplace_back(item.GetString());
+    }
+    return out;
+  };
+  overlay o;
+  if (!d.IsObject() || !d.HasMember("id") || !d["id"].IsString()) fail(name, "/id", "is required");
+  o.id = d["id"].GetString();
+  if (!d.HasMember("payers")) fail(name, "/payers", "is required");
+  o.payers = strings(d["payers"], "/payers");
+  if (!d.HasMember("drugs") || !d["drugs"].IsObject()) fail(name, "/drugs", "is required");
+  for (auto it = d["drugs"].MemberBegin(); it != d["drugs"].MemberEnd(); ++it) {
+    if (!it->value.IsString()) {
+      fail(name, std::string("/drugs/") + it->name.GetString(), "must name an indication");
+    }
+    o.drugs.emplace_back(it->name.GetString(), it->value.GetString());
+  }
+  if (!d.HasMember("covered") || !d["covered"].IsArray()) fail(name, "/covered", "is required");
+  for (rapidjson::SizeType i = 0; i < d["covered"].Size(); ++i) {
+    const auto& c = d["covered"][i];
+    const auto path = "/covered/" + std::to_string(i);
+    if (!c.IsObject() || !c.HasMember("indication") || !c["indication"].IsString() ||
+        !c.HasMember("pump_class") || !c["pump_class"].IsString() || !c.HasMember("diagnoses")) {
+      fail(name, path, "needs indication, pump_class and diagnoses");
+    }
+    const std::string pump_class = c["pump_class"].GetString();
+    if (pump_class != "external" && pump_class != "implantable") {
+      fail(name, path + "/pump_class", "must be external or implantable");
+    }
+    o.covered.push_back(
+        {c["indication"].GetString(), pump_class, strings(c["diagnoses"], path + "/diagnoses")});
+  }
+  return o;
+}
+
 const reason_info& reason(std::string_view code) {
   for (const auto& r : reason_table) {
     if (r.code == code) return r;

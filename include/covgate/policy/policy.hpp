@@ -38,6 +38,26 @@ struct parameters {
   int rereview_months = 0;
 };
 
+/// An LCD overlay (mappings/overlays/*.json): coverage a local policy adds where the NCD leaves
+/// an indication undecided. It never removes a national rule; a decision it changes names it.
+struct overlay {
+  std::string id;                   ///< e.g. LCD-L33794
+  std::vector<std::string> payers;  ///< payer ids (2010BB NM109) it applies to
+  std::vector<std::pair<std::string, std::string>> drugs;  ///< HCPCS → indication
+  struct coverage {
+    std::string indication;
+    std::string pump_class;              ///< external or implantable
+    std::vector<std::string> diagnoses;  ///< ICD-10-CM prefixes
+  };
+  std::vector<coverage> covered;
+
+  /// Parses one overlay file; throws mapping::config_error naming file, path and problem.
+  [[nodiscard]] static overlay parse(std::string_view text, const std::string& name);
+};
+
+/// The overlays compiled into the binary from mappings/overlays/.
+[[nodiscard]] const std::vector<std::pair<std::string, std::string>>& embedded_overlays();
+
 struct version {
   std::string label;  ///< e.g. 2026-03-07
   model::date effective_from;
@@ -55,8 +75,13 @@ class policy_file {
   [[nodiscard]] const version& for_dos(const model::date& dos) const;
   [[nodiscard]] const std::string& id() const noexcept { return id_; }
 
+  /// Adds an overlay; evaluate() applies it to claims of its payers.
+  void add_overlay(overlay o) { overlays_.push_back(std::move(o)); }
+  [[nodiscard]] const std::vector<overlay>& overlays() const noexcept { return overlays_; }
+
  private:
   std::string id_;
+  std::vector<overlay> overlays_;
   std::vector<version> versions_;  // newest first
 };
 
