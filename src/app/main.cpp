@@ -228,9 +228,12 @@ class input_sink final : public x12::reader_sink {
 };
 
 std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (!in) throw std::runtime_error("cannot read " + path.string());
-  return {std::istreambuf_iterator<char>(in), {}};
+  std::string text(static_cast<std::size_t>(in.tellg()), '\0');
+  in.seekg(0);
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  return text;
 }
 
 mapping::tables load_tables(const options& o) {
@@ -308,14 +311,15 @@ class replay {
         gate_(policy, tables, [this](const engine::event& e) { batch_.push_back(e); }) {}
 
   /// Claims of one accepted interchange, in order, answered by one 277 per transaction set.
-  void claims(const std::vector<std::pair<model::claim, std::string>>& claims) {
+  void claims(std::vector<std::pair<model::claim, std::string>>& claims) {
     std::string set;
-    for (const auto& [claim, source] : claims) {
-      const auto key = claim.envelope.group_control + "/" + claim.envelope.set_control;
+    for (auto& [claim, source] : claims) {
+      auto key = claim.envelope.group_control + "/" + claim.envelope.set_control;
       if (key != set) flush();
-      set = key;
-      gate_.on_claim(claim, source);
+      set = std::move(key);
+      gate_.on_claim(std::move(claim), source);
     }
+    claims.clear();
     flush();
   }
 

@@ -48,7 +48,7 @@ void gate::evaluate(claim_record& record, const std::string& kind_if_changed,
   on_event_({kind, &record.claim, record.decision, source});
 }
 
-void gate::on_claim(const model::claim& claim, const std::string& source) {
+void gate::on_claim(model::claim claim, const std::string& source) {
   ++stats_.claims;
   auto it = claims_.find(claim.id);
   if (it != claims_.end() && !it->second.closed && it->second.claim.frequency == claim.frequency &&
@@ -61,7 +61,7 @@ void gate::on_claim(const model::claim& claim, const std::string& source) {
   if (claim.frequency == '8') {
     ++stats_.voids;
     claim_record record;
-    record.claim = claim;
+    record.claim = std::move(claim);
     record.source = source;
     record.closed = true;
     record.decision.claim_id = claim.id;
@@ -72,21 +72,24 @@ void gate::on_claim(const model::claim& claim, const std::string& source) {
       record.decision.dos = it->second.decision.dos;
       it->second = std::move(record);
     } else {
-      it = claims_.emplace(claim.id, std::move(record)).first;
+      const auto id = record.claim.id;
+      it = claims_.emplace(id, std::move(record)).first;
     }
     on_event_({"void", &it->second.claim, it->second.decision, source});
     return;
   }
   if (claim.frequency == '7' && it != claims_.end()) ++stats_.replacements;
   claim_record record;
-  record.claim = claim;
+  record.claim = std::move(claim);
   record.source = source;
   record.decision.result = model::outcome::release;
   if (it != claims_.end()) {
     it->second = std::move(record);  // a replacement supersedes the original
   } else {
-    it = claims_.emplace(claim.id, std::move(record)).first;
-    claims_by_patient_[claim.subscriber.member_id].push_back(claim.id);
+    const auto id = record.claim.id;
+    const auto member = record.claim.subscriber.member_id;
+    it = claims_.emplace(id, std::move(record)).first;
+    claims_by_patient_[member].push_back(id);
   }
   evaluate(it->second, "", source, true);
 }
@@ -155,7 +158,7 @@ statistics gate::summary() const {
     if (record.closed) continue;
     ++s.by_outcome[std::string(model::name(record.decision.result))];
     if (record.decision.result == model::outcome::release) continue;
-    for (const auto& f : record.decision.findings) ++s.by_reason[f.reason];
+    for (const auto& f : record.decision.findings) ++s.by_reason[std::string(f.reason)];
   }
   return s;
 }

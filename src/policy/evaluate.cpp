@@ -128,14 +128,14 @@ class evaluator {
                       std::string detail = {}) {
     const auto& r = reason(code);
     model::finding f;
-    f.reason = std::string(r.code);
+    f.reason = r.code;
     f.result = r.result;
     f.line = line;
-    f.category = std::string(r.category);
-    f.status = std::string(r.status);
-    f.extra_status = std::string(r.extra_status);
-    f.message = std::string(r.message);
-    if (!detail.empty()) f.message += " " + detail;
+    f.category = r.category;
+    f.status = r.status;
+    f.extra_status = r.extra_status;
+    f.message = r.message;
+    f.detail = std::move(detail);
     f.facts_used = std::move(used);
     findings_.push_back(std::move(f));
     return findings_.back();

@@ -127,7 +127,7 @@ struct scenario {
 
   std::vector<std::string> reasons() const {
     std::vector<std::string> out;
-    for (const auto& f : run().findings) out.push_back(f.reason);
+    for (const auto& f : run().findings) out.emplace_back(f.reason);
     return out;
   }
 };
@@ -429,7 +429,7 @@ TEST_SUITE("policy.external_and_implantable") {
     for (const auto& f : facts) context.facts.push_back(&f);
     std::vector<std::string> out;
     for (const auto& f : policy::evaluate(c, context, ncd223(), tables()).findings) {
-      out.push_back(f.reason);
+      out.emplace_back(f.reason);
     }
     return out;
   }

@@ -191,8 +191,8 @@ std::string write_277(const std::vector<status_entry>& entries, const status_set
       w.seg("TRN").el("2").el(c.id).end();
       const bool released = d.result == model::outcome::release;
       const auto charge = money(c.total_charge_cents);
-      auto stc = [&](const std::string& category, const std::string& status,
-                     const std::string& extra, const std::string& note) {
+      auto stc = [&](std::string_view category, std::string_view status, std::string_view extra,
+                     const std::string& note) {
         w.seg("STC")
             .el(w.composite({category, status}))
             .el(s.date)
@@ -212,11 +212,11 @@ std::string write_277(const std::vector<status_entry>& entries, const status_set
         // 277CA allows A categories only (X12 RFI 1942): every hold is A1:19, its reasons in
         // STC12; a release is A2:20.
         std::string note;
-        for (const auto& f : d.findings) note += (note.empty() ? "" : " ") + f.reason;
+        for (const auto& f : d.findings) note.append(note.empty() ? "" : " ").append(f.reason);
         stc(released ? "A2" : "A1", released ? "20" : "19", "", note);
       } else if (released || d.findings.empty()) {
         std::string note;
-        for (const auto& f : d.findings) note += (note.empty() ? "" : " ") + f.reason;
+        for (const auto& f : d.findings) note.append(note.empty() ? "" : " ").append(f.reason);
         stc("A2", "20", "", note);
       } else {
         // One STC per reason code; STC12 names the code and the lines it holds.
@@ -234,7 +234,7 @@ std::string write_277(const std::vector<status_entry>& entries, const status_set
             if (g.reason != f->reason || g.line == 0) continue;
             lines += (lines.empty() ? " LX" : ",") + std::to_string(g.line);
           }
-          stc(f->category, f->status, f->extra_status, f->reason + lines);
+          stc(f->category, f->status, f->extra_status, std::string(f->reason) + lines);
         }
       }
       if (released && !e.trace.empty()) w.seg("REF").el("1K").el(e.trace).end();

@@ -23,13 +23,13 @@ struct fixture {
     for (const char* code : {"csii.followup.not-physician", "csii.c-peptide.not-fasting"}) {
       const auto& r = policy::reason(code);
       model::finding f;
-      f.reason = std::string(r.code);
+      f.reason = r.code;
       f.result = r.result;
       f.line = 1;
-      f.category = std::string(r.category);
-      f.status = std::string(r.status);
-      f.extra_status = std::string(r.extra_status);
-      f.message = std::string(r.message);
+      f.category = r.category;
+      f.status = r.status;
+      f.extra_status = r.extra_status;
+      f.message = r.message;
       hold.findings.push_back(f);
     }
     release.claim_id = claim.id;

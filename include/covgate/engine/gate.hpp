@@ -57,7 +57,7 @@ class gate {
 
   /// A claim from an accepted transaction set. Emits one event ("hold", "release" or
   /// "repeat").
-  void on_claim(const model::claim& claim, const std::string& source);
+  void on_claim(model::claim claim, const std::string& source);
 
   /// The facts of one message, in order. Linked facts update the fact index; the patients they
   /// touch have their open claims re-evaluated.

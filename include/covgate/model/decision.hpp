@@ -23,18 +23,32 @@ enum class outcome : std::uint8_t {
 /// "release", "hold:documentation", "hold:review", "hold:not-covered", "hold:invalid".
 [[nodiscard]] std::string_view name(outcome o) noexcept;
 
+/// One reason a claim is held (or released with a reason). The text fields view the static
+/// reason table (policy::reasons()), so a finding costs no string copies.
 struct finding {
-  std::string reason;  ///< POLICY.md reason code, e.g. csii.c-peptide.not-fasting
+  std::string_view reason;  ///< POLICY.md reason code, e.g. csii.c-peptide.not-fasting
   outcome result = outcome::hold_documentation;
-  std::uint32_t line = 0;               ///< LX number of the service line; 0 for the claim
-  std::string category;                 ///< STC01-1, e.g. P3
-  std::string status;                   ///< STC01-2, e.g. 300
-  std::string extra_status;             ///< a second status code (e.g. 453 with A6:21), or ""
-  std::string message;                  ///< plain English for a biller; no patient values
+  std::uint32_t line = 0;         ///< LX number of the service line; 0 for the claim
+  std::string_view category;      ///< STC01-1, e.g. P3
+  std::string_view status;        ///< STC01-2, e.g. 300
+  std::string_view extra_status;  ///< a second status code (e.g. 453 with A6:21), or ""
+  std::string_view message;       ///< plain English for a biller; no patient values
+  std::string detail;             ///< what the rule adds to the message (implantable: missing)
   std::vector<std::string> facts_used;  ///< resource ids of the facts the rule read
 
   /// "P3:300" (the DESIGN.md "stc" field).
-  [[nodiscard]] std::string stc() const { return category + ":" + status; }
+  [[nodiscard]] std::string stc() const {
+    std::string out(category);
+    out += ':';
+    out += status;
+    return out;
+  }
+  /// The message with its detail.
+  [[nodiscard]] std::string text() const {
+    std::string out(message);
+    if (!detail.empty()) out.append(" ").append(detail);
+    return out;
+  }
 };
 
 struct decision {
