@@ -1,0 +1,214 @@
+#!/usr/bin/env python3
+"""Writes samples/inputs/scenarios: one small replay scenario per POLICY.md reason code that
+an 837 can reach, and one per covered indication, each with its own patient. Run it from the
+repository root after changing a scenario, then refresh the golden files with
+`UPDATE=1 COVGATE=build/covgate bash tests/golden/run.sh $PWD/samples`."""
+import json
+import os
+import shutil
+
+ROOT = "samples/inputs/scenarios"
+MBI = "http://hl7.org/fhir/sid/us-mbi"
+
+
+def x12(isa13, member, claim_id, lines, pos="12", dx=("E1065",), prior_auth="PA1001",
+        payer="16013", member_present=True, frequency="1"):
+    body = ["BHT*0019*00*B%s*20260410*1200*CH" % isa13[-3:],
+            "NM1*41*2*HOMECARE SUPPLY*****46*S1", "PER*IC*DESK*TE*5555550100",
+            "NM1*40*2*DME MAC*****46*R1", "HL*1**20*1", "PRV*BI*PXC*332B00000X",
+            "NM1*85*2*HOMECARE SUPPLY*****XX*1999999984", "N3*100 MAIN ST",
+            "N4*COLUMBUS*OH*43004", "REF*EI*311234567", "HL*2*1*22*0", "SBR*P*18*******MB",
+            "NM1*IL*1*DOE*JANE****MI*%s" % member if member_present else "NM1*IL*1*DOE*JANE",
+            "DMG*D8*19500102*F", "NM1*PR*2*MEDICARE*****PI*%s" % payer]
+    total = sum(float(l[2]) for l in lines)
+    body.append("CLM*%s*%.2f***%s:B:%s*Y*A*Y*Y" % (claim_id, total, pos, frequency))
+    if prior_auth:
+        body.append("REF*G1*%s" % prior_auth)
+    body.append("HI*" + "*".join(("ABK:" if i == 0 else "ABF:") + d for i, d in enumerate(dx)))
+    for n, line in enumerate(lines, 1):
+        code, mods, charge = line[:3]
+        body += ["LX*%d" % n, "SV1*HC:%s%s*%s*UN*1***1" % (code, "".join(":" + m for m in mods), charge)]
+        if len(line) < 4 or line[3]:
+            body.append("DTP*472*D8*20260401")
+    out = "ISA*00*          *00*          *ZZ*HOMECARESUPPLY *ZZ*DMEMAC01       *260410*1200*^*00501*%s*0*P*:~\n" % isa13
+    out += "GS*HC*HOMECARESUPPLY*DMEMAC01*20260410*1200*%d*X*005010X222A1~\n" % int(isa13)
+    out += "ST*837*0001*005010X222A1~\n" + "".join(s + "~\n" for s in body)
+    out += "SE*%d*0001~\nGE*1*%d~\nIEA*1*%s~\n" % (len(body) + 2, int(isa13), isa13)
+    return out
+
+
+def subject(member):
+    return {"identifier": {"system": MBI, "value": member}}
+
+
+def lab(id_, member, loinc, value, unit, when, low=None):
+    r = {"resourceType": "Observation", "id": id_, "status": "final",
+         "code": {"coding": [{"system": "http://loinc.org", "code": loinc}]},
+         "subject": subject(member), "effectiveDateTime": when,
+         "valueQuantity": {"value": value, "unit": unit, "system": "http://unitsofmeasure.org", "code": unit}}
+    if low is not None:
+        r["referenceRange"] = [{"low": {"value": low, "unit": unit, "system": "http://unitsofmeasure.org", "code": unit}}]
+    return r
+
+
+def evidence(id_, member, code, value, when="2026-01-10"):
+    r = {"resourceType": "Observation", "id": id_, "status": "final",
+         "code": {"coding": [{"system": "urn:covgate:evidence", "code": code}]},
+         "subject": subject(member), "effectiveDateTime": when}
+    if isinstance(value, bool):
+        r["valueBoolean"] = value
+    else:
+        r["valueQuantity"] = {"value": value}
+    return r
+
+
+def bundle(member, visit="MD", criteria=True, cpep=True, extra=()):
+    """A collection Bundle with the patient's record: visit, criterion A, insulinopenia."""
+    entries = [{"fullUrl": "urn:uuid:pt-" + member,
+                "resource": {"resourceType": "Patient", "identifier": [{"system": MBI, "value": member}],
+                             "gender": "female", "birthDate": "1950-01-02"}}]
+    if visit:
+        entries.append({"fullUrl": "urn:uuid:dr-" + member,
+                        "resource": {"resourceType": "Practitioner", "qualification": [{"code": {"coding": [
+                            {"system": "http://terminology.hl7.org/CodeSystem/v2-0360", "code": visit}]}}]}})
+        entries.append({"resource": {"resourceType": "Encounter", "id": "visit-" + member, "status": "finished",
+                                     "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "AMB"},
+                                     "subject": {"reference": "urn:uuid:pt-" + member},
+                                     "participant": [{"individual": {"reference": "urn:uuid:dr-" + member}}],
+                                     "period": {"start": "2026-03-15T10:00:00-05:00"}}})
+    if criteria:
+        entries += [{"resource": evidence("edu-" + member, member, "diabetes-education-completed", True)},
+                    {"resource": evidence("mdi-" + member, member, "mdi-injections-per-day", 4)},
+                    {"resource": evidence("mdim-" + member, member, "mdi-duration-months", 12)},
+                    {"resource": evidence("smbg-" + member, member, "smbg-per-day", 4)},
+                    {"resource": lab("a1c-" + member, member, "4548-4", 8.2, "%", "2026-02-20")}]
+    if cpep:
+        entries += [{"resource": lab("cpep-" + member, member, "13037-7", 0.5, "ng/mL", "2026-03-01T08:00:00Z", low=0.8)},
+                    {"resource": lab("glu-" + member, member, "1558-6", 110, "mg/dL", "2026-03-01T07:50:00Z")}]
+    entries += [{"resource": r} for r in extra]
+    return {"resourceType": "Bundle", "type": "collection", "entry": entries}
+
+
+PUMP = [("E0784", ("KX", "NU"), "4821.55")]
+scenarios = []
+
+
+def scenario(name, claim, facts=None, later=None, more_claims=()):
+    scenarios.append((name, claim, facts, later, more_claims))
+
+
+n = 0
+
+
+def member():
+    global n
+    n += 1
+    return "%dAA%dAA%dAA%02d" % (n % 10, n % 10, n % 10, n)
+
+
+def isa():
+    return "%09d" % (500 + n)
+
+
+# CSII: covered, then each reason.
+m = member(); scenario("csii-released", x12(isa(), m, "CSII-OK", PUMP), bundle(m))
+m = member(); scenario("csii-release-after-late-lab", x12(isa(), m, "CSII-LATE", PUMP), bundle(m, cpep=False),
+                       {"resourceType": "Bundle", "type": "batch", "entry": [
+                           {"resource": lab("cpep-" + m, m, "42180-0", 0.2, "nmol/L", "2026-03-01T08:00:00Z", low=0.26), "request": {"method": "POST", "url": "Observation"}},
+                           {"resource": lab("glu-" + m, m, "1558-6", 6.1, "mmol/L", "2026-03-01T07:50:00Z"), "request": {"method": "POST", "url": "Observation"}}]})
+m = member(); scenario("modifier-missing", x12(isa(), m, "NOKX", [("E0784", ("NU",), "4821.55")]), bundle(m))
+m = member(); scenario("modifier-expected-denial", x12(isa(), m, "GA", [("E0784", ("GA",), "4821.55")]))
+m = member(); scenario("claim-member-id-missing", x12(isa(), m, "NOID", PUMP, member_present=False), bundle(m))
+m = member(); scenario("claim-service-date-missing", x12(isa(), m, "NODATE", [("E0784", ("KX", "NU"), "4821.55", False)]), bundle(m))
+m = member(); scenario("csii-setting-not-home", x12(isa(), m, "SNF", PUMP, pos="31"), bundle(m))
+m = member(); scenario("csii-setting-unknown", x12(isa(), m, "OFFICE", PUMP, pos="11"), bundle(m))
+m = member(); scenario("csii-insulinopenia-missing", x12(isa(), m, "NOCPEP", PUMP), bundle(m, cpep=False))
+m = member(); scenario("csii-c-peptide-not-fasting", x12(isa(), m, "NF", PUMP), bundle(m, cpep=False, extra=[
+    lab("cpep-" + m, m, "1986-9", 0.5, "ng/mL", "2026-03-01T08:00:00Z", low=0.8)]))
+m = member(); scenario("csii-c-peptide-no-reference-range", x12(isa(), m, "NORANGE", PUMP), bundle(m, cpep=False, extra=[
+    lab("cpep-" + m, m, "13037-7", 0.5, "ng/mL", "2026-03-01T08:00:00Z"),
+    lab("glu-" + m, m, "1558-6", 110, "mg/dL", "2026-03-01T07:50:00Z")]))
+m = member(); scenario("csii-c-peptide-glucose-missing", x12(isa(), m, "NOGLU", PUMP), bundle(m, cpep=False, extra=[
+    lab("cpep-" + m, m, "13037-7", 0.5, "ng/mL", "2026-03-01T08:00:00Z", low=0.8)]))
+m = member(); scenario("csii-c-peptide-glucose-too-high", x12(isa(), m, "HIGLU", PUMP), bundle(m, cpep=False, extra=[
+    lab("cpep-" + m, m, "13037-7", 0.5, "ng/mL", "2026-03-01T08:00:00Z", low=0.8),
+    lab("glu-" + m, m, "1558-6", 226, "mg/dL", "2026-03-01T07:50:00Z")]))
+m = member(); scenario("csii-c-peptide-above-threshold", x12(isa(), m, "HICPEP", PUMP), bundle(m, cpep=False, extra=[
+    lab("cpep-" + m, m, "13037-7", 1.7, "ng/mL", "2026-03-01T08:00:00Z", low=0.8),
+    lab("glu-" + m, m, "1558-6", 110, "mg/dL", "2026-03-01T07:50:00Z")]))
+m = member(); scenario("csii-c-peptide-renal-unproven", x12(isa(), m, "RENAL", PUMP), bundle(m, cpep=False, extra=[
+    lab("cpep-" + m, m, "13037-7", 1.2, "ng/mL", "2026-03-01T08:00:00Z", low=0.8),
+    lab("glu-" + m, m, "1558-6", 110, "mg/dL", "2026-03-01T07:50:00Z")]))
+m = member(); scenario("csii-c-peptide-renal-released", x12(isa(), m, "RENAL-OK", PUMP), bundle(m, cpep=False, extra=[
+    lab("cpep-" + m, m, "13037-7", 1.2, "ng/mL", "2026-03-01T08:00:00Z", low=0.8),
+    lab("glu-" + m, m, "1558-6", 110, "mg/dL", "2026-03-01T07:50:00Z"),
+    lab("crcl-" + m, m, "2164-2", 45, "mL/min", "2026-02-01")]))
+m = member(); scenario("csii-c-peptide-egfr-only", x12(isa(), m, "EGFR", PUMP), bundle(m, cpep=False, extra=[
+    lab("cpep-" + m, m, "13037-7", 1.2, "ng/mL", "2026-03-01T08:00:00Z", low=0.8),
+    lab("glu-" + m, m, "1558-6", 110, "mg/dL", "2026-03-01T07:50:00Z"),
+    lab("egfr-" + m, m, "98979-8", 40, "mL/min/{1.73_m2}", "2026-02-01")]))
+m = member(); scenario("lab-unit-unknown", x12(isa(), m, "UNIT", PUMP), bundle(m, cpep=False, extra=[
+    lab("cpep-" + m, m, "13037-7", 0.5, "mg/dL", "2026-03-01T08:00:00Z", low=0.8)]))
+m = member(); scenario("csii-criteria-missing", x12(isa(), m, "NOCRIT", PUMP), bundle(m, criteria=False))
+m = member(); scenario("csii-criterion-b-smbg", x12(isa(), m, "CRITB", PUMP), bundle(m, criteria=False, extra=[
+    evidence("pre-" + m, m, "pump-before-medicare", True)]))
+m = member(); scenario("csii-criterion-b-released", x12(isa(), m, "CRITB-OK", PUMP), bundle(m, criteria=False, extra=[
+    evidence("pre-" + m, m, "pump-before-medicare", True),
+    evidence("preb-" + m, m, "smbg-per-day-before-enrollment", 4)]))
+m = member(); scenario("csii-followup-not-physician", x12(isa(), m, "NP", PUMP), bundle(m, visit="NP"))
+m = member(); scenario("csii-prior-auth-missing", x12(isa(), m, "NOPA", PUMP, prior_auth=None), bundle(m))
+m = member(); scenario("rereview-overdue", x12(isa(), m, "STALE", [("E0781", ("KX",), "310.00"), ("J0895", (), "55.20")], dx=("E8311",)))
+# External pumps.
+m = member(); scenario("external-iron-released", x12(isa(), m, "IRON", [("E0781", ("KX",), "310.00"), ("J0895", (), "55.20")], dx=("E8311",)), bundle(m, criteria=False, cpep=False))
+m = member(); scenario("external-heparin-institution-released", x12(isa(), m, "HEP-INST", [("E0781", ("KX",), "310.00"), ("J1644", (), "14.75")], dx=("I2699",), pos="21"), bundle(m, criteria=False, cpep=False))
+m = member(); scenario("external-heparin-home", x12(isa(), m, "HEP-HOME", [("E0781", ("KX",), "310.00"), ("J1644", (), "14.75")], dx=("I2699",)), bundle(m, criteria=False, cpep=False))
+m = member(); scenario("external-heparin-setting-unclear", x12(isa(), m, "HEP-OUT", [("E0781", ("KX",), "310.00"), ("J1644", (), "14.75")], dx=("I2699",), pos="22"), bundle(m, criteria=False, cpep=False))
+m = member(); scenario("external-chemo-resectability-missing", x12(isa(), m, "CHEMO", [("E0781", ("KX",), "310.00"), ("J9190", (), "12.30")], dx=("C220",)), bundle(m, criteria=False, cpep=False))
+m = member(); scenario("external-chemo-released", x12(isa(), m, "CHEMO-OK", [("E0781", ("KX",), "310.00"), ("J9190", (), "12.30")], dx=("C220",)), bundle(m, criteria=False, cpep=False, extra=[
+    evidence("unres-" + m, m, "tumor-unresectable", True)]))
+m = member(); scenario("external-chemo-diagnosis-unlisted", x12(isa(), m, "CHEMO-DX", [("E0781", ("KX",), "310.00"), ("J9190", (), "12.30")], dx=("C509",)), bundle(m, criteria=False, cpep=False))
+m = member(); scenario("external-morphine-cancer-pain-missing", x12(isa(), m, "MORPH", [("E0781", ("KX",), "310.00"), ("J2270", (), "9.80")], dx=("G8929",)), bundle(m, criteria=False, cpep=False))
+m = member(); scenario("external-morphine-released", x12(isa(), m, "MORPH-OK", [("E0781", ("KX",), "310.00"), ("J2270", (), "9.80")], dx=("G893", "C250")), bundle(m, criteria=False, cpep=False))
+m = member(); scenario("external-excluded-drug", x12(isa(), m, "VANCO", [("E0781", ("KX",), "310.00"), ("J3370", (), "20.00")], dx=("A419",)), bundle(m, criteria=False, cpep=False))
+m = member(); scenario("external-indication-unlisted", x12(isa(), m, "UNLISTED", [("K0455", ("KX",), "500.00")], dx=("I2720",)), bundle(m, criteria=False, cpep=False))
+m = member(); scenario("external-inotrope-lcd-overlay", x12(isa(), m, "INOTROPE", [("E0781", ("KX", "RR"), "310.00"), ("J2260", (), "14.75")], dx=("I509",)), bundle(m, criteria=False, cpep=False))
+# Implantable pumps.
+m = member(); scenario("implantable-excluded", x12(isa(), m, "IMP-HEP", [("E0783", (), "11250.00"), ("J1644", (), "14.75")], dx=("I2699",), pos="21"), bundle(m, criteria=False, cpep=False))
+m = member(); scenario("implantable-review", x12(isa(), m, "IMP-SPAS", [("E0783", (), "11250.00"), ("J0475", (), "30.00")], dx=("G800",), pos="22"), bundle(m, criteria=False, cpep=False))
+m = member(); scenario("implantable-spasticity-released", x12(isa(), m, "IMP-OK", [("E0783", (), "11250.00"), ("J0475", (), "30.00")], dx=("G800",), pos="22"), bundle(m, criteria=False, cpep=False, extra=[
+    evidence("oral-" + m, m, "oral-antispasmodic-trial-failed", True),
+    evidence("test-" + m, m, "intrathecal-test-dose-response", True)]))
+# Claim lifecycle: a duplicate is answered again, a replacement supersedes, a void closes.
+m = member(); scenario("claim-duplicate", x12(isa(), m, "DUP", PUMP), bundle(m),
+                       more_claims=[x12("%09d" % (900 + n), m, "DUP", PUMP)])
+m = member(); scenario("claim-replacement", x12(isa(), m, "REPL", [("E0784", ("NU",), "4821.55")]), bundle(m),
+                       more_claims=[x12("%09d" % (900 + n), m, "REPL", PUMP, frequency="7")])
+m = member(); scenario("claim-void", x12(isa(), m, "VOID", [("E0784", ("NU",), "4821.55")]), bundle(m),
+                       more_claims=[x12("%09d" % (900 + n), m, "VOID", PUMP, frequency="8")])
+# Out of scope.
+m = member(); scenario("scope-not-infusion-pump", x12(isa(), m, "OFFICE-VISIT", [("99213", (), "125.00")], pos="11", prior_auth=None))
+
+if __name__ == "__main__":
+    shutil.rmtree(ROOT, ignore_errors=True)
+    for number, (name, claim, facts, later, more_claims) in enumerate(scenarios, 1):
+        folder = os.path.join(ROOT, "%02d-%s" % (number, name))
+        os.makedirs(folder)
+        step = 1
+        if facts:
+            with open(os.path.join(folder, "%d-record.json" % step), "w") as f:
+                json.dump(facts, f, indent=1)
+                f.write("\n")
+            step += 1
+        with open(os.path.join(folder, "%d-claim.x12" % step), "w") as f:
+            f.write(claim)
+        step += 1
+        if later:
+            with open(os.path.join(folder, "%d-late-labs.json" % step), "w") as f:
+                json.dump(later, f, indent=1)
+                f.write("\n")
+            step += 1
+        for claim_text in more_claims:
+            with open(os.path.join(folder, "%d-claim-again.x12" % step), "w") as f:
+                f.write(claim_text)
+            step += 1
+    print("%d scenarios in %s" % (len(scenarios), ROOT))
