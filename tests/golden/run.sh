@@ -58,6 +58,7 @@ done
 # decision lines and summary must equal samples/expected/scenarios/NAME.{277,decisions.jsonl,summary}.
 for scenario in "$samples"/inputs/scenarios/*/; do
   [ -d "$scenario" ] || continue
+  mkdir -p "$samples/expected/scenarios"
   name=$samples/expected/scenarios/$(basename "$scenario")
   "$COVGATE" replay --ack-time "$stamp" --out "$work/277" --decisions "$work/decisions" \
     "$scenario" 2>"$work/summary"
