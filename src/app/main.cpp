@@ -164,6 +164,18 @@ std::vector<fs::path> expand(const std::vector<fs::path>& paths) {
   return files;
 }
 
+// Prefixes every line of `text` with "file: " (finding lines name their input).
+std::string prefixed(const std::string& file, const std::string& text) {
+  std::string out;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    const auto end = text.find('\n', start);
+    out.append(file).append(": ").append(text, start, end - start + 1);
+    start = end + 1;
+  }
+  return out;
+}
+
 // Collects what one input produced and decides what to print.
 class input_sink final : public x12::reader_sink {
  public:
@@ -193,7 +205,7 @@ class input_sink final : public x12::reader_sink {
       auto settings = options_.ack;
       settings.control = ack_control_++;
       std::cout << x12::write_acknowledgment(result, settings);
-      std::cerr << findings_prefix(x12::describe_findings(result));
+      std::cerr << prefixed(file_, x12::describe_findings(result));
     } else if (!result.rejected) {
       for (auto& [group, line] : pending_) {
         if (group < result.groups.size() && !result.groups[group].rejected) {
@@ -208,17 +220,6 @@ class input_sink final : public x12::reader_sink {
   [[nodiscard]] bool rejected() const noexcept { return rejected_; }
 
  private:
-  std::string findings_prefix(const std::string& text) const {
-    std::string out;
-    std::size_t start = 0;
-    while (start < text.size()) {
-      const auto end = text.find('\n', start);
-      out.append(file_).append(": ").append(text, start, end - start + 1);
-      start = end + 1;
-    }
-    return out;
-  }
-
   const options& options_;
   std::uint32_t& ack_control_;
   std::string file_;
@@ -392,7 +393,7 @@ class replay_sink final : public x12::reader_sink {
       auto settings = options_.ack;
       settings.control = 900000000 + ++acks_;
       acknowledgments_ += x12::write_acknowledgment(result, settings);
-      std::cerr << prefix(x12::describe_findings(result));
+      std::cerr << prefixed(file_, x12::describe_findings(result));
     }
     if (result.rejected || !result.any_accepted()) rejected_ = true;
     for (const auto& g : result.groups) {
@@ -413,17 +414,6 @@ class replay_sink final : public x12::reader_sink {
   bool rejected_ = false;
 
  private:
-  std::string prefix(const std::string& text) const {
-    std::string out;
-    std::size_t start = 0;
-    while (start < text.size()) {
-      const auto end = text.find('\n', start);
-      out.append(file_).append(": ").append(text, start, end - start + 1);
-      start = end + 1;
-    }
-    return out;
-  }
-
   const options& options_;
   std::string file_;
   std::vector<std::pair<model::claim, std::string>> set_claims_;

@@ -1,5 +1,7 @@
 #include "covgate/x12/ack_writer.hpp"
 
+#include "segment_writer.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cstdio>
@@ -18,40 +20,6 @@ std::string nine_digits(std::uint32_t n) {
   std::snprintf(buffer.data(), buffer.size(), "%09u", n % 1000000000u);
   return buffer.data();
 }
-
-class segment_writer {
- public:
-  segment_writer(const delimiters& d, bool line_breaks) : d_(d), breaks_(line_breaks) {}
-
-  segment_writer& begin(std::string_view id) {
-    out_.append(id);
-    ++count_;
-    return *this;
-  }
-  segment_writer& element(std::string_view value) {
-    out_.push_back(d_.element);
-    out_.append(value);
-    return *this;
-  }
-  segment_writer& component(std::string_view value) {
-    out_.push_back(d_.component);
-    out_.append(value);
-    return *this;
-  }
-  void end() {
-    out_.push_back(d_.segment);
-    if (breaks_ && d_.segment != '\n' && d_.segment != '\r') out_.push_back('\n');
-  }
-  [[nodiscard]] std::uint32_t count() const noexcept { return count_; }
-  void reset_count() noexcept { count_ = 0; }
-  std::string& text() noexcept { return out_; }
-
- private:
-  const delimiters& d_;
-  bool breaks_;
-  std::string out_;
-  std::uint32_t count_ = 0;
-};
 
 char pick_repetition(const delimiters& d) {
   if (d.repetition) return d.repetition;

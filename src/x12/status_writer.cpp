@@ -1,5 +1,7 @@
 #include "covgate/x12/status_writer.hpp"
 
+#include "segment_writer.hpp"
+
 #include <algorithm>
 #include <cstdio>
 #include <map>
@@ -32,47 +34,6 @@ std::string ccyymmdd(const model::date& d) {
   return buffer;
 }
 
-class writer {
- public:
-  writer(const delimiters& d, bool breaks) : d_(d), breaks_(breaks) {}
-  writer& seg(std::string_view id) {
-    out_.append(id);
-    ++count_;
-    return *this;
-  }
-  writer& el(std::string_view v) {
-    out_.push_back(d_.element);
-    out_.append(v);
-    return *this;
-  }
-  void end() {
-    // Trailing empty elements are not sent.
-    while (!out_.empty() && out_.back() == d_.element) out_.pop_back();
-    out_.push_back(d_.segment);
-    if (breaks_ && d_.segment != '\n') out_.push_back('\n');
-  }
-  std::string composite(std::initializer_list<std::string_view> parts) const {
-    std::string c;
-    bool first = true;
-    for (const auto p : parts) {
-      if (!first) c.push_back(d_.component);
-      first = false;
-      c.append(p);
-    }
-    while (!c.empty() && c.back() == d_.component) c.pop_back();
-    return c;
-  }
-  std::uint32_t count() const { return count_; }
-  void reset() { count_ = 0; }
-  std::string& text() { return out_; }
-
- private:
-  const delimiters& d_;
-  bool breaks_;
-  std::string out_;
-  std::uint32_t count_ = 0;
-};
-
 model::date_range service_period(const model::claim& c) {
   model::date_range r;
   for (const auto& l : c.lines) {
@@ -91,65 +52,75 @@ std::string write_277(const std::vector<status_entry>& entries, const status_set
   if (entries.empty()) return {};
   const bool strict = s.profile == status_profile::acknowledgment_x214;
   const auto& first = entries.front().claim->envelope;
-  writer w(s.delims, s.line_breaks);
+  segment_writer w(s.delims, s.line_breaks);
   char control[16];
   std::snprintf(control, sizeof control, "%09u", s.control % 1000000000u);
-  w.seg("ISA")
-      .el("00")
-      .el(pad("", 10))
-      .el("00")
-      .el(pad("", 10))
-      .el(s.sender_qualifier)
-      .el(pad(s.sender_id, 15))
-      .el(first.sender_qualifier.empty() ? "ZZ" : first.sender_qualifier)
-      .el(pad(first.sender_id, 15))
-      .el(s.date.substr(2))
-      .el(s.time)
-      .el(std::string(1, s.delims.repetition))
-      .el("00501")
-      .el(control)
-      .el("0")
-      .el("P")
-      .el(std::string(1, s.delims.component));
+  w.begin("ISA")
+      .element("00")
+      .element(pad("", 10))
+      .element("00")
+      .element(pad("", 10))
+      .element(s.sender_qualifier)
+      .element(pad(s.sender_id, 15))
+      .element(first.sender_qualifier.empty() ? "ZZ" : first.sender_qualifier)
+      .element(pad(first.sender_id, 15))
+      .element(s.date.substr(2))
+      .element(s.time)
+      .element(std::string(1, s.delims.repetition))
+      .element("00501")
+      .element(control)
+      .element("0")
+      .element("P")
+      .element(std::string(1, s.delims.component));
   w.end();
   const std::string guide = strict ? "005010X214" : "005010X212";
-  w.seg("GS")
-      .el("HN")
-      .el(s.sender_id)
-      .el(first.application_sender)
-      .el(s.date)
-      .el(s.time)
-      .el(std::to_string(s.control))
-      .el("X")
-      .el(guide);
+  w.begin("GS")
+      .element("HN")
+      .element(s.sender_id)
+      .element(first.application_sender)
+      .element(s.date)
+      .element(s.time)
+      .element(std::to_string(s.control))
+      .element("X")
+      .element(guide);
   w.end();
-  w.reset();
-  w.seg("ST").el("277").el("0001").el(guide).end();
-  w.seg("BHT")
-      .el(strict ? "0085" : "0010")
-      .el("08")
-      .el("COVGATE" + std::to_string(s.control))
-      .el(s.date)
-      .el(s.time)
-      .el(strict ? "TH" : "DG");
+  w.reset_count();
+  w.begin("ST").element("277").element("0001").element(guide).end();
+  w.begin("BHT")
+      .element(strict ? "0085" : "0010")
+      .element("08")
+      .element("COVGATE" + std::to_string(s.control))
+      .element(s.date)
+      .element(s.time)
+      .element(strict ? "TH" : "DG");
   w.end();
   std::uint32_t hl = 1;
-  w.seg("HL").el("1").el("").el("20").el("1").end();
-  w.seg("NM1").el("PR").el("2").el("COVGATE").el("").el("").el("").el("").el("46").el(s.sender_id);
+  w.begin("HL").element("1").element("").element("20").element("1").end();
+  w.begin("NM1")
+      .element("PR")
+      .element("2")
+      .element("COVGATE")
+      .element("")
+      .element("")
+      .element("")
+      .element("")
+      .element("46")
+      .element(s.sender_id);
   w.end();
-  w.seg("HL").el(std::to_string(++hl)).el("1").el("21").el("1").end();
-  w.seg("NM1")
-      .el("41")
-      .el("2")
-      .el("SUBMITTER")
-      .el("")
-      .el("")
-      .el("")
-      .el("")
-      .el("46")
-      .el(first.sender_id);
+  w.begin("HL").element(std::to_string(++hl)).element("1").element("21").element("1").end();
+  w.begin("NM1")
+      .element("41")
+      .element("2")
+      .element("SUBMITTER")
+      .element("")
+      .element("")
+      .element("")
+      .element("")
+      .element("46")
+      .element(first.sender_id);
   w.end();
-  w.seg("TRN").el("2").el(first.originator_reference.empty() ? "NONE" : first.originator_reference);
+  w.begin("TRN").element("2").element(
+      first.originator_reference.empty() ? "NONE" : first.originator_reference);
   w.end();
   // One provider level per billing NPI, in first-seen order.
   std::vector<std::string> providers;
@@ -160,52 +131,62 @@ std::string write_277(const std::vector<status_entry>& entries, const status_set
   }
   for (const auto& npi : providers) {
     const auto provider_hl = ++hl;
-    w.seg("HL").el(std::to_string(provider_hl)).el("2").el("19").el("1").end();
-    w.seg("NM1")
-        .el("85")
-        .el("2")
-        .el("BILLING PROVIDER")
-        .el("")
-        .el("")
-        .el("")
-        .el("")
-        .el(npi.empty() ? "" : "XX")
-        .el(npi);
+    w.begin("HL")
+        .element(std::to_string(provider_hl))
+        .element("2")
+        .element("19")
+        .element("1")
+        .end();
+    w.begin("NM1")
+        .element("85")
+        .element("2")
+        .element("BILLING PROVIDER")
+        .element("")
+        .element("")
+        .element("")
+        .element("")
+        .element(npi.empty() ? "" : "XX")
+        .element(npi);
     w.end();
     for (const auto& e : entries) {
       if (e.claim->billing.npi != npi) continue;
       const auto& c = *e.claim;
       const auto& d = e.decision;
-      w.seg("HL").el(std::to_string(++hl)).el(std::to_string(provider_hl)).el("PT").end();
-      w.seg("NM1")
-          .el("QC")
-          .el("1")
-          .el("PATIENT")
-          .el("")
-          .el("")
-          .el("")
-          .el("")
-          .el(c.subscriber.member_id_qualifier.empty() ? "MI" : c.subscriber.member_id_qualifier)
-          .el(c.subscriber.member_id);
+      w.begin("HL")
+          .element(std::to_string(++hl))
+          .element(std::to_string(provider_hl))
+          .element("PT")
+          .end();
+      w.begin("NM1")
+          .element("QC")
+          .element("1")
+          .element("PATIENT")
+          .element("")
+          .element("")
+          .element("")
+          .element("")
+          .element(c.subscriber.member_id_qualifier.empty() ? "MI"
+                                                            : c.subscriber.member_id_qualifier)
+          .element(c.subscriber.member_id);
       w.end();
-      w.seg("TRN").el("2").el(c.id).end();
+      w.begin("TRN").element("2").element(c.id).end();
       const bool released = d.result == model::outcome::release;
       const auto charge = money(c.total_charge_cents);
       auto stc = [&](std::string_view category, std::string_view status, std::string_view extra,
                      const std::string& note) {
-        w.seg("STC")
-            .el(w.composite({category, status}))
-            .el(s.date)
-            .el(released ? "WQ" : "")
-            .el(charge)
-            .el("")
-            .el("")
-            .el("")
-            .el("")
-            .el("")
-            .el(extra.empty() ? std::string{} : w.composite({category, extra}))
-            .el("")
-            .el(note);
+        w.begin("STC")
+            .element(w.composite({category, status}))
+            .element(s.date)
+            .element(released ? "WQ" : "")
+            .element(charge)
+            .element("")
+            .element("")
+            .element("")
+            .element("")
+            .element("")
+            .element(extra.empty() ? std::string{} : w.composite({category, extra}))
+            .element("")
+            .element(note);
         w.end();
       };
       if (strict) {
@@ -237,25 +218,26 @@ std::string write_277(const std::vector<status_entry>& entries, const status_set
           stc(f->category, f->status, f->extra_status, std::string(f->reason) + lines);
         }
       }
-      if (released && !e.trace.empty()) w.seg("REF").el("1K").el(e.trace).end();
+      if (released && !e.trace.empty()) w.begin("REF").element("1K").element(e.trace).end();
       if (c.kind == model::claim_kind::institutional && !c.bill_type().empty()) {
-        w.seg("REF").el("BLT").el(c.bill_type()).end();
+        w.begin("REF").element("BLT").element(c.bill_type()).end();
       }
       const auto period = service_period(c);
       if (period.from.valid()) {
         if (period.to.valid() && period.from != period.to) {
-          w.seg("DTP").el("472").el("RD8").el(ccyymmdd(period.from) + "-" + ccyymmdd(period.to));
+          w.begin("DTP").element("472").element("RD8").element(ccyymmdd(period.from) + "-" +
+                                                               ccyymmdd(period.to));
         } else {
-          w.seg("DTP").el("472").el("D8").el(ccyymmdd(period.from));
+          w.begin("DTP").element("472").element("D8").element(ccyymmdd(period.from));
         }
         w.end();
       }
     }
   }
   const auto segments = w.count() + 1;  // ST..SE inclusive, counted before SE is begun
-  w.seg("SE").el(std::to_string(segments)).el("0001").end();
-  w.seg("GE").el("1").el(std::to_string(s.control)).end();
-  w.seg("IEA").el("1").el(control).end();
+  w.begin("SE").element(std::to_string(segments)).element("0001").end();
+  w.begin("GE").element("1").element(std::to_string(s.control)).end();
+  w.begin("IEA").element("1").element(control).end();
   return std::move(w.text());
 }
 
