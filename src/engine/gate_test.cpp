@@ -2,6 +2,8 @@
 
 #include <doctest/doctest.h>
 
+#include "support/gate_fixtures.hpp"
+
 #include <algorithm>
 #include <random>
 
@@ -10,17 +12,9 @@ using model::outcome;
 
 namespace {
 
-const mapping::tables& tables() {
-  static const auto t = mapping::tables::parse(mapping::embedded_sources());
-  return t;
-}
-
-const policy::policy_file& ncd223() {
-  static const auto p = policy::policy_file::parse(policy::embedded_ncd223());
-  return p;
-}
-
-model::moment at(const char* text) { return *model::parse_fhir_datetime(text); }
+const mapping::tables& tables() { return test::shipped_tables(); }
+const policy::policy_file& ncd223() { return test::shipped_ncd223(); }
+using test::at;
 
 model::claim pump_claim(const char* id = "PUMP001", char frequency = '1') {
   model::claim c;
