@@ -306,7 +306,6 @@ class replay {
   replay(const options& o, const mapping::tables& tables, const policy::policy_file& policy,
          std::ostream& out, std::ostream* decisions)
       : options_(o),
-        tables_(tables),
         out_(out),
         decisions_(decisions),
         gate_(policy, tables, [this](const engine::event& e) { batch_.push_back(e); }) {}
@@ -362,7 +361,6 @@ class replay {
   }
 
   const options& options_;
-  const mapping::tables& tables_;
   std::ostream& out_;
   std::ostream* decisions_;
   engine::gate gate_;
@@ -439,7 +437,6 @@ int run_replay(const options& o, const mapping::tables& tables) {
   std::ostream& out = o.out.empty() ? std::cout : out_file;
   replay gate(o, tables, policy, out, o.decisions.empty() ? nullptr : &decisions_file);
   bool any_rejected = false;
-  fhir::linker unused([](const model::fact&) {});
   for (const auto& file : expand(o.paths)) {
     const std::string text = read_file(file);
     const auto name = file.string();
