@@ -9,12 +9,6 @@
 namespace covgate::x12 {
 namespace {
 
-std::string pad(std::string_view text, std::size_t width) {
-  std::string out(text.substr(0, width));
-  out.resize(width, ' ');
-  return out;
-}
-
 std::string nine_digits(std::uint32_t n) {
   std::array<char, 16> buffer{};
   std::snprintf(buffer.data(), buffer.size(), "%09u", n % 1000000000u);
@@ -76,24 +70,8 @@ std::string write_acknowledgment(const interchange_result& result, const ack_set
   const std::string_view their_id =
       result.sender_id.empty() ? std::string_view{"UNKNOWN"} : result.sender_id;
 
-  w.begin("ISA")
-      .element("00")
-      .element(pad("", 10))
-      .element("00")
-      .element(pad("", 10))
-      .element(our_qualifier)
-      .element(pad(our_id, 15))
-      .element(their_qualifier)
-      .element(pad(their_id, 15))
-      .element(settings.date)
-      .element(settings.time)
-      .element(std::string(1, d.repetition))
-      .element("00501")
-      .element(control)
-      .element("0")
-      .element(std::string(1, result.usage == 'T' ? 'T' : 'P'))
-      .element(std::string(1, d.component));
-  w.end();
+  w.isa({our_qualifier, our_id, their_qualifier, their_id}, settings.date, settings.time,
+        settings.control, result.usage);
   if (ta1) {
     const std::string_view code = result.errors.empty() ? "000" : ack_code(result.errors.front());
     w.begin("TA1")

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdio>
 #include <initializer_list>
 #include <string>
 #include <string_view>
@@ -10,6 +11,11 @@
 #include "covgate/x12/segment.hpp"
 
 namespace covgate::x12 {
+
+/// Who an interchange is from and to (ISA05..ISA08), as sent (padded here).
+struct interchange_parties {
+  std::string_view sender_qualifier, sender_id, receiver_qualifier, receiver_id;
+};
 
 class segment_writer {
  public:
@@ -49,6 +55,29 @@ class segment_writer {
     out_.push_back(d_.segment);
     if (breaks_ && d_.segment != '\n' && d_.segment != '\r') out_.push_back('\n');
   }
+  /// Writes a 00501 ISA (106 bytes with its terminator): no authorization or security
+  /// information, fixed-width ids, the writer's own delimiters, no TA1 requested.
+  void isa(const interchange_parties& parties, std::string_view yymmdd, std::string_view hhmm,
+           std::uint32_t control, char usage) {
+    char number[16];
+    std::snprintf(number, sizeof number, "%09u", control % 1000000000u);
+    begin("ISA").element("00").element(padded("", 10)).element("00").element(padded("", 10));
+    element(parties.sender_qualifier).element(padded(parties.sender_id, 15));
+    element(parties.receiver_qualifier).element(padded(parties.receiver_id, 15));
+    element(yymmdd).element(hhmm).element(std::string(1, d_.repetition)).element("00501");
+    element(number).element("0").element(std::string(1, usage == 'T' ? 'T' : 'P'));
+    element(std::string(1, d_.component));
+    out_.push_back(d_.segment);  // ISA16 is the component separator itself: no trimming
+    if (breaks_ && d_.segment != '\n' && d_.segment != '\r') out_.push_back('\n');
+  }
+
+  /// `text` cut or padded with spaces to `width` (the ISA's fixed-width elements).
+  [[nodiscard]] static std::string padded(std::string_view text, std::size_t width) {
+    std::string out(text.substr(0, width));
+    out.resize(width, ' ');
+    return out;
+  }
+
   [[nodiscard]] std::uint32_t count() const noexcept { return count_; }
   void reset_count() noexcept { count_ = 0; }
   std::string& text() noexcept { return out_; }

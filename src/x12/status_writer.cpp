@@ -9,12 +9,6 @@
 namespace covgate::x12 {
 namespace {
 
-std::string pad(std::string_view text, std::size_t width) {
-  std::string out(text.substr(0, width));
-  out.resize(width, ' ');
-  return out;
-}
-
 std::string money(std::int64_t cents) {
   char buffer[32];
   const auto whole = cents / 100;
@@ -55,24 +49,10 @@ std::string write_277(const std::vector<status_entry>& entries, const status_set
   segment_writer w(s.delims, s.line_breaks);
   char control[16];
   std::snprintf(control, sizeof control, "%09u", s.control % 1000000000u);
-  w.begin("ISA")
-      .element("00")
-      .element(pad("", 10))
-      .element("00")
-      .element(pad("", 10))
-      .element(s.sender_qualifier)
-      .element(pad(s.sender_id, 15))
-      .element(first.sender_qualifier.empty() ? "ZZ" : first.sender_qualifier)
-      .element(pad(first.sender_id, 15))
-      .element(s.date.substr(2))
-      .element(s.time)
-      .element(std::string(1, s.delims.repetition))
-      .element("00501")
-      .element(control)
-      .element("0")
-      .element("P")
-      .element(std::string(1, s.delims.component));
-  w.end();
+  w.isa({s.sender_qualifier, s.sender_id,
+         first.sender_qualifier.empty() ? std::string_view{"ZZ"} : first.sender_qualifier,
+         first.sender_id},
+        std::string_view(s.date).substr(2), s.time, s.control, 'P');
   const std::string guide = strict ? "005010X214" : "005010X212";
   w.begin("GS")
       .element("HN")
