@@ -7,6 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config
   libboost1.81-dev rapidjson-dev libpugixml-dev doctest-dev libbenchmark-dev
   clang libclang-rt-14-dev clang-format
+  time
 )
 missing=()
 for p in "${packages[@]}"; do
