@@ -115,16 +115,7 @@ void gate::on_facts(const std::vector<model::fact>& facts, const std::string& so
       practitioners_[r->resource_id] = r->type;
     }
     const auto change = facts_.apply(group);
-    std::string key;
-    std::visit(
-        [&](const auto& v) {
-          if constexpr (requires { v.patient_key; }) {
-            key = v.patient_key;
-          } else if constexpr (requires { v.key; }) {
-            key = v.key;
-          }
-        },
-        first);
+    const auto& key = model::patient_key_of(first);
     if (key.empty() || change == model::fact_index::change::ignored) continue;
     touched.insert(key);
     if (change == model::fact_index::change::replaced ||

@@ -18,20 +18,6 @@ const std::string& last_updated_of(const fact& f) {
       f);
 }
 
-std::string key_of(const fact& f) {
-  return std::visit(
-      [](const auto& v) -> std::string {
-        if constexpr (requires { v.patient_key; }) {
-          return v.patient_key;
-        } else if constexpr (requires { v.key; }) {
-          return v.key;
-        } else {
-          return {};
-        }
-      },
-      f);
-}
-
 // FHIR instants in one time zone compare as text; mixed offsets are rare enough in one feed
 // that arrival order (the tie-breaker) is the better rule than parsing here.
 bool older(const std::string& candidate, const std::string& current) {
@@ -57,7 +43,7 @@ fact_index::change fact_index::apply(const std::vector<fact>& group) {
     return change::retracted;
   }
   const auto& updated = last_updated_of(group.front());
-  entry next{group, updated, key_of(group.front())};
+  entry next{group, updated, patient_key_of(group.front())};
   if (it == by_resource_.end()) {
     by_patient_[next.patient_key].push_back(resource);
     by_resource_.emplace(resource, std::move(next));

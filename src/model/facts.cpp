@@ -83,6 +83,21 @@ std::string_view kind_of(const fact& f) noexcept {
   return names[f.index()];
 }
 
+const std::string& patient_key_of(const fact& f) noexcept {
+  static const std::string none;
+  return std::visit(
+      [](const auto& v) -> const std::string& {
+        if constexpr (requires { v.patient_key; }) {
+          return v.patient_key;
+        } else if constexpr (requires { v.key; }) {
+          return v.key;
+        } else {
+          return none;
+        }
+      },
+      f);
+}
+
 const std::string& resource_id_of(const fact& f) noexcept {
   return std::visit([](const auto& v) -> const std::string& { return v.resource_id; }, f);
 }

@@ -338,15 +338,11 @@ void claim_walker::finding(const segment& seg, std::uint32_t position, error cod
                            std::vector<element_finding> elements) {
   const bool rejects = elements.empty() || std::any_of(elements.begin(), elements.end(),
                                                        [](const auto& e) { return e.rejects; });
-  finding(seg.id().substr(0, 3), position, code, seg.where(), rejects);
-  if (!result_->segments.empty() && result_->segments.back().position == position &&
-      result_->segments.back().code == code) {
-    result_->segments.back().elements = std::move(elements);
-  }
+  finding(seg.id().substr(0, 3), position, code, seg.where(), rejects, std::move(elements));
 }
 
 void claim_walker::finding(std::string_view id, std::uint32_t position, error code, location where,
-                           bool rejects) {
+                           bool rejects, std::vector<element_finding> elements) {
   if (rejects) result_->rejected = true;
   if (result_->segments.size() >= options_.max_findings_per_set) {
     ++result_->findings_dropped;
@@ -361,6 +357,7 @@ void claim_walker::finding(std::string_view id, std::uint32_t position, error co
   f.code = code;
   f.where = where;
   f.rejects = rejects;
+  f.elements = std::move(elements);
   result_->segments.push_back(std::move(f));
 }
 

@@ -49,7 +49,7 @@ class claim_walker {
   void finding(const segment& seg, std::uint32_t position, error code,
                std::vector<element_finding> elements = {});
   void finding(std::string_view id, std::uint32_t position, error code, location where,
-               bool rejects = true);
+               bool rejects = true, std::vector<element_finding> elements = {});
   void check_hierarchy(const segment& seg, std::uint32_t position);
   void map(schema::loop loop, const segment& seg);
   [[nodiscard]] schema::loop current_loop() const noexcept;
@@ -70,7 +70,6 @@ class claim_walker {
   model::claim claim_;
   model::claim context_;  // billing, subscriber, payer, envelope: copied into each claim
   bool in_claim_ = false;
-  char last_nm1_entity_[3] = {};
 };
 
 }  // namespace covgate::x12

@@ -86,25 +86,15 @@ struct interchange_reader::impl {
 
   // segment_reader handler ------------------------------------------------------------------
   void on_reader_error(const reader_event& event) {
-    switch (event.code) {
-      case error::interchange_trailer_missing:
-        if (interchange_open) {
-          current.errors.push_back(event.code);
-          current.rejected = true;
-          end_interchange();
-        } else {
-          // The header itself was cut short.
-          begin_failed_interchange(event);
-        }
-        break;
-      case error::data_outside_interchange:
-        // Between interchanges: nothing to attach it to but a fresh TA1.
-        begin_failed_interchange(event);
-        break;
-      default:
-        begin_failed_interchange(event);
-        break;
+    if (event.code == error::interchange_trailer_missing && interchange_open) {
+      current.errors.push_back(event.code);
+      current.rejected = true;
+      end_interchange();
+      return;
     }
+    // A header that could not be read, bytes between interchanges, no ISA at all: there is
+    // no open interchange to attach it to, so it gets a TA1 of its own.
+    begin_failed_interchange(event);
   }
 
   void begin_failed_interchange(const reader_event& event) {

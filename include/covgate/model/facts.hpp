@@ -135,6 +135,9 @@ using fact = std::variant<patient, practitioner, practitioner_role, lab_result, 
 /// encounter, evidence, condition, retraction.
 [[nodiscard]] std::string_view kind_of(const fact& f) noexcept;
 
+/// The patient key a fact is filed under: patient_key, or a Patient's own key; "" when none.
+[[nodiscard]] const std::string& patient_key_of(const fact& f) noexcept;
+
 /// The resource id a fact came from.
 [[nodiscard]] const std::string& resource_id_of(const fact& f) noexcept;
 
