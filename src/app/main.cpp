@@ -176,6 +176,45 @@ std::string prefixed(const std::string& file, const std::string& text) {
   return out;
 }
 
+// What both X12 sinks need: claims are handed over before their set's verdict, so keep them
+// per set, carry the accepted sets' ones per group, and release them only when the whole
+// interchange ended without rejecting their group (the strict reading of GE/IEA errors).
+template <class Item>
+class accepted_claims {
+ public:
+  void add(Item item) { set_items_.push_back(std::move(item)); }
+
+  void set_end(const x12::set_result& set) {
+    if (!set.rejected) {
+      for (auto& item : set_items_) pending_.push_back({set.group_index, std::move(item)});
+    }
+    set_items_.clear();
+  }
+
+  /// Calls `on_accepted(item)` for every item whose set, group and interchange were accepted,
+  /// and returns whether everything in the interchange was.
+  template <class OnAccepted>
+  bool interchange_end(const x12::interchange_result& result, OnAccepted&& on_accepted) {
+    bool all = !result.rejected && result.any_accepted();
+    for (const auto& g : result.groups) {
+      if (g.rejected || g.accepted_sets() < g.sets.size()) all = false;
+    }
+    if (!result.rejected) {
+      for (auto& [group, item] : pending_) {
+        if (group < result.groups.size() && !result.groups[group].rejected) {
+          on_accepted(std::move(item));
+        }
+      }
+    }
+    pending_.clear();
+    return all;
+  }
+
+ private:
+  std::vector<Item> set_items_;
+  std::vector<std::pair<std::size_t, Item>> pending_;  // (group index, item)
+};
+
 // Collects what one input produced and decides what to print.
 class input_sink final : public x12::reader_sink {
  public:
@@ -186,34 +225,21 @@ class input_sink final : public x12::reader_sink {
     if (options_.command != "parse") return;
     std::string line;
     model::append_json(line, claim);
-    set_claims_.push_back(std::move(line));
+    claims_.add(std::move(line));
   }
 
-  void on_set_end(const x12::set_result& set) override {
-    if (!set.rejected) {
-      for (auto& c : set_claims_) pending_.push_back({set.group_index, std::move(c)});
-    }
-    set_claims_.clear();
-  }
+  void on_set_end(const x12::set_result& set) override { claims_.set_end(set); }
 
   void on_interchange_end(const x12::interchange_result& result) override {
-    if (result.rejected || !result.any_accepted()) rejected_ = true;
-    for (const auto& g : result.groups) {
-      if (g.rejected || g.accepted_sets() < g.sets.size()) rejected_ = true;
-    }
     if (options_.command == "check") {
       auto settings = options_.ack;
       settings.control = ack_control_++;
       std::cout << x12::write_acknowledgment(result, settings);
       std::cerr << prefixed(file_, x12::describe_findings(result));
-    } else if (!result.rejected) {
-      for (auto& [group, line] : pending_) {
-        if (group < result.groups.size() && !result.groups[group].rejected) {
-          std::cout << line << '\n';
-        }
-      }
     }
-    pending_.clear();
+    const bool all =
+        claims_.interchange_end(result, [](std::string line) { std::cout << line << '\n'; });
+    rejected_ = rejected_ || !all;
   }
 
   void set_file(std::string name) { file_ = std::move(name); }
@@ -223,8 +249,7 @@ class input_sink final : public x12::reader_sink {
   const options& options_;
   std::uint32_t& ack_control_;
   std::string file_;
-  std::vector<std::string> set_claims_;
-  std::vector<std::pair<std::size_t, std::string>> pending_;  // (group index, JSON line)
+  accepted_claims<std::string> claims_;  // JSON lines (parse only)
   bool rejected_ = false;
 };
 
@@ -374,14 +399,9 @@ class replay_sink final : public x12::reader_sink {
   replay_sink(const options& o, std::string file) : options_(o), file_(std::move(file)) {}
 
   void on_claim(const model::claim& claim) override {
-    set_claims_.emplace_back(claim, file_ + ":" + std::to_string(claim.source_offset));
+    claims_.add({claim, file_ + ":" + std::to_string(claim.source_offset)});
   }
-  void on_set_end(const x12::set_result& set) override {
-    if (!set.rejected) {
-      for (auto& c : set_claims_) pending_.push_back({set.group_index, std::move(c)});
-    }
-    set_claims_.clear();
-  }
+  void on_set_end(const x12::set_result& set) override { claims_.set_end(set); }
   void on_interchange_end(const x12::interchange_result& result) override {
     bool findings = result.ack_requested || !result.errors.empty();
     for (const auto& g : result.groups) {
@@ -393,18 +413,10 @@ class replay_sink final : public x12::reader_sink {
       acknowledgments_ += x12::write_acknowledgment(result, settings);
       std::cerr << prefixed(file_, x12::describe_findings(result));
     }
-    if (result.rejected || !result.any_accepted()) rejected_ = true;
-    for (const auto& g : result.groups) {
-      if (g.rejected || g.accepted_sets() < g.sets.size()) rejected_ = true;
-    }
-    if (!result.rejected) {
-      for (auto& [group, claim] : pending_) {
-        if (group < result.groups.size() && !result.groups[group].rejected) {
-          accepted_.push_back(std::move(claim));
-        }
-      }
-    }
-    pending_.clear();
+    const bool all = claims_.interchange_end(
+        result,
+        [this](std::pair<model::claim, std::string> c) { accepted_.push_back(std::move(c)); });
+    rejected_ = rejected_ || !all;
   }
 
   std::vector<std::pair<model::claim, std::string>> accepted_;
@@ -414,8 +426,7 @@ class replay_sink final : public x12::reader_sink {
  private:
   const options& options_;
   std::string file_;
-  std::vector<std::pair<model::claim, std::string>> set_claims_;
-  std::vector<std::pair<std::size_t, std::pair<model::claim, std::string>>> pending_;
+  accepted_claims<std::pair<model::claim, std::string>> claims_;  // (claim, "file:offset")
   std::uint32_t acks_ = 0;
 };
 
