@@ -12,27 +12,6 @@ passed=0
 failed=0
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-for input in "$samples"/inputs/x12/*.x12; do
-  name=$(basename "${input%.x12}")
-  "$COVGATE" check --ack-time "$stamp" "$input" >"$work/ack" 2>"$work/findings"
-  echo "exit $?" >>"$work/ack"
-  sed "s|$samples/inputs/||" "$work/findings" >>"$work/ack"
-  "$COVGATE" parse "$input" >"$work/claims" 2>/dev/null
-  for kind in ack claims; do
-    expected="$samples/expected/x12/$name.$kind"
-    [ "$kind" = claims ] && expected="$samples/expected/x12/$name.claims.jsonl"
-    if [ "${UPDATE:-0}" = 1 ]; then
-      cp "$work/$kind" "$expected"
-    fi
-    if diff -u "$expected" "$work/$kind" >"$work/diff"; then
-      passed=$((passed + 1))
-    else
-      failed=$((failed + 1))
-      echo "golden mismatch: $expected"
-      cat "$work/diff"
-    fi
-  done
-done
 compare() {  # produced expected
   if [ "${UPDATE:-0}" = 1 ]; then cp "$1" "$2"; fi
   if diff -u "$2" "$1" >"$work/diff"; then
@@ -43,6 +22,15 @@ compare() {  # produced expected
     cat "$work/diff"
   fi
 }
+for input in "$samples"/inputs/x12/*.x12; do
+  name=$samples/expected/x12/$(basename "${input%.x12}")
+  "$COVGATE" check --ack-time "$stamp" "$input" >"$work/ack" 2>"$work/findings"
+  echo "exit $?" >>"$work/ack"
+  sed "s|$samples/inputs/||" "$work/findings" >>"$work/ack"
+  "$COVGATE" parse "$input" >"$work/claims" 2>/dev/null
+  compare "$work/ack" "$name.ack"
+  compare "$work/claims" "$name.claims.jsonl"
+done
 for input in "$samples"/inputs/fhir/*.json "$samples"/inputs/fhir/*.xml \
   "$samples"/inputs/fhir/*.ndjson; do
   [ -e "$input" ] || continue
