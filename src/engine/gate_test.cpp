@@ -15,6 +15,8 @@ namespace {
 const mapping::tables& tables() { return test::shipped_tables(); }
 const policy::policy_file& ncd223() { return test::shipped_ncd223(); }
 using test::at;
+using test::evidence;
+using test::lab;
 
 model::claim pump_claim(const char* id = "PUMP001", char frequency = '1') {
   model::claim c;
@@ -33,35 +35,6 @@ model::claim pump_claim(const char* id = "PUMP001", char frequency = '1') {
   return c;
 }
 
-model::fact lab(const char* id, mapping::lab_kind kind, double value, const char* when,
-                std::optional<double> low = std::nullopt) {
-  model::lab_result r;
-  r.resource_id = id;
-  r.patient = "Patient/p";
-  r.patient_key = "1EG4TE5MK73";
-  r.kind = kind;
-  r.has_value = true;
-  r.value = value;
-  r.unit_known = true;
-  r.low = low;
-  r.effective = at(when);
-  r.status = "final";
-  if (kind == mapping::lab_kind::c_peptide_fasting) r.fasting = model::fasting_state::fasting;
-  return r;
-}
-
-model::fact evidence(const char* code, double number) {
-  model::evidence e;
-  e.resource_id = std::string("Observation/") + code;
-  e.patient_key = "1EG4TE5MK73";
-  e.code = code;
-  e.value_type = number < 0 ? "boolean" : "quantity";
-  e.flag = true;
-  e.number = number;
-  e.effective = at("2026-01-10");
-  return e;
-}
-
 // Everything a CSII claim dated 2026-04-01 needs, as separate messages.
 std::vector<model::fact> documentation() {
   model::encounter visit;
@@ -71,14 +44,15 @@ std::vector<model::fact> documentation() {
   visit.class_code = "AMB";
   visit.start = at("2026-03-15");
   visit.participants.push_back({"Practitioner/d", mapping::provider_type::physician, {}});
-  return {lab("Observation/cpep", mapping::lab_kind::c_peptide_fasting, 0.5, "2026-03-01T08:00:00Z",
-              0.8),
-          lab("Observation/glu", mapping::lab_kind::fasting_glucose, 110, "2026-03-01T07:55:00Z"),
-          lab("Observation/a1c", mapping::lab_kind::hba1c, 8.2, "2026-02-20"),
-          evidence("diabetes-education-completed", -1),
-          evidence("mdi-injections-per-day", 4),
-          evidence("mdi-duration-months", 12),
-          evidence("smbg-per-day", 4),
+  return {lab("Observation/cpep", mapping::lab_kind::c_peptide_fasting, 0.5, "ng/mL",
+              "2026-03-01T08:00:00Z", 0.8),
+          lab("Observation/glu", mapping::lab_kind::fasting_glucose, 110, "mg/dL",
+              "2026-03-01T07:55:00Z"),
+          lab("Observation/a1c", mapping::lab_kind::hba1c, 8.2, "%", "2026-02-20"),
+          evidence("diabetes-education-completed", true),
+          evidence("mdi-injections-per-day", 4.0),
+          evidence("mdi-duration-months", 12.0),
+          evidence("smbg-per-day", 4.0),
           visit};
 }
 

@@ -49,42 +49,12 @@ struct scenario {
   static model::lab_result lab(const char* id, mapping::lab_kind kind, double value,
                                const char* unit, const char* when,
                                std::optional<double> low = std::nullopt) {
-    model::lab_result r;
-    r.resource_id = id;
-    r.patient_key = "1EG4TE5MK73";
-    r.kind = kind;
-    r.has_value = true;
-    r.value = value;
-    r.unit = unit;
-    r.unit_known = true;
-    r.low = low;
-    r.effective = at(when);
-    r.status = "final";
-    if (kind == mapping::lab_kind::c_peptide_fasting) r.fasting = model::fasting_state::fasting;
-    return r;
+    return test::lab(id, kind, value, unit, when, low);
   }
 
-  void evidence(const char* code, bool flag) {
-    model::evidence e;
-    e.resource_id = std::string("Observation/") + code;
-    e.patient_key = "1EG4TE5MK73";
-    e.code = code;
-    e.value_type = "boolean";
-    e.flag = flag;
-    e.effective = at("2026-01-10");
-    facts.emplace_back(e);
-  }
-
+  void evidence(const char* code, bool flag) { facts.emplace_back(test::evidence(code, flag)); }
   void evidence(const char* code, double number) {
-    model::evidence e;
-    e.resource_id = std::string("Observation/") + code;
-    e.patient_key = "1EG4TE5MK73";
-    e.code = code;
-    e.value_type = "quantity";
-    e.number = number;
-    e.flag = true;
-    e.effective = at("2026-01-10");
-    facts.emplace_back(e);
+    facts.emplace_back(test::evidence(code, number));
   }
 
   void visit(const char* id, const char* day, mapping::provider_type type) {
