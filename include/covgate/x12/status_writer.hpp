@@ -36,6 +36,9 @@ struct status_settings {
 
 /// One interchange answering `entries` (all from one sender: the first claim's envelope names
 /// the receiver). Empty input gives "".
+/// NM1 names (NM103) are fixed role labels (PATIENT, BILLING PROVIDER…) beside the real ids:
+/// the claim model keeps no person names, so the 277 carries no more patient data than the
+/// member id a receiver matches on (NM109) and the claim's own CLM01 (TRN02).
 [[nodiscard]] std::string write_277(const std::vector<status_entry>& entries,
                                     const status_settings& settings);
 
