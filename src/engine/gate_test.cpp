@@ -18,43 +18,8 @@ using test::at;
 using test::evidence;
 using test::lab;
 
-model::claim pump_claim(const char* id = "PUMP001", char frequency = '1') {
-  model::claim c;
-  c.id = id;
-  c.frequency = frequency;
-  c.place_of_service = "12";
-  c.subscriber.member_id = "1EG4TE5MK73";
-  c.diagnoses = {{"ABK", "E1065"}};
-  c.prior_authorization = "PA1";
-  model::service_line line;
-  line.number = 1;
-  line.procedure_code = "E0784";
-  line.modifiers = {"KX"};
-  line.service_dates = {{2026, 4, 1}, {2026, 4, 1}};
-  c.lines.push_back(line);
-  return c;
-}
-
-// Everything a CSII claim dated 2026-04-01 needs, as separate messages.
-std::vector<model::fact> documentation() {
-  model::encounter visit;
-  visit.resource_id = "Encounter/v1";
-  visit.patient_key = "1EG4TE5MK73";
-  visit.status = "finished";
-  visit.class_code = "AMB";
-  visit.start = at("2026-03-15");
-  visit.participants.push_back({"Practitioner/d", mapping::provider_type::physician, {}});
-  return {lab("Observation/cpep", mapping::lab_kind::c_peptide_fasting, 0.5, "ng/mL",
-              "2026-03-01T08:00:00Z", 0.8),
-          lab("Observation/glu", mapping::lab_kind::fasting_glucose, 110, "mg/dL",
-              "2026-03-01T07:55:00Z"),
-          lab("Observation/a1c", mapping::lab_kind::hba1c, 8.2, "%", "2026-02-20"),
-          evidence("diabetes-education-completed", true),
-          evidence("mdi-injections-per-day", 4.0),
-          evidence("mdi-duration-months", 12.0),
-          evidence("smbg-per-day", 4.0),
-          visit};
-}
+using test::documentation;
+using test::pump_claim;
 
 struct recorder {
   std::vector<engine::event> events;

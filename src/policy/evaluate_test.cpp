@@ -21,30 +21,7 @@ struct scenario {
   std::vector<model::fact> facts;
   bool earlier_release = false;
 
-  scenario() {
-    claim.id = "PUMP001";
-    claim.place_of_service = "12";
-    claim.subscriber.member_id = "1EG4TE5MK73";
-    claim.diagnoses = {{"ABK", "E1065"}};
-    claim.prior_authorization = "PA123";
-    model::service_line line;
-    line.number = 1;
-    line.procedure_code = "E0784";
-    line.modifiers = {"KX"};
-    line.service_dates = {{2026, 4, 1}, {2026, 4, 1}};
-    claim.lines.push_back(line);
-    facts.emplace_back(lab("Observation/cpep", mapping::lab_kind::c_peptide_fasting, 0.5, "ng/mL",
-                           "2026-03-01T08:00:00Z", 0.8));
-    facts.emplace_back(lab("Observation/glu", mapping::lab_kind::fasting_glucose, 110, "mg/dL",
-                           "2026-03-01T07:55:00Z"));
-    evidence("diabetes-education-completed", true);
-    evidence("mdi-injections-per-day", 4.0);
-    evidence("mdi-duration-months", 12.0);
-    evidence("smbg-per-day", 4.0);
-    facts.emplace_back(
-        lab("Observation/a1c", mapping::lab_kind::hba1c, 8.2, "%", "2026-02-20T09:00:00Z"));
-    visit("Encounter/v1", "2026-03-15", mapping::provider_type::physician);
-  }
+  scenario() : claim(test::pump_claim()), facts(test::documentation()) {}
 
   static model::lab_result lab(const char* id, mapping::lab_kind kind, double value,
                                const char* unit, const char* when,
@@ -55,17 +32,6 @@ struct scenario {
   void evidence(const char* code, bool flag) { facts.emplace_back(test::evidence(code, flag)); }
   void evidence(const char* code, double number) {
     facts.emplace_back(test::evidence(code, number));
-  }
-
-  void visit(const char* id, const char* day, mapping::provider_type type) {
-    model::encounter e;
-    e.resource_id = id;
-    e.patient_key = "1EG4TE5MK73";
-    e.status = "finished";
-    e.class_code = "AMB";
-    e.start = at(day);
-    e.participants.push_back({"Practitioner/x", type, {}});
-    facts.emplace_back(e);
   }
 
   template <class T>

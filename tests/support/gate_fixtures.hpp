@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "covgate/mapping/tables.hpp"
 #include "covgate/model/facts.hpp"
@@ -62,6 +63,48 @@ inline model::evidence evidence(const char* code, double number, const char* whe
   e.value_type = "quantity";
   e.number = number;
   return e;
+}
+
+/// An insulin-pump (E0784, KX) claim at home for the test patient, DOS 2026-04-01, with a prior
+/// authorization.
+inline model::claim pump_claim(const char* id = "PUMP001", char frequency = '1') {
+  model::claim c;
+  c.id = id;
+  c.frequency = frequency;
+  c.place_of_service = "12";
+  c.subscriber.member_id = test_patient_key;
+  c.diagnoses = {{"ABK", "E1065"}};
+  c.prior_authorization = "PA1";
+  model::service_line line;
+  line.number = 1;
+  line.procedure_code = "E0784";
+  line.modifiers = {"KX"};
+  line.service_dates = {{2026, 4, 1}, {2026, 4, 1}};
+  c.lines.push_back(line);
+  return c;
+}
+
+/// Everything pump_claim() needs to be released: a fasting C-peptide at 62.5 % of its LLN with a
+/// concurrent fasting glucose, criterion A (education, MDI, SMBG, HbA1c 8.2 %) and a physician
+/// visit on 2026-03-15. Each fact stands alone, so tests can send them in any order.
+inline std::vector<model::fact> documentation() {
+  model::encounter visit;
+  visit.resource_id = "Encounter/v1";
+  visit.patient_key = test_patient_key;
+  visit.status = "finished";
+  visit.class_code = "AMB";
+  visit.start = at("2026-03-15");
+  visit.participants.push_back({"Practitioner/d", mapping::provider_type::physician, {}});
+  return {lab("Observation/cpep", mapping::lab_kind::c_peptide_fasting, 0.5, "ng/mL",
+              "2026-03-01T08:00:00Z", 0.8),
+          lab("Observation/glu", mapping::lab_kind::fasting_glucose, 110, "mg/dL",
+              "2026-03-01T07:55:00Z"),
+          lab("Observation/a1c", mapping::lab_kind::hba1c, 8.2, "%", "2026-02-20"),
+          evidence("diabetes-education-completed", true),
+          evidence("mdi-injections-per-day", 4.0),
+          evidence("mdi-duration-months", 12.0),
+          evidence("smbg-per-day", 4.0),
+          visit};
 }
 
 }  // namespace covgate::test
