@@ -684,16 +684,20 @@ class mapper {
     out_.facts.emplace_back(std::move(e));
   }
 
+  // A PractitionerRole's own NUCC codes, else its Practitioner's qualifications: one hop at
+  // most, and only to a Practitioner, so a role that references a role (a cycle in hostile
+  // input) cannot recurse.
   mapping::provider_type provider_type_of(const element& target) const {
     if (!target.exists()) return mapping::provider_type::unknown;
-    if (target.resource_type() == "PractitionerRole") {
-      const auto type = role_type(target);
-      if (type != mapping::provider_type::unknown) return type;
-      return provider_type_of(
-          resolve(target.child("practitioner").string("reference").value_or("")));
-    }
     if (target.resource_type() == "Practitioner") return qualification_type(target);
-    return mapping::provider_type::unknown;
+    if (target.resource_type() != "PractitionerRole") return mapping::provider_type::unknown;
+    const auto type = role_type(target);
+    if (type != mapping::provider_type::unknown) return type;
+    const auto practitioner =
+        resolve(target.child("practitioner").string("reference").value_or(""));
+    return practitioner.exists() && practitioner.resource_type() == "Practitioner"
+               ? qualification_type(practitioner)
+               : mapping::provider_type::unknown;
   }
 
   mapping::provider_type role_type(const element& role) const {

@@ -250,6 +250,19 @@ TEST_SUITE("fhir.reader") {
   }
 }
 
+TEST_SUITE("fhir.reader.hostile") {
+  TEST_CASE("regression: a PractitionerRole that references itself does not recurse") {
+    // Found by the XML fuzzer: role → practitioner → the same role overflowed the stack.
+    const auto r = json(
+        R"({"resourceType":"Bundle","type":"collection","entry":[
+          {"fullUrl":"urn:uuid:r","resource":{"resourceType":"PractitionerRole","practitioner":{"reference":"urn:uuid:r"}}},
+          {"resource":{"resourceType":"Encounter","status":"finished","class":{"code":"AMB"},"subject":{"reference":"Patient/p"},"participant":[{"individual":{"reference":"urn:uuid:r"}}]}}]})");
+    const auto encounters = facts_of<model::encounter>(r);
+    REQUIRE(encounters.size() == 1);
+    CHECK(encounters[0].participants[0].type == mapping::provider_type::unknown);
+  }
+}
+
 TEST_SUITE("fhir.linker") {
   TEST_CASE("a fact that arrives before its Patient waits and is released with the key") {
     std::vector<model::fact> ready;
