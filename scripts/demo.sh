@@ -7,6 +7,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 bash "$root/scripts/build.sh" >/dev/null || exit 2
 echo "== covgate replay samples/inputs/scenarios" >&2
 "$root/build/covgate" replay --decisions /dev/stderr "$root/samples/inputs/scenarios"
+echo "== covgate replay samples/inputs/days/mixed-day (300 claims, FHIR records; summary only)" >&2
+"$root/build/covgate" replay --out /dev/null "$root/samples/inputs/days/mixed-day"
 echo "== covgate check samples/inputs/x12 samples/inputs/fhir" >&2
 "$root/build/covgate" check "$root/samples/inputs/x12" "$root/samples/inputs/fhir"
 exit 0

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -21,6 +22,7 @@
 #include "covgate/model/decision_json.hpp"
 #include "covgate/model/fact_json.hpp"
 #include "covgate/policy/policy.hpp"
+#include "covgate/store/memory_store.hpp"
 #include "covgate/x12/ack_writer.hpp"
 #include "covgate/x12/interchange_reader.hpp"
 #include "covgate/x12/status_writer.hpp"
@@ -325,7 +327,9 @@ class fhir_input {
   fhir::linker linker_;
 };
 
-// covgate replay: the whole gate over files, in order, with every answer written.
+// covgate replay: the whole gate over files, in order, with every answer written. Output
+// goes through one buffer per answer, reused, so a million claims cost no per-claim strings
+// beyond the ones the 277 and the decision line need.
 class replay {
  public:
   replay(const options& o, const mapping::tables& tables, const policy::policy_file& policy,
@@ -333,17 +337,12 @@ class replay {
       : options_(o),
         out_(out),
         decisions_(decisions),
-        gate_(policy, tables, [this](const engine::event& e) { batch_.push_back(e); }) {}
+        gate_(policy, tables, claims_,
+              [this](engine::event&& e) { batch_.push_back(std::move(e)); }) {}
 
-  /// Claims of one accepted interchange, in order, answered by one 277 per transaction set.
+  /// The claims of one accepted transaction set, answered by one 277.
   void claims(std::vector<std::pair<model::claim, std::string>>& claims) {
-    std::string set;
-    for (auto& [claim, source] : claims) {
-      auto key = claim.envelope.group_control + "/" + claim.envelope.set_control;
-      if (key != set) flush();
-      set = std::move(key);
-      gate_.on_claim(std::move(claim), source);
-    }
+    for (auto& [claim, source] : claims) gate_.on_claim(std::move(claim), source);
     claims.clear();
     flush();
   }
@@ -367,67 +366,96 @@ class replay {
  private:
   void flush() {
     if (batch_.empty()) return;
-    std::vector<x12::status_entry> entries;
+    entries_.clear();
+    traces_.clear();
+    traces_.reserve(batch_.size());  // entries view these strings: no reallocation below
+    decision_lines_.clear();
     for (const auto& e : batch_) {
       if (decisions_ && e.kind != "repeat") {
-        std::string line;
-        model::append_json(line, e.decision, e.kind, e.source);
-        *decisions_ << line << '\n';
+        model::append_json(decision_lines_, e.decision, e.kind, e.source);
+        decision_lines_ += '\n';
       }
-      entries.push_back({e.claim, e.decision, ""});
+      traces_.push_back(e.trace());
+      entries_.push_back({&e.claim, &e.decision, traces_.back()});
     }
+    if (decisions_) *decisions_ << decision_lines_;
     x12::status_settings settings;
     settings.profile = options_.profile;
     settings.date = options_.stamp.substr(0, 8);
     settings.time = options_.stamp.substr(8, 4);
     settings.control = ++control_;
-    out_ << x12::write_277(entries, settings);
+    out_ << x12::write_277(entries_, settings);
     batch_.clear();
   }
 
   const options& options_;
   std::ostream& out_;
   std::ostream* decisions_;
+  store::memory_store claims_;
   engine::gate gate_;
   std::vector<engine::event> batch_;
+  std::vector<x12::status_entry> entries_;
+  std::vector<std::string> traces_;
+  std::string decision_lines_;
   std::uint32_t control_ = 0;
 };
 
-// Collects the claims of accepted sets of one interchange for replay.
+// Feeds replay one accepted transaction set at a time. The set is the unit the 999 accepts
+// (IK5), so its claims are answered as soon as its SE checks out; the interchange never has
+// to fit in memory. A group or interchange trailer error found later (GE/IEA counts or
+// control numbers) is still acknowledged with its 999/TA1 and makes the exit code 1, but it
+// cannot recall answers already given: the note on stderr says how many it concerns.
 class replay_sink final : public x12::reader_sink {
  public:
-  replay_sink(const options& o, std::string file) : options_(o), file_(std::move(file)) {}
+  replay_sink(const options& o, replay& gate, std::string file)
+      : options_(o), gate_(gate), file_(std::move(file)) {}
 
   void on_claim(const model::claim& claim) override {
-    claims_.add({claim, file_ + ":" + std::to_string(claim.source_offset)});
+    set_claims_.emplace_back(claim, file_ + ":" + std::to_string(claim.source_offset));
   }
-  void on_set_end(const x12::set_result& set) override { claims_.set_end(set); }
+  void on_set_end(const x12::set_result& set) override {
+    if (set.rejected) {
+      set_claims_.clear();
+      return;
+    }
+    answered_in_group_[set.group_index] += set_claims_.size();
+    gate_.claims(set_claims_);
+  }
   void on_interchange_end(const x12::interchange_result& result) override {
     bool findings = result.ack_requested || !result.errors.empty();
-    for (const auto& g : result.groups) {
-      if (g.rejected || g.ack_code() != 'A') findings = true;
+    bool all = !result.rejected && result.any_accepted();
+    std::size_t recalled = 0;
+    for (std::size_t g = 0; g < result.groups.size(); ++g) {
+      const auto& group = result.groups[g];
+      if (group.rejected || group.ack_code() != 'A') findings = true;
+      if (group.rejected || group.accepted_sets() < group.sets.size()) all = false;
+      if (group.rejected || result.rejected) recalled += answered_in_group_[g];
     }
     if (findings) {
       auto settings = options_.ack;
       settings.control = 900000000 + ++acks_;
-      acknowledgments_ += x12::write_acknowledgment(result, settings);
+      gate_.acknowledgment(x12::write_acknowledgment(result, settings));
       std::cerr << prefixed(file_, x12::describe_findings(result));
     }
-    const bool all = claims_.interchange_end(
-        result,
-        [this](std::pair<model::claim, std::string> c) { accepted_.push_back(std::move(c)); });
+    if (recalled > 0) {
+      std::cerr << file_ << ": note: " << recalled
+                << " claims were answered before their group or interchange trailer was "
+                   "rejected; their answers stand\n";
+    }
+    answered_in_group_.clear();
     rejected_ = rejected_ || !all;
   }
 
-  std::vector<std::pair<model::claim, std::string>> accepted_;
-  std::string acknowledgments_;
-  bool rejected_ = false;
+  [[nodiscard]] bool rejected() const noexcept { return rejected_; }
 
  private:
   const options& options_;
+  replay& gate_;
   std::string file_;
-  accepted_claims<std::pair<model::claim, std::string>> claims_;  // (claim, "file:offset")
+  std::vector<std::pair<model::claim, std::string>> set_claims_;  // (claim, "file:offset")
+  std::map<std::size_t, std::size_t> answered_in_group_;
   std::uint32_t acks_ = 0;
+  bool rejected_ = false;
 };
 
 int run_replay(const options& o, const mapping::tables& tables) {
@@ -448,31 +476,67 @@ int run_replay(const options& o, const mapping::tables& tables) {
   std::ostream& out = o.out.empty() ? std::cout : out_file;
   replay gate(o, tables, policy, out, o.decisions.empty() ? nullptr : &decisions_file);
   bool any_rejected = false;
+  std::vector<char> buffer(1 << 20);
   for (const auto& file : expand(o.paths)) {
-    const std::string text = read_file(file);
     const auto name = file.string();
-    if (looks_like_fhir(text.substr(0, 4096))) {
-      const auto result = fhir::read(text, fhir::sniff(text), tables);
-      for (const auto& i : result.issues) {
-        if (i.level == fhir::severity::information) continue;
-        std::cerr << name << ": " << fhir::name(i.level) << " " << i.code << " at "
-                  << (i.expression.empty() ? std::string("(message)") : i.expression) << ": "
-                  << i.diagnostics << '\n';
+    std::ifstream in(file, std::ios::binary);
+    if (!in) throw std::runtime_error("cannot read " + name);
+    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+    const std::string_view head(buffer.data(), static_cast<std::size_t>(in.gcount()));
+    if (looks_like_fhir(head)) {
+      auto report = [&](const fhir::read_result& result, std::size_t offset) {
+        for (const auto& i : result.issues) {
+          if (i.level == fhir::severity::information) continue;
+          std::cerr << name << ": " << fhir::name(i.level) << " " << i.code << " at "
+                    << (i.expression.empty() ? std::string("(message)") : i.expression) << ": "
+                    << i.diagnostics << '\n';
+        }
+        if (result.has_errors()) {
+          any_rejected = true;
+          out << fhir::operation_outcome_json(result) << '\n';
+        }
+        if (!result.rejected) gate.facts(result.facts, name + ":" + std::to_string(offset));
+      };
+      if (fhir::sniff(head) == fhir::encoding::ndjson) {
+        // NDJSON streams in batches of whole lines: each line is a message of its own, so a
+        // file of any size is read in bounded memory.
+        std::string pending(head);
+        std::size_t offset = 0;
+        std::size_t line = 1;
+        for (;;) {
+          const bool at_end = !in;
+          const auto last_newline = pending.rfind('\n');
+          const std::size_t cut = at_end                              ? pending.size()
+                                  : last_newline == std::string::npos ? 0
+                                                                      : last_newline + 1;
+          if (cut > 0) {
+            const std::string_view batch(pending.data(), cut);
+            report(fhir::read_ndjson(batch, line, tables), offset);
+            line += static_cast<std::size_t>(std::count(batch.begin(), batch.end(), '\n'));
+            offset += cut;
+            pending.erase(0, cut);
+          }
+          if (at_end) break;
+          in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+          pending.append(buffer.data(), static_cast<std::size_t>(in.gcount()));
+        }
+        continue;
       }
-      if (result.has_errors()) {
-        any_rejected = true;
-        out << fhir::operation_outcome_json(result) << '\n';
-      }
-      if (!result.rejected) gate.facts(result.facts, name + ":0");
+      std::string text(head);
+      text.append(std::istreambuf_iterator<char>(in), {});
+      report(fhir::read(text, fhir::sniff(text), tables), 0);
       continue;
     }
-    replay_sink sink(o, name);
+    // X12 streams through in 1 MB chunks: memory stays bounded for any file size.
+    replay_sink sink(o, gate, name);
     x12::interchange_reader reader(sink, o.reader);
-    reader.put(text);
+    reader.put(head);
+    while (in) {
+      in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+      reader.put({buffer.data(), static_cast<std::size_t>(in.gcount())});
+    }
     reader.finish();
-    gate.acknowledgment(sink.acknowledgments_);
-    gate.claims(sink.accepted_);
-    any_rejected = any_rejected || sink.rejected_;
+    any_rejected = any_rejected || sink.rejected();
   }
   gate.summary();
   return any_rejected ? 1 : 0;

@@ -2,6 +2,7 @@
 
 #include <doctest/doctest.h>
 
+#include "covgate/store/memory_store.hpp"
 #include "support/gate_fixtures.hpp"
 
 #include <algorithm>
@@ -23,10 +24,12 @@ using test::pump_claim;
 
 struct recorder {
   std::vector<engine::event> events;
-  engine::gate gate{ncd223(), tables(), [this](const engine::event& e) { events.push_back(e); }};
+  store::memory_store claims;
+  engine::gate gate{ncd223(), tables(), claims,
+                    [this](const engine::event& e) { events.push_back(e); }};
   std::vector<std::string> kinds() const {
     std::vector<std::string> out;
-    for (const auto& e : events) out.push_back(e.kind);
+    for (const auto& e : events) out.emplace_back(e.kind);
     return out;
   }
 };
@@ -50,6 +53,11 @@ TEST_SUITE("engine.gate") {
     CHECK(r.events[1].kind == "release");
     CHECK(r.events[1].source == "visit.json");
     CHECK(r.gate.find("PUMP001")->decision.result == outcome::release);
+    // Events are numbered per claim; a release carries CLM01-sequence as its trace number.
+    CHECK(r.events[0].sequence == 1);
+    CHECK(r.events[0].trace().empty());
+    CHECK(r.events[1].sequence == 2);
+    CHECK(r.events[1].trace() == "PUMP001-2");
   }
 
   TEST_CASE("the same claim twice is answered again, not processed twice") {
@@ -57,6 +65,7 @@ TEST_SUITE("engine.gate") {
     r.gate.on_claim(pump_claim(), "a");
     r.gate.on_claim(pump_claim(), "b");
     CHECK(r.kinds() == std::vector<std::string>{"hold", "repeat"});
+    CHECK(r.events[1].sequence == r.events[0].sequence);  // the answer it repeats
     CHECK(r.gate.summary().duplicates == 1);
     CHECK(r.gate.summary().by_outcome.at("hold:documentation") == 1);
   }
@@ -70,6 +79,10 @@ TEST_SUITE("engine.gate") {
     CHECK(r.kinds() == std::vector<std::string>{"hold", "release"});
     r.gate.on_claim(pump_claim("PUMP001", '8'), "c");
     CHECK(r.kinds().back() == "void");
+    // regression: the void's decision named an empty claim (read after the claim was moved)
+    CHECK(r.events.back().decision.claim_id == "PUMP001");
+    CHECK(r.events.back().decision.patient == test::test_patient_key);
+    CHECK(r.events.back().trace().empty());
     CHECK(r.gate.find("PUMP001")->closed);
     CHECK(r.gate.summary().by_outcome.empty());
     for (const auto& f : documentation()) r.gate.on_facts({f}, "late");

@@ -910,8 +910,42 @@ encoding sniff(std::string_view text) noexcept {
   return encoding::json;
 }
 
+read_result read_ndjson(std::string_view text, std::size_t first_line,
+                        const mapping::tables& tables, const read_limits& limits) {
+  read_result out;
+  if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
+  for (std::size_t line = first_line; !text.empty(); ++line) {
+    const auto end = text.find('\n');
+    auto row = text.substr(0, end);
+    text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);
+    while (!row.empty() && (row.back() == '\r' || row.back() == ' ')) row.remove_suffix(1);
+    if (row.empty()) continue;
+    read_result one;
+    if (row.size() > limits.max_bytes) {
+      one.issues.push_back({severity::fatal, "too-costly",
+                            "resource larger than the configured limit of " +
+                                std::to_string(limits.max_bytes) + " bytes",
+                            ""});
+      one.rejected = true;
+    } else {
+      read_json_document(row, "", tables, limits, one);
+    }
+    for (auto& i : one.issues) {
+      i.diagnostics = "line " + std::to_string(line) + ": " + i.diagnostics;
+      out.issues.push_back(std::move(i));
+    }
+    for (auto& f : one.facts) out.facts.push_back(std::move(f));
+    out.resources += one.resources;
+    out.mapped += one.mapped;
+    out.ignored += one.ignored;
+    out.invalid += one.invalid + (one.rejected ? 1 : 0);
+  }
+  return out;
+}
+
 read_result read(std::string_view text, encoding how, const mapping::tables& tables,
                  const read_limits& limits) {
+  if (how == encoding::ndjson) return read_ndjson(text, 1, tables, limits);  // limits per line
   read_result out;
   if (text.size() > limits.max_bytes) {
     out.issues.push_back({severity::fatal, "too-costly",
@@ -926,29 +960,9 @@ read_result read(std::string_view text, encoding how, const mapping::tables& tab
     case encoding::json:
       read_json_document(text, "", tables, limits, out);
       break;
-    case encoding::ndjson: {
-      std::size_t line = 0;
-      while (!text.empty()) {
-        ++line;
-        const auto end = text.find('\n');
-        auto row = text.substr(0, end);
-        text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);
-        while (!row.empty() && (row.back() == '\r' || row.back() == ' ')) row.remove_suffix(1);
-        if (row.empty()) continue;
-        read_result one;
-        read_json_document(row, "", tables, limits, one);
-        for (auto& i : one.issues) {
-          i.diagnostics = "line " + std::to_string(line) + ": " + i.diagnostics;
-          out.issues.push_back(std::move(i));
-        }
-        for (auto& f : one.facts) out.facts.push_back(std::move(f));
-        out.resources += one.resources;
-        out.mapped += one.mapped;
-        out.ignored += one.ignored;
-        out.invalid += one.invalid + (one.rejected ? 1 : 0);
-      }
+    case encoding::ndjson:
+      out = read_ndjson(text, 1, tables, limits);
       break;
-    }
     case encoding::xml: {
       pugi::xml_document document;
       const auto parsed = document.load_buffer(text.data(), text.size(),

@@ -217,6 +217,22 @@ TEST_SUITE("fhir.reader") {
     CHECK(r.issues.front().diagnostics.rfind("line 2: ", 0) == 0);
   }
 
+  TEST_CASE("NDJSON applies the size limit per line and numbers lines from the caller's start") {
+    const std::string text = R"({"resourceType":"Patient","id":"a"})"
+                             "\n"
+                             R"({"resourceType":"Patient","id":"a-much-longer-identifier"})"
+                             "\n";
+    fhir::read_limits limits;
+    limits.max_bytes = 40;  // the first line fits, the second does not, the whole never would
+    const auto r = fhir::read_ndjson(text, 1001, tables(), limits);
+    CHECK(facts_of<model::patient>(r).size() == 1);
+    REQUIRE(r.issues.size() == 1);
+    CHECK(r.issues[0].code == "too-costly");
+    CHECK(r.issues[0].diagnostics.rfind("line 1002: ", 0) == 0);
+    CHECK_FALSE(r.rejected);
+    CHECK(r.invalid == 1);
+  }
+
   TEST_CASE("sniffs JSON, NDJSON and XML") {
     CHECK(fhir::sniff("  {\"a\": {\"b\": \"}\"}}\n") == encoding::json);
     CHECK(fhir::sniff("\xEF\xBB\xBF<Bundle/>") == encoding::xml);

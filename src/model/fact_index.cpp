@@ -31,7 +31,7 @@ std::string fact_index::resource_of(const std::string& fact_id) {
   return hash == std::string::npos ? fact_id : fact_id.substr(0, hash);
 }
 
-fact_index::change fact_index::apply(const std::vector<fact>& group) {
+fact_index::change fact_index::apply(std::vector<fact> group) {
   if (group.empty()) return change::ignored;
   const auto resource = resource_of(resource_id_of(group.front()));
   const auto it = by_resource_.find(resource);
@@ -42,14 +42,15 @@ fact_index::change fact_index::apply(const std::vector<fact>& group) {
     by_resource_.erase(it);
     return change::retracted;
   }
-  const auto& updated = last_updated_of(group.front());
-  entry next{group, updated, patient_key_of(group.front())};
+  auto updated = last_updated_of(group.front());
+  auto key = patient_key_of(group.front());
+  entry next{std::move(group), std::move(updated), std::move(key)};
   if (it == by_resource_.end()) {
     by_patient_[next.patient_key].push_back(resource);
     by_resource_.emplace(resource, std::move(next));
     return change::added;
   }
-  if (older(updated, it->second.last_updated)) return change::ignored;
+  if (older(next.last_updated, it->second.last_updated)) return change::ignored;
   if (it->second.patient_key != next.patient_key) {
     auto& list = by_patient_[it->second.patient_key];
     list.erase(std::remove(list.begin(), list.end(), resource), list.end());

@@ -34,9 +34,14 @@ json_writer& json_writer::key(std::string_view name) {
 json_writer& json_writer::value(std::string_view text) {
   separate();
   out_.push_back('"');
-  for (const char c : text) {
-    const auto byte = static_cast<unsigned char>(c);
-    switch (c) {
+  // Runs of characters that need no escape are appended whole: most values have none.
+  std::size_t run = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto byte = static_cast<unsigned char>(text[i]);
+    if (byte >= 0x20 && byte != '"' && byte != '\\') continue;
+    out_.append(text.substr(run, i - run));
+    run = i + 1;
+    switch (byte) {
       case '"':
         out_.append("\\\"");
         break;
@@ -52,17 +57,15 @@ json_writer& json_writer::value(std::string_view text) {
       case '\t':
         out_.append("\\t");
         break;
-      default:
-        if (byte < 0x20) {
-          constexpr std::string_view hex = "0123456789abcdef";
-          out_.append("\\u00");
-          out_.push_back(hex[byte >> 4]);
-          out_.push_back(hex[byte & 0xF]);
-        } else {
-          out_.push_back(c);
-        }
+      default: {
+        constexpr std::string_view hex = "0123456789abcdef";
+        out_.append("\\u00");
+        out_.push_back(hex[byte >> 4]);
+        out_.push_back(hex[byte & 0xF]);
+      }
     }
   }
+  out_.append(text.substr(run));
   out_.push_back('"');
   return *this;
 }

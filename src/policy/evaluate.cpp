@@ -137,6 +137,7 @@ class evaluator {
     f.message = r.message;
     f.detail = std::move(detail);
     f.facts_used = std::move(used);
+    if (findings_.empty()) findings_.reserve(8);
     findings_.push_back(std::move(f));
     return findings_.back();
   }

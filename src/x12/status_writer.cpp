@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <map>
+#include <unordered_map>
 
 namespace covgate::x12 {
 namespace {
@@ -102,14 +103,20 @@ std::string write_277(const std::vector<status_entry>& entries, const status_set
   w.begin("TRN").element("2").element(
       first.originator_reference.empty() ? "NONE" : first.originator_reference);
   w.end();
-  // One provider level per billing NPI, in first-seen order.
-  std::vector<std::string> providers;
+  // One provider level per billing NPI, in first-seen order: entries grouped by the rank of
+  // their NPI's first appearance (a stable sort keeps the claims' own order within a group).
+  std::unordered_map<std::string_view, std::size_t> rank_of_npi;
+  std::vector<std::pair<std::size_t, const status_entry*>> ordered;
+  ordered.reserve(entries.size());
   for (const auto& e : entries) {
-    if (std::find(providers.begin(), providers.end(), e.claim->billing.npi) == providers.end()) {
-      providers.push_back(e.claim->billing.npi);
-    }
+    const auto rank = rank_of_npi.try_emplace(e.claim->billing.npi, rank_of_npi.size()).first;
+    ordered.emplace_back(rank->second, &e);
   }
-  for (const auto& npi : providers) {
+  std::stable_sort(ordered.begin(), ordered.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (std::size_t i = 0; i < ordered.size();) {
+    const auto group = ordered[i].first;
+    const std::string_view npi = ordered[i].second->claim->billing.npi;
     const auto provider_hl = ++hl;
     w.begin("HL")
         .element(std::to_string(provider_hl))
@@ -128,10 +135,10 @@ std::string write_277(const std::vector<status_entry>& entries, const status_set
         .element(npi.empty() ? "" : "XX")
         .element(npi);
     w.end();
-    for (const auto& e : entries) {
-      if (e.claim->billing.npi != npi) continue;
+    for (; i < ordered.size() && ordered[i].first == group; ++i) {
+      const auto& e = *ordered[i].second;
       const auto& c = *e.claim;
-      const auto& d = e.decision;
+      const auto& d = *e.decision;
       w.begin("HL")
           .element(std::to_string(++hl))
           .element(std::to_string(provider_hl))

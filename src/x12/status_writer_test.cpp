@@ -51,7 +51,7 @@ TEST_SUITE("x12.status_writer") {
   TEST_CASE("a hold lists one STC per reason with the reason codes in STC12") {
     const fixture f;
     const auto text =
-        x12::write_277({{&f.claim, f.hold, ""}}, settings(x12::status_profile::notification_x212));
+        x12::write_277({{&f.claim, &f.hold, ""}}, settings(x12::status_profile::notification_x212));
     CHECK(text.find("ST*277*0001*005010X212~") != std::string::npos);
     CHECK(text.find("TRN*2*PUMP001~") != std::string::npos);
     CHECK(text.find("STC*P3:387*20261127**5000******P3:147**csii.followup.not-physician LX1~") !=
@@ -64,7 +64,7 @@ TEST_SUITE("x12.status_writer") {
 
   TEST_CASE("a release is A2:20 with WQ and REF*1K when it has a trace number") {
     const fixture f;
-    const auto text = x12::write_277({{&f.claim, f.release, "TRACE77"}},
+    const auto text = x12::write_277({{&f.claim, &f.release, "TRACE77"}},
                                      settings(x12::status_profile::notification_x212));
     CHECK(text.find("STC*A2:20*20261127*WQ*5000~") != std::string::npos);
     CHECK(text.find("REF*1K*TRACE77~") != std::string::npos);
@@ -72,7 +72,7 @@ TEST_SUITE("x12.status_writer") {
 
   TEST_CASE("the 277CA profile uses A categories only: a hold is A1:19 naming its reasons") {
     const fixture f;
-    const auto text = x12::write_277({{&f.claim, f.hold, ""}},
+    const auto text = x12::write_277({{&f.claim, &f.hold, ""}},
                                      settings(x12::status_profile::acknowledgment_x214));
     CHECK(text.find("ST*277*0001*005010X214~") != std::string::npos);
     CHECK(text.find("BHT*0085*08*") != std::string::npos);
@@ -83,7 +83,7 @@ TEST_SUITE("x12.status_writer") {
 
   TEST_CASE("our 277 reads back through our reader with exact envelope counts") {
     const fixture f;
-    const auto text = x12::write_277({{&f.claim, f.hold, ""}, {&f.claim, f.release, "T1"}},
+    const auto text = x12::write_277({{&f.claim, &f.hold, ""}, {&f.claim, &f.release, "T1"}},
                                      settings(x12::status_profile::notification_x212));
     const auto back = test::read(text);
     REQUIRE(back.interchanges.size() == 1);

@@ -128,10 +128,13 @@ for (const row of index) {
 
 // Every 277 covgate writes must parse in node-x12's strict mode with a right SE01 count.
 const samples = path.join(path.dirname(new URL(import.meta.url).pathname), '..', '..', 'samples');
-const scenarios = path.join(samples, 'inputs', 'scenarios');
-for (const scenario of (await import('node:fs')).readdirSync(scenarios).sort()) {
-  test(`277 of scenario ${scenario} parses in node-x12 (strict) with exact counts`, () => {
-    const result = run('replay', '--ack-time', '202611271200', path.join(scenarios, scenario));
+const { readdirSync } = await import('node:fs');
+const folders = ['scenarios', 'days'].flatMap((kind) =>
+  readdirSync(path.join(samples, 'inputs', kind)).sort().map((name) => [kind, name]));
+for (const [kind, scenario] of folders) {
+  test(`277 of ${kind} ${scenario} parses in node-x12 (strict) with exact counts`, () => {
+    const input = path.join(samples, 'inputs', kind, scenario);
+    const result = run('replay', '--ack-time', '202611271200', input);
     const interchanges = result.stdout.split(/(?=ISA\*)/).filter((p) => p.startsWith('ISA'));
     assert.ok(interchanges.length > 0, 'no 277 written');
     for (const text of interchanges) {

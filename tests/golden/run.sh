@@ -42,12 +42,14 @@ for input in "$samples"/inputs/fhir/*.json "$samples"/inputs/fhir/*.xml \
   compare "$work/outcome" "$name.outcome"
   compare "$work/facts" "$name.facts.jsonl"
 done
-# Gate scenarios: each folder of samples/inputs/scenarios is replayed on its own; its 277s,
-# decision lines and summary must equal samples/expected/scenarios/NAME.{277,decisions.jsonl,summary}.
-for scenario in "$samples"/inputs/scenarios/*/; do
+# Gate scenarios and generated days: each folder of samples/inputs/{scenarios,days} is replayed
+# on its own; its 277s, decision lines and summary must equal
+# samples/expected/{scenarios,days}/NAME.{277,decisions.jsonl,summary}.
+for scenario in "$samples"/inputs/scenarios/*/ "$samples"/inputs/days/*/; do
   [ -d "$scenario" ] || continue
-  mkdir -p "$samples/expected/scenarios"
-  name=$samples/expected/scenarios/$(basename "$scenario")
+  kind=$(basename "$(dirname "$scenario")")
+  mkdir -p "$samples/expected/$kind"
+  name=$samples/expected/$kind/$(basename "$scenario")
   "$COVGATE" replay --ack-time "$stamp" --out "$work/277" --decisions "$work/decisions" \
     "$scenario" 2>"$work/summary"
   echo "exit $?" >>"$work/summary"

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# End-to-end gate benchmark: generates N claims (covgate-gen, mixed 837P/837I), replays them
-# (parse + evaluate + 277 + decision lines) and prints one machine-readable line:
-#   gate claims=N bytes=B seconds=S claims_per_s=C mb_per_s=M peak_rss_mb=R
+# End-to-end gate benchmark: generates N claims (covgate-gen, mixed 837P/837I) with the
+# clinical records of 60 % of their patients (FHIR NDJSON, a third of them arriving after the
+# claims), replays records, claims, late records (parse + evaluate + 277 + decision lines) and
+# prints one machine-readable line:
+#   gate claims=N facts=F bytes=B seconds=S claims_per_s=C mb_per_s=M peak_rss_mb=R
+# followed by the parser alone on the same claims (covgate check) as the in-run reference.
 #   tools/bench/gate.sh [BUILD_DIR] [CLAIMS]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -9,15 +12,24 @@ build=${1:-$root/build}
 claims=${2:-200000}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-"$build/covgate-gen" --claims "$claims" --kind mixed --out "$work/claims.x12"
-bytes=$(stat -c %s "$work/claims.x12")
+mkdir "$work/day"
+"$build/covgate-gen" --claims "$claims" --kind mixed --out "$work/day/2-claims.x12" \
+  --facts-before "$work/day/1-records.ndjson" --facts-after "$work/day/3-late-records.ndjson"
+bytes=$(cat "$work"/day/* | wc -c)
 /usr/bin/time -f "%e %M" -o "$work/time" "$build/covgate" replay --ack-time 202611271200 \
-  --out /dev/null --decisions /dev/null "$work/claims.x12" 2>"$work/summary" || true
-read -r seconds rss_kb <"$work/time"
+  --out /dev/null --decisions /dev/null "$work/day" 2>"$work/summary" || true
+read -r seconds rss_kb < <(tail -1 "$work/time")
+facts=$(head -1 "$work/summary" | sed -n 's/.*), \([0-9]*\) facts/\1/p')
+/usr/bin/time -f "%e %M" -o "$work/check-time" "$build/covgate" check --ack-time 202611271200 \
+  "$work/day/2-claims.x12" >/dev/null 2>&1 || true
+read -r check_seconds check_rss_kb < <(tail -1 "$work/check-time")
 node -e "
-  const [claims, bytes, s, rss] = process.argv.slice(1).map(Number);
-  console.log('gate claims=' + claims + ' bytes=' + bytes + ' seconds=' + s +
+  const [claims, facts, bytes, s, rss, cs, crss] = process.argv.slice(1).map(Number);
+  console.log('gate claims=' + claims + ' facts=' + facts + ' bytes=' + bytes + ' seconds=' + s +
     ' claims_per_s=' + Math.round(claims / s) + ' mb_per_s=' + (bytes / 1e6 / s).toFixed(1) +
     ' peak_rss_mb=' + Math.round(rss / 1024));
-" "$claims" "$bytes" "$seconds" "$rss_kb"
-head -1 "$work/summary"
+  console.log('check claims=' + claims + ' seconds=' + cs + ' claims_per_s=' +
+    Math.round(claims / cs) + ' peak_rss_mb=' + Math.round(crss / 1024) +
+    ' gate_vs_check=' + (cs / s).toFixed(2));
+" "$claims" "$facts" "$bytes" "$seconds" "$rss_kb" "$check_seconds" "$check_rss_kb"
+cat "$work/summary" | head -6

@@ -4,6 +4,14 @@
 //
 //   covgate-gen [--claims N | --bytes N] [--seed S] [--kind P|I|mixed]
 //               [--claims-per-set N] [--out FILE]
+//               [--facts-before FILE --facts-after FILE [--documented PERCENT]]
+//
+// With --facts-*, PERCENT of the patients (default 60) get their clinical record as FHIR
+// NDJSON (Patient, the ordering physician, a visit, C-peptide with its fasting glucose,
+// HbA1c and the POLICY.md §5 evidence), dated from the claim's date of service; a third of
+// those records go to the "after" file, so replaying before, claims, after shows claims held
+// and later released the way a real day does.
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <fstream>
@@ -87,6 +95,19 @@ class generator {
 
   std::string npi() { return "1" + std::to_string(between(100000000, 999999999)); }
 
+  /// Where the clinical records go; null pointers turn facts off.
+  void set_facts(std::string* before, std::string* after, int documented_percent) {
+    facts_before_ = before;
+    facts_after_ = after;
+    documented_percent_ = documented_percent;
+    // One ordering physician for everybody, on file before any visit names it.
+    if (before) {
+      *before +=
+          R"({"resourceType":"Practitioner","id":"dr-gen","qualification":[{"code":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v2-0360","code":"MD"}]}}]})"
+          "\n";
+    }
+  }
+
   // Appends one transaction set with `claims` claims; returns its segment count.
   void transaction(std::string& out, std::uint32_t set_number, std::uint32_t claims,
                    std::uint64_t& claim_counter) {
@@ -115,14 +136,16 @@ class generator {
       ++claim_counter;
       seg("HL*" + std::to_string(++hl) + "*1*22*0");
       seg("SBR*P*18*******MB");
+      const auto member = mbi();
       seg("NM1*IL*1*" + std::string(pick(last_names)) + "*" + std::string(pick(first_names)) +
-          "****MI*" + mbi());
+          "****MI*" + member);
       seg("N3*" + std::to_string(between(1, 9999)) + " OAK AVE");
       seg("N4*DAYTON*OH*45402");
       char dob[16];
       std::snprintf(dob, sizeof dob, "19%02d%02d%02d", between(30, 60), between(1, 12),
                     between(1, 28));
-      seg(std::string("DMG*D8*") + dob + (between(0, 1) ? "*F" : "*M"));
+      const bool female = between(0, 1) == 1;
+      seg(std::string("DMG*D8*") + dob + (female ? "*F" : "*M"));
       seg("NM1*PR*2*MEDICARE*****PI*" + std::string(between(0, 1) ? "15004" : "16013"));
       const int line_count = between(1, 4);
       std::vector<const line_template*> lines;
@@ -148,6 +171,9 @@ class generator {
         seg("NM1*82*1*WELBY*MARCUS****XX*" + npi());
         seg("PRV*PE*PXC*" + std::string(pick(taxonomies)));
       }
+      if (facts_before_ && between(1, 100) <= documented_percent_) {
+        record(between(0, 2) == 0 ? *facts_after_ : *facts_before_, member, female, dob, dos);
+      }
       int number = 0;
       for (const auto* line : lines) {
         seg("LX*" + std::to_string(++number));
@@ -166,8 +192,72 @@ class generator {
   }
 
  private:
+  // CCYYMMDD minus `days`, as FHIR's YYYY-MM-DD.
+  static std::string fhir_date(const std::string& ccyymmdd, int days) {
+    using namespace std::chrono;
+    const year_month_day ymd{year{std::stoi(ccyymmdd.substr(0, 4))},
+                             month{static_cast<unsigned>(std::stoi(ccyymmdd.substr(4, 2)))},
+                             day{static_cast<unsigned>(std::stoi(ccyymmdd.substr(6, 2)))}};
+    const year_month_day earlier{sys_days{ymd} - std::chrono::days{days}};
+    char buffer[16];
+    std::snprintf(buffer, sizeof buffer, "%04d-%02u-%02u", static_cast<int>(earlier.year()),
+                  static_cast<unsigned>(earlier.month()), static_cast<unsigned>(earlier.day()));
+    return buffer;
+  }
+
+  // One patient's clinical record, one resource per NDJSON line, dated before `dos`.
+  void record(std::string& out, const std::string& member, bool female, const char* dob,
+              const std::string& dos) {
+    const std::string birth = std::string(dob).substr(0, 4) + "-" + std::string(dob).substr(4, 2) +
+                              "-" + std::string(dob).substr(6, 2);
+    const std::string subject =
+        R"("subject":{"identifier":{"system":"http://hl7.org/fhir/sid/us-mbi","value":")" + member +
+        R"("}})";
+    out += R"({"resourceType":"Patient","id":"pt-)" + member +
+           R"(","identifier":[{"system":"http://hl7.org/fhir/sid/us-mbi","value":")" + member +
+           R"("}],"gender":")" + (female ? "female" : "male") + R"(","birthDate":")" + birth +
+           "\"}\n";
+    out +=
+        R"({"resourceType":"Encounter","id":"visit-)" + member +
+        R"(","status":"finished","class":{"system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"AMB"},"subject":{"reference":"Patient/pt-)" +
+        member +
+        R"("},"participant":[{"individual":{"reference":"Practitioner/dr-gen"}}],"period":{"start":")" +
+        fhir_date(dos, between(5, 60)) + "\"}}\n";
+    auto evidence = [&](std::string_view id, std::string_view code, std::string value) {
+      out += R"({"resourceType":"Observation","id":")" + std::string(id) + "-" + member +
+             R"(","status":"final","code":{"coding":[{"system":"urn:covgate:evidence","code":")" +
+             std::string(code) + R"("}]},)" + subject + R"(,"effectiveDateTime":")" +
+             fhir_date(dos, 90) + "\"," + value + "}\n";
+    };
+    evidence("edu", "diabetes-education-completed", R"("valueBoolean":true)");
+    evidence("mdi", "mdi-injections-per-day", R"("valueQuantity":{"value":4})");
+    evidence("mdim", "mdi-duration-months", R"("valueQuantity":{"value":12})");
+    evidence("smbg", "smbg-per-day", R"("valueQuantity":{"value":4})");
+    auto lab = [&](std::string_view id, std::string_view loinc, const std::string& when,
+                   const std::string& value, std::string_view unit, std::string_view extra) {
+      out += R"({"resourceType":"Observation","id":")" + std::string(id) + "-" + member +
+             R"(","status":"final","code":{"coding":[{"system":"http://loinc.org","code":")" +
+             std::string(loinc) + R"("}]},)" + subject + R"(,"effectiveDateTime":")" + when +
+             R"(","valueQuantity":{"value":)" + value + R"(,"unit":")" + std::string(unit) +
+             R"(","system":"http://unitsofmeasure.org","code":")" + std::string(unit) + "\"}" +
+             std::string(extra) + "}\n";
+    };
+    const auto lab_day = fhir_date(dos, between(10, 80));
+    // C-peptide between 40 % and 130 % of its LLN: most pass the 110 % rule, some do not.
+    char cpep[16];
+    std::snprintf(cpep, sizeof cpep, "%.2f", 0.8 * between(40, 130) / 100.0);
+    lab("a1c", "4548-4", fhir_date(dos, between(10, 80)),
+        std::to_string(between(70, 110) / 10) + "." + std::to_string(between(0, 9)), "%", "");
+    lab("cpep", "13037-7", lab_day + "T08:00:00Z", cpep, "ng/mL",
+        R"(,"referenceRange":[{"low":{"value":0.8,"unit":"ng/mL","system":"http://unitsofmeasure.org","code":"ng/mL"}}])");
+    lab("glu", "1558-6", lab_day + "T07:50:00Z", std::to_string(between(90, 240)), "mg/dL", "");
+  }
+
   std::mt19937_64 rng_;
   char kind_;
+  std::string* facts_before_ = nullptr;
+  std::string* facts_after_ = nullptr;
+  int documented_percent_ = 60;
 };
 
 }  // namespace
@@ -179,6 +269,9 @@ int main(int argc, char** argv) {
   std::uint32_t per_set = 1000;
   char kind = 'P';
   std::string out_path;
+  std::string facts_before_path;
+  std::string facts_after_path;
+  int documented_percent = 60;
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
     if (i + 1 >= argc) {
@@ -199,6 +292,12 @@ int main(int argc, char** argv) {
         kind = value == "mixed" ? 'M' : value[0];
       else if (arg == "--out")
         out_path = value;
+      else if (arg == "--facts-before")
+        facts_before_path = value;
+      else if (arg == "--facts-after")
+        facts_after_path = value;
+      else if (arg == "--documented")
+        documented_percent = std::stoi(value);
       else {
         std::cerr << "covgate-gen: unknown option " << arg << "\n";
         return 2;
@@ -212,7 +311,26 @@ int main(int argc, char** argv) {
   std::ofstream file;
   if (!out_path.empty()) file.open(out_path, std::ios::binary);
   std::ostream& out = out_path.empty() ? std::cout : file;
+  if (facts_before_path.empty() != facts_after_path.empty()) {
+    std::cerr << "covgate-gen: --facts-before and --facts-after go together\n";
+    return 2;
+  }
   generator gen(seed, kind);
+  std::string facts_before;
+  std::string facts_after;
+  std::ofstream facts_before_file;
+  std::ofstream facts_after_file;
+  if (!facts_before_path.empty()) {
+    facts_before_file.open(facts_before_path, std::ios::binary);
+    facts_after_file.open(facts_after_path, std::ios::binary);
+    gen.set_facts(&facts_before, &facts_after, documented_percent);
+  }
+  auto flush_facts = [&] {
+    facts_before_file << facts_before;
+    facts_after_file << facts_after;
+    facts_before.clear();
+    facts_after.clear();
+  };
   std::uint64_t written = 0;
   std::uint64_t made = 0;
   std::uint32_t interchange = 0;
@@ -238,6 +356,7 @@ int main(int argc, char** argv) {
         out.write(text.data(), static_cast<std::streamsize>(text.size()));
         written += text.size();
         text.clear();
+        flush_facts();
       }
     }
     text += "GE*" + std::to_string(sets) + "*" + std::to_string(interchange) + "~\n";
@@ -245,6 +364,7 @@ int main(int argc, char** argv) {
     out.write(text.data(), static_cast<std::streamsize>(text.size()));
     written += text.size();
     text.clear();
+    flush_facts();
   }
-  return out ? 0 : 1;
+  return out && (facts_before_path.empty() || (facts_before_file && facts_after_file)) ? 0 : 1;
 }

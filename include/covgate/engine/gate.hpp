@@ -3,13 +3,15 @@
 // documentation holds that now pass; a retracted or corrected fact re-evaluates released
 // claims too and reports the ones that no longer pass ("reopened"). Replacements (frequency
 // 7) supersede the original, voids (8) close it, and a claim sent twice is answered again,
-// not processed twice. No I/O, no clock: the caller passes messages and gets events.
+// not processed twice. No I/O, no clock: the caller passes messages and gets events. Claim
+// state lives behind store::store; facts and practitioners in memory.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -19,17 +21,25 @@
 #include "covgate/model/decision.hpp"
 #include "covgate/model/fact_index.hpp"
 #include "covgate/policy/policy.hpp"
+#include "covgate/store/store.hpp"
 
 namespace covgate::engine {
 
-/// One change of a claim's outcome (or a repeated answer), as the gate reports it.
+/// One change of a claim's outcome (or a repeated answer), as the gate reports it. The event
+/// owns its claim and decision: the handler may keep or move them.
 struct event {
   /// "hold", "release", "reopened" (a released claim no longer passes), "repeat" (a duplicate
   /// answered again) or "void" (frequency 8 closed the claim).
-  std::string kind;
-  const model::claim* claim = nullptr;
+  std::string_view kind;
+  model::claim claim;
   model::decision decision;
   std::string source;  ///< where the claim or the fact that caused it came from
+  /// The claim's event number (1 = its first answer); a repeat carries the number of the
+  /// event it repeats. Claim id + sequence identify an outbound message.
+  std::uint32_t sequence = 0;
+
+  /// The trace number a release carries (277 REF*1K): "CLM01-sequence", or "" for a hold.
+  [[nodiscard]] std::string trace() const;
 };
 
 /// Counts for the end-of-run summary.
@@ -39,23 +49,15 @@ struct statistics {
   std::map<std::string, std::uint64_t> by_reason;   ///< reasons of current holds
 };
 
-/// The claim state a store keeps. The in-memory gate holds it directly; a durable store
-/// (the servers issue) persists the same records.
-struct claim_record {
-  model::claim claim;
-  model::decision decision;
-  std::string source;
-  bool closed = false;  ///< voided or replaced: no further events
-  bool csii_released = false;
-};
-
 class gate {
  public:
-  using event_handler = std::function<void(const event&)>;
+  using event_handler = std::function<void(event&&)>;
 
-  gate(const policy::policy_file& policy, const mapping::tables& tables, event_handler on_event);
+  /// `claims` outlives the gate; the gate is its only writer.
+  gate(const policy::policy_file& policy, const mapping::tables& tables, store::store& claims,
+       event_handler on_event);
 
-  /// A claim from an accepted transaction set. Emits one event ("hold", "release" or
+  /// A claim from an accepted transaction set. Emits one event ("hold", "release", "void" or
   /// "repeat").
   void on_claim(model::claim claim, const std::string& source);
 
@@ -64,28 +66,31 @@ class gate {
   void on_facts(const std::vector<model::fact>& facts, const std::string& source);
 
   [[nodiscard]] statistics summary() const;
-  /// The current state of a claim, or nullptr.
-  [[nodiscard]] const claim_record* find(const std::string& claim_id) const;
+  /// The current state of a claim, or nullopt.
+  [[nodiscard]] std::optional<store::claim_record> find(std::string_view claim_id) const;
 
  private:
-  /// Re-evaluates `record`; emits an event when its outcome changed (or always, for a claim's
-  /// first answer), of kind `kind_if_changed` or else "hold"/"release".
-  void evaluate(claim_record& record, const std::string& kind_if_changed, const std::string& source,
-                bool always_emit);
-  policy::patient_context context_for(const claim_record& record) const;
+  /// Re-evaluates `record`, saves it, and emits an event when its outcome changed (or always,
+  /// for a claim's first answer), of kind `kind_if_changed` or else "hold"/"release".
+  void evaluate(store::claim_record record, std::string_view kind_if_changed,
+                const std::string& source, bool first_answer);
+  void emit(std::string_view kind, store::claim_record& record, const std::string& source);
+  policy::patient_context context_for(const store::claim_record& record) const;
   void reevaluate_patient(const std::string& key, bool corrected, const std::string& source);
   bool is_csii(const model::claim& claim) const;
+  /// Adds (+1) or removes (-1) an open claim's decision from the summary counts.
+  void count(const model::decision& decision, int delta);
 
   const policy::policy_file& policy_;
   const mapping::tables& tables_;
+  store::store& claims_;
   event_handler on_event_;
   model::fact_index facts_;
   fhir::linker linker_;
   std::vector<model::fact> linked_;  // facts the linker released during the current call
   std::unordered_map<std::string, mapping::provider_type> practitioners_;
-  std::map<std::string, claim_record> claims_;  // by CLM01 (ordered: reproducible output)
-  std::unordered_map<std::string, std::vector<std::string>> claims_by_patient_;
   statistics stats_;
+  std::map<std::string, std::int64_t, std::less<>> by_outcome_, by_reason_;
 };
 
 }  // namespace covgate::engine

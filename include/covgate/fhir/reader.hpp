@@ -49,6 +49,14 @@ struct read_result {
 [[nodiscard]] read_result read(std::string_view text, encoding how, const mapping::tables& tables,
                                const read_limits& limits = {});
 
+/// Reads NDJSON lines (one resource per line; blank lines skipped), each one a message of its
+/// own: `limits.max_bytes` applies per line, and a bad line refuses that line only. Issues
+/// name their line as "line N: …", counting from `first_line`, so a caller streaming a large
+/// file in chunks of whole lines keeps the file's numbering.
+[[nodiscard]] read_result read_ndjson(std::string_view text, std::size_t first_line,
+                                      const mapping::tables& tables,
+                                      const read_limits& limits = {});
+
 /// Guesses the encoding of a message: XML when it starts with '<', NDJSON when it holds more
 /// than one JSON object on separate lines, JSON otherwise. Leading blanks and a BOM are skipped.
 [[nodiscard]] encoding sniff(std::string_view text) noexcept;

@@ -19,6 +19,7 @@ struct provider {
   std::string taxonomy;           ///< PRV03 (NUCC code) when PRV02 is PXC
   bool entity_is_person = false;  ///< NM102 = 1
   [[nodiscard]] bool present() const noexcept { return !npi.empty() || !taxonomy.empty(); }
+  friend bool operator==(const provider&, const provider&) = default;
 };
 
 /// A person the claim is about: the subscriber (2010BA) or the patient (2010CA).
@@ -28,6 +29,7 @@ struct person {
   date birth_date;                  ///< DMG02 when DMG01 is D8
   char sex = 0;                     ///< DMG03: 'F', 'M', 'U', or 0 when absent
   [[nodiscard]] bool present() const noexcept { return !member_id.empty() || birth_date.valid(); }
+  friend bool operator==(const person&, const person&) = default;
 };
 
 /// One ICD code from an HI segment, kept with its qualifier (ABK, ABF, ABJ, APR, BK, BF…).
@@ -42,12 +44,14 @@ struct attachment {
   std::string report_type;        ///< PWK01, e.g. LA, CT, 09
   std::string transmission_code;  ///< PWK02, e.g. EL, AA, AD
   std::string control_number;     ///< PWK06 (when PWK05 is AC)
+  friend bool operator==(const attachment&, const attachment&) = default;
 };
 
 /// A CRC*09 DME certification condition on a service line.
 struct dme_condition {
   bool response = false;           ///< CRC02 Y/N
   std::vector<std::string> codes;  ///< CRC03..CRC07, e.g. 38, ZV
+  friend bool operator==(const dme_condition&, const dme_condition&) = default;
 };
 
 /// One service line (loop 2400).
@@ -68,6 +72,7 @@ struct service_line {
   std::vector<dme_condition> dme_conditions;  ///< CRC*09
   provider rendering;                         ///< 2420A NM1*82 + PRV*PE
   provider ordering;                          ///< 2420E NM1*DK
+  friend bool operator==(const service_line&, const service_line&) = default;
 };
 
 /// The interchange, group and set a claim arrived in: what a 277 or 999 must echo.
@@ -83,6 +88,7 @@ struct envelope_ref {
   std::string set_control;           ///< ST02
   std::string implementation;        ///< ST03 (or GS08)
   std::string originator_reference;  ///< BHT03
+  friend bool operator==(const envelope_ref&, const envelope_ref&) = default;
 };
 
 /// One claim (loop 2300) with its hierarchy context.
@@ -115,6 +121,7 @@ struct claim {
     return kind == claim_kind::institutional && frequency ? facility_type + frequency
                                                           : std::string{};
   }
+  friend bool operator==(const claim&, const claim&) = default;
 };
 
 }  // namespace covgate::model

@@ -23,8 +23,8 @@ class fact_index {
   };
 
   /// Applies one message's facts for one resource id. Facts of a resource arrive together
-  /// (an Observation and its components): pass them as one group.
-  change apply(const std::vector<fact>& group);
+  /// (an Observation and its components): pass them as one group (taken over, not copied).
+  change apply(std::vector<fact> group);
 
   /// Every current fact for `patient_key`.
   [[nodiscard]] std::vector<const fact*> for_patient(const std::string& patient_key) const;

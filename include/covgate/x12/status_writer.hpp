@@ -18,8 +18,8 @@ namespace covgate::x12 {
 enum class status_profile : std::uint8_t { notification_x212, acknowledgment_x214 };
 
 struct status_entry {
-  const model::claim* claim = nullptr;
-  model::decision decision;
+  const model::claim* claim = nullptr;  ///< both point at caller-owned values
+  const model::decision* decision = nullptr;
   std::string trace;  ///< REF*1K on a release (payer claim control number), or ""
 };
 

@@ -1,0 +1,93 @@
+#include "covgate/model/claim_codec.hpp"
+
+#include <doctest/doctest.h>
+
+#include "support/gate_fixtures.hpp"
+
+using namespace covgate;
+
+namespace {
+
+// A claim with every field of every level set to something other than its default.
+model::claim full_claim() {
+  auto c = test::pump_claim("FULL-CLAIM-WITH-A-LONG-CONTROL-NUMBER", '7');
+  c.kind = model::claim_kind::institutional;
+  c.total_charge_cents = 1234567;
+  c.facility_type = "13";
+  c.statement_dates = {{2026, 4, 1}, {2026, 4, 30}};
+  c.diagnoses.push_back({"ABF", "I5022"});
+  c.payer_claim_number = "ICN123";
+  c.attachments.push_back({"LA", "EL", "ATT1"});
+  c.subscriber.member_id_qualifier = "MI";
+  c.subscriber.birth_date = {1950, 2, 28};
+  c.subscriber.sex = 'F';
+  c.patient = c.subscriber;
+  c.payer_id = "16013";
+  c.claim_filing_indicator = "MB";
+  c.billing = {"1234567893", "332B00000X", false};
+  c.rendering = {"1497758544", "207RE0101X", true};
+  c.attending = {"1245319599", "", true};
+  auto& line = c.lines.front();
+  line.procedure_qualifier = "HC";
+  line.modifiers.push_back("RR");
+  line.revenue_code = "0274";
+  line.charge_cents = -5;
+  line.units = 2.5;
+  line.unit_basis = "UN";
+  line.place_of_service = "12";
+  line.line_control_number = "LINE1";
+  line.prior_authorization = "PA-LINE";
+  line.attachments.push_back({"CT", "AA", ""});
+  line.dme_conditions.push_back({true, {"38", "ZV"}});
+  line.rendering = c.rendering;
+  line.ordering = {"1003000126", "", true};
+  c.lines.push_back(line);
+  c.lines.back().number = 2;
+  c.envelope = {"ZZ",      "SUBMITTER", "ZZ",   "RECEIVER",     "000000001", "1",
+                "APPSEND", "APPRECV",   "0001", "005010X223A3", "BATCH1"};
+  c.first_segment = 17;
+  c.source_offset = 1ULL << 40;
+  return c;
+}
+
+}  // namespace
+
+TEST_SUITE("model.claim_codec") {
+  TEST_CASE("a claim with every field set decodes to an equal claim") {
+    const auto original = full_claim();
+    std::string bytes;
+    model::encode(original, bytes);
+    const auto decoded = model::decode_claim(bytes);
+    REQUIRE(decoded);
+    CHECK(*decoded == original);
+    CHECK(bytes.size() < 700);  // compact: raw strings, varint lengths
+  }
+
+  TEST_CASE("a default claim round-trips") {
+    std::string bytes;
+    model::encode(model::claim{}, bytes);
+    const auto decoded = model::decode_claim(bytes);
+    REQUIRE(decoded);
+    CHECK(*decoded == model::claim{});
+  }
+
+  TEST_CASE("every truncation, a trailing byte and a wrong version are refused") {
+    std::string bytes;
+    model::encode(full_claim(), bytes);
+    for (std::size_t n = 0; n < bytes.size(); ++n) {
+      CAPTURE(n);
+      CHECK_FALSE(model::decode_claim(std::string_view(bytes).substr(0, n)));
+    }
+    CHECK_FALSE(model::decode_claim(bytes + 'x'));
+    auto wrong_version = bytes;
+    wrong_version[0] = 9;
+    CHECK_FALSE(model::decode_claim(wrong_version));
+  }
+
+  TEST_CASE("a huge declared length is refused without allocating it") {
+    std::string bytes(1, '\x01');
+    bytes += "\x01";                                  // kind
+    bytes += "\xFF\xFF\xFF\xFF\xFF\xFF\xFF\xFF\x7F";  // id length 2^63-1
+    CHECK_FALSE(model::decode_claim(bytes));
+  }
+}
