@@ -287,7 +287,7 @@ bool looks_like_fhir(std::string_view head) {
 class fhir_input {
  public:
   fhir_input(const options& o, const mapping::tables& tables)
-      : options_(o), tables_(tables), linker_([this](const model::fact& f) { print(f); }) {}
+      : options_(o), tables_(tables), linker_([this](model::fact&& f) { print(f); }) {}
 
   bool process(const fs::path& file, const std::string& text) {
     const auto result = fhir::read(text, fhir::sniff(text), tables_);
@@ -347,8 +347,8 @@ class replay {
     flush();
   }
 
-  void facts(const std::vector<model::fact>& facts, const std::string& source) {
-    gate_.on_facts(facts, source);
+  void facts(std::vector<model::fact> facts, const std::string& source) {
+    gate_.on_facts(std::move(facts), source);
     flush();  // later releases are their own 277
   }
 
@@ -484,7 +484,7 @@ int run_replay(const options& o, const mapping::tables& tables) {
     in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
     const std::string_view head(buffer.data(), static_cast<std::size_t>(in.gcount()));
     if (looks_like_fhir(head)) {
-      auto report = [&](const fhir::read_result& result, std::size_t offset) {
+      auto report = [&](fhir::read_result result, std::size_t offset) {
         for (const auto& i : result.issues) {
           if (i.level == fhir::severity::information) continue;
           std::cerr << name << ": " << fhir::name(i.level) << " " << i.code << " at "
@@ -495,7 +495,9 @@ int run_replay(const options& o, const mapping::tables& tables) {
           any_rejected = true;
           out << fhir::operation_outcome_json(result) << '\n';
         }
-        if (!result.rejected) gate.facts(result.facts, name + ":" + std::to_string(offset));
+        if (!result.rejected) {
+          gate.facts(std::move(result.facts), name + ":" + std::to_string(offset));
+        }
       };
       if (fhir::sniff(head) == fhir::encoding::ndjson) {
         // NDJSON streams in batches of whole lines: each line is a message of its own, so a

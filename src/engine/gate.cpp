@@ -15,7 +15,7 @@ gate::gate(const policy::policy_file& policy, const mapping::tables& tables, sto
       tables_(tables),
       claims_(claims),
       on_event_(std::move(on_event)),
-      linker_([this](const model::fact& f) { linked_.push_back(f); }) {}
+      linker_([this](model::fact&& f) { linked_.push_back(std::move(f)); }) {}
 
 bool gate::is_csii(const model::claim& claim) const {
   for (const auto& l : claim.lines) {
@@ -39,9 +39,15 @@ policy::patient_context gate::context_for(const store::claim_record& record) con
 }
 
 void gate::count(const model::decision& decision, int delta) {
-  by_outcome_[std::string(model::name(decision.result))] += delta;
+  // Looked up by view: a key string is built only the first time a name is counted.
+  auto add = [delta](auto& counts, std::string_view name) {
+    auto it = counts.find(name);
+    if (it == counts.end()) it = counts.emplace(std::string(name), 0).first;
+    it->second += delta;
+  };
+  add(by_outcome_, model::name(decision.result));
   if (decision.result == model::outcome::release) return;
-  for (const auto& f : decision.findings) by_reason_[std::string(f.reason)] += delta;
+  for (const auto& f : decision.findings) add(by_reason_, f.reason);
 }
 
 void gate::emit(std::string_view kind, store::claim_record& record, const std::string& source) {
@@ -104,9 +110,9 @@ void gate::on_claim(model::claim claim, const std::string& source) {
   evaluate(std::move(record), "", source, true);
 }
 
-void gate::on_facts(const std::vector<model::fact>& facts, const std::string& source) {
+void gate::on_facts(std::vector<model::fact> facts, const std::string& source) {
   linked_.clear();
-  for (const auto& f : facts) linker_.add(f);
+  for (auto& f : facts) linker_.add(std::move(f));
   std::set<std::string> touched;
   std::set<std::string> corrected;
   std::size_t i = 0;

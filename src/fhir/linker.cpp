@@ -29,32 +29,32 @@ std::string* linker::key_of(model::fact& f) {
 void linker::add(model::fact fact) {
   if (auto* p = std::get_if<model::patient>(&fact)) {
     if (!p->key.empty()) {
-      keys_[p->resource_id] = p->key;
+      const auto& key = keys_[p->resource_id] = p->key;
       const auto it = waiting_.find(p->resource_id);
-      on_ready_(fact);
+      on_ready_(std::move(fact));
       if (it != waiting_.end()) {
         auto held = std::move(it->second);
         waiting_.erase(it);
         waiting_count_ -= held.size();
         for (auto& f : held) {
-          *key_of(f) = p->key;
-          on_ready_(f);
+          *key_of(f) = key;
+          on_ready_(std::move(f));
         }
       }
       return;
     }
-    on_ready_(fact);
+    on_ready_(std::move(fact));
     return;
   }
   auto* patient = patient_of(fact);
   auto* key = key_of(fact);
   if (patient == nullptr || key == nullptr || !key->empty()) {
-    on_ready_(fact);
+    on_ready_(std::move(fact));
     return;
   }
   if (const auto it = keys_.find(*patient); it != keys_.end()) {
     *key = it->second;
-    on_ready_(fact);
+    on_ready_(std::move(fact));
     return;
   }
   ++waiting_count_;

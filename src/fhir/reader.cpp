@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <iterator>
 #include <map>
 #include <pugixml.hpp>
 
@@ -934,7 +935,12 @@ read_result read_ndjson(std::string_view text, std::size_t first_line,
       i.diagnostics = "line " + std::to_string(line) + ": " + i.diagnostics;
       out.issues.push_back(std::move(i));
     }
-    for (auto& f : one.facts) out.facts.push_back(std::move(f));
+    if (out.facts.empty()) {
+      out.facts = std::move(one.facts);  // keeps the capacity: the common one-line case
+    } else {
+      out.facts.insert(out.facts.end(), std::make_move_iterator(one.facts.begin()),
+                       std::make_move_iterator(one.facts.end()));
+    }
     out.resources += one.resources;
     out.mapped += one.mapped;
     out.ignored += one.ignored;

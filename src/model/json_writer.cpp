@@ -34,6 +34,20 @@ json_writer& json_writer::key(std::string_view name) {
 json_writer& json_writer::value(std::string_view text) {
   separate();
   out_.push_back('"');
+  escape(text);
+  out_.push_back('"');
+  return *this;
+}
+
+json_writer& json_writer::value(std::initializer_list<std::string_view> parts) {
+  separate();
+  out_.push_back('"');
+  for (const auto text : parts) escape(text);
+  out_.push_back('"');
+  return *this;
+}
+
+void json_writer::escape(std::string_view text) {
   // Runs of characters that need no escape are appended whole: most values have none.
   std::size_t run = 0;
   for (std::size_t i = 0; i < text.size(); ++i) {
@@ -66,8 +80,6 @@ json_writer& json_writer::value(std::string_view text) {
     }
   }
   out_.append(text.substr(run));
-  out_.push_back('"');
-  return *this;
 }
 
 json_writer& json_writer::value(std::int64_t number) {

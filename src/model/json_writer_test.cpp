@@ -27,6 +27,12 @@ TEST_SUITE("model.json_writer") {
     CHECK(written(std::string_view("\0", 1)) == "\"\\u0000\"");
   }
 
+  TEST_CASE("a value made of parts is one escaped string") {
+    std::string out;
+    json_writer(out).value({"P3", ":", "300"}).value({"say \"hi\"", "", "\n"});
+    CHECK(out == "\"P3:300\",\"say \\\"hi\\\"\\n\"");
+  }
+
   TEST_CASE("UTF-8 passes through unchanged") {
     CHECK(written("Ünïcode µg/L") == "\"Ünïcode µg/L\"");
   }

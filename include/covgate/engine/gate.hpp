@@ -61,9 +61,9 @@ class gate {
   /// "repeat").
   void on_claim(model::claim claim, const std::string& source);
 
-  /// The facts of one message, in order. Linked facts update the fact index; the patients they
-  /// touch have their open claims re-evaluated.
-  void on_facts(const std::vector<model::fact>& facts, const std::string& source);
+  /// The facts of one message, in order (taken over). Linked facts update the fact index; the
+  /// patients they touch have their open claims re-evaluated.
+  void on_facts(std::vector<model::fact> facts, const std::string& source);
 
   [[nodiscard]] statistics summary() const;
   /// The current state of a claim, or nullopt.

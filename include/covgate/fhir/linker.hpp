@@ -14,7 +14,8 @@ namespace covgate::fhir {
 
 class linker {
  public:
-  using ready_handler = std::function<void(const model::fact&)>;
+  /// Receives each linked fact (to keep or move from).
+  using ready_handler = std::function<void(model::fact&&)>;
 
   explicit linker(ready_handler on_ready) : on_ready_(std::move(on_ready)) {}
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 
@@ -20,6 +21,8 @@ class json_writer {
   json_writer& key(std::string_view name);
   json_writer& value(std::string_view text);
   json_writer& value(const char* text) { return value(std::string_view{text}); }
+  /// One string value made of `parts` in order (no temporary string to build it in).
+  json_writer& value(std::initializer_list<std::string_view> parts);
   json_writer& value(std::int64_t number);
   json_writer& value(double number);
   json_writer& value(bool flag);
@@ -29,6 +32,7 @@ class json_writer {
   json_writer& open(char c);
   json_writer& close(char c);
   void separate();
+  void escape(std::string_view text);  // RFC 8259 string contents, without the quotes
   std::string& out_;
   bool need_comma_ = false;
 };
