@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include "covgate/transport/hl7_ack.hpp"
+#include "covgate/hl7v2/ack.hpp"
 #include "covgate/transport/mllp.hpp"
 
 using namespace covgate::transport;
@@ -25,8 +25,9 @@ std::vector<std::string> decode(std::string_view bytes, std::size_t split, bool 
   auto keep = [&](std::string_view f) {
     if (f.size() > options.max_frame_bytes) std::abort();
     frames.emplace_back(f);
-    const auto header = parse_msh(f);
-    (void)hl7_ack(header ? &*header : nullptr, "AR", "200", "Unsupported message type", {});
+    const auto header = covgate::hl7v2::parse_msh(f);
+    (void)covgate::hl7v2::hl7_ack(header ? &*header : nullptr, "AR", "200",
+                                  "Unsupported message type", {});
   };
   if (d.put(bytes.substr(0, split), keep) == mllp_error::none)
     (void)d.put(bytes.substr(split), keep);

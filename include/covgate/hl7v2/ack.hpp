@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-namespace covgate::transport {
+namespace covgate::hl7v2 {
 
 /// The MSH fields an acknowledgment echoes or swaps.
 struct hl7_header {
@@ -43,4 +43,4 @@ struct hl7_ack_settings {
                                   std::string_view error_code, std::string_view error_text,
                                   const hl7_ack_settings& settings);
 
-}  // namespace covgate::transport
+}  // namespace covgate::hl7v2

@@ -1,8 +1,8 @@
-#include "covgate/transport/hl7_ack.hpp"
+#include "covgate/hl7v2/ack.hpp"
 
 #include <vector>
 
-namespace covgate::transport {
+namespace covgate::hl7v2 {
 namespace {
 
 std::string_view trim_leading(std::string_view s) {
@@ -121,4 +121,4 @@ std::string hl7_ack(const hl7_header* original, std::string_view code, std::stri
   return out;
 }
 
-}  // namespace covgate::transport
+}  // namespace covgate::hl7v2

@@ -1,10 +1,10 @@
-#include "covgate/transport/hl7_ack.hpp"
+#include "covgate/hl7v2/ack.hpp"
 
 #include <doctest/doctest.h>
 
-using namespace covgate::transport;
+using namespace covgate::hl7v2;
 
-TEST_SUITE("transport.hl7_ack") {
+TEST_SUITE("hl7v2.ack") {
   const std::string adt =
       "MSH|^~\\&|EPIC|HOSP|COVGATE|GATE|202611271200||ADT^A01^ADT_A01|MSG0001|P|2.5.1\r"
       "PID|1||12345^^^HOSP^MR||DOE^JANE\r";

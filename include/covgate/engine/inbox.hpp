@@ -1,0 +1,84 @@
+// One inbound message in, the sender's answer out: the pure heart of `covgate serve`. The
+// payload is sniffed (X12, FHIR JSON/XML/NDJSON, HL7 v2), read, fed to the gate, and answered
+// in its own standard: X12 gets one 277 per accepted transaction set (and its 999/TA1 when
+// something was refused or a TA1 was asked for), FHIR an OperationOutcome, HL7 v2 an ACK
+// (AR: covgate does not read HL7 v2 content yet). Outcome changes a message causes for claims
+// that arrived earlier (a late lab releasing a held claim) are returned as `later` events,
+// for the outbox. No I/O, no clock (the caller passes the time), not thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "covgate/engine/gate.hpp"
+#include "covgate/x12/interchange_reader.hpp"
+#include "covgate/x12/status_writer.hpp"
+
+namespace covgate::engine {
+
+enum class payload_kind : std::uint8_t { x12, fhir, hl7v2, unknown };
+
+/// What a payload is, from its first bytes (a BOM and blanks skipped): "ISA" X12, "MSH" HL7
+/// v2, '{' or '<' FHIR.
+[[nodiscard]] payload_kind sniff(std::string_view payload) noexcept;
+[[nodiscard]] std::string_view name(payload_kind k) noexcept;
+
+struct inbox_settings {
+  x12::reader_options reader;
+  x12::status_profile profile = x12::status_profile::notification_x212;
+  std::string sender_qualifier = "ZZ";  ///< our ISA05/06 on 277s
+  std::string sender_id = "COVGATE";
+};
+
+/// When the answer is written: CCYYMMDDHHMM (the caller's clock).
+struct message_time {
+  std::string stamp = "202601010000";
+};
+
+struct answer {
+  payload_kind kind = payload_kind::unknown;
+  std::string body;               ///< the reply in the sender's standard
+  std::string_view content_type;  ///< application/edi-x12, application/fhir+json, …
+  bool rejected = false;          ///< all or part of the message was refused
+  std::uint32_t claims = 0;       ///< claims answered in `body`
+  std::uint32_t facts = 0;        ///< facts read
+  std::vector<event> later;       ///< changes to earlier claims, for the outbox
+};
+
+class inbox {
+ public:
+  /// `claims` outlives the inbox. `first_control` numbers our interchanges (ISA13); a durable
+  /// caller passes the next unused number.
+  inbox(const policy::policy_file& policy, const mapping::tables& tables, store::store& claims,
+        inbox_settings settings, std::uint32_t first_control = 1);
+
+  /// Processes one whole message. Never throws on bad input: it is answered.
+  [[nodiscard]] answer receive(std::string_view payload, const std::string& source,
+                               const message_time& at);
+
+  /// The 277 for events that happened later than their claim (the outbox's message).
+  [[nodiscard]] std::string status_message(const std::vector<event>& events,
+                                           const message_time& at);
+
+  [[nodiscard]] statistics summary() const { return gate_.summary(); }
+  [[nodiscard]] std::optional<store::claim_record> find(std::string_view claim_id) const {
+    return gate_.find(claim_id);
+  }
+  /// The next interchange control number we will use (to persist across restarts).
+  [[nodiscard]] std::uint32_t next_control() const noexcept { return control_; }
+
+ private:
+  answer receive_x12(std::string_view payload, const std::string& source, const message_time& at);
+  answer receive_fhir(std::string_view payload, const std::string& source);
+  answer receive_hl7v2(std::string_view payload, const message_time& at);
+
+  const mapping::tables& tables_;
+  inbox_settings settings_;
+  std::vector<event> events_;  // what the gate reported during the current call
+  gate gate_;
+  std::uint32_t control_;
+};
+
+}  // namespace covgate::engine
