@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "covgate/model/claim_codec.hpp"
+#include "covgate/store/record_codec.hpp"
 
 namespace covgate::store {
 
@@ -10,10 +11,12 @@ std::optional<claim_record> memory_store::load(std::string_view claim_id) const 
   const auto it = records_.find(claim_id);
   if (it == records_.end()) return std::nullopt;
   auto claim = model::decode_claim(it->second.claim);
+  auto decision = decode_decision(it->second.decision);
   // Only encode() wrote these bytes: failing to read them back is a bug, not bad input.
-  if (!claim) throw std::logic_error("memory_store: a stored claim does not decode");
+  if (!claim || !decision) throw std::logic_error("memory_store: a stored record does not decode");
   const auto& s = it->second;
-  return claim_record{std::move(*claim), s.decision, s.source, s.closed, s.csii_released, s.events};
+  return claim_record{std::move(*claim), std::move(*decision), s.source,
+                      s.closed,          s.csii_released,      s.events};
 }
 
 void memory_store::save(const claim_record& record) {
@@ -29,7 +32,10 @@ void memory_store::save(const claim_record& record) {
   s.claim.clear();
   model::encode(record.claim, s.claim);
   s.claim.shrink_to_fit();
-  s.decision = record.decision;
+  s.decision.clear();
+  encode(record.decision, s.decision);
+  s.decision.shrink_to_fit();
+  s.result = record.decision.result;
   s.source = record.source;
   s.closed = record.closed;
   s.csii_released = record.csii_released;
@@ -43,7 +49,7 @@ std::vector<claim_summary> memory_store::claims_of(std::string_view patient) con
   out.reserve(it->second.size());
   for (const auto& id : it->second) {
     const auto& s = records_.find(id)->second;
-    out.push_back({id, s.decision.result, s.closed, s.csii_released});
+    out.push_back({id, s.result, s.closed, s.csii_released});
   }
   return out;
 }

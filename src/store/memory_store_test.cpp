@@ -1,4 +1,5 @@
 #include "covgate/store/memory_store.hpp"
+#include "covgate/store/record_codec.hpp"
 
 #include <doctest/doctest.h>
 
@@ -60,5 +61,46 @@ TEST_SUITE("store.memory_store") {
     CHECK(s.claims_of(test::test_patient_key).empty());
     REQUIRE(s.claims_of("OTHER").size() == 1);
     CHECK(s.claims_of("OTHER")[0].id == "M1");
+  }
+}
+
+TEST_SUITE("store.record_codec") {
+  TEST_CASE("a decision with findings round-trips, its texts coming back from the reason table") {
+    model::decision d;
+    d.claim_id = "C1";
+    d.patient = "1EG4TE5MK73";
+    d.dos = {2026, 4, 1};
+    d.policy = "NCD223@2026-03-07+LCD-L33794";
+    d.result = model::outcome::hold_documentation;
+    const auto& r = policy::reason("csii.c-peptide.not-fasting");
+    model::finding f;
+    f.reason = r.code;
+    f.result = r.result;
+    f.line = 2;
+    f.category = r.category;
+    f.status = r.status;
+    f.extra_status = r.extra_status;
+    f.message = r.message;
+    f.detail = "Missing: x";
+    f.facts_used = {"Observation/cpep", "Observation/glu"};
+    d.findings = {f, f};
+    std::string bytes;
+    store::encode(d, bytes);
+    const auto back = store::decode_decision(bytes);
+    REQUIRE(back);
+    CHECK(back->claim_id == "C1");
+    CHECK(back->dos == d.dos);
+    CHECK(back->policy == d.policy);
+    CHECK(back->result == d.result);
+    REQUIRE(back->findings.size() == 2);
+    CHECK(back->findings[1].reason == "csii.c-peptide.not-fasting");
+    CHECK(back->findings[1].message == r.message);
+    CHECK(back->findings[1].line == 2);
+    CHECK(back->findings[1].detail == "Missing: x");
+    CHECK(back->findings[1].facts_used == f.facts_used);
+    for (std::size_t n = 0; n < bytes.size(); ++n) {
+      CAPTURE(n);
+      CHECK_FALSE(store::decode_decision(std::string_view(bytes).substr(0, n)));
+    }
   }
 }

@@ -60,8 +60,8 @@ class object_reader {
   void read_number(const char* name, Unsigned& out, std::uint64_t min, std::uint64_t max) {
     if (const auto* v = find(name)) {
       if (!v->IsUint64() || v->GetUint64() < min || v->GetUint64() > max) {
-        fail(path(name), "must be a whole number from " + std::to_string(min) + " to " +
-                             std::to_string(max));
+        fail(path(name),
+             "must be a whole number from " + std::to_string(min) + " to " + std::to_string(max));
       }
       out = static_cast<Unsigned>(v->GetUint64());
     }
@@ -71,8 +71,7 @@ class object_reader {
     read_number(name, ms, 1, 86'400'000);
     out = std::chrono::milliseconds(ms);
   }
-  void read_path(const char* name, std::filesystem::path& out,
-                 const std::filesystem::path& base) {
+  void read_path(const char* name, std::filesystem::path& out, const std::filesystem::path& base) {
     std::string text;
     read(name, text);
     if (text.empty()) return;
@@ -101,7 +100,8 @@ network parse_network(const std::string& text, const std::string& path) {
     const auto digits = text.substr(slash + 1);
     char* end = nullptr;
     const auto p = std::strtoul(digits.c_str(), &end, 10);
-    if (digits.empty() || *end != '\0' || p > max) fail(path, "bad prefix length in '" + text + "'");
+    if (digits.empty() || *end != '\0' || p > max)
+      fail(path, "bad prefix length in '" + text + "'");
     n.prefix = static_cast<unsigned>(p);
   }
   return n;

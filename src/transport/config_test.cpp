@@ -59,7 +59,7 @@ TEST_SUITE("transport.config") {
   }
 
   TEST_CASE("every problem names its JSON path") {
-    CHECK(error_of("{") .find("not valid JSON") != std::string::npos);
+    CHECK(error_of("{").find("not valid JSON") != std::string::npos);
     CHECK(error_of(R"({"mllp": {"prot": 1}})").find("/mllp/prot: unknown setting") !=
           std::string::npos);
     CHECK(error_of(R"({"mllp": {"port": 70000}})").find("/mllp/port: must be") !=

@@ -1,6 +1,7 @@
-// The in-memory store for replay and tests. A claim is kept in its compact encoding
-// (model/claim_codec.hpp): the gate keeps every claim it ever answered (a retracted fact can
-// reopen a released one), so a million claims must cost their bytes, not their objects.
+// The in-memory store for replay and tests. A claim and its decision are kept in their compact
+// encodings (model/claim_codec.hpp, store/record_codec.hpp): the gate keeps every claim it
+// ever answered (a retracted fact can reopen a released one), so a million claims must cost
+// their bytes, not their objects.
 // Not thread-safe.
 #pragma once
 
@@ -22,9 +23,10 @@ class memory_store final : public store {
 
  private:
   struct stored {
-    std::string claim;    // encoded
-    std::string patient;  // the key it is filed under in by_patient_
-    model::decision decision;
+    std::string claim;     // encoded (model/claim_codec.hpp)
+    std::string decision;  // encoded (store/record_codec.hpp)
+    std::string patient;   // the key it is filed under in by_patient_
+    model::outcome result = model::outcome::release;
     std::string source;
     bool closed = false;
     bool csii_released = false;

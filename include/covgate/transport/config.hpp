@@ -32,7 +32,7 @@ struct mllp_config {
   bool require_final_cr = false;
   std::chrono::milliseconds idle_timeout{300'000};  ///< no frame started for this long: close
   std::chrono::milliseconds read_timeout{30'000};   ///< a started frame stalls this long: close
-  bool commit_acks = false;  ///< MLLP release 2: <SB><ACK><EB><CR> once the message is durable
+  bool commit_acks = false;    ///< MLLP release 2: <SB><ACK><EB><CR> once the message is durable
   std::vector<network> allow;  ///< client networks allowed (empty: any)
   std::size_t max_connections = 1024;
 };
