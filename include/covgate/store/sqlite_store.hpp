@@ -1,0 +1,128 @@
+// The durable store of `covgate serve`: SQLite in WAL mode, one database file in the
+// configured directory. Beside the claims (store::store) it keeps the inbound journal (every
+// accepted message, raw, before it is acknowledged), each claim's decision history, the
+// outbox, and counters that must survive a restart (our interchange control numbers).
+// Not thread-safe: the service serializes access (one writer is what SQLite wants anyway).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "covgate/store/store.hpp"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace covgate::store {
+
+/// A store failure (disk full, a corrupt file): the message cannot be made durable, so it
+/// must not be acknowledged.
+struct store_error : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct journal_entry {
+  std::int64_t id = 0;
+  std::int64_t received_ms = 0;  ///< Unix time in milliseconds
+  std::string channel;           ///< "mllp", "http", "replay"
+  std::string sender;            ///< peer address (never patient data)
+  std::string kind;              ///< "x12", "fhir", "hl7v2", "unknown"
+  std::string body;
+};
+
+struct history_entry {
+  std::uint32_t sequence = 0;
+  std::string kind;  ///< hold, release, reopened, void, repeat, review-release, review-cancel
+  std::int64_t at_ms = 0;
+  std::string json;  ///< the decision line (DESIGN.md shape)
+};
+
+struct outbox_item {
+  std::int64_t id = 0;
+  std::string key;  ///< idempotency key: "CLM01:sequence"
+  std::uint32_t destination = 0;
+  std::string content_type;
+  std::string body;
+  std::uint32_t attempts = 0;
+};
+
+struct outbox_counts {
+  std::uint64_t pending = 0, delivered = 0, dead = 0;
+};
+
+class sqlite_store final : public store {
+ public:
+  /// Opens (creating when needed) `directory`/covgate.db. Throws store_error.
+  sqlite_store(const std::filesystem::path& directory, bool synchronous_full);
+  ~sqlite_store() override;
+  sqlite_store(const sqlite_store&) = delete;
+  sqlite_store& operator=(const sqlite_store&) = delete;
+
+  // store::store
+  [[nodiscard]] std::optional<claim_record> load(std::string_view claim_id) const override;
+  void save(const claim_record& record) override;
+  [[nodiscard]] std::vector<claim_summary> claims_of(std::string_view patient) const override;
+  [[nodiscard]] std::size_t size() const override;
+
+  /// Everything between begin() and commit() is one transaction (rollback() undoes it).
+  void begin();
+  void commit();
+  void rollback();
+
+  /// Appends a message to the journal; returns its id.
+  std::int64_t journal(const journal_entry& entry);
+  /// Calls `visit` for every journaled message of `kind`, oldest first.
+  void for_each_journal(std::string_view kind,
+                        const std::function<void(const journal_entry&)>& visit) const;
+  /// Deletes journal rows older than `max_age` before `now_ms`, then the oldest rows until the
+  /// journal's bytes fit `max_bytes`; kinds in `keep` are never deleted. Returns rows deleted.
+  std::uint64_t prune_journal(std::int64_t now_ms, std::chrono::milliseconds max_age,
+                              std::uint64_t max_bytes, const std::vector<std::string>& keep);
+  [[nodiscard]] std::uint64_t journal_bytes() const;
+
+  void record_history(std::string_view claim_id, const history_entry& entry);
+  [[nodiscard]] std::vector<history_entry> history(std::string_view claim_id) const;
+
+  /// The worklist: claims whose current outcome is `result`, open only, ordered by id, after
+  /// `after_id`, at most `limit`.
+  [[nodiscard]] std::vector<claim_summary> claims_with(model::outcome result,
+                                                       std::string_view after_id,
+                                                       std::size_t limit) const;
+
+  /// Queues a message for a destination (a key already queued there is ignored).
+  void enqueue(const outbox_item& item, std::int64_t now_ms);
+  /// Pending items due at `now_ms`, oldest first.
+  [[nodiscard]] std::vector<outbox_item> due(std::int64_t now_ms, std::size_t limit) const;
+  void delivered(std::int64_t id);
+  /// Records a failed attempt: retried at `next_ms`, or dead-lettered when `dead`.
+  void failed(std::int64_t id, std::int64_t next_ms, bool dead, std::string_view error);
+  [[nodiscard]] outbox_counts outbox() const;
+  /// The earliest time a pending item is due, if any.
+  [[nodiscard]] std::optional<std::int64_t> next_due() const;
+
+  /// A persistent counter (e.g. "control"); `fallback` when never set.
+  [[nodiscard]] std::int64_t counter(std::string_view name, std::int64_t fallback) const;
+  void set_counter(std::string_view name, std::int64_t value);
+
+  /// Size of the database files in bytes.
+  [[nodiscard]] std::uint64_t file_bytes() const;
+
+ private:
+  class statement;
+  statement& prepared(std::string_view sql) const;
+  void exec(const char* sql);
+
+  std::filesystem::path path_;
+  sqlite3* db_ = nullptr;
+  mutable std::vector<std::pair<std::string, std::unique_ptr<statement>>> statements_;
+  std::int64_t next_seq_ = 0;
+};
+
+}  // namespace covgate::store

@@ -1,0 +1,412 @@
+#include "covgate/store/sqlite_store.hpp"
+
+#include <sqlite3.h>
+
+#include <system_error>
+
+#include "covgate/model/claim_codec.hpp"
+#include "covgate/store/record_codec.hpp"
+
+namespace covgate::store {
+
+// One prepared statement, reset after every use.
+class sqlite_store::statement {
+ public:
+  statement(sqlite3* db, std::string_view sql) : db_(db) {
+    if (sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
+                           &stmt_, nullptr) != SQLITE_OK) {
+      throw store_error(std::string("sqlite: cannot prepare: ") + sqlite3_errmsg(db));
+    }
+  }
+  ~statement() { sqlite3_finalize(stmt_); }
+  statement(const statement&) = delete;
+  statement& operator=(const statement&) = delete;
+
+  statement& bind(int i, std::string_view text) {
+    check(
+        sqlite3_bind_text(stmt_, i, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT));
+    return *this;
+  }
+  statement& blob(int i, std::string_view bytes) {
+    check(sqlite3_bind_blob(stmt_, i, bytes.data(), static_cast<int>(bytes.size()),
+                            SQLITE_TRANSIENT));
+    return *this;
+  }
+  statement& bind(int i, std::int64_t n) {
+    check(sqlite3_bind_int64(stmt_, i, n));
+    return *this;
+  }
+  /// Steps once: true when a row is available.
+  bool step() {
+    const int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    throw store_error(std::string("sqlite: ") + sqlite3_errmsg(db_));
+  }
+  void run() {
+    try {
+      step();
+    } catch (...) {
+      reset();
+      throw;
+    }
+    reset();
+  }
+  void reset() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+  [[nodiscard]] std::int64_t integer(int col) const { return sqlite3_column_int64(stmt_, col); }
+  [[nodiscard]] std::string_view text(int col) const {
+    const auto* p = sqlite3_column_blob(stmt_, col);
+    const auto n = sqlite3_column_bytes(stmt_, col);
+    return p == nullptr ? std::string_view{} : std::string_view(static_cast<const char*>(p), n);
+  }
+
+ private:
+  void check(int rc) {
+    if (rc != SQLITE_OK) throw store_error(std::string("sqlite: bind: ") + sqlite3_errmsg(db_));
+  }
+  sqlite3* db_;
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+namespace {
+
+// Resets a statement however the scope is left.
+struct reset_on_exit {
+  std::function<void()> reset;
+  ~reset_on_exit() { reset(); }
+};
+
+}  // namespace
+
+sqlite_store::sqlite_store(const std::filesystem::path& directory, bool synchronous_full) {
+  std::error_code ec;
+  std::filesystem::create_directories(directory, ec);
+  if (ec) throw store_error("cannot create " + directory.string() + ": " + ec.message());
+  path_ = directory / "covgate.db";
+  if (sqlite3_open_v2(path_.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
+      SQLITE_OK) {
+    const std::string message = db_ ? sqlite3_errmsg(db_) : "out of memory";
+    sqlite3_close(db_);
+    throw store_error("cannot open " + path_.string() + ": " + message);
+  }
+  sqlite3_busy_timeout(db_, 5000);
+  exec("PRAGMA journal_mode=WAL");
+  exec(synchronous_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
+  exec(R"(
+    CREATE TABLE IF NOT EXISTS meta(name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+    CREATE TABLE IF NOT EXISTS journal(id INTEGER PRIMARY KEY, received_ms INTEGER NOT NULL,
+      channel TEXT NOT NULL, sender TEXT NOT NULL, kind TEXT NOT NULL, bytes INTEGER NOT NULL,
+      body BLOB NOT NULL);
+    CREATE INDEX IF NOT EXISTS journal_kind ON journal(kind, id);
+    CREATE TABLE IF NOT EXISTS claims(id TEXT PRIMARY KEY, seq INTEGER NOT NULL,
+      patient TEXT NOT NULL, outcome INTEGER NOT NULL, closed INTEGER NOT NULL,
+      csii INTEGER NOT NULL, events INTEGER NOT NULL, source TEXT NOT NULL,
+      claim BLOB NOT NULL, decision BLOB NOT NULL);
+    CREATE INDEX IF NOT EXISTS claims_patient ON claims(patient, seq);
+    CREATE INDEX IF NOT EXISTS claims_outcome ON claims(outcome, closed, id);
+    CREATE TABLE IF NOT EXISTS history(claim_id TEXT NOT NULL, seq INTEGER NOT NULL,
+      kind TEXT NOT NULL, at_ms INTEGER NOT NULL, json TEXT NOT NULL,
+      PRIMARY KEY(claim_id, seq, kind));
+    CREATE TABLE IF NOT EXISTS outbox(id INTEGER PRIMARY KEY, key TEXT NOT NULL,
+      destination INTEGER NOT NULL, content_type TEXT NOT NULL, body BLOB NOT NULL,
+      attempts INTEGER NOT NULL DEFAULT 0, next_ms INTEGER NOT NULL,
+      state TEXT NOT NULL DEFAULT 'pending', last_error TEXT NOT NULL DEFAULT '',
+      UNIQUE(key, destination));
+    CREATE INDEX IF NOT EXISTS outbox_due ON outbox(state, next_ms);
+  )");
+  auto& max_seq = prepared("SELECT COALESCE(MAX(seq), 0) FROM claims");
+  max_seq.step();
+  next_seq_ = max_seq.integer(0) + 1;
+  max_seq.reset();
+}
+
+sqlite_store::~sqlite_store() {
+  statements_.clear();  // finalize before closing
+  sqlite3_close(db_);
+}
+
+void sqlite_store::exec(const char* sql) {
+  char* error = nullptr;
+  if (sqlite3_exec(db_, sql, nullptr, nullptr, &error) != SQLITE_OK) {
+    const std::string message = error ? error : "unknown error";
+    sqlite3_free(error);
+    throw store_error("sqlite: " + message);
+  }
+}
+
+sqlite_store::statement& sqlite_store::prepared(std::string_view sql) const {
+  for (auto& [text, s] : statements_) {
+    if (text == sql) return *s;
+  }
+  statements_.emplace_back(std::string(sql), std::make_unique<statement>(db_, sql));
+  return *statements_.back().second;
+}
+
+void sqlite_store::begin() { exec("BEGIN IMMEDIATE"); }
+void sqlite_store::commit() { exec("COMMIT"); }
+void sqlite_store::rollback() {
+  if (!sqlite3_get_autocommit(db_)) exec("ROLLBACK");
+}
+
+std::optional<claim_record> sqlite_store::load(std::string_view claim_id) const {
+  auto& s =
+      prepared("SELECT claim, decision, source, closed, csii, events FROM claims WHERE id = ?1");
+  reset_on_exit guard{[&] { s.reset(); }};
+  s.bind(1, claim_id);
+  if (!s.step()) return std::nullopt;
+  auto claim = model::decode_claim(s.text(0));
+  auto decision = decode_decision(s.text(1));
+  if (!claim || !decision) {
+    throw store_error(
+        "the stored record of a claim does not decode (store written by a newer "
+        "covgate, or damaged)");
+  }
+  return claim_record{std::move(*claim),      std::move(*decision),
+                      std::string(s.text(2)), s.integer(3) != 0,
+                      s.integer(4) != 0,      static_cast<std::uint32_t>(s.integer(5))};
+}
+
+void sqlite_store::save(const claim_record& record) {
+  std::string claim;
+  model::encode(record.claim, claim);
+  std::string decision;
+  encode(record.decision, decision);
+  auto& s = prepared(
+      "INSERT INTO claims(id, seq, patient, outcome, closed, csii, events, source, claim, "
+      "decision) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
+      "ON CONFLICT(id) DO UPDATE SET patient = excluded.patient, outcome = excluded.outcome, "
+      "closed = excluded.closed, csii = excluded.csii, events = excluded.events, "
+      "source = excluded.source, claim = excluded.claim, decision = excluded.decision");
+  reset_on_exit guard{[&] { s.reset(); }};
+  s.bind(1, record.claim.id)
+      .bind(2, next_seq_)
+      .bind(3, record.claim.subscriber.member_id)
+      .bind(4, static_cast<std::int64_t>(record.decision.result))
+      .bind(5, std::int64_t{record.closed})
+      .bind(6, std::int64_t{record.csii_released})
+      .bind(7, std::int64_t{record.events})
+      .bind(8, record.source)
+      .blob(9, claim)
+      .blob(10, decision);
+  s.step();
+  ++next_seq_;
+}
+
+std::vector<claim_summary> sqlite_store::claims_of(std::string_view patient) const {
+  auto& s =
+      prepared("SELECT id, outcome, closed, csii FROM claims WHERE patient = ?1 ORDER BY seq");
+  reset_on_exit guard{[&] { s.reset(); }};
+  s.bind(1, patient);
+  std::vector<claim_summary> out;
+  while (s.step()) {
+    out.push_back({std::string(s.text(0)), static_cast<model::outcome>(s.integer(1)),
+                   s.integer(2) != 0, s.integer(3) != 0});
+  }
+  return out;
+}
+
+std::size_t sqlite_store::size() const {
+  auto& s = prepared("SELECT COUNT(*) FROM claims");
+  reset_on_exit guard{[&] { s.reset(); }};
+  s.step();
+  return static_cast<std::size_t>(s.integer(0));
+}
+
+std::int64_t sqlite_store::journal(const journal_entry& e) {
+  auto& s = prepared(
+      "INSERT INTO journal(received_ms, channel, sender, kind, bytes, body) "
+      "VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
+  reset_on_exit guard{[&] { s.reset(); }};
+  s.bind(1, e.received_ms)
+      .bind(2, e.channel)
+      .bind(3, e.sender)
+      .bind(4, e.kind)
+      .bind(5, static_cast<std::int64_t>(e.body.size()))
+      .blob(6, e.body);
+  s.step();
+  return sqlite3_last_insert_rowid(db_);
+}
+
+void sqlite_store::for_each_journal(std::string_view kind,
+                                    const std::function<void(const journal_entry&)>& visit) const {
+  auto& s = prepared(
+      "SELECT id, received_ms, channel, sender, kind, body FROM journal WHERE kind = ?1 "
+      "ORDER BY id");
+  reset_on_exit guard{[&] { s.reset(); }};
+  s.bind(1, kind);
+  while (s.step()) {
+    visit({s.integer(0), s.integer(1), std::string(s.text(2)), std::string(s.text(3)),
+           std::string(s.text(4)), std::string(s.text(5))});
+  }
+}
+
+std::uint64_t sqlite_store::prune_journal(std::int64_t now_ms, std::chrono::milliseconds max_age,
+                                          std::uint64_t max_bytes,
+                                          const std::vector<std::string>& keep) {
+  std::string kept = "''";
+  for (const auto& k : keep) kept += ",'" + k + "'";  // our own constants, never input
+  const auto before = static_cast<std::int64_t>(sqlite3_total_changes64(db_));
+  {
+    auto& s = prepared("DELETE FROM journal WHERE received_ms < ?1 AND kind NOT IN (" + kept + ")");
+    s.bind(1, now_ms - max_age.count());
+    s.run();
+  }
+  if (const auto total = journal_bytes(); total > max_bytes) {
+    // The oldest rows whose bytes, summed from the oldest, are still needed to get under the
+    // limit: one statement however many rows that is.
+    auto& s = prepared(
+        "DELETE FROM journal WHERE id IN (SELECT id FROM (SELECT id, SUM(bytes) OVER (ORDER BY "
+        "id ROWS UNBOUNDED PRECEDING) - bytes AS before FROM journal WHERE kind NOT IN (" +
+        kept + ")) WHERE before < ?1)");
+    s.bind(1, static_cast<std::int64_t>(total - max_bytes));
+    s.run();
+  }
+  return static_cast<std::uint64_t>(sqlite3_total_changes64(db_) - before);
+}
+
+std::uint64_t sqlite_store::journal_bytes() const {
+  auto& s = prepared("SELECT COALESCE(SUM(bytes), 0) FROM journal");
+  reset_on_exit guard{[&] { s.reset(); }};
+  s.step();
+  return static_cast<std::uint64_t>(s.integer(0));
+}
+
+void sqlite_store::record_history(std::string_view claim_id, const history_entry& e) {
+  auto& s = prepared(
+      "INSERT OR REPLACE INTO history(claim_id, seq, kind, at_ms, json) VALUES(?1, ?2, ?3, ?4, "
+      "?5)");
+  reset_on_exit guard{[&] { s.reset(); }};
+  s.bind(1, claim_id)
+      .bind(2, std::int64_t{e.sequence})
+      .bind(3, e.kind)
+      .bind(4, e.at_ms)
+      .bind(5, e.json);
+  s.step();
+}
+
+std::vector<history_entry> sqlite_store::history(std::string_view claim_id) const {
+  auto& s = prepared(
+      "SELECT seq, kind, at_ms, json FROM history WHERE claim_id = ?1 ORDER BY seq, at_ms");
+  reset_on_exit guard{[&] { s.reset(); }};
+  s.bind(1, claim_id);
+  std::vector<history_entry> out;
+  while (s.step()) {
+    out.push_back({static_cast<std::uint32_t>(s.integer(0)), std::string(s.text(1)), s.integer(2),
+                   std::string(s.text(3))});
+  }
+  return out;
+}
+
+std::vector<claim_summary> sqlite_store::claims_with(model::outcome result,
+                                                     std::string_view after_id,
+                                                     std::size_t limit) const {
+  auto& s = prepared(
+      "SELECT id, outcome, closed, csii FROM claims WHERE outcome = ?1 AND closed = 0 "
+      "AND id > ?2 ORDER BY id LIMIT ?3");
+  reset_on_exit guard{[&] { s.reset(); }};
+  s.bind(1, static_cast<std::int64_t>(result))
+      .bind(2, after_id)
+      .bind(3, static_cast<std::int64_t>(limit));
+  std::vector<claim_summary> out;
+  while (s.step()) {
+    out.push_back({std::string(s.text(0)), static_cast<model::outcome>(s.integer(1)),
+                   s.integer(2) != 0, s.integer(3) != 0});
+  }
+  return out;
+}
+
+void sqlite_store::enqueue(const outbox_item& item, std::int64_t now_ms) {
+  auto& s = prepared(
+      "INSERT OR IGNORE INTO outbox(key, destination, content_type, body, next_ms) "
+      "VALUES(?1, ?2, ?3, ?4, ?5)");
+  reset_on_exit guard{[&] { s.reset(); }};
+  s.bind(1, item.key)
+      .bind(2, std::int64_t{item.destination})
+      .bind(3, item.content_type)
+      .blob(4, item.body)
+      .bind(5, now_ms);
+  s.step();
+}
+
+std::vector<outbox_item> sqlite_store::due(std::int64_t now_ms, std::size_t limit) const {
+  auto& s = prepared(
+      "SELECT id, key, destination, content_type, body, attempts FROM outbox "
+      "WHERE state = 'pending' AND next_ms <= ?1 ORDER BY id LIMIT ?2");
+  reset_on_exit guard{[&] { s.reset(); }};
+  s.bind(1, now_ms).bind(2, static_cast<std::int64_t>(limit));
+  std::vector<outbox_item> out;
+  while (s.step()) {
+    out.push_back({s.integer(0), std::string(s.text(1)), static_cast<std::uint32_t>(s.integer(2)),
+                   std::string(s.text(3)), std::string(s.text(4)),
+                   static_cast<std::uint32_t>(s.integer(5))});
+  }
+  return out;
+}
+
+void sqlite_store::delivered(std::int64_t id) {
+  auto& s =
+      prepared("UPDATE outbox SET state = 'delivered', attempts = attempts + 1 WHERE id = ?1");
+  s.bind(1, id);
+  s.run();
+}
+
+void sqlite_store::failed(std::int64_t id, std::int64_t next_ms, bool dead,
+                          std::string_view error) {
+  auto& s = prepared(
+      "UPDATE outbox SET attempts = attempts + 1, next_ms = ?2, state = ?3, last_error = ?4 "
+      "WHERE id = ?1");
+  s.bind(1, id).bind(2, next_ms).bind(3, dead ? "dead" : "pending").bind(4, error);
+  s.run();
+}
+
+outbox_counts sqlite_store::outbox() const {
+  auto& s = prepared("SELECT state, COUNT(*) FROM outbox GROUP BY state");
+  reset_on_exit guard{[&] { s.reset(); }};
+  outbox_counts c;
+  while (s.step()) {
+    const auto state = s.text(0);
+    const auto n = static_cast<std::uint64_t>(s.integer(1));
+    if (state == "pending") c.pending = n;
+    if (state == "delivered") c.delivered = n;
+    if (state == "dead") c.dead = n;
+  }
+  return c;
+}
+
+std::optional<std::int64_t> sqlite_store::next_due() const {
+  auto& s = prepared("SELECT MIN(next_ms) FROM outbox WHERE state = 'pending'");
+  reset_on_exit guard{[&] { s.reset(); }};
+  s.step();
+  if (s.text(0).empty()) return std::nullopt;  // MIN over no rows is NULL
+  return s.integer(0);
+}
+
+std::int64_t sqlite_store::counter(std::string_view name, std::int64_t fallback) const {
+  auto& s = prepared("SELECT value FROM meta WHERE name = ?1");
+  reset_on_exit guard{[&] { s.reset(); }};
+  s.bind(1, name);
+  return s.step() ? s.integer(0) : fallback;
+}
+
+void sqlite_store::set_counter(std::string_view name, std::int64_t value) {
+  auto& s = prepared(
+      "INSERT INTO meta(name, value) VALUES(?1, ?2) ON CONFLICT(name) DO UPDATE SET value = "
+      "excluded.value");
+  s.bind(1, name).bind(2, value);
+  s.run();
+}
+
+std::uint64_t sqlite_store::file_bytes() const {
+  std::uint64_t total = 0;
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    std::error_code ec;
+    const auto n = std::filesystem::file_size(path_.string() + suffix, ec);
+    if (!ec) total += n;
+  }
+  return total;
+}
+
+}  // namespace covgate::store

@@ -1,0 +1,130 @@
+#include "covgate/store/sqlite_store.hpp"
+
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <random>
+
+#include "support/gate_fixtures.hpp"
+
+using namespace covgate;
+
+namespace {
+
+struct temp_dir {
+  std::filesystem::path path = std::filesystem::temp_directory_path() /
+                               ("covgate-store-" + std::to_string(std::random_device{}()));
+  ~temp_dir() { std::filesystem::remove_all(path); }
+};
+
+store::claim_record record(const char* id, model::outcome result = model::outcome::release) {
+  store::claim_record r;
+  r.claim = test::pump_claim(id);
+  r.decision.claim_id = id;
+  r.decision.result = result;
+  r.source = "mllp:1";
+  return r;
+}
+
+}  // namespace
+
+TEST_SUITE("store.sqlite_store") {
+  TEST_CASE("claims, journal, history, outbox and counters survive closing and reopening") {
+    temp_dir dir;
+    {
+      store::sqlite_store s(dir.path, false);
+      s.begin();
+      s.save(record("A", model::outcome::hold_documentation));
+      s.save(record("B"));
+      CHECK(s.journal({0, 1000, "mllp", "127.0.0.1", "x12", "ISA*..."}) == 1);
+      s.record_history("A", {1, "hold", 1000, "{\"event\":\"hold\"}"});
+      s.enqueue({0, "A:2", 0, "application/edi-x12", "ISA*277", 0}, 1000);
+      s.set_counter("control", 42);
+      s.commit();
+    }
+    store::sqlite_store s(dir.path, false);
+    REQUIRE(s.load("A"));
+    CHECK(s.load("A")->claim == test::pump_claim("A"));
+    CHECK(s.load("A")->decision.result == model::outcome::hold_documentation);
+    CHECK(s.size() == 2);
+    const auto list = s.claims_of(test::test_patient_key);
+    REQUIRE(list.size() == 2);
+    CHECK(list[0].id == "A");
+    CHECK(list[1].id == "B");
+    std::vector<std::string> bodies;
+    s.for_each_journal("x12", [&](const store::journal_entry& e) { bodies.push_back(e.body); });
+    CHECK(bodies == std::vector<std::string>{"ISA*..."});
+    REQUIRE(s.history("A").size() == 1);
+    CHECK(s.history("A")[0].kind == "hold");
+    CHECK(s.counter("control", 1) == 42);
+    CHECK(s.counter("unknown", 7) == 7);
+    CHECK(s.due(1000, 10).size() == 1);
+  }
+
+  TEST_CASE("a rolled-back transaction leaves nothing behind") {
+    temp_dir dir;
+    store::sqlite_store s(dir.path, false);
+    s.begin();
+    s.save(record("A"));
+    s.journal({0, 1, "http", "::1", "fhir", "{}"});
+    s.rollback();
+    CHECK_FALSE(s.load("A"));
+    CHECK(s.journal_bytes() == 0);
+  }
+
+  TEST_CASE("the worklist pages open claims by outcome, in id order") {
+    temp_dir dir;
+    store::sqlite_store s(dir.path, false);
+    for (const char* id : {"C", "A", "B", "D"}) s.save(record(id, model::outcome::hold_review));
+    auto closed = record("E", model::outcome::hold_review);
+    closed.closed = true;
+    s.save(closed);
+    const auto first = s.claims_with(model::outcome::hold_review, "", 2);
+    REQUIRE(first.size() == 2);
+    CHECK(first[0].id == "A");
+    CHECK(first[1].id == "B");
+    const auto next = s.claims_with(model::outcome::hold_review, "B", 2);
+    REQUIRE(next.size() == 2);
+    CHECK(next[1].id == "D");
+    CHECK(s.claims_with(model::outcome::hold_review, "D", 2).empty());
+  }
+
+  TEST_CASE("the outbox retries, dead-letters and ignores a key queued twice") {
+    temp_dir dir;
+    store::sqlite_store s(dir.path, false);
+    s.enqueue({0, "A:1", 0, "t", "x", 0}, 100);
+    s.enqueue({0, "A:1", 0, "t", "x", 0}, 100);  // same key, same destination: once
+    s.enqueue({0, "A:1", 1, "t", "x", 0}, 100);  // another destination
+    CHECK(s.outbox().pending == 2);
+    auto due = s.due(100, 10);
+    REQUIRE(due.size() == 2);
+    s.failed(due[0].id, 500, false, "connection refused");
+    CHECK(s.due(100, 10).size() == 1);
+    CHECK(s.next_due() == 100);
+    s.delivered(due[1].id);
+    CHECK(s.next_due() == 500);
+    REQUIRE(s.due(500, 10).size() == 1);
+    CHECK(s.due(500, 10)[0].attempts == 1);
+    s.failed(due[0].id, 0, true, "gave up");
+    CHECK(s.outbox().dead == 1);
+    CHECK(s.outbox().delivered == 1);
+    CHECK_FALSE(s.next_due());
+  }
+
+  TEST_CASE("journal pruning by age and size spares the kinds kept") {
+    temp_dir dir;
+    store::sqlite_store s(dir.path, false);
+    for (int i = 0; i < 10; ++i)
+      s.journal({0, i * 1000, "mllp", "h", "x12", std::string(100, 'x')});
+    s.journal({0, 0, "http", "h", "fhir", std::string(100, 'f')});
+    CHECK(s.prune_journal(10'000, std::chrono::milliseconds(5'500), 1u << 30, {"fhir"}) == 5);
+    CHECK(s.journal_bytes() == 600);
+    CHECK(s.prune_journal(10'000, std::chrono::milliseconds(100'000), 300, {"fhir"}) == 3);
+    CHECK(s.journal_bytes() == 300);  // the fhir row stays even though it is the oldest
+  }
+
+  TEST_CASE("an unwritable directory is a clear store_error") {
+    CHECK_THROWS_AS(store::sqlite_store("/proc/covgate-cannot-write-here", false),
+                    store::store_error);
+  }
+}
