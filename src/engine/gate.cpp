@@ -1,7 +1,5 @@
 #include "covgate/engine/gate.hpp"
 
-#include <set>
-
 namespace covgate::engine {
 
 std::string event::trace() const {
@@ -111,10 +109,22 @@ void gate::on_claim(model::claim claim, const std::string& source) {
 }
 
 void gate::on_facts(std::vector<model::fact> facts, const std::string& source) {
-  linked_.clear();
-  for (auto& f : facts) linker_.add(std::move(f));
   std::set<std::string> touched;
   std::set<std::string> corrected;
+  index_facts(std::move(facts), touched, corrected);
+  for (const auto& key : touched) reevaluate_patient(key, corrected.count(key) > 0, source);
+}
+
+void gate::restore_facts(std::vector<model::fact> facts) {
+  std::set<std::string> touched;
+  std::set<std::string> corrected;
+  index_facts(std::move(facts), touched, corrected);
+}
+
+void gate::index_facts(std::vector<model::fact> facts, std::set<std::string>& touched,
+                       std::set<std::string>& corrected) {
+  linked_.clear();
+  for (auto& f : facts) linker_.add(std::move(f));
   std::size_t i = 0;
   while (i < linked_.size()) {
     const auto resource = model::fact_index::resource_of(model::resource_id_of(linked_[i]));
@@ -139,7 +149,28 @@ void gate::on_facts(std::vector<model::fact> facts, const std::string& source) {
     }
     touched.insert(std::move(key));
   }
-  for (const auto& key : touched) reevaluate_patient(key, corrected.count(key) > 0, source);
+}
+
+gate::review_result gate::review(std::string_view claim_id, bool release,
+                                 const std::string& source) {
+  auto record = claims_.load(claim_id);
+  if (!record) return review_result::unknown_claim;
+  const auto result = record->decision.result;
+  if (record->closed || result == model::outcome::release ||
+      result == model::outcome::hold_documentation) {
+    return review_result::not_reviewable;
+  }
+  count(record->decision, -1);
+  if (release) {
+    // The findings stay: they say what the reviewer overrode.
+    record->decision.result = model::outcome::release;
+    count(record->decision, +1);
+    emit("release", *record, source);
+  } else {
+    record->closed = true;
+    emit("cancel", *record, source);
+  }
+  return review_result::done;
 }
 
 void gate::reevaluate_patient(const std::string& key, bool corrected, const std::string& source) {

@@ -89,6 +89,41 @@ TEST_SUITE("engine.gate") {
     CHECK(r.events.size() == 3);  // a closed claim has no further events
   }
 
+  TEST_CASE("a reviewer releases or cancels a review hold; documentation holds are not theirs") {
+    recorder r;
+    auto implantable = pump_claim("IMPL1");
+    implantable.lines[0].procedure_code = "E0783";
+    r.gate.on_claim(implantable, "a");
+    REQUIRE(r.events.back().decision.result != outcome::hold_documentation);
+    REQUIRE(r.events.back().decision.result != outcome::release);
+    implantable.id = "IMPL2";
+    r.gate.on_claim(implantable, "b");
+    r.gate.on_claim(pump_claim("DOC1"), "c");
+    using review = engine::gate::review_result;
+    CHECK(r.gate.review("IMPL1", true, "review:alice:trial documented on paper") == review::done);
+    CHECK(r.events.back().kind == "release");
+    CHECK(r.events.back().source == "review:alice:trial documented on paper");
+    CHECK(r.events.back().trace() == "IMPL1-2");
+    CHECK(r.gate.review("IMPL2", false, "review:bob:duplicate") == review::done);
+    CHECK(r.events.back().kind == "cancel");
+    CHECK(r.gate.find("IMPL2")->closed);
+    CHECK(r.gate.review("IMPL1", true, "again") == review::not_reviewable);
+    CHECK(r.gate.review("DOC1", true, "x") == review::not_reviewable);
+    CHECK(r.gate.review("NOPE", true, "x") == review::unknown_claim);
+    CHECK(r.gate.summary().by_outcome.at("release") == 1);
+    CHECK(r.gate.summary().by_outcome.count("hold:review") == 0);
+  }
+
+  TEST_CASE("restored facts are indexed without re-evaluating or reporting anything") {
+    recorder r;
+    r.gate.on_claim(pump_claim(), "a");
+    r.gate.restore_facts(documentation());
+    CHECK(r.events.size() == 1);  // the held claim was not re-evaluated
+    auto again = pump_claim("PUMP002");
+    r.gate.on_claim(again, "b");  // but a new claim sees the restored facts
+    CHECK(r.events.back().decision.result == outcome::release);
+  }
+
   TEST_CASE("a retracted C-peptide reopens a released claim") {
     recorder r;
     for (const auto& f : documentation()) r.gate.on_facts({f}, "facts");

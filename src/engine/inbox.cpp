@@ -79,7 +79,11 @@ inbox::inbox(const policy::policy_file& policy, const mapping::tables& tables, s
              inbox_settings settings, std::uint32_t first_control)
     : tables_(tables),
       settings_(std::move(settings)),
-      gate_(policy, tables, claims, [this](event&& e) { events_.push_back(std::move(e)); }),
+      gate_(policy, tables, claims,
+            [this](event&& e) {
+              if (observer_) observer_(e);
+              events_.push_back(std::move(e));
+            }),
       control_(first_control) {}
 
 answer inbox::receive(std::string_view payload, const std::string& source, const message_time& at) {
@@ -164,6 +168,24 @@ answer inbox::receive_hl7v2(std::string_view payload, const message_time& at) {
   out.body = hl7v2::hl7_ack(header ? &*header : nullptr, "AR", "200",
                             "Unsupported message type: covgate reads X12 837 and FHIR R4", s);
   return out;
+}
+
+std::size_t inbox::restore(std::string_view fhir_payload) {
+  auto result = fhir::read(fhir_payload, fhir::sniff(fhir_payload), tables_);
+  if (result.rejected) return 0;
+  const auto n = result.facts.size();
+  gate_.restore_facts(std::move(result.facts));
+  return n;
+}
+
+std::pair<gate::review_result, std::vector<event>> inbox::review(std::string_view claim_id,
+                                                                 bool release,
+                                                                 const std::string& source) {
+  events_.clear();
+  const auto result = gate_.review(claim_id, release, source);
+  auto events = std::move(events_);
+  events_.clear();
+  return {result, std::move(events)};
 }
 
 std::string inbox::status_message(const std::vector<event>& events, const message_time& at) {

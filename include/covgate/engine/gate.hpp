@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -29,7 +31,7 @@ namespace covgate::engine {
 /// owns its claim and decision: the handler may keep or move them.
 struct event {
   /// "hold", "release", "reopened" (a released claim no longer passes), "repeat" (a duplicate
-  /// answered again) or "void" (frequency 8 closed the claim).
+  /// answered again), "void" (frequency 8 closed the claim) or "cancel" (a reviewer closed it).
   std::string_view kind;
   model::claim claim;
   model::decision decision;
@@ -65,6 +67,17 @@ class gate {
   /// patients they touch have their open claims re-evaluated.
   void on_facts(std::vector<model::fact> facts, const std::string& source);
 
+  /// Facts recovered at start-up (a durable store's journal): linked and indexed, but no claim
+  /// is re-evaluated (the stored decisions already reflect them) and no event is emitted.
+  void restore_facts(std::vector<model::fact> facts);
+
+  enum class review_result : std::uint8_t { done, unknown_claim, not_reviewable };
+  /// A reviewer's decision on a claim held for review, as not covered, or as invalid (holds
+  /// that never leave by themselves): release it (event "release") or cancel it (event
+  /// "cancel", the claim is closed). `source` records who and why. Documentation holds are
+  /// not reviewable: they leave when their evidence arrives.
+  review_result review(std::string_view claim_id, bool release, const std::string& source);
+
   [[nodiscard]] statistics summary() const;
   /// The current state of a claim, or nullopt.
   [[nodiscard]] std::optional<store::claim_record> find(std::string_view claim_id) const;
@@ -77,6 +90,9 @@ class gate {
   void emit(std::string_view kind, store::claim_record& record, const std::string& source);
   policy::patient_context context_for(const store::claim_record& record) const;
   void reevaluate_patient(const std::string& key, bool corrected, const std::string& source);
+  /// Links and indexes facts; the patients whose facts changed, and those corrected.
+  void index_facts(std::vector<model::fact> facts, std::set<std::string>& touched,
+                   std::set<std::string>& corrected);
   bool is_csii(const model::claim& claim) const;
   /// Adds (+1) or removes (-1) an open claim's decision from the summary counts.
   void count(const model::decision& decision, int delta);

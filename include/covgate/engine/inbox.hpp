@@ -8,8 +8,10 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "covgate/engine/gate.hpp"
@@ -62,6 +64,18 @@ class inbox {
   [[nodiscard]] std::string status_message(const std::vector<event>& events,
                                            const message_time& at);
 
+  /// Sees every event of every call, first answers included (a durable caller records each
+  /// claim's decision history from it).
+  void observe(std::function<void(const event&)> observer) { observer_ = std::move(observer); }
+
+  /// Re-reads a journaled FHIR message at start-up: its facts are indexed, nothing is
+  /// re-evaluated (see gate::restore_facts). Returns the number of facts.
+  std::size_t restore(std::string_view fhir_payload);
+
+  /// A reviewer's release or cancel (gate::review); the event is returned in `later`.
+  [[nodiscard]] std::pair<gate::review_result, std::vector<event>> review(
+      std::string_view claim_id, bool release, const std::string& source);
+
   [[nodiscard]] statistics summary() const { return gate_.summary(); }
   [[nodiscard]] std::optional<store::claim_record> find(std::string_view claim_id) const {
     return gate_.find(claim_id);
@@ -77,6 +91,7 @@ class inbox {
   const mapping::tables& tables_;
   inbox_settings settings_;
   std::vector<event> events_;  // what the gate reported during the current call
+  std::function<void(const event&)> observer_;
   gate gate_;
   std::uint32_t control_;
 };
