@@ -82,10 +82,14 @@ struct reset_on_exit {
 }  // namespace
 
 sqlite_store::sqlite_store(const std::filesystem::path& directory, bool synchronous_full) {
-  std::error_code ec;
-  std::filesystem::create_directories(directory, ec);
-  if (ec) throw store_error("cannot create " + directory.string() + ": " + ec.message());
-  path_ = directory / "covgate.db";
+  if (directory.empty() || directory == ":memory:") {
+    path_ = ":memory:";  // nothing survives the process: tests and throwaway servers
+  } else {
+    std::error_code ec;
+    std::filesystem::create_directories(directory, ec);
+    if (ec) throw store_error("cannot create " + directory.string() + ": " + ec.message());
+    path_ = directory / "covgate.db";
+  }
   if (sqlite3_open_v2(path_.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
       SQLITE_OK) {
     const std::string message = db_ ? sqlite3_errmsg(db_) : "out of memory";
@@ -401,6 +405,7 @@ void sqlite_store::set_counter(std::string_view name, std::int64_t value) {
 
 std::uint64_t sqlite_store::file_bytes() const {
   std::uint64_t total = 0;
+  if (path_ == ":memory:") return 0;
   for (const char* suffix : {"", "-wal", "-shm"}) {
     std::error_code ec;
     const auto n = std::filesystem::file_size(path_.string() + suffix, ec);

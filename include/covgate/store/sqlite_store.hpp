@@ -59,7 +59,8 @@ struct outbox_counts {
 
 class sqlite_store final : public store {
  public:
-  /// Opens (creating when needed) `directory`/covgate.db. Throws store_error.
+  /// Opens (creating when needed) `directory`/covgate.db; "" or ":memory:" opens a private
+  /// in-memory database instead. Throws store_error.
   sqlite_store(const std::filesystem::path& directory, bool synchronous_full);
   ~sqlite_store() override;
   sqlite_store(const sqlite_store&) = delete;

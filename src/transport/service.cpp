@@ -1,0 +1,365 @@
+#include "covgate/transport/service.hpp"
+
+#include <array>
+#include <ctime>
+
+#include "covgate/model/decision_json.hpp"
+#include "covgate/model/json_writer.hpp"
+
+namespace covgate::transport {
+namespace {
+
+// Histogram bounds of the message latency, in seconds (Prometheus "le").
+constexpr std::array<double, 12> latency_bounds = {0.0005, 0.001, 0.002, 0.005, 0.01, 0.025,
+                                                   0.05,   0.1,   0.25,  0.5,   1.0,  5.0};
+
+constexpr std::array<model::outcome, 5> outcomes = {
+    model::outcome::release, model::outcome::hold_documentation, model::outcome::hold_review,
+    model::outcome::hold_not_covered, model::outcome::hold_invalid};
+
+// Label values are our own names (kinds, reason codes, listener names): quote them anyway.
+std::string label(std::string_view value) {
+  std::string out;
+  for (const char c : value) {
+    if (c == '"' || c == '\\') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::int64_t service::now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+engine::message_time service::now_stamp() {
+  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  char buffer[16];
+  std::strftime(buffer, sizeof buffer, "%Y%m%d%H%M", &utc);
+  return {buffer};
+}
+
+service::service(const server_config& config, const policy::policy_file& policy,
+                 const mapping::tables& tables)
+    : config_(config),
+      store_(config.store.directory, config.store.synchronous_full),
+      inbox_(policy, tables, store_,
+             engine::inbox_settings{{},
+                                    config.strict_277ca ? x12::status_profile::acknowledgment_x214
+                                                        : x12::status_profile::notification_x212,
+                                    config.sender_qualifier,
+                                    config.sender_id},
+             static_cast<std::uint32_t>(store_.counter("control", 1))),
+      latency_buckets_(latency_bounds.size() + 1, 0) {
+  // Facts live in memory: re-read them from the journal (claims are in the store already).
+  store_.for_each_journal("fhir", [&](const store::journal_entry& e) { inbox_.restore(e.body); });
+  inbox_.observe([this](const engine::event& e) { record(e); });
+}
+
+void service::record(const engine::event& e) {
+  ++events_[std::string(e.kind)];
+  if (e.kind == "repeat") return;  // a repeated answer is not a new decision
+  std::string json;
+  model::append_json(json, e.decision, e.kind, e.source);
+  store_.record_history(e.claim.id, {e.sequence, std::string(e.kind), current_ms_, json});
+}
+
+void service::enqueue_later(const std::vector<engine::event>& events,
+                            const engine::message_time& at) {
+  for (const auto& e : events) {
+    const auto body = inbox_.status_message({e}, at);
+    for (std::uint32_t d = 0; d < config_.outbox.destinations.size(); ++d) {
+      store_.enqueue(
+          {0, e.claim.id + ":" + std::to_string(e.sequence), d, "application/edi-x12", body, 0},
+          current_ms_);
+    }
+  }
+}
+
+reply service::handle(std::string_view payload, std::string_view channel, std::string_view sender) {
+  const auto started = std::chrono::steady_clock::now();
+  std::lock_guard lock(mutex_);
+  reply out;
+  out.kind = engine::sniff(payload);
+  if (!healthy_) {
+    out.durable = false;
+    return out;
+  }
+  current_ms_ = now_ms();
+  const auto at = now_stamp();
+  try {
+    store_.begin();
+    out.journal_id = store_.journal({0, current_ms_, std::string(channel), std::string(sender),
+                                     std::string(engine::name(out.kind)), std::string(payload)});
+    auto answer =
+        inbox_.receive(payload, std::string(channel) + ":" + std::to_string(out.journal_id), at);
+    if (!config_.outbox.destinations.empty()) {
+      enqueue_later(answer.later, at);
+      if (config_.outbox.every_answer && answer.kind == engine::payload_kind::x12 &&
+          !answer.body.empty()) {
+        for (std::uint32_t d = 0; d < config_.outbox.destinations.size(); ++d) {
+          store_.enqueue({0, "message:" + std::to_string(out.journal_id), d,
+                          std::string(answer.content_type), answer.body, 0},
+                         current_ms_);
+        }
+      }
+    }
+    store_.set_counter("control", inbox_.next_control());
+    store_.commit();
+    out.body = std::move(answer.body);
+    out.content_type = answer.content_type;
+    out.rejected = answer.rejected;
+    out.claims = answer.claims;
+    out.facts = answer.facts;
+  } catch (const store::store_error&) {
+    // The gate may already hold what the store lost: refuse everything until a restart
+    // rebuilds one from the other.
+    try {
+      store_.rollback();
+    } catch (const store::store_error&) {
+    }
+    healthy_ = false;
+    ++store_failures_;
+    out.durable = false;
+    out.body.clear();
+    return out;
+  }
+  ++messages_[{std::string(channel), std::string(engine::name(out.kind))}];
+  if (out.rejected) ++rejected_[std::string(engine::name(out.kind))];
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  std::size_t bucket = 0;
+  while (bucket < latency_bounds.size() && seconds > latency_bounds[bucket]) ++bucket;
+  ++latency_buckets_[bucket];
+  latency_sum_ += seconds;
+  ++latency_count_;
+  return out;
+}
+
+std::string service::worklist_json(model::outcome result, std::string_view after,
+                                   std::size_t limit) {
+  std::lock_guard lock(mutex_);
+  const auto rows = store_.claims_with(result, after, limit);
+  std::string out;
+  model::json_writer w(out);
+  w.begin_object().key("outcome").value(model::name(result)).key("claims").begin_array();
+  for (const auto& row : rows) {
+    const auto record = store_.load(row.id);
+    if (!record) continue;
+    w.begin_object().key("id").value(row.id).key("dos").value(record->decision.dos.iso());
+    w.key("reasons").begin_array();
+    for (const auto& f : record->decision.findings) w.value(f.reason);
+    w.end_array().end_object();
+  }
+  w.end_array();
+  if (rows.size() == limit && !rows.empty()) {
+    w.key("next").value(rows.back().id);
+  } else {
+    w.key("next").null();
+  }
+  w.end_object();
+  return out;
+}
+
+std::optional<std::string> service::claim_json(std::string_view claim_id) {
+  std::lock_guard lock(mutex_);
+  const auto record = store_.load(claim_id);
+  if (!record) return std::nullopt;
+  std::string current;
+  model::append_json(current, record->decision, record->closed ? "closed" : "current",
+                     record->source);
+  std::string out = "{\"current\":" + current + ",\"history\":[";
+  bool first = true;
+  for (const auto& h : store_.history(claim_id)) {
+    if (!first) out += ',';
+    first = false;
+    out += "{\"sequence\":" + std::to_string(h.sequence) + ",\"at_ms\":" + std::to_string(h.at_ms) +
+           ",\"decision\":" + h.json + "}";
+  }
+  out += "]}";
+  return out;
+}
+
+review_status service::review(std::string_view claim_id, bool release, std::string_view who,
+                              std::string_view why) {
+  std::lock_guard lock(mutex_);
+  if (!healthy_) return review_status::unavailable;
+  current_ms_ = now_ms();
+  const auto at = now_stamp();
+  try {
+    store_.begin();
+    // Who and why go into the decision's source, so the history says it.
+    auto [result, events] =
+        inbox_.review(claim_id, release, "review:" + std::string(who) + ": " + std::string(why));
+    if (result == engine::gate::review_result::done && !config_.outbox.destinations.empty()) {
+      enqueue_later(events, at);
+    }
+    store_.set_counter("control", inbox_.next_control());
+    store_.commit();
+    switch (result) {
+      case engine::gate::review_result::done:
+        return review_status::done;
+      case engine::gate::review_result::unknown_claim:
+        return review_status::unknown_claim;
+      case engine::gate::review_result::not_reviewable:
+        return review_status::not_reviewable;
+    }
+  } catch (const store::store_error&) {
+    try {
+      store_.rollback();
+    } catch (const store::store_error&) {
+    }
+    healthy_ = false;
+    ++store_failures_;
+  }
+  return review_status::unavailable;
+}
+
+std::vector<store::outbox_item> service::due(std::size_t limit) {
+  std::lock_guard lock(mutex_);
+  return store_.due(now_ms(), limit);
+}
+
+void service::delivered(const store::outbox_item& item) {
+  std::lock_guard lock(mutex_);
+  store_.delivered(item.id);
+}
+
+void service::failed(const store::outbox_item& item, std::string_view error) {
+  std::lock_guard lock(mutex_);
+  // Exponential backoff from the first delay, capped; dead after the configured attempts.
+  const auto attempts = item.attempts + 1;
+  auto delay = config_.outbox.first_backoff;
+  for (std::uint32_t i = 1; i < attempts && delay < config_.outbox.max_backoff; ++i) delay *= 2;
+  delay = std::min(delay, config_.outbox.max_backoff);
+  store_.failed(item.id, now_ms() + delay.count(), attempts >= config_.outbox.max_attempts, error);
+}
+
+std::optional<std::int64_t> service::next_due() {
+  std::lock_guard lock(mutex_);
+  return store_.next_due();
+}
+
+std::uint64_t service::prune() {
+  std::lock_guard lock(mutex_);
+  // FHIR messages are where facts come back from at start-up: they are not pruned.
+  const auto n = store_.prune_journal(
+      now_ms(),
+      std::chrono::duration_cast<std::chrono::milliseconds>(config_.store.journal_max_age),
+      config_.store.journal_max_bytes, {"fhir"});
+  pruned_ += n;
+  return n;
+}
+
+void service::connection_opened(std::string_view listener) {
+  std::lock_guard lock(mutex_);
+  ++connections_[std::string(listener)];
+}
+
+void service::connection_closed(std::string_view listener) {
+  std::lock_guard lock(mutex_);
+  --connections_[std::string(listener)];
+}
+
+void service::connection_refused(std::string_view listener, std::string_view reason) {
+  std::lock_guard lock(mutex_);
+  ++refused_[{std::string(listener), std::string(reason)}];
+}
+
+std::size_t service::connections(std::string_view listener) {
+  std::lock_guard lock(mutex_);
+  const auto it = connections_.find(std::string(listener));
+  return it == connections_.end() ? 0 : static_cast<std::size_t>(it->second);
+}
+
+std::string service::metrics_text() {
+  std::lock_guard lock(mutex_);
+  std::string out;
+  auto line = [&](const std::string& text) { out += text + "\n"; };
+  line("# HELP covgate_messages_total Messages accepted and answered, by channel and kind.");
+  line("# TYPE covgate_messages_total counter");
+  for (const auto& [key, n] : messages_) {
+    line("covgate_messages_total{channel=\"" + label(key.first) + "\",kind=\"" + label(key.second) +
+         "\"} " + std::to_string(n));
+  }
+  line("# HELP covgate_messages_rejected_total Messages refused in whole or in part, by kind.");
+  line("# TYPE covgate_messages_rejected_total counter");
+  for (const auto& [kind, n] : rejected_) {
+    line("covgate_messages_rejected_total{kind=\"" + label(kind) + "\"} " + std::to_string(n));
+  }
+  line("# HELP covgate_events_total Claim events (hold, release, reopened, void, repeat...).");
+  line("# TYPE covgate_events_total counter");
+  for (const auto& [kind, n] : events_) {
+    line("covgate_events_total{event=\"" + label(kind) + "\"} " + std::to_string(n));
+  }
+  const auto s = inbox_.summary();
+  line("# HELP covgate_claims Open claims by current outcome.");
+  line("# TYPE covgate_claims gauge");
+  for (const auto o : outcomes) {
+    const auto it = s.by_outcome.find(std::string(model::name(o)));
+    line("covgate_claims{outcome=\"" + std::string(model::name(o)) + "\"} " +
+         std::to_string(it == s.by_outcome.end() ? 0 : it->second));
+  }
+  line("# HELP covgate_held_claims_by_reason Open holds by POLICY.md reason code.");
+  line("# TYPE covgate_held_claims_by_reason gauge");
+  for (const auto& [reason, n] : s.by_reason) {
+    line("covgate_held_claims_by_reason{reason=\"" + label(reason) + "\"} " + std::to_string(n));
+  }
+  line("# HELP covgate_message_seconds Time from receipt to commit, per message.");
+  line("# TYPE covgate_message_seconds histogram");
+  std::uint64_t cumulative = 0;
+  for (std::size_t i = 0; i < latency_bounds.size(); ++i) {
+    cumulative += latency_buckets_[i];
+    char bound[32];
+    std::snprintf(bound, sizeof bound, "%g", latency_bounds[i]);
+    line("covgate_message_seconds_bucket{le=\"" + std::string(bound) + "\"} " +
+         std::to_string(cumulative));
+  }
+  cumulative += latency_buckets_.back();
+  line("covgate_message_seconds_bucket{le=\"+Inf\"} " + std::to_string(cumulative));
+  char sum[32];
+  std::snprintf(sum, sizeof sum, "%.6f", latency_sum_);
+  line("covgate_message_seconds_sum " + std::string(sum));
+  line("covgate_message_seconds_count " + std::to_string(latency_count_));
+  const auto box = store_.outbox();
+  line("# HELP covgate_outbox_items Outbox messages by state (dead = gave up after retries).");
+  line("# TYPE covgate_outbox_items gauge");
+  line("covgate_outbox_items{state=\"pending\"} " + std::to_string(box.pending));
+  line("covgate_outbox_items{state=\"delivered\"} " + std::to_string(box.delivered));
+  line("covgate_outbox_items{state=\"dead\"} " + std::to_string(box.dead));
+  line("# HELP covgate_store_bytes Size of the store's database files.");
+  line("# TYPE covgate_store_bytes gauge");
+  line("covgate_store_bytes " + std::to_string(store_.file_bytes()));
+  line("# HELP covgate_journal_bytes Bytes of raw messages kept in the journal.");
+  line("# TYPE covgate_journal_bytes gauge");
+  line("covgate_journal_bytes " + std::to_string(store_.journal_bytes()));
+  line("# HELP covgate_journal_pruned_total Journal rows deleted by retention.");
+  line("# TYPE covgate_journal_pruned_total counter");
+  line("covgate_journal_pruned_total " + std::to_string(pruned_));
+  line("# HELP covgate_store_failures_total Transactions the store could not commit.");
+  line("# TYPE covgate_store_failures_total counter");
+  line("covgate_store_failures_total " + std::to_string(store_failures_));
+  line("# HELP covgate_connections Open connections by listener.");
+  line("# TYPE covgate_connections gauge");
+  for (const auto& [listener, n] : connections_) {
+    line("covgate_connections{listener=\"" + label(listener) + "\"} " + std::to_string(n));
+  }
+  line("# HELP covgate_connections_refused_total Connections refused, by listener and reason.");
+  line("# TYPE covgate_connections_refused_total counter");
+  for (const auto& [key, n] : refused_) {
+    line("covgate_connections_refused_total{listener=\"" + label(key.first) + "\",reason=\"" +
+         label(key.second) + "\"} " + std::to_string(n));
+  }
+  return out;
+}
+
+}  // namespace covgate::transport

@@ -1,0 +1,117 @@
+#include "covgate/transport/service.hpp"
+
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include "support/gate_fixtures.hpp"
+
+using namespace covgate;
+
+namespace {
+
+std::string sample(const std::string& path) {
+  std::ifstream in(std::string(COVGATE_SOURCE_DIR) + "/samples/inputs/" + path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+struct temp_dir {
+  std::filesystem::path path = std::filesystem::temp_directory_path() /
+                               ("covgate-service-" + std::to_string(std::random_device{}()));
+  ~temp_dir() { std::filesystem::remove_all(path); }
+};
+
+transport::server_config config_in(const std::filesystem::path& dir) {
+  transport::server_config c;
+  c.store.directory = dir / "data";
+  c.outbox.destinations.push_back({"directory", dir / "out", "", "", 0});
+  return c;
+}
+
+const std::string scenario = "scenarios/02-csii-release-after-late-lab/";
+
+}  // namespace
+
+TEST_SUITE("transport.service") {
+  TEST_CASE("held before a restart, released after it by a late lab, delivered via the outbox") {
+    temp_dir dir;
+    {
+      transport::service s(config_in(dir.path), test::shipped_ncd223(), test::shipped_tables());
+      const auto record = s.handle(sample(scenario + "1-record.json"), "http", "127.0.0.1");
+      CHECK(record.durable);
+      CHECK_FALSE(record.rejected);
+      const auto claim = s.handle(sample(scenario + "2-claim.x12"), "mllp", "127.0.0.1");
+      CHECK(claim.claims == 1);
+      CHECK(claim.body.find("TRN*2*CSII-LATE") != std::string::npos);
+      CHECK(s.due(10).empty());  // a first answer goes back to its sender, not the outbox
+    }
+    // A new process: the claim is in the store, the record's facts come back from the journal.
+    transport::service s(config_in(dir.path), test::shipped_ncd223(), test::shipped_tables());
+    const auto held = s.claim_json("CSII-LATE");
+    REQUIRE(held);
+    CHECK(held->find("\"outcome\":\"hold:documentation\"") != std::string::npos);
+    const auto labs = s.handle(sample(scenario + "3-late-labs.json"), "http", "127.0.0.1");
+    CHECK_FALSE(labs.rejected);
+    const auto due = s.due(10);
+    REQUIRE(due.size() == 1);
+    CHECK(due[0].key == "CSII-LATE:2");
+    CHECK(due[0].body.find("REF*1K*CSII-LATE-2") != std::string::npos);
+    s.delivered(due[0]);
+    CHECK(s.due(10).empty());
+    const auto history = s.claim_json("CSII-LATE");
+    CHECK(history->find("\"event\":\"hold\"") != std::string::npos);
+    CHECK(history->find("\"event\":\"release\"") != std::string::npos);
+    const auto metrics = s.metrics_text();
+    CHECK(metrics.find("covgate_messages_total{channel=\"http\",kind=\"fhir\"} 1") !=
+          std::string::npos);
+    CHECK(metrics.find("covgate_outbox_items{state=\"delivered\"} 1") != std::string::npos);
+    CHECK(metrics.find("covgate_claims{outcome=\"release\"} 1") != std::string::npos);
+  }
+
+  TEST_CASE("interchange control numbers continue across restarts") {
+    temp_dir dir;
+    std::string first;
+    {
+      transport::service s(config_in(dir.path), test::shipped_ncd223(), test::shipped_tables());
+      first = s.handle(sample("x12/01-insulin-pump-837p.x12"), "mllp", "h").body;
+    }
+    transport::service s(config_in(dir.path), test::shipped_ncd223(), test::shipped_tables());
+    const auto second = s.handle(sample("x12/01-insulin-pump-837p.x12"), "mllp", "h").body;
+    CHECK(first.substr(90, 9) != second.substr(90, 9));  // ISA13
+  }
+
+  TEST_CASE("the outbox backs off and dead-letters after the configured attempts") {
+    temp_dir dir;
+    auto c = config_in(dir.path);
+    c.outbox.max_attempts = 2;
+    c.outbox.first_backoff = std::chrono::milliseconds(1);
+    transport::service s(c, test::shipped_ncd223(), test::shipped_tables());
+    (void)s.handle(sample(scenario + "1-record.json"), "http", "h");
+    (void)s.handle(sample(scenario + "2-claim.x12"), "mllp", "h");
+    (void)s.handle(sample(scenario + "3-late-labs.json"), "http", "h");
+    auto due = s.due(10);
+    REQUIRE(due.size() == 1);
+    s.failed(due[0], "connection refused");
+    CHECK(s.next_due());
+    due[0].attempts = 1;
+    s.failed(due[0], "connection refused");
+    CHECK_FALSE(s.next_due());
+    CHECK(s.metrics_text().find("covgate_outbox_items{state=\"dead\"} 1") != std::string::npos);
+  }
+
+  TEST_CASE("the worklist pages held claims and a reviewer can act on review holds only") {
+    temp_dir dir;
+    transport::service s(config_in(dir.path), test::shipped_ncd223(), test::shipped_tables());
+    (void)s.handle(sample(scenario + "2-claim.x12"), "mllp", "h");
+    const auto list = s.worklist_json(model::outcome::hold_documentation, "", 10);
+    CHECK(list.find("\"id\":\"CSII-LATE\"") != std::string::npos);
+    CHECK(list.find("\"next\":null") != std::string::npos);
+    CHECK(s.review("CSII-LATE", true, "alice", "x") == transport::review_status::not_reviewable);
+    CHECK(s.review("NOPE", true, "alice", "x") == transport::review_status::unknown_claim);
+  }
+}
