@@ -1,17 +1,24 @@
 // The covgate command line: `check` validates X12 and FHIR input and prints the answer each
 // standard defines (999/TA1, OperationOutcome); `parse` prints the normalized claims and facts
 // as JSON Lines.
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+
 #include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <iterator>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "covgate/engine/gate.hpp"
@@ -23,6 +30,7 @@
 #include "covgate/model/fact_json.hpp"
 #include "covgate/policy/policy.hpp"
 #include "covgate/store/memory_store.hpp"
+#include "covgate/transport/servers.hpp"
 #include "covgate/x12/ack_writer.hpp"
 #include "covgate/x12/interchange_reader.hpp"
 #include "covgate/x12/status_writer.hpp"
@@ -35,6 +43,7 @@ namespace {
 constexpr std::string_view usage_text =
     "usage: covgate replay [options] [--profile 277|277ca] [--out FILE] [--decisions FILE] "
     "PATH...\n"
+    "       covgate serve --config FILE\n"
     "       covgate check [options] PATH...\n"
     "       covgate parse [options] PATH...\n"
     "\n"
@@ -43,6 +52,9 @@ constexpr std::string_view usage_text =
     "          stdout), later releases get their own 277, rejected input its 999/TA1;\n"
     "          --decisions writes one JSON line per outcome change. Exit 0 when every\n"
     "          input was processed (holds are not errors), 1 when any was rejected.\n"
+    "  serve   run the MLLP and HTTP listeners with a durable store and an outbox, as\n"
+    "          configured in FILE (docs: README.md). Prints the bound addresses, then runs\n"
+    "          until SIGTERM or SIGINT (stops accepting, finishes in-flight messages).\n"
     "  check   validate X12 837 and FHIR R4 (JSON, XML, NDJSON) input; print the 999/TA1\n"
     "          acknowledgments or the OperationOutcome to stdout and one line per finding to\n"
     "          stderr. Exit 0 when every input was accepted, 1 when any part was rejected,\n"
@@ -70,6 +82,7 @@ struct options {
   fs::path mappings;
   fs::path out;
   fs::path decisions;
+  fs::path config;
   x12::status_profile profile = x12::status_profile::notification_x212;
   std::string stamp;  // CCYYMMDDHHMM
   x12::reader_options reader;
@@ -93,7 +106,8 @@ options parse_arguments(int argc, char** argv) {
     std::cout << usage_text;
     std::exit(0);
   }
-  if (o.command != "check" && o.command != "parse" && o.command != "replay") {
+  if (o.command != "check" && o.command != "parse" && o.command != "replay" &&
+      o.command != "serve") {
     throw usage_error{"unknown command '" + o.command + "'"};
   }
   std::string stamp = now_utc();
@@ -120,6 +134,8 @@ options parse_arguments(int argc, char** argv) {
       }
     } else if (arg == "--mappings") {
       o.mappings = value();
+    } else if (arg == "--config" && o.command == "serve") {
+      o.config = value();
     } else if (arg == "--out" && o.command == "replay") {
       o.out = value();
     } else if (arg == "--decisions" && o.command == "replay") {
@@ -139,7 +155,12 @@ options parse_arguments(int argc, char** argv) {
       o.paths.emplace_back(arg);
     }
   }
-  if (o.paths.empty()) throw usage_error{"no input PATH"};
+  if (o.command == "serve") {
+    if (o.config.empty()) throw usage_error{"serve needs --config FILE"};
+    if (!o.paths.empty()) throw usage_error{"serve takes no PATH"};
+  } else if (o.paths.empty()) {
+    throw usage_error{"no input PATH"};
+  }
   o.ack.date = stamp.substr(2, 6);
   o.ack.time = stamp.substr(8, 4);
   o.stamp = stamp;
@@ -458,11 +479,16 @@ class replay_sink final : public x12::reader_sink {
   bool rejected_ = false;
 };
 
-int run_replay(const options& o, const mapping::tables& tables) {
+policy::policy_file load_policy() {
   auto policy = policy::policy_file::parse(policy::embedded_ncd223());
   for (const auto& [name, text] : policy::embedded_overlays()) {
     policy.add_overlay(policy::overlay::parse(text, name));
   }
+  return policy;
+}
+
+int run_replay(const options& o, const mapping::tables& tables) {
+  const auto policy = load_policy();
   std::ofstream out_file;
   if (!o.out.empty()) {
     out_file.open(o.out, std::ios::binary);
@@ -544,9 +570,77 @@ int run_replay(const options& o, const mapping::tables& tables) {
   return any_rejected ? 1 : 0;
 }
 
+// covgate serve: config -> service -> listeners + outbox, until a signal.
+int run_serve(const options& o, const mapping::tables& tables) {
+  const auto config =
+      transport::parse_config(read_file(o.config), fs::absolute(o.config).parent_path());
+  const auto tokens = transport::load_tokens(config.http);
+  const auto policy = load_policy();
+  transport::service svc(config, policy, tables);
+  boost::asio::io_context io;
+  std::optional<transport::mllp_server> mllp;
+  std::optional<transport::http_server> http;
+  if (config.mllp.enabled) mllp.emplace(io, svc);
+  if (config.http.enabled) http.emplace(io, svc, tokens);
+  std::optional<transport::outbox_worker> outbox;
+  if (!config.outbox.destinations.empty()) outbox.emplace(svc);
+  // Retention runs at start and then hourly.
+  boost::asio::steady_timer retention(io);
+  std::function<void()> prune = [&] {
+    const auto n = svc.prune();
+    if (n > 0) std::cerr << "covgate serve: journal retention deleted " << n << " messages\n";
+    retention.expires_after(std::chrono::hours(1));
+    retention.async_wait([&](boost::system::error_code ec) {
+      if (!ec) prune();
+    });
+  };
+  prune();
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  boost::asio::steady_timer grace(io);
+  std::chrono::steady_clock::time_point deadline;
+  std::function<void()> wait_for_connections;  // outlives the signal handler that starts it
+  signals.async_wait([&](boost::system::error_code ec, int) {
+    if (ec) return;
+    std::cerr << "covgate serve: stopping (finishing in-flight messages)\n";
+    retention.cancel();
+    if (mllp) mllp->drain();
+    if (http) http->drain();
+    // Stop once every connection has closed, or when the longest read timeout has passed
+    // (a peer stalled mid-message gets no longer than it would have anyway).
+    deadline =
+        std::chrono::steady_clock::now() + std::max(config.mllp.read_timeout, config.http.timeout);
+    wait_for_connections = [&] {
+      if ((svc.connections("mllp") == 0 && svc.connections("http") == 0) ||
+          std::chrono::steady_clock::now() >= deadline) {
+        io.stop();
+        return;
+      }
+      grace.expires_after(std::chrono::milliseconds(20));
+      grace.async_wait([&](boost::system::error_code) { wait_for_connections(); });
+    };
+    wait_for_connections();
+  });
+  std::cout << "covgate serve:";
+  if (mllp) std::cout << " mllp " << config.mllp.address << ":" << mllp->port();
+  if (http) std::cout << " http " << config.http.address << ":" << http->port();
+  std::cout << " store "
+            << (config.store.directory.empty() ? std::string(":memory:")
+                                               : config.store.directory.string())
+            << std::endl;
+  const unsigned workers =
+      config.workers > 0 ? config.workers : std::max(1u, std::thread::hardware_concurrency());
+  std::vector<std::thread> threads;
+  for (unsigned i = 1; i < workers; ++i) threads.emplace_back([&] { io.run(); });
+  io.run();
+  for (auto& t : threads) t.join();
+  std::cerr << "covgate serve: stopped\n";
+  return 0;
+}
+
 int run(const options& o) {
   const auto tables = load_tables(o);
   if (o.command == "replay") return run_replay(o, tables);
+  if (o.command == "serve") return run_serve(o, tables);
   bool any_rejected = false;
   std::uint32_t ack_control = 1;
   fhir_input fhir_files(o, tables);
@@ -595,6 +689,12 @@ int main(int argc, char** argv) {
     return 2;
   } catch (const mapping::config_error& e) {
     std::cerr << "covgate: mapping tables: " << e.what() << '\n';
+    return 2;
+  } catch (const transport::config_error& e) {
+    std::cerr << "covgate: " << e.what() << '\n';
+    return 2;
+  } catch (const store::store_error& e) {
+    std::cerr << "covgate: store: " << e.what() << '\n';
     return 2;
   } catch (const std::exception& e) {
     std::cerr << "covgate: " << e.what() << '\n';

@@ -82,6 +82,12 @@ void json_writer::escape(std::string_view text) {
   out_.append(text.substr(run));
 }
 
+json_writer& json_writer::raw(std::string_view json) {
+  separate();
+  out_.append(json);
+  return *this;
+}
+
 json_writer& json_writer::value(std::int64_t number) {
   separate();
   std::array<char, 24> buffer{};

@@ -27,6 +27,8 @@ class json_writer {
   json_writer& value(double number);
   json_writer& value(bool flag);
   json_writer& null();
+  /// Appends `json`, already a complete JSON value, as the next value (not checked).
+  json_writer& raw(std::string_view json);
 
  private:
   json_writer& open(char c);

@@ -1,0 +1,76 @@
+// The listeners of `covgate serve` (Boost.Asio, Boost.Beast) and the outbox worker: thin
+// adapters around transport::service. One session per connection, each read bounded by a
+// size limit and a timeout (the Beast advanced-server shape); answers go back in order.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "covgate/transport/service.hpp"
+
+namespace covgate::transport {
+
+/// Accepts MLLP connections: frames in, framed answers out (MLLP release 2 commit ACKs first
+/// when configured). Bytes between frames are skipped; an oversized frame or a missing final
+/// CR (when required) is answered with an HL7 ACK AR and the connection closed; a peer idle
+/// too long, or stalled mid-frame, is disconnected. Addresses outside the allow-list and
+/// connections over the limit are closed at once (counted in metrics).
+class mllp_server {
+ public:
+  mllp_server(boost::asio::io_context& io, service& svc);
+  ~mllp_server();
+  mllp_server(const mllp_server&) = delete;
+  mllp_server& operator=(const mllp_server&) = delete;
+  [[nodiscard]] std::uint16_t port() const;
+  /// Stops accepting and closes idle connections; busy ones close after their answer.
+  void drain();
+
+ private:
+  struct impl;
+  std::shared_ptr<impl> impl_;
+};
+
+/// The HTTP API: POST /x12, the FHIR base /fhir, GET /claims…, /healthz, /metrics.
+class http_server {
+ public:
+  http_server(boost::asio::io_context& io, service& svc, std::vector<std::string> tokens);
+  ~http_server();
+  http_server(const http_server&) = delete;
+  http_server& operator=(const http_server&) = delete;
+  [[nodiscard]] std::uint16_t port() const;
+  void drain();
+
+ private:
+  struct impl;
+  std::shared_ptr<impl> impl_;
+};
+
+/// Delivers the outbox: a thread that takes due items, delivers each to its destination
+/// (directory: write then rename; http: POST; mllp: send and wait for the peer's answer) and
+/// records the result (retry with backoff, dead letter after the configured attempts).
+class outbox_worker {
+ public:
+  explicit outbox_worker(service& svc);
+  ~outbox_worker();  ///< stops the thread
+  outbox_worker(const outbox_worker&) = delete;
+  outbox_worker& operator=(const outbox_worker&) = delete;
+  /// Wakes the worker (new items were queued).
+  void notify();
+
+ private:
+  void run();
+  service& svc_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stop_ = false;
+  bool pending_ = false;
+  std::thread thread_;
+};
+
+}  // namespace covgate::transport

@@ -1,0 +1,360 @@
+#include "covgate/transport/http_api.hpp"
+
+#include <rapidjson/document.h>
+
+#include <algorithm>
+#include <charconv>
+
+#include "covgate/model/json_writer.hpp"
+
+namespace covgate::transport {
+namespace {
+
+http_response json(unsigned status, std::string body) {
+  return {status, "application/json", std::move(body), {}};
+}
+
+// An OperationOutcome with one issue, for errors the FHIR reader never saw.
+http_response outcome(unsigned status, std::string_view code, std::string_view diagnostics) {
+  std::string body;
+  model::json_writer w(body);
+  w.begin_object().key("resourceType").value("OperationOutcome").key("issue").begin_array();
+  w.begin_object().key("severity").value("error").key("code").value(code);
+  w.key("diagnostics").value(diagnostics).end_object().end_array().end_object();
+  return {status, "application/fhir+json", std::move(body), {}};
+}
+
+http_response problem(unsigned status, std::string_view message) {
+  std::string body;
+  model::json_writer(body).begin_object().key("error").value(message).end_object();
+  return json(status, std::move(body));
+}
+
+// The value of `name` in a query string (no percent-decoding needed for our values beyond
+// ':' which clients may send as %3A).
+std::string query_value(std::string_view query, std::string_view name) {
+  std::size_t start = 0;
+  while (start <= query.size()) {
+    const auto end = std::min(query.find('&', start), query.size());
+    const auto pair = query.substr(start, end - start);
+    const auto eq = pair.find('=');
+    if (pair.substr(0, eq) == name && eq != std::string_view::npos) {
+      std::string value;
+      const auto raw = pair.substr(eq + 1);
+      for (std::size_t i = 0; i < raw.size(); ++i) {
+        if (raw[i] == '%' && i + 2 < raw.size()) {
+          unsigned v = 0;
+          std::from_chars(raw.data() + i + 1, raw.data() + i + 3, v, 16);
+          value += static_cast<char>(v);
+          i += 2;
+        } else {
+          value += raw[i] == '+' ? ' ' : raw[i];
+        }
+      }
+      return value;
+    }
+    start = end + 1;
+  }
+  return {};
+}
+
+std::vector<std::string_view> split_path(std::string_view path) {
+  std::vector<std::string_view> parts;
+  std::size_t start = 1;
+  while (start <= path.size()) {
+    const auto end = std::min(path.find('/', start), path.size());
+    if (end > start) parts.push_back(path.substr(start, end - start));
+    start = end + 1;
+  }
+  return parts;
+}
+
+bool authorized(const http_request& r, const std::vector<std::string>& tokens) {
+  if (tokens.empty()) return true;
+  constexpr std::string_view scheme = "Bearer ";
+  if (r.authorization.size() <= scheme.size() ||
+      r.authorization.compare(0, scheme.size(), scheme) != 0) {
+    return false;
+  }
+  const std::string_view presented = std::string_view(r.authorization).substr(scheme.size());
+  // Compare every token in full, whatever matches, so timing says nothing about the tokens.
+  bool match = false;
+  for (const auto& t : tokens) {
+    unsigned diff = t.size() != presented.size() ? 1u : 0u;
+    for (std::size_t i = 0; i < t.size(); ++i) {
+      diff |= static_cast<unsigned char>(t[i]) ^
+              static_cast<unsigned char>(i < presented.size() ? presented[i] : 0);
+    }
+    match = match || diff == 0;
+  }
+  return match;
+}
+
+std::string capability_statement() {
+  std::string body;
+  model::json_writer w(body);
+  w.begin_object().key("resourceType").value("CapabilityStatement");
+  w.key("status").value("active").key("date").value("2026-11-28").key("kind").value("instance");
+  w.key("fhirVersion").value("4.0.1").key("format").begin_array();
+  w.value("application/fhir+json").value("application/fhir+xml").end_array();
+  w.key("software").begin_object().key("name").value("covgate").end_object();
+  w.key("implementation").begin_object();
+  w.key("description")
+      .value(
+          "Coverage gate for infusion-pump claims: accepts clinical resources that feed the NCD "
+          "223 "
+          "evaluation. Resources are mapped to facts and journaled; they cannot be read back.");
+  w.end_object();
+  w.key("rest").begin_array().begin_object().key("mode").value("server");
+  w.key("interaction").begin_array();
+  w.begin_object().key("code").value("transaction").end_object();
+  w.begin_object().key("code").value("batch").end_object();
+  w.end_array();
+  w.key("resource").begin_array();
+  for (const char* type :
+       {"Observation", "Encounter", "Patient", "Practitioner", "PractitionerRole", "Condition"}) {
+    w.begin_object().key("type").value(type).key("interaction").begin_array();
+    w.begin_object().key("code").value("create").end_object();
+    w.begin_object().key("code").value("update").end_object();
+    w.end_array().end_object();
+  }
+  w.end_array().end_object().end_array().end_object();
+  return body;
+}
+
+// What a request Bundle holds, to build its response Bundle.
+struct bundle_shape {
+  std::string type;
+  std::vector<std::pair<std::string, std::string>> entries;  // (resourceType, id)
+};
+
+std::optional<bundle_shape> shape_of(std::string_view body) {
+  rapidjson::Document d;
+  d.Parse<rapidjson::kParseIterativeFlag>(body.data(), body.size());
+  if (d.HasParseError() || !d.IsObject()) return std::nullopt;
+  const auto rt = d.FindMember("resourceType");
+  if (rt == d.MemberEnd() || !rt->value.IsString() ||
+      rt->value.GetString() != std::string_view("Bundle")) {
+    return std::nullopt;
+  }
+  bundle_shape shape;
+  if (const auto t = d.FindMember("type"); t != d.MemberEnd() && t->value.IsString()) {
+    shape.type = t->value.GetString();
+  }
+  if (const auto e = d.FindMember("entry"); e != d.MemberEnd() && e->value.IsArray()) {
+    for (const auto& entry : e->value.GetArray()) {
+      std::pair<std::string, std::string> item;
+      if (entry.IsObject()) {
+        if (const auto r = entry.FindMember("resource");
+            r != entry.MemberEnd() && r->value.IsObject()) {
+          if (const auto t = r->value.FindMember("resourceType");
+              t != r->value.MemberEnd() && t->value.IsString()) {
+            item.first = t->value.GetString();
+          }
+          if (const auto i = r->value.FindMember("id");
+              i != r->value.MemberEnd() && i->value.IsString()) {
+            item.second = i->value.GetString();
+          }
+        }
+      }
+      shape.entries.push_back(std::move(item));
+    }
+  }
+  return shape;
+}
+
+// (resourceType, id) of a single JSON resource; XML resources are read by the service only.
+std::pair<std::string, std::string> identity_of(std::string_view body) {
+  rapidjson::Document d;
+  d.Parse<rapidjson::kParseIterativeFlag>(body.data(), body.size());
+  std::pair<std::string, std::string> out;
+  if (d.HasParseError() || !d.IsObject()) return out;
+  if (const auto t = d.FindMember("resourceType"); t != d.MemberEnd() && t->value.IsString()) {
+    out.first = t->value.GetString();
+  }
+  if (const auto i = d.FindMember("id"); i != d.MemberEnd() && i->value.IsString()) {
+    out.second = i->value.GetString();
+  }
+  return out;
+}
+
+http_response from_reply(const reply& r, unsigned ok_status) {
+  if (!r.durable) return problem(503, "the store is unavailable; the message was not accepted");
+  return {r.rejected ? 400u : ok_status, std::string(r.content_type), r.body, {}};
+}
+
+http_response post_bundle(service& svc, const http_request& req) {
+  const auto shape = shape_of(req.body);
+  if (!shape || (shape->type != "transaction" && shape->type != "batch")) {
+    return outcome(400, "invalid",
+                   "POST /fhir takes a Bundle of type transaction or batch (single resources, "
+                   "and collection or message Bundles, go to POST /fhir/{type})");
+  }
+  const auto r = svc.handle(req.body, "http", req.peer);
+  if (!r.durable) return problem(503, "the store is unavailable; the message was not accepted");
+  if (r.rejected && shape->type == "transaction") {
+    return {400, "application/fhir+json", r.body, {}};
+  }
+  std::string body;
+  model::json_writer w(body);
+  w.begin_object().key("resourceType").value("Bundle");
+  w.key("type").value(shape->type + "-response").key("entry").begin_array();
+  for (std::size_t i = 0; i < shape->entries.size(); ++i) {
+    const auto& [type, id] = shape->entries[i];
+    // A batch entry with an error issue is named in the OperationOutcome's expression.
+    const bool failed =
+        r.rejected && r.body.find("Bundle.entry[" + std::to_string(i) + "]") != std::string::npos;
+    w.begin_object().key("response").begin_object();
+    if (failed) {
+      // The message's OperationOutcome: its expressions name this entry's issues.
+      w.key("status").value("400 Bad Request").key("outcome").raw(r.body);
+    } else {
+      w.key("status").value("201 Created");
+      if (!type.empty()) w.key("location").value(id.empty() ? type : type + "/" + id);
+    }
+    w.end_object().end_object();
+  }
+  w.end_array().end_object();
+  return {200, "application/fhir+json", std::move(body), {}};
+}
+
+http_response put_resource(service& svc, const http_request& req, std::string_view type,
+                           std::string_view id) {
+  const bool json_body = req.body.find_first_not_of(" \t\r\n") != std::string::npos &&
+                         req.body[req.body.find_first_not_of(" \t\r\n")] == '{';
+  if (json_body) {
+    const auto [body_type, body_id] = identity_of(req.body);
+    if (body_type != type) {
+      return outcome(
+          400, "invalid",
+          "the resource's resourceType does not match the URL (" + std::string(type) + ")");
+    }
+    if (!id.empty() && body_id != id) {
+      return outcome(400, "invalid", "the resource's id does not match the URL");
+    }
+    if (body_type == "Bundle") {
+      // A collection, message or document Bundle is a resource of its own (FHIR: create);
+      // transactions and batches are processed at the base.
+      const auto shape = shape_of(req.body);
+      if (shape && (shape->type == "transaction" || shape->type == "batch")) {
+        return outcome(400, "invalid", "transaction and batch Bundles go to POST /fhir");
+      }
+    }
+  }
+  const auto r = svc.handle(req.body, "http", req.peer);
+  auto response = from_reply(r, id.empty() ? 201 : 200);
+  if (response.status < 300) {
+    std::string location = "/fhir/" + std::string(type) + "/";
+    location += id.empty() ? (json_body ? identity_of(req.body).second : std::string{}) : id;
+    if (location.back() == '/') location += "journal-" + std::to_string(r.journal_id);
+    response.headers.emplace_back("Location", location);
+    response.content_type = "application/fhir+json";
+  }
+  return response;
+}
+
+}  // namespace
+
+http_response route(service& svc, const http_request& req, const std::vector<std::string>& tokens) {
+  const std::string_view target = req.target;
+  const auto q = target.find('?');
+  const auto path = target.substr(0, q);
+  const auto query = q == std::string_view::npos ? std::string_view{} : target.substr(q + 1);
+  const auto parts = split_path(path);
+  if (path == "/healthz") {
+    if (req.method != "GET") return problem(405, "GET only");
+    return svc.healthy() ? json(200, "{\"status\":\"ok\"}")
+                         : json(503, "{\"status\":\"store failed; restart needed\"}");
+  }
+  if (!authorized(req, tokens)) {
+    auto r = problem(401, "a valid bearer token is required");
+    r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"covgate\"");
+    return r;
+  }
+  if (path == "/metrics") {
+    if (req.method != "GET") return problem(405, "GET only");
+    return {200, "text/plain; version=0.0.4", svc.metrics_text(), {}};
+  }
+  if (path == "/x12") {
+    if (req.method != "POST") return problem(405, "POST an X12 837 interchange");
+    const auto r = svc.handle(req.body, "http", req.peer);
+    if (r.kind != engine::payload_kind::x12) {
+      return problem(415, "POST /x12 takes an X12 interchange (application/edi-x12)");
+    }
+    // Partly accepted: the 277s of the accepted sets and the 999 travel together with 200.
+    auto response = from_reply(r, 200);
+    if (r.durable && r.claims > 0) response.status = 200;
+    return response;
+  }
+  if (!parts.empty() && parts[0] == "fhir") {
+    if (parts.size() == 2 && parts[1] == "metadata") {
+      if (req.method != "GET") return problem(405, "GET only");
+      return {200, "application/fhir+json", capability_statement(), {}};
+    }
+    if (parts.size() == 1 && req.method == "POST") return post_bundle(svc, req);
+    if (parts.size() == 2 && req.method == "POST") return put_resource(svc, req, parts[1], "");
+    if (parts.size() == 3 && req.method == "PUT") return put_resource(svc, req, parts[1], parts[2]);
+    return outcome(405, "not-supported",
+                   "covgate accepts FHIR resources (create, update, transaction, batch); it does "
+                   "not serve them back");
+  }
+  if (!parts.empty() && parts[0] == "claims") {
+    if (parts.size() == 1) {
+      if (req.method != "GET") return problem(405, "GET only");
+      const auto wanted = query_value(query, "outcome");
+      const model::outcome all[] = {model::outcome::release, model::outcome::hold_documentation,
+                                    model::outcome::hold_review, model::outcome::hold_not_covered,
+                                    model::outcome::hold_invalid};
+      const auto* found = std::find_if(std::begin(all), std::end(all),
+                                       [&](auto o) { return model::name(o) == wanted; });
+      if (found == std::end(all)) {
+        return problem(400,
+                       "outcome must be one of release, hold:documentation, hold:review, "
+                       "hold:not-covered, hold:invalid");
+      }
+      std::size_t limit = 100;
+      if (const auto l = query_value(query, "limit"); !l.empty()) {
+        const auto [end, ec] = std::from_chars(l.data(), l.data() + l.size(), limit);
+        if (ec != std::errc{} || end != l.data() + l.size() || limit == 0 || limit > 1000) {
+          return problem(400, "limit must be 1 to 1000");
+        }
+      }
+      return json(200, svc.worklist_json(*found, query_value(query, "after"), limit));
+    }
+    if (parts.size() == 2) {
+      if (req.method != "GET") return problem(405, "GET only");
+      const auto c = svc.claim_json(parts[1]);
+      return c ? json(200, *c) : problem(404, "no such claim");
+    }
+    if (parts.size() == 3 && (parts[2] == "release" || parts[2] == "cancel")) {
+      if (req.method != "POST") return problem(405, "POST only");
+      rapidjson::Document d;
+      d.Parse(req.body.data(), req.body.size());
+      const auto text = [&](const char* name) -> std::string {
+        if (d.HasParseError() || !d.IsObject()) return {};
+        const auto m = d.FindMember(name);
+        return m != d.MemberEnd() && m->value.IsString() ? m->value.GetString() : "";
+      };
+      const auto who = text("by");
+      const auto why = text("reason");
+      if (who.empty() || why.empty()) {
+        return problem(400, "a reviewer's action needs {\"by\": \"…\", \"reason\": \"…\"}");
+      }
+      switch (svc.review(parts[1], parts[2] == "release", who, why)) {
+        case review_status::done:
+          return json(200, *svc.claim_json(parts[1]));
+        case review_status::unknown_claim:
+          return problem(404, "no such claim");
+        case review_status::not_reviewable:
+          return problem(409,
+                         "only review, not-covered and invalid holds take a reviewer's action; "
+                         "documentation holds leave when their evidence arrives");
+        case review_status::unavailable:
+          return problem(503, "the store is unavailable");
+      }
+    }
+  }
+  return problem(404, "no such route");
+}
+
+}  // namespace covgate::transport
