@@ -1,0 +1,285 @@
+// covgate serve over loopback with real clients: @medplum/hl7 (an MLLP client from npm) for
+// HL7 v2, plain sockets for X12 over MLLP (the npm client parses every frame as HL7 v2), curl
+// for HTTP. Ports are 0 (the server prints what it bound); every wait is bounded.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync, existsSync, readdirSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { Hl7Client } from '@medplum/hl7';
+import { Hl7Message } from '@medplum/core';
+
+const covgate = process.env.COVGATE;
+assert.ok(covgate, 'COVGATE must name the covgate binary');
+const here = path.dirname(new URL(import.meta.url).pathname);
+const scenario = path.join(here, '..', '..', 'samples', 'inputs', 'scenarios',
+  '02-csii-release-after-late-lab');
+const record = readFileSync(path.join(scenario, '1-record.json'), 'utf8');
+const claim = readFileSync(path.join(scenario, '2-claim.x12'), 'utf8');
+const lateLabs = readFileSync(path.join(scenario, '3-late-labs.json'), 'utf8');
+const adt = 'MSH|^~\\&|EPIC|HOSP|COVGATE|GATE|202611271200||ADT^A01|MSG0001|P|2.5.1\rPID|1\r';
+
+const SB = '\x0b';
+const EB = '\x1c\r';
+const frame = (payload) => SB + payload + EB;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const servers = [];
+after(() => servers.forEach((s) => s.proc.kill('SIGKILL')));
+
+// The scenario's patient and claim, renamed so many can be in flight at once.
+function patientFiles(n) {
+  const mbi = '2AA2AA' + String(n).padStart(5, '0');
+  const id = 'CL' + String(n).padStart(5, '0');
+  const rename = (text) => text.replaceAll('2AA2AA2AA02', mbi).replaceAll('CSII-LATE', id);
+  return { id, record: rename(record), claim: rename(claim), labs: rename(lateLabs) };
+}
+
+async function startServer(dir, settings = {}, env = {}) {
+  const config = {
+    mllp: { port: 0, read_timeout_ms: 500, idle_timeout_ms: 5000, max_frame_bytes: 65536,
+      ...settings.mllp },
+    http: { port: 0, ...settings.http },
+    store: { directory: path.join(dir, 'data') },
+    outbox: { destinations: [{ kind: 'directory', path: path.join(dir, 'out') }],
+      first_backoff_ms: 50 },
+  };
+  writeFileSync(path.join(dir, 'covgate.json'), JSON.stringify(config));
+  const proc = spawn(covgate, ['serve', '--config', path.join(dir, 'covgate.json')],
+    { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  proc.stderr.on('data', (d) => { stderr += d; });
+  const line = await new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error('no start line; stderr: ' + stderr)), 10000);
+    proc.stdout.on('data', (d) => {
+      out += d;
+      if (out.includes('\n')) { clearTimeout(timer); resolve(out); }
+    });
+    proc.on('exit', (code) => reject(new Error(`exited ${code}: ${stderr}`)));
+  });
+  const server = {
+    proc,
+    dir,
+    mllp: Number(/mllp [^ ]+:(\d+)/.exec(line)[1]),
+    http: Number(/http [^ ]+:(\d+)/.exec(line)[1]),
+    stderr: () => stderr,
+  };
+  servers.push(server);
+  return server;
+}
+
+// Sends `chunks` (strings, written one by one) and collects `want` answer frames.
+function mllpExchange(port, chunks, want, { timeoutMs = 10000, delayMs = 0 } = {}) {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1');
+    let buffer = Buffer.alloc(0);
+    const frames = [];
+    const timer = setTimeout(() => { socket.destroy(); reject(new Error('MLLP timeout')); },
+      timeoutMs);
+    socket.on('data', (d) => {
+      buffer = Buffer.concat([buffer, d]);
+      for (;;) {
+        const start = buffer.indexOf(0x0b);
+        const end = buffer.indexOf(Buffer.from(EB), start + 1);
+        if (start < 0 || end < 0) break;
+        frames.push(buffer.subarray(start + 1, end).toString('utf8'));
+        buffer = buffer.subarray(end + 2);
+      }
+      if (frames.length >= want) { clearTimeout(timer); socket.end(); resolve(frames); }
+    });
+    socket.on('close', () => { clearTimeout(timer); resolve(frames); });
+    socket.on('error', (e) => { clearTimeout(timer); reject(e); });
+    socket.on('connect', async () => {
+      for (const c of chunks) {
+        socket.write(c);
+        if (delayMs) await sleep(delayMs);
+      }
+    });
+  });
+}
+
+function curl(server, args) {
+  const r = spawnSync('curl', ['-s', '-w', '\n%{http_code}', ...args], { encoding: 'utf8' });
+  assert.equal(r.status, 0, `curl failed: ${r.stderr}`);
+  const lines = r.stdout.split('\n');
+  return { status: Number(lines.pop()), body: lines.join('\n') };
+}
+
+const url = (server, p) => `http://127.0.0.1:${server.http}${p}`;
+
+async function waitFor(predicate, ms = 10000) {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    if (predicate()) return true;
+    await sleep(25);
+  }
+  return predicate();
+}
+
+test('a claim held over MLLP is released by a FHIR lab over HTTP into the file destination',
+  async () => {
+    const s = await startServer(mkdtempSync(path.join(os.tmpdir(), 'covgate-it-')));
+    const stored = curl(s, ['-X', 'POST', '-H', 'Content-Type: application/fhir+json',
+      '--data-binary', record, url(s, '/fhir/Bundle')]);
+    assert.equal(stored.status, 201, stored.body);
+    const [answer] = await mllpExchange(s.mllp, [frame(claim)], 1);
+    assert.match(answer, /TRN\*2\*CSII-LATE~/);
+    assert.match(answer, /STC\*P3:/, 'held for documentation');
+    const labs = curl(s, ['-X', 'POST', '-H', 'Content-Type: application/fhir+json',
+      '--data-binary', lateLabs, url(s, '/fhir')]);
+    assert.equal(labs.status, 200, labs.body);
+    assert.equal(JSON.parse(labs.body).type, 'batch-response');
+    const file = path.join(s.dir, 'out', 'CSII-LATE_2.x12');
+    assert.ok(await waitFor(() => existsSync(file)), 'release delivered to the directory');
+    const release = readFileSync(file, 'utf8');
+    assert.match(release, /STC\*A2:20\*/);
+    assert.match(release, /REF\*1K\*CSII-LATE-2~/);
+    const current = JSON.parse(curl(s, [url(s, '/claims/CSII-LATE')]).body);
+    assert.equal(current.current.outcome, 'release');
+    assert.deepEqual(current.history.map((h) => h.decision.event), ['hold', 'release']);
+    const worklist = JSON.parse(curl(s, [url(s, '/claims?outcome=release')]).body);
+    assert.deepEqual(worklist.claims.map((c) => c.id), ['CSII-LATE']);
+  });
+
+// @medplum/hl7 4.5.2 parses a read that ends in <FS><CR> as one message, so two answers
+// arriving in one TCP read would be merged on its side: it is driven one message at a time
+// here, and pipelining is tested with plain sockets below.
+test('HL7 v2 through @medplum/hl7: AR with ERR 200, five messages on one connection', async () => {
+  const s = await startServer(mkdtempSync(path.join(os.tmpdir(), 'covgate-it-')));
+  const client = new Hl7Client({ host: '127.0.0.1', port: s.mllp });
+  try {
+    const acks = [];
+    for (const i of [1, 2, 3, 4, 5]) {
+      acks.push(await client.sendAndWait(Hl7Message.parse(adt.replace('MSG0001', 'MSG000' + i)),
+        { timeoutMs: 5000 }));
+    }
+    acks.forEach((ack, i) => {
+      assert.equal(ack.getSegment('MSA').getField(1).toString(), 'AR');
+      assert.equal(ack.getSegment('MSA').getField(2).toString(), 'MSG000' + (i + 1));
+      assert.equal(ack.getSegment('ERR').getField(3).getComponent(1), '200');
+    });
+  } finally {
+    await client.close();
+  }
+});
+
+test('pipelined X12 frames in one write get their answers in order', async () => {
+  const s = await startServer(mkdtempSync(path.join(os.tmpdir(), 'covgate-it-')));
+  const a = patientFiles(1);
+  const b = patientFiles(2);
+  const answers = await mllpExchange(s.mllp, [frame(a.claim) + '\r\n\0' + frame(b.claim)], 2);
+  assert.equal(answers.length, 2);
+  assert.match(answers[0], /TRN\*2\*CL00001~/);
+  assert.match(answers[1], /TRN\*2\*CL00002~/);
+});
+
+test('a frame written one byte at a time is answered like a whole one', async () => {
+  const s = await startServer(mkdtempSync(path.join(os.tmpdir(), 'covgate-it-')));
+  const bytes = [...frame(patientFiles(3).claim)];
+  const [answer] = await mllpExchange(s.mllp, bytes, 1, { timeoutMs: 20000 });
+  assert.match(answer, /TRN\*2\*CL00003~/);
+});
+
+test('an oversized frame is answered AR and the connection closed', async () => {
+  const s = await startServer(mkdtempSync(path.join(os.tmpdir(), 'covgate-it-')),
+    { mllp: { max_frame_bytes: 4096 } });
+  const answers = await mllpExchange(s.mllp, [frame('MSH|^~\\&|' + 'x'.repeat(5000))], 5);
+  assert.equal(answers.length, 1, 'one answer, then the server closed');
+  assert.match(answers[0], /MSA\|AR\|/);
+  assert.match(answers[0], /frame larger than the configured maximum/);
+});
+
+test('a client that stops mid-frame is timed out; others are served meanwhile', async () => {
+  const s = await startServer(mkdtempSync(path.join(os.tmpdir(), 'covgate-it-')));
+  const stalled = net.connect(s.mllp, '127.0.0.1');
+  await new Promise((r) => stalled.on('connect', r));
+  stalled.write(SB + 'MSH|^~\\&|SLOW');
+  const closed = new Promise((r) => stalled.on('close', r));
+  const [answer] = await mllpExchange(s.mllp, [frame(adt)], 1);
+  assert.match(answer, /MSA\|AR\|MSG0001/);
+  const started = Date.now();
+  await closed;
+  assert.ok(Date.now() - started < 5000, 'closed by the 500 ms read timeout');
+  assert.equal(curl(s, [url(s, '/healthz')]).status, 200);
+});
+
+test('200 concurrent MLLP connections are all answered', async () => {
+  const s = await startServer(mkdtempSync(path.join(os.tmpdir(), 'covgate-it-')));
+  const answers = await Promise.all(Array.from({ length: 200 }, (_, i) =>
+    mllpExchange(s.mllp, [frame(adt.replace('MSG0001', 'C' + i))], 1, { timeoutMs: 20000 })));
+  answers.forEach((a, i) => assert.match(a[0], new RegExp(`MSA\\|AR\\|C${i}\\r`)));
+  const metrics = curl(s, [url(s, '/metrics')]).body;
+  assert.match(metrics, /covgate_messages_total\{channel="mllp",kind="hl7v2"\} 200/);
+});
+
+test('HTTP: bearer tokens from the environment, health, metrics, errors as JSON', async () => {
+  const s = await startServer(mkdtempSync(path.join(os.tmpdir(), 'covgate-it-')),
+    { http: { tokens_env: 'COVGATE_IT_TOKENS' } }, { COVGATE_IT_TOKENS: 's3cret,other' });
+  assert.equal(curl(s, [url(s, '/healthz')]).status, 200, 'health needs no token');
+  assert.equal(curl(s, [url(s, '/metrics')]).status, 401);
+  assert.equal(curl(s, ['-H', 'Authorization: Bearer wrong', url(s, '/metrics')]).status, 401);
+  const auth = ['-H', 'Authorization: Bearer s3cret'];
+  const metrics = curl(s, [...auth, url(s, '/metrics')]);
+  assert.equal(metrics.status, 200);
+  assert.match(metrics.body, /# TYPE covgate_message_seconds histogram/);
+  const meta = JSON.parse(curl(s, [...auth, url(s, '/fhir/metadata')]).body);
+  assert.equal(meta.resourceType, 'CapabilityStatement');
+  const bad = curl(s, [...auth, '-X', 'POST', '-H', 'Content-Type: application/edi-x12',
+    '--data-binary', 'ISA*00*bad', url(s, '/x12')]);
+  assert.equal(bad.status, 400);
+  assert.match(bad.body, /TA1\*|ST\*999/);
+  assert.equal(curl(s, [...auth, url(s, '/claims?outcome=bogus')]).status, 400);
+  assert.equal(curl(s, [...auth, url(s, '/claims/NOPE')]).status, 404);
+  const bigFile = path.join(s.dir, 'big.x12');
+  writeFileSync(bigFile, 'x'.repeat(20 << 20));
+  const big = curl(s, [...auth, '-X', 'POST', '--data-binary', '@' + bigFile, url(s, '/x12')]);
+  assert.equal(big.status, 413);
+});
+
+test('crash: kill -9 under load loses no acknowledged message and no release', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'covgate-crash-'));
+  let s = await startServer(dir);
+  const patients = Array.from({ length: 40 }, (_, i) => patientFiles(100 + i));
+  for (const p of patients) {
+    const r = curl(s, ['-X', 'POST', '--data-binary', p.record, url(s, '/fhir/Bundle')]);
+    assert.equal(r.status, 201);
+  }
+  // Claims over MLLP, eight connections at a time; an answer means it was committed.
+  const heldClaims = [];
+  for (let i = 0; i < patients.length; i += 8) {
+    const batch = patients.slice(i, i + 8);
+    const answers = await Promise.all(batch.map((p) => mllpExchange(s.mllp, [frame(p.claim)], 1)));
+    answers.forEach((a, j) => { if (a.length === 1) heldClaims.push(batch[j].id); });
+  }
+  assert.equal(heldClaims.length, patients.length);
+  // Late labs over HTTP in parallel; the server is killed while they are in flight.
+  const acknowledged = [];
+  const posts = patients.map((p) => new Promise((resolve) => {
+    const child = spawn('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', '-X', 'POST',
+      '--data-binary', p.labs, url(s, '/fhir')]);
+    let code = '';
+    child.stdout.on('data', (d) => { code += d; });
+    child.on('close', () => { if (code === '200') acknowledged.push(p.id); resolve(); });
+  }));
+  await waitFor(() => acknowledged.length >= 10, 20000);
+  s.proc.kill('SIGKILL');
+  await Promise.all(posts);
+  assert.ok(acknowledged.length >= 10 && acknowledged.length <= patients.length);
+  s = await startServer(dir);
+  for (const id of heldClaims) {
+    assert.equal(curl(s, [url(s, '/claims/' + id)]).status, 200, `claim ${id} survived`);
+  }
+  // Every acknowledged lab released its claim, and that release reaches the directory.
+  const out = path.join(dir, 'out');
+  const delivered = () => existsSync(out) ? readdirSync(out).filter((f) => f.endsWith('.x12')) : [];
+  assert.ok(await waitFor(() => acknowledged.every((id) => delivered().includes(`${id}_2.x12`)),
+    20000), `missing releases: ${acknowledged.filter((id) => !delivered().includes(`${id}_2.x12`))}`);
+  for (const id of acknowledged) {
+    assert.equal(JSON.parse(curl(s, [url(s, '/claims/' + id)]).body).current.outcome, 'release');
+  }
+  // Nothing delivered that is not a release with its idempotency key as the name.
+  for (const f of delivered()) assert.match(f, /^CL\d{5}_2\.x12$/);
+  rmSync(dir, { recursive: true, force: true });
+});
