@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <future>
 
 #include "covgate/model/json_writer.hpp"
 
@@ -183,14 +184,24 @@ http_response from_reply(const reply& r, unsigned ok_status) {
   return {r.rejected ? 400u : ok_status, std::string(r.content_type), r.body, {}};
 }
 
-http_response post_bundle(service& svc, const http_request& req) {
-  const auto shape = shape_of(req.body);
+using respond = std::function<void(http_response)>;
+
+http_response bundle_response(const bundle_shape* shape, const reply& r);
+
+void post_bundle(service& svc, const http_request& req, respond done) {
+  auto shape = shape_of(req.body);
   if (!shape || (shape->type != "transaction" && shape->type != "batch")) {
-    return outcome(400, "invalid",
-                   "POST /fhir takes a Bundle of type transaction or batch (single resources, "
-                   "and collection or message Bundles, go to POST /fhir/{type})");
+    return done(outcome(400, "invalid",
+                        "POST /fhir takes a Bundle of type transaction or batch (single "
+                        "resources, and collection or message Bundles, go to POST /fhir/{type})"));
   }
-  const auto r = svc.handle(req.body, "http", req.peer);
+  svc.submit(req.body, "http", req.peer,
+             [shape = std::move(*shape), done = std::move(done)](reply r) {
+               done(bundle_response(&shape, r));
+             });
+}
+
+http_response bundle_response(const bundle_shape* shape, const reply& r) {
   if (!r.durable) return problem(503, "the store is unavailable; the message was not accepted");
   if (r.rejected && shape->type == "transaction") {
     return {400, "application/fhir+json", r.body, {}};
@@ -218,89 +229,106 @@ http_response post_bundle(service& svc, const http_request& req) {
   return {200, "application/fhir+json", std::move(body), {}};
 }
 
-http_response put_resource(service& svc, const http_request& req, std::string_view type,
-                           std::string_view id) {
+void put_resource(service& svc, const http_request& req, std::string_view type, std::string_view id,
+                  respond done) {
   const bool json_body = req.body.find_first_not_of(" \t\r\n") != std::string::npos &&
                          req.body[req.body.find_first_not_of(" \t\r\n")] == '{';
   if (json_body) {
     const auto [body_type, body_id] = identity_of(req.body);
     if (body_type != type) {
-      return outcome(
+      return done(outcome(
           400, "invalid",
-          "the resource's resourceType does not match the URL (" + std::string(type) + ")");
+          "the resource's resourceType does not match the URL (" + std::string(type) + ")"));
     }
     if (!id.empty() && body_id != id) {
-      return outcome(400, "invalid", "the resource's id does not match the URL");
+      return done(outcome(400, "invalid", "the resource's id does not match the URL"));
     }
     if (body_type == "Bundle") {
       // A collection, message or document Bundle is a resource of its own (FHIR: create);
       // transactions and batches are processed at the base.
       const auto shape = shape_of(req.body);
       if (shape && (shape->type == "transaction" || shape->type == "batch")) {
-        return outcome(400, "invalid", "transaction and batch Bundles go to POST /fhir");
+        return done(outcome(400, "invalid", "transaction and batch Bundles go to POST /fhir"));
       }
     }
   }
-  const auto r = svc.handle(req.body, "http", req.peer);
-  auto response = from_reply(r, id.empty() ? 201 : 200);
-  if (response.status < 300) {
-    std::string location = "/fhir/" + std::string(type) + "/";
-    location += id.empty() ? (json_body ? identity_of(req.body).second : std::string{}) : id;
-    if (location.back() == '/') location += "journal-" + std::to_string(r.journal_id);
-    response.headers.emplace_back("Location", location);
-    response.content_type = "application/fhir+json";
-  }
-  return response;
+  std::string location = "/fhir/" + std::string(type) + "/";
+  location += id.empty() ? (json_body ? identity_of(req.body).second : std::string{}) : id;
+  svc.submit(req.body, "http", req.peer,
+             [location, created = id.empty(), done = std::move(done)](reply r) mutable {
+               auto response = from_reply(r, created ? 201 : 200);
+               if (response.status < 300) {
+                 if (location.back() == '/') location += "journal-" + std::to_string(r.journal_id);
+                 response.headers.emplace_back("Location", location);
+                 response.content_type = "application/fhir+json";
+               }
+               done(std::move(response));
+             });
 }
 
 }  // namespace
 
-http_response route(service& svc, const http_request& req, const std::vector<std::string>& tokens) {
+http_response route(service& svc, const http_request& request,
+                    const std::vector<std::string>& tokens) {
+  std::promise<http_response> promise;
+  auto answer = promise.get_future();
+  route(svc, request, tokens, [&promise](http_response r) { promise.set_value(std::move(r)); });
+  return answer.get();
+}
+
+void route(service& svc, http_request request, const std::vector<std::string>& tokens,
+           respond done) {
+  const auto& req = request;
   const std::string_view target = req.target;
   const auto q = target.find('?');
   const auto path = target.substr(0, q);
   const auto query = q == std::string_view::npos ? std::string_view{} : target.substr(q + 1);
   const auto parts = split_path(path);
   if (path == "/healthz") {
-    if (req.method != "GET") return problem(405, "GET only");
-    return svc.healthy() ? json(200, "{\"status\":\"ok\"}")
-                         : json(503, "{\"status\":\"store failed; restart needed\"}");
+    if (req.method != "GET") return done(problem(405, "GET only"));
+    return done(svc.healthy() ? json(200, "{\"status\":\"ok\"}")
+                              : json(503, "{\"status\":\"store failed; restart needed\"}"));
   }
   if (!authorized(req, tokens)) {
     auto r = problem(401, "a valid bearer token is required");
     r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"covgate\"");
-    return r;
+    return done(std::move(r));
   }
   if (path == "/metrics") {
-    if (req.method != "GET") return problem(405, "GET only");
-    return {200, "text/plain; version=0.0.4", svc.metrics_text(), {}};
+    if (req.method != "GET") return done(problem(405, "GET only"));
+    return done({200, "text/plain; version=0.0.4", svc.metrics_text(), {}});
   }
   if (path == "/x12") {
-    if (req.method != "POST") return problem(405, "POST an X12 837 interchange");
-    const auto r = svc.handle(req.body, "http", req.peer);
-    if (r.kind != engine::payload_kind::x12) {
-      return problem(415, "POST /x12 takes an X12 interchange (application/edi-x12)");
+    if (req.method != "POST") return done(problem(405, "POST an X12 837 interchange"));
+    if (engine::sniff(req.body) != engine::payload_kind::x12) {
+      return done(problem(415, "POST /x12 takes an X12 interchange (application/edi-x12)"));
     }
-    // Partly accepted: the 277s of the accepted sets and the 999 travel together with 200.
-    auto response = from_reply(r, 200);
-    if (r.durable && r.claims > 0) response.status = 200;
-    return response;
+    return svc.submit(req.body, "http", req.peer, [done = std::move(done)](reply r) {
+      // Partly accepted: the 277s of the accepted sets and the 999 travel together with 200.
+      auto response = from_reply(r, 200);
+      if (r.durable && r.claims > 0) response.status = 200;
+      done(std::move(response));
+    });
   }
   if (!parts.empty() && parts[0] == "fhir") {
     if (parts.size() == 2 && parts[1] == "metadata") {
-      if (req.method != "GET") return problem(405, "GET only");
-      return {200, "application/fhir+json", capability_statement(), {}};
+      if (req.method != "GET") return done(problem(405, "GET only"));
+      return done({200, "application/fhir+json", capability_statement(), {}});
     }
-    if (parts.size() == 1 && req.method == "POST") return post_bundle(svc, req);
-    if (parts.size() == 2 && req.method == "POST") return put_resource(svc, req, parts[1], "");
-    if (parts.size() == 3 && req.method == "PUT") return put_resource(svc, req, parts[1], parts[2]);
-    return outcome(405, "not-supported",
-                   "covgate accepts FHIR resources (create, update, transaction, batch); it does "
-                   "not serve them back");
+    if (parts.size() == 1 && req.method == "POST") return post_bundle(svc, req, std::move(done));
+    if (parts.size() == 2 && req.method == "POST") {
+      return put_resource(svc, req, parts[1], "", std::move(done));
+    }
+    if (parts.size() == 3 && req.method == "PUT") {
+      return put_resource(svc, req, parts[1], parts[2], std::move(done));
+    }
+    return done(outcome(405, "not-supported",
+                        "covgate accepts FHIR resources (create, update, transaction, batch); it "
+                        "does not serve them back"));
   }
   if (!parts.empty() && parts[0] == "claims") {
     if (parts.size() == 1) {
-      if (req.method != "GET") return problem(405, "GET only");
+      if (req.method != "GET") return done(problem(405, "GET only"));
       const auto wanted = query_value(query, "outcome");
       const model::outcome all[] = {model::outcome::release, model::outcome::hold_documentation,
                                     model::outcome::hold_review, model::outcome::hold_not_covered,
@@ -308,26 +336,26 @@ http_response route(service& svc, const http_request& req, const std::vector<std
       const auto* found = std::find_if(std::begin(all), std::end(all),
                                        [&](auto o) { return model::name(o) == wanted; });
       if (found == std::end(all)) {
-        return problem(400,
-                       "outcome must be one of release, hold:documentation, hold:review, "
-                       "hold:not-covered, hold:invalid");
+        return done(problem(400,
+                            "outcome must be one of release, hold:documentation, hold:review, "
+                            "hold:not-covered, hold:invalid"));
       }
       std::size_t limit = 100;
       if (const auto l = query_value(query, "limit"); !l.empty()) {
         const auto [end, ec] = std::from_chars(l.data(), l.data() + l.size(), limit);
         if (ec != std::errc{} || end != l.data() + l.size() || limit == 0 || limit > 1000) {
-          return problem(400, "limit must be 1 to 1000");
+          return done(problem(400, "limit must be 1 to 1000"));
         }
       }
-      return json(200, svc.worklist_json(*found, query_value(query, "after"), limit));
+      return done(json(200, svc.worklist_json(*found, query_value(query, "after"), limit)));
     }
     if (parts.size() == 2) {
-      if (req.method != "GET") return problem(405, "GET only");
+      if (req.method != "GET") return done(problem(405, "GET only"));
       const auto c = svc.claim_json(parts[1]);
-      return c ? json(200, *c) : problem(404, "no such claim");
+      return done(c ? json(200, *c) : problem(404, "no such claim"));
     }
     if (parts.size() == 3 && (parts[2] == "release" || parts[2] == "cancel")) {
-      if (req.method != "POST") return problem(405, "POST only");
+      if (req.method != "POST") return done(problem(405, "POST only"));
       rapidjson::Document d;
       d.Parse(req.body.data(), req.body.size());
       const auto text = [&](const char* name) -> std::string {
@@ -338,23 +366,29 @@ http_response route(service& svc, const http_request& req, const std::vector<std
       const auto who = text("by");
       const auto why = text("reason");
       if (who.empty() || why.empty()) {
-        return problem(400, "a reviewer's action needs {\"by\": \"…\", \"reason\": \"…\"}");
+        return done(problem(400, "a reviewer's action needs {\"by\": \"…\", \"reason\": \"…\"}"));
       }
-      switch (svc.review(parts[1], parts[2] == "release", who, why)) {
-        case review_status::done:
-          return json(200, *svc.claim_json(parts[1]));
-        case review_status::unknown_claim:
-          return problem(404, "no such claim");
-        case review_status::not_reviewable:
-          return problem(409,
-                         "only review, not-covered and invalid holds take a reviewer's action; "
-                         "documentation holds leave when their evidence arrives");
-        case review_status::unavailable:
-          return problem(503, "the store is unavailable");
-      }
+      const std::string id(parts[1]);
+      return svc.review(
+          id, parts[2] == "release", who, why,
+          [&svc, id, done = std::move(done)](review_status status) {
+            switch (status) {
+              case review_status::done:
+                return done(json(200, svc.claim_json(id).value_or("{}")));
+              case review_status::unknown_claim:
+                return done(problem(404, "no such claim"));
+              case review_status::not_reviewable:
+                return done(problem(409,
+                                    "only review, not-covered and invalid holds take a "
+                                    "reviewer's action; documentation holds leave when their "
+                                    "evidence arrives"));
+              case review_status::unavailable:
+                return done(problem(503, "the store is unavailable"));
+            }
+          });
     }
   }
-  return problem(404, "no such route");
+  done(problem(404, "no such route"));
 }
 
 }  // namespace covgate::transport

@@ -126,9 +126,26 @@ class mllp_session : public std::enable_shared_from_this<mllp_session> {
     frames_.clear();
     const auto error = decoder_.put(std::string_view(buffer_.data(), n),
                                     [&](std::string_view f) { frames_.emplace_back(f); });
+    if (error != mllp_error::none) frame_error_ = error;
+    replies_.assign(frames_.size(), {});
+    waiting_ = frames_.size();
+    if (waiting_ == 0) return answer();
+    // Each frame is processed now and answered after its group commits; answers come back
+    // on this connection's strand, in order.
+    for (std::size_t i = 0; i < frames_.size(); ++i) {
+      svc_.submit(frames_[i], "mllp", peer_, [self = shared_from_this(), i](reply r) {
+        asio::post(self->socket_.get_executor(), [self, i, r = std::move(r)]() mutable {
+          self->replies_[i] = std::move(r);
+          if (--self->waiting_ == 0) self->answer();
+        });
+      });
+    }
+  }
+
+  // All frames of the last read are committed (or failed): write their answers.
+  void answer() {
     const bool commit_acks = svc_.config().mllp.commit_acks;
-    for (const auto& frame : frames_) {
-      const auto r = svc_.handle(frame, "mllp", peer_);
+    for (const auto& r : replies_) {
       if (!r.durable) {
         // Not stored, so not acknowledged: a release-2 peer gets a NAK, any peer a closed
         // connection, and resends.
@@ -139,10 +156,10 @@ class mllp_session : public std::enable_shared_from_this<mllp_session> {
       if (commit_acks) out_ += mllp_frame(std::string(1, mllp_commit_ack));
       out_ += mllp_frame(r.body);
     }
-    if (error != mllp_error::none) {
+    if (frame_error_ != mllp_error::none && !closing_) {
       hl7v2::hl7_ack_settings s;
       s.control_id = "CGFRAME";
-      const auto text = std::string(describe(error)) + " (" +
+      const auto text = std::string(describe(frame_error_)) + " (" +
                         std::to_string(svc_.config().mllp.max_frame_bytes) + " bytes)";
       out_ += mllp_frame(hl7v2::hl7_ack(nullptr, "AR", "100", text, s));
       closing_ = true;
@@ -173,6 +190,9 @@ class mllp_session : public std::enable_shared_from_this<mllp_session> {
   mllp_decoder decoder_;
   std::array<char, 64 * 1024> buffer_{};
   std::vector<std::string> frames_;
+  std::vector<reply> replies_;
+  std::size_t waiting_ = 0;
+  mllp_error frame_error_ = mllp_error::none;
   std::string out_;
   std::string peer_;
   bool busy_ = false;
@@ -187,7 +207,9 @@ struct mllp_server::impl : std::enable_shared_from_this<mllp_server::impl> {
   session_set<mllp_session> sessions;
 
   void accept() {
+    // Each connection on its own strand: its answers arrive from the committer thread.
     acceptor.async_accept(
+        asio::make_strand(acceptor.get_executor()),
         [self = shared_from_this()](boost::system::error_code ec, tcp::socket socket) {
           if (ec == asio::error::operation_aborted || !self->acceptor.is_open()) return;
           if (!ec) self->admit(std::move(socket));
@@ -292,9 +314,16 @@ class http_session : public std::enable_shared_from_this<http_session> {
     r.authorization = std::string(req[http::field::authorization]);
     r.body = std::move(req.body());
     r.peer = peer_;
-    auto response = route(svc_, r, tokens_);
-    busy_ = false;
-    respond(std::move(response), req.keep_alive() && !draining_, req.version());
+    const bool keep_alive = req.keep_alive();
+    const unsigned version = req.version();
+    route(svc_, std::move(r), tokens_,
+          [self = shared_from_this(), keep_alive, version](http_response response) {
+            asio::post(self->stream_.get_executor(), [self, keep_alive, version,
+                                                      response = std::move(response)]() mutable {
+              self->busy_ = false;
+              self->respond(std::move(response), keep_alive && !self->draining_, version);
+            });
+          });
   }
 
   void respond(http_response r, bool keep_alive, unsigned version) {
@@ -341,21 +370,23 @@ struct http_server::impl : std::enable_shared_from_this<http_server::impl> {
   session_set<http_session> sessions;
 
   void accept() {
-    acceptor.async_accept([self = shared_from_this()](boost::system::error_code ec,
-                                                      tcp::socket socket) {
-      if (ec == asio::error::operation_aborted || !self->acceptor.is_open()) return;
-      if (!ec) {
-        if (self->svc.connections("http") >= self->svc.config().http.max_connections) {
-          self->svc.connection_refused("http", "limit");
-          socket.close(ec);
-        } else {
-          self->svc.connection_opened("http");
-          std::make_shared<http_session>(std::move(socket), self->svc, self->tokens, self->sessions)
-              ->start();
-        }
-      }
-      self->accept();
-    });
+    acceptor.async_accept(
+        asio::make_strand(acceptor.get_executor()),
+        [self = shared_from_this()](boost::system::error_code ec, tcp::socket socket) {
+          if (ec == asio::error::operation_aborted || !self->acceptor.is_open()) return;
+          if (!ec) {
+            if (self->svc.connections("http") >= self->svc.config().http.max_connections) {
+              self->svc.connection_refused("http", "limit");
+              socket.close(ec);
+            } else {
+              self->svc.connection_opened("http");
+              std::make_shared<http_session>(std::move(socket), self->svc, self->tokens,
+                                             self->sessions)
+                  ->start();
+            }
+          }
+          self->accept();
+        });
   }
 };
 

@@ -2,6 +2,8 @@
 
 #include <array>
 #include <ctime>
+#include <future>
+#include <memory>
 
 #include "covgate/model/decision_json.hpp"
 #include "covgate/model/json_writer.hpp"
@@ -63,6 +65,7 @@ service::service(const server_config& config, const policy::policy_file& policy,
   // Facts live in memory: re-read them from the journal (claims are in the store already).
   store_.for_each_journal("fhir", [&](const store::journal_entry& e) { inbox_.restore(e.body); });
   inbox_.observe([this](const engine::event& e) { record(e); });
+  committer_ = std::thread([this] { commit_loop(); });
 }
 
 void service::record(const engine::event& e) {
@@ -85,64 +88,128 @@ void service::enqueue_later(const std::vector<engine::event>& events,
   }
 }
 
-reply service::handle(std::string_view payload, std::string_view channel, std::string_view sender) {
-  const auto started = std::chrono::steady_clock::now();
+void service::join_group() {
+  if (in_group_) return;
+  store_.begin();
+  in_group_ = true;
+}
+
+void service::after_commit(std::function<void(bool)> done) {
+  group_.push_back(std::move(done));
+  work_.notify_one();
+}
+
+void service::commit_loop() {
+  for (;;) {
+    std::vector<std::function<void(bool)>> group;
+    bool durable = true;
+    {
+      std::unique_lock lock(mutex_);
+      work_.wait(lock, [this] { return stopping_ || !group_.empty(); });
+      if (group_.empty()) return;  // stopping, nothing left
+      group.swap(group_);
+      try {
+        store_.set_counter("control", inbox_.next_control());
+        store_.commit();
+        ++groups_;
+        grouped_messages_ += group.size();
+      } catch (const store::store_error&) {
+        // The gate may already hold what the store lost: refuse everything until a restart
+        // rebuilds one from the other.
+        try {
+          store_.rollback();
+        } catch (const store::store_error&) {
+        }
+        healthy_ = false;
+        ++store_failures_;
+        durable = false;
+      }
+      in_group_ = false;
+    }
+    // Outside the lock: the next group is already being processed while these are answered.
+    for (auto& done : group) done(durable);
+  }
+}
+
+service::~service() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  work_.notify_all();
+  committer_.join();
   std::lock_guard lock(mutex_);
-  reply out;
-  out.kind = engine::sniff(payload);
-  if (!healthy_) {
-    out.durable = false;
-    return out;
+  if (in_group_) store_.rollback();  // nothing is left uncommitted with a waiting sender
+}
+
+void service::submit(std::string_view payload, std::string_view channel, std::string_view sender,
+                     completion done) {
+  const auto started = std::chrono::steady_clock::now();
+  std::unique_lock lock(mutex_);
+  auto out = std::make_shared<reply>();
+  out->kind = engine::sniff(payload);
+  if (!healthy_ || stopping_) {
+    out->durable = false;
+    lock.unlock();
+    done(std::move(*out));
+    return;
   }
   current_ms_ = now_ms();
   const auto at = now_stamp();
   try {
-    store_.begin();
-    out.journal_id = store_.journal({0, current_ms_, std::string(channel), std::string(sender),
-                                     std::string(engine::name(out.kind)), std::string(payload)});
+    join_group();
+    out->journal_id = store_.journal({0, current_ms_, std::string(channel), std::string(sender),
+                                      std::string(engine::name(out->kind)), std::string(payload)});
     auto answer =
-        inbox_.receive(payload, std::string(channel) + ":" + std::to_string(out.journal_id), at);
+        inbox_.receive(payload, std::string(channel) + ":" + std::to_string(out->journal_id), at);
     if (!config_.outbox.destinations.empty()) {
       enqueue_later(answer.later, at);
       if (config_.outbox.every_answer && answer.kind == engine::payload_kind::x12 &&
           !answer.body.empty()) {
         for (std::uint32_t d = 0; d < config_.outbox.destinations.size(); ++d) {
-          store_.enqueue({0, "message:" + std::to_string(out.journal_id), d,
+          store_.enqueue({0, "message:" + std::to_string(out->journal_id), d,
                           std::string(answer.content_type), answer.body, 0},
                          current_ms_);
         }
       }
     }
-    store_.set_counter("control", inbox_.next_control());
-    store_.commit();
-    out.body = std::move(answer.body);
-    out.content_type = answer.content_type;
-    out.rejected = answer.rejected;
-    out.claims = answer.claims;
-    out.facts = answer.facts;
+    out->body = std::move(answer.body);
+    out->content_type = answer.content_type;
+    out->rejected = answer.rejected;
+    out->claims = answer.claims;
+    out->facts = answer.facts;
   } catch (const store::store_error&) {
-    // The gate may already hold what the store lost: refuse everything until a restart
-    // rebuilds one from the other.
-    try {
-      store_.rollback();
-    } catch (const store::store_error&) {
-    }
+    // Fails the whole open group at its commit: every message in it is refused.
     healthy_ = false;
     ++store_failures_;
-    out.durable = false;
-    out.body.clear();
-    return out;
   }
-  ++messages_[{std::string(channel), std::string(engine::name(out.kind))}];
-  if (out.rejected) ++rejected_[std::string(engine::name(out.kind))];
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  std::size_t bucket = 0;
-  while (bucket < latency_bounds.size() && seconds > latency_bounds[bucket]) ++bucket;
-  ++latency_buckets_[bucket];
-  latency_sum_ += seconds;
-  ++latency_count_;
-  return out;
+  ++messages_[{std::string(channel), std::string(engine::name(out->kind))}];
+  if (out->rejected) ++rejected_[std::string(engine::name(out->kind))];
+  const std::string kind(engine::name(out->kind));
+  after_commit([this, out, started, done = std::move(done)](bool durable) mutable {
+    if (!durable || !healthy_) {
+      out->durable = false;
+      out->body.clear();
+    }
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    {
+      std::lock_guard metrics(mutex_);
+      std::size_t bucket = 0;
+      while (bucket < latency_bounds.size() && seconds > latency_bounds[bucket]) ++bucket;
+      ++latency_buckets_[bucket];
+      latency_sum_ += seconds;
+      ++latency_count_;
+    }
+    done(std::move(*out));
+  });
+}
+
+reply service::handle(std::string_view payload, std::string_view channel, std::string_view sender) {
+  std::promise<reply> promise;
+  auto answer = promise.get_future();
+  submit(payload, channel, sender, [&promise](reply r) { promise.set_value(std::move(r)); });
+  return answer.get();
 }
 
 std::string service::worklist_json(model::outcome result, std::string_view after,
@@ -189,39 +256,51 @@ std::optional<std::string> service::claim_json(std::string_view claim_id) {
   return out;
 }
 
-review_status service::review(std::string_view claim_id, bool release, std::string_view who,
-                              std::string_view why) {
-  std::lock_guard lock(mutex_);
-  if (!healthy_) return review_status::unavailable;
+void service::review(std::string_view claim_id, bool release, std::string_view who,
+                     std::string_view why, std::function<void(review_status)> done) {
+  std::unique_lock lock(mutex_);
+  if (!healthy_ || stopping_) {
+    lock.unlock();
+    done(review_status::unavailable);
+    return;
+  }
   current_ms_ = now_ms();
   const auto at = now_stamp();
+  auto status = review_status::unavailable;
   try {
-    store_.begin();
+    join_group();
     // Who and why go into the decision's source, so the history says it.
     auto [result, events] =
         inbox_.review(claim_id, release, "review:" + std::string(who) + ": " + std::string(why));
     if (result == engine::gate::review_result::done && !config_.outbox.destinations.empty()) {
       enqueue_later(events, at);
     }
-    store_.set_counter("control", inbox_.next_control());
-    store_.commit();
     switch (result) {
       case engine::gate::review_result::done:
-        return review_status::done;
+        status = review_status::done;
+        break;
       case engine::gate::review_result::unknown_claim:
-        return review_status::unknown_claim;
+        status = review_status::unknown_claim;
+        break;
       case engine::gate::review_result::not_reviewable:
-        return review_status::not_reviewable;
+        status = review_status::not_reviewable;
+        break;
     }
   } catch (const store::store_error&) {
-    try {
-      store_.rollback();
-    } catch (const store::store_error&) {
-    }
     healthy_ = false;
     ++store_failures_;
   }
-  return review_status::unavailable;
+  after_commit([status, done = std::move(done)](bool durable) {
+    done(durable ? status : review_status::unavailable);
+  });
+}
+
+review_status service::review(std::string_view claim_id, bool release, std::string_view who,
+                              std::string_view why) {
+  std::promise<review_status> promise;
+  auto answer = promise.get_future();
+  review(claim_id, release, who, why, [&promise](review_status s) { promise.set_value(s); });
+  return answer.get();
 }
 
 std::vector<store::outbox_item> service::due(std::size_t limit) {
@@ -345,6 +424,13 @@ std::string service::metrics_text() {
   line("# HELP covgate_journal_pruned_total Journal rows deleted by retention.");
   line("# TYPE covgate_journal_pruned_total counter");
   line("covgate_journal_pruned_total " + std::to_string(pruned_));
+  line(
+      "# HELP covgate_commit_groups_total Store commits; messages per commit = messages / groups.");
+  line("# TYPE covgate_commit_groups_total counter");
+  line("covgate_commit_groups_total " + std::to_string(groups_));
+  line("# HELP covgate_committed_messages_total Messages and reviewer actions committed.");
+  line("# TYPE covgate_committed_messages_total counter");
+  line("covgate_committed_messages_total " + std::to_string(grouped_messages_));
   line("# HELP covgate_store_failures_total Transactions the store could not commit.");
   line("# TYPE covgate_store_failures_total counter");
   line("covgate_store_failures_total " + std::to_string(store_failures_));

@@ -12,6 +12,7 @@
 // With tokens configured, every route but /healthz needs "Authorization: Bearer <token>".
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -37,6 +38,12 @@ struct http_response {
   std::vector<std::pair<std::string, std::string>> headers;
 };
 
+/// Answers `request`; `done` runs once (now, or from the committer thread after the message's
+/// group committed). `tokens` must outlive the call.
+void route(service& svc, http_request request, const std::vector<std::string>& tokens,
+           std::function<void(http_response)> done);
+
+/// route() and wait (tests).
 [[nodiscard]] http_response route(service& svc, const http_request& request,
                                   const std::vector<std::string>& tokens);
 

@@ -1,19 +1,25 @@
-// The service behind the listeners: one gate, one store, one lock. A message is journaled,
-// processed and committed in one SQLite transaction before its answer is returned, so an
-// answered message is never lost; outcome changes of earlier claims go to the outbox in the
-// same transaction. Thread-safe: every public member may be called from any thread (the gate
-// itself is single-threaded; the lock serializes it, which is also what SQLite wants).
+// The service behind the listeners: one gate, one store, one lock. A message is journaled and
+// processed inside the open SQLite transaction, and its answer is released only after that
+// transaction commits, so an answered message is never lost; outcome changes of earlier
+// claims go to the outbox in the same transaction. Commits are grouped: a committer thread
+// commits whatever messages arrived while the previous commit ran, from every connection at
+// once, so durability costs one commit per group, not per message. Thread-safe: every public
+// member may be called from any thread (the gate itself is single-threaded; the lock
+// serializes it, which is also what SQLite wants).
 #pragma once
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "covgate/engine/inbox.hpp"
@@ -42,7 +48,15 @@ class service {
   service(const server_config& config, const policy::policy_file& policy,
           const mapping::tables& tables);
 
-  /// One whole message from `channel` ("mllp", "http") and `sender` (a peer address).
+  using completion = std::function<void(reply)>;
+
+  /// One whole message from `channel` ("mllp", "http") and `sender` (a peer address). It is
+  /// processed now; `done` is called once its transaction committed (or failed: durable is
+  /// false then), from the committer thread, in submission order. Post to your own executor.
+  void submit(std::string_view payload, std::string_view channel, std::string_view sender,
+              completion done);
+
+  /// submit() and wait for the answer (tests, simple callers).
   [[nodiscard]] reply handle(std::string_view payload, std::string_view channel,
                              std::string_view sender);
 
@@ -51,9 +65,16 @@ class service {
                                           std::size_t limit);
   /// GET /claims/{id}: the current decision with its findings and history; nullopt if unknown.
   [[nodiscard]] std::optional<std::string> claim_json(std::string_view claim_id);
-  /// POST /claims/{id}/release|cancel, recorded with who and why.
+  /// POST /claims/{id}/release|cancel, recorded with who and why; `done` runs after commit.
+  void review(std::string_view claim_id, bool release, std::string_view who, std::string_view why,
+              std::function<void(review_status)> done);
+  /// review() and wait.
   [[nodiscard]] review_status review(std::string_view claim_id, bool release, std::string_view who,
                                      std::string_view why);
+
+  service(const service&) = delete;
+  service& operator=(const service&) = delete;
+  ~service();  ///< commits what is pending and stops the committer
 
   /// Prometheus text exposition.
   [[nodiscard]] std::string metrics_text();
@@ -80,10 +101,21 @@ class service {
 
  private:
   void record(const engine::event& e);
+  /// Under mutex_: opens the group's transaction if none is open.
+  void join_group();
+  /// Under mutex_: queues `done` to run after the group commits.
+  void after_commit(std::function<void(bool durable)> done);
+  void commit_loop();
   void enqueue_later(const std::vector<engine::event>& events, const engine::message_time& at);
   [[nodiscard]] static engine::message_time now_stamp();
 
   std::mutex mutex_;
+  std::condition_variable work_;  // the committer waits here for a group
+  bool in_group_ = false;         // a transaction is open
+  bool stopping_ = false;
+  std::vector<std::function<void(bool)>> group_;  // completions of the open group
+  std::uint64_t groups_ = 0;
+  std::uint64_t grouped_messages_ = 0;
   server_config config_;
   store::sqlite_store store_;
   engine::inbox inbox_;
@@ -101,6 +133,7 @@ class service {
   std::uint64_t store_failures_ = 0;
   std::map<std::string, std::int64_t> connections_;
   std::map<std::pair<std::string, std::string>, std::uint64_t> refused_;
+  std::thread committer_;  // last: started once everything above exists
 };
 
 }  // namespace covgate::transport
