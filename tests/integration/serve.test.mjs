@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, existsSync, readdirSync, rmSync } from 'node:fs';
 import net from 'node:net';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { Hl7Client } from '@medplum/hl7';
@@ -43,7 +44,7 @@ async function startServer(dir, settings = {}, env = {}) {
     http: { port: 0, ...settings.http },
     store: { directory: path.join(dir, 'data') },
     outbox: { destinations: [{ kind: 'directory', path: path.join(dir, 'out') }],
-      first_backoff_ms: 50 },
+      first_backoff_ms: 50, ...settings.outbox },
   };
   writeFileSync(path.join(dir, 'covgate.json'), JSON.stringify(config));
   const proc = spawn(covgate, ['serve', '--config', path.join(dir, 'covgate.json')],
@@ -282,4 +283,88 @@ test('crash: kill -9 under load loses no acknowledged message and no release', a
   // Nothing delivered that is not a release with its idempotency key as the name.
   for (const f of delivered()) assert.match(f, /^CL\d{5}_2\.x12$/);
   rmSync(dir, { recursive: true, force: true });
+});
+
+test('MLLP release 2: a commit ACK precedes each answer', async () => {
+  const s = await startServer(mkdtempSync(path.join(os.tmpdir(), 'covgate-it-')),
+    { mllp: { commit_acks: true } });
+  const answers = await mllpExchange(s.mllp, [frame(adt)], 2);
+  assert.equal(answers[0], '\x06', 'commit ACK <SB><ACK><EB><CR>');
+  assert.match(answers[1], /MSA\|AR\|MSG0001/);
+});
+
+test('the outbox delivers to HTTP and MLLP receivers with the idempotency key, and '
+  + 'dead-letters a receiver that never answers', async () => {
+  const posts = [];
+  const receiver = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (d) => { body += d; });
+    req.on('end', () => {
+      posts.push({ key: req.headers['idempotency-key'], body });
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise((r) => receiver.listen(0, '127.0.0.1', r));
+  const frames = [];
+  const peer = net.createServer((socket) => {
+    let buffer = '';
+    socket.on('data', (d) => {
+      buffer += d.toString('latin1');
+      const end = buffer.indexOf(EB);
+      if (end < 0) return;
+      frames.push(buffer.slice(1, end));
+      buffer = buffer.slice(end + 2);
+      socket.write(frame('MSH|^~\\&|PEER|||||||ACK|1|P|2.5.1\rMSA|AA|1\r'));
+    });
+  });
+  await new Promise((r) => peer.listen(0, '127.0.0.1', r));
+  // Nothing listens on this port (bound, then closed): every attempt fails.
+  const dead = net.createServer();
+  await new Promise((r) => dead.listen(0, '127.0.0.1', r));
+  const deadPort = dead.address().port;
+  await new Promise((r) => dead.close(r));
+  try {
+    const s = await startServer(mkdtempSync(path.join(os.tmpdir(), 'covgate-it-')), {
+      outbox: {
+        destinations: [
+          { kind: 'http', url: `http://127.0.0.1:${receiver.address().port}/releases` },
+          { kind: 'mllp', host: '127.0.0.1', port: peer.address().port },
+          { kind: 'mllp', host: '127.0.0.1', port: deadPort },
+        ],
+        max_attempts: 2,
+      },
+    });
+    curl(s, ['-X', 'POST', '--data-binary', record, url(s, '/fhir/Bundle')]);
+    await mllpExchange(s.mllp, [frame(claim)], 1);
+    curl(s, ['-X', 'POST', '--data-binary', lateLabs, url(s, '/fhir')]);
+    assert.ok(await waitFor(() => posts.length === 1 && frames.length === 1),
+      `http ${posts.length}, mllp ${frames.length}`);
+    assert.equal(posts[0].key, 'CSII-LATE:2');
+    assert.match(posts[0].body, /REF\*1K\*CSII-LATE-2~/);
+    assert.match(frames[0], /STC\*A2:20\*/);
+    assert.ok(await waitFor(() => /covgate_outbox_items\{state="dead"\} 1/.test(
+      curl(s, [url(s, '/metrics')]).body)), 'the unreachable receiver is dead-lettered');
+    assert.match(curl(s, [url(s, '/metrics')]).body, /covgate_outbox_items\{state="delivered"\} 2/);
+  } finally {
+    receiver.close();
+    peer.close();
+  }
+});
+
+test('a reviewer releases a review hold over HTTP, recorded with who and why', async () => {
+  const s = await startServer(mkdtempSync(path.join(os.tmpdir(), 'covgate-it-')));
+  const implantable = claim.replace('E0784:KX:NU', 'E0783:KX').replaceAll('CSII-LATE', 'IMPL-1');
+  const [answer] = await mllpExchange(s.mllp, [frame(implantable)], 1);
+  assert.match(answer, /TRN\*2\*IMPL-1~/);
+  const held = JSON.parse(curl(s, [url(s, '/claims/IMPL-1')]).body).current.outcome;
+  assert.notEqual(held, 'release');
+  assert.equal(curl(s, ['-X', 'POST', '--data-binary', '{}', url(s, '/claims/IMPL-1/release')])
+    .status, 400, 'who and why are required');
+  const done = curl(s, ['-X', 'POST', '--data-binary', '{"by":"alice","reason":"trial on file"}',
+    url(s, '/claims/IMPL-1/release')]);
+  assert.equal(done.status, 200, done.body);
+  const after = JSON.parse(done.body);
+  assert.equal(after.current.outcome, 'release');
+  assert.match(after.history.at(-1).decision.source, /review:alice: trial on file/);
+  assert.ok(await waitFor(() => existsSync(path.join(s.dir, 'out', 'IMPL-1_2.x12'))));
 });
