@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config
   libboost1.81-dev rapidjson-dev libpugixml-dev doctest-dev libbenchmark-dev
-  libsqlite3-dev sqlite3 curl
+  libsqlite3-dev sqlite3 libssl-dev openssl curl
   clang libclang-rt-14-dev clang-format
   time
 )

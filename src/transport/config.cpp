@@ -85,6 +85,19 @@ class object_reader {
   std::vector<std::string> known_;
 };
 
+void read_tls(object_reader& parent, const char* listener, tls_config& tls,
+              const std::filesystem::path& base) {
+  if (const auto* v = parent.find("tls")) {
+    object_reader t(*v, std::string("/") + listener + "/tls");
+    t.read_path("certificate", tls.certificate, base);
+    t.read_path("private_key", tls.private_key, base);
+    t.finish();
+    if (tls.certificate.empty() || tls.private_key.empty()) {
+      fail(std::string("/") + listener + "/tls", "needs both certificate and private_key");
+    }
+  }
+}
+
 network parse_network(const std::string& text, const std::string& path) {
   network n;
   const auto slash = text.find('/');
@@ -149,6 +162,7 @@ server_config parse_config(const std::string& text, const std::filesystem::path&
         c.mllp.allow.push_back(parse_network((*allow)[i].GetString(), path));
       }
     }
+    read_tls(m, "mllp", c.mllp.tls, base);
     m.finish();
   }
   if (const auto* v = root.find("http")) {
@@ -161,6 +175,7 @@ server_config parse_config(const std::string& text, const std::filesystem::path&
     h.read_path("tokens_file", c.http.tokens_file, base);
     h.read("tokens_env", c.http.tokens_env);
     h.read_number("max_connections", c.http.max_connections, 1, 1'000'000);
+    read_tls(h, "http", c.http.tls, base);
     h.finish();
   }
   if (const auto* v = root.find("store")) {

@@ -37,7 +37,8 @@ TEST_SUITE("transport.config") {
       "mllp": {"port": 0, "max_frame_bytes": 65536, "require_final_cr": true,
                "idle_timeout_ms": 1000, "read_timeout_ms": 500, "commit_acks": true,
                "allow": ["127.0.0.0/8", "::1"], "max_connections": 10},
-      "http": {"port": 0, "body_limit": 2048, "tokens_file": "tokens.txt"},
+      "http": {"port": 0, "body_limit": 2048, "tokens_file": "tokens.txt",
+               "tls": {"certificate": "cert.pem", "private_key": "/keys/key.pem"}},
       "store": {"directory": "data", "synchronous": "full", "journal_max_age_days": 7},
       "outbox": {"destinations": [{"kind": "directory", "path": "/var/out"},
                                   {"kind": "mllp", "host": "127.0.0.1", "port": 6661}],
@@ -51,6 +52,9 @@ TEST_SUITE("transport.config") {
     CHECK(c.mllp.read_timeout.count() == 500);
     CHECK(c.mllp.allow.size() == 2);
     CHECK(c.http.tokens_file == "/etc/covgate/tokens.txt");
+    CHECK(c.http.tls.certificate == "/etc/covgate/cert.pem");
+    CHECK(c.http.tls.private_key == "/keys/key.pem");
+    CHECK_FALSE(c.mllp.tls.enabled());
     CHECK(c.store.directory == "/etc/covgate/data");
     CHECK(c.store.synchronous_full);
     CHECK(c.outbox.destinations.size() == 2);
@@ -71,6 +75,8 @@ TEST_SUITE("transport.config") {
     CHECK(error_of(R"({"sender_id": ""})").find("/sender_id") != std::string::npos);
     CHECK(error_of(R"({"store": {"synchronous": "off"}})").find("/store/synchronous") !=
           std::string::npos);
+    CHECK(error_of(R"({"http": {"tls": {"certificate": "c.pem"}}})")
+              .find("/http/tls: needs both certificate and private_key") != std::string::npos);
   }
 
   TEST_CASE("the allow-list matches IPv4 and IPv6 networks by prefix") {

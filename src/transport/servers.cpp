@@ -3,11 +3,13 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 
 #include <array>
 #include <chrono>
 #include <fstream>
 #include <list>
+#include <type_traits>
 
 #include "covgate/hl7v2/ack.hpp"
 #include "covgate/transport/http_api.hpp"
@@ -73,50 +75,105 @@ class session_set {
 
 }  // namespace
 
+// ---- TLS ------------------------------------------------------------------------------------
+
+namespace {
+
+// A server TLS context from PEM files: TLS 1.2 or later, no compression or renegotiation.
+std::shared_ptr<asio::ssl::context> tls_context(const tls_config& tls, const char* listener) {
+  auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
+  ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                   asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                   asio::ssl::context::no_tlsv1_1 | asio::ssl::context::no_compression |
+                   asio::ssl::context::single_dh_use);
+  boost::system::error_code ec;
+  ctx->use_certificate_chain_file(tls.certificate.string(), ec);
+  if (!ec) ctx->use_private_key_file(tls.private_key.string(), asio::ssl::context::pem, ec);
+  if (ec) {
+    throw config_error(std::string(listener) + " TLS: cannot load " + tls.certificate.string() +
+                       " / " + tls.private_key.string() + ": " + ec.message());
+  }
+  return ctx;
+}
+
+// What drain() needs from a session of any stream type.
+struct drainable {
+  virtual ~drainable() = default;
+  virtual void drain() = 0;
+};
+
+}  // namespace
+
 // ---- MLLP ------------------------------------------------------------------------------------
 
-class mllp_session : public std::enable_shared_from_this<mllp_session> {
+// One MLLP connection over `Stream`: tcp::socket, or asio::ssl::stream<tcp::socket> with TLS.
+template <class Stream>
+class mllp_session final : public drainable,
+                           public std::enable_shared_from_this<mllp_session<Stream>> {
+  static constexpr bool tls = !std::is_same_v<Stream, tcp::socket>;
+
  public:
-  mllp_session(tcp::socket socket, service& svc, session_set<mllp_session>& sessions)
-      : socket_(std::move(socket)),
-        timer_(socket_.get_executor()),
+  template <class... TlsContext>
+  mllp_session(tcp::socket socket, service& svc, session_set<drainable>& sessions,
+               TlsContext&... tls_context)
+      : stream_(std::move(socket), tls_context...),
+        timer_(stream_.get_executor()),
         svc_(svc),
         sessions_(sessions),
         decoder_({svc.config().mllp.max_frame_bytes, svc.config().mllp.require_final_cr}) {
     boost::system::error_code ec;
-    const auto remote = socket_.remote_endpoint(ec);
+    const auto remote = lowest().remote_endpoint(ec);
     peer_ = ec ? "unknown" : remote.address().to_string();
   }
-  ~mllp_session() {
+  ~mllp_session() override {
     if (registered_) sessions_.remove(self_);
     svc_.connection_closed("mllp");
   }
 
   void start() {
-    self_ = sessions_.add(shared_from_this());
+    self_ = sessions_.add(this->shared_from_this());
     registered_ = true;
-    read();
+    if constexpr (tls) {
+      // The handshake gets the read timeout: a client that connects and says nothing is idle.
+      timer_.expires_after(svc_.config().mllp.read_timeout);
+      timer_.async_wait([self = this->shared_from_this()](boost::system::error_code ec) {
+        if (!ec) self->close();
+      });
+      stream_.async_handshake(asio::ssl::stream_base::server,
+                              [self = this->shared_from_this()](boost::system::error_code ec) {
+                                self->timer_.cancel();
+                                if (ec) {
+                                  self->svc_.connection_refused("mllp", "tls-handshake");
+                                  return self->close();
+                                }
+                                self->read();
+                              });
+    } else {
+      read();
+    }
   }
 
   // Called from any thread: closes an idle connection now, a busy one after its answer.
-  void drain() {
-    asio::post(socket_.get_executor(), [self = shared_from_this()] {
+  void drain() override {
+    asio::post(stream_.get_executor(), [self = this->shared_from_this()] {
       self->draining_ = true;
       if (!self->busy_ && !self->decoder_.inside_frame()) self->close();
     });
   }
 
  private:
+  tcp::socket& lowest() { return beast::get_lowest_layer(stream_); }
+
   void read() {
     if (draining_) return close();
     const auto& c = svc_.config().mllp;
     timer_.expires_after(decoder_.inside_frame() ? c.read_timeout : c.idle_timeout);
-    timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+    timer_.async_wait([self = this->shared_from_this()](boost::system::error_code ec) {
       if (!ec) self->close();  // idle too long, or stalled mid-frame
     });
-    socket_.async_read_some(asio::buffer(buffer_),
-                            [self = shared_from_this()](boost::system::error_code ec,
-                                                        std::size_t n) { self->on_read(ec, n); });
+    stream_.async_read_some(asio::buffer(buffer_), [self = this->shared_from_this()](
+                                                       boost::system::error_code ec,
+                                                       std::size_t n) { self->on_read(ec, n); });
   }
 
   void on_read(boost::system::error_code ec, std::size_t n) {
@@ -133,8 +190,8 @@ class mllp_session : public std::enable_shared_from_this<mllp_session> {
     // Each frame is processed now and answered after its group commits; answers come back
     // on this connection's strand, in order.
     for (std::size_t i = 0; i < frames_.size(); ++i) {
-      svc_.submit(frames_[i], "mllp", peer_, [self = shared_from_this(), i](reply r) {
-        asio::post(self->socket_.get_executor(), [self, i, r = std::move(r)]() mutable {
+      svc_.submit(frames_[i], "mllp", peer_, [self = this->shared_from_this(), i](reply r) {
+        asio::post(self->stream_.get_executor(), [self, i, r = std::move(r)]() mutable {
           self->replies_[i] = std::move(r);
           if (--self->waiting_ == 0) self->answer();
         });
@@ -166,26 +223,27 @@ class mllp_session : public std::enable_shared_from_this<mllp_session> {
     }
     busy_ = false;
     if (out_.empty()) return closing_ ? close() : read();
-    asio::async_write(socket_, asio::buffer(out_),
-                      [self = shared_from_this()](boost::system::error_code wec, std::size_t) {
-                        self->out_.clear();
-                        if (wec || self->closing_) return self->close();
-                        self->read();
-                      });
+    asio::async_write(
+        stream_, asio::buffer(out_),
+        [self = this->shared_from_this()](boost::system::error_code wec, std::size_t) {
+          self->out_.clear();
+          if (wec || self->closing_) return self->close();
+          self->read();
+        });
   }
 
   void close() {
     timer_.cancel();
     boost::system::error_code ignored;
-    socket_.shutdown(tcp::socket::shutdown_both, ignored);
-    socket_.close(ignored);
+    lowest().shutdown(tcp::socket::shutdown_both, ignored);
+    lowest().close(ignored);
   }
 
-  tcp::socket socket_;
+  Stream stream_;
   asio::steady_timer timer_;
   service& svc_;
-  session_set<mllp_session>& sessions_;
-  std::list<std::weak_ptr<mllp_session>>::iterator self_;
+  session_set<drainable>& sessions_;
+  std::list<std::weak_ptr<drainable>>::iterator self_;
   bool registered_ = false;
   mllp_decoder decoder_;
   std::array<char, 64 * 1024> buffer_{};
@@ -204,7 +262,8 @@ struct mllp_server::impl : std::enable_shared_from_this<mllp_server::impl> {
   impl(asio::io_context& io, service& owner) : acceptor(io), svc(owner) {}
   tcp::acceptor acceptor;
   service& svc;
-  session_set<mllp_session> sessions;
+  std::shared_ptr<asio::ssl::context> tls;  // null: plain TCP
+  session_set<drainable> sessions;
 
   void accept() {
     // Each connection on its own strand: its answers arrive from the committer thread.
@@ -233,13 +292,20 @@ struct mllp_server::impl : std::enable_shared_from_this<mllp_server::impl> {
       return;
     }
     svc.connection_opened("mllp");
-    std::make_shared<mllp_session>(std::move(socket), svc, sessions)->start();
+    if (tls) {
+      std::make_shared<mllp_session<asio::ssl::stream<tcp::socket>>>(std::move(socket), svc,
+                                                                     sessions, *tls)
+          ->start();
+    } else {
+      std::make_shared<mllp_session<tcp::socket>>(std::move(socket), svc, sessions)->start();
+    }
   }
 };
 
 mllp_server::mllp_server(asio::io_context& io, service& svc)
     : impl_(std::make_shared<impl>(io, svc)) {
   const auto& c = svc.config().mllp;
+  if (c.tls.enabled()) impl_->tls = tls_context(c.tls, "mllp");
   listen(impl_->acceptor, endpoint_of(c.address, c.port), "MLLP");
   impl_->accept();
 }
@@ -253,33 +319,54 @@ void mllp_server::drain() {
     boost::system::error_code ignored;
     i->acceptor.close(ignored);
   });
-  impl_->sessions.each([](mllp_session& s) { s.drain(); });
+  impl_->sessions.each([](drainable& s) { s.drain(); });
 }
 
 // ---- HTTP ------------------------------------------------------------------------------------
 
-class http_session : public std::enable_shared_from_this<http_session> {
+// One HTTP connection over `Stream`: beast::tcp_stream, or beast::ssl_stream of one.
+template <class Stream>
+class http_session final : public drainable,
+                           public std::enable_shared_from_this<http_session<Stream>> {
+  static constexpr bool tls = !std::is_same_v<Stream, beast::tcp_stream>;
+
  public:
+  template <class... TlsContext>
   http_session(tcp::socket socket, service& svc, const std::vector<std::string>& tokens,
-               session_set<http_session>& sessions)
-      : stream_(std::move(socket)), svc_(svc), tokens_(tokens), sessions_(sessions) {
+               session_set<drainable>& sessions, TlsContext&... tls_context)
+      : stream_(std::move(socket), tls_context...),
+        svc_(svc),
+        tokens_(tokens),
+        sessions_(sessions) {
     boost::system::error_code ec;
-    const auto remote = stream_.socket().remote_endpoint(ec);
+    const auto remote = beast::get_lowest_layer(stream_).socket().remote_endpoint(ec);
     peer_ = ec ? "unknown" : remote.address().to_string();
   }
-  ~http_session() {
+  ~http_session() override {
     if (registered_) sessions_.remove(self_);
     svc_.connection_closed("http");
   }
 
   void start() {
-    self_ = sessions_.add(shared_from_this());
+    self_ = sessions_.add(this->shared_from_this());
     registered_ = true;
-    read();
+    if constexpr (tls) {
+      beast::get_lowest_layer(stream_).expires_after(svc_.config().http.timeout);
+      stream_.async_handshake(asio::ssl::stream_base::server,
+                              [self = this->shared_from_this()](beast::error_code ec) {
+                                if (ec) {
+                                  self->svc_.connection_refused("http", "tls-handshake");
+                                  return self->close();
+                                }
+                                self->read();
+                              });
+    } else {
+      read();
+    }
   }
 
-  void drain() {
-    asio::post(stream_.get_executor(), [self = shared_from_this()] {
+  void drain() override {
+    asio::post(stream_.get_executor(), [self = this->shared_from_this()] {
       self->draining_ = true;
       if (!self->busy_) self->close();
     });
@@ -291,10 +378,11 @@ class http_session : public std::enable_shared_from_this<http_session> {
     parser_.emplace();
     parser_->body_limit(svc_.config().http.body_limit);
     parser_->header_limit(64 * 1024);
-    stream_.expires_after(svc_.config().http.timeout);
-    http::async_read(
-        stream_, buffer_, *parser_,
-        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+    beast::get_lowest_layer(stream_).expires_after(svc_.config().http.timeout);
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                       self->on_read(ec);
+                     });
   }
 
   void on_read(beast::error_code ec) {
@@ -317,7 +405,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
     const bool keep_alive = req.keep_alive();
     const unsigned version = req.version();
     route(svc_, std::move(r), tokens_,
-          [self = shared_from_this(), keep_alive, version](http_response response) {
+          [self = this->shared_from_this(), keep_alive, version](http_response response) {
             asio::post(self->stream_.get_executor(), [self, keep_alive, version,
                                                       response = std::move(response)]() mutable {
               self->busy_ = false;
@@ -336,7 +424,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
     res->keep_alive(keep_alive);
     res->prepare_payload();
     http::async_write(stream_, *res,
-                      [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
+                      [self = this->shared_from_this(), res](beast::error_code ec, std::size_t) {
                         if (ec || !res->keep_alive()) return self->close();
                         self->read();
                       });
@@ -344,17 +432,18 @@ class http_session : public std::enable_shared_from_this<http_session> {
 
   void close() {
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    stream_.close();
+    auto& socket = beast::get_lowest_layer(stream_).socket();
+    socket.shutdown(tcp::socket::shutdown_both, ignored);
+    socket.close(ignored);
   }
 
-  beast::tcp_stream stream_;
+  Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   service& svc_;
   const std::vector<std::string>& tokens_;
-  session_set<http_session>& sessions_;
-  std::list<std::weak_ptr<http_session>>::iterator self_;
+  session_set<drainable>& sessions_;
+  std::list<std::weak_ptr<drainable>>::iterator self_;
   bool registered_ = false;
   std::string peer_;
   bool busy_ = false;
@@ -367,32 +456,42 @@ struct http_server::impl : std::enable_shared_from_this<http_server::impl> {
   tcp::acceptor acceptor;
   service& svc;
   std::vector<std::string> tokens;
-  session_set<http_session> sessions;
+  std::shared_ptr<asio::ssl::context> tls;  // null: plain HTTP
+  session_set<drainable> sessions;
 
   void accept() {
     acceptor.async_accept(
         asio::make_strand(acceptor.get_executor()),
         [self = shared_from_this()](boost::system::error_code ec, tcp::socket socket) {
           if (ec == asio::error::operation_aborted || !self->acceptor.is_open()) return;
-          if (!ec) {
-            if (self->svc.connections("http") >= self->svc.config().http.max_connections) {
-              self->svc.connection_refused("http", "limit");
-              socket.close(ec);
-            } else {
-              self->svc.connection_opened("http");
-              std::make_shared<http_session>(std::move(socket), self->svc, self->tokens,
-                                             self->sessions)
-                  ->start();
-            }
-          }
+          if (!ec) self->admit(std::move(socket));
           self->accept();
         });
+  }
+
+  void admit(tcp::socket socket) {
+    boost::system::error_code ec;
+    if (svc.connections("http") >= svc.config().http.max_connections) {
+      svc.connection_refused("http", "limit");
+      socket.close(ec);
+      return;
+    }
+    svc.connection_opened("http");
+    if (tls) {
+      std::make_shared<http_session<beast::ssl_stream<beast::tcp_stream>>>(std::move(socket), svc,
+                                                                           tokens, sessions, *tls)
+          ->start();
+    } else {
+      std::make_shared<http_session<beast::tcp_stream>>(std::move(socket), svc, tokens, sessions)
+          ->start();
+    }
   }
 };
 
 http_server::http_server(asio::io_context& io, service& svc, std::vector<std::string> tokens)
     : impl_(std::make_shared<impl>(io, svc, std::move(tokens))) {
   const auto& c = svc.config().http;
+  if (c.tls.enabled()) impl_->tls = tls_context(c.tls, "http");
   listen(impl_->acceptor, endpoint_of(c.address, c.port), "HTTP");
   impl_->accept();
 }
@@ -406,7 +505,7 @@ void http_server::drain() {
     boost::system::error_code ignored;
     i->acceptor.close(ignored);
   });
-  impl_->sessions.each([](http_session& s) { s.drain(); });
+  impl_->sessions.each([](drainable& s) { s.drain(); });
 }
 
 // ---- outbox ----------------------------------------------------------------------------------

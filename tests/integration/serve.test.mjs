@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, existsSync, readdirSync, rmSync } from 'node:fs';
 import net from 'node:net';
+import tls from 'node:tls';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -367,4 +368,35 @@ test('a reviewer releases a review hold over HTTP, recorded with who and why', a
   assert.equal(after.current.outcome, 'release');
   assert.match(after.history.at(-1).decision.source, /review:alice: trial on file/);
   assert.ok(await waitFor(() => existsSync(path.join(s.dir, 'out', 'IMPL-1_2.x12'))));
+});
+
+test('TLS on both listeners: MLLP over TLS and HTTPS with a self-signed certificate', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'covgate-tls-'));
+  const cert = path.join(dir, 'cert.pem');
+  const key = path.join(dir, 'key.pem');
+  const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj',
+    '/CN=localhost', '-days', '1', '-keyout', key, '-out', cert], { encoding: 'utf8' });
+  assert.equal(made.status, 0, made.stderr);
+  const files = { certificate: cert, private_key: key };
+  const s = await startServer(dir, { mllp: { tls: files }, http: { tls: files } });
+  const answer = await new Promise((resolve, reject) => {
+    const socket = tls.connect({ host: '127.0.0.1', port: s.mllp, ca: readFileSync(cert),
+      servername: 'localhost' }, () => socket.write(frame(adt)));
+    let text = '';
+    socket.on('data', (d) => {
+      text += d;
+      if (text.endsWith(EB)) { socket.end(); resolve(text); }
+    });
+    socket.on('error', reject);
+  });
+  assert.match(answer, /MSA\|AR\|MSG0001/);
+  const health = curl(s, ['--cacert', cert, '--resolve', `localhost:${s.http}:127.0.0.1`,
+    `https://localhost:${s.http}/healthz`]);
+  assert.equal(health.status, 200);
+  // Plain text to a TLS listener is a failed handshake, counted, and the server carries on.
+  const plain = await mllpExchange(s.mllp, [frame(adt)], 1, { timeoutMs: 3000 });
+  assert.equal(plain.length, 0);
+  const metrics = curl(s, ['--cacert', cert, '--resolve', `localhost:${s.http}:127.0.0.1`,
+    `https://localhost:${s.http}/metrics`]).body;
+  assert.match(metrics, /covgate_connections_refused_total\{listener="mllp",reason="tls-handshake"\} 1/);
 });

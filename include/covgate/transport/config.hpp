@@ -24,6 +24,13 @@ struct network {
   unsigned prefix = 0;
 };
 
+/// TLS for a listener: a PEM certificate chain and its private key (both or neither).
+struct tls_config {
+  std::filesystem::path certificate;
+  std::filesystem::path private_key;
+  [[nodiscard]] bool enabled() const { return !certificate.empty(); }
+};
+
 struct mllp_config {
   bool enabled = true;
   std::string address = "127.0.0.1";
@@ -35,6 +42,7 @@ struct mllp_config {
   bool commit_acks = false;    ///< MLLP release 2: <SB><ACK><EB><CR> once the message is durable
   std::vector<network> allow;  ///< client networks allowed (empty: any)
   std::size_t max_connections = 1024;
+  tls_config tls;
 };
 
 struct http_config {
@@ -46,6 +54,7 @@ struct http_config {
   std::filesystem::path tokens_file;  ///< one bearer token per line
   std::string tokens_env;             ///< or: an environment variable with tokens, comma-separated
   std::size_t max_connections = 1024;
+  tls_config tls;
 };
 
 struct store_config {
