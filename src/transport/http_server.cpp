@@ -1,0 +1,212 @@
+#include "covgate/transport/servers.hpp"
+
+#include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+
+#include <optional>
+#include <type_traits>
+
+#include "covgate/transport/http_api.hpp"
+#include "listener_support.hpp"
+
+namespace covgate::transport {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using detail::drainable;
+using detail::endpoint_of;
+using detail::listen;
+using detail::session_set;
+using detail::tls_context;
+
+// One HTTP connection over `Stream`: beast::tcp_stream, or beast::ssl_stream of one.
+template <class Stream>
+class http_session final : public drainable,
+                           public std::enable_shared_from_this<http_session<Stream>> {
+  static constexpr bool tls = !std::is_same_v<Stream, beast::tcp_stream>;
+
+ public:
+  template <class... TlsContext>
+  http_session(tcp::socket socket, service& svc, const std::vector<std::string>& tokens,
+               session_set<drainable>& sessions, TlsContext&... tls_context)
+      : stream_(std::move(socket), tls_context...),
+        svc_(svc),
+        tokens_(tokens),
+        sessions_(sessions) {
+    boost::system::error_code ec;
+    const auto remote = beast::get_lowest_layer(stream_).socket().remote_endpoint(ec);
+    peer_ = ec ? "unknown" : remote.address().to_string();
+  }
+  ~http_session() override {
+    if (registered_) sessions_.remove(self_);
+    svc_.connection_closed("http");
+  }
+
+  void start() {
+    self_ = sessions_.add(this->shared_from_this());
+    registered_ = true;
+    if constexpr (tls) {
+      beast::get_lowest_layer(stream_).expires_after(svc_.config().http.timeout);
+      stream_.async_handshake(asio::ssl::stream_base::server,
+                              [self = this->shared_from_this()](beast::error_code ec) {
+                                if (ec) {
+                                  self->svc_.connection_refused("http", "tls-handshake");
+                                  return self->close();
+                                }
+                                self->read();
+                              });
+    } else {
+      read();
+    }
+  }
+
+  void drain() override {
+    asio::post(stream_.get_executor(), [self = this->shared_from_this()] {
+      self->draining_ = true;
+      if (!self->busy_) self->close();
+    });
+  }
+
+ private:
+  void read() {
+    if (draining_) return close();
+    parser_.emplace();
+    parser_->body_limit(svc_.config().http.body_limit);
+    parser_->header_limit(64 * 1024);
+    beast::get_lowest_layer(stream_).expires_after(svc_.config().http.timeout);
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                       self->on_read(ec);
+                     });
+  }
+
+  void on_read(beast::error_code ec) {
+    if (ec == http::error::end_of_stream) return close();
+    if (ec == http::error::body_limit) {
+      return respond(
+          {413, "application/json", "{\"error\":\"body larger than the configured limit\"}", {}},
+          false, 11);
+    }
+    if (ec) return close();
+    busy_ = true;
+    auto req = parser_->release();
+    http_request r;
+    r.method = std::string(req.method_string());
+    r.target = std::string(req.target());
+    r.content_type = std::string(req[http::field::content_type]);
+    r.authorization = std::string(req[http::field::authorization]);
+    r.body = std::move(req.body());
+    r.peer = peer_;
+    const bool keep_alive = req.keep_alive();
+    const unsigned version = req.version();
+    route(svc_, std::move(r), tokens_,
+          [self = this->shared_from_this(), keep_alive, version](http_response response) {
+            asio::post(self->stream_.get_executor(), [self, keep_alive, version,
+                                                      response = std::move(response)]() mutable {
+              self->busy_ = false;
+              self->respond(std::move(response), keep_alive && !self->draining_, version);
+            });
+          });
+  }
+
+  void respond(http_response r, bool keep_alive, unsigned version) {
+    auto res = std::make_shared<http::response<http::string_body>>(
+        static_cast<http::status>(r.status), version);
+    res->set(http::field::server, "covgate");
+    res->set(http::field::content_type, r.content_type);
+    for (const auto& [name, value] : r.headers) res->set(name, value);
+    res->body() = std::move(r.body);
+    res->keep_alive(keep_alive);
+    res->prepare_payload();
+    http::async_write(stream_, *res,
+                      [self = this->shared_from_this(), res](beast::error_code ec, std::size_t) {
+                        if (ec || !res->keep_alive()) return self->close();
+                        self->read();
+                      });
+  }
+
+  void close() {
+    beast::error_code ignored;
+    auto& socket = beast::get_lowest_layer(stream_).socket();
+    socket.shutdown(tcp::socket::shutdown_both, ignored);
+    socket.close(ignored);
+  }
+
+  Stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  service& svc_;
+  const std::vector<std::string>& tokens_;
+  session_set<drainable>& sessions_;
+  std::list<std::weak_ptr<drainable>>::iterator self_;
+  bool registered_ = false;
+  std::string peer_;
+  bool busy_ = false;
+  bool draining_ = false;
+};
+
+struct http_server::impl : std::enable_shared_from_this<http_server::impl> {
+  impl(asio::io_context& io, service& owner, std::vector<std::string> allowed_tokens)
+      : acceptor(io), svc(owner), tokens(std::move(allowed_tokens)) {}
+  tcp::acceptor acceptor;
+  service& svc;
+  std::vector<std::string> tokens;
+  std::shared_ptr<asio::ssl::context> tls;  // null: plain HTTP
+  session_set<drainable> sessions;
+
+  void accept() {
+    acceptor.async_accept(
+        asio::make_strand(acceptor.get_executor()),
+        [self = shared_from_this()](boost::system::error_code ec, tcp::socket socket) {
+          if (ec == asio::error::operation_aborted || !self->acceptor.is_open()) return;
+          if (!ec) self->admit(std::move(socket));
+          self->accept();
+        });
+  }
+
+  void admit(tcp::socket socket) {
+    boost::system::error_code ec;
+    if (svc.connections("http") >= svc.config().http.max_connections) {
+      svc.connection_refused("http", "limit");
+      socket.close(ec);
+      return;
+    }
+    svc.connection_opened("http");
+    if (tls) {
+      std::make_shared<http_session<beast::ssl_stream<beast::tcp_stream>>>(std::move(socket), svc,
+                                                                           tokens, sessions, *tls)
+          ->start();
+    } else {
+      std::make_shared<http_session<beast::tcp_stream>>(std::move(socket), svc, tokens, sessions)
+          ->start();
+    }
+  }
+};
+
+http_server::http_server(asio::io_context& io, service& svc, std::vector<std::string> tokens)
+    : impl_(std::make_shared<impl>(io, svc, std::move(tokens))) {
+  const auto& c = svc.config().http;
+  if (c.tls.enabled()) impl_->tls = tls_context(c.tls, "http");
+  listen(impl_->acceptor, endpoint_of(c.address, c.port), "HTTP");
+  impl_->accept();
+}
+
+http_server::~http_server() = default;
+
+std::uint16_t http_server::port() const { return impl_->acceptor.local_endpoint().port(); }
+
+void http_server::drain() {
+  asio::post(impl_->acceptor.get_executor(), [i = impl_] {
+    boost::system::error_code ignored;
+    i->acceptor.close(ignored);
+  });
+  impl_->sessions.each([](drainable& s) { s.drain(); });
+}
+
+}  // namespace covgate::transport

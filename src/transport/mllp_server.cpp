@@ -1,0 +1,241 @@
+#include "covgate/transport/servers.hpp"
+
+#include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+
+#include <array>
+#include <type_traits>
+
+#include "covgate/hl7v2/ack.hpp"
+#include "covgate/transport/mllp.hpp"
+#include "listener_support.hpp"
+
+namespace covgate::transport {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+using tcp = asio::ip::tcp;
+using detail::drainable;
+using detail::endpoint_of;
+using detail::listen;
+using detail::session_set;
+using detail::tls_context;
+
+// One MLLP connection over `Stream`: tcp::socket, or asio::ssl::stream<tcp::socket> with TLS.
+template <class Stream>
+class mllp_session final : public drainable,
+                           public std::enable_shared_from_this<mllp_session<Stream>> {
+  static constexpr bool tls = !std::is_same_v<Stream, tcp::socket>;
+
+ public:
+  template <class... TlsContext>
+  mllp_session(tcp::socket socket, service& svc, session_set<drainable>& sessions,
+               TlsContext&... tls_context)
+      : stream_(std::move(socket), tls_context...),
+        timer_(stream_.get_executor()),
+        svc_(svc),
+        sessions_(sessions),
+        decoder_({svc.config().mllp.max_frame_bytes, svc.config().mllp.require_final_cr}) {
+    boost::system::error_code ec;
+    const auto remote = lowest().remote_endpoint(ec);
+    peer_ = ec ? "unknown" : remote.address().to_string();
+  }
+  ~mllp_session() override {
+    if (registered_) sessions_.remove(self_);
+    svc_.connection_closed("mllp");
+  }
+
+  void start() {
+    self_ = sessions_.add(this->shared_from_this());
+    registered_ = true;
+    if constexpr (tls) {
+      // The handshake gets the read timeout: a client that connects and says nothing is idle.
+      timer_.expires_after(svc_.config().mllp.read_timeout);
+      timer_.async_wait([self = this->shared_from_this()](boost::system::error_code ec) {
+        if (!ec) self->close();
+      });
+      stream_.async_handshake(asio::ssl::stream_base::server,
+                              [self = this->shared_from_this()](boost::system::error_code ec) {
+                                self->timer_.cancel();
+                                if (ec) {
+                                  self->svc_.connection_refused("mllp", "tls-handshake");
+                                  return self->close();
+                                }
+                                self->read();
+                              });
+    } else {
+      read();
+    }
+  }
+
+  // Called from any thread: closes an idle connection now, a busy one after its answer.
+  void drain() override {
+    asio::post(stream_.get_executor(), [self = this->shared_from_this()] {
+      self->draining_ = true;
+      if (!self->busy_ && !self->decoder_.inside_frame()) self->close();
+    });
+  }
+
+ private:
+  tcp::socket& lowest() { return beast::get_lowest_layer(stream_); }
+
+  void read() {
+    if (draining_) return close();
+    const auto& c = svc_.config().mllp;
+    timer_.expires_after(decoder_.inside_frame() ? c.read_timeout : c.idle_timeout);
+    timer_.async_wait([self = this->shared_from_this()](boost::system::error_code ec) {
+      if (!ec) self->close();  // idle too long, or stalled mid-frame
+    });
+    stream_.async_read_some(asio::buffer(buffer_), [self = this->shared_from_this()](
+                                                       boost::system::error_code ec,
+                                                       std::size_t n) { self->on_read(ec, n); });
+  }
+
+  void on_read(boost::system::error_code ec, std::size_t n) {
+    timer_.cancel();
+    if (ec) return close();
+    busy_ = true;
+    frames_.clear();
+    const auto error = decoder_.put(std::string_view(buffer_.data(), n),
+                                    [&](std::string_view f) { frames_.emplace_back(f); });
+    if (error != mllp_error::none) frame_error_ = error;
+    replies_.assign(frames_.size(), {});
+    waiting_ = frames_.size();
+    if (waiting_ == 0) return answer();
+    // Each frame is processed now and answered after its group commits; answers come back
+    // on this connection's strand, in order.
+    for (std::size_t i = 0; i < frames_.size(); ++i) {
+      svc_.submit(frames_[i], "mllp", peer_, [self = this->shared_from_this(), i](reply r) {
+        asio::post(self->stream_.get_executor(), [self, i, r = std::move(r)]() mutable {
+          self->replies_[i] = std::move(r);
+          if (--self->waiting_ == 0) self->answer();
+        });
+      });
+    }
+  }
+
+  // All frames of the last read are committed (or failed): write their answers.
+  void answer() {
+    const bool commit_acks = svc_.config().mllp.commit_acks;
+    for (const auto& r : replies_) {
+      if (!r.durable) {
+        // Not stored, so not acknowledged: a release-2 peer gets a NAK, any peer a closed
+        // connection, and resends.
+        if (commit_acks) out_ += mllp_frame(std::string(1, mllp_commit_nak));
+        closing_ = true;
+        break;
+      }
+      if (commit_acks) out_ += mllp_frame(std::string(1, mllp_commit_ack));
+      out_ += mllp_frame(r.body);
+    }
+    if (frame_error_ != mllp_error::none && !closing_) {
+      hl7v2::hl7_ack_settings s;
+      s.control_id = "CGFRAME";
+      const auto text = std::string(describe(frame_error_)) + " (" +
+                        std::to_string(svc_.config().mllp.max_frame_bytes) + " bytes)";
+      out_ += mllp_frame(hl7v2::hl7_ack(nullptr, "AR", "100", text, s));
+      closing_ = true;
+    }
+    busy_ = false;
+    if (out_.empty()) return closing_ ? close() : read();
+    asio::async_write(
+        stream_, asio::buffer(out_),
+        [self = this->shared_from_this()](boost::system::error_code wec, std::size_t) {
+          self->out_.clear();
+          if (wec || self->closing_) return self->close();
+          self->read();
+        });
+  }
+
+  void close() {
+    timer_.cancel();
+    boost::system::error_code ignored;
+    lowest().shutdown(tcp::socket::shutdown_both, ignored);
+    lowest().close(ignored);
+  }
+
+  Stream stream_;
+  asio::steady_timer timer_;
+  service& svc_;
+  session_set<drainable>& sessions_;
+  std::list<std::weak_ptr<drainable>>::iterator self_;
+  bool registered_ = false;
+  mllp_decoder decoder_;
+  std::array<char, 64 * 1024> buffer_{};
+  std::vector<std::string> frames_;
+  std::vector<reply> replies_;
+  std::size_t waiting_ = 0;
+  mllp_error frame_error_ = mllp_error::none;
+  std::string out_;
+  std::string peer_;
+  bool busy_ = false;
+  bool closing_ = false;
+  bool draining_ = false;
+};
+
+struct mllp_server::impl : std::enable_shared_from_this<mllp_server::impl> {
+  impl(asio::io_context& io, service& owner) : acceptor(io), svc(owner) {}
+  tcp::acceptor acceptor;
+  service& svc;
+  std::shared_ptr<asio::ssl::context> tls;  // null: plain TCP
+  session_set<drainable> sessions;
+
+  void accept() {
+    // Each connection on its own strand: its answers arrive from the committer thread.
+    acceptor.async_accept(
+        asio::make_strand(acceptor.get_executor()),
+        [self = shared_from_this()](boost::system::error_code ec, tcp::socket socket) {
+          if (ec == asio::error::operation_aborted || !self->acceptor.is_open()) return;
+          if (!ec) self->admit(std::move(socket));
+          self->accept();
+        });
+  }
+
+  void admit(tcp::socket socket) {
+    const auto& c = svc.config().mllp;
+    boost::system::error_code ec;
+    const auto remote = socket.remote_endpoint(ec);
+    if (ec) return;
+    if (!allowed(c.allow, remote.address().to_string())) {
+      svc.connection_refused("mllp", "not-allowed");
+      socket.close(ec);
+      return;
+    }
+    if (svc.connections("mllp") >= c.max_connections) {
+      svc.connection_refused("mllp", "limit");
+      socket.close(ec);
+      return;
+    }
+    svc.connection_opened("mllp");
+    if (tls) {
+      std::make_shared<mllp_session<asio::ssl::stream<tcp::socket>>>(std::move(socket), svc,
+                                                                     sessions, *tls)
+          ->start();
+    } else {
+      std::make_shared<mllp_session<tcp::socket>>(std::move(socket), svc, sessions)->start();
+    }
+  }
+};
+
+mllp_server::mllp_server(asio::io_context& io, service& svc)
+    : impl_(std::make_shared<impl>(io, svc)) {
+  const auto& c = svc.config().mllp;
+  if (c.tls.enabled()) impl_->tls = tls_context(c.tls, "mllp");
+  listen(impl_->acceptor, endpoint_of(c.address, c.port), "MLLP");
+  impl_->accept();
+}
+
+mllp_server::~mllp_server() = default;
+
+std::uint16_t mllp_server::port() const { return impl_->acceptor.local_endpoint().port(); }
+
+void mllp_server::drain() {
+  asio::post(impl_->acceptor.get_executor(), [i = impl_] {
+    boost::system::error_code ignored;
+    i->acceptor.close(ignored);
+  });
+  impl_->sessions.each([](drainable& s) { s.drain(); });
+}
+
+}  // namespace covgate::transport
