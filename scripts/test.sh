@@ -5,4 +5,4 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 bash "$root/scripts/build.sh" "$@"
 cd "${BUILD_DIR:-$root/build}"
-ctest --output-on-failure --timeout 600
+ctest --output-on-failure --timeout 600 --parallel "$(nproc)"

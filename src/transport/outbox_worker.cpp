@@ -10,6 +10,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 
 #include "covgate/transport/mllp.hpp"
 
@@ -52,15 +53,33 @@ std::string deliver_to_directory(const destination_config& d, const store::outbo
   return ec ? "cannot rename into " + final_path.string() + ": " + ec.message() : "";
 }
 
-// Runs one connection's operations on a private io_context with an overall deadline.
-template <class Op>
-std::string with_deadline(Op&& op) {
-  asio::io_context io;
-  std::string error = "timed out";
-  op(io, error);
-  io.run_for(delivery_timeout);
-  return error;
-}
+// One delivery attempt on a private io_context: the operations started by `start` run until
+// one of them calls finish() (success: ""; else the reason) or the deadline passes. Whatever
+// is left (a timer, a half-open socket) dies with the io_context.
+class attempt {
+ public:
+  template <class Start>
+  std::string run(Start&& start) {
+    start(*this);
+    const auto deadline = std::chrono::steady_clock::now() + delivery_timeout;
+    while (!finished_ && io_.run_one_until(deadline) > 0) {
+    }
+    return finished_ ? error_
+                     : "timed out after " + std::to_string(delivery_timeout.count()) + " s";
+  }
+  void finish(std::string error) {
+    if (finished_) return;
+    error_ = std::move(error);
+    finished_ = true;
+  }
+  asio::io_context& io() { return io_; }
+  [[nodiscard]] bool finished() const { return finished_; }
+
+ private:
+  asio::io_context io_;
+  std::string error_;
+  bool finished_ = false;
+};
 
 std::string deliver_http(const destination_config& d, const store::outbox_item& item) {
   // http://host[:port]/path
@@ -72,91 +91,74 @@ std::string deliver_http(const destination_config& d, const store::outbox_item& 
   const std::string host(authority.substr(0, colon));
   const std::string port =
       colon == std::string_view::npos ? "80" : std::string(authority.substr(colon + 1));
-  return with_deadline([&](asio::io_context& io, std::string& error) {
-    auto stream = std::make_shared<beast::tcp_stream>(io);
-    auto resolver = std::make_shared<tcp::resolver>(io);
-    auto req = std::make_shared<http::request<http::string_body>>(http::verb::post, target, 11);
-    req->set(http::field::host, host);
-    req->set(http::field::content_type, item.content_type);
-    req->set("Idempotency-Key", item.key);
-    req->body() = item.body;
-    req->prepare_payload();
-    auto buffer = std::make_shared<beast::flat_buffer>();
-    auto res = std::make_shared<http::response<http::string_body>>();
-    stream->expires_after(delivery_timeout);
-    resolver->async_resolve(
-        host, port,
-        [&, stream, req, buffer, res, resolver](beast::error_code ec,
-                                                tcp::resolver::results_type r) {
-          if (ec) return void(error = "resolve: " + ec.message());
-          stream->async_connect(r, [&, stream, req, buffer, res](beast::error_code cec, auto) {
-            if (cec) return void(error = "connect: " + cec.message());
-            http::async_write(
-                *stream, *req, [&, stream, req, buffer, res](beast::error_code wec, std::size_t) {
-                  if (wec) return void(error = "write: " + wec.message());
-                  http::async_read(
-                      *stream, *buffer, *res, [&, stream, res](beast::error_code rec, std::size_t) {
-                        if (rec) return void(error = "read: " + rec.message());
-                        const auto code = res->result_int();
-                        error = code >= 200 && code < 300
-                                    ? ""
-                                    : "the receiver answered HTTP " + std::to_string(code);
-                      });
-                });
+  // Everything the operations touch lives here, for as long as run() runs them.
+  attempt a;
+  beast::tcp_stream stream(a.io());
+  tcp::resolver resolver(a.io());
+  http::request<http::string_body> req(http::verb::post, target, 11);
+  req.set(http::field::host, host);
+  req.set(http::field::content_type, item.content_type);
+  req.set("Idempotency-Key", item.key);
+  req.body() = item.body;
+  req.prepare_payload();
+  beast::flat_buffer buffer;
+  http::response<http::string_body> res;
+  return a.run([&](attempt& self) {
+    resolver.async_resolve(host, port, [&](beast::error_code ec, tcp::resolver::results_type r) {
+      if (ec) return self.finish("resolve: " + ec.message());
+      stream.expires_after(delivery_timeout);
+      stream.async_connect(r, [&](beast::error_code cec, const tcp::endpoint&) {
+        if (cec) return self.finish("connect: " + cec.message());
+        http::async_write(stream, req, [&](beast::error_code wec, std::size_t) {
+          if (wec) return self.finish("write: " + wec.message());
+          http::async_read(stream, buffer, res, [&](beast::error_code rec, std::size_t) {
+            if (rec) return self.finish("read: " + rec.message());
+            const auto code = res.result_int();
+            self.finish(code >= 200 && code < 300
+                            ? ""
+                            : "the receiver answered HTTP " + std::to_string(code));
           });
         });
+      });
+    });
   });
 }
 
 std::string deliver_mllp(const destination_config& d, const store::outbox_item& item) {
-  return with_deadline([&](asio::io_context& io, std::string& error) {
-    auto socket = std::make_shared<tcp::socket>(io);
-    auto resolver = std::make_shared<tcp::resolver>(io);
-    auto frame = std::make_shared<std::string>(mllp_frame(item.body));
-    auto buffer = std::make_shared<std::array<char, 4096>>();
-    auto decoder = std::make_shared<mllp_decoder>();
-    auto got_answer = std::make_shared<std::function<void()>>();
-    *got_answer = [&, socket, buffer, decoder, got_answer] {
-      socket->async_read_some(asio::buffer(*buffer), [&, socket, buffer, decoder, got_answer](
-                                                         boost::system::error_code ec,
-                                                         std::size_t n) {
-        if (ec) return void(error = "no answer from the peer: " + ec.message());
-        bool answered = false;
-        (void)decoder->put(std::string_view(buffer->data(), n), [&](std::string_view f) {
-          if (answered) return;
-          answered = true;
-          // A NAK, or an HL7 ACK that says AE/AR, is a refusal; anything else an answer.
-          if (f == std::string(1, mllp_commit_nak) || f.find("MSA|AE") != std::string_view::npos ||
-              f.find("MSA|AR") != std::string_view::npos) {
-            error = "the peer refused the message";
-          } else {
-            error.clear();
-          }
-        });
-        if (!answered)
-          (*got_answer)();
-        else
-          socket->close();
+  attempt a;
+  tcp::socket socket(a.io());
+  tcp::resolver resolver(a.io());
+  const std::string frame = mllp_frame(item.body);
+  std::array<char, 4096> buffer{};
+  mllp_decoder decoder;
+  std::function<void()> read_answer = [&] {
+    socket.async_read_some(asio::buffer(buffer), [&](boost::system::error_code ec, std::size_t n) {
+      if (ec) return a.finish("no answer from the peer: " + ec.message());
+      (void)decoder.put(std::string_view(buffer.data(), n), [&](std::string_view f) {
+        // A NAK, or an HL7 ACK that says AE/AR, is a refusal; anything else an answer.
+        const bool refused = f == std::string_view(&mllp_commit_nak, 1) ||
+                             f.find("MSA|AE") != std::string_view::npos ||
+                             f.find("MSA|AR") != std::string_view::npos;
+        a.finish(refused ? "the peer refused the message" : "");
       });
-    };
-    resolver->async_resolve(
+      if (!a.finished()) read_answer();  // no complete answer yet
+    });
+  };
+  return a.run([&](attempt& self) {
+    resolver.async_resolve(
         d.host, std::to_string(d.port),
-        [&, socket, frame, resolver, got_answer](boost::system::error_code ec,
-                                                 tcp::resolver::results_type r) {
-          if (ec) return void(error = "resolve: " + ec.message());
-          asio::async_connect(
-              *socket, r,
-              [&, socket, frame, got_answer](boost::system::error_code cec, const tcp::endpoint&) {
-                if (cec) return void(error = "connect: " + cec.message());
-                asio::async_write(
-                    *socket, asio::buffer(*frame),
-                    [&, socket, frame, got_answer](boost::system::error_code wec, std::size_t) {
-                      if (wec) {
-                        return void(error = "write: " + wec.message());
-                      }
-                      (*got_answer)();
-                    });
-              });
+        [&](boost::system::error_code ec, tcp::resolver::results_type r) {
+          if (ec) return self.finish("resolve: " + ec.message());
+          asio::async_connect(socket, r, [&](boost::system::error_code cec, const tcp::endpoint&) {
+            if (cec) return self.finish("connect: " + cec.message());
+            asio::async_write(socket, asio::buffer(frame),
+                              [&](boost::system::error_code wec, std::size_t) {
+                                if (wec) {
+                                  return self.finish("write: " + wec.message());
+                                }
+                                read_answer();
+                              });
+          });
         });
   });
 }
