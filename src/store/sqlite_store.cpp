@@ -98,6 +98,12 @@ sqlite_store::sqlite_store(const std::filesystem::path& directory, bool synchron
   }
   sqlite3_busy_timeout(db_, 5000);
   exec("PRAGMA journal_mode=WAL");
+  if (path_ != ":memory:") {
+    // Checkpoints run from checkpoint() on their own connection, not inside a commit: an
+    // automatic one would stall whichever message's commit crossed the page threshold.
+    exec("PRAGMA wal_autocheckpoint=0");
+    exec("PRAGMA journal_size_limit=67108864");  // a WAL that starts over is cut back to 64 MB
+  }
   exec(synchronous_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
   exec(R"(
     CREATE TABLE IF NOT EXISTS meta(name TEXT PRIMARY KEY, value INTEGER NOT NULL);
@@ -121,6 +127,18 @@ sqlite_store::sqlite_store(const std::filesystem::path& directory, bool synchron
       UNIQUE(key, destination));
     CREATE INDEX IF NOT EXISTS outbox_due ON outbox(state, next_ms);
   )");
+  if (path_ != ":memory:" &&
+      sqlite3_open_v2(path_.c_str(), &checkpointer_, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
+    sqlite3_close(checkpointer_);
+    checkpointer_ = nullptr;
+    sqlite3_close(db_);
+    throw store_error("cannot open a second connection to " + path_.string());
+  }
+  if (checkpointer_ != nullptr) {
+    sqlite3_busy_timeout(checkpointer_, 1000);
+    // A connection learns that the file is in WAL mode when it first reads it.
+    sqlite3_exec(checkpointer_, "PRAGMA journal_mode=WAL", nullptr, nullptr, nullptr);
+  }
   auto& max_seq = prepared("SELECT COALESCE(MAX(seq), 0) FROM claims");
   max_seq.step();
   next_seq_ = max_seq.integer(0) + 1;
@@ -129,7 +147,26 @@ sqlite_store::sqlite_store(const std::filesystem::path& directory, bool synchron
 
 sqlite_store::~sqlite_store() {
   statements_.clear();  // finalize before closing
+  if (checkpointer_ != nullptr) {
+    sqlite3_wal_checkpoint_v2(checkpointer_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    sqlite3_close(checkpointer_);
+  }
   sqlite3_close(db_);
+}
+
+void sqlite_store::checkpoint() {
+  if (checkpointer_ == nullptr) return;
+  // PASSIVE: copies what it can without waiting for (or blocking) the writer. The WAL file
+  // only starts over once everything in it was copied; under steady load that moment rarely
+  // comes by itself, so past a size a RESTART waits for the writer's current transaction,
+  // copies the little that is left and makes the next transaction start the WAL over.
+  int frames = 0;
+  int copied = 0;
+  sqlite3_wal_checkpoint_v2(checkpointer_, nullptr, SQLITE_CHECKPOINT_PASSIVE, &frames, &copied);
+  constexpr int restart_frames = 16384;  // 64 MB of 4 KB pages
+  if (frames >= restart_frames && copied == frames) {
+    sqlite3_wal_checkpoint_v2(checkpointer_, nullptr, SQLITE_CHECKPOINT_RESTART, nullptr, nullptr);
+  }
 }
 
 void sqlite_store::exec(const char* sql) {

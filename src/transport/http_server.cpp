@@ -177,6 +177,7 @@ struct http_server::impl : std::enable_shared_from_this<http_server::impl> {
       socket.close(ec);
       return;
     }
+    socket.set_option(tcp::no_delay(true), ec);
     svc.connection_opened("http");
     if (tls) {
       std::make_shared<http_session<beast::ssl_stream<beast::tcp_stream>>>(std::move(socket), svc,

@@ -207,6 +207,8 @@ struct mllp_server::impl : std::enable_shared_from_this<mllp_server::impl> {
       socket.close(ec);
       return;
     }
+    // An answer is one write; do not let Nagle hold it back waiting for the peer's ACK.
+    socket.set_option(tcp::no_delay(true), ec);
     svc.connection_opened("mllp");
     if (tls) {
       std::make_shared<mllp_session<asio::ssl::stream<tcp::socket>>>(std::move(socket), svc,

@@ -66,6 +66,19 @@ service::service(const server_config& config, const policy::policy_file& policy,
   store_.for_each_journal("fhir", [&](const store::journal_entry& e) { inbox_.restore(e.body); });
   inbox_.observe([this](const engine::event& e) { record(e); });
   committer_ = std::thread([this] { commit_loop(); });
+  checkpointer_ = std::thread([this] { checkpoint_loop(); });
+}
+
+void service::checkpoint_loop() {
+  // Every 100 ms: often enough that the WAL stays small, rarely enough to cost nothing.
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    stop_.wait_for(lock, std::chrono::milliseconds(100), [this] { return stopping_; });
+    if (stopping_) break;
+    lock.unlock();
+    store_.checkpoint();  // its own connection: no need to hold the gate's lock
+    lock.lock();
+  }
 }
 
 void service::record(const engine::event& e) {
@@ -137,7 +150,9 @@ service::~service() {
     stopping_ = true;
   }
   work_.notify_all();
+  stop_.notify_all();
   committer_.join();
+  checkpointer_.join();
   std::lock_guard lock(mutex_);
   if (in_group_) store_.rollback();  // nothing is left uncommitted with a waiting sender
 }

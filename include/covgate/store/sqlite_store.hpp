@@ -112,6 +112,11 @@ class sqlite_store final : public store {
   [[nodiscard]] std::int64_t counter(std::string_view name, std::int64_t fallback) const;
   void set_counter(std::string_view name, std::int64_t value);
 
+  /// Copies committed pages from the WAL into the database file, from a connection of its
+  /// own, so the writer never stalls on it (automatic checkpoints are off). Safe to call from
+  /// another thread than the one writing. No-op for an in-memory store.
+  void checkpoint();
+
   /// Size of the database files in bytes.
   [[nodiscard]] std::uint64_t file_bytes() const;
 
@@ -122,6 +127,7 @@ class sqlite_store final : public store {
 
   std::filesystem::path path_;
   sqlite3* db_ = nullptr;
+  sqlite3* checkpointer_ = nullptr;  // second connection, used only by checkpoint()
   mutable std::vector<std::pair<std::string, std::unique_ptr<statement>>> statements_;
   std::int64_t next_seq_ = 0;
 };

@@ -106,6 +106,7 @@ class service {
   /// Under mutex_: queues `done` to run after the group commits.
   void after_commit(std::function<void(bool durable)> done);
   void commit_loop();
+  void checkpoint_loop();
   void enqueue_later(const std::vector<engine::event>& events, const engine::message_time& at);
   [[nodiscard]] static engine::message_time now_stamp();
 
@@ -133,7 +134,9 @@ class service {
   std::uint64_t store_failures_ = 0;
   std::map<std::string, std::int64_t> connections_;
   std::map<std::pair<std::string, std::string>, std::uint64_t> refused_;
-  std::thread committer_;  // last: started once everything above exists
+  std::condition_variable stop_;  // wakes the checkpointer when stopping
+  std::thread committer_;         // last: started once everything above exists
+  std::thread checkpointer_;      // copies the WAL into the database file, off the commit path
 };
 
 }  // namespace covgate::transport
