@@ -3,6 +3,7 @@
 #include "segment_writer.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstdio>
 #include <map>
 #include <unordered_map>
@@ -41,13 +42,63 @@ model::date_range service_period(const model::claim& c) {
   return r;
 }
 
+// X12 has no escape character: a delimiter may not occur inside a value. The values a 277
+// copies from its claims came in under the sender's delimiters, which need not be ours, so
+// any of ours that occurs in them is swapped for a character that does not.
+delimiters safe_delimiters(delimiters wanted, const std::vector<status_entry>& entries,
+                           const status_settings& s) {
+  std::array<bool, 256> used{};
+  auto mark = [&](std::string_view value) {
+    for (const char c : value) used[static_cast<unsigned char>(c)] = true;
+  };
+  mark(s.sender_id);
+  mark(s.sender_qualifier);
+  for (const auto& e : entries) {
+    const auto& c = *e.claim;
+    for (const std::string_view v :
+         {std::string_view(c.id), std::string_view(c.envelope.sender_id),
+          std::string_view(c.envelope.sender_qualifier),
+          std::string_view(c.envelope.application_sender),
+          std::string_view(c.envelope.originator_reference), std::string_view(c.billing.npi),
+          std::string_view(c.subscriber.member_id),
+          std::string_view(c.subscriber.member_id_qualifier), std::string_view(c.facility_type),
+          std::string_view(e.trace)}) {
+      mark(v);
+    }
+  }
+  constexpr std::string_view candidates = "*:^~|!>{}\x1D\x1E\x1F\x1C";
+  std::array<char*, 4> roles = {&wanted.element, &wanted.component, &wanted.repetition,
+                                &wanted.segment};
+  // Our delimiters that no value contains stay, and are reserved before any swap, so a
+  // swapped one never takes another's character.
+  std::array<bool, 4> clashes{};
+  for (std::size_t i = 0; i < roles.size(); ++i) {
+    clashes[i] = *roles[i] != 0 && used[static_cast<unsigned char>(*roles[i])];
+  }
+  for (std::size_t i = 0; i < roles.size(); ++i) {
+    if (*roles[i] != 0 && !clashes[i]) used[static_cast<unsigned char>(*roles[i])] = true;
+  }
+  for (std::size_t i = 0; i < roles.size(); ++i) {
+    if (!clashes[i]) continue;
+    for (const char c : candidates) {
+      if (!used[static_cast<unsigned char>(c)]) {
+        *roles[i] = c;
+        used[static_cast<unsigned char>(c)] = true;
+        break;
+      }
+    }
+  }
+  return wanted;
+}
+
 }  // namespace
 
 std::string write_277(const std::vector<status_entry>& entries, const status_settings& s) {
   if (entries.empty()) return {};
   const bool strict = s.profile == status_profile::acknowledgment_x214;
   const auto& first = entries.front().claim->envelope;
-  segment_writer w(s.delims, s.line_breaks);
+  const auto delims = safe_delimiters(s.delims, entries, s);
+  segment_writer w(delims, s.line_breaks);
   char control[16];
   std::snprintf(control, sizeof control, "%09u", s.control % 1000000000u);
   w.isa({s.sender_qualifier, s.sender_id,

@@ -99,6 +99,37 @@ TEST_SUITE("x12.status_writer") {
   }
 }
 
+TEST_SUITE("x12.status_writer") {
+  TEST_CASE("values holding our delimiters get other delimiters, and read back intact") {
+    fixture f;
+    f.claim.id = "PCN*7:A~B";  // legal under a sender whose delimiters are | ^ and newline
+    const auto text = x12::write_277({{&f.claim, &f.release, "T*1"}},
+                                     settings(x12::status_profile::notification_x212));
+    const char element = text[3];
+    const char component = text[104];
+    const char segment = text[105];
+    for (const char d : {element, component, segment}) {
+      CHECK(std::string("*:~").find(d) == std::string::npos);
+    }
+    CHECK(element != component);
+    CHECK(component != segment);
+    const std::string trn = std::string("TRN") + element + "2" + element + "PCN*7:A~B" + segment;
+    CHECK(text.find(trn) != std::string::npos);
+    const auto back = test::read(text);
+    REQUIRE(back.interchanges.size() == 1);
+    CHECK(back.interchanges[0].errors.empty());
+  }
+
+  TEST_CASE("values without our delimiters keep the usual ones") {
+    const fixture f;
+    const auto text = x12::write_277({{&f.claim, &f.release, ""}},
+                                     settings(x12::status_profile::notification_x212));
+    CHECK(text[3] == '*');
+    CHECK(text[104] == ':');
+    CHECK(text[105] == '~');
+  }
+}
+
 TEST_SUITE("model.decision_json") {
   TEST_CASE("writes the DESIGN.md decision line") {
     const fixture f;
