@@ -633,6 +633,10 @@ int run_serve(const options& o, const mapping::tables& tables) {
   for (unsigned i = 1; i < workers; ++i) threads.emplace_back([&] { io.run(); });
   io.run();
   for (auto& t : threads) t.join();
+  // Answers still being committed are posted to the (stopped) io_context: finish them
+  // while it exists.
+  outbox.reset();
+  svc.shutdown();
   std::cerr << "covgate serve: stopped\n";
   return 0;
 }

@@ -144,17 +144,22 @@ void service::commit_loop() {
   }
 }
 
-service::~service() {
+service::~service() { shutdown(); }
+
+void service::shutdown() {
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
   }
   work_.notify_all();
   stop_.notify_all();
-  committer_.join();
-  checkpointer_.join();
+  if (committer_.joinable()) committer_.join();
+  if (checkpointer_.joinable()) checkpointer_.join();
   std::lock_guard lock(mutex_);
-  if (in_group_) store_.rollback();  // nothing is left uncommitted with a waiting sender
+  if (in_group_) {
+    store_.rollback();  // nothing is left uncommitted with a waiting sender
+    in_group_ = false;
+  }
 }
 
 void service::submit(std::string_view payload, std::string_view channel, std::string_view sender,

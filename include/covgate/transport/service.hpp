@@ -74,7 +74,12 @@ class service {
 
   service(const service&) = delete;
   service& operator=(const service&) = delete;
-  ~service();  ///< commits what is pending and stops the committer
+  ~service();  ///< shutdown()
+
+  /// Commits what is pending (answering it) and stops the committer and checkpointer;
+  /// submit() refuses from then on. Call it while the executors that answers are posted to
+  /// still exist. Idempotent.
+  void shutdown();
 
   /// Prometheus text exposition.
   [[nodiscard]] std::string metrics_text();
