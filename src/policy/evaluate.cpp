@@ -126,15 +126,7 @@ class evaluator {
   // ---- findings ----------------------------------------------------------------------------
   model::finding& add(std::string_view code, std::uint32_t line, std::vector<std::string> used = {},
                       std::string detail = {}) {
-    const auto& r = reason(code);
-    model::finding f;
-    f.reason = r.code;
-    f.result = r.result;
-    f.line = line;
-    f.category = r.category;
-    f.status = r.status;
-    f.extra_status = r.extra_status;
-    f.message = r.message;
+    auto f = finding_of(reason(code), line);
     f.detail = std::move(detail);
     f.facts_used = std::move(used);
     if (findings_.empty()) findings_.reserve(8);

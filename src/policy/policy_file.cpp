@@ -164,11 +164,28 @@ overlay overlay::parse(std::string_view text, const std::string& name) {
   return o;
 }
 
-const reason_info& reason(std::string_view code) {
+const reason_info* find_reason(std::string_view code) noexcept {
   for (const auto& r : reason_table) {
-    if (r.code == code) return r;
+    if (r.code == code) return &r;
   }
+  return nullptr;
+}
+
+const reason_info& reason(std::string_view code) {
+  if (const auto* r = find_reason(code)) return *r;
   throw std::out_of_range("unknown reason code " + std::string(code));
+}
+
+model::finding finding_of(const reason_info& row, std::uint32_t line) {
+  model::finding f;
+  f.reason = row.code;
+  f.result = row.result;
+  f.line = line;
+  f.category = row.category;
+  f.status = row.status;
+  f.extra_status = row.extra_status;
+  f.message = row.message;
+  return f;
 }
 
 policy_file policy_file::parse(std::string_view text, std::string name) {

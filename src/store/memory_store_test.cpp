@@ -73,14 +73,7 @@ TEST_SUITE("store.record_codec") {
     d.policy = "NCD223@2026-03-07+LCD-L33794";
     d.result = model::outcome::hold_documentation;
     const auto& r = policy::reason("csii.c-peptide.not-fasting");
-    model::finding f;
-    f.reason = r.code;
-    f.result = r.result;
-    f.line = 2;
-    f.category = r.category;
-    f.status = r.status;
-    f.extra_status = r.extra_status;
-    f.message = r.message;
+    auto f = policy::finding_of(r, 2);
     f.detail = "Missing: x";
     f.facts_used = {"Observation/cpep", "Observation/glu"};
     d.findings = {f, f};

@@ -89,20 +89,9 @@ std::optional<model::decision> decode_decision(std::string_view bytes) {
   d.findings.reserve(count);
   for (std::uint64_t i = 0; i < count && c.ok; ++i) {
     const auto code = c.string();
-    const auto* row = [&]() -> const policy::reason_info* {
-      for (const auto& r : policy::reasons()) {
-        if (r.code == code) return &r;
-      }
-      return nullptr;
-    }();
+    const auto* row = policy::find_reason(code);
     if (row == nullptr) return std::nullopt;
-    model::finding f;
-    f.reason = row->code;
-    f.result = row->result;
-    f.category = row->category;
-    f.status = row->status;
-    f.extra_status = row->extra_status;
-    f.message = row->message;
+    auto f = policy::finding_of(*row, 0);
     f.line = static_cast<std::uint32_t>(c.varint());
     f.detail = std::string(c.string());
     const auto used = c.varint();

@@ -22,14 +22,7 @@ struct fixture {
     hold.result = model::outcome::hold_documentation;
     for (const char* code : {"csii.followup.not-physician", "csii.c-peptide.not-fasting"}) {
       const auto& r = policy::reason(code);
-      model::finding f;
-      f.reason = r.code;
-      f.result = r.result;
-      f.line = 1;
-      f.category = r.category;
-      f.status = r.status;
-      f.extra_status = r.extra_status;
-      f.message = r.message;
+      auto f = policy::finding_of(r, 1);
       hold.findings.push_back(f);
     }
     release.claim_id = claim.id;

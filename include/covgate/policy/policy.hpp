@@ -100,8 +100,12 @@ struct reason_info {
 
 /// Every reason code of POLICY.md (a public contract: never rename one).
 [[nodiscard]] const std::vector<reason_info>& reasons();
+/// The row of `code`, or nullptr for a code that is not in the table.
+[[nodiscard]] const reason_info* find_reason(std::string_view code) noexcept;
 /// The row of `code`; throws std::out_of_range for a code that is not in the table.
 [[nodiscard]] const reason_info& reason(std::string_view code);
+/// A finding of `row` on service line `line` (0: the claim): every text from the table.
+[[nodiscard]] model::finding finding_of(const reason_info& row, std::uint32_t line);
 
 /// What the engine knows about the patient besides the claim.
 struct patient_context {
