@@ -2,22 +2,14 @@
 
 #include <doctest/doctest.h>
 
-#include <fstream>
-#include <sstream>
-
 #include "covgate/store/memory_store.hpp"
 #include "support/gate_fixtures.hpp"
+#include "support/samples.hpp"
 
 using namespace covgate;
+using test::sample;
 
 namespace {
-
-std::string sample(const std::string& path) {
-  std::ifstream in(std::string(COVGATE_SOURCE_DIR) + "/samples/inputs/" + path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 struct fixture {
   store::memory_store claims;

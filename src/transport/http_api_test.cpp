@@ -2,22 +2,14 @@
 
 #include <doctest/doctest.h>
 
-#include <fstream>
-#include <sstream>
-
 #include "support/gate_fixtures.hpp"
+#include "support/samples.hpp"
 
 using namespace covgate;
+using test::sample;
 using transport::http_request;
 
 namespace {
-
-std::string sample(const std::string& path) {
-  std::ifstream in(std::string(COVGATE_SOURCE_DIR) + "/samples/inputs/" + path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 struct api {
   transport::service svc{[] {

@@ -3,22 +3,15 @@
 #include <doctest/doctest.h>
 
 #include <filesystem>
-#include <fstream>
 #include <random>
-#include <sstream>
 
 #include "support/gate_fixtures.hpp"
+#include "support/samples.hpp"
 
 using namespace covgate;
+using test::sample;
 
 namespace {
-
-std::string sample(const std::string& path) {
-  std::ifstream in(std::string(COVGATE_SOURCE_DIR) + "/samples/inputs/" + path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 struct temp_dir {
   std::filesystem::path path = std::filesystem::temp_directory_path() /
