@@ -298,6 +298,28 @@ mapping::tables load_tables(const options& o) {
   return mapping::tables::parse(sources);
 }
 
+// One stderr line per FHIR warning or error, naming where (FHIRPath), never a value.
+void print_issues(const std::string& file, const fhir::read_result& result) {
+  for (const auto& i : result.issues) {
+    if (i.level == fhir::severity::information) continue;
+    std::cerr << file << ": " << fhir::name(i.level) << " " << i.code << " at "
+              << (i.expression.empty() ? std::string("(message)") : i.expression) << ": "
+              << i.diagnostics << '\n';
+  }
+}
+
+// Streams the rest of an X12 file through `reader` in chunks of `buffer`'s size, after the
+// `head` already read: memory stays bounded for any file size.
+void feed(x12::interchange_reader& reader, std::string_view head, std::istream& in,
+          std::vector<char>& buffer) {
+  reader.put(head);
+  while (in) {
+    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+    reader.put({buffer.data(), static_cast<std::size_t>(in.gcount())});
+  }
+  reader.finish();
+}
+
 // True when the first bytes look like FHIR (JSON or XML) rather than X12.
 bool looks_like_fhir(std::string_view head) {
   if (head.substr(0, 3) == "\xEF\xBB\xBF") head.remove_prefix(3);
@@ -314,12 +336,7 @@ class fhir_input {
     const auto result = fhir::read(text, fhir::sniff(text), tables_);
     if (options_.command == "check") {
       std::cout << fhir::operation_outcome_json(result) << '\n';
-      for (const auto& i : result.issues) {
-        if (i.level == fhir::severity::information) continue;
-        std::cerr << file.string() << ": " << fhir::name(i.level) << " " << i.code << " at "
-                  << (i.expression.empty() ? std::string("(message)") : i.expression) << ": "
-                  << i.diagnostics << '\n';
-      }
+      print_issues(file.string(), result);
     } else if (!result.rejected) {
       for (const auto& f : result.facts) linker_.add(f);
     }
@@ -511,12 +528,7 @@ int run_replay(const options& o, const mapping::tables& tables) {
     const std::string_view head(buffer.data(), static_cast<std::size_t>(in.gcount()));
     if (looks_like_fhir(head)) {
       auto report = [&](fhir::read_result result, std::size_t offset) {
-        for (const auto& i : result.issues) {
-          if (i.level == fhir::severity::information) continue;
-          std::cerr << name << ": " << fhir::name(i.level) << " " << i.code << " at "
-                    << (i.expression.empty() ? std::string("(message)") : i.expression) << ": "
-                    << i.diagnostics << '\n';
-        }
+        print_issues(name, result);
         if (result.has_errors()) {
           any_rejected = true;
           out << fhir::operation_outcome_json(result) << '\n';
@@ -555,15 +567,9 @@ int run_replay(const options& o, const mapping::tables& tables) {
       report(fhir::read(text, fhir::sniff(text), tables), 0);
       continue;
     }
-    // X12 streams through in 1 MB chunks: memory stays bounded for any file size.
     replay_sink sink(o, gate, name);
     x12::interchange_reader reader(sink, o.reader);
-    reader.put(head);
-    while (in) {
-      in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
-      reader.put({buffer.data(), static_cast<std::size_t>(in.gcount())});
-    }
-    reader.finish();
+    feed(reader, head, in, buffer);
     any_rejected = any_rejected || sink.rejected();
   }
   gate.summary();
@@ -667,12 +673,7 @@ int run(const options& o) {
     input_sink sink(o, ack_control);
     sink.set_file(file.string());
     x12::interchange_reader reader(sink, o.reader);
-    reader.put(head);
-    while (in) {
-      in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
-      reader.put({buffer.data(), static_cast<std::size_t>(in.gcount())});
-    }
-    reader.finish();
+    feed(reader, head, in, buffer);
     if (reader.leading_bytes_skipped() > 0) {
       std::cerr << file.string() << ": note: skipped " << reader.leading_bytes_skipped()
                 << " bytes of text before the first ISA\n";
