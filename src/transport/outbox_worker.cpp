@@ -176,14 +176,6 @@ outbox_worker::~outbox_worker() {
   thread_.join();
 }
 
-void outbox_worker::notify() {
-  {
-    std::lock_guard lock(mutex_);
-    pending_ = true;
-  }
-  wake_.notify_all();
-}
-
 void outbox_worker::run() {
   const auto& destinations = svc_.config().outbox.destinations;
   for (;;) {
@@ -206,15 +198,14 @@ void outbox_worker::run() {
         svc_.failed(item, error);
       }
     }
-    // Sleep until the next item is due (or 200 ms, to see items queued since), or a notify.
+    // Sleep until the next item is due, or 200 ms to see items queued since.
     auto wait = std::chrono::milliseconds(200);
     if (const auto next = svc_.next_due()) {
       wait = std::clamp(std::chrono::milliseconds(*next - service::now_ms()),
                         std::chrono::milliseconds(0), wait);
     }
     std::unique_lock lock(mutex_);
-    wake_.wait_for(lock, wait, [this] { return stop_ || pending_; });
-    pending_ = false;
+    wake_.wait_for(lock, wait, [this] { return stop_; });
   }
 }
 

@@ -77,9 +77,6 @@ class inbox {
       std::string_view claim_id, bool release, const std::string& source);
 
   [[nodiscard]] statistics summary() const { return gate_.summary(); }
-  [[nodiscard]] std::optional<store::claim_record> find(std::string_view claim_id) const {
-    return gate_.find(claim_id);
-  }
   /// The next interchange control number we will use (to persist across restarts).
   [[nodiscard]] std::uint32_t next_control() const noexcept { return control_; }
 

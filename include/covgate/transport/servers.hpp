@@ -60,8 +60,6 @@ class outbox_worker {
   ~outbox_worker();  ///< stops the thread
   outbox_worker(const outbox_worker&) = delete;
   outbox_worker& operator=(const outbox_worker&) = delete;
-  /// Wakes the worker (new items were queued).
-  void notify();
 
  private:
   void run();
@@ -69,7 +67,6 @@ class outbox_worker {
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stop_ = false;
-  bool pending_ = false;
   std::thread thread_;
 };
 
