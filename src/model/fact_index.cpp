@@ -3,28 +3,6 @@
 #include <algorithm>
 
 namespace covgate::model {
-namespace {
-
-const std::string& last_updated_of(const fact& f) {
-  static const std::string none;
-  return std::visit(
-      [](const auto& v) -> const std::string& {
-        if constexpr (requires { v.last_updated; }) {
-          return v.last_updated;
-        } else {
-          return none;
-        }
-      },
-      f);
-}
-
-// FHIR instants in one time zone compare as text; mixed offsets are rare enough in one feed
-// that arrival order (the tie-breaker) is the better rule than parsing here.
-bool older(const std::string& candidate, const std::string& current) {
-  return !candidate.empty() && !current.empty() && candidate < current;
-}
-
-}  // namespace
 
 std::string fact_index::resource_of(const std::string& fact_id) {
   const auto hash = fact_id.find('#');
@@ -50,7 +28,7 @@ fact_index::change fact_index::apply(std::vector<fact> group) {
     by_resource_.emplace(resource, std::move(next));
     return change::added;
   }
-  if (older(next.last_updated, it->second.last_updated)) return change::ignored;
+  if (older_version(next.last_updated, it->second.last_updated)) return change::ignored;
   if (it->second.patient_key != next.patient_key) {
     auto& list = by_patient_[it->second.patient_key];
     list.erase(std::remove(list.begin(), list.end(), resource), list.end());

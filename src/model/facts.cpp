@@ -102,4 +102,21 @@ const std::string& resource_id_of(const fact& f) noexcept {
   return std::visit([](const auto& v) -> const std::string& { return v.resource_id; }, f);
 }
 
+const std::string& last_updated_of(const fact& f) noexcept {
+  static const std::string none;
+  return std::visit(
+      [](const auto& v) -> const std::string& {
+        if constexpr (requires { v.last_updated; }) {
+          return v.last_updated;
+        } else {
+          return none;
+        }
+      },
+      f);
+}
+
+bool older_version(std::string_view candidate, std::string_view current) noexcept {
+  return !candidate.empty() && !current.empty() && candidate < current;
+}
+
 }  // namespace covgate::model

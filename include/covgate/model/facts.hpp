@@ -21,6 +21,7 @@ struct moment {
   std::int64_t utc_minutes = 0;
   bool has_time = false;
   [[nodiscard]] bool valid() const noexcept { return day.valid(); }
+  friend bool operator==(const moment&, const moment&) = default;
 };
 
 /// Parses a FHIR date, dateTime or instant (YYYY, YYYY-MM, YYYY-MM-DD, or with Thh:mm[:ss[.s]]
@@ -52,12 +53,14 @@ struct lab_result {
   std::string status;        ///< final, amended or corrected
   std::string last_updated;  ///< meta.lastUpdated as sent
   provenance origin = provenance::reported;
+  friend bool operator==(const lab_result&, const lab_result&) = default;
 };
 
 struct participant {
   std::string reference;  ///< Practitioner/… or PractitionerRole/…
   mapping::provider_type type = mapping::provider_type::unknown;
   std::vector<std::string> roles;  ///< participant.type codes (ATND, PPRF…)
+  friend bool operator==(const participant&, const participant&) = default;
 };
 
 struct encounter {
@@ -71,6 +74,7 @@ struct encounter {
   std::vector<participant> participants;
   std::vector<std::string> locations;
   std::string last_updated;
+  friend bool operator==(const encounter&, const encounter&) = default;
 };
 
 /// A POLICY.md §5 evidence item (urn:covgate:evidence or a site code mapped onto it).
@@ -85,6 +89,7 @@ struct evidence {
   std::string text;
   moment effective;
   std::string last_updated;
+  friend bool operator==(const evidence&, const evidence&) = default;
 };
 
 /// A diagnosis from a FHIR Condition (ICD-10-CM or SNOMED CT).
@@ -97,6 +102,7 @@ struct condition {
   std::string clinical_status;
   moment recorded;
   std::string last_updated;
+  friend bool operator==(const condition&, const condition&) = default;
 };
 
 struct patient {
@@ -105,6 +111,7 @@ struct patient {
   std::vector<std::string> identifiers;  ///< "system|value"
   date birth_date;
   char sex = 0;  ///< 'F', 'M', 'O', 'U' or 0
+  friend bool operator==(const patient&, const patient&) = default;
 };
 
 struct practitioner {
@@ -112,6 +119,7 @@ struct practitioner {
   std::string npi;
   std::vector<std::string> qualifications;
   mapping::provider_type type = mapping::provider_type::unknown;
+  friend bool operator==(const practitioner&, const practitioner&) = default;
 };
 
 struct practitioner_role {
@@ -119,6 +127,7 @@ struct practitioner_role {
   std::string practitioner;             ///< reference
   std::vector<std::string> taxonomies;  ///< NUCC codes from code and specialty
   mapping::provider_type type = mapping::provider_type::unknown;
+  friend bool operator==(const practitioner_role&, const practitioner_role&) = default;
 };
 
 /// A resource marked entered-in-error: every fact it gave is withdrawn.
@@ -126,6 +135,7 @@ struct retraction {
   std::string resource_id;
   std::string patient;
   std::string patient_key;
+  friend bool operator==(const retraction&, const retraction&) = default;
 };
 
 using fact = std::variant<patient, practitioner, practitioner_role, lab_result, encounter, evidence,
@@ -140,5 +150,15 @@ using fact = std::variant<patient, practitioner, practitioner_role, lab_result, 
 
 /// The resource id a fact came from.
 [[nodiscard]] const std::string& resource_id_of(const fact& f) noexcept;
+
+/// meta.lastUpdated of the resource a fact came from, as sent; "" when absent (or a kind that
+/// has none).
+[[nodiscard]] const std::string& last_updated_of(const fact& f) noexcept;
+
+/// The versioning rule of the fact index: a version is older than the current one only when
+/// both carry meta.lastUpdated and it sorts first (FHIR instants in one time zone compare as
+/// text; mixed offsets are rare enough in one feed that arrival order, the tie-breaker, is the
+/// better rule than parsing here).
+[[nodiscard]] bool older_version(std::string_view candidate, std::string_view current) noexcept;
 
 }  // namespace covgate::model

@@ -1,0 +1,22 @@
+// A compact binary form of facts: what the durable store keeps of each FHIR resource it was
+// sent, so a restart rebuilds the fact index from a few hundred bytes per resource instead of
+// re-reading raw messages (which the journal may then prune). Same archive as claim_codec.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "covgate/model/facts.hpp"
+
+namespace covgate::model {
+
+/// Appends the encoding of `facts` (one resource's facts, or any list) to `out`.
+void encode(const std::vector<fact>& facts, std::string& out);
+
+/// Decodes what encode() wrote. Returns nullopt for anything else (a wrong version or
+/// alternative, a length past the end, trailing bytes); never throws on malformed input.
+[[nodiscard]] std::optional<std::vector<fact>> decode_facts(std::string_view bytes);
+
+}  // namespace covgate::model

@@ -1,0 +1,111 @@
+#include "covgate/model/fact_codec.hpp"
+
+#include <array>
+#include <cstdint>
+#include <type_traits>
+#include <utility>
+
+#include "binary_archive.hpp"
+
+namespace covgate::model {
+
+// One list of fields per type, walked by both archives (binary_archive.hpp). `Self` is the
+// type or its const form.
+template <class Archive, class Self>
+void codec_fields(Archive& a, Self& m) requires archive::unqualified_is<Self, moment> {
+  a(m.day), a(m.utc_minutes), a(m.has_time);
+}
+template <class Archive, class Self>
+void codec_fields(Archive& a, Self& l) requires archive::unqualified_is<Self, lab_result> {
+  a(l.resource_id), a(l.patient), a(l.patient_key), a(l.kind), a(l.loinc), a(l.has_value);
+  a(l.value), a(l.unit), a(l.original_value), a(l.original_unit), a(l.unit_known), a(l.low);
+  a(l.high), a(l.interpretation), a(l.effective), a(l.fasting), a(l.status), a(l.last_updated);
+  a(l.origin);
+}
+template <class Archive, class Self>
+void codec_fields(Archive& a, Self& p) requires archive::unqualified_is<Self, participant> {
+  a(p.reference), a(p.type), a(p.roles);
+}
+template <class Archive, class Self>
+void codec_fields(Archive& a, Self& e) requires archive::unqualified_is<Self, encounter> {
+  a(e.resource_id), a(e.patient), a(e.patient_key), a(e.status), a(e.class_code), a(e.start);
+  a(e.end), a(e.participants), a(e.locations), a(e.last_updated);
+}
+template <class Archive, class Self>
+void codec_fields(Archive& a, Self& e) requires archive::unqualified_is<Self, evidence> {
+  a(e.resource_id), a(e.patient), a(e.patient_key), a(e.code), a(e.value_type), a(e.flag);
+  a(e.number), a(e.text), a(e.effective), a(e.last_updated);
+}
+template <class Archive, class Self>
+void codec_fields(Archive& a, Self& c) requires archive::unqualified_is<Self, condition> {
+  a(c.resource_id), a(c.patient), a(c.patient_key), a(c.system), a(c.code);
+  a(c.clinical_status), a(c.recorded), a(c.last_updated);
+}
+template <class Archive, class Self>
+void codec_fields(Archive& a, Self& p) requires archive::unqualified_is<Self, patient> {
+  a(p.resource_id), a(p.key), a(p.identifiers), a(p.birth_date), a(p.sex);
+}
+template <class Archive, class Self>
+void codec_fields(Archive& a, Self& p) requires archive::unqualified_is<Self, practitioner> {
+  a(p.resource_id), a(p.npi), a(p.qualifications), a(p.type);
+}
+template <class Archive, class Self>
+void codec_fields(Archive& a, Self& r) requires archive::unqualified_is<Self, practitioner_role> {
+  a(r.resource_id), a(r.practitioner), a(r.taxonomies), a(r.type);
+}
+template <class Archive, class Self>
+void codec_fields(Archive& a, Self& r) requires archive::unqualified_is<Self, retraction> {
+  a(r.resource_id), a(r.patient), a(r.patient_key);
+}
+
+namespace {
+
+// Version 1: a varint count, then per fact its variant index (one byte) and its fields.
+constexpr char format_version = 1;
+
+// Default-constructs the alternative `index` of a fact, so the reader can fill it in.
+template <std::size_t... I>
+bool emplace_alternative(fact& f, std::uint8_t index, std::index_sequence<I...>) {
+  using maker = void (*)(fact&);
+  static constexpr std::array<maker, sizeof...(I)> makers = {
+      +[](fact& out) { out.emplace<I>(); }...};
+  if (index >= makers.size()) return false;
+  makers[index](f);
+  return true;
+}
+
+}  // namespace
+
+void encode(const std::vector<fact>& facts, std::string& out) {
+  out += format_version;
+  archive::writer w(out);
+  w(static_cast<std::uint64_t>(facts.size()));
+  for (const auto& f : facts) {
+    w(static_cast<std::uint8_t>(f.index()));
+    std::visit([&w](const auto& alternative) { w(alternative); }, f);
+  }
+}
+
+std::optional<std::vector<fact>> decode_facts(std::string_view bytes) {
+  if (bytes.empty() || bytes.front() != format_version) return std::nullopt;
+  archive::reader r(bytes.substr(1));
+  std::uint64_t count = 0;
+  r(count);
+  // Every fact takes at least its index byte: a count past the input is malformed, not a
+  // reason to reserve memory.
+  if (!r.ok() || count > bytes.size()) return std::nullopt;
+  std::vector<fact> facts(count);
+  for (auto& f : facts) {
+    std::uint8_t index = 0;
+    r(index);
+    if (!r.ok() ||
+        !emplace_alternative(f, index, std::make_index_sequence<std::variant_size_v<fact>>{})) {
+      return std::nullopt;
+    }
+    std::visit([&r](auto& alternative) { r(alternative); }, f);
+  }
+  if (!r.ok() || !r.at_end()) return std::nullopt;
+  return facts;
+}
+
+}  // namespace covgate::model

@@ -1,0 +1,112 @@
+#include "covgate/model/fact_codec.hpp"
+
+#include <doctest/doctest.h>
+
+using namespace covgate;
+
+namespace {
+
+model::moment at(std::int16_t year, std::uint8_t month, std::uint8_t day, std::int64_t minutes) {
+  return {{year, month, day}, minutes, true};
+}
+
+// One fact of every kind, every field set to something other than its default.
+std::vector<model::fact> every_kind() {
+  std::vector<model::fact> facts;
+  model::patient p{
+      "Patient/1", "1EG4TE5MK73", {"http://mbi|1EG4TE5MK73", "urn:mrn|42"}, {1950, 2, 28}, 'F'};
+  facts.emplace_back(p);
+  facts.emplace_back(model::practitioner{
+      "Practitioner/9", "1497758544", {"MD"}, mapping::provider_type::nurse_practitioner});
+  facts.emplace_back(model::practitioner_role{
+      "PractitionerRole/3", "Practitioner/9", {"207RE0101X"}, mapping::provider_type::physician});
+  model::lab_result lab;
+  lab.resource_id = "Observation/7#component[1]";
+  lab.patient = "Patient/1";
+  lab.patient_key = "1EG4TE5MK73";
+  lab.kind = mapping::lab_kind::c_peptide;
+  lab.loinc = "1986-9";
+  lab.has_value = true;
+  lab.value = 0.31;
+  lab.unit = "ng/mL";
+  lab.original_value = 0.103;
+  lab.original_unit = "nmol/L";
+  lab.unit_known = true;
+  lab.low = 0.8;
+  lab.high = std::nullopt;
+  lab.interpretation = {"L", "A"};
+  lab.effective = at(2026, 3, 9, 29540000);
+  lab.fasting = model::fasting_state::fasting;
+  lab.status = "corrected";
+  lab.last_updated = "2026-03-10T08:00:00Z";
+  lab.origin = model::provenance::computed;
+  facts.emplace_back(lab);
+  model::encounter visit{"Encounter/5",
+                         "Patient/1",
+                         "1EG4TE5MK73",
+                         "finished",
+                         "VR",
+                         at(2026, 3, 1, 29530000),
+                         at(2026, 3, 1, 29530030),
+                         {{"Practitioner/9", mapping::provider_type::nurse_practitioner, {"ATND"}}},
+                         {"Location/2"},
+                         "2026-03-01T10:00:00Z"};
+  facts.emplace_back(visit);
+  facts.emplace_back(model::evidence{"Observation/8", "Patient/1", "1EG4TE5MK73", "smbg-per-day",
+                                     "quantity", true, 4, "four", at(2026, 2, 1, 29500000),
+                                     "2026-02-01T00:00:00Z"});
+  facts.emplace_back(model::condition{"Condition/4", "Patient/1", "1EG4TE5MK73",
+                                      "http://hl7.org/fhir/sid/icd-10-cm", "E1065", "active",
+                                      at(2025, 12, 1, 29400000), "2025-12-01"});
+  facts.emplace_back(model::retraction{"Observation/6", "Patient/1", "1EG4TE5MK73"});
+  return facts;
+}
+
+}  // namespace
+
+TEST_SUITE("model.fact_codec") {
+  TEST_CASE("facts of every kind decode to equal facts, in order") {
+    const auto original = every_kind();
+    std::string bytes;
+    model::encode(original, bytes);
+    const auto decoded = model::decode_facts(bytes);
+    REQUIRE(decoded);
+    CHECK(*decoded == original);
+    CHECK(bytes.size() < 1000);  // compact: raw strings, varint lengths
+  }
+
+  TEST_CASE("an empty list and default facts round-trip") {
+    std::string bytes;
+    model::encode({}, bytes);
+    REQUIRE(model::decode_facts(bytes));
+    CHECK(model::decode_facts(bytes)->empty());
+    const std::vector<model::fact> defaults = {model::lab_result{}, model::retraction{}};
+    bytes.clear();
+    model::encode(defaults, bytes);
+    REQUIRE(model::decode_facts(bytes));
+    CHECK(*model::decode_facts(bytes) == defaults);
+  }
+
+  TEST_CASE("every truncation, a trailing byte, a wrong version or alternative are refused") {
+    std::string bytes;
+    model::encode(every_kind(), bytes);
+    for (std::size_t n = 0; n < bytes.size(); ++n) {
+      CAPTURE(n);
+      CHECK_FALSE(model::decode_facts(std::string_view(bytes).substr(0, n)));
+    }
+    CHECK_FALSE(model::decode_facts(bytes + 'x'));
+    auto wrong_version = bytes;
+    wrong_version[0] = 9;
+    CHECK_FALSE(model::decode_facts(wrong_version));
+    std::string one;
+    model::encode({model::retraction{}}, one);
+    one[9] = 8;  // the variant index after the 8-byte count: past the last alternative
+    CHECK_FALSE(model::decode_facts(one));
+  }
+
+  TEST_CASE("a huge declared count is refused without allocating it") {
+    std::string bytes(1, '\x01');
+    bytes += std::string("\xFF\xFF\xFF\xFF\xFF\xFF\xFF\x7F", 8);
+    CHECK_FALSE(model::decode_facts(bytes));
+  }
+}
