@@ -150,7 +150,10 @@ answer inbox::receive_fhir(std::string_view payload, const std::string& source) 
   out.rejected = result.has_errors();
   out.facts = static_cast<std::uint32_t>(result.facts.size());
   out.body = fhir::operation_outcome_json(result);
-  if (!result.rejected) gate_.on_facts(std::move(result.facts), source);
+  if (!result.rejected) {
+    if (facts_observer_) facts_observer_(result.facts);
+    gate_.on_facts(std::move(result.facts), source);
+  }
   out.later = std::move(events_);
   events_.clear();
   return out;
@@ -174,6 +177,7 @@ std::size_t inbox::restore(std::string_view fhir_payload) {
   auto result = fhir::read(fhir_payload, fhir::sniff(fhir_payload), tables_);
   if (result.rejected) return 0;
   const auto n = result.facts.size();
+  if (facts_observer_) facts_observer_(result.facts);
   gate_.restore_facts(std::move(result.facts));
   return n;
 }

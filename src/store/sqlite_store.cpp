@@ -117,6 +117,9 @@ sqlite_store::sqlite_store(const std::filesystem::path& directory, bool synchron
       claim BLOB NOT NULL, decision BLOB NOT NULL);
     CREATE INDEX IF NOT EXISTS claims_patient ON claims(patient, seq);
     CREATE INDEX IF NOT EXISTS claims_outcome ON claims(outcome, closed, id);
+    CREATE TABLE IF NOT EXISTS facts(resource TEXT PRIMARY KEY, seq INTEGER NOT NULL,
+      updated TEXT NOT NULL, body BLOB NOT NULL);
+    CREATE INDEX IF NOT EXISTS facts_seq ON facts(seq);
     CREATE TABLE IF NOT EXISTS history(claim_id TEXT NOT NULL, seq INTEGER NOT NULL,
       kind TEXT NOT NULL, at_ms INTEGER NOT NULL, json TEXT NOT NULL,
       PRIMARY KEY(claim_id, seq, kind));
@@ -143,6 +146,10 @@ sqlite_store::sqlite_store(const std::filesystem::path& directory, bool synchron
   max_seq.step();
   next_seq_ = max_seq.integer(0) + 1;
   max_seq.reset();
+  auto& max_fact_seq = prepared("SELECT COALESCE(MAX(seq), 0) FROM facts");
+  max_fact_seq.step();
+  next_fact_seq_ = max_fact_seq.integer(0) + 1;
+  max_fact_seq.reset();
 }
 
 sqlite_store::~sqlite_store() {
@@ -285,13 +292,10 @@ void sqlite_store::for_each_journal(std::string_view kind,
 }
 
 std::uint64_t sqlite_store::prune_journal(std::int64_t now_ms, std::chrono::milliseconds max_age,
-                                          std::uint64_t max_bytes,
-                                          const std::vector<std::string>& keep) {
-  std::string kept = "''";
-  for (const auto& k : keep) kept += ",'" + k + "'";  // our own constants, never input
+                                          std::uint64_t max_bytes) {
   const auto before = static_cast<std::int64_t>(sqlite3_total_changes64(db_));
   {
-    auto& s = prepared("DELETE FROM journal WHERE received_ms < ?1 AND kind NOT IN (" + kept + ")");
+    auto& s = prepared("DELETE FROM journal WHERE received_ms < ?1");
     s.bind(1, now_ms - max_age.count());
     s.run();
   }
@@ -300,8 +304,7 @@ std::uint64_t sqlite_store::prune_journal(std::int64_t now_ms, std::chrono::mill
     // limit: one statement however many rows that is.
     auto& s = prepared(
         "DELETE FROM journal WHERE id IN (SELECT id FROM (SELECT id, SUM(bytes) OVER (ORDER BY "
-        "id ROWS UNBOUNDED PRECEDING) - bytes AS before FROM journal WHERE kind NOT IN (" +
-        kept + ")) WHERE before < ?1)");
+        "id ROWS UNBOUNDED PRECEDING) - bytes AS before FROM journal) WHERE before < ?1)");
     s.bind(1, static_cast<std::int64_t>(total - max_bytes));
     s.run();
   }
@@ -310,6 +313,34 @@ std::uint64_t sqlite_store::prune_journal(std::int64_t now_ms, std::chrono::mill
 
 std::uint64_t sqlite_store::journal_bytes() const {
   auto& s = prepared("SELECT COALESCE(SUM(bytes), 0) FROM journal");
+  reset_on_exit guard{[&] { s.reset(); }};
+  s.step();
+  return static_cast<std::uint64_t>(s.integer(0));
+}
+
+void sqlite_store::save_facts(std::string_view resource, std::string_view last_updated,
+                              std::string_view encoded) {
+  // The WHERE clause is model::older_version, negated: keep the stored row only when both
+  // versions carry meta.lastUpdated and the arriving one sorts first.
+  auto& s = prepared(
+      "INSERT INTO facts(resource, seq, updated, body) VALUES(?1, ?2, ?3, ?4) "
+      "ON CONFLICT(resource) DO UPDATE SET seq = excluded.seq, updated = excluded.updated, "
+      "body = excluded.body WHERE excluded.updated = '' OR facts.updated = '' OR "
+      "excluded.updated >= facts.updated");
+  reset_on_exit guard{[&] { s.reset(); }};
+  s.bind(1, resource).bind(2, next_fact_seq_).bind(3, last_updated).blob(4, encoded);
+  s.step();
+  ++next_fact_seq_;
+}
+
+void sqlite_store::for_each_facts(const std::function<void(std::string_view)>& visit) const {
+  auto& s = prepared("SELECT body FROM facts ORDER BY seq");
+  reset_on_exit guard{[&] { s.reset(); }};
+  while (s.step()) visit(s.text(0));
+}
+
+std::uint64_t sqlite_store::fact_resources() const {
+  auto& s = prepared("SELECT COUNT(*) FROM facts");
   reset_on_exit guard{[&] { s.reset(); }};
   s.step();
   return static_cast<std::uint64_t>(s.integer(0));

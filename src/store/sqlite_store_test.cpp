@@ -2,6 +2,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <random>
 
@@ -111,16 +112,45 @@ TEST_SUITE("store.sqlite_store") {
     CHECK_FALSE(s.next_due());
   }
 
-  TEST_CASE("journal pruning by age and size spares the kinds kept") {
+  TEST_CASE("journal pruning by age, then by size from the oldest row") {
     temp_dir dir;
     store::sqlite_store s(dir.path, false);
     for (int i = 0; i < 10; ++i)
-      s.journal({0, i * 1000, "mllp", "h", "x12", std::string(100, 'x')});
-    s.journal({0, 0, "http", "h", "fhir", std::string(100, 'f')});
-    CHECK(s.prune_journal(10'000, std::chrono::milliseconds(5'500), 1u << 30, {"fhir"}) == 5);
-    CHECK(s.journal_bytes() == 600);
-    CHECK(s.prune_journal(10'000, std::chrono::milliseconds(100'000), 300, {"fhir"}) == 3);
-    CHECK(s.journal_bytes() == 300);  // the fhir row stays even though it is the oldest
+      s.journal({0, i * 1000, "mllp", "h", i % 2 ? "x12" : "fhir", std::string(100, 'x')});
+    CHECK(s.prune_journal(10'000, std::chrono::milliseconds(5'500), 1u << 30) == 5);
+    CHECK(s.journal_bytes() == 500);
+    CHECK(s.prune_journal(10'000, std::chrono::milliseconds(100'000), 300) == 2);
+    CHECK(s.journal_bytes() == 300);
+    std::vector<std::int64_t> left;
+    for (const char* kind : {"x12", "fhir"}) {
+      s.for_each_journal(kind, [&](const store::journal_entry& e) { left.push_back(e.id); });
+    }
+    std::sort(left.begin(), left.end());
+    CHECK(left == std::vector<std::int64_t>{8, 9, 10});
+  }
+
+  TEST_CASE("facts keep one row per resource: its newest version, or its retraction") {
+    temp_dir dir;
+    {
+      store::sqlite_store s(dir.path, false);
+      s.save_facts("Observation/1", "2026-03-02T00:00:00Z", "v2");
+      s.save_facts("Patient/1", "", "p");
+      s.save_facts("Observation/1", "2026-03-01T00:00:00Z", "v1 (older: ignored)");
+      s.save_facts("Observation/2", "", "a");
+      s.save_facts("Observation/2", "", "b (no lastUpdated: arrival order)");
+      s.save_facts("Observation/3", "2026-03-01T00:00:00Z", "x");
+      s.save_facts("Observation/3", "", "retracted");
+    }
+    store::sqlite_store s(dir.path, false);
+    std::vector<std::string> rows;
+    s.for_each_facts([&](std::string_view body) { rows.emplace_back(body); });
+    CHECK(rows ==
+          std::vector<std::string>{"v2", "p", "b (no lastUpdated: arrival order)", "retracted"});
+    CHECK(s.fact_resources() == 4);
+    s.save_facts("Observation/1", "2026-03-02T00:00:00Z", "v2 again");  // same: later wins
+    rows.clear();
+    s.for_each_facts([&](std::string_view body) { rows.emplace_back(body); });
+    CHECK(rows.back() == "v2 again");
   }
 
   TEST_CASE("an unwritable directory is a clear store_error") {

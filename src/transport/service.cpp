@@ -1,11 +1,14 @@
 #include "covgate/transport/service.hpp"
 
+#include <algorithm>
 #include <array>
 #include <ctime>
 #include <future>
 #include <memory>
 
 #include "covgate/model/decision_json.hpp"
+#include "covgate/model/fact_codec.hpp"
+#include "covgate/model/fact_index.hpp"
 #include "covgate/model/json_writer.hpp"
 
 namespace covgate::transport {
@@ -62,11 +65,54 @@ service::service(const server_config& config, const policy::policy_file& policy,
                                     config.sender_id},
              static_cast<std::uint32_t>(store_.counter("control", 1))),
       latency_buckets_(latency_bounds.size() + 1, 0) {
-  // Facts live in memory: re-read them from the journal (claims are in the store already).
-  store_.for_each_journal("fhir", [&](const store::journal_entry& e) { inbox_.restore(e.body); });
+  inbox_.observe_facts([this](const std::vector<model::fact>& facts) { keep(facts); });
+  restore_facts();
   inbox_.observe([this](const engine::event& e) { record(e); });
   committer_ = std::thread([this] { commit_loop(); });
   checkpointer_ = std::thread([this] { checkpoint_loop(); });
+}
+
+void service::keep(const std::vector<model::fact>& facts) {
+  // One row per resource (an Observation and its components together), in message order.
+  std::vector<std::pair<std::string, std::vector<model::fact>>> by_resource;
+  for (const auto& f : facts) {
+    auto resource = model::fact_index::resource_of(model::resource_id_of(f));
+    auto it = std::find_if(by_resource.begin(), by_resource.end(),
+                           [&](const auto& group) { return group.first == resource; });
+    if (it == by_resource.end()) {
+      it = by_resource.insert(by_resource.end(), {std::move(resource), {}});
+    }
+    it->second.push_back(f);
+  }
+  std::string encoded;
+  for (const auto& [resource, group] : by_resource) {
+    encoded.clear();
+    model::encode(group, encoded);
+    store_.save_facts(resource, model::last_updated_of(group.front()), encoded);
+  }
+}
+
+void service::restore_facts() {
+  // Facts live in memory and come back from the facts table; claims are in the store already.
+  // A store written before there was a facts table has them only in its journal: read them
+  // from there once, which also fills the table.
+  constexpr std::int64_t facts_table = 1;
+  if (store_.counter("facts_format", 0) < facts_table) {
+    store_.begin();
+    store_.for_each_journal("fhir",
+                            [&](const store::journal_entry& e) { (void)inbox_.restore(e.body); });
+    store_.set_counter("facts_format", facts_table);
+    store_.commit();
+    return;
+  }
+  store_.for_each_facts([&](std::string_view encoded) {
+    auto facts = model::decode_facts(encoded);
+    if (!facts) {
+      throw store::store_error(
+          "stored facts do not decode (store written by a newer covgate, or damaged)");
+    }
+    inbox_.restore(std::move(*facts));
+  });
 }
 
 void service::checkpoint_loop() {
@@ -350,11 +396,10 @@ std::optional<std::int64_t> service::next_due() {
 
 std::uint64_t service::prune() {
   std::lock_guard lock(mutex_);
-  // FHIR messages are where facts come back from at start-up: they are not pruned.
   const auto n = store_.prune_journal(
       now_ms(),
       std::chrono::duration_cast<std::chrono::milliseconds>(config_.store.journal_max_age),
-      config_.store.journal_max_bytes, {"fhir"});
+      config_.store.journal_max_bytes);
   pruned_ += n;
   return n;
 }

@@ -1,6 +1,7 @@
 #include "covgate/transport/service.hpp"
 
 #include <doctest/doctest.h>
+#include <sqlite3.h>
 
 #include <filesystem>
 #include <random>
@@ -34,7 +35,9 @@ TEST_SUITE("transport.service") {
   TEST_CASE("held before a restart, released after it by a late lab, delivered via the outbox") {
     temp_dir dir;
     {
-      transport::service s(config_in(dir.path), test::shipped_ncd223(), test::shipped_tables());
+      auto pruning_everything = config_in(dir.path);
+      pruning_everything.store.journal_max_bytes = 0;
+      transport::service s(pruning_everything, test::shipped_ncd223(), test::shipped_tables());
       const auto record = s.handle(sample(scenario + "1-record.json"), "http", "127.0.0.1");
       CHECK(record.durable);
       CHECK_FALSE(record.rejected);
@@ -42,8 +45,9 @@ TEST_SUITE("transport.service") {
       CHECK(claim.claims == 1);
       CHECK(claim.body.find("TRN*2*CSII-LATE") != std::string::npos);
       CHECK(s.due(10).empty());  // a first answer goes back to its sender, not the outbox
+      CHECK(s.prune() == 2);     // the journal is an audit record: nothing is recovered from it
     }
-    // A new process: the claim is in the store, the record's facts come back from the journal.
+    // A new process: the claim is in the store, the record's facts in the facts table.
     transport::service s(config_in(dir.path), test::shipped_ncd223(), test::shipped_tables());
     const auto held = s.claim_json("CSII-LATE");
     REQUIRE(held);
@@ -64,6 +68,31 @@ TEST_SUITE("transport.service") {
           std::string::npos);
     CHECK(metrics.find("covgate_outbox_items{state=\"delivered\"} 1") != std::string::npos);
     CHECK(metrics.find("covgate_claims{outcome=\"release\"} 1") != std::string::npos);
+  }
+
+  TEST_CASE("a store from before the facts table gets its facts from the journal, once") {
+    temp_dir dir;
+    {
+      transport::service s(config_in(dir.path), test::shipped_ncd223(), test::shipped_tables());
+      CHECK_FALSE(s.handle(sample(scenario + "1-record.json"), "http", "h").rejected);
+      CHECK(s.handle(sample(scenario + "2-claim.x12"), "mllp", "h").claims == 1);
+    }
+    {
+      // What the previous version of the store looked like: facts only in the journal.
+      sqlite3* db = nullptr;
+      REQUIRE(sqlite3_open((dir.path / "data" / "covgate.db").c_str(), &db) == SQLITE_OK);
+      CHECK(sqlite3_exec(db, "DELETE FROM facts; DELETE FROM meta WHERE name = 'facts_format'",
+                         nullptr, nullptr, nullptr) == SQLITE_OK);
+      sqlite3_close(db);
+    }
+    {
+      transport::service s(config_in(dir.path), test::shipped_ncd223(), test::shipped_tables());
+      CHECK_FALSE(s.handle(sample(scenario + "3-late-labs.json"), "http", "h").rejected);
+      REQUIRE(s.due(10).size() == 1);  // released: the record's facts came back
+    }
+    store::sqlite_store migrated(dir.path / "data", false);
+    CHECK(migrated.counter("facts_format", 0) == 1);
+    CHECK(migrated.fact_resources() > 3);
   }
 
   TEST_CASE("interchange control numbers continue across restarts") {

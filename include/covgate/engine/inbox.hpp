@@ -68,8 +68,18 @@ class inbox {
   /// claim's decision history from it).
   void observe(std::function<void(const event&)> observer) { observer_ = std::move(observer); }
 
-  /// Re-reads a journaled FHIR message at start-up: its facts are indexed, nothing is
-  /// re-evaluated (see gate::restore_facts). Returns the number of facts.
+  /// Sees the facts of every accepted FHIR message before the gate takes them (a durable
+  /// caller keeps them for start-up).
+  void observe_facts(std::function<void(const std::vector<model::fact>&)> observer) {
+    facts_observer_ = std::move(observer);
+  }
+
+  /// Facts kept by a durable caller, at start-up: indexed, nothing re-evaluated (see
+  /// gate::restore_facts).
+  void restore(std::vector<model::fact> facts) { gate_.restore_facts(std::move(facts)); }
+
+  /// Re-reads a journaled FHIR message at start-up, like restore() (for a store written
+  /// before facts were kept; the facts observer sees them). Returns the number of facts.
   std::size_t restore(std::string_view fhir_payload);
 
   /// A reviewer's release or cancel (gate::review); the event is returned in `later`.
@@ -89,6 +99,7 @@ class inbox {
   inbox_settings settings_;
   std::vector<event> events_;  // what the gate reported during the current call
   std::function<void(const event&)> observer_;
+  std::function<void(const std::vector<model::fact>&)> facts_observer_;
   gate gate_;
   std::uint32_t control_;
 };

@@ -1,8 +1,9 @@
 // The durable store of `covgate serve`: SQLite in WAL mode, one database file in the
 // configured directory. Beside the claims (store::store) it keeps the inbound journal (every
-// accepted message, raw, before it is acknowledged), each claim's decision history, the
-// outbox, and counters that must survive a restart (our interchange control numbers).
-// Not thread-safe: the service serializes access (one writer is what SQLite wants anyway).
+// accepted message, raw, before it is acknowledged), the current facts per FHIR resource, each
+// claim's decision history, the outbox, and counters that must survive a restart (our interchange
+// control numbers). Not thread-safe: the service serializes access (one writer is what SQLite wants
+// anyway).
 #pragma once
 
 #include <chrono>
@@ -83,10 +84,21 @@ class sqlite_store final : public store {
   void for_each_journal(std::string_view kind,
                         const std::function<void(const journal_entry&)>& visit) const;
   /// Deletes journal rows older than `max_age` before `now_ms`, then the oldest rows until the
-  /// journal's bytes fit `max_bytes`; kinds in `keep` are never deleted. Returns rows deleted.
+  /// journal's bytes fit `max_bytes`. Returns the rows deleted. (Nothing is recovered from
+  /// the journal: it is the record of what arrived, kept for audit and replay.)
   std::uint64_t prune_journal(std::int64_t now_ms, std::chrono::milliseconds max_age,
-                              std::uint64_t max_bytes, const std::vector<std::string>& keep);
+                              std::uint64_t max_bytes);
   [[nodiscard]] std::uint64_t journal_bytes() const;
+
+  /// Keeps the facts one resource gave (encoded by the caller) for start-up, replacing the
+  /// resource's stored version unless that one is newer by meta.lastUpdated (the fact index's
+  /// rule, model::older_version), so the table holds what the index holds: one row per
+  /// resource, its current version or its retraction.
+  void save_facts(std::string_view resource, std::string_view last_updated,
+                  std::string_view encoded);
+  /// Calls `visit` with every stored resource's encoded facts, in the order they were saved.
+  void for_each_facts(const std::function<void(std::string_view encoded)>& visit) const;
+  [[nodiscard]] std::uint64_t fact_resources() const;
 
   void record_history(std::string_view claim_id, const history_entry& entry);
   [[nodiscard]] std::vector<history_entry> history(std::string_view claim_id) const;
@@ -130,6 +142,7 @@ class sqlite_store final : public store {
   sqlite3* checkpointer_ = nullptr;  // second connection, used only by checkpoint()
   mutable std::vector<std::pair<std::string, std::unique_ptr<statement>>> statements_;
   std::int64_t next_seq_ = 0;
+  std::int64_t next_fact_seq_ = 0;
 };
 
 }  // namespace covgate::store

@@ -43,8 +43,9 @@ enum class review_status : std::uint8_t { done, unknown_claim, not_reviewable, u
 
 class service {
  public:
-  /// Opens the store and recovers: held claims are in it; facts are re-read from the
-  /// journaled FHIR messages. Throws store::store_error or config_error.
+  /// Opens the store and recovers: held claims and the current facts are in it (a store from
+  /// before the facts table has its facts read from the journal once). Throws
+  /// store::store_error or config_error.
   service(const server_config& config, const policy::policy_file& policy,
           const mapping::tables& tables);
 
@@ -106,6 +107,10 @@ class service {
 
  private:
   void record(const engine::event& e);
+  /// Under mutex_ (or at start-up): keeps an accepted message's facts, one row per resource.
+  void keep(const std::vector<model::fact>& facts);
+  /// At start-up: rebuilds the gate's facts from the store.
+  void restore_facts();
   /// Under mutex_: opens the group's transaction if none is open.
   void join_group();
   /// Under mutex_: queues `done` to run after the group commits.
