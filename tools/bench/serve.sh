@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Load benchmark of `covgate serve` on this machine: starts a server (journal on, store in a
-# temporary directory), runs serve_load.mjs (MLLP claims and HTTP Observations at 1, 16 and 64
-# connections), then wrk on /healthz as the HTTP floor, and prints the server's peak RSS.
+# temporary directory), runs serve_load (tools/bench/serve_load.cpp: MLLP claims and HTTP
+# Observations at 1, 16 and 64 connections), then wrk on /healthz as the HTTP floor, and prints
+# the server's peak RSS.
 #   tools/bench/serve.sh [BUILD_DIR] [SECONDS_PER_RUN] [CONNS]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -25,7 +26,8 @@ trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$work"' EXIT
 for _ in $(seq 100); do [ -s "$work/start" ] && break; sleep 0.05; done
 mllp=$(sed -n 's/.*mllp [^ ]*:\([0-9]*\).*/\1/p' "$work/start")
 http=$(sed -n 's/.*http [^ ]*:\([0-9]*\).*/\1/p' "$work/start")
-node "$root/tools/bench/serve_load.mjs" "$mllp" "$http" "$seconds" "$conns"
+"$build/serve_load" "$mllp" "$http" "$seconds" "$conns" \
+  "$root/samples/inputs/scenarios/02-csii-release-after-late-lab"
 wrk -t2 -c16 -d"${seconds}s" --latency "http://127.0.0.1:$http/healthz" |
   awk '/Requests\/sec/ {rps=$2} /50%/ {p50=$2} /99%/ {p99=$2}
        END {print "wrk healthz conns=16 requests_per_s=" rps " p50=" p50 " p99=" p99}'
