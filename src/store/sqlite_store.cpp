@@ -110,7 +110,7 @@ sqlite_store::sqlite_store(const std::filesystem::path& directory, bool synchron
     CREATE TABLE IF NOT EXISTS journal(id INTEGER PRIMARY KEY, received_ms INTEGER NOT NULL,
       channel TEXT NOT NULL, sender TEXT NOT NULL, kind TEXT NOT NULL, bytes INTEGER NOT NULL,
       body BLOB NOT NULL);
-    CREATE INDEX IF NOT EXISTS journal_kind ON journal(kind, id);
+    DROP INDEX IF EXISTS journal_kind;
     CREATE TABLE IF NOT EXISTS claims(id TEXT PRIMARY KEY, seq INTEGER NOT NULL,
       patient TEXT NOT NULL, outcome INTEGER NOT NULL, closed INTEGER NOT NULL,
       csii INTEGER NOT NULL, events INTEGER NOT NULL, source TEXT NOT NULL,
