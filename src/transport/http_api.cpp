@@ -2,6 +2,8 @@
 
 #include <rapidjson/document.h>
 
+#include <pugixml.hpp>
+
 #include <algorithm>
 #include <charconv>
 #include <future>
@@ -129,16 +131,61 @@ struct bundle_shape {
   std::vector<std::pair<std::string, std::string>> entries;  // (resourceType, id)
 };
 
-std::optional<bundle_shape> shape_of(std::string_view body) {
-  rapidjson::Document d;
-  d.Parse<rapidjson::kParseIterativeFlag>(body.data(), body.size());
-  if (d.HasParseError() || !d.IsObject()) return std::nullopt;
-  const auto rt = d.FindMember("resourceType");
-  if (rt == d.MemberEnd() || !rt->value.IsString() ||
-      rt->value.GetString() != std::string_view("Bundle")) {
-    return std::nullopt;
+bool looks_like_xml(std::string_view body) {
+  const auto first = body.find_first_not_of(" \t\r\n");
+  return first != std::string_view::npos && body[first] == '<';
+}
+
+// (resourceType, id) of a JSON resource.
+std::pair<std::string, std::string> identity_of(const rapidjson::Value& r) {
+  std::pair<std::string, std::string> out;
+  if (!r.IsObject()) return out;
+  if (const auto t = r.FindMember("resourceType"); t != r.MemberEnd() && t->value.IsString()) {
+    out.first = t->value.GetString();
   }
+  if (const auto i = r.FindMember("id"); i != r.MemberEnd() && i->value.IsString()) {
+    out.second = i->value.GetString();
+  }
+  return out;
+}
+
+// (resourceType, id) of an XML resource: the element's name and its <id value="…"/>.
+std::pair<std::string, std::string> identity_of(const pugi::xml_node& r) {
+  return {r.name(), r.child("id").attribute("value").value()};
+}
+
+// The parsed body, JSON or XML (FHIR's two formats); nothing for anything else.
+struct parsed_body {
+  rapidjson::Document json;
+  pugi::xml_document xml;
+  bool is_xml = false;
+  bool ok = false;
+  explicit parsed_body(std::string_view body) : is_xml(looks_like_xml(body)) {
+    if (is_xml) {
+      ok = xml.load_buffer(body.data(), body.size(), pugi::parse_default) &&
+           xml.document_element().type() == pugi::node_element;
+    } else {
+      json.Parse<rapidjson::kParseIterativeFlag>(body.data(), body.size());
+      ok = !json.HasParseError() && json.IsObject();
+    }
+  }
+};
+
+std::optional<bundle_shape> shape_of(std::string_view body) {
+  const parsed_body parsed(body);
+  if (!parsed.ok) return std::nullopt;
   bundle_shape shape;
+  if (parsed.is_xml) {
+    const auto bundle = parsed.xml.document_element();
+    if (std::string_view(bundle.name()) != "Bundle") return std::nullopt;
+    shape.type = bundle.child("type").attribute("value").value();
+    for (const auto entry : bundle.children("entry")) {
+      shape.entries.push_back(identity_of(entry.child("resource").first_child()));
+    }
+    return shape;
+  }
+  const auto& d = parsed.json;
+  if (identity_of(d).first != "Bundle") return std::nullopt;
   if (const auto t = d.FindMember("type"); t != d.MemberEnd() && t->value.IsString()) {
     shape.type = t->value.GetString();
   }
@@ -146,16 +193,8 @@ std::optional<bundle_shape> shape_of(std::string_view body) {
     for (const auto& entry : e->value.GetArray()) {
       std::pair<std::string, std::string> item;
       if (entry.IsObject()) {
-        if (const auto r = entry.FindMember("resource");
-            r != entry.MemberEnd() && r->value.IsObject()) {
-          if (const auto t = r->value.FindMember("resourceType");
-              t != r->value.MemberEnd() && t->value.IsString()) {
-            item.first = t->value.GetString();
-          }
-          if (const auto i = r->value.FindMember("id");
-              i != r->value.MemberEnd() && i->value.IsString()) {
-            item.second = i->value.GetString();
-          }
+        if (const auto r = entry.FindMember("resource"); r != entry.MemberEnd()) {
+          item = identity_of(r->value);
         }
       }
       shape.entries.push_back(std::move(item));
@@ -164,19 +203,12 @@ std::optional<bundle_shape> shape_of(std::string_view body) {
   return shape;
 }
 
-// (resourceType, id) of a single JSON resource; XML resources are read by the service only.
+// (resourceType, id) of a single resource, JSON or XML; empty when it does not parse (the
+// service's reader then says why).
 std::pair<std::string, std::string> identity_of(std::string_view body) {
-  rapidjson::Document d;
-  d.Parse<rapidjson::kParseIterativeFlag>(body.data(), body.size());
-  std::pair<std::string, std::string> out;
-  if (d.HasParseError() || !d.IsObject()) return out;
-  if (const auto t = d.FindMember("resourceType"); t != d.MemberEnd() && t->value.IsString()) {
-    out.first = t->value.GetString();
-  }
-  if (const auto i = d.FindMember("id"); i != d.MemberEnd() && i->value.IsString()) {
-    out.second = i->value.GetString();
-  }
-  return out;
+  const parsed_body parsed(body);
+  if (!parsed.ok) return {};
+  return parsed.is_xml ? identity_of(parsed.xml.document_element()) : identity_of(parsed.json);
 }
 
 http_response from_reply(const reply& r, unsigned ok_status) {
@@ -231,10 +263,8 @@ http_response bundle_response(const bundle_shape* shape, const reply& r) {
 
 void put_resource(service& svc, const http_request& req, std::string_view type, std::string_view id,
                   respond done) {
-  const bool json_body = req.body.find_first_not_of(" \t\r\n") != std::string::npos &&
-                         req.body[req.body.find_first_not_of(" \t\r\n")] == '{';
-  if (json_body) {
-    const auto [body_type, body_id] = identity_of(req.body);
+  const auto [body_type, body_id] = identity_of(req.body);
+  if (!body_type.empty()) {
     if (body_type != type) {
       return done(outcome(
           400, "invalid",
@@ -253,7 +283,7 @@ void put_resource(service& svc, const http_request& req, std::string_view type, 
     }
   }
   std::string location = "/fhir/" + std::string(type) + "/";
-  location += id.empty() ? (json_body ? identity_of(req.body).second : std::string{}) : id;
+  location += id.empty() ? body_id : std::string(id);
   svc.submit(req.body, "http", req.peer,
              [location, created = id.empty(), done = std::move(done)](reply r) mutable {
                auto response = from_reply(r, created ? 201 : 200);

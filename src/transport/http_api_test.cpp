@@ -93,6 +93,36 @@ TEST_SUITE("transport.http_api") {
     CHECK(response.body.find("\"location\":\"Patient/p1\"") != std::string::npos);
   }
 
+  TEST_CASE("FHIR XML: transaction and batch Bundles get their response Bundle; ids are checked") {
+    api a;
+    const std::string patient =
+        R"(<Patient xmlns="http://hl7.org/fhir"><id value="p1"/></Patient>)";
+    CHECK(a.call("PUT", "/fhir/Patient/p1", patient).status == 200);
+    CHECK(a.call("PUT", "/fhir/Patient/p2", patient).status == 400);
+    CHECK(a.call("POST", "/fhir/Observation", patient).status == 400);
+    const auto created = a.call("POST", "/fhir/Patient", patient);
+    CHECK(created.status == 201);
+    REQUIRE(created.headers.size() == 1);
+    CHECK(created.headers[0].second == "/fhir/Patient/p1");
+    const std::string batch =
+        R"(<Bundle xmlns="http://hl7.org/fhir"><type value="batch"/><entry><resource>)" + patient +
+        R"(</resource></entry><entry><resource><Observation><status value="bogus"/>)"
+        R"(</Observation></resource></entry></Bundle>)";
+    const auto response = a.call("POST", "/fhir", batch);
+    CHECK(response.status == 200);
+    CHECK(response.body.find("\"type\":\"batch-response\"") != std::string::npos);
+    CHECK(response.body.find("\"location\":\"Patient/p1\"") != std::string::npos);
+    CHECK(response.body.find("\"status\":\"400 Bad Request\"") != std::string::npos);
+    auto transaction = batch;
+    transaction.replace(transaction.find("batch"), 5, "transaction");
+    CHECK(a.call("POST", "/fhir", transaction).status == 400);  // all or nothing
+    const std::string collection =
+        R"(<Bundle xmlns="http://hl7.org/fhir"><type value="collection"/></Bundle>)";
+    CHECK(a.call("POST", "/fhir", collection).status == 400);
+    CHECK(a.call("POST", "/fhir/Bundle", collection).status == 201);
+    CHECK(a.call("POST", "/fhir", "<Bundle").status == 400);
+  }
+
   TEST_CASE("the worklist checks its parameters; a claim reads back with its history") {
     api a;
     (void)a.call("POST", "/x12", sample("scenarios/02-csii-release-after-late-lab/2-claim.x12"));
