@@ -9,6 +9,22 @@
 namespace covgate::engine {
 namespace {
 
+// FNV-1a, 64 bits: stable across builds (it is stored), and enough to tell a retried message
+// from a different one that reuses an interchange control number.
+std::uint64_t digest(std::string_view bytes) noexcept {
+  std::uint64_t h = 14695981039346656037ull;
+  for (const char c : bytes) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+std::string_view trim_end(std::string_view s) noexcept {
+  const auto last = s.find_last_not_of(" \t\r\n");
+  return last == std::string_view::npos ? std::string_view{} : s.substr(0, last + 1);
+}
+
 std::string_view skip_blanks(std::string_view s) noexcept {
   if (s.substr(0, 3) == "\xEF\xBB\xBF") s.remove_prefix(3);
   const auto first = s.find_first_not_of(" \t\r\n");
@@ -16,12 +32,25 @@ std::string_view skip_blanks(std::string_view s) noexcept {
 }
 
 // Answers each accepted transaction set with one 277 as soon as its SE checks out, and the
-// interchange with its 999/TA1 when anything was refused or a TA1 was asked for.
+// interchange with its 999/TA1 when anything was refused or a TA1 was asked for. An interchange
+// accepted in an earlier message is answered as it was then (or refused, by settings).
 class x12_sink final : public x12::reader_sink {
  public:
   using answer_set = std::function<void(std::vector<std::pair<model::claim, std::string>>&)>;
-  x12_sink(const std::string& source, answer_set on_set, x12::ack_settings ack, answer& out)
-      : source_(source), on_set_(std::move(on_set)), ack_(std::move(ack)), out_(out) {}
+  /// Interchanges of this message found in the memory, with their earlier answers.
+  using earlier_answers = std::map<std::string, interchange_memory::answer_given, std::less<>>;
+
+  x12_sink(const std::string& source, answer_set on_set, x12::ack_settings ack, answer& out,
+           interchange_memory* memory, const earlier_answers& earlier, bool answer_again,
+           std::uint64_t message_digest)
+      : source_(source),
+        on_set_(std::move(on_set)),
+        ack_(std::move(ack)),
+        out_(out),
+        memory_(memory),
+        earlier_(earlier),
+        answer_again_(answer_again),
+        message_digest_(message_digest) {}
 
   void on_claim(const model::claim& claim) override {
     set_claims_.emplace_back(claim, source_ + ":" + std::to_string(claim.source_offset));
@@ -31,14 +60,32 @@ class x12_sink final : public x12::reader_sink {
     set_claims_.clear();
   }
   void on_interchange_end(const x12::interchange_result& result) override {
+    ++interchanges_;
+    const auto key = result.sender_control();
+    if (const auto it = earlier_.find(key);
+        answer_again_ && it != earlier_.end() && it->second.message_digest == message_digest_ &&
+        result.errors.size() == 1 && result.errors[0] == x12::error::duplicate_interchange) {
+      out_.body += it->second.body;
+      out_.rejected = out_.rejected || it->second.rejected;
+      out_.claims += it->second.claims;
+      ++out_.repeated_interchanges;
+      begin_ = {out_.body.size(), out_.claims};
+      return;
+    }
     bool findings = result.ack_requested || !result.errors.empty() || result.rejected;
+    bool refused = result.rejected || !result.any_accepted();
     for (const auto& g : result.groups) {
       if (g.rejected || g.ack_code() != 'A') findings = true;
-      if (g.rejected || g.accepted_sets() < g.sets.size()) out_.rejected = true;
+      if (g.rejected || g.accepted_sets() < g.sets.size()) refused = true;
     }
-    if (result.rejected || !result.any_accepted()) out_.rejected = true;
     if (findings) out_.body += x12::write_acknowledgment(result, ack_);
-    ++interchanges_;
+    out_.rejected = out_.rejected || refused;
+    // Remembered once anything in it was answered: its claims are in the gate now.
+    if (memory_ != nullptr && (result.any_accepted() || out_.claims > begin_.second)) {
+      memory_->remember(key, {out_.body.substr(begin_.first), refused, out_.claims - begin_.second,
+                              message_digest_});
+    }
+    begin_ = {out_.body.size(), out_.claims};
   }
   [[nodiscard]] std::uint32_t interchanges() const noexcept { return interchanges_; }
 
@@ -47,7 +94,12 @@ class x12_sink final : public x12::reader_sink {
   answer_set on_set_;
   x12::ack_settings ack_;
   answer& out_;
+  interchange_memory* memory_;
+  const earlier_answers& earlier_;
+  bool answer_again_;
+  std::uint64_t message_digest_;
   std::vector<std::pair<model::claim, std::string>> set_claims_;
+  std::pair<std::size_t, std::uint32_t> begin_{0, 0};  // the current interchange's answer
   std::uint32_t interchanges_ = 0;
 };
 
@@ -131,8 +183,19 @@ answer inbox::receive_x12(std::string_view payload, const std::string& source,
     out.body += status_message(events_, at);
     events_.clear();
   };
-  x12_sink sink(source, answer_set, ack, out);
-  x12::interchange_reader reader(sink, settings_.reader);
+  x12_sink::earlier_answers earlier;
+  auto options = settings_.reader;
+  if (interchanges_ != nullptr) {
+    options.known_interchange = [&](std::string_view key) {
+      auto given = interchanges_->answer_of(key);
+      if (given) earlier.emplace(key, std::move(*given));
+      return given.has_value();
+    };
+  }
+  x12_sink sink(source, answer_set, ack, out, interchanges_, earlier,
+                settings_.duplicates == duplicate_interchanges::answer_again,
+                digest(trim_end(skip_blanks(payload))));
+  x12::interchange_reader reader(sink, options);
   reader.put(payload);
   reader.finish();
   if (sink.interchanges() == 0) {

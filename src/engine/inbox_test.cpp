@@ -2,6 +2,9 @@
 
 #include <doctest/doctest.h>
 
+#include <map>
+#include <optional>
+
 #include "covgate/store/memory_store.hpp"
 #include "support/gate_fixtures.hpp"
 #include "support/samples.hpp"
@@ -17,9 +20,82 @@ struct fixture {
   engine::message_time at{"202611271200"};
 };
 
+// What a durable caller keeps of accepted interchanges, in memory.
+struct remembered_interchanges final : engine::interchange_memory {
+  std::map<std::string, answer_given, std::less<>> answers;
+  std::optional<answer_given> answer_of(std::string_view key) override {
+    const auto it = answers.find(key);
+    return it == answers.end() ? std::nullopt : std::optional(it->second);
+  }
+  void remember(std::string_view key, const answer_given& answer) override {
+    answers.emplace(std::string(key), answer);
+  }
+};
+
 }  // namespace
 
 TEST_SUITE("engine.inbox") {
+  TEST_CASE("an interchange sent again in a later message is answered as before, not re-run") {
+    fixture f;
+    remembered_interchanges memory;
+    f.inbox.remember_interchanges(&memory);
+    const auto claim = sample("scenarios/02-csii-release-after-late-lab/2-claim.x12");
+    const auto first = f.inbox.receive(claim, "first", f.at);
+    REQUIRE(first.claims == 1);
+    CHECK(memory.answers.size() == 1);
+    const auto events = f.claims.load("CSII-LATE")->events;
+    const auto again = f.inbox.receive("\r\n" + claim + "\r\n", "retry", f.at);
+    CHECK(again.body == first.body);  // byte for byte: same control numbers, same 277
+    CHECK(again.claims == 1);
+    CHECK(again.repeated_interchanges == 1);
+    CHECK_FALSE(again.rejected);
+    CHECK(f.claims.load("CSII-LATE")->events == events);  // nothing processed twice
+
+    SUBCASE("the same control number on different content is refused with TA1 025") {
+      auto other = claim;
+      other.replace(other.find("CSII-LATE"), 9, "CSII-OTHR");
+      const auto reused = f.inbox.receive(other, "reused", f.at);
+      CHECK(reused.rejected);
+      CHECK(reused.claims == 0);
+      CHECK(reused.body.find("TA1*") != std::string::npos);
+      CHECK(reused.body.find("*R*025~") != std::string::npos);
+      CHECK_FALSE(f.claims.load("CSII-OTHR"));
+    }
+  }
+
+  TEST_CASE("with duplicates set to reject, a retried interchange gets TA1 025") {
+    store::memory_store claims;
+    engine::inbox_settings settings;
+    settings.duplicates = engine::duplicate_interchanges::reject;
+    engine::inbox inbox{test::shipped_ncd223(), test::shipped_tables(), claims, settings};
+    remembered_interchanges memory;
+    inbox.remember_interchanges(&memory);
+    const engine::message_time at{"202611271200"};
+    const auto claim = sample("x12/01-insulin-pump-837p.x12");
+    CHECK_FALSE(inbox.receive(claim, "first", at).rejected);
+    const auto again = inbox.receive(claim, "retry", at);
+    CHECK(again.rejected);
+    CHECK(again.body.find("*R*025~") != std::string::npos);
+  }
+
+  TEST_CASE("a refused interchange is not remembered: corrected, it may come again") {
+    fixture f;
+    remembered_interchanges memory;
+    f.inbox.remember_interchanges(&memory);
+    const auto claim = sample("x12/01-insulin-pump-837p.x12");
+    auto broken = claim;
+    broken.replace(broken.find("*00501*"), 7, "*00401*");  // ISA12: refused at the envelope
+    const auto refused = f.inbox.receive(broken, "broken", f.at);
+    CHECK(refused.rejected);
+    CHECK(refused.claims == 0);
+    CHECK(memory.answers.empty());
+    const auto corrected = f.inbox.receive(claim, "corrected", f.at);
+    CHECK_FALSE(corrected.rejected);
+    CHECK(corrected.claims > 0);
+    CHECK(corrected.repeated_interchanges == 0);
+    CHECK(memory.answers.size() == 1);
+  }
+
   TEST_CASE("sniffs X12, FHIR, HL7 v2 and anything else") {
     CHECK(engine::sniff("\xEF\xBB\xBF  ISA*00*") == engine::payload_kind::x12);
     CHECK(engine::sniff("\r\nMSH|^~\\&|A") == engine::payload_kind::hl7v2);

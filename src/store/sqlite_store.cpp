@@ -120,6 +120,9 @@ sqlite_store::sqlite_store(const std::filesystem::path& directory, bool synchron
     CREATE TABLE IF NOT EXISTS facts(resource TEXT PRIMARY KEY, seq INTEGER NOT NULL,
       updated TEXT NOT NULL, body BLOB NOT NULL);
     CREATE INDEX IF NOT EXISTS facts_seq ON facts(seq);
+    CREATE TABLE IF NOT EXISTS interchanges(key TEXT PRIMARY KEY, received_ms INTEGER NOT NULL,
+      rejected INTEGER NOT NULL, claims INTEGER NOT NULL, digest INTEGER NOT NULL,
+      answer BLOB NOT NULL);
     CREATE TABLE IF NOT EXISTS history(claim_id TEXT NOT NULL, seq INTEGER NOT NULL,
       kind TEXT NOT NULL, at_ms INTEGER NOT NULL, json TEXT NOT NULL,
       PRIMARY KEY(claim_id, seq, kind));
@@ -299,6 +302,14 @@ std::uint64_t sqlite_store::prune_journal(std::int64_t now_ms, std::chrono::mill
     s.bind(1, now_ms - max_age.count());
     s.run();
   }
+  const auto journal_rows = sqlite3_total_changes64(db_) - before;
+  {
+    // A control number older than the journal's window may come back: ISA13s wrap.
+    auto& s = prepared("DELETE FROM interchanges WHERE received_ms < ?1");
+    s.bind(1, now_ms - max_age.count());
+    s.run();
+  }
+  const auto after_interchanges = sqlite3_total_changes64(db_);
   if (const auto total = journal_bytes(); total > max_bytes) {
     // The oldest rows whose bytes, summed from the oldest, are still needed to get under the
     // limit: one statement however many rows that is.
@@ -308,7 +319,8 @@ std::uint64_t sqlite_store::prune_journal(std::int64_t now_ms, std::chrono::mill
     s.bind(1, static_cast<std::int64_t>(total - max_bytes));
     s.run();
   }
-  return static_cast<std::uint64_t>(sqlite3_total_changes64(db_) - before);
+  return static_cast<std::uint64_t>(journal_rows + sqlite3_total_changes64(db_) -
+                                    after_interchanges);
 }
 
 std::uint64_t sqlite_store::journal_bytes() const {
@@ -344,6 +356,32 @@ std::uint64_t sqlite_store::fact_resources() const {
   reset_on_exit guard{[&] { s.reset(); }};
   s.step();
   return static_cast<std::uint64_t>(s.integer(0));
+}
+
+std::optional<sqlite_store::interchange_row> sqlite_store::interchange(
+    std::string_view sender_control) const {
+  auto& s = prepared("SELECT answer, rejected, claims, digest FROM interchanges WHERE key = ?1");
+  reset_on_exit guard{[&] { s.reset(); }};
+  s.bind(1, sender_control);
+  if (!s.step()) return std::nullopt;
+  return interchange_row{std::string(s.text(0)), s.integer(1) != 0,
+                         static_cast<std::uint32_t>(s.integer(2)),
+                         static_cast<std::uint64_t>(s.integer(3))};
+}
+
+void sqlite_store::remember_interchange(std::string_view sender_control, std::int64_t received_ms,
+                                        const interchange_row& row) {
+  auto& s = prepared(
+      "INSERT OR REPLACE INTO interchanges(key, received_ms, rejected, claims, digest, answer) "
+      "VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
+  reset_on_exit guard{[&] { s.reset(); }};
+  s.bind(1, sender_control)
+      .bind(2, received_ms)
+      .bind(3, std::int64_t{row.rejected})
+      .bind(4, std::int64_t{row.claims})
+      .bind(5, static_cast<std::int64_t>(row.message_digest))
+      .blob(6, row.answer);
+  s.step();
 }
 
 void sqlite_store::record_history(std::string_view claim_id, const history_entry& e) {

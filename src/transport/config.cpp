@@ -143,6 +143,12 @@ server_config parse_config(const std::string& text, const std::filesystem::path&
   root.read("profile", profile);
   if (profile != "277" && profile != "277ca") fail("/profile", "must be \"277\" or \"277ca\"");
   c.strict_277ca = profile == "277ca";
+  std::string duplicates = "answer";
+  root.read("duplicate_interchanges", duplicates);
+  if (duplicates != "answer" && duplicates != "reject") {
+    fail("/duplicate_interchanges", "must be \"answer\" or \"reject\"");
+  }
+  c.reject_repeated_interchanges = duplicates == "reject";
   if (const auto* v = root.find("mllp")) {
     object_reader m(*v, "/mllp");
     m.read("enabled", c.mllp.enabled);

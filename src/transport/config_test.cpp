@@ -28,12 +28,13 @@ TEST_SUITE("transport.config") {
     CHECK(c.store.directory == "/etc/covgate/covgate-data");
     CHECK(c.outbox.destinations.empty());
     CHECK_FALSE(c.strict_277ca);
+    CHECK_FALSE(c.reject_repeated_interchanges);
   }
 
   TEST_CASE("settings are read, relative paths resolved against the config's folder") {
     const auto c = parse_config(R"({
       // comments are allowed
-      "workers": 2, "sender_id": "GATE01", "profile": "277ca",
+      "workers": 2, "sender_id": "GATE01", "profile": "277ca", "duplicate_interchanges": "reject",
       "mllp": {"port": 0, "max_frame_bytes": 65536, "require_final_cr": true,
                "idle_timeout_ms": 1000, "read_timeout_ms": 500, "commit_acks": true,
                "allow": ["127.0.0.0/8", "::1"], "max_connections": 10},
@@ -47,6 +48,7 @@ TEST_SUITE("transport.config") {
                                 "/etc/covgate");
     CHECK(c.workers == 2);
     CHECK(c.strict_277ca);
+    CHECK(c.reject_repeated_interchanges);
     CHECK(c.mllp.port == 0);
     CHECK(c.mllp.require_final_cr);
     CHECK(c.mllp.read_timeout.count() == 500);
@@ -73,6 +75,8 @@ TEST_SUITE("transport.config") {
     CHECK(error_of(R"({"outbox": {"destinations": [{"kind": "ftp"}]}})")
               .find("/outbox/destinations/0/kind") != std::string::npos);
     CHECK(error_of(R"({"sender_id": ""})").find("/sender_id") != std::string::npos);
+    CHECK(error_of(R"({"duplicate_interchanges": "drop"})").find("/duplicate_interchanges") !=
+          std::string::npos);
     CHECK(error_of(R"({"store": {"synchronous": "off"}})").find("/store/synchronous") !=
           std::string::npos);
     CHECK(error_of(R"({"http": {"tls": {"certificate": "c.pem"}}})")

@@ -38,6 +38,26 @@ std::string label(std::string_view value) {
 
 }  // namespace
 
+// Accepted interchanges live in the store, in the open transaction like everything else.
+class service::stored_interchanges final : public engine::interchange_memory {
+ public:
+  stored_interchanges(store::sqlite_store& store, const std::int64_t& now_ms)
+      : store_(store), now_ms_(now_ms) {}
+  std::optional<answer_given> answer_of(std::string_view sender_control) override {
+    auto row = store_.interchange(sender_control);
+    if (!row) return std::nullopt;
+    return answer_given{std::move(row->answer), row->rejected, row->claims, row->message_digest};
+  }
+  void remember(std::string_view sender_control, const answer_given& a) override {
+    store_.remember_interchange(sender_control, now_ms_,
+                                {a.body, a.rejected, a.claims, a.message_digest});
+  }
+
+ private:
+  store::sqlite_store& store_;
+  const std::int64_t& now_ms_;
+};
+
 std::int64_t service::now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -62,9 +82,14 @@ service::service(const server_config& config, const policy::policy_file& policy,
                                     config.strict_277ca ? x12::status_profile::acknowledgment_x214
                                                         : x12::status_profile::notification_x212,
                                     config.sender_qualifier,
-                                    config.sender_id},
+                                    config.sender_id,
+                                    config.reject_repeated_interchanges
+                                        ? engine::duplicate_interchanges::reject
+                                        : engine::duplicate_interchanges::answer_again},
              static_cast<std::uint32_t>(store_.counter("control", 1))),
-      latency_buckets_(latency_bounds.size() + 1, 0) {
+      latency_buckets_(latency_bounds.size() + 1, 0),
+      interchanges_(std::make_unique<stored_interchanges>(store_, current_ms_)) {
+  inbox_.remember_interchanges(interchanges_.get());
   inbox_.observe_facts([this](const std::vector<model::fact>& facts) { keep(facts); });
   restore_facts();
   inbox_.observe([this](const engine::event& e) { record(e); });
@@ -244,6 +269,7 @@ void service::submit(std::string_view payload, std::string_view channel, std::st
     out->rejected = answer.rejected;
     out->claims = answer.claims;
     out->facts = answer.facts;
+    out->repeated_interchanges = answer.repeated_interchanges;
   } catch (const store::store_error&) {
     // Fails the whole open group at its commit: every message in it is refused.
     healthy_ = false;
@@ -251,6 +277,7 @@ void service::submit(std::string_view payload, std::string_view channel, std::st
   }
   ++messages_[{std::string(channel), std::string(engine::name(out->kind))}];
   if (out->rejected) ++rejected_[std::string(engine::name(out->kind))];
+  repeated_interchanges_ += out->repeated_interchanges;
   const std::string kind(engine::name(out->kind));
   after_commit([this, out, started, done = std::move(done)](bool durable) mutable {
     if (!durable || !healthy_) {
@@ -440,6 +467,9 @@ std::string service::metrics_text() {
   for (const auto& [kind, n] : rejected_) {
     line("covgate_messages_rejected_total{kind=\"" + label(kind) + "\"} " + std::to_string(n));
   }
+  line("# HELP covgate_repeated_interchanges_total Interchanges sent again, answered as before.");
+  line("# TYPE covgate_repeated_interchanges_total counter");
+  line("covgate_repeated_interchanges_total " + std::to_string(repeated_interchanges_));
   line("# HELP covgate_events_total Claim events (hold, release, reopened, void, repeat...).");
   line("# TYPE covgate_events_total counter");
   for (const auto& [kind, n] : events_) {

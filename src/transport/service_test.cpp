@@ -103,7 +103,10 @@ TEST_SUITE("transport.service") {
       first = s.handle(sample("x12/01-insulin-pump-837p.x12"), "mllp", "h").body;
     }
     transport::service s(config_in(dir.path), test::shipped_ncd223(), test::shipped_tables());
-    const auto second = s.handle(sample("x12/01-insulin-pump-837p.x12"), "mllp", "h").body;
+    auto next = sample("x12/01-insulin-pump-837p.x12");
+    next.replace(next.find("*000000301*"), 11, "*000000302*");  // a new interchange
+    next.replace(next.find("IEA*1*000000301"), 15, "IEA*1*000000302");
+    const auto second = s.handle(next, "mllp", "h").body;
     CHECK(first.substr(90, 9) != second.substr(90, 9));  // ISA13
   }
 

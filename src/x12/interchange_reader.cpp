@@ -34,6 +34,16 @@ bool interchange_result::any_accepted() const noexcept {
 
 namespace {
 
+std::string_view trim(std::string_view text);
+
+}  // namespace
+
+std::string interchange_result::sender_control() const {
+  return sender_qualifier + '/' + std::string(trim(sender_id)) + '/' + control;
+}
+
+namespace {
+
 std::string_view trim(std::string_view text) {
   while (!text.empty() && text.back() == ' ') text.remove_suffix(1);
   while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
@@ -171,9 +181,11 @@ struct interchange_reader::impl {
     };
     if (current.version != "00501") return reject(error::unsupported_interchange_version);
     if (!all_digits(current.control)) return reject(error::invalid_interchange_control_number);
-    std::string key = current.sender_qualifier + '/' + std::string(trim(current.sender_id)) + '/' +
-                      current.control;
-    if (!seen_controls.insert(std::move(key)).second) reject(error::duplicate_interchange);
+    auto key = current.sender_control();
+    const bool known = options.known_interchange && options.known_interchange(key);
+    if (!seen_controls.insert(std::move(key)).second || known) {
+      reject(error::duplicate_interchange);
+    }
     envelope = {};
     envelope.sender_qualifier = current.sender_qualifier;
     envelope.sender_id.assign(trim(current.sender_id));

@@ -34,7 +34,9 @@ after(() => servers.forEach((s) => s.proc.kill('SIGKILL')));
 function patientFiles(n) {
   const mbi = '2AA2AA' + String(n).padStart(5, '0');
   const id = 'CL' + String(n).padStart(5, '0');
-  const rename = (text) => text.replaceAll('2AA2AA2AA02', mbi).replaceAll('CSII-LATE', id);
+  // Each claim in its own interchange: a control number reused for other content is refused.
+  const rename = (text) => text.replaceAll('2AA2AA2AA02', mbi).replaceAll('CSII-LATE', id)
+    .replaceAll('000000502', String(100000000 + n));
   return { id, record: rename(record), claim: rename(claim), labs: rename(lateLabs) };
 }
 
@@ -175,6 +177,20 @@ test('pipelined X12 frames in one write get their answers in order', async () =>
   assert.equal(answers.length, 2);
   assert.match(answers[0], /TRN\*2\*CL00001~/);
   assert.match(answers[1], /TRN\*2\*CL00002~/);
+});
+
+test('an interchange sent again is answered as before; a reused control number is refused', async () => {
+  const s = await startServer(mkdtempSync(path.join(os.tmpdir(), 'covgate-it-')));
+  const a = patientFiles(4);
+  const [first] = await mllpExchange(s.mllp, [frame(a.claim)], 1);
+  const [retry] = await mllpExchange(s.mllp, [frame(a.claim)], 1);
+  assert.equal(retry, first, 'the same answer, byte for byte');
+  const reused = patientFiles(5).claim.replaceAll('100000005', '100000004');
+  const [refused] = await mllpExchange(s.mllp, [frame(reused)], 1);
+  assert.match(refused, /TA1\*100000004\*\d{6}\*\d{4}\*R\*025~/);
+  const metrics = curl(s, [url(s, '/metrics')]).body;
+  assert.match(metrics, /covgate_repeated_interchanges_total 1\n/);
+  assert.match(metrics, /covgate_events_total\{event="hold"\} 1\n/);
 });
 
 test('a frame written one byte at a time is answered like a whole one', async () => {

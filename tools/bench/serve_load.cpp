@@ -78,6 +78,7 @@ class message_source {
     const auto n = serial();
     replace_all(c, "CSII-LATE", "L" + n);
     replace_all(c, "2AA2AA2AA02", "2AA2" + n);
+    replace_all(c, "000000502", "10" + n);  // its own interchange control number (ISA13)
     return c;
   }
   std::string next_observation() {

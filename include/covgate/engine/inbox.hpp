@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -27,11 +28,36 @@ enum class payload_kind : std::uint8_t { x12, fhir, hl7v2, unknown };
 [[nodiscard]] payload_kind sniff(std::string_view payload) noexcept;
 [[nodiscard]] std::string_view name(payload_kind k) noexcept;
 
+/// What to do with an interchange that was accepted in an earlier message (same ISA05/ISA06
+/// and ISA13). A control number reused for different content is always refused (TA1 note
+/// 025); the same message sent again (a retry after a lost answer) is, by this setting:
+enum class duplicate_interchanges : std::uint8_t {
+  answer_again,  ///< answered as it was the first time; nothing is processed twice
+  reject,        ///< refused like a reused number (TA1 note 025)
+};
+
+/// The answers of accepted interchanges, kept by a durable caller so a later message can be
+/// recognized as a duplicate.
+class interchange_memory {
+ public:
+  struct answer_given {
+    std::string body;
+    bool rejected = false;  ///< part of it was refused (the answer carried a 999)
+    std::uint32_t claims = 0;
+    std::uint64_t message_digest = 0;  ///< of the message that carried it (FNV-1a, 64 bits)
+  };
+  virtual ~interchange_memory() = default;
+  /// The answer given to the interchange `sender_control` ("ISA05/ISA06/ISA13"), or nullopt.
+  [[nodiscard]] virtual std::optional<answer_given> answer_of(std::string_view sender_control) = 0;
+  virtual void remember(std::string_view sender_control, const answer_given& answer) = 0;
+};
+
 struct inbox_settings {
   x12::reader_options reader;
   x12::status_profile profile = x12::status_profile::notification_x212;
   std::string sender_qualifier = "ZZ";  ///< our ISA05/06 on 277s
   std::string sender_id = "COVGATE";
+  duplicate_interchanges duplicates = duplicate_interchanges::answer_again;
 };
 
 /// When the answer is written: CCYYMMDDHHMM (the caller's clock).
@@ -41,12 +67,13 @@ struct message_time {
 
 struct answer {
   payload_kind kind = payload_kind::unknown;
-  std::string body;               ///< the reply in the sender's standard
-  std::string_view content_type;  ///< application/edi-x12, application/fhir+json, …
-  bool rejected = false;          ///< all or part of the message was refused
-  std::uint32_t claims = 0;       ///< claims answered in `body`
-  std::uint32_t facts = 0;        ///< facts read
-  std::vector<event> later;       ///< changes to earlier claims, for the outbox
+  std::string body;                         ///< the reply in the sender's standard
+  std::string_view content_type;            ///< application/edi-x12, application/fhir+json, …
+  bool rejected = false;                    ///< all or part of the message was refused
+  std::uint32_t claims = 0;                 ///< claims answered in `body`
+  std::uint32_t facts = 0;                  ///< facts read
+  std::uint32_t repeated_interchanges = 0;  ///< answered as they were in an earlier message
+  std::vector<event> later;                 ///< changes to earlier claims, for the outbox
 };
 
 class inbox {
@@ -63,6 +90,10 @@ class inbox {
   /// The 277 for events that happened later than their claim (the outbox's message).
   [[nodiscard]] std::string status_message(const std::vector<event>& events,
                                            const message_time& at);
+
+  /// Remembers accepted interchanges across messages (nullptr: within one message only, as
+  /// the X12 reader does). `memory` outlives the inbox.
+  void remember_interchanges(interchange_memory* memory) noexcept { interchanges_ = memory; }
 
   /// Sees every event of every call, first answers included (a durable caller records each
   /// claim's decision history from it).
@@ -100,6 +131,7 @@ class inbox {
   std::vector<event> events_;  // what the gate reported during the current call
   std::function<void(const event&)> observer_;
   std::function<void(const std::vector<model::fact>&)> facts_observer_;
+  interchange_memory* interchanges_ = nullptr;
   gate gate_;
   std::uint32_t control_;
 };

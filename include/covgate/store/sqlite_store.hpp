@@ -84,7 +84,8 @@ class sqlite_store final : public store {
   void for_each_journal(std::string_view kind,
                         const std::function<void(const journal_entry&)>& visit) const;
   /// Deletes journal rows older than `max_age` before `now_ms`, then the oldest rows until the
-  /// journal's bytes fit `max_bytes`. Returns the rows deleted. (Nothing is recovered from
+  /// journal's bytes fit `max_bytes`; remembered interchanges older than `max_age` go too.
+  /// Returns the journal rows deleted. (Nothing is recovered from
   /// the journal: it is the record of what arrived, kept for audit and replay.)
   std::uint64_t prune_journal(std::int64_t now_ms, std::chrono::milliseconds max_age,
                               std::uint64_t max_bytes);
@@ -99,6 +100,18 @@ class sqlite_store final : public store {
   /// Calls `visit` with every stored resource's encoded facts, in the order they were saved.
   void for_each_facts(const std::function<void(std::string_view encoded)>& visit) const;
   [[nodiscard]] std::uint64_t fact_resources() const;
+
+  /// Accepted interchanges ("ISA05/ISA06/ISA13") with the answer each got, so a later message
+  /// carrying one again is recognized. Pruned with the journal, by age.
+  struct interchange_row {
+    std::string answer;
+    bool rejected = false;
+    std::uint32_t claims = 0;
+    std::uint64_t message_digest = 0;
+  };
+  [[nodiscard]] std::optional<interchange_row> interchange(std::string_view sender_control) const;
+  void remember_interchange(std::string_view sender_control, std::int64_t received_ms,
+                            const interchange_row& row);
 
   void record_history(std::string_view claim_id, const history_entry& entry);
   [[nodiscard]] std::vector<history_entry> history(std::string_view claim_id) const;

@@ -89,6 +89,8 @@ struct server_config {
   std::string sender_qualifier = "ZZ";
   std::string sender_id = "COVGATE";
   bool strict_277ca = false;  ///< 277CA profile (A categories only)
+  /// "duplicate_interchanges": a message whose interchange was accepted before, sent again.
+  bool reject_repeated_interchanges = false;
 };
 
 /// Parses covgate.json (comments and trailing commas allowed). Relative paths are resolved

@@ -37,6 +37,7 @@ struct reply {
   std::uint32_t claims = 0;
   std::uint32_t facts = 0;
   std::int64_t journal_id = 0;
+  std::uint32_t repeated_interchanges = 0;  ///< answered as in an earlier message
 };
 
 enum class review_status : std::uint8_t { done, unknown_claim, not_reviewable, unavailable };
@@ -106,6 +107,7 @@ class service {
   [[nodiscard]] static std::int64_t now_ms();
 
  private:
+  class stored_interchanges;
   void record(const engine::event& e);
   /// Under mutex_ (or at start-up): keeps an accepted message's facts, one row per resource.
   void keep(const std::vector<model::fact>& facts);
@@ -138,9 +140,11 @@ class service {
   std::map<std::string, std::uint64_t> rejected_;                          // kind
   std::map<std::string, std::uint64_t> events_;                            // event kind
   std::vector<std::uint64_t> latency_buckets_;  // cumulative at the end; per bucket here
+  std::unique_ptr<engine::interchange_memory> interchanges_;  // accepted ones, in the store
   double latency_sum_ = 0;
   std::uint64_t latency_count_ = 0;
   std::uint64_t pruned_ = 0;
+  std::uint64_t repeated_interchanges_ = 0;
   std::uint64_t store_failures_ = 0;
   std::map<std::string, std::int64_t> connections_;
   std::map<std::pair<std::string, std::string>, std::uint64_t> refused_;

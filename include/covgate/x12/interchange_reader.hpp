@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -28,6 +29,10 @@ struct reader_options {
   std::uint32_t max_claims_per_set = 5000;   ///< the 837 guides' own recommendation
   std::uint32_t max_findings_per_set = 100;  ///< IK3 loops kept per set; the rest are counted
   count_policy envelope_counts = count_policy::strict;
+  /// Interchanges received before this reader existed (a server's earlier messages): called
+  /// with "ISA05/ISA06/ISA13" (ISA06 trimmed) at each ISA; true rejects the interchange as a
+  /// duplicate (TA1 025), as one seen earlier in the same stream is. Empty: the stream only.
+  std::function<bool(std::string_view sender_control)> known_interchange;
 };
 
 /// An IK4: one element in error.
@@ -106,6 +111,8 @@ struct interchange_result {
   }
   /// True when at least one set was accepted and nothing above it was rejected.
   [[nodiscard]] bool any_accepted() const noexcept;
+  /// "ISA05/ISA06/ISA13" (ISA06 trimmed): what makes an interchange a duplicate.
+  [[nodiscard]] std::string sender_control() const;
 };
 
 /// Receives what the reader produces. Callbacks run on the thread calling put()/finish().
