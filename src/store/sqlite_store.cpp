@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <system_error>
 
 #include "covgate/model/claim_codec.hpp"
@@ -149,6 +150,7 @@ sqlite_store::sqlite_store(const std::filesystem::path& directory, bool synchron
   max_seq.step();
   next_seq_ = max_seq.integer(0) + 1;
   max_seq.reset();
+  count_journal_bytes();
   auto& max_fact_seq = prepared("SELECT COALESCE(MAX(seq), 0) FROM facts");
   max_fact_seq.step();
   next_fact_seq_ = max_fact_seq.integer(0) + 1;
@@ -199,7 +201,16 @@ sqlite_store::statement& sqlite_store::prepared(std::string_view sql) const {
 void sqlite_store::begin() { exec("BEGIN IMMEDIATE"); }
 void sqlite_store::commit() { exec("COMMIT"); }
 void sqlite_store::rollback() {
-  if (!sqlite3_get_autocommit(db_)) exec("ROLLBACK");
+  if (sqlite3_get_autocommit(db_)) return;
+  exec("ROLLBACK");
+  count_journal_bytes();  // rare (a failure, a test): count again rather than track undo
+}
+
+void sqlite_store::count_journal_bytes() {
+  auto& total = prepared("SELECT COALESCE(SUM(bytes), 0) FROM journal");
+  reset_on_exit guard{[&] { total.reset(); }};
+  total.step();
+  journal_bytes_ = static_cast<std::uint64_t>(total.integer(0));
 }
 
 std::optional<claim_record> sqlite_store::load(std::string_view claim_id) const {
@@ -278,6 +289,7 @@ std::int64_t sqlite_store::journal(const journal_entry& e) {
       .bind(5, static_cast<std::int64_t>(e.body.size()))
       .blob(6, e.body);
   s.step();
+  journal_bytes_ += e.body.size();
   return sqlite3_last_insert_rowid(db_);
 }
 
@@ -294,41 +306,67 @@ void sqlite_store::for_each_journal(std::string_view kind,
   }
 }
 
+// Rows are appended in id order with non-decreasing receipt times, so what retention removes
+// is always a prefix of the table: each step finds where that prefix ends by reading the
+// prefix only (no index on receipt time, no scan of what stays).
 std::uint64_t sqlite_store::prune_journal(std::int64_t now_ms, std::chrono::milliseconds max_age,
                                           std::uint64_t max_bytes) {
-  const auto before = static_cast<std::int64_t>(sqlite3_total_changes64(db_));
+  const auto cutoff = now_ms - max_age.count();
+  std::uint64_t rows = 0;
+  auto delete_before = [&](std::int64_t end_id) {
+    auto& sum = prepared("SELECT COUNT(*), COALESCE(SUM(bytes), 0) FROM journal WHERE id < ?1");
+    {
+      reset_on_exit guard{[&] { sum.reset(); }};
+      sum.bind(1, end_id);
+      sum.step();
+      rows += static_cast<std::uint64_t>(sum.integer(0));
+      journal_bytes_ -= std::min(journal_bytes_, static_cast<std::uint64_t>(sum.integer(1)));
+    }
+    auto& erase = prepared("DELETE FROM journal WHERE id < ?1");
+    erase.bind(1, end_id);
+    erase.run();
+  };
   {
-    auto& s = prepared("DELETE FROM journal WHERE received_ms < ?1");
-    s.bind(1, now_ms - max_age.count());
-    s.run();
+    auto& first_kept = prepared(
+        "SELECT COALESCE((SELECT id FROM journal WHERE received_ms >= ?1 ORDER BY id LIMIT 1), "
+        "(SELECT COALESCE(MAX(id), 0) + 1 FROM journal))");
+    std::int64_t end_id = 0;
+    {
+      reset_on_exit guard{[&] { first_kept.reset(); }};
+      first_kept.bind(1, cutoff);
+      first_kept.step();
+      end_id = first_kept.integer(0);
+    }
+    delete_before(end_id);
   }
-  const auto journal_rows = sqlite3_total_changes64(db_) - before;
+  if (journal_bytes_ > max_bytes) {
+    // The oldest rows whose bytes are still needed to get under the limit.
+    const auto excess = journal_bytes_ - max_bytes;
+    auto& oldest = prepared("SELECT id, bytes FROM journal ORDER BY id");
+    std::int64_t end_id = 0;
+    {
+      reset_on_exit guard{[&] { oldest.reset(); }};
+      std::uint64_t freed = 0;
+      while (freed < excess && oldest.step()) {
+        end_id = oldest.integer(0) + 1;
+        freed += static_cast<std::uint64_t>(oldest.integer(1));
+      }
+    }
+    delete_before(end_id);
+  }
   {
     // A control number older than the journal's window may come back: ISA13s wrap.
-    auto& s = prepared("DELETE FROM interchanges WHERE received_ms < ?1");
-    s.bind(1, now_ms - max_age.count());
-    s.run();
+    auto& erase = prepared(
+        "DELETE FROM interchanges WHERE rowid < COALESCE((SELECT rowid FROM interchanges WHERE "
+        "received_ms >= ?1 ORDER BY rowid LIMIT 1), (SELECT COALESCE(MAX(rowid), 0) + 1 FROM "
+        "interchanges))");
+    erase.bind(1, cutoff);
+    erase.run();
   }
-  const auto after_interchanges = sqlite3_total_changes64(db_);
-  if (const auto total = journal_bytes(); total > max_bytes) {
-    // The oldest rows whose bytes, summed from the oldest, are still needed to get under the
-    // limit: one statement however many rows that is.
-    auto& s = prepared(
-        "DELETE FROM journal WHERE id IN (SELECT id FROM (SELECT id, SUM(bytes) OVER (ORDER BY "
-        "id ROWS UNBOUNDED PRECEDING) - bytes AS before FROM journal) WHERE before < ?1)");
-    s.bind(1, static_cast<std::int64_t>(total - max_bytes));
-    s.run();
-  }
-  return static_cast<std::uint64_t>(journal_rows + sqlite3_total_changes64(db_) -
-                                    after_interchanges);
+  return rows;
 }
 
-std::uint64_t sqlite_store::journal_bytes() const {
-  auto& s = prepared("SELECT COALESCE(SUM(bytes), 0) FROM journal");
-  reset_on_exit guard{[&] { s.reset(); }};
-  s.step();
-  return static_cast<std::uint64_t>(s.integer(0));
-}
+std::uint64_t sqlite_store::journal_bytes() const { return journal_bytes_; }
 
 void sqlite_store::save_facts(std::string_view resource, std::string_view last_updated,
                               std::string_view encoded) {

@@ -127,6 +127,27 @@ TEST_SUITE("store.sqlite_store") {
     }
     std::sort(left.begin(), left.end());
     CHECK(left == std::vector<std::int64_t>{8, 9, 10});
+    CHECK(s.prune_journal(100'000, std::chrono::milliseconds(1), 1u << 30) == 3);
+    CHECK(s.journal_bytes() == 0);
+    (void)s.journal({0, 100'000, "mllp", "h", "x12", "x"});
+    CHECK(s.journal_bytes() == 1);
+  }
+
+  TEST_CASE("remembered interchanges are answered back until retention forgets them") {
+    temp_dir dir;
+    store::sqlite_store s(dir.path, false);
+    s.remember_interchange("ZZ/A/000000001", 1'000, {"ISA*277 one", false, 1, 42});
+    s.remember_interchange("ZZ/A/000000002", 9'000, {"ISA*277 two", true, 0, 43});
+    REQUIRE(s.interchange("ZZ/A/000000001"));
+    CHECK(s.interchange("ZZ/A/000000001")->answer == "ISA*277 one");
+    CHECK(s.interchange("ZZ/A/000000002")->rejected);
+    CHECK(s.interchange("ZZ/A/000000002")->message_digest == 43);
+    CHECK_FALSE(s.interchange("ZZ/B/000000001"));
+    (void)s.prune_journal(10'000, std::chrono::milliseconds(5'000), 1u << 30);
+    CHECK_FALSE(s.interchange("ZZ/A/000000001"));
+    CHECK(s.interchange("ZZ/A/000000002"));
+    (void)s.prune_journal(100'000, std::chrono::milliseconds(5'000), 1u << 30);
+    CHECK_FALSE(s.interchange("ZZ/A/000000002"));
   }
 
   TEST_CASE("facts keep one row per resource: its newest version, or its retraction") {
