@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <unordered_map>
 #include <ctime>
 #include <future>
 #include <memory>
@@ -100,14 +101,12 @@ service::service(const server_config& config, const policy::policy_file& policy,
 void service::keep(const std::vector<model::fact>& facts) {
   // One row per resource (an Observation and its components together), in message order.
   std::vector<std::pair<std::string, std::vector<model::fact>>> by_resource;
+  std::unordered_map<std::string, std::size_t> position;  // a Bundle may hold thousands
   for (const auto& f : facts) {
     auto resource = model::fact_index::resource_of(model::resource_id_of(f));
-    auto it = std::find_if(by_resource.begin(), by_resource.end(),
-                           [&](const auto& group) { return group.first == resource; });
-    if (it == by_resource.end()) {
-      it = by_resource.insert(by_resource.end(), {std::move(resource), {}});
-    }
-    it->second.push_back(f);
+    const auto [it, added] = position.try_emplace(resource, by_resource.size());
+    if (added) by_resource.emplace_back(std::move(resource), std::vector<model::fact>{});
+    by_resource[it->second].second.push_back(f);
   }
   std::string encoded;
   for (const auto& [resource, group] : by_resource) {
