@@ -85,6 +85,12 @@ class segment_reader {
   template <class Handler>
   const char* scan(const char* p, const char* end, Handler& handler);
 
+  void clear_isa() noexcept {
+    isa_.clear();
+    isa_scanned_ = 0;
+    isa_separators_ = 0;
+  }
+
   static bool is_blank(char c) noexcept {
     return c == ' ' || c == '\r' || c == '\n' || c == '\t' || c == '\f' || c == '\v';
   }
@@ -96,8 +102,10 @@ class segment_reader {
   state state_ = state::seek_isa;
   delimiters delims_{};
   bool letter_isa11_ = false;
-  std::string isa_;    // bytes of the ISA being read
-  std::string carry_;  // a segment split across put() calls
+  std::string isa_;                   // bytes of the ISA being read
+  std::uint32_t isa_scanned_ = 0;     // bytes of isa_ already searched for separators
+  std::uint32_t isa_separators_ = 0;  // element separators found so far (ends_[0..n))
+  std::string carry_;                 // a segment split across put() calls
   std::uint64_t carry_offset_ = 0;
   bool oversized_ = false;  // dropping the rest of a too-long segment
   std::vector<std::uint32_t> ends_;
@@ -188,7 +196,7 @@ void segment_reader::finish(Handler& handler) {
     handler.on_reader_error({error::isa_not_found, {offset_, ordinal_, line_}});
   }
   state_ = state::seek_isa;
-  isa_.clear();
+  clear_isa();
 }
 
 template <class Handler>
@@ -209,7 +217,7 @@ void segment_reader::seek(char c, Handler& handler) {
       return;
     }
     note_skipped(size, handler);  // "I" or "IS" was text, not a header
-    isa_.clear();
+    clear_isa();
   }
   if (c == 'I' && boundary) {
     isa_.push_back(c);
@@ -240,15 +248,17 @@ void segment_reader::parse_isa(Handler& handler) {
   const char sep = isa_[3];
   // ends_[k] is the offset just past element k (k = 0 is "ISA"); complete once the 16th
   // separator, ISA16 and the terminator are in.
-  std::uint32_t k = 0;
-  for (std::uint32_t i = 3; i < isa_.size() && k < 16; ++i) {
-    if (isa_[i] == sep) ends_[k++] = i;
+  // Called once per byte while the ISA comes in: search only the bytes not searched yet.
+  for (std::uint32_t i = std::max<std::uint32_t>(3, isa_scanned_);
+       i < isa_.size() && isa_separators_ < 16; ++i) {
+    if (isa_[i] == sep) ends_[isa_separators_++] = i;
   }
-  if (k < 16 || isa_.size() < ends_[15] + 3) {
+  isa_scanned_ = static_cast<std::uint32_t>(isa_.size());
+  if (isa_separators_ < 16 || isa_.size() < ends_[15] + 3) {
     if (isa_.size() > 160) {
       handler.on_reader_error(
           {error::isa_element_width, {offset_ - isa_.size(), ordinal_ + 1, line_}, 16});
-      isa_.clear();
+      clear_isa();
       state_ = state::skip_to_isa;
     }
     return;
@@ -261,7 +271,7 @@ void segment_reader::parse_isa(Handler& handler) {
   const char terminator = isa_[isa_.size() - 1];
   auto fail = [&](error code, int element = 0) {
     handler.on_reader_error({code, where, element});
-    isa_.clear();
+    clear_isa();
     state_ = state::skip_to_isa;
   };
   if (is_alnum(sep) || is_blank(sep)) return fail(error::invalid_element_separator);
@@ -296,7 +306,8 @@ void segment_reader::parse_isa(Handler& handler) {
   const segment seg(isa_text, ends_.data(), 17, delims_, where);
   handler.on_segment(seg);
   isa_text.clear();
-  isa_.swap(isa_text);
+  isa_.swap(isa_text);  // keeps the buffer for the next ISA
+  clear_isa();
   previous_ = terminator;
 }
 
@@ -351,6 +362,7 @@ void segment_reader::deliver(std::string_view raw, std::uint64_t offset, std::ui
     // A new interchange began before IEA: hand the ISA back to the header parser.
     handler.on_reader_error({error::interchange_trailer_missing, where});
     --ordinal_;
+    clear_isa();
     isa_.assign(text);
     isa_.push_back(delims_.segment);
     state_ = state::read_isa;
