@@ -6,6 +6,7 @@
 #include <system_error>
 
 #include "covgate/model/claim_codec.hpp"
+#include "covgate/model/decision_json.hpp"
 #include "covgate/store/record_codec.hpp"
 
 namespace covgate::store {
@@ -422,16 +423,58 @@ void sqlite_store::remember_interchange(std::string_view sender_control, std::in
   s.step();
 }
 
-void sqlite_store::record_history(std::string_view claim_id, const history_entry& e) {
+namespace {
+
+// A history row's decision column: a marker byte, the source's length (varint) and bytes, then
+// the encoded decision. Rows written before this format hold the JSON line itself ('{').
+constexpr char history_format = 'H';
+
+void encode_history(const model::decision& d, std::string_view source, std::string& out) {
+  out += history_format;
+  for (auto n = source.size();; n >>= 7) {
+    if (n < 0x80) {
+      out += static_cast<char>(n);
+      break;
+    }
+    out += static_cast<char>((n & 0x7F) | 0x80);
+  }
+  out += source;
+  encode(d, out);
+}
+
+std::optional<std::string> history_json(std::string_view bytes, std::string_view kind) {
+  if (!bytes.empty() && bytes.front() == '{') return std::string(bytes);  // an older row
+  if (bytes.empty() || bytes.front() != history_format) return std::nullopt;
+  bytes.remove_prefix(1);
+  std::size_t length = 0;
+  for (int shift = 0;; shift += 7) {
+    if (bytes.empty() || shift > 28) return std::nullopt;
+    const auto byte = static_cast<unsigned char>(bytes.front());
+    bytes.remove_prefix(1);
+    length |= static_cast<std::size_t>(byte & 0x7F) << shift;
+    if ((byte & 0x80) == 0) break;
+  }
+  if (length > bytes.size()) return std::nullopt;
+  const auto source = bytes.substr(0, length);
+  const auto decision = decode_decision(bytes.substr(length));
+  if (!decision) return std::nullopt;
+  std::string json;
+  model::append_json(json, *decision, kind, source);
+  return json;
+}
+
+}  // namespace
+
+void sqlite_store::record_history(std::string_view claim_id, std::uint32_t sequence,
+                                  std::string_view kind, std::int64_t at_ms,
+                                  const model::decision& decision, std::string_view source) {
+  std::string bytes;
+  encode_history(decision, source, bytes);
   auto& s = prepared(
       "INSERT OR REPLACE INTO history(claim_id, seq, kind, at_ms, json) VALUES(?1, ?2, ?3, ?4, "
       "?5)");
   reset_on_exit guard{[&] { s.reset(); }};
-  s.bind(1, claim_id)
-      .bind(2, std::int64_t{e.sequence})
-      .bind(3, e.kind)
-      .bind(4, e.at_ms)
-      .bind(5, e.json);
+  s.bind(1, claim_id).bind(2, std::int64_t{sequence}).bind(3, kind).bind(4, at_ms).blob(5, bytes);
   s.step();
 }
 
@@ -442,8 +485,14 @@ std::vector<history_entry> sqlite_store::history(std::string_view claim_id) cons
   s.bind(1, claim_id);
   std::vector<history_entry> out;
   while (s.step()) {
+    auto json = history_json(s.text(3), s.text(1));
+    if (!json) {
+      throw store_error(
+          "a stored history entry does not decode (store written by a newer covgate, or "
+          "damaged)");
+    }
     out.push_back({static_cast<std::uint32_t>(s.integer(0)), std::string(s.text(1)), s.integer(2),
-                   std::string(s.text(3))});
+                   std::move(*json)});
   }
   return out;
 }

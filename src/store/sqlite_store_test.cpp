@@ -38,7 +38,10 @@ TEST_SUITE("store.sqlite_store") {
       s.save(record("A", model::outcome::hold_documentation));
       s.save(record("B"));
       CHECK(s.journal({0, 1000, "mllp", "127.0.0.1", "x12", "ISA*..."}) == 1);
-      s.record_history("A", {1, "hold", 1000, "{\"event\":\"hold\"}"});
+      model::decision held;
+      held.claim_id = "A";
+      held.result = model::outcome::hold_documentation;
+      s.record_history("A", 1, "hold", 1000, held, "mllp:1:0");
       s.enqueue({0, "A:2", 0, "application/edi-x12", "ISA*277", 0}, 1000);
       s.set_counter("control", 42);
       s.commit();
@@ -57,6 +60,8 @@ TEST_SUITE("store.sqlite_store") {
     CHECK(bodies == std::vector<std::string>{"ISA*..."});
     REQUIRE(s.history("A").size() == 1);
     CHECK(s.history("A")[0].kind == "hold");
+    CHECK(s.history("A")[0].json.find("\"event\":\"hold\"") != std::string::npos);
+    CHECK(s.history("A")[0].json.find("\"source\":\"mllp:1:0\"") != std::string::npos);
     CHECK(s.counter("control", 1) == 42);
     CHECK(s.counter("unknown", 7) == 7);
     CHECK(s.due(1000, 10).size() == 1);

@@ -2,10 +2,10 @@
 
 #include <algorithm>
 #include <array>
-#include <unordered_map>
 #include <ctime>
 #include <future>
 #include <memory>
+#include <unordered_map>
 
 #include "covgate/model/decision_json.hpp"
 #include "covgate/model/fact_codec.hpp"
@@ -154,9 +154,7 @@ void service::checkpoint_loop() {
 void service::record(const engine::event& e) {
   ++events_[std::string(e.kind)];
   if (e.kind == "repeat") return;  // a repeated answer is not a new decision
-  std::string json;
-  model::append_json(json, e.decision, e.kind, e.source);
-  store_.record_history(e.claim.id, {e.sequence, std::string(e.kind), current_ms_, json});
+  store_.record_history(e.claim.id, e.sequence, e.kind, current_ms_, e.decision, e.source);
 }
 
 void service::enqueue_later(const std::vector<engine::event>& events,

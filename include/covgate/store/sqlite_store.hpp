@@ -42,7 +42,7 @@ struct history_entry {
   std::uint32_t sequence = 0;
   std::string kind;  ///< hold, release, reopened, void, repeat, review-release, review-cancel
   std::int64_t at_ms = 0;
-  std::string json;  ///< the decision line (DESIGN.md shape)
+  std::string json;  ///< the decision line (DESIGN.md shape), rendered when read
 };
 
 struct outbox_item {
@@ -114,7 +114,10 @@ class sqlite_store final : public store {
   void remember_interchange(std::string_view sender_control, std::int64_t received_ms,
                             const interchange_row& row);
 
-  void record_history(std::string_view claim_id, const history_entry& entry);
+  /// Adds an event to a claim's history. The decision is kept encoded (record_codec) and
+  /// rendered as its JSON line only when read: most histories are written, few are read.
+  void record_history(std::string_view claim_id, std::uint32_t sequence, std::string_view kind,
+                      std::int64_t at_ms, const model::decision& decision, std::string_view source);
   [[nodiscard]] std::vector<history_entry> history(std::string_view claim_id) const;
 
   /// The worklist: claims whose current outcome is `result`, open only, ordered by id, after
