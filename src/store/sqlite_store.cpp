@@ -151,7 +151,7 @@ sqlite_store::sqlite_store(const std::filesystem::path& directory, bool synchron
   max_seq.step();
   next_seq_ = max_seq.integer(0) + 1;
   max_seq.reset();
-  count_journal_bytes();
+  count_journal();
   auto& max_fact_seq = prepared("SELECT COALESCE(MAX(seq), 0) FROM facts");
   max_fact_seq.step();
   next_fact_seq_ = max_fact_seq.integer(0) + 1;
@@ -204,10 +204,18 @@ void sqlite_store::commit() { exec("COMMIT"); }
 void sqlite_store::rollback() {
   if (sqlite3_get_autocommit(db_)) return;
   exec("ROLLBACK");
-  count_journal_bytes();  // rare (a failure, a test): count again rather than track undo
+  count_journal();  // rare (a failure, a test): count again rather than track undo
 }
 
-void sqlite_store::count_journal_bytes() {
+void sqlite_store::count_journal() {
+  // Ids are never reused, even after retention emptied the journal: claims' sources and
+  // Location headers name them. The next id survives a restart in the meta table.
+  auto& last = prepared("SELECT COALESCE(MAX(id), 0) FROM journal");
+  {
+    reset_on_exit guard{[&] { last.reset(); }};
+    last.step();
+    next_journal_id_ = std::max(last.integer(0) + 1, counter("journal_next", 1));
+  }
   auto& total = prepared("SELECT COALESCE(SUM(bytes), 0) FROM journal");
   reset_on_exit guard{[&] { total.reset(); }};
   total.step();
@@ -280,9 +288,10 @@ std::size_t sqlite_store::size() const {
 
 std::int64_t sqlite_store::journal(const journal_entry& e) {
   auto& s = prepared(
-      "INSERT INTO journal(received_ms, channel, sender, kind, bytes, body) "
-      "VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
+      "INSERT INTO journal(received_ms, channel, sender, kind, bytes, body, id) "
+      "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)");
   reset_on_exit guard{[&] { s.reset(); }};
+  s.bind(7, next_journal_id_);
   s.bind(1, e.received_ms)
       .bind(2, e.channel)
       .bind(3, e.sender)
@@ -291,7 +300,7 @@ std::int64_t sqlite_store::journal(const journal_entry& e) {
       .blob(6, e.body);
   s.step();
   journal_bytes_ += e.body.size();
-  return sqlite3_last_insert_rowid(db_);
+  return next_journal_id_++;
 }
 
 void sqlite_store::for_each_journal(std::string_view kind,
@@ -314,6 +323,7 @@ std::uint64_t sqlite_store::prune_journal(std::int64_t now_ms, std::chrono::mill
                                           std::uint64_t max_bytes) {
   const auto cutoff = now_ms - max_age.count();
   std::uint64_t rows = 0;
+  set_counter("journal_next", next_journal_id_);  // the journal may be emptied below
   auto delete_before = [&](std::int64_t end_id) {
     auto& sum = prepared("SELECT COUNT(*), COALESCE(SUM(bytes), 0) FROM journal WHERE id < ?1");
     {

@@ -134,8 +134,11 @@ TEST_SUITE("store.sqlite_store") {
     CHECK(left == std::vector<std::int64_t>{8, 9, 10});
     CHECK(s.prune_journal(100'000, std::chrono::milliseconds(1), 1u << 30) == 3);
     CHECK(s.journal_bytes() == 0);
-    (void)s.journal({0, 100'000, "mllp", "h", "x12", "x"});
+    CHECK(s.journal({0, 100'000, "mllp", "h", "x12", "x"}) == 11);  // ids are never reused
     CHECK(s.journal_bytes() == 1);
+    CHECK(s.prune_journal(200'000, std::chrono::milliseconds(1), 1u << 30) == 1);
+    store::sqlite_store reopened(dir.path, false);
+    CHECK(reopened.journal({0, 200'000, "mllp", "h", "x12", "x"}) == 12);  // nor after a restart
   }
 
   TEST_CASE("remembered interchanges are answered back until retention forgets them") {

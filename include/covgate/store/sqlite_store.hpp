@@ -153,7 +153,7 @@ class sqlite_store final : public store {
   class statement;
   statement& prepared(std::string_view sql) const;
   void exec(const char* sql);
-  void count_journal_bytes();
+  void count_journal();  // journal_bytes_ and next_journal_id_ from the table
 
   std::filesystem::path path_;
   sqlite3* db_ = nullptr;
@@ -162,6 +162,7 @@ class sqlite_store final : public store {
   std::int64_t next_seq_ = 0;
   std::int64_t next_fact_seq_ = 0;
   std::uint64_t journal_bytes_ = 0;  // kept as rows come and go: metrics read it often
+  std::int64_t next_journal_id_ = 1;
 };
 
 }  // namespace covgate::store
