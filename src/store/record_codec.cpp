@@ -9,6 +9,7 @@ namespace covgate::store {
 namespace {
 
 constexpr char format_version = 1;
+constexpr char history_format = 'H';
 
 void put_varint(std::string& out, std::uint64_t n) {
   while (n >= 0x80) {
@@ -101,6 +102,22 @@ std::optional<model::decision> decode_decision(std::string_view bytes) {
   }
   if (!c.ok || !c.in.empty()) return std::nullopt;
   return d;
+}
+
+void encode_history(const model::decision& d, std::string_view source, std::string& out) {
+  out += history_format;
+  put_string(out, source);
+  encode(d, out);
+}
+
+std::optional<std::pair<std::string, model::decision>> decode_history(std::string_view bytes) {
+  if (bytes.empty() || bytes.front() != history_format) return std::nullopt;
+  cursor c{bytes.substr(1)};
+  const auto source = c.string();
+  if (!c.ok) return std::nullopt;
+  auto decision = decode_decision(c.in);
+  if (!decision) return std::nullopt;
+  return std::pair{std::string(source), std::move(*decision)};
 }
 
 }  // namespace covgate::store

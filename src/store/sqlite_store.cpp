@@ -435,41 +435,14 @@ void sqlite_store::remember_interchange(std::string_view sender_control, std::in
 
 namespace {
 
-// A history row's decision column: a marker byte, the source's length (varint) and bytes, then
-// the encoded decision. Rows written before this format hold the JSON line itself ('{').
-constexpr char history_format = 'H';
-
-void encode_history(const model::decision& d, std::string_view source, std::string& out) {
-  out += history_format;
-  for (auto n = source.size();; n >>= 7) {
-    if (n < 0x80) {
-      out += static_cast<char>(n);
-      break;
-    }
-    out += static_cast<char>((n & 0x7F) | 0x80);
-  }
-  out += source;
-  encode(d, out);
-}
-
+// A history row's decision column holds encode_history()'s bytes; rows written before that
+// format hold the JSON line itself ('{').
 std::optional<std::string> history_json(std::string_view bytes, std::string_view kind) {
   if (!bytes.empty() && bytes.front() == '{') return std::string(bytes);  // an older row
-  if (bytes.empty() || bytes.front() != history_format) return std::nullopt;
-  bytes.remove_prefix(1);
-  std::size_t length = 0;
-  for (int shift = 0;; shift += 7) {
-    if (bytes.empty() || shift > 28) return std::nullopt;
-    const auto byte = static_cast<unsigned char>(bytes.front());
-    bytes.remove_prefix(1);
-    length |= static_cast<std::size_t>(byte & 0x7F) << shift;
-    if ((byte & 0x80) == 0) break;
-  }
-  if (length > bytes.size()) return std::nullopt;
-  const auto source = bytes.substr(0, length);
-  const auto decision = decode_decision(bytes.substr(length));
-  if (!decision) return std::nullopt;
+  auto entry = decode_history(bytes);
+  if (!entry) return std::nullopt;
   std::string json;
-  model::append_json(json, *decision, kind, source);
+  model::append_json(json, entry->second, kind, entry->first);
   return json;
 }
 

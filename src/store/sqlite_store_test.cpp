@@ -1,6 +1,7 @@
 #include "covgate/store/sqlite_store.hpp"
 
 #include <doctest/doctest.h>
+#include <sqlite3.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -139,6 +140,21 @@ TEST_SUITE("store.sqlite_store") {
     CHECK(s.prune_journal(200'000, std::chrono::milliseconds(1), 1u << 30) == 1);
     store::sqlite_store reopened(dir.path, false);
     CHECK(reopened.journal({0, 200'000, "mllp", "h", "x12", "x"}) == 12);  // nor after a restart
+  }
+
+  TEST_CASE("history rows written as JSON by an earlier version still read back") {
+    temp_dir dir;
+    { store::sqlite_store create(dir.path, false); }
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open((dir.path / "covgate.db").c_str(), &db) == SQLITE_OK);
+    CHECK(sqlite3_exec(db,
+                       "INSERT INTO history(claim_id, seq, kind, at_ms, json) "
+                       "VALUES('A', 1, 'hold', 5, '{\"event\":\"hold\"}')",
+                       nullptr, nullptr, nullptr) == SQLITE_OK);
+    sqlite3_close(db);
+    store::sqlite_store s(dir.path, false);
+    REQUIRE(s.history("A").size() == 1);
+    CHECK(s.history("A")[0].json == "{\"event\":\"hold\"}");
   }
 
   TEST_CASE("remembered interchanges are answered back until retention forgets them") {

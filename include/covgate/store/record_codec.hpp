@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "covgate/model/decision.hpp"
 
@@ -17,5 +18,13 @@ void encode(const model::decision& d, std::string& out);
 /// Decodes what encode() wrote; nullopt for anything else, or for a reason code the table no
 /// longer has. Never throws on malformed input.
 [[nodiscard]] std::optional<model::decision> decode_decision(std::string_view bytes);
+
+/// One event of a claim's history: where it came from and the decision (a marker byte, the
+/// source as a length-prefixed string, then encode()'s bytes).
+void encode_history(const model::decision& d, std::string_view source, std::string& out);
+
+/// (source, decision) from encode_history()'s bytes; nullopt for anything else.
+[[nodiscard]] std::optional<std::pair<std::string, model::decision>> decode_history(
+    std::string_view bytes);
 
 }  // namespace covgate::store
