@@ -400,13 +400,6 @@ void sqlite_store::for_each_facts(const std::function<void(std::string_view)>& v
   while (s.step()) visit(s.text(0));
 }
 
-std::uint64_t sqlite_store::fact_resources() const {
-  auto& s = prepared("SELECT COUNT(*) FROM facts");
-  reset_on_exit guard{[&] { s.reset(); }};
-  s.step();
-  return static_cast<std::uint64_t>(s.integer(0));
-}
-
 std::optional<sqlite_store::interchange_row> sqlite_store::interchange(
     std::string_view sender_control) const {
   auto& s = prepared("SELECT answer, rejected, claims, digest FROM interchanges WHERE key = ?1");

@@ -100,7 +100,6 @@ class sqlite_store final : public store {
                   std::string_view encoded);
   /// Calls `visit` with every stored resource's encoded facts, in the order they were saved.
   void for_each_facts(const std::function<void(std::string_view encoded)>& visit) const;
-  [[nodiscard]] std::uint64_t fact_resources() const;
 
   /// Accepted interchanges ("ISA05/ISA06/ISA13") with the answer each got, so a later message
   /// carrying one again is recognized. Pruned with the journal, by age.
