@@ -167,24 +167,53 @@ options parse_arguments(int argc, char** argv) {
   return o;
 }
 
-std::vector<fs::path> expand(const std::vector<fs::path>& paths) {
-  std::vector<fs::path> files;
+// One input file, or why a PATH given (or found in a folder) cannot be read as one.
+struct input_file {
+  fs::path path;
+  std::string problem;  ///< "" when it can be read
+};
+
+// Why `p` is not a readable regular file ("" when it is): FIFOs, devices and sockets would
+// block or never end, so only regular files (or symlinks to them) are read.
+std::string unreadable(const fs::path& p) {
+  std::error_code ec;
+  const auto status = fs::status(p, ec);
+  if (ec || !fs::exists(status)) {
+    return fs::is_symlink(fs::symlink_status(p, ec)) ? "dangling symbolic link, skipped"
+                                                     : "no such file or folder";
+  }
+  if (!fs::is_regular_file(status)) return "not a regular file (FIFO, device or socket), skipped";
+  return {};
+}
+
+// The files of `paths`, folders read recursively in name order. A PATH that cannot be read
+// is kept with its problem, so the rest is still processed and the run says what it skipped.
+std::vector<input_file> expand(const std::vector<fs::path>& paths) {
+  std::vector<input_file> files;
   for (const auto& p : paths) {
     std::error_code ec;
     if (fs::is_directory(p, ec)) {
-      std::vector<fs::path> found;
+      std::vector<input_file> found;
       for (const auto& entry : fs::recursive_directory_iterator(p, ec)) {
-        if (entry.is_regular_file()) found.push_back(entry.path());
+        if (entry.is_directory(ec)) continue;
+        found.push_back({entry.path(), unreadable(entry.path())});
       }
-      std::sort(found.begin(), found.end());
+      if (ec) files.push_back({p, "cannot list the folder: " + ec.message()});
+      std::sort(found.begin(), found.end(),
+                [](const input_file& a, const input_file& b) { return a.path < b.path; });
       files.insert(files.end(), found.begin(), found.end());
-    } else if (fs::exists(p, ec)) {
-      files.push_back(p);
     } else {
-      throw usage_error{"no such file or folder: " + p.string()};
+      files.push_back({p, unreadable(p)});
     }
   }
   return files;
+}
+
+// Says why an input is skipped (stderr); true when it is.
+bool skipped(const input_file& file) {
+  if (file.problem.empty()) return false;
+  std::cerr << file.path.string() << ": " << file.problem << '\n';
+  return true;
 }
 
 // Prefixes every line of `text` with "file: " (finding lines name their input).
@@ -258,8 +287,9 @@ class input_sink final : public x12::reader_sink {
       auto settings = options_.ack;
       settings.control = ack_control_++;
       std::cout << x12::write_acknowledgment(result, settings);
-      std::cerr << prefixed(file_, x12::describe_findings(result));
     }
+    // parse says why too (its stdout holds only the claims of accepted sets).
+    std::cerr << prefixed(file_, x12::describe_findings(result));
     const bool all =
         claims_.interchange_end(result, [](std::string line) { std::cout << line << '\n'; });
     rejected_ = rejected_ || !all;
@@ -327,22 +357,62 @@ bool looks_like_fhir(std::string_view head) {
   return first != std::string_view::npos && (head[first] == '{' || head[first] == '<');
 }
 
+// Opens an input and reads its first bytes into `buffer`; nullopt (said on stderr) when the
+// input is to be skipped: unreadable, not a regular file, or empty.
+std::optional<std::string_view> open_input(const input_file& input, std::ifstream& in,
+                                           std::vector<char>& buffer) {
+  if (skipped(input)) return std::nullopt;
+  in.open(input.path, std::ios::binary);
+  if (!in) {
+    std::cerr << input.path.string() << ": cannot be read\n";
+    return std::nullopt;
+  }
+  in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+  const std::string_view head(buffer.data(), static_cast<std::size_t>(in.gcount()));
+  if (head.find_first_not_of(" \t\r\n") == std::string_view::npos) {
+    std::cerr << input.path.string() << ": empty file, skipped\n";
+    return std::nullopt;
+  }
+  return head;
+}
+
+// The rest of a FHIR JSON or XML document after `head`; nullopt when the file is larger than
+// the reader's limit (the size is checked before anything more is read).
+std::optional<std::string> read_fhir_document(const fs::path& file, std::string_view head,
+                                              std::ifstream& in) {
+  std::error_code ec;
+  const auto size = fs::file_size(file, ec);
+  if (!ec && size > fhir::read_limits{}.max_bytes) return std::nullopt;
+  std::string text(head);
+  text.append(std::istreambuf_iterator<char>(in), {});
+  if (text.size() > fhir::read_limits{}.max_bytes) return std::nullopt;  // it grew meanwhile
+  return text;
+}
+
 class fhir_input {
  public:
   fhir_input(const options& o, const mapping::tables& tables)
       : options_(o), tables_(tables), linker_([this](model::fact&& f) { print(f); }) {}
 
   bool process(const fs::path& file, const std::string& text) {
-    const auto result = fhir::read(text, fhir::sniff(text), tables_);
+    return answer(file, fhir::read(text, fhir::sniff(text), tables_));
+  }
+
+  /// A file over the message size limit, answered without being read.
+  bool refuse(const fs::path& file) { return answer(file, fhir::too_large()); }
+
+ private:
+  bool answer(const fs::path& file, const fhir::read_result& result) {
     if (options_.command == "check") {
       std::cout << fhir::operation_outcome_json(result) << '\n';
-      print_issues(file.string(), result);
     } else if (!result.rejected) {
       for (const auto& f : result.facts) linker_.add(f);
     }
+    print_issues(file.string(), result);  // parse says why too: its stdout is only facts
     return !result.has_errors();
   }
 
+ public:
   void finish() {
     if (options_.command != "parse") return;
     const auto waiting = linker_.take_waiting();
@@ -520,13 +590,16 @@ int run_replay(const options& o, const mapping::tables& tables) {
   replay gate(o, tables, policy, out, o.decisions.empty() ? nullptr : &decisions_file);
   bool any_rejected = false;
   std::vector<char> buffer(1 << 20);
-  for (const auto& file : expand(o.paths)) {
+  for (const auto& input : expand(o.paths)) {
+    const auto& file = input.path;
     const auto name = file.string();
-    std::ifstream in(file, std::ios::binary);
-    if (!in) throw std::runtime_error("cannot read " + name);
-    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
-    const std::string_view head(buffer.data(), static_cast<std::size_t>(in.gcount()));
-    if (looks_like_fhir(head)) {
+    std::ifstream in;
+    const auto head = open_input(input, in, buffer);
+    if (!head) {
+      any_rejected = true;
+      continue;
+    }
+    if (looks_like_fhir(*head)) {
       auto report = [&](fhir::read_result result, std::size_t offset) {
         print_issues(name, result);
         if (result.has_errors()) {
@@ -537,10 +610,10 @@ int run_replay(const options& o, const mapping::tables& tables) {
           gate.facts(std::move(result.facts), name + ":" + std::to_string(offset));
         }
       };
-      if (fhir::sniff(head) == fhir::encoding::ndjson) {
+      if (fhir::sniff(*head) == fhir::encoding::ndjson) {
         // NDJSON streams in batches of whole lines: each line is a message of its own, so a
         // file of any size is read in bounded memory.
-        std::string pending(head);
+        std::string pending(*head);
         std::size_t offset = 0;
         std::size_t line = 1;
         for (;;) {
@@ -562,14 +635,13 @@ int run_replay(const options& o, const mapping::tables& tables) {
         }
         continue;
       }
-      std::string text(head);
-      text.append(std::istreambuf_iterator<char>(in), {});
-      report(fhir::read(text, fhir::sniff(text), tables), 0);
+      const auto text = read_fhir_document(file, *head, in);
+      report(text ? fhir::read(*text, fhir::sniff(*text), tables) : fhir::too_large(), 0);
       continue;
     }
     replay_sink sink(o, gate, name);
     x12::interchange_reader reader(sink, o.reader);
-    feed(reader, head, in, buffer);
+    feed(reader, *head, in, buffer);
     any_rejected = any_rejected || sink.rejected();
   }
   gate.summary();
@@ -655,25 +727,24 @@ int run(const options& o) {
   std::uint32_t ack_control = 1;
   fhir_input fhir_files(o, tables);
   std::vector<char> buffer(1 << 20);
-  for (const auto& file : expand(o.paths)) {
-    std::ifstream in(file, std::ios::binary);
-    if (!in) {
-      std::cerr << file.string() << ": cannot be read\n";
+  for (const auto& input : expand(o.paths)) {
+    const auto& file = input.path;
+    std::ifstream in;
+    const auto head = open_input(input, in, buffer);
+    if (!head) {
       any_rejected = true;
       continue;
     }
-    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
-    const std::string_view head(buffer.data(), static_cast<std::size_t>(in.gcount()));
-    if (looks_like_fhir(head)) {
-      std::string text(head);
-      text.append(std::istreambuf_iterator<char>(in), {});
-      any_rejected = !fhir_files.process(file, text) || any_rejected;
+    if (looks_like_fhir(*head)) {
+      const auto text = read_fhir_document(file, *head, in);
+      any_rejected =
+          !(text ? fhir_files.process(file, *text) : fhir_files.refuse(file)) || any_rejected;
       continue;
     }
     input_sink sink(o, ack_control);
     sink.set_file(file.string());
     x12::interchange_reader reader(sink, o.reader);
-    feed(reader, head, in, buffer);
+    feed(reader, *head, in, buffer);
     if (reader.leading_bytes_skipped() > 0) {
       std::cerr << file.string() << ": note: skipped " << reader.leading_bytes_skipped()
                 << " bytes of text before the first ISA\n";

@@ -5,6 +5,7 @@
 #include <rapidjson/document.h>
 
 #include <charconv>
+#include <cstdint>
 #include <optional>
 #include <pugixml.hpp>
 #include <string>
@@ -37,7 +38,7 @@ class element {
   [[nodiscard]] element child(std::string_view name) const {
     if (json_) {
       if (!json_->IsObject()) return {};
-      const auto it = json_->FindMember(rapidjson::StringRef(name.data(), name.size()));
+      const auto it = find_member(name);
       if (it == json_->MemberEnd()) return {};
       if (!it->value.IsArray()) return element(&it->value);
       return it->value.Empty() ? element{} : element(&it->value[0]);
@@ -53,7 +54,7 @@ class element {
     std::vector<element> out;
     if (json_) {
       if (!json_->IsObject()) return out;
-      const auto it = json_->FindMember(rapidjson::StringRef(name.data(), name.size()));
+      const auto it = find_member(name);
       if (it == json_->MemberEnd()) return out;
       if (it->value.IsArray()) {
         for (const auto& item : it->value.GetArray()) out.emplace_back(&item);
@@ -137,7 +138,43 @@ class element {
 
   [[nodiscard]] bool is_object() const noexcept { return json_ ? json_->IsObject() : bool(xml_); }
 
+  /// The members called `name` as they are, for checking datatypes: a JSON array gives its
+  /// items with `listed` set (a singular element sent as a list is an error the caller names);
+  /// XML gives the siblings of that name.
+  struct member_items {
+    std::vector<element> items;
+    bool listed = false;
+  };
+  [[nodiscard]] member_items members(std::string_view name) const {
+    member_items out;
+    out.items = children(name);
+    if (json_ && json_->IsObject()) {
+      const auto it = find_member(name);
+      out.listed = it != json_->MemberEnd() && it->value.IsArray();
+    }
+    return out;
+  }
+
+  /// The JSON type of this element's value, for datatype checks; XML primitives are text.
+  enum class json_type : std::uint8_t { none, string, number, integer, boolean, other };
+  [[nodiscard]] json_type primitive_type() const noexcept {
+    if (!json_) return json_type::none;
+    if (json_->IsString()) return json_type::string;
+    if (json_->IsInt64() || json_->IsUint64()) return json_type::integer;
+    if (json_->IsNumber()) return json_type::number;
+    if (json_->IsBool()) return json_type::boolean;
+    return json_type::other;
+  }
+
  private:
+  // The member `name` of this JSON object. The name is passed as a value of known length:
+  // a bare StringRef would convert to const char* and be measured with strlen, which reads
+  // past the end of a name that is a view into a longer string.
+  [[nodiscard]] rapidjson::Value::ConstMemberIterator find_member(std::string_view name) const {
+    const rapidjson::Value key(rapidjson::StringRef(name.data(), name.size()));
+    return json_->FindMember(key);
+  }
+
   static std::string_view view(const rapidjson::Value& v) {
     return {v.GetString(), v.GetStringLength()};
   }

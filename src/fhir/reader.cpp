@@ -10,6 +10,7 @@
 #include <pugixml.hpp>
 
 #include "covgate/model/json_writer.hpp"
+#include "datatypes.hpp"
 #include "element.hpp"
 
 namespace covgate::fhir {
@@ -221,6 +222,7 @@ class mapper {
     }
     const std::size_t facts_before = out_.facts.size();
     const std::size_t errors_before = error_count();
+    check_datatypes(r, type, path, out_.issues);
     if (type == "Bundle") return bundle(r, path, depth);
     if (type == "Observation") {
       observation(r, path);
@@ -253,17 +255,17 @@ class mapper {
   void add(severity level, std::string code, std::string diagnostics, std::string expression) {
     out_.issues.push_back({level, std::move(code), std::move(diagnostics), std::move(expression)});
   }
-  std::size_t error_count() const {
-    return static_cast<std::size_t>(
-        std::count_if(out_.issues.begin(), out_.issues.end(),
-                      [](const issue& i) { return i.level <= severity::error; }));
-  }
-  bool require_string(const element& r, std::string_view name, const std::string& path) {
-    if (r.wrong_string_type(name)) {
-      add(severity::error, "structure", std::string(name) + " must be a string",
-          path + "." + std::string(name));
-      return false;
+  // Errors so far, counted incrementally: a Bundle of many resources asks after each one.
+  std::size_t error_count() {
+    for (; counted_ < out_.issues.size(); ++counted_) {
+      if (out_.issues[counted_].level <= severity::error) ++errors_;
     }
+    return errors_;
+  }
+  // A required string element: absent or empty is "required"; a wrong type was already
+  // named by check_datatypes, so it only stops the mapping here.
+  bool require_string(const element& r, std::string_view name, const std::string& path) {
+    if (r.wrong_string_type(name)) return false;
     if (!r.string(name) || r.string(name)->empty()) {
       add(severity::error, "required", std::string(name) + " is required",
           path + "." + std::string(name));
@@ -536,8 +538,11 @@ class mapper {
     if (quantity.exists()) {
       const auto value = quantity.number("value");
       if (!value) {
-        add(severity::error, quantity.child("value").exists() ? "value" : "required",
-            "valueQuantity.value must be a number", path + ".valueQuantity.value");
+        // Present but not a decimal: check_datatypes named it already.
+        if (!quantity.child("value").exists()) {
+          add(severity::error, "required", "valueQuantity.value is required",
+              path + ".valueQuantity.value");
+        }
         return;
       }
       r.has_value = true;
@@ -828,6 +833,8 @@ class mapper {
   message_index index_;
   std::map<std::string, element, std::less<>> contained_;
   std::string_view full_url_;  // of the Bundle entry being mapped, for identity()
+  std::size_t counted_ = 0;    // issues already looked at by error_count()
+  std::size_t errors_ = 0;     // errors among them
 };
 
 void read_json_document(std::string_view text, const std::string& path_prefix,
@@ -949,18 +956,21 @@ read_result read_ndjson(std::string_view text, std::size_t first_line,
   return out;
 }
 
+read_result too_large(const read_limits& limits) {
+  read_result out;
+  out.issues.push_back(
+      {severity::fatal, "too-costly",
+       "message larger than the configured limit of " + std::to_string(limits.max_bytes) + " bytes",
+       ""});
+  out.rejected = true;
+  return out;
+}
+
 read_result read(std::string_view text, encoding how, const mapping::tables& tables,
                  const read_limits& limits) {
   if (how == encoding::ndjson) return read_ndjson(text, 1, tables, limits);  // limits per line
+  if (text.size() > limits.max_bytes) return too_large(limits);
   read_result out;
-  if (text.size() > limits.max_bytes) {
-    out.issues.push_back({severity::fatal, "too-costly",
-                          "message larger than the configured limit of " +
-                              std::to_string(limits.max_bytes) + " bytes",
-                          ""});
-    out.rejected = true;
-    return out;
-  }
   if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
   switch (how) {
     case encoding::json:

@@ -127,7 +127,7 @@ TEST_SUITE("fhir.reader") {
     REQUIRE(find_issue(no_status, "Observation.status"));
     CHECK(find_issue(no_status, "Observation.status")->code == "required");
     const auto typed = json(observation(R"("status":5,"code":{"text":"x"})"));
-    CHECK(find_issue(typed, "Observation.status")->code == "structure");
+    CHECK(find_issue(typed, "Observation.status")->code == "invalid");
     const auto no_code = json(observation(R"("status":"final")"));
     CHECK(find_issue(no_code, "Observation.code"));
     const auto no_class = json(R"({"resourceType":"Encounter","status":"finished"})");
@@ -136,7 +136,7 @@ TEST_SUITE("fhir.reader") {
     CHECK(find_issue(no_encounter_status, "Encounter.status"));
     const auto bad_value = json(observation(
         R"("status":"final","code":{"coding":[{"system":"http://loinc.org","code":"1986-9"}]},"effectiveDateTime":"2026-02-01","valueQuantity":{"value":"high","code":"ng/mL"})"));
-    CHECK(find_issue(bad_value, "Observation.valueQuantity.value")->code == "value");
+    CHECK(find_issue(bad_value, "Observation.valueQuantity.value")->code == "invalid");
     CHECK(bad_value.invalid == 1);
   }
 

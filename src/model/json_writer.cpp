@@ -4,6 +4,8 @@
 #include <charconv>
 #include <cmath>
 
+#include "covgate/model/boundary.hpp"
+
 namespace covgate::model {
 
 void json_writer::separate() {
@@ -48,38 +50,7 @@ json_writer& json_writer::value(std::initializer_list<std::string_view> parts) {
 }
 
 void json_writer::escape(std::string_view text) {
-  // Runs of characters that need no escape are appended whole: most values have none.
-  std::size_t run = 0;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const auto byte = static_cast<unsigned char>(text[i]);
-    if (byte >= 0x20 && byte != '"' && byte != '\\') continue;
-    out_.append(text.substr(run, i - run));
-    run = i + 1;
-    switch (byte) {
-      case '"':
-        out_.append("\\\"");
-        break;
-      case '\\':
-        out_.append("\\\\");
-        break;
-      case '\n':
-        out_.append("\\n");
-        break;
-      case '\r':
-        out_.append("\\r");
-        break;
-      case '\t':
-        out_.append("\\t");
-        break;
-      default: {
-        constexpr std::string_view hex = "0123456789abcdef";
-        out_.append("\\u00");
-        out_.push_back(hex[byte >> 4]);
-        out_.push_back(hex[byte & 0xF]);
-      }
-    }
-  }
-  out_.append(text.substr(run));
+  boundary::append_json_string_contents(out_, text);
 }
 
 json_writer& json_writer::raw(std::string_view json) {

@@ -111,7 +111,8 @@ sqlite_store::sqlite_store(const std::filesystem::path& directory, bool synchron
     CREATE TABLE IF NOT EXISTS meta(name TEXT PRIMARY KEY, value INTEGER NOT NULL);
     CREATE TABLE IF NOT EXISTS journal(id INTEGER PRIMARY KEY, received_ms INTEGER NOT NULL,
       channel TEXT NOT NULL, sender TEXT NOT NULL, kind TEXT NOT NULL, bytes INTEGER NOT NULL,
-      body BLOB NOT NULL);
+      body BLOB NOT NULL, received_bytes INTEGER NOT NULL DEFAULT 0,
+      digest TEXT NOT NULL DEFAULT '');
     DROP INDEX IF EXISTS journal_kind;
     CREATE TABLE IF NOT EXISTS claims(id TEXT PRIMARY KEY, seq INTEGER NOT NULL,
       patient TEXT NOT NULL, outcome INTEGER NOT NULL, closed INTEGER NOT NULL,
@@ -288,55 +289,87 @@ std::size_t sqlite_store::size() const {
 
 std::int64_t sqlite_store::journal(const journal_entry& e) {
   auto& s = prepared(
-      "INSERT INTO journal(received_ms, channel, sender, kind, bytes, body, id) "
-      "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)");
-  reset_on_exit guard{[&] { s.reset(); }};
-  s.bind(7, next_journal_id_);
-  s.bind(1, e.received_ms)
-      .bind(2, e.channel)
-      .bind(3, e.sender)
-      .bind(4, e.kind)
-      .bind(5, static_cast<std::int64_t>(e.body.size()))
-      .blob(6, e.body);
-  s.step();
+      "INSERT INTO journal(received_ms, channel, sender, kind, bytes, body, id, received_bytes, "
+      "digest) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+  {
+    reset_on_exit guard{[&] { s.reset(); }};
+    s.bind(7, next_journal_id_);
+    s.bind(1, e.received_ms)
+        .bind(2, e.channel)
+        .bind(3, e.sender)
+        .bind(4, e.kind)
+        .bind(5, static_cast<std::int64_t>(e.body.size()))
+        .blob(6, e.body)
+        .bind(8, static_cast<std::int64_t>(e.received_bytes ? e.received_bytes : e.body.size()))
+        .bind(9, e.digest);
+    s.step();
+  }
   journal_bytes_ += e.body.size();
-  return next_journal_id_++;
+  const auto id = next_journal_id_++;
+  if (journal_limit_ > 0 && journal_bytes_ > journal_limit_) {
+    set_counter("journal_next", next_journal_id_);  // the journal may be emptied below
+    prune_journal_bytes(journal_limit_, id);
+  }
+  return id;
 }
 
 void sqlite_store::for_each_journal(std::string_view kind,
                                     const std::function<void(const journal_entry&)>& visit) const {
   auto& s = prepared(
-      "SELECT id, received_ms, channel, sender, kind, body FROM journal WHERE kind = ?1 "
-      "ORDER BY id");
+      "SELECT id, received_ms, channel, sender, kind, body, received_bytes, digest FROM journal "
+      "WHERE kind = ?1 ORDER BY id");
   reset_on_exit guard{[&] { s.reset(); }};
   s.bind(1, kind);
   while (s.step()) {
     visit({s.integer(0), s.integer(1), std::string(s.text(2)), std::string(s.text(3)),
-           std::string(s.text(4)), std::string(s.text(5))});
+           std::string(s.text(4)), std::string(s.text(5)), static_cast<std::uint64_t>(s.integer(6)),
+           std::string(s.text(7))});
   }
 }
 
 // Rows are appended in id order with non-decreasing receipt times, so what retention removes
 // is always a prefix of the table: each step finds where that prefix ends by reading the
 // prefix only (no index on receipt time, no scan of what stays).
+std::uint64_t sqlite_store::delete_journal_before(std::int64_t end_id) {
+  auto& sum = prepared("SELECT COUNT(*), COALESCE(SUM(bytes), 0) FROM journal WHERE id < ?1");
+  std::uint64_t rows = 0;
+  {
+    reset_on_exit guard{[&] { sum.reset(); }};
+    sum.bind(1, end_id);
+    sum.step();
+    rows = static_cast<std::uint64_t>(sum.integer(0));
+    journal_bytes_ -= std::min(journal_bytes_, static_cast<std::uint64_t>(sum.integer(1)));
+  }
+  auto& erase = prepared("DELETE FROM journal WHERE id < ?1");
+  erase.bind(1, end_id);
+  erase.run();
+  journal_rows_pruned_ += rows;
+  return rows;
+}
+
+std::uint64_t sqlite_store::prune_journal_bytes(std::uint64_t max_bytes, std::int64_t before_id) {
+  if (journal_bytes_ <= max_bytes) return 0;
+  // The oldest rows whose bytes are still needed to get under the limit.
+  const auto excess = journal_bytes_ - max_bytes;
+  auto& oldest = prepared("SELECT id, bytes FROM journal WHERE id < ?1 ORDER BY id");
+  std::int64_t end_id = 0;
+  {
+    reset_on_exit guard{[&] { oldest.reset(); }};
+    oldest.bind(1, before_id);
+    std::uint64_t freed = 0;
+    while (freed < excess && oldest.step()) {
+      end_id = oldest.integer(0) + 1;
+      freed += static_cast<std::uint64_t>(oldest.integer(1));
+    }
+  }
+  return end_id > 0 ? delete_journal_before(end_id) : 0;
+}
+
 std::uint64_t sqlite_store::prune_journal(std::int64_t now_ms, std::chrono::milliseconds max_age,
                                           std::uint64_t max_bytes) {
   const auto cutoff = now_ms - max_age.count();
   std::uint64_t rows = 0;
   set_counter("journal_next", next_journal_id_);  // the journal may be emptied below
-  auto delete_before = [&](std::int64_t end_id) {
-    auto& sum = prepared("SELECT COUNT(*), COALESCE(SUM(bytes), 0) FROM journal WHERE id < ?1");
-    {
-      reset_on_exit guard{[&] { sum.reset(); }};
-      sum.bind(1, end_id);
-      sum.step();
-      rows += static_cast<std::uint64_t>(sum.integer(0));
-      journal_bytes_ -= std::min(journal_bytes_, static_cast<std::uint64_t>(sum.integer(1)));
-    }
-    auto& erase = prepared("DELETE FROM journal WHERE id < ?1");
-    erase.bind(1, end_id);
-    erase.run();
-  };
   {
     auto& first_kept = prepared(
         "SELECT COALESCE((SELECT id FROM journal WHERE received_ms >= ?1 ORDER BY id LIMIT 1), "
@@ -348,23 +381,9 @@ std::uint64_t sqlite_store::prune_journal(std::int64_t now_ms, std::chrono::mill
       first_kept.step();
       end_id = first_kept.integer(0);
     }
-    delete_before(end_id);
+    rows += delete_journal_before(end_id);
   }
-  if (journal_bytes_ > max_bytes) {
-    // The oldest rows whose bytes are still needed to get under the limit.
-    const auto excess = journal_bytes_ - max_bytes;
-    auto& oldest = prepared("SELECT id, bytes FROM journal ORDER BY id");
-    std::int64_t end_id = 0;
-    {
-      reset_on_exit guard{[&] { oldest.reset(); }};
-      std::uint64_t freed = 0;
-      while (freed < excess && oldest.step()) {
-        end_id = oldest.integer(0) + 1;
-        freed += static_cast<std::uint64_t>(oldest.integer(1));
-      }
-    }
-    delete_before(end_id);
-  }
+  rows += prune_journal_bytes(max_bytes, next_journal_id_);
   {
     // A control number older than the journal's window may come back: ISA13s wrap.
     auto& erase = prepared(

@@ -19,6 +19,17 @@ struct temp_dir {
   ~temp_dir() { std::filesystem::remove_all(path); }
 };
 
+store::journal_entry entry(std::int64_t at_ms, std::string channel, std::string sender,
+                           std::string kind, std::string body) {
+  store::journal_entry e;
+  e.received_ms = at_ms;
+  e.channel = std::move(channel);
+  e.sender = std::move(sender);
+  e.kind = std::move(kind);
+  e.body = std::move(body);
+  return e;
+}
+
 store::claim_record record(const char* id, model::outcome result = model::outcome::release) {
   store::claim_record r;
   r.claim = test::pump_claim(id);
@@ -38,7 +49,7 @@ TEST_SUITE("store.sqlite_store") {
       s.begin();
       s.save(record("A", model::outcome::hold_documentation));
       s.save(record("B"));
-      CHECK(s.journal({0, 1000, "mllp", "127.0.0.1", "x12", "ISA*..."}) == 1);
+      CHECK(s.journal(entry(1000, "mllp", "127.0.0.1", "x12", "ISA*...")) == 1);
       model::decision held;
       held.claim_id = "A";
       held.result = model::outcome::hold_documentation;
@@ -73,7 +84,7 @@ TEST_SUITE("store.sqlite_store") {
     store::sqlite_store s(dir.path, false);
     s.begin();
     s.save(record("A"));
-    s.journal({0, 1, "http", "::1", "fhir", "{}"});
+    s.journal(entry(1, "http", "::1", "fhir", "{}"));
     s.rollback();
     CHECK_FALSE(s.load("A"));
     CHECK(s.journal_bytes() == 0);
@@ -122,7 +133,7 @@ TEST_SUITE("store.sqlite_store") {
     temp_dir dir;
     store::sqlite_store s(dir.path, false);
     for (int i = 0; i < 10; ++i)
-      s.journal({0, i * 1000, "mllp", "h", i % 2 ? "x12" : "fhir", std::string(100, 'x')});
+      s.journal(entry(i * 1000, "mllp", "h", i % 2 ? "x12" : "fhir", std::string(100, 'x')));
     CHECK(s.prune_journal(10'000, std::chrono::milliseconds(5'500), 1u << 30) == 5);
     CHECK(s.journal_bytes() == 500);
     CHECK(s.prune_journal(10'000, std::chrono::milliseconds(100'000), 300) == 2);
@@ -135,11 +146,42 @@ TEST_SUITE("store.sqlite_store") {
     CHECK(left == std::vector<std::int64_t>{8, 9, 10});
     CHECK(s.prune_journal(100'000, std::chrono::milliseconds(1), 1u << 30) == 3);
     CHECK(s.journal_bytes() == 0);
-    CHECK(s.journal({0, 100'000, "mllp", "h", "x12", "x"}) == 11);  // ids are never reused
+    CHECK(s.journal(entry(100'000, "mllp", "h", "x12", "x")) == 11);  // ids are never reused
     CHECK(s.journal_bytes() == 1);
     CHECK(s.prune_journal(200'000, std::chrono::milliseconds(1), 1u << 30) == 1);
     store::sqlite_store reopened(dir.path, false);
-    CHECK(reopened.journal({0, 200'000, "mllp", "h", "x12", "x"}) == 12);  // nor after a restart
+    CHECK(reopened.journal(entry(200'000, "mllp", "h", "x12", "x")) == 12);  // nor after a restart
+  }
+
+  TEST_CASE("regression: the journal's byte limit holds as rows are written, not hourly") {
+    temp_dir dir;
+    store::sqlite_store s(dir.path, false);
+    s.limit_journal_bytes(1u << 20);
+    const std::string five_mb(5u << 20, 'g');
+    for (int i = 0; i < 10; ++i) {
+      CHECK(s.next_journal_id() == i + 1);
+      CHECK(s.journal(entry(i, "mllp", "h", "unknown", five_mb)) == i + 1);
+      // Never more than the limit plus the newest message.
+      CHECK(s.journal_bytes() <= (1u << 20) + five_mb.size());
+    }
+    CHECK(s.journal_bytes() == five_mb.size());  // the newest alone: every older row went
+    CHECK(s.journal_rows_pruned() == 9);
+    // Small rows under the limit are all kept.
+    store::sqlite_store small(dir.path / "small", false);
+    small.limit_journal_bytes(1u << 20);
+    for (int i = 0; i < 100; ++i) (void)small.journal(entry(i, "mllp", "h", "x12", "x"));
+    CHECK(small.journal_bytes() == 100);
+    CHECK(small.journal_rows_pruned() == 0);
+  }
+
+  TEST_CASE("a message refused whole can be journaled as its first bytes and a digest") {
+    temp_dir dir;
+    store::sqlite_store s(dir.path, false);
+    auto e = entry(1, "mllp", "h", "unknown", std::string(1024, 'g'));
+    e.received_bytes = 5u << 20;
+    e.digest = "sha256:00";
+    (void)s.journal(e);
+    CHECK(s.journal_bytes() == 1024);  // what is stored counts, not what arrived
   }
 
   TEST_CASE("history rows written as JSON by an earlier version still read back") {

@@ -160,6 +160,7 @@ server_config parse_config(const std::string& text, const std::filesystem::path&
     m.read_ms("read_timeout_ms", c.mllp.read_timeout);
     m.read("commit_acks", c.mllp.commit_acks);
     m.read_number("max_connections", c.mllp.max_connections, 1, 1'000'000);
+    m.read_number("max_buffered_bytes", c.mllp.max_buffered_bytes, 1 << 20, 1ull << 40);
     if (const auto* allow = m.find("allow")) {
       if (!allow->IsArray()) fail("/mllp/allow", "must be a list of networks");
       for (rapidjson::SizeType i = 0; i < allow->Size(); ++i) {
@@ -177,6 +178,9 @@ server_config parse_config(const std::string& text, const std::filesystem::path&
     h.read("address", c.http.address);
     h.read_number("port", c.http.port, 0, 65535);
     h.read_number("body_limit", c.http.body_limit, 1024, 1ull << 30);
+    h.read_number("header_limit", c.http.header_limit, 1024, 1 << 20);
+    h.read_number("max_bundle_entries", c.http.max_bundle_entries, 1, 1'000'000);
+    h.read_number("max_buffered_bytes", c.http.max_buffered_bytes, 1 << 20, 1ull << 40);
     h.read_ms("timeout_ms", c.http.timeout);
     h.read_path("tokens_file", c.http.tokens_file, base);
     h.read("tokens_env", c.http.tokens_env);

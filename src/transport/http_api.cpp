@@ -7,7 +7,10 @@
 #include <algorithm>
 #include <charconv>
 #include <future>
+#include <optional>
+#include <unordered_map>
 
+#include "covgate/model/boundary.hpp"
 #include "covgate/model/json_writer.hpp"
 
 namespace covgate::transport {
@@ -33,53 +36,62 @@ http_response problem(unsigned status, std::string_view message) {
   return json(status, std::move(body));
 }
 
-// The value of `name` in a query string (no percent-decoding needed for our values beyond
-// ':' which clients may send as %3A).
-std::string query_value(std::string_view query, std::string_view name) {
+// The value of `name` in a query string, percent-decoded ('+' is a space); nullopt when the
+// parameter is absent, "" when present but empty or badly encoded (the caller refuses it).
+std::optional<std::string> query_value(std::string_view query, std::string_view name) {
   std::size_t start = 0;
   while (start <= query.size()) {
     const auto end = std::min(query.find('&', start), query.size());
     const auto pair = query.substr(start, end - start);
     const auto eq = pair.find('=');
-    if (pair.substr(0, eq) == name && eq != std::string_view::npos) {
-      std::string value;
-      const auto raw = pair.substr(eq + 1);
-      for (std::size_t i = 0; i < raw.size(); ++i) {
-        if (raw[i] == '%' && i + 2 < raw.size()) {
-          unsigned v = 0;
-          std::from_chars(raw.data() + i + 1, raw.data() + i + 3, v, 16);
-          value += static_cast<char>(v);
-          i += 2;
-        } else {
-          value += raw[i] == '+' ? ' ' : raw[i];
-        }
-      }
-      return value;
+    if (eq != std::string_view::npos && pair.substr(0, eq) == name) {
+      return boundary::percent_decode(pair.substr(eq + 1), true).value_or("");
     }
     start = end + 1;
   }
-  return {};
+  return std::nullopt;
 }
 
-std::vector<std::string_view> split_path(std::string_view path) {
-  std::vector<std::string_view> parts;
+// The path's segments, each percent-decoded once (a claim id may hold '/', '?' or a space);
+// nullopt when a segment is badly encoded or not UTF-8.
+std::optional<std::vector<std::string>> split_path(std::string_view path) {
+  std::vector<std::string> parts;
   std::size_t start = 1;
   while (start <= path.size()) {
     const auto end = std::min(path.find('/', start), path.size());
-    if (end > start) parts.push_back(path.substr(start, end - start));
+    if (end > start) {
+      auto segment = boundary::percent_decode(path.substr(start, end - start));
+      if (!segment) return std::nullopt;
+      parts.push_back(std::move(*segment));
+    }
     start = end + 1;
   }
   return parts;
 }
 
-bool authorized(const http_request& r, const std::vector<std::string>& tokens) {
-  if (tokens.empty()) return true;
-  constexpr std::string_view scheme = "Bearer ";
-  if (r.authorization.size() <= scheme.size() ||
-      r.authorization.compare(0, scheme.size(), scheme) != 0) {
-    return false;
+// True when `header` starts with the auth-scheme `scheme` and a space (schemes are
+// case-insensitive, RFC 9110 11.1).
+bool has_scheme(std::string_view header, std::string_view scheme) {
+  if (header.size() <= scheme.size() || header[scheme.size()] != ' ') return false;
+  for (std::size_t i = 0; i < scheme.size(); ++i) {
+    const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c; };
+    if (lower(header[i]) != lower(scheme[i])) return false;
   }
-  const std::string_view presented = std::string_view(r.authorization).substr(scheme.size());
+  return true;
+}
+
+}  // namespace
+
+bool needs_token(std::string_view target) {
+  return target.substr(0, target.find('?')) != "/healthz";
+}
+
+bool authorized(std::string_view authorization, const std::vector<std::string>& tokens) {
+  if (tokens.empty()) return true;
+  constexpr std::string_view scheme = "Bearer";
+  if (!has_scheme(authorization, scheme)) return false;
+  std::string_view presented = authorization.substr(scheme.size() + 1);
+  presented.remove_prefix(std::min(presented.find_first_not_of(' '), presented.size()));
   // Compare every token in full, whatever matches, so timing says nothing about the tokens.
   bool match = false;
   for (const auto& t : tokens) {
@@ -92,6 +104,8 @@ bool authorized(const http_request& r, const std::vector<std::string>& tokens) {
   }
   return match;
 }
+
+namespace {
 
 std::string capability_statement() {
   std::string body;
@@ -218,7 +232,15 @@ http_response from_reply(const reply& r, unsigned ok_status) {
 
 using respond = std::function<void(http_response)>;
 
-http_response bundle_response(const bundle_shape* shape, const reply& r);
+http_response bundle_response(const bundle_shape& shape, const reply& r);
+
+// A FHIR type or id from a URL or a body must be what the id datatype allows before it goes
+// anywhere (the Location header, the journal's source, JSON answers).
+bool valid_type(std::string_view type) {
+  if (type.empty() || type.size() > 64 || type[0] < 'A' || type[0] > 'Z') return false;
+  return std::all_of(type.begin(), type.end(),
+                     [](char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); });
+}
 
 void post_bundle(service& svc, const http_request& req, respond done) {
   auto shape = shape_of(req.body);
@@ -227,33 +249,103 @@ void post_bundle(service& svc, const http_request& req, respond done) {
                         "POST /fhir takes a Bundle of type transaction or batch (single "
                         "resources, and collection or message Bundles, go to POST /fhir/{type})"));
   }
+  // The response has one entry per request entry: cap them so its size stays bounded.
+  const auto limit = svc.config().http.max_bundle_entries;
+  if (shape->entries.size() > limit) {
+    return done(outcome(400, "too-costly",
+                        "the Bundle has " + std::to_string(shape->entries.size()) +
+                            " entries; the limit is " + std::to_string(limit) +
+                            " (http.max_bundle_entries)"));
+  }
   svc.submit(req.body, "http", req.peer,
              [shape = std::move(*shape), done = std::move(done)](reply r) {
-               done(bundle_response(&shape, r));
+               done(bundle_response(shape, r));
              });
 }
 
-http_response bundle_response(const bundle_shape* shape, const reply& r) {
+// The entry an issue concerns, from its FHIRPath ("Bundle.entry[12].resource.status").
+std::optional<std::size_t> entry_of(std::string_view expression) {
+  constexpr std::string_view prefix = "Bundle.entry[";
+  if (expression.substr(0, prefix.size()) != prefix) return std::nullopt;
+  std::size_t index = 0;
+  const auto* first = expression.data() + prefix.size();
+  const auto* last = expression.data() + expression.size();
+  const auto [end, ec] = std::from_chars(first, last, index);
+  if (ec != std::errc{} || end == last || *end != ']') return std::nullopt;
+  return index;
+}
+
+// Each failed entry's own issues, as an OperationOutcome per entry: one pass over the
+// message's OperationOutcome, so the response grows with the request, not with its square.
+std::unordered_map<std::size_t, std::string> outcomes_by_entry(std::string_view outcome_json) {
+  std::unordered_map<std::size_t, std::string> out;
+  rapidjson::Document d;
+  d.Parse<rapidjson::kParseIterativeFlag>(outcome_json.data(), outcome_json.size());
+  if (d.HasParseError() || !d.IsObject()) return out;
+  const auto issues = d.FindMember("issue");
+  if (issues == d.MemberEnd() || !issues->value.IsArray()) return out;
+  std::unordered_map<std::size_t, std::vector<const rapidjson::Value*>> grouped;
+  std::vector<std::size_t> order;
+  for (const auto& issue : issues->value.GetArray()) {
+    const auto severity = issue.FindMember("severity");
+    if (severity == issue.MemberEnd() || !severity->value.IsString()) continue;
+    const std::string_view level = severity->value.GetString();
+    if (level != "error" && level != "fatal") continue;
+    const auto expression = issue.FindMember("expression");
+    if (expression == issue.MemberEnd() || !expression->value.IsArray() ||
+        expression->value.Empty() || !expression->value[0].IsString()) {
+      continue;
+    }
+    const auto entry = entry_of(expression->value[0].GetString());
+    if (!entry) continue;
+    auto& list = grouped[*entry];
+    if (list.empty()) order.push_back(*entry);
+    list.push_back(&issue);
+  }
+  for (const auto entry : order) {
+    std::string body;
+    model::json_writer w(body);
+    w.begin_object().key("resourceType").value("OperationOutcome").key("issue").begin_array();
+    for (const auto* issue : grouped[entry]) {
+      w.begin_object();
+      for (const char* field : {"severity", "code", "diagnostics"}) {
+        if (const auto m = issue->FindMember(field);
+            m != issue->MemberEnd() && m->value.IsString()) {
+          w.key(field).value(std::string_view(m->value.GetString(), m->value.GetStringLength()));
+        }
+      }
+      const auto& expression = (*issue)["expression"][0];
+      w.key("expression").begin_array();
+      w.value(std::string_view(expression.GetString(), expression.GetStringLength()));
+      w.end_array().end_object();
+    }
+    w.end_array().end_object();
+    out.emplace(entry, std::move(body));
+  }
+  return out;
+}
+
+http_response bundle_response(const bundle_shape& shape, const reply& r) {
   if (!r.durable) return problem(503, "the store is unavailable; the message was not accepted");
-  if (r.rejected && shape->type == "transaction") {
+  if (r.rejected && shape.type == "transaction") {
     return {400, "application/fhir+json", r.body, {}};
   }
+  const auto failed =
+      r.rejected ? outcomes_by_entry(r.body) : std::unordered_map<std::size_t, std::string>{};
   std::string body;
   model::json_writer w(body);
   w.begin_object().key("resourceType").value("Bundle");
-  w.key("type").value(shape->type + "-response").key("entry").begin_array();
-  for (std::size_t i = 0; i < shape->entries.size(); ++i) {
-    const auto& [type, id] = shape->entries[i];
-    // A batch entry with an error issue is named in the OperationOutcome's expression.
-    const bool failed =
-        r.rejected && r.body.find("Bundle.entry[" + std::to_string(i) + "]") != std::string::npos;
+  w.key("type").value(shape.type + "-response").key("entry").begin_array();
+  for (std::size_t i = 0; i < shape.entries.size(); ++i) {
+    const auto& [type, id] = shape.entries[i];
     w.begin_object().key("response").begin_object();
-    if (failed) {
-      // The message's OperationOutcome: its expressions name this entry's issues.
-      w.key("status").value("400 Bad Request").key("outcome").raw(r.body);
+    if (const auto it = failed.find(i); it != failed.end()) {
+      w.key("status").value("400 Bad Request").key("outcome").raw(it->second);
     } else {
       w.key("status").value("201 Created");
-      if (!type.empty()) w.key("location").value(id.empty() ? type : type + "/" + id);
+      if (valid_type(type)) {
+        w.key("location").value(boundary::fhir_id(id) ? type + "/" + id : type);
+      }
     }
     w.end_object().end_object();
   }
@@ -263,6 +355,13 @@ http_response bundle_response(const bundle_shape* shape, const reply& r) {
 
 void put_resource(service& svc, const http_request& req, std::string_view type, std::string_view id,
                   respond done) {
+  if (!valid_type(type)) {
+    return done(outcome(400, "invalid", "the URL's resource type is not a FHIR type name"));
+  }
+  if (!id.empty() && !boundary::fhir_id(id)) {
+    return done(outcome(400, "invalid",
+                        "the URL's id is not a FHIR id ([A-Za-z0-9-.], 1 to 64 characters)"));
+  }
   const auto [body_type, body_id] = identity_of(req.body);
   if (!body_type.empty()) {
     if (body_type != type) {
@@ -273,6 +372,11 @@ void put_resource(service& svc, const http_request& req, std::string_view type, 
     if (!id.empty() && body_id != id) {
       return done(outcome(400, "invalid", "the resource's id does not match the URL"));
     }
+    if (!body_id.empty() && !boundary::fhir_id(body_id)) {
+      return done(
+          outcome(400, "invalid",
+                  "the resource's id is not a FHIR id ([A-Za-z0-9-.], 1 to 64 characters)"));
+    }
     if (body_type == "Bundle") {
       // A collection, message or document Bundle is a resource of its own (FHIR: create);
       // transactions and batches are processed at the base.
@@ -282,6 +386,7 @@ void put_resource(service& svc, const http_request& req, std::string_view type, 
       }
     }
   }
+  // Only validated type and id characters reach the Location header.
   std::string location = "/fhir/" + std::string(type) + "/";
   location += id.empty() ? body_id : std::string(id);
   svc.submit(req.body, "http", req.peer,
@@ -296,7 +401,91 @@ void put_resource(service& svc, const http_request& req, std::string_view type, 
              });
 }
 
+// The body of a reviewer's action: {"by": "...", "reason": "..."}, parsed without recursion
+// (a body of 200,000 '[' must not reach the stack). nullopt when it is anything else.
+std::optional<std::pair<std::string, std::string>> review_body(std::string_view body) {
+  rapidjson::Document d;
+  d.Parse<rapidjson::kParseIterativeFlag>(body.data(), body.size());
+  if (d.HasParseError() || !d.IsObject()) return std::nullopt;
+  const auto text = [&](const char* name) -> std::string {
+    const auto m = d.FindMember(name);
+    return m != d.MemberEnd() && m->value.IsString()
+               ? std::string(m->value.GetString(), m->value.GetStringLength())
+               : std::string();
+  };
+  auto who = text("by");
+  auto why = text("reason");
+  if (who.empty() || why.empty() || who.size() > 256 || why.size() > 4096) return std::nullopt;
+  return std::pair{std::move(who), std::move(why)};
+}
+
+void route_claims(service& svc, const http_request& req, const std::vector<std::string>& parts,
+                  std::string_view query, respond done) {
+  if (parts.size() == 1) {
+    if (req.method != "GET") return done(problem(405, "GET only"));
+    const auto wanted = query_value(query, "outcome").value_or("");
+    const model::outcome all[] = {model::outcome::release, model::outcome::hold_documentation,
+                                  model::outcome::hold_review, model::outcome::hold_not_covered,
+                                  model::outcome::hold_invalid};
+    const auto* found = std::find_if(std::begin(all), std::end(all),
+                                     [&](auto o) { return model::name(o) == wanted; });
+    if (found == std::end(all)) {
+      return done(problem(400,
+                          "outcome must be one of release, hold:documentation, hold:review, "
+                          "hold:not-covered, hold:invalid"));
+    }
+    std::size_t limit = 100;
+    if (const auto l = query_value(query, "limit")) {
+      const auto [end, ec] = std::from_chars(l->data(), l->data() + l->size(), limit);
+      if (l->empty() || ec != std::errc{} || end != l->data() + l->size() || limit == 0 ||
+          limit > 1000) {
+        return done(problem(400, "limit must be 1 to 1000"));
+      }
+    }
+    return done(
+        json(200, svc.worklist_json(*found, query_value(query, "after").value_or(""), limit)));
+  }
+  if (parts.size() == 2) {
+    if (req.method != "GET") return done(problem(405, "GET only"));
+    const auto c = svc.claim_json(parts[1]);
+    return done(c ? json(200, *c) : problem(404, "no such claim"));
+  }
+  if (parts.size() == 3 && (parts[2] == "release" || parts[2] == "cancel")) {
+    if (req.method != "POST") return done(problem(405, "POST only"));
+    const auto body = review_body(req.body);
+    if (!body) {
+      return done(problem(400,
+                          "a reviewer's action takes a JSON object {\"by\": \"…\", \"reason\": "
+                          "\"…\"} (by at most 256 characters, reason at most 4096)"));
+    }
+    const std::string id(parts[1]);
+    return svc.review(id, parts[2] == "release", body->first, body->second,
+                      [&svc, id, done = std::move(done)](review_status status) {
+                        switch (status) {
+                          case review_status::done:
+                            return done(json(200, svc.claim_json(id).value_or("{}")));
+                          case review_status::unknown_claim:
+                            return done(problem(404, "no such claim"));
+                          case review_status::not_reviewable:
+                            return done(problem(409,
+                                                "only review, not-covered and invalid holds take "
+                                                "a reviewer's action; documentation holds leave "
+                                                "when their evidence arrives"));
+                          case review_status::unavailable:
+                            return done(problem(503, "the store is unavailable"));
+                        }
+                      });
+  }
+  done(problem(404, "no such route"));
+}
+
 }  // namespace
+
+http_response unauthorized() {
+  auto r = problem(401, "a valid bearer token is required");
+  r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"covgate\"");
+  return r;
+}
 
 http_response route(service& svc, const http_request& request,
                     const std::vector<std::string>& tokens) {
@@ -313,17 +502,16 @@ void route(service& svc, http_request request, const std::vector<std::string>& t
   const auto q = target.find('?');
   const auto path = target.substr(0, q);
   const auto query = q == std::string_view::npos ? std::string_view{} : target.substr(q + 1);
-  const auto parts = split_path(path);
-  if (path == "/healthz") {
+  if (!needs_token(target)) {
     if (req.method != "GET") return done(problem(405, "GET only"));
     return done(svc.healthy() ? json(200, "{\"status\":\"ok\"}")
                               : json(503, "{\"status\":\"store failed; restart needed\"}"));
   }
-  if (!authorized(req, tokens)) {
-    auto r = problem(401, "a valid bearer token is required");
-    r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"covgate\"");
-    return done(std::move(r));
-  }
+  if (!authorized(req.authorization, tokens)) return done(unauthorized());
+  // Path segments are decoded here, once, for every route below.
+  const auto decoded = split_path(path);
+  if (!decoded) return done(problem(400, "the path is not validly percent-encoded UTF-8"));
+  const auto& parts = *decoded;
   if (path == "/metrics") {
     if (req.method != "GET") return done(problem(405, "GET only"));
     return done({200, "text/plain; version=0.0.4", svc.metrics_text(), {}});
@@ -357,66 +545,7 @@ void route(service& svc, http_request request, const std::vector<std::string>& t
                         "does not serve them back"));
   }
   if (!parts.empty() && parts[0] == "claims") {
-    if (parts.size() == 1) {
-      if (req.method != "GET") return done(problem(405, "GET only"));
-      const auto wanted = query_value(query, "outcome");
-      const model::outcome all[] = {model::outcome::release, model::outcome::hold_documentation,
-                                    model::outcome::hold_review, model::outcome::hold_not_covered,
-                                    model::outcome::hold_invalid};
-      const auto* found = std::find_if(std::begin(all), std::end(all),
-                                       [&](auto o) { return model::name(o) == wanted; });
-      if (found == std::end(all)) {
-        return done(problem(400,
-                            "outcome must be one of release, hold:documentation, hold:review, "
-                            "hold:not-covered, hold:invalid"));
-      }
-      std::size_t limit = 100;
-      if (const auto l = query_value(query, "limit"); !l.empty()) {
-        const auto [end, ec] = std::from_chars(l.data(), l.data() + l.size(), limit);
-        if (ec != std::errc{} || end != l.data() + l.size() || limit == 0 || limit > 1000) {
-          return done(problem(400, "limit must be 1 to 1000"));
-        }
-      }
-      return done(json(200, svc.worklist_json(*found, query_value(query, "after"), limit)));
-    }
-    if (parts.size() == 2) {
-      if (req.method != "GET") return done(problem(405, "GET only"));
-      const auto c = svc.claim_json(parts[1]);
-      return done(c ? json(200, *c) : problem(404, "no such claim"));
-    }
-    if (parts.size() == 3 && (parts[2] == "release" || parts[2] == "cancel")) {
-      if (req.method != "POST") return done(problem(405, "POST only"));
-      rapidjson::Document d;
-      d.Parse(req.body.data(), req.body.size());
-      const auto text = [&](const char* name) -> std::string {
-        if (d.HasParseError() || !d.IsObject()) return {};
-        const auto m = d.FindMember(name);
-        return m != d.MemberEnd() && m->value.IsString() ? m->value.GetString() : "";
-      };
-      const auto who = text("by");
-      const auto why = text("reason");
-      if (who.empty() || why.empty()) {
-        return done(problem(400, "a reviewer's action needs {\"by\": \"…\", \"reason\": \"…\"}"));
-      }
-      const std::string id(parts[1]);
-      return svc.review(
-          id, parts[2] == "release", who, why,
-          [&svc, id, done = std::move(done)](review_status status) {
-            switch (status) {
-              case review_status::done:
-                return done(json(200, svc.claim_json(id).value_or("{}")));
-              case review_status::unknown_claim:
-                return done(problem(404, "no such claim"));
-              case review_status::not_reviewable:
-                return done(problem(409,
-                                    "only review, not-covered and invalid holds take a "
-                                    "reviewer's action; documentation holds leave when their "
-                                    "evidence arrives"));
-              case review_status::unavailable:
-                return done(problem(503, "the store is unavailable"));
-            }
-          });
-    }
+    return route_claims(svc, req, parts, query, std::move(done));
   }
   done(problem(404, "no such route"));
 }

@@ -138,4 +138,116 @@ TEST_SUITE("transport.http_api") {
     CHECK(a.call("POST", "/claims/CSII-LATE/release", R"({"by":"a"})").status == 400);
     CHECK(a.call("POST", "/claims/CSII-LATE/release", R"({"by":"a","reason":"b"})").status == 409);
   }
+
+  TEST_CASE("regression: a batch of many failing entries gets a response linear in its size") {
+    api a;
+    // Each failed entry carries only its own issues, not the whole message's OperationOutcome
+    // (1,000 entries used to give 117 MB).
+    std::string batch = R"({"resourceType":"Bundle","type":"batch","entry":[)";
+    for (int i = 0; i < 1000; ++i) batch += i ? ",{}" : "{}";
+    batch += "]}";
+    const auto response = a.call("POST", "/fhir", batch);
+    CHECK(response.status == 200);
+    CHECK(response.body.size() < 1000 * 400);
+    CHECK(response.body.find("\"status\":\"400 Bad Request\"") != std::string::npos);
+  }
+
+  TEST_CASE("regression: a batch over http.max_bundle_entries is refused as too-costly") {
+    api a;
+    std::string batch = R"({"resourceType":"Bundle","type":"batch","entry":[)";
+    for (int i = 0; i < 30000; ++i) batch += i ? ",{}" : "{}";
+    batch += "]}";
+    const auto refused = a.call("POST", "/fhir", batch);
+    CHECK(refused.status == 400);
+    CHECK(refused.body.find("\"too-costly\"") != std::string::npos);
+    // At the limit exactly, it is processed.
+    transport::server_config c;
+    c.store.directory = ":memory:";
+    c.http.max_bundle_entries = 3;
+    transport::service svc(c, test::shipped_ncd223(), test::shipped_tables());
+    const std::string patient = R"({"resource":{"resourceType":"Patient","id":"p"}})";
+    const auto bundle = [&](int n) {
+      std::string b = R"({"resourceType":"Bundle","type":"batch","entry":[)";
+      for (int i = 0; i < n; ++i) b += (i ? "," : "") + patient;
+      return b + "]}";
+    };
+    http_request r{"POST", "/fhir", "", "", bundle(3), "127.0.0.1"};
+    CHECK(transport::route(svc, r, {}).status == 200);
+    r.body = bundle(4);
+    CHECK(transport::route(svc, r, {}).status == 400);
+  }
+
+  TEST_CASE("regression: a reviewer's action body of 200,000 '[' is a 400, not a crash") {
+    api a;
+    CHECK(a.call("POST", "/claims/X/release", std::string(200000, '[')).status == 400);
+    CHECK(a.call("POST", "/claims/X/cancel", "[]").status == 400);
+    CHECK(a.call("POST", "/claims/X/cancel", "\"text\"").status == 400);
+    CHECK(a.call("POST", "/claims/X/cancel", R"({"by":"a","reason":"b"})").status == 404);
+  }
+
+  TEST_CASE("regression: a FHIR id with CR LF cannot reach the Location header") {
+    api a;
+    const std::string evil = R"({"resourceType":"Patient","id":"x\r\nSet-Cookie: evil=1"})";
+    const auto created = a.call("POST", "/fhir/Patient", evil);
+    CHECK(created.status == 400);
+    CHECK(created.body.find("OperationOutcome") != std::string::npos);
+    CHECK(created.headers.empty());
+    CHECK(a.call("PUT", "/fhir/Patient/x%0D%0ASet-Cookie:%20evil=1", evil).status == 400);
+    CHECK(a.call("PUT", "/fhir/Patient/" + std::string(65, 'a'),
+                 R"({"resourceType":"Patient","id":")" + std::string(65, 'a') + "\"}")
+              .status == 400);
+    CHECK(a.call("POST", "/fhir/Pa%0Dtient", R"({"resourceType":"Patient"})").status == 400);
+    // A batch entry with such an id fails alone, and its location is never echoed.
+    const std::string batch =
+        R"({"resourceType":"Bundle","type":"batch","entry":[{"resource":)" + evil + "}]}";
+    const auto response = a.call("POST", "/fhir", batch);
+    CHECK(response.status == 200);
+    CHECK(response.body.find("Set-Cookie") == std::string::npos);
+  }
+
+  TEST_CASE("regression: claim ids are percent-decoded once, at the router") {
+    api a;
+    auto claim = sample("scenarios/02-csii-release-after-late-lab/2-claim.x12");
+    const auto at = claim.find("CSII-LATE");
+    REQUIRE(at != std::string::npos);
+    claim.replace(at, 9, "A B/C?D");
+    REQUIRE(a.call("POST", "/x12", claim).status == 200);
+    CHECK(a.call("GET", "/claims/A%20B%2FC%3FD").status == 200);
+    CHECK(a.call("GET", "/claims/A%20B%2FC%3FD").body.find("\"claim_id\":\"A B/C?D\"") !=
+          std::string::npos);
+    CHECK(a.call("POST", "/claims/A%20B%2FC%3FD/release", R"({"by":"a","reason":"b"})").status ==
+          409);  // found (a documentation hold), not 404
+    CHECK(a.call("GET", "/claims/A%2").status == 400);
+    CHECK(a.call("GET", "/claims/%FF").status == 400);
+    const auto list = a.call("GET", "/claims?outcome=hold%3Adocumentation&after=A+A");
+    CHECK(list.body.find("\"id\":\"A B/C?D\"") != std::string::npos);
+  }
+
+  TEST_CASE("the Bearer scheme is case-insensitive (RFC 9110)") {
+    api a;
+    a.tokens = {"t0ken"};
+    CHECK(a.call("GET", "/metrics", "", "bearer t0ken").status == 200);
+    CHECK(a.call("GET", "/metrics", "", "BEARER t0ken").status == 200);
+    CHECK(a.call("GET", "/metrics", "", "Bearert0ken").status == 401);
+  }
+
+  TEST_CASE("regression: FHIR datatype violations in elements covgate reads are 400 invalid") {
+    api a;
+    const auto zebra =
+        a.call("POST", "/fhir/Patient", R"({"resourceType":"Patient","birthDate":"ZEBRAFINCH"})");
+    CHECK(zebra.status == 400);
+    CHECK(zebra.body.find("\"code\":\"invalid\"") != std::string::npos);
+    CHECK(zebra.body.find("Patient.birthDate") != std::string::npos);
+    const auto listed = a.call(
+        "POST", "/fhir/Observation",
+        R"({"resourceType":"Observation","status":"final","code":{"coding":[{"system":)"
+        R"("http://loinc.org","code":"1986-9"}]},"subject":{"reference":"Patient/p"},)"
+        R"("effectiveDateTime":"2026-01-10","valueQuantity":{"value":[1,2],"unit":"ng/mL"}})");
+    CHECK(listed.status == 400);
+    CHECK(listed.body.find("Observation.valueQuantity.value") != std::string::npos);
+    CHECK(a.call("POST", "/fhir/Patient", R"({"resourceType":"Patient","birthDate":"2026-02-30"})")
+              .status == 400);
+    CHECK(a.call("POST", "/fhir/Patient", R"({"resourceType":"Patient","birthDate":"1950-01-02"})")
+              .status == 201);
+  }
 }

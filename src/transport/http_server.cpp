@@ -7,9 +7,12 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include <algorithm>
+#include <atomic>
 #include <optional>
 #include <type_traits>
 
+#include "covgate/model/boundary.hpp"
 #include "covgate/transport/http_api.hpp"
 #include "listener_support.hpp"
 
@@ -34,16 +37,19 @@ class http_session final : public drainable,
  public:
   template <class... TlsContext>
   http_session(tcp::socket socket, service& svc, const std::vector<std::string>& tokens,
-               session_set<drainable>& sessions, TlsContext&... tls_context)
+               session_set<drainable>& sessions, std::atomic<std::size_t>& buffered,
+               TlsContext&... tls_context)
       : stream_(std::move(socket), tls_context...),
         svc_(svc),
         tokens_(tokens),
-        sessions_(sessions) {
+        sessions_(sessions),
+        buffered_(buffered) {
     boost::system::error_code ec;
     const auto remote = beast::get_lowest_layer(stream_).socket().remote_endpoint(ec);
     peer_ = ec ? "unknown" : remote.address().to_string();
   }
   ~http_session() override {
+    release_body_budget();
     if (registered_) sessions_.remove(self_);
     svc_.connection_closed("http");
   }
@@ -78,20 +84,72 @@ class http_session final : public drainable,
     if (draining_) return close();
     parser_.emplace();
     parser_->body_limit(svc_.config().http.body_limit);
-    parser_->header_limit(64 * 1024);
+    parser_->header_limit(static_cast<std::uint32_t>(svc_.config().http.header_limit));
+    // One deadline for the whole request, headers and body: a slow sender gets no more.
     beast::get_lowest_layer(stream_).expires_after(svc_.config().http.timeout);
+    http::async_read_header(stream_, buffer_, *parser_,
+                            [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                              self->on_header(ec);
+                            });
+  }
+
+  // Before a body is read: a request without a valid token is refused (its body never
+  // occupies memory), and the body's bytes are taken from the server-wide budget.
+  void on_header(beast::error_code ec) {
+    if (ec) return on_read(ec);
+    const auto& header = parser_->get();
+    const unsigned version = header.version();
+    if (needs_token(header.target()) && !authorized(header[http::field::authorization], tokens_)) {
+      return respond(unauthorized(), false, version);  // the body is not read: close after
+    }
+    const auto& c = svc_.config().http;
+    const auto length = parser_->content_length();
+    const std::size_t body = length               ? static_cast<std::size_t>(*length)
+                             : parser_->chunked() ? c.body_limit
+                                                  : 0;
+    if (body > 0) {
+      reserved_ = std::min(body, c.body_limit);
+      if (buffered_.fetch_add(reserved_) + reserved_ > c.max_buffered_bytes) {
+        release_body_budget();
+        svc_.connection_refused("http", "buffer-budget");
+        return respond({503,
+                        "application/json",
+                        "{\"error\":\"server busy: too many request bytes in flight; retry\"}",
+                        {{"Retry-After", "1"}}},
+                       false, version);
+      }
+    }
     http::async_read(stream_, buffer_, *parser_,
-                     [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
-                       self->on_read(ec);
+                     [self = this->shared_from_this()](beast::error_code rec, std::size_t) {
+                       self->on_read(rec);
                      });
+  }
+
+  void release_body_budget() {
+    buffered_ -= reserved_;
+    reserved_ = 0;
   }
 
   void on_read(beast::error_code ec) {
     if (ec == http::error::end_of_stream) return close();
+    // What the parser refused is answered where the connection still allows a response,
+    // then closed: the rest of the stream cannot be framed any more.
     if (ec == http::error::body_limit) {
       return respond(
           {413, "application/json", "{\"error\":\"body larger than the configured limit\"}", {}},
           false, 11);
+    }
+    if (ec == http::error::header_limit) {
+      return respond({431,
+                      "application/json",
+                      "{\"error\":\"request line and headers larger than the configured limit\"}",
+                      {}},
+                     false, 11);
+    }
+    if (ec.category() == http::make_error_code(http::error::bad_method).category() &&
+        ec != http::error::partial_message) {
+      return respond({400, "application/json", "{\"error\":\"malformed HTTP request\"}", {}}, false,
+                     11);
     }
     if (ec) return close();
     busy_ = true;
@@ -116,11 +174,15 @@ class http_session final : public drainable,
   }
 
   void respond(http_response r, bool keep_alive, unsigned version) {
+    release_body_budget();
     auto res = std::make_shared<http::response<http::string_body>>(
         static_cast<http::status>(r.status), version);
     res->set(http::field::server, "covgate");
     res->set(http::field::content_type, r.content_type);
-    for (const auto& [name, value] : r.headers) res->set(name, value);
+    // Header names are ours; values may carry what a sender wrote: encoded at this boundary.
+    for (const auto& [name, value] : r.headers) {
+      if (auto safe = boundary::header_value(value)) res->set(name, *safe);
+    }
     res->body() = std::move(r.body);
     res->keep_alive(keep_alive);
     res->prepare_payload();
@@ -144,6 +206,8 @@ class http_session final : public drainable,
   service& svc_;
   const std::vector<std::string>& tokens_;
   session_set<drainable>& sessions_;
+  std::atomic<std::size_t>& buffered_;  // request bodies in flight across connections
+  std::size_t reserved_ = 0;            // this connection's part of it
   std::list<std::weak_ptr<drainable>>::iterator self_;
   bool registered_ = false;
   std::string peer_;
@@ -159,6 +223,7 @@ struct http_server::impl : std::enable_shared_from_this<http_server::impl> {
   std::vector<std::string> tokens;
   std::shared_ptr<asio::ssl::context> tls;  // null: plain HTTP
   session_set<drainable> sessions;
+  std::atomic<std::size_t> buffered{0};  // request body bytes in flight
 
   void accept() {
     acceptor.async_accept(
@@ -180,11 +245,12 @@ struct http_server::impl : std::enable_shared_from_this<http_server::impl> {
     socket.set_option(tcp::no_delay(true), ec);
     svc.connection_opened("http");
     if (tls) {
-      std::make_shared<http_session<beast::ssl_stream<beast::tcp_stream>>>(std::move(socket), svc,
-                                                                           tokens, sessions, *tls)
+      std::make_shared<http_session<beast::ssl_stream<beast::tcp_stream>>>(
+          std::move(socket), svc, tokens, sessions, buffered, *tls)
           ->start();
     } else {
-      std::make_shared<http_session<beast::tcp_stream>>(std::move(socket), svc, tokens, sessions)
+      std::make_shared<http_session<beast::tcp_stream>>(std::move(socket), svc, tokens, sessions,
+                                                        buffered)
           ->start();
     }
   }

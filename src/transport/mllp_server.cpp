@@ -5,9 +5,12 @@
 #include <boost/beast/core.hpp>
 
 #include <array>
+#include <atomic>
+#include <chrono>
 #include <type_traits>
 
 #include "covgate/hl7v2/ack.hpp"
+#include "covgate/model/boundary.hpp"
 #include "covgate/transport/mllp.hpp"
 #include "listener_support.hpp"
 
@@ -31,17 +34,19 @@ class mllp_session final : public drainable,
  public:
   template <class... TlsContext>
   mllp_session(tcp::socket socket, service& svc, session_set<drainable>& sessions,
-               TlsContext&... tls_context)
+               std::atomic<std::size_t>& buffered, TlsContext&... tls_context)
       : stream_(std::move(socket), tls_context...),
         timer_(stream_.get_executor()),
         svc_(svc),
         sessions_(sessions),
+        buffered_(buffered),
         decoder_({svc.config().mllp.max_frame_bytes, svc.config().mllp.require_final_cr}) {
     boost::system::error_code ec;
     const auto remote = lowest().remote_endpoint(ec);
     peer_ = ec ? "unknown" : remote.address().to_string();
   }
   ~mllp_session() override {
+    buffered_ -= held_;
     if (registered_) sessions_.remove(self_);
     svc_.connection_closed("mllp");
   }
@@ -49,6 +54,7 @@ class mllp_session final : public drainable,
   void start() {
     self_ = sessions_.add(this->shared_from_this());
     registered_ = true;
+    idle_deadline_ = std::chrono::steady_clock::now() + svc_.config().mllp.idle_timeout;
     if constexpr (tls) {
       // The handshake gets the read timeout: a client that connects and says nothing is idle.
       timer_.expires_after(svc_.config().mllp.read_timeout);
@@ -82,8 +88,10 @@ class mllp_session final : public drainable,
 
   void read() {
     if (draining_) return close();
-    const auto& c = svc_.config().mllp;
-    timer_.expires_after(decoder_.inside_frame() ? c.read_timeout : c.idle_timeout);
+    // Absolute deadlines: a started frame must complete within read_timeout of its first
+    // byte, and a connection between frames is idle from its last frame on, whatever trickles
+    // in meanwhile (one byte every second must not keep a connection forever).
+    timer_.expires_at(decoder_.inside_frame() ? frame_deadline_ : idle_deadline_);
     timer_.async_wait([self = this->shared_from_this()](boost::system::error_code ec) {
       if (!ec) self->close();  // idle too long, or stalled mid-frame
     });
@@ -97,9 +105,19 @@ class mllp_session final : public drainable,
     if (ec) return close();
     busy_ = true;
     frames_.clear();
+    const bool was_inside = decoder_.inside_frame();
     const auto error = decoder_.put(std::string_view(buffer_.data(), n),
                                     [&](std::string_view f) { frames_.emplace_back(f); });
     if (error != mllp_error::none) frame_error_ = error;
+    if (decoder_.inside_frame() && (!was_inside || !frames_.empty())) {
+      frame_deadline_ = std::chrono::steady_clock::now() + svc_.config().mllp.read_timeout;
+    }
+    if (!account() && frame_error_ == mllp_error::none) {
+      // Over the server-wide budget: this connection's partial frame is refused, not held
+      // (its complete frames are still answered; then the connection closes).
+      svc_.connection_refused("mllp", "buffer-budget");
+      over_budget_ = true;
+    }
     replies_.assign(frames_.size(), {});
     waiting_ = frames_.size();
     if (waiting_ == 0) return answer();
@@ -115,6 +133,18 @@ class mllp_session final : public drainable,
     }
   }
 
+  // Brings this connection's share of the server-wide buffer count up to date (the decoder's
+  // partial frame and the complete frames waiting for their commit); false when the total is
+  // over max_buffered_bytes while this connection holds a partial frame.
+  bool account() {
+    std::size_t now = decoder_.buffered_bytes();
+    for (const auto& f : frames_) now += f.capacity();
+    buffered_ += now;
+    buffered_ -= held_;
+    held_ = now;
+    return !decoder_.inside_frame() || buffered_.load() <= svc_.config().mllp.max_buffered_bytes;
+  }
+
   // All frames of the last read are committed (or failed): write their answers.
   void answer() {
     const bool commit_acks = svc_.config().mllp.commit_acks;
@@ -127,7 +157,23 @@ class mllp_session final : public drainable,
         break;
       }
       if (commit_acks) out_ += mllp_frame(std::string(1, mllp_commit_ack));
-      out_ += mllp_frame(r.body);
+      if (boundary::mllp_payload_ok(r.body)) {
+        out_ += mllp_frame(r.body);
+      } else {
+        // Never happens with what the readers accept; if it did, a frame byte echoed from a
+        // sender must not end our frame early and forge another.
+        hl7v2::hl7_ack_settings s;
+        s.control_id = "CGFRAME";
+        out_ += mllp_frame(hl7v2::hl7_ack(nullptr, "AE", "207",
+                                          "the answer could not be framed (MLLP frame bytes)", s));
+      }
+    }
+    if (over_budget_ && !closing_) {
+      hl7v2::hl7_ack_settings s;
+      s.control_id = "CGBUSY";
+      out_ += mllp_frame(hl7v2::hl7_ack(
+          nullptr, "AR", "207", "server busy: too many bytes in partial frames; resend later", s));
+      closing_ = true;
     }
     if (frame_error_ != mllp_error::none && !closing_) {
       hl7v2::hl7_ack_settings s;
@@ -138,6 +184,11 @@ class mllp_session final : public drainable,
       closing_ = true;
     }
     busy_ = false;
+    frames_.clear();
+    (void)account();
+    if (!replies_.empty()) {
+      idle_deadline_ = std::chrono::steady_clock::now() + svc_.config().mllp.idle_timeout;
+    }
     if (out_.empty()) return closing_ ? close() : read();
     asio::async_write(
         stream_, asio::buffer(out_),
@@ -159,9 +210,13 @@ class mllp_session final : public drainable,
   asio::steady_timer timer_;
   service& svc_;
   session_set<drainable>& sessions_;
+  std::atomic<std::size_t>& buffered_;  // every connection's frame bytes (the server's budget)
+  std::size_t held_ = 0;                // this connection's part of it
   std::list<std::weak_ptr<drainable>>::iterator self_;
   bool registered_ = false;
   mllp_decoder decoder_;
+  std::chrono::steady_clock::time_point frame_deadline_;  // the started frame must end by then
+  std::chrono::steady_clock::time_point idle_deadline_;   // no frame since: close then
   std::array<char, 64 * 1024> buffer_{};
   std::vector<std::string> frames_;
   std::vector<reply> replies_;
@@ -172,6 +227,7 @@ class mllp_session final : public drainable,
   bool busy_ = false;
   bool closing_ = false;
   bool draining_ = false;
+  bool over_budget_ = false;
 };
 
 struct mllp_server::impl : std::enable_shared_from_this<mllp_server::impl> {
@@ -180,6 +236,7 @@ struct mllp_server::impl : std::enable_shared_from_this<mllp_server::impl> {
   service& svc;
   std::shared_ptr<asio::ssl::context> tls;  // null: plain TCP
   session_set<drainable> sessions;
+  std::atomic<std::size_t> buffered{0};  // bytes in frames across connections
 
   void accept() {
     // Each connection on its own strand: its answers arrive from the committer thread.
@@ -212,10 +269,11 @@ struct mllp_server::impl : std::enable_shared_from_this<mllp_server::impl> {
     svc.connection_opened("mllp");
     if (tls) {
       std::make_shared<mllp_session<asio::ssl::stream<tcp::socket>>>(std::move(socket), svc,
-                                                                     sessions, *tls)
+                                                                     sessions, buffered, *tls)
           ->start();
     } else {
-      std::make_shared<mllp_session<tcp::socket>>(std::move(socket), svc, sessions)->start();
+      std::make_shared<mllp_session<tcp::socket>>(std::move(socket), svc, sessions, buffered)
+          ->start();
     }
   }
 };

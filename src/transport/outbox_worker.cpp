@@ -11,7 +11,9 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iterator>
 
+#include "covgate/model/boundary.hpp"
 #include "covgate/transport/mllp.hpp"
 
 namespace covgate::transport {
@@ -25,32 +27,39 @@ namespace {
 
 constexpr auto delivery_timeout = std::chrono::seconds(10);
 
-// A file name from an idempotency key: letters, digits, '-', '_', '.'; the rest becomes '_'.
-std::string file_name(const std::string& key) {
-  std::string out;
-  for (const char c : key) {
-    const bool safe = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                      c == '-' || c == '_' || c == '.';
-    out += safe ? c : '_';
-  }
-  return out;
+std::string read_whole(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
-// Write-then-rename: a reader of the directory never sees half a message, and the same key
-// lands on the same name, so a redelivery after a crash replaces instead of duplicating.
+// Write, then link into place: a reader of the directory never sees half a message, the same
+// key always lands on the same (injectively encoded) name, and a file already there is never
+// replaced. Finding it with the same bytes means an earlier attempt delivered it (a crash
+// before it was marked delivered); with other bytes, something else owns the name and the
+// item fails rather than overwrite it.
 std::string deliver_to_directory(const destination_config& d, const store::outbox_item& item) {
+  const auto name = boundary::file_name(item.key);
+  if (!name) return "the idempotency key cannot be a file name (too long)";
   std::error_code ec;
   std::filesystem::create_directories(d.directory, ec);
-  const auto final_path = d.directory / (file_name(item.key) + ".x12");
-  const auto temp_path = d.directory / ("." + file_name(item.key) + ".tmp");
+  const auto final_path = d.directory / (*name + ".x12");
+  const auto temp_path = d.directory / ("." + *name + ".tmp");
   {
     std::ofstream out(temp_path, std::ios::binary | std::ios::trunc);
     out.write(item.body.data(), static_cast<std::streamsize>(item.body.size()));
     out.flush();
     if (!out) return "cannot write " + temp_path.string();
   }
-  std::filesystem::rename(temp_path, final_path, ec);
-  return ec ? "cannot rename into " + final_path.string() + ": " + ec.message() : "";
+  std::filesystem::create_hard_link(temp_path, final_path, ec);
+  std::error_code ignored;
+  std::filesystem::remove(temp_path, ignored);
+  if (!ec) return "";
+  if (ec == std::errc::file_exists) {
+    return read_whole(final_path) == item.body
+               ? ""
+               : final_path.string() + " already holds another message; not replaced";
+  }
+  return "cannot link into " + final_path.string() + ": " + ec.message();
 }
 
 // One delivery attempt on a private io_context: the operations started by `start` run until
@@ -98,7 +107,9 @@ std::string deliver_http(const destination_config& d, const store::outbox_item& 
   http::request<http::string_body> req(http::verb::post, target, 11);
   req.set(http::field::host, host);
   req.set(http::field::content_type, item.content_type);
-  req.set("Idempotency-Key", item.key);
+  const auto key = boundary::header_value(item.key);
+  if (!key) return "the idempotency key is too long for a header";
+  req.set("Idempotency-Key", *key);
   req.body() = item.body;
   req.prepare_payload();
   beast::flat_buffer buffer;
@@ -125,6 +136,9 @@ std::string deliver_http(const destination_config& d, const store::outbox_item& 
 }
 
 std::string deliver_mllp(const destination_config& d, const store::outbox_item& item) {
+  if (!boundary::mllp_payload_ok(item.body)) {
+    return "the message holds an MLLP start or end byte and cannot be framed";
+  }
   attempt a;
   tcp::socket socket(a.io());
   tcp::resolver resolver(a.io());
@@ -165,6 +179,12 @@ std::string deliver_mllp(const destination_config& d, const store::outbox_item& 
 
 }  // namespace
 
+std::string deliver(const destination_config& d, const store::outbox_item& item) {
+  return d.kind == "directory" ? deliver_to_directory(d, item)
+         : d.kind == "http"    ? deliver_http(d, item)
+                               : deliver_mllp(d, item);
+}
+
 outbox_worker::outbox_worker(service& svc) : svc_(svc), thread_([this] { run(); }) {}
 
 outbox_worker::~outbox_worker() {
@@ -189,9 +209,7 @@ void outbox_worker::run() {
         continue;
       }
       const auto& d = destinations[item.destination];
-      const auto error = d.kind == "directory" ? deliver_to_directory(d, item)
-                         : d.kind == "http"    ? deliver_http(d, item)
-                                               : deliver_mllp(d, item);
+      const auto error = deliver(d, item);
       if (error.empty()) {
         svc_.delivered(item);
       } else {

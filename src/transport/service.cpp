@@ -1,9 +1,12 @@
 #include "covgate/transport/service.hpp"
 
+#include <openssl/sha.h>
+
 #include <algorithm>
 #include <array>
 #include <ctime>
 #include <future>
+#include <iostream>
 #include <memory>
 #include <unordered_map>
 
@@ -22,6 +25,21 @@ constexpr std::array<double, 12> latency_bounds = {0.0005, 0.001, 0.002, 0.005, 
 constexpr std::array<model::outcome, 5> outcomes = {
     model::outcome::release, model::outcome::hold_documentation, model::outcome::hold_review,
     model::outcome::hold_not_covered, model::outcome::hold_invalid};
+
+// A message refused whole is journaled as this many first bytes and the digest of all.
+constexpr std::size_t refused_journal_bytes = 1024;
+
+std::string sha256_hex(std::string_view bytes) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest);
+  constexpr std::string_view hex = "0123456789abcdef";
+  std::string out = "sha256:";
+  for (const unsigned char b : digest) {
+    out += hex[b >> 4];
+    out += hex[b & 0xF];
+  }
+  return out;
+}
 
 // Label values are our own names (kinds, reason codes, listener names): quote them anyway.
 std::string label(std::string_view value) {
@@ -90,6 +108,7 @@ service::service(const server_config& config, const policy::policy_file& policy,
              static_cast<std::uint32_t>(store_.counter("control", 1))),
       latency_buckets_(latency_bounds.size() + 1, 0),
       interchanges_(std::make_unique<stored_interchanges>(store_, current_ms_)) {
+  store_.limit_journal_bytes(config.store.journal_max_bytes);
   inbox_.remember_interchanges(interchanges_.get());
   inbox_.observe_facts([this](const std::vector<model::fact>& facts) { keep(facts); });
   restore_facts();
@@ -206,15 +225,14 @@ void service::commit_loop() {
         store_.commit();
         ++groups_;
         grouped_messages_ += group.size();
-      } catch (const store::store_error&) {
+      } catch (const store::store_error& e) {
         // The gate may already hold what the store lost: refuse everything until a restart
         // rebuilds one from the other.
         try {
           store_.rollback();
         } catch (const store::store_error&) {
         }
-        healthy_ = false;
-        ++store_failures_;
+        store_failed(e.what());
         durable = false;
       }
       in_group_ = false;
@@ -258,10 +276,31 @@ void service::submit(std::string_view payload, std::string_view channel, std::st
   const auto at = now_stamp();
   try {
     join_group();
-    out->journal_id = store_.journal({0, current_ms_, std::string(channel), std::string(sender),
-                                      std::string(engine::name(out->kind)), std::string(payload)});
+    // The message is named by the journal id it will get while it is processed, and
+    // journaled afterwards, in the same transaction: a message refused whole is kept as its
+    // first bytes and a digest, so garbage cannot fill the journal.
+    out->journal_id = store_.next_journal_id();
     auto answer =
         inbox_.receive(payload, std::string(channel) + ":" + std::to_string(out->journal_id), at);
+    store::journal_entry entry{0,
+                               current_ms_,
+                               std::string(channel),
+                               std::string(sender),
+                               std::string(engine::name(out->kind)),
+                               {},
+                               payload.size(),
+                               {}};
+    const bool refused_whole = answer.rejected && answer.claims == 0 && answer.facts == 0 &&
+                               answer.repeated_interchanges == 0;
+    if (refused_whole && payload.size() > refused_journal_bytes) {
+      entry.body = std::string(payload.substr(0, refused_journal_bytes));
+      entry.digest = sha256_hex(payload);
+    } else {
+      entry.body = std::string(payload);
+    }
+    if (store_.journal(entry) != out->journal_id) {
+      throw store::store_error("journal id changed while the message was processed");
+    }
     if (!config_.outbox.destinations.empty()) {
       enqueue_later(answer.later, at);
       if (config_.outbox.every_answer && answer.kind == engine::payload_kind::x12 &&
@@ -279,10 +318,9 @@ void service::submit(std::string_view payload, std::string_view channel, std::st
     out->claims = answer.claims;
     out->facts = answer.facts;
     out->repeated_interchanges = answer.repeated_interchanges;
-  } catch (const store::store_error&) {
+  } catch (const store::store_error& e) {
     // Fails the whole open group at its commit: every message in it is refused.
-    healthy_ = false;
-    ++store_failures_;
+    store_failed(e.what());
   }
   ++messages_[{std::string(channel), std::string(engine::name(out->kind))}];
   if (out->rejected) ++rejected_[std::string(engine::name(out->kind))];
@@ -388,9 +426,8 @@ void service::review(std::string_view claim_id, bool release, std::string_view w
         status = review_status::not_reviewable;
         break;
     }
-  } catch (const store::store_error&) {
-    healthy_ = false;
-    ++store_failures_;
+  } catch (const store::store_error& e) {
+    store_failed(e.what());
   }
   after_commit([status, done = std::move(done)](bool durable) {
     done(durable ? status : review_status::unavailable);
@@ -432,12 +469,24 @@ std::optional<std::int64_t> service::next_due() {
 
 std::uint64_t service::prune() {
   std::lock_guard lock(mutex_);
-  const auto n = store_.prune_journal(
-      now_ms(),
-      std::chrono::duration_cast<std::chrono::milliseconds>(config_.store.journal_max_age),
-      config_.store.journal_max_bytes);
-  pruned_ += n;
-  return n;
+  try {
+    return store_.prune_journal(
+        now_ms(),
+        std::chrono::duration_cast<std::chrono::milliseconds>(config_.store.journal_max_age),
+        config_.store.journal_max_bytes);
+  } catch (const store::store_error& e) {
+    store_failed(e.what());
+    return 0;
+  }
+}
+
+void service::store_failed(std::string_view reason) {
+  ++store_failures_;
+  // Said once per failure, with SQLite's reason (never message content); the first one
+  // also says what it means for senders.
+  std::cerr << "covgate serve: store failure: " << reason
+            << (healthy_ ? " (refusing every message until a restart)" : "") << std::endl;
+  healthy_ = false;
 }
 
 void service::connection_opened(std::string_view listener) {
@@ -527,7 +576,7 @@ std::string service::metrics_text() {
   line("covgate_journal_bytes " + std::to_string(store_.journal_bytes()));
   line("# HELP covgate_journal_pruned_total Journal rows deleted by retention.");
   line("# TYPE covgate_journal_pruned_total counter");
-  line("covgate_journal_pruned_total " + std::to_string(pruned_));
+  line("covgate_journal_pruned_total " + std::to_string(store_.journal_rows_pruned()));
   line(
       "# HELP covgate_commit_groups_total Store commits; messages per commit = messages / groups.");
   line("# TYPE covgate_commit_groups_total counter");

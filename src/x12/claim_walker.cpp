@@ -353,7 +353,12 @@ void claim_walker::finding(std::string_view id, std::uint32_t position, error co
   f.position = position;
   f.loop.assign(
       schema::loop_name(stack_.empty() ? schema::loop::header : current_loop(), institutional()));
-  if (in_claim_) f.claim_id = claim_.id;
+  // CTX echoes CLM01: only a printable one (an id with control bytes is itself the error).
+  if (in_claim_ && std::all_of(claim_.id.begin(), claim_.id.end(), [](char c) {
+        return static_cast<unsigned char>(c) >= 0x20 && static_cast<unsigned char>(c) <= 0x7E;
+      })) {
+    f.claim_id = claim_.id;
+  }
   f.code = code;
   f.where = where;
   f.rejects = rejects;

@@ -1,5 +1,6 @@
 #include "element_rules.hpp"
 
+#include <algorithm>
 #include <array>
 
 #include "covgate/model/date.hpp"
@@ -8,7 +9,10 @@
 namespace covgate::x12 {
 namespace {
 
-enum class kind : std::uint8_t { any, code, decimal, integer, date_by_qualifier, d8 };
+// `identifier`: an id that reaches other grammars downstream (HTTP headers, file names, MLLP
+// frames, JSON): 1 to 38 characters of the X12 basic and extended character sets (printable
+// ASCII), so control bytes (CR, LF, 0x0B, 0x1C, NUL) and non-ASCII never enter the gate.
+enum class kind : std::uint8_t { any, code, decimal, integer, date_by_qualifier, d8, identifier };
 
 struct element_rule {
   std::string_view segment;
@@ -43,7 +47,7 @@ constexpr std::array rules{
     element_rule{"SBR", 1, 0, 1138, true, kind::code, "A,B,C,D,E,F,G,H,P,S,T,U"},
     element_rule{"DMG", 1, 0, 1250, false, kind::code, "D8"},
     element_rule{"DMG", 2, 0, 1251, false, kind::d8, ""},
-    element_rule{"CLM", 1, 0, 1028, true, kind::any, ""},
+    element_rule{"CLM", 1, 0, 1028, true, kind::identifier, ""},
     element_rule{"CLM", 2, 0, 782, true, kind::decimal, ""},
     element_rule{"CLM", 5, 1, 1331, true, kind::any, ""},
     element_rule{"DTP", 1, 0, 374, true, kind::any, ""},
@@ -191,6 +195,16 @@ void check_elements(const segment& seg, bool institutional, std::vector<element_
         break;
       case kind::integer:
         if (!is_digits(value)) report(error::invalid_number);
+        break;
+      case kind::identifier:
+        if (value.size() > 38) {
+          report(error::element_too_long);
+        } else if (!std::all_of(value.begin(), value.end(), [](char c) {
+                     return static_cast<unsigned char>(c) >= 0x20 &&
+                            static_cast<unsigned char>(c) <= 0x7E;
+                   })) {
+          report(error::invalid_character);
+        }
         break;
       case kind::d8:
         if (!model::parse_ccyymmdd(value)) report(error::invalid_date);

@@ -368,4 +368,40 @@ TEST_SUITE("x12.claim_walker") {
     CHECK(sink.claims[0].lines[0].units == doctest::Approx(1.5));
     CHECK(sink.claims[0].lines[1].units == doctest::Approx(2.0));
   }
+
+  TEST_CASE("regression: CLM01 with control bytes or over 38 characters is IK4 6 / 5") {
+    for (const std::string& bad :
+         {std::string("A\r\nB"), std::string("A\x0B"), std::string("A\x1C"), std::string("A\0B", 3),
+          std::string("caf\xC3\xA9")}) {
+      auto body = professional_body();
+      for (auto& segment : body) {
+        if (segment.rfind("CLM*", 0) == 0) segment.replace(4, segment.find('*', 4) - 4, bad);
+      }
+      const auto r = read(interchange(body));
+      REQUIRE(r.interchanges.size() == 1);
+      const auto& set = r.interchanges[0].groups.at(0).sets.at(0);
+      CHECK(set.rejected);
+      bool found = false;
+      for (const auto& f : set.segments) {
+        for (const auto& e : f.elements) {
+          found = found ||
+                  (f.segment_id == "CLM" && e.position == 1 && e.code == error::invalid_character);
+        }
+      }
+      CHECK(found);
+    }
+    auto body = professional_body();
+    for (auto& segment : body) {
+      if (segment.rfind("CLM*", 0) == 0) {
+        segment.replace(4, segment.find('*', 4) - 4, std::string(39, 'C'));
+      }
+    }
+    CHECK(read(interchange(body)).interchanges.at(0).groups.at(0).sets.at(0).rejected);
+    for (auto& segment : body) {
+      if (segment.rfind("CLM*", 0) == 0) {
+        segment.replace(4, segment.find('*', 4) - 4, std::string(38, 'C'));
+      }
+    }
+    CHECK_FALSE(read(interchange(body)).interchanges.at(0).groups.at(0).sets.at(0).rejected);
+  }
 }

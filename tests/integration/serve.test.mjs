@@ -135,7 +135,7 @@ test('a claim held over MLLP is released by a FHIR lab over HTTP into the file d
       '--data-binary', lateLabs, url(s, '/fhir')]);
     assert.equal(labs.status, 200, labs.body);
     assert.equal(JSON.parse(labs.body).type, 'batch-response');
-    const file = path.join(s.dir, 'out', 'CSII-LATE_2.x12');
+    const file = path.join(s.dir, 'out', 'CSII-LATE%3A2.x12');
     assert.ok(await waitFor(() => existsSync(file)), 'release delivered to the directory');
     const release = readFileSync(file, 'utf8');
     assert.match(release, /STC\*A2:20\*/);
@@ -292,13 +292,13 @@ test('crash: kill -9 under load loses no acknowledged message and no release', a
   // Every acknowledged lab released its claim, and that release reaches the directory.
   const out = path.join(dir, 'out');
   const delivered = () => existsSync(out) ? readdirSync(out).filter((f) => f.endsWith('.x12')) : [];
-  assert.ok(await waitFor(() => acknowledged.every((id) => delivered().includes(`${id}_2.x12`)),
-    20000), `missing releases: ${acknowledged.filter((id) => !delivered().includes(`${id}_2.x12`))}`);
+  assert.ok(await waitFor(() => acknowledged.every((id) => delivered().includes(`${id}%3A2.x12`)),
+    20000), `missing releases: ${acknowledged.filter((id) => !delivered().includes(`${id}%3A2.x12`))}`);
   for (const id of acknowledged) {
     assert.equal(JSON.parse(curl(s, [url(s, '/claims/' + id)]).body).current.outcome, 'release');
   }
   // Nothing delivered that is not a release with its idempotency key as the name.
-  for (const f of delivered()) assert.match(f, /^CL\d{5}_2\.x12$/);
+  for (const f of delivered()) assert.match(f, /^CL\d{5}%3A2\.x12$/);
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -383,7 +383,7 @@ test('a reviewer releases a review hold over HTTP, recorded with who and why', a
   const after = JSON.parse(done.body);
   assert.equal(after.current.outcome, 'release');
   assert.match(after.history.at(-1).decision.source, /review:alice: trial on file/);
-  assert.ok(await waitFor(() => existsSync(path.join(s.dir, 'out', 'IMPL-1_2.x12'))));
+  assert.ok(await waitFor(() => existsSync(path.join(s.dir, 'out', 'IMPL-1%3A2.x12'))));
 });
 
 test('TLS on both listeners: MLLP over TLS and HTTPS with a self-signed certificate', async () => {
@@ -415,4 +415,151 @@ test('TLS on both listeners: MLLP over TLS and HTTPS with a self-signed certific
   const metrics = curl(s, ['--cacert', cert, '--resolve', `localhost:${s.http}:127.0.0.1`,
     `https://localhost:${s.http}/metrics`]).body;
   assert.match(metrics, /covgate_connections_refused_total\{listener="mllp",reason="tls-handshake"\} 1/);
+});
+
+// ---- Hardening: each finding of the attack pass, reproduced over real sockets. ----
+
+// Writes raw bytes on one connection and collects everything until the server closes it.
+function rawExchange(port, bytes, { timeoutMs = 10000 } = {}) {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1');
+    let text = '';
+    const timer = setTimeout(() => { socket.destroy(); reject(new Error('raw timeout')); },
+      timeoutMs);
+    socket.on('connect', () => socket.write(bytes));
+    socket.on('data', (d) => { text += d.toString('latin1'); });
+    socket.on('close', () => { clearTimeout(timer); resolve(text); });
+    socket.on('error', (e) => { clearTimeout(timer); reject(e); });
+  });
+}
+
+test('regression: one byte every 200 ms cannot keep an MLLP frame open past read_timeout',
+  async () => {
+    const s = await startServer(mkdtempSync(path.join(os.tmpdir(), 'covgate-it-')),
+      { mllp: { read_timeout_ms: 1000 } });
+    const socket = net.connect(s.mllp, '127.0.0.1');
+    await new Promise((r) => socket.on('connect', r));
+    const closed = new Promise((r) => socket.on('close', r));
+    socket.on('error', () => {});
+    const started = Date.now();
+    socket.write(SB);
+    const drip = setInterval(() => socket.write('x'), 200);
+    await closed;
+    clearInterval(drip);
+    const lasted = Date.now() - started;
+    assert.ok(lasted >= 900 && lasted < 3000, `closed after ${lasted} ms, not kept open`);
+  });
+
+test('regression: garbage between frames does not keep an idle connection open', async () => {
+  const s = await startServer(mkdtempSync(path.join(os.tmpdir(), 'covgate-it-')),
+    { mllp: { idle_timeout_ms: 1000 } });
+  const socket = net.connect(s.mllp, '127.0.0.1');
+  await new Promise((r) => socket.on('connect', r));
+  const closed = new Promise((r) => socket.on('close', r));
+  socket.on('error', () => {});
+  const started = Date.now();
+  const drip = setInterval(() => socket.write('\r'), 200);
+  await closed;
+  clearInterval(drip);
+  assert.ok(Date.now() - started < 3000, 'closed by the idle timeout');
+});
+
+test('regression: partial frames share one byte budget across connections', async () => {
+  const s = await startServer(mkdtempSync(path.join(os.tmpdir(), 'covgate-it-')),
+    { mllp: { max_frame_bytes: 4 << 20, max_buffered_bytes: 1 << 20, read_timeout_ms: 20000 } });
+  // Three peers each hold 600 KB of an unfinished frame: the second one passes the budget.
+  const sockets = [];
+  const outcomes = [];
+  for (let i = 0; i < 3; ++i) {
+    const socket = net.connect(s.mllp, '127.0.0.1');
+    await new Promise((r) => socket.on('connect', r));
+    let text = '';
+    socket.on('data', (d) => { text += d.toString('latin1'); });
+    socket.on('error', () => {});
+    outcomes.push(new Promise((r) => socket.on('close', () => r(text))));
+    socket.write(SB + 'MSH|^~\\&|' + 'x'.repeat(600 << 10));
+    sockets.push(socket);
+    await sleep(300);
+  }
+  const refused = await Promise.race([Promise.any(outcomes), sleep(5000).then(() => null)]);
+  assert.ok(refused !== null, 'a connection over the budget is closed');
+  assert.match(refused, /MSA\|AR\|/);
+  assert.match(refused, /server busy/);
+  assert.match(curl(s, [url(s, '/metrics')]).body,
+    /covgate_connections_refused_total\{listener="mllp",reason="buffer-budget"\} [1-9]/);
+  sockets.forEach((x) => x.destroy());
+  // Once they are gone, a normal message is served again.
+  const [answer] = await mllpExchange(s.mllp, [frame(adt)], 1);
+  assert.match(answer, /MSA\|AR\|MSG0001/);
+});
+
+test('regression: a crafted FHIR id cannot split the HTTP response on a keep-alive connection',
+  async () => {
+    const s = await startServer(mkdtempSync(path.join(os.tmpdir(), 'covgate-it-')));
+    const body = '{"resourceType":"Patient","id":"x\\r\\nSet-Cookie: evil=1"}';
+    const request = `POST /fhir/Patient HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\n`
+      + `\r\n${body}GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`;
+    const text = await rawExchange(s.http, request);
+    assert.ok(!/\r\nSet-Cookie:/i.test(text), 'no injected header');
+    assert.equal((text.match(/HTTP\/1\.1 \d{3} /g) || []).length, 2, 'exactly two responses');
+    assert.match(text, /^HTTP\/1\.1 400 /);
+  });
+
+test('regression: a malformed request gets 400 and an oversized header 431', async () => {
+  const s = await startServer(mkdtempSync(path.join(os.tmpdir(), 'covgate-it-')),
+    { http: { header_limit: 4096 } });
+  const malformed = await rawExchange(s.http, 'GET /healthz HTTP/1.1\r\nBad Header\r\n\r\n');
+  assert.match(malformed, /^HTTP\/1\.1 400 /);
+  const big = await rawExchange(s.http,
+    `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(8192)}\r\n\r\n`);
+  assert.match(big, /^HTTP\/1\.1 431 /);
+});
+
+test('regression: garbage frames are journaled as a digest and their first KB', async () => {
+  const s = await startServer(mkdtempSync(path.join(os.tmpdir(), 'covgate-it-')),
+    { mllp: { max_frame_bytes: 6 << 20 }, store: { journal_max_bytes: 1 << 20 } });
+  for (let i = 0; i < 10; ++i) {
+    const answers = await mllpExchange(s.mllp, [frame('garbage ' + 'g'.repeat(5 << 20))], 1,
+      { timeoutMs: 20000 });
+    assert.equal(answers.length, 1);
+  }
+  const bytes = Number(/covgate_journal_bytes (\d+)/.exec(curl(s, [url(s, '/metrics')]).body)[1]);
+  assert.ok(bytes <= 1 << 20, `journal holds ${bytes} bytes`);
+  const db = path.join(s.dir, 'data', 'covgate.db');
+  const rows = spawnSync('sqlite3', [db, 'SELECT bytes, received_bytes, substr(digest,1,7) FROM journal'],
+    { encoding: 'utf8' });
+  assert.match(rows.stdout, /^1024\|5242888\|sha256:/m);
+});
+
+test('regression: a store failure (file size limit: disk full) is said on stderr', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'covgate-full-'));
+  const config = {
+    mllp: { enabled: false },
+    http: { port: 0 },
+    store: { directory: path.join(dir, 'data') },
+  };
+  writeFileSync(path.join(dir, 'covgate.json'), JSON.stringify(config));
+  // SIGXFSZ ignored: writes past the limit fail with EFBIG, as on a full disk.
+  const proc = spawn('bash', ['-c', `trap '' XFSZ; ulimit -f 4096; exec "$0" serve --config "$1"`,
+    covgate, path.join(dir, 'covgate.json')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  servers.push({ proc });
+  let stderr = '';
+  proc.stderr.on('data', (d) => { stderr += d; });
+  const line = await new Promise((resolve, reject) => {
+    let out = '';
+    proc.stdout.on('data', (d) => { out += d; if (out.includes('\n')) resolve(out); });
+    proc.on('exit', (code) => reject(new Error(`exited ${code}: ${stderr}`)));
+  });
+  const port = Number(/http [^ ]+:(\d+)/.exec(line)[1]);
+  const server = { http: port };
+  let failed = false;
+  for (let i = 0; i < 200 && !failed; ++i) {
+    const p = patientFiles(500 + i);
+    const r = curl(server, ['-X', 'POST', '--data-binary', p.record + ' '.repeat(64 << 10),
+      url(server, '/fhir/Bundle')]);
+    failed = r.status === 503;
+  }
+  assert.ok(failed, 'the store filled up and the server answered 503');
+  assert.ok(await waitFor(() => /store failure: /.test(stderr)), stderr);
+  assert.equal(curl(server, [url(server, '/healthz')]).status, 503);
 });

@@ -49,6 +49,10 @@ struct read_result {
 [[nodiscard]] read_result read(std::string_view text, encoding how, const mapping::tables& tables,
                                const read_limits& limits = {});
 
+/// The answer to a message longer than `limits.max_bytes` (a caller that knows the size
+/// beforehand, such as a file reader, answers without reading it).
+[[nodiscard]] read_result too_large(const read_limits& limits = {});
+
 /// Reads NDJSON lines (one resource per line; blank lines skipped), each one a message of its
 /// own: `limits.max_bytes` applies per line, and a bad line refuses that line only. Issues
 /// name their line as "line N: …", counting from `first_line`, so a caller streaming a large

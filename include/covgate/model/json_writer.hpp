@@ -9,7 +9,8 @@
 namespace covgate::model {
 
 /// Appends JSON text to a string. The caller keeps the structure balanced; the writer adds
-/// commas and escapes strings (RFC 8259: quotes, backslash, control characters).
+/// commas and escapes strings (RFC 8259: quotes, backslash, control characters); bytes that
+/// are not well-formed UTF-8 become U+FFFD, so the output is always valid JSON.
 class json_writer {
  public:
   explicit json_writer(std::string& out) : out_(out) {}
@@ -34,7 +35,7 @@ class json_writer {
   json_writer& open(char c);
   json_writer& close(char c);
   void separate();
-  void escape(std::string_view text);  // RFC 8259 string contents, without the quotes
+  void escape(std::string_view text);  // boundary::append_json_string_contents
   std::string& out_;
   bool need_comma_ = false;
 };

@@ -31,11 +31,13 @@ struct store_error : std::runtime_error {
 
 struct journal_entry {
   std::int64_t id = 0;
-  std::int64_t received_ms = 0;  ///< Unix time in milliseconds
-  std::string channel;           ///< "mllp", "http", "replay"
-  std::string sender;            ///< peer address (never patient data)
-  std::string kind;              ///< "x12", "fhir", "hl7v2", "unknown"
-  std::string body;
+  std::int64_t received_ms = 0;      ///< Unix time in milliseconds
+  std::string channel;               ///< "mllp", "http", "replay"
+  std::string sender;                ///< peer address (never patient data)
+  std::string kind;                  ///< "x12", "fhir", "hl7v2", "unknown"
+  std::string body;                  ///< the message, or its first bytes when it was refused whole
+  std::uint64_t received_bytes = 0;  ///< the message's length (0: body.size())
+  std::string digest;                ///< "sha256:<hex>" of the whole message when body is cut
 };
 
 struct history_entry {
@@ -78,8 +80,16 @@ class sqlite_store final : public store {
   void commit();
   void rollback();
 
-  /// Appends a message to the journal; returns its id.
+  /// Appends a message to the journal under next_journal_id(); returns that id. When the
+  /// journal's bytes then pass the limit set by limit_journal_bytes(), its oldest rows go in
+  /// the same transaction (never the one just written), so the limit holds as rows arrive,
+  /// not only when prune_journal() runs: the journal never holds more than the limit plus
+  /// the newest message.
   std::int64_t journal(const journal_entry& entry);
+  /// The id the next journal() will use (a caller names the message by it while processing).
+  [[nodiscard]] std::int64_t next_journal_id() const noexcept { return next_journal_id_; }
+  /// The byte budget journal() keeps (0: none; prune_journal() still applies its own).
+  void limit_journal_bytes(std::uint64_t max_bytes) noexcept { journal_limit_ = max_bytes; }
   /// Calls `visit` for every journaled message of `kind`, oldest first.
   void for_each_journal(std::string_view kind,
                         const std::function<void(const journal_entry&)>& visit) const;
@@ -91,6 +101,9 @@ class sqlite_store final : public store {
                               std::uint64_t max_bytes);
   /// Bytes of raw messages in the journal (kept as rows come and go, not summed per call).
   [[nodiscard]] std::uint64_t journal_bytes() const;
+  /// Journal rows deleted by retention since the store was opened (by journal() and
+  /// prune_journal() alike).
+  [[nodiscard]] std::uint64_t journal_rows_pruned() const noexcept { return journal_rows_pruned_; }
 
   /// Keeps the facts one resource gave (encoded by the caller) for start-up, replacing the
   /// resource's stored version unless that one is newer by meta.lastUpdated (the fact index's
@@ -153,6 +166,10 @@ class sqlite_store final : public store {
   statement& prepared(std::string_view sql) const;
   void exec(const char* sql);
   void count_journal();  // journal_bytes_ and next_journal_id_ from the table
+  /// Deletes the oldest journal rows (ids below `before_id` only) until the journal's bytes
+  /// fit `max_bytes`; returns the rows deleted.
+  std::uint64_t prune_journal_bytes(std::uint64_t max_bytes, std::int64_t before_id);
+  std::uint64_t delete_journal_before(std::int64_t end_id);
 
   std::filesystem::path path_;
   sqlite3* db_ = nullptr;
@@ -162,6 +179,8 @@ class sqlite_store final : public store {
   std::int64_t next_fact_seq_ = 0;
   std::uint64_t journal_bytes_ = 0;  // kept as rows come and go: metrics read it often
   std::int64_t next_journal_id_ = 1;
+  std::uint64_t journal_limit_ = 0;
+  std::uint64_t journal_rows_pruned_ = 0;
 };
 
 }  // namespace covgate::store

@@ -42,6 +42,9 @@ struct mllp_config {
   bool commit_acks = false;    ///< MLLP release 2: <SB><ACK><EB><CR> once the message is durable
   std::vector<network> allow;  ///< client networks allowed (empty: any)
   std::size_t max_connections = 1024;
+  /// Bytes held in partial frames across all connections; a read that would pass it closes
+  /// its connection (answered AR). Bounds what unauthenticated peers can make us hold.
+  std::size_t max_buffered_bytes = 256u << 20;
   tls_config tls;
 };
 
@@ -50,6 +53,11 @@ struct http_config {
   std::string address = "127.0.0.1";
   std::uint16_t port = 8080;
   std::size_t body_limit = 16u << 20;
+  std::size_t header_limit = 64u << 10;     ///< request line and headers; beyond: 431
+  std::size_t max_bundle_entries = 10'000;  ///< POST /fhir transaction/batch; beyond: too-costly
+  /// Request body bytes in flight across all connections (taken when a request's headers
+  /// arrive, by its Content-Length, or body_limit when chunked); beyond: 503 Retry-After.
+  std::size_t max_buffered_bytes = 256u << 20;
   std::chrono::milliseconds timeout{30'000};
   std::filesystem::path tokens_file;  ///< one bearer token per line
   std::string tokens_env;             ///< or: an environment variable with tokens, comma-separated

@@ -38,6 +38,19 @@ struct http_response {
   std::vector<std::pair<std::string, std::string>> headers;
 };
 
+/// Whether a request for `target` needs a bearer token when tokens are configured (all but
+/// GET /healthz).
+[[nodiscard]] bool needs_token(std::string_view target);
+
+/// Whether `authorization` (the header's value) presents one of `tokens` (RFC 6750 Bearer;
+/// the scheme is case-insensitive). True when `tokens` is empty. Compares in constant time.
+[[nodiscard]] bool authorized(std::string_view authorization,
+                              const std::vector<std::string>& tokens);
+
+/// The answer to a request refused before its body was read (the server checks the token and
+/// the body budget on the headers alone).
+[[nodiscard]] http_response unauthorized();
+
 /// Answers `request`; `done` runs once (now, or from the committer thread after the message's
 /// group committed). `tokens` must outlive the call.
 void route(service& svc, http_request request, const std::vector<std::string>& tokens,

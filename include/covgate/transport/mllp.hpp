@@ -52,10 +52,16 @@ class mllp_decoder {
   [[nodiscard]] std::uint64_t abandoned_frames() const noexcept { return abandoned_; }
   /// True while part of a frame has been received (a peer that stops here is stalled).
   [[nodiscard]] bool inside_frame() const noexcept { return state_ == state::payload; }
+  /// Memory the decoder holds for frames (what a server's global budget counts).
+  [[nodiscard]] std::size_t buffered_bytes() const noexcept { return frame_.capacity(); }
   [[nodiscard]] mllp_error error() const noexcept { return error_; }
 
  private:
   enum class state : std::uint8_t { between, payload, after_end };
+  // A connection that once sent a large frame does not keep its buffer between frames.
+  void release_large_frame() {
+    if (frame_.capacity() > (64u << 10)) frame_ = std::string();
+  }
   mllp_options options_;
   state state_ = state::between;
   std::string frame_;
@@ -64,7 +70,8 @@ class mllp_decoder {
   mllp_error error_ = mllp_error::none;
 };
 
-/// <SB> payload <EB><CR>.
+/// <SB> payload <EB><CR>. MLLP cannot escape: check boundary::mllp_payload_ok(payload) first
+/// when it holds anything a sender wrote.
 [[nodiscard]] std::string mllp_frame(std::string_view payload);
 
 template <class OnFrame>
@@ -102,7 +109,10 @@ mllp_error mllp_decoder::put(std::string_view bytes, OnFrame&& on_frame) {
         }
         ++i;  // <EB>
         state_ = state::after_end;
-        if (!options_.require_final_cr) on_frame(std::string_view(frame_));
+        if (!options_.require_final_cr) {
+          on_frame(std::string_view(frame_));
+          release_large_frame();
+        }
         break;
       }
       case state::after_end: {
@@ -113,6 +123,7 @@ mllp_error mllp_decoder::put(std::string_view bytes, OnFrame&& on_frame) {
             return error_;
           }
           on_frame(std::string_view(frame_));
+          release_large_frame();
         }
         if (cr) ++i;  // otherwise the byte belongs to whatever comes next
         state_ = state::between;

@@ -51,9 +51,17 @@ class http_server {
   std::shared_ptr<impl> impl_;
 };
 
+/// One delivery of an outbox item to a destination; "" on success, else why it failed.
+///   directory: the file <file_name(key)>.x12 (boundary::file_name: injective), written then
+///     linked into place, never replacing another message's file;
+///   http: POST with the key in Idempotency-Key (boundary::header_value), 2xx = delivered;
+///   mllp: one frame (refused when the body holds frame bytes), the peer's ACK decides.
+[[nodiscard]] std::string deliver(const destination_config& destination,
+                                  const store::outbox_item& item);
+
 /// Delivers the outbox: a thread that takes due items, delivers each to its destination
-/// (directory: write then rename; http: POST; mllp: send and wait for the peer's answer) and
-/// records the result (retry with backoff, dead letter after the configured attempts).
+/// (deliver()) and records the result (retry with backoff, dead letter after the configured
+/// attempts).
 class outbox_worker {
  public:
   explicit outbox_worker(service& svc);

@@ -121,6 +121,8 @@ class service {
   void commit_loop();
   void checkpoint_loop();
   void enqueue_later(const std::vector<engine::event>& events, const engine::message_time& at);
+  /// Under mutex_: the store failed; logged with its reason, and nothing more is accepted.
+  void store_failed(std::string_view reason);
   [[nodiscard]] static engine::message_time now_stamp();
 
   std::mutex mutex_;
@@ -144,7 +146,6 @@ class service {
   std::unique_ptr<engine::interchange_memory> interchanges_;  // accepted ones, in the store
   double latency_sum_ = 0;
   std::uint64_t latency_count_ = 0;
-  std::uint64_t pruned_ = 0;
   std::uint64_t repeated_interchanges_ = 0;
   std::uint64_t store_failures_ = 0;
   std::map<std::string, std::int64_t> connections_;

@@ -1,0 +1,239 @@
+#include "datatypes.hpp"
+
+#include <charconv>
+#include <span>
+
+#include "covgate/model/boundary.hpp"
+#include "covgate/model/facts.hpp"
+
+namespace covgate::fhir {
+namespace {
+
+enum class datatype : std::uint8_t {
+  id,
+  code,  // a token: no leading or trailing whitespace, not empty
+  string,
+  date,       // YYYY, YYYY-MM or YYYY-MM-DD
+  date_time,  // a date, or a full date with a time and a zone
+  instant,    // a full date with a time and a zone
+  decimal,
+  integer,
+  boolean,
+};
+
+std::string_view name(datatype t) {
+  switch (t) {
+    case datatype::id:
+      return "an id ([A-Za-z0-9-.], 1 to 64 characters)";
+    case datatype::code:
+      return "a code";
+    case datatype::string:
+      return "a string";
+    case datatype::date:
+      return "a date (YYYY, YYYY-MM or YYYY-MM-DD)";
+    case datatype::date_time:
+      return "a dateTime";
+    case datatype::instant:
+      return "an instant (date, time and zone)";
+    case datatype::decimal:
+      return "a decimal";
+    case datatype::integer:
+      return "an integer";
+    case datatype::boolean:
+      return "a boolean";
+  }
+  return "a primitive";
+}
+
+// An element covgate reads: its path below the resource, dot-separated (every step before the
+// last may repeat), and its datatype.
+struct typed_element {
+  std::string_view path;
+  datatype type;
+};
+
+constexpr typed_element every_resource[] = {
+    {"id", datatype::id},
+    {"meta.lastUpdated", datatype::instant},
+};
+
+constexpr typed_element coded[] = {
+    {"system", datatype::string},
+    {"code", datatype::code},
+};
+
+constexpr typed_element observation[] = {
+    {"status", datatype::code},
+    {"effectiveDateTime", datatype::date_time},
+    {"effectiveInstant", datatype::instant},
+    {"effectivePeriod.start", datatype::date_time},
+    {"effectivePeriod.end", datatype::date_time},
+    {"issued", datatype::instant},
+    {"subject.reference", datatype::string},
+    {"specimen.reference", datatype::string},
+    {"code.coding.system", datatype::string},
+    {"code.coding.code", datatype::code},
+    {"valueQuantity.value", datatype::decimal},
+    {"valueQuantity.code", datatype::code},
+    {"valueQuantity.unit", datatype::string},
+    {"valueBoolean", datatype::boolean},
+    {"valueInteger", datatype::integer},
+    {"valueString", datatype::string},
+    {"referenceRange.low.value", datatype::decimal},
+    {"referenceRange.high.value", datatype::decimal},
+    {"component.code.coding.system", datatype::string},
+    {"component.code.coding.code", datatype::code},
+    {"component.valueQuantity.value", datatype::decimal},
+    {"component.referenceRange.low.value", datatype::decimal},
+    {"component.referenceRange.high.value", datatype::decimal},
+};
+
+constexpr typed_element encounter[] = {
+    {"status", datatype::code},
+    {"class.code", datatype::code},
+    {"period.start", datatype::date_time},
+    {"period.end", datatype::date_time},
+    {"subject.reference", datatype::string},
+    {"participant.individual.reference", datatype::string},
+};
+
+constexpr typed_element patient[] = {
+    {"birthDate", datatype::date},
+    {"gender", datatype::code},
+    {"identifier.system", datatype::string},
+    {"identifier.value", datatype::string},
+};
+
+constexpr typed_element practitioner[] = {
+    {"identifier.system", datatype::string},
+    {"identifier.value", datatype::string},
+    {"qualification.code.coding.code", datatype::code},
+};
+
+constexpr typed_element practitioner_role[] = {
+    {"practitioner.reference", datatype::string},
+    {"code.coding.code", datatype::code},
+    {"specialty.coding.code", datatype::code},
+};
+
+constexpr typed_element condition[] = {
+    {"recordedDate", datatype::date_time},      {"onsetDateTime", datatype::date_time},
+    {"onsetPeriod.start", datatype::date_time}, {"subject.reference", datatype::string},
+    {"code.coding.system", datatype::string},   {"code.coding.code", datatype::code},
+};
+
+std::span<const typed_element> elements_of(std::string_view type) {
+  if (type == "Observation") return observation;
+  if (type == "Encounter") return encounter;
+  if (type == "Patient") return patient;
+  if (type == "Practitioner") return practitioner;
+  if (type == "PractitionerRole") return practitioner_role;
+  if (type == "Condition") return condition;
+  return {};
+}
+
+bool lexically_valid(std::string_view text, datatype type) {
+  switch (type) {
+    case datatype::id:
+      return boundary::fhir_id(text);
+    case datatype::code:
+      return !text.empty() && text.front() != ' ' && text.back() != ' ' &&
+             text.find_first_of("\t\r\n") == std::string_view::npos;
+    case datatype::string:
+      return !text.empty();  // FHIR: a string has at least one character
+    case datatype::date: {
+      const auto m = model::parse_fhir_datetime(text);
+      return m && !m->has_time;
+    }
+    case datatype::date_time: {
+      const auto m = model::parse_fhir_datetime(text);
+      // A time needs the full date and a zone.
+      return m && (!m->has_time || (text.size() > 10 && text.find('T') == 10 &&
+                                    (text.back() == 'Z' || text[text.size() - 6] == '+' ||
+                                     text[text.size() - 6] == '-')));
+    }
+    case datatype::instant:
+      return lexically_valid(text, datatype::date_time) &&
+             model::parse_fhir_datetime(text)->has_time;
+    case datatype::decimal: {
+      double v = 0;
+      const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+      return !text.empty() && text.front() != '+' && ec == std::errc{} &&
+             end == text.data() + text.size();
+    }
+    case datatype::integer: {
+      std::int64_t v = 0;
+      const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+      return !text.empty() && ec == std::errc{} && end == text.data() + text.size();
+    }
+    case datatype::boolean:
+      return text == "true" || text == "false";
+  }
+  return false;
+}
+
+// Whether a JSON value of `actual` type may carry `type` (FHIR JSON: decimals and integers
+// are numbers, booleans are true/false, everything else a string).
+bool json_type_fits(element::json_type actual, datatype type) {
+  using jt = element::json_type;
+  switch (type) {
+    case datatype::decimal:
+      return actual == jt::number || actual == jt::integer;
+    case datatype::integer:
+      return actual == jt::integer;
+    case datatype::boolean:
+      return actual == jt::boolean;
+    default:
+      return actual == jt::string;
+  }
+}
+
+// `rest` is what is left of the element's path (`full`) below `parent`, at FHIRPath `path`.
+void check(const element& parent, std::string_view rest, std::string_view full, datatype type,
+           const std::string& path, std::vector<issue>& out) {
+  const auto dot = rest.find('.');
+  const auto step = rest.substr(0, dot);
+  const auto members = parent.members(step);
+  if (dot != std::string_view::npos) {
+    for (std::size_t i = 0; i < members.items.size(); ++i) {
+      auto below = path + "." + std::string(step);
+      if (members.listed) below += "[" + std::to_string(i) + "]";
+      check(members.items[i], rest.substr(dot + 1), full, type, below, out);
+    }
+    return;
+  }
+  if (members.items.empty()) return;
+  const auto here = path + "." + std::string(step);
+  if (members.listed) {
+    out.push_back({severity::error, "invalid",
+                   std::string(full) + " must be a single value, not a list", here});
+    return;
+  }
+  const auto& e = members.items.front();
+  if (e.is_json()) {
+    const auto actual = e.primitive_type();
+    if (!json_type_fits(actual, type)) {
+      out.push_back({severity::error, "invalid",
+                     std::string(full) + " must be " + std::string(name(type)), here});
+      return;
+    }
+    if (actual != element::json_type::string) return;  // numbers and booleans are their type
+  }
+  const auto text = e.text();
+  if (!text || !lexically_valid(*text, type)) {
+    out.push_back({severity::error, "invalid",
+                   std::string(full) + " must be " + std::string(name(type)), here});
+  }
+}
+
+}  // namespace
+
+void check_datatypes(const element& resource, std::string_view type, const std::string& path,
+                     std::vector<issue>& out) {
+  const auto elements = elements_of(type);
+  if (elements.empty() && type != "Bundle") return;  // a type the rules do not read
+  for (const auto& e : every_resource) check(resource, e.path, e.path, e.type, path, out);
+  for (const auto& e : elements) check(resource, e.path, e.path, e.type, path, out);
+}
+
+}  // namespace covgate::fhir

@@ -1,0 +1,178 @@
+#include "covgate/model/boundary.hpp"
+
+namespace covgate::boundary {
+namespace {
+
+constexpr std::string_view hex_digits = "0123456789ABCDEF";
+
+// The length of the well-formed UTF-8 sequence at text[i] (1 to 4), or 0 when the bytes there
+// do not start one (RFC 3629 table 3-7: the second byte's range depends on the first).
+std::size_t utf8_sequence(std::string_view text, std::size_t i) noexcept {
+  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
+  const unsigned char b0 = byte(i);
+  if (b0 < 0x80) return 1;
+  std::size_t n = 0;
+  unsigned char lo = 0x80, hi = 0xBF;
+  if (b0 >= 0xC2 && b0 <= 0xDF) {
+    n = 2;
+  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
+    n = 3;
+    if (b0 == 0xE0) lo = 0xA0;  // no overlong forms
+    if (b0 == 0xED) hi = 0x9F;  // no surrogates
+  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
+    n = 4;
+    if (b0 == 0xF0) lo = 0x90;  // no overlong forms
+    if (b0 == 0xF4) hi = 0x8F;  // nothing above U+10FFFF
+  } else {
+    return 0;
+  }
+  if (i + n > text.size()) return 0;
+  if (byte(i + 1) < lo || byte(i + 1) > hi) return 0;
+  for (std::size_t k = 2; k < n; ++k) {
+    if (byte(i + k) < 0x80 || byte(i + k) > 0xBF) return 0;
+  }
+  return n;
+}
+
+void append_percent(std::string& out, unsigned char byte) {
+  out.push_back('%');
+  out.push_back(hex_digits[byte >> 4]);
+  out.push_back(hex_digits[byte & 0xF]);
+}
+
+int hex_value(char c) noexcept {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+bool valid_utf8(std::string_view text) noexcept {
+  for (std::size_t i = 0; i < text.size();) {
+    const auto n = utf8_sequence(text, i);
+    if (n == 0) return false;
+    i += n;
+  }
+  return true;
+}
+
+void append_json_string_contents(std::string& out, std::string_view text) {
+  // Runs of characters that need nothing are appended whole: most values are plain ASCII.
+  std::size_t run = 0;
+  for (std::size_t i = 0; i < text.size();) {
+    const auto byte = static_cast<unsigned char>(text[i]);
+    if (byte >= 0x20 && byte < 0x80 && byte != '"' && byte != '\\') {
+      ++i;
+      continue;
+    }
+    if (byte >= 0x80) {
+      if (const auto n = utf8_sequence(text, i); n > 0) {
+        i += n;
+        continue;
+      }
+    }
+    out.append(text.substr(run, i - run));
+    ++i;
+    run = i;
+    switch (byte) {
+      case '"':
+        out.append("\\\"");
+        break;
+      case '\\':
+        out.append("\\\\");
+        break;
+      case '\n':
+        out.append("\\n");
+        break;
+      case '\r':
+        out.append("\\r");
+        break;
+      case '\t':
+        out.append("\\t");
+        break;
+      default:
+        if (byte >= 0x80) {
+          out.append("\xEF\xBF\xBD");  // U+FFFD REPLACEMENT CHARACTER
+        } else {
+          constexpr std::string_view lower_hex = "0123456789abcdef";
+          out.append("\\u00");
+          out.push_back(lower_hex[byte >> 4]);
+          out.push_back(lower_hex[byte & 0xF]);
+        }
+    }
+  }
+  out.append(text.substr(run));
+}
+
+std::optional<std::string> header_value(std::string_view text, std::size_t max_bytes) {
+  std::string out;
+  out.reserve(text.size());
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte >= 0x20 && byte <= 0x7E && byte != '%') {
+      out.push_back(c);
+    } else {
+      append_percent(out, byte);
+    }
+    if (out.size() > max_bytes) return std::nullopt;
+  }
+  return out;
+}
+
+std::optional<std::string> file_name(std::string_view key, std::size_t max_bytes) {
+  std::string out;
+  out.reserve(key.size());
+  for (const char c : key) {
+    const bool keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '-' || c == '_';
+    if (keep) {
+      out.push_back(c);
+    } else {
+      append_percent(out, static_cast<unsigned char>(c));
+    }
+    if (out.size() > max_bytes) return std::nullopt;
+  }
+  if (out.empty()) return std::nullopt;
+  return out;
+}
+
+bool mllp_payload_ok(std::string_view payload) noexcept {
+  return payload.find('\x0B') == std::string_view::npos &&
+         payload.find('\x1C') == std::string_view::npos;
+}
+
+bool fhir_id(std::string_view id) noexcept {
+  if (id.empty() || id.size() > 64) return false;
+  for (const char c : id) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '-' || c == '.';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+std::optional<std::string> percent_decode(std::string_view text, bool plus_is_space) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '%') {
+      if (i + 2 >= text.size()) return std::nullopt;
+      const int high = hex_value(text[i + 1]);
+      const int low = hex_value(text[i + 2]);
+      if (high < 0 || low < 0) return std::nullopt;
+      out.push_back(static_cast<char>(high * 16 + low));
+      i += 2;
+    } else if (c == '+' && plus_is_space) {
+      out.push_back(' ');
+    } else {
+      out.push_back(c);
+    }
+  }
+  if (!valid_utf8(out)) return std::nullopt;
+  return out;
+}
+
+}  // namespace covgate::boundary

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# The command line on awkward inputs: a missing path, a FIFO, a dangling symlink, an empty
+# file, a FHIR file over the size limit, rejected input under `parse`. Each case states what
+# must happen; a failure names the case and shows what covgate printed.
+set -uo pipefail
+: "${COVGATE:?COVGATE must name the covgate binary}"
+samples=$(cd "$(dirname "$0")/../../samples/inputs" && pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+failed=0
+passed=0
+check() {  # name, condition (a command)
+  if eval "$2"; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1))
+    echo "cli: FAILED: $1"
+    echo "--- stdout"; cat "$work/out"; echo "--- stderr"; cat "$work/err"
+  fi
+}
+run() { timeout 20 "$COVGATE" "$@" >"$work/out" 2>"$work/err"; echo $? >"$work/rc"; }
+rc() { cat "$work/rc"; }
+good=$samples/x12/01-insulin-pump-837p.x12
+
+# A missing path: the rest is still processed, the run says which, exit 1.
+for command in check parse replay; do
+  run "$command" "$work/nowhere.x12" "$good"
+  check "$command: missing path is reported and the rest processed" \
+    '[ "$(rc)" = 1 ] && grep -q "nowhere.x12: no such file or folder" "$work/err" && [ -s "$work/out" ] && ! grep -q "^usage:" "$work/err"'
+done
+
+# A FIFO given as a path (it would block forever): refused with a message, quickly.
+mkfifo "$work/pipe"
+run check "$work/pipe" "$good"
+check "a FIFO is refused, not read" '[ "$(rc)" = 1 ] && grep -q "pipe: not a regular file" "$work/err"'
+
+# A dangling symlink in a folder: said, not skipped silently.
+mkdir "$work/folder"
+cp "$good" "$work/folder/a.x12"
+ln -s "$work/gone.x12" "$work/folder/b.x12"
+run check "$work/folder"
+check "a dangling symlink in a folder is reported" \
+  '[ "$(rc)" = 1 ] && grep -q "b.x12: dangling symbolic link" "$work/err" && grep -q "ST\*999" "$work/out"'
+
+# An empty .json: "empty file", not "no ISA segment found".
+: >"$work/empty.json"
+run check "$work/empty.json"
+check "an empty file is called empty" \
+  '[ "$(rc)" = 1 ] && grep -q "empty.json: empty file" "$work/err" && ! grep -qi "ISA" "$work/err"'
+
+# A FHIR file over the 64 MB limit: refused by its size, before it is read.
+{ printf '{"resourceType":"Patient","text":"'; head -c $((65 * 1024 * 1024)) /dev/zero | tr '\0' 'a'; printf '"}'; } >"$work/huge.json"
+run check "$work/huge.json"
+check "a FHIR file over the size limit is too-costly" \
+  '[ "$(rc)" = 1 ] && grep -q "too-costly" "$work/out"'
+run replay "$work/huge.json"
+check "replay: a FHIR file over the size limit is too-costly" \
+  '[ "$(rc)" = 1 ] && grep -q "too-costly" "$work/out"'
+rm -f "$work/huge.json"
+
+# parse on rejected input says why on stderr.
+run parse "$samples/x12/04-wrong-segment-count.x12"
+check "parse on rejected X12 says why" '[ "$(rc)" = 1 ] && [ -s "$work/err" ]'
+printf '{"resourceType":"Patient","birthDate":"ZEBRAFINCH"}' >"$work/bad.json"
+run parse "$work/bad.json"
+check "parse on rejected FHIR says why" '[ "$(rc)" = 1 ] && grep -q "birthDate" "$work/err"'
+
+# Usage errors still print the usage text and exit 2.
+run check
+check "no PATH is a usage error" '[ "$(rc)" = 2 ] && grep -q "^usage:" "$work/err"'
+
+echo "cli: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
