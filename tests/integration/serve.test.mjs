@@ -563,3 +563,30 @@ test('regression: a store failure (file size limit: disk full) is said on stderr
   assert.ok(await waitFor(() => /store failure: /.test(stderr)), stderr);
   assert.equal(curl(server, [url(server, '/healthz')]).status, 503);
 });
+
+test('regression: without a token a body is never read (401 on the headers); bodies share a budget',
+  async () => {
+    const s = await startServer(mkdtempSync(path.join(os.tmpdir(), 'covgate-it-')),
+      { http: { tokens_env: 'COVGATE_IT_TOKENS', max_buffered_bytes: 1 << 20 } },
+      { COVGATE_IT_TOKENS: 's3cret' });
+    // 10 MB announced, nothing sent: refused at once.
+    const refused = await rawExchange(s.http,
+      'POST /x12 HTTP/1.1\r\nHost: x\r\nContent-Length: 10000000\r\n\r\n');
+    assert.match(refused, /^HTTP\/1\.1 401 /);
+    // Two authenticated bodies of 800 KB each in flight: the second is over the 1 MB budget.
+    const hold = net.connect(s.http, '127.0.0.1');
+    await new Promise((r) => hold.on('connect', r));
+    hold.on('error', () => {});
+    hold.write('POST /x12 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer s3cret\r\n'
+      + 'Content-Length: 800000\r\n\r\nISA');
+    await sleep(200);
+    const busy = await rawExchange(s.http, 'POST /x12 HTTP/1.1\r\nHost: x\r\n'
+      + 'Authorization: Bearer s3cret\r\nContent-Length: 800000\r\n\r\n');
+    assert.match(busy, /^HTTP\/1\.1 503 /);
+    assert.match(busy, /Retry-After: 1/);
+    hold.destroy();
+    await sleep(200);
+    const health = curl(s, ['-H', 'Authorization: Bearer s3cret', url(s, '/metrics')]);
+    assert.match(health.body,
+      /covgate_connections_refused_total\{listener="http",reason="buffer-budget"\} 1/);
+  });
