@@ -1,6 +1,6 @@
-// Runs `covgate check` and `covgate parse` over every X12 file of the shared public corpus and
+// Runs `covgate check` and `covgate parse` over every X12 file of the public corpus and
 // compares the claims covgate accepts with what node-x12 (an independent parser) finds.
-// COVGATE names the binary; CORPUS the corpus folder (default: ../shared/corpus beside the repo).
+// COVGATE names the binary; CORPUS the corpus folder (run.sh skips this test without it).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -124,27 +124,4 @@ for (const row of index) {
       assert.ok(result.stdout.length > 0 || result.stderr.length > 0);
     });
   }
-}
-
-// Every 277 covgate writes must parse in node-x12's strict mode with a right SE01 count.
-const samples = path.join(path.dirname(new URL(import.meta.url).pathname), '..', '..', 'samples');
-const { readdirSync } = await import('node:fs');
-const folders = ['scenarios', 'days'].flatMap((kind) =>
-  readdirSync(path.join(samples, 'inputs', kind)).sort().map((name) => [kind, name]));
-for (const [kind, scenario] of folders) {
-  test(`277 of ${kind} ${scenario} parses in node-x12 (strict) with exact counts`, () => {
-    const input = path.join(samples, 'inputs', kind, scenario);
-    const result = run('replay', '--ack-time', '202611271200', input);
-    const interchanges = result.stdout.split(/(?=ISA\*)/).filter((p) => p.startsWith('ISA'));
-    assert.ok(interchanges.length > 0, 'no 277 written');
-    for (const text of interchanges) {
-      const parsed = new X12Parser(true).parse(text);
-      for (const group of parsed.functionalGroups) {
-        for (const set of group.transactions) {
-          assert.equal(set.header.elements[0].value, '277');
-          assert.equal(Number(set.trailer.elements[0].value), set.segments.length + 2);
-        }
-      }
-    }
-  });
 }

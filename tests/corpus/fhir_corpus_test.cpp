@@ -1,6 +1,9 @@
-// Every resource of the shared FHIR corpus (official R4 examples no one here wrote) goes through
+// Every resource of the public FHIR corpus (official R4 examples no one here wrote) goes through
 // the reader: nothing crashes, and every Observation and Encounter either becomes facts or gets
 // an OperationOutcome issue that points at it. The counts are asserted so a change shows.
+// The corpus is found through $CORPUS (its fhir/r4-examples/ folder). Without it the case prints
+// a "SKIP:" line and returns: ctest runs this suite as its own test (corpus_fhir), which reports
+// that line as SKIP; the `unit` test leaves the suite out.
 #include <doctest/doctest.h>
 #include <rapidjson/document.h>
 
@@ -19,9 +22,12 @@ using namespace covgate;
 
 namespace {
 
+// The examples folder of $CORPUS, or "" when CORPUS is unset.
 fs::path corpus_dir() {
-  if (const char* env = std::getenv("CORPUS")) return fs::path(env) / "fhir" / "r4-examples";
-  return fs::path(COVGATE_SOURCE_DIR).parent_path() / "shared" / "corpus" / "fhir" / "r4-examples";
+  if (const char* env = std::getenv("CORPUS"); env != nullptr && *env != '\0') {
+    return fs::path(env) / "fhir" / "r4-examples";
+  }
+  return {};
 }
 
 struct located {
@@ -50,7 +56,12 @@ void walk(const rapidjson::Value& r, const std::string& path, std::vector<locate
 TEST_SUITE("corpus.fhir") {
   TEST_CASE("every official R4 example is read; each Observation and Encounter is accounted for") {
     const auto dir = corpus_dir();
-    REQUIRE_MESSAGE(fs::is_directory(dir), "corpus not found at " << dir << " (set CORPUS)");
+    if (dir.empty() || !fs::is_directory(dir)) {
+      MESSAGE("SKIP: public corpus not found (" << (dir.empty() ? "CORPUS unset" : dir.string())
+                                                << "); set CORPUS to the corpus folder (with "
+                                                   "fhir/r4-examples/) to run this test");
+      return;
+    }
     const auto tables = mapping::tables::parse(mapping::embedded_sources());
     std::vector<fs::path> files;
     for (const auto& e : fs::directory_iterator(dir)) {
