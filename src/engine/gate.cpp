@@ -2,12 +2,33 @@
 
 namespace covgate::engine {
 
+std::string_view name(event_kind k) noexcept {
+  switch (k) {
+    case event_kind::hold:
+      return "hold";
+    case event_kind::release:
+      return "release";
+    case event_kind::reopened:
+      return "reopened";
+    case event_kind::repeat:
+      return "repeat";
+    case event_kind::void_claim:
+      return "void";
+    case event_kind::cancel:
+      return "cancel";
+  }
+  return "hold";
+}
+
 std::string event::trace() const {
-  if (decision.result != model::outcome::release || kind == "void") return {};
+  if (decision.result != model::outcome::release || kind == event_kind::void_claim ||
+      kind == event_kind::cancel) {
+    return {};
+  }
   return claim.id + "-" + std::to_string(sequence);
 }
 
-gate::gate(const policy::policy_file& policy, const mapping::tables& tables, store::store& claims,
+gate::gate(const policy::policy_file& policy, const mapping::tables& tables, state& claims,
            event_handler on_event)
     : policy_(policy),
       tables_(tables),
@@ -22,7 +43,7 @@ bool gate::is_csii(const model::claim& claim) const {
   return false;
 }
 
-policy::patient_context gate::context_for(const store::claim_record& record) const {
+policy::patient_context gate::context_for(const claim_record& record) const {
   policy::patient_context context;
   const auto& key = record.claim.subscriber.member_id;
   if (!key.empty()) context.facts = facts_.for_patient(key);
@@ -37,24 +58,31 @@ policy::patient_context gate::context_for(const store::claim_record& record) con
 }
 
 void gate::count(const model::decision& decision, int delta) {
-  // Looked up by view: a key string is built only the first time a name is counted.
-  auto add = [delta](auto& counts, std::string_view name) {
-    auto it = counts.find(name);
-    if (it == counts.end()) it = counts.emplace(std::string(name), 0).first;
-    it->second += delta;
-  };
-  add(by_outcome_, model::name(decision.result));
-  if (decision.result == model::outcome::release) return;
-  for (const auto& f : decision.findings) add(by_reason_, f.reason);
+  count(decision.result, decision.findings, delta);
 }
 
-void gate::emit(std::string_view kind, store::claim_record& record, const std::string& source) {
+void gate::count(model::outcome result, const std::vector<model::finding>& findings, int delta) {
+  auto add = [delta](std::uint64_t& n) { n = static_cast<std::uint64_t>(std::int64_t(n) + delta); };
+  add(stats_.by_outcome[static_cast<std::size_t>(result)]);
+  if (result == model::outcome::release) return;
+  // A reason counts once per claim, however many of its lines it holds.
+  std::array<bool, model::reason_count> seen{};
+  for (const auto& f : findings) {
+    auto& once = seen[static_cast<std::size_t>(f.reason)];
+    if (!once) add(stats_.by_reason[static_cast<std::size_t>(f.reason)]);
+    once = true;
+  }
+}
+
+void gate::emit(event_kind kind, claim_record& record, const std::string& source,
+                std::string note) {
   ++record.events;
   claims_.save(record);
-  on_event_({kind, std::move(record.claim), std::move(record.decision), source, record.events});
+  on_event_({kind, std::move(record.claim), std::move(record.decision), source, record.events,
+             std::move(note)});
 }
 
-void gate::evaluate(store::claim_record record, std::string_view kind_if_changed,
+void gate::evaluate(claim_record record, std::optional<event_kind> kind_if_changed,
                     const std::string& source, bool first_answer) {
   auto decision = policy::evaluate(record.claim, context_for(record), policy_, tables_);
   const bool changed = decision.result != record.decision.result;
@@ -68,8 +96,8 @@ void gate::evaluate(store::claim_record record, std::string_view kind_if_changed
     claims_.save(record);  // the findings may have changed even when the outcome did not
     return;
   }
-  std::string_view kind = kind_if_changed;
-  if (kind.empty()) kind = record.decision.result == model::outcome::release ? "release" : "hold";
+  const auto kind = kind_if_changed.value_or(
+      record.decision.result == model::outcome::release ? event_kind::release : event_kind::hold);
   emit(kind, record, source);
 }
 
@@ -80,11 +108,11 @@ void gate::on_claim(model::claim claim, const std::string& source) {
       claim.frequency != '7') {
     // The same claim again: answer it again (with the claim as now sent), not twice.
     ++stats_.duplicates;
-    on_event_(
-        {"repeat", std::move(claim), std::move(existing->decision), source, existing->events});
+    on_event_({event_kind::repeat, std::move(claim), std::move(existing->decision), source,
+               existing->events});
     return;
   }
-  store::claim_record record;
+  claim_record record;
   record.source = source;
   if (existing) {
     record.events = existing->events;
@@ -100,12 +128,12 @@ void gate::on_claim(model::claim claim, const std::string& source) {
       record.decision.dos = existing->decision.dos;
     }
     record.claim = std::move(claim);
-    emit("void", record, source);
+    emit(event_kind::void_claim, record, source);
     return;
   }
   if (claim.frequency == '7' && existing) ++stats_.replacements;
   record.claim = std::move(claim);
-  evaluate(std::move(record), "", source, true);
+  evaluate(std::move(record), std::nullopt, source, true);
 }
 
 void gate::on_facts(std::vector<model::fact> facts, const std::string& source) {
@@ -151,8 +179,8 @@ void gate::index_facts(std::vector<model::fact> facts, std::set<std::string>& to
   }
 }
 
-gate::review_result gate::review(std::string_view claim_id, bool release,
-                                 const std::string& source) {
+gate::review_result gate::review(std::string_view claim_id, bool release, const std::string& source,
+                                 const std::string& note) {
   auto record = claims_.load(claim_id);
   if (!record) return review_result::unknown_claim;
   const auto result = record->decision.result;
@@ -165,10 +193,10 @@ gate::review_result gate::review(std::string_view claim_id, bool release,
     // The findings stay: they say what the reviewer overrode.
     record->decision.result = model::outcome::release;
     count(record->decision, +1);
-    emit("release", *record, source);
+    emit(event_kind::release, *record, source, note);
   } else {
     record->closed = true;
-    emit("cancel", *record, source);
+    emit(event_kind::cancel, *record, source, note);
   }
   return review_result::done;
 }
@@ -177,27 +205,18 @@ void gate::reevaluate_patient(const std::string& key, bool corrected, const std:
   for (const auto& summary : claims_.claims_of(key)) {
     if (summary.closed) continue;
     if (summary.result == model::outcome::hold_documentation) {
-      evaluate(*claims_.load(summary.id), "", source, false);
+      evaluate(*claims_.load(summary.id), std::nullopt, source, false);
     } else if (summary.result == model::outcome::release && corrected) {
       // A retracted or corrected fact may take away what released the claim; it may have
       // left already, so the change is reported as "reopened".
-      evaluate(*claims_.load(summary.id), "reopened", source, false);
+      evaluate(*claims_.load(summary.id), event_kind::reopened, source, false);
     }
   }
 }
 
-statistics gate::summary() const {
-  statistics s = stats_;
-  for (const auto& [outcome, n] : by_outcome_) {
-    if (n > 0) s.by_outcome[outcome] = static_cast<std::uint64_t>(n);
-  }
-  for (const auto& [reason, n] : by_reason_) {
-    if (n > 0) s.by_reason[reason] = static_cast<std::uint64_t>(n);
-  }
-  return s;
-}
+statistics gate::summary() const { return stats_; }
 
-std::optional<store::claim_record> gate::find(std::string_view claim_id) const {
+std::optional<claim_record> gate::find(std::string_view claim_id) const {
   return claims_.load(claim_id);
 }
 

@@ -2,7 +2,7 @@
 
 #include <doctest/doctest.h>
 
-#include "covgate/store/memory_store.hpp"
+#include "covgate/store/memory_state.hpp"
 #include "support/gate_fixtures.hpp"
 
 #include <algorithm>
@@ -24,12 +24,12 @@ using test::pump_claim;
 
 struct recorder {
   std::vector<engine::event> events;
-  store::memory_store claims;
+  store::memory_state claims;
   engine::gate gate{ncd223(), tables(), claims,
                     [this](const engine::event& e) { events.push_back(e); }};
   std::vector<std::string> kinds() const {
     std::vector<std::string> out;
-    for (const auto& e : events) out.emplace_back(e.kind);
+    for (const auto& e : events) out.emplace_back(engine::name(e.kind));
     return out;
   }
 };
@@ -41,7 +41,7 @@ TEST_SUITE("engine.gate") {
     recorder r;
     r.gate.on_claim(pump_claim(), "claims.x12:0");
     REQUIRE(r.events.size() == 1);
-    CHECK(r.events[0].kind == "hold");
+    CHECK(r.events[0].kind == engine::event_kind::hold);
     CHECK(r.events[0].decision.result == outcome::hold_documentation);
     auto facts = documentation();
     const auto last = facts.back();
@@ -50,7 +50,7 @@ TEST_SUITE("engine.gate") {
     CHECK(r.events.size() == 1);  // still held: no outcome change, no event
     r.gate.on_facts({last}, "visit.json");
     REQUIRE(r.events.size() == 2);
-    CHECK(r.events[1].kind == "release");
+    CHECK(r.events[1].kind == engine::event_kind::release);
     CHECK(r.events[1].source == "visit.json");
     CHECK(r.gate.find("PUMP001")->decision.result == outcome::release);
     // Events are numbered per claim; a release carries CLM01-sequence as its trace number.
@@ -67,7 +67,7 @@ TEST_SUITE("engine.gate") {
     CHECK(r.kinds() == std::vector<std::string>{"hold", "repeat"});
     CHECK(r.events[1].sequence == r.events[0].sequence);  // the answer it repeats
     CHECK(r.gate.summary().duplicates == 1);
-    CHECK(r.gate.summary().by_outcome.at("hold:documentation") == 1);
+    CHECK(r.gate.summary().by_outcome[static_cast<std::size_t>(outcome::hold_documentation)] == 1);
   }
 
   TEST_CASE("a replacement supersedes the held original; a void closes it") {
@@ -84,7 +84,7 @@ TEST_SUITE("engine.gate") {
     CHECK(r.events.back().decision.patient == test::test_patient_key);
     CHECK(r.events.back().trace().empty());
     CHECK(r.gate.find("PUMP001")->closed);
-    CHECK(r.gate.summary().by_outcome.empty());
+    CHECK(r.gate.summary().by_outcome == decltype(r.gate.summary().by_outcome){});
     for (const auto& f : documentation()) r.gate.on_facts({f}, "late");
     CHECK(r.events.size() == 3);  // a closed claim has no further events
   }
@@ -100,18 +100,20 @@ TEST_SUITE("engine.gate") {
     r.gate.on_claim(implantable, "b");
     r.gate.on_claim(pump_claim("DOC1"), "c");
     using review = engine::gate::review_result;
-    CHECK(r.gate.review("IMPL1", true, "review:alice:trial documented on paper") == review::done);
-    CHECK(r.events.back().kind == "release");
-    CHECK(r.events.back().source == "review:alice:trial documented on paper");
+    CHECK(r.gate.review("IMPL1", true, "review:alice", "trial documented on paper") ==
+          review::done);
+    CHECK(r.events.back().kind == engine::event_kind::release);
+    CHECK(r.events.back().source == "review:alice");
+    CHECK(r.events.back().note == "trial documented on paper");
     CHECK(r.events.back().trace() == "IMPL1-2");
-    CHECK(r.gate.review("IMPL2", false, "review:bob:duplicate") == review::done);
-    CHECK(r.events.back().kind == "cancel");
+    CHECK(r.gate.review("IMPL2", false, "review:bob", "duplicate") == review::done);
+    CHECK(r.events.back().kind == engine::event_kind::cancel);
     CHECK(r.gate.find("IMPL2")->closed);
-    CHECK(r.gate.review("IMPL1", true, "again") == review::not_reviewable);
-    CHECK(r.gate.review("DOC1", true, "x") == review::not_reviewable);
-    CHECK(r.gate.review("NOPE", true, "x") == review::unknown_claim);
-    CHECK(r.gate.summary().by_outcome.at("release") == 1);
-    CHECK(r.gate.summary().by_outcome.count("hold:review") == 0);
+    CHECK(r.gate.review("IMPL1", true, "review:x", "again") == review::not_reviewable);
+    CHECK(r.gate.review("DOC1", true, "review:x", "x") == review::not_reviewable);
+    CHECK(r.gate.review("NOPE", true, "review:x", "x") == review::unknown_claim);
+    CHECK(r.gate.summary().by_outcome[static_cast<std::size_t>(outcome::release)] == 1);
+    CHECK(r.gate.summary().by_outcome[static_cast<std::size_t>(outcome::hold_review)] == 0);
   }
 
   TEST_CASE("restored facts are indexed without re-evaluating or reporting anything") {
@@ -131,8 +133,9 @@ TEST_SUITE("engine.gate") {
     CHECK(r.kinds() == std::vector<std::string>{"release"});
     r.gate.on_facts({model::retraction{"Observation/cpep", "Patient/p", "1EG4TE5MK73"}}, "fix");
     REQUIRE(r.events.size() == 2);
-    CHECK(r.events[1].kind == "reopened");
-    CHECK(r.events[1].decision.findings.front().reason == "csii.insulinopenia.missing");
+    CHECK(r.events[1].kind == engine::event_kind::reopened);
+    CHECK(r.events[1].decision.findings.front().reason ==
+          model::reason::csii_insulinopenia_missing);
   }
 
   TEST_CASE("a fact that arrives before its Patient is linked when the Patient arrives") {
@@ -170,7 +173,7 @@ TEST_SUITE("engine.gate") {
       for (std::size_t i = split; i < facts.size(); ++i) r.gate.on_facts({facts[i]}, "after");
       CAPTURE(round);
       CHECK(r.gate.find("PUMP001")->decision.result == outcome::release);
-      CHECK(r.events.back().kind == "release");
+      CHECK(r.events.back().kind == engine::event_kind::release);
     }
   }
 }

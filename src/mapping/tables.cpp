@@ -12,32 +12,9 @@ namespace {
 
 using json = rapidjson::Value;
 
-constexpr std::array<std::string_view, 15> lab_kind_names{"unknown",
-                                                          "c-peptide",
-                                                          "c-peptide-fasting",
-                                                          "fasting-glucose",
-                                                          "glucose",
-                                                          "creatinine-clearance",
-                                                          "serum-creatinine",
-                                                          "egfr",
-                                                          "gad65-antibody",
-                                                          "ia2-antibody",
-                                                          "insulin-antibody",
-                                                          "znt8-antibody",
-                                                          "islet-cell-antibody",
-                                                          "hba1c",
-                                                          "body-weight"};
-
 constexpr std::array<std::string_view, 7> setting_names{
     "other",      "home",   "inpatient-or-snf", "nursing-facility", "other-institutional",
     "outpatient", "hospice"};
-
-constexpr std::array<std::string_view, 6> provider_names{"unknown",
-                                                         "physician",
-                                                         "nurse-practitioner",
-                                                         "physician-assistant",
-                                                         "clinical-nurse-specialist",
-                                                         "other"};
 
 constexpr std::array<std::string_view, 5> hcpcs_names{"none", "csii", "external", "implantable",
                                                       "drug"};
@@ -115,15 +92,6 @@ std::string padded(std::string_view code) {
 
 }  // namespace
 
-std::string_view name(lab_kind kind) noexcept {
-  return lab_kind_names[static_cast<std::size_t>(kind)];
-}
-std::optional<lab_kind> lab_kind_named(std::string_view text) noexcept {
-  return enum_named<lab_kind>(lab_kind_names, text);
-}
-bool is_autoantibody(lab_kind kind) noexcept {
-  return kind >= lab_kind::gad65_antibody && kind <= lab_kind::islet_cell_antibody;
-}
 std::string_view quantity_of(lab_kind kind) noexcept {
   switch (kind) {
     case lab_kind::c_peptide:
@@ -150,9 +118,6 @@ std::string_view quantity_of(lab_kind kind) noexcept {
 }
 std::string_view name(setting_class s) noexcept {
   return setting_names[static_cast<std::size_t>(s)];
-}
-std::string_view name(provider_type t) noexcept {
-  return provider_names[static_cast<std::size_t>(t)];
 }
 std::string_view name(hcpcs_class c) noexcept { return hcpcs_names[static_cast<std::size_t>(c)]; }
 
@@ -205,7 +170,8 @@ tables tables::parse(const table_sources& sources) {
       }
       t.units_[key_of(it)] = std::move(table);
     }
-    for (std::size_t k = 1; k < lab_kind_names.size(); ++k) {
+    for (auto k = static_cast<std::size_t>(lab_kind::c_peptide);
+         k <= static_cast<std::size_t>(lab_kind::body_weight); ++k) {
       const auto quantity = quantity_of(static_cast<lab_kind>(k));
       if (t.units_.find(quantity) == t.units_.end()) {
         r.fail("/" + std::string(quantity), "is required (a lab kind measures it)");
@@ -232,7 +198,7 @@ tables tables::parse(const table_sources& sources) {
   {
     const reader r("taxonomy.json", sources.taxonomy);
     for (auto it = r.root().MemberBegin(); it != r.root().MemberEnd(); ++it) {
-      const auto type = enum_named<provider_type>(provider_names, key_of(it));
+      const auto type = model::provider_type_named(key_of(it));
       if (!type) r.fail("/" + key_of(it), "is not a provider type");
       for (auto& prefix : r.strings(it->value, "/" + key_of(it))) {
         t.taxonomy_.emplace_back(std::move(prefix), *type);
@@ -244,7 +210,7 @@ tables tables::parse(const table_sources& sources) {
   {
     const reader r("qualifications.json", sources.qualifications);
     for (auto it = r.root().MemberBegin(); it != r.root().MemberEnd(); ++it) {
-      const auto type = enum_named<provider_type>(provider_names, key_of(it));
+      const auto type = model::provider_type_named(key_of(it));
       if (!type) r.fail("/" + key_of(it), "is not a provider type");
       for (auto& code : r.strings(it->value, "/" + key_of(it))) t.qualifications_[code] = *type;
     }

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "covgate/model/date.hpp"
+#include "covgate/model/reason.hpp"
 
 namespace covgate::model::archive {
 
@@ -40,6 +41,12 @@ class writer {
   }
   void operator()(const date& d) { (*this)(d.year), (*this)(d.month), (*this)(d.day); }
   void operator()(const date_range& r) { (*this)(r.from), (*this)(r.to); }
+  /// A reason by its code, which never changes (enumerators may be added anywhere).
+  void operator()(const reason& r) {
+    const auto text = code(r);
+    varint(text.size());
+    out_ += text;
+  }
   template <class T>
   void operator()(const std::optional<T>& v) {
     (*this)(v.has_value());
@@ -85,6 +92,13 @@ class reader {
   }
   void operator()(date& d) { (*this)(d.year), (*this)(d.month), (*this)(d.day); }
   void operator()(date_range& r) { (*this)(r.from), (*this)(r.to); }
+  void operator()(reason& r) {
+    std::string text;
+    (*this)(text);
+    const auto found = reason_named(text);
+    if (!found) return fail();  // a code this build does not know
+    r = *found;
+  }
   template <class T>
   void operator()(std::optional<T>& v) {
     bool present = false;

@@ -44,7 +44,7 @@ template <class Archive, class Self>
 void codec_fields(Archive& a,
                   Self& e) requires std::is_same_v<std::remove_const_t<Self>, envelope_ref> {
   a(e.sender_qualifier), a(e.sender_id), a(e.receiver_qualifier), a(e.receiver_id);
-  a(e.interchange_control), a(e.group_control), a(e.application_sender);
+  a(e.interchange_control), a(e.usage), a(e.group_control), a(e.application_sender);
   a(e.application_receiver), a(e.set_control), a(e.implementation), a(e.originator_reference);
 }
 template <class Archive, class Self>

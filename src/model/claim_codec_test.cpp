@@ -43,8 +43,8 @@ model::claim full_claim() {
   line.ordering = {"1003000126", "", true};
   c.lines.push_back(line);
   c.lines.back().number = 2;
-  c.envelope = {"ZZ",      "SUBMITTER", "ZZ",   "RECEIVER",     "000000001", "1",
-                "APPSEND", "APPRECV",   "0001", "005010X223A3", "BATCH1"};
+  c.envelope = {"ZZ", "SUBMITTER", "ZZ",      "RECEIVER", "000000001",    'T',
+                "1",  "APPSEND",   "APPRECV", "0001",     "005010X223A3", "BATCH1"};
   c.first_segment = 17;
   c.source_offset = 1ULL << 40;
   return c;

@@ -10,7 +10,7 @@ int age_in_years(const date& birth, const date& on) noexcept {
 
 std::optional<lab_result> cockcroft_gault(const patient& who, const lab_result& creatinine,
                                           const lab_result& weight) {
-  using mapping::lab_kind;
+  using model::lab_kind;
   if (creatinine.kind != lab_kind::serum_creatinine || weight.kind != lab_kind::body_weight) {
     return std::nullopt;
   }

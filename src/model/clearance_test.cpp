@@ -9,7 +9,7 @@ using namespace covgate::model;
 
 namespace {
 
-lab_result lab(mapping::lab_kind kind, double value, const char* id = "Observation/x") {
+lab_result lab(lab_kind kind, double value, const char* id = "Observation/x") {
   lab_result r;
   r.resource_id = id;
   r.patient_key = "K";
@@ -34,13 +34,13 @@ patient person(char sex, date birth) {
 
 TEST_SUITE("model.clearance") {
   TEST_CASE("computes Cockcroft-Gault with the female factor and marks it computed") {
-    const auto creatinine = lab(mapping::lab_kind::serum_creatinine, 1.2, "Observation/cr");
-    const auto weight = lab(mapping::lab_kind::body_weight, 72);
+    const auto creatinine = lab(lab_kind::serum_creatinine, 1.2, "Observation/cr");
+    const auto weight = lab(lab_kind::body_weight, 72);
     // Age 70 on 2026-03-01 (birthday 1956-03-01): (140-70) × 72 / (72 × 1.2) = 58.33…
     const auto man = cockcroft_gault(person('M', {1956, 3, 1}), creatinine, weight);
     REQUIRE(man);
     CHECK(man->value == doctest::Approx(58.3333));
-    CHECK(man->kind == mapping::lab_kind::creatinine_clearance);
+    CHECK(man->kind == lab_kind::creatinine_clearance);
     CHECK(man->origin == provenance::computed);
     CHECK(man->resource_id == "Observation/cr#cockcroft-gault");
     const auto woman = cockcroft_gault(person('F', {1956, 3, 1}), creatinine, weight);
@@ -53,8 +53,8 @@ TEST_SUITE("model.clearance") {
   }
 
   TEST_CASE("refuses unusable inputs instead of guessing") {
-    const auto creatinine = lab(mapping::lab_kind::serum_creatinine, 1.2);
-    const auto weight = lab(mapping::lab_kind::body_weight, 72);
+    const auto creatinine = lab(lab_kind::serum_creatinine, 1.2);
+    const auto weight = lab(lab_kind::body_weight, 72);
     CHECK_FALSE(cockcroft_gault(person('U', {1956, 3, 1}), creatinine, weight));
     CHECK_FALSE(cockcroft_gault(person('M', {}), creatinine, weight));
     CHECK_FALSE(cockcroft_gault(person('M', {2010, 1, 1}), creatinine, weight));
@@ -68,7 +68,7 @@ TEST_SUITE("model.clearance") {
 TEST_SUITE("model.fact_index") {
   TEST_CASE("a newer version replaces, an older one is ignored, a retraction withdraws") {
     fact_index index;
-    auto v1 = lab(mapping::lab_kind::c_peptide, 0.5, "Observation/c1");
+    auto v1 = lab(lab_kind::c_peptide, 0.5, "Observation/c1");
     v1.last_updated = "2026-03-01T10:00:00Z";
     CHECK(index.apply({v1}) == fact_index::change::added);
     auto v2 = v1;
@@ -90,8 +90,8 @@ TEST_SUITE("model.fact_index") {
 
   TEST_CASE("an Observation's components are one resource") {
     fact_index index;
-    auto a = lab(mapping::lab_kind::egfr, 60, "Observation/f#component[0]");
-    auto b = lab(mapping::lab_kind::egfr, 61, "Observation/f#component[1]");
+    auto a = lab(lab_kind::egfr, 60, "Observation/f#component[0]");
+    auto b = lab(lab_kind::egfr, 61, "Observation/f#component[1]");
     CHECK(index.apply({a, b}) == fact_index::change::added);
     CHECK(index.find("Observation/f")->size() == 2);
     CHECK(fact_index::resource_of("Observation/f#component[1]") == "Observation/f");

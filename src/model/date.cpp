@@ -1,33 +1,37 @@
 #include "covgate/model/date.hpp"
 
 #include <array>
+#include <chrono>
 #include <cstdio>
 
 namespace covgate::model {
 namespace {
 
-constexpr bool is_leap(int year) noexcept {
-  return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+std::chrono::year_month_day civil(const date& d) noexcept {
+  return std::chrono::year{d.year} / std::chrono::month{d.month} / std::chrono::day{d.day};
 }
 
-constexpr int days_in_month(int year, int month) noexcept {
-  constexpr std::array<int, 12> days{31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  return month == 2 && is_leap(year) ? 29 : days[static_cast<std::size_t>(month - 1)];
+date from_civil(const std::chrono::year_month_day& ymd) noexcept {
+  return {static_cast<std::int16_t>(static_cast<int>(ymd.year())),
+          static_cast<std::uint8_t>(static_cast<unsigned>(ymd.month())),
+          static_cast<std::uint8_t>(static_cast<unsigned>(ymd.day()))};
 }
 
 }  // namespace
 
 std::int32_t date::days_since_epoch() const noexcept {
-  // Howard Hinnant's days_from_civil: exact for every proleptic Gregorian date.
-  int y = year;
-  const int m = month;
-  const int d = day;
-  y -= m <= 2 ? 1 : 0;
-  const int era = (y >= 0 ? y : y - 399) / 400;
-  const int yoe = y - era * 400;
-  const int doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
+  return static_cast<std::int32_t>(std::chrono::sys_days{civil(*this)}.time_since_epoch().count());
+}
+
+date date::minus_months(int months) const noexcept {
+  // The same day of an earlier month, or its last day when it has fewer (March 31 → Feb 28).
+  auto ymd = civil(*this) - std::chrono::months{months};
+  if (!ymd.ok()) ymd = ymd.year() / ymd.month() / std::chrono::last;
+  return from_civil(ymd);
+}
+
+date date::from_days_since_epoch(std::int32_t days) noexcept {
+  return from_civil(std::chrono::year_month_day{std::chrono::sys_days{std::chrono::days{days}}});
 }
 
 std::string date::iso() const {
@@ -48,11 +52,37 @@ std::optional<date> parse_ccyymmdd(std::string_view text) noexcept {
   const int year = digits[0] * 1000 + digits[1] * 100 + digits[2] * 10 + digits[3];
   const int month = digits[4] * 10 + digits[5];
   const int day = digits[6] * 10 + digits[7];
-  if (year == 0 || month < 1 || month > 12 || day < 1 || day > days_in_month(year, month)) {
-    return std::nullopt;
-  }
+  const auto ymd = std::chrono::year{year} / std::chrono::month{static_cast<unsigned>(month)} /
+                   std::chrono::day{static_cast<unsigned>(day)};
+  if (year == 0 || !ymd.ok()) return std::nullopt;
   return date{static_cast<std::int16_t>(year), static_cast<std::uint8_t>(month),
               static_cast<std::uint8_t>(day)};
+}
+
+std::string utc_stamp(std::int64_t unix_ms) {
+  using namespace std::chrono;
+  const sys_time<milliseconds> at{milliseconds{unix_ms}};
+  const auto day = floor<days>(at);
+  const year_month_day ymd{day};
+  const hh_mm_ss time{floor<minutes>(at - day)};
+  std::array<char, 16> buffer{};
+  std::snprintf(buffer.data(), buffer.size(), "%04d%02u%02u%02d%02d", static_cast<int>(ymd.year()),
+                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                static_cast<int>(time.hours().count()), static_cast<int>(time.minutes().count()));
+  return buffer.data();
+}
+
+std::optional<std::int64_t> unix_ms_of_stamp(std::string_view stamp) noexcept {
+  if (stamp.size() != 12) return std::nullopt;
+  const auto day = parse_ccyymmdd(stamp.substr(0, 8));
+  int hour = 0, minute = 0;
+  for (const char c : stamp.substr(8)) {
+    if (c < '0' || c > '9') return std::nullopt;
+  }
+  hour = (stamp[8] - '0') * 10 + (stamp[9] - '0');
+  minute = (stamp[10] - '0') * 10 + (stamp[11] - '0');
+  if (!day || hour > 23 || minute > 59) return std::nullopt;
+  return (std::int64_t{day->days_since_epoch()} * 1440 + hour * 60 + minute) * 60'000;
 }
 
 }  // namespace covgate::model

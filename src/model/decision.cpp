@@ -1,4 +1,4 @@
-#include "covgate/model/decision.hpp"
+#include "covgate/model/outcome.hpp"
 
 namespace covgate::model {
 
@@ -16,6 +16,13 @@ std::string_view name(outcome o) noexcept {
       return "hold:invalid";
   }
   return "hold:invalid";
+}
+
+std::optional<outcome> outcome_named(std::string_view text) noexcept {
+  for (const auto o : outcomes) {
+    if (name(o) == text) return o;
+  }
+  return std::nullopt;
 }
 
 }  // namespace covgate::model

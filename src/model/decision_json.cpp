@@ -17,10 +17,10 @@ void append_json(std::string& out, const decision& d, std::string_view event,
   w.key("reasons").begin_array();
   for (const auto& f : d.findings) {
     w.begin_object();
-    w.key("code").value(f.reason);
+    w.key("code").value(f.code());
     w.key("line").value(static_cast<std::int64_t>(f.line));
-    w.key("stc").value({f.category, ":", f.status});
-    w.key("message").value({f.message, f.detail.empty() ? "" : " ", f.detail});
+    w.key("stc").value({f.category(), ":", f.status()});
+    w.key("message").value({f.message(), f.detail.empty() ? "" : " ", f.detail});
     if (!f.facts_used.empty()) {
       w.key("facts").begin_array();
       for (const auto& id : f.facts_used) w.value(id);

@@ -17,14 +17,14 @@ std::vector<model::fact> every_kind() {
       "Patient/1", "1EG4TE5MK73", {"http://mbi|1EG4TE5MK73", "urn:mrn|42"}, {1950, 2, 28}, 'F'};
   facts.emplace_back(p);
   facts.emplace_back(model::practitioner{
-      "Practitioner/9", "1497758544", {"MD"}, mapping::provider_type::nurse_practitioner});
+      "Practitioner/9", "1497758544", {"MD"}, model::provider_type::nurse_practitioner});
   facts.emplace_back(model::practitioner_role{
-      "PractitionerRole/3", "Practitioner/9", {"207RE0101X"}, mapping::provider_type::physician});
+      "PractitionerRole/3", "Practitioner/9", {"207RE0101X"}, model::provider_type::physician});
   model::lab_result lab;
   lab.resource_id = "Observation/7#component[1]";
   lab.patient = "Patient/1";
   lab.patient_key = "1EG4TE5MK73";
-  lab.kind = mapping::lab_kind::c_peptide;
+  lab.kind = model::lab_kind::c_peptide;
   lab.loinc = "1986-9";
   lab.has_value = true;
   lab.value = 0.31;
@@ -48,7 +48,7 @@ std::vector<model::fact> every_kind() {
                          "VR",
                          at(2026, 3, 1, 29530000),
                          at(2026, 3, 1, 29530030),
-                         {{"Practitioner/9", mapping::provider_type::nurse_practitioner, {"ATND"}}},
+                         {{"Practitioner/9", model::provider_type::nurse_practitioner, {"ATND"}}},
                          {"Location/2"},
                          "2026-03-01T10:00:00Z"};
   facts.emplace_back(visit);

@@ -34,7 +34,7 @@ struct writer {
   void operator()(const practitioner& p) const {
     text(w, "resource", p.resource_id);
     text(w, "npi", p.npi);
-    w.key("provider_type").value(mapping::name(p.type));
+    w.key("provider_type").value(name(p.type));
   }
   void operator()(const practitioner_role& p) const {
     text(w, "resource", p.resource_id);
@@ -42,12 +42,12 @@ struct writer {
     w.key("taxonomies").begin_array();
     for (const auto& t : p.taxonomies) w.value(t);
     w.end_array();
-    w.key("provider_type").value(mapping::name(p.type));
+    w.key("provider_type").value(name(p.type));
   }
   void operator()(const lab_result& r) const {
     text(w, "resource", r.resource_id);
     linked(w, r.patient, r.patient_key);
-    w.key("kind").value(mapping::name(r.kind));
+    w.key("kind").value(name(r.kind));
     text(w, "loinc", r.loinc);
     if (r.has_value) {
       w.key("value").value(r.value);
@@ -84,7 +84,7 @@ struct writer {
     w.key("participants").begin_array();
     for (const auto& p : e.participants) {
       w.begin_object().key("reference").value(p.reference);
-      w.key("provider_type").value(mapping::name(p.type));
+      w.key("provider_type").value(name(p.type));
       if (!p.roles.empty()) {
         w.key("roles").begin_array();
         for (const auto& r : p.roles) w.value(r);

@@ -15,6 +15,7 @@ using mapping::lab_kind;
 using mapping::setting_class;
 using model::date;
 using model::outcome;
+using model::reason;
 
 constexpr double ratio_epsilon = 1e-9;  // ratios of two converted values: keep "at" inclusive
 
@@ -26,22 +27,6 @@ int days_between(const date& earlier, const date& later) {
 bool within_before(const date& fact, const date& dos, int n) {
   const int d = days_between(fact, dos);
   return d >= 0 && d <= n;
-}
-
-date minus_months(const date& d, int months) {
-  int year = d.year;
-  int month = d.month - months;
-  while (month < 1) {
-    month += 12;
-    --year;
-  }
-  int day = d.day;
-  static constexpr int days_in[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-  const int last = month == 2 && leap ? 29 : days_in[month - 1];
-  day = std::min(day, last);
-  return {static_cast<std::int16_t>(year), static_cast<std::uint8_t>(month),
-          static_cast<std::uint8_t>(day)};
 }
 
 bool has_modifier(const model::service_line& line, std::initializer_list<std::string_view> any) {
@@ -98,37 +83,35 @@ class evaluator {
         any_pump = true;
       }
       if (!dos.valid()) {
-        add("claim.service-date-missing", line.number);
+        add(reason::claim_service_date_missing, line.number);
         continue;
       }
       evaluate_line(line, cls, dos);
     }
     if (!any_pump) {
-      add("scope.not-infusion-pump", 0);
+      add(reason::scope_not_infusion_pump, 0);
       d.dos = claim_.lines.empty() ? date{} : date_of_service(claim_.lines.front());
     } else {
-      if (claim_.subscriber.member_id.empty()) add("claim.member-id-missing", 0);
-      if (claim_.diagnoses.empty()) add("claim.diagnosis-missing", 0);
+      if (claim_.subscriber.member_id.empty()) add(reason::claim_member_id_missing, 0);
+      if (claim_.diagnoses.empty()) add(reason::claim_diagnosis_missing, 0);
     }
     const auto& version = policy_.for_dos(d.dos.valid() ? d.dos : date{2026, 3, 7});
     d.policy = policy_.id() + "@" + version.label;
     for (const auto& id : overlays_used_) d.policy += "+" + id;
     std::stable_sort(
         findings_.begin(), findings_.end(),
-        [](const model::finding& a, const model::finding& b) { return a.result > b.result; });
+        [](const model::finding& a, const model::finding& b) { return a.result() > b.result(); });
     d.result = outcome::release;
-    for (const auto& f : findings_) d.result = std::max(d.result, f.result);
+    for (const auto& f : findings_) d.result = std::max(d.result, f.result());
     d.findings = std::move(findings_);
     return d;
   }
 
  private:
   // ---- findings ----------------------------------------------------------------------------
-  model::finding& add(std::string_view code, std::uint32_t line, std::vector<std::string> used = {},
+  model::finding& add(reason code, std::uint32_t line, std::vector<std::string> used = {},
                       std::string detail = {}) {
-    auto f = finding_of(reason(code), line);
-    f.detail = std::move(detail);
-    f.facts_used = std::move(used);
+    model::finding f{code, line, std::move(detail), std::move(used)};
     if (findings_.empty()) findings_.reserve(8);
     findings_.push_back(std::move(f));
     return findings_.back();
@@ -145,10 +128,10 @@ class evaluator {
     p_ = &policy_.for_dos(dos).values;
     if (cls != hcpcs_class::implantable && !(dos < p_->modifiers_required_from)) {
       if (has_modifier(line, {"GA", "GZ"})) {
-        add("modifier.expected-denial", line.number);
+        add(reason::modifier_expected_denial, line.number);
         return;  // the supplier expects a denial: no criteria are checked
       }
-      if (!has_modifier(line, {"KX"})) add("modifier.missing", line.number);
+      if (!has_modifier(line, {"KX"})) add(reason::modifier_missing, line.number);
     }
     switch (cls) {
       case hcpcs_class::csii:
@@ -180,9 +163,9 @@ class evaluator {
   void csii(const model::service_line& line, const date& dos) {
     const auto setting = setting_of(line);
     if (setting == setting_class::inpatient_or_snf || setting == setting_class::nursing_facility) {
-      add("csii.setting.not-home", line.number);
+      add(reason::csii_setting_not_home, line.number);
     } else if (setting != setting_class::home) {
-      add("csii.setting.unknown", line.number);
+      add(reason::csii_setting_unknown, line.number);
     }
     insulinopenia(line, dos);
     criteria_a_or_b(line, dos);
@@ -207,27 +190,27 @@ class evaluator {
       }
     }
     if (peptides.empty()) {
-      add("csii.insulinopenia.missing", line.number);
+      add(reason::csii_insulinopenia_missing, line.number);
       return;
     }
     // Any qualifying result shows insulinopenia; otherwise the most recent one explains why.
     std::sort(peptides.begin(), peptides.end(), [](const auto* a, const auto* b) {
       return a->effective.utc_minutes > b->effective.utc_minutes;
     });
-    std::optional<std::pair<std::string_view, std::vector<std::string>>> first_reason;
+    std::optional<std::pair<reason, std::vector<std::string>>> first_reason;
     for (const auto* peptide : peptides) {
       std::vector<std::string> used{peptide->resource_id};
       const auto verdict = c_peptide_verdict(*peptide, dos, used);
-      if (verdict.empty()) return;
-      if (!first_reason) first_reason.emplace(verdict, std::move(used));
+      if (!verdict) return;
+      if (!first_reason) first_reason.emplace(*verdict, std::move(used));
     }
     add(first_reason->first, line.number, std::move(first_reason->second));
   }
 
-  // "" when the C-peptide shows insulinopenia, else the reason code.
-  std::string_view c_peptide_verdict(const model::lab_result& peptide, const date& dos,
-                                     std::vector<std::string>& used) const {
-    if (!peptide.has_value || !peptide.unit_known) return "lab.unit-unknown";
+  // nullopt when the C-peptide shows insulinopenia, else the reason it does not.
+  std::optional<reason> c_peptide_verdict(const model::lab_result& peptide, const date& dos,
+                                          std::vector<std::string>& used) const {
+    if (!peptide.has_value || !peptide.unit_known) return reason::lab_unit_unknown;
     const std::int64_t window = std::int64_t{p_->concurrent_glucose_window_hours} * 60;
     std::vector<const model::lab_result*> glucoses;
     for (const auto* lab : facts_.labs) {
@@ -242,18 +225,18 @@ class evaluator {
     const bool fasting = peptide.fasting != model::fasting_state::not_fasting &&
                          (peptide.kind == lab_kind::c_peptide_fasting ||
                           peptide.fasting == model::fasting_state::fasting || !glucoses.empty());
-    if (!fasting) return "csii.c-peptide.not-fasting";
-    if (glucoses.empty()) return "csii.c-peptide.glucose-missing";
+    if (!fasting) return reason::csii_c_peptide_not_fasting;
+    if (glucoses.empty()) return reason::csii_c_peptide_glucose_missing;
     const auto* best =
         *std::min_element(glucoses.begin(), glucoses.end(),
                           [](const auto* a, const auto* b) { return a->value < b->value; });
     used.push_back(best->resource_id);
-    if (best->value > p_->fasting_glucose_max_mg_dl) return "csii.c-peptide.glucose-too-high";
-    if (!peptide.low || *peptide.low <= 0) return "csii.c-peptide.no-reference-range";
+    if (best->value > p_->fasting_glucose_max_mg_dl) return reason::csii_c_peptide_glucose_too_high;
+    if (!peptide.low || *peptide.low <= 0) return reason::csii_c_peptide_no_reference_range;
     const double ratio = peptide.value / *peptide.low;
-    if (ratio <= p_->c_peptide_ratio_max + ratio_epsilon) return "";
+    if (ratio <= p_->c_peptide_ratio_max + ratio_epsilon) return std::nullopt;
     if (ratio > p_->c_peptide_ratio_max_renal + ratio_epsilon) {
-      return "csii.c-peptide.above-threshold";
+      return reason::csii_c_peptide_above_threshold;
     }
     // Between the two thresholds: the renal allowance needs a creatinine clearance.
     auto in_window = [&](const model::lab_result& lab) {
@@ -290,14 +273,14 @@ class evaluator {
     for (const auto& c : clearances) {
       if (c.value <= p_->renal_crcl_max_ml_min) {
         used.push_back(c.resource_id);
-        return "";
+        return std::nullopt;
       }
     }
     if (!clearances.empty()) {
       used.push_back(clearances.front().resource_id);
-      return "csii.c-peptide.above-threshold";
+      return reason::csii_c_peptide_above_threshold;
     }
-    return egfr ? "csii.c-peptide.egfr-only" : "csii.c-peptide.renal-unproven";
+    return egfr ? reason::csii_c_peptide_egfr_only : reason::csii_c_peptide_renal_unproven;
   }
 
   // The most recent evidence item `code` dated on or before the DOS (undated counts).
@@ -348,13 +331,14 @@ class evaluator {
     const bool b = pump_before && evidence_at_least("smbg-per-day-before-enrollment",
                                                     p_->smbg_min_per_day_before_enrollment, dos);
     if (a || b) return;
-    if (!education) add("csii.criterion-a.education", line.number);
-    if (!mdi) add("csii.criterion-a.mdi", line.number);
-    if (!smbg) add("csii.criterion-a.smbg", line.number);
-    if (!marker) add("csii.criterion-a.marker", line.number);
+    if (!education) add(reason::csii_criterion_a_education, line.number);
+    if (!mdi) add(reason::csii_criterion_a_mdi, line.number);
+    if (!smbg) add(reason::csii_criterion_a_smbg, line.number);
+    if (!marker) add(reason::csii_criterion_a_marker, line.number);
     // Pump use before Medicare shown but not the monitoring: B's second half is missing.
     // Otherwise B as a whole is (pump-before-medicare absent or false).
-    add(pump_before ? "csii.criterion-b.smbg" : "csii.criterion-b.missing", line.number);
+    add(pump_before ? reason::csii_criterion_b_smbg : reason::csii_criterion_b_missing,
+        line.number);
   }
 
   bool glycemic_marker(const date& dos) const {
@@ -401,8 +385,8 @@ class evaluator {
         if (type == mapping::provider_type::physician) return;
       }
     }
-    add(any_visit ? "csii.followup.not-physician" : "csii.followup.missing", line.number,
-        std::move(seen));
+    add(any_visit ? reason::csii_followup_not_physician : reason::csii_followup_missing,
+        line.number, std::move(seen));
   }
 
   void prior_authorization(const model::service_line& line, const date& dos) {
@@ -413,7 +397,7 @@ class evaluator {
     if (!initial) return;
     if (!claim_.prior_authorization.empty() || !line.prior_authorization.empty()) return;
     if (evidence("prior-authorization", dos)) return;
-    add("csii.prior-auth.missing", line.number);
+    add(reason::csii_prior_auth_missing, line.number);
   }
 
   // ---- re-review (§3.2.6, every indication) ------------------------------------------------
@@ -432,8 +416,8 @@ class evaluator {
         newest = std::max(newest, e->effective.day);
       }
     }
-    if (!newest.valid() || newest < minus_months(dos, p_->rereview_months)) {
-      add("rereview.overdue", line.number);
+    if (!newest.valid() || newest < dos.minus_months(p_->rereview_months)) {
+      add(reason::rereview_overdue, line.number);
     }
   }
 
@@ -485,7 +469,7 @@ class evaluator {
       overlays_used_.insert(id);
       return;
     }
-    add("external.indication-unlisted", line.number);
+    add(reason::external_indication_unlisted, line.number);
   }
 
   void external(const model::service_line& line, const date& dos) {
@@ -511,17 +495,17 @@ class evaluator {
           setting == setting_class::other_institutional) {
         return;
       }
-      add(setting == setting_class::home ? "external.heparin.home"
-                                         : "external.heparin.setting-unclear",
+      add(setting == setting_class::home ? reason::external_heparin_home
+                                         : reason::external_heparin_setting_unclear,
           line.number);
       return;
     }
     if (indication == "chemotherapy") {
       if (!diagnosis_in("liver-cancer", dos)) {
-        add("external.chemo.diagnosis-unlisted", line.number);
+        add(reason::external_chemo_diagnosis_unlisted, line.number);
       } else if (!evidence_true("tumor-unresectable", dos) &&
                  !evidence_true("surgery-refused", dos)) {
-        add("external.chemo.resectability-missing", line.number);
+        add(reason::external_chemo_resectability_missing, line.number);
       }
       return;
     }
@@ -529,12 +513,12 @@ class evaluator {
       const bool cancer_pain =
           diagnosis_in("cancer-pain", dos) && diagnosis_in("malignant-neoplasm", dos);
       if (!cancer_pain && !evidence_true("intractable-cancer-pain", dos)) {
-        add("external.morphine.cancer-pain-missing", line.number);
+        add(reason::external_morphine_cancer_pain_missing, line.number);
       }
       return;
     }
     if (indication == "excluded") {
-      add("external.excluded-drug", line.number);
+      add(reason::external_excluded_drug, line.number);
       return;
     }
     unlisted(line, dos);
@@ -548,7 +532,7 @@ class evaluator {
              tables_.hcpcs(l.procedure_code) == hcpcs_class::csii;
     });
     if (drug == "thromboembolic" || insulin) {
-      add("implantable.excluded", line.number);
+      add(reason::implantable_excluded, line.number);
       return;
     }
     std::string indication = drug;
@@ -587,7 +571,7 @@ class evaluator {
     for (std::size_t i = 0; i < missing.size(); ++i) {
       detail += (i ? ", " : " ") + missing[i];
     }
-    add("implantable.review", line.number, {}, detail + ".");
+    add(reason::implantable_review, line.number, {}, detail + ".");
   }
 
   const model::claim& claim_;

@@ -57,7 +57,7 @@ struct scenario {
 
   std::vector<std::string> reasons() const {
     std::vector<std::string> out;
-    for (const auto& f : run().findings) out.emplace_back(f.reason);
+    for (const auto& f : run().findings) out.emplace_back(f.code());
     return out;
   }
 };
@@ -89,7 +89,7 @@ TEST_SUITE("policy.file") {
   }
 
   TEST_CASE("every reason code has an outcome, an STC and a message") {
-    for (const auto& r : policy::reasons()) {
+    for (const auto& r : model::reasons()) {
       CAPTURE(r.code);
       CHECK_FALSE(r.category.empty());
       CHECK_FALSE(r.status.empty());
@@ -97,8 +97,10 @@ TEST_SUITE("policy.file") {
       if (r.result == outcome::hold_documentation) CHECK(r.category == "P3");
       if (r.result == outcome::hold_invalid) CHECK(r.category == "A6");
     }
-    CHECK(policy::reasons().size() == 36);
-    CHECK_THROWS_AS((void)policy::reason("no.such.reason"), std::out_of_range);
+    CHECK(model::reasons().size() == 36);
+    CHECK_FALSE(model::reason_named("no.such.reason"));
+    CHECK(model::reason_named("csii.insulinopenia.missing") ==
+          model::reason::csii_insulinopenia_missing);
   }
 }
 
@@ -117,13 +119,13 @@ TEST_SUITE("policy.csii") {
     s.claim.lines[0].modifiers = {"NU"};
     CHECK(s.run().result == outcome::hold_invalid);
     CHECK(has(s.reasons(), "modifier.missing"));
-    CHECK(s.run().findings.front().extra_status == "453");
+    CHECK(s.run().findings.front().extra_status() == "453");
     s.claim.lines[0].modifiers = {"GA"};
     s.remove("Observation/cpep");
     const auto d = s.run();
     CHECK(d.result == outcome::release);
     REQUIRE(d.findings.size() == 1);
-    CHECK(d.findings[0].reason == "modifier.expected-denial");
+    CHECK(d.findings[0].code() == "modifier.expected-denial");
   }
 
   TEST_CASE("setting: inpatient or nursing facility is not covered, office needs review") {
@@ -287,9 +289,9 @@ TEST_SUITE("policy.csii") {
     const auto d = s.run();
     CHECK(has(s.reasons(), "csii.followup.not-physician"));
     const auto it = std::find_if(d.findings.begin(), d.findings.end(), [](const auto& f) {
-      return f.reason == "csii.followup.not-physician";
+      return f.code() == "csii.followup.not-physician";
     });
-    CHECK(it->extra_status == "147");
+    CHECK(it->extra_status() == "147");
   }
 
   TEST_CASE("prior authorization: initial needs one, subsequent does not, pre-2026 never") {
@@ -359,7 +361,7 @@ TEST_SUITE("policy.external_and_implantable") {
     for (const auto& f : facts) context.facts.push_back(&f);
     std::vector<std::string> out;
     for (const auto& f : policy::evaluate(c, context, ncd223(), tables()).findings) {
-      out.emplace_back(f.reason);
+      out.emplace_back(f.code());
     }
     return out;
   }
@@ -477,7 +479,7 @@ TEST_SUITE("policy.overlay") {
     c.payer_id = "99999";
     const auto national = policy::evaluate(c, context, policy, tables());
     CHECK(national.result == outcome::hold_review);
-    CHECK(national.findings.front().reason == "external.indication-unlisted");
+    CHECK(national.findings.front().code() == "external.indication-unlisted");
     CHECK(national.policy == "NCD223@2026-03-07");
   }
 

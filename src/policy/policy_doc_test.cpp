@@ -101,7 +101,7 @@ struct reason_row {
   std::string outcome, stc, second, stc_277ca, sentence;
 };
 
-// Every difference between the page's reason-code table and policy::reasons(), one line each.
+// Every difference between the page's reason-code table and model::reasons(), one line each.
 std::vector<std::string> reason_table_problems(std::string_view page) {
   std::vector<std::string> problems;
   std::map<std::string, reason_row> rows;
@@ -120,7 +120,7 @@ std::vector<std::string> reason_table_problems(std::string_view page) {
   if (rows.empty()) problems.emplace_back("no reason-code table found in a 'Reason codes' section");
 
   std::set<std::string> families;
-  for (const auto& r : policy::reasons()) {
+  for (const auto& r : model::reasons()) {
     const std::string code(r.code);
     families.insert(code.substr(0, code.find('.')));
     const auto it = rows.find(code);
@@ -155,7 +155,7 @@ std::vector<std::string> reason_table_problems(std::string_view page) {
     }
   }
   for (const auto& [code, row] : rows) {
-    if (!policy::find_reason(code)) problems.push_back(code + ": on the page, not a reason code");
+    if (!model::reason_named(code)) problems.push_back(code + ": on the page, not a reason code");
   }
 
   // Reason codes named in the prose: `family.rest` with only [a-z0-9.-].
@@ -170,7 +170,7 @@ std::vector<std::string> reason_table_problems(std::string_view page) {
         std::all_of(word.begin(), word.end(), [](char ch) {
           return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '.' || ch == '-';
         });
-    if (shaped && families.count(std::string(word.substr(0, dot))) && !policy::find_reason(word) &&
+    if (shaped && families.count(std::string(word.substr(0, dot))) && !model::reason_named(word) &&
         named.insert(std::string(word)).second) {
       problems.push_back(std::string(word) + ": named on the page, not a reason code");
     }

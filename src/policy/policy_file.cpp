@@ -9,93 +9,6 @@
 namespace covgate::policy {
 namespace {
 
-using model::outcome;
-
-// POLICY.md's reason codes with their outcome and STC. Hold categories: P3 documentation,
-// P2 review and not-covered, A6 invalid (POLICY.md §1).
-const std::vector<reason_info> reason_table{
-    {"scope.not-infusion-pump", outcome::release, "A2", "20", "",
-     "No infusion-pump item on the claim: outside NCD 223."},
-    {"modifier.expected-denial", outcome::release, "A2", "20", "",
-     "GA or GZ modifier: the supplier expects a denial; criteria were not checked."},
-    {"modifier.missing", outcome::hold_invalid, "A6", "21", "453",
-     "Infusion-pump line without a KX, GA or GZ modifier."},
-    {"claim.member-id-missing", outcome::hold_invalid, "A6", "21", "",
-     "The subscriber member id (NM109) is missing."},
-    {"claim.service-date-missing", outcome::hold_invalid, "A6", "21", "",
-     "An infusion-pump line has no date of service (DTP*472 or, for 837I, DTP*434)."},
-    {"claim.diagnosis-missing", outcome::hold_invalid, "A6", "21", "",
-     "The claim carries no ICD-10-CM diagnosis."},
-    {"csii.setting.not-home", outcome::hold_not_covered, "P2", "268", "",
-     "Insulin pump billed for an inpatient, SNF or nursing facility stay; CSII is covered at "
-     "home."},
-    {"csii.setting.unknown", outcome::hold_review, "P2", "249", "",
-     "Insulin pump billed with a place of service that is neither a home nor an institution."},
-    {"csii.insulinopenia.missing", outcome::hold_documentation, "P3", "300", "",
-     "No fasting C-peptide and no positive beta-cell autoantibody on file before the date of "
-     "service."},
-    {"csii.c-peptide.not-fasting", outcome::hold_documentation, "P3", "300", "",
-     "The C-peptide is not shown to be fasting (no fasting specimen or concurrent fasting "
-     "glucose)."},
-    {"csii.c-peptide.no-reference-range", outcome::hold_documentation, "P3", "300", "",
-     "The C-peptide has no lower limit of normal (referenceRange.low) to compare with."},
-    {"csii.c-peptide.glucose-missing", outcome::hold_documentation, "P3", "300", "",
-     "No fasting glucose drawn within the window of the C-peptide."},
-    {"csii.c-peptide.glucose-too-high", outcome::hold_documentation, "P3", "300", "",
-     "The fasting glucose drawn with the C-peptide is above the limit."},
-    {"csii.c-peptide.above-threshold", outcome::hold_documentation, "P3", "300", "",
-     "The fasting C-peptide is above the insulinopenia threshold of the lab's lower limit."},
-    {"csii.c-peptide.renal-unproven", outcome::hold_documentation, "P3", "300", "",
-     "The C-peptide needs the renal allowance but no creatinine clearance is on file in the "
-     "window."},
-    {"csii.c-peptide.egfr-only", outcome::hold_review, "P2", "287", "",
-     "Only an eGFR is on file for the renal allowance; eGFR is not creatinine clearance."},
-    {"lab.unit-unknown", outcome::hold_review, "P2", "46", "",
-     "A lab result the rule needs has a unit covgate cannot convert."},
-    {"csii.criterion-a.education", outcome::hold_documentation, "P3", "294", "",
-     "Criterion A: completed diabetes education is not documented."},
-    {"csii.criterion-a.mdi", outcome::hold_documentation, "P3", "409", "",
-     "Criterion A: multiple daily injections (count and duration) are not documented."},
-    {"csii.criterion-a.smbg", outcome::hold_documentation, "P3", "294", "",
-     "Criterion A: self-monitoring of blood glucose frequency is not documented."},
-    {"csii.criterion-a.marker", outcome::hold_documentation, "P3", "300", "",
-     "Criterion A: no glycemic marker (HbA1c, hypoglycemia, fluctuations, dawn phenomenon, "
-     "excursions) is documented."},
-    {"csii.criterion-b.smbg", outcome::hold_documentation, "P3", "294", "",
-     "Criterion B: glucose self-monitoring frequency before Medicare enrollment is not "
-     "documented."},
-    {"csii.criterion-b.missing", outcome::hold_documentation, "P3", "294", "",
-     "Criterion B: no pump use before Medicare enrollment is documented."},
-    {"csii.followup.missing", outcome::hold_documentation, "P3", "387", "",
-     "No finished follow-up visit with the treating physician in the window before the date "
-     "of service."},
-    {"csii.followup.not-physician", outcome::hold_documentation, "P3", "387", "147",
-     "The only follow-up visits in the window were not with a physician."},
-    {"csii.prior-auth.missing", outcome::hold_documentation, "P3", "252", "",
-     "Initial insulin-pump treatment without a prior authorization number."},
-    {"rereview.overdue", outcome::hold_documentation, "P3", "294", "",
-     "No clinical record (visit, lab or evidence) within the re-review period before the date "
-     "of service."},
-    {"external.heparin.home", outcome::hold_not_covered, "P2", "268", "",
-     "Heparin by external pump is covered in an institution only; billed at home."},
-    {"external.heparin.setting-unclear", outcome::hold_review, "P2", "249", "",
-     "Heparin by external pump billed in a setting that is not clearly institutional."},
-    {"external.chemo.resectability-missing", outcome::hold_documentation, "P3", "297", "",
-     "Liver chemotherapy: unresectable tumor or refused surgery is not documented."},
-    {"external.chemo.diagnosis-unlisted", outcome::hold_review, "P2", "46", "",
-     "Chemotherapy by external pump without a liver cancer diagnosis the NCD lists."},
-    {"external.morphine.cancer-pain-missing", outcome::hold_documentation, "P3", "294", "",
-     "Morphine by external pump: intractable cancer pain is not documented."},
-    {"external.excluded-drug", outcome::hold_not_covered, "P2", "287", "",
-     "The drug is nationally non-covered by external pump."},
-    {"external.indication-unlisted", outcome::hold_review, "P2", "46", "",
-     "External pump for an indication or drug NCD 223 does not decide."},
-    {"implantable.excluded", outcome::hold_not_covered, "P2", "287", "",
-     "Heparin or insulin by implantable pump is not covered."},
-    {"implantable.review", outcome::hold_review, "P2", "46", "",
-     "Implantable pump: a person reviews it unless every criterion is documented."},
-};
-
 void fail(const std::string& file, const std::string& path, const std::string& problem) {
   throw mapping::config_error(file + ": " + path + ": " + problem);
 }
@@ -113,8 +26,6 @@ model::date date_of(const rapidjson::Value& v, const std::string& file, const st
 }
 
 }  // namespace
-
-const std::vector<reason_info>& reasons() { return reason_table; }
 
 overlay overlay::parse(std::string_view text, const std::string& name) {
   rapidjson::Document d;
@@ -162,30 +73,6 @@ overlay overlay::parse(std::string_view text, const std::string& name) {
         {c["indication"].GetString(), pump_class, strings(c["diagnoses"], path + "/diagnoses")});
   }
   return o;
-}
-
-const reason_info* find_reason(std::string_view code) noexcept {
-  for (const auto& r : reason_table) {
-    if (r.code == code) return &r;
-  }
-  return nullptr;
-}
-
-const reason_info& reason(std::string_view code) {
-  if (const auto* r = find_reason(code)) return *r;
-  throw std::out_of_range("unknown reason code " + std::string(code));
-}
-
-model::finding finding_of(const reason_info& row, std::uint32_t line) {
-  model::finding f;
-  f.reason = row.code;
-  f.result = row.result;
-  f.line = line;
-  f.category = row.category;
-  f.status = row.status;
-  f.extra_status = row.extra_status;
-  f.message = row.message;
-  return f;
 }
 
 policy_file policy_file::parse(std::string_view text, std::string name) {

@@ -6,8 +6,8 @@
 #include <system_error>
 
 #include "covgate/model/claim_codec.hpp"
+#include "covgate/model/decision_codec.hpp"
 #include "covgate/model/decision_json.hpp"
-#include "covgate/store/record_codec.hpp"
 
 namespace covgate::store {
 
@@ -127,8 +127,8 @@ sqlite_store::sqlite_store(const std::filesystem::path& directory, bool synchron
       rejected INTEGER NOT NULL, claims INTEGER NOT NULL, digest INTEGER NOT NULL,
       answer BLOB NOT NULL);
     CREATE TABLE IF NOT EXISTS history(claim_id TEXT NOT NULL, seq INTEGER NOT NULL,
-      kind TEXT NOT NULL, at_ms INTEGER NOT NULL, json TEXT NOT NULL,
-      PRIMARY KEY(claim_id, seq, kind));
+      kind TEXT NOT NULL, at_ms INTEGER NOT NULL, source TEXT NOT NULL, note TEXT NOT NULL,
+      decision BLOB NOT NULL, PRIMARY KEY(claim_id, seq, kind));
     CREATE TABLE IF NOT EXISTS outbox(id INTEGER PRIMARY KEY, key TEXT NOT NULL,
       destination INTEGER NOT NULL, content_type TEXT NOT NULL, body BLOB NOT NULL,
       attempts INTEGER NOT NULL DEFAULT 0, next_ms INTEGER NOT NULL,
@@ -223,29 +223,29 @@ void sqlite_store::count_journal() {
   journal_bytes_ = static_cast<std::uint64_t>(total.integer(0));
 }
 
-std::optional<claim_record> sqlite_store::load(std::string_view claim_id) const {
+std::optional<engine::claim_record> sqlite_store::load(std::string_view claim_id) const {
   auto& s =
       prepared("SELECT claim, decision, source, closed, csii, events FROM claims WHERE id = ?1");
   reset_on_exit guard{[&] { s.reset(); }};
   s.bind(1, claim_id);
   if (!s.step()) return std::nullopt;
   auto claim = model::decode_claim(s.text(0));
-  auto decision = decode_decision(s.text(1));
+  auto decision = model::decode_decision(s.text(1));
   if (!claim || !decision) {
     throw store_error(
         "the stored record of a claim does not decode (store written by a newer "
         "covgate, or damaged)");
   }
-  return claim_record{std::move(*claim),      std::move(*decision),
-                      std::string(s.text(2)), s.integer(3) != 0,
-                      s.integer(4) != 0,      static_cast<std::uint32_t>(s.integer(5))};
+  return engine::claim_record{std::move(*claim),      std::move(*decision),
+                              std::string(s.text(2)), s.integer(3) != 0,
+                              s.integer(4) != 0,      static_cast<std::uint32_t>(s.integer(5))};
 }
 
-void sqlite_store::save(const claim_record& record) {
+void sqlite_store::save(const engine::claim_record& record) {
   std::string claim;
   model::encode(record.claim, claim);
   std::string decision;
-  encode(record.decision, decision);
+  model::encode(record.decision, decision);
   auto& s = prepared(
       "INSERT INTO claims(id, seq, patient, outcome, closed, csii, events, source, claim, "
       "decision) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
@@ -267,12 +267,12 @@ void sqlite_store::save(const claim_record& record) {
   ++next_seq_;
 }
 
-std::vector<claim_summary> sqlite_store::claims_of(std::string_view patient) const {
+std::vector<engine::claim_summary> sqlite_store::claims_of(std::string_view patient) const {
   auto& s =
       prepared("SELECT id, outcome, closed, csii FROM claims WHERE patient = ?1 ORDER BY seq");
   reset_on_exit guard{[&] { s.reset(); }};
   s.bind(1, patient);
-  std::vector<claim_summary> out;
+  std::vector<engine::claim_summary> out;
   while (s.step()) {
     out.push_back({std::string(s.text(0)), static_cast<model::outcome>(s.integer(1)),
                    s.integer(2) != 0, s.integer(3) != 0});
@@ -419,19 +419,19 @@ void sqlite_store::for_each_facts(const std::function<void(std::string_view)>& v
   while (s.step()) visit(s.text(0));
 }
 
-std::optional<sqlite_store::interchange_row> sqlite_store::interchange(
+std::optional<engine::interchange_answer> sqlite_store::interchange(
     std::string_view sender_control) const {
   auto& s = prepared("SELECT answer, rejected, claims, digest FROM interchanges WHERE key = ?1");
   reset_on_exit guard{[&] { s.reset(); }};
   s.bind(1, sender_control);
   if (!s.step()) return std::nullopt;
-  return interchange_row{std::string(s.text(0)), s.integer(1) != 0,
-                         static_cast<std::uint32_t>(s.integer(2)),
-                         static_cast<std::uint64_t>(s.integer(3))};
+  return engine::interchange_answer{std::string(s.text(0)), s.integer(1) != 0,
+                                    static_cast<std::uint32_t>(s.integer(2)),
+                                    static_cast<std::uint64_t>(s.integer(3))};
 }
 
 void sqlite_store::remember_interchange(std::string_view sender_control, std::int64_t received_ms,
-                                        const interchange_row& row) {
+                                        const engine::interchange_answer& row) {
   auto& s = prepared(
       "INSERT OR REPLACE INTO interchanges(key, received_ms, rejected, claims, digest, answer) "
       "VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
@@ -441,60 +441,50 @@ void sqlite_store::remember_interchange(std::string_view sender_control, std::in
       .bind(3, std::int64_t{row.rejected})
       .bind(4, std::int64_t{row.claims})
       .bind(5, static_cast<std::int64_t>(row.message_digest))
-      .blob(6, row.answer);
+      .blob(6, row.body);
   s.step();
 }
 
-namespace {
-
-// A history row's decision column holds encode_history()'s bytes; rows written before that
-// format hold the JSON line itself ('{').
-std::optional<std::string> history_json(std::string_view bytes, std::string_view kind) {
-  if (!bytes.empty() && bytes.front() == '{') return std::string(bytes);  // an older row
-  auto entry = decode_history(bytes);
-  if (!entry) return std::nullopt;
-  std::string json;
-  model::append_json(json, entry->second, kind, entry->first);
-  return json;
-}
-
-}  // namespace
-
-void sqlite_store::record_history(std::string_view claim_id, std::uint32_t sequence,
-                                  std::string_view kind, std::int64_t at_ms,
-                                  const model::decision& decision, std::string_view source) {
-  std::string bytes;
-  encode_history(decision, source, bytes);
+void sqlite_store::record_history(std::string_view claim_id, const engine::history_entry& e) {
+  std::string decision;
+  model::encode(e.decision, decision);
   auto& s = prepared(
-      "INSERT OR REPLACE INTO history(claim_id, seq, kind, at_ms, json) VALUES(?1, ?2, ?3, ?4, "
-      "?5)");
+      "INSERT OR REPLACE INTO history(claim_id, seq, kind, at_ms, source, note, decision) "
+      "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)");
   reset_on_exit guard{[&] { s.reset(); }};
-  s.bind(1, claim_id).bind(2, std::int64_t{sequence}).bind(3, kind).bind(4, at_ms).blob(5, bytes);
+  s.bind(1, claim_id)
+      .bind(2, std::int64_t{e.sequence})
+      .bind(3, e.kind)
+      .bind(4, e.at_ms)
+      .bind(5, e.source)
+      .bind(6, e.note)
+      .blob(7, decision);
   s.step();
 }
 
-std::vector<history_entry> sqlite_store::history(std::string_view claim_id) const {
+std::vector<engine::history_entry> sqlite_store::history(std::string_view claim_id) const {
   auto& s = prepared(
-      "SELECT seq, kind, at_ms, json FROM history WHERE claim_id = ?1 ORDER BY seq, at_ms");
+      "SELECT seq, kind, at_ms, source, note, decision FROM history WHERE claim_id = ?1 "
+      "ORDER BY seq, at_ms");
   reset_on_exit guard{[&] { s.reset(); }};
   s.bind(1, claim_id);
-  std::vector<history_entry> out;
+  std::vector<engine::history_entry> out;
   while (s.step()) {
-    auto json = history_json(s.text(3), s.text(1));
-    if (!json) {
+    auto decision = model::decode_decision(s.text(5));
+    if (!decision) {
       throw store_error(
           "a stored history entry does not decode (store written by a newer covgate, or "
           "damaged)");
     }
     out.push_back({static_cast<std::uint32_t>(s.integer(0)), std::string(s.text(1)), s.integer(2),
-                   std::move(*json)});
+                   std::move(*decision), std::string(s.text(3)), std::string(s.text(4))});
   }
   return out;
 }
 
-std::vector<claim_summary> sqlite_store::claims_with(model::outcome result,
-                                                     std::string_view after_id,
-                                                     std::size_t limit) const {
+std::vector<engine::claim_summary> sqlite_store::claims_with(model::outcome result,
+                                                             std::string_view after_id,
+                                                             std::size_t limit) const {
   auto& s = prepared(
       "SELECT id, outcome, closed, csii FROM claims WHERE outcome = ?1 AND closed = 0 "
       "AND id > ?2 ORDER BY id LIMIT ?3");
@@ -502,7 +492,7 @@ std::vector<claim_summary> sqlite_store::claims_with(model::outcome result,
   s.bind(1, static_cast<std::int64_t>(result))
       .bind(2, after_id)
       .bind(3, static_cast<std::int64_t>(limit));
-  std::vector<claim_summary> out;
+  std::vector<engine::claim_summary> out;
   while (s.step()) {
     out.push_back({std::string(s.text(0)), static_cast<model::outcome>(s.integer(1)),
                    s.integer(2) != 0, s.integer(3) != 0});

@@ -30,8 +30,8 @@ store::journal_entry entry(std::int64_t at_ms, std::string channel, std::string 
   return e;
 }
 
-store::claim_record record(const char* id, model::outcome result = model::outcome::release) {
-  store::claim_record r;
+engine::claim_record record(const char* id, model::outcome result = model::outcome::release) {
+  engine::claim_record r;
   r.claim = test::pump_claim(id);
   r.decision.claim_id = id;
   r.decision.result = result;
@@ -53,7 +53,7 @@ TEST_SUITE("store.sqlite_store") {
       model::decision held;
       held.claim_id = "A";
       held.result = model::outcome::hold_documentation;
-      s.record_history("A", 1, "hold", 1000, held, "mllp:1:0");
+      s.record_history("A", {1, "hold", 1000, held, "mllp:1:0", ""});
       s.enqueue({0, "A:2", 0, "application/edi-x12", "ISA*277", 0}, 1000);
       s.set_counter("control", 42);
       s.commit();
@@ -72,8 +72,9 @@ TEST_SUITE("store.sqlite_store") {
     CHECK(bodies == std::vector<std::string>{"ISA*..."});
     REQUIRE(s.history("A").size() == 1);
     CHECK(s.history("A")[0].kind == "hold");
-    CHECK(s.history("A")[0].json.find("\"event\":\"hold\"") != std::string::npos);
-    CHECK(s.history("A")[0].json.find("\"source\":\"mllp:1:0\"") != std::string::npos);
+    CHECK(s.history("A")[0].decision.result == model::outcome::hold_documentation);
+    CHECK(s.history("A")[0].source == "mllp:1:0");
+    CHECK(s.history("A")[0].at_ms == 1000);
     CHECK(s.counter("control", 1) == 42);
     CHECK(s.counter("unknown", 7) == 7);
     CHECK(s.due(1000, 10).size() == 1);
@@ -184,28 +185,13 @@ TEST_SUITE("store.sqlite_store") {
     CHECK(s.journal_bytes() == 1024);  // what is stored counts, not what arrived
   }
 
-  TEST_CASE("history rows written as JSON by an earlier version still read back") {
-    temp_dir dir;
-    { store::sqlite_store create(dir.path, false); }
-    sqlite3* db = nullptr;
-    REQUIRE(sqlite3_open((dir.path / "covgate.db").c_str(), &db) == SQLITE_OK);
-    CHECK(sqlite3_exec(db,
-                       "INSERT INTO history(claim_id, seq, kind, at_ms, json) "
-                       "VALUES('A', 1, 'hold', 5, '{\"event\":\"hold\"}')",
-                       nullptr, nullptr, nullptr) == SQLITE_OK);
-    sqlite3_close(db);
-    store::sqlite_store s(dir.path, false);
-    REQUIRE(s.history("A").size() == 1);
-    CHECK(s.history("A")[0].json == "{\"event\":\"hold\"}");
-  }
-
   TEST_CASE("remembered interchanges are answered back until retention forgets them") {
     temp_dir dir;
     store::sqlite_store s(dir.path, false);
     s.remember_interchange("ZZ/A/000000001", 1'000, {"ISA*277 one", false, 1, 42});
     s.remember_interchange("ZZ/A/000000002", 9'000, {"ISA*277 two", true, 0, 43});
     REQUIRE(s.interchange("ZZ/A/000000001"));
-    CHECK(s.interchange("ZZ/A/000000001")->answer == "ISA*277 one");
+    CHECK(s.interchange("ZZ/A/000000001")->body == "ISA*277 one");
     CHECK(s.interchange("ZZ/A/000000002")->rejected);
     CHECK(s.interchange("ZZ/A/000000002")->message_digest == 43);
     CHECK_FALSE(s.interchange("ZZ/B/000000001"));

@@ -13,7 +13,7 @@
 #include <type_traits>
 
 #include "covgate/model/boundary.hpp"
-#include "covgate/transport/http_api.hpp"
+#include "covgate/server/http_api.hpp"
 #include "listener_support.hpp"
 
 namespace covgate::transport {
@@ -24,7 +24,6 @@ namespace http = beast::http;
 using tcp = asio::ip::tcp;
 using detail::drainable;
 using detail::endpoint_of;
-using detail::listen;
 using detail::session_set;
 using detail::tls_context;
 
@@ -36,7 +35,7 @@ class http_session final : public drainable,
 
  public:
   template <class... TlsContext>
-  http_session(tcp::socket socket, service& svc, const std::vector<std::string>& tokens,
+  http_session(tcp::socket socket, server::service& svc, const std::vector<std::string>& tokens,
                session_set<drainable>& sessions, std::atomic<std::size_t>& buffered,
                TlsContext&... tls_context)
       : stream_(std::move(socket), tls_context...),
@@ -51,7 +50,7 @@ class http_session final : public drainable,
   ~http_session() override {
     release_body_budget();
     if (registered_) sessions_.remove(self_);
-    svc_.connection_closed("http");
+    svc_.counters().connection_closed("http");
   }
 
   void start() {
@@ -62,7 +61,7 @@ class http_session final : public drainable,
       stream_.async_handshake(asio::ssl::stream_base::server,
                               [self = this->shared_from_this()](beast::error_code ec) {
                                 if (ec) {
-                                  self->svc_.connection_refused("http", "tls-handshake");
+                                  self->svc_.counters().connection_refused("http", "tls-handshake");
                                   return self->close();
                                 }
                                 self->read();
@@ -99,8 +98,9 @@ class http_session final : public drainable,
     if (ec) return on_read(ec);
     const auto& header = parser_->get();
     const unsigned version = header.version();
-    if (needs_token(header.target()) && !authorized(header[http::field::authorization], tokens_)) {
-      return respond(unauthorized(), false, version);  // the body is not read: close after
+    if (server::needs_token(header.target()) &&
+        !server::authorized(header[http::field::authorization], tokens_)) {
+      return respond(server::unauthorized(), false, version);  // the body is not read: close after
     }
     const auto& c = svc_.config().http;
     const auto length = parser_->content_length();
@@ -111,7 +111,7 @@ class http_session final : public drainable,
       reserved_ = std::min(body, c.body_limit);
       if (buffered_.fetch_add(reserved_) + reserved_ > c.max_buffered_bytes) {
         release_body_budget();
-        svc_.connection_refused("http", "buffer-budget");
+        svc_.counters().connection_refused("http", "buffer-budget");
         return respond({503,
                         "application/json",
                         "{\"error\":\"server busy: too many request bytes in flight; retry\"}",
@@ -154,7 +154,7 @@ class http_session final : public drainable,
     if (ec) return close();
     busy_ = true;
     auto req = parser_->release();
-    http_request r;
+    server::http_request r;
     r.method = std::string(req.method_string());
     r.target = std::string(req.target());
     r.content_type = std::string(req[http::field::content_type]);
@@ -163,17 +163,18 @@ class http_session final : public drainable,
     r.peer = peer_;
     const bool keep_alive = req.keep_alive();
     const unsigned version = req.version();
-    route(svc_, std::move(r), tokens_,
-          [self = this->shared_from_this(), keep_alive, version](http_response response) {
-            asio::post(self->stream_.get_executor(), [self, keep_alive, version,
-                                                      response = std::move(response)]() mutable {
-              self->busy_ = false;
-              self->respond(std::move(response), keep_alive && !self->draining_, version);
-            });
-          });
+    server::route(
+        svc_, std::move(r), tokens_,
+        [self = this->shared_from_this(), keep_alive, version](server::http_response response) {
+          asio::post(self->stream_.get_executor(),
+                     [self, keep_alive, version, response = std::move(response)]() mutable {
+                       self->busy_ = false;
+                       self->respond(std::move(response), keep_alive && !self->draining_, version);
+                     });
+        });
   }
 
-  void respond(http_response r, bool keep_alive, unsigned version) {
+  void respond(server::http_response r, bool keep_alive, unsigned version) {
     release_body_budget();
     auto res = std::make_shared<http::response<http::string_body>>(
         static_cast<http::status>(r.status), version);
@@ -203,7 +204,7 @@ class http_session final : public drainable,
   Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
-  service& svc_;
+  server::service& svc_;
   const std::vector<std::string>& tokens_;
   session_set<drainable>& sessions_;
   std::atomic<std::size_t>& buffered_;  // request bodies in flight across connections
@@ -215,64 +216,42 @@ class http_session final : public drainable,
   bool draining_ = false;
 };
 
-struct http_server::impl : std::enable_shared_from_this<http_server::impl> {
-  impl(asio::io_context& io, service& owner, std::vector<std::string> allowed_tokens)
-      : acceptor(io), svc(owner), tokens(std::move(allowed_tokens)) {}
-  tcp::acceptor acceptor;
-  service& svc;
+struct http_server::impl {
   std::vector<std::string> tokens;
   std::shared_ptr<asio::ssl::context> tls;  // null: plain HTTP
   session_set<drainable> sessions;
   std::atomic<std::size_t> buffered{0};  // request body bytes in flight
-
-  void accept() {
-    acceptor.async_accept(
-        asio::make_strand(acceptor.get_executor()),
-        [self = shared_from_this()](boost::system::error_code ec, tcp::socket socket) {
-          if (ec == asio::error::operation_aborted || !self->acceptor.is_open()) return;
-          if (!ec) self->admit(std::move(socket));
-          self->accept();
-        });
-  }
-
-  void admit(tcp::socket socket) {
-    boost::system::error_code ec;
-    if (svc.connections("http") >= svc.config().http.max_connections) {
-      svc.connection_refused("http", "limit");
-      socket.close(ec);
-      return;
-    }
-    socket.set_option(tcp::no_delay(true), ec);
-    svc.connection_opened("http");
-    if (tls) {
-      std::make_shared<http_session<beast::ssl_stream<beast::tcp_stream>>>(
-          std::move(socket), svc, tokens, sessions, buffered, *tls)
-          ->start();
-    } else {
-      std::make_shared<http_session<beast::tcp_stream>>(std::move(socket), svc, tokens, sessions,
-                                                        buffered)
-          ->start();
-    }
-  }
+  std::shared_ptr<detail::listener> listener;
 };
 
-http_server::http_server(asio::io_context& io, service& svc, std::vector<std::string> tokens)
-    : impl_(std::make_shared<impl>(io, svc, std::move(tokens))) {
+http_server::http_server(asio::io_context& io, server::service& svc,
+                         std::vector<std::string> tokens)
+    : impl_(std::make_shared<impl>()) {
+  impl_->tokens = std::move(tokens);
   const auto& c = svc.config().http;
   if (c.tls.enabled()) impl_->tls = tls_context(c.tls, "http");
-  listen(impl_->acceptor, endpoint_of(c.address, c.port), "HTTP");
-  impl_->accept();
+  impl_->listener = std::make_shared<detail::listener>(
+      io, "http", endpoint_of(c.address, c.port), c.allow, c.max_connections, svc.counters(),
+      [&svc, i = impl_.get()](tcp::socket socket) {
+        if (i->tls) {
+          std::make_shared<http_session<beast::ssl_stream<beast::tcp_stream>>>(
+              std::move(socket), svc, i->tokens, i->sessions, i->buffered, *i->tls)
+              ->start();
+        } else {
+          std::make_shared<http_session<beast::tcp_stream>>(std::move(socket), svc, i->tokens,
+                                                            i->sessions, i->buffered)
+              ->start();
+        }
+      });
+  impl_->listener->accept();
 }
 
 http_server::~http_server() = default;
 
-std::uint16_t http_server::port() const { return impl_->acceptor.local_endpoint().port(); }
+std::uint16_t http_server::port() const { return impl_->listener->port(); }
 
 void http_server::drain() {
-  asio::post(impl_->acceptor.get_executor(), [i = impl_] {
-    boost::system::error_code ignored;
-    i->acceptor.close(ignored);
-  });
+  impl_->listener->close();
   impl_->sessions.each([](drainable& s) { s.drain(); });
 }
 

@@ -1,20 +1,26 @@
-// What the MLLP and HTTP listeners share: listening, a registry of live sessions for drain(),
-// and the TLS server context. Private to src/transport.
+// What the MLLP and HTTP listeners share: listening and admitting connections (allow-list,
+// connection limit, TCP_NODELAY, metrics), a registry of live sessions for drain(), and the
+// TLS server context. Private to src/transport.
 #pragma once
 
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 
+#include <functional>
 #include <list>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
 
-#include "covgate/transport/config.hpp"
+#include "covgate/server/config.hpp"
+#include "covgate/server/metrics.hpp"
 
 namespace covgate::transport::detail {
+
+using server::config_error;
+using server::tls_config;
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -91,6 +97,75 @@ inline std::shared_ptr<asio::ssl::context> tls_context(const tls_config& tls,
 struct drainable {
   virtual ~drainable() = default;
   virtual void drain() = 0;
+};
+
+// Accepts connections on one endpoint, each on its own strand (answers arrive from the
+// committer thread), and admits them: a peer outside the allow-list or over the connection
+// limit is closed at once and counted; an admitted one is handed to `start`, which builds its
+// session (plain or TLS) and starts it. The session reports its close to the metrics.
+class listener : public std::enable_shared_from_this<listener> {
+ public:
+  using start_session = std::function<void(tcp::socket)>;
+
+  listener(asio::io_context& io, std::string name, const tcp::endpoint& at,
+           std::vector<server::network> allow, std::size_t max_connections,
+           server::metrics& counters, start_session start)
+      : acceptor_(io),
+        name_(std::move(name)),
+        allow_(std::move(allow)),
+        max_connections_(max_connections),
+        metrics_(counters),
+        start_(std::move(start)) {
+    listen(acceptor_, at, name_.c_str());
+  }
+
+  void accept() {
+    acceptor_.async_accept(
+        asio::make_strand(acceptor_.get_executor()),
+        [self = shared_from_this()](boost::system::error_code ec, tcp::socket socket) {
+          if (ec == asio::error::operation_aborted || !self->acceptor_.is_open()) return;
+          if (!ec) self->admit(std::move(socket));
+          self->accept();
+        });
+  }
+
+  [[nodiscard]] std::uint16_t port() const { return acceptor_.local_endpoint().port(); }
+
+  /// Stops accepting (from any thread).
+  void close() {
+    asio::post(acceptor_.get_executor(), [self = shared_from_this()] {
+      boost::system::error_code ignored;
+      self->acceptor_.close(ignored);
+    });
+  }
+
+ private:
+  void admit(tcp::socket socket) {
+    boost::system::error_code ec;
+    const auto remote = socket.remote_endpoint(ec);
+    if (ec) return;
+    if (!server::allowed(allow_, remote.address().to_string())) {
+      metrics_.connection_refused(name_, "not-allowed");
+      socket.close(ec);
+      return;
+    }
+    if (metrics_.connections(name_) >= max_connections_) {
+      metrics_.connection_refused(name_, "limit");
+      socket.close(ec);
+      return;
+    }
+    // An answer is one write; do not let Nagle hold it back waiting for the peer's ACK.
+    socket.set_option(tcp::no_delay(true), ec);
+    metrics_.connection_opened(name_);
+    start_(std::move(socket));
+  }
+
+  tcp::acceptor acceptor_;
+  std::string name_;
+  std::vector<server::network> allow_;
+  std::size_t max_connections_;
+  server::metrics& metrics_;
+  start_session start_;
 };
 
 }  // namespace covgate::transport::detail

@@ -10,8 +10,8 @@
 #include <type_traits>
 
 #include "covgate/hl7v2/ack.hpp"
+#include "covgate/hl7v2/mllp.hpp"
 #include "covgate/model/boundary.hpp"
-#include "covgate/transport/mllp.hpp"
 #include "listener_support.hpp"
 
 namespace covgate::transport {
@@ -21,7 +21,6 @@ namespace beast = boost::beast;
 using tcp = asio::ip::tcp;
 using detail::drainable;
 using detail::endpoint_of;
-using detail::listen;
 using detail::session_set;
 using detail::tls_context;
 
@@ -33,7 +32,7 @@ class mllp_session final : public drainable,
 
  public:
   template <class... TlsContext>
-  mllp_session(tcp::socket socket, service& svc, session_set<drainable>& sessions,
+  mllp_session(tcp::socket socket, server::service& svc, session_set<drainable>& sessions,
                std::atomic<std::size_t>& buffered, TlsContext&... tls_context)
       : stream_(std::move(socket), tls_context...),
         timer_(stream_.get_executor()),
@@ -48,7 +47,7 @@ class mllp_session final : public drainable,
   ~mllp_session() override {
     buffered_ -= held_;
     if (registered_) sessions_.remove(self_);
-    svc_.connection_closed("mllp");
+    svc_.counters().connection_closed("mllp");
   }
 
   void start() {
@@ -65,7 +64,7 @@ class mllp_session final : public drainable,
                               [self = this->shared_from_this()](boost::system::error_code ec) {
                                 self->timer_.cancel();
                                 if (ec) {
-                                  self->svc_.connection_refused("mllp", "tls-handshake");
+                                  self->svc_.counters().connection_refused("mllp", "tls-handshake");
                                   return self->close();
                                 }
                                 self->read();
@@ -108,14 +107,14 @@ class mllp_session final : public drainable,
     const bool was_inside = decoder_.inside_frame();
     const auto error = decoder_.put(std::string_view(buffer_.data(), n),
                                     [&](std::string_view f) { frames_.emplace_back(f); });
-    if (error != mllp_error::none) frame_error_ = error;
+    if (error != hl7v2::mllp_error::none) frame_error_ = error;
     if (decoder_.inside_frame() && (!was_inside || !frames_.empty())) {
       frame_deadline_ = std::chrono::steady_clock::now() + svc_.config().mllp.read_timeout;
     }
-    if (!account() && frame_error_ == mllp_error::none) {
+    if (!account() && frame_error_ == hl7v2::mllp_error::none) {
       // Over the server-wide budget: this connection's partial frame is refused, not held
       // (its complete frames are still answered; then the connection closes).
-      svc_.connection_refused("mllp", "buffer-budget");
+      svc_.counters().connection_refused("mllp", "buffer-budget");
       over_budget_ = true;
     }
     replies_.assign(frames_.size(), {});
@@ -124,12 +123,13 @@ class mllp_session final : public drainable,
     // Each frame is processed now and answered after its group commits; answers come back
     // on this connection's strand, in order.
     for (std::size_t i = 0; i < frames_.size(); ++i) {
-      svc_.submit(frames_[i], "mllp", peer_, [self = this->shared_from_this(), i](reply r) {
-        asio::post(self->stream_.get_executor(), [self, i, r = std::move(r)]() mutable {
-          self->replies_[i] = std::move(r);
-          if (--self->waiting_ == 0) self->answer();
-        });
-      });
+      svc_.gate().submit(
+          frames_[i], "mllp", peer_, [self = this->shared_from_this(), i](server::reply r) {
+            asio::post(self->stream_.get_executor(), [self, i, r = std::move(r)]() mutable {
+              self->replies_[i] = std::move(r);
+              if (--self->waiting_ == 0) self->answer();
+            });
+          });
     }
   }
 
@@ -152,35 +152,43 @@ class mllp_session final : public drainable,
       if (!r.durable) {
         // Not stored, so not acknowledged: a release-2 peer gets a NAK, any peer a closed
         // connection, and resends.
-        if (commit_acks) out_ += mllp_frame(std::string(1, mllp_commit_nak));
+        if (commit_acks) out_ += hl7v2::mllp_frame(std::string(1, hl7v2::mllp_commit_nak));
         closing_ = true;
         break;
       }
-      if (commit_acks) out_ += mllp_frame(std::string(1, mllp_commit_ack));
-      if (boundary::mllp_payload_ok(r.body)) {
-        out_ += mllp_frame(r.body);
+      if (commit_acks) out_ += hl7v2::mllp_frame(std::string(1, hl7v2::mllp_commit_ack));
+      if (r.unrecognized) {
+        // Nothing a reader could answer in its own standard: the MLLP peer gets an HL7 ACK
+        // AR, which any interface engine files instead of retrying.
+        hl7v2::hl7_ack_settings s;
+        s.control_id = "CG" + std::to_string(r.journal_id);
+        out_ += hl7v2::mllp_frame(hl7v2::hl7_ack(
+            nullptr, "AR", "200",
+            "Unrecognized payload: not X12 (ISA), FHIR (JSON or XML) or HL7 v2 (MSH)", s));
+      } else if (boundary::mllp_payload_ok(r.body)) {
+        out_ += hl7v2::mllp_frame(r.body);
       } else {
         // Never happens with what the readers accept; if it did, a frame byte echoed from a
         // sender must not end our frame early and forge another.
         hl7v2::hl7_ack_settings s;
         s.control_id = "CGFRAME";
-        out_ += mllp_frame(hl7v2::hl7_ack(nullptr, "AE", "207",
-                                          "the answer could not be framed (MLLP frame bytes)", s));
+        out_ += hl7v2::mllp_frame(hl7v2::hl7_ack(
+            nullptr, "AE", "207", "the answer could not be framed (MLLP frame bytes)", s));
       }
     }
     if (over_budget_ && !closing_) {
       hl7v2::hl7_ack_settings s;
       s.control_id = "CGBUSY";
-      out_ += mllp_frame(hl7v2::hl7_ack(
+      out_ += hl7v2::mllp_frame(hl7v2::hl7_ack(
           nullptr, "AR", "207", "server busy: too many bytes in partial frames; resend later", s));
       closing_ = true;
     }
-    if (frame_error_ != mllp_error::none && !closing_) {
+    if (frame_error_ != hl7v2::mllp_error::none && !closing_) {
       hl7v2::hl7_ack_settings s;
       s.control_id = "CGFRAME";
-      const auto text = std::string(describe(frame_error_)) + " (" +
+      const auto text = std::string(hl7v2::describe(frame_error_)) + " (" +
                         std::to_string(svc_.config().mllp.max_frame_bytes) + " bytes)";
-      out_ += mllp_frame(hl7v2::hl7_ack(nullptr, "AR", "100", text, s));
+      out_ += hl7v2::mllp_frame(hl7v2::hl7_ack(nullptr, "AR", "100", text, s));
       closing_ = true;
     }
     busy_ = false;
@@ -208,20 +216,20 @@ class mllp_session final : public drainable,
 
   Stream stream_;
   asio::steady_timer timer_;
-  service& svc_;
+  server::service& svc_;
   session_set<drainable>& sessions_;
   std::atomic<std::size_t>& buffered_;  // every connection's frame bytes (the server's budget)
   std::size_t held_ = 0;                // this connection's part of it
   std::list<std::weak_ptr<drainable>>::iterator self_;
   bool registered_ = false;
-  mllp_decoder decoder_;
+  hl7v2::mllp_decoder decoder_;
   std::chrono::steady_clock::time_point frame_deadline_;  // the started frame must end by then
   std::chrono::steady_clock::time_point idle_deadline_;   // no frame since: close then
   std::array<char, 64 * 1024> buffer_{};
   std::vector<std::string> frames_;
-  std::vector<reply> replies_;
+  std::vector<server::reply> replies_;
   std::size_t waiting_ = 0;
-  mllp_error frame_error_ = mllp_error::none;
+  hl7v2::mllp_error frame_error_ = hl7v2::mllp_error::none;
   std::string out_;
   std::string peer_;
   bool busy_ = false;
@@ -230,71 +238,39 @@ class mllp_session final : public drainable,
   bool over_budget_ = false;
 };
 
-struct mllp_server::impl : std::enable_shared_from_this<mllp_server::impl> {
-  impl(asio::io_context& io, service& owner) : acceptor(io), svc(owner) {}
-  tcp::acceptor acceptor;
-  service& svc;
+struct mllp_server::impl {
   std::shared_ptr<asio::ssl::context> tls;  // null: plain TCP
   session_set<drainable> sessions;
   std::atomic<std::size_t> buffered{0};  // bytes in frames across connections
-
-  void accept() {
-    // Each connection on its own strand: its answers arrive from the committer thread.
-    acceptor.async_accept(
-        asio::make_strand(acceptor.get_executor()),
-        [self = shared_from_this()](boost::system::error_code ec, tcp::socket socket) {
-          if (ec == asio::error::operation_aborted || !self->acceptor.is_open()) return;
-          if (!ec) self->admit(std::move(socket));
-          self->accept();
-        });
-  }
-
-  void admit(tcp::socket socket) {
-    const auto& c = svc.config().mllp;
-    boost::system::error_code ec;
-    const auto remote = socket.remote_endpoint(ec);
-    if (ec) return;
-    if (!allowed(c.allow, remote.address().to_string())) {
-      svc.connection_refused("mllp", "not-allowed");
-      socket.close(ec);
-      return;
-    }
-    if (svc.connections("mllp") >= c.max_connections) {
-      svc.connection_refused("mllp", "limit");
-      socket.close(ec);
-      return;
-    }
-    // An answer is one write; do not let Nagle hold it back waiting for the peer's ACK.
-    socket.set_option(tcp::no_delay(true), ec);
-    svc.connection_opened("mllp");
-    if (tls) {
-      std::make_shared<mllp_session<asio::ssl::stream<tcp::socket>>>(std::move(socket), svc,
-                                                                     sessions, buffered, *tls)
-          ->start();
-    } else {
-      std::make_shared<mllp_session<tcp::socket>>(std::move(socket), svc, sessions, buffered)
-          ->start();
-    }
-  }
+  std::shared_ptr<detail::listener> listener;
 };
 
-mllp_server::mllp_server(asio::io_context& io, service& svc)
-    : impl_(std::make_shared<impl>(io, svc)) {
+mllp_server::mllp_server(asio::io_context& io, server::service& svc)
+    : impl_(std::make_shared<impl>()) {
   const auto& c = svc.config().mllp;
   if (c.tls.enabled()) impl_->tls = tls_context(c.tls, "mllp");
-  listen(impl_->acceptor, endpoint_of(c.address, c.port), "MLLP");
-  impl_->accept();
+  impl_->listener = std::make_shared<detail::listener>(
+      io, "mllp", endpoint_of(c.address, c.port), c.allow, c.max_connections, svc.counters(),
+      [&svc, i = impl_.get()](tcp::socket socket) {
+        if (i->tls) {
+          std::make_shared<mllp_session<asio::ssl::stream<tcp::socket>>>(
+              std::move(socket), svc, i->sessions, i->buffered, *i->tls)
+              ->start();
+        } else {
+          std::make_shared<mllp_session<tcp::socket>>(std::move(socket), svc, i->sessions,
+                                                      i->buffered)
+              ->start();
+        }
+      });
+  impl_->listener->accept();
 }
 
 mllp_server::~mllp_server() = default;
 
-std::uint16_t mllp_server::port() const { return impl_->acceptor.local_endpoint().port(); }
+std::uint16_t mllp_server::port() const { return impl_->listener->port(); }
 
 void mllp_server::drain() {
-  asio::post(impl_->acceptor.get_executor(), [i = impl_] {
-    boost::system::error_code ignored;
-    i->acceptor.close(ignored);
-  });
+  impl_->listener->close();
   impl_->sessions.each([](drainable& s) { s.drain(); });
 }
 

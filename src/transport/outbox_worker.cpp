@@ -13,8 +13,8 @@
 #include <functional>
 #include <iterator>
 
+#include "covgate/hl7v2/mllp.hpp"
 #include "covgate/model/boundary.hpp"
-#include "covgate/transport/mllp.hpp"
 
 namespace covgate::transport {
 
@@ -37,7 +37,8 @@ std::string read_whole(const std::filesystem::path& path) {
 // replaced. Finding it with the same bytes means an earlier attempt delivered it (a crash
 // before it was marked delivered); with other bytes, something else owns the name and the
 // item fails rather than overwrite it.
-std::string deliver_to_directory(const destination_config& d, const store::outbox_item& item) {
+std::string deliver_to_directory(const server::destination_config& d,
+                                 const store::outbox_item& item) {
   const auto name = boundary::file_name(item.key);
   if (!name) return "the idempotency key cannot be a file name (too long)";
   std::error_code ec;
@@ -90,7 +91,7 @@ class attempt {
   bool finished_ = false;
 };
 
-std::string deliver_http(const destination_config& d, const store::outbox_item& item) {
+std::string deliver_http(const server::destination_config& d, const store::outbox_item& item) {
   // http://host[:port]/path
   const std::string_view url = std::string_view(d.url).substr(7);
   const auto slash = url.find('/');
@@ -135,22 +136,22 @@ std::string deliver_http(const destination_config& d, const store::outbox_item& 
   });
 }
 
-std::string deliver_mllp(const destination_config& d, const store::outbox_item& item) {
+std::string deliver_mllp(const server::destination_config& d, const store::outbox_item& item) {
   if (!boundary::mllp_payload_ok(item.body)) {
     return "the message holds an MLLP start or end byte and cannot be framed";
   }
   attempt a;
   tcp::socket socket(a.io());
   tcp::resolver resolver(a.io());
-  const std::string frame = mllp_frame(item.body);
+  const std::string frame = hl7v2::mllp_frame(item.body);
   std::array<char, 4096> buffer{};
-  mllp_decoder decoder;
+  hl7v2::mllp_decoder decoder;
   std::function<void()> read_answer = [&] {
     socket.async_read_some(asio::buffer(buffer), [&](boost::system::error_code ec, std::size_t n) {
       if (ec) return a.finish("no answer from the peer: " + ec.message());
       (void)decoder.put(std::string_view(buffer.data(), n), [&](std::string_view f) {
         // A NAK, or an HL7 ACK that says AE/AR, is a refusal; anything else an answer.
-        const bool refused = f == std::string_view(&mllp_commit_nak, 1) ||
+        const bool refused = f == std::string_view(&hl7v2::mllp_commit_nak, 1) ||
                              f.find("MSA|AE") != std::string_view::npos ||
                              f.find("MSA|AR") != std::string_view::npos;
         a.finish(refused ? "the peer refused the message" : "");
@@ -179,13 +180,14 @@ std::string deliver_mllp(const destination_config& d, const store::outbox_item& 
 
 }  // namespace
 
-std::string deliver(const destination_config& d, const store::outbox_item& item) {
+std::string deliver(const server::destination_config& d, const store::outbox_item& item) {
   return d.kind == "directory" ? deliver_to_directory(d, item)
          : d.kind == "http"    ? deliver_http(d, item)
                                : deliver_mllp(d, item);
 }
 
-outbox_worker::outbox_worker(service& svc) : svc_(svc), thread_([this] { run(); }) {}
+outbox_worker::outbox_worker(server::durable_gate& gate)
+    : gate_(gate), thread_([this] { run(); }) {}
 
 outbox_worker::~outbox_worker() {
   {
@@ -197,29 +199,29 @@ outbox_worker::~outbox_worker() {
 }
 
 void outbox_worker::run() {
-  const auto& destinations = svc_.config().outbox.destinations;
+  const auto& destinations = gate_.config().outbox.destinations;
   for (;;) {
     {
       std::unique_lock lock(mutex_);
       if (stop_) return;
     }
-    for (const auto& item : svc_.due(64)) {
+    for (const auto& item : gate_.due(64)) {
       if (item.destination >= destinations.size()) {
-        svc_.failed(item, "no such destination (the configuration changed)");
+        gate_.failed(item, "no such destination (the configuration changed)");
         continue;
       }
       const auto& d = destinations[item.destination];
       const auto error = deliver(d, item);
       if (error.empty()) {
-        svc_.delivered(item);
+        gate_.delivered(item);
       } else {
-        svc_.failed(item, error);
+        gate_.failed(item, error);
       }
     }
     // Sleep until the next item is due, or 200 ms to see items queued since.
     auto wait = std::chrono::milliseconds(200);
-    if (const auto next = svc_.next_due()) {
-      wait = std::clamp(std::chrono::milliseconds(*next - service::now_ms()),
+    if (const auto next = gate_.next_due()) {
+      wait = std::clamp(std::chrono::milliseconds(*next - server::durable_gate::now_ms()),
                         std::chrono::milliseconds(0), wait);
     }
     std::unique_lock lock(mutex_);

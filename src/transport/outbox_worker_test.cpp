@@ -36,7 +36,7 @@ std::set<std::string> names_in(const std::filesystem::path& dir) {
 TEST_SUITE("transport.outbox_worker") {
   TEST_CASE("regression: claims X/1 and X_1 get two files; neither is lost") {
     temp_dir dir;
-    transport::destination_config d;
+    server::destination_config d;
     d.kind = "directory";
     d.directory = dir.path;
     CHECK(transport::deliver(d, item("X/1:2", "first")) == "");
@@ -46,7 +46,7 @@ TEST_SUITE("transport.outbox_worker") {
 
   TEST_CASE("a redelivery of the same item succeeds; another message never replaces a file") {
     temp_dir dir;
-    transport::destination_config d;
+    server::destination_config d;
     d.kind = "directory";
     d.directory = dir.path;
     CHECK(transport::deliver(d, item("K:1", "body")) == "");
@@ -61,7 +61,7 @@ TEST_SUITE("transport.outbox_worker") {
 
   TEST_CASE("keys with control bytes or path characters never escape the folder") {
     temp_dir dir;
-    transport::destination_config d;
+    server::destination_config d;
     d.kind = "directory";
     d.directory = dir.path / "out";
     CHECK(transport::deliver(d, item("../../etc/x\r\n\x0B\x1C:1", "b")) == "");
@@ -74,7 +74,7 @@ TEST_SUITE("transport.outbox_worker") {
   }
 
   TEST_CASE("regression: an MLLP destination refuses a body that would forge frames") {
-    transport::destination_config d;
+    server::destination_config d;
     d.kind = "mllp";
     d.host = "127.0.0.1";
     d.port = 9;  // never reached: refused before connecting
@@ -95,7 +95,7 @@ TEST_SUITE("transport.outbox_worker") {
       const std::string answer = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
       asio::write(socket, asio::buffer(answer));
     });
-    transport::destination_config d;
+    server::destination_config d;
     d.kind = "http";
     d.url = "http://127.0.0.1:" + std::to_string(acceptor.local_endpoint().port()) + "/in";
     CHECK(transport::deliver(d, item("X\r\nInjected: yes:1", "body")) == "");

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstring>
 #include <optional>
 #include <set>
 #include <utility>
@@ -10,6 +11,29 @@
 #include "schema_837.hpp"
 
 namespace covgate::x12 {
+namespace {
+
+// A 64-bit hash over each segment's bytes, eight at a time (the reader's hot path pays about
+// a multiply per word), then a separator: the digest of an interchange's content whatever its
+// line breaks and however it was split into reads. Stored, so it must not change.
+constexpr std::uint64_t fnv_offset_basis = 14695981039346656037ull;
+std::uint64_t digest_segment(std::uint64_t h, std::string_view text) noexcept {
+  constexpr std::uint64_t k = 0x9E3779B97F4A7C15ull;
+  std::size_t i = 0;
+  for (; i + 8 <= text.size(); i += 8) {
+    std::uint64_t word = 0;
+    std::memcpy(&word, text.data() + i, 8);
+    h = (h ^ word) * k;
+    h ^= h >> 29;
+  }
+  std::uint64_t tail = text.size() - i;  // the length of the tail keeps "A" and "A\0" apart
+  for (; i < text.size(); ++i) tail = (tail << 8) | static_cast<unsigned char>(text[i]);
+  h = (h ^ tail) * k;
+  h ^= h >> 29;
+  return (h ^ 0x1E) * k;
+}
+
+}  // namespace
 
 std::uint32_t group_result::accepted_sets() const noexcept {
   return static_cast<std::uint32_t>(
@@ -121,8 +145,13 @@ struct interchange_reader::impl {
   void on_segment(const segment& seg) {
     const auto id = seg.id();
     const auto key = seg.key();
-    if (key == segment_key("ISA")) return begin_interchange(seg);
+    if (key == segment_key("ISA")) {
+      begin_interchange(seg);
+      current.content_digest = digest_segment(fnv_offset_basis, seg.text());
+      return;
+    }
     if (!interchange_open) return;  // tokenizer only yields segments inside an interchange
+    current.content_digest = digest_segment(current.content_digest, seg.text());
     if (key == segment_key("IEA")) return end_interchange_at(seg);
     if (skip_interchange) return;
     if (key == segment_key("GS")) return begin_group(seg);
@@ -192,6 +221,7 @@ struct interchange_reader::impl {
     envelope.receiver_qualifier = current.receiver_qualifier;
     envelope.receiver_id.assign(trim(current.receiver_id));
     envelope.interchange_control = current.control;
+    envelope.usage = current.usage;
   }
 
   void end_interchange_at(const segment& iea) {

@@ -104,7 +104,7 @@ std::string write_277(const std::vector<status_entry>& entries, const status_set
   w.isa({s.sender_qualifier, s.sender_id,
          first.sender_qualifier.empty() ? std::string_view{"ZZ"} : first.sender_qualifier,
          first.sender_id},
-        std::string_view(s.date).substr(2), s.time, s.control, 'P');
+        std::string_view(s.date).substr(2), s.time, s.control, s.usage);
   const std::string guide = strict ? "005010X214" : "005010X212";
   w.begin("GS")
       .element("HN")
@@ -231,17 +231,17 @@ std::string write_277(const std::vector<status_entry>& entries, const status_set
         // 277CA allows A categories only (X12 RFI 1942): every hold is A1:19, its reasons in
         // STC12; a release is A2:20.
         std::string note;
-        for (const auto& f : d.findings) note.append(note.empty() ? "" : " ").append(f.reason);
+        for (const auto& f : d.findings) note.append(note.empty() ? "" : " ").append(f.code());
         stc(released ? "A2" : "A1", released ? "20" : "19", "", note);
       } else if (released || d.findings.empty()) {
         std::string note;
-        for (const auto& f : d.findings) note.append(note.empty() ? "" : " ").append(f.reason);
+        for (const auto& f : d.findings) note.append(note.empty() ? "" : " ").append(f.code());
         stc("A2", "20", "", note);
       } else {
         // One STC per reason code; STC12 names the code and the lines it holds.
         std::vector<const model::finding*> first_of_reason;
         for (const auto& f : d.findings) {
-          if (f.result == model::outcome::release) continue;
+          if (f.result() == model::outcome::release) continue;
           if (std::none_of(first_of_reason.begin(), first_of_reason.end(),
                            [&](const auto* g) { return g->reason == f.reason; })) {
             first_of_reason.push_back(&f);
@@ -253,7 +253,7 @@ std::string write_277(const std::vector<status_entry>& entries, const status_set
             if (g.reason != f->reason || g.line == 0) continue;
             lines += (lines.empty() ? " LX" : ",") + std::to_string(g.line);
           }
-          stc(f->category, f->status, f->extra_status, std::string(f->reason) + lines);
+          stc(f->category(), f->status(), f->extra_status(), std::string(f->code()) + lines);
         }
       }
       if (released && !e.trace.empty()) w.begin("REF").element("1K").element(e.trace).end();

@@ -3,7 +3,6 @@
 #include <doctest/doctest.h>
 
 #include "covgate/model/decision_json.hpp"
-#include "covgate/policy/policy.hpp"
 #include "support/x12_fixtures.hpp"
 
 using namespace covgate;
@@ -21,9 +20,7 @@ struct fixture {
     hold.claim_id = claim.id;
     hold.result = model::outcome::hold_documentation;
     for (const char* code : {"csii.followup.not-physician", "csii.c-peptide.not-fasting"}) {
-      const auto& r = policy::reason(code);
-      auto f = policy::finding_of(r, 1);
-      hold.findings.push_back(f);
+      hold.findings.push_back({*model::reason_named(code), 1, {}, {}});
     }
     release.claim_id = claim.id;
     release.result = model::outcome::release;

@@ -53,9 +53,9 @@ check "an empty file is called empty" \
 run check "$work/huge.json"
 check "a FHIR file over the size limit is too-costly" \
   '[ "$(rc)" = 1 ] && grep -q "too-costly" "$work/out"'
-run replay "$work/huge.json"
+run replay --fhir-out "$work/outcomes" "$work/huge.json"
 check "replay: a FHIR file over the size limit is too-costly" \
-  '[ "$(rc)" = 1 ] && grep -q "too-costly" "$work/out"'
+  '[ "$(rc)" = 1 ] && grep -q "too-costly" "$work/err" && grep -q "too-costly" "$work/outcomes"'
 rm -f "$work/huge.json"
 
 # parse on rejected input says why on stderr.

@@ -15,7 +15,7 @@
 #include "covgate/mapping/tables.hpp"
 #include "covgate/model/boundary.hpp"
 #include "covgate/policy/policy.hpp"
-#include "covgate/transport/http_api.hpp"
+#include "covgate/server/http_api.hpp"
 
 namespace http = boost::beast::http;
 using namespace covgate;
@@ -25,14 +25,14 @@ namespace {
 struct fixture {
   mapping::tables tables = mapping::tables::parse(mapping::embedded_sources());
   policy::policy_file policy = policy::policy_file::parse(policy::embedded_ncd223());
-  transport::service svc{[] {
-                           transport::server_config c;
-                           c.store.directory = ":memory:";
-                           c.store.journal_max_bytes = 1u << 20;  // bounded over a long run
-                           c.http.max_bundle_entries = 64;
-                           return c;
-                         }(),
-                         policy, tables};
+  server::service svc{[] {
+                        server::server_config c;
+                        c.store.directory = ":memory:";
+                        c.store.journal_max_bytes = 1u << 20;  // bounded over a long run
+                        c.http.max_bundle_entries = 64;
+                        return c;
+                      }(),
+                      policy, tables};
 };
 
 fixture& shared() {
@@ -40,7 +40,7 @@ fixture& shared() {
   return f;
 }
 
-void check(const transport::http_response& r) {
+void check(const server::http_response& r) {
   if (r.status < 100 || r.status > 599) std::abort();
   for (const auto& [name, value] : r.headers) {
     const auto safe = boundary::header_value(value);
@@ -75,13 +75,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (!ec && !parser.is_done()) parser.put_eof(ec);
   if (ec || !parser.is_done()) return 0;
   auto req = parser.release();
-  transport::http_request r;
+  server::http_request r;
   r.method = std::string(req.method_string());
   r.target = std::string(req.target());
   r.content_type = std::string(req[http::field::content_type]);
   r.authorization = std::string(req[http::field::authorization]);
   r.body = std::move(req.body());
   r.peer = "127.0.0.1";
-  check(transport::route(f.svc, r, allowed));
+  check(server::route(f.svc, r, allowed));
   return 0;
 }

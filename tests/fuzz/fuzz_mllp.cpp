@@ -10,9 +10,9 @@
 #include <vector>
 
 #include "covgate/hl7v2/ack.hpp"
-#include "covgate/transport/mllp.hpp"
+#include "covgate/hl7v2/mllp.hpp"
 
-using namespace covgate::transport;
+using namespace covgate::hl7v2;
 
 namespace {
 

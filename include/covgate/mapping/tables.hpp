@@ -13,6 +13,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "covgate/model/codes.hpp"
+
 namespace covgate::mapping {
 
 /// A table that cannot be used. what() names the file, the JSON path and the problem, e.g.
@@ -22,29 +24,11 @@ class config_error : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-enum class lab_kind : std::uint8_t {
-  unknown,
-  c_peptide,
-  c_peptide_fasting,
-  fasting_glucose,
-  glucose,
-  creatinine_clearance,
-  serum_creatinine,
-  egfr,
-  gad65_antibody,
-  ia2_antibody,
-  insulin_antibody,
-  znt8_antibody,
-  islet_cell_antibody,
-  hba1c,
-  body_weight,
-};
-
-/// "c-peptide", "fasting-glucose"… as in loinc.json; "unknown" for lab_kind::unknown.
-[[nodiscard]] std::string_view name(lab_kind kind) noexcept;
-[[nodiscard]] std::optional<lab_kind> lab_kind_named(std::string_view name) noexcept;
-/// True for the beta-cell autoantibody kinds.
-[[nodiscard]] bool is_autoantibody(lab_kind kind) noexcept;
+// The vocabulary the tables translate into lives in the model (facts are written in it).
+using model::is_autoantibody;
+using model::lab_kind;
+using model::lab_kind_named;
+using model::provider_type;
 
 /// The physical quantity a lab kind measures, which selects its unit table in units.json.
 [[nodiscard]] std::string_view quantity_of(lab_kind kind) noexcept;
@@ -59,16 +43,6 @@ enum class setting_class : std::uint8_t {
   hospice,
 };
 [[nodiscard]] std::string_view name(setting_class s) noexcept;
-
-enum class provider_type : std::uint8_t {
-  unknown,
-  physician,
-  nurse_practitioner,
-  physician_assistant,
-  clinical_nurse_specialist,
-  other,
-};
-[[nodiscard]] std::string_view name(provider_type t) noexcept;
 
 enum class hcpcs_class : std::uint8_t { none, csii, external, implantable, drug };
 [[nodiscard]] std::string_view name(hcpcs_class c) noexcept;

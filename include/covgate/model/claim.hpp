@@ -82,6 +82,7 @@ struct envelope_ref {
   std::string receiver_qualifier;    ///< ISA07
   std::string receiver_id;           ///< ISA08, trimmed
   std::string interchange_control;   ///< ISA13
+  char usage = 'P';                  ///< ISA15: 'P' production, 'T' test
   std::string group_control;         ///< GS06
   std::string application_sender;    ///< GS02
   std::string application_receiver;  ///< GS03

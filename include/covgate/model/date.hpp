@@ -20,6 +20,10 @@ struct date {
 
   /// Days since 1970-01-01 (negative before), for "within N days" comparisons.
   [[nodiscard]] std::int32_t days_since_epoch() const noexcept;
+  /// The date from days since 1970-01-01.
+  [[nodiscard]] static date from_days_since_epoch(std::int32_t days) noexcept;
+  /// The same day `months` months earlier, or that month's last day when it is shorter.
+  [[nodiscard]] date minus_months(int months) const noexcept;
 
   /// "YYYY-MM-DD", or "" for no date.
   [[nodiscard]] std::string iso() const;
@@ -30,6 +34,11 @@ struct date {
 /// Parses exactly eight digits CCYYMMDD naming a real calendar date (leap years included).
 /// Returns nullopt for anything else; never throws.
 [[nodiscard]] std::optional<date> parse_ccyymmdd(std::string_view text) noexcept;
+
+/// "CCYYMMDDHHMM" in UTC for a Unix time in milliseconds (the stamp X12 and HL7 answers carry).
+[[nodiscard]] std::string utc_stamp(std::int64_t unix_ms);
+/// The Unix time in milliseconds of a "CCYYMMDDHHMM" UTC stamp, or nullopt when malformed.
+[[nodiscard]] std::optional<std::int64_t> unix_ms_of_stamp(std::string_view stamp) noexcept;
 
 /// A closed range of dates; `from == to` for a single day.
 struct date_range {

@@ -8,47 +8,40 @@
 #include <vector>
 
 #include "covgate/model/date.hpp"
+#include "covgate/model/outcome.hpp"
+#include "covgate/model/reason.hpp"
 
 namespace covgate::model {
 
-/// POLICY.md §1, most severe last. The order is the severity order.
-enum class outcome : std::uint8_t {
-  release,
-  hold_documentation,
-  hold_review,
-  hold_not_covered,
-  hold_invalid,
-};
-
-/// "release", "hold:documentation", "hold:review", "hold:not-covered", "hold:invalid".
-[[nodiscard]] std::string_view name(outcome o) noexcept;
-
-/// One reason a claim is held (or released with a reason). The text fields view the static
-/// reason table (policy::reasons()), so a finding costs no string copies.
+/// One reason a claim is held (or released with a reason). What the reason means (outcome,
+/// STC codes, sentence) is its row in the reason table; the finding adds where and why.
 struct finding {
-  std::string_view reason;  ///< POLICY.md reason code, e.g. csii.c-peptide.not-fasting
-  outcome result = outcome::hold_documentation;
-  std::uint32_t line = 0;         ///< LX number of the service line; 0 for the claim
-  std::string_view category;      ///< STC01-1, e.g. P3
-  std::string_view status;        ///< STC01-2, e.g. 300
-  std::string_view extra_status;  ///< a second status code (e.g. 453 with A6:21), or ""
-  std::string_view message;       ///< plain English for a biller; no patient values
-  std::string detail;             ///< what the rule adds to the message (implantable: missing)
+  model::reason reason{};
+  std::uint32_t line = 0;  ///< LX number of the service line; 0 for the claim
+  std::string detail;      ///< what the rule adds to the message (implantable: missing)
   std::vector<std::string> facts_used;  ///< resource ids of the facts the rule read
 
-  /// "P3:300" (the DESIGN.md "stc" field).
+  [[nodiscard]] const reason_info& info() const noexcept { return model::info(reason); }
+  [[nodiscard]] std::string_view code() const noexcept { return info().code; }
+  [[nodiscard]] outcome result() const noexcept { return info().result; }
+  [[nodiscard]] std::string_view category() const noexcept { return info().category; }
+  [[nodiscard]] std::string_view status() const noexcept { return info().status; }
+  [[nodiscard]] std::string_view extra_status() const noexcept { return info().extra_status; }
+  [[nodiscard]] std::string_view message() const noexcept { return info().message; }
+  /// "P3:300" (the decision line's "stc" field).
   [[nodiscard]] std::string stc() const {
-    std::string out(category);
+    std::string out(category());
     out += ':';
-    out += status;
+    out += status();
     return out;
   }
   /// The message with its detail.
   [[nodiscard]] std::string text() const {
-    std::string out(message);
+    std::string out(message());
     if (!detail.empty()) out.append(" ").append(detail);
     return out;
   }
+  friend bool operator==(const finding&, const finding&) = default;
 };
 
 struct decision {

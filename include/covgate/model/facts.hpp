@@ -8,7 +8,7 @@
 #include <variant>
 #include <vector>
 
-#include "covgate/mapping/tables.hpp"
+#include "covgate/model/codes.hpp"
 #include "covgate/model/date.hpp"
 
 namespace covgate::model {
@@ -37,7 +37,7 @@ struct lab_result {
   std::string resource_id;  ///< "Observation/123" (a component adds "#component[n]")
   std::string patient;      ///< the subject reference, normalized ("Patient/123")
   std::string patient_key;  ///< the patient key once linked (e.g. the MBI)
-  mapping::lab_kind kind = mapping::lab_kind::unknown;
+  lab_kind kind = lab_kind::unknown;
   std::string loinc;
   bool has_value = false;
   double value = 0;  ///< in `unit` (canonical when unit_known)
@@ -58,7 +58,7 @@ struct lab_result {
 
 struct participant {
   std::string reference;  ///< Practitioner/… or PractitionerRole/…
-  mapping::provider_type type = mapping::provider_type::unknown;
+  provider_type type = provider_type::unknown;
   std::vector<std::string> roles;  ///< participant.type codes (ATND, PPRF…)
   friend bool operator==(const participant&, const participant&) = default;
 };
@@ -118,7 +118,7 @@ struct practitioner {
   std::string resource_id;
   std::string npi;
   std::vector<std::string> qualifications;
-  mapping::provider_type type = mapping::provider_type::unknown;
+  provider_type type = provider_type::unknown;
   friend bool operator==(const practitioner&, const practitioner&) = default;
 };
 
@@ -126,7 +126,7 @@ struct practitioner_role {
   std::string resource_id;
   std::string practitioner;             ///< reference
   std::vector<std::string> taxonomies;  ///< NUCC codes from code and specialty
-  mapping::provider_type type = mapping::provider_type::unknown;
+  provider_type type = provider_type::unknown;
   friend bool operator==(const practitioner_role&, const practitioner_role&) = default;
 };
 

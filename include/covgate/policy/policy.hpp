@@ -88,25 +88,6 @@ class policy_file {
 /// The policy file compiled into the binary from mappings/policies/ncd223.json.
 [[nodiscard]] std::string_view embedded_ncd223() noexcept;
 
-/// One POLICY.md reason code and the answer it produces.
-struct reason_info {
-  std::string_view code;
-  model::outcome result;
-  std::string_view category;      ///< STC01-1
-  std::string_view status;        ///< STC01-2
-  std::string_view extra_status;  ///< a second status code, or ""
-  std::string_view message;       ///< plain English for a biller
-};
-
-/// Every reason code of POLICY.md (a public contract: never rename one).
-[[nodiscard]] const std::vector<reason_info>& reasons();
-/// The row of `code`, or nullptr for a code that is not in the table.
-[[nodiscard]] const reason_info* find_reason(std::string_view code) noexcept;
-/// The row of `code`; throws std::out_of_range for a code that is not in the table.
-[[nodiscard]] const reason_info& reason(std::string_view code);
-/// A finding of `row` on service line `line` (0: the claim): every text from the table.
-[[nodiscard]] model::finding finding_of(const reason_info& row, std::uint32_t line);
-
 /// What the engine knows about the patient besides the claim.
 struct patient_context {
   std::vector<const model::fact*> facts;  ///< current facts for the patient (any order)

@@ -1,9 +1,9 @@
-// The durable store of `covgate serve`: SQLite in WAL mode, one database file in the
-// configured directory. Beside the claims (store::store) it keeps the inbound journal (every
-// accepted message, raw, before it is acknowledged), the current facts per FHIR resource, each
-// claim's decision history, the outbox, and counters that must survive a restart (our interchange
-// control numbers). Not thread-safe: the service serializes access (one writer is what SQLite wants
-// anyway).
+// The durable engine state of `covgate serve` and `covgate replay --store`: SQLite in WAL mode,
+// one database file in the configured directory. Beside what engine::state holds (claims,
+// decision history, the facts of every resource, answered interchanges, counters such as our
+// interchange control number) it keeps the inbound journal (every message, before it is
+// acknowledged) and the outbox. Not thread-safe: its owner serializes access (one writer is
+// what SQLite wants anyway); only checkpoint() may run on another thread.
 #pragma once
 
 #include <chrono>
@@ -16,7 +16,7 @@
 #include <string_view>
 #include <vector>
 
-#include "covgate/store/store.hpp"
+#include "covgate/engine/state.hpp"
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -40,13 +40,6 @@ struct journal_entry {
   std::string digest;                ///< "sha256:<hex>" of the whole message when body is cut
 };
 
-struct history_entry {
-  std::uint32_t sequence = 0;
-  std::string kind;  ///< hold, release, reopened, void, repeat, review-release, review-cancel
-  std::int64_t at_ms = 0;
-  std::string json;  ///< the decision line (DESIGN.md shape), rendered when read
-};
-
 struct outbox_item {
   std::int64_t id = 0;
   std::string key;  ///< idempotency key: "CLM01:sequence"
@@ -60,7 +53,7 @@ struct outbox_counts {
   std::uint64_t pending = 0, delivered = 0, dead = 0;
 };
 
-class sqlite_store final : public store {
+class sqlite_store final : public engine::state {
  public:
   /// Opens (creating when needed) `directory`/covgate.db; "" or ":memory:" opens a private
   /// in-memory database instead. Throws store_error.
@@ -69,11 +62,30 @@ class sqlite_store final : public store {
   sqlite_store(const sqlite_store&) = delete;
   sqlite_store& operator=(const sqlite_store&) = delete;
 
-  // store::store
-  [[nodiscard]] std::optional<claim_record> load(std::string_view claim_id) const override;
-  void save(const claim_record& record) override;
-  [[nodiscard]] std::vector<claim_summary> claims_of(std::string_view patient) const override;
+  // engine::state
+  [[nodiscard]] bool durable() const noexcept override { return true; }
+  [[nodiscard]] bool keeps_history() const noexcept override { return true; }
+  [[nodiscard]] std::optional<engine::claim_record> load(std::string_view claim_id) const override;
+  void save(const engine::claim_record& record) override;
+  [[nodiscard]] std::vector<engine::claim_summary> claims_of(
+      std::string_view patient) const override;
   [[nodiscard]] std::size_t size() const override;
+  void record_history(std::string_view claim_id, const engine::history_entry& entry) override;
+  [[nodiscard]] std::vector<engine::history_entry> history(
+      std::string_view claim_id) const override;
+  /// Replaces the resource's stored version unless that one is newer by meta.lastUpdated
+  /// (the fact index's rule, model::older_version), so the table holds what the index holds:
+  /// one row per resource, its current version or its retraction.
+  void save_facts(std::string_view resource, std::string_view last_updated,
+                  std::string_view encoded) override;
+  void for_each_facts(const std::function<void(std::string_view encoded)>& visit) const override;
+  [[nodiscard]] std::optional<engine::interchange_answer> interchange(
+      std::string_view sender_control) const override;
+  /// Pruned with the journal, by age (ISA13s wrap).
+  void remember_interchange(std::string_view sender_control, std::int64_t received_ms,
+                            const engine::interchange_answer& answer) override;
+  [[nodiscard]] std::int64_t counter(std::string_view name, std::int64_t fallback) const override;
+  void set_counter(std::string_view name, std::int64_t value) override;
 
   /// Everything between begin() and commit() is one transaction (rollback() undoes it).
   void begin();
@@ -105,38 +117,11 @@ class sqlite_store final : public store {
   /// prune_journal() alike).
   [[nodiscard]] std::uint64_t journal_rows_pruned() const noexcept { return journal_rows_pruned_; }
 
-  /// Keeps the facts one resource gave (encoded by the caller) for start-up, replacing the
-  /// resource's stored version unless that one is newer by meta.lastUpdated (the fact index's
-  /// rule, model::older_version), so the table holds what the index holds: one row per
-  /// resource, its current version or its retraction.
-  void save_facts(std::string_view resource, std::string_view last_updated,
-                  std::string_view encoded);
-  /// Calls `visit` with every stored resource's encoded facts, in the order they were saved.
-  void for_each_facts(const std::function<void(std::string_view encoded)>& visit) const;
-
-  /// Accepted interchanges ("ISA05/ISA06/ISA13") with the answer each got, so a later message
-  /// carrying one again is recognized. Pruned with the journal, by age.
-  struct interchange_row {
-    std::string answer;
-    bool rejected = false;
-    std::uint32_t claims = 0;
-    std::uint64_t message_digest = 0;
-  };
-  [[nodiscard]] std::optional<interchange_row> interchange(std::string_view sender_control) const;
-  void remember_interchange(std::string_view sender_control, std::int64_t received_ms,
-                            const interchange_row& row);
-
-  /// Adds an event to a claim's history. The decision is kept encoded (record_codec) and
-  /// rendered as its JSON line only when read: most histories are written, few are read.
-  void record_history(std::string_view claim_id, std::uint32_t sequence, std::string_view kind,
-                      std::int64_t at_ms, const model::decision& decision, std::string_view source);
-  [[nodiscard]] std::vector<history_entry> history(std::string_view claim_id) const;
-
   /// The worklist: claims whose current outcome is `result`, open only, ordered by id, after
   /// `after_id`, at most `limit`.
-  [[nodiscard]] std::vector<claim_summary> claims_with(model::outcome result,
-                                                       std::string_view after_id,
-                                                       std::size_t limit) const;
+  [[nodiscard]] std::vector<engine::claim_summary> claims_with(model::outcome result,
+                                                               std::string_view after_id,
+                                                               std::size_t limit) const;
 
   /// Queues a message for a destination (a key already queued there is ignored).
   void enqueue(const outbox_item& item, std::int64_t now_ms);
@@ -148,10 +133,6 @@ class sqlite_store final : public store {
   [[nodiscard]] outbox_counts outbox() const;
   /// The earliest time a pending item is due, if any.
   [[nodiscard]] std::optional<std::int64_t> next_due() const;
-
-  /// A persistent counter (e.g. "control"); `fallback` when never set.
-  [[nodiscard]] std::int64_t counter(std::string_view name, std::int64_t fallback) const;
-  void set_counter(std::string_view name, std::int64_t value);
 
   /// Copies committed pages from the WAL into the database file, from a connection of its
   /// own, so the writer never stalls on it (automatic checkpoints are off). Safe to call from

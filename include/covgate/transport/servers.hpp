@@ -12,7 +12,7 @@
 #include <mutex>
 #include <thread>
 
-#include "covgate/transport/service.hpp"
+#include "covgate/server/service.hpp"
 
 namespace covgate::transport {
 
@@ -23,7 +23,7 @@ namespace covgate::transport {
 /// connections over the limit are closed at once (counted in metrics).
 class mllp_server {
  public:
-  mllp_server(boost::asio::io_context& io, service& svc);
+  mllp_server(boost::asio::io_context& io, server::service& svc);
   ~mllp_server();
   mllp_server(const mllp_server&) = delete;
   mllp_server& operator=(const mllp_server&) = delete;
@@ -39,7 +39,7 @@ class mllp_server {
 /// The HTTP API: POST /x12, the FHIR base /fhir, GET /claims…, /healthz, /metrics.
 class http_server {
  public:
-  http_server(boost::asio::io_context& io, service& svc, std::vector<std::string> tokens);
+  http_server(boost::asio::io_context& io, server::service& svc, std::vector<std::string> tokens);
   ~http_server();
   http_server(const http_server&) = delete;
   http_server& operator=(const http_server&) = delete;
@@ -56,7 +56,7 @@ class http_server {
 ///     linked into place, never replacing another message's file;
 ///   http: POST with the key in Idempotency-Key (boundary::header_value), 2xx = delivered;
 ///   mllp: one frame (refused when the body holds frame bytes), the peer's ACK decides.
-[[nodiscard]] std::string deliver(const destination_config& destination,
+[[nodiscard]] std::string deliver(const server::destination_config& destination,
                                   const store::outbox_item& item);
 
 /// Delivers the outbox: a thread that takes due items, delivers each to its destination
@@ -64,14 +64,14 @@ class http_server {
 /// attempts).
 class outbox_worker {
  public:
-  explicit outbox_worker(service& svc);
+  explicit outbox_worker(server::durable_gate& gate);
   ~outbox_worker();  ///< stops the thread
   outbox_worker(const outbox_worker&) = delete;
   outbox_worker& operator=(const outbox_worker&) = delete;
 
  private:
   void run();
-  service& svc_;
+  server::durable_gate& gate_;
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stop_ = false;

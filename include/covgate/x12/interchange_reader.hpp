@@ -99,6 +99,9 @@ struct interchange_result {
   std::string version;                          ///< ISA12
   bool ack_requested = false;                   ///< ISA14 = 1
   char usage = 'P';                             ///< ISA15
+  /// FNV-1a over the interchange's segments, ISA to IEA (line breaks and read sizes aside):
+  /// the same interchange sent again has the same digest, another one reusing ISA13 not.
+  std::uint64_t content_digest = 0;
   delimiters delims{};
   bool repetition_letter_ignored = false;  ///< ISA11 was a letter under 00501
   std::vector<error> errors;               ///< TA105 candidates, first is reported

@@ -30,6 +30,7 @@ struct status_settings {
   std::string date = "20000101";  ///< CCYYMMDD of the message (time is an argument)
   std::string time = "0000";      ///< HHMM
   std::uint32_t control = 1;      ///< ISA13 / GS06
+  char usage = 'P';               ///< ISA15: echo the claims' interchange ('T' test, 'P')
   delimiters delims{'*', ':', '^', '~'};
   bool line_breaks = true;
 };

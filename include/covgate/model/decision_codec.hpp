@@ -1,0 +1,21 @@
+// The bytes a state keeps for a decision: its findings by reason code (the reason table gives
+// their outcome, STC and sentence again on the way back), so a stored decision is a few dozen
+// bytes and can never disagree with the table. Same archive as the claim and fact codecs.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "covgate/model/decision.hpp"
+
+namespace covgate::model {
+
+/// Appends the encoding of `d` to `out`.
+void encode(const decision& d, std::string& out);
+
+/// Decodes what encode() wrote; nullopt for anything else, or for a reason code this build
+/// does not know. Never throws on malformed input.
+[[nodiscard]] std::optional<decision> decode_decision(std::string_view bytes);
+
+}  // namespace covgate::model

@@ -1,0 +1,121 @@
+// The `covgate serve` configuration (covgate.json): listeners, store, outbox, our X12
+// identity. Read once at start-up; every problem is a config_error naming the JSON path.
+// Secrets never come from here directly: bearer tokens are read from a file or an environment
+// variable the config names.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "covgate/fhir/reader.hpp"
+#include "covgate/x12/interchange_reader.hpp"
+
+namespace covgate::server {
+
+struct config_error : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+/// An IPv4 or IPv6 network, e.g. 10.0.0.0/8 or ::1/128.
+struct network {
+  std::string address;  ///< as written
+  unsigned prefix = 0;
+};
+
+/// TLS for a listener: a PEM certificate chain and its private key (both or neither).
+struct tls_config {
+  std::filesystem::path certificate;
+  std::filesystem::path private_key;
+  [[nodiscard]] bool enabled() const { return !certificate.empty(); }
+};
+
+struct mllp_config {
+  bool enabled = true;
+  std::string address = "127.0.0.1";
+  std::uint16_t port = 2575;
+  std::size_t max_frame_bytes = 16u << 20;
+  bool require_final_cr = false;
+  std::chrono::milliseconds idle_timeout{300'000};  ///< no frame started for this long: close
+  std::chrono::milliseconds read_timeout{30'000};   ///< a started frame stalls this long: close
+  bool commit_acks = false;    ///< MLLP release 2: <SB><ACK><EB><CR> once the message is durable
+  std::vector<network> allow;  ///< client networks allowed (empty: any)
+  std::size_t max_connections = 1024;
+  /// Bytes held in partial frames across all connections; a read that would pass it closes
+  /// its connection (answered AR). Bounds what unauthenticated peers can make us hold.
+  std::size_t max_buffered_bytes = 256u << 20;
+  tls_config tls;
+};
+
+struct http_config {
+  bool enabled = true;
+  std::string address = "127.0.0.1";
+  std::uint16_t port = 8080;
+  std::size_t body_limit = 16u << 20;
+  std::size_t header_limit = 64u << 10;     ///< request line and headers; beyond: 431
+  std::size_t max_bundle_entries = 10'000;  ///< POST /fhir transaction/batch; beyond: too-costly
+  /// Request body bytes in flight across all connections (taken when a request's headers
+  /// arrive, by its Content-Length, or body_limit when chunked); beyond: 503 Retry-After.
+  std::size_t max_buffered_bytes = 256u << 20;
+  std::chrono::milliseconds timeout{30'000};
+  std::vector<network> allow;         ///< client networks allowed (empty: any)
+  std::filesystem::path tokens_file;  ///< one bearer token per line
+  std::string tokens_env;             ///< or: an environment variable with tokens, comma-separated
+  std::size_t max_connections = 1024;
+  tls_config tls;
+};
+
+struct store_config {
+  std::filesystem::path directory = "covgate-data";  ///< "" or ":memory:" keeps nothing
+  bool synchronous_full = false;  ///< fsync every commit (power-loss safe) instead of NORMAL
+  std::chrono::hours journal_max_age{24 * 30};
+  std::uint64_t journal_max_bytes = 1ull << 30;
+};
+
+struct destination_config {
+  std::string kind;  ///< "directory", "http" or "mllp"
+  std::filesystem::path directory;
+  std::string url;   ///< http://host:port/path
+  std::string host;  ///< mllp
+  std::uint16_t port = 0;
+};
+
+struct outbox_config {
+  std::vector<destination_config> destinations;
+  bool every_answer = false;  ///< also deliver first answers, not only later releases
+  std::uint32_t max_attempts = 8;
+  std::chrono::milliseconds first_backoff{500};
+  std::chrono::milliseconds max_backoff{60'000};
+};
+
+struct server_config {
+  x12::reader_options x12;  ///< "x12": the reader's limits and envelope-count policy
+  fhir::read_limits fhir;   ///< "fhir": message size, Bundle depth, resources per message
+  mllp_config mllp;
+  http_config http;
+  store_config store;
+  outbox_config outbox;
+  unsigned workers = 0;  ///< 0: one per core
+  std::string sender_qualifier = "ZZ";
+  std::string sender_id = "COVGATE";
+  bool strict_277ca = false;  ///< 277CA profile (A categories only)
+  /// "duplicate_interchanges": a message whose interchange was accepted before, sent again.
+  bool reject_repeated_interchanges = false;
+};
+
+/// Parses covgate.json (comments and trailing commas allowed). Relative paths are resolved
+/// against `base` (the config file's folder).
+[[nodiscard]] server_config parse_config(const std::string& text,
+                                         const std::filesystem::path& base);
+
+/// Whether `address` (textual IPv4/IPv6) lies in one of `allow` (empty allows all).
+[[nodiscard]] bool allowed(const std::vector<network>& allow, const std::string& address);
+
+/// The bearer tokens from the file and/or environment variable the config names.
+[[nodiscard]] std::vector<std::string> load_tokens(const http_config& http);
+
+}  // namespace covgate::server

@@ -1,0 +1,122 @@
+// The gate made durable: the engine's intake over the SQLite state, with every message
+// journaled and processed inside the open transaction, and its answer released only after
+// that transaction commits, so an answered message is never lost. Later events (a late lab
+// releasing a claim held earlier) go to the outbox in the same transaction. Commits are
+// grouped: a committer thread commits whatever messages arrived while the previous commit
+// ran (under load it lets a group grow while messages keep arriving, at most 150 us), so
+// durability costs one commit per group, not per message. Recovery at start-up: the claims
+// are in the store; the facts come back from it into the gate's index.
+// Thread-safe: every public member may be called from any thread (one lock serializes the
+// engine, which is also what SQLite wants).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "covgate/engine/intake.hpp"
+#include "covgate/server/config.hpp"
+#include "covgate/server/metrics.hpp"
+#include "covgate/store/sqlite_store.hpp"
+
+namespace covgate::server {
+
+struct reply {
+  engine::payload_kind kind = engine::payload_kind::unknown;
+  std::string body;
+  std::string_view content_type;
+  bool rejected = false;      ///< all or part of the message was refused (its answer says why)
+  bool unrecognized = false;  ///< not X12, FHIR or HL7 v2: nothing was processed
+  bool durable = true;        ///< false: the store failed; the message must not be acknowledged
+  std::uint32_t claims = 0;
+  std::uint32_t facts = 0;
+  std::int64_t journal_id = 0;
+  std::uint32_t repeated_interchanges = 0;  ///< answered as in an earlier message
+};
+
+enum class review_status : std::uint8_t { done, unknown_claim, not_reviewable, unavailable };
+
+class durable_gate {
+ public:
+  /// Opens the store and recovers. Throws store::store_error, or std::runtime_error when the
+  /// stored facts do not decode.
+  durable_gate(const server_config& config, const policy::policy_file& policy,
+               const mapping::tables& tables, metrics& counters);
+  durable_gate(const durable_gate&) = delete;
+  durable_gate& operator=(const durable_gate&) = delete;
+  ~durable_gate();  ///< shutdown()
+
+  using completion = std::function<void(reply)>;
+
+  /// One whole message from `channel` ("mllp", "http") and `sender` (a peer address). It is
+  /// processed now; `done` is called once its transaction committed (or failed: durable is
+  /// false then), from the committer thread, in submission order. Post to your own executor.
+  void submit(std::string_view payload, std::string_view channel, std::string_view sender,
+              completion done);
+  /// submit() and wait for the answer (tests, simple callers).
+  [[nodiscard]] reply handle(std::string_view payload, std::string_view channel,
+                             std::string_view sender);
+
+  /// A reviewer's release or cancel, recorded with who and why; `done` runs after commit.
+  void review(std::string_view claim_id, bool release, std::string_view who, std::string_view why,
+              std::function<void(review_status)> done);
+  [[nodiscard]] review_status review(std::string_view claim_id, bool release, std::string_view who,
+                                     std::string_view why);
+
+  /// Runs `read` with the store under the gate's lock (the read models).
+  void read(const std::function<void(const store::sqlite_store&)>& read);
+
+  // The outbox, for the delivery worker.
+  [[nodiscard]] std::vector<store::outbox_item> due(std::size_t limit);
+  void delivered(const store::outbox_item& item);
+  void failed(const store::outbox_item& item, std::string_view error);
+  [[nodiscard]] std::optional<std::int64_t> next_due();
+
+  /// Applies the journal's retention (age, size); returns rows deleted.
+  std::uint64_t prune();
+
+  /// Commits what is pending (answering it) and stops the committer and checkpointer;
+  /// submit() refuses from then on. Call it while the executors that answers are posted to
+  /// still exist. Idempotent.
+  void shutdown();
+
+  /// False once the store failed: nothing more is accepted until a restart.
+  [[nodiscard]] bool healthy() const noexcept { return healthy_; }
+  [[nodiscard]] const server_config& config() const noexcept { return config_; }
+  /// The gate's counts (open claims by outcome and reason) and the store's sizes, for metrics.
+  void sample(metrics::gauges& out);
+
+  [[nodiscard]] static std::int64_t now_ms();
+
+ private:
+  void join_group();                                     // under mutex_
+  void after_commit(std::function<void(bool durable)>);  // under mutex_
+  void commit_loop();
+  void checkpoint_loop();
+  void enqueue_later(const std::vector<engine::event>& events, engine::message_time at);
+  void store_failed(std::string_view reason);  // under mutex_
+
+  server_config config_;
+  metrics& metrics_;
+  std::mutex mutex_;
+  std::condition_variable work_;  // the committer waits here for a group
+  bool in_group_ = false;         // a transaction is open
+  bool stopping_ = false;
+  std::vector<std::function<void(bool)>> group_;  // completions of the open group
+  store::sqlite_store store_;
+  engine::intake intake_;
+  std::atomic<bool> healthy_{true};
+  std::condition_variable stop_;  // wakes the checkpointer when stopping
+  std::thread committer_;         // last: started once everything above exists
+  std::thread checkpointer_;      // copies the WAL into the database file, off the commit path
+};
+
+}  // namespace covgate::server

@@ -1,0 +1,39 @@
+// What the listeners of `covgate serve` talk to: the durable gate (messages, reviews, the
+// outbox), the claims read model and the metrics, built from one configuration.
+#pragma once
+
+#include <string>
+
+#include "covgate/server/claims_view.hpp"
+#include "covgate/server/config.hpp"
+#include "covgate/server/durable_gate.hpp"
+#include "covgate/server/metrics.hpp"
+
+namespace covgate::server {
+
+class service {
+ public:
+  /// Opens the store and recovers (see durable_gate). Throws like it.
+  service(const server_config& config, const policy::policy_file& policy,
+          const mapping::tables& tables)
+      : gate_(config, policy, tables, metrics_), claims_(gate_) {}
+
+  [[nodiscard]] const server_config& config() const noexcept { return gate_.config(); }
+  [[nodiscard]] durable_gate& gate() noexcept { return gate_; }
+  [[nodiscard]] claims_view& claims() noexcept { return claims_; }
+  [[nodiscard]] metrics& counters() noexcept { return metrics_; }
+
+  /// GET /metrics: the counters with the gate's and the store's gauges sampled now.
+  [[nodiscard]] std::string metrics_text() {
+    metrics::gauges g;
+    gate_.sample(g);
+    return metrics_.text(g);
+  }
+
+ private:
+  metrics metrics_;  // first: the gate counts into it
+  durable_gate gate_;
+  claims_view claims_;
+};
+
+}  // namespace covgate::server

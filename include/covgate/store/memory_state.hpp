@@ -1,0 +1,75 @@
+// The engine's state in memory: replay without --store, tests, the C ABI's memory mode.
+// Claims and decisions are kept in their compact encodings (model/claim_codec.hpp,
+// model/decision_codec.hpp): the gate keeps every claim it ever answered (a retracted fact can
+// reopen a released one), so a million claims cost their bytes, not their objects. Facts are
+// not copied here: a memory state never restarts, and the gate's fact index holds them.
+// History is kept only when asked for (it costs a decision per event). Not thread-safe.
+#pragma once
+
+#include <map>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "covgate/engine/state.hpp"
+
+namespace covgate::store {
+
+class memory_state final : public engine::state {
+ public:
+  explicit memory_state(bool keep_history = false) : keep_history_(keep_history) {}
+
+  [[nodiscard]] bool durable() const noexcept override { return false; }
+  [[nodiscard]] bool keeps_history() const noexcept override { return keep_history_; }
+  [[nodiscard]] std::optional<engine::claim_record> load(std::string_view claim_id) const override;
+  void save(const engine::claim_record& record) override;
+  [[nodiscard]] std::vector<engine::claim_summary> claims_of(
+      std::string_view patient) const override;
+  [[nodiscard]] std::size_t size() const override { return records_.size(); }
+
+  void record_history(std::string_view claim_id, const engine::history_entry& entry) override;
+  [[nodiscard]] std::vector<engine::history_entry> history(
+      std::string_view claim_id) const override;
+
+  void save_facts(std::string_view, std::string_view, std::string_view) override {}
+  void for_each_facts(const std::function<void(std::string_view)>&) const override {}
+
+  [[nodiscard]] std::optional<engine::interchange_answer> interchange(
+      std::string_view sender_control) const override;
+  void remember_interchange(std::string_view sender_control, std::int64_t at_ms,
+                            const engine::interchange_answer& answer) override;
+
+  [[nodiscard]] std::int64_t counter(std::string_view name, std::int64_t fallback) const override;
+  void set_counter(std::string_view name, std::int64_t value) override;
+
+ private:
+  struct stored {
+    std::string claim;     // encoded (model/claim_codec.hpp)
+    std::string decision;  // encoded (model/decision_codec.hpp)
+    std::string patient;   // the key it is filed under in by_patient_
+    model::outcome result = model::outcome::release;
+    std::string source;
+    bool closed = false;
+    bool csii_released = false;
+    std::uint32_t events = 0;
+  };
+  // Heterogeneous lookup by string_view.
+  struct hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept {
+      return std::hash<std::string_view>{}(s);
+    }
+  };
+  template <class T>
+  using by_name = std::unordered_map<std::string, T, hash, std::equal_to<>>;
+
+  bool keep_history_;
+  by_name<stored> records_;
+  by_name<std::vector<std::string>> by_patient_;
+  by_name<std::vector<engine::history_entry>> history_;
+  by_name<engine::interchange_answer> interchanges_;
+  std::map<std::string, std::int64_t, std::less<>> counters_;
+};
+
+}  // namespace covgate::store

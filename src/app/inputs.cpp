@@ -1,0 +1,71 @@
+#include "inputs.hpp"
+
+#include <algorithm>
+#include <iostream>
+#include <utility>
+
+namespace covgate::app {
+namespace fs = std::filesystem;
+namespace {
+
+// Why `p` is not a readable regular file ("" when it is): FIFOs, devices and sockets would
+// block or never end, so only regular files (or symlinks to them) are read.
+std::string unreadable(const fs::path& p) {
+  std::error_code ec;
+  const auto status = fs::status(p, ec);
+  if (ec || !fs::exists(status)) {
+    return fs::is_symlink(fs::symlink_status(p, ec)) ? "dangling symbolic link, skipped"
+                                                     : "no such file or folder";
+  }
+  if (!fs::is_regular_file(status)) return "not a regular file (FIFO, device or socket), skipped";
+  return {};
+}
+
+}  // namespace
+
+std::vector<input_file> expand(const std::vector<fs::path>& paths) {
+  std::vector<input_file> files;
+  for (const auto& p : paths) {
+    std::error_code ec;
+    if (fs::is_directory(p, ec)) {
+      std::vector<input_file> found;
+      for (const auto& entry : fs::recursive_directory_iterator(p, ec)) {
+        if (entry.is_directory(ec)) continue;
+        found.push_back({entry.path(), unreadable(entry.path())});
+      }
+      if (ec) files.push_back({p, "cannot list the folder: " + ec.message()});
+      std::sort(found.begin(), found.end(),
+                [](const input_file& a, const input_file& b) { return a.path < b.path; });
+      files.insert(files.end(), found.begin(), found.end());
+    } else {
+      files.push_back({p, unreadable(p)});
+    }
+  }
+  return files;
+}
+
+bool file_reader::open(const input_file& file) {
+  auto skip = [&](std::string_view why) {
+    std::cerr << file.path.string() << ": " << why << '\n';
+    return false;
+  };
+  if (!file.problem.empty()) return skip(file.problem);
+  in_.open(file.path, std::ios::binary);
+  if (!in_) return skip("cannot be read");
+  std::error_code ec;
+  size_ = fs::file_size(file.path, ec);
+  in_.read(buffer_.data(), static_cast<std::streamsize>(buffer_.size()));
+  first_ = std::string_view(buffer_.data(), static_cast<std::size_t>(in_.gcount()));
+  if (first_.find_first_not_of(" \t\r\n") == std::string_view::npos)
+    return skip("empty file, skipped");
+  return true;
+}
+
+std::string_view file_reader::next() {
+  if (!first_.empty()) return std::exchange(first_, {});
+  if (!in_) return {};
+  in_.read(buffer_.data(), static_cast<std::streamsize>(buffer_.size()));
+  return {buffer_.data(), static_cast<std::size_t>(in_.gcount())};
+}
+
+}  // namespace covgate::app

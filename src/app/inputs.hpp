@@ -1,0 +1,44 @@
+// Input files for check, parse and replay: folders expanded in name order, and each file
+// opened for streaming, or skipped with a reason said on stderr (it does not exist, it is a
+// FIFO, device or socket, a dangling symbolic link, or empty).
+#pragma once
+
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace covgate::app {
+
+/// One input file, or why a PATH given (or found in a folder) cannot be read as one.
+struct input_file {
+  std::filesystem::path path;
+  std::string problem;  ///< "" when it can be read
+};
+
+/// The files of `paths`, folders read recursively in name order. A PATH that cannot be read
+/// is kept with its problem, so the rest is still processed and the run says what it skipped.
+[[nodiscard]] std::vector<input_file> expand(const std::vector<std::filesystem::path>& paths);
+
+/// A file being read in chunks.
+class file_reader {
+ public:
+  static constexpr std::size_t chunk = 1u << 20;
+
+  /// Opens `file`; false (said on stderr) when it is to be skipped.
+  bool open(const input_file& file);
+  /// The next chunk; empty at the end.
+  [[nodiscard]] std::string_view next();
+  /// The file's size in bytes as the file system says (0 when unknown).
+  [[nodiscard]] std::uintmax_t size() const noexcept { return size_; }
+
+ private:
+  std::ifstream in_;
+  std::vector<char> buffer_ = std::vector<char>(chunk);
+  std::string_view first_;  // the chunk read by open(), handed out by the first next()
+  std::uintmax_t size_ = 0;
+};
+
+}  // namespace covgate::app

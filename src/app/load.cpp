@@ -1,0 +1,38 @@
+#include "load.hpp"
+
+#include <fstream>
+#include <stdexcept>
+
+namespace covgate::app {
+
+std::string read_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  if (!in) throw std::runtime_error("cannot read " + path.string());
+  std::string text(static_cast<std::size_t>(in.tellg()), '\0');
+  in.seekg(0);
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  return text;
+}
+
+mapping::tables load_tables(const std::filesystem::path& dir) {
+  if (dir.empty()) return mapping::tables::parse(mapping::embedded_sources());
+  mapping::table_sources sources;
+  const std::pair<const char*, std::string*> files[] = {
+      {"loinc.json", &sources.loinc},       {"units.json", &sources.units},
+      {"pos.json", &sources.pos},           {"bill-types.json", &sources.bill_types},
+      {"taxonomy.json", &sources.taxonomy}, {"qualifications.json", &sources.qualifications},
+      {"hcpcs.json", &sources.hcpcs},       {"icd10.json", &sources.icd10},
+      {"evidence.json", &sources.evidence}, {"identity.json", &sources.identity}};
+  for (const auto& [name, text] : files) *text = read_file(dir / name);
+  return mapping::tables::parse(sources);
+}
+
+policy::policy_file load_policy() {
+  auto policy = policy::policy_file::parse(policy::embedded_ncd223());
+  for (const auto& [name, text] : policy::embedded_overlays()) {
+    policy.add_overlay(policy::overlay::parse(text, name));
+  }
+  return policy;
+}
+
+}  // namespace covgate::app

@@ -1,0 +1,112 @@
+#include "read_only.hpp"
+
+#include <iostream>
+
+#include "covgate/x12/ack_writer.hpp"
+#include "inputs.hpp"
+
+namespace covgate::app {
+namespace {
+
+// Prints every line of `text` prefixed with "file: " (finding lines name their input).
+void print_lines(const std::string& file, std::string_view text) {
+  std::size_t start = 0;
+  while (start < text.size()) {
+    auto end = text.find('\n', start);
+    if (end == std::string_view::npos) end = text.size();
+    std::cerr << file << ": " << text.substr(start, end - start) << '\n';
+    start = end + 1;
+  }
+}
+
+class x12_reading final : public engine::x12_input::handler {
+ public:
+  x12_reading(read_only_sink& out, std::string file, std::uint32_t& control)
+      : out_(out), file_(std::move(file)), control_(control) {}
+  void accepted_set(std::vector<model::claim>& claims, const x12::set_result&) override {
+    out_.accepted_set(claims);
+  }
+  void interchange_end(const x12::interchange_result& result,
+                       const engine::interchange_verdict& verdict) override {
+    out_.interchange(result, verdict, control_++);
+    print_lines(file_, x12::describe_findings(result));
+    rejected = rejected || !verdict.all_accepted;
+  }
+  bool rejected = false;
+
+ private:
+  read_only_sink& out_;
+  std::string file_;
+  std::uint32_t& control_;
+};
+
+}  // namespace
+
+bool read_inputs(const options& o, const mapping::tables& tables, read_only_sink& out) {
+  bool any_rejected = false;
+  std::uint32_t control = 1;
+  const fhir::read_limits limits;
+  for (const auto& file : expand(o.paths)) {
+    file_reader reader;
+    if (!reader.open(file)) {
+      any_rejected = true;
+      continue;
+    }
+    const auto name = file.path.string();
+    auto chunk = reader.next();
+    switch (engine::sniff(chunk)) {
+      case engine::payload_kind::x12: {
+        x12_reading handler(out, name, control);
+        engine::x12_input input(handler, o.reader);
+        for (; !chunk.empty(); chunk = reader.next()) input.put(chunk);
+        input.finish();
+        if (input.leading_bytes_skipped() > 0) {
+          std::cerr << name << ": note: skipped " << input.leading_bytes_skipped()
+                    << " bytes of text before the first ISA\n";
+        }
+        any_rejected = any_rejected || handler.rejected || input.interchanges() == 0;
+        break;
+      }
+      case engine::payload_kind::fhir: {
+        fhir::read_result result;
+        if (reader.size() > limits.max_bytes) {
+          result = fhir::too_large(limits);  // refused by its size, before it is read
+        } else {
+          std::string text;
+          for (; !chunk.empty() && text.size() <= limits.max_bytes; chunk = reader.next()) {
+            text.append(chunk);
+          }
+          result = text.size() > limits.max_bytes
+                       ? fhir::too_large(limits)
+                       : fhir::read(text, fhir::sniff(text), tables, limits);
+        }
+        for (const auto& i : result.issues) {
+          if (i.level == fhir::severity::information) continue;
+          std::cerr << name << ": " << fhir::name(i.level) << " " << i.code << " at "
+                    << (i.expression.empty() ? std::string("(message)") : i.expression) << ": "
+                    << i.diagnostics << '\n';
+        }
+        out.fhir(result);
+        any_rejected = any_rejected || result.has_errors();
+        break;
+      }
+      case engine::payload_kind::hl7v2:
+        std::cerr << name << ": HL7 v2 content is not read yet: skipped\n";
+        any_rejected = true;
+        break;
+      case engine::payload_kind::mllp:
+        std::cerr << name << ": a recording of MLLP frames: `covgate replay` reads it; skipped\n";
+        any_rejected = true;
+        break;
+      case engine::payload_kind::unknown:
+        std::cerr << name
+                  << ": not X12 (ISA), FHIR (JSON or XML), HL7 v2 (MSH, FHS, BHS) or MLLP "
+                     "frames: skipped\n";
+        any_rejected = true;
+        break;
+    }
+  }
+  return any_rejected;
+}
+
+}  // namespace covgate::app

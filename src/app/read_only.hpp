@@ -1,0 +1,33 @@
+// What check and parse share: each input read by its own reader without the gate, answers
+// and findings handed to a sink of the command's own.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "covgate/engine/sniff.hpp"
+#include "covgate/engine/x12_input.hpp"
+#include "covgate/fhir/reader.hpp"
+#include "options.hpp"
+
+namespace covgate::app {
+
+class read_only_sink {
+ public:
+  virtual ~read_only_sink() = default;
+  /// An X12 interchange ended; `acknowledgment` is its 999/TA1 (check prints every one).
+  virtual void interchange(const x12::interchange_result& result,
+                           const engine::interchange_verdict& verdict, std::uint32_t control) {
+    (void)result, (void)verdict, (void)control;
+  }
+  virtual void accepted_set(std::vector<model::claim>& claims) { (void)claims; }
+  virtual void fhir(const fhir::read_result& result) { (void)result; }
+};
+
+/// Reads every input of `o.paths` into `out`; findings go to stderr. Returns true when
+/// anything was rejected or skipped.
+bool read_inputs(const options& o, const mapping::tables& tables, read_only_sink& out);
+
+}  // namespace covgate::app

@@ -1,0 +1,578 @@
+#include "covgate/engine/intake.hpp"
+
+#include <algorithm>
+#include <map>
+#include <stdexcept>
+#include <unordered_map>
+
+#include "covgate/engine/x12_input.hpp"
+#include "covgate/hl7v2/ack.hpp"
+#include "covgate/hl7v2/mllp.hpp"
+#include "covgate/model/fact_codec.hpp"
+#include "covgate/model/fact_index.hpp"
+#include "covgate/x12/ack_writer.hpp"
+
+namespace covgate::engine {
+namespace {
+
+// Every line of `text` prefixed with "source: " (finding lines name their input).
+void report_lines(answer_sink& out, std::string_view source, std::string_view text) {
+  std::size_t start = 0;
+  while (start < text.size()) {
+    auto end = text.find('\n', start);
+    if (end == std::string_view::npos) end = text.size();
+    std::string line(source);
+    line.append(": ").append(text.substr(start, end - start));
+    out.finding(line);
+    start = end + 1;
+  }
+}
+
+// One line per FHIR warning or error, naming where (FHIRPath), never a value.
+void report_issues(answer_sink& out, std::string_view source, const fhir::read_result& result) {
+  for (const auto& i : result.issues) {
+    if (i.level == fhir::severity::information) continue;
+    std::string line(source);
+    line.append(": ").append(fhir::name(i.level)).append(" ").append(i.code).append(" at ");
+    line.append(i.expression.empty() ? std::string("(message)") : i.expression);
+    line.append(": ").append(i.diagnostics);
+    out.finding(line);
+  }
+}
+
+}  // namespace
+
+struct intake::impl {
+  impl(const policy::policy_file& policy, const mapping::tables& t, engine::state& s,
+       intake_settings settings_in)
+      : tables(t),
+        st(s),
+        settings(std::move(settings_in)),
+        gate_(policy, t, s, [this](event&& e) { on_gate_event(std::move(e)); }),
+        control(static_cast<std::uint32_t>(s.counter("control", 1))) {}
+
+  const mapping::tables& tables;
+  engine::state& st;
+  intake_settings settings;
+  gate gate_;
+  std::uint32_t control;  // our next ISA13 / GS06 / MSH-10 number
+
+  // The operation under way: where its events go and when it happens.
+  answer_sink* out = nullptr;
+  message_time now;
+  bool first_answers = false;  // events are the answers of the claims being read
+  std::vector<event> answered;
+
+  // Every event is history (but a repeated answer); first answers wait for their set's 277,
+  // later ones go out as they happen.
+  void on_gate_event(event&& e) {
+    if (e.kind != event_kind::repeat && st.keeps_history()) {
+      st.record_history(e.claim.id, {e.sequence, std::string(name(e.kind)), now.unix_ms, e.decision,
+                                     e.source, e.note});
+    }
+    if (first_answers) {
+      answered.push_back(std::move(e));
+    } else if (out != nullptr) {
+      out->on_event(e, true);
+    }
+  }
+
+  std::uint32_t take_control() {
+    const auto c = control++;
+    if (control == 0 || control > 999'999'999) control = 1;  // ISA13 has nine digits
+    return c;
+  }
+  // Our control number survives in the state at the end of every operation.
+  void save_control() { st.set_counter("control", control); }
+
+  std::string stamp() const { return model::utc_stamp(now.unix_ms); }
+
+  std::string status_277(const std::vector<event>& events) {
+    std::string body;
+    // One interchange per ISA15 usage: a test claim is answered in a test interchange.
+    for (const char usage : {'P', 'T'}) {
+      std::vector<std::string> traces;
+      std::vector<x12::status_entry> entries;
+      traces.reserve(events.size());  // entries view these strings
+      for (const auto& e : events) {
+        if ((e.claim.envelope.usage == 'T') != (usage == 'T')) continue;
+        traces.push_back(e.trace());
+        entries.push_back({&e.claim, &e.decision, traces.back()});
+      }
+      if (entries.empty()) continue;
+      x12::status_settings s;
+      s.profile = settings.profile;
+      s.sender_qualifier = settings.sender_qualifier;
+      s.sender_id = settings.sender_id;
+      const auto at = stamp();
+      s.date = at.substr(0, 8);
+      s.time = at.substr(8, 4);
+      s.control = take_control();
+      s.usage = usage;
+      body += x12::write_277(entries, s);
+    }
+    return body;
+  }
+
+  // A durable state keeps each accepted FHIR message's facts, one row per resource (an
+  // Observation and its components together), for a restart.
+  void keep(const std::vector<model::fact>& facts) {
+    if (!st.durable()) return;
+    std::vector<std::pair<std::string, std::vector<const model::fact*>>> by_resource;
+    std::unordered_map<std::string, std::size_t> position;  // a Bundle may hold thousands
+    for (const auto& f : facts) {
+      auto resource = model::fact_index::resource_of(model::resource_id_of(f));
+      const auto [it, added] = position.try_emplace(resource, by_resource.size());
+      if (added) by_resource.emplace_back(std::move(resource), std::vector<const model::fact*>{});
+      by_resource[it->second].second.push_back(&f);
+    }
+    std::string encoded;
+    std::vector<model::fact> group;
+    for (const auto& [resource, members] : by_resource) {
+      group.clear();
+      for (const auto* f : members) group.push_back(*f);
+      encoded.clear();
+      model::encode(group, encoded);
+      st.save_facts(resource, model::last_updated_of(group.front()), encoded);
+    }
+  }
+
+  // Scope of one public operation: where events go, and the control number saved after.
+  struct operation {
+    operation(impl& i, answer_sink& sink, message_time at) : self(i), saved_out(i.out) {
+      self.out = &sink;
+      self.now = at;
+    }
+    ~operation() {
+      self.out = saved_out;
+      self.save_control();
+    }
+    impl& self;
+    answer_sink* saved_out;
+  };
+};
+
+namespace {
+
+using reading = intake::input;
+
+// ---- X12 ---------------------------------------------------------------------------------
+
+// Answers each accepted transaction set with one 277 as soon as its SE checks out, and the
+// interchange with its 999/TA1 when anything was refused or a TA1 was asked for. An
+// interchange answered in an earlier message is answered as it was then (or refused, by
+// settings).
+class x12_reading final : public reading, private x12_input::handler {
+ public:
+  x12_reading(intake::impl& i, std::string source, answer_sink& out)
+      : i_(i), source_(std::move(source)), out_(out), input_(*this, options()) {}
+
+  void put(std::string_view bytes) override { input_.put(bytes); }
+
+  input_result finish() override {
+    input_.finish();
+    if (input_.interchanges() == 0) result_.rejected = true;  // not even an ISA
+    if (input_.leading_bytes_skipped() > 0) {
+      out_.finding(source_ + ": note: skipped " + std::to_string(input_.leading_bytes_skipped()) +
+                   " bytes of text before the first ISA");
+    }
+    return result_;
+  }
+
+ private:
+  x12::reader_options options() {
+    auto o = i_.settings.reader;
+    o.known_interchange = [this](std::string_view key) {
+      auto given = i_.st.interchange(key);
+      if (given) earlier_.insert_or_assign(std::string(key), std::move(*given));
+      return given.has_value();
+    };
+    return o;
+  }
+
+  void accepted_set(std::vector<model::claim>& claims, const x12::set_result&) override {
+    i_.first_answers = true;
+    i_.answered.clear();
+    for (auto& claim : claims) {
+      auto where = source_ + ":" + std::to_string(claim.source_offset);
+      i_.gate_.on_claim(std::move(claim), where);
+    }
+    i_.first_answers = false;
+    result_.claims += static_cast<std::uint32_t>(claims.size());
+    for (const auto& e : i_.answered) out_.on_event(e, false);
+    emit(i_.status_277(i_.answered));
+    i_.answered.clear();
+  }
+
+  void interchange_end(const x12::interchange_result& r,
+                       const interchange_verdict& verdict) override {
+    const auto key = r.sender_control();
+    const auto earlier = earlier_.find(key);
+    const bool only_duplicate =
+        r.errors.size() == 1 && r.errors[0] == x12::error::duplicate_interchange;
+    if (earlier != earlier_.end() && only_duplicate &&
+        i_.settings.duplicates == duplicate_interchanges::answer_again &&
+        earlier->second.message_digest == r.content_digest && !earlier->second.body.empty()) {
+      // The same interchange again (a retry after a lost answer): its first answer, byte for
+      // byte; nothing is processed twice.
+      out_.x12(earlier->second.body);
+      result_.rejected = result_.rejected || earlier->second.rejected;
+      result_.claims += earlier->second.claims;
+      ++result_.repeated_interchanges;
+      end_interchange();
+      return;
+    }
+    if (verdict.acknowledge) {
+      x12::ack_settings ack;
+      const auto at = i_.stamp();
+      ack.date = at.substr(2, 6);
+      ack.time = at.substr(8, 4);
+      ack.control = i_.take_control();
+      emit(x12::write_acknowledgment(r, ack));
+    }
+    const bool refused = !verdict.all_accepted;
+    result_.rejected = result_.rejected || refused;
+    report_lines(out_, source_, x12::describe_findings(r));
+    if (verdict.answered_then_refused > 0) {
+      out_.finding(source_ + ": note: " + std::to_string(verdict.answered_then_refused) +
+                   " claims were answered before their group or interchange trailer was "
+                   "rejected; their answers stand");
+    }
+    // Remembered once anything in it was answered: its claims are in the gate now.
+    if (r.any_accepted() || result_.claims > claims_at_start_) {
+      interchange_answer given{answer_, refused, result_.claims - claims_at_start_,
+                               r.content_digest};
+      if (answer_.size() > i_.settings.max_remembered_answer) given.body.clear();
+      i_.st.remember_interchange(key, i_.now.unix_ms, given);
+    }
+    end_interchange();
+  }
+
+  void emit(const std::string& text) {
+    if (text.empty()) return;
+    out_.x12(text);
+    if (answer_.size() <= i_.settings.max_remembered_answer) answer_ += text;
+  }
+
+  void end_interchange() {
+    answer_.clear();
+    claims_at_start_ = result_.claims;
+    out_.message_end();
+  }
+
+  intake::impl& i_;
+  std::string source_;
+  answer_sink& out_;
+  input_result result_{payload_kind::x12};
+  std::map<std::string, interchange_answer, std::less<>> earlier_;
+  std::string answer_;  // what the current interchange was answered so far
+  std::uint32_t claims_at_start_ = 0;
+  x12_input input_;  // last: its reader calls back into the members above
+};
+
+// ---- FHIR --------------------------------------------------------------------------------
+
+// A FHIR document (JSON or XML) is read whole; NDJSON streams in batches of whole lines, each
+// line a message of its own, so a file of any size is read in bounded memory.
+class fhir_reading final : public reading {
+ public:
+  fhir_reading(intake::impl& i, std::string source, answer_sink& out, bool whole)
+      : i_(i), source_(std::move(source)), out_(out), whole_(whole) {}
+
+  void put(std::string_view bytes) override {
+    if (too_large_) return;
+    pending_.append(bytes);
+    if (whole_) return;  // one message, one answer: read at finish()
+    if (!decided_ && (pending_.find('\n') != std::string::npos || pending_.size() > 4096)) decide();
+    if (ndjson_) {
+      const auto last_newline = pending_.rfind('\n');
+      if (last_newline != std::string::npos) read_lines(last_newline + 1);
+    } else if (pending_.size() > i_.settings.fhir.max_bytes) {
+      // Refused by its size: the rest is not kept.
+      too_large_ = true;
+      pending_.clear();
+      pending_.shrink_to_fit();
+    }
+  }
+
+  input_result finish() override {
+    if (!decided_) decide();
+    if (too_large_) {
+      answer(fhir::too_large(i_.settings.fhir), 0);
+    } else if (ndjson_) {
+      if (!pending_.empty()) read_lines(pending_.size());
+    } else {
+      answer(fhir::read(pending_, fhir::sniff(pending_), i_.tables, i_.settings.fhir), 0);
+    }
+    return result_;
+  }
+
+ private:
+  void decide() {
+    decided_ = true;
+    ndjson_ = !whole_ && fhir::sniff(pending_) == fhir::encoding::ndjson;
+  }
+
+  void read_lines(std::size_t cut) {
+    const std::string_view batch(pending_.data(), cut);
+    answer(fhir::read_ndjson(batch, line_, i_.tables, i_.settings.fhir), offset_);
+    line_ += static_cast<std::size_t>(std::count(batch.begin(), batch.end(), '\n'));
+    offset_ += cut;
+    pending_.erase(0, cut);
+  }
+
+  void answer(fhir::read_result r, std::size_t offset) {
+    report_issues(out_, source_, r);
+    out_.fhir(fhir::operation_outcome_json(r));
+    result_.rejected = result_.rejected || r.has_errors();
+    result_.facts += static_cast<std::uint32_t>(r.facts.size());
+    if (!r.rejected && !r.facts.empty()) {
+      i_.keep(r.facts);
+      i_.gate_.on_facts(std::move(r.facts), source_ + ":" + std::to_string(offset));
+    }
+    out_.message_end();
+  }
+
+  intake::impl& i_;
+  std::string source_;
+  answer_sink& out_;
+  bool whole_;  // a message of its own (NDJSON then answered by one OperationOutcome)
+  input_result result_{payload_kind::fhir};
+  std::string pending_;
+  bool decided_ = false;
+  bool ndjson_ = false;
+  bool too_large_ = false;
+  std::size_t line_ = 1;
+  std::size_t offset_ = 0;
+};
+
+// ---- HL7 v2 ------------------------------------------------------------------------------
+
+// covgate does not read HL7 v2 content yet: each message is answered AR with ERR 200
+// (unsupported message type), so the sender's engine files it instead of retrying.
+class hl7v2_reading final : public reading {
+ public:
+  hl7v2_reading(intake::impl& i, std::string source, answer_sink& out)
+      : i_(i), source_(std::move(source)), out_(out) {}
+  void put(std::string_view bytes) override {
+    if (head_.size() < 4096) head_.append(bytes.substr(0, 4096 - head_.size()));
+  }
+  input_result finish() override {
+    const auto header = hl7v2::parse_msh(head_);
+    hl7v2::hl7_ack_settings s;
+    s.timestamp = i_.stamp();
+    s.control_id = "CG" + std::to_string(i_.take_control());
+    out_.hl7v2(hl7v2::hl7_ack(header ? &*header : nullptr, "AR", "200",
+                              "Unsupported message type: covgate reads X12 837 and FHIR R4", s));
+    out_.finding(source_ + ": HL7 v2 content is not read yet: answered AR (ERR 200)");
+    out_.message_end();
+    return {payload_kind::hl7v2, true};
+  }
+
+ private:
+  intake::impl& i_;
+  std::string source_;
+  answer_sink& out_;
+  std::string head_;
+};
+
+// ---- anything else -----------------------------------------------------------------------
+
+class unrecognized_reading final : public reading {
+ public:
+  unrecognized_reading(std::string source, answer_sink& out)
+      : source_(std::move(source)), out_(out) {}
+  void put(std::string_view) override {}
+  input_result finish() override {
+    out_.finding(source_ +
+                 ": not X12 (ISA), FHIR (JSON or XML), HL7 v2 (MSH, FHS, BHS) or MLLP frames: "
+                 "skipped");
+    return {payload_kind::unknown, true, true};
+  }
+
+ private:
+  std::string source_;
+  answer_sink& out_;
+};
+
+}  // namespace
+
+// ---- MLLP recordings ---------------------------------------------------------------------
+
+namespace {
+
+// A file of MLLP frames as captured from a live feed: each frame is a message of its own,
+// of whatever kind it holds, named "<source>#<frame number>".
+class mllp_reading final : public reading {
+ public:
+  mllp_reading(intake& owner, std::string source, message_time at, answer_sink& out)
+      : owner_(owner), source_(std::move(source)), at_(at), out_(out), decoder_(options()) {}
+
+  void put(std::string_view bytes) override {
+    const auto error = decoder_.put(bytes, [&](std::string_view frame) {
+      const auto r = owner_.receive(frame, source_ + "#" + std::to_string(frames_ + 1), at_, out_);
+      result_.rejected = result_.rejected || r.rejected || r.unrecognized;
+      result_.claims += r.claims;
+      result_.facts += r.facts;
+      result_.repeated_interchanges += r.repeated_interchanges;
+      ++frames_;
+    });
+    if (error != hl7v2::mllp_error::none && !failed_) {
+      failed_ = true;
+      result_.rejected = true;
+      out_.finding(source_ + ": " + std::string(hl7v2::describe(error)) + " after " +
+                   std::to_string(frames_) + " frames; the rest is not read");
+    }
+  }
+
+  input_result finish() override {
+    if (decoder_.inside_frame()) {
+      result_.rejected = true;
+      out_.finding(source_ + ": the last frame has no end block (0x1C): not read");
+    }
+    return result_;
+  }
+
+ private:
+  static hl7v2::mllp_options options() {
+    hl7v2::mllp_options o;
+    o.max_frame_bytes = 64u << 20;
+    return o;
+  }
+  intake& owner_;
+  std::string source_;
+  message_time at_;
+  answer_sink& out_;
+  hl7v2::mllp_decoder decoder_;
+  input_result result_{payload_kind::mllp};
+  std::uint32_t frames_ = 0;
+  bool failed_ = false;
+};
+
+// Holds the first bytes until the kind is clear, then hands everything to its reader.
+class sniffing_input final : public reading {
+ public:
+  sniffing_input(intake& owner, intake::impl& i, std::string source, message_time at,
+                 answer_sink& out, bool whole)
+      : owner_(owner), i_(i), source_(std::move(source)), at_(at), out_(out), whole_(whole) {}
+
+  void put(std::string_view bytes) override {
+    if (reader_) return reader_->put(bytes);
+    head_.append(bytes);
+    // Three bytes after any BOM and blanks tell every kind; a blank prefix may be long.
+    const auto first = head_.find_first_not_of(" \t\r\n\xEF\xBB\xBF");
+    if (first != std::string::npos && head_.size() - first >= 3) start();
+  }
+
+  input_result finish() override {
+    if (!reader_) start();
+    return reader_->finish();
+  }
+
+ private:
+  void start() {
+    switch (sniff(head_)) {
+      case payload_kind::x12:
+        reader_ = std::make_unique<x12_reading>(i_, source_, out_);
+        break;
+      case payload_kind::fhir:
+        reader_ = std::make_unique<fhir_reading>(i_, source_, out_, whole_);
+        break;
+      case payload_kind::hl7v2:
+        reader_ = std::make_unique<hl7v2_reading>(i_, source_, out_);
+        break;
+      case payload_kind::mllp:
+        reader_ = std::make_unique<mllp_reading>(owner_, source_, at_, out_);
+        break;
+      case payload_kind::unknown:
+        reader_ = std::make_unique<unrecognized_reading>(source_, out_);
+        break;
+    }
+    reader_->put(head_);
+    head_.clear();
+    head_.shrink_to_fit();
+  }
+
+  intake& owner_;
+  intake::impl& i_;
+  std::string source_;
+  message_time at_;
+  answer_sink& out_;
+  bool whole_;
+  std::string head_;
+  std::unique_ptr<reading> reader_;
+};
+
+// An input that keeps its operation's scope (time, sink, the control number saved at the
+// end) around each call.
+class scoped_input final : public reading {
+ public:
+  scoped_input(intake::impl& i, message_time at, answer_sink& out, std::unique_ptr<reading> inner)
+      : i_(i), at_(at), out_(out), inner_(std::move(inner)) {}
+  void put(std::string_view bytes) override {
+    intake::impl::operation op(i_, out_, at_);
+    inner_->put(bytes);
+  }
+  input_result finish() override {
+    intake::impl::operation op(i_, out_, at_);
+    return inner_->finish();
+  }
+
+ private:
+  intake::impl& i_;
+  message_time at_;
+  answer_sink& out_;
+  std::unique_ptr<reading> inner_;
+};
+
+}  // namespace
+
+intake::intake(const policy::policy_file& policy, const mapping::tables& tables, state& state,
+               intake_settings settings)
+    : impl_(std::make_unique<impl>(policy, tables, state, std::move(settings))) {}
+
+intake::~intake() = default;
+
+std::unique_ptr<intake::input> intake::open(std::string source, message_time at, answer_sink& out) {
+  return std::make_unique<scoped_input>(
+      *impl_, at, out,
+      std::make_unique<sniffing_input>(*this, *impl_, std::move(source), at, out, false));
+}
+
+input_result intake::receive(std::string_view message, std::string source, message_time at,
+                             answer_sink& out) {
+  scoped_input in(
+      *impl_, at, out,
+      std::make_unique<sniffing_input>(*this, *impl_, std::move(source), at, out, true));
+  in.put(message);
+  return in.finish();
+}
+
+gate::review_result intake::review(std::string_view claim_id, bool release, std::string_view who,
+                                   std::string_view why, message_time at, answer_sink& out) {
+  impl::operation op(*impl_, out, at);
+  return impl_->gate_.review(claim_id, release, "review:" + std::string(who), std::string(why));
+}
+
+std::string intake::status_message(const std::vector<event>& events, message_time at) {
+  answer_sink none;
+  impl::operation op(*impl_, none, at);
+  return impl_->status_277(events);
+}
+
+void intake::restore() {
+  impl_->st.for_each_facts([&](std::string_view encoded) {
+    auto facts = model::decode_facts(encoded);
+    if (!facts) {
+      throw std::runtime_error(
+          "stored facts do not decode (a state written by a newer covgate, or damaged)");
+    }
+    impl_->gate_.restore_facts(std::move(*facts));
+  });
+}
+
+statistics intake::summary() const { return impl_->gate_.summary(); }
+
+const intake_settings& intake::settings() const noexcept { return impl_->settings; }
+
+}  // namespace covgate::engine

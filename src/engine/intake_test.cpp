@@ -1,0 +1,246 @@
+#include "covgate/engine/intake.hpp"
+
+#include <doctest/doctest.h>
+
+#include <set>
+
+#include "covgate/store/memory_state.hpp"
+#include "support/gate_fixtures.hpp"
+#include "support/samples.hpp"
+
+using namespace covgate;
+using test::sample;
+
+namespace {
+
+// Every answer of an input, by kind.
+struct collected final : engine::answer_sink {
+  std::string x12_text, fhir_text, hl7_text;
+  std::vector<engine::event> first, later;
+  std::vector<std::string> findings;
+  int messages = 0;
+  void x12(std::string_view t) override { x12_text += t; }
+  void fhir(std::string_view t) override { fhir_text += t; }
+  void hl7v2(std::string_view t) override { hl7_text += t; }
+  void on_event(const engine::event& e, bool is_later) override {
+    (is_later ? later : first).push_back(e);
+  }
+  void finding(std::string_view line) override { findings.emplace_back(line); }
+  void message_end() override { ++messages; }
+};
+
+struct fixture {
+  store::memory_state state;
+  engine::intake intake{test::shipped_ncd223(), test::shipped_tables(), state, {}};
+  engine::message_time at{1'795'780'800'000};  // 2026-11-27 12:00 UTC
+
+  std::pair<engine::input_result, collected> receive(std::string_view message,
+                                                     std::string source = "test") {
+    collected out;
+    const auto r = intake.receive(message, std::move(source), at, out);
+    return {r, std::move(out)};
+  }
+};
+
+// The ISA13s of every interchange in `text`.
+std::vector<std::string> controls(const std::string& text) {
+  std::vector<std::string> out;
+  for (auto at = text.find("ISA*"); at != std::string::npos; at = text.find("ISA*", at + 1)) {
+    out.push_back(text.substr(at + 90, 9));
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_SUITE("engine.intake") {
+  TEST_CASE("sniffs X12, FHIR, HL7 v2, MLLP recordings and anything else") {
+    CHECK(engine::sniff("\xEF\xBB\xBF  ISA*00*") == engine::payload_kind::x12);
+    CHECK(engine::sniff("\r\nMSH|^~\\&|A") == engine::payload_kind::hl7v2);
+    CHECK(engine::sniff("BHS|^~\\&|A") == engine::payload_kind::hl7v2);
+    CHECK(engine::sniff(" {\"resourceType\":\"Patient\"}") == engine::payload_kind::fhir);
+    CHECK(engine::sniff("<Patient xmlns=\"http://hl7.org/fhir\"/>") == engine::payload_kind::fhir);
+    CHECK(engine::sniff("\x0BMSH|^~\\&|") == engine::payload_kind::mllp);
+    CHECK(engine::sniff("GS*HC*SENDER") == engine::payload_kind::x12);
+    CHECK(engine::sniff("STATUS report") == engine::payload_kind::unknown);
+    CHECK(engine::sniff("hello") == engine::payload_kind::unknown);
+    CHECK(engine::sniff("SQLite format 3") == engine::payload_kind::unknown);
+    CHECK(engine::sniff("") == engine::payload_kind::unknown);
+  }
+
+  TEST_CASE("a held claim is answered with a 277; its late lab releases it as a later event") {
+    fixture f;
+    const auto dir = std::string("scenarios/02-csii-release-after-late-lab/");
+    const auto [record, record_out] = f.receive(sample(dir + "1-record.json"));
+    CHECK_FALSE(record.rejected);
+    CHECK(record_out.later.empty());
+    const auto [claim, claim_out] = f.receive(sample(dir + "2-claim.x12"));
+    CHECK(claim.kind == engine::payload_kind::x12);
+    CHECK_FALSE(claim.rejected);
+    CHECK(claim.claims == 1);
+    REQUIRE(claim_out.first.size() == 1);
+    CHECK(claim_out.x12_text.find("ST*277*") != std::string::npos);
+    CHECK(claim_out.x12_text.find("TRN*2*CSII-LATE") != std::string::npos);
+    CHECK(claim_out.x12_text.find("STC*P") != std::string::npos);  // a hold (pended)
+    const auto [labs, labs_out] = f.receive(sample(dir + "3-late-labs.json"));
+    CHECK(labs_out.fhir_text.find("\"resourceType\":\"OperationOutcome\"") != std::string::npos);
+    REQUIRE(labs_out.later.size() == 1);
+    CHECK(labs_out.later[0].kind == engine::event_kind::release);
+    const auto release = f.intake.status_message(labs_out.later, f.at);
+    CHECK(release.find("STC*A2:20") != std::string::npos);
+    CHECK(release.find("REF*1K*CSII-LATE-2") != std::string::npos);
+  }
+
+  TEST_CASE("an interchange sent again in a later message is answered as before, not re-run") {
+    fixture f;
+    const auto claim = sample("scenarios/02-csii-release-after-late-lab/2-claim.x12");
+    const auto [first, first_out] = f.receive(claim);
+    REQUIRE(first.claims == 1);
+    const auto events = f.state.load("CSII-LATE")->events;
+    const auto [again, again_out] = f.receive("\r\n" + claim + "\r\n");
+    CHECK(again_out.x12_text == first_out.x12_text);  // byte for byte: the same 277
+    CHECK(again.claims == 1);
+    CHECK(again.repeated_interchanges == 1);
+    CHECK_FALSE(again.rejected);
+    CHECK(f.state.load("CSII-LATE")->events == events);  // nothing processed twice
+
+    SUBCASE("the same control number on different content is refused with TA1 025") {
+      auto other = claim;
+      other.replace(other.find("CSII-LATE"), 9, "CSII-OTHR");
+      const auto [reused, reused_out] = f.receive(other);
+      CHECK(reused.rejected);
+      CHECK(reused.claims == 0);
+      CHECK(reused_out.x12_text.find("*R*025~") != std::string::npos);
+      CHECK_FALSE(f.state.load("CSII-OTHR"));
+    }
+  }
+
+  TEST_CASE("with duplicates set to reject, a retried interchange gets TA1 025") {
+    store::memory_state state;
+    engine::intake_settings settings;
+    settings.duplicates = engine::duplicate_interchanges::reject;
+    engine::intake intake{test::shipped_ncd223(), test::shipped_tables(), state, settings};
+    const auto claim = sample("x12/01-insulin-pump-837p.x12");
+    collected a, b;
+    CHECK_FALSE(intake.receive(claim, "first", {0}, a).rejected);
+    CHECK(intake.receive(claim, "retry", {0}, b).rejected);
+    CHECK(b.x12_text.find("*R*025~") != std::string::npos);
+  }
+
+  TEST_CASE("a refused interchange is not remembered: corrected, it may come again") {
+    fixture f;
+    const auto claim = sample("x12/01-insulin-pump-837p.x12");
+    auto broken = claim;
+    broken.replace(broken.find("*00501*"), 7, "*00401*");  // ISA12: refused at the envelope
+    const auto [refused, refused_out] = f.receive(broken);
+    CHECK(refused.rejected);
+    CHECK(refused.claims == 0);
+    const auto [corrected, corrected_out] = f.receive(claim);
+    CHECK_FALSE(corrected.rejected);
+    CHECK(corrected.claims > 0);
+    CHECK(corrected.repeated_interchanges == 0);
+  }
+
+  TEST_CASE("regression: every 277 and acknowledgment has its own ISA13, across inputs") {
+    fixture f;
+    std::vector<std::string> all;
+    for (const char* file : {"x12/04-wrong-segment-count.x12", "x12/04-wrong-segment-count.x12",
+                             "x12/01-insulin-pump-837p.x12"}) {
+      // The refused file twice: a refused interchange is not remembered, so it is read again.
+      const auto [r, out] = f.receive(sample(file), file);
+      for (auto& c : controls(out.x12_text)) all.push_back(c);
+    }
+    CHECK(all.size() >= 3);
+    CHECK(std::set<std::string>(all.begin(), all.end()).size() == all.size());
+    CHECK(f.state.counter("control", 1) == static_cast<std::int64_t>(all.size()) + 1);
+  }
+
+  TEST_CASE("regression: garbage after an ISA gets one TA1 per interchange, each its own ISA13") {
+    fixture f;
+    const auto [r, out] = f.receive("ISA*garbage~ISA*more garbage~");
+    CHECK(r.rejected);
+    const auto c = controls(out.x12_text);
+    CHECK(std::set<std::string>(c.begin(), c.end()).size() == c.size());
+  }
+
+  TEST_CASE("regression: a test interchange (ISA15 T) is answered in a test interchange") {
+    fixture f;
+    auto claim = sample("scenarios/02-csii-release-after-late-lab/2-claim.x12");
+    const auto isa15 = claim.find("*0*P*");
+    REQUIRE(isa15 != std::string::npos);
+    claim[isa15 + 3] = 'T';
+    const auto [r, out] = f.receive(claim);
+    REQUIRE(r.claims == 1);
+    CHECK(out.x12_text.find("*0*T*") != std::string::npos);
+    CHECK(out.x12_text.find("*0*P*") == std::string::npos);
+  }
+
+  TEST_CASE("anything that is not X12, FHIR or HL7 v2 is reported as unrecognized, never a TA1") {
+    fixture f;
+    const auto [r, out] = f.receive("SQLite format 3\0 garbage", "covgate.db");
+    CHECK(r.unrecognized);
+    CHECK(out.x12_text.empty());
+    REQUIRE(out.findings.size() == 1);
+    CHECK(out.findings[0].find("covgate.db: not X12") == 0);
+  }
+
+  TEST_CASE("HL7 v2 is answered AR with ERR 200 (content not read yet)") {
+    fixture f;
+    const auto [r, out] = f.receive(
+        "MSH|^~\\&|EPIC|HOSP|COVGATE|GATE|202611271200||ADT^A01|M1|P|2.5.1\rPID|1\r", "v2");
+    CHECK(r.kind == engine::payload_kind::hl7v2);
+    CHECK(r.rejected);
+    CHECK(out.hl7_text.find("MSA|AR|M1\r") != std::string::npos);
+    CHECK(out.hl7_text.find("ERR|||200^") != std::string::npos);
+  }
+
+  TEST_CASE("bad FHIR gets an OperationOutcome with an error and changes nothing") {
+    fixture f;
+    const auto [r, out] = f.receive("{\"resourceType\":\"Observation\",");
+    CHECK(r.rejected);
+    CHECK(out.fhir_text.find("\"severity\":\"fatal\"") != std::string::npos);
+    CHECK(out.later.empty());
+  }
+
+  TEST_CASE("a recording of MLLP frames is read frame by frame, each frame its own message") {
+    fixture f;
+    const auto dir = std::string("scenarios/02-csii-release-after-late-lab/");
+    const auto frame = [](const std::string& payload) { return "\x0B" + payload + "\x1C\r"; };
+    const auto recording = frame(sample(dir + "1-record.json")) + "\r\n" +
+                           frame(sample(dir + "2-claim.x12")) +
+                           frame(sample(dir + "3-late-labs.json"));
+    collected out;
+    auto input = f.intake.open("capture.mllp", f.at, out);
+    for (std::size_t i = 0; i < recording.size(); i += 7) input->put(recording.substr(i, 7));
+    const auto r = input->finish();
+    CHECK(r.kind == engine::payload_kind::mllp);
+    CHECK_FALSE(r.rejected);
+    CHECK(r.claims == 1);
+    CHECK(out.findings.empty());  // no spurious TA1 024 note about the frame bytes
+    REQUIRE(out.later.size() == 1);
+    CHECK(out.later[0].kind == engine::event_kind::release);
+    CHECK(out.later[0].source.find("capture.mllp#3:") == 0);
+  }
+
+  TEST_CASE("NDJSON larger than a read streams in batches of whole lines") {
+    fixture f;
+    std::string lines;
+    for (int i = 0; i < 3000; ++i) {
+      lines += R"({"resourceType":"Patient","id":"p)" + std::to_string(i) +
+               R"(","identifier":[{"system":"http://hl7.org/fhir/sid/us-mbi","value":"1EG4TE5MK)" +
+               std::to_string(10 + i % 80) + "\"}]}\n";
+    }
+    lines += "{not json}\n";
+    collected out;
+    auto input = f.intake.open("big.ndjson", f.at, out);
+    for (std::size_t i = 0; i < lines.size(); i += 4096) input->put(lines.substr(i, 4096));
+    const auto r = input->finish();
+    CHECK(r.facts == 3000);
+    CHECK(r.rejected);        // the last line
+    CHECK(out.messages > 1);  // several batches, each answered
+    bool named = false;
+    for (const auto& line : out.findings)
+      named = named || line.find("line 3001") != std::string::npos;
+    CHECK(named);
+  }
+}

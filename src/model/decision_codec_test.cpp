@@ -1,0 +1,39 @@
+#include "covgate/model/decision_codec.hpp"
+
+#include <doctest/doctest.h>
+
+using namespace covgate;
+
+TEST_SUITE("model.decision_codec") {
+  TEST_CASE("a decision with findings round-trips, its texts coming back from the reason table") {
+    model::decision d;
+    d.claim_id = "C1";
+    d.patient = "1EG4TE5MK73";
+    d.dos = {2026, 4, 1};
+    d.policy = "NCD223@2026-03-07+LCD-L33794";
+    d.result = model::outcome::hold_documentation;
+    model::finding f{model::reason::csii_c_peptide_not_fasting,
+                     2,
+                     "Missing: x",
+                     {"Observation/cpep", "Observation/glu"}};
+    d.findings = {f, f};
+    std::string bytes;
+    model::encode(d, bytes);
+    const auto back = model::decode_decision(bytes);
+    REQUIRE(back);
+    CHECK(back->claim_id == "C1");
+    CHECK(back->dos == d.dos);
+    CHECK(back->policy == d.policy);
+    CHECK(back->result == d.result);
+    REQUIRE(back->findings.size() == 2);
+    CHECK(back->findings[1].code() == "csii.c-peptide.not-fasting");
+    CHECK(back->findings[1].message() == model::info(f.reason).message);
+    CHECK(back->findings[1].line == 2);
+    CHECK(back->findings[1].detail == "Missing: x");
+    CHECK(back->findings[1].facts_used == f.facts_used);
+    for (std::size_t n = 0; n < bytes.size(); ++n) {
+      CAPTURE(n);
+      CHECK_FALSE(model::decode_decision(std::string_view(bytes).substr(0, n)));
+    }
+  }
+}

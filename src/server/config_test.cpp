@@ -1,0 +1,107 @@
+#include "covgate/server/config.hpp"
+
+#include <doctest/doctest.h>
+
+#include <cstdlib>
+
+using namespace covgate::server;
+
+namespace {
+
+std::string error_of(const std::string& text) {
+  try {
+    (void)parse_config(text, "/etc/covgate");
+  } catch (const config_error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST_SUITE("server.config") {
+  TEST_CASE("an empty object gives the documented defaults") {
+    const auto c = parse_config("{}", "/etc/covgate");
+    CHECK(c.mllp.address == "127.0.0.1");
+    CHECK(c.mllp.port == 2575);
+    CHECK(c.http.port == 8080);
+    CHECK(c.store.directory == "/etc/covgate/covgate-data");
+    CHECK(c.outbox.destinations.empty());
+    CHECK_FALSE(c.strict_277ca);
+    CHECK_FALSE(c.reject_repeated_interchanges);
+  }
+
+  TEST_CASE("settings are read, relative paths resolved against the config's folder") {
+    const auto c = parse_config(R"({
+      // comments are allowed
+      "workers": 2, "sender_id": "GATE01", "profile": "277ca", "duplicate_interchanges": "reject",
+      "mllp": {"port": 0, "max_frame_bytes": 65536, "require_final_cr": true,
+               "idle_timeout_ms": 1000, "read_timeout_ms": 500, "commit_acks": true,
+               "allow": ["127.0.0.0/8", "::1"], "max_connections": 10},
+      "http": {"port": 0, "body_limit": 2048, "tokens_file": "tokens.txt",
+               "tls": {"certificate": "cert.pem", "private_key": "/keys/key.pem"}},
+      "store": {"directory": "data", "synchronous": "full", "journal_max_age_days": 7},
+      "outbox": {"destinations": [{"kind": "directory", "path": "/var/out"},
+                                  {"kind": "mllp", "host": "127.0.0.1", "port": 6661}],
+                 "max_attempts": 3},
+    })",
+                                "/etc/covgate");
+    CHECK(c.workers == 2);
+    CHECK(c.strict_277ca);
+    CHECK(c.reject_repeated_interchanges);
+    CHECK(c.mllp.port == 0);
+    CHECK(c.mllp.require_final_cr);
+    CHECK(c.mllp.read_timeout.count() == 500);
+    CHECK(c.mllp.allow.size() == 2);
+    CHECK(c.http.tokens_file == "/etc/covgate/tokens.txt");
+    CHECK(c.http.tls.certificate == "/etc/covgate/cert.pem");
+    CHECK(c.http.tls.private_key == "/keys/key.pem");
+    CHECK_FALSE(c.mllp.tls.enabled());
+    CHECK(c.store.directory == "/etc/covgate/data");
+    CHECK(c.store.synchronous_full);
+    CHECK(c.outbox.destinations.size() == 2);
+    CHECK(c.outbox.destinations[0].directory == "/var/out");
+    CHECK(c.outbox.max_attempts == 3);
+  }
+
+  TEST_CASE("every problem names its JSON path") {
+    CHECK(error_of("{").find("not valid JSON") != std::string::npos);
+    CHECK(error_of(R"({"mllp": {"prot": 1}})").find("/mllp/prot: unknown setting") !=
+          std::string::npos);
+    CHECK(error_of(R"({"mllp": {"port": 70000}})").find("/mllp/port: must be") !=
+          std::string::npos);
+    CHECK(error_of(R"({"mllp": {"allow": ["10.0.0.0/33"]}})").find("/mllp/allow/0") !=
+          std::string::npos);
+    CHECK(error_of(R"({"outbox": {"destinations": [{"kind": "ftp"}]}})")
+              .find("/outbox/destinations/0/kind") != std::string::npos);
+    CHECK(error_of(R"({"sender_id": ""})").find("/sender_id") != std::string::npos);
+    CHECK(error_of(R"({"duplicate_interchanges": "drop"})").find("/duplicate_interchanges") !=
+          std::string::npos);
+    CHECK(error_of(R"({"store": {"synchronous": "off"}})").find("/store/synchronous") !=
+          std::string::npos);
+    CHECK(error_of(R"({"http": {"tls": {"certificate": "c.pem"}}})")
+              .find("/http/tls: needs both certificate and private_key") != std::string::npos);
+  }
+
+  TEST_CASE("the allow-list matches IPv4 and IPv6 networks by prefix") {
+    const auto c = parse_config(R"({"mllp": {"allow": ["10.1.0.0/16", "::1/128"]}})", "/");
+    CHECK(allowed(c.mllp.allow, "10.1.200.3"));
+    CHECK_FALSE(allowed(c.mllp.allow, "10.2.0.1"));
+    CHECK(allowed(c.mllp.allow, "::1"));
+    CHECK_FALSE(allowed(c.mllp.allow, "::2"));
+    CHECK_FALSE(allowed(c.mllp.allow, "not an address"));
+    CHECK(allowed({}, "192.0.2.1"));  // no list: everyone
+  }
+
+  TEST_CASE("tokens come from the environment variable the config names, never inline") {
+    http_config h;
+    h.tokens_env = "COVGATE_TEST_TOKENS";
+    setenv("COVGATE_TEST_TOKENS", "alpha, beta,,", 1);
+    CHECK(load_tokens(h) == std::vector<std::string>{"alpha", "beta"});
+    setenv("COVGATE_TEST_TOKENS", "", 1);
+    CHECK_THROWS_AS((void)load_tokens(h), config_error);
+    unsetenv("COVGATE_TEST_TOKENS");
+    CHECK_THROWS_AS((void)load_tokens(h), config_error);
+    CHECK(load_tokens(http_config{}).empty());
+  }
+}

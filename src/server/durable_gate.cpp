@@ -1,0 +1,364 @@
+#include "covgate/server/durable_gate.hpp"
+
+#include <openssl/sha.h>
+
+#include <algorithm>
+#include <future>
+#include <iostream>
+#include <memory>
+
+namespace covgate::server {
+namespace {
+
+// A message refused whole is journaled as this many first bytes and the digest of all.
+constexpr std::size_t refused_journal_bytes = 1024;
+
+std::string sha256_hex(std::string_view bytes) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest);
+  constexpr std::string_view hex = "0123456789abcdef";
+  std::string out = "sha256:";
+  for (const unsigned char b : digest) {
+    out += hex[b >> 4];
+    out += hex[b & 0xF];
+  }
+  return out;
+}
+
+engine::intake_settings intake_settings_of(const server_config& c) {
+  engine::intake_settings s;
+  s.reader = c.x12;
+  s.fhir = c.fhir;
+  s.profile = c.strict_277ca ? x12::status_profile::acknowledgment_x214
+                             : x12::status_profile::notification_x212;
+  s.sender_qualifier = c.sender_qualifier;
+  s.sender_id = c.sender_id;
+  s.duplicates = c.reject_repeated_interchanges ? engine::duplicate_interchanges::reject
+                                                : engine::duplicate_interchanges::answer_again;
+  return s;
+}
+
+// One message's answer for its sender, and the changes it caused to earlier claims.
+class collected_answer final : public engine::answer_sink {
+ public:
+  explicit collected_answer(metrics& m) : metrics_(m) {}
+  void x12(std::string_view text) override { add(text, "application/edi-x12"); }
+  void fhir(std::string_view text) override { add(text, "application/fhir+json"); }
+  void hl7v2(std::string_view text) override { add(text, "x-application/hl7-v2+er7"); }
+  void on_event(const engine::event& e, bool is_later) override {
+    metrics_.event(e.kind);
+    if (is_later) later.push_back(e);
+  }
+
+  std::string body;
+  std::string_view content_type;
+  std::vector<engine::event> later;
+
+ private:
+  void add(std::string_view text, std::string_view type) {
+    body += text;
+    content_type = type;
+  }
+  metrics& metrics_;
+};
+
+}  // namespace
+
+std::int64_t durable_gate::now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+durable_gate::durable_gate(const server_config& config, const policy::policy_file& policy,
+                           const mapping::tables& tables, metrics& counters)
+    : config_(config),
+      metrics_(counters),
+      store_(config.store.directory, config.store.synchronous_full),
+      intake_(policy, tables, store_, intake_settings_of(config)) {
+  store_.limit_journal_bytes(config.store.journal_max_bytes);
+  intake_.restore();
+  committer_ = std::thread([this] { commit_loop(); });
+  checkpointer_ = std::thread([this] { checkpoint_loop(); });
+}
+
+durable_gate::~durable_gate() { shutdown(); }
+
+void durable_gate::checkpoint_loop() {
+  // Every 100 ms: often enough that the WAL stays small, rarely enough to cost nothing.
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    stop_.wait_for(lock, std::chrono::milliseconds(100), [this] { return stopping_; });
+    if (stopping_) break;
+    lock.unlock();
+    store_.checkpoint();  // its own connection: no need to hold the gate's lock
+    lock.lock();
+  }
+}
+
+void durable_gate::enqueue_later(const std::vector<engine::event>& events,
+                                 engine::message_time at) {
+  if (config_.outbox.destinations.empty()) return;
+  for (const auto& e : events) {
+    const auto body = intake_.status_message({e}, at);
+    for (std::uint32_t d = 0; d < config_.outbox.destinations.size(); ++d) {
+      store_.enqueue(
+          {0, e.claim.id + ":" + std::to_string(e.sequence), d, "application/edi-x12", body, 0},
+          at.unix_ms);
+    }
+  }
+}
+
+void durable_gate::join_group() {
+  if (in_group_) return;
+  store_.begin();
+  in_group_ = true;
+}
+
+void durable_gate::after_commit(std::function<void(bool)> done) {
+  group_.push_back(std::move(done));
+  work_.notify_one();
+}
+
+void durable_gate::commit_loop() {
+  for (;;) {
+    std::vector<std::function<void(bool)>> group;
+    bool durable = true;
+    {
+      std::unique_lock lock(mutex_);
+      work_.wait(lock, [this] { return stopping_ || !group_.empty(); });
+      if (group_.empty()) return;  // stopping, nothing left
+      // Under load (more than one message already waiting), let the group grow while
+      // messages keep arriving: one commit for more of them. Stops at the first quiet 25 us
+      // or after 150 us. A lone message is committed at once: timed waits this short are
+      // several times longer in practice (timer slack), which a single sender would feel.
+      const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(150);
+      for (auto n = group_.size(); n > 1 && !stopping_ && std::chrono::steady_clock::now() < until;
+           n = group_.size()) {
+        if (!work_.wait_for(lock, std::chrono::microseconds(25),
+                            [&] { return stopping_ || group_.size() > n; })) {
+          break;
+        }
+      }
+      group.swap(group_);
+      try {
+        store_.commit();
+        metrics_.committed(group.size());
+      } catch (const store::store_error& e) {
+        // The gate may already hold what the store lost: refuse everything until a restart
+        // rebuilds one from the other.
+        try {
+          store_.rollback();
+        } catch (const store::store_error&) {
+        }
+        store_failed(e.what());
+        durable = false;
+      }
+      in_group_ = false;
+    }
+    // Outside the lock: the next group is already being processed while these are answered.
+    for (auto& done : group) done(durable);
+  }
+}
+
+void durable_gate::shutdown() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  work_.notify_all();
+  stop_.notify_all();
+  if (committer_.joinable()) committer_.join();
+  if (checkpointer_.joinable()) checkpointer_.join();
+  std::lock_guard lock(mutex_);
+  if (in_group_) {
+    store_.rollback();  // nothing is left uncommitted with a waiting sender
+    in_group_ = false;
+  }
+}
+
+void durable_gate::store_failed(std::string_view reason) {
+  metrics_.store_failure();
+  // Said once per failure, with SQLite's reason (never message content); the first one
+  // also says what it means for senders.
+  std::cerr << "covgate serve: store failure: " << reason
+            << (healthy_ ? " (refusing every message until a restart)" : "") << std::endl;
+  healthy_ = false;
+}
+
+void durable_gate::submit(std::string_view payload, std::string_view channel,
+                          std::string_view sender, completion done) {
+  const auto started = std::chrono::steady_clock::now();
+  std::unique_lock lock(mutex_);
+  auto out = std::make_shared<reply>();
+  out->kind = engine::sniff(payload.substr(0, 64));
+  if (!healthy_ || stopping_) {
+    out->durable = false;
+    lock.unlock();
+    done(std::move(*out));
+    return;
+  }
+  const engine::message_time at{now_ms()};
+  try {
+    join_group();
+    // The message is named by the journal id it will get while it is processed, and
+    // journaled afterwards, in the same transaction: a message refused whole is kept as its
+    // first bytes and a digest, so garbage cannot fill the journal.
+    out->journal_id = store_.next_journal_id();
+    collected_answer answer(metrics_);
+    const auto result = intake_.receive(
+        payload, std::string(channel) + ":" + std::to_string(out->journal_id), at, answer);
+    store::journal_entry entry;
+    entry.received_ms = at.unix_ms;
+    entry.channel = std::string(channel);
+    entry.sender = std::string(sender);
+    entry.kind = std::string(engine::name(result.kind));
+    entry.received_bytes = payload.size();
+    const bool refused_whole = (result.rejected || result.unrecognized) && result.claims == 0 &&
+                               result.facts == 0 && result.repeated_interchanges == 0;
+    if (refused_whole && payload.size() > refused_journal_bytes) {
+      entry.body = std::string(payload.substr(0, refused_journal_bytes));
+      entry.digest = sha256_hex(payload);
+    } else {
+      entry.body = std::string(payload);
+    }
+    if (store_.journal(entry) != out->journal_id) {
+      throw store::store_error("journal id changed while the message was processed");
+    }
+    enqueue_later(answer.later, at);
+    if (config_.outbox.every_answer && result.kind == engine::payload_kind::x12 &&
+        !answer.body.empty()) {
+      for (std::uint32_t d = 0; d < config_.outbox.destinations.size(); ++d) {
+        store_.enqueue({0, "message:" + std::to_string(out->journal_id), d,
+                        std::string(answer.content_type), answer.body, 0},
+                       at.unix_ms);
+      }
+    }
+    out->kind = result.kind;
+    out->body = std::move(answer.body);
+    out->content_type = answer.content_type;
+    out->rejected = result.rejected;
+    out->unrecognized = result.unrecognized;
+    out->claims = result.claims;
+    out->facts = result.facts;
+    out->repeated_interchanges = result.repeated_interchanges;
+  } catch (const store::store_error& e) {
+    // Fails the whole open group at its commit: every message in it is refused.
+    store_failed(e.what());
+  }
+  metrics_.message(channel, engine::name(out->kind), out->rejected || out->unrecognized,
+                   out->repeated_interchanges);
+  after_commit([this, out, started, done = std::move(done)](bool durable) mutable {
+    if (!durable || !healthy_) {
+      out->durable = false;
+      out->body.clear();
+    }
+    metrics_.latency(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    done(std::move(*out));
+  });
+}
+
+reply durable_gate::handle(std::string_view payload, std::string_view channel,
+                           std::string_view sender) {
+  std::promise<reply> promise;
+  auto answer = promise.get_future();
+  submit(payload, channel, sender, [&promise](reply r) { promise.set_value(std::move(r)); });
+  return answer.get();
+}
+
+void durable_gate::review(std::string_view claim_id, bool release, std::string_view who,
+                          std::string_view why, std::function<void(review_status)> done) {
+  std::unique_lock lock(mutex_);
+  if (!healthy_ || stopping_) {
+    lock.unlock();
+    done(review_status::unavailable);
+    return;
+  }
+  const engine::message_time at{now_ms()};
+  auto status = review_status::unavailable;
+  try {
+    join_group();
+    collected_answer answer(metrics_);
+    const auto result = intake_.review(claim_id, release, who, why, at, answer);
+    switch (result) {
+      case engine::gate::review_result::done:
+        enqueue_later(answer.later, at);
+        status = review_status::done;
+        break;
+      case engine::gate::review_result::unknown_claim:
+        status = review_status::unknown_claim;
+        break;
+      case engine::gate::review_result::not_reviewable:
+        status = review_status::not_reviewable;
+        break;
+    }
+  } catch (const store::store_error& e) {
+    store_failed(e.what());
+  }
+  after_commit([status, done = std::move(done)](bool durable) {
+    done(durable ? status : review_status::unavailable);
+  });
+}
+
+review_status durable_gate::review(std::string_view claim_id, bool release, std::string_view who,
+                                   std::string_view why) {
+  std::promise<review_status> promise;
+  auto answer = promise.get_future();
+  review(claim_id, release, who, why, [&promise](review_status s) { promise.set_value(s); });
+  return answer.get();
+}
+
+void durable_gate::read(const std::function<void(const store::sqlite_store&)>& read) {
+  std::lock_guard lock(mutex_);
+  read(store_);
+}
+
+std::vector<store::outbox_item> durable_gate::due(std::size_t limit) {
+  std::lock_guard lock(mutex_);
+  return store_.due(now_ms(), limit);
+}
+
+void durable_gate::delivered(const store::outbox_item& item) {
+  std::lock_guard lock(mutex_);
+  store_.delivered(item.id);
+}
+
+void durable_gate::failed(const store::outbox_item& item, std::string_view error) {
+  std::lock_guard lock(mutex_);
+  // Exponential backoff from the first delay, capped; dead after the configured attempts.
+  const auto attempts = item.attempts + 1;
+  auto delay = config_.outbox.first_backoff;
+  for (std::uint32_t i = 1; i < attempts && delay < config_.outbox.max_backoff; ++i) delay *= 2;
+  delay = std::min(delay, config_.outbox.max_backoff);
+  store_.failed(item.id, now_ms() + delay.count(), attempts >= config_.outbox.max_attempts, error);
+}
+
+std::optional<std::int64_t> durable_gate::next_due() {
+  std::lock_guard lock(mutex_);
+  return store_.next_due();
+}
+
+std::uint64_t durable_gate::prune() {
+  std::lock_guard lock(mutex_);
+  try {
+    return store_.prune_journal(
+        now_ms(),
+        std::chrono::duration_cast<std::chrono::milliseconds>(config_.store.journal_max_age),
+        config_.store.journal_max_bytes);
+  } catch (const store::store_error& e) {
+    store_failed(e.what());
+    return 0;
+  }
+}
+
+void durable_gate::sample(metrics::gauges& out) {
+  std::lock_guard lock(mutex_);
+  out.gate = intake_.summary();
+  out.outbox = store_.outbox();
+  out.store_bytes = store_.file_bytes();
+  out.journal_bytes = store_.journal_bytes();
+  out.journal_pruned = store_.journal_rows_pruned();
+}
+
+}  // namespace covgate::server

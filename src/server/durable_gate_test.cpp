@@ -1,0 +1,146 @@
+#include "covgate/server/service.hpp"
+
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <random>
+
+#include "support/gate_fixtures.hpp"
+#include "support/samples.hpp"
+
+using namespace covgate;
+using test::sample;
+
+namespace {
+
+struct temp_dir {
+  std::filesystem::path path = std::filesystem::temp_directory_path() /
+                               ("covgate-service-" + std::to_string(std::random_device{}()));
+  ~temp_dir() { std::filesystem::remove_all(path); }
+};
+
+server::server_config config_in(const std::filesystem::path& dir) {
+  server::server_config c;
+  c.store.directory = dir / "data";
+  c.outbox.destinations.push_back({"directory", dir / "out", "", "", 0});
+  return c;
+}
+
+const std::string scenario = "scenarios/02-csii-release-after-late-lab/";
+
+}  // namespace
+
+TEST_SUITE("server.service") {
+  TEST_CASE("held before a restart, released after it by a late lab, delivered via the outbox") {
+    temp_dir dir;
+    {
+      auto pruning_everything = config_in(dir.path);
+      pruning_everything.store.journal_max_bytes = 0;
+      server::service s(pruning_everything, test::shipped_ncd223(), test::shipped_tables());
+      const auto record = s.gate().handle(sample(scenario + "1-record.json"), "http", "127.0.0.1");
+      CHECK(record.durable);
+      CHECK_FALSE(record.rejected);
+      const auto claim = s.gate().handle(sample(scenario + "2-claim.x12"), "mllp", "127.0.0.1");
+      CHECK(claim.claims == 1);
+      CHECK(claim.body.find("TRN*2*CSII-LATE") != std::string::npos);
+      CHECK(s.gate().due(10).empty());  // a first answer goes back to its sender, not the outbox
+      CHECK(s.gate().prune() == 2);  // the journal is an audit record: nothing is recovered from it
+    }
+    // A new process: the claim is in the store, the record's facts in the facts table.
+    server::service s(config_in(dir.path), test::shipped_ncd223(), test::shipped_tables());
+    const auto held = s.claims().claim_json("CSII-LATE");
+    REQUIRE(held);
+    CHECK(held->find("\"outcome\":\"hold:documentation\"") != std::string::npos);
+    const auto labs = s.gate().handle(sample(scenario + "3-late-labs.json"), "http", "127.0.0.1");
+    CHECK_FALSE(labs.rejected);
+    const auto due = s.gate().due(10);
+    REQUIRE(due.size() == 1);
+    CHECK(due[0].key == "CSII-LATE:2");
+    CHECK(due[0].body.find("REF*1K*CSII-LATE-2") != std::string::npos);
+    s.gate().delivered(due[0]);
+    CHECK(s.gate().due(10).empty());
+    const auto history = s.claims().claim_json("CSII-LATE");
+    CHECK(history->find("\"event\":\"hold\"") != std::string::npos);
+    CHECK(history->find("\"event\":\"release\"") != std::string::npos);
+    const auto metrics = s.metrics_text();
+    CHECK(metrics.find("covgate_messages_total{channel=\"http\",kind=\"fhir\"} 1") !=
+          std::string::npos);
+    CHECK(metrics.find("covgate_outbox_items{state=\"delivered\"} 1") != std::string::npos);
+    CHECK(metrics.find("covgate_claims{outcome=\"release\"} 1") != std::string::npos);
+  }
+
+  TEST_CASE("interchange control numbers continue across restarts") {
+    temp_dir dir;
+    std::string first;
+    {
+      server::service s(config_in(dir.path), test::shipped_ncd223(), test::shipped_tables());
+      first = s.gate().handle(sample("x12/01-insulin-pump-837p.x12"), "mllp", "h").body;
+    }
+    server::service s(config_in(dir.path), test::shipped_ncd223(), test::shipped_tables());
+    auto next = sample("x12/01-insulin-pump-837p.x12");
+    next.replace(next.find("*000000301*"), 11, "*000000302*");  // a new interchange
+    next.replace(next.find("IEA*1*000000301"), 15, "IEA*1*000000302");
+    const auto second = s.gate().handle(next, "mllp", "h").body;
+    CHECK(first.substr(90, 9) != second.substr(90, 9));  // ISA13
+  }
+
+  TEST_CASE("limits come from the configuration: a set over x12.max_claims_per_set is refused") {
+    temp_dir dir;
+    auto c = config_in(dir.path);
+    c.x12.max_claims_per_set = 1;
+    server::service s(c, test::shipped_ncd223(), test::shipped_tables());
+    auto two = sample(scenario + "2-claim.x12");
+    const auto r = s.gate().handle(two, "mllp", "h");
+    CHECK(r.claims == 1);  // one claim in the set: at the limit
+    c.fhir.max_bytes = 1024;
+    temp_dir other;
+    c.store.directory = other.path / "data";
+    server::service small(c, test::shipped_ncd223(), test::shipped_tables());
+    const auto big = small.gate().handle(sample(scenario + "1-record.json"), "http", "h");
+    CHECK(big.rejected);
+    CHECK(big.body.find("too-costly") != std::string::npos);
+  }
+
+  TEST_CASE("outbox.every_answer queues first answers too") {
+    temp_dir dir;
+    auto c = config_in(dir.path);
+    c.outbox.every_answer = true;
+    server::service s(c, test::shipped_ncd223(), test::shipped_tables());
+    const auto r = s.gate().handle(sample(scenario + "2-claim.x12"), "mllp", "h");
+    const auto due = s.gate().due(10);
+    REQUIRE(due.size() == 1);
+    CHECK(due[0].key == "message:" + std::to_string(r.journal_id));
+    CHECK(due[0].body == r.body);
+  }
+
+  TEST_CASE("the outbox backs off and dead-letters after the configured attempts") {
+    temp_dir dir;
+    auto c = config_in(dir.path);
+    c.outbox.max_attempts = 2;
+    c.outbox.first_backoff = std::chrono::milliseconds(1);
+    server::service s(c, test::shipped_ncd223(), test::shipped_tables());
+    (void)s.gate().handle(sample(scenario + "1-record.json"), "http", "h");
+    (void)s.gate().handle(sample(scenario + "2-claim.x12"), "mllp", "h");
+    (void)s.gate().handle(sample(scenario + "3-late-labs.json"), "http", "h");
+    auto due = s.gate().due(10);
+    REQUIRE(due.size() == 1);
+    s.gate().failed(due[0], "connection refused");
+    CHECK(s.gate().next_due());
+    due[0].attempts = 1;
+    s.gate().failed(due[0], "connection refused");
+    CHECK_FALSE(s.gate().next_due());
+    CHECK(s.metrics_text().find("covgate_outbox_items{state=\"dead\"} 1") != std::string::npos);
+  }
+
+  TEST_CASE("the worklist pages held claims and a reviewer can act on review holds only") {
+    temp_dir dir;
+    server::service s(config_in(dir.path), test::shipped_ncd223(), test::shipped_tables());
+    (void)s.gate().handle(sample(scenario + "2-claim.x12"), "mllp", "h");
+    const auto list = s.claims().worklist_json(model::outcome::hold_documentation, "", 10);
+    CHECK(list.find("\"id\":\"CSII-LATE\"") != std::string::npos);
+    CHECK(list.find("\"next\":null") != std::string::npos);
+    CHECK(s.gate().review("CSII-LATE", true, "alice", "x") ==
+          server::review_status::not_reviewable);
+    CHECK(s.gate().review("NOPE", true, "alice", "x") == server::review_status::unknown_claim);
+  }
+}

@@ -1,0 +1,253 @@
+#include "covgate/server/http_api.hpp"
+
+#include <doctest/doctest.h>
+
+#include "support/gate_fixtures.hpp"
+#include "support/samples.hpp"
+
+using namespace covgate;
+using server::http_request;
+using test::sample;
+
+namespace {
+
+struct api {
+  server::service svc{[] {
+                        server::server_config c;
+                        c.store.directory = ":memory:";
+                        return c;
+                      }(),
+                      test::shipped_ncd223(), test::shipped_tables()};
+  std::vector<std::string> tokens;
+
+  server::http_response call(std::string method, std::string target, std::string body = {},
+                             std::string authorization = {}) {
+    http_request r;
+    r.method = std::move(method);
+    r.target = std::move(target);
+    r.body = std::move(body);
+    r.authorization = std::move(authorization);
+    r.peer = "127.0.0.1";
+    return server::route(svc, r, tokens);
+  }
+};
+
+}  // namespace
+
+TEST_SUITE("server.http_api") {
+  TEST_CASE("health, metadata and unknown routes") {
+    api a;
+    CHECK(a.call("GET", "/healthz").status == 200);
+    CHECK(a.call("POST", "/healthz").status == 405);
+    const auto meta = a.call("GET", "/fhir/metadata");
+    CHECK(meta.status == 200);
+    CHECK(meta.body.find("\"resourceType\":\"CapabilityStatement\"") != std::string::npos);
+    CHECK(a.call("GET", "/nowhere").status == 404);
+    CHECK(a.call("GET", "/fhir/Observation/1").status == 405);  // nothing is served back
+  }
+
+  TEST_CASE("with tokens, everything but /healthz needs the bearer token") {
+    api a;
+    a.tokens = {"t0ken"};
+    CHECK(a.call("GET", "/healthz").status == 200);
+    const auto denied = a.call("GET", "/metrics");
+    CHECK(denied.status == 401);
+    REQUIRE(denied.headers.size() == 1);
+    CHECK(denied.headers[0].first == "WWW-Authenticate");
+    CHECK(a.call("GET", "/metrics", "", "Bearer t0ke").status == 401);
+    CHECK(a.call("GET", "/metrics", "", "Bearer t0ken").status == 200);
+    CHECK(a.call("GET", "/metrics", "", "Basic dDBrZW4=").status == 401);
+  }
+
+  TEST_CASE("POST /x12 answers 200 with the 277, 400 with the acknowledgment, 415 for non-X12") {
+    api a;
+    const auto ok = a.call("POST", "/x12", sample("x12/01-insulin-pump-837p.x12"));
+    CHECK(ok.status == 200);
+    CHECK(ok.content_type == "application/edi-x12");
+    CHECK(ok.body.find("ST*277*") != std::string::npos);
+    const auto bad = a.call("POST", "/x12", sample("x12/04-wrong-segment-count.x12"));
+    CHECK(bad.status == 400);
+    CHECK(bad.body.find("ST*999*") != std::string::npos);
+    CHECK(a.call("POST", "/x12", "{\"resourceType\":\"Patient\"}").status == 415);
+  }
+
+  TEST_CASE("FHIR: create answers 201 with Location; mismatches and wrong Bundle types are 400") {
+    api a;
+    const std::string patient = R"({"resourceType":"Patient","id":"p1"})";
+    const auto created = a.call("POST", "/fhir/Patient", patient);
+    CHECK(created.status == 201);
+    REQUIRE(created.headers.size() == 1);
+    CHECK(created.headers[0].second == "/fhir/Patient/p1");
+    CHECK(a.call("PUT", "/fhir/Patient/p1", patient).status == 200);
+    CHECK(a.call("PUT", "/fhir/Patient/p2", patient).status == 400);
+    CHECK(a.call("POST", "/fhir/Observation", patient).status == 400);
+    const std::string collection = R"({"resourceType":"Bundle","type":"collection","entry":[]})";
+    CHECK(a.call("POST", "/fhir", collection).status == 400);
+    CHECK(a.call("POST", "/fhir/Bundle", collection).status == 201);
+    const std::string batch = R"({"resourceType":"Bundle","type":"batch","entry":[{"resource":)" +
+                              patient +
+                              R"(},{"resource":{"resourceType":"Observation","status":"bogus"}}]})";
+    const auto response = a.call("POST", "/fhir", batch);
+    CHECK(response.status == 200);
+    CHECK(response.body.find("\"type\":\"batch-response\"") != std::string::npos);
+    CHECK(response.body.find("\"location\":\"Patient/p1\"") != std::string::npos);
+  }
+
+  TEST_CASE("FHIR XML: transaction and batch Bundles get their response Bundle; ids are checked") {
+    api a;
+    const std::string patient =
+        R"(<Patient xmlns="http://hl7.org/fhir"><id value="p1"/></Patient>)";
+    CHECK(a.call("PUT", "/fhir/Patient/p1", patient).status == 200);
+    CHECK(a.call("PUT", "/fhir/Patient/p2", patient).status == 400);
+    CHECK(a.call("POST", "/fhir/Observation", patient).status == 400);
+    const auto created = a.call("POST", "/fhir/Patient", patient);
+    CHECK(created.status == 201);
+    REQUIRE(created.headers.size() == 1);
+    CHECK(created.headers[0].second == "/fhir/Patient/p1");
+    const std::string batch =
+        R"(<Bundle xmlns="http://hl7.org/fhir"><type value="batch"/><entry><resource>)" + patient +
+        R"(</resource></entry><entry><resource><Observation><status value="bogus"/>)"
+        R"(</Observation></resource></entry></Bundle>)";
+    const auto response = a.call("POST", "/fhir", batch);
+    CHECK(response.status == 200);
+    CHECK(response.body.find("\"type\":\"batch-response\"") != std::string::npos);
+    CHECK(response.body.find("\"location\":\"Patient/p1\"") != std::string::npos);
+    CHECK(response.body.find("\"status\":\"400 Bad Request\"") != std::string::npos);
+    auto transaction = batch;
+    transaction.replace(transaction.find("batch"), 5, "transaction");
+    CHECK(a.call("POST", "/fhir", transaction).status == 400);  // all or nothing
+    const std::string collection =
+        R"(<Bundle xmlns="http://hl7.org/fhir"><type value="collection"/></Bundle>)";
+    CHECK(a.call("POST", "/fhir", collection).status == 400);
+    CHECK(a.call("POST", "/fhir/Bundle", collection).status == 201);
+    CHECK(a.call("POST", "/fhir", "<Bundle").status == 400);
+  }
+
+  TEST_CASE("the worklist checks its parameters; a claim reads back with its history") {
+    api a;
+    (void)a.call("POST", "/x12", sample("scenarios/02-csii-release-after-late-lab/2-claim.x12"));
+    CHECK(a.call("GET", "/claims?outcome=bogus").status == 400);
+    CHECK(a.call("GET", "/claims?outcome=hold%3Adocumentation&limit=0").status == 400);
+    const auto list = a.call("GET", "/claims?outcome=hold%3Adocumentation&limit=5");
+    CHECK(list.status == 200);
+    CHECK(list.body.find("\"id\":\"CSII-LATE\"") != std::string::npos);
+    const auto one = a.call("GET", "/claims/CSII-LATE");
+    CHECK(one.status == 200);
+    CHECK(one.body.find("\"history\":[{") != std::string::npos);
+    CHECK(a.call("GET", "/claims/NOPE").status == 404);
+    CHECK(a.call("POST", "/claims/CSII-LATE/release", R"({"by":"a"})").status == 400);
+    CHECK(a.call("POST", "/claims/CSII-LATE/release", R"({"by":"a","reason":"b"})").status == 409);
+  }
+
+  TEST_CASE("regression: a batch of many failing entries gets a response linear in its size") {
+    api a;
+    // Each failed entry carries only its own issues, not the whole message's OperationOutcome
+    // (1,000 entries used to give 117 MB).
+    std::string batch = R"({"resourceType":"Bundle","type":"batch","entry":[)";
+    for (int i = 0; i < 1000; ++i) batch += i ? ",{}" : "{}";
+    batch += "]}";
+    const auto response = a.call("POST", "/fhir", batch);
+    CHECK(response.status == 200);
+    CHECK(response.body.size() < 1000 * 400);
+    CHECK(response.body.find("\"status\":\"400 Bad Request\"") != std::string::npos);
+  }
+
+  TEST_CASE("regression: a batch over http.max_bundle_entries is refused as too-costly") {
+    api a;
+    std::string batch = R"({"resourceType":"Bundle","type":"batch","entry":[)";
+    for (int i = 0; i < 30000; ++i) batch += i ? ",{}" : "{}";
+    batch += "]}";
+    const auto refused = a.call("POST", "/fhir", batch);
+    CHECK(refused.status == 400);
+    CHECK(refused.body.find("\"too-costly\"") != std::string::npos);
+    // At the limit exactly, it is processed.
+    server::server_config c;
+    c.store.directory = ":memory:";
+    c.http.max_bundle_entries = 3;
+    server::service svc(c, test::shipped_ncd223(), test::shipped_tables());
+    const std::string patient = R"({"resource":{"resourceType":"Patient","id":"p"}})";
+    const auto bundle = [&](int n) {
+      std::string b = R"({"resourceType":"Bundle","type":"batch","entry":[)";
+      for (int i = 0; i < n; ++i) b += (i ? "," : "") + patient;
+      return b + "]}";
+    };
+    http_request r{"POST", "/fhir", "", "", bundle(3), "127.0.0.1"};
+    CHECK(server::route(svc, r, {}).status == 200);
+    r.body = bundle(4);
+    CHECK(server::route(svc, r, {}).status == 400);
+  }
+
+  TEST_CASE("regression: a reviewer's action body of 200,000 '[' is a 400, not a crash") {
+    api a;
+    CHECK(a.call("POST", "/claims/X/release", std::string(200000, '[')).status == 400);
+    CHECK(a.call("POST", "/claims/X/cancel", "[]").status == 400);
+    CHECK(a.call("POST", "/claims/X/cancel", "\"text\"").status == 400);
+    CHECK(a.call("POST", "/claims/X/cancel", R"({"by":"a","reason":"b"})").status == 404);
+  }
+
+  TEST_CASE("regression: a FHIR id with CR LF cannot reach the Location header") {
+    api a;
+    const std::string evil = R"({"resourceType":"Patient","id":"x\r\nSet-Cookie: evil=1"})";
+    const auto created = a.call("POST", "/fhir/Patient", evil);
+    CHECK(created.status == 400);
+    CHECK(created.body.find("OperationOutcome") != std::string::npos);
+    CHECK(created.headers.empty());
+    CHECK(a.call("PUT", "/fhir/Patient/x%0D%0ASet-Cookie:%20evil=1", evil).status == 400);
+    CHECK(a.call("PUT", "/fhir/Patient/" + std::string(65, 'a'),
+                 R"({"resourceType":"Patient","id":")" + std::string(65, 'a') + "\"}")
+              .status == 400);
+    CHECK(a.call("POST", "/fhir/Pa%0Dtient", R"({"resourceType":"Patient"})").status == 400);
+    // A batch entry with such an id fails alone, and its location is never echoed.
+    const std::string batch =
+        R"({"resourceType":"Bundle","type":"batch","entry":[{"resource":)" + evil + "}]}";
+    const auto response = a.call("POST", "/fhir", batch);
+    CHECK(response.status == 200);
+    CHECK(response.body.find("Set-Cookie") == std::string::npos);
+  }
+
+  TEST_CASE("regression: claim ids are percent-decoded once, at the router") {
+    api a;
+    auto claim = sample("scenarios/02-csii-release-after-late-lab/2-claim.x12");
+    const auto at = claim.find("CSII-LATE");
+    REQUIRE(at != std::string::npos);
+    claim.replace(at, 9, "A B/C?D");
+    REQUIRE(a.call("POST", "/x12", claim).status == 200);
+    CHECK(a.call("GET", "/claims/A%20B%2FC%3FD").status == 200);
+    CHECK(a.call("GET", "/claims/A%20B%2FC%3FD").body.find("\"claim_id\":\"A B/C?D\"") !=
+          std::string::npos);
+    CHECK(a.call("POST", "/claims/A%20B%2FC%3FD/release", R"({"by":"a","reason":"b"})").status ==
+          409);  // found (a documentation hold), not 404
+    CHECK(a.call("GET", "/claims/A%2").status == 400);
+    CHECK(a.call("GET", "/claims/%FF").status == 400);
+    const auto list = a.call("GET", "/claims?outcome=hold%3Adocumentation&after=A+A");
+    CHECK(list.body.find("\"id\":\"A B/C?D\"") != std::string::npos);
+  }
+
+  TEST_CASE("the Bearer scheme is case-insensitive (RFC 9110)") {
+    api a;
+    a.tokens = {"t0ken"};
+    CHECK(a.call("GET", "/metrics", "", "bearer t0ken").status == 200);
+    CHECK(a.call("GET", "/metrics", "", "BEARER t0ken").status == 200);
+    CHECK(a.call("GET", "/metrics", "", "Bearert0ken").status == 401);
+  }
+
+  TEST_CASE("regression: FHIR datatype violations in elements covgate reads are 400 invalid") {
+    api a;
+    const auto zebra =
+        a.call("POST", "/fhir/Patient", R"({"resourceType":"Patient","birthDate":"ZEBRAFINCH"})");
+    CHECK(zebra.status == 400);
+    CHECK(zebra.body.find("\"code\":\"invalid\"") != std::string::npos);
+    CHECK(zebra.body.find("Patient.birthDate") != std::string::npos);
+    const auto listed = a.call(
+        "POST", "/fhir/Observation",
+        R"({"resourceType":"Observation","status":"final","code":{"coding":[{"system":)"
+        R"("http://loinc.org","code":"1986-9"}]},"subject":{"reference":"Patient/p"},)"
+        R"("effectiveDateTime":"2026-01-10","valueQuantity":{"value":[1,2],"unit":"ng/mL"}})");
+    CHECK(listed.status == 400);
+    CHECK(listed.body.find("Observation.valueQuantity.value") != std::string::npos);
+    CHECK(a.call("POST", "/fhir/Patient", R"({"resourceType":"Patient","birthDate":"2026-02-30"})")
+              .status == 400);
+    CHECK(a.call("POST", "/fhir/Patient", R"({"resourceType":"Patient","birthDate":"1950-01-02"})")
+              .status == 201);
+  }
+}

@@ -1,0 +1,82 @@
+#include "covgate/store/memory_state.hpp"
+
+#include <doctest/doctest.h>
+
+#include "support/gate_fixtures.hpp"
+
+using namespace covgate;
+
+TEST_SUITE("store.memory_state") {
+  TEST_CASE("a saved record loads back whole and an unknown id loads nothing") {
+    store::memory_state s;
+    engine::claim_record r;
+    r.claim = test::pump_claim("A1");
+    r.decision.claim_id = "A1";
+    r.decision.result = model::outcome::hold_documentation;
+    r.source = "claims.x12:100";
+    r.csii_released = true;
+    r.events = 3;
+    s.save(r);
+    const auto back = s.load("A1");
+    REQUIRE(back);
+    CHECK(back->claim == r.claim);
+    CHECK(back->decision.result == model::outcome::hold_documentation);
+    CHECK(back->source == "claims.x12:100");
+    CHECK(back->csii_released);
+    CHECK(back->events == 3);
+    CHECK_FALSE(s.load("A2"));
+    CHECK(s.size() == 1);
+  }
+
+  TEST_CASE("claims_of lists a patient's claims in first-save order, with their outcome") {
+    store::memory_state s;
+    for (const char* id : {"B", "A", "C"}) {
+      engine::claim_record r;
+      r.claim = test::pump_claim(id);
+      s.save(r);
+    }
+    engine::claim_record again;
+    again.claim = test::pump_claim("B");
+    again.decision.result = model::outcome::hold_review;
+    again.closed = true;
+    s.save(again);  // saving again keeps the position
+    const auto list = s.claims_of(test::test_patient_key);
+    REQUIRE(list.size() == 3);
+    CHECK(list[0].id == "B");
+    CHECK(list[0].result == model::outcome::hold_review);
+    CHECK(list[0].closed);
+    CHECK(list[1].id == "A");
+    CHECK(list[2].id == "C");
+    CHECK(s.claims_of("nobody").empty());
+  }
+
+  TEST_CASE("a replacement that names another member id moves the claim to that patient") {
+    store::memory_state s;
+    engine::claim_record r;
+    r.claim = test::pump_claim("M1");
+    s.save(r);
+    r.claim.subscriber.member_id = "OTHER";
+    s.save(r);
+    CHECK(s.claims_of(test::test_patient_key).empty());
+    REQUIRE(s.claims_of("OTHER").size() == 1);
+    CHECK(s.claims_of("OTHER")[0].id == "M1");
+  }
+
+  TEST_CASE("history is kept when asked for; interchanges and counters always") {
+    store::memory_state quiet;
+    quiet.record_history("A", {1, "hold", 5, {}, "x", ""});
+    CHECK(quiet.history("A").empty());
+    store::memory_state s(true);
+    s.record_history("A", {1, "hold", 5, {}, "x", ""});
+    s.record_history("A", {2, "release", 6, {}, "y", "why"});
+    REQUIRE(s.history("A").size() == 2);
+    CHECK(s.history("A")[1].note == "why");
+    CHECK_FALSE(s.interchange("ZZ/S/1"));
+    s.remember_interchange("ZZ/S/1", 1, {"answer", false, 2, 9});
+    REQUIRE(s.interchange("ZZ/S/1"));
+    CHECK(s.interchange("ZZ/S/1")->claims == 2);
+    CHECK(s.counter("control", 1) == 1);
+    s.set_counter("control", 7);
+    CHECK(s.counter("control", 1) == 7);
+  }
+}
