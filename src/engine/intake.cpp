@@ -561,6 +561,7 @@ std::string intake::status_message(const std::vector<event>& events, message_tim
 }
 
 void intake::restore() {
+  impl_->st.for_each_open_decision([&](const model::decision& d) { impl_->gate_.count_stored(d); });
   impl_->st.for_each_facts([&](std::string_view encoded) {
     auto facts = model::decode_facts(encoded);
     if (!facts) {

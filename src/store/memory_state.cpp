@@ -54,6 +54,14 @@ std::vector<engine::claim_summary> memory_state::claims_of(std::string_view pati
   return out;
 }
 
+void memory_state::for_each_open_decision(
+    const std::function<void(const model::decision&)>& visit) const {
+  for (const auto& [id, s] : records_) {
+    if (s.closed) continue;
+    if (auto d = model::decode_decision(s.decision)) visit(*d);
+  }
+}
+
 void memory_state::record_history(std::string_view claim_id, const engine::history_entry& entry) {
   if (!keep_history_) return;
   auto it = history_.find(claim_id);

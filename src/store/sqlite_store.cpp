@@ -287,6 +287,21 @@ std::size_t sqlite_store::size() const {
   return static_cast<std::size_t>(s.integer(0));
 }
 
+void sqlite_store::for_each_open_decision(
+    const std::function<void(const model::decision&)>& visit) const {
+  auto& s = prepared("SELECT decision FROM claims WHERE closed = 0");
+  reset_on_exit guard{[&] { s.reset(); }};
+  while (s.step()) {
+    auto d = model::decode_decision(s.text(0));
+    if (!d) {
+      throw store_error(
+          "the stored decision of a claim does not decode (store written by a newer covgate, "
+          "or damaged)");
+    }
+    visit(*d);
+  }
+}
+
 std::int64_t sqlite_store::journal(const journal_entry& e) {
   auto& s = prepared(
       "INSERT INTO journal(received_ms, channel, sender, kind, bytes, body, id, received_bytes, "

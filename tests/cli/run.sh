@@ -65,6 +65,18 @@ printf '{"resourceType":"Patient","birthDate":"ZEBRAFINCH"}' >"$work/bad.json"
 run parse "$work/bad.json"
 check "parse on rejected FHIR says why" '[ "$(rc)" = 1 ] && grep -q "birthDate" "$work/err"'
 
+# replay --store: the state and our control numbers continue from one run to the next.
+store="$work/store"
+run replay --store "$store" --ack-time 202611271200 "$samples/scenarios/02-csii-release-after-late-lab/1-record.json" "$samples/scenarios/02-csii-release-after-late-lab/2-claim.x12"
+first=$(grep -o '^ISA\*[^~]*' "$work/out" | cut -c 91-99)
+check "replay --store answers the claim (held)" '[ "$(rc)" = 0 ] && grep -q "STC\*P3" "$work/out"'
+run replay --store "$store" --ack-time 202611271200 "$samples/scenarios/02-csii-release-after-late-lab/3-late-labs.json"
+second=$(grep -o '^ISA\*[^~]*' "$work/out" | cut -c 91-99)
+check "a second replay --store run releases the held claim with the next ISA13" \
+  '[ "$(rc)" = 0 ] && grep -q "STC\*A2:20" "$work/out" && [ "$second" = "$(printf %09d $((10#$first + 1)))" ] && grep -q "  release: 1" "$work/err" && ! grep -q "hold:" "$work/err"'
+run replay "$samples/scenarios/02-csii-release-after-late-lab/3-late-labs.json"
+check "without --store, a run starts afresh (nothing to release)" '[ "$(rc)" = 0 ] && [ ! -s "$work/out" ]'
+
 # Usage errors still print the usage text and exit 2.
 run check
 check "no PATH is a usage error" '[ "$(rc)" = 2 ] && grep -q "^usage:" "$work/err"'

@@ -1,7 +1,7 @@
 // covgate serve over loopback with real clients: @medplum/hl7 (an MLLP client from npm) for
 // HL7 v2, plain sockets for X12 over MLLP (the npm client parses every frame as HL7 v2), curl
 // for HTTP. Ports are 0 (the server prints what it bound); every wait is bounded.
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, existsSync, readdirSync, rmSync } from 'node:fs';
@@ -13,8 +13,9 @@ import path from 'node:path';
 import { Hl7Client } from '@medplum/hl7';
 import { Hl7Message } from '@medplum/core';
 
-const covgate = process.env.COVGATE;
-assert.ok(covgate, 'COVGATE must name the covgate binary');
+import {
+  covgate, SB, EB, frame, sleep, servers, startServer, mllpExchange, curl, url, waitFor,
+} from './support.mjs';
 const here = path.dirname(new URL(import.meta.url).pathname);
 const scenario = path.join(here, '..', '..', 'samples', 'inputs', 'scenarios',
   '02-csii-release-after-late-lab');
@@ -22,13 +23,6 @@ const record = readFileSync(path.join(scenario, '1-record.json'), 'utf8');
 const claim = readFileSync(path.join(scenario, '2-claim.x12'), 'utf8');
 const lateLabs = readFileSync(path.join(scenario, '3-late-labs.json'), 'utf8');
 const adt = 'MSH|^~\\&|EPIC|HOSP|COVGATE|GATE|202611271200||ADT^A01|MSG0001|P|2.5.1\rPID|1\r';
-
-const SB = '\x0b';
-const EB = '\x1c\r';
-const frame = (payload) => SB + payload + EB;
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const servers = [];
-after(() => servers.forEach((s) => s.proc.kill('SIGKILL')));
 
 // The scenario's patient and claim, renamed so many can be in flight at once.
 function patientFiles(n) {
@@ -38,88 +32,6 @@ function patientFiles(n) {
   const rename = (text) => text.replaceAll('2AA2AA2AA02', mbi).replaceAll('CSII-LATE', id)
     .replaceAll('000000502', String(100000000 + n));
   return { id, record: rename(record), claim: rename(claim), labs: rename(lateLabs) };
-}
-
-async function startServer(dir, settings = {}, env = {}) {
-  const config = {
-    mllp: { port: 0, read_timeout_ms: 500, idle_timeout_ms: 5000, max_frame_bytes: 65536,
-      ...settings.mllp },
-    http: { port: 0, ...settings.http },
-    store: { directory: path.join(dir, 'data') },
-    outbox: { destinations: [{ kind: 'directory', path: path.join(dir, 'out') }],
-      first_backoff_ms: 50, ...settings.outbox },
-  };
-  writeFileSync(path.join(dir, 'covgate.json'), JSON.stringify(config));
-  const proc = spawn(covgate, ['serve', '--config', path.join(dir, 'covgate.json')],
-    { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  proc.stderr.on('data', (d) => { stderr += d; });
-  const line = await new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error('no start line; stderr: ' + stderr)), 10000);
-    proc.stdout.on('data', (d) => {
-      out += d;
-      if (out.includes('\n')) { clearTimeout(timer); resolve(out); }
-    });
-    proc.on('exit', (code) => reject(new Error(`exited ${code}: ${stderr}`)));
-  });
-  const server = {
-    proc,
-    dir,
-    mllp: Number(/mllp [^ ]+:(\d+)/.exec(line)[1]),
-    http: Number(/http [^ ]+:(\d+)/.exec(line)[1]),
-    stderr: () => stderr,
-  };
-  servers.push(server);
-  return server;
-}
-
-// Sends `chunks` (strings, written one by one) and collects `want` answer frames.
-function mllpExchange(port, chunks, want, { timeoutMs = 10000, delayMs = 0 } = {}) {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(port, '127.0.0.1');
-    let buffer = Buffer.alloc(0);
-    const frames = [];
-    const timer = setTimeout(() => { socket.destroy(); reject(new Error('MLLP timeout')); },
-      timeoutMs);
-    socket.on('data', (d) => {
-      buffer = Buffer.concat([buffer, d]);
-      for (;;) {
-        const start = buffer.indexOf(0x0b);
-        const end = buffer.indexOf(Buffer.from(EB), start + 1);
-        if (start < 0 || end < 0) break;
-        frames.push(buffer.subarray(start + 1, end).toString('utf8'));
-        buffer = buffer.subarray(end + 2);
-      }
-      if (frames.length >= want) { clearTimeout(timer); socket.end(); resolve(frames); }
-    });
-    socket.on('close', () => { clearTimeout(timer); resolve(frames); });
-    socket.on('error', (e) => { clearTimeout(timer); reject(e); });
-    socket.on('connect', async () => {
-      for (const c of chunks) {
-        socket.write(c);
-        if (delayMs) await sleep(delayMs);
-      }
-    });
-  });
-}
-
-function curl(server, args) {
-  const r = spawnSync('curl', ['-s', '-w', '\n%{http_code}', ...args], { encoding: 'utf8' });
-  assert.equal(r.status, 0, `curl failed: ${r.stderr}`);
-  const lines = r.stdout.split('\n');
-  return { status: Number(lines.pop()), body: lines.join('\n') };
-}
-
-const url = (server, p) => `http://127.0.0.1:${server.http}${p}`;
-
-async function waitFor(predicate, ms = 10000) {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    if (predicate()) return true;
-    await sleep(25);
-  }
-  return predicate();
 }
 
 test('a claim held over MLLP is released by a FHIR lab over HTTP into the file destination',
@@ -591,3 +503,20 @@ test('regression: without a token a body is never read (401 on the headers); bod
     assert.match(health.body,
       /covgate_connections_refused_total\{listener="http",reason="buffer-budget"\} 1/);
   });
+
+test('the allow-list and the connection limit refuse connections, counted by reason', async () => {
+  const s = await startServer(mkdtempSync(path.join(os.tmpdir(), 'covgate-it-')),
+    { mllp: { allow: ['10.0.0.0/8'] }, http: { max_connections: 1 } });
+  const refused = await mllpExchange(s.mllp, [frame(adt)], 1, { timeoutMs: 3000 });
+  assert.equal(refused.length, 0, 'closed without an answer');
+  const held = net.connect(s.http, '127.0.0.1');
+  await new Promise((r) => held.on('connect', r));
+  await sleep(100);
+  const second = await rawExchange(s.http, 'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
+  assert.equal(second, '', 'over the limit: closed at once');
+  held.destroy();
+  await sleep(100);
+  const metrics = curl(s, [url(s, '/metrics')]).body;
+  assert.match(metrics, /covgate_connections_refused_total\{listener="mllp",reason="not-allowed"\} 1/);
+  assert.match(metrics, /covgate_connections_refused_total\{listener="http",reason="limit"\} 1/);
+});

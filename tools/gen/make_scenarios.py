@@ -211,4 +211,22 @@ if __name__ == "__main__":
             with open(os.path.join(folder, "%d-claim-again.x12" % step), "w") as f:
                 f.write(claim_text)
             step += 1
-    print("%d scenarios in %s" % (len(scenarios), ROOT))
+    # Input replay refuses: two interchanges with a wrong SE01 (each answered by its own 999
+    # with its own ISA13), a FHIR record with a datatype error, and a file that is neither.
+    m = member()
+    folder = os.path.join(ROOT, "%02d-input-rejected" % (len(scenarios) + 1))
+    os.makedirs(folder)
+    with open(os.path.join(folder, "1-claim.x12"), "w") as f:
+        f.write(x12("000000701", m, "REJ-OK", PUMP))
+    for step, control in ((2, "000000702"), (3, "000000703")):
+        bad = x12(control, m, "REJ-%d" % step, PUMP)
+        count = bad[bad.index("\nSE*") + 4:].split("*")[0]
+        bad = bad.replace("\nSE*%s*" % count, "\nSE*%d*" % (int(count) + 5))
+        with open(os.path.join(folder, "%d-claim-bad-count.x12" % step), "w") as f:
+            f.write(bad)
+    with open(os.path.join(folder, "4-record-invalid.json"), "w") as f:
+        json.dump({"resourceType": "Patient", "id": "rej-" + m, "birthDate": "not-a-date"}, f)
+        f.write("\n")
+    with open(os.path.join(folder, "5-notes.txt"), "w") as f:
+        f.write("Notes kept beside the inputs: neither X12, FHIR nor HL7 v2.\n")
+    print("%d scenarios in %s" % (len(scenarios) + 1, ROOT))

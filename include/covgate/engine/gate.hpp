@@ -68,6 +68,9 @@ class gate {
                        const std::string& note);
 
   [[nodiscard]] statistics summary() const;
+  /// Counts an open claim stored before the gate existed (at start-up), so the summary and
+  /// the metrics speak for every claim, not only those seen since.
+  void count_stored(const model::decision& decision) { count(decision, +1); }
   /// The current state of a claim, or nullopt.
   [[nodiscard]] std::optional<claim_record> find(std::string_view claim_id) const;
 

@@ -116,9 +116,9 @@ class intake {
   /// claims). Takes control numbers.
   [[nodiscard]] std::string status_message(const std::vector<event>& events, message_time at);
 
-  /// Facts kept by a durable state go back into the gate's index (start-up): nothing is
-  /// re-evaluated, the stored decisions already reflect them. Throws std::runtime_error when
-  /// stored facts do not decode.
+  /// Start-up over a durable state: the facts it kept go back into the gate's index (nothing
+  /// is re-evaluated: the stored decisions already reflect them), and the open claims it holds
+  /// are counted in summary(). Throws std::runtime_error when stored facts do not decode.
   void restore();
 
   [[nodiscard]] statistics summary() const;

@@ -74,6 +74,9 @@ class state {
   [[nodiscard]] virtual std::vector<claim_summary> claims_of(std::string_view patient) const = 0;
   /// How many claims the state holds (closed ones included).
   [[nodiscard]] virtual std::size_t size() const = 0;
+  /// The current decision of every open claim (at start-up: the gate's counts come back).
+  virtual void for_each_open_decision(
+      const std::function<void(const model::decision&)>& visit) const = 0;
 
   // ---- history -----------------------------------------------------------------------------
   virtual void record_history(std::string_view claim_id, const history_entry& entry) = 0;

@@ -70,6 +70,8 @@ class sqlite_store final : public engine::state {
   [[nodiscard]] std::vector<engine::claim_summary> claims_of(
       std::string_view patient) const override;
   [[nodiscard]] std::size_t size() const override;
+  void for_each_open_decision(
+      const std::function<void(const model::decision&)>& visit) const override;
   void record_history(std::string_view claim_id, const engine::history_entry& entry) override;
   [[nodiscard]] std::vector<engine::history_entry> history(
       std::string_view claim_id) const override;
