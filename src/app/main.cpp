@@ -27,9 +27,7 @@ int main(int argc, char** argv) {
     std::cerr << "covgate: " << e.message << "\n\n" << app::usage_text();
     return 2;
   } catch (const mapping::config_error& e) {
-    std::cerr << "covgate: mapping tables: " << e.what() << '\n';
-    return 2;
-  } catch (const server::config_error& e) {
+    // Tables, policy and covgate.json alike: the message names the file and the JSON path.
     std::cerr << "covgate: " << e.what() << '\n';
     return 2;
   } catch (const store::store_error& e) {

@@ -1,7 +1,8 @@
 #include "covgate/mapping/tables.hpp"
 
+#include "covgate/mapping/json_config.hpp"
+
 #include <rapidjson/document.h>
-#include <rapidjson/error/en.h>
 
 #include <algorithm>
 #include <array>
@@ -22,19 +23,13 @@ constexpr std::array<std::string_view, 5> hcpcs_names{"none", "csii", "external"
 // Parses one file and hands back its root object; every problem names the file and the path.
 class reader {
  public:
-  reader(std::string file, const std::string& text) : file_(std::move(file)) {
-    constexpr unsigned flags = rapidjson::kParseCommentsFlag | rapidjson::kParseTrailingCommasFlag |
-                               rapidjson::kParseIterativeFlag;
-    document_.Parse<flags>(text.data(), text.size());
-    if (document_.HasParseError()) {
-      fail("", std::string("not valid JSON at byte ") + std::to_string(document_.GetErrorOffset()) +
-                   ": " + rapidjson::GetParseError_En(document_.GetParseError()));
-    }
+  reader(std::string file, const std::string& text)
+      : file_(std::move(file)), document_(parse_json_config(text, file_)) {
     if (!document_.IsObject()) fail("", "must be an object");
   }
 
   [[noreturn]] void fail(const std::string& path, const std::string& problem) const {
-    throw config_error(file_ + ": " + (path.empty() ? "/" : path) + ": " + problem);
+    config_failure(file_, path, problem);
   }
 
   const json& root() const { return document_; }

@@ -136,7 +136,7 @@ TEST_SUITE("mapping.tables") {
     CHECK(error_of(sources).find("pos.json: /outpatient: code 12 is listed twice") == 0);
     sources = embedded_sources();
     sources.evidence = "{ not json";
-    CHECK(error_of(sources).find("evidence.json: /: not valid JSON at byte") == 0);
+    CHECK(error_of(sources).find("evidence.json: /: not valid JSON at line 1, column") == 0);
     sources = embedded_sources();
     sources.units = R"({"c-peptide": {"canonical": "ng/mL", "from": {}}})";
     CHECK(error_of(sources).find("units.json: /glucose: is required") == 0);

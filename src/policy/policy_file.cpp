@@ -1,16 +1,18 @@
 #include <rapidjson/document.h>
-#include <rapidjson/error/en.h>
 
 #include <algorithm>
 #include <stdexcept>
 
 #include "covgate/policy/policy.hpp"
 
+#include "covgate/mapping/json_config.hpp"
+
 namespace covgate::policy {
 namespace {
 
-void fail(const std::string& file, const std::string& path, const std::string& problem) {
-  throw mapping::config_error(file + ": " + path + ": " + problem);
+[[noreturn]] void fail(const std::string& file, const std::string& path,
+                       const std::string& problem) {
+  mapping::config_failure(file, path, problem);
 }
 
 model::date date_of(const rapidjson::Value& v, const std::string& file, const std::string& path) {
@@ -28,14 +30,7 @@ model::date date_of(const rapidjson::Value& v, const std::string& file, const st
 }  // namespace
 
 overlay overlay::parse(std::string_view text, const std::string& name) {
-  rapidjson::Document d;
-  d.Parse<rapidjson::kParseCommentsFlag | rapidjson::kParseTrailingCommasFlag |
-          rapidjson::kParseIterativeFlag>(text.data(), text.size());
-  if (d.HasParseError()) {
-    fail(name, "/",
-         std::string("not valid JSON at byte ") + std::to_string(d.GetErrorOffset()) + ": " +
-             rapidjson::GetParseError_En(d.GetParseError()));
-  }
+  const auto d = mapping::parse_json_config(text, name);
   auto strings = [&](const rapidjson::Value& v, const std::string& path) {
     if (!v.IsArray()) fail(name, path, "must be an array of strings");
     std::vector<std::string> out;
@@ -76,14 +71,7 @@ overlay overlay::parse(std::string_view text, const std::string& name) {
 }
 
 policy_file policy_file::parse(std::string_view text, std::string name) {
-  rapidjson::Document d;
-  d.Parse<rapidjson::kParseCommentsFlag | rapidjson::kParseTrailingCommasFlag |
-          rapidjson::kParseIterativeFlag>(text.data(), text.size());
-  if (d.HasParseError()) {
-    fail(name, "/",
-         std::string("not valid JSON at byte ") + std::to_string(d.GetErrorOffset()) + ": " +
-             rapidjson::GetParseError_En(d.GetParseError()));
-  }
+  const auto d = mapping::parse_json_config(text, name);
   if (!d.IsObject() || !d.HasMember("id") || !d["id"].IsString()) fail(name, "/id", "is required");
   policy_file out;
   out.id_ = d["id"].GetString();

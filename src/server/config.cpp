@@ -1,7 +1,8 @@
 #include "covgate/server/config.hpp"
 
+#include "covgate/mapping/json_config.hpp"
+
 #include <rapidjson/document.h>
-#include <rapidjson/error/en.h>
 
 #include <arpa/inet.h>
 
@@ -17,8 +18,17 @@ namespace {
 
 using value = rapidjson::Value;
 
+// The file being read, for the errors of the one parse_config() under way on this thread.
+thread_local std::string current_file = "covgate.json";
+struct file_name {
+  explicit file_name(const std::string& name) { current_file = name; }
+  ~file_name() { current_file = "covgate.json"; }
+  file_name(const file_name&) = delete;
+  file_name& operator=(const file_name&) = delete;
+};
+
 [[noreturn]] void fail(const std::string& path, const std::string& problem) {
-  throw config_error("covgate.json: " + path + ": " + problem);
+  mapping::config_failure(current_file, path, problem);
 }
 
 // Reads the members of one object; finish() refuses the ones nobody asked for.
@@ -134,14 +144,10 @@ void read_allow(object_reader& parent, const char* listener, std::vector<network
 
 }  // namespace
 
-server_config parse_config(const std::string& text, const std::filesystem::path& base) {
-  rapidjson::Document d;
-  d.Parse<rapidjson::kParseCommentsFlag | rapidjson::kParseTrailingCommasFlag |
-          rapidjson::kParseIterativeFlag>(text.data(), text.size());
-  if (d.HasParseError()) {
-    fail("/", std::string("not valid JSON at byte ") + std::to_string(d.GetErrorOffset()) + ": " +
-                  rapidjson::GetParseError_En(d.GetParseError()));
-  }
+server_config parse_config(const std::string& text, const std::filesystem::path& base,
+                           const std::string& file) {
+  const file_name naming{file};
+  const auto d = mapping::parse_json_config(text, file);
   server_config c;
   object_reader root(d, "");
   root.read_number("workers", c.workers, 0, 256);

@@ -13,13 +13,13 @@
 #include <vector>
 
 #include "covgate/fhir/reader.hpp"
+#include "covgate/mapping/tables.hpp"
 #include "covgate/x12/interchange_reader.hpp"
 
 namespace covgate::server {
 
-struct config_error : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
+/// A configuration that cannot be used: what() names the file, the JSON path and the problem.
+using config_error = mapping::config_error;
 
 /// An IPv4 or IPv6 network, e.g. 10.0.0.0/8 or ::1/128.
 struct network {
@@ -108,9 +108,9 @@ struct server_config {
 };
 
 /// Parses covgate.json (comments and trailing commas allowed). Relative paths are resolved
-/// against `base` (the config file's folder).
-[[nodiscard]] server_config parse_config(const std::string& text,
-                                         const std::filesystem::path& base);
+/// against `base` (the config file's folder); errors name `file` and the JSON path.
+[[nodiscard]] server_config parse_config(const std::string& text, const std::filesystem::path& base,
+                                         const std::string& file = "covgate.json");
 
 /// Whether `address` (textual IPv4/IPv6) lies in one of `allow` (empty allows all).
 [[nodiscard]] bool allowed(const std::vector<network>& allow, const std::string& address);
