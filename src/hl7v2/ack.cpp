@@ -235,7 +235,7 @@ bool looks_like_hl7v2(std::string_view payload) noexcept {
 std::optional<hl7_header> parse_msh(std::string_view payload) {
   auto s = trim_leading(payload);
   if (s.size() < 8 || s.substr(0, 3) != "MSH") return std::nullopt;
-  const auto msh = s.substr(0, s.find_first_of("\r\n"));
+  const auto msh = first_line(s);
   const auto d = delimiters_of(msh);
   if (!d) return std::nullopt;
   const field_index fields(msh, *d);

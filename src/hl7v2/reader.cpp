@@ -219,7 +219,7 @@ class mapper {
       reject(error::msh_missing, no_segment, 0, std::string(describe(error::msh_missing)));
       return false;
     }
-    const auto d = delimiters_of(text_.substr(0, text_.find_first_of("\r\n")));
+    const auto d = delimiters_of(first_line(text_));
     if (!d || !out_.header) {
       reject(error::invalid_delimiters, no_segment, 0,
              std::string(describe(error::invalid_delimiters)));
@@ -249,12 +249,20 @@ class mapper {
       text_ = owned_;
       latin1_ = true;
     }
+    segs_.reserve(32);
     if (!split_segments(text_, segs_, o_.limits.max_segments)) {
       reject(error::too_many_segments, no_segment, 0,
              "more than " + std::to_string(o_.limits.max_segments) + " segments");
       return false;
     }
     out_.segments = static_cast<std::uint32_t>(segs_.size());
+    // Escape sequences are rare: when no segment after MSH holds the escape character, no
+    // value needs decoding (MSH-2 itself always holds it).
+    escapes_ =
+        segs_.size() > 1 &&
+        text_.find(d_.escape, static_cast<std::size_t>(segs_[1].text.data() - text_.data())) !=
+            std::string_view::npos;
+    out_.facts.reserve(segs_.size());
     // ERR-2's segment sequence: the occurrence of each segment id in the message.
     sequence_.resize(segs_.size());
     std::vector<std::pair<std::string_view, std::uint32_t>> counts;
@@ -329,7 +337,7 @@ class mapper {
   /// The decoded text of a raw value (views stay valid until decoded_ is cleared, at the next
   /// OBX or PV1).
   std::string_view text(std::string_view raw) {
-    if (!has_escape(raw, d_)) return raw;
+    if (!escapes_ || !has_escape(raw, d_)) return raw;
     auto& slot = decoded_.emplace_back();
     return unescape(raw, d_, slot, latin1_);
   }
@@ -345,6 +353,10 @@ class mapper {
   /// the sender used.
   std::string normalized(std::string_view field) {
     std::string out;
+    normalized_into(out, field);
+    return out;
+  }
+  void normalized_into(std::string& out, std::string_view field) {
     std::size_t owed = 0;  // separators before the next non-empty component
     std::size_t start = 0;
     for (std::size_t n = 0; n < 32; ++n) {
@@ -368,7 +380,6 @@ class mapper {
       ++owed;
       start = end + 1;
     }
-    return out;
   }
 
   bool too_long(std::size_t seg, std::uint32_t field, std::string_view value) {
@@ -621,7 +632,10 @@ class mapper {
     // Specimen.collection.fastingStatus.
     group_fasting_ = model::fasting_state::unknown;
     for (const auto obx : group_.obx) {
-      if (segs_[obx].text.find(fasting_status_loinc) == std::string_view::npos) continue;
+      // OBX-3 only (part 4 of the segment, the id being part 1): cheap enough for every OBX.
+      if (part(segs_[obx].text, d_.field, 4).find(fasting_status_loinc) == std::string_view::npos) {
+        continue;
+      }
       const field_index f(segs_[obx].text, d_);
       if (!is_code(f[3], fasting_status_loinc)) continue;
       const auto answer = trim(component(part(f[5], d_.repetition, 1), 1));
@@ -657,10 +671,26 @@ class mapper {
     std::optional<std::string_view> evidence;
   };
 
-  coded classify(std::string_view obx3) {
+  /// OBX-3 as its two triplets, decoded: {code, system} of the first and of the alternate.
+  struct cwe_codes {
+    std::string_view triplets[2][2];
+  };
+  cwe_codes codes_of(std::string_view cwe) {
+    std::string_view c[6];
+    const auto n = split(cwe, d_.component, c, 6);
+    cwe_codes out;
+    out.triplets[0][0] = n > 0 ? text(c[0]) : std::string_view{};
+    out.triplets[0][1] = n > 2 ? text(c[2]) : std::string_view{};
+    out.triplets[1][0] = n > 3 ? text(c[3]) : std::string_view{};
+    out.triplets[1][1] = n > 5 ? text(c[5]) : std::string_view{};
+    return out;
+  }
+
+  coded classify(std::string_view obx3) { return classify(codes_of(obx3)); }
+
+  coded classify(const cwe_codes& codes) {
     coded c;
-    const std::string_view triplets[2][2] = {{component(obx3, 1), component(obx3, 3)},
-                                             {component(obx3, 4), component(obx3, 6)}};
+    const auto& triplets = codes.triplets;
     for (const auto& [code, system] : triplets) {
       if (system == "LN" && !code.empty()) {
         if (const auto info = t_.loinc(code)) {
@@ -702,17 +732,25 @@ class mapper {
     for (const std::uint32_t field : {2u, 3u, 4u, 5u, 6u, 7u, 8u, 11u, 14u, 19u}) {
       if (too_long(seg, field, f[field])) return;
     }
-    const auto c = classify(f[3]);
+    const auto codes = codes_of(f[3]);
+    const auto c = classify(codes);
     if (!c.lab && !c.evidence) {
-      if (!is_code(f[3], fasting_status_loinc)) ++out_.not_read;
+      const auto& t = codes.triplets;
+      const bool aoe = (t[0][0] == fasting_status_loinc && t[0][1] == "LN") ||
+                       (t[1][0] == fasting_status_loinc && t[1][1] == "LN");
+      if (!aoe) ++out_.not_read;  // the fasting answer is read with its order
       return;
     }
     const auto code_name = c.lab ? c.loinc : std::string(*c.evidence);
     // Identity: sender + order + OBX-3 (first triplet as sent) + OBX-4 sub-id.
-    const auto identity = "obx|" + sender_ + "|" + order_identity_ + "|" +
-                          std::string(component(f[3], 1)) + "^" + std::string(component(f[3], 3)) +
-                          "|" + normalized(f[4]);
-    const auto id = "Observation/" + stable_id(identity);
+    identity_.assign("obx|").append(sender_).append(1, '|').append(order_identity_);
+    identity_.append(1, '|').append(codes.triplets[0][0]).append(1, '^');
+    identity_.append(codes.triplets[0][1]).append(1, '|');
+    normalized_into(identity_, f[4]);
+    std::string id;
+    id.reserve(47);
+    id.assign("Observation/");
+    append_stable_id(id, identity_);
     const auto status = trim(part(f[11], d_.component, 1));
     std::string fhir_status;
     switch (effect_of_status(status, fhir_status)) {
@@ -1124,6 +1162,7 @@ class mapper {
   bool latin1_ = false;
   delimiters d_{};
   std::vector<segment_view> segs_;
+  bool escapes_ = true;
   std::vector<std::uint32_t> sequence_;
   field_index msh_;
   std::string sender_;
@@ -1133,6 +1172,7 @@ class mapper {
   patient_context patient_;
   order_group group_;
   std::string order_identity_;
+  std::string identity_;  // reused: the text a result's id is hashed from
   std::optional<model::moment> group_time_;
   model::fasting_state group_fasting_ = model::fasting_state::unknown;
 };

@@ -343,8 +343,7 @@ tables tables::parse(const table_sources& sources) {
         if (t.evidence_types_.find(evidence) == t.evidence_types_.end()) {
           r.fail(path + "/evidence", "'" + evidence + "' is not a code in /codes");
         }
-        t.evidence_site_[std::string(m["system"].GetString()) + "|" + m["code"].GetString()] =
-            evidence;
+        t.evidence_site_[m["system"].GetString()][m["code"].GetString()] = evidence;
       }
     }
   }
@@ -481,8 +480,10 @@ std::optional<std::string_view> tables::evidence(std::string_view system,
     if (it != evidence_types_.end()) return std::string_view{it->first};
     return std::nullopt;
   }
-  const auto it = evidence_site_.find(std::string(system) + "|" + std::string(code));
-  if (it == evidence_site_.end()) return std::nullopt;
+  const auto by_system = evidence_site_.find(system);
+  if (by_system == evidence_site_.end()) return std::nullopt;
+  const auto it = by_system->second.find(code);
+  if (it == by_system->second.end()) return std::nullopt;
   return std::string_view{it->second};
 }
 

@@ -33,8 +33,16 @@ struct delimiters {
 /// separator is missing, a letter, digit, space, CR or LF, or when two delimiters repeat.
 [[nodiscard]] std::optional<delimiters> delimiters_of(std::string_view header_segment) noexcept;
 
+/// The text up to the first CR or LF (the first line).
+[[nodiscard]] std::string_view first_line(std::string_view text) noexcept;
+
 /// The n-th part (1-based) of `text` split at `separator`; "" when there are fewer parts.
 [[nodiscard]] std::string_view part(std::string_view text, char separator, std::size_t n) noexcept;
+
+/// Splits `text` at `separator` into at most `max` parts written to `out` (the rest of the text
+/// is not read); returns how many. One pass: for a CWE's six components at once.
+std::size_t split(std::string_view text, char separator, std::string_view* out,
+                  std::size_t max) noexcept;
 
 /// The fields of one segment, indexed once, in HL7 numbering: for MSH, BHS and FHS field 1 is
 /// the field separator and field 2 the encoding characters; for every other segment field 1 is
@@ -50,15 +58,21 @@ class field_index {
 
   /// Field n (1-based); "" when absent.
   [[nodiscard]] std::string_view operator[](std::size_t n) const noexcept {
-    return n < count_ ? fields_[n] : std::string_view{};
+    return n < count_ && n < max_fields ? std::string_view{fields_[n].data, fields_[n].size}
+                                        : std::string_view{};
   }
   /// The segment id (the text before the first separator).
-  [[nodiscard]] std::string_view id() const noexcept { return fields_[0]; }
+  [[nodiscard]] std::string_view id() const noexcept { return (*this)[0]; }
   /// Number of fields indexed, the segment id included.
   [[nodiscard]] std::size_t count() const noexcept { return count_; }
 
  private:
-  std::array<std::string_view, max_fields> fields_{};
+  struct span {
+    const char* data;
+    std::size_t size;
+  };
+  void set(std::string_view v) noexcept { fields_[count_++] = {v.data(), v.size()}; }
+  span fields_[max_fields];  // left uninitialized: only the first count_ are ever read
   std::size_t count_ = 0;
 };
 

@@ -185,7 +185,9 @@ class tables {
   std::map<std::string, std::vector<icd_entry>, std::less<>> icd10_;
   std::string evidence_system_;
   std::map<std::string, std::string, std::less<>> evidence_types_;
-  std::map<std::string, std::string, std::less<>> evidence_site_;  // "system|code" → evidence
+  // system → code → evidence (nested so a lookup needs no key built)
+  std::map<std::string, std::map<std::string, std::string, std::less<>>, std::less<>>
+      evidence_site_;
   std::vector<std::string> identity_systems_;
   std::string evidence_hl7v2_system_;
   std::map<std::string, std::string, std::less<>> hl7v2_identifier_types_;
