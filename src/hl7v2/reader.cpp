@@ -1093,8 +1093,9 @@ class mapper {
     const std::size_t practitioners_from = out_.facts.size();
     for (const auto& [field, role] : {std::pair{7u, "ATND"}, std::pair{8u, "REF"},
                                       std::pair{9u, "CON"}, std::pair{17u, "ADM"}}) {
+      const std::string_view participation = role;  // clang 14 lambdas cannot capture bindings
       repetitions(seg, field, f[field], [&](std::string_view xcn) {
-        provider(xcn, role, e.participants, practitioners_from);
+        provider(xcn, participation, e.participants, practitioners_from);
       });
     }
     out_.facts.emplace_back(std::move(e));
