@@ -10,7 +10,8 @@ namespace {
 // The first `c` in [p, end), or end. Eight bytes at a time (the classic "has zero byte" test on
 // the word XOR the pattern; only the lowest flag is exact, which is the one taken), so a field
 // scan costs about one step per word instead of per byte; a plain loop on big-endian targets.
-const char* find_char(const char* p, const char* end, char c) noexcept {
+[[gnu::always_inline]] inline const char* find_char(const char* p, const char* end,
+                                                    char c) noexcept {
   if constexpr (std::endian::native == std::endian::little) {
     const std::uint64_t pattern = 0x0101010101010101ULL * static_cast<unsigned char>(c);
     while (end - p >= 8) {

@@ -181,13 +181,21 @@ class mapper {
     i.code = e;
     if (seg != no_segment && seg < segs_.size()) {
       i.segment = std::string(segs_[seg].text.substr(0, 3));
-      i.sequence = sequence_[seg];
+      i.sequence = sequence_of(seg);
       i.line = o_.first_line + segs_[seg].line - 1;
     }
     i.field = field;
     i.component = component;
     i.diagnostics = std::move(diagnostics);
     out_.issues.push_back(std::move(i));
+  }
+  /// ERR-2's segment sequence: the occurrence of the segment's id in the message (counted
+  /// when an issue needs it, not for every message).
+  std::uint32_t sequence_of(std::size_t seg) const {
+    const auto id = segs_[seg].text.substr(0, 3);
+    std::uint32_t n = 0;
+    for (std::size_t i = 0; i <= seg; ++i) n += segs_[i].text.substr(0, 3) == id ? 1 : 0;
+    return n;
   }
   void reject(error e, std::size_t seg, std::uint32_t field, std::string diagnostics) {
     add(e, seg, field, 0, std::move(diagnostics));
@@ -263,19 +271,6 @@ class mapper {
         text_.find(d_.escape, static_cast<std::size_t>(segs_[1].text.data() - text_.data())) !=
             std::string_view::npos;
     out_.facts.reserve(segs_.size());
-    // ERR-2's segment sequence: the occurrence of each segment id in the message.
-    sequence_.resize(segs_.size());
-    std::vector<std::pair<std::string_view, std::uint32_t>> counts;
-    for (std::size_t i = 0; i < segs_.size(); ++i) {
-      const auto id = segs_[i].text.substr(0, 3);
-      auto it =
-          std::find_if(counts.begin(), counts.end(), [&](const auto& c) { return c.first == id; });
-      if (it == counts.end()) {
-        counts.emplace_back(id, 0);
-        it = counts.end() - 1;
-      }
-      sequence_[i] = ++it->second;
-    }
     for (auto& i : out_.issues) {
       if (i.code == error::unknown_character_set) {
         i.segment = "MSH";
@@ -326,7 +321,7 @@ class mapper {
     for (const std::size_t field : {4, 3}) {
       for (const std::size_t component : {1, 2}) {
         const auto name = part(msh_[field], d_.component, component);
-        if (!name.empty()) sender_names_.push_back(name);
+        if (!name.empty()) sender_names_[sender_name_count_++] = name;
       }
     }
     last_updated_ = dtm_to_iso(h.timestamp);
@@ -712,7 +707,8 @@ class mapper {
     for (const auto& [code, system] : triplets) {
       if (code.empty() || system.empty() || system == "LN") continue;
       std::string_view loinc;
-      for (const auto name : sender_names_) {
+      for (std::size_t n = 0; n < sender_name_count_; ++n) {
+        const auto name = sender_names_[n];
         loinc = t_.hl7v2_local_code(name, system, code);
         if (!loinc.empty()) break;
       }
@@ -1164,10 +1160,10 @@ class mapper {
   delimiters d_{};
   std::vector<segment_view> segs_;
   bool escapes_ = true;
-  std::vector<std::uint32_t> sequence_;
   field_index msh_;
   std::string sender_;
-  std::vector<std::string_view> sender_names_;
+  std::string_view sender_names_[4];  // MSH-4.1, MSH-4.2, MSH-3.1, MSH-3.2 (those valued)
+  std::size_t sender_name_count_ = 0;
   std::string last_updated_;
   std::deque<std::string> decoded_;
   patient_context patient_;
