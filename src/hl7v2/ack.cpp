@@ -229,7 +229,8 @@ delimiters hl7_header::delims() const noexcept {
 
 bool looks_like_hl7v2(std::string_view payload) noexcept {
   const auto s = trim_leading(payload);
-  return s.size() >= 8 && s.substr(0, 3) == "MSH";
+  const auto id = s.substr(0, 3);
+  return s.size() >= 8 && (id == "MSH" || id == "FHS" || id == "BHS");
 }
 
 std::optional<hl7_header> parse_msh(std::string_view payload) {

@@ -17,6 +17,10 @@ TEST_SUITE("hl7v2.ack") {
     CHECK(looks_like_hl7v2(adt));
     CHECK(looks_like_hl7v2("\r\n" + adt));
     CHECK_FALSE(looks_like_hl7v2("ISA*00*"));
+    CHECK(looks_like_hl7v2("\xEF\xBB\xBF\x0B" + adt));
+    CHECK(looks_like_hl7v2("FHS|^~\\&|LAB\rBHS|^~\\&\r"));
+    CHECK(looks_like_hl7v2("BHS|^~\\&|LAB\r"));
+    CHECK_FALSE(looks_like_hl7v2("BTS|1\r"));
     const auto h = parse_msh(adt);
     REQUIRE(h);
     CHECK(h->sending_application == "EPIC");

@@ -44,8 +44,8 @@ struct hl7_header {
   [[nodiscard]] delimiters delims() const noexcept;
 };
 
-/// True when `payload` starts with an MSH segment (after a BOM, blanks or an MLLP start
-/// block): HL7 v2 ER7.
+/// True when `payload` starts with an MSH segment, or a batch's FHS or BHS (after a BOM, blanks
+/// or an MLLP start block): HL7 v2 ER7.
 [[nodiscard]] bool looks_like_hl7v2(std::string_view payload) noexcept;
 
 /// Reads the MSH segment (the separators come from MSH-1 and MSH-2). nullopt when the payload
