@@ -789,7 +789,7 @@ class mapper {
     }
     const std::size_t before = out_.facts.size();
     if (c.lab) {
-      if (!lab(seg, f, *c.lab, c.loinc, id, effective, fhir_status, updated)) return;
+      if (!lab(seg, f, *c.lab, c.loinc, std::move(id), effective, fhir_status, updated)) return;
     } else {
       if (!evidence(seg, f, *c.evidence, id, effective, updated)) return;
     }
@@ -803,10 +803,16 @@ class mapper {
   }
 
   bool lab(std::size_t seg, const field_index& f, const mapping::loinc_info& info,
-           const std::string& loinc, const std::string& id, const model::moment& effective,
+           const std::string& loinc, std::string id, const model::moment& effective,
            const std::string& status, const std::string& updated) {
-    model::lab_result r;
-    r.resource_id = id;
+    // Built in place (a lab_result holds ten strings); dropped again when it cannot be read.
+    auto& r =
+        std::get<model::lab_result>(out_.facts.emplace_back(std::in_place_type<model::lab_result>));
+    auto drop = [&] {
+      out_.facts.pop_back();
+      return false;
+    };
+    r.resource_id = std::move(id);
     r.patient = patient_.reference;
     r.patient_key = patient_.key;
     r.kind = info.kind;
@@ -823,7 +829,7 @@ class mapper {
         const auto n = parse_number(text(raw));
         if (!n) {
           add(error::data_type_error, seg, 5, 0, "OBX-5 is not a number (OBX-2 NM)");
-          return false;
+          return drop();
         }
         r.has_value = true;
         r.original_value = *n;
@@ -843,7 +849,7 @@ class mapper {
           const auto n = parse_number(first);
           if (!n) {
             add(error::data_type_error, seg, 5, 2, "OBX-5 SN number is not a number");
-            return false;
+            return drop();
           }
           r.has_value = true;
           r.original_value = *n;
@@ -875,9 +881,10 @@ class mapper {
     if (r.has_value) {
       r.original_unit = std::string(trim(component(f[6], 1)));
       if (r.original_unit.empty()) r.original_unit = std::string(trim(component(f[6], 2)));
-      if (const auto canonical = t_.to_canonical(info.kind, r.original_unit, r.original_value)) {
-        r.value = canonical->value;
-        r.unit = std::string(canonical->unit);
+      const auto conversion = t_.conversion(info.kind, r.original_unit);
+      if (conversion) {
+        r.value = conversion->apply(r.original_value);
+        r.unit = std::string(conversion->unit);
         r.unit_known = true;
       } else {
         r.value = r.original_value;
@@ -890,9 +897,8 @@ class mapper {
       if (!reference.empty()) {
         if (const auto bounds = parse_range(reference, r.original_unit)) {
           auto convert = [&](std::optional<double> v) -> std::optional<double> {
-            if (!v) return std::nullopt;
-            const auto c = t_.to_canonical(info.kind, r.original_unit, *v);
-            return c ? std::optional<double>{c->value} : std::nullopt;
+            if (!v || !conversion) return std::nullopt;
+            return conversion->apply(*v);
           };
           r.low = convert(bounds->low);
           r.high = convert(bounds->high);
@@ -909,9 +915,8 @@ class mapper {
     if (!r.has_value && r.interpretation.empty()) {
       add(error::value_not_read, seg, 5, 0,
           "no value or interpretation covgate reads (OBX-2 " + std::string(type) + ")");
-      return false;
+      return drop();
     }
-    out_.facts.emplace_back(std::move(r));
     return true;
   }
 

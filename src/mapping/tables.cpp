@@ -409,14 +409,20 @@ std::optional<loinc_info> tables::loinc(std::string_view code) const {
   return it->second;
 }
 
-std::optional<canonical_value> tables::to_canonical(lab_kind kind, std::string_view unit,
-                                                    double value) const {
+std::optional<unit_conversion> tables::conversion(lab_kind kind, std::string_view unit) const {
   const auto table = units_.find(quantity_of(kind));
   if (table == units_.end()) return std::nullopt;
-  if (table->second.canonical == "*") return canonical_value{value, unit};
+  if (table->second.canonical == "*") return unit_conversion{1, 0, unit};
   const auto rule = table->second.from.find(unit);
   if (rule == table->second.from.end()) return std::nullopt;
-  return canonical_value{value * rule->second.first + rule->second.second, table->second.canonical};
+  return unit_conversion{rule->second.first, rule->second.second, table->second.canonical};
+}
+
+std::optional<canonical_value> tables::to_canonical(lab_kind kind, std::string_view unit,
+                                                    double value) const {
+  const auto c = conversion(kind, unit);
+  if (!c) return std::nullopt;
+  return canonical_value{c->apply(value), c->unit};
 }
 
 setting_class tables::place_of_service(std::string_view pos) const {

@@ -85,6 +85,14 @@ struct canonical_value {
   std::string_view unit;  ///< the canonical unit ("ng/mL"…), or the original for antibodies
 };
 
+/// How a unit converts to its quantity's canonical unit: canonical = value × factor + offset.
+struct unit_conversion {
+  double factor = 1;
+  double offset = 0;
+  std::string_view unit;  ///< the canonical unit, or the unit as sent for antibodies
+  [[nodiscard]] double apply(double value) const noexcept { return value * factor + offset; }
+};
+
 /// The text of each table file (JSON with comments), as read by the caller.
 struct table_sources {
   std::string loinc, units, pos, bill_types, taxonomy, qualifications, hcpcs, icd10, evidence,
@@ -106,6 +114,11 @@ class tables {
 
   /// Converts `value` in UCUM `unit` to the canonical unit of `kind`'s quantity; nullopt when
   /// the unit is not listed for it (never guessed). Autoantibodies keep their unit.
+  /// The conversion to_canonical applies, found once for several values in the same unit (a
+  /// result and its reference range). `unit` must outlive the result for antibodies.
+  [[nodiscard]] std::optional<unit_conversion> conversion(lab_kind kind,
+                                                          std::string_view unit) const;
+
   [[nodiscard]] std::optional<canonical_value> to_canonical(lab_kind kind, std::string_view unit,
                                                             double value) const;
 
