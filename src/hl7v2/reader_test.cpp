@@ -44,7 +44,7 @@ std::string join(std::initializer_list<std::string_view> segments, std::string_v
   return out;
 }
 
-// reference/hl7v2.md §7.1: LRI-style ORU with C-peptide, fasting glucose and creatinine.
+// An LRI-style ORU (v2.5.1) with C-peptide, fasting glucose and creatinine, two orders.
 const std::string lri = join({
     "MSH|^~\\&|SUNLAB^2.16.840.1.113883.3.9999.1^ISO|SUNLAB^05D9999999^CLIA|COVGATE|ACMEHOSP|"
     "20260312101530-0500||ORU^R01^ORU_R01|SL20260312-000417|P|2.5.1|||AL|NE|||||"
@@ -71,7 +71,7 @@ const std::string lri = join({
     "SPM|1|SL-26-071-0043-1&SUNLAB||119364003^Serum specimen^SCT|||||||||||||20260312071500-0500",
 });
 
-// reference/hl7v2.md §7.3: the creatinine corrected the next day.
+// The same creatinine corrected the next day (OBX-11 as given).
 std::string correction(char status, std::string_view value = "1.6") {
   return join({
       "MSH|^~\\&|SUNLAB^2.16.840.1.113883.3.9999.1^ISO|SUNLAB^05D9999999^CLIA|COVGATE|ACMEHOSP|"
@@ -88,7 +88,7 @@ std::string correction(char status, std::string_view value = "1.6") {
   });
 }
 
-// reference/hl7v2.md §7.2: v2.3, LF separators, local codes, SN and ST values, a Z-segment.
+// A messy v2.3 feed: LF separators, local codes, SN and ST values, ranges in NTE, a Z-segment.
 std::string messy(char status) {
   const std::string s(1, status);
   return join(
@@ -110,7 +110,7 @@ std::string messy(char status) {
       "\n");
 }
 
-// reference/hl7v2.md §7.4: ADT^A04 with an attending MD and a referring NP.
+// An ADT (v2.5.1) with an attending MD and a referring NP, identified by NPI.
 std::string adt(std::string_view event, std::string_view end = "", std::string_view control = "1") {
   return join({
       "MSH|^~\\&|ACMEADT|ACMEHOSP|COVGATE|ACMEHOSP|20260312080205-0500||ADT^" + std::string(event) +
