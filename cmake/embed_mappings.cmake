@@ -1,6 +1,6 @@
 # Generates a .cpp that holds the text of mappings/*.json, so the binary carries its default
 # tables wherever it runs. Run at build time with -DSOURCE_DIR=... -DOUTPUT=...
-set(files loinc units pos bill-types taxonomy qualifications hcpcs icd10 evidence identity)
+set(files loinc units pos bill-types taxonomy qualifications hcpcs icd10 evidence identity hl7v2)
 set(body "")
 foreach(name IN LISTS files)
   file(READ "${SOURCE_DIR}/mappings/${name}.json" text)
@@ -32,7 +32,8 @@ ${body}
 
 const table_sources& embedded_sources() noexcept {
   static const table_sources sources{loinc, units, pos, bill_types, taxonomy,
-                                     qualifications, hcpcs, icd10, evidence, identity};
+                                     qualifications, hcpcs, icd10, evidence, identity,
+                                     hl7v2};
   return sources;
 }
 

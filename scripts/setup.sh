@@ -8,7 +8,7 @@ packages=(
   libboost1.81-dev rapidjson-dev libpugixml-dev doctest-dev libbenchmark-dev
   libsqlite3-dev sqlite3 libssl-dev openssl curl
   clang libclang-rt-14-dev clang-format
-  time
+  time python3-hl7
 )
 missing=()
 for p in "${packages[@]}"; do

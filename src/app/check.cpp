@@ -13,8 +13,8 @@ namespace {
 
 class check_output final : public read_only_sink {
  public:
-  explicit check_output(std::int64_t time_ms) {
-    const auto stamp = model::utc_stamp(time_ms);
+  explicit check_output(std::int64_t time_ms) : stamp_(model::utc_stamp(time_ms)) {
+    const auto& stamp = stamp_;
     ack_.date = stamp.substr(2, 6);
     ack_.time = stamp.substr(8, 4);
   }
@@ -26,8 +26,16 @@ class check_output final : public read_only_sink {
   void fhir(const fhir::read_result& result) override {
     std::cout << fhir::operation_outcome_json(result) << '\n';
   }
+  void hl7v2(const hl7v2::read_result& result, std::uint32_t control) override {
+    hl7v2::hl7_ack_settings s;
+    s.timestamp = stamp_;
+    s.control_id = "CG" + std::to_string(control);
+    // ER7 segments end with CR; each ACK on a line of its own for people and diff.
+    for (const auto& ack : hl7v2::write_acks(result, s)) std::cout << ack << '\n';
+  }
 
  private:
+  std::string stamp_;
   x12::ack_settings ack_;
 };
 

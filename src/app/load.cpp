@@ -22,7 +22,8 @@ mapping::tables load_tables(const std::filesystem::path& dir) {
       {"pos.json", &sources.pos},           {"bill-types.json", &sources.bill_types},
       {"taxonomy.json", &sources.taxonomy}, {"qualifications.json", &sources.qualifications},
       {"hcpcs.json", &sources.hcpcs},       {"icd10.json", &sources.icd10},
-      {"evidence.json", &sources.evidence}, {"identity.json", &sources.identity}};
+      {"evidence.json", &sources.evidence}, {"identity.json", &sources.identity},
+      {"hl7v2.json", &sources.hl7v2}};
   for (const auto& [name, text] : files) *text = read_file(dir / name);
   return mapping::tables::parse(sources);
 }

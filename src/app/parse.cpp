@@ -26,6 +26,10 @@ class parse_output final : public read_only_sink {
     if (result.rejected) return;
     for (const auto& f : result.facts) linker_.add(f);
   }
+  void hl7v2(const hl7v2::read_result& result, std::uint32_t) override {
+    if (result.rejected) return;
+    for (const auto& f : result.facts) linker_.add(f);
+  }
   /// Facts whose Patient never arrived, last, with patient_key null.
   void finish() {
     const auto waiting = linker_.take_waiting();

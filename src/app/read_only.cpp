@@ -2,6 +2,7 @@
 
 #include <iostream>
 
+#include "covgate/hl7v2/splitter.hpp"
 #include "covgate/x12/ack_writer.hpp"
 #include "inputs.hpp"
 
@@ -90,10 +91,30 @@ bool read_inputs(const options& o, const mapping::tables& tables, read_only_sink
         any_rejected = any_rejected || result.has_errors();
         break;
       }
-      case engine::payload_kind::hl7v2:
-        std::cerr << name << ": HL7 v2 content is not read yet: skipped\n";
-        any_rejected = true;
+      case engine::payload_kind::hl7v2: {
+        bool refused = false;
+        hl7v2::message_splitter splitter(
+            [&](std::string_view message, const hl7v2::message_info& where) {
+              hl7v2::read_options options;
+              options.first_line = where.line;
+              const auto result =
+                  where.oversize ? hl7v2::refuse(message, hl7v2::error::message_too_large, options)
+                                 : hl7v2::read(message, tables, options);
+              for (const auto& i : result.issues) {
+                if (i.level == hl7v2::severity::information) continue;
+                std::cerr << name << ": " << hl7v2::to_string(i) << '\n';
+              }
+              out.hl7v2(result, control++);
+              refused = refused || result.ack() != hl7v2::ack_code::application_accept;
+            },
+            [&](const hl7v2::stream_notice& n) {
+              std::cerr << name << ": line " << n.line << ": " << hl7v2::describe(n.code) << '\n';
+            });
+        for (; !chunk.empty(); chunk = reader.next()) splitter.put(chunk);
+        splitter.finish();
+        any_rejected = any_rejected || refused || splitter.messages() == 0;
         break;
+      }
       case engine::payload_kind::mllp:
         std::cerr << name << ": a recording of MLLP frames: `covgate replay` reads it; skipped\n";
         any_rejected = true;

@@ -10,6 +10,7 @@
 #include "covgate/engine/sniff.hpp"
 #include "covgate/engine/x12_input.hpp"
 #include "covgate/fhir/reader.hpp"
+#include "covgate/hl7v2/reader.hpp"
 #include "options.hpp"
 
 namespace covgate::app {
@@ -24,6 +25,10 @@ class read_only_sink {
   }
   virtual void accepted_set(std::vector<model::claim>& claims) { (void)claims; }
   virtual void fhir(const fhir::read_result& result) { (void)result; }
+  /// One HL7 v2 message read; `control` numbers its ACK.
+  virtual void hl7v2(const hl7v2::read_result& result, std::uint32_t control) {
+    (void)result, (void)control;
+  }
 };
 
 /// Reads every input of `o.paths` into `out`; findings go to stderr. Returns true when

@@ -8,6 +8,8 @@
 #include "covgate/engine/x12_input.hpp"
 #include "covgate/hl7v2/ack.hpp"
 #include "covgate/hl7v2/mllp.hpp"
+#include "covgate/hl7v2/reader.hpp"
+#include "covgate/hl7v2/splitter.hpp"
 #include "covgate/model/fact_codec.hpp"
 #include "covgate/model/fact_index.hpp"
 #include "covgate/x12/ack_writer.hpp"
@@ -348,32 +350,98 @@ class fhir_reading final : public reading {
 
 // ---- HL7 v2 ------------------------------------------------------------------------------
 
-// covgate does not read HL7 v2 content yet: each message is answered AR with ERR 200
-// (unsupported message type), so the sender's engine files it instead of retrying.
+// A stream of HL7 v2 messages (one, a file of many, batches): each message read into facts
+// and answered with its ACK(s) as soon as the next one shows where it ends. A message sent
+// again (the same MSH-10 from the same sender) gets its first answer, not processed twice.
 class hl7v2_reading final : public reading {
  public:
   hl7v2_reading(intake::impl& i, std::string source, answer_sink& out)
-      : i_(i), source_(std::move(source)), out_(out) {}
-  void put(std::string_view bytes) override {
-    if (head_.size() < 4096) head_.append(bytes.substr(0, 4096 - head_.size()));
-  }
+      : i_(i),
+        source_(std::move(source)),
+        out_(out),
+        splitter_(
+            [this](std::string_view m, const hl7v2::message_info& where) { message(m, where); },
+            [this](const hl7v2::stream_notice& n) { notice(n); }, splitter_limits()) {}
+
+  void put(std::string_view bytes) override { splitter_.put(bytes); }
+
   input_result finish() override {
-    const auto header = hl7v2::parse_msh(head_);
-    hl7v2::hl7_ack_settings s;
-    s.timestamp = i_.stamp();
-    s.control_id = "CG" + std::to_string(i_.take_control());
-    out_.hl7v2(hl7v2::hl7_ack(header ? &*header : nullptr, "AR", "200",
-                              "Unsupported message type: covgate reads X12 837 and FHIR R4", s));
-    out_.finding(source_ + ": HL7 v2 content is not read yet: answered AR (ERR 200)");
-    out_.message_end();
-    return {payload_kind::hl7v2, true};
+    splitter_.finish();
+    if (splitter_.messages() == 0) result_.rejected = true;
+    return result_;
   }
 
  private:
+  hl7v2::splitter_limits splitter_limits() const {
+    hl7v2::splitter_limits l;
+    l.max_message_bytes = i_.settings.hl7v2.limits.max_message_bytes;
+    return l;
+  }
+
+  void message(std::string_view text, const hl7v2::message_info& where) {
+    auto options = i_.settings.hl7v2;
+    options.first_line = where.line;
+    auto r = where.oversize ? hl7v2::refuse(text, hl7v2::error::message_too_large, options)
+                            : hl7v2::read(text, i_.tables, options);
+    const auto key = r.header ? "hl7v2/" + r.dedupe_key() : std::string();
+    if (!key.empty()) {
+      if (const auto earlier = i_.st.interchange(key)) {
+        // The same message again (a retry after a lost ACK): its first answer, byte for byte.
+        for (const auto& ack : split_acks(earlier->body)) out_.hl7v2(ack);
+        result_.rejected = result_.rejected || earlier->rejected;
+        ++result_.repeated_interchanges;
+        out_.message_end();
+        return;
+      }
+    }
+    const std::string where_text = source_ + ":" + std::to_string(where.offset);
+    for (const auto& issue : r.issues) {
+      if (issue.level == hl7v2::severity::information) continue;
+      out_.finding(where_text + ": " + hl7v2::to_string(issue));
+    }
+    const bool refused = r.ack() != hl7v2::ack_code::application_accept;
+    result_.rejected = result_.rejected || refused;
+    result_.facts += static_cast<std::uint32_t>(r.facts.size());
+    if (!r.rejected && !r.facts.empty()) {
+      i_.keep(r.facts);
+      i_.gate_.on_facts(std::move(r.facts), where_text);
+    }
+    hl7v2::hl7_ack_settings s;
+    s.timestamp = i_.stamp();
+    s.control_id = "CG" + std::to_string(i_.take_control());
+    std::string answer;
+    for (const auto& ack : hl7v2::write_acks(r, s)) {
+      out_.hl7v2(ack);
+      answer += ack;
+      answer += '\x1E';  // the ACKs of one message, kept apart for a repeat
+    }
+    if (!key.empty() && !r.rejected) {
+      i_.st.remember_interchange(key, i_.now.unix_ms, {answer, refused, 0, 0});
+    }
+    out_.message_end();
+  }
+
+  static std::vector<std::string_view> split_acks(std::string_view kept) {
+    std::vector<std::string_view> out;
+    for (std::size_t start = 0; start < kept.size();) {
+      const auto end = kept.find('\x1E', start);
+      out.push_back(kept.substr(start, end - start));
+      if (end == std::string_view::npos) break;
+      start = end + 1;
+    }
+    return out;
+  }
+
+  void notice(const hl7v2::stream_notice& n) {
+    out_.finding(source_ + ": line " + std::to_string(n.line) + ": " +
+                 std::string(hl7v2::describe(n.code)));
+  }
+
   intake::impl& i_;
   std::string source_;
   answer_sink& out_;
-  std::string head_;
+  input_result result_{payload_kind::hl7v2};
+  hl7v2::message_splitter splitter_;  // last: it calls back into the members above
 };
 
 // ---- anything else -----------------------------------------------------------------------

@@ -184,14 +184,49 @@ TEST_SUITE("engine.intake") {
     CHECK(out.findings[0].find("covgate.db: not X12") == 0);
   }
 
-  TEST_CASE("HL7 v2 is answered AR with ERR 200 (content not read yet)") {
+  TEST_CASE("HL7 v2: a late ORU releases a held claim; each message gets its ACK") {
+    fixture f;
+    const std::string v2 = "scenarios-hl7v2/02-csii-release-after-late-lab/";
+    const auto [record, record_out] = f.receive(sample(v2 + "1-record.hl7"), "record.hl7");
+    CHECK(record.kind == engine::payload_kind::hl7v2);
+    CHECK_FALSE(record.rejected);
+    CHECK(record.facts > 0);
+    CHECK(record_out.hl7_text.find("MSA|AA|") != std::string::npos);
+    const auto [claim, claim_out] =
+        f.receive(sample("scenarios/02-csii-release-after-late-lab/2-claim.x12"));
+    CHECK(claim_out.x12_text.find("STC*P3") != std::string::npos);
+    const auto [labs, labs_out] = f.receive(sample(v2 + "3-late-labs.hl7"), "labs.hl7");
+    CHECK(labs_out.hl7_text.find("MSA|AA|") != std::string::npos);
+    REQUIRE(labs_out.later.size() == 1);
+    CHECK(labs_out.later[0].kind == engine::event_kind::release);
+    CHECK(labs_out.later[0].source.find("labs.hl7:") == 0);
+
+    SUBCASE("the same message again is answered as before and not processed twice") {
+      const auto [again, again_out] = f.receive(sample(v2 + "3-late-labs.hl7"), "again.hl7");
+      CHECK(again.repeated_interchanges == 1);
+      CHECK(again_out.hl7_text == labs_out.hl7_text);
+      CHECK(again_out.later.empty());
+    }
+  }
+
+  TEST_CASE("HL7 v2 that cannot be read is answered AR, and a file of messages ACK by ACK") {
     fixture f;
     const auto [r, out] = f.receive(
-        "MSH|^~\\&|EPIC|HOSP|COVGATE|GATE|202611271200||ADT^A01|M1|P|2.5.1\rPID|1\r", "v2");
-    CHECK(r.kind == engine::payload_kind::hl7v2);
+        "MSH|^~\\&|EPIC|HOSP|COVGATE|GATE|202611271200||ADT^A01|M1|"
+        "P|2.5.1\rPID|1\r",
+        "v2");
     CHECK(r.rejected);
-    CHECK(out.hl7_text.find("MSA|AR|M1\r") != std::string::npos);
-    CHECK(out.hl7_text.find("ERR|||200^") != std::string::npos);
+    CHECK(out.hl7_text.find("MSA|AE|M1\r") != std::string::npos);  // PID-3 missing
+    CHECK(out.hl7_text.find("ERR||PID^1^3|101^") != std::string::npos);
+    const auto two = std::string("MSH|^~\\&|A|B|C|D|20261127||ADT^A01|M2|P|2.5.1\rPID|1\r") +
+                     "MSH|^~\\&|A|B|C|D|20261127||ADT^A40|M3|P|2.5.1\rPID|1\r";
+    collected batch;
+    auto input = f.intake.open("two.hl7", f.at, batch);
+    input->put(two);
+    (void)input->finish();
+    CHECK(batch.messages == 2);
+    CHECK(batch.hl7_text.find("MSA|AE|M2") != std::string::npos);
+    CHECK(batch.hl7_text.find("MSA|AR|M3") != std::string::npos);  // merges wait: refused
   }
 
   TEST_CASE("bad FHIR gets an OperationOutcome with an error and changes nothing") {

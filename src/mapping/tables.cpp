@@ -53,6 +53,22 @@ class reader {
     return out;
   }
 
+  /// An optional object of non-empty strings, e.g. {"MC": "http://…"}; absent: nothing added.
+  void string_map(const json& parent, const char* key, const std::string& path,
+                  std::map<std::string, std::string, std::less<>>& out) const {
+    const auto it = parent.FindMember(key);
+    if (it == parent.MemberEnd()) return;
+    if (!it->value.IsObject()) fail(path + "/" + key, "must be an object of strings");
+    for (auto m = it->value.MemberBegin(); m != it->value.MemberEnd(); ++m) {
+      const std::string name(m->name.GetString(), m->name.GetStringLength());
+      if (name.empty()) fail(path + "/" + key, "has an empty key");
+      if (!m->value.IsString() || m->value.GetStringLength() == 0) {
+        fail(path + "/" + key + "/" + name, "must be a non-empty string");
+      }
+      out[name] = std::string(m->value.GetString(), m->value.GetStringLength());
+    }
+  }
+
   double positive(const json& value, const std::string& path) const {
     if (!value.IsNumber() || !(value.GetDouble() > 0) || !std::isfinite(value.GetDouble())) {
       fail(path, "must be a positive number");
@@ -259,6 +275,13 @@ tables tables::parse(const table_sources& sources) {
       r.fail("/system", "is required");
     }
     t.evidence_system_ = system->value.GetString();
+    t.evidence_hl7v2_system_ = "99COVGATE";
+    if (const auto v2 = r.root().FindMember("hl7v2_system"); v2 != r.root().MemberEnd()) {
+      if (!v2->value.IsString() || v2->value.GetStringLength() == 0) {
+        r.fail("/hl7v2_system", "must be a non-empty string");
+      }
+      t.evidence_hl7v2_system_ = v2->value.GetString();
+    }
     const auto& codes = r.object(r.root(), "codes", "");
     for (auto it = codes.MemberBegin(); it != codes.MemberEnd(); ++it) {
       const std::string type = it->value.IsString() ? it->value.GetString() : "";
@@ -281,8 +304,7 @@ tables tables::parse(const table_sources& sources) {
         if (t.evidence_types_.find(evidence) == t.evidence_types_.end()) {
           r.fail(path + "/evidence", "'" + evidence + "' is not a code in /codes");
         }
-        t.evidence_site_[std::string(m["system"].GetString()) + "|" + m["code"].GetString()] =
-            evidence;
+        t.evidence_site_[m["system"].GetString()][m["code"].GetString()] = evidence;
       }
     }
   }
@@ -292,6 +314,52 @@ tables tables::parse(const table_sources& sources) {
     if (it == r.root().MemberEnd()) r.fail("/patient_identifier_systems", "is required");
     t.identity_systems_ = r.strings(it->value, "/patient_identifier_systems");
     if (t.identity_systems_.empty()) r.fail("/patient_identifier_systems", "must not be empty");
+    const auto v2 = r.root().FindMember("hl7v2");
+    if (v2 == r.root().MemberEnd()) {
+      // Files written before HL7 v2 was read: PID-3 type MC (Medicare number) is the MBI.
+      t.hl7v2_identifier_types_["MC"] = "http://hl7.org/fhir/sid/us-mbi";
+    } else {
+      if (!v2->value.IsObject()) r.fail("/hl7v2", "must be an object");
+      r.string_map(v2->value, "identifier_types", "/hl7v2", t.hl7v2_identifier_types_);
+      r.string_map(v2->value, "assigning_authorities", "/hl7v2", t.hl7v2_authorities_);
+    }
+  }
+  {
+    const reader r("hl7v2.json", sources.hl7v2.empty() ? embedded_sources().hl7v2 : sources.hl7v2);
+    r.string_map(r.root(), "patient_class", "", t.hl7v2_patient_classes_);
+    r.string_map(r.root(), "coding_systems", "", t.hl7v2_coding_systems_);
+    if (const auto local = r.root().FindMember("local_codes"); local != r.root().MemberEnd()) {
+      if (!local->value.IsArray()) r.fail("/local_codes", "must be an array");
+      for (rapidjson::SizeType i = 0; i < local->value.Size(); ++i) {
+        const auto path = "/local_codes/" + std::to_string(i);
+        const auto& m = local->value[i];
+        auto text = [&](const char* key, bool required) -> std::string {
+          if (!m.IsObject()) r.fail(path, "must be an object");
+          const auto it = m.FindMember(key);
+          if (it == m.MemberEnd()) {
+            if (required) r.fail(path + "/" + key, "is required");
+            return {};
+          }
+          if (!it->value.IsString() || it->value.GetStringLength() == 0) {
+            r.fail(path + "/" + key, "must be a non-empty string");
+          }
+          const std::string value(it->value.GetString(), it->value.GetStringLength());
+          if (value.find('\x1f') != std::string::npos) r.fail(path + "/" + key, "bad character");
+          return value;
+        };
+        const auto system = text("system", true);
+        const auto code = text("code", true);
+        const auto loinc = text("loinc", true);
+        const auto sender = text("sender", false);
+        if (t.loinc_.find(loinc) == t.loinc_.end()) {
+          r.fail(path + "/loinc", "'" + loinc + "' is not listed in loinc.json");
+        }
+        const auto key = sender + '\x1f' + system + '\x1f' + code;
+        if (!t.hl7v2_local_codes_.emplace(key, loinc).second) {
+          r.fail(path, "code " + code + " of system " + system + " is listed twice");
+        }
+      }
+    }
   }
   return t;
 }
@@ -302,14 +370,20 @@ std::optional<loinc_info> tables::loinc(std::string_view code) const {
   return it->second;
 }
 
-std::optional<canonical_value> tables::to_canonical(lab_kind kind, std::string_view unit,
-                                                    double value) const {
+std::optional<unit_conversion> tables::conversion(lab_kind kind, std::string_view unit) const {
   const auto table = units_.find(quantity_of(kind));
   if (table == units_.end()) return std::nullopt;
-  if (table->second.canonical == "*") return canonical_value{value, unit};
+  if (table->second.canonical == "*") return unit_conversion{1, 0, unit};
   const auto rule = table->second.from.find(unit);
   if (rule == table->second.from.end()) return std::nullopt;
-  return canonical_value{value * rule->second.first + rule->second.second, table->second.canonical};
+  return unit_conversion{rule->second.first, rule->second.second, table->second.canonical};
+}
+
+std::optional<canonical_value> tables::to_canonical(lab_kind kind, std::string_view unit,
+                                                    double value) const {
+  const auto c = conversion(kind, unit);
+  if (!c) return std::nullopt;
+  return canonical_value{c->apply(value), c->unit};
 }
 
 setting_class tables::place_of_service(std::string_view pos) const {
@@ -373,14 +447,51 @@ std::optional<std::string_view> tables::evidence(std::string_view system,
     if (it != evidence_types_.end()) return std::string_view{it->first};
     return std::nullopt;
   }
-  const auto it = evidence_site_.find(std::string(system) + "|" + std::string(code));
-  if (it == evidence_site_.end()) return std::nullopt;
+  const auto by_system = evidence_site_.find(system);
+  if (by_system == evidence_site_.end()) return std::nullopt;
+  const auto it = by_system->second.find(code);
+  if (it == by_system->second.end()) return std::nullopt;
   return std::string_view{it->second};
 }
 
 std::string_view tables::evidence_value_type(std::string_view evidence_code) const {
   const auto it = evidence_types_.find(evidence_code);
   return it == evidence_types_.end() ? std::string_view{} : std::string_view{it->second};
+}
+
+namespace {
+
+std::string_view find_in(const std::map<std::string, std::string, std::less<>>& map,
+                         std::string_view key) {
+  const auto it = map.find(key);
+  return it == map.end() ? std::string_view{} : std::string_view{it->second};
+}
+
+}  // namespace
+
+std::string_view tables::hl7v2_identifier_type(std::string_view type_code) const {
+  return find_in(hl7v2_identifier_types_, type_code);
+}
+
+std::string_view tables::hl7v2_assigning_authority(std::string_view authority) const {
+  return find_in(hl7v2_authorities_, authority);
+}
+
+std::string_view tables::hl7v2_patient_class(std::string_view code) const {
+  return find_in(hl7v2_patient_classes_, code);
+}
+
+std::string_view tables::hl7v2_coding_system(std::string_view system) const {
+  return find_in(hl7v2_coding_systems_, system);
+}
+
+std::string_view tables::hl7v2_local_code(std::string_view sender, std::string_view system,
+                                          std::string_view code) const {
+  if (hl7v2_local_codes_.empty()) return {};
+  std::string key;
+  key.reserve(sender.size() + system.size() + code.size() + 2);
+  key.append(sender).append(1, '\x1f').append(system).append(1, '\x1f').append(code);
+  return find_in(hl7v2_local_codes_, key);
 }
 
 }  // namespace covgate::mapping

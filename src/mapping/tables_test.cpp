@@ -141,4 +141,73 @@ TEST_SUITE("mapping.tables") {
     sources.units = R"({"c-peptide": {"canonical": "ng/mL", "from": {}}})";
     CHECK(error_of(sources).find("units.json: /glucose: is required") == 0);
   }
+
+  TEST_CASE("HL7 v2 spellings of units convert like their UCUM codes") {
+    CHECK(canonical(lab_kind::c_peptide, "ng/ml", 0.6) == doctest::Approx(0.6));
+    CHECK(canonical(lab_kind::c_peptide, "nmol/l", 0.2) == doctest::Approx(0.604));
+    CHECK(canonical(lab_kind::fasting_glucose, "mg/dl", 182) == doctest::Approx(182));
+    CHECK(canonical(lab_kind::glucose, "mmol/l", 5) == doctest::Approx(90.08));
+    CHECK(canonical(lab_kind::serum_creatinine, "mg/dl", 1.4) == doctest::Approx(1.4));
+    CHECK(canonical(lab_kind::egfr, "ml/min/1.73m2", 37) == doctest::Approx(37));
+  }
+
+  TEST_CASE("HL7 v2 identifier types, classes and coding systems come from the tables") {
+    CHECK(shipped().hl7v2_identifier_type("MC") == "http://hl7.org/fhir/sid/us-mbi");
+    CHECK(shipped().hl7v2_identifier_type("MR").empty());
+    CHECK(shipped().hl7v2_assigning_authority("2.16.840.1.113883.4.927") ==
+          "http://hl7.org/fhir/sid/us-mbi");
+    CHECK(shipped().hl7v2_patient_class("O") == "AMB");
+    CHECK(shipped().hl7v2_patient_class("I") == "IMP");
+    CHECK(shipped().hl7v2_patient_class("E") == "EMER");
+    CHECK(shipped().hl7v2_patient_class("R").empty());
+    CHECK(shipped().hl7v2_coding_system("LN") == "http://loinc.org");
+    CHECK(shipped().hl7v2_coding_system("SCT") == "http://snomed.info/sct");
+    CHECK(shipped().evidence_hl7v2_system() == "99COVGATE");
+    CHECK(shipped().hl7v2_local_code("NORTHLAB", "L", "GLU").empty());
+  }
+
+  TEST_CASE("local codes map to LOINC per sender, or for every sender") {
+    auto sources = embedded_sources();
+    sources.hl7v2 = R"({"local_codes": [
+      {"sender": "NORTHLAB", "system": "L", "code": "GLU", "loinc": "1558-6"},
+      {"system": "L", "code": "GLU", "loinc": "2345-7"}]})";
+    const auto t = tables::parse(sources);
+    CHECK(t.hl7v2_local_code("NORTHLAB", "L", "GLU") == "1558-6");
+    CHECK(t.hl7v2_local_code("SOUTHLAB", "L", "GLU").empty());
+    CHECK(t.hl7v2_local_code("", "L", "GLU") == "2345-7");
+    CHECK(t.hl7v2_local_code("NORTHLAB", "99LAB", "GLU").empty());
+    CHECK(t.hl7v2_patient_class("O").empty());  // this hl7v2.json lists no classes
+  }
+
+  TEST_CASE("tables written before HL7 v2 was read still parse, with the documented defaults") {
+    auto sources = embedded_sources();
+    sources.identity = R"({"patient_identifier_systems": ["http://hl7.org/fhir/sid/us-mbi"]})";
+    sources.evidence = R"({"system": "urn:covgate:evidence", "codes": {}})";
+    sources.hl7v2.clear();  // a mappings folder without hl7v2.json
+    const auto t = tables::parse(sources);
+    CHECK(t.hl7v2_identifier_type("MC") == "http://hl7.org/fhir/sid/us-mbi");
+    CHECK(t.evidence_hl7v2_system() == "99COVGATE");
+    CHECK(t.hl7v2_patient_class("O") == "AMB");
+  }
+
+  TEST_CASE("a broken HL7 v2 table names its file, path and problem") {
+    auto sources = embedded_sources();
+    sources.hl7v2 = R"({"local_codes": [{"system": "L", "code": "X", "loinc": "1234-5"}]})";
+    CHECK(error_of(sources) ==
+          "hl7v2.json: /local_codes/0/loinc: '1234-5' is not listed in "
+          "loinc.json");
+    sources.hl7v2 = R"({"local_codes": [{"system": "L", "loinc": "2345-7"}]})";
+    CHECK(error_of(sources) == "hl7v2.json: /local_codes/0/code: is required");
+    sources.hl7v2 = R"({"local_codes": [{"system": "L", "code": "G", "loinc": "2345-7"},
+                                        {"system": "L", "code": "G", "loinc": "1558-6"}]})";
+    CHECK(error_of(sources) == "hl7v2.json: /local_codes/1: code G of system L is listed twice");
+    sources.hl7v2 = R"({"patient_class": {"O": 7}})";
+    CHECK(error_of(sources) == "hl7v2.json: /patient_class/O: must be a non-empty string");
+    sources = embedded_sources();
+    sources.identity = R"({"patient_identifier_systems": ["x"], "hl7v2": []})";
+    CHECK(error_of(sources) == "identity.json: /hl7v2: must be an object");
+    sources = embedded_sources();
+    sources.evidence = R"({"system": "urn:covgate:evidence", "hl7v2_system": "", "codes": {}})";
+    CHECK(error_of(sources) == "evidence.json: /hl7v2_system: must be a non-empty string");
+  }
 }

@@ -188,6 +188,27 @@ server_config parse_config(const std::string& text, const std::filesystem::path&
     f.read_number("max_resources", c.fhir.max_resources, 1, 100'000'000);
     f.finish();
   }
+  if (const auto* v = root.find("hl7v2")) {
+    object_reader h(*v, "/hl7v2");
+    auto& l = c.hl7v2.limits;
+    h.read_number("max_message_bytes", l.max_message_bytes, 1024, 1ull << 32);
+    h.read_number("max_segments", l.max_segments, 1, 100'000'000);
+    h.read_number("max_field_bytes", l.max_field_bytes, 64, 1ull << 30);
+    h.read_number("max_repetitions", l.max_repetitions, 1, 100'000);
+    if (const auto* ids = h.find("processing_ids")) {
+      if (!ids->IsArray() || ids->Empty()) {
+        fail("/hl7v2/processing_ids", "must be a non-empty list such as [\"P\"]");
+      }
+      c.hl7v2.processing_ids.clear();
+      for (const auto& id : ids->GetArray()) {
+        if (!id.IsString() || id.GetStringLength() != 1) {
+          fail("/hl7v2/processing_ids", "each must be one letter (HL7 table 0103: P, T, D)");
+        }
+        c.hl7v2.processing_ids.emplace_back(id.GetString());
+      }
+    }
+    h.finish();
+  }
   if (const auto* v = root.find("mllp")) {
     object_reader m(*v, "/mllp");
     m.read("enabled", c.mllp.enabled);

@@ -35,6 +35,7 @@ engine::intake_settings intake_settings_of(const server_config& c) {
   s.sender_id = c.sender_id;
   s.duplicates = c.reject_repeated_interchanges ? engine::duplicate_interchanges::reject
                                                 : engine::duplicate_interchanges::answer_again;
+  s.hl7v2 = c.hl7v2;
   return s;
 }
 
@@ -44,7 +45,10 @@ class collected_answer final : public engine::answer_sink {
   explicit collected_answer(metrics& m) : metrics_(m) {}
   void x12(std::string_view text) override { add(text, "application/edi-x12"); }
   void fhir(std::string_view text) override { add(text, "application/fhir+json"); }
-  void hl7v2(std::string_view text) override { add(text, "x-application/hl7-v2+er7"); }
+  void hl7v2(std::string_view text) override {
+    add(text, "x-application/hl7-v2+er7");
+    acks.emplace_back(text);
+  }
   void on_event(const engine::event& e, bool is_later) override {
     metrics_.event(e.kind);
     if (is_later) later.push_back(e);
@@ -52,6 +56,7 @@ class collected_answer final : public engine::answer_sink {
 
   std::string body;
   std::string_view content_type;
+  std::vector<std::string> acks;
   std::vector<engine::event> later;
 
  private:
@@ -236,6 +241,7 @@ void durable_gate::submit(std::string_view payload, std::string_view channel,
     }
     out->kind = result.kind;
     out->body = std::move(answer.body);
+    out->acks = std::move(answer.acks);
     out->content_type = answer.content_type;
     out->rejected = result.rejected;
     out->unrecognized = result.unrecognized;
@@ -252,6 +258,7 @@ void durable_gate::submit(std::string_view payload, std::string_view channel,
     if (!durable || !healthy_) {
       out->durable = false;
       out->body.clear();
+      out->acks.clear();
     }
     metrics_.latency(
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());

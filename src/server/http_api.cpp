@@ -227,7 +227,9 @@ std::pair<std::string, std::string> identity_of(std::string_view body) {
 
 http_response from_reply(const reply& r, unsigned ok_status) {
   if (!r.durable) return problem(503, "the store is unavailable; the message was not accepted");
-  return {r.rejected ? 400u : ok_status, std::string(r.content_type), r.body, {}};
+  // HL7 v2 ACKs carry their own verdict (AE, AR): the HTTP status says they are the answer.
+  const bool refused = r.rejected && r.kind != engine::payload_kind::hl7v2;
+  return {refused ? 400u : ok_status, std::string(r.content_type), r.body, {}};
 }
 
 using respond = std::function<void(http_response)>;
@@ -529,6 +531,15 @@ void route(service& svc, http_request request, const std::vector<std::string>& t
       if (r.durable && r.claims > 0) response.status = 200;
       done(std::move(response));
     });
+  }
+  if (path == "/hl7v2") {
+    if (req.method != "POST") return done(problem(405, "POST HL7 v2 (ER7) messages"));
+    if (engine::sniff(req.body) != engine::payload_kind::hl7v2) {
+      return done(problem(415, "POST /hl7v2 takes HL7 v2 ER7 (x-application/hl7-v2+er7)"));
+    }
+    // The ACKs say what was stored (AA, AE, AR): HTTP says only that they are the answer.
+    return svc.gate().submit(req.body, "http", req.peer,
+                             [done = std::move(done)](reply r) { done(from_reply(r, 200)); });
   }
   if (!parts.empty() && parts[0] == "fhir") {
     if (parts.size() == 2 && parts[1] == "metadata") {

@@ -165,6 +165,13 @@ class mllp_session final : public drainable,
         out_ += hl7v2::mllp_frame(hl7v2::hl7_ack(
             nullptr, "AR", "200",
             "Unrecognized payload: not X12 (ISA), FHIR (JSON or XML) or HL7 v2 (MSH)", s));
+      } else if (!r.acks.empty()) {
+        // HL7 v2: each ACK is a message, so a frame, of its own (a commit ACK, then the
+        // application ACK; one per message of a batch). Echoed MSH fields come from a frame,
+        // which cannot hold the frame bytes; checked all the same.
+        for (const auto& ack : r.acks) {
+          out_ += hl7v2::mllp_frame(boundary::mllp_payload_ok(ack) ? std::string_view(ack) : "");
+        }
       } else if (boundary::mllp_payload_ok(r.body)) {
         out_ += hl7v2::mllp_frame(r.body);
       } else {

@@ -58,5 +58,24 @@ for scenario in "$samples"/inputs/scenarios/*/ "$samples"/inputs/days/*/; do
   compare "$work/decisions" "$name.decisions.jsonl"
   compare "$work/summary" "$name.summary"
 done
+# Every FHIR scenario also exists with its records as HL7 v2 (scenarios-hl7v2): it must decide
+# exactly as the FHIR form does (its expected decisions; sources and the ids of the facts
+# read aside, since HL7 v2 results are named by their order and filler numbers).
+for scenario in "$samples"/inputs/scenarios-hl7v2/*/; do
+  [ -d "$scenario" ] || continue
+  name=$(basename "$scenario")
+  "$COVGATE" replay --ack-time "$stamp" --out /dev/null --decisions "$work/decisions" \
+    "$scenario" 2>/dev/null
+  strip='s/,"source":"[^"]*"//; s/,"facts":\[[^]]*\]//g'
+  sed "$strip" "$work/decisions" >"$work/v2"
+  sed "$strip" "$samples/expected/scenarios/$name.decisions.jsonl" >"$work/fhir"
+  if diff -u "$work/fhir" "$work/v2" >"$work/diff"; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1))
+    echo "golden mismatch: scenarios-hl7v2/$name decides unlike its FHIR form"
+    cat "$work/diff"
+  fi
+done
 echo "golden: $passed passed, $failed failed"
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]

@@ -22,7 +22,11 @@ const scenario = path.join(here, '..', '..', 'samples', 'inputs', 'scenarios',
 const record = readFileSync(path.join(scenario, '1-record.json'), 'utf8');
 const claim = readFileSync(path.join(scenario, '2-claim.x12'), 'utf8');
 const lateLabs = readFileSync(path.join(scenario, '3-late-labs.json'), 'utf8');
-const adt = 'MSH|^~\\&|EPIC|HOSP|COVGATE|GATE|202611271200||ADT^A01|MSG0001|P|2.5.1\rPID|1\r';
+const adt = 'MSH|^~\\&|EPIC|HOSP|COVGATE|GATE|202611271200||ADT^A01|MSG0001|P|2.5.1\r'
+  + 'PID|1||1EG4TE5MK73^^^CMS^MC||DOE^JANE||19500102|F\r'
+  + 'PV1|1|O|||||||||||||||||V1|||||||||||||||||||||||||202611271100\r';
+const v2 = path.join(here, '..', '..', 'samples', 'inputs', 'scenarios-hl7v2',
+  '02-csii-release-after-late-lab');
 
 // The scenario's patient and claim, renamed so many can be in flight at once.
 function patientFiles(n) {
@@ -62,23 +66,70 @@ test('a claim held over MLLP is released by a FHIR lab over HTTP into the file d
 // @medplum/hl7 4.5.2 parses a read that ends in <FS><CR> as one message, so two answers
 // arriving in one TCP read would be merged on its side: it is driven one message at a time
 // here, and pipelining is tested with plain sockets below.
-test('HL7 v2 through @medplum/hl7: AR with ERR 200, five messages on one connection', async () => {
-  const s = await startServer(mkdtempSync(path.join(os.tmpdir(), 'covgate-it-')));
-  const client = new Hl7Client({ host: '127.0.0.1', port: s.mllp });
-  try {
-    const acks = [];
-    for (const i of [1, 2, 3, 4, 5]) {
-      acks.push(await client.sendAndWait(Hl7Message.parse(adt.replace('MSG0001', 'MSG000' + i)),
-        { timeoutMs: 5000 }));
+test('HL7 v2 through @medplum/hl7: ADT and ORU are read and acknowledged AA, in order',
+  async () => {
+    const s = await startServer(mkdtempSync(path.join(os.tmpdir(), 'covgate-it-')));
+    const client = new Hl7Client({ host: '127.0.0.1', port: s.mllp });
+    try {
+      const acks = [];
+      for (const i of [1, 2, 3, 4, 5]) {
+        acks.push(await client.sendAndWait(Hl7Message.parse(adt.replace('MSG0001', 'MSG000' + i)),
+          { timeoutMs: 5000 }));
+      }
+      acks.forEach((ack, i) => {
+        assert.equal(ack.getSegment('MSA').getField(1).toString(), 'AA');
+        assert.equal(ack.getSegment('MSA').getField(2).toString(), 'MSG000' + (i + 1));
+      });
+      const oru = readFileSync(path.join(v2, '3-late-labs.hl7'), 'utf8');
+      const labs = await client.sendAndWait(Hl7Message.parse(oru), { timeoutMs: 5000 });
+      assert.equal(labs.getSegment('MSA').getField(1).toString(), 'AA');
+      // The sender's HD fields come back whole, components and all.
+      assert.equal(labs.getSegment('MSH').getField(5).toString(), 'COVGATE-SAMPLES');
+    } finally {
+      await client.close();
     }
-    acks.forEach((ack, i) => {
-      assert.equal(ack.getSegment('MSA').getField(1).toString(), 'AR');
-      assert.equal(ack.getSegment('MSA').getField(2).toString(), 'MSG000' + (i + 1));
-      assert.equal(ack.getSegment('ERR').getField(3).getComponent(1), '200');
-    });
-  } finally {
-    await client.close();
-  }
+    const metrics = curl(s, [url(s, '/metrics')]).body;
+    assert.match(metrics, /covgate_messages_total\{channel="mllp",kind="hl7v2"\} 6/);
+  });
+
+test('HL7 v2: a late ORU releases a held claim; enhanced mode gets CA then AA; a resend is '
+  + 'answered as before; an independent parser reads the ACKs', async () => {
+  const s = await startServer(mkdtempSync(path.join(os.tmpdir(), 'covgate-it-')));
+  const [record] = await mllpExchange(s.mllp,
+    [frame(readFileSync(path.join(v2, '1-record.hl7'), 'utf8'))], 1);
+  assert.match(record, /MSA\|AA\|/);
+  const [held] = await mllpExchange(s.mllp, [frame(claim)], 1);
+  assert.match(held, /STC\*P3:/);
+  // Enhanced mode (MSH-15 AL, MSH-16 AL): a commit ACK, then the application ACK.
+  const oru = readFileSync(path.join(v2, '3-late-labs.hl7'), 'utf8')
+    .replace('|P|2.5.1', '|P|2.5.1|||AL|AL');
+  const enhanced = await mllpExchange(s.mllp, [frame(oru)], 2);
+  assert.equal(enhanced.length, 2);
+  assert.match(enhanced[0], /MSA\|CA\|/);
+  assert.match(enhanced[1], /MSA\|AA\|/);
+  assert.ok(await waitFor(() => existsSync(path.join(s.dir, 'out', 'CSII-LATE%3A2.x12'))),
+    'the release went to the outbox');
+  // The same message again: its first answer, nothing processed twice.
+  const again = await mllpExchange(s.mllp, [frame(oru)], 2);
+  assert.deepEqual(again, enhanced);
+  assert.equal(JSON.parse(curl(s, [url(s, '/claims/CSII-LATE')]).body).history.length, 2);
+  // python3-hl7 (an independent parser) reads every ACK we wrote.
+  const parsed = spawnSync('/usr/bin/python3', ['-c', `
+import hl7, json, sys
+for text in json.load(sys.stdin):
+    m = hl7.parse(text)
+    print(str(m.segment('MSA')[1]), str(m.segment('MSA')[2]))
+`], { input: JSON.stringify([record, ...enhanced]), encoding: 'utf8' });
+  assert.equal(parsed.status, 0, parsed.stderr);
+  const lines = parsed.stdout.trim().split('\n');
+  assert.equal(lines.length, 3);
+  assert.match(lines[1], /^CA ORU-/);
+  assert.match(lines[2], /^AA ORU-/);
+  // Over HTTP too: POST /hl7v2 answers with the ACK.
+  const http = curl(s, ['-X', 'POST', '-H', 'Content-Type: x-application/hl7-v2+er7',
+    '--data-binary', adt.replace('MSG0001', 'HTTP1'), url(s, '/hl7v2')]);
+  assert.equal(http.status, 200);
+  assert.match(http.body, /MSA\|AA\|HTTP1/);
 });
 
 test('pipelined X12 frames in one write get their answers in order', async () => {
@@ -128,7 +179,7 @@ test('a client that stops mid-frame is timed out; others are served meanwhile', 
   stalled.write(SB + 'MSH|^~\\&|SLOW');
   const closed = new Promise((r) => stalled.on('close', r));
   const [answer] = await mllpExchange(s.mllp, [frame(adt)], 1);
-  assert.match(answer, /MSA\|AR\|MSG0001/);
+  assert.match(answer, /MSA\|AA\|MSG0001/);
   const started = Date.now();
   await closed;
   assert.ok(Date.now() - started < 5000, 'closed by the 500 ms read timeout');
@@ -139,7 +190,7 @@ test('200 concurrent MLLP connections are all answered', async () => {
   const s = await startServer(mkdtempSync(path.join(os.tmpdir(), 'covgate-it-')));
   const answers = await Promise.all(Array.from({ length: 200 }, (_, i) =>
     mllpExchange(s.mllp, [frame(adt.replace('MSG0001', 'C' + i))], 1, { timeoutMs: 20000 })));
-  answers.forEach((a, i) => assert.match(a[0], new RegExp(`MSA\\|AR\\|C${i}\\r`)));
+  answers.forEach((a, i) => assert.match(a[0], new RegExp(`MSA\\|AA\\|C${i}\\r`)));
   const metrics = curl(s, [url(s, '/metrics')]).body;
   assert.match(metrics, /covgate_messages_total\{channel="mllp",kind="hl7v2"\} 200/);
 });
@@ -219,7 +270,7 @@ test('MLLP release 2: a commit ACK precedes each answer', async () => {
     { mllp: { commit_acks: true } });
   const answers = await mllpExchange(s.mllp, [frame(adt)], 2);
   assert.equal(answers[0], '\x06', 'commit ACK <SB><ACK><EB><CR>');
-  assert.match(answers[1], /MSA\|AR\|MSG0001/);
+  assert.match(answers[1], /MSA\|AA\|MSG0001/);
 });
 
 test('the outbox delivers to HTTP and MLLP receivers with the idempotency key, and '
@@ -318,7 +369,7 @@ test('TLS on both listeners: MLLP over TLS and HTTPS with a self-signed certific
     });
     socket.on('error', reject);
   });
-  assert.match(answer, /MSA\|AR\|MSG0001/);
+  assert.match(answer, /MSA\|AA\|MSG0001/);
   const health = curl(s, ['--cacert', cert, '--resolve', `localhost:${s.http}:127.0.0.1`,
     `https://localhost:${s.http}/healthz`]);
   assert.equal(health.status, 200);
@@ -403,7 +454,7 @@ test('regression: partial frames share one byte budget across connections', asyn
   sockets.forEach((x) => x.destroy());
   // Once they are gone, a normal message is served again.
   const [answer] = await mllpExchange(s.mllp, [frame(adt)], 1);
-  assert.match(answer, /MSA\|AR\|MSG0001/);
+  assert.match(answer, /MSA\|AA\|MSG0001/);
 });
 
 test('regression: a crafted FHIR id cannot split the HTTP response on a keep-alive connection',

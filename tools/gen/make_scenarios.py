@@ -2,7 +2,12 @@
 """Writes samples/inputs/scenarios: one small replay scenario per POLICY.md reason code that
 an 837 can reach, and one per covered indication, each with its own patient. Run it from the
 repository root after changing a scenario, then refresh the golden files with
-`UPDATE=1 COVGATE=build/covgate bash tests/golden/run.sh $PWD/samples`."""
+`UPDATE=1 COVGATE=build/covgate bash tests/golden/run.sh $PWD/samples`.
+
+It also writes samples/inputs/scenarios-hl7v2: the same scenarios with their clinical records as
+HL7 v2 instead of FHIR (ADT^A03 for a finished visit, ORU^R01 for lab results and evidence codes,
+PID-3 carrying the MBI with identifier type MC), beside the same 837 files. The unit test
+src/hl7v2/scenarios_test.cpp reads both forms and asserts they give the same facts."""
 import json
 import os
 import shutil
@@ -188,8 +193,93 @@ m = member(); scenario("claim-void", x12(isa(), m, "VOID", [("E0784", ("NU",), "
 # Out of scope.
 m = member(); scenario("scope-not-infusion-pump", x12(isa(), m, "OFFICE-VISIT", [("99213", (), "125.00")], pos="11", prior_auth=None))
 
+ROOT_HL7V2 = "samples/inputs/scenarios-hl7v2"
+MSH_TIME = "20260405120000+0000"  # every record message is sent after its facts
+
+
+def hl7_time(fhir):
+    """A FHIR date or dateTime as an HL7 DTM (same date as written, same offset)."""
+    date, _, time = fhir.partition("T")
+    out = date.replace("-", "")
+    if not time:
+        return out
+    zone = ""
+    if time.endswith("Z"):
+        time, zone = time[:-1], "+0000"
+    elif len(time) > 6 and time[-6] in "+-":
+        time, zone = time[:-6], time[-6] + time[-5:].replace(":", "")
+    return out + time.replace(":", "") + zone
+
+
+def hl7_number(value):
+    return ("%.10f" % value).rstrip("0").rstrip(".") if isinstance(value, float) else str(value)
+
+
+def pid(member, patient=None):
+    birth = hl7_time(patient["birthDate"]) if patient and "birthDate" in patient else ""
+    sex = {"female": "F", "male": "M"}.get((patient or {}).get("gender"), "")
+    return "PID|1||%s^^^CMS&2.16.840.1.113883.4.927&ISO^MC||||%s|%s" % (member, birth, sex)
+
+
+def msh(kind, control):
+    return ("MSH|^~\\&|COVGATE-SAMPLES|SAMPLE-HOSP|COVGATE|SAMPLE|%s||%s|%s|P|2.5.1"
+            % (MSH_TIME, kind, control))
+
+
+def hl7_records(bundle, member, patient):
+    """The HL7 v2 messages that carry what a scenario's FHIR Bundle carries. Every PID carries
+    the patient's birth date and sex (as LRI requires), even where the Bundle has no Patient."""
+    resources = [e["resource"] for e in bundle["entry"]]
+    practitioners = {}
+    for e in bundle["entry"]:
+        if e["resource"]["resourceType"] == "Practitioner":
+            practitioners[e["fullUrl"]] = e["resource"]
+    messages = []
+    for r in resources:
+        if r["resourceType"] != "Encounter":
+            continue
+        assert r["status"] == "finished" and r["class"]["code"] == "AMB" and "end" not in r["period"]
+        doctors = []
+        for p in r["participant"]:
+            q = practitioners[p["individual"]["reference"]]["qualification"][0]["code"]["coding"][0]
+            # XCN-1 id, XCN-2/3 name, XCN-21 the credential (table 0360).
+            doctors.append("DR-%s^DOC^ALEX%s^%s" % (member, "^" * 17, q["code"]))
+        pv1 = ["PV1", "1", "O", "CLINIC^^^SAMPLE-HOSP"] + [""] * 41
+        pv1[7] = "~".join(doctors)
+        pv1[19] = "%s^^^SAMPLE-HOSP^VN" % r["id"]
+        pv1[44] = hl7_time(r["period"]["start"])
+        messages.append([msh("ADT^A03^ADT_A03", "ADT-%s-%d" % (member, len(messages) + 1)),
+                         "EVN|A03|" + MSH_TIME, pid(member, patient), "|".join(pv1)])
+    observations = [r for r in resources if r["resourceType"] == "Observation"]
+    if observations or not messages:
+        oru = [msh("ORU^R01^ORU_R01", "ORU-%s-%d" % (member, len(messages) + 1)),
+               pid(member, patient)]
+        for n, o in enumerate(observations, 1):
+            coding = o["code"]["coding"][0]
+            when = hl7_time(o["effectiveDateTime"])
+            oru.append("OBR|%d||%s^SAMPLE-LAB|%s|||%s" % (n, o["id"], "PANEL^Panel^L", when))
+            if coding["system"] == "http://loinc.org":
+                q = o["valueQuantity"]
+                low = o.get("referenceRange", [{}])[0].get("low")
+                rng = ">=" + hl7_number(low["value"]) if low else ""
+                oru.append("OBX|1|NM|%s^^LN||%s|%s^^UCUM|%s||||F" %
+                           (coding["code"], hl7_number(q["value"]), q["code"], rng))
+            else:
+                code = coding["code"] + "^^99COVGATE"
+                if "valueBoolean" in o:
+                    yes = o["valueBoolean"]
+                    oru.append("OBX|1|CWE|%s||%s^HL70136||||||F" %
+                               (code, "Y^Yes" if yes else "N^No"))
+                else:
+                    oru.append("OBX|1|NM|%s||%s||||||F" %
+                               (code, hl7_number(o["valueQuantity"]["value"])))
+        messages.append(oru)
+    return "".join("".join(segment + "\r" for segment in m) for m in messages)
+
+
 if __name__ == "__main__":
     shutil.rmtree(ROOT, ignore_errors=True)
+    shutil.rmtree(ROOT_HL7V2, ignore_errors=True)
     for number, (name, claim, facts, later, more_claims) in enumerate(scenarios, 1):
         folder = os.path.join(ROOT, "%02d-%s" % (number, name))
         os.makedirs(folder)
@@ -211,6 +301,24 @@ if __name__ == "__main__":
             with open(os.path.join(folder, "%d-claim-again.x12" % step), "w") as f:
                 f.write(claim_text)
             step += 1
+        if not facts:
+            continue
+        # The same scenario with its records as HL7 v2: the .x12 files as they are, each .json
+        # file replaced by an .hl7 file with the same clinical content.
+        patient = facts["entry"][0]["resource"]
+        member_id = patient["identifier"][0]["value"]
+        folder_v2 = os.path.join(ROOT_HL7V2, os.path.basename(folder))
+        os.makedirs(folder_v2)
+        for name in sorted(os.listdir(folder)):
+            path = os.path.join(folder, name)
+            if name.endswith(".x12"):
+                shutil.copyfile(path, os.path.join(folder_v2, name))
+            else:
+                with open(path) as f:
+                    bundle = json.load(f)
+                with open(os.path.join(folder_v2, name[:-len(".json")] + ".hl7"), "w",
+                          newline="") as f:
+                    f.write(hl7_records(bundle, member_id, patient))
     # Input replay refuses: two interchanges with a wrong SE01 (each answered by its own 999
     # with its own ISA13), a FHIR record with a datatype error, and a file that is neither.
     m = member()
@@ -229,4 +337,4 @@ if __name__ == "__main__":
         f.write("\n")
     with open(os.path.join(folder, "5-notes.txt"), "w") as f:
         f.write("Notes kept beside the inputs: neither X12, FHIR nor HL7 v2.\n")
-    print("%d scenarios in %s" % (len(scenarios) + 1, ROOT))
+    print("%d scenarios in %s (and their HL7 v2 form in %s)" % (len(scenarios) + 1, ROOT, ROOT_HL7V2))

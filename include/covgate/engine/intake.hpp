@@ -3,10 +3,12 @@
 // bytes (X12, FHIR JSON/NDJSON/XML, HL7 v2, a recording of MLLP frames; anything else is
 // reported as unrecognized, never answered with a TA1), read by its reader, fed to the gate,
 // and answered in its own standard: X12 gets one 277 per accepted transaction set and a
-// 999/TA1 when something was refused or a TA1 was asked for; FHIR an OperationOutcome; HL7 v2
-// an ACK. Changes to earlier claims (a late lab releasing a hold) are reported as later
-// events. Everything the engine keeps goes through engine::state. No I/O, no clock (the time
-// of each message is an argument), not thread-safe: a host serializes calls.
+// 999/TA1 when something was refused or a TA1 was asked for; FHIR an OperationOutcome; each
+// HL7 v2 message its ACK (or a commit ACK and then an application ACK, as MSH-15/16 ask).
+// An ACK says the facts were stored, never what they decided. Changes to earlier claims (a late lab
+// releasing a hold) are reported as later events. Everything the engine keeps goes through
+// engine::state. No I/O, no clock (the time of each message is an argument), not thread-safe: a
+// host serializes calls.
 #pragma once
 
 #include <cstdint>
@@ -20,6 +22,7 @@
 #include "covgate/engine/sniff.hpp"
 #include "covgate/engine/state.hpp"
 #include "covgate/fhir/reader.hpp"
+#include "covgate/hl7v2/reader.hpp"
 #include "covgate/x12/interchange_reader.hpp"
 #include "covgate/x12/status_writer.hpp"
 
@@ -36,6 +39,7 @@ enum class duplicate_interchanges : std::uint8_t {
 struct intake_settings {
   x12::reader_options reader;
   fhir::read_limits fhir;
+  hl7v2::read_options hl7v2;
   x12::status_profile profile = x12::status_profile::notification_x212;
   std::string sender_qualifier = "ZZ";  ///< our ISA05/06 on 277s
   std::string sender_id = "COVGATE";
@@ -59,7 +63,7 @@ class answer_sink {
   virtual void x12(std::string_view text) { (void)text; }
   /// A FHIR message's OperationOutcome (JSON).
   virtual void fhir(std::string_view operation_outcome) { (void)operation_outcome; }
-  /// An HL7 v2 ACK.
+  /// An HL7 v2 ACK (one call per ACK message: an MLLP host frames each by itself).
   virtual void hl7v2(std::string_view ack) { (void)ack; }
   /// Every event: first answers (they are in the sender's 277) and later ones (`later`:
   /// changes to claims answered before, for an outbox or a 277 of their own).

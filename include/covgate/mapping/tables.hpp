@@ -1,6 +1,7 @@
 // The code tables of mappings/*.json, parsed and validated once at start-up: LOINC → lab kind,
 // UCUM conversions, place of service and bill type → setting class, NUCC taxonomy and v2-0360
-// qualifications → provider type, HCPCS classes, ICD-10 groups, evidence codes, identity.
+// qualifications → provider type, HCPCS classes, ICD-10 groups, evidence codes, identity, and
+// the HL7 v2 specifics (patient classes, coding systems, local test codes).
 // Pure: it parses text it is given; reading files is the caller's job.
 #pragma once
 
@@ -28,6 +29,7 @@ class config_error : public std::runtime_error {
 using model::is_autoantibody;
 using model::lab_kind;
 using model::lab_kind_named;
+using model::name;
 using model::provider_type;
 
 /// The physical quantity a lab kind measures, which selects its unit table in units.json.
@@ -58,10 +60,21 @@ struct canonical_value {
   std::string_view unit;  ///< the canonical unit ("ng/mL"…), or the original for antibodies
 };
 
+/// How a unit converts to its quantity's canonical unit: canonical = value × factor + offset.
+struct unit_conversion {
+  double factor = 1;
+  double offset = 0;
+  std::string_view unit;  ///< the canonical unit, or the unit as sent for antibodies
+  [[nodiscard]] double apply(double value) const noexcept { return value * factor + offset; }
+};
+
 /// The text of each table file (JSON with comments), as read by the caller.
 struct table_sources {
   std::string loinc, units, pos, bill_types, taxonomy, qualifications, hcpcs, icd10, evidence,
       identity;
+  /// hl7v2.json. Empty: the built-in copy (a mappings folder written before HL7 v2 was read
+  /// has no such file).
+  std::string hl7v2;
 };
 
 /// The tables compiled into the binary from mappings/ at build time.
@@ -76,6 +89,11 @@ class tables {
 
   /// Converts `value` in UCUM `unit` to the canonical unit of `kind`'s quantity; nullopt when
   /// the unit is not listed for it (never guessed). Autoantibodies keep their unit.
+  /// The conversion to_canonical applies, found once for several values in the same unit (a
+  /// result and its reference range). `unit` must outlive the result for antibodies.
+  [[nodiscard]] std::optional<unit_conversion> conversion(lab_kind kind,
+                                                          std::string_view unit) const;
+
   [[nodiscard]] std::optional<canonical_value> to_canonical(lab_kind kind, std::string_view unit,
                                                             double value) const;
 
@@ -104,11 +122,35 @@ class tables {
   /// "boolean", "quantity" or "string" for an evidence code.
   [[nodiscard]] std::string_view evidence_value_type(std::string_view evidence_code) const;
   [[nodiscard]] const std::string& evidence_system() const noexcept { return evidence_system_; }
+  /// The HL7 v2 coding system (OBX-3.3 or OBX-3.6) of the evidence codes: evidence.json
+  /// "hl7v2_system", "99COVGATE" when absent.
+  [[nodiscard]] const std::string& evidence_hl7v2_system() const noexcept {
+    return evidence_hl7v2_system_;
+  }
 
   /// Identifier systems that make a patient key, most preferred first.
   [[nodiscard]] const std::vector<std::string>& patient_identifier_systems() const noexcept {
     return identity_systems_;
   }
+
+  // ---- HL7 v2 (identity.json "hl7v2", hl7v2.json) -------------------------------------------
+  /// The identifier system a PID-3 identifier type code (table 0203, e.g. "MC") stands for, or
+  /// "" when it makes no key.
+  [[nodiscard]] std::string_view hl7v2_identifier_type(std::string_view type_code) const;
+  /// The identifier system a PID-3 assigning authority (CX-4 namespace or universal id, e.g.
+  /// the MBI OID) stands for, or "".
+  [[nodiscard]] std::string_view hl7v2_assigning_authority(std::string_view authority) const;
+  /// PV1-2 (table 0004) → v3 ActCode encounter class; "" when not listed.
+  [[nodiscard]] std::string_view hl7v2_patient_class(std::string_view code) const;
+  /// An OBX-3 coding system (table 0396, e.g. "LN", "SCT") → the FHIR code system URI; "" when
+  /// not listed.
+  [[nodiscard]] std::string_view hl7v2_coding_system(std::string_view system) const;
+  /// The LOINC a local OBX-3 code stands for in the entries of `sender` (one name of the
+  /// sender: MSH-4 or MSH-3 namespace or universal id), or, for an empty `sender`, in the
+  /// entries every sender shares (no "sender"); "" when none. A reader tries the sender's names
+  /// first, then "".
+  [[nodiscard]] std::string_view hl7v2_local_code(std::string_view sender, std::string_view system,
+                                                  std::string_view code) const;
 
  private:
   struct unit_table {
@@ -131,8 +173,17 @@ class tables {
   std::map<std::string, std::vector<icd_entry>, std::less<>> icd10_;
   std::string evidence_system_;
   std::map<std::string, std::string, std::less<>> evidence_types_;
-  std::map<std::string, std::string, std::less<>> evidence_site_;  // "system|code" → evidence
+  // system → code → evidence (nested so a lookup needs no key built)
+  std::map<std::string, std::map<std::string, std::string, std::less<>>, std::less<>>
+      evidence_site_;
   std::vector<std::string> identity_systems_;
+  std::string evidence_hl7v2_system_;
+  std::map<std::string, std::string, std::less<>> hl7v2_identifier_types_;
+  std::map<std::string, std::string, std::less<>> hl7v2_authorities_;
+  std::map<std::string, std::string, std::less<>> hl7v2_patient_classes_;
+  std::map<std::string, std::string, std::less<>> hl7v2_coding_systems_;
+  std::map<std::string, std::string, std::less<>>
+      hl7v2_local_codes_;  // sender \x1f system \x1f code
 };
 
 }  // namespace covgate::mapping

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "covgate/fhir/reader.hpp"
+#include "covgate/hl7v2/reader.hpp"
 #include "covgate/mapping/tables.hpp"
 #include "covgate/x12/interchange_reader.hpp"
 
@@ -95,6 +96,13 @@ struct outbox_config {
 struct server_config {
   x12::reader_options x12;  ///< "x12": the reader's limits and envelope-count policy
   fhir::read_limits fhir;   ///< "fhir": message size, Bundle depth, resources per message
+  /// "hl7v2": message size, segments, field size, repetitions, and the MSH-11 processing ids
+  /// read (serve: "P" only by default, so training and debugging messages decide nothing).
+  hl7v2::read_options hl7v2 = [] {
+    hl7v2::read_options o;
+    o.processing_ids = {"P"};
+    return o;
+  }();
   mllp_config mllp;
   http_config http;
   store_config store;

@@ -31,7 +31,8 @@ namespace covgate::server {
 
 struct reply {
   engine::payload_kind kind = engine::payload_kind::unknown;
-  std::string body;
+  std::string body;               ///< the whole answer
+  std::vector<std::string> acks;  ///< HL7 v2: each ACK by itself (MLLP frames each)
   std::string_view content_type;
   bool rejected = false;      ///< all or part of the message was refused (its answer says why)
   bool unrecognized = false;  ///< not X12, FHIR or HL7 v2: nothing was processed
