@@ -44,7 +44,7 @@ TEST_SUITE("mapping.tables") {
     CHECK_FALSE(shipped().loinc("1987-7").has_value());
   }
 
-  TEST_CASE("converts every unit POLICY.md section 6 names to its canonical unit") {
+  TEST_CASE("converts every unit docs/policy.md section 9 names to its canonical unit") {
     CHECK(canonical(lab_kind::c_peptide, "nmol/L", 0.2) == doctest::Approx(0.604));
     CHECK(canonical(lab_kind::c_peptide, "pmol/L", 200) == doctest::Approx(0.604));
     CHECK(canonical(lab_kind::c_peptide, "ng/mL", 0.5) == doctest::Approx(0.5));
@@ -92,7 +92,7 @@ TEST_SUITE("mapping.tables") {
     CHECK(shipped().qualification("RN") == provider_type::unknown);
   }
 
-  TEST_CASE("HCPCS classes and drug indications follow POLICY.md section 2") {
+  TEST_CASE("HCPCS classes and drug indications follow docs/policy.md section 2") {
     CHECK(shipped().hcpcs("E0784") == hcpcs_class::csii);
     CHECK(shipped().hcpcs("E0781") == hcpcs_class::external);
     CHECK(shipped().hcpcs("E0783") == hcpcs_class::implantable);

@@ -1,4 +1,4 @@
-// The rules of POLICY.md §2-§3 over one claim and the patient's current facts.
+// The rules of docs/policy.md §2–§4 over one claim and the patient's current facts.
 #include <algorithm>
 #include <cmath>
 #include <optional>
@@ -23,7 +23,7 @@ int days_between(const date& earlier, const date& later) {
   return later.days_since_epoch() - earlier.days_since_epoch();
 }
 
-// 0 ≤ DOS − fact ≤ n (POLICY.md §3: whole days, n itself counts).
+// 0 ≤ DOS − fact ≤ n (docs/policy.md §3: whole days, n itself counts).
 bool within_before(const date& fact, const date& dos, int n) {
   const int d = days_between(fact, dos);
   return d >= 0 && d <= n;

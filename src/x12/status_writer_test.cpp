@@ -121,7 +121,7 @@ TEST_SUITE("x12.status_writer") {
 }
 
 TEST_SUITE("model.decision_json") {
-  TEST_CASE("writes the DESIGN.md decision line") {
+  TEST_CASE("writes the decision line (docs/architecture.md)") {
     const fixture f;
     auto d = f.hold;
     d.patient = "1EG4TE5MK73";

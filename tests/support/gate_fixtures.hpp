@@ -46,7 +46,7 @@ inline model::lab_result lab(const char* id, mapping::lab_kind kind, double valu
   return r;
 }
 
-/// A POLICY.md §5 evidence item, boolean or quantity, dated 2026-01-10 unless told.
+/// A docs/policy.md §8 evidence item, boolean or quantity, dated 2026-01-10 unless told.
 inline model::evidence evidence(const char* code, bool flag, const char* when = "2026-01-10") {
   model::evidence e;
   e.resource_id = std::string("Observation/") + code;

@@ -8,7 +8,7 @@
 //
 // With --facts-*, PERCENT of the patients (default 60) get their clinical record as FHIR
 // NDJSON (Patient, the ordering physician, a visit, C-peptide with its fasting glucose,
-// HbA1c and the POLICY.md §5 evidence), dated from the claim's date of service; a third of
+// HbA1c and the docs/policy.md §8 evidence), dated from the claim's date of service; a third of
 // those records go to the "after" file, so replaying before, claims, after shows claims held
 // and later released the way a real day does.
 #include <chrono>
@@ -30,7 +30,7 @@ struct line_template {
   std::string_view charge;
 };
 
-// A mix that exercises every class of POLICY.md §2 plus everyday non-pump lines.
+// A mix that exercises every class of docs/policy.md §2 plus everyday non-pump lines.
 constexpr line_template pump_lines[] = {
     {"E0784", ":KX:NU", "0291", "4821.55"}, {"A4224", ":KX", "0272", "28.40"},
     {"A4230", ":KX", "0272", "112.00"},     {"J1817", ":KX", "0636", "96.10"},

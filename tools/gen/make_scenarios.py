@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes samples/inputs/scenarios: one small replay scenario per POLICY.md reason code that
+"""Writes samples/inputs/scenarios: one small replay scenario per reason code (docs/policy.md §5) that
 an 837 can reach, and one per covered indication, each with its own patient. Run it from the
 repository root after changing a scenario, then refresh the golden files with
 `UPDATE=1 COVGATE=build/covgate bash tests/golden/run.sh $PWD/samples`.

@@ -1,4 +1,4 @@
-// Creatinine clearance computed by Cockcroft–Gault, which POLICY.md §3.2 accepts in place of a
+// Creatinine clearance computed by Cockcroft–Gault, which docs/policy.md §4.2 accepts in place of a
 // measured clearance (eGFR is not clearance). Which creatinine and weight may be combined (the
 // window around the C-peptide) is the policy's decision; this only does the arithmetic.
 #pragma once

@@ -1,4 +1,4 @@
-// A decision as one JSON line of `covgate replay --decisions` (the DESIGN.md contract):
+// A decision as one JSON line of `covgate replay --decisions` (docs/architecture.md):
 // {"event","claim_id","patient","dos","policy","outcome","reasons":[{"code","line","stc",
 // "message"}],"source"}.
 #pragma once

@@ -1,4 +1,4 @@
-// Normalized clinical facts from FHIR (and later HL7 v2): what POLICY.md's rules read about a
+// Normalized clinical facts from FHIR (and later HL7 v2): what the rules of docs/policy.md read about a
 // patient besides the claim. Plain value types.
 #pragma once
 
@@ -15,7 +15,7 @@ namespace covgate::model {
 
 /// A moment as sent: the calendar date as written (for "days before the DOS") and the instant
 /// in UTC minutes since 1970 (for "within 24 hours"). A value with a date but no time is taken
-/// at the start of that day (POLICY.md §3).
+/// at the start of that day (docs/policy.md §3).
 struct moment {
   date day;
   std::int64_t utc_minutes = 0;
@@ -77,7 +77,7 @@ struct encounter {
   friend bool operator==(const encounter&, const encounter&) = default;
 };
 
-/// A POLICY.md §5 evidence item (urn:covgate:evidence or a site code mapped onto it).
+/// A docs/policy.md §8 evidence item (urn:covgate:evidence or a site code mapped onto it).
 struct evidence {
   std::string resource_id;
   std::string patient;

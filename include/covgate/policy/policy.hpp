@@ -1,4 +1,4 @@
-// NCD 223 as code over the normalized model (POLICY.md): the policy file with its versions and
+// NCD 223 as code over the normalized model (docs/policy.md): the policy file with its versions and
 // parameters, the table of reason codes, and evaluate(), a pure function from a claim and the
 // patient's facts to a decision.
 #pragma once
@@ -15,7 +15,7 @@
 
 namespace covgate::policy {
 
-/// Every parameter POLICY.md names; values come from the policy file only.
+/// Every parameter docs/policy.md §6 lists; values come from the policy file only.
 struct parameters {
   model::date modifiers_required_from;
   double c_peptide_ratio_max = 0;

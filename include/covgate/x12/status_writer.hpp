@@ -1,6 +1,6 @@
 // Writes the gate's answer as an X12 277: per claim a TRN*2 echoing CLM01, one STC per reason
 // (STC12 names the reason codes), REF*1K on a release with a trace number, and DTP*472.
-// Two profiles (POLICY.md §1): the default 277 claim status notification in the 005010X212
+// Two profiles (docs/policy.md §1): the default 277 claim status notification in the 005010X212
 // layout, where P (pended) categories are legal, and strict 277CA (005010X214), where every
 // hold is A1:19 and a release A2:20.
 #pragma once
