@@ -2,10 +2,7 @@
 
 namespace covgate::engine {
 
-std::string event::trace() const {
-  if (decision.result != model::outcome::release || kind == "void") return {};
-  return claim.id + "-" + std::to_string(sequence);
-}
+std::string event::trace() const { return claim.id + "-" + std::to_string(sequence); }
 
 gate::gate(const policy::policy_file& policy, const mapping::tables& tables, store::store& claims,
            event_handler on_event)
