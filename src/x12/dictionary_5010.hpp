@@ -36,6 +36,9 @@ struct composite_def {
 struct slot {
   element_def element{};                     ///< the simple element (unused for a composite)
   const composite_def* composite = nullptr;  ///< set for a composite position
+  /// The same as composite != nullptr, for compile-time code (some compilers will not compare
+  /// a constant's address with null at compile time under -fsanitize=undefined).
+  bool is_composite = false;
 };
 
 /// A segment: its id and its element positions (element 1 first).
@@ -111,8 +114,8 @@ constexpr element_def e(std::uint16_t ref) {
   throw "data element not in the dictionary";  // a compile error: fix the table
 }
 
-constexpr slot s(std::uint16_t ref) { return slot{e(ref), nullptr}; }
-constexpr slot c(const composite_def& composite) { return slot{{}, &composite}; }
+constexpr slot s(std::uint16_t ref) { return slot{e(ref), nullptr, false}; }
+constexpr slot c(const composite_def& composite) { return slot{{}, &composite, true}; }
 
 // Composites.
 inline constexpr std::array c001_components{e(355),  e(1018), e(649),  e(355),  e(1018),

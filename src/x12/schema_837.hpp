@@ -69,6 +69,7 @@ class spec_cursor {
       : rest_(spec), separator_(separator) {}
 
   constexpr spec_item next() noexcept {
+    repeated_ = repeats_ > 0;
     if (repeats_ > 0) {
       --repeats_;
       return current_;
@@ -113,6 +114,9 @@ class spec_cursor {
     return out;
   }
 
+  /// True when the last next() repeated the item before it (a '*' count).
+  [[nodiscard]] constexpr bool repeated() const noexcept { return repeated_; }
+
   /// True when every element still to come is N (the spec is used up).
   [[nodiscard]] constexpr bool done() const noexcept { return repeats_ == 0 && rest_.empty(); }
 
@@ -121,6 +125,7 @@ class spec_cursor {
   char separator_;
   spec_item current_{};
   unsigned repeats_ = 0;
+  bool repeated_ = false;
 };
 
 /// The codes an element spec lists for element `position` (1-based), component `component`
@@ -205,16 +210,9 @@ namespace detail {
 template <class Visit>
 constexpr void each_element(std::string_view spec, Visit visit) {
   spec_cursor items(spec);
-  std::string_view last;
-  bool first = true;
   while (!items.done()) {
     const auto item = items.next();
-    const bool repeat = !first && !item.components.empty() &&
-                        item.components.data() == last.data() &&
-                        item.components.size() == last.size();
-    visit(item, repeat);
-    last = item.components;
-    first = false;
+    visit(item, items.repeated());
   }
 }
 
@@ -276,13 +274,15 @@ struct compiled {
     std::size_t k = 0;
     auto rule_of = [&](const spec_item& item) {
       element_rule rule{item.usage, item.max, item.codes, 0, 0, static_cast<std::uint16_t>(k), 0};
-      std::string_view codes = item.codes;
-      while (!codes.empty()) {
-        const auto cut = codes.find(',');
-        const auto code = codes.substr(0, cut);
-        if (code.size() > 4) throw "a code longer than four characters";  // compile error
-        t.codes[k++] = code_key(code);
-        codes.remove_prefix(cut == std::string_view::npos ? codes.size() : cut + 1);
+      // Plain loops, not string_view::find: some compilers cannot evaluate that at compile
+      // time on a template argument's text (GCC 12 with -fsanitize=undefined).
+      const std::string_view codes = item.codes;
+      std::size_t from = 0;
+      for (std::size_t i = 0; !codes.empty() && i <= codes.size(); ++i) {
+        if (i < codes.size() && codes[i] != ',') continue;
+        if (i - from > 4) throw "a code longer than four characters";  // a compile error
+        t.codes[k++] = code_key(codes.substr(from, i - from));
+        from = i + 1;
       }
       rule.code_count = static_cast<std::uint8_t>(k - rule.first_code);
       return rule;
@@ -332,13 +332,13 @@ struct entry {
         elements(elements_in),
         def(dictionary::find(id_in)) {
     if (how != match::any) {
-      qualifier_component = def->slots[qualifier_element - 1].composite ? 1 : 0;
+      qualifier_component = def->slots[qualifier_element - 1].is_composite ? 1 : 0;
       const auto rule = rules.at(qualifier_element);
       qualifiers = qualifier_component
                        ? (rule.components ? rules.components_of(rule)[0].codes : std::string_view{})
                        : rule.codes;
     }
-    if (how == match::qualifier && !def->slots[1].composite) secondary = rules.at(2).codes;
+    if (how == match::qualifier && !def->slots[1].is_composite) secondary = rules.at(2).codes;
     for (std::size_t p = 1; p <= rules.elements.size() && p <= def->slots.size(); ++p) {
       if (rules.at(p).usage == 'R') last_required = static_cast<std::uint8_t>(p);
     }
