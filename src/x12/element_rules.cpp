@@ -38,17 +38,26 @@ bool plain_ascii(std::string_view text) noexcept {
     if (_mm_movemask_epi8(odd) != 0) return false;
   }
 #endif
-  // The rest 8 bytes a step (most segments are short): a byte b is printable when b + 0x60
-  // sets its top bit while b + 1 and b do not; the sums carry into the next byte only for
-  // b >= 0x80, which is caught by b's own top bit anyway.
+  // The rest 8 bytes a step (most segments are short; a last partial step reads the final 8
+  // bytes again): a byte b is printable when b + 0x60 sets its top bit while b + 1 and b do
+  // not; the sums carry into the next byte only for b >= 0x80, which b's own top bit catches.
   constexpr std::uint64_t ones = 0x0101010101010101ULL;
   constexpr std::uint64_t tops = 0x8080808080808080ULL;
-  while (p < end) {
-    std::uint64_t x = 0x4141414141414141ULL;  // 'A' where the text has ended
-    const auto n = std::min<std::size_t>(8, static_cast<std::size_t>(end - p));
-    std::memcpy(&x, p, n);
-    if (((~(x + 0x60 * ones)) | (x + ones) | x) & tops) return false;
-    p += n;
+  auto odd = [](std::uint64_t x) { return (((~(x + 0x60 * ones)) | (x + ones) | x) & tops) != 0; };
+  std::uint64_t x = 0;
+  for (; end - p >= 8; p += 8) {
+    std::memcpy(&x, p, 8);
+    if (odd(x)) return false;
+  }
+  if (p < end) {
+    if (text.size() >= 8) {
+      std::memcpy(&x, end - 8, 8);  // the last 8 bytes again, overlapping what was checked
+      return !odd(x);
+    }
+    for (; p < end; ++p) {
+      const auto byte = static_cast<unsigned char>(*p);
+      if (byte < 0x20 || byte >= 0x7F) return false;
+    }
   }
   return true;
 }
@@ -307,7 +316,6 @@ void check_elements(const segment& seg, const schema::entry& entry, leniency len
   const std::size_t first = out.size();
   const checker c{seg, entry.rules, lenient, plain_ascii(seg.text()), out};
   const auto& rules = entry.rules;
-  std::string_view previous;
   const auto last =
       std::min<std::size_t>(slots.size(), std::max<std::size_t>(count, entry.last_required));
   for (std::uint32_t position = 1; position <= last; ++position) {
@@ -337,9 +345,10 @@ void check_elements(const segment& seg, const schema::entry& entry, leniency len
                  v.size() > max ? error::element_too_long : error::element_too_short);
       }
     } else {
-      c.value(v, slot.element, item, position, 0, previous);
+      // Only a date (1251) looks at the element before it (its format qualifier, 1250).
+      c.value(v, slot.element, item, position, 0,
+              slot.element.ref == 1251 ? seg.element(position - 1) : std::string_view{});
     }
-    previous = v;
   }
   if (count > slots.size()) {
     c.report(static_cast<std::uint32_t>(slots.size()) + 1, 0, 0, error::too_many_elements);
