@@ -38,6 +38,10 @@ constexpr std::string_view usage =
     "options:\n"
     "  --envelope-counts strict|warn  wrong SE01/GE01/IEA01 counts reject (strict, default)\n"
     "                                 or are accepted with the error noted (warn)\n"
+    "  --lenient NAME,...             read what public sample files need beyond the 837\n"
+    "                                 guides, noted instead of rejected: hl-chain, hi-split,\n"
+    "                                 clm05, rd8-single-date, segment-repeats, isa11-letter,\n"
+    "                                 counts, or all (README: what the X12 reader does)\n"
     "  --ack-time CCYYMMDDHHMM        timestamp of the answers (default: now, UTC)\n"
     "  --mappings DIR                 code tables to use instead of the built-in mappings/\n"
     "  --profile 277|277ca            replay: 277 notification with P categories (default)\n"
@@ -85,6 +89,11 @@ options parse_arguments(int argc, char** argv) {
       } else {
         throw usage_error{"--envelope-counts takes strict or warn"};
       }
+    } else if (arg == "--lenient") {
+      std::string unknown;
+      const auto lenient = x12::parse_leniency(value(), &unknown);
+      if (!lenient) throw usage_error{"--lenient: unknown switch '" + unknown + "'"};
+      o.reader.lenient = *lenient;
     } else if (arg == "--ack-time") {
       const auto ms = model::unix_ms_of_stamp(value());
       if (!ms) throw usage_error{"--ack-time takes CCYYMMDDHHMM"};

@@ -20,13 +20,7 @@ std::string_view name(event_kind k) noexcept {
   return "hold";
 }
 
-std::string event::trace() const {
-  if (decision.result != model::outcome::release || kind == event_kind::void_claim ||
-      kind == event_kind::cancel) {
-    return {};
-  }
-  return claim.id + "-" + std::to_string(sequence);
-}
+std::string event::trace() const { return claim.id + "-" + std::to_string(sequence); }
 
 gate::gate(const policy::policy_file& policy, const mapping::tables& tables, state& claims,
            event_handler on_event)
@@ -183,9 +177,9 @@ gate::review_result gate::review(std::string_view claim_id, bool release, const 
                                  const std::string& note) {
   auto record = claims_.load(claim_id);
   if (!record) return review_result::unknown_claim;
+  if (record->closed) return review_result::already_closed;  // cancelled, voided or replaced
   const auto result = record->decision.result;
-  if (record->closed || result == model::outcome::release ||
-      result == model::outcome::hold_documentation) {
+  if (result == model::outcome::release || result == model::outcome::hold_documentation) {
     return review_result::not_reviewable;
   }
   count(record->decision, -1);

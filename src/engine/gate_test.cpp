@@ -53,9 +53,10 @@ TEST_SUITE("engine.gate") {
     CHECK(r.events[1].kind == engine::event_kind::release);
     CHECK(r.events[1].source == "visit.json");
     CHECK(r.gate.find("PUMP001")->decision.result == outcome::release);
-    // Events are numbered per claim; a release carries CLM01-sequence as its trace number.
+    // Events are numbered per claim; CLM01-sequence is each answer's key (a release's 277
+    // carries it in REF*1K).
     CHECK(r.events[0].sequence == 1);
-    CHECK(r.events[0].trace().empty());
+    CHECK(r.events[0].trace() == "PUMP001-1");
     CHECK(r.events[1].sequence == 2);
     CHECK(r.events[1].trace() == "PUMP001-2");
   }
@@ -82,7 +83,7 @@ TEST_SUITE("engine.gate") {
     // regression: the void's decision named an empty claim (read after the claim was moved)
     CHECK(r.events.back().decision.claim_id == "PUMP001");
     CHECK(r.events.back().decision.patient == test::test_patient_key);
-    CHECK(r.events.back().trace().empty());
+    CHECK(r.events.back().trace() == "PUMP001-3");
     CHECK(r.gate.find("PUMP001")->closed);
     CHECK(r.gate.summary().by_outcome == decltype(r.gate.summary().by_outcome){});
     for (const auto& f : documentation()) r.gate.on_facts({f}, "late");
@@ -110,6 +111,7 @@ TEST_SUITE("engine.gate") {
     CHECK(r.events.back().kind == engine::event_kind::cancel);
     CHECK(r.gate.find("IMPL2")->closed);
     CHECK(r.gate.review("IMPL1", true, "review:x", "again") == review::not_reviewable);
+    CHECK(r.gate.review("IMPL2", false, "review:x", "twice") == review::already_closed);
     CHECK(r.gate.review("DOC1", true, "review:x", "x") == review::not_reviewable);
     CHECK(r.gate.review("NOPE", true, "review:x", "x") == review::unknown_claim);
     CHECK(r.gate.summary().by_outcome[static_cast<std::size_t>(outcome::release)] == 1);

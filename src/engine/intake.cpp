@@ -99,7 +99,7 @@ struct intake::impl {
       for (const auto& e : events) {
         if ((e.claim.envelope.usage == 'T') != (usage == 'T')) continue;
         traces.push_back(e.trace());
-        entries.push_back({&e.claim, &e.decision, traces.back()});
+        entries.emplace_back(&e.claim, &e.decision, traces.back(), name(e.kind), e.note);
       }
       if (entries.empty()) continue;
       x12::status_settings s;

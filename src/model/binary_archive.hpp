@@ -27,7 +27,10 @@ concept scalar = std::is_arithmetic_v<T> || std::is_enum_v<T>;
 
 class writer {
  public:
-  explicit writer(std::string& out) : out_(out) {}
+  /// `version` is the format version being written (codecs whose layout grew read it in
+  /// their codec_fields to skip what an older version lacks).
+  explicit writer(std::string& out, int version = 1) : out_(out), version_(version) {}
+  [[nodiscard]] int version() const noexcept { return version_; }
 
   void operator()(const std::string& s) {
     varint(s.size());
@@ -72,11 +75,14 @@ class writer {
     out_ += static_cast<char>(n);
   }
   std::string& out_;
+  int version_;
 };
 
 class reader {
  public:
-  explicit reader(std::string_view in) : in_(in) {}
+  /// `version` is the format version of `in` (see writer).
+  explicit reader(std::string_view in, int version = 1) : in_(in), version_(version) {}
+  [[nodiscard]] int version() const noexcept { return version_; }
 
   void operator()(std::string& s) {
     const auto n = varint();
@@ -143,6 +149,7 @@ class reader {
     in_ = {};  // every later read fails too, without looping over garbage
   }
   std::string_view in_;
+  int version_;
   bool ok_ = true;
 };
 

@@ -8,14 +8,23 @@ namespace covgate::model {
 
 // One list of fields per type, walked by both archives (binary_archive.hpp). `Self` is the
 // type or its const form.
+// Fields added by a later format version are read only from that version on: a store written
+// by the previous version still reads back (the new fields stay empty).
+template <class Archive, class Self>
+void codec_fields(Archive& a,
+                  Self& n) requires std::is_same_v<std::remove_const_t<Self>, person_name> {
+  a(n.last), a(n.first), a(n.middle), a(n.suffix);
+}
 template <class Archive, class Self>
 void codec_fields(Archive& a,
                   Self& p) requires std::is_same_v<std::remove_const_t<Self>, provider> {
   a(p.npi), a(p.taxonomy), a(p.entity_is_person);
+  if (a.version() >= 2) a(p.name);
 }
 template <class Archive, class Self>
 void codec_fields(Archive& a, Self& p) requires std::is_same_v<std::remove_const_t<Self>, person> {
   a(p.member_id), a(p.member_id_qualifier), a(p.birth_date), a(p.sex);
+  if (a.version() >= 2) a(p.name);
 }
 template <class Archive, class Self>
 void codec_fields(Archive& a,
@@ -44,8 +53,9 @@ template <class Archive, class Self>
 void codec_fields(Archive& a,
                   Self& e) requires std::is_same_v<std::remove_const_t<Self>, envelope_ref> {
   a(e.sender_qualifier), a(e.sender_id), a(e.receiver_qualifier), a(e.receiver_id);
-  a(e.interchange_control), a(e.usage), a(e.group_control), a(e.application_sender);
+  a(e.interchange_control), a(e.group_control), a(e.application_sender);
   a(e.application_receiver), a(e.set_control), a(e.implementation), a(e.originator_reference);
+  if (a.version() >= 2) a(e.submitter), a(e.submitter_id), a(e.submitter_is_person), a(e.usage);
 }
 template <class Archive, class Self>
 void codec_fields(Archive& a, Self& c) requires std::is_same_v<std::remove_const_t<Self>, claim> {
@@ -56,19 +66,23 @@ void codec_fields(Archive& a, Self& c) requires std::is_same_v<std::remove_const
   a(c.envelope), a(c.first_segment), a(c.source_offset);
 }
 
-namespace {
-constexpr char format_version = 1;
-}  // namespace
+// 1: the first layout. 2: names (submitter, billing provider, subscriber, patient, every
+// provider) for the 277 to echo.
+static_assert(claim_format_version == 2);
 
-void encode(const claim& c, std::string& out) {
-  out += format_version;
-  archive::writer w(out);
+void encode(const claim& c, std::string& out) { encode_as(c, claim_format_version, out); }
+
+void encode_as(const claim& c, int version, std::string& out) {
+  out += static_cast<char>(version);
+  archive::writer w(out, version);
   w(c);
 }
 
 std::optional<claim> decode_claim(std::string_view bytes) {
-  if (bytes.empty() || bytes.front() != format_version) return std::nullopt;
-  archive::reader r(bytes.substr(1));
+  if (bytes.empty() || bytes.front() < 1 || bytes.front() > claim_format_version) {
+    return std::nullopt;
+  }
+  archive::reader r(bytes.substr(1), bytes.front());
   claim c;
   r(c);
   if (!r.ok() || !r.at_end()) return std::nullopt;

@@ -21,12 +21,14 @@ model::claim full_claim() {
   c.subscriber.member_id_qualifier = "MI";
   c.subscriber.birth_date = {1950, 2, 28};
   c.subscriber.sex = 'F';
+  c.subscriber.name = {"DOE", "JANE", "Q", "JR"};
   c.patient = c.subscriber;
+  c.patient.name.first = "JOHN";
   c.payer_id = "16013";
   c.claim_filing_indicator = "MB";
-  c.billing = {"1234567893", "332B00000X", false};
-  c.rendering = {"1497758544", "207RE0101X", true};
-  c.attending = {"1245319599", "", true};
+  c.billing = {"1234567893", "332B00000X", false, {"HOMECARE SUPPLY", "", "", ""}};
+  c.rendering = {"1497758544", "207RE0101X", true, {"WELBY", "MARCUS", "", ""}};
+  c.attending = {"1245319599", "", true, {"KILDARE", "JAMES", "", ""}};
   auto& line = c.lines.front();
   line.procedure_qualifier = "HC";
   line.modifiers.push_back("RR");
@@ -40,11 +42,24 @@ model::claim full_claim() {
   line.attachments.push_back({"CT", "AA", ""});
   line.dme_conditions.push_back({true, {"38", "ZV"}});
   line.rendering = c.rendering;
-  line.ordering = {"1003000126", "", true};
+  line.ordering = {"1003000126", "", true, {"ORDER", "ANN", "", ""}};
   c.lines.push_back(line);
   c.lines.back().number = 2;
-  c.envelope = {"ZZ", "SUBMITTER", "ZZ",      "RECEIVER", "000000001",    'T',
-                "1",  "APPSEND",   "APPRECV", "0001",     "005010X223A3", "BATCH1"};
+  c.envelope = {"ZZ",
+                "SUBMITTER",
+                "ZZ",
+                "RECEIVER",
+                "000000001",
+                'T',
+                "1",
+                "APPSEND",
+                "APPRECV",
+                "0001",
+                "005010X223A3",
+                "BATCH1",
+                {"SUBMITTER INC", "", "", ""},
+                "S1",
+                false};
   c.first_segment = 17;
   c.source_offset = 1ULL << 40;
   return c;
@@ -60,7 +75,7 @@ TEST_SUITE("model.claim_codec") {
     const auto decoded = model::decode_claim(bytes);
     REQUIRE(decoded);
     CHECK(*decoded == original);
-    CHECK(bytes.size() < 700);  // compact: raw strings, varint lengths
+    CHECK(bytes.size() < 800);  // compact: raw strings, varint lengths
   }
 
   TEST_CASE("a default claim round-trips") {
@@ -82,6 +97,30 @@ TEST_SUITE("model.claim_codec") {
     auto wrong_version = bytes;
     wrong_version[0] = 9;
     CHECK_FALSE(model::decode_claim(wrong_version));
+    wrong_version[0] = 0;
+    CHECK_FALSE(model::decode_claim(wrong_version));
+  }
+
+  TEST_CASE("a claim stored by format version 1 still decodes, without the names it lacked") {
+    const auto original = full_claim();
+    std::string bytes;
+    model::encode_as(original, 1, bytes);
+    CHECK(bytes.front() == 1);
+    const auto decoded = model::decode_claim(bytes);
+    REQUIRE(decoded);
+    auto expected = original;
+    for (auto* p : {&expected.billing, &expected.rendering, &expected.attending}) p->name = {};
+    for (auto& line : expected.lines) line.rendering.name = line.ordering.name = {};
+    expected.subscriber.name = expected.patient.name = {};
+    expected.envelope.submitter = {};
+    expected.envelope.submitter_id.clear();
+    expected.envelope.submitter_is_person = false;
+    expected.envelope.usage = 'P';  // ISA15 came with format 2 too
+    CHECK(*decoded == expected);
+    std::string current;
+    model::encode(original, current);
+    CHECK(current.front() == model::claim_format_version);
+    CHECK(current.size() > bytes.size());
   }
 
   TEST_CASE("a huge declared length is refused without allocating it") {

@@ -19,12 +19,23 @@ void field(json_writer& w, std::string_view name, const date_range& r) {
   w.end_object();
 }
 
+void field(json_writer& w, std::string_view name, const person_name& n) {
+  if (n.empty() && n.middle.empty() && n.suffix.empty()) return;
+  w.key(name).begin_object();
+  field(w, "last", n.last);
+  field(w, "first", n.first);
+  field(w, "middle", n.middle);
+  field(w, "suffix", n.suffix);
+  w.end_object();
+}
+
 void field(json_writer& w, std::string_view name, const provider& p) {
-  if (!p.present()) return;
+  if (!p.present() && p.name.empty()) return;
   w.key(name).begin_object();
   field(w, "npi", p.npi);
   field(w, "taxonomy", p.taxonomy);
   w.key("person").value(p.entity_is_person);
+  field(w, "name", p.name);
   w.end_object();
 }
 
@@ -35,6 +46,7 @@ void field(json_writer& w, std::string_view name, const person& p) {
   field(w, "member_id_qualifier", p.member_id_qualifier);
   field(w, "birth_date", p.birth_date);
   if (p.sex) field(w, "sex", std::string_view{&p.sex, 1});
+  field(w, "name", p.name);
   w.end_object();
 }
 
@@ -127,6 +139,13 @@ void append_json(std::string& out, const claim& c) {
   field(w, "set_control", e.set_control);
   field(w, "implementation", e.implementation);
   field(w, "originator_reference", e.originator_reference);
+  if (!e.submitter.empty() || !e.submitter_id.empty()) {
+    w.key("submitter").begin_object();
+    field(w, "id", e.submitter_id);
+    w.key("person").value(e.submitter_is_person);
+    field(w, "name", e.submitter);
+    w.end_object();
+  }
   w.end_object();
   w.end_object();
 }

@@ -107,9 +107,7 @@ void durable_gate::enqueue_later(const std::vector<engine::event>& events,
   for (const auto& e : events) {
     const auto body = intake_.status_message({e}, at);
     for (std::uint32_t d = 0; d < config_.outbox.destinations.size(); ++d) {
-      store_.enqueue(
-          {0, e.claim.id + ":" + std::to_string(e.sequence), d, "application/edi-x12", body, 0},
-          at.unix_ms);
+      store_.enqueue({0, e.trace(), d, "application/edi-x12", body, 0}, at.unix_ms);
     }
   }
 }
@@ -295,6 +293,9 @@ void durable_gate::review(std::string_view claim_id, bool release, std::string_v
         break;
       case engine::gate::review_result::unknown_claim:
         status = review_status::unknown_claim;
+        break;
+      case engine::gate::review_result::already_closed:
+        status = review_status::already_closed;
         break;
       case engine::gate::review_result::not_reviewable:
         status = review_status::not_reviewable;

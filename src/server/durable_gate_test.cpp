@@ -55,7 +55,7 @@ TEST_SUITE("server.service") {
     CHECK_FALSE(labs.rejected);
     const auto due = s.gate().due(10);
     REQUIRE(due.size() == 1);
-    CHECK(due[0].key == "CSII-LATE:2");
+    CHECK(due[0].key == "CSII-LATE-2");
     CHECK(due[0].body.find("REF*1K*CSII-LATE-2") != std::string::npos);
     s.gate().delivered(due[0]);
     CHECK(s.gate().due(10).empty());

@@ -1,5 +1,7 @@
 #include "covgate/x12/ack_writer.hpp"
 
+#include "element_rules.hpp"
+#include "schema_837.hpp"
 #include "segment_writer.hpp"
 
 #include <algorithm>
@@ -28,13 +30,17 @@ void write_set(segment_writer& w, const set_result& set) {
   if (!set.implementation.empty()) w.element(set.implementation);
   w.end();
   for (const auto& finding : set.segments) {
+    // IK303 (element 447, AN 1-4) names the loop as the X12 transaction set diagram does
+    // (2010), not as the guide extends it (2010AA): see schema::base_loop_id.
     w.begin("IK3")
         .element(finding.segment_id)
         .element(std::to_string(finding.position))
-        .element(finding.loop)
+        .element(schema::base_loop_id(finding.loop))
         .element(ack_code(finding.code));
     w.end();
-    if (!finding.claim_id.empty()) {
+    // A CLM01 holding characters X12 data may not (CR, LF, 0x1C…) is not echoed: they would
+    // break the 999 itself and whatever frames it (MLLP, HTTP headers downstream).
+    if (!finding.claim_id.empty() && valid_characters(finding.claim_id)) {
       w.begin("CTX").element("CLM01").component(finding.claim_id).end();
     }
     for (const auto& e : finding.elements) {
@@ -126,8 +132,8 @@ std::string write_acknowledgment(const interchange_result& result, const ack_set
 
 std::string describe_findings(const interchange_result& result) {
   std::string out;
-  auto line = [&](std::string_view scope, error e) {
-    out.append(scope).append(": ").append(describe(e)).append(" (");
+  auto line = [&](std::string_view scope, error e, bool rejects = true) {
+    out.append(scope).append(": ").append(describe(e)).append(rejects ? " (" : " (noted, ");
     switch (level_of(e)) {
       case ack_level::interchange:
         out.append("TA105 ");
@@ -175,12 +181,12 @@ std::string describe_findings(const interchange_result& result) {
                             std::to_string(f.position) + " (line " + std::to_string(f.where.line) +
                             ")";
         if (!f.loop.empty()) where += " in loop " + f.loop;
-        line(where, f.code);
+        line(where, f.code, f.rejects);
         for (const auto& e : f.elements) {
           std::string element = where + " element " + f.segment_id + (e.position < 10 ? "0" : "") +
                                 std::to_string(e.position);
           if (e.component) element += "-" + std::to_string(e.component);
-          line(element, e.code);
+          line(element, e.code, e.rejects);
         }
       }
       if (set.findings_dropped) {

@@ -86,4 +86,47 @@ TEST_SUITE("x12.ack_writer") {
     CHECK(ack.find("TA1*000000000*") != std::string::npos);
     CHECK(ack.find("*R*024~") != std::string::npos);
   }
+
+  TEST_CASE("IK303 names the loop as the X12 diagram does: 4 characters, 2010 for 2010AA") {
+    auto body = test::professional_body();
+    body[8] = "N4**OH*43004";  // the billing provider's city missing (2010AA)
+    const auto sink = test::read(test::interchange(body));
+    REQUIRE(sink.sets[0].segments.size() == 1);
+    const auto& finding = sink.sets[0].segments.front();
+    CHECK(finding.loop == "2010AA");  // the guide's name, for people (stderr)
+    const auto ack = write_acknowledgment(sink.interchanges[0], fixed());
+    CHECK(ack.find("IK3*N4*10*2010*8~\nIK4*1*19*1~") != std::string::npos);
+    CHECK(describe_findings(sink.interchanges[0]).find("in loop 2010AA") != std::string::npos);
+  }
+
+  TEST_CASE("regression: a CLM01 holding CR, LF, 0x0B or 0x1C is rejected and never echoed") {
+    for (const std::string bad : {"PUMP\r001", "PUMP\n001",
+                                  "PUMP\x0b"
+                                  "001",
+                                  "PUMP\x1c"
+                                  "001"}) {
+      CAPTURE(bad);
+      auto body = test::professional_body();
+      body[15] = "CLM*" + bad + "*5000***12:B:1*Y*A*Y*Y";
+      const auto sink = test::read(test::interchange(body));
+      CHECK(sink.sets[0].rejected);
+      const auto ack = write_acknowledgment(sink.interchanges[0], fixed());
+      CHECK(ack.find("IK3*CLM*17*2300*8~\nIK4*1*1028*6~") != std::string::npos);
+      CHECK(ack.find(bad) == std::string::npos);
+      CHECK(ack.find("CTX") == std::string::npos);
+      CHECK(describe_findings(sink.interchanges[0]).find(bad) == std::string::npos);
+    }
+  }
+
+  TEST_CASE("a finding a leniency switch covers is marked noted in the log line") {
+    auto body = test::professional_body();
+    body[10] = "HL*2*7*22*0";
+    reader_options options;
+    options.lenient = leniency::hl_chain;
+    const auto sink = test::read(test::interchange(body), 0, options);
+    const auto log = describe_findings(sink.interchanges[0]);
+    CHECK(log.find("element HL02: HL01 does not count 1, 2, 3 in order, or HL02 names no valid "
+                   "parent (noted, IK403 7)") != std::string::npos);
+    CHECK(write_acknowledgment(sink.interchanges[0], fixed()).find("IK5*E~") != std::string::npos);
+  }
 }

@@ -4,20 +4,21 @@
 #include <charconv>
 #include <cmath>
 
+#include "dictionary_5010.hpp"
 #include "element_rules.hpp"
 
 namespace covgate::x12 {
 namespace {
 
-// Every segment id the two guides place somewhere. A well-formed id outside this list is
-// skipped (senders add private segments); one inside it but out of place is an error.
-constexpr std::string_view known_ids =
-    "ST,BHT,REF,NM1,PER,HL,PRV,CUR,N2,N3,N4,DMG,SBR,PAT,CLM,DTP,PWK,CN1,AMT,K3,NTE,CR1,CR2,CRC,"
-    "HI,HCP,CAS,OI,MIA,MOA,LX,SV1,SV5,CR3,QTY,MEA,PS1,LIN,CTP,SVD,LQ,FRM,SV2,CL1,CR6,SE";
-
-bool entry_matches(const schema::entry& e, std::uint32_t key, const segment& seg) {
+// `exact`: element 2 must hold one of the entry's secondary codes too, when it lists any.
+bool entry_matches(const schema::entry& e, std::uint32_t key, const segment& seg, bool exact) {
   if (e.key != key) return false;
-  return e.qualifiers.empty() || schema::in_list(e.qualifiers, seg.element(e.qualifier_element));
+  if (e.qualifiers.empty()) return true;
+  const auto qualifier = e.qualifier_component
+                             ? seg.component(e.qualifier_element, e.qualifier_component)
+                             : seg.element(e.qualifier_element);
+  if (!schema::in_list(e.qualifiers, qualifier)) return false;
+  return !exact || e.secondary.empty() || schema::in_list(e.secondary, seg.element(2));
 }
 
 // X12 R values ("4821.55", "-3", "12.5"): parsed exactly, without a trip through double, since
@@ -64,10 +65,18 @@ model::date_range parse_period(std::string_view qualifier, std::string_view valu
   return {};
 }
 
+void map_name(const segment& nm1, model::person_name& name) {
+  name.last.assign(nm1.element(3));
+  name.first.assign(nm1.element(4));
+  name.middle.assign(nm1.element(5));
+  name.suffix.assign(nm1.element(7));
+}
+
 void map_provider(const segment& seg, model::provider& provider) {
   if (seg.is("NM1")) {
     provider.entity_is_person = seg.element(2) == "1";
     if (seg.element(8) == "XX") provider.npi.assign(seg.element(9));
+    map_name(seg, provider.name);
   } else if (seg.is("PRV") && seg.element(2) == "PXC") {
     provider.taxonomy.assign(seg.element(3));
   }
@@ -77,6 +86,7 @@ void map_person(const segment& seg, model::person& person) {
   if (seg.is("NM1")) {
     person.member_id.assign(seg.element(9));
     person.member_id_qualifier.assign(seg.element(8));
+    map_name(seg, person.name);
   } else if (seg.is("DMG") && seg.element(1) == "D8") {
     person.birth_date = model::parse_ccyymmdd(seg.element(2)).value_or(model::date{});
     const auto sex = seg.element(3);
@@ -95,17 +105,26 @@ bool diagnosis_qualifier(std::string_view q) {
   return schema::in_list("ABK,ABF,ABJ,APR,ABN,BK,BF,BJ,PR,BN", q);
 }
 
+void reset(model::person_name& n) {
+  n.last.clear();
+  n.first.clear();
+  n.middle.clear();
+  n.suffix.clear();
+}
+
 void reset(model::person& p) {
   p.member_id.clear();
   p.member_id_qualifier.clear();
   p.birth_date = {};
   p.sex = 0;
+  reset(p.name);
 }
 
 void reset(model::provider& p) {
   p.npi.clear();
   p.taxonomy.clear();
   p.entity_is_person = false;
+  reset(p.name);
 }
 
 }  // namespace
@@ -129,21 +148,25 @@ void claim_walker::begin(model::claim_kind kind, const model::envelope_ref& enve
   in_claim_ = false;
 }
 
-schema::loop claim_walker::current_loop() const noexcept { return stack_.back().def->id; }
+schema::loop claim_walker::current_loop() const noexcept { return stack_.back().def->role; }
 
 bool claim_walker::find(const segment& seg, match& found) const {
   const std::uint32_t key = seg.key();
-  // Two passes: first a place with room left, then any place (the caller reports the excess).
-  for (int pass = 0; pass < 2; ++pass) {
+  // Three passes: a place with room left whose codes fit exactly, then one whose qualifier
+  // fits, then any place (the caller reports the excess).
+  for (int pass = 0; pass < 3; ++pass) {
     for (std::size_t depth = stack_.size(); depth-- > 0;) {
       const frame& f = stack_[depth];
       const auto entries = f.def->entries;
-      const std::size_t first = depth == 0 ? f.index : std::max<std::size_t>(f.index, 1);
+      // From the start of the run the last segment matched in, so entries that share one
+      // position of the standard may come in any order. A loop's own first segment repeats
+      // only as a new loop, which its parent places.
+      std::size_t first = run_of(f, f.index);
+      if (depth > 0 && first == 0) first = 1;
       for (std::size_t i = first; i < entries.size(); ++i) {
-        if (!entry_matches(entries[i], key, seg)) continue;
-        const bool repeat = i == f.index;
-        const bool room = !repeat || entries[i].max == 0 || f.counts[i] < entries[i].max;
-        if (pass == 0 && !room) continue;
+        if (!entry_matches(entries[i], key, seg, pass == 0)) continue;
+        const bool room = entries[i].max == 0 || f.counts[i] < entries[i].max;
+        if (pass < 2 && !room) continue;
         found = {depth, i};
         return true;
       }
@@ -152,16 +175,14 @@ bool claim_walker::find(const segment& seg, match& found) const {
   return false;
 }
 
-bool claim_walker::id_matches_forward(const segment& seg, std::size_t& qualifier_element) const {
+const schema::entry* claim_walker::qualified_forward(const segment& seg) const {
   const frame& f = stack_.back();
-  for (std::size_t i = std::max<std::size_t>(f.index, 1); i < f.def->entries.size(); ++i) {
+  for (std::size_t i = std::max<std::size_t>(run_of(f, f.index), 1); i < f.def->entries.size();
+       ++i) {
     const auto& e = f.def->entries[i];
-    if (e.key == seg.key() && !e.qualifiers.empty()) {
-      qualifier_element = e.qualifier_element;
-      return true;
-    }
+    if (e.key == seg.key() && !e.qualifiers.empty()) return &e;
   }
-  return false;
+  return nullptr;
 }
 
 void claim_walker::on_segment(const segment& seg, std::uint32_t position) {
@@ -177,11 +198,15 @@ void claim_walker::on_segment(const segment& seg, std::uint32_t position) {
   }
   match found;
   if (!find(seg, found)) {
-    std::size_t qualifier_element = 1;
-    if (!schema::in_list(known_ids, seg.id())) return;  // private segment: skipped
-    if (id_matches_forward(seg, qualifier_element)) {
+    if (!dictionary::known(seg.key())) return;  // private segment: skipped
+    if (const auto* place = qualified_forward(seg)) {
+      // The loop has a place for this id, but not with this qualifier code.
+      const auto& slot = place->def->slots[place->qualifier_element - 1];
+      const auto reference =
+          slot.composite ? slot.composite->components.front().ref : slot.element.ref;
       finding(seg, position, error::segment_has_element_errors,
-              {{static_cast<std::uint8_t>(qualifier_element), 0, 0, error::invalid_code_value}});
+              {{place->qualifier_element, place->qualifier_component, reference,
+                error::invalid_code_value}});
     } else {
       bool seen_before = false;
       for (const auto& f : stack_) {
@@ -195,25 +220,26 @@ void claim_walker::on_segment(const segment& seg, std::uint32_t position) {
   close_to(found.depth, position);
   frame& f = stack_.back();
   const auto& entry = f.def->entries[found.entry];
-  if (found.entry > f.index) {
-    report_missing(f, f.index + 1, found.entry, position);
-    for (std::size_t i = f.index + 1; i < found.entry; ++i) f.counts[i] = 0;
+  if (found.entry != f.index) {
+    // Leaving a run: what it (and anything skipped after it) required must have come.
+    if (entry.group_first != run_of(f, f.index)) {
+      report_missing(f, run_of(f, f.index), entry.group_first, position);
+    }
     f.index = static_cast<std::uint16_t>(found.entry);
-    f.counts[found.entry] = 0;
   }
   ++f.counts[found.entry];
   if (entry.max != 0 && f.counts[found.entry] > entry.max) {
-    // An extra loop changes what the claim says; an extra segment is noted and read past.
     if (entry.child) {
       finding(seg, position, error::loop_over_maximum);
     } else {
-      finding(seg.id(), position, error::segment_over_maximum_use, seg.where(), false);
+      finding(seg.id(), position, error::segment_over_maximum_use, seg.where(),
+              !lenient(leniency::segment_repeats));
     }
   }
   if (entry.child) enter(*entry.child);
   if (seg.is("HL")) check_hierarchy(seg, position);
   element_scratch_.clear();
-  check_elements(seg, institutional(), element_scratch_);
+  check_elements(seg, entry, options_.lenient, element_scratch_);
   if (!element_scratch_.empty()) {
     finding(seg, position, error::segment_has_element_errors, element_scratch_);
   }
@@ -226,16 +252,21 @@ void claim_walker::on_segment(const segment& seg, std::uint32_t position) {
 
 void claim_walker::report_missing(const frame& f, std::size_t from, std::size_t to,
                                   std::uint32_t position) {
-  for (std::size_t i = from; i < to; ++i) {
-    const auto& e = f.def->entries[i];
-    if (e.required) finding(e.id, position, error::required_segment_missing, last_where_);
+  const auto entries = f.def->entries;
+  for (std::size_t i = from < entries.size() ? entries[from].next_required : to; i < to;
+       i = i + 1 < entries.size() ? entries[i + 1].next_required : to) {
+    const auto& e = entries[i];
+    if (f.counts[i] > 0) continue;
+    // A missing loop is named by its own loop id (a COB 2320 without its 2330B: NM1, 2330).
+    finding(e.id, position, error::required_segment_missing, last_where_, true, {},
+            e.child ? e.child->name : f.def->name);
   }
 }
 
 void claim_walker::close_to(std::size_t depth, std::uint32_t position) {
   while (stack_.size() > depth + 1) {
     const frame f = stack_.back();
-    report_missing(f, f.index + 1, f.def->entries.size(), position);
+    report_missing(f, run_of(f, f.index), f.def->entries.size(), position);
     stack_.pop_back();
     leave(f);
   }
@@ -244,7 +275,8 @@ void claim_walker::close_to(std::size_t depth, std::uint32_t position) {
 void claim_walker::end(std::uint32_t position) {
   close_to(0, position);
   const frame& root = stack_.front();
-  report_missing(root, root.index + 1, root.def->entries.size() - 1, position);  // all but SE
+  report_missing(root, run_of(root, root.index), root.def->entries.size() - 1,
+                 position);  // all but SE
   stack_.clear();
 }
 
@@ -253,9 +285,14 @@ void claim_walker::enter(const schema::loop_def& def) {
   f.def = &def;
   f.counts[0] = 1;
   stack_.push_back(f);
-  switch (def.id) {
+  switch (def.role) {
     case schema::loop::billing_2000a:
       reset(context_.billing);
+      break;
+    case schema::loop::submitter_1000a:
+      reset(context_.envelope.submitter);
+      context_.envelope.submitter_id.clear();
+      context_.envelope.submitter_is_person = false;
       break;
     case schema::loop::subscriber_2000b:
       reset(context_.subscriber);
@@ -302,7 +339,7 @@ void claim_walker::enter(const schema::loop_def& def) {
 }
 
 void claim_walker::leave(const frame& f) {
-  if (f.def->id == schema::loop::claim_2300 && in_claim_) {
+  if (f.def->role == schema::loop::claim_2300 && in_claim_) {
     in_claim_ = false;
     if (result_->claims <= options_.max_claims_per_set) on_claim_(claim_);
   }
@@ -314,11 +351,14 @@ void claim_walker::check_hierarchy(const segment& seg, std::uint32_t position) {
   const auto level = seg.element(3);
   std::uint32_t number = 0;
   std::from_chars(id.data(), id.data() + id.size(), number);
-  // The walker places loops by HL03 and position, so a broken HL01/HL02 chain does not change
-  // what it reads: noted, not rejected (public sample files ship such chains).
+  // The guides number HL01 from 1 in each set, each HL02 naming an HL one level up. The
+  // walker places loops by HL03 and position, so a broken chain does not change what it
+  // reads: leniency hl_chain notes it instead of rejecting (public sample files ship such
+  // chains, e.g. numbering that continues from an earlier set).
+  const bool rejects = !lenient(leniency::hl_chain);
   std::vector<element_finding> bad;
   if (number != hl_levels_.size() + 1) {
-    bad.push_back({1, 0, 628, error::invalid_hierarchy, false});
+    bad.push_back({1, 0, 628, error::invalid_hierarchy, rejects});
   }
   const std::uint8_t code = level == "20" ? 20 : level == "22" ? 22 : level == "23" ? 23 : 0;
   if (code == 22 || code == 23) {
@@ -327,7 +367,7 @@ void claim_walker::check_hierarchy(const segment& seg, std::uint32_t position) {
     std::from_chars(parent_text.data(), parent_text.data() + parent_text.size(), parent);
     const std::uint8_t want = code == 22 ? 20 : 22;
     if (parent == 0 || parent > hl_levels_.size() || hl_levels_[parent - 1] != want) {
-      bad.push_back({2, 0, 734, error::invalid_hierarchy, false});
+      bad.push_back({2, 0, 734, error::invalid_hierarchy, rejects});
     }
   }
   if (hl_levels_.size() < options_.max_segments_per_set) hl_levels_.push_back(code);
@@ -342,7 +382,8 @@ void claim_walker::finding(const segment& seg, std::uint32_t position, error cod
 }
 
 void claim_walker::finding(std::string_view id, std::uint32_t position, error code, location where,
-                           bool rejects, std::vector<element_finding> elements) {
+                           bool rejects, std::vector<element_finding> elements,
+                           std::string_view loop_name) {
   if (rejects) result_->rejected = true;
   if (result_->segments.size() >= options_.max_findings_per_set) {
     ++result_->findings_dropped;
@@ -351,14 +392,8 @@ void claim_walker::finding(std::string_view id, std::uint32_t position, error co
   segment_finding f;
   f.segment_id.assign(id.empty() ? std::string_view{"UNK"} : id);
   f.position = position;
-  f.loop.assign(
-      schema::loop_name(stack_.empty() ? schema::loop::header : current_loop(), institutional()));
-  // CTX echoes CLM01: only a printable one (an id with control bytes is itself the error).
-  if (in_claim_ && std::all_of(claim_.id.begin(), claim_.id.end(), [](char c) {
-        return static_cast<unsigned char>(c) >= 0x20 && static_cast<unsigned char>(c) <= 0x7E;
-      })) {
-    f.claim_id = claim_.id;
-  }
+  f.loop.assign(loop_name.empty() && !stack_.empty() ? stack_.back().def->name : loop_name);
+  if (in_claim_) f.claim_id = claim_.id;
   f.code = code;
   f.where = where;
   f.rejects = rejects;
@@ -371,6 +406,13 @@ void claim_walker::map(schema::loop context, const segment& seg) {
   switch (context) {
     case loop::header:
       if (seg.is("BHT")) context_.envelope.originator_reference.assign(seg.element(3));
+      break;
+    case loop::submitter_1000a:
+      if (seg.is("NM1")) {
+        map_name(seg, context_.envelope.submitter);
+        context_.envelope.submitter_id.assign(seg.element(9));
+        context_.envelope.submitter_is_person = seg.element(2) == "1";
+      }
       break;
     case loop::billing_2000a:
       if (seg.is("PRV")) map_provider(seg, context_.billing);
@@ -420,7 +462,7 @@ void claim_walker::map(schema::loop context, const segment& seg) {
         claim_.attachments.push_back(to_attachment(seg));
       }
       break;
-    case loop::rendering_2310b:
+    case loop::rendering_2310:
       map_provider(seg, claim_.rendering);
       break;
     case loop::attending_2310a:
@@ -468,7 +510,7 @@ void claim_walker::map(schema::loop context, const segment& seg) {
       }
       break;
     }
-    case loop::line_rendering_2420a:
+    case loop::line_rendering_2420:
       if (in_claim_ && !claim_.lines.empty()) map_provider(seg, claim_.lines.back().rendering);
       break;
     case loop::ordering_2420e:

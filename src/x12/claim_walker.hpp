@@ -41,21 +41,27 @@ class claim_walker {
   };
 
   bool find(const segment& seg, match& found) const;
-  bool id_matches_forward(const segment& seg, std::size_t& qualifier_element) const;
+  /// A later entry of the current loop that takes this segment id with a qualifier, or null.
+  [[nodiscard]] const schema::entry* qualified_forward(const segment& seg) const;
   void close_to(std::size_t depth, std::uint32_t position);
   void report_missing(const frame& f, std::size_t from, std::size_t to, std::uint32_t position);
+  [[nodiscard]] static std::size_t run_of(const frame& f, std::size_t entry) noexcept {
+    return f.def->entries[entry].group_first;
+  }
   void enter(const schema::loop_def& def);
   void leave(const frame& f);
   void finding(const segment& seg, std::uint32_t position, error code,
                std::vector<element_finding> elements = {});
   void finding(std::string_view id, std::uint32_t position, error code, location where,
-               bool rejects = true, std::vector<element_finding> elements = {});
+               bool rejects = true, std::vector<element_finding> elements = {},
+               std::string_view loop_name = {});
   void check_hierarchy(const segment& seg, std::uint32_t position);
   void map(schema::loop loop, const segment& seg);
   [[nodiscard]] schema::loop current_loop() const noexcept;
   [[nodiscard]] bool institutional() const noexcept {
     return kind_ == model::claim_kind::institutional;
   }
+  [[nodiscard]] bool lenient(leniency one) const noexcept { return has(options_.lenient, one); }
 
   const reader_options& options_;
   claim_handler on_claim_;
@@ -63,7 +69,7 @@ class claim_walker {
   set_result* result_ = nullptr;
   std::vector<frame> stack_;
   std::vector<element_finding> element_scratch_;
-  std::vector<std::uint8_t> hl_levels_;  // HL01 - 1 → level code (20, 22, 23)
+  std::vector<std::uint8_t> hl_levels_;  // HL01 - 1 -> level code (20, 22, 23)
   location last_where_{};
 
   // Mapping state: the claim being built and the context it inherits.

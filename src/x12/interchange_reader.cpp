@@ -1,6 +1,7 @@
 #include "covgate/x12/interchange_reader.hpp"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cstring>
 #include <optional>
@@ -60,7 +61,41 @@ namespace {
 
 std::string_view trim(std::string_view text);
 
+constexpr std::array<leniency_name, 7> leniency_table{{
+    {leniency::hl_chain, "hl-chain"},
+    {leniency::hi_split, "hi-split"},
+    {leniency::clm05, "clm05"},
+    {leniency::rd8_single_date, "rd8-single-date"},
+    {leniency::segment_repeats, "segment-repeats"},
+    {leniency::isa11_letter, "isa11-letter"},
+    {leniency::counts, "counts"},
+}};
+
 }  // namespace
+
+std::span<const leniency_name> leniency_names() noexcept { return leniency_table; }
+
+std::optional<leniency> parse_leniency(std::string_view list, std::string* unknown) {
+  leniency out = leniency::none;
+  while (!list.empty()) {
+    const auto cut = list.find(',');
+    const auto name = list.substr(0, cut);
+    list.remove_prefix(cut == std::string_view::npos ? list.size() : cut + 1);
+    if (name.empty()) continue;
+    if (name == "all") {
+      for (const auto& l : leniency_table) out = out | l.value;
+      continue;
+    }
+    const auto* it = std::find_if(leniency_table.begin(), leniency_table.end(),
+                                  [&](const leniency_name& l) { return l.name == name; });
+    if (it == leniency_table.end()) {
+      if (unknown) unknown->assign(name);
+      return std::nullopt;
+    }
+    out = out | it->value;
+  }
+  return out;
+}
 
 std::string interchange_result::sender_control() const {
   return sender_qualifier + '/' + std::string(trim(sender_id)) + '/' + control;
@@ -210,6 +245,24 @@ struct interchange_reader::impl {
     };
     if (current.version != "00501") return reject(error::unsupported_interchange_version);
     if (!all_digits(current.control)) return reject(error::invalid_interchange_control_number);
+    // The guides' ISA code lists (005010X222A1/X223A2, ISA01..ISA15).
+    constexpr std::string_view id_qualifiers = "01,14,20,27,28,29,30,33,ZZ";
+    if (!schema::in_list("00,03", isa.element(1))) {
+      return reject(error::invalid_authorization_qualifier);
+    }
+    if (!schema::in_list("00,01", isa.element(3))) return reject(error::invalid_security_qualifier);
+    if (!schema::in_list(id_qualifiers, isa.element(5))) {
+      return reject(error::invalid_sender_qualifier);
+    }
+    if (!schema::in_list(id_qualifiers, isa.element(7))) {
+      return reject(error::invalid_receiver_qualifier);
+    }
+    if (!schema::in_list("0,1", isa.element(14))) return reject(error::invalid_ack_requested);
+    if (!schema::in_list("P,T", isa.element(15))) return reject(error::invalid_usage_indicator);
+    if (current.repetition_letter_ignored && !has(options.lenient, leniency::isa11_letter)) {
+      // ISA11 is the repetition separator under 00501; a letter cannot be a delimiter.
+      return reject(error::invalid_repetition_separator);
+    }
     auto key = current.sender_control();
     const bool known = options.known_interchange && options.known_interchange(key);
     if (!seen_controls.insert(std::move(key)).second || known) {
@@ -231,7 +284,7 @@ struct interchange_reader::impl {
       const auto declared = to_count(iea.element(1), ok);
       if (!ok || declared != current.groups.size()) {
         current.errors.push_back(error::group_count_mismatch);
-        if (options.envelope_counts == count_policy::strict) current.rejected = true;
+        if (!options.counts_noted()) current.rejected = true;
       }
       if (iea.element(2) != current.control) {
         current.errors.push_back(error::interchange_control_mismatch);
@@ -293,7 +346,7 @@ struct interchange_reader::impl {
     group.declared_sets = to_count(ge.element(1), ok);
     if (!ok || group.declared_sets != group.sets.size()) {
       group.errors.push_back(error::set_count_mismatch);
-      if (options.envelope_counts == count_policy::strict) group.rejected = true;
+      if (!options.counts_noted()) group.rejected = true;
     }
     if (ge.element(2) != group.control) {
       group.errors.push_back(error::group_control_mismatch);
@@ -333,7 +386,7 @@ struct interchange_reader::impl {
     bool duplicate_control = false;
     if (!group_set_controls.insert(set.control).second) {
       set.errors.push_back(error::set_control_not_unique);
-      duplicate_control = options.envelope_counts == count_policy::strict;
+      duplicate_control = !options.counts_noted();
     }
     if (set.id != "837") {
       set.errors.push_back(error::set_not_supported);
@@ -356,7 +409,7 @@ struct interchange_reader::impl {
     const auto declared = to_count(se.element(1), ok);
     if (!ok || declared != set_position) {
       set.errors.push_back(error::segment_count_mismatch);
-      if (options.envelope_counts == count_policy::strict) set.rejected = true;
+      if (!options.counts_noted()) set.rejected = true;
     }
     if (se.element(2) != set.control) {
       set.errors.push_back(error::set_control_mismatch);

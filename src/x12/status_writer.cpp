@@ -1,15 +1,17 @@
 #include "covgate/x12/status_writer.hpp"
 
-#include "segment_writer.hpp"
-
 #include <algorithm>
 #include <array>
 #include <cstdio>
 #include <map>
 #include <unordered_map>
 
+#include "segment_writer.hpp"
+
 namespace covgate::x12 {
 namespace {
+
+constexpr std::size_t free_text_max = 264;  // STC12, element 933 (AN 1/264)
 
 std::string money(std::int64_t cents) {
   char buffer[32];
@@ -24,13 +26,22 @@ std::string money(std::int64_t cents) {
   return buffer;
 }
 
+std::string quantity(double units) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.3f", units);
+  std::string text = buffer;
+  while (text.back() == '0') text.pop_back();
+  if (text.back() == '.') text.pop_back();
+  return text == "-0" ? "0" : text;
+}
+
 std::string ccyymmdd(const model::date& d) {
   char buffer[16];
   std::snprintf(buffer, sizeof buffer, "%04d%02d%02d", d.year, d.month, d.day);
   return buffer;
 }
 
-model::date_range service_period(const model::claim& c) {
+model::date_range lines_period(const model::claim& c) {
   model::date_range r;
   for (const auto& l : c.lines) {
     if (!l.service_dates.from.valid()) continue;
@@ -38,32 +49,56 @@ model::date_range service_period(const model::claim& c) {
     const auto to = l.service_dates.to.valid() ? l.service_dates.to : l.service_dates.from;
     if (!r.to.valid() || r.to < to) r.to = to;
   }
+  return r;
+}
+
+// The claim's service period: an 837I's statement period (DTP*434), else its lines' dates.
+model::date_range claim_period(const model::claim& c) {
+  if (c.kind == model::claim_kind::institutional && c.statement_dates.from.valid()) {
+    return c.statement_dates;
+  }
+  auto r = lines_period(c);
   if (!r.from.valid()) r = c.statement_dates;
   return r;
 }
 
 // X12 has no escape character: a delimiter may not occur inside a value. The values a 277
-// copies from its claims came in under the sender's delimiters, which need not be ours, so
-// any of ours that occurs in them is swapped for a character that does not.
+// copies from its claims (ids, names, codes) came in under the sender's delimiters, which
+// need not be ours, so any of ours that occurs in them is swapped for a character that does
+// not. (Free text is not marked: it is rewritten instead, see free_text.)
 delimiters safe_delimiters(delimiters wanted, const std::vector<status_entry>& entries,
                            const status_settings& s) {
   std::array<bool, 256> used{};
   auto mark = [&](std::string_view value) {
     for (const char c : value) used[static_cast<unsigned char>(c)] = true;
   };
+  auto mark_name = [&](const model::person_name& n) {
+    mark(n.last), mark(n.first), mark(n.middle), mark(n.suffix);
+  };
   mark(s.sender_id);
   mark(s.sender_qualifier);
+  mark(s.sender_name);
   for (const auto& e : entries) {
     const auto& c = *e.claim;
     for (const std::string_view v :
          {std::string_view(c.id), std::string_view(c.envelope.sender_id),
           std::string_view(c.envelope.sender_qualifier),
           std::string_view(c.envelope.application_sender),
-          std::string_view(c.envelope.originator_reference), std::string_view(c.billing.npi),
+          std::string_view(c.envelope.originator_reference),
+          std::string_view(c.envelope.submitter_id), std::string_view(c.billing.npi),
           std::string_view(c.subscriber.member_id),
           std::string_view(c.subscriber.member_id_qualifier), std::string_view(c.facility_type),
           std::string_view(e.trace)}) {
       mark(v);
+    }
+    mark_name(c.envelope.submitter);
+    mark_name(c.billing.name);
+    mark_name(c.subscriber.name);
+    mark_name(c.patient.name);
+    for (const auto& l : c.lines) {
+      mark(l.procedure_qualifier), mark(l.procedure_code), mark(l.revenue_code);
+      mark(l.line_control_number);
+      for (const auto& m : l.modifiers) mark(m);
     }
   }
   constexpr std::string_view candidates = "*:^~|!>{}\x1D\x1E\x1F\x1C";
@@ -91,192 +126,454 @@ delimiters safe_delimiters(delimiters wanted, const std::vector<status_entry>& e
   return wanted;
 }
 
-}  // namespace
+// Free text (a reason's sentence, a reviewer's words) in the delimiters of this message: a
+// delimiter becomes a dash ("Criterion A: completed" -> "Criterion A - completed" when ':' is
+// the component separator), a control character a blank.
+std::string free_text(std::string_view text, const delimiters& d) {
+  std::string out;
+  out.reserve(text.size() + 8);
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    const auto byte = static_cast<unsigned char>(c);
+    if (c == d.element || c == d.component || (d.repetition && c == d.repetition) ||
+        c == d.segment) {
+      const bool before_blank = i + 1 == text.size() || text[i + 1] == ' ';
+      out.append(before_blank && !out.empty() && out.back() != ' ' ? " -" : "-");
+    } else if (byte < 0x20 || byte == 0x7F) {
+      out.push_back(' ');
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
 
-std::string write_277(const std::vector<status_entry>& entries, const status_settings& s) {
-  if (entries.empty()) return {};
-  const bool strict = s.profile == status_profile::acknowledgment_x214;
+// What one entry says, worked out once for both profiles.
+struct answer {
+  const status_entry* entry = nullptr;
+  bool released = false;   // A2:20
+  bool cancelled = false;  // a reviewer's cancel: A3
+  bool voided = false;     // frequency 8 (the claim is closed; no payer claim number)
+  std::vector<const model::finding*> claim_reasons;  // line 0, one per reason code
+  std::vector<const model::finding*> all_reasons;    // every line, one per reason code
+  std::map<std::uint32_t, std::vector<const model::finding*>> line_reasons;  // by LX
+  [[nodiscard]] const model::claim& claim() const { return *entry->claim; }
+};
+
+answer analyse(const status_entry& e) {
+  answer a;
+  a.entry = &e;
+  const auto& d = *e.decision;
+  a.cancelled = e.event == "cancel";
+  a.released = !a.cancelled && d.result == model::outcome::release;
+  a.voided = e.event == "void" || e.claim->frequency == '8';
+  if (a.cancelled) return a;
+  // A release shows the reasons a release can carry (scope, expected denial), never the hold
+  // reasons a reviewer overrode; a hold shows its hold reasons.
+  auto add = [](std::vector<const model::finding*>& list, const model::finding& f) {
+    if (std::none_of(list.begin(), list.end(),
+                     [&](const model::finding* g) { return g->reason == f.reason; })) {
+      list.push_back(&f);
+    }
+  };
+  for (const auto& f : d.findings) {
+    if ((f.result() == model::outcome::release) != a.released) continue;
+    add(a.all_reasons, f);
+    if (f.line == 0) {
+      add(a.claim_reasons, f);
+    } else {
+      add(a.line_reasons[f.line], f);
+    }
+  }
+  return a;
+}
+
+class writer {
+ public:
+  writer(const status_settings& s, const delimiters& d) : s_(s), d_(d), w_(d, s.line_breaks) {}
+
+  std::string run(const std::vector<status_entry>& entries);
+
+ private:
+  [[nodiscard]] bool strict() const { return s_.profile == status_profile::acknowledgment_x214; }
+  [[nodiscard]] std::string text(std::string_view sentence, std::string_view code) const {
+    return status_text(free_text(sentence, d_), code);
+  }
+  void name(std::string_view entity, bool person, const model::person_name& n,
+            std::string_view fallback, std::string_view qualifier, std::string_view id,
+            bool with_ids = true);
+  void period(const model::date_range& r);
+  void envelope_end();
+  void claim(const answer& a, std::uint32_t parent_hl);
+  void claim_status(const answer& a);
+  void stc(std::string_view category, std::string_view status, std::string_view entity,
+           std::string_view action, std::string_view charge, std::string_view extra_category,
+           std::string_view extra_status, const std::string& note, bool with_date = true);
+  void lines(const answer& a);
+  void totals(const std::vector<const answer*>& answers, bool provider);
+
+  const status_settings& s_;
+  const delimiters& d_;
+  segment_writer w_;
+  std::uint32_t hl_ = 0;
+};
+
+void writer::name(std::string_view entity, bool person, const model::person_name& n,
+                  std::string_view fallback, std::string_view qualifier, std::string_view id,
+                  bool with_ids) {
+  w_.begin("NM1").element(entity).element(person ? "1" : "2");
+  w_.element(n.last.empty() ? fallback : std::string_view(n.last));
+  w_.element(person ? std::string_view(n.first) : std::string_view{});
+  w_.element(person ? std::string_view(n.middle) : std::string_view{});
+  w_.element("");  // NM106 prefix: not used
+  w_.element(person ? std::string_view(n.suffix) : std::string_view{});
+  if (with_ids && !id.empty()) w_.element(qualifier).element(id);
+  w_.end();
+}
+
+void writer::period(const model::date_range& r) {
+  if (!r.from.valid()) return;
+  if (r.to.valid() && r.from != r.to) {
+    w_.begin("DTP").element("472").element("RD8").element(ccyymmdd(r.from) + "-" + ccyymmdd(r.to));
+  } else {
+    w_.begin("DTP").element("472").element("D8").element(ccyymmdd(r.from));
+  }
+  w_.end();
+}
+
+void writer::stc(std::string_view category, std::string_view status, std::string_view entity,
+                 std::string_view action, std::string_view charge, std::string_view extra_category,
+                 std::string_view extra_status, const std::string& note, bool with_date) {
+  w_.begin("STC")
+      .element(w_.composite({category, status, entity}))
+      .element(with_date ? std::string_view(s_.date) : std::string_view{})
+      .element(action)
+      .element(charge);
+  for (int i = 5; i <= 9; ++i) w_.element("");
+  w_.element(extra_status.empty() ? std::string{} : w_.composite({extra_category, extra_status}));
+  w_.element("");
+  w_.element(note);
+  w_.end();
+}
+
+// The claim-level STCs of 2200D (2200E).
+void writer::claim_status(const answer& a) {
+  const auto& c = a.claim();
+  const auto& d = *a.entry->decision;
+  const auto charge = money(c.total_charge_cents);
+  const bool x212_text = strict() || s_.free_text;
+  if (a.cancelled) {
+    // A reviewer's cancel is final: returned as unprocessable (A3) with the status code of the
+    // hold's first reason, and the reviewer's words.
+    const model::finding* first = d.findings.empty() ? nullptr : &d.findings.front();
+    const std::string note =
+        x212_text ? text(a.entry->note.empty() ? "Cancelled by a reviewer." : a.entry->note, {})
+                  : std::string{};
+    stc("A3", first ? first->status() : "21", "", strict() ? "U" : "", charge, "A3",
+        first ? first->extra_status() : "", note);
+    return;
+  }
+  if (a.released) {
+    const std::string_view action = strict() ? "WQ" : "";
+    if (!a.entry->note.empty()) {
+      // A reviewer's release: their words, not the hold reasons they overrode.
+      stc("A2", "20", "", action, charge, "", "",
+          x212_text ? text(a.entry->note, {}) : std::string{});
+      return;
+    }
+    // One A2:20 per reason a release carries (claim level; in the 277CA also the lines',
+    // whose 2220D cannot say "accepted").
+    const auto& reasons = strict() ? a.all_reasons : a.claim_reasons;
+    if (reasons.empty()) stc("A2", "20", "", action, charge, "", "", {});
+    for (const auto* f : reasons) {
+      stc("A2", "20", "", action, charge, "", "",
+          x212_text ? text(f->text(), f->code()) : std::string{});
+    }
+    return;
+  }
+  if (strict()) {
+    // 277CA: A categories only (X12 RFI 1942): every hold is A1:19 (receipt acknowledged,
+    // not yet accepted into adjudication), one STC per reason of the claim and its lines,
+    // most important first. 2220D cannot carry text, so the lines' sentences are here.
+    // STC10 names the reason's own status code (A1:300…).
+    if (a.all_reasons.empty()) stc("A1", "19", "PR", "WQ", charge, "", "", {});
+    for (const auto* f : a.all_reasons) {
+      stc("A1", "19", "PR", "WQ", charge, "A1", f->status() == "19" ? "" : f->status(),
+          text(f->text(), f->code()));
+    }
+    return;
+  }
+  // X212: the claim's own reasons, one STC each; a claim held for its lines only carries the
+  // most important line reason's code (the lines' STCs say which line and why).
+  if (a.claim_reasons.empty()) {
+    // Most important first: the decision's order, not the line order.
+    const auto first = std::find_if(d.findings.begin(), d.findings.end(), [](const auto& f) {
+      return f.result() != model::outcome::release && f.line != 0;
+    });
+    if (first != d.findings.end()) {
+      stc(first->category(), first->status(), "", "", charge, first->category(),
+          first->extra_status(), {});
+    } else {
+      stc("A1", "19", "PR", "", charge, "", "", {});
+    }
+    return;
+  }
+  for (const auto* f : a.claim_reasons) {
+    stc(f->category(), f->status(), "", "", charge, f->category(), f->extra_status(),
+        s_.free_text ? text(f->text(), f->code()) : std::string{});
+  }
+}
+
+// 2220D (2220E): the service lines a reason concerns.
+void writer::lines(const answer& a) {
+  if (a.cancelled || (strict() && a.released)) return;
+  const auto& c = a.claim();
+  for (const auto& [number, reasons] : a.line_reasons) {
+    const auto it = std::find_if(c.lines.begin(), c.lines.end(),
+                                 [&](const model::service_line& l) { return l.number == number; });
+    if (it == c.lines.end()) continue;
+    const auto& line = *it;
+    const std::string qualifier =
+        line.procedure_qualifier.empty() ? "HC" : line.procedure_qualifier;
+    std::string procedure = w_.composite({qualifier, line.procedure_code});
+    for (const auto& m : line.modifiers) procedure.append(1, d_.component).append(m);
+    w_.begin("SVC").element(procedure).element(money(line.charge_cents));
+    if (strict()) {
+      // 277CA: SVC03 (payment) not used; SVC04 revenue code; SVC07 original units.
+      w_.element("").element(line.revenue_code).element("").element("");
+      w_.element(quantity(line.units));
+    } else {
+      // X212: SVC03 (paid so far: nothing) and SVC07 (units) are required.
+      w_.element("0").element(line.revenue_code).element("").element("");
+      w_.element(quantity(line.units));
+    }
+    w_.end();
+    if (strict()) {
+      // 277CA 2220D: one STC, action code U only, no text (the claim's STCs carry it).
+      const auto* f = reasons.front();
+      stc("A1", "19", "PR", "U", "", "A1", f->status() == "19" ? "" : f->status(), {});
+    } else {
+      for (const auto* f : reasons) {
+        stc(f->category(), f->status(), "", "", "", f->category(), f->extra_status(),
+            s_.free_text ? text(f->text(), f->code()) : std::string{});
+      }
+    }
+    if (!line.line_control_number.empty()) {
+      w_.begin("REF").element("FJ").element(line.line_control_number).end();
+    }
+    period(line.service_dates.from.valid() ? line.service_dates : claim_period(c));
+  }
+}
+
+void writer::claim(const answer& a, std::uint32_t parent_hl) {
+  const auto& c = a.claim();
+  const bool dependent = c.patient.present() && !c.patient.name.empty();
+  const auto& patient = dependent ? c.patient : c.subscriber;
+  const std::string_view member_qualifier =
+      c.subscriber.member_id_qualifier.empty() ? std::string_view{"MI"}
+                                               : std::string_view(c.subscriber.member_id_qualifier);
+  // NM109 is required at the subscriber (X212) and patient (277CA) level; an 837I may come
+  // without a member id (2010BA NM109 is situational there).
+  const std::string_view member_id = c.subscriber.member_id.empty()
+                                         ? std::string_view{"NONE"}
+                                         : std::string_view(c.subscriber.member_id);
+  if (strict()) {
+    w_.begin("HL")
+        .element(std::to_string(++hl_))
+        .element(std::to_string(parent_hl))
+        .element("PT")
+        .end();
+    name("QC", true, patient.name, "UNKNOWN", member_qualifier, member_id);
+  } else {
+    const auto subscriber_hl = ++hl_;
+    w_.begin("HL")
+        .element(std::to_string(subscriber_hl))
+        .element(std::to_string(parent_hl))
+        .element("22")
+        .element(dependent ? "1" : "0")
+        .end();
+    name("IL", true, c.subscriber.name, "UNKNOWN", member_qualifier, member_id);
+    if (dependent) {
+      w_.begin("HL")
+          .element(std::to_string(++hl_))
+          .element(std::to_string(subscriber_hl))
+          .element("23")
+          .end();
+      name("QC", true, c.patient.name, "UNKNOWN", "", "", false);
+    }
+  }
+  w_.begin("TRN").element("2").element(c.id).end();
+  claim_status(a);
+  const auto& trace = a.entry->trace;
+  if (a.released && !a.voided && !trace.empty()) {
+    w_.begin("REF").element("1K").element(trace).end();
+  }
+  if (c.kind == model::claim_kind::institutional && !c.bill_type().empty()) {
+    w_.begin("REF").element("BLT").element(c.bill_type()).end();
+  }
+  period(claim_period(c));
+  lines(a);
+}
+
+void writer::totals(const std::vector<const answer*>& answers, bool provider) {
+  std::uint32_t accepted = 0, rejected = 0;
+  std::int64_t accepted_cents = 0, rejected_cents = 0;
+  for (const auto* a : answers) {
+    if (a->cancelled) {
+      ++rejected;
+      rejected_cents += a->claim().total_charge_cents;
+    } else {
+      ++accepted;
+      accepted_cents += a->claim().total_charge_cents;
+    }
+  }
+  if (accepted)
+    w_.begin("QTY").element(provider ? "QA" : "90").element(std::to_string(accepted)).end();
+  if (rejected)
+    w_.begin("QTY").element(provider ? "QC" : "AA").element(std::to_string(rejected)).end();
+  if (accepted) w_.begin("AMT").element("YU").element(money(accepted_cents)).end();
+  if (rejected) w_.begin("AMT").element("YY").element(money(rejected_cents)).end();
+}
+
+std::string writer::run(const std::vector<status_entry>& entries) {
+  std::vector<answer> answers;
+  answers.reserve(entries.size());
+  for (const auto& e : entries) answers.push_back(analyse(e));
   const auto& first = entries.front().claim->envelope;
-  const auto delims = safe_delimiters(s.delims, entries, s);
-  segment_writer w(delims, s.line_breaks);
-  char control[16];
-  std::snprintf(control, sizeof control, "%09u", s.control % 1000000000u);
-  w.isa({s.sender_qualifier, s.sender_id,
-         first.sender_qualifier.empty() ? std::string_view{"ZZ"} : first.sender_qualifier,
-         first.sender_id},
-        std::string_view(s.date).substr(2), s.time, s.control, s.usage);
-  const std::string guide = strict ? "005010X214" : "005010X212";
-  w.begin("GS")
+  const std::string guide = strict() ? "005010X214" : "005010X212";
+  w_.isa({s_.sender_qualifier, s_.sender_id,
+          first.sender_qualifier.empty() ? std::string_view{"ZZ"} : first.sender_qualifier,
+          first.sender_id},
+         std::string_view(s_.date).substr(2), s_.time, s_.control, s_.usage);
+  w_.begin("GS")
       .element("HN")
-      .element(s.sender_id)
+      .element(s_.sender_id)
       .element(first.application_sender)
-      .element(s.date)
-      .element(s.time)
-      .element(std::to_string(s.control))
+      .element(s_.date)
+      .element(s_.time)
+      .element(std::to_string(s_.control))
       .element("X")
       .element(guide);
-  w.end();
-  w.reset_count();
-  w.begin("ST").element("277").element("0001").element(guide).end();
-  w.begin("BHT")
-      .element(strict ? "0085" : "0010")
+  w_.end();
+  w_.reset_count();
+  const std::string reference = "COVGATE" + std::to_string(s_.control);
+  w_.begin("ST").element("277").element("0001").element(guide).end();
+  w_.begin("BHT")
+      .element(strict() ? "0085" : "0010")
       .element("08")
-      .element("COVGATE" + std::to_string(s.control))
-      .element(s.date)
-      .element(s.time)
-      .element(strict ? "TH" : "DG");
-  w.end();
-  std::uint32_t hl = 1;
-  w.begin("HL").element("1").element("").element("20").element("1").end();
-  w.begin("NM1")
-      .element("PR")
-      .element("2")
-      .element("COVGATE")
-      .element("")
-      .element("")
-      .element("")
-      .element("")
-      .element("46")
-      .element(s.sender_id);
-  w.end();
-  w.begin("HL").element(std::to_string(++hl)).element("1").element("21").element("1").end();
-  w.begin("NM1")
-      .element("41")
-      .element("2")
-      .element("SUBMITTER")
-      .element("")
-      .element("")
-      .element("")
-      .element("")
-      .element("46")
-      .element(first.sender_id);
-  w.end();
-  w.begin("TRN").element("2").element(
+      .element(reference)
+      .element(s_.date)
+      .element(s_.time)
+      .element(strict() ? "TH" : "DG");
+  w_.end();
+  // 2000A information source: us.
+  w_.begin("HL").element(std::to_string(++hl_)).element("").element("20").element("1").end();
+  name("PR", false, {s_.sender_name, {}, {}, {}}, "COVGATE", strict() ? "46" : "PI", s_.sender_id);
+  if (strict()) {
+    w_.begin("TRN").element("1").element(reference).end();
+    w_.begin("DTP").element("050").element("D8").element(s_.date).end();
+    w_.begin("DTP").element("009").element("D8").element(s_.date).end();
+  }
+  // 2000B information receiver: the 837's submitter.
+  const auto receiver_hl = ++hl_;
+  w_.begin("HL").element(std::to_string(receiver_hl)).element("1").element("21").element("1").end();
+  name("41", first.submitter_is_person, first.submitter, first.sender_id, "46",
+       first.submitter_id.empty() ? std::string_view(first.sender_id)
+                                  : std::string_view(first.submitter_id));
+  std::int64_t total_cents = 0;
+  for (const auto& a : answers) total_cents += a.claim().total_charge_cents;
+  w_.begin("TRN").element("2").element(
       first.originator_reference.empty() ? "NONE" : first.originator_reference);
-  w.end();
-  // One provider level per billing NPI, in first-seen order: entries grouped by the rank of
-  // their NPI's first appearance (a stable sort keeps the claims' own order within a group).
+  w_.end();
+  if (strict()) {
+    stc("A1", "19", "PR", "WQ", money(total_cents), "", "", {});
+    std::vector<const answer*> all;
+    for (const auto& a : answers) all.push_back(&a);
+    totals(all, false);
+  } else {
+    stc("A1", "19", "PR", "", "", "", "", {});
+  }
+  // One 2000C per billing provider, in first-seen order: answers grouped by the rank of their
+  // NPI's first appearance (a stable sort keeps the claims' own order within a group).
   std::unordered_map<std::string_view, std::size_t> rank_of_npi;
-  std::vector<std::pair<std::size_t, const status_entry*>> ordered;
-  ordered.reserve(entries.size());
-  for (const auto& e : entries) {
-    const auto rank = rank_of_npi.try_emplace(e.claim->billing.npi, rank_of_npi.size()).first;
-    ordered.emplace_back(rank->second, &e);
+  std::vector<std::pair<std::size_t, const answer*>> ordered;
+  ordered.reserve(answers.size());
+  for (const auto& a : answers) {
+    const auto rank = rank_of_npi.try_emplace(a.claim().billing.npi, rank_of_npi.size()).first;
+    ordered.emplace_back(rank->second, &a);
   }
   std::stable_sort(ordered.begin(), ordered.end(),
-                   [](const auto& a, const auto& b) { return a.first < b.first; });
+                   [](const auto& x, const auto& y) { return x.first < y.first; });
   for (std::size_t i = 0; i < ordered.size();) {
     const auto group = ordered[i].first;
-    const std::string_view npi = ordered[i].second->claim->billing.npi;
-    const auto provider_hl = ++hl;
-    w.begin("HL")
+    const auto& billing = ordered[i].second->claim().billing;
+    const auto provider_hl = ++hl_;
+    w_.begin("HL")
         .element(std::to_string(provider_hl))
-        .element("2")
+        .element(std::to_string(receiver_hl))
         .element("19")
         .element("1")
         .end();
-    w.begin("NM1")
-        .element("85")
-        .element("2")
-        .element("BILLING PROVIDER")
-        .element("")
-        .element("")
-        .element("")
-        .element("")
-        .element(npi.empty() ? "" : "XX")
-        .element(npi);
-    w.end();
-    for (; i < ordered.size() && ordered[i].first == group; ++i) {
-      const auto& e = *ordered[i].second;
-      const auto& c = *e.claim;
-      const auto& d = *e.decision;
-      w.begin("HL")
-          .element(std::to_string(++hl))
-          .element(std::to_string(provider_hl))
-          .element("PT")
-          .end();
-      w.begin("NM1")
-          .element("QC")
-          .element("1")
-          .element("PATIENT")
-          .element("")
-          .element("")
-          .element("")
-          .element("")
-          .element(c.subscriber.member_id_qualifier.empty() ? "MI"
-                                                            : c.subscriber.member_id_qualifier)
-          .element(c.subscriber.member_id);
-      w.end();
-      w.begin("TRN").element("2").element(c.id).end();
-      const bool released = d.result == model::outcome::release;
-      const auto charge = money(c.total_charge_cents);
-      auto stc = [&](std::string_view category, std::string_view status, std::string_view extra,
-                     const std::string& note) {
-        w.begin("STC")
-            .element(w.composite({category, status}))
-            .element(s.date)
-            .element(released ? "WQ" : "")
-            .element(charge)
-            .element("")
-            .element("")
-            .element("")
-            .element("")
-            .element("")
-            .element(extra.empty() ? std::string{} : w.composite({category, extra}))
-            .element("")
-            .element(note);
-        w.end();
-      };
-      if (strict) {
-        // 277CA allows A categories only (X12 RFI 1942): every hold is A1:19, its reasons in
-        // STC12; a release is A2:20.
-        std::string note;
-        for (const auto& f : d.findings) note.append(note.empty() ? "" : " ").append(f.code());
-        stc(released ? "A2" : "A1", released ? "20" : "19", "", note);
-      } else if (released || d.findings.empty()) {
-        std::string note;
-        for (const auto& f : d.findings) note.append(note.empty() ? "" : " ").append(f.code());
-        stc("A2", "20", "", note);
-      } else {
-        // One STC per reason code; STC12 names the code and the lines it holds.
-        std::vector<const model::finding*> first_of_reason;
-        for (const auto& f : d.findings) {
-          if (f.result() == model::outcome::release) continue;
-          if (std::none_of(first_of_reason.begin(), first_of_reason.end(),
-                           [&](const auto* g) { return g->reason == f.reason; })) {
-            first_of_reason.push_back(&f);
-          }
-        }
-        for (const auto* f : first_of_reason) {
-          std::string lines;
-          for (const auto& g : d.findings) {
-            if (g.reason != f->reason || g.line == 0) continue;
-            lines += (lines.empty() ? " LX" : ",") + std::to_string(g.line);
-          }
-          stc(f->category(), f->status(), f->extra_status(), std::string(f->code()) + lines);
-        }
-      }
-      if (released && !e.trace.empty()) w.begin("REF").element("1K").element(e.trace).end();
-      if (c.kind == model::claim_kind::institutional && !c.bill_type().empty()) {
-        w.begin("REF").element("BLT").element(c.bill_type()).end();
-      }
-      const auto period = service_period(c);
-      if (period.from.valid()) {
-        if (period.to.valid() && period.from != period.to) {
-          w.begin("DTP").element("472").element("RD8").element(ccyymmdd(period.from) + "-" +
-                                                               ccyymmdd(period.to));
-        } else {
-          w.begin("DTP").element("472").element("D8").element(ccyymmdd(period.from));
-        }
-        w.end();
-      }
+    name(strict() ? "85" : "1P", billing.entity_is_person, billing.name, "UNKNOWN", "XX",
+         billing.npi);
+    std::vector<const answer*> members;
+    for (std::size_t j = i; j < ordered.size() && ordered[j].first == group; ++j) {
+      members.push_back(ordered[j].second);
     }
+    if (strict()) {
+      std::int64_t cents = 0;
+      for (const auto* a : members) cents += a->claim().total_charge_cents;
+      w_.begin("TRN").element("1").element(billing.npi.empty() ? reference : billing.npi).end();
+      stc("A1", "19", "PR", "WQ", money(cents), "", "", {}, false);
+      totals(members, true);
+    }
+    for (const auto* a : members) claim(*a, provider_hl);
+    i += members.size();
   }
-  const auto segments = w.count() + 1;  // ST..SE inclusive, counted before SE is begun
-  w.begin("SE").element(std::to_string(segments)).element("0001").end();
-  w.begin("GE").element("1").element(std::to_string(s.control)).end();
-  w.begin("IEA").element("1").element(control).end();
-  return std::move(w.text());
+  envelope_end();
+  return std::move(w_.text());
+}
+
+void writer::envelope_end() {
+  const auto segments = w_.count() + 1;  // ST..SE inclusive, counted before SE is begun
+  w_.begin("SE").element(std::to_string(segments)).element("0001").end();
+  w_.begin("GE").element("1").element(std::to_string(s_.control)).end();
+  char control[16];
+  std::snprintf(control, sizeof control, "%09u", s_.control % 1000000000u);
+  w_.begin("IEA").element("1").element(control).end();
+}
+
+}  // namespace
+
+std::string status_text(std::string_view sentence, std::string_view code) {
+  while (!sentence.empty() && sentence.back() == ' ') sentence.remove_suffix(1);
+  const std::string suffix = code.empty() ? std::string{} : " [" + std::string(code) + "]";
+  const std::size_t budget = free_text_max > suffix.size() ? free_text_max - suffix.size() : 0;
+  std::string out;
+  if (sentence.size() <= budget) {
+    out.assign(sentence);
+  } else {
+    // Cut at the last blank that leaves room for "...", then drop the punctuation before it.
+    constexpr std::string_view ellipsis = "...";
+    const auto room = budget > ellipsis.size() ? budget - ellipsis.size() : 0;
+    auto cut = sentence.substr(0, room + 1).rfind(' ');
+    if (cut == std::string_view::npos || cut == 0) cut = room;
+    auto kept = sentence.substr(0, cut);
+    while (!kept.empty() && (kept.back() == ' ' || kept.back() == ',' || kept.back() == ';' ||
+                             kept.back() == ':' || kept.back() == '.')) {
+      kept.remove_suffix(1);
+    }
+    out.assign(kept).append(ellipsis);
+  }
+  if (out.empty() && !suffix.empty()) return std::string(code.substr(0, free_text_max - 2));
+  return out + suffix;
+}
+
+std::string write_277(const std::vector<status_entry>& entries, const status_settings& s) {
+  if (entries.empty()) return {};
+  const auto delims = safe_delimiters(s.delims, entries, s);
+  writer w(s, delims);
+  return w.run(entries);
 }
 
 }  // namespace covgate::x12

@@ -2,28 +2,44 @@
 
 #include <doctest/doctest.h>
 
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
 #include "covgate/model/decision_json.hpp"
+#include "support/x12_277_guide.hpp"
 #include "support/x12_fixtures.hpp"
 
 using namespace covgate;
 
 namespace {
 
+bool has(const std::string& text, std::string_view piece) {
+  return text.find(piece) != std::string::npos;
+}
+
+model::finding finding(const char* code, std::uint32_t line) {
+  return {*model::reason_named(code), line, {}, {}};
+}
+
 struct fixture {
   model::claim claim;
-  model::decision hold;
-  model::decision release;
+  model::decision hold;     // two line reasons
+  model::decision release;  // covered: no reasons
+  model::decision invalid;  // a claim reason and a line reason
 
   fixture() {
     const auto sink = test::read(test::interchange(test::professional_body()));
     claim = sink.claims.front();
     hold.claim_id = claim.id;
     hold.result = model::outcome::hold_documentation;
-    for (const char* code : {"csii.followup.not-physician", "csii.c-peptide.not-fasting"}) {
-      hold.findings.push_back({*model::reason_named(code), 1, {}, {}});
-    }
+    hold.findings = {finding("csii.followup.not-physician", 1),
+                     finding("csii.c-peptide.not-fasting", 1)};
     release.claim_id = claim.id;
     release.result = model::outcome::release;
+    invalid.claim_id = claim.id;
+    invalid.result = model::outcome::hold_invalid;
+    invalid.findings = {finding("claim.diagnosis-missing", 0), finding("modifier.missing", 2)};
   }
 };
 
@@ -35,46 +51,265 @@ x12::status_settings settings(x12::status_profile profile) {
   return s;
 }
 
+constexpr auto x212 = x12::status_profile::notification_x212;
+constexpr auto x214 = x12::status_profile::acknowledgment_x214;
+
+// Every problem the guide check finds, one per line, for a readable failure.
+std::string guide_problems(std::string_view text);
+
+#define CHECK_GUIDE(text)                        \
+  do {                                           \
+    const auto problems_ = guide_problems(text); \
+    CHECK_MESSAGE(problems_.empty(), problems_); \
+  } while (false)
+
+std::string guide_problems(std::string_view text) {
+  std::string out;
+  for (const auto interchange : test::interchanges(text)) {
+    for (const auto& p : test::check_277(interchange)) out += p + "\n";
+  }
+  return out;
+}
+
 }  // namespace
 
 TEST_SUITE("x12.status_writer") {
-  TEST_CASE("a hold lists one STC per reason with the reason codes in STC12") {
+  TEST_CASE("the X212 277 names the 837's submitter, billing provider and subscriber") {
+    const fixture f;
+    const auto text = x12::write_277({{&f.claim, &f.hold}}, settings(x212));
+    INFO(text);
+    CHECK(has(text, "ST*277*0001*005010X212~"));
+    CHECK(has(text, "BHT*0010*08*COVGATE1*20261127*1200*DG~"));
+    CHECK(has(text, "HL*1**20*1~\nNM1*PR*2*COVGATE*****PI*COVGATE~"));
+    CHECK(has(text, "HL*2*1*21*1~\nNM1*41*2*SUBMITTER*****46*S1~\nTRN*2*BATCH42~"));
+    CHECK(has(text, "HL*3*2*19*1~\nNM1*1P*2*HOMECARE SUPPLY*****XX*1999999984~"));
+    CHECK(has(text, "HL*4*3*22*0~\nNM1*IL*1*DOE*JANE****MI*1EG4TE5MK73~\nTRN*2*PUMP001~"));
+    CHECK_FALSE(has(text, "PATIENT"));
+    CHECK_FALSE(has(text, "*PT~"));
+    CHECK_GUIDE(text);
+  }
+
+  TEST_CASE("line reasons go in 2220D: SVC, one STC per reason, REF*FJ from REF*6R, DTP*472") {
+    const fixture f;
+    const auto text = x12::write_277({{&f.claim, &f.hold}}, settings(x212));
+    INFO(text);
+    CHECK(has(text,
+              "SVC*HC:E0784:KX:NU*4821.55*0****1~\n"
+              "STC*P3:387*20261127********P3:147**The only follow-up visits in the window were "
+              "not with a physician. [csii.followup.not-physician]~\n"
+              "STC*P3:300*20261127**********The C-peptide is not shown to be fasting (no fasting "
+              "specimen or concurrent fasting glucose). [csii.c-peptide.not-fasting]~\n"
+              "REF*FJ*PUMP001L1~\n"
+              "DTP*472*D8*20260310~"));
+    CHECK_FALSE(has(text, "LX1"));
+    CHECK_GUIDE(text);
+  }
+
+  TEST_CASE("a claim held for its lines carries the first reason's code and charge, no action") {
+    const fixture f;
+    const auto text = x12::write_277({{&f.claim, &f.hold}}, settings(x212));
+    INFO(text);
+    // STC03 is not used in X212; STC04 is the claim's total charge.
+    CHECK(has(text, "TRN*2*PUMP001~\nSTC*P3:387*20261127**5000******P3:147~"));
+    CHECK(has(text, "DTP*472*RD8*20260310-20260409~\nSVC*"));  // the claim's whole period
+  }
+
+  TEST_CASE("claim reasons stay at the claim, line reasons at their line, most important first") {
+    const fixture f;
+    const auto text = x12::write_277({{&f.claim, &f.invalid}}, settings(x212));
+    INFO(text);
+    CHECK(has(text,
+              "TRN*2*PUMP001~\nSTC*A6:21*20261127**5000********The claim carries no ICD-10-CM "
+              "diagnosis. [claim.diagnosis-missing]~"));
+    CHECK(has(text,
+              "SVC*HC:A4224:KX*28.40*0****2~\nSTC*A6:21*20261127********A6:453**Infusion-pump "
+              "line without a KX, GA or GZ modifier. [modifier.missing]~\nDTP*472*RD8*20260310-"
+              "20260409~"));
+    CHECK_FALSE(has(text, "REF*FJ*PUMP001L2"));  // line 2 sent no REF*6R
+    CHECK_GUIDE(text);
+  }
+
+  TEST_CASE("a release is A2:20 with REF*1K; the 277CA adds its action code WQ") {
+    const fixture f;
+    const auto notification = x12::write_277({{&f.claim, &f.release, "PUMP001-2"}}, settings(x212));
+    INFO(notification);
+    CHECK(has(notification, "STC*A2:20*20261127**5000~\nREF*1K*PUMP001-2~"));
+    const auto strict = x12::write_277({{&f.claim, &f.release, "PUMP001-2"}}, settings(x214));
+    INFO(strict);
+    CHECK(has(strict, "STC*A2:20*20261127*WQ*5000~\nREF*1K*PUMP001-2~"));
+    CHECK_GUIDE(notification);
+    CHECK_GUIDE(strict);
+  }
+
+  TEST_CASE("a hold carries no REF*1K even when it has a key") {
+    const fixture f;
+    CHECK_FALSE(has(x12::write_277({{&f.claim, &f.hold, "PUMP001-1"}}, settings(x212)), "REF*1K"));
+  }
+
+  TEST_CASE("a void carries no payer claim number") {
+    fixture f;
+    f.claim.frequency = '8';
+    const auto text = x12::write_277({{&f.claim, &f.release, "PUMP001-3", "void"}}, settings(x212));
+    INFO(text);
+    CHECK_FALSE(has(text, "REF*1K"));
+  }
+
+  TEST_CASE("a reviewer's cancel is final: A3 with the hold's first status and their words") {
+    const fixture f;
+    const x12::status_entry cancel{&f.claim, &f.invalid, "PUMP001-3", "cancel",
+                                   "Duplicate of claim PUMP000: void it instead."};
+    const auto notification = x12::write_277({cancel}, settings(x212));
+    INFO(notification);
+    CHECK(has(notification,
+              "TRN*2*PUMP001~\nSTC*A3:21*20261127**5000********Duplicate of claim PUMP000 - void "
+              "it instead.~\nDTP*472"));
+    CHECK_FALSE(has(notification, "SVC*"));  // the whole claim is returned
+    CHECK_FALSE(has(notification, "REF*1K"));
+    const auto strict = x12::write_277({cancel}, settings(x214));
+    INFO(strict);
+    CHECK(has(strict, "STC*A3:21*20261127*U*5000********Duplicate of claim PUMP000 - void it"));
+    CHECK(has(strict, "QTY*AA*1~\nAMT*YY*5000~"));
+    CHECK(has(strict, "QTY*QC*1~\nAMT*YY*5000~"));
+    CHECK_GUIDE(notification);
+    CHECK_GUIDE(strict);
+  }
+
+  TEST_CASE("a cancel names the second status code of a reason that has one") {
+    const fixture f;
+    auto d = f.invalid;
+    std::swap(d.findings[0], d.findings[1]);  // modifier.missing first: A6:21 + 453
+    const auto text = x12::write_277({{&f.claim, &d, "", "cancel", ""}}, settings(x212));
+    INFO(text);
+    CHECK(has(text, "STC*A3:21*20261127**5000******A3:453**Cancelled by a reviewer.~"));
+  }
+
+  TEST_CASE("a reviewer's release is A2:20 with their words, not the reasons they overrode") {
+    const fixture f;
+    auto released = f.hold;
+    released.result = model::outcome::release;  // the findings stay in the decision
+    const auto text = x12::write_277(
+        {{&f.claim, &released, "PUMP001-2", "release", "Trial documented on paper."}},
+        settings(x212));
+    INFO(text);
+    CHECK(has(text, "STC*A2:20*20261127**5000********Trial documented on paper.~\nREF*1K*"));
+    CHECK_FALSE(has(text, "csii.followup"));
+    CHECK_FALSE(has(text, "SVC*"));
+  }
+
+  TEST_CASE("the reasons a release carries are written with it") {
+    const fixture f;
+    model::decision d = f.release;
+    d.findings = {finding("scope.not-infusion-pump", 0), finding("modifier.expected-denial", 1)};
+    const auto text = x12::write_277({{&f.claim, &d}}, settings(x212));
+    INFO(text);
+    CHECK(has(text,
+              "STC*A2:20*20261127**5000********No infusion-pump item on the claim - outside NCD "
+              "223. [scope.not-infusion-pump]~"));
+    CHECK(has(text, "SVC*HC:E0784:KX:NU*4821.55*0****1~\nSTC*A2:20*20261127**********GA or GZ"));
+    CHECK_GUIDE(text);
+  }
+
+  TEST_CASE("an 837I statement period is sent as RD8, its bill type as REF*BLT") {
+    fixture f;
+    f.claim.kind = model::claim_kind::institutional;
+    f.claim.facility_type = "13";
+    f.claim.statement_dates = {{2026, 3, 1}, {2026, 3, 5}};
+    for (auto& l : f.claim.lines) l.service_dates = {{2026, 3, 5}, {2026, 3, 5}};
+    f.claim.lines[0].revenue_code = "0274";
+    const auto text = x12::write_277({{&f.claim, &f.hold}}, settings(x212));
+    INFO(text);
+    CHECK(has(text, "REF*BLT*131~\nDTP*472*RD8*20260301-20260305~"));
+    CHECK(has(text, "SVC*HC:E0784:KX:NU*4821.55*0*0274***1~"));
+    CHECK(has(text, "REF*FJ*PUMP001L1~\nDTP*472*D8*20260305~"));
+    CHECK_FALSE(has(text, "DTP*472*D8*20260305~\nSVC"));  // not the line date at the claim
+    CHECK_GUIDE(text);
+  }
+
+  TEST_CASE("a patient who is not the subscriber is a dependent level 23 under the subscriber") {
+    fixture f;
+    f.claim.patient.name = {"DOE", "JUNIOR", "", ""};
+    f.claim.patient.birth_date = {2010, 5, 6};
+    const auto notification = x12::write_277({{&f.claim, &f.hold}}, settings(x212));
+    INFO(notification);
+    CHECK(has(notification,
+              "HL*4*3*22*1~\nNM1*IL*1*DOE*JANE****MI*1EG4TE5MK73~\nHL*5*4*23~\n"
+              "NM1*QC*1*DOE*JUNIOR~\nTRN*2*PUMP001~"));
+    const auto strict = x12::write_277({{&f.claim, &f.hold}}, settings(x214));
+    INFO(strict);
+    CHECK(has(strict, "HL*4*3*PT~\nNM1*QC*1*DOE*JUNIOR****MI*1EG4TE5MK73~"));
+    CHECK_GUIDE(notification);
+    CHECK_GUIDE(strict);
+  }
+
+  TEST_CASE("the 277CA has its 2200A, 2200B and 2200C with TRN, STC, QTY and AMT") {
     const fixture f;
     const auto text =
-        x12::write_277({{&f.claim, &f.hold, ""}}, settings(x12::status_profile::notification_x212));
-    CHECK(text.find("ST*277*0001*005010X212~") != std::string::npos);
-    CHECK(text.find("TRN*2*PUMP001~") != std::string::npos);
-    CHECK(text.find("STC*P3:387*20261127**5000******P3:147**csii.followup.not-physician LX1~") !=
-          std::string::npos);
-    CHECK(text.find("STC*P3:300*20261127**5000********csii.c-peptide.not-fasting LX1~") !=
-          std::string::npos);
-    CHECK(text.find("DTP*472*RD8*20260310-20260409~") != std::string::npos);
-    CHECK(text.find("REF*1K") == std::string::npos);
+        x12::write_277({{&f.claim, &f.hold}, {&f.claim, &f.release, "PUMP001-2"}}, settings(x214));
+    INFO(text);
+    CHECK(has(text, "ST*277*0001*005010X214~\nBHT*0085*08*COVGATE1*20261127*1200*TH~"));
+    CHECK(has(text,
+              "HL*1**20*1~\nNM1*PR*2*COVGATE*****46*COVGATE~\nTRN*1*COVGATE1~\n"
+              "DTP*050*D8*20261127~\nDTP*009*D8*20261127~"));
+    CHECK(has(text,
+              "HL*2*1*21*1~\nNM1*41*2*SUBMITTER*****46*S1~\nTRN*2*BATCH42~\n"
+              "STC*A1:19:PR*20261127*WQ*10000~\nQTY*90*2~\nAMT*YU*10000~"));
+    CHECK(has(text,
+              "HL*3*2*19*1~\nNM1*85*2*HOMECARE SUPPLY*****XX*1999999984~\nTRN*1*1999999984~\n"
+              "STC*A1:19:PR**WQ*10000~\nQTY*QA*2~\nAMT*YU*10000~"));
+    CHECK_GUIDE(text);
   }
 
-  TEST_CASE("a release is A2:20 with WQ and REF*1K when it has a trace number") {
+  TEST_CASE("a 277CA hold is A1:19 with WQ and the charge, one STC per reason with its text") {
     const fixture f;
-    const auto text = x12::write_277({{&f.claim, &f.release, "TRACE77"}},
-                                     settings(x12::status_profile::notification_x212));
-    CHECK(text.find("STC*A2:20*20261127*WQ*5000~") != std::string::npos);
-    CHECK(text.find("REF*1K*TRACE77~") != std::string::npos);
+    const auto text = x12::write_277({{&f.claim, &f.hold}}, settings(x214));
+    INFO(text);
+    CHECK(has(text,
+              "HL*4*3*PT~\nNM1*QC*1*DOE*JANE****MI*1EG4TE5MK73~\nTRN*2*PUMP001~\n"
+              "STC*A1:19:PR*20261127*WQ*5000******A1:387**The only follow-up visits in the window "
+              "were not with a physician. [csii.followup.not-physician]~\n"
+              "STC*A1:19:PR*20261127*WQ*5000******A1:300**The C-peptide is not shown"));
+    CHECK_FALSE(has(text, "STC*P"));
+    // 2220D: one STC, action code U only, no text.
+    CHECK(has(text,
+              "SVC*HC:E0784:KX:NU*4821.55*****1~\nSTC*A1:19:PR*20261127*U*******A1:387~\n"
+              "REF*FJ*PUMP001L1~\nDTP*472*D8*20260310~"));
+    CHECK_GUIDE(text);
   }
 
-  TEST_CASE("the 277CA profile uses A categories only: a hold is A1:19 naming its reasons") {
+  TEST_CASE("ISA15 is the usage indicator of the settings (echo the sender's T)") {
     const fixture f;
-    const auto text = x12::write_277({{&f.claim, &f.hold, ""}},
-                                     settings(x12::status_profile::acknowledgment_x214));
-    CHECK(text.find("ST*277*0001*005010X214~") != std::string::npos);
-    CHECK(text.find("BHT*0085*08*") != std::string::npos);
-    CHECK(text.find("STC*A1:19*20261127**5000********csii.followup.not-physician "
-                    "csii.c-peptide.not-fasting~") != std::string::npos);
-    CHECK(text.find("STC*P") == std::string::npos);
+    auto s = settings(x212);
+    CHECK(x12::write_277({{&f.claim, &f.hold}}, s).substr(0, 106).ends_with("*P*:~"));
+    s.usage = 'T';
+    CHECK(x12::write_277({{&f.claim, &f.hold}}, s).substr(0, 106).ends_with("*T*:~"));
+  }
+
+  TEST_CASE("free text never holds a delimiter or a control character") {
+    const fixture f;
+    const auto text = x12::write_277({{&f.claim, &f.invalid, "", "cancel", "A*B:C~D^E\r\nF\x1C"}},
+                                     settings(x212));
+    CHECK(has(text, "**A-B-C-D-E  F~"));
+    CHECK(test::read(text).interchanges.front().errors.empty());
+  }
+
+  TEST_CASE("with free_text off the X212 profile writes no STC12 (its guide marks it Not Used)") {
+    const fixture f;
+    auto s = settings(x212);
+    s.free_text = false;
+    const auto text = x12::write_277({{&f.claim, &f.invalid}}, s);
+    INFO(text);
+    CHECK_FALSE(has(text, "["));
+    CHECK(test::check_277(test::interchanges(text).front(), {.policy_free_text = false}).empty());
+    // The 277CA allows STC12 at 2200D and writes it whatever the setting.
+    s.profile = x214;
+    CHECK(has(x12::write_277({{&f.claim, &f.invalid}}, s), "[modifier.missing]"));
   }
 
   TEST_CASE("our 277 reads back through our reader with exact envelope counts") {
     const fixture f;
-    const auto text = x12::write_277({{&f.claim, &f.hold, ""}, {&f.claim, &f.release, "T1"}},
-                                     settings(x12::status_profile::notification_x212));
+    const auto text =
+        x12::write_277({{&f.claim, &f.hold}, {&f.claim, &f.release, "T1"}}, settings(x212));
+    INFO(text);
     const auto back = test::read(text);
     REQUIRE(back.interchanges.size() == 1);
     CHECK(back.interchanges[0].errors.empty());
@@ -87,14 +322,13 @@ TEST_SUITE("x12.status_writer") {
             set.errors.end());
     }
   }
-}
 
-TEST_SUITE("x12.status_writer") {
   TEST_CASE("values holding our delimiters get other delimiters, and read back intact") {
     fixture f;
     f.claim.id = "PCN*7:A~B";  // legal under a sender whose delimiters are | ^ and newline
-    const auto text = x12::write_277({{&f.claim, &f.release, "T*1"}},
-                                     settings(x12::status_profile::notification_x212));
+    f.claim.subscriber.name.last = "O:NEIL";
+    const auto text = x12::write_277({{&f.claim, &f.release, "T*1"}}, settings(x212));
+    INFO(text);
     const char element = text[3];
     const char component = text[104];
     const char segment = text[105];
@@ -104,7 +338,8 @@ TEST_SUITE("x12.status_writer") {
     CHECK(element != component);
     CHECK(component != segment);
     const std::string trn = std::string("TRN") + element + "2" + element + "PCN*7:A~B" + segment;
-    CHECK(text.find(trn) != std::string::npos);
+    CHECK(has(text, trn));
+    CHECK(has(text, "O:NEIL"));
     const auto back = test::read(text);
     REQUIRE(back.interchanges.size() == 1);
     CHECK(back.interchanges[0].errors.empty());
@@ -112,11 +347,117 @@ TEST_SUITE("x12.status_writer") {
 
   TEST_CASE("values without our delimiters keep the usual ones") {
     const fixture f;
-    const auto text = x12::write_277({{&f.claim, &f.release, ""}},
-                                     settings(x12::status_profile::notification_x212));
+    const auto text = x12::write_277({{&f.claim, &f.release, ""}}, settings(x212));
+    INFO(text);
     CHECK(text[3] == '*');
     CHECK(text[104] == ':');
     CHECK(text[105] == '~');
+  }
+
+  TEST_CASE("an 837I without a member id still gets the required NM109 (NONE)") {
+    fixture f;
+    f.claim.subscriber.member_id.clear();
+    const auto text = x12::write_277({{&f.claim, &f.hold}}, settings(x212));
+    INFO(text);
+    CHECK(has(text, "NM1*IL*1*DOE*JANE****MI*NONE~"));
+    CHECK_GUIDE(text);
+  }
+}
+
+TEST_SUITE("x12.status_writer") {
+  TEST_CASE("STC12 is the sentence and its code in brackets") {
+    CHECK(x12::status_text("No fasting C-peptide.", "csii.insulinopenia.missing") ==
+          "No fasting C-peptide. [csii.insulinopenia.missing]");
+    CHECK(x12::status_text("A reviewer's words.", "") == "A reviewer's words.");
+  }
+
+  TEST_CASE("a long sentence is cut at a word boundary to 264 characters, the code kept") {
+    std::string sentence;
+    while (sentence.size() < 400) sentence += "lorem ipsum dolor ";
+    const auto text = x12::status_text(sentence, "implantable.review");
+    CHECK(text.size() <= 264);
+    CHECK(text.ends_with("... [implantable.review]"));
+    CHECK(text.starts_with("lorem ipsum dolor"));
+    const auto kept = text.substr(0, text.size() - std::string("... [implantable.review]").size());
+    CHECK(sentence.starts_with(kept));
+    CHECK(sentence[kept.size()] == ' ');  // the cut fell between words
+  }
+
+  TEST_CASE("a sentence that just fits is not cut") {
+    const std::string code = "x.y";
+    const std::string sentence(264 - code.size() - 3, 'a');
+    CHECK(x12::status_text(sentence, code).size() == 264);
+    CHECK(x12::status_text(sentence + "a", code).ends_with("... [x.y]"));
+  }
+
+  TEST_CASE("every reason's STC12 fits its element") {
+    for (const auto& r : model::reasons()) {
+      CAPTURE(r.code);
+      const auto text = x12::status_text(r.message, r.code);
+      CHECK(text.size() <= 264);
+      CHECK(text.ends_with("[" + std::string(r.code) + "]"));
+    }
+  }
+}
+
+TEST_SUITE("x12.status_guide") {
+  TEST_CASE("every golden 277 and 277CA follows its guide's loop and segment tables") {
+    namespace fs = std::filesystem;
+    int checked = 0;
+    for (const char* kind : {"scenarios", "days"}) {
+      const fs::path folder = fs::path(COVGATE_SOURCE_DIR) / "samples/expected" / kind;
+      for (const auto& file : fs::directory_iterator(folder)) {
+        const auto ext = file.path().extension();
+        if (ext != ".277" && ext != ".277ca") continue;
+        std::ifstream in(file.path(), std::ios::binary);
+        std::stringstream bytes;
+        bytes << in.rdbuf();
+        const auto text = bytes.str();
+        for (const auto interchange : test::interchanges(text)) {
+          if (interchange.find("GS*FA*") != std::string_view::npos) continue;  // a 999
+          CAPTURE(file.path().filename().string());
+          const auto problems = test::check_277(interchange);
+          std::string all;
+          for (const auto& p : problems) all += p + "\n";
+          CHECK_MESSAGE(problems.empty(), all);
+          CHECK(interchange.find(ext == ".277" ? "005010X212" : "005010X214") !=
+                std::string_view::npos);
+          ++checked;
+        }
+      }
+    }
+    CHECK(checked > 80);
+  }
+
+  TEST_CASE("the guide check finds what it is there for") {
+    const fixture f;
+    const auto strict = x12::write_277({{&f.claim, &f.hold}}, settings(x214));
+    INFO(strict);
+    const auto notification = x12::write_277({{&f.claim, &f.hold}}, settings(x212));
+    INFO(notification);
+    auto broken = [](std::string text, std::string_view from, std::string_view to) {
+      const auto at = text.find(from);
+      REQUIRE(at != std::string::npos);
+      text.replace(at, from.size(), to);
+      return test::check_277(text);
+    };
+    CHECK(test::check_277(strict).empty());
+    // The findings an independent validator made on the first 277CAs.
+    CHECK_FALSE(broken(strict, "TRN*1*COVGATE1~\n", "").empty());         // 2200A TRN
+    CHECK_FALSE(broken(strict, "DTP*050*D8*20261127~\n", "").empty());    // DTP*050
+    CHECK_FALSE(broken(strict, "STC*A1:19:PR**WQ*5000~\n", "").empty());  // 2200C STC
+    CHECK_FALSE(broken(strict, "PR*20261127*WQ*5000******A1:387", "PR*20261127**5000******A1:387")
+                    .empty());  // STC03 missing at 2200D
+    CHECK_FALSE(broken(strict, "*U*******A1:387~", "*U*******A1:387**TEXT~").empty());  // 2220D
+    CHECK_FALSE(broken(strict, "HL*4*3*PT~", "HL*4*3*PT*0~").empty());                  // HL04
+    CHECK_FALSE(broken(notification, "HL*4*3*22*0~", "HL*4*3*22*1~").empty());          // children?
+    CHECK_FALSE(broken(notification, "NM1*41*2*", "NM1*40*2*").empty());                // entity
+    CHECK_FALSE(broken(notification, "*DG~", "*TH~").empty());                          // BHT06
+    CHECK_FALSE(
+        broken(notification, "REF*FJ*PUMP001L1~\nDTP*472*D8*20260310~\n", "REF*FJ*PUMP001L1~\n")
+            .empty());                                         // 2220D DTP is required in X212
+    CHECK_FALSE(broken(notification, "SE*", "SE*9").empty());  // SE01
+    CHECK_FALSE(test::check_277(notification, {.policy_free_text = false}).empty());  // STC12
   }
 }
 

@@ -27,10 +27,10 @@ function run(...args) {
 const samples = path.join(path.dirname(new URL(import.meta.url).pathname), '..', '..', 'samples');
 const folders = ['scenarios', 'days'].flatMap((kind) =>
   readdirSync(path.join(samples, 'inputs', kind)).sort().map((name) => [kind, name]));
-for (const [kind, scenario] of folders) {
-  test(`277 of ${kind} ${scenario} parses in node-x12 (strict) with exact counts`, () => {
+for (const [kind, scenario] of folders) for (const profile of ['277', '277ca']) {
+  test(`${profile} of ${kind} ${scenario} parses in node-x12 (strict) with exact counts`, () => {
     const input = path.join(samples, 'inputs', kind, scenario);
-    const result = run('replay', '--ack-time', '202611271200', input);
+    const result = run('replay', '--ack-time', '202611271200', '--profile', profile, input);
     const interchanges = result.stdout.split(/(?=ISA\*)/).filter((p) => p.startsWith('ISA'));
     assert.ok(interchanges.length > 0, 'no 277 written');
     for (const text of interchanges) {

@@ -44,7 +44,8 @@ for input in "$samples"/inputs/fhir/*.json "$samples"/inputs/fhir/*.xml \
 done
 # Gate scenarios and generated days: each folder of samples/inputs/{scenarios,days} is replayed
 # on its own; its 277s, decision lines and summary must equal
-# samples/expected/{scenarios,days}/NAME.{277,decisions.jsonl,summary}.
+# samples/expected/{scenarios,days}/NAME.{277,decisions.jsonl,summary}, and its answers in the
+# strict 277CA profile NAME.277ca.
 for scenario in "$samples"/inputs/scenarios/*/ "$samples"/inputs/days/*/; do
   [ -d "$scenario" ] || continue
   kind=$(basename "$(dirname "$scenario")")
@@ -57,6 +58,9 @@ for scenario in "$samples"/inputs/scenarios/*/ "$samples"/inputs/days/*/; do
   compare "$work/277" "$name.277"
   compare "$work/decisions" "$name.decisions.jsonl"
   compare "$work/summary" "$name.summary"
+  "$COVGATE" replay --ack-time "$stamp" --profile 277ca --out "$work/277ca" "$scenario" \
+    2>/dev/null
+  compare "$work/277ca" "$name.277ca"
 done
 # Every FHIR scenario also exists with its records as HL7 v2 (scenarios-hl7v2): it must decide
 # exactly as the FHIR form does (its expected decisions; sources and the ids of the facts

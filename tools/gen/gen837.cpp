@@ -160,7 +160,12 @@ class generator {
         seg("DTP*434*RD8*" + dos + "-" + dos);
         seg("CL1*1*1*01");
         if (between(0, 2) == 0) seg("REF*G1*PA" + std::to_string(between(10000, 99999)));
-        seg("HI*ABK:" + std::string(pick(diagnoses)) + "*ABF:" + std::string(pick(diagnoses)));
+        // 837I: the principal diagnosis has an HI of its own, other diagnoses another. (Drawn
+        // other first, as the one-segment form did, so a seed still makes the same claims.)
+        const std::string other(pick(diagnoses));
+        const std::string principal(pick(diagnoses));
+        seg("HI*ABK:" + principal);
+        seg("HI*ABF:" + other);
         seg("NM1*71*1*WELBY*MARCUS****XX*" + npi());
         seg("PRV*AT*PXC*" + std::string(pick(taxonomies)));
       } else {

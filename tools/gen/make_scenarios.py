@@ -17,7 +17,10 @@ MBI = "http://hl7.org/fhir/sid/us-mbi"
 
 
 def x12(isa13, member, claim_id, lines, pos="12", dx=("E1065",), prior_auth="PA1001",
-        payer="16013", member_present=True, frequency="1"):
+        payer="16013", member_present=True, frequency="1", institutional=False):
+    """An 837P, or with `institutional` an 837I (home health bill type 32x, statement period
+    2026-03-01 to 2026-04-01, revenue code 0274 on every line)."""
+    guide = "005010X223A2" if institutional else "005010X222A1"
     body = ["BHT*0019*00*B%s*20260410*1200*CH" % isa13[-3:],
             "NM1*41*2*HOMECARE SUPPLY*****46*S1", "PER*IC*DESK*TE*5555550100",
             "NM1*40*2*DME MAC*****46*R1", "HL*1**20*1", "PRV*BI*PXC*332B00000X",
@@ -26,18 +29,33 @@ def x12(isa13, member, claim_id, lines, pos="12", dx=("E1065",), prior_auth="PA1
             "NM1*IL*1*DOE*JANE****MI*%s" % member if member_present else "NM1*IL*1*DOE*JANE",
             "DMG*D8*19500102*F", "NM1*PR*2*MEDICARE*****PI*%s" % payer]
     total = sum(float(l[2]) for l in lines)
-    body.append("CLM*%s*%.2f***%s:B:%s*Y*A*Y*Y" % (claim_id, total, pos, frequency))
+    if institutional:
+        body.append("CLM*%s*%.2f***32:A:%s**A*Y*Y" % (claim_id, total, frequency))
+        body += ["DTP*434*RD8*20260301-20260401", "CL1*1*1*01"]
+    else:
+        body.append("CLM*%s*%.2f***%s:B:%s*Y*A*Y*Y" % (claim_id, total, pos, frequency))
     if prior_auth:
         body.append("REF*G1*%s" % prior_auth)
-    body.append("HI*" + "*".join(("ABK:" if i == 0 else "ABF:") + d for i, d in enumerate(dx)))
+    if institutional:  # the principal diagnosis has an HI of its own
+        body.append("HI*ABK:" + dx[0])
+        if len(dx) > 1:
+            body.append("HI*" + "*".join("ABF:" + d for d in dx[1:]))
+        body += ["NM1*71*1*WELBY*MARCUS****XX*1234567893", "PRV*AT*PXC*207R00000X"]
+    else:
+        body.append("HI*" + "*".join(("ABK:" if i == 0 else "ABF:") + d for i, d in enumerate(dx)))
     for n, line in enumerate(lines, 1):
         code, mods, charge = line[:3]
-        body += ["LX*%d" % n, "SV1*HC:%s%s*%s*UN*1***1" % (code, "".join(":" + m for m in mods), charge)]
+        procedure = "HC:%s%s" % (code, "".join(":" + m for m in mods))
+        if institutional:
+            body += ["LX*%d" % n, "SV2*0274*%s*%s*UN*1" % (procedure, charge)]
+        else:
+            body += ["LX*%d" % n, "SV1*%s*%s*UN*1***1" % (procedure, charge)]
         if len(line) < 4 or line[3]:
             body.append("DTP*472*D8*20260401")
+        body.append("REF*6R*%sL%d" % (claim_id, n))
     out = "ISA*00*          *00*          *ZZ*HOMECARESUPPLY *ZZ*DMEMAC01       *260410*1200*^*00501*%s*0*P*:~\n" % isa13
-    out += "GS*HC*HOMECARESUPPLY*DMEMAC01*20260410*1200*%d*X*005010X222A1~\n" % int(isa13)
-    out += "ST*837*0001*005010X222A1~\n" + "".join(s + "~\n" for s in body)
+    out += "GS*HC*HOMECARESUPPLY*DMEMAC01*20260410*1200*%d*X*%s~\n" % (int(isa13), guide)
+    out += "ST*837*0001*%s~\n" % guide + "".join(s + "~\n" for s in body)
     out += "SE*%d*0001~\nGE*1*%d~\nIEA*1*%s~\n" % (len(body) + 2, int(isa13), isa13)
     return out
 
@@ -123,7 +141,11 @@ m = member(); scenario("csii-release-after-late-lab", x12(isa(), m, "CSII-LATE",
                            {"resource": lab("glu-" + m, m, "1558-6", 6.1, "mmol/L", "2026-03-01T07:50:00Z"), "request": {"method": "POST", "url": "Observation"}}]})
 m = member(); scenario("modifier-missing", x12(isa(), m, "NOKX", [("E0784", ("NU",), "4821.55")]), bundle(m))
 m = member(); scenario("modifier-expected-denial", x12(isa(), m, "GA", [("E0784", ("GA",), "4821.55")]))
-m = member(); scenario("claim-member-id-missing", x12(isa(), m, "NOID", PUMP, member_present=False), bundle(m))
+# The 837P guide requires the member id (2010BA NM109) and the line's date of service, so an
+# 837P without them ends at the 999; the 837I guide leaves NM109 situational, and so the policy
+# sees a claim without a member id there. (The date of service has no such path: 837I
+# requires the statement period.)
+m = member(); scenario("claim-member-id-missing", x12(isa(), m, "NOID", PUMP, member_present=False, institutional=True), bundle(m))
 m = member(); scenario("claim-service-date-missing", x12(isa(), m, "NODATE", [("E0784", ("KX", "NU"), "4821.55", False)]), bundle(m))
 m = member(); scenario("csii-setting-not-home", x12(isa(), m, "SNF", PUMP, pos="31"), bundle(m))
 m = member(); scenario("csii-setting-unknown", x12(isa(), m, "OFFICE", PUMP, pos="11"), bundle(m))

@@ -34,7 +34,11 @@ struct event {
   std::uint32_t sequence = 0;
   std::string note;  ///< a reviewer's reason (release and cancel by a reviewer), or ""
 
-  /// The trace number a release carries (277 REF*1K): "CLM01-sequence", or "" for a hold.
+  /// The answer's idempotency key, "CLM01-sequence" (e.g. "PUMP001-2"): one form for the
+  /// outbound message's key, its file name and Idempotency-Key header, and the 277's REF*1K,
+  /// which only a release carries (x12::write_277 decides). A repeat has the key of the
+  /// answer it repeats. '-' keeps it a valid X12 AN value in any delimiters (':' is the usual
+  /// component separator) and a file name as it is.
   [[nodiscard]] std::string trace() const;
 };
 

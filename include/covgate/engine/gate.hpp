@@ -59,7 +59,7 @@ class gate {
   /// is re-evaluated (the stored decisions already reflect them) and no event is emitted.
   void restore_facts(std::vector<model::fact> facts);
 
-  enum class review_result : std::uint8_t { done, unknown_claim, not_reviewable };
+  enum class review_result : std::uint8_t { done, unknown_claim, already_closed, not_reviewable };
   /// A reviewer's decision on a claim held for review, as not covered, or as invalid (holds
   /// that never leave by themselves): release it (event release) or cancel it (event cancel,
   /// the claim is closed). `source` names the reviewer ("review:<who>"), `note` says why.

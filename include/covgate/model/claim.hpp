@@ -13,11 +13,22 @@ namespace covgate::model {
 /// Which 837 implementation a claim came from.
 enum class claim_kind : std::uint8_t { professional, institutional };
 
+/// A name as an NM1 segment carries it. An organization has only `last`.
+struct person_name {
+  std::string last;    ///< NM103: last name, or the organization's name
+  std::string first;   ///< NM104
+  std::string middle;  ///< NM105
+  std::string suffix;  ///< NM107
+  [[nodiscard]] bool empty() const noexcept { return last.empty() && first.empty(); }
+  friend bool operator==(const person_name&, const person_name&) = default;
+};
+
 /// A provider named on the claim (NM1 + PRV), at claim or line level.
 struct provider {
   std::string npi;                ///< NM109 when NM108 is XX
   std::string taxonomy;           ///< PRV03 (NUCC code) when PRV02 is PXC
   bool entity_is_person = false;  ///< NM102 = 1
+  person_name name;               ///< NM103..NM107 (a 277 echoes the billing provider's)
   [[nodiscard]] bool present() const noexcept { return !npi.empty() || !taxonomy.empty(); }
   friend bool operator==(const provider&, const provider&) = default;
 };
@@ -28,7 +39,10 @@ struct person {
   std::string member_id_qualifier;  ///< NM108, e.g. MI
   date birth_date;                  ///< DMG02 when DMG01 is D8
   char sex = 0;                     ///< DMG03: 'F', 'M', 'U', or 0 when absent
-  [[nodiscard]] bool present() const noexcept { return !member_id.empty() || birth_date.valid(); }
+  person_name name;                 ///< NM103..NM107 (a 277 echoes it beside the member id)
+  [[nodiscard]] bool present() const noexcept {
+    return !member_id.empty() || birth_date.valid() || !name.empty();
+  }
   friend bool operator==(const person&, const person&) = default;
 };
 
@@ -66,7 +80,7 @@ struct service_line {
   std::string unit_basis;                     ///< SV103 / SV204 (UN, MJ, DA)
   std::string place_of_service;               ///< SV105 (837P), overrides the claim's when present
   date_range service_dates;                   ///< DTP*472 (D8 or RD8)
-  std::string line_control_number;            ///< REF*6R
+  std::string line_control_number;            ///< REF*6R (a 277 echoes it in 2220D REF*FJ)
   std::string prior_authorization;            ///< REF*G1 in 2400
   std::vector<attachment> attachments;        ///< PWK in 2400
   std::vector<dme_condition> dme_conditions;  ///< CRC*09
@@ -89,6 +103,9 @@ struct envelope_ref {
   std::string set_control;           ///< ST02
   std::string implementation;        ///< ST03 (or GS08)
   std::string originator_reference;  ///< BHT03
+  person_name submitter;             ///< 1000A NM103..NM107: who sent the claims
+  std::string submitter_id;          ///< 1000A NM109 (NM108 = 46, the submitter's ETIN)
+  bool submitter_is_person = false;  ///< 1000A NM102 = 1
   friend bool operator==(const envelope_ref&, const envelope_ref&) = default;
 };
 

@@ -11,11 +11,21 @@
 
 namespace covgate::model {
 
+/// The format version encode() writes (2: names added). decode_claim() reads it and every
+/// earlier one, so a store written by an earlier covgate still loads.
+inline constexpr int claim_format_version = 2;
+
 /// Appends the encoding of `c` to `out`.
 void encode(const claim& c, std::string& out);
 
-/// Decodes what encode() wrote. Returns nullopt for anything else (a wrong version, a length
-/// past the end, trailing bytes); never throws on malformed input.
+/// Appends the encoding of `c` in the layout of format `version` (1..claim_format_version),
+/// leaving out what that version lacks: what an earlier covgate wrote (tests of the upgrade
+/// path use it).
+void encode_as(const claim& c, int version, std::string& out);
+
+/// Decodes what encode() or encode_as() wrote, fields an older version lacks left empty.
+/// Returns nullopt for anything else (an unknown version, a length past the end, trailing
+/// bytes); never throws on malformed input.
 [[nodiscard]] std::optional<claim> decode_claim(std::string_view bytes);
 
 }  // namespace covgate::model

@@ -43,7 +43,13 @@ struct reply {
   std::uint32_t repeated_interchanges = 0;  ///< answered as in an earlier message
 };
 
-enum class review_status : std::uint8_t { done, unknown_claim, not_reviewable, unavailable };
+enum class review_status : std::uint8_t {
+  done,
+  unknown_claim,
+  already_closed,
+  not_reviewable,
+  unavailable,
+};
 
 class durable_gate {
  public:

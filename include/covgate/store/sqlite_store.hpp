@@ -42,7 +42,7 @@ struct journal_entry {
 
 struct outbox_item {
   std::int64_t id = 0;
-  std::string key;  ///< idempotency key: "CLM01:sequence"
+  std::string key;  ///< idempotency key: "CLM01-sequence" (engine::event::trace())
   std::uint32_t destination = 0;
   std::string content_type;
   std::string body;

@@ -33,6 +33,12 @@ enum class error : std::uint8_t {
   interchange_trailer_missing,         ///< input ended (or a new ISA began) before IEA
   data_outside_interchange,            ///< non-blank bytes between IEA and the next ISA
   invalid_control_structure,           ///< ST or a segment outside a group, GE or IEA misplaced
+  invalid_authorization_qualifier,     ///< ISA01 is not 00 or 03
+  invalid_security_qualifier,          ///< ISA03 is not 00 or 01
+  invalid_sender_qualifier,            ///< ISA05 is not an interchange id qualifier
+  invalid_receiver_qualifier,          ///< ISA07 is not an interchange id qualifier
+  invalid_ack_requested,               ///< ISA14 is not 0 or 1
+  invalid_usage_indicator,             ///< ISA15 is not P or T
   // Functional group level (999 AK9).
   group_not_supported,          ///< GS01 is not HC
   group_version_not_supported,  ///< GS08 is not a supported 837 implementation
@@ -66,12 +72,16 @@ enum class error : std::uint8_t {
   invalid_code_value,
   invalid_date,
   invalid_number,
-  invalid_hierarchy,  ///< HL01 not sequential or HL02 names no valid parent
+  invalid_hierarchy,  ///< HL01 not 1, 2, 3 in order, or HL02 names no valid parent
+  element_too_short,
+  invalid_time,
+  too_many_components,
+  not_used_element_present,  ///< a value in an element the guide marks Not Used (I10)
 };
 
 /// The first and last enumerator, for tests that walk them all.
 inline constexpr error first_error = error::isa_not_found;
-inline constexpr error last_error = error::invalid_hierarchy;
+inline constexpr error last_error = error::not_used_element_present;
 
 /// The std::error_category for x12::error ("covgate.x12").
 [[nodiscard]] const std::error_category& x12_category() noexcept;

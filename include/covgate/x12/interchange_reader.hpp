@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,16 +25,70 @@ enum class count_policy : std::uint8_t {
   warn,    ///< accepted with the error noted (IK5/AK9 E, TA1 E)
 };
 
+/// Readings of the guides' rules that public sample files need. By default the reader follows
+/// the guides (005010X222A1/X223A2) and rejects what they reject; each switch turns one kind
+/// of defect into a noted finding (IK5/AK9 `E`, TA1 `E`) that does not reject, for defects
+/// that leave what the claim says unambiguous. Combine with `|`.
+enum class leniency : std::uint32_t {
+  none = 0,
+  /// "hl-chain": HL01 not counting 1, 2, 3 from the set's start, or HL02 naming no HL one
+  /// level up (the walker places loops by HL03 and position, not by the chain).
+  hl_chain = 1u << 0,
+  /// "hi-split": an HI element that is not a composite (HI*BK*8901: the qualifier and the
+  /// code in elements of their own); its code is not read.
+  hi_split = 1u << 1,
+  /// "clm05": CLM05-2 other than B (837P) / A (837I), or CLM05-3 missing; the policy sees
+  /// whatever CLM05-1 and CLM05-3 say.
+  clm05 = 1u << 2,
+  /// "rd8-single-date": an RD8 period holding one date (CCYYMMDD), read as that day.
+  rd8_single_date = 1u << 3,
+  /// "segment-repeats": a segment sent more often than its maximum use; every repeat is
+  /// read, the claim keeps the last value.
+  segment_repeats = 1u << 4,
+  /// "isa11-letter": a letter in ISA11 under 00501 (the 4010 meaning, 'U'), read as "no
+  /// repetition separator".
+  isa11_letter = 1u << 5,
+  /// "counts": SE01, GE01 or IEA01 that miscount, or a repeated ST02 (the same as
+  /// envelope_counts = warn).
+  counts = 1u << 6,
+};
+
+[[nodiscard]] constexpr leniency operator|(leniency a, leniency b) noexcept {
+  return static_cast<leniency>(static_cast<std::uint32_t>(a) | static_cast<std::uint32_t>(b));
+}
+[[nodiscard]] constexpr bool has(leniency set, leniency one) noexcept {
+  return (static_cast<std::uint32_t>(set) & static_cast<std::uint32_t>(one)) != 0;
+}
+
+/// Every switch with its name, in declaration order (for command lines and documentation).
+struct leniency_name {
+  leniency value;
+  std::string_view name;
+};
+[[nodiscard]] std::span<const leniency_name> leniency_names() noexcept;
+
+/// Parses a comma-separated list of switch names ("hl-chain,counts"); "all" names every
+/// switch, "" none. nullopt when a name is unknown (`unknown` then holds it).
+[[nodiscard]] std::optional<leniency> parse_leniency(std::string_view list,
+                                                     std::string* unknown = nullptr);
+
 struct reader_options {
   reader_limits limits{};
   std::uint32_t max_segments_per_set = 1'000'000;
   std::uint32_t max_claims_per_set = 5000;   ///< the 837 guides' own recommendation
   std::uint32_t max_findings_per_set = 100;  ///< IK3 loops kept per set; the rest are counted
   count_policy envelope_counts = count_policy::strict;
+  /// Readings beyond the guides (see leniency); none by default.
+  leniency lenient = leniency::none;
   /// Interchanges received before this reader existed (a server's earlier messages): called
   /// with "ISA05/ISA06/ISA13" (ISA06 trimmed) at each ISA; true rejects the interchange as a
   /// duplicate (TA1 025), as one seen earlier in the same stream is. Empty: the stream only.
   std::function<bool(std::string_view sender_control)> known_interchange;
+
+  /// True when the envelope counts only note (envelope_counts = warn or leniency counts).
+  [[nodiscard]] bool counts_noted() const noexcept {
+    return envelope_counts == count_policy::warn || has(lenient, leniency::counts);
+  }
 };
 
 /// An IK4: one element in error.
@@ -48,7 +104,7 @@ struct element_finding {
 struct segment_finding {
   std::string segment_id;      ///< the segment at fault (for a missing one: the missing id)
   std::uint32_t position = 0;  ///< position in the set, ST = 1
-  std::string loop;            ///< the loop id, e.g. 2010AA
+  std::string loop;            ///< the loop as the guide names it, e.g. 2010AA (IK303: 2010)
   std::string claim_id;        ///< CLM01 of the claim it belongs to, for CTX
   error code{};
   std::vector<element_finding> elements;
