@@ -24,7 +24,11 @@ mapping::tables load_tables(const std::filesystem::path& dir) {
       {"hcpcs.json", &sources.hcpcs},       {"icd10.json", &sources.icd10},
       {"evidence.json", &sources.evidence}, {"identity.json", &sources.identity},
       {"hl7v2.json", &sources.hl7v2}};
-  for (const auto& [name, text] : files) *text = read_file(dir / name);
+  for (const auto& [name, text] : files) {
+    // hl7v2.json is optional: without it the built-in HL7 v2 table is used (tables.hpp).
+    if (std::string_view(name) == "hl7v2.json" && !std::filesystem::exists(dir / name)) continue;
+    *text = read_file(dir / name);
+  }
   return mapping::tables::parse(sources);
 }
 

@@ -13,7 +13,7 @@ namespace {
 constexpr std::string_view usage =
     "usage: covgate replay [options] [--store DIR] [--profile 277|277ca] [--out FILE]\n"
     "                      [--fhir-out FILE] [--hl7-out FILE] [--decisions FILE] PATH...\n"
-    "       covgate serve --config FILE\n"
+    "       covgate serve --config FILE [--mappings DIR]\n"
     "       covgate check [options] PATH...\n"
     "       covgate parse [options] PATH...\n"
     "\n"
@@ -80,7 +80,8 @@ options parse_arguments(int argc, char** argv) {
       if (i + 1 >= argc) throw usage_error{std::string(arg) + " needs a value"};
       return argv[++i];
     };
-    if (arg == "--envelope-counts") {
+    const bool reads = o.command != "serve";
+    if (arg == "--envelope-counts" && reads) {
       const auto v = value();
       if (v == "strict") {
         o.reader.envelope_counts = x12::count_policy::strict;
@@ -89,12 +90,12 @@ options parse_arguments(int argc, char** argv) {
       } else {
         throw usage_error{"--envelope-counts takes strict or warn"};
       }
-    } else if (arg == "--lenient") {
+    } else if (arg == "--lenient" && reads) {
       std::string unknown;
       const auto lenient = x12::parse_leniency(value(), &unknown);
       if (!lenient) throw usage_error{"--lenient: unknown switch '" + unknown + "'"};
       o.reader.lenient = *lenient;
-    } else if (arg == "--ack-time") {
+    } else if (arg == "--ack-time" && (replay || o.command == "check")) {
       const auto ms = model::unix_ms_of_stamp(value());
       if (!ms) throw usage_error{"--ack-time takes CCYYMMDDHHMM"};
       o.time_ms = *ms;

@@ -135,7 +135,10 @@ int run_replay(const options& o) {
     auto input = intake.open(file.path.string(), {o.time_ms}, out);
     for (auto chunk = reader.next(); !chunk.empty(); chunk = reader.next()) input->put(chunk);
     const auto result = input->finish();
-    if (durable != nullptr) durable->commit();
+    if (durable != nullptr) {
+      durable->commit();
+      durable->checkpoint();  // the WAL into the database file (no checkpoints run by themselves)
+    }
     any_rejected = any_rejected || result.rejected || result.unrecognized;
   }
   print_summary(intake.summary());

@@ -140,11 +140,11 @@ void gate::on_facts(std::vector<model::fact> facts, const std::string& source) {
 void gate::restore_facts(std::vector<model::fact> facts) {
   std::set<std::string> touched;
   std::set<std::string> corrected;
-  index_facts(std::move(facts), touched, corrected);
+  index_facts(std::move(facts), touched, corrected, false);  // counted when they arrived
 }
 
 void gate::index_facts(std::vector<model::fact> facts, std::set<std::string>& touched,
-                       std::set<std::string>& corrected) {
+                       std::set<std::string>& corrected, bool count_them) {
   linked_.clear();
   for (auto& f : facts) linker_.add(std::move(f));
   std::size_t i = 0;
@@ -155,7 +155,7 @@ void gate::index_facts(std::vector<model::fact> facts, std::set<std::string>& to
            model::fact_index::resource_of(model::resource_id_of(linked_[i])) == resource) {
       group.push_back(std::move(linked_[i++]));
     }
-    ++stats_.facts;
+    if (count_them) ++stats_.facts;
     const auto& first = group.front();
     if (const auto* p = std::get_if<model::practitioner>(&first)) {
       practitioners_[p->resource_id] = p->type;

@@ -283,12 +283,24 @@ class fhir_reading final : public reading {
 
   void put(std::string_view bytes) override {
     if (too_large_) return;
+    if (skipping_line_) {
+      // The rest of an NDJSON line already refused for its length: up to its newline.
+      const auto newline = bytes.find('\n');
+      offset_ += newline == std::string_view::npos ? bytes.size() : newline + 1;
+      if (newline == std::string_view::npos) return;
+      skipping_line_ = false;
+      ++line_;
+      bytes.remove_prefix(newline + 1);
+    }
     pending_.append(bytes);
-    if (whole_) return;  // one message, one answer: read at finish()
-    if (!decided_ && (pending_.find('\n') != std::string::npos || pending_.size() > 4096)) decide();
+    if (!whole_ && !decided_ &&
+        (pending_.find('\n') != std::string::npos || pending_.size() > 4096)) {
+      decide();
+    }
     if (ndjson_) {
       const auto last_newline = pending_.rfind('\n');
       if (last_newline != std::string::npos) read_lines(last_newline + 1);
+      if (pending_.size() > i_.settings.fhir.max_bytes) refuse_long_line();
     } else if (pending_.size() > i_.settings.fhir.max_bytes) {
       // Refused by its size: the rest is not kept.
       too_large_ = true;
@@ -313,6 +325,19 @@ class fhir_reading final : public reading {
   void decide() {
     decided_ = true;
     ndjson_ = !whole_ && fhir::sniff(pending_) == fhir::encoding::ndjson;
+  }
+
+  // An NDJSON line longer than a message may be, with no end in sight: refused by its size,
+  // and the rest of it skipped, so one line cannot hold unbounded memory.
+  void refuse_long_line() {
+    auto r = fhir::too_large(i_.settings.fhir);
+    for (auto& issue : r.issues)
+      issue.diagnostics = "line " + std::to_string(line_) + ": " + issue.diagnostics;
+    answer(std::move(r), offset_);
+    offset_ += pending_.size();
+    pending_.clear();
+    pending_.shrink_to_fit();
+    skipping_line_ = true;
   }
 
   void read_lines(std::size_t cut) {
@@ -344,6 +369,7 @@ class fhir_reading final : public reading {
   bool decided_ = false;
   bool ndjson_ = false;
   bool too_large_ = false;
+  bool skipping_line_ = false;
   std::size_t line_ = 1;
   std::size_t offset_ = 0;
 };
@@ -384,12 +410,28 @@ class hl7v2_reading final : public reading {
     auto r = where.oversize ? hl7v2::refuse(text, hl7v2::error::message_too_large, options)
                             : hl7v2::read(text, i_.tables, options);
     const auto key = r.header ? "hl7v2/" + r.dedupe_key() : std::string();
+    const auto digest = content_digest(text);
     if (!key.empty()) {
       if (const auto earlier = i_.st.interchange(key)) {
-        // The same message again (a retry after a lost ACK): its first answer, byte for byte.
-        for (const auto& ack : split_acks(earlier->body)) out_.hl7v2(ack);
-        result_.rejected = result_.rejected || earlier->rejected;
-        ++result_.repeated_interchanges;
+        if (earlier->message_digest == digest) {
+          // The same message again (a retry after a lost ACK): its first answer, byte for
+          // byte; nothing is processed twice.
+          for (const auto& ack : split_acks(earlier->body)) out_.hl7v2(ack);
+          result_.rejected = result_.rejected || earlier->rejected;
+          ++result_.repeated_interchanges;
+        } else {
+          // Another message under a control id this sender already used: refused, like an
+          // X12 control number reused for other content (TA1 025).
+          hl7v2::hl7_ack_settings s;
+          s.timestamp = i_.stamp();
+          s.control_id = "CG" + std::to_string(i_.take_control());
+          out_.hl7v2(hl7v2::hl7_ack(&*r.header, "AR", "207",
+                                    "MSH-10 was already used by this sender for another message",
+                                    s));
+          out_.finding(source_ + ":" + std::to_string(where.offset) +
+                       ": MSH-10 reused for another message: refused");
+          result_.rejected = true;
+        }
         out_.message_end();
         return;
       }
@@ -416,9 +458,20 @@ class hl7v2_reading final : public reading {
       answer += '\x1E';  // the ACKs of one message, kept apart for a repeat
     }
     if (!key.empty() && !r.rejected) {
-      i_.st.remember_interchange(key, i_.now.unix_ms, {answer, refused, 0, 0});
+      i_.st.remember_interchange(key, i_.now.unix_ms, {answer, refused, 0, digest});
     }
     out_.message_end();
+  }
+
+  // FNV-1a over the message without its trailing line ends (a resend may differ there).
+  static std::uint64_t content_digest(std::string_view text) {
+    while (!text.empty() && (text.back() == '\r' || text.back() == '\n')) text.remove_suffix(1);
+    std::uint64_t h = 14695981039346656037ull;
+    for (const char c : text) {
+      h ^= static_cast<unsigned char>(c);
+      h *= 1099511628211ull;
+    }
+    return h;
   }
 
   static std::vector<std::string_view> split_acks(std::string_view kept) {

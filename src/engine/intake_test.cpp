@@ -201,6 +201,16 @@ TEST_SUITE("engine.intake") {
     CHECK(labs_out.later[0].kind == engine::event_kind::release);
     CHECK(labs_out.later[0].source.find("labs.hl7:") == 0);
 
+    SUBCASE("regression: a reused MSH-10 on other content is refused, not answered as before") {
+      auto other = sample(v2 + "3-late-labs.hl7");
+      other.replace(other.find("|0.2|"), 5, "|0.3|");
+      const auto [reused, reused_out] = f.receive(other, "reused.hl7");
+      CHECK(reused.rejected);
+      CHECK(reused.repeated_interchanges == 0);
+      CHECK(reused_out.hl7_text.find("MSA|AR|") != std::string::npos);
+      CHECK(reused_out.hl7_text.find("207^") != std::string::npos);
+    }
+
     SUBCASE("the same message again is answered as before and not processed twice") {
       const auto [again, again_out] = f.receive(sample(v2 + "3-late-labs.hl7"), "again.hl7");
       CHECK(again.repeated_interchanges == 1);
@@ -276,6 +286,28 @@ TEST_SUITE("engine.intake") {
     bool named = false;
     for (const auto& line : out.findings)
       named = named || line.find("line 3001") != std::string::npos;
+    CHECK(named);
+  }
+
+  TEST_CASE(
+      "regression: one NDJSON line longer than a message is refused by its size, in bounded "
+      "memory") {
+    store::memory_state state;
+    engine::intake_settings settings;
+    settings.fhir.max_bytes = 4096;
+    engine::intake intake{test::shipped_ncd223(), test::shipped_tables(), state, settings};
+    collected out;
+    auto input = intake.open("long.ndjson", {0}, out);
+    input->put(
+        "{\"resourceType\":\"Patient\",\"id\":\"a\"}\n{\"resourceType\":\"Patient\",\"x\":\"");
+    for (int i = 0; i < 1000; ++i) input->put(std::string(1024, 'y'));  // 1 MB, no newline
+    input->put("\"}\n{\"resourceType\":\"Patient\",\"id\":\"c\"}\n");
+    const auto r = input->finish();
+    CHECK(r.rejected);
+    CHECK(r.facts == 2);  // the lines before and after it
+    bool named = false;
+    for (const auto& line : out.findings)
+      named = named || line.find("line 2: ") != std::string::npos;
     CHECK(named);
   }
 }

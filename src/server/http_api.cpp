@@ -360,6 +360,11 @@ void put_resource(service& svc, const http_request& req, std::string_view type, 
   if (!valid_type(type)) {
     return done(outcome(400, "invalid", "the URL's resource type is not a FHIR type name"));
   }
+  if (engine::sniff(req.body) != engine::payload_kind::fhir) {
+    return done(outcome(415, "not-supported",
+                        "the FHIR routes take a FHIR resource in JSON or XML (X12 goes to POST "
+                        "/x12, HL7 v2 to POST /hl7v2)"));
+  }
   if (!id.empty() && !boundary::fhir_id(id)) {
     return done(outcome(400, "invalid",
                         "the URL's id is not a FHIR id ([A-Za-z0-9-.], 1 to 64 characters)"));

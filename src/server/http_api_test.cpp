@@ -250,4 +250,12 @@ TEST_SUITE("server.http_api") {
     CHECK(a.call("POST", "/fhir/Patient", R"({"resourceType":"Patient","birthDate":"1950-01-02"})")
               .status == 201);
   }
+
+  TEST_CASE("regression: the FHIR routes refuse a body that is not FHIR (415)") {
+    api a;
+    CHECK(a.call("POST", "/fhir/Patient", sample("x12/01-insulin-pump-837p.x12")).status == 415);
+    CHECK(a.call("PUT", "/fhir/Patient/p1", "MSH|^~\\&|A|B|C|D|2026||ADT^A01|1|P|2.5.1\r").status ==
+          415);
+    CHECK(a.call("POST", "/fhir/Patient", "hello").status == 415);
+  }
 }

@@ -165,7 +165,7 @@ class mllp_session final : public drainable,
         out_ += hl7v2::mllp_frame(hl7v2::hl7_ack(
             nullptr, "AR", "200",
             "Unrecognized payload: not X12 (ISA), FHIR (JSON or XML) or HL7 v2 (MSH)", s));
-      } else if (!r.acks.empty()) {
+      } else if (r.kind == engine::payload_kind::hl7v2) {
         // HL7 v2: each ACK is a message, so a frame, of its own (a commit ACK, then the
         // application ACK; one per message of a batch). Echoed MSH fields come from a frame,
         // which cannot hold the frame bytes; checked all the same.

@@ -74,8 +74,18 @@ run replay --store "$store" --ack-time 202611271200 "$samples/scenarios/02-csii-
 second=$(grep -o '^ISA\*[^~]*' "$work/out" | cut -c 91-99)
 check "a second replay --store run releases the held claim with the next ISA13" \
   '[ "$(rc)" = 0 ] && grep -q "STC\*A2:20" "$work/out" && [ "$second" = "$(printf %09d $((10#$first + 1)))" ] && grep -q "  release: 1" "$work/err" && ! grep -q "hold:" "$work/err"'
+run replay --store "$store" "$samples/x12/01-insulin-pump-837p.x12"
+check "regression: facts restored from the store are not counted as read again" \
+  'grep -q ", 0 facts" "$work/err"'
 run replay "$samples/scenarios/02-csii-release-after-late-lab/3-late-labs.json"
 check "without --store, a run starts afresh (nothing to release)" '[ "$(rc)" = 0 ] && [ ! -s "$work/out" ]'
+
+# --mappings DIR without hl7v2.json: the built-in HL7 v2 table is used (it is optional).
+mkdir "$work/tables"
+cp "$(dirname "$0")/../../mappings/"*.json "$work/tables/"
+rm "$work/tables/hl7v2.json"
+run check --mappings "$work/tables" "$good"
+check "regression: --mappings DIR may leave hl7v2.json out" '[ "$(rc)" = 0 ]'
 
 # Usage errors still print the usage text and exit 2.
 run check

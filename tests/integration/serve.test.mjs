@@ -125,6 +125,11 @@ for text in json.load(sys.stdin):
   assert.equal(lines.length, 3);
   assert.match(lines[1], /^CA ORU-/);
   assert.match(lines[2], /^AA ORU-/);
+  // regression: MSH-15/16 NE asks for no ACK at all: nothing is written, not an empty frame.
+  const none = oru.replace('|AL|AL', '|NE|NE').replace('ORU-', 'ORU-NE-');
+  const silent = await mllpExchange(s.mllp, [frame(none)], 1, { timeoutMs: 1500 })
+    .catch((e) => (e.message === 'MLLP timeout' ? [] : Promise.reject(e)));
+  assert.deepEqual(silent, []);
   // Over HTTP too: POST /hl7v2 answers with the ACK.
   const http = curl(s, ['-X', 'POST', '-H', 'Content-Type: x-application/hl7-v2+er7',
     '--data-binary', adt.replace('MSG0001', 'HTTP1'), url(s, '/hl7v2')]);

@@ -85,7 +85,7 @@ class gate {
   void reevaluate_patient(const std::string& key, bool corrected, const std::string& source);
   /// Links and indexes facts; the patients whose facts changed, and those corrected.
   void index_facts(std::vector<model::fact> facts, std::set<std::string>& touched,
-                   std::set<std::string>& corrected);
+                   std::set<std::string>& corrected, bool count_them = true);
   bool is_csii(const model::claim& claim) const;
   /// Adds (+1) or removes (-1) an open claim's decision from the summary counts.
   void count(const model::decision& decision, int delta);

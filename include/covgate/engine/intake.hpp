@@ -1,4 +1,5 @@
-// The one intake every host drives (covgate replay, serve, check, the C ABI, cluster workers):
+// The one intake every gating host drives (covgate replay, serve, the C ABI, cluster workers;
+// check and parse read without the gate, X12 through the same engine::x12_input):
 // bytes in, answers out. An input (a file, a message, a stream) is sniffed once from its first
 // bytes (X12, FHIR JSON/NDJSON/XML, HL7 v2, a recording of MLLP frames; anything else is
 // reported as unrecognized, never answered with a TA1), read by its reader, fed to the gate,

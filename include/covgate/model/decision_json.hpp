@@ -10,8 +10,9 @@
 
 namespace covgate::model {
 
-/// Appends the JSON object (no newline). `event` is "hold", "release" or "reopened";
-/// `source` names where the claim came from ("file:offset").
+/// Appends the JSON object (no newline). `event` is the event kind (hold, release, reopened,
+/// void, cancel) or "current"/"closed" for a claim's present state; `source` names where the
+/// claim or the fact that changed it came from ("file:offset", "mllp:17:0", "review:<who>").
 void append_json(std::string& out, const decision& d, std::string_view event,
                  std::string_view source);
 

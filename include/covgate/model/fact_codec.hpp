@@ -1,6 +1,7 @@
-// A compact binary form of facts: what the durable store keeps of each FHIR resource it was
-// sent, so a restart rebuilds the fact index from a few hundred bytes per resource instead of
-// re-reading raw messages (which the journal may then prune). Same archive as claim_codec.
+// A compact binary form of facts: what the durable store keeps of each resource (FHIR, or the
+// identity an HL7 v2 result or visit is given) it was sent, so a restart rebuilds the fact index
+// from a few hundred bytes per resource instead of re-reading raw messages (which the journal may
+// then prune). Same archive as claim_codec.
 #pragma once
 
 #include <optional>

@@ -1,5 +1,5 @@
-// Normalized clinical facts from FHIR (and later HL7 v2): what the rules of docs/policy.md read about a
-// patient besides the claim. Plain value types.
+// Normalized clinical facts from FHIR and HL7 v2: what the rules of docs/policy.md read about
+// a patient besides the claim. Plain value types.
 #pragma once
 
 #include <cstdint>

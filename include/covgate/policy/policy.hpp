@@ -1,6 +1,6 @@
-// NCD 223 as code over the normalized model (docs/policy.md): the policy file with its versions and
-// parameters, the table of reason codes, and evaluate(), a pure function from a claim and the
-// patient's facts to a decision.
+// NCD 223 as code over the normalized model (docs/policy.md): the policy file with its versions
+// and parameters, its LCD overlays, and evaluate(), a pure function from a claim and the
+// patient's facts to a decision (whose reasons are model::reason, see model/reason.hpp).
 #pragma once
 
 #include <functional>

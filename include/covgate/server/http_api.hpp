@@ -1,5 +1,5 @@
 // The HTTP API as a function: request in, response out, no sockets (the Beast session in
-// servers.cpp only moves bytes). Routes:
+// transport/http_server.cpp only moves bytes). Routes:
 //   POST /x12                    an 837 interchange → 200 with the 277, 400 with the 999/TA1
 //   POST /hl7v2                  HL7 v2 message(s) (ER7) → 200 with their ACK(s)
 //   POST /fhir                   a transaction or batch Bundle → its response Bundle

@@ -1,6 +1,7 @@
 // The listeners of `covgate serve` (Boost.Asio, Boost.Beast) and the outbox worker: thin
-// adapters around transport::service. One session per connection, each read bounded by a
-// size limit and a timeout (the Beast advanced-server shape); answers go back in order.
+// adapters around server::service (sockets only: nothing is decided here). One session per
+// connection, each read bounded by a size limit and a timeout (the Beast advanced-server shape);
+// answers go back in order.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -36,7 +37,8 @@ class mllp_server {
   std::shared_ptr<impl> impl_;
 };
 
-/// The HTTP API: POST /x12, the FHIR base /fhir, GET /claims…, /healthz, /metrics.
+/// The HTTP API (server::route): POST /x12, POST /hl7v2, the FHIR base /fhir, GET /claims…,
+/// /healthz, /metrics.
 class http_server {
  public:
   http_server(boost::asio::io_context& io, server::service& svc, std::vector<std::string> tokens);
