@@ -11,7 +11,9 @@ using namespace covgate;
 namespace {
 
 // Every byte a hostile sender might use to break out of a context.
-const std::string hostile = std::string("a\r\nSet-Cookie: x=1\0\x0B\x1C\x7F", 24) + "\xFF\xC0\xAF";
+// sizeof - 1 keeps the embedded NUL and drops the terminating one.
+constexpr char hostile_ascii[] = "a\r\nSet-Cookie: x=1\0\x0B\x1C\x7F";
+const std::string hostile = std::string(hostile_ascii, sizeof hostile_ascii - 1) + "\xFF\xC0\xAF";
 
 std::string json_of(std::string_view text) {
   std::string out;
