@@ -41,9 +41,9 @@ policy::patient_context gate::context_for(const claim_record& record) const {
   policy::patient_context context;
   const auto& key = record.claim.subscriber.member_id;
   if (!key.empty()) context.facts = facts_.for_patient(key);
-  for (const auto& other : claims_.claims_of(key)) {
-    if (other.id != record.claim.id && other.csii_released) context.earlier_csii_release = true;
-  }
+  // One lookup, not a walk over every claim of the patient: a member with thousands of
+  // claims costs what one with a few does.
+  context.earlier_csii_release = claims_.csii_released_other_than(key, record.claim.id);
   context.provider_type_of = [this](const std::string& reference) {
     const auto it = practitioners_.find(reference);
     return it == practitioners_.end() ? mapping::provider_type::unknown : it->second;
@@ -103,7 +103,7 @@ void gate::on_claim(model::claim claim, const std::string& source) {
     // The same claim again: answer it again (with the claim as now sent), not twice.
     ++stats_.duplicates;
     on_event_({event_kind::repeat, std::move(claim), std::move(existing->decision), source,
-               existing->events});
+               existing->events, {}});
     return;
   }
   claim_record record;
@@ -196,13 +196,13 @@ gate::review_result gate::review(std::string_view claim_id, bool release, const 
 }
 
 void gate::reevaluate_patient(const std::string& key, bool corrected, const std::string& source) {
-  for (const auto& summary : claims_.claims_of(key)) {
-    if (summary.closed) continue;
+  // Only the claims a fact can change: documentation holds, and releases when a fact was
+  // retracted or corrected (it may take away what released them).
+  for (const auto& summary : claims_.open_claims_of(key, corrected)) {
     if (summary.result == model::outcome::hold_documentation) {
       evaluate(*claims_.load(summary.id), std::nullopt, source, false);
-    } else if (summary.result == model::outcome::release && corrected) {
-      // A retracted or corrected fact may take away what released the claim; it may have
-      // left already, so the change is reported as "reopened".
+    } else {
+      // It may have left already, so the change is reported as "reopened".
       evaluate(*claims_.load(summary.id), event_kind::reopened, source, false);
     }
   }

@@ -25,9 +25,20 @@ void memory_state::save(const engine::claim_record& record) {
   const auto& patient = record.claim.subscriber.member_id;
   if (inserted || s.patient != patient) {
     // A replacement may name another member id: the claim moves to that patient's list.
-    if (!inserted) std::erase(by_patient_[s.patient], record.claim.id);
+    if (!inserted) {
+      std::erase(by_patient_[s.patient], record.claim.id);
+      if (s.csii_released) --csii_released_[s.patient];
+      s.csii_released = false;
+    }
     by_patient_[patient].push_back(record.claim.id);
     s.patient = patient;
+  }
+  if (record.csii_released != s.csii_released) {
+    if (record.csii_released) {
+      ++csii_released_[patient];
+    } else {
+      --csii_released_[patient];
+    }
   }
   s.claim.clear();
   model::encode(record.claim, s.claim);
@@ -52,6 +63,32 @@ std::vector<engine::claim_summary> memory_state::claims_of(std::string_view pati
     out.push_back({id, s.result, s.closed, s.csii_released});
   }
   return out;
+}
+
+std::vector<engine::claim_summary> memory_state::open_claims_of(std::string_view patient,
+                                                                bool released_too) const {
+  std::vector<engine::claim_summary> out;
+  const auto it = by_patient_.find(patient);
+  if (it == by_patient_.end()) return out;
+  for (const auto& id : it->second) {
+    const auto& s = records_.find(id)->second;
+    if (s.closed) continue;
+    if (s.result == model::outcome::hold_documentation ||
+        (released_too && s.result == model::outcome::release)) {
+      out.push_back({id, s.result, s.closed, s.csii_released});
+    }
+  }
+  return out;
+}
+
+bool memory_state::csii_released_other_than(std::string_view patient,
+                                            std::string_view claim_id) const {
+  const auto it = csii_released_.find(patient);
+  if (it == csii_released_.end() || it->second == 0) return false;
+  const auto self = records_.find(claim_id);
+  const bool counted_self =
+      self != records_.end() && self->second.csii_released && self->second.patient == patient;
+  return it->second > (counted_self ? 1u : 0u);
 }
 
 void memory_state::for_each_open_decision(

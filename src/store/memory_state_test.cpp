@@ -79,4 +79,29 @@ TEST_SUITE("store.memory_state") {
     s.set_counter("control", 7);
     CHECK(s.counter("control", 1) == 7);
   }
+
+  TEST_CASE("open claims and released insulin pumps are found without walking every claim") {
+    {
+      store::memory_state s;
+      auto save = [&](const char* id, model::outcome result, bool closed, bool csii) {
+        engine::claim_record r;
+        r.claim = test::pump_claim(id);
+        r.decision.result = result;
+        r.closed = closed;
+        r.csii_released = csii;
+        s.save(r);
+      };
+      save("A", model::outcome::hold_documentation, false, false);
+      save("B", model::outcome::release, false, true);
+      save("C", model::outcome::hold_review, false, false);
+      save("D", model::outcome::hold_documentation, true, false);
+      const auto held = s.open_claims_of(test::test_patient_key, false);
+      REQUIRE(held.size() == 1);
+      CHECK(held[0].id == "A");
+      CHECK(s.open_claims_of(test::test_patient_key, true).size() == 2);
+      CHECK(s.csii_released_other_than(test::test_patient_key, "A"));
+      CHECK_FALSE(s.csii_released_other_than(test::test_patient_key, "B"));  // itself only
+      CHECK_FALSE(s.csii_released_other_than("nobody", "A"));
+    }
+  }
 }

@@ -119,6 +119,8 @@ sqlite_store::sqlite_store(const std::filesystem::path& directory, bool synchron
       csii INTEGER NOT NULL, events INTEGER NOT NULL, source TEXT NOT NULL,
       claim BLOB NOT NULL, decision BLOB NOT NULL);
     CREATE INDEX IF NOT EXISTS claims_patient ON claims(patient, seq);
+    CREATE INDEX IF NOT EXISTS claims_patient_open ON claims(patient, closed, outcome, seq);
+    CREATE INDEX IF NOT EXISTS claims_patient_csii ON claims(patient, csii);
     CREATE INDEX IF NOT EXISTS claims_outcome ON claims(outcome, closed, id);
     CREATE TABLE IF NOT EXISTS facts(resource TEXT PRIMARY KEY, seq INTEGER NOT NULL,
       updated TEXT NOT NULL, body BLOB NOT NULL);
@@ -285,6 +287,34 @@ std::size_t sqlite_store::size() const {
   reset_on_exit guard{[&] { s.reset(); }};
   s.step();
   return static_cast<std::size_t>(s.integer(0));
+}
+
+std::vector<engine::claim_summary> sqlite_store::open_claims_of(std::string_view patient,
+                                                                bool released_too) const {
+  // outcome 1 is hold:documentation, 0 release (model::outcome's order).
+  auto& s = prepared(
+      "SELECT id, outcome, closed, csii FROM claims WHERE patient = ?1 AND closed = 0 AND "
+      "outcome IN (1, ?2) ORDER BY seq");
+  static_assert(static_cast<int>(model::outcome::hold_documentation) == 1);
+  static_assert(static_cast<int>(model::outcome::release) == 0);
+  reset_on_exit guard{[&] { s.reset(); }};
+  s.bind(1, patient).bind(2, std::int64_t{released_too ? 0 : 1});
+  std::vector<engine::claim_summary> out;
+  while (s.step()) {
+    out.push_back({std::string(s.text(0)), static_cast<model::outcome>(s.integer(1)),
+                   s.integer(2) != 0, s.integer(3) != 0});
+  }
+  return out;
+}
+
+bool sqlite_store::csii_released_other_than(std::string_view patient,
+                                            std::string_view claim_id) const {
+  auto& s = prepared(
+      "SELECT EXISTS(SELECT 1 FROM claims WHERE patient = ?1 AND csii = 1 AND id <> ?2)");
+  reset_on_exit guard{[&] { s.reset(); }};
+  s.bind(1, patient).bind(2, claim_id);
+  s.step();
+  return s.integer(0) != 0;
 }
 
 void sqlite_store::for_each_open_decision(

@@ -91,6 +91,24 @@ TEST_SUITE("store.sqlite_store") {
     CHECK(s.journal_bytes() == 0);
   }
 
+  TEST_CASE("open claims and released insulin pumps are found by index, not by a walk") {
+    temp_dir dir;
+    store::sqlite_store s(dir.path, false);
+    auto a = record("A", model::outcome::hold_documentation);
+    auto b = record("B");
+    b.csii_released = true;
+    auto c = record("C", model::outcome::hold_review);
+    auto d = record("D", model::outcome::hold_documentation);
+    d.closed = true;
+    for (const auto& r : {a, b, c, d}) s.save(r);
+    const auto held = s.open_claims_of(test::test_patient_key, false);
+    REQUIRE(held.size() == 1);
+    CHECK(held[0].id == "A");
+    CHECK(s.open_claims_of(test::test_patient_key, true).size() == 2);
+    CHECK(s.csii_released_other_than(test::test_patient_key, "A"));
+    CHECK_FALSE(s.csii_released_other_than(test::test_patient_key, "B"));
+  }
+
   TEST_CASE("the worklist pages open claims by outcome, in id order") {
     temp_dir dir;
     store::sqlite_store s(dir.path, false);

@@ -72,6 +72,15 @@ class state {
   virtual void save(const claim_record& record) = 0;
   /// The claims filed for a patient key, in the order they were first saved.
   [[nodiscard]] virtual std::vector<claim_summary> claims_of(std::string_view patient) const = 0;
+  /// The open claims of a patient a new fact may change: documentation holds, and releases
+  /// too when `released_too` (a retraction or correction may reopen them). In first-save order.
+  /// Costs what it returns, not every claim the patient has.
+  [[nodiscard]] virtual std::vector<claim_summary> open_claims_of(std::string_view patient,
+                                                                  bool released_too) const = 0;
+  /// True when a claim of `patient` other than `claim_id` was released with an insulin-pump
+  /// line (the policy's "initial treatment" test). One lookup, whatever the patient's claims.
+  [[nodiscard]] virtual bool csii_released_other_than(std::string_view patient,
+                                                      std::string_view claim_id) const = 0;
   /// How many claims the state holds (closed ones included).
   [[nodiscard]] virtual std::size_t size() const = 0;
   /// The current decision of every open claim (at start-up: the gate's counts come back).

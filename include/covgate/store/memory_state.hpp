@@ -27,6 +27,10 @@ class memory_state final : public engine::state {
   [[nodiscard]] std::vector<engine::claim_summary> claims_of(
       std::string_view patient) const override;
   [[nodiscard]] std::size_t size() const override { return records_.size(); }
+  [[nodiscard]] std::vector<engine::claim_summary> open_claims_of(
+      std::string_view patient, bool released_too) const override;
+  [[nodiscard]] bool csii_released_other_than(std::string_view patient,
+                                              std::string_view claim_id) const override;
   void for_each_open_decision(
       const std::function<void(const model::decision&)>& visit) const override;
 
@@ -69,6 +73,7 @@ class memory_state final : public engine::state {
   bool keep_history_;
   by_name<stored> records_;
   by_name<std::vector<std::string>> by_patient_;
+  by_name<std::uint32_t> csii_released_;  // per patient: claims released with a pump line
   by_name<std::vector<engine::history_entry>> history_;
   by_name<engine::interchange_answer> interchanges_;
   std::map<std::string, std::int64_t, std::less<>> counters_;

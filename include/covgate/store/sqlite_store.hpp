@@ -70,6 +70,10 @@ class sqlite_store final : public engine::state {
   [[nodiscard]] std::vector<engine::claim_summary> claims_of(
       std::string_view patient) const override;
   [[nodiscard]] std::size_t size() const override;
+  [[nodiscard]] std::vector<engine::claim_summary> open_claims_of(
+      std::string_view patient, bool released_too) const override;
+  [[nodiscard]] bool csii_released_other_than(std::string_view patient,
+                                              std::string_view claim_id) const override;
   void for_each_open_decision(
       const std::function<void(const model::decision&)>& visit) const override;
   void record_history(std::string_view claim_id, const engine::history_entry& entry) override;
