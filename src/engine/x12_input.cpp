@@ -2,8 +2,8 @@
 
 namespace covgate::engine {
 
-x12_input::x12_input(handler& handler, x12::reader_options options)
-    : handler_(handler), reader_(*this, std::move(options)) {}
+x12_input::x12_input(handler& receiver, x12::reader_options options)
+    : handler_(receiver), reader_(*this, std::move(options)) {}
 
 void x12_input::on_set_end(const x12::set_result& set) {
   if (!set.rejected && !set_claims_.empty()) {

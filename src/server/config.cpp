@@ -247,7 +247,7 @@ server_config parse_config(const std::string& text, const std::filesystem::path&
     std::string dir = c.store.directory.string();
     s.read("directory", dir);
     c.store.directory = dir;
-    std::string sync = "normal";
+    std::string sync = c.store.synchronous_full ? "full" : "normal";
     s.read("synchronous", sync);
     if (sync != "normal" && sync != "full") fail("/store/synchronous", "must be normal or full");
     c.store.synchronous_full = sync == "full";

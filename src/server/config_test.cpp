@@ -29,6 +29,9 @@ TEST_SUITE("server.config") {
     CHECK(c.outbox.destinations.empty());
     CHECK_FALSE(c.strict_277ca);
     CHECK_FALSE(c.reject_repeated_interchanges);
+    CHECK(c.store.synchronous_full);  // an answered message survives a power cut
+    CHECK_FALSE(
+        parse_config(R"({"store": {"synchronous": "normal"}})", "/").store.synchronous_full);
   }
 
   TEST_CASE("settings are read, relative paths resolved against the config's folder") {

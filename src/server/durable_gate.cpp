@@ -82,6 +82,9 @@ durable_gate::durable_gate(const server_config& config, const policy::policy_fil
       store_(config.store.directory, config.store.synchronous_full),
       intake_(policy, tables, store_, intake_settings_of(config)) {
   store_.limit_journal_bytes(config.store.journal_max_bytes);
+  if (const auto& dir = config.store.directory; !dir.empty() && dir != ":memory:") {
+    reader_.emplace(dir, store::read_only);
+  }
   intake_.restore();
   committer_ = std::thread([this] { commit_loop(); });
   checkpointer_ = std::thread([this] { checkpoint_loop(); });
@@ -318,6 +321,11 @@ review_status durable_gate::review(std::string_view claim_id, bool release, std:
 }
 
 void durable_gate::read(const std::function<void(const store::sqlite_store&)>& read) {
+  if (reader_) {
+    std::lock_guard lock(reader_mutex_);
+    read(*reader_);
+    return;
+  }
   std::lock_guard lock(mutex_);
   read(store_);
 }

@@ -92,13 +92,7 @@ sqlite_store::sqlite_store(const std::filesystem::path& directory, bool synchron
     if (ec) throw store_error("cannot create " + directory.string() + ": " + ec.message());
     path_ = directory / "covgate.db";
   }
-  if (sqlite3_open_v2(path_.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
-      SQLITE_OK) {
-    const std::string message = db_ ? sqlite3_errmsg(db_) : "out of memory";
-    sqlite3_close(db_);
-    throw store_error("cannot open " + path_.string() + ": " + message);
-  }
-  sqlite3_busy_timeout(db_, 5000);
+  open(SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
   exec("PRAGMA journal_mode=WAL");
   if (path_ != ":memory:") {
     // Checkpoints run from checkpoint() on their own connection, not inside a commit: an
@@ -150,6 +144,36 @@ sqlite_store::sqlite_store(const std::filesystem::path& directory, bool synchron
     // A connection learns that the file is in WAL mode when it first reads it.
     sqlite3_exec(checkpointer_, "PRAGMA journal_mode=WAL", nullptr, nullptr, nullptr);
   }
+  read_counters();
+}
+
+sqlite_store::sqlite_store(const std::filesystem::path& directory, read_only_t) {
+  if (directory.empty() || directory == ":memory:") {
+    throw store_error("an in-memory store has no second connection");
+  }
+  path_ = directory / "covgate.db";
+  open(SQLITE_OPEN_READONLY);
+  try {
+    exec("PRAGMA query_only=1");
+    read_counters();
+  } catch (const store_error&) {
+    statements_.clear();
+    sqlite3_close(db_);
+    throw;
+  }
+}
+
+void sqlite_store::open(int flags) {
+  if (sqlite3_open_v2(path_.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
+    const std::string message = db_ ? sqlite3_errmsg(db_) : "out of memory";
+    sqlite3_close(db_);
+    db_ = nullptr;
+    throw store_error("cannot open " + path_.string() + ": " + message);
+  }
+  sqlite3_busy_timeout(db_, 5000);
+}
+
+void sqlite_store::read_counters() {
   auto& max_seq = prepared("SELECT COALESCE(MAX(seq), 0) FROM claims");
   max_seq.step();
   next_seq_ = max_seq.integer(0) + 1;
@@ -309,8 +333,8 @@ std::vector<engine::claim_summary> sqlite_store::open_claims_of(std::string_view
 
 bool sqlite_store::csii_released_other_than(std::string_view patient,
                                             std::string_view claim_id) const {
-  auto& s = prepared(
-      "SELECT EXISTS(SELECT 1 FROM claims WHERE patient = ?1 AND csii = 1 AND id <> ?2)");
+  auto& s =
+      prepared("SELECT EXISTS(SELECT 1 FROM claims WHERE patient = ?1 AND csii = 1 AND id <> ?2)");
   reset_on_exit guard{[&] { s.reset(); }};
   s.bind(1, patient).bind(2, claim_id);
   s.step();
@@ -594,11 +618,11 @@ outbox_counts sqlite_store::outbox() const {
   reset_on_exit guard{[&] { s.reset(); }};
   outbox_counts c;
   while (s.step()) {
-    const auto state = s.text(0);
+    const auto item_state = s.text(0);
     const auto n = static_cast<std::uint64_t>(s.integer(1));
-    if (state == "pending") c.pending = n;
-    if (state == "delivered") c.delivered = n;
-    if (state == "dead") c.dead = n;
+    if (item_state == "pending") c.pending = n;
+    if (item_state == "delivered") c.delivered = n;
+    if (item_state == "dead") c.dead = n;
   }
   return c;
 }

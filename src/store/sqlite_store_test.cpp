@@ -247,4 +247,35 @@ TEST_SUITE("store.sqlite_store") {
     CHECK_THROWS_AS(store::sqlite_store("/proc/covgate-cannot-write-here", false),
                     store::store_error);
   }
+
+  TEST_CASE("a read-only connection reads committed state while the writer's transaction is open") {
+    temp_dir dir;
+    store::sqlite_store writer(dir.path, false);
+    writer.begin();
+    writer.save(record("A", model::outcome::hold_documentation));
+    writer.commit();
+    const store::sqlite_store reader(dir.path, store::read_only);
+    writer.begin();  // a long evaluation in progress: uncommitted, and holding the write lock
+    writer.save(record("B", model::outcome::hold_documentation));
+    auto a = record("A", model::outcome::release);
+    writer.save(a);
+    // Not blocked (the busy timeout would make a blocked read take seconds, then throw), and
+    // what a reader sees is what would survive a crash now.
+    REQUIRE(reader.load("A"));
+    CHECK(reader.load("A")->decision.result == model::outcome::hold_documentation);
+    CHECK_FALSE(reader.load("B"));
+    CHECK(reader.claims_with(model::outcome::hold_documentation, "", 10).size() == 1);
+    writer.commit();
+    CHECK(reader.load("B"));
+    CHECK(reader.load("A")->decision.result == model::outcome::release);
+  }
+
+  TEST_CASE("the read-only connection refuses writes and in-memory stores") {
+    temp_dir dir;
+    { store::sqlite_store writer(dir.path, false); }
+    store::sqlite_store reader(dir.path, store::read_only);
+    CHECK_THROWS_AS(reader.save(record("A")), store::store_error);
+    CHECK_THROWS_AS(store::sqlite_store(":memory:", store::read_only), store::store_error);
+    CHECK_THROWS_AS(store::sqlite_store(dir.path / "absent", store::read_only), store::store_error);
+  }
 }

@@ -5,13 +5,20 @@
 //   covgate-gen [--claims N | --bytes N] [--seed S] [--kind P|I|mixed]
 //               [--claims-per-set N] [--out FILE]
 //               [--facts-before FILE --facts-after FILE [--documented PERCENT]]
+//               [--patients N [--zipf S]]
 //
+// --patients N draws every claim's member from N members (rank k with weight 1/k^S; S = 0,
+// the default, is uniform), each with one clinical record (at its first claim), so one member
+// can carry thousands of claims: the skewed-patient benchmark. Without it every claim has a
+// member of its own.
 // With --facts-*, PERCENT of the patients (default 60) get their clinical record as FHIR
 // NDJSON (Patient, the ordering physician, a visit, C-peptide with its fasting glucose,
 // HbA1c and the docs/policy.md §8 evidence), dated from the claim's date of service; a third of
 // those records go to the "after" file, so replaying before, claims, after shows claims held
 // and later released the way a real day does.
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <fstream>
@@ -19,6 +26,7 @@
 #include <random>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -95,6 +103,18 @@ class generator {
 
   std::string npi() { return "1" + std::to_string(between(100000000, 999999999)); }
 
+  /// Draws members from a pool of `count` with Zipf weights 1/rank^`exponent`.
+  void set_patient_pool(std::uint64_t count, double exponent) {
+    pool_.clear();
+    cumulative_.clear();
+    double total = 0;
+    for (std::uint64_t rank = 1; rank <= count; ++rank) {
+      pool_.push_back({mbi(), false});
+      total += 1.0 / std::pow(static_cast<double>(rank), exponent);
+      cumulative_.push_back(total);
+    }
+  }
+
   /// Where the clinical records go; null pointers turn facts off.
   void set_facts(std::string* before, std::string* after, int documented_percent) {
     facts_before_ = before;
@@ -136,7 +156,8 @@ class generator {
       ++claim_counter;
       seg("HL*" + std::to_string(++hl) + "*1*22*0");
       seg("SBR*P*18*******MB");
-      const auto member = mbi();
+      pooled_member* pooled = draw_member();
+      const auto member = pooled ? pooled->id : mbi();
       seg("NM1*IL*1*" + std::string(pick(last_names)) + "*" + std::string(pick(first_names)) +
           "****MI*" + member);
       seg("N3*" + std::to_string(between(1, 9999)) + " OAK AVE");
@@ -176,7 +197,9 @@ class generator {
         seg("NM1*82*1*WELBY*MARCUS****XX*" + npi());
         seg("PRV*PE*PXC*" + std::string(pick(taxonomies)));
       }
-      if (facts_before_ && between(1, 100) <= documented_percent_) {
+      // A pooled member's record comes once, with its first claim.
+      const bool first_of_member = !pooled || !std::exchange(pooled->recorded, true);
+      if (facts_before_ && first_of_member && between(1, 100) <= documented_percent_) {
         record(between(0, 2) == 0 ? *facts_after_ : *facts_before_, member, female, dob, dos);
       }
       int number = 0;
@@ -197,6 +220,19 @@ class generator {
   }
 
  private:
+  struct pooled_member {
+    std::string id;
+    bool recorded;
+  };
+
+  pooled_member* draw_member() {
+    if (pool_.empty()) return nullptr;
+    const double u = std::uniform_real_distribution<double>(0, cumulative_.back())(rng_);
+    const auto at = std::upper_bound(cumulative_.begin(), cumulative_.end(), u);
+    return &pool_[std::min<std::size_t>(static_cast<std::size_t>(at - cumulative_.begin()),
+                                        pool_.size() - 1)];
+  }
+
   // CCYYMMDD minus `days`, as FHIR's YYYY-MM-DD.
   static std::string fhir_date(const std::string& ccyymmdd, int days) {
     using namespace std::chrono;
@@ -263,6 +299,8 @@ class generator {
   std::string* facts_before_ = nullptr;
   std::string* facts_after_ = nullptr;
   int documented_percent_ = 60;
+  std::vector<pooled_member> pool_;
+  std::vector<double> cumulative_;  // running sum of the Zipf weights, by rank
 };
 
 }  // namespace
@@ -277,6 +315,8 @@ int main(int argc, char** argv) {
   std::string facts_before_path;
   std::string facts_after_path;
   int documented_percent = 60;
+  std::uint64_t patients = 0;
+  double zipf = 0;
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
     if (i + 1 >= argc) {
@@ -303,6 +343,10 @@ int main(int argc, char** argv) {
         facts_after_path = value;
       else if (arg == "--documented")
         documented_percent = std::stoi(value);
+      else if (arg == "--patients")
+        patients = std::stoull(value);
+      else if (arg == "--zipf")
+        zipf = std::stod(value);
       else {
         std::cerr << "covgate-gen: unknown option " << arg << "\n";
         return 2;
@@ -321,6 +365,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   generator gen(seed, kind);
+  if (patients > 0) gen.set_patient_pool(patients, zipf);
   std::string facts_before;
   std::string facts_after;
   std::ofstream facts_before_file;

@@ -32,7 +32,7 @@ class x12_input final : private x12::reader_sink {
                                  const interchange_verdict& verdict) = 0;
   };
 
-  x12_input(handler& handler, x12::reader_options options);
+  x12_input(handler& receiver, x12::reader_options options);
   void put(std::string_view bytes) { reader_.put(bytes); }
   void finish() { reader_.finish(); }
   [[nodiscard]] std::uint64_t leading_bytes_skipped() const noexcept {

@@ -72,7 +72,9 @@ struct http_config {
 
 struct store_config {
   std::filesystem::path directory = "covgate-data";  ///< "" or ":memory:" keeps nothing
-  bool synchronous_full = false;  ///< fsync every commit (power-loss safe) instead of NORMAL
+  /// fsync every commit (FULL: an answered message survives a power cut) or, when false,
+  /// NORMAL (survives a killed process; a power cut may lose the last commits).
+  bool synchronous_full = true;
   std::chrono::hours journal_max_age{24 * 30};
   std::uint64_t journal_max_bytes = 1ull << 30;
 };

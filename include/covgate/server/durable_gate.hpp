@@ -78,7 +78,10 @@ class durable_gate {
   [[nodiscard]] review_status review(std::string_view claim_id, bool release, std::string_view who,
                                      std::string_view why);
 
-  /// Runs `read` with the store under the gate's lock (the read models).
+  /// Runs `read` with the store's last committed state (the read models). With a store on
+  /// disk it reads through a read-only connection of its own and never waits for the gate:
+  /// a message that keeps the gate busy (a fact re-evaluating thousands of holds) does not
+  /// delay GET /claims. An in-memory store has one connection: reads take the gate's lock.
   void read(const std::function<void(const store::sqlite_store&)>& read);
 
   // The outbox, for the delivery worker.
@@ -119,6 +122,8 @@ class durable_gate {
   bool stopping_ = false;
   std::vector<std::function<void(bool)>> group_;  // completions of the open group
   store::sqlite_store store_;
+  std::mutex reader_mutex_;                    // the reader's statements are not shared
+  std::optional<store::sqlite_store> reader_;  // read-only connection; none when in memory
   engine::intake intake_;
   std::atomic<bool> healthy_{true};
   std::condition_variable stop_;  // wakes the checkpointer when stopping

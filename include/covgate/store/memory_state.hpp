@@ -27,8 +27,8 @@ class memory_state final : public engine::state {
   [[nodiscard]] std::vector<engine::claim_summary> claims_of(
       std::string_view patient) const override;
   [[nodiscard]] std::size_t size() const override { return records_.size(); }
-  [[nodiscard]] std::vector<engine::claim_summary> open_claims_of(
-      std::string_view patient, bool released_too) const override;
+  [[nodiscard]] std::vector<engine::claim_summary> open_claims_of(std::string_view patient,
+                                                                  bool released_too) const override;
   [[nodiscard]] bool csii_released_other_than(std::string_view patient,
                                               std::string_view claim_id) const override;
   void for_each_open_decision(

@@ -53,11 +53,23 @@ struct outbox_counts {
   std::uint64_t pending = 0, delivered = 0, dead = 0;
 };
 
+/// Tag of the read-only constructor.
+struct read_only_t {
+  explicit read_only_t() = default;
+};
+inline constexpr read_only_t read_only{};
+
 class sqlite_store final : public engine::state {
  public:
   /// Opens (creating when needed) `directory`/covgate.db; "" or ":memory:" opens a private
   /// in-memory database instead. Throws store_error.
   sqlite_store(const std::filesystem::path& directory, bool synchronous_full);
+  /// A read-only connection to the database a writer already opened in `directory`: in WAL
+  /// mode it reads the last committed state without waiting for the writer (and without
+  /// seeing its open transaction), so readers such as GET /claims never queue behind a long
+  /// evaluation. Every write through it throws store_error. Not for in-memory stores (a
+  /// second connection would open another, empty database): throws store_error.
+  sqlite_store(const std::filesystem::path& directory, read_only_t);
   ~sqlite_store() override;
   sqlite_store(const sqlite_store&) = delete;
   sqlite_store& operator=(const sqlite_store&) = delete;
@@ -70,8 +82,8 @@ class sqlite_store final : public engine::state {
   [[nodiscard]] std::vector<engine::claim_summary> claims_of(
       std::string_view patient) const override;
   [[nodiscard]] std::size_t size() const override;
-  [[nodiscard]] std::vector<engine::claim_summary> open_claims_of(
-      std::string_view patient, bool released_too) const override;
+  [[nodiscard]] std::vector<engine::claim_summary> open_claims_of(std::string_view patient,
+                                                                  bool released_too) const override;
   [[nodiscard]] bool csii_released_other_than(std::string_view patient,
                                               std::string_view claim_id) const override;
   void for_each_open_decision(
@@ -152,6 +164,8 @@ class sqlite_store final : public engine::state {
   class statement;
   statement& prepared(std::string_view sql) const;
   void exec(const char* sql);
+  void open(int flags);
+  void read_counters();  // next_seq_, next_fact_seq_ and the journal's figures from the tables
   void count_journal();  // journal_bytes_ and next_journal_id_ from the table
   /// Deletes the oldest journal rows (ids below `before_id` only) until the journal's bytes
   /// fit `max_bytes`; returns the rows deleted.
