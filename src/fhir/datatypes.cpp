@@ -1,5 +1,6 @@
 #include "datatypes.hpp"
 
+#include <array>
 #include <charconv>
 #include <span>
 
@@ -188,41 +189,62 @@ bool json_type_fits(element::json_type actual, datatype type) {
   }
 }
 
-// `rest` is what is left of the element's path (`full`) below `parent`, at FHIRPath `path`.
+// The steps from the resource down to the element being checked. Its FHIRPath is built only
+// when an issue names it: the happy path (every element valid) allocates nothing.
+struct path_step {
+  std::string_view name;
+  std::size_t index = 0;
+  bool listed = false;  // a JSON array item: the path names its index
+};
+constexpr std::size_t max_depth = 8;  // deeper than any path in the tables above
+using path_steps = std::array<path_step, max_depth>;
+
+std::string path_of(const std::string& base, const path_steps& steps, std::size_t depth) {
+  std::string out = base;
+  for (std::size_t i = 0; i < depth; ++i) {
+    out.append(".").append(steps[i].name);
+    if (steps[i].listed) out.append("[").append(std::to_string(steps[i].index)).append("]");
+  }
+  return out;
+}
+
+// `rest` is what is left of the element's path (`full`) below `parent`, which sits at `depth`
+// steps below the resource (FHIRPath `base`).
 void check(const element& parent, std::string_view rest, std::string_view full, datatype type,
-           const std::string& path, std::vector<issue>& out) {
+           const std::string& base, path_steps& steps, std::size_t depth, std::vector<issue>& out) {
   const auto dot = rest.find('.');
   const auto step = rest.substr(0, dot);
-  const auto members = parent.members(step);
+  if (depth + 1 >= max_depth) return;
   if (dot != std::string_view::npos) {
-    for (std::size_t i = 0; i < members.items.size(); ++i) {
-      auto below = path + "." + std::string(step);
-      if (members.listed) below += "[" + std::to_string(i) + "]";
-      check(members.items[i], rest.substr(dot + 1), full, type, below, out);
-    }
+    parent.for_each_member(step, [&](const element& item, std::size_t index, bool listed) {
+      steps[depth] = {step, index, listed};
+      check(item, rest.substr(dot + 1), full, type, base, steps, depth + 1, out);
+    });
     return;
   }
-  if (members.items.empty()) return;
-  const auto here = path + "." + std::string(step);
-  if (members.listed) {
-    out.push_back({severity::error, "invalid",
-                   std::string(full) + " must be a single value, not a list", here});
-    return;
-  }
-  const auto& e = members.items.front();
-  if (e.is_json()) {
-    const auto actual = e.primitive_type();
+  element first;
+  bool listed = false;
+  parent.for_each_member(step, [&](const element& item, std::size_t index, bool in_list) {
+    if (index == 0) first = item;
+    listed = in_list;
+  });
+  if (!first.exists()) return;
+  steps[depth] = {step, 0, false};
+  auto fail = [&](std::string message) {
+    out.push_back(
+        {severity::error, "invalid", std::move(message), path_of(base, steps, depth + 1)});
+  };
+  if (listed) return fail(std::string(full) + " must be a single value, not a list");
+  if (first.is_json()) {
+    const auto actual = first.primitive_type();
     if (!json_type_fits(actual, type)) {
-      out.push_back({severity::error, "invalid",
-                     std::string(full) + " must be " + std::string(name(type)), here});
-      return;
+      return fail(std::string(full) + " must be " + std::string(name(type)));
     }
     if (actual != element::json_type::string) return;  // numbers and booleans are their type
   }
-  const auto text = e.text();
+  const auto text = first.text();
   if (!text || !lexically_valid(*text, type)) {
-    out.push_back({severity::error, "invalid",
-                   std::string(full) + " must be " + std::string(name(type)), here});
+    fail(std::string(full) + " must be " + std::string(name(type)));
   }
 }
 
@@ -232,8 +254,9 @@ void check_datatypes(const element& resource, std::string_view type, const std::
                      std::vector<issue>& out) {
   const auto elements = elements_of(type);
   if (elements.empty() && type != "Bundle") return;  // a type the rules do not read
-  for (const auto& e : every_resource) check(resource, e.path, e.path, e.type, path, out);
-  for (const auto& e : elements) check(resource, e.path, e.path, e.type, path, out);
+  path_steps steps;
+  for (const auto& e : every_resource) check(resource, e.path, e.path, e.type, path, steps, 0, out);
+  for (const auto& e : elements) check(resource, e.path, e.path, e.type, path, steps, 0, out);
 }
 
 }  // namespace covgate::fhir

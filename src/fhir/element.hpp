@@ -69,6 +69,25 @@ class element {
     return out;
   }
 
+  /// Calls `visit(item, index, listed)` for every child called `name`, as children() lists
+  /// them, without building a list; `listed` is true for the items of a JSON array.
+  template <class Visit>
+  void for_each_member(std::string_view name, Visit&& visit) const {
+    if (json_) {
+      if (!json_->IsObject()) return;
+      const auto it = find_member(name);
+      if (it == json_->MemberEnd()) return;
+      if (!it->value.IsArray()) return visit(element(&it->value), std::size_t{0}, false);
+      std::size_t index = 0;
+      for (const auto& item : it->value.GetArray()) visit(element(&item), index++, true);
+    } else if (xml_) {
+      std::size_t index = 0;
+      for (auto c = xml_.first_child(); c; c = c.next_sibling()) {
+        if (c.type() == pugi::node_element && name == c.name()) visit(element(c), index++, false);
+      }
+    }
+  }
+
   /// The resources held in `name` (Bundle.entry.resource, contained): JSON objects, or in XML
   /// the single element inside each `name` wrapper.
   [[nodiscard]] std::vector<element> resources(std::string_view name) const {

@@ -138,6 +138,17 @@ TEST_SUITE("fhir.reader") {
         R"("status":"final","code":{"coding":[{"system":"http://loinc.org","code":"1986-9"}]},"effectiveDateTime":"2026-02-01","valueQuantity":{"value":"high","code":"ng/mL"})"));
     CHECK(find_issue(bad_value, "Observation.valueQuantity.value")->code == "invalid");
     CHECK(bad_value.invalid == 1);
+    // The path names the array item the bad value sits in, and a list where one value belongs.
+    const auto bad_component = json(observation(
+        R"("status":"final","code":{"coding":[{"system":"http://loinc.org","code":"55284-4"}]},"effectiveDateTime":"2026-02-01","component":[{"code":{"coding":[{"code":"8480-6"}]},"valueQuantity":{"value":120}},{"code":{"coding":[{"code":"8462-4"}]},"valueQuantity":{"value":true}}])"));
+    REQUIRE(find_issue(bad_component, "Observation.component[1].valueQuantity.value"));
+    CHECK(find_issue(bad_component, "Observation.component[1].valueQuantity.value")->diagnostics ==
+          "component.valueQuantity.value must be a decimal");
+    CHECK_FALSE(find_issue(bad_component, "Observation.component[0].valueQuantity.value"));
+    const auto listed = json(R"({"resourceType":"Patient","id":"p1","birthDate":["1950-01-01"]})");
+    REQUIRE(find_issue(listed, "Patient.birthDate"));
+    CHECK(find_issue(listed, "Patient.birthDate")->diagnostics ==
+          "birthDate must be a single value, not a list");
   }
 
   TEST_CASE("an unknown unit is kept and flagged, never guessed") {
