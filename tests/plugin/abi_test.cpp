@@ -220,9 +220,13 @@ TEST_SUITE("plugin.abi") {
       CHECK(std::string(again->key) == "CSII-LATE-2");
       CHECK(again->disposition == COVGATE_RELEASE);
       CHECK(covgate_ack(g.h, sequence, &err) == COVGATE_OK);
-      // The claim itself is remembered: sent again, it is a repeat, answered as released.
+      // The interchange is remembered: sent again, it gets the 277 it got the first time and
+      // is not processed again (accepted, flagged as repeated, no decision line).
       const auto repeat = submit_file(g.h, files[1]);
-      CHECK(repeat->disposition == COVGATE_RELEASE);
+      CHECK(repeat->disposition == COVGATE_ACCEPTED);
+      CHECK(repeat->flags == COVGATE_REPEATED);
+      CHECK(repeat.body().find("STC*P3:300") != std::string::npos);
+      CHECK(repeat->decisions_length == 0);
     }
     {
       handle g(config);
@@ -244,11 +248,12 @@ TEST_SUITE("plugin.abi") {
     m.length = claim.size();
     m.source = "mirth:in";
     m.unix_ms = 1'775'044'800'000;  // 2026-04-01 12:00 UTC
+    // The source names the handle's second message, the claim at byte 578 of it.
     answer_ptr a;
     auto err = error_struct();
     REQUIRE(covgate_submit_message(g.h, &m, &a.a, &err) == COVGATE_OK);
     CHECK(a->disposition == COVGATE_RELEASE);
-    CHECK(a.decisions().find(R"("source":"mirth:in:1:)") != std::string::npos);
+    CHECK(a.decisions().find(R"("source":"mirth:in:2:578")") != std::string::npos);
     CHECK(a.body().find("*260401*1200*") != std::string::npos);  // ISA09/ISA10
   }
 
@@ -362,7 +367,7 @@ TEST_SUITE("plugin.abi") {
     const auto labs = read(files[2]);
     auto own_claim = [&](int n) {
       auto out = claim;
-      char isa13[10];
+      char isa13[16];
       std::snprintf(isa13, sizeof isa13, "%09d", 100000 + n);
       const auto ids = std::to_string(n);
       for (auto at = out.find("000000502"); at != std::string::npos; at = out.find("000000502")) {

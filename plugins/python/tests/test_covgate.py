@@ -119,9 +119,13 @@ class LaterAnswers(unittest.TestCase):
                 gate.ack(again)
             with covgate.Gate(config) as gate:
                 self.assertEqual(gate.poll(), [])
-                # The state survived too: the claim sent again is a repeat, released.
+                # The state survived too: the claim's interchange sent again gets its first
+                # answer (the 277 pended), not processed again.
                 repeat = gate.submit(files_of(self.folder)[1].read_bytes())
-                self.assertEqual(repeat.disposition, "release")
+                self.assertEqual(repeat.disposition, "accepted")
+                self.assertEqual(repeat.flags, 0x4)  # COVGATE_REPEATED
+                self.assertIn(b"STC*P3:300", repeat.body)
+                self.assertEqual(repeat.decisions, [])
             self.assertTrue((pathlib.Path(tmp) / "covgate.db").exists())
 
     def test_relative_store_directory_resolves_against_base_dir(self):
