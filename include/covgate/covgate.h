@@ -87,7 +87,8 @@ typedef struct covgate_error {
 } covgate_error;
 
 /* A piece of an answer's body: an HL7 v2 answer holds one ACK per part (an MLLP host frames
- * each by itself); other answers have one part, the whole body. */
+ * each by itself); other answers have one part, the whole body. The one struct without a
+ * size: it is an array element and never grows (more about parts would be a new array). */
 typedef struct covgate_part {
   size_t offset;
   size_t length;
