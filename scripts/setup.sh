@@ -9,6 +9,8 @@ packages=(
   libsqlite3-dev sqlite3 libssl-dev openssl curl
   clang libclang-rt-14-dev clang-format
   time python3-hl7
+  openjdk-17-jdk-headless libjna-java rhino   # the Java binding and its Mirth scripts' test
+  tcl8.6-dev                                  # the Tcl extension and its tcltest tests
 )
 missing=()
 for p in "${packages[@]}"; do

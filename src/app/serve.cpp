@@ -19,9 +19,10 @@
 namespace covgate::app {
 
 int run_serve(const options& o) {
-  const auto tables = load_tables(o.mappings);
   const auto config = server::parse_config(
       read_file(o.config), std::filesystem::absolute(o.config).parent_path(), o.config.string());
+  // --mappings wins over the configuration's "mappings".
+  const auto tables = load_tables(o.mappings.empty() ? config.mappings : o.mappings);
   const auto tokens = server::load_tokens(config.http);
   const auto policy = load_policy();
   server::service svc(config, policy, tables);

@@ -151,6 +151,7 @@ server_config parse_config(const std::string& text, const std::filesystem::path&
   server_config c;
   object_reader root(d, "");
   root.read_number("workers", c.workers, 0, 256);
+  root.read_path("mappings", c.mappings, base);
   root.read("sender_qualifier", c.sender_qualifier);
   root.read("sender_id", c.sender_id);
   if (c.sender_qualifier.size() != 2) fail("/sender_qualifier", "must be two characters (ISA05)");

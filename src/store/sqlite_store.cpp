@@ -569,7 +569,7 @@ std::vector<engine::claim_summary> sqlite_store::claims_with(model::outcome resu
   return out;
 }
 
-void sqlite_store::enqueue(const outbox_item& item, std::int64_t now_ms) {
+std::int64_t sqlite_store::enqueue(const outbox_item& item, std::int64_t now_ms) {
   auto& s = prepared(
       "INSERT OR IGNORE INTO outbox(key, destination, content_type, body, next_ms) "
       "VALUES(?1, ?2, ?3, ?4, ?5)");
@@ -580,14 +580,17 @@ void sqlite_store::enqueue(const outbox_item& item, std::int64_t now_ms) {
       .blob(4, item.body)
       .bind(5, now_ms);
   s.step();
+  return sqlite3_changes(db_) > 0 ? sqlite3_last_insert_rowid(db_) : 0;
 }
 
 std::vector<outbox_item> sqlite_store::due(std::int64_t now_ms, std::size_t limit) const {
   auto& s = prepared(
       "SELECT id, key, destination, content_type, body, attempts FROM outbox "
-      "WHERE state = 'pending' AND next_ms <= ?1 ORDER BY id LIMIT ?2");
+      "WHERE state = 'pending' AND next_ms <= ?1 AND destination <> ?3 ORDER BY id LIMIT ?2");
   reset_on_exit guard{[&] { s.reset(); }};
-  s.bind(1, now_ms).bind(2, static_cast<std::int64_t>(limit));
+  s.bind(1, now_ms)
+      .bind(2, static_cast<std::int64_t>(limit))
+      .bind(3, std::int64_t{host_destination});
   std::vector<outbox_item> out;
   while (s.step()) {
     out.push_back({s.integer(0), std::string(s.text(1)), static_cast<std::uint32_t>(s.integer(2)),
@@ -595,6 +598,29 @@ std::vector<outbox_item> sqlite_store::due(std::int64_t now_ms, std::size_t limi
                    static_cast<std::uint32_t>(s.integer(5))});
   }
   return out;
+}
+
+std::vector<outbox_item> sqlite_store::pending(std::uint32_t destination, std::int64_t after_id,
+                                               std::size_t limit) const {
+  auto& s = prepared(
+      "SELECT id, key, destination, content_type, body, attempts FROM outbox "
+      "WHERE id > ?1 AND destination = ?2 AND state = 'pending' ORDER BY id LIMIT ?3");
+  reset_on_exit guard{[&] { s.reset(); }};
+  s.bind(1, after_id).bind(2, std::int64_t{destination}).bind(3, static_cast<std::int64_t>(limit));
+  std::vector<outbox_item> out;
+  while (s.step()) {
+    out.push_back({s.integer(0), std::string(s.text(1)), static_cast<std::uint32_t>(s.integer(2)),
+                   std::string(s.text(3)), std::string(s.text(4)),
+                   static_cast<std::uint32_t>(s.integer(5))});
+  }
+  return out;
+}
+
+bool sqlite_store::remove(std::int64_t id, std::uint32_t destination) {
+  auto& s = prepared("DELETE FROM outbox WHERE id = ?1 AND destination = ?2");
+  s.bind(1, id).bind(2, std::int64_t{destination});
+  s.run();
+  return sqlite3_changes(db_) > 0;
 }
 
 void sqlite_store::delivered(std::int64_t id) {
@@ -628,8 +654,10 @@ outbox_counts sqlite_store::outbox() const {
 }
 
 std::optional<std::int64_t> sqlite_store::next_due() const {
-  auto& s = prepared("SELECT MIN(next_ms) FROM outbox WHERE state = 'pending'");
+  auto& s =
+      prepared("SELECT MIN(next_ms) FROM outbox WHERE state = 'pending' AND destination <> ?1");
   reset_on_exit guard{[&] { s.reset(); }};
+  s.bind(1, std::int64_t{host_destination});
   s.step();
   if (s.text(0).empty()) return std::nullopt;  // MIN over no rows is NULL
   return s.integer(0);

@@ -148,6 +148,33 @@ TEST_SUITE("store.sqlite_store") {
     CHECK_FALSE(s.next_due());
   }
 
+  TEST_CASE("the host's items wait for their host: never due, drained in order, removed once") {
+    temp_dir dir;
+    {
+      store::sqlite_store s(dir.path, false);
+      s.enqueue({0, "A-2", store::host_destination, "t", "first", 0}, 100);
+      s.enqueue({0, "B-2", 0, "t", "serve's", 0}, 100);
+      s.enqueue({0, "A-3", store::host_destination, "t", "second", 0}, 100);
+      REQUIRE(s.due(1000, 10).size() == 1);  // serve's delivery worker sees only its own
+      CHECK(s.due(1000, 10)[0].key == "B-2");
+      s.delivered(s.due(1000, 10)[0].id);
+      CHECK_FALSE(s.next_due());
+      const auto all = s.pending(store::host_destination, 0, 10);
+      REQUIRE(all.size() == 2);
+      CHECK(all[0].body == "first");
+      CHECK(all[1].body == "second");
+      const auto after = s.pending(store::host_destination, all[0].id, 10);
+      REQUIRE(after.size() == 1);
+      CHECK(after[0].key == "A-3");
+      CHECK(s.remove(all[0].id, store::host_destination));
+      CHECK_FALSE(s.remove(all[0].id, store::host_destination));
+    }
+    store::sqlite_store again(dir.path, false);  // what was not removed comes back
+    const auto left = again.pending(store::host_destination, 0, 10);
+    REQUIRE(left.size() == 1);
+    CHECK(left[0].body == "second");
+  }
+
   TEST_CASE("journal pruning by age, then by size from the oldest row") {
     temp_dir dir;
     store::sqlite_store s(dir.path, false);

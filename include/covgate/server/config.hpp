@@ -109,6 +109,9 @@ struct server_config {
   http_config http;
   store_config store;
   outbox_config outbox;
+  /// "mappings": a folder of mapping tables to use instead of the built-in ones ("": built-in;
+  /// `covgate serve --mappings` wins over it).
+  std::filesystem::path mappings;
   unsigned workers = 0;  ///< 0: one per core
   std::string sender_qualifier = "ZZ";
   std::string sender_id = "COVGATE";

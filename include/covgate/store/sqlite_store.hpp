@@ -49,6 +49,11 @@ struct outbox_item {
   std::uint32_t attempts = 0;
 };
 
+/// The destination index of the C ABI's host (libcovgate): its later answers wait in the
+/// outbox under this index until the host acknowledges them (covgate_ack). due() never
+/// returns them, so serve's delivery worker leaves them alone.
+inline constexpr std::uint32_t host_destination = 0xFFFF'FFFFu;
+
 struct outbox_counts {
   std::uint64_t pending = 0, delivered = 0, dead = 0;
 };
@@ -141,11 +146,18 @@ class sqlite_store final : public engine::state {
                                                                std::string_view after_id,
                                                                std::size_t limit) const;
 
-  /// Queues a message for a destination (a key already queued there is ignored).
-  void enqueue(const outbox_item& item, std::int64_t now_ms);
+  /// Queues a message for a destination (a key already queued there is ignored); returns the
+  /// item's id, or 0 when it was ignored.
+  std::int64_t enqueue(const outbox_item& item, std::int64_t now_ms);
   /// Pending items due at `now_ms`, oldest first.
   [[nodiscard]] std::vector<outbox_item> due(std::int64_t now_ms, std::size_t limit) const;
   void delivered(std::int64_t id);
+  /// Pending items of `destination` with ids above `after_id`, oldest first, at most `limit`,
+  /// whenever they are due (the C ABI's host drains them itself).
+  [[nodiscard]] std::vector<outbox_item> pending(std::uint32_t destination, std::int64_t after_id,
+                                                 std::size_t limit) const;
+  /// Deletes item `id` of `destination` (its host acknowledged it); false when there was none.
+  bool remove(std::int64_t id, std::uint32_t destination);
   /// Records a failed attempt: retried at `next_ms`, or dead-lettered when `dead`.
   void failed(std::int64_t id, std::int64_t next_ms, bool dead, std::string_view error);
   [[nodiscard]] outbox_counts outbox() const;

@@ -1,0 +1,399 @@
+#include "gate.hpp"
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <fstream>
+
+#include "covgate/mapping/json_config.hpp"
+#include "covgate/model/decision_json.hpp"
+#include "covgate/store/memory_state.hpp"
+
+namespace covgate::plugin {
+namespace {
+
+constexpr std::string_view x12_type = "application/edi-x12";
+constexpr std::string_view fhir_type = "application/fhir+json";
+constexpr std::string_view hl7v2_type = "x-application/hl7-v2+er7";
+
+std::int64_t clock_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string read_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + path.string());
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// The tables of `dir` ("": the built-in ones), as `covgate serve --mappings DIR` reads them.
+mapping::tables load_tables(const std::filesystem::path& dir) {
+  if (dir.empty()) return mapping::tables::parse(mapping::embedded_sources());
+  mapping::table_sources s;
+  const std::pair<const char*, std::string*> files[] = {
+      {"loinc.json", &s.loinc},       {"units.json", &s.units},
+      {"pos.json", &s.pos},           {"bill-types.json", &s.bill_types},
+      {"taxonomy.json", &s.taxonomy}, {"qualifications.json", &s.qualifications},
+      {"hcpcs.json", &s.hcpcs},       {"icd10.json", &s.icd10},
+      {"evidence.json", &s.evidence}, {"identity.json", &s.identity},
+      {"hl7v2.json", &s.hl7v2}};
+  for (const auto& [name, text] : files) {
+    if (std::string_view(name) == "hl7v2.json" && !std::filesystem::exists(dir / name)) continue;
+    *text = read_file(dir / name);
+  }
+  return mapping::tables::parse(s);
+}
+
+policy::policy_file load_policy() {
+  auto policy = policy::policy_file::parse(policy::embedded_ncd223());
+  for (const auto& [name, text] : policy::embedded_overlays()) {
+    policy.add_overlay(policy::overlay::parse(text, name));
+  }
+  return policy;
+}
+
+// As durable_gate.cpp's intake_settings_of: the same keys mean the same thing.
+engine::intake_settings intake_settings_of(const server::server_config& c) {
+  engine::intake_settings s;
+  s.reader = c.x12;
+  s.fhir = c.fhir;
+  s.hl7v2 = c.hl7v2;
+  s.profile = c.strict_277ca ? x12::status_profile::acknowledgment_x214
+                             : x12::status_profile::notification_x212;
+  s.sender_qualifier = c.sender_qualifier;
+  s.sender_id = c.sender_id;
+  s.duplicates = c.reject_repeated_interchanges ? engine::duplicate_interchanges::reject
+                                                : engine::duplicate_interchanges::answer_again;
+  return s;
+}
+
+// The configuration names a store directory: serve's default ("covgate-data") applies only
+// when the key is there, so a configuration without one keeps the state in memory.
+bool names_store_directory(std::string_view config_text) {
+  const auto d = mapping::parse_json_config(config_text, "covgate.json");
+  if (!d.IsObject()) return false;
+  const auto store = d.FindMember("store");
+  if (store == d.MemberEnd() || !store->value.IsObject()) return false;
+  const auto dir = store->value.FindMember("directory");
+  return dir != store->value.MemberEnd() && dir->value.IsString() &&
+         dir->value.GetStringLength() > 0 && std::string_view(dir->value.GetString()) != ":memory:";
+}
+
+disposition later_disposition(engine::event_kind k) {
+  switch (k) {
+    case engine::event_kind::release:
+      return disposition::release;
+    case engine::event_kind::void_claim:
+    case engine::event_kind::cancel:
+      return disposition::closed;
+    default:
+      return disposition::hold;
+  }
+}
+
+// A later answer in an outbox row under store::host_destination: "<event>\n<decision line>\n"
+// then the 277. Neither the event's name nor a JSON line holds a raw newline.
+std::string pack(std::string_view event, std::string_view decision, std::string_view body) {
+  std::string out;
+  out.reserve(event.size() + decision.size() + body.size() + 2);
+  out.append(event).append(1, '\n').append(decision).append(1, '\n').append(body);
+  return out;
+}
+
+answer unpack(const store::outbox_item& item) {
+  answer a;
+  const std::string_view row = item.body;
+  const auto first = row.find('\n');
+  const auto second = first == std::string_view::npos ? first : row.find('\n', first + 1);
+  if (second == std::string_view::npos) {
+    throw store::store_error("an outbox row of the host is not in the plugin's form");
+  }
+  a.event = std::string(row.substr(0, first));
+  a.decisions = std::string(row.substr(first + 1, second - first));  // with its '\n'
+  a.body = std::string(row.substr(second + 1));
+  return a;
+}
+
+}  // namespace
+
+std::optional<engine::payload_kind> hinted_kind(std::string_view content_type) {
+  // The media type without parameters, lower case.
+  auto type = content_type.substr(0, content_type.find(';'));
+  while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) type.remove_suffix(1);
+  while (!type.empty() && (type.front() == ' ' || type.front() == '\t')) type.remove_prefix(1);
+  std::string t(type);
+  std::transform(t.begin(), t.end(), t.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (t == "application/edi-x12" || t == "application/x12") return engine::payload_kind::x12;
+  if (t == "application/fhir+json" || t == "application/fhir+xml" || t == "application/json" ||
+      t == "application/xml" || t == "application/x-ndjson" || t == "application/fhir+ndjson" ||
+      t == "application/ndjson") {
+    return engine::payload_kind::fhir;
+  }
+  if (t == "x-application/hl7-v2+er7" || t == "application/hl7-v2" ||
+      t == "application/hl7-v2+er7") {
+    return engine::payload_kind::hl7v2;
+  }
+  return std::nullopt;
+}
+
+// One message's answers, its events as decision lines, and its later events.
+class gate::collector final : public engine::answer_sink {
+ public:
+  void x12(std::string_view text) override { add(text, x12_type); }
+  void fhir(std::string_view text) override { add(text, fhir_type); }
+  void hl7v2(std::string_view text) override { add(text, hl7v2_type); }
+  void on_event(const engine::event& e, bool later) override {
+    if (e.kind != engine::event_kind::repeat) {
+      model::append_json(a.decisions, e.decision, engine::name(e.kind), e.source);
+      a.decisions += '\n';
+    }
+    if (later) {
+      later_events.push_back(e);
+      return;
+    }
+    // The first answers decide the disposition: held beats released beats closed.
+    const bool released = e.kind == engine::event_kind::repeat
+                              ? e.decision.result == model::outcome::release
+                              : e.kind == engine::event_kind::release;
+    if (e.kind == engine::event_kind::void_claim || e.kind == engine::event_kind::cancel) {
+      any_closed = true;
+    } else if (released) {
+      any_release = true;
+    } else {
+      any_hold = true;
+    }
+  }
+  void finding(std::string_view line) override { a.findings.append(line).append(1, '\n'); }
+
+  answer a;
+  std::vector<engine::event> later_events;
+  bool any_hold = false, any_release = false, any_closed = false;
+
+ private:
+  void add(std::string_view text, std::string_view type) {
+    a.parts.emplace_back(a.body.size(), text.size());
+    a.body.append(text);
+    a.content_type = type;
+  }
+};
+
+gate::gate(std::string_view config_text, const std::filesystem::path& base)
+    : config_(server::parse_config(std::string(config_text.empty() ? "{}" : config_text), base,
+                                   "covgate.json")),
+      tables_(load_tables(config_.mappings)),
+      policy_(load_policy()) {
+  if (names_store_directory(config_text.empty() ? "{}" : config_text)) {
+    auto sqlite = std::make_unique<store::sqlite_store>(config_.store.directory,
+                                                        config_.store.synchronous_full);
+    sqlite_ = sqlite.get();
+    state_ = std::move(sqlite);
+  } else {
+    state_ = std::make_unique<store::memory_state>();
+  }
+  intake_ =
+      std::make_unique<engine::intake>(policy_, tables_, *state_, intake_settings_of(config_));
+  if (sqlite_ != nullptr) {
+    intake_->restore();
+    messages_ = static_cast<std::uint64_t>(sqlite_->counter("plugin.messages", 0));
+    // What the host did not acknowledge before is handed out again.
+    for (std::int64_t after = 0;;) {
+      const auto rows = sqlite_->pending(store::host_destination, after, 512);
+      for (const auto& r : rows) unacked_.insert(static_cast<std::uint64_t>(r.id));
+      if (rows.size() < 512) break;
+      after = rows.back().id;
+    }
+    const auto now = clock_ms();
+    last_checkpoint_ms_ = now;
+    maintain(now);
+  }
+  wait_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  std::lock_guard lock(mutex_);
+  signal();
+}
+
+gate::~gate() {
+  if (wait_fd_ >= 0) ::close(wait_fd_);
+}
+
+void gate::signal() {
+  const bool ready = unacked_.upper_bound(handed_out_) != unacked_.end();
+  if (wait_fd_ < 0 || ready == signalled_) return;
+  if (ready) {
+    const std::uint64_t one = 1;
+    if (::write(wait_fd_, &one, sizeof one) == sizeof one) signalled_ = true;
+  } else {
+    std::uint64_t count = 0;
+    if (::read(wait_fd_, &count, sizeof count) == sizeof count) signalled_ = false;
+  }
+}
+
+void gate::maintain(std::int64_t now_ms) {
+  if (sqlite_ == nullptr) return;
+  // The WAL into the database file (the store runs no automatic checkpoint), about every
+  // second; remembered interchanges past their age once an hour, as serve does.
+  if (now_ms - last_checkpoint_ms_ >= 1000) {
+    sqlite_->checkpoint();
+    last_checkpoint_ms_ = now_ms;
+  }
+  if (last_prune_ms_ == 0 || now_ms - last_prune_ms_ >= 3'600'000) {
+    sqlite_->prune_journal(
+        now_ms,
+        std::chrono::duration_cast<std::chrono::milliseconds>(config_.store.journal_max_age),
+        config_.store.journal_max_bytes);
+    last_prune_ms_ = now_ms;
+  }
+}
+
+void gate::queue_later(const std::vector<engine::event>& events, engine::message_time at) {
+  for (const auto& e : events) {
+    std::string line;
+    model::append_json(line, e.decision, engine::name(e.kind), e.source);
+    auto body = intake_->status_message({e}, at);
+    const auto event = engine::name(e.kind);
+    if (sqlite_ != nullptr) {
+      const auto id = sqlite_->enqueue({0, e.trace(), store::host_destination,
+                                        std::string(x12_type), pack(event, line, body), 0},
+                                       at.unix_ms);
+      if (id > 0) unacked_.insert(static_cast<std::uint64_t>(id));
+    } else {
+      const auto id = next_memory_id_++;
+      memory_outbox_.emplace(id, later_answer{e.trace(), std::string(event), std::move(line),
+                                              std::move(body), later_disposition(e.kind)});
+      unacked_.insert(id);
+    }
+  }
+}
+
+answer gate::submit(std::string_view message, std::string_view content_type,
+                    std::string_view source, std::int64_t unix_ms) {
+  const engine::message_time at{unix_ms != 0 ? unix_ms : clock_ms()};
+  const auto hint = hinted_kind(content_type);
+  std::lock_guard lock(mutex_);
+  if (!healthy_) throw unavailable("the store failed earlier: open the gate again");
+  collector out;
+  if (hint && engine::sniff(message.substr(0, 64)) != *hint) {
+    // As serve's routes refuse a body that is not theirs (415): nothing is processed.
+    out.a.result = disposition::rejected;
+    out.a.flags = flag::unrecognized;
+    out.a.findings =
+        "the content type names " + std::string(engine::name(*hint)) + " but the message is " +
+        std::string(engine::name(engine::sniff(message.substr(0, 64)))) + ": not processed\n";
+    return std::move(out.a);
+  }
+  const auto number = ++messages_;
+  std::string name = source.empty() ? std::string("covgate") : std::string(source);
+  name += ':';
+  name += std::to_string(number);
+  engine::input_result result;
+  try {
+    if (sqlite_ != nullptr) sqlite_->begin();
+    result = intake_->receive(message, std::move(name), at, out);
+    queue_later(out.later_events, at);
+    if (sqlite_ != nullptr) {
+      sqlite_->set_counter("plugin.messages", static_cast<std::int64_t>(messages_));
+      sqlite_->commit();
+      maintain(at.unix_ms);
+    }
+  } catch (const store::store_error& e) {
+    // The engine may now hold what the store lost: refuse everything until a reopen rebuilds
+    // one from the other (as serve's durable gate does).
+    healthy_ = false;
+    try {
+      if (sqlite_ != nullptr) sqlite_->rollback();
+    } catch (const store::store_error&) {
+    }
+    throw unavailable(e.what());
+  }
+  signal();
+  auto& a = out.a;
+  a.claims = result.claims;
+  a.facts = result.facts;
+  if (result.repeated_interchanges > 0) a.flags |= flag::repeated;
+  if (result.unrecognized) {
+    a.flags |= flag::unrecognized;
+    a.result = disposition::rejected;
+  } else if (result.rejected && result.claims == 0 && result.facts == 0 &&
+             result.repeated_interchanges == 0) {
+    a.result = disposition::rejected;
+  } else {
+    if (result.rejected) a.flags |= flag::part_rejected;
+    a.result = out.any_hold      ? disposition::hold
+               : out.any_release ? disposition::release
+               : out.any_closed  ? disposition::closed
+                                 : disposition::accepted;
+  }
+  return std::move(a);
+}
+
+std::optional<answer> gate::poll() {
+  std::lock_guard lock(mutex_);
+  const auto next = unacked_.upper_bound(handed_out_);
+  if (next == unacked_.end()) return std::nullopt;
+  answer a;
+  if (sqlite_ != nullptr) {
+    const auto rows =
+        sqlite_->pending(store::host_destination, static_cast<std::int64_t>(handed_out_), 1);
+    if (rows.empty()) {  // acknowledged meanwhile by id: nothing else to hand out
+      unacked_.erase(next, unacked_.end());
+      signal();
+      return std::nullopt;
+    }
+    a = unpack(rows.front());
+    a.sequence = static_cast<std::uint64_t>(rows.front().id);
+    a.key = rows.front().key;
+    const auto kind = a.event == "release"                         ? disposition::release
+                      : (a.event == "void" || a.event == "cancel") ? disposition::closed
+                                                                   : disposition::hold;
+    a.result = kind;
+  } else {
+    const auto& item = memory_outbox_.at(*next);
+    a.sequence = *next;
+    a.key = item.key;
+    a.event = item.event;
+    a.decisions = item.decision + '\n';
+    a.body = item.body;
+    a.result = item.result;
+  }
+  a.flags = flag::later;
+  a.content_type = x12_type;
+  a.parts.emplace_back(0, a.body.size());
+  handed_out_ = a.sequence;
+  signal();
+  return a;
+}
+
+bool gate::ack(std::uint64_t sequence) {
+  std::lock_guard lock(mutex_);
+  if (unacked_.erase(sequence) == 0) return false;
+  if (sqlite_ != nullptr) {
+    try {
+      sqlite_->remove(static_cast<std::int64_t>(sequence), store::host_destination);
+    } catch (const store::store_error&) {
+      unacked_.insert(sequence);
+      throw;
+    }
+  } else {
+    memory_outbox_.erase(sequence);
+  }
+  signal();
+  return true;
+}
+
+void gate::redeliver() {
+  std::lock_guard lock(mutex_);
+  handed_out_ = 0;
+  signal();
+}
+
+void gate::flush() {
+  std::lock_guard lock(mutex_);
+  if (sqlite_ != nullptr && healthy_) sqlite_->checkpoint();
+}
+
+}  // namespace covgate::plugin

@@ -1,0 +1,452 @@
+// libcovgate through its C ABI only (include/covgate/covgate.h, linked against the shared
+// library): answers, later answers with at-least-once delivery, the wait fd, a durable store
+// across a restart, errors, and several host threads at once (run under TSan and ASan too).
+#include <doctest/doctest.h>
+#include <poll.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "covgate/covgate.h"
+
+namespace {
+
+const std::filesystem::path scenarios =
+    std::filesystem::path(COVGATE_SOURCE_DIR) / "samples/inputs/scenarios";
+
+std::string read(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  REQUIRE(in);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+std::vector<std::filesystem::path> files_of(const std::string& scenario) {
+  std::vector<std::filesystem::path> out;
+  for (const auto& e : std::filesystem::directory_iterator(scenarios / scenario)) {
+    out.push_back(e.path());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+covgate_error error_struct() {
+  covgate_error e;
+  std::memset(&e, 0x5A, sizeof e);
+  e.size = sizeof e;
+  return e;
+}
+
+struct temp_dir {
+  std::filesystem::path path = std::filesystem::temp_directory_path() /
+                               ("covgate-abi-" + std::to_string(std::random_device{}()));
+  ~temp_dir() { std::filesystem::remove_all(path); }
+};
+
+// One open handle, closed at the end of the scope.
+struct handle {
+  explicit handle(const std::string& config = "") {
+    auto err = error_struct();
+    const auto rc =
+        covgate_open(config.empty() ? nullptr : config.data(), config.size(), nullptr, &h, &err);
+    INFO(err.message);
+    REQUIRE(rc == COVGATE_OK);
+    REQUIRE(h != nullptr);
+  }
+  ~handle() {
+    auto err = error_struct();
+    CHECK(covgate_close(h, &err) == COVGATE_OK);
+  }
+  handle(const handle&) = delete;
+  handle& operator=(const handle&) = delete;
+  covgate_handle* h = nullptr;
+};
+
+struct answer_ptr {
+  covgate_answer* a = nullptr;
+  ~answer_ptr() { covgate_answer_free(a); }
+  covgate_answer* operator->() const { return a; }
+  [[nodiscard]] std::string body() const {
+    return {reinterpret_cast<const char*>(a->body), a->body_length};
+  }
+  [[nodiscard]] std::string decisions() const { return {a->decisions, a->decisions_length}; }
+  [[nodiscard]] std::string findings() const { return {a->findings, a->findings_length}; }
+};
+
+answer_ptr submit(covgate_handle* h, const std::string& bytes, const char* type = nullptr) {
+  answer_ptr out;
+  auto err = error_struct();
+  const auto rc = covgate_submit(h, bytes.data(), bytes.size(), type, &out.a, &err);
+  INFO(err.message);
+  REQUIRE(rc == COVGATE_OK);
+  REQUIRE(out.a != nullptr);
+  CHECK(out->size == sizeof(covgate_answer));
+  return out;
+}
+
+answer_ptr submit_file(covgate_handle* h, const std::filesystem::path& p) {
+  return submit(h, read(p));
+}
+
+bool readable(int fd) {
+  pollfd p{fd, POLLIN, 0};
+  return ::poll(&p, 1, 0) == 1 && (p.revents & POLLIN) != 0;
+}
+
+std::size_t lines(const std::string& text) {
+  return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
+}
+
+}  // namespace
+
+TEST_SUITE("plugin.abi") {
+  TEST_CASE("reports its ABI version, its version and a name for every status") {
+    CHECK(covgate_abi_version() == COVGATE_ABI_VERSION);
+    CHECK(std::string(covgate_version()).find('.') != std::string::npos);
+    for (const int32_t code :
+         {COVGATE_OK, COVGATE_EMPTY, COVGATE_E_ARGUMENT, COVGATE_E_CONFIG, COVGATE_E_STORE,
+          COVGATE_E_NOMEM, COVGATE_E_TOO_LARGE, COVGATE_E_INTERNAL}) {
+      CHECK(std::string(covgate_status_name(code)).rfind("COVGATE_", 0) == 0);
+    }
+    CHECK(std::string(covgate_status_name(12345)) == "COVGATE_UNKNOWN_STATUS");
+  }
+
+  TEST_CASE("a held claim is answered with its 277 and its decision line") {
+    handle g;
+    const auto files = files_of("02-csii-release-after-late-lab");
+    const auto record = submit_file(g.h, files[0]);
+    CHECK(record->disposition == COVGATE_ACCEPTED);
+    CHECK(std::string(record->content_type) == "application/fhir+json");
+    CHECK(record->facts > 0);
+    CHECK(record->decisions_length == 0);
+    const auto claim = submit_file(g.h, files[1]);
+    CHECK(claim->disposition == COVGATE_HOLD);
+    CHECK(claim->flags == 0);
+    CHECK(claim->claims == 1);
+    CHECK(std::string(claim->content_type) == "application/edi-x12");
+    CHECK(claim.body().rfind("ISA*", 0) == 0);
+    CHECK(claim.body().find("STC*P3:300") != std::string::npos);
+    CHECK(claim->body[claim->body_length] == '\0');
+    REQUIRE(claim->part_count == 1);
+    CHECK(claim->parts[0].offset == 0);
+    CHECK(claim->parts[0].length == claim->body_length);
+    CHECK(lines(claim.decisions()) == 1);
+    CHECK(claim.decisions().find(R"("event":"hold","claim_id":"CSII-LATE")") != std::string::npos);
+    CHECK(claim.decisions().find(R"("source":"covgate:2:578")") != std::string::npos);
+    CHECK(claim->sequence == 0);
+    CHECK(std::string(claim->key).empty());
+  }
+
+  TEST_CASE("a later release waits for poll, signals the wait fd and goes once acknowledged") {
+    handle g;
+    const auto files = files_of("02-csii-release-after-late-lab");
+    const int fd = covgate_wait_fd(g.h);
+    REQUIRE(fd >= 0);
+    submit_file(g.h, files[0]);
+    submit_file(g.h, files[1]);
+    CHECK_FALSE(readable(fd));
+    auto err = error_struct();
+    answer_ptr none;
+    CHECK(covgate_poll(g.h, &none.a, &err) == COVGATE_EMPTY);
+    CHECK(none.a == nullptr);
+
+    const auto labs = submit_file(g.h, files[2]);
+    CHECK(labs->disposition == COVGATE_ACCEPTED);
+    CHECK(labs.decisions().find(R"("event":"release","claim_id":"CSII-LATE")") !=
+          std::string::npos);
+    CHECK(readable(fd));
+
+    answer_ptr later;
+    REQUIRE(covgate_poll(g.h, &later.a, &err) == COVGATE_OK);
+    CHECK(later->disposition == COVGATE_RELEASE);
+    CHECK((later->flags & COVGATE_LATER) != 0);
+    CHECK(std::string(later->key) == "CSII-LATE-2");
+    CHECK(std::string(later->event) == "release");
+    CHECK(later->sequence > 0);
+    CHECK(later.body().find("REF*1K*CSII-LATE-2~") != std::string::npos);
+    CHECK(lines(later.decisions()) == 1);
+    CHECK(later.decisions().find(R"("outcome":"release")") != std::string::npos);
+    CHECK_FALSE(readable(fd));  // everything was handed out
+
+    answer_ptr again;
+    CHECK(covgate_poll(g.h, &again.a, &err) == COVGATE_EMPTY);  // handed out once per session
+    CHECK(covgate_redeliver(g.h, &err) == COVGATE_OK);
+    CHECK(readable(fd));
+    answer_ptr redelivered;
+    REQUIRE(covgate_poll(g.h, &redelivered.a, &err) == COVGATE_OK);
+    CHECK(redelivered->sequence == later->sequence);
+    CHECK(redelivered.body() == later.body());
+
+    CHECK(covgate_ack(g.h, later->sequence, &err) == COVGATE_OK);
+    CHECK(covgate_ack(g.h, later->sequence, &err) == COVGATE_EMPTY);  // twice is harmless
+    CHECK(covgate_redeliver(g.h, &err) == COVGATE_OK);
+    answer_ptr gone;
+    CHECK(covgate_poll(g.h, &gone.a, &err) == COVGATE_EMPTY);
+    CHECK_FALSE(readable(fd));
+  }
+
+  TEST_CASE("with a durable store, unacknowledged later answers come back after a restart") {
+    temp_dir dir;
+    const std::string config = R"({"store": {"directory": ")" + dir.path.string() + R"("}})";
+    const auto files = files_of("02-csii-release-after-late-lab");
+    std::uint64_t sequence = 0;
+    std::string body;
+    {
+      handle g(config);
+      for (const auto& f : files) submit_file(g.h, f);
+      answer_ptr later;
+      auto err = error_struct();
+      REQUIRE(covgate_poll(g.h, &later.a, &err) == COVGATE_OK);
+      sequence = later->sequence;
+      body = later.body();
+      // not acknowledged: the host died before forwarding it
+    }
+    CHECK(std::filesystem::exists(dir.path / "covgate.db"));
+    {
+      handle g(config);
+      CHECK(readable(covgate_wait_fd(g.h)));
+      answer_ptr again;
+      auto err = error_struct();
+      REQUIRE(covgate_poll(g.h, &again.a, &err) == COVGATE_OK);
+      CHECK(again->sequence == sequence);
+      CHECK(again.body() == body);
+      CHECK(std::string(again->key) == "CSII-LATE-2");
+      CHECK(again->disposition == COVGATE_RELEASE);
+      CHECK(covgate_ack(g.h, sequence, &err) == COVGATE_OK);
+      // The interchange is remembered: sent again, it gets the 277 it got the first time and
+      // is not processed again (accepted, flagged as repeated, no decision line).
+      const auto repeat = submit_file(g.h, files[1]);
+      CHECK(repeat->disposition == COVGATE_ACCEPTED);
+      CHECK(repeat->flags == COVGATE_REPEATED);
+      CHECK(repeat.body().find("STC*P3:300") != std::string::npos);
+      CHECK(repeat->decisions_length == 0);
+    }
+    {
+      handle g(config);
+      CHECK_FALSE(readable(covgate_wait_fd(g.h)));
+      answer_ptr none;
+      auto err = error_struct();
+      CHECK(covgate_poll(g.h, &none.a, &err) == COVGATE_EMPTY);
+    }
+  }
+
+  TEST_CASE("a message with its source and time names them in its answer and decisions") {
+    handle g;
+    const auto files = files_of("01-csii-released");
+    submit_file(g.h, files[0]);
+    const auto claim = read(files[1]);
+    covgate_message m{};
+    m.size = sizeof m;
+    m.data = reinterpret_cast<const std::uint8_t*>(claim.data());
+    m.length = claim.size();
+    m.source = "mirth:in";
+    m.unix_ms = 1'775'044'800'000;  // 2026-04-01 12:00 UTC
+    // The source names the handle's second message, the claim at byte 578 of it.
+    answer_ptr a;
+    auto err = error_struct();
+    REQUIRE(covgate_submit_message(g.h, &m, &a.a, &err) == COVGATE_OK);
+    CHECK(a->disposition == COVGATE_RELEASE);
+    CHECK(a.decisions().find(R"("source":"mirth:in:2:578")") != std::string::npos);
+    CHECK(a.body().find("*260401*1200*") != std::string::npos);  // ISA09/ISA10
+  }
+
+  TEST_CASE("refused input is an answer: a bad X12 count, invalid FHIR, bytes of no kind") {
+    handle g;
+    const auto files = files_of("44-input-rejected");
+    const auto bad_count = submit_file(g.h, files[1]);
+    CHECK(bad_count->disposition == COVGATE_REJECTED);
+    CHECK(bad_count.body().find("999") != std::string::npos);
+    CHECK(bad_count->findings_length > 0);
+    const auto invalid = submit_file(g.h, files[3]);
+    CHECK(invalid->disposition == COVGATE_REJECTED);
+    CHECK(std::string(invalid->content_type) == "application/fhir+json");
+    CHECK(invalid.body().find("OperationOutcome") != std::string::npos);
+    const auto notes = submit_file(g.h, files[4]);
+    CHECK(notes->disposition == COVGATE_REJECTED);
+    CHECK(notes->flags == COVGATE_UNRECOGNIZED);
+    CHECK(notes->body_length == 0);
+    CHECK(std::string(notes->content_type).empty());
+    CHECK(notes.findings().find("skipped") != std::string::npos);
+    const auto empty = submit(g.h, "");
+    CHECK(empty->disposition == COVGATE_REJECTED);
+    std::string binary(300, '\0');
+    for (std::size_t i = 0; i < binary.size(); ++i) binary[i] = static_cast<char>(i * 7);
+    CHECK(submit(g.h, binary)->disposition == COVGATE_REJECTED);
+  }
+
+  TEST_CASE("a content-type hint refuses a message of another kind, unprocessed") {
+    handle g;
+    const auto claim = read(files_of("01-csii-released")[1]);
+    const auto refused = submit(g.h, claim, "x-application/hl7-v2+er7");
+    CHECK(refused->disposition == COVGATE_REJECTED);
+    CHECK(refused->flags == COVGATE_UNRECOGNIZED);
+    CHECK(refused.findings().find("names hl7v2 but the message is x12") != std::string::npos);
+    CHECK(refused->claims == 0);
+    const auto taken = submit(g.h, claim, "Application/EDI-X12; charset=utf-8");
+    CHECK(taken->claims == 1);
+    const auto sniffed = submit(g.h, claim, "text/plain");  // not a kind: sniffed
+    CHECK(sniffed->claims == 1);
+  }
+
+  TEST_CASE("an HL7 v2 message gets its ACK, one part per ACK") {
+    handle g(R"({"hl7v2": {"processing_ids": ["P", "T"]}})");
+    const auto folder = std::filesystem::path(COVGATE_SOURCE_DIR) /
+                        "samples/inputs/scenarios-hl7v2/02-csii-release-after-late-lab";
+    std::vector<std::filesystem::path> files;
+    for (const auto& e : std::filesystem::directory_iterator(folder)) files.push_back(e.path());
+    std::sort(files.begin(), files.end());
+    const auto ack = submit_file(g.h, files[0]);
+    CHECK(std::string(ack->content_type) == "x-application/hl7-v2+er7");
+    CHECK(ack.body().rfind("MSH|", 0) == 0);
+    CHECK(ack.body().find("MSA|AA|") != std::string::npos);
+    CHECK(ack->part_count >= 1);
+    CHECK(ack->disposition == COVGATE_ACCEPTED);
+  }
+
+  TEST_CASE("errors: a bad configuration names its setting, NULLs are refused, sizes honoured") {
+    covgate_handle* h = reinterpret_cast<covgate_handle*>(0x1);
+    auto err = error_struct();
+    const std::string unknown = R"({"x12": {"max_elements": 3}})";
+    CHECK(covgate_open(unknown.data(), unknown.size(), nullptr, &h, &err) == COVGATE_E_CONFIG);
+    CHECK(h == nullptr);
+    CHECK(err.code == COVGATE_E_CONFIG);
+    CHECK(std::string(err.message).find("/x12/max_elements") != std::string::npos);
+    const std::string typo = R"({"stor": {}})";
+    CHECK(covgate_open(typo.data(), typo.size(), nullptr, &h, &err) == COVGATE_E_CONFIG);
+    CHECK(std::string(err.message).find("/stor: unknown setting") != std::string::npos);
+    const std::string broken = "{";
+    CHECK(covgate_open(broken.data(), broken.size(), nullptr, &h, &err) == COVGATE_E_CONFIG);
+    CHECK(std::string(err.message).find("not valid JSON") != std::string::npos);
+    CHECK(covgate_open(nullptr, 5, nullptr, &h, &err) == COVGATE_E_ARGUMENT);
+    CHECK(covgate_open(nullptr, 0, nullptr, nullptr, &err) == COVGATE_E_ARGUMENT);
+    CHECK(covgate_open(nullptr, 0, nullptr, nullptr, nullptr) == COVGATE_E_ARGUMENT);  // no err
+
+    handle g;
+    answer_ptr a;
+    CHECK(covgate_submit(nullptr, "x", 1, nullptr, &a.a, &err) == COVGATE_E_ARGUMENT);
+    CHECK(covgate_submit(g.h, nullptr, 1, nullptr, &a.a, &err) == COVGATE_E_ARGUMENT);
+    CHECK(covgate_submit(g.h, "x", 1, nullptr, nullptr, &err) == COVGATE_E_ARGUMENT);
+    CHECK(covgate_poll(nullptr, &a.a, &err) == COVGATE_E_ARGUMENT);
+    CHECK(covgate_ack(nullptr, 1, &err) == COVGATE_E_ARGUMENT);
+    CHECK(covgate_redeliver(nullptr, &err) == COVGATE_E_ARGUMENT);
+    CHECK(covgate_wait_fd(nullptr) == -1);
+    CHECK(covgate_submit_message(g.h, nullptr, &a.a, &err) == COVGATE_E_ARGUMENT);
+    covgate_message small{};
+    small.size = 4;
+    CHECK(covgate_submit_message(g.h, &small, &a.a, &err) == COVGATE_E_ARGUMENT);
+    CHECK(a.a == nullptr);
+
+    // An error struct from an older, smaller header: only what fits is written.
+    struct {
+      covgate_error e;
+      char guard[8];
+    } old{};
+    old.e.size = 8;  // size and code only
+    std::memset(old.e.message, 'Q', sizeof old.e.message);
+    CHECK(covgate_poll(nullptr, &a.a, &old.e) == COVGATE_E_ARGUMENT);
+    CHECK(old.e.code == COVGATE_E_ARGUMENT);
+    CHECK(old.e.message[0] == 'Q');
+    covgate_answer_free(nullptr);
+    CHECK(covgate_close(nullptr, nullptr) == COVGATE_OK);
+  }
+
+  TEST_CASE("several host threads submit, poll and acknowledge at once") {
+    handle g;
+    // Each thread sends claims of its own (own CLM01 and ISA13) for one patient: all are held
+    // for a missing lab; then every thread sends the labs at once, which release each claim
+    // exactly once, as later answers that a poller thread drains and acknowledges meanwhile.
+    const auto files = files_of("02-csii-release-after-late-lab");
+    const auto claim = read(files[1]);
+    const auto labs = read(files[2]);
+    auto own_claim = [&](int n) {
+      auto out = claim;
+      char isa13[16];
+      std::snprintf(isa13, sizeof isa13, "%09d", 100000 + n);
+      const auto ids = std::to_string(n);
+      for (auto at = out.find("000000502"); at != std::string::npos; at = out.find("000000502")) {
+        out.replace(at, 9, isa13);
+      }
+      for (auto at = out.find("CSII-LATE"); at != std::string::npos; at = out.find("CSII-LATE")) {
+        out.replace(at, 9, "CL-" + ids);
+      }
+      return out;
+    };
+    submit_file(g.h, files[0]);
+    constexpr int threads = 4;
+    constexpr int rounds = 12;
+    std::atomic<int> failures{0};
+    std::atomic<int> held{0};
+    std::atomic<bool> done{false};
+    std::atomic<int> acked{0};
+    std::vector<std::string> keys;
+    auto send = [&](const std::string& bytes) {
+      covgate_answer* a = nullptr;
+      covgate_error err{};
+      err.size = sizeof err;
+      int32_t disposition = -1;
+      if (covgate_submit(g.h, bytes.data(), bytes.size(), nullptr, &a, &err) != COVGATE_OK ||
+          a == nullptr) {
+        ++failures;
+      } else {
+        disposition = a->disposition;
+      }
+      covgate_answer_free(a);
+      return disposition;
+    };
+    std::thread poller([&] {
+      for (;;) {
+        const bool finished = done.load();
+        covgate_answer* a = nullptr;
+        covgate_error err{};
+        err.size = sizeof err;
+        const auto rc = covgate_poll(g.h, &a, &err);
+        if (rc == COVGATE_OK) {
+          keys.emplace_back(a->key);
+          if (a->disposition != COVGATE_RELEASE) ++failures;
+          if (covgate_ack(g.h, a->sequence, &err) == COVGATE_OK) ++acked;
+          covgate_answer_free(a);
+          continue;
+        }
+        if (rc != COVGATE_EMPTY) ++failures;
+        if (finished) break;
+        pollfd p{covgate_wait_fd(g.h), POLLIN, 0};
+        ::poll(&p, 1, 5);
+      }
+    });
+    std::vector<std::thread> pool;
+    for (int t = 0; t < threads; ++t) {
+      pool.emplace_back([&, t] {
+        for (int r = 0; r < rounds; ++r) {
+          if (send(own_claim(t * rounds + r)) == COVGATE_HOLD) ++held;
+        }
+      });
+    }
+    for (auto& t : pool) t.join();
+    pool.clear();
+    for (int t = 0; t < threads; ++t) {
+      pool.emplace_back([&] {
+        if (send(labs) != COVGATE_ACCEPTED) ++failures;
+      });
+    }
+    for (auto& t : pool) t.join();
+    done = true;
+    poller.join();
+    CHECK(failures == 0);
+    CHECK(held == threads * rounds);
+    CHECK(acked == threads * rounds);
+    std::sort(keys.begin(), keys.end());
+    CHECK(std::unique(keys.begin(), keys.end()) == keys.end());
+    covgate_answer* left = nullptr;
+    covgate_error err{};
+    err.size = sizeof err;
+    CHECK(covgate_poll(g.h, &left, &err) == COVGATE_EMPTY);
+    CHECK_FALSE(readable(covgate_wait_fd(g.h)));
+  }
+}
