@@ -114,8 +114,8 @@ const std::array<command_help, 4>& commands() {
       "\n" +
       std::string(paths_text) + "\n" + std::string(exit_text);
   static const std::array<command_help, 4> all = {
-      command_help{"replay", replay}, command_help{"serve", serve},
-      command_help{"check", check}, command_help{"parse", parse}};
+      command_help{"replay", replay}, command_help{"serve", serve}, command_help{"check", check},
+      command_help{"parse", parse}};
   return all;
 }
 

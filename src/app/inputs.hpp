@@ -3,8 +3,8 @@
 // not exist, it is a FIFO, device or socket, a dangling symbolic link, or empty).
 #pragma once
 
-#include <filesystem>
 #include <cstdint>
+#include <filesystem>
 #include <fstream>
 #include <istream>
 #include <optional>

@@ -22,18 +22,18 @@ struct usage_error {
 struct options {
   /// replay, serve, check, parse; or "help" (print help_topic's help) or "version".
   std::string command;
-  std::string help_topic;  ///< help: a command, or "" for the usage text
+  std::string help_topic;                    ///< help: a command, or "" for the usage text
   std::vector<std::filesystem::path> paths;  ///< "-" is standard input (check, parse, replay)
-  std::filesystem::path mappings;   ///< --mappings DIR ("" = the built-in tables)
-  std::filesystem::path out;        ///< replay --out (X12 answers; "" or "-" = stdout)
-  std::filesystem::path fhir_out;   ///< replay --fhir-out (OperationOutcomes)
-  std::filesystem::path hl7_out;    ///< replay --hl7-out (HL7 v2 ACKs)
-  std::filesystem::path decisions;  ///< replay --decisions
-  std::filesystem::path store;      ///< replay --store DIR
-  std::optional<bool> progress;     ///< replay --progress / --no-progress (default: a tty)
-  std::filesystem::path config;     ///< serve --config ("" = the built-in defaults)
-  bool print_config = false;        ///< serve --print-config
-  bool check_config = false;        ///< serve --check-config
+  std::filesystem::path mappings;            ///< --mappings DIR ("" = the built-in tables)
+  std::filesystem::path out;                 ///< replay --out (X12 answers; "" or "-" = stdout)
+  std::filesystem::path fhir_out;            ///< replay --fhir-out (OperationOutcomes)
+  std::filesystem::path hl7_out;             ///< replay --hl7-out (HL7 v2 ACKs)
+  std::filesystem::path decisions;           ///< replay --decisions
+  std::filesystem::path store;               ///< replay --store DIR
+  std::optional<bool> progress;              ///< replay --progress / --no-progress (default: a tty)
+  std::filesystem::path config;              ///< serve --config ("" = the built-in defaults)
+  bool print_config = false;                 ///< serve --print-config
+  bool check_config = false;                 ///< serve --check-config
   server::log_format log_format = server::log_format::json;  ///< serve --log-format
   server::log_level log_level = server::log_level::info;     ///< serve --log-level
   x12::status_profile profile = x12::status_profile::notification_x212;

@@ -75,8 +75,9 @@ std::string networks(const std::vector<network>& allow) {
   for (std::size_t i = 0; i < allow.size(); ++i) {
     if (i > 0) out += ", ";
     const auto max = allow[i].address.find(':') != std::string::npos ? 128u : 32u;
-    out += json_quoted(allow[i].prefix == max ? allow[i].address
-                                         : allow[i].address + "/" + std::to_string(allow[i].prefix));
+    out += json_quoted(allow[i].prefix == max
+                           ? allow[i].address
+                           : allow[i].address + "/" + std::to_string(allow[i].prefix));
   }
   return out + "]";
 }
@@ -97,7 +98,8 @@ std::string destination(const destination_config& d) {
     return "{\"kind\": \"directory\", \"path\": " + json_quoted(d.directory.string()) + "}";
   }
   if (d.kind == "http") return "{\"kind\": \"http\", \"url\": " + json_quoted(d.url) + "}";
-  return "{\"kind\": \"mllp\", \"host\": " + json_quoted(d.host) + ", \"port\": " + number(d.port) + "}";
+  return "{\"kind\": \"mllp\", \"host\": " + json_quoted(d.host) + ", \"port\": " + number(d.port) +
+         "}";
 }
 
 }  // namespace
@@ -108,8 +110,8 @@ std::string config_text(const server_config& c) {
   w.member("sender_qualifier", json_quoted(c.sender_qualifier), "ISA05 of our answers");
   w.member("sender_id", json_quoted(c.sender_id), "ISA06 of our answers");
   w.member("profile", json_quoted(c.strict_277ca ? "277ca" : "277"), "or \"277ca\"");
-  w.member("duplicate_interchanges", json_quoted(c.reject_repeated_interchanges ? "reject" : "answer"),
-           "or \"reject\"");
+  w.member("duplicate_interchanges",
+           json_quoted(c.reject_repeated_interchanges ? "reject" : "answer"), "or \"reject\"");
   {
     block s;
     s.member("max_segment_length", number(c.x12.limits.max_segment_length));
@@ -117,8 +119,8 @@ std::string config_text(const server_config& c) {
     s.member("max_segments_per_set", number(c.x12.max_segments_per_set));
     s.member("max_claims_per_set", number(c.x12.max_claims_per_set));
     s.member("envelope_counts",
-           json_quoted(c.x12.envelope_counts == x12::count_policy::warn ? "warn" : "strict"),
-           "or \"warn\"");
+             json_quoted(c.x12.envelope_counts == x12::count_policy::warn ? "warn" : "strict"),
+             "or \"warn\"");
     w.section("x12", s);
   }
   {
@@ -134,10 +136,10 @@ std::string config_text(const server_config& c) {
     s.member("max_segments", number(c.hl7v2.limits.max_segments));
     s.member("max_field_bytes", number(c.hl7v2.limits.max_field_bytes));
     s.member("max_repetitions", number(c.hl7v2.limits.max_repetitions));
-  std::string ids = "[";
-  for (std::size_t i = 0; i < c.hl7v2.processing_ids.size(); ++i) {
+    std::string ids = "[";
+    for (std::size_t i = 0; i < c.hl7v2.processing_ids.size(); ++i) {
       ids += (i > 0 ? ", " : "") + json_quoted(c.hl7v2.processing_ids[i]);
-  }
+    }
     s.member("processing_ids", ids + "]", "MSH-11 values read (P, T, D)");
     w.section("hl7v2", s);
   }
@@ -154,7 +156,7 @@ std::string config_text(const server_config& c) {
     s.member("commit_acks", boolean(c.mllp.commit_acks), "MLLP release 2");
     s.member("allow", networks(c.mllp.allow), "client networks; [] allows any");
     s.member("max_connections", number(c.mllp.max_connections));
-  write_tls(s, c.mllp.tls);
+    write_tls(s, c.mllp.tls);
     w.section("mllp", s);
   }
   {
@@ -168,38 +170,42 @@ std::string config_text(const server_config& c) {
     s.member("max_bundle_entries", number(c.http.max_bundle_entries));
     s.member("timeout_ms", number(static_cast<std::uint64_t>(c.http.timeout.count())));
     s.member("allow", networks(c.http.allow), "client networks; [] allows any");
-    s.member("tokens_file", json_quoted(c.http.tokens_file.string()), "bearer tokens, one per line");
-    s.member("tokens_env", json_quoted(c.http.tokens_env), "or a variable: tokens, comma-separated");
+    s.member("tokens_file", json_quoted(c.http.tokens_file.string()),
+             "bearer tokens, one per line");
+    s.member("tokens_env", json_quoted(c.http.tokens_env),
+             "or a variable: tokens, comma-separated");
     s.member("max_connections", number(c.http.max_connections));
-  write_tls(s, c.http.tls);
+    write_tls(s, c.http.tls);
     w.section("http", s);
   }
   {
     block s;
-    s.member("directory", json_quoted(c.store.directory.string()), "\"\" or \":memory:\" keeps nothing");
+    s.member("directory", json_quoted(c.store.directory.string()),
+             "\"\" or \":memory:\" keeps nothing");
     s.member("synchronous", json_quoted(c.store.synchronous_full ? "full" : "normal"),
-           "\"full\": fsync each commit");
+             "\"full\": fsync each commit");
     s.member("journal_max_age_days",
-           number(static_cast<std::uint64_t>(c.store.journal_max_age.count() / 24)));
+             number(static_cast<std::uint64_t>(c.store.journal_max_age.count() / 24)));
     s.member("journal_max_bytes", number(c.store.journal_max_bytes));
     w.section("store", s);
   }
   {
     block s;
-  std::string list = "[";
-  for (std::size_t i = 0; i < c.outbox.destinations.size(); ++i) {
+    std::string list = "[";
+    for (std::size_t i = 0; i < c.outbox.destinations.size(); ++i) {
       list += (i > 0 ? ",\n      " : "\n      ") + destination(c.outbox.destinations[i]);
-  }
-  list += c.outbox.destinations.empty() ? "]" : "\n    ]";
+    }
+    list += c.outbox.destinations.empty() ? "]" : "\n    ]";
     s.member("destinations", list, c.outbox.destinations.empty() ? "where later 277s go" : "");
-  if (c.outbox.destinations.empty()) {
+    if (c.outbox.destinations.empty()) {
       s.note("e.g. {\"kind\": \"directory\", \"path\": \"outbox\"},");
       s.note("     {\"kind\": \"http\", \"url\": \"http://127.0.0.1:8081/277\"},");
       s.note("     {\"kind\": \"mllp\", \"host\": \"127.0.0.1\", \"port\": 6661}");
-  }
+    }
     s.member("every_answer", boolean(c.outbox.every_answer), "also every X12 message's answer");
     s.member("max_attempts", number(c.outbox.max_attempts), "then the item is dead");
-    s.member("first_backoff_ms", number(static_cast<std::uint64_t>(c.outbox.first_backoff.count())));
+    s.member("first_backoff_ms",
+             number(static_cast<std::uint64_t>(c.outbox.first_backoff.count())));
     s.member("max_backoff_ms", number(static_cast<std::uint64_t>(c.outbox.max_backoff.count())));
     w.section("outbox", s);
   }

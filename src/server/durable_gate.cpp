@@ -198,9 +198,10 @@ void durable_gate::store_failed(std::string_view reason) {
   metrics_.store_failure();
   // Said once per failure, with SQLite's reason (never message content); the first one
   // also says what it means for senders.
-  log().error("store", "store failure",
-              {{"reason", reason},
-               {"effect", healthy_ ? "refusing every message until a restart" : "already refusing"}});
+  log().error(
+      "store", "store failure",
+      {{"reason", reason},
+       {"effect", healthy_ ? "refusing every message until a restart" : "already refusing"}});
   healthy_ = false;
 }
 
@@ -404,9 +405,8 @@ void durable_gate::retry(std::int64_t id,
   } catch (const store::store_error& e) {
     store_failed(e.what());
   }
-  after_commit([result, done = std::move(done)](bool durable) {
-    done(durable ? result : std::nullopt);
-  });
+  after_commit(
+      [result, done = std::move(done)](bool durable) { done(durable ? result : std::nullopt); });
 }
 
 std::optional<std::int64_t> durable_gate::next_due() {
@@ -441,8 +441,9 @@ void durable_gate::sample(metrics::gauges& out) {
     any_hold_ = held > 0;
   }
   out.oldest_hold_seconds =
-      oldest_hold_ms_ ? static_cast<double>(std::max<std::int64_t>(0, now - *oldest_hold_ms_)) / 1000
-                      : 0.0;
+      oldest_hold_ms_
+          ? static_cast<double>(std::max<std::int64_t>(0, now - *oldest_hold_ms_)) / 1000
+          : 0.0;
   out.outbox = store_.outbox();
   out.store_bytes = store_.file_bytes();
   out.journal_bytes = store_.journal_bytes();

@@ -504,8 +504,9 @@ void route_claims(service& svc, const http_request& req, const std::vector<std::
             case review_status::unknown_claim:
               return noted(problem(404, "no such claim"), "unknown-claim");
             case review_status::already_closed:
-              return noted(problem(409, "the claim is closed (cancelled, voided or replaced): it "
-                                        "takes no more actions"),
+              return noted(problem(409,
+                                   "the claim is closed (cancelled, voided or replaced): it "
+                                   "takes no more actions"),
                            "already-closed");
             case review_status::not_reviewable:
               return noted(problem(409,

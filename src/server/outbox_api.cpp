@@ -103,8 +103,8 @@ void route_outbox(service& svc, std::string_view method, const std::vector<std::
   }
   if (parts.size() == 3 && parts[2] == "retry") {
     if (method != "POST") return done(problem(405, "POST only"));
-    return gate.retry(id, [&gate, id, done = std::move(done)](
-                              std::optional<store::retry_result> result) {
+    return gate.retry(id, [&gate, id,
+                           done = std::move(done)](std::optional<store::retry_result> result) {
       if (!result) return done(problem(503, "the store is unavailable"));
       switch (*result) {
         case store::retry_result::unknown:

@@ -32,8 +32,7 @@ store_lock::store_lock(const std::filesystem::path& directory) {
     if (error != EWOULDBLOCK) {
       throw std::runtime_error("cannot lock " + path.string() + ": " + std::strerror(error));
     }
-    throw std::runtime_error("the store " + directory.string() +
-                             " is in use by another covgate" +
+    throw std::runtime_error("the store " + directory.string() + " is in use by another covgate" +
                              (holder.empty() ? std::string() : " (pid " + holder + ")") +
                              "; stop it first, or give this one another store directory");
   }

@@ -57,8 +57,8 @@ class token_set {
 // carries what a sender wrote beyond that.
 bool usable_request_id(std::string_view id) {
   return !id.empty() && id.size() <= 128 && std::all_of(id.begin(), id.end(), [](char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '_' || c == '.' || c == ':' || c == '/' || c == '+' || c == '=';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_' || c == '.' || c == ':' || c == '/' || c == '+' || c == '=';
   });
 }
 
@@ -88,8 +88,8 @@ struct request_record {
   void begin(std::string_view sent_id, std::string_view sent_method, std::string_view target) {
     id = usable_request_id(sent_id) ? std::string(sent_id) : new_request_id();
     // The method as a known word (a client may send any token); the route as a template.
-    constexpr std::string_view methods[] = {"GET", "POST", "PUT", "DELETE", "HEAD",
-                                            "OPTIONS", "PATCH"};
+    constexpr std::string_view methods[] = {"GET",  "POST",    "PUT",  "DELETE",
+                                            "HEAD", "OPTIONS", "PATCH"};
     method = std::find(std::begin(methods), std::end(methods), sent_method) != std::end(methods)
                  ? std::string(sent_method)
                  : std::string(sent_method.empty() ? "-" : "other");
@@ -99,9 +99,9 @@ struct request_record {
   void finish(server::service& svc, const std::string& connection, const std::string& peer,
               const server::http_response& r) {
     svc.counters().http_request(route, method, r.status);
-    const auto level = r.status >= 500   ? server::log_level::error
-                       : r.status == 400 || r.status == 401 || r.status == 413 ||
-                               r.status == 415 || r.status == 431
+    const auto level = r.status >= 500 ? server::log_level::error
+                       : r.status == 400 || r.status == 401 || r.status == 413 || r.status == 415 ||
+                               r.status == 431
                            ? server::log_level::warn
                            : server::log_level::info;
     auto& log = server::log();
@@ -109,8 +109,8 @@ struct request_record {
     const double ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start_time)
             .count();
-    const auto message = r.note.journal_id > 0 ? "http:" + std::to_string(r.note.journal_id)
-                                               : std::string();
+    const auto message =
+        r.note.journal_id > 0 ? "http:" + std::to_string(r.note.journal_id) : std::string();
     const auto rounded = static_cast<double>(static_cast<std::int64_t>(ms * 1000)) / 1000;
     if (message.empty() && r.note.outcome.empty()) {
       log.write(level, "http", "request",
@@ -173,7 +173,8 @@ class http_session final : public drainable,
     boost::system::error_code ec;
     const auto remote = beast::get_lowest_layer(stream_).socket().remote_endpoint(ec);
     peer_ = ec ? "unknown" : remote.address().to_string();
-    server::log().debug("http", "connection opened", {{"connection", connection_}, {"peer", peer_}});
+    server::log().debug("http", "connection opened",
+                        {{"connection", connection_}, {"peer", peer_}});
   }
   ~http_session() override {
     release_body_budget();

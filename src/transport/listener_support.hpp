@@ -90,8 +90,7 @@ class session_set {
 };
 
 // A server TLS context from PEM files: TLS 1.2 or later, no compression or renegotiation.
-inline std::shared_ptr<asio::ssl::context> tls_context(const tls_config& tls,
-                                                       const char* listener,
+inline std::shared_ptr<asio::ssl::context> tls_context(const tls_config& tls, const char* listener,
                                                        const std::string& source) {
   auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
   ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
@@ -102,9 +101,8 @@ inline std::shared_ptr<asio::ssl::context> tls_context(const tls_config& tls,
   ctx->use_certificate_chain_file(tls.certificate.string(), ec);
   if (!ec) ctx->use_private_key_file(tls.private_key.string(), asio::ssl::context::pem, ec);
   if (ec) {
-    throw config_error(source + ": /" + listener + "/tls: cannot load " +
-                       tls.certificate.string() + " / " + tls.private_key.string() + ": " +
-                       ec.message());
+    throw config_error(source + ": /" + listener + "/tls: cannot load " + tls.certificate.string() +
+                       " / " + tls.private_key.string() + ": " + ec.message());
   }
   return ctx;
 }

@@ -45,7 +45,8 @@ class mllp_session final : public drainable,
     boost::system::error_code ec;
     const auto remote = lowest().remote_endpoint(ec);
     peer_ = ec ? "unknown" : remote.address().to_string();
-    server::log().debug("mllp", "connection opened", {{"connection", connection_}, {"peer", peer_}});
+    server::log().debug("mllp", "connection opened",
+                        {{"connection", connection_}, {"peer", peer_}});
   }
   ~mllp_session() override {
     buffered_ -= held_;
@@ -125,8 +126,9 @@ class mllp_session final : public drainable,
       // Over the server-wide budget: this connection's partial frame is refused, not held
       // (its complete frames are still answered; then the connection closes).
       svc_.counters().connection_refused("mllp", "buffer-budget");
-      server::log().warn("mllp", "connection refused",
-                         {{"connection", connection_}, {"peer", peer_}, {"reason", "buffer-budget"}});
+      server::log().warn(
+          "mllp", "connection refused",
+          {{"connection", connection_}, {"peer", peer_}, {"reason", "buffer-budget"}});
       over_budget_ = true;
     }
     replies_.assign(frames_.size(), {});

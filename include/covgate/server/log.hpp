@@ -40,8 +40,7 @@ class log_field {
   log_field(std::string_view key, bool value)
       : key_(key), kind_(kind::flag), integer_(value ? 1 : 0) {}
   template <std::integral Integer>
-    requires(!std::same_as<Integer, bool>)
-  log_field(std::string_view key, Integer value)
+  requires(!std::same_as<Integer, bool>) log_field(std::string_view key, Integer value)
       : key_(key), kind_(kind::integer), integer_(static_cast<std::int64_t>(value)) {}
   log_field(std::string_view key, double value) : key_(key), kind_(kind::real), real_(value) {}
 

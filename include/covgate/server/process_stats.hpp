@@ -8,12 +8,12 @@
 namespace covgate::server {
 
 struct process_stats {
-  double cpu_seconds = 0;          ///< user + system
+  double cpu_seconds = 0;  ///< user + system
   std::uint64_t resident_bytes = 0;
   std::uint64_t virtual_bytes = 0;
   std::uint64_t open_fds = 0;
-  std::uint64_t max_fds = 0;       ///< the soft RLIMIT_NOFILE
-  double start_time_seconds = 0;   ///< Unix time the process started
+  std::uint64_t max_fds = 0;      ///< the soft RLIMIT_NOFILE
+  double start_time_seconds = 0;  ///< Unix time the process started
 };
 
 [[nodiscard]] process_stats sample_process();

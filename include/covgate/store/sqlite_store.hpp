@@ -55,8 +55,8 @@ struct outbox_entry {
   std::string key;
   std::uint32_t destination = 0;
   std::uint32_t attempts = 0;
-  std::string state;       ///< "pending", "delivered" or "dead"
-  std::string last_error;  ///< why the last attempt failed ("" before any failure)
+  std::string state;         ///< "pending", "delivered" or "dead"
+  std::string last_error;    ///< why the last attempt failed ("" before any failure)
   std::int64_t next_ms = 0;  ///< when a pending item is due (Unix milliseconds)
 };
 
@@ -166,7 +166,7 @@ class sqlite_store final : public engine::state {
   [[nodiscard]] std::optional<std::int64_t> next_due() const;
   /// Items in `state` ("pending", "delivered", "dead"; "" for any) with ids above `after_id`,
   /// by id, at most `limit`.
-  [[nodiscard]] std::vector<outbox_entry> outbox_entries(std::string_view state,
+  [[nodiscard]] std::vector<outbox_entry> outbox_entries(std::string_view wanted,
                                                          std::int64_t after_id,
                                                          std::size_t limit) const;
   [[nodiscard]] std::optional<outbox_entry> outbox_entry_of(std::int64_t id) const;
