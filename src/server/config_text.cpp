@@ -183,7 +183,7 @@ std::string config_text(const server_config& c) {
     s.member("directory", json_quoted(c.store.directory.string()),
              "\"\" or \":memory:\" keeps nothing");
     s.member("synchronous", json_quoted(c.store.synchronous_full ? "full" : "normal"),
-             "\"full\": fsync each commit");
+             "or \"normal\" (no fsync per commit)");
     s.member("journal_max_age_days",
              number(static_cast<std::uint64_t>(c.store.journal_max_age.count() / 24)));
     s.member("journal_max_bytes", number(c.store.journal_max_bytes));
