@@ -271,8 +271,10 @@ class http_session final : public drainable,
   void on_read(beast::error_code ec) {
     if (ec == http::error::end_of_stream) return close();
     if (!request_.begun()) {
-      // Refused before its headers were whole (431, a malformed request): what is known.
-      request_.begin({}, {}, {});
+      // Refused before its headers were whole (a Content-Length over the limit, 431, a
+      // malformed request): what the parser kept of them.
+      const auto& partial = parser_->get();
+      request_.begin(partial["X-Request-Id"], partial.method_string(), partial.target());
     }
     // What the parser refused is answered where the connection still allows a response,
     // then closed: the rest of the stream cannot be framed any more.

@@ -529,8 +529,14 @@ test('regression: a store failure (file size limit: disk full) is said on stderr
     failed = r.status === 503;
   }
   assert.ok(failed, 'the store filled up and the server answered 503');
-  assert.ok(await waitFor(() => /store failure: /.test(stderr)), stderr);
+  // One structured line with SQLite's reason; the refused requests are logged as errors.
+  assert.ok(await waitFor(() => /"component":"store","msg":"store failure","reason":"[^"]+"/
+    .test(stderr)), stderr);
+  assert.match(stderr, /"level":"error","component":"http","msg":"request".*"status":503/);
   assert.equal(curl(server, [url(server, '/healthz')]).status, 503);
+  const ready = curl(server, [url(server, '/readyz')]);
+  assert.equal(ready.status, 503);
+  assert.equal(JSON.parse(ready.body).store, 'failed');
 });
 
 test('regression: without a token a body is never read (401 on the headers); bodies share a budget',
