@@ -46,56 +46,6 @@ class output {
   std::ostream* stream_ = nullptr;
 };
 
-// Writes every answer where it belongs; later releases of one message get their own 277.
-class replay_output final : public engine::answer_sink {
- public:
-  replay_output(const options& o, engine::intake& intake)
-      : intake_(intake),
-        at_{o.time_ms},
-        x12_(o.out, false),
-        fhir_(o.fhir_out, true),
-        hl7_(o.hl7_out, true),
-        decisions_(o.decisions, true) {}
-
-  void x12(std::string_view text) override { x12_.write(text); }
-  void fhir(std::string_view text) override {
-    fhir_.write(text);
-    fhir_.write("\n");
-  }
-  void hl7v2(std::string_view text) override {
-    hl7_.write(text);
-    hl7_.write("\n");
-  }
-  void on_event(const engine::event& e, bool later) override {
-    if (decisions_.enabled() && e.kind != engine::event_kind::repeat) {
-      line_.clear();
-      model::append_json(line_, e.decision, engine::name(e.kind), e.source);
-      line_ += '\n';
-      decisions_.write(line_);
-    }
-    if (later) {
-      later_.push_back(e);
-    } else if (e.kind != engine::event_kind::repeat) {
-      ++first_answers_;  // one per claim read (a repeat is a duplicate answered again)
-    }
-  }
-  [[nodiscard]] std::uint64_t claims_read() const noexcept { return first_answers_; }
-  void finding(std::string_view line) override { std::cerr << line << '\n'; }
-  void message_end() override {
-    if (later_.empty()) return;
-    x12_.write(intake_.status_message(later_, at_));
-    later_.clear();
-  }
-
- private:
-  engine::intake& intake_;
-  engine::message_time at_;
-  output x12_, fhir_, hl7_, decisions_;
-  std::vector<engine::event> later_;
-  std::string line_;
-  std::uint64_t first_answers_ = 0;
-};
-
 std::string fixed(double value, int decimals) {
   char text[48];
   std::snprintf(text, sizeof text, "%.*f", decimals, value);
@@ -141,8 +91,11 @@ class progress_line {
     std::cerr << line << std::flush;
     shown_once_ = true;
   }
-  void finish() {
+  /// Takes the line away (before other output on stderr, and at the end); the next update
+  /// draws it again.
+  void clear() {
     if (enabled_ && shown_once_) std::cerr << "\r\x1b[K" << std::flush;
+    shown_once_ = false;
   }
 
  private:
@@ -152,6 +105,61 @@ class progress_line {
   clock::time_point started_;
   clock::time_point shown_{};
   bool shown_once_ = false;
+};
+
+// Writes every answer where it belongs; later releases of one message get their own 277.
+class replay_output final : public engine::answer_sink {
+ public:
+  replay_output(const options& o, engine::intake& intake, progress_line& progress)
+      : intake_(intake),
+        progress_(progress),
+        at_{o.time_ms},
+        x12_(o.out, false),
+        fhir_(o.fhir_out, true),
+        hl7_(o.hl7_out, true),
+        decisions_(o.decisions, true) {}
+
+  void x12(std::string_view text) override { x12_.write(text); }
+  void fhir(std::string_view text) override {
+    fhir_.write(text);
+    fhir_.write("\n");
+  }
+  void hl7v2(std::string_view text) override {
+    hl7_.write(text);
+    hl7_.write("\n");
+  }
+  void on_event(const engine::event& e, bool later) override {
+    if (decisions_.enabled() && e.kind != engine::event_kind::repeat) {
+      line_.clear();
+      model::append_json(line_, e.decision, engine::name(e.kind), e.source);
+      line_ += '\n';
+      decisions_.write(line_);
+    }
+    if (later) {
+      later_.push_back(e);
+    } else if (e.kind != engine::event_kind::repeat) {
+      ++first_answers_;  // one per claim read (a repeat is a duplicate answered again)
+    }
+  }
+  [[nodiscard]] std::uint64_t claims_read() const noexcept { return first_answers_; }
+  void finding(std::string_view line) override {
+    progress_.clear();  // a finding never lands in the middle of the progress line
+    std::cerr << line << '\n';
+  }
+  void message_end() override {
+    if (later_.empty()) return;
+    x12_.write(intake_.status_message(later_, at_));
+    later_.clear();
+  }
+
+ private:
+  engine::intake& intake_;
+  progress_line& progress_;
+  engine::message_time at_;
+  output x12_, fhir_, hl7_, decisions_;
+  std::vector<engine::event> later_;
+  std::string line_;
+  std::uint64_t first_answers_ = 0;
 };
 
 struct run_figures {
@@ -222,7 +230,6 @@ int run_replay(const options& o) {
   settings.profile = o.profile;
   engine::intake intake(policy, tables, *state, settings);
   if (durable != nullptr) intake.restore();
-  replay_output out(o, intake);
   const auto files = expand(o.paths);
   std::uint64_t total_bytes = 0;
   for (const auto& file : files) {
@@ -235,6 +242,7 @@ int run_replay(const options& o) {
   const auto started = clock::now();
   progress_line progress(o.progress.value_or(::isatty(STDERR_FILENO) == 1), files.size(),
                          total_bytes);
+  replay_output out(o, intake, progress);
   run_figures figures;
   figures.files = files.size();
   bool any_rejected = false;
@@ -264,7 +272,7 @@ int run_replay(const options& o) {
     progress.update(static_cast<std::size_t>(&file - files.data()) + 1, figures.bytes,
                     out.claims_read());
   }
-  progress.finish();
+  progress.clear();
   figures.claims_read = out.claims_read();
   figures.seconds = std::chrono::duration<double>(clock::now() - started).count();
   print_summary(intake.summary(), figures, o);
