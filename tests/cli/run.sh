@@ -142,6 +142,13 @@ check "replay's summary is complete and readable" \
 run replay --no-progress --out /dev/null "$samples/x12/01-insulin-pump-837p.x12" "$samples/x12/01-insulin-pump-837p.x12"
 check "reasons are counted per claim, not per finding line" \
   'grep -q "    csii.criterion-a.mdi: 1$" "$work/err"'
+# A file that is not X12, FHIR or HL7 v2 in a replayed folder: reported and skipped, no TA1.
+mkdir "$work/mixed"
+echo "notes from the billing office" >"$work/mixed/notes.txt"
+cp "$good" "$work/mixed/z.x12"
+run replay --no-progress "$work/mixed"
+check "an unrecognized file in a folder is reported and skipped, not answered" \
+  '[ "$(rc)" = 1 ] && grep -q "notes.txt: not X12 (ISA), FHIR" "$work/err" && ! grep -q "TA1" "$work/out" && grep -q "2 files (1 skipped)" "$work/err"'
 # The progress line: forced on it is written (with \r) to stderr; off (and off a terminal) not.
 run replay --progress --out /dev/null "$samples/scenarios"
 check "--progress writes a progress line" \
