@@ -27,7 +27,9 @@ std::vector<input_file> expand(const std::vector<fs::path>& paths) {
   std::vector<input_file> files;
   for (const auto& p : paths) {
     std::error_code ec;
-    if (fs::is_directory(p, ec)) {
+    if (p == "-") {
+      files.push_back({p, {}, true});
+    } else if (fs::is_directory(p, ec)) {
       std::vector<input_file> found;
       for (const auto& entry : fs::recursive_directory_iterator(p, ec)) {
         if (entry.is_directory(ec)) continue;
@@ -46,26 +48,37 @@ std::vector<input_file> expand(const std::vector<fs::path>& paths) {
 
 bool file_reader::open(const input_file& file) {
   auto skip = [&](std::string_view why) {
-    std::cerr << file.path.string() << ": " << why << '\n';
+    std::cerr << file.name() << ": " << why << '\n';
     return false;
   };
   if (!file.problem.empty()) return skip(file.problem);
-  in_.open(file.path, std::ios::binary);
-  if (!in_) return skip("cannot be read");
-  std::error_code ec;
-  size_ = fs::file_size(file.path, ec);
-  in_.read(buffer_.data(), static_cast<std::streamsize>(buffer_.size()));
-  first_ = std::string_view(buffer_.data(), static_cast<std::size_t>(in_.gcount()));
+  if (file.standard_input) {
+    in_ = &std::cin;
+  } else {
+    file_.open(file.path, std::ios::binary);
+    if (!file_) return skip("cannot be read");
+    in_ = &file_;
+    std::error_code ec;
+    size_ = fs::file_size(file.path, ec);
+    if (ec) size_ = 0;
+  }
+  in_->read(buffer_.data(), static_cast<std::streamsize>(buffer_.size()));
+  first_ = std::string_view(buffer_.data(), static_cast<std::size_t>(in_->gcount()));
   if (first_.find_first_not_of(" \t\r\n") == std::string_view::npos)
     return skip("empty file, skipped");
   return true;
 }
 
 std::string_view file_reader::next() {
-  if (!first_.empty()) return std::exchange(first_, {});
-  if (!in_) return {};
-  in_.read(buffer_.data(), static_cast<std::streamsize>(buffer_.size()));
-  return {buffer_.data(), static_cast<std::size_t>(in_.gcount())};
+  if (!first_.empty()) {
+    consumed_ += first_.size();
+    return std::exchange(first_, {});
+  }
+  if (in_ == nullptr || !*in_) return {};
+  in_->read(buffer_.data(), static_cast<std::streamsize>(buffer_.size()));
+  const auto n = static_cast<std::size_t>(in_->gcount());
+  consumed_ += n;
+  return {buffer_.data(), n};
 }
 
 }  // namespace covgate::app

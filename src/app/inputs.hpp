@@ -1,10 +1,12 @@
-// Input files for check, parse and replay: folders expanded in name order, and each file
-// opened for streaming, or skipped with a reason said on stderr (it does not exist, it is a
-// FIFO, device or socket, a dangling symbolic link, or empty).
+// Input files for check, parse and replay: folders expanded in name order, "-" for standard
+// input, and each file opened for streaming, or skipped with a reason said on stderr (it does
+// not exist, it is a FIFO, device or socket, a dangling symbolic link, or empty).
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <istream>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -15,7 +17,10 @@ namespace covgate::app {
 /// One input file, or why a PATH given (or found in a folder) cannot be read as one.
 struct input_file {
   std::filesystem::path path;
-  std::string problem;  ///< "" when it can be read
+  std::string problem;          ///< "" when it can be read
+  bool standard_input = false;  ///< the PATH "-": read from stdin, named "stdin"
+  /// How findings and sources name it: its path, or "stdin".
+  [[nodiscard]] std::string name() const { return standard_input ? "stdin" : path.string(); }
 };
 
 /// The files of `paths`, folders read recursively in name order. A PATH that cannot be read
@@ -29,14 +34,18 @@ class file_reader {
 
   /// Opens `file`; false (said on stderr) when it is to be skipped.
   bool open(const input_file& file);
+  /// Bytes handed out by next() so far.
+  [[nodiscard]] std::uint64_t consumed() const noexcept { return consumed_; }
   /// The next chunk; empty at the end.
   [[nodiscard]] std::string_view next();
-  /// The file's size in bytes as the file system says (0 when unknown).
+  /// The file's size in bytes as the file system says (0 when unknown, as for stdin).
   [[nodiscard]] std::uintmax_t size() const noexcept { return size_; }
 
  private:
-  std::ifstream in_;
+  std::ifstream file_;
+  std::istream* in_ = nullptr;  // file_ or std::cin
   std::vector<char> buffer_ = std::vector<char>(chunk);
+  std::uint64_t consumed_ = 0;
   std::string_view first_;  // the chunk read by open(), handed out by the first next()
   std::uintmax_t size_ = 0;
 };

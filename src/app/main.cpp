@@ -4,6 +4,7 @@
 
 #include "commands.hpp"
 #include "covgate/mapping/tables.hpp"
+#include "covgate/server/build_info.hpp"
 #include "covgate/server/config.hpp"
 #include "covgate/store/sqlite_store.hpp"
 
@@ -12,6 +13,14 @@ using namespace covgate;
 namespace {
 
 int run(const app::options& o) {
+  if (o.command == "help") {
+    std::cout << (o.help_topic.empty() ? app::usage_text() : app::command_help_text(o.help_topic));
+    return 0;
+  }
+  if (o.command == "version") {
+    std::cout << "covgate " << server::version() << " (revision " << server::revision() << ")\n";
+    return 0;
+  }
   if (o.command == "replay") return app::run_replay(o);
   if (o.command == "serve") return app::run_serve(o);
   if (o.command == "check") return app::run_check(o);
@@ -24,6 +33,7 @@ int main(int argc, char** argv) {
   try {
     return run(app::parse_arguments(argc, argv));
   } catch (const app::usage_error& e) {
+    // Only a wrong command line gets the usage text; every other error is one line.
     std::cerr << "covgate: " << e.message << "\n\n" << app::usage_text();
     return 2;
   } catch (const mapping::config_error& e) {

@@ -2,53 +2,11 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstdlib>
-#include <iostream>
 
 #include "covgate/model/date.hpp"
 
 namespace covgate::app {
 namespace {
-
-constexpr std::string_view usage =
-    "usage: covgate replay [options] [--store DIR] [--profile 277|277ca] [--out FILE]\n"
-    "                      [--fhir-out FILE] [--hl7-out FILE] [--decisions FILE] PATH...\n"
-    "       covgate serve --config FILE [--mappings DIR]\n"
-    "       covgate check [options] PATH...\n"
-    "       covgate parse [options] PATH...\n"
-    "\n"
-    "  replay  run the gate over claims (X12 837) and clinical data (FHIR, HL7 v2) in file\n"
-    "          order: every claim is answered with a 277 (hold or release) on --out (default\n"
-    "          stdout), later releases get their own 277, rejected X12 its 999/TA1; FHIR\n"
-    "          OperationOutcomes go to --fhir-out and HL7 v2 ACKs to --hl7-out when given.\n"
-    "          --decisions writes one JSON line per outcome change; --store DIR keeps the\n"
-    "          state (held claims, facts, control numbers) in the SQLite store serve uses, so\n"
-    "          runs continue each other. Exit 0 when every input was processed (holds are not\n"
-    "          errors), 1 when any was rejected or skipped.\n"
-    "  serve   run the MLLP and HTTP listeners with a durable store and an outbox, as\n"
-    "          configured in FILE (docs: README.md). Prints the bound addresses, then runs\n"
-    "          until SIGTERM or SIGINT (stops accepting, finishes in-flight messages).\n"
-    "  check   validate X12 837 and FHIR R4 (JSON, XML, NDJSON) input; print the 999/TA1\n"
-    "          acknowledgments or the OperationOutcome to stdout and one line per finding to\n"
-    "          stderr. Exit 0 when every input was accepted, 1 when any part was rejected,\n"
-    "          2 for usage or configuration errors.\n"
-    "  parse   print the claims of accepted X12 transaction sets and the facts read from FHIR\n"
-    "          as JSON Lines (facts whose Patient never arrived come last, patient_key null).\n"
-    "\n"
-    "options:\n"
-    "  --envelope-counts strict|warn  wrong SE01/GE01/IEA01 counts reject (strict, default)\n"
-    "                                 or are accepted with the error noted (warn)\n"
-    "  --lenient NAME,...             read what public sample files need beyond the 837\n"
-    "                                 guides, noted instead of rejected: hl-chain, hi-split,\n"
-    "                                 clm05, rd8-single-date, segment-repeats, isa11-letter,\n"
-    "                                 counts, or all (README: what the X12 reader does)\n"
-    "  --ack-time CCYYMMDDHHMM        timestamp of the answers (default: now, UTC)\n"
-    "  --mappings DIR                 code tables to use instead of the built-in mappings/\n"
-    "  --profile 277|277ca            replay: 277 notification with P categories (default)\n"
-    "                                 or strict 277CA with A categories only\n"
-    "PATH may be a file or a folder (read recursively, in name order). A file's first bytes\n"
-    "say what it is: ISA (X12), { or < (FHIR), MSH/FHS/BHS (HL7 v2), 0x0B (MLLP frames);\n"
-    "anything else is reported and skipped.\n";
 
 std::int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -58,29 +16,40 @@ std::int64_t now_ms() {
 
 }  // namespace
 
-std::string_view usage_text() noexcept { return usage; }
-
 options parse_arguments(int argc, char** argv) {
   if (argc < 2) throw usage_error{"missing command"};
   options o;
   o.command = argv[1];
   if (o.command == "--help" || o.command == "-h" || o.command == "help") {
-    std::cout << usage;
-    std::exit(0);
+    o.command = "help";
+    if (argc > 2) {
+      o.help_topic = argv[2];
+      if (!known_command(o.help_topic)) throw usage_error{"no command '" + o.help_topic + "'"};
+    }
+    return o;
   }
-  if (o.command != "check" && o.command != "parse" && o.command != "replay" &&
-      o.command != "serve") {
-    throw usage_error{"unknown command '" + o.command + "'"};
+  if (o.command == "--version" || o.command == "-V" || o.command == "version") {
+    o.command = "version";
+    return o;
   }
+  if (!known_command(o.command)) throw usage_error{"unknown command '" + o.command + "'"};
   o.time_ms = now_ms();
   const bool replay = o.command == "replay";
+  const bool serve = o.command == "serve";
+  bool standard_input = false;
   for (int i = 2; i < argc; ++i) {
     const std::string_view arg = argv[i];
     auto value = [&]() -> std::string {
       if (i + 1 >= argc) throw usage_error{std::string(arg) + " needs a value"};
       return argv[++i];
     };
-    const bool reads = o.command != "serve";
+    const bool reads = !serve;
+    if (arg == "--help" || arg == "-h") {
+      // Whatever else is on the line: the user asked what the command takes.
+      o.help_topic = o.command;
+      o.command = "help";
+      return o;
+    }
     if (arg == "--envelope-counts" && reads) {
       const auto v = value();
       if (v == "strict") {
@@ -101,8 +70,24 @@ options parse_arguments(int argc, char** argv) {
       o.time_ms = *ms;
     } else if (arg == "--mappings") {
       o.mappings = value();
-    } else if (arg == "--config" && o.command == "serve") {
+    } else if (arg == "--config" && serve) {
       o.config = value();
+    } else if (arg == "--print-config" && serve) {
+      o.print_config = true;
+    } else if (arg == "--check-config" && serve) {
+      o.check_config = true;
+    } else if (arg == "--log-format" && serve) {
+      const auto format = server::parse_log_format(value());
+      if (!format) throw usage_error{"--log-format takes json or text"};
+      o.log_format = *format;
+    } else if (arg == "--log-level" && serve) {
+      const auto level = server::parse_log_level(value());
+      if (!level) throw usage_error{"--log-level takes debug, info, warn or error"};
+      o.log_level = *level;
+    } else if (arg == "--progress" && replay) {
+      o.progress = true;
+    } else if (arg == "--no-progress" && replay) {
+      o.progress = false;
     } else if (arg == "--out" && replay) {
       o.out = value();
     } else if (arg == "--fhir-out" && replay) {
@@ -122,15 +107,22 @@ options parse_arguments(int argc, char** argv) {
       } else {
         throw usage_error{"--profile takes 277 or 277ca"};
       }
-    } else if (arg.starts_with("--")) {
-      throw usage_error{"unknown option " + std::string(arg)};
+    } else if (arg.starts_with("-") && arg != "-") {
+      throw usage_error{"unknown option " + std::string(arg) + " for " + o.command};
     } else {
+      if (arg == "-") {
+        if (serve) throw usage_error{"serve takes no PATH"};
+        if (standard_input) throw usage_error{"'-' (standard input) may be given once"};
+        standard_input = true;
+      }
       o.paths.emplace_back(arg);
     }
   }
-  if (o.command == "serve") {
-    if (o.config.empty()) throw usage_error{"serve needs --config FILE"};
+  if (serve) {
     if (!o.paths.empty()) throw usage_error{"serve takes no PATH"};
+    if (o.print_config && o.check_config) {
+      throw usage_error{"--print-config and --check-config go one at a time"};
+    }
   } else if (o.paths.empty()) {
     throw usage_error{"no input PATH"};
   }

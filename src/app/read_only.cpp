@@ -53,7 +53,7 @@ bool read_inputs(const options& o, const mapping::tables& tables, read_only_sink
       any_rejected = true;
       continue;
     }
-    const auto name = file.path.string();
+    const auto name = file.name();
     auto chunk = reader.next();
     switch (engine::sniff(chunk)) {
       case engine::payload_kind::x12: {

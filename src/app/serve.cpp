@@ -1,4 +1,5 @@
-// covgate serve: configuration → service → listeners and outbox, until a signal.
+// covgate serve: configuration → service → listeners and outbox, until a signal. SIGHUP
+// reloads the bearer tokens and the outbox destinations; SIGTERM and SIGINT drain and stop.
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -11,20 +12,54 @@
 #include <vector>
 
 #include "commands.hpp"
+#include "covgate/server/build_info.hpp"
 #include "covgate/server/config.hpp"
+#include "covgate/server/log.hpp"
 #include "covgate/server/service.hpp"
+#include "covgate/server/store_lock.hpp"
 #include "covgate/transport/servers.hpp"
 #include "load.hpp"
 
 namespace covgate::app {
+namespace {
+
+// The configuration FILE holds, or the built-in defaults without --config.
+server::server_config load_config(const std::filesystem::path& file) {
+  if (file.empty()) return {};  // source: "built-in defaults"; the store in ./covgate-data
+  return server::parse_config(read_file(file), std::filesystem::absolute(file).parent_path(),
+                              file.string());
+}
+
+std::string store_name(const server::server_config& c) {
+  return c.store.directory.empty() ? std::string(":memory:") : c.store.directory.string();
+}
+
+}  // namespace
 
 int run_serve(const options& o) {
-  const auto config = server::parse_config(
-      read_file(o.config), std::filesystem::absolute(o.config).parent_path(), o.config.string());
+  auto& log = server::log();
+  log.configure(o.log_format, o.log_level);
+  const auto config = load_config(o.config);
+  if (o.print_config) {
+    std::cout << server::config_text(config);
+    return 0;
+  }
+  server::check_files(config);
+  auto tokens = server::load_tokens(config.http, config.source);
+  if (o.check_config) {
+    std::cout << config.source << ": configuration OK (" << server::config_digest(config) << ")\n";
+    return 0;
+  }
   // --mappings wins over the configuration's "mappings".
   const auto tables = load_tables(o.mappings.empty() ? config.mappings : o.mappings);
-  const auto tokens = server::load_tokens(config.http);
   const auto policy = load_policy();
+  if (o.config.empty()) {
+    log.info("serve",
+             "no --config: running on the built-in defaults (covgate serve --print-config "
+             "prints them as a file to start from)");
+  }
+  // Before the store opens: a second server on the same directory stops here.
+  const server::store_lock lock(config.store.directory);
   server::service svc(config, policy, tables);
   boost::asio::io_context io;
   std::optional<transport::mllp_server> mllp;
@@ -37,21 +72,49 @@ int run_serve(const options& o) {
   boost::asio::steady_timer retention(io);
   std::function<void()> prune = [&] {
     const auto n = svc.gate().prune();
-    if (n > 0) std::cerr << "covgate serve: journal retention deleted " << n << " messages\n";
+    if (n > 0) log.info("store", "journal retention", {{"deleted_messages", n}});
     retention.expires_after(std::chrono::hours(1));
     retention.async_wait([&](boost::system::error_code ec) {
       if (!ec) prune();
     });
   };
   prune();
+  // SIGHUP: the tokens and the outbox destinations from FILE again; nothing changes when it
+  // does not load (the server keeps running on what it has).
+  boost::asio::signal_set hangup(io, SIGHUP);
+  std::function<void()> wait_hangup = [&] {
+    hangup.async_wait([&](boost::system::error_code ec, int) {
+      if (ec) return;
+      try {
+        const auto next = load_config(o.config);
+        auto next_tokens = server::load_tokens(next.http, next.source);
+        if (http) http->set_tokens(std::move(next_tokens));
+        svc.gate().set_destinations(next.outbox.destinations);
+        if (!outbox && !next.outbox.destinations.empty()) outbox.emplace(svc.gate());
+        svc.counters().reload(true);
+        log.info("serve", "reloaded tokens and outbox destinations",
+                 {{"config", next.source},
+                  {"digest", server::config_digest(next)},
+                  {"destinations", next.outbox.destinations.size()}});
+      } catch (const std::exception& e) {
+        svc.counters().reload(false);
+        log.error("serve", "reload refused; keeping the running settings", {{"reason", e.what()}});
+      }
+      wait_hangup();
+    });
+  };
+  wait_hangup();
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   boost::asio::steady_timer grace(io);
   std::chrono::steady_clock::time_point deadline;
   std::function<void()> wait_for_connections;  // outlives the signal handler that starts it
-  signals.async_wait([&](boost::system::error_code ec, int) {
+  signals.async_wait([&](boost::system::error_code ec, int signal) {
     if (ec) return;
-    std::cerr << "covgate serve: stopping (finishing in-flight messages)\n";
+    svc.set_listening(false);
+    log.info("serve", "stopping (finishing in-flight messages)",
+             {{"signal", signal == SIGINT ? "SIGINT" : "SIGTERM"}});
     retention.cancel();
+    hangup.cancel();
     if (mllp) mllp->drain();
     if (http) http->drain();
     // Stop once every connection has closed, or when the longest read timeout has passed
@@ -69,13 +132,24 @@ int run_serve(const options& o) {
     };
     wait_for_connections();
   });
+  // The bound addresses on stdout (scripts read the ports chosen for port 0), and in the log.
+  const auto mllp_at = mllp ? config.mllp.address + ":" + std::to_string(mllp->port()) : "";
+  const auto http_at = http ? config.http.address + ":" + std::to_string(http->port()) : "";
   std::cout << "covgate serve:";
-  if (mllp) std::cout << " mllp " << config.mllp.address << ":" << mllp->port();
-  if (http) std::cout << " http " << config.http.address << ":" << http->port();
-  std::cout << " store "
-            << (config.store.directory.empty() ? std::string(":memory:")
-                                               : config.store.directory.string())
-            << std::endl;
+  if (mllp) std::cout << " mllp " << mllp_at;
+  if (http) std::cout << " http " << http_at;
+  std::cout << " store " << store_name(config) << std::endl;
+  svc.set_listening(true);
+  log.info("serve", "started",
+           {{"version", server::version()},
+            {"revision", server::revision()},
+            {"mllp", mllp ? mllp_at : "disabled"},
+            {"http", http ? http_at : "disabled"},
+            {"store", store_name(config)},
+            {"config", config.source},
+            {"config_digest", server::config_digest(config)},
+            {"tokens", tokens.size()},
+            {"outbox_destinations", config.outbox.destinations.size()}});
   const unsigned workers =
       config.workers > 0 ? config.workers : std::max(1u, std::thread::hardware_concurrency());
   std::vector<std::thread> threads;
@@ -86,7 +160,7 @@ int run_serve(const options& o) {
   // while it exists.
   outbox.reset();
   svc.gate().shutdown();
-  std::cerr << "covgate serve: stopped\n";
+  log.info("serve", "stopped");
   return 0;
 }
 

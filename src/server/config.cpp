@@ -130,6 +130,17 @@ network parse_network(const std::string& text, const std::string& path) {
   return n;
 }
 
+// A listener's address: a literal IPv4 or IPv6 address (the listeners bind to it as written).
+void read_address(object_reader& parent, const char* listener, std::string& out) {
+  parent.read("address", out);
+  std::array<unsigned char, 16> bytes{};
+  const bool v6 = out.find(':') != std::string::npos;
+  if (inet_pton(v6 ? AF_INET6 : AF_INET, out.c_str(), bytes.data()) != 1) {
+    fail(std::string("/") + listener + "/address",
+         "'" + out + "' is not an IPv4 or IPv6 address (such as 127.0.0.1, 0.0.0.0 or ::1)");
+  }
+}
+
 void read_allow(object_reader& parent, const char* listener, std::vector<network>& out) {
   const auto* allow = parent.find("allow");
   if (allow == nullptr) return;
@@ -213,7 +224,7 @@ server_config parse_config(const std::string& text, const std::filesystem::path&
   if (const auto* v = root.find("mllp")) {
     object_reader m(*v, "/mllp");
     m.read("enabled", c.mllp.enabled);
-    m.read("address", c.mllp.address);
+    read_address(m, "mllp", c.mllp.address);
     m.read_number("port", c.mllp.port, 0, 65535);
     m.read_number("max_frame_bytes", c.mllp.max_frame_bytes, 1024, 1ull << 30);
     m.read("require_final_cr", c.mllp.require_final_cr);
@@ -229,7 +240,7 @@ server_config parse_config(const std::string& text, const std::filesystem::path&
   if (const auto* v = root.find("http")) {
     object_reader h(*v, "/http");
     h.read("enabled", c.http.enabled);
-    h.read("address", c.http.address);
+    read_address(h, "http", c.http.address);
     h.read_number("port", c.http.port, 0, 65535);
     h.read_number("body_limit", c.http.body_limit, 1024, 1ull << 30);
     h.read_number("header_limit", c.http.header_limit, 1024, 1 << 20);
@@ -293,6 +304,10 @@ server_config parse_config(const std::string& text, const std::filesystem::path&
     o.finish();
   }
   root.finish();
+  if (!c.mllp.enabled && !c.http.enabled) {
+    fail("/mllp/enabled", "the MLLP and HTTP listeners are both disabled: nothing would listen");
+  }
+  c.source = file;
   const auto dir = c.store.directory.string();
   if (!dir.empty() && dir != ":memory:" && c.store.directory.is_relative()) {
     c.store.directory = base / c.store.directory;
@@ -324,7 +339,7 @@ bool allowed(const std::vector<network>& allow, const std::string& address) {
   return false;
 }
 
-std::vector<std::string> load_tokens(const http_config& http) {
+std::vector<std::string> load_tokens(const http_config& http, const std::string& source) {
   std::vector<std::string> tokens;
   auto add = [&](std::string t) {
     while (!t.empty() && (t.back() == '\r' || t.back() == ' ')) t.pop_back();
@@ -333,19 +348,26 @@ std::vector<std::string> load_tokens(const http_config& http) {
   };
   if (!http.tokens_file.empty()) {
     std::ifstream in(http.tokens_file);
-    if (!in) throw config_error("cannot read the tokens file " + http.tokens_file.string());
+    if (!in) {
+      mapping::config_failure(source, "/http/tokens_file",
+                              "cannot read the tokens file " + http.tokens_file.string());
+    }
     std::string line;
     while (std::getline(in, line)) add(line);
   }
   if (!http.tokens_env.empty()) {
     const char* env = std::getenv(http.tokens_env.c_str());
-    if (env == nullptr) throw config_error("environment variable " + http.tokens_env + " is unset");
+    if (env == nullptr) {
+      mapping::config_failure(source, "/http/tokens_env",
+                              "environment variable " + http.tokens_env + " is unset");
+    }
     std::stringstream list(env);
     std::string t;
     while (std::getline(list, t, ',')) add(t);
   }
   if ((!http.tokens_file.empty() || !http.tokens_env.empty()) && tokens.empty()) {
-    throw config_error("bearer authentication is configured but no token was found");
+    mapping::config_failure(source, "/http",
+                            "bearer authentication is configured but no token was found");
   }
   return tokens;
 }

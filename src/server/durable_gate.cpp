@@ -4,8 +4,9 @@
 
 #include <algorithm>
 #include <future>
-#include <iostream>
 #include <memory>
+
+#include "covgate/server/log.hpp"
 
 namespace covgate::server {
 namespace {
@@ -69,6 +70,13 @@ class collected_answer final : public engine::answer_sink {
 
 }  // namespace
 
+std::string_view outcome_name(const reply& r) noexcept {
+  if (!r.durable) return "unavailable";
+  if (r.unrecognized) return "unrecognized";
+  if (!r.rejected) return "accepted";
+  return r.claims + r.facts + r.repeated_interchanges > 0 ? "partly-rejected" : "rejected";
+}
+
 std::int64_t durable_gate::now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -80,7 +88,9 @@ durable_gate::durable_gate(const server_config& config, const policy::policy_fil
     : config_(config),
       metrics_(counters),
       store_(config.store.directory, config.store.synchronous_full),
-      intake_(policy, tables, store_, intake_settings_of(config)) {
+      intake_(policy, tables, store_, intake_settings_of(config)),
+      destinations_(
+          std::make_shared<const std::vector<destination_config>>(config.outbox.destinations)) {
   store_.limit_journal_bytes(config.store.journal_max_bytes);
   if (const auto& dir = config.store.directory; !dir.empty() && dir != ":memory:") {
     reader_.emplace(dir, store::read_only);
@@ -106,10 +116,11 @@ void durable_gate::checkpoint_loop() {
 
 void durable_gate::enqueue_later(const std::vector<engine::event>& events,
                                  engine::message_time at) {
-  if (config_.outbox.destinations.empty()) return;
+  const auto count = static_cast<std::uint32_t>(destinations_->size());
+  if (count == 0) return;
   for (const auto& e : events) {
     const auto body = intake_.status_message({e}, at);
-    for (std::uint32_t d = 0; d < config_.outbox.destinations.size(); ++d) {
+    for (std::uint32_t d = 0; d < count; ++d) {
       store_.enqueue({0, e.trace(), d, "application/edi-x12", body, 0}, at.unix_ms);
     }
   }
@@ -187,8 +198,10 @@ void durable_gate::store_failed(std::string_view reason) {
   metrics_.store_failure();
   // Said once per failure, with SQLite's reason (never message content); the first one
   // also says what it means for senders.
-  std::cerr << "covgate serve: store failure: " << reason
-            << (healthy_ ? " (refusing every message until a restart)" : "") << std::endl;
+  log().error(
+      "store", "store failure",
+      {{"reason", reason},
+       {"effect", healthy_ ? "refusing every message until a restart" : "already refusing"}});
   healthy_ = false;
 }
 
@@ -234,7 +247,7 @@ void durable_gate::submit(std::string_view payload, std::string_view channel,
     enqueue_later(answer.later, at);
     if (config_.outbox.every_answer && result.kind == engine::payload_kind::x12 &&
         !answer.body.empty()) {
-      for (std::uint32_t d = 0; d < config_.outbox.destinations.size(); ++d) {
+      for (std::uint32_t d = 0; d < destinations_->size(); ++d) {
         store_.enqueue({0, "message:" + std::to_string(out->journal_id), d,
                         std::string(answer.content_type), answer.body, 0},
                        at.unix_ms);
@@ -340,14 +353,60 @@ void durable_gate::delivered(const store::outbox_item& item) {
   store_.delivered(item.id);
 }
 
-void durable_gate::failed(const store::outbox_item& item, std::string_view error) {
+bool durable_gate::failed(const store::outbox_item& item, std::string_view error) {
   std::lock_guard lock(mutex_);
   // Exponential backoff from the first delay, capped; dead after the configured attempts.
   const auto attempts = item.attempts + 1;
   auto delay = config_.outbox.first_backoff;
   for (std::uint32_t i = 1; i < attempts && delay < config_.outbox.max_backoff; ++i) delay *= 2;
   delay = std::min(delay, config_.outbox.max_backoff);
-  store_.failed(item.id, now_ms() + delay.count(), attempts >= config_.outbox.max_attempts, error);
+  const bool dead = attempts >= config_.outbox.max_attempts;
+  store_.failed(item.id, now_ms() + delay.count(), dead, error);
+  return dead;
+}
+
+std::shared_ptr<const std::vector<destination_config>> durable_gate::destinations() {
+  std::lock_guard lock(mutex_);
+  return destinations_;
+}
+
+void durable_gate::set_destinations(std::vector<destination_config> destinations) {
+  auto next = std::make_shared<const std::vector<destination_config>>(std::move(destinations));
+  std::lock_guard lock(mutex_);
+  destinations_ = std::move(next);
+}
+
+std::vector<store::outbox_entry> durable_gate::outbox_entries(std::string_view state,
+                                                              std::int64_t after_id,
+                                                              std::size_t limit) {
+  std::lock_guard lock(mutex_);
+  return store_.outbox_entries(state, after_id, limit);
+}
+
+std::optional<store::outbox_entry> durable_gate::outbox_entry(std::int64_t id) {
+  std::lock_guard lock(mutex_);
+  return store_.outbox_entry_of(id);
+}
+
+void durable_gate::retry(std::int64_t id,
+                         std::function<void(std::optional<store::retry_result>)> done) {
+  std::unique_lock lock(mutex_);
+  if (!healthy_ || stopping_) {
+    lock.unlock();
+    done(std::nullopt);
+    return;
+  }
+  // Joins the open group like a message: the store has one writer, and the answer waits
+  // for the commit.
+  std::optional<store::retry_result> result;
+  try {
+    join_group();
+    result = store_.retry(id, now_ms());
+  } catch (const store::store_error& e) {
+    store_failed(e.what());
+  }
+  after_commit(
+      [result, done = std::move(done)](bool durable) { done(durable ? result : std::nullopt); });
 }
 
 std::optional<std::int64_t> durable_gate::next_due() {
@@ -371,6 +430,20 @@ std::uint64_t durable_gate::prune() {
 void durable_gate::sample(metrics::gauges& out) {
   std::lock_guard lock(mutex_);
   out.gate = intake_.summary();
+  std::uint64_t held = 0;
+  for (const auto o : model::outcomes) {
+    if (o != model::outcome::release) held += out.gate.by_outcome[static_cast<std::size_t>(o)];
+  }
+  const auto now = now_ms();
+  if ((held > 0) != any_hold_ || now - oldest_hold_read_ms_ >= 15'000) {
+    oldest_hold_ms_ = held > 0 ? store_.oldest_hold_ms() : std::nullopt;
+    oldest_hold_read_ms_ = now;
+    any_hold_ = held > 0;
+  }
+  out.oldest_hold_seconds =
+      oldest_hold_ms_
+          ? static_cast<double>(std::max<std::int64_t>(0, now - *oldest_hold_ms_)) / 1000
+          : 0.0;
   out.outbox = store_.outbox();
   out.store_bytes = store_.file_bytes();
   out.journal_bytes = store_.journal_bytes();

@@ -12,6 +12,9 @@
 
 #include "covgate/model/boundary.hpp"
 #include "covgate/model/json_writer.hpp"
+#include "covgate/server/build_info.hpp"
+#include "covgate/server/log.hpp"
+#include "covgate/server/outbox_api.hpp"
 
 namespace covgate::server {
 namespace {
@@ -83,7 +86,8 @@ bool has_scheme(std::string_view header, std::string_view scheme) {
 }  // namespace
 
 bool needs_token(std::string_view target) {
-  return target.substr(0, target.find('?')) != "/healthz";
+  const auto path = target.substr(0, target.find('?'));
+  return path != "/healthz" && path != "/readyz";
 }
 
 bool authorized(std::string_view authorization, const std::vector<std::string>& tokens) {
@@ -114,7 +118,8 @@ std::string capability_statement() {
   w.key("status").value("active").key("date").value("2026-11-28").key("kind").value("instance");
   w.key("fhirVersion").value("4.0.1").key("format").begin_array();
   w.value("application/fhir+json").value("application/fhir+xml").end_array();
-  w.key("software").begin_object().key("name").value("covgate").end_object();
+  w.key("software").begin_object().key("name").value("covgate");
+  w.key("version").value({version(), " (", revision(), ")"}).end_object();
   w.key("implementation").begin_object();
   w.key("description")
       .value(
@@ -225,11 +230,24 @@ std::pair<std::string, std::string> identity_of(std::string_view body) {
   return parsed.is_xml ? identity_of(parsed.xml.document_element()) : identity_of(parsed.json);
 }
 
+http_log_note note_of(const reply& r) {
+  http_log_note n;
+  n.journal_id = r.journal_id;
+  n.claims = r.claims;
+  n.facts = r.facts;
+  n.outcome = std::string(outcome_name(r));
+  return n;
+}
+
 http_response from_reply(const reply& r, unsigned ok_status) {
-  if (!r.durable) return problem(503, "the store is unavailable; the message was not accepted");
+  if (!r.durable) {
+    auto response = problem(503, "the store is unavailable; the message was not accepted");
+    response.note = note_of(r);
+    return response;
+  }
   // HL7 v2 ACKs carry their own verdict (AE, AR): the HTTP status says they are the answer.
   const bool refused = r.rejected && r.kind != engine::payload_kind::hl7v2;
-  return {refused ? 400u : ok_status, std::string(r.content_type), r.body, {}};
+  return {refused ? 400u : ok_status, std::string(r.content_type), r.body, {}, note_of(r)};
 }
 
 using respond = std::function<void(http_response)>;
@@ -328,9 +346,13 @@ std::unordered_map<std::size_t, std::string> outcomes_by_entry(std::string_view 
 }
 
 http_response bundle_response(const bundle_shape& shape, const reply& r) {
-  if (!r.durable) return problem(503, "the store is unavailable; the message was not accepted");
+  if (!r.durable) {
+    auto response = problem(503, "the store is unavailable; the message was not accepted");
+    response.note = note_of(r);
+    return response;
+  }
   if (r.rejected && shape.type == "transaction") {
-    return {400, "application/fhir+json", r.body, {}};
+    return {400, "application/fhir+json", r.body, {}, note_of(r)};
   }
   const auto failed =
       r.rejected ? outcomes_by_entry(r.body) : std::unordered_map<std::size_t, std::string>{};
@@ -352,7 +374,7 @@ http_response bundle_response(const bundle_shape& shape, const reply& r) {
     w.end_object().end_object();
   }
   w.end_array().end_object();
-  return {200, "application/fhir+json", std::move(body), {}};
+  return {200, "application/fhir+json", std::move(body), {}, note_of(r)};
 }
 
 void put_resource(service& svc, const http_request& req, std::string_view type, std::string_view id,
@@ -469,23 +491,50 @@ void route_claims(service& svc, const http_request& req, const std::vector<std::
     const std::string id(parts[1]);
     return svc.gate().review(
         id, parts[2] == "release", body->first, body->second,
-        [&svc, id, done = std::move(done)](review_status status) {
+        [&svc, id, release = parts[2] == "release", done = std::move(done)](review_status status) {
+          const auto noted = [&](http_response r, std::string_view outcome) {
+            r.note.outcome = std::string(outcome);
+            r.note.claim = log_hash(id);
+            done(std::move(r));
+          };
           switch (status) {
             case review_status::done:
-              return done(json(200, svc.claims().claim_json(id).value_or("{}")));
+              return noted(json(200, svc.claims().claim_json(id).value_or("{}")),
+                           release ? "released" : "cancelled");
             case review_status::unknown_claim:
-              return done(problem(404, "no such claim"));
+              return noted(problem(404, "no such claim"), "unknown-claim");
+            case review_status::already_closed:
+              return noted(problem(409,
+                                   "the claim is closed (cancelled, voided or replaced): it "
+                                   "takes no more actions"),
+                           "already-closed");
             case review_status::not_reviewable:
-              return done(problem(409,
-                                  "only review, not-covered and invalid holds take "
-                                  "a reviewer's action; documentation holds leave "
-                                  "when their evidence arrives"));
+              return noted(problem(409,
+                                   "only review, not-covered and invalid holds take "
+                                   "a reviewer's action; documentation holds leave "
+                                   "when their evidence arrives"),
+                           "not-reviewable");
             case review_status::unavailable:
-              return done(problem(503, "the store is unavailable"));
+              return noted(problem(503, "the store is unavailable"), "unavailable");
           }
         });
   }
   done(problem(404, "no such route"));
+}
+
+// GET /readyz: 200 when every check passes, else 503; each check named in the body.
+http_response readiness(service& svc) {
+  const bool store = svc.gate().healthy();
+  const bool listening = svc.listening();
+  std::string body;
+  model::json_writer w(body);
+  w.begin_object().key("status").value(store && listening ? "ready" : "not ready");
+  w.key("store").value(store ? "ok" : "failed");
+  // The service exists only once its store was opened and recovered.
+  w.key("recovery").value("done");
+  w.key("listeners").value(listening ? "bound" : "not accepting");
+  w.end_object();
+  return json(store && listening ? 200 : 503, std::move(body));
 }
 
 }  // namespace
@@ -513,6 +562,7 @@ void route(service& svc, http_request request, const std::vector<std::string>& t
   const auto query = q == std::string_view::npos ? std::string_view{} : target.substr(q + 1);
   if (!needs_token(target)) {
     if (req.method != "GET") return done(problem(405, "GET only"));
+    if (path == "/readyz") return done(readiness(svc));
     return done(svc.gate().healthy() ? json(200, "{\"status\":\"ok\"}")
                                      : json(503, "{\"status\":\"store failed; restart needed\"}"));
   }
@@ -564,6 +614,9 @@ void route(service& svc, http_request request, const std::vector<std::string>& t
   }
   if (!parts.empty() && parts[0] == "claims") {
     return route_claims(svc, req, parts, query, std::move(done));
+  }
+  if (!parts.empty() && parts[0] == "outbox") {
+    return route_outbox(svc, req.method, parts, query, std::move(done));
   }
   done(problem(404, "no such route"));
 }

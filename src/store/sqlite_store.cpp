@@ -663,6 +663,61 @@ std::optional<std::int64_t> sqlite_store::next_due() const {
   return s.integer(0);
 }
 
+std::vector<outbox_entry> sqlite_store::outbox_entries(std::string_view wanted,
+                                                       std::int64_t after_id,
+                                                       std::size_t limit) const {
+  auto& s = prepared(
+      "SELECT id, key, destination, attempts, state, last_error, next_ms FROM outbox "
+      "WHERE (?1 = '' OR state = ?1) AND id > ?2 ORDER BY id LIMIT ?3");
+  reset_on_exit guard{[&] { s.reset(); }};
+  s.bind(1, wanted).bind(2, after_id).bind(3, static_cast<std::int64_t>(limit));
+  std::vector<outbox_entry> out;
+  while (s.step()) {
+    out.push_back({s.integer(0), std::string(s.text(1)), static_cast<std::uint32_t>(s.integer(2)),
+                   static_cast<std::uint32_t>(s.integer(3)), std::string(s.text(4)),
+                   std::string(s.text(5)), s.integer(6)});
+  }
+  return out;
+}
+
+std::optional<outbox_entry> sqlite_store::outbox_entry_of(std::int64_t id) const {
+  auto& s = prepared(
+      "SELECT id, key, destination, attempts, state, last_error, next_ms FROM outbox "
+      "WHERE id = ?1");
+  reset_on_exit guard{[&] { s.reset(); }};
+  s.bind(1, id);
+  if (!s.step()) return std::nullopt;
+  return outbox_entry{s.integer(0),
+                      std::string(s.text(1)),
+                      static_cast<std::uint32_t>(s.integer(2)),
+                      static_cast<std::uint32_t>(s.integer(3)),
+                      std::string(s.text(4)),
+                      std::string(s.text(5)),
+                      s.integer(6)};
+}
+
+retry_result sqlite_store::retry(std::int64_t id, std::int64_t now_ms) {
+  const auto entry = outbox_entry_of(id);
+  if (!entry) return retry_result::unknown;
+  if (entry->state == "delivered") return retry_result::delivered;
+  auto& s =
+      prepared("UPDATE outbox SET state = 'pending', attempts = 0, next_ms = ?2 WHERE id = ?1");
+  s.bind(1, id).bind(2, now_ms);
+  s.run();
+  return retry_result::retried;
+}
+
+std::optional<std::int64_t> sqlite_store::oldest_hold_ms() const {
+  auto& s = prepared(
+      "SELECT MIN((SELECT MAX(h.at_ms) FROM history h WHERE h.claim_id = c.id AND "
+      "h.kind IN ('hold', 'reopened'))) FROM claims c WHERE c.closed = 0 AND c.outcome <> ?1");
+  reset_on_exit guard{[&] { s.reset(); }};
+  s.bind(1, static_cast<std::int64_t>(model::outcome::release));
+  s.step();
+  if (s.text(0).empty()) return std::nullopt;  // NULL: no open hold
+  return s.integer(0);
+}
+
 std::int64_t sqlite_store::counter(std::string_view name, std::int64_t fallback) const {
   auto& s = prepared("SELECT value FROM meta WHERE name = ?1");
   reset_on_exit guard{[&] { s.reset(); }};

@@ -7,6 +7,7 @@
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 
+#include <atomic>
 #include <functional>
 #include <list>
 #include <memory>
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "covgate/server/config.hpp"
+#include "covgate/server/log.hpp"
 #include "covgate/server/metrics.hpp"
 
 namespace covgate::transport::detail {
@@ -26,24 +28,36 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 using tcp = asio::ip::tcp;
 
-inline tcp::endpoint endpoint_of(const std::string& address, std::uint16_t port) {
+// Errors name the configuration (`source`, the listener's key) as config errors do.
+inline tcp::endpoint endpoint_of(const std::string& address, std::uint16_t port,
+                                 const std::string& source, const std::string& listener) {
   boost::system::error_code ec;
   const auto ip = asio::ip::make_address(address, ec);
-  if (ec) throw config_error("not an IP address: " + address);
+  if (ec) {
+    throw config_error(source + ": /" + listener + "/address: '" + address +
+                       "' is not an IPv4 or IPv6 address");
+  }
   return {ip, port};
 }
 
-inline void listen(tcp::acceptor& acceptor, const tcp::endpoint& at, const char* what) {
+inline void listen(tcp::acceptor& acceptor, const tcp::endpoint& at, const std::string& listener,
+                   const std::string& source) {
   boost::system::error_code ec;
   acceptor.open(at.protocol(), ec);
   if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
   if (!ec) acceptor.bind(at, ec);
   if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) {
-    throw config_error(std::string("cannot listen for ") + what + " on " +
-                       at.address().to_string() + ":" + std::to_string(at.port()) + ": " +
-                       ec.message());
+    throw config_error(source + ": /" + listener + ": cannot listen on " +
+                       at.address().to_string() + ":" + std::to_string(at.port()) +
+                       " (address, port): " + ec.message());
   }
+}
+
+// A connection's id in log lines: unique in the process, across listeners ("c17").
+inline std::string next_connection_id() {
+  static std::atomic<std::uint64_t> next{0};
+  return "c" + std::to_string(++next);
 }
 
 // A registry of live sessions, so drain() can reach them. Sessions remove themselves.
@@ -76,8 +90,8 @@ class session_set {
 };
 
 // A server TLS context from PEM files: TLS 1.2 or later, no compression or renegotiation.
-inline std::shared_ptr<asio::ssl::context> tls_context(const tls_config& tls,
-                                                       const char* listener) {
+inline std::shared_ptr<asio::ssl::context> tls_context(const tls_config& tls, const char* listener,
+                                                       const std::string& source) {
   auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
   ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
                    asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
@@ -87,7 +101,7 @@ inline std::shared_ptr<asio::ssl::context> tls_context(const tls_config& tls,
   ctx->use_certificate_chain_file(tls.certificate.string(), ec);
   if (!ec) ctx->use_private_key_file(tls.private_key.string(), asio::ssl::context::pem, ec);
   if (ec) {
-    throw config_error(std::string(listener) + " TLS: cannot load " + tls.certificate.string() +
+    throw config_error(source + ": /" + listener + "/tls: cannot load " + tls.certificate.string() +
                        " / " + tls.private_key.string() + ": " + ec.message());
   }
   return ctx;
@@ -109,14 +123,14 @@ class listener : public std::enable_shared_from_this<listener> {
 
   listener(asio::io_context& io, std::string name, const tcp::endpoint& at,
            std::vector<server::network> allow, std::size_t max_connections,
-           server::metrics& counters, start_session start)
+           server::metrics& counters, const std::string& source, start_session start)
       : acceptor_(io),
         name_(std::move(name)),
         allow_(std::move(allow)),
         max_connections_(max_connections),
         metrics_(counters),
         start_(std::move(start)) {
-    listen(acceptor_, at, name_.c_str());
+    listen(acceptor_, at, name_, source);
   }
 
   void accept() {
@@ -144,20 +158,26 @@ class listener : public std::enable_shared_from_this<listener> {
     boost::system::error_code ec;
     const auto remote = socket.remote_endpoint(ec);
     if (ec) return;
-    if (!server::allowed(allow_, remote.address().to_string())) {
-      metrics_.connection_refused(name_, "not-allowed");
-      socket.close(ec);
+    const auto peer = remote.address().to_string();
+    if (!server::allowed(allow_, peer)) {
+      refuse(socket, peer, "not-allowed");
       return;
     }
     if (metrics_.connections(name_) >= max_connections_) {
-      metrics_.connection_refused(name_, "limit");
-      socket.close(ec);
+      refuse(socket, peer, "limit");
       return;
     }
     // An answer is one write; do not let Nagle hold it back waiting for the peer's ACK.
     socket.set_option(tcp::no_delay(true), ec);
     metrics_.connection_opened(name_);
     start_(std::move(socket));
+  }
+
+  void refuse(tcp::socket& socket, const std::string& peer, const char* reason) {
+    metrics_.connection_refused(name_, reason);
+    server::log().warn(name_, "connection refused", {{"peer", peer}, {"reason", reason}});
+    boost::system::error_code ec;
+    socket.close(ec);
   }
 
   tcp::acceptor acceptor_;

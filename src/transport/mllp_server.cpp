@@ -12,6 +12,7 @@
 #include "covgate/hl7v2/ack.hpp"
 #include "covgate/hl7v2/mllp.hpp"
 #include "covgate/model/boundary.hpp"
+#include "covgate/server/log.hpp"
 #include "listener_support.hpp"
 
 namespace covgate::transport {
@@ -39,15 +40,19 @@ class mllp_session final : public drainable,
         svc_(svc),
         sessions_(sessions),
         buffered_(buffered),
-        decoder_({svc.config().mllp.max_frame_bytes, svc.config().mllp.require_final_cr}) {
+        decoder_({svc.config().mllp.max_frame_bytes, svc.config().mllp.require_final_cr}),
+        connection_(detail::next_connection_id()) {
     boost::system::error_code ec;
     const auto remote = lowest().remote_endpoint(ec);
     peer_ = ec ? "unknown" : remote.address().to_string();
+    server::log().debug("mllp", "connection opened",
+                        {{"connection", connection_}, {"peer", peer_}});
   }
   ~mllp_session() override {
     buffered_ -= held_;
     if (registered_) sessions_.remove(self_);
     svc_.counters().connection_closed("mllp");
+    server::log().debug("mllp", "connection closed", {{"connection", connection_}});
   }
 
   void start() {
@@ -65,6 +70,11 @@ class mllp_session final : public drainable,
                                 self->timer_.cancel();
                                 if (ec) {
                                   self->svc_.counters().connection_refused("mllp", "tls-handshake");
+                                  server::log().warn("mllp", "connection refused",
+                                                     {{"connection", self->connection_},
+                                                      {"peer", self->peer_},
+                                                      {"reason", "tls-handshake"},
+                                                      {"error", ec.message()}});
                                   return self->close();
                                 }
                                 self->read();
@@ -103,6 +113,7 @@ class mllp_session final : public drainable,
     timer_.cancel();
     if (ec) return close();
     busy_ = true;
+    read_at_ = std::chrono::steady_clock::now();
     frames_.clear();
     const bool was_inside = decoder_.inside_frame();
     const auto error = decoder_.put(std::string_view(buffer_.data(), n),
@@ -115,6 +126,9 @@ class mllp_session final : public drainable,
       // Over the server-wide budget: this connection's partial frame is refused, not held
       // (its complete frames are still answered; then the connection closes).
       svc_.counters().connection_refused("mllp", "buffer-budget");
+      server::log().warn(
+          "mllp", "connection refused",
+          {{"connection", connection_}, {"peer", peer_}, {"reason", "buffer-budget"}});
       over_budget_ = true;
     }
     replies_.assign(frames_.size(), {});
@@ -148,6 +162,7 @@ class mllp_session final : public drainable,
   // All frames of the last read are committed (or failed): write their answers.
   void answer() {
     const bool commit_acks = svc_.config().mllp.commit_acks;
+    for (const auto& r : replies_) log_reply(r);
     for (const auto& r : replies_) {
       if (!r.durable) {
         // Not stored, so not acknowledged: a release-2 peer gets a NAK, any peer a closed
@@ -191,6 +206,10 @@ class mllp_session final : public drainable,
       closing_ = true;
     }
     if (frame_error_ != hl7v2::mllp_error::none && !closing_) {
+      server::log().warn("mllp", "frame refused",
+                         {{"connection", connection_},
+                          {"peer", peer_},
+                          {"reason", hl7v2::describe(frame_error_)}});
       hl7v2::hl7_ack_settings s;
       s.control_id = "CGFRAME";
       const auto text = std::string(hl7v2::describe(frame_error_)) + " (" +
@@ -212,6 +231,25 @@ class mllp_session final : public drainable,
           if (wec || self->closing_) return self->close();
           self->read();
         });
+  }
+
+  // One line per message: its journal id, kind and outcome, never its content.
+  void log_reply(const server::reply& r) {
+    auto& log = server::log();
+    const auto level = r.durable ? server::log_level::info : server::log_level::error;
+    if (!log.enabled(level)) return;
+    const double ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - read_at_)
+            .count();
+    log.write(level, "mllp", r.durable ? "message" : "message not stored",
+              {{"connection", connection_},
+               {"peer", peer_},
+               {"message", r.journal_id > 0 ? "mllp:" + std::to_string(r.journal_id) : ""},
+               {"kind", engine::name(r.kind)},
+               {"outcome", server::outcome_name(r)},
+               {"claims", r.claims},
+               {"facts", r.facts},
+               {"ms", static_cast<double>(static_cast<std::int64_t>(ms * 1000)) / 1000}});
   }
 
   void close() {
@@ -239,6 +277,8 @@ class mllp_session final : public drainable,
   hl7v2::mllp_error frame_error_ = hl7v2::mllp_error::none;
   std::string out_;
   std::string peer_;
+  std::string connection_;
+  std::chrono::steady_clock::time_point read_at_{};  // when the frames being answered arrived
   bool busy_ = false;
   bool closing_ = false;
   bool draining_ = false;
@@ -255,9 +295,10 @@ struct mllp_server::impl {
 mllp_server::mllp_server(asio::io_context& io, server::service& svc)
     : impl_(std::make_shared<impl>()) {
   const auto& c = svc.config().mllp;
-  if (c.tls.enabled()) impl_->tls = tls_context(c.tls, "mllp");
+  if (c.tls.enabled()) impl_->tls = tls_context(c.tls, "mllp", svc.config().source);
   impl_->listener = std::make_shared<detail::listener>(
-      io, "mllp", endpoint_of(c.address, c.port), c.allow, c.max_connections, svc.counters(),
+      io, "mllp", endpoint_of(c.address, c.port, svc.config().source, "mllp"), c.allow,
+      c.max_connections, svc.counters(), svc.config().source,
       [&svc, i = impl_.get()](tcp::socket socket) {
         if (i->tls) {
           std::make_shared<mllp_session<asio::ssl::stream<tcp::socket>>>(

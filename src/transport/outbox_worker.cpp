@@ -15,6 +15,7 @@
 
 #include "covgate/hl7v2/mllp.hpp"
 #include "covgate/model/boundary.hpp"
+#include "covgate/server/log.hpp"
 
 namespace covgate::transport {
 
@@ -199,24 +200,42 @@ outbox_worker::~outbox_worker() {
 }
 
 void outbox_worker::run() {
-  const auto& destinations = gate_.config().outbox.destinations;
   for (;;) {
     {
       std::unique_lock lock(mutex_);
       if (stop_) return;
     }
+    // The list as it is now (SIGHUP may replace it between rounds).
+    const auto destinations = gate_.destinations();
     for (const auto& item : gate_.due(64)) {
-      if (item.destination >= destinations.size()) {
-        gate_.failed(item, "no such destination (the configuration changed)");
-        continue;
-      }
-      const auto& d = destinations[item.destination];
-      const auto error = deliver(d, item);
+      const auto started = std::chrono::steady_clock::now();
+      const bool known = item.destination < destinations->size();
+      const std::string kind = known ? (*destinations)[item.destination].kind : "none";
+      const auto error = known ? deliver((*destinations)[item.destination], item)
+                               : std::string("no such destination (the configuration changed)");
+      const double seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      // Items are named by their outbox id and destination: their keys hold claim ids.
       if (error.empty()) {
         gate_.delivered(item);
-      } else {
-        gate_.failed(item, error);
+        gate_.counters().outbox_attempt(kind, true, seconds, false);
+        server::log().info("outbox", "delivered",
+                           {{"item", item.id},
+                            {"destination", item.destination},
+                            {"kind", kind},
+                            {"attempt", item.attempts + 1}});
+        continue;
       }
+      const bool dead = gate_.failed(item, error);
+      gate_.counters().outbox_attempt(kind, false, seconds, dead);
+      server::log().write(dead ? server::log_level::error : server::log_level::warn, "outbox",
+                          dead ? "delivery failed; item dead (POST /outbox/{id}/retry)"
+                               : "delivery failed; will retry",
+                          {{"item", item.id},
+                           {"destination", item.destination},
+                           {"kind", kind},
+                           {"attempt", item.attempts + 1},
+                           {"reason", error}});
     }
     // Sleep until the next item is due, or 200 ms to see items queued since.
     auto wait = std::chrono::milliseconds(200);

@@ -73,7 +73,7 @@ check "replay --store answers the claim (held)" '[ "$(rc)" = 0 ] && grep -q "STC
 run replay --store "$store" --ack-time 202611271200 "$samples/scenarios/02-csii-release-after-late-lab/3-late-labs.json"
 second=$(grep -o '^ISA\*[^~]*' "$work/out" | cut -c 91-99)
 check "a second replay --store run releases the held claim with the next ISA13" \
-  '[ "$(rc)" = 0 ] && grep -q "STC\*A2:20" "$work/out" && [ "$second" = "$(printf %09d $((10#$first + 1)))" ] && grep -q "  release: 1" "$work/err" && ! grep -q "hold:" "$work/err"'
+  '[ "$(rc)" = 0 ] && grep -q "STC\*A2:20" "$work/out" && [ "$second" = "$(printf %09d $((10#$first + 1)))" ] && grep -q "  release: 1" "$work/err" && grep -q "  hold:documentation: 0" "$work/err"'
 run replay --store "$store" "$samples/x12/01-insulin-pump-837p.x12"
 check "regression: facts restored from the store are not counted as read again" \
   'grep -q ", 0 facts" "$work/err"'
@@ -87,9 +87,121 @@ rm "$work/tables/hl7v2.json"
 run check --mappings "$work/tables" "$good"
 check "regression: --mappings DIR may leave hl7v2.json out" '[ "$(rc)" = 0 ]'
 
-# Usage errors still print the usage text and exit 2.
+# Usage errors still print the usage text and exit 2; other errors are one line, no usage.
 run check
 check "no PATH is a usage error" '[ "$(rc)" = 2 ] && grep -q "^usage:" "$work/err"'
+run replay --out "$work/no/such/folder/out.x12" "$good"
+check "cannot write FILE is one line, without the usage text" \
+  '[ "$(rc)" = 2 ] && grep -q "cannot write .*out.x12" "$work/err" && [ "$(wc -l <"$work/err")" = 1 ]'
+run check --store "$work/s" "$good"
+check "an option of another command is a usage error naming the command" \
+  '[ "$(rc)" = 2 ] && grep -q "unknown option --store for check" "$work/err" && grep -q "^usage:" "$work/err"'
+
+# --version / -V: the version and the git revision stamped at build.
+for flag in --version -V; do
+  run $flag
+  check "$flag prints the version and revision" \
+    '[ "$(rc)" = 0 ] && grep -Eq "^covgate [0-9]+\.[0-9]+\.[0-9]+ \(revision ([0-9a-f]{12}(-dirty)?|unknown)\)$" "$work/out" && [ ! -s "$work/err" ]'
+done
+
+# Help: each command's own help, three ways; the usage text for covgate --help.
+for command in replay serve check parse; do
+  for form in "help $command" "$command --help" "$command -h"; do
+    run $form
+    check "$form prints $command's help on stdout" \
+      '[ "$(rc)" = 0 ] && head -1 "$work/out" | grep -q "^usage: covgate $command " && grep -q "options:" "$work/out" && [ ! -s "$work/err" ]'
+  done
+done
+run serve --help
+check "serve's help names the defaults and the signals" \
+  'grep -q "127.0.0.1:2575" "$work/out" && grep -q "SIGHUP" "$work/out" && grep -q -- "--print-config" "$work/out"'
+run replay --help
+check "replay's help names --progress" 'grep -q -- "--no-progress" "$work/out"'
+run --help
+check "covgate --help prints the usage text" '[ "$(rc)" = 0 ] && grep -q "covgate help \[COMMAND\]" "$work/out"'
+run help nothing
+check "help for a command that does not exist is a usage error" '[ "$(rc)" = 2 ] && grep -q "no command .nothing." "$work/err"'
+
+# '-' reads standard input in check, parse and replay, named stdin.
+for command in check parse replay; do
+  timeout 20 "$COVGATE" $command - <"$good" >"$work/out" 2>"$work/err"; echo $? >"$work/rc"
+  check "$command - reads standard input" '[ "$(rc)" = 0 ] && [ -s "$work/out" ]'
+done
+timeout 20 "$COVGATE" check - <"$samples/fhir/$(ls "$samples/fhir" | head -1)" >"$work/out" 2>"$work/err"
+timeout 20 "$COVGATE" replay --no-progress - <"$good" >"$work/out" 2>"$work/err"; echo $? >"$work/rc"
+check "replay - gives its claims the source stdin" \
+  '[ "$(rc)" = 0 ] && grep -q "covgate replay: 1 files (0 skipped)" "$work/err"'
+run check - -
+check "'-' twice is a usage error" '[ "$(rc)" = 2 ] && grep -q "may be given once" "$work/err"'
+
+# The replay summary: outcomes with zeros, reasons per claim, time, throughput, output paths.
+run replay --no-progress --out "$work/answers.x12" --decisions "$work/decisions.jsonl" \
+  "$samples/scenarios/02-csii-release-after-late-lab"
+check "replay's summary is complete and readable" \
+  '[ "$(rc)" = 0 ] && grep -q "claims by outcome" "$work/err" && grep -q "    hold:invalid: 0" "$work/err" && grep -q "    release: 1" "$work/err" && grep -q "held claims by reason (a claim counts once per reason): none" "$work/err" && grep -Eq "elapsed [0-9.]+s, [0-9]+ claims/s, [0-9.]+ MB/s" "$work/err" && grep -q "to $work/answers.x12; decisions to $work/decisions.jsonl" "$work/err"'
+run replay --no-progress --out /dev/null "$samples/x12/01-insulin-pump-837p.x12" "$samples/x12/01-insulin-pump-837p.x12"
+check "reasons are counted per claim, not per finding line" \
+  'grep -q "    csii.criterion-a.mdi: 1$" "$work/err"'
+# A file that is not X12, FHIR or HL7 v2 in a replayed folder: reported and skipped, no TA1.
+mkdir "$work/mixed"
+echo "notes from the billing office" >"$work/mixed/notes.txt"
+cp "$good" "$work/mixed/z.x12"
+run replay --no-progress "$work/mixed"
+check "an unrecognized file in a folder is reported and skipped, not answered" \
+  '[ "$(rc)" = 1 ] && grep -q "notes.txt: not X12 (ISA), FHIR" "$work/err" && ! grep -q "TA1" "$work/out" && grep -q "2 files (1 skipped)" "$work/err"'
+# The progress line: forced on it is written (with \r) to stderr; off (and off a terminal) not.
+run replay --progress --out /dev/null "$samples/scenarios"
+check "--progress writes a progress line" \
+  'tr "\r" "\n" <"$work/err" | grep -Eq "^replay: [0-9]+/[0-9]+ files, [0-9.]+/[0-9.]+ MB, [0-9]+ claims"'
+run replay --out /dev/null "$samples/scenarios"
+check "without a terminal there is no progress line" '! grep -q "files, .* MB, .* claims/s" "$work/err" || ! grep -q $'"'"'\r'"'"' "$work/err"'
+
+# covgate serve without running it: the built-in defaults as a file, errors naming the file
+# and the key, and the README's configuration block loading as written.
+run serve --print-config
+check "serve --print-config prints the built-in defaults" \
+  '[ "$(rc)" = 0 ] && grep -q "\"port\": 2575" "$work/out" && grep -q "\"port\": 8080" "$work/out" && grep -q "\"directory\": \"covgate-data\"" "$work/out"'
+cp "$work/out" "$work/defaults.json"
+run serve --config "$work/defaults.json" --check-config
+check "the printed defaults load as written" '[ "$(rc)" = 0 ] && grep -q "configuration OK" "$work/out"'
+# The same settings, whatever the spacing (the store path is made absolute when loaded).
+same_settings() { diff <(sed "s|\"$work/covgate-data\"|\"covgate-data\"|" "$1" | tr -s " ") \
+  <(tr -s " " <"$2") >/dev/null; }
+run serve --config "$work/defaults.json" --print-config
+check "printing what was loaded gives the same file (store path made absolute)" \
+  'same_settings "$work/out" "$work/defaults.json"'
+awk '/^Configuration \(every key optional/ {want = 1} want && /^```jsonc/ {inside = 1; next}
+     inside && /^```/ {exit} inside {print}' "$(dirname "$0")/../../README.md" >"$work/readme.json"
+run serve --config "$work/readme.json" --print-config
+check "README's configuration block loads as written and shows the defaults" \
+  '[ "$(rc)" = 0 ] && [ -s "$work/readme.json" ] && same_settings "$work/out" "$work/defaults.json"'
+echo '{"mllp": {"address": "localhost"}}' >"$work/bad-address.json"
+run serve --config "$work/bad-address.json"
+check "a bad mllp.address names the file and the key path" \
+  '[ "$(rc)" = 2 ] && grep -q "bad-address.json: /mllp/address: .localhost. is not an IPv4 or IPv6 address" "$work/err" && ! grep -q "^usage:" "$work/err"'
+echo '{"http": {"port": 99999}}' >"$work/bad-port.json"
+run serve --config "$work/bad-port.json"
+check "an out-of-range number names the file and the key path" \
+  '[ "$(rc)" = 2 ] && grep -q "bad-port.json: /http/port" "$work/err"'
+echo '{"mllp": {"enabled": false}, "http": {"enabled": false}}' >"$work/off.json"
+run serve --config "$work/off.json"
+check "both listeners disabled is an error" '[ "$(rc)" = 2 ] && grep -q "both disabled" "$work/err"'
+echo '{"http": {"tokens_file": "missing-tokens"}}' >"$work/no-tokens.json"
+run serve --config "$work/no-tokens.json" --check-config
+check "a tokens file that cannot be read names the file and the key" \
+  '[ "$(rc)" = 2 ] && grep -q "no-tokens.json: /http/tokens_file: cannot read .*missing-tokens" "$work/err"'
+
+# covgate-gen has help too.
+if [ -n "${GEN:-}" ]; then
+  timeout 20 "$GEN" --help >"$work/out" 2>"$work/err"; echo $? >"$work/rc"
+  check "covgate-gen --help" '[ "$(rc)" = 0 ] && grep -q "^usage: covgate-gen" "$work/out"'
+  timeout 20 "$GEN" --nonsense 1 >"$work/out" 2>"$work/err"; echo $? >"$work/rc"
+  check "covgate-gen: an unknown option prints the usage" '[ "$(rc)" = 2 ] && grep -q "^usage: covgate-gen" "$work/err"'
+fi
+
+# scripts/demo.sh never writes through /dev/stderr (a redirected stderr would be truncated).
+check "demo.sh does not write through /dev/stderr" \
+  '! grep -v "^ *#" "$(dirname "$0")/../../scripts/demo.sh" | grep -q /dev/stderr'
 
 echo "cli: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -353,6 +353,13 @@ test('a reviewer releases a review hold over HTTP, recorded with who and why', a
   assert.equal(after.history.at(-1).decision.source, 'review:alice');
   assert.equal(after.history.at(-1).note, 'trial on file');
   assert.ok(await waitFor(() => existsSync(path.join(s.dir, 'out', 'IMPL-1-2.x12'))));
+  // The action is logged with its outcome and a hash of the claim id, never the id, the
+  // reviewer or the note.
+  assert.ok(await waitFor(() => /"route":"\/claims\/\{id\}\/release","status":200,.*"outcome":"released","claim":"[0-9a-f]{12}"/
+    .test(s.stderr())), s.stderr());
+  for (const secret of ['IMPL-1', 'alice', 'trial on file']) {
+    assert.ok(!s.stderr().includes(secret), `the log holds ${secret}`);
+  }
 });
 
 test('TLS on both listeners: MLLP over TLS and HTTPS with a self-signed certificate', async () => {
@@ -529,8 +536,14 @@ test('regression: a store failure (file size limit: disk full) is said on stderr
     failed = r.status === 503;
   }
   assert.ok(failed, 'the store filled up and the server answered 503');
-  assert.ok(await waitFor(() => /store failure: /.test(stderr)), stderr);
+  // One structured line with SQLite's reason; the refused requests are logged as errors.
+  assert.ok(await waitFor(() => /"component":"store","msg":"store failure","reason":"[^"]+"/
+    .test(stderr)), stderr);
+  assert.match(stderr, /"level":"error","component":"http","msg":"request".*"status":503/);
   assert.equal(curl(server, [url(server, '/healthz')]).status, 503);
+  const ready = curl(server, [url(server, '/readyz')]);
+  assert.equal(ready.status, 503);
+  assert.equal(JSON.parse(ready.body).store, 'failed');
 });
 
 test('regression: without a token a body is never read (401 on the headers); bodies share a budget',

@@ -17,17 +17,18 @@ export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 export const servers = [];
 after(() => servers.forEach((s) => s.proc.kill('SIGKILL')));
 
-export async function startServer(dir, settings = {}, env = {}) {
+export async function startServer(dir, settings = {}, env = {}, args = []) {
   const config = {
     mllp: { port: 0, read_timeout_ms: 500, idle_timeout_ms: 5000, max_frame_bytes: 65536,
       ...settings.mllp },
     http: { port: 0, ...settings.http },
-    store: { directory: path.join(dir, 'data') },
+    store: { directory: path.join(dir, 'data'), ...settings.store },
     outbox: { destinations: [{ kind: 'directory', path: path.join(dir, 'out') }],
       first_backoff_ms: 50, ...settings.outbox },
+    ...settings.top,
   };
   writeFileSync(path.join(dir, 'covgate.json'), JSON.stringify(config));
-  const proc = spawn(covgate, ['serve', '--config', path.join(dir, 'covgate.json')],
+  const proc = spawn(covgate, ['serve', '--config', path.join(dir, 'covgate.json'), ...args],
     { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   proc.stderr.on('data', (d) => { stderr += d; });

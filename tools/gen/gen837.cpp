@@ -303,6 +303,26 @@ class generator {
   std::vector<double> cumulative_;  // running sum of the Zipf weights, by rank
 };
 
+constexpr std::string_view usage =
+    "usage: covgate-gen [--claims N | --bytes N] [--seed S] [--kind P|I|mixed]\n"
+    "                   [--claims-per-set N] [--out FILE]\n"
+    "                   [--facts-before FILE --facts-after FILE [--documented PERCENT]]\n"
+    "\n"
+    "Writes seeded, realistic 837P/837I interchanges (same seed and options, same bytes).\n"
+    "\n"
+    "options:\n"
+    "  --claims N            claims to write (default 1000)\n"
+    "  --bytes N             or: write claims until the output reaches N bytes\n"
+    "  --seed S              the random seed (default 837)\n"
+    "  --kind P|I|mixed      professional, institutional or both (default P)\n"
+    "  --claims-per-set N    claims per ST/SE transaction set (default 1000)\n"
+    "  --out FILE            where the X12 goes (default stdout)\n"
+    "  --facts-before FILE   FHIR NDJSON records replayed before the claims...\n"
+    "  --facts-after FILE    ...and after them (a third of the records), so claims are\n"
+    "                        held and later released\n"
+    "  --documented PERCENT  patients with a clinical record (default 60)\n"
+    "  -h, --help            this help\n";
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -319,8 +339,12 @@ int main(int argc, char** argv) {
   double zipf = 0;
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      std::cout << usage;
+      return 0;
+    }
     if (i + 1 >= argc) {
-      std::cerr << "covgate-gen: " << arg << " needs a value\n";
+      std::cerr << "covgate-gen: " << arg << " needs a value\n\n" << usage;
       return 2;
     }
     const std::string value = argv[++i];
@@ -348,7 +372,7 @@ int main(int argc, char** argv) {
       else if (arg == "--zipf")
         zipf = std::stod(value);
       else {
-        std::cerr << "covgate-gen: unknown option " << arg << "\n";
+        std::cerr << "covgate-gen: unknown option " << arg << "\n\n" << usage;
         return 2;
       }
     } catch (const std::exception&) {

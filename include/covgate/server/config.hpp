@@ -118,6 +118,8 @@ struct server_config {
   bool strict_277ca = false;  ///< 277CA profile (A categories only)
   /// "duplicate_interchanges": a message whose interchange was accepted before, sent again.
   bool reject_repeated_interchanges = false;
+  /// Where it came from, for errors: the file parse_config() read, or "built-in defaults".
+  std::string source = "built-in defaults";
 };
 
 /// Parses covgate.json (comments and trailing commas allowed). Relative paths are resolved
@@ -125,10 +127,25 @@ struct server_config {
 [[nodiscard]] server_config parse_config(const std::string& text, const std::filesystem::path& base,
                                          const std::string& file = "covgate.json");
 
+/// The configuration as covgate.json text: JSON with comments, every key on a line of its own
+/// with a word on what it takes (`covgate serve --print-config`). parse_config() of it gives
+/// `c` back; relative paths are written as `c` holds them.
+[[nodiscard]] std::string config_text(const server_config& c);
+
+/// "sha256:" and 16 hex digits of config_text(c): which configuration a server runs (logged at
+/// start-up and on reload; it holds no secret, as tokens never are in the configuration).
+[[nodiscard]] std::string config_digest(const server_config& c);
+
+/// Checks that the files `c` names (TLS certificates and keys, the tokens file) can be read;
+/// throws config_error naming c.source, the key's path and the file.
+void check_files(const server_config& c);
+
 /// Whether `address` (textual IPv4/IPv6) lies in one of `allow` (empty allows all).
 [[nodiscard]] bool allowed(const std::vector<network>& allow, const std::string& address);
 
-/// The bearer tokens from the file and/or environment variable the config names.
-[[nodiscard]] std::vector<std::string> load_tokens(const http_config& http);
+/// The bearer tokens from the file and/or environment variable the config names. Errors
+/// name `source` (the configuration's file) and the key.
+[[nodiscard]] std::vector<std::string> load_tokens(const http_config& http,
+                                                   const std::string& source = "covgate.json");
 
 }  // namespace covgate::server

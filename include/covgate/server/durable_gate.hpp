@@ -15,6 +15,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -42,6 +43,10 @@ struct reply {
   std::int64_t journal_id = 0;
   std::uint32_t repeated_interchanges = 0;  ///< answered as in an earlier message
 };
+
+/// What became of a message, for log lines: "accepted", "rejected" (refused whole),
+/// "partly-rejected", "unrecognized" or "unavailable" (the store failed: not acknowledged).
+[[nodiscard]] std::string_view outcome_name(const reply& r) noexcept;
 
 enum class review_status : std::uint8_t {
   done,
@@ -87,8 +92,23 @@ class durable_gate {
   // The outbox, for the delivery worker.
   [[nodiscard]] std::vector<store::outbox_item> due(std::size_t limit);
   void delivered(const store::outbox_item& item);
-  void failed(const store::outbox_item& item, std::string_view error);
+  /// Records a failed attempt (retried with backoff); true when the item is now dead.
+  bool failed(const store::outbox_item& item, std::string_view error);
   [[nodiscard]] std::optional<std::int64_t> next_due();
+  /// The destinations later events are queued for now (an item names one by its position).
+  [[nodiscard]] std::shared_ptr<const std::vector<destination_config>> destinations();
+  /// Replaces the destinations (SIGHUP): items queued from now on go to the new list; queued
+  /// items keep their position in it (an item whose position no longer exists fails).
+  void set_destinations(std::vector<destination_config> destinations);
+
+  // The outbox, for operators (GET /outbox, POST /outbox/{id}/retry).
+  [[nodiscard]] std::vector<store::outbox_entry> outbox_entries(std::string_view state,
+                                                                std::int64_t after_id,
+                                                                std::size_t limit);
+  [[nodiscard]] std::optional<store::outbox_entry> outbox_entry(std::int64_t id);
+  /// A dead item made pending again (due now, attempts from 0); `done` runs after its
+  /// transaction committed, with nullopt when the store failed (or the gate is stopping).
+  void retry(std::int64_t id, std::function<void(std::optional<store::retry_result>)> done);
 
   /// Applies the journal's retention (age, size); returns rows deleted.
   std::uint64_t prune();
@@ -102,7 +122,11 @@ class durable_gate {
   [[nodiscard]] bool healthy() const noexcept { return healthy_; }
   [[nodiscard]] const server_config& config() const noexcept { return config_; }
   /// The gate's counts (open claims by outcome and reason) and the store's sizes, for metrics.
+  /// The oldest hold's age is read from the store at most every 15 s (it reads every open
+  /// hold), and at once when the number of holds goes from none to some or back.
   void sample(metrics::gauges& out);
+  /// The counters this gate counts into (the outbox worker counts its attempts there too).
+  [[nodiscard]] metrics& counters() noexcept { return metrics_; }
 
   [[nodiscard]] static std::int64_t now_ms();
 
@@ -126,6 +150,10 @@ class durable_gate {
   std::optional<store::sqlite_store> reader_;  // read-only connection; none when in memory
   engine::intake intake_;
   std::atomic<bool> healthy_{true};
+  std::shared_ptr<const std::vector<destination_config>> destinations_;  // under mutex_
+  std::optional<std::int64_t> oldest_hold_ms_;                           // cached, under mutex_
+  std::int64_t oldest_hold_read_ms_ = 0;
+  bool any_hold_ = false;
   std::condition_variable stop_;  // wakes the checkpointer when stopping
   std::thread committer_;         // last: started once everything above exists
   std::thread checkpointer_;      // copies the WAL into the database file, off the commit path

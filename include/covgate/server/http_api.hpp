@@ -9,8 +9,11 @@
 //   GET  /claims?outcome=hold:documentation&after=ID&limit=N   the worklist
 //   GET  /claims/{id}            current decision, findings, history
 //   POST /claims/{id}/release|cancel   a reviewer's action ({"by": …, "reason": …})
-//   GET  /healthz, GET /metrics
-// With tokens configured, every route but /healthz needs "Authorization: Bearer <token>".
+//   GET  /outbox?state=dead&after=ID&limit=N   outbox items with their last error
+//   POST /outbox/{id}/retry      a dead item made pending again
+//   GET  /healthz, GET /readyz, GET /metrics
+// With tokens configured, every route but /healthz and /readyz needs
+// "Authorization: Bearer <token>".
 #pragma once
 
 #include <functional>
@@ -19,6 +22,7 @@
 #include <utility>
 #include <vector>
 
+#include "covgate/server/http_log.hpp"
 #include "covgate/server/service.hpp"
 
 namespace covgate::server {
@@ -37,10 +41,11 @@ struct http_response {
   std::string content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
+  http_log_note note{};  ///< for the request's log line; never sent
 };
 
 /// Whether a request for `target` needs a bearer token when tokens are configured (all but
-/// GET /healthz).
+/// the probes, /healthz and /readyz).
 [[nodiscard]] bool needs_token(std::string_view target);
 
 /// Whether `authorization` (the header's value) presents one of `tokens` (RFC 6750 Bearer;

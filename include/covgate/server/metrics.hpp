@@ -1,6 +1,8 @@
 // The counters of `covgate serve` and their Prometheus text exposition. Counters are
-// incremented by whoever sees the event (listeners, the durable gate); gauges are sampled
-// from the gate and the store when /metrics is read. Thread-safe.
+// incremented by whoever sees the event (listeners, the durable gate, the outbox worker);
+// gauges are sampled from the gate and the store when /metrics is read, process_* from the
+// operating system, covgate_build_info from the build. Label values are our own words
+// (routes, kinds, reason codes), never what a sender wrote. Thread-safe.
 #pragma once
 
 #include <array>
@@ -9,6 +11,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <utility>
 
 #include "covgate/engine/event.hpp"
@@ -26,6 +29,8 @@ class metrics {
     std::uint64_t store_bytes = 0;
     std::uint64_t journal_bytes = 0;
     std::uint64_t journal_pruned = 0;
+    /// Seconds since the oldest open hold was put on hold (0 when nothing is held).
+    double oldest_hold_seconds = 0;
   };
 
   void message(std::string_view channel, std::string_view kind, bool rejected,
@@ -39,6 +44,15 @@ class metrics {
   void connection_closed(std::string_view listener);
   void connection_refused(std::string_view listener, std::string_view reason);
   [[nodiscard]] std::size_t connections(std::string_view listener);
+
+  /// An HTTP request answered: its route (route_label(), never the raw path), method and
+  /// status.
+  void http_request(std::string_view route, std::string_view method, unsigned status);
+  /// One outbox delivery attempt to a destination of `kind` ("directory", "http", "mllp"):
+  /// delivered or not, how long it took, and whether the item is now dead.
+  void outbox_attempt(std::string_view kind, bool delivered, double seconds, bool dead);
+  /// A SIGHUP reload, applied or refused (the configuration did not load).
+  void reload(bool applied);
 
   /// Prometheus text exposition (version 0.0.4).
   [[nodiscard]] std::string text(const gauges& sampled);
@@ -57,6 +71,13 @@ class metrics {
   std::uint64_t store_failures_ = 0;
   std::map<std::string, std::int64_t, std::less<>> connections_;
   std::map<std::pair<std::string, std::string>, std::uint64_t> refused_;
+  std::map<std::tuple<std::string, std::string, unsigned>, std::uint64_t> http_requests_;
+  std::map<std::pair<std::string, bool>, std::uint64_t> outbox_attempts_;  // (kind, delivered)
+  std::array<std::uint64_t, 13> outbox_buckets_{};
+  double outbox_sum_ = 0;
+  std::uint64_t outbox_count_ = 0;
+  std::uint64_t outbox_dead_ = 0;
+  std::array<std::uint64_t, 2> reloads_{};  // refused, applied
 };
 
 }  // namespace covgate::server

@@ -2,6 +2,7 @@
 // outbox), the claims read model and the metrics, built from one configuration.
 #pragma once
 
+#include <atomic>
 #include <string>
 
 #include "covgate/server/claims_view.hpp"
@@ -23,6 +24,12 @@ class service {
   [[nodiscard]] claims_view& claims() noexcept { return claims_; }
   [[nodiscard]] metrics& counters() noexcept { return metrics_; }
 
+  /// GET /readyz: the store is open and recovered (this object exists and its gate is
+  /// healthy), the listeners are bound (serve calls set_listening(true) once they are) and
+  /// the server is not stopping (set_listening(false) when it starts to drain).
+  void set_listening(bool listening) noexcept { listening_ = listening; }
+  [[nodiscard]] bool listening() const noexcept { return listening_; }
+
   /// GET /metrics: the counters with the gate's and the store's gauges sampled now.
   [[nodiscard]] std::string metrics_text() {
     metrics::gauges g;
@@ -34,6 +41,7 @@ class service {
   metrics metrics_;  // first: the gate counts into it
   durable_gate gate_;
   claims_view claims_;
+  std::atomic<bool> listening_{false};
 };
 
 }  // namespace covgate::server

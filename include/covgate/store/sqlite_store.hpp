@@ -54,6 +54,19 @@ struct outbox_item {
 /// returns them, so serve's delivery worker leaves them alone.
 inline constexpr std::uint32_t host_destination = 0xFFFF'FFFFu;
 
+/// An outbox item as an operator sees it (GET /outbox): without its body.
+struct outbox_entry {
+  std::int64_t id = 0;
+  std::string key;
+  std::uint32_t destination = 0;
+  std::uint32_t attempts = 0;
+  std::string state;         ///< "pending", "delivered" or "dead"
+  std::string last_error;    ///< why the last attempt failed ("" before any failure)
+  std::int64_t next_ms = 0;  ///< when a pending item is due (Unix milliseconds)
+};
+
+enum class retry_result : std::uint8_t { retried, unknown, delivered };
+
 struct outbox_counts {
   std::uint64_t pending = 0, delivered = 0, dead = 0;
 };
@@ -163,6 +176,20 @@ class sqlite_store final : public engine::state {
   [[nodiscard]] outbox_counts outbox() const;
   /// The earliest time a pending item is due, if any.
   [[nodiscard]] std::optional<std::int64_t> next_due() const;
+  /// Items in `state` ("pending", "delivered", "dead"; "" for any) with ids above `after_id`,
+  /// by id, at most `limit`.
+  [[nodiscard]] std::vector<outbox_entry> outbox_entries(std::string_view wanted,
+                                                         std::int64_t after_id,
+                                                         std::size_t limit) const;
+  [[nodiscard]] std::optional<outbox_entry> outbox_entry_of(std::int64_t id) const;
+  /// Makes a dead (or pending) item pending again, due at `now_ms`, with its attempts counted
+  /// from 0 (its last error is kept until the next attempt); a delivered one is left alone.
+  retry_result retry(std::int64_t id, std::int64_t now_ms);
+
+  /// When the oldest open hold began (Unix milliseconds): for each open held claim the time of
+  /// its latest hold or reopened event, the earliest of those; nullopt when nothing is held.
+  /// Reads every open hold: callers cache it.
+  [[nodiscard]] std::optional<std::int64_t> oldest_hold_ms() const;
 
   /// Copies committed pages from the WAL into the database file, from a connection of its
   /// own, so the writer never stalls on it (automatic checkpoints are off). Safe to call from

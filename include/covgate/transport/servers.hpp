@@ -38,7 +38,9 @@ class mllp_server {
 };
 
 /// The HTTP API (server::route): POST /x12, POST /hl7v2, the FHIR base /fhir, GET /claims…,
-/// /healthz, /metrics.
+/// /outbox, /healthz, /readyz, /metrics. Each request gets an id (its X-Request-Id when it
+/// sent a usable one), echoed in the response's X-Request-Id and its log line; each is counted
+/// by route and status.
 class http_server {
  public:
   http_server(boost::asio::io_context& io, server::service& svc, std::vector<std::string> tokens);
@@ -46,6 +48,9 @@ class http_server {
   http_server(const http_server&) = delete;
   http_server& operator=(const http_server&) = delete;
   [[nodiscard]] std::uint16_t port() const;
+  /// Replaces the bearer tokens (SIGHUP), from any thread: requests whose headers arrive from
+  /// now on are checked against the new ones.
+  void set_tokens(std::vector<std::string> tokens);
   void drain();
 
  private:
