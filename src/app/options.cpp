@@ -16,6 +16,8 @@ constexpr std::string_view usage =
     "       covgate serve --config FILE [--mappings DIR]\n"
     "       covgate check [options] PATH...\n"
     "       covgate parse [options] PATH...\n"
+    "       covgate audit [--as-of YYYY-MM-DD] [--format csv|html] [--out FILE]\n"
+    "                     (--store DIR | [options] PATH...)\n"
     "\n"
     "  replay  run the gate over claims (X12 837) and clinical data (FHIR, HL7 v2) in file\n"
     "          order: every claim is answered with a 277 (hold or release) on --out (default\n"
@@ -34,6 +36,12 @@ constexpr std::string_view usage =
     "          2 for usage or configuration errors.\n"
     "  parse   print the claims of accepted X12 transaction sets and the facts read from FHIR\n"
     "          as JSON Lines (facts whose Patient never arrived come last, patient_key null).\n"
+    "  audit   the CSII documentation audit: one row per patient with an insulin-pump claim\n"
+    "          (insulinopenia documented, a physician visit within 3 months, NPP visits only,\n"
+    "          the evidence), over a store (--store DIR, e.g. serve's store.directory) or over\n"
+    "          files replayed in memory (PATH...), on --as-of (default today, UTC). CSV (the\n"
+    "          default) or HTML with the summary views for heparin, liver chemotherapy and\n"
+    "          implantable pumps, to --out (default stdout).\n"
     "\n"
     "options:\n"
     "  --envelope-counts strict|warn  wrong SE01/GE01/IEA01 counts reject (strict, default)\n"
@@ -69,7 +77,7 @@ options parse_arguments(int argc, char** argv) {
     std::exit(0);
   }
   if (o.command != "check" && o.command != "parse" && o.command != "replay" &&
-      o.command != "serve") {
+      o.command != "serve" && o.command != "audit") {
     throw usage_error{"unknown command '" + o.command + "'"};
   }
   o.time_ms = now_ms();
@@ -111,8 +119,16 @@ options parse_arguments(int argc, char** argv) {
       o.hl7_out = value();
     } else if (arg == "--decisions" && replay) {
       o.decisions = value();
-    } else if (arg == "--store" && replay) {
+    } else if (arg == "--store" && (replay || o.command == "audit")) {
       o.store = value();
+    } else if (arg == "--as-of" && o.command == "audit") {
+      o.as_of = value();
+      if (!model::parse_iso_date(o.as_of)) throw usage_error{"--as-of takes YYYY-MM-DD"};
+    } else if (arg == "--format" && o.command == "audit") {
+      o.format = value();
+      if (o.format != "csv" && o.format != "html") throw usage_error{"--format takes csv or html"};
+    } else if (arg == "--out" && o.command == "audit") {
+      o.out = value();
     } else if (arg == "--profile" && replay) {
       const auto v = value();
       if (v == "277") {
@@ -131,6 +147,10 @@ options parse_arguments(int argc, char** argv) {
   if (o.command == "serve") {
     if (o.config.empty()) throw usage_error{"serve needs --config FILE"};
     if (!o.paths.empty()) throw usage_error{"serve takes no PATH"};
+  } else if (o.command == "audit") {
+    if (o.store.empty() == o.paths.empty()) {
+      throw usage_error{"audit takes --store DIR or PATH..., one of them"};
+    }
   } else if (o.paths.empty()) {
     throw usage_error{"no input PATH"};
   }

@@ -18,17 +18,19 @@ struct usage_error {
 };
 
 struct options {
-  std::string command;  ///< replay, serve, check, parse
+  std::string command;  ///< replay, serve, check, parse, audit
   std::vector<std::filesystem::path> paths;
   std::filesystem::path mappings;   ///< --mappings DIR ("" = the built-in tables)
   std::filesystem::path out;        ///< replay --out (X12 answers)
   std::filesystem::path fhir_out;   ///< replay --fhir-out (OperationOutcomes)
   std::filesystem::path hl7_out;    ///< replay --hl7-out (HL7 v2 ACKs)
   std::filesystem::path decisions;  ///< replay --decisions
-  std::filesystem::path store;      ///< replay --store DIR
+  std::filesystem::path store;      ///< replay, audit --store DIR
   std::filesystem::path config;     ///< serve --config
   x12::status_profile profile = x12::status_profile::notification_x212;
   std::int64_t time_ms = 0;  ///< --ack-time as Unix milliseconds (now when not given)
+  std::string as_of;         ///< audit --as-of YYYY-MM-DD ("" = today, UTC)
+  std::string format = "csv";  ///< audit --format csv|html
   x12::reader_options reader;
 };
 

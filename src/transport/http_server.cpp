@@ -35,7 +35,7 @@ class http_session final : public drainable,
 
  public:
   template <class... TlsContext>
-  http_session(tcp::socket socket, server::service& svc, const std::vector<std::string>& tokens,
+  http_session(tcp::socket socket, server::service& svc, const std::vector<server::bearer_token>& tokens,
                session_set<drainable>& sessions, std::atomic<std::size_t>& buffered,
                TlsContext&... tls_context)
       : stream_(std::move(socket), tls_context...),
@@ -205,7 +205,7 @@ class http_session final : public drainable,
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   server::service& svc_;
-  const std::vector<std::string>& tokens_;
+  const std::vector<server::bearer_token>& tokens_;
   session_set<drainable>& sessions_;
   std::atomic<std::size_t>& buffered_;  // request bodies in flight across connections
   std::size_t reserved_ = 0;            // this connection's part of it
@@ -217,7 +217,7 @@ class http_session final : public drainable,
 };
 
 struct http_server::impl {
-  std::vector<std::string> tokens;
+  std::vector<server::bearer_token> tokens;
   std::shared_ptr<asio::ssl::context> tls;  // null: plain HTTP
   session_set<drainable> sessions;
   std::atomic<std::size_t> buffered{0};  // request body bytes in flight
@@ -225,7 +225,7 @@ struct http_server::impl {
 };
 
 http_server::http_server(asio::io_context& io, server::service& svc,
-                         std::vector<std::string> tokens)
+                         std::vector<server::bearer_token> tokens)
     : impl_(std::make_shared<impl>()) {
   impl_->tokens = std::move(tokens);
   const auto& c = svc.config().http;
