@@ -9,6 +9,7 @@ packages=(
   libsqlite3-dev sqlite3 libssl-dev openssl curl
   clang libclang-rt-14-dev clang-format
   time python3-hl7
+  chromium
 )
 missing=()
 for p in "${packages[@]}"; do

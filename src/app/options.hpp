@@ -28,8 +28,8 @@ struct options {
   std::filesystem::path store;      ///< replay, audit --store DIR
   std::filesystem::path config;     ///< serve --config
   x12::status_profile profile = x12::status_profile::notification_x212;
-  std::int64_t time_ms = 0;  ///< --ack-time as Unix milliseconds (now when not given)
-  std::string as_of;         ///< audit --as-of YYYY-MM-DD ("" = today, UTC)
+  std::int64_t time_ms = 0;    ///< --ack-time as Unix milliseconds (now when not given)
+  std::string as_of;           ///< audit --as-of YYYY-MM-DD ("" = today, UTC)
   std::string format = "csv";  ///< audit --format csv|html
   x12::reader_options reader;
 };

@@ -102,8 +102,12 @@ void gate::on_claim(model::claim claim, const std::string& source) {
       claim.frequency != '7') {
     // The same claim again: answer it again (with the claim as now sent), not twice.
     ++stats_.duplicates;
-    on_event_({event_kind::repeat, std::move(claim), std::move(existing->decision), source,
-               existing->events, {}});
+    on_event_({event_kind::repeat,
+               std::move(claim),
+               std::move(existing->decision),
+               source,
+               existing->events,
+               {}});
     return;
   }
   claim_record record;

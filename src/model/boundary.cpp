@@ -180,8 +180,8 @@ void append_html_escaped(std::string& out, std::string_view text) {
   for (std::size_t i = 0; i < text.size();) {
     const auto byte = static_cast<unsigned char>(text[i]);
     const bool special = byte == '&' || byte == '<' || byte == '>' || byte == '"' || byte == '\'';
-    const bool control = (byte < 0x20 && byte != '\t' && byte != '\r' && byte != '\n') ||
-                         byte == 0x7F;
+    const bool control =
+        (byte < 0x20 && byte != '\t' && byte != '\r' && byte != '\n') || byte == 0x7F;
     if (byte < 0x80 && !special && !control) {
       ++i;
       continue;

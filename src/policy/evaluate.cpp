@@ -199,9 +199,10 @@ class evaluator {
   struct insulinopenia_found {
     std::optional<reason> why_not;
     std::vector<std::string> used;  // the facts the reason cites
-    const model::lab_result* test = nullptr;  // latest qualifying result, or the one explaining why not
-    c_peptide_evidence beside;               // the glucose and clearance read with a C-peptide
-    bool renal = false;                      // shown through the renal allowance
+    const model::lab_result* test =
+        nullptr;                // latest qualifying result, or the one explaining why not
+    c_peptide_evidence beside;  // the glucose and clearance read with a C-peptide
+    bool renal = false;         // shown through the renal allowance
   };
 
   insulinopenia_found assess_insulinopenia(const date& dos) const {
@@ -654,7 +655,6 @@ class evaluator {
     add(reason::implantable_review, line.number, {}, detail + ".");
   }
 
-
  public:
   // The CSII documentation a record shows on `as_of` (the audit): items 2-4 of §3.2 by the
   // same functions a CSII line of that date of service is evaluated with.
@@ -704,10 +704,10 @@ class evaluator {
         const auto type = type_of(who);
         v.providers.push_back(type);
         v.physician = v.physician || type == mapping::provider_type::physician;
-        v.non_physician_practitioner =
-            v.non_physician_practitioner || type == mapping::provider_type::nurse_practitioner ||
-            type == mapping::provider_type::physician_assistant ||
-            type == mapping::provider_type::clinical_nurse_specialist;
+        v.non_physician_practitioner = v.non_physician_practitioner ||
+                                       type == mapping::provider_type::nurse_practitioner ||
+                                       type == mapping::provider_type::physician_assistant ||
+                                       type == mapping::provider_type::clinical_nurse_specialist;
       }
       if (v.physician && (!doc.last_physician_visit.valid() || doc.last_physician_visit < v.day)) {
         doc.last_physician_visit = v.day;

@@ -86,7 +86,8 @@ std::string date_text(const model::date& d) { return d.valid() ? d.iso() : std::
 const std::vector<column>& columns() {
   static const std::vector<column> list{
       {"patient", [](const csii_audit_row& r) { return r.patient; }},
-      {"insulinopenia_documented", [](const csii_audit_row& r) { return yes(r.doc.insulinopenia); }},
+      {"insulinopenia_documented",
+       [](const csii_audit_row& r) { return yes(r.doc.insulinopenia); }},
       {"physician_visit_within_3_months",
        [](const csii_audit_row& r) { return yes(r.doc.physician_visit); }},
       {"npp_visits_only", [](const csii_audit_row& r) { return yes(r.doc.npp_visits_only); }},
@@ -105,7 +106,9 @@ const std::vector<column>& columns() {
          return r.doc.test ? date_text(r.doc.test->effective.day) : std::string();
        }},
       {"latest_test_resource",
-       [](const csii_audit_row& r) { return r.doc.test ? r.doc.test->resource_id : std::string(); }},
+       [](const csii_audit_row& r) {
+         return r.doc.test ? r.doc.test->resource_id : std::string();
+       }},
       {"c_peptide_percent_of_lln",
        [](const csii_audit_row& r) {
          return r.doc.percent_of_lln ? number(*r.doc.percent_of_lln) : std::string();
@@ -128,7 +131,9 @@ const std::vector<column>& columns() {
        }},
       {"criterion_a", [](const csii_audit_row& r) { return yes(r.doc.criterion_a); }},
       {"criterion_a_missing",
-       [](const csii_audit_row& r) { return r.doc.criterion_a ? std::string() : missing_items(r.doc); }},
+       [](const csii_audit_row& r) {
+         return r.doc.criterion_a ? std::string() : missing_items(r.doc);
+       }},
       {"criterion_b", [](const csii_audit_row& r) { return yes(r.doc.criterion_b); }},
       {"last_visit", [](const csii_audit_row& r) { return date_text(r.doc.last_visit); }},
       {"last_physician_visit",
@@ -192,8 +197,9 @@ audit_report build_audit(const store::sqlite_store& store, const engine::intake&
       }
     }
     auto row = [&](std::string detail) {
-      audit_claim a{c.id, key, d.dos, d.result, r.closed, setting.first, setting.second,
-                    std::move(detail), 0};
+      audit_claim a{c.id,     key,           d.dos,          d.result,
+                    r.closed, setting.first, setting.second, std::move(detail),
+                    0};
       if (const auto list = store.claim_row_of(c.id)) a.since_ms = list->since_ms;
       return a;
     };
@@ -313,8 +319,9 @@ std::string audit_html(const audit_report& report) {
       ".none{color:#667}</style></head><body>\n";
   out += "<h1>Documentation audit</h1>\n<p>As of ";
   boundary::append_html_escaped(out, report.as_of.iso());
-  out += ". Rules: docs/policy.md section 3.2 items 2 to 4, applied as for a CSII line "
-         "whose date of service is the audit's date.</p>\n";
+  out +=
+      ". Rules: docs/policy.md section 3.2 items 2 to 4, applied as for a CSII line "
+      "whose date of service is the audit's date.</p>\n";
   out += "<h2>Insulin pump (CSII) patients</h2>\n";
   if (report.csii.empty()) {
     out += "<p class=\"none\">No patient with an insulin-pump claim.</p>\n";
@@ -344,8 +351,9 @@ std::string audit_html(const audit_report& report) {
     if (c.result == model::outcome::release) ++s.second;
   }
   if (!settings.empty()) {
-    out += "<table><thead><tr><th>setting</th><th>claims</th><th>released</th></tr></thead>"
-           "<tbody>\n";
+    out +=
+        "<table><thead><tr><th>setting</th><th>claims</th><th>released</th></tr></thead>"
+        "<tbody>\n";
     for (const auto& [setting, n] : settings) {
       out += "<tr>";
       html_cell(out, setting);

@@ -29,8 +29,8 @@ std::string_view name(queue q) noexcept {
 }
 
 std::optional<queue> queue_named(std::string_view text) noexcept {
-  for (const auto q : {queue::documentation, queue::review, queue::not_covered, queue::invalid,
-                       queue::released}) {
+  for (const auto q :
+       {queue::documentation, queue::review, queue::not_covered, queue::invalid, queue::released}) {
     if (name(q) == text) return q;
   }
   return std::nullopt;
@@ -337,8 +337,7 @@ std::string claims_view::changes_json() {
   return out;
 }
 
-std::optional<std::string> claims_view::claim_json(std::string_view claim_id,
-                                                   std::int64_t now_ms) {
+std::optional<std::string> claims_view::claim_json(std::string_view claim_id, std::int64_t now_ms) {
   std::optional<std::string> out;
   gate_.inspect([&](const store::sqlite_store& store, const engine::intake& intake) {
     const auto record = store.load(claim_id);
@@ -498,7 +497,11 @@ std::optional<std::string> claims_view::message_json(std::int64_t journal_id) {
     if (!m) return;
     std::string text;
     model::json_writer w(text);
-    w.begin_object().key("id").value(m->id).key("received").value(model::iso_instant(m->received_ms));
+    w.begin_object()
+        .key("id")
+        .value(m->id)
+        .key("received")
+        .value(model::iso_instant(m->received_ms));
     w.key("channel").value(m->channel).key("peer").value(m->sender).key("kind").value(m->kind);
     w.key("bytes").value(static_cast<std::int64_t>(m->received_bytes));
     w.key("truncated").value(!m->digest.empty()).key("digest").value(m->digest);

@@ -346,8 +346,10 @@ std::vector<bearer_token> load_tokens(const http_config& http) {
       while (!token.name.empty() && token.name.back() == ' ') token.name.pop_back();
       while (!token.secret.empty() && token.secret.front() == ' ') token.secret.erase(0, 1);
       if (token.name.empty() || token.secret.empty() || token.name.size() > 128) {
-        throw config_error("a tokens line \"name:token\" needs a name (at most 128 bytes) and a "
-                           "token (line " + std::to_string(tokens.size() + 1) + ")");
+        throw config_error(
+            "a tokens line \"name:token\" needs a name (at most 128 bytes) and a "
+            "token (line " +
+            std::to_string(tokens.size() + 1) + ")");
       }
     } else {
       token.secret = std::move(t);

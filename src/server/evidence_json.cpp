@@ -175,9 +175,8 @@ void fhir_resource(std::string& out, std::string_view type, std::string_view id,
     reference(w, "subject", r->patient);
     if (r->effective.valid()) {
       w.key("effectiveDateTime")
-          .value(r->effective.has_time
-                     ? model::iso_instant(r->effective.utc_minutes * 60'000)
-                     : r->effective.day.iso());
+          .value(r->effective.has_time ? model::iso_instant(r->effective.utc_minutes * 60'000)
+                                       : r->effective.day.iso());
     }
     observation(*r);
     if (facts.size() > 1) {

@@ -479,8 +479,7 @@ std::string_view status_word(review_status s) {
 std::optional<std::int64_t> whole(std::string_view text, std::int64_t min, std::int64_t max) {
   std::int64_t n = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
-  if (text.empty() || ec != std::errc{} || end != text.data() + text.size() || n < min ||
-      n > max) {
+  if (text.empty() || ec != std::errc{} || end != text.data() + text.size() || n < min || n > max) {
     return std::nullopt;
   }
   return n;
@@ -507,10 +506,10 @@ constexpr std::int64_t day_ms = 86'400'000;
 // GET /claims: the query string as a store::claim_query, or the 400 saying what is wrong.
 std::variant<store::claim_query, http_response> list_query(service& svc, std::string_view query,
                                                            std::int64_t now) {
-  if (const auto bad = unknown_parameter(
-          query, {"queue", "outcome", "reason", "patient", "provider", "sender", "dos_from",
-                  "dos_to", "min_age_days", "max_age_days", "released_hours", "sort", "limit",
-                  "after"})) {
+  if (const auto bad =
+          unknown_parameter(query, {"queue", "outcome", "reason", "patient", "provider", "sender",
+                                    "dos_from", "dos_to", "min_age_days", "max_age_days",
+                                    "released_hours", "sort", "limit", "after"})) {
     return problem(400, "unknown parameter '" + *bad +
                             "' (queue, outcome, reason, patient, provider, sender, dos_from, "
                             "dos_to, min_age_days, max_age_days, released_hours, sort, limit, "
@@ -592,12 +591,18 @@ std::variant<store::claim_query, http_response> list_query(service& svc, std::st
       key.remove_prefix(1);
     }
     static constexpr std::pair<std::string_view, store::claim_sort> keys[] = {
-        {"id", store::claim_sort::id},           {"patient", store::claim_sort::patient},
-        {"name", store::claim_sort::name},       {"dos", store::claim_sort::dos},
-        {"outcome", store::claim_sort::outcome}, {"reason", store::claim_sort::reason},
-        {"provider", store::claim_sort::provider}, {"sender", store::claim_sort::sender},
-        {"charge", store::claim_sort::charge},   {"since", store::claim_sort::since},
-        {"updated", store::claim_sort::updated}, {"events", store::claim_sort::events}};
+        {"id", store::claim_sort::id},
+        {"patient", store::claim_sort::patient},
+        {"name", store::claim_sort::name},
+        {"dos", store::claim_sort::dos},
+        {"outcome", store::claim_sort::outcome},
+        {"reason", store::claim_sort::reason},
+        {"provider", store::claim_sort::provider},
+        {"sender", store::claim_sort::sender},
+        {"charge", store::claim_sort::charge},
+        {"since", store::claim_sort::since},
+        {"updated", store::claim_sort::updated},
+        {"events", store::claim_sort::events}};
     const auto* found = std::find_if(std::begin(keys), std::end(keys),
                                      [&](const auto& k) { return k.first == key; });
     if (found == std::end(keys)) {
@@ -611,8 +616,8 @@ std::variant<store::claim_query, http_response> list_query(service& svc, std::st
   if (const auto l = query_value(query, "limit")) {
     const auto n = whole(*l, 1, static_cast<std::int64_t>(limits.max_page));
     if (!n) {
-      return problem(400, "limit must be 1 to " + std::to_string(limits.max_page) +
-                              " (worklist.max_page)");
+      return problem(
+          400, "limit must be 1 to " + std::to_string(limits.max_page) + " (worklist.max_page)");
     }
     q.limit = static_cast<std::size_t>(*n);
   }
@@ -629,7 +634,8 @@ void review_one(service& svc, const std::string& id, bool release, const review_
       id, release, r.who, r.why, [&svc, id, done = std::move(done)](review_status status) {
         switch (status) {
           case review_status::done:
-            return done(json(200, svc.claims().claim_json(id, durable_gate::now_ms()).value_or("{}")));
+            return done(
+                json(200, svc.claims().claim_json(id, durable_gate::now_ms()).value_or("{}")));
           case review_status::unknown_claim:
             return done(problem(404, "no such claim"));
           case review_status::already_closed:
@@ -676,9 +682,8 @@ void review_many(service& svc, const review_request& r, bool release, respond do
         w.key("status").value(status_word(state->results[k])).end_object();
       }
       w.end_array().key("done").value(ok).end_object();
-      const bool unavailable = std::any_of(state->results.begin(), state->results.end(), [](auto s) {
-        return s == review_status::unavailable;
-      });
+      const bool unavailable = std::any_of(state->results.begin(), state->results.end(),
+                                           [](auto s) { return s == review_status::unavailable; });
       state->done(json(unavailable ? 503 : 200, std::move(body)));
     });
   }
@@ -698,9 +703,10 @@ void route_claims(service& svc, const http_request& req, const std::vector<std::
     const auto max = svc.config().worklist.max_bulk;
     const auto body = review_body(req.body, token_name, true, max);
     if (!body) {
-      return done(problem(400, "a bulk action takes {\"ids\": [\"…\"], \"reason\": \"…\"} with 1 to " +
-                                   std::to_string(max) +
-                                   " ids (worklist.max_bulk) and a reason of at most 4096 bytes"));
+      return done(
+          problem(400, "a bulk action takes {\"ids\": [\"…\"], \"reason\": \"…\"} with 1 to " +
+                           std::to_string(max) +
+                           " ids (worklist.max_bulk) and a reason of at most 4096 bytes"));
     }
     return review_many(svc, *body, parts[1] == "release", std::move(done));
   }

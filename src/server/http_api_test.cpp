@@ -259,3 +259,37 @@ TEST_SUITE("server.http_api") {
     CHECK(a.call("POST", "/fhir/Patient", "hello").status == 415);
   }
 }
+
+TEST_SUITE("server.http_api.worklist") {
+  TEST_CASE("the page needs no token; every data route does; the reviewer is the token's name") {
+    api a;
+    a.tokens = {{"Alice Reviewer", "t0ken"}};
+    const auto page = a.call("GET", "/");
+    CHECK(page.status == 200);
+    CHECK(page.content_type.starts_with("text/html"));
+    CHECK(a.call("GET", "/ui/app.js").status == 200);
+    CHECK(a.call("GET", "/ui/nothing.js").status == 401);  // not a page file: data route rules
+    CHECK(a.call("GET", "/queues").status == 401);
+    CHECK(a.call("GET", "/whoami", "", "Bearer t0ken").body.find("\"name\":\"Alice Reviewer\"") !=
+          std::string::npos);
+    (void)a.call("POST", "/x12", sample("scenarios/38-implantable-review/2-claim.x12"),
+                 "Bearer t0ken");
+    const auto done = a.call("POST", "/claims/IMP-SPAS/release",
+                             R"({"by":"mallory","reason":"trial on file"})", "Bearer t0ken");
+    CHECK(done.status == 200);
+    CHECK(done.body.find("\"who\":\"Alice Reviewer\"") != std::string::npos);
+    CHECK(done.body.find("mallory") == std::string::npos);
+  }
+
+  TEST_CASE("GET /claims refuses what it does not understand instead of ignoring it") {
+    api a;
+    CHECK(a.call("GET", "/claims?queue=documentation").status == 200);
+    CHECK(a.call("GET", "/claims?queue=documentation&sort=-dos").status == 200);
+    CHECK(a.call("GET", "/claims?queue=documentation&reasn=x").status == 400);
+    CHECK(a.call("GET", "/claims?queue=documentation&sort=colour").status == 400);
+    CHECK(a.call("GET", "/claims?queue=documentation&dos_to=2026-13-01").status == 400);
+    CHECK(a.call("GET", "/claims?queue=documentation&min_age_days=-1").status == 400);
+    CHECK(a.call("GET", "/claims?queue=documentation&sort=dos&after=k12").status == 400);
+    CHECK(a.call("GET", "/audit/csii?format=pdf").status == 400);
+  }
+}

@@ -324,8 +324,8 @@ std::vector<engine::claim_summary> sqlite_store::open_claims_of(std::string_view
 
 bool sqlite_store::csii_released_other_than(std::string_view patient,
                                             std::string_view claim_id) const {
-  auto& s = prepared(
-      "SELECT EXISTS(SELECT 1 FROM claims WHERE patient = ?1 AND csii = 1 AND id <> ?2)");
+  auto& s =
+      prepared("SELECT EXISTS(SELECT 1 FROM claims WHERE patient = ?1 AND csii = 1 AND id <> ?2)");
   reset_on_exit guard{[&] { s.reset(); }};
   s.bind(1, patient).bind(2, claim_id);
   s.step();
@@ -754,8 +754,8 @@ void sqlite_store::save_row(const engine::claim_record& r) {
 }
 
 void sqlite_store::fill_claim_list() {
-  auto& counts = prepared(
-      "SELECT (SELECT COUNT(*) FROM claims), (SELECT COUNT(*) FROM claim_list)");
+  auto& counts =
+      prepared("SELECT (SELECT COUNT(*) FROM claims), (SELECT COUNT(*) FROM claim_list)");
   std::int64_t claims = 0;
   std::int64_t rows = 0;
   {
@@ -783,7 +783,8 @@ void sqlite_store::fill_claim_list() {
 
 void sqlite_store::for_each_claim(
     const std::function<void(const engine::claim_record&)>& visit) const {
-  auto& s = prepared("SELECT claim, decision, source, closed, csii, events FROM claims ORDER BY seq");
+  auto& s =
+      prepared("SELECT claim, decision, source, closed, csii, events FROM claims ORDER BY seq");
   reset_on_exit guard{[&] { s.reset(); }};
   while (s.step()) {
     auto claim = model::decode_claim(s.text(0));
@@ -843,10 +844,10 @@ claim_page sqlite_store::list_claims(const claim_query& q) const {
             " AND closed = 0";
   }
   if (q.reason) {
-    where += " AND (reasons & " +
-             bind_next(static_cast<std::int64_t>(std::uint64_t{1}
-                                                 << static_cast<unsigned>(*q.reason))) +
-             ") != 0";
+    where +=
+        " AND (reasons & " +
+        bind_next(static_cast<std::int64_t>(std::uint64_t{1} << static_cast<unsigned>(*q.reason))) +
+        ") != 0";
   }
   auto exact_or_like = [&](const char* exact, const char* like, const std::string& text) {
     if (text.empty()) return;

@@ -35,9 +35,9 @@ class http_session final : public drainable,
 
  public:
   template <class... TlsContext>
-  http_session(tcp::socket socket, server::service& svc, const std::vector<server::bearer_token>& tokens,
-               session_set<drainable>& sessions, std::atomic<std::size_t>& buffered,
-               TlsContext&... tls_context)
+  http_session(tcp::socket socket, server::service& svc,
+               const std::vector<server::bearer_token>& tokens, session_set<drainable>& sessions,
+               std::atomic<std::size_t>& buffered, TlsContext&... tls_context)
       : stream_(std::move(socket), tls_context...),
         svc_(svc),
         tokens_(tokens),

@@ -18,11 +18,11 @@ namespace covgate::server {
 
 /// One CSII patient.
 struct csii_audit_row {
-  std::string patient;                 ///< the patient key (member id)
-  policy::csii_documentation doc;      ///< on the audit's date
-  std::uint32_t claims = 0;            ///< CSII claims (voided ones not counted)
-  model::date latest_dos;              ///< of those claims
-  std::uint32_t open_holds = 0;        ///< of the patient's claims, CSII or not
+  std::string patient;                    ///< the patient key (member id)
+  policy::csii_documentation doc;         ///< on the audit's date
+  std::uint32_t claims = 0;               ///< CSII claims (voided ones not counted)
+  model::date latest_dos;                 ///< of those claims
+  std::uint32_t open_holds = 0;           ///< of the patient's claims, CSII or not
   std::vector<std::string> hold_reasons;  ///< reason codes of those holds, each once
 };
 
@@ -41,10 +41,10 @@ struct audit_claim {
 
 struct audit_report {
   model::date as_of;
-  std::vector<csii_audit_row> csii;         ///< by patient key
-  std::vector<audit_claim> heparin;         ///< action item 3: external heparin claims
-  std::vector<audit_claim> chemo_missing;   ///< action item 4: open, resectability missing
-  std::vector<audit_claim> implantable;     ///< action item 6: open implantable reviews
+  std::vector<csii_audit_row> csii;        ///< by patient key
+  std::vector<audit_claim> heparin;        ///< action item 3: external heparin claims
+  std::vector<audit_claim> chemo_missing;  ///< action item 4: open, resectability missing
+  std::vector<audit_claim> implantable;    ///< action item 6: open implantable reviews
 };
 
 /// Builds the report from every claim in `store` and the facts `intake` holds, on `as_of`.

@@ -24,8 +24,7 @@ enum class queue : std::uint8_t { documentation, review, not_covered, invalid, r
 
 class claims_view {
  public:
-  claims_view(durable_gate& gate, const policy::policy_file& policy,
-              const mapping::tables& tables)
+  claims_view(durable_gate& gate, const policy::policy_file& policy, const mapping::tables& tables)
       : gate_(gate), policy_(policy), tables_(tables) {}
 
   /// GET /claims: a page of `query` with the total that match and the cursor of the next

@@ -82,8 +82,7 @@ class durable_gate {
   void read(const std::function<void(const store::sqlite_store&)>& read);
   /// Runs `read` with the store and the engine (its facts: intake::patient_context) under the
   /// gate's lock: the claim detail's evidence and the audit.
-  void inspect(
-      const std::function<void(const store::sqlite_store&, const engine::intake&)>& read);
+  void inspect(const std::function<void(const store::sqlite_store&, const engine::intake&)>& read);
 
   // The outbox, for the delivery worker.
   [[nodiscard]] std::vector<store::outbox_item> due(std::size_t limit);

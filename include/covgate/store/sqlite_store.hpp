@@ -57,14 +57,14 @@ struct claim_row {
   std::string id;
   model::outcome result = model::outcome::release;
   bool closed = false;
-  std::string patient;       ///< the patient key (member id)
-  std::string patient_name;  ///< "LAST, FIRST M" (the patient, else the subscriber)
-  std::string dos;           ///< YYYY-MM-DD or ""
-  std::string reason;        ///< the first (most severe) reason's code, or ""
+  std::string patient;        ///< the patient key (member id)
+  std::string patient_name;   ///< "LAST, FIRST M" (the patient, else the subscriber)
+  std::string dos;            ///< YYYY-MM-DD or ""
+  std::string reason;         ///< the first (most severe) reason's code, or ""
   std::uint64_t reasons = 0;  ///< bit (1 << model::reason) for every reason of the decision
   std::string billing;        ///< billing provider NPI
   std::string billing_name;
-  std::string sender;  ///< ISA06 (trimmed) of the interchange that carried the claim
+  std::string sender;       ///< ISA06 (trimmed) of the interchange that carried the claim
   std::string sender_name;  ///< the 1000A submitter's name
   std::int64_t charge_cents = 0;
   std::int64_t since_ms = 0;    ///< when the current outcome began (the last event)
@@ -75,7 +75,18 @@ struct claim_row {
 
 /// The columns the list sorts on (each with the claim id as tie-breaker).
 enum class claim_sort : std::uint8_t {
-  id, patient, name, dos, outcome, reason, provider, sender, charge, since, updated, events
+  id,
+  patient,
+  name,
+  dos,
+  outcome,
+  reason,
+  provider,
+  sender,
+  charge,
+  since,
+  updated,
+  events
 };
 
 /// A filtered, sorted page of the list (every field optional but the queue).
@@ -84,9 +95,9 @@ struct claim_query {
   /// Instead of `result`: open claims released after a hold, at or after this time.
   std::optional<std::int64_t> released_since_ms;
   std::optional<model::reason> reason;
-  std::string patient;   ///< the patient key exactly, or part of the name (any case)
-  std::string provider;  ///< the billing NPI exactly, or part of its name
-  std::string sender;    ///< ISA06 exactly, or part of the submitter's name
+  std::string patient;           ///< the patient key exactly, or part of the name (any case)
+  std::string provider;          ///< the billing NPI exactly, or part of its name
+  std::string sender;            ///< ISA06 exactly, or part of the submitter's name
   std::string dos_from, dos_to;  ///< YYYY-MM-DD, inclusive
   std::optional<std::int64_t> since_at_most_ms;   ///< held since at or before (a minimum age)
   std::optional<std::int64_t> since_at_least_ms;  ///< held since at or after (a maximum age)
@@ -136,8 +147,8 @@ class sqlite_store final : public engine::state {
   [[nodiscard]] std::vector<engine::claim_summary> claims_of(
       std::string_view patient) const override;
   [[nodiscard]] std::size_t size() const override;
-  [[nodiscard]] std::vector<engine::claim_summary> open_claims_of(
-      std::string_view patient, bool released_too) const override;
+  [[nodiscard]] std::vector<engine::claim_summary> open_claims_of(std::string_view patient,
+                                                                  bool released_too) const override;
   [[nodiscard]] bool csii_released_other_than(std::string_view patient,
                                               std::string_view claim_id) const override;
   void for_each_open_decision(
