@@ -803,9 +803,26 @@ bool route_worklist(service& svc, const http_request& req, const std::vector<std
       return true;
     }
     audit_report report;
-    svc.gate().inspect([&](const store::sqlite_store& store, const engine::intake& intake) {
-      report = build_audit(store, intake, as_of, svc.policy(), svc.tables());
-    });
+    const auto& directory = svc.config().store.directory;
+    try {
+      if (!directory.empty() && directory != ":memory:") {
+        // A connection and an engine of its own over the committed state (SQLite WAL gives it
+        // a consistent snapshot): the audit reads every claim and patient, and must not hold
+        // the gate's lock, which every arriving message needs, for that long.
+        store::sqlite_store snapshot(directory, false);
+        engine::intake reader(svc.policy(), svc.tables(), snapshot, engine::intake_settings{});
+        reader.restore();
+        report = build_audit(snapshot, reader, as_of, svc.policy(), svc.tables());
+      } else {
+        svc.gate().inspect([&](const store::sqlite_store& store, const engine::intake& intake) {
+          report = build_audit(store, intake, as_of, svc.policy(), svc.tables());
+        });
+      }
+    } catch (const std::exception&) {
+      // The store could not be read (busy for longer than its timeout, or damaged).
+      done(problem(503, "the store could not be read for the audit; try again"));
+      return true;
+    }
     if (format == "csv") {
       done({200, "text/csv; charset=utf-8", audit_csv(report), {}});
     } else if (format == "html") {
