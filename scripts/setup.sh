@@ -11,6 +11,7 @@ packages=(
   time python3-hl7
   openjdk-17-jdk-headless libjna-java rhino   # the Java binding and its Mirth scripts' test
   tcl8.6-dev                                  # the Tcl extension and its tcltest tests
+  chromium                                    # the worklist page's browser test
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -10,5 +10,6 @@ int run_replay(const options& o);
 int run_serve(const options& o);
 int run_check(const options& o);
 int run_parse(const options& o);
+int run_audit(const options& o);
 
 }  // namespace covgate::app

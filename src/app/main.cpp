@@ -24,6 +24,7 @@ int run(const app::options& o) {
   if (o.command == "replay") return app::run_replay(o);
   if (o.command == "serve") return app::run_serve(o);
   if (o.command == "check") return app::run_check(o);
+  if (o.command == "audit") return app::run_audit(o);
   return app::run_parse(o);
 }
 

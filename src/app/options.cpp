@@ -96,8 +96,16 @@ options parse_arguments(int argc, char** argv) {
       o.hl7_out = value();
     } else if (arg == "--decisions" && replay) {
       o.decisions = value();
-    } else if (arg == "--store" && replay) {
+    } else if (arg == "--store" && (replay || o.command == "audit")) {
       o.store = value();
+    } else if (arg == "--as-of" && o.command == "audit") {
+      o.as_of = value();
+      if (!model::parse_iso_date(o.as_of)) throw usage_error{"--as-of takes YYYY-MM-DD"};
+    } else if (arg == "--format" && o.command == "audit") {
+      o.format = value();
+      if (o.format != "csv" && o.format != "html") throw usage_error{"--format takes csv or html"};
+    } else if (arg == "--out" && o.command == "audit") {
+      o.out = value();
     } else if (arg == "--profile" && replay) {
       const auto v = value();
       if (v == "277") {
@@ -122,6 +130,10 @@ options parse_arguments(int argc, char** argv) {
     if (!o.paths.empty()) throw usage_error{"serve takes no PATH"};
     if (o.print_config && o.check_config) {
       throw usage_error{"--print-config and --check-config go one at a time"};
+    }
+  } else if (o.command == "audit") {
+    if (o.store.empty() == o.paths.empty()) {
+      throw usage_error{"audit takes --store DIR or PATH..., one of them"};
     }
   } else if (o.paths.empty()) {
     throw usage_error{"no input PATH"};

@@ -20,7 +20,7 @@ struct usage_error {
 };
 
 struct options {
-  /// replay, serve, check, parse; or "help" (print help_topic's help) or "version".
+  /// replay, serve, check, parse, audit; or "help" (print help_topic's help) or "version".
   std::string command;
   std::string help_topic;                    ///< help: a command, or "" for the usage text
   std::vector<std::filesystem::path> paths;  ///< "-" is standard input (check, parse, replay)
@@ -29,7 +29,7 @@ struct options {
   std::filesystem::path fhir_out;            ///< replay --fhir-out (OperationOutcomes)
   std::filesystem::path hl7_out;             ///< replay --hl7-out (HL7 v2 ACKs)
   std::filesystem::path decisions;           ///< replay --decisions
-  std::filesystem::path store;               ///< replay --store DIR
+  std::filesystem::path store;               ///< replay, audit --store DIR
   std::optional<bool> progress;              ///< replay --progress / --no-progress (default: a tty)
   std::filesystem::path config;              ///< serve --config ("" = the built-in defaults)
   bool print_config = false;                 ///< serve --print-config
@@ -37,7 +37,9 @@ struct options {
   server::log_format log_format = server::log_format::json;  ///< serve --log-format
   server::log_level log_level = server::log_level::info;     ///< serve --log-level
   x12::status_profile profile = x12::status_profile::notification_x212;
-  std::int64_t time_ms = 0;  ///< --ack-time as Unix milliseconds (now when not given)
+  std::int64_t time_ms = 0;    ///< --ack-time as Unix milliseconds (now when not given)
+  std::string as_of;           ///< audit --as-of YYYY-MM-DD ("" = today, UTC)
+  std::string format = "csv";  ///< audit --format csv|html
   x12::reader_options reader;
 };
 

@@ -218,4 +218,14 @@ std::optional<claim_record> gate::find(std::string_view claim_id) const {
   return claims_.load(claim_id);
 }
 
+policy::patient_context gate::context_of(const std::string& patient_key) const {
+  policy::patient_context context;
+  if (!patient_key.empty()) context.facts = facts_.for_patient(patient_key);
+  context.provider_type_of = [this](const std::string& reference) {
+    const auto it = practitioners_.find(reference);
+    return it == practitioners_.end() ? mapping::provider_type::unknown : it->second;
+  };
+  return context;
+}
+
 }  // namespace covgate::engine

@@ -697,4 +697,8 @@ statistics intake::summary() const { return impl_->gate_.summary(); }
 
 const intake_settings& intake::settings() const noexcept { return impl_->settings; }
 
+policy::patient_context intake::patient_context(const std::string& patient_key) const {
+  return impl_->gate_.context_of(patient_key);
+}
+
 }  // namespace covgate::engine

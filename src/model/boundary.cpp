@@ -175,4 +175,88 @@ std::optional<std::string> percent_decode(std::string_view text, bool plus_is_sp
   return out;
 }
 
+void append_html_escaped(std::string& out, std::string_view text) {
+  std::size_t run = 0;
+  for (std::size_t i = 0; i < text.size();) {
+    const auto byte = static_cast<unsigned char>(text[i]);
+    const bool special = byte == '&' || byte == '<' || byte == '>' || byte == '"' || byte == '\'';
+    const bool control =
+        (byte < 0x20 && byte != '\t' && byte != '\r' && byte != '\n') || byte == 0x7F;
+    if (byte < 0x80 && !special && !control) {
+      ++i;
+      continue;
+    }
+    if (byte >= 0x80) {
+      if (const auto n = utf8_sequence(text, i); n > 0) {
+        i += n;
+        continue;
+      }
+    }
+    out.append(text.substr(run, i - run));
+    ++i;
+    run = i;
+    switch (byte) {
+      case '&':
+        out.append("&amp;");
+        break;
+      case '<':
+        out.append("&lt;");
+        break;
+      case '>':
+        out.append("&gt;");
+        break;
+      case '"':
+        out.append("&quot;");
+        break;
+      case '\'':
+        out.append("&#39;");
+        break;
+      default:
+        out.append("\xEF\xBF\xBD");  // U+FFFD: a control or a byte outside UTF-8
+    }
+  }
+  out.append(text.substr(run));
+}
+
+std::string html_escaped(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  append_html_escaped(out, text);
+  return out;
+}
+
+void append_csv_field(std::string& out, std::string_view text) {
+  std::string clean;
+  clean.reserve(text.size() + 1);
+  if (!text.empty() && (text[0] == '=' || text[0] == '+' || text[0] == '-' || text[0] == '@' ||
+                        text[0] == '\t' || text[0] == '\r')) {
+    clean.push_back('\'');
+  }
+  for (std::size_t i = 0; i < text.size();) {
+    const auto byte = static_cast<unsigned char>(text[i]);
+    if (byte >= 0x80) {
+      if (const auto n = utf8_sequence(text, i); n > 0) {
+        clean.append(text.substr(i, n));
+        i += n;
+      } else {
+        clean.append("\xEF\xBF\xBD");
+        ++i;
+      }
+      continue;
+    }
+    clean.push_back(static_cast<char>(byte));
+    ++i;
+  }
+  if (clean.find_first_of(",\"\r\n") == std::string::npos) {
+    out.append(clean);
+    return;
+  }
+  out.push_back('"');
+  for (const char c : clean) {
+    if (c == '"') out.push_back('"');
+    out.push_back(c);
+  }
+  out.push_back('"');
+}
+
 }  // namespace covgate::boundary

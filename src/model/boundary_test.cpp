@@ -118,4 +118,35 @@ TEST_SUITE("model.boundary") {
     CHECK_FALSE(boundary::percent_decode("%FF").has_value());  // not UTF-8
     CHECK(boundary::percent_decode("%C3%A9") == "\xC3\xA9");
   }
+
+  TEST_CASE("HTML escaping keeps text from opening a tag or leaving an attribute") {
+    CHECK(boundary::html_escaped("plain text, caf\xC3\xA9") == "plain text, caf\xC3\xA9");
+    CHECK(boundary::html_escaped("<script>alert(1)</script>") ==
+          "&lt;script&gt;alert(1)&lt;/script&gt;");
+    CHECK(boundary::html_escaped("a\"b'c&d") == "a&quot;b&#39;c&amp;d");
+    CHECK(boundary::html_escaped(std::string("x\0y\x01z\x7F", 6)) ==
+          "x\xEF\xBF\xBDy\xEF\xBF\xBDz\xEF\xBF\xBD");
+    CHECK(boundary::html_escaped("tab\tcr\rlf\n") == "tab\tcr\rlf\n");
+    CHECK(boundary::html_escaped("bad \xC3 utf8 \xFF") == "bad \xEF\xBF\xBD utf8 \xEF\xBF\xBD");
+    std::string out = "<p>";
+    boundary::append_html_escaped(out, "&&");
+    CHECK(out == "<p>&amp;&amp;");
+  }
+
+  TEST_CASE("CSV fields are quoted when needed and never read as a formula") {
+    const auto field = [](std::string_view text) {
+      std::string out;
+      boundary::append_csv_field(out, text);
+      return out;
+    };
+    CHECK(field("1AA1AA1AA11") == "1AA1AA1AA11");
+    CHECK(field("") == "");
+    CHECK(field("a,b") == "\"a,b\"");
+    CHECK(field("say \"hi\"") == "\"say \"\"hi\"\"\"");
+    CHECK(field("two\nlines") == "\"two\nlines\"");
+    CHECK(field("=HYPERLINK(1)") == "'=HYPERLINK(1)");
+    CHECK(field("-1+2") == "'-1+2");
+    CHECK(field("@sum,x") == "\"'@sum,x\"");
+    CHECK(field("bad \xFF") == "bad \xEF\xBF\xBD");
+  }
 }

@@ -72,6 +72,30 @@ std::string utc_stamp(std::int64_t unix_ms) {
   return buffer.data();
 }
 
+std::string iso_instant(std::int64_t unix_ms) {
+  using namespace std::chrono;
+  const sys_time<milliseconds> at{milliseconds{unix_ms}};
+  const auto day = floor<days>(at);
+  const year_month_day ymd{day};
+  const hh_mm_ss time{floor<seconds>(at - day)};
+  std::array<char, 24> buffer{};
+  std::snprintf(buffer.data(), buffer.size(), "%04d-%02u-%02uT%02d:%02d:%02dZ",
+                static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
+                static_cast<unsigned>(ymd.day()), static_cast<int>(time.hours().count()),
+                static_cast<int>(time.minutes().count()), static_cast<int>(time.seconds().count()));
+  return buffer.data();
+}
+
+std::optional<date> parse_iso_date(std::string_view text) noexcept {
+  if (text.size() != 10 || text[4] != '-' || text[7] != '-') return std::nullopt;
+  char digits[8];
+  for (std::size_t i = 0, j = 0; i < 10; ++i) {
+    if (i == 4 || i == 7) continue;
+    digits[j++] = text[i];
+  }
+  return parse_ccyymmdd(std::string_view(digits, 8));
+}
+
 std::optional<std::int64_t> unix_ms_of_stamp(std::string_view stamp) noexcept {
   if (stamp.size() != 12) return std::nullopt;
   const auto day = parse_ccyymmdd(stamp.substr(0, 8));

@@ -4,6 +4,7 @@
 
 using covgate::model::date;
 using covgate::model::parse_ccyymmdd;
+namespace model = covgate::model;
 
 TEST_SUITE("model.date") {
   TEST_CASE("parses a CCYYMMDD date and prints it as ISO") {
@@ -38,5 +39,14 @@ TEST_SUITE("model.date") {
     CHECK(date{} < date{2020, 1, 1});
     CHECK(date{2020, 1, 31} < date{2020, 2, 1});
     CHECK_FALSE(date{}.valid());
+  }
+
+  TEST_CASE("ISO 8601 instants in UTC and ISO dates") {
+    CHECK(model::iso_instant(0) == "1970-01-01T00:00:00Z");
+    CHECK(model::iso_instant(1775048096789) == "2026-04-01T12:54:56Z");
+    CHECK(model::parse_iso_date("2026-02-28")->iso() == "2026-02-28");
+    CHECK_FALSE(model::parse_iso_date("2026-02-29"));
+    CHECK_FALSE(model::parse_iso_date("20260228"));
+    CHECK_FALSE(model::parse_iso_date("2026-2-28x"));
   }
 }

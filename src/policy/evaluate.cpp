@@ -56,6 +56,13 @@ facts_view split(const std::vector<const model::fact*>& facts) {
   return v;
 }
 
+// What a C-peptide was read with: the fasting glucose beside it and the creatinine clearance
+// (measured, or computed by Cockcroft-Gault) for the renal allowance.
+struct c_peptide_evidence {
+  const model::lab_result* glucose = nullptr;
+  std::optional<model::lab_result> clearance;
+};
+
 class evaluator {
  public:
   evaluator(const model::claim& claim, const patient_context& context, const policy_file& policy,
@@ -181,35 +188,82 @@ class evaluator {
   }
 
   void insulinopenia(const model::service_line& line, const date& dos) {
+    auto found = assess_insulinopenia(dos);
+    if (found.why_not) add(*found.why_not, line.number, std::move(found.used));
+  }
+
+  // What the record shows for insulinopenia on `dos` (docs/policy.md §3.2 item 2): shown by a
+  // positive autoantibody or a qualifying C-peptide; otherwise the reason, taken from the most
+  // recent C-peptide. Also keeps the results behind the verdict, for the audit and the
+  // worklist's evidence.
+  struct insulinopenia_found {
+    std::optional<reason> why_not;
+    std::vector<std::string> used;  // the facts the reason cites
+    const model::lab_result* test =
+        nullptr;                // latest qualifying result, or the one explaining why not
+    c_peptide_evidence beside;  // the glucose and clearance read with a C-peptide
+    bool renal = false;         // shown through the renal allowance
+  };
+
+  insulinopenia_found assess_insulinopenia(const date& dos) const {
+    insulinopenia_found out;
+    const model::lab_result* antibody = nullptr;
     std::vector<const model::lab_result*> peptides;
     for (const auto* lab : facts_.labs) {
       if (!lab->effective.valid() || dos < lab->effective.day) continue;
-      if (mapping::is_autoantibody(lab->kind) && positive_antibody(*lab)) return;  // shown
+      if (mapping::is_autoantibody(lab->kind) && positive_antibody(*lab)) {
+        if (!antibody || antibody->effective.utc_minutes < lab->effective.utc_minutes) {
+          antibody = lab;
+        }
+      }
       if (lab->kind == lab_kind::c_peptide || lab->kind == lab_kind::c_peptide_fasting) {
         peptides.push_back(lab);
       }
     }
-    if (peptides.empty()) {
-      add(reason::csii_insulinopenia_missing, line.number);
-      return;
+    if (peptides.empty() && !antibody) {
+      out.why_not = reason::csii_insulinopenia_missing;
+      return out;
     }
     // Any qualifying result shows insulinopenia; otherwise the most recent one explains why.
     std::sort(peptides.begin(), peptides.end(), [](const auto* a, const auto* b) {
       return a->effective.utc_minutes > b->effective.utc_minutes;
     });
     std::optional<std::pair<reason, std::vector<std::string>>> first_reason;
+    c_peptide_evidence first_beside;
     for (const auto* peptide : peptides) {
       std::vector<std::string> used{peptide->resource_id};
-      const auto verdict = c_peptide_verdict(*peptide, dos, used);
-      if (!verdict) return;
-      if (!first_reason) first_reason.emplace(*verdict, std::move(used));
+      c_peptide_evidence beside;
+      const auto verdict = c_peptide_verdict(*peptide, dos, used, &beside);
+      if (!verdict) {
+        // The latest qualifying result: this C-peptide, or a later positive autoantibody.
+        if (antibody && peptide->effective.utc_minutes < antibody->effective.utc_minutes) break;
+        out.test = peptide;
+        out.beside = std::move(beside);
+        out.renal = peptide->low && *peptide->low > 0 &&
+                    peptide->value / *peptide->low > p_->c_peptide_ratio_max + ratio_epsilon;
+        return out;
+      }
+      if (!first_reason) {
+        first_reason.emplace(*verdict, std::move(used));
+        first_beside = std::move(beside);
+        out.test = peptide;
+      }
     }
-    add(first_reason->first, line.number, std::move(first_reason->second));
+    if (antibody) {
+      out.test = antibody;
+      out.beside = {};
+      return out;
+    }
+    out.why_not = first_reason->first;
+    out.used = std::move(first_reason->second);
+    out.beside = std::move(first_beside);
+    return out;
   }
 
   // nullopt when the C-peptide shows insulinopenia, else the reason it does not.
   std::optional<reason> c_peptide_verdict(const model::lab_result& peptide, const date& dos,
-                                          std::vector<std::string>& used) const {
+                                          std::vector<std::string>& used,
+                                          c_peptide_evidence* beside = nullptr) const {
     if (!peptide.has_value || !peptide.unit_known) return reason::lab_unit_unknown;
     const std::int64_t window = std::int64_t{p_->concurrent_glucose_window_hours} * 60;
     std::vector<const model::lab_result*> glucoses;
@@ -231,6 +285,7 @@ class evaluator {
         *std::min_element(glucoses.begin(), glucoses.end(),
                           [](const auto* a, const auto* b) { return a->value < b->value; });
     used.push_back(best->resource_id);
+    if (beside) beside->glucose = best;
     if (best->value > p_->fasting_glucose_max_mg_dl) return reason::csii_c_peptide_glucose_too_high;
     if (!peptide.low || *peptide.low <= 0) return reason::csii_c_peptide_no_reference_range;
     const double ratio = peptide.value / *peptide.low;
@@ -273,11 +328,13 @@ class evaluator {
     for (const auto& c : clearances) {
       if (c.value <= p_->renal_crcl_max_ml_min) {
         used.push_back(c.resource_id);
+        if (beside) beside->clearance = c;
         return std::nullopt;
       }
     }
     if (!clearances.empty()) {
       used.push_back(clearances.front().resource_id);
+      if (beside) beside->clearance = clearances.front();
       return reason::csii_c_peptide_above_threshold;
     }
     return egfr ? reason::csii_c_peptide_egfr_only : reason::csii_c_peptide_renal_unproven;
@@ -319,25 +376,37 @@ class evaluator {
     return false;
   }
 
+  // Criterion A's four items and criterion B's two (§3.2 item 3).
+  struct criteria {
+    bool education = false, mdi = false, smbg = false, marker = false;
+    bool pump_before = false, smbg_before = false;
+    [[nodiscard]] bool a() const { return education && mdi && smbg && marker; }
+    [[nodiscard]] bool b() const { return pump_before && smbg_before; }
+  };
+
+  criteria assess_criteria(const date& dos) const {
+    criteria c;
+    c.education = evidence_true("diabetes-education-completed", dos);
+    c.mdi = evidence_at_least("mdi-injections-per-day", p_->mdi_min_injections_per_day, dos) &&
+            evidence_at_least("mdi-duration-months", p_->mdi_min_months, dos);
+    c.smbg = evidence_at_least("smbg-per-day", p_->smbg_min_per_day, dos);
+    c.marker = glycemic_marker(dos);
+    c.pump_before = evidence_true("pump-before-medicare", dos);
+    c.smbg_before = evidence_at_least("smbg-per-day-before-enrollment",
+                                      p_->smbg_min_per_day_before_enrollment, dos);
+    return c;
+  }
+
   void criteria_a_or_b(const model::service_line& line, const date& dos) {
-    const bool education = evidence_true("diabetes-education-completed", dos);
-    const bool mdi =
-        evidence_at_least("mdi-injections-per-day", p_->mdi_min_injections_per_day, dos) &&
-        evidence_at_least("mdi-duration-months", p_->mdi_min_months, dos);
-    const bool smbg = evidence_at_least("smbg-per-day", p_->smbg_min_per_day, dos);
-    const bool marker = glycemic_marker(dos);
-    const bool a = education && mdi && smbg && marker;
-    const bool pump_before = evidence_true("pump-before-medicare", dos);
-    const bool b = pump_before && evidence_at_least("smbg-per-day-before-enrollment",
-                                                    p_->smbg_min_per_day_before_enrollment, dos);
-    if (a || b) return;
-    if (!education) add(reason::csii_criterion_a_education, line.number);
-    if (!mdi) add(reason::csii_criterion_a_mdi, line.number);
-    if (!smbg) add(reason::csii_criterion_a_smbg, line.number);
-    if (!marker) add(reason::csii_criterion_a_marker, line.number);
+    const auto c = assess_criteria(dos);
+    if (c.a() || c.b()) return;
+    if (!c.education) add(reason::csii_criterion_a_education, line.number);
+    if (!c.mdi) add(reason::csii_criterion_a_mdi, line.number);
+    if (!c.smbg) add(reason::csii_criterion_a_smbg, line.number);
+    if (!c.marker) add(reason::csii_criterion_a_marker, line.number);
     // Pump use before Medicare shown but not the monitoring: B's second half is missing.
     // Otherwise B as a whole is (pump-before-medicare absent or false).
-    add(pump_before ? reason::csii_criterion_b_smbg : reason::csii_criterion_b_missing,
+    add(c.pump_before ? reason::csii_criterion_b_smbg : reason::csii_criterion_b_missing,
         line.number);
   }
 
@@ -364,25 +433,37 @@ class evaluator {
     return diagnosis_in("recurring-hypoglycemia", dos);
   }
 
+  // A visit that counts for the follow-up rule (§3.2 item 4), whoever saw the patient:
+  // finished, ambulatory/home/virtual/inpatient, within followup_max_days before `dos`.
+  bool followup_visit(const model::encounter& e, const date& dos) const {
+    if (e.status != "finished") return false;
+    if (e.class_code != "AMB" && e.class_code != "HH" && e.class_code != "VR" &&
+        e.class_code != "IMP") {
+      return false;
+    }
+    return e.start.valid() && within_before(e.start.day, dos, p_->followup_max_days);
+  }
+
+  // Who a participant is: the encounter's own type, else the Practitioner or PractitionerRole
+  // it names.
+  mapping::provider_type type_of(const model::participant& who) const {
+    auto type = who.type;
+    if (type == mapping::provider_type::unknown && context_.provider_type_of) {
+      type = context_.provider_type_of(who.reference);
+    }
+    return type;
+  }
+
   void followup(const model::service_line& line, const date& dos) {
     bool any_visit = false;
     std::vector<std::string> seen;
     for (const auto* e : facts_.encounters) {
-      if (e->status != "finished") continue;
-      if (e->class_code != "AMB" && e->class_code != "HH" && e->class_code != "VR" &&
-          e->class_code != "IMP") {
-        continue;
-      }
-      if (!e->start.valid() || !within_before(e->start.day, dos, p_->followup_max_days)) continue;
+      if (!followup_visit(*e, dos)) continue;
       any_visit = true;
       seen.push_back(e->resource_id);
       if (!p_->followup_requires_physician) return;
       for (const auto& who : e->participants) {
-        auto type = who.type;
-        if (type == mapping::provider_type::unknown && context_.provider_type_of) {
-          type = context_.provider_type_of(who.reference);
-        }
-        if (type == mapping::provider_type::physician) return;
+        if (type_of(who) == mapping::provider_type::physician) return;
       }
     }
     add(any_visit ? reason::csii_followup_not_physician : reason::csii_followup_missing,
@@ -574,6 +655,82 @@ class evaluator {
     add(reason::implantable_review, line.number, {}, detail + ".");
   }
 
+ public:
+  // The CSII documentation a record shows on `as_of` (the audit): items 2-4 of §3.2 by the
+  // same functions a CSII line of that date of service is evaluated with.
+  csii_documentation document(const date& as_of) {
+    p_ = &policy_.for_dos(as_of).values;
+    csii_documentation doc;
+    doc.as_of = as_of;
+    doc.followup_days = p_->followup_max_days;
+    auto found = assess_insulinopenia(as_of);
+    doc.insulinopenia = !found.why_not;
+    doc.insulinopenia_reason = found.why_not;
+    if (found.test) {
+      doc.test = *found.test;
+      if (found.test->has_value && found.test->low && *found.test->low > 0 &&
+          !mapping::is_autoantibody(found.test->kind)) {
+        doc.percent_of_lln = found.test->value / *found.test->low * 100.0;
+      }
+      if (doc.insulinopenia) {
+        doc.basis = mapping::is_autoantibody(found.test->kind) ? "autoantibody"
+                    : found.renal                              ? "c-peptide-renal"
+                                                               : "c-peptide";
+      }
+    }
+    if (found.beside.glucose) doc.glucose = *found.beside.glucose;
+    doc.clearance = found.beside.clearance;
+    const auto c = assess_criteria(as_of);
+    doc.criterion_a = c.a();
+    doc.criterion_b = c.b();
+    if (!c.education) doc.criterion_a_missing.push_back(reason::csii_criterion_a_education);
+    if (!c.mdi) doc.criterion_a_missing.push_back(reason::csii_criterion_a_mdi);
+    if (!c.smbg) doc.criterion_a_missing.push_back(reason::csii_criterion_a_smbg);
+    if (!c.marker) doc.criterion_a_missing.push_back(reason::csii_criterion_a_marker);
+    if (!c.b()) {
+      doc.criterion_b_missing =
+          c.pump_before ? reason::csii_criterion_b_smbg : reason::csii_criterion_b_missing;
+    }
+    for (const auto* e : facts_.encounters) {
+      const bool counts = e->status == "finished" && e->start.valid() && !(as_of < e->start.day) &&
+                          (e->class_code == "AMB" || e->class_code == "HH" ||
+                           e->class_code == "VR" || e->class_code == "IMP");
+      if (!counts) continue;
+      csii_visit v;
+      v.resource_id = e->resource_id;
+      v.day = e->start.day;
+      v.class_code = e->class_code;
+      for (const auto& who : e->participants) {
+        const auto type = type_of(who);
+        v.providers.push_back(type);
+        v.physician = v.physician || type == mapping::provider_type::physician;
+        v.non_physician_practitioner = v.non_physician_practitioner ||
+                                       type == mapping::provider_type::nurse_practitioner ||
+                                       type == mapping::provider_type::physician_assistant ||
+                                       type == mapping::provider_type::clinical_nurse_specialist;
+      }
+      if (v.physician && (!doc.last_physician_visit.valid() || doc.last_physician_visit < v.day)) {
+        doc.last_physician_visit = v.day;
+      }
+      if (!doc.last_visit.valid() || doc.last_visit < v.day) doc.last_visit = v.day;
+      if (followup_visit(*e, as_of)) doc.visits.push_back(std::move(v));
+    }
+    std::sort(doc.visits.begin(), doc.visits.end(),
+              [](const csii_visit& a, const csii_visit& b) { return b.day < a.day; });
+    doc.physician_visit = std::any_of(doc.visits.begin(), doc.visits.end(),
+                                      [](const csii_visit& v) { return v.physician; });
+    doc.npp_visits_only =
+        !doc.visits.empty() && std::all_of(doc.visits.begin(), doc.visits.end(), [](const auto& v) {
+          return !v.physician && v.non_physician_practitioner;
+        });
+    if (doc.last_physician_visit.valid()) {
+      doc.next_visit_due = model::date::from_days_since_epoch(
+          doc.last_physician_visit.days_since_epoch() + p_->followup_max_days);
+    }
+    return doc;
+  }
+
+ private:
   const model::claim& claim_;
   const patient_context& context_;
   const policy_file& policy_;
@@ -589,6 +746,12 @@ class evaluator {
 model::decision evaluate(const model::claim& claim, const patient_context& context,
                          const policy_file& policy, const mapping::tables& tables) {
   return evaluator(claim, context, policy, tables).run();
+}
+
+csii_documentation document_csii(const patient_context& context, const model::date& as_of,
+                                 const policy_file& policy, const mapping::tables& tables) {
+  const model::claim none;
+  return evaluator(none, context, policy, tables).document(as_of);
 }
 
 }  // namespace covgate::policy

@@ -1,28 +1,220 @@
 #include "covgate/server/claims_view.hpp"
 
+#include <algorithm>
+#include <array>
+#include <set>
+
 #include "covgate/model/decision_json.hpp"
+#include "covgate/model/fact_codec.hpp"
+#include "covgate/model/fact_index.hpp"
 #include "covgate/model/json_writer.hpp"
+#include "evidence_json.hpp"
 
 namespace covgate::server {
 
-std::string claims_view::worklist_json(model::outcome result, std::string_view after,
-                                       std::size_t limit) {
+std::string_view name(queue q) noexcept {
+  switch (q) {
+    case queue::documentation:
+      return "documentation";
+    case queue::review:
+      return "review";
+    case queue::not_covered:
+      return "not-covered";
+    case queue::invalid:
+      return "invalid";
+    case queue::released:
+      return "released";
+  }
+  return "documentation";
+}
+
+std::optional<queue> queue_named(std::string_view text) noexcept {
+  for (const auto q :
+       {queue::documentation, queue::review, queue::not_covered, queue::invalid, queue::released}) {
+    if (name(q) == text) return q;
+  }
+  return std::nullopt;
+}
+
+namespace {
+
+constexpr std::int64_t day_ms = 86'400'000;
+
+std::string_view queue_of(model::outcome o) {
+  switch (o) {
+    case model::outcome::hold_documentation:
+      return "documentation";
+    case model::outcome::hold_review:
+      return "review";
+    case model::outcome::hold_not_covered:
+      return "not-covered";
+    case model::outcome::hold_invalid:
+      return "invalid";
+    case model::outcome::release:
+      return "released";
+  }
+  return "released";
+}
+
+void instant(model::json_writer& w, std::string_view key, std::int64_t ms) {
+  w.key(key);
+  if (ms > 0) {
+    w.value(model::iso_instant(ms));
+  } else {
+    w.null();
+  }
+}
+
+void row_json(model::json_writer& w, const store::claim_row& r, std::int64_t now_ms) {
+  w.begin_object().key("id").value(r.id);
+  w.key("outcome").value(model::name(r.result));
+  w.key("queue").value(queue_of(r.result));
+  w.key("patient").value(r.patient).key("patient_name").value(r.patient_name);
+  w.key("dos").value(r.dos);
+  w.key("reasons").begin_array();
+  for (const auto& info : model::reasons()) {
+    if (r.reasons & (std::uint64_t{1} << static_cast<unsigned>(info.id))) w.value(info.code);
+  }
+  w.end_array();
+  w.key("reason").value(r.reason);
+  w.key("billing").begin_object().key("npi").value(r.billing).key("name").value(r.billing_name);
+  w.end_object();
+  w.key("sender").begin_object().key("id").value(r.sender).key("name").value(r.sender_name);
+  w.end_object();
+  w.key("charge_cents").value(r.charge_cents);
+  instant(w, "since", r.since_ms);
+  w.key("age_seconds").value(r.since_ms > 0 ? (now_ms - r.since_ms) / 1000 : std::int64_t{0});
+  instant(w, "updated", r.updated_ms);
+  w.key("events").value(std::int64_t{r.events});
+  w.end_object();
+}
+
+std::string hex(std::string_view bytes) {
+  constexpr std::string_view digits = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (const char c : bytes) {
+    const auto b = static_cast<unsigned char>(c);
+    out += digits[b >> 4];
+    out += digits[b & 0xF];
+  }
+  return out;
+}
+
+std::optional<std::string> unhex(std::string_view text) {
+  if (text.size() % 2 != 0) return std::nullopt;
+  const auto nibble = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+  };
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); i += 2) {
+    const int hi = nibble(text[i]);
+    const int lo = nibble(text[i + 1]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    out += static_cast<char>(hi * 16 + lo);
+  }
+  return out;
+}
+
+std::string sort_value(const store::claim_row& r, store::claim_sort sort) {
+  using store::claim_sort;
+  switch (sort) {
+    case claim_sort::id:
+      return r.id;
+    case claim_sort::patient:
+      return r.patient;
+    case claim_sort::name:
+      return r.patient_name;
+    case claim_sort::dos:
+      return r.dos;
+    case claim_sort::outcome:
+      return std::to_string(static_cast<int>(r.result));
+    case claim_sort::reason:
+      return r.reason;
+    case claim_sort::provider:
+      return r.billing_name;
+    case claim_sort::sender:
+      return r.sender_name;
+    case claim_sort::charge:
+      return std::to_string(r.charge_cents);
+    case claim_sort::since:
+      return std::to_string(r.since_ms);
+    case claim_sort::updated:
+      return std::to_string(r.updated_ms);
+    case claim_sort::events:
+      return std::to_string(r.events);
+  }
+  return r.id;
+}
+
+// The journal id in a source "<channel>:<journal id>:<offset>" (serve), or 0.
+std::int64_t journal_id_of(std::string_view source) {
+  const auto first = source.find(':');
+  if (first == std::string_view::npos || source.starts_with("review:")) return 0;
+  const auto rest = source.substr(first + 1);
+  const auto end = std::min(rest.find_first_of(":#"), rest.size());
+  std::int64_t id = 0;
+  for (const char c : rest.substr(0, end)) {
+    if (c < '0' || c > '9' || id > 1'000'000'000'000) return 0;
+    id = id * 10 + (c - '0');
+  }
+  return end == 0 ? 0 : id;
+}
+
+void person_json(model::json_writer& w, const model::person& p) {
+  w.begin_object().key("member_id").value(p.member_id);
+  w.key("name").begin_object().key("last").value(p.name.last).key("first").value(p.name.first);
+  w.key("middle").value(p.name.middle).end_object();
+  w.key("birth_date").value(p.birth_date.iso());
+  w.key("sex").value(p.sex ? std::string_view(&p.sex, 1) : std::string_view{});
+  w.end_object();
+}
+
+void provider_json(model::json_writer& w, const model::provider& p) {
+  w.begin_object().key("npi").value(p.npi).key("taxonomy").value(p.taxonomy);
+  w.key("name").value(p.name.first.empty() ? p.name.last : p.name.last + ", " + p.name.first);
+  w.end_object();
+}
+
+}  // namespace
+
+std::string claims_view::cursor_of(const store::claim_row& row, store::claim_sort sort) {
+  if (sort == store::claim_sort::id) return row.id;
+  return "k" + hex(sort_value(row, sort)) + "." + hex(row.id);
+}
+
+std::optional<std::pair<std::string, std::string>> claims_view::read_cursor(
+    std::string_view cursor, store::claim_sort sort) {
+  if (sort == store::claim_sort::id) return std::pair{std::string(cursor), std::string(cursor)};
+  if (cursor.empty() || cursor[0] != 'k') return std::nullopt;
+  const auto dot = cursor.find('.');
+  if (dot == std::string_view::npos) return std::nullopt;
+  auto value = unhex(cursor.substr(1, dot - 1));
+  auto id = unhex(cursor.substr(dot + 1));
+  if (!value || !id) return std::nullopt;
+  return std::pair{std::move(*value), std::move(*id)};
+}
+
+std::string claims_view::list_json(const store::claim_query& query, std::int64_t now_ms) {
   std::string out;
   gate_.read([&](const store::sqlite_store& store) {
-    const auto rows = store.claims_with(result, after, limit);
+    const auto page = store.list_claims(query);
     model::json_writer w(out);
-    w.begin_object().key("outcome").value(model::name(result)).key("claims").begin_array();
-    for (const auto& row : rows) {
-      const auto record = store.load(row.id);
-      if (!record) continue;
-      w.begin_object().key("id").value(row.id).key("dos").value(record->decision.dos.iso());
-      w.key("reasons").begin_array();
-      for (const auto& f : record->decision.findings) w.value(f.code());
-      w.end_array().end_object();
+    w.begin_object();
+    if (query.released_since_ms) {
+      w.key("queue").value("released");
+    } else {
+      const auto o = query.result.value_or(model::outcome::release);
+      w.key("queue").value(queue_of(o)).key("outcome").value(model::name(o));
     }
+    w.key("total").value(static_cast<std::int64_t>(page.total));
+    w.key("claims").begin_array();
+    for (const auto& row : page.rows) row_json(w, row, now_ms);
     w.end_array();
-    if (rows.size() == limit && !rows.empty()) {
-      w.key("next").value(rows.back().id);
+    if (page.rows.size() == query.limit && !page.rows.empty()) {
+      w.key("next").value(cursor_of(page.rows.back(), query.sort));
     } else {
       w.key("next").null();
     }
@@ -31,32 +223,305 @@ std::string claims_view::worklist_json(model::outcome result, std::string_view a
   return out;
 }
 
-std::optional<std::string> claims_view::claim_json(std::string_view claim_id) {
-  std::optional<std::string> out;
+std::string claims_view::queues_json(std::int64_t now_ms, std::int64_t released_window_ms) {
+  std::string out;
   gate_.read([&](const store::sqlite_store& store) {
+    const auto counts = store.queue_counts();
+    const auto released = store.released_count(now_ms - released_window_ms);
+    model::json_writer w(out);
+    w.begin_object().key("at").value(model::iso_instant(now_ms)).key("queues").begin_array();
+    auto one = [&](std::string_view name, std::string_view outcome, const store::queue_count& c) {
+      w.begin_object().key("queue").value(name).key("outcome").value(outcome);
+      w.key("count").value(static_cast<std::int64_t>(c.count));
+      instant(w, "oldest", c.count > 0 ? c.oldest_since_ms : 0);
+      w.key("oldest_age_seconds");
+      if (c.count > 0 && c.oldest_since_ms > 0) {
+        w.value((now_ms - c.oldest_since_ms) / 1000);
+      } else {
+        w.null();
+      }
+      w.end_object();
+    };
+    for (const auto o : {model::outcome::hold_documentation, model::outcome::hold_review,
+                         model::outcome::hold_not_covered, model::outcome::hold_invalid}) {
+      one(queue_of(o), model::name(o), counts[static_cast<std::size_t>(o)]);
+    }
+    one("released", "release", released);
+    w.end_array();
+    w.key("released_window_hours").value(released_window_ms / 3'600'000);
+    w.end_object();
+  });
+  return out;
+}
+
+std::string claims_view::charts_json(std::int64_t now_ms, int days) {
+  // Age buckets a reviewer thinks in: today, this week, this month, older.
+  struct bucket {
+    std::string_view label;
+    std::int64_t below_ms;
+  };
+  constexpr std::array<bucket, 5> buckets{{{"< 1 day", day_ms},
+                                           {"1-3 days", 3 * day_ms},
+                                           {"3-7 days", 7 * day_ms},
+                                           {"7-30 days", 30 * day_ms},
+                                           {"> 30 days", INT64_MAX}}};
+  std::array<std::uint64_t, model::reason_count> by_reason{};
+  std::array<std::array<std::uint64_t, buckets.size()>, 4> by_age{};  // per hold outcome
+  std::vector<store::release_row> releases;
+  const std::int64_t first_day = (now_ms / day_ms - (days - 1)) * day_ms;
+  gate_.read([&](const store::sqlite_store& store) {
+    store.for_each_open_hold([&](const store::claim_row& r) {
+      for (std::size_t i = 0; i < model::reason_count; ++i) {
+        if (r.reasons & (std::uint64_t{1} << i)) ++by_reason[i];
+      }
+      const auto age = now_ms - r.since_ms;
+      std::size_t b = 0;
+      while (b + 1 < buckets.size() && age >= buckets[b].below_ms) ++b;
+      const auto o = static_cast<std::size_t>(r.result);
+      if (o >= 1 && o <= 4) ++by_age[o - 1][b];
+    });
+    releases = store.releases_since(first_day);
+  });
+  std::string out;
+  model::json_writer w(out);
+  w.begin_object().key("at").value(model::iso_instant(now_ms));
+  w.key("holds_by_reason").begin_array();
+  for (const auto& info : model::reasons()) {
+    const auto n = by_reason[static_cast<std::size_t>(info.id)];
+    if (n == 0) continue;
+    w.begin_object().key("reason").value(info.code).key("outcome").value(model::name(info.result));
+    w.key("sentence").value(info.message).key("count").value(static_cast<std::int64_t>(n));
+    w.end_object();
+  }
+  w.end_array();
+  w.key("holds_by_age").begin_array();
+  for (std::size_t b = 0; b < buckets.size(); ++b) {
+    w.begin_object().key("bucket").value(buckets[b].label);
+    std::int64_t total = 0;
+    for (std::size_t o = 0; o < 4; ++o) {
+      const auto n = static_cast<std::int64_t>(by_age[o][b]);
+      w.key(queue_of(static_cast<model::outcome>(o + 1))).value(n);
+      total += n;
+    }
+    w.key("count").value(total).end_object();
+  }
+  w.end_array();
+  w.key("releases_by_day").begin_array();
+  std::size_t next = 0;
+  for (int d = 0; d < days; ++d) {
+    const auto start = first_day + d * day_ms;
+    std::int64_t reviewer = 0, evidence = 0, first = 0;
+    while (next < releases.size() && releases[next].at_ms < start + day_ms) {
+      const auto& r = releases[next++];
+      if (r.at_ms < start) continue;
+      (r.by_reviewer ? reviewer : r.first_answer ? first : evidence) += 1;
+    }
+    w.begin_object().key("day").value(model::iso_instant(start).substr(0, 10));
+    w.key("by_reviewer").value(reviewer).key("by_evidence").value(evidence);
+    w.key("first_answer").value(first).key("count").value(reviewer + evidence + first);
+    w.end_object();
+  }
+  w.end_array().end_object();
+  return out;
+}
+
+std::string claims_view::changes_json() {
+  std::uint64_t writes = 0;
+  gate_.read([&](const store::sqlite_store& store) { writes = store.claim_writes(); });
+  std::string out;
+  model::json_writer(out)
+      .begin_object()
+      .key("version")
+      .value(std::to_string(started_ms_) + "-" + std::to_string(writes))
+      .end_object();
+  return out;
+}
+
+std::optional<std::string> claims_view::claim_json(std::string_view claim_id, std::int64_t now_ms) {
+  std::optional<std::string> out;
+  gate_.inspect([&](const store::sqlite_store& store, const engine::intake& intake) {
     const auto record = store.load(claim_id);
     if (!record) return;
-    std::string text = "{\"current\":";
-    model::append_json(text, record->decision, record->closed ? "closed" : "current",
-                       record->source);
-    text += ",\"history\":[";
-    bool first = true;
+    const auto& c = record->claim;
+    const auto& d = record->decision;
+    const auto row = store.claim_row_of(claim_id);
+    std::string text;
+    model::json_writer w(text);
+    w.begin_object().key("current");
+    {
+      std::string line;
+      model::append_json(line, d, record->closed ? "closed" : "current", record->source);
+      w.raw(line);
+    }
+    w.key("queue").value(record->closed ? std::string_view("closed") : queue_of(d.result));
+    if (row) {
+      instant(w, "since", row->since_ms);
+      w.key("age_seconds").value(row->since_ms > 0 ? (now_ms - row->since_ms) / 1000 : 0);
+      instant(w, "updated", row->updated_ms);
+    }
+    w.key("reviewable")
+        .value(!record->closed && d.result != model::outcome::release &&
+               d.result != model::outcome::hold_documentation);
+
+    // The claim as the 837 said it.
+    w.key("claim").begin_object().key("id").value(c.id);
+    w.key("kind").value(c.kind == model::claim_kind::institutional ? "institutional"
+                                                                   : "professional");
+    w.key("frequency").value(c.frequency ? std::string_view(&c.frequency, 1) : "");
+    w.key("subscriber");
+    person_json(w, c.subscriber);
+    w.key("patient");
+    person_json(w, c.patient.present() ? c.patient : c.subscriber);
+    w.key("payer_id").value(c.payer_id);
+    w.key("billing");
+    provider_json(w, c.billing);
+    w.key("rendering");
+    provider_json(w, c.rendering);
+    w.key("sender").begin_object().key("id").value(c.envelope.sender_id);
+    w.key("name").value(c.envelope.submitter.last).key("etin").value(c.envelope.submitter_id);
+    w.key("interchange").value(c.envelope.interchange_control).end_object();
+    w.key("place_of_service").value(c.place_of_service).key("bill_type").value(c.bill_type());
+    w.key("prior_authorization").value(c.prior_authorization);
+    w.key("diagnoses").begin_array();
+    for (const auto& dx : c.diagnoses) w.value(dx.code);
+    w.end_array();
+    w.key("charge_cents").value(c.total_charge_cents);
+    w.key("lines").begin_array();
+    bool csii = false;
+    for (const auto& l : c.lines) {
+      const auto cls = tables_.hcpcs(l.procedure_code);
+      csii = csii || cls == mapping::hcpcs_class::csii;
+      w.begin_object().key("number").value(std::int64_t{l.number});
+      w.key("procedure").value(l.procedure_code).key("modifiers").begin_array();
+      for (const auto& m : l.modifiers) w.value(m);
+      w.end_array();
+      w.key("class").value(mapping::name(cls));
+      w.key("charge_cents").value(l.charge_cents).key("units").value(l.units);
+      w.key("dos").value(l.service_dates.from.iso());
+      w.key("place_of_service").value(l.place_of_service).key("revenue_code").value(l.revenue_code);
+      w.key("prior_authorization").value(l.prior_authorization);
+      w.end_object();
+    }
+    w.end_array().end_object();
+
+    // Every reason as its sentence, and the facts it cites.
+    std::vector<std::string> cited;
+    w.key("reasons").begin_array();
+    for (const auto& f : d.findings) {
+      w.begin_object().key("code").value(f.code()).key("line").value(std::int64_t{f.line});
+      w.key("outcome").value(model::name(f.result())).key("stc").value(f.stc());
+      w.key("sentence").value(f.message()).key("detail").value(f.detail);
+      w.key("facts").begin_array();
+      for (const auto& id : f.facts_used) {
+        w.value(id);
+        if (std::find(cited.begin(), cited.end(), id) == cited.end()) cited.push_back(id);
+      }
+      w.end_array().end_object();
+    }
+    w.end_array();
+    w.key("evidence").begin_array();
+    for (const auto& id : cited) {
+      const auto resource = model::fact_index::resource_of(id);
+      const auto encoded = store.facts_of(resource);
+      const auto facts = encoded ? model::decode_facts(*encoded) : std::nullopt;
+      const model::fact* found = nullptr;
+      if (facts) {
+        for (const auto& f : *facts) {
+          if (model::resource_id_of(f) == id) found = &f;
+        }
+        if (!found && !facts->empty()) found = &facts->front();
+      }
+      w.begin_object().key("cited").value(id).key("resource").value(resource);
+      if (found) {
+        w.key("fact");
+        fact_json(w, *found);
+        if (id != model::resource_id_of(*found)) w.key("derived").value(id.substr(resource.size()));
+      } else {
+        w.key("fact").null();
+      }
+      w.end_object();
+    }
+    w.end_array();
+    // An insulin pump line: what the record documents on the date of service, now.
+    if (csii && d.dos.valid()) {
+      const auto context = intake.patient_context(c.subscriber.member_id);
+      w.key("csii");
+      csii_json(w, policy::document_csii(context, d.dos, policy_, tables_));
+    }
+
+    // The timeline: who, when, why, which message.
+    w.key("history").begin_array();
     for (const auto& h : store.history(claim_id)) {
-      if (!first) text += ',';
-      first = false;
-      model::json_writer w(text);
       w.begin_object().key("sequence").value(std::int64_t{h.sequence});
-      w.key("at_ms").value(h.at_ms);
-      if (!h.note.empty()) w.key("note").value(h.note);
+      w.key("event").value(h.kind).key("at").value(model::iso_instant(h.at_ms));
+      const bool review = h.source.starts_with("review:");
+      w.key("who").value(review ? std::string_view(h.source).substr(7) : "covgate");
+      w.key("why");
+      if (!h.note.empty()) {
+        w.value(h.note);
+      } else {
+        w.null();
+      }
+      w.key("source").value(h.source);
+      const auto message = journal_id_of(h.source);
+      w.key("message");
+      if (message > 0) {
+        w.value(message);
+      } else {
+        w.null();
+      }
+      w.key("outcome").value(model::name(h.decision.result));
       w.key("decision");
       std::string line;
       model::append_json(line, h.decision, h.kind, h.source);
       w.raw(line).end_object();
     }
-    text += "]}";
+    w.end_array();
+    const auto message = journal_id_of(record->source);
+    w.key("message").begin_object().key("id");
+    if (message > 0) {
+      w.value(message).key("available").value(store.journal_at(message).has_value());
+    } else {
+      w.null().key("available").value(false);
+    }
+    w.end_object().end_object();
     out = std::move(text);
   });
   return out;
+}
+
+std::optional<std::string> claims_view::message_json(std::int64_t journal_id) {
+  std::optional<std::string> out;
+  gate_.read([&](const store::sqlite_store& store) {
+    const auto m = store.journal_at(journal_id);
+    if (!m) return;
+    std::string text;
+    model::json_writer w(text);
+    w.begin_object()
+        .key("id")
+        .value(m->id)
+        .key("received")
+        .value(model::iso_instant(m->received_ms));
+    w.key("channel").value(m->channel).key("peer").value(m->sender).key("kind").value(m->kind);
+    w.key("bytes").value(static_cast<std::int64_t>(m->received_bytes));
+    w.key("truncated").value(!m->digest.empty()).key("digest").value(m->digest);
+    w.key("body").value(m->body).end_object();
+    out = std::move(text);
+  });
+  return out;
+}
+
+claims_view::lookup claims_view::fhir_resource_json(std::string_view type, std::string_view id,
+                                                    std::string& out) {
+  const std::string resource = std::string(type) + "/" + std::string(id);
+  std::optional<std::vector<model::fact>> facts;
+  gate_.read([&](const store::sqlite_store& store) {
+    if (const auto encoded = store.facts_of(resource)) facts = model::decode_facts(*encoded);
+  });
+  if (!facts || facts->empty()) return lookup::unknown;
+  if (std::holds_alternative<model::retraction>(facts->front())) return lookup::retracted;
+  fhir_resource(out, type, id, *facts);
+  return lookup::found;
 }
 
 }  // namespace covgate::server

@@ -303,6 +303,14 @@ server_config parse_config(const std::string& text, const std::filesystem::path&
     }
     o.finish();
   }
+  if (const auto* v = root.find("worklist")) {
+    object_reader w(*v, "/worklist");
+    w.read_number("max_page", c.worklist.max_page, 1, 100'000);
+    w.read_number("max_bulk", c.worklist.max_bulk, 1, 100'000);
+    w.read_number("released_window_hours", c.worklist.released_window_hours, 1, 24 * 366);
+    w.read_number("poll_ms", c.worklist.poll_ms, 500, 3'600'000);
+    w.finish();
+  }
   root.finish();
   if (!c.mllp.enabled && !c.http.enabled) {
     fail("/mllp/enabled", "the MLLP and HTTP listeners are both disabled: nothing would listen");
@@ -339,12 +347,31 @@ bool allowed(const std::vector<network>& allow, const std::string& address) {
   return false;
 }
 
-std::vector<std::string> load_tokens(const http_config& http, const std::string& source) {
-  std::vector<std::string> tokens;
+std::vector<bearer_token> load_tokens(const http_config& http, const std::string& source) {
+  std::vector<bearer_token> tokens;
   auto add = [&](std::string t) {
     while (!t.empty() && (t.back() == '\r' || t.back() == ' ')) t.pop_back();
     while (!t.empty() && t.front() == ' ') t.erase(0, 1);
-    if (!t.empty() && t.front() != '#') tokens.push_back(std::move(t));
+    if (t.empty() || t.front() == '#') return;
+    // "name:token" names the reviewer; a bearer token (RFC 6750 b64token) never holds ':',
+    // so the last ':' separates them and a line without one is a token alone.
+    bearer_token token;
+    if (const auto colon = t.rfind(':'); colon != std::string::npos) {
+      token.name = t.substr(0, colon);
+      token.secret = t.substr(colon + 1);
+      while (!token.name.empty() && token.name.back() == ' ') token.name.pop_back();
+      while (!token.secret.empty() && token.secret.front() == ' ') token.secret.erase(0, 1);
+      if (token.name.empty() || token.secret.empty() || token.name.size() > 128) {
+        throw config_error(
+            "a tokens line \"name:token\" needs a name (at most 128 bytes) and a "
+            "token (line " +
+            std::to_string(tokens.size() + 1) + ")");
+      }
+    } else {
+      token.secret = std::move(t);
+      token.name = "token-" + std::to_string(tokens.size() + 1);
+    }
+    tokens.push_back(std::move(token));
   };
   if (!http.tokens_file.empty()) {
     std::ifstream in(http.tokens_file);

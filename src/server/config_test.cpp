@@ -100,7 +100,20 @@ TEST_SUITE("server.config") {
     http_config h;
     h.tokens_env = "COVGATE_TEST_TOKENS";
     setenv("COVGATE_TEST_TOKENS", "alpha, beta,,", 1);
-    CHECK(load_tokens(h) == std::vector<std::string>{"alpha", "beta"});
+    const auto tokens = load_tokens(h);
+    REQUIRE(tokens.size() == 2);
+    CHECK(tokens[0].secret == "alpha");
+    CHECK(tokens[0].name == "token-1");  // no name given: named by its place
+    CHECK(tokens[1].secret == "beta");
+    setenv("COVGATE_TEST_TOKENS", "Alice Reviewer:s3cret, bob:b0b", 1);
+    const auto named = load_tokens(h);
+    REQUIRE(named.size() == 2);
+    CHECK(named[0].name == "Alice Reviewer");
+    CHECK(named[0].secret == "s3cret");
+    CHECK(named[1].name == "bob");
+    CHECK(named[1].secret == "b0b");
+    setenv("COVGATE_TEST_TOKENS", ":nameless", 1);
+    CHECK_THROWS_AS((void)load_tokens(h), config_error);
     setenv("COVGATE_TEST_TOKENS", "", 1);
     CHECK_THROWS_AS((void)load_tokens(h), config_error);
     unsetenv("COVGATE_TEST_TOKENS");

@@ -343,6 +343,12 @@ void durable_gate::read(const std::function<void(const store::sqlite_store&)>& r
   read(store_);
 }
 
+void durable_gate::inspect(
+    const std::function<void(const store::sqlite_store&, const engine::intake&)>& read) {
+  std::lock_guard lock(mutex_);
+  read(store_, intake_);
+}
+
 std::vector<store::outbox_item> durable_gate::due(std::size_t limit) {
   std::lock_guard lock(mutex_);
   return store_.due(now_ms(), limit);

@@ -48,7 +48,7 @@ TEST_SUITE("server.service") {
     }
     // A new process: the claim is in the store, the record's facts in the facts table.
     server::service s(config_in(dir.path), test::shipped_ncd223(), test::shipped_tables());
-    const auto held = s.claims().claim_json("CSII-LATE");
+    const auto held = s.claims().claim_json("CSII-LATE", server::durable_gate::now_ms());
     REQUIRE(held);
     CHECK(held->find("\"outcome\":\"hold:documentation\"") != std::string::npos);
     const auto labs = s.gate().handle(sample(scenario + "3-late-labs.json"), "http", "127.0.0.1");
@@ -59,7 +59,7 @@ TEST_SUITE("server.service") {
     CHECK(due[0].body.find("REF*1K*CSII-LATE-2") != std::string::npos);
     s.gate().delivered(due[0]);
     CHECK(s.gate().due(10).empty());
-    const auto history = s.claims().claim_json("CSII-LATE");
+    const auto history = s.claims().claim_json("CSII-LATE", server::durable_gate::now_ms());
     CHECK(history->find("\"event\":\"hold\"") != std::string::npos);
     CHECK(history->find("\"event\":\"release\"") != std::string::npos);
     const auto metrics = s.metrics_text();
@@ -136,7 +136,10 @@ TEST_SUITE("server.service") {
     temp_dir dir;
     server::service s(config_in(dir.path), test::shipped_ncd223(), test::shipped_tables());
     (void)s.gate().handle(sample(scenario + "2-claim.x12"), "mllp", "h");
-    const auto list = s.claims().worklist_json(model::outcome::hold_documentation, "", 10);
+    store::claim_query q;
+    q.result = model::outcome::hold_documentation;
+    q.limit = 10;
+    const auto list = s.claims().list_json(q, server::durable_gate::now_ms());
     CHECK(list.find("\"id\":\"CSII-LATE\"") != std::string::npos);
     CHECK(list.find("\"next\":null") != std::string::npos);
     CHECK(s.gate().review("CSII-LATE", true, "alice", "x") ==

@@ -7,14 +7,18 @@
 #include <algorithm>
 #include <charconv>
 #include <future>
+#include <mutex>
 #include <optional>
 #include <unordered_map>
+#include <variant>
 
 #include "covgate/model/boundary.hpp"
 #include "covgate/model/json_writer.hpp"
 #include "covgate/server/build_info.hpp"
 #include "covgate/server/log.hpp"
 #include "covgate/server/outbox_api.hpp"
+#include "covgate/server/audit.hpp"
+#include "covgate/server/web_assets.hpp"
 
 namespace covgate::server {
 namespace {
@@ -87,24 +91,27 @@ bool has_scheme(std::string_view header, std::string_view scheme) {
 
 bool needs_token(std::string_view target) {
   const auto path = target.substr(0, target.find('?'));
-  return path != "/healthz" && path != "/readyz";
+  return path != "/healthz" && path != "/readyz" && web_asset_at(path) == nullptr;
 }
 
-bool authorized(std::string_view authorization, const std::vector<std::string>& tokens) {
-  if (tokens.empty()) return true;
+const bearer_token* authorized(std::string_view authorization,
+                               const std::vector<bearer_token>& tokens) {
+  static const bearer_token anyone{};
+  if (tokens.empty()) return &anyone;
   constexpr std::string_view scheme = "Bearer";
-  if (!has_scheme(authorization, scheme)) return false;
+  if (!has_scheme(authorization, scheme)) return nullptr;
   std::string_view presented = authorization.substr(scheme.size() + 1);
   presented.remove_prefix(std::min(presented.find_first_not_of(' '), presented.size()));
   // Compare every token in full, whatever matches, so timing says nothing about the tokens.
-  bool match = false;
-  for (const auto& t : tokens) {
+  const bearer_token* match = nullptr;
+  for (const auto& token : tokens) {
+    const auto& t = token.secret;
     unsigned diff = t.size() != presented.size() ? 1u : 0u;
     for (std::size_t i = 0; i < t.size(); ++i) {
       diff |= static_cast<unsigned char>(t[i]) ^
               static_cast<unsigned char>(i < presented.size() ? presented[i] : 0);
     }
-    match = match || diff == 0;
+    if (diff == 0 && match == nullptr) match = &token;
   }
   return match;
 }
@@ -125,7 +132,8 @@ std::string capability_statement() {
       .value(
           "Coverage gate for infusion-pump claims: accepts clinical resources that feed the NCD "
           "223 "
-          "evaluation. Resources are mapped to facts and journaled; they cannot be read back.");
+          "evaluation. Resources are mapped to facts and journaled; read returns the elements "
+          "covgate kept (tagged urn:covgate|facts), not the resource as sent.");
   w.end_object();
   w.key("rest").begin_array().begin_object().key("mode").value("server");
   w.key("interaction").begin_array();
@@ -138,6 +146,7 @@ std::string capability_statement() {
     w.begin_object().key("type").value(type).key("interaction").begin_array();
     w.begin_object().key("code").value("create").end_object();
     w.begin_object().key("code").value("update").end_object();
+    w.begin_object().key("code").value("read").end_object();
     w.end_array().end_object();
   }
   w.end_array().end_object().end_array().end_object();
@@ -431,9 +440,18 @@ void put_resource(service& svc, const http_request& req, std::string_view type, 
                     });
 }
 
-// The body of a reviewer's action: {"by": "...", "reason": "..."}, parsed without recursion
-// (a body of 200,000 '[' must not reach the stack). nullopt when it is anything else.
-std::optional<std::pair<std::string, std::string>> review_body(std::string_view body) {
+// The body of a reviewer's action: {"reason": "...", "by": "..."} or, in bulk, with "ids":
+// [...]. Parsed without recursion (a body of 200,000 '[' must not reach the stack). The
+// reviewer is the token's name; "by" counts only when no tokens are configured (then there
+// is no identity to take). nullopt when the body is anything else.
+struct review_request {
+  std::string who;
+  std::string why;
+  std::vector<std::string> ids;
+};
+
+std::optional<review_request> review_body(std::string_view body, std::string_view token_name,
+                                          bool bulk, std::size_t max_ids) {
   rapidjson::Document d;
   d.Parse<rapidjson::kParseIterativeFlag>(body.data(), body.size());
   if (d.HasParseError() || !d.IsObject()) return std::nullopt;
@@ -443,81 +461,302 @@ std::optional<std::pair<std::string, std::string>> review_body(std::string_view 
                ? std::string(m->value.GetString(), m->value.GetStringLength())
                : std::string();
   };
-  auto who = text("by");
-  auto why = text("reason");
-  if (who.empty() || why.empty() || who.size() > 256 || why.size() > 4096) return std::nullopt;
-  return std::pair{std::move(who), std::move(why)};
+  review_request r;
+  r.who = token_name.empty() ? text("by") : std::string(token_name);
+  if (r.who.empty()) r.who = "anonymous";
+  r.why = text("reason");
+  if (r.why.empty() || r.who.size() > 256 || r.why.size() > 4096) return std::nullopt;
+  if (bulk) {
+    const auto ids = d.FindMember("ids");
+    if (ids == d.MemberEnd() || !ids->value.IsArray() || ids->value.Empty() ||
+        ids->value.Size() > max_ids) {
+      return std::nullopt;
+    }
+    for (const auto& id : ids->value.GetArray()) {
+      if (!id.IsString() || id.GetStringLength() == 0) return std::nullopt;
+      r.ids.emplace_back(id.GetString(), id.GetStringLength());
+    }
+  }
+  return r;
+}
+
+std::string_view status_word(review_status s) {
+  switch (s) {
+    case review_status::done:
+      return "done";
+    case review_status::unknown_claim:
+      return "unknown";
+    case review_status::already_closed:
+      return "closed";
+    case review_status::not_reviewable:
+      return "not-reviewable";
+    case review_status::unavailable:
+      return "unavailable";
+  }
+  return "unavailable";
+}
+
+// A whole number from `text` in [min, max]; nullopt otherwise.
+std::optional<std::int64_t> whole(std::string_view text, std::int64_t min, std::int64_t max) {
+  std::int64_t n = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (text.empty() || ec != std::errc{} || end != text.data() + text.size() || n < min || n > max) {
+    return std::nullopt;
+  }
+  return n;
+}
+
+// Every parameter name of a query string is one of `known`.
+std::optional<std::string> unknown_parameter(std::string_view query,
+                                             std::initializer_list<std::string_view> known) {
+  std::size_t start = 0;
+  while (start < query.size()) {
+    const auto end = std::min(query.find('&', start), query.size());
+    const auto pair = query.substr(start, end - start);
+    const auto name = pair.substr(0, pair.find('='));
+    if (!name.empty() && std::find(known.begin(), known.end(), name) == known.end()) {
+      return boundary::percent_decode(name, true).value_or("?");
+    }
+    start = end + 1;
+  }
+  return std::nullopt;
+}
+
+constexpr std::int64_t day_ms = 86'400'000;
+
+// GET /claims: the query string as a store::claim_query, or the 400 saying what is wrong.
+std::variant<store::claim_query, http_response> list_query(service& svc, std::string_view query,
+                                                           std::int64_t now) {
+  if (const auto bad =
+          unknown_parameter(query, {"queue", "outcome", "reason", "patient", "provider", "sender",
+                                    "dos_from", "dos_to", "min_age_days", "max_age_days",
+                                    "released_hours", "sort", "limit", "after"})) {
+    return problem(400, "unknown parameter '" + *bad +
+                            "' (queue, outcome, reason, patient, provider, sender, dos_from, "
+                            "dos_to, min_age_days, max_age_days, released_hours, sort, limit, "
+                            "after)");
+  }
+  const auto& limits = svc.config().worklist;
+  store::claim_query q;
+  const auto queue_text = query_value(query, "queue");
+  const auto outcome_text = query_value(query, "outcome");
+  if (queue_text) {
+    const auto named = queue_named(*queue_text);
+    if (!named) {
+      return problem(400,
+                     "queue must be one of documentation, review, not-covered, invalid, released");
+    }
+    switch (*named) {
+      case queue::documentation:
+        q.result = model::outcome::hold_documentation;
+        break;
+      case queue::review:
+        q.result = model::outcome::hold_review;
+        break;
+      case queue::not_covered:
+        q.result = model::outcome::hold_not_covered;
+        break;
+      case queue::invalid:
+        q.result = model::outcome::hold_invalid;
+        break;
+      case queue::released: {
+        std::int64_t hours = limits.released_window_hours;
+        if (const auto h = query_value(query, "released_hours")) {
+          const auto n = whole(*h, 1, 24 * 366);
+          if (!n) return problem(400, "released_hours must be 1 to 8784");
+          hours = *n;
+        }
+        q.released_since_ms = now - hours * 3'600'000;
+        break;
+      }
+    }
+  } else {
+    const auto named = model::outcome_named(outcome_text.value_or(""));
+    if (!named) {
+      return problem(400,
+                     "outcome must be one of release, hold:documentation, hold:review, "
+                     "hold:not-covered, hold:invalid (or queue=documentation|review|"
+                     "not-covered|invalid|released)");
+    }
+    q.result = *named;
+  }
+  if (const auto r = query_value(query, "reason"); r && !r->empty()) {
+    q.reason = model::reason_named(*r);
+    if (!q.reason) return problem(400, "reason must be a reason code (docs/policy.md)");
+  }
+  q.patient = query_value(query, "patient").value_or("");
+  q.provider = query_value(query, "provider").value_or("");
+  q.sender = query_value(query, "sender").value_or("");
+  for (const auto& [name, out] : {std::pair{"dos_from", &q.dos_from}, {"dos_to", &q.dos_to}}) {
+    if (const auto d = query_value(query, name); d && !d->empty()) {
+      if (!model::parse_iso_date(*d)) {
+        return problem(400, std::string(name) + " must be a date YYYY-MM-DD");
+      }
+      *out = *d;
+    }
+  }
+  if (const auto a = query_value(query, "min_age_days"); a && !a->empty()) {
+    const auto n = whole(*a, 0, 36'500);
+    if (!n) return problem(400, "min_age_days must be 0 to 36500");
+    q.since_at_most_ms = now - *n * day_ms;
+  }
+  if (const auto a = query_value(query, "max_age_days"); a && !a->empty()) {
+    const auto n = whole(*a, 0, 36'500);
+    if (!n) return problem(400, "max_age_days must be 0 to 36500");
+    q.since_at_least_ms = now - *n * day_ms;
+  }
+  if (const auto sort = query_value(query, "sort"); sort && !sort->empty()) {
+    std::string_view key = *sort;
+    if (key.front() == '-') {
+      q.descending = true;
+      key.remove_prefix(1);
+    }
+    static constexpr std::pair<std::string_view, store::claim_sort> keys[] = {
+        {"id", store::claim_sort::id},
+        {"patient", store::claim_sort::patient},
+        {"name", store::claim_sort::name},
+        {"dos", store::claim_sort::dos},
+        {"outcome", store::claim_sort::outcome},
+        {"reason", store::claim_sort::reason},
+        {"provider", store::claim_sort::provider},
+        {"sender", store::claim_sort::sender},
+        {"charge", store::claim_sort::charge},
+        {"since", store::claim_sort::since},
+        {"updated", store::claim_sort::updated},
+        {"events", store::claim_sort::events}};
+    const auto* found = std::find_if(std::begin(keys), std::end(keys),
+                                     [&](const auto& k) { return k.first == key; });
+    if (found == std::end(keys)) {
+      return problem(400,
+                     "sort must be one of id, patient, name, dos, outcome, reason, provider, "
+                     "sender, charge, since, updated, events (a leading '-' for descending)");
+    }
+    q.sort = found->second;
+  }
+  q.limit = 100;
+  if (const auto l = query_value(query, "limit")) {
+    const auto n = whole(*l, 1, static_cast<std::int64_t>(limits.max_page));
+    if (!n) {
+      return problem(
+          400, "limit must be 1 to " + std::to_string(limits.max_page) + " (worklist.max_page)");
+    }
+    q.limit = static_cast<std::size_t>(*n);
+  }
+  if (const auto after = query_value(query, "after"); after && !after->empty()) {
+    q.after = claims_view::read_cursor(*after, q.sort);
+    if (!q.after) return problem(400, "after must be the 'next' of the previous page");
+  }
+  return q;
+}
+
+void review_one(service& svc, const std::string& id, bool release, const review_request& r,
+                respond done) {
+  svc.gate().review(
+      id, release, r.who, r.why,
+      [&svc, id, release, done = std::move(done)](review_status status) {
+        // The request's log line says what became of the action (the claim by its hash only).
+        const auto noted = [&](http_response response, std::string_view outcome) {
+          response.note.outcome = std::string(outcome);
+          response.note.claim = log_hash(id);
+          done(std::move(response));
+        };
+        switch (status) {
+          case review_status::done:
+            return noted(
+                json(200, svc.claims().claim_json(id, durable_gate::now_ms()).value_or("{}")),
+                release ? "released" : "cancelled");
+          case review_status::unknown_claim:
+            return noted(problem(404, "no such claim"), "unknown-claim");
+          case review_status::already_closed:
+            return noted(problem(409,
+                                 "the claim is closed (cancelled, voided or replaced): it takes "
+                                 "no more actions"),
+                         "already-closed");
+          case review_status::not_reviewable:
+            return noted(problem(409,
+                                 "only review, not-covered and invalid holds take "
+                                 "a reviewer's action; documentation holds leave "
+                                 "when their evidence arrives"),
+                         "not-reviewable");
+          case review_status::unavailable:
+            return noted(problem(503, "the store is unavailable"), "unavailable");
+        }
+      });
+}
+
+// Bulk: every claim is reviewed in turn (they commit together); the answer lists each
+// claim's result once all are durable.
+void review_many(service& svc, const review_request& r, bool release, respond done) {
+  struct shared {
+    std::mutex mutex;
+    std::vector<review_status> results;
+    std::size_t left = 0;
+    std::vector<std::string> ids;
+    respond done;
+  };
+  auto state = std::make_shared<shared>();
+  state->results.resize(r.ids.size(), review_status::unavailable);
+  state->left = r.ids.size();
+  state->ids = r.ids;
+  state->done = std::move(done);
+  for (std::size_t i = 0; i < r.ids.size(); ++i) {
+    svc.gate().review(r.ids[i], release, r.who, r.why, [state, i](review_status status) {
+      std::unique_lock lock(state->mutex);
+      state->results[i] = status;
+      if (--state->left > 0) return;
+      lock.unlock();
+      std::string body;
+      model::json_writer w(body);
+      w.begin_object().key("results").begin_array();
+      std::int64_t ok = 0;
+      for (std::size_t k = 0; k < state->ids.size(); ++k) {
+        ok += state->results[k] == review_status::done ? 1 : 0;
+        w.begin_object().key("id").value(state->ids[k]);
+        w.key("status").value(status_word(state->results[k])).end_object();
+      }
+      w.end_array().key("done").value(ok).end_object();
+      const bool unavailable = std::any_of(state->results.begin(), state->results.end(),
+                                           [](auto s) { return s == review_status::unavailable; });
+      state->done(json(unavailable ? 503 : 200, std::move(body)));
+    });
+  }
 }
 
 void route_claims(service& svc, const http_request& req, const std::vector<std::string>& parts,
-                  std::string_view query, respond done) {
+                  std::string_view query, std::string_view token_name, respond done) {
+  const auto now = durable_gate::now_ms();
   if (parts.size() == 1) {
     if (req.method != "GET") return done(problem(405, "GET only"));
-    const auto wanted = query_value(query, "outcome").value_or("");
-    const model::outcome all[] = {model::outcome::release, model::outcome::hold_documentation,
-                                  model::outcome::hold_review, model::outcome::hold_not_covered,
-                                  model::outcome::hold_invalid};
-    const auto* found = std::find_if(std::begin(all), std::end(all),
-                                     [&](auto o) { return model::name(o) == wanted; });
-    if (found == std::end(all)) {
-      return done(problem(400,
-                          "outcome must be one of release, hold:documentation, hold:review, "
-                          "hold:not-covered, hold:invalid"));
+    auto q = list_query(svc, query, now);
+    if (auto* bad = std::get_if<http_response>(&q)) return done(std::move(*bad));
+    return done(json(200, svc.claims().list_json(std::get<store::claim_query>(q), now)));
+  }
+  if (parts.size() == 2 && req.method == "POST" &&
+      (parts[1] == "release" || parts[1] == "cancel")) {
+    const auto max = svc.config().worklist.max_bulk;
+    const auto body = review_body(req.body, token_name, true, max);
+    if (!body) {
+      return done(
+          problem(400, "a bulk action takes {\"ids\": [\"…\"], \"reason\": \"…\"} with 1 to " +
+                           std::to_string(max) +
+                           " ids (worklist.max_bulk) and a reason of at most 4096 bytes"));
     }
-    std::size_t limit = 100;
-    if (const auto l = query_value(query, "limit")) {
-      const auto [end, ec] = std::from_chars(l->data(), l->data() + l->size(), limit);
-      if (l->empty() || ec != std::errc{} || end != l->data() + l->size() || limit == 0 ||
-          limit > 1000) {
-        return done(problem(400, "limit must be 1 to 1000"));
-      }
-    }
-    return done(json(
-        200, svc.claims().worklist_json(*found, query_value(query, "after").value_or(""), limit)));
+    return review_many(svc, *body, parts[1] == "release", std::move(done));
   }
   if (parts.size() == 2) {
     if (req.method != "GET") return done(problem(405, "GET only"));
-    const auto c = svc.claims().claim_json(parts[1]);
+    const auto c = svc.claims().claim_json(parts[1], now);
     return done(c ? json(200, *c) : problem(404, "no such claim"));
   }
   if (parts.size() == 3 && (parts[2] == "release" || parts[2] == "cancel")) {
     if (req.method != "POST") return done(problem(405, "POST only"));
-    const auto body = review_body(req.body);
+    const auto body = review_body(req.body, token_name, false, 0);
     if (!body) {
       return done(problem(400,
-                          "a reviewer's action takes a JSON object {\"by\": \"…\", \"reason\": "
-                          "\"…\"} (by at most 256 characters, reason at most 4096)"));
+                          "a reviewer's action takes a JSON object {\"reason\": \"…\"} (at most "
+                          "4096 bytes); the reviewer is the token's name"));
     }
-    const std::string id(parts[1]);
-    return svc.gate().review(
-        id, parts[2] == "release", body->first, body->second,
-        [&svc, id, release = parts[2] == "release", done = std::move(done)](review_status status) {
-          const auto noted = [&](http_response r, std::string_view outcome) {
-            r.note.outcome = std::string(outcome);
-            r.note.claim = log_hash(id);
-            done(std::move(r));
-          };
-          switch (status) {
-            case review_status::done:
-              return noted(json(200, svc.claims().claim_json(id).value_or("{}")),
-                           release ? "released" : "cancelled");
-            case review_status::unknown_claim:
-              return noted(problem(404, "no such claim"), "unknown-claim");
-            case review_status::already_closed:
-              return noted(problem(409,
-                                   "the claim is closed (cancelled, voided or replaced): it "
-                                   "takes no more actions"),
-                           "already-closed");
-            case review_status::not_reviewable:
-              return noted(problem(409,
-                                   "only review, not-covered and invalid holds take "
-                                   "a reviewer's action; documentation holds leave "
-                                   "when their evidence arrives"),
-                           "not-reviewable");
-            case review_status::unavailable:
-              return noted(problem(503, "the store is unavailable"), "unavailable");
-          }
-        });
+    return review_one(svc, parts[1], parts[2] == "release", *body, std::move(done));
   }
   done(problem(404, "no such route"));
 }
@@ -537,6 +776,114 @@ http_response readiness(service& svc) {
   return json(store && listening ? 200 : 503, std::move(body));
 }
 
+// The other worklist routes: queues, charts, changes, who am I, one message, the audit.
+bool route_worklist(service& svc, const http_request& req, const std::vector<std::string>& parts,
+                    std::string_view query, std::string_view token_name, respond& done) {
+  if (parts.empty()) return false;
+  const auto& first = parts[0];
+  const bool known = first == "queues" || first == "charts" || first == "changes" ||
+                     first == "whoami" || first == "messages" || first == "audit";
+  if (!known) return false;
+  if (req.method != "GET") {
+    done(problem(405, "GET only"));
+    return true;
+  }
+  const auto now = durable_gate::now_ms();
+  const auto& limits = svc.config().worklist;
+  if (first == "queues" && parts.size() == 1) {
+    std::int64_t hours = limits.released_window_hours;
+    if (const auto h = query_value(query, "released_hours")) {
+      const auto n = whole(*h, 1, 24 * 366);
+      if (!n) {
+        done(problem(400, "released_hours must be 1 to 8784"));
+        return true;
+      }
+      hours = *n;
+    }
+    done(json(200, svc.claims().queues_json(now, hours * 3'600'000)));
+  } else if (first == "charts" && parts.size() == 1) {
+    std::int64_t days = 30;
+    if (const auto d = query_value(query, "days")) {
+      const auto n = whole(*d, 1, 366);
+      if (!n) {
+        done(problem(400, "days must be 1 to 366"));
+        return true;
+      }
+      days = *n;
+    }
+    done(json(200, svc.claims().charts_json(now, static_cast<int>(days))));
+  } else if (first == "changes" && parts.size() == 1) {
+    done(json(200, svc.claims().changes_json()));
+  } else if (first == "whoami" && parts.size() == 1) {
+    std::string body;
+    model::json_writer w(body);
+    w.begin_object().key("name");
+    if (token_name.empty()) {
+      w.null();
+    } else {
+      w.value(token_name);
+    }
+    w.key("poll_ms").value(limits.poll_ms).key("max_page");
+    w.value(static_cast<std::int64_t>(limits.max_page)).key("max_bulk");
+    w.value(static_cast<std::int64_t>(limits.max_bulk)).end_object();
+    done(json(200, std::move(body)));
+  } else if (first == "messages" && parts.size() == 2) {
+    const auto id = whole(parts[1], 1, INT64_MAX);
+    const auto m = id ? svc.claims().message_json(*id) : std::nullopt;
+    done(m ? json(200, *m) : problem(404, "no such message (unknown, or pruned by retention)"));
+  } else if (first == "audit" && parts.size() == 2 && parts[1] == "csii") {
+    if (const auto bad = unknown_parameter(query, {"as_of", "format"})) {
+      done(problem(400, "unknown parameter '" + *bad + "' (as_of, format)"));
+      return true;
+    }
+    model::date as_of = model::date::from_days_since_epoch(static_cast<std::int32_t>(now / day_ms));
+    if (const auto a = query_value(query, "as_of"); a && !a->empty()) {
+      const auto d = model::parse_iso_date(*a);
+      if (!d) {
+        done(problem(400, "as_of must be a date YYYY-MM-DD"));
+        return true;
+      }
+      as_of = *d;
+    }
+    const auto format = query_value(query, "format").value_or("json");
+    if (format != "json" && format != "csv" && format != "html") {
+      done(problem(400, "format must be json, csv or html"));
+      return true;
+    }
+    audit_report report;
+    const auto& directory = svc.config().store.directory;
+    try {
+      if (!directory.empty() && directory != ":memory:") {
+        // A connection and an engine of its own over the committed state (SQLite WAL gives it
+        // a consistent snapshot): the audit reads every claim and patient, and must not hold
+        // the gate's lock, which every arriving message needs, for that long.
+        store::sqlite_store snapshot(directory, false);
+        engine::intake reader(svc.policy(), svc.tables(), snapshot, engine::intake_settings{});
+        reader.restore();
+        report = build_audit(snapshot, reader, as_of, svc.policy(), svc.tables());
+      } else {
+        svc.gate().inspect([&](const store::sqlite_store& store, const engine::intake& intake) {
+          report = build_audit(store, intake, as_of, svc.policy(), svc.tables());
+        });
+      }
+    } catch (const std::exception&) {
+      // The store could not be read (busy for longer than its timeout, or damaged).
+      done(problem(503, "the store could not be read for the audit; try again"));
+      return true;
+    }
+    if (format == "csv") {
+      done({200, "text/csv; charset=utf-8", audit_csv(report), {}});
+    } else if (format == "html") {
+      done({200, "text/html; charset=utf-8", audit_html(report), {}});
+    } else {
+      done(json(200, audit_json(report)));
+    }
+  } else {
+    done(problem(404, "no such route"));
+  }
+  return true;
+}
+
 }  // namespace
 
 http_response unauthorized() {
@@ -546,14 +893,14 @@ http_response unauthorized() {
 }
 
 http_response route(service& svc, const http_request& request,
-                    const std::vector<std::string>& tokens) {
+                    const std::vector<bearer_token>& tokens) {
   std::promise<http_response> promise;
   auto answer = promise.get_future();
   route(svc, request, tokens, [&promise](http_response r) { promise.set_value(std::move(r)); });
   return answer.get();
 }
 
-void route(service& svc, http_request request, const std::vector<std::string>& tokens,
+void route(service& svc, http_request request, const std::vector<bearer_token>& tokens,
            respond done) {
   const auto& req = request;
   const std::string_view target = req.target;
@@ -563,10 +910,22 @@ void route(service& svc, http_request request, const std::vector<std::string>& t
   if (!needs_token(target)) {
     if (req.method != "GET") return done(problem(405, "GET only"));
     if (path == "/readyz") return done(readiness(svc));
+    if (const auto* asset = web_asset_at(path)) {
+      // The page's own files: no data in them, so no token (the page asks for one).
+      http_response r{200, std::string(asset->content_type), std::string(asset->body), {}};
+      r.headers.emplace_back("Content-Security-Policy",
+                             "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+                             "script-src 'self'; frame-ancestors 'none'; base-uri 'none'");
+      r.headers.emplace_back("X-Content-Type-Options", "nosniff");
+      r.headers.emplace_back("Referrer-Policy", "no-referrer");
+      r.headers.emplace_back("Cache-Control", "no-cache");
+      return done(std::move(r));
+    }
     return done(svc.gate().healthy() ? json(200, "{\"status\":\"ok\"}")
                                      : json(503, "{\"status\":\"store failed; restart needed\"}"));
   }
-  if (!authorized(req.authorization, tokens)) return done(unauthorized());
+  const auto* token = authorized(req.authorization, tokens);
+  if (token == nullptr) return done(unauthorized());
   // Path segments are decoded here, once, for every route below.
   const auto decoded = split_path(path);
   if (!decoded) return done(problem(400, "the path is not validly percent-encoded UTF-8"));
@@ -608,16 +967,31 @@ void route(service& svc, http_request request, const std::vector<std::string>& t
     if (parts.size() == 3 && req.method == "PUT") {
       return put_resource(svc, req, parts[1], parts[2], std::move(done));
     }
+    if (parts.size() == 3 && req.method == "GET") {
+      if (!valid_type(parts[1]) || !boundary::fhir_id(parts[2])) {
+        return done(outcome(400, "invalid", "the URL's type or id is not a FHIR type or id"));
+      }
+      std::string body;
+      switch (svc.claims().fhir_resource_json(parts[1], parts[2], body)) {
+        case claims_view::lookup::found:
+          return done({200, "application/fhir+json", std::move(body), {}});
+        case claims_view::lookup::retracted:
+          return done(outcome(410, "deleted", "the resource was entered in error (retracted)"));
+        case claims_view::lookup::unknown:
+          return done(outcome(404, "not-found", "covgate holds no facts of this resource"));
+      }
+    }
     return done(outcome(405, "not-supported",
-                        "covgate accepts FHIR resources (create, update, transaction, batch); it "
-                        "does not serve them back"));
+                        "covgate accepts FHIR resources (create, update, transaction, batch) and "
+                        "reads back the facts it keeps of one (GET /fhir/{type}/{id})"));
   }
   if (!parts.empty() && parts[0] == "claims") {
-    return route_claims(svc, req, parts, query, std::move(done));
+    return route_claims(svc, req, parts, query, token->name, std::move(done));
   }
   if (!parts.empty() && parts[0] == "outbox") {
     return route_outbox(svc, req.method, parts, query, std::move(done));
   }
+  if (route_worklist(svc, req, parts, query, token->name, done)) return;
   done(problem(404, "no such route"));
 }
 

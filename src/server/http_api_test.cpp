@@ -18,7 +18,7 @@ struct api {
                         return c;
                       }(),
                       test::shipped_ncd223(), test::shipped_tables()};
-  std::vector<std::string> tokens;
+  std::vector<server::bearer_token> tokens;
 
   server::http_response call(std::string method, std::string target, std::string body = {},
                              std::string authorization = {}) {
@@ -43,12 +43,12 @@ TEST_SUITE("server.http_api") {
     CHECK(meta.status == 200);
     CHECK(meta.body.find("\"resourceType\":\"CapabilityStatement\"") != std::string::npos);
     CHECK(a.call("GET", "/nowhere").status == 404);
-    CHECK(a.call("GET", "/fhir/Observation/1").status == 405);  // nothing is served back
+    CHECK(a.call("GET", "/fhir/Observation/1").status == 404);  // no facts of it kept
   }
 
   TEST_CASE("with tokens, everything but /healthz needs the bearer token") {
     api a;
-    a.tokens = {"t0ken"};
+    a.tokens = {{"alice", "t0ken"}};
     CHECK(a.call("GET", "/healthz").status == 200);
     const auto denied = a.call("GET", "/metrics");
     CHECK(denied.status == 401);
@@ -225,7 +225,7 @@ TEST_SUITE("server.http_api") {
 
   TEST_CASE("the Bearer scheme is case-insensitive (RFC 9110)") {
     api a;
-    a.tokens = {"t0ken"};
+    a.tokens = {{"alice", "t0ken"}};
     CHECK(a.call("GET", "/metrics", "", "bearer t0ken").status == 200);
     CHECK(a.call("GET", "/metrics", "", "BEARER t0ken").status == 200);
     CHECK(a.call("GET", "/metrics", "", "Bearert0ken").status == 401);
@@ -257,5 +257,39 @@ TEST_SUITE("server.http_api") {
     CHECK(a.call("PUT", "/fhir/Patient/p1", "MSH|^~\\&|A|B|C|D|2026||ADT^A01|1|P|2.5.1\r").status ==
           415);
     CHECK(a.call("POST", "/fhir/Patient", "hello").status == 415);
+  }
+}
+
+TEST_SUITE("server.http_api.worklist") {
+  TEST_CASE("the page needs no token; every data route does; the reviewer is the token's name") {
+    api a;
+    a.tokens = {{"Alice Reviewer", "t0ken"}};
+    const auto page = a.call("GET", "/");
+    CHECK(page.status == 200);
+    CHECK(page.content_type.starts_with("text/html"));
+    CHECK(a.call("GET", "/ui/app.js").status == 200);
+    CHECK(a.call("GET", "/ui/nothing.js").status == 401);  // not a page file: data route rules
+    CHECK(a.call("GET", "/queues").status == 401);
+    CHECK(a.call("GET", "/whoami", "", "Bearer t0ken").body.find("\"name\":\"Alice Reviewer\"") !=
+          std::string::npos);
+    (void)a.call("POST", "/x12", sample("scenarios/38-implantable-review/2-claim.x12"),
+                 "Bearer t0ken");
+    const auto done = a.call("POST", "/claims/IMP-SPAS/release",
+                             R"({"by":"mallory","reason":"trial on file"})", "Bearer t0ken");
+    CHECK(done.status == 200);
+    CHECK(done.body.find("\"who\":\"Alice Reviewer\"") != std::string::npos);
+    CHECK(done.body.find("mallory") == std::string::npos);
+  }
+
+  TEST_CASE("GET /claims refuses what it does not understand instead of ignoring it") {
+    api a;
+    CHECK(a.call("GET", "/claims?queue=documentation").status == 200);
+    CHECK(a.call("GET", "/claims?queue=documentation&sort=-dos").status == 200);
+    CHECK(a.call("GET", "/claims?queue=documentation&reasn=x").status == 400);
+    CHECK(a.call("GET", "/claims?queue=documentation&sort=colour").status == 400);
+    CHECK(a.call("GET", "/claims?queue=documentation&dos_to=2026-13-01").status == 400);
+    CHECK(a.call("GET", "/claims?queue=documentation&min_age_days=-1").status == 400);
+    CHECK(a.call("GET", "/claims?queue=documentation&sort=dos&after=k12").status == 400);
+    CHECK(a.call("GET", "/audit/csii?format=pdf").status == 400);
   }
 }

@@ -3,7 +3,9 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <charconv>
 #include <system_error>
+#include <variant>
 
 #include "covgate/model/claim_codec.hpp"
 #include "covgate/model/decision_codec.hpp"
@@ -25,8 +27,9 @@ class sqlite_store::statement {
   statement& operator=(const statement&) = delete;
 
   statement& bind(int i, std::string_view text) {
-    check(
-        sqlite3_bind_text(stmt_, i, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT));
+    // An empty view may have no data pointer, which SQLite would bind as NULL: bind "".
+    check(sqlite3_bind_text(stmt_, i, text.data() == nullptr ? "" : text.data(),
+                            static_cast<int>(text.size()), SQLITE_TRANSIENT));
     return *this;
   }
   statement& blob(int i, std::string_view bytes) {
@@ -131,6 +134,16 @@ sqlite_store::sqlite_store(const std::filesystem::path& directory, bool synchron
       state TEXT NOT NULL DEFAULT 'pending', last_error TEXT NOT NULL DEFAULT '',
       UNIQUE(key, destination));
     CREATE INDEX IF NOT EXISTS outbox_due ON outbox(state, next_ms);
+    CREATE TABLE IF NOT EXISTS claim_list(id TEXT PRIMARY KEY, outcome INTEGER NOT NULL,
+      closed INTEGER NOT NULL, patient TEXT NOT NULL, patient_name TEXT NOT NULL,
+      dos TEXT NOT NULL, reason TEXT NOT NULL, reasons INTEGER NOT NULL, billing TEXT NOT NULL,
+      billing_name TEXT NOT NULL, sender TEXT NOT NULL, sender_name TEXT NOT NULL,
+      charge INTEGER NOT NULL, since_ms INTEGER NOT NULL DEFAULT 0,
+      updated_ms INTEGER NOT NULL DEFAULT 0, held INTEGER NOT NULL DEFAULT 0,
+      events INTEGER NOT NULL);
+    CREATE INDEX IF NOT EXISTS claim_list_since ON claim_list(outcome, closed, since_ms, id);
+    CREATE INDEX IF NOT EXISTS claim_list_dos ON claim_list(outcome, closed, dos, id);
+    CREATE INDEX IF NOT EXISTS history_releases ON history(kind, at_ms);
   )");
   if (path_ != ":memory:" &&
       sqlite3_open_v2(path_.c_str(), &checkpointer_, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
@@ -179,6 +192,7 @@ void sqlite_store::read_counters() {
   next_seq_ = max_seq.integer(0) + 1;
   max_seq.reset();
   count_journal();
+  fill_claim_list();
   auto& max_fact_seq = prepared("SELECT COALESCE(MAX(seq), 0) FROM facts");
   max_fact_seq.step();
   next_fact_seq_ = max_fact_seq.integer(0) + 1;
@@ -291,6 +305,7 @@ void sqlite_store::save(const engine::claim_record& record) {
       .blob(10, decision);
   s.step();
   ++next_seq_;
+  save_row(record);
 }
 
 std::vector<engine::claim_summary> sqlite_store::claims_of(std::string_view patient) const {
@@ -529,6 +544,15 @@ void sqlite_store::record_history(std::string_view claim_id, const engine::histo
       .bind(6, e.note)
       .blob(7, decision);
   s.step();
+  // The list row: its current outcome began with this event.
+  auto& row = prepared(
+      "UPDATE claim_list SET since_ms = ?2, updated_ms = ?2, held = (held OR ?3) WHERE id = ?1");
+  reset_on_exit row_guard{[&] { row.reset(); }};
+  row.bind(1, claim_id)
+      .bind(2, e.at_ms)
+      .bind(3, std::int64_t{e.kind == "hold" || e.kind == "reopened"});
+  row.step();
+  ++claim_writes_;
 }
 
 std::vector<engine::history_entry> sqlite_store::history(std::string_view claim_id) const {
@@ -742,6 +766,327 @@ std::uint64_t sqlite_store::file_bytes() const {
     if (!ec) total += n;
   }
   return total;
+}
+
+// ---- the worklist's list ---------------------------------------------------------------------
+
+namespace {
+
+std::string name_of(const model::person_name& n) {
+  std::string out = n.last;
+  if (!n.first.empty()) out += (out.empty() ? "" : ", ") + n.first;
+  if (!n.middle.empty()) out += " " + n.middle;
+  if (!n.suffix.empty()) out += " " + n.suffix;
+  return out;
+}
+
+constexpr const char* row_columns =
+    "id, outcome, closed, patient, patient_name, dos, reason, reasons, billing, billing_name, "
+    "sender, sender_name, charge, since_ms, updated_ms, held, events";
+
+// The column each sort key orders by, and whether its values are numbers.
+std::pair<const char*, bool> column_of(claim_sort key) {
+  switch (key) {
+    case claim_sort::id:
+      return {"id", false};
+    case claim_sort::patient:
+      return {"patient", false};
+    case claim_sort::name:
+      return {"patient_name", false};
+    case claim_sort::dos:
+      return {"dos", false};
+    case claim_sort::outcome:
+      return {"outcome", true};
+    case claim_sort::reason:
+      return {"reason", false};
+    case claim_sort::provider:
+      return {"billing_name", false};
+    case claim_sort::sender:
+      return {"sender_name", false};
+    case claim_sort::charge:
+      return {"charge", true};
+    case claim_sort::since:
+      return {"since_ms", true};
+    case claim_sort::updated:
+      return {"updated_ms", true};
+    case claim_sort::events:
+      return {"events", true};
+  }
+  return {"id", false};
+}
+
+// "%text%" for LIKE, with LIKE's own wildcards escaped ('\' is the escape).
+std::string like_pattern(std::string_view text) {
+  std::string out = "%";
+  for (const char c : text) {
+    if (c == '%' || c == '_' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "%";
+}
+
+}  // namespace
+
+void sqlite_store::save_row(const engine::claim_record& r) {
+  const auto& c = r.claim;
+  const auto& d = r.decision;
+  std::uint64_t mask = 0;
+  for (const auto& f : d.findings) mask |= std::uint64_t{1} << static_cast<unsigned>(f.reason);
+  auto& s = prepared(
+      "INSERT INTO claim_list(id, outcome, closed, patient, patient_name, dos, reason, reasons, "
+      "billing, billing_name, sender, sender_name, charge, events) VALUES(?1, ?2, ?3, ?4, ?5, ?6, "
+      "?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) ON CONFLICT(id) DO UPDATE SET outcome = "
+      "excluded.outcome, closed = excluded.closed, patient = excluded.patient, patient_name = "
+      "excluded.patient_name, dos = excluded.dos, reason = excluded.reason, reasons = "
+      "excluded.reasons, billing = excluded.billing, billing_name = excluded.billing_name, "
+      "sender = excluded.sender, sender_name = excluded.sender_name, charge = excluded.charge, "
+      "events = excluded.events");
+  reset_on_exit guard{[&] { s.reset(); }};
+  s.bind(1, c.id)
+      .bind(2, static_cast<std::int64_t>(d.result))
+      .bind(3, std::int64_t{r.closed})
+      .bind(4, c.subscriber.member_id)
+      .bind(5, name_of(c.patient.name.empty() ? c.subscriber.name : c.patient.name))
+      .bind(6, d.dos.iso())
+      .bind(7, d.findings.empty() ? std::string_view{} : d.findings.front().code())
+      .bind(8, static_cast<std::int64_t>(mask))
+      .bind(9, c.billing.npi)
+      .bind(10, name_of(c.billing.name))
+      .bind(11, c.envelope.sender_id)
+      .bind(12, name_of(c.envelope.submitter))
+      .bind(13, c.total_charge_cents)
+      .bind(14, std::int64_t{r.events});
+  s.step();
+  ++claim_writes_;
+}
+
+void sqlite_store::fill_claim_list() {
+  auto& counts =
+      prepared("SELECT (SELECT COUNT(*) FROM claims), (SELECT COUNT(*) FROM claim_list)");
+  std::int64_t claims = 0;
+  std::int64_t rows = 0;
+  {
+    reset_on_exit guard{[&] { counts.reset(); }};
+    counts.step();
+    claims = counts.integer(0);
+    rows = counts.integer(1);
+  }
+  if (claims == rows) return;
+  // A store from before the list: one pass over the claims, in one transaction.
+  exec("BEGIN");
+  try {
+    for_each_claim([&](const engine::claim_record& r) { save_row(r); });
+    exec(
+        "UPDATE claim_list SET since_ms = COALESCE((SELECT MAX(at_ms) FROM history WHERE "
+        "history.claim_id = claim_list.id), 0), updated_ms = COALESCE((SELECT MAX(at_ms) FROM "
+        "history WHERE history.claim_id = claim_list.id), 0), held = EXISTS(SELECT 1 FROM history "
+        "WHERE history.claim_id = claim_list.id AND kind IN ('hold', 'reopened'))");
+    exec("COMMIT");
+  } catch (...) {
+    exec("ROLLBACK");
+    throw;
+  }
+}
+
+void sqlite_store::for_each_claim(
+    const std::function<void(const engine::claim_record&)>& visit) const {
+  auto& s =
+      prepared("SELECT claim, decision, source, closed, csii, events FROM claims ORDER BY seq");
+  reset_on_exit guard{[&] { s.reset(); }};
+  while (s.step()) {
+    auto claim = model::decode_claim(s.text(0));
+    auto decision = model::decode_decision(s.text(1));
+    if (!claim || !decision) {
+      throw store_error(
+          "the stored record of a claim does not decode (store written by a newer "
+          "covgate, or damaged)");
+    }
+    visit({std::move(*claim), std::move(*decision), std::string(s.text(2)), s.integer(3) != 0,
+           s.integer(4) != 0, static_cast<std::uint32_t>(s.integer(5))});
+  }
+}
+
+namespace {
+
+template <class Statement>
+claim_row read_row(const Statement& s) {
+  claim_row r;
+  r.id = s.text(0);
+  r.result = static_cast<model::outcome>(s.integer(1));
+  r.closed = s.integer(2) != 0;
+  r.patient = s.text(3);
+  r.patient_name = s.text(4);
+  r.dos = s.text(5);
+  r.reason = s.text(6);
+  r.reasons = static_cast<std::uint64_t>(s.integer(7));
+  r.billing = s.text(8);
+  r.billing_name = s.text(9);
+  r.sender = s.text(10);
+  r.sender_name = s.text(11);
+  r.charge_cents = s.integer(12);
+  r.since_ms = s.integer(13);
+  r.updated_ms = s.integer(14);
+  r.held = s.integer(15) != 0;
+  r.events = static_cast<std::uint32_t>(s.integer(16));
+  return r;
+}
+
+}  // namespace
+
+claim_page sqlite_store::list_claims(const claim_query& q) const {
+  // The statement is built from the filters present (each a fixed fragment; every value is
+  // bound, never spliced in), so SQLite picks the index for the queue and order asked for.
+  std::string where;
+  std::vector<std::variant<std::int64_t, std::string>> values;
+  auto bind_next = [&](std::variant<std::int64_t, std::string> v) {
+    values.push_back(std::move(v));
+    return "?" + std::to_string(values.size());
+  };
+  if (q.released_since_ms) {
+    where = "outcome = 0 AND closed = 0 AND held = 1 AND since_ms >= " +
+            bind_next(*q.released_since_ms);
+  } else {
+    where = "outcome = " +
+            bind_next(static_cast<std::int64_t>(q.result.value_or(model::outcome::release))) +
+            " AND closed = 0";
+  }
+  if (q.reason) {
+    where +=
+        " AND (reasons & " +
+        bind_next(static_cast<std::int64_t>(std::uint64_t{1} << static_cast<unsigned>(*q.reason))) +
+        ") != 0";
+  }
+  auto exact_or_like = [&](const char* exact, const char* like, const std::string& text) {
+    if (text.empty()) return;
+    where += std::string(" AND (") + exact + " = " + bind_next(text) + " OR " + like + " LIKE " +
+             bind_next(like_pattern(text)) + " ESCAPE '\\')";
+  };
+  exact_or_like("patient", "patient_name", q.patient);
+  exact_or_like("billing", "billing_name", q.provider);
+  exact_or_like("sender", "sender_name", q.sender);
+  if (!q.dos_from.empty()) where += " AND dos >= " + bind_next(q.dos_from);
+  if (!q.dos_to.empty()) where += " AND dos <= " + bind_next(q.dos_to);
+  if (q.since_at_most_ms) where += " AND since_ms <= " + bind_next(*q.since_at_most_ms);
+  if (q.since_at_least_ms) where += " AND since_ms >= " + bind_next(*q.since_at_least_ms);
+
+  const auto bind_all = [&](statement& s, std::size_t count) {
+    for (std::size_t i = 0; i < count; ++i) {
+      const int n = static_cast<int>(i + 1);
+      if (const auto* v = std::get_if<std::int64_t>(&values[i])) {
+        s.bind(n, *v);
+      } else {
+        s.bind(n, std::get<std::string>(values[i]));
+      }
+    }
+  };
+  claim_page page;
+  {
+    const auto filters = values.size();
+    statement count(db_, "SELECT COUNT(*) FROM claim_list WHERE " + where);
+    bind_all(count, filters);
+    count.step();
+    page.total = static_cast<std::uint64_t>(count.integer(0));
+  }
+  const auto [column, numeric] = column_of(q.sort);
+  const char* order = q.descending ? " DESC" : "";
+  std::string sql = std::string("SELECT ") + row_columns + " FROM claim_list WHERE " + where;
+  if (q.after) {
+    const char* cmp = q.descending ? "<" : ">";
+    std::variant<std::int64_t, std::string> value = q.after->first;
+    if (numeric) {
+      std::int64_t n = 0;
+      const auto& text = q.after->first;
+      std::from_chars(text.data(), text.data() + text.size(), n);
+      value = n;
+    }
+    if (q.sort == claim_sort::id) {
+      sql += std::string(" AND id ") + cmp + " " + bind_next(q.after->second);
+    } else {
+      const auto v = bind_next(value);
+      sql += std::string(" AND (") + column + " " + cmp + " " + v + " OR (" + column + " = " + v +
+             " AND id " + cmp + " " + bind_next(q.after->second) + "))";
+    }
+  }
+  sql += std::string(" ORDER BY ") + column + order;
+  if (q.sort != claim_sort::id) sql += std::string(", id") + order;
+  sql += " LIMIT " + bind_next(static_cast<std::int64_t>(q.limit));
+  statement s(db_, sql);
+  bind_all(s, values.size());
+  while (s.step()) page.rows.push_back(read_row(s));
+  return page;
+}
+
+std::optional<claim_row> sqlite_store::claim_row_of(std::string_view claim_id) const {
+  auto& s = prepared(std::string("SELECT ") + row_columns + " FROM claim_list WHERE id = ?1");
+  reset_on_exit guard{[&] { s.reset(); }};
+  s.bind(1, claim_id);
+  if (!s.step()) return std::nullopt;
+  return read_row(s);
+}
+
+std::vector<queue_count> sqlite_store::queue_counts() const {
+  std::vector<queue_count> out(std::size(model::outcomes));
+  auto& s = prepared(
+      "SELECT outcome, COUNT(*), MIN(since_ms) FROM claim_list WHERE closed = 0 GROUP BY outcome");
+  reset_on_exit guard{[&] { s.reset(); }};
+  while (s.step()) {
+    const auto o = static_cast<std::size_t>(s.integer(0));
+    if (o < out.size()) out[o] = {static_cast<std::uint64_t>(s.integer(1)), s.integer(2)};
+  }
+  return out;
+}
+
+queue_count sqlite_store::released_count(std::int64_t released_since_ms) const {
+  auto& s = prepared(
+      "SELECT COUNT(*), COALESCE(MIN(since_ms), 0) FROM claim_list WHERE outcome = 0 AND "
+      "closed = 0 AND since_ms >= ?1 AND held = 1");
+  reset_on_exit guard{[&] { s.reset(); }};
+  s.bind(1, released_since_ms);
+  s.step();
+  return {static_cast<std::uint64_t>(s.integer(0)), s.integer(1)};
+}
+
+void sqlite_store::for_each_open_hold(const std::function<void(const claim_row&)>& visit) const {
+  auto& s = prepared(std::string("SELECT ") + row_columns +
+                     " FROM claim_list WHERE outcome > 0 AND closed = 0");
+  reset_on_exit guard{[&] { s.reset(); }};
+  while (s.step()) visit(read_row(s));
+}
+
+std::vector<release_row> sqlite_store::releases_since(std::int64_t since_ms) const {
+  auto& s = prepared(
+      "SELECT at_ms, source LIKE 'review:%', seq = 1 FROM history WHERE kind = 'release' AND "
+      "at_ms >= ?1 ORDER BY at_ms");
+  reset_on_exit guard{[&] { s.reset(); }};
+  s.bind(1, since_ms);
+  std::vector<release_row> out;
+  while (s.step()) out.push_back({s.integer(0), s.integer(1) != 0, s.integer(2) != 0});
+  return out;
+}
+
+std::optional<std::string> sqlite_store::facts_of(std::string_view resource) const {
+  auto& s = prepared("SELECT body FROM facts WHERE resource = ?1");
+  reset_on_exit guard{[&] { s.reset(); }};
+  s.bind(1, resource);
+  if (!s.step()) return std::nullopt;
+  return std::string(s.text(0));
+}
+
+std::optional<journal_entry> sqlite_store::journal_at(std::int64_t id) const {
+  auto& s = prepared(
+      "SELECT id, received_ms, channel, sender, kind, body, received_bytes, digest FROM journal "
+      "WHERE id = ?1");
+  reset_on_exit guard{[&] { s.reset(); }};
+  s.bind(1, id);
+  if (!s.step()) return std::nullopt;
+  return journal_entry{s.integer(0),
+                       s.integer(1),
+                       std::string(s.text(2)),
+                       std::string(s.text(3)),
+                       std::string(s.text(4)),
+                       std::string(s.text(5)),
+                       static_cast<std::uint64_t>(s.integer(6)),
+                       std::string(s.text(7))};
 }
 
 }  // namespace covgate::store

@@ -36,20 +36,20 @@ using detail::tls_context;
 // the current set and keeps it alive for as long as it needs it.
 class token_set {
  public:
-  [[nodiscard]] std::shared_ptr<const std::vector<std::string>> get() const {
+  [[nodiscard]] std::shared_ptr<const std::vector<server::bearer_token>> get() const {
     std::lock_guard lock(mutex_);
     return tokens_;
   }
-  void set(std::vector<std::string> tokens) {
-    auto next = std::make_shared<const std::vector<std::string>>(std::move(tokens));
+  void set(std::vector<server::bearer_token> tokens) {
+    auto next = std::make_shared<const std::vector<server::bearer_token>>(std::move(tokens));
     std::lock_guard lock(mutex_);
     tokens_ = std::move(next);
   }
 
  private:
   mutable std::mutex mutex_;
-  std::shared_ptr<const std::vector<std::string>> tokens_ =
-      std::make_shared<const std::vector<std::string>>();
+  std::shared_ptr<const std::vector<server::bearer_token>> tokens_ =
+      std::make_shared<const std::vector<server::bearer_token>>();
 };
 
 // A request id a client sent (X-Request-Id) is echoed when it is a plain token of at most
@@ -375,7 +375,7 @@ struct http_server::impl {
 };
 
 http_server::http_server(asio::io_context& io, server::service& svc,
-                         std::vector<std::string> tokens)
+                         std::vector<server::bearer_token> tokens)
     : impl_(std::make_shared<impl>()) {
   impl_->tokens.set(std::move(tokens));
   const auto& c = svc.config().http;
@@ -401,7 +401,7 @@ http_server::~http_server() = default;
 
 std::uint16_t http_server::port() const { return impl_->listener->port(); }
 
-void http_server::set_tokens(std::vector<std::string> tokens) {
+void http_server::set_tokens(std::vector<server::bearer_token> tokens) {
   impl_->tokens.set(std::move(tokens));
 }
 

@@ -203,5 +203,27 @@ fi
 check "demo.sh does not write through /dev/stderr" \
   '! grep -v "^ *#" "$(dirname "$0")/../../scripts/demo.sh" | grep -q /dev/stderr'
 
+# audit: a store or files, not both and not neither; its options are checked; a folder that
+# holds no store is an error, not an empty report; files and the store they leave agree.
+run audit
+check "audit without --store or PATH is a usage error" '[ "$(rc)" = 2 ] && grep -q "^usage:" "$work/err"'
+run audit --store "$work" "$good"
+check "audit with --store and PATH is a usage error" '[ "$(rc)" = 2 ]'
+run audit --as-of 2026-02-30 "$good"
+check "audit --as-of takes a real date" '[ "$(rc)" = 2 ] && grep -q "as-of" "$work/err"'
+run audit --format pdf "$good"
+check "audit --format takes csv or html" '[ "$(rc)" = 2 ]'
+run audit --store "$work/folder"
+check "audit --store on a folder without covgate.db says so" '[ "$(rc)" = 2 ] && grep -q "covgate.db" "$work/err"'
+scenario=$samples/scenarios/22-csii-followup-not-physician
+run replay --store "$work/audit-store" --out /dev/null "$scenario"
+run audit --as-of 2026-04-01 "$scenario"
+cp "$work/out" "$work/from-files.csv"
+run audit --as-of 2026-04-01 --store "$work/audit-store" --out "$work/from-store.csv"
+check "audit over a store equals audit over the files that made it" \
+  '[ "$(rc)" = 0 ] && [ ! -s "$work/out" ] && cmp -s "$work/from-files.csv" "$work/from-store.csv" && grep -q "^2AA2AA2AA22,yes,no,yes," "$work/from-store.csv"'
+run audit --as-of 2026-04-01 --format html "$scenario"
+check "audit --format html is one escaped page" '[ "$(rc)" = 0 ] && grep -q "<!DOCTYPE html>" "$work/out" && ! grep -q "<script" "$work/out"'
+
 echo "cli: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

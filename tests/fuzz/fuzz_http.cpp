@@ -63,8 +63,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (size == 0) return 0;
   auto& f = shared();
   // The first byte chooses whether bearer tokens are configured.
-  static const std::vector<std::string> none;
-  static const std::vector<std::string> tokens{"t0ken"};
+  static const std::vector<server::bearer_token> none;
+  static const std::vector<server::bearer_token> tokens{{"fuzz", "t0ken"}};
   const auto& allowed = (data[0] & 1) ? tokens : none;
   http::request_parser<http::string_body> parser;
   parser.header_limit(64 * 1024);

@@ -45,7 +45,7 @@ done
 # Gate scenarios and generated days: each folder of samples/inputs/{scenarios,days} is replayed
 # on its own; its 277s, decision lines and summary must equal
 # samples/expected/{scenarios,days}/NAME.{277,decisions.jsonl,summary}, and its answers in the
-# strict 277CA profile NAME.277ca.
+# strict 277CA profile NAME.277ca; each scenario's CSII documentation audit NAME.audit.csv.
 for scenario in "$samples"/inputs/scenarios/*/ "$samples"/inputs/days/*/; do
   [ -d "$scenario" ] || continue
   kind=$(basename "$(dirname "$scenario")")
@@ -63,6 +63,12 @@ for scenario in "$samples"/inputs/scenarios/*/ "$samples"/inputs/days/*/; do
   "$COVGATE" replay --ack-time "$stamp" --profile 277ca --out "$work/277ca" "$scenario" \
     2>/dev/null
   compare "$work/277ca" "$name.277ca"
+  # The CSII documentation audit of the scenario, on the samples' date of service: one row per
+  # patient with an insulin-pump claim (header only when there is none).
+  if [ "$kind" = scenarios ]; then
+    "$COVGATE" audit --as-of 2026-04-01 --out "$work/audit" "$scenario" 2>/dev/null
+    compare "$work/audit" "$name.audit.csv"
+  fi
 done
 # Every FHIR scenario also exists with its records as HL7 v2 (scenarios-hl7v2): it must decide
 # exactly as the FHIR form does (its expected decisions; sources and the ids of the facts

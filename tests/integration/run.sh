@@ -8,4 +8,5 @@ cd "$here"
 if [ ! -d node_modules/@medplum/hl7 ]; then
   npm ci --no-audit --no-fund --loglevel=error >/dev/null
 fi
-exec node --test --test-concurrency=1 serve.test.mjs equivalence.test.mjs ops.test.mjs
+exec node --test --test-concurrency=1 serve.test.mjs equivalence.test.mjs ops.test.mjs \
+  worklist_api.test.mjs

@@ -351,7 +351,9 @@ test('a reviewer releases a review hold over HTTP, recorded with who and why', a
   const after = JSON.parse(done.body);
   assert.equal(after.current.outcome, 'release');
   assert.equal(after.history.at(-1).decision.source, 'review:alice');
-  assert.equal(after.history.at(-1).note, 'trial on file');
+  assert.equal(after.history.at(-1).who, 'alice');
+  assert.equal(after.history.at(-1).why, 'trial on file');
+  assert.match(after.history.at(-1).at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
   assert.ok(await waitFor(() => existsSync(path.join(s.dir, 'out', 'IMPL-1-2.x12'))));
   // The action is logged with its outcome and a hash of the claim id, never the id, the
   // reviewer or the note.

@@ -128,6 +128,9 @@ class intake {
 
   [[nodiscard]] statistics summary() const;
   [[nodiscard]] const intake_settings& settings() const noexcept;
+  /// The gate's view of a patient now (gate::context_of): for read models, under the host's
+  /// serialization.
+  [[nodiscard]] policy::patient_context patient_context(const std::string& patient_key) const;
 
   struct impl;  ///< the implementation (its readers live in intake.cpp)
 

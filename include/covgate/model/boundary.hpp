@@ -21,6 +21,18 @@ namespace covgate::boundary {
 /// UTF-8 replaced by U+FFFD, so the output is always valid JSON in valid UTF-8.
 void append_json_string_contents(std::string& out, std::string_view text);
 
+/// Appends `text` as HTML text or a quoted attribute value: '&', '<', '>', '"' and '\'' become
+/// character references, controls other than tab, CR and LF and every byte that is not part of
+/// well-formed UTF-8 become U+FFFD, so the text can neither open a tag nor leave an attribute.
+void append_html_escaped(std::string& out, std::string_view text);
+/// append_html_escaped() into a new string.
+[[nodiscard]] std::string html_escaped(std::string_view text);
+
+/// Appends `text` as one CSV field (RFC 4180): quoted when it holds a comma, a quote, CR or LF
+/// (quotes doubled); a field starting with '=', '+', '-', '@', tab or CR gets a leading '\''
+/// so a spreadsheet never reads it as a formula; invalid UTF-8 becomes U+FFFD.
+void append_csv_field(std::string& out, std::string_view text);
+
 /// An HTTP header field value (RFC 9110 field-value) for `text`: visible ASCII and spaces
 /// are kept, every other byte (CR, LF, NUL, controls, non-ASCII) and '%' itself become %XX,
 /// so the value cannot end the header or start another, and the encoding is reversible.

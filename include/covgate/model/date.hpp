@@ -37,6 +37,10 @@ struct date {
 
 /// "CCYYMMDDHHMM" in UTC for a Unix time in milliseconds (the stamp X12 and HL7 answers carry).
 [[nodiscard]] std::string utc_stamp(std::int64_t unix_ms);
+/// "YYYY-MM-DDTHH:MM:SSZ" (ISO 8601, UTC) for a Unix time in milliseconds.
+[[nodiscard]] std::string iso_instant(std::int64_t unix_ms);
+/// Parses exactly "YYYY-MM-DD" naming a real calendar date; nullopt for anything else.
+[[nodiscard]] std::optional<date> parse_iso_date(std::string_view text) noexcept;
 /// The Unix time in milliseconds of a "CCYYMMDDHHMM" UTC stamp, or nullopt when malformed.
 [[nodiscard]] std::optional<std::int64_t> unix_ms_of_stamp(std::string_view stamp) noexcept;
 

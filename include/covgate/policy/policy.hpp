@@ -4,6 +4,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -102,5 +103,52 @@ struct patient_context {
 /// inputs, same decision. Never throws on data.
 [[nodiscard]] model::decision evaluate(const model::claim& claim, const patient_context& context,
                                        const policy_file& policy, const mapping::tables& tables);
+
+/// One visit as the CSII follow-up rule sees it (docs/policy.md §3.2 item 4).
+struct csii_visit {
+  std::string resource_id;
+  model::date day;
+  std::string class_code;                         ///< AMB, HH, VR, IMP
+  std::vector<mapping::provider_type> providers;  ///< each participant's type
+  bool physician = false;                         ///< a physician took part
+  bool non_physician_practitioner = false;        ///< an NP, PA or CNS took part
+};
+
+/// What a patient's record documents for an insulin pump (CSII) on `as_of`: items 2 to 4 of
+/// docs/policy.md §3.2, read by the same rules evaluate() applies to a CSII line whose date
+/// of service is `as_of`. The CSII documentation audit and the worklist's evidence read it.
+struct csii_documentation {
+  model::date as_of;
+  // Item 2: insulinopenia or a positive beta-cell autoantibody.
+  bool insulinopenia = false;
+  std::optional<model::reason> insulinopenia_reason;  ///< why not, when not shown
+  std::string basis;  ///< shown by: "c-peptide", "c-peptide-renal", "autoantibody"; "" when not
+  /// The latest qualifying C-peptide or autoantibody; when none qualifies, the most recent
+  /// C-peptide (the one the reason is about).
+  std::optional<model::lab_result> test;
+  std::optional<double> percent_of_lln;      ///< the C-peptide as a percentage of its LLN
+  std::optional<model::lab_result> glucose;  ///< the fasting glucose read beside the C-peptide
+  /// The creatinine clearance read for the renal allowance (provenance computed: by
+  /// Cockcroft-Gault from a serum creatinine).
+  std::optional<model::lab_result> clearance;
+  // Item 3: criterion A or B.
+  bool criterion_a = false;
+  bool criterion_b = false;
+  std::vector<model::reason> criterion_a_missing;  ///< csii.criterion-a.* not documented
+  std::optional<model::reason> criterion_b_missing;
+  // Item 4: the treating physician's follow-up.
+  int followup_days = 0;           ///< followup_max_days of the version in force
+  std::vector<csii_visit> visits;  ///< visits that count, within followup_days, newest first
+  bool physician_visit = false;    ///< one of them was with a physician
+  bool npp_visits_only = false;    ///< there were some, all with NP, PA or CNS only
+  model::date last_visit;          ///< the latest finished visit on or before as_of
+  model::date last_physician_visit;
+  model::date next_visit_due;  ///< last physician visit + followup_days ("" when none)
+};
+
+/// The CSII documentation `context` holds on `as_of` (see csii_documentation). Pure.
+[[nodiscard]] csii_documentation document_csii(const patient_context& context,
+                                               const model::date& as_of, const policy_file& policy,
+                                               const mapping::tables& tables);
 
 }  // namespace covgate::policy

@@ -1,8 +1,12 @@
-// The claims read model of `covgate serve`: the worklist (open claims by outcome, paged) and
-// one claim with its current decision and history, as JSON, read from the durable gate's
-// store under its lock.
+// The claims read model of `covgate serve`, as JSON for the worklist: the list (filtered,
+// sorted, paged by keyset), the queues with their counts and oldest holds, the charts, one
+// claim with its lines, reasons, evidence, timeline and raw message, the facts of one
+// resource, and a version a page polls to learn that something changed. Everything is read
+// under the durable gate's lock; every string goes out through model::json_writer (and so
+// covgate::boundary). Times are ISO 8601 in UTC.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -11,18 +15,55 @@
 
 namespace covgate::server {
 
+/// The queues a reviewer works, in the order the page shows them.
+enum class queue : std::uint8_t { documentation, review, not_covered, invalid, released };
+
+/// "documentation", "review", "not-covered", "invalid", "released".
+[[nodiscard]] std::string_view name(queue q) noexcept;
+[[nodiscard]] std::optional<queue> queue_named(std::string_view text) noexcept;
+
 class claims_view {
  public:
-  explicit claims_view(durable_gate& gate) : gate_(gate) {}
+  claims_view(durable_gate& gate, const policy::policy_file& policy, const mapping::tables& tables)
+      : gate_(gate), policy_(policy), tables_(tables) {}
 
-  /// GET /claims: open claims with `result`, by id after `after`, at most `limit`.
-  [[nodiscard]] std::string worklist_json(model::outcome result, std::string_view after,
-                                          std::size_t limit);
-  /// GET /claims/{id}: the current decision with its findings and history; nullopt if unknown.
-  [[nodiscard]] std::optional<std::string> claim_json(std::string_view claim_id);
+  /// GET /claims: a page of `query` with the total that match and the cursor of the next
+  /// page (`next`, null on the last). With the default order (id) the cursor is the last id,
+  /// so `after=ID` pages as it always did.
+  [[nodiscard]] std::string list_json(const store::claim_query& query, std::int64_t now_ms);
+  /// The cursor list_json() hands out for a row, and its reading (nullopt: not one of ours).
+  [[nodiscard]] static std::string cursor_of(const store::claim_row& row, store::claim_sort sort);
+  [[nodiscard]] static std::optional<std::pair<std::string, std::string>> read_cursor(
+      std::string_view cursor, store::claim_sort sort);
+
+  /// GET /queues: each queue's count and its oldest hold (time and age in seconds); the
+  /// released queue counts releases after a hold within `released_window_ms`.
+  [[nodiscard]] std::string queues_json(std::int64_t now_ms, std::int64_t released_window_ms);
+  /// GET /charts: open holds by reason and by age bucket, releases per day over `days` days.
+  [[nodiscard]] std::string charts_json(std::int64_t now_ms, int days);
+  /// GET /changes: {"version": "..."}; it changes whenever a claim or its history does.
+  [[nodiscard]] std::string changes_json();
+
+  /// GET /claims/{id}: the claim (lines with procedure, modifiers and charge), its current
+  /// decision, every reason with its sentence and the facts it cites, the CSII documentation
+  /// on the date of service, the history as a timeline; nullopt if unknown.
+  [[nodiscard]] std::optional<std::string> claim_json(std::string_view claim_id,
+                                                      std::int64_t now_ms);
+  /// GET /messages/{id}: one journaled message (raw) with where and when it arrived; nullopt
+  /// when pruned or unknown.
+  [[nodiscard]] std::optional<std::string> message_json(std::int64_t journal_id);
+
+  enum class lookup : std::uint8_t { found, retracted, unknown };
+  /// GET /fhir/{type}/{id}: the facts covgate keeps of that resource, as a FHIR resource
+  /// holding the elements it read (`found`), or why not.
+  [[nodiscard]] lookup fhir_resource_json(std::string_view type, std::string_view id,
+                                          std::string& out);
 
  private:
   durable_gate& gate_;
+  const policy::policy_file& policy_;
+  const mapping::tables& tables_;
+  std::int64_t started_ms_ = durable_gate::now_ms();
 };
 
 }  // namespace covgate::server

@@ -64,7 +64,7 @@ struct http_config {
   std::size_t max_buffered_bytes = 256u << 20;
   std::chrono::milliseconds timeout{30'000};
   std::vector<network> allow;         ///< client networks allowed (empty: any)
-  std::filesystem::path tokens_file;  ///< one bearer token per line
+  std::filesystem::path tokens_file;  ///< one bearer token per line ("name:token" or a token)
   std::string tokens_env;             ///< or: an environment variable with tokens, comma-separated
   std::size_t max_connections = 1024;
   tls_config tls;
@@ -95,6 +95,21 @@ struct outbox_config {
   std::chrono::milliseconds max_backoff{60'000};
 };
 
+/// The worklist's limits ("worklist" in covgate.json).
+struct worklist_config {
+  std::size_t max_page = 1000;              ///< GET /claims limit=; beyond: 400
+  std::size_t max_bulk = 500;               ///< claims per bulk release or cancel; beyond: 400
+  std::int64_t released_window_hours = 72;  ///< the "recently released" queue looks this far back
+  std::int64_t poll_ms = 5000;              ///< how often the page asks GET /changes
+};
+
+/// A bearer token and the name of who holds it (the reviewer a release or cancel is recorded
+/// under). A token given without a name is named "token-<n>", n its place in the list.
+struct bearer_token {
+  std::string name;
+  std::string secret;
+};
+
 struct server_config {
   x12::reader_options x12;  ///< "x12": the reader's limits and envelope-count policy
   fhir::read_limits fhir;   ///< "fhir": message size, Bundle depth, resources per message
@@ -112,6 +127,7 @@ struct server_config {
   /// "mappings": a folder of mapping tables to use instead of the built-in ones ("": built-in;
   /// `covgate serve --mappings` wins over it).
   std::filesystem::path mappings;
+  worklist_config worklist;
   unsigned workers = 0;  ///< 0: one per core
   std::string sender_qualifier = "ZZ";
   std::string sender_id = "COVGATE";
@@ -143,9 +159,11 @@ void check_files(const server_config& c);
 /// Whether `address` (textual IPv4/IPv6) lies in one of `allow` (empty allows all).
 [[nodiscard]] bool allowed(const std::vector<network>& allow, const std::string& address);
 
-/// The bearer tokens from the file and/or environment variable the config names. Errors
-/// name `source` (the configuration's file) and the key.
-[[nodiscard]] std::vector<std::string> load_tokens(const http_config& http,
-                                                   const std::string& source = "covgate.json");
+/// The bearer tokens from the file and/or environment variable the config names: one per
+/// line (file) or comma-separated (variable), each "name:token" or a token alone; blank lines
+/// and lines starting with '#' are skipped. Errors name `source` (the configuration's file)
+/// and the key; throws config_error.
+[[nodiscard]] std::vector<bearer_token> load_tokens(const http_config& http,
+                                                    const std::string& source = "covgate.json");
 
 }  // namespace covgate::server

@@ -88,6 +88,9 @@ class durable_gate {
   /// a message that keeps the gate busy (a fact re-evaluating thousands of holds) does not
   /// delay GET /claims. An in-memory store has one connection: reads take the gate's lock.
   void read(const std::function<void(const store::sqlite_store&)>& read);
+  /// Runs `read` with the store and the engine (its facts: intake::patient_context) under the
+  /// gate's lock: the claim detail's evidence and the audit.
+  void inspect(const std::function<void(const store::sqlite_store&, const engine::intake&)>& read);
 
   // The outbox, for the delivery worker.
   [[nodiscard]] std::vector<store::outbox_item> due(std::size_t limit);

@@ -6,14 +6,19 @@
 //   POST /fhir/{type}            one resource → 201 Created + Location
 //   PUT  /fhir/{type}/{id}       one resource with that id → 200
 //   GET  /fhir/metadata          the CapabilityStatement (only what is implemented)
-//   GET  /claims?outcome=hold:documentation&after=ID&limit=N   the worklist
-//   GET  /claims/{id}            current decision, findings, history
-//   POST /claims/{id}/release|cancel   a reviewer's action ({"by": …, "reason": …})
+//   GET  /fhir/{type}/{id}       the facts covgate keeps of a resource (a decision cites it)
+//   GET  /claims?queue=…&reason=…&patient=…&sort=…&limit=N&after=CURSOR   the worklist
+//   GET  /claims/{id}            the claim, its reasons, evidence, timeline
+//   POST /claims/{id}/release|cancel   a reviewer's action ({"reason": …})
+//   POST /claims/release|cancel  the same for several claims ({"ids": […], "reason": …})
+//   GET  /queues, /charts, /changes, /whoami, /messages/{journal id}
+//   GET  /audit/csii?as_of=YYYY-MM-DD&format=json|csv|html   the documentation audit
 //   GET  /outbox?state=dead&after=ID&limit=N   outbox items with their last error
 //   POST /outbox/{id}/retry      a dead item made pending again
+//   GET  /, /ui/*                the worklist page (no token: it asks for one)
 //   GET  /healthz, GET /readyz, GET /metrics
-// With tokens configured, every route but /healthz and /readyz needs
-// "Authorization: Bearer <token>".
+// With tokens configured, every route but /healthz, /readyz and the page needs
+// "Authorization: Bearer <token>"; the token's name is the reviewer's identity.
 #pragma once
 
 #include <functional>
@@ -45,13 +50,14 @@ struct http_response {
 };
 
 /// Whether a request for `target` needs a bearer token when tokens are configured (all but
-/// the probes, /healthz and /readyz).
+/// the probes, /healthz and /readyz, and the worklist page's own files, which hold no data).
 [[nodiscard]] bool needs_token(std::string_view target);
 
-/// Whether `authorization` (the header's value) presents one of `tokens` (RFC 6750 Bearer;
-/// the scheme is case-insensitive). True when `tokens` is empty. Compares in constant time.
-[[nodiscard]] bool authorized(std::string_view authorization,
-                              const std::vector<std::string>& tokens);
+/// The token `authorization` (the header's value) presents among `tokens` (RFC 6750 Bearer;
+/// the scheme is case-insensitive), or nullptr. With no tokens configured, every request is
+/// let in as one without a name. Compares every token in constant time.
+[[nodiscard]] const bearer_token* authorized(std::string_view authorization,
+                                             const std::vector<bearer_token>& tokens);
 
 /// The answer to a request refused before its body was read (the server checks the token and
 /// the body budget on the headers alone).
@@ -59,11 +65,11 @@ struct http_response {
 
 /// Answers `request`; `done` runs once (now, or from the committer thread after the message's
 /// group committed). `tokens` must outlive the call.
-void route(service& svc, http_request request, const std::vector<std::string>& tokens,
+void route(service& svc, http_request request, const std::vector<bearer_token>& tokens,
            std::function<void(http_response)> done);
 
 /// route() and wait (tests).
 [[nodiscard]] http_response route(service& svc, const http_request& request,
-                                  const std::vector<std::string>& tokens);
+                                  const std::vector<bearer_token>& tokens);
 
 }  // namespace covgate::server

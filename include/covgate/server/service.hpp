@@ -17,12 +17,17 @@ class service {
   /// Opens the store and recovers (see durable_gate). Throws like it.
   service(const server_config& config, const policy::policy_file& policy,
           const mapping::tables& tables)
-      : gate_(config, policy, tables, metrics_), claims_(gate_) {}
+      : gate_(config, policy, tables, metrics_),
+        claims_(gate_, policy, tables),
+        policy_(policy),
+        tables_(tables) {}
 
   [[nodiscard]] const server_config& config() const noexcept { return gate_.config(); }
   [[nodiscard]] durable_gate& gate() noexcept { return gate_; }
   [[nodiscard]] claims_view& claims() noexcept { return claims_; }
   [[nodiscard]] metrics& counters() noexcept { return metrics_; }
+  [[nodiscard]] const policy::policy_file& policy() const noexcept { return policy_; }
+  [[nodiscard]] const mapping::tables& tables() const noexcept { return tables_; }
 
   /// GET /readyz: the store is open and recovered (this object exists and its gate is
   /// healthy), the listeners are bound (serve calls set_listening(true) once they are) and
@@ -42,6 +47,8 @@ class service {
   durable_gate gate_;
   claims_view claims_;
   std::atomic<bool> listening_{false};
+  const policy::policy_file& policy_;
+  const mapping::tables& tables_;
 };
 
 }  // namespace covgate::server

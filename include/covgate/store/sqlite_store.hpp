@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "covgate/engine/state.hpp"
+#include "covgate/model/reason.hpp"
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -66,6 +67,82 @@ struct outbox_entry {
 };
 
 enum class retry_result : std::uint8_t { retried, unknown, delivered };
+
+/// One row of the worklist's list: what a list shows and filters and sorts on, kept beside each
+/// claim (save() and record_history() write it), so a page of 100,000 holds never decodes a
+/// claim.
+struct claim_row {
+  std::string id;
+  model::outcome result = model::outcome::release;
+  bool closed = false;
+  std::string patient;        ///< the patient key (member id)
+  std::string patient_name;   ///< "LAST, FIRST M" (the patient, else the subscriber)
+  std::string dos;            ///< YYYY-MM-DD or ""
+  std::string reason;         ///< the first (most severe) reason's code, or ""
+  std::uint64_t reasons = 0;  ///< bit (1 << model::reason) for every reason of the decision
+  std::string billing;        ///< billing provider NPI
+  std::string billing_name;
+  std::string sender;       ///< ISA06 (trimmed) of the interchange that carried the claim
+  std::string sender_name;  ///< the 1000A submitter's name
+  std::int64_t charge_cents = 0;
+  std::int64_t since_ms = 0;    ///< when the current outcome began (the last event)
+  std::int64_t updated_ms = 0;  ///< the last event
+  bool held = false;            ///< held at some time (a release after a hold is "released")
+  std::uint32_t events = 0;
+};
+
+/// The columns the list sorts on (each with the claim id as tie-breaker).
+enum class claim_sort : std::uint8_t {
+  id,
+  patient,
+  name,
+  dos,
+  outcome,
+  reason,
+  provider,
+  sender,
+  charge,
+  since,
+  updated,
+  events
+};
+
+/// A filtered, sorted page of the list (every field optional but the queue).
+struct claim_query {
+  std::optional<model::outcome> result;  ///< open claims with this outcome
+  /// Instead of `result`: open claims released after a hold, at or after this time.
+  std::optional<std::int64_t> released_since_ms;
+  std::optional<model::reason> reason;
+  std::string patient;           ///< the patient key exactly, or part of the name (any case)
+  std::string provider;          ///< the billing NPI exactly, or part of its name
+  std::string sender;            ///< ISA06 exactly, or part of the submitter's name
+  std::string dos_from, dos_to;  ///< YYYY-MM-DD, inclusive
+  std::optional<std::int64_t> since_at_most_ms;   ///< held since at or before (a minimum age)
+  std::optional<std::int64_t> since_at_least_ms;  ///< held since at or after (a maximum age)
+  claim_sort sort = claim_sort::id;
+  bool descending = false;
+  /// Keyset paging: rows after this (sort value, id) in the order asked for.
+  std::optional<std::pair<std::string, std::string>> after;
+  std::size_t limit = 100;
+};
+
+struct claim_page {
+  std::vector<claim_row> rows;
+  std::uint64_t total = 0;  ///< rows matching the filters, on every page
+};
+
+/// Open claims by outcome: how many, and the oldest outcome's start.
+struct queue_count {
+  std::uint64_t count = 0;
+  std::int64_t oldest_since_ms = 0;  ///< 0 when empty
+};
+
+/// A release recorded in the history (for the chart of releases over time).
+struct release_row {
+  std::int64_t at_ms = 0;
+  bool by_reviewer = false;   ///< source review:…
+  bool first_answer = false;  ///< the claim's first answer (sequence 1)
+};
 
 struct outbox_counts {
   std::uint64_t pending = 0, delivered = 0, dead = 0;
@@ -158,6 +235,30 @@ class sqlite_store final : public engine::state {
   [[nodiscard]] std::vector<engine::claim_summary> claims_with(model::outcome result,
                                                                std::string_view after_id,
                                                                std::size_t limit) const;
+  /// The worklist's list: a page of rows matching `query`, in its order, and how many match.
+  /// Indexed on (outcome, closed, held since) and (outcome, closed, date of service); other
+  /// orders and filters read the queue's rows of the narrow list table, not the claims.
+  [[nodiscard]] claim_page list_claims(const claim_query& query) const;
+  /// The list row of one claim.
+  [[nodiscard]] std::optional<claim_row> claim_row_of(std::string_view claim_id) const;
+  /// Open claims of each outcome (indexed by model::outcome), with their oldest start, and the
+  /// claims released after a hold since `released_since_ms`.
+  [[nodiscard]] std::vector<queue_count> queue_counts() const;
+  [[nodiscard]] queue_count released_count(std::int64_t released_since_ms) const;
+  /// Every open hold's list row (the charts: by reason, by age).
+  void for_each_open_hold(const std::function<void(const claim_row&)>& visit) const;
+  /// Releases recorded at or after `since_ms`, oldest first.
+  [[nodiscard]] std::vector<release_row> releases_since(std::int64_t since_ms) const;
+  /// Every claim record, in the order first saved (the audit).
+  void for_each_claim(const std::function<void(const engine::claim_record&)>& visit) const;
+  /// Changes to claims and their history since the store was opened: a reader polls it to
+  /// learn that the lists changed.
+  [[nodiscard]] std::uint64_t claim_writes() const noexcept { return claim_writes_; }
+
+  /// The stored facts of one resource ("Observation/123"), encoded (model::decode_facts).
+  [[nodiscard]] std::optional<std::string> facts_of(std::string_view resource) const;
+  /// One journaled message by id; nullopt when pruned or unknown.
+  [[nodiscard]] std::optional<journal_entry> journal_at(std::int64_t id) const;
 
   /// Queues a message for a destination (a key already queued there is ignored); returns the
   /// item's id, or 0 when it was ignored.
@@ -206,6 +307,8 @@ class sqlite_store final : public engine::state {
   void open(int flags);
   void read_counters();  // next_seq_, next_fact_seq_ and the journal's figures from the tables
   void count_journal();  // journal_bytes_ and next_journal_id_ from the table
+  void save_row(const engine::claim_record& record);
+  void fill_claim_list();  // a store written before the list table: its rows from the claims
   /// Deletes the oldest journal rows (ids below `before_id` only) until the journal's bytes
   /// fit `max_bytes`; returns the rows deleted.
   std::uint64_t prune_journal_bytes(std::uint64_t max_bytes, std::int64_t before_id);
@@ -221,6 +324,7 @@ class sqlite_store final : public engine::state {
   std::int64_t next_journal_id_ = 1;
   std::uint64_t journal_limit_ = 0;
   std::uint64_t journal_rows_pruned_ = 0;
+  std::uint64_t claim_writes_ = 0;
 };
 
 }  // namespace covgate::store

@@ -43,7 +43,8 @@ class mllp_server {
 /// by route and status.
 class http_server {
  public:
-  http_server(boost::asio::io_context& io, server::service& svc, std::vector<std::string> tokens);
+  http_server(boost::asio::io_context& io, server::service& svc,
+              std::vector<server::bearer_token> tokens);
   ~http_server();
   http_server(const http_server&) = delete;
   http_server& operator=(const http_server&) = delete;

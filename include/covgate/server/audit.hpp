@@ -1,0 +1,64 @@
+// The documentation audit (`covgate audit`, GET /audit/csii): for every patient with an
+// insulin-pump (CSII) claim, what the record documents on a date (docs/policy.md §3.2 items
+// 2-4, read by policy::document_csii, the rules evaluate() applies), and three summary views
+// over the claims: external heparin claims by setting, liver chemotherapy claims missing the
+// resectability statement, implantable pump claims awaiting review. Read from a store and the
+// engine's facts; written as CSV (the CSII rows), HTML (everything) or JSON (everything).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "covgate/engine/intake.hpp"
+#include "covgate/policy/policy.hpp"
+#include "covgate/store/sqlite_store.hpp"
+
+namespace covgate::server {
+
+/// One CSII patient.
+struct csii_audit_row {
+  std::string patient;                    ///< the patient key (member id)
+  policy::csii_documentation doc;         ///< on the audit's date
+  std::uint32_t claims = 0;               ///< CSII claims (voided ones not counted)
+  model::date latest_dos;                 ///< of those claims
+  std::uint32_t open_holds = 0;           ///< of the patient's claims, CSII or not
+  std::vector<std::string> hold_reasons;  ///< reason codes of those holds, each once
+};
+
+/// A claim of one of the summary views.
+struct audit_claim {
+  std::string id;
+  std::string patient;
+  model::date dos;
+  model::outcome result = model::outcome::release;
+  bool closed = false;
+  std::string setting;  ///< heparin: the line's setting (home, inpatient-or-snf, outpatient…)
+  std::string place;    ///< the place of service, or "bill type NNN" (837I)
+  std::string detail;   ///< the finding's detail (implantable: what is missing), or ""
+  std::int64_t since_ms = 0;
+};
+
+struct audit_report {
+  model::date as_of;
+  std::vector<csii_audit_row> csii;        ///< by patient key
+  std::vector<audit_claim> heparin;        ///< action item 3: external heparin claims
+  std::vector<audit_claim> chemo_missing;  ///< action item 4: open, resectability missing
+  std::vector<audit_claim> implantable;    ///< action item 6: open implantable reviews
+};
+
+/// Builds the report from every claim in `store` and the facts `intake` holds, on `as_of`.
+[[nodiscard]] audit_report build_audit(const store::sqlite_store& store,
+                                       const engine::intake& intake, const model::date& as_of,
+                                       const policy::policy_file& policy,
+                                       const mapping::tables& tables);
+
+/// The CSII rows as CSV (RFC 4180, CRLF-free: one row per line). The header starts with
+/// patient,insulinopenia_documented,physician_visit_within_3_months,npp_visits_only.
+[[nodiscard]] std::string audit_csv(const audit_report& report);
+/// Everything as one HTML document (no script; every value escaped).
+[[nodiscard]] std::string audit_html(const audit_report& report);
+/// Everything as JSON (the worklist's audit page reads it).
+[[nodiscard]] std::string audit_json(const audit_report& report);
+
+}  // namespace covgate::server
