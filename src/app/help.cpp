@@ -29,7 +29,7 @@ constexpr std::string_view exit_text =
     "Exit status: 0 every input was processed (holds are not errors); 1 something was\n"
     "rejected, not recognized or skipped; 2 a usage, configuration or start-up error.\n";
 
-const std::array<command_help, 4>& commands() {
+const std::array<command_help, 5>& commands() {
   static const std::string replay =
       std::string(
           "usage: covgate replay [options] PATH...\n"
@@ -113,9 +113,29 @@ const std::array<command_help, 4>& commands() {
       "  -h, --help                     this help\n"
       "\n" +
       std::string(paths_text) + "\n" + std::string(exit_text);
-  static const std::array<command_help, 4> all = {
+  static const std::string audit =
+      "usage: covgate audit [--as-of YYYY-MM-DD] [--format csv|html] [--out FILE] --store DIR\n"
+      "       covgate audit [--as-of YYYY-MM-DD] [--format csv|html] [--out FILE] [options]\n"
+      "                     PATH...\n"
+      "\n"
+      "The CSII documentation audit: one row per patient with an insulin-pump claim\n"
+      "(insulinopenia documented, a physician visit within 3 months, NPP visits only, the\n"
+      "evidence), over a store (--store DIR, e.g. serve's store.directory) or over files\n"
+      "replayed in memory (PATH...). CSV (the default) or HTML with the summary views for\n"
+      "heparin, liver chemotherapy and implantable pumps.\n"
+      "\n"
+      "options:\n"
+      "  --as-of YYYY-MM-DD             the audit's day (default: today, UTC)\n"
+      "  --format csv|html              CSV (default) or an HTML page\n"
+      "  --out FILE                     where the report goes (default: stdout)\n"
+      "  --store DIR                    read the store in DIR instead of PATH...\n" +
+      std::string(reader_options) +
+      "  -h, --help                     this help\n"
+      "\n" +
+      std::string(paths_text) + "\n" + std::string(exit_text);
+  static const std::array<command_help, 5> all = {
       command_help{"replay", replay}, command_help{"serve", serve}, command_help{"check", check},
-      command_help{"parse", parse}};
+      command_help{"parse", parse}, command_help{"audit", audit}};
   return all;
 }
 
@@ -124,6 +144,8 @@ constexpr std::string_view usage =
     "       covgate serve [--config FILE] [--print-config | --check-config]\n"
     "       covgate check [options] PATH...\n"
     "       covgate parse [options] PATH...\n"
+    "       covgate audit [--as-of DATE] [--format csv|html] [--out FILE]\n"
+    "                     (--store DIR | PATH...)\n"
     "       covgate help [COMMAND]\n"
     "       covgate --version\n"
     "\n"
@@ -134,6 +156,7 @@ constexpr std::string_view usage =
     "  check   validate X12 837, FHIR R4 and HL7 v2 input; print the 999/TA1,\n"
     "          OperationOutcome or ACK of each\n"
     "  parse   print the claims and facts read from input as JSON Lines\n"
+    "  audit   the CSII documentation audit, one row per patient with an insulin-pump claim\n"
     "  help    print a command's help: covgate help COMMAND (or covgate COMMAND --help)\n"
     "\n"
     "PATH may be a file, a folder (read recursively, in name order) or '-' (standard input).\n"

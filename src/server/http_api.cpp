@@ -14,10 +14,10 @@
 
 #include "covgate/model/boundary.hpp"
 #include "covgate/model/json_writer.hpp"
+#include "covgate/server/audit.hpp"
 #include "covgate/server/build_info.hpp"
 #include "covgate/server/log.hpp"
 #include "covgate/server/outbox_api.hpp"
-#include "covgate/server/audit.hpp"
 #include "covgate/server/web_assets.hpp"
 
 namespace covgate::server {
@@ -652,8 +652,7 @@ std::variant<store::claim_query, http_response> list_query(service& svc, std::st
 void review_one(service& svc, const std::string& id, bool release, const review_request& r,
                 respond done) {
   svc.gate().review(
-      id, release, r.who, r.why,
-      [&svc, id, release, done = std::move(done)](review_status status) {
+      id, release, r.who, r.why, [&svc, id, release, done = std::move(done)](review_status status) {
         // The request's log line says what became of the action (the claim by its hash only).
         const auto noted = [&](http_response response, std::string_view outcome) {
           response.note.outcome = std::string(outcome);

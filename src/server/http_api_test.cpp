@@ -281,6 +281,19 @@ TEST_SUITE("server.http_api.worklist") {
     CHECK(done.body.find("mallory") == std::string::npos);
   }
 
+  TEST_CASE("regression: an action on a closed claim is answered 409, not left unanswered") {
+    api a;
+    (void)a.call("POST", "/x12", sample("scenarios/38-implantable-review/2-claim.x12"));
+    CHECK(
+        a.call("POST", "/claims/IMP-SPAS/cancel", R"({"by":"ann","reason":"duplicate"})").status ==
+        200);
+    const auto again =
+        a.call("POST", "/claims/IMP-SPAS/cancel", R"({"by":"ann","reason":"duplicate"})");
+    CHECK(again.status == 409);
+    CHECK(again.body.find("closed") != std::string::npos);
+    CHECK(a.call("POST", "/claims/IMP-SPAS/release", R"({"by":"ann","reason":"x"})").status == 409);
+  }
+
   TEST_CASE("GET /claims refuses what it does not understand instead of ignoring it") {
     api a;
     CHECK(a.call("GET", "/claims?queue=documentation").status == 200);

@@ -165,6 +165,7 @@ sqlite_store::sqlite_store(const std::filesystem::path& directory, read_only_t) 
     throw store_error("an in-memory store has no second connection");
   }
   path_ = directory / "covgate.db";
+  read_only_ = true;
   open(SQLITE_OPEN_READONLY);
   try {
     exec("PRAGMA query_only=1");
@@ -174,6 +175,14 @@ sqlite_store::sqlite_store(const std::filesystem::path& directory, read_only_t) 
     sqlite3_close(db_);
     throw;
   }
+}
+
+std::uint64_t sqlite_store::claim_writes() const {
+  if (!read_only_) return claim_writes_;
+  auto& s = prepared("PRAGMA data_version");
+  reset_on_exit guard{[&] { s.reset(); }};
+  s.step();
+  return static_cast<std::uint64_t>(s.integer(0));
 }
 
 void sqlite_store::open(int flags) {

@@ -292,9 +292,13 @@ TEST_SUITE("store.sqlite_store") {
     CHECK(reader.load("A")->decision.result == model::outcome::hold_documentation);
     CHECK_FALSE(reader.load("B"));
     CHECK(reader.claims_with(model::outcome::hold_documentation, "", 10).size() == 1);
+    const auto before = reader.claim_writes();
     writer.commit();
     CHECK(reader.load("B"));
     CHECK(reader.load("A")->decision.result == model::outcome::release);
+    // The change version a page polls moves with the writer's commits (regression: it read
+    // the reader's own, never-changing write count).
+    CHECK(reader.claim_writes() != before);
   }
 
   TEST_CASE("the read-only connection refuses writes and in-memory stores") {

@@ -251,9 +251,11 @@ class sqlite_store final : public engine::state {
   [[nodiscard]] std::vector<release_row> releases_since(std::int64_t since_ms) const;
   /// Every claim record, in the order first saved (the audit).
   void for_each_claim(const std::function<void(const engine::claim_record&)>& visit) const;
-  /// Changes to claims and their history since the store was opened: a reader polls it to
-  /// learn that the lists changed.
-  [[nodiscard]] std::uint64_t claim_writes() const noexcept { return claim_writes_; }
+  /// A number that changes when claims or their history change: a reader polls it to learn
+  /// that the lists changed. The writer counts its own writes; a read-only connection cannot
+  /// see that count, so it answers SQLite's data_version, which changes with every commit of
+  /// another connection (committed changes only, which is what that connection reads).
+  [[nodiscard]] std::uint64_t claim_writes() const;
 
   /// The stored facts of one resource ("Observation/123"), encoded (model::decode_facts).
   [[nodiscard]] std::optional<std::string> facts_of(std::string_view resource) const;
@@ -325,6 +327,7 @@ class sqlite_store final : public engine::state {
   std::uint64_t journal_limit_ = 0;
   std::uint64_t journal_rows_pruned_ = 0;
   std::uint64_t claim_writes_ = 0;
+  bool read_only_ = false;
 };
 
 }  // namespace covgate::store

@@ -51,7 +51,7 @@ class http_server {
   [[nodiscard]] std::uint16_t port() const;
   /// Replaces the bearer tokens (SIGHUP), from any thread: requests whose headers arrive from
   /// now on are checked against the new ones.
-  void set_tokens(std::vector<std::string> tokens);
+  void set_tokens(std::vector<server::bearer_token> tokens);
   void drain();
 
  private:
