@@ -25,6 +25,10 @@ grep -qx /etc/covgate/covgate.json "$root/DEBIAN/conffiles"
 "$root/usr/bin/covgate" --version
 "$root/usr/bin/covgate" serve --config "$root/etc/covgate/covgate.json" --check-config
 grep -q '"directory": "/var/lib/covgate"' "$root/etc/covgate/covgate.json"
+# man (man-db) reads the page; a minimal machine may not have it.
+if ! command -v man >/dev/null 2>&1; then
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends man-db >/dev/null
+fi
 man -l "$root/usr/share/man/man1/covgate.1" >/dev/null 2>"$root/man.err" || true
 if [ -s "$root/man.err" ]; then cat "$root/man.err" >&2; exit 1; fi
 bash -n "$root/usr/share/bash-completion/completions/covgate"
