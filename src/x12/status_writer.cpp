@@ -329,8 +329,10 @@ void writer::lines(const answer& a) {
   if (a.cancelled || (strict() && a.released)) return;
   const auto& c = a.claim();
   for (const auto& [number, reasons] : a.line_reasons) {
+    // A copy: clang 14 cannot capture a structured binding in a lambda (the fuzz build).
+    const auto wanted = number;
     const auto it = std::find_if(c.lines.begin(), c.lines.end(),
-                                 [&](const model::service_line& l) { return l.number == number; });
+                                 [&](const model::service_line& l) { return l.number == wanted; });
     if (it == c.lines.end()) continue;
     const auto& line = *it;
     const std::string qualifier =
