@@ -1,7 +1,7 @@
 /* covgate.h: the C ABI of libcovgate, covgate's coverage gate in the host's own process.
  *
- * One handle (covgate_handle) runs the same engine as `covgate replay` and `covgate serve`: bytes of
- * an X12 837, a FHIR R4 resource or Bundle, or an HL7 v2 message go in (covgate_submit), the
+ * One handle (covgate_handle) runs the same engine as `covgate replay` and `covgate serve`: bytes
+ * of an X12 837, a FHIR R4 resource or Bundle, or an HL7 v2 message go in (covgate_submit), the
  * answer in the message's own standard comes out (a 277 or 999/TA1, an OperationOutcome, an
  * HL7 ACK) with what it decided. Later answers (a held claim released by a later lab, a
  * released claim reopened by a retraction) wait in the handle until the host drains them
@@ -46,14 +46,14 @@ extern "C" {
 /* Return codes: 0 or positive = success, negative = failure (see covgate_error). */
 enum covgate_status {
   COVGATE_OK = 0,
-  COVGATE_EMPTY = 1,          /* covgate_poll: nothing waiting; covgate_ack: nothing to ack */
-  COVGATE_E_ARGUMENT = -1,    /* a NULL handle or pointer, a struct whose size is too small */
-  COVGATE_E_CONFIG = -2,      /* covgate_open: the configuration cannot be used */
-  COVGATE_E_STORE = -3,       /* the store failed (disk full...): nothing was processed; the
-                                 handle refuses every message until it is reopened */
-  COVGATE_E_NOMEM = -4,       /* out of memory */
-  COVGATE_E_TOO_LARGE = -5,   /* a message over 2^32 bytes */
-  COVGATE_E_INTERNAL = -99    /* a bug: please report it */
+  COVGATE_EMPTY = 1,        /* covgate_poll: nothing waiting; covgate_ack: nothing to ack */
+  COVGATE_E_ARGUMENT = -1,  /* a NULL handle or pointer, a struct whose size is too small */
+  COVGATE_E_CONFIG = -2,    /* covgate_open: the configuration cannot be used */
+  COVGATE_E_STORE = -3,     /* the store failed (disk full...): nothing was processed; the
+                               handle refuses every message until it is reopened */
+  COVGATE_E_NOMEM = -4,     /* out of memory */
+  COVGATE_E_TOO_LARGE = -5, /* a message over 2^32 bytes */
+  COVGATE_E_INTERNAL = -99  /* a bug: please report it */
 };
 
 /* What the host should do with an answer. */
@@ -97,35 +97,35 @@ typedef struct covgate_part {
 /* An answer, allocated by the library and freed with covgate_answer_free. Every text is
  * NUL-terminated as well as counted; lengths are authoritative (bodies may hold any byte). */
 typedef struct covgate_answer {
-  uint32_t size;          /* sizeof(covgate_answer) as the library built it */
-  int32_t disposition;    /* enum covgate_disposition */
-  uint32_t flags;         /* COVGATE_PART_REJECTED | COVGATE_UNRECOGNIZED | ... */
-  uint32_t part_count;    /* entries in `parts` */
-  const uint8_t *body;    /* the answer for the sender (or, from covgate_poll, the 277) */
+  uint32_t size;       /* sizeof(covgate_answer) as the library built it */
+  int32_t disposition; /* enum covgate_disposition */
+  uint32_t flags;      /* COVGATE_PART_REJECTED | COVGATE_UNRECOGNIZED | ... */
+  uint32_t part_count; /* entries in `parts` */
+  const uint8_t* body; /* the answer for the sender (or, from covgate_poll, the 277) */
   size_t body_length;
-  const char *content_type; /* "application/edi-x12", "application/fhir+json",
+  const char* content_type; /* "application/edi-x12", "application/fhir+json",
                                "x-application/hl7-v2+er7", or "" with an empty body */
-  const char *decisions;  /* the decision events, one JSON object per line ('\n' after each),
-                             in the shape of `covgate replay --decisions` */
+  const char* decisions;    /* the decision events, one JSON object per line ('\n' after each),
+                               in the shape of `covgate replay --decisions` */
   size_t decisions_length;
-  const char *findings;   /* what was refused or noted, one line each (positions and codes) */
+  const char* findings; /* what was refused or noted, one line each (positions and codes) */
   size_t findings_length;
-  const covgate_part *parts;
-  uint64_t sequence;      /* covgate_poll: the number to pass to covgate_ack; 0 otherwise */
-  const char *key;        /* covgate_poll: the idempotency key "CLM01-sequence" (the 277's
-                             REF*1K on a release); "" otherwise */
-  const char *event;      /* covgate_poll: "release", "hold", "reopened", "void", "cancel" */
-  uint32_t claims;        /* claims answered by this message */
-  uint32_t facts;         /* facts read from this message */
+  const covgate_part* parts;
+  uint64_t sequence; /* covgate_poll: the number to pass to covgate_ack; 0 otherwise */
+  const char* key;   /* covgate_poll: the idempotency key "CLM01-sequence" (the 277's
+                        REF*1K on a release); "" otherwise */
+  const char* event; /* covgate_poll: "release", "hold", "reopened", "void", "cancel" */
+  uint32_t claims;   /* claims answered by this message */
+  uint32_t facts;    /* facts read from this message */
 } covgate_answer;
 
 /* One message with everything a host may say about it (covgate_submit_message). */
 typedef struct covgate_message {
-  uint32_t size;            /* sizeof(covgate_message) */
-  const uint8_t *data;
+  uint32_t size; /* sizeof(covgate_message) */
+  const uint8_t* data;
   size_t length;
-  const char *content_type; /* hint or NULL; see covgate_submit */
-  const char *source;       /* names the message in decision lines ("mirth:in"); NULL: "covgate" */
+  const char* content_type; /* hint or NULL; see covgate_submit */
+  const char* source;       /* names the message in decision lines ("mirth:in"); NULL: "covgate" */
   int64_t unix_ms;          /* when it arrived (Unix ms, stamped on the answers); 0: now */
 } covgate_message;
 
@@ -133,10 +133,10 @@ typedef struct covgate_message {
 COVGATE_API uint32_t covgate_abi_version(void);
 
 /* The library's version, e.g. "0.1.0" (static). */
-COVGATE_API const char *covgate_version(void);
+COVGATE_API const char* covgate_version(void);
 
 /* The name of a covgate_status code, e.g. "COVGATE_E_CONFIG" (static; never NULL). */
-COVGATE_API const char *covgate_status_name(int32_t code);
+COVGATE_API const char* covgate_status_name(int32_t code);
 
 /* Opens a gate. `config` is the text of covgate.json (JSON with comments; the same keys as
  * `covgate serve`; NULL or empty = every default); `base_dir` resolves relative paths in it
@@ -146,8 +146,8 @@ COVGATE_API const char *covgate_status_name(int32_t code);
  * folder of mapping tables instead of the built-in ones. Listeners and outbox destinations
  * are serve's and are ignored here. On success *out is the handle and COVGATE_OK is
  * returned; on failure *out is NULL and `err` names the setting at fault. */
-COVGATE_API int32_t covgate_open(const char *config, size_t config_length, const char *base_dir,
-                                 covgate_handle **out, covgate_error *err);
+COVGATE_API int32_t covgate_open(const char* config, size_t config_length, const char* base_dir,
+                                 covgate_handle** out, covgate_error* err);
 
 /* Submits one whole message and returns its answer in *out (free it with
  * covgate_answer_free). `content_type` is an optional hint: when it names X12
@@ -157,40 +157,40 @@ COVGATE_API int32_t covgate_open(const char *config, size_t config_length, const
  * COVGATE_REJECTED, flag COVGATE_UNRECOGNIZED); any other hint, or NULL, lets covgate sniff.
  * Refused input is an answer (COVGATE_OK), not an error. With a durable store the message's
  * changes are committed before covgate_submit returns. */
-COVGATE_API int32_t covgate_submit(covgate_handle *gate, const void *data, size_t length,
-                                   const char *content_type, covgate_answer **out,
-                                   covgate_error *err);
+COVGATE_API int32_t covgate_submit(covgate_handle* gate, const void* data, size_t length,
+                                   const char* content_type, covgate_answer** out,
+                                   covgate_error* err);
 
 /* covgate_submit with a source name and a receipt time. */
-COVGATE_API int32_t covgate_submit_message(covgate_handle *gate, const covgate_message *message,
-                                           covgate_answer **out, covgate_error *err);
+COVGATE_API int32_t covgate_submit_message(covgate_handle* gate, const covgate_message* message,
+                                           covgate_answer** out, covgate_error* err);
 
 /* The next later answer not handed out since the handle was opened (or since
  * covgate_redeliver), oldest first: COVGATE_OK with *out set, or COVGATE_EMPTY with *out
  * NULL. It stays in the handle (and in a durable store) until covgate_ack. */
-COVGATE_API int32_t covgate_poll(covgate_handle *gate, covgate_answer **out, covgate_error *err);
+COVGATE_API int32_t covgate_poll(covgate_handle* gate, covgate_answer** out, covgate_error* err);
 
 /* Says that the later answer numbered `sequence` was forwarded: it is forgotten (durably,
  * with a durable store). COVGATE_OK, or COVGATE_EMPTY when nothing waits under that number
  * (acknowledged before: acknowledging twice is harmless). */
-COVGATE_API int32_t covgate_ack(covgate_handle *gate, uint64_t sequence, covgate_error *err);
+COVGATE_API int32_t covgate_ack(covgate_handle* gate, uint64_t sequence, covgate_error* err);
 
 /* Makes every unacknowledged later answer come out of covgate_poll again (a host whose
  * forwarding failed). */
-COVGATE_API int32_t covgate_redeliver(covgate_handle *gate, covgate_error *err);
+COVGATE_API int32_t covgate_redeliver(covgate_handle* gate, covgate_error* err);
 
 /* A file descriptor (Linux eventfd) that is readable while covgate_poll has something to hand
  * out, for select/poll/epoll; -1 when unavailable. Owned by the handle: never read, write or
  * close it. Level-triggered: it stays readable until covgate_poll has handed everything out. */
-COVGATE_API int covgate_wait_fd(covgate_handle *gate);
+COVGATE_API int covgate_wait_fd(covgate_handle* gate);
 
 /* Frees an answer (NULL is fine). */
-COVGATE_API void covgate_answer_free(covgate_answer *answer);
+COVGATE_API void covgate_answer_free(covgate_answer* answer);
 
 /* Flushes the store (a final checkpoint) and frees the handle (NULL is fine). Must not race
  * with other calls on the same handle. Returns COVGATE_OK, or COVGATE_E_STORE when the final
  * flush failed (the handle is freed all the same; what was committed stays committed). */
-COVGATE_API int32_t covgate_close(covgate_handle *gate, covgate_error *err);
+COVGATE_API int32_t covgate_close(covgate_handle* gate, covgate_error* err);
 
 #ifdef __cplusplus
 }

@@ -10,27 +10,33 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *disposition_name(int32_t d) {
+static const char* disposition_name(int32_t d) {
   switch (d) {
-    case COVGATE_ACCEPTED: return "accepted";
-    case COVGATE_HOLD: return "hold";
-    case COVGATE_RELEASE: return "release";
-    case COVGATE_REJECTED: return "rejected";
-    case COVGATE_CLOSED: return "closed";
-    default: return "?";
+    case COVGATE_ACCEPTED:
+      return "accepted";
+    case COVGATE_HOLD:
+      return "hold";
+    case COVGATE_RELEASE:
+      return "release";
+    case COVGATE_REJECTED:
+      return "rejected";
+    case COVGATE_CLOSED:
+      return "closed";
+    default:
+      return "?";
   }
 }
 
-static char *read_file(const char *path, size_t *length) {
-  FILE *f = fopen(path, "rb");
+static char* read_file(const char* path, size_t* length) {
+  FILE* f = fopen(path, "rb");
   if (f == NULL) return NULL;
   size_t capacity = 4096, n = 0;
-  char *data = malloc(capacity);
+  char* data = malloc(capacity);
   size_t got;
   while (data != NULL && (got = fread(data + n, 1, capacity - n, f)) > 0) {
     n += got;
     if (n == capacity) {
-      char *bigger = realloc(data, capacity *= 2);
+      char* bigger = realloc(data, capacity *= 2);
       if (bigger == NULL) free(data);
       data = bigger;
     }
@@ -40,13 +46,14 @@ static char *read_file(const char *path, size_t *length) {
   return data;
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
   if (covgate_abi_version() != COVGATE_ABI_VERSION) {
-    fprintf(stderr, "libcovgate ABI %u, built for %d\n", covgate_abi_version(), COVGATE_ABI_VERSION);
+    fprintf(stderr, "libcovgate ABI %u, built for %d\n", covgate_abi_version(),
+            COVGATE_ABI_VERSION);
     return 2;
   }
   covgate_error err = {.size = sizeof err};
-  covgate_handle *gate = NULL;
+  covgate_handle* gate = NULL;
   if (covgate_open(NULL, 0, NULL, &gate, &err) != COVGATE_OK) {
     fprintf(stderr, "covgate_open: %s\n", err.message);
     return 2;
@@ -54,13 +61,13 @@ int main(int argc, char **argv) {
   int status = 0;
   for (int i = 1; i < argc; ++i) {
     size_t length = 0;
-    char *data = read_file(argv[i], &length);
+    char* data = read_file(argv[i], &length);
     if (data == NULL) {
       fprintf(stderr, "cannot read %s\n", argv[i]);
       status = 1;
       continue;
     }
-    covgate_answer *answer = NULL;
+    covgate_answer* answer = NULL;
     if (covgate_submit(gate, data, length, NULL, &answer, &err) != COVGATE_OK) {
       fprintf(stderr, "covgate_submit: %s\n", err.message);
       status = 1;
@@ -75,7 +82,7 @@ int main(int argc, char **argv) {
   /* Later answers: the wait fd is readable while some are waiting. */
   struct pollfd ready = {.fd = covgate_wait_fd(gate), .events = POLLIN};
   while (ready.fd >= 0 && poll(&ready, 1, 0) == 1) {
-    covgate_answer *later = NULL;
+    covgate_answer* later = NULL;
     if (covgate_poll(gate, &later, &err) != COVGATE_OK) break;
     printf("later %s %s: %s, a 277 of %zu bytes\n", later->event, later->key,
            disposition_name(later->disposition), later->body_length);

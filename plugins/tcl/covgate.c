@@ -21,43 +21,45 @@ typedef struct gates {
   unsigned long next;
 } gates;
 
-static const char *const dispositions[] = {"accepted", "hold", "release", "rejected", "closed"};
+static const char* const dispositions[] = {"accepted", "hold", "release", "rejected", "closed"};
 
-static int fail(Tcl_Interp *interp, int32_t rc, const covgate_error *err) {
+static int fail(Tcl_Interp* interp, int32_t rc, const covgate_error* err) {
   Tcl_SetErrorCode(interp, "COVGATE", covgate_status_name(rc), NULL);
   Tcl_SetObjResult(interp, Tcl_ObjPrintf("%s: %s", covgate_status_name(rc), err->message));
   return TCL_ERROR;
 }
 
-static covgate_handle *lookup(Tcl_Interp *interp, gates *g, Tcl_Obj *name) {
-  Tcl_HashEntry *e = Tcl_FindHashEntry(&g->by_name, Tcl_GetString(name));
+static covgate_handle* lookup(Tcl_Interp* interp, gates* g, Tcl_Obj* name) {
+  Tcl_HashEntry* e = Tcl_FindHashEntry(&g->by_name, Tcl_GetString(name));
   if (e == NULL) {
     Tcl_SetErrorCode(interp, "COVGATE", "COVGATE_E_ARGUMENT", NULL);
     Tcl_SetObjResult(interp, Tcl_ObjPrintf("no covgate gate named \"%s\"", Tcl_GetString(name)));
     return NULL;
   }
-  return (covgate_handle *)Tcl_GetHashValue(e);
+  return (covgate_handle*)Tcl_GetHashValue(e);
 }
 
-static Tcl_Obj *lines(const char *text, size_t length) {
-  Tcl_Obj *list = Tcl_NewListObj(0, NULL);
+static Tcl_Obj* lines(const char* text, size_t length) {
+  Tcl_Obj* list = Tcl_NewListObj(0, NULL);
   size_t start = 0;
   for (size_t i = 0; i < length; ++i) {
     if (text[i] != '\n') continue;
-    if (i > start) Tcl_ListObjAppendElement(NULL, list, Tcl_NewStringObj(text + start, (int)(i - start)));
+    if (i > start)
+      Tcl_ListObjAppendElement(NULL, list, Tcl_NewStringObj(text + start, (int)(i - start)));
     start = i + 1;
   }
-  if (length > start) Tcl_ListObjAppendElement(NULL, list, Tcl_NewStringObj(text + start, (int)(length - start)));
+  if (length > start)
+    Tcl_ListObjAppendElement(NULL, list, Tcl_NewStringObj(text + start, (int)(length - start)));
   return list;
 }
 
-static void put(Tcl_Obj *dict, const char *key, Tcl_Obj *value) {
+static void put(Tcl_Obj* dict, const char* key, Tcl_Obj* value) {
   Tcl_DictObjPut(NULL, dict, Tcl_NewStringObj(key, -1), value);
 }
 
 /* The answer as a dict; frees it. */
-static Tcl_Obj *answer_dict(covgate_answer *a) {
-  Tcl_Obj *d = Tcl_NewDictObj();
+static Tcl_Obj* answer_dict(covgate_answer* a) {
+  Tcl_Obj* d = Tcl_NewDictObj();
   int32_t disp = a->disposition;
   put(d, "disposition", Tcl_NewStringObj(disp >= 0 && disp <= 4 ? dispositions[disp] : "?", -1));
   put(d, "body", Tcl_NewByteArrayObj(a->body, (int)a->body_length));
@@ -76,17 +78,17 @@ static Tcl_Obj *answer_dict(covgate_answer *a) {
   return d;
 }
 
-static int open_cmd(ClientData cd, Tcl_Interp *interp, int objc, Tcl_Obj *const objv[]) {
-  gates *g = (gates *)cd;
+static int open_cmd(ClientData cd, Tcl_Interp* interp, int objc, Tcl_Obj* const objv[]) {
+  gates* g = (gates*)cd;
   if (objc > 3) {
     Tcl_WrongNumArgs(interp, 1, objv, "?configJson? ?baseDir?");
     return TCL_ERROR;
   }
   int length = 0;
-  const char *config = objc > 1 ? Tcl_GetStringFromObj(objv[1], &length) : NULL;
-  const char *base = objc > 2 ? Tcl_GetString(objv[2]) : NULL;
+  const char* config = objc > 1 ? Tcl_GetStringFromObj(objv[1], &length) : NULL;
+  const char* base = objc > 2 ? Tcl_GetString(objv[2]) : NULL;
   covgate_error err = {.size = sizeof err};
-  covgate_handle *h = NULL;
+  covgate_handle* h = NULL;
   int32_t rc = covgate_open(config, (size_t)length, base, &h, &err);
   if (rc != COVGATE_OK) return fail(interp, rc, &err);
   char name[32];
@@ -97,39 +99,39 @@ static int open_cmd(ClientData cd, Tcl_Interp *interp, int objc, Tcl_Obj *const 
   return TCL_OK;
 }
 
-static int submit_cmd(ClientData cd, Tcl_Interp *interp, int objc, Tcl_Obj *const objv[]) {
+static int submit_cmd(ClientData cd, Tcl_Interp* interp, int objc, Tcl_Obj* const objv[]) {
   if (objc < 3 || objc > 5) {
     Tcl_WrongNumArgs(interp, 1, objv, "gate data ?contentType? ?source?");
     return TCL_ERROR;
   }
-  covgate_handle *h = lookup(interp, (gates *)cd, objv[1]);
+  covgate_handle* h = lookup(interp, (gates*)cd, objv[1]);
   if (h == NULL) return TCL_ERROR;
   int length = 0;
   /* Tcl strings of X12 and HL7 v2 are byte for byte (Cloverleaf's msgget); a byte array is
    * passed as it is. */
-  const unsigned char *data = Tcl_GetByteArrayFromObj(objv[2], &length);
+  const unsigned char* data = Tcl_GetByteArrayFromObj(objv[2], &length);
   covgate_message m = {.size = sizeof m, .data = data, .length = (size_t)length};
   m.content_type = objc > 3 && Tcl_GetCharLength(objv[3]) > 0 ? Tcl_GetString(objv[3]) : NULL;
   m.source = objc > 4 ? Tcl_GetString(objv[4]) : "tcl";
   covgate_error err = {.size = sizeof err};
-  covgate_answer *a = NULL;
+  covgate_answer* a = NULL;
   int32_t rc = covgate_submit_message(h, &m, &a, &err);
   if (rc != COVGATE_OK) return fail(interp, rc, &err);
   Tcl_SetObjResult(interp, answer_dict(a));
   return TCL_OK;
 }
 
-static int poll_cmd(ClientData cd, Tcl_Interp *interp, int objc, Tcl_Obj *const objv[]) {
+static int poll_cmd(ClientData cd, Tcl_Interp* interp, int objc, Tcl_Obj* const objv[]) {
   if (objc != 2) {
     Tcl_WrongNumArgs(interp, 1, objv, "gate");
     return TCL_ERROR;
   }
-  covgate_handle *h = lookup(interp, (gates *)cd, objv[1]);
+  covgate_handle* h = lookup(interp, (gates*)cd, objv[1]);
   if (h == NULL) return TCL_ERROR;
-  Tcl_Obj *list = Tcl_NewListObj(0, NULL);
+  Tcl_Obj* list = Tcl_NewListObj(0, NULL);
   for (;;) {
     covgate_error err = {.size = sizeof err};
-    covgate_answer *a = NULL;
+    covgate_answer* a = NULL;
     int32_t rc = covgate_poll(h, &a, &err);
     if (rc < 0) {
       Tcl_DecrRefCount(list);
@@ -142,12 +144,12 @@ static int poll_cmd(ClientData cd, Tcl_Interp *interp, int objc, Tcl_Obj *const 
   return TCL_OK;
 }
 
-static int ack_cmd(ClientData cd, Tcl_Interp *interp, int objc, Tcl_Obj *const objv[]) {
+static int ack_cmd(ClientData cd, Tcl_Interp* interp, int objc, Tcl_Obj* const objv[]) {
   if (objc != 3) {
     Tcl_WrongNumArgs(interp, 1, objv, "gate sequence");
     return TCL_ERROR;
   }
-  covgate_handle *h = lookup(interp, (gates *)cd, objv[1]);
+  covgate_handle* h = lookup(interp, (gates*)cd, objv[1]);
   Tcl_WideInt sequence = 0;
   if (h == NULL || Tcl_GetWideIntFromObj(interp, objv[2], &sequence) != TCL_OK) return TCL_ERROR;
   covgate_error err = {.size = sizeof err};
@@ -157,59 +159,60 @@ static int ack_cmd(ClientData cd, Tcl_Interp *interp, int objc, Tcl_Obj *const o
   return TCL_OK;
 }
 
-static int redeliver_cmd(ClientData cd, Tcl_Interp *interp, int objc, Tcl_Obj *const objv[]) {
+static int redeliver_cmd(ClientData cd, Tcl_Interp* interp, int objc, Tcl_Obj* const objv[]) {
   if (objc != 2) {
     Tcl_WrongNumArgs(interp, 1, objv, "gate");
     return TCL_ERROR;
   }
-  covgate_handle *h = lookup(interp, (gates *)cd, objv[1]);
+  covgate_handle* h = lookup(interp, (gates*)cd, objv[1]);
   if (h == NULL) return TCL_ERROR;
   covgate_error err = {.size = sizeof err};
   int32_t rc = covgate_redeliver(h, &err);
   return rc < 0 ? fail(interp, rc, &err) : TCL_OK;
 }
 
-static int close_cmd(ClientData cd, Tcl_Interp *interp, int objc, Tcl_Obj *const objv[]) {
+static int close_cmd(ClientData cd, Tcl_Interp* interp, int objc, Tcl_Obj* const objv[]) {
   if (objc != 2) {
     Tcl_WrongNumArgs(interp, 1, objv, "gate");
     return TCL_ERROR;
   }
-  gates *g = (gates *)cd;
-  Tcl_HashEntry *e = Tcl_FindHashEntry(&g->by_name, Tcl_GetString(objv[1]));
+  gates* g = (gates*)cd;
+  Tcl_HashEntry* e = Tcl_FindHashEntry(&g->by_name, Tcl_GetString(objv[1]));
   if (e == NULL) return TCL_OK; /* closed before: closing twice is harmless */
-  covgate_handle *h = (covgate_handle *)Tcl_GetHashValue(e);
+  covgate_handle* h = (covgate_handle*)Tcl_GetHashValue(e);
   Tcl_DeleteHashEntry(e);
   covgate_error err = {.size = sizeof err};
   int32_t rc = covgate_close(h, &err);
   return rc < 0 ? fail(interp, rc, &err) : TCL_OK;
 }
 
-static int version_cmd(ClientData cd, Tcl_Interp *interp, int objc, Tcl_Obj *const objv[]) {
+static int version_cmd(ClientData cd, Tcl_Interp* interp, int objc, Tcl_Obj* const objv[]) {
   (void)cd, (void)objc, (void)objv;
   Tcl_SetObjResult(interp, Tcl_NewStringObj(covgate_version(), -1));
   return TCL_OK;
 }
 
 /* The interpreter goes away: its gates are closed (flushed). */
-static void delete_gates(ClientData cd, Tcl_Interp *interp) {
+static void delete_gates(ClientData cd, Tcl_Interp* interp) {
   (void)interp;
-  gates *g = (gates *)cd;
+  gates* g = (gates*)cd;
   Tcl_HashSearch s;
-  for (Tcl_HashEntry *e = Tcl_FirstHashEntry(&g->by_name, &s); e != NULL; e = Tcl_NextHashEntry(&s)) {
-    covgate_close((covgate_handle *)Tcl_GetHashValue(e), NULL);
+  for (Tcl_HashEntry* e = Tcl_FirstHashEntry(&g->by_name, &s); e != NULL;
+       e = Tcl_NextHashEntry(&s)) {
+    covgate_close((covgate_handle*)Tcl_GetHashValue(e), NULL);
   }
   Tcl_DeleteHashTable(&g->by_name);
-  ckfree((char *)g);
+  ckfree((char*)g);
 }
 
-int Covgate_Init(Tcl_Interp *interp) {
+int Covgate_Init(Tcl_Interp* interp) {
   if (Tcl_InitStubs(interp, "8.6", 0) == NULL) return TCL_ERROR;
   if (covgate_abi_version() != COVGATE_ABI_VERSION) {
     Tcl_SetObjResult(interp, Tcl_ObjPrintf("libcovgate has ABI %u, this extension %d",
                                            covgate_abi_version(), COVGATE_ABI_VERSION));
     return TCL_ERROR;
   }
-  gates *g = (gates *)ckalloc(sizeof *g);
+  gates* g = (gates*)ckalloc(sizeof *g);
   Tcl_InitHashTable(&g->by_name, TCL_STRING_KEYS);
   g->next = 0;
   Tcl_SetAssocData(interp, "covgate", delete_gates, g);
