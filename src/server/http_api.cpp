@@ -19,13 +19,15 @@
 #include "covgate/server/log.hpp"
 #include "covgate/server/outbox_api.hpp"
 #include "covgate/server/web_assets.hpp"
+#include "http_replies.hpp"
 
 namespace covgate::server {
 namespace {
 
-http_response json(unsigned status, std::string body) {
-  return {status, "application/json", std::move(body), {}};
-}
+using http_replies::json;
+using http_replies::problem;
+using http_replies::query_value;
+using http_replies::whole;
 
 // An OperationOutcome with one issue, for errors the FHIR reader never saw.
 http_response outcome(unsigned status, std::string_view code, std::string_view diagnostics) {
@@ -35,28 +37,6 @@ http_response outcome(unsigned status, std::string_view code, std::string_view d
   w.begin_object().key("severity").value("error").key("code").value(code);
   w.key("diagnostics").value(diagnostics).end_object().end_array().end_object();
   return {status, "application/fhir+json", std::move(body), {}};
-}
-
-http_response problem(unsigned status, std::string_view message) {
-  std::string body;
-  model::json_writer(body).begin_object().key("error").value(message).end_object();
-  return json(status, std::move(body));
-}
-
-// The value of `name` in a query string, percent-decoded ('+' is a space); nullopt when the
-// parameter is absent, "" when present but empty or badly encoded (the caller refuses it).
-std::optional<std::string> query_value(std::string_view query, std::string_view name) {
-  std::size_t start = 0;
-  while (start <= query.size()) {
-    const auto end = std::min(query.find('&', start), query.size());
-    const auto pair = query.substr(start, end - start);
-    const auto eq = pair.find('=');
-    if (eq != std::string_view::npos && pair.substr(0, eq) == name) {
-      return boundary::percent_decode(pair.substr(eq + 1), true).value_or("");
-    }
-    start = end + 1;
-  }
-  return std::nullopt;
 }
 
 // The path's segments, each percent-decoded once (a claim id may hold '/', '?' or a space);
@@ -494,16 +474,6 @@ std::string_view status_word(review_status s) {
       return "unavailable";
   }
   return "unavailable";
-}
-
-// A whole number from `text` in [min, max]; nullopt otherwise.
-std::optional<std::int64_t> whole(std::string_view text, std::int64_t min, std::int64_t max) {
-  std::int64_t n = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
-  if (text.empty() || ec != std::errc{} || end != text.data() + text.size() || n < min || n > max) {
-    return std::nullopt;
-  }
-  return n;
 }
 
 // Every parameter name of a query string is one of `known`.

@@ -1,44 +1,19 @@
 #include "covgate/server/outbox_api.hpp"
 
-#include <charconv>
+#include <cstdint>
 #include <optional>
 
 #include "covgate/model/boundary.hpp"
 #include "covgate/model/json_writer.hpp"
+#include "http_replies.hpp"
 
 namespace covgate::server {
 namespace {
 
-http_response answer(unsigned status, std::string body) {
-  return {status, "application/json", std::move(body), {}, {}};
-}
-
-http_response problem(unsigned status, std::string_view message) {
-  std::string body;
-  model::json_writer(body).begin_object().key("error").value(message).end_object();
-  return answer(status, std::move(body));
-}
-
-// The value of `name` in a query string, percent-decoded; nullopt when absent.
-std::optional<std::string> query_value(std::string_view query, std::string_view name) {
-  std::size_t start = 0;
-  while (start <= query.size()) {
-    const auto end = std::min(query.find('&', start), query.size());
-    const auto pair = query.substr(start, end - start);
-    const auto eq = pair.find('=');
-    if (eq != std::string_view::npos && pair.substr(0, eq) == name) {
-      return boundary::percent_decode(pair.substr(eq + 1), true).value_or("");
-    }
-    start = end + 1;
-  }
-  return std::nullopt;
-}
-
-template <class Number>
-bool parse_number(std::string_view text, Number& out) {
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
-  return !text.empty() && ec == std::errc{} && end == text.data() + text.size();
-}
+using http_replies::json;
+using http_replies::problem;
+using http_replies::query_value;
+using http_replies::whole;
 
 void write_entry(model::json_writer& w, const store::outbox_entry& e,
                  const std::vector<destination_config>& destinations) {
@@ -67,13 +42,16 @@ void route_outbox(service& svc, std::string_view method, const std::vector<std::
       return done(problem(400, "state must be pending, delivered or dead"));
     }
     std::int64_t after = 0;
-    if (const auto a = query_value(query, "after"); a && !parse_number(*a, after)) {
-      return done(problem(400, "after must be an item id"));
+    if (const auto a = query_value(query, "after")) {
+      const auto n = whole(*a, 0, INT64_MAX);
+      if (!n) return done(problem(400, "after must be an item id"));
+      after = *n;
     }
     std::size_t limit = 100;
-    if (const auto l = query_value(query, "limit");
-        l && (!parse_number(*l, limit) || limit == 0 || limit > 1000)) {
-      return done(problem(400, "limit must be 1 to 1000"));
+    if (const auto l = query_value(query, "limit")) {
+      const auto n = whole(*l, 1, 1000);
+      if (!n) return done(problem(400, "limit must be 1 to 1000"));
+      limit = static_cast<std::size_t>(*n);
     }
     const auto entries = gate.outbox_entries(state, after, limit);
     const auto destinations = gate.destinations();
@@ -88,10 +66,11 @@ void route_outbox(service& svc, std::string_view method, const std::vector<std::
       w.null();
     }
     w.end_object();
-    return done(answer(200, std::move(body)));
+    return done(json(200, std::move(body)));
   }
-  std::int64_t id = 0;
-  if (!parse_number(parts[1], id)) return done(problem(404, "no such outbox item"));
+  const auto number = whole(parts[1], INT64_MIN, INT64_MAX);
+  if (!number) return done(problem(404, "no such outbox item"));
+  const auto id = *number;
   if (parts.size() == 2) {
     if (method != "GET") return done(problem(405, "GET only"));
     const auto entry = gate.outbox_entry(id);
@@ -99,7 +78,7 @@ void route_outbox(service& svc, std::string_view method, const std::vector<std::
     std::string body;
     model::json_writer w(body);
     write_entry(w, *entry, *gate.destinations());
-    return done(answer(200, std::move(body)));
+    return done(json(200, std::move(body)));
   }
   if (parts.size() == 3 && parts[2] == "retry") {
     if (method != "POST") return done(problem(405, "POST only"));
@@ -117,7 +96,7 @@ void route_outbox(service& svc, std::string_view method, const std::vector<std::
       std::string body;
       model::json_writer w(body);
       write_entry(w, gate.outbox_entry(id).value_or(store::outbox_entry{}), *gate.destinations());
-      auto response = answer(200, std::move(body));
+      auto response = json(200, std::move(body));
       response.note.outcome = "retried";
       done(std::move(response));
     });
