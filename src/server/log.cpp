@@ -106,7 +106,7 @@ void logger::set_sink(sink s) {
 }
 
 std::string logger::format_line(std::int64_t unix_ms, log_level level, std::string_view component,
-                                std::string_view message, log_fields fields) const {
+                                std::string_view message, log_field_list fields) const {
   std::string out;
   out.reserve(160);
   if (format_.load() == log_format::json) {
@@ -167,7 +167,7 @@ std::string logger::format_line(std::int64_t unix_ms, log_level level, std::stri
 }
 
 void logger::write(log_level level, std::string_view component, std::string_view message,
-                   log_fields fields) {
+                   log_field_list fields) {
   if (!enabled(level)) return;
   const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
                        std::chrono::system_clock::now().time_since_epoch())

@@ -112,44 +112,24 @@ struct request_record {
     const auto message =
         r.note.journal_id > 0 ? "http:" + std::to_string(r.note.journal_id) : std::string();
     const auto rounded = static_cast<double>(static_cast<std::int64_t>(ms * 1000)) / 1000;
-    if (message.empty() && r.note.outcome.empty()) {
-      log.write(level, "http", "request",
-                {{"request_id", id},
-                 {"connection", connection},
-                 {"peer", peer},
-                 {"method", method},
-                 {"route", route},
-                 {"status", r.status},
-                 {"ms", rounded},
-                 {"bytes_in", bytes_in},
-                 {"bytes_out", r.body.size()}});
-    } else if (r.note.claim.empty()) {
-      log.write(level, "http", "request",
-                {{"request_id", id},
-                 {"connection", connection},
-                 {"peer", peer},
-                 {"method", method},
-                 {"route", route},
-                 {"status", r.status},
-                 {"ms", rounded},
-                 {"bytes_in", bytes_in},
-                 {"bytes_out", r.body.size()},
-                 {"message", message},
-                 {"outcome", r.note.outcome},
-                 {"claims", r.note.claims},
-                 {"facts", r.note.facts}});
+    // Every request line says who asked what and how it went; what the router noted about the
+    // message (or a reviewer's action, by the claim's hash only) is added when there is any.
+    std::vector<server::log_field> fields{
+        {"request_id", id}, {"connection", connection}, {"peer", peer}, {"method", method},
+        {"route", route},   {"status", r.status},       {"ms", rounded}};
+    const bool noted = !message.empty() || !r.note.outcome.empty();
+    if (noted && !r.note.claim.empty()) {
+      fields.insert(fields.end(), {{"outcome", r.note.outcome}, {"claim", r.note.claim}});
     } else {
-      log.write(level, "http", "request",
-                {{"request_id", id},
-                 {"connection", connection},
-                 {"peer", peer},
-                 {"method", method},
-                 {"route", route},
-                 {"status", r.status},
-                 {"ms", rounded},
-                 {"outcome", r.note.outcome},
-                 {"claim", r.note.claim}});
+      fields.insert(fields.end(), {{"bytes_in", bytes_in}, {"bytes_out", r.body.size()}});
+      if (noted) {
+        fields.insert(fields.end(), {{"message", message},
+                                     {"outcome", r.note.outcome},
+                                     {"claims", r.note.claims},
+                                     {"facts", r.note.facts}});
+      }
     }
+    log.write(level, "http", "request", fields);
   }
 };
 

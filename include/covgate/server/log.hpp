@@ -14,6 +14,7 @@
 #include <initializer_list>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -59,6 +60,8 @@ class log_field {
 };
 
 using log_fields = std::initializer_list<log_field>;
+/// Fields gathered at run time (a line whose fields depend on what happened).
+using log_field_list = std::span<const log_field>;
 
 class logger {
  public:
@@ -73,7 +76,11 @@ class logger {
   [[nodiscard]] log_format format() const noexcept { return format_.load(); }
 
   void write(log_level level, std::string_view component, std::string_view message,
-             log_fields fields = {});
+             log_field_list fields);
+  void write(log_level level, std::string_view component, std::string_view message,
+             log_fields fields = {}) {
+    write(level, component, message, log_field_list(fields.begin(), fields.size()));
+  }
   void debug(std::string_view component, std::string_view message, log_fields fields = {}) {
     if (enabled(log_level::debug)) write(log_level::debug, component, message, fields);
   }
@@ -90,7 +97,13 @@ class logger {
   /// The line write() would produce at `unix_ms` (tests, and write() itself).
   [[nodiscard]] std::string format_line(std::int64_t unix_ms, log_level level,
                                         std::string_view component, std::string_view message,
-                                        log_fields fields) const;
+                                        log_field_list fields) const;
+  [[nodiscard]] std::string format_line(std::int64_t unix_ms, log_level level,
+                                        std::string_view component, std::string_view message,
+                                        log_fields fields) const {
+    return format_line(unix_ms, level, component, message,
+                       log_field_list(fields.begin(), fields.size()));
+  }
 
  private:
   std::atomic<log_format> format_{log_format::json};
