@@ -37,10 +37,20 @@ bool gate::is_csii(const model::claim& claim) const {
   return false;
 }
 
+namespace {
+
+void own_facts(policy::patient_context& context, std::vector<model::fact> facts) {
+  context.fact_storage = std::move(facts);
+  context.facts.reserve(context.fact_storage.size());
+  for (const auto& f : context.fact_storage) context.facts.push_back(&f);
+}
+
+}  // namespace
+
 policy::patient_context gate::context_for(const claim_record& record) const {
   policy::patient_context context;
   const auto& key = record.claim.subscriber.member_id;
-  if (!key.empty()) context.facts = facts_.for_patient(key);
+  if (!key.empty()) own_facts(context, facts_.for_patient(key));
   // One lookup, not a walk over every claim of the patient: a member with thousands of
   // claims costs what one with a few does.
   context.earlier_csii_release = claims_.csii_released_other_than(key, record.claim.id);
@@ -220,7 +230,7 @@ std::optional<claim_record> gate::find(std::string_view claim_id) const {
 
 policy::patient_context gate::context_of(const std::string& patient_key) const {
   policy::patient_context context;
-  if (!patient_key.empty()) context.facts = facts_.for_patient(patient_key);
+  if (!patient_key.empty()) own_facts(context, facts_.for_patient(patient_key));
   context.provider_type_of = [this](const std::string& reference) {
     const auto it = practitioners_.find(reference);
     return it == practitioners_.end() ? mapping::provider_type::unknown : it->second;

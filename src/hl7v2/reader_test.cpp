@@ -228,7 +228,7 @@ TEST_SUITE("hl7v2.reader") {
     CHECK(by_resource.apply({*before}) == model::fact_index::change::added);
     CHECK(by_resource.apply({*after}) == model::fact_index::change::replaced);
     CHECK(by_resource.apply({*before}) == model::fact_index::change::ignored);
-    const auto* kept = by_resource.find(after->resource_id);
+    const auto kept = by_resource.find(after->resource_id);
     REQUIRE(kept);
     CHECK(std::get<model::lab_result>(kept->front()).value == doctest::Approx(1.6));
 
@@ -242,7 +242,7 @@ TEST_SUITE("hl7v2.reader") {
       model::fact_index copy;
       CHECK(copy.apply({*after}) == model::fact_index::change::added);
       CHECK(copy.apply({*retractions[0]}) == model::fact_index::change::retracted);
-      CHECK(copy.find(after->resource_id) == nullptr);
+      CHECK_FALSE(copy.find(after->resource_id));
     }
   }
 

@@ -2,7 +2,6 @@
 
 #include <doctest/doctest.h>
 
-#include "covgate/model/fact_index.hpp"
 
 using namespace covgate;
 using namespace covgate::model;
@@ -62,38 +61,5 @@ TEST_SUITE("model.clearance") {
     unknown_unit.unit_known = false;
     CHECK_FALSE(cockcroft_gault(person('M', {1956, 3, 1}), unknown_unit, weight));
     CHECK_FALSE(cockcroft_gault(person('M', {1956, 3, 1}), weight, creatinine));
-  }
-}
-
-TEST_SUITE("model.fact_index") {
-  TEST_CASE("a newer version replaces, an older one is ignored, a retraction withdraws") {
-    fact_index index;
-    auto v1 = lab(lab_kind::c_peptide, 0.5, "Observation/c1");
-    v1.last_updated = "2026-03-01T10:00:00Z";
-    CHECK(index.apply({v1}) == fact_index::change::added);
-    auto v2 = v1;
-    v2.value = 0.7;
-    v2.status = "corrected";
-    v2.last_updated = "2026-03-02T10:00:00Z";
-    CHECK(index.apply({v2}) == fact_index::change::replaced);
-    CHECK(index.apply({v1}) == fact_index::change::ignored);
-    REQUIRE(index.for_patient("K").size() == 1);
-    CHECK(std::get<lab_result>(*index.for_patient("K")[0]).value == 0.7);
-    auto same_time = v2;
-    same_time.value = 0.9;  // no newer timestamp: the later arrival wins
-    CHECK(index.apply({same_time}) == fact_index::change::replaced);
-    CHECK(index.apply({retraction{"Observation/c1", "Patient/p", "K"}}) ==
-          fact_index::change::retracted);
-    CHECK(index.for_patient("K").empty());
-    CHECK(index.find("Observation/c1") == nullptr);
-  }
-
-  TEST_CASE("an Observation's components are one resource") {
-    fact_index index;
-    auto a = lab(lab_kind::egfr, 60, "Observation/f#component[0]");
-    auto b = lab(lab_kind::egfr, 61, "Observation/f#component[1]");
-    CHECK(index.apply({a, b}) == fact_index::change::added);
-    CHECK(index.find("Observation/f")->size() == 2);
-    CHECK(fact_index::resource_of("Observation/f#component[1]") == "Observation/f");
   }
 }

@@ -86,25 +86,36 @@ void encode(const std::vector<fact>& facts, std::string& out) {
   }
 }
 
-std::optional<std::vector<fact>> decode_facts(std::string_view bytes) {
-  if (bytes.empty() || bytes.front() != format_version) return std::nullopt;
+bool decode_facts(std::string_view bytes, std::vector<fact>& out) {
+  if (bytes.empty() || bytes.front() != format_version) return false;
   archive::reader r(bytes.substr(1));
   std::uint64_t count = 0;
   r(count);
   // Every fact takes at least its index byte: a count past the input is malformed, not a
   // reason to reserve memory.
-  if (!r.ok() || count > bytes.size()) return std::nullopt;
-  std::vector<fact> facts(count);
-  for (auto& f : facts) {
+  if (!r.ok() || count > bytes.size()) return false;
+  const auto first = out.size();
+  out.resize(first + count);
+  for (auto i = first; i < out.size(); ++i) {
     std::uint8_t index = 0;
     r(index);
-    if (!r.ok() ||
-        !emplace_alternative(f, index, std::make_index_sequence<std::variant_size_v<fact>>{})) {
-      return std::nullopt;
+    if (!r.ok() || !emplace_alternative(out[i], index,
+                                        std::make_index_sequence<std::variant_size_v<fact>>{})) {
+      out.resize(first);
+      return false;
     }
-    std::visit([&r](auto& alternative) { r(alternative); }, f);
+    std::visit([&r](auto& alternative) { r(alternative); }, out[i]);
   }
-  if (!r.ok() || !r.at_end()) return std::nullopt;
+  if (!r.ok() || !r.at_end()) {
+    out.resize(first);
+    return false;
+  }
+  return true;
+}
+
+std::optional<std::vector<fact>> decode_facts(std::string_view bytes) {
+  std::vector<fact> facts;
+  if (!decode_facts(bytes, facts)) return std::nullopt;
   return facts;
 }
 

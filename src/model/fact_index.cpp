@@ -1,56 +1,252 @@
 #include "covgate/model/fact_index.hpp"
 
-#include <algorithm>
+#include <functional>
+
+#include "covgate/model/fact_codec.hpp"
 
 namespace covgate::model {
+
+// A patient's buffer is a sequence of records:
+//   varint body size, then the body:
+//     varint id size, the resource id; varint size, its meta.lastUpdated;
+//     one byte: 1 when the facts below were stored without their shared fields, else 0;
+//     the facts in fact_codec's form (the rest of the body).
+// "Shared fields" are what every fact of one record repeats: the resource id (a component keeps
+// only its "#component[n]" suffix), the patient key and lastUpdated. They are stripped only when
+// every fact of the record repeats them exactly, so decoding restores each fact as it was sent.
+
+namespace {
+
+void put_varint(std::string& out, std::size_t n) {
+  while (n >= 0x80) {
+    out += static_cast<char>((n & 0x7F) | 0x80);
+    n >>= 7;
+  }
+  out += static_cast<char>(n);
+}
+
+// Reads a varint at `in`, advancing it; false past the end (the index only reads what it
+// wrote, so that is a bug, not input).
+bool take_varint(std::string_view& in, std::size_t& n) {
+  n = 0;
+  for (int shift = 0; shift < 64 && !in.empty(); shift += 7) {
+    const auto byte = static_cast<unsigned char>(in.front());
+    in.remove_prefix(1);
+    n |= static_cast<std::size_t>(byte & 0x7F) << shift;
+    if ((byte & 0x80) == 0) return true;
+  }
+  return false;
+}
+
+bool take_text(std::string_view& in, std::string_view& text) {
+  std::size_t n = 0;
+  if (!take_varint(in, n) || n > in.size()) return false;
+  text = in.substr(0, n);
+  in.remove_prefix(n);
+  return true;
+}
+
+// One record as read from a buffer.
+struct record_view {
+  std::string_view resource;
+  std::string_view last_updated;
+  bool stripped = false;
+  std::string_view facts;
+  std::size_t size = 0;  // the whole record in the buffer, its length prefix included
+};
+
+// Reads the record at the start of `in`; nullopt past the end.
+std::optional<record_view> read_record(std::string_view in) {
+  const auto whole = in.size();
+  std::size_t body_size = 0;
+  if (!take_varint(in, body_size) || body_size > in.size()) return std::nullopt;
+  record_view r;
+  r.size = whole - in.size() + body_size;
+  auto body = in.substr(0, body_size);
+  if (!take_text(body, r.resource) || !take_text(body, r.last_updated) || body.empty()) {
+    return std::nullopt;
+  }
+  r.stripped = body.front() == 1;
+  r.facts = body.substr(1);
+  return r;
+}
+
+// The shared fields of one fact, where its kind has them.
+struct shared_fields {
+  std::string* resource_id = nullptr;
+  std::string* patient_key = nullptr;
+  std::string* last_updated = nullptr;
+};
+
+shared_fields shared_fields_of(fact& f) {
+  return std::visit(
+      [](auto& v) {
+        shared_fields s;
+        s.resource_id = &v.resource_id;
+        if constexpr (requires { v.patient_key; }) s.patient_key = &v.patient_key;
+        if constexpr (requires { v.last_updated; }) s.last_updated = &v.last_updated;
+        return s;
+      },
+      f);
+}
+
+bool repeats_shared_fields(std::vector<fact>& group, std::string_view resource,
+                           std::string_view patient_key, std::string_view last_updated) {
+  for (auto& f : group) {
+    const auto s = shared_fields_of(f);
+    if (!s.resource_id->starts_with(resource)) return false;
+    if (s.patient_key && *s.patient_key != patient_key) return false;
+    if (s.last_updated && *s.last_updated != last_updated) return false;
+  }
+  return true;
+}
+
+// Decodes one record's facts onto `out`, restoring the shared fields it was stored without.
+void decode_record(const record_view& r, std::string_view patient_key, std::vector<fact>& out) {
+  const auto first = out.size();
+  if (!decode_facts(r.facts, out)) return;  // unreachable: the index wrote these bytes
+  if (!r.stripped) return;
+  for (auto i = first; i < out.size(); ++i) {
+    const auto s = shared_fields_of(out[i]);
+    s.resource_id->insert(0, r.resource);
+    if (s.patient_key) s.patient_key->assign(patient_key);
+    if (s.last_updated) s.last_updated->assign(r.last_updated);
+  }
+}
+
+}  // namespace
 
 std::string fact_index::resource_of(const std::string& fact_id) {
   const auto hash = fact_id.find('#');
   return hash == std::string::npos ? fact_id : fact_id.substr(0, hash);
 }
 
+std::uint64_t fact_index::default_hash(std::string_view resource_id) noexcept {
+  return std::hash<std::string_view>{}(resource_id);
+}
+
+std::optional<fact_index::location> fact_index::locate(std::string_view resource) const {
+  std::uint32_t patient = 0;
+  if (const auto c = patient_of_collided_.empty()
+                         ? patient_of_collided_.end()
+                         : patient_of_collided_.find(std::string(resource));
+      c != patient_of_collided_.end()) {
+    patient = c->second;
+  } else if (const auto h = patient_of_hash_.find(hash_(resource)); h != patient_of_hash_.end()) {
+    patient = h->second;
+  } else {
+    return std::nullopt;
+  }
+  const std::string_view buffer = patients_[patient].records;
+  for (std::size_t offset = 0; offset < buffer.size();) {
+    const auto r = read_record(buffer.substr(offset));
+    if (!r) break;
+    if (r->resource == resource) return location{patient, offset, r->size, r->last_updated};
+    offset += r->size;
+  }
+  return std::nullopt;  // another resource holds this hash
+}
+
+std::uint32_t fact_index::patient_slot(const std::string& patient_key) {
+  const auto [it, added] =
+      patient_of_key_.try_emplace(patient_key, static_cast<std::uint32_t>(patients_.size()));
+  if (added) patients_.push_back({patient_key, {}});
+  return it->second;
+}
+
+void fact_index::remember(std::string_view resource, std::uint32_t patient) {
+  // Called while the resource has no entry (new, or forgotten first): a taken hash belongs to
+  // another resource.
+  if (!patient_of_hash_.try_emplace(hash_(resource), patient).second) {
+    patient_of_collided_[std::string(resource)] = patient;
+  }
+}
+
+void fact_index::forget(std::string_view resource, const location& where) {
+  patients_[where.patient].records.erase(where.offset, where.size);
+  if (!patient_of_collided_.empty() && patient_of_collided_.erase(std::string(resource)) > 0) {
+    return;
+  }
+  patient_of_hash_.erase(hash_(resource));
+}
+
+std::string& fact_index::encode_record(const std::string& resource, const std::string& patient_key,
+                                       std::vector<fact>& group) {
+  const auto last_updated = last_updated_of(group.front());  // a copy: stripping clears it
+  const bool strip = repeats_shared_fields(group, resource, patient_key, last_updated);
+  if (strip) {
+    for (auto& f : group) {
+      const auto s = shared_fields_of(f);
+      s.resource_id->erase(0, resource.size());
+      if (s.patient_key) s.patient_key->clear();
+      if (s.last_updated) s.last_updated->clear();
+    }
+  }
+  std::string body;
+  put_varint(body, resource.size());
+  body += resource;
+  put_varint(body, last_updated.size());
+  body += last_updated;
+  body += static_cast<char>(strip ? 1 : 0);
+  encode(group, body);
+  record_.clear();
+  put_varint(record_, body.size());
+  record_ += body;
+  return record_;
+}
+
 fact_index::change fact_index::apply(std::vector<fact> group) {
   if (group.empty()) return change::ignored;
   const auto resource = resource_of(resource_id_of(group.front()));
-  const auto it = by_resource_.find(resource);
+  const auto current = locate(resource);
   if (std::holds_alternative<retraction>(group.front())) {
-    if (it == by_resource_.end()) return change::ignored;
-    auto& list = by_patient_[it->second.patient_key];
-    list.erase(std::remove(list.begin(), list.end(), resource), list.end());
-    by_resource_.erase(it);
+    if (!current) return change::ignored;
+    forget(resource, *current);
+    --resources_;
     return change::retracted;
   }
-  auto updated = last_updated_of(group.front());
-  auto key = patient_key_of(group.front());
-  entry next{std::move(group), std::move(updated), std::move(key)};
-  if (it == by_resource_.end()) {
-    by_patient_[next.patient_key].push_back(resource);
-    by_resource_.emplace(resource, std::move(next));
-    return change::added;
+  if (current && older_version(last_updated_of(group.front()), current->last_updated)) {
+    return change::ignored;
   }
-  if (older_version(next.last_updated, it->second.last_updated)) return change::ignored;
-  if (it->second.patient_key != next.patient_key) {
-    auto& list = by_patient_[it->second.patient_key];
-    list.erase(std::remove(list.begin(), list.end(), resource), list.end());
-    by_patient_[next.patient_key].push_back(resource);
+  const auto patient_key = patient_key_of(group.front());
+  const auto& record = encode_record(resource, patient_key, group);
+  const auto patient = patient_slot(patient_key);
+  if (current && current->patient == patient) {
+    // In place: a patient's facts keep the order their resources first arrived in.
+    patients_[patient].records.replace(current->offset, current->size, record);
+    return change::replaced;
   }
-  it->second = std::move(next);
-  return change::replaced;
+  if (current) forget(resource, *current);
+  remember(resource, patient);
+  patients_[patient].records += record;
+  if (current) return change::replaced;
+  ++resources_;
+  return change::added;
 }
 
-std::vector<const fact*> fact_index::for_patient(const std::string& patient_key) const {
-  std::vector<const fact*> out;
-  const auto it = by_patient_.find(patient_key);
-  if (it == by_patient_.end()) return out;
-  for (const auto& resource : it->second) {
-    for (const auto& f : by_resource_.at(resource).facts) out.push_back(&f);
+std::vector<fact> fact_index::for_patient(std::string_view patient_key) const {
+  std::vector<fact> out;
+  const auto it = patient_of_key_.find(patient_key);
+  if (it == patient_of_key_.end()) return out;
+  const auto& p = patients_[it->second];
+  const std::string_view buffer = p.records;
+  for (std::size_t offset = 0; offset < buffer.size();) {
+    const auto r = read_record(buffer.substr(offset));
+    if (!r) break;
+    decode_record(*r, p.key, out);
+    offset += r->size;
   }
   return out;
 }
 
-const std::vector<fact>* fact_index::find(const std::string& resource_id) const {
-  const auto it = by_resource_.find(resource_id);
-  return it == by_resource_.end() ? nullptr : &it->second.facts;
+std::optional<std::vector<fact>> fact_index::find(std::string_view resource_id) const {
+  const auto where = locate(resource_id);
+  if (!where) return std::nullopt;
+  const auto& p = patients_[where->patient];
+  const auto r = read_record(std::string_view(p.records).substr(where->offset));
+  std::vector<fact> out;
+  if (r) decode_record(*r, p.key, out);
+  return out;
 }
 
 }  // namespace covgate::model

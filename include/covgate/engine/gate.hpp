@@ -73,9 +73,9 @@ class gate {
   void count_stored(const model::decision& decision) { count(decision, +1); }
   /// The current state of a claim, or nullopt.
   [[nodiscard]] std::optional<claim_record> find(std::string_view claim_id) const;
-  /// What the policy would read about `patient_key` now: its current facts (pointers into the
-  /// gate's index, valid until the next call that changes facts) and the provider types of
-  /// the practitioners seen. The audit and the worklist's evidence read it.
+  /// What the policy would read about `patient_key` now: its current facts (decoded copies the
+  /// context owns) and the provider types of the practitioners seen (valid while the gate
+  /// lives). The audit and the worklist's evidence read it.
   [[nodiscard]] policy::patient_context context_of(const std::string& patient_key) const;
 
  private:

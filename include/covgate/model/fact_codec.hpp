@@ -19,5 +19,7 @@ void encode(const std::vector<fact>& facts, std::string& out);
 /// Decodes what encode() wrote. Returns nullopt for anything else (a wrong version or
 /// alternative, a length past the end, trailing bytes); never throws on malformed input.
 [[nodiscard]] std::optional<std::vector<fact>> decode_facts(std::string_view bytes);
+/// The same, appending to `out`; false (and `out` as it was) for anything else.
+[[nodiscard]] bool decode_facts(std::string_view bytes, std::vector<fact>& out);
 
 }  // namespace covgate::model

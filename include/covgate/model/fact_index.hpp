@@ -1,12 +1,24 @@
 // The current version of every fact, by resource id: what the policy reads. A newer version of
 // a resource replaces the older one (newer meta.lastUpdated; equal or absent: later arrival),
 // and a retraction withdraws every fact of its resource. Pure and in memory.
+//
+// Kept encoded: a replay of a day holds millions of facts, and as decoded objects each cost
+// ~650 bytes in small heap blocks (strings of ids, units, timestamps). Here each patient owns one
+// buffer of records, one per resource (its id, its lastUpdated, and its facts in the store's
+// binary form without the id, patient key and timestamp every fact of the record repeats), and
+// a flat table maps a 64-bit hash of the resource id to the patient. The policy reads a patient's
+// facts decoded, once per evaluation (for_patient).
 #pragma once
 
+#include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
+
+#include <boost/unordered/unordered_flat_map.hpp>
 
 #include "covgate/model/facts.hpp"
 
@@ -14,6 +26,11 @@ namespace covgate::model {
 
 class fact_index {
  public:
+  using hash_function = std::uint64_t (*)(std::string_view) noexcept;
+  /// `hash` maps resource ids to table keys; two ids may share one (tests force it), the index
+  /// tells them apart by the id stored with each record.
+  explicit fact_index(hash_function hash = default_hash) noexcept : hash_(hash) {}
+
   /// What apply() did, so the caller can re-evaluate the claims the change touches.
   enum class change : std::uint8_t {
     added,      ///< a resource seen for the first time
@@ -26,23 +43,52 @@ class fact_index {
   /// (an Observation and its components): pass them as one group (taken over, not copied).
   change apply(std::vector<fact> group);
 
-  /// Every current fact for `patient_key`.
-  [[nodiscard]] std::vector<const fact*> for_patient(const std::string& patient_key) const;
-  /// The current facts of one resource (empty when unknown or retracted).
-  [[nodiscard]] const std::vector<fact>* find(const std::string& resource_id) const;
-  [[nodiscard]] std::size_t size() const noexcept { return by_resource_.size(); }
+  /// Every current fact for `patient_key`, decoded, in the order their resources arrived.
+  [[nodiscard]] std::vector<fact> for_patient(std::string_view patient_key) const;
+  /// The current facts of one resource (nullopt when unknown or retracted).
+  [[nodiscard]] std::optional<std::vector<fact>> find(std::string_view resource_id) const;
+  /// How many resources have current facts.
+  [[nodiscard]] std::size_t size() const noexcept { return resources_; }
 
   /// The resource id of a fact without its "#component[n]" or "#…" suffix.
   [[nodiscard]] static std::string resource_of(const std::string& fact_id);
 
+  static std::uint64_t default_hash(std::string_view resource_id) noexcept;
+
  private:
-  struct entry {
-    std::vector<fact> facts;
-    std::string last_updated;
-    std::string patient_key;
+  /// Where one resource's record sits: its patient, and its bytes in that patient's buffer.
+  struct location {
+    std::uint32_t patient = 0;
+    std::size_t offset = 0;
+    std::size_t size = 0;           ///< the whole record, its length prefix included
+    std::string_view last_updated;  ///< a view into the buffer, valid until it changes
   };
-  std::unordered_map<std::string, entry> by_resource_;
-  std::unordered_map<std::string, std::vector<std::string>> by_patient_;  // key → resources
+  [[nodiscard]] std::optional<location> locate(std::string_view resource) const;
+  std::uint32_t patient_slot(const std::string& patient_key);
+  /// Encodes `group` (changing it) as one record of `resource`.
+  std::string& encode_record(const std::string& resource, const std::string& patient_key,
+                             std::vector<fact>& group);
+  void forget(std::string_view resource, const location& where);
+  void remember(std::string_view resource, std::uint32_t patient);
+
+  struct text_hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view text) const noexcept {
+      return std::hash<std::string_view>{}(text);
+    }
+  };
+  struct patient_records {
+    std::string key;
+    std::string records;
+  };
+  hash_function hash_;
+  std::vector<patient_records> patients_;
+  boost::unordered_flat_map<std::string, std::uint32_t, text_hash, std::equal_to<>> patient_of_key_;
+  boost::unordered_flat_map<std::uint64_t, std::uint32_t> patient_of_hash_;
+  /// The rare resource whose hash another resource's entry already holds, by its full id.
+  std::unordered_map<std::string, std::uint32_t> patient_of_collided_;
+  std::size_t resources_ = 0;
+  std::string record_;  // the record being written, reused
 };
 
 }  // namespace covgate::model

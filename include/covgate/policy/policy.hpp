@@ -92,6 +92,9 @@ class policy_file {
 /// What the engine knows about the patient besides the claim.
 struct patient_context {
   std::vector<const model::fact*> facts;  ///< current facts for the patient (any order)
+  /// Where `facts` point when the context owns them (the engine's index keeps facts encoded
+  /// and decodes them for one evaluation). Moving the context keeps the pointers valid.
+  std::vector<model::fact> fact_storage;
   /// True when an earlier CSII claim of this patient was released (prior-auth "initial").
   bool earlier_csii_release = false;
   /// Provider type of a Practitioner/PractitionerRole reference the encounter could not

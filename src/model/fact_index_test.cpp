@@ -1,0 +1,151 @@
+#include "covgate/model/fact_index.hpp"
+
+#include <doctest/doctest.h>
+
+using namespace covgate::model;
+
+namespace {
+
+lab_result lab(double value, const char* id, const char* key = "K",
+               const char* updated = "2026-03-01T10:00:00Z") {
+  lab_result r;
+  r.resource_id = id;
+  r.patient = "Patient/p";
+  r.patient_key = key;
+  r.kind = lab_kind::c_peptide;
+  r.loinc = "1986-9";
+  r.has_value = true;
+  r.value = value;
+  r.unit = "ng/mL";
+  r.unit_known = true;
+  r.low = 0.8;
+  r.interpretation = {"L"};
+  r.effective = *parse_fhir_datetime("2026-03-01T08:00:00Z");
+  r.status = "final";
+  r.last_updated = updated;
+  return r;
+}
+
+double value_of(const fact& f) { return std::get<lab_result>(f).value; }
+
+// Every resource id lands on one table key: the index must tell them apart by id.
+std::uint64_t one_hash(std::string_view) noexcept { return 42; }
+
+}  // namespace
+
+TEST_SUITE("model.fact_index") {
+  TEST_CASE("a newer version replaces, an older one is ignored, a retraction withdraws") {
+    fact_index index;
+    auto v1 = lab(0.5, "Observation/c1");
+    CHECK(index.apply({v1}) == fact_index::change::added);
+    auto v2 = v1;
+    v2.value = 0.7;
+    v2.status = "corrected";
+    v2.last_updated = "2026-03-02T10:00:00Z";
+    CHECK(index.apply({v2}) == fact_index::change::replaced);
+    CHECK(index.apply({v1}) == fact_index::change::ignored);
+    REQUIRE(index.for_patient("K").size() == 1);
+    CHECK(value_of(index.for_patient("K")[0]) == 0.7);
+    auto same_time = v2;
+    same_time.value = 0.9;  // no newer timestamp: the later arrival wins
+    CHECK(index.apply({same_time}) == fact_index::change::replaced);
+    CHECK(index.apply({retraction{"Observation/c1", "Patient/p", "K"}}) ==
+          fact_index::change::retracted);
+    CHECK(index.for_patient("K").empty());
+    CHECK_FALSE(index.find("Observation/c1"));
+    CHECK(index.size() == 0);
+    CHECK(index.apply({retraction{"Observation/c1", "Patient/p", "K"}}) ==
+          fact_index::change::ignored);
+  }
+
+  TEST_CASE("an Observation's components are one resource") {
+    fact_index index;
+    auto a = lab(60, "Observation/f#component[0]");
+    auto b = lab(61, "Observation/f#component[1]");
+    CHECK(index.apply({a, b}) == fact_index::change::added);
+    CHECK(index.find("Observation/f")->size() == 2);
+    CHECK(fact_index::resource_of("Observation/f#component[1]") == "Observation/f");
+  }
+
+  TEST_CASE("facts come back exactly as applied, whether or not they repeat the shared fields") {
+    fact_index index;
+    // Repeating id, key and lastUpdated: stored without them, restored on the way out.
+    const std::vector<fact> plain = {lab(1, "Observation/a#component[0]"),
+                                     lab(2, "Observation/a#component[1]")};
+    // A fact whose key or timestamp differs from its record's: stored as it is.
+    auto odd_key = lab(3, "Observation/b", "K");
+    auto other = lab(4, "Observation/b#2", "");
+    other.last_updated.clear();
+    const std::vector<fact> mixed = {odd_key, other};
+    encounter visit;
+    visit.resource_id = "Encounter/e";
+    visit.patient = "Patient/p";
+    visit.patient_key = "K";
+    visit.status = "finished";
+    visit.participants = {{"Practitioner/1", provider_type::physician, {"ATND"}}};
+    patient person;
+    person.resource_id = "Patient/p";
+    person.key = "K";
+    person.identifiers = {"http://hl7.org/fhir/sid/us-mbi|K"};
+    CHECK(index.apply(plain) == fact_index::change::added);
+    CHECK(index.apply(mixed) == fact_index::change::added);
+    CHECK(index.apply({visit}) == fact_index::change::added);
+    CHECK(index.apply({person}) == fact_index::change::added);
+    const auto facts = index.for_patient("K");
+    REQUIRE(facts.size() == 6);
+    CHECK(facts[0] == plain[0]);
+    CHECK(facts[1] == plain[1]);
+    CHECK(facts[2] == mixed[0]);
+    CHECK(facts[3] == mixed[1]);
+    CHECK(facts[4] == fact{visit});
+    CHECK(facts[5] == fact{person});
+    CHECK(*index.find("Observation/b") == mixed);
+    CHECK(index.size() == 4);
+  }
+
+  TEST_CASE("a replaced resource keeps its place; one moved to another patient leaves") {
+    fact_index index;
+    index.apply({lab(1, "Observation/1")});
+    index.apply({lab(2, "Observation/2")});
+    index.apply({lab(3, "Observation/3")});
+    CHECK(index.apply({lab(22, "Observation/2", "K", "2026-03-02T00:00:00Z")}) ==
+          fact_index::change::replaced);
+    auto facts = index.for_patient("K");
+    REQUIRE(facts.size() == 3);
+    CHECK(value_of(facts[0]) == 1);
+    CHECK(value_of(facts[1]) == 22);
+    CHECK(value_of(facts[2]) == 3);
+    // Linked to another patient by a later version.
+    CHECK(index.apply({lab(5, "Observation/1", "M", "2026-03-03T00:00:00Z")}) ==
+          fact_index::change::replaced);
+    CHECK(index.for_patient("K").size() == 2);
+    REQUIRE(index.for_patient("M").size() == 1);
+    CHECK(value_of(index.for_patient("M")[0]) == 5);
+    CHECK(index.apply({retraction{"Observation/1", "Patient/q", "M"}}) ==
+          fact_index::change::retracted);
+    CHECK(index.for_patient("M").empty());
+    CHECK(index.size() == 2);
+  }
+
+  TEST_CASE("resources whose ids share one hash stay apart") {
+    fact_index index(one_hash);
+    CHECK(index.apply({lab(1, "Observation/1", "K")}) == fact_index::change::added);
+    CHECK(index.apply({lab(2, "Observation/2", "M")}) == fact_index::change::added);
+    CHECK(index.apply({lab(3, "Observation/3", "K")}) == fact_index::change::added);
+    CHECK(value_of(index.find("Observation/2")->front()) == 2);
+    CHECK(value_of(index.find("Observation/3")->front()) == 3);
+    CHECK_FALSE(index.find("Observation/4"));
+    CHECK(index.apply({lab(33, "Observation/3", "K", "2026-03-02T00:00:00Z")}) ==
+          fact_index::change::replaced);
+    CHECK(index.apply({retraction{"Observation/1", "Patient/p", "K"}}) ==
+          fact_index::change::retracted);
+    // The first resource's entry is gone; the others are still found by their ids.
+    CHECK_FALSE(index.find("Observation/1"));
+    CHECK(value_of(index.find("Observation/2")->front()) == 2);
+    CHECK(value_of(index.find("Observation/3")->front()) == 33);
+    CHECK(index.apply({lab(1, "Observation/1", "K")}) == fact_index::change::added);
+    CHECK(index.for_patient("K").size() == 2);
+    CHECK(index.for_patient("M").size() == 1);
+    CHECK(index.size() == 3);
+  }
+}
