@@ -1,5 +1,6 @@
 #include "covgate/model/fact_index.hpp"
 
+#include <algorithm>
 #include <functional>
 
 #include "covgate/model/fact_codec.hpp"
@@ -114,6 +115,20 @@ void decode_record(const record_view& r, std::string_view patient_key, std::vect
   }
 }
 
+// Appends `record` to a patient's buffer, growing it by a quarter rather than doubling it
+// (std::string's own growth): buffers are most of the index, and doubling left a third of
+// them unused. Amortized linear all the same.
+void append(std::string& records, std::string_view record) {
+  const auto needed = records.size() + record.size();
+  if (needed > records.capacity()) {
+    std::string grown;
+    grown.reserve(std::max(needed, records.size() + records.size() / 4));
+    grown += records;
+    records.swap(grown);
+  }
+  records += record;
+}
+
 }  // namespace
 
 std::string fact_index::resource_of(const std::string& fact_id) {
@@ -121,8 +136,9 @@ std::string fact_index::resource_of(const std::string& fact_id) {
   return hash == std::string::npos ? fact_id : fact_id.substr(0, hash);
 }
 
-std::uint64_t fact_index::default_hash(std::string_view resource_id) noexcept {
-  return std::hash<std::string_view>{}(resource_id);
+std::uint32_t fact_index::default_hash(std::string_view resource_id) noexcept {
+  const std::uint64_t h = std::hash<std::string_view>{}(resource_id);
+  return static_cast<std::uint32_t>(h ^ (h >> 32));
 }
 
 std::optional<fact_index::location> fact_index::locate(std::string_view resource) const {
@@ -218,7 +234,7 @@ fact_index::change fact_index::apply(std::vector<fact> group) {
   }
   if (current) forget(resource, *current);
   remember(resource, patient);
-  patients_[patient].records += record;
+  append(patients_[patient].records, record);
   if (current) return change::replaced;
   ++resources_;
   return change::added;

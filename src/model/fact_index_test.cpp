@@ -29,7 +29,7 @@ lab_result lab(double value, const char* id, const char* key = "K",
 double value_of(const fact& f) { return std::get<lab_result>(f).value; }
 
 // Every resource id lands on one table key: the index must tell them apart by id.
-std::uint64_t one_hash(std::string_view) noexcept { return 42; }
+std::uint32_t one_hash(std::string_view) noexcept { return 42; }
 
 }  // namespace
 
