@@ -2,6 +2,9 @@
 
 #include <doctest/doctest.h>
 
+#include <map>
+#include <random>
+
 using namespace covgate::model;
 
 namespace {
@@ -147,5 +150,104 @@ TEST_SUITE("model.fact_index") {
     CHECK(index.for_patient("K").size() == 2);
     CHECK(index.for_patient("M").size() == 1);
     CHECK(index.size() == 3);
+  }
+}
+
+namespace {
+
+// A plain model of the index's contract: the current group of every resource, and each
+// patient's resources in arrival order (a replacement keeps its place unless it moves).
+struct reference_index {
+  struct current {
+    std::vector<fact> group;
+    std::string last_updated;
+    std::string key;
+  };
+  std::map<std::string, current> by_resource;
+  std::map<std::string, std::vector<std::string>> order;
+
+  fact_index::change apply(const std::vector<fact>& group) {
+    const auto resource = fact_index::resource_of(resource_id_of(group.front()));
+    const auto it = by_resource.find(resource);
+    if (std::holds_alternative<retraction>(group.front())) {
+      if (it == by_resource.end()) return fact_index::change::ignored;
+      std::erase(order[it->second.key], resource);
+      by_resource.erase(it);
+      return fact_index::change::retracted;
+    }
+    const auto& updated = last_updated_of(group.front());
+    const auto& key = patient_key_of(group.front());
+    if (it == by_resource.end()) {
+      by_resource[resource] = {group, updated, key};
+      order[key].push_back(resource);
+      return fact_index::change::added;
+    }
+    if (older_version(updated, it->second.last_updated)) return fact_index::change::ignored;
+    if (it->second.key != key) {
+      std::erase(order[it->second.key], resource);
+      order[key].push_back(resource);
+    }
+    it->second = {group, updated, key};
+    return fact_index::change::replaced;
+  }
+
+  [[nodiscard]] std::vector<fact> for_patient(const std::string& key) const {
+    std::vector<fact> out;
+    const auto it = order.find(key);
+    if (it == order.end()) return out;
+    for (const auto& resource : it->second) {
+      const auto& group = by_resource.at(resource).group;
+      out.insert(out.end(), group.begin(), group.end());
+    }
+    return out;
+  }
+};
+
+// Few table keys for many ids: most lookups meet another resource's entry.
+std::uint32_t three_hashes(std::string_view id) noexcept {
+  return static_cast<std::uint32_t>(id.size() % 3);
+}
+
+}  // namespace
+
+TEST_SUITE("model.fact_index") {
+  TEST_CASE("agrees with a plain model over random additions, versions, moves and retractions") {
+    for (const auto hash : {&fact_index::default_hash, &three_hashes}) {
+      fact_index index(hash);
+      reference_index expected;
+      std::mt19937 random(20261130);
+      const std::vector<std::string> keys = {"K", "M", "N1", ""};
+      const std::vector<std::string> stamps = {"", "2026-03-01T00:00:00Z", "2026-03-02T00:00:00Z",
+                                               "2026-03-03T00:00:00Z"};
+      auto pick = [&](std::size_t n) { return static_cast<std::size_t>(random() % n); };
+      for (int step = 0; step < 4000; ++step) {
+        CAPTURE(step);
+        const auto id = "Observation/" + std::string(1 + pick(12), 'x');
+        const auto& key = keys[pick(keys.size())];
+        std::vector<fact> group;
+        if (pick(8) == 0) {
+          group.push_back(retraction{id, "Patient/p", key});
+        } else {
+          const auto& stamp = stamps[pick(stamps.size())];
+          const auto components = 1 + pick(3);
+          for (std::size_t c = 0; c < components; ++c) {
+            auto f = lab(static_cast<double>(step),
+                         (id + "#component[" + std::to_string(c) + "]").c_str(), key.c_str(),
+                         stamp.c_str());
+            if (pick(10) == 0) f.patient_key = "other";  // a record that cannot be stripped
+            group.push_back(f);
+          }
+        }
+        REQUIRE(index.apply(group) == expected.apply(group));
+        if (step % 97 == 0) {
+          for (const auto& k : keys) CHECK(index.for_patient(k) == expected.for_patient(k));
+        }
+      }
+      for (const auto& k : keys) CHECK(index.for_patient(k) == expected.for_patient(k));
+      CHECK(index.size() == expected.by_resource.size());
+      for (const auto& [resource, current] : expected.by_resource) {
+        CHECK(index.find(resource) == std::optional(current.group));
+      }
+    }
   }
 }
