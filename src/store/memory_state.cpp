@@ -10,12 +10,12 @@ namespace covgate::store {
 std::optional<engine::claim_record> memory_state::load(std::string_view claim_id) const {
   const auto it = records_.find(claim_id);
   if (it == records_.end()) return std::nullopt;
-  auto claim = model::decode_claim(it->second.claim);
-  auto decision = model::decode_decision(it->second.decision);
+  auto claim = model::decode_claim(it->second.claim());
+  auto decision = model::decode_decision(it->second.decision());
   // Only encode() wrote these bytes: failing to read them back is a bug, not bad input.
   if (!claim || !decision) throw std::logic_error("memory_state: a stored record does not decode");
   const auto& s = it->second;
-  return engine::claim_record{std::move(*claim), std::move(*decision), s.source,
+  return engine::claim_record{std::move(*claim), std::move(*decision), std::string(s.source()),
                               s.closed,          s.csii_released,      s.events};
 }
 
@@ -23,15 +23,16 @@ void memory_state::save(const engine::claim_record& record) {
   auto [it, inserted] = records_.try_emplace(record.claim.id);
   auto& s = it->second;
   const auto& patient = record.claim.subscriber.member_id;
-  if (inserted || s.patient != patient) {
+  if (inserted || *s.patient != patient) {
     // A replacement may name another member id: the claim moves to that patient's list.
     if (!inserted) {
-      std::erase(by_patient_[s.patient], record.claim.id);
-      if (s.csii_released) --csii_released_[s.patient];
+      std::erase(by_patient_.find(*s.patient)->second, &it->first);
+      if (s.csii_released) --csii_released_[*s.patient];
       s.csii_released = false;
     }
-    by_patient_[patient].push_back(record.claim.id);
-    s.patient = patient;
+    auto list = by_patient_.try_emplace(patient).first;
+    list->second.push_back(&it->first);
+    s.patient = &list->first;
   }
   if (record.csii_released != s.csii_released) {
     if (record.csii_released) {
@@ -40,14 +41,14 @@ void memory_state::save(const engine::claim_record& record) {
       --csii_released_[patient];
     }
   }
-  s.claim.clear();
-  model::encode(record.claim, s.claim);
-  s.claim.shrink_to_fit();
-  s.decision.clear();
-  model::encode(record.decision, s.decision);
-  s.decision.shrink_to_fit();
+  s.bytes.clear();
+  model::encode(record.claim, s.bytes);
+  s.claim_size = static_cast<std::uint32_t>(s.bytes.size());
+  model::encode(record.decision, s.bytes);
+  s.decision_size = static_cast<std::uint32_t>(s.bytes.size() - s.claim_size);
+  s.bytes += record.source;
+  s.bytes.shrink_to_fit();
   s.result = record.decision.result;
-  s.source = record.source;
   s.closed = record.closed;
   s.csii_released = record.csii_released;
   s.events = record.events;
@@ -58,9 +59,9 @@ std::vector<engine::claim_summary> memory_state::claims_of(std::string_view pati
   const auto it = by_patient_.find(patient);
   if (it == by_patient_.end()) return out;
   out.reserve(it->second.size());
-  for (const auto& id : it->second) {
-    const auto& s = records_.find(id)->second;
-    out.push_back({id, s.result, s.closed, s.csii_released});
+  for (const auto* id : it->second) {
+    const auto& s = records_.find(*id)->second;
+    out.push_back({*id, s.result, s.closed, s.csii_released});
   }
   return out;
 }
@@ -70,12 +71,12 @@ std::vector<engine::claim_summary> memory_state::open_claims_of(std::string_view
   std::vector<engine::claim_summary> out;
   const auto it = by_patient_.find(patient);
   if (it == by_patient_.end()) return out;
-  for (const auto& id : it->second) {
-    const auto& s = records_.find(id)->second;
+  for (const auto* id : it->second) {
+    const auto& s = records_.find(*id)->second;
     if (s.closed) continue;
     if (s.result == model::outcome::hold_documentation ||
         (released_too && s.result == model::outcome::release)) {
-      out.push_back({id, s.result, s.closed, s.csii_released});
+      out.push_back({*id, s.result, s.closed, s.csii_released});
     }
   }
   return out;
@@ -87,7 +88,7 @@ bool memory_state::csii_released_other_than(std::string_view patient,
   if (it == csii_released_.end() || it->second == 0) return false;
   const auto self = records_.find(claim_id);
   const bool counted_self =
-      self != records_.end() && self->second.csii_released && self->second.patient == patient;
+      self != records_.end() && self->second.csii_released && *self->second.patient == patient;
   return it->second > (counted_self ? 1u : 0u);
 }
 
@@ -95,7 +96,7 @@ void memory_state::for_each_open_decision(
     const std::function<void(const model::decision&)>& visit) const {
   for (const auto& [id, s] : records_) {
     if (s.closed) continue;
-    if (auto d = model::decode_decision(s.decision)) visit(*d);
+    if (auto d = model::decode_decision(s.decision())) visit(*d);
   }
 }
 

@@ -50,15 +50,24 @@ class memory_state final : public engine::state {
   void set_counter(std::string_view name, std::int64_t value) override;
 
  private:
+  // One allocation per claim: its encoded claim, its encoded decision and its source, one
+  // after the other (a million claims are a million of these).
   struct stored {
-    std::string claim;     // encoded (model/claim_codec.hpp)
-    std::string decision;  // encoded (model/decision_codec.hpp)
-    std::string patient;   // the key it is filed under in by_patient_
+    std::string bytes;
+    std::uint32_t claim_size = 0;
+    std::uint32_t decision_size = 0;
+    const std::string* patient = nullptr;  // the key it is filed under in by_patient_
     model::outcome result = model::outcome::release;
-    std::string source;
     bool closed = false;
     bool csii_released = false;
     std::uint32_t events = 0;
+    [[nodiscard]] std::string_view claim() const { return {bytes.data(), claim_size}; }
+    [[nodiscard]] std::string_view decision() const {
+      return std::string_view(bytes).substr(claim_size, decision_size);
+    }
+    [[nodiscard]] std::string_view source() const {
+      return std::string_view(bytes).substr(claim_size + decision_size);
+    }
   };
   // Heterogeneous lookup by string_view.
   struct hash {
@@ -72,7 +81,8 @@ class memory_state final : public engine::state {
 
   bool keep_history_;
   by_name<stored> records_;
-  by_name<std::vector<std::string>> by_patient_;
+  // Per patient, its claims' ids: pointers to records_' keys (nodes never move or leave).
+  by_name<std::vector<const std::string*>> by_patient_;
   by_name<std::uint32_t> csii_released_;  // per patient: claims released with a pump line
   by_name<std::vector<engine::history_entry>> history_;
   by_name<engine::interchange_answer> interchanges_;
