@@ -1,6 +1,8 @@
 #include "covgate/model/fact_index.hpp"
 
 #include <algorithm>
+#include <array>
+#include <chrono>
 #include <functional>
 
 #include "covgate/model/fact_codec.hpp"
@@ -9,12 +11,16 @@ namespace covgate::model {
 
 // A patient's buffer is a sequence of records:
 //   varint body size, then the body:
-//     varint id size, the resource id; varint size, its meta.lastUpdated;
-//     one byte: 1 when the facts below were stored without their shared fields, else 0;
+//     varint id size, the resource id;
+//     one byte of flags (below);
+//     its meta.lastUpdated: varint seconds since 1970 when flagged compact, else varint size
+//     and the text;
 //     the facts in fact_codec's form (the rest of the body).
-// "Shared fields" are what every fact of one record repeats: the resource id (a component keeps
-// only its "#component[n]" suffix), the patient key and lastUpdated. They are stripped only when
-// every fact of the record repeats them exactly, so decoding restores each fact as it was sent.
+// Flags: `stripped`: the facts were stored without the fields every fact of one record
+// repeats (the resource id, a component keeping only its "#component[n]" suffix; the patient
+// key; lastUpdated); `same_subject`: without their subject reference, the patient's own (the
+// first one it was filed with); `compact_stamp`: lastUpdated was "YYYY-MM-DDThh:mm:ssZ" and is
+// kept as its seconds. Each applies only when it restores every fact exactly as it was sent.
 
 namespace {
 
@@ -47,13 +53,69 @@ bool take_text(std::string_view& in, std::string_view& text) {
   return true;
 }
 
+enum record_flags : unsigned char { stripped = 1, same_subject = 2, compact_stamp = 4 };
+
+constexpr std::size_t stamp_size = 20;  // "2026-03-01T10:00:00Z"
+using stamp_text = std::array<char, stamp_size>;
+
+// The seconds of a UTC instant written "YYYY-MM-DDThh:mm:ssZ" (and nothing else: another
+// form, fractional seconds or an offset, is kept as text so it comes back as sent).
+std::optional<std::int64_t> compact_seconds(std::string_view text) {
+  if (text.size() != stamp_size) return std::nullopt;
+  constexpr std::string_view shape = "dddd-dd-ddTdd:dd:ddZ";
+  for (std::size_t i = 0; i < stamp_size; ++i) {
+    const bool digit = text[i] >= '0' && text[i] <= '9';
+    if (shape[i] == 'd' ? !digit : text[i] != shape[i]) return std::nullopt;
+  }
+  auto number = [&](std::size_t at, std::size_t n) {
+    int v = 0;
+    for (std::size_t i = at; i < at + n; ++i) v = v * 10 + (text[i] - '0');
+    return v;
+  };
+  using namespace std::chrono;
+  const year_month_day day{year{number(0, 4)}, month{static_cast<unsigned>(number(5, 2))},
+                           std::chrono::day{static_cast<unsigned>(number(8, 2))}};
+  const int h = number(11, 2), m = number(14, 2), sec = number(17, 2);
+  if (!day.ok() || h > 23 || m > 59 || sec > 59) return std::nullopt;
+  const std::int64_t seconds =
+      std::int64_t{sys_days{day}.time_since_epoch().count()} * 86400 + h * 3600 + m * 60 + sec;
+  if (seconds < 0) return std::nullopt;  // before 1970: kept as text (the varint is unsigned)
+  return seconds;
+}
+
+std::string_view write_stamp(std::int64_t seconds, stamp_text& out) {
+  using namespace std::chrono;
+  const auto days = seconds / 86400;
+  auto rest = seconds % 86400;
+  const year_month_day day{sys_days{std::chrono::days{days}}};
+  auto put = [&](std::size_t at, std::size_t n, long long v) {
+    for (std::size_t i = at + n; i > at; --i, v /= 10) out[i - 1] = static_cast<char>('0' + v % 10);
+  };
+  out = {'0', '0', '0', '0', '-', '0', '0', '-', '0', '0',
+         'T', '0', '0', ':', '0', '0', ':', '0', '0', 'Z'};
+  put(0, 4, static_cast<int>(day.year()));
+  put(5, 2, static_cast<unsigned>(day.month()));
+  put(8, 2, static_cast<unsigned>(day.day()));
+  put(11, 2, rest / 3600);
+  rest %= 3600;
+  put(14, 2, rest / 60);
+  put(17, 2, rest % 60);
+  return {out.data(), out.size()};
+}
+
 // One record as read from a buffer.
 struct record_view {
   std::string_view resource;
-  std::string_view last_updated;
-  bool stripped = false;
+  unsigned char flags = 0;
+  std::string_view stamp;    // lastUpdated as text, unless compact
+  std::int64_t seconds = 0;  // lastUpdated, when compact
   std::string_view facts;
   std::size_t size = 0;  // the whole record in the buffer, its length prefix included
+
+  /// lastUpdated as sent (written into `scratch` when it was kept compact).
+  [[nodiscard]] std::string_view last_updated(stamp_text& scratch) const {
+    return (flags & compact_stamp) != 0 ? write_stamp(seconds, scratch) : stamp;
+  }
 };
 
 // Reads the record at the start of `in`; nullopt past the end.
@@ -64,17 +126,24 @@ std::optional<record_view> read_record(std::string_view in) {
   record_view r;
   r.size = whole - in.size() + body_size;
   auto body = in.substr(0, body_size);
-  if (!take_text(body, r.resource) || !take_text(body, r.last_updated) || body.empty()) {
+  if (!take_text(body, r.resource) || body.empty()) return std::nullopt;
+  r.flags = static_cast<unsigned char>(body.front());
+  body.remove_prefix(1);
+  if ((r.flags & compact_stamp) != 0) {
+    std::size_t seconds = 0;
+    if (!take_varint(body, seconds)) return std::nullopt;
+    r.seconds = static_cast<std::int64_t>(seconds);
+  } else if (!take_text(body, r.stamp)) {
     return std::nullopt;
   }
-  r.stripped = body.front() == 1;
-  r.facts = body.substr(1);
+  r.facts = body;
   return r;
 }
 
 // The shared fields of one fact, where its kind has them.
 struct shared_fields {
   std::string* resource_id = nullptr;
+  std::string* patient = nullptr;
   std::string* patient_key = nullptr;
   std::string* last_updated = nullptr;
 };
@@ -84,6 +153,7 @@ shared_fields shared_fields_of(fact& f) {
       [](auto& v) {
         shared_fields s;
         s.resource_id = &v.resource_id;
+        if constexpr (requires { v.patient; }) s.patient = &v.patient;
         if constexpr (requires { v.patient_key; }) s.patient_key = &v.patient_key;
         if constexpr (requires { v.last_updated; }) s.last_updated = &v.last_updated;
         return s;
@@ -102,16 +172,28 @@ bool repeats_shared_fields(std::vector<fact>& group, std::string_view resource,
   return true;
 }
 
-// Decodes one record's facts onto `out`, restoring the shared fields it was stored without.
-void decode_record(const record_view& r, std::string_view patient_key, std::vector<fact>& out) {
+bool repeats_subject(std::vector<fact>& group, std::string_view subject) {
+  if (subject.empty()) return false;
+  return std::all_of(group.begin(), group.end(), [&](fact& f) {
+    const auto s = shared_fields_of(f);
+    return s.patient == nullptr || *s.patient == subject;
+  });
+}
+
+// Decodes one record's facts onto `out`, restoring the fields it was stored without.
+void decode_record(const record_view& r, std::string_view patient_key, std::string_view subject,
+                   std::vector<fact>& out) {
   const auto first = out.size();
   if (!decode_facts(r.facts, out)) return;  // unreachable: the index wrote these bytes
-  if (!r.stripped) return;
+  stamp_text scratch;
+  const auto last_updated = r.last_updated(scratch);
   for (auto i = first; i < out.size(); ++i) {
     const auto s = shared_fields_of(out[i]);
+    if ((r.flags & same_subject) != 0 && s.patient) s.patient->assign(subject);
+    if ((r.flags & stripped) == 0) continue;
     s.resource_id->insert(0, r.resource);
     if (s.patient_key) s.patient_key->assign(patient_key);
-    if (s.last_updated) s.last_updated->assign(r.last_updated);
+    if (s.last_updated) s.last_updated->assign(last_updated);
   }
 }
 
@@ -130,6 +212,13 @@ void append(std::string& records, std::string_view record) {
 }
 
 }  // namespace
+
+/// Where one resource's record sits: its patient, and its bytes in that patient's buffer.
+struct fact_index::location {
+  std::uint32_t patient = 0;
+  std::size_t offset = 0;
+  record_view record;  // views into the buffer, valid until it changes
+};
 
 std::string fact_index::resource_of(const std::string& fact_id) {
   const auto hash = fact_id.find('#');
@@ -157,7 +246,7 @@ std::optional<fact_index::location> fact_index::locate(std::string_view resource
   for (std::size_t offset = 0; offset < buffer.size();) {
     const auto r = read_record(buffer.substr(offset));
     if (!r) break;
-    if (r->resource == resource) return location{patient, offset, r->size, r->last_updated};
+    if (r->resource == resource) return location{patient, offset, *r};
     offset += r->size;
   }
   return std::nullopt;  // another resource holds this hash
@@ -166,7 +255,7 @@ std::optional<fact_index::location> fact_index::locate(std::string_view resource
 std::uint32_t fact_index::patient_slot(const std::string& patient_key) {
   const auto [it, added] =
       patient_of_key_.try_emplace(patient_key, static_cast<std::uint32_t>(patients_.size()));
-  if (added) patients_.push_back({patient_key, {}});
+  if (added) patients_.push_back({patient_key, {}, {}});
   return it->second;
 }
 
@@ -179,31 +268,44 @@ void fact_index::remember(std::string_view resource, std::uint32_t patient) {
 }
 
 void fact_index::forget(std::string_view resource, const location& where) {
-  patients_[where.patient].records.erase(where.offset, where.size);
+  patients_[where.patient].records.erase(where.offset, where.record.size);
   if (!patient_of_collided_.empty() && patient_of_collided_.erase(std::string(resource)) > 0) {
     return;
   }
   patient_of_hash_.erase(hash_(resource));
 }
 
-std::string& fact_index::encode_record(const std::string& resource, const std::string& patient_key,
+std::string& fact_index::encode_record(const std::string& resource, patient_records& patient,
                                        std::vector<fact>& group) {
   const auto last_updated = last_updated_of(group.front());  // a copy: stripping clears it
-  const bool strip = repeats_shared_fields(group, resource, patient_key, last_updated);
-  if (strip) {
-    for (auto& f : group) {
-      const auto s = shared_fields_of(f);
-      s.resource_id->erase(0, resource.size());
-      if (s.patient_key) s.patient_key->clear();
-      if (s.last_updated) s.last_updated->clear();
-    }
+  if (patient.subject.empty()) {
+    const auto first = shared_fields_of(group.front());
+    if (first.patient) patient.subject = *first.patient;
   }
-  std::string body;
+  unsigned char flags = 0;
+  if (repeats_shared_fields(group, resource, patient.key, last_updated)) flags |= stripped;
+  if (repeats_subject(group, patient.subject)) flags |= same_subject;
+  const auto seconds = compact_seconds(last_updated);
+  if (seconds) flags |= compact_stamp;
+  for (auto& f : group) {
+    const auto s = shared_fields_of(f);
+    if ((flags & same_subject) != 0 && s.patient) s.patient->clear();
+    if ((flags & stripped) == 0) continue;
+    s.resource_id->erase(0, resource.size());
+    if (s.patient_key) s.patient_key->clear();
+    if (s.last_updated) s.last_updated->clear();
+  }
+  std::string& body = body_;
+  body.clear();
   put_varint(body, resource.size());
   body += resource;
-  put_varint(body, last_updated.size());
-  body += last_updated;
-  body += static_cast<char>(strip ? 1 : 0);
+  body += static_cast<char>(flags);
+  if (seconds) {
+    put_varint(body, static_cast<std::size_t>(*seconds));
+  } else {
+    put_varint(body, last_updated.size());
+    body += last_updated;
+  }
   encode(group, body);
   record_.clear();
   put_varint(record_, body.size());
@@ -221,15 +323,17 @@ fact_index::change fact_index::apply(std::vector<fact> group) {
     --resources_;
     return change::retracted;
   }
-  if (current && older_version(last_updated_of(group.front()), current->last_updated)) {
-    return change::ignored;
+  if (current) {
+    stamp_text scratch;
+    if (older_version(last_updated_of(group.front()), current->record.last_updated(scratch))) {
+      return change::ignored;
+    }
   }
-  const auto patient_key = patient_key_of(group.front());
-  const auto& record = encode_record(resource, patient_key, group);
-  const auto patient = patient_slot(patient_key);
+  const auto patient = patient_slot(patient_key_of(group.front()));
+  const auto& record = encode_record(resource, patients_[patient], group);
   if (current && current->patient == patient) {
     // In place: a patient's facts keep the order their resources first arrived in.
-    patients_[patient].records.replace(current->offset, current->size, record);
+    patients_[patient].records.replace(current->offset, current->record.size, record);
     return change::replaced;
   }
   if (current) forget(resource, *current);
@@ -249,7 +353,7 @@ std::vector<fact> fact_index::for_patient(std::string_view patient_key) const {
   for (std::size_t offset = 0; offset < buffer.size();) {
     const auto r = read_record(buffer.substr(offset));
     if (!r) break;
-    decode_record(*r, p.key, out);
+    decode_record(*r, p.key, p.subject, out);
     offset += r->size;
   }
   return out;
@@ -261,7 +365,7 @@ std::optional<std::vector<fact>> fact_index::find(std::string_view resource_id) 
   const auto& p = patients_[where->patient];
   const auto r = read_record(std::string_view(p.records).substr(where->offset));
   std::vector<fact> out;
-  if (r) decode_record(*r, p.key, out);
+  if (r) decode_record(*r, p.key, p.subject, out);
   return out;
 }
 

@@ -217,8 +217,16 @@ TEST_SUITE("model.fact_index") {
       reference_index expected;
       std::mt19937 random(20261130);
       const std::vector<std::string> keys = {"K", "M", "N1", ""};
-      const std::vector<std::string> stamps = {"", "2026-03-01T00:00:00Z", "2026-03-02T00:00:00Z",
-                                               "2026-03-03T00:00:00Z"};
+      // Compact-able instants and forms that must come back as text, as sent.
+      const std::vector<std::string> stamps = {"",
+                                               "2026-03-01T00:00:00Z",
+                                               "2026-03-02T23:59:59Z",
+                                               "1969-12-31T23:59:59Z",
+                                               "2026-03-03T00:00:00.5Z",
+                                               "2026-03-03T01:00:00+01:00",
+                                               "2026-02-30T00:00:00Z",
+                                               "2026-03-04"};
+      const std::vector<std::string> subjects = {"Patient/p", "Patient/q", ""};
       auto pick = [&](std::size_t n) { return static_cast<std::size_t>(random() % n); };
       for (int step = 0; step < 4000; ++step) {
         CAPTURE(step);
@@ -235,6 +243,7 @@ TEST_SUITE("model.fact_index") {
                          (id + "#component[" + std::to_string(c) + "]").c_str(), key.c_str(),
                          stamp.c_str());
             if (pick(10) == 0) f.patient_key = "other";  // a record that cannot be stripped
+            f.patient = subjects[pick(subjects.size())];
             group.push_back(f);
           }
         }

@@ -57,17 +57,12 @@ class fact_index {
   static std::uint32_t default_hash(std::string_view resource_id) noexcept;
 
  private:
-  /// Where one resource's record sits: its patient, and its bytes in that patient's buffer.
-  struct location {
-    std::uint32_t patient = 0;
-    std::size_t offset = 0;
-    std::size_t size = 0;           ///< the whole record, its length prefix included
-    std::string_view last_updated;  ///< a view into the buffer, valid until it changes
-  };
+  struct location;
   [[nodiscard]] std::optional<location> locate(std::string_view resource) const;
   std::uint32_t patient_slot(const std::string& patient_key);
-  /// Encodes `group` (changing it) as one record of `resource`.
-  std::string& encode_record(const std::string& resource, const std::string& patient_key,
+  struct patient_records;
+  /// Encodes `group` (changing it) as one record of `resource` in `patient`'s buffer.
+  std::string& encode_record(const std::string& resource, patient_records& patient,
                              std::vector<fact>& group);
   void forget(std::string_view resource, const location& where);
   void remember(std::string_view resource, std::uint32_t patient);
@@ -80,6 +75,7 @@ class fact_index {
   };
   struct patient_records {
     std::string key;
+    std::string subject;  ///< the subject reference of its first fact that had one
     std::string records;
   };
   hash_function hash_;
@@ -89,7 +85,8 @@ class fact_index {
   /// The rare resource whose hash another resource's entry already holds, by its full id.
   std::unordered_map<std::string, std::uint32_t> patient_of_collided_;
   std::size_t resources_ = 0;
-  std::string record_;  // the record being written, reused
+  std::string body_;    // the record being written, reused
+  std::string record_;  // the same with its length prefix
 };
 
 }  // namespace covgate::model
