@@ -140,6 +140,7 @@ void claim_walker::begin(model::claim_kind kind, const model::envelope_ref& enve
   root.counts[0] = 1;  // ST
   stack_.push_back(root);
   context_.envelope = envelope;
+  envelope_changed_ = true;
   reset(context_.billing);
   reset(context_.subscriber);
   reset(context_.patient);
@@ -293,6 +294,7 @@ void claim_walker::enter(const schema::loop_def& def) {
       reset(context_.envelope.submitter);
       context_.envelope.submitter_id.clear();
       context_.envelope.submitter_is_person = false;
+      envelope_changed_ = true;
       break;
     case schema::loop::subscriber_2000b:
       reset(context_.subscriber);
@@ -324,7 +326,10 @@ void claim_walker::enter(const schema::loop_def& def) {
       reset(claim_.rendering);
       reset(claim_.attending);
       claim_.lines.clear();
-      claim_.envelope = context_.envelope;
+      if (envelope_changed_) {  // a set's claims share it: copied once, not per claim
+        claim_.envelope = context_.envelope;
+        envelope_changed_ = false;
+      }
       if (++result_->claims == options_.max_claims_per_set + 1) {
         finding("CLM", 0, error::too_many_claims, last_where_);
       }
@@ -405,13 +410,17 @@ void claim_walker::map(schema::loop context, const segment& seg) {
   using schema::loop;
   switch (context) {
     case loop::header:
-      if (seg.is("BHT")) context_.envelope.originator_reference.assign(seg.element(3));
+      if (seg.is("BHT")) {
+        context_.envelope.originator_reference.assign(seg.element(3));
+        envelope_changed_ = true;
+      }
       break;
     case loop::submitter_1000a:
       if (seg.is("NM1")) {
         map_name(seg, context_.envelope.submitter);
         context_.envelope.submitter_id.assign(seg.element(9));
         context_.envelope.submitter_is_person = seg.element(2) == "1";
+        envelope_changed_ = true;
       }
       break;
     case loop::billing_2000a:

@@ -75,6 +75,9 @@ class claim_walker {
   // Mapping state: the claim being built and the context it inherits.
   model::claim claim_;
   model::claim context_;  // billing, subscriber, payer, envelope: copied into each claim
+  // context_.envelope changed since it was last copied into claim_ (claim_ is the walker's
+  // own: sinks only read it, so its envelope stays valid from one claim to the next).
+  bool envelope_changed_ = true;
   bool in_claim_ = false;
 };
 
