@@ -5,11 +5,17 @@ namespace covgate::engine {
 x12_input::x12_input(handler& receiver, x12::reader_options options)
     : handler_(receiver), reader_(*this, std::move(options)) {}
 
+model::claim* x12_input::claim_slot() {
+  if (set_size_ == set_claims_.size()) set_claims_.emplace_back();
+  return &set_claims_[set_size_];
+}
+
 void x12_input::on_claim(const model::claim& claim) {
+  // The reader built it in claim_slot(): kept where it is. Another claim is copied in.
   if (set_size_ == set_claims_.size()) {
     set_claims_.push_back(claim);
-  } else {
-    set_claims_[set_size_] = claim;  // copy-assigned: the slot's strings and lines are reused
+  } else if (&claim != &set_claims_[set_size_]) {
+    set_claims_[set_size_] = claim;
   }
   ++set_size_;
 }

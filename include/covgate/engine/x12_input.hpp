@@ -44,12 +44,14 @@ class x12_input final : private x12::reader_sink {
 
  private:
   void on_claim(const model::claim& claim) override;
+  model::claim* claim_slot() override;
   void on_set_end(const x12::set_result& set) override;
   void on_interchange_end(const x12::interchange_result& result) override;
 
   handler& handler_;
-  // The claims of the set being read are set_claims_[0, set_size_); the slots past it keep
-  // their buffers from earlier sets, so copying a claim in reuses them instead of allocating.
+  // The claims of the set being read are set_claims_[0, set_size_); the reader builds the
+  // next one in set_claims_[set_size_] (claim_slot), and the slots past it keep their buffers
+  // from earlier sets.
   std::vector<model::claim> set_claims_;
   std::size_t set_size_ = 0;
   std::vector<std::uint32_t> answered_in_group_;  // claims handed over, by group index
