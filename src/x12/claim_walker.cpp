@@ -127,6 +127,26 @@ void reset(model::provider& p) {
   reset(p.name);
 }
 
+// Every field, as a new service_line has it, keeping what the strings and lists hold.
+void reset(model::service_line& line) {
+  line.number = 0;
+  line.procedure_qualifier.clear();
+  line.procedure_code.clear();
+  line.modifiers.clear();
+  line.revenue_code.clear();
+  line.charge_cents = 0;
+  line.units = 0;
+  line.unit_basis.clear();
+  line.place_of_service.clear();
+  line.service_dates = {};
+  line.line_control_number.clear();
+  line.prior_authorization.clear();
+  line.attachments.clear();
+  line.dme_conditions.clear();
+  reset(line.rendering);
+  reset(line.ordering);
+}
+
 }  // namespace
 
 void claim_walker::begin(model::claim_kind kind, const model::envelope_ref& envelope,
@@ -327,7 +347,7 @@ void claim_walker::enter(const schema::loop_def& def) {
       claim_->billing = context_.billing;
       reset(claim_->rendering);
       reset(claim_->attending);
-      claim_->lines.clear();
+      lines_used_ = 0;  // the lines already there are reused (see line_2400 below)
       if (claim_ != &own_claim_) {
         claim_->envelope = context_.envelope;
       } else if (envelope_changed_) {  // a set's claims share it: copied once, not per claim
@@ -340,7 +360,16 @@ void claim_walker::enter(const schema::loop_def& def) {
       break;
     }
     case schema::loop::line_2400:
-      if (in_claim_) claim_->lines.emplace_back();
+      if (in_claim_) {
+        // A line left by an earlier claim is reset and reused, its buffers kept (destroying
+        // and rebuilding lines cost more than filling them); the extra ones go at leave().
+        if (lines_used_ < claim_->lines.size()) {
+          reset(claim_->lines[lines_used_]);
+        } else {
+          claim_->lines.emplace_back();
+        }
+        ++lines_used_;
+      }
       break;
     default:
       break;
@@ -350,6 +379,8 @@ void claim_walker::enter(const schema::loop_def& def) {
 void claim_walker::leave(const frame& f) {
   if (f.def->role == schema::loop::claim_2300 && in_claim_) {
     in_claim_ = false;
+    auto& lines = claim_->lines;
+    lines.erase(lines.begin() + static_cast<std::ptrdiff_t>(lines_used_), lines.end());
     if (result_->claims <= options_.max_claims_per_set) on_claim_(*claim_);
   }
 }
@@ -482,8 +513,8 @@ void claim_walker::map(schema::loop context, const segment& seg) {
       map_provider(seg, claim_->attending);
       break;
     case loop::line_2400: {
-      if (!in_claim_ || claim_->lines.empty()) break;
-      auto& line = claim_->lines.back();
+      if (!in_claim_ || lines_used_ == 0) break;
+      auto& line = claim_->lines[lines_used_ - 1];
       if (seg.is("LX")) {
         std::from_chars(seg.element(1).data(), seg.element(1).data() + seg.element(1).size(),
                         line.number);
@@ -524,10 +555,10 @@ void claim_walker::map(schema::loop context, const segment& seg) {
       break;
     }
     case loop::line_rendering_2420:
-      if (in_claim_ && !claim_->lines.empty()) map_provider(seg, claim_->lines.back().rendering);
+      if (in_claim_ && lines_used_ > 0) map_provider(seg, claim_->lines[lines_used_ - 1].rendering);
       break;
     case loop::ordering_2420e:
-      if (in_claim_ && !claim_->lines.empty()) map_provider(seg, claim_->lines.back().ordering);
+      if (in_claim_ && lines_used_ > 0) map_provider(seg, claim_->lines[lines_used_ - 1].ordering);
       break;
     default:
       break;

@@ -84,6 +84,7 @@ class claim_walker {
   // its envelope stays valid from one claim to the next).
   bool envelope_changed_ = true;
   bool in_claim_ = false;
+  std::size_t lines_used_ = 0;  // claim_->lines[0, lines_used_) belong to the claim being built
 };
 
 }  // namespace covgate::x12
