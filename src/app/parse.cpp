@@ -1,4 +1,5 @@
 // covgate parse: the claims of accepted X12 sets and the facts read from FHIR, as JSON Lines.
+#include <cstdio>
 #include <iostream>
 
 #include "commands.hpp"
@@ -13,13 +14,15 @@ namespace {
 
 class parse_output final : public read_only_sink {
  public:
-  parse_output() : linker_([this](model::fact&& f) { print(f); }) {}
+  parse_output() : linker_([this](model::fact&& f) { print(f); }) { out_.reserve(flush_at + 4096); }
+  parse_output(const parse_output&) = delete;
+  parse_output& operator=(const parse_output&) = delete;
+  ~parse_output() override { flush(); }
 
-  void accepted_set(std::vector<model::claim>& claims) override {
+  void accepted_set(std::span<model::claim> claims) override {
     for (const auto& c : claims) {
-      line_.clear();
-      model::append_json(line_, c);
-      std::cout << line_ << '\n';
+      model::append_json(out_, c);
+      end_line();
     }
   }
   void fhir(const fhir::read_result& result) override {
@@ -30,10 +33,11 @@ class parse_output final : public read_only_sink {
     if (result.rejected) return;
     for (const auto& f : result.facts) linker_.add(f);
   }
-  /// Facts whose Patient never arrived, last, with patient_key null.
+  /// Facts whose Patient never arrived, last, with patient_key null; then everything is out.
   void finish() {
     const auto waiting = linker_.take_waiting();
     for (const auto& f : waiting) print(f);
+    flush();
     if (!waiting.empty()) {
       std::cerr << "note: " << waiting.size()
                 << " facts name a Patient that never arrived (patient_key null)\n";
@@ -41,13 +45,24 @@ class parse_output final : public read_only_sink {
   }
 
  private:
+  // Lines gather in one buffer written in large blocks: a write per line (or an iostream
+  // insertion per line) would cost more than making the line.
+  static constexpr std::size_t flush_at = std::size_t{1} << 20;
+
   void print(const model::fact& f) {
-    line_.clear();
-    model::append_json(line_, f);
-    std::cout << line_ << '\n';
+    model::append_json(out_, f);
+    end_line();
+  }
+  void end_line() {
+    out_.push_back('\n');
+    if (out_.size() >= flush_at) flush();
+  }
+  void flush() {
+    std::fwrite(out_.data(), 1, out_.size(), stdout);
+    out_.clear();
   }
   fhir::linker linker_;
-  std::string line_;
+  std::string out_;
 };
 
 }  // namespace

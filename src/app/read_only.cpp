@@ -24,7 +24,7 @@ class x12_reading final : public engine::x12_input::handler {
  public:
   x12_reading(read_only_sink& out, std::string file, std::uint32_t& control)
       : out_(out), file_(std::move(file)), control_(control) {}
-  void accepted_set(std::vector<model::claim>& claims, const x12::set_result&) override {
+  void accepted_set(std::span<model::claim> claims, const x12::set_result&) override {
     out_.accepted_set(claims);
   }
   void interchange_end(const x12::interchange_result& result,

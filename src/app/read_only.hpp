@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,7 +24,8 @@ class read_only_sink {
                            const engine::interchange_verdict& verdict, std::uint32_t control) {
     (void)result, (void)verdict, (void)control;
   }
-  virtual void accepted_set(std::vector<model::claim>& claims) { (void)claims; }
+  /// The claims of an accepted set (valid during the call; the sink may move them out).
+  virtual void accepted_set(std::span<model::claim> claims) { (void)claims; }
   virtual void fhir(const fhir::read_result& result) { (void)result; }
   /// One HL7 v2 message read; `control` numbers its ACK.
   virtual void hl7v2(const hl7v2::read_result& result, std::uint32_t control) {

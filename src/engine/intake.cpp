@@ -192,7 +192,7 @@ class x12_reading final : public reading, private x12_input::handler {
     return o;
   }
 
-  void accepted_set(std::vector<model::claim>& claims, const x12::set_result&) override {
+  void accepted_set(std::span<model::claim> claims, const x12::set_result&) override {
     i_.first_answers = true;
     i_.answered.clear();
     for (auto& claim : claims) {

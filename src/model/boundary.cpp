@@ -1,9 +1,74 @@
 #include "covgate/model/boundary.hpp"
 
+#include <array>
+#include <cstdint>
+#include <cstring>
+
 namespace covgate::boundary {
 namespace {
 
 constexpr std::string_view hex_digits = "0123456789ABCDEF";
+
+// The bytes a JSON string holds as they are: printable ASCII but the quote and the backslash.
+constexpr auto json_plain = [] {
+  std::array<bool, 256> table{};
+  for (std::size_t b = 0x20; b < 0x80; ++b) table[b] = b != '"' && b != '\\';
+  return table;
+}();
+
+// True when one of the eight bytes of `word` is not in json_plain: below 0x20, 0x80 and up,
+// the quote or the backslash (bit tricks that are exact for "any byte", not for which one).
+constexpr bool any_json_special(std::uint64_t word) noexcept {
+  constexpr std::uint64_t ones = 0x0101010101010101ULL;
+  constexpr std::uint64_t tops = 0x8080808080808080ULL;
+  const auto any_zero = [](std::uint64_t x) { return ((x - ones) & ~x & tops) != 0; };
+  const bool below_blank = ((word - 0x20 * ones) & ~word & tops) != 0;
+  return (word & tops) != 0 || below_blank || any_zero(word ^ ('"' * ones)) ||
+         any_zero(word ^ ('\\' * ones));
+}
+static_assert(!any_json_special(0x2020202020202020ULL) && any_json_special(0x2020202020202220ULL) &&
+              any_json_special(0x2020205C20202020ULL) && any_json_special(0x1F20202020202020ULL) &&
+              any_json_special(0x2020202020202080ULL) && !any_json_special(0x7F7E5D5B23212020ULL));
+
+// The first position at or after `i` whose byte is not in json_plain (text.size() if none),
+// eight bytes a step while they are all plain.
+std::size_t plain_run_end(std::string_view text, std::size_t i) noexcept {
+  for (std::uint64_t word = 0; i + 8 <= text.size(); i += 8) {
+    std::memcpy(&word, text.data() + i, 8);
+    if (any_json_special(word)) break;
+  }
+  while (i < text.size() && json_plain[static_cast<unsigned char>(text[i])]) ++i;
+  return i;
+}
+
+// True when every byte of `text` is in json_plain. Most values and every key are a few bytes
+// long, so short ones are read as two overlapping words, not byte by byte.
+bool all_json_plain(std::string_view text) noexcept {
+  const char* const p = text.data();
+  const std::size_t n = text.size();
+  if (n >= 8) {
+    std::uint64_t word = 0;
+    std::size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+      std::memcpy(&word, p + i, 8);
+      if (any_json_special(word)) return false;
+    }
+    if (i == n) return true;
+    std::memcpy(&word, p + n - 8, 8);  // the last eight bytes, overlapping plain ones
+    return !any_json_special(word);
+  }
+  if (n >= 4) {
+    std::uint32_t head = 0;
+    std::uint32_t tail = 0;
+    std::memcpy(&head, p, 4);
+    std::memcpy(&tail, p + n - 4, 4);
+    return !any_json_special(std::uint64_t{head} << 32 | tail);
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!json_plain[static_cast<unsigned char>(p[i])]) return false;
+  }
+  return true;
+}
 
 // The length of the well-formed UTF-8 sequence at text[i] (1 to 4), or 0 when the bytes there
 // do not start one (RFC 3629 table 3-7: the second byte's range depends on the first).
@@ -58,15 +123,16 @@ bool valid_utf8(std::string_view text) noexcept {
   return true;
 }
 
-void append_json_string_contents(std::string& out, std::string_view text) {
-  // Runs of characters that need nothing are appended whole: most values are plain ASCII.
+namespace {
+
+// append_json_string_contents from `i`, the first byte that is not plain: runs of plain
+// bytes are still appended whole.
+[[gnu::noinline]] void append_json_escaped(std::string& out, std::string_view text, std::size_t i) {
   std::size_t run = 0;
-  for (std::size_t i = 0; i < text.size();) {
+  for (;;) {
+    i = plain_run_end(text, i);
+    if (i == text.size()) break;
     const auto byte = static_cast<unsigned char>(text[i]);
-    if (byte >= 0x20 && byte < 0x80 && byte != '"' && byte != '\\') {
-      ++i;
-      continue;
-    }
     if (byte >= 0x80) {
       if (const auto n = utf8_sequence(text, i); n > 0) {
         i += n;
@@ -104,6 +170,18 @@ void append_json_string_contents(std::string& out, std::string_view text) {
     }
   }
   out.append(text.substr(run));
+}
+
+}  // namespace
+
+void append_json_string_contents(std::string& out, std::string_view text) {
+  // Most values are plain ASCII: one scan, one append, and a call small enough to be cheap;
+  // the rest (escapes, UTF-8 checks) is out of line.
+  if (all_json_plain(text)) {
+    out.append(text);
+  } else {
+    append_json_escaped(out, text, 0);
+  }
 }
 
 std::optional<std::string> header_value(std::string_view text, std::size_t max_bytes) {

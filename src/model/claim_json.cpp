@@ -1,21 +1,49 @@
 #include "covgate/model/claim_json.hpp"
 
+#include <array>
+
 #include "covgate/model/json_writer.hpp"
 
 namespace covgate::model {
 namespace {
+
+// A date as date::iso() writes it (YYYY-MM-DD, "" for no date), formatted in place without
+// printf or a temporary string: a claim has several dates and parse writes millions of claims.
+void date_value(json_writer& w, const date& d) {
+  if (d.year < 1 || d.year > 9999 || d.month > 99 || d.day > 99) {
+    w.value(d.iso());  // no date, or one no X12 date can be: the general formatter
+    return;
+  }
+  std::array<char, 10> text{};
+  const auto put = [&](std::size_t at, std::size_t width, unsigned number) {
+    for (std::size_t i = width; i-- > 0; number /= 10) {
+      text[at + i] = static_cast<char>('0' + number % 10);
+    }
+  };
+  put(0, 4, static_cast<unsigned>(d.year));
+  text[4] = '-';
+  put(5, 2, d.month);
+  text[7] = '-';
+  put(8, 2, d.day);
+  w.value(std::string_view{text.data(), text.size()});
+}
 
 void field(json_writer& w, std::string_view name, std::string_view text) {
   if (!text.empty()) w.key(name).value(text);
 }
 
 void field(json_writer& w, std::string_view name, const date& d) {
-  if (d.valid()) w.key(name).value(d.iso());
+  if (!d.valid()) return;
+  w.key(name);
+  date_value(w, d);
 }
 
 void field(json_writer& w, std::string_view name, const date_range& r) {
   if (!r.from.valid()) return;
-  w.key(name).begin_object().key("from").value(r.from.iso()).key("to").value(r.to.iso());
+  w.key(name).begin_object().key("from");
+  date_value(w, r.from);
+  w.key("to");
+  date_value(w, r.to);
   w.end_object();
 }
 
@@ -107,7 +135,9 @@ void append_json(std::string& out, const claim& c) {
   field(w, "place_of_service", c.place_of_service);
   field(w, "facility_type", c.facility_type);
   if (c.frequency) field(w, "frequency", std::string_view{&c.frequency, 1});
-  field(w, "bill_type", c.bill_type());
+  if (c.kind == claim_kind::institutional && c.frequency) {  // claim::bill_type(), in place
+    w.key("bill_type").value({c.facility_type, std::string_view{&c.frequency, 1}});
+  }
   field(w, "statement_dates", c.statement_dates);
   if (!c.diagnoses.empty()) {
     w.key("diagnoses").begin_array();

@@ -4,42 +4,7 @@
 #include <charconv>
 #include <cmath>
 
-#include "covgate/model/boundary.hpp"
-
 namespace covgate::model {
-
-void json_writer::separate() {
-  if (need_comma_) out_.push_back(',');
-  need_comma_ = true;
-}
-
-json_writer& json_writer::open(char c) {
-  separate();
-  out_.push_back(c);
-  need_comma_ = false;
-  return *this;
-}
-
-json_writer& json_writer::close(char c) {
-  out_.push_back(c);
-  need_comma_ = true;
-  return *this;
-}
-
-json_writer& json_writer::key(std::string_view name) {
-  value(name);
-  out_.push_back(':');
-  need_comma_ = false;
-  return *this;
-}
-
-json_writer& json_writer::value(std::string_view text) {
-  separate();
-  out_.push_back('"');
-  escape(text);
-  out_.push_back('"');
-  return *this;
-}
 
 json_writer& json_writer::value(std::initializer_list<std::string_view> parts) {
   separate();
@@ -47,10 +12,6 @@ json_writer& json_writer::value(std::initializer_list<std::string_view> parts) {
   for (const auto text : parts) escape(text);
   out_.push_back('"');
   return *this;
-}
-
-void json_writer::escape(std::string_view text) {
-  boundary::append_json_string_contents(out_, text);
 }
 
 json_writer& json_writer::raw(std::string_view json) {

@@ -127,6 +127,26 @@ void reset(model::provider& p) {
   reset(p.name);
 }
 
+// Every field, as a new service_line has it, keeping what the strings and lists hold.
+void reset(model::service_line& line) {
+  line.number = 0;
+  line.procedure_qualifier.clear();
+  line.procedure_code.clear();
+  line.modifiers.clear();
+  line.revenue_code.clear();
+  line.charge_cents = 0;
+  line.units = 0;
+  line.unit_basis.clear();
+  line.place_of_service.clear();
+  line.service_dates = {};
+  line.line_control_number.clear();
+  line.prior_authorization.clear();
+  line.attachments.clear();
+  line.dme_conditions.clear();
+  reset(line.rendering);
+  reset(line.ordering);
+}
+
 }  // namespace
 
 void claim_walker::begin(model::claim_kind kind, const model::envelope_ref& envelope,
@@ -140,6 +160,7 @@ void claim_walker::begin(model::claim_kind kind, const model::envelope_ref& enve
   root.counts[0] = 1;  // ST
   stack_.push_back(root);
   context_.envelope = envelope;
+  envelope_changed_ = true;
   reset(context_.billing);
   reset(context_.subscriber);
   reset(context_.patient);
@@ -244,8 +265,8 @@ void claim_walker::on_segment(const segment& seg, std::uint32_t position) {
     finding(seg, position, error::segment_has_element_errors, element_scratch_);
   }
   if (current_loop() == schema::loop::claim_2300 && seg.is("CLM")) {
-    claim_.first_segment = position;
-    claim_.source_offset = seg.where().offset;
+    claim_->first_segment = position;
+    claim_->source_offset = seg.where().offset;
   }
   map(current_loop(), seg);
 }
@@ -293,6 +314,7 @@ void claim_walker::enter(const schema::loop_def& def) {
       reset(context_.envelope.submitter);
       context_.envelope.submitter_id.clear();
       context_.envelope.submitter_is_person = false;
+      envelope_changed_ = true;
       break;
     case schema::loop::subscriber_2000b:
       reset(context_.subscriber);
@@ -305,33 +327,49 @@ void claim_walker::enter(const schema::loop_def& def) {
       break;
     case schema::loop::claim_2300: {
       in_claim_ = true;
-      claim_.kind = kind_;
-      claim_.id.clear();
-      claim_.total_charge_cents = 0;
-      claim_.place_of_service.clear();
-      claim_.facility_type.clear();
-      claim_.frequency = 0;
-      claim_.statement_dates = {};
-      claim_.diagnoses.clear();
-      claim_.prior_authorization.clear();
-      claim_.payer_claim_number.clear();
-      claim_.attachments.clear();
-      claim_.subscriber = context_.subscriber;
-      claim_.patient = context_.patient;
-      claim_.payer_id = context_.payer_id;
-      claim_.claim_filing_indicator = context_.claim_filing_indicator;
-      claim_.billing = context_.billing;
-      reset(claim_.rendering);
-      reset(claim_.attending);
-      claim_.lines.clear();
-      claim_.envelope = context_.envelope;
+      claim_ = slots_ ? slots_() : nullptr;
+      if (!claim_) claim_ = &own_claim_;
+      claim_->kind = kind_;
+      claim_->id.clear();
+      claim_->total_charge_cents = 0;
+      claim_->place_of_service.clear();
+      claim_->facility_type.clear();
+      claim_->frequency = 0;
+      claim_->statement_dates = {};
+      claim_->diagnoses.clear();
+      claim_->prior_authorization.clear();
+      claim_->payer_claim_number.clear();
+      claim_->attachments.clear();
+      claim_->subscriber = context_.subscriber;
+      claim_->patient = context_.patient;
+      claim_->payer_id = context_.payer_id;
+      claim_->claim_filing_indicator = context_.claim_filing_indicator;
+      claim_->billing = context_.billing;
+      reset(claim_->rendering);
+      reset(claim_->attending);
+      lines_used_ = 0;  // the lines already there are reused (see line_2400 below)
+      if (claim_ != &own_claim_) {
+        claim_->envelope = context_.envelope;
+      } else if (envelope_changed_) {  // a set's claims share it: copied once, not per claim
+        claim_->envelope = context_.envelope;
+        envelope_changed_ = false;
+      }
       if (++result_->claims == options_.max_claims_per_set + 1) {
         finding("CLM", 0, error::too_many_claims, last_where_);
       }
       break;
     }
     case schema::loop::line_2400:
-      if (in_claim_) claim_.lines.emplace_back();
+      if (in_claim_) {
+        // A line left by an earlier claim is reset and reused, its buffers kept (destroying
+        // and rebuilding lines cost more than filling them); the extra ones go at leave().
+        if (lines_used_ < claim_->lines.size()) {
+          reset(claim_->lines[lines_used_]);
+        } else {
+          claim_->lines.emplace_back();
+        }
+        ++lines_used_;
+      }
       break;
     default:
       break;
@@ -341,7 +379,9 @@ void claim_walker::enter(const schema::loop_def& def) {
 void claim_walker::leave(const frame& f) {
   if (f.def->role == schema::loop::claim_2300 && in_claim_) {
     in_claim_ = false;
-    if (result_->claims <= options_.max_claims_per_set) on_claim_(claim_);
+    auto& lines = claim_->lines;
+    lines.erase(lines.begin() + static_cast<std::ptrdiff_t>(lines_used_), lines.end());
+    if (result_->claims <= options_.max_claims_per_set) on_claim_(*claim_);
   }
 }
 
@@ -393,7 +433,7 @@ void claim_walker::finding(std::string_view id, std::uint32_t position, error co
   f.segment_id.assign(id.empty() ? std::string_view{"UNK"} : id);
   f.position = position;
   f.loop.assign(loop_name.empty() && !stack_.empty() ? stack_.back().def->name : loop_name);
-  if (in_claim_) f.claim_id = claim_.id;
+  if (in_claim_) f.claim_id = claim_->id;
   f.code = code;
   f.where = where;
   f.rejects = rejects;
@@ -405,13 +445,17 @@ void claim_walker::map(schema::loop context, const segment& seg) {
   using schema::loop;
   switch (context) {
     case loop::header:
-      if (seg.is("BHT")) context_.envelope.originator_reference.assign(seg.element(3));
+      if (seg.is("BHT")) {
+        context_.envelope.originator_reference.assign(seg.element(3));
+        envelope_changed_ = true;
+      }
       break;
     case loop::submitter_1000a:
       if (seg.is("NM1")) {
         map_name(seg, context_.envelope.submitter);
         context_.envelope.submitter_id.assign(seg.element(9));
         context_.envelope.submitter_is_person = seg.element(2) == "1";
+        envelope_changed_ = true;
       }
       break;
     case loop::billing_2000a:
@@ -434,43 +478,43 @@ void claim_walker::map(schema::loop context, const segment& seg) {
       break;
     case loop::claim_2300:
       if (seg.is("CLM")) {
-        claim_.id.assign(seg.element(1));
-        claim_.total_charge_cents = parse_cents(seg.element(2));
+        claim_->id.assign(seg.element(1));
+        claim_->total_charge_cents = parse_cents(seg.element(2));
         // A code with stray characters (a wrong component separator) is not a code: leave it
         // empty so the policy sees an unknown setting rather than a wrong one.
         const auto setting = seg.component(5, 1);
         const bool plain = std::all_of(setting.begin(), setting.end(), [](char c) {
           return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z');
         });
-        (institutional() ? claim_.facility_type : claim_.place_of_service)
+        (institutional() ? claim_->facility_type : claim_->place_of_service)
             .assign(plain ? setting : std::string_view{});
         const auto frequency = seg.component(5, 3);
-        claim_.frequency = frequency.size() == 1 ? frequency[0] : 0;
+        claim_->frequency = frequency.size() == 1 ? frequency[0] : 0;
       } else if (seg.is("DTP") && seg.element(1) == "434") {
-        claim_.statement_dates = parse_period(seg.element(2), seg.element(3));
+        claim_->statement_dates = parse_period(seg.element(2), seg.element(3));
       } else if (seg.is("HI")) {
         for (std::uint32_t e = 1; e <= seg.element_count(); ++e) {
           const auto qualifier = seg.component(e, 1);
           if (!diagnosis_qualifier(qualifier)) continue;
-          claim_.diagnoses.push_back({std::string(qualifier), std::string(seg.component(e, 2))});
+          claim_->diagnoses.push_back({std::string(qualifier), std::string(seg.component(e, 2))});
         }
       } else if (seg.is("REF") && seg.element(1) == "G1") {
-        claim_.prior_authorization.assign(seg.element(2));
+        claim_->prior_authorization.assign(seg.element(2));
       } else if (seg.is("REF") && seg.element(1) == "F8") {
-        claim_.payer_claim_number.assign(seg.element(2));
+        claim_->payer_claim_number.assign(seg.element(2));
       } else if (seg.is("PWK")) {
-        claim_.attachments.push_back(to_attachment(seg));
+        claim_->attachments.push_back(to_attachment(seg));
       }
       break;
     case loop::rendering_2310:
-      map_provider(seg, claim_.rendering);
+      map_provider(seg, claim_->rendering);
       break;
     case loop::attending_2310a:
-      map_provider(seg, claim_.attending);
+      map_provider(seg, claim_->attending);
       break;
     case loop::line_2400: {
-      if (!in_claim_ || claim_.lines.empty()) break;
-      auto& line = claim_.lines.back();
+      if (!in_claim_ || lines_used_ == 0) break;
+      auto& line = claim_->lines[lines_used_ - 1];
       if (seg.is("LX")) {
         std::from_chars(seg.element(1).data(), seg.element(1).data() + seg.element(1).size(),
                         line.number);
@@ -511,10 +555,10 @@ void claim_walker::map(schema::loop context, const segment& seg) {
       break;
     }
     case loop::line_rendering_2420:
-      if (in_claim_ && !claim_.lines.empty()) map_provider(seg, claim_.lines.back().rendering);
+      if (in_claim_ && lines_used_ > 0) map_provider(seg, claim_->lines[lines_used_ - 1].rendering);
       break;
     case loop::ordering_2420e:
-      if (in_claim_ && !claim_.lines.empty()) map_provider(seg, claim_.lines.back().ordering);
+      if (in_claim_ && lines_used_ > 0) map_provider(seg, claim_->lines[lines_used_ - 1].ordering);
       break;
     default:
       break;

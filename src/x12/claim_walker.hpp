@@ -17,9 +17,11 @@ namespace covgate::x12 {
 class claim_walker {
  public:
   using claim_handler = std::function<void(const model::claim&)>;
+  /// Where to build the next claim (reader_sink::claim_slot), or null for the walker's own.
+  using slot_source = std::function<model::claim*()>;
 
-  claim_walker(const reader_options& options, claim_handler on_claim)
-      : options_(options), on_claim_(std::move(on_claim)) {}
+  claim_walker(const reader_options& options, claim_handler on_claim, slot_source slots = {})
+      : options_(options), on_claim_(std::move(on_claim)), slots_(std::move(slots)) {}
 
   /// Starts a set. ST has been checked by the caller; `result` collects findings until end().
   void begin(model::claim_kind kind, const model::envelope_ref& envelope, set_result& result);
@@ -65,6 +67,7 @@ class claim_walker {
 
   const reader_options& options_;
   claim_handler on_claim_;
+  slot_source slots_;
   model::claim_kind kind_ = model::claim_kind::professional;
   set_result* result_ = nullptr;
   std::vector<frame> stack_;
@@ -72,10 +75,16 @@ class claim_walker {
   std::vector<std::uint8_t> hl_levels_;  // HL01 - 1 -> level code (20, 22, 23)
   location last_where_{};
 
-  // Mapping state: the claim being built and the context it inherits.
-  model::claim claim_;
+  // Mapping state: the claim being built (in a sink's slot or own_claim_) and the context it
+  // inherits.
+  model::claim own_claim_;
+  model::claim* claim_ = &own_claim_;
   model::claim context_;  // billing, subscriber, payer, envelope: copied into each claim
+  // context_.envelope changed since it was last copied into own_claim_ (sinks only read it, so
+  // its envelope stays valid from one claim to the next).
+  bool envelope_changed_ = true;
   bool in_claim_ = false;
+  std::size_t lines_used_ = 0;  // claim_->lines[0, lines_used_) belong to the claim being built
 };
 
 }  // namespace covgate::x12

@@ -135,7 +135,9 @@ struct interchange_reader::impl {
       : sink(sink_in),
         options(options_in),
         tokenizer(options.limits),
-        walker(options, [this](const model::claim& c) { sink.on_claim(c); }) {}
+        walker(
+            options, [this](const model::claim& c) { sink.on_claim(c); },
+            [this] { return sink.claim_slot(); }) {}
 
   enum class where_in : std::uint8_t { outside, interchange, group, set };
 

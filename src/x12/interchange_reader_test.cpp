@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <array>
 
 #include "covgate/model/claim_json.hpp"
 #include "support/x12_fixtures.hpp"
@@ -160,6 +161,38 @@ TEST_SUITE("x12.interchange_reader") {
     CHECK(sink.claims[2].subscriber.member_id == "2EG4TE5MK74");
     CHECK(sink.claims[2].subscriber.birth_date == model::date{});
     CHECK(sink.sets[0].ack_code() == 'A');
+  }
+
+  TEST_CASE("a sink lending claim slots gets each claim built in its slot, as a plain sink does") {
+    // Two slots used in turn, so most claims are built over an earlier one and every field
+    // must be overwritten (a bare claim over a full one, too).
+    struct lending_sink final : reader_sink {
+      std::array<model::claim, 2> slots;
+      std::size_t next = 0;
+      std::vector<model::claim> claims;
+      bool built_in_slot = true;
+      model::claim* claim_slot() override { return &slots[next % slots.size()]; }
+      void on_claim(const model::claim& c) override {
+        built_in_slot = built_in_slot && &c == &slots[next % slots.size()];
+        claims.push_back(c);
+        ++next;
+      }
+      void on_interchange_end(const interchange_result&) override {}
+    };
+    auto body = professional_body();
+    const std::vector<std::string> bare = {"CLM*PUMP002*10***12:B:1*Y*A*Y*Y", "HI*ABK:E1065",
+                                           "LX*1", "SV1*HC:A4224*10*UN*1***1",
+                                           "DTP*472*D8*20260311"};
+    body.insert(body.end(), bare.begin(), bare.end());
+    const auto text = interchange(professional_body(), 3) + interchange(body, 1, "000000102");
+    const auto plain = read(text);
+    lending_sink lending;
+    interchange_reader reader(lending);
+    reader.put(text);
+    reader.finish();
+    CHECK(lending.built_in_slot);
+    REQUIRE(plain.claims.size() == 5);
+    CHECK(lending.claims == plain.claims);
   }
 
   TEST_CASE("a wrong SE01 rejects the set (strict) or is noted (warn)") {

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -26,8 +27,9 @@ class x12_input final : private x12::reader_sink {
   class handler {
    public:
     virtual ~handler() = default;
-    /// The claims of an accepted set (taken over by the callee), in the set's order.
-    virtual void accepted_set(std::vector<model::claim>& claims, const x12::set_result& set) = 0;
+    /// The claims of an accepted set, in the set's order. The callee may move them out; the
+    /// span is valid only during the call.
+    virtual void accepted_set(std::span<model::claim> claims, const x12::set_result& set) = 0;
     virtual void interchange_end(const x12::interchange_result& result,
                                  const interchange_verdict& verdict) = 0;
   };
@@ -41,12 +43,17 @@ class x12_input final : private x12::reader_sink {
   [[nodiscard]] std::uint32_t interchanges() const noexcept { return interchanges_; }
 
  private:
-  void on_claim(const model::claim& claim) override { set_claims_.push_back(claim); }
+  void on_claim(const model::claim& claim) override;
+  model::claim* claim_slot() override;
   void on_set_end(const x12::set_result& set) override;
   void on_interchange_end(const x12::interchange_result& result) override;
 
   handler& handler_;
+  // The claims of the set being read are set_claims_[0, set_size_); the reader builds the
+  // next one in set_claims_[set_size_] (claim_slot), and the slots past it keep their buffers
+  // from earlier sets.
   std::vector<model::claim> set_claims_;
+  std::size_t set_size_ = 0;
   std::vector<std::uint32_t> answered_in_group_;  // claims handed over, by group index
   std::uint32_t interchanges_ = 0;
   x12::interchange_reader reader_;  // last: it calls back into the members above

@@ -6,6 +6,8 @@
 #include <string>
 #include <string_view>
 
+#include "covgate/model/boundary.hpp"
+
 namespace covgate::model {
 
 /// Appends JSON text to a string. The caller keeps the structure balanced; the writer adds
@@ -15,12 +17,21 @@ class json_writer {
  public:
   explicit json_writer(std::string& out) : out_(out) {}
 
+  // The calls made for every key and value are defined here so they inline into the callers.
   json_writer& begin_object() { return open('{'); }
   json_writer& end_object() { return close('}'); }
   json_writer& begin_array() { return open('['); }
   json_writer& end_array() { return close(']'); }
-  json_writer& key(std::string_view name);
-  json_writer& value(std::string_view text);
+  json_writer& key(std::string_view name) {
+    string(name);
+    out_.push_back(':');
+    need_comma_ = false;
+    return *this;
+  }
+  json_writer& value(std::string_view text) {
+    string(text);
+    return *this;
+  }
   json_writer& value(const char* text) { return value(std::string_view{text}); }
   /// One string value made of `parts` in order (no temporary string to build it in).
   json_writer& value(std::initializer_list<std::string_view> parts);
@@ -32,10 +43,28 @@ class json_writer {
   json_writer& raw(std::string_view json);
 
  private:
-  json_writer& open(char c);
-  json_writer& close(char c);
-  void separate();
-  void escape(std::string_view text);  // boundary::append_json_string_contents
+  json_writer& open(char c) {
+    separate();
+    out_.push_back(c);
+    need_comma_ = false;
+    return *this;
+  }
+  json_writer& close(char c) {
+    out_.push_back(c);
+    need_comma_ = true;
+    return *this;
+  }
+  void separate() {
+    if (need_comma_) out_.push_back(',');
+    need_comma_ = true;
+  }
+  void string(std::string_view text) {
+    separate();
+    out_.push_back('"');
+    escape(text);
+    out_.push_back('"');
+  }
+  void escape(std::string_view text) { boundary::append_json_string_contents(out_, text); }
   std::string& out_;
   bool need_comma_ = false;
 };

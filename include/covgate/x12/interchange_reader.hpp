@@ -181,6 +181,11 @@ class reader_sink {
   /// A complete claim (loop 2300 and its lines). Its set may still be rejected later:
   /// wait for on_set_end before committing. The reference is valid only during the call.
   virtual void on_claim(const model::claim& claim) = 0;
+  /// Where the reader builds the next claim, asked when its loop 2300 begins: a sink that keeps
+  /// claims returns one of its own (it must stay where it is until on_claim, which then receives
+  /// that very claim), so keeping a claim needs no copy. The reader overwrites every field, so
+  /// a claim kept from earlier lends its buffers. Null (the default): the reader's own claim.
+  virtual model::claim* claim_slot() { return nullptr; }
   /// A transaction set ended (SE, or a trailer that closed it).
   virtual void on_set_end(const set_result& /*set*/) {}
   /// An interchange ended (IEA, a new ISA, or the end of input). `result` holds every finding.
