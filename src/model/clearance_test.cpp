@@ -2,7 +2,6 @@
 
 #include <doctest/doctest.h>
 
-
 using namespace covgate;
 using namespace covgate::model;
 
