@@ -3,12 +3,13 @@
 // and a retraction withdraws every fact of its resource. Pure and in memory.
 //
 // Kept encoded: a replay of a day holds millions of facts, and as decoded objects each cost
-// ~650 bytes in small heap blocks (strings of ids, units, timestamps). Here each patient owns one
-// buffer of records, one per resource (its id, its lastUpdated, and its facts in the store's
-// binary form without the id, patient key and timestamp every fact of the record repeats), and
-// a flat table maps a 32-bit hash of the resource id to the patient (8 bytes a slot; ids that
-// share a hash, a few hundred in a million, are told apart by the id each record keeps). The policy
-// reads a patient's facts decoded, once per evaluation (for_patient).
+// ~750 bytes in small heap blocks (strings of ids, units, timestamps). Here each patient owns one
+// buffer of records, one per resource: its id, its lastUpdated, and its facts in the store's
+// binary form without what every fact of the record repeats (id, patient key, timestamp, and
+// the subject reference when it is the patient's own). A flat table maps a 32-bit hash of the
+// resource id to the patient (8 bytes a slot; ids that share a hash, a few hundred in a
+// million, are told apart by the id each record keeps). The policy reads a patient's facts
+// decoded, once per evaluation (for_patient). The record layout is in fact_index.cpp.
 #pragma once
 
 #include <cstdint>
