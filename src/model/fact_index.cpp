@@ -185,8 +185,11 @@ void decode_record(const record_view& r, std::string_view patient_key, std::stri
                    std::vector<fact>& out) {
   const auto first = out.size();
   if (!decode_facts(r.facts, out)) return;  // unreachable: the index wrote these bytes
+  if ((r.flags & (stripped | same_subject)) == 0) return;
   stamp_text scratch;
-  const auto last_updated = r.last_updated(scratch);
+  // Only a stripped record restores its timestamp: most records are, but not all.
+  const auto last_updated =
+      (r.flags & stripped) != 0 ? r.last_updated(scratch) : std::string_view{};
   for (auto i = first; i < out.size(); ++i) {
     const auto s = shared_fields_of(out[i]);
     if ((r.flags & same_subject) != 0 && s.patient) s.patient->assign(subject);

@@ -7,9 +7,10 @@
 // buffer of records, one per resource: its id, its lastUpdated, and its facts in the store's
 // binary form without what every fact of the record repeats (id, patient key, timestamp, and
 // the subject reference when it is the patient's own). A flat table maps a 32-bit hash of the
-// resource id to the patient (8 bytes a slot; ids that share a hash, a few hundred in a
-// million, are told apart by the id each record keeps). The policy reads a patient's facts
-// decoded, once per evaluation (for_patient). The record layout is in fact_index.cpp.
+// resource id to the patient (8 bytes a slot; ids that share a hash, ~116 pairs among a
+// million by the birthday bound n^2/2^33, are told apart by the id each record keeps). The policy
+// reads a patient's facts decoded, once per evaluation (for_patient). The record layout is in
+// fact_index.cpp.
 #pragma once
 
 #include <cstdint>
