@@ -1,5 +1,7 @@
 #include "covgate/engine/gate.hpp"
 
+#include <mutex>
+
 namespace covgate::engine {
 
 std::string_view name(event_kind k) noexcept {
@@ -171,13 +173,17 @@ void gate::index_facts(std::vector<model::fact> facts, std::set<std::string>& to
     }
     if (count_them) ++stats_.facts;
     const auto& first = group.front();
-    if (const auto* p = std::get_if<model::practitioner>(&first)) {
-      practitioners_[p->resource_id] = p->type;
-    } else if (const auto* r = std::get_if<model::practitioner_role>(&first)) {
-      practitioners_[r->resource_id] = r->type;
-    }
     auto key = model::patient_key_of(first);
-    const auto change = facts_.apply(std::move(group));
+    model::fact_index::change change;
+    {
+      std::unique_lock writing(index_lock_);  // held for one entry: readers wait microseconds
+      if (const auto* p = std::get_if<model::practitioner>(&first)) {
+        practitioners_[p->resource_id] = p->type;
+      } else if (const auto* r = std::get_if<model::practitioner_role>(&first)) {
+        practitioners_[r->resource_id] = r->type;
+      }
+      change = facts_.apply(std::move(group));
+    }
     if (key.empty() || change == model::fact_index::change::ignored) continue;
     if (change == model::fact_index::change::replaced ||
         change == model::fact_index::change::retracted) {
@@ -230,8 +236,12 @@ std::optional<claim_record> gate::find(std::string_view claim_id) const {
 
 policy::patient_context gate::context_of(const std::string& patient_key) const {
   policy::patient_context context;
-  if (!patient_key.empty()) own_facts(context, facts_.for_patient(patient_key));
+  if (!patient_key.empty()) {
+    std::shared_lock reading(index_lock_);
+    own_facts(context, facts_.for_patient(patient_key));
+  }
   context.provider_type_of = [this](const std::string& reference) {
+    std::shared_lock reading(index_lock_);
     const auto it = practitioners_.find(reference);
     return it == practitioners_.end() ? mapping::provider_type::unknown : it->second;
   };

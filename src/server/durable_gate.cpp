@@ -345,6 +345,13 @@ void durable_gate::read(const std::function<void(const store::sqlite_store&)>& r
 
 void durable_gate::inspect(
     const std::function<void(const store::sqlite_store&, const engine::intake&)>& read) {
+  if (reader_) {
+    // intake_.patient_context() is safe beside the gate's thread (the fact index has a lock of
+    // its own, held for one entry at a time); the facts may be a message ahead of the store.
+    std::lock_guard lock(reader_mutex_);
+    read(*reader_, intake_);
+    return;
+  }
   std::lock_guard lock(mutex_);
   read(store_, intake_);
 }

@@ -593,3 +593,76 @@ test('the allow-list and the connection limit refuse connections, counted by rea
   assert.match(metrics, /covgate_connections_refused_total\{listener="mllp",reason="not-allowed"\} 1/);
   assert.match(metrics, /covgate_connections_refused_total\{listener="http",reason="limit"\} 1/);
 });
+
+// Plain node:http with keep-alive, so a read's time is the server's, not a new process's.
+function httpRequest(port, agent, method, p, body, contentType) {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, method, path: p, agent,
+      headers: body ? { 'content-type': contentType, 'content-length': Buffer.byteLength(body) }
+        : {} }, (res) => {
+      let text = '';
+      res.on('data', (d) => { text += d; });
+      res.on('end', () => resolve({ status: res.statusCode, body: text }));
+    });
+    req.on('error', reject);
+    if (body) req.write(body);
+    req.end();
+  });
+}
+
+test('regression: a fact re-evaluating a heavy patient does not hold up GET /claims/{id}',
+  async () => {
+    // One member with 3,000 undocumented claims; one Observation then re-evaluates every one
+    // of those holds inside the gate, while another connection keeps reading an insulin-pump
+    // claim (whose detail documents CSII from the patient's facts). The reads used to wait
+    // for the gate's lock: the slowest lasted as long as the Observation itself.
+    const s = await startServer(mkdtempSync(path.join(os.tmpdir(), 'covgate-it-')));
+    const x12 = spawnSync(process.env.GEN, ['--claims', '3000', '--kind', 'P', '--patients', '1',
+      '--documented', '0', '--claims-per-set', '3000', '--seed', '4242'],
+    { maxBuffer: 1 << 28 }).stdout.toString();
+    const member = /NM1\*IL\*1\*[^~]*\*MI\*([A-Z0-9]+)~/.exec(x12)[1];
+    const writer = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const readerAgent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const posted = await httpRequest(s.http, writer, 'POST', '/x12', x12, 'application/edi-x12');
+    assert.equal(posted.status, 200);
+    const detail = await httpRequest(s.http, readerAgent, 'GET', '/claims/CG2');
+    assert.equal(detail.status, 200, detail.body);
+    assert.ok(JSON.parse(detail.body).csii, 'CG2 has an insulin-pump line: its detail reads facts');
+    const observation = JSON.stringify({
+      resourceType: 'Observation', id: 'heavy-cpep', status: 'final',
+      code: { coding: [{ system: 'http://loinc.org', code: '13037-7' }] },
+      subject: { identifier: { system: 'http://hl7.org/fhir/sid/us-mbi', value: member } },
+      effectiveDateTime: '2026-01-05T08:00:00Z',
+      valueQuantity: { value: 0.3, unit: 'ng/mL', system: 'http://unitsofmeasure.org',
+        code: 'ng/mL' },
+      referenceRange: [{ low: { value: 0.8, unit: 'ng/mL', system: 'http://unitsofmeasure.org',
+        code: 'ng/mL' } }],
+    });
+    const reads = [];
+    let posting = true;
+    const reading = (async () => {
+      while (posting) {
+        const started = process.hrtime.bigint();
+        const r = await httpRequest(s.http, readerAgent, 'GET', '/claims/CG2');
+        assert.equal(r.status, 200);
+        if (posting) reads.push(Number(process.hrtime.bigint() - started) / 1e6);
+      }
+    })();
+    await sleep(50);
+    reads.length = 0;
+    const started = process.hrtime.bigint();
+    const answer = await httpRequest(s.http, writer, 'POST', '/fhir/Observation', observation,
+      'application/fhir+json');
+    const observationMs = Number(process.hrtime.bigint() - started) / 1e6;
+    posting = false;
+    await reading;
+    assert.ok(answer.status < 300, answer.body);
+    writer.destroy();
+    readerAgent.destroy();
+    // Ratios within this run, not a time limit: several reads finished while the Observation
+    // was in the gate, and none took as long as half of it.
+    const slowest = Math.max(...reads);
+    assert.ok(reads.length >= 3, `${reads.length} reads during a ${observationMs} ms Observation`);
+    assert.ok(slowest < observationMs / 2,
+      `slowest read ${slowest} ms during a ${observationMs} ms Observation`);
+  });

@@ -14,6 +14,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -75,7 +76,10 @@ class gate {
   [[nodiscard]] std::optional<claim_record> find(std::string_view claim_id) const;
   /// What the policy would read about `patient_key` now: its current facts (decoded copies the
   /// context owns) and the provider types of the practitioners seen (valid while the gate
-  /// lives). The audit and the worklist's evidence read it.
+  /// lives). The audit and the worklist's evidence read it. The one member another thread may
+  /// call while the host's thread feeds the gate: a read model must not wait for a fact that
+  /// re-evaluates thousands of holds, so it reads the fact index under a shared lock that the
+  /// gate takes exclusively only while it writes an index entry.
   [[nodiscard]] policy::patient_context context_of(const std::string& patient_key) const;
 
  private:
@@ -99,6 +103,9 @@ class gate {
   const mapping::tables& tables_;
   state& claims_;
   event_handler on_event_;
+  // The facts and practitioners: written only by the gate's caller, under index_lock_
+  // exclusively; context_of() reads them under it shared. The caller's own reads need no lock.
+  mutable std::shared_mutex index_lock_;
   model::fact_index facts_;
   fhir::linker linker_;
   std::vector<model::fact> linked_;  // facts the linker released during the current call

@@ -128,8 +128,8 @@ class intake {
 
   [[nodiscard]] statistics summary() const;
   [[nodiscard]] const intake_settings& settings() const noexcept;
-  /// The gate's view of a patient now (gate::context_of): for read models, under the host's
-  /// serialization.
+  /// The gate's view of a patient now (gate::context_of): for read models. The one member that
+  /// may run on another thread while the host feeds the intake.
   [[nodiscard]] policy::patient_context patient_context(const std::string& patient_key) const;
 
   struct impl;  ///< the implementation (its readers live in intake.cpp)

@@ -88,8 +88,10 @@ class durable_gate {
   /// a message that keeps the gate busy (a fact re-evaluating thousands of holds) does not
   /// delay GET /claims. An in-memory store has one connection: reads take the gate's lock.
   void read(const std::function<void(const store::sqlite_store&)>& read);
-  /// Runs `read` with the store and the engine (its facts: intake::patient_context) under the
-  /// gate's lock: the claim detail's evidence and the audit.
+  /// Runs `read` with the store's last committed state and the engine, whose facts
+  /// (intake::patient_context, the only member `read` may call) are the ones indexed so far:
+  /// the claim detail's evidence and the audit. With a store on disk it does not wait for the
+  /// gate, like read(); an in-memory store takes the gate's lock.
   void inspect(const std::function<void(const store::sqlite_store&, const engine::intake&)>& read);
 
   // The outbox, for the delivery worker.
