@@ -1,12 +1,22 @@
 // The binary archive behind the store codecs (claims, facts): varint lengths, raw string bytes,
-// scalars by memcpy (the store is read back by the same build on the same machine). Each
+// and scalars in one of two layouts (the store is read back by the same build on the same
+// machine). `fixed`, the first formats: every scalar by memcpy. `compact`, the later ones: a
+// one-byte scalar (bool, small enums, month, day) as its byte, a wider integer as a varint
+// (signed ones zigzag-encoded: minutes since 1970 take 4 bytes, not 8), and a double as a
+// varint of n*8+s when it is exactly n / 10^s (s < 7: a lab value as sent, "0.3" or "140",
+// takes one or two bytes) and else as 8 raw bytes after the marker 7. Facts and claims are most
+// of what the engine keeps in memory, so their bytes are its resident size. Each
 // codec lists its types' fields once in `codec_fields(archive, value)` overloads, declared in the
 // types' own namespace (found by argument-dependent lookup) and walked by both the writer and
 // the reader, so encode and decode cannot disagree. Private to src/model.
 #pragma once
 
+#include <bit>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <iterator>
+#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -25,11 +35,18 @@ concept unqualified_is = std::is_same_v<std::remove_const_t<Self>, T>;
 template <class T>
 concept scalar = std::is_arithmetic_v<T> || std::is_enum_v<T>;
 
+enum class layout : std::uint8_t { fixed, compact };
+
+/// The powers of ten a compact double may be divided by (exact as doubles).
+inline constexpr double decimal_scales[] = {1, 10, 100, 1000, 10000, 100000, 1000000};
+inline constexpr std::uint64_t raw_double = 7;  // the marker of 8 raw bytes
+
 class writer {
  public:
   /// `version` is the format version being written (codecs whose layout grew read it in
   /// their codec_fields to skip what an older version lacks).
-  explicit writer(std::string& out, int version = 1) : out_(out), version_(version) {}
+  explicit writer(std::string& out, int version = 1, layout scalars = layout::fixed)
+      : out_(out), version_(version), layout_(scalars) {}
   [[nodiscard]] int version() const noexcept { return version_; }
 
   void operator()(const std::string& s) {
@@ -38,9 +55,20 @@ class writer {
   }
   template <scalar T>
   void operator()(const T& v) {
-    char bytes[sizeof(T)];
-    std::memcpy(bytes, &v, sizeof(T));
-    out_.append(bytes, sizeof(T));
+    if (layout_ == layout::fixed || sizeof(T) == 1) {
+      char bytes[sizeof(T)];
+      std::memcpy(bytes, &v, sizeof(T));
+      out_.append(bytes, sizeof(T));
+    } else if constexpr (std::is_floating_point_v<T>) {
+      compact_double(static_cast<double>(v));
+    } else if constexpr (std::is_enum_v<T>) {
+      (*this)(static_cast<std::underlying_type_t<T>>(v));
+    } else if constexpr (std::is_signed_v<T>) {
+      const auto n = static_cast<std::int64_t>(v);
+      varint(static_cast<std::uint64_t>(n) << 1 ^ static_cast<std::uint64_t>(n >> 63));
+    } else {
+      varint(static_cast<std::uint64_t>(v));
+    }
   }
   void operator()(const date& d) { (*this)(d.year), (*this)(d.month), (*this)(d.day); }
   void operator()(const date_range& r) { (*this)(r.from), (*this)(r.to); }
@@ -67,21 +95,44 @@ class writer {
   { codec_fields(*this, compound); }
 
  private:
-  void varint(std::size_t n) {
+  void varint(std::uint64_t n) {
     while (n >= 0x80) {
       out_ += static_cast<char>((n & 0x7F) | 0x80);
       n >>= 7;
     }
     out_ += static_cast<char>(n);
   }
+  void compact_double(double v) {
+    // The first scale at which v is a whole number n that gives v back exactly (bit for bit:
+    // -0.0 and NaN fall through to the raw form).
+    constexpr double limit = 9007199254740992.0;  // 2^53: every smaller n is exact
+    for (std::uint64_t s = 0; s < std::size(decimal_scales); ++s) {
+      const double scaled = v * decimal_scales[s];
+      if (!(std::fabs(scaled) < limit)) break;
+      const auto n = static_cast<std::int64_t>(std::llround(scaled));
+      if (std::bit_cast<std::uint64_t>(static_cast<double>(n) / decimal_scales[s]) !=
+          std::bit_cast<std::uint64_t>(v)) {
+        continue;
+      }
+      const auto zigzag = static_cast<std::uint64_t>(n) << 1 ^ static_cast<std::uint64_t>(n >> 63);
+      varint(zigzag << 3 | s);
+      return;
+    }
+    varint(raw_double);
+    char bytes[sizeof(double)];
+    std::memcpy(bytes, &v, sizeof(double));
+    out_.append(bytes, sizeof(double));
+  }
   std::string& out_;
   int version_;
+  layout layout_;
 };
 
 class reader {
  public:
-  /// `version` is the format version of `in` (see writer).
-  explicit reader(std::string_view in, int version = 1) : in_(in), version_(version) {}
+  /// `version` is the format version of `in` and `scalars` its layout (see writer).
+  explicit reader(std::string_view in, int version = 1, layout scalars = layout::fixed)
+      : in_(in), version_(version), layout_(scalars) {}
   [[nodiscard]] int version() const noexcept { return version_; }
 
   void operator()(std::string& s) {
@@ -92,9 +143,27 @@ class reader {
   }
   template <scalar T>
   void operator()(T& v) {
-    if (in_.size() < sizeof(T)) return fail();
-    std::memcpy(&v, in_.data(), sizeof(T));
-    in_.remove_prefix(sizeof(T));
+    if (layout_ == layout::fixed || sizeof(T) == 1) {
+      if (in_.size() < sizeof(T)) return fail();
+      std::memcpy(&v, in_.data(), sizeof(T));
+      in_.remove_prefix(sizeof(T));
+    } else if constexpr (std::is_floating_point_v<T>) {
+      v = static_cast<T>(compact_double());
+    } else if constexpr (std::is_enum_v<T>) {
+      std::underlying_type_t<T> n{};
+      (*this)(n);
+      v = static_cast<T>(n);
+    } else if constexpr (std::is_signed_v<T>) {
+      const auto zigzag = varint();
+      const auto n =
+          static_cast<std::int64_t>(zigzag >> 1) ^ -static_cast<std::int64_t>(zigzag & 1);
+      if (n < std::numeric_limits<T>::min() || n > std::numeric_limits<T>::max()) return fail();
+      v = static_cast<T>(n);
+    } else {
+      const auto n = varint();
+      if (n > std::numeric_limits<T>::max()) return fail();
+      v = static_cast<T>(n);
+    }
   }
   void operator()(date& d) { (*this)(d.year), (*this)(d.month), (*this)(d.day); }
   void operator()(date_range& r) { (*this)(r.from), (*this)(r.to); }
@@ -132,17 +201,38 @@ class reader {
   [[nodiscard]] bool at_end() const noexcept { return in_.empty(); }
 
  private:
-  std::size_t varint() {
-    std::size_t n = 0;
+  std::uint64_t varint() {
+    std::uint64_t n = 0;
     for (int shift = 0; shift < 64; shift += 7) {
       if (in_.empty()) break;
       const auto byte = static_cast<unsigned char>(in_.front());
       in_.remove_prefix(1);
-      n |= static_cast<std::size_t>(byte & 0x7F) << shift;
+      n |= static_cast<std::uint64_t>(byte & 0x7F) << shift;
       if ((byte & 0x80) == 0) return n;
     }
     fail();
     return 0;
+  }
+  double compact_double() {
+    const auto tag = varint();
+    if (tag == raw_double) {
+      double v = 0;
+      if (in_.size() < sizeof(double)) {
+        fail();
+        return 0;
+      }
+      std::memcpy(&v, in_.data(), sizeof(double));
+      in_.remove_prefix(sizeof(double));
+      return v;
+    }
+    const auto scale = tag & 7;
+    if (scale >= std::size(decimal_scales)) {
+      fail();
+      return 0;
+    }
+    const auto zigzag = tag >> 3;
+    const auto n = static_cast<std::int64_t>(zigzag >> 1) ^ -static_cast<std::int64_t>(zigzag & 1);
+    return static_cast<double>(n) / decimal_scales[scale];
   }
   void fail() {
     ok_ = false;
@@ -150,6 +240,7 @@ class reader {
   }
   std::string_view in_;
   int version_;
+  layout layout_;
   bool ok_ = true;
 };
 

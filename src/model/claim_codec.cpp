@@ -67,14 +67,23 @@ void codec_fields(Archive& a, Self& c) requires std::is_same_v<std::remove_const
 }
 
 // 1: the first layout. 2: names (submitter, billing provider, subscriber, patient, every
-// provider) for the 277 to echo.
-static_assert(claim_format_version == 2);
+// provider) for the 277 to echo. 3: the fields of 2, scalars in the archive's compact layout
+// (a claim is most of what the engine keeps per claim in memory).
+static_assert(claim_format_version == 3);
+
+namespace {
+
+archive::layout layout_of(int version) {
+  return version >= 3 ? archive::layout::compact : archive::layout::fixed;
+}
+
+}  // namespace
 
 void encode(const claim& c, std::string& out) { encode_as(c, claim_format_version, out); }
 
 void encode_as(const claim& c, int version, std::string& out) {
   out += static_cast<char>(version);
-  archive::writer w(out, version);
+  archive::writer w(out, version, layout_of(version));
   w(c);
 }
 
@@ -82,7 +91,7 @@ std::optional<claim> decode_claim(std::string_view bytes) {
   if (bytes.empty() || bytes.front() < 1 || bytes.front() > claim_format_version) {
     return std::nullopt;
   }
-  archive::reader r(bytes.substr(1), bytes.front());
+  archive::reader r(bytes.substr(1), bytes.front(), layout_of(bytes.front()));
   claim c;
   r(c);
   if (!r.ok() || !r.at_end()) return std::nullopt;

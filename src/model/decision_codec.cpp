@@ -14,18 +14,28 @@ void codec_fields(Archive& a, Self& d) requires archive::unqualified_is<Self, de
 }
 
 namespace {
-constexpr char format_version = 1;
+// 1: scalars fixed-width (stores written before). 2: the archive's compact layout.
+constexpr char fixed_version = 1;
+constexpr char format_version = 2;
+
+archive::layout layout_of(char version) {
+  return version == fixed_version ? archive::layout::fixed : archive::layout::compact;
+}
 }  // namespace
 
-void encode(const decision& d, std::string& out) {
-  out += format_version;
-  archive::writer w(out);
+void encode(const decision& d, std::string& out) { encode_as(d, format_version, out); }
+
+void encode_as(const decision& d, int version, std::string& out) {
+  out += static_cast<char>(version);
+  archive::writer w(out, version, layout_of(static_cast<char>(version)));
   w(d);
 }
 
 std::optional<decision> decode_decision(std::string_view bytes) {
-  if (bytes.empty() || bytes.front() != format_version) return std::nullopt;
-  archive::reader r(bytes.substr(1));
+  if (bytes.empty() || (bytes.front() != fixed_version && bytes.front() != format_version)) {
+    return std::nullopt;
+  }
+  archive::reader r(bytes.substr(1), bytes.front(), layout_of(bytes.front()));
   decision d;
   r(d);
   if (!r.ok() || !r.at_end() || d.result > outcome::hold_invalid) return std::nullopt;

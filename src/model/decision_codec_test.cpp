@@ -36,4 +36,27 @@ TEST_SUITE("model.decision_codec") {
       CHECK_FALSE(model::decode_decision(std::string_view(bytes).substr(0, n)));
     }
   }
+
+  TEST_CASE("a decision stored by an earlier build (format 1) still decodes") {
+    model::decision d;
+    d.claim_id = "C1";
+    d.dos = {2026, 4, 1};
+    d.result = model::outcome::hold_review;
+    d.findings = {{model::reason::csii_c_peptide_not_fasting, 3, "x", {"Observation/1"}}};
+    std::string fixed;
+    model::encode_as(d, 1, fixed);
+    const auto back = model::decode_decision(fixed);
+    REQUIRE(back);
+    CHECK(back->dos == d.dos);
+    CHECK(back->result == d.result);
+    REQUIRE(back->findings.size() == 1);
+    CHECK(back->findings[0].line == 3);
+    std::string compact;
+    model::encode(d, compact);
+    CHECK(compact.front() == 2);
+    CHECK(compact.size() < fixed.size());
+    auto unknown = compact;
+    unknown[0] = 3;
+    CHECK_FALSE(model::decode_decision(unknown));
+  }
 }

@@ -60,8 +60,15 @@ void codec_fields(Archive& a, Self& r) requires archive::unqualified_is<Self, re
 
 namespace {
 
-// Version 1: a varint count, then per fact its variant index (one byte) and its fields.
-constexpr char format_version = 1;
+// A format version byte, then the number of facts, then per fact its variant index (one byte)
+// and its fields. Version 1 (stores written before): scalars fixed-width, the count too.
+// Version 2: the archive's compact layout (varints, short doubles), about half the bytes.
+constexpr char fixed_version = 1;
+constexpr char format_version = 2;
+
+archive::layout layout_of(char version) {
+  return version == fixed_version ? archive::layout::fixed : archive::layout::compact;
+}
 
 // Default-constructs the alternative `index` of a fact, so the reader can fill it in.
 template <std::size_t... I>
@@ -77,8 +84,12 @@ bool emplace_alternative(fact& f, std::uint8_t index, std::index_sequence<I...>)
 }  // namespace
 
 void encode(const std::vector<fact>& facts, std::string& out) {
-  out += format_version;
-  archive::writer w(out);
+  encode_as(facts, format_version, out);
+}
+
+void encode_as(const std::vector<fact>& facts, int version, std::string& out) {
+  out += static_cast<char>(version);
+  archive::writer w(out, version, layout_of(static_cast<char>(version)));
   w(static_cast<std::uint64_t>(facts.size()));
   for (const auto& f : facts) {
     w(static_cast<std::uint8_t>(f.index()));
@@ -87,8 +98,10 @@ void encode(const std::vector<fact>& facts, std::string& out) {
 }
 
 bool decode_facts(std::string_view bytes, std::vector<fact>& out) {
-  if (bytes.empty() || bytes.front() != format_version) return false;
-  archive::reader r(bytes.substr(1));
+  if (bytes.empty() || (bytes.front() != fixed_version && bytes.front() != format_version)) {
+    return false;
+  }
+  archive::reader r(bytes.substr(1), bytes.front(), layout_of(bytes.front()));
   std::uint64_t count = 0;
   r(count);
   // Every fact takes at least its index byte: a count past the input is malformed, not a

@@ -1,5 +1,9 @@
 #include "covgate/model/fact_codec.hpp"
 
+#include <bit>
+#include <cstdint>
+#include <limits>
+
 #include <doctest/doctest.h>
 
 using namespace covgate;
@@ -100,13 +104,82 @@ TEST_SUITE("model.fact_codec") {
     CHECK_FALSE(model::decode_facts(wrong_version));
     std::string one;
     model::encode({model::retraction{}}, one);
-    one[9] = 8;  // the variant index after the 8-byte count: past the last alternative
+    one[2] = 8;  // the variant index after the version and the count: past the last alternative
     CHECK_FALSE(model::decode_facts(one));
   }
 
   TEST_CASE("a huge declared count is refused without allocating it") {
-    std::string bytes(1, '\x01');
-    bytes += std::string("\xFF\xFF\xFF\xFF\xFF\xFF\xFF\x7F", 8);
-    CHECK_FALSE(model::decode_facts(bytes));
+    std::string fixed(1, '\x01');  // version 1: an 8-byte count
+    fixed += std::string("\xFF\xFF\xFF\xFF\xFF\xFF\xFF\x7F", 8);
+    CHECK_FALSE(model::decode_facts(fixed));
+    std::string compact(1, '\x02');  // version 2: a varint count
+    compact += std::string("\xFF\xFF\xFF\xFF\xFF\xFF\xFF\x7F", 8);
+    CHECK_FALSE(model::decode_facts(compact));
+  }
+
+  TEST_CASE("facts stored by an earlier build (format 1, fixed-width scalars) still decode") {
+    const auto original = every_kind();
+    std::string fixed;
+    model::encode_as(original, 1, fixed);
+    const auto decoded = model::decode_facts(fixed);
+    REQUIRE(decoded);
+    CHECK(*decoded == original);
+    std::string compact;
+    model::encode(original, compact);
+    CHECK(compact.size() < fixed.size());
+    for (std::size_t n = 0; n < fixed.size(); ++n) {
+      CAPTURE(n);
+      CHECK_FALSE(model::decode_facts(std::string_view(fixed).substr(0, n)));
+    }
+  }
+
+  TEST_CASE("a lab value comes back bit for bit, however it was written") {
+    const double values[] = {0.3,
+                             0.1 + 0.2,
+                             -0.0,
+                             140,
+                             -5.25,
+                             123456.789,
+                             3.141592653589793,
+                             1e300,
+                             -1e-300,
+                             5e-324,
+                             0.8,
+                             1e15,
+                             9007199254740993.0,
+                             -2.5e-7,
+                             1.0 / 3,
+                             0.103,
+                             36.6,
+                             1e-6,
+                             std::numeric_limits<double>::infinity(),
+                             std::numeric_limits<double>::quiet_NaN()};
+    for (const double v : values) {
+      CAPTURE(v);
+      model::lab_result lab;
+      lab.value = v;
+      lab.low = v;
+      std::string bytes;
+      model::encode({lab}, bytes);
+      const auto decoded = model::decode_facts(bytes);
+      REQUIRE(decoded);
+      const auto& back = std::get<model::lab_result>(decoded->front());
+      CHECK(std::bit_cast<std::uint64_t>(back.value) == std::bit_cast<std::uint64_t>(v));
+      CHECK(std::bit_cast<std::uint64_t>(*back.low) == std::bit_cast<std::uint64_t>(v));
+    }
+  }
+
+  TEST_CASE("short decimals take a byte or two; other doubles 9 bytes") {
+    auto size_of = [](double v) {
+      model::lab_result lab;
+      lab.value = v;
+      std::string bytes;
+      model::encode({lab}, bytes);
+      return bytes.size();
+    };
+    const auto base = size_of(0);
+    CHECK(size_of(0.3) == base);          // 3 / 10: one byte like 0
+    CHECK(size_of(140) == base + 1);      // 140: two bytes
+    CHECK(size_of(1.0 / 3) == base + 8);  // the marker and 8 raw bytes
   }
 }

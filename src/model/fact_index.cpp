@@ -18,9 +18,11 @@ namespace covgate::model {
 //     the facts in fact_codec's form (the rest of the body).
 // Flags: `stripped`: the facts were stored without the fields every fact of one record
 // repeats (the resource id, a component keeping only its "#component[n]" suffix; the patient
-// key; lastUpdated); `same_subject`: without their subject reference, the patient's own (the
-// first one it was filed with); `compact_stamp`: lastUpdated was "YYYY-MM-DDThh:mm:ssZ" and is
-// kept as its seconds. Each applies only when it restores every fact exactly as it was sent.
+// key; lastUpdated); `same_subject` / `other_subject`: without their subject reference, one of
+// the two the patient keeps (the first two forms it was filed with: feeds name one patient both
+// as "Patient/123" and by identifier, "Patient?identifier=…|MBI", 60 bytes a record);
+// `compact_stamp`: lastUpdated was "YYYY-MM-DDThh:mm:ssZ" and is kept as its seconds. Each
+// applies only when it restores every fact exactly as it was sent.
 
 namespace {
 
@@ -53,7 +55,12 @@ bool take_text(std::string_view& in, std::string_view& text) {
   return true;
 }
 
-enum record_flags : unsigned char { stripped = 1, same_subject = 2, compact_stamp = 4 };
+enum record_flags : unsigned char {
+  stripped = 1,
+  same_subject = 2,
+  compact_stamp = 4,
+  other_subject = 8,
+};
 
 constexpr std::size_t stamp_size = 20;  // "2026-03-01T10:00:00Z"
 using stamp_text = std::array<char, stamp_size>;
@@ -181,18 +188,20 @@ bool repeats_subject(std::vector<fact>& group, std::string_view subject) {
 }
 
 // Decodes one record's facts onto `out`, restoring the fields it was stored without.
-void decode_record(const record_view& r, std::string_view patient_key, std::string_view subject,
-                   std::vector<fact>& out) {
+void decode_record(const record_view& r, std::string_view patient_key,
+                   const std::array<std::string, 2>& subjects, std::vector<fact>& out) {
   const auto first = out.size();
   if (!decode_facts(r.facts, out)) return;  // unreachable: the index wrote these bytes
-  if ((r.flags & (stripped | same_subject)) == 0) return;
+  if ((r.flags & (stripped | same_subject | other_subject)) == 0) return;
+  const bool restore_subject = (r.flags & (same_subject | other_subject)) != 0;
+  const std::string_view subject = subjects[(r.flags & other_subject) != 0 ? 1 : 0];
   stamp_text scratch;
   // Only a stripped record restores its timestamp: most records are, but not all.
   const auto last_updated =
       (r.flags & stripped) != 0 ? r.last_updated(scratch) : std::string_view{};
   for (auto i = first; i < out.size(); ++i) {
     const auto s = shared_fields_of(out[i]);
-    if ((r.flags & same_subject) != 0 && s.patient) s.patient->assign(subject);
+    if (restore_subject && s.patient) s.patient->assign(subject);
     if ((r.flags & stripped) == 0) continue;
     s.resource_id->insert(0, r.resource);
     if (s.patient_key) s.patient_key->assign(patient_key);
@@ -281,18 +290,30 @@ void fact_index::forget(std::string_view resource, const location& where) {
 std::string& fact_index::encode_record(const std::string& resource, patient_records& patient,
                                        std::vector<fact>& group) {
   const auto last_updated = last_updated_of(group.front());  // a copy: stripping clears it
-  if (patient.subject.empty()) {
-    const auto first = shared_fields_of(group.front());
-    if (first.patient) patient.subject = *first.patient;
+  auto& subjects = patient.subjects;
+  if (const auto first = shared_fields_of(group.front());
+      first.patient && !first.patient->empty()) {
+    // The patient keeps the first two subject forms its records name it by.
+    for (auto& slot : subjects) {
+      if (slot == *first.patient) break;
+      if (slot.empty()) {
+        slot = *first.patient;
+        break;
+      }
+    }
   }
   unsigned char flags = 0;
   if (repeats_shared_fields(group, resource, patient.key, last_updated)) flags |= stripped;
-  if (repeats_subject(group, patient.subject)) flags |= same_subject;
+  if (repeats_subject(group, subjects[0])) {
+    flags |= same_subject;
+  } else if (repeats_subject(group, subjects[1])) {
+    flags |= other_subject;
+  }
   const auto seconds = compact_seconds(last_updated);
   if (seconds) flags |= compact_stamp;
   for (auto& f : group) {
     const auto s = shared_fields_of(f);
-    if ((flags & same_subject) != 0 && s.patient) s.patient->clear();
+    if ((flags & (same_subject | other_subject)) != 0 && s.patient) s.patient->clear();
     if ((flags & stripped) == 0) continue;
     s.resource_id->erase(0, resource.size());
     if (s.patient_key) s.patient_key->clear();
@@ -356,7 +377,7 @@ std::vector<fact> fact_index::for_patient(std::string_view patient_key) const {
   for (std::size_t offset = 0; offset < buffer.size();) {
     const auto r = read_record(buffer.substr(offset));
     if (!r) break;
-    decode_record(*r, p.key, p.subject, out);
+    decode_record(*r, p.key, p.subjects, out);
     offset += r->size;
   }
   return out;
@@ -368,7 +389,7 @@ std::optional<std::vector<fact>> fact_index::find(std::string_view resource_id) 
   const auto& p = patients_[where->patient];
   const auto r = read_record(std::string_view(p.records).substr(where->offset));
   std::vector<fact> out;
-  if (r) decode_record(*r, p.key, p.subject, out);
+  if (r) decode_record(*r, p.key, p.subjects, out);
   return out;
 }
 

@@ -226,7 +226,10 @@ TEST_SUITE("model.fact_index") {
                                                "2026-03-03T01:00:00+01:00",
                                                "2026-02-30T00:00:00Z",
                                                "2026-03-04"};
-      const std::vector<std::string> subjects = {"Patient/p", "Patient/q", ""};
+      // Three forms: a patient keeps the first two it is named by, the third stays in the record.
+      const std::vector<std::string> subjects = {
+          "Patient/p", "Patient?identifier=http://hl7.org/fhir/sid/us-mbi|1EG4TE5MK73", "Patient/q",
+          ""};
       auto pick = [&](std::size_t n) { return static_cast<std::size_t>(random() % n); };
       for (int step = 0; step < 4000; ++step) {
         CAPTURE(step);
@@ -239,8 +242,9 @@ TEST_SUITE("model.fact_index") {
           const auto& stamp = stamps[pick(stamps.size())];
           const auto components = 1 + pick(3);
           for (std::size_t c = 0; c < components; ++c) {
-            auto f = lab(static_cast<double>(step),
-                         (id + "#component[" + std::to_string(c) + "]").c_str(), key.c_str(),
+            // Whole numbers, short decimals and doubles with no short form.
+            const double value = pick(3) == 0 ? step : pick(2) == 0 ? step / 100.0 : step / 7.0;
+            auto f = lab(value, (id + "#component[" + std::to_string(c) + "]").c_str(), key.c_str(),
                          stamp.c_str());
             if (pick(10) == 0) f.patient_key = "other";  // a record that cannot be stripped
             f.patient = subjects[pick(subjects.size())];

@@ -11,9 +11,10 @@
 
 namespace covgate::model {
 
-/// The format version encode() writes (2: names added). decode_claim() reads it and every
-/// earlier one, so a store written by an earlier covgate still loads.
-inline constexpr int claim_format_version = 2;
+/// The format version encode() writes (2: names added; 3: the same fields, scalars compact).
+/// decode_claim() reads it and every earlier one, so a store written by an earlier covgate
+/// still loads.
+inline constexpr int claim_format_version = 3;
 
 /// Appends the encoding of `c` to `out`.
 void encode(const claim& c, std::string& out);

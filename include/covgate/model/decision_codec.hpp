@@ -13,6 +13,8 @@ namespace covgate::model {
 
 /// Appends the encoding of `d` to `out`.
 void encode(const decision& d, std::string& out);
+/// The same in format `version` (1: fixed-width scalars, as earlier builds stored it; 2: now).
+void encode_as(const decision& d, int version, std::string& out);
 
 /// Decodes what encode() wrote; nullopt for anything else, or for a reason code this build
 /// does not know. Never throws on malformed input.

@@ -6,13 +6,14 @@
 // ~750 bytes in small heap blocks (strings of ids, units, timestamps). Here each patient owns one
 // buffer of records, one per resource: its id, its lastUpdated, and its facts in the store's
 // binary form without what every fact of the record repeats (id, patient key, timestamp, and
-// the subject reference when it is the patient's own). A flat table maps a 32-bit hash of the
-// resource id to the patient (8 bytes a slot; ids that share a hash, ~116 pairs among a
-// million by the birthday bound n^2/2^33, are told apart by the id each record keeps). The policy
-// reads a patient's facts decoded, once per evaluation (for_patient). The record layout is in
-// fact_index.cpp.
+// the subject reference when it is one of the two forms the patient is named by). A flat table maps
+// a 32-bit hash of the resource id to the patient (8 bytes a slot; ids that share a hash, ~116
+// pairs among a million by the birthday bound n^2/2^33, are told apart by the id each record
+// keeps). The policy reads a patient's facts decoded, once per evaluation (for_patient). The record
+// layout is in fact_index.cpp.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -77,7 +78,8 @@ class fact_index {
   };
   struct patient_records {
     std::string key;
-    std::string subject;  ///< the subject reference of its first fact that had one
+    /// The first two subject references its facts had (a reference, and an identifier form).
+    std::array<std::string, 2> subjects;
     std::string records;
   };
   hash_function hash_;
