@@ -343,7 +343,10 @@ class fhir_reading final : public reading {
   void read_lines(std::size_t cut) {
     const std::string_view batch(pending_.data(), cut);
     answer(fhir::read_ndjson(batch, line_, i_.tables, i_.settings.fhir), offset_);
-    line_ += static_cast<std::size_t>(std::count(batch.begin(), batch.end(), '\n'));
+    // Line by line with find() (memchr): a byte-wise count cost as much as parsing the JSON.
+    for (auto at = batch.find('\n'); at != std::string_view::npos; at = batch.find('\n', at + 1)) {
+      ++line_;
+    }
     offset_ += cut;
     pending_.erase(0, cut);
   }

@@ -7,6 +7,7 @@
 #include <array>
 #include <iterator>
 #include <map>
+#include <memory>
 #include <pugixml.hpp>
 
 #include "covgate/model/json_writer.hpp"
@@ -837,13 +838,45 @@ class mapper {
   std::size_t errors_ = 0;     // errors among them
 };
 
+// The memory a JSON document is parsed in, reused from one document to the next: a line of
+// NDJSON then costs no allocation for its tree or its parser's stack (RapidJSON's default
+// document mallocs a 64 KiB pool and a stack per document and frees both after it), and its
+// strings are not copied at all: the text is copied once into `text` and parsed in place, the
+// tree's strings pointing into it. A document larger than the block continues in pool chunks
+// of its own, freed with it.
+class json_arena {
+ public:
+  json_arena() : block_(std::make_unique<char[]>(values_size + stack_size)) {}
+  [[nodiscard]] char* values() noexcept { return block_.get(); }
+  [[nodiscard]] char* stack() noexcept { return block_.get() + values_size; }
+  /// `json` as a NUL-terminated copy the parser may change.
+  [[nodiscard]] char* text(std::string_view json) {
+    text_.assign(json);
+    return text_.data();
+  }
+  static constexpr std::size_t values_size = 48u << 10;
+  static constexpr std::size_t stack_size = 16u << 10;
+
+ private:
+  std::unique_ptr<char[]> block_;
+  std::string text_;
+};
+
+using pooled_document =
+    rapidjson::GenericDocument<rapidjson::UTF8<>, rapidjson::MemoryPoolAllocator<>,
+                               rapidjson::MemoryPoolAllocator<>>;
+
 void read_json_document(std::string_view text, const std::string& path_prefix,
-                        const mapping::tables& tables, const read_limits& limits,
+                        const mapping::tables& tables, const read_limits& limits, json_arena& arena,
                         read_result& out) {
-  rapidjson::Document document;
-  // Iterative parsing: nesting depth in the input never becomes recursion depth here.
-  document.Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseStopWhenDoneFlag>(text.data(),
-                                                                                     text.size());
+  rapidjson::MemoryPoolAllocator<> values(arena.values(), json_arena::values_size);
+  rapidjson::MemoryPoolAllocator<> stack(arena.stack(), json_arena::stack_size);
+  pooled_document document(&values, 1024, &stack);
+  // Iterative parsing: nesting depth in the input never becomes recursion depth here. In place:
+  // a NUL byte ends the text as it ended the length-bounded parse (a JSON text has none
+  // outside its strings, and inside one it is refused either way).
+  document.ParseInsitu<rapidjson::kParseIterativeFlag | rapidjson::kParseStopWhenDoneFlag>(
+      arena.text(text));
   if (document.HasParseError()) {
     out.issues.push_back({severity::fatal, "structure",
                           std::string("not valid JSON at byte ") +
@@ -922,6 +955,7 @@ read_result read_ndjson(std::string_view text, std::size_t first_line,
                         const mapping::tables& tables, const read_limits& limits) {
   read_result out;
   if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
+  json_arena arena;
   for (std::size_t line = first_line; !text.empty(); ++line) {
     const auto end = text.find('\n');
     auto row = text.substr(0, end);
@@ -936,7 +970,7 @@ read_result read_ndjson(std::string_view text, std::size_t first_line,
                             ""});
       one.rejected = true;
     } else {
-      read_json_document(row, "", tables, limits, one);
+      read_json_document(row, "", tables, limits, arena, one);
     }
     for (auto& i : one.issues) {
       i.diagnostics = "line " + std::to_string(line) + ": " + i.diagnostics;
@@ -973,9 +1007,11 @@ read_result read(std::string_view text, encoding how, const mapping::tables& tab
   read_result out;
   if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
   switch (how) {
-    case encoding::json:
-      read_json_document(text, "", tables, limits, out);
+    case encoding::json: {
+      json_arena arena;
+      read_json_document(text, "", tables, limits, arena, out);
       break;
+    }
     case encoding::ndjson:
       out = read_ndjson(text, 1, tables, limits);
       break;
