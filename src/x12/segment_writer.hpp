@@ -2,8 +2,11 @@
 // 999/TA1 and 277 writers.
 #pragma once
 
+#include <algorithm>
+#include <charconv>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <initializer_list>
 #include <string>
 #include <string_view>
@@ -11,6 +14,37 @@
 #include "covgate/x12/segment.hpp"
 
 namespace covgate::x12 {
+
+/// A short value (a number, an amount, a date) written into a buffer of its own, so a segment
+/// takes it without an allocation.
+class short_text {
+ public:
+  [[nodiscard]] std::string_view view() const noexcept { return {text_, size_}; }
+  operator std::string_view() const noexcept { return view(); }  // NOLINT: used as a value
+  /// Appends `part`; the buffer holds 40 characters, more is cut (no caller writes that much).
+  short_text& append(std::string_view part) noexcept {
+    const auto n = std::min(part.size(), sizeof text_ - size_);
+    std::memcpy(text_ + size_, part.data(), n);
+    size_ += static_cast<std::uint8_t>(n);
+    return *this;
+  }
+  /// Appends `n` in decimal, at least `width` digits (zero-padded).
+  short_text& number(std::int64_t n, int width = 0) noexcept {
+    char digits[24];
+    const auto [end, ec] = std::to_chars(digits, digits + sizeof digits, n < 0 ? -n : n);
+    (void)ec;
+    if (n < 0) append("-");
+    for (auto pad = static_cast<long>(width) - (end - digits); pad > 0; --pad) append("0");
+    return append({digits, static_cast<std::size_t>(end - digits)});
+  }
+
+ private:
+  char text_[40];
+  std::uint8_t size_ = 0;
+};
+
+/// `n` in decimal.
+[[nodiscard]] inline short_text decimal(std::int64_t n) noexcept { return short_text{}.number(n); }
 
 /// Who an interchange is from and to (ISA05..ISA08), as sent (padded here).
 struct interchange_parties {
@@ -35,6 +69,28 @@ class segment_writer {
   segment_writer& component(std::string_view value) {
     out_.push_back(d_.component);
     out_.append(value);
+    return *this;
+  }
+  /// Appends `value` to the element just written (a value written in parts).
+  segment_writer& more(std::string_view value) {
+    out_.append(value);
+    return *this;
+  }
+  /// A composite element ("A6:453"), trailing empty components dropped: composite() written
+  /// straight into the segment.
+  segment_writer& composite_element(std::initializer_list<std::string_view> parts) {
+    out_.push_back(d_.element);
+    std::size_t kept = 0, i = 0;
+    for (const auto p : parts) {
+      ++i;
+      if (!p.empty()) kept = i;
+    }
+    i = 0;
+    for (const auto p : parts) {
+      if (i == kept) break;
+      if (i++ > 0) out_.push_back(d_.component);
+      out_.append(p);
+    }
     return *this;
   }
   /// A composite value ("A6:453"), trailing empty components dropped.

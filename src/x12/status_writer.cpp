@@ -4,6 +4,7 @@
 #include <array>
 #include <cstdio>
 #include <map>
+#include <optional>
 #include <unordered_map>
 
 #include "segment_writer.hpp"
@@ -13,32 +14,27 @@ namespace {
 
 constexpr std::size_t free_text_max = 264;  // STC12, element 933 (AN 1/264)
 
-std::string money(std::int64_t cents) {
-  char buffer[32];
+short_text money(std::int64_t cents) {
+  short_text out;
   const auto whole = cents / 100;
-  const auto part = std::llabs(cents % 100);
-  if (part == 0) {
-    std::snprintf(buffer, sizeof buffer, "%lld", static_cast<long long>(whole));
-  } else {
-    std::snprintf(buffer, sizeof buffer, "%s%lld.%02lld", cents < 0 && whole == 0 ? "-" : "",
-                  static_cast<long long>(whole), static_cast<long long>(part));
-  }
-  return buffer;
+  const auto part = cents % 100 < 0 ? -(cents % 100) : cents % 100;
+  if (cents < 0 && whole == 0) out.append("-");
+  out.number(whole);
+  if (part != 0) out.append(".").number(part, 2);
+  return out;
 }
 
-std::string quantity(double units) {
+short_text quantity(double units) {
   char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%.3f", units);
-  std::string text = buffer;
-  while (text.back() == '0') text.pop_back();
-  if (text.back() == '.') text.pop_back();
-  return text == "-0" ? "0" : text;
+  const int n = std::snprintf(buffer, sizeof buffer, "%.3f", units);
+  std::string_view text(buffer, n > 0 ? static_cast<std::size_t>(n) : 0);
+  while (!text.empty() && text.back() == '0') text.remove_suffix(1);
+  if (!text.empty() && text.back() == '.') text.remove_suffix(1);
+  return short_text{}.append(text == "-0" ? "0" : text);
 }
 
-std::string ccyymmdd(const model::date& d) {
-  char buffer[16];
-  std::snprintf(buffer, sizeof buffer, "%04d%02d%02d", d.year, d.month, d.day);
-  return buffer;
+short_text ccyymmdd(const model::date& d) {
+  return short_text{}.number(d.year, 4).number(d.month, 2).number(d.day, 2);
 }
 
 model::date_range lines_period(const model::claim& c) {
@@ -199,6 +195,17 @@ class writer {
   [[nodiscard]] std::string text(std::string_view sentence, std::string_view code) const {
     return status_text(free_text(sentence, d_), code);
   }
+  /// A reason's STC12 text; the same for every claim when the finding adds no detail, so it
+  /// is worked out once per message.
+  [[nodiscard]] std::string_view reason_text(const model::finding& f) {
+    if (!f.detail.empty()) {
+      detailed_ = text(f.text(), f.code());
+      return detailed_;
+    }
+    auto& cached = plain_texts_[static_cast<std::size_t>(f.reason)];
+    if (!cached) cached = text(f.message(), f.code());
+    return *cached;
+  }
   void name(std::string_view entity, bool person, const model::person_name& n,
             std::string_view fallback, std::string_view qualifier, std::string_view id,
             bool with_ids = true);
@@ -208,7 +215,7 @@ class writer {
   void claim_status(const answer& a);
   void stc(std::string_view category, std::string_view status, std::string_view entity,
            std::string_view action, std::string_view charge, std::string_view extra_category,
-           std::string_view extra_status, const std::string& note, bool with_date = true);
+           std::string_view extra_status, std::string_view note, bool with_date = true);
   void lines(const answer& a);
   void totals(const std::vector<const answer*>& answers, bool provider);
 
@@ -216,6 +223,8 @@ class writer {
   const delimiters& d_;
   segment_writer w_;
   std::uint32_t hl_ = 0;
+  std::array<std::optional<std::string>, model::reason_count> plain_texts_;
+  std::string detailed_;
 };
 
 void writer::name(std::string_view entity, bool person, const model::person_name& n,
@@ -234,7 +243,12 @@ void writer::name(std::string_view entity, bool person, const model::person_name
 void writer::period(const model::date_range& r) {
   if (!r.from.valid()) return;
   if (r.to.valid() && r.from != r.to) {
-    w_.begin("DTP").element("472").element("RD8").element(ccyymmdd(r.from) + "-" + ccyymmdd(r.to));
+    w_.begin("DTP")
+        .element("472")
+        .element("RD8")
+        .element(ccyymmdd(r.from))
+        .more("-")
+        .more(ccyymmdd(r.to));
   } else {
     w_.begin("DTP").element("472").element("D8").element(ccyymmdd(r.from));
   }
@@ -243,14 +257,18 @@ void writer::period(const model::date_range& r) {
 
 void writer::stc(std::string_view category, std::string_view status, std::string_view entity,
                  std::string_view action, std::string_view charge, std::string_view extra_category,
-                 std::string_view extra_status, const std::string& note, bool with_date) {
+                 std::string_view extra_status, std::string_view note, bool with_date) {
   w_.begin("STC")
-      .element(w_.composite({category, status, entity}))
+      .composite_element({category, status, entity})
       .element(with_date ? std::string_view(s_.date) : std::string_view{})
       .element(action)
       .element(charge);
   for (int i = 5; i <= 9; ++i) w_.element("");
-  w_.element(extra_status.empty() ? std::string{} : w_.composite({extra_category, extra_status}));
+  if (extra_status.empty()) {
+    w_.element("");
+  } else {
+    w_.composite_element({extra_category, extra_status});
+  }
   w_.element("");
   w_.element(note);
   w_.end();
@@ -299,7 +317,7 @@ void writer::claim_status(const answer& a) {
     if (a.all_reasons.empty()) stc("A1", "19", "PR", "WQ", charge, "", "", {});
     for (const auto* f : a.all_reasons) {
       stc("A1", "19", "PR", "WQ", charge, "A1", f->status() == "19" ? "" : f->status(),
-          text(f->text(), f->code()));
+          reason_text(*f));
     }
     return;
   }
@@ -320,7 +338,7 @@ void writer::claim_status(const answer& a) {
   }
   for (const auto* f : a.claim_reasons) {
     stc(f->category(), f->status(), "", "", charge, f->category(), f->extra_status(),
-        s_.free_text ? text(f->text(), f->code()) : std::string{});
+        s_.free_text ? reason_text(*f) : std::string_view{});
   }
 }
 
@@ -335,11 +353,12 @@ void writer::lines(const answer& a) {
                                  [&](const model::service_line& l) { return l.number == wanted; });
     if (it == c.lines.end()) continue;
     const auto& line = *it;
-    const std::string qualifier =
-        line.procedure_qualifier.empty() ? "HC" : line.procedure_qualifier;
-    std::string procedure = w_.composite({qualifier, line.procedure_code});
-    for (const auto& m : line.modifiers) procedure.append(1, d_.component).append(m);
-    w_.begin("SVC").element(procedure).element(money(line.charge_cents));
+    const std::string_view qualifier = line.procedure_qualifier.empty()
+                                           ? std::string_view{"HC"}
+                                           : std::string_view(line.procedure_qualifier);
+    w_.begin("SVC").composite_element({qualifier, line.procedure_code});
+    for (const auto& m : line.modifiers) w_.component(m);
+    w_.element(money(line.charge_cents));
     if (strict()) {
       // 277CA: SVC03 (payment) not used; SVC04 revenue code; SVC07 original units.
       w_.element("").element(line.revenue_code).element("").element("");
@@ -357,7 +376,7 @@ void writer::lines(const answer& a) {
     } else {
       for (const auto* f : reasons) {
         stc(f->category(), f->status(), "", "", "", f->category(), f->extra_status(),
-            s_.free_text ? text(f->text(), f->code()) : std::string{});
+            s_.free_text ? reason_text(*f) : std::string_view{});
       }
     }
     if (!line.line_control_number.empty()) {
@@ -380,27 +399,19 @@ void writer::claim(const answer& a, std::uint32_t parent_hl) {
                                          ? std::string_view{"NONE"}
                                          : std::string_view(c.subscriber.member_id);
   if (strict()) {
-    w_.begin("HL")
-        .element(std::to_string(++hl_))
-        .element(std::to_string(parent_hl))
-        .element("PT")
-        .end();
+    w_.begin("HL").element(decimal(++hl_)).element(decimal(parent_hl)).element("PT").end();
     name("QC", true, patient.name, "UNKNOWN", member_qualifier, member_id);
   } else {
     const auto subscriber_hl = ++hl_;
     w_.begin("HL")
-        .element(std::to_string(subscriber_hl))
-        .element(std::to_string(parent_hl))
+        .element(decimal(subscriber_hl))
+        .element(decimal(parent_hl))
         .element("22")
         .element(dependent ? "1" : "0")
         .end();
     name("IL", true, c.subscriber.name, "UNKNOWN", member_qualifier, member_id);
     if (dependent) {
-      w_.begin("HL")
-          .element(std::to_string(++hl_))
-          .element(std::to_string(subscriber_hl))
-          .element("23")
-          .end();
+      w_.begin("HL").element(decimal(++hl_)).element(decimal(subscriber_hl)).element("23").end();
       name("QC", true, c.patient.name, "UNKNOWN", "", "", false);
     }
   }
@@ -429,10 +440,8 @@ void writer::totals(const std::vector<const answer*>& answers, bool provider) {
       accepted_cents += a->claim().total_charge_cents;
     }
   }
-  if (accepted)
-    w_.begin("QTY").element(provider ? "QA" : "90").element(std::to_string(accepted)).end();
-  if (rejected)
-    w_.begin("QTY").element(provider ? "QC" : "AA").element(std::to_string(rejected)).end();
+  if (accepted) w_.begin("QTY").element(provider ? "QA" : "90").element(decimal(accepted)).end();
+  if (rejected) w_.begin("QTY").element(provider ? "QC" : "AA").element(decimal(rejected)).end();
   if (accepted) w_.begin("AMT").element("YU").element(money(accepted_cents)).end();
   if (rejected) w_.begin("AMT").element("YY").element(money(rejected_cents)).end();
 }
@@ -456,12 +465,12 @@ std::string writer::run(const std::vector<status_entry>& entries) {
       .element(first.application_sender)
       .element(s_.date)
       .element(s_.time)
-      .element(std::to_string(s_.control))
+      .element(decimal(s_.control))
       .element("X")
       .element(guide);
   w_.end();
   w_.reset_count();
-  const std::string reference = "COVGATE" + std::to_string(s_.control);
+  const std::string reference = "COVGATE" + std::string(decimal(s_.control).view());
   w_.begin("ST").element("277").element("0001").element(guide).end();
   w_.begin("BHT")
       .element(strict() ? "0085" : "0010")
@@ -472,7 +481,7 @@ std::string writer::run(const std::vector<status_entry>& entries) {
       .element(strict() ? "TH" : "DG");
   w_.end();
   // 2000A information source: us.
-  w_.begin("HL").element(std::to_string(++hl_)).element("").element("20").element("1").end();
+  w_.begin("HL").element(decimal(++hl_)).element("").element("20").element("1").end();
   name("PR", false, {s_.sender_name, {}, {}, {}}, "COVGATE", strict() ? "46" : "PI", s_.sender_id);
   if (strict()) {
     w_.begin("TRN").element("1").element(reference).end();
@@ -481,7 +490,7 @@ std::string writer::run(const std::vector<status_entry>& entries) {
   }
   // 2000B information receiver: the 837's submitter.
   const auto receiver_hl = ++hl_;
-  w_.begin("HL").element(std::to_string(receiver_hl)).element("1").element("21").element("1").end();
+  w_.begin("HL").element(decimal(receiver_hl)).element("1").element("21").element("1").end();
   name("41", first.submitter_is_person, first.submitter, first.sender_id, "46",
        first.submitter_id.empty() ? std::string_view(first.sender_id)
                                   : std::string_view(first.submitter_id));
@@ -514,8 +523,8 @@ std::string writer::run(const std::vector<status_entry>& entries) {
     const auto& billing = ordered[i].second->claim().billing;
     const auto provider_hl = ++hl_;
     w_.begin("HL")
-        .element(std::to_string(provider_hl))
-        .element(std::to_string(receiver_hl))
+        .element(decimal(provider_hl))
+        .element(decimal(receiver_hl))
         .element("19")
         .element("1")
         .end();
@@ -541,8 +550,8 @@ std::string writer::run(const std::vector<status_entry>& entries) {
 
 void writer::envelope_end() {
   const auto segments = w_.count() + 1;  // ST..SE inclusive, counted before SE is begun
-  w_.begin("SE").element(std::to_string(segments)).element("0001").end();
-  w_.begin("GE").element("1").element(std::to_string(s_.control)).end();
+  w_.begin("SE").element(decimal(segments)).element("0001").end();
+  w_.begin("GE").element("1").element(decimal(s_.control)).end();
   char control[16];
   std::snprintf(control, sizeof control, "%09u", s_.control % 1000000000u);
   w_.begin("IEA").element("1").element(control).end();
