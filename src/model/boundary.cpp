@@ -174,6 +174,8 @@ namespace {
 
 }  // namespace
 
+bool json_plain(std::string_view text) noexcept { return all_json_plain(text); }
+
 void append_json_string_contents(std::string& out, std::string_view text) {
   // Most values are plain ASCII: one scan, one append, and a call small enough to be cheap;
   // the rest (escapes, UTF-8 checks) is out of line.

@@ -20,6 +20,9 @@ namespace covgate::boundary {
 /// backslashes and control characters escaped, and every byte that is not part of well-formed
 /// UTF-8 replaced by U+FFFD, so the output is always valid JSON in valid UTF-8.
 void append_json_string_contents(std::string& out, std::string_view text);
+/// True when append_json_string_contents() would append `text` as it is (printable ASCII
+/// other than '"' and '\\'): a writer can then copy it in one piece with what surrounds it.
+[[nodiscard]] bool json_plain(std::string_view text) noexcept;
 
 /// Appends `text` as HTML text or a quoted attribute value: '&', '<', '>', '"' and '\'' become
 /// character references, controls other than tab, CR and LF and every byte that is not part of
