@@ -165,10 +165,12 @@ void gate::index_facts(std::vector<model::fact> facts, std::set<std::string>& to
   for (auto& f : facts) linker_.add(std::move(f));
   std::size_t i = 0;
   while (i < linked_.size()) {
-    const auto resource = model::fact_index::resource_of(model::resource_id_of(linked_[i]));
+    // A copy: the group's facts are moved out of linked_ (a view could dangle), one per group.
+    const std::string resource(
+        model::fact_index::resource_view_of(model::resource_id_of(linked_[i])));
     std::vector<model::fact> group;
     while (i < linked_.size() &&
-           model::fact_index::resource_of(model::resource_id_of(linked_[i])) == resource) {
+           model::fact_index::resource_view_of(model::resource_id_of(linked_[i])) == resource) {
       group.push_back(std::move(linked_[i++]));
     }
     if (count_them) ++stats_.facts;

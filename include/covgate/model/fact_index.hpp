@@ -56,6 +56,10 @@ class fact_index {
 
   /// The resource id of a fact without its "#component[n]" or "#…" suffix.
   [[nodiscard]] static std::string resource_of(const std::string& fact_id);
+  /// The same as a view into `fact_id` (valid while it is).
+  [[nodiscard]] static std::string_view resource_view_of(std::string_view fact_id) noexcept {
+    return fact_id.substr(0, fact_id.find('#'));
+  }
 
   static std::uint32_t default_hash(std::string_view resource_id) noexcept;
 
