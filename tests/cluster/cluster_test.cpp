@@ -1,0 +1,308 @@
+// The cluster module against real servers: three nats-server 2.9.10 nodes started by
+// tests/cluster/run.sh, found through COVGATE_NATS_URLS (comma-separated), COVGATE_NATS_DIR
+// (where <node>.pid files are) and COVGATE_NATS_PARTITIONS (the mapping's partition count).
+#include <doctest/doctest.h>
+
+#include <csignal>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <random>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "covgate/cluster/lease_manager.hpp"
+#include "covgate/cluster/nats_client.hpp"
+#include "covgate/cluster/partition_key.hpp"
+#include "covgate/cluster/subjects.hpp"
+
+using namespace covgate::cluster;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::string env(const char* name) {
+  const char* value = std::getenv(name);
+  if (value == nullptr || *value == '\0') {
+    FAIL("environment variable " << name << " is not set: run tests/cluster/run.sh");
+  }
+  return value;
+}
+
+connection_settings cluster_settings() {
+  connection_settings s;
+  std::stringstream urls(env("COVGATE_NATS_URLS"));
+  for (std::string url; std::getline(urls, url, ',');) s.urls.push_back(url);
+  s.name = "covgate-cluster-test";
+  s.request_timeout = 2s;  // fail fast into the retries during an election
+  s.retry = retry_policy{20, 100ms, 1000ms};
+  return s;
+}
+
+int partitions() { return std::stoi(env("COVGATE_NATS_PARTITIONS")); }
+
+const std::string secret = "cluster-test-secret";
+
+// A run-unique prefix for message ids: the stream's duplicate window outlives one test case.
+std::string run_id() {
+  static const std::string id = std::to_string(std::random_device{}());
+  return id;
+}
+
+void ensure_in_stream(jetstream& js) {
+  js.ensure_stream({std::string(in_stream), in_stream_subject(), 3, 120s, 0s, -1});
+  for (int p = 0; p < partitions(); ++p) {
+    js.ensure_consumer({std::string(in_stream), partition_consumer(p, partitions()),
+                        partition_filter_subject(p), 30s, 256});
+  }
+}
+
+// Everything a partition's consumer has, acknowledged; stops after `quiet` without a message.
+std::vector<std::string> drain(jetstream& js, int partition,
+                               std::chrono::milliseconds quiet = 300ms) {
+  auto sub = js.bind(std::string(in_stream), partition_consumer(partition, partitions()),
+                     partition_filter_subject(partition));
+  std::vector<std::string> subjects;
+  for (;;) {
+    auto batch = sub.fetch(100, quiet);
+    if (batch.empty()) return subjects;
+    for (auto& m : batch) {
+      subjects.emplace_back(m.subject());
+      m.ack_sync(js.retry());
+    }
+  }
+}
+
+}  // namespace
+
+TEST_SUITE("cluster.jetstream") {
+  TEST_CASE("the server mapping sends one patient key to one partition and spreads 1,000 keys") {
+    jetstream js(cluster_settings());
+    ensure_in_stream(js);
+    for (int p = 0; p < partitions(); ++p) (void)drain(js, p, 100ms);
+
+    // 1,000 patients with a claim each; the first 100 also with a fact, on another subject.
+    std::vector<std::string> pkeys;
+    for (int i = 0; i < 1000; ++i) {
+      pkeys.push_back(partition_key(secret, "MBI-" + std::to_string(i)));
+      js.publish(producer_subject(pkeys.back(), message_kind::claim), "claim",
+                 run_id() + "-map-clm-" + std::to_string(i));
+    }
+    for (int i = 0; i < 100; ++i) {
+      js.publish(producer_subject(pkeys[static_cast<std::size_t>(i)], message_kind::fhir), "fact",
+                 run_id() + "-map-fhir-" + std::to_string(i));
+    }
+
+    std::map<std::string, std::set<int>> partitions_of_key;
+    std::vector<int> per_partition(static_cast<std::size_t>(partitions()), 0);
+    std::size_t received = 0;
+    for (int p = 0; p < partitions(); ++p) {
+      for (const auto& subject : drain(js, p)) {
+        ++received;
+        CHECK(partition_of_subject(subject) == p);
+        // cg.p.<n>.<pkey>.<kind>: the key and the kind survive the mapping.
+        const auto key_start = subject.find('.', 5) + 1;
+        const auto pkey = subject.substr(key_start, 32);
+        CHECK(is_partition_key(pkey));
+        partitions_of_key[pkey].insert(p);
+        ++per_partition[static_cast<std::size_t>(p)];
+      }
+    }
+    CHECK(received == 1100);
+    CHECK(partitions_of_key.size() == 1000);
+    for (const auto& [pkey, ps] : partitions_of_key) CHECK(ps.size() == 1);
+    // 1,100 messages over 8 partitions: about 137 each; 40 is far below any plausible spread.
+    for (int p = 0; p < partitions(); ++p) {
+      INFO("partition " << p);
+      CHECK(per_partition[static_cast<std::size_t>(p)] >= 1100 / partitions() / 3);
+    }
+  }
+
+  TEST_CASE("publishing one Nats-Msg-Id twice stores it once (PubAck Duplicate)") {
+    jetstream js(cluster_settings());
+    ensure_in_stream(js);
+    const auto subject = producer_subject(partition_key(secret, "MBI-dedupe"), message_kind::hl7v2);
+    const auto first = js.publish(subject, "ORU", run_id() + "-dedupe-1");
+    CHECK_FALSE(first.duplicate);
+    const auto again = js.publish(subject, "ORU", run_id() + "-dedupe-1");
+    CHECK(again.duplicate);
+    CHECK(again.sequence == first.sequence);
+    const auto other = js.publish(subject, "ORU", run_id() + "-dedupe-2");
+    CHECK_FALSE(other.duplicate);
+    CHECK(other.sequence > first.sequence);
+    CHECK_THROWS_AS(js.publish(subject, "ORU", ""), nats_error);
+  }
+
+  TEST_CASE("KV create-if-absent and compare-and-set report a lost race, not an error") {
+    jetstream js(cluster_settings());
+    auto kv = js.bucket({"cg-test-cas", 3, 0s});
+    const std::string key = "k-" + run_id();
+    CHECK_FALSE(kv.get(key));
+    const auto created = kv.create(key, "one");
+    REQUIRE(created);
+    CHECK_FALSE(kv.create(key, "two"));
+    const auto entry = kv.get(key);
+    REQUIRE(entry);
+    CHECK(entry->value == "one");
+    CHECK(entry->revision == *created);
+    const auto updated = kv.update(key, "three", *created);
+    REQUIRE(updated);
+    CHECK(*updated > *created);
+    CHECK_FALSE(kv.update(key, "stale", *created));
+    CHECK(kv.get(key)->value == "three");
+    const auto keys = kv.keys();
+    CHECK(std::find(keys.begin(), keys.end(), key) != keys.end());
+  }
+}
+
+TEST_SUITE("cluster.lease") {
+  TEST_CASE("two lease managers never share a partition; a stalled one is taken over and fenced") {
+    jetstream js(cluster_settings());
+    auto owners = js.bucket({std::string(owners_bucket), 3, 0s});
+    auto workers = js.bucket({std::string(workers_bucket), 3, 3600s});
+    const lease_timing timing{10'000, 3'000};
+    const int n = partitions();
+
+    struct worker {
+      std::set<int> working;
+      std::map<int, std::uint64_t> epochs;
+      std::unique_ptr<lease_manager> manager;
+    };
+    const auto make = [&](worker& w, const std::string& id) {
+      w.manager = std::make_unique<lease_manager>(
+          owners, workers, lease_manager_settings{id, n, timing},
+          lease_callbacks{[&w](int p, std::uint64_t e) {
+                            CHECK(w.working.insert(p).second);
+                            w.epochs[p] = e;
+                          },
+                          [&w](int p, std::uint64_t) { CHECK(w.working.erase(p) == 1); }});
+    };
+    worker a, b;
+    const std::string a_id = "wa-" + run_id(), b_id = "wb-" + run_id();
+    make(a, a_id);
+    make(b, b_id);
+    // A clock of our own (the lease logic reads only the times it is given), starting now so
+    // that any record left by an earlier run has long expired.
+    std::int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                           std::chrono::system_clock::now().time_since_epoch())
+                           .count() +
+                       60'000;
+    const auto disjoint_and_in_kv = [&] {
+      for (const int p : a.working) CHECK_FALSE(b.working.contains(p));
+      for (const auto* w : {&a, &b}) {
+        for (const int p : w->working) {
+          const auto record = decode_lease(owners.get(lease_key(p))->value);
+          REQUIRE(record);
+          CHECK(record->worker == (w == &a ? a_id : b_id));
+        }
+      }
+    };
+
+    a.manager->round(now);
+    CHECK(a.working.size() == static_cast<std::size_t>(n));
+    b.manager->round(now);  // everything is held and fresh
+    CHECK(b.working.empty());
+    disjoint_and_in_kv();
+    now += timing.renew_ms;
+    a.manager->round(now);  // sees b: keeps half, releases half
+    b.manager->round(now);  // takes the released half
+    disjoint_and_in_kv();
+    CHECK(a.working.size() == static_cast<std::size_t>((n + 1) / 2));
+    CHECK(a.working.size() + b.working.size() == static_cast<std::size_t>(n));
+
+    // a stalls; b renews and, once a's leases expire, takes them over with higher epochs.
+    const auto a_held = a.manager->held();
+    for (int i = 0; i < 4; ++i) {
+      now += timing.renew_ms;
+      b.manager->round(now);
+    }
+    CHECK(b.working.size() == static_cast<std::size_t>(n));
+    for (const auto& [p, lease] : a_held) CHECK(b.epochs.at(p) > lease.epoch);
+
+    // a's renewal, as it would write it, fails the compare-and-set: fenced.
+    for (const auto& [p, lease] : a_held) {
+      CHECK_FALSE(
+          owners.update(lease_key(p), encode_lease({a_id, lease.epoch, now}), lease.revision));
+    }
+    // And a's next round drops them all.
+    const auto report = a.manager->round(now);
+    CHECK(report.lost == static_cast<int>(a_held.size()));
+    CHECK(a.working.empty());
+    disjoint_and_in_kv();
+    b.manager->release_all();
+    CHECK(b.working.empty());
+  }
+}
+
+TEST_SUITE("cluster.failover") {
+  TEST_CASE("acknowledged messages are not redelivered after the stream leader is killed -9") {
+    jetstream js(cluster_settings());
+    ensure_in_stream(js);
+    const auto pkey = partition_key(secret, "MBI-failover");
+    const auto subject = producer_subject(pkey, message_kind::claim);
+    const auto first = js.publish(subject, "probe", run_id() + "-fo-probe");
+    int partition = -1;
+    for (int p = 0; p < partitions() && partition < 0; ++p) {
+      for (const auto& s : drain(js, p, 100ms)) {
+        if (s.find(pkey) != std::string::npos) partition = p;
+      }
+    }
+    REQUIRE(partition >= 0);
+    (void)first;
+
+    for (int i = 0; i < 20; ++i)
+      js.publish(subject, "before", run_id() + "-fo-a-" + std::to_string(i));
+    CHECK(drain(js, partition).size() == 20);
+
+    const std::string leader = js.stream_leader(std::string(in_stream));
+    REQUIRE_FALSE(leader.empty());
+    std::ifstream pidfile(env("COVGATE_NATS_DIR") + "/" + leader + ".pid");
+    pid_t pid = 0;
+    REQUIRE(static_cast<bool>(pidfile >> pid));
+    REQUIRE(::kill(pid, SIGKILL) == 0);
+    MESSAGE("killed stream leader " << leader << " (pid " << pid << ")");
+
+    // Publishing goes on with two nodes of three (the client retries through the election).
+    const auto started = std::chrono::steady_clock::now();
+    for (int i = 0; i < 20; ++i) {
+      const auto r = js.publish(subject, "after", run_id() + "-fo-b-" + std::to_string(i));
+      CHECK_FALSE(r.duplicate);
+    }
+    MESSAGE("20 publishes after the kill took "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(
+                   std::chrono::steady_clock::now() - started)
+                   .count()
+            << " ms");
+    // De-duplication survived the leader change.
+    CHECK(js.publish(subject, "before", run_id() + "-fo-a-3").duplicate);
+    const std::string new_leader = js.stream_leader(std::string(in_stream));
+    CHECK(new_leader != leader);
+    CHECK_FALSE(new_leader.empty());
+
+    // The durable delivers exactly the 20 new messages: nothing acknowledged before the kill.
+    std::vector<std::string> bodies;
+    const auto deadline = std::chrono::steady_clock::now() + 20s;
+    std::optional<pull_subscription> sub;
+    while (bodies.size() < 20 && std::chrono::steady_clock::now() < deadline) {
+      try {
+        if (!sub) {
+          sub.emplace(js.bind(std::string(in_stream), partition_consumer(partition, partitions()),
+                              partition_filter_subject(partition)));
+        }
+        for (auto& m : sub->fetch(50, 500ms)) {
+          bodies.emplace_back(m.data());
+          CHECK(m.deliveries() == 1);
+          m.ack_sync(js.retry());
+        }
+      } catch (const nats_error& e) {
+        if (!e.retryable()) throw;
+        MESSAGE("retrying after: " << e.what());
+      }
+    }
+    CHECK(bodies.size() == 20);
+    for (const auto& body : bodies) CHECK(body == "after");
+    // And nothing more comes.
+    CHECK(sub->fetch(10, 500ms).empty());
+  }
+}

@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# The cluster test: three nats-server nodes on loopback (free ports, a temporary directory,
+# JetStream with small limits, one route mesh, the partition mapping of covgate's subjects),
+# then the doctest cases of covgate_cluster_tests against them. The servers are always killed
+# at the end. Exits 77 (ctest: skipped) when nats-server is not installed.
+#   TESTS=build/tests/covgate_cluster_tests bash tests/cluster/run.sh
+set -euo pipefail
+: "${TESTS:?TESTS must name the covgate_cluster_tests binary}"
+partitions=${PARTITIONS:-8}
+
+if ! command -v nats-server >/dev/null 2>&1; then
+  echo "SKIP: nats-server is not installed (scripts/setup.sh installs Debian's nats-server)"
+  exit 77
+fi
+for tool in curl python3; do
+  command -v "$tool" >/dev/null 2>&1 || { echo "cluster test: $tool is required" >&2; exit 1; }
+done
+
+dir=$(mktemp -d "${TMPDIR:-/tmp}/covgate-cluster.XXXXXX")
+cleanup() {
+  local status=$?
+  for pidfile in "$dir"/n*.pid; do
+    [ -e "$pidfile" ] || continue
+    kill -9 "$(cat "$pidfile")" 2>/dev/null || true
+  done
+  { wait; } 2>/dev/null || true
+  if [ "$status" -ne 0 ] && [ "$status" -ne 77 ]; then
+    for log in "$dir"/n*.log; do
+      echo "---- last lines of $(basename "$log")" >&2
+      tail -n 20 "$log" >&2 || true
+    done
+  fi
+  rm -rf "$dir"
+  exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Nine free loopback ports at once (client, cluster and monitor port of each node): bound
+# together so that no two are the same, released just before the servers take them.
+read -r -a ports < <(python3 - <<'PY'
+import socket
+socks = [socket.socket() for _ in range(9)]
+for s in socks:
+    s.bind(("127.0.0.1", 0))
+print(" ".join(str(s.getsockname()[1]) for s in socks))
+for s in socks:
+    s.close()
+PY
+)
+mapping=$("$TESTS" --print-mapping "$partitions")
+routes=""
+for i in 0 1 2; do
+  routes+="\"nats://127.0.0.1:${ports[$((3 + i))]}\", "
+done
+
+urls=()
+for i in 0 1 2; do
+  name="n$((i + 1))"
+  client=${ports[$i]} route=${ports[$((3 + i))]} http=${ports[$((6 + i))]}
+  mkdir -p "$dir/$name"
+  cat >"$dir/$name.conf" <<CONF
+server_name: $name
+listen: 127.0.0.1:$client
+http: 127.0.0.1:$http
+jetstream {
+  store_dir: "$dir/$name"
+  max_memory_store: 64MB
+  max_file_store: 256MB
+}
+cluster {
+  name: covgate-test
+  listen: 127.0.0.1:$route
+  routes: [ ${routes%, } ]
+}
+mappings = {
+  $mapping
+}
+CONF
+  nats-server -c "$dir/$name.conf" >"$dir/$name.log" 2>&1 &
+  echo $! >"$dir/$name.pid"
+  urls+=("nats://127.0.0.1:$client")
+done
+
+# Ready when every node's JetStream is enabled (the meta leader may still be electing; the
+# tests retry through elections).
+deadline=$((SECONDS + 30))
+for i in 0 1 2; do
+  until curl -fsS "http://127.0.0.1:${ports[$((6 + i))]}/healthz?js-enabled-only=true" \
+      >/dev/null 2>&1; do
+    if [ $SECONDS -ge $deadline ]; then
+      echo "cluster test: node n$((i + 1)) did not become healthy within 30 s" >&2
+      exit 1
+    fi
+    if ! kill -0 "$(cat "$dir/n$((i + 1)).pid")" 2>/dev/null; then
+      echo "cluster test: node n$((i + 1)) exited" >&2
+      exit 1
+    fi
+    sleep 0.1
+  done
+done
+echo "cluster test: 3 nats-server nodes up in $dir ($partitions partitions)"
+
+export COVGATE_NATS_URLS
+COVGATE_NATS_URLS=$(IFS=,; echo "${urls[*]}")
+export COVGATE_NATS_DIR=$dir COVGATE_NATS_PARTITIONS=$partitions
+# The failover suite kills a node, so it runs last, on its own.
+"$TESTS" --test-suite-exclude=cluster.failover
+"$TESTS" --test-suite=cluster.failover
