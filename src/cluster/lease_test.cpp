@@ -3,9 +3,11 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
+#include <utility>
 
 #include "covgate/cluster/lease_manager.hpp"
 #include "covgate/cluster/retry.hpp"
@@ -40,7 +42,9 @@ int count(const std::vector<lease_step>& steps, action what) {
 }
 
 // KV cg-owners / cg-workers in memory, with the revision rule of JetStream KV (one counter for
-// the bucket) and compare-and-set; `fail_writes` makes every write fail as an unanswered one.
+// the bucket) and compare-and-set; `fail_writes` makes every write fail as an unanswered one,
+// and `before_next_write` runs once just before the next create or update (another worker's
+// write landing between this one's read and its write).
 class memory_kv final : public kv_bucket {
  public:
   std::optional<kv_entry> get(const std::string& key) override {
@@ -50,12 +54,14 @@ class memory_kv final : public kv_bucket {
   }
   std::optional<std::uint64_t> create(const std::string& key, std::string_view value) override {
     check_writable();
+    interleave();
     if (entries_.contains(key)) return std::nullopt;
     return write(key, value);
   }
   std::optional<std::uint64_t> update(const std::string& key, std::string_view value,
                                       std::uint64_t last) override {
     check_writable();
+    interleave();
     const auto it = entries_.find(key);
     if (it == entries_.end() || it->second.revision != last) return std::nullopt;
     return write(key, value);
@@ -70,8 +76,12 @@ class memory_kv final : public kv_bucket {
     return out;
   }
   bool fail_writes = false;
+  std::function<void()> before_next_write;
 
  private:
+  void interleave() {
+    if (before_next_write) std::exchange(before_next_write, nullptr)();
+  }
   void check_writable() const {
     if (fail_writes) throw nats_error("write: timeout (test)", true);
   }
@@ -309,12 +319,28 @@ TEST_SUITE("cluster.lease_manager") {
     worker_under_test a(owners, workers, "wa", 1);
     a.manager->round(1'000'000);
     REQUIRE(a.working == std::set<int>{0});
-    // Between wa's read and its write someone takes it over: simulate by writing now, then
-    // letting wa renew on the revision it holds.
-    const auto entry = owners.get(lease_key(0));
-    REQUIRE(owners.update(lease_key(0), encode_lease({"wz", 0, 1'000'001}), entry->revision));
+    // wa reads its lease as its own and plans a renewal; before its write lands, wz takes the
+    // partition over (as if wa had stalled past the lease).
+    owners.before_next_write = [&] {
+      const auto entry = owners.get(lease_key(0));
+      REQUIRE(owners.update(lease_key(0), encode_lease({"wz", 0, 1'011'000}), entry->revision));
+    };
     const auto report = a.manager->round(1'003'000);
     CHECK(report.lost == 1);
+    CHECK(report.renewed == 0);
+    CHECK(a.working.empty());
+    CHECK(a.manager->held().empty());
+    CHECK(decode_lease(owners.get(lease_key(0))->value)->worker == "wz");
+  }
+
+  TEST_CASE("a claim that loses the race to another worker is not taken") {
+    memory_kv owners, workers;
+    worker_under_test a(owners, workers, "wa", 1);
+    owners.before_next_write = [&] {
+      REQUIRE(owners.create(lease_key(0), encode_lease({"wz", 0, 1'000'000})));
+    };
+    const auto report = a.manager->round(1'000'000);
+    CHECK(report.acquired == 0);
     CHECK(a.working.empty());
     CHECK(decode_lease(owners.get(lease_key(0))->value)->worker == "wz");
   }
