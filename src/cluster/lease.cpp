@@ -14,19 +14,29 @@ std::string encode_lease(const lease_record& record) {
          ",\"hb\":" + std::to_string(record.heartbeat_ms) + "}";
 }
 
+namespace {
+
+// The member's value, or nullptr (through a const object, so both iterators are const ones).
+const rapidjson::Value* member(const rapidjson::Value& object, const char* name) {
+  const auto it = object.FindMember(name);
+  return it != object.MemberEnd() ? &it->value : nullptr;
+}
+
+}  // namespace
+
 std::optional<lease_record> decode_lease(std::string_view text) {
   rapidjson::Document doc;
   doc.Parse(text.data(), text.size());
   if (doc.HasParseError() || !doc.IsObject()) return std::nullopt;
-  const auto worker = doc.FindMember("worker");
-  const auto epoch = doc.FindMember("epoch");
-  const auto heartbeat = doc.FindMember("hb");
-  if (worker == doc.MemberEnd() || !worker->value.IsString() || epoch == doc.MemberEnd() ||
-      !epoch->value.IsUint64() || heartbeat == doc.MemberEnd() || !heartbeat->value.IsInt64()) {
+  const auto* worker = member(doc, "worker");
+  const auto* epoch = member(doc, "epoch");
+  const auto* heartbeat = member(doc, "hb");
+  if (worker == nullptr || !worker->IsString() || epoch == nullptr || !epoch->IsUint64() ||
+      heartbeat == nullptr || !heartbeat->IsInt64()) {
     return std::nullopt;
   }
-  lease_record record{std::string(worker->value.GetString(), worker->value.GetStringLength()),
-                      epoch->value.GetUint64(), heartbeat->value.GetInt64()};
+  lease_record record{std::string(worker->GetString(), worker->GetStringLength()),
+                      epoch->GetUint64(), heartbeat->GetInt64()};
   if (!is_worker_id(record.worker)) return std::nullopt;
   return record;
 }
