@@ -222,6 +222,9 @@ class sqlite_store final : public engine::state {
   /// and answers apply. Must run inside begin()/commit() (throws store_error otherwise), in the
   /// transaction that applies the message, so that the state change and the position are
   /// durable together or not at all: a message redelivered after a crash then changes nothing.
+  /// The caller applies a partition's messages strictly in stream order and stops the
+  /// partition at the first failure: everything at or below the recorded sequence counts as
+  /// applied, so a later message committed past a failed earlier one would hide it for good.
   /// Sequences and epochs above 2^63 - 1 throw store_error (SQLite integers are signed).
   apply_verdict record_applied(std::uint32_t partition, std::uint64_t stream_seq,
                                std::uint64_t epoch);
