@@ -95,6 +95,9 @@ TEST_SUITE("cluster.jetstream") {
     for (int p = 0; p < partitions(); ++p) drain(js, p);
 
     // 1,000 patients with a claim each; the first 100 also with a fact, on another subject.
+    // The timings are reported (synchronous R3 publishes and double acks on loopback), never
+    // asserted.
+    const auto publishing = std::chrono::steady_clock::now();
     std::vector<std::string> pkeys;
     for (int i = 0; i < 1000; ++i) {
       pkeys.push_back(partition_key(secret, "MBI-" + std::to_string(i)));
@@ -106,6 +109,10 @@ TEST_SUITE("cluster.jetstream") {
                  run_id() + "-map-fhir-" + std::to_string(i));
     }
 
+    const auto consuming = std::chrono::steady_clock::now();
+    MESSAGE("1,100 synchronous publishes took "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(consuming - publishing).count()
+            << " ms");
     std::map<std::string, std::set<int>> partitions_of_key;
     std::vector<int> per_partition(static_cast<std::size_t>(partitions()), 0);
     std::size_t received = 0;
@@ -121,6 +128,11 @@ TEST_SUITE("cluster.jetstream") {
         }
       }
     }
+    MESSAGE(delivered.size() << " fetched and acknowledged (AckSync) in "
+                             << std::chrono::duration_cast<std::chrono::milliseconds>(
+                                    std::chrono::steady_clock::now() - consuming)
+                                    .count()
+                             << " ms");
     // And nothing beyond them.
     for (auto& sub : subs) CHECK(sub.fetch(10, 200ms).empty());
     for (const auto& [p, subject] : delivered) {
