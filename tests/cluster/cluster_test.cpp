@@ -12,6 +12,7 @@
 #include <sstream>
 #include <thread>
 
+#include "covgate/cluster/layout.hpp"
 #include "covgate/cluster/lease_manager.hpp"
 #include "covgate/cluster/nats_client.hpp"
 #include "covgate/cluster/partition_key.hpp"
@@ -50,13 +51,15 @@ std::string run_id() {
   return id;
 }
 
-void ensure_in_stream(jetstream& js) {
-  js.ensure_stream({std::string(in_stream), in_stream_subject(), 3, 120s, 0s, -1});
-  for (int p = 0; p < partitions(); ++p) {
-    js.ensure_consumer({std::string(in_stream), partition_consumer(p, partitions()),
-                        partition_filter_subject(p), 30s, 256});
-  }
+cluster_layout test_layout() {
+  cluster_layout layout;
+  layout.partitions = partitions();
+  layout.duplicate_window = 120s;
+  layout.in_max_bytes = 64 << 20;
+  return layout;
 }
+
+lease_buckets ensure_in_stream(jetstream& js) { return ensure_layout(js, test_layout()); }
 
 pull_subscription bind_partition(jetstream& js, int partition) {
   return js.bind(std::string(in_stream), partition_consumer(partition, partitions()),
@@ -91,7 +94,7 @@ void drain(jetstream& js, int partition) {
 TEST_SUITE("cluster.jetstream") {
   TEST_CASE("the server mapping sends one patient key to one partition and spreads 1,000 keys") {
     jetstream js(cluster_settings());
-    ensure_in_stream(js);
+    (void)ensure_in_stream(js);
     for (int p = 0; p < partitions(); ++p) drain(js, p);
 
     // 1,000 patients with a claim each; the first 100 also with a fact, on another subject.
@@ -158,7 +161,7 @@ TEST_SUITE("cluster.jetstream") {
 
   TEST_CASE("publishing one Nats-Msg-Id twice stores it once (PubAck Duplicate)") {
     jetstream js(cluster_settings());
-    ensure_in_stream(js);
+    (void)ensure_in_stream(js);
     const auto subject = producer_subject(partition_key(secret, "MBI-dedupe"), message_kind::hl7v2);
     const auto first = js.publish(subject, "ORU", run_id() + "-dedupe-1");
     CHECK_FALSE(first.duplicate);
@@ -169,6 +172,22 @@ TEST_SUITE("cluster.jetstream") {
     CHECK_FALSE(other.duplicate);
     CHECK(other.sequence > first.sequence);
     CHECK_THROWS_AS(js.publish(subject, "ORU", ""), nats_error);
+  }
+
+  TEST_CASE("the layout is idempotent: streams, one durable per partition, buckets") {
+    jetstream js(cluster_settings());
+    (void)ensure_layout(js, test_layout());
+    auto buckets = ensure_layout(js, test_layout());  // a second worker starting
+    for (int p = 0; p < partitions(); ++p) {
+      CHECK_NOTHROW(
+          (void)js.consumer_info(std::string(in_stream), partition_consumer(p, partitions())));
+    }
+    CHECK_THROWS_AS((void)js.consumer_info(std::string(in_stream),
+                                           partition_consumer(partitions(), partitions() + 1)),
+                    nats_error);
+    CHECK_NOTHROW((void)js.stream_last_sequence(std::string(out_stream)));
+    CHECK(buckets.owners.put("layout-probe-" + run_id(), "x") > 0);
+    CHECK(buckets.workers.put("layout-probe-" + run_id(), "x") > 0);
   }
 
   TEST_CASE("KV create-if-absent and compare-and-set report a lost race, not an error") {
@@ -196,8 +215,7 @@ TEST_SUITE("cluster.jetstream") {
 TEST_SUITE("cluster.lease") {
   TEST_CASE("two lease managers never share a partition; a stalled one is taken over and fenced") {
     jetstream js(cluster_settings());
-    auto owners = js.bucket({std::string(owners_bucket), 3, 0s});
-    auto workers = js.bucket({std::string(workers_bucket), 3, 3600s});
+    auto [owners, workers] = ensure_layout(js, test_layout());
     const lease_timing timing{10'000, 3'000};
     const int n = partitions();
 
@@ -275,7 +293,7 @@ TEST_SUITE("cluster.lease") {
 TEST_SUITE("cluster.failover") {
   TEST_CASE("acknowledged messages are not redelivered after the stream leader is killed -9") {
     jetstream js(cluster_settings());
-    ensure_in_stream(js);
+    (void)ensure_in_stream(js);
     const auto pkey = partition_key(secret, "MBI-failover");
     const auto subject = producer_subject(pkey, message_kind::claim);
     const auto first = js.publish(subject, "probe", run_id() + "-fo-probe");

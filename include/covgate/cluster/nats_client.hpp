@@ -173,8 +173,8 @@ class jetstream {
 
   [[nodiscard]] const retry_policy& retry() const noexcept;
 
-  /// Creates the stream, or updates it to these settings when it exists (replicas cannot
-  /// change on 2.9: that fails with the server's text).
+  /// Creates the stream, or updates it to these settings when it exists (nats-server 2.9.10
+  /// accepts a change of replicas too: an update from 3 to 1 succeeded while building this).
   void ensure_stream(const stream_settings& settings);
   /// The server name of the stream's current leader ("" when it has none right now).
   [[nodiscard]] std::string stream_leader(const std::string& stream);
