@@ -16,6 +16,7 @@
 #include "covgate/cluster/lease_manager.hpp"
 #include "covgate/cluster/nats_client.hpp"
 #include "covgate/cluster/partition_key.hpp"
+#include "covgate/cluster/partition_status.hpp"
 #include "covgate/cluster/subjects.hpp"
 
 using namespace covgate::cluster;
@@ -190,6 +191,30 @@ TEST_SUITE("cluster.jetstream") {
     CHECK(buckets.workers.put("layout-probe-" + run_id(), "x") > 0);
   }
 
+  TEST_CASE("a partition's lag counts what its consumer has not delivered yet") {
+    jetstream js(cluster_settings());
+    auto buckets = ensure_in_stream(js);
+    const lease_timing timing;
+    const auto before = read_partition_status(js, buckets.owners, partitions(), 0, timing);
+    const auto subject = producer_subject(partition_key(secret, "MBI-lag"), message_kind::claim);
+    for (int i = 0; i < 3; ++i) js.publish(subject, "x", run_id() + "-lag-" + std::to_string(i));
+    const auto after = read_partition_status(js, buckets.owners, partitions(), 0, timing);
+    int changed = -1;
+    for (int p = 0; p < partitions(); ++p) {
+      const auto i = static_cast<std::size_t>(p);
+      if (after[i].lag != before[i].lag) {
+        CHECK(changed == -1);
+        CHECK(after[i].lag == before[i].lag + 3);
+        changed = p;
+      }
+    }
+    REQUIRE(changed >= 0);
+    drain(js, changed);
+    CHECK(read_partition_status(js, buckets.owners, partitions(), 0,
+                                timing)[static_cast<std::size_t>(changed)]
+              .lag == 0);
+  }
+
   TEST_CASE("KV create-if-absent and compare-and-set report a lost race, not an error") {
     jetstream js(cluster_settings());
     auto kv = js.bucket({"cg-test-cas", 3, 0s});
@@ -265,6 +290,13 @@ TEST_SUITE("cluster.lease") {
     disjoint_and_in_kv();
     CHECK(a.working.size() == static_cast<std::size_t>((n + 1) / 2));
     CHECK(a.working.size() + b.working.size() == static_cast<std::size_t>(n));
+    // What /metrics would say: every partition owned by the worker that holds it, its epoch.
+    for (const auto& status : read_partition_status(js, owners, n, now, timing)) {
+      INFO("partition " << status.partition);
+      const auto* holder = a.working.contains(status.partition) ? &a : &b;
+      CHECK(status.owner == (holder == &a ? a_id : b_id));
+      CHECK(status.epoch == holder->epochs.at(status.partition));
+    }
 
     // a stalls; b renews and, once a's leases expire, takes them over with higher epochs.
     const auto a_held = a.manager->held();
