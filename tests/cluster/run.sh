@@ -17,8 +17,10 @@ for tool in curl python3; do
 done
 
 dir=$(mktemp -d "${TMPDIR:-/tmp}/covgate-cluster.XXXXXX")
+watchdog=""
 cleanup() {
   local status=$?
+  [ -z "$watchdog" ] || kill "$watchdog" 2>/dev/null || true
   for pidfile in "$dir"/n*.pid; do
     [ -e "$pidfile" ] || continue
     kill -9 "$(cat "$pidfile")" 2>/dev/null || true
@@ -35,6 +37,13 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+# If this script is killed outright (SIGKILL: no trap runs), the servers must not outlive it.
+(
+  while kill -0 $$ 2>/dev/null; do sleep 1; done
+  for pidfile in "$dir"/n*.pid; do kill -9 "$(cat "$pidfile")" 2>/dev/null || true; done
+  rm -rf "$dir"
+) &
+watchdog=$!
 
 # Nine free loopback ports at once (client, cluster and monitor port of each node): bound
 # together so that no two are the same, released just before the servers take them.
