@@ -25,8 +25,15 @@ bool retryable_status(natsStatus s, jsErrCode jerr) {
   std::string what = operation + ": " + natsStatus_GetText(s);
   if (jerr != 0) what += " (JetStream error " + std::to_string(static_cast<int>(jerr)) + ")";
   natsStatus last = NATS_OK;
-  const char* detail = nats_GetLastError(&last);
-  if (detail != nullptr && *detail != '\0' && std::strcmp(detail, natsStatus_GetText(s)) != 0) {
+  const char* text = nats_GetLastError(&last);
+  std::string_view detail = text != nullptr ? text : "";
+  // nats.c prefixes its text with where it was raised, "(conn.c:2088): ": not for operators.
+  if (!detail.empty() && detail.front() == '(') {
+    if (const auto end = detail.find("): "); end != std::string_view::npos) {
+      detail.remove_prefix(end + 3);
+    }
+  }
+  if (!detail.empty() && detail != natsStatus_GetText(s)) {
     what += ": ";
     what += detail;
   }

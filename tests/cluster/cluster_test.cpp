@@ -215,6 +215,37 @@ TEST_SUITE("cluster.jetstream") {
               .lag == 0);
   }
 
+  TEST_CASE("failures name the operation and the object, and say whether a retry may help") {
+    connection_settings nowhere = cluster_settings();
+    nowhere.urls = {"nats://127.0.0.1:1"};
+    nowhere.connect_timeout = 500ms;
+    try {
+      jetstream unreachable(nowhere);
+      FAIL("connected to a closed port");
+    } catch (const nats_error& e) {
+      MESSAGE(std::string(e.what()));
+      CHECK(std::string(e.what()).find("connect to NATS") == 0);
+    }
+
+    jetstream js(cluster_settings());
+    (void)ensure_in_stream(js);
+    try {
+      (void)js.bind(std::string(in_stream), "part-missing", "cg.p.0.>");
+      FAIL("bound to a consumer that does not exist");
+    } catch (const nats_error& e) {
+      MESSAGE(std::string(e.what()));
+      CHECK_FALSE(e.retryable());
+      CHECK(std::string(e.what()).find("bind to consumer part-missing of stream CG_IN") == 0);
+    }
+    try {
+      (void)js.stream_last_sequence("NO_SUCH_STREAM");
+      FAIL("read a stream that does not exist");
+    } catch (const nats_error& e) {
+      CHECK_FALSE(e.retryable());
+      CHECK(std::string(e.what()).find("read the state of stream NO_SUCH_STREAM") == 0);
+    }
+  }
+
   TEST_CASE("KV create-if-absent and compare-and-set report a lost race, not an error") {
     jetstream js(cluster_settings());
     auto kv = js.bucket({"cg-test-cas", 3, 0s});
