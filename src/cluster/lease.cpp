@@ -46,6 +46,11 @@ bool lease_expired(std::int64_t heartbeat_ms, std::int64_t now_ms,
   return now_ms - heartbeat_ms >= timing.lease_ms;
 }
 
+bool holder_overdue(std::int64_t renewed_at_ms, std::int64_t now_ms,
+                    const lease_timing& timing) noexcept {
+  return now_ms - renewed_at_ms >= timing.lease_ms - timing.renew_ms;
+}
+
 int fair_share(int partitions, int live_workers) noexcept {
   const int workers = std::max(live_workers, 1);
   return (std::max(partitions, 0) + workers - 1) / workers;
@@ -82,9 +87,7 @@ std::vector<lease_step> plan_leases(const lease_round& round) {
     const bool still_ours = partition < round.partitions && o != nullptr &&
                             (*o)->revision == held.revision && (*o)->record &&
                             (*o)->record->worker == round.worker;
-    // One round period before anyone else may take it over (lease.hpp).
-    const bool overdue =
-        round.now_ms - held.renewed_at_ms >= round.timing.lease_ms - round.timing.renew_ms;
+    const bool overdue = holder_overdue(held.renewed_at_ms, round.now_ms, round.timing);
     if (!still_ours || overdue) {
       steps.push_back({action::drop, partition, held.revision});
     } else {

@@ -126,6 +126,15 @@ lease_round_report lease_manager::round(std::int64_t now_ms) {
   return report;
 }
 
+std::optional<std::uint64_t> lease_manager::valid_epoch(int partition,
+                                                        std::int64_t now_ms) const noexcept {
+  const auto it = held_.find(partition);
+  if (it == held_.end() || holder_overdue(it->second.renewed_at_ms, now_ms, settings_.timing)) {
+    return std::nullopt;
+  }
+  return it->second.epoch;
+}
+
 void lease_manager::release_all() {
   while (!held_.empty()) {
     const auto [partition, held] = *held_.begin();

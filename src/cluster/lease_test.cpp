@@ -363,6 +363,20 @@ TEST_SUITE("cluster.lease_manager") {
     CHECK(a.working.empty());
   }
 
+  TEST_CASE("a holder commits under its epoch only while its own renewal is recent enough") {
+    memory_kv owners, workers;
+    worker_under_test a(owners, workers, "wa", 2);
+    a.manager->round(1'000'000);
+    REQUIRE(a.working.size() == 2);
+    CHECK(a.manager->valid_epoch(0, 1'000'000) == a.epochs.at(0));
+    CHECK(a.manager->valid_epoch(1, 1'006'999) == a.epochs.at(1));
+    // Stalled past lease_ms - renew_ms: no commit, though round() has not run yet.
+    CHECK_FALSE(a.manager->valid_epoch(0, 1'007'000));
+    CHECK_FALSE(a.manager->valid_epoch(5, 1'000'000));  // not held
+    a.manager->round(1'003'000);                        // renewed
+    CHECK(a.manager->valid_epoch(0, 1'009'000) == a.epochs.at(0));
+  }
+
   TEST_CASE("release_all hands every partition back for an immediate take-over") {
     memory_kv owners, workers;
     worker_under_test a(owners, workers, "wa", 3);

@@ -72,6 +72,12 @@ struct lease_timing {
 [[nodiscard]] bool lease_expired(std::int64_t heartbeat_ms, std::int64_t now_ms,
                                  const lease_timing& timing) noexcept;
 
+/// True when a holder whose last successful renewal was at `renewed_at_ms` must drop the
+/// partition at `now_ms`: lease_ms - renew_ms after it, one round before anyone else may
+/// take it over.
+[[nodiscard]] bool holder_overdue(std::int64_t renewed_at_ms, std::int64_t now_ms,
+                                  const lease_timing& timing) noexcept;
+
 /// ceil(partitions / live_workers); live_workers below 1 counts as 1 (the caller itself).
 [[nodiscard]] int fair_share(int partitions, int live_workers) noexcept;
 

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 
 #include "covgate/cluster/kv_bucket.hpp"
@@ -59,6 +60,13 @@ class lease_manager {
   /// others need not wait for the lease to expire. Failed writes are ignored (the lease then
   /// expires as if the worker had died).
   void release_all();
+
+  /// The epoch to commit partition `partition`'s work under at `now_ms`, or nullopt when this
+  /// worker does not hold it or its last successful renewal is lease_ms - renew_ms old (the
+  /// point at which round() would drop it): checked before every commit, so that a worker
+  /// that stalled past its lease commits nothing before its next round notices.
+  [[nodiscard]] std::optional<std::uint64_t> valid_epoch(int partition,
+                                                         std::int64_t now_ms) const noexcept;
 
   /// What this worker holds now (partition → lease).
   [[nodiscard]] const std::map<int, held_lease>& held() const noexcept { return held_; }
