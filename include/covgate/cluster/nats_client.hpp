@@ -174,7 +174,7 @@ class jetstream {
   [[nodiscard]] const retry_policy& retry() const noexcept;
 
   /// Creates the stream, or updates it to these settings when it exists (nats-server 2.9.10
-  /// accepts a change of replicas too: an update from 3 to 1 succeeded while building this).
+  /// accepted an update from 3 replicas to 1 without an error).
   void ensure_stream(const stream_settings& settings);
   /// The server name of the stream's current leader ("" when it has none right now).
   [[nodiscard]] std::string stream_leader(const std::string& stream);
