@@ -246,6 +246,41 @@ TEST_SUITE("cluster.jetstream") {
     }
   }
 
+  TEST_CASE("TLS with a client certificate and a user's password connect; without either, not") {
+    const std::string tls = env("COVGATE_NATS_TLS_DIR");
+    connection_settings s;
+    s.urls = {env("COVGATE_NATS_TLS_URL")};
+    s.connect_timeout = 2s;
+    s.ca_file = tls + "/ca.pem";
+    s.cert_file = tls + "/client.pem";
+    s.key_file = tls + "/client.key";
+    s.user = "covgate";
+    s.password = "test-password";
+    CHECK_NOTHROW(jetstream{s});
+
+    // Each refusal, with the text an operator would read.
+    const auto refused = [](const connection_settings& settings) -> std::string {
+      try {
+        jetstream connected(settings);
+      } catch (const nats_error& e) {
+        MESSAGE(std::string(e.what()));
+        return e.what();
+      }
+      return "";
+    };
+    auto wrong_password = s;
+    wrong_password.password = "not-it";
+    CHECK(refused(wrong_password).find("Authorization Violation") != std::string::npos);
+    auto no_certificate = s;
+    no_certificate.cert_file.clear();
+    no_certificate.key_file.clear();
+    // The server drops the handshake; nats.c 3.4.1 reports it as a protocol error.
+    CHECK(refused(no_certificate).find("connect to NATS") == 0);
+    auto unknown_ca = s;
+    unknown_ca.ca_file = tls + "/client.pem";  // not the CA that signed the server
+    CHECK(refused(unknown_ca).find("SSL") != std::string::npos);
+  }
+
   TEST_CASE("KV create-if-absent and compare-and-set report a lost race, not an error") {
     jetstream js(cluster_settings());
     auto kv = js.bucket({"cg-test-cas", 3, 0s});

@@ -12,7 +12,7 @@ if ! command -v nats-server >/dev/null 2>&1; then
   echo "SKIP: nats-server is not installed (scripts/setup.sh installs Debian's nats-server)"
   exit 77
 fi
-for tool in curl python3; do
+for tool in curl python3 openssl; do
   command -v "$tool" >/dev/null 2>&1 || { echo "cluster test: $tool is required" >&2; exit 1; }
 done
 
@@ -45,11 +45,12 @@ trap 'exit 130' INT TERM
 ) &
 watchdog=$!
 
-# Nine free loopback ports at once (client, cluster and monitor port of each node): bound
-# together so that no two are the same, released just before the servers take them.
+# Eleven free loopback ports at once (client, cluster and monitor port of each node, then the
+# client and monitor port of the TLS node): bound together so that no two are the same,
+# released just before the servers take them.
 read -r -a ports < <(python3 - <<'PY'
 import socket
-socks = [socket.socket() for _ in range(9)]
+socks = [socket.socket() for _ in range(11)]
 for s in socks:
     s.bind(("127.0.0.1", 0))
 print(" ".join(str(s.getsockname()[1]) for s in socks))
@@ -91,6 +92,37 @@ CONF
   urls+=("nats://127.0.0.1:$client")
 done
 
+# A fourth, lone node for the connection options: TLS with client certificates (a CA made
+# here) and a user with a password. No JetStream, no routes.
+tls=$dir/tls
+mkdir -p "$tls"
+openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "/CN=covgate test CA" \
+  -keyout "$tls/ca.key" -out "$tls/ca.pem" 2>/dev/null
+for who in server client; do
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=covgate test $who" \
+    -keyout "$tls/$who.key" -out "$tls/$who.csr" 2>/dev/null
+  printf 'subjectAltName=IP:127.0.0.1\n' >"$tls/$who.ext"
+  openssl x509 -req -in "$tls/$who.csr" -CA "$tls/ca.pem" -CAkey "$tls/ca.key" \
+    -CAcreateserial -days 1 -extfile "$tls/$who.ext" -out "$tls/$who.pem" 2>/dev/null
+done
+cat >"$dir/n4.conf" <<CONF
+server_name: n4
+listen: 127.0.0.1:${ports[9]}
+http: 127.0.0.1:${ports[10]}
+tls {
+  cert_file: "$tls/server.pem"
+  key_file: "$tls/server.key"
+  ca_file: "$tls/ca.pem"
+  verify: true
+}
+authorization {
+  user: covgate
+  password: "test-password"
+}
+CONF
+nats-server -c "$dir/n4.conf" >"$dir/n4.log" 2>&1 &
+echo $! >"$dir/n4.pid"
+
 # Ready when every node's JetStream is enabled (the meta leader may still be electing; the
 # tests retry through elections).
 deadline=$((SECONDS + 30))
@@ -108,11 +140,19 @@ for i in 0 1 2; do
     sleep 0.1
   done
 done
-echo "cluster test: 3 nats-server nodes up in $dir ($partitions partitions)"
+until curl -fsS "http://127.0.0.1:${ports[10]}/healthz" >/dev/null 2>&1; do
+  if [ $SECONDS -ge $deadline ] || ! kill -0 "$(cat "$dir/n4.pid")" 2>/dev/null; then
+    echo "cluster test: the TLS node n4 did not start" >&2
+    exit 1
+  fi
+  sleep 0.1
+done
+echo "cluster test: 3 nats-server nodes up in $dir ($partitions partitions), and a TLS node"
 
 export COVGATE_NATS_URLS
 COVGATE_NATS_URLS=$(IFS=,; echo "${urls[*]}")
 export COVGATE_NATS_DIR=$dir COVGATE_NATS_PARTITIONS=$partitions
+export COVGATE_NATS_TLS_URL=tls://127.0.0.1:${ports[9]} COVGATE_NATS_TLS_DIR=$tls
 # The failover suite kills a node, so it runs last, on its own.
 "$TESTS" --test-suite-exclude=cluster.failover
 "$TESTS" --test-suite=cluster.failover
