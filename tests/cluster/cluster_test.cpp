@@ -328,8 +328,8 @@ TEST_SUITE("cluster.lease") {
     const std::string a_id = "wa-" + run_id(), b_id = "wb-" + run_id();
     make(a, a_id);
     make(b, b_id);
-    // A clock of our own (the lease logic reads only the times it is given), starting now so
-    // that any record left by an earlier run has long expired.
+    // A clock of our own (the lease logic reads only the times it is given), started from the
+    // real one and advanced by hand: a stall of four rounds takes no real time.
     std::int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
                            std::chrono::system_clock::now().time_since_epoch())
                            .count() +
