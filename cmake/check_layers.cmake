@@ -11,9 +11,11 @@ set(allowed_policy "model;mapping")
 set(allowed_engine "model;mapping;x12;fhir;hl7v2;policy")
 set(allowed_store "model;mapping;x12;fhir;hl7v2;policy;engine")
 set(allowed_server "model;mapping;x12;fhir;hl7v2;policy;engine;store")
-set(allowed_transport "model;mapping;x12;fhir;hl7v2;policy;engine;store;server")
-set(allowed_app "model;mapping;x12;fhir;hl7v2;policy;engine;store;server;transport")
-set(allowed_plugin "model;mapping;x12;fhir;hl7v2;policy;engine;store;server")
+# cluster (NATS JetStream) sits beside server: above store, below transport and app.
+set(allowed_cluster "model;mapping;x12;fhir;hl7v2;policy;engine;store")
+set(allowed_transport "model;mapping;x12;fhir;hl7v2;policy;engine;store;server;cluster")
+set(allowed_app "model;mapping;x12;fhir;hl7v2;policy;engine;store;server;cluster;transport")
+set(allowed_plugin "model;mapping;x12;fhir;hl7v2;policy;engine;store;server;cluster")
 
 file(GLOB_RECURSE sources ${SOURCE_DIR}/src/*.cpp ${SOURCE_DIR}/src/*.hpp
      ${SOURCE_DIR}/include/covgate/*.hpp)

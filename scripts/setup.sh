@@ -12,6 +12,8 @@ packages=(
   openjdk-17-jdk-headless libjna-java rhino   # the Java binding and its Mirth scripts' test
   tcl8.6-dev                                  # the Tcl extension and its tcltest tests
   chromium                                    # the worklist page's browser test
+  libnats-dev                                 # nats.c 3.4.1: the cluster module (JetStream, KV)
+  nats-server                                 # 2.9.10: the cluster test's three local nodes
 )
 missing=()
 for p in "${packages[@]}"; do

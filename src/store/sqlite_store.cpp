@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <limits>
 #include <system_error>
 #include <variant>
 
@@ -144,6 +145,8 @@ sqlite_store::sqlite_store(const std::filesystem::path& directory, bool synchron
     CREATE INDEX IF NOT EXISTS claim_list_since ON claim_list(outcome, closed, since_ms, id);
     CREATE INDEX IF NOT EXISTS claim_list_dos ON claim_list(outcome, closed, dos, id);
     CREATE INDEX IF NOT EXISTS history_releases ON history(kind, at_ms);
+    CREATE TABLE IF NOT EXISTS applied(partition INTEGER PRIMARY KEY,
+      stream_seq INTEGER NOT NULL, epoch INTEGER NOT NULL);
   )");
   if (path_ != ":memory:" &&
       sqlite3_open_v2(path_.c_str(), &checkpointer_, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
@@ -247,6 +250,41 @@ sqlite_store::statement& sqlite_store::prepared(std::string_view sql) const {
   }
   statements_.emplace_back(std::string(sql), std::make_unique<statement>(db_, sql));
   return *statements_.back().second;
+}
+
+apply_verdict sqlite_store::record_applied(std::uint32_t partition, std::uint64_t stream_seq,
+                                           std::uint64_t epoch) {
+  if (sqlite3_get_autocommit(db_)) {
+    throw store_error(
+        "record_applied outside a transaction: the position must commit with "
+        "the state change");
+  }
+  constexpr auto max = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+  if (stream_seq > max || epoch > max) {
+    throw store_error("record_applied: a stream sequence or epoch beyond 2^63 - 1");
+  }
+  if (const auto at = applied(partition)) {
+    if (epoch < at->epoch) return apply_verdict::stale_epoch;
+    if (stream_seq <= at->stream_seq) return apply_verdict::already_applied;
+  }
+  auto& s = prepared(
+      "INSERT INTO applied(partition, stream_seq, epoch) VALUES(?1, ?2, ?3) "
+      "ON CONFLICT(partition) DO UPDATE SET stream_seq = excluded.stream_seq, "
+      "epoch = excluded.epoch");
+  s.bind(1, static_cast<std::int64_t>(partition))
+      .bind(2, static_cast<std::int64_t>(stream_seq))
+      .bind(3, static_cast<std::int64_t>(epoch));
+  s.run();
+  return apply_verdict::apply;
+}
+
+std::optional<applied_position> sqlite_store::applied(std::uint32_t partition) const {
+  auto& s = prepared("SELECT stream_seq, epoch FROM applied WHERE partition = ?1");
+  reset_on_exit guard{[&] { s.reset(); }};
+  s.bind(1, static_cast<std::int64_t>(partition));
+  if (!s.step()) return std::nullopt;
+  return applied_position{static_cast<std::uint64_t>(s.integer(0)),
+                          static_cast<std::uint64_t>(s.integer(1))};
 }
 
 void sqlite_store::begin() { exec("BEGIN IMMEDIATE"); }

@@ -310,3 +310,65 @@ TEST_SUITE("store.sqlite_store") {
     CHECK_THROWS_AS(store::sqlite_store(dir.path / "absent", store::read_only), store::store_error);
   }
 }
+
+TEST_SUITE("store.sqlite_store.applied") {
+  using store::applied_position;
+  using store::apply_verdict;
+
+  TEST_CASE("a redelivered stream sequence is skipped and a lower epoch refused") {
+    store::sqlite_store s("", false);
+    CHECK_FALSE(s.applied(3));
+    s.begin();
+    CHECK(s.record_applied(3, 10, 5) == apply_verdict::apply);
+    s.commit();
+    CHECK(s.applied(3) == applied_position{10, 5});
+
+    s.begin();
+    CHECK(s.record_applied(3, 10, 5) == apply_verdict::already_applied);  // redelivered
+    CHECK(s.record_applied(3, 7, 5) == apply_verdict::already_applied);
+    CHECK(s.record_applied(3, 10, 6) ==
+          apply_verdict::already_applied);                            // a new owner's redelivery
+    CHECK(s.record_applied(3, 11, 4) == apply_verdict::stale_epoch);  // fenced off
+    CHECK(s.applied(3) == applied_position{10, 5});                   // none of them wrote
+    CHECK(s.record_applied(3, 11, 5) == apply_verdict::apply);
+    CHECK(s.record_applied(3, 12, 6) == apply_verdict::apply);  // a higher epoch continues
+    CHECK(s.record_applied(3, 13, 5) == apply_verdict::stale_epoch);
+    s.commit();
+    CHECK(s.applied(3) == applied_position{12, 6});
+    CHECK_FALSE(s.applied(4));  // partitions are independent
+  }
+
+  TEST_CASE("the position commits or rolls back with the state change, and survives reopening") {
+    temp_dir dir;
+    {
+      store::sqlite_store s(dir.path, false);
+      s.begin();
+      CHECK(s.record_applied(0, 1, 1) == apply_verdict::apply);
+      s.set_counter("state", 1);
+      s.commit();
+      // A crash before commit: neither the state change nor the position remain.
+      s.begin();
+      CHECK(s.record_applied(0, 2, 1) == apply_verdict::apply);
+      s.set_counter("state", 2);
+      s.rollback();
+      CHECK(s.applied(0) == applied_position{1, 1});
+      CHECK(s.counter("state", 0) == 1);
+    }
+    store::sqlite_store reopened(dir.path, false);
+    CHECK(reopened.applied(0) == applied_position{1, 1});
+    reopened.begin();
+    CHECK(reopened.record_applied(0, 2, 1) == apply_verdict::apply);  // the redelivery applies
+    reopened.commit();
+    CHECK(reopened.applied(0) == applied_position{2, 1});
+  }
+
+  TEST_CASE("recording a position outside a transaction, or beyond SQLite's integers, throws") {
+    store::sqlite_store s("", false);
+    CHECK_THROWS_AS(s.record_applied(0, 1, 1), store::store_error);
+    CHECK_FALSE(s.applied(0));
+    s.begin();
+    CHECK_THROWS_AS(s.record_applied(0, std::uint64_t{1} << 63, 1), store::store_error);
+    CHECK_THROWS_AS(s.record_applied(0, 1, std::uint64_t{1} << 63), store::store_error);
+    s.rollback();
+  }
+}

@@ -148,6 +148,22 @@ struct outbox_counts {
   std::uint64_t pending = 0, delivered = 0, dead = 0;
 };
 
+/// Where a cluster worker's store stands in one partition of the inbound stream: the last
+/// stream sequence it applied and the lease epoch it applied it under (docs/cluster.md).
+struct applied_position {
+  std::uint64_t stream_seq = 0;
+  std::uint64_t epoch = 0;
+  friend bool operator==(const applied_position&, const applied_position&) = default;
+};
+
+/// What record_applied() decided about one stream message.
+enum class apply_verdict : std::uint8_t {
+  apply,            ///< new: recorded; apply the message in this transaction, then ack
+  already_applied,  ///< a redelivery (sequence at or below the recorded one): skip it, ack
+  stale_epoch,      ///< under an epoch older than the recorded one: this worker was fenced
+                    ///< off; roll back, do not ack, drop the partition
+};
+
 /// Tag of the read-only constructor.
 struct read_only_t {
   explicit read_only_t() = default;
@@ -199,6 +215,21 @@ class sqlite_store final : public engine::state {
                             const engine::interchange_answer& answer) override;
   [[nodiscard]] std::int64_t counter(std::string_view name, std::int64_t fallback) const override;
   void set_counter(std::string_view name, std::int64_t value) override;
+
+  /// A cluster worker's bookkeeping for stream message `stream_seq` of `partition`, received
+  /// under lease `epoch`: refuses an epoch below the recorded one (stale_epoch), skips a
+  /// sequence at or below the recorded one (already_applied), else records (stream_seq, epoch)
+  /// and answers apply. Must run inside begin()/commit() (throws store_error otherwise), in the
+  /// transaction that applies the message, so that the state change and the position are
+  /// durable together or not at all: a message redelivered after a crash then changes nothing.
+  /// The caller applies a partition's messages strictly in stream order and stops the
+  /// partition at the first failure: everything at or below the recorded sequence counts as
+  /// applied, so a later message committed past a failed earlier one would hide it for good.
+  /// Sequences and epochs above 2^63 - 1 throw store_error (SQLite integers are signed).
+  apply_verdict record_applied(std::uint32_t partition, std::uint64_t stream_seq,
+                               std::uint64_t epoch);
+  /// The recorded position of `partition`, or nullopt before its first message.
+  [[nodiscard]] std::optional<applied_position> applied(std::uint32_t partition) const;
 
   /// Everything between begin() and commit() is one transaction (rollback() undoes it).
   void begin();

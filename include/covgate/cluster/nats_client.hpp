@@ -1,0 +1,208 @@
+// A thin RAII layer over nats.c 3.4.1 for what the cluster needs: a connection to several
+// servers that reconnects on its own, JetStream publishes with a message id, the CG_IN and
+// CG_OUT streams, durable pull consumers created ahead of the workers and bound to (never
+// created by a subscription), and KV buckets with compare-and-set. No covgate logic here.
+//
+// Errors: every failure is a nats_error whose message names the operation and the object
+// (stream, consumer, bucket, key; subjects carry only partition keys) and NATS's own text,
+// never a message body. Operations that are safe to repeat are retried through leader
+// elections (retry.hpp); a nats_error after that means the cluster stayed unavailable.
+//
+// Threads: nats.c connections are thread-safe; these objects are not: use each from one
+// thread at a time (a worker owns one pull_subscription per partition it holds).
+//
+// Gotchas of nats.c 3.4.1 this layer avoids (docs/cluster.md): a pull subscription that
+// created its durable deletes it on natsSubscription_Unsubscribe, so consumers are made with
+// ensure_consumer() and subscriptions are bound and only ever destroyed.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "covgate/cluster/kv_bucket.hpp"
+#include "covgate/cluster/retry.hpp"
+
+namespace covgate::cluster {
+
+/// A failed NATS operation. `retryable()` says whether the same call may succeed later
+/// (a timeout, no responders, JetStream temporarily unavailable).
+class nats_error : public std::runtime_error {
+ public:
+  nats_error(const std::string& what, bool retryable)
+      : std::runtime_error(what), retryable_(retryable) {}
+  [[nodiscard]] bool retryable() const noexcept { return retryable_; }
+
+ private:
+  bool retryable_;
+};
+
+struct connection_settings {
+  std::vector<std::string> urls;    ///< nats://host:port of every node (client picks, fails over)
+  std::string name = "covgate";     ///< shown in the servers' connection lists
+  std::string credentials_file;     ///< a .creds file (user JWT and nkey seed), or ""
+  std::string user, password;       ///< plain user/password, or ""
+  std::string ca_file;              ///< TLS: CA bundle to verify the servers; "" = no TLS
+  std::string cert_file, key_file;  ///< TLS client certificate, or ""
+  std::chrono::milliseconds connect_timeout{2'000};
+  std::chrono::milliseconds reconnect_wait{250};     ///< between reconnect attempts to one server
+  std::chrono::milliseconds request_timeout{5'000};  ///< each JetStream API call and publish
+  retry_policy retry;
+};
+
+struct stream_settings {
+  std::string name;                              ///< CG_IN, CG_OUT
+  std::string subjects;                          ///< one subject filter: "cg.p.>", "cg.out.>"
+  int replicas = 3;                              ///< 3 survives one node of three
+  std::chrono::seconds duplicate_window{7'200};  ///< Nats-Msg-Id de-duplication window
+  std::chrono::seconds max_age{0};               ///< 0 = keep until max_bytes
+  std::int64_t max_bytes = -1;                   ///< -1 = unlimited
+};
+
+struct consumer_settings {
+  std::string stream;
+  std::string durable;         ///< part-NN
+  std::string filter_subject;  ///< cg.p.<n>.>
+  std::chrono::milliseconds ack_wait{30'000};
+  std::int64_t max_ack_pending = 256;
+};
+
+struct publish_result {
+  std::uint64_t sequence = 0;  ///< the stream sequence (the original one for a duplicate)
+  bool duplicate = false;      ///< the stream had this message id within its window
+};
+
+/// What a consumer's server-side state says (for /metrics and tests).
+struct consumer_state {
+  std::uint64_t pending = 0;           ///< messages not yet delivered (the partition's lag)
+  std::int64_t ack_pending = 0;        ///< delivered, not yet acknowledged
+  std::uint64_t ack_floor = 0;         ///< stream sequence every message up to is acknowledged
+  std::uint64_t delivered_stream = 0;  ///< last stream sequence delivered
+};
+
+/// One message fetched from a pull consumer; owns it until acknowledged or destroyed.
+class fetched_message {
+ public:
+  fetched_message(fetched_message&&) noexcept;
+  fetched_message& operator=(fetched_message&&) noexcept;
+  ~fetched_message();
+
+  [[nodiscard]] std::string_view subject() const noexcept;
+  [[nodiscard]] std::string_view data() const noexcept;
+  [[nodiscard]] std::uint64_t stream_sequence() const noexcept { return stream_sequence_; }
+  [[nodiscard]] std::uint64_t deliveries() const noexcept { return deliveries_; }
+  /// A header's value, or "" when absent.
+  [[nodiscard]] std::string header(const char* name) const;
+  /// Acknowledges and waits for the server to confirm (double ack), retrying through
+  /// elections. Throws nats_error.
+  void ack_sync(const retry_policy& retry);
+
+ private:
+  friend class pull_subscription;
+  explicit fetched_message(void* msg);
+  void* msg_ = nullptr;  // natsMsg*
+  std::uint64_t stream_sequence_ = 0;
+  std::uint64_t deliveries_ = 0;
+};
+
+/// A pull subscription bound to an existing durable consumer. Destroying it leaves the
+/// consumer (and its acknowledged state) on the server.
+class pull_subscription {
+ public:
+  pull_subscription(pull_subscription&&) noexcept;
+  pull_subscription& operator=(pull_subscription&&) noexcept;
+  ~pull_subscription();
+
+  /// Up to `batch` messages, waiting at most `wait` for the first; empty when none came.
+  /// Throws nats_error for anything but "nothing to fetch".
+  [[nodiscard]] std::vector<fetched_message> fetch(int batch, std::chrono::milliseconds wait);
+
+ private:
+  friend class jetstream;
+  pull_subscription(void* sub, std::string consumer);
+  void* sub_ = nullptr;  // natsSubscription*
+  std::string consumer_;
+};
+
+/// A JetStream KV bucket. create() and update() return nullopt when the compare-and-set
+/// lost (the key exists / its revision moved on); every operation throws nats_error when the
+/// cluster did not answer through the retries.
+class key_value final : public kv_bucket {
+ public:
+  key_value(key_value&&) noexcept;
+  key_value& operator=(key_value&&) noexcept;
+  ~key_value() override;
+
+  [[nodiscard]] std::optional<kv_entry> get(const std::string& key) override;
+  [[nodiscard]] std::optional<std::uint64_t> create(const std::string& key,
+                                                    std::string_view value) override;
+  [[nodiscard]] std::optional<std::uint64_t> update(const std::string& key, std::string_view value,
+                                                    std::uint64_t last_revision) override;
+  std::uint64_t put(const std::string& key, std::string_view value) override;
+  /// Deleted and purged keys are left out.
+  [[nodiscard]] std::vector<std::string> keys() override;
+
+ private:
+  friend class jetstream;
+  key_value(void* kv, std::string bucket, retry_policy retry);
+  void* kv_ = nullptr;  // kvStore*
+  std::string bucket_;
+  retry_policy retry_;
+};
+
+struct bucket_settings {
+  std::string name;
+  int replicas = 3;
+  std::chrono::seconds ttl{0};  ///< entries older than this are removed; 0 = never
+};
+
+/// A connection and its JetStream context.
+class jetstream {
+ public:
+  /// Connects to one of settings.urls (and keeps reconnecting to any of them for the life of
+  /// the object). Throws nats_error when none answers within connect_timeout.
+  explicit jetstream(const connection_settings& settings);
+  ~jetstream();
+  jetstream(const jetstream&) = delete;
+  jetstream& operator=(const jetstream&) = delete;
+
+  [[nodiscard]] const retry_policy& retry() const noexcept;
+
+  /// Creates the stream, or updates it to these settings when it exists (nats-server 2.9.10
+  /// accepted an update from 3 replicas to 1 without an error).
+  void ensure_stream(const stream_settings& settings);
+  /// The server name of the stream's current leader ("" when it has none right now).
+  [[nodiscard]] std::string stream_leader(const std::string& stream);
+  /// The stream's last sequence.
+  [[nodiscard]] std::uint64_t stream_last_sequence(const std::string& stream);
+
+  /// Creates the durable pull consumer when absent (an identical existing one is fine).
+  void ensure_consumer(const consumer_settings& settings);
+  [[nodiscard]] consumer_state consumer_info(const std::string& stream, const std::string& durable);
+  /// A pull subscription bound to an existing durable (ensure_consumer first).
+  [[nodiscard]] pull_subscription bind(const std::string& stream, const std::string& durable,
+                                       const std::string& filter_subject);
+
+  /// Publishes with a Nats-Msg-Id and waits for the stream's acknowledgement, retrying through
+  /// elections (safe: the id makes a repeat a duplicate). `msg_id` must not be empty.
+  publish_result publish(const std::string& subject, std::string_view data,
+                         const std::string& msg_id);
+
+  /// Opens the bucket, creating it when absent.
+  [[nodiscard]] key_value bucket(const bucket_settings& settings);
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+/// Releases nats.c's process-wide state (its threads and caches) once every connection is
+/// gone; for tests and leak checkers. Waits at most `wait`.
+void shutdown_nats_library(std::chrono::milliseconds wait);
+
+}  // namespace covgate::cluster

@@ -1,0 +1,32 @@
+// The routing token of one patient in the cluster. Producers publish under a subject that
+// carries this token, never the patient's identifier: subjects appear in server logs,
+// monitoring endpoints and traces. The token is a keyed hash (HMAC-SHA-256 with a secret the
+// cluster shares), so nobody without the secret can test a guessed MBI against it, and 32
+// lowercase hex characters are a valid NATS subject token (no '.', '*', '>' or blanks).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace covgate::cluster {
+
+/// Bytes of the HMAC kept in the token (128 bits: no two patients of a realistic population
+/// collide; the server only needs the token to spread evenly over partitions).
+inline constexpr std::size_t partition_key_bytes = 16;
+
+/// The canonical form a patient key is hashed in: surrounding blanks dropped and ASCII letters
+/// upper-cased, so "1eg4-te5-mk73 " and "1EG4-TE5-MK73" (an MBI as two senders may write it)
+/// route to the same worker. Anything else is kept as given.
+[[nodiscard]] std::string canonical_patient_key(std::string_view patient_key);
+
+/// HMAC-SHA-256(secret, canonical_patient_key(patient_key)), its first partition_key_bytes as
+/// lowercase hex (32 characters). Pure and deterministic. Throws std::invalid_argument for an
+/// empty secret or an empty canonical key (a token for "nobody" would put every unlinked fact
+/// on one partition); the message never contains the key.
+[[nodiscard]] std::string partition_key(std::string_view secret, std::string_view patient_key);
+
+/// True when `token` has the shape partition_key() returns (32 lowercase hex characters):
+/// what a subject builder accepts in the key position.
+[[nodiscard]] bool is_partition_key(std::string_view token) noexcept;
+
+}  // namespace covgate::cluster

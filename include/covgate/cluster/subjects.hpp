@@ -1,0 +1,70 @@
+// The cluster's names as text: the subject a producer publishes on, the server mapping that
+// turns it into a partition, the subjects and names of the streams, consumers and KV keys.
+// Pure: every name the workers, the front and the test harness use comes from here, so a
+// producer in another language only has to follow the table in docs/cluster.md.
+//
+//   producer subject   cg.in.<pkey>.<kind>                       (pkey: partition_key())
+//   server mapping     cg.in.*.* -> cg.p.{{partition(N,1)}}.{{wildcard(1)}}.{{wildcard(2)}}
+//   stream CG_IN       cg.p.>       consumer part-NN: FilterSubject cg.p.<n>.>
+//   stream CG_OUT      cg.out.>
+//   KV cg-owners       part-<n> -> lease (lease.hpp);  KV cg-workers  <worker id> -> presence
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace covgate::cluster {
+
+/// What a message on cg.in carries. The kind rides in the subject so that a consumer can
+/// tell a claim from a fact without opening the body, and so that subjects stay bounded
+/// (a closed set, never free text).
+enum class message_kind { claim, hl7v2, fhir, rekey };
+
+/// The subject token of a kind: "clm", "hl7", "fhir", "rekey".
+[[nodiscard]] std::string_view kind_token(message_kind kind) noexcept;
+
+inline constexpr std::string_view in_stream = "CG_IN";
+inline constexpr std::string_view out_stream = "CG_OUT";
+inline constexpr std::string_view owners_bucket = "cg-owners";
+inline constexpr std::string_view workers_bucket = "cg-workers";
+
+/// Most partitions a cluster may be configured with. The count is fixed for the life of a
+/// stream (changing it moves patients between partitions); 1024 keeps consumer names at four
+/// digits and is far beyond the machines a partition set is shared by.
+inline constexpr int max_partitions = 1024;
+
+/// "cg.in.<pkey>.<kind>". Throws std::invalid_argument when `pkey` is not a partition key
+/// (is_partition_key()): a subject must never carry anything else in that place.
+[[nodiscard]] std::string producer_subject(std::string_view pkey, message_kind kind);
+
+/// The server-side mapping of producer subjects onto `partitions` partitions, as one line of
+/// a nats-server configuration's `mappings` block:
+/// "cg.in.*.*": "cg.p.{{partition(N,1)}}.{{wildcard(1)}}.{{wildcard(2)}}".
+/// Every node of the cluster must carry the same line. Throws std::invalid_argument for a
+/// count outside 1..max_partitions.
+[[nodiscard]] std::string partition_mapping_line(int partitions);
+
+/// The subjects stream CG_IN stores: "cg.p.>".
+[[nodiscard]] std::string in_stream_subject();
+/// The subjects stream CG_OUT stores: "cg.out.>".
+[[nodiscard]] std::string out_stream_subject();
+
+/// The filter of partition `partition`'s consumer: "cg.p.<n>.>".
+[[nodiscard]] std::string partition_filter_subject(int partition);
+
+/// The durable consumer of a partition: "part-00" … "part-63" (two digits at least, so names
+/// sort in partition order up to 100 partitions; four digits beyond).
+[[nodiscard]] std::string partition_consumer(int partition, int partitions);
+
+/// The key of a partition's lease in KV cg-owners: "part-<n>".
+[[nodiscard]] std::string lease_key(int partition);
+
+/// The partition a mapped subject ("cg.p.<n>.<pkey>.<kind>") was routed to, or -1 when the
+/// subject does not have that shape.
+[[nodiscard]] int partition_of_subject(std::string_view subject) noexcept;
+
+/// True when `id` can name a worker: 1 to 64 characters of [A-Za-z0-9_-] (it becomes a KV key
+/// and shows in /metrics).
+[[nodiscard]] bool is_worker_id(std::string_view id) noexcept;
+
+}  // namespace covgate::cluster

@@ -1,0 +1,27 @@
+#include "covgate/cluster/layout.hpp"
+
+#include <stdexcept>
+#include <string>
+
+#include "covgate/cluster/subjects.hpp"
+
+namespace covgate::cluster {
+
+lease_buckets ensure_layout(jetstream& js, const cluster_layout& layout) {
+  if (layout.partitions < 1 || layout.partitions > max_partitions) {
+    throw std::invalid_argument("cluster layout: the partition count is out of range");
+  }
+  js.ensure_stream({std::string(in_stream), in_stream_subject(), layout.replicas,
+                    layout.duplicate_window, layout.in_max_age, layout.in_max_bytes});
+  for (int p = 0; p < layout.partitions; ++p) {
+    js.ensure_consumer({std::string(in_stream), partition_consumer(p, layout.partitions),
+                        partition_filter_subject(p), layout.ack_wait, layout.max_ack_pending});
+  }
+  js.ensure_stream({std::string(out_stream), out_stream_subject(), layout.replicas,
+                    layout.duplicate_window, std::chrono::seconds(0), -1});
+  return lease_buckets{
+      js.bucket({std::string(owners_bucket), layout.replicas, std::chrono::seconds(0)}),
+      js.bucket({std::string(workers_bucket), layout.replicas, layout.presence_ttl})};
+}
+
+}  // namespace covgate::cluster

@@ -1,0 +1,463 @@
+#include "covgate/cluster/nats_client.hpp"
+
+#include <nats/nats.h>
+
+#include <cstring>
+#include <thread>
+#include <utility>
+
+namespace covgate::cluster {
+
+namespace {
+
+constexpr std::int64_t nanos_per_ms = 1'000'000;
+
+bool retryable_status(natsStatus s, jsErrCode jerr) {
+  // Leader elections and reconnects: the request went nowhere or its answer never came.
+  return s == NATS_TIMEOUT || s == NATS_NO_RESPONDERS || s == NATS_NO_SERVER ||
+         s == NATS_CONNECTION_DISCONNECTED || s == NATS_NOT_YET_CONNECTED ||
+         jerr == JSClusterNotAvailErr;
+}
+
+// "<operation>: <status text> [(JetStream error N)]: <the library's last error text>"
+[[noreturn]] void fail(const std::string& operation, natsStatus s,
+                       jsErrCode jerr = static_cast<jsErrCode>(0)) {
+  std::string what = operation + ": " + natsStatus_GetText(s);
+  if (jerr != 0) what += " (JetStream error " + std::to_string(static_cast<int>(jerr)) + ")";
+  natsStatus last = NATS_OK;
+  const char* text = nats_GetLastError(&last);
+  std::string_view detail = text != nullptr ? text : "";
+  // nats.c prefixes its text with where it was raised, "(conn.c:2088): ": not for operators.
+  if (!detail.empty() && detail.front() == '(') {
+    if (const auto end = detail.find("): "); end != std::string_view::npos) {
+      detail.remove_prefix(end + 3);
+    }
+  }
+  if (!detail.empty() && detail != natsStatus_GetText(s)) {
+    what += ": ";
+    what += detail;
+  }
+  throw nats_error(what, retryable_status(s, jerr));
+}
+
+template <class Attempt>
+auto with_retry(const retry_policy& policy, Attempt&& attempt) {
+  for (int i = 1;; ++i) {
+    try {
+      return attempt();
+    } catch (const nats_error& e) {
+      if (!e.retryable() || i >= policy.attempts) throw;
+      std::this_thread::sleep_for(retry_delay(policy, i));
+    }
+  }
+}
+
+// The JetStream API's answer to a compare-and-set whose expected revision is not the key's
+// last one (nats.c 3.4.1 reports it as NATS_ERR with this text, without the error code).
+bool lost_compare_and_set(natsStatus s) {
+  if (s != NATS_ERR) return false;
+  const char* detail = nats_GetLastError(nullptr);
+  return detail != nullptr && std::strstr(detail, "wrong last sequence") != nullptr;
+}
+
+struct options_guard {
+  natsOptions* opts = nullptr;
+  ~options_guard() { natsOptions_Destroy(opts); }
+};
+
+}  // namespace
+
+// ---- fetched_message ------------------------------------------------------------------------
+
+fetched_message::fetched_message(void* msg) : msg_(msg) {
+  auto* m = static_cast<natsMsg*>(msg_);
+  jsMsgMetaData* meta = nullptr;
+  if (natsMsg_GetMetaData(&meta, m) == NATS_OK) {
+    stream_sequence_ = meta->Sequence.Stream;
+    deliveries_ = meta->NumDelivered;
+    jsMsgMetaData_Destroy(meta);
+  }
+}
+
+fetched_message::fetched_message(fetched_message&& other) noexcept
+    : msg_(std::exchange(other.msg_, nullptr)),
+      stream_sequence_(other.stream_sequence_),
+      deliveries_(other.deliveries_) {}
+
+fetched_message& fetched_message::operator=(fetched_message&& other) noexcept {
+  if (this != &other) {
+    natsMsg_Destroy(static_cast<natsMsg*>(msg_));
+    msg_ = std::exchange(other.msg_, nullptr);
+    stream_sequence_ = other.stream_sequence_;
+    deliveries_ = other.deliveries_;
+  }
+  return *this;
+}
+
+fetched_message::~fetched_message() { natsMsg_Destroy(static_cast<natsMsg*>(msg_)); }
+
+std::string_view fetched_message::subject() const noexcept {
+  const char* s = natsMsg_GetSubject(static_cast<const natsMsg*>(msg_));
+  return s != nullptr ? std::string_view(s) : std::string_view();
+}
+
+std::string_view fetched_message::data() const noexcept {
+  const auto* m = static_cast<const natsMsg*>(msg_);
+  const char* d = natsMsg_GetData(m);
+  return d != nullptr ? std::string_view(d, static_cast<std::size_t>(natsMsg_GetDataLength(m)))
+                      : std::string_view();
+}
+
+std::string fetched_message::header(const char* name) const {
+  const char* value = nullptr;
+  if (natsMsgHeader_Get(static_cast<natsMsg*>(msg_), name, &value) != NATS_OK || value == nullptr) {
+    return {};
+  }
+  return value;
+}
+
+void fetched_message::ack_sync(const retry_policy& retry) {
+  with_retry(retry, [&] {
+    jsErrCode jerr = static_cast<jsErrCode>(0);
+    const natsStatus s = natsMsg_AckSync(static_cast<natsMsg*>(msg_), nullptr, &jerr);
+    if (s != NATS_OK) {
+      fail("acknowledge stream sequence " + std::to_string(stream_sequence_), s, jerr);
+    }
+  });
+}
+
+// ---- pull_subscription ----------------------------------------------------------------------
+
+pull_subscription::pull_subscription(void* sub, std::string consumer)
+    : sub_(sub), consumer_(std::move(consumer)) {}
+
+pull_subscription::pull_subscription(pull_subscription&& other) noexcept
+    : sub_(std::exchange(other.sub_, nullptr)), consumer_(std::move(other.consumer_)) {}
+
+pull_subscription& pull_subscription::operator=(pull_subscription&& other) noexcept {
+  if (this != &other) {
+    natsSubscription_Destroy(static_cast<natsSubscription*>(sub_));
+    sub_ = std::exchange(other.sub_, nullptr);
+    consumer_ = std::move(other.consumer_);
+  }
+  return *this;
+}
+
+// Destroy, never Unsubscribe: nats.c 3.4.1 deletes a durable its subscription created on
+// Unsubscribe, and though ours are bound, Destroy keeps the rule visible in one place.
+pull_subscription::~pull_subscription() {
+  natsSubscription_Destroy(static_cast<natsSubscription*>(sub_));
+}
+
+std::vector<fetched_message> pull_subscription::fetch(int batch, std::chrono::milliseconds wait) {
+  natsMsgList list{};
+  jsErrCode jerr = static_cast<jsErrCode>(0);
+  const natsStatus s = natsSubscription_Fetch(&list, static_cast<natsSubscription*>(sub_), batch,
+                                              wait.count(), &jerr);
+  std::vector<fetched_message> messages;
+  if (s != NATS_OK && !(s == NATS_TIMEOUT && list.Count == 0)) {
+    natsMsgList_Destroy(&list);
+    fail("fetch from consumer " + consumer_, s, jerr);
+  }
+  messages.reserve(static_cast<std::size_t>(list.Count));
+  for (int i = 0; i < list.Count; ++i) {
+    messages.push_back(fetched_message(list.Msgs[i]));
+    list.Msgs[i] = nullptr;  // owned by the fetched_message now
+  }
+  natsMsgList_Destroy(&list);
+  return messages;
+}
+
+// ---- key_value ------------------------------------------------------------------------------
+
+key_value::key_value(void* kv, std::string bucket, retry_policy retry)
+    : kv_(kv), bucket_(std::move(bucket)), retry_(retry) {}
+
+key_value::key_value(key_value&& other) noexcept
+    : kv_(std::exchange(other.kv_, nullptr)),
+      bucket_(std::move(other.bucket_)),
+      retry_(other.retry_) {}
+
+key_value& key_value::operator=(key_value&& other) noexcept {
+  if (this != &other) {
+    kvStore_Destroy(static_cast<kvStore*>(kv_));
+    kv_ = std::exchange(other.kv_, nullptr);
+    bucket_ = std::move(other.bucket_);
+    retry_ = other.retry_;
+  }
+  return *this;
+}
+
+key_value::~key_value() { kvStore_Destroy(static_cast<kvStore*>(kv_)); }
+
+std::optional<kv_entry> key_value::get(const std::string& key) {
+  return with_retry(retry_, [&]() -> std::optional<kv_entry> {
+    kvEntry* entry = nullptr;
+    const natsStatus s = kvStore_Get(&entry, static_cast<kvStore*>(kv_), key.c_str());
+    if (s == NATS_NOT_FOUND) return std::nullopt;
+    if (s != NATS_OK) fail("read key " + key + " of bucket " + bucket_, s);
+    kv_entry out;
+    const auto* value = static_cast<const char*>(kvEntry_Value(entry));
+    if (value != nullptr)
+      out.value.assign(value, static_cast<std::size_t>(kvEntry_ValueLen(entry)));
+    out.revision = kvEntry_Revision(entry);
+    kvEntry_Destroy(entry);
+    return out;
+  });
+}
+
+std::optional<std::uint64_t> key_value::create(const std::string& key, std::string_view value) {
+  return with_retry(retry_, [&]() -> std::optional<std::uint64_t> {
+    std::uint64_t revision = 0;
+    const natsStatus s = kvStore_Create(&revision, static_cast<kvStore*>(kv_), key.c_str(),
+                                        value.data(), static_cast<int>(value.size()));
+    if (s == NATS_OK) return revision;
+    if (lost_compare_and_set(s)) return std::nullopt;
+    fail("create key " + key + " in bucket " + bucket_, s);
+  });
+}
+
+std::optional<std::uint64_t> key_value::update(const std::string& key, std::string_view value,
+                                               std::uint64_t last_revision) {
+  return with_retry(retry_, [&]() -> std::optional<std::uint64_t> {
+    std::uint64_t revision = 0;
+    const natsStatus s =
+        kvStore_Update(&revision, static_cast<kvStore*>(kv_), key.c_str(), value.data(),
+                       static_cast<int>(value.size()), last_revision);
+    if (s == NATS_OK) return revision;
+    if (lost_compare_and_set(s)) return std::nullopt;
+    fail("update key " + key + " in bucket " + bucket_ + " at revision " +
+             std::to_string(last_revision),
+         s);
+  });
+}
+
+std::uint64_t key_value::put(const std::string& key, std::string_view value) {
+  return with_retry(retry_, [&] {
+    std::uint64_t revision = 0;
+    const natsStatus s = kvStore_Put(&revision, static_cast<kvStore*>(kv_), key.c_str(),
+                                     value.data(), static_cast<int>(value.size()));
+    if (s != NATS_OK) fail("write key " + key + " in bucket " + bucket_, s);
+    return revision;
+  });
+}
+
+std::vector<std::string> key_value::keys() {
+  return with_retry(retry_, [&] {
+    kvKeysList list{};
+    const natsStatus s = kvStore_Keys(&list, static_cast<kvStore*>(kv_), nullptr);
+    std::vector<std::string> out;
+    if (s == NATS_NOT_FOUND) return out;  // an empty bucket
+    if (s != NATS_OK) fail("list the keys of bucket " + bucket_, s);
+    out.reserve(static_cast<std::size_t>(list.Count));
+    for (int i = 0; i < list.Count; ++i) out.emplace_back(list.Keys[i]);
+    kvKeysList_Destroy(&list);
+    return out;
+  });
+}
+
+// ---- jetstream ------------------------------------------------------------------------------
+
+struct jetstream::impl {
+  natsConnection* connection = nullptr;
+  jsCtx* context = nullptr;
+  connection_settings settings;
+
+  ~impl() {
+    jsCtx_Destroy(context);
+    natsConnection_Destroy(connection);
+  }
+};
+
+jetstream::jetstream(const connection_settings& settings) : impl_(std::make_unique<impl>()) {
+  impl_->settings = settings;
+  if (settings.urls.empty()) throw nats_error("connect to NATS: no server URL configured", false);
+  options_guard guard;
+  natsStatus s = natsOptions_Create(&guard.opts);
+  std::vector<const char*> urls;
+  for (const auto& url : settings.urls) urls.push_back(url.c_str());
+  if (s == NATS_OK) {
+    s = natsOptions_SetServers(guard.opts, urls.data(), static_cast<int>(urls.size()));
+  }
+  if (s == NATS_OK) s = natsOptions_SetName(guard.opts, settings.name.c_str());
+  if (s == NATS_OK) s = natsOptions_SetTimeout(guard.opts, settings.connect_timeout.count());
+  // Keep reconnecting for the life of the process: a worker outlives any one node.
+  if (s == NATS_OK) s = natsOptions_SetMaxReconnect(guard.opts, -1);
+  if (s == NATS_OK) s = natsOptions_SetReconnectWait(guard.opts, settings.reconnect_wait.count());
+  if (s == NATS_OK && !settings.credentials_file.empty()) {
+    s = natsOptions_SetUserCredentialsFromFiles(guard.opts, settings.credentials_file.c_str(),
+                                                nullptr);
+  }
+  if (s == NATS_OK && !settings.user.empty()) {
+    s = natsOptions_SetUserInfo(guard.opts, settings.user.c_str(), settings.password.c_str());
+  }
+  if (s == NATS_OK && !settings.ca_file.empty()) {
+    s = natsOptions_SetSecure(guard.opts, true);
+    if (s == NATS_OK)
+      s = natsOptions_LoadCATrustedCertificates(guard.opts, settings.ca_file.c_str());
+    if (s == NATS_OK && !settings.cert_file.empty()) {
+      s = natsOptions_LoadCertificatesChain(guard.opts, settings.cert_file.c_str(),
+                                            settings.key_file.c_str());
+    }
+  }
+  if (s != NATS_OK) fail("configure the NATS connection", s);
+  s = natsConnection_Connect(&impl_->connection, guard.opts);
+  if (s != NATS_OK) fail("connect to NATS", s);
+  jsOptions js_options;
+  jsOptions_Init(&js_options);
+  js_options.Wait = settings.request_timeout.count();
+  s = natsConnection_JetStream(&impl_->context, impl_->connection, &js_options);
+  if (s != NATS_OK) fail("open the JetStream context", s);
+}
+
+jetstream::~jetstream() = default;
+
+const retry_policy& jetstream::retry() const noexcept { return impl_->settings.retry; }
+
+void jetstream::ensure_stream(const stream_settings& settings) {
+  jsStreamConfig config;
+  jsStreamConfig_Init(&config);
+  const char* subjects[] = {settings.subjects.c_str()};
+  config.Name = settings.name.c_str();
+  config.Subjects = subjects;
+  config.SubjectsLen = 1;
+  config.Storage = js_FileStorage;
+  config.Retention = js_LimitsPolicy;
+  config.Replicas = settings.replicas;
+  config.Duplicates =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(settings.duplicate_window).count();
+  config.MaxAge = std::chrono::duration_cast<std::chrono::nanoseconds>(settings.max_age).count();
+  config.MaxBytes = settings.max_bytes;
+  with_retry(impl_->settings.retry, [&] {
+    jsStreamInfo* info = nullptr;
+    jsErrCode jerr = static_cast<jsErrCode>(0);
+    natsStatus s = js_AddStream(&info, impl_->context, &config, nullptr, &jerr);
+    if (s != NATS_OK && jerr == JSStreamNameExistErr) {
+      jerr = static_cast<jsErrCode>(0);
+      s = js_UpdateStream(&info, impl_->context, &config, nullptr, &jerr);
+    }
+    jsStreamInfo_Destroy(info);
+    if (s != NATS_OK) fail("create or update stream " + settings.name, s, jerr);
+  });
+}
+
+std::string jetstream::stream_leader(const std::string& stream) {
+  return with_retry(impl_->settings.retry, [&] {
+    jsStreamInfo* info = nullptr;
+    jsErrCode jerr = static_cast<jsErrCode>(0);
+    const natsStatus s = js_GetStreamInfo(&info, impl_->context, stream.c_str(), nullptr, &jerr);
+    if (s != NATS_OK) fail("read the state of stream " + stream, s, jerr);
+    std::string leader;
+    if (info->Cluster != nullptr && info->Cluster->Leader != nullptr)
+      leader = info->Cluster->Leader;
+    jsStreamInfo_Destroy(info);
+    return leader;
+  });
+}
+
+std::uint64_t jetstream::stream_last_sequence(const std::string& stream) {
+  return with_retry(impl_->settings.retry, [&] {
+    jsStreamInfo* info = nullptr;
+    jsErrCode jerr = static_cast<jsErrCode>(0);
+    const natsStatus s = js_GetStreamInfo(&info, impl_->context, stream.c_str(), nullptr, &jerr);
+    if (s != NATS_OK) fail("read the state of stream " + stream, s, jerr);
+    const std::uint64_t last = info->State.LastSeq;
+    jsStreamInfo_Destroy(info);
+    return last;
+  });
+}
+
+void jetstream::ensure_consumer(const consumer_settings& settings) {
+  jsConsumerConfig config;
+  jsConsumerConfig_Init(&config);
+  config.Durable = settings.durable.c_str();
+  config.FilterSubject = settings.filter_subject.c_str();
+  config.AckPolicy = js_AckExplicit;
+  config.DeliverPolicy = js_DeliverAll;
+  config.AckWait = settings.ack_wait.count() * nanos_per_ms;
+  config.MaxAckPending = settings.max_ack_pending;
+  with_retry(impl_->settings.retry, [&] {
+    jsConsumerInfo* info = nullptr;
+    jsErrCode jerr = static_cast<jsErrCode>(0);
+    const natsStatus s =
+        js_AddConsumer(&info, impl_->context, settings.stream.c_str(), &config, nullptr, &jerr);
+    jsConsumerInfo_Destroy(info);
+    if (s != NATS_OK) {
+      fail("create consumer " + settings.durable + " on stream " + settings.stream, s, jerr);
+    }
+  });
+}
+
+consumer_state jetstream::consumer_info(const std::string& stream, const std::string& durable) {
+  return with_retry(impl_->settings.retry, [&] {
+    jsConsumerInfo* info = nullptr;
+    jsErrCode jerr = static_cast<jsErrCode>(0);
+    const natsStatus s =
+        js_GetConsumerInfo(&info, impl_->context, stream.c_str(), durable.c_str(), nullptr, &jerr);
+    if (s != NATS_OK) fail("read consumer " + durable + " of stream " + stream, s, jerr);
+    consumer_state state{info->NumPending, info->NumAckPending, info->AckFloor.Stream,
+                         info->Delivered.Stream};
+    jsConsumerInfo_Destroy(info);
+    return state;
+  });
+}
+
+pull_subscription jetstream::bind(const std::string& stream, const std::string& durable,
+                                  const std::string& filter_subject) {
+  return with_retry(impl_->settings.retry, [&] {
+    jsSubOptions options;
+    jsSubOptions_Init(&options);
+    options.Stream = stream.c_str();
+    options.Consumer = durable.c_str();  // bind: never create (or later delete) the durable
+    natsSubscription* sub = nullptr;
+    jsErrCode jerr = static_cast<jsErrCode>(0);
+    const natsStatus s = js_PullSubscribe(&sub, impl_->context, filter_subject.c_str(),
+                                          durable.c_str(), nullptr, &options, &jerr);
+    if (s != NATS_OK) fail("bind to consumer " + durable + " of stream " + stream, s, jerr);
+    return pull_subscription(sub, durable);
+  });
+}
+
+publish_result jetstream::publish(const std::string& subject, std::string_view data,
+                                  const std::string& msg_id) {
+  if (msg_id.empty()) {
+    throw nats_error("publish to " + subject + ": a message id is required (de-duplication)",
+                     false);
+  }
+  jsPubOptions options;
+  jsPubOptions_Init(&options);
+  options.MsgId = msg_id.c_str();
+  return with_retry(impl_->settings.retry, [&] {
+    jsPubAck* ack = nullptr;
+    jsErrCode jerr = static_cast<jsErrCode>(0);
+    const natsStatus s = js_Publish(&ack, impl_->context, subject.c_str(), data.data(),
+                                    static_cast<int>(data.size()), &options, &jerr);
+    if (s != NATS_OK) fail("publish to " + subject, s, jerr);
+    const publish_result result{ack->Sequence, ack->Duplicate};
+    jsPubAck_Destroy(ack);
+    return result;
+  });
+}
+
+key_value jetstream::bucket(const bucket_settings& settings) {
+  return with_retry(impl_->settings.retry, [&] {
+    kvStore* kv = nullptr;
+    natsStatus s = js_KeyValue(&kv, impl_->context, settings.name.c_str());
+    if (s == NATS_NOT_FOUND) {
+      kvConfig config;
+      kvConfig_Init(&config);
+      config.Bucket = settings.name.c_str();
+      config.History = 1;
+      config.Replicas = settings.replicas;
+      config.StorageType = js_FileStorage;
+      config.TTL = std::chrono::duration_cast<std::chrono::nanoseconds>(settings.ttl).count();
+      s = js_CreateKeyValue(&kv, impl_->context, &config);
+    }
+    if (s != NATS_OK) fail("open or create bucket " + settings.name, s);
+    return key_value(kv, settings.name, impl_->settings.retry);
+  });
+}
+
+void shutdown_nats_library(std::chrono::milliseconds wait) { nats_CloseAndWait(wait.count()); }
+
+}  // namespace covgate::cluster

@@ -1,0 +1,56 @@
+#include "covgate/cluster/partition_key.hpp"
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include <stdexcept>
+
+namespace covgate::cluster {
+
+namespace {
+
+bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+}  // namespace
+
+std::string canonical_patient_key(std::string_view patient_key) {
+  while (!patient_key.empty() && is_blank(patient_key.front())) patient_key.remove_prefix(1);
+  while (!patient_key.empty() && is_blank(patient_key.back())) patient_key.remove_suffix(1);
+  std::string canonical(patient_key);
+  for (char& c : canonical) {
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+  }
+  return canonical;
+}
+
+std::string partition_key(std::string_view secret, std::string_view patient_key) {
+  if (secret.empty()) throw std::invalid_argument("partition_key: the cluster secret is empty");
+  const std::string canonical = canonical_patient_key(patient_key);
+  if (canonical.empty()) throw std::invalid_argument("partition_key: the patient key is empty");
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  if (HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
+           reinterpret_cast<const unsigned char*>(canonical.data()), canonical.size(), digest,
+           &length) == nullptr ||
+      length < partition_key_bytes) {
+    throw std::runtime_error("partition_key: HMAC-SHA-256 failed in OpenSSL");
+  }
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string token;
+  token.reserve(2 * partition_key_bytes);
+  for (std::size_t i = 0; i < partition_key_bytes; ++i) {
+    token += hex[digest[i] >> 4];
+    token += hex[digest[i] & 0x0f];
+  }
+  return token;
+}
+
+bool is_partition_key(std::string_view token) noexcept {
+  if (token.size() != 2 * partition_key_bytes) return false;
+  for (const char c : token) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+}  // namespace covgate::cluster

@@ -1,0 +1,112 @@
+#include "covgate/cluster/subjects.hpp"
+
+#include <charconv>
+#include <stdexcept>
+
+#include "covgate/cluster/partition_key.hpp"
+
+namespace covgate::cluster {
+
+namespace {
+
+void check_partition_count(int partitions) {
+  if (partitions < 1 || partitions > max_partitions) {
+    throw std::invalid_argument("cluster: the partition count must be between 1 and " +
+                                std::to_string(max_partitions) + ", not " +
+                                std::to_string(partitions));
+  }
+}
+
+void check_partition(int partition) {
+  if (partition < 0 || partition >= max_partitions) {
+    throw std::invalid_argument("cluster: partition " + std::to_string(partition) +
+                                " is out of range");
+  }
+}
+
+}  // namespace
+
+std::string_view kind_token(message_kind kind) noexcept {
+  switch (kind) {
+    case message_kind::claim:
+      return "clm";
+    case message_kind::hl7v2:
+      return "hl7";
+    case message_kind::fhir:
+      return "fhir";
+    case message_kind::rekey:
+      return "rekey";
+  }
+  return "clm";
+}
+
+std::string producer_subject(std::string_view pkey, message_kind kind) {
+  if (!is_partition_key(pkey)) {
+    throw std::invalid_argument(
+        "cluster: a producer subject takes a partition key (32 lowercase hex characters)");
+  }
+  std::string subject = "cg.in.";
+  subject += pkey;
+  subject += '.';
+  subject += kind_token(kind);
+  return subject;
+}
+
+std::string partition_mapping_line(int partitions) {
+  check_partition_count(partitions);
+  return "\"cg.in.*.*\": \"cg.p.{{partition(" + std::to_string(partitions) +
+         ",1)}}.{{wildcard(1)}}.{{wildcard(2)}}\"";
+}
+
+std::string in_stream_subject() { return "cg.p.>"; }
+
+std::string out_stream_subject() { return "cg.out.>"; }
+
+std::string partition_filter_subject(int partition) {
+  check_partition(partition);
+  return "cg.p." + std::to_string(partition) + ".>";
+}
+
+std::string partition_consumer(int partition, int partitions) {
+  check_partition_count(partitions);
+  if (partition < 0 || partition >= partitions) {
+    throw std::invalid_argument("cluster: partition " + std::to_string(partition) +
+                                " is not below the partition count " + std::to_string(partitions));
+  }
+  std::string digits = std::to_string(partition);
+  const std::size_t width = partitions > 100 ? 4 : 2;
+  if (digits.size() < width) digits.insert(0, width - digits.size(), '0');
+  return "part-" + digits;
+}
+
+std::string lease_key(int partition) {
+  check_partition(partition);
+  return "part-" + std::to_string(partition);
+}
+
+int partition_of_subject(std::string_view subject) noexcept {
+  constexpr std::string_view prefix = "cg.p.";
+  if (subject.substr(0, prefix.size()) != prefix) return -1;
+  subject.remove_prefix(prefix.size());
+  const std::size_t dot = subject.find('.');
+  if (dot == 0 || dot == std::string_view::npos) return -1;
+  int partition = -1;
+  const auto [end, error] = std::from_chars(subject.data(), subject.data() + dot, partition);
+  if (error != std::errc{} || end != subject.data() + dot || partition < 0 ||
+      partition >= max_partitions) {
+    return -1;
+  }
+  return partition;
+}
+
+bool is_worker_id(std::string_view id) noexcept {
+  if (id.empty() || id.size() > 64) return false;
+  for (const char c : id) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '_' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+}  // namespace covgate::cluster

@@ -1,0 +1,74 @@
+#include "covgate/cluster/subjects.hpp"
+
+#include <doctest/doctest.h>
+
+#include <stdexcept>
+
+#include "covgate/cluster/partition_key.hpp"
+
+using namespace covgate::cluster;
+
+TEST_SUITE("cluster.subjects") {
+  TEST_CASE("a producer subject carries the partition key and the kind, nothing else") {
+    const auto pkey = partition_key("s", "1EG4-TE5-MK73");
+    CHECK(producer_subject(pkey, message_kind::claim) == "cg.in." + pkey + ".clm");
+    CHECK(producer_subject(pkey, message_kind::hl7v2) == "cg.in." + pkey + ".hl7");
+    CHECK(producer_subject(pkey, message_kind::fhir) == "cg.in." + pkey + ".fhir");
+    CHECK(producer_subject(pkey, message_kind::rekey) == "cg.in." + pkey + ".rekey");
+  }
+
+  TEST_CASE("a producer subject refuses anything but a partition key in the key place") {
+    CHECK_THROWS_AS((void)producer_subject("1EG4-TE5-MK73", message_kind::claim),
+                    std::invalid_argument);
+    CHECK_THROWS_AS((void)producer_subject("a.b", message_kind::claim), std::invalid_argument);
+    CHECK_THROWS_AS((void)producer_subject("", message_kind::claim), std::invalid_argument);
+  }
+
+  TEST_CASE("the server mapping line partitions on the key token and keeps both tokens") {
+    CHECK(partition_mapping_line(64) ==
+          R"("cg.in.*.*": "cg.p.{{partition(64,1)}}.{{wildcard(1)}}.{{wildcard(2)}}")");
+    CHECK(partition_mapping_line(1) ==
+          R"("cg.in.*.*": "cg.p.{{partition(1,1)}}.{{wildcard(1)}}.{{wildcard(2)}}")");
+    CHECK_THROWS_AS((void)partition_mapping_line(0), std::invalid_argument);
+    CHECK_THROWS_AS((void)partition_mapping_line(max_partitions + 1), std::invalid_argument);
+  }
+
+  TEST_CASE("streams, filters, consumers and lease keys") {
+    CHECK(in_stream_subject() == "cg.p.>");
+    CHECK(out_stream_subject() == "cg.out.>");
+    CHECK(partition_filter_subject(0) == "cg.p.0.>");
+    CHECK(partition_filter_subject(63) == "cg.p.63.>");
+    CHECK(partition_consumer(0, 64) == "part-00");
+    CHECK(partition_consumer(7, 8) == "part-07");
+    CHECK(partition_consumer(63, 64) == "part-63");
+    CHECK(partition_consumer(99, 100) == "part-99");
+    CHECK(partition_consumer(5, 128) == "part-0005");
+    CHECK_THROWS_AS((void)partition_consumer(8, 8), std::invalid_argument);
+    CHECK_THROWS_AS((void)partition_consumer(-1, 8), std::invalid_argument);
+    CHECK(lease_key(12) == "part-12");
+    CHECK_THROWS_AS((void)partition_filter_subject(-1), std::invalid_argument);
+  }
+
+  TEST_CASE("the partition of a mapped subject, and -1 for other shapes") {
+    CHECK(partition_of_subject("cg.p.0.abc.clm") == 0);
+    CHECK(partition_of_subject("cg.p.63.abc.clm") == 63);
+    CHECK(partition_of_subject("cg.p.x.abc.clm") == -1);
+    CHECK(partition_of_subject("cg.p.1x.abc.clm") == -1);
+    CHECK(partition_of_subject("cg.p..abc") == -1);
+    CHECK(partition_of_subject("cg.p.5") == -1);
+    CHECK(partition_of_subject("cg.in.abc.clm") == -1);
+    CHECK(partition_of_subject("cg.p.-1.abc.clm") == -1);
+    CHECK(partition_of_subject("cg.p.1024.abc.clm") == -1);
+  }
+
+  TEST_CASE("worker ids are short KV-key-safe names") {
+    CHECK(is_worker_id("w1"));
+    CHECK(is_worker_id("worker_2-east"));
+    CHECK_FALSE(is_worker_id(""));
+    CHECK_FALSE(is_worker_id("w.1"));
+    CHECK_FALSE(is_worker_id("w 1"));
+    CHECK_FALSE(is_worker_id("w\"1"));
+    CHECK_FALSE(is_worker_id(std::string(65, 'w')));
+    CHECK(is_worker_id(std::string(64, 'w')));
+  }
+}

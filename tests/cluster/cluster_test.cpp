@@ -1,0 +1,466 @@
+// The cluster module against real servers: three nats-server 2.9.10 nodes started by
+// tests/cluster/run.sh, found through COVGATE_NATS_URLS (comma-separated), COVGATE_NATS_DIR
+// (where <node>.pid files are) and COVGATE_NATS_PARTITIONS (the mapping's partition count).
+#include <doctest/doctest.h>
+
+#include <csignal>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <random>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "covgate/cluster/layout.hpp"
+#include "covgate/cluster/lease_manager.hpp"
+#include "covgate/cluster/nats_client.hpp"
+#include "covgate/cluster/partition_key.hpp"
+#include "covgate/cluster/partition_status.hpp"
+#include "covgate/cluster/subjects.hpp"
+
+using namespace covgate::cluster;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::string env(const char* name) {
+  const char* value = std::getenv(name);
+  if (value == nullptr || *value == '\0') {
+    FAIL("environment variable " << name << " is not set: run tests/cluster/run.sh");
+  }
+  return value;
+}
+
+connection_settings cluster_settings() {
+  connection_settings s;
+  std::stringstream urls(env("COVGATE_NATS_URLS"));
+  for (std::string url; std::getline(urls, url, ',');) s.urls.push_back(url);
+  s.name = "covgate-cluster-test";
+  s.request_timeout = 2s;  // fail fast into the retries during an election
+  s.retry = retry_policy{20, 100ms, 1000ms};
+  return s;
+}
+
+int partitions() { return std::stoi(env("COVGATE_NATS_PARTITIONS")); }
+
+const std::string secret = "cluster-test-secret";
+
+// A run-unique prefix for message ids: the stream's duplicate window outlives one test case.
+std::string run_id() {
+  static const std::string id = std::to_string(std::random_device{}());
+  return id;
+}
+
+cluster_layout test_layout() {
+  cluster_layout layout;
+  layout.partitions = partitions();
+  layout.duplicate_window = 120s;
+  layout.in_max_bytes = 64 << 20;
+  return layout;
+}
+
+lease_buckets ensure_in_stream(jetstream& js) { return ensure_layout(js, test_layout()); }
+
+pull_subscription bind_partition(jetstream& js, int partition) {
+  return js.bind(std::string(in_stream), partition_consumer(partition, partitions()),
+                 partition_filter_subject(partition));
+}
+
+// Fetches and acknowledges the subjects of what `sub` delivers until `want` arrived (or,
+// for want 0, until `quiet` passes without a message); gives up after 20 s.
+std::vector<std::string> take(jetstream& js, pull_subscription& sub, std::size_t want,
+                              std::chrono::milliseconds quiet = 200ms) {
+  std::vector<std::string> subjects;
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (std::chrono::steady_clock::now() < deadline && (want == 0 || subjects.size() < want)) {
+    auto batch = sub.fetch(100, quiet);
+    if (batch.empty() && want == 0) break;
+    for (auto& m : batch) {
+      subjects.emplace_back(m.subject());
+      m.ack_sync(js.retry());
+    }
+  }
+  return subjects;
+}
+
+// Everything a partition's consumer still has, acknowledged (a clean start for a test case).
+void drain(jetstream& js, int partition) {
+  auto sub = bind_partition(js, partition);
+  (void)take(js, sub, 0);
+}
+
+}  // namespace
+
+TEST_SUITE("cluster.jetstream") {
+  TEST_CASE("the server mapping sends one patient key to one partition and spreads 1,000 keys") {
+    jetstream js(cluster_settings());
+    (void)ensure_in_stream(js);
+    for (int p = 0; p < partitions(); ++p) drain(js, p);
+
+    // 1,000 patients with a claim each; the first 100 also with a fact, on another subject.
+    // The timings are reported (synchronous R3 publishes and double acks on loopback), never
+    // asserted.
+    const auto publishing = std::chrono::steady_clock::now();
+    std::vector<std::string> pkeys;
+    for (int i = 0; i < 1000; ++i) {
+      pkeys.push_back(partition_key(secret, "MBI-" + std::to_string(i)));
+      js.publish(producer_subject(pkeys.back(), message_kind::claim), "claim",
+                 run_id() + "-map-clm-" + std::to_string(i));
+    }
+    for (int i = 0; i < 100; ++i) {
+      js.publish(producer_subject(pkeys[static_cast<std::size_t>(i)], message_kind::fhir), "fact",
+                 run_id() + "-map-fhir-" + std::to_string(i));
+    }
+
+    const auto consuming = std::chrono::steady_clock::now();
+    MESSAGE("1,100 synchronous publishes took "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(consuming - publishing).count()
+            << " ms");
+    std::map<std::string, std::set<int>> partitions_of_key;
+    std::vector<int> per_partition(static_cast<std::size_t>(partitions()), 0);
+    std::size_t received = 0;
+    std::vector<pull_subscription> subs;
+    for (int p = 0; p < partitions(); ++p) subs.push_back(bind_partition(js, p));
+    // Round after round over the partitions until all 1,100 came (delivery is asynchronous).
+    const auto deadline = std::chrono::steady_clock::now() + 30s;
+    std::vector<std::pair<int, std::string>> delivered;
+    while (delivered.size() < 1100 && std::chrono::steady_clock::now() < deadline) {
+      for (int p = 0; p < partitions(); ++p) {
+        for (auto& subject : take(js, subs[static_cast<std::size_t>(p)], 0, 50ms)) {
+          delivered.emplace_back(p, std::move(subject));
+        }
+      }
+    }
+    MESSAGE(delivered.size() << " fetched and acknowledged (AckSync) in "
+                             << std::chrono::duration_cast<std::chrono::milliseconds>(
+                                    std::chrono::steady_clock::now() - consuming)
+                                    .count()
+                             << " ms");
+    // And nothing beyond them.
+    for (auto& sub : subs) CHECK(sub.fetch(10, 200ms).empty());
+    for (const auto& [p, subject] : delivered) {
+      ++received;
+      CHECK(partition_of_subject(subject) == p);
+      // cg.p.<n>.<pkey>.<kind>: the key and the kind survive the mapping.
+      const auto key_start = subject.find('.', 5) + 1;
+      const auto pkey = subject.substr(key_start, 32);
+      CHECK(is_partition_key(pkey));
+      partitions_of_key[pkey].insert(p);
+      ++per_partition[static_cast<std::size_t>(p)];
+    }
+    CHECK(received == 1100);
+    CHECK(partitions_of_key.size() == 1000);
+    for (const auto& [pkey, ps] : partitions_of_key) CHECK(ps.size() == 1);
+    // 1,100 messages over 8 partitions: about 137 each; a third of that is far below any
+    // plausible spread of a uniform hash (the standard deviation is about 11).
+    for (int p = 0; p < partitions(); ++p) {
+      INFO("partition " << p);
+      CHECK(per_partition[static_cast<std::size_t>(p)] >= 1100 / partitions() / 3);
+    }
+  }
+
+  TEST_CASE("publishing one Nats-Msg-Id twice stores it once (PubAck Duplicate)") {
+    jetstream js(cluster_settings());
+    (void)ensure_in_stream(js);
+    const auto subject = producer_subject(partition_key(secret, "MBI-dedupe"), message_kind::hl7v2);
+    const auto first = js.publish(subject, "ORU", run_id() + "-dedupe-1");
+    CHECK_FALSE(first.duplicate);
+    const auto again = js.publish(subject, "ORU", run_id() + "-dedupe-1");
+    CHECK(again.duplicate);
+    CHECK(again.sequence == first.sequence);
+    const auto other = js.publish(subject, "ORU", run_id() + "-dedupe-2");
+    CHECK_FALSE(other.duplicate);
+    CHECK(other.sequence > first.sequence);
+    CHECK_THROWS_AS(js.publish(subject, "ORU", ""), nats_error);
+  }
+
+  TEST_CASE("the layout is idempotent: streams, one durable per partition, buckets") {
+    jetstream js(cluster_settings());
+    (void)ensure_layout(js, test_layout());
+    auto buckets = ensure_layout(js, test_layout());  // a second worker starting
+    for (int p = 0; p < partitions(); ++p) {
+      CHECK_NOTHROW(
+          (void)js.consumer_info(std::string(in_stream), partition_consumer(p, partitions())));
+    }
+    CHECK_THROWS_AS((void)js.consumer_info(std::string(in_stream),
+                                           partition_consumer(partitions(), partitions() + 1)),
+                    nats_error);
+    CHECK_NOTHROW((void)js.stream_last_sequence(std::string(out_stream)));
+    CHECK(buckets.owners.put("layout-probe-" + run_id(), "x") > 0);
+    CHECK(buckets.workers.put("layout-probe-" + run_id(), "x") > 0);
+  }
+
+  TEST_CASE("a partition's lag counts what its consumer has not delivered yet") {
+    jetstream js(cluster_settings());
+    auto buckets = ensure_in_stream(js);
+    const lease_timing timing;
+    const auto before = read_partition_status(js, buckets.owners, partitions(), 0, timing);
+    const auto subject = producer_subject(partition_key(secret, "MBI-lag"), message_kind::claim);
+    for (int i = 0; i < 3; ++i) js.publish(subject, "x", run_id() + "-lag-" + std::to_string(i));
+    const auto after = read_partition_status(js, buckets.owners, partitions(), 0, timing);
+    int changed = -1;
+    for (int p = 0; p < partitions(); ++p) {
+      const auto i = static_cast<std::size_t>(p);
+      if (after[i].lag != before[i].lag) {
+        CHECK(changed == -1);
+        CHECK(after[i].lag == before[i].lag + 3);
+        changed = p;
+      }
+    }
+    REQUIRE(changed >= 0);
+    drain(js, changed);
+    CHECK(read_partition_status(js, buckets.owners, partitions(), 0,
+                                timing)[static_cast<std::size_t>(changed)]
+              .lag == 0);
+  }
+
+  TEST_CASE("failures name the operation and the object, and say whether a retry may help") {
+    connection_settings nowhere = cluster_settings();
+    nowhere.urls = {"nats://127.0.0.1:1"};
+    nowhere.connect_timeout = 500ms;
+    try {
+      jetstream unreachable(nowhere);
+      FAIL("connected to a closed port");
+    } catch (const nats_error& e) {
+      MESSAGE(std::string(e.what()));
+      CHECK(std::string(e.what()).find("connect to NATS") == 0);
+    }
+
+    jetstream js(cluster_settings());
+    (void)ensure_in_stream(js);
+    try {
+      (void)js.bind(std::string(in_stream), "part-missing", "cg.p.0.>");
+      FAIL("bound to a consumer that does not exist");
+    } catch (const nats_error& e) {
+      MESSAGE(std::string(e.what()));
+      CHECK_FALSE(e.retryable());
+      CHECK(std::string(e.what()).find("bind to consumer part-missing of stream CG_IN") == 0);
+    }
+    try {
+      (void)js.stream_last_sequence("NO_SUCH_STREAM");
+      FAIL("read a stream that does not exist");
+    } catch (const nats_error& e) {
+      CHECK_FALSE(e.retryable());
+      CHECK(std::string(e.what()).find("read the state of stream NO_SUCH_STREAM") == 0);
+    }
+  }
+
+  TEST_CASE("TLS with a client certificate and a user's password connect; without either, not") {
+    const std::string tls = env("COVGATE_NATS_TLS_DIR");
+    connection_settings s;
+    s.urls = {env("COVGATE_NATS_TLS_URL")};
+    s.connect_timeout = 2s;
+    s.ca_file = tls + "/ca.pem";
+    s.cert_file = tls + "/client.pem";
+    s.key_file = tls + "/client.key";
+    s.user = "covgate";
+    s.password = "test-password";
+    CHECK_NOTHROW(jetstream{s});
+
+    // Each refusal, with the text an operator would read.
+    const auto refused = [](const connection_settings& settings) -> std::string {
+      try {
+        jetstream connected(settings);
+      } catch (const nats_error& e) {
+        MESSAGE(std::string(e.what()));
+        return e.what();
+      }
+      return "";
+    };
+    auto wrong_password = s;
+    wrong_password.password = "not-it";
+    CHECK(refused(wrong_password).find("Authorization Violation") != std::string::npos);
+    auto no_certificate = s;
+    no_certificate.cert_file.clear();
+    no_certificate.key_file.clear();
+    // The server drops the handshake; nats.c 3.4.1 reports it as a protocol error.
+    CHECK(refused(no_certificate).find("connect to NATS") == 0);
+    auto unknown_ca = s;
+    unknown_ca.ca_file = tls + "/client.pem";  // not the CA that signed the server
+    CHECK(refused(unknown_ca).find("SSL") != std::string::npos);
+  }
+
+  TEST_CASE("KV create-if-absent and compare-and-set report a lost race, not an error") {
+    jetstream js(cluster_settings());
+    auto kv = js.bucket({"cg-test-cas", 3, 0s});
+    const std::string key = "k-" + run_id();
+    CHECK_FALSE(kv.get(key));
+    const auto created = kv.create(key, "one");
+    REQUIRE(created);
+    CHECK_FALSE(kv.create(key, "two"));
+    const auto entry = kv.get(key);
+    REQUIRE(entry);
+    CHECK(entry->value == "one");
+    CHECK(entry->revision == *created);
+    const auto updated = kv.update(key, "three", *created);
+    REQUIRE(updated);
+    CHECK(*updated > *created);
+    CHECK_FALSE(kv.update(key, "stale", *created));
+    CHECK(kv.get(key)->value == "three");
+    const auto keys = kv.keys();
+    CHECK(std::find(keys.begin(), keys.end(), key) != keys.end());
+  }
+}
+
+TEST_SUITE("cluster.lease") {
+  TEST_CASE("two lease managers never share a partition; a stalled one is taken over and fenced") {
+    jetstream js(cluster_settings());
+    auto [owners, workers] = ensure_layout(js, test_layout());
+    const lease_timing timing{10'000, 3'000};
+    const int n = partitions();
+
+    struct worker {
+      std::set<int> working;
+      std::map<int, std::uint64_t> epochs;
+      std::unique_ptr<lease_manager> manager;
+    };
+    const auto make = [&](worker& w, const std::string& id) {
+      w.manager = std::make_unique<lease_manager>(
+          owners, workers, lease_manager_settings{id, n, timing},
+          lease_callbacks{[&w](int p, std::uint64_t e) {
+                            CHECK(w.working.insert(p).second);
+                            w.epochs[p] = e;
+                          },
+                          [&w](int p, std::uint64_t) { CHECK(w.working.erase(p) == 1); }});
+    };
+    worker a, b;
+    const std::string a_id = "wa-" + run_id(), b_id = "wb-" + run_id();
+    make(a, a_id);
+    make(b, b_id);
+    // A clock of our own (the lease logic reads only the times it is given), started from the
+    // real one and advanced by hand: a stall of four rounds takes no real time.
+    std::int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                           std::chrono::system_clock::now().time_since_epoch())
+                           .count() +
+                       60'000;
+    const auto disjoint_and_in_kv = [&] {
+      for (const int p : a.working) CHECK_FALSE(b.working.contains(p));
+      for (const auto* w : {&a, &b}) {
+        for (const int p : w->working) {
+          const auto record = decode_lease(owners.get(lease_key(p))->value);
+          REQUIRE(record);
+          CHECK(record->worker == (w == &a ? a_id : b_id));
+        }
+      }
+    };
+
+    a.manager->round(now);
+    CHECK(a.working.size() == static_cast<std::size_t>(n));
+    b.manager->round(now);  // everything is held and fresh
+    CHECK(b.working.empty());
+    disjoint_and_in_kv();
+    now += timing.renew_ms;
+    a.manager->round(now);  // sees b: keeps half, releases half
+    b.manager->round(now);  // takes the released half
+    disjoint_and_in_kv();
+    CHECK(a.working.size() == static_cast<std::size_t>((n + 1) / 2));
+    CHECK(a.working.size() + b.working.size() == static_cast<std::size_t>(n));
+    // What /metrics would say: every partition owned by the worker that holds it, its epoch.
+    for (const auto& status : read_partition_status(js, owners, n, now, timing)) {
+      INFO("partition " << status.partition);
+      const auto* holder = a.working.contains(status.partition) ? &a : &b;
+      CHECK(status.owner == (holder == &a ? a_id : b_id));
+      CHECK(status.epoch == holder->epochs.at(status.partition));
+    }
+
+    // a stalls; b renews and, once a's leases expire, takes them over with higher epochs.
+    const auto a_held = a.manager->held();
+    for (int i = 0; i < 4; ++i) {
+      now += timing.renew_ms;
+      b.manager->round(now);
+    }
+    CHECK(b.working.size() == static_cast<std::size_t>(n));
+    for (const auto& [p, lease] : a_held) CHECK(b.epochs.at(p) > lease.epoch);
+
+    // a's renewal, as it would write it, fails the compare-and-set: fenced.
+    for (const auto& [p, lease] : a_held) {
+      CHECK_FALSE(
+          owners.update(lease_key(p), encode_lease({a_id, lease.epoch, now}), lease.revision));
+    }
+    // And a's next round drops them all.
+    const auto report = a.manager->round(now);
+    CHECK(report.lost == static_cast<int>(a_held.size()));
+    CHECK(a.working.empty());
+    disjoint_and_in_kv();
+    b.manager->release_all();
+    CHECK(b.working.empty());
+  }
+}
+
+TEST_SUITE("cluster.failover") {
+  TEST_CASE("acknowledged messages are not redelivered after the stream leader is killed -9") {
+    jetstream js(cluster_settings());
+    (void)ensure_in_stream(js);
+    const auto pkey = partition_key(secret, "MBI-failover");
+    const auto subject = producer_subject(pkey, message_kind::claim);
+    const auto first = js.publish(subject, "probe", run_id() + "-fo-probe");
+    int partition = -1;
+    for (int p = 0; p < partitions() && partition < 0; ++p) {
+      auto sub = bind_partition(js, p);
+      for (const auto& s : take(js, sub, 0)) {
+        if (s.find(pkey) != std::string::npos) partition = p;
+      }
+    }
+    REQUIRE(partition >= 0);
+    (void)first;
+
+    for (int i = 0; i < 20; ++i)
+      js.publish(subject, "before", run_id() + "-fo-a-" + std::to_string(i));
+    {
+      auto sub = bind_partition(js, partition);
+      CHECK(take(js, sub, 20).size() == 20);
+      CHECK(sub.fetch(10, 200ms).empty());
+    }
+
+    const std::string leader = js.stream_leader(std::string(in_stream));
+    REQUIRE_FALSE(leader.empty());
+    std::ifstream pidfile(env("COVGATE_NATS_DIR") + "/" + leader + ".pid");
+    pid_t pid = 0;
+    REQUIRE(static_cast<bool>(pidfile >> pid));
+    REQUIRE(::kill(pid, SIGKILL) == 0);
+    MESSAGE("killed stream leader " << leader << " (pid " << pid << ")");
+
+    // Publishing goes on with two nodes of three (the client retries through the election).
+    const auto started = std::chrono::steady_clock::now();
+    for (int i = 0; i < 20; ++i) {
+      const auto r = js.publish(subject, "after", run_id() + "-fo-b-" + std::to_string(i));
+      CHECK_FALSE(r.duplicate);
+    }
+    MESSAGE("20 publishes after the kill took "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(
+                   std::chrono::steady_clock::now() - started)
+                   .count()
+            << " ms");
+    // De-duplication survived the leader change.
+    CHECK(js.publish(subject, "before", run_id() + "-fo-a-3").duplicate);
+    const std::string new_leader = js.stream_leader(std::string(in_stream));
+    CHECK(new_leader != leader);
+    CHECK_FALSE(new_leader.empty());
+
+    // The durable delivers exactly the 20 new messages: nothing acknowledged before the kill.
+    std::vector<std::string> bodies;
+    const auto deadline = std::chrono::steady_clock::now() + 20s;
+    std::optional<pull_subscription> sub;
+    while (bodies.size() < 20 && std::chrono::steady_clock::now() < deadline) {
+      try {
+        if (!sub) {
+          sub.emplace(js.bind(std::string(in_stream), partition_consumer(partition, partitions()),
+                              partition_filter_subject(partition)));
+        }
+        for (auto& m : sub->fetch(50, 500ms)) {
+          bodies.emplace_back(m.data());
+          CHECK(m.deliveries() == 1);
+          m.ack_sync(js.retry());
+        }
+      } catch (const nats_error& e) {
+        if (!e.retryable()) throw;
+        MESSAGE("retrying after: " << e.what());
+      }
+    }
+    CHECK(bodies.size() == 20);
+    for (const auto& body : bodies) CHECK(body == "after");
+    // And nothing more comes.
+    CHECK(sub->fetch(10, 500ms).empty());
+  }
+}

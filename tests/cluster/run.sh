@@ -1,0 +1,158 @@
+#!/usr/bin/env bash
+# The cluster test: three nats-server nodes on loopback (free ports, a temporary directory,
+# JetStream with small limits, one route mesh, the partition mapping of covgate's subjects),
+# then the doctest cases of covgate_cluster_tests against them. The servers are always killed
+# at the end. Exits 77 (ctest: skipped) when nats-server is not installed.
+#   TESTS=build/tests/covgate_cluster_tests bash tests/cluster/run.sh
+set -euo pipefail
+: "${TESTS:?TESTS must name the covgate_cluster_tests binary}"
+partitions=${PARTITIONS:-8}
+
+if ! command -v nats-server >/dev/null 2>&1; then
+  echo "SKIP: nats-server is not installed (scripts/setup.sh installs Debian's nats-server)"
+  exit 77
+fi
+for tool in curl python3 openssl; do
+  command -v "$tool" >/dev/null 2>&1 || { echo "cluster test: $tool is required" >&2; exit 1; }
+done
+
+dir=$(mktemp -d "${TMPDIR:-/tmp}/covgate-cluster.XXXXXX")
+watchdog=""
+cleanup() {
+  local status=$?
+  [ -z "$watchdog" ] || kill "$watchdog" 2>/dev/null || true
+  for pidfile in "$dir"/n*.pid; do
+    [ -e "$pidfile" ] || continue
+    kill -9 "$(cat "$pidfile")" 2>/dev/null || true
+  done
+  { wait; } 2>/dev/null || true
+  if [ "$status" -ne 0 ] && [ "$status" -ne 77 ]; then
+    for log in "$dir"/n*.log; do
+      echo "---- last lines of $(basename "$log")" >&2
+      tail -n 20 "$log" >&2 || true
+    done
+  fi
+  rm -rf "$dir"
+  exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+# If this script is killed outright (SIGKILL: no trap runs), the servers must not outlive it.
+(
+  while kill -0 $$ 2>/dev/null; do sleep 1; done
+  for pidfile in "$dir"/n*.pid; do kill -9 "$(cat "$pidfile")" 2>/dev/null || true; done
+  rm -rf "$dir"
+) &
+watchdog=$!
+
+# Eleven free loopback ports at once (client, cluster and monitor port of each node, then the
+# client and monitor port of the TLS node): bound together so that no two are the same,
+# released just before the servers take them.
+read -r -a ports < <(python3 - <<'PY'
+import socket
+socks = [socket.socket() for _ in range(11)]
+for s in socks:
+    s.bind(("127.0.0.1", 0))
+print(" ".join(str(s.getsockname()[1]) for s in socks))
+for s in socks:
+    s.close()
+PY
+)
+mapping=$("$TESTS" --print-mapping "$partitions")
+routes=""
+for i in 0 1 2; do
+  routes+="\"nats://127.0.0.1:${ports[$((3 + i))]}\", "
+done
+
+urls=()
+for i in 0 1 2; do
+  name="n$((i + 1))"
+  client=${ports[$i]} route=${ports[$((3 + i))]} http=${ports[$((6 + i))]}
+  mkdir -p "$dir/$name"
+  cat >"$dir/$name.conf" <<CONF
+server_name: $name
+listen: 127.0.0.1:$client
+http: 127.0.0.1:$http
+jetstream {
+  store_dir: "$dir/$name"
+  max_memory_store: 64MB
+  max_file_store: 256MB
+}
+cluster {
+  name: covgate-test
+  listen: 127.0.0.1:$route
+  routes: [ ${routes%, } ]
+}
+mappings = {
+  $mapping
+}
+CONF
+  nats-server -c "$dir/$name.conf" >"$dir/$name.log" 2>&1 &
+  echo $! >"$dir/$name.pid"
+  urls+=("nats://127.0.0.1:$client")
+done
+
+# A fourth, lone node for the connection options: TLS with client certificates (a CA made
+# here) and a user with a password. No JetStream, no routes.
+tls=$dir/tls
+mkdir -p "$tls"
+openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "/CN=covgate test CA" \
+  -keyout "$tls/ca.key" -out "$tls/ca.pem" 2>/dev/null
+for who in server client; do
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=covgate test $who" \
+    -keyout "$tls/$who.key" -out "$tls/$who.csr" 2>/dev/null
+  printf 'subjectAltName=IP:127.0.0.1\n' >"$tls/$who.ext"
+  openssl x509 -req -in "$tls/$who.csr" -CA "$tls/ca.pem" -CAkey "$tls/ca.key" \
+    -CAcreateserial -days 1 -extfile "$tls/$who.ext" -out "$tls/$who.pem" 2>/dev/null
+done
+cat >"$dir/n4.conf" <<CONF
+server_name: n4
+listen: 127.0.0.1:${ports[9]}
+http: 127.0.0.1:${ports[10]}
+tls {
+  cert_file: "$tls/server.pem"
+  key_file: "$tls/server.key"
+  ca_file: "$tls/ca.pem"
+  verify: true
+}
+authorization {
+  user: covgate
+  password: "test-password"
+}
+CONF
+nats-server -c "$dir/n4.conf" >"$dir/n4.log" 2>&1 &
+echo $! >"$dir/n4.pid"
+
+# Ready when every node's JetStream is enabled (the meta leader may still be electing; the
+# tests retry through elections).
+deadline=$((SECONDS + 30))
+for i in 0 1 2; do
+  until curl -fsS "http://127.0.0.1:${ports[$((6 + i))]}/healthz?js-enabled-only=true" \
+      >/dev/null 2>&1; do
+    if [ $SECONDS -ge $deadline ]; then
+      echo "cluster test: node n$((i + 1)) did not become healthy within 30 s" >&2
+      exit 1
+    fi
+    if ! kill -0 "$(cat "$dir/n$((i + 1)).pid")" 2>/dev/null; then
+      echo "cluster test: node n$((i + 1)) exited" >&2
+      exit 1
+    fi
+    sleep 0.1
+  done
+done
+until curl -fsS "http://127.0.0.1:${ports[10]}/healthz" >/dev/null 2>&1; do
+  if [ $SECONDS -ge $deadline ] || ! kill -0 "$(cat "$dir/n4.pid")" 2>/dev/null; then
+    echo "cluster test: the TLS node n4 did not start" >&2
+    exit 1
+  fi
+  sleep 0.1
+done
+echo "cluster test: 3 nats-server nodes up in $dir ($partitions partitions), and a TLS node"
+
+export COVGATE_NATS_URLS
+COVGATE_NATS_URLS=$(IFS=,; echo "${urls[*]}")
+export COVGATE_NATS_DIR=$dir COVGATE_NATS_PARTITIONS=$partitions
+export COVGATE_NATS_TLS_URL=tls://127.0.0.1:${ports[9]} COVGATE_NATS_TLS_DIR=$tls
+# The failover suite kills a node, so it runs last, on its own.
+"$TESTS" --test-suite-exclude=cluster.failover
+"$TESTS" --test-suite=cluster.failover
