@@ -6,7 +6,9 @@
 #include "support/gate_fixtures.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <random>
+#include <thread>
 
 using namespace covgate;
 using model::outcome;
@@ -177,5 +179,50 @@ TEST_SUITE("engine.gate") {
       CHECK(r.gate.find("PUMP001")->decision.result == outcome::release);
       CHECK(r.events.back().kind == engine::event_kind::release);
     }
+  }
+
+  TEST_CASE("context_of reads the facts from another thread while the gate indexes more") {
+    // The claim detail and the audit read a patient's facts beside the gate's thread (no gate
+    // lock): each read must see whole entries, never a buffer being rewritten (TSan and ASan
+    // builds check the rest).
+    recorder r;
+    r.gate.on_claim(pump_claim(), "claims.x12:0");
+    std::atomic<bool> writing{true};
+    std::size_t reads = 0;
+    std::size_t most_seen = 0;
+    bool whole = true;        // every fact read back as it was indexed
+    bool monotone = true;     // facts only arrive in this test
+    std::thread reader([&] {  // no doctest assertion here: the main thread checks
+      while (writing.load()) {
+        const auto context = r.gate.context_of(test::test_patient_key);
+        for (const auto* f : context.facts) {
+          const auto* l = std::get_if<model::lab_result>(f);
+          whole = whole && l != nullptr && l->resource_id.starts_with("Observation/c") &&
+                  l->unit == "ng/mL" && l->patient_key == test::test_patient_key;
+        }
+        monotone = monotone && context.facts.size() >= most_seen;
+        most_seen = std::max(most_seen, context.facts.size());
+        (void)context.provider_type_of("Practitioner/1");
+        ++reads;
+      }
+    });
+    for (int i = 0; i < 400; ++i) {
+      const auto id = "Observation/c" + std::to_string(i);
+      r.gate.on_facts({lab(id.c_str(), mapping::lab_kind::c_peptide_fasting, 0.5 + i / 1000.0,
+                           "ng/mL", "2026-02-20")},
+                      "labs.json");
+      model::practitioner p;
+      p.resource_id = "Practitioner/" + std::to_string(i);
+      p.type = mapping::provider_type::physician;
+      r.gate.on_facts({p}, "people.json");
+    }
+    writing = false;
+    reader.join();
+    CHECK(whole);
+    CHECK(monotone);
+    CHECK(r.gate.context_of(test::test_patient_key).facts.size() == 400);
+    CHECK(r.gate.context_of("").provider_type_of("Practitioner/1") ==
+          mapping::provider_type::physician);
+    MESSAGE(reads << " reads while 800 messages were indexed");
   }
 }
