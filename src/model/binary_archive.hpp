@@ -141,6 +141,13 @@ class reader {
     s.assign(in_.substr(0, n));
     in_.remove_prefix(n);
   }
+  void operator()(bool& v) {
+    // Read as a byte: any other value than 0 or 1 in a bool is undefined behavior, not data.
+    std::uint8_t byte = 0;
+    (*this)(byte);
+    if (byte > 1) return fail();
+    v = byte == 1;
+  }
   template <scalar T>
   void operator()(T& v) {
     if (layout_ == layout::fixed || sizeof(T) == 1) {

@@ -6,6 +6,8 @@
 
 #include <doctest/doctest.h>
 
+#include "binary_archive.hpp"
+
 using namespace covgate;
 
 namespace {
@@ -106,6 +108,21 @@ TEST_SUITE("model.fact_codec") {
     model::encode({model::retraction{}}, one);
     one[2] = 8;  // the variant index after the version and the count: past the last alternative
     CHECK_FALSE(model::decode_facts(one));
+  }
+
+  TEST_CASE("regression: a bool byte other than 0 or 1 is refused, not loaded") {
+    // UBSan: "load of value 51, which is not a valid value for type 'bool'" on a damaged
+    // record (an optional's presence byte, a flag).
+    for (const auto scalars : {model::archive::layout::fixed, model::archive::layout::compact}) {
+      for (const char byte : {'\0', '\1', '\2', '3', '\xFF'}) {
+        CAPTURE(static_cast<int>(static_cast<unsigned char>(byte)));
+        bool flag = false;
+        model::archive::reader r(std::string_view(&byte, 1), 2, scalars);
+        r(flag);
+        CHECK(r.ok() == (byte == 0 || byte == 1));
+        if (r.ok()) CHECK(flag == (byte == 1));
+      }
+    }
   }
 
   TEST_CASE("a huge declared count is refused without allocating it") {

@@ -27,7 +27,10 @@ short_text money(std::int64_t cents) {
 short_text quantity(double units) {
   char buffer[32];
   const int n = std::snprintf(buffer, sizeof buffer, "%.3f", units);
-  std::string_view text(buffer, n > 0 ? static_cast<std::size_t>(n) : 0);
+  // snprintf returns the length it would have written: a value too large for the buffer
+  // (|units| from about 1e27) is cut to what it holds, as the text was before.
+  std::string_view text(buffer,
+                        std::min(n > 0 ? static_cast<std::size_t>(n) : 0, sizeof buffer - 1));
   while (!text.empty() && text.back() == '0') text.remove_suffix(1);
   if (!text.empty() && text.back() == '.') text.remove_suffix(1);
   return short_text{}.append(text == "-0" ? "0" : text);

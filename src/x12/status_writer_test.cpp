@@ -105,6 +105,19 @@ TEST_SUITE("x12.status_writer") {
     CHECK_GUIDE(text);
   }
 
+  TEST_CASE("regression: units too long for the printf buffer are cut as before, not over-read") {
+    // "%.3f" of 1e30 is 35 characters: SVC07 kept the buffer's first 31 (no trailing zeros)
+    // before the 277 writer moved to stack buffers, and must not read past the buffer now.
+    fixture f;
+    f.claim.lines.front().units = 1e30;
+    auto text = x12::write_277({{&f.claim, &f.hold}}, settings(x212));
+    INFO(text);
+    CHECK(has(text, "*1000000000000000019884624838656~\nSTC*"));
+    f.claim.lines.front().units = -2.5e40;
+    text = x12::write_277({{&f.claim, &f.hold}}, settings(x214));
+    CHECK(has(text, "*-250000000000000001550021612601~\nSTC*"));
+  }
+
   TEST_CASE("a claim held for its lines carries the first reason's code and charge, no action") {
     const fixture f;
     const auto text = x12::write_277({{&f.claim, &f.hold}}, settings(x212));
