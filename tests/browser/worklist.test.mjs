@@ -85,9 +85,18 @@ test('list, filter, live release by a late lab, open a claim, release it', async
   const rowIds = () => page.$$eval('#claims tbody tr', (rows) => rows.map((r) => r.dataset.id));
   await page.waitForFunction(() => document.querySelectorAll('#claims tbody tr').length === 4);
   const count = (q) => page.$eval(`.queue[data-queue="${q}"] .count`, (e) => Number(e.textContent));
-  assert.equal(await count('documentation'), 4);
-  assert.equal(await count('review'), 1);
-  assert.equal(await count('not-covered'), 1);
+  // The page loads the queue counts and the list with two requests at once, so a count can
+  // change a moment after the list did: wait for it (then assert, for a clear message).
+  const countIs = async (q, n) => {
+    await page.waitForFunction((queue, want) => {
+      const e = document.querySelector(`.queue[data-queue="${queue}"] .count`);
+      return e !== null && Number(e.textContent) === want;
+    }, { timeout: 5000 }, q, n).catch(() => {});
+    assert.equal(await count(q), n);
+  };
+  await countIs('documentation', 4);
+  await countIs('review', 1);
+  await countIs('not-covered', 1);
   assert.ok((await rowIds()).includes('CSII-LATE'));
 
   // Filter by patient (member id of scenario 02): one row; clear brings the three back.
@@ -108,7 +117,7 @@ test('list, filter, live release by a late lab, open a claim, release it', async
   // The late lab arrives through the API: the page sees the change by itself.
   await post(base, '/fhir', scenario('02-csii-release-after-late-lab', '3-late-labs.json'));
   await page.waitForFunction(() => !document.querySelector('#claims tbody tr[data-id="CSII-LATE"]'));
-  assert.equal(await count('documentation'), 3);
+  await countIs('documentation', 3);
   await page.screenshot({ path: path.join(artifacts, 'worklist.png') });
 
   // A documentation hold's detail: the reason as a sentence, the C-peptide and the glucose
@@ -134,7 +143,7 @@ test('list, filter, live release by a late lab, open a claim, release it', async
   await page.type('#action-reason', 'trial documented in the chart');
   await page.click('#action-release');
   await page.waitForFunction(() => !document.querySelector('#claims tbody tr[data-id="IMP-SPAS"]'));
-  assert.equal(await count('review'), 0);
+  await countIs('review', 0);
   // The timeline now names Alice and her reason.
   await page.waitForFunction(() => /Alice Reviewer: trial documented/.test(document.querySelector('#detail-body').textContent));
   await page.screenshot({ path: path.join(artifacts, 'after-release.png') });
