@@ -341,30 +341,38 @@ void jetstream::ensure_stream(const stream_settings& settings) {
   });
 }
 
-std::string jetstream::stream_leader(const std::string& stream) {
-  return with_retry(impl_->settings.retry, [&] {
+namespace {
+
+// Reads one stream's info (with the connection's retries) and hands it to `read`, which takes
+// what it needs before the info is freed.
+template <class Read>
+auto read_stream_info(jsCtx* context, const retry_policy& retry, const std::string& stream,
+                      Read read) {
+  return with_retry(retry, [&] {
     jsStreamInfo* info = nullptr;
     jsErrCode jerr = static_cast<jsErrCode>(0);
-    const natsStatus s = js_GetStreamInfo(&info, impl_->context, stream.c_str(), nullptr, &jerr);
+    const natsStatus s = js_GetStreamInfo(&info, context, stream.c_str(), nullptr, &jerr);
     if (s != NATS_OK) fail("read the state of stream " + stream, s, jerr);
-    std::string leader;
-    if (info->Cluster != nullptr && info->Cluster->Leader != nullptr)
-      leader = info->Cluster->Leader;
+    auto value = read(*info);
     jsStreamInfo_Destroy(info);
-    return leader;
+    return value;
   });
 }
 
+}  // namespace
+
+std::string jetstream::stream_leader(const std::string& stream) {
+  return read_stream_info(impl_->context, impl_->settings.retry, stream,
+                          [](const jsStreamInfo& info) {
+                            return info.Cluster != nullptr && info.Cluster->Leader != nullptr
+                                       ? std::string(info.Cluster->Leader)
+                                       : std::string();
+                          });
+}
+
 std::uint64_t jetstream::stream_last_sequence(const std::string& stream) {
-  return with_retry(impl_->settings.retry, [&] {
-    jsStreamInfo* info = nullptr;
-    jsErrCode jerr = static_cast<jsErrCode>(0);
-    const natsStatus s = js_GetStreamInfo(&info, impl_->context, stream.c_str(), nullptr, &jerr);
-    if (s != NATS_OK) fail("read the state of stream " + stream, s, jerr);
-    const std::uint64_t last = info->State.LastSeq;
-    jsStreamInfo_Destroy(info);
-    return last;
-  });
+  return read_stream_info(impl_->context, impl_->settings.retry, stream,
+                          [](const jsStreamInfo& info) { return info.State.LastSeq; });
 }
 
 void jetstream::ensure_consumer(const consumer_settings& settings) {
