@@ -207,6 +207,19 @@ void durable_gate::store_failed(std::string_view reason) {
 
 void durable_gate::submit(std::string_view payload, std::string_view channel,
                           std::string_view sender, completion done) {
+  process(payload, channel, sender, nullptr, std::move(done));
+}
+
+void durable_gate::submit_from_stream(std::string_view payload, stream_position position,
+                                      completion done) {
+  const auto sender =
+      "part-" + std::to_string(position.partition) + ":" + std::to_string(position.sequence);
+  process(payload, "nats", sender, &position, std::move(done));
+}
+
+void durable_gate::process(std::string_view payload, std::string_view channel,
+                           std::string_view sender, const stream_position* position,
+                           completion done) {
   const auto started = std::chrono::steady_clock::now();
   std::unique_lock lock(mutex_);
   auto out = std::make_shared<reply>();
@@ -220,6 +233,23 @@ void durable_gate::submit(std::string_view payload, std::string_view channel,
   const engine::message_time at{now_ms()};
   try {
     join_group();
+    if (position != nullptr) {
+      out->verdict =
+          store_.record_applied(position->partition, position->sequence, position->epoch);
+    }
+  } catch (const store::store_error& e) {
+    store_failed(e.what());
+  }
+  if (out->verdict != store::apply_verdict::apply || !healthy_) {
+    // Nothing to process: the answer says why once the open group committed (a redelivery
+    // is acknowledged only after what it repeats is durable).
+    after_commit([this, out, done = std::move(done)](bool durable) mutable {
+      out->durable = durable && healthy_;
+      done(std::move(*out));
+    });
+    return;
+  }
+  try {
     // The message is named by the journal id it will get while it is processed, and
     // journaled afterwards, in the same transaction: a message refused whole is kept as its
     // first bytes and a digest, so garbage cannot fill the journal.

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <filesystem>
+#include <future>
 #include <random>
 
 #include "support/gate_fixtures.hpp"
@@ -145,5 +146,62 @@ TEST_SUITE("server.service") {
     CHECK(s.gate().review("CSII-LATE", true, "alice", "x") ==
           server::review_status::not_reviewable);
     CHECK(s.gate().review("NOPE", true, "alice", "x") == server::review_status::unknown_claim);
+  }
+}
+
+namespace {
+
+server::reply from_stream(server::durable_gate& gate, std::string_view payload,
+                          server::stream_position at) {
+  std::promise<server::reply> promise;
+  auto answer = promise.get_future();
+  gate.submit_from_stream(payload, at, [&](server::reply r) { promise.set_value(std::move(r)); });
+  return answer.get();
+}
+
+}  // namespace
+
+TEST_SUITE("server.service") {
+  TEST_CASE("a stream message is applied once per sequence, and never under an older epoch") {
+    temp_dir dir;
+    const auto claim = sample(scenario + "2-claim.x12");
+    const auto record = sample(scenario + "1-record.json");
+    {
+      server::service s(config_in(dir.path), test::shipped_ncd223(), test::shipped_tables());
+      const auto first = from_stream(s.gate(), claim, {3, 10, 5});
+      CHECK(first.verdict == store::apply_verdict::apply);
+      CHECK(first.durable);
+      CHECK(first.claims == 1);
+      CHECK(first.body.find("TRN*2*CSII-LATE") != std::string::npos);
+      // Redelivered after a crash between commit and acknowledgement: nothing is done again.
+      const auto again = from_stream(s.gate(), claim, {3, 10, 5});
+      CHECK(again.verdict == store::apply_verdict::already_applied);
+      CHECK(again.durable);
+      CHECK(again.body.empty());
+      CHECK(again.journal_id == 0);
+      // Another partition's sequences are its own.
+      CHECK(from_stream(s.gate(), record, {4, 1, 5}).verdict == store::apply_verdict::apply);
+    }
+    // After a restart the positions are still there; a worker fenced off by a newer lease
+    // (epoch 7 recorded) cannot apply under epoch 5, not even a new sequence.
+    server::service s(config_in(dir.path), test::shipped_ncd223(), test::shipped_tables());
+    CHECK(from_stream(s.gate(), record, {3, 11, 7}).verdict == store::apply_verdict::apply);
+    const auto stale = from_stream(s.gate(), record, {3, 12, 5});
+    CHECK(stale.verdict == store::apply_verdict::stale_epoch);
+    CHECK(stale.facts == 0);
+    CHECK(from_stream(s.gate(), claim, {3, 9, 7}).verdict == store::apply_verdict::already_applied);
+    std::size_t nats_messages = 0;
+    s.gate().read([&](const store::sqlite_store& store) {
+      CHECK(store.applied(3) == store::applied_position{11, 7});
+      for (const auto* kind : {"x12", "fhir"}) {
+        store.for_each_journal(kind, [&](const store::journal_entry& e) {
+          if (e.channel == "nats") {
+            ++nats_messages;
+            CHECK(e.sender.starts_with("part-"));
+          }
+        });
+      }
+    });
+    CHECK(nats_messages == 3);  // the first claim, partition 4's record, sequence 11
   }
 }

@@ -42,6 +42,17 @@ struct reply {
   std::uint32_t facts = 0;
   std::int64_t journal_id = 0;
   std::uint32_t repeated_interchanges = 0;  ///< answered as in an earlier message
+  /// A stream message (submit_from_stream): apply when it was processed; already_applied or
+  /// stale_epoch when it was not (nothing was journaled or changed, and body is empty).
+  store::apply_verdict verdict = store::apply_verdict::apply;
+};
+
+/// Where a cluster worker's message came from: partition `partition` of the inbound stream,
+/// stream sequence `sequence`, fetched under lease `epoch` (docs/cluster.md §3 and §5).
+struct stream_position {
+  std::uint32_t partition = 0;
+  std::uint64_t sequence = 0;
+  std::uint64_t epoch = 0;
 };
 
 /// What became of a message, for log lines: "accepted", "rejected" (refused whole),
@@ -73,6 +84,14 @@ class durable_gate {
   /// false then), from the committer thread, in submission order. Post to your own executor.
   void submit(std::string_view payload, std::string_view channel, std::string_view sender,
               completion done);
+  /// A cluster worker's message, submit() with the stream's bookkeeping in the same
+  /// transaction (sqlite_store::record_applied): a sequence at or below the partition's
+  /// recorded one (a redelivery after a crash between commit and ack) and a message under an
+  /// older lease epoch than the recorded one (this worker was fenced off) are not processed,
+  /// and their reply says so in `verdict`. Journaled with channel "nats" and sender
+  /// "part-<n>:<sequence>". The caller submits a partition's messages in stream order and
+  /// stops the partition at the first reply that is not durable or is stale_epoch.
+  void submit_from_stream(std::string_view payload, stream_position position, completion done);
   /// submit() and wait for the answer (tests, simple callers).
   [[nodiscard]] reply handle(std::string_view payload, std::string_view channel,
                              std::string_view sender);
@@ -136,6 +155,8 @@ class durable_gate {
   [[nodiscard]] static std::int64_t now_ms();
 
  private:
+  void process(std::string_view payload, std::string_view channel, std::string_view sender,
+               const stream_position* position, completion done);
   void join_group();                                     // under mutex_
   void after_commit(std::function<void(bool durable)>);  // under mutex_
   void commit_loop();
