@@ -75,6 +75,7 @@ fetched_message::fetched_message(void* msg) : msg_(msg) {
   if (natsMsg_GetMetaData(&meta, m) == NATS_OK) {
     stream_sequence_ = meta->Sequence.Stream;
     deliveries_ = meta->NumDelivered;
+    pending_ = meta->NumPending;
     jsMsgMetaData_Destroy(meta);
   }
 }
@@ -82,7 +83,8 @@ fetched_message::fetched_message(void* msg) : msg_(msg) {
 fetched_message::fetched_message(fetched_message&& other) noexcept
     : msg_(std::exchange(other.msg_, nullptr)),
       stream_sequence_(other.stream_sequence_),
-      deliveries_(other.deliveries_) {}
+      deliveries_(other.deliveries_),
+      pending_(other.pending_) {}
 
 fetched_message& fetched_message::operator=(fetched_message&& other) noexcept {
   if (this != &other) {
@@ -90,6 +92,7 @@ fetched_message& fetched_message::operator=(fetched_message&& other) noexcept {
     msg_ = std::exchange(other.msg_, nullptr);
     stream_sequence_ = other.stream_sequence_;
     deliveries_ = other.deliveries_;
+    pending_ = other.pending_;
   }
   return *this;
 }
@@ -124,6 +127,42 @@ void fetched_message::ack_sync(const retry_policy& retry) {
       fail("acknowledge stream sequence " + std::to_string(stream_sequence_), s, jerr);
     }
   });
+}
+
+void fetched_message::nak() noexcept { (void)natsMsg_Nak(static_cast<natsMsg*>(msg_), nullptr); }
+
+// ---- message_reader -------------------------------------------------------------------------
+
+message_reader::message_reader(void* sub, std::string filter)
+    : sub_(sub), filter_(std::move(filter)) {}
+
+message_reader::message_reader(message_reader&& other) noexcept
+    : sub_(std::exchange(other.sub_, nullptr)), filter_(std::move(other.filter_)) {}
+
+message_reader& message_reader::operator=(message_reader&& other) noexcept {
+  if (this != &other) {
+    natsSubscription_Destroy(static_cast<natsSubscription*>(sub_));
+    sub_ = std::exchange(other.sub_, nullptr);
+    filter_ = std::move(other.filter_);
+  }
+  return *this;
+}
+
+// Unsubscribe first: the ephemeral consumer goes with it (it would linger until the server's
+// inactivity threshold otherwise).
+message_reader::~message_reader() {
+  if (sub_ == nullptr) return;
+  (void)natsSubscription_Unsubscribe(static_cast<natsSubscription*>(sub_));
+  natsSubscription_Destroy(static_cast<natsSubscription*>(sub_));
+}
+
+std::optional<fetched_message> message_reader::next(std::chrono::milliseconds wait) {
+  natsMsg* msg = nullptr;
+  const natsStatus s =
+      natsSubscription_NextMsg(&msg, static_cast<natsSubscription*>(sub_), wait.count());
+  if (s == NATS_TIMEOUT) return std::nullopt;
+  if (s != NATS_OK) fail("read " + filter_, s);
+  return fetched_message(msg);
 }
 
 // ---- pull_subscription ----------------------------------------------------------------------
@@ -427,7 +466,8 @@ pull_subscription jetstream::bind(const std::string& stream, const std::string& 
 }
 
 publish_result jetstream::publish(const std::string& subject, std::string_view data,
-                                  const std::string& msg_id) {
+                                  const std::string& msg_id,
+                                  const std::vector<message_header>& headers) {
   if (msg_id.empty()) {
     throw nats_error("publish to " + subject + ": a message id is required (de-duplication)",
                      false);
@@ -438,13 +478,69 @@ publish_result jetstream::publish(const std::string& subject, std::string_view d
   return with_retry(impl_->settings.retry, [&] {
     jsPubAck* ack = nullptr;
     jsErrCode jerr = static_cast<jsErrCode>(0);
-    const natsStatus s = js_Publish(&ack, impl_->context, subject.c_str(), data.data(),
-                                    static_cast<int>(data.size()), &options, &jerr);
+    natsMsg* msg = nullptr;
+    natsStatus s =
+        natsMsg_Create(&msg, subject.c_str(), nullptr, data.data(), static_cast<int>(data.size()));
+    for (const auto& h : headers) {
+      if (s == NATS_OK) s = natsMsgHeader_Set(msg, h.name, h.value.c_str());
+    }
+    if (s == NATS_OK) s = js_PublishMsg(&ack, impl_->context, msg, &options, &jerr);
+    natsMsg_Destroy(msg);
     if (s != NATS_OK) fail("publish to " + subject, s, jerr);
     const publish_result result{ack->Sequence, ack->Duplicate};
     jsPubAck_Destroy(ack);
     return result;
   });
+}
+
+message_reader jetstream::read_from(const std::string& stream, const std::string& filter_subject,
+                                    std::uint64_t start) {
+  return with_retry(impl_->settings.retry, [&] {
+    jsSubOptions options;
+    jsSubOptions_Init(&options);
+    options.Stream = stream.c_str();
+    options.Ordered = true;
+    options.Config.DeliverPolicy = start > 1 ? js_DeliverByStartSequence : js_DeliverAll;
+    options.Config.OptStartSeq = start > 1 ? start : 0;
+    natsSubscription* sub = nullptr;
+    jsErrCode jerr = static_cast<jsErrCode>(0);
+    const natsStatus s =
+        js_SubscribeSync(&sub, impl_->context, filter_subject.c_str(), nullptr, &options, &jerr);
+    if (s != NATS_OK) {
+      fail("read " + filter_subject + " of stream " + stream + " from sequence " +
+               std::to_string(start),
+           s, jerr);
+    }
+    return message_reader(sub, filter_subject);
+  });
+}
+
+message_reader jetstream::subscribe(const std::string& subject) {
+  natsSubscription* sub = nullptr;
+  const natsStatus s = natsConnection_SubscribeSync(&sub, impl_->connection, subject.c_str());
+  if (s != NATS_OK) fail("subscribe to " + subject, s);
+  // The subscription is known to the server once this returns: a reply sent right after is
+  // not missed.
+  if (const natsStatus f =
+          natsConnection_FlushTimeout(impl_->connection, impl_->settings.request_timeout.count());
+      f != NATS_OK) {
+    natsSubscription_Destroy(sub);
+    fail("subscribe to " + subject, f);
+  }
+  return message_reader(sub, subject);
+}
+
+void jetstream::send(const std::string& subject, std::string_view data,
+                     const std::vector<message_header>& headers) {
+  natsMsg* msg = nullptr;
+  natsStatus s =
+      natsMsg_Create(&msg, subject.c_str(), nullptr, data.data(), static_cast<int>(data.size()));
+  for (const auto& h : headers) {
+    if (s == NATS_OK) s = natsMsgHeader_Set(msg, h.name, h.value.c_str());
+  }
+  if (s == NATS_OK) s = natsConnection_PublishMsg(impl_->connection, msg);
+  natsMsg_Destroy(msg);
+  if (s != NATS_OK) fail("send a reply", s);
 }
 
 key_value jetstream::bucket(const bucket_settings& settings) {

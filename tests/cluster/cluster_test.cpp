@@ -4,9 +4,11 @@
 #include <doctest/doctest.h>
 
 #include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <random>
 #include <set>
 #include <sstream>
@@ -18,6 +20,7 @@
 #include "covgate/cluster/partition_key.hpp"
 #include "covgate/cluster/partition_status.hpp"
 #include "covgate/cluster/subjects.hpp"
+#include "covgate/cluster/worker.hpp"
 
 using namespace covgate::cluster;
 using namespace std::chrono_literals;
@@ -385,6 +388,10 @@ TEST_SUITE("cluster.lease") {
     disjoint_and_in_kv();
     b.manager->release_all();
     CHECK(b.working.empty());
+    // Their presence was written on a clock a minute ahead: mark both gone, or later cases
+    // would count them as live workers (and take a smaller share of the partitions).
+    (void)workers.put(a_id, "0");
+    (void)workers.put(b_id, "0");
   }
 }
 
@@ -462,5 +469,204 @@ TEST_SUITE("cluster.failover") {
     for (const auto& body : bodies) CHECK(body == "after");
     // And nothing more comes.
     CHECK(sub->fetch(10, 500ms).empty());
+  }
+}
+
+namespace {
+
+// A worker's store in miniature: per partition the last sequence applied (record_applied's
+// rule: a sequence at or below it is a redelivery) and every message applied, in order.
+class recording_applier final : public message_applier {
+ public:
+  void apply(const stream_message& m, std::function<void(applied_message)> done) override {
+    applied_message out;
+    {
+      std::lock_guard lock(mutex_);
+      auto& last = last_[m.partition];
+      if (m.sequence <= last) {
+        out.result = applied_message::verdict::already_applied;
+      } else {
+        last = m.sequence;
+        applied_[m.partition].emplace_back(m.data);
+        out.result = applied_message::verdict::applied;
+        out.body = "answer to " + std::string(m.data);
+        out.content_type = "text/plain";
+        out.outcome = "accepted";
+      }
+    }
+    done(std::move(out));
+  }
+  std::uint64_t applied_sequence(int partition) override {
+    std::lock_guard lock(mutex_);
+    return last_[partition];
+  }
+  // The messages of this run (`prefix`) applied for `partition`, in order.
+  std::vector<std::string> of(int partition, const std::string& prefix) {
+    std::lock_guard lock(mutex_);
+    std::vector<std::string> out;
+    for (const auto& d : applied_[partition]) {
+      if (d.starts_with(prefix)) out.push_back(d);
+    }
+    return out;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::map<int, std::uint64_t> last_;
+  std::map<int, std::vector<std::string>> applied_;
+};
+
+// Worker threads report here (doctest's macros are for the test's own thread).
+void report_problem(int partition, const std::string& what) {
+  std::fprintf(stderr, "worker problem (partition %d): %s\n", partition, what.c_str());
+}
+
+}  // namespace
+
+TEST_SUITE("cluster.worker") {
+  TEST_CASE("workers apply every partition in stream order, once per store, across a handover") {
+    jetstream js(cluster_settings());
+    auto [owners, workers] = ensure_layout(js, test_layout());
+    const int n = partitions();
+    const std::string prefix = "w-" + run_id() + "-";
+    // 30 patients, 4 messages each, published before any worker runs.
+    std::map<int, std::vector<std::string>> expected;  // partition -> this run's messages
+    const auto publish = [&](int from, int to) {
+      for (int i = from; i < to; ++i) {
+        const auto pkey = partition_key(secret, "MBI-W" + std::to_string(i % 30));
+        const auto data = prefix + std::to_string(i);
+        const auto at = js.publish(producer_subject(pkey, message_kind::fhir), data, data);
+        (void)at;
+      }
+    };
+    publish(0, 120);
+    // Where each landed: read it back from the stream per partition.
+    const auto expect_all = [&] {
+      expected.clear();
+      for (int p = 0; p < n; ++p) {
+        auto reader = js.read_from(std::string(in_stream), partition_filter_subject(p), 1);
+        while (auto m = reader.next(300ms)) {
+          const std::string data(m->data());
+          if (data.starts_with(prefix)) expected[p].push_back(data);
+          if (m->pending() == 0) break;
+        }
+      }
+    };
+    expect_all();
+    std::size_t total = 0;
+    for (const auto& [p, list] : expected) total += list.size();
+    REQUIRE(total == 120);
+
+    const lease_timing timing{2'000, 500};
+    const auto settings = [&](const std::string& id) {
+      worker_settings w;
+      w.worker = id;
+      w.partitions = n;
+      w.timing = timing;
+      w.batch = 16;
+      w.fetch_wait = 100ms;
+      w.catch_up_wait = 500ms;
+      w.problem = report_problem;
+      return w;
+    };
+    recording_applier a_store, b_store;
+    const std::string a_id = "wka-" + run_id(), b_id = "wkb-" + run_id();
+    const auto owned_by = [&](const worker& w) {
+      std::set<int> out;
+      for (const auto& [p, progress] : w.progress()) {
+        if (progress.caught_up) out.insert(p);
+      }
+      return out;
+    };
+    const auto wait_until = [](auto done) {
+      const auto deadline = std::chrono::steady_clock::now() + 30s;
+      while (!done() && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(50ms);
+      return done();
+    };
+    worker a(js, owners, workers, a_store, settings(a_id));
+    a.start();
+    REQUIRE(wait_until([&] { return owned_by(a).size() == static_cast<std::size_t>(n); }));
+    // a holds everything: each partition applied completely, in stream order.
+    REQUIRE(wait_until([&] {
+      for (const auto& [p, list] : expected) {
+        if (a_store.of(p, prefix) != list) return false;
+      }
+      return true;
+    }));
+
+    // b joins: a hands half over; b's store is empty, so b catches those partitions up from
+    // the beginning of the stream (the rebuild of a taken-over partition).
+    worker b(js, owners, workers, b_store, settings(b_id));
+    b.start();
+    REQUIRE(wait_until([&] {
+      const auto in_a = owned_by(a), in_b = owned_by(b);
+      return in_a.size() + in_b.size() == static_cast<std::size_t>(n) && !in_b.empty() &&
+             !in_a.empty();
+    }));
+    const auto in_b = owned_by(b);
+    for (const int p : owned_by(a)) CHECK_FALSE(in_b.contains(p));
+
+    // More traffic, with a reply subject on one message.
+    publish(120, 240);
+    expect_all();
+    REQUIRE(wait_until([&] {
+      for (const auto& [p, list] : expected) {
+        auto& store = in_b.contains(p) ? b_store : a_store;
+        if (store.of(p, prefix) != list) return false;
+      }
+      return true;
+    }));
+    // Every message applied exactly once by each store that applied it.
+    for (const auto& [p, list] : expected) {
+      for (auto* store : {&a_store, &b_store}) {
+        const auto got = store->of(p, prefix);
+        CHECK(std::set<std::string>(got.begin(), got.end()).size() == got.size());
+      }
+    }
+    b.stop();
+    a.stop();
+    // Every partition's durable consumer acknowledged up to the end: nothing left to redeliver.
+    for (int p = 0; p < n; ++p) {
+      const auto state = js.consumer_info(std::string(in_stream), partition_consumer(p, n));
+      CHECK(state.pending == 0);
+      CHECK(state.ack_pending == 0);
+    }
+  }
+
+  TEST_CASE("a worker answers a message's Cg-Reply-To once the message is applied") {
+    jetstream js(cluster_settings());
+    auto [owners, workers] = ensure_layout(js, test_layout());
+    recording_applier store;
+    worker_settings w;
+    w.worker = "wr-" + run_id();
+    w.partitions = partitions();
+    w.timing = {2'000, 500};
+    w.fetch_wait = 100ms;
+    w.catch_up_wait = 300ms;
+    w.problem = report_problem;
+    worker running(js, owners, workers, store, w);
+    running.start();
+    // A core subscription on a reply subject, read through a second connection.
+    jetstream listener(cluster_settings());
+    const std::string inbox = "_INBOX.covgate-test-" + run_id();
+    auto replies = listener.subscribe(inbox);
+    const std::string data = "reply-" + run_id();
+    const auto pkey = partition_key(secret, "MBI-reply");
+    (void)js.publish(producer_subject(pkey, message_kind::claim), data, data,
+                     {{"Cg-Reply-To", inbox}});
+    auto answer = replies.next(20s);
+    REQUIRE(answer);
+    CHECK(answer->data() == "answer to " + data);
+    CHECK(answer->header("Cg-Outcome") == "accepted");
+    CHECK(answer->header("Content-Type") == "text/plain");
+    CHECK_FALSE(answer->header("Cg-Epoch").empty());
+    // A reply subject that is not an inbox is never published to (no loop into cg.in).
+    const std::string looping = "loop-" + run_id();
+    (void)js.publish(producer_subject(pkey, message_kind::claim), looping, looping,
+                     {{"Cg-Reply-To", "cg.in.x.clm"}});
+    auto none = replies.next(1s);
+    CHECK_FALSE(none);
+    running.stop();
   }
 }

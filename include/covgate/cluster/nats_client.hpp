@@ -96,18 +96,53 @@ class fetched_message {
   [[nodiscard]] std::string_view data() const noexcept;
   [[nodiscard]] std::uint64_t stream_sequence() const noexcept { return stream_sequence_; }
   [[nodiscard]] std::uint64_t deliveries() const noexcept { return deliveries_; }
+  /// Messages of the consumer's filter after this one in the stream when it was delivered
+  /// (0: this was the last one then).
+  [[nodiscard]] std::uint64_t pending() const noexcept { return pending_; }
   /// A header's value, or "" when absent.
   [[nodiscard]] std::string header(const char* name) const;
   /// Acknowledges and waits for the server to confirm (double ack), retrying through
   /// elections. Throws nats_error.
   void ack_sync(const retry_policy& retry);
+  /// Hands the message back for redelivery now (instead of after the consumer's ack_wait).
+  /// Best effort: when the server does not hear it, ack_wait redelivers it anyway.
+  void nak() noexcept;
 
  private:
   friend class pull_subscription;
+  friend class message_reader;
   explicit fetched_message(void* msg);
   void* msg_ = nullptr;  // natsMsg*
   std::uint64_t stream_sequence_ = 0;
   std::uint64_t deliveries_ = 0;
+  std::uint64_t pending_ = 0;
+};
+
+/// Reads a subscription's messages one by one: a JetStream ordered consumer (read_from: in
+/// stream order from a start sequence, ephemeral, no acknowledgements, recreated by nats.c when
+/// a gap shows; a worker catching a partition up from its store's position) or a core
+/// subscription (subscribe: replies). Destroying it unsubscribes (and deletes the ephemeral
+/// consumer).
+class message_reader {
+ public:
+  message_reader(message_reader&&) noexcept;
+  message_reader& operator=(message_reader&&) noexcept;
+  ~message_reader();
+
+  /// The next message, or nullopt when none came within `wait`. Throws nats_error.
+  [[nodiscard]] std::optional<fetched_message> next(std::chrono::milliseconds wait);
+
+ private:
+  friend class jetstream;
+  message_reader(void* sub, std::string filter);
+  void* sub_ = nullptr;  // natsSubscription*
+  std::string filter_;
+};
+
+/// A header of a core NATS message (send()).
+struct message_header {
+  const char* name;
+  std::string value;
 };
 
 /// A pull subscription bound to an existing durable consumer. Destroying it leaves the
@@ -191,7 +226,21 @@ class jetstream {
   /// Publishes with a Nats-Msg-Id and waits for the stream's acknowledgement, retrying through
   /// elections (safe: the id makes a repeat a duplicate). `msg_id` must not be empty.
   publish_result publish(const std::string& subject, std::string_view data,
-                         const std::string& msg_id);
+                         const std::string& msg_id,
+                         const std::vector<message_header>& headers = {});
+
+  /// Reads `filter_subject` of `stream` in order from stream sequence `start` (1: from the
+  /// beginning). Throws nats_error.
+  [[nodiscard]] message_reader read_from(const std::string& stream,
+                                         const std::string& filter_subject, std::uint64_t start);
+
+  /// A core subscription to `subject` (a reply inbox). Throws nats_error.
+  [[nodiscard]] message_reader subscribe(const std::string& subject);
+
+  /// A core NATS message (no stream, no acknowledgement: a reply to whoever listens on
+  /// `subject` now) with headers. Throws nats_error when the connection refuses it.
+  void send(const std::string& subject, std::string_view data,
+            const std::vector<message_header>& headers);
 
   /// Opens the bucket, creating it when absent.
   [[nodiscard]] key_value bucket(const bucket_settings& settings);

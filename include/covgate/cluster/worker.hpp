@@ -1,0 +1,144 @@
+// A cluster worker's loop (docs/cluster.md §5): it holds partitions through the lease manager
+// and applies each held partition's messages, strictly in stream order, through a
+// message_applier (the host's engine and store; covgate serve wires its durable gate in).
+//
+// Per partition, on acquiring it under epoch E:
+//   1. catch-up: read the partition from the stream in order, from the sequence after the one
+//      the store last applied, to the end (an ordered consumer). This applies what other
+//      workers applied while they held it (the store is this worker's own), and also messages
+//      delivered to a worker that died before acknowledging them: without it, the durable
+//      consumer would hand out newer messages first and redeliver those only after ack_wait,
+//      and the store's position would already be past them.
+//   2. the durable consumer part-NN: fetch a batch, check the lease (valid_epoch), apply every
+//      message (the applier groups them into one commit), then for each in order: send its
+//      reply (header Cg-Reply-To) and acknowledge it. A redelivery the store already applied is
+//      acknowledged without a reply.
+// A partition stops at the first message that is fenced off (an older epoch than its store
+// recorded) or not made durable: the rest of the batch is handed back (nak) and nothing after
+// it is applied, so the store's position never passes an unapplied message. A store that
+// failed makes the worker hand back every lease (another worker takes over).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "covgate/cluster/lease_manager.hpp"
+#include "covgate/cluster/nats_client.hpp"
+
+namespace covgate::cluster {
+
+/// One inbound message, as the applier sees it.
+struct stream_message {
+  int partition = 0;
+  std::uint64_t sequence = 0;  ///< its CG_IN stream sequence
+  std::uint64_t epoch = 0;     ///< the lease it is applied under
+  std::string_view data;
+};
+
+/// What became of one message.
+struct applied_message {
+  enum class verdict : std::uint8_t {
+    applied,          ///< processed and durable: reply and acknowledge
+    already_applied,  ///< the store had it (a redelivery): acknowledge
+    fenced,           ///< the store recorded a newer epoch: stop the partition
+    failed,           ///< not durable (the store failed): stop, hand every lease back
+  };
+  verdict result = verdict::failed;
+  std::string body;                ///< the answer for the sender
+  std::string content_type;        ///< its media type
+  std::string outcome;             ///< accepted, rejected, … (a header of the reply)
+  std::vector<std::size_t> parts;  ///< lengths of the answer's parts (HL7 v2 ACKs), or none
+};
+
+/// The host's side: applies messages and knows where its store stands.
+class message_applier {
+ public:
+  virtual ~message_applier() = default;
+  /// Starts applying `m`; calls `done` once, from any thread, when the outcome is durable
+  /// (or failed). Calls for one partition come in stream order.
+  virtual void apply(const stream_message& m, std::function<void(applied_message)> done) = 0;
+  /// The last stream sequence the store applied for `partition` (0: none).
+  [[nodiscard]] virtual std::uint64_t applied_sequence(int partition) = 0;
+};
+
+struct worker_settings {
+  std::string worker;  ///< this worker's id (is_worker_id)
+  int partitions = 0;  ///< the cluster's partition count (the mapping's N)
+  lease_timing timing;
+  int batch = 64;                                  ///< messages per fetch
+  std::chrono::milliseconds fetch_wait{250};       ///< how long a fetch waits for the first one
+  std::chrono::milliseconds catch_up_wait{2'000};  ///< silence that ends a catch-up early
+  /// Told about trouble (a partition of -1: the lease loop), from the worker's threads; the
+  /// text names operations and partitions, never message content.
+  std::function<void(int partition, const std::string& what)> problem;
+};
+
+/// One held partition as /metrics shows it.
+struct partition_progress {
+  std::uint64_t epoch = 0;
+  std::uint64_t applied = 0;         ///< messages applied since it was acquired
+  std::uint64_t caught_up_from = 0;  ///< the sequence its catch-up started after
+  bool caught_up = false;            ///< catch-up done, consuming the durable
+};
+
+/// Runs the lease loop and the partitions on threads of its own, from start() until stop().
+class worker {
+ public:
+  /// `js`, `owners` (cg-owners), `workers` (cg-workers) and `applier` outlive the worker. Throws
+  /// std::invalid_argument for settings lease_manager refuses.
+  worker(jetstream& js, kv_bucket& owners, kv_bucket& workers, message_applier& applier,
+         worker_settings settings);
+  ~worker();  ///< stop()
+  worker(const worker&) = delete;
+  worker& operator=(const worker&) = delete;
+
+  void start();
+  /// Stops every partition (finishing the batch in hand), hands the leases back and joins.
+  /// Idempotent.
+  void stop();
+
+  /// The partitions held now and how far each is.
+  [[nodiscard]] std::map<int, partition_progress> progress() const;
+  /// The last lease round's failure ("" when it went well).
+  [[nodiscard]] std::string last_failure() const;
+
+ private:
+  class partition_runner;
+
+  void lease_loop();
+  void start_runners();
+  void lost(int partition);
+  void problem(int partition, const std::string& what);
+  [[nodiscard]] bool still_valid(int partition, std::uint64_t epoch) const;
+  void store_failed();
+
+  jetstream& js_;
+  message_applier& applier_;
+  worker_settings settings_;
+  lease_manager leases_;  // used by the lease thread only
+
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  bool started_ = false;
+  std::atomic<bool> store_failed_{false};
+  std::map<int, held_lease> held_;  // a copy of leases_.held() after each round
+  std::string last_failure_;
+  mutable std::mutex runners_mutex_;  // running_ (written by the lease thread only)
+  std::map<int, std::unique_ptr<partition_runner>> running_;
+  std::vector<std::unique_ptr<partition_runner>> retiring_;  // lease thread only
+  std::thread lease_thread_;
+};
+
+}  // namespace covgate::cluster

@@ -1,0 +1,330 @@
+#include "covgate/cluster/worker.hpp"
+
+#include <future>
+#include <utility>
+
+#include "covgate/cluster/subjects.hpp"
+
+namespace covgate::cluster {
+
+namespace {
+
+std::int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Where a reply may go: a requester's inbox, never a subject the cluster consumes (a reply
+// published onto cg.in would come back as input). The header is the sender's text, so this
+// is its one validating step.
+bool valid_reply_subject(std::string_view subject) {
+  if (subject.size() > 255) return false;
+  if (!subject.starts_with("_INBOX.") && !subject.starts_with("cg.reply.")) return false;
+  for (const char c : subject) {
+    if (c <= ' ' || c > '~' || c == '*' || c == '>') return false;
+  }
+  return !subject.ends_with(".") && subject.find("..") == std::string_view::npos;
+}
+
+std::string joined_lengths(const std::vector<std::size_t>& parts) {
+  std::string out;
+  for (const auto n : parts) {
+    if (!out.empty()) out += ',';
+    out += std::to_string(n);
+  }
+  return out;
+}
+
+}  // namespace
+
+// One held partition: catch-up, then the durable consumer, on a thread of its own until
+// told to stop. Restarts from the catch-up after a NATS failure (everything it repeats is
+// skipped by the store's position).
+class worker::partition_runner {
+ public:
+  partition_runner(worker& owner, int partition, std::uint64_t epoch)
+      : owner_(owner), partition_(partition), epoch_(epoch) {
+    thread_ = std::thread([this] { run(); });
+  }
+  ~partition_runner() {
+    stop();
+    if (thread_.joinable()) thread_.join();
+  }
+  partition_runner(const partition_runner&) = delete;
+  partition_runner& operator=(const partition_runner&) = delete;
+
+  void stop() noexcept { stopping_ = true; }
+  [[nodiscard]] int partition() const noexcept { return partition_; }
+  [[nodiscard]] std::uint64_t epoch() const noexcept { return epoch_; }
+  [[nodiscard]] partition_progress progress() const {
+    return {epoch_, applied_.load(), caught_up_from_.load(), caught_up_.load()};
+  }
+
+ private:
+  void run() {
+    while (!stopping_) {
+      try {
+        if (!catch_up() || stopping_) return;
+        caught_up_ = true;
+        consume();
+        return;
+      } catch (const std::exception& e) {
+        caught_up_ = false;
+        owner_.problem(partition_, e.what());
+        // The cluster is unavailable (an election, a lost node): try again shortly.
+        for (int i = 0; i < 20 && !stopping_; ++i) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+      }
+    }
+  }
+
+  // Applies the partition from the stream, in order, from the store's position to the end.
+  // False when the partition had to stop.
+  bool catch_up() {
+    const auto from = owner_.applier_.applied_sequence(partition_);
+    caught_up_from_ = from;
+    if (owner_.js_.stream_last_sequence(std::string(in_stream)) <= from) return true;
+    auto reader = owner_.js_.read_from(std::string(in_stream), partition_filter_subject(partition_),
+                                       from + 1);
+    std::vector<fetched_message> window;
+    bool at_end = false;
+    while (!stopping_ && !at_end) {
+      window.clear();
+      auto wait = owner_.settings_.catch_up_wait;
+      while (window.size() < static_cast<std::size_t>(owner_.settings_.batch)) {
+        auto m = reader.next(wait);
+        if (!m) {
+          at_end = window.empty() || at_end;  // silence: nothing more after the last one read
+          break;
+        }
+        at_end = m->pending() == 0;
+        window.push_back(std::move(*m));
+        if (at_end) break;
+        wait = std::chrono::milliseconds(20);  // the rest of a window is already on its way
+      }
+      if (window.empty()) break;
+      if (!apply_in_order(window, /*acknowledge=*/false)) return false;
+    }
+    return !stopping_;
+  }
+
+  void consume() {
+    auto subscription = owner_.js_.bind(std::string(in_stream),
+                                        partition_consumer(partition_, owner_.settings_.partitions),
+                                        partition_filter_subject(partition_));
+    while (!stopping_) {
+      auto batch = subscription.fetch(owner_.settings_.batch, owner_.settings_.fetch_wait);
+      if (batch.empty()) continue;
+      if (!apply_in_order(batch, /*acknowledge=*/true)) return;
+    }
+  }
+
+  // Applies `messages` (one commit for all of them), then replies to and acknowledges each in
+  // order. Stops at the first that was fenced off or not made durable, handing it and the
+  // rest back. False when the partition must stop.
+  bool apply_in_order(std::vector<fetched_message>& messages, bool acknowledge) {
+    if (stopping_ || !owner_.still_valid(partition_, epoch_)) {
+      if (acknowledge) hand_back(messages, 0);
+      stopping_ = true;
+      return false;
+    }
+    std::vector<std::future<applied_message>> outcomes;
+    outcomes.reserve(messages.size());
+    for (const auto& m : messages) {
+      auto promise = std::make_shared<std::promise<applied_message>>();
+      outcomes.push_back(promise->get_future());
+      owner_.applier_.apply({partition_, m.stream_sequence(), epoch_, m.data()},
+                            [promise](applied_message a) { promise->set_value(std::move(a)); });
+    }
+    for (std::size_t i = 0; i < messages.size(); ++i) {
+      const auto outcome = outcomes[i].get();
+      switch (outcome.result) {
+        case applied_message::verdict::applied:
+          ++applied_;
+          reply(messages[i], outcome);
+          break;
+        case applied_message::verdict::already_applied:
+          break;
+        case applied_message::verdict::fenced:
+        case applied_message::verdict::failed:
+          for (std::size_t j = i + 1; j < outcomes.size(); ++j) outcomes[j].wait();
+          if (acknowledge) hand_back(messages, i);
+          if (outcome.result == applied_message::verdict::failed) owner_.store_failed();
+          owner_.problem(partition_, outcome.result == applied_message::verdict::fenced
+                                         ? "the store recorded a newer lease epoch: stopped"
+                                         : "the store failed: stopped");
+          stopping_ = true;
+          return false;
+      }
+      if (acknowledge) messages[i].ack_sync(owner_.js_.retry());
+    }
+    return true;
+  }
+
+  void hand_back(std::vector<fetched_message>& messages, std::size_t from) {
+    for (std::size_t j = from; j < messages.size(); ++j) messages[j].nak();
+  }
+
+  void reply(const fetched_message& m, const applied_message& outcome) {
+    const auto to = m.header("Cg-Reply-To");
+    if (to.empty()) return;
+    if (!valid_reply_subject(to)) {
+      owner_.problem(partition_, "a message's Cg-Reply-To is not a reply subject: not answered");
+      return;
+    }
+    std::vector<message_header> headers{
+        {"Cg-Outcome", outcome.outcome},
+        {"Content-Type", outcome.content_type},
+        {"Cg-Partition", std::to_string(partition_)},
+        {"Cg-Epoch", std::to_string(epoch_)},
+        {"Cg-Sequence", std::to_string(m.stream_sequence())},
+    };
+    if (!outcome.parts.empty()) headers.push_back({"Cg-Parts", joined_lengths(outcome.parts)});
+    try {
+      owner_.js_.send(to, outcome.body, headers);
+    } catch (const nats_error& e) {
+      // The sender's front answers by its deadline; the message itself is applied.
+      owner_.problem(partition_, e.what());
+    }
+  }
+
+  worker& owner_;
+  const int partition_;
+  const std::uint64_t epoch_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<bool> caught_up_{false};
+  std::atomic<std::uint64_t> applied_{0};
+  std::atomic<std::uint64_t> caught_up_from_{0};
+  std::thread thread_;  // last: starts once the rest exists
+};
+
+worker::worker(jetstream& js, kv_bucket& owners, kv_bucket& workers, message_applier& applier,
+               worker_settings settings)
+    : js_(js),
+      applier_(applier),
+      settings_(std::move(settings)),
+      leases_(owners, workers, {settings_.worker, settings_.partitions, settings_.timing},
+              {[](int, std::uint64_t) {},  // runners start after the round (held_ updated)
+               [this](int partition, std::uint64_t) { lost(partition); }}) {}
+
+worker::~worker() { stop(); }
+
+void worker::start() {
+  std::lock_guard lock(mutex_);
+  if (started_) return;
+  started_ = true;
+  lease_thread_ = std::thread([this] { lease_loop(); });
+}
+
+void worker::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (lease_thread_.joinable()) lease_thread_.join();
+}
+
+void worker::problem(int partition, const std::string& what) {
+  if (settings_.problem) settings_.problem(partition, what);
+}
+
+void worker::lost(int partition) {
+  // At once: another worker may already hold it under a newer epoch.
+  {
+    std::lock_guard runners(runners_mutex_);
+    if (const auto it = running_.find(partition); it != running_.end()) {
+      it->second->stop();
+      retiring_.push_back(std::move(it->second));  // joined by the next round, not here
+      running_.erase(it);
+    }
+  }
+  std::lock_guard lock(mutex_);
+  held_.erase(partition);
+}
+
+bool worker::still_valid(int partition, std::uint64_t epoch) const {
+  if (store_failed_) return false;
+  std::lock_guard lock(mutex_);
+  const auto it = held_.find(partition);
+  return it != held_.end() && it->second.epoch == epoch &&
+         !holder_overdue(it->second.renewed_at_ms, wall_ms(), settings_.timing);
+}
+
+void worker::store_failed() {
+  store_failed_ = true;
+  wake_.notify_all();
+}
+
+void worker::start_runners() {
+  std::map<int, held_lease> held;
+  {
+    std::lock_guard lock(mutex_);
+    held = held_;
+  }
+  std::lock_guard runners(runners_mutex_);
+  for (const auto& [partition, lease] : held) {
+    const auto it = running_.find(partition);
+    if (it != running_.end() && it->second->epoch() == lease.epoch) continue;
+    if (it != running_.end()) {  // re-acquired under a newer epoch: one runner at a time
+      it->second->stop();
+      it->second.reset();
+      running_.erase(it);
+    }
+    // A runner of an earlier lease on this partition must be gone before the new one starts.
+    std::erase_if(retiring_, [&](auto& r) { return r->partition() == partition; });
+    running_.emplace(partition, std::make_unique<partition_runner>(*this, partition, lease.epoch));
+  }
+}
+
+void worker::lease_loop() {
+  std::unique_lock lock(mutex_);
+  while (!stopping_ && !store_failed_) {
+    lock.unlock();
+    retiring_.clear();  // joins runners told to stop in the last round
+    std::string failure;
+    try {
+      const auto report = leases_.round(wall_ms());
+      failure = report.last_failure;
+    } catch (const std::exception& e) {
+      failure = e.what();
+    }
+    lock.lock();
+    held_ = leases_.held();
+    last_failure_ = failure;
+    lock.unlock();
+    if (!failure.empty()) problem(-1, failure);
+    start_runners();
+    lock.lock();
+    wake_.wait_for(lock, std::chrono::milliseconds(settings_.timing.renew_ms),
+                   [this] { return stopping_ || store_failed_.load(); });
+  }
+  lock.unlock();
+  // Stop every partition, then hand the leases back so that others need not wait for them
+  // to expire.
+  {
+    std::lock_guard runners(runners_mutex_);
+    for (auto& [partition, runner] : running_) runner->stop();
+    running_.clear();
+    retiring_.clear();
+  }
+  leases_.release_all();
+  lock.lock();
+  held_.clear();
+}
+
+std::map<int, partition_progress> worker::progress() const {
+  std::map<int, partition_progress> out;
+  std::lock_guard runners(runners_mutex_);
+  for (const auto& [partition, runner] : running_) out.emplace(partition, runner->progress());
+  return out;
+}
+
+std::string worker::last_failure() const {
+  std::lock_guard lock(mutex_);
+  return last_failure_;
+}
+
+}  // namespace covgate::cluster
