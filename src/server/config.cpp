@@ -153,6 +153,55 @@ void read_allow(object_reader& parent, const char* listener, std::vector<network
   }
 }
 
+bool is_worker_id(std::string_view id) {
+  if (id.empty() || id.size() > 64) return false;
+  return std::all_of(id.begin(), id.end(), [](char ch) {
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+           ch == '_' || ch == '-';
+  });
+}
+
+void read_cluster(const rapidjson::Value& v, const std::filesystem::path& base, cluster_config& c) {
+  object_reader r(v, "/cluster");
+  r.read("role", c.role);
+  if (c.role != "standalone" && c.role != "worker") {
+    fail("/cluster/role", "must be \"standalone\" or \"worker\"");
+  }
+  if (const auto* urls = r.find("urls")) {
+    if (!urls->IsArray())
+      fail("/cluster/urls", "must be a list such as [\"nats://10.0.0.1:4222\"]");
+    for (const auto& url : urls->GetArray()) {
+      if (!url.IsString() ||
+          std::string_view(url.GetString()).find("://") == std::string_view::npos) {
+        fail("/cluster/urls", "each must be a URL such as \"nats://10.0.0.1:4222\"");
+      }
+      c.urls.emplace_back(url.GetString());
+    }
+  }
+  r.read("worker_id", c.worker_id);
+  r.read_number("partitions", c.partitions, 1, 1024);
+  r.read_number("replicas", c.replicas, 1, 5);
+  r.read_number("lease_ms", c.lease_ms, 1000, 600'000);
+  r.read_number("renew_ms", c.renew_ms, 100, 300'000);
+  r.read_number("batch", c.batch, 1, 1024);
+  r.read("user", c.user);
+  r.read("password_env", c.password_env);
+  r.read_path("credentials_file", c.credentials_file, base);
+  r.read_path("ca_file", c.ca_file, base);
+  r.read_path("cert_file", c.cert_file, base);
+  r.read_path("key_file", c.key_file, base);
+  r.finish();
+  if (c.renew_ms >= c.lease_ms) fail("/cluster/renew_ms", "must be below lease_ms");
+  if (c.cert_file.empty() != c.key_file.empty()) {
+    fail("/cluster/key_file", "a client certificate needs both cert_file and key_file");
+  }
+  if (!c.worker()) return;
+  if (c.urls.empty()) fail("/cluster/urls", "a worker needs the NATS servers' URLs");
+  if (!is_worker_id(c.worker_id)) {
+    fail("/cluster/worker_id", "a worker needs an id of 1 to 64 letters, digits, _ or -");
+  }
+}
+
 }  // namespace
 
 server_config parse_config(const std::string& text, const std::filesystem::path& base,
@@ -311,6 +360,7 @@ server_config parse_config(const std::string& text, const std::filesystem::path&
     w.read_number("poll_ms", c.worklist.poll_ms, 500, 3'600'000);
     w.finish();
   }
+  if (const auto* v = root.find("cluster")) read_cluster(*v, base, c.cluster);
   root.finish();
   if (!c.mllp.enabled && !c.http.enabled) {
     fail("/mllp/enabled", "the MLLP and HTTP listeners are both disabled: nothing would listen");

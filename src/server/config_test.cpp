@@ -86,6 +86,31 @@ TEST_SUITE("server.config") {
               .find("/http/tls: needs both certificate and private_key") != std::string::npos);
   }
 
+  TEST_CASE("a cluster worker needs servers and an id; its timing must leave room to renew") {
+    const auto standalone = parse_config("{}", "/etc/covgate");
+    CHECK_FALSE(standalone.cluster.worker());
+    CHECK(standalone.cluster.partitions == 64);
+    const auto w = parse_config(R"({"cluster": {"role": "worker", "worker_id": "w-1",
+        "urls": ["nats://10.0.0.1:4222", "nats://10.0.0.2:4222"], "partitions": 8,
+        "ca_file": "ca.pem"}})",
+                                "/etc/covgate");
+    CHECK(w.cluster.worker());
+    CHECK(w.cluster.urls.size() == 2);
+    CHECK(w.cluster.partitions == 8);
+    CHECK(w.cluster.ca_file == "/etc/covgate/ca.pem");
+    CHECK(error_of(R"({"cluster": {"role": "worker", "worker_id": "w1"}})")
+              .find("/cluster/urls: a worker needs") != std::string::npos);
+    CHECK(error_of(R"({"cluster": {"role": "worker", "urls": ["nats://a:1"], "worker_id": "w 1"}})")
+              .find("/cluster/worker_id") != std::string::npos);
+    CHECK(error_of(R"({"cluster": {"lease_ms": 3000, "renew_ms": 3000}})")
+              .find("/cluster/renew_ms: must be below lease_ms") != std::string::npos);
+    CHECK(error_of(R"({"cluster": {"role": "front"}})").find("/cluster/role") != std::string::npos);
+    CHECK(error_of(R"({"cluster": {"partitions": 1025}})").find("/cluster/partitions") !=
+          std::string::npos);
+    CHECK(error_of(R"({"cluster": {"urls": ["10.0.0.1"]}})").find("/cluster/urls") !=
+          std::string::npos);
+  }
+
   TEST_CASE("the allow-list matches IPv4 and IPv6 networks by prefix") {
     const auto c = parse_config(R"({"mllp": {"allow": ["10.1.0.0/16", "::1/128"]}})", "/");
     CHECK(allowed(c.mllp.allow, "10.1.200.3"));

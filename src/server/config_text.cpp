@@ -209,6 +209,29 @@ std::string config_text(const server_config& c) {
     s.member("max_backoff_ms", number(static_cast<std::uint64_t>(c.outbox.max_backoff.count())));
     w.section("outbox", s);
   }
+  {
+    block s;
+    const auto& k = c.cluster;
+    s.member("role", json_quoted(k.role), "or \"worker\" (docs/cluster.md)");
+    std::string urls = "[";
+    for (std::size_t i = 0; i < k.urls.size(); ++i)
+      urls += (i > 0 ? ", " : "") + json_quoted(k.urls[i]);
+    s.member("urls", urls + "]", "nats://host:port of every node");
+    s.member("worker_id", json_quoted(k.worker_id), "unique in the cluster");
+    s.member("partitions", number(static_cast<std::uint64_t>(k.partitions)),
+             "fixed for the life of the stream");
+    s.member("replicas", number(static_cast<std::uint64_t>(k.replicas)));
+    s.member("lease_ms", number(static_cast<std::uint64_t>(k.lease_ms)));
+    s.member("renew_ms", number(static_cast<std::uint64_t>(k.renew_ms)));
+    s.member("batch", number(static_cast<std::uint64_t>(k.batch)), "messages per commit");
+    s.member("user", json_quoted(k.user));
+    s.member("password_env", json_quoted(k.password_env), "the variable holding the password");
+    s.member("credentials_file", json_quoted(k.credentials_file.string()));
+    s.member("ca_file", json_quoted(k.ca_file.string()), "TLS to the servers");
+    s.member("cert_file", json_quoted(k.cert_file.string()));
+    s.member("key_file", json_quoted(k.key_file.string()));
+    w.section("cluster", s);
+  }
   return "// covgate serve configuration: JSON with comments. Every key is optional; a key left\n"
          "// out takes its default. Relative paths are relative to this file's folder. Every key\n"
          "// is described in README.md (\"covgate serve\") and covgate(1).\n" +
