@@ -19,6 +19,7 @@
 #include "covgate/server/store_lock.hpp"
 #include "covgate/transport/servers.hpp"
 #include "load.hpp"
+#include "serve_cluster.hpp"
 
 namespace covgate::app {
 namespace {
@@ -68,6 +69,9 @@ int run_serve(const options& o) {
   if (config.http.enabled) http.emplace(io, svc, tokens);
   std::optional<transport::outbox_worker> outbox;
   if (!config.outbox.destinations.empty()) outbox.emplace(svc.gate());
+  // The cluster's messages for the partitions this worker holds go through the same gate.
+  std::optional<cluster_worker> worker;
+  if (config.cluster.worker()) worker.emplace(config.cluster, svc.gate());
   // Retention runs at start and then hourly (the byte limit also holds as rows are written).
   boost::asio::steady_timer retention(io);
   std::function<void()> prune = [&] {
@@ -115,6 +119,7 @@ int run_serve(const options& o) {
              {{"signal", signal == SIGINT ? "SIGINT" : "SIGTERM"}});
     retention.cancel();
     hangup.cancel();
+    if (worker) worker->stop();  // hands the partitions over before the listeners drain
     if (mllp) mllp->drain();
     if (http) http->drain();
     // Stop once every connection has closed, or when the longest read timeout has passed
@@ -138,6 +143,7 @@ int run_serve(const options& o) {
   std::cout << "covgate serve:";
   if (mllp) std::cout << " mllp " << mllp_at;
   if (http) std::cout << " http " << http_at;
+  if (worker) std::cout << " cluster-worker " << config.cluster.worker_id;
   std::cout << " store " << store_name(config) << std::endl;
   svc.set_listening(true);
   log.info("serve", "started",
@@ -158,6 +164,7 @@ int run_serve(const options& o) {
   for (auto& t : threads) t.join();
   // Answers still being committed are posted to the (stopped) io_context: finish them
   // while it exists.
+  worker.reset();
   outbox.reset();
   svc.gate().shutdown();
   log.info("serve", "stopped");

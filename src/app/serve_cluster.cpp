@@ -1,0 +1,126 @@
+#include "serve_cluster.hpp"
+
+#include <cstdlib>
+
+#include "covgate/cluster/layout.hpp"
+#include "covgate/cluster/nats_client.hpp"
+#include "covgate/cluster/worker.hpp"
+#include "covgate/server/log.hpp"
+
+namespace covgate::app {
+namespace {
+
+cluster::connection_settings connection_of(const server::cluster_config& c) {
+  cluster::connection_settings s;
+  s.urls = c.urls;
+  s.name = "covgate-" + c.worker_id;
+  s.credentials_file = c.credentials_file.string();
+  s.user = c.user;
+  if (!c.password_env.empty()) {
+    if (const char* password = std::getenv(c.password_env.c_str())) s.password = password;
+  }
+  s.ca_file = c.ca_file.string();
+  s.cert_file = c.cert_file.string();
+  s.key_file = c.key_file.string();
+  return s;
+}
+
+// The durable gate as the worker's applier: a stream message is submitted with its position,
+// and its reply turned into the worker's verdict.
+class gate_applier final : public cluster::message_applier {
+ public:
+  explicit gate_applier(server::durable_gate& gate) : gate_(gate) {}
+
+  void apply(const cluster::stream_message& m,
+             std::function<void(cluster::applied_message)> done) override {
+    gate_.submit_from_stream(m.data, {static_cast<std::uint32_t>(m.partition), m.sequence, m.epoch},
+                             [done = std::move(done)](server::reply r) {
+                               using verdict = cluster::applied_message::verdict;
+                               cluster::applied_message out;
+                               if (!r.durable) {
+                                 out.result = verdict::failed;
+                               } else if (r.verdict == store::apply_verdict::already_applied) {
+                                 out.result = verdict::already_applied;
+                               } else if (r.verdict == store::apply_verdict::stale_epoch) {
+                                 out.result = verdict::fenced;
+                               } else {
+                                 out.result = verdict::applied;
+                                 out.outcome = std::string(server::outcome_name(r));
+                                 out.content_type = std::string(r.content_type);
+                                 if (r.acks.size() > 1) {
+                                   for (const auto& ack : r.acks) out.parts.push_back(ack.size());
+                                 }
+                                 out.body = std::move(r.body);
+                               }
+                               done(std::move(out));
+                             });
+  }
+
+  std::uint64_t applied_sequence(int partition) override {
+    std::uint64_t sequence = 0;
+    gate_.read([&](const store::sqlite_store& store) {
+      if (const auto at = store.applied(static_cast<std::uint32_t>(partition))) {
+        sequence = at->stream_seq;
+      }
+    });
+    return sequence;
+  }
+
+ private:
+  server::durable_gate& gate_;
+};
+
+}  // namespace
+
+struct cluster_worker::impl {
+  impl(const server::cluster_config& c, server::durable_gate& gate)
+      : js(connection_of(c)),
+        buckets(ensure_layout(js, layout_of(c))),
+        applier(gate),
+        running(js, buckets.owners, buckets.workers, applier, settings_of(c)) {}
+
+  static cluster::cluster_layout layout_of(const server::cluster_config& c) {
+    cluster::cluster_layout l;
+    l.partitions = c.partitions;
+    l.replicas = c.replicas;
+    return l;
+  }
+  static cluster::worker_settings settings_of(const server::cluster_config& c) {
+    cluster::worker_settings s;
+    s.worker = c.worker_id;
+    s.partitions = c.partitions;
+    s.timing = {c.lease_ms, c.renew_ms};
+    s.batch = c.batch;
+    s.problem = [](int partition, const std::string& what) {
+      server::log().warn("cluster", "worker problem",
+                         {{"partition", static_cast<std::int64_t>(partition)}, {"reason", what}});
+    };
+    return s;
+  }
+
+  cluster::jetstream js;
+  cluster::lease_buckets buckets;
+  gate_applier applier;
+  cluster::worker running;
+};
+
+cluster_worker::cluster_worker(const server::cluster_config& config, server::durable_gate& gate) {
+  try {
+    impl_ = std::make_unique<impl>(config, gate);
+  } catch (const cluster::nats_error& e) {
+    throw std::runtime_error(std::string("cluster: ") + e.what());
+  }
+  impl_->running.start();
+  server::log().info("cluster", "worker started",
+                     {{"worker", config.worker_id},
+                      {"partitions", static_cast<std::int64_t>(config.partitions)},
+                      {"servers", static_cast<std::int64_t>(config.urls.size())}});
+}
+
+cluster_worker::~cluster_worker() { stop(); }
+
+void cluster_worker::stop() {
+  if (impl_) impl_->running.stop();
+}
+
+}  // namespace covgate::app
