@@ -71,7 +71,10 @@ int run_serve(const options& o) {
   if (!config.outbox.destinations.empty()) outbox.emplace(svc.gate());
   // The cluster's messages for the partitions this worker holds go through the same gate.
   std::optional<cluster_worker> worker;
-  if (config.cluster.worker()) worker.emplace(config.cluster, svc.gate());
+  if (config.cluster.worker()) {
+    worker.emplace(config.cluster, svc.gate());
+    svc.set_extra_metrics([&worker] { return worker->metrics_text(); });
+  }
   // Retention runs at start and then hourly (the byte limit also holds as rows are written).
   boost::asio::steady_timer retention(io);
   std::function<void()> prune = [&] {

@@ -1,9 +1,13 @@
 #include "serve_cluster.hpp"
 
 #include <cstdlib>
+#include <mutex>
+#include <optional>
 
 #include "covgate/cluster/layout.hpp"
 #include "covgate/cluster/nats_client.hpp"
+#include "covgate/cluster/partition_status.hpp"
+#include "covgate/cluster/subjects.hpp"
 #include "covgate/cluster/worker.hpp"
 #include "covgate/server/log.hpp"
 
@@ -77,7 +81,8 @@ struct cluster_worker::impl {
       : js(connection_of(c)),
         buckets(ensure_layout(js, layout_of(c))),
         applier(gate),
-        running(js, buckets.owners, buckets.workers, applier, settings_of(c)) {}
+        running(js, buckets.owners, buckets.workers, applier, settings_of(c)),
+        config(c) {}
 
   static cluster::cluster_layout layout_of(const server::cluster_config& c) {
     cluster::cluster_layout l;
@@ -102,6 +107,9 @@ struct cluster_worker::impl {
   cluster::lease_buckets buckets;
   gate_applier applier;
   cluster::worker running;
+  server::cluster_config config;
+  std::mutex metrics_mutex;  // the bucket handle below is used by one scrape at a time
+  std::optional<cluster::key_value> owners_for_metrics;
 };
 
 cluster_worker::cluster_worker(const server::cluster_config& config, server::durable_gate& gate) {
@@ -118,6 +126,43 @@ cluster_worker::cluster_worker(const server::cluster_config& config, server::dur
 }
 
 cluster_worker::~cluster_worker() { stop(); }
+
+std::string cluster_worker::metrics_text() {
+  std::string out =
+      "# HELP covgate_worker_partition_applied_total Messages this worker applied for the "
+      "partition since it acquired it.\n"
+      "# TYPE covgate_worker_partition_applied_total counter\n";
+  std::string caught_up =
+      "# HELP covgate_worker_partition_caught_up 1 once the partition was caught up from the "
+      "stream and its durable consumer is being applied.\n"
+      "# TYPE covgate_worker_partition_caught_up gauge\n";
+  for (const auto& [partition, progress] : impl_->running.progress()) {
+    const auto label = "{partition=\"" + std::to_string(partition) + "\"} ";
+    out +=
+        "covgate_worker_partition_applied_total" + label + std::to_string(progress.applied) + "\n";
+    caught_up +=
+        "covgate_worker_partition_caught_up" + label + (progress.caught_up ? "1" : "0") + "\n";
+  }
+  out += caught_up;
+  out +=
+      "# HELP covgate_cluster_up 1 when the cluster answered this scrape's reads.\n"
+      "# TYPE covgate_cluster_up gauge\n";
+  std::lock_guard lock(impl_->metrics_mutex);
+  try {
+    if (!impl_->owners_for_metrics) {
+      impl_->owners_for_metrics.emplace(
+          impl_->js.bucket({std::string(cluster::owners_bucket), impl_->config.replicas}));
+    }
+    const auto status = cluster::read_partition_status(
+        impl_->js, *impl_->owners_for_metrics, impl_->config.partitions,
+        server::durable_gate::now_ms(), {impl_->config.lease_ms, impl_->config.renew_ms});
+    out += "covgate_cluster_up 1\n";
+    out += cluster::partition_metrics(status);
+  } catch (const cluster::nats_error&) {
+    out += "covgate_cluster_up 0\n";
+  }
+  return out;
+}
 
 void cluster_worker::stop() {
   if (impl_) impl_->running.stop();

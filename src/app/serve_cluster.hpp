@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <string>
 
 #include "covgate/server/config.hpp"
 #include "covgate/server/durable_gate.hpp"
@@ -23,6 +24,12 @@ class cluster_worker {
 
   /// Stops consuming (finishing the batch in hand) and hands the leases back.
   void stop();
+
+  /// Prometheus text: what this worker holds (covgate_worker_partition_applied_total,
+  /// covgate_worker_partition_caught_up) and every partition's owner, epoch and lag as the
+  /// cluster says (cluster::partition_metrics; omitted, with covgate_cluster_up 0, when the
+  /// cluster does not answer). Thread-safe.
+  [[nodiscard]] std::string metrics_text();
 
  private:
   struct impl;

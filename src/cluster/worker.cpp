@@ -177,6 +177,7 @@ class worker::partition_runner {
     std::vector<message_header> headers{
         {"Cg-Outcome", outcome.outcome},
         {"Content-Type", outcome.content_type},
+        {"Cg-Worker", owner_.settings_.worker},
         {"Cg-Partition", std::to_string(partition_)},
         {"Cg-Epoch", std::to_string(epoch_)},
         {"Cg-Sequence", std::to_string(m.stream_sequence())},

@@ -3,10 +3,13 @@
 // (where <node>.pid files are) and COVGATE_NATS_PARTITIONS (the mapping's partition count).
 #include <doctest/doctest.h>
 
+#include <sys/types.h>
+
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <mutex>
 #include <random>
@@ -668,5 +671,126 @@ TEST_SUITE("cluster.worker") {
     auto none = replies.next(1s);
     CHECK_FALSE(none);
     running.stop();
+  }
+}
+
+namespace {
+
+struct worker_process {
+  std::string id;
+  pid_t pid = 0;
+  std::string http_port;
+};
+
+// COVGATE_WORKERS: "<id>:<pid>:<http port>,…" (run.sh starts them).
+std::vector<worker_process> worker_processes() {
+  std::vector<worker_process> out;
+  std::stringstream list(env("COVGATE_WORKERS"));
+  for (std::string item; std::getline(list, item, ',');) {
+    std::stringstream fields(item);
+    worker_process w;
+    std::string pid;
+    std::getline(fields, w.id, ':');
+    std::getline(fields, pid, ':');
+    std::getline(fields, w.http_port, ':');
+    w.pid = static_cast<pid_t>(std::stol(pid));
+    out.push_back(w);
+  }
+  return out;
+}
+
+std::string read_sample(const std::string& name) {
+  std::ifstream in(env("COVGATE_SAMPLES") + "/" + name, std::ios::binary);
+  REQUIRE_MESSAGE(in, "cannot read sample " << name);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// What a worker's HTTP API answers for `path` (curl; "" when it does not answer).
+std::string http_get(const worker_process& w, const std::string& path) {
+  const auto command = "curl -sS --max-time 20 http://127.0.0.1:" + w.http_port + path;
+  std::string out;
+  if (FILE* pipe = ::popen(command.c_str(), "r")) {
+    char buffer[4096];
+    for (std::size_t n; (n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0;)
+      out.append(buffer, n);
+    ::pclose(pipe);
+  }
+  return out;
+}
+
+std::size_t count_of(const std::string& text, const std::string& needle) {
+  std::size_t n = 0;
+  for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
+  return n;
+}
+
+}  // namespace
+
+TEST_SUITE("cluster.processes") {
+  TEST_CASE("a claim held by one worker is released by another after the first is killed -9") {
+    jetstream js(cluster_settings());
+    const auto workers = worker_processes();
+    REQUIRE(workers.size() == 2);
+    const std::string scenario = "scenarios/02-csii-release-after-late-lab/";
+    const auto pkey = partition_key(secret, "2AA2AA2AA02");  // the scenario's MBI
+    const std::string inbox = "_INBOX.covgate-processes-" + run_id();
+    auto replies = js.subscribe(inbox);
+    // Publishes one sample for the scenario's patient and waits for its worker's answer.
+    const auto send = [&](const std::string& sample, message_kind kind,
+                          std::chrono::milliseconds wait) {
+      const auto id = run_id() + "-" + sample;
+      (void)js.publish(producer_subject(pkey, kind), read_sample(sample), id,
+                       {{"Cg-Reply-To", inbox}});
+      return replies.next(wait);
+    };
+    // The workers share the partitions once both are up (each holds ceil(N/2) at most).
+    const auto record = send(scenario + "1-record.json", message_kind::fhir, 30s);
+    REQUIRE(record);
+    CHECK(record->header("Cg-Outcome") == "accepted");
+    const auto first = record->header("Cg-Worker");
+    const auto claim = send(scenario + "2-claim.x12", message_kind::claim, 30s);
+    REQUIRE(claim);
+    CHECK(claim->header("Cg-Worker") == first);  // one patient, one partition, one worker
+    CHECK(claim->data().find("TRN*2*CSII-LATE") != std::string_view::npos);
+    const auto holder = std::find_if(workers.begin(), workers.end(),
+                                     [&](const worker_process& w) { return w.id == first; });
+    REQUIRE(holder != workers.end());
+    const auto& survivor = holder == workers.begin() ? workers[1] : workers[0];
+    CHECK(http_get(*holder, "/claims/CSII-LATE").find("\"outcome\":\"hold:documentation\"") !=
+          std::string::npos);
+
+    // The holder dies without a word; the late labs are published while nobody holds the
+    // partition. The survivor takes it over once the lease expires, rebuilds it from the
+    // stream (record, claim, labs: its store had none of them) and answers the labs.
+    REQUIRE(::kill(holder->pid, SIGKILL) == 0);
+    const auto labs = send(scenario + "3-late-labs.json", message_kind::fhir, 40s);
+    REQUIRE(labs);
+    CHECK(labs->header("Cg-Worker") == survivor.id);
+    CHECK(labs->header("Cg-Outcome") == "accepted");
+    const auto detail = http_get(survivor, "/claims/CSII-LATE");
+    CHECK(detail.find("\"outcome\":\"release\"") != std::string::npos);
+    INFO("claim detail: " << detail);
+    // Released once (a history entry), not once per delivery or replay.
+    CHECK(count_of(detail, "\"event\":\"release\",\"at\"") == 1);
+    CHECK(count_of(detail, "\"event\":\"hold\",\"at\"") == 1);
+
+    // Then a NATS node dies too: the survivor keeps answering through the other two.
+    std::ifstream pidfile(env("COVGATE_NATS_DIR") + "/n1.pid");
+    pid_t node = 0;
+    pidfile >> node;
+    REQUIRE(node > 0);
+    REQUIRE(::kill(node, SIGKILL) == 0);
+    const auto other_pkey = partition_key(secret, "MBI-after-node-loss-" + run_id());
+    const auto again = run_id() + "-after-node-loss";
+    (void)js.publish(producer_subject(other_pkey, message_kind::fhir),
+                     read_sample(scenario + "1-record.json"), again, {{"Cg-Reply-To", inbox}});
+    const auto after = replies.next(40s);
+    REQUIRE(after);
+    CHECK(after->header("Cg-Worker") == survivor.id);
+    // The survivor's /metrics shows the cluster's view of the partitions.
+    const auto metrics = http_get(survivor, "/metrics");
+    INFO("metrics: " << metrics);
+    CHECK(metrics.find("covgate_cluster_up 1") != std::string::npos);
+    CHECK(metrics.find("covgate_partition_owned{") != std::string::npos);
   }
 }

@@ -21,7 +21,7 @@ watchdog=""
 cleanup() {
   local status=$?
   [ -z "$watchdog" ] || kill "$watchdog" 2>/dev/null || true
-  for pidfile in "$dir"/n*.pid; do
+  for pidfile in "$dir"/n*.pid "$dir"/*.wpid; do
     [ -e "$pidfile" ] || continue
     kill -9 "$(cat "$pidfile")" 2>/dev/null || true
   done
@@ -40,7 +40,7 @@ trap 'exit 130' INT TERM
 # If this script is killed outright (SIGKILL: no trap runs), the servers must not outlive it.
 (
   while kill -0 $$ 2>/dev/null; do sleep 1; done
-  for pidfile in "$dir"/n*.pid; do kill -9 "$(cat "$pidfile")" 2>/dev/null || true; done
+  for pidfile in "$dir"/n*.pid "$dir"/*.wpid; do kill -9 "$(cat "$pidfile")" 2>/dev/null || true; done
   rm -rf "$dir"
 ) &
 watchdog=$!
@@ -153,6 +153,61 @@ export COVGATE_NATS_URLS
 COVGATE_NATS_URLS=$(IFS=,; echo "${urls[*]}")
 export COVGATE_NATS_DIR=$dir COVGATE_NATS_PARTITIONS=$partitions
 export COVGATE_NATS_TLS_URL=tls://127.0.0.1:${ports[9]} COVGATE_NATS_TLS_DIR=$tls
-# The failover suite kills a node, so it runs last, on its own.
-"$TESTS" --test-suite-exclude=cluster.failover
+# The failover suite kills a node, so it runs on its own; the killed node is started again
+# for the processes suite, which kills a worker and a node of its own.
+"$TESTS" --test-suite-exclude=cluster.failover,cluster.processes
 "$TESTS" --test-suite=cluster.failover
+for i in 0 1 2; do
+  name="n$((i + 1))"
+  kill -0 "$(cat "$dir/$name.pid")" 2>/dev/null && continue
+  nats-server -c "$dir/$name.conf" >>"$dir/$name.log" 2>&1 &
+  echo $! >"$dir/$name.pid"
+done
+deadline=$((SECONDS + 30))
+for i in 0 1 2; do
+  until curl -fsS "http://127.0.0.1:${ports[$((6 + i))]}/healthz?js-enabled-only=true" \
+      >/dev/null 2>&1; do
+    [ $SECONDS -lt $deadline ] || { echo "cluster test: n$((i + 1)) did not come back" >&2; exit 1; }
+    sleep 0.1
+  done
+done
+
+# Two covgate serve processes in the worker role (skipped when COVGATE does not name the
+# binary): the processes suite publishes to them, kills one with -9 and then a node.
+if [ -z "${COVGATE:-}" ]; then
+  echo "cluster test: COVGATE is not set; the worker processes suite is skipped"
+  exit 0
+fi
+workers=""
+for w in w1 w2; do
+  mkdir -p "$dir/$w"
+  cat >"$dir/$w/covgate.json" <<CONF
+{
+  "mllp": {"enabled": false},
+  "http": {"port": 0},
+  "store": {"directory": "data", "synchronous": "normal"},
+  "cluster": {"role": "worker", "worker_id": "$w-$$", "urls": [$(printf '"%s",' "${urls[@]}" | sed 's/,$//')],
+              "partitions": $partitions, "lease_ms": 2000, "renew_ms": 500, "batch": 16}
+}
+CONF
+  "$COVGATE" serve --config "$dir/$w/covgate.json" >"$dir/$w/out" 2>"$dir/$w/log" &
+  echo $! >"$dir/$w.wpid"
+done
+for w in w1 w2; do
+  until grep -q "http 127.0.0.1:" "$dir/$w/out" 2>/dev/null; do
+    [ $SECONDS -lt $((deadline + 30)) ] || { echo "cluster test: worker $w did not start" >&2; cat "$dir/$w/log" >&2; exit 1; }
+    sleep 0.1
+  done
+  port=$(sed -n 's/.*http 127.0.0.1:\([0-9]*\).*/\1/p' "$dir/$w/out")
+  workers+="$w-$$:$(cat "$dir/$w.wpid"):$port,"
+done
+export COVGATE_WORKERS=${workers%,}
+status=0
+"$TESTS" --test-suite=cluster.processes || status=$?
+for w in w1 w2; do
+  kill -TERM "$(cat "$dir/$w.wpid")" 2>/dev/null || true
+done
+if [ $status -ne 0 ]; then
+  for w in w1 w2; do echo "---- $w log" >&2; tail -n 30 "$dir/$w/log" >&2; done
+fi
+exit $status

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <string>
 
 #include "covgate/server/claims_view.hpp"
@@ -35,11 +36,20 @@ class service {
   void set_listening(bool listening) noexcept { listening_ = listening; }
   [[nodiscard]] bool listening() const noexcept { return listening_; }
 
-  /// GET /metrics: the counters with the gate's and the store's gauges sampled now.
+  /// GET /metrics: the counters with the gate's and the store's gauges sampled now, then the
+  /// text of the extra source, if any.
   [[nodiscard]] std::string metrics_text() {
     metrics::gauges g;
     gate_.sample(g);
-    return metrics_.text(g);
+    auto text = metrics_.text(g);
+    if (extra_metrics_) text += extra_metrics_();
+    return text;
+  }
+  /// Prometheus text from a part of the process the server does not know (the cluster worker:
+  /// its partitions), appended to /metrics. Set it before the listeners run; it is called from
+  /// their threads.
+  void set_extra_metrics(std::function<std::string()> source) {
+    extra_metrics_ = std::move(source);
   }
 
  private:
@@ -47,6 +57,7 @@ class service {
   durable_gate gate_;
   claims_view claims_;
   std::atomic<bool> listening_{false};
+  std::function<std::string()> extra_metrics_;
   const policy::policy_file& policy_;
   const mapping::tables& tables_;
 };
