@@ -151,6 +151,30 @@ TEST_SUITE("fhir.reader") {
           "birthDate must be a single value, not a list");
   }
 
+  TEST_CASE("datatype issues follow the tables' order and the first of a repeated member") {
+    // Valid resources are screened in one walk over their members; these hold that walk to
+    // the checks that name issues, in the cases where the two could part.
+    const auto order = json(observation(
+        R"("valueQuantity":{"value":"x"},"code":{"coding":[{"code":" y"}]},"status":5)"));
+    REQUIRE(order.issues.size() >= 3);
+    CHECK(order.issues[0].expression == "Observation.status");
+    CHECK(order.issues[1].expression == "Observation.code.coding[0].code");
+    CHECK(order.issues[2].expression == "Observation.valueQuantity.value");
+    const auto first_valid =
+        json(R"({"resourceType":"Patient","id":"p1","gender":"female","gender":" x"})");
+    CHECK_FALSE(find_issue(first_valid, "Patient.gender"));
+    const auto first_invalid =
+        json(R"({"resourceType":"Patient","id":"p1","gender":" x","gender":"female"})");
+    REQUIRE(find_issue(first_invalid, "Patient.gender"));
+    CHECK(find_issue(first_invalid, "Patient.gender")->diagnostics == "gender must be a code");
+    const auto empty_list = json(R"({"resourceType":"Patient","id":"p1","birthDate":[]})");
+    CHECK_FALSE(find_issue(empty_list, "Patient.birthDate"));
+    const auto not_an_object =
+        json(R"({"resourceType":"Patient","id":"p1","identifier":["x",[1],{"value":2}]})");
+    REQUIRE(not_an_object.issues.size() == 1);
+    CHECK(not_an_object.issues[0].expression == "Patient.identifier[2].value");
+  }
+
   TEST_CASE("an unknown unit is kept and flagged, never guessed") {
     const auto r = json(observation(
         R"("status":"final","code":{"coding":[{"system":"http://loinc.org","code":"1986-9"}]},"effectiveDateTime":"2026-02-01","valueQuantity":{"value":3,"code":"mg/dL"})"));
