@@ -135,29 +135,35 @@ std::span<const typed_element> elements_of(std::string_view type) {
   return {};
 }
 
+// A dateTime, or with `needs_time` an instant, parsed once for both.
+bool date_time_valid(std::string_view text, bool needs_time) {
+  const auto m = model::parse_fhir_datetime(text);
+  if (!m) return false;
+  if (!m->has_time) return !needs_time;
+  // A time needs the full date and a zone.
+  return text.size() > 10 && text.find('T') == 10 &&
+         (text.back() == 'Z' || text[text.size() - 6] == '+' || text[text.size() - 6] == '-');
+}
+
 bool lexically_valid(std::string_view text, datatype type) {
   switch (type) {
     case datatype::id:
       return boundary::fhir_id(text);
     case datatype::code:
+      // Not find_first_of: it calls memchr over the set for every character of the text.
       return !text.empty() && text.front() != ' ' && text.back() != ' ' &&
-             text.find_first_of("\t\r\n") == std::string_view::npos;
+             std::none_of(text.begin(), text.end(),
+                          [](char c) { return c == '\t' || c == '\r' || c == '\n'; });
     case datatype::string:
       return !text.empty();  // FHIR: a string has at least one character
     case datatype::date: {
       const auto m = model::parse_fhir_datetime(text);
       return m && !m->has_time;
     }
-    case datatype::date_time: {
-      const auto m = model::parse_fhir_datetime(text);
-      // A time needs the full date and a zone.
-      return m && (!m->has_time || (text.size() > 10 && text.find('T') == 10 &&
-                                    (text.back() == 'Z' || text[text.size() - 6] == '+' ||
-                                     text[text.size() - 6] == '-')));
-    }
+    case datatype::date_time:
+      return date_time_valid(text, false);
     case datatype::instant:
-      return lexically_valid(text, datatype::date_time) &&
-             model::parse_fhir_datetime(text)->has_time;
+      return date_time_valid(text, true);
     case datatype::decimal: {
       double v = 0;
       const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
