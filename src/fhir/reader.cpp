@@ -187,14 +187,17 @@ struct message_index {
 
 class mapper {
  public:
+  /// Maps one document into `out`, after whatever `out` holds already (earlier NDJSON lines):
+  /// the resource limit and the error count are this document's own.
   mapper(const mapping::tables& tables, const read_limits& limits, read_result& out)
-      : tables_(tables), limits_(limits), out_(out) {}
+      : tables_(tables), limits_(limits), out_(out), counted_(out.issues.size()) {}
 
   void resource(const element& r, const std::string& path, std::size_t depth,
                 std::string_view full_url = {}) {
     full_url_ = full_url;
-    if (++out_.resources > limits_.max_resources) {
-      if (out_.resources == limits_.max_resources + 1) {
+    ++out_.resources;
+    if (++resources_ > limits_.max_resources) {
+      if (resources_ == limits_.max_resources + 1) {
         add(severity::error, "too-costly", "more resources than the configured limit", path);
         out_.rejected = true;
       }
@@ -835,6 +838,7 @@ class mapper {
   std::map<std::string, element, std::less<>> contained_;
   std::string_view full_url_;  // of the Bundle entry being mapped, for identity()
   std::size_t counted_ = 0;    // issues already looked at by error_count()
+  std::size_t resources_ = 0;  // in this document, for the limit
   std::size_t errors_ = 0;     // errors among them
 };
 
@@ -962,30 +966,25 @@ read_result read_ndjson(std::string_view text, std::size_t first_line,
     text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);
     while (!row.empty() && (row.back() == '\r' || row.back() == ' ')) row.remove_suffix(1);
     if (row.empty()) continue;
-    read_result one;
+    // Each line is read straight into `out` (no result of its own to move its facts out of):
+    // its issues are those from `first_issue` on, and `rejected` says this line was.
+    const std::size_t first_issue = out.issues.size();
     if (row.size() > limits.max_bytes) {
-      one.issues.push_back({severity::fatal, "too-costly",
+      out.issues.push_back({severity::fatal, "too-costly",
                             "resource larger than the configured limit of " +
                                 std::to_string(limits.max_bytes) + " bytes",
                             ""});
-      one.rejected = true;
+      out.rejected = true;
     } else {
-      read_json_document(row, "", tables, limits, arena, one);
+      read_json_document(row, "", tables, limits, arena, out);
     }
-    for (auto& i : one.issues) {
-      i.diagnostics = "line " + std::to_string(line) + ": " + i.diagnostics;
-      out.issues.push_back(std::move(i));
+    for (auto i = out.issues.begin() + static_cast<std::ptrdiff_t>(first_issue);
+         i != out.issues.end(); ++i) {
+      i->diagnostics = "line " + std::to_string(line) + ": " + i->diagnostics;
     }
-    if (out.facts.empty()) {
-      out.facts = std::move(one.facts);  // keeps the capacity: the common one-line case
-    } else {
-      out.facts.insert(out.facts.end(), std::make_move_iterator(one.facts.begin()),
-                       std::make_move_iterator(one.facts.end()));
-    }
-    out.resources += one.resources;
-    out.mapped += one.mapped;
-    out.ignored += one.ignored;
-    out.invalid += one.invalid + (one.rejected ? 1 : 0);
+    // A refused line counts as invalid; the batch itself is not refused for it.
+    if (out.rejected) ++out.invalid;
+    out.rejected = false;
   }
   return out;
 }

@@ -268,6 +268,25 @@ TEST_SUITE("fhir.reader") {
     CHECK(r.invalid == 1);
   }
 
+  TEST_CASE("NDJSON applies the resource limit per line and counts each line's resources") {
+    const std::string text =
+        R"({"resourceType":"Patient","id":"a"})"
+        "\n"
+        R"({"resourceType":"Bundle","type":"collection","entry":[{"resource":{"resourceType":"Patient","id":"b"}}]})"
+        "\n"
+        R"({"resourceType":"Patient","id":"c"})"
+        "\n";
+    fhir::read_limits limits;
+    limits.max_resources = 1;  // each Patient line fits; the Bundle and its entry do not
+    const auto r = fhir::read_ndjson(text, 1, tables(), limits);
+    CHECK(facts_of<model::patient>(r).size() == 2);
+    REQUIRE(r.issues.size() == 1);
+    CHECK(r.issues[0].diagnostics == "line 2: more resources than the configured limit");
+    CHECK(r.resources == 4);
+    CHECK(r.invalid == 1);
+    CHECK_FALSE(r.rejected);
+  }
+
   TEST_CASE("sniffs JSON, NDJSON and XML") {
     CHECK(fhir::sniff("  {\"a\": {\"b\": \"}\"}}\n") == encoding::json);
     CHECK(fhir::sniff("\xEF\xBB\xBF<Bundle/>") == encoding::xml);
