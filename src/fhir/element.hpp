@@ -168,13 +168,6 @@ class element {
     return std::nullopt;
   }
 
-  /// True when a child `name` is present but not a primitive of the JSON type expected
-  /// (string); XML primitives are always text.
-  [[nodiscard]] bool wrong_string_type(std::string_view name) const {
-    const auto e = child(name);
-    return e.json_ && !e.json_->IsString();
-  }
-
   [[nodiscard]] bool is_object() const noexcept { return json_ ? json_->IsObject() : bool(xml_); }
 
   /// The members called `name` as they are, for checking datatypes: a JSON array gives its

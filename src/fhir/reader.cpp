@@ -271,8 +271,9 @@ class mapper {
   // A required string element: absent or empty is "required"; a wrong type was already
   // named by check_datatypes, so it only stops the mapping here.
   bool require_string(const element& r, std::string_view name, const std::string& path) {
-    if (r.wrong_string_type(name)) return false;
-    if (!r.string(name) || r.string(name)->empty()) {
+    const auto member = r.child(name);  // looked up once for the three questions
+    if (member.is_json() && member.primitive_type() != element::json_type::string) return false;
+    if (const auto text = member.text(); !text || text->empty()) {
       add(severity::error, "required", std::string(name) + " is required",
           path + "." + std::string(name));
       return false;
@@ -283,10 +284,14 @@ class mapper {
   // ---- references --------------------------------------------------------------------------
   /// "Type/id"; a resource without an id is known by its fullUrl ("Type/urn:uuid:…").
   std::string identity(const element& r, std::string_view full_url) const {
-    const auto type = std::string(r.resource_type());
-    if (const auto id = r.string("id"); id && !id->empty()) return type + "/" + std::string(*id);
-    if (!full_url.empty()) return type + "/" + std::string(full_url);
-    return type + "/";
+    const auto type = r.resource_type();
+    const auto id = r.string("id");
+    const auto tail = id && !id->empty() ? *id : full_url;
+    // Sized once: a chain of + allocated a temporary per step.
+    std::string out;
+    out.reserve(type.size() + 1 + tail.size());
+    out.append(type).append("/").append(tail);
+    return out;
   }
   /// The identity of the resource being mapped.
   std::string identity(const element& r) const { return identity(r, full_url_); }
@@ -345,7 +350,9 @@ class mapper {
       for (const auto& s : tables_.patient_identifier_systems()) {
         if (system == s && value) {
           key = std::string(*value);
-          patient = "Patient?identifier=" + s + "|" + key;
+          constexpr std::string_view prefix = "Patient?identifier=";
+          patient.reserve(prefix.size() + s.size() + 1 + key.size());
+          patient.assign(prefix).append(s).append("|").append(key);
           return;
         }
       }
@@ -372,9 +379,9 @@ class mapper {
   };
   static std::vector<coding> codings(const element& codeable) {
     std::vector<coding> out;
-    for (const auto& c : codeable.children("coding")) {
+    codeable.for_each_member("coding", [&out](const element& c, std::size_t, bool) {
       out.push_back({c.string("system").value_or(""), c.string("code").value_or("")});
-    }
+    });
     return out;
   }
 
