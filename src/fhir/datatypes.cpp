@@ -125,14 +125,28 @@ constexpr typed_element condition[] = {
     {"code.coding.system", datatype::string},   {"code.coding.code", datatype::code},
 };
 
-std::span<const typed_element> elements_of(std::string_view type) {
-  if (type == "Observation") return observation;
-  if (type == "Encounter") return encounter;
-  if (type == "Patient") return patient;
-  if (type == "Practitioner") return practitioner;
-  if (type == "PractitionerRole") return practitioner_role;
-  if (type == "Condition") return condition;
-  return {};
+// The types whose elements are checked, each with its table; a Bundle has only the elements of
+// every resource. One list for the checks and for the trees the screen walks.
+struct checked_type {
+  std::string_view type;
+  std::span<const typed_element> elements;
+};
+constexpr checked_type checked_types[] = {
+    {"Observation", observation},
+    {"Encounter", encounter},
+    {"Patient", patient},
+    {"Practitioner", practitioner},
+    {"PractitionerRole", practitioner_role},
+    {"Condition", condition},
+    {"Bundle", {}},
+};
+
+// The index of `type` in checked_types, or nullopt for a type the rules do not read.
+std::optional<std::size_t> checked_index(std::string_view type) {
+  for (std::size_t i = 0; i < std::size(checked_types); ++i) {
+    if (checked_types[i].type == type) return i;
+  }
+  return std::nullopt;
 }
 
 // A dateTime, or with `needs_time` an instant, parsed once for both.
@@ -292,41 +306,22 @@ step_node tree_of(std::span<const typed_element> elements) {
   return root;
 }
 
-// Built once per type, on first use (thread-safe statics: serve reads on several threads).
-const step_node& tree_of_type(std::string_view type) {
-  if (type == "Observation") {
-    static const auto tree = tree_of(observation);
-    return tree;
-  }
-  if (type == "Encounter") {
-    static const auto tree = tree_of(encounter);
-    return tree;
-  }
-  if (type == "Patient") {
-    static const auto tree = tree_of(patient);
-    return tree;
-  }
-  if (type == "Practitioner") {
-    static const auto tree = tree_of(practitioner);
-    return tree;
-  }
-  if (type == "PractitionerRole") {
-    static const auto tree = tree_of(practitioner_role);
-    return tree;
-  }
-  if (type == "Condition") {
-    static const auto tree = tree_of(condition);
-    return tree;
-  }
-  static const auto tree = tree_of({});  // a Bundle: the elements of every resource
-  return tree;
+// The tree of checked_types[index], all built on first use (a thread-safe static: serve reads
+// on several threads).
+const step_node& tree_of_type(std::size_t index) {
+  static const auto trees = [] {
+    std::vector<step_node> out;
+    for (const auto& t : checked_types) out.push_back(tree_of(t.elements));
+    return out;
+  }();
+  return trees[index];
 }
 
 bool screen(const element& object, const step_node& node);
 
 // Whether a member's `value` passes every check below `node`: a single value of its datatype
 // where a path ends (an empty JSON list counts as absent, as in check()), and every item of a
-// list where a path goes on. Recursion as deep as the tree (5 steps), not as the input.
+// list where a path goes on. Recursion as deep as the tree (4 steps), not as the input.
 bool screen_member(const element& value, const step_node& node) {
   if (node.leaf) {
     if (value.is_empty_json_array()) return true;
@@ -361,11 +356,12 @@ bool screen(const element& object, const step_node& node) {
 
 void check_datatypes(const element& resource, std::string_view type, const std::string& path,
                      std::vector<issue>& out) {
-  const auto elements = elements_of(type);
-  if (elements.empty() && type != "Bundle") return;  // a type the rules do not read
+  const auto index = checked_index(type);
+  if (!index) return;  // a type the rules do not read
   // Nearly every resource is valid: one walk says so. Only one that may not be goes through the
   // checks below, which name each issue by its path, in the order of the tables.
-  if (resource.is_json() && screen(resource, tree_of_type(type))) return;
+  if (resource.is_json() && screen(resource, tree_of_type(*index))) return;
+  const auto elements = checked_types[*index].elements;
   path_steps steps;
   for (const auto& e : every_resource) check(resource, e.path, e.path, e.type, path, steps, 0, out);
   for (const auto& e : elements) check(resource, e.path, e.path, e.type, path, steps, 0, out);
