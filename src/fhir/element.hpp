@@ -88,6 +88,26 @@ class element {
     }
   }
 
+  /// Calls `visit(name, value)` for every member of a JSON object, in document order, so a
+  /// caller that wants many members finds them in one pass. Nothing for XML or a non-object.
+  template <class Visit>
+  void for_each_json_member(Visit&& visit) const {
+    if (!json_ || !json_->IsObject()) return;
+    for (const auto& m : json_->GetObject()) visit(view(m.name), element(&m.value));
+  }
+
+  /// Calls `visit(item)` for each item of this JSON array. Nothing otherwise.
+  template <class Visit>
+  void for_each_json_item(Visit&& visit) const {
+    if (!json_ || !json_->IsArray()) return;
+    for (const auto& item : json_->GetArray()) visit(element(&item));
+  }
+
+  [[nodiscard]] bool is_json_array() const noexcept { return json_ && json_->IsArray(); }
+  [[nodiscard]] bool is_empty_json_array() const noexcept {
+    return json_ && json_->IsArray() && json_->Empty();
+  }
+
   /// The resources held in `name` (Bundle.entry.resource, contained): JSON objects, or in XML
   /// the single element inside each `name` wrapper.
   [[nodiscard]] std::vector<element> resources(std::string_view name) const {
@@ -146,13 +166,6 @@ class element {
     if (t == "true") return true;
     if (t == "false") return false;
     return std::nullopt;
-  }
-
-  /// True when a child `name` is present but not a primitive of the JSON type expected
-  /// (string); XML primitives are always text.
-  [[nodiscard]] bool wrong_string_type(std::string_view name) const {
-    const auto e = child(name);
-    return e.json_ && !e.json_->IsString();
   }
 
   [[nodiscard]] bool is_object() const noexcept { return json_ ? json_->IsObject() : bool(xml_); }

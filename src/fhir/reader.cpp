@@ -171,9 +171,11 @@ constexpr std::array<std::string_view, 146> r4_resource_types{"Account",
                                                               "VerificationResult",
                                                               "VisionPrescription"};
 
+static_assert(std::is_sorted(r4_resource_types.begin(), r4_resource_types.end()));
+
+// A binary search: a linear one compared an Observation with 95 names first.
 bool known_type(std::string_view type) {
-  return std::find(r4_resource_types.begin(), r4_resource_types.end(), type) !=
-         r4_resource_types.end();
+  return std::binary_search(r4_resource_types.begin(), r4_resource_types.end(), type);
 }
 
 std::string str(std::optional<std::string_view> v) { return v ? std::string(*v) : std::string{}; }
@@ -187,14 +189,17 @@ struct message_index {
 
 class mapper {
  public:
+  /// Maps one document into `out`, after whatever `out` holds already (earlier NDJSON lines):
+  /// the resource limit and the error count are this document's own.
   mapper(const mapping::tables& tables, const read_limits& limits, read_result& out)
-      : tables_(tables), limits_(limits), out_(out) {}
+      : tables_(tables), limits_(limits), out_(out), counted_(out.issues.size()) {}
 
   void resource(const element& r, const std::string& path, std::size_t depth,
                 std::string_view full_url = {}) {
     full_url_ = full_url;
-    if (++out_.resources > limits_.max_resources) {
-      if (out_.resources == limits_.max_resources + 1) {
+    ++out_.resources;
+    if (++resources_ > limits_.max_resources) {
+      if (resources_ == limits_.max_resources + 1) {
         add(severity::error, "too-costly", "more resources than the configured limit", path);
         out_.rejected = true;
       }
@@ -266,8 +271,9 @@ class mapper {
   // A required string element: absent or empty is "required"; a wrong type was already
   // named by check_datatypes, so it only stops the mapping here.
   bool require_string(const element& r, std::string_view name, const std::string& path) {
-    if (r.wrong_string_type(name)) return false;
-    if (!r.string(name) || r.string(name)->empty()) {
+    const auto member = r.child(name);  // looked up once for the three questions
+    if (member.is_json() && member.primitive_type() != element::json_type::string) return false;
+    if (const auto text = member.text(); !text || text->empty()) {
       add(severity::error, "required", std::string(name) + " is required",
           path + "." + std::string(name));
       return false;
@@ -278,10 +284,14 @@ class mapper {
   // ---- references --------------------------------------------------------------------------
   /// "Type/id"; a resource without an id is known by its fullUrl ("Type/urn:uuid:…").
   std::string identity(const element& r, std::string_view full_url) const {
-    const auto type = std::string(r.resource_type());
-    if (const auto id = r.string("id"); id && !id->empty()) return type + "/" + std::string(*id);
-    if (!full_url.empty()) return type + "/" + std::string(full_url);
-    return type + "/";
+    const auto type = r.resource_type();
+    const auto id = r.string("id");
+    const auto tail = id && !id->empty() ? *id : full_url;
+    // Sized once: a chain of + allocated a temporary per step.
+    std::string out;
+    out.reserve(type.size() + 1 + tail.size());
+    out.append(type).append("/").append(tail);
+    return out;
   }
   /// The identity of the resource being mapped.
   std::string identity(const element& r) const { return identity(r, full_url_); }
@@ -340,7 +350,9 @@ class mapper {
       for (const auto& s : tables_.patient_identifier_systems()) {
         if (system == s && value) {
           key = std::string(*value);
-          patient = "Patient?identifier=" + s + "|" + key;
+          constexpr std::string_view prefix = "Patient?identifier=";
+          patient.reserve(prefix.size() + s.size() + 1 + key.size());
+          patient.assign(prefix).append(s).append("|").append(key);
           return;
         }
       }
@@ -367,9 +379,9 @@ class mapper {
   };
   static std::vector<coding> codings(const element& codeable) {
     std::vector<coding> out;
-    for (const auto& c : codeable.children("coding")) {
+    codeable.for_each_member("coding", [&out](const element& c, std::size_t, bool) {
       out.push_back({c.string("system").value_or(""), c.string("code").value_or("")});
-    }
+    });
     return out;
   }
 
@@ -835,6 +847,7 @@ class mapper {
   std::map<std::string, element, std::less<>> contained_;
   std::string_view full_url_;  // of the Bundle entry being mapped, for identity()
   std::size_t counted_ = 0;    // issues already looked at by error_count()
+  std::size_t resources_ = 0;  // in this document, for the limit
   std::size_t errors_ = 0;     // errors among them
 };
 
@@ -962,30 +975,25 @@ read_result read_ndjson(std::string_view text, std::size_t first_line,
     text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);
     while (!row.empty() && (row.back() == '\r' || row.back() == ' ')) row.remove_suffix(1);
     if (row.empty()) continue;
-    read_result one;
+    // Each line is read straight into `out` (no result of its own to move its facts out of):
+    // its issues are those from `first_issue` on, and `rejected` says this line was.
+    const std::size_t first_issue = out.issues.size();
     if (row.size() > limits.max_bytes) {
-      one.issues.push_back({severity::fatal, "too-costly",
+      out.issues.push_back({severity::fatal, "too-costly",
                             "resource larger than the configured limit of " +
                                 std::to_string(limits.max_bytes) + " bytes",
                             ""});
-      one.rejected = true;
+      out.rejected = true;
     } else {
-      read_json_document(row, "", tables, limits, arena, one);
+      read_json_document(row, "", tables, limits, arena, out);
     }
-    for (auto& i : one.issues) {
-      i.diagnostics = "line " + std::to_string(line) + ": " + i.diagnostics;
-      out.issues.push_back(std::move(i));
+    for (auto i = out.issues.begin() + static_cast<std::ptrdiff_t>(first_issue);
+         i != out.issues.end(); ++i) {
+      i->diagnostics = "line " + std::to_string(line) + ": " + i->diagnostics;
     }
-    if (out.facts.empty()) {
-      out.facts = std::move(one.facts);  // keeps the capacity: the common one-line case
-    } else {
-      out.facts.insert(out.facts.end(), std::make_move_iterator(one.facts.begin()),
-                       std::make_move_iterator(one.facts.end()));
-    }
-    out.resources += one.resources;
-    out.mapped += one.mapped;
-    out.ignored += one.ignored;
-    out.invalid += one.invalid + (one.rejected ? 1 : 0);
+    // A refused line counts as invalid; the batch itself is not refused for it.
+    if (out.rejected) ++out.invalid;
+    out.rejected = false;
   }
   return out;
 }

@@ -151,6 +151,30 @@ TEST_SUITE("fhir.reader") {
           "birthDate must be a single value, not a list");
   }
 
+  TEST_CASE("datatype issues follow the tables' order and the first of a repeated member") {
+    // Valid resources are screened in one walk over their members; these hold that walk to
+    // the checks that name issues, in the cases where the two could part.
+    const auto order = json(observation(
+        R"("valueQuantity":{"value":"x"},"code":{"coding":[{"code":" y"}]},"status":5)"));
+    REQUIRE(order.issues.size() >= 3);
+    CHECK(order.issues[0].expression == "Observation.status");
+    CHECK(order.issues[1].expression == "Observation.code.coding[0].code");
+    CHECK(order.issues[2].expression == "Observation.valueQuantity.value");
+    const auto first_valid =
+        json(R"({"resourceType":"Patient","id":"p1","gender":"female","gender":" x"})");
+    CHECK_FALSE(find_issue(first_valid, "Patient.gender"));
+    const auto first_invalid =
+        json(R"({"resourceType":"Patient","id":"p1","gender":" x","gender":"female"})");
+    REQUIRE(find_issue(first_invalid, "Patient.gender"));
+    CHECK(find_issue(first_invalid, "Patient.gender")->diagnostics == "gender must be a code");
+    const auto empty_list = json(R"({"resourceType":"Patient","id":"p1","birthDate":[]})");
+    CHECK_FALSE(find_issue(empty_list, "Patient.birthDate"));
+    const auto not_an_object =
+        json(R"({"resourceType":"Patient","id":"p1","identifier":["x",[1],{"value":2}]})");
+    REQUIRE(not_an_object.issues.size() == 1);
+    CHECK(not_an_object.issues[0].expression == "Patient.identifier[2].value");
+  }
+
   TEST_CASE("an unknown unit is kept and flagged, never guessed") {
     const auto r = json(observation(
         R"("status":"final","code":{"coding":[{"system":"http://loinc.org","code":"1986-9"}]},"effectiveDateTime":"2026-02-01","valueQuantity":{"value":3,"code":"mg/dL"})"));
@@ -242,6 +266,25 @@ TEST_SUITE("fhir.reader") {
     CHECK(r.issues[0].diagnostics.rfind("line 1002: ", 0) == 0);
     CHECK_FALSE(r.rejected);
     CHECK(r.invalid == 1);
+  }
+
+  TEST_CASE("NDJSON applies the resource limit per line and counts each line's resources") {
+    const std::string text =
+        R"({"resourceType":"Patient","id":"a"})"
+        "\n"
+        R"({"resourceType":"Bundle","type":"collection","entry":[{"resource":{"resourceType":"Patient","id":"b"}}]})"
+        "\n"
+        R"({"resourceType":"Patient","id":"c"})"
+        "\n";
+    fhir::read_limits limits;
+    limits.max_resources = 1;  // each Patient line fits; the Bundle and its entry do not
+    const auto r = fhir::read_ndjson(text, 1, tables(), limits);
+    CHECK(facts_of<model::patient>(r).size() == 2);
+    REQUIRE(r.issues.size() == 1);
+    CHECK(r.issues[0].diagnostics == "line 2: more resources than the configured limit");
+    CHECK(r.resources == 4);
+    CHECK(r.invalid == 1);
+    CHECK_FALSE(r.rejected);
   }
 
   TEST_CASE("sniffs JSON, NDJSON and XML") {
