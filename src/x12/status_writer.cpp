@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstdio>
 #include <map>
 #include <optional>
@@ -25,6 +26,11 @@ short_text money(std::int64_t cents) {
 }
 
 short_text quantity(double units) {
+  // Whole units (nearly every line) are their integer: what "%.3f" gives once its zeros and
+  // point are cut, at a tenth of snprintf's cost. -0.0 is 0 either way.
+  if (std::fabs(units) < 1e15 && units == std::trunc(units)) {
+    return decimal(static_cast<std::int64_t>(units));
+  }
   char buffer[32];
   const int n = std::snprintf(buffer, sizeof buffer, "%.3f", units);
   // snprintf returns the length it would have written: a value too large for the buffer
