@@ -84,8 +84,10 @@ class gate {
 
  private:
   /// Re-evaluates `record`, saves it, and emits an event when its outcome changed (or always,
-  /// for a claim's first answer), of kind `kind_if_changed` or else "hold"/"release".
-  void evaluate(claim_record record, std::optional<event_kind> kind_if_changed,
+  /// for a claim's first answer), of kind `kind_if_changed` or else "hold"/"release". An
+  /// emitted event takes `record`'s claim and decision (a reference, not a copy: a claim is
+  /// some hundred strings).
+  void evaluate(claim_record& record, std::optional<event_kind> kind_if_changed,
                 const std::string& source, bool first_answer);
   void emit(event_kind kind, claim_record& record, const std::string& source,
             std::string note = {});
