@@ -4,8 +4,8 @@
 #include <array>
 #include <cmath>
 #include <cstdio>
-#include <map>
 #include <optional>
+#include <span>
 #include <unordered_map>
 
 #include "segment_writer.hpp"
@@ -161,7 +161,9 @@ struct answer {
   bool voided = false;     // frequency 8 (the claim is closed; no payer claim number)
   std::vector<const model::finding*> claim_reasons;  // line 0, one per reason code
   std::vector<const model::finding*> all_reasons;    // every line, one per reason code
-  std::map<std::uint32_t, std::vector<const model::finding*>> line_reasons;  // by LX
+  // Every line's, one per reason code and line, in LX order (the decision's order within a
+  // line): a flat list, not a map of lists, as most claims have a reason or two per line.
+  std::vector<const model::finding*> line_reasons;
   [[nodiscard]] const model::claim& claim() const { return *entry->claim; }
 };
 
@@ -176,20 +178,26 @@ answer analyse(const status_entry& e) {
   // A release shows the reasons a release can carry (scope, expected denial), never the hold
   // reasons a reviewer overrode; a hold shows its hold reasons.
   auto add = [](std::vector<const model::finding*>& list, const model::finding& f) {
-    if (std::none_of(list.begin(), list.end(),
-                     [&](const model::finding* g) { return g->reason == f.reason; })) {
+    if (std::none_of(list.begin(), list.end(), [&](const model::finding* g) {
+          return g->reason == f.reason && g->line == f.line;
+        })) {
       list.push_back(&f);
     }
   };
+  a.all_reasons.reserve(d.findings.size());
+  a.line_reasons.reserve(d.findings.size());
   for (const auto& f : d.findings) {
     if ((f.result() == model::outcome::release) != a.released) continue;
-    add(a.all_reasons, f);
-    if (f.line == 0) {
-      add(a.claim_reasons, f);
-    } else {
-      add(a.line_reasons[f.line], f);
+    // all_reasons is one per reason code whatever the line: compared as if on line 0.
+    if (std::none_of(a.all_reasons.begin(), a.all_reasons.end(),
+                     [&](const model::finding* g) { return g->reason == f.reason; })) {
+      a.all_reasons.push_back(&f);
     }
+    add(f.line == 0 ? a.claim_reasons : a.line_reasons, f);
   }
+  std::stable_sort(
+      a.line_reasons.begin(), a.line_reasons.end(),
+      [](const model::finding* x, const model::finding* y) { return x->line < y->line; });
   return a;
 }
 
@@ -313,8 +321,7 @@ void writer::claim_status(const answer& a) {
     const auto& reasons = strict() ? a.all_reasons : a.claim_reasons;
     if (reasons.empty()) stc("A2", "20", "", action, charge, "", "", {});
     for (const auto* f : reasons) {
-      stc("A2", "20", "", action, charge, "", "",
-          x212_text ? text(f->text(), f->code()) : std::string{});
+      stc("A2", "20", "", action, charge, "", "", x212_text ? reason_text(*f) : std::string_view{});
     }
     return;
   }
@@ -355,9 +362,12 @@ void writer::claim_status(const answer& a) {
 void writer::lines(const answer& a) {
   if (a.cancelled || (strict() && a.released)) return;
   const auto& c = a.claim();
-  for (const auto& [number, reasons] : a.line_reasons) {
-    // A copy: clang 14 cannot capture a structured binding in a lambda (the fuzz build).
-    const auto wanted = number;
+  for (auto first = a.line_reasons.begin(); first != a.line_reasons.end();) {
+    const auto wanted = (*first)->line;
+    const auto last = std::find_if(first, a.line_reasons.end(),
+                                   [&](const model::finding* f) { return f->line != wanted; });
+    const std::span<const model::finding* const> reasons(first, last);
+    first = last;
     const auto it = std::find_if(c.lines.begin(), c.lines.end(),
                                  [&](const model::service_line& l) { return l.number == wanted; });
     if (it == c.lines.end()) continue;
