@@ -11,7 +11,6 @@
 // the reader, so encode and decode cannot disagree. Private to src/model.
 #pragma once
 
-#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstdint>
@@ -103,8 +102,9 @@ class writer {
 
  private:
   // A claim is a few hundred small fields: appending each to the string (a capacity check and
-  // a call a byte) cost more than encoding it. So `out` is grown ahead, in doublings, and
-  // written through a pointer; the destructor cuts it to what was written.
+  // a call a byte) cost more than encoding it. So `out` is grown ahead and written through a
+  // pointer; the destructor cuts it to what was written. It grows a chunk at a time, not in
+  // doublings: resize() zero-fills what it adds, and the string's capacity doubles by itself.
   [[gnu::always_inline]] char* room(std::size_t n) {
     if (static_cast<std::size_t>(end_ - next_) < n) [[unlikely]]
       grow(n);
@@ -114,7 +114,7 @@ class writer {
   }
   [[gnu::noinline]] void grow(std::size_t n) {
     const auto used = static_cast<std::size_t>(next_ - out_.data());
-    out_.resize(std::max(out_.size() * 2, used + n + 256));
+    out_.resize(used + n + 256);
     next_ = out_.data() + used;
     end_ = out_.data() + out_.size();
   }

@@ -143,8 +143,9 @@ class segment_writer {
  private:
   // A 277 is some hundred short elements per claim: appending each to the string (a capacity
   // check and a call for the separator and again for the value) cost more than the bytes. So
-  // out_ is grown ahead, in doublings, and written through a pointer; size_ is what is written
-  // (text() cuts the rest).
+  // out_ is grown ahead and written through a pointer; size_ is what is written (text() cuts
+  // the rest). It grows a chunk at a time, not in doublings: resize() zero-fills what it adds,
+  // and the string's capacity doubles by itself.
   [[gnu::always_inline]] char* room(std::size_t n) {
     if (out_.size() - size_ < n) [[unlikely]]
       grow(n);
@@ -152,9 +153,7 @@ class segment_writer {
     size_ += n;
     return at;
   }
-  [[gnu::noinline]] void grow(std::size_t n) {
-    out_.resize(std::max(out_.size() * 2, size_ + n + 256));
-  }
+  [[gnu::noinline]] void grow(std::size_t n) { out_.resize(size_ + n + 4096); }
   void put(char c) { *room(1) = c; }
   void put(std::string_view value) {
     if (!value.empty()) std::memcpy(room(value.size()), value.data(), value.size());
