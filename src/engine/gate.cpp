@@ -107,7 +107,7 @@ void gate::evaluate(claim_record& record, std::optional<event_kind> kind_if_chan
   emit(kind, record, source);
 }
 
-void gate::on_claim(model::claim claim, const std::string& source) {
+void gate::on_claim(model::claim&& claim, const std::string& source) {
   ++stats_.claims;
   auto existing = claims_.load(claim.id);
   if (existing && !existing->closed && existing->claim.frequency == claim.frequency &&

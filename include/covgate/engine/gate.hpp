@@ -48,9 +48,14 @@ class gate {
   gate(const policy::policy_file& policy, const mapping::tables& tables, state& claims,
        event_handler on_event);
 
-  /// A claim from an accepted transaction set. Emits one event (hold, release, void or
-  /// repeat).
-  void on_claim(model::claim claim, const std::string& source);
+  /// A claim from an accepted transaction set, taken over (it moves on into its event: a
+  /// claim is some hundred strings, so it is moved as few times as it can be). Emits one
+  /// event (hold, release, void or repeat).
+  void on_claim(model::claim&& claim, const std::string& source);
+  /// The same for a claim the caller keeps: the gate takes a copy.
+  void on_claim(const model::claim& claim, const std::string& source) {
+    on_claim(model::claim(claim), source);
+  }
 
   /// The facts of one message, in order (taken over). Linked facts update the fact index; the
   /// patients they touch have their open claims re-evaluated.
