@@ -43,7 +43,19 @@ short_text quantity(double units) {
 }
 
 short_text ccyymmdd(const model::date& d) {
-  return short_text{}.number(d.year, 4).number(d.month, 2).number(d.day, 2);
+  // Every claim and line has dates: eight digits put by hand, not three to_chars and their
+  // padding. A date no parser gives (a negative year) is written as it always was.
+  if (d.year < 0 || d.year > 9999 || d.month > 99 || d.day > 99) {
+    return short_text{}.number(d.year, 4).number(d.month, 2).number(d.day, 2);
+  }
+  char digits[8];
+  const auto put = [&digits](int at, int value, int width) {
+    for (int i = at + width - 1; i >= at; --i, value /= 10) digits[i] = char('0' + value % 10);
+  };
+  put(0, d.year, 4);
+  put(4, d.month, 2);
+  put(6, d.day, 2);
+  return short_text{}.append({digits, sizeof digits});
 }
 
 model::date_range lines_period(const model::claim& c) {

@@ -136,6 +136,14 @@ TEST_SUITE("x12.status_writer") {
     CHECK(svc07(1e15).ends_with("*0****1000000000000000"));
   }
 
+  TEST_CASE("dates are CCYYMMDD, a year below 1000 zero-padded") {
+    fixture f;
+    for (auto& l : f.claim.lines) l.service_dates = {{999, 3, 10}, {999, 3, 10}};
+    const auto text = x12::write_277({{&f.claim, &f.hold}}, settings(x212));
+    INFO(text);
+    CHECK(has(text, "DTP*472*D8*09990310~"));
+  }
+
   TEST_CASE("a claim held for its lines carries the first reason's code and charge, no action") {
     const fixture f;
     const auto text = x12::write_277({{&f.claim, &f.hold}}, settings(x212));
