@@ -215,7 +215,8 @@ answer analyse(const status_entry& e) {
 
 class writer {
  public:
-  writer(const status_settings& s, const delimiters& d) : s_(s), d_(d), w_(d, s.line_breaks) {}
+  writer(const status_settings& s, const delimiters& d)
+      : s_(s), d_(d), w_(d, s.line_breaks), empty_run_(5, d.element) {}
 
   std::string run(const std::vector<status_entry>& entries);
 
@@ -224,16 +225,15 @@ class writer {
   [[nodiscard]] std::string text(std::string_view sentence, std::string_view code) const {
     return status_text(free_text(sentence, d_), code);
   }
-  /// A reason's STC12 text; the same for every claim when the finding adds no detail, so it
-  /// is worked out once per message.
+  /// A reason's STC12 text, valid until the next call. It depends on the reason and the
+  /// finding's detail only, and claims repeat both (a detail is a list of missing items), so
+  /// each reason keeps the text of the last detail it was asked for.
   [[nodiscard]] std::string_view reason_text(const model::finding& f) {
-    if (!f.detail.empty()) {
-      detailed_ = text(f.text(), f.code());
-      return detailed_;
+    auto& cached = reason_texts_[static_cast<std::size_t>(f.reason)];
+    if (!cached || cached->detail != f.detail) {
+      cached = cached_text{f.detail, text(f.text(), f.code())};
     }
-    auto& cached = plain_texts_[static_cast<std::size_t>(f.reason)];
-    if (!cached) cached = text(f.message(), f.code());
-    return *cached;
+    return cached->text;
   }
   void name(std::string_view entity, bool person, const model::person_name& n,
             std::string_view fallback, std::string_view qualifier, std::string_view id,
@@ -252,8 +252,12 @@ class writer {
   const delimiters& d_;
   segment_writer w_;
   std::uint32_t hl_ = 0;
-  std::array<std::optional<std::string>, model::reason_count> plain_texts_;
-  std::string detailed_;
+  struct cached_text {
+    std::string detail;
+    std::string text;
+  };
+  std::array<std::optional<cached_text>, model::reason_count> reason_texts_;
+  std::string empty_run_;  // STC05..STC09: five element separators
 };
 
 void writer::name(std::string_view entity, bool person, const model::person_name& n,
@@ -292,7 +296,7 @@ void writer::stc(std::string_view category, std::string_view status, std::string
       .element(with_date ? std::string_view(s_.date) : std::string_view{})
       .element(action)
       .element(charge);
-  for (int i = 5; i <= 9; ++i) w_.element("");
+  w_.more(empty_run_);  // STC05..STC09 are not used
   if (extra_status.empty()) {
     w_.element("");
   } else {
