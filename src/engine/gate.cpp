@@ -88,7 +88,7 @@ void gate::emit(event_kind kind, claim_record& record, const std::string& source
              std::move(note)});
 }
 
-void gate::evaluate(claim_record record, std::optional<event_kind> kind_if_changed,
+void gate::evaluate(claim_record& record, std::optional<event_kind> kind_if_changed,
                     const std::string& source, bool first_answer) {
   auto decision = policy::evaluate(record.claim, context_for(record), policy_, tables_);
   const bool changed = decision.result != record.decision.result;
@@ -107,7 +107,7 @@ void gate::evaluate(claim_record record, std::optional<event_kind> kind_if_chang
   emit(kind, record, source);
 }
 
-void gate::on_claim(model::claim claim, const std::string& source) {
+void gate::on_claim(model::claim&& claim, const std::string& source) {
   ++stats_.claims;
   auto existing = claims_.load(claim.id);
   if (existing && !existing->closed && existing->claim.frequency == claim.frequency &&
@@ -122,28 +122,27 @@ void gate::on_claim(model::claim claim, const std::string& source) {
                {}});
     return;
   }
-  claim_record record;
-  record.source = source;
+  // The claim moves once, into its record (not default-built and assigned), and from there
+  // into its event.
+  claim_record record{std::move(claim), {}, source};
   if (existing) {
     record.events = existing->events;
     if (!existing->closed) count(existing->decision, -1);  // superseded or voided
   }
-  if (claim.frequency == '8') {
+  if (record.claim.frequency == '8') {
     ++stats_.voids;
     record.closed = true;
-    record.decision.claim_id = claim.id;
-    record.decision.patient = claim.subscriber.member_id;
+    record.decision.claim_id = record.claim.id;
+    record.decision.patient = record.claim.subscriber.member_id;
     if (existing) {
       record.decision.policy = existing->decision.policy;
       record.decision.dos = existing->decision.dos;
     }
-    record.claim = std::move(claim);
     emit(event_kind::void_claim, record, source);
     return;
   }
-  if (claim.frequency == '7' && existing) ++stats_.replacements;
-  record.claim = std::move(claim);
-  evaluate(std::move(record), std::nullopt, source, true);
+  if (record.claim.frequency == '7' && existing) ++stats_.replacements;
+  evaluate(record, std::nullopt, source, true);
 }
 
 void gate::on_facts(std::vector<model::fact> facts, const std::string& source) {
@@ -221,11 +220,12 @@ void gate::reevaluate_patient(const std::string& key, bool corrected, const std:
   // Only the claims a fact can change: documentation holds, and releases when a fact was
   // retracted or corrected (it may take away what released them).
   for (const auto& summary : claims_.open_claims_of(key, corrected)) {
+    auto record = *claims_.load(summary.id);  // moved out of the optional
     if (summary.result == model::outcome::hold_documentation) {
-      evaluate(*claims_.load(summary.id), std::nullopt, source, false);
+      evaluate(record, std::nullopt, source, false);
     } else {
       // It may have left already, so the change is reported as "reopened".
-      evaluate(*claims_.load(summary.id), event_kind::reopened, source, false);
+      evaluate(record, event_kind::reopened, source, false);
     }
   }
 }

@@ -46,19 +46,25 @@ class writer {
   /// `version` is the format version being written (codecs whose layout grew read it in
   /// their codec_fields to skip what an older version lacks).
   explicit writer(std::string& out, int version = 1, layout scalars = layout::fixed)
-      : out_(out), version_(version), layout_(scalars) {}
+      : out_(out),
+        next_(out.data() + out.size()),
+        end_(next_),
+        version_(version),
+        layout_(scalars) {}
+  writer(const writer&) = delete;
+  writer& operator=(const writer&) = delete;
+  /// `out` holds what was written once the writer is gone (it is grown ahead of the writes).
+  ~writer() { out_.resize(static_cast<std::size_t>(next_ - out_.data())); }
   [[nodiscard]] int version() const noexcept { return version_; }
 
   void operator()(const std::string& s) {
     varint(s.size());
-    out_ += s;
+    put(s.data(), s.size());
   }
   template <scalar T>
   void operator()(const T& v) {
     if (layout_ == layout::fixed || sizeof(T) == 1) {
-      char bytes[sizeof(T)];
-      std::memcpy(bytes, &v, sizeof(T));
-      out_.append(bytes, sizeof(T));
+      std::memcpy(room(sizeof(T)), &v, sizeof(T));
     } else if constexpr (std::is_floating_point_v<T>) {
       compact_double(static_cast<double>(v));
     } else if constexpr (std::is_enum_v<T>) {
@@ -76,7 +82,7 @@ class writer {
   void operator()(const reason& r) {
     const auto text = code(r);
     varint(text.size());
-    out_ += text;
+    put(text.data(), text.size());
   }
   template <class T>
   void operator()(const std::optional<T>& v) {
@@ -95,12 +101,39 @@ class writer {
   { codec_fields(*this, compound); }
 
  private:
+  // A claim is a few hundred small fields: appending each to the string (a capacity check and
+  // a call a byte) cost more than encoding it. So `out` is grown ahead and written through a
+  // pointer; the destructor cuts it to what was written. It grows a chunk at a time, not in
+  // doublings: resize() zero-fills what it adds, and the string's capacity doubles by itself.
+  [[gnu::always_inline]] char* room(std::size_t n) {
+    if (static_cast<std::size_t>(end_ - next_) < n) [[unlikely]]
+      grow(n);
+    char* const at = next_;
+    next_ += n;
+    return at;
+  }
+  [[gnu::noinline]] void grow(std::size_t n) {
+    const auto used = static_cast<std::size_t>(next_ - out_.data());
+    out_.resize(used + n + 256);
+    next_ = out_.data() + used;
+    end_ = out_.data() + out_.size();
+  }
+  void put(const char* bytes, std::size_t n) {
+    if (n > 0) std::memcpy(room(n), bytes, n);
+  }
   void varint(std::uint64_t n) {
+    if (n < 0x80) {  // most: a length or a count
+      *room(1) = static_cast<char>(n);
+      return;
+    }
+    char bytes[10];
+    std::size_t size = 0;
     while (n >= 0x80) {
-      out_ += static_cast<char>((n & 0x7F) | 0x80);
+      bytes[size++] = static_cast<char>((n & 0x7F) | 0x80);
       n >>= 7;
     }
-    out_ += static_cast<char>(n);
+    bytes[size++] = static_cast<char>(n);
+    put(bytes, size);
   }
   void compact_double(double v) {
     // The first scale at which v is a whole number n that gives v back exactly (bit for bit:
@@ -119,11 +152,11 @@ class writer {
       return;
     }
     varint(raw_double);
-    char bytes[sizeof(double)];
-    std::memcpy(bytes, &v, sizeof(double));
-    out_.append(bytes, sizeof(double));
+    std::memcpy(room(sizeof(double)), &v, sizeof(double));
   }
   std::string& out_;
+  char* next_;  // where the next byte goes in out_; from there to end_ is room grown ahead
+  char* end_;
   int version_;
   layout layout_;
 };

@@ -36,6 +36,18 @@ date date::from_days_since_epoch(std::int32_t days) noexcept {
 
 std::string date::iso() const {
   if (!valid()) return {};
+  // Every decision line has one: digits by hand cost a tenth of snprintf. A date no parser
+  // gives (a negative year, a month above 99) still goes through snprintf, as it always did.
+  if (year > 0 && year <= 9999 && month <= 99 && day <= 99) {
+    std::string text(10, '-');
+    const auto put = [&text](std::size_t at, int value, int width) {
+      for (int i = width - 1; i >= 0; --i, value /= 10) text[at + i] = char('0' + value % 10);
+    };
+    put(0, year, 4);
+    put(5, month, 2);
+    put(8, day, 2);
+    return text;
+  }
   std::array<char, 16> buffer{};
   std::snprintf(buffer.data(), buffer.size(), "%04d-%02d-%02d", year, month, day);
   return buffer.data();

@@ -13,6 +13,14 @@ TEST_SUITE("model.date") {
     CHECK(parsed->iso() == "2026-03-07");
   }
 
+  TEST_CASE("prints a year below 1000 zero-padded, and dates no parser gives as printf does") {
+    CHECK(date{7, 1, 2}.iso() == "0007-01-02");
+    CHECK(date{9999, 12, 31}.iso() == "9999-12-31");
+    CHECK(date{-5, 1, 2}.iso() == "-005-01-02");
+    CHECK(date{12000, 200, 7}.iso() == "12000-200-07");
+    CHECK(date{}.iso().empty());
+  }
+
   TEST_CASE("accepts 29 February only in leap years") {
     CHECK(parse_ccyymmdd("20240229").has_value());
     CHECK(parse_ccyymmdd("20000229").has_value());

@@ -105,9 +105,7 @@ class evaluator {
     const auto& version = policy_.for_dos(d.dos.valid() ? d.dos : date{2026, 3, 7});
     d.policy = policy_.id() + "@" + version.label;
     for (const auto& id : overlays_used_) d.policy += "+" + id;
-    std::stable_sort(
-        findings_.begin(), findings_.end(),
-        [](const model::finding& a, const model::finding& b) { return a.result() > b.result(); });
+    sort_by_severity();
     d.result = outcome::release;
     for (const auto& f : findings_) d.result = std::max(d.result, f.result());
     d.findings = std::move(findings_);
@@ -116,6 +114,22 @@ class evaluator {
 
  private:
   // ---- findings ----------------------------------------------------------------------------
+  /// Most severe first, in the order found within a severity. A claim has a handful of
+  /// findings: an insertion sort moves a few, where stable_sort took a buffer from the heap
+  /// for each claim.
+  void sort_by_severity() {
+    const auto more_severe = [](const model::finding& a, const model::finding& b) {
+      return a.result() > b.result();
+    };
+    if (findings_.size() > 32) {
+      std::stable_sort(findings_.begin(), findings_.end(), more_severe);
+      return;
+    }
+    for (auto it = findings_.begin(); it != findings_.end(); ++it) {
+      const auto at = std::upper_bound(findings_.begin(), it, *it, more_severe);
+      std::rotate(at, it, std::next(it));
+    }
+  }
   model::finding& add(reason code, std::uint32_t line, std::vector<std::string> used = {},
                       std::string detail = {}) {
     model::finding f{code, line, std::move(detail), std::move(used)};

@@ -41,13 +41,15 @@ void memory_state::save(const engine::claim_record& record) {
       --csii_released_[patient];
     }
   }
-  s.bytes.clear();
-  model::encode(record.claim, s.bytes);
-  s.claim_size = static_cast<std::uint32_t>(s.bytes.size());
-  model::encode(record.decision, s.bytes);
-  s.decision_size = static_cast<std::uint32_t>(s.bytes.size() - s.claim_size);
-  s.bytes += record.source;
-  s.bytes.shrink_to_fit();
+  // Encoded in a buffer that keeps its capacity, then copied once at its exact size: growing
+  // each record's own string from empty cost a reallocation per doubling and a shrink.
+  encoding_.clear();
+  model::encode(record.claim, encoding_);
+  s.claim_size = static_cast<std::uint32_t>(encoding_.size());
+  model::encode(record.decision, encoding_);
+  s.decision_size = static_cast<std::uint32_t>(encoding_.size() - s.claim_size);
+  encoding_ += record.source;
+  s.bytes = std::string(encoding_);  // its capacity is its size, as shrink_to_fit left it
   s.result = record.decision.result;
   s.closed = record.closed;
   s.csii_released = record.csii_released;

@@ -56,30 +56,28 @@ class segment_writer {
   segment_writer(const delimiters& d, bool line_breaks) : d_(d), breaks_(line_breaks) {}
 
   segment_writer& begin(std::string_view id) {
-    out_.append(id);
+    put(id);
     ++count_;
     return *this;
   }
   segment_writer& element(std::string_view value) {
-    out_.push_back(d_.element);
-    out_.append(value);
+    put(d_.element, value);
     return *this;
   }
   /// Appends a component to the element just written.
   segment_writer& component(std::string_view value) {
-    out_.push_back(d_.component);
-    out_.append(value);
+    put(d_.component, value);
     return *this;
   }
   /// Appends `value` to the element just written (a value written in parts).
   segment_writer& more(std::string_view value) {
-    out_.append(value);
+    put(value);
     return *this;
   }
   /// A composite element ("A6:453"), trailing empty components dropped: composite() written
   /// straight into the segment.
   segment_writer& composite_element(std::initializer_list<std::string_view> parts) {
-    out_.push_back(d_.element);
+    put(d_.element);
     std::size_t kept = 0, i = 0;
     for (const auto p : parts) {
       ++i;
@@ -88,8 +86,8 @@ class segment_writer {
     i = 0;
     for (const auto p : parts) {
       if (i == kept) break;
-      if (i++ > 0) out_.push_back(d_.component);
-      out_.append(p);
+      if (i++ > 0) put(d_.component);
+      put(p);
     }
     return *this;
   }
@@ -107,9 +105,9 @@ class segment_writer {
   }
   /// Ends the segment; trailing empty elements are not sent (X12 syntax rule).
   void end() {
-    while (!out_.empty() && out_.back() == d_.element) out_.pop_back();
-    out_.push_back(d_.segment);
-    if (breaks_ && d_.segment != '\n' && d_.segment != '\r') out_.push_back('\n');
+    while (size_ > 0 && out_[size_ - 1] == d_.element) --size_;
+    put(d_.segment);
+    if (breaks_ && d_.segment != '\n' && d_.segment != '\r') put('\n');
   }
   /// Writes a 00501 ISA (106 bytes with its terminator): no authorization or security
   /// information, fixed-width ids, the writer's own delimiters, no TA1 requested.
@@ -123,8 +121,8 @@ class segment_writer {
     element(yymmdd).element(hhmm).element(std::string(1, d_.repetition)).element("00501");
     element(number).element("0").element(std::string(1, usage == 'T' ? 'T' : 'P'));
     element(std::string(1, d_.component));
-    out_.push_back(d_.segment);  // ISA16 is the component separator itself: no trimming
-    if (breaks_ && d_.segment != '\n' && d_.segment != '\r') out_.push_back('\n');
+    put(d_.segment);  // ISA16 is the component separator itself: no trimming
+    if (breaks_ && d_.segment != '\n' && d_.segment != '\r') put('\n');
   }
 
   /// `text` cut or padded with spaces to `width` (the ISA's fixed-width elements).
@@ -136,12 +134,41 @@ class segment_writer {
 
   [[nodiscard]] std::uint32_t count() const noexcept { return count_; }
   void reset_count() noexcept { count_ = 0; }
-  std::string& text() noexcept { return out_; }
+  /// What was written (writing may go on after).
+  std::string& text() {
+    out_.resize(size_);
+    return out_;
+  }
 
  private:
+  // A 277 is some hundred short elements per claim: appending each to the string (a capacity
+  // check and a call for the separator and again for the value) cost more than the bytes. So
+  // out_ is grown ahead and written through a pointer; size_ is what is written (text() cuts
+  // the rest). It grows a chunk at a time, not in doublings: resize() zero-fills what it adds,
+  // and the string's capacity doubles by itself.
+  [[gnu::always_inline]] char* room(std::size_t n) {
+    if (out_.size() - size_ < n) [[unlikely]]
+      grow(n);
+    char* const at = out_.data() + size_;
+    size_ += n;
+    return at;
+  }
+  [[gnu::noinline]] void grow(std::size_t n) { out_.resize(size_ + n + 4096); }
+  void put(char c) { *room(1) = c; }
+  void put(std::string_view value) {
+    if (!value.empty()) std::memcpy(room(value.size()), value.data(), value.size());
+  }
+  /// A separator and the value after it.
+  void put(char separator, std::string_view value) {
+    char* const at = room(1 + value.size());
+    *at = separator;
+    if (!value.empty()) std::memcpy(at + 1, value.data(), value.size());
+  }
+
   const delimiters& d_;
   bool breaks_;
   std::string out_;
+  std::size_t size_ = 0;
   std::uint32_t count_ = 0;
 };
 

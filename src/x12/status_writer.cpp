@@ -2,9 +2,10 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstdio>
-#include <map>
 #include <optional>
+#include <span>
 #include <unordered_map>
 
 #include "segment_writer.hpp"
@@ -25,6 +26,11 @@ short_text money(std::int64_t cents) {
 }
 
 short_text quantity(double units) {
+  // Whole units (nearly every line) are their integer: what "%.3f" gives once its zeros and
+  // point are cut, at a tenth of snprintf's cost. -0.0 is 0 either way.
+  if (std::fabs(units) < 1e15 && units == std::trunc(units)) {
+    return decimal(static_cast<std::int64_t>(units));
+  }
   char buffer[32];
   const int n = std::snprintf(buffer, sizeof buffer, "%.3f", units);
   // snprintf returns the length it would have written: a value too large for the buffer
@@ -37,7 +43,19 @@ short_text quantity(double units) {
 }
 
 short_text ccyymmdd(const model::date& d) {
-  return short_text{}.number(d.year, 4).number(d.month, 2).number(d.day, 2);
+  // Every claim and line has dates: eight digits put by hand, not three to_chars and their
+  // padding. A date no parser gives (a negative year) is written as it always was.
+  if (d.year < 0 || d.year > 9999 || d.month > 99 || d.day > 99) {
+    return short_text{}.number(d.year, 4).number(d.month, 2).number(d.day, 2);
+  }
+  char digits[8];
+  const auto put = [&digits](int at, int value, int width) {
+    for (int i = at + width - 1; i >= at; --i, value /= 10) digits[i] = char('0' + value % 10);
+  };
+  put(0, d.year, 4);
+  put(4, d.month, 2);
+  put(6, d.day, 2);
+  return short_text{}.append({digits, sizeof digits});
 }
 
 model::date_range lines_period(const model::claim& c) {
@@ -155,7 +173,9 @@ struct answer {
   bool voided = false;     // frequency 8 (the claim is closed; no payer claim number)
   std::vector<const model::finding*> claim_reasons;  // line 0, one per reason code
   std::vector<const model::finding*> all_reasons;    // every line, one per reason code
-  std::map<std::uint32_t, std::vector<const model::finding*>> line_reasons;  // by LX
+  // Every line's, one per reason code and line, in LX order (the decision's order within a
+  // line): a flat list, not a map of lists, as most claims have a reason or two per line.
+  std::vector<const model::finding*> line_reasons;
   [[nodiscard]] const model::claim& claim() const { return *entry->claim; }
 };
 
@@ -170,26 +190,33 @@ answer analyse(const status_entry& e) {
   // A release shows the reasons a release can carry (scope, expected denial), never the hold
   // reasons a reviewer overrode; a hold shows its hold reasons.
   auto add = [](std::vector<const model::finding*>& list, const model::finding& f) {
-    if (std::none_of(list.begin(), list.end(),
-                     [&](const model::finding* g) { return g->reason == f.reason; })) {
+    if (std::none_of(list.begin(), list.end(), [&](const model::finding* g) {
+          return g->reason == f.reason && g->line == f.line;
+        })) {
       list.push_back(&f);
     }
   };
+  a.all_reasons.reserve(d.findings.size());
+  a.line_reasons.reserve(d.findings.size());
   for (const auto& f : d.findings) {
     if ((f.result() == model::outcome::release) != a.released) continue;
-    add(a.all_reasons, f);
-    if (f.line == 0) {
-      add(a.claim_reasons, f);
-    } else {
-      add(a.line_reasons[f.line], f);
+    // all_reasons is one per reason code whatever the line: compared as if on line 0.
+    if (std::none_of(a.all_reasons.begin(), a.all_reasons.end(),
+                     [&](const model::finding* g) { return g->reason == f.reason; })) {
+      a.all_reasons.push_back(&f);
     }
+    add(f.line == 0 ? a.claim_reasons : a.line_reasons, f);
   }
+  std::stable_sort(
+      a.line_reasons.begin(), a.line_reasons.end(),
+      [](const model::finding* x, const model::finding* y) { return x->line < y->line; });
   return a;
 }
 
 class writer {
  public:
-  writer(const status_settings& s, const delimiters& d) : s_(s), d_(d), w_(d, s.line_breaks) {}
+  writer(const status_settings& s, const delimiters& d)
+      : s_(s), d_(d), w_(d, s.line_breaks), empty_run_(5, d.element) {}
 
   std::string run(const std::vector<status_entry>& entries);
 
@@ -198,16 +225,15 @@ class writer {
   [[nodiscard]] std::string text(std::string_view sentence, std::string_view code) const {
     return status_text(free_text(sentence, d_), code);
   }
-  /// A reason's STC12 text; the same for every claim when the finding adds no detail, so it
-  /// is worked out once per message.
+  /// A reason's STC12 text, valid until the next call. It depends on the reason and the
+  /// finding's detail only, and claims repeat both (a detail is a list of missing items), so
+  /// each reason keeps the text of the last detail it was asked for.
   [[nodiscard]] std::string_view reason_text(const model::finding& f) {
-    if (!f.detail.empty()) {
-      detailed_ = text(f.text(), f.code());
-      return detailed_;
+    auto& cached = reason_texts_[static_cast<std::size_t>(f.reason)];
+    if (!cached || cached->detail != f.detail) {
+      cached = cached_text{f.detail, text(f.text(), f.code())};
     }
-    auto& cached = plain_texts_[static_cast<std::size_t>(f.reason)];
-    if (!cached) cached = text(f.message(), f.code());
-    return *cached;
+    return cached->text;
   }
   void name(std::string_view entity, bool person, const model::person_name& n,
             std::string_view fallback, std::string_view qualifier, std::string_view id,
@@ -226,8 +252,12 @@ class writer {
   const delimiters& d_;
   segment_writer w_;
   std::uint32_t hl_ = 0;
-  std::array<std::optional<std::string>, model::reason_count> plain_texts_;
-  std::string detailed_;
+  struct cached_text {
+    std::string detail;
+    std::string text;
+  };
+  std::array<std::optional<cached_text>, model::reason_count> reason_texts_;
+  std::string empty_run_;  // STC05..STC09: five element separators
 };
 
 void writer::name(std::string_view entity, bool person, const model::person_name& n,
@@ -266,7 +296,7 @@ void writer::stc(std::string_view category, std::string_view status, std::string
       .element(with_date ? std::string_view(s_.date) : std::string_view{})
       .element(action)
       .element(charge);
-  for (int i = 5; i <= 9; ++i) w_.element("");
+  w_.more(empty_run_);  // STC05..STC09 are not used
   if (extra_status.empty()) {
     w_.element("");
   } else {
@@ -307,8 +337,7 @@ void writer::claim_status(const answer& a) {
     const auto& reasons = strict() ? a.all_reasons : a.claim_reasons;
     if (reasons.empty()) stc("A2", "20", "", action, charge, "", "", {});
     for (const auto* f : reasons) {
-      stc("A2", "20", "", action, charge, "", "",
-          x212_text ? text(f->text(), f->code()) : std::string{});
+      stc("A2", "20", "", action, charge, "", "", x212_text ? reason_text(*f) : std::string_view{});
     }
     return;
   }
@@ -349,9 +378,12 @@ void writer::claim_status(const answer& a) {
 void writer::lines(const answer& a) {
   if (a.cancelled || (strict() && a.released)) return;
   const auto& c = a.claim();
-  for (const auto& [number, reasons] : a.line_reasons) {
-    // A copy: clang 14 cannot capture a structured binding in a lambda (the fuzz build).
-    const auto wanted = number;
+  for (auto first = a.line_reasons.begin(); first != a.line_reasons.end();) {
+    const auto wanted = (*first)->line;
+    const auto last = std::find_if(first, a.line_reasons.end(),
+                                   [&](const model::finding* f) { return f->line != wanted; });
+    const std::span<const model::finding* const> reasons(first, last);
+    first = last;
     const auto it = std::find_if(c.lines.begin(), c.lines.end(),
                                  [&](const model::service_line& l) { return l.number == wanted; });
     if (it == c.lines.end()) continue;

@@ -118,6 +118,32 @@ TEST_SUITE("x12.status_writer") {
     CHECK(has(text, "*-250000000000000001550021612601~\nSTC*"));
   }
 
+  TEST_CASE("units are written as \"%.3f\" without trailing zeros, whole or not") {
+    fixture f;
+    const auto svc07 = [&f](double units) {
+      f.claim.lines.front().units = units;
+      const auto text = x12::write_277({{&f.claim, &f.hold}}, settings(x212));
+      const auto svc = text.find("SVC*");
+      return text.substr(svc, text.find('~', svc) - svc);
+    };
+    CHECK(svc07(4).ends_with("*0****4"));
+    CHECK(svc07(-3).ends_with("*0****-3"));
+    CHECK(svc07(-0.0).ends_with("*0****0"));
+    CHECK(svc07(2.5).ends_with("*0****2.5"));
+    CHECK(svc07(0.0004).ends_with("*0****0"));
+    CHECK(svc07(1.2345).ends_with("*0****1.234"));  // 1.2345 is 1.23449999... as a double
+    CHECK(svc07(999999999999999).ends_with("*0****999999999999999"));
+    CHECK(svc07(1e15).ends_with("*0****1000000000000000"));
+  }
+
+  TEST_CASE("dates are CCYYMMDD, a year below 1000 zero-padded") {
+    fixture f;
+    for (auto& l : f.claim.lines) l.service_dates = {{999, 3, 10}, {999, 3, 10}};
+    const auto text = x12::write_277({{&f.claim, &f.hold}}, settings(x212));
+    INFO(text);
+    CHECK(has(text, "DTP*472*D8*09990310~"));
+  }
+
   TEST_CASE("a claim held for its lines carries the first reason's code and charge, no action") {
     const fixture f;
     const auto text = x12::write_277({{&f.claim, &f.hold}}, settings(x212));

@@ -48,9 +48,14 @@ class gate {
   gate(const policy::policy_file& policy, const mapping::tables& tables, state& claims,
        event_handler on_event);
 
-  /// A claim from an accepted transaction set. Emits one event (hold, release, void or
-  /// repeat).
-  void on_claim(model::claim claim, const std::string& source);
+  /// A claim from an accepted transaction set, taken over (it moves on into its event: a
+  /// claim is some hundred strings, so it is moved as few times as it can be). Emits one
+  /// event (hold, release, void or repeat).
+  void on_claim(model::claim&& claim, const std::string& source);
+  /// The same for a claim the caller keeps: the gate takes a copy.
+  void on_claim(const model::claim& claim, const std::string& source) {
+    on_claim(model::claim(claim), source);
+  }
 
   /// The facts of one message, in order (taken over). Linked facts update the fact index; the
   /// patients they touch have their open claims re-evaluated.
@@ -84,8 +89,10 @@ class gate {
 
  private:
   /// Re-evaluates `record`, saves it, and emits an event when its outcome changed (or always,
-  /// for a claim's first answer), of kind `kind_if_changed` or else "hold"/"release".
-  void evaluate(claim_record record, std::optional<event_kind> kind_if_changed,
+  /// for a claim's first answer), of kind `kind_if_changed` or else "hold"/"release". An
+  /// emitted event takes `record`'s claim and decision (a reference, not a copy: a claim is
+  /// some hundred strings).
+  void evaluate(claim_record& record, std::optional<event_kind> kind_if_changed,
                 const std::string& source, bool first_answer);
   void emit(event_kind kind, claim_record& record, const std::string& source,
             std::string note = {});

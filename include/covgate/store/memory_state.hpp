@@ -87,6 +87,7 @@ class memory_state final : public engine::state {
   by_name<std::vector<engine::history_entry>> history_;
   by_name<engine::interchange_answer> interchanges_;
   std::map<std::string, std::int64_t, std::less<>> counters_;
+  std::string encoding_;  // save()'s working buffer, reused
 };
 
 }  // namespace covgate::store
