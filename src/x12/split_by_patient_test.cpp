@@ -382,6 +382,19 @@ TEST_SUITE("x12.split_by_patient") {
     CHECK(split_by_patient(input).parts.size() == 11);
   }
 
+  TEST_CASE("a covgate-gen interchange (50 claims, 837P and 837I, 10 per set) splits cleanly") {
+    // Written by `covgate-gen --claims 50 --kind mixed --claims-per-set 10` (seed 837).
+    const std::string input = read_file(std::filesystem::path(COVGATE_SOURCE_DIR) /
+                                        "tests/fixtures/x12/covgate-gen-50-mixed.x12");
+    REQUIRE(input.size() > 1000);
+    {
+      const auto sink = test::read(input);
+      REQUIRE_MESSAGE(reads_cleanly(sink), findings(sink));
+      REQUIRE(sink.claims.size() == 50);
+    }
+    check_split(input);
+  }
+
   TEST_CASE("refuses an interchange the reader rejects, naming a position and no data") {
     std::string input = build_interchange(mixed_fixture);
     const auto at = input.find("SE*");
