@@ -88,13 +88,13 @@ struct span {
 
 enum class segment_kind : std::uint8_t { other, hl_provider, hl_subscriber, hl_patient };
 
+// One per segment of the input, so kept to 16 bytes.
 struct indexed_segment {
-  std::size_t offset = 0;  // first byte of the segment's text
-  std::size_t length = 0;  // text without terminator
+  std::uint64_t offset = 0;  // first byte of the segment's text
+  std::uint32_t length = 0;  // text without terminator (bounded by reader_limits)
   segment_kind kind = segment_kind::other;
-  std::uint64_t ordinal = 0;
-  std::uint32_t line = 0;
 };
+static_assert(sizeof(indexed_segment) == 16);
 
 struct group_index {
   std::size_t gs = 0;
@@ -120,6 +120,7 @@ struct subscriber_loop {
   std::size_t provider = 0;
   std::size_t begin = 0;  // its HL
   std::size_t end = 0;    // the next level 20 or 22 HL, or SE
+  location where;         // of its HL, for a refusal
   std::optional<span> member_id;
   bool has_patients = false;
   bool claim_seen = false;  // an NM1*IL after CLM is another payer's subscriber (2330A)
@@ -148,8 +149,8 @@ class indexer {
   void on_segment(const segment& seg) {
     if (!index_.error.empty()) return;
     const std::size_t at = index_.segments.size();
-    index_.segments.push_back({seg.where().offset, seg.text().size(), segment_kind::other,
-                               seg.where().ordinal, seg.where().line});
+    index_.segments.push_back(
+        {seg.where().offset, static_cast<std::uint32_t>(seg.text().size()), segment_kind::other});
     if (seg.is("ISA")) {
       index_.isa = at;
       index_.isa13 = element_span(seg, 13);
@@ -213,7 +214,8 @@ class indexer {
       if (!in_provider_) return fail(seg, "a subscriber HL (22) with no billing provider HL above");
       end_provider_segments(at);
       close_subscriber(at);
-      index_.subscribers.push_back({index_.providers.size() - 1, at, 0, {}, false, false});
+      index_.subscribers.push_back(
+          {index_.providers.size() - 1, at, 0, seg.where(), {}, false, false});
       in_subscriber_ = true;
       index_.segments[at].kind = segment_kind::hl_subscriber;
     } else if (level == "23") {
@@ -262,12 +264,21 @@ class indexer {
 std::string index_refusal(const interchange_index& index) {
   if (!index.error.empty()) return index.error;
   if (index.segments.empty() || index.iea == 0) return "the input has no complete interchange";
+  // The reader has vouched for the envelope; these hold for anything it accepts, and are checked
+  // so that a gap between the two never writes a part from a half-built index.
+  const bool open_group = std::any_of(index.groups.begin(), index.groups.end(),
+                                      [](const group_index& g) { return g.ge == 0; });
+  const bool open_set = std::any_of(index.sets.begin(), index.sets.end(),
+                                    [](const set_index& s) { return s.se == 0; });
+  const bool open_loop = std::any_of(index.subscribers.begin(), index.subscribers.end(),
+                                     [](const subscriber_loop& s) { return s.end == 0; }) ||
+                         std::any_of(index.providers.begin(), index.providers.end(),
+                                     [](const provider_loop& p) { return p.end == 0; });
+  if (open_group || open_set || open_loop) return "the input has a group, set or loop with no end";
   for (const auto& subscriber : index.subscribers) {
     if (!subscriber.member_id) {
-      const auto& hl = index.segments[subscriber.begin];
-      return "HL at segment " + std::to_string(hl.ordinal) + " (byte offset " +
-             std::to_string(hl.offset) + ", line " + std::to_string(hl.line) +
-             "): a subscriber loop without a member id (2010BA NM108 MI, NM109)";
+      return "HL at " + where_text(subscriber.where) +
+             ": a subscriber loop without a member id (2010BA NM108 MI, NM109)";
     }
   }
   return {};

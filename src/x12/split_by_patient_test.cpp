@@ -406,6 +406,17 @@ TEST_SUITE("x12.split_by_patient") {
     CHECK(result.error.find("AAA111") == std::string::npos);
   }
 
+  TEST_CASE("refuses a subscriber without a member id, naming a segment and no data") {
+    // The reader already rejects a 2010BA with no NM108/NM109; either refusal names a position.
+    std::string input = build_interchange(mixed_fixture);
+    const std::string name = "NM1*IL*1*DOE*JANE****MI*CCC333";
+    input.replace(input.find(name), name.size(), "NM1*IL*2*ACME");
+    const auto result = split_by_patient(input);
+    CHECK(!result.ok());
+    CHECK(result.error.find("segment 74 (byte offset") != std::string::npos);
+    CHECK(result.error.find("ACME") == std::string::npos);
+  }
+
   TEST_CASE("refuses two interchanges and input with none") {
     const std::string one = build_interchange(mixed_fixture);
     CHECK(!split_by_patient(one + one).ok());
