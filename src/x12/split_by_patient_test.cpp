@@ -197,61 +197,19 @@ const std::vector<group_spec> mixed_fixture = {
 
 TEST_SUITE("x12.split_by_patient") {
   TEST_CASE("splits two patients with HLs renumbered and SE, GE and IEA recounted") {
-    const std::string input =
-        "ISA*00*          *00*          *ZZ*SUBMITTER      *ZZ*RECEIVER       *260310*1200*^*"
-        "00501*000000777*0*T*:~\n"
-        "GS*HC*SUBMITTER*RECEIVER*20260310*1200*40*X*005010X222A1~\n"
-        "ST*837*0001*005010X222A1~\n"
-        "BHT*0019*00*BATCH42*20260310*1200*CH~\n"
-        "NM1*41*2*SUBMITTER*****46*S1~\n"
-        "PER*IC*DESK*TE*5555550100~\n"
-        "NM1*40*2*DME MAC*****46*R1~\n"
-        "HL*1**20*1~\n"
-        "NM1*85*2*HOMECARE SUPPLY*****XX*1999999984~\n"
-        "N3*100 MAIN ST~\n"
-        "N4*COLUMBUS*OH*43004~\n"
-        "REF*EI*311234567~\n"
-        "HL*2*1*22*0~\n"
-        "SBR*P*18*******MB~\n"
-        "NM1*IL*1*DOE*JANE****MI*AAA111~\n"
-        "NM1*PR*2*MEDICARE*****PI*16013~\n"
-        "CLM*C1*50***12:B:1*Y*A*Y*Y~\n"
-        "HI*ABK:E1065~\n"
-        "LX*1~\n"
-        "SV1*HC:A4224:KX*50*UN*1***1~\n"
-        "DTP*472*D8*20260310~\n"
-        "HL*3*1*22*1~\n"
-        "SBR*P********MB~\n"
-        "NM1*IL*1*ROE*RICHARD****MI*BBB222~\n"
-        "NM1*PR*2*MEDICARE*****PI*16013~\n"
-        "HL*4*3*23*0~\n"
-        "PAT*19~\n"
-        "NM1*QC*1*ROE*KID~\n"
-        "N3*1 ELM ST~\n"
-        "N4*COLUMBUS*OH*43004~\n"
-        "DMG*D8*20100102*M~\n"
-        "CLM*C2*50***12:B:1*Y*A*Y*Y~\n"
-        "HI*ABK:E1065~\n"
-        "LX*1~\n"
-        "SV1*HC:A4224:KX*50*UN*1***1~\n"
-        "DTP*472*D8*20260310~\n"
-        "SE*35*0001~\n"
-        "GE*1*40~\n"
-        "IEA*1*000000777~\n";
-    {
-      const auto sink = test::read(input);
-      REQUIRE_MESSAGE(reads_cleanly(sink), findings(sink));
-    }
-    split_options options;
-    options.control_number = [](std::size_t part) { return "00000090" + std::to_string(part); };
-    const auto result = split_by_patient(input, options);
-    REQUIRE_MESSAGE(result.ok(), result.error);
-    REQUIRE(result.parts.size() == 2);
-    CHECK(result.parts[0].patient_key == "AAA111");
-    CHECK(result.parts[0].source_sets == std::vector<std::size_t>{0});
-    CHECK(result.parts[0].interchange ==
+    // Also with other delimiters and terminator: the rewritten segments use the input's.
+    for (const bool other_delimiters : {false, true}) {
+      CAPTURE(other_delimiters);
+      const auto as_sent = [&](std::string text) {
+        if (!other_delimiters) return text;
+        for (char& c : text) {
+          c = c == '*' ? '|' : c == ':' ? '>' : c == '~' ? '\'' : c == '\n' ? '\r' : c;
+        }
+        return text;
+      };
+      const std::string input = as_sent(
           "ISA*00*          *00*          *ZZ*SUBMITTER      *ZZ*RECEIVER       *260310*1200*^*"
-          "00501*000000900*0*T*:~\n"
+          "00501*000000777*0*T*:~\n"
           "GS*HC*SUBMITTER*RECEIVER*20260310*1200*40*X*005010X222A1~\n"
           "ST*837*0001*005010X222A1~\n"
           "BHT*0019*00*BATCH42*20260310*1200*CH~\n"
@@ -272,29 +230,11 @@ TEST_SUITE("x12.split_by_patient") {
           "LX*1~\n"
           "SV1*HC:A4224:KX*50*UN*1***1~\n"
           "DTP*472*D8*20260310~\n"
-          "SE*20*0001~\n"
-          "GE*1*40~\n"
-          "IEA*1*000000900~\n");
-    CHECK(result.parts[1].patient_key == "BBB222");
-    CHECK(result.parts[1].interchange ==
-          "ISA*00*          *00*          *ZZ*SUBMITTER      *ZZ*RECEIVER       *260310*1200*^*"
-          "00501*000000901*0*T*:~\n"
-          "GS*HC*SUBMITTER*RECEIVER*20260310*1200*40*X*005010X222A1~\n"
-          "ST*837*0001*005010X222A1~\n"
-          "BHT*0019*00*BATCH42*20260310*1200*CH~\n"
-          "NM1*41*2*SUBMITTER*****46*S1~\n"
-          "PER*IC*DESK*TE*5555550100~\n"
-          "NM1*40*2*DME MAC*****46*R1~\n"
-          "HL*1**20*1~\n"
-          "NM1*85*2*HOMECARE SUPPLY*****XX*1999999984~\n"
-          "N3*100 MAIN ST~\n"
-          "N4*COLUMBUS*OH*43004~\n"
-          "REF*EI*311234567~\n"
-          "HL*2*1*22*1~\n"
+          "HL*3*1*22*1~\n"
           "SBR*P********MB~\n"
           "NM1*IL*1*ROE*RICHARD****MI*BBB222~\n"
           "NM1*PR*2*MEDICARE*****PI*16013~\n"
-          "HL*3*2*23*0~\n"
+          "HL*4*3*23*0~\n"
           "PAT*19~\n"
           "NM1*QC*1*ROE*KID~\n"
           "N3*1 ELM ST~\n"
@@ -305,9 +245,84 @@ TEST_SUITE("x12.split_by_patient") {
           "LX*1~\n"
           "SV1*HC:A4224:KX*50*UN*1***1~\n"
           "DTP*472*D8*20260310~\n"
-          "SE*26*0001~\n"
+          "SE*35*0001~\n"
           "GE*1*40~\n"
-          "IEA*1*000000901~\n");
+          "IEA*1*000000777~\n");
+      {
+        const auto sink = test::read(input);
+        REQUIRE_MESSAGE(reads_cleanly(sink), findings(sink));
+      }
+      split_options options;
+      options.control_number = [](std::size_t part) { return "00000090" + std::to_string(part); };
+      const auto result = split_by_patient(input, options);
+      REQUIRE_MESSAGE(result.ok(), result.error);
+      REQUIRE(result.parts.size() == 2);
+      CHECK(result.parts[0].patient_key == "AAA111");
+      CHECK(result.parts[0].source_sets == std::vector<std::size_t>{0});
+      CHECK(
+          result.parts[0].interchange ==
+          as_sent(
+              "ISA*00*          *00*          *ZZ*SUBMITTER      *ZZ*RECEIVER       *260310*1200*^*"
+              "00501*000000900*0*T*:~\n"
+              "GS*HC*SUBMITTER*RECEIVER*20260310*1200*40*X*005010X222A1~\n"
+              "ST*837*0001*005010X222A1~\n"
+              "BHT*0019*00*BATCH42*20260310*1200*CH~\n"
+              "NM1*41*2*SUBMITTER*****46*S1~\n"
+              "PER*IC*DESK*TE*5555550100~\n"
+              "NM1*40*2*DME MAC*****46*R1~\n"
+              "HL*1**20*1~\n"
+              "NM1*85*2*HOMECARE SUPPLY*****XX*1999999984~\n"
+              "N3*100 MAIN ST~\n"
+              "N4*COLUMBUS*OH*43004~\n"
+              "REF*EI*311234567~\n"
+              "HL*2*1*22*0~\n"
+              "SBR*P*18*******MB~\n"
+              "NM1*IL*1*DOE*JANE****MI*AAA111~\n"
+              "NM1*PR*2*MEDICARE*****PI*16013~\n"
+              "CLM*C1*50***12:B:1*Y*A*Y*Y~\n"
+              "HI*ABK:E1065~\n"
+              "LX*1~\n"
+              "SV1*HC:A4224:KX*50*UN*1***1~\n"
+              "DTP*472*D8*20260310~\n"
+              "SE*20*0001~\n"
+              "GE*1*40~\n"
+              "IEA*1*000000900~\n"));
+      CHECK(result.parts[1].patient_key == "BBB222");
+      CHECK(
+          result.parts[1].interchange ==
+          as_sent(
+              "ISA*00*          *00*          *ZZ*SUBMITTER      *ZZ*RECEIVER       *260310*1200*^*"
+              "00501*000000901*0*T*:~\n"
+              "GS*HC*SUBMITTER*RECEIVER*20260310*1200*40*X*005010X222A1~\n"
+              "ST*837*0001*005010X222A1~\n"
+              "BHT*0019*00*BATCH42*20260310*1200*CH~\n"
+              "NM1*41*2*SUBMITTER*****46*S1~\n"
+              "PER*IC*DESK*TE*5555550100~\n"
+              "NM1*40*2*DME MAC*****46*R1~\n"
+              "HL*1**20*1~\n"
+              "NM1*85*2*HOMECARE SUPPLY*****XX*1999999984~\n"
+              "N3*100 MAIN ST~\n"
+              "N4*COLUMBUS*OH*43004~\n"
+              "REF*EI*311234567~\n"
+              "HL*2*1*22*1~\n"
+              "SBR*P********MB~\n"
+              "NM1*IL*1*ROE*RICHARD****MI*BBB222~\n"
+              "NM1*PR*2*MEDICARE*****PI*16013~\n"
+              "HL*3*2*23*0~\n"
+              "PAT*19~\n"
+              "NM1*QC*1*ROE*KID~\n"
+              "N3*1 ELM ST~\n"
+              "N4*COLUMBUS*OH*43004~\n"
+              "DMG*D8*20100102*M~\n"
+              "CLM*C2*50***12:B:1*Y*A*Y*Y~\n"
+              "HI*ABK:E1065~\n"
+              "LX*1~\n"
+              "SV1*HC:A4224:KX*50*UN*1***1~\n"
+              "DTP*472*D8*20260310~\n"
+              "SE*26*0001~\n"
+              "GE*1*40~\n"
+              "IEA*1*000000901~\n"));
+    }
   }
 
   TEST_CASE("every accepted sample splits into parts the reader accepts, with all its claims") {
@@ -354,6 +369,16 @@ TEST_SUITE("x12.split_by_patient") {
       CHECK(a.find("GE*1*40~" + line_break + "GS*") != std::string::npos);
       CHECK(a.ends_with("IEA*2*000000001~" + line_break));
       CHECK(result.parts[2].interchange.find("IEA*1*000000003~") != std::string::npos);
+      // DDD444: set 1 of group 40 and set 2 of group 41, each under its own GS and GE.
+      const auto& d = result.parts[3].interchange;
+      CHECK(d.find("GS*HC*SUBMITTER*RECEIVER*20260310*1200*40*") != std::string::npos);
+      CHECK(d.find("GE*1*40~") != std::string::npos);
+      CHECK(d.find("GS*HC*SUBMITTER*RECEIVER*20260310*1200*41*") != std::string::npos);
+      CHECK(d.find("GE*1*41~") != std::string::npos);
+      CHECK(d.find("ST*837*0002*") != std::string::npos);
+      CHECK(d.find("ST*837*0003*") != std::string::npos);
+      CHECK(d.find("ST*837*0001*") == std::string::npos);
+      CHECK(d.ends_with("IEA*2*000000004~" + line_break));
     }
   }
 
