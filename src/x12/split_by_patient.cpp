@@ -29,10 +29,40 @@ std::string where_text(const location& where) {
          std::to_string(where.offset) + ", line " + std::to_string(where.line) + ")";
 }
 
+// Finds where the `wanted`-th ST (0-based) of the input is. The reader reports set-level errors
+// (a miscounted SE01) without a location, and a refusal should say where to look; this runs only
+// on that path, so a second tokenizing pass costs nothing that matters.
+class st_locator {
+ public:
+  explicit st_locator(std::size_t wanted) : wanted_(wanted) {}
+  void on_reader_error(const reader_event& /*event*/) {}
+  void on_segment(const segment& seg) {
+    if (seg.is("ST") && seen_++ == wanted_) found_ = seg.where();
+  }
+  [[nodiscard]] const std::optional<location>& found() const noexcept { return found_; }
+
+ private:
+  std::size_t wanted_;
+  std::size_t seen_ = 0;
+  std::optional<location> found_;
+};
+
+std::optional<location> locate_st(std::string_view input, const reader_limits& limits,
+                                  std::size_t set_index) {
+  st_locator locator(set_index);
+  segment_reader tokenizer(limits);
+  tokenizer.put(input, locator);
+  tokenizer.finish(locator);
+  return locator.found();
+}
+
 // Why the reader refused the set, from its first rejecting finding (ids, positions and codes).
-std::string set_refusal(const set_result& set, std::size_t set_index) {
-  std::string text = "transaction set " + std::to_string(set_index) + " (ST02 " + set.control +
-                     ") was rejected by the 837 reader";
+std::string set_refusal(std::string_view input, const reader_options& options,
+                        const set_result& set, std::size_t set_index) {
+  std::string text = "transaction set " + std::to_string(set_index) + " (ST02 " + set.control;
+  if (const auto st = locate_st(input, options.limits, set_index))
+    text += ", ST at " + where_text(*st);
+  text += ") was rejected by the 837 reader";
   for (const auto& finding : set.segments) {
     if (!finding.rejects) continue;
     return text + ": " + finding.segment_id + " at position " + std::to_string(finding.position) +
@@ -70,7 +100,7 @@ std::string refusal_by_reader(std::string_view input, const reader_options& opti
       return text;
     }
     for (const auto& set : group.sets) {
-      if (set.rejected) return set_refusal(set, set_index);
+      if (set.rejected) return set_refusal(input, options, set, set_index);
       ++set_index;
     }
   }

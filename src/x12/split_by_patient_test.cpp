@@ -427,7 +427,9 @@ TEST_SUITE("x12.split_by_patient") {
     const auto result = split_by_patient(input);
     CHECK(!result.ok());
     CHECK(result.parts.empty());
-    CHECK(result.error.find("transaction set 0") != std::string::npos);
+    CHECK(result.error ==
+          "transaction set 0 (ST02 0001, ST at segment 3 (byte offset 165, line 3)) was rejected "
+          "by the 837 reader: SE01 does not match the number of segments");
     CHECK(result.error.find("AAA111") == std::string::npos);
   }
 
