@@ -4,6 +4,7 @@
 #include "covgate/x12/split_by_patient.hpp"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cstdint>
 #include <optional>
@@ -428,9 +429,9 @@ class part_writer {
 
   void element(std::string_view value) { out_.append(1, delims_.element).append(value); }
   void element(std::size_t value) {
-    char digits[24];
-    const auto end = std::to_chars(digits, digits + sizeof digits, value).ptr;
-    element(std::string_view(digits, static_cast<std::size_t>(end - digits)));
+    std::array<char, 24> digits{};
+    const auto end = std::to_chars(digits.data(), digits.data() + digits.size(), value).ptr;
+    element(std::string_view(digits.data(), static_cast<std::size_t>(end - digits.data())));
   }
 
   void write_isa(std::string_view control) {
