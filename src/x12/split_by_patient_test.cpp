@@ -420,6 +420,20 @@ TEST_SUITE("x12.split_by_patient") {
     check_split(input);
   }
 
+  TEST_CASE("HLs that do not count from 1 (read with leniency hl-chain) come out counted") {
+    std::string input = build_interchange(mixed_fixture);
+    for (const auto& [from, to] :
+         {std::pair{"HL*1**20*1~", "HL*7**20*1~"}, std::pair{"HL*2*1*22*0~", "HL*9*7*22*0~"}}) {
+      input.replace(input.find(from), std::string_view(from).size(), to);
+    }
+    reader_options lenient;
+    lenient.lenient = leniency::hl_chain;
+    const auto whole = test::read(input, 0, lenient);
+    REQUIRE(!whole.sets.empty());
+    CHECK(whole.sets[0].ack_code() == 'E');
+    check_split(input, lenient);  // every part reads with no finding at all
+  }
+
   TEST_CASE("refuses an interchange the reader rejects, naming a position and no data") {
     std::string input = build_interchange(mixed_fixture);
     const auto at = input.find("SE*");
