@@ -57,8 +57,15 @@ struct split_options {
 /// IEA01 are recounted, SE02 = ST02, GE02 = GS06, ISA13 = IEA02 = options.control_number.
 /// Every other byte (delimiters, terminators, line breaks) is copied from the input.
 ///
+/// Findings the reader only notes (IK5 E) in the input may carry over into the parts; HL chain
+/// findings do not, since HLs are renumbered. Bytes before the ISA (a byte order mark, prose) and
+/// after the IEA's terminator and line break are not copied. Several interchanges in one input
+/// are refused: split the stream at each ISA first. `options.control_number` is called once per
+/// part, in part order; distinct numbers are the caller's business.
+///
 /// Costs one read by the 837 reader plus one tokenizing pass; the parts are assembled from views
-/// of the input (allocations per part and per patient, none per element).
+/// of the input (allocations per part and per patient, none per element). Pure and reentrant:
+/// no state outside the call.
 [[nodiscard]] split_result split_by_patient(std::string_view interchange,
                                             const split_options& options = {});
 
