@@ -1,13 +1,16 @@
 // Fuzz target: any bytes through the whole 837 reader, split at a data-chosen point so the
 // straddling-segment path is exercised too, then through the acknowledgment writer, whose
-// output must read back without a crash.
+// output must read back without a crash. Then split by patient: the input is either refused or
+// every part reads back unrejected, the parts together holding exactly the input's claims.
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <string>
 #include <string_view>
 
 #include "covgate/x12/ack_writer.hpp"
 #include "covgate/x12/interchange_reader.hpp"
+#include "covgate/x12/split_by_patient.hpp"
 
 namespace {
 
@@ -23,6 +26,44 @@ struct null_sink final : covgate::x12::reader_sink {
   void on_claim(const covgate::model::claim&) override {}
   void on_interchange_end(const covgate::x12::interchange_result&) override {}
 };
+
+// Counts claims and whether anything was rejected.
+struct counting_sink final : covgate::x12::reader_sink {
+  std::size_t claims = 0;
+  std::size_t interchanges = 0;
+  bool rejected = false;
+  void on_claim(const covgate::model::claim&) override { ++claims; }
+  void on_interchange_end(const covgate::x12::interchange_result& r) override {
+    ++interchanges;
+    rejected = rejected || r.rejected;
+    for (const auto& group : r.groups) {
+      rejected = rejected || group.rejected;
+      for (const auto& set : group.sets) rejected = rejected || set.rejected;
+    }
+  }
+};
+
+counting_sink count(std::string_view bytes, const covgate::x12::reader_options& options) {
+  counting_sink counted;
+  covgate::x12::interchange_reader reader(counted, options);
+  reader.put(bytes);
+  reader.finish();
+  return counted;
+}
+
+void check_split(std::string_view bytes, const covgate::x12::reader_options& options) {
+  covgate::x12::split_options split;
+  split.reader = options;
+  const auto result = covgate::x12::split_by_patient(bytes, split);
+  if (!result.ok()) return;
+  std::size_t claims = 0;
+  for (const auto& part : result.parts) {
+    const auto counted = count(part.interchange, options);
+    if (counted.interchanges != 1 || counted.rejected) std::abort();
+    claims += counted.claims;
+  }
+  if (claims != count(bytes, options).claims) std::abort();
+}
 
 }  // namespace
 
@@ -40,6 +81,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     reader.put(bytes.substr(split));
     reader.finish();
   }
+  check_split(bytes, options);
   null_sink again;
   covgate::x12::interchange_reader reader(again);
   reader.put(s.acks);
