@@ -95,10 +95,7 @@ class worker::partition_runner {
       auto wait = owner_.settings_.catch_up_wait;
       while (window.size() < static_cast<std::size_t>(owner_.settings_.batch)) {
         auto m = reader.next(wait);
-        if (!m) {
-          at_end = window.empty() || at_end;  // silence: nothing more after the last one read
-          break;
-        }
+        if (!m) break;  // silence: an empty window ends the catch-up below
         at_end = m->pending() == 0;
         window.push_back(std::move(*m));
         if (at_end) break;

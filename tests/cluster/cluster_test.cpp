@@ -538,8 +538,7 @@ TEST_SUITE("cluster.worker") {
       for (int i = from; i < to; ++i) {
         const auto pkey = partition_key(secret, "MBI-W" + std::to_string(i % 30));
         const auto data = prefix + std::to_string(i);
-        const auto at = js.publish(producer_subject(pkey, message_kind::fhir), data, data);
-        (void)at;
+        (void)js.publish(producer_subject(pkey, message_kind::fhir), data, data);
       }
     };
     publish(0, 120);

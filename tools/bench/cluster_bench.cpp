@@ -1,11 +1,10 @@
-// The producer side of tools/bench/cluster.sh: cuts a covgate-gen file of one-claim sets
-// (--claims-per-set 1) into one interchange per set, publishes each under its patient's
+// The producer side of tools/bench/cluster.sh: cuts a covgate-gen file into one interchange
+// per patient (x12::split_by_patient), publishes each under its patient's
 // partition key from several connections at once, and waits until every partition's durable
 // consumer has delivered and had acknowledged everything (the workers applied and committed
 // it). Prints one line:
-//   cluster claims=N publish_s=P total_s=T claims_per_s=C
+//   cluster claims=N messages=M publish_s=P total_s=T claims_per_s=C
 //   cluster_bench --urls URL[,URL…] --partitions N --secret S --run ID [--threads T] FILE
-#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -14,58 +13,39 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
 #include "covgate/cluster/nats_client.hpp"
 #include "covgate/cluster/partition_key.hpp"
 #include "covgate/cluster/subjects.hpp"
+#include "covgate/x12/split_by_patient.hpp"
 
 using namespace covgate::cluster;
 
 namespace {
 
-struct piece {
-  std::string member;  // NM109 of the subscriber (NM1*IL)
-  std::string interchange;
-};
-
-// One interchange per ST/SE set: the file's ISA and GS, the set, then GE/IEA counting one,
-// with ISA13/IEA02 numbered per piece so that none repeats an earlier interchange.
-std::vector<piece> split_sets(const std::string& x12) {
-  if (x12.size() < 106 || x12.compare(0, 3, "ISA") != 0) throw std::runtime_error("not X12");
-  const char element = x12[3];
-  const char terminator = x12[105];
-  const auto gs_end = x12.find(terminator, x12.find(std::string("GS") + element)) + 1;
-  const std::string gs = x12.substr(106, gs_end - 106);
-  const auto gs06 = [&] {
-    std::vector<std::string> fields;
-    std::stringstream in(gs.substr(0, gs.size() - 1));
-    for (std::string f; std::getline(in, f, element);) fields.push_back(f);
-    return fields.at(6);
-  }();
-  std::vector<piece> out;
-  std::size_t at = gs_end;
-  const std::string st = std::string("ST") + element, se = std::string("SE") + element;
-  const std::string il = std::string("NM1") + element + "IL" + element;
-  while ((at = x12.find(st, at)) != std::string::npos) {
-    const auto se_at = x12.find(se, at);
-    const auto end = x12.find(terminator, se_at) + 1;
-    piece p;
-    const auto set = x12.substr(at, end - at);
-    const auto nm1 = set.find(il);
-    if (nm1 != std::string::npos) {
-      const auto seg = set.substr(nm1, set.find(terminator, nm1) - nm1);
-      p.member = seg.substr(seg.rfind(element) + 1);
-    }
-    char control[10];
-    std::snprintf(control, sizeof control, "%09zu", out.size() + 1);
-    auto isa = x12.substr(0, 106);
-    isa.replace(90, 9, control);
-    p.interchange = isa + gs + set + "GE" + element + "1" + element + gs06 + terminator + "IEA" +
-                    element + "1" + element + control + terminator;
-    out.push_back(std::move(p));
-    at = end;
+// One interchange per patient: covgate-gen's file is cut at each ISA (it writes several
+// interchanges once large), and each interchange split by x12::split_by_patient, numbered
+// on from the parts before it so that no ISA13 repeats.
+std::vector<covgate::x12::patient_part> split_by_patient(const std::string& x12) {
+  std::vector<covgate::x12::patient_part> out;
+  std::size_t at = x12.find("ISA");
+  while (at != std::string::npos) {
+    const auto next = x12.find("ISA", at + 106);
+    const auto interchange = std::string_view(x12).substr(at, next - at);
+    covgate::x12::split_options options;
+    const auto first = out.size();
+    options.control_number = [first](std::size_t part) {
+      char control[10];
+      std::snprintf(control, sizeof control, "%09zu", first + part + 1);
+      return std::string(control);
+    };
+    auto split = covgate::x12::split_by_patient(interchange, options);
+    if (!split.ok()) throw std::runtime_error("cannot split: " + split.error);
+    for (auto& part : split.parts) out.push_back(std::move(part));
+    at = next;
   }
   return out;
 }
@@ -91,7 +71,9 @@ int main(int argc, char** argv) try {
   const int threads = std::stoi(argument(argc, argv, "--threads", "4"));
   std::ifstream in(argv[argc - 1], std::ios::binary);
   const std::string x12((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const auto pieces = split_sets(x12);
+  const auto pieces = split_by_patient(x12);
+  std::size_t claims = 0;  // one claim per set (covgate-gen --claims-per-set 1)
+  for (const auto& p : pieces) claims += p.source_sets.size();
 
   const auto started = std::chrono::steady_clock::now();
   std::atomic<std::size_t> next{0};
@@ -101,7 +83,7 @@ int main(int argc, char** argv) try {
       jetstream js(settings);
       for (std::size_t i; (i = next++) < pieces.size();) {
         const auto& p = pieces[i];
-        js.publish(producer_subject(partition_key(secret, p.member), message_kind::claim),
+        js.publish(producer_subject(partition_key(secret, p.patient_key), message_kind::claim),
                    p.interchange, run + "-" + std::to_string(i));
       }
     });
@@ -124,9 +106,10 @@ int main(int argc, char** argv) try {
   }
   const auto finished = std::chrono::steady_clock::now();
   const auto seconds = [&](auto to) { return std::chrono::duration<double>(to - started).count(); };
-  std::cout << "cluster claims=" << pieces.size() << " publish_s=" << seconds(published)
-            << " total_s=" << seconds(finished) << " claims_per_s="
-            << static_cast<long>(static_cast<double>(pieces.size()) / seconds(finished)) << "\n";
+  std::cout << "cluster claims=" << claims << " messages=" << pieces.size()
+            << " publish_s=" << seconds(published) << " total_s=" << seconds(finished)
+            << " claims_per_s="
+            << static_cast<long>(static_cast<double>(claims) / seconds(finished)) << "\n";
   return 0;
 } catch (const std::exception& e) {
   std::cerr << "cluster_bench: " << e.what() << "\n";
