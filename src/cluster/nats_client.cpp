@@ -14,9 +14,11 @@ constexpr std::int64_t nanos_per_ms = 1'000'000;
 
 bool retryable_status(natsStatus s, jsErrCode jerr) {
   // Leader elections and reconnects: the request went nowhere or its answer never came.
+  // "No suitable peers for placement" too: while a cluster forms, the meta leader places
+  // replicas only on peers that have reported to it, and a node that is down comes back.
   return s == NATS_TIMEOUT || s == NATS_NO_RESPONDERS || s == NATS_NO_SERVER ||
          s == NATS_CONNECTION_DISCONNECTED || s == NATS_NOT_YET_CONNECTED ||
-         jerr == JSClusterNotAvailErr;
+         jerr == JSClusterNotAvailErr || jerr == JSClusterNoPeersErr;
 }
 
 // "<operation>: <status text> [(JetStream error N)]: <the library's last error text>"

@@ -140,6 +140,27 @@ for i in 0 1 2; do
     sleep 0.1
   done
 done
+# Then until the meta leader counts both other nodes as current: before that it places no
+# replica on them ("no suitable peers for placement", seen once in CI on a loaded machine).
+meta_ready() {
+  local i
+  for i in 0 1 2; do
+    curl -fsS "http://127.0.0.1:${ports[$((6 + i))]}/jsz" 2>/dev/null | python3 -c '
+import json, sys
+meta = json.load(sys.stdin).get("meta_cluster", {})
+replicas = meta.get("replicas") or []
+sys.exit(0 if len(replicas) == 2 and all(r.get("current") for r in replicas) else 1)
+' && return 0
+  done
+  return 1
+}
+until meta_ready; do
+  if [ $SECONDS -ge $deadline ]; then
+    echo "cluster test: the JetStream meta group did not count three current peers within 30 s" >&2
+    exit 1
+  fi
+  sleep 0.2
+done
 until curl -fsS "http://127.0.0.1:${ports[10]}/healthz" >/dev/null 2>&1; do
   if [ $SECONDS -ge $deadline ] || ! kill -0 "$(cat "$dir/n4.pid")" 2>/dev/null; then
     echo "cluster test: the TLS node n4 did not start" >&2
@@ -170,6 +191,10 @@ for i in 0 1 2; do
     [ $SECONDS -lt $deadline ] || { echo "cluster test: n$((i + 1)) did not come back" >&2; exit 1; }
     sleep 0.1
   done
+done
+until meta_ready; do
+  [ $SECONDS -lt $deadline ] || { echo "cluster test: the meta group did not recover" >&2; exit 1; }
+  sleep 0.2
 done
 
 # Two covgate serve processes in the worker role (skipped when COVGATE does not name the
