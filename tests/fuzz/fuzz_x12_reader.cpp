@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "covgate/x12/ack_writer.hpp"
+#include "covgate/x12/envelope_edit.hpp"
 #include "covgate/x12/interchange_reader.hpp"
 #include "covgate/x12/split_by_patient.hpp"
 
@@ -65,6 +66,22 @@ void check_split(std::string_view bytes, const covgate::x12::reader_options& opt
   if (claims != count(bytes, options).claims) std::abort();
 }
 
+// The envelope edits of a cluster front: the pieces hold every byte once, in order, and a
+// renumbered piece keeps its length.
+void check_envelope_edits(std::string_view bytes) {
+  std::size_t at = 0;
+  for (const auto piece : covgate::x12::split_interchanges(bytes)) {
+    if (piece.data() != bytes.data() + at) std::abort();
+    at += piece.size();
+    (void)covgate::x12::first_functional_id(piece);
+    std::string copy(piece);
+    if (covgate::x12::set_interchange_control(copy, "123456789") && copy.size() != piece.size()) {
+      std::abort();
+    }
+  }
+  if (at != bytes.size()) std::abort();
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -82,6 +99,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     reader.finish();
   }
   check_split(bytes, options);
+  check_envelope_edits(bytes);
   null_sink again;
   covgate::x12::interchange_reader reader(again);
   reader.put(s.acks);
