@@ -12,6 +12,7 @@
 #include "covgate/cluster/lease_manager.hpp"
 #include "covgate/cluster/retry.hpp"
 #include "covgate/cluster/subjects.hpp"
+#include "support/memory_kv.hpp"
 
 using namespace covgate::cluster;
 using action = lease_step::action;
@@ -40,58 +41,6 @@ int count(const std::vector<lease_step>& steps, action what) {
   return static_cast<int>(
       std::count_if(steps.begin(), steps.end(), [&](const auto& s) { return s.what == what; }));
 }
-
-// KV cg-owners / cg-workers in memory, with the revision rule of JetStream KV (one counter for
-// the bucket) and compare-and-set; `fail_writes` makes every write fail as an unanswered one,
-// and `before_next_write` runs once just before the next create or update (another worker's
-// write landing between this one's read and its write).
-class memory_kv final : public kv_bucket {
- public:
-  std::optional<kv_entry> get(const std::string& key) override {
-    const auto it = entries_.find(key);
-    if (it == entries_.end()) return std::nullopt;
-    return it->second;
-  }
-  std::optional<std::uint64_t> create(const std::string& key, std::string_view value) override {
-    check_writable();
-    interleave();
-    if (entries_.contains(key)) return std::nullopt;
-    return write(key, value);
-  }
-  std::optional<std::uint64_t> update(const std::string& key, std::string_view value,
-                                      std::uint64_t last) override {
-    check_writable();
-    interleave();
-    const auto it = entries_.find(key);
-    if (it == entries_.end() || it->second.revision != last) return std::nullopt;
-    return write(key, value);
-  }
-  std::uint64_t put(const std::string& key, std::string_view value) override {
-    check_writable();
-    return write(key, value);
-  }
-  std::vector<std::string> keys() override {
-    std::vector<std::string> out;
-    for (const auto& [key, entry] : entries_) out.push_back(key);
-    return out;
-  }
-  bool fail_writes = false;
-  std::function<void()> before_next_write;
-
- private:
-  void interleave() {
-    if (before_next_write) std::exchange(before_next_write, nullptr)();
-  }
-  void check_writable() const {
-    if (fail_writes) throw nats_error("write: timeout (test)", true);
-  }
-  std::uint64_t write(const std::string& key, std::string_view value) {
-    entries_[key] = kv_entry{std::string(value), ++revision_};
-    return revision_;
-  }
-  std::map<std::string, kv_entry> entries_;
-  std::uint64_t revision_ = 0;
-};
 
 struct worker_under_test {
   std::set<int> working;  // what the callbacks say this worker works on

@@ -15,9 +15,9 @@ namespace {
 struct isa_header {
   char separator = '*';
   char terminator = '~';
-  std::size_t control_at = 0;   // ISA13
+  std::size_t control_at = 0;  // ISA13
   std::size_t control_len = 0;
-  std::size_t end = 0;          // one past the ISA's terminator
+  std::size_t end = 0;  // one past the ISA's terminator
 };
 
 bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
@@ -74,7 +74,7 @@ bool segment_is(std::string_view s, std::size_t begin, std::size_t end, std::str
 
 // Where the IEA segment starts and ends (past its terminator), or nullopt.
 std::optional<std::pair<std::size_t, std::size_t>> find_iea(std::string_view s,
-                                                           const isa_header& h) {
+                                                            const isa_header& h) {
   std::size_t iea = std::string_view::npos;
   const auto end = walk_segments(s, h, [&](std::size_t b, std::size_t e) {
     if (!segment_is(s, b, e, "IEA", h.separator)) return false;

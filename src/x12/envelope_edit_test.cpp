@@ -62,7 +62,7 @@ TEST_SUITE("x12.envelope_edit") {
     CHECK(none[0] == "not x12 at all");
     const auto good = interchange("000000001", "HN");
     auto cut = interchange("000000002", "HN");
-    cut.resize(cut.find("IEA"));  // no IEA
+    cut.resize(cut.find("IEA"));     // no IEA
     const auto stream = good + cut;  // the pieces view it
     const auto pieces = split_interchanges(stream);
     REQUIRE(pieces.size() == 2);
@@ -89,7 +89,8 @@ TEST_SUITE("x12.envelope_edit") {
     CHECK(odd == interchange("000000042", "", '|', '\'', "\r\n"));
   }
 
-  TEST_CASE("a control number that is not nine digits, or an envelope without IEA, changes nothing") {
+  TEST_CASE(
+      "a control number that is not nine digits, or an envelope without IEA, changes nothing") {
     auto text = interchange("000000001", "HN");
     const auto before = text;
     CHECK_FALSE(set_interchange_control(text, "12345678"));

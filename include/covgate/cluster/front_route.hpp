@@ -1,0 +1,73 @@
+// How a cluster front routes a message it received (docs/cluster.md §5c): every claim and fact
+// of one patient must reach the worker that owns the patient's partition, so the front reads
+// the message the way a worker will and decides, before anything is published:
+// - X12: each interchange by itself. One the 837 reader accepts whole is split by patient
+//   (x12::split_by_patient), one part per patient; one it accepts nothing of is answered by
+//   the front (its 999/TA1 says the same as a worker's would); one it accepts only partly is
+//   refused, since its accepted sets cannot be cut out of it without changing what the 999
+//   acknowledges.
+// - FHIR and HL7 v2: the message goes whole to the partition of the one patient its facts
+//   belong to (a Practitioner in it travels with that patient's facts). A message with no fact
+//   is answered by the front; one whose facts name several patients, or a patient only by a
+//   local reference (no Medicare identifier in the message: the identity map is not built), or
+//   no patient at all (reference data alone), is refused with the reason.
+// Pure: no I/O, no clock (the time is an argument), no patient data in any text it writes.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "covgate/cluster/subjects.hpp"
+#include "covgate/engine/sniff.hpp"
+#include "covgate/fhir/reader.hpp"
+#include "covgate/hl7v2/reader.hpp"
+#include "covgate/mapping/tables.hpp"
+#include "covgate/x12/interchange_reader.hpp"
+
+namespace covgate::cluster {
+
+struct route_settings {
+  x12::reader_options x12;
+  fhir::read_limits fhir;
+  hl7v2::read_options hl7v2;
+};
+
+/// One message to publish: the patient it belongs to (the caller hashes it with
+/// partition_key(); it never goes into a subject as it is), its kind, and its bytes.
+struct routed_part {
+  std::string patient_key;
+  message_kind kind = message_kind::claim;
+  std::string payload;
+};
+
+/// One piece of the input answered by itself: an X12 interchange, or a whole FHIR or HL7 v2
+/// message.
+struct route_piece {
+  std::string_view text;  ///< the piece, viewing the caller's input
+  /// Nothing in it would be kept by a worker (refused whole, or nothing to store): the front
+  /// answers it with an intake of its own, as a worker would.
+  bool local = false;
+  /// Otherwise: what to publish, each part answered by its partition's worker.
+  std::vector<routed_part> parts;
+  /// X12 that is routed: the interchange's TA1/999 when the reader says one is due (asked for,
+  /// or a finding noted), written by the front from its own read with ISA13 000000001 (the
+  /// caller renumbers it). A worker's answer to a part carries only its 277s.
+  std::string acknowledgment;
+};
+
+struct route_plan {
+  engine::payload_kind kind = engine::payload_kind::unknown;
+  std::vector<route_piece> pieces;
+  /// Not "": the message cannot be routed as sent, nothing may be published, and this says
+  /// why (positions, counts and codes, never a data value).
+  std::string refusal;
+};
+
+/// Plans the routing of `message` received at `unix_ms` (the time stamps the acknowledgments
+/// the front writes). Never throws on input.
+[[nodiscard]] route_plan plan_route(std::string_view message, const mapping::tables& tables,
+                                    const route_settings& settings, std::int64_t unix_ms);
+
+}  // namespace covgate::cluster
