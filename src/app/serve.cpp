@@ -40,7 +40,7 @@ std::string store_name(const server::server_config& c) {
 int run_serve(const options& o) {
   auto& log = server::log();
   log.configure(o.log_format, o.log_level);
-  const auto config = load_config(o.config);
+  auto config = load_config(o.config);
   if (o.print_config) {
     std::cout << server::config_text(config);
     return 0;
@@ -59,9 +59,22 @@ int run_serve(const options& o) {
              "no --config: running on the built-in defaults (covgate serve --print-config "
              "prints them as a file to start from)");
   }
+  // A front keeps nothing: its messages are the workers' to store (the store it still opens,
+  // in memory, holds nothing), and releases are delivered by the workers' outboxes.
+  if (config.cluster.front()) {
+    config.store.directory.clear();
+    config.outbox.destinations.clear();
+  }
   // Before the store opens: a second server on the same directory stops here.
   const server::store_lock lock(config.store.directory);
   server::service svc(config, policy, tables);
+  // A front hands what the listeners receive to the cluster instead of the gate.
+  std::optional<cluster_front> front;
+  if (config.cluster.front()) {
+    front.emplace(config, policy, tables);
+    svc.set_message_port(*front);
+    svc.set_extra_metrics([&front] { return front->metrics_text(); });
+  }
   boost::asio::io_context io;
   std::optional<transport::mllp_server> mllp;
   std::optional<transport::http_server> http;
@@ -147,6 +160,7 @@ int run_serve(const options& o) {
   if (mllp) std::cout << " mllp " << mllp_at;
   if (http) std::cout << " http " << http_at;
   if (worker) std::cout << " cluster-worker " << config.cluster.worker_id;
+  if (front) std::cout << " cluster-front " << config.cluster.worker_id;
   std::cout << " store " << store_name(config) << std::endl;
   svc.set_listening(true);
   log.info("serve", "started",
@@ -168,6 +182,7 @@ int run_serve(const options& o) {
   // Answers still being committed are posted to the (stopped) io_context: finish them
   // while it exists.
   worker.reset();
+  front.reset();  // anything still waiting for workers is answered unavailable
   outbox.reset();
   svc.gate().shutdown();
   log.info("serve", "stopped");

@@ -4,6 +4,7 @@
 #include <mutex>
 #include <optional>
 
+#include "covgate/cluster/front.hpp"
 #include "covgate/cluster/layout.hpp"
 #include "covgate/cluster/nats_client.hpp"
 #include "covgate/cluster/partition_status.hpp"
@@ -29,6 +30,13 @@ cluster::connection_settings connection_of(const server::cluster_config& c) {
   return s;
 }
 
+cluster::cluster_layout layout_of(const server::cluster_config& c) {
+  cluster::cluster_layout l;
+  l.partitions = c.partitions;
+  l.replicas = c.replicas;
+  return l;
+}
+
 // The durable gate as the worker's applier: a stream message is submitted with its position,
 // and its reply turned into the worker's verdict.
 class gate_applier final : public cluster::message_applier {
@@ -51,6 +59,8 @@ class gate_applier final : public cluster::message_applier {
                                  out.result = verdict::applied;
                                  out.outcome = std::string(server::outcome_name(r));
                                  out.content_type = std::string(r.content_type);
+                                 out.claims = r.claims;
+                                 out.facts = r.facts;
                                  if (r.acks.size() > 1) {
                                    for (const auto& ack : r.acks) out.parts.push_back(ack.size());
                                  }
@@ -84,12 +94,6 @@ struct cluster_worker::impl {
         running(js, buckets.owners, buckets.workers, applier, settings_of(c)),
         config(c) {}
 
-  static cluster::cluster_layout layout_of(const server::cluster_config& c) {
-    cluster::cluster_layout l;
-    l.partitions = c.partitions;
-    l.replicas = c.replicas;
-    return l;
-  }
   static cluster::worker_settings settings_of(const server::cluster_config& c) {
     cluster::worker_settings s;
     s.worker = c.worker_id;
@@ -166,6 +170,122 @@ std::string cluster_worker::metrics_text() {
 
 void cluster_worker::stop() {
   if (impl_) impl_->running.stop();
+}
+
+// ---- the front ---------------------------------------------------------------------------
+
+namespace {
+
+std::string key_secret_of(const server::cluster_config& c) {
+  const char* secret = std::getenv(c.key_secret_env.c_str());
+  if (secret == nullptr || *secret == '\0') {
+    throw std::runtime_error("cluster: the variable " + c.key_secret_env +
+                             " (cluster.key_secret_env) does not hold the partition key secret");
+  }
+  return secret;
+}
+
+std::string_view content_type_of(engine::payload_kind kind) {
+  switch (kind) {
+    case engine::payload_kind::x12:
+      return "application/edi-x12";
+    case engine::payload_kind::fhir:
+      return "application/fhir+json";
+    case engine::payload_kind::hl7v2:
+      return "x-application/hl7-v2+er7";
+    default:
+      return "text/plain";
+  }
+}
+
+server::reply reply_of(cluster::front_answer a) {
+  server::reply r;
+  r.kind = a.kind;
+  r.content_type = content_type_of(a.kind);  // a literal: the reply keeps a view
+  r.body = std::move(a.body);
+  r.acks = std::move(a.acks);
+  r.rejected = a.rejected;
+  r.unrecognized = a.unrecognized;
+  r.claims = a.claims;
+  r.facts = a.facts;
+  r.refused = a.how == cluster::front_answer::status::refused;
+  r.durable = a.how != cluster::front_answer::status::unavailable;
+  r.problem = std::move(a.problem);
+  return r;
+}
+
+}  // namespace
+
+struct cluster_front::impl {
+  impl(const server::server_config& c, const policy::policy_file& policy,
+       const mapping::tables& tables)
+      : js(connection_of(c.cluster)),
+        buckets(ensure_layout(js, layout_of(c.cluster))),
+        control(js.bucket(
+            {std::string(cluster::control_bucket), c.cluster.replicas, std::chrono::seconds(0)})),
+        running(js, control, policy, tables, settings_of(c)) {}
+
+  static cluster::front_settings settings_of(const server::server_config& c) {
+    cluster::front_settings s;
+    s.front_id = c.cluster.worker_id;
+    s.key_secret = key_secret_of(c.cluster);
+    s.answer_timeout = std::chrono::milliseconds(c.cluster.answer_timeout_ms);
+    s.intake = server::intake_settings_of(c);
+    return s;
+  }
+
+  cluster::jetstream js;
+  cluster::lease_buckets buckets;
+  cluster::key_value control;
+  cluster::front running;
+};
+
+cluster_front::cluster_front(const server::server_config& config, const policy::policy_file& policy,
+                             const mapping::tables& tables) {
+  try {
+    impl_ = std::make_unique<impl>(config, policy, tables);
+  } catch (const cluster::nats_error& e) {
+    throw std::runtime_error(std::string("cluster: ") + e.what());
+  }
+  server::log().info("cluster", "front started",
+                     {{"front", config.cluster.worker_id},
+                      {"partitions", static_cast<std::int64_t>(config.cluster.partitions)},
+                      {"answer_timeout_ms", config.cluster.answer_timeout_ms}});
+}
+
+cluster_front::~cluster_front() { stop(); }
+
+void cluster_front::submit(std::string_view payload, std::string_view /*channel*/,
+                           std::string_view /*sender*/, completion done) {
+  impl_->running.submit(std::string(payload), [done = std::move(done)](cluster::front_answer a) {
+    done(reply_of(std::move(a)));
+  });
+}
+
+void cluster_front::stop() {
+  if (impl_) impl_->running.stop();
+}
+
+std::string cluster_front::metrics_text() const {
+  const auto c = impl_->running.counts();
+  std::string out;
+  const auto counter = [&](const char* name, const char* help, std::uint64_t value,
+                           const char* type = "counter") {
+    out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" +
+           name + " " + std::to_string(value) + "\n";
+  };
+  counter("covgate_front_messages_total", "Messages the front took.", c.messages);
+  counter("covgate_front_parts_published_total", "Parts published to CG_IN.", c.parts);
+  counter("covgate_front_answered_total", "Messages answered.", c.answered);
+  counter("covgate_front_refused_total", "Messages refused: they cannot be routed as sent.",
+          c.refused);
+  counter("covgate_front_timed_out_total",
+          "Messages answered unavailable: no answer within answer_timeout_ms.", c.timed_out);
+  counter("covgate_front_not_taken_total",
+          "Messages answered unavailable: the cluster did not take a part.", c.not_taken);
+  counter("covgate_front_in_flight", "Messages waiting for workers' answers now.", c.in_flight,
+          "gauge");
+  return out;
 }
 
 }  // namespace covgate::app

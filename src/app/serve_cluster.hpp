@@ -1,11 +1,15 @@
-// covgate serve in the worker role of a NATS JetStream cluster (docs/cluster.md): the
+// covgate serve in a role of a NATS JetStream cluster (docs/cluster.md). A worker: the
 // messages of the partitions this process holds go through the same durable gate as MLLP and
-// HTTP messages, each with its stream position recorded in the transaction that applies it.
+// HTTP messages, each with its stream position recorded in the transaction that applies it. A
+// front: the listeners' messages go to the cluster instead of a local gate, and come back with
+// the workers' answers.
 #pragma once
 
 #include <memory>
 #include <string>
 
+#include "covgate/mapping/tables.hpp"
+#include "covgate/policy/policy.hpp"
 #include "covgate/server/config.hpp"
 #include "covgate/server/durable_gate.hpp"
 
@@ -30,6 +34,33 @@ class cluster_worker {
   /// cluster says (cluster::partition_metrics; omitted, with covgate_cluster_up 0, when the
   /// cluster does not answer). Thread-safe.
   [[nodiscard]] std::string metrics_text();
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+/// The front: what the listeners receive is routed by patient to the workers
+/// (cluster::front), from construction until stop() or destruction.
+class cluster_front final : public server::message_port {
+ public:
+  /// Connects, creates what is missing of the layout and starts the front. Throws
+  /// std::runtime_error when the cluster does not answer or refuses, or when the variable
+  /// named by key_secret_env is not set.
+  cluster_front(const server::server_config& config, const policy::policy_file& policy,
+                const mapping::tables& tables);
+  ~cluster_front() override;
+  cluster_front(const cluster_front&) = delete;
+  cluster_front& operator=(const cluster_front&) = delete;
+
+  void submit(std::string_view payload, std::string_view channel, std::string_view sender,
+              completion done) override;
+
+  /// Stops taking messages; those still waiting for workers are answered `unavailable`.
+  void stop();
+
+  /// Prometheus text: covgate_front_* counters. Thread-safe.
+  [[nodiscard]] std::string metrics_text() const;
 
  private:
   struct impl;

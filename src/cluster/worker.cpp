@@ -178,6 +178,8 @@ class worker::partition_runner {
         {"Cg-Partition", std::to_string(partition_)},
         {"Cg-Epoch", std::to_string(epoch_)},
         {"Cg-Sequence", std::to_string(m.stream_sequence())},
+        {"Cg-Claims", std::to_string(outcome.claims)},
+        {"Cg-Facts", std::to_string(outcome.facts)},
     };
     if (!outcome.parts.empty()) headers.push_back({"Cg-Parts", joined_lengths(outcome.parts)});
     try {

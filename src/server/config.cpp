@@ -164,8 +164,8 @@ bool is_worker_id(std::string_view id) {
 void read_cluster(const rapidjson::Value& v, const std::filesystem::path& base, cluster_config& c) {
   object_reader r(v, "/cluster");
   r.read("role", c.role);
-  if (c.role != "standalone" && c.role != "worker") {
-    fail("/cluster/role", "must be \"standalone\" or \"worker\"");
+  if (c.role != "standalone" && c.role != "worker" && c.role != "front") {
+    fail("/cluster/role", "must be \"standalone\", \"worker\" or \"front\"");
   }
   if (const auto* urls = r.find("urls")) {
     if (!urls->IsArray())
@@ -184,6 +184,8 @@ void read_cluster(const rapidjson::Value& v, const std::filesystem::path& base, 
   r.read_number("lease_ms", c.lease_ms, 1000, 600'000);
   r.read_number("renew_ms", c.renew_ms, 100, 300'000);
   r.read_number("batch", c.batch, 1, 1024);
+  r.read("key_secret_env", c.key_secret_env);
+  r.read_number("answer_timeout_ms", c.answer_timeout_ms, 100, 600'000);
   r.read("user", c.user);
   r.read("password_env", c.password_env);
   r.read_path("credentials_file", c.credentials_file, base);
@@ -195,10 +197,15 @@ void read_cluster(const rapidjson::Value& v, const std::filesystem::path& base, 
   if (c.cert_file.empty() != c.key_file.empty()) {
     fail("/cluster/key_file", "a client certificate needs both cert_file and key_file");
   }
-  if (!c.worker()) return;
-  if (c.urls.empty()) fail("/cluster/urls", "a worker needs the NATS servers' URLs");
+  if (!c.worker() && !c.front()) return;
+  const std::string who = c.worker() ? "a worker" : "a front";
+  if (c.urls.empty()) fail("/cluster/urls", who + " needs the NATS servers' URLs");
   if (!is_worker_id(c.worker_id)) {
-    fail("/cluster/worker_id", "a worker needs an id of 1 to 64 letters, digits, _ or -");
+    fail("/cluster/worker_id", who + " needs an id of 1 to 64 letters, digits, _ or -");
+  }
+  if (c.front() && c.key_secret_env.empty()) {
+    fail("/cluster/key_secret_env",
+         "a front needs the environment variable that holds the partition key secret");
   }
 }
 

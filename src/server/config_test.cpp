@@ -104,7 +104,22 @@ TEST_SUITE("server.config") {
               .find("/cluster/worker_id") != std::string::npos);
     CHECK(error_of(R"({"cluster": {"lease_ms": 3000, "renew_ms": 3000}})")
               .find("/cluster/renew_ms: must be below lease_ms") != std::string::npos);
-    CHECK(error_of(R"({"cluster": {"role": "front"}})").find("/cluster/role") != std::string::npos);
+    CHECK(error_of(R"({"cluster": {"role": "leader"}})").find("/cluster/role") !=
+          std::string::npos);
+    // A front also needs the variable that holds the partition key secret.
+    CHECK(error_of(R"({"cluster": {"role": "front", "worker_id": "f1", "urls": ["nats://a:1"]}})")
+              .find("/cluster/key_secret_env: a front needs") != std::string::npos);
+    const auto f = parse_config(R"({"cluster": {"role": "front", "worker_id": "f1",
+        "urls": ["nats://a:1"], "key_secret_env": "COVGATE_KEY_SECRET", "answer_timeout_ms": 2500}})",
+                                "/etc/covgate");
+    CHECK(f.cluster.front());
+    CHECK_FALSE(f.cluster.worker());
+    CHECK(f.cluster.answer_timeout_ms == 2500);
+    CHECK(parse_config(config_text(f), "/etc/covgate").cluster.key_secret_env ==
+          "COVGATE_KEY_SECRET");
+    CHECK(
+        error_of(R"({"cluster": {"answer_timeout_ms": 50}})").find("/cluster/answer_timeout_ms") !=
+        std::string::npos);
     CHECK(error_of(R"({"cluster": {"partitions": 1025}})").find("/cluster/partitions") !=
           std::string::npos);
     CHECK(error_of(R"({"cluster": {"urls": ["10.0.0.1"]}})").find("/cluster/urls") !=

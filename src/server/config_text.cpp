@@ -212,7 +212,7 @@ std::string config_text(const server_config& c) {
   {
     block s;
     const auto& k = c.cluster;
-    s.member("role", json_quoted(k.role), "or \"worker\" (docs/cluster.md)");
+    s.member("role", json_quoted(k.role), "or \"worker\" or \"front\" (docs/cluster.md)");
     std::string urls = "[";
     for (std::size_t i = 0; i < k.urls.size(); ++i)
       urls += (i > 0 ? ", " : "") + json_quoted(k.urls[i]);
@@ -224,6 +224,10 @@ std::string config_text(const server_config& c) {
     s.member("lease_ms", number(static_cast<std::uint64_t>(k.lease_ms)));
     s.member("renew_ms", number(static_cast<std::uint64_t>(k.renew_ms)));
     s.member("batch", number(static_cast<std::uint64_t>(k.batch)), "messages per commit");
+    s.member("key_secret_env", json_quoted(k.key_secret_env),
+             "front: the variable holding the partition key secret");
+    s.member("answer_timeout_ms", number(static_cast<std::uint64_t>(k.answer_timeout_ms)),
+             "front: then the sender is told to send again");
     s.member("user", json_quoted(k.user));
     s.member("password_env", json_quoted(k.password_env), "the variable holding the password");
     s.member("credentials_file", json_quoted(k.credentials_file.string()));

@@ -26,20 +26,6 @@ std::string sha256_hex(std::string_view bytes) {
   return out;
 }
 
-engine::intake_settings intake_settings_of(const server_config& c) {
-  engine::intake_settings s;
-  s.reader = c.x12;
-  s.fhir = c.fhir;
-  s.profile = c.strict_277ca ? x12::status_profile::acknowledgment_x214
-                             : x12::status_profile::notification_x212;
-  s.sender_qualifier = c.sender_qualifier;
-  s.sender_id = c.sender_id;
-  s.duplicates = c.reject_repeated_interchanges ? engine::duplicate_interchanges::reject
-                                                : engine::duplicate_interchanges::answer_again;
-  s.hl7v2 = c.hl7v2;
-  return s;
-}
-
 // One message's answer for its sender, and the changes it caused to earlier claims.
 class collected_answer final : public engine::answer_sink {
  public:
@@ -70,8 +56,23 @@ class collected_answer final : public engine::answer_sink {
 
 }  // namespace
 
+engine::intake_settings intake_settings_of(const server_config& c) {
+  engine::intake_settings s;
+  s.reader = c.x12;
+  s.fhir = c.fhir;
+  s.profile = c.strict_277ca ? x12::status_profile::acknowledgment_x214
+                             : x12::status_profile::notification_x212;
+  s.sender_qualifier = c.sender_qualifier;
+  s.sender_id = c.sender_id;
+  s.duplicates = c.reject_repeated_interchanges ? engine::duplicate_interchanges::reject
+                                                : engine::duplicate_interchanges::answer_again;
+  s.hl7v2 = c.hl7v2;
+  return s;
+}
+
 std::string_view outcome_name(const reply& r) noexcept {
   if (!r.durable) return "unavailable";
+  if (r.refused) return "refused";
   if (r.unrecognized) return "unrecognized";
   if (!r.rejected) return "accepted";
   return r.claims + r.facts + r.repeated_interchanges > 0 ? "partly-rejected" : "rejected";

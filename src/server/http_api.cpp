@@ -228,12 +228,25 @@ http_log_note note_of(const reply& r) {
   return n;
 }
 
-http_response from_reply(const reply& r, unsigned ok_status) {
+// Not taken: not durable (503: send it again) or refused as sent by a cluster front (422).
+std::optional<http_response> not_taken(const reply& r) {
   if (!r.durable) {
-    auto response = problem(503, "the store is unavailable; the message was not accepted");
+    auto response =
+        problem(503, r.problem.empty() ? "the store is unavailable; the message was not accepted"
+                                       : r.problem);
     response.note = note_of(r);
     return response;
   }
+  if (r.refused) {
+    auto response = problem(422, r.problem);
+    response.note = note_of(r);
+    return response;
+  }
+  return std::nullopt;
+}
+
+http_response from_reply(const reply& r, unsigned ok_status) {
+  if (auto refusal = not_taken(r)) return *std::move(refusal);
   // HL7 v2 ACKs carry their own verdict (AE, AR): the HTTP status says they are the answer.
   const bool refused = r.rejected && r.kind != engine::payload_kind::hl7v2;
   return {refused ? 400u : ok_status, std::string(r.content_type), r.body, {}, note_of(r)};
@@ -266,10 +279,10 @@ void post_bundle(service& svc, const http_request& req, respond done) {
                             " entries; the limit is " + std::to_string(limit) +
                             " (http.max_bundle_entries)"));
   }
-  svc.gate().submit(req.body, "http", req.peer,
-                    [shape = std::move(*shape), done = std::move(done)](reply r) {
-                      done(bundle_response(shape, r));
-                    });
+  svc.messages().submit(req.body, "http", req.peer,
+                        [shape = std::move(*shape), done = std::move(done)](reply r) {
+                          done(bundle_response(shape, r));
+                        });
 }
 
 // The entry an issue concerns, from its FHIRPath ("Bundle.entry[12].resource.status").
@@ -335,11 +348,7 @@ std::unordered_map<std::size_t, std::string> outcomes_by_entry(std::string_view 
 }
 
 http_response bundle_response(const bundle_shape& shape, const reply& r) {
-  if (!r.durable) {
-    auto response = problem(503, "the store is unavailable; the message was not accepted");
-    response.note = note_of(r);
-    return response;
-  }
+  if (auto refusal = not_taken(r)) return *std::move(refusal);
   if (r.rejected && shape.type == "transaction") {
     return {400, "application/fhir+json", r.body, {}, note_of(r)};
   }
@@ -407,17 +416,17 @@ void put_resource(service& svc, const http_request& req, std::string_view type, 
   // Only validated type and id characters reach the Location header.
   std::string location = "/fhir/" + std::string(type) + "/";
   location += id.empty() ? body_id : std::string(id);
-  svc.gate().submit(req.body, "http", req.peer,
-                    [location, created = id.empty(), done = std::move(done)](reply r) mutable {
-                      auto response = from_reply(r, created ? 201 : 200);
-                      if (response.status < 300) {
-                        if (location.back() == '/')
-                          location += "journal-" + std::to_string(r.journal_id);
-                        response.headers.emplace_back("Location", location);
-                        response.content_type = "application/fhir+json";
-                      }
-                      done(std::move(response));
-                    });
+  svc.messages().submit(req.body, "http", req.peer,
+                        [location, created = id.empty(), done = std::move(done)](reply r) mutable {
+                          auto response = from_reply(r, created ? 201 : 200);
+                          if (response.status < 300) {
+                            if (location.back() == '/')
+                              location += "journal-" + std::to_string(r.journal_id);
+                            response.headers.emplace_back("Location", location);
+                            response.content_type = "application/fhir+json";
+                          }
+                          done(std::move(response));
+                        });
 }
 
 // The body of a reviewer's action: {"reason": "...", "by": "..."} or, in bulk, with "ids":
@@ -908,7 +917,7 @@ void route(service& svc, http_request request, const std::vector<bearer_token>& 
     if (engine::sniff(req.body) != engine::payload_kind::x12) {
       return done(problem(415, "POST /x12 takes an X12 interchange (application/edi-x12)"));
     }
-    return svc.gate().submit(req.body, "http", req.peer, [done = std::move(done)](reply r) {
+    return svc.messages().submit(req.body, "http", req.peer, [done = std::move(done)](reply r) {
       // Partly accepted: the 277s of the accepted sets and the 999 travel together with 200.
       auto response = from_reply(r, 200);
       if (r.durable && r.claims > 0) response.status = 200;
@@ -921,8 +930,8 @@ void route(service& svc, http_request request, const std::vector<bearer_token>& 
       return done(problem(415, "POST /hl7v2 takes HL7 v2 ER7 (x-application/hl7-v2+er7)"));
     }
     // The ACKs say what was stored (AA, AE, AR): HTTP says only that they are the answer.
-    return svc.gate().submit(req.body, "http", req.peer,
-                             [done = std::move(done)](reply r) { done(from_reply(r, 200)); });
+    return svc.messages().submit(req.body, "http", req.peer,
+                                 [done = std::move(done)](reply r) { done(from_reply(r, 200)); });
   }
   if (!parts.empty() && parts[0] == "fhir") {
     if (parts.size() == 2 && parts[1] == "metadata") {

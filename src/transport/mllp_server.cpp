@@ -137,7 +137,7 @@ class mllp_session final : public drainable,
     // Each frame is processed now and answered after its group commits; answers come back
     // on this connection's strand, in order.
     for (std::size_t i = 0; i < frames_.size(); ++i) {
-      svc_.gate().submit(
+      svc_.messages().submit(
           frames_[i], "mllp", peer_, [self = this->shared_from_this(), i](server::reply r) {
             asio::post(self->stream_.get_executor(), [self, i, r = std::move(r)]() mutable {
               self->replies_[i] = std::move(r);
@@ -172,7 +172,13 @@ class mllp_session final : public drainable,
         break;
       }
       if (commit_acks) out_ += hl7v2::mllp_frame(std::string(1, hl7v2::mllp_commit_ack));
-      if (r.unrecognized) {
+      if (r.refused) {
+        // Refused as sent (a cluster front that cannot route it): an HL7 ACK AR with the
+        // reason, which an interface engine files instead of retrying.
+        hl7v2::hl7_ack_settings s;
+        s.control_id = "CGREFUSED";
+        out_ += hl7v2::mllp_frame(hl7v2::hl7_ack(nullptr, "AR", "207", r.problem, s));
+      } else if (r.unrecognized) {
         // Nothing a reader could answer in its own standard: the MLLP peer gets an HL7 ACK
         // AR, which any interface engine files instead of retrying.
         hl7v2::hl7_ack_settings s;

@@ -197,42 +197,54 @@ until meta_ready; do
   sleep 0.2
 done
 
-# Two covgate serve processes in the worker role (skipped when COVGATE does not name the
-# binary): the processes suite publishes to them, kills one with -9 and then a node.
+# Three covgate serve processes in the worker role and one in the front role (skipped when
+# COVGATE does not name the binary): the processes suite sends a day through the front, kills
+# a worker with -9 and then a node.
 if [ -z "${COVGATE:-}" ]; then
   echo "cluster test: COVGATE is not set; the worker processes suite is skipped"
   exit 0
 fi
-workers=""
-for w in w1 w2; do
-  mkdir -p "$dir/$w"
-  cat >"$dir/$w/covgate.json" <<CONF
+server_urls=$(printf '"%s",' "${urls[@]}" | sed 's/,$//')
+start_serve() {  # name, role, extra cluster keys
+  mkdir -p "$dir/$1"
+  cat >"$dir/$1/covgate.json" <<CONF
 {
-  "mllp": {"enabled": false},
+  "mllp": {"enabled": $([ "$2" = front ] && echo true || echo false), "port": 0},
   "http": {"port": 0},
   "store": {"directory": "data", "synchronous": "normal"},
-  "cluster": {"role": "worker", "worker_id": "$w-$$", "urls": [$(printf '"%s",' "${urls[@]}" | sed 's/,$//')],
-              "partitions": $partitions, "lease_ms": 2000, "renew_ms": 500, "batch": 16}
+  "cluster": {"role": "$2", "worker_id": "$1-$$", "urls": [$server_urls],
+              "partitions": $partitions, "lease_ms": 2000, "renew_ms": 500, "batch": 16$3}
 }
 CONF
-  "$COVGATE" serve --config "$dir/$w/covgate.json" >"$dir/$w/out" 2>"$dir/$w/log" &
-  echo $! >"$dir/$w.wpid"
-done
-for w in w1 w2; do
-  until grep -q "http 127.0.0.1:" "$dir/$w/out" 2>/dev/null; do
-    [ $SECONDS -lt $((deadline + 30)) ] || { echo "cluster test: worker $w did not start" >&2; cat "$dir/$w/log" >&2; exit 1; }
+  COVGATE_TEST_KEY_SECRET=cluster-test-secret \
+    "$COVGATE" serve --config "$dir/$1/covgate.json" >"$dir/$1/out" 2>"$dir/$1/log" &
+  echo $! >"$dir/$1.wpid"
+}
+wait_serve() {  # name: waits for its "covgate serve:" line
+  until grep -q "http 127.0.0.1:" "$dir/$1/out" 2>/dev/null; do
+    [ $SECONDS -lt $((deadline + 30)) ] || { echo "cluster test: $1 did not start" >&2; cat "$dir/$1/log" >&2; exit 1; }
     sleep 0.1
   done
+}
+members="w1 w2 w3 f1"
+for w in w1 w2 w3; do start_serve "$w" worker ""; done
+start_serve f1 front ', "key_secret_env": "COVGATE_TEST_KEY_SECRET", "answer_timeout_ms": 8000'
+workers=""
+for w in w1 w2 w3; do
+  wait_serve "$w"
   port=$(sed -n 's/.*http 127.0.0.1:\([0-9]*\).*/\1/p' "$dir/$w/out")
   workers+="$w-$$:$(cat "$dir/$w.wpid"):$port,"
 done
+wait_serve f1
 export COVGATE_WORKERS=${workers%,}
+COVGATE_FRONT="$(sed -n 's/.*mllp 127.0.0.1:\([0-9]*\).*/\1/p' "$dir/f1/out"):$(sed -n 's/.*http 127.0.0.1:\([0-9]*\).*/\1/p' "$dir/f1/out")"
+export COVGATE_FRONT
 status=0
 "$TESTS" --test-suite=cluster.processes || status=$?
-for w in w1 w2; do
+for w in $members; do
   kill -TERM "$(cat "$dir/$w.wpid")" 2>/dev/null || true
 done
 if [ $status -ne 0 ]; then
-  for w in w1 w2; do echo "---- $w log" >&2; tail -n 30 "$dir/$w/log" >&2; done
+  for w in $members; do echo "---- $w log" >&2; grep -v "\"component\":\"http\"" "$dir/$w/log" | tail -n 40 >&2; done
 fi
 exit $status

@@ -8,6 +8,7 @@
 //   stream CG_IN       cg.p.>       consumer part-NN: FilterSubject cg.p.<n>.>
 //   stream CG_OUT      cg.out.>
 //   KV cg-owners       part-<n> -> lease (lease.hpp);  KV cg-workers  <worker id> -> presence
+//   KV cg-control      isa13 -> the next free block of control numbers (control_numbers.hpp)
 #pragma once
 
 #include <string>
@@ -27,6 +28,8 @@ inline constexpr std::string_view in_stream = "CG_IN";
 inline constexpr std::string_view out_stream = "CG_OUT";
 inline constexpr std::string_view owners_bucket = "cg-owners";
 inline constexpr std::string_view workers_bucket = "cg-workers";
+/// KV of control numbers handed out in blocks (control_numbers.hpp): key "isa13".
+inline constexpr std::string_view control_bucket = "cg-control";
 
 /// Most partitions a cluster may be configured with. The count is fixed for the life of a
 /// stream (changing it moves patients between partitions); 1024 keeps consumer names at four

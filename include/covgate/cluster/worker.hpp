@@ -59,6 +59,8 @@ struct applied_message {
   std::string content_type;        ///< its media type
   std::string outcome;             ///< accepted, rejected, … (a header of the reply)
   std::vector<std::size_t> parts;  ///< lengths of the answer's parts (HL7 v2 ACKs), or none
+  std::uint32_t claims = 0;        ///< claims answered (a header of the reply)
+  std::uint32_t facts = 0;         ///< facts read (a header of the reply)
 };
 
 /// The host's side: applies messages and knows where its store stands.

@@ -103,23 +103,30 @@ struct worklist_config {
   std::int64_t poll_ms = 5000;              ///< how often the page asks GET /changes
 };
 
-/// "cluster": covgate serve as a worker of a NATS JetStream cluster (docs/cluster.md): it
-/// holds partitions by lease and applies the messages producers published for them.
+/// "cluster": covgate serve as a worker of a NATS JetStream cluster (docs/cluster.md), which
+/// holds partitions by lease and applies the messages published for them, or as a front,
+/// which takes messages over MLLP and HTTP, publishes them by patient and answers with the
+/// workers' answers.
 struct cluster_config {
-  std::string role = "standalone";         ///< "standalone" (no NATS) or "worker"
-  std::vector<std::string> urls;           ///< nats://host:port of every node
-  std::string worker_id;                   ///< 1 to 64 of [A-Za-z0-9_-], unique in the cluster
-  int partitions = 64;                     ///< the N of every node's mapping line; fixed for life
-  int replicas = 3;                        ///< streams and buckets (3 survives one node of three)
-  std::int64_t lease_ms = 10'000;          ///< a lease not renewed this long may be taken over
-  std::int64_t renew_ms = 3'000;           ///< how often a worker renews (below lease_ms)
-  int batch = 64;                          ///< messages fetched (and committed) at a time
-  std::string user;                        ///< NATS user, or ""
-  std::string password_env;                ///< the variable holding the user's password
-  std::filesystem::path credentials_file;  ///< a NATS .creds file (JWT and nkey), or ""
-  std::filesystem::path ca_file;           ///< TLS: CA of the servers ("" = no TLS)
+  std::string role = "standalone";  ///< "standalone" (no NATS), "worker" or "front"
+  std::vector<std::string> urls;    ///< nats://host:port of every node
+  std::string worker_id;            ///< this process: 1 to 64 of [A-Za-z0-9_-], unique
+  /// Front: the environment variable holding the cluster's partition key secret (the same for
+  /// every front and producer; never in the file).
+  std::string key_secret_env;
+  std::int64_t answer_timeout_ms = 10'000;  ///< front: the deadline for workers' answers
+  int partitions = 64;                      ///< the N of every node's mapping line; fixed for life
+  int replicas = 3;                         ///< streams and buckets (3 survives one node of three)
+  std::int64_t lease_ms = 10'000;           ///< a lease not renewed this long may be taken over
+  std::int64_t renew_ms = 3'000;            ///< how often a worker renews (below lease_ms)
+  int batch = 64;                           ///< messages fetched (and committed) at a time
+  std::string user;                         ///< NATS user, or ""
+  std::string password_env;                 ///< the variable holding the user's password
+  std::filesystem::path credentials_file;   ///< a NATS .creds file (JWT and nkey), or ""
+  std::filesystem::path ca_file;            ///< TLS: CA of the servers ("" = no TLS)
   std::filesystem::path cert_file, key_file;  ///< TLS client certificate, or ""
   [[nodiscard]] bool worker() const noexcept { return role == "worker"; }
+  [[nodiscard]] bool front() const noexcept { return role == "front"; }
 };
 
 /// A bearer token and the name of who holds it (the reviewer a release or cancel is recorded

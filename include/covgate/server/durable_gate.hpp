@@ -37,7 +37,13 @@ struct reply {
   std::string_view content_type;
   bool rejected = false;      ///< all or part of the message was refused (its answer says why)
   bool unrecognized = false;  ///< not X12, FHIR or HL7 v2: nothing was processed
-  bool durable = true;        ///< false: the store failed; the message must not be acknowledged
+  /// Refused before anything was processed, as sent (a cluster front that cannot route it):
+  /// `problem` says why, and sending it again unchanged will not help.
+  bool refused = false;
+  /// Why the message was not taken (refused, or not durable), for the sender; no data values.
+  /// "" leaves the listener's own words.
+  std::string problem;
+  bool durable = true;  ///< false: the store failed; the message must not be acknowledged
   std::uint32_t claims = 0;
   std::uint32_t facts = 0;
   std::int64_t journal_id = 0;
@@ -67,7 +73,23 @@ enum class review_status : std::uint8_t {
   unavailable,
 };
 
-class durable_gate {
+/// Where the listeners hand each message: the durable gate of this process, or a cluster front
+/// that sends it on (service::set_message_port).
+class message_port {
+ public:
+  virtual ~message_port() = default;
+  using completion = std::function<void(reply)>;
+  /// One whole message from `channel` ("mllp", "http") and `sender` (a peer address); `done`
+  /// is called once, from any thread, with its answer. Post to your own executor.
+  virtual void submit(std::string_view payload, std::string_view channel, std::string_view sender,
+                      completion done) = 0;
+};
+
+/// The settings of the engine's intake that a configuration gives (readers, 277 profile,
+/// sender ids, repeated interchanges).
+[[nodiscard]] engine::intake_settings intake_settings_of(const server_config& c);
+
+class durable_gate final : public message_port {
  public:
   /// Opens the store and recovers. Throws store::store_error, or std::runtime_error when the
   /// stored facts do not decode.
@@ -75,15 +97,13 @@ class durable_gate {
                const mapping::tables& tables, metrics& counters);
   durable_gate(const durable_gate&) = delete;
   durable_gate& operator=(const durable_gate&) = delete;
-  ~durable_gate();  ///< shutdown()
-
-  using completion = std::function<void(reply)>;
+  ~durable_gate() override;  ///< shutdown()
 
   /// One whole message from `channel` ("mllp", "http") and `sender` (a peer address). It is
   /// processed now; `done` is called once its transaction committed (or failed: durable is
   /// false then), from the committer thread, in submission order. Post to your own executor.
   void submit(std::string_view payload, std::string_view channel, std::string_view sender,
-              completion done);
+              completion done) override;
   /// A cluster worker's message, submit() with the stream's bookkeeping in the same
   /// transaction (sqlite_store::record_applied): a sequence at or below the partition's
   /// recorded one (a redelivery after a crash between commit and ack) and a message under an

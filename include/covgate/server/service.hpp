@@ -25,6 +25,11 @@ class service {
 
   [[nodiscard]] const server_config& config() const noexcept { return gate_.config(); }
   [[nodiscard]] durable_gate& gate() noexcept { return gate_; }
+  /// Where the listeners hand messages: the gate, unless set_message_port() named another.
+  [[nodiscard]] message_port& messages() noexcept { return port_ != nullptr ? *port_ : gate_; }
+  /// Sends messages to `port` (a cluster front) instead of the gate. Set it before the
+  /// listeners run; `port` outlives them.
+  void set_message_port(message_port& port) noexcept { port_ = &port; }
   [[nodiscard]] claims_view& claims() noexcept { return claims_; }
   [[nodiscard]] metrics& counters() noexcept { return metrics_; }
   [[nodiscard]] const policy::policy_file& policy() const noexcept { return policy_; }
@@ -58,6 +63,7 @@ class service {
   claims_view claims_;
   std::atomic<bool> listening_{false};
   std::function<std::string()> extra_metrics_;
+  message_port* port_ = nullptr;
   const policy::policy_file& policy_;
   const mapping::tables& tables_;
 };

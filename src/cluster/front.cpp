@@ -1,0 +1,464 @@
+// The front: one thread plans and publishes messages in the order they came (publishes are
+// synchronous, so a message's parts are in the stream before the next message's), one thread
+// collects the workers' answers and answers whatever waits past its deadline. A message waits
+// in `pending` from just before its first publish (a worker may answer before the publish
+// call returns) until its last part is answered or its deadline passes, whichever comes first.
+#include "covgate/cluster/front.hpp"
+
+#include <openssl/rand.h>
+
+#include <atomic>
+#include <charconv>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+#include <unordered_map>
+
+#include "covgate/cluster/control_numbers.hpp"
+#include "covgate/cluster/partition_key.hpp"
+#include "covgate/store/memory_state.hpp"
+#include "covgate/x12/envelope_edit.hpp"
+
+namespace covgate::cluster {
+namespace {
+
+using clock = std::chrono::steady_clock;
+
+std::string random_nonce() {
+  unsigned char bytes[8];
+  if (RAND_bytes(bytes, sizeof bytes) != 1) throw std::runtime_error("front: no random bytes");
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out;
+  for (const auto b : bytes) {
+    out += hex[b >> 4];
+    out += hex[b & 15];
+  }
+  return out;
+}
+
+std::int64_t unix_now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::uint32_t number_of(const std::string& text) {
+  std::uint32_t n = 0;
+  (void)std::from_chars(text.data(), text.data() + text.size(), n);
+  return n;
+}
+
+std::string_view content_type_of(engine::payload_kind kind) {
+  switch (kind) {
+    case engine::payload_kind::x12:
+      return "application/edi-x12";
+    case engine::payload_kind::fhir:
+      return "application/fhir+json";
+    case engine::payload_kind::hl7v2:
+      return "x-application/hl7-v2+er7";
+    default:
+      return "text/plain";
+  }
+}
+
+// A worker's answer to one part, as its reply carried it.
+struct part_reply {
+  bool arrived = false;
+  std::string outcome;
+  std::string body;
+  std::string parts;  // Cg-Parts: lengths of HL7 v2 ACKs
+  std::uint32_t claims = 0;
+  std::uint32_t facts = 0;
+};
+
+// What an intake of the front's own answered for a piece no worker needs.
+struct local_answer {
+  std::string text;  // X12 or the OperationOutcome
+  std::vector<std::string> acks;
+  engine::input_result result;
+};
+
+class collected final : public engine::answer_sink {
+ public:
+  explicit collected(local_answer& out) : out_(out) {}
+  void x12(std::string_view text) override { out_.text += text; }
+  void fhir(std::string_view text) override { out_.text += text; }
+  void hl7v2(std::string_view ack) override { out_.acks.emplace_back(ack); }
+
+ private:
+  local_answer& out_;
+};
+
+struct job {
+  std::uint64_t id = 0;
+  std::string payload;  // the plan views it
+  std::int64_t unix_ms = 0;
+  route_plan plan;
+  std::vector<local_answer> local;               // by piece (filled for local pieces)
+  std::vector<std::vector<part_reply>> replies;  // by piece, by part
+  std::size_t waiting = 0;
+  clock::time_point deadline;
+  std::function<void(front_answer)> done;
+};
+
+front_answer unavailable(std::string why,
+                         engine::payload_kind kind = engine::payload_kind::unknown) {
+  front_answer a;
+  a.how = front_answer::status::unavailable;
+  a.kind = kind;
+  a.problem = std::move(why);
+  return a;
+}
+
+}  // namespace
+
+struct front::impl {
+  impl(jetstream& js_in, kv_bucket& control, const policy::policy_file& policy_in,
+       const mapping::tables& tables_in, front_settings settings_in)
+      : js(js_in),
+        numbers(control, "isa13"),
+        policy(policy_in),
+        tables(tables_in),
+        settings(std::move(settings_in)),
+        nonce(random_nonce()),
+        inbox("_INBOX.cgf." + settings.front_id + "." + nonce + "."),
+        replies(js.subscribe(inbox + ">")) {
+    route.x12 = settings.intake.reader;
+    route.fhir = settings.intake.fhir;
+    route.hl7v2 = settings.intake.hl7v2;
+  }
+
+  // ---- the publishing thread -------------------------------------------------------------
+
+  void publish_loop() {
+    for (;;) {
+      std::pair<std::string, std::function<void(front_answer)>> next;
+      {
+        std::unique_lock lock(mutex);
+        wake.wait(lock, [&] { return stopping || !queue.empty(); });
+        if (stopping) return;
+        next = std::move(queue.front());
+        queue.pop_front();
+      }
+      take(std::move(next.first), std::move(next.second));
+    }
+  }
+
+  void take(std::string payload, std::function<void(front_answer)> done) {
+    auto j = std::make_shared<job>();
+    j->payload = std::move(payload);
+    j->unix_ms = unix_now_ms();
+    j->done = std::move(done);
+    j->plan = plan_route(j->payload, tables, route, j->unix_ms);
+    if (!j->plan.refusal.empty()) {
+      front_answer a;
+      a.how = front_answer::status::refused;
+      a.kind = j->plan.kind;
+      a.problem = j->plan.refusal;
+      refused.fetch_add(1);
+      return j->done(std::move(a));
+    }
+    j->local.resize(j->plan.pieces.size());
+    j->replies.resize(j->plan.pieces.size());
+    for (std::size_t i = 0; i < j->plan.pieces.size(); ++i) {
+      const auto& piece = j->plan.pieces[i];
+      if (piece.local) {
+        j->local[i] = answer_locally(piece.text, j->unix_ms);
+      } else {
+        j->replies[i].resize(piece.parts.size());
+        j->waiting += piece.parts.size();
+      }
+    }
+    if (j->waiting == 0) return finish(*j);
+    {
+      std::lock_guard lock(mutex);
+      j->id = next_job++;
+      j->deadline = clock::now() + settings.answer_timeout;
+      pending.emplace(j->id, j);
+    }
+    try {
+      for (std::size_t i = 0; i < j->plan.pieces.size(); ++i) {
+        auto& parts = j->plan.pieces[i].parts;
+        for (std::size_t p = 0; p < parts.size(); ++p) publish(*j, i, p, parts[p]);
+      }
+    } catch (const std::exception& e) {
+      // Parts published before the failure are applied all the same; the sender's repeat of
+      // the message is answered as a repeat where it overlaps.
+      not_taken.fetch_add(1);
+      if (auto mine = take_pending(j->id)) {
+        mine->done(unavailable(std::string("the cluster did not take the message: ") + e.what(),
+                               mine->plan.kind));
+      }
+    }
+  }
+
+  void publish(const job& j, std::size_t piece, std::size_t part, routed_part& what) {
+    const auto token =
+        std::to_string(j.id) + "." + std::to_string(piece) + "." + std::to_string(part);
+    if (what.kind == message_kind::claim &&
+        !x12::set_interchange_control(what.payload, numbers.next())) {
+      throw std::runtime_error("a part's ISA13 could not be set");
+    }
+    const auto subject =
+        producer_subject(partition_key(settings.key_secret, what.patient_key), what.kind);
+    (void)js.publish(subject, what.payload, "cgf-" + settings.front_id + "-" + nonce + "-" + token,
+                     {{"Cg-Reply-To", inbox + token}});
+    parts_published.fetch_add(1);
+  }
+
+  local_answer answer_locally(std::string_view text, std::int64_t unix_ms) {
+    local_answer out;
+    store::memory_state scratch;
+    engine::intake reader(policy, tables, scratch, settings.intake);
+    collected sink(out);
+    out.result = reader.receive(text, "front", engine::message_time{unix_ms}, sink);
+    return out;
+  }
+
+  // ---- the collecting thread -------------------------------------------------------------
+
+  void collect_loop() {
+    while (!stopping.load()) {
+      try {
+        if (auto m = replies.next(std::chrono::milliseconds(100))) on_reply(*m);
+      } catch (const nats_error&) {
+        // The connection reconnects by itself; deadlines keep running meanwhile.
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+      expire(clock::now());
+    }
+  }
+
+  void on_reply(const fetched_message& m) {
+    auto subject = m.subject();
+    if (subject.substr(0, inbox.size()) != inbox) return;
+    subject.remove_prefix(inbox.size());
+    std::uint64_t id = 0;
+    std::size_t piece = 0;
+    std::size_t part = 0;
+    const char* at = subject.data();
+    const char* end = subject.data() + subject.size();
+    auto r = std::from_chars(at, end, id);
+    if (r.ec != std::errc() || r.ptr == end || *r.ptr != '.') return;
+    r = std::from_chars(r.ptr + 1, end, piece);
+    if (r.ec != std::errc() || r.ptr == end || *r.ptr != '.') return;
+    r = std::from_chars(r.ptr + 1, end, part);
+    if (r.ec != std::errc() || r.ptr != end) return;
+    std::shared_ptr<job> complete;
+    {
+      std::lock_guard lock(mutex);
+      const auto it = pending.find(id);
+      if (it == pending.end()) return;  // answered already (its deadline passed)
+      auto& j = *it->second;
+      if (piece >= j.replies.size() || part >= j.replies[piece].size()) return;
+      auto& slot = j.replies[piece][part];
+      if (slot.arrived) return;
+      slot.arrived = true;
+      slot.outcome = m.header("Cg-Outcome");
+      slot.body = std::string(m.data());
+      slot.parts = m.header("Cg-Parts");
+      slot.claims = number_of(m.header("Cg-Claims"));
+      slot.facts = number_of(m.header("Cg-Facts"));
+      if (--j.waiting == 0) {
+        complete = it->second;
+        pending.erase(it);
+      }
+    }
+    if (complete) finish(*complete);
+  }
+
+  void expire(clock::time_point now) {
+    std::vector<std::shared_ptr<job>> late;
+    {
+      std::lock_guard lock(mutex);
+      for (auto it = pending.begin(); it != pending.end();) {
+        if (it->second->deadline <= now) {
+          late.push_back(it->second);
+          it = pending.erase(it);
+        } else {
+          ++it;
+        }
+      }
+    }
+    for (const auto& j : late) {
+      timed_out.fetch_add(1);
+      j->done(unavailable("no answer from the cluster within " +
+                              std::to_string(settings.answer_timeout.count()) +
+                              " ms; the message may have been applied: send it again (a repeat is "
+                              "answered as one)",
+                          j->plan.kind));
+    }
+  }
+
+  std::shared_ptr<job> take_pending(std::uint64_t id) {
+    std::lock_guard lock(mutex);
+    const auto it = pending.find(id);
+    if (it == pending.end()) return nullptr;
+    auto j = it->second;
+    pending.erase(it);
+    return j;
+  }
+
+  // ---- assembling the answer -------------------------------------------------------------
+
+  // Appends each interchange of `text` renumbered; only 277s (GS01 HN) when `only_277`.
+  void add_x12(std::string& body, std::string_view text, bool only_277) {
+    for (const auto piece : x12::split_interchanges(text)) {
+      if (only_277 && x12::first_functional_id(piece) != "HN") continue;
+      std::string renumbered(piece);
+      (void)x12::set_interchange_control(renumbered, numbers.next());
+      body += renumbered;
+    }
+  }
+
+  void finish(job& j) {
+    front_answer a;
+    a.kind = j.plan.kind;
+    a.content_type = std::string(content_type_of(j.plan.kind));
+    try {
+      for (std::size_t i = 0; i < j.plan.pieces.size(); ++i) {
+        const auto& piece = j.plan.pieces[i];
+        if (piece.local) {
+          const auto& local = j.local[i];
+          a.rejected = a.rejected || local.result.rejected;
+          a.unrecognized = a.unrecognized || local.result.unrecognized;
+          a.claims += local.result.claims;
+          a.facts += local.result.facts;
+          if (a.kind == engine::payload_kind::x12) {
+            add_x12(a.body, local.text, false);
+          } else {
+            a.body += local.text;
+          }
+          for (const auto& ack : local.acks) {
+            a.body += ack;
+            a.acks.push_back(ack);
+          }
+          continue;
+        }
+        if (a.kind == engine::payload_kind::x12) add_x12(a.body, piece.acknowledgment, false);
+        for (const auto& reply : j.replies[i]) {
+          a.rejected = a.rejected || reply.outcome != "accepted";
+          a.claims += reply.claims;
+          a.facts += reply.facts;
+          if (a.kind == engine::payload_kind::x12) {
+            add_x12(a.body, reply.body, true);
+          } else if (a.kind == engine::payload_kind::hl7v2) {
+            add_acks(a, reply);
+          } else {
+            a.body += reply.body;
+          }
+        }
+      }
+    } catch (const std::exception& e) {
+      return j.done(
+          unavailable(std::string("the answer could not be numbered: ") + e.what(), j.plan.kind));
+    }
+    answered.fetch_add(1);
+    j.done(std::move(a));
+  }
+
+  static void add_acks(front_answer& a, const part_reply& reply) {
+    a.body += reply.body;
+    if (reply.parts.empty()) {
+      a.acks.push_back(reply.body);
+      return;
+    }
+    std::string_view rest = reply.body;
+    std::string_view lengths = reply.parts;
+    while (!lengths.empty()) {
+      const auto comma = lengths.find(',');
+      std::size_t n = 0;
+      const auto field = lengths.substr(0, comma);
+      (void)std::from_chars(field.data(), field.data() + field.size(), n);
+      n = std::min(n, rest.size());
+      a.acks.emplace_back(rest.substr(0, n));
+      rest.remove_prefix(n);
+      lengths = comma == std::string_view::npos ? std::string_view() : lengths.substr(comma + 1);
+    }
+  }
+
+  jetstream& js;
+  control_numbers numbers;
+  const policy::policy_file& policy;
+  const mapping::tables& tables;
+  const front_settings settings;
+  route_settings route;
+  const std::string nonce;
+  const std::string inbox;  // "_INBOX.cgf.<front>.<nonce>."
+  message_reader replies;
+
+  std::mutex mutex;
+  std::condition_variable wake;
+  std::deque<std::pair<std::string, std::function<void(front_answer)>>> queue;
+  std::unordered_map<std::uint64_t, std::shared_ptr<job>> pending;
+  std::uint64_t next_job = 1;
+  std::atomic<bool> stopping{false};
+
+  std::atomic<std::uint64_t> messages{0}, parts_published{0}, answered{0}, refused{0}, timed_out{0},
+      not_taken{0};
+
+  std::thread publisher;
+  std::thread collector;
+};
+
+front::front(jetstream& js, kv_bucket& control, const policy::policy_file& policy,
+             const mapping::tables& tables, front_settings settings) {
+  if (!is_worker_id(settings.front_id)) {
+    throw std::invalid_argument("front: the front id must be 1 to 64 of [A-Za-z0-9_-]");
+  }
+  if (settings.key_secret.empty()) throw std::invalid_argument("front: the key secret is empty");
+  impl_ = std::make_unique<impl>(js, control, policy, tables, std::move(settings));
+  impl_->publisher = std::thread([this] { impl_->publish_loop(); });
+  impl_->collector = std::thread([this] { impl_->collect_loop(); });
+}
+
+front::~front() { stop(); }
+
+void front::submit(std::string payload, std::function<void(front_answer)> done) {
+  {
+    std::lock_guard lock(impl_->mutex);
+    if (!impl_->stopping) {
+      impl_->messages.fetch_add(1);
+      impl_->queue.emplace_back(std::move(payload), std::move(done));
+      impl_->wake.notify_one();
+      return;
+    }
+  }
+  done(unavailable("the front is stopping"));
+}
+
+void front::stop() {
+  {
+    std::lock_guard lock(impl_->mutex);
+    if (impl_->stopping.exchange(true)) return;
+    impl_->wake.notify_all();
+  }
+  if (impl_->publisher.joinable()) impl_->publisher.join();
+  if (impl_->collector.joinable()) impl_->collector.join();
+  std::deque<std::pair<std::string, std::function<void(front_answer)>>> queued;
+  std::unordered_map<std::uint64_t, std::shared_ptr<job>> waiting;
+  {
+    std::lock_guard lock(impl_->mutex);
+    queued.swap(impl_->queue);
+    waiting.swap(impl_->pending);
+  }
+  for (auto& [payload, done] : queued) done(unavailable("the front is stopping"));
+  for (auto& [id, j] : waiting) j->done(unavailable("the front is stopping", j->plan.kind));
+}
+
+front_counts front::counts() const {
+  front_counts c;
+  c.messages = impl_->messages.load();
+  c.parts = impl_->parts_published.load();
+  c.answered = impl_->answered.load();
+  c.refused = impl_->refused.load();
+  c.timed_out = impl_->timed_out.load();
+  c.not_taken = impl_->not_taken.load();
+  std::lock_guard lock(impl_->mutex);
+  c.in_flight = impl_->pending.size();
+  return c;
+}
+
+}  // namespace covgate::cluster
