@@ -60,7 +60,8 @@ const std::array<command_help, 5>& commands() {
   static const std::string serve =
       "usage: covgate serve [--config FILE] [--log-format json|text] [--log-level LEVEL]\n"
       "                     [--mappings DIR]\n"
-      "       covgate serve [--config FILE] --print-config | --check-config\n"
+      "       covgate serve [--config FILE] --print-config | --check-config |\n"
+      "                     --print-nats-mapping\n"
       "\n"
       "Runs the MLLP and HTTP listeners with a durable SQLite store and an outbox. Without\n"
       "--config it runs on the built-in defaults: MLLP on 127.0.0.1:2575, HTTP on\n"
@@ -74,6 +75,8 @@ const std::array<command_help, 5>& commands() {
       "                          built-in defaults, or FILE's settings) and exit\n"
       "  --check-config          load the configuration and the files it names (TLS\n"
       "                          certificates, tokens), print \"configuration OK\" and exit\n"
+      "  --print-nats-mapping    print the subject mapping every nats-server node of the\n"
+      "                          cluster needs for cluster.partitions, and exit\n"
       "  --log-format json|text  log lines as JSON objects (default) or text for people\n"
       "  --log-level LEVEL       debug, info (default), warn or error\n"
       "  --mappings DIR          code tables to use instead of the built-in mappings/\n"

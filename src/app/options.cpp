@@ -76,6 +76,8 @@ options parse_arguments(int argc, char** argv) {
       o.print_config = true;
     } else if (arg == "--check-config" && serve) {
       o.check_config = true;
+    } else if (arg == "--print-nats-mapping" && serve) {
+      o.print_nats_mapping = true;
     } else if (arg == "--log-format" && serve) {
       const auto format = server::parse_log_format(value());
       if (!format) throw usage_error{"--log-format takes json or text"};
@@ -128,8 +130,8 @@ options parse_arguments(int argc, char** argv) {
   }
   if (serve) {
     if (!o.paths.empty()) throw usage_error{"serve takes no PATH"};
-    if (o.print_config && o.check_config) {
-      throw usage_error{"--print-config and --check-config go one at a time"};
+    if (int{o.print_config} + int{o.check_config} + int{o.print_nats_mapping} > 1) {
+      throw usage_error{"--print-config, --check-config and --print-nats-mapping go one at a time"};
     }
   } else if (o.command == "audit") {
     if (o.store.empty() == o.paths.empty()) {

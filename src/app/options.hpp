@@ -34,6 +34,7 @@ struct options {
   std::filesystem::path config;              ///< serve --config ("" = the built-in defaults)
   bool print_config = false;                 ///< serve --print-config
   bool check_config = false;                 ///< serve --check-config
+  bool print_nats_mapping = false;           ///< serve --print-nats-mapping
   server::log_format log_format = server::log_format::json;  ///< serve --log-format
   server::log_level log_level = server::log_level::info;     ///< serve --log-level
   x12::status_profile profile = x12::status_profile::notification_x212;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "commands.hpp"
+#include "covgate/cluster/subjects.hpp"
 #include "covgate/server/build_info.hpp"
 #include "covgate/server/config.hpp"
 #include "covgate/server/log.hpp"
@@ -43,6 +44,12 @@ int run_serve(const options& o) {
   auto config = load_config(o.config);
   if (o.print_config) {
     std::cout << server::config_text(config);
+    return 0;
+  }
+  if (o.print_nats_mapping) {
+    // The block every node's configuration carries (docs/cluster.md §2).
+    std::cout << "mappings = {\n  " << cluster::partition_mapping_line(config.cluster.partitions)
+              << "\n}\n";
     return 0;
   }
   server::check_files(config);

@@ -219,11 +219,12 @@ server::reply reply_of(cluster::front_answer a) {
 struct cluster_front::impl {
   impl(const server::server_config& c, const policy::policy_file& policy,
        const mapping::tables& tables)
-      : js(connection_of(c.cluster)),
+      : settings(settings_of(c)),  // first: a missing secret is said before any connection
+        js(connection_of(c.cluster)),
         buckets(ensure_layout(js, layout_of(c.cluster))),
         control(js.bucket(
             {std::string(cluster::control_bucket), c.cluster.replicas, std::chrono::seconds(0)})),
-        running(js, control, policy, tables, settings_of(c)) {}
+        running(js, control, policy, tables, settings) {}
 
   static cluster::front_settings settings_of(const server::server_config& c) {
     cluster::front_settings s;
@@ -234,6 +235,7 @@ struct cluster_front::impl {
     return s;
   }
 
+  cluster::front_settings settings;
   cluster::jetstream js;
   cluster::lease_buckets buckets;
   cluster::key_value control;

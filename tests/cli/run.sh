@@ -191,6 +191,18 @@ run serve --config "$work/no-tokens.json" --check-config
 check "a tokens file that cannot be read names the file and the key" \
   '[ "$(rc)" = 2 ] && grep -q "no-tokens.json: /http/tokens_file: cannot read .*missing-tokens" "$work/err"'
 
+run serve --print-nats-mapping
+check "serve --print-nats-mapping prints the nodes' mapping for the configured partitions" \
+  'grep -qF "\"cg.in.*.*\": \"cg.p.{{partition(64,1)}}.{{wildcard(1)}}.{{wildcard(2)}}\"" "$work/out" && [ "$(rc)" = 0 ]'
+echo '{"cluster": {"role": "front", "worker_id": "f1", "urls": ["nats://127.0.0.1:1"]}}' >"$work/front-no-secret.json"
+run serve --config "$work/front-no-secret.json" --check-config
+check "a front without key_secret_env names the key" \
+  '[ "$(rc)" = 2 ] && grep -q "front-no-secret.json: /cluster/key_secret_env: a front needs" "$work/err"'
+echo '{"mllp": {"port": 0}, "http": {"port": 0}, "store": {"directory": ""}, "cluster": {"role": "front", "worker_id": "f1", "urls": ["nats://127.0.0.1:1"], "key_secret_env": "COVGATE_CLI_TEST_UNSET_SECRET"}}' >"$work/front-unset.json"
+run serve --config "$work/front-unset.json"
+check "a front whose secret variable is not set says so before connecting" \
+  '[ "$(rc)" != 0 ] && grep -q "COVGATE_CLI_TEST_UNSET_SECRET (cluster.key_secret_env) does not hold" "$work/err"'
+
 # covgate-gen has help too.
 if [ -n "${GEN:-}" ]; then
   timeout 20 "$GEN" --help >"$work/out" 2>"$work/err"; echo $? >"$work/rc"

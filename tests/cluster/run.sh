@@ -227,6 +227,13 @@ wait_serve() {  # name: waits for its "covgate serve:" line
   done
 }
 members="w1 w2 w3 f1"
+mkdir -p "$dir/mapping-check"
+printf '{"cluster": {"partitions": %s}}\n' "$partitions" >"$dir/mapping-check/covgate.json"
+if ! "$COVGATE" serve --config "$dir/mapping-check/covgate.json" --print-nats-mapping |
+    grep -qF "$mapping"; then
+  echo "cluster test: covgate serve --print-nats-mapping does not print the nodes' mapping" >&2
+  exit 1
+fi
 for w in w1 w2 w3; do start_serve "$w" worker ""; done
 start_serve f1 front ', "key_secret_env": "COVGATE_TEST_KEY_SECRET", "answer_timeout_ms": 8000'
 workers=""
