@@ -5,7 +5,12 @@
 # --claims-per-set 1) and waits until every partition's consumer has had everything
 # acknowledged, i.e. applied and committed (synchronous full, the default). One line per W:
 #   cluster workers=W claims=N publish_s=P total_s=T claims_per_s=C
-#   tools/bench/cluster.sh [BUILD_DIR] [CLAIMS] [PARTITIONS]
+# Then, on the same cluster, a front (`covgate serve` in the front role) with serve_load as
+# the senders: closed-loop MLLP clients (one new patient's claim per message) and HTTP clients
+# (one Observation per POST) for SECONDS at 16 connections each, every message answered by
+# the owning worker through the front:
+#   front workers=W proto=mllp conns=16 messages=N seconds=S msgs_per_s=R p50_ms=A p99_ms=B …
+#   tools/bench/cluster.sh [BUILD_DIR] [CLAIMS] [PARTITIONS] [SECONDS]
 # One node with one replica, so that the figure is the workers' and not the Raft replication
 # of three nodes sharing the same cores (the cluster test covers three nodes).
 set -euo pipefail
@@ -13,6 +18,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${1:-$root/build}
 claims=${2:-20000}
 partitions=${3:-8}
+seconds=${4:-5}
 command -v nats-server >/dev/null || { echo "cluster bench: nats-server is not installed" >&2; exit 1; }
 work=$(mktemp -d)
 pids=()
@@ -68,6 +74,22 @@ CONF
   line=$("$build/cluster_bench" --urls "nats://127.0.0.1:$port" --partitions "$partitions" \
     --secret bench --run "w$workers" "$work/claims.x12")
   echo "${line/cluster /cluster workers=$workers }"
+  # The same cluster behind a front.
+  mkdir -p "$run/front"
+  cat >"$run/front/covgate.json" <<CONF
+{"mllp": {"port": 0, "max_connections": 4096}, "http": {"port": 0, "max_connections": 4096},
+ "cluster": {"role": "front", "worker_id": "f1", "urls": ["nats://127.0.0.1:$port"],
+             "partitions": $partitions, "replicas": 1, "key_secret_env": "COVGATE_BENCH_SECRET"}}
+CONF
+  COVGATE_BENCH_SECRET=bench "$build/covgate" serve --config "$run/front/covgate.json" \
+    >"$run/front/out" 2>"$run/front/log" &
+  pids+=($!)
+  until grep -q "http 127.0.0.1:" "$run/front/out" 2>/dev/null; do sleep 0.1; done
+  front_mllp=$(sed -n 's/.*mllp 127.0.0.1:\([0-9]*\).*/\1/p' "$run/front/out")
+  front_http=$(sed -n 's/.*http 127.0.0.1:\([0-9]*\).*/\1/p' "$run/front/out")
+  "$build/serve_load" "$front_mllp" "$front_http" "$seconds" 16 \
+    "$root/samples/inputs/scenarios/02-csii-release-after-late-lab" |
+    sed "s/^serve /front workers=$workers /"
   for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
   { wait; } 2>/dev/null || true
   pids=()
