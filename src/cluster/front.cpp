@@ -18,6 +18,9 @@
 
 #include "covgate/cluster/control_numbers.hpp"
 #include "covgate/cluster/partition_key.hpp"
+#include "covgate/hl7v2/ack.hpp"
+#include "covgate/hl7v2/splitter.hpp"
+#include "covgate/model/date.hpp"
 #include "covgate/store/memory_state.hpp"
 #include "covgate/x12/envelope_edit.hpp"
 
@@ -153,12 +156,8 @@ struct front::impl {
     j->done = std::move(done);
     j->plan = plan_route(j->payload, tables, route, j->unix_ms);
     if (!j->plan.refusal.empty()) {
-      front_answer a;
-      a.how = front_answer::status::refused;
-      a.kind = j->plan.kind;
-      a.problem = j->plan.refusal;
       refused.fetch_add(1);
-      return j->done(std::move(a));
+      return j->done(refusal_of(*j));
     }
     j->local.resize(j->plan.pieces.size());
     j->replies.resize(j->plan.pieces.size());
@@ -192,6 +191,34 @@ struct front::impl {
                                mine->plan.kind));
       }
     }
+  }
+
+  // A refusal in the sender's terms: HL7 v2 gets an ACK AR per message, echoing its MSH (a
+  // sender files an ACK by MSA-2); X12 and FHIR get the transport's refusal (HTTP 422, MLLP
+  // ACK AR), since neither standard has a code for "cannot be routed as sent".
+  front_answer refusal_of(const job& j) {
+    front_answer a;
+    a.kind = j.plan.kind;
+    a.problem = j.plan.refusal;
+    if (j.plan.kind != engine::payload_kind::hl7v2) {
+      a.how = front_answer::status::refused;
+      return a;
+    }
+    a.content_type = std::string(content_type_of(a.kind));
+    a.rejected = true;
+    hl7v2::hl7_ack_settings ack;
+    ack.timestamp = model::utc_stamp(j.unix_ms);
+    hl7v2::message_splitter splitter([&](std::string_view text, const hl7v2::message_info&) {
+      const auto read = hl7v2::read(text, tables, route.hl7v2);
+      ack.control_id =
+          "CGF" + std::to_string(refused.load()) + "-" + std::to_string(a.acks.size() + 1);
+      a.acks.push_back(
+          hl7v2::hl7_ack(read.header ? &*read.header : nullptr, "AR", "207", j.plan.refusal, ack));
+      a.body += a.acks.back();
+    });
+    splitter.put(j.payload);
+    splitter.finish();
+    return a;
   }
 
   void publish(const job& j, std::size_t piece, std::size_t part, routed_part& what) {

@@ -107,6 +107,15 @@ TEST_SUITE("cluster.front_route") {
     CHECK(p.pieces[0].parts[0].patient_key == "2AA2AA2AA02");
   }
 
+  TEST_CASE("HL7 v2 messages of two patients in one payload are refused") {
+    const auto text =
+        test::sample("scenarios-hl7v2/01-csii-released/1-record.hl7") +
+        test::sample("scenarios-hl7v2/02-csii-release-after-late-lab/3-late-labs.hl7");
+    const auto p = plan(text);
+    CHECK(p.pieces.empty());
+    CHECK(p.refusal.find("facts of 2 patients") != std::string::npos);
+  }
+
   TEST_CASE("facts of several patients, of a patient only referenced, or of nobody are refused") {
     const auto day = test::sample("days/mixed-day/1-records.ndjson");
     CHECK(plan(day).refusal.find("patients: a cluster front routes one patient's facts") !=

@@ -18,7 +18,8 @@ bool retryable_status(natsStatus s, jsErrCode jerr) {
   // replicas only on peers that have reported to it, and a node that is down comes back.
   return s == NATS_TIMEOUT || s == NATS_NO_RESPONDERS || s == NATS_NO_SERVER ||
          s == NATS_CONNECTION_DISCONNECTED || s == NATS_NOT_YET_CONNECTED ||
-         jerr == JSClusterNotAvailErr || jerr == JSClusterNoPeersErr;
+         jerr == JSClusterNotAvailErr || jerr == JSClusterNoPeersErr ||
+         jerr == JSStreamSubjectOverlapErr;
 }
 
 // "<operation>: <status text> [(JetStream error N)]: <the library's last error text>"
@@ -373,9 +374,14 @@ void jetstream::ensure_stream(const stream_settings& settings) {
     jsStreamInfo* info = nullptr;
     jsErrCode jerr = static_cast<jsErrCode>(0);
     natsStatus s = js_AddStream(&info, impl_->context, &config, nullptr, &jerr);
-    if (s != NATS_OK && jerr == JSStreamNameExistErr) {
+    // "Subjects overlap" came once for the stream itself, from a cluster whose node had just
+    // restarted: the stream may exist, so it is updated; if that fails too, the overlap is
+    // reported (and retried: it passes once the cluster's view is whole).
+    const auto added = jerr;
+    if (s != NATS_OK && (jerr == JSStreamNameExistErr || jerr == JSStreamSubjectOverlapErr)) {
       jerr = static_cast<jsErrCode>(0);
       s = js_UpdateStream(&info, impl_->context, &config, nullptr, &jerr);
+      if (s != NATS_OK && added == JSStreamSubjectOverlapErr) jerr = added;
     }
     jsStreamInfo_Destroy(info);
     if (s != NATS_OK) fail("create or update stream " + settings.name, s, jerr);

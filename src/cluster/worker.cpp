@@ -1,5 +1,6 @@
 #include "covgate/cluster/worker.hpp"
 
+#include <algorithm>
 #include <future>
 #include <utility>
 
@@ -45,7 +46,10 @@ class worker::partition_runner {
  public:
   partition_runner(worker& owner, int partition, std::uint64_t epoch)
       : owner_(owner), partition_(partition), epoch_(epoch) {
-    thread_ = std::thread([this] { run(); });
+    thread_ = std::thread([this] {
+      run();
+      finished_ = true;
+    });
   }
   ~partition_runner() {
     stop();
@@ -55,6 +59,8 @@ class worker::partition_runner {
   partition_runner& operator=(const partition_runner&) = delete;
 
   void stop() noexcept { stopping_ = true; }
+  /// Its thread has returned (destroying it joins at once).
+  [[nodiscard]] bool finished() const noexcept { return finished_; }
   [[nodiscard]] int partition() const noexcept { return partition_; }
   [[nodiscard]] std::uint64_t epoch() const noexcept { return epoch_; }
   [[nodiscard]] partition_progress progress() const {
@@ -194,6 +200,7 @@ class worker::partition_runner {
   const int partition_;
   const std::uint64_t epoch_;
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> finished_{false};
   std::atomic<bool> caught_up_{false};
   std::atomic<std::uint64_t> applied_{0};
   std::atomic<std::uint64_t> caught_up_from_{0};
@@ -270,11 +277,16 @@ void worker::start_runners() {
     if (it != running_.end() && it->second->epoch() == lease.epoch) continue;
     if (it != running_.end()) {  // re-acquired under a newer epoch: one runner at a time
       it->second->stop();
-      it->second.reset();
+      retiring_.push_back(std::move(it->second));
       running_.erase(it);
     }
-    // A runner of an earlier lease on this partition must be gone before the new one starts.
-    std::erase_if(retiring_, [&](auto& r) { return r->partition() == partition; });
+    // A runner of an earlier lease on this partition must be gone before the new one starts;
+    // one still inside a slow call (a NATS request retried through an election) is waited
+    // for by the next rounds, never here: this thread renews every other lease.
+    const bool earlier_one_busy = std::any_of(retiring_.begin(), retiring_.end(), [&](auto& r) {
+      return r->partition() == partition && !r->finished();
+    });
+    if (earlier_one_busy) continue;
     running_.emplace(partition, std::make_unique<partition_runner>(*this, partition, lease.epoch));
   }
 }
@@ -283,7 +295,10 @@ void worker::lease_loop() {
   std::unique_lock lock(mutex_);
   while (!stopping_ && !store_failed_) {
     lock.unlock();
-    retiring_.clear();  // joins runners told to stop in the last round
+    // Joins the runners told to stop earlier whose threads have returned. One still in a
+    // slow call stays until it returns: joining it here would stop this loop from renewing
+    // the other leases, and they would all expire (seen once after a NATS node was killed).
+    std::erase_if(retiring_, [](const auto& r) { return r->finished(); });
     std::string failure;
     try {
       const auto report = leases_.round(wall_ms());
