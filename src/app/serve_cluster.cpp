@@ -185,23 +185,10 @@ std::string key_secret_of(const server::cluster_config& c) {
   return secret;
 }
 
-std::string_view content_type_of(engine::payload_kind kind) {
-  switch (kind) {
-    case engine::payload_kind::x12:
-      return "application/edi-x12";
-    case engine::payload_kind::fhir:
-      return "application/fhir+json";
-    case engine::payload_kind::hl7v2:
-      return "x-application/hl7-v2+er7";
-    default:
-      return "text/plain";
-  }
-}
-
 server::reply reply_of(cluster::front_answer a) {
   server::reply r;
   r.kind = a.kind;
-  r.content_type = content_type_of(a.kind);  // a literal: the reply keeps a view
+  r.content_type = engine::answer_media_type(a.kind);  // a literal: the reply keeps a view
   r.body = std::move(a.body);
   r.acks = std::move(a.acks);
   r.rejected = a.rejected;

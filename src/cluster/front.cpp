@@ -53,19 +53,6 @@ std::uint32_t number_of(const std::string& text) {
   return n;
 }
 
-std::string_view content_type_of(engine::payload_kind kind) {
-  switch (kind) {
-    case engine::payload_kind::x12:
-      return "application/edi-x12";
-    case engine::payload_kind::fhir:
-      return "application/fhir+json";
-    case engine::payload_kind::hl7v2:
-      return "x-application/hl7-v2+er7";
-    default:
-      return "text/plain";
-  }
-}
-
 // A worker's answer to one part, as its reply carried it.
 struct part_reply {
   bool arrived = false;
@@ -204,7 +191,7 @@ struct front::impl {
       a.how = front_answer::status::refused;
       return a;
     }
-    a.content_type = std::string(content_type_of(a.kind));
+    a.content_type = std::string(engine::answer_media_type(a.kind));
     a.rejected = true;
     hl7v2::hl7_ack_settings ack;
     ack.timestamp = model::utc_stamp(j.unix_ms);
@@ -343,7 +330,7 @@ struct front::impl {
   void finish(job& j) {
     front_answer a;
     a.kind = j.plan.kind;
-    a.content_type = std::string(content_type_of(j.plan.kind));
+    a.content_type = std::string(engine::answer_media_type(j.plan.kind));
     try {
       for (std::size_t i = 0; i < j.plan.pieces.size(); ++i) {
         const auto& piece = j.plan.pieces[i];

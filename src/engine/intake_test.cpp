@@ -68,6 +68,13 @@ TEST_SUITE("engine.intake") {
     CHECK(engine::sniff("") == engine::payload_kind::unknown);
   }
 
+  TEST_CASE("each standard's answers have their media type") {
+    CHECK(engine::answer_media_type(engine::payload_kind::x12) == "application/edi-x12");
+    CHECK(engine::answer_media_type(engine::payload_kind::fhir) == "application/fhir+json");
+    CHECK(engine::answer_media_type(engine::payload_kind::hl7v2) == "x-application/hl7-v2+er7");
+    CHECK(engine::answer_media_type(engine::payload_kind::unknown) == "text/plain");
+  }
+
   TEST_CASE("a held claim is answered with a 277; its late lab releases it as a later event") {
     fixture f;
     const auto dir = std::string("scenarios/02-csii-release-after-late-lab/");

@@ -43,4 +43,19 @@ std::string_view name(payload_kind k) noexcept {
   return "unknown";
 }
 
+std::string_view answer_media_type(payload_kind k) noexcept {
+  switch (k) {
+    case payload_kind::x12:
+      return "application/edi-x12";
+    case payload_kind::fhir:
+      return "application/fhir+json";
+    case payload_kind::hl7v2:
+      return "x-application/hl7-v2+er7";
+    case payload_kind::mllp:
+    case payload_kind::unknown:
+      break;
+  }
+  return "text/plain";
+}
+
 }  // namespace covgate::engine

@@ -21,4 +21,9 @@ enum class payload_kind : std::uint8_t {
 /// "x12", "fhir", "hl7v2", "mllp", "unknown".
 [[nodiscard]] std::string_view name(payload_kind k) noexcept;
 
+/// The media type of an answer in the standard of `k`: "application/edi-x12",
+/// "application/fhir+json" (OperationOutcomes are JSON), "x-application/hl7-v2+er7";
+/// "text/plain" for anything else. A literal: a view of it never dangles.
+[[nodiscard]] std::string_view answer_media_type(payload_kind k) noexcept;
+
 }  // namespace covgate::engine
