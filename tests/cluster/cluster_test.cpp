@@ -921,9 +921,10 @@ std::string mllp_exchange(const std::string& port, std::string_view payload) {
 }
 
 // As a sender does: sends again while the answer is "send it again" (no answer), at most
-// five times.
+// twelve times (about 100 s with the front's 8 s deadline: the elections after a node is
+// killed on a loaded machine).
 std::string mllp_send(const front_process& front, std::string_view payload) {
-  for (int attempt = 0; attempt < 5; ++attempt) {
+  for (int attempt = 0; attempt < 12; ++attempt) {
     auto answer = mllp_exchange(front.mllp_port, payload);
     if (!answer.empty()) return answer;
     std::this_thread::sleep_for(500ms);

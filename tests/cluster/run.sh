@@ -196,6 +196,16 @@ until meta_ready; do
   [ $SECONDS -lt $deadline ] || { echo "cluster test: the meta group did not recover" >&2; exit 1; }
   sleep 0.2
 done
+# And until every node says its streams and consumers are current (/healthz without
+# js-enabled-only): the processes suite kills a node, and a restarted node still catching up
+# would leave the groups it belongs to without a quorum for as long as it lags.
+deadline=$((SECONDS + 60))
+for i in 0 1 2; do
+  until curl -fsS "http://127.0.0.1:${ports[$((6 + i))]}/healthz" >/dev/null 2>&1; do
+    [ $SECONDS -lt $deadline ] || { echo "cluster test: n$((i + 1)) is not current" >&2; exit 1; }
+    sleep 0.2
+  done
+done
 
 # Three covgate serve processes in the worker role and one in the front role (skipped when
 # COVGATE does not name the binary): the processes suite sends a day through the front, kills
