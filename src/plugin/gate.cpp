@@ -10,6 +10,7 @@
 
 #include "covgate/mapping/json_config.hpp"
 #include "covgate/model/decision_json.hpp"
+#include "covgate/server/durable_gate.hpp"
 #include "covgate/store/memory_state.hpp"
 
 namespace covgate::plugin {
@@ -55,21 +56,6 @@ policy::policy_file load_policy() {
     policy.add_overlay(policy::overlay::parse(text, name));
   }
   return policy;
-}
-
-// As durable_gate.cpp's intake_settings_of: the same keys mean the same thing.
-engine::intake_settings intake_settings_of(const server::server_config& c) {
-  engine::intake_settings s;
-  s.reader = c.x12;
-  s.fhir = c.fhir;
-  s.hl7v2 = c.hl7v2;
-  s.profile = c.strict_277ca ? x12::status_profile::acknowledgment_x214
-                             : x12::status_profile::notification_x212;
-  s.sender_qualifier = c.sender_qualifier;
-  s.sender_id = c.sender_id;
-  s.duplicates = c.reject_repeated_interchanges ? engine::duplicate_interchanges::reject
-                                                : engine::duplicate_interchanges::answer_again;
-  return s;
 }
 
 // The configuration names a store directory: serve's default ("covgate-data") applies only
@@ -196,8 +182,8 @@ gate::gate(std::string_view config_text, const std::filesystem::path& base)
   } else {
     state_ = std::make_unique<store::memory_state>();
   }
-  intake_ =
-      std::make_unique<engine::intake>(policy_, tables_, *state_, intake_settings_of(config_));
+  intake_ = std::make_unique<engine::intake>(policy_, tables_, *state_,
+                                             server::intake_settings_of(config_));
   if (sqlite_ != nullptr) {
     intake_->restore();
     messages_ = static_cast<std::uint64_t>(sqlite_->counter("plugin.messages", 0));

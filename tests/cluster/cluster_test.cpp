@@ -31,6 +31,7 @@
 #include "covgate/cluster/partition_status.hpp"
 #include "covgate/cluster/subjects.hpp"
 #include "covgate/cluster/worker.hpp"
+#include "covgate/hl7v2/mllp.hpp"
 
 using namespace covgate::cluster;
 using namespace std::chrono_literals;
@@ -553,6 +554,19 @@ void report_problem(int partition, const std::string& what) {
   std::fprintf(stderr, "worker problem (partition %d): %s\n", partition, what.c_str());
 }
 
+// The settings the in-process worker cases run with: short leases and waits.
+worker_settings test_worker(const std::string& id, int partitions, lease_timing timing) {
+  worker_settings w;
+  w.worker = id;
+  w.partitions = partitions;
+  w.timing = timing;
+  w.batch = 16;
+  w.fetch_wait = 100ms;
+  w.catch_up_wait = 500ms;
+  w.problem = report_problem;
+  return w;
+}
+
 }  // namespace
 
 TEST_SUITE("cluster.worker") {
@@ -589,17 +603,7 @@ TEST_SUITE("cluster.worker") {
     REQUIRE(total == 120);
 
     const lease_timing timing{2'000, 500};
-    const auto settings = [&](const std::string& id) {
-      worker_settings w;
-      w.worker = id;
-      w.partitions = n;
-      w.timing = timing;
-      w.batch = 16;
-      w.fetch_wait = 100ms;
-      w.catch_up_wait = 500ms;
-      w.problem = report_problem;
-      return w;
-    };
+    const auto settings = [&](const std::string& id) { return test_worker(id, n, timing); };
     recording_applier a_store, b_store;
     const std::string a_id = "wka-" + run_id(), b_id = "wkb-" + run_id();
     const auto owned_by = [&](const worker& w) {
@@ -752,17 +756,7 @@ TEST_SUITE("cluster.worker") {
     // published to every partition, so its catch-up has a message to get stuck on.
     const int stuck = n - 1;
     const lease_timing timing{2'000, 500};
-    const auto settings = [&](const std::string& id) {
-      worker_settings w;
-      w.worker = id;
-      w.partitions = n;
-      w.timing = timing;
-      w.batch = 16;
-      w.fetch_wait = 100ms;
-      w.catch_up_wait = 500ms;
-      w.problem = report_problem;
-      return w;
-    };
+    const auto settings = [&](const std::string& id) { return test_worker(id, n, timing); };
     stalling_applier a_store(stuck);
     recording_applier b_store;
     const std::string a_id = "wsa-" + run_id(), b_id = "wsb-" + run_id();
@@ -824,17 +818,21 @@ std::string read_sample(const std::string& name) {
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
-// What a worker's HTTP API answers for `path` (curl; "" when it does not answer).
-std::string http_get(const worker_process& w, const std::string& path) {
-  const auto command = "curl -sS --max-time 20 http://127.0.0.1:" + w.http_port + path;
+// What a shell command (curl) writes on its standard output.
+std::string output_of(const std::string& command) {
   std::string out;
   if (FILE* pipe = ::popen(command.c_str(), "r")) {
-    char buffer[4096];
+    char buffer[65536];
     for (std::size_t n; (n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0;)
       out.append(buffer, n);
     ::pclose(pipe);
   }
   return out;
+}
+
+// What a worker's HTTP API answers for `path` (curl; "" when it does not answer).
+std::string http_get(const worker_process& w, const std::string& path) {
+  return output_of("curl -sS --max-time 20 http://127.0.0.1:" + w.http_port + path);
 }
 
 // What a worker's HTTP API answers for each of `paths`, with one curl for all of them.
@@ -843,13 +841,7 @@ std::vector<std::string> http_get_all(const worker_process& w,
   constexpr std::string_view end_mark = "\n@@covgate-end@@\n";
   std::string command = "curl -sS --max-time 60 -w '" + std::string("\\n@@covgate-end@@\\n") + "'";
   for (const auto& path : paths) command += " http://127.0.0.1:" + w.http_port + path;
-  std::string out;
-  if (FILE* pipe = ::popen(command.c_str(), "r")) {
-    char buffer[65536];
-    for (std::size_t n; (n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0;)
-      out.append(buffer, n);
-    ::pclose(pipe);
-  }
+  const auto out = output_of(command);
   std::vector<std::string> bodies;
   for (std::size_t at = 0; bodies.size() < paths.size();) {
     const auto end = out.find(end_mark, at);
@@ -893,9 +885,7 @@ std::string mllp_exchange(const std::string& port, std::string_view payload) {
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof wait);
   std::string answer;
   if (::connect(fd, reinterpret_cast<const sockaddr*>(&at), sizeof at) == 0) {
-    std::string frame = "\x0b";
-    frame.append(payload);
-    frame += "\x1c\x0d";
+    const auto frame = covgate::hl7v2::mllp_frame(payload);
     std::size_t sent = 0;
     while (sent < frame.size()) {
       const auto n = ::send(fd, frame.data() + sent, frame.size() - sent, MSG_NOSIGNAL);
@@ -948,13 +938,7 @@ http_answer http_post(const front_process& front, const std::string& path, std::
   const auto command = "curl -sS --max-time 30 -X POST -H 'Content-Type: " + content_type +
                        "' --data-binary @" + file +
                        " -w '\\n%{http_code}' http://127.0.0.1:" + front.http_port + path;
-  std::string out;
-  if (FILE* pipe = ::popen(command.c_str(), "r")) {
-    char buffer[4096];
-    for (std::size_t n; (n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0;)
-      out.append(buffer, n);
-    ::pclose(pipe);
-  }
+  const auto out = output_of(command);
   std::remove(file.c_str());
   http_answer a;
   const auto newline = out.rfind('\n');
