@@ -272,6 +272,9 @@ std::string cluster_front::metrics_text() const {
           "Messages answered unavailable: no answer within answer_timeout_ms.", c.timed_out);
   counter("covgate_front_not_taken_total",
           "Messages answered unavailable: the cluster did not take a part.", c.not_taken);
+  counter("covgate_front_resent_total",
+          "Parts published again after the cluster did not take them (an election, a timeout).",
+          c.resent);
   counter("covgate_front_in_flight", "Messages waiting for workers' answers now.", c.in_flight,
           "gauge");
   return out;

@@ -1,12 +1,17 @@
-// The front: one thread plans and publishes messages in the order they came (publishes are
-// synchronous, so a message's parts are in the stream before the next message's), one thread
-// collects the workers' answers and answers whatever waits past its deadline. A message waits
-// in `pending` from just before its first publish (a worker may answer before the publish
-// call returns) until its last part is answered or its deadline passes, whichever comes first.
+// The front: one thread plans and publishes messages in the order they came, one thread
+// collects the workers' answers and answers whatever waits past its deadline. Publishes are
+// asynchronous (one synchronous publish to a replicated stream is a round trip of about a
+// millisecond, which bounded the front at about 1,000 parts/s): one connection keeps their
+// order in the stream, nats.c's thread reports each acknowledgement, and a part the cluster
+// did not take (an election, a timeout) is sent again under its message id by the publishing
+// thread after a backoff, until its message's deadline. A message waits in `pending` from
+// just before its first publish (a worker may answer before the publish call returns) until
+// its last part is answered or its deadline passes, whichever comes first.
 #include "covgate/cluster/front.hpp"
 
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <atomic>
 #include <charconv>
 #include <condition_variable>
@@ -81,6 +86,15 @@ class collected final : public engine::answer_sink {
   local_answer& out_;
 };
 
+// A part to publish again once `due` comes.
+struct resend {
+  std::uint64_t job = 0;
+  std::size_t piece = 0;
+  std::size_t part = 0;
+  int attempt = 0;  // attempts made so far
+  clock::time_point due;
+};
+
 struct job {
   std::uint64_t id = 0;
   std::string payload;  // the plan views it
@@ -125,14 +139,31 @@ struct front::impl {
   void publish_loop() {
     for (;;) {
       std::pair<std::string, std::function<void(front_answer)>> next;
+      std::vector<resend> due;
       {
         std::unique_lock lock(mutex);
-        wake.wait(lock, [&] { return stopping || !queue.empty(); });
+        const auto has_work = [&] {
+          return stopping || !queue.empty() ||
+                 (!resends.empty() && resends.front().due <= clock::now());
+        };
+        if (resends.empty()) {
+          wake.wait(lock, has_work);
+        } else {
+          wake.wait_until(lock, resends.front().due, has_work);
+        }
         if (stopping) return;
-        next = std::move(queue.front());
-        queue.pop_front();
+        const auto now = clock::now();
+        while (!resends.empty() && resends.front().due <= now) {
+          due.push_back(resends.front());
+          resends.pop_front();
+        }
+        if (due.empty() && !queue.empty()) {
+          next = std::move(queue.front());
+          queue.pop_front();
+        }
       }
-      take(std::move(next.first), std::move(next.second));
+      for (const auto& r : due) send_again(r);
+      if (next.second) take(std::move(next.first), std::move(next.second));
     }
   }
 
@@ -164,19 +195,100 @@ struct front::impl {
       j->deadline = clock::now() + settings.answer_timeout;
       pending.emplace(j->id, j);
     }
+    for (std::size_t i = 0; i < j->plan.pieces.size(); ++i) {
+      auto& parts = j->plan.pieces[i].parts;
+      for (std::size_t p = 0; p < parts.size(); ++p) {
+        if (parts[p].kind == message_kind::claim) {
+          // A part is numbered once: sent again, it is the same interchange.
+          try {
+            if (!x12::set_interchange_control(parts[p].payload, numbers.next())) {
+              throw std::runtime_error("a part's ISA13 could not be set");
+            }
+          } catch (const std::exception& e) {
+            return fail_job(j->id,
+                            std::string("the cluster did not take the message: ") + e.what());
+          }
+        }
+        if (!send(*j, i, p, 1)) return;  // the message has its answer already
+      }
+    }
+  }
+
+  // Publishes part `part` of piece `piece` (attempt `attempt`, 1-based). False when the
+  // message was answered `unavailable` because of it.
+  bool send(const job& j, std::size_t piece, std::size_t part, int attempt) {
+    const auto token =
+        std::to_string(j.id) + "." + std::to_string(piece) + "." + std::to_string(part);
+    const auto& what = j.plan.pieces[piece].parts[part];
+    const auto subject =
+        producer_subject(partition_key(settings.key_secret, what.patient_key), what.kind);
     try {
-      for (std::size_t i = 0; i < j->plan.pieces.size(); ++i) {
-        auto& parts = j->plan.pieces[i].parts;
-        for (std::size_t p = 0; p < parts.size(); ++p) publish(*j, i, p, parts[p]);
+      js.publish_async(subject, what.payload,
+                       "cgf-" + settings.front_id + "-" + nonce + "-" + token,
+                       {{"Cg-Reply-To", inbox + token}},
+                       [link = link, id = j.id, piece, part, attempt](const publish_outcome& o) {
+                         std::lock_guard lock(link->mutex);
+                         if (link->front != nullptr)
+                           link->front->on_published(id, piece, part, attempt, o);
+                       });
+      return true;
+    } catch (const nats_error& e) {
+      return not_sent(j.id, piece, part, attempt, e.retryable(), e.what());
+    }
+  }
+
+  // nats.c's thread: what became of a publish.
+  void on_published(std::uint64_t id, std::size_t piece, std::size_t part, int attempt,
+                    const publish_outcome& outcome) {
+    if (outcome.stored) {
+      parts_published.fetch_add(1);
+      return;
+    }
+    (void)not_sent(id, piece, part, attempt, outcome.retryable, outcome.error);
+  }
+
+  // A part the cluster did not take: sent again after a backoff while its message waits and
+  // the failure may pass, else the message is answered `unavailable`. Parts already taken are
+  // applied all the same; the sender's repeat of the message is answered as a repeat where it
+  // overlaps. True when the part will be sent again.
+  bool not_sent(std::uint64_t id, std::size_t piece, std::size_t part, int attempt, bool retryable,
+                const std::string& why) {
+    {
+      std::lock_guard lock(mutex);
+      const auto it = pending.find(id);
+      if (it == pending.end()) return false;  // answered already
+      if (retryable && !stopping && attempt < js.retry().attempts) {
+        const auto due =
+            std::min(clock::now() + retry_delay(js.retry(), attempt), it->second->deadline);
+        // Kept in order of `due`: the backoffs differ, so a later failure may be due sooner.
+        const auto at =
+            std::upper_bound(resends.begin(), resends.end(), due,
+                             [](clock::time_point t, const resend& r) { return t < r.due; });
+        resends.insert(at, resend{id, piece, part, attempt, due});
+        wake.notify_one();
+        return true;
       }
-    } catch (const std::exception& e) {
-      // Parts published before the failure are applied all the same; the sender's repeat of
-      // the message is answered as a repeat where it overlaps.
+    }
+    fail_job(id, "the cluster did not take the message: " + why);
+    return false;
+  }
+
+  void send_again(const resend& r) {
+    std::shared_ptr<job> j;
+    {
+      std::lock_guard lock(mutex);
+      const auto it = pending.find(r.job);
+      if (it == pending.end()) return;  // answered meanwhile (or its deadline passed)
+      j = it->second;
+    }
+    resent.fetch_add(1);
+    (void)send(*j, r.piece, r.part, r.attempt + 1);
+  }
+
+  void fail_job(std::uint64_t id, const std::string& why) {
+    if (auto mine = take_pending(id)) {
       not_taken.fetch_add(1);
-      if (auto mine = take_pending(j->id)) {
-        mine->done(unavailable(std::string("the cluster did not take the message: ") + e.what(),
-                               mine->plan.kind));
-      }
+      mine->done(unavailable(why, mine->plan.kind));
     }
   }
 
@@ -206,20 +318,6 @@ struct front::impl {
     splitter.put(j.payload);
     splitter.finish();
     return a;
-  }
-
-  void publish(const job& j, std::size_t piece, std::size_t part, routed_part& what) {
-    const auto token =
-        std::to_string(j.id) + "." + std::to_string(piece) + "." + std::to_string(part);
-    if (what.kind == message_kind::claim &&
-        !x12::set_interchange_control(what.payload, numbers.next())) {
-      throw std::runtime_error("a part's ISA13 could not be set");
-    }
-    const auto subject =
-        producer_subject(partition_key(settings.key_secret, what.patient_key), what.kind);
-    (void)js.publish(subject, what.payload, "cgf-" + settings.front_id + "-" + nonce + "-" + token,
-                     {{"Cg-Reply-To", inbox + token}});
-    parts_published.fetch_add(1);
   }
 
   local_answer answer_locally(std::string_view text, std::int64_t unix_ms) {
@@ -406,12 +504,21 @@ struct front::impl {
   std::mutex mutex;
   std::condition_variable wake;
   std::deque<std::pair<std::string, std::function<void(front_answer)>>> queue;
+  std::deque<resend> resends;  // in order of `due`
   std::unordered_map<std::uint64_t, std::shared_ptr<job>> pending;
   std::uint64_t next_job = 1;
   std::atomic<bool> stopping{false};
 
   std::atomic<std::uint64_t> messages{0}, parts_published{0}, answered{0}, refused{0}, timed_out{0},
-      not_taken{0};
+      not_taken{0}, resent{0};
+
+  // What nats.c's thread calls through: cleared by stop(), so a late acknowledgement finds
+  // no front rather than a destroyed one.
+  struct callback_link {
+    std::mutex mutex;
+    impl* front = nullptr;
+  };
+  std::shared_ptr<callback_link> link = std::make_shared<callback_link>();
 
   std::thread publisher;
   std::thread collector;
@@ -424,6 +531,7 @@ front::front(jetstream& js, kv_bucket& control, const policy::policy_file& polic
   }
   if (settings.key_secret.empty()) throw std::invalid_argument("front: the key secret is empty");
   impl_ = std::make_unique<impl>(js, control, policy, tables, std::move(settings));
+  impl_->link->front = impl_.get();
   impl_->publisher = std::thread([this] { impl_->publish_loop(); });
   impl_->collector = std::thread([this] { impl_->collect_loop(); });
 }
@@ -451,6 +559,10 @@ void front::stop() {
   }
   if (impl_->publisher.joinable()) impl_->publisher.join();
   if (impl_->collector.joinable()) impl_->collector.join();
+  {
+    std::lock_guard lock(impl_->link->mutex);  // waits for a callback running now
+    impl_->link->front = nullptr;
+  }
   std::deque<std::pair<std::string, std::function<void(front_answer)>>> queued;
   std::unordered_map<std::uint64_t, std::shared_ptr<job>> waiting;
   {
@@ -470,6 +582,7 @@ front_counts front::counts() const {
   c.refused = impl_->refused.load();
   c.timed_out = impl_->timed_out.load();
   c.not_taken = impl_->not_taken.load();
+  c.resent = impl_->resent.load();
   std::lock_guard lock(impl_->mutex);
   c.in_flight = impl_->pending.size();
   return c;

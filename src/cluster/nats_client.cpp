@@ -2,8 +2,11 @@
 
 #include <nats/nats.h>
 
+#include <algorithm>
 #include <cstring>
+#include <mutex>
 #include <thread>
+#include <unordered_map>
 #include <utility>
 
 namespace covgate::cluster {
@@ -305,9 +308,63 @@ struct jetstream::impl {
   jsCtx* context = nullptr;
   connection_settings settings;
 
+  // publish_async's callbacks by message id, from just before the message is sent until its
+  // acknowledgement, refusal or timeout comes back on nats.c's thread.
+  std::mutex async_mutex;
+  std::unordered_map<std::string, std::function<void(const publish_outcome&)>> async_waiting;
+
   ~impl() {
+    // Every async publish is answered within request_timeout (its MaxWait): wait for the
+    // callbacks still due, which use this object, before it goes.
+    bool waiting = false;
+    {
+      std::lock_guard lock(async_mutex);
+      waiting = !async_waiting.empty();
+    }
+    if (waiting) {
+      jsPubOptions options;
+      jsPubOptions_Init(&options);
+      options.MaxWait = settings.request_timeout.count() * 2;
+      (void)js_PublishAsyncComplete(context, &options);
+    }
     jsCtx_Destroy(context);
     natsConnection_Destroy(connection);
+  }
+
+  // nats.c's jsPubAckHandler: `ack` when the stream stored it, else `error`.
+  static void on_async_ack(jsCtx*, natsMsg* msg, jsPubAck* ack, jsPubAckErr* error, void* closure) {
+    auto* self = static_cast<impl*>(closure);
+    publish_outcome outcome;
+    const char* id = nullptr;
+    (void)natsMsgHeader_Get(msg, "Nats-Msg-Id", &id);
+    std::function<void(const publish_outcome&)> done;
+    {
+      std::lock_guard lock(self->async_mutex);
+      if (id != nullptr) {
+        if (const auto it = self->async_waiting.find(id); it != self->async_waiting.end()) {
+          done = std::move(it->second);
+          self->async_waiting.erase(it);
+        }
+      }
+    }
+    if (ack != nullptr) {
+      outcome.stored = true;
+    } else {
+      const natsStatus s = error != nullptr ? error->Err : NATS_ERR;
+      const jsErrCode code = error != nullptr ? error->ErrCode : static_cast<jsErrCode>(0);
+      const char* subject = natsMsg_GetSubject(msg);
+      outcome.retryable = retryable_status(s, code);
+      outcome.error = "publish to " + std::string(subject != nullptr ? subject : "") + ": " +
+                      natsStatus_GetText(s);
+      if (code != 0) outcome.error += " (JetStream error " + std::to_string(code) + ")";
+      if (error != nullptr && error->ErrText != nullptr && error->ErrText[0] != '\0' &&
+          std::strcmp(error->ErrText, natsStatus_GetText(s)) != 0) {
+        outcome.error += ": ";
+        outcome.error += error->ErrText;
+      }
+    }
+    natsMsg_Destroy(msg);
+    if (done) done(outcome);
   }
 };
 
@@ -348,6 +405,9 @@ jetstream::jetstream(const connection_settings& settings) : impl_(std::make_uniq
   jsOptions js_options;
   jsOptions_Init(&js_options);
   js_options.Wait = settings.request_timeout.count();
+  js_options.PublishAsync.MaxPending = settings.max_async_pending;
+  js_options.PublishAsync.AckHandler = &impl::on_async_ack;
+  js_options.PublishAsync.AckHandlerClosure = impl_.get();
   s = natsConnection_JetStream(&impl_->context, impl_->connection, &js_options);
   if (s != NATS_OK) fail("open the JetStream context", s);
 }
@@ -499,6 +559,49 @@ publish_result jetstream::publish(const std::string& subject, std::string_view d
     jsPubAck_Destroy(ack);
     return result;
   });
+}
+
+void jetstream::publish_async(const std::string& subject, std::string_view data,
+                              const std::string& msg_id, const std::vector<message_header>& headers,
+                              std::function<void(const publish_outcome&)> done) {
+  if (msg_id.empty()) {
+    throw nats_error("publish to " + subject + ": a message id is required (de-duplication)",
+                     false);
+  }
+  {
+    std::lock_guard lock(impl_->async_mutex);
+    if (!impl_->async_waiting.emplace(msg_id, std::move(done)).second) {
+      throw nats_error("publish to " + subject + ": message id " + msg_id + " is in flight", false);
+    }
+  }
+  jsPubOptions options;
+  jsPubOptions_Init(&options);
+  options.MsgId = msg_id.c_str();
+  options.MaxWait = impl_->settings.request_timeout.count();
+  natsMsg* msg = nullptr;
+  natsStatus s =
+      natsMsg_Create(&msg, subject.c_str(), nullptr, data.data(), static_cast<int>(data.size()));
+  for (const auto& h : headers) {
+    if (s == NATS_OK) s = natsMsgHeader_Set(msg, h.name, h.value.c_str());
+  }
+  if (s == NATS_OK) s = js_PublishMsgAsync(impl_->context, &msg, &options);
+  natsMsg_Destroy(msg);  // nats.c owns it (and this is a no-op) once it was sent
+  if (s != NATS_OK) {
+    // Not sent: nats.c will not call back, so the callback goes. (Sent but failed is reported
+    // through the callback, and js_PublishMsgAsync then returns NATS_OK.)
+    {
+      std::lock_guard lock(impl_->async_mutex);
+      impl_->async_waiting.erase(msg_id);
+    }
+    fail("publish to " + subject, s);
+  }
+}
+
+bool jetstream::await_publishes(std::chrono::milliseconds wait) {
+  jsPubOptions options;
+  jsPubOptions_Init(&options);
+  options.MaxWait = std::max<std::int64_t>(wait.count(), 1);
+  return js_PublishAsyncComplete(impl_->context, &options) == NATS_OK;
 }
 
 message_reader jetstream::read_from(const std::string& stream, const std::string& filter_subject,

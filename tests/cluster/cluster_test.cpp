@@ -189,6 +189,79 @@ TEST_SUITE("cluster.jetstream") {
     CHECK_THROWS_AS(js.publish(subject, "ORU", ""), nats_error);
   }
 
+  TEST_CASE("asynchronous publishes: each is reported once, in order, duplicates and refusals") {
+    jetstream js(cluster_settings());
+    (void)ensure_in_stream(js);
+    const auto subject = producer_subject(partition_key(secret, "MBI-async"), message_kind::claim);
+    const auto first = js.stream_last_sequence(std::string(in_stream));
+    std::mutex m;
+    std::vector<std::pair<int, publish_outcome>> outcomes;
+    const auto record = [&](int n) {
+      return [&, n](const publish_outcome& o) {
+        std::lock_guard lock(m);
+        outcomes.emplace_back(n, o);
+      };
+    };
+    constexpr int n = 500;
+    for (int i = 0; i < n; ++i) {
+      js.publish_async(subject, "claim " + std::to_string(i),
+                       run_id() + "-async-" + std::to_string(i), {{"Cg-Test", std::to_string(i)}},
+                       record(i));
+    }
+    REQUIRE(js.await_publishes(20s));
+    {
+      std::lock_guard lock(m);
+      REQUIRE(outcomes.size() == std::size_t{n});
+      std::set<int> seen;
+      for (const auto& [i, o] : outcomes) {
+        CHECK(o.stored);
+        CHECK(o.error.empty());
+        seen.insert(i);
+      }
+      CHECK(seen.size() == std::size_t{n});
+    }
+    CHECK(js.stream_last_sequence(std::string(in_stream)) >= first + n);
+    // The stream holds them in the order of the calls (one connection), under the mapped
+    // subject cg.p.<partition>.<pkey>.<kind>.
+    const auto stored = "cg.p.*." + subject.substr(std::string_view("cg.in.").size());
+    auto reader = js.read_from(std::string(in_stream), stored, first + 1);
+    int expected = 0;
+    while (expected < n) {
+      auto msg = reader.next(5s);
+      REQUIRE(msg.has_value());
+      CHECK(msg->data() == "claim " + std::to_string(expected));
+      CHECK(msg->header("Cg-Test") == std::to_string(expected));
+      ++expected;
+    }
+
+    // The same ids again are duplicates: stored, and nothing new in the stream.
+    outcomes.clear();
+    const auto last = js.stream_last_sequence(std::string(in_stream));
+    for (int i = 0; i < 10; ++i) {
+      js.publish_async(subject, "again", run_id() + "-async-" + std::to_string(i), {}, record(i));
+    }
+    REQUIRE(js.await_publishes(20s));
+    CHECK(outcomes.size() == 10);
+    for (const auto& [i, o] : outcomes) CHECK(o.stored);
+    CHECK(js.stream_last_sequence(std::string(in_stream)) == last);
+
+    // No stream takes this subject: reported through the callback, retryable (a stream may
+    // be being created), with the operation and the subject.
+    outcomes.clear();
+    js.publish_async("cg.nowhere.async", "x", run_id() + "-nowhere", {}, record(0));
+    REQUIRE(js.await_publishes(20s));
+    REQUIRE(outcomes.size() == 1);
+    CHECK_FALSE(outcomes[0].second.stored);
+    CHECK(outcomes[0].second.retryable);
+    MESSAGE(outcomes[0].second.error);
+    CHECK(outcomes[0].second.error.find("publish to cg.nowhere.async: ") == 0);
+
+    // Refused before sending: no callback.
+    CHECK_THROWS_AS(js.publish_async(subject, "x", "", {}, record(0)), nats_error);
+    CHECK(outcomes.size() == 1);
+    for (int p = 0; p < partitions(); ++p) drain(js, p);  // no claims left for the workers
+  }
+
   TEST_CASE("the layout is idempotent: streams, one durable per partition, buckets") {
     jetstream js(cluster_settings());
     (void)ensure_layout(js, test_layout());
@@ -1160,5 +1233,11 @@ TEST_SUITE("cluster.processes") {
     const auto front_metrics = http_get(worker_process{"front", 0, front.http_port}, "/metrics");
     CHECK(front_metrics.find("covgate_front_refused_total 2") != std::string::npos);
     CHECK(front_metrics.find("covgate_front_in_flight 0") != std::string::npos);
+    CHECK(front_metrics.find("covgate_front_resent_total ") != std::string::npos);
+    // What the kill of a node cost the front (reported, not asserted: it depends on timing).
+    std::istringstream lines(front_metrics);
+    for (std::string line; std::getline(lines, line);) {
+      if (line.rfind("covgate_front_", 0) == 0) MESSAGE(line);
+    }
   }
 }

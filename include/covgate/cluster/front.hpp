@@ -63,7 +63,8 @@ struct front_counts {
   std::uint64_t answered = 0;   ///< answered (by workers, the front, or both)
   std::uint64_t refused = 0;    ///< could not be routed
   std::uint64_t timed_out = 0;  ///< no answer within answer_timeout
-  std::uint64_t not_taken = 0;  ///< the cluster refused or did not answer a publish
+  std::uint64_t not_taken = 0;  ///< answered `unavailable`: the cluster did not take a part
+  std::uint64_t resent = 0;     ///< parts published again after the cluster did not take them
   std::uint64_t in_flight = 0;  ///< waiting for workers now
 };
 

@@ -18,6 +18,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -53,6 +54,7 @@ struct connection_settings {
   std::chrono::milliseconds reconnect_wait{250};     ///< between reconnect attempts to one server
   std::chrono::milliseconds request_timeout{5'000};  ///< each JetStream API call and publish
   retry_policy retry;
+  int max_async_pending = 4'096;  ///< publish_async calls waiting for their acknowledgement
 };
 
 struct stream_settings {
@@ -75,6 +77,13 @@ struct consumer_settings {
 struct publish_result {
   std::uint64_t sequence = 0;  ///< the stream sequence (the original one for a duplicate)
   bool duplicate = false;      ///< the stream had this message id within its window
+};
+
+/// What became of one jetstream::publish_async.
+struct publish_outcome {
+  bool stored = false;     ///< the stream acknowledged it (perhaps as a duplicate)
+  bool retryable = false;  ///< not stored, and the same publish may succeed later
+  std::string error;       ///< not stored: the operation and NATS's text (no message body)
 };
 
 /// What a consumer's server-side state says (for /metrics and tests).
@@ -228,6 +237,22 @@ class jetstream {
   publish_result publish(const std::string& subject, std::string_view data,
                          const std::string& msg_id,
                          const std::vector<message_header>& headers = {});
+
+  /// Publishes with a Nats-Msg-Id without waiting for the stream: `done` runs once, on a NATS
+  /// thread, when the stream acknowledges the message, refuses it, or request_timeout passes
+  /// without an answer (then retryable: the message may have been stored; the same id again
+  /// is a duplicate if so). Messages of one connection reach the stream in the order of these
+  /// calls. When max_async_pending publishes wait already, the call waits up to 200 ms for
+  /// room. Throws nats_error, and never calls `done`, when the message is not sent at all
+  /// (still no room: retryable; no connection; an empty or in-flight `msg_id`). `done` must
+  /// not call back into this object.
+  void publish_async(const std::string& subject, std::string_view data, const std::string& msg_id,
+                     const std::vector<message_header>& headers,
+                     std::function<void(const publish_outcome&)> done);
+
+  /// Waits until every publish_async has had its `done`, at most `wait`. False when some
+  /// still wait.
+  bool await_publishes(std::chrono::milliseconds wait);
 
   /// Reads `filter_subject` of `stream` in order from stream sequence `start` (1: from the
   /// beginning). Throws nats_error.
