@@ -283,9 +283,10 @@ void worker::start_runners() {
     // A runner of an earlier lease on this partition must be gone before the new one starts;
     // one still inside a slow call (a NATS request retried through an election) is waited
     // for by the next rounds, never here: this thread renews every other lease.
-    const bool earlier_one_busy = std::any_of(retiring_.begin(), retiring_.end(), [&](auto& r) {
-      return r->partition() == partition && !r->finished();
-    });
+    // (A named copy: clang 14 cannot capture a structured binding.)
+    const bool earlier_one_busy =
+        std::any_of(retiring_.begin(), retiring_.end(),
+                    [p = partition](auto& r) { return r->partition() == p && !r->finished(); });
     if (earlier_one_busy) continue;
     running_.emplace(partition, std::make_unique<partition_runner>(*this, partition, lease.epoch));
   }
