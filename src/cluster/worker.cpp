@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <future>
+#include <stdexcept>
+#include <string>
 #include <utility>
 
 #include "covgate/cluster/subjects.hpp"
@@ -86,32 +88,57 @@ class worker::partition_runner {
     }
   }
 
-  // Applies the partition from the stream, in order, from the store's position to the end.
-  // False when the partition had to stop.
+  // Applies the partition from the stream, in order, from the store's position to its end.
+  // The end is the last message the stream read says has nothing after it. Silence is no end:
+  // the durable consumer never delivers again what a previous owner acknowledged, so after
+  // silence the catch-up ends only when it has read past the consumer's acknowledgement floor
+  // (an empty partition, or one whose tail nobody acknowledged yet). False when the partition
+  // had to stop; throws (the runner starts again) when the read stays silent short of it.
   bool catch_up() {
     const auto from = owner_.applier_.applied_sequence(partition_);
     caught_up_from_ = from;
     if (owner_.js_.stream_last_sequence(std::string(in_stream)) <= from) return true;
     auto reader = owner_.js_.read_from(std::string(in_stream), partition_filter_subject(partition_),
                                        from + 1);
+    std::uint64_t through = from;  // the last stream sequence read
+    int silences = 0;
     std::vector<fetched_message> window;
-    bool at_end = false;
-    while (!stopping_ && !at_end) {
+    while (!stopping_) {
       window.clear();
+      bool at_end = false;
       auto wait = owner_.settings_.catch_up_wait;
       while (window.size() < static_cast<std::size_t>(owner_.settings_.batch)) {
         auto m = reader.next(wait);
-        if (!m) break;  // silence: an empty window ends the catch-up below
+        if (!m) break;
         at_end = m->pending() == 0;
         window.push_back(std::move(*m));
         if (at_end) break;
         wait = std::chrono::milliseconds(20);  // the rest of a window is already on its way
       }
-      if (window.empty()) break;
-      if (!apply_in_order(window, /*acknowledge=*/false)) return false;
+      if (!window.empty()) {
+        silences = 0;
+        through = window.back().stream_sequence();
+        if (!apply_in_order(window, /*acknowledge=*/false)) return false;
+        if (at_end) break;
+        continue;
+      }
+      const auto acknowledged =
+          owner_.js_
+              .consumer_info(std::string(in_stream),
+                             partition_consumer(partition_, owner_.settings_.partitions))
+              .ack_floor;
+      if (acknowledged <= through) break;
+      if (++silences >= max_silences) {
+        throw std::runtime_error(
+            "the catch-up read stayed silent before stream sequence " +
+            std::to_string(acknowledged) +
+            ", which the partition's consumer has acknowledged: reading again");
+      }
     }
     return !stopping_;
   }
+
+  static constexpr int max_silences = 10;
 
   void consume() {
     auto subscription = owner_.js_.bind(std::string(in_stream),

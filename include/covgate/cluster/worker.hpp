@@ -78,9 +78,11 @@ struct worker_settings {
   std::string worker;  ///< this worker's id (is_worker_id)
   int partitions = 0;  ///< the cluster's partition count (the mapping's N)
   lease_timing timing;
-  int batch = 64;                                  ///< messages per fetch
-  std::chrono::milliseconds fetch_wait{250};       ///< how long a fetch waits for the first one
-  std::chrono::milliseconds catch_up_wait{2'000};  ///< silence that ends a catch-up early
+  int batch = 64;                             ///< messages per fetch
+  std::chrono::milliseconds fetch_wait{250};  ///< how long a fetch waits for the first one
+  /// Silence in a catch-up's stream read after which it asks the partition's consumer
+  /// whether anything acknowledged is still unread (then it waits on, else it is done).
+  std::chrono::milliseconds catch_up_wait{2'000};
   /// Told about trouble (a partition of -1: the lease loop), from the worker's threads; the
   /// text names operations and partitions, never message content.
   std::function<void(int partition, const std::string& what)> problem;
