@@ -1111,6 +1111,7 @@ TEST_SUITE("cluster.processes") {
     CHECK(record01.find("\"resourceType\":\"OperationOutcome\"") != std::string::npos);
     const auto claim01 =
         http_post(front, "/x12", read_sample(first + "2-claim.x12"), "application/edi-x12");
+    INFO("the front's answer: " << claim01.body);  // the samples' synthetic claim
     CHECK(claim01.status == 200);
     CHECK(claim01.body.find("TRN*2*CSII-OK~") != std::string::npos);
     CHECK(claim01.body.find("REF*1K*CSII-OK-1~") != std::string::npos);  // a release's key
