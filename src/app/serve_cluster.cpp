@@ -104,6 +104,11 @@ struct cluster_worker::impl {
       server::log().warn("cluster", "worker problem",
                          {{"partition", static_cast<std::int64_t>(partition)}, {"reason", what}});
     };
+    s.ownership = [](int partition, const char* what, std::uint64_t epoch) {
+      server::log().info("cluster", std::string("partition ") + what,
+                         {{"partition", static_cast<std::int64_t>(partition)},
+                          {"epoch", static_cast<std::int64_t>(epoch)}});
+    };
     return s;
   }
 

@@ -75,6 +75,7 @@ class worker::partition_runner {
       try {
         if (!catch_up() || stopping_) return;
         caught_up_ = true;
+        if (owner_.settings_.ownership) owner_.settings_.ownership(partition_, "caught up", epoch_);
         consume();
         return;
       } catch (const std::exception& e) {
@@ -240,8 +241,14 @@ worker::worker(jetstream& js, kv_bucket& owners, kv_bucket& workers, message_app
       applier_(applier),
       settings_(std::move(settings)),
       leases_(owners, workers, {settings_.worker, settings_.partitions, settings_.timing},
-              {[](int, std::uint64_t) {},  // runners start after the round (held_ updated)
-               [this](int partition, std::uint64_t) { lost(partition); }}) {}
+              {[this](int partition, std::uint64_t epoch) {
+                 // The runner starts after the round (held_ updated).
+                 if (settings_.ownership) settings_.ownership(partition, "acquired", epoch);
+               },
+               [this](int partition, std::uint64_t epoch) {
+                 lost(partition);
+                 if (settings_.ownership) settings_.ownership(partition, "left", epoch);
+               }}) {}
 
 worker::~worker() { stop(); }
 

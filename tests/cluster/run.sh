@@ -261,7 +261,23 @@ status=0
 for w in $members; do
   kill -TERM "$(cat "$dir/$w.wpid")" 2>/dev/null || true
 done
+# Each worker told the operators which partitions it took and when it had caught them up.
+for w in w1 w2 w3; do
+  for event in "partition acquired" "partition caught up"; do
+    if ! grep -q "\"msg\":\"$event\"" "$dir/$w/log"; then
+      echo "cluster test: $w never logged \"$event\"" >&2
+      status=1
+    fi
+  done
+done
 if [ $status -ne 0 ]; then
-  for w in $members; do echo "---- $w log" >&2; grep -v "\"component\":\"http\"" "$dir/$w/log" | tail -n 40 >&2; done
+  # Every lease, catch-up and NATS problem of each process (few lines), then its last lines;
+  # the per-message lines of the listeners would push the start of a run out of a tail.
+  for w in $members; do
+    echo "---- $w: cluster events" >&2
+    grep "\"component\":\"cluster\"" "$dir/$w/log" | head -n 200 >&2 || true
+    echo "---- $w: last lines" >&2
+    grep -v "\"component\":\"http\"" "$dir/$w/log" | tail -n 20 >&2 || true
+  done
 fi
 exit $status

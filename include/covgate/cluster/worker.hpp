@@ -86,6 +86,10 @@ struct worker_settings {
   /// Told about trouble (a partition of -1: the lease loop), from the worker's threads; the
   /// text names operations and partitions, never message content.
   std::function<void(int partition, const std::string& what)> problem;
+  /// Told, from the worker's threads, when it takes a partition ("acquired"), has applied the
+  /// stream up to the partition's end ("caught up") and stops working on it ("left": lost,
+  /// released or fenced off), with the lease's epoch. For the operators' log.
+  std::function<void(int partition, const char* what, std::uint64_t epoch)> ownership;
 };
 
 /// One held partition as /metrics shows it.
