@@ -84,9 +84,13 @@ std::vector<lease_step> plan_leases(const lease_round& round) {
   std::vector<std::pair<int, std::uint64_t>> kept;  // partition, revision
   for (const auto& [partition, held] : round.held) {
     const auto* o = observed(partition);
+    // A read older than our own last write (KV reads may be answered by a replica behind its
+    // stream's leader) says nothing against us: the compare-and-set on our last revision
+    // settles it, failing if anyone wrote since.
+    const bool stale_read = o != nullptr && (*o)->revision < held.revision;
     const bool still_ours = partition < round.partitions && o != nullptr &&
-                            (*o)->revision == held.revision && (*o)->record &&
-                            (*o)->record->worker == round.worker;
+                            (stale_read || ((*o)->revision == held.revision && (*o)->record &&
+                                            (*o)->record->worker == round.worker));
     const bool overdue = holder_overdue(held.renewed_at_ms, round.now_ms, round.timing);
     if (!still_ours || overdue) {
       steps.push_back({action::drop, partition, held.revision});

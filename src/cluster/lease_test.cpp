@@ -282,6 +282,34 @@ TEST_SUITE("cluster.lease_manager") {
     CHECK(decode_lease(owners.get(lease_key(0))->value)->worker == "wz");
   }
 
+  TEST_CASE("a read older than the holder's own last write does not drop the lease") {
+    // Seen in CI: a KV read answered by a replica behind its leader showed a lease as it was
+    // before its holder's last renewal; the holder dropped it, and the partition had no owner
+    // until the lease expired.
+    auto r = round_of("w1", 1, 1, 50'000);
+    r.observed[0] = held_by("w2", 40'000, 19);  // older than our write at revision 20
+    r.held[0] = held_lease{5, 20, 47'000};
+    CHECK(plan_leases(r) == std::vector<lease_step>{{action::renew, 0, 20}});
+
+    memory_kv owners, workers;
+    worker_under_test a(owners, workers, "wa", 1);
+    a.manager->round(1'000'000);
+    const auto first = *owners.get(lease_key(0));
+    a.manager->round(1'003'000);  // renewed: a newer revision
+    REQUIRE(owners.get(lease_key(0))->revision > first.revision);
+    owners.stale_once[lease_key(0)] = first;
+    const auto report = a.manager->round(1'006'000);
+    CHECK(report.lost == 0);
+    CHECK(report.renewed == 1);
+    CHECK(a.working == std::set<int>{0});
+    // Someone else's write since ours still wins: the compare-and-set fails, the lease goes.
+    const auto mine = *owners.get(lease_key(0));
+    REQUIRE(owners.update(lease_key(0), encode_lease({"wz", 0, 1'020'000}), mine.revision));
+    owners.stale_once[lease_key(0)] = mine;
+    CHECK(a.manager->round(1'009'000).lost == 1);
+    CHECK(a.working.empty());
+  }
+
   TEST_CASE("a claim that loses the race to another worker is not taken") {
     memory_kv owners, workers;
     worker_under_test a(owners, workers, "wa", 1);

@@ -14,11 +14,17 @@ namespace covgate::cluster {
 
 // KV cg-owners / cg-workers in memory, with the revision rule of JetStream KV (one counter for
 // the bucket) and compare-and-set; `fail_writes` makes every write fail as an unanswered one,
-// and `before_next_write` runs once just before the next create or update (another worker's
-// write landing between this one's read and its write).
+// `before_next_write` runs once just before the next create or update (another worker's
+// write landing between this one's read and its write), and `stale_once` answers a read with
+// an older entry.
 class memory_kv final : public kv_bucket {
  public:
   std::optional<kv_entry> get(const std::string& key) override {
+    if (const auto stale = stale_once.find(key); stale != stale_once.end()) {
+      auto entry = stale->second;
+      stale_once.erase(stale);
+      return entry;
+    }
     const auto it = entries_.find(key);
     if (it == entries_.end()) return std::nullopt;
     return it->second;
@@ -48,6 +54,9 @@ class memory_kv final : public kv_bucket {
   }
   bool fail_writes = false;
   std::function<void()> before_next_write;
+  /// Answered once by the next get of its key instead of the latest entry (a replica behind
+  /// its stream's leader answering a read).
+  std::map<std::string, kv_entry> stale_once;
 
  private:
   void interleave() {
