@@ -25,11 +25,22 @@ bool retryable_status(natsStatus s, jsErrCode jerr) {
          jerr == JSStreamSubjectOverlapErr;
 }
 
-// "<operation>: <status text> [(JetStream error N)]: <the library's last error text>"
-[[noreturn]] void fail(const std::string& operation, natsStatus s,
-                       jsErrCode jerr = static_cast<jsErrCode>(0)) {
+// "<operation>: <status text> [(JetStream error N)][: <detail>]", the detail left out when
+// it only repeats the status text.
+std::string error_text(const std::string& operation, natsStatus s, jsErrCode jerr,
+                       std::string_view detail) {
   std::string what = operation + ": " + natsStatus_GetText(s);
   if (jerr != 0) what += " (JetStream error " + std::to_string(static_cast<int>(jerr)) + ")";
+  if (!detail.empty() && detail != natsStatus_GetText(s)) {
+    what += ": ";
+    what += detail;
+  }
+  return what;
+}
+
+// The failure with the library's last error text as its detail.
+[[noreturn]] void fail(const std::string& operation, natsStatus s,
+                       jsErrCode jerr = static_cast<jsErrCode>(0)) {
   natsStatus last = NATS_OK;
   const char* text = nats_GetLastError(&last);
   std::string_view detail = text != nullptr ? text : "";
@@ -39,11 +50,7 @@ bool retryable_status(natsStatus s, jsErrCode jerr) {
       detail.remove_prefix(end + 3);
     }
   }
-  if (!detail.empty() && detail != natsStatus_GetText(s)) {
-    what += ": ";
-    what += detail;
-  }
-  throw nats_error(what, retryable_status(s, jerr));
+  throw nats_error(error_text(operation, s, jerr, detail), retryable_status(s, jerr));
 }
 
 template <class Attempt>
@@ -354,14 +361,9 @@ struct jetstream::impl {
       const jsErrCode code = error != nullptr ? error->ErrCode : static_cast<jsErrCode>(0);
       const char* subject = natsMsg_GetSubject(msg);
       outcome.retryable = retryable_status(s, code);
-      outcome.error = "publish to " + std::string(subject != nullptr ? subject : "") + ": " +
-                      natsStatus_GetText(s);
-      if (code != 0) outcome.error += " (JetStream error " + std::to_string(code) + ")";
-      if (error != nullptr && error->ErrText != nullptr && error->ErrText[0] != '\0' &&
-          std::strcmp(error->ErrText, natsStatus_GetText(s)) != 0) {
-        outcome.error += ": ";
-        outcome.error += error->ErrText;
-      }
+      outcome.error =
+          error_text("publish to " + std::string(subject != nullptr ? subject : ""), s, code,
+                     error != nullptr && error->ErrText != nullptr ? error->ErrText : "");
     }
     natsMsg_Destroy(msg);
     if (done) done(outcome);
