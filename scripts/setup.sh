@@ -7,6 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config
   libboost1.81-dev rapidjson-dev libpugixml-dev doctest-dev libbenchmark-dev
   libsqlite3-dev sqlite3 libssl-dev openssl curl
+  libjemalloc-dev                             # the executable's malloc (docs/performance.md)
   clang libclang-rt-14-dev clang-format
   time python3-hl7
   openjdk-17-jdk-headless libjna-java rhino   # the Java binding and its Mirth scripts' test

@@ -2,6 +2,7 @@
 // something was rejected or skipped, 2 usage or configuration errors).
 #include <iostream>
 
+#include "allocator.hpp"
 #include "commands.hpp"
 #include "covgate/mapping/tables.hpp"
 #include "covgate/server/build_info.hpp"
@@ -18,7 +19,8 @@ int run(const app::options& o) {
     return 0;
   }
   if (o.command == "version") {
-    std::cout << "covgate " << server::version() << " (revision " << server::revision() << ")\n";
+    std::cout << "covgate " << server::version() << " (revision " << server::revision() << ")\n"
+              << "allocator: " << app::allocator_in_use() << "\n";
     return 0;
   }
   if (o.command == "replay") return app::run_replay(o);

@@ -103,6 +103,13 @@ for flag in --version -V; do
   check "$flag prints the version and revision" \
     '[ "$(rc)" = 0 ] && grep -Eq "^covgate [0-9]+\.[0-9]+\.[0-9]+ \(revision ([0-9a-f]{12}(-dirty)?|unknown)\)$" "$work/out" && [ ! -s "$work/err" ]'
 done
+# The allocator serving malloc (jemalloc unless configured otherwise or a sanitizer build): the
+# build's choice, proven at run time, not only linked.
+case "${EXPECT_ALLOCATOR:-}" in
+  jemalloc) check "--version names jemalloc as the allocator serving malloc" \
+              'grep -Eq "^allocator: jemalloc [0-9]+\.[0-9]+\.[0-9]+" "$work/out"' ;;
+  system) check "--version names the system malloc" 'grep -qx "allocator: system malloc" "$work/out"' ;;
+esac
 
 # Help: each command's own help, three ways; the usage text for covgate --help.
 for command in replay serve check parse; do
