@@ -7,39 +7,60 @@
 
 namespace covgate::store {
 
+const memory_state::stored* memory_state::find(std::string_view claim_id) const {
+  const auto it = record_of_.find(claim_id);
+  return it == record_of_.end() ? nullptr : &records_[it->second];
+}
+
+const memory_state::patient* memory_state::find_patient(std::string_view key) const {
+  const auto it = patient_of_.find(key);
+  return it == patient_of_.end() ? nullptr : &patients_[it->second];
+}
+
+std::uint32_t memory_state::patient_index(const std::string& key) {
+  if (const auto it = patient_of_.find(key); it != patient_of_.end()) return it->second;
+  const auto index = static_cast<std::uint32_t>(patients_.size());
+  patients_.push_back({key, {}, 0});
+  patient_of_.emplace(patients_.back().key, index);  // views the deque's copy, which stays put
+  return index;
+}
+
 std::optional<engine::claim_record> memory_state::load(std::string_view claim_id) const {
-  const auto it = records_.find(claim_id);
-  if (it == records_.end()) return std::nullopt;
-  auto claim = model::decode_claim(it->second.claim());
-  auto decision = model::decode_decision(it->second.decision());
+  const auto* s = find(claim_id);
+  if (s == nullptr) return std::nullopt;
+  auto claim = model::decode_claim(s->claim());
+  auto decision = model::decode_decision(s->decision());
   // Only encode() wrote these bytes: failing to read them back is a bug, not bad input.
   if (!claim || !decision) throw std::logic_error("memory_state: a stored record does not decode");
-  const auto& s = it->second;
-  return engine::claim_record{std::move(*claim), std::move(*decision), std::string(s.source()),
-                              s.closed,          s.csii_released,      s.events};
+  return engine::claim_record{std::move(*claim), std::move(*decision), std::string(s->source()),
+                              s->closed,         s->csii_released,     s->events};
 }
 
 void memory_state::save(const engine::claim_record& record) {
-  auto [it, inserted] = records_.try_emplace(record.claim.id);
-  auto& s = it->second;
-  const auto& patient = record.claim.subscriber.member_id;
-  if (inserted || *s.patient != patient) {
+  const auto& id = record.claim.id;
+  const auto& key = record.claim.subscriber.member_id;
+  auto found = record_of_.find(id);
+  if (found == record_of_.end()) {
+    const auto index = static_cast<std::uint32_t>(records_.size());
+    records_.emplace_back().id = id;
+    found = record_of_.emplace(records_.back().id, index).first;
+    auto& s = records_.back();
+    s.patient = patient_index(key);
+    patients_[s.patient].claims.push_back(index);
+  }
+  auto& s = records_[found->second];
+  if (patients_[s.patient].key != key) {
     // A replacement may name another member id: the claim moves to that patient's list.
-    if (!inserted) {
-      std::erase(by_patient_.find(*s.patient)->second, &it->first);
-      if (s.csii_released) --csii_released_[*s.patient];
-      s.csii_released = false;
-    }
-    auto list = by_patient_.try_emplace(patient).first;
-    list->second.push_back(&it->first);
-    s.patient = &list->first;
+    auto& before = patients_[s.patient];
+    std::erase(before.claims, found->second);
+    if (s.csii_released) --before.csii_released;
+    s.csii_released = false;
+    s.patient = patient_index(key);
+    patients_[s.patient].claims.push_back(found->second);
   }
   if (record.csii_released != s.csii_released) {
-    if (record.csii_released) {
-      ++csii_released_[patient];
-    } else {
-      --csii_released_[patient];
-    }
+    auto& count = patients_[s.patient].csii_released;
+    count = record.csii_released ? count + 1 : count - 1;
   }
   // Encoded in a buffer that keeps its capacity, then copied once at its exact size: growing
   // each record's own string from empty cost a reallocation per doubling and a shrink.
@@ -56,47 +77,46 @@ void memory_state::save(const engine::claim_record& record) {
   s.events = record.events;
 }
 
-std::vector<engine::claim_summary> memory_state::claims_of(std::string_view patient) const {
+std::vector<engine::claim_summary> memory_state::claims_of(std::string_view key) const {
   std::vector<engine::claim_summary> out;
-  const auto it = by_patient_.find(patient);
-  if (it == by_patient_.end()) return out;
-  out.reserve(it->second.size());
-  for (const auto* id : it->second) {
-    const auto& s = records_.find(*id)->second;
-    out.push_back({*id, s.result, s.closed, s.csii_released});
+  const auto* p = find_patient(key);
+  if (p == nullptr) return out;
+  out.reserve(p->claims.size());
+  for (const auto index : p->claims) {
+    const auto& s = records_[index];
+    out.push_back({s.id, s.result, s.closed, s.csii_released});
   }
   return out;
 }
 
-std::vector<engine::claim_summary> memory_state::open_claims_of(std::string_view patient,
+std::vector<engine::claim_summary> memory_state::open_claims_of(std::string_view key,
                                                                 bool released_too) const {
   std::vector<engine::claim_summary> out;
-  const auto it = by_patient_.find(patient);
-  if (it == by_patient_.end()) return out;
-  for (const auto* id : it->second) {
-    const auto& s = records_.find(*id)->second;
+  const auto* p = find_patient(key);
+  if (p == nullptr) return out;
+  for (const auto index : p->claims) {
+    const auto& s = records_[index];
     if (s.closed) continue;
     if (s.result == model::outcome::hold_documentation ||
         (released_too && s.result == model::outcome::release)) {
-      out.push_back({*id, s.result, s.closed, s.csii_released});
+      out.push_back({s.id, s.result, s.closed, s.csii_released});
     }
   }
   return out;
 }
 
-bool memory_state::csii_released_other_than(std::string_view patient,
-                                            std::string_view claim_id) const {
-  const auto it = csii_released_.find(patient);
-  if (it == csii_released_.end() || it->second == 0) return false;
-  const auto self = records_.find(claim_id);
+bool memory_state::csii_released_other_than(std::string_view key, std::string_view claim_id) const {
+  const auto* p = find_patient(key);
+  if (p == nullptr || p->csii_released == 0) return false;
+  const auto* self = find(claim_id);
   const bool counted_self =
-      self != records_.end() && self->second.csii_released && *self->second.patient == patient;
-  return it->second > (counted_self ? 1u : 0u);
+      self != nullptr && self->csii_released && &patients_[self->patient] == p;
+  return p->csii_released > (counted_self ? 1u : 0u);
 }
 
 void memory_state::for_each_open_decision(
     const std::function<void(const model::decision&)>& visit) const {
-  for (const auto& [id, s] : records_) {
+  for (const auto& s : records_) {
     if (s.closed) continue;
     if (auto d = model::decode_decision(s.decision())) visit(*d);
   }

@@ -104,4 +104,51 @@ TEST_SUITE("store.memory_state") {
       CHECK_FALSE(s.csii_released_other_than("nobody", "A"));
     }
   }
+
+  TEST_CASE(
+      "thousands of claims and patients, short and long ids, all found after the tables grew") {
+    // The tables' keys view the ids held in the records: growing the tables must not lose
+    // them, whether an id lives inside its string (short) or on the heap (long).
+    store::memory_state s;
+    auto id_of = [](int i) {
+      return (i % 2 ? "C" : "A-CLAIM-WITH-A-LONG-PATIENT-CONTROL-NUMBER-") + std::to_string(i);
+    };
+    auto patient_of = [](int i) {
+      const int k = i % 97;
+      return (k % 3 ? "P" : "A-LONG-MEMBER-IDENTIFIER-") + std::to_string(k);
+    };
+    for (int i = 0; i < 5000; ++i) {
+      engine::claim_record r;
+      r.claim = test::pump_claim(id_of(i).c_str());
+      r.claim.subscriber.member_id = patient_of(i);
+      r.csii_released = i % 5 == 0;
+      r.events = static_cast<std::uint32_t>(i);
+      s.save(r);
+    }
+    CHECK(s.size() == 5000);
+    std::size_t listed = 0;
+    for (int p = 0; p < 97; ++p) {
+      for (const auto& c : s.claims_of(patient_of(p))) {
+        ++listed;
+        CHECK(c.csii_released ==
+              (std::stoi(c.id.substr(c.id.find_last_not_of("0123456789") + 1)) % 5 == 0));
+      }
+    }
+    CHECK(listed == 5000);
+    for (int i = 0; i < 5000; i += 7) {
+      const auto back = s.load(id_of(i));
+      REQUIRE(back);
+      CHECK(back->claim.id == id_of(i));
+      CHECK(back->events == static_cast<std::uint32_t>(i));
+    }
+    // A released pump claim replaced under another member id takes its count along.
+    engine::claim_record moved;
+    moved.claim = test::pump_claim(id_of(0).c_str());
+    moved.claim.subscriber.member_id = "NEW-MEMBER";
+    moved.csii_released = true;
+    s.save(moved);
+    CHECK(s.csii_released_other_than("NEW-MEMBER", "someone else"));
+    CHECK_FALSE(s.csii_released_other_than("NEW-MEMBER", id_of(0)));
+    CHECK(s.claims_of(patient_of(0)).size() == 51);  // claims 0, 97, … 4947, less claim 0
+  }
 }

@@ -6,11 +6,14 @@
 // History is kept only when asked for (it costs a decision per event). Not thread-safe.
 #pragma once
 
+#include <deque>
 #include <map>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
+
+#include <boost/unordered/unordered_flat_map.hpp>
 
 #include "covgate/engine/state.hpp"
 
@@ -50,17 +53,19 @@ class memory_state final : public engine::state {
   void set_counter(std::string_view name, std::int64_t value) override;
 
  private:
-  // One allocation per claim: its encoded claim, its encoded decision and its source, one
-  // after the other (a million claims are a million of these).
+  // One allocation per claim (its id is short enough to live in the record): its encoded
+  // claim, its encoded decision and its source, one after the other (a million claims are a
+  // million of these).
   struct stored {
+    std::string id;
     std::string bytes;
     std::uint32_t claim_size = 0;
     std::uint32_t decision_size = 0;
-    const std::string* patient = nullptr;  // the key it is filed under in by_patient_
+    std::uint32_t patient = 0;  // its patient's index in patients_
+    std::uint32_t events = 0;
     model::outcome result = model::outcome::release;
     bool closed = false;
     bool csii_released = false;
-    std::uint32_t events = 0;
     [[nodiscard]] std::string_view claim() const { return {bytes.data(), claim_size}; }
     [[nodiscard]] std::string_view decision() const {
       return std::string_view(bytes).substr(claim_size, decision_size);
@@ -68,6 +73,11 @@ class memory_state final : public engine::state {
     [[nodiscard]] std::string_view source() const {
       return std::string_view(bytes).substr(claim_size + decision_size);
     }
+  };
+  struct patient {
+    std::string key;
+    std::vector<std::uint32_t> claims;  // indexes in records_, in first-save order
+    std::uint32_t csii_released = 0;    // claims released with a pump line
   };
   // Heterogeneous lookup by string_view.
   struct hash {
@@ -78,12 +88,21 @@ class memory_state final : public engine::state {
   };
   template <class T>
   using by_name = std::unordered_map<std::string, T, hash, std::equal_to<>>;
+  // An open-addressing table from a name to its index. Its keys view the names held in a
+  // deque, whose elements never move (in a vector, a growth would move a short id's bytes and
+  // leave the key dangling). A node-based map cost a cache miss per lookup, and a replay
+  // looks each claim up four times: 12 % of a claims-only replay.
+  using index_of = boost::unordered_flat_map<std::string_view, std::uint32_t, hash>;
+
+  [[nodiscard]] const stored* find(std::string_view claim_id) const;
+  [[nodiscard]] const patient* find_patient(std::string_view key) const;
+  std::uint32_t patient_index(const std::string& key);
 
   bool keep_history_;
-  by_name<stored> records_;
-  // Per patient, its claims' ids: pointers to records_' keys (nodes never move or leave).
-  by_name<std::vector<const std::string*>> by_patient_;
-  by_name<std::uint32_t> csii_released_;  // per patient: claims released with a pump line
+  std::deque<stored> records_;  // in first-save order
+  index_of record_of_;
+  std::deque<patient> patients_;
+  index_of patient_of_;
   by_name<std::vector<engine::history_entry>> history_;
   by_name<engine::interchange_answer> interchanges_;
   std::map<std::string, std::int64_t, std::less<>> counters_;
