@@ -22,7 +22,22 @@ std::string_view name(event_kind k) noexcept {
   return "hold";
 }
 
-std::string event::trace() const { return claim.id + "-" + std::to_string(sequence); }
+event::event(const event& other)
+    : kind(other.kind),
+      decision(other.decision),
+      source(other.source),
+      sequence(other.sequence),
+      note(other.note),
+      owned_(std::make_unique<model::claim>(other.claim())) {
+  claim_ = owned_.get();
+}
+
+event& event::operator=(const event& other) {
+  if (this != &other) *this = event(other);
+  return *this;
+}
+
+std::string event::trace() const { return claim().id + "-" + std::to_string(sequence); }
 
 gate::gate(const policy::policy_file& policy, const mapping::tables& tables, state& claims,
            event_handler on_event)
@@ -49,13 +64,13 @@ void own_facts(policy::patient_context& context, std::vector<model::fact> facts)
 
 }  // namespace
 
-policy::patient_context gate::context_for(const claim_record& record) const {
+policy::patient_context gate::context_for(const model::claim& claim) const {
   policy::patient_context context;
-  const auto& key = record.claim.subscriber.member_id;
+  const auto& key = claim.subscriber.member_id;
   if (!key.empty()) own_facts(context, facts_.for_patient(key));
   // One lookup, not a walk over every claim of the patient: a member with thousands of
   // claims costs what one with a few does.
-  context.earlier_csii_release = claims_.csii_released_other_than(key, record.claim.id);
+  context.earlier_csii_release = claims_.csii_released_other_than(key, claim.id);
   context.provider_type_of = [this](const std::string& reference) {
     const auto it = practitioners_.find(reference);
     return it == practitioners_.end() ? mapping::provider_type::unknown : it->second;
@@ -80,17 +95,21 @@ void gate::count(model::outcome result, const std::vector<model::finding>& findi
   }
 }
 
-void gate::emit(event_kind kind, claim_record& record, const std::string& source,
-                std::string note) {
-  ++record.events;
-  claims_.save(record);
-  on_event_({kind, std::move(record.claim), std::move(record.decision), source, record.events,
-             std::move(note)});
+gate::working gate::working_on(claim_record& loaded) {
+  return {loaded.claim,  std::move(loaded.decision), loaded.source,
+          loaded.closed, loaded.csii_released,       loaded.events};
 }
 
-void gate::evaluate(claim_record& record, std::optional<event_kind> kind_if_changed,
+void gate::emit(event_kind kind, working& record, const std::string& source, std::string note) {
+  ++record.events;
+  claims_.save(record.view());
+  on_event_(event(kind, record.claim, std::move(record.decision), source, record.events,
+                  std::move(note)));
+}
+
+void gate::evaluate(working& record, std::optional<event_kind> kind_if_changed,
                     const std::string& source, bool first_answer) {
-  auto decision = policy::evaluate(record.claim, context_for(record), policy_, tables_);
+  auto decision = policy::evaluate(record.claim, context_for(record.claim), policy_, tables_);
   const bool changed = decision.result != record.decision.result;
   if (!first_answer) count(record.decision, -1);
   count(decision, +1);
@@ -99,7 +118,7 @@ void gate::evaluate(claim_record& record, std::optional<event_kind> kind_if_chan
     record.csii_released = true;
   }
   if (!changed && !first_answer) {
-    claims_.save(record);  // the findings may have changed even when the outcome did not
+    claims_.save(record.view());  // the findings may have changed even when the outcome did not
     return;
   }
   const auto kind = kind_if_changed.value_or(
@@ -107,33 +126,27 @@ void gate::evaluate(claim_record& record, std::optional<event_kind> kind_if_chan
   emit(kind, record, source);
 }
 
-void gate::on_claim(model::claim&& claim, const std::string& source) {
+void gate::on_claim(const model::claim& claim, const std::string& source) {
   ++stats_.claims;
   auto existing = claims_.load(claim.id);
   if (existing && !existing->closed && existing->claim.frequency == claim.frequency &&
       claim.frequency != '7') {
     // The same claim again: answer it again (with the claim as now sent), not twice.
     ++stats_.duplicates;
-    on_event_({event_kind::repeat,
-               std::move(claim),
-               std::move(existing->decision),
-               source,
-               existing->events,
-               {}});
+    on_event_(
+        event(event_kind::repeat, claim, std::move(existing->decision), source, existing->events));
     return;
   }
-  // The claim moves once, into its record (not default-built and assigned), and from there
-  // into its event.
-  claim_record record{std::move(claim), {}, source};
+  working record{claim, {}, source};
   if (existing) {
     record.events = existing->events;
     if (!existing->closed) count(existing->decision, -1);  // superseded or voided
   }
-  if (record.claim.frequency == '8') {
+  if (claim.frequency == '8') {
     ++stats_.voids;
     record.closed = true;
-    record.decision.claim_id = record.claim.id;
-    record.decision.patient = record.claim.subscriber.member_id;
+    record.decision.claim_id = claim.id;
+    record.decision.patient = claim.subscriber.member_id;
     if (existing) {
       record.decision.policy = existing->decision.policy;
       record.decision.dos = existing->decision.dos;
@@ -141,7 +154,7 @@ void gate::on_claim(model::claim&& claim, const std::string& source) {
     emit(event_kind::void_claim, record, source);
     return;
   }
-  if (record.claim.frequency == '7' && existing) ++stats_.replacements;
+  if (claim.frequency == '7' && existing) ++stats_.replacements;
   evaluate(record, std::nullopt, source, true);
 }
 
@@ -196,22 +209,23 @@ void gate::index_facts(std::vector<model::fact> facts, std::set<std::string>& to
 
 gate::review_result gate::review(std::string_view claim_id, bool release, const std::string& source,
                                  const std::string& note) {
-  auto record = claims_.load(claim_id);
-  if (!record) return review_result::unknown_claim;
-  if (record->closed) return review_result::already_closed;  // cancelled, voided or replaced
-  const auto result = record->decision.result;
+  auto loaded = claims_.load(claim_id);
+  if (!loaded) return review_result::unknown_claim;
+  if (loaded->closed) return review_result::already_closed;  // cancelled, voided or replaced
+  const auto result = loaded->decision.result;
   if (result == model::outcome::release || result == model::outcome::hold_documentation) {
     return review_result::not_reviewable;
   }
-  count(record->decision, -1);
+  auto record = working_on(*loaded);
+  count(record.decision, -1);
   if (release) {
     // The findings stay: they say what the reviewer overrode.
-    record->decision.result = model::outcome::release;
-    count(record->decision, +1);
-    emit(event_kind::release, *record, source, note);
+    record.decision.result = model::outcome::release;
+    count(record.decision, +1);
+    emit(event_kind::release, record, source, note);
   } else {
-    record->closed = true;
-    emit(event_kind::cancel, *record, source, note);
+    record.closed = true;
+    emit(event_kind::cancel, record, source, note);
   }
   return review_result::done;
 }
@@ -220,7 +234,8 @@ void gate::reevaluate_patient(const std::string& key, bool corrected, const std:
   // Only the claims a fact can change: documentation holds, and releases when a fact was
   // retracted or corrected (it may take away what released them).
   for (const auto& summary : claims_.open_claims_of(key, corrected)) {
-    auto record = *claims_.load(summary.id);  // moved out of the optional
+    auto loaded = *claims_.load(summary.id);  // moved out of the optional
+    auto record = working_on(loaded);
     if (summary.result == model::outcome::hold_documentation) {
       evaluate(record, std::nullopt, source, false);
     } else {

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <memory>
 #include <random>
 #include <thread>
 
@@ -37,6 +38,35 @@ struct recorder {
 };
 
 }  // namespace
+
+TEST_SUITE("engine.event") {
+  TEST_CASE("an event borrows its claim; a copy owns one that outlives the original") {
+    auto claim = std::make_unique<model::claim>(pump_claim("E1"));
+    engine::event borrowed(engine::event_kind::hold, *claim, {}, "src", 1);
+    CHECK_FALSE(borrowed.owns_claim());
+    CHECK(&borrowed.claim() == claim.get());
+    engine::event moved(std::move(borrowed));
+    CHECK(&moved.claim() == claim.get());  // moving a borrowing event borrows the same claim
+    engine::event copy(moved);
+    REQUIRE(copy.owns_claim());
+    CHECK(&copy.claim() != claim.get());
+    engine::event assigned(engine::event_kind::release, *claim, {}, "other", 2);
+    assigned = copy;
+    REQUIRE(assigned.owns_claim());
+    claim.reset();  // the claim the events were reported with is gone
+    CHECK(copy.claim().id == "E1");
+    CHECK(copy.trace() == "E1-1");
+    CHECK(assigned.claim().id == "E1");
+    CHECK(assigned.source == "src");
+    // A moved owning event keeps its claim where it was: views of it stay valid.
+    const auto* where = &copy.claim();
+    std::vector<engine::event> kept;
+    kept.push_back(std::move(copy));
+    for (int i = 0; i < 64; ++i) kept.push_back(kept.front());  // the vector grows, moving them
+    CHECK(&kept.front().claim() == where);
+    CHECK(kept.back().claim().id == "E1");
+  }
+}
 
 TEST_SUITE("engine.gate") {
   TEST_CASE("a claim held for documentation is released when its last fact arrives") {

@@ -69,8 +69,8 @@ struct intake::impl {
   // later ones go out as they happen.
   void on_gate_event(event&& e) {
     if (e.kind != event_kind::repeat && st.keeps_history()) {
-      st.record_history(e.claim.id, {e.sequence, std::string(name(e.kind)), now.unix_ms, e.decision,
-                                     e.source, e.note});
+      st.record_history(e.claim().id, {e.sequence, std::string(name(e.kind)), now.unix_ms,
+                                       e.decision, e.source, e.note});
     }
     if (first_answers) {
       answered.push_back(std::move(e));
@@ -97,9 +97,9 @@ struct intake::impl {
       std::vector<x12::status_entry> entries;
       traces.reserve(events.size());  // entries view these strings
       for (const auto& e : events) {
-        if ((e.claim.envelope.usage == 'T') != (usage == 'T')) continue;
+        if ((e.claim().envelope.usage == 'T') != (usage == 'T')) continue;
         traces.push_back(e.trace());
-        entries.emplace_back(&e.claim, &e.decision, traces.back(), name(e.kind), e.note);
+        entries.emplace_back(&e.claim(), &e.decision, traces.back(), name(e.kind), e.note);
       }
       if (entries.empty()) continue;
       x12::status_settings s;
@@ -202,10 +202,12 @@ class x12_reading final : public reading, private x12_input::handler {
     i_.answered.clear();
     std::string where = source_ + ":";  // "<source>:<offset>", one buffer for the set
     const auto prefix = where.size();
-    for (auto& claim : claims) {
+    // The set's events borrow these claims (they stay where the reader built them, buffers
+    // and all, for the next set): answered is cleared before the span goes.
+    for (const auto& claim : claims) {
       where.resize(prefix);
       where += std::to_string(claim.source_offset);
-      i_.gate_.on_claim(std::move(claim), where);
+      i_.gate_.on_claim(claim, where);
     }
     i_.first_answers = false;
     result_.claims += static_cast<std::uint32_t>(claims.size());

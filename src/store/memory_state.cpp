@@ -36,7 +36,7 @@ std::optional<engine::claim_record> memory_state::load(std::string_view claim_id
                               s->closed,         s->csii_released,     s->events};
 }
 
-void memory_state::save(const engine::claim_record& record) {
+void memory_state::save(const engine::claim_record_view& record) {
   const auto& id = record.claim.id;
   const auto& key = record.claim.subscriber.member_id;
   auto found = record_of_.find(id);

@@ -328,7 +328,7 @@ std::optional<engine::claim_record> sqlite_store::load(std::string_view claim_id
                               s.integer(4) != 0,      static_cast<std::uint32_t>(s.integer(5))};
 }
 
-void sqlite_store::save(const engine::claim_record& record) {
+void sqlite_store::save(const engine::claim_record_view& record) {
   std::string claim;
   model::encode(record.claim, claim);
   std::string decision;
@@ -874,7 +874,7 @@ std::string like_pattern(std::string_view text) {
 
 }  // namespace
 
-void sqlite_store::save_row(const engine::claim_record& r) {
+void sqlite_store::save_row(const engine::claim_record_view& r) {
   const auto& c = r.claim;
   const auto& d = r.decision;
   std::uint64_t mask = 0;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -23,10 +24,26 @@ enum class event_kind : std::uint8_t {
 /// "hold", "release", "reopened", "repeat", "void", "cancel".
 [[nodiscard]] std::string_view name(event_kind k) noexcept;
 
-/// The event owns its claim and decision: a handler may keep or move them.
+/// An event's claim is borrowed from whoever reported it for as long as the call that reports
+/// it (a transaction set's first answers: until the set's 277 is written), so that a claim
+/// goes from the reader to the 277 without being moved or copied; a copy of an event owns a
+/// copy of its claim, so a handler may keep events. Its decision is its own.
 struct event {
+  event(event_kind k, const model::claim& borrowed, model::decision d, std::string from,
+        std::uint32_t number, std::string reason = {})
+      : kind(k),
+        decision(std::move(d)),
+        source(std::move(from)),
+        sequence(number),
+        note(std::move(reason)),
+        claim_(&borrowed) {}
+  event(const event& other);
+  event& operator=(const event& other);
+  event(event&&) noexcept = default;  // an owned claim stays where it is: the pointer holds
+  event& operator=(event&&) noexcept = default;
+  ~event() = default;
+
   event_kind kind = event_kind::hold;
-  model::claim claim;
   model::decision decision;
   std::string source;  ///< where the claim or the fact that caused it came from
   /// The claim's event number (1 = its first answer); a repeat carries the number of the
@@ -34,12 +51,20 @@ struct event {
   std::uint32_t sequence = 0;
   std::string note;  ///< a reviewer's reason (release and cancel by a reviewer), or ""
 
+  [[nodiscard]] const model::claim& claim() const noexcept { return *claim_; }
+  /// True when this event keeps its own copy of the claim (it was copied).
+  [[nodiscard]] bool owns_claim() const noexcept { return owned_ != nullptr; }
+
   /// The answer's idempotency key, "CLM01-sequence" (e.g. "PUMP001-2"): one form for the
   /// outbound message's key, its file name and Idempotency-Key header, and the 277's REF*1K,
   /// which only a release carries (x12::write_277 decides). A repeat has the key of the
   /// answer it repeats. '-' keeps it a valid X12 AN value in any delimiters (':' is the usual
   /// component separator) and a file name as it is.
   [[nodiscard]] std::string trace() const;
+
+ private:
+  const model::claim* claim_;
+  std::unique_ptr<model::claim> owned_;  // on the heap: a moved event's pointer stays valid
 };
 
 }  // namespace covgate::engine

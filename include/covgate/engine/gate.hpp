@@ -48,14 +48,11 @@ class gate {
   gate(const policy::policy_file& policy, const mapping::tables& tables, state& claims,
        event_handler on_event);
 
-  /// A claim from an accepted transaction set, taken over (it moves on into its event: a
-  /// claim is some hundred strings, so it is moved as few times as it can be). Emits one
-  /// event (hold, release, void or repeat).
-  void on_claim(model::claim&& claim, const std::string& source);
-  /// The same for a claim the caller keeps: the gate takes a copy.
-  void on_claim(const model::claim& claim, const std::string& source) {
-    on_claim(model::claim(claim), source);
-  }
+  /// A claim from an accepted transaction set. Emits one event (hold, release, void or
+  /// repeat), which borrows the claim: the caller keeps it unchanged until the event's handler
+  /// is done with it (a claim is some hundred strings: it is neither moved nor copied on its
+  /// way to the 277).
+  void on_claim(const model::claim& claim, const std::string& source);
 
   /// The facts of one message, in order (taken over). Linked facts update the fact index; the
   /// patients they touch have their open claims re-evaluated.
@@ -88,15 +85,29 @@ class gate {
   [[nodiscard]] policy::patient_context context_of(const std::string& patient_key) const;
 
  private:
+  /// A claim's state while the gate works on it: the claim borrowed (from the caller, or
+  /// from a record loaded from the state), the rest its own.
+  struct working {
+    const model::claim& claim;
+    model::decision decision;
+    std::string_view source;
+    bool closed = false;
+    bool csii_released = false;
+    std::uint32_t events = 0;
+    [[nodiscard]] claim_record_view view() const {
+      return {claim, decision, source, closed, csii_released, events};
+    }
+  };
+  /// A loaded record to work on; `loaded` must outlive the result (its claim is borrowed).
+  static working working_on(claim_record& loaded);
+
   /// Re-evaluates `record`, saves it, and emits an event when its outcome changed (or always,
   /// for a claim's first answer), of kind `kind_if_changed` or else "hold"/"release". An
-  /// emitted event takes `record`'s claim and decision (a reference, not a copy: a claim is
-  /// some hundred strings).
-  void evaluate(claim_record& record, std::optional<event_kind> kind_if_changed,
+  /// emitted event takes `record`'s decision and borrows its claim.
+  void evaluate(working& record, std::optional<event_kind> kind_if_changed,
                 const std::string& source, bool first_answer);
-  void emit(event_kind kind, claim_record& record, const std::string& source,
-            std::string note = {});
-  policy::patient_context context_for(const claim_record& record) const;
+  void emit(event_kind kind, working& record, const std::string& source, std::string note = {});
+  policy::patient_context context_for(const model::claim& claim) const;
   void reevaluate_patient(const std::string& key, bool corrected, const std::string& source);
   /// Links and indexes facts; the patients whose facts changed, and those corrected.
   void index_facts(std::vector<model::fact> facts, std::set<std::string>& touched,

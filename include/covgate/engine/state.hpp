@@ -28,6 +28,29 @@ struct claim_record {
   std::uint32_t events = 0;    ///< events reported so far (the event sequence number)
 };
 
+/// A claim's state as save() takes it: every part viewed, not owned, so that the gate saves a
+/// claim where the reader built it instead of moving it into a record first (a claim is some
+/// hundred strings). Valid while what it views lives; a claim_record converts to it.
+struct claim_record_view {
+  claim_record_view(const model::claim& c, const model::decision& d, std::string_view from,
+                    bool is_closed, bool released_pump, std::uint32_t event_count) noexcept
+      : claim(c),
+        decision(d),
+        source(from),
+        closed(is_closed),
+        csii_released(released_pump),
+        events(event_count) {}
+  claim_record_view(const claim_record& r) noexcept  // NOLINT(google-explicit-constructor)
+      : claim_record_view(r.claim, r.decision, r.source, r.closed, r.csii_released, r.events) {}
+
+  const model::claim& claim;
+  const model::decision& decision;
+  std::string_view source;
+  bool closed;
+  bool csii_released;
+  std::uint32_t events;
+};
+
 /// What the gate needs to know about a patient's other claims without loading them.
 struct claim_summary {
   std::string id;
@@ -69,7 +92,7 @@ class state {
   [[nodiscard]] virtual std::optional<claim_record> load(std::string_view claim_id) const = 0;
   /// Inserts or replaces the record of `record.claim.id`, filed under its patient key
   /// (`record.claim.subscriber.member_id`).
-  virtual void save(const claim_record& record) = 0;
+  virtual void save(const claim_record_view& record) = 0;
   /// The claims filed for a patient key, in the order they were first saved.
   [[nodiscard]] virtual std::vector<claim_summary> claims_of(std::string_view patient) const = 0;
   /// The open claims of a patient a new fact may change: documentation holds, and releases

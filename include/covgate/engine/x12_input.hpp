@@ -27,8 +27,9 @@ class x12_input final : private x12::reader_sink {
   class handler {
    public:
     virtual ~handler() = default;
-    /// The claims of an accepted set, in the set's order. The callee may move them out; the
-    /// span is valid only during the call.
+    /// The claims of an accepted set, in the set's order. The callee may move them out (the
+    /// reader then builds the next set's claims anew), or leave them for the reader to reuse
+    /// their buffers; the span is valid only during the call.
     virtual void accepted_set(std::span<model::claim> claims, const x12::set_result& set) = 0;
     virtual void interchange_end(const x12::interchange_result& result,
                                  const interchange_verdict& verdict) = 0;

@@ -26,7 +26,7 @@ class memory_state final : public engine::state {
   [[nodiscard]] bool durable() const noexcept override { return false; }
   [[nodiscard]] bool keeps_history() const noexcept override { return keep_history_; }
   [[nodiscard]] std::optional<engine::claim_record> load(std::string_view claim_id) const override;
-  void save(const engine::claim_record& record) override;
+  void save(const engine::claim_record_view& record) override;
   [[nodiscard]] std::vector<engine::claim_summary> claims_of(
       std::string_view patient) const override;
   [[nodiscard]] std::size_t size() const override { return records_.size(); }

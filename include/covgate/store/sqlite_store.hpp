@@ -189,7 +189,7 @@ class sqlite_store final : public engine::state {
   [[nodiscard]] bool durable() const noexcept override { return true; }
   [[nodiscard]] bool keeps_history() const noexcept override { return true; }
   [[nodiscard]] std::optional<engine::claim_record> load(std::string_view claim_id) const override;
-  void save(const engine::claim_record& record) override;
+  void save(const engine::claim_record_view& record) override;
   [[nodiscard]] std::vector<engine::claim_summary> claims_of(
       std::string_view patient) const override;
   [[nodiscard]] std::size_t size() const override;
@@ -340,7 +340,7 @@ class sqlite_store final : public engine::state {
   void open(int flags);
   void read_counters();  // next_seq_, next_fact_seq_ and the journal's figures from the tables
   void count_journal();  // journal_bytes_ and next_journal_id_ from the table
-  void save_row(const engine::claim_record& record);
+  void save_row(const engine::claim_record_view& record);
   void fill_claim_list();  // a store written before the list table: its rows from the claims
   /// Deletes the oldest journal rows (ids below `before_id` only) until the journal's bytes
   /// fit `max_bytes`; returns the rows deleted.
