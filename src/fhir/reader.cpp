@@ -862,11 +862,15 @@ class json_arena {
   json_arena() : block_(std::make_unique<char[]>(values_size + stack_size)) {}
   [[nodiscard]] char* values() noexcept { return block_.get(); }
   [[nodiscard]] char* stack() noexcept { return block_.get() + values_size; }
-  /// `json` as a NUL-terminated copy the parser may change.
+  /// `json` as a NUL-terminated copy the parser may change. RapidJSON's SSE2 scans load 16
+  /// aligned bytes at a time and may read up to 15 past the NUL: the copy's buffer has room for
+  /// them, so they never leave it (an aligned load never crosses a page either way).
   [[nodiscard]] char* text(std::string_view json) {
+    text_.reserve(json.size() + simd_room);
     text_.assign(json);
     return text_.data();
   }
+  static constexpr std::size_t simd_room = 16;
   static constexpr std::size_t values_size = 48u << 10;
   static constexpr std::size_t stack_size = 16u << 10;
 

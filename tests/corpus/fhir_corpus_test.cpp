@@ -78,7 +78,7 @@ TEST_SUITE("corpus.fhir") {
       const auto result = fhir::read(text, fhir::sniff(text), tables);
       CHECK_FALSE(result.rejected);
       rapidjson::Document document;
-      document.Parse(text.c_str());
+      document.Parse(text.data(), text.size());
       std::vector<located> resources;
       walk(document, document["resourceType"].GetString(), resources);
       for (const auto& r : resources) {
