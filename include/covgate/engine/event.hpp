@@ -52,8 +52,6 @@ struct event {
   std::string note;  ///< a reviewer's reason (release and cancel by a reviewer), or ""
 
   [[nodiscard]] const model::claim& claim() const noexcept { return *claim_; }
-  /// True when this event keeps its own copy of the claim (it was copied).
-  [[nodiscard]] bool owns_claim() const noexcept { return owned_ != nullptr; }
 
   /// The answer's idempotency key, "CLM01-sequence" (e.g. "PUMP001-2"): one form for the
   /// outbound message's key, its file name and Idempotency-Key header, and the 277's REF*1K,

@@ -53,7 +53,7 @@ class memory_state final : public engine::state {
   void set_counter(std::string_view name, std::int64_t value) override;
 
  private:
-  // One allocation per claim (its id is short enough to live in the record): its encoded
+  // One allocation per claim (a short id lives inside the record itself): its encoded
   // claim, its encoded decision and its source, one after the other (a million claims are a
   // million of these).
   struct stored {
