@@ -72,6 +72,12 @@ int run_serve(const options& o) {
     config.store.directory.clear();
     config.outbox.destinations.clear();
   }
+  // A worker's one destination is stream CG_OUT (its configuration may name no other).
+  if (config.cluster.worker()) {
+    server::destination_config cg_out;
+    cg_out.kind = "cluster";
+    config.outbox.destinations = {cg_out};
+  }
   // Before the store opens: a second server on the same directory stops here.
   const server::store_lock lock(config.store.directory);
   server::service svc(config, policy, tables);
@@ -87,13 +93,21 @@ int run_serve(const options& o) {
   std::optional<transport::http_server> http;
   if (config.mllp.enabled) mllp.emplace(io, svc);
   if (config.http.enabled) http.emplace(io, svc, tokens);
-  std::optional<transport::outbox_worker> outbox;
-  if (!config.outbox.destinations.empty()) outbox.emplace(svc.gate());
   // The cluster's messages for the partitions this worker holds go through the same gate.
   std::optional<cluster_worker> worker;
   if (config.cluster.worker()) {
     worker.emplace(config.cluster, svc.gate());
     svc.set_extra_metrics([&worker] { return worker->metrics_text(); });
+  }
+  // Started after the worker, whose CG_OUT it may deliver to, and stopped before it.
+  std::optional<transport::outbox_worker> outbox;
+  if (worker) {
+    outbox.emplace(
+        svc.gate(), [&worker](const server::destination_config& d, const store::outbox_item& item) {
+          return d.kind == "cluster" ? worker->publish_release(item) : transport::deliver(d, item);
+        });
+  } else if (!config.outbox.destinations.empty()) {
+    outbox.emplace(svc.gate());
   }
   // Retention runs at start and then hourly (the byte limit also holds as rows are written).
   boost::asio::steady_timer retention(io);
@@ -116,8 +130,10 @@ int run_serve(const options& o) {
         const auto next = load_config(o.config);
         auto next_tokens = server::load_tokens(next.http, next.source);
         if (http) http->set_tokens(std::move(next_tokens));
-        svc.gate().set_destinations(next.outbox.destinations);
-        if (!outbox && !next.outbox.destinations.empty()) outbox.emplace(svc.gate());
+        if (!worker) {  // a worker's one destination, CG_OUT, does not come from the file
+          svc.gate().set_destinations(next.outbox.destinations);
+          if (!outbox && !next.outbox.destinations.empty()) outbox.emplace(svc.gate());
+        }
         svc.counters().reload(true);
         log.info("serve", "reloaded tokens and outbox destinations",
                  {{"config", next.source},
@@ -188,9 +204,9 @@ int run_serve(const options& o) {
   for (auto& t : threads) t.join();
   // Answers still being committed are posted to the (stopped) io_context: finish them
   // while it exists.
+  outbox.reset();  // before the worker it may publish through
   worker.reset();
   front.reset();  // anything still waiting for workers is answered unavailable
-  outbox.reset();
   svc.gate().shutdown();
   log.info("serve", "stopped");
   return 0;

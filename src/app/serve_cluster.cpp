@@ -8,6 +8,7 @@
 #include "covgate/cluster/layout.hpp"
 #include "covgate/cluster/nats_client.hpp"
 #include "covgate/cluster/partition_status.hpp"
+#include "covgate/cluster/release_publisher.hpp"
 #include "covgate/cluster/subjects.hpp"
 #include "covgate/cluster/worker.hpp"
 #include "covgate/server/log.hpp"
@@ -35,6 +36,15 @@ cluster::cluster_layout layout_of(const server::cluster_config& c) {
   l.partitions = c.partitions;
   l.replicas = c.replicas;
   return l;
+}
+
+std::string key_secret_of(const server::cluster_config& c) {
+  const char* secret = std::getenv(c.key_secret_env.c_str());
+  if (secret == nullptr || *secret == '\0') {
+    throw std::runtime_error("cluster: the variable " + c.key_secret_env +
+                             " (cluster.key_secret_env) does not hold the partition key secret");
+  }
+  return secret;
 }
 
 // The durable gate as the worker's applier: a stream message is submitted with its position,
@@ -88,8 +98,13 @@ class gate_applier final : public cluster::message_applier {
 
 struct cluster_worker::impl {
   impl(const server::cluster_config& c, server::durable_gate& gate)
-      : js(connection_of(c)),
+      : secret(key_secret_of(c)),  // first: a missing secret is said before any connection
+        js(connection_of(c)),
         buckets(ensure_layout(js, layout_of(c))),
+        control(
+            js.bucket({std::string(cluster::control_bucket), c.replicas, std::chrono::seconds(0)})),
+        numbers(control, "isa13"),
+        releases(js, numbers, secret, c.worker_id),
         applier(gate),
         running(js, buckets.owners, buckets.workers, applier, settings_of(c)),
         config(c) {}
@@ -112,8 +127,12 @@ struct cluster_worker::impl {
     return s;
   }
 
+  std::string secret;
   cluster::jetstream js;
   cluster::lease_buckets buckets;
+  cluster::key_value control;
+  cluster::control_numbers numbers;
+  cluster::release_publisher releases;
   gate_applier applier;
   cluster::worker running;
   server::cluster_config config;
@@ -177,18 +196,20 @@ void cluster_worker::stop() {
   if (impl_) impl_->running.stop();
 }
 
+std::string cluster_worker::publish_release(const store::outbox_item& item) {
+  auto result = impl_->releases.publish(item.key, item.content_type, item.body);
+  using status = cluster::release_result::status;
+  if (result.how == status::already_published) {
+    // Another worker made this release first (the partition was rebuilt here), or an earlier
+    // attempt of ours landed without its answer: CG_OUT has it once, as it should.
+    server::log().info("cluster", "release already on CG_OUT", {{"item", item.id}});
+  }
+  return result.how == status::failed ? std::move(result.error) : std::string();
+}
+
 // ---- the front ---------------------------------------------------------------------------
 
 namespace {
-
-std::string key_secret_of(const server::cluster_config& c) {
-  const char* secret = std::getenv(c.key_secret_env.c_str());
-  if (secret == nullptr || *secret == '\0') {
-    throw std::runtime_error("cluster: the variable " + c.key_secret_env +
-                             " (cluster.key_secret_env) does not hold the partition key secret");
-  }
-  return secret;
-}
 
 server::reply reply_of(cluster::front_answer a) {
   server::reply r;

@@ -29,6 +29,12 @@ class cluster_worker {
   /// Stops consuming (finishing the batch in hand) and hands the leases back.
   void stop();
 
+  /// Publishes one of the store's outbox items (a later answer) to stream CG_OUT
+  /// (cluster::release_publisher): "" when CG_OUT holds it now or held it already, else why
+  /// not, for the outbox to try again. Thread-safe. The delivery of the destination kind
+  /// "cluster", the only destination a worker has.
+  [[nodiscard]] std::string publish_release(const store::outbox_item& item);
+
   /// Prometheus text: what this worker holds (covgate_worker_partition_applied_total,
   /// covgate_worker_partition_caught_up) and every partition's owner, epoch and lag as the
   /// cluster says (cluster::partition_metrics; omitted, with covgate_cluster_up 0, when the

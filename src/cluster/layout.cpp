@@ -18,7 +18,8 @@ lease_buckets ensure_layout(jetstream& js, const cluster_layout& layout) {
                         partition_filter_subject(p), layout.ack_wait, layout.max_ack_pending});
   }
   js.ensure_stream({std::string(out_stream), out_stream_subject(), layout.replicas,
-                    layout.duplicate_window, std::chrono::seconds(0), -1});
+                    layout.duplicate_window, std::chrono::seconds(0), -1,
+                    /*one_message_per_subject=*/true});
   return lease_buckets{
       js.bucket({std::string(owners_bucket), layout.replicas, std::chrono::seconds(0)}),
       js.bucket({std::string(workers_bucket), layout.replicas, layout.presence_ttl})};

@@ -53,6 +53,15 @@ std::string error_text(const std::string& operation, natsStatus s, jsErrCode jer
   throw nats_error(error_text(operation, s, jerr, detail), retryable_status(s, jerr));
 }
 
+// True when nats.c's last error is the stream's "maximum messages per subject exceeded" (its
+// error code, 10077, is the one of every failed store).
+bool subject_full_error() {
+  natsStatus last = NATS_OK;
+  const char* text = nats_GetLastError(&last);
+  return text != nullptr &&
+         std::string_view(text).find("maximum messages per subject") != std::string_view::npos;
+}
+
 template <class Attempt>
 auto with_retry(const retry_policy& policy, Attempt&& attempt) {
   for (int i = 1;; ++i) {
@@ -432,6 +441,11 @@ void jetstream::ensure_stream(const stream_settings& settings) {
       std::chrono::duration_cast<std::chrono::nanoseconds>(settings.duplicate_window).count();
   config.MaxAge = std::chrono::duration_cast<std::chrono::nanoseconds>(settings.max_age).count();
   config.MaxBytes = settings.max_bytes;
+  if (settings.one_message_per_subject) {
+    config.MaxMsgsPerSubject = 1;
+    config.Discard = js_DiscardNew;
+    config.DiscardNewPerSubject = true;
+  }
   with_retry(impl_->settings.retry, [&] {
     jsStreamInfo* info = nullptr;
     jsErrCode jerr = static_cast<jsErrCode>(0);
@@ -556,6 +570,10 @@ publish_result jetstream::publish(const std::string& subject, std::string_view d
     }
     if (s == NATS_OK) s = js_PublishMsg(&ack, impl_->context, msg, &options, &jerr);
     natsMsg_Destroy(msg);
+    // The refusal of a stream that keeps one message per subject: the subject is taken.
+    if (s != NATS_OK && jerr == JSStreamStoreFailedErr && subject_full_error()) {
+      return publish_result{0, false, true};
+    }
     if (s != NATS_OK) fail("publish to " + subject, s, jerr);
     const publish_result result{ack->Sequence, ack->Duplicate};
     jsPubAck_Destroy(ack);

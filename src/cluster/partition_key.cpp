@@ -23,17 +23,19 @@ std::string canonical_patient_key(std::string_view patient_key) {
   return canonical;
 }
 
-std::string partition_key(std::string_view secret, std::string_view patient_key) {
-  if (secret.empty()) throw std::invalid_argument("partition_key: the cluster secret is empty");
-  const std::string canonical = canonical_patient_key(patient_key);
-  if (canonical.empty()) throw std::invalid_argument("partition_key: the patient key is empty");
+namespace {
+
+// HMAC-SHA-256(secret, text), its first partition_key_bytes as lowercase hex.
+std::string keyed_token(std::string_view secret, std::string_view text, const char* who) {
+  if (secret.empty())
+    throw std::invalid_argument(std::string(who) + ": the cluster secret is empty");
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
   if (HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
-           reinterpret_cast<const unsigned char*>(canonical.data()), canonical.size(), digest,
+           reinterpret_cast<const unsigned char*>(text.data()), text.size(), digest,
            &length) == nullptr ||
       length < partition_key_bytes) {
-    throw std::runtime_error("partition_key: HMAC-SHA-256 failed in OpenSSL");
+    throw std::runtime_error(std::string(who) + ": HMAC-SHA-256 failed in OpenSSL");
   }
   static constexpr char hex[] = "0123456789abcdef";
   std::string token;
@@ -43,6 +45,23 @@ std::string partition_key(std::string_view secret, std::string_view patient_key)
     token += hex[digest[i] & 0x0f];
   }
   return token;
+}
+
+}  // namespace
+
+std::string partition_key(std::string_view secret, std::string_view patient_key) {
+  if (secret.empty()) throw std::invalid_argument("partition_key: the cluster secret is empty");
+  const std::string canonical = canonical_patient_key(patient_key);
+  if (canonical.empty()) throw std::invalid_argument("partition_key: the patient key is empty");
+  return keyed_token(secret, canonical, "partition_key");
+}
+
+std::string release_token(std::string_view secret, std::string_view idempotency_key) {
+  if (idempotency_key.empty()) {
+    throw std::invalid_argument("release_token: the idempotency key is empty");
+  }
+  // A prefix no canonical patient key starts with keeps the two kinds of token apart.
+  return keyed_token(secret, "release\n" + std::string(idempotency_key), "release_token");
 }
 
 bool is_partition_key(std::string_view token) noexcept {

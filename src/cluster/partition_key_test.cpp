@@ -8,6 +8,7 @@
 using covgate::cluster::canonical_patient_key;
 using covgate::cluster::is_partition_key;
 using covgate::cluster::partition_key;
+using covgate::cluster::release_token;
 
 // Expected values computed outside covgate with the OpenSSL command line, e.g.
 //   printf '1EG4-TE5-MK73' | openssl dgst -sha256 -hmac 'cluster-secret-for-tests'
@@ -59,5 +60,20 @@ TEST_SUITE("cluster.partition_key") {
     CHECK_FALSE(is_partition_key("0123456789abcdef0123456789abcdef0"));  // 33
     CHECK_FALSE(is_partition_key("0123456789abcdef0123456789abcdeg"));
     CHECK_FALSE(is_partition_key(""));
+  }
+
+  TEST_CASE("a release token is keyed, exact and apart from patient keys") {
+    //   printf 'release\nPUMP001-2' | openssl dgst -sha256 -hmac 'cluster-secret-for-tests'
+    CHECK(release_token("cluster-secret-for-tests", "PUMP001-2") ==
+          "19662d8910e9fef05959bb635a1d243a");
+    const auto token = release_token("s", "PUMP001-2");
+    CHECK(is_partition_key(token));
+    CHECK(token == release_token("s", "PUMP001-2"));  // every worker names the same subject
+    CHECK(token != release_token("t", "PUMP001-2"));  // keyed
+    CHECK(token != release_token("s", "pump001-2"));  // claim ids are taken as they are
+    CHECK(token != release_token("s", "PUMP001-3"));  // another event of the claim
+    CHECK(token != partition_key("s", "PUMP001-2"));  // never a patient's token
+    CHECK_THROWS_AS((void)release_token("", "PUMP001-2"), std::invalid_argument);
+    CHECK_THROWS_AS((void)release_token("s", ""), std::invalid_argument);
   }
 }

@@ -62,6 +62,13 @@ std::string in_stream_subject() { return "cg.p.>"; }
 
 std::string out_stream_subject() { return "cg.out.>"; }
 
+std::string release_subject(std::string_view token) {
+  if (!is_partition_key(token)) {  // the same shape: 32 lowercase hex characters
+    throw std::invalid_argument("cluster: a release subject takes a release token");
+  }
+  return "cg.out.rel." + std::string(token);
+}
+
 std::string partition_filter_subject(int partition) {
   check_partition(partition);
   return "cg.p." + std::to_string(partition) + ".>";

@@ -71,4 +71,11 @@ TEST_SUITE("cluster.subjects") {
     CHECK_FALSE(is_worker_id(std::string(65, 'w')));
     CHECK(is_worker_id(std::string(64, 'w')));
   }
+
+  TEST_CASE("a release subject carries a release token, nothing else") {
+    CHECK(release_subject("0123456789abcdef0123456789abcdef") ==
+          "cg.out.rel.0123456789abcdef0123456789abcdef");
+    CHECK_THROWS_AS((void)release_subject("PUMP001-2"), std::invalid_argument);
+    CHECK_THROWS_AS((void)release_subject(""), std::invalid_argument);
+  }
 }

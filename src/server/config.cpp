@@ -203,9 +203,10 @@ void read_cluster(const rapidjson::Value& v, const std::filesystem::path& base, 
   if (!is_worker_id(c.worker_id)) {
     fail("/cluster/worker_id", who + " needs an id of 1 to 64 letters, digits, _ or -");
   }
-  if (c.front() && c.key_secret_env.empty()) {
+  // A front keys patients' subjects with the secret; a worker keys its releases' subjects.
+  if (c.key_secret_env.empty()) {
     fail("/cluster/key_secret_env",
-         "a front needs the environment variable that holds the partition key secret");
+         who + " needs the environment variable that holds the partition key secret");
   }
 }
 
@@ -369,6 +370,17 @@ server_config parse_config(const std::string& text, const std::filesystem::path&
   }
   if (const auto* v = root.find("cluster")) read_cluster(*v, base, c.cluster);
   root.finish();
+  // A worker's releases go to stream CG_OUT, once per idempotency key whichever worker makes
+  // them; delivering them from each worker's store would repeat a release every time a
+  // partition is rebuilt on another worker, and its first answers go back through the front.
+  if (c.cluster.worker() && !c.outbox.destinations.empty()) {
+    fail("/outbox/destinations",
+         "a cluster worker publishes its releases to stream CG_OUT; deliver them from there "
+         "(a front's destinations), not from a worker");
+  }
+  if (c.cluster.worker() && c.outbox.every_answer) {
+    fail("/outbox/every_answer", "a cluster worker answers senders through the front");
+  }
   if (!c.mllp.enabled && !c.http.enabled) {
     fail("/mllp/enabled", "the MLLP and HTTP listeners are both disabled: nothing would listen");
   }

@@ -92,7 +92,7 @@ TEST_SUITE("server.config") {
     CHECK(standalone.cluster.partitions == 64);
     const auto w = parse_config(R"({"cluster": {"role": "worker", "worker_id": "w-1",
         "urls": ["nats://10.0.0.1:4222", "nats://10.0.0.2:4222"], "partitions": 8,
-        "ca_file": "ca.pem"}})",
+        "ca_file": "ca.pem", "key_secret_env": "COVGATE_KEY_SECRET"}})",
                                 "/etc/covgate");
     CHECK(w.cluster.worker());
     CHECK(w.cluster.urls.size() == 2);
@@ -100,6 +100,19 @@ TEST_SUITE("server.config") {
     CHECK(w.cluster.ca_file == "/etc/covgate/ca.pem");
     CHECK(error_of(R"({"cluster": {"role": "worker", "worker_id": "w1"}})")
               .find("/cluster/urls: a worker needs") != std::string::npos);
+    // A worker keys its releases' subjects on CG_OUT with the secret, and delivers nothing
+    // itself: its releases go to CG_OUT, its first answers through the front.
+    CHECK(error_of(R"({"cluster": {"role": "worker", "worker_id": "w1", "urls": ["nats://a:1"]}})")
+              .find("/cluster/key_secret_env: a worker needs") != std::string::npos);
+    const std::string worker_keys =
+        R"("cluster": {"role": "worker", "worker_id": "w1", "urls": ["nats://a:1"],
+            "key_secret_env": "S"})";
+    CHECK(error_of("{" + worker_keys +
+                   R"(, "outbox": {"destinations": [{"kind": "directory", "path": "o"}]}})")
+              .find("/outbox/destinations: a cluster worker publishes its releases to stream "
+                    "CG_OUT") != std::string::npos);
+    CHECK(error_of("{" + worker_keys + R"(, "outbox": {"every_answer": true}})")
+              .find("/outbox/every_answer") != std::string::npos);
     CHECK(error_of(R"({"cluster": {"role": "worker", "urls": ["nats://a:1"], "worker_id": "w 1"}})")
               .find("/cluster/worker_id") != std::string::npos);
     CHECK(error_of(R"({"cluster": {"lease_ms": 3000, "renew_ms": 3000}})")

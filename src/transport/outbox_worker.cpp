@@ -187,8 +187,8 @@ std::string deliver(const server::destination_config& d, const store::outbox_ite
                                : deliver_mllp(d, item);
 }
 
-outbox_worker::outbox_worker(server::durable_gate& gate)
-    : gate_(gate), thread_([this] { run(); }) {}
+outbox_worker::outbox_worker(server::durable_gate& gate, delivery deliver_one)
+    : gate_(gate), deliver_(std::move(deliver_one)), thread_([this] { run(); }) {}
 
 outbox_worker::~outbox_worker() {
   {
@@ -211,7 +211,7 @@ void outbox_worker::run() {
       const auto started = std::chrono::steady_clock::now();
       const bool known = item.destination < destinations->size();
       const std::string kind = known ? (*destinations)[item.destination].kind : "none";
-      const auto error = known ? deliver((*destinations)[item.destination], item)
+      const auto error = known ? deliver_((*destinations)[item.destination], item)
                                : std::string("no such destination (the configuration changed)");
       const double seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

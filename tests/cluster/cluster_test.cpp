@@ -24,11 +24,13 @@
 #include <sstream>
 #include <thread>
 
+#include "covgate/cluster/control_numbers.hpp"
 #include "covgate/cluster/layout.hpp"
 #include "covgate/cluster/lease_manager.hpp"
 #include "covgate/cluster/nats_client.hpp"
 #include "covgate/cluster/partition_key.hpp"
 #include "covgate/cluster/partition_status.hpp"
+#include "covgate/cluster/release_publisher.hpp"
 #include "covgate/cluster/subjects.hpp"
 #include "covgate/cluster/worker.hpp"
 #include "covgate/hl7v2/mllp.hpp"
@@ -276,6 +278,48 @@ TEST_SUITE("cluster.jetstream") {
     CHECK_NOTHROW((void)js.stream_last_sequence(std::string(out_stream)));
     CHECK(buckets.owners.put("layout-probe-" + run_id(), "x") > 0);
     CHECK(buckets.workers.put("layout-probe-" + run_id(), "x") > 0);
+  }
+
+  TEST_CASE("a release is on CG_OUT once, whichever worker publishes it and however late") {
+    jetstream js(cluster_settings());
+    (void)ensure_layout(js, test_layout());
+    auto control = js.bucket({std::string(control_bucket), 3, std::chrono::seconds(0)});
+    control_numbers numbers(control, "isa13", 10);
+    release_publisher first(js, numbers, secret, "w-first");
+    release_publisher second(js, numbers, secret, "w-second");
+    const std::string key = "RELTEST" + run_id() + "-2";
+    const std::string isa =
+        "ISA*00*          *00*          *ZZ*GATE01         *ZZ*SUBMITTER      *261130*1200*^*"
+        "00501*987654321*0*P*:~";
+    const std::string body = isa +
+                             "GS*HN*GATE01*SUBMITTER*20261130*1200*1*X*005010X212~"
+                             "GE*1*1~IEA*1*987654321~";
+    const auto made = first.publish(key, "application/edi-x12", body);
+    REQUIRE(made.how == release_result::status::published);
+    // The partition rebuilt on another worker makes the same release again: within the
+    // duplicate window the message id answers, beyond it the subject's one message.
+    const auto again = second.publish(key, "application/edi-x12", body);
+    CHECK(again.how == release_result::status::already_published);
+    CHECK(again.sequence == made.sequence);
+    const auto subject = release_subject(release_token(secret, key));
+    const auto late = js.publish(subject, "a second copy", "beyond-the-window-" + run_id());
+    CHECK(late.subject_taken);
+    CHECK(late.sequence == 0);
+    // What CG_OUT holds under the subject: the first copy, renumbered from the cluster's
+    // counter, with its key and its worker.
+    auto reader = js.read_from(std::string(out_stream), subject, 1);
+    const auto stored = reader.next(5s);
+    REQUIRE(stored);
+    CHECK(stored->stream_sequence() == made.sequence);
+    CHECK(stored->header(release_key_header) == key);
+    CHECK(stored->header(release_worker_header) == "w-first");
+    CHECK(stored->header("Content-Type") == "application/edi-x12");
+    const std::string text(stored->data());
+    CHECK(text.substr(90, 9) != "987654321");  // ISA13 from the cluster's counter
+    CHECK(text.find("IEA*1*" + text.substr(90, 9) + "~") != std::string::npos);
+    CHECK_FALSE(reader.next(500ms));  // nothing else under that subject
+    // No patient data in the subject: the claim id is not in it.
+    CHECK(subject.find("RELTEST") == std::string::npos);
   }
 
   TEST_CASE("a partition's lag counts what its consumer has not delivered yet") {
@@ -1102,6 +1146,8 @@ TEST_SUITE("cluster.processes") {
     jetstream js(cluster_settings());
     auto workers = worker_processes();
     REQUIRE(workers.size() == 3);
+    std::set<std::string> worker_ids;
+    for (const auto& w : workers) worker_ids.insert(w.id);
     const auto front = the_front();
 
     // 1. The front answers in the sender's standard: scenario 01 (a record over MLLP, its
@@ -1243,6 +1289,56 @@ TEST_SUITE("cluster.processes") {
       }
     }
     CHECK(equal == expected.size());
+
+    // 7. Every later answer of the day (an event after a claim's first: a release by late
+    //    evidence, a hold again) and scenario 02's release are on CG_OUT exactly once, under
+    //    the key a single process gives them, each numbered from the cluster's counter.
+    std::set<std::string> later_keys{"CSII-LATE-2"};
+    {
+      std::map<std::string, int> events;
+      std::ifstream replayed_again(replayed);
+      std::stringstream lines;
+      lines << replayed_again.rdbuf();
+      for (std::string line; std::getline(lines, line);) {
+        const auto id = json_text(line, "claim_id");
+        if (id.empty() || json_text(line, "event") == "repeat") continue;
+        if (const int n = ++events[id]; n > 1) later_keys.insert(id + "-" + std::to_string(n));
+      }
+    }
+    REQUIRE(later_keys.size() > 1);        // the day has releases by late records
+    std::map<std::string, int> published;  // key -> copies on CG_OUT
+    std::set<std::string> release_controls;
+    std::size_t releases = 0;
+    const auto read_deadline = std::chrono::steady_clock::now() + 60s;
+    do {
+      published.clear();
+      release_controls.clear();
+      releases = 0;
+      auto out = js.read_from(std::string(out_stream), out_stream_subject(), 1);
+      while (auto m = out.next(1s)) {
+        if (worker_ids.count(m->header(release_worker_header)) == 0) continue;  // other cases'
+        ++releases;
+        const auto key = m->header(release_key_header);
+        ++published[key];
+        CHECK(m->subject() == release_subject(release_token(secret, key)));
+        const std::string text(m->data());
+        CHECK(text.find("TRN*2*" + key.substr(0, key.rfind('-')) + "~") != std::string::npos);
+        release_controls.insert(text.substr(90, 9));
+      }
+    } while (published.size() < later_keys.size() &&
+             std::chrono::steady_clock::now() < read_deadline);
+    std::set<std::string> keys;
+    for (const auto& [key, copies] : published) {
+      keys.insert(key);
+      CHECK_MESSAGE(copies == 1, key);
+    }
+    CHECK(keys == later_keys);
+    MESSAGE("CG_OUT: " << releases << " releases of the workers for " << later_keys.size()
+                       << " later answers");
+    CHECK(release_controls.size() == releases);  // no ISA13 twice on CG_OUT
+    for (const auto& control : release_controls) {
+      CHECK_MESSAGE(controls.count(control) == 0, "ISA13 " << control << " also answered a sender");
+    }
 
     // The front's and a survivor's /metrics.
     const auto metrics = http_get(*survivor, "/metrics");

@@ -244,7 +244,7 @@ if ! "$COVGATE" serve --config "$dir/mapping-check/covgate.json" --print-nats-ma
   echo "cluster test: covgate serve --print-nats-mapping does not print the nodes' mapping" >&2
   exit 1
 fi
-for w in w1 w2 w3; do start_serve "$w" worker ""; done
+for w in w1 w2 w3; do start_serve "$w" worker ', "key_secret_env": "COVGATE_TEST_KEY_SECRET"'; done
 start_serve f1 front ', "key_secret_env": "COVGATE_TEST_KEY_SECRET", "answer_timeout_ms": 8000'
 workers=""
 for w in w1 w2 w3; do

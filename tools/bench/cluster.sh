@@ -52,9 +52,11 @@ CONF
     cat >"$run/$w/covgate.json" <<CONF
 {"mllp": {"enabled": false}, "http": {"port": 0}, "store": {"directory": "data"},
  "cluster": {"role": "worker", "worker_id": "w$w", "urls": ["nats://127.0.0.1:$port"],
-             "partitions": $partitions, "replicas": 1, "lease_ms": 2000, "renew_ms": 500}}
+             "partitions": $partitions, "replicas": 1, "lease_ms": 2000, "renew_ms": 500,
+             "key_secret_env": "COVGATE_BENCH_SECRET"}}
 CONF
-    "$build/covgate" serve --config "$run/$w/covgate.json" >"$run/$w/out" 2>"$run/$w/log" &
+    COVGATE_BENCH_SECRET=bench "$build/covgate" serve --config "$run/$w/covgate.json" \
+      >"$run/$w/out" 2>"$run/$w/log" &
     pids+=($!)
   done
   # Ready when the workers together have every partition caught up.

@@ -64,6 +64,10 @@ struct stream_settings {
   std::chrono::seconds duplicate_window{7'200};  ///< Nats-Msg-Id de-duplication window
   std::chrono::seconds max_age{0};               ///< 0 = keep until max_bytes
   std::int64_t max_bytes = -1;                   ///< -1 = unlimited
+  /// One message per subject, and a second one refused rather than replacing the first
+  /// (MaxMsgsPerSubject 1, Discard New, DiscardNewPerSubject): CG_OUT, where a subject names
+  /// one release, so no second copy is stored however late it comes.
+  bool one_message_per_subject = false;
 };
 
 struct consumer_settings {
@@ -77,6 +81,9 @@ struct consumer_settings {
 struct publish_result {
   std::uint64_t sequence = 0;  ///< the stream sequence (the original one for a duplicate)
   bool duplicate = false;      ///< the stream had this message id within its window
+  /// Refused because the subject holds a message already, in a stream with
+  /// one_message_per_subject (sequence 0): what was to be published is there.
+  bool subject_taken = false;
 };
 
 /// What became of one jetstream::publish_async.

@@ -25,6 +25,14 @@ inline constexpr std::size_t partition_key_bytes = 16;
 /// on one partition); the message never contains the key.
 [[nodiscard]] std::string partition_key(std::string_view secret, std::string_view patient_key);
 
+/// The token a release's subject on CG_OUT carries: HMAC-SHA-256(secret, "release\n" + key)
+/// of the release's idempotency key ("CLM01-sequence", taken as it is), first
+/// partition_key_bytes as lowercase hex. The key holds a claim id, which is the provider's
+/// account number for the patient: hashed with the cluster's secret, it is no more readable in
+/// a subject than a patient key. Deterministic, so every worker that makes the same release
+/// names the same subject. Throws std::invalid_argument for an empty secret or key.
+[[nodiscard]] std::string release_token(std::string_view secret, std::string_view idempotency_key);
+
 /// True when `token` has the shape partition_key() returns (32 lowercase hex characters):
 /// what a subject builder accepts in the key position.
 [[nodiscard]] bool is_partition_key(std::string_view token) noexcept;

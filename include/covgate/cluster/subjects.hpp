@@ -6,7 +6,7 @@
 //   producer subject   cg.in.<pkey>.<kind>                       (pkey: partition_key())
 //   server mapping     cg.in.*.* -> cg.p.{{partition(N,1)}}.{{wildcard(1)}}.{{wildcard(2)}}
 //   stream CG_IN       cg.p.>       consumer part-NN: FilterSubject cg.p.<n>.>
-//   stream CG_OUT      cg.out.>
+//   stream CG_OUT      cg.out.>     a release on cg.out.rel.<token>, one message per subject
 //   KV cg-owners       part-<n> -> lease (lease.hpp);  KV cg-workers  <worker id> -> presence
 //   KV cg-control      isa13 -> the next free block of control numbers (control_numbers.hpp)
 #pragma once
@@ -51,6 +51,10 @@ inline constexpr int max_partitions = 1024;
 [[nodiscard]] std::string in_stream_subject();
 /// The subjects stream CG_OUT stores: "cg.out.>".
 [[nodiscard]] std::string out_stream_subject();
+
+/// The subject of one release on CG_OUT: "cg.out.rel.<token>". Throws
+/// std::invalid_argument when `token` is not the shape release_token() returns.
+[[nodiscard]] std::string release_subject(std::string_view token);
 
 /// The filter of partition `partition`'s consumer: "cg.p.<n>.>".
 [[nodiscard]] std::string partition_filter_subject(int partition);

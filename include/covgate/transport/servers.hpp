@@ -9,6 +9,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -67,12 +68,17 @@ class http_server {
 [[nodiscard]] std::string deliver(const server::destination_config& destination,
                                   const store::outbox_item& item);
 
+/// How an outbox worker delivers one item: deliver(), or for a cluster worker a function that
+/// also knows the destination kind "cluster" (its releases go to stream CG_OUT).
+using delivery = std::function<std::string(const server::destination_config& destination,
+                                           const store::outbox_item& item)>;
+
 /// Delivers the outbox: a thread that takes due items, delivers each to its destination
-/// (deliver()) and records the result (retry with backoff, dead letter after the configured
-/// attempts).
+/// (`deliver_one`) and records the result (retry with backoff, dead letter after the
+/// configured attempts).
 class outbox_worker {
  public:
-  explicit outbox_worker(server::durable_gate& gate);
+  explicit outbox_worker(server::durable_gate& gate, delivery deliver_one = deliver);
   ~outbox_worker();  ///< stops the thread
   outbox_worker(const outbox_worker&) = delete;
   outbox_worker& operator=(const outbox_worker&) = delete;
@@ -80,6 +86,7 @@ class outbox_worker {
  private:
   void run();
   server::durable_gate& gate_;
+  delivery deliver_;
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stop_ = false;
