@@ -67,9 +67,12 @@ int run_serve(const options& o) {
              "prints them as a file to start from)");
   }
   // A front keeps nothing: its messages are the workers' to store (the store it still opens,
-  // in memory, holds nothing), and releases are delivered by the workers' outboxes.
+  // in memory, holds nothing), and the workers' releases reach it through CG_OUT.
+  // A front's destinations are delivered from CG_OUT by the front, not from its store.
+  std::vector<server::destination_config> front_destinations;
   if (config.cluster.front()) {
     config.store.directory.clear();
+    front_destinations = std::move(config.outbox.destinations);
     config.outbox.destinations.clear();
   }
   // A worker's one destination is stream CG_OUT (its configuration may name no other).
@@ -84,7 +87,8 @@ int run_serve(const options& o) {
   // A front hands what the listeners receive to the cluster instead of the gate.
   std::optional<cluster_front> front;
   if (config.cluster.front()) {
-    front.emplace(config, policy, tables);
+    front.emplace(config, policy, tables, std::move(front_destinations), transport::deliver,
+                  svc.counters());
     svc.set_message_port(*front);
     svc.set_extra_metrics([&front] { return front->metrics_text(); });
   }
@@ -130,7 +134,9 @@ int run_serve(const options& o) {
         const auto next = load_config(o.config);
         auto next_tokens = server::load_tokens(next.http, next.source);
         if (http) http->set_tokens(std::move(next_tokens));
-        if (!worker) {  // a worker's one destination, CG_OUT, does not come from the file
+        // A worker's one destination, CG_OUT, does not come from the file; a front's are
+        // read once, at start (each is a consumer of CG_OUT).
+        if (!worker && !front) {
           svc.gate().set_destinations(next.outbox.destinations);
           if (!outbox && !next.outbox.destinations.empty()) outbox.emplace(svc.gate());
         }

@@ -8,6 +8,7 @@
 #include "covgate/cluster/layout.hpp"
 #include "covgate/cluster/nats_client.hpp"
 #include "covgate/cluster/partition_status.hpp"
+#include "covgate/cluster/release_delivery.hpp"
 #include "covgate/cluster/release_publisher.hpp"
 #include "covgate/cluster/subjects.hpp"
 #include "covgate/cluster/worker.hpp"
@@ -227,6 +228,13 @@ server::reply reply_of(cluster::front_answer a) {
   return r;
 }
 
+// What names a receiver for its CG_OUT consumer: the same on every front that names it.
+std::string identity_of(const server::destination_config& d) {
+  if (d.kind == "directory") return "directory|" + d.directory.lexically_normal().string();
+  if (d.kind == "http") return "http|" + d.url;
+  return d.kind + "|" + d.host + ":" + std::to_string(d.port);
+}
+
 }  // namespace
 
 struct cluster_front::impl {
@@ -238,6 +246,44 @@ struct cluster_front::impl {
         control(js.bucket(
             {std::string(cluster::control_bucket), c.cluster.replicas, std::chrono::seconds(0)})),
         running(js, control, policy, tables, settings) {}
+
+  void deliver_releases(const std::vector<server::destination_config>& destinations,
+                        const std::function<std::string(const server::destination_config&,
+                                                        const store::outbox_item&)>& deliver_one,
+                        const server::outbox_config& outbox, server::metrics& counters) {
+    std::vector<cluster::release_target> targets;
+    for (const auto& d : destinations) {
+      targets.push_back({identity_of(d), d.kind, [d, deliver_one](const store::outbox_item& item) {
+                           return deliver_one(d, item);
+                         }});
+    }
+    cluster::release_delivery_settings s;
+    s.first_backoff = outbox.first_backoff;
+    s.max_backoff = outbox.max_backoff;
+    s.attempted = [&counters](const cluster::release_target& t, bool delivered, double seconds,
+                              std::uint64_t attempt, std::uint64_t sequence,
+                              const std::string& error) {
+      counters.outbox_attempt(t.kind, delivered, seconds, false);
+      // Releases are named by their CG_OUT sequence and the receiver: their keys hold claim ids.
+      if (delivered) {
+        server::log().info("outbox", "release delivered",
+                           {{"cg_out_sequence", static_cast<std::int64_t>(sequence)},
+                            {"kind", t.kind},
+                            {"attempt", static_cast<std::int64_t>(attempt)}});
+      } else {
+        server::log().warn("outbox", "release delivery failed; will retry",
+                           {{"cg_out_sequence", static_cast<std::int64_t>(sequence)},
+                            {"kind", t.kind},
+                            {"attempt", static_cast<std::int64_t>(attempt)},
+                            {"reason", error}});
+      }
+    };
+    s.problem = [](const cluster::release_target& t, const std::string& what) {
+      server::log().warn("cluster", "release delivery problem",
+                         {{"kind", t.kind}, {"reason", what}});
+    };
+    courier.emplace(js, std::move(targets), std::move(s));
+  }
 
   static cluster::front_settings settings_of(const server::server_config& c) {
     cluster::front_settings s;
@@ -253,12 +299,20 @@ struct cluster_front::impl {
   cluster::lease_buckets buckets;
   cluster::key_value control;
   cluster::front running;
+  std::optional<cluster::release_delivery> courier;  // with destinations only
 };
 
-cluster_front::cluster_front(const server::server_config& config, const policy::policy_file& policy,
-                             const mapping::tables& tables) {
+cluster_front::cluster_front(
+    const server::server_config& config, const policy::policy_file& policy,
+    const mapping::tables& tables, std::vector<server::destination_config> destinations,
+    std::function<std::string(const server::destination_config&, const store::outbox_item&)>
+        deliver_one,
+    server::metrics& counters) {
   try {
     impl_ = std::make_unique<impl>(config, policy, tables);
+    if (!destinations.empty()) {
+      impl_->deliver_releases(destinations, deliver_one, config.outbox, counters);
+    }
   } catch (const cluster::nats_error& e) {
     throw std::runtime_error(std::string("cluster: ") + e.what());
   }
@@ -278,7 +332,9 @@ void cluster_front::submit(std::string_view payload, std::string_view /*channel*
 }
 
 void cluster_front::stop() {
-  if (impl_) impl_->running.stop();
+  if (!impl_) return;
+  if (impl_->courier) impl_->courier->stop();
+  impl_->running.stop();
 }
 
 std::string cluster_front::metrics_text() const {

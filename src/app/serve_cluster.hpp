@@ -5,6 +5,7 @@
 // the workers' answers.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -12,6 +13,7 @@
 #include "covgate/policy/policy.hpp"
 #include "covgate/server/config.hpp"
 #include "covgate/server/durable_gate.hpp"
+#include "covgate/server/metrics.hpp"
 
 namespace covgate::app {
 
@@ -53,8 +55,15 @@ class cluster_front final : public server::message_port {
   /// Connects, creates what is missing of the layout and starts the front. Throws
   /// std::runtime_error when the cluster does not answer or refuses, or when the variable
   /// named by key_secret_env is not set.
-  cluster_front(const server::server_config& config, const policy::policy_file& policy,
-                const mapping::tables& tables);
+  /// With `destinations` (the configuration's outbox destinations), it also delivers the
+  /// workers' releases from CG_OUT to them (cluster::release_delivery) with `deliver_one`,
+  /// counting each attempt in `counters`.
+  cluster_front(
+      const server::server_config& config, const policy::policy_file& policy,
+      const mapping::tables& tables, std::vector<server::destination_config> destinations,
+      std::function<std::string(const server::destination_config&, const store::outbox_item&)>
+          deliver_one,
+      server::metrics& counters);
   ~cluster_front() override;
   cluster_front(const cluster_front&) = delete;
   cluster_front& operator=(const cluster_front&) = delete;

@@ -153,6 +153,10 @@ void fetched_message::ack_sync(const retry_policy& retry) {
 
 void fetched_message::nak() noexcept { (void)natsMsg_Nak(static_cast<natsMsg*>(msg_), nullptr); }
 
+void fetched_message::nak(std::chrono::milliseconds delay) noexcept {
+  (void)natsMsg_NakWithDelay(static_cast<natsMsg*>(msg_), delay.count(), nullptr);  // in ms
+}
+
 // ---- message_reader -------------------------------------------------------------------------
 
 message_reader::message_reader(void* sub, std::string filter)
@@ -231,6 +235,10 @@ std::vector<fetched_message> pull_subscription::fetch(int batch, std::chrono::mi
 
 // ---- key_value ------------------------------------------------------------------------------
 
+namespace {
+constexpr std::chrono::milliseconds keys_timeout{5'000};  // listing a bucket's keys, each attempt
+}  // namespace
+
 key_value::key_value(void* kv, std::string bucket, retry_policy retry)
     : kv_(kv), bucket_(std::move(bucket)), retry_(retry) {}
 
@@ -306,7 +314,12 @@ std::uint64_t key_value::put(const std::string& key, std::string_view value) {
 std::vector<std::string> key_value::keys() {
   return with_retry(retry_, [&] {
     kvKeysList list{};
-    const natsStatus s = kvStore_Keys(&list, static_cast<kvStore*>(kv_), nullptr);
+    // A deadline of its own: without one, nats.c 3.4.1's listing once waited for ever (a lease
+    // round of the cluster test hung in it for 15 minutes); a timeout is retried.
+    kvWatchOptions options;
+    kvWatchOptions_Init(&options);
+    options.Timeout = keys_timeout.count();
+    const natsStatus s = kvStore_Keys(&list, static_cast<kvStore*>(kv_), &options);
     std::vector<std::string> out;
     if (s == NATS_NOT_FOUND) return out;  // an empty bucket
     if (s != NATS_OK) fail("list the keys of bucket " + bucket_, s);

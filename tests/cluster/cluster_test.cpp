@@ -15,6 +15,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <map>
@@ -30,6 +31,7 @@
 #include "covgate/cluster/nats_client.hpp"
 #include "covgate/cluster/partition_key.hpp"
 #include "covgate/cluster/partition_status.hpp"
+#include "covgate/cluster/release_delivery.hpp"
 #include "covgate/cluster/release_publisher.hpp"
 #include "covgate/cluster/subjects.hpp"
 #include "covgate/cluster/worker.hpp"
@@ -320,6 +322,87 @@ TEST_SUITE("cluster.jetstream") {
     CHECK_FALSE(reader.next(500ms));  // nothing else under that subject
     // No patient data in the subject: the claim id is not in it.
     CHECK(subject.find("RELTEST") == std::string::npos);
+  }
+
+  TEST_CASE("releases reach each receiver once, in order, a failing one after retries") {
+    jetstream js(cluster_settings());
+    (void)ensure_layout(js, test_layout());
+    auto control = js.bucket({std::string(control_bucket), 3, std::chrono::seconds(0)});
+    control_numbers numbers(control, "isa13", 10);
+    release_publisher publisher(js, numbers, secret, "w-courier");
+    const std::string prefix = "DELTEST" + run_id() + "-";
+    std::vector<std::string> keys;
+    for (int i = 1; i <= 3; ++i) {
+      keys.push_back(prefix + std::to_string(i));
+      REQUIRE(publisher.publish(keys.back(), "application/edi-x12", "release " + keys.back()).how ==
+              release_result::status::published);
+    }
+    // Two receivers: one takes everything, one refuses each release twice before taking it.
+    std::mutex mutex;
+    std::condition_variable changed;
+    std::vector<std::string> taken, taken_late;
+    std::map<std::string, int> refusals;
+    std::map<std::string, std::uint32_t> attempts_seen;
+    const auto ours = [&](const covgate::store::outbox_item& item) {
+      return item.key.rfind(prefix, 0) == 0;  // CG_OUT also holds other cases' releases
+    };
+    std::vector<release_target> targets;
+    targets.push_back(
+        {"test|steady-" + run_id(), "test", [&](const covgate::store::outbox_item& item) {
+           std::lock_guard lock(mutex);
+           if (ours(item)) {
+             CHECK(item.body == "release " + item.key);
+             taken.push_back(item.key);
+           }
+           changed.notify_all();
+           return std::string();
+         }});
+    targets.push_back(
+        {"test|flaky-" + run_id(), "test", [&](const covgate::store::outbox_item& item) {
+           std::lock_guard lock(mutex);
+           if (!ours(item)) return std::string();
+           attempts_seen[item.key] = item.attempts;
+           if (refusals[item.key]++ < 2) return std::string("receiver down");
+           taken_late.push_back(item.key);
+           changed.notify_all();
+           return std::string();
+         }});
+    std::atomic<int> failed_attempts{0};
+    release_delivery_settings settings;
+    settings.first_backoff = 50ms;
+    settings.max_backoff = 200ms;
+    settings.attempted = [&](const release_target&, bool delivered, double, std::uint64_t,
+                             std::uint64_t, const std::string& error) {
+      if (!delivered) {
+        CHECK(error == "receiver down");
+        ++failed_attempts;
+      }
+    };
+    CHECK(delivery_consumer("test|steady") == delivery_consumer("test|steady"));
+    CHECK(delivery_consumer("test|steady").size() == 20);  // "out-" and 16 hex digits
+    {
+      release_delivery courier(js, targets, settings);
+      std::unique_lock lock(mutex);
+      CHECK(
+          changed.wait_for(lock, 30s, [&] { return taken.size() >= 3 && taken_late.size() >= 3; }));
+    }
+    CHECK(taken == keys);       // each once, in CG_OUT's order
+    CHECK(taken_late == keys);  // the flaky receiver too, after two refusals each
+    CHECK(failed_attempts.load() >= 6);
+    CHECK(attempts_seen[keys[0]] == 2);  // the item says how many attempts came before
+    // Nothing is left in hand: both consumers acknowledged everything they were given.
+    for (const auto& t : targets) {
+      const auto state = js.consumer_info(std::string(out_stream), delivery_consumer(t.identity));
+      CHECK(state.ack_pending == 0);
+    }
+    // A second courier on the same receiver (another front) delivers nothing again.
+    {
+      std::vector<release_target> again{targets[0]};
+      release_delivery courier(js, again, settings);
+      std::this_thread::sleep_for(1500ms);
+    }
+    std::lock_guard lock(mutex);
+    CHECK(taken == keys);
   }
 
   TEST_CASE("a partition's lag counts what its consumer has not delivered yet") {
@@ -1335,6 +1418,27 @@ TEST_SUITE("cluster.processes") {
     CHECK(keys == later_keys);
     MESSAGE("CG_OUT: " << releases << " releases of the workers for " << later_keys.size()
                        << " later answers");
+    // The front delivered each of them to its directory destination, once (a file per key).
+    const std::filesystem::path delivered_to = env("COVGATE_NATS_DIR") + "/f1/releases";
+    std::set<std::string> files;
+    const auto files_deadline = std::chrono::steady_clock::now() + 30s;
+    do {
+      files.clear();
+      std::error_code ec;
+      for (const auto& entry : std::filesystem::directory_iterator(delivered_to, ec)) {
+        const auto name = entry.path().filename().string();
+        if (name.size() > 4 && name.ends_with(".x12"))
+          files.insert(name.substr(0, name.size() - 4));
+      }
+      if (std::includes(files.begin(), files.end(), later_keys.begin(), later_keys.end())) break;
+      std::this_thread::sleep_for(200ms);
+    } while (std::chrono::steady_clock::now() < files_deadline);
+    for (const auto& key : later_keys) CHECK_MESSAGE(files.count(key) == 1, key);
+    for (const auto& name : files) {  // besides: only what the jetstream cases published
+      CHECK_MESSAGE((later_keys.count(name) == 1 || name.rfind("RELTEST", 0) == 0 ||
+                     name.rfind("DELTEST", 0) == 0),
+                    name);
+    }
     CHECK(release_controls.size() == releases);  // no ISA13 twice on CG_OUT
     for (const auto& control : release_controls) {
       CHECK_MESSAGE(controls.count(control) == 0, "ISA13 " << control << " also answered a sender");

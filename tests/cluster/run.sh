@@ -215,10 +215,10 @@ if [ -z "${COVGATE:-}" ]; then
   exit 0
 fi
 server_urls=$(printf '"%s",' "${urls[@]}" | sed 's/,$//')
-start_serve() {  # name, role, extra cluster keys
+start_serve() {  # name, role, extra cluster keys, extra top-level keys
   mkdir -p "$dir/$1"
   cat >"$dir/$1/covgate.json" <<CONF
-{
+{${4:-}
   "mllp": {"enabled": $([ "$2" = front ] && echo true || echo false), "port": 0},
   "http": {"port": 0},
   "store": {"directory": "data", "synchronous": "normal"},
@@ -245,7 +245,9 @@ if ! "$COVGATE" serve --config "$dir/mapping-check/covgate.json" --print-nats-ma
   exit 1
 fi
 for w in w1 w2 w3; do start_serve "$w" worker ', "key_secret_env": "COVGATE_TEST_KEY_SECRET"'; done
-start_serve f1 front ', "key_secret_env": "COVGATE_TEST_KEY_SECRET", "answer_timeout_ms": 8000'
+# The front delivers the workers' releases from CG_OUT to a directory.
+start_serve f1 front ', "key_secret_env": "COVGATE_TEST_KEY_SECRET", "answer_timeout_ms": 8000' \
+  '"outbox": {"destinations": [{"kind": "directory", "path": "releases"}]},'
 workers=""
 for w in w1 w2 w3; do
   wait_serve "$w"

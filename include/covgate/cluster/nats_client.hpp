@@ -123,6 +123,9 @@ class fetched_message {
   /// Hands the message back for redelivery now (instead of after the consumer's ack_wait).
   /// Best effort: when the server does not hear it, ack_wait redelivers it anyway.
   void nak() noexcept;
+  /// Hands the message back for redelivery after `delay` (a receiver that failed is not tried
+  /// again at once).
+  void nak(std::chrono::milliseconds delay) noexcept;
 
  private:
   friend class pull_subscription;

@@ -1,0 +1,79 @@
+// The front's courier: delivers what the workers published on CG_OUT to the receivers the
+// front's configuration names (outbox destinations: a directory, HTTP, MLLP). One durable pull
+// consumer per destination, named after the destination (delivery_consumer), so every front
+// that names the same receiver shares its consumer and each release reaches it once, whichever
+// front delivers it; a front that dies leaves what it had in hand to be redelivered to another.
+// A receiver that fails is tried again with a growing delay (the message handed back with a
+// delay), for ever: releases are never dropped, and a receiver keys its copy by the
+// idempotency key it is given, so a redelivery after a lost acknowledgement is harmless.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "covgate/cluster/nats_client.hpp"
+#include "covgate/store/sqlite_store.hpp"
+
+namespace covgate::cluster {
+
+/// One receiver of the releases.
+struct release_target {
+  /// What names the receiver, stable across restarts and identical on every front that
+  /// delivers to it (e.g. "directory|/var/covgate/out"); its consumer is named after it.
+  std::string identity;
+  std::string kind;  ///< "directory", "http", "mllp": for the counters and the log
+  /// One delivery attempt: "" when the receiver took it, else why not. Called from the
+  /// target's own thread.
+  std::function<std::string(const store::outbox_item& item)> deliver;
+};
+
+struct release_delivery_settings {
+  std::chrono::milliseconds first_backoff{500};   ///< the delay after a first failure
+  std::chrono::milliseconds max_backoff{60'000};  ///< doubling up to this
+  /// A release in hand this long is redelivered (to this or another front): longer than one
+  /// attempt can take (a transport's attempt times out after 10 s).
+  std::chrono::milliseconds ack_wait{60'000};
+  std::chrono::milliseconds fetch_wait{1'000};  ///< also how long stop() may wait
+  /// Told of every attempt, from the target's thread (`attempt` counts from 1).
+  std::function<void(const release_target& target, bool delivered, double seconds,
+                     std::uint64_t attempt, std::uint64_t sequence, const std::string& error)>
+      attempted;
+  /// Told of trouble with the cluster (no message content), from the target's thread.
+  std::function<void(const release_target& target, const std::string& what)> problem;
+};
+
+/// The durable consumer of CG_OUT for a receiver: "out-" and the first 16 hex digits of the
+/// SHA-256 of its identity. Pure.
+[[nodiscard]] std::string delivery_consumer(std::string_view identity);
+
+/// Runs one thread per target from construction until stop() or destruction.
+class release_delivery {
+ public:
+  /// `js` outlives this object. Creates each target's consumer when absent (from the start of
+  /// CG_OUT: a receiver added later is sent every release CG_OUT still holds). Throws
+  /// nats_error when the cluster refuses.
+  release_delivery(jetstream& js, std::vector<release_target> targets,
+                   release_delivery_settings settings);
+  ~release_delivery();
+  release_delivery(const release_delivery&) = delete;
+  release_delivery& operator=(const release_delivery&) = delete;
+
+  /// Finishes the attempt in hand and stops.
+  void stop();
+
+ private:
+  void run(std::size_t index);
+
+  jetstream& js_;
+  std::vector<release_target> targets_;
+  release_delivery_settings settings_;
+  std::atomic<bool> stopping_{false};
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace covgate::cluster

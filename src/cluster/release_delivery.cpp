@@ -1,0 +1,101 @@
+#include "covgate/cluster/release_delivery.hpp"
+
+#include <openssl/sha.h>
+
+#include <algorithm>
+
+#include "covgate/cluster/release_publisher.hpp"
+#include "covgate/cluster/subjects.hpp"
+
+namespace covgate::cluster {
+
+std::string delivery_consumer(std::string_view identity) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(identity.data()), identity.size(), digest);
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string name = "out-";
+  for (int i = 0; i < 8; ++i) {
+    name += hex[digest[i] >> 4];
+    name += hex[digest[i] & 0x0f];
+  }
+  return name;
+}
+
+release_delivery::release_delivery(jetstream& js, std::vector<release_target> targets,
+                                   release_delivery_settings settings)
+    : js_(js), targets_(std::move(targets)), settings_(std::move(settings)) {
+  for (const auto& t : targets_) {
+    js_.ensure_consumer({std::string(out_stream), delivery_consumer(t.identity),
+                         out_stream_subject(), settings_.ack_wait, 1});
+  }
+  for (std::size_t i = 0; i < targets_.size(); ++i) threads_.emplace_back([this, i] { run(i); });
+}
+
+release_delivery::~release_delivery() { stop(); }
+
+void release_delivery::stop() {
+  stopping_ = true;
+  for (auto& t : threads_) {
+    if (t.joinable()) t.join();
+  }
+}
+
+void release_delivery::run(std::size_t index) {
+  const auto& target = targets_[index];
+  const auto consumer = delivery_consumer(target.identity);
+  const auto trouble = [&](const std::string& what) {
+    if (settings_.problem) settings_.problem(target, what);
+  };
+  while (!stopping_) {
+    try {
+      auto sub = js_.bind(std::string(out_stream), consumer, out_stream_subject());
+      while (!stopping_) {
+        // One at a time: an attempt may take a transport's whole timeout, and a batch held
+        // meanwhile would outlive ack_wait.
+        for (auto& m : sub.fetch(1, settings_.fetch_wait)) {
+          const auto key = m.header(release_key_header);
+          if (key.empty()) {  // not a worker's release: nothing names it for the receiver
+            trouble("CG_OUT sequence " + std::to_string(m.stream_sequence()) + " has no " +
+                    release_key_header + "; skipped");
+            m.ack_sync(js_.retry());
+            continue;
+          }
+          std::string content_type = m.header("Content-Type");
+          if (content_type.empty()) content_type = "application/edi-x12";
+          const store::outbox_item item{
+              0,
+              key,
+              static_cast<std::uint32_t>(index),
+              content_type,
+              std::string(m.data()),
+              static_cast<std::uint32_t>(m.deliveries() > 0 ? m.deliveries() - 1 : 0)};
+          const auto started = std::chrono::steady_clock::now();
+          const auto error = target.deliver(item);
+          const double seconds =
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+          if (settings_.attempted) {
+            settings_.attempted(target, error.empty(), seconds, m.deliveries(), m.stream_sequence(),
+                                error);
+          }
+          if (error.empty()) {
+            m.ack_sync(js_.retry());
+            continue;
+          }
+          auto delay = settings_.first_backoff;
+          for (std::uint64_t i = 1; i < m.deliveries() && delay < settings_.max_backoff; ++i) {
+            delay *= 2;
+          }
+          m.nak(std::min(delay, settings_.max_backoff));
+        }
+      }
+    } catch (const nats_error& e) {
+      trouble(e.what());
+      // An election or a lost node: bind again after a pause (what was in hand is redelivered).
+      for (int i = 0; i < 10 && !stopping_; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+    }
+  }
+}
+
+}  // namespace covgate::cluster
