@@ -58,6 +58,9 @@ int run_serve(const options& o) {
     std::cout << config.source << ": configuration OK (" << server::config_digest(config) << ")\n";
     return 0;
   }
+  // The file's digest, before the roles below rewrite their destinations (the same digest
+  // --check-config prints and SIGHUP logs).
+  const auto digest = server::config_digest(config);
   // --mappings wins over the configuration's "mappings".
   const auto tables = load_tables(o.mappings.empty() ? config.mappings : o.mappings);
   const auto policy = load_policy();
@@ -141,7 +144,9 @@ int run_serve(const options& o) {
           if (!outbox && !next.outbox.destinations.empty()) outbox.emplace(svc.gate());
         }
         svc.counters().reload(true);
-        log.info("serve", "reloaded tokens and outbox destinations",
+        log.info("serve",
+                 worker || front ? "reloaded tokens (a cluster role keeps its destinations)"
+                                 : "reloaded tokens and outbox destinations",
                  {{"config", next.source},
                   {"digest", server::config_digest(next)},
                   {"destinations", next.outbox.destinations.size()}});
@@ -199,7 +204,7 @@ int run_serve(const options& o) {
             {"http", http ? http_at : "disabled"},
             {"store", store_name(config)},
             {"config", config.source},
-            {"config_digest", server::config_digest(config)},
+            {"config_digest", digest},
             {"tokens", tokens.size()},
             {"outbox_destinations", config.outbox.destinations.size()}});
   const unsigned workers =

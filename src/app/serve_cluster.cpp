@@ -252,7 +252,8 @@ struct cluster_front::impl {
                                                         const store::outbox_item&)>& deliver_one,
                         const server::outbox_config& outbox, server::metrics& counters) {
     std::vector<cluster::release_target> targets;
-    for (const auto& d : destinations) {
+    for (std::size_t i = 0; i < destinations.size(); ++i) {
+      const auto& d = destinations[i];
       targets.push_back({identity_of(d), d.kind, [d, deliver_one](const store::outbox_item& item) {
                            return deliver_one(d, item);
                          }});
@@ -260,22 +261,27 @@ struct cluster_front::impl {
     cluster::release_delivery_settings s;
     s.first_backoff = outbox.first_backoff;
     s.max_backoff = outbox.max_backoff;
+    s.max_attempts = outbox.max_attempts;
     s.attempted = [&counters](const cluster::release_target& t, bool delivered, double seconds,
                               std::uint64_t attempt, std::uint64_t sequence,
-                              const std::string& error) {
-      counters.outbox_attempt(t.kind, delivered, seconds, false);
+                              const std::string& error, bool dead) {
+      counters.outbox_attempt(t.kind, delivered, seconds, dead);
       // Releases are named by their CG_OUT sequence and the receiver: their keys hold claim ids.
+      const auto at = static_cast<std::int64_t>(sequence);
+      const auto tries = static_cast<std::int64_t>(attempt);
       if (delivered) {
         server::log().info("outbox", "release delivered",
-                           {{"cg_out_sequence", static_cast<std::int64_t>(sequence)},
-                            {"kind", t.kind},
-                            {"attempt", static_cast<std::int64_t>(attempt)}});
+                           {{"cg_out_sequence", at}, {"kind", t.kind}, {"attempt", tries}});
+      } else if (dead) {
+        server::log().error(
+            "outbox",
+            "release delivery failed; a dead letter for this destination (CG_OUT "
+            "keeps it at its sequence)",
+            {{"cg_out_sequence", at}, {"kind", t.kind}, {"attempt", tries}, {"reason", error}});
       } else {
-        server::log().warn("outbox", "release delivery failed; will retry",
-                           {{"cg_out_sequence", static_cast<std::int64_t>(sequence)},
-                            {"kind", t.kind},
-                            {"attempt", static_cast<std::int64_t>(attempt)},
-                            {"reason", error}});
+        server::log().warn(
+            "outbox", "release delivery failed; will retry",
+            {{"cg_out_sequence", at}, {"kind", t.kind}, {"attempt", tries}, {"reason", error}});
       }
     };
     s.problem = [](const cluster::release_target& t, const std::string& what) {
@@ -359,6 +365,23 @@ std::string cluster_front::metrics_text() const {
           c.resent);
   counter("covgate_front_in_flight", "Messages waiting for workers' answers now.", c.in_flight,
           "gauge");
+  if (impl_->courier) {
+    // Asked of the cluster at each scrape; left out (with the reason in the log) when it does
+    // not answer, so a scrape never fails for it.
+    try {
+      const auto backlog = impl_->courier->backlog();
+      out +=
+          "# HELP covgate_front_releases_pending Releases on CG_OUT not yet taken by a "
+          "destination's receiver (not delivered, in hand, or waiting to be tried again).\n"
+          "# TYPE covgate_front_releases_pending gauge\n";
+      for (std::size_t d = 0; d < backlog.size(); ++d) {
+        out += "covgate_front_releases_pending{destination=\"" + std::to_string(d) + "\"} " +
+               std::to_string(backlog[d]) + "\n";
+      }
+    } catch (const cluster::nats_error& e) {
+      server::log().warn("cluster", "release backlog not read", {{"reason", e.what()}});
+    }
+  }
   return out;
 }
 

@@ -153,6 +153,8 @@ void fetched_message::ack_sync(const retry_policy& retry) {
 
 void fetched_message::nak() noexcept { (void)natsMsg_Nak(static_cast<natsMsg*>(msg_), nullptr); }
 
+void fetched_message::term() noexcept { (void)natsMsg_Term(static_cast<natsMsg*>(msg_), nullptr); }
+
 void fetched_message::nak(std::chrono::milliseconds delay) noexcept {
   (void)natsMsg_NakWithDelay(static_cast<natsMsg*>(msg_), delay.count(), nullptr);  // in ms
 }
@@ -533,7 +535,12 @@ void jetstream::ensure_consumer(const consumer_settings& settings) {
 }
 
 consumer_state jetstream::consumer_info(const std::string& stream, const std::string& durable) {
-  return with_retry(impl_->settings.retry, [&] {
+  return consumer_info(stream, durable, impl_->settings.retry);
+}
+
+consumer_state jetstream::consumer_info(const std::string& stream, const std::string& durable,
+                                        const retry_policy& retry) {
+  return with_retry(retry, [&] {
     jsConsumerInfo* info = nullptr;
     jsErrCode jerr = static_cast<jsErrCode>(0);
     const natsStatus s =
@@ -565,6 +572,13 @@ pull_subscription jetstream::bind(const std::string& stream, const std::string& 
 publish_result jetstream::publish(const std::string& subject, std::string_view data,
                                   const std::string& msg_id,
                                   const std::vector<message_header>& headers) {
+  return publish(subject, data, msg_id, headers, impl_->settings.retry);
+}
+
+publish_result jetstream::publish(const std::string& subject, std::string_view data,
+                                  const std::string& msg_id,
+                                  const std::vector<message_header>& headers,
+                                  const retry_policy& retry) {
   if (msg_id.empty()) {
     throw nats_error("publish to " + subject + ": a message id is required (de-duplication)",
                      false);
@@ -572,7 +586,7 @@ publish_result jetstream::publish(const std::string& subject, std::string_view d
   jsPubOptions options;
   jsPubOptions_Init(&options);
   options.MsgId = msg_id.c_str();
-  return with_retry(impl_->settings.retry, [&] {
+  return with_retry(retry, [&] {
     jsPubAck* ack = nullptr;
     jsErrCode jerr = static_cast<jsErrCode>(0);
     natsMsg* msg = nullptr;

@@ -40,6 +40,18 @@ void release_delivery::stop() {
   }
 }
 
+std::vector<std::uint64_t> release_delivery::backlog() {
+  std::vector<std::uint64_t> out;
+  for (const auto& t : targets_) {
+    // One try each: a scrape during an election answers without this rather than wait.
+    const auto state =
+        js_.consumer_info(std::string(out_stream), delivery_consumer(t.identity), retry_policy{1});
+    out.push_back(state.pending +
+                  static_cast<std::uint64_t>(std::max<std::int64_t>(0, state.ack_pending)));
+  }
+  return out;
+}
+
 void release_delivery::run(std::size_t index) {
   const auto& target = targets_[index];
   const auto consumer = delivery_consumer(target.identity);
@@ -48,6 +60,9 @@ void release_delivery::run(std::size_t index) {
   };
   while (!stopping_) {
     try {
+      // Again at every (re)bind: a consumer deleted by hand, or lost with the stream, comes back.
+      js_.ensure_consumer(
+          {std::string(out_stream), consumer, out_stream_subject(), settings_.ack_wait, 1});
       auto sub = js_.bind(std::string(out_stream), consumer, out_stream_subject());
       while (!stopping_) {
         // One at a time: an attempt may take a transport's whole timeout, and a batch held
@@ -70,15 +85,25 @@ void release_delivery::run(std::size_t index) {
               std::string(m.data()),
               static_cast<std::uint32_t>(m.deliveries() > 0 ? m.deliveries() - 1 : 0)};
           const auto started = std::chrono::steady_clock::now();
-          const auto error = target.deliver(item);
+          std::string error;
+          try {
+            error = target.deliver(item);
+          } catch (const std::exception& e) {
+            error = e.what();
+          }
           const double seconds =
               std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+          const bool dead = !error.empty() && m.deliveries() >= settings_.max_attempts;
           if (settings_.attempted) {
             settings_.attempted(target, error.empty(), seconds, m.deliveries(), m.stream_sequence(),
-                                error);
+                                error, dead);
           }
           if (error.empty()) {
             m.ack_sync(js_.retry());
+            continue;
+          }
+          if (dead) {  // never offered to this receiver again; CG_OUT keeps it
+            m.term();
             continue;
           }
           auto delay = settings_.first_backoff;
@@ -88,7 +113,7 @@ void release_delivery::run(std::size_t index) {
           m.nak(std::min(delay, settings_.max_backoff));
         }
       }
-    } catch (const nats_error& e) {
+    } catch (const std::exception& e) {
       trouble(e.what());
       // An election or a lost node: bind again after a pause (what was in hand is redelivered).
       for (int i = 0; i < 10 && !stopping_; ++i) {

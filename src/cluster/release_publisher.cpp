@@ -28,13 +28,13 @@ release_result release_publisher::publish(std::string_view key, std::string_view
     const std::vector<message_header> headers{{release_key_header, std::string(key)},
                                               {"Content-Type", std::string(content_type)},
                                               {release_worker_header, worker_}};
-    const auto stored = js_.publish(subject, body, token, headers);
+    // One try: the outbox that calls this has its own backoff, and a worker stopping must
+    // not wait out a whole election per release.
+    const auto stored = js_.publish(subject, body, token, headers, retry_policy{1});
     out.sequence = stored.sequence;
     out.how = stored.subject_taken || stored.duplicate ? release_result::status::already_published
                                                        : release_result::status::published;
-  } catch (const nats_error& e) {
-    out.error = e.what();
-  } catch (const std::runtime_error& e) {  // the control numbers' key is damaged
+  } catch (const std::exception& e) {  // NATS, a damaged control-number key, an empty key
     out.error = e.what();
   }
   return out;

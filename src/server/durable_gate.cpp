@@ -404,7 +404,11 @@ bool durable_gate::failed(const store::outbox_item& item, std::string_view error
   auto delay = config_.outbox.first_backoff;
   for (std::uint32_t i = 1; i < attempts && delay < config_.outbox.max_backoff; ++i) delay *= 2;
   delay = std::min(delay, config_.outbox.max_backoff);
-  const bool dead = attempts >= config_.outbox.max_attempts;
+  // A cluster worker's one destination is its stream CG_OUT: an outage of the cluster is
+  // waited out, never dead-lettered in this store (nothing would make the release again).
+  const bool to_cluster = item.destination < destinations_->size() &&
+                          (*destinations_)[item.destination].kind == "cluster";
+  const bool dead = !to_cluster && attempts >= config_.outbox.max_attempts;
   store_.failed(item.id, now_ms() + delay.count(), dead, error);
   return dead;
 }

@@ -133,6 +133,29 @@ TEST_SUITE("server.service") {
     CHECK(s.metrics_text().find("covgate_outbox_items{state=\"dead\"} 1") != std::string::npos);
   }
 
+  TEST_CASE("a release for a cluster's CG_OUT is never dead-lettered, however long it fails") {
+    temp_dir dir;
+    auto c = config_in(dir.path);
+    c.outbox.max_attempts = 2;
+    c.outbox.first_backoff = std::chrono::milliseconds(1);
+    c.outbox.max_backoff = std::chrono::milliseconds(1);
+    server::destination_config cg_out;
+    cg_out.kind = "cluster";  // what covgate serve gives a worker
+    c.outbox.destinations = {cg_out};
+    server::service s(c, test::shipped_ncd223(), test::shipped_tables());
+    (void)s.gate().handle(sample(scenario + "1-record.json"), "http", "h");
+    (void)s.gate().handle(sample(scenario + "2-claim.x12"), "mllp", "h");
+    (void)s.gate().handle(sample(scenario + "3-late-labs.json"), "http", "h");
+    auto due = s.gate().due(10);
+    REQUIRE(due.size() == 1);
+    for (std::uint32_t attempt = 0; attempt < 5; ++attempt) {
+      due[0].attempts = attempt;
+      CHECK_FALSE(s.gate().failed(due[0], "no responders"));  // would be dead from the 2nd
+    }
+    CHECK(s.gate().next_due());
+    CHECK(s.metrics_text().find("covgate_outbox_items{state=\"dead\"} 0") != std::string::npos);
+  }
+
   TEST_CASE("the worklist pages held claims and a reviewer can act on review holds only") {
     temp_dir dir;
     server::service s(config_in(dir.path), test::shipped_ncd223(), test::shipped_tables());

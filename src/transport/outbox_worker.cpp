@@ -50,18 +50,19 @@ std::string deliver_to_directory(const server::destination_config& d,
     std::ofstream out(temp_path, std::ios::binary | std::ios::trunc);
     out.write(item.body.data(), static_cast<std::streamsize>(item.body.size()));
     out.flush();
-    if (!out) return "cannot write " + temp_path.string();
+    if (!out) return "cannot write a temporary file in " + d.directory.string();
   }
   std::filesystem::create_hard_link(temp_path, final_path, ec);
   std::error_code ignored;
   std::filesystem::remove(temp_path, ignored);
   if (!ec) return "";
   if (ec == std::errc::file_exists) {
-    return read_whole(final_path) == item.body
-               ? ""
-               : final_path.string() + " already holds another message; not replaced";
+    // The file's name holds the key (a claim id), so an error names only the directory.
+    return read_whole(final_path) == item.body ? ""
+                                               : "the file of this key in " + d.directory.string() +
+                                                     " already holds another message; not replaced";
   }
-  return "cannot link into " + final_path.string() + ": " + ec.message();
+  return "cannot link a file into " + d.directory.string() + ": " + ec.message();
 }
 
 // One delivery attempt on a private io_context: the operations started by `start` run until
@@ -208,6 +209,10 @@ void outbox_worker::run() {
     // The list as it is now (SIGHUP may replace it between rounds).
     const auto destinations = gate_.destinations();
     for (const auto& item : gate_.due(64)) {
+      {
+        std::lock_guard lock(mutex_);  // a stop waits for one attempt, not for a whole round
+        if (stop_) return;
+      }
       const auto started = std::chrono::steady_clock::now();
       const bool known = item.destination < destinations->size();
       const std::string kind = known ? (*destinations)[item.destination].kind : "none";

@@ -126,6 +126,9 @@ class fetched_message {
   /// Hands the message back for redelivery after `delay` (a receiver that failed is not tried
   /// again at once).
   void nak(std::chrono::milliseconds delay) noexcept;
+  /// Tells the server never to deliver the message to this consumer again (a dead letter;
+  /// the stream keeps it).
+  void term() noexcept;
 
  private:
   friend class pull_subscription;
@@ -238,6 +241,9 @@ class jetstream {
   /// Creates the durable pull consumer when absent (an identical existing one is fine).
   void ensure_consumer(const consumer_settings& settings);
   [[nodiscard]] consumer_state consumer_info(const std::string& stream, const std::string& durable);
+  /// The same with retries of its own (a /metrics scrape must not wait out a whole election).
+  [[nodiscard]] consumer_state consumer_info(const std::string& stream, const std::string& durable,
+                                             const retry_policy& retry);
   /// A pull subscription bound to an existing durable (ensure_consumer first).
   [[nodiscard]] pull_subscription bind(const std::string& stream, const std::string& durable,
                                        const std::string& filter_subject);
@@ -247,6 +253,11 @@ class jetstream {
   publish_result publish(const std::string& subject, std::string_view data,
                          const std::string& msg_id,
                          const std::vector<message_header>& headers = {});
+  /// The same with retries of its own (a caller that has its own backoff, such as an outbox,
+  /// tries once: retry_policy{1}).
+  publish_result publish(const std::string& subject, std::string_view data,
+                         const std::string& msg_id, const std::vector<message_header>& headers,
+                         const retry_policy& retry);
 
   /// Publishes with a Nats-Msg-Id without waiting for the stream: `done` runs once, on a NATS
   /// thread, when the stream acknowledges the message, refuses it, or request_timeout passes

@@ -4,8 +4,11 @@
 // that names the same receiver shares its consumer and each release reaches it once, whichever
 // front delivers it; a front that dies leaves what it had in hand to be redelivered to another.
 // A receiver that fails is tried again with a growing delay (the message handed back with a
-// delay), for ever: releases are never dropped, and a receiver keys its copy by the
-// idempotency key it is given, so a redelivery after a lost acknowledgement is harmless.
+// delay), up to max_attempts: then the release is a dead letter for that receiver (its
+// consumer never offers it again; CG_OUT keeps it, and the log names its sequence), so that
+// one release a receiver can never take does not hold back every release after it. A receiver
+// keys its copy by the idempotency key it is given, so a redelivery after a lost
+// acknowledgement is harmless.
 #pragma once
 
 #include <atomic>
@@ -35,13 +38,16 @@ struct release_target {
 struct release_delivery_settings {
   std::chrono::milliseconds first_backoff{500};   ///< the delay after a first failure
   std::chrono::milliseconds max_backoff{60'000};  ///< doubling up to this
+  std::uint32_t max_attempts = 8;                 ///< then a dead letter for that receiver
   /// A release in hand this long is redelivered (to this or another front): longer than one
   /// attempt can take (a transport's attempt times out after 10 s).
   std::chrono::milliseconds ack_wait{60'000};
   std::chrono::milliseconds fetch_wait{1'000};  ///< also how long stop() may wait
-  /// Told of every attempt, from the target's thread (`attempt` counts from 1).
+  /// Told of every attempt, from the target's thread (`attempt` counts from 1; `dead`: it
+  /// failed and was the last one).
   std::function<void(const release_target& target, bool delivered, double seconds,
-                     std::uint64_t attempt, std::uint64_t sequence, const std::string& error)>
+                     std::uint64_t attempt, std::uint64_t sequence, const std::string& error,
+                     bool dead)>
       attempted;
   /// Told of trouble with the cluster (no message content), from the target's thread.
   std::function<void(const release_target& target, const std::string& what)> problem;
@@ -65,6 +71,11 @@ class release_delivery {
 
   /// Finishes the attempt in hand and stops.
   void stop();
+
+  /// Per target, in order: what its consumer has not delivered yet plus what is in hand or
+  /// waiting to be tried again (a receiver's backlog, for /metrics). Asks the cluster (one
+  /// consumer-info request per target). Throws nats_error when it does not answer.
+  [[nodiscard]] std::vector<std::uint64_t> backlog();
 
  private:
   void run(std::size_t index);

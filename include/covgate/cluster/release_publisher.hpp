@@ -41,7 +41,8 @@ class release_publisher {
 
   /// Publishes one outbox item: `key` its idempotency key, `body` its 277 (its ISA13 and
   /// IEA02 are rewritten first; a body whose envelope cannot be followed is published as it
-  /// is). Never throws for a NATS failure: it is reported as failed, for the outbox to retry.
+  /// is). One attempt (no retries of its own). Never throws: a failure (NATS, the control
+  /// numbers' key) is reported as failed, for the outbox to retry.
   [[nodiscard]] release_result publish(std::string_view key, std::string_view content_type,
                                        std::string body);
 
