@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "covgate/cluster/release_publisher.hpp"
+#include "covgate/cluster/retry.hpp"
 #include "covgate/cluster/subjects.hpp"
 
 namespace covgate::cluster {
@@ -106,11 +107,8 @@ void release_delivery::run(std::size_t index) {
             m.term();
             continue;
           }
-          auto delay = settings_.first_backoff;
-          for (std::uint64_t i = 1; i < m.deliveries() && delay < settings_.max_backoff; ++i) {
-            delay *= 2;
-          }
-          m.nak(std::min(delay, settings_.max_backoff));
+          m.nak(retry_delay({0, settings_.first_backoff, settings_.max_backoff},
+                            static_cast<int>(std::min<std::uint64_t>(m.deliveries(), 64))));
         }
       }
     } catch (const std::exception& e) {

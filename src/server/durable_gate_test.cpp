@@ -29,6 +29,15 @@ server::server_config config_in(const std::filesystem::path& dir) {
 
 const std::string scenario = "scenarios/02-csii-release-after-late-lab/";
 
+// Scenario 02 through the gate: its claim held, then released by the late labs; the release
+// is the outbox's one item (per destination), returned as due.
+std::vector<store::outbox_item> queue_late_release(server::service& s) {
+  (void)s.gate().handle(sample(scenario + "1-record.json"), "http", "h");
+  (void)s.gate().handle(sample(scenario + "2-claim.x12"), "mllp", "h");
+  (void)s.gate().handle(sample(scenario + "3-late-labs.json"), "http", "h");
+  return s.gate().due(10);
+}
+
 }  // namespace
 
 TEST_SUITE("server.service") {
@@ -120,10 +129,7 @@ TEST_SUITE("server.service") {
     c.outbox.max_attempts = 2;
     c.outbox.first_backoff = std::chrono::milliseconds(1);
     server::service s(c, test::shipped_ncd223(), test::shipped_tables());
-    (void)s.gate().handle(sample(scenario + "1-record.json"), "http", "h");
-    (void)s.gate().handle(sample(scenario + "2-claim.x12"), "mllp", "h");
-    (void)s.gate().handle(sample(scenario + "3-late-labs.json"), "http", "h");
-    auto due = s.gate().due(10);
+    auto due = queue_late_release(s);
     REQUIRE(due.size() == 1);
     s.gate().failed(due[0], "connection refused");
     CHECK(s.gate().next_due());
@@ -143,10 +149,7 @@ TEST_SUITE("server.service") {
     cg_out.kind = "cluster";  // what covgate serve gives a worker
     c.outbox.destinations = {cg_out};
     server::service s(c, test::shipped_ncd223(), test::shipped_tables());
-    (void)s.gate().handle(sample(scenario + "1-record.json"), "http", "h");
-    (void)s.gate().handle(sample(scenario + "2-claim.x12"), "mllp", "h");
-    (void)s.gate().handle(sample(scenario + "3-late-labs.json"), "http", "h");
-    auto due = s.gate().due(10);
+    auto due = queue_late_release(s);
     REQUIRE(due.size() == 1);
     for (std::uint32_t attempt = 0; attempt < 5; ++attempt) {
       due[0].attempts = attempt;
