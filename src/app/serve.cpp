@@ -105,6 +105,7 @@ int run_serve(const options& o) {
   if (config.cluster.worker()) {
     worker.emplace(config.cluster, svc.gate());
     svc.set_extra_metrics([&worker] { return worker->metrics_text(); });
+    svc.set_review_port(*worker);  // reviews go through the stream, to the claim's holder
   }
   // Started after the worker, whose CG_OUT it may deliver to, and stopped before it.
   std::optional<transport::outbox_worker> outbox;

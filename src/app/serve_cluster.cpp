@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <mutex>
 #include <optional>
+#include <variant>
 
 #include "covgate/cluster/front.hpp"
 #include "covgate/cluster/layout.hpp"
@@ -10,6 +11,8 @@
 #include "covgate/cluster/partition_status.hpp"
 #include "covgate/cluster/release_delivery.hpp"
 #include "covgate/cluster/release_publisher.hpp"
+#include "covgate/cluster/review_message.hpp"
+#include "covgate/cluster/review_requester.hpp"
 #include "covgate/cluster/subjects.hpp"
 #include "covgate/cluster/worker.hpp"
 #include "covgate/server/log.hpp"
@@ -56,6 +59,7 @@ class gate_applier final : public cluster::message_applier {
 
   void apply(const cluster::stream_message& m,
              std::function<void(cluster::applied_message)> done) override {
+    if (m.kind == cluster::message_kind::review) return apply_review(m, std::move(done));
     gate_.submit_from_stream(m.data, {static_cast<std::uint32_t>(m.partition), m.sequence, m.epoch},
                              [done = std::move(done)](server::reply r) {
                                using verdict = cluster::applied_message::verdict;
@@ -81,6 +85,65 @@ class gate_applier final : public cluster::message_applier {
                              });
   }
 
+  // A reviewer's action (docs/cluster.md §5e), answered with one word. One that does not
+  // decode is answered `malformed` and changes nothing (a redelivery or a rebuild refuses it
+  // again the same way).
+  void apply_review(const cluster::stream_message& m,
+                    std::function<void(cluster::applied_message)> done) {
+    using verdict = cluster::applied_message::verdict;
+    auto decoded = cluster::decode_review(m.data);
+    if (auto* problem = std::get_if<std::string>(&decoded)) {
+      server::log().warn("cluster", "review message refused",
+                         {{"partition", static_cast<std::int64_t>(m.partition)},
+                          {"sequence", static_cast<std::int64_t>(m.sequence)},
+                          {"reason", *problem}});
+      done(answered(cluster::review_answer::malformed, "rejected"));
+      return;
+    }
+    const auto& r = std::get<cluster::review_message>(decoded);
+    gate_.review_from_stream(
+        r.claim_id, r.release, r.reviewer, r.reason, r.at_ms,
+        {static_cast<std::uint32_t>(m.partition), m.sequence, m.epoch},
+        [done = std::move(done)](server::stream_review_result result) {
+          cluster::applied_message out;
+          if (result.verdict == store::apply_verdict::already_applied) {
+            out.result = verdict::already_applied;
+          } else if (result.verdict == store::apply_verdict::stale_epoch) {
+            out.result = verdict::fenced;
+          } else if (result.status == server::review_status::unavailable) {
+            out.result = verdict::failed;
+          } else {
+            out = answered(answer_of(result.status), "accepted");
+          }
+          done(std::move(out));
+        });
+  }
+
+  static cluster::applied_message answered(cluster::review_answer answer, const char* outcome) {
+    cluster::applied_message out;
+    out.result = cluster::applied_message::verdict::applied;
+    out.outcome = outcome;
+    out.content_type = "text/plain";
+    out.body = std::string(cluster::review_answer_word(answer));
+    return out;
+  }
+
+  static cluster::review_answer answer_of(server::review_status status) {
+    switch (status) {
+      case server::review_status::done:
+        return cluster::review_answer::done;
+      case server::review_status::unknown_claim:
+        return cluster::review_answer::unknown_claim;
+      case server::review_status::already_closed:
+        return cluster::review_answer::already_closed;
+      case server::review_status::not_reviewable:
+        return cluster::review_answer::not_reviewable;
+      case server::review_status::unavailable:
+        break;
+    }
+    return cluster::review_answer::unavailable;
+  }
+
   std::uint64_t applied_sequence(int partition) override {
     std::uint64_t sequence = 0;
     gate_.read([&](const store::sqlite_store& store) {
@@ -98,7 +161,7 @@ class gate_applier final : public cluster::message_applier {
 }  // namespace
 
 struct cluster_worker::impl {
-  impl(const server::cluster_config& c, server::durable_gate& gate)
+  impl(const server::cluster_config& c, server::durable_gate& the_gate)
       : secret(key_secret_of(c)),  // first: a missing secret is said before any connection
         js(connection_of(c)),
         buckets(ensure_layout(js, layout_of(c))),
@@ -106,8 +169,10 @@ struct cluster_worker::impl {
             js.bucket({std::string(cluster::control_bucket), c.replicas, std::chrono::seconds(0)})),
         numbers(control, "isa13"),
         releases(js, numbers, secret, c.worker_id),
-        applier(gate),
+        applier(the_gate),
         running(js, buckets.owners, buckets.workers, applier, settings_of(c)),
+        reviews(js, {c.worker_id, secret, std::chrono::milliseconds(c.answer_timeout_ms)}),
+        gate(the_gate),
         config(c) {}
 
   static cluster::worker_settings settings_of(const server::cluster_config& c) {
@@ -136,6 +201,8 @@ struct cluster_worker::impl {
   cluster::release_publisher releases;
   gate_applier applier;
   cluster::worker running;
+  cluster::review_requester reviews;
+  server::durable_gate& gate;
   server::cluster_config config;
   std::mutex metrics_mutex;  // the bucket handle below is used by one scrape at a time
   std::optional<cluster::key_value> owners_for_metrics;
@@ -194,7 +261,47 @@ std::string cluster_worker::metrics_text() {
 }
 
 void cluster_worker::stop() {
-  if (impl_) impl_->running.stop();
+  if (!impl_) return;
+  impl_->reviews.stop();
+  impl_->running.stop();
+}
+
+void cluster_worker::review(std::string_view claim_id, bool release, std::string_view who,
+                            std::string_view why, std::function<void(server::review_status)> done) {
+  // The claim's patient names its partition. This worker knows the claims of the partitions
+  // it holds or held; a claim it never saw is unknown here, whoever holds it.
+  std::optional<std::string> patient;
+  impl_->gate.read([&](const store::sqlite_store& store) {
+    if (const auto row = store.claim_row_of(claim_id)) patient = row->patient;
+  });
+  if (!patient || patient->empty()) {
+    done(server::review_status::unknown_claim);
+    return;
+  }
+  cluster::review_message r;
+  r.release = release;
+  r.claim_id = std::string(claim_id);
+  r.reviewer = std::string(who);
+  r.reason = std::string(why);
+  r.at_ms = server::durable_gate::now_ms();
+  impl_->reviews.request(*patient, std::move(r),
+                         [done = std::move(done)](cluster::review_answer answer) {
+                           switch (answer) {
+                             case cluster::review_answer::done:
+                               return done(server::review_status::done);
+                             case cluster::review_answer::unknown_claim:
+                               return done(server::review_status::unknown_claim);
+                             case cluster::review_answer::already_closed:
+                               return done(server::review_status::already_closed);
+                             case cluster::review_answer::not_reviewable:
+                               return done(server::review_status::not_reviewable);
+                             case cluster::review_answer::malformed:  // a claim id too long
+                               return done(server::review_status::unknown_claim);
+                             case cluster::review_answer::unavailable:
+                               break;
+                           }
+                           done(server::review_status::unavailable);
+                         });
 }
 
 std::string cluster_worker::publish_release(const store::outbox_item& item) {

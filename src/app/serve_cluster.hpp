@@ -18,18 +18,27 @@
 namespace covgate::app {
 
 /// The worker running beside the listeners, from construction until stop() or destruction.
-class cluster_worker {
+class cluster_worker final : public server::review_port {
  public:
   /// Connects to the cluster, creates what is missing of its layout and starts holding
   /// partitions. Throws std::runtime_error (naming the operation) when the cluster does not
   /// answer or refuses.
   cluster_worker(const server::cluster_config& config, server::durable_gate& gate);
-  ~cluster_worker();
+  ~cluster_worker() override;
   cluster_worker(const cluster_worker&) = delete;
   cluster_worker& operator=(const cluster_worker&) = delete;
 
-  /// Stops consuming (finishing the batch in hand) and hands the leases back.
+  /// Stops consuming (finishing the batch in hand) and hands the leases back; reviews still
+  /// waiting for their partition's holder are answered unavailable.
   void stop();
+
+  /// A reviewer's action, published to CG_IN under the claim's patient (the claim as this
+  /// worker's store knows it) and answered with what the holder of that partition replies
+  /// once the action is durable there (cluster::review_requester; docs/cluster.md §5e). A
+  /// claim this worker never held is unknown_claim; no answer within answer_timeout_ms is
+  /// unavailable. Thread-safe.
+  void review(std::string_view claim_id, bool release, std::string_view who, std::string_view why,
+              std::function<void(server::review_status)> done) override;
 
   /// Publishes one of the store's outbox items (a later answer) to stream CG_OUT
   /// (cluster::release_publisher): "" when CG_OUT holds it now or held it already, else why

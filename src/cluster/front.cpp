@@ -9,8 +9,6 @@
 // its last part is answered or its deadline passes, whichever comes first.
 #include "covgate/cluster/front.hpp"
 
-#include <openssl/rand.h>
-
 #include <algorithm>
 #include <atomic>
 #include <charconv>
@@ -33,18 +31,6 @@ namespace covgate::cluster {
 namespace {
 
 using clock = std::chrono::steady_clock;
-
-std::string random_nonce() {
-  unsigned char bytes[8];
-  if (RAND_bytes(bytes, sizeof bytes) != 1) throw std::runtime_error("front: no random bytes");
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string out;
-  for (const auto b : bytes) {
-    out += hex[b >> 4];
-    out += hex[b & 15];
-  }
-  return out;
-}
 
 std::int64_t unix_now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(

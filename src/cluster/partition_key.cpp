@@ -2,6 +2,7 @@
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/rand.h>
 
 #include <stdexcept>
 
@@ -10,6 +11,17 @@ namespace covgate::cluster {
 namespace {
 
 bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+std::string lowercase_hex(const unsigned char* bytes, std::size_t count) {
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(2 * count);
+  for (std::size_t i = 0; i < count; ++i) {
+    out += hex[bytes[i] >> 4];
+    out += hex[bytes[i] & 0x0f];
+  }
+  return out;
+}
 
 }  // namespace
 
@@ -37,14 +49,7 @@ std::string keyed_token(std::string_view secret, std::string_view text, const ch
       length < partition_key_bytes) {
     throw std::runtime_error(std::string(who) + ": HMAC-SHA-256 failed in OpenSSL");
   }
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string token;
-  token.reserve(2 * partition_key_bytes);
-  for (std::size_t i = 0; i < partition_key_bytes; ++i) {
-    token += hex[digest[i] >> 4];
-    token += hex[digest[i] & 0x0f];
-  }
-  return token;
+  return lowercase_hex(digest, partition_key_bytes);
 }
 
 }  // namespace
@@ -62,6 +67,14 @@ std::string release_token(std::string_view secret, std::string_view idempotency_
   }
   // A prefix no canonical patient key starts with keeps the two kinds of token apart.
   return keyed_token(secret, "release\n" + std::string(idempotency_key), "release_token");
+}
+
+std::string random_nonce() {
+  unsigned char bytes[8];
+  if (RAND_bytes(bytes, sizeof bytes) != 1) {
+    throw std::runtime_error("cluster: OpenSSL has no random bytes");
+  }
+  return lowercase_hex(bytes, sizeof bytes);
 }
 
 bool is_partition_key(std::string_view token) noexcept {

@@ -36,8 +36,25 @@ std::string_view kind_token(message_kind kind) noexcept {
       return "fhir";
     case message_kind::rekey:
       return "rekey";
+    case message_kind::review:
+      return "rev";
   }
   return "clm";
+}
+
+std::optional<message_kind> kind_of_subject(std::string_view subject) noexcept {
+  if (partition_of_subject(subject) < 0) return std::nullopt;
+  const auto dot = subject.rfind('.');
+  const auto token = subject.substr(dot + 1);
+  // cg.p.<n>.<pkey>.<kind>: four dots, the key in the fourth token.
+  std::size_t dots = 0;
+  for (const char c : subject) dots += c == '.' ? 1 : 0;
+  if (dots != 4) return std::nullopt;
+  for (const auto kind : {message_kind::claim, message_kind::hl7v2, message_kind::fhir,
+                          message_kind::rekey, message_kind::review}) {
+    if (token == kind_token(kind)) return kind;
+  }
+  return std::nullopt;
 }
 
 std::string producer_subject(std::string_view pkey, message_kind kind) {

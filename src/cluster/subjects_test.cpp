@@ -15,6 +15,22 @@ TEST_SUITE("cluster.subjects") {
     CHECK(producer_subject(pkey, message_kind::hl7v2) == "cg.in." + pkey + ".hl7");
     CHECK(producer_subject(pkey, message_kind::fhir) == "cg.in." + pkey + ".fhir");
     CHECK(producer_subject(pkey, message_kind::rekey) == "cg.in." + pkey + ".rekey");
+    CHECK(producer_subject(pkey, message_kind::review) == "cg.in." + pkey + ".rev");
+  }
+
+  TEST_CASE("a mapped subject's kind is read back from its last token, and only from there") {
+    const auto pkey = partition_key("s", "1EG4-TE5-MK73");
+    CHECK(kind_of_subject("cg.p.7." + pkey + ".rev") == message_kind::review);
+    CHECK(kind_of_subject("cg.p.0." + pkey + ".clm") == message_kind::claim);
+    CHECK(kind_of_subject("cg.p.63." + pkey + ".fhir") == message_kind::fhir);
+    CHECK(kind_of_subject("cg.p.1." + pkey + ".hl7") == message_kind::hl7v2);
+    CHECK(kind_of_subject("cg.p.1." + pkey + ".rekey") == message_kind::rekey);
+    CHECK_FALSE(kind_of_subject("cg.p.1." + pkey + ".review"));  // not a kind's token
+    CHECK_FALSE(kind_of_subject("cg.p.1." + pkey + ".x.rev"));    // one token too many
+    CHECK_FALSE(kind_of_subject("cg.p.1.rev"));
+    CHECK_FALSE(kind_of_subject("cg.in." + pkey + ".rev"));  // not mapped onto a partition
+    CHECK_FALSE(kind_of_subject("cg.p.x." + pkey + ".rev"));
+    CHECK_FALSE(kind_of_subject(""));
   }
 
   TEST_CASE("a producer subject refuses anything but a partition key in the key place") {

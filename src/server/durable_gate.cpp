@@ -321,38 +321,60 @@ reply durable_gate::handle(std::string_view payload, std::string_view channel,
 
 void durable_gate::review(std::string_view claim_id, bool release, std::string_view who,
                           std::string_view why, std::function<void(review_status)> done) {
+  review_at(claim_id, release, who, why, now_ms(), nullptr,
+            [done = std::move(done)](stream_review_result r) { done(r.status); });
+}
+
+void durable_gate::review_from_stream(std::string_view claim_id, bool release,
+                                      std::string_view who, std::string_view why,
+                                      std::int64_t at_ms, stream_position position,
+                                      std::function<void(stream_review_result)> done) {
+  review_at(claim_id, release, who, why, at_ms, &position, std::move(done));
+}
+
+void durable_gate::review_at(std::string_view claim_id, bool release, std::string_view who,
+                             std::string_view why, std::int64_t at_ms,
+                             const stream_position* position,
+                             std::function<void(stream_review_result)> done) {
   std::unique_lock lock(mutex_);
+  stream_review_result out;
   if (!healthy_ || stopping_) {
     lock.unlock();
-    done(review_status::unavailable);
+    done(out);
     return;
   }
-  const engine::message_time at{now_ms()};
-  auto status = review_status::unavailable;
+  const engine::message_time at{at_ms};
   try {
     join_group();
-    collected_answer answer(metrics_);
-    const auto result = intake_.review(claim_id, release, who, why, at, answer);
-    switch (result) {
-      case engine::gate::review_result::done:
-        enqueue_later(answer.later, at);
-        status = review_status::done;
-        break;
-      case engine::gate::review_result::unknown_claim:
-        status = review_status::unknown_claim;
-        break;
-      case engine::gate::review_result::already_closed:
-        status = review_status::already_closed;
-        break;
-      case engine::gate::review_result::not_reviewable:
-        status = review_status::not_reviewable;
-        break;
+    if (position != nullptr) {
+      out.verdict =
+          store_.record_applied(position->partition, position->sequence, position->epoch);
+    }
+    if (out.verdict == store::apply_verdict::apply) {
+      collected_answer answer(metrics_);
+      const auto result = intake_.review(claim_id, release, who, why, at, answer);
+      switch (result) {
+        case engine::gate::review_result::done:
+          enqueue_later(answer.later, at);
+          out.status = review_status::done;
+          break;
+        case engine::gate::review_result::unknown_claim:
+          out.status = review_status::unknown_claim;
+          break;
+        case engine::gate::review_result::already_closed:
+          out.status = review_status::already_closed;
+          break;
+        case engine::gate::review_result::not_reviewable:
+          out.status = review_status::not_reviewable;
+          break;
+      }
     }
   } catch (const store::store_error& e) {
     store_failed(e.what());
   }
-  after_commit([status, done = std::move(done)](bool durable) {
-    done(durable ? status : review_status::unavailable);
+  after_commit([this, out, done = std::move(done)](bool durable) mutable {
+    if (!durable || !healthy_) out.status = review_status::unavailable;
+    done(out);
   });
 }
 

@@ -230,4 +230,44 @@ TEST_SUITE("server.service") {
     });
     CHECK(nats_messages == 3);  // the first claim, partition 4's record, sequence 11
   }
+
+  TEST_CASE("a reviewer's action from the stream: at the reviewer's time, once, never fenced") {
+    temp_dir dir;
+    const std::string review_hold = "scenarios/38-implantable-review/";
+    server::service s(config_in(dir.path), test::shipped_ncd223(), test::shipped_tables());
+    REQUIRE(from_stream(s.gate(), sample(review_hold + "2-claim.x12"), {2, 1, 4}).claims == 1);
+    const auto review = [&](server::stream_position at, std::int64_t at_ms) {
+      std::promise<server::stream_review_result> promise;
+      auto answer = promise.get_future();
+      s.gate().review_from_stream("IMP-SPAS", false, "alice", "duplicate order", at_ms, at,
+                                  [&](server::stream_review_result r) { promise.set_value(r); });
+      return answer.get();
+    };
+    constexpr std::int64_t reviewed_at = 1'780'000'000'000;  // a rebuild applies the same time
+    const auto first = review({2, 2, 4}, reviewed_at);
+    CHECK(first.verdict == store::apply_verdict::apply);
+    CHECK(first.status == server::review_status::done);
+    // The cancel is a later answer: queued for the destination with the claim's next key.
+    const auto due = s.gate().due(10);
+    REQUIRE(due.size() == 1);
+    CHECK(due[0].key == "IMP-SPAS-2");
+    // A redelivery changes nothing; nor does an older lease, though the sequence is new.
+    const auto again = review({2, 2, 4}, reviewed_at + 5);
+    CHECK(again.verdict == store::apply_verdict::already_applied);
+    CHECK(again.status == server::review_status::unavailable);
+    CHECK(review({2, 3, 3}, reviewed_at).verdict == store::apply_verdict::stale_epoch);
+    // A second cancel at a new position is applied, and answered as the claim now stands.
+    const auto second = review({2, 4, 4}, reviewed_at + 9);
+    CHECK(second.verdict == store::apply_verdict::apply);
+    CHECK(second.status == server::review_status::already_closed);
+    s.gate().read([&](const store::sqlite_store& store) {
+      CHECK(store.applied(2) == store::applied_position{4, 4});
+      const auto row = store.claim_row_of("IMP-SPAS");
+      REQUIRE(row);
+      CHECK(row->closed);
+      CHECK(row->events == 2);
+      CHECK(row->updated_ms == reviewed_at);
+    });
+    CHECK(s.gate().due(10).size() == 1);
+  }
 }

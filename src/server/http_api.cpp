@@ -630,7 +630,7 @@ std::variant<store::claim_query, http_response> list_query(service& svc, std::st
 
 void review_one(service& svc, const std::string& id, bool release, const review_request& r,
                 respond done) {
-  svc.gate().review(
+  svc.reviews().review(
       id, release, r.who, r.why, [&svc, id, release, done = std::move(done)](review_status status) {
         // The request's log line says what became of the action (the claim by its hash only).
         const auto noted = [&](http_response response, std::string_view outcome) {
@@ -678,7 +678,7 @@ void review_many(service& svc, const review_request& r, bool release, respond do
   state->ids = r.ids;
   state->done = std::move(done);
   for (std::size_t i = 0; i < r.ids.size(); ++i) {
-    svc.gate().review(r.ids[i], release, r.who, r.why, [state, i](review_status status) {
+    svc.reviews().review(r.ids[i], release, r.who, r.why, [state, i](review_status status) {
       std::unique_lock lock(state->mutex);
       state->results[i] = status;
       if (--state->left > 0) return;

@@ -33,6 +33,10 @@ inline constexpr std::size_t partition_key_bytes = 16;
 /// names the same subject. Throws std::invalid_argument for an empty secret or key.
 [[nodiscard]] std::string release_token(std::string_view secret, std::string_view idempotency_key);
 
+/// 16 lowercase hex characters of random bytes (OpenSSL's generator): what makes one process
+/// start's message ids and reply inboxes its own. Throws std::runtime_error without entropy.
+[[nodiscard]] std::string random_nonce();
+
 /// True when `token` has the shape partition_key() returns (32 lowercase hex characters):
 /// what a subject builder accepts in the key position.
 [[nodiscard]] bool is_partition_key(std::string_view token) noexcept;

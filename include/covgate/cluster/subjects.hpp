@@ -11,6 +11,7 @@
 //   KV cg-control      isa13 -> the next free block of control numbers (control_numbers.hpp)
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -18,11 +19,17 @@ namespace covgate::cluster {
 
 /// What a message on cg.in carries. The kind rides in the subject so that a consumer can
 /// tell a claim from a fact without opening the body, and so that subjects stay bounded
-/// (a closed set, never free text).
-enum class message_kind { claim, hl7v2, fhir, rekey };
+/// (a closed set, never free text). A review is a reviewer's release or cancel of a claim,
+/// published by the worker that took the request (review_message.hpp), so that it is applied
+/// in stream order by whoever holds the patient's partition, and again by any rebuild.
+enum class message_kind { claim, hl7v2, fhir, rekey, review };
 
-/// The subject token of a kind: "clm", "hl7", "fhir", "rekey".
+/// The subject token of a kind: "clm", "hl7", "fhir", "rekey", "rev".
 [[nodiscard]] std::string_view kind_token(message_kind kind) noexcept;
+
+/// The kind a mapped subject ("cg.p.<n>.<pkey>.<kind>") carries, or nullopt when its last
+/// token names none (or the subject does not have that shape).
+[[nodiscard]] std::optional<message_kind> kind_of_subject(std::string_view subject) noexcept;
 
 inline constexpr std::string_view in_stream = "CG_IN";
 inline constexpr std::string_view out_stream = "CG_OUT";

@@ -35,6 +35,7 @@
 
 #include "covgate/cluster/lease_manager.hpp"
 #include "covgate/cluster/nats_client.hpp"
+#include "covgate/cluster/subjects.hpp"
 
 namespace covgate::cluster {
 
@@ -44,6 +45,10 @@ struct stream_message {
   std::uint64_t sequence = 0;  ///< its CG_IN stream sequence
   std::uint64_t epoch = 0;     ///< the lease it is applied under
   std::string_view data;
+  /// What its subject says it is (nullopt: a kind this version does not know). Claims and
+  /// facts are read by their content whatever their kind; a review is not a standard's
+  /// message and is told apart by its kind only.
+  std::optional<message_kind> kind;
 };
 
 /// What became of one message.

@@ -85,11 +85,29 @@ class message_port {
                       completion done) = 0;
 };
 
+/// Where the HTTP API hands a reviewer's release or cancel: the durable gate of this process,
+/// or a cluster worker that publishes it to the claim's partition (service::set_review_port).
+class review_port {
+ public:
+  virtual ~review_port() = default;
+  /// The action on `claim_id` by `who` because `why`; `done` is called once, from any thread,
+  /// when it is durable (or with why not). Post to your own executor.
+  virtual void review(std::string_view claim_id, bool release, std::string_view who,
+                      std::string_view why, std::function<void(review_status)> done) = 0;
+};
+
+/// A reviewer's action taken from a cluster's stream: what became of it, and whether it was
+/// applied at all (apply_verdict, as for a message).
+struct stream_review_result {
+  store::apply_verdict verdict = store::apply_verdict::apply;
+  review_status status = review_status::unavailable;  ///< unavailable: not durable
+};
+
 /// The settings of the engine's intake that a configuration gives (readers, 277 profile,
 /// sender ids, repeated interchanges).
 [[nodiscard]] engine::intake_settings intake_settings_of(const server_config& c);
 
-class durable_gate final : public message_port {
+class durable_gate final : public message_port, public review_port {
  public:
   /// Opens the store and recovers. Throws store::store_error, or std::runtime_error when the
   /// stored facts do not decode.
@@ -118,7 +136,14 @@ class durable_gate final : public message_port {
 
   /// A reviewer's release or cancel, recorded with who and why; `done` runs after commit.
   void review(std::string_view claim_id, bool release, std::string_view who, std::string_view why,
-              std::function<void(review_status)> done);
+              std::function<void(review_status)> done) override;
+  /// A reviewer's action from a cluster's stream (docs/cluster.md §5e), applied at `at_ms`
+  /// (when the reviewer acted, so that a rebuild applies it the same) with the stream's
+  /// bookkeeping in the same transaction, like submit_from_stream: a redelivery or a message
+  /// under an older lease epoch changes nothing and says so in `verdict`.
+  void review_from_stream(std::string_view claim_id, bool release, std::string_view who,
+                          std::string_view why, std::int64_t at_ms, stream_position position,
+                          std::function<void(stream_review_result)> done);
   [[nodiscard]] review_status review(std::string_view claim_id, bool release, std::string_view who,
                                      std::string_view why);
 
@@ -177,6 +202,9 @@ class durable_gate final : public message_port {
  private:
   void process(std::string_view payload, std::string_view channel, std::string_view sender,
                const stream_position* position, completion done);
+  void review_at(std::string_view claim_id, bool release, std::string_view who,
+                 std::string_view why, std::int64_t at_ms, const stream_position* position,
+                 std::function<void(stream_review_result)> done);
   void join_group();                                     // under mutex_
   void after_commit(std::function<void(bool durable)>);  // under mutex_
   void commit_loop();

@@ -30,6 +30,13 @@ class service {
   /// Sends messages to `port` (a cluster front) instead of the gate. Set it before the
   /// listeners run; `port` outlives them.
   void set_message_port(message_port& port) noexcept { port_ = &port; }
+  /// Where the HTTP API hands reviewers' actions: the gate, unless set_review_port() named
+  /// another.
+  [[nodiscard]] review_port& reviews() noexcept { return reviews_ != nullptr ? *reviews_ : gate_; }
+  /// Sends reviewers' actions to `port` (a cluster worker, which publishes them to the
+  /// claim's partition) instead of the gate. Set it before the listeners run; `port` outlives
+  /// them.
+  void set_review_port(review_port& port) noexcept { reviews_ = &port; }
   [[nodiscard]] claims_view& claims() noexcept { return claims_; }
   [[nodiscard]] metrics& counters() noexcept { return metrics_; }
   [[nodiscard]] const policy::policy_file& policy() const noexcept { return policy_; }
@@ -64,6 +71,7 @@ class service {
   std::atomic<bool> listening_{false};
   std::function<std::string()> extra_metrics_;
   message_port* port_ = nullptr;
+  review_port* reviews_ = nullptr;
   const policy::policy_file& policy_;
   const mapping::tables& tables_;
 };
