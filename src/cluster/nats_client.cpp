@@ -98,6 +98,7 @@ fetched_message::fetched_message(void* msg) : msg_(msg) {
     stream_sequence_ = meta->Sequence.Stream;
     deliveries_ = meta->NumDelivered;
     pending_ = meta->NumPending;
+    stored_ms_ = meta->Timestamp / 1'000'000;  // nanoseconds since the epoch
     jsMsgMetaData_Destroy(meta);
   }
 }
@@ -106,7 +107,8 @@ fetched_message::fetched_message(fetched_message&& other) noexcept
     : msg_(std::exchange(other.msg_, nullptr)),
       stream_sequence_(other.stream_sequence_),
       deliveries_(other.deliveries_),
-      pending_(other.pending_) {}
+      pending_(other.pending_),
+      stored_ms_(other.stored_ms_) {}
 
 fetched_message& fetched_message::operator=(fetched_message&& other) noexcept {
   if (this != &other) {
@@ -115,6 +117,7 @@ fetched_message& fetched_message::operator=(fetched_message&& other) noexcept {
     stream_sequence_ = other.stream_sequence_;
     deliveries_ = other.deliveries_;
     pending_ = other.pending_;
+    stored_ms_ = other.stored_ms_;
   }
   return *this;
 }

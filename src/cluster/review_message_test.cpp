@@ -78,8 +78,8 @@ TEST_SUITE("cluster.review_message") {
               .find("\"claim\" is empty") != std::string::npos);
     CHECK(problem_of(R"({"action":"cancel","claim":7,"by":"","reason":"","at":1})")
               .find("\"claim\" is missing or not a string") != std::string::npos);
-    CHECK(problem_of(R"({"action":"cancel","claim":"A","reason":"","at":1})")
-              .find("\"by\"") != std::string::npos);
+    CHECK(problem_of(R"({"action":"cancel","claim":"A","reason":"","at":1})").find("\"by\"") !=
+          std::string::npos);
     CHECK(problem_of(R"({"action":"cancel","claim":"A","by":"","reason":"","at":-5})")
               .find("\"at\"") != std::string::npos);
     CHECK(problem_of(R"({"action":"cancel","claim":"A","by":"","reason":"","at":"1"})")
@@ -96,9 +96,9 @@ TEST_SUITE("cluster.review_message") {
   }
 
   TEST_CASE("answers are single words, read back exactly") {
-    for (const auto a : {review_answer::done, review_answer::unknown_claim,
-                         review_answer::already_closed, review_answer::not_reviewable,
-                         review_answer::malformed, review_answer::unavailable}) {
+    for (const auto a :
+         {review_answer::done, review_answer::unknown_claim, review_answer::already_closed,
+          review_answer::not_reviewable, review_answer::malformed, review_answer::unavailable}) {
       CHECK(review_answer_of(review_answer_word(a)) == a);
     }
     CHECK(review_answer_word(review_answer::unknown_claim) == "unknown-claim");

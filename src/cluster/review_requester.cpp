@@ -50,8 +50,8 @@ void review_requester::request(std::string_view patient_key, review_message revi
                                std::function<void(review_answer)> done) {
   queued q;
   try {
-    q.subject = producer_subject(partition_key(settings_.key_secret, patient_key),
-                                 message_kind::review);
+    q.subject =
+        producer_subject(partition_key(settings_.key_secret, patient_key), message_kind::review);
     q.body = encode_review(review);
   } catch (const std::invalid_argument&) {
     done(review_answer::malformed);  // an empty patient key, a field beyond its limit

@@ -26,7 +26,7 @@ TEST_SUITE("cluster.subjects") {
     CHECK(kind_of_subject("cg.p.1." + pkey + ".hl7") == message_kind::hl7v2);
     CHECK(kind_of_subject("cg.p.1." + pkey + ".rekey") == message_kind::rekey);
     CHECK_FALSE(kind_of_subject("cg.p.1." + pkey + ".review"));  // not a kind's token
-    CHECK_FALSE(kind_of_subject("cg.p.1." + pkey + ".x.rev"));    // one token too many
+    CHECK_FALSE(kind_of_subject("cg.p.1." + pkey + ".x.rev"));   // one token too many
     CHECK_FALSE(kind_of_subject("cg.p.1.rev"));
     CHECK_FALSE(kind_of_subject("cg.in." + pkey + ".rev"));  // not mapped onto a partition
     CHECK_FALSE(kind_of_subject("cg.p.x." + pkey + ".rev"));

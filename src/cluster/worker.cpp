@@ -166,7 +166,7 @@ class worker::partition_runner {
     for (const auto& m : messages) {
       auto promise = std::make_shared<std::promise<applied_message>>();
       outcomes.push_back(promise->get_future());
-      owner_.applier_.apply({partition_, m.stream_sequence(), epoch_, m.data(),
+      owner_.applier_.apply({partition_, m.stream_sequence(), epoch_, m.stored_ms(), m.data(),
                              kind_of_subject(m.subject())},
                             [promise](applied_message a) { promise->set_value(std::move(a)); });
     }

@@ -231,7 +231,8 @@ void durable_gate::process(std::string_view payload, std::string_view channel,
     done(std::move(*out));
     return;
   }
-  const engine::message_time at{now_ms()};
+  const engine::message_time at{position != nullptr && position->stored_ms > 0 ? position->stored_ms
+                                                                               : now_ms()};
   try {
     join_group();
     if (position != nullptr) {
@@ -325,9 +326,9 @@ void durable_gate::review(std::string_view claim_id, bool release, std::string_v
             [done = std::move(done)](stream_review_result r) { done(r.status); });
 }
 
-void durable_gate::review_from_stream(std::string_view claim_id, bool release,
-                                      std::string_view who, std::string_view why,
-                                      std::int64_t at_ms, stream_position position,
+void durable_gate::review_from_stream(std::string_view claim_id, bool release, std::string_view who,
+                                      std::string_view why, std::int64_t at_ms,
+                                      stream_position position,
                                       std::function<void(stream_review_result)> done) {
   review_at(claim_id, release, who, why, at_ms, &position, std::move(done));
 }
@@ -347,8 +348,7 @@ void durable_gate::review_at(std::string_view claim_id, bool release, std::strin
   try {
     join_group();
     if (position != nullptr) {
-      out.verdict =
-          store_.record_applied(position->partition, position->sequence, position->epoch);
+      out.verdict = store_.record_applied(position->partition, position->sequence, position->epoch);
     }
     if (out.verdict == store::apply_verdict::apply) {
       collected_answer answer(metrics_);

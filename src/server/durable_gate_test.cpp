@@ -235,7 +235,11 @@ TEST_SUITE("server.service") {
     temp_dir dir;
     const std::string review_hold = "scenarios/38-implantable-review/";
     server::service s(config_in(dir.path), test::shipped_ncd223(), test::shipped_tables());
-    REQUIRE(from_stream(s.gate(), sample(review_hold + "2-claim.x12"), {2, 1, 4}).claims == 1);
+    // A stream message is dated when the stream stored it, not when it is applied.
+    constexpr std::int64_t stored_at = 1'779'999'000'000;
+    REQUIRE(
+        from_stream(s.gate(), sample(review_hold + "2-claim.x12"), {2, 1, 4, stored_at}).claims ==
+        1);
     const auto review = [&](server::stream_position at, std::int64_t at_ms) {
       std::promise<server::stream_review_result> promise;
       auto answer = promise.get_future();
@@ -267,6 +271,8 @@ TEST_SUITE("server.service") {
       CHECK(row->closed);
       CHECK(row->events == 2);
       CHECK(row->updated_ms == reviewed_at);
+      store.for_each_journal(
+          "x12", [&](const store::journal_entry& e) { CHECK(e.received_ms == stored_at); });
     });
     CHECK(s.gate().due(10).size() == 1);
   }

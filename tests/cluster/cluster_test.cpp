@@ -1331,6 +1331,48 @@ TEST_SUITE("cluster.processes") {
     REQUIRE(holder != workers.end());
     CHECK(http_get(*holder, "/claims/CSII-LATE").find("\"outcome\":\"hold:documentation\"") !=
           std::string::npos);
+
+    // 3b. A reviewer releases one of the day's review holds through the holder's HTTP API.
+    //     The worker publishes the action to CG_IN under the claim's patient and answers once
+    //     the partition's holder has applied it; the holder is killed next, so the survivor
+    //     that rebuilds the partition must find the action in the stream (docs/cluster.md §5e).
+    const auto replayed = env("COVGATE_NATS_DIR") + "/replay-decisions.jsonl";
+    const auto command = env("COVGATE") + " replay --no-progress --out /dev/null --decisions " +
+                         replayed + " " + env("COVGATE_SAMPLES") + "/" + day + " 2>/dev/null";
+    REQUIRE(std::system(command.c_str()) == 0);
+    std::ifstream decisions_file(replayed);
+    const std::string replayed_text{std::istreambuf_iterator<char>(decisions_file),
+                                    std::istreambuf_iterator<char>()};
+    auto expected = final_outcomes(replayed_text);
+    REQUIRE(expected.size() == 300);
+    std::vector<std::string> candidates;  // review holds a single process never changes
+    for (const auto& [id, outcome] : expected) {
+      if (outcome == "hold:review" && count_of(replayed_text, "\"claim_id\":\"" + id + "\"") == 1)
+        candidates.push_back(id);
+    }
+    REQUIRE(!candidates.empty());
+    std::vector<std::string> candidate_paths;
+    for (const auto& id : candidates) candidate_paths.push_back("/claims/" + id);
+    const auto holder_copies = http_get_all(*holder, candidate_paths);
+    std::string reviewed;
+    std::string reviewed_held_at;  // its hold's time on the holder, to the second
+    for (std::size_t c = 0; c < candidates.size() && reviewed.empty(); ++c) {
+      if (holder_copies[c].find("\"current\"") == std::string::npos) continue;
+      reviewed = candidates[c];
+      reviewed_held_at = json_text(holder_copies[c], "at", holder_copies[c].find("\"history\""));
+    }
+    REQUIRE_MESSAGE(!reviewed.empty(), "the holder has none of the day's review holds");
+    const front_process holder_api{"", holder->http_port};
+    const auto released =
+        http_post(holder_api, "/claims/" + reviewed + "/release",
+                  R"({"reason":"chart reviewed","by":"cluster-test"})", "application/json");
+    CHECK_MESSAGE(released.status == 200, "the review's answer: " << released.body);
+    // Through the stream too, and answered as the holder decides: a documentation hold
+    // takes no reviewer's action.
+    CHECK(http_post(holder_api, "/claims/CSII-LATE/release", R"({"reason":"x","by":"t"})",
+                    "application/json")
+              .status == 409);
+    expected[reviewed] = "release";
     REQUIRE(::kill(holder->pid, SIGKILL) == 0);
     workers.erase(holder);
 
@@ -1366,20 +1408,14 @@ TEST_SUITE("cluster.processes") {
     // 6. Every claim of the day ends as it ends in one process replaying the same files. Each
     //    claim is asked of the two survivors: the one that holds its partition answers
     //    (the killed worker's partitions were rebuilt by whoever took them over).
-    const auto replayed = env("COVGATE_NATS_DIR") + "/replay-decisions.jsonl";
-    const auto command = env("COVGATE") + " replay --no-progress --out /dev/null --decisions " +
-                         replayed + " " + env("COVGATE_SAMPLES") + "/" + day + " 2>/dev/null";
-    REQUIRE(std::system(command.c_str()) == 0);
-    std::ifstream decisions_file(replayed);
-    const auto expected = final_outcomes(
-        {std::istreambuf_iterator<char>(decisions_file), std::istreambuf_iterator<char>()});
-    REQUIRE(expected.size() == 300);
+    //    The claim released by a reviewer ends released, by that action once.
     std::vector<std::string> paths;
     for (const auto& [id, outcome] : expected) paths.push_back("/claims/" + id);
     std::vector<std::vector<std::string>> answers;
     for (const auto& w : workers) answers.push_back(http_get_all(w, paths));
     std::size_t equal = 0;
     std::size_t i = 0;
+    std::string reviewed_copy;
     for (const auto& [id, outcome] : expected) {
       // A partition that moved between the survivors leaves its old holder a copy that stopped
       // at the move (docs/cluster.md §5); the holder's copy has at least as many events.
@@ -1392,6 +1428,7 @@ TEST_SUITE("cluster.processes") {
         if (found.empty() || events > most_events) {
           found = json_text(copy, "outcome");
           most_events = events;
+          if (id == reviewed) reviewed_copy = copy;
         }
       }
       ++i;
@@ -1403,11 +1440,15 @@ TEST_SUITE("cluster.processes") {
       }
     }
     CHECK(equal == expected.size());
+    CHECK_MESSAGE(count_of(reviewed_copy, "\"event\":\"release\",\"at\"") == 1, reviewed_copy);
+    CHECK_MESSAGE(count_of(reviewed_copy, "\"event\":\"hold\",\"at\"") == 1, reviewed_copy);
+    // The rebuild dated the hold when CG_IN stored its claim, as the first holder did.
+    CHECK(json_text(reviewed_copy, "at", reviewed_copy.find("\"history\"")) == reviewed_held_at);
 
     // 7. Every later answer of the day (an event after a claim's first: a release by late
     //    evidence, a hold again) and scenario 02's release are on CG_OUT exactly once, under
     //    the key a single process gives them, each numbered from the cluster's counter.
-    std::set<std::string> later_keys{"CSII-LATE-2"};
+    std::set<std::string> later_keys{"CSII-LATE-2", reviewed + "-2"};
     {
       std::map<std::string, int> events;
       std::ifstream replayed_again(replayed);

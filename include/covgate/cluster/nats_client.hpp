@@ -112,6 +112,8 @@ class fetched_message {
   [[nodiscard]] std::string_view data() const noexcept;
   [[nodiscard]] std::uint64_t stream_sequence() const noexcept { return stream_sequence_; }
   [[nodiscard]] std::uint64_t deliveries() const noexcept { return deliveries_; }
+  /// When the stream stored it (Unix milliseconds; 0 for a core message).
+  [[nodiscard]] std::int64_t stored_ms() const noexcept { return stored_ms_; }
   /// Messages of the consumer's filter after this one in the stream when it was delivered
   /// (0: this was the last one then).
   [[nodiscard]] std::uint64_t pending() const noexcept { return pending_; }
@@ -138,6 +140,7 @@ class fetched_message {
   std::uint64_t stream_sequence_ = 0;
   std::uint64_t deliveries_ = 0;
   std::uint64_t pending_ = 0;
+  std::int64_t stored_ms_ = 0;
 };
 
 /// Reads a subscription's messages one by one: a JetStream ordered consumer (read_from: in

@@ -22,11 +22,11 @@
 namespace covgate::cluster {
 
 struct review_message {
-  bool release = false;   ///< release the hold; false: cancel the claim
-  std::string claim_id;   ///< the claim (CLM01)
-  std::string reviewer;   ///< who acted (the token's name)
-  std::string reason;     ///< why, as the reviewer wrote it
-  std::int64_t at_ms = 0; ///< when the reviewer acted (Unix milliseconds)
+  bool release = false;    ///< release the hold; false: cancel the claim
+  std::string claim_id;    ///< the claim (CLM01)
+  std::string reviewer;    ///< who acted (the token's name)
+  std::string reason;      ///< why, as the reviewer wrote it
+  std::int64_t at_ms = 0;  ///< when the reviewer acted (Unix milliseconds)
 };
 
 /// Limits a review message must keep (the HTTP API's own limits are tighter or equal).

@@ -78,8 +78,8 @@ class review_requester {
   message_reader replies_;
   std::mutex mutex_;
   std::condition_variable wake_;
-  std::deque<queued> queue_;                 // under mutex_
-  bool stopping_ = false;                    // under mutex_
+  std::deque<queued> queue_;                  // under mutex_
+  bool stopping_ = false;                     // under mutex_
   std::map<std::uint64_t, waiting> waiting_;  // the thread's own
   std::uint64_t next_number_ = 1;             // the thread's own
   std::thread thread_;                        // last: starts once the rest exists

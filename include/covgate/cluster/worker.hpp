@@ -44,6 +44,9 @@ struct stream_message {
   int partition = 0;
   std::uint64_t sequence = 0;  ///< its CG_IN stream sequence
   std::uint64_t epoch = 0;     ///< the lease it is applied under
+  /// When CG_IN stored it (Unix ms): the message's time wherever and however often it is
+  /// applied, so that a partition rebuilt elsewhere dates its events as the first holder did.
+  std::int64_t stored_ms = 0;
   std::string_view data;
   /// What its subject says it is (nullopt: a kind this version does not know). Claims and
   /// facts are read by their content whatever their kind; a review is not a standard's

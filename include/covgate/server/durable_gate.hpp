@@ -59,6 +59,9 @@ struct stream_position {
   std::uint32_t partition = 0;
   std::uint64_t sequence = 0;
   std::uint64_t epoch = 0;
+  /// When the stream stored the message (Unix ms): its time, instead of the clock's, so that
+  /// every worker that applies it (a rebuild) dates it the same. 0: the clock's.
+  std::int64_t stored_ms = 0;
 };
 
 /// What became of a message, for log lines: "accepted", "rejected" (refused whole),
