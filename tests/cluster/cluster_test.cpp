@@ -17,13 +17,16 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <iterator>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <set>
 #include <sstream>
 #include <thread>
+#include <variant>
 
 #include "covgate/cluster/control_numbers.hpp"
 #include "covgate/cluster/layout.hpp"
@@ -33,6 +36,8 @@
 #include "covgate/cluster/partition_status.hpp"
 #include "covgate/cluster/release_delivery.hpp"
 #include "covgate/cluster/release_publisher.hpp"
+#include "covgate/cluster/review_message.hpp"
+#include "covgate/cluster/review_requester.hpp"
 #include "covgate/cluster/subjects.hpp"
 #include "covgate/cluster/worker.hpp"
 #include "covgate/hl7v2/mllp.hpp"
@@ -329,6 +334,71 @@ TEST_SUITE("cluster.jetstream") {
     CHECK(text.substr(90, 9) != "987654321");  // ISA13 from the cluster's counter
     CHECK(text.find("IEA*1*" + text.substr(90, 9) + "~") != std::string::npos);
     CHECK_FALSE(reader.next(500ms));  // nothing else under that subject
+  }
+
+  TEST_CASE("a review is published under its patient and answered by its reply, or not in time") {
+    jetstream js(cluster_settings());
+    (void)ensure_in_stream(js);
+    review_requester requests(js, {"w-review", secret, 3s});
+    const std::string patient = "REVTEST" + run_id();
+    const auto pkey = partition_key(secret, patient);
+    // What the holder of the patient's partition sees: the review on its subject, in CG_IN.
+    auto holder = js.read_from(std::string(in_stream), "cg.p.*." + pkey + ".rev", 1);
+    std::promise<review_answer> answered;
+    review_message r;
+    r.claim_id = "CLM-REV-1";
+    r.reviewer = "alice";
+    r.reason = "chart reviewed";
+    r.at_ms = 1'780'000'000'000;
+    requests.request(patient, r, [&](review_answer a) { answered.set_value(a); });
+    const auto published = holder.next(10s);
+    REQUIRE(published);
+    const int partition = partition_of_subject(published->subject());
+    CHECK(partition >= 0);
+    CHECK(published->subject().find(patient) == std::string_view::npos);
+    const auto decoded = decode_review(published->data());
+    REQUIRE(std::holds_alternative<review_message>(decoded));
+    CHECK(std::get<review_message>(decoded).claim_id == "CLM-REV-1");
+    CHECK(std::get<review_message>(decoded).at_ms == r.at_ms);
+    const auto reply_to = published->header("Cg-Reply-To");
+    CHECK(reply_to.rfind("_INBOX.cgr.w-review.", 0) == 0);
+    js.send(reply_to, "already-closed", {});
+    auto first = answered.get_future();
+    REQUIRE(first.wait_for(10s) == std::future_status::ready);
+    CHECK(first.get() == review_answer::already_closed);
+
+    // Nobody answers the second within the deadline: unavailable, and a reply after it is
+    // ignored (the request was answered once).
+    std::promise<review_answer> unanswered;
+    const auto asked = std::chrono::steady_clock::now();
+    r.claim_id = "CLM-REV-2";
+    requests.request(patient, r, [&](review_answer a) { unanswered.set_value(a); });
+    const auto second = holder.next(10s);
+    REQUIRE(second);
+    auto late = unanswered.get_future();
+    REQUIRE(late.wait_for(10s) == std::future_status::ready);
+    CHECK(late.get() == review_answer::unavailable);
+    CHECK(std::chrono::steady_clock::now() - asked >= 3s);
+    js.send(second->header("Cg-Reply-To"), "done", {});
+
+    // Stopping answers what still waits; what comes after is answered at once.
+    std::promise<review_answer> waiting;
+    requests.request(patient, r, [&](review_answer a) { waiting.set_value(a); });
+    REQUIRE(holder.next(10s));
+    requests.stop();
+    auto stopped = waiting.get_future();
+    REQUIRE(stopped.wait_for(1s) == std::future_status::ready);
+    CHECK(stopped.get() == review_answer::unavailable);
+    std::optional<review_answer> after_stop;
+    requests.request(patient, r, [&](review_answer a) { after_stop = a; });
+    CHECK(after_stop == review_answer::unavailable);
+    // A claim id beyond the message's limit is not published.
+    review_requester other(js, {"w-review2", secret, 3s});
+    std::optional<review_answer> too_long;
+    r.claim_id.assign(max_review_claim_bytes + 1, 'C');
+    other.request(patient, r, [&](review_answer a) { too_long = a; });
+    CHECK(too_long == review_answer::malformed);
+    drain(js, partition);  // the workers of the process suite need not see these
   }
 
   TEST_CASE("releases reach each receiver once, in order, after retries, or end as dead letters") {
