@@ -436,6 +436,10 @@ struct front::impl {
           continue;
         }
         if (a.kind == engine::payload_kind::x12) add_x12(a.body, piece.acknowledgment, false);
+        if (!piece.parts.empty() && !piece.parts.front().lines.empty()) {
+          merge_split_ndjson(a, piece, j.replies[i]);
+          continue;
+        }
         for (const auto& reply : j.replies[i]) {
           a.rejected = a.rejected || reply.outcome != "accepted";
           a.claims += reply.claims;
@@ -455,6 +459,20 @@ struct front::impl {
     }
     answered.fetch_add(1);
     j.done(std::move(a));
+  }
+
+  // An NDJSON message split by patient: one OperationOutcome, as a single server answers it.
+  static void merge_split_ndjson(front_answer& a, const route_piece& piece,
+                                 const std::vector<part_reply>& replies) {
+    std::vector<const routed_part*> parts;
+    std::vector<std::string_view> outcomes;
+    for (std::size_t k = 0; k < replies.size() && k < piece.parts.size(); ++k) {
+      a.rejected = a.rejected || replies[k].outcome != "accepted";
+      a.facts += replies[k].facts;
+      parts.push_back(&piece.parts[k]);
+      outcomes.push_back(replies[k].body);
+    }
+    a.body += merge_ndjson_outcomes(parts, outcomes);
   }
 
   static void add_acks(front_answer& a, const part_reply& reply) {

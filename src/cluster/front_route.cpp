@@ -1,13 +1,21 @@
 #include "covgate/cluster/front_route.hpp"
 
+#include <rapidjson/document.h>
+
+#include <algorithm>
+#include <charconv>
+#include <map>
 #include <set>
 #include <span>
+#include <stdexcept>
+#include <unordered_map>
 
 #include "covgate/cluster/partition_key.hpp"
 #include "covgate/engine/x12_input.hpp"
 #include "covgate/fhir/linker.hpp"
 #include "covgate/hl7v2/splitter.hpp"
 #include "covgate/model/date.hpp"
+#include "covgate/model/json_writer.hpp"
 #include "covgate/x12/ack_writer.hpp"
 #include "covgate/x12/envelope_edit.hpp"
 #include "covgate/x12/split_by_patient.hpp"
@@ -70,8 +78,11 @@ void plan_x12(std::string_view message, const route_settings& settings, std::int
         return;
       }
       for (auto& part : result.parts) {
-        piece.parts.push_back(
-            {std::move(part.patient_key), message_kind::claim, std::move(part.interchange)});
+        piece.parts.push_back({std::move(part.patient_key),
+                               message_kind::claim,
+                               std::move(part.interchange),
+                               {},
+                               {}});
       }
       if (reading.verdict.acknowledge) {
         x12::ack_settings ack;
@@ -141,8 +152,129 @@ void plan_facts(std::string_view message, std::vector<model::fact> facts, messag
                    "each patient's facts in a message of their own";
     return;
   }
-  piece.parts.push_back({*who.keys.begin(), kind, std::string(message)});
+  piece.parts.push_back({*who.keys.begin(), kind, std::string(message), {}, {}});
   plan.pieces.push_back(std::move(piece));
+}
+
+// ---- NDJSON of several patients ------------------------------------------------------------
+
+// One resource line of an NDJSON message, read by itself.
+struct ndjson_line {
+  std::uint32_t number = 0;  // the sender's line number, from 1
+  std::string_view text;
+  std::vector<model::fact> facts;
+};
+
+std::vector<ndjson_line> ndjson_lines(std::string_view message, const mapping::tables& tables,
+                                      const fhir::read_limits& limits) {
+  std::vector<ndjson_line> lines;
+  if (message.substr(0, 3) == "\xEF\xBB\xBF") message.remove_prefix(3);
+  for (std::uint32_t number = 1; !message.empty(); ++number) {
+    const auto end = message.find('\n');
+    auto row = message.substr(0, end);
+    message.remove_prefix(end == std::string_view::npos ? message.size() : end + 1);
+    while (!row.empty() && (row.back() == '\r' || row.back() == ' ')) row.remove_suffix(1);
+    if (row.empty()) continue;  // as the reader: a blank line is no resource
+    auto read = fhir::read_ndjson(row, number, tables, limits);
+    lines.push_back({number, row, std::move(read.facts)});
+  }
+  return lines;
+}
+
+// The parts of an NDJSON message whose lines belong to several patients may hold at most this
+// many bytes in all (the lines of no patient are copied into every part).
+constexpr std::size_t split_budget(std::size_t message_bytes) {
+  return 4 * message_bytes + (std::size_t{1} << 20);
+}
+
+// Splits NDJSON by the patient of each line; false when the message is not one to split (one
+// patient or none: the caller routes it whole), with plan.refusal set when it cannot be sent.
+bool split_ndjson(std::string_view message, const mapping::tables& tables,
+                  const route_settings& settings, route_plan& plan) {
+  auto lines = ndjson_lines(message, tables, settings.fhir);
+  // A Patient with the Medicare identifier names the key its references resolve to.
+  std::unordered_map<std::string, std::string> key_of_reference;
+  for (const auto& line : lines) {
+    for (const auto& f : line.facts) {
+      if (const auto* p = std::get_if<model::patient>(&f); p != nullptr && !p->key.empty()) {
+        key_of_reference.emplace(p->resource_id, canonical_patient_key(p->key));
+      }
+    }
+  }
+  enum class belongs : std::uint8_t { no_fact, everyone, one_patient };
+  std::vector<belongs> of(lines.size(), belongs::no_fact);
+  std::vector<std::string> owner(lines.size());
+  std::vector<std::string> patients;  // in order of first appearance
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    std::set<std::string> keys;
+    for (const auto& f : lines[i].facts) {
+      if (const auto& key = model::patient_key_of(f); !key.empty()) {
+        keys.insert(canonical_patient_key(key));
+      } else if (const auto& reference = model::patient_reference_of(f); !reference.empty()) {
+        const auto found = key_of_reference.find(reference);
+        if (found == key_of_reference.end()) return false;  // unlinked: refused by plan_facts
+        keys.insert(found->second);
+      }
+    }
+    if (keys.size() > 1) {
+      plan.refusal = "line " + std::to_string(lines[i].number) + " holds facts of " +
+                     std::to_string(keys.size()) +
+                     " patients: a cluster front splits NDJSON by line; send each patient's "
+                     "resources on lines of their own";
+      return false;
+    }
+    if (keys.empty()) {
+      of[i] = lines[i].facts.empty() ? belongs::no_fact : belongs::everyone;
+      continue;
+    }
+    of[i] = belongs::one_patient;
+    owner[i] = *keys.begin();
+    if (std::find(patients.begin(), patients.end(), owner[i]) == patients.end()) {
+      patients.push_back(owner[i]);
+    }
+  }
+  if (patients.size() < 2) return false;
+
+  route_piece piece;
+  piece.text = message;
+  std::size_t bytes = 0;
+  for (std::size_t p = 0; p < patients.size(); ++p) {
+    routed_part part;
+    part.patient_key = patients[p];
+    part.kind = message_kind::fhir;
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+      const bool mine = (of[i] == belongs::one_patient && owner[i] == patients[p]) ||
+                        of[i] == belongs::everyone || (of[i] == belongs::no_fact && p == 0);
+      if (!mine) continue;
+      part.payload.append(lines[i].text).push_back('\n');
+      part.lines.push_back(lines[i].number);
+      if (of[i] == belongs::everyone) part.shared_lines.push_back(lines[i].number);
+    }
+    bytes += part.payload.size();
+    if (bytes > split_budget(message.size())) {
+      plan.refusal = "the message's lines of no patient (reference data) copied to each of its " +
+                     std::to_string(patients.size()) +
+                     " patients would exceed four times its size: send fewer patients per "
+                     "message, or reference data with the patients it concerns";
+      return false;
+    }
+    piece.parts.push_back(std::move(part));
+  }
+  plan.pieces.push_back(std::move(piece));
+  return true;
+}
+
+// One issue of a worker's OperationOutcome, placed on the sender's line.
+struct placed_issue {
+  std::uint32_t line = 0;  // 0: about no line
+  std::string severity, code, diagnostics;
+  std::vector<std::string> expression;
+};
+
+std::string_view text_of(const rapidjson::Value& object, const char* name) {
+  const auto member = object.FindMember(name);
+  if (member == object.MemberEnd() || !member->value.IsString()) return {};
+  return {member->value.GetString(), member->value.GetStringLength()};
 }
 
 std::vector<model::fact> hl7v2_facts(std::string_view message, const mapping::tables& tables,
@@ -176,6 +308,10 @@ route_plan plan_route(std::string_view message, const mapping::tables& tables,
       plan_x12(message, settings, unix_ms, plan);
       break;
     case engine::payload_kind::fhir: {
+      if (fhir::sniff(message) == fhir::encoding::ndjson &&
+          (split_ndjson(message, tables, settings, plan) || !plan.refusal.empty())) {
+        break;
+      }
       std::vector<model::fact> facts;
       if (message.size() <= settings.fhir.max_bytes) {
         auto r = fhir::read(message, fhir::sniff(message), tables, settings.fhir);
@@ -194,6 +330,95 @@ route_plan plan_route(std::string_view message, const mapping::tables& tables,
       break;
   }
   return plan;
+}
+
+std::string merge_ndjson_outcomes(const std::vector<const routed_part*>& parts,
+                                  const std::vector<std::string_view>& outcomes) {
+  if (parts.size() != outcomes.size()) {
+    throw std::invalid_argument("merge_ndjson_outcomes: one answer per part");
+  }
+  std::vector<placed_issue> issues;
+  for (std::size_t p = 0; p < parts.size(); ++p) {
+    const auto& part = *parts[p];
+    rapidjson::Document doc;
+    doc.Parse(outcomes[p].data(), outcomes[p].size());
+    if (doc.HasParseError() || !doc.IsObject() ||
+        text_of(doc, "resourceType") != "OperationOutcome" || !doc.HasMember("issue") ||
+        !doc["issue"].IsArray()) {
+      throw std::invalid_argument("the answer to part " + std::to_string(p + 1) +
+                                  " is not an OperationOutcome");
+    }
+    for (const auto& issue : doc["issue"].GetArray()) {
+      if (!issue.IsObject()) continue;
+      placed_issue placed;
+      placed.severity = std::string(text_of(issue, "severity"));
+      placed.code = std::string(text_of(issue, "code"));
+      auto diagnostics = text_of(issue, "diagnostics");
+      if (placed.severity == "information" && placed.code == "informational" &&
+          diagnostics == "accepted") {
+        continue;  // said once at the end when nothing else is
+      }
+      // "line <n>: …" names the part's own line n; a part of one line was read as a single
+      // resource, whose issues name no line.
+      std::uint32_t local = 0;
+      if (diagnostics.starts_with("line ")) {
+        const auto digits = diagnostics.substr(5);
+        const auto [end, error] =
+            std::from_chars(digits.data(), digits.data() + digits.size(), local);
+        const auto rest =
+            std::string_view(end, static_cast<std::size_t>(digits.data() + digits.size() - end));
+        if (error != std::errc{} || !rest.starts_with(": ")) {
+          local = 0;
+        } else {
+          diagnostics = rest.substr(2);
+        }
+      } else if (part.lines.size() == 1) {
+        local = 1;
+      }
+      if (local > part.lines.size()) {
+        throw std::invalid_argument("the answer to part " + std::to_string(p + 1) +
+                                    " names a line the part does not have");
+      }
+      if (local > 0) {
+        placed.line = part.lines[local - 1];
+        const bool shared = std::find(part.shared_lines.begin(), part.shared_lines.end(),
+                                      placed.line) != part.shared_lines.end();
+        if (shared && p > 0) continue;  // every part read it: the first part's issues say it
+        placed.diagnostics =
+            "line " + std::to_string(placed.line) + ": " + std::string(diagnostics);
+      } else {
+        placed.diagnostics = std::string(diagnostics);
+      }
+      if (const auto e = issue.FindMember("expression");
+          e != issue.MemberEnd() && e->value.IsArray()) {
+        for (const auto& x : e->value.GetArray()) {
+          if (x.IsString()) placed.expression.emplace_back(x.GetString(), x.GetStringLength());
+        }
+      }
+      issues.push_back(std::move(placed));
+    }
+  }
+  std::stable_sort(issues.begin(), issues.end(),
+                   [](const placed_issue& a, const placed_issue& b) { return a.line < b.line; });
+  std::string out;
+  model::json_writer w(out);
+  w.begin_object().key("resourceType").value("OperationOutcome").key("issue").begin_array();
+  if (issues.empty()) {
+    w.begin_object().key("severity").value("information").key("code").value("informational");
+    w.key("diagnostics").value("accepted").end_object();
+  }
+  for (const auto& i : issues) {
+    w.begin_object().key("severity").value(i.severity).key("code").value(i.code);
+    w.key("diagnostics").value(i.diagnostics);
+    if (!i.expression.empty()) {
+      w.key("expression").begin_array();
+      for (const auto& x : i.expression) w.value(x);
+      w.end_array();
+    }
+    w.end_object();
+  }
+  w.end_array().end_object();
+  return out;
 }
 
 }  // namespace covgate::cluster

@@ -2,8 +2,12 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <set>
+#include <sstream>
 #include <string>
 
+#include "covgate/fhir/reader.hpp"
 #include "covgate/x12/split_by_patient.hpp"
 #include "support/samples.hpp"
 #include "support/x12_fixtures.hpp"
@@ -23,6 +27,33 @@ route_plan plan(std::string_view message) {
 }
 
 const std::string scenario = "scenarios/02-csii-release-after-late-lab/";
+
+// What a worker answers for a part: its OperationOutcome, read as the intake reads a message.
+std::string worker_outcome(std::string_view payload) {
+  return fhir::operation_outcome_json(
+      fhir::read(payload, fhir::sniff(payload), tables(), fhir::read_limits{}));
+}
+
+// The workers' answers to a split message, merged by the front.
+std::string merged(const route_piece& piece) {
+  std::vector<const routed_part*> parts;
+  std::vector<std::string> answers;
+  for (const auto& part : piece.parts) {
+    parts.push_back(&part);
+    answers.push_back(worker_outcome(part.payload));
+  }
+  return merge_ndjson_outcomes(parts, {answers.begin(), answers.end()});
+}
+
+const std::string obs_by_reference =
+    R"({"resourceType":"Observation","id":"g1","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"1558-6"}]},"subject":{"reference":"Patient/pa"},"effectiveDateTime":"2026-01-16T07:40:00Z","valueQuantity":{"value":6.1,"unit":"mmol/L","system":"http://unitsofmeasure.org","code":"mmol/L"}})";
+const std::string patient_a =
+    R"({"resourceType":"Patient","id":"pa","identifier":[{"system":"http://hl7.org/fhir/sid/us-mbi","value":"1AA1AA1AA11"}]})";
+const std::string practitioner_line =
+    R"({"resourceType":"Practitioner","id":"dr1","qualification":[{"code":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v2-0360","code":"MD"}]}}]})";
+// Patient B's one line: a glucose in a unit no table knows (a warning the worker reports).
+const std::string obs_b_odd_unit =
+    R"({"resourceType":"Observation","id":"g2","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"1558-6"}]},"subject":{"identifier":{"system":"http://hl7.org/fhir/sid/us-mbi","value":"2BB2BB2BB22"}},"effectiveDateTime":"2026-01-16T07:40:00Z","valueQuantity":{"value":6.1,"unit":"furlongs","system":"http://unitsofmeasure.org","code":"[fur_us]"}})";
 
 }  // namespace
 
@@ -117,9 +148,6 @@ TEST_SUITE("cluster.front_route") {
   }
 
   TEST_CASE("facts of several patients, of a patient only referenced, or of nobody are refused") {
-    const auto day = test::sample("days/mixed-day/1-records.ndjson");
-    CHECK(plan(day).refusal.find("patients: a cluster front routes one patient's facts") !=
-          std::string::npos);
     const std::string referenced =
         R"({"resourceType":"Observation","id":"o1","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"1558-6"}]},"subject":{"reference":"Patient/p9"},"effectiveDateTime":"2026-01-16T07:40:00Z","valueQuantity":{"value":6.1,"unit":"mmol/L","system":"http://unitsofmeasure.org","code":"mmol/L"}})";
     const auto unlinked = plan(referenced);
@@ -139,5 +167,124 @@ TEST_SUITE("cluster.front_route") {
       REQUIRE(p.pieces.size() == 1);
       CHECK(p.pieces[0].local);
     }
+  }
+
+  TEST_CASE("NDJSON of several patients is split by line, the sender's line numbers kept") {
+    // 1 a Practitioner, 2 patient A, 3 A's glucose by reference, 4 blank, 5 B's glucose, 6 not
+    // JSON.
+    const std::string text = practitioner_line + "\n" + patient_a + "\n" + obs_by_reference +
+                             "\n\n" + obs_b_odd_unit + "\n{not json\n";
+    const auto p = plan(text);
+    REQUIRE(p.refusal.empty());
+    REQUIRE(p.pieces.size() == 1);
+    const auto& piece = p.pieces[0];
+    CHECK_FALSE(piece.local);
+    REQUIRE(piece.parts.size() == 2);
+    const auto& a = piece.parts[0];
+    const auto& b = piece.parts[1];
+    CHECK(a.patient_key == "1AA1AA1AA11");
+    CHECK(a.kind == message_kind::fhir);
+    CHECK(a.lines == std::vector<std::uint32_t>{1, 2, 3, 6});  // the line of no fact: first part
+    CHECK(a.shared_lines == std::vector<std::uint32_t>{1});
+    CHECK(a.payload ==
+          practitioner_line + "\n" + patient_a + "\n" + obs_by_reference + "\n{not json\n");
+    CHECK(b.patient_key == "2BB2BB2BB22");
+    CHECK(b.lines == std::vector<std::uint32_t>{1, 5});
+    CHECK(b.payload == practitioner_line + "\n" + obs_b_odd_unit + "\n");
+    // The workers' answers merge into the OperationOutcome a single server writes.
+    const auto whole = worker_outcome(text);
+    CHECK(whole.find("line 6: ") != std::string::npos);
+    CHECK(merged(piece) == whole);
+  }
+
+  TEST_CASE("a part of one line is answered without line numbers; the merge adds the sender's") {
+    const std::string text = patient_a + "\n" + obs_by_reference + "\n" + obs_b_odd_unit + "\n";
+    const auto p = plan(text);
+    REQUIRE(p.pieces.size() == 1);
+    REQUIRE(p.pieces[0].parts.size() == 2);
+    const auto& b = p.pieces[0].parts[1];
+    CHECK(b.lines == std::vector<std::uint32_t>{3});
+    const auto alone = worker_outcome(b.payload);
+    INFO(alone);
+    CHECK(alone.find("line ") == std::string::npos);  // read as one resource
+    CHECK(alone.find("\"severity\":\"warning\"") != std::string::npos);
+    const auto whole = worker_outcome(text);
+    CHECK(whole.find("line 3: ") != std::string::npos);
+    CHECK(merged(p.pieces[0]) == whole);
+  }
+
+  TEST_CASE("the mixed day's records split into one part per patient, their answers merged") {
+    const auto day = test::sample("days/mixed-day/1-records.ndjson");
+    const auto p = plan(day);
+    REQUIRE(p.refusal.empty());
+    REQUIRE(p.pieces.size() == 1);
+    const auto& parts = p.pieces[0].parts;
+    std::set<std::string> keys;
+    std::set<std::uint32_t> own;
+    std::size_t lines = 0;
+    for (const auto& part : parts) {
+      keys.insert(part.patient_key);
+      for (const auto n : part.lines) {
+        if (std::find(part.shared_lines.begin(), part.shared_lines.end(), n) ==
+            part.shared_lines.end()) {
+          CHECK(own.insert(n).second);  // a patient's line is in one part only
+        }
+      }
+      // Every line of the part names this patient or none (the shared Practitioners).
+      std::stringstream in(part.payload);
+      for (std::string line; std::getline(in, line);) {
+        const bool names_patient = line.find("us-mbi") != std::string::npos ||
+                                   line.find("Patient/pt-") != std::string::npos;
+        if (names_patient) CHECK(line.find(part.patient_key) != std::string::npos);
+      }
+    }
+    for (std::string_view rest = day; !rest.empty();) {
+      const auto end = rest.find('\n');
+      if (!rest.substr(0, end).empty()) ++lines;
+      rest.remove_prefix(end == std::string_view::npos ? rest.size() : end + 1);
+    }
+    CHECK(keys.size() == parts.size());
+    CHECK(parts.size() == 122);
+    CHECK(own.size() + parts[0].shared_lines.size() == lines);
+    CHECK(merged(p.pieces[0]) == worker_outcome(day));
+  }
+
+  TEST_CASE("an NDJSON line with facts of two patients, or reference data beyond the budget") {
+    const std::string bundle =
+        R"({"resourceType":"Bundle","type":"collection","entry":[{"resource":)" + obs_b_odd_unit +
+        R"(},{"resource":)" +
+        R"({"resourceType":"Observation","id":"g3","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"1558-6"}]},"subject":{"identifier":{"system":"http://hl7.org/fhir/sid/us-mbi","value":"3CC3CC3CC33"}},"effectiveDateTime":"2026-01-16T07:40:00Z","valueQuantity":{"value":6.1,"unit":"mmol/L","system":"http://unitsofmeasure.org","code":"mmol/L"}})" +
+        "}]}";
+    const auto two = plan(patient_a + "\n" + obs_by_reference + "\n" + bundle + "\n");
+    CHECK(two.pieces.empty());
+    CHECK(two.refusal.find("line 3 holds facts of 2 patients") != std::string::npos);
+    // 2,000 patients, each with one line, and 200 Practitioner lines every part must carry.
+    std::string wide;
+    for (int i = 0; i < 200; ++i) wide += practitioner_line + "\n";
+    for (int i = 0; i < 2'000; ++i) {
+      auto line = obs_b_odd_unit;
+      const auto at = line.find("2BB2BB2BB22");
+      line.replace(at, 11, "P" + std::to_string(100'000 + i) + "XXXXX");
+      wide += line + "\n";
+    }
+    const auto too_wide = plan(wide);
+    CHECK(too_wide.pieces.empty());
+    CHECK(too_wide.refusal.find("would exceed four times its size") != std::string::npos);
+  }
+
+  TEST_CASE("a merge refuses what is not an OperationOutcome or names a line the part lacks") {
+    routed_part part;
+    part.lines = {4, 9};
+    CHECK_THROWS_AS((void)merge_ndjson_outcomes({&part}, {"{}"}), std::invalid_argument);
+    CHECK_THROWS_AS(
+        (void)merge_ndjson_outcomes(
+            {&part},
+            {R"({"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"x","diagnostics":"line 3: no"}]})"}),
+        std::invalid_argument);
+    CHECK(
+        merge_ndjson_outcomes(
+            {&part},
+            {R"({"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"x","diagnostics":"line 2: no"}]})"}) ==
+        R"({"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"x","diagnostics":"line 9: no"}]})");
   }
 }

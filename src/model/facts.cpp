@@ -98,6 +98,19 @@ const std::string& patient_key_of(const fact& f) noexcept {
       f);
 }
 
+const std::string& patient_reference_of(const fact& f) noexcept {
+  static const std::string none;
+  return std::visit(
+      [](const auto& v) -> const std::string& {
+        if constexpr (requires { v.patient; }) {
+          return v.patient;
+        } else {
+          return none;
+        }
+      },
+      f);
+}
+
 const std::string& resource_id_of(const fact& f) noexcept {
   return std::visit([](const auto& v) -> const std::string& { return v.resource_id; }, f);
 }

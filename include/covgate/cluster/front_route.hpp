@@ -8,9 +8,15 @@
 //   acknowledges.
 // - FHIR and HL7 v2: the message goes whole to the partition of the one patient its facts
 //   belong to (a Practitioner in it travels with that patient's facts). A message with no fact
-//   is answered by the front; one whose facts name several patients, or a patient only by a
-//   local reference (no Medicare identifier in the message: the identity map is not built), or
-//   no patient at all (reference data alone), is refused with the reason.
+//   is answered by the front; one whose facts name a patient only by a local reference (no
+//   Medicare identifier in the message: the identity map is not built), or no patient at all
+//   (reference data alone), is refused with the reason.
+// - FHIR NDJSON of several patients is split by line: one part per patient with that
+//   patient's lines, the lines of no patient (a Practitioner, a PractitionerRole) in every part
+//   and the lines that yield no fact (refused, or nothing to keep) in the first, each part
+//   remembering the sender's line numbers so that the workers' OperationOutcomes merge into
+//   the one a single server writes (merge_ndjson_outcomes). Other messages of several
+//   patients (a Bundle, HL7 v2 of several patients) are refused.
 // Pure: no I/O, no clock (the time is an argument), no patient data in any text it writes.
 #pragma once
 
@@ -40,6 +46,11 @@ struct routed_part {
   std::string patient_key;
   message_kind kind = message_kind::claim;
   std::string payload;
+  /// A part of a split NDJSON message: the sender's line number of each of its lines, in
+  /// order (empty: the part is the message, or an X12 part).
+  std::vector<std::uint32_t> lines;
+  /// Of those, the lines every part carries (reference data): their issues are reported once.
+  std::vector<std::uint32_t> shared_lines;
 };
 
 /// One piece of the input answered by itself: an X12 interchange, or a whole FHIR or HL7 v2
@@ -69,5 +80,13 @@ struct route_plan {
 /// the front writes). Never throws on input.
 [[nodiscard]] route_plan plan_route(std::string_view message, const mapping::tables& tables,
                                     const route_settings& settings, std::int64_t unix_ms);
+
+/// The one OperationOutcome a single server writes for an NDJSON message, from the workers'
+/// answers to its parts (`parts[i]` answered `outcomes[i]`): every issue with the sender's
+/// line number ("line 12: …"), in line order, the issues of a line every part carries once,
+/// "accepted" alone when there is no other issue. Throws std::invalid_argument when an answer
+/// is not an OperationOutcome or names a line its part does not have.
+[[nodiscard]] std::string merge_ndjson_outcomes(const std::vector<const routed_part*>& parts,
+                                                const std::vector<std::string_view>& outcomes);
 
 }  // namespace covgate::cluster

@@ -148,6 +148,10 @@ using fact = std::variant<patient, practitioner, practitioner_role, lab_result, 
 /// The patient key a fact is filed under: patient_key, or a Patient's own key; "" when none.
 [[nodiscard]] const std::string& patient_key_of(const fact& f) noexcept;
 
+/// The Patient a fact refers to ("Patient/123", normalized), whether or not it is linked to a
+/// key yet; "" for a fact of no patient (a Practitioner) and for a Patient itself.
+[[nodiscard]] const std::string& patient_reference_of(const fact& f) noexcept;
+
 /// The resource id a fact came from.
 [[nodiscard]] const std::string& resource_id_of(const fact& f) noexcept;
 
