@@ -242,6 +242,12 @@ std::string cluster_worker::metrics_text() {
   }
   out += caught_up;
   out +=
+      "# HELP covgate_worker_reference_applied_total Reference messages (stream CG_REF) this "
+      "worker applied since it started.\n"
+      "# TYPE covgate_worker_reference_applied_total counter\n"
+      "covgate_worker_reference_applied_total " +
+      std::to_string(impl_->running.reference_applied()) + "\n";
+  out +=
       "# HELP covgate_cluster_up 1 when the cluster answered this scrape's reads.\n"
       "# TYPE covgate_cluster_up gauge\n";
   std::lock_guard lock(impl_->metrics_mutex);

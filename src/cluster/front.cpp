@@ -167,9 +167,11 @@ struct front::impl {
     j->replies.resize(j->plan.pieces.size());
     for (std::size_t i = 0; i < j->plan.pieces.size(); ++i) {
       const auto& piece = j->plan.pieces[i];
-      if (piece.local) {
+      if (piece.local || piece.reference) {
+        // Reference data is answered from the front's own read, once CG_REF has stored it.
         j->local[i] = answer_locally(piece.text, j->unix_ms);
-      } else {
+      }
+      if (!piece.local) {
         j->replies[i].resize(piece.parts.size());
         j->waiting += piece.parts.size();
       }
@@ -206,12 +208,16 @@ struct front::impl {
     const auto token =
         std::to_string(j.id) + "." + std::to_string(piece) + "." + std::to_string(part);
     const auto& what = j.plan.pieces[piece].parts[part];
+    const bool reference = j.plan.pieces[piece].reference;
     const auto subject =
-        producer_subject(partition_key(settings.key_secret, what.patient_key), what.kind);
+        reference
+            ? reference_subject(what.kind)
+            : producer_subject(partition_key(settings.key_secret, what.patient_key), what.kind);
+    std::vector<message_header> headers;
+    if (!reference) headers.push_back({"Cg-Reply-To", inbox + token});
     try {
       js.publish_async(subject, what.payload,
-                       "cgf-" + settings.front_id + "-" + nonce + "-" + token,
-                       {{"Cg-Reply-To", inbox + token}},
+                       "cgf-" + settings.front_id + "-" + nonce + "-" + token, headers,
                        [link = link, id = j.id, piece, part, attempt](const publish_outcome& o) {
                          std::lock_guard lock(link->mutex);
                          if (link->front != nullptr)
@@ -228,9 +234,32 @@ struct front::impl {
                     const publish_outcome& outcome) {
     if (outcome.stored) {
       parts_published.fetch_add(1);
+      stored_reference(id, piece, part);
       return;
     }
     (void)not_sent(id, piece, part, attempt, outcome.retryable, outcome.error);
+  }
+
+  // A reference part is answered once CG_REF stored it: every worker applies it from there.
+  // On nats.c's thread: finish() makes no NATS call for it, as a message of reference data is
+  // one FHIR or HL7 v2 piece (only X12 answers are renumbered from KV).
+  void stored_reference(std::uint64_t id, std::size_t piece, std::size_t part) {
+    std::shared_ptr<job> complete;
+    {
+      std::lock_guard lock(mutex);
+      const auto it = pending.find(id);
+      if (it == pending.end()) return;
+      auto& j = *it->second;
+      if (piece >= j.plan.pieces.size() || !j.plan.pieces[piece].reference) return;
+      auto& slot = j.replies[piece][part];
+      if (slot.arrived) return;
+      slot.arrived = true;
+      if (--j.waiting == 0) {
+        complete = it->second;
+        pending.erase(it);
+      }
+    }
+    if (complete) finish(*complete);
   }
 
   // A part the cluster did not take: sent again after a backoff while its message waits and
@@ -418,7 +447,7 @@ struct front::impl {
     try {
       for (std::size_t i = 0; i < j.plan.pieces.size(); ++i) {
         const auto& piece = j.plan.pieces[i];
-        if (piece.local) {
+        if (piece.local || piece.reference) {
           const auto& local = j.local[i];
           a.rejected = a.rejected || local.result.rejected;
           a.unrecognized = a.unrecognized || local.result.unrecognized;

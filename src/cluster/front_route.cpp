@@ -139,11 +139,10 @@ void plan_facts(std::string_view message, std::vector<model::fact> facts, messag
                    "would route local identifiers is not built";
     return;
   }
-  if (who.keys.empty()) {
-    plan.refusal =
-        "the message holds reference data only (a Practitioner or PractitionerRole, no "
-        "patient's fact): a cluster front sends reference data with the facts of the patient it "
-        "concerns, and has no stream to every worker for it yet";
+  if (who.keys.empty()) {  // reference data alone: for every worker
+    piece.reference = true;
+    piece.parts.push_back({std::string(), kind, std::string(message), {}, {}});
+    plan.pieces.push_back(std::move(piece));
     return;
   }
   if (who.keys.size() > 1) {
@@ -326,7 +325,7 @@ route_plan plan_route(std::string_view message, const mapping::tables& tables,
     case engine::payload_kind::mllp:
     case engine::payload_kind::unknown:
       // Not a message a worker would read: answered (or called unrecognized) by the front.
-      plan.pieces.push_back({message, true, {}, {}});
+      plan.pieces.push_back({message, true, {}, false, {}});
       break;
   }
   return plan;

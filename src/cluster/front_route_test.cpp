@@ -147,7 +147,7 @@ TEST_SUITE("cluster.front_route") {
     CHECK(p.refusal.find("facts of 2 patients") != std::string::npos);
   }
 
-  TEST_CASE("facts of several patients, of a patient only referenced, or of nobody are refused") {
+  TEST_CASE("facts of a patient only referenced are refused; reference data goes to CG_REF") {
     const std::string referenced =
         R"({"resourceType":"Observation","id":"o1","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"1558-6"}]},"subject":{"reference":"Patient/p9"},"effectiveDateTime":"2026-01-16T07:40:00Z","valueQuantity":{"value":6.1,"unit":"mmol/L","system":"http://unitsofmeasure.org","code":"mmol/L"}})";
     const auto unlinked = plan(referenced);
@@ -155,7 +155,15 @@ TEST_SUITE("cluster.front_route") {
     CHECK(unlinked.refusal.find("identity map") != std::string::npos);
     const std::string practitioner =
         R"({"resourceType":"Practitioner","id":"dr1","identifier":[{"system":"http://hl7.org/fhir/sid/us-npi","value":"1234567893"}],"qualification":[{"code":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v2-0360","code":"MD"}]}}]})";
-    CHECK(plan(practitioner).refusal.find("reference data only") != std::string::npos);
+    const auto reference = plan(practitioner);
+    CHECK(reference.refusal.empty());
+    REQUIRE(reference.pieces.size() == 1);
+    CHECK(reference.pieces[0].reference);
+    CHECK_FALSE(reference.pieces[0].local);
+    REQUIRE(reference.pieces[0].parts.size() == 1);
+    CHECK(reference.pieces[0].parts[0].patient_key.empty());
+    CHECK(reference.pieces[0].parts[0].kind == message_kind::fhir);
+    CHECK(reference.pieces[0].parts[0].payload == practitioner);
   }
 
   TEST_CASE("what a worker would keep nothing of is answered by the front") {

@@ -79,6 +79,12 @@ std::string in_stream_subject() { return "cg.p.>"; }
 
 std::string out_stream_subject() { return "cg.out.>"; }
 
+std::string reference_stream_subject() { return "cg.ref.>"; }
+
+std::string reference_subject(message_kind kind) {
+  return "cg.ref." + std::string(kind_token(kind));
+}
+
 std::string release_subject(std::string_view token) {
   if (!is_partition_key(token)) {  // the same shape: 32 lowercase hex characters
     throw std::invalid_argument("cluster: a release subject takes a release token");

@@ -52,6 +52,11 @@ TEST_SUITE("cluster.subjects") {
   TEST_CASE("streams, filters, consumers and lease keys") {
     CHECK(in_stream_subject() == "cg.p.>");
     CHECK(out_stream_subject() == "cg.out.>");
+    CHECK(reference_stream_subject() == "cg.ref.>");
+    CHECK(reference_subject(message_kind::fhir) == "cg.ref.fhir");
+    CHECK(reference_subject(message_kind::hl7v2) == "cg.ref.hl7");
+    CHECK(reference_partition >= max_partitions);  // never a partition's own position
+    CHECK_FALSE(kind_of_subject(reference_subject(message_kind::fhir)));
     CHECK(partition_filter_subject(0) == "cg.p.0.>");
     CHECK(partition_filter_subject(63) == "cg.p.63.>");
     CHECK(partition_consumer(0, 64) == "part-00");

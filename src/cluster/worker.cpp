@@ -236,6 +236,68 @@ class worker::partition_runner {
   std::thread thread_;  // last: starts once the rest exists
 };
 
+// CG_REF, read whole from the store's position for as long as the worker runs (§5f): reference
+// data concerns every partition, so every worker applies all of it, in stream order, under the
+// position of `reference_partition`. No lease guards it and nothing is acknowledged: the read
+// is ordered and the store's position skips what was applied.
+class worker::reference_runner {
+ public:
+  explicit reference_runner(worker& owner) : owner_(owner) {
+    thread_ = std::thread([this] { run(); });
+  }
+  ~reference_runner() {
+    stopping_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+  reference_runner(const reference_runner&) = delete;
+  reference_runner& operator=(const reference_runner&) = delete;
+
+  [[nodiscard]] std::uint64_t applied() const noexcept { return applied_; }
+
+ private:
+  // The lease epoch its messages are applied under: constant, as no lease fences them.
+  static constexpr std::uint64_t epoch = 1;
+
+  void run() {
+    while (!stopping_ && !owner_.store_failed_) {
+      try {
+        read();
+      } catch (const std::exception& e) {
+        owner_.problem(reference_partition, e.what());
+        for (int i = 0; i < 20 && !stopping_; ++i) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+      }
+    }
+  }
+
+  void read() {
+    const auto from = owner_.applier_.applied_sequence(reference_partition);
+    auto reader =
+        owner_.js_.read_from(std::string(reference_stream), reference_stream_subject(), from + 1);
+    while (!stopping_ && !owner_.store_failed_) {
+      auto m = reader.next(std::chrono::milliseconds(250));
+      if (!m) continue;
+      std::promise<applied_message> promise;
+      auto outcome = promise.get_future();
+      owner_.applier_.apply({reference_partition, m->stream_sequence(), epoch, m->stored_ms(),
+                             m->data(), std::nullopt},
+                            [&promise](applied_message a) { promise.set_value(std::move(a)); });
+      const auto result = outcome.get().result;
+      if (result == applied_message::verdict::failed) {
+        owner_.store_failed();
+        return;
+      }
+      if (result == applied_message::verdict::applied) ++applied_;
+    }
+  }
+
+  worker& owner_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<std::uint64_t> applied_{0};
+  std::thread thread_;  // last: starts once the rest exists
+};
+
 worker::worker(jetstream& js, kv_bucket& owners, kv_bucket& workers, message_applier& applier,
                worker_settings settings)
     : js_(js),
@@ -258,6 +320,7 @@ void worker::start() {
   if (started_) return;
   started_ = true;
   lease_thread_ = std::thread([this] { lease_loop(); });
+  if (settings_.reference_data) reference_ = std::make_unique<reference_runner>(*this);
 }
 
 void worker::stop() {
@@ -267,6 +330,17 @@ void worker::stop() {
   }
   wake_.notify_all();
   if (lease_thread_.joinable()) lease_thread_.join();
+  std::unique_ptr<reference_runner> reference;
+  {
+    std::lock_guard lock(mutex_);
+    reference = std::move(reference_);
+  }
+  reference.reset();  // joins its thread, outside the lock
+}
+
+std::uint64_t worker::reference_applied() const {
+  std::lock_guard lock(mutex_);
+  return reference_ ? reference_->applied() : 0;
 }
 
 void worker::problem(int partition, const std::string& what) {

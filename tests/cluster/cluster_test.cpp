@@ -886,6 +886,15 @@ void handover_scenario(const std::string& tag, std::chrono::milliseconds catch_u
     }
   };
   publish(0, 120);
+  // Reference data, which every worker applies whole (CG_REF), before and after the handover.
+  std::vector<std::string> references;
+  const auto publish_reference = [&](int from, int to) {
+    for (int i = from; i < to; ++i) {
+      references.push_back(prefix + "ref-" + std::to_string(i));
+      (void)js.publish(reference_subject(message_kind::fhir), references.back(), references.back());
+    }
+  };
+  publish_reference(0, 3);
   // Where each landed: read it back from the stream per partition.
   const auto expect_all = [&] {
     expected.clear();
@@ -947,6 +956,7 @@ void handover_scenario(const std::string& tag, std::chrono::milliseconds catch_u
 
   // More traffic, with a reply subject on one message.
   publish(120, 240);
+  publish_reference(3, 5);
   expect_all();
   REQUIRE(wait_until([&] {
     for (const auto& [p, list] : expected) {
@@ -962,6 +972,13 @@ void handover_scenario(const std::string& tag, std::chrono::milliseconds catch_u
       CHECK(std::set<std::string>(got.begin(), got.end()).size() == got.size());
     }
   }
+  // Each store applied all the reference data, in stream order, once.
+  CHECK(wait_until([&] {
+    return a_store.of(reference_partition, prefix + "ref-") == references &&
+           b_store.of(reference_partition, prefix + "ref-") == references;
+  }));
+  CHECK(a.reference_applied() >= references.size());
+  CHECK(b.reference_applied() >= references.size());
   b.stop();
   a.stop();
   // Every partition's durable consumer acknowledged up to the end: nothing left to redeliver.
@@ -1345,6 +1362,25 @@ TEST_SUITE("cluster.processes") {
     CHECK(claim01.status == 200);
     CHECK(claim01.body.find("TRN*2*CSII-OK~") != std::string::npos);
     CHECK(claim01.body.find("REF*1K*CSII-OK-1~") != std::string::npos);  // a release's key
+    // Reference data alone (a Practitioner) goes to every worker through CG_REF; the front
+    // answers it once the stream has it.
+    const auto practitioner_id = "dr-ref-" + run_id();
+    const auto practitioner = mllp_send(
+        front,
+        R"({"resourceType":"Practitioner","id":")" + practitioner_id +
+            R"(","qualification":[{"code":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v2-0360","code":"MD"}]}}]})");
+    CHECK_MESSAGE(practitioner.find("\"accepted\"") != std::string::npos, practitioner);
+    for (const auto& w : workers) {
+      std::string kept;
+      const auto deadline = std::chrono::steady_clock::now() + 30s;
+      while (std::chrono::steady_clock::now() < deadline) {
+        kept = http_get(w, "/fhir/Practitioner/" + practitioner_id);
+        if (kept.find("\"resourceType\":\"Practitioner\"") != std::string::npos) break;
+        std::this_thread::sleep_for(200ms);
+      }
+      CHECK_MESSAGE(kept.find("\"id\":\"" + practitioner_id + "\"") != std::string::npos,
+                    w.id << ": " << kept);
+    }
     // What the front cannot route is refused with the reason, never published:
     // HL7 v2 of two patients in one payload: an ACK AR for each message, echoing its MSH-10.
     const auto two_patients = mllp_exchange(
@@ -1586,6 +1622,7 @@ TEST_SUITE("cluster.processes") {
     // The front's and a survivor's /metrics.
     const auto metrics = http_get(*survivor, "/metrics");
     CHECK(metrics.find("covgate_cluster_up 1") != std::string::npos);
+    CHECK(metrics.find("covgate_worker_reference_applied_total ") != std::string::npos);
     CHECK(metrics.find("covgate_partition_owned{") != std::string::npos);
     // The front's receiver has nothing left to take (its last acknowledgement may trail the
     // last file by a moment).

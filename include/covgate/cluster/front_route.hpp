@@ -9,8 +9,8 @@
 // - FHIR and HL7 v2: the message goes whole to the partition of the one patient its facts
 //   belong to (a Practitioner in it travels with that patient's facts). A message with no fact
 //   is answered by the front; one whose facts name a patient only by a local reference (no
-//   Medicare identifier in the message: the identity map is not built), or no patient at all
-//   (reference data alone), is refused with the reason.
+//   Medicare identifier in the message: the identity map is not built) is refused with the
+//   reason; one of no patient at all (reference data alone) goes to every worker (CG_REF).
 // - FHIR NDJSON of several patients is split by line: one part per patient with that
 //   patient's lines, the lines of no patient (a Practitioner, a PractitionerRole) in every part
 //   and the lines that yield no fact (refused, or nothing to keep) in the first, each part
@@ -62,6 +62,10 @@ struct route_piece {
   bool local = false;
   /// Otherwise: what to publish, each part answered by its partition's worker.
   std::vector<routed_part> parts;
+  /// Reference data alone (a Practitioner, a PractitionerRole: facts of no patient): its one
+  /// part goes to stream CG_REF, which every worker applies whole, and the front answers it
+  /// from its own read once the stream has stored it (no worker replies).
+  bool reference = false;
   /// X12 that is routed: the interchange's TA1/999 when the reader says one is due (asked for,
   /// or a finding noted), written by the front from its own read with ISA13 000000001 (the
   /// caller renumbers it). A worker's answer to a part carries only its 277s.

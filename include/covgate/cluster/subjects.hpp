@@ -7,6 +7,7 @@
 //   server mapping     cg.in.*.* -> cg.p.{{partition(N,1)}}.{{wildcard(1)}}.{{wildcard(2)}}
 //   stream CG_IN       cg.p.>       consumer part-NN: FilterSubject cg.p.<n>.>
 //   stream CG_OUT      cg.out.>     a release on cg.out.rel.<token>, one message per subject
+//   stream CG_REF      cg.ref.>     reference data on cg.ref.<kind>, read whole by every worker
 //   KV cg-owners       part-<n> -> lease (lease.hpp);  KV cg-workers  <worker id> -> presence
 //   KV cg-control      isa13 -> the next free block of control numbers (control_numbers.hpp)
 #pragma once
@@ -32,6 +33,8 @@ enum class message_kind { claim, hl7v2, fhir, rekey, review };
 [[nodiscard]] std::optional<message_kind> kind_of_subject(std::string_view subject) noexcept;
 
 inline constexpr std::string_view in_stream = "CG_IN";
+/// Reference data every worker applies whole (a Practitioner, a PractitionerRole): §5f.
+inline constexpr std::string_view reference_stream = "CG_REF";
 inline constexpr std::string_view out_stream = "CG_OUT";
 inline constexpr std::string_view owners_bucket = "cg-owners";
 inline constexpr std::string_view workers_bucket = "cg-workers";
@@ -62,6 +65,14 @@ inline constexpr int max_partitions = 1024;
 /// The subject of one release on CG_OUT: "cg.out.rel.<token>". Throws
 /// std::invalid_argument when `token` is not the shape release_token() returns.
 [[nodiscard]] std::string release_subject(std::string_view token);
+
+/// The subjects stream CG_REF stores: "cg.ref.>".
+[[nodiscard]] std::string reference_stream_subject();
+/// The subject a front publishes reference data on: "cg.ref.<kind>" (no patient in it).
+[[nodiscard]] std::string reference_subject(message_kind kind);
+/// Where a worker's store records how far it applied CG_REF: a partition number no partition
+/// has (one past the largest), so that the same applied-position table and rule serve both.
+inline constexpr int reference_partition = max_partitions;
 
 /// The filter of partition `partition`'s consumer: "cg.p.<n>.>".
 [[nodiscard]] std::string partition_filter_subject(int partition);

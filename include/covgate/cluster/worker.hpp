@@ -2,6 +2,7 @@
 // and applies each held partition's messages, strictly in stream order, through a
 // message_applier (the host's engine and store; covgate serve wires its durable gate in).
 //
+// Besides, one thread applies stream CG_REF (reference data for every partition) whole.
 // Per partition, on acquiring it under epoch E:
 //   1. catch-up: read the partition from the stream in order, from the sequence after the one
 //      the store last applied, to the end (an ordered consumer). This applies what other
@@ -98,6 +99,8 @@ struct worker_settings {
   /// stream up to the partition's end ("caught up") and stops working on it ("left": lost,
   /// released or fenced off), with the lease's epoch. For the operators' log.
   std::function<void(int partition, const char* what, std::uint64_t epoch)> ownership;
+  /// Apply stream CG_REF whole (reference data, §5f), as partition reference_partition.
+  bool reference_data = true;
 };
 
 /// One held partition as /metrics shows it.
@@ -128,9 +131,12 @@ class worker {
   [[nodiscard]] std::map<int, partition_progress> progress() const;
   /// The last lease round's failure ("" when it went well).
   [[nodiscard]] std::string last_failure() const;
+  /// Reference messages (CG_REF) applied since start().
+  [[nodiscard]] std::uint64_t reference_applied() const;
 
  private:
   class partition_runner;
+  class reference_runner;
 
   void lease_loop();
   void start_runners();
@@ -155,6 +161,7 @@ class worker {
   std::map<int, std::unique_ptr<partition_runner>> running_;
   std::vector<std::unique_ptr<partition_runner>> retiring_;  // lease thread only
   std::thread lease_thread_;
+  std::unique_ptr<reference_runner> reference_;  // under mutex_ for reading; started last
 };
 
 }  // namespace covgate::cluster
