@@ -107,7 +107,7 @@ struct patients_of_facts {
   std::size_t facts = 0;
 };
 
-patients_of_facts patients_of(std::vector<model::fact> facts) {
+patients_of_facts patients_of(std::vector<model::fact> facts) {  // by value: linked in place
   patients_of_facts out;
   out.facts = facts.size();
   fhir::linker link([&](model::fact&& f) {
@@ -276,6 +276,83 @@ std::string_view text_of(const rapidjson::Value& object, const char* name) {
   return {member->value.GetString(), member->value.GetStringLength()};
 }
 
+// One HL7 v2 message of a payload: where it is in the payload and the facts it yields.
+struct hl7v2_message {
+  std::string_view text;  // viewing the caller's payload
+  std::vector<model::fact> facts;
+};
+
+// The messages of an HL7 v2 payload, each read by itself; empty when a message's bytes are not
+// where the splitter says (they always are: the check keeps every view into the payload).
+std::vector<hl7v2_message> hl7v2_messages(std::string_view payload, const mapping::tables& tables,
+                                          const route_settings& settings, bool& viewable) {
+  std::vector<hl7v2_message> out;
+  viewable = true;
+  hl7v2::splitter_limits limits;
+  limits.max_message_bytes = settings.hl7v2.limits.max_message_bytes;
+  hl7v2::message_splitter splitter(
+      [&](std::string_view text, const hl7v2::message_info& where) {
+        hl7v2_message m;
+        if (where.offset + text.size() > payload.size() ||
+            payload.substr(where.offset, text.size()) != text) {
+          viewable = false;
+          return;
+        }
+        m.text = payload.substr(where.offset, text.size());
+        if (!where.oversize) {
+          auto options = settings.hl7v2;
+          options.first_line = where.line;
+          auto r = hl7v2::read(text, tables, options);
+          if (!r.rejected) m.facts = std::move(r.facts);
+        }
+        out.push_back(std::move(m));
+      },
+      {}, limits);
+  splitter.put(payload);
+  splitter.finish();
+  return out;
+}
+
+// HL7 v2 messages of several patients in one payload (a batch file over HTTP): each message
+// is a piece of its own, routed by its patient, answered by its worker in the payload's order.
+// False when the payload is not one to split (one patient or none: the caller routes it
+// whole), with plan.refusal set when it cannot be sent.
+bool split_hl7v2(std::string_view payload, const mapping::tables& tables,
+                 const route_settings& settings, route_plan& plan) {
+  bool viewable = true;
+  auto messages = hl7v2_messages(payload, tables, settings, viewable);
+  if (!viewable || messages.size() < 2) return false;
+  std::set<std::string> everyone;
+  std::vector<patients_of_facts> who;
+  for (auto& m : messages) {
+    who.push_back(patients_of(m.facts));        // a copy: the facts stay for the count below
+    if (who.back().unlinked > 0) return false;  // refused by plan_facts, with its reason
+    everyone.insert(who.back().keys.begin(), who.back().keys.end());
+  }
+  if (everyone.size() < 2) return false;
+  for (std::size_t i = 0; i < messages.size(); ++i) {
+    route_piece piece;
+    piece.text = messages[i].text;
+    if (who[i].keys.size() > 1) {
+      plan.refusal = "message " + std::to_string(i + 1) + " of the payload holds facts of " +
+                     std::to_string(who[i].keys.size()) + " patients";
+      plan.pieces.clear();
+      return false;
+    }
+    if (messages[i].facts.empty()) {
+      piece.local = true;  // refused, or nothing to keep: the front's own ACK
+    } else if (who[i].keys.empty()) {
+      piece.reference = true;
+      piece.parts.push_back({std::string(), message_kind::hl7v2, std::string(piece.text), {}, {}});
+    } else {
+      piece.parts.push_back(
+          {*who[i].keys.begin(), message_kind::hl7v2, std::string(piece.text), {}, {}});
+    }
+    plan.pieces.push_back(std::move(piece));
+  }
+  return true;
+}
+
 std::vector<model::fact> hl7v2_facts(std::string_view message, const mapping::tables& tables,
                                      const route_settings& settings) {
   std::vector<model::fact> facts;
@@ -320,6 +397,7 @@ route_plan plan_route(std::string_view message, const mapping::tables& tables,
       break;
     }
     case engine::payload_kind::hl7v2:
+      if (split_hl7v2(message, tables, settings, plan) || !plan.refusal.empty()) break;
       plan_facts(message, hl7v2_facts(message, tables, settings), message_kind::hl7v2, plan);
       break;
     case engine::payload_kind::mllp:

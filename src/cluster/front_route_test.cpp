@@ -138,13 +138,34 @@ TEST_SUITE("cluster.front_route") {
     CHECK(p.pieces[0].parts[0].patient_key == "2AA2AA2AA02");
   }
 
-  TEST_CASE("HL7 v2 messages of two patients in one payload are refused") {
-    const auto text =
-        test::sample("scenarios-hl7v2/01-csii-released/1-record.hl7") +
+  TEST_CASE("HL7 v2 messages of two patients in one payload: one piece per message, in order") {
+    const auto first = test::sample("scenarios-hl7v2/01-csii-released/1-record.hl7");  // 2 msgs
+    const auto second =
         test::sample("scenarios-hl7v2/02-csii-release-after-late-lab/3-late-labs.hl7");
+    const std::string unknown = "MSH|^~\\&|S|F|R|F|20260101||ZZZ^Z01|Z1|P|2.5\r";
+    const auto text = first + unknown + second;
     const auto p = plan(text);
-    CHECK(p.pieces.empty());
-    CHECK(p.refusal.find("facts of 2 patients") != std::string::npos);
+    REQUIRE(p.refusal.empty());
+    CHECK(p.kind == engine::payload_kind::hl7v2);
+    REQUIRE(p.pieces.size() == 4);
+    std::string again;
+    for (const auto& piece : p.pieces) again += std::string(piece.text);
+    CHECK(again == text);  // every byte in one piece, in the payload's order
+    for (const std::size_t i : {0, 1}) {
+      REQUIRE(p.pieces[i].parts.size() == 1);
+      CHECK(p.pieces[i].parts[0].patient_key == "1AA1AA1AA01");
+      CHECK(p.pieces[i].parts[0].kind == message_kind::hl7v2);
+      CHECK(p.pieces[i].parts[0].payload == p.pieces[i].text);
+    }
+    CHECK(p.pieces[2].local);  // a message type no rule reads: the front's own ACK
+    CHECK(p.pieces[2].text == unknown);
+    REQUIRE(p.pieces[3].parts.size() == 1);
+    CHECK(p.pieces[3].parts[0].patient_key == "2AA2AA2AA02");
+    CHECK(p.pieces[3].text == second);
+    // One patient's messages stay one piece, as before.
+    const auto one = plan(first);
+    REQUIRE(one.pieces.size() == 1);
+    CHECK(one.pieces[0].text == first);
   }
 
   TEST_CASE("facts of a patient only referenced are refused; reference data goes to CG_REF") {

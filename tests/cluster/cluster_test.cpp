@@ -1381,13 +1381,28 @@ TEST_SUITE("cluster.processes") {
       CHECK_MESSAGE(kept.find("\"id\":\"" + practitioner_id + "\"") != std::string::npos,
                     w.id << ": " << kept);
     }
-    // What the front cannot route is refused with the reason, never published:
-    // HL7 v2 of two patients in one payload: an ACK AR for each message, echoing its MSH-10.
-    const auto two_patients = mllp_exchange(
+    // HL7 v2 messages of two patients in one payload over HTTP: each message goes to its
+    // patient's worker, and the ACKs come back in the payload's order.
+    const auto batch =
+        http_post(front, "/hl7v2",
+                  read_sample("scenarios-hl7v2/09-csii-insulinopenia-missing/1-record.hl7") +
+                      read_sample("scenarios-hl7v2/10-csii-c-peptide-not-fasting/1-record.hl7"),
+                  "x-application/hl7-v2+er7");
+    CHECK(batch.status == 200);
+    std::size_t after = 0;
+    for (const auto* id :
+         {"ADT-9AA9AA9AA09-1", "ORU-9AA9AA9AA09-2", "ADT-0AA0AA0AA10-1", "ORU-0AA0AA0AA10-2"}) {
+      const auto ack = batch.body.find(std::string("MSA|AA|") + id, after);
+      CHECK_MESSAGE(ack != std::string::npos, id << " in " << batch.body);
+      if (ack != std::string::npos) after = ack;
+    }
+    // What the front cannot route is refused with the reason, never published: a fact whose
+    // patient the message names only by a local reference.
+    const auto unlinked = mllp_exchange(
         front.mllp_port,
-        read_sample("scenarios-hl7v2/01-csii-released/1-record.hl7") +
-            read_sample("scenarios-hl7v2/02-csii-release-after-late-lab/3-late-labs.hl7"));
-    CHECK(two_patients.find("MSA|AR|ADT-1AA1AA1AA01-1") != std::string::npos);
+        R"({"resourceType":"Observation","id":"o1","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"1558-6"}]},"subject":{"reference":"Patient/p9"},"effectiveDateTime":"2026-01-16T07:40:00Z","valueQuantity":{"value":6.1,"unit":"mmol/L","system":"http://unitsofmeasure.org","code":"mmol/L"}})");
+    CHECK(unlinked.find("MSA|AR|") != std::string::npos);
+    CHECK(unlinked.find("identity map") != std::string::npos);
 
     // 2. The day's records as one NDJSON message over MLLP (the front splits it by patient
     //    and merges the workers' OperationOutcomes into one), then its 300 claims in one

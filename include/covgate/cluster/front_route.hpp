@@ -15,8 +15,10 @@
 //   patient's lines, the lines of no patient (a Practitioner, a PractitionerRole) in every part
 //   and the lines that yield no fact (refused, or nothing to keep) in the first, each part
 //   remembering the sender's line numbers so that the workers' OperationOutcomes merge into
-//   the one a single server writes (merge_ndjson_outcomes). Other messages of several
-//   patients (a Bundle, HL7 v2 of several patients) are refused.
+//   the one a single server writes (merge_ndjson_outcomes). HL7 v2 messages of several
+//   patients in one payload (a batch over HTTP) become one piece per message, each answered by
+//   its patient's worker (or the front), the ACKs in the payload's order. A Bundle, a single
+//   resource or XML of several patients is refused.
 // Pure: no I/O, no clock (the time is an argument), no patient data in any text it writes.
 #pragma once
 
