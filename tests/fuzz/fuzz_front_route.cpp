@@ -2,14 +2,19 @@
 // reads X12, FHIR and HL7 v2 the way a worker will before anything is published.
 // Invariants: it never throws or crashes and plans the same twice; a refusal publishes
 // nothing; every piece views the input; a routed piece has parts and a local one none; every
-// part names a patient and has the message's kind; a FHIR or HL7 v2 part is the message
-// itself; an X12 part is one interchange the front can renumber (ISA13) and that, planned
-// again, routes whole to the same patient.
+// part names a patient (but the one part of reference data, for every worker) and has the
+// message's kind; an HL7 v2 part is its piece's text (the message, or one message of it); a
+// FHIR part is the message, or for NDJSON split by patient its lines in order, each with the
+// sender's line number, whose merged answers are the parts' own; an X12 part is one
+// interchange the front can renumber (ISA13) and that, planned again, routes whole to the same
+// patient.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "covgate/cluster/front_route.hpp"
 #include "covgate/x12/envelope_edit.hpp"
@@ -32,13 +37,14 @@ bool same_plan(const cluster::route_plan& a, const cluster::route_plan& b) {
   for (std::size_t i = 0; i < a.pieces.size(); ++i) {
     const auto& x = a.pieces[i];
     const auto& y = b.pieces[i];
-    if (x.text != y.text || x.local != y.local || x.acknowledgment != y.acknowledgment ||
-        x.parts.size() != y.parts.size()) {
+    if (x.text != y.text || x.local != y.local || x.reference != y.reference ||
+        x.acknowledgment != y.acknowledgment || x.parts.size() != y.parts.size()) {
       return false;
     }
     for (std::size_t p = 0; p < x.parts.size(); ++p) {
       if (x.parts[p].patient_key != y.parts[p].patient_key || x.parts[p].kind != y.parts[p].kind ||
-          x.parts[p].payload != y.parts[p].payload) {
+          x.parts[p].payload != y.parts[p].payload || x.parts[p].lines != y.parts[p].lines ||
+          x.parts[p].shared_lines != y.parts[p].shared_lines) {
         return false;
       }
     }
@@ -54,6 +60,34 @@ cluster::message_kind kind_of_parts(engine::payload_kind kind) {
       return cluster::message_kind::fhir;
     default:
       return cluster::message_kind::hl7v2;
+  }
+}
+
+// A part of NDJSON split by patient: each of its lines is the sender's line of the number it
+// records (trailing CR and blanks trimmed), in ascending order; its shared lines are among
+// them.
+void check_split_lines(std::string_view message, const cluster::routed_part& part) {
+  std::vector<std::string_view> lines;
+  if (message.substr(0, 3) == "\xEF\xBB\xBF") message.remove_prefix(3);
+  while (!message.empty()) {
+    const auto end = message.find('\n');
+    auto row = message.substr(0, end);
+    message.remove_prefix(end == std::string_view::npos ? message.size() : end + 1);
+    while (!row.empty() && (row.back() == '\r' || row.back() == ' ')) row.remove_suffix(1);
+    lines.push_back(row);
+  }
+  std::string_view rest = part.payload;
+  std::uint32_t previous = 0;
+  for (const auto number : part.lines) {
+    if (number <= previous || number > lines.size()) std::abort();
+    previous = number;
+    const auto end = rest.find('\n');
+    if (end == std::string_view::npos || rest.substr(0, end) != lines[number - 1]) std::abort();
+    rest.remove_prefix(end + 1);
+  }
+  if (!rest.empty()) std::abort();
+  for (const auto shared : part.shared_lines) {
+    if (std::find(part.lines.begin(), part.lines.end(), shared) == part.lines.end()) std::abort();
   }
 }
 
@@ -73,10 +107,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       std::abort();
     }
     if (piece.local != piece.parts.empty()) std::abort();
+    if (piece.reference && piece.parts.size() != 1) std::abort();
     for (const auto& part : piece.parts) {
-      if (part.patient_key.empty() || part.kind != kind_of_parts(plan.kind)) std::abort();
-      if (part.kind != cluster::message_kind::claim) {
-        if (part.payload != message) std::abort();
+      if (part.patient_key.empty() != piece.reference) std::abort();
+      if (part.kind != kind_of_parts(plan.kind)) std::abort();
+      if (part.kind == cluster::message_kind::hl7v2) {
+        if (part.payload != piece.text) std::abort();
+        continue;
+      }
+      if (part.kind == cluster::message_kind::fhir) {
+        if (part.lines.empty()) {
+          if (part.payload != message) std::abort();
+          continue;
+        }
+        check_split_lines(message, part);
         continue;
       }
       std::string renumbered = part.payload;
