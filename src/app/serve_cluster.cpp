@@ -102,8 +102,10 @@ class gate_applier final : public cluster::message_applier {
       return;
     }
     const auto& r = std::get<cluster::review_message>(decoded);
+    // Dated like every stream message, when CG_IN stored it (the same on every rebuild, and
+    // on the cluster's clock rather than the requesting worker's); `at` is kept for audit.
     gate_.review_from_stream(
-        r.claim_id, r.release, r.reviewer, r.reason, r.at_ms,
+        r.claim_id, r.release, r.reviewer, r.reason, m.stored_ms > 0 ? m.stored_ms : r.at_ms,
         {static_cast<std::uint32_t>(m.partition), m.sequence, m.epoch, m.stored_ms},
         [done = std::move(done)](server::stream_review_result result) {
           cluster::applied_message out;

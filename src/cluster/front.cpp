@@ -14,7 +14,9 @@
 #include <charconv>
 #include <condition_variable>
 #include <deque>
+#include <map>
 #include <mutex>
+#include <set>
 #include <stdexcept>
 #include <thread>
 #include <unordered_map>
@@ -444,9 +446,27 @@ struct front::impl {
     front_answer a;
     a.kind = j.plan.kind;
     a.content_type = std::string(engine::answer_media_type(j.plan.kind));
+    // HL7 v2 split by message: a part carrying several messages of one patient is answered
+    // with all their ACKs; each message takes its own by MSA-2, in the payload's order.
+    std::map<std::size_t, std::vector<std::pair<std::string, std::string>>> carried;
+    for (const auto& piece : j.plan.pieces) {
+      if (piece.carried_by) carried[*piece.carried_by];
+    }
+    const auto take_acks = [&](std::size_t carrier, const std::string& control_id) {
+      for (auto& [id, ack] : carried[carrier]) {
+        if (id != control_id || ack.empty()) continue;
+        a.body += ack;
+        a.acks.push_back(std::move(ack));
+        ack.clear();
+      }
+    };
     try {
       for (std::size_t i = 0; i < j.plan.pieces.size(); ++i) {
         const auto& piece = j.plan.pieces[i];
+        if (piece.carried_by) {
+          take_acks(*piece.carried_by, piece.control_id);
+          continue;
+        }
         if (piece.local || piece.reference) {
           const auto& local = j.local[i];
           a.rejected = a.rejected || local.result.rejected;
@@ -475,6 +495,23 @@ struct front::impl {
           a.facts += reply.facts;
           if (a.kind == engine::payload_kind::x12) {
             add_x12(a.body, reply.body, true);
+          } else if (a.kind == engine::payload_kind::hl7v2 && carried.contains(i)) {
+            front_answer all;
+            add_acks(all, reply);
+            for (auto& ack : all.acks)
+              carried[i].emplace_back(acknowledged_id(ack), std::move(ack));
+            take_acks(i, piece.control_id);
+            // Whatever names none of the part's messages stays with its first (never lost).
+            std::set<std::string> theirs;
+            for (const auto& p : j.plan.pieces) {
+              if (p.carried_by == i) theirs.insert(p.control_id);
+            }
+            for (auto& [id, ack] : carried[i]) {
+              if (theirs.contains(id) || ack.empty()) continue;
+              a.body += ack;
+              a.acks.push_back(std::move(ack));
+              ack.clear();
+            }
           } else if (a.kind == engine::payload_kind::hl7v2) {
             add_acks(a, reply);
           } else {
@@ -501,7 +538,21 @@ struct front::impl {
       parts.push_back(&piece.parts[k]);
       outcomes.push_back(replies[k].body);
     }
-    a.body += merge_ndjson_outcomes(parts, outcomes);
+    a.body += merge_ndjson_outcomes(parts, outcomes, piece.own_outcome);
+    a.rejected = a.rejected || piece.own_rejected;
+  }
+
+  // MSA-2 of an ACK: the control id of the message it acknowledges ("" when it has none).
+  static std::string acknowledged_id(std::string_view ack) {
+    if (ack.size() < 4 || ack.substr(0, 3) != "MSH") return {};
+    const char field = ack[3];
+    const auto msa = ack.find(std::string("\rMSA") + field);
+    if (msa == std::string_view::npos) return {};
+    auto rest = ack.substr(msa + 5);      // MSA-1 onward
+    const auto first = rest.find(field);  // end of MSA-1
+    if (first == std::string_view::npos) return {};
+    rest.remove_prefix(first + 1);
+    return std::string(rest.substr(0, rest.find_first_of(std::string("\r") + field)));
   }
 
   static void add_acks(front_answer& a, const part_reply& reply) {

@@ -103,16 +103,27 @@ void plan_x12(std::string_view message, const route_settings& settings, std::int
 struct patients_of_facts {
   std::set<std::string> keys;       // canonical patient keys
   std::size_t unlinked = 0;         // facts naming a Patient the message does not identify
+  std::size_t unidentified = 0;     // facts of a patient with no Medicare identifier (a Patient
+                                    // or PID with a local one only)
   std::size_t about_a_patient = 0;  // facts filed under a patient
   std::size_t facts = 0;
 };
+
+// Reference data: a fact about a provider, which concerns every patient's claims.
+bool is_reference(const model::fact& f) noexcept {
+  return std::holds_alternative<model::practitioner>(f) ||
+         std::holds_alternative<model::practitioner_role>(f);
+}
 
 patients_of_facts patients_of(std::vector<model::fact> facts) {  // by value: linked in place
   patients_of_facts out;
   out.facts = facts.size();
   fhir::linker link([&](model::fact&& f) {
     const auto& key = model::patient_key_of(f);
-    if (key.empty()) return;  // a Practitioner, a PractitionerRole: no patient of its own
+    if (key.empty()) {
+      if (!is_reference(f)) ++out.unidentified;  // a patient, but not by a Medicare id
+      return;
+    }
     ++out.about_a_patient;
     out.keys.insert(canonical_patient_key(key));
   });
@@ -120,6 +131,11 @@ patients_of_facts patients_of(std::vector<model::fact> facts) {  // by value: li
   out.unlinked = link.waiting();
   return out;
 }
+
+constexpr std::string_view no_medicare_identifier =
+    "the message names its patient without a Medicare identifier (a Patient or PID with local "
+    "identifiers only): a cluster front routes by the patient's Medicare identifier, and the "
+    "identity map that would route local identifiers is not built";
 
 void plan_facts(std::string_view message, std::vector<model::fact> facts, message_kind kind,
                 route_plan& plan) {
@@ -137,6 +153,10 @@ void plan_facts(std::string_view message, std::vector<model::fact> facts, messag
                    "identify (no Patient with the Medicare identifier in it): a cluster front "
                    "routes by the patient's Medicare identifier, and the identity map that "
                    "would route local identifiers is not built";
+    return;
+  }
+  if (who.keys.empty() && who.unidentified > 0) {
+    plan.refusal = std::string(no_medicare_identifier);
     return;
   }
   if (who.keys.empty()) {  // reference data alone: for every worker
@@ -162,6 +182,7 @@ struct ndjson_line {
   std::uint32_t number = 0;  // the sender's line number, from 1
   std::string_view text;
   std::vector<model::fact> facts;
+  std::vector<fhir::issue> issues;  // "line <number>: …"
 };
 
 std::vector<ndjson_line> ndjson_lines(std::string_view message, const mapping::tables& tables,
@@ -175,7 +196,7 @@ std::vector<ndjson_line> ndjson_lines(std::string_view message, const mapping::t
     while (!row.empty() && (row.back() == '\r' || row.back() == ' ')) row.remove_suffix(1);
     if (row.empty()) continue;  // as the reader: a blank line is no resource
     auto read = fhir::read_ndjson(row, number, tables, limits);
-    lines.push_back({number, row, std::move(read.facts)});
+    lines.push_back({number, row, std::move(read.facts), std::move(read.issues)});
   }
   return lines;
 }
@@ -188,6 +209,9 @@ constexpr std::size_t split_budget(std::size_t message_bytes) {
 
 // Splits NDJSON by the patient of each line; false when the message is not one to split (one
 // patient or none: the caller routes it whole), with plan.refusal set when it cannot be sent.
+// The lines that yield no fact are answered by the front from its own read of each line: a
+// worker given such a line within a part might read the part as one JSON document (a reader
+// takes a payload for NDJSON only when its second line starts an object).
 bool split_ndjson(std::string_view message, const mapping::tables& tables,
                   const route_settings& settings, route_plan& plan) {
   auto lines = ndjson_lines(message, tables, settings.fhir);
@@ -200,12 +224,16 @@ bool split_ndjson(std::string_view message, const mapping::tables& tables,
       }
     }
   }
-  enum class belongs : std::uint8_t { no_fact, everyone, one_patient };
+  enum class belongs : std::uint8_t { no_fact, everyone, one_patient, nobody_identified };
   std::vector<belongs> of(lines.size(), belongs::no_fact);
-  std::vector<std::string> owner(lines.size());
-  std::vector<std::string> patients;  // in order of first appearance
+  std::vector<std::size_t> owner(lines.size());  // index into `patients`
+  std::vector<std::string> patients;             // in order of first appearance
+  std::unordered_map<std::string, std::size_t> index_of;
+  std::size_t first_unidentified = 0;  // a line naming a patient without a Medicare id
+  std::size_t shared_bytes = 0;
   for (std::size_t i = 0; i < lines.size(); ++i) {
     std::set<std::string> keys;
+    bool unidentified = false;
     for (const auto& f : lines[i].facts) {
       if (const auto& key = model::patient_key_of(f); !key.empty()) {
         keys.insert(canonical_patient_key(key));
@@ -213,6 +241,8 @@ bool split_ndjson(std::string_view message, const mapping::tables& tables,
         const auto found = key_of_reference.find(reference);
         if (found == key_of_reference.end()) return false;  // unlinked: refused by plan_facts
         keys.insert(found->second);
+      } else if (!is_reference(f)) {
+        unidentified = true;
       }
     }
     if (keys.size() > 1) {
@@ -223,41 +253,64 @@ bool split_ndjson(std::string_view message, const mapping::tables& tables,
       return false;
     }
     if (keys.empty()) {
-      of[i] = lines[i].facts.empty() ? belongs::no_fact : belongs::everyone;
+      if (unidentified) {
+        of[i] = belongs::nobody_identified;
+        if (first_unidentified == 0) first_unidentified = lines[i].number;
+      } else if (!lines[i].facts.empty()) {
+        of[i] = belongs::everyone;
+        shared_bytes += lines[i].text.size() + 1;
+      }
       continue;
     }
     of[i] = belongs::one_patient;
-    owner[i] = *keys.begin();
-    if (std::find(patients.begin(), patients.end(), owner[i]) == patients.end()) {
-      patients.push_back(owner[i]);
-    }
+    const auto [at, added] = index_of.emplace(*keys.begin(), patients.size());
+    if (added) patients.push_back(*keys.begin());
+    owner[i] = at->second;
   }
   if (patients.size() < 2) return false;
+  if (first_unidentified > 0) {
+    plan.refusal =
+        "line " + std::to_string(first_unidentified) + ": " + std::string(no_medicare_identifier);
+    return false;
+  }
+  if (message.size() + shared_bytes * patients.size() > split_budget(message.size())) {
+    plan.refusal = "the message's lines of no patient (reference data) copied to each of its " +
+                   std::to_string(patients.size()) +
+                   " patients would exceed four times its size: send fewer patients per "
+                   "message, or reference data with the patients it concerns";
+    return false;
+  }
 
   route_piece piece;
   piece.text = message;
-  std::size_t bytes = 0;
+  piece.parts.resize(patients.size());
   for (std::size_t p = 0; p < patients.size(); ++p) {
-    routed_part part;
-    part.patient_key = patients[p];
-    part.kind = message_kind::fhir;
-    for (std::size_t i = 0; i < lines.size(); ++i) {
-      const bool mine = (of[i] == belongs::one_patient && owner[i] == patients[p]) ||
-                        of[i] == belongs::everyone || (of[i] == belongs::no_fact && p == 0);
-      if (!mine) continue;
-      part.payload.append(lines[i].text).push_back('\n');
-      part.lines.push_back(lines[i].number);
-      if (of[i] == belongs::everyone) part.shared_lines.push_back(lines[i].number);
+    piece.parts[p].patient_key = patients[p];
+    piece.parts[p].kind = message_kind::fhir;
+  }
+  fhir::read_result own;  // the lines no worker reads
+  const auto add = [](routed_part& part, const ndjson_line& line, bool shared) {
+    part.payload.append(line.text).push_back('\n');
+    part.lines.push_back(line.number);
+    if (shared) part.shared_lines.push_back(line.number);
+  };
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    switch (of[i]) {
+      case belongs::one_patient:
+        add(piece.parts[owner[i]], lines[i], false);
+        break;
+      case belongs::everyone:
+        for (auto& part : piece.parts) add(part, lines[i], true);
+        break;
+      case belongs::no_fact:
+      case belongs::nobody_identified:
+        for (auto& issue : lines[i].issues) own.issues.push_back(std::move(issue));
+        break;
     }
-    bytes += part.payload.size();
-    if (bytes > split_budget(message.size())) {
-      plan.refusal = "the message's lines of no patient (reference data) copied to each of its " +
-                     std::to_string(patients.size()) +
-                     " patients would exceed four times its size: send fewer patients per "
-                     "message, or reference data with the patients it concerns";
-      return false;
-    }
-    piece.parts.push_back(std::move(part));
+  }
+  if (!own.issues.empty()) {
+    piece.own_outcome = fhir::operation_outcome_json(own);
+    piece.own_rejected = own.has_errors();
   }
   plan.pieces.push_back(std::move(piece));
   return true;
@@ -280,6 +333,7 @@ std::string_view text_of(const rapidjson::Value& object, const char* name) {
 struct hl7v2_message {
   std::string_view text;  // viewing the caller's payload
   std::vector<model::fact> facts;
+  std::string control_id;  // MSH-10, "" when the header was not read
 };
 
 // The messages of an HL7 v2 payload, each read by itself; empty when a message's bytes are not
@@ -303,6 +357,7 @@ std::vector<hl7v2_message> hl7v2_messages(std::string_view payload, const mappin
           auto options = settings.hl7v2;
           options.first_line = where.line;
           auto r = hl7v2::read(text, tables, options);
+          if (r.header) m.control_id = r.header->control_id;
           if (!r.rejected) m.facts = std::move(r.facts);
         }
         out.push_back(std::move(m));
@@ -313,10 +368,13 @@ std::vector<hl7v2_message> hl7v2_messages(std::string_view payload, const mappin
   return out;
 }
 
-// HL7 v2 messages of several patients in one payload (a batch file over HTTP): each message
-// is a piece of its own, routed by its patient, answered by its worker in the payload's order.
-// False when the payload is not one to split (one patient or none: the caller routes it
-// whole), with plan.refusal set when it cannot be sent.
+// HL7 v2 messages of several patients in one payload (a batch file over HTTP): one piece per
+// message, in the payload's order. Each patient's messages travel as one part, in order,
+// carried by the piece of the first of them (a part sent again after a failed publish could
+// otherwise land after the same patient's next message); the later ones name that piece
+// (carried_by), and the front hands each message its ACKs by MSA-2, so a patient's messages
+// need distinct MSH-10s. False when the payload is not one to split (one patient or none: the
+// caller routes it whole), with plan.refusal set when it cannot be sent.
 bool split_hl7v2(std::string_view payload, const mapping::tables& tables,
                  const route_settings& settings, route_plan& plan) {
   bool viewable = true;
@@ -325,19 +383,27 @@ bool split_hl7v2(std::string_view payload, const mapping::tables& tables,
   std::set<std::string> everyone;
   std::vector<patients_of_facts> who;
   for (auto& m : messages) {
-    who.push_back(patients_of(m.facts));        // a copy: the facts stay for the count below
+    who.push_back(patients_of(m.facts));        // a copy: the facts stay for the checks below
     if (who.back().unlinked > 0) return false;  // refused by plan_facts, with its reason
     everyone.insert(who.back().keys.begin(), who.back().keys.end());
   }
   if (everyone.size() < 2) return false;
+  std::unordered_map<std::string, std::size_t> carrier;  // patient -> the piece of its part
+  std::unordered_map<std::string, std::set<std::string>> control_ids;  // patient -> MSH-10s
   for (std::size_t i = 0; i < messages.size(); ++i) {
-    route_piece piece;
-    piece.text = messages[i].text;
-    if (who[i].keys.size() > 1) {
-      plan.refusal = "message " + std::to_string(i + 1) + " of the payload holds facts of " +
-                     std::to_string(who[i].keys.size()) + " patients";
+    const auto refuse = [&](const std::string& why) {
+      plan.refusal = "message " + std::to_string(i + 1) + " of the payload " + why;
       plan.pieces.clear();
       return false;
+    };
+    route_piece piece;
+    piece.text = messages[i].text;
+    piece.control_id = messages[i].control_id;
+    if (who[i].keys.size() > 1) {
+      return refuse("holds facts of " + std::to_string(who[i].keys.size()) + " patients");
+    }
+    if (who[i].keys.empty() && who[i].unidentified > 0) {
+      return refuse(std::string(no_medicare_identifier));
     }
     if (messages[i].facts.empty()) {
       piece.local = true;  // refused, or nothing to keep: the front's own ACK
@@ -345,8 +411,21 @@ bool split_hl7v2(std::string_view payload, const mapping::tables& tables,
       piece.reference = true;
       piece.parts.push_back({std::string(), message_kind::hl7v2, std::string(piece.text), {}, {}});
     } else {
-      piece.parts.push_back(
-          {*who[i].keys.begin(), message_kind::hl7v2, std::string(piece.text), {}, {}});
+      const auto& key = *who[i].keys.begin();
+      if (messages[i].control_id.empty() ||
+          !control_ids[key].insert(messages[i].control_id).second) {
+        return refuse(
+            "has no MSH-10, or repeats one of an earlier message of its patient in the payload: "
+            "a cluster front sends a patient's messages together and returns each one's ACKs "
+            "by MSA-2");
+      }
+      if (const auto at = carrier.find(key); at != carrier.end()) {
+        piece.carried_by = at->second;
+        plan.pieces[at->second].parts.front().payload.append(piece.text);
+      } else {
+        carrier.emplace(key, plan.pieces.size());
+        piece.parts.push_back({key, message_kind::hl7v2, std::string(piece.text), {}, {}});
+      }
     }
     plan.pieces.push_back(std::move(piece));
   }
@@ -403,22 +482,28 @@ route_plan plan_route(std::string_view message, const mapping::tables& tables,
     case engine::payload_kind::mllp:
     case engine::payload_kind::unknown:
       // Not a message a worker would read: answered (or called unrecognized) by the front.
-      plan.pieces.push_back({message, true, {}, false, {}});
+      plan.pieces.push_back({message, true, {}, false, {}, false, {}, {}, {}});
       break;
   }
   return plan;
 }
 
 std::string merge_ndjson_outcomes(const std::vector<const routed_part*>& parts,
-                                  const std::vector<std::string_view>& outcomes) {
+                                  const std::vector<std::string_view>& outcomes,
+                                  std::string_view own_outcome) {
   if (parts.size() != outcomes.size()) {
     throw std::invalid_argument("merge_ndjson_outcomes: one answer per part");
   }
   std::vector<placed_issue> issues;
-  for (std::size_t p = 0; p < parts.size(); ++p) {
-    const auto& part = *parts[p];
+  // The front's own answer comes last, read as a part whose lines are the sender's.
+  const routed_part senders_lines;
+  const std::size_t answers = outcomes.size() + (own_outcome.empty() ? 0 : 1);
+  for (std::size_t p = 0; p < answers; ++p) {
+    const bool own = p == outcomes.size();
+    const auto& part = own ? senders_lines : *parts[p];
+    const auto outcome = own ? own_outcome : outcomes[p];
     rapidjson::Document doc;
-    doc.Parse(outcomes[p].data(), outcomes[p].size());
+    doc.Parse(outcome.data(), outcome.size());
     if (doc.HasParseError() || !doc.IsObject() ||
         text_of(doc, "resourceType") != "OperationOutcome" || !doc.HasMember("issue") ||
         !doc["issue"].IsArray()) {
@@ -452,12 +537,12 @@ std::string merge_ndjson_outcomes(const std::vector<const routed_part*>& parts,
       } else if (part.lines.size() == 1) {
         local = 1;
       }
-      if (local > part.lines.size()) {
+      if (!own && local > part.lines.size()) {
         throw std::invalid_argument("the answer to part " + std::to_string(p + 1) +
                                     " names a line the part does not have");
       }
       if (local > 0) {
-        placed.line = part.lines[local - 1];
+        placed.line = own ? local : part.lines[local - 1];
         const bool shared = std::find(part.shared_lines.begin(), part.shared_lines.end(),
                                       placed.line) != part.shared_lines.end();
         if (shared && p > 0) continue;  // every part read it: the first part's issues say it

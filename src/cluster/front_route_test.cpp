@@ -42,7 +42,7 @@ std::string merged(const route_piece& piece) {
     parts.push_back(&part);
     answers.push_back(worker_outcome(part.payload));
   }
-  return merge_ndjson_outcomes(parts, {answers.begin(), answers.end()});
+  return merge_ndjson_outcomes(parts, {answers.begin(), answers.end()}, piece.own_outcome);
 }
 
 const std::string obs_by_reference =
@@ -151,17 +151,29 @@ TEST_SUITE("cluster.front_route") {
     std::string again;
     for (const auto& piece : p.pieces) again += std::string(piece.text);
     CHECK(again == text);  // every byte in one piece, in the payload's order
-    for (const std::size_t i : {0, 1}) {
-      REQUIRE(p.pieces[i].parts.size() == 1);
-      CHECK(p.pieces[i].parts[0].patient_key == "1AA1AA1AA01");
-      CHECK(p.pieces[i].parts[0].kind == message_kind::hl7v2);
-      CHECK(p.pieces[i].parts[0].payload == p.pieces[i].text);
-    }
+    // The patient's two messages travel as one part, carried by the first one's piece.
+    REQUIRE(p.pieces[0].parts.size() == 1);
+    CHECK(p.pieces[0].parts[0].patient_key == "1AA1AA1AA01");
+    CHECK(p.pieces[0].parts[0].kind == message_kind::hl7v2);
+    CHECK(p.pieces[0].parts[0].payload == first);
+    CHECK(p.pieces[0].control_id == "ADT-1AA1AA1AA01-1");
+    CHECK(p.pieces[1].parts.empty());
+    CHECK(p.pieces[1].carried_by == 0u);
+    CHECK_FALSE(p.pieces[1].local);
+    CHECK(p.pieces[1].control_id == "ORU-1AA1AA1AA01-2");
     CHECK(p.pieces[2].local);  // a message type no rule reads: the front's own ACK
     CHECK(p.pieces[2].text == unknown);
     REQUIRE(p.pieces[3].parts.size() == 1);
     CHECK(p.pieces[3].parts[0].patient_key == "2AA2AA2AA02");
     CHECK(p.pieces[3].text == second);
+    // A patient's two messages under one MSH-10 cannot be answered apart: refused.
+    auto twice = first;
+    const auto second_id = twice.find("ORU-1AA1AA1AA01-2");
+    REQUIRE(second_id != std::string::npos);
+    twice.replace(second_id, 17, "ADT-1AA1AA1AA01-1");
+    const auto same_id = plan(twice + second);
+    CHECK(same_id.pieces.empty());
+    CHECK(same_id.refusal.find("message 2 of the payload has no MSH-10, or repeats") == 0);
     // One patient's messages stay one piece, as before.
     const auto one = plan(first);
     REQUIRE(one.pieces.size() == 1);
@@ -199,10 +211,10 @@ TEST_SUITE("cluster.front_route") {
   }
 
   TEST_CASE("NDJSON of several patients is split by line, the sender's line numbers kept") {
-    // 1 a Practitioner, 2 patient A, 3 A's glucose by reference, 4 blank, 5 B's glucose, 6 not
-    // JSON.
-    const std::string text = practitioner_line + "\n" + patient_a + "\n" + obs_by_reference +
-                             "\n\n" + obs_b_odd_unit + "\n{not json\n";
+    // 1 a Practitioner, 2 patient A, 3 "garbage" (no object: a part holding it might be read
+    // as one JSON document), 4 A's glucose by reference, 5 blank, 6 B's glucose, 7 not JSON.
+    const std::string text = practitioner_line + "\n" + patient_a + "\ngarbage\n" +
+                             obs_by_reference + "\n\n" + obs_b_odd_unit + "\n{not json\n";
     const auto p = plan(text);
     REQUIRE(p.refusal.empty());
     REQUIRE(p.pieces.size() == 1);
@@ -213,16 +225,21 @@ TEST_SUITE("cluster.front_route") {
     const auto& b = piece.parts[1];
     CHECK(a.patient_key == "1AA1AA1AA11");
     CHECK(a.kind == message_kind::fhir);
-    CHECK(a.lines == std::vector<std::uint32_t>{1, 2, 3, 6});  // the line of no fact: first part
+    CHECK(a.lines == std::vector<std::uint32_t>{1, 2, 4});
     CHECK(a.shared_lines == std::vector<std::uint32_t>{1});
-    CHECK(a.payload ==
-          practitioner_line + "\n" + patient_a + "\n" + obs_by_reference + "\n{not json\n");
+    CHECK(a.payload == practitioner_line + "\n" + patient_a + "\n" + obs_by_reference + "\n");
     CHECK(b.patient_key == "2BB2BB2BB22");
-    CHECK(b.lines == std::vector<std::uint32_t>{1, 5});
+    CHECK(b.lines == std::vector<std::uint32_t>{1, 6});
     CHECK(b.payload == practitioner_line + "\n" + obs_b_odd_unit + "\n");
-    // The workers' answers merge into the OperationOutcome a single server writes.
+    // The lines of no fact are the front's to answer.
+    CHECK(piece.own_outcome.find("line 3: ") != std::string::npos);
+    CHECK(piece.own_outcome.find("line 7: ") != std::string::npos);
+    CHECK(piece.own_rejected);
+    // The workers' answers and the front's merge into the OperationOutcome a single server
+    // writes.
     const auto whole = worker_outcome(text);
-    CHECK(whole.find("line 6: ") != std::string::npos);
+    CHECK(whole.find("line 3: ") != std::string::npos);
+    CHECK(whole.find("line 7: ") != std::string::npos);
     CHECK(merged(piece) == whole);
   }
 
@@ -299,6 +316,19 @@ TEST_SUITE("cluster.front_route") {
     const auto too_wide = plan(wide);
     CHECK(too_wide.pieces.empty());
     CHECK(too_wide.refusal.find("would exceed four times its size") != std::string::npos);
+  }
+
+  TEST_CASE("a patient without a Medicare identifier is refused, never taken for reference data") {
+    const std::string local_patient =
+        R"({"resourceType":"Patient","id":"px","identifier":[{"system":"urn:oid:1.2.3","value":"MRN-1"}],"birthDate":"1950-01-02"})";
+    const auto alone = plan(local_patient);
+    CHECK(alone.pieces.empty());
+    CHECK(alone.refusal.find("without a Medicare identifier") != std::string::npos);
+    // In NDJSON of two patients: refused with its line, not copied into every part.
+    const auto split = plan(patient_a + "\n" + obs_by_reference + "\n" + local_patient + "\n" +
+                            obs_b_odd_unit + "\n");
+    CHECK(split.pieces.empty());
+    CHECK(split.refusal.find("line 3: ") == 0);
   }
 
   TEST_CASE("a merge refuses what is not an OperationOutcome or names a line the part lacks") {

@@ -58,6 +58,7 @@ void review_requester::request(std::string_view patient_key, review_message revi
     return;
   }
   q.done = std::move(done);
+  q.deadline = clock::now() + settings_.answer_timeout;
   std::unique_lock lock(mutex_);
   if (stopping_) {
     lock.unlock();
@@ -80,7 +81,20 @@ void review_requester::run() {
       if (stopping_) break;
       taken.swap(queue_);
     }
-    for (auto& q : taken) publish(std::move(q), next_number_++);
+    for (auto& q : taken) {
+      // A stop or a deadline that passed while earlier ones were published (a cluster that
+      // does not answer makes each publish wait): answered at once, not published.
+      bool stopping = false;
+      {
+        std::lock_guard lock(mutex_);
+        stopping = stopping_;
+      }
+      if (stopping || clock::now() >= q.deadline) {
+        q.done(review_answer::unavailable);
+        continue;
+      }
+      publish(std::move(q), next_number_++);
+    }
     // Replies come while requests wait; a new request waits at most this long to be sent.
     if (!waiting_.empty()) collect(std::chrono::milliseconds(20));
     expire(clock::now());
@@ -97,18 +111,17 @@ void review_requester::run() {
 }
 
 void review_requester::publish(queued q, std::uint64_t number) {
-  const auto deadline = clock::now() + settings_.answer_timeout;
   const auto id = std::to_string(number);
   try {
-    // Retried through an election under its message id (a repeat is a duplicate), for at
-    // most about the deadline: the defaults' 12 attempts take about 9 s.
+    // Two tries under its message id (a repeat is a duplicate): an election's first seconds
+    // pass, a cluster that is down does not hold the queue behind it for long.
     (void)js_.publish(q.subject, q.body, "cgr-" + settings_.worker + "-" + nonce_ + "-" + id,
-                      {{"Cg-Reply-To", inbox_ + id}});
+                      {{"Cg-Reply-To", inbox_ + id}}, retry_policy{2});
   } catch (const nats_error&) {
     q.done(review_answer::unavailable);
     return;
   }
-  waiting_.emplace(number, waiting{deadline, std::move(q.done)});
+  waiting_.emplace(number, waiting{q.deadline, std::move(q.done)});
 }
 
 void review_requester::collect(std::chrono::milliseconds wait) {

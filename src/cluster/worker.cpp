@@ -253,6 +253,9 @@ class worker::reference_runner {
   reference_runner& operator=(const reference_runner&) = delete;
 
   [[nodiscard]] std::uint64_t applied() const noexcept { return applied_; }
+  /// It has applied CG_REF up to where the stream ended when it started: partitions may run
+  /// (a rebuild then evaluates claims with the reference data the first holder had, or more).
+  [[nodiscard]] bool caught_up() const noexcept { return caught_up_; }
 
  private:
   // The lease epoch its messages are applied under: constant, as no lease fences them.
@@ -273,6 +276,9 @@ class worker::reference_runner {
 
   void read() {
     const auto from = owner_.applier_.applied_sequence(reference_partition);
+    if (!caught_up_ && owner_.js_.stream_last_sequence(std::string(reference_stream)) <= from) {
+      caught_up_ = true;
+    }
     auto reader =
         owner_.js_.read_from(std::string(reference_stream), reference_stream_subject(), from + 1);
     while (!stopping_ && !owner_.store_failed_) {
@@ -289,12 +295,14 @@ class worker::reference_runner {
         return;
       }
       if (result == applied_message::verdict::applied) ++applied_;
+      if (m->pending() == 0) caught_up_ = true;  // the last one there was when it was read
     }
   }
 
   worker& owner_;
   std::atomic<bool> stopping_{false};
   std::atomic<std::uint64_t> applied_{0};
+  std::atomic<bool> caught_up_{false};
   std::thread thread_;  // last: starts once the rest exists
 };
 
@@ -378,6 +386,10 @@ void worker::start_runners() {
   std::map<int, held_lease> held;
   {
     std::lock_guard lock(mutex_);
+    // The reference data first: a partition rebuilt before it would evaluate its claims
+    // without the providers the first holder knew. CG_REF is small; the leases are renewed
+    // meanwhile.
+    if (reference_ && !reference_->caught_up()) return;
     held = held_;
   }
   std::lock_guard runners(runners_mutex_);

@@ -3,7 +3,8 @@
 // Invariants: it never throws or crashes and plans the same twice; a refusal publishes
 // nothing; every piece views the input; a routed piece has parts and a local one none; every
 // part names a patient (but the one part of reference data, for every worker) and has the
-// message's kind; an HL7 v2 part is its piece's text (the message, or one message of it); a
+// message's kind; an HL7 v2 part is its piece's text (the message, or one message of it,
+// followed by the later messages of its patient that it carries); a
 // FHIR part is the message, or for NDJSON split by patient its lines in order, each with the
 // sender's line number, whose merged answers are the parts' own; an X12 part is one
 // interchange the front can renumber (ISA13) and that, planned again, routes whole to the same
@@ -38,6 +39,7 @@ bool same_plan(const cluster::route_plan& a, const cluster::route_plan& b) {
     const auto& x = a.pieces[i];
     const auto& y = b.pieces[i];
     if (x.text != y.text || x.local != y.local || x.reference != y.reference ||
+        x.carried_by != y.carried_by || x.own_outcome != y.own_outcome ||
         x.acknowledgment != y.acknowledgment || x.parts.size() != y.parts.size()) {
       return false;
     }
@@ -106,13 +108,23 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         piece.text.data() + piece.text.size() > message.data() + message.size()) {
       std::abort();
     }
-    if (piece.local != piece.parts.empty()) std::abort();
+    // A later HL7 v2 message of a patient rides in an earlier piece's part.
+    if (piece.carried_by && (*piece.carried_by >= plan.pieces.size() ||
+                             plan.pieces[*piece.carried_by].parts.size() != 1 || piece.local)) {
+      std::abort();
+    }
+    if ((piece.local || piece.carried_by.has_value()) != piece.parts.empty()) std::abort();
     if (piece.reference && piece.parts.size() != 1) std::abort();
     for (const auto& part : piece.parts) {
       if (part.patient_key.empty() != piece.reference) std::abort();
       if (part.kind != kind_of_parts(plan.kind)) std::abort();
       if (part.kind == cluster::message_kind::hl7v2) {
-        if (part.payload != piece.text) std::abort();
+        // Its piece's message, then those of the pieces it carries, in order.
+        std::string carried(piece.text);
+        for (const auto& other : plan.pieces) {
+          if (other.carried_by && &plan.pieces[*other.carried_by] == &piece) carried += other.text;
+        }
+        if (part.payload != carried) std::abort();
         continue;
       }
       if (part.kind == cluster::message_kind::fhir) {

@@ -13,7 +13,7 @@
 //   reason; one of no patient at all (reference data alone) goes to every worker (CG_REF).
 // - FHIR NDJSON of several patients is split by line: one part per patient with that
 //   patient's lines, the lines of no patient (a Practitioner, a PractitionerRole) in every part
-//   and the lines that yield no fact (refused, or nothing to keep) in the first, each part
+//   and the lines that yield no fact (refused, or nothing to keep) answered by the front, each part
 //   remembering the sender's line numbers so that the workers' OperationOutcomes merge into
 //   the one a single server writes (merge_ndjson_outcomes). HL7 v2 messages of several
 //   patients in one payload (a batch over HTTP) become one piece per message, each answered by
@@ -23,6 +23,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -68,6 +69,16 @@ struct route_piece {
   /// part goes to stream CG_REF, which every worker applies whole, and the front answers it
   /// from its own read once the stream has stored it (no worker replies).
   bool reference = false;
+  /// NDJSON split by patient: the OperationOutcome of the lines no part carries (they yield no
+  /// fact: not JSON, refused, or nothing the rules read), written by the front from its own
+  /// read with the sender's line numbers; "" when they raise no issue.
+  std::string own_outcome;
+  bool own_rejected = false;  ///< own_outcome refuses a line (an error)
+  /// HL7 v2 split by message: MSH-10 of this piece's message, and, for a later message of a
+  /// patient, the piece whose part carries it (this piece has no part of its own; its ACKs are
+  /// taken from that part's answer by MSA-2).
+  std::string control_id;
+  std::optional<std::size_t> carried_by;
   /// X12 that is routed: the interchange's TA1/999 when the reader says one is due (asked for,
   /// or a finding noted), written by the front from its own read with ISA13 000000001 (the
   /// caller renumbers it). A worker's answer to a part carries only its 277s.
@@ -88,11 +99,13 @@ struct route_plan {
                                     const route_settings& settings, std::int64_t unix_ms);
 
 /// The one OperationOutcome a single server writes for an NDJSON message, from the workers'
-/// answers to its parts (`parts[i]` answered `outcomes[i]`): every issue with the sender's
+/// answers to its parts (`parts[i]` answered `outcomes[i]`) and the front's own answer to the
+/// lines no part carries (route_piece::own_outcome): every issue with the sender's
 /// line number ("line 12: …"), in line order, the issues of a line every part carries once,
 /// "accepted" alone when there is no other issue. Throws std::invalid_argument when an answer
 /// is not an OperationOutcome or names a line its part does not have.
 [[nodiscard]] std::string merge_ndjson_outcomes(const std::vector<const routed_part*>& parts,
-                                                const std::vector<std::string_view>& outcomes);
+                                                const std::vector<std::string_view>& outcomes,
+                                                std::string_view own_outcome = {});
 
 }  // namespace covgate::cluster

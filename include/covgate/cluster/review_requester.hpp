@@ -59,6 +59,7 @@ class review_requester {
   struct queued {
     std::string subject;
     std::string body;
+    std::chrono::steady_clock::time_point deadline;  ///< from the request on
     std::function<void(review_answer)> done;
   };
   struct waiting {
