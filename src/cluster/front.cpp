@@ -540,6 +540,7 @@ struct front::impl {
     }
     a.body += merge_ndjson_outcomes(parts, outcomes, piece.own_outcome);
     a.rejected = a.rejected || piece.own_rejected;
+    a.facts -= std::min(a.facts, piece.repeated_facts);  // the shared lines' facts, once
   }
 
   // MSA-2 of an ACK: the control id of the message it acknowledges ("" when it has none).

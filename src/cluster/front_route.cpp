@@ -301,6 +301,8 @@ bool split_ndjson(std::string_view message, const mapping::tables& tables,
         break;
       case belongs::everyone:
         for (auto& part : piece.parts) add(part, lines[i], true);
+        piece.repeated_facts +=
+            static_cast<std::uint32_t>(lines[i].facts.size() * (piece.parts.size() - 1));
         break;
       case belongs::no_fact:
       case belongs::nobody_identified:
@@ -482,7 +484,7 @@ route_plan plan_route(std::string_view message, const mapping::tables& tables,
     case engine::payload_kind::mllp:
     case engine::payload_kind::unknown:
       // Not a message a worker would read: answered (or called unrecognized) by the front.
-      plan.pieces.push_back({message, true, {}, false, {}, false, {}, {}, {}});
+      plan.pieces.push_back({message, true, {}, false, {}, false, 0, {}, {}, {}});
       break;
   }
   return plan;

@@ -231,6 +231,7 @@ TEST_SUITE("cluster.front_route") {
     CHECK(b.patient_key == "2BB2BB2BB22");
     CHECK(b.lines == std::vector<std::uint32_t>{1, 6});
     CHECK(b.payload == practitioner_line + "\n" + obs_b_odd_unit + "\n");
+    CHECK(piece.repeated_facts == 1);  // the Practitioner, read by both workers
     // The lines of no fact are the front's to answer.
     CHECK(piece.own_outcome.find("line 3: ") != std::string::npos);
     CHECK(piece.own_outcome.find("line 7: ") != std::string::npos);

@@ -40,7 +40,8 @@ bool same_plan(const cluster::route_plan& a, const cluster::route_plan& b) {
     const auto& y = b.pieces[i];
     if (x.text != y.text || x.local != y.local || x.reference != y.reference ||
         x.carried_by != y.carried_by || x.own_outcome != y.own_outcome ||
-        x.acknowledgment != y.acknowledgment || x.parts.size() != y.parts.size()) {
+        x.repeated_facts != y.repeated_facts || x.acknowledgment != y.acknowledgment ||
+        x.parts.size() != y.parts.size()) {
       return false;
     }
     for (std::size_t p = 0; p < x.parts.size(); ++p) {

@@ -74,6 +74,9 @@ struct route_piece {
   /// read with the sender's line numbers; "" when they raise no issue.
   std::string own_outcome;
   bool own_rejected = false;  ///< own_outcome refuses a line (an error)
+  /// NDJSON split by patient: facts every part but the first reads again (the shared lines'),
+  /// which the workers' counts include once per part.
+  std::uint32_t repeated_facts = 0;
   /// HL7 v2 split by message: MSH-10 of this piece's message, and, for a later message of a
   /// patient, the piece whose part carries it (this piece has no part of its own; its ACKs are
   /// taken from that part's answer by MSA-2).
