@@ -234,7 +234,8 @@ class mllp_session final : public drainable,
         stream_, asio::buffer(out_),
         [self = this->shared_from_this()](boost::system::error_code wec, std::size_t) {
           self->out_.clear();
-          if (wec || self->closing_) return self->close();
+          if (wec) return self->close();
+          if (self->closing_) return self->close_after_answer();
           self->read();
         });
   }
@@ -256,6 +257,29 @@ class mllp_session final : public drainable,
                {"claims", r.claims},
                {"facts", r.facts},
                {"ms", static_cast<double>(static_cast<std::int64_t>(ms * 1000)) / 1000}});
+  }
+
+  // After a last answer to a peer that may still be sending (a frame over the byte budget, a
+  // frame refused): closing with its bytes unread would make the kernel reset the connection,
+  // and a reset can discard the answer before the peer has read it (seen in the integration
+  // test of the byte budget). So the sending side is shut, what still comes is read and
+  // dropped, and the socket closes when the peer closes or after a second.
+  void close_after_answer() {
+    boost::system::error_code ignored;
+    lowest().shutdown(tcp::socket::shutdown_send, ignored);
+    timer_.expires_after(std::chrono::seconds(1));
+    timer_.async_wait([self = this->shared_from_this()](boost::system::error_code ec) {
+      if (!ec) self->close();
+    });
+    discard_input();
+  }
+
+  void discard_input() {
+    lowest().async_read_some(asio::buffer(buffer_), [self = this->shared_from_this()](
+                                                        boost::system::error_code ec, std::size_t) {
+      if (ec) return self->close();  // the peer closed (or the socket did)
+      self->discard_input();
+    });
   }
 
   void close() {
