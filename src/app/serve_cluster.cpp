@@ -67,10 +67,8 @@ class gate_applier final : public cluster::message_applier {
           cluster::applied_message out;
           if (!r.durable) {
             out.result = verdict::failed;
-          } else if (r.verdict == store::apply_verdict::already_applied) {
-            out.result = verdict::already_applied;
-          } else if (r.verdict == store::apply_verdict::stale_epoch) {
-            out.result = verdict::fenced;
+          } else if (const auto skipped = position_verdict(r.verdict)) {
+            out.result = *skipped;
           } else {
             out.result = verdict::applied;
             out.outcome = std::string(server::outcome_name(r));
@@ -91,7 +89,6 @@ class gate_applier final : public cluster::message_applier {
   // again the same way).
   void apply_review(const cluster::stream_message& m,
                     std::function<void(cluster::applied_message)> done) {
-    using verdict = cluster::applied_message::verdict;
     auto decoded = cluster::decode_review(m.data);
     if (auto* problem = std::get_if<std::string>(&decoded)) {
       server::log().warn("cluster", "review message refused",
@@ -109,17 +106,25 @@ class gate_applier final : public cluster::message_applier {
         {static_cast<std::uint32_t>(m.partition), m.sequence, m.epoch, m.stored_ms},
         [done = std::move(done)](server::stream_review_result result) {
           cluster::applied_message out;
-          if (result.verdict == store::apply_verdict::already_applied) {
-            out.result = verdict::already_applied;
-          } else if (result.verdict == store::apply_verdict::stale_epoch) {
-            out.result = verdict::fenced;
+          if (const auto skipped = position_verdict(result.verdict)) {
+            out.result = *skipped;
           } else if (result.status == server::review_status::unavailable) {
-            out.result = verdict::failed;
+            out.result = cluster::applied_message::verdict::failed;
           } else {
             out = answered(answer_of(result.status), "accepted");
           }
           done(std::move(out));
         });
+  }
+
+  // A stream message the store did not apply because of its position: a redelivery of one it
+  // has, or one under an older lease than it recorded. nullopt: applied (or failed).
+  static std::optional<cluster::applied_message::verdict> position_verdict(
+      store::apply_verdict position) {
+    using verdict = cluster::applied_message::verdict;
+    if (position == store::apply_verdict::already_applied) return verdict::already_applied;
+    if (position == store::apply_verdict::stale_epoch) return verdict::fenced;
+    return std::nullopt;
   }
 
   static cluster::applied_message answered(cluster::review_answer answer, const char* outcome) {

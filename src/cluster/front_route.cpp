@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <iterator>
 #include <map>
 #include <set>
 #include <span>
@@ -377,11 +378,8 @@ std::vector<hl7v2_message> hl7v2_messages(std::string_view payload, const mappin
 // (carried_by), and the front hands each message its ACKs by MSA-2, so a patient's messages
 // need distinct MSH-10s. False when the payload is not one to split (one patient or none: the
 // caller routes it whole), with plan.refusal set when it cannot be sent.
-bool split_hl7v2(std::string_view payload, const mapping::tables& tables,
-                 const route_settings& settings, route_plan& plan) {
-  bool viewable = true;
-  auto messages = hl7v2_messages(payload, tables, settings, viewable);
-  if (!viewable || messages.size() < 2) return false;
+bool split_hl7v2(const std::vector<hl7v2_message>& messages, route_plan& plan) {
+  if (messages.size() < 2) return false;
   std::set<std::string> everyone;
   std::vector<patients_of_facts> who;
   for (auto& m : messages) {
@@ -477,10 +475,22 @@ route_plan plan_route(std::string_view message, const mapping::tables& tables,
       plan_facts(message, std::move(facts), message_kind::fhir, plan);
       break;
     }
-    case engine::payload_kind::hl7v2:
-      if (split_hl7v2(message, tables, settings, plan) || !plan.refusal.empty()) break;
-      plan_facts(message, hl7v2_facts(message, tables, settings), message_kind::hl7v2, plan);
+    case engine::payload_kind::hl7v2: {
+      // Each message is read once: to split the payload, or else for its facts as a whole.
+      bool viewable = true;
+      auto messages = hl7v2_messages(message, tables, settings, viewable);
+      if (viewable && split_hl7v2(messages, plan)) break;
+      if (!plan.refusal.empty()) break;
+      std::vector<model::fact> facts;
+      if (viewable) {
+        for (auto& m : messages)
+          std::move(m.facts.begin(), m.facts.end(), std::back_inserter(facts));
+      } else {
+        facts = hl7v2_facts(message, tables, settings);
+      }
+      plan_facts(message, std::move(facts), message_kind::hl7v2, plan);
       break;
+    }
     case engine::payload_kind::mllp:
     case engine::payload_kind::unknown:
       // Not a message a worker would read: answered (or called unrecognized) by the front.
