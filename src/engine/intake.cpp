@@ -252,22 +252,42 @@ class x12_reading final : public reading, private x12_input::handler {
     }
     // Remembered once anything in it was answered: its claims are in the gate now.
     if (r.any_accepted() || result_.claims > claims_at_start_) {
-      interchange_answer given{answer_, refused, result_.claims - claims_at_start_,
-                               r.content_digest};
-      if (answer_.size() > i_.settings.max_remembered_answer) given.body.clear();
-      i_.st.remember_interchange(key, i_.now.unix_ms, given);
+      i_.st.remember_interchange(
+          key, i_.now.unix_ms,
+          {joined_answer(), refused, result_.claims - claims_at_start_, r.content_digest});
     }
     end_interchange();
   }
 
-  void emit(const std::string& text) {
+  // The interchange's answer is remembered for a repeat as long as it stays within
+  // max_remembered_answer. Its pieces are kept as written and joined once at the end: one
+  // growing string copied itself at every doubling, and a 100 MB interchange spent a tenth
+  // of its replay there.
+  void emit(std::string text) {
     if (text.empty()) return;
     out_.x12(text);
-    if (answer_.size() <= i_.settings.max_remembered_answer) answer_ += text;
+    if (answer_overflowed_) return;
+    answer_size_ += text.size();
+    if (answer_size_ > i_.settings.max_remembered_answer) {
+      answer_overflowed_ = true;
+      answer_parts_.clear();
+      return;
+    }
+    answer_parts_.push_back(std::move(text));
+  }
+
+  [[nodiscard]] std::string joined_answer() const {
+    std::string body;
+    if (answer_overflowed_) return body;
+    body.reserve(answer_size_);
+    for (const auto& part : answer_parts_) body += part;
+    return body;
   }
 
   void end_interchange() {
-    answer_.clear();
+    answer_parts_.clear();
+    answer_size_ = 0;
+    answer_overflowed_ = false;
     claims_at_start_ = result_.claims;
     out_.message_end();
   }
@@ -277,7 +297,9 @@ class x12_reading final : public reading, private x12_input::handler {
   answer_sink& out_;
   input_result result_{payload_kind::x12};
   std::map<std::string, interchange_answer, std::less<>> earlier_;
-  std::string answer_;  // what the current interchange was answered so far
+  std::vector<std::string> answer_parts_;  // what the current interchange was answered so far
+  std::size_t answer_size_ = 0;
+  bool answer_overflowed_ = false;  // past max_remembered_answer: nothing is remembered
   std::uint32_t claims_at_start_ = 0;
   x12_input input_;  // last: its reader calls back into the members above
 };
@@ -471,7 +493,7 @@ class hl7v2_reading final : public reading {
       answer += '\x1E';  // the ACKs of one message, kept apart for a repeat
     }
     if (!key.empty() && !r.rejected) {
-      i_.st.remember_interchange(key, i_.now.unix_ms, {answer, refused, 0, digest});
+      i_.st.remember_interchange(key, i_.now.unix_ms, {std::move(answer), refused, 0, digest});
     }
     out_.message_end();
   }

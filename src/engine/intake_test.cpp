@@ -122,6 +122,38 @@ TEST_SUITE("engine.intake") {
     }
   }
 
+  TEST_CASE("an interchange's answer is remembered up to max_remembered_answer bytes, not past") {
+    // An interchange of several sets: its answer is written set by set and remembered whole.
+    const auto claims = sample("x12/01-insulin-pump-837p.x12");
+    store::memory_state probe_state;
+    engine::intake probe{test::shipped_ncd223(), test::shipped_tables(), probe_state, {}};
+    collected first;
+    REQUIRE_FALSE(probe.receive(claims, "first", {0}, first).rejected);
+    const auto answer_size = first.x12_text.size();
+    REQUIRE(answer_size > 0);
+
+    for (const auto limit : {answer_size, answer_size - 1}) {
+      CAPTURE(limit);
+      store::memory_state state;
+      engine::intake_settings settings;
+      settings.max_remembered_answer = limit;
+      engine::intake intake{test::shipped_ncd223(), test::shipped_tables(), state, settings};
+      collected a, b;
+      REQUIRE_FALSE(intake.receive(claims, "first", {0}, a).rejected);
+      REQUIRE(a.x12_text == first.x12_text);
+      const auto again = intake.receive(claims, "retry", {0}, b);
+      if (limit == answer_size) {
+        CHECK(b.x12_text == a.x12_text);  // at the limit: answered again byte for byte
+        CHECK(again.repeated_interchanges == 1);
+      } else {
+        // One byte past it nothing was kept: the repeat is refused as a duplicate (TA1 025)
+        // rather than answered from a truncated copy.
+        CHECK(again.rejected);
+        CHECK(b.x12_text.find("*R*025~") != std::string::npos);
+      }
+    }
+  }
+
   TEST_CASE("with duplicates set to reject, a retried interchange gets TA1 025") {
     store::memory_state state;
     engine::intake_settings settings;

@@ -142,8 +142,8 @@ std::optional<engine::interchange_answer> memory_state::interchange(
 }
 
 void memory_state::remember_interchange(std::string_view sender_control, std::int64_t,
-                                        const engine::interchange_answer& answer) {
-  interchanges_.insert_or_assign(std::string(sender_control), answer);
+                                        engine::interchange_answer answer) {
+  interchanges_.insert_or_assign(std::string(sender_control), std::move(answer));
 }
 
 std::int64_t memory_state::counter(std::string_view name, std::int64_t fallback) const {

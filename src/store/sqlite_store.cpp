@@ -562,7 +562,7 @@ std::optional<engine::interchange_answer> sqlite_store::interchange(
 }
 
 void sqlite_store::remember_interchange(std::string_view sender_control, std::int64_t received_ms,
-                                        const engine::interchange_answer& row) {
+                                        engine::interchange_answer row) {
   auto& s = prepared(
       "INSERT OR REPLACE INTO interchanges(key, received_ms, rejected, claims, digest, answer) "
       "VALUES(?1, ?2, ?3, ?4, ?5, ?6)");

@@ -127,8 +127,9 @@ class state {
   /// The answer given to "ISA05/ISA06/ISA13", or nullopt.
   [[nodiscard]] virtual std::optional<interchange_answer> interchange(
       std::string_view sender_control) const = 0;
+  /// `answer` is taken by value: an interchange's answer can be megabytes, kept without a copy.
   virtual void remember_interchange(std::string_view sender_control, std::int64_t at_ms,
-                                    const interchange_answer& answer) = 0;
+                                    interchange_answer answer) = 0;
 
   // ---- counters ----------------------------------------------------------------------------
   /// A persistent counter (e.g. "control"); `fallback` when never set.

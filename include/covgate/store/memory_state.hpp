@@ -47,7 +47,7 @@ class memory_state final : public engine::state {
   [[nodiscard]] std::optional<engine::interchange_answer> interchange(
       std::string_view sender_control) const override;
   void remember_interchange(std::string_view sender_control, std::int64_t at_ms,
-                            const engine::interchange_answer& answer) override;
+                            engine::interchange_answer answer) override;
 
   [[nodiscard]] std::int64_t counter(std::string_view name, std::int64_t fallback) const override;
   void set_counter(std::string_view name, std::int64_t value) override;

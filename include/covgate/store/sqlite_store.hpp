@@ -212,7 +212,7 @@ class sqlite_store final : public engine::state {
       std::string_view sender_control) const override;
   /// Pruned with the journal, by age (ISA13s wrap).
   void remember_interchange(std::string_view sender_control, std::int64_t received_ms,
-                            const engine::interchange_answer& answer) override;
+                            engine::interchange_answer answer) override;
   [[nodiscard]] std::int64_t counter(std::string_view name, std::int64_t fallback) const override;
   void set_counter(std::string_view name, std::int64_t value) override;
 
