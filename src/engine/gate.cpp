@@ -174,20 +174,21 @@ void gate::restore_facts(std::vector<model::fact> facts) {
 void gate::index_facts(std::vector<model::fact> facts, std::set<std::string>& touched,
                        std::set<std::string>& corrected, bool count_them) {
   linked_.clear();
+  linked_.reserve(facts.size());
   for (auto& f : facts) linker_.add(std::move(f));
-  std::size_t i = 0;
-  while (i < linked_.size()) {
-    // A copy: the group's facts are moved out of linked_ (a view could dangle), one per group.
-    const std::string resource(
-        model::fact_index::resource_view_of(model::resource_id_of(linked_[i])));
-    std::vector<model::fact> group;
-    while (i < linked_.size() &&
-           model::fact_index::resource_view_of(model::resource_id_of(linked_[i])) == resource) {
-      group.push_back(std::move(linked_[i++]));
-    }
+  // Each run of facts of one resource is applied where it lies in linked_: the index encodes
+  // it (spending it) and nothing is moved into a group of its own.
+  const auto resource_of = [this](std::size_t at) {
+    return model::fact_index::resource_view_of(model::resource_id_of(linked_[at]));
+  };
+  for (std::size_t i = 0; i < linked_.size();) {
+    const auto begin = i;
+    const auto resource = resource_of(begin);
+    while (i < linked_.size() && resource_of(i) == resource) ++i;
+    const std::span<model::fact> group(linked_.data() + begin, i - begin);
     if (count_them) ++stats_.facts;
     const auto& first = group.front();
-    auto key = model::patient_key_of(first);
+    auto key = model::patient_key_of(first);  // a copy: apply() clears it in the group
     model::fact_index::change change;
     {
       std::unique_lock writing(index_lock_);  // held for one entry: readers wait microseconds
@@ -196,7 +197,7 @@ void gate::index_facts(std::vector<model::fact> facts, std::set<std::string>& to
       } else if (const auto* r = std::get_if<model::practitioner_role>(&first)) {
         practitioners_[r->resource_id] = r->type;
       }
-      change = facts_.apply(std::move(group));
+      change = facts_.apply(group);
     }
     if (key.empty() || change == model::fact_index::change::ignored) continue;
     if (change == model::fact_index::change::replaced ||

@@ -83,11 +83,11 @@ bool emplace_alternative(fact& f, std::uint8_t index, std::index_sequence<I...>)
 
 }  // namespace
 
-void encode(const std::vector<fact>& facts, std::string& out) {
+void encode(std::span<const fact> facts, std::string& out) {
   encode_as(facts, format_version, out);
 }
 
-void encode_as(const std::vector<fact>& facts, int version, std::string& out) {
+void encode_as(std::span<const fact> facts, int version, std::string& out) {
   out += static_cast<char>(version);
   archive::writer w(out, version, layout_of(static_cast<char>(version)));
   w(static_cast<std::uint64_t>(facts.size()));

@@ -105,7 +105,7 @@ TEST_SUITE("model.fact_codec") {
     wrong_version[0] = 9;
     CHECK_FALSE(model::decode_facts(wrong_version));
     std::string one;
-    model::encode({model::retraction{}}, one);
+    model::encode(std::vector<model::fact>{model::retraction{}}, one);
     one[2] = 8;  // the variant index after the version and the count: past the last alternative
     CHECK_FALSE(model::decode_facts(one));
   }
@@ -177,7 +177,7 @@ TEST_SUITE("model.fact_codec") {
       lab.value = v;
       lab.low = v;
       std::string bytes;
-      model::encode({lab}, bytes);
+      model::encode(std::vector<model::fact>{lab}, bytes);
       const auto decoded = model::decode_facts(bytes);
       REQUIRE(decoded);
       const auto& back = std::get<model::lab_result>(decoded->front());
@@ -191,7 +191,7 @@ TEST_SUITE("model.fact_codec") {
       model::lab_result lab;
       lab.value = v;
       std::string bytes;
-      model::encode({lab}, bytes);
+      model::encode(std::vector<model::fact>{lab}, bytes);
       return bytes.size();
     };
     const auto base = size_of(0);

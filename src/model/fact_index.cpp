@@ -168,7 +168,7 @@ shared_fields shared_fields_of(fact& f) {
       f);
 }
 
-bool repeats_shared_fields(std::vector<fact>& group, std::string_view resource,
+bool repeats_shared_fields(std::span<fact> group, std::string_view resource,
                            std::string_view patient_key, std::string_view last_updated) {
   for (auto& f : group) {
     const auto s = shared_fields_of(f);
@@ -179,7 +179,7 @@ bool repeats_shared_fields(std::vector<fact>& group, std::string_view resource,
   return true;
 }
 
-bool repeats_subject(std::vector<fact>& group, std::string_view subject) {
+bool repeats_subject(std::span<fact> group, std::string_view subject) {
   if (subject.empty()) return false;
   return std::all_of(group.begin(), group.end(), [&](fact& f) {
     const auto s = shared_fields_of(f);
@@ -288,7 +288,7 @@ void fact_index::forget(std::string_view resource, const location& where) {
 }
 
 std::string& fact_index::encode_record(const std::string& resource, patient_records& patient,
-                                       std::vector<fact>& group) {
+                                       std::span<fact> group) {
   const auto last_updated = last_updated_of(group.front());  // a copy: stripping clears it
   auto& subjects = patient.subjects;
   if (const auto first = shared_fields_of(group.front());
@@ -337,7 +337,7 @@ std::string& fact_index::encode_record(const std::string& resource, patient_reco
   return record_;
 }
 
-fact_index::change fact_index::apply(std::vector<fact> group) {
+fact_index::change fact_index::apply(std::span<fact> group) {
   if (group.empty()) return change::ignored;
   const auto resource = resource_of(resource_id_of(group.front()));
   const auto current = locate(resource);

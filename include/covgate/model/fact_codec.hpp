@@ -5,6 +5,7 @@
 #pragma once
 
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -14,10 +15,10 @@
 namespace covgate::model {
 
 /// Appends the encoding of `facts` (one resource's facts, or any list) to `out`.
-void encode(const std::vector<fact>& facts, std::string& out);
+void encode(std::span<const fact> facts, std::string& out);
 /// The same in an earlier format version (1: fixed-width scalars), as a store written by an
 /// earlier build holds it: for tests that such stores still read back.
-void encode_as(const std::vector<fact>& facts, int version, std::string& out);
+void encode_as(std::span<const fact> facts, int version, std::string& out);
 
 /// Decodes what encode() wrote. Returns nullopt for anything else (a wrong version or
 /// alternative, a length past the end, trailing bytes); never throws on malformed input.

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -44,8 +45,11 @@ class fact_index {
   };
 
   /// Applies one message's facts for one resource id. Facts of a resource arrive together
-  /// (an Observation and its components): pass them as one group (taken over, not copied).
-  change apply(std::vector<fact> group);
+  /// (an Observation and its components): pass them as one group. The group is encoded, and
+  /// changed on the way (fields the record stores once are cleared): the caller's facts are
+  /// spent, never copied.
+  change apply(std::span<fact> group);
+  change apply(std::vector<fact> group) { return apply(std::span<fact>(group)); }
 
   /// Every current fact for `patient_key`, decoded, in the order their resources arrived.
   [[nodiscard]] std::vector<fact> for_patient(std::string_view patient_key) const;
@@ -70,7 +74,7 @@ class fact_index {
   struct patient_records;
   /// Encodes `group` (changing it) as one record of `resource` in `patient`'s buffer.
   std::string& encode_record(const std::string& resource, patient_records& patient,
-                             std::vector<fact>& group);
+                             std::span<fact> group);
   void forget(std::string_view resource, const location& where);
   void remember(std::string_view resource, std::uint32_t patient);
 
