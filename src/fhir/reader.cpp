@@ -978,9 +978,11 @@ read_result read_ndjson(std::string_view text, std::size_t first_line,
   if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
   // About a fact per line: room for them up front, so the batch's facts are not moved at every
   // doubling of the list. Bounded by the text's size, so a batch of blank lines reserves little.
-  out.facts.reserve(std::min<std::size_t>(static_cast<std::size_t>(std::count(
-                                              text.begin(), text.end(), '\n')) + 1,
-                                          text.size() / min_resource_line + 1));
+  std::size_t lines = 1;  // counted with memchr: a byte-wise count cost 4 % of a replay
+  for (auto at = text.find('\n'); at != std::string_view::npos; at = text.find('\n', at + 1)) {
+    ++lines;
+  }
+  out.facts.reserve(std::min(lines, text.size() / min_resource_line + 1));
   json_arena arena;
   for (std::size_t line = first_line; !text.empty(); ++line) {
     const auto end = text.find('\n');
