@@ -39,6 +39,7 @@ cluster::cluster_layout layout_of(const server::cluster_config& c) {
   cluster::cluster_layout l;
   l.partitions = c.partitions;
   l.replicas = c.replicas;
+  l.lease_retry_budget = std::chrono::milliseconds(c.renew_ms);
   return l;
 }
 

@@ -23,9 +23,10 @@ lease_buckets ensure_layout(jetstream& js, const cluster_layout& layout) {
   // Reference data is small and every worker reads all of it from the start: kept whole.
   js.ensure_stream({std::string(reference_stream), reference_stream_subject(), layout.replicas,
                     layout.duplicate_window});
-  return lease_buckets{
-      js.bucket({std::string(owners_bucket), layout.replicas, std::chrono::seconds(0)}),
-      js.bucket({std::string(workers_bucket), layout.replicas, layout.presence_ttl})};
+  return lease_buckets{js.bucket({std::string(owners_bucket), layout.replicas,
+                                  std::chrono::seconds(0), layout.lease_retry_budget}),
+                       js.bucket({std::string(workers_bucket), layout.replicas,
+                                  layout.presence_ttl, layout.lease_retry_budget})};
 }
 
 }  // namespace covgate::cluster

@@ -180,6 +180,38 @@ TEST_SUITE("cluster.lease") {
                                                     {action::release, 3, 43}});
   }
 
+  TEST_CASE("retries stop at their attempts, at a failure that is not retryable, or at the budget") {
+    int attempts = 0;
+    const auto failing = [&](bool retryable) {
+      return [&attempts, retryable]() -> int {
+        ++attempts;
+        throw nats_error("no answer (test)", retryable);
+      };
+    };
+    const retry_policy five{5, std::chrono::milliseconds(1), std::chrono::milliseconds(1)};
+    CHECK_THROWS_AS(with_retry<nats_error>(five, failing(true)), nats_error);
+    CHECK(attempts == 5);
+    attempts = 0;
+    CHECK_THROWS_AS(with_retry<nats_error>(five, failing(false)), nats_error);
+    CHECK(attempts == 1);
+    // 10 ms between attempts and 1,000 allowed, but no retry may start 100 ms after the first
+    // attempt: about ten, never more than eleven.
+    attempts = 0;
+    retry_policy bounded{1'000, std::chrono::milliseconds(10), std::chrono::milliseconds(10)};
+    bounded.budget = std::chrono::milliseconds(100);
+    CHECK_THROWS_AS(with_retry<nats_error>(bounded, failing(true)), nats_error);
+    CHECK(attempts >= 2);
+    CHECK(attempts <= 11);
+    // A success ends it.
+    attempts = 0;
+    const auto third_time_lucky = [&attempts] {
+      if (++attempts < 3) throw nats_error("no answer (test)", true);
+      return 7;
+    };
+    CHECK(with_retry<nats_error>(five, third_time_lucky) == 7);
+    CHECK(attempts == 3);
+  }
+
   TEST_CASE("retries back off by doubling up to the cap") {
     const retry_policy p{12, std::chrono::milliseconds(100), std::chrono::milliseconds(1000)};
     CHECK(retry_delay(p, 1).count() == 100);
@@ -360,12 +392,28 @@ TEST_SUITE("cluster.lease_manager") {
     worker_under_test b(owners, workers, "wb", 3);
     a.manager->round(1'000'000);
     REQUIRE(a.working.size() == 3);
-    a.manager->release_all();
+    a.manager->release_all(std::chrono::seconds(5));
     CHECK(a.working.empty());
     CHECK(a.manager->held().empty());
     // wb sees wa's presence as fresh (share 2) but takes the released ones at once.
     b.manager->round(1'000'100);
     CHECK(b.working.size() == 2);
+  }
+
+  TEST_CASE("release_all with the cluster out of reach stops work at once and writes within its budget") {
+    memory_kv owners, workers;
+    worker_under_test a(owners, workers, "wa", 10);
+    a.manager->round(1'000'000);
+    REQUIRE(a.working.size() == 10);
+    owners.fail_writes = true;
+    owners.write_delay = std::chrono::milliseconds(30);  // each write waits, then fails
+    owners.writes_tried = 0;
+    a.manager->release_all(std::chrono::milliseconds(100));
+    CHECK(a.working.empty());  // every partition's work stopped, written or not
+    CHECK(a.manager->held().empty());
+    // A write starts only before the budget is spent: at 30 ms each, at most 4 of the 10.
+    CHECK(owners.writes_tried >= 1);
+    CHECK(owners.writes_tried <= 4);
   }
 
   TEST_CASE("refuses a bad worker id, partition count or timing") {

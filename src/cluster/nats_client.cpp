@@ -64,14 +64,7 @@ bool subject_full_error() {
 
 template <class Attempt>
 auto with_retry(const retry_policy& policy, Attempt&& attempt) {
-  for (int i = 1;; ++i) {
-    try {
-      return attempt();
-    } catch (const nats_error& e) {
-      if (!e.retryable() || i >= policy.attempts) throw;
-      std::this_thread::sleep_for(retry_delay(policy, i));
-    }
-  }
+  return cluster::with_retry<nats_error>(policy, std::forward<Attempt>(attempt));
 }
 
 // The JetStream API's answer to a compare-and-set whose expected revision is not the key's
@@ -323,7 +316,9 @@ std::vector<std::string> key_value::keys() {
     // round of the cluster test hung in it for 15 minutes); a timeout is retried.
     kvWatchOptions options;
     kvWatchOptions_Init(&options);
-    options.Timeout = keys_timeout.count();
+    options.Timeout = (retry_.budget.count() > 0 ? std::min(keys_timeout, retry_.budget)
+                                                 : keys_timeout)
+                          .count();
     const natsStatus s = kvStore_Keys(&list, static_cast<kvStore*>(kv_), &options);
     std::vector<std::string> out;
     if (s == NATS_NOT_FOUND) return out;  // an empty bucket
@@ -719,7 +714,9 @@ key_value jetstream::bucket(const bucket_settings& settings) {
       s = js_CreateKeyValue(&kv, impl_->context, &config);
     }
     if (s != NATS_OK) fail("open or create bucket " + settings.name, s);
-    return key_value(kv, settings.name, impl_->settings.retry);
+    auto retry = impl_->settings.retry;
+    retry.budget = settings.retry_budget;
+    return key_value(kv, settings.name, retry);
   });
 }
 

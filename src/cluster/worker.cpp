@@ -447,7 +447,7 @@ void worker::lease_loop() {
     running_.clear();
     retiring_.clear();
   }
-  leases_.release_all();
+  leases_.release_all(std::chrono::milliseconds(settings_.timing.renew_ms));
   lock.lock();
   held_.clear();
 }

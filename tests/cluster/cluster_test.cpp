@@ -720,7 +720,7 @@ TEST_SUITE("cluster.lease") {
     CHECK(report.lost == static_cast<int>(a_held.size()));
     CHECK(a.working.empty());
     disjoint_and_in_kv();
-    b.manager->release_all();
+    b.manager->release_all(std::chrono::seconds(5));
     CHECK(b.working.empty());
     // Their presence was written on a clock a minute ahead: mark both gone, or later cases
     // would count them as live workers (and take a smaller share of the partitions).

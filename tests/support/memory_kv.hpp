@@ -2,9 +2,11 @@
 // include path).
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <string>
+#include <thread>
 #include <utility>
 
 #include "covgate/cluster/kv_bucket.hpp"
@@ -14,9 +16,10 @@ namespace covgate::cluster {
 
 // KV cg-owners / cg-workers in memory, with the revision rule of JetStream KV (one counter for
 // the bucket) and compare-and-set; `fail_writes` makes every write fail as an unanswered one,
-// `before_next_write` runs once just before the next create or update (another worker's
-// write landing between this one's read and its write), and `stale_once` answers a read with
-// an older entry.
+// `write_delay` makes each failing write take that long first (a request waiting for its
+// timeout), `writes_tried` counts the writes asked for, `before_next_write` runs once just
+// before the next create or update (another worker's write landing between this one's read
+// and its write), and `stale_once` answers a read with an older entry.
 class memory_kv final : public kv_bucket {
  public:
   std::optional<kv_entry> get(const std::string& key) override {
@@ -53,6 +56,8 @@ class memory_kv final : public kv_bucket {
     return out;
   }
   bool fail_writes = false;
+  std::chrono::milliseconds write_delay{0};
+  int writes_tried = 0;
   std::function<void()> before_next_write;
   /// Answered once by the next get of its key instead of the latest entry (a replica behind
   /// its stream's leader answering a read).
@@ -62,8 +67,11 @@ class memory_kv final : public kv_bucket {
   void interleave() {
     if (before_next_write) std::exchange(before_next_write, nullptr)();
   }
-  void check_writable() const {
-    if (fail_writes) throw nats_error("write: timeout (test)", true);
+  void check_writable() {
+    ++writes_tried;
+    if (!fail_writes) return;
+    std::this_thread::sleep_for(write_delay);
+    throw nats_error("write: timeout (test)", true);
   }
   std::uint64_t write(const std::string& key, std::string_view value) {
     entries_[key] = kv_entry{std::string(value), ++revision_};

@@ -58,8 +58,10 @@ class lease_manager {
 
   /// Stops work on every held partition (callbacks.lost) and marks each released, so that
   /// others need not wait for the lease to expire. Failed writes are ignored (the lease then
-  /// expires as if the worker had died).
-  void release_all();
+  /// expires as if the worker had died), and no write starts once `budget` has passed: a
+  /// worker stopping while the cluster is out of reach stops within about that (plus one
+  /// write's own timeout) instead of trying every lease through every retry.
+  void release_all(std::chrono::milliseconds budget);
 
   /// The epoch to commit partition `partition`'s work under at `now_ms`, or nullopt when this
   /// worker does not hold it or its last successful renewal is lease_ms - renew_ms old (the

@@ -219,6 +219,9 @@ struct bucket_settings {
   std::string name;
   int replicas = 3;
   std::chrono::seconds ttl{0};  ///< entries older than this are removed; 0 = never
+  /// The operations' retries stop this long after an operation began (retry_policy::budget;
+  /// 0: the connection's policy alone), and a key listing waits no longer than this.
+  std::chrono::milliseconds retry_budget{0};
 };
 
 /// A connection and its JetStream context.

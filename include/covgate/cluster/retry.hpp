@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <thread>
 
 namespace covgate::cluster {
 
@@ -15,6 +16,10 @@ struct retry_policy {
   int attempts = 12;                           ///< tries in all, the first included
   std::chrono::milliseconds first_delay{100};  ///< wait after the first failure
   std::chrono::milliseconds max_delay{1'000};  ///< the doubling stops here
+  /// No retry starts later than this after the first attempt began (0: the attempts alone
+  /// bound it). A caller that must not wait long (a lease round, a stopping worker) sets it;
+  /// one attempt in progress is not cut short.
+  std::chrono::milliseconds budget{0};
 };
 
 /// The wait after failed attempt `attempt` (1-based): first_delay doubled each time, capped
@@ -25,6 +30,26 @@ struct retry_policy {
   auto delay = policy.first_delay;
   for (int i = 1; i < attempt && delay < policy.max_delay; ++i) delay *= 2;
   return std::min(delay, policy.max_delay);
+}
+
+/// Runs `attempt` until it returns, retrying a `Failure` whose retryable() is true after
+/// retry_delay(), while the policy's attempts and budget allow; the last failure is thrown.
+template <class Failure, class Attempt>
+auto with_retry(const retry_policy& policy, Attempt&& attempt) {
+  const auto started = std::chrono::steady_clock::now();
+  for (int i = 1;; ++i) {
+    try {
+      return attempt();
+    } catch (const Failure& e) {
+      if (!e.retryable() || i >= policy.attempts) throw;
+      const auto delay = retry_delay(policy, i);
+      if (policy.budget.count() > 0 &&
+          std::chrono::steady_clock::now() + delay - started > policy.budget) {
+        throw;
+      }
+      std::this_thread::sleep_for(delay);
+    }
+  }
 }
 
 }  // namespace covgate::cluster
