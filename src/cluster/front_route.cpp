@@ -208,14 +208,13 @@ constexpr std::size_t split_budget(std::size_t message_bytes) {
   return 4 * message_bytes + (std::size_t{1} << 20);
 }
 
-// Splits NDJSON by the patient of each line; false when the message is not one to split (one
-// patient or none: the caller routes it whole), with plan.refusal set when it cannot be sent.
+// Splits NDJSON, read line by line into `lines`, by the patient of each line; false when the
+// message is not one to split (one patient or none: the caller routes it whole, with the
+// facts of `lines`, which are then left as read), with plan.refusal set when it cannot be sent.
 // The lines that yield no fact are answered by the front from its own read of each line: a
 // worker given such a line within a part might read the part as one JSON document (a reader
 // takes a payload for NDJSON only when its second line starts an object).
-bool split_ndjson(std::string_view message, const mapping::tables& tables,
-                  const route_settings& settings, route_plan& plan) {
-  auto lines = ndjson_lines(message, tables, settings.fhir);
+bool split_ndjson(std::string_view message, std::vector<ndjson_line>& lines, route_plan& plan) {
   // A Patient with the Medicare identifier names the key its references resolve to.
   std::unordered_map<std::string, std::string> key_of_reference;
   for (const auto& line : lines) {
@@ -463,8 +462,17 @@ route_plan plan_route(std::string_view message, const mapping::tables& tables,
       plan_x12(message, settings, unix_ms, plan);
       break;
     case engine::payload_kind::fhir: {
-      if (fhir::sniff(message) == fhir::encoding::ndjson &&
-          (split_ndjson(message, tables, settings, plan) || !plan.refusal.empty())) {
+      if (fhir::sniff(message) == fhir::encoding::ndjson) {
+        // Each line is read once: to split the message, or else for its facts as a whole. (A
+        // second read of the whole message also applied the message-size limit, which the
+        // worker's reader applies per line: an NDJSON of one patient past it was answered by
+        // the front and never reached a worker.)
+        auto lines = ndjson_lines(message, tables, settings.fhir);
+        if (split_ndjson(message, lines, plan) || !plan.refusal.empty()) break;
+        std::vector<model::fact> facts;
+        for (auto& line : lines)
+          std::move(line.facts.begin(), line.facts.end(), std::back_inserter(facts));
+        plan_facts(message, std::move(facts), message_kind::fhir, plan);
         break;
       }
       std::vector<model::fact> facts;

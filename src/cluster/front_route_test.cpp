@@ -296,6 +296,23 @@ TEST_SUITE("cluster.front_route") {
     CHECK(merged(p.pieces[0]) == worker_outcome(day));
   }
 
+  TEST_CASE("regression: NDJSON of one patient past the message-size limit still goes to them") {
+    // The limit applies per line, as the worker's reader applies it; a whole-message read at
+    // the front once refused the message silently and answered it itself, so its facts never
+    // reached a worker.
+    const std::string message = patient_a + "\n" + obs_by_reference + "\n" + practitioner_line;
+    route_settings settings;
+    settings.fhir.max_bytes = std::max(patient_a.size(), obs_by_reference.size()) + 1;
+    REQUIRE(message.size() > settings.fhir.max_bytes);
+    const auto p = plan_route(message, tables(), settings, 1'796'040'000'000);
+    REQUIRE(p.refusal.empty());
+    REQUIRE(p.pieces.size() == 1);
+    CHECK_FALSE(p.pieces[0].local);
+    REQUIRE(p.pieces[0].parts.size() == 1);
+    CHECK(p.pieces[0].parts[0].patient_key == "1AA1AA1AA11");
+    CHECK(p.pieces[0].parts[0].payload == message);
+  }
+
   TEST_CASE("an NDJSON line with facts of two patients, or reference data beyond the budget") {
     const std::string bundle =
         R"({"resourceType":"Bundle","type":"collection","entry":[{"resource":)" + obs_b_odd_unit +
