@@ -93,6 +93,7 @@ int run_serve(const options& o) {
     front.emplace(config, policy, tables, std::move(front_destinations), transport::deliver,
                   svc.counters());
     svc.set_message_port(*front);
+    svc.set_outbox_port(*front);  // GET /outbox and retries: the cluster's dead letters
     svc.set_extra_metrics([&front] { return front->metrics_text(); });
   }
   boost::asio::io_context io;

@@ -367,6 +367,9 @@ struct cluster_front::impl {
         buckets(ensure_layout(js, layout_of(c.cluster))),
         control(js.bucket(
             {std::string(cluster::control_bucket), c.cluster.replicas, std::chrono::seconds(0)})),
+        dead_bucket(js.bucket({std::string(cluster::dead_letters_bucket), c.cluster.replicas,
+                               std::chrono::seconds(0)})),
+        book(dead_bucket),
         running(js, control, policy, tables, settings) {}
 
   void deliver_releases(const std::vector<server::destination_config>& destinations,
@@ -410,7 +413,23 @@ struct cluster_front::impl {
       server::log().warn("cluster", "release delivery problem",
                          {{"kind", t.kind}, {"reason", what}});
     };
+    s.dead_letters = &book;
+    for (const auto& t : targets) consumers.push_back(cluster::delivery_consumer(t.identity));
+    configured = std::make_shared<const std::vector<server::destination_config>>(destinations);
     courier.emplace(js, std::move(targets), std::move(s));
+  }
+
+  // An operator's view of a dead letter, as the single server shows an outbox item.
+  store::outbox_entry entry_of(const cluster::dead_letter& letter) const {
+    store::outbox_entry e;
+    e.id = static_cast<std::int64_t>(letter.sequence);
+    e.key = letter.key;
+    const auto at = std::find(consumers.begin(), consumers.end(), letter.consumer);
+    e.destination = static_cast<std::uint32_t>(at - consumers.begin());
+    e.attempts = static_cast<std::uint32_t>(letter.attempts);
+    e.state = letter.delivered ? "delivered" : "dead";
+    e.last_error = letter.error;
+    return e;
   }
 
   static cluster::front_settings settings_of(const server::server_config& c) {
@@ -426,8 +445,13 @@ struct cluster_front::impl {
   cluster::jetstream js;
   cluster::lease_buckets buckets;
   cluster::key_value control;
+  cluster::key_value dead_bucket;  // KV cg-dead
+  cluster::dead_letter_book book;
   cluster::front running;
   std::optional<cluster::release_delivery> courier;  // with destinations only
+  std::vector<std::string> consumers;                // of CG_OUT, one per destination, in order
+  std::shared_ptr<const std::vector<server::destination_config>> configured =
+      std::make_shared<const std::vector<server::destination_config>>();
 };
 
 cluster_front::cluster_front(
@@ -463,6 +487,75 @@ void cluster_front::stop() {
   if (!impl_) return;
   if (impl_->courier) impl_->courier->stop();
   impl_->running.stop();
+}
+
+std::vector<store::outbox_entry> cluster_front::outbox_entries(std::string_view state,
+                                                               std::int64_t after_id,
+                                                               std::size_t limit) {
+  std::vector<store::outbox_entry> out;
+  if (state == "pending" || impl_->consumers.empty()) return out;
+  const bool delivered = state == "delivered";
+  // "" lists every dead letter, still dead or delivered since: two lists merged by id.
+  std::vector<cluster::dead_letter> letters;
+  const auto after = static_cast<std::uint64_t>(std::max<std::int64_t>(after_id, 0));
+  try {
+    letters = impl_->book.list(impl_->consumers, delivered, after, limit);
+    if (state.empty()) {
+      auto others = impl_->book.list(impl_->consumers, true, after, limit);
+      letters.insert(letters.end(), others.begin(), others.end());
+      std::stable_sort(letters.begin(), letters.end(),
+                       [](const auto& a, const auto& b) { return a.sequence < b.sequence; });
+      // Cut at the limit, but never between two letters of one release (as list() does).
+      auto keep = std::min(limit, letters.size());
+      while (keep > 0 && keep < letters.size() &&
+             letters[keep].sequence == letters[keep - 1].sequence) {
+        ++keep;
+      }
+      letters.resize(keep);
+    }
+  } catch (const cluster::nats_error& e) {
+    server::log().warn("cluster", "dead letters not read", {{"reason", e.what()}});
+    return out;
+  }
+  for (const auto& l : letters) out.push_back(impl_->entry_of(l));
+  return out;
+}
+
+std::optional<store::outbox_entry> cluster_front::outbox_entry(std::int64_t id) {
+  if (id <= 0) return std::nullopt;
+  try {
+    for (const auto& consumer : impl_->consumers) {
+      if (const auto letter = impl_->book.find(consumer, static_cast<std::uint64_t>(id))) {
+        return impl_->entry_of(*letter);
+      }
+    }
+  } catch (const cluster::nats_error& e) {
+    server::log().warn("cluster", "dead letters not read", {{"reason", e.what()}});
+  }
+  return std::nullopt;
+}
+
+void cluster_front::retry(std::int64_t id,
+                          std::function<void(std::optional<store::retry_result>)> done) {
+  if (id <= 0 || !impl_->courier) return done(store::retry_result::unknown);
+  std::optional<store::retry_result> result;
+  try {
+    // Now, on this thread: one attempt per destination it is dead for, each bounded by its
+    // transport's timeout. An operator's action, rare; the answer says how it went.
+    const auto attempts = impl_->courier->redeliver(static_cast<std::uint64_t>(id));
+    if (!attempts.empty()) {
+      result = store::retry_result::retried;
+    } else {
+      result = outbox_entry(id) ? store::retry_result::delivered : store::retry_result::unknown;
+    }
+  } catch (const cluster::nats_error& e) {
+    server::log().warn("cluster", "dead letter not retried", {{"reason", e.what()}});
+  }
+  done(result);
+}
+
+std::shared_ptr<const std::vector<server::destination_config>> cluster_front::destinations() {
+  return impl_->configured;
 }
 
 std::string cluster_front::metrics_text() const {

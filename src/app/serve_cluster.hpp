@@ -59,7 +59,7 @@ class cluster_worker final : public server::review_port {
 
 /// The front: what the listeners receive is routed by patient to the workers
 /// (cluster::front), from construction until stop() or destruction.
-class cluster_front final : public server::message_port {
+class cluster_front final : public server::message_port, public server::outbox_port {
  public:
   /// Connects, creates what is missing of the layout and starts the front. Throws
   /// std::runtime_error when the cluster does not answer or refuses, or when the variable
@@ -82,6 +82,20 @@ class cluster_front final : public server::message_port {
 
   /// Stops taking messages; those still waiting for workers are answered `unavailable`.
   void stop();
+
+  // The operators' outbox routes on a front: the dead letters of its destinations (KV
+  // cg-dead), each named by its release's CG_OUT sequence. A front queues nothing itself:
+  // state "dead" lists those still dead, "delivered" those delivered by hand since, "pending"
+  // nothing; a retry delivers the release once more, now, to each of this front's
+  // destinations it is dead for.
+  [[nodiscard]] std::vector<store::outbox_entry> outbox_entries(std::string_view state,
+                                                                std::int64_t after_id,
+                                                                std::size_t limit) override;
+  [[nodiscard]] std::optional<store::outbox_entry> outbox_entry(std::int64_t id) override;
+  void retry(std::int64_t id,
+             std::function<void(std::optional<store::retry_result>)> done) override;
+  [[nodiscard]] std::shared_ptr<const std::vector<server::destination_config>> destinations()
+      override;
 
   /// Prometheus text: covgate_front_* counters. Thread-safe.
   [[nodiscard]] std::string metrics_text() const;

@@ -25,8 +25,8 @@ lease_buckets ensure_layout(jetstream& js, const cluster_layout& layout) {
                     layout.duplicate_window});
   return lease_buckets{js.bucket({std::string(owners_bucket), layout.replicas,
                                   std::chrono::seconds(0), layout.lease_retry_budget}),
-                       js.bucket({std::string(workers_bucket), layout.replicas,
-                                  layout.presence_ttl, layout.lease_retry_budget})};
+                       js.bucket({std::string(workers_bucket), layout.replicas, layout.presence_ttl,
+                                  layout.lease_retry_budget})};
 }
 
 }  // namespace covgate::cluster

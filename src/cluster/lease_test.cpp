@@ -180,7 +180,8 @@ TEST_SUITE("cluster.lease") {
                                                     {action::release, 3, 43}});
   }
 
-  TEST_CASE("retries stop at their attempts, at a failure that is not retryable, or at the budget") {
+  TEST_CASE(
+      "retries stop at their attempts, at a failure that is not retryable, or at the budget") {
     int attempts = 0;
     const auto failing = [&](bool retryable) {
       return [&attempts, retryable]() -> int {
@@ -400,7 +401,8 @@ TEST_SUITE("cluster.lease_manager") {
     CHECK(b.working.size() == 2);
   }
 
-  TEST_CASE("release_all with the cluster out of reach stops work at once and writes within its budget") {
+  TEST_CASE(
+      "release_all with the cluster out of reach stops work at once and writes within its budget") {
     memory_kv owners, workers;
     worker_under_test a(owners, workers, "wa", 10);
     a.manager->round(1'000'000);

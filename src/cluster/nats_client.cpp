@@ -316,9 +316,8 @@ std::vector<std::string> key_value::keys() {
     // round of the cluster test hung in it for 15 minutes); a timeout is retried.
     kvWatchOptions options;
     kvWatchOptions_Init(&options);
-    options.Timeout = (retry_.budget.count() > 0 ? std::min(keys_timeout, retry_.budget)
-                                                 : keys_timeout)
-                          .count();
+    options.Timeout =
+        (retry_.budget.count() > 0 ? std::min(keys_timeout, retry_.budget) : keys_timeout).count();
     const natsStatus s = kvStore_Keys(&list, static_cast<kvStore*>(kv_), &options);
     std::vector<std::string> out;
     if (s == NATS_NOT_FOUND) return out;  // an empty bucket
@@ -327,6 +326,13 @@ std::vector<std::string> key_value::keys() {
     for (int i = 0; i < list.Count; ++i) out.emplace_back(list.Keys[i]);
     kvKeysList_Destroy(&list);
     return out;
+  });
+}
+
+void key_value::remove(const std::string& key) {
+  with_retry(retry_, [&] {
+    const natsStatus s = kvStore_Delete(static_cast<kvStore*>(kv_), key.c_str());
+    if (s != NATS_OK && s != NATS_NOT_FOUND) fail("delete key " + key + " of bucket " + bucket_, s);
   });
 }
 
@@ -529,6 +535,43 @@ void jetstream::ensure_consumer(const consumer_settings& settings) {
     if (s != NATS_OK) {
       fail("create consumer " + settings.durable + " on stream " + settings.stream, s, jerr);
     }
+  });
+}
+
+std::string stored_message::header(std::string_view name) const {
+  for (const auto& [key, value] : headers) {
+    if (key == name) return value;
+  }
+  return {};
+}
+
+std::optional<stored_message> jetstream::message(const std::string& stream,
+                                                 std::uint64_t sequence) {
+  return with_retry(impl_->settings.retry, [&]() -> std::optional<stored_message> {
+    natsMsg* msg = nullptr;
+    jsErrCode jerr = static_cast<jsErrCode>(0);
+    const natsStatus s = js_GetMsg(&msg, impl_->context, stream.c_str(), sequence, nullptr, &jerr);
+    if (s == NATS_NOT_FOUND || jerr == JSNoMessageFoundErr) return std::nullopt;
+    if (s != NATS_OK) {
+      fail("read sequence " + std::to_string(sequence) + " of stream " + stream, s, jerr);
+    }
+    stored_message out;
+    out.sequence = sequence;
+    out.subject = natsMsg_GetSubject(msg);
+    out.data.assign(natsMsg_GetData(msg), static_cast<std::size_t>(natsMsg_GetDataLength(msg)));
+    const char** keys = nullptr;
+    int count = 0;
+    if (natsMsgHeader_Keys(msg, &keys, &count) == NATS_OK) {
+      for (int i = 0; i < count; ++i) {
+        const char* value = nullptr;
+        if (natsMsgHeader_Get(msg, keys[i], &value) == NATS_OK && value != nullptr) {
+          out.headers.emplace_back(keys[i], value);
+        }
+      }
+      free(static_cast<void*>(keys));
+    }
+    natsMsg_Destroy(msg);
+    return out;
   });
 }
 

@@ -24,7 +24,10 @@ std::string delivery_consumer(std::string_view identity) {
 
 release_delivery::release_delivery(jetstream& js, std::vector<release_target> targets,
                                    release_delivery_settings settings)
-    : js_(js), targets_(std::move(targets)), settings_(std::move(settings)) {
+    : js_(js),
+      targets_(std::move(targets)),
+      settings_(std::move(settings)),
+      delivering_(targets_.size()) {
   for (const auto& t : targets_) {
     js_.ensure_consumer({std::string(out_stream), delivery_consumer(t.identity),
                          out_stream_subject(), settings_.ack_wait, 1});
@@ -49,6 +52,82 @@ std::vector<std::uint64_t> release_delivery::backlog() {
         js_.consumer_info(std::string(out_stream), delivery_consumer(t.identity), retry_policy{1});
     out.push_back(state.pending +
                   static_cast<std::uint64_t>(std::max<std::int64_t>(0, state.ack_pending)));
+  }
+  return out;
+}
+
+namespace {
+
+std::int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+std::string release_delivery::attempt(std::size_t index, const store::outbox_item& item) {
+  std::lock_guard one_at_a_time(delivering_[index]);
+  try {
+    return targets_[index].deliver(item);
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+}
+
+void release_delivery::record_dead(std::size_t index, std::uint64_t sequence,
+                                   const std::string& key, std::uint64_t attempts,
+                                   const std::string& error) {
+  if (settings_.dead_letters == nullptr) return;
+  try {
+    settings_.dead_letters->record({delivery_consumer(targets_[index].identity), sequence, key,
+                                    attempts, wall_ms(), error, false});
+  } catch (const std::exception& e) {
+    if (settings_.problem) {
+      settings_.problem(targets_[index], "could not record the dead letter at CG_OUT sequence " +
+                                             std::to_string(sequence) + ": " + e.what());
+    }
+  }
+}
+
+std::vector<redelivery> release_delivery::redeliver(std::uint64_t sequence) {
+  std::vector<redelivery> out;
+  if (settings_.dead_letters == nullptr) return out;
+  std::optional<stored_message> release;
+  for (std::size_t index = 0; index < targets_.size(); ++index) {
+    auto letter =
+        settings_.dead_letters->find(delivery_consumer(targets_[index].identity), sequence);
+    if (!letter || letter->delivered) continue;
+    if (!release) {
+      release = js_.message(std::string(out_stream), sequence);
+      if (!release) {
+        letter->error = "CG_OUT no longer holds sequence " + std::to_string(sequence);
+        out.push_back({index, *letter});
+        continue;
+      }
+    }
+    std::string content_type = release->header("Content-Type");
+    if (content_type.empty()) content_type = "application/edi-x12";
+    const store::outbox_item item{0,
+                                  release->header(release_key_header),
+                                  static_cast<std::uint32_t>(index),
+                                  content_type,
+                                  release->data,
+                                  static_cast<std::uint32_t>(letter->attempts)};
+    const auto started = std::chrono::steady_clock::now();
+    const auto error = attempt(index, item);
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    ++letter->attempts;
+    letter->at_ms = wall_ms();
+    letter->error = error;
+    letter->delivered = error.empty();
+    settings_.dead_letters->record(*letter);
+    if (settings_.attempted) {
+      settings_.attempted(targets_[index], error.empty(), seconds, letter->attempts, sequence,
+                          error, false);
+    }
+    out.push_back({index, std::move(*letter)});
   }
   return out;
 }
@@ -86,12 +165,7 @@ void release_delivery::run(std::size_t index) {
               std::string(m.data()),
               static_cast<std::uint32_t>(m.deliveries() > 0 ? m.deliveries() - 1 : 0)};
           const auto started = std::chrono::steady_clock::now();
-          std::string error;
-          try {
-            error = target.deliver(item);
-          } catch (const std::exception& e) {
-            error = e.what();
-          }
+          const std::string error = attempt(index, item);
           const double seconds =
               std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
           const bool dead = !error.empty() && m.deliveries() >= settings_.max_attempts;
@@ -104,6 +178,7 @@ void release_delivery::run(std::size_t index) {
             continue;
           }
           if (dead) {  // never offered to this receiver again; CG_OUT keeps it
+            record_dead(index, m.stream_sequence(), key, m.deliveries(), error);
             m.term();
             continue;
           }

@@ -32,9 +32,70 @@ struct api {
   }
 };
 
+// An outbox that is not the gate's (a cluster front's dead letters): what the routes ask of it.
+struct fake_outbox final : server::outbox_port {
+  std::vector<store::outbox_entry> items{{7, "CSII-LATE-2", 0, 8, "dead", "HTTP 500", 0},
+                                         {9, "CSII-LATE-3", 0, 9, "delivered", "", 0}};
+  std::string asked_state;
+  std::vector<std::int64_t> retried;
+  std::vector<store::outbox_entry> outbox_entries(std::string_view state, std::int64_t after,
+                                                  std::size_t limit) override {
+    asked_state = std::string(state);
+    std::vector<store::outbox_entry> out;
+    for (const auto& i : items) {
+      if (i.id > after && (state.empty() || i.state == state) && out.size() < limit)
+        out.push_back(i);
+    }
+    return out;
+  }
+  std::optional<store::outbox_entry> outbox_entry(std::int64_t id) override {
+    for (const auto& i : items) {
+      if (i.id == id) return i;
+    }
+    return std::nullopt;
+  }
+  void retry(std::int64_t id,
+             std::function<void(std::optional<store::retry_result>)> done) override {
+    retried.push_back(id);
+    const auto item = outbox_entry(id);
+    if (!item) return done(store::retry_result::unknown);
+    if (item->state == "delivered") return done(store::retry_result::delivered);
+    items[0].state = "delivered";  // this one was delivered by hand
+    items[0].attempts = 9;
+    items[0].last_error.clear();
+    done(store::retry_result::retried);
+  }
+  std::shared_ptr<const std::vector<server::destination_config>> destinations() override {
+    server::destination_config d;
+    d.kind = "http";
+    return std::make_shared<const std::vector<server::destination_config>>(
+        std::vector<server::destination_config>{d});
+  }
+};
+
 }  // namespace
 
 TEST_SUITE("server.http_api") {
+  TEST_CASE("the outbox routes read and retry through the service's outbox port") {
+    api a;
+    fake_outbox port;
+    a.svc.set_outbox_port(port);
+    const auto dead = a.call("GET", "/outbox?state=dead");
+    CHECK(dead.status == 200);
+    CHECK(port.asked_state == "dead");
+    CHECK(dead.body.find(R"("id":7,"key":"CSII-LATE-2","state":"dead","destination":0,)"
+                         R"("destination_kind":"http","attempts":8)") != std::string::npos);
+    CHECK(dead.body.find("\"id\":9") == std::string::npos);
+    CHECK(a.call("GET", "/outbox/9").body.find("\"state\":\"delivered\"") != std::string::npos);
+    CHECK(a.call("GET", "/outbox/8").status == 404);
+    const auto retried = a.call("POST", "/outbox/7/retry");
+    CHECK(retried.status == 200);
+    CHECK(retried.body.find("\"state\":\"delivered\"") != std::string::npos);
+    CHECK(a.call("POST", "/outbox/7/retry").status == 409);  // nothing left to retry
+    CHECK(a.call("POST", "/outbox/8/retry").status == 404);
+    CHECK(port.retried == std::vector<std::int64_t>{7, 7, 8});
+  }
+
   TEST_CASE("health, metadata and unknown routes") {
     api a;
     CHECK(a.call("GET", "/healthz").status == 200);

@@ -442,12 +442,20 @@ TEST_SUITE("cluster.jetstream") {
            changed.notify_all();
            return std::string();
          }});
-    // A third receiver can never take them: each is tried max_attempts times, then left.
+    // A third receiver can never take them: each is tried max_attempts times, then left as a
+    // dead letter, until an operator fixes the receiver and asks for them again.
     std::map<std::string, int> hopeless_attempts;
+    bool hopeless_fixed = false;
+    std::vector<std::string> taken_by_hand;
     targets.push_back(
         {"test|hopeless-" + run_id(), "test", [&](const covgate::store::outbox_item& item) {
            std::lock_guard lock(mutex);
            if (!ours(item)) return std::string();
+           if (hopeless_fixed) {
+             CHECK(item.body == "release " + item.key);
+             taken_by_hand.push_back(item.key);
+             return std::string();
+           }
            ++hopeless_attempts[item.key];
            changed.notify_all();
            return std::string("receiver refuses this for good");
@@ -469,6 +477,9 @@ TEST_SUITE("cluster.jetstream") {
       if (dead) ++dead_letters;
     };
     settings.problem = [&](const release_target&, const std::string&) { ++problems; };
+    auto dead_bucket = js.bucket({std::string(dead_letters_bucket), 3, 0s});
+    dead_letter_book book(dead_bucket);
+    settings.dead_letters = &book;
     //   printf 'test|steady' | sha256sum   (its first 16 hex digits)
     CHECK(delivery_consumer("test|steady") == "out-baf30dde9a3b9c5b");
     {
@@ -502,8 +513,53 @@ TEST_SUITE("cluster.jetstream") {
       CHECK(courier.backlog() == std::vector<std::uint64_t>{0});
     }
     CHECK(problems.load() == 0);
-    std::lock_guard lock(mutex);
-    CHECK(taken == keys);
+    {
+      std::lock_guard lock(mutex);
+      CHECK(taken == keys);
+    }
+
+    // The hopeless receiver's three dead letters are in KV cg-dead, by CG_OUT sequence, with
+    // their keys, attempts and the receiver's last word; the other receivers have none.
+    const auto hopeless = delivery_consumer(targets[2].identity);
+    auto dead = book.list({hopeless}, false, 0, 100);
+    REQUIRE(dead.size() == 3);
+    for (std::size_t i = 0; i < dead.size(); ++i) {
+      CHECK(dead[i].key == keys[i]);
+      CHECK(dead[i].attempts == 4);
+      CHECK(dead[i].error == "receiver refuses this for good");
+      CHECK_FALSE(dead[i].delivered);
+    }
+    CHECK(
+        book.list({delivery_consumer(targets[0].identity), delivery_consumer(targets[1].identity)},
+                  false, 0, 100)
+            .empty());
+    // Fixed, the receiver gets the first of them again by hand: delivered once, recorded as
+    // delivered (kept for the record), and a second retry finds nothing to do. The consumer
+    // itself never offers them again (a new courier on it delivers nothing).
+    {
+      std::lock_guard lock(mutex);
+      hopeless_fixed = true;
+    }
+    release_delivery courier(js, targets, settings);
+    const auto redone = courier.redeliver(dead[0].sequence);
+    REQUIRE(redone.size() == 1);
+    CHECK(redone[0].target == 2);
+    CHECK(redone[0].letter.delivered);
+    CHECK(redone[0].letter.attempts == 5);
+    CHECK(redone[0].letter.error.empty());
+    CHECK(courier.redeliver(dead[0].sequence).empty());
+    CHECK(courier.redeliver(dead[2].sequence + 1'000'000).empty());  // no one's dead letter
+    std::this_thread::sleep_for(1500ms);
+    courier.stop();
+    {
+      std::lock_guard lock(mutex);
+      CHECK(taken_by_hand == std::vector<std::string>{keys[0]});
+    }
+    CHECK(book.list({hopeless}, false, 0, 100).size() == 2);
+    const auto done = book.list({hopeless}, true, 0, 100);
+    REQUIRE(done.size() == 1);
+    CHECK(done[0].key == keys[0]);
+    CHECK(problems.load() == 0);
   }
 
   TEST_CASE("a partition's lag counts what its consumer has not delivered yet") {
@@ -1659,6 +1715,12 @@ TEST_SUITE("cluster.processes") {
     CHECK(front_metrics.find("covgate_front_refused_total 1") != std::string::npos);
     CHECK(front_metrics.find("covgate_front_in_flight 0") != std::string::npos);
     CHECK(front_metrics.find("covgate_front_resent_total ") != std::string::npos);
+    // The front's outbox routes read the cluster's dead letters (KV cg-dead): none for its
+    // receiver, which took everything; an unknown one cannot be retried.
+    const worker_process front_http{"front", 0, front.http_port};
+    CHECK(http_get(front_http, "/outbox?state=dead") == R"({"items":[],"next":null})");
+    CHECK(http_get(front_http, "/outbox?state=pending") == R"({"items":[],"next":null})");
+    CHECK(http_get(front_http, "/outbox/1").find("no such outbox item") != std::string::npos);
     // What the kill of a node cost the front (reported, not asserted: it depends on timing).
     std::istringstream lines(front_metrics);
     for (std::string line; std::getline(lines, line);) {

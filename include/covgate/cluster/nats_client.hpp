@@ -93,6 +93,16 @@ struct publish_outcome {
   std::string error;       ///< not stored: the operation and NATS's text (no message body)
 };
 
+/// A message as a stream stores it, read by its sequence.
+struct stored_message {
+  std::uint64_t sequence = 0;
+  std::string subject;
+  std::string data;
+  std::vector<std::pair<std::string, std::string>> headers;  ///< in the message's order
+  /// A header's value, or "" when absent.
+  [[nodiscard]] std::string header(std::string_view name) const;
+};
+
 /// What a consumer's server-side state says (for /metrics and tests).
 struct consumer_state {
   std::uint64_t pending = 0;           ///< messages not yet delivered (the partition's lag)
@@ -206,6 +216,7 @@ class key_value final : public kv_bucket {
   std::uint64_t put(const std::string& key, std::string_view value) override;
   /// Deleted and purged keys are left out.
   [[nodiscard]] std::vector<std::string> keys() override;
+  void remove(const std::string& key) override;
 
  private:
   friend class jetstream;
@@ -243,6 +254,11 @@ class jetstream {
   [[nodiscard]] std::string stream_leader(const std::string& stream);
   /// The stream's last sequence.
   [[nodiscard]] std::uint64_t stream_last_sequence(const std::string& stream);
+  /// The message the stream holds at `sequence`, or nullopt when it holds none there (never
+  /// stored, deleted, or past the stream's limits). Throws nats_error when the cluster does
+  /// not answer through the retries.
+  [[nodiscard]] std::optional<stored_message> message(const std::string& stream,
+                                                      std::uint64_t sequence);
 
   /// Creates the durable pull consumer when absent (an identical existing one is fine).
   void ensure_consumer(const consumer_settings& settings);

@@ -13,12 +13,15 @@
 
 #include <atomic>
 #include <chrono>
+#include <deque>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "covgate/cluster/dead_letters.hpp"
 #include "covgate/cluster/nats_client.hpp"
 #include "covgate/store/sqlite_store.hpp"
 
@@ -51,6 +54,15 @@ struct release_delivery_settings {
       attempted;
   /// Told of trouble with the cluster (no message content), from the target's thread.
   std::function<void(const release_target& target, const std::string& what)> problem;
+  /// Where dead letters are recorded (KV cg-dead), or none. A record that cannot be written
+  /// is reported to `problem`; the release is a dead letter all the same.
+  dead_letter_book* dead_letters = nullptr;
+};
+
+/// One target's outcome of release_delivery::redeliver.
+struct redelivery {
+  std::size_t target = 0;  ///< index in the targets
+  dead_letter letter;      ///< the record as it stands after this attempt
 };
 
 /// The durable consumer of CG_OUT for a receiver: "out-" and the first 16 hex digits of the
@@ -77,13 +89,30 @@ class release_delivery {
   /// consumer-info request per target). Throws nats_error when it does not answer.
   [[nodiscard]] std::vector<std::uint64_t> backlog();
 
+  /// An operator's retry: delivers the release at CG_OUT `sequence` once more to each target
+  /// it is a dead letter for (not yet delivered by hand), now, on the calling thread (one
+  /// attempt each, up to a transport's timeout), and records the outcome in the book: a
+  /// delivered letter is kept as delivered, a failed one stays dead with one attempt more.
+  /// Empty when it is a dead letter for none of the targets, or no book was given. Throws
+  /// nats_error when the cluster does not answer.
+  [[nodiscard]] std::vector<redelivery> redeliver(std::uint64_t sequence);
+
+  /// The targets, in the order given.
+  [[nodiscard]] const std::vector<release_target>& targets() const noexcept { return targets_; }
+
  private:
   void run(std::size_t index);
+  /// One attempt at `item` for target `index`: "" or why not (the target's deliver, never
+  /// two at once for one target).
+  std::string attempt(std::size_t index, const store::outbox_item& item);
+  void record_dead(std::size_t index, std::uint64_t sequence, const std::string& key,
+                   std::uint64_t attempts, const std::string& error);
 
   jetstream& js_;
   std::vector<release_target> targets_;
   release_delivery_settings settings_;
   std::atomic<bool> stopping_{false};
+  std::deque<std::mutex> delivering_;  // per target: its deliver() is called by one at a time
   std::vector<std::thread> threads_;
 };
 

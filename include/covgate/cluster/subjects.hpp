@@ -40,6 +40,8 @@ inline constexpr std::string_view owners_bucket = "cg-owners";
 inline constexpr std::string_view workers_bucket = "cg-workers";
 /// KV of control numbers handed out in blocks (control_numbers.hpp): key "isa13".
 inline constexpr std::string_view control_bucket = "cg-control";
+/// KV bucket of the releases a receiver never took (dead letters), shared by the fronts.
+inline constexpr std::string_view dead_letters_bucket = "cg-dead";
 
 /// Most partitions a cluster may be configured with. The count is fixed for the life of a
 /// stream (changing it moves patients between partitions); 1024 keeps consumer names at four

@@ -99,6 +99,26 @@ class review_port {
                       std::string_view why, std::function<void(review_status)> done) = 0;
 };
 
+/// What the operators' outbox routes (GET /outbox, GET /outbox/{id}, POST /outbox/{id}/retry)
+/// read and act on: this process's store outbox (the durable gate), or a cluster front's dead
+/// letters (service::set_outbox_port).
+class outbox_port {
+ public:
+  virtual ~outbox_port() = default;
+  /// Items in `state` ("" any, "pending", "delivered", "dead") with an id above `after_id`,
+  /// by id, at most `limit`.
+  [[nodiscard]] virtual std::vector<store::outbox_entry> outbox_entries(std::string_view state,
+                                                                        std::int64_t after_id,
+                                                                        std::size_t limit) = 0;
+  [[nodiscard]] virtual std::optional<store::outbox_entry> outbox_entry(std::int64_t id) = 0;
+  /// A dead item tried again; `done` once, from any thread, with nullopt when the store (or
+  /// the cluster) did not answer.
+  virtual void retry(std::int64_t id,
+                     std::function<void(std::optional<store::retry_result>)> done) = 0;
+  /// The destinations an item's position names.
+  [[nodiscard]] virtual std::shared_ptr<const std::vector<destination_config>> destinations() = 0;
+};
+
 /// A reviewer's action taken from a cluster's stream: what became of it, and whether it was
 /// applied at all (apply_verdict, as for a message).
 struct stream_review_result {
@@ -110,7 +130,7 @@ struct stream_review_result {
 /// sender ids, repeated interchanges).
 [[nodiscard]] engine::intake_settings intake_settings_of(const server_config& c);
 
-class durable_gate final : public message_port, public review_port {
+class durable_gate final : public message_port, public review_port, public outbox_port {
  public:
   /// Opens the store and recovers. Throws store::store_error, or std::runtime_error when the
   /// stored facts do not decode.
@@ -168,7 +188,7 @@ class durable_gate final : public message_port, public review_port {
   bool failed(const store::outbox_item& item, std::string_view error);
   [[nodiscard]] std::optional<std::int64_t> next_due();
   /// The destinations later events are queued for now (an item names one by its position).
-  [[nodiscard]] std::shared_ptr<const std::vector<destination_config>> destinations();
+  [[nodiscard]] std::shared_ptr<const std::vector<destination_config>> destinations() override;
   /// Replaces the destinations (SIGHUP): items queued from now on go to the new list; queued
   /// items keep their position in it (an item whose position no longer exists fails).
   void set_destinations(std::vector<destination_config> destinations);
@@ -176,11 +196,12 @@ class durable_gate final : public message_port, public review_port {
   // The outbox, for operators (GET /outbox, POST /outbox/{id}/retry).
   [[nodiscard]] std::vector<store::outbox_entry> outbox_entries(std::string_view state,
                                                                 std::int64_t after_id,
-                                                                std::size_t limit);
-  [[nodiscard]] std::optional<store::outbox_entry> outbox_entry(std::int64_t id);
+                                                                std::size_t limit) override;
+  [[nodiscard]] std::optional<store::outbox_entry> outbox_entry(std::int64_t id) override;
   /// A dead item made pending again (due now, attempts from 0); `done` runs after its
   /// transaction committed, with nullopt when the store failed (or the gate is stopping).
-  void retry(std::int64_t id, std::function<void(std::optional<store::retry_result>)> done);
+  void retry(std::int64_t id,
+             std::function<void(std::optional<store::retry_result>)> done) override;
 
   /// Applies the journal's retention (age, size); returns rows deleted.
   std::uint64_t prune();

@@ -37,6 +37,11 @@ class service {
   /// claim's partition) instead of the gate. Set it before the listeners run; `port` outlives
   /// them.
   void set_review_port(review_port& port) noexcept { reviews_ = &port; }
+  /// Where the operators' outbox routes read and act: the gate's outbox, unless
+  /// set_outbox_port() named another (a cluster front: its dead letters). Set it before the
+  /// listeners run; `port` outlives them.
+  [[nodiscard]] outbox_port& outbox() noexcept { return outbox_ != nullptr ? *outbox_ : gate_; }
+  void set_outbox_port(outbox_port& port) noexcept { outbox_ = &port; }
   [[nodiscard]] claims_view& claims() noexcept { return claims_; }
   [[nodiscard]] metrics& counters() noexcept { return metrics_; }
   [[nodiscard]] const policy::policy_file& policy() const noexcept { return policy_; }
@@ -72,6 +77,7 @@ class service {
   std::function<std::string()> extra_metrics_;
   message_port* port_ = nullptr;
   review_port* reviews_ = nullptr;
+  outbox_port* outbox_ = nullptr;
   const policy::policy_file& policy_;
   const mapping::tables& tables_;
 };
