@@ -93,7 +93,8 @@ int run_serve(const options& o) {
     front.emplace(config, policy, tables, std::move(front_destinations), transport::deliver,
                   svc.counters());
     svc.set_message_port(*front);
-    svc.set_outbox_port(*front);  // GET /outbox and retries: the cluster's dead letters
+    svc.set_outbox_port(*front);   // GET /outbox and retries: the cluster's dead letters
+    svc.set_claim_lookup(*front);  // GET /claims/{id}: asked of the workers
     svc.set_extra_metrics([&front] { return front->metrics_text(); });
   }
   boost::asio::io_context io;
@@ -107,6 +108,9 @@ int run_serve(const options& o) {
     worker.emplace(config.cluster, svc.gate());
     svc.set_extra_metrics([&worker] { return worker->metrics_text(); });
     svc.set_review_port(*worker);  // reviews go through the stream, to the claim's holder
+    worker->answer_claim_lookups([&svc](std::string_view claim_id) {
+      return svc.claims().claim_json(claim_id, server::durable_gate::now_ms());
+    });
   }
   // Started after the worker, whose CG_OUT it may deliver to, and stopped before it.
   std::optional<transport::outbox_worker> outbox;

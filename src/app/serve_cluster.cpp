@@ -1,13 +1,17 @@
 #include "serve_cluster.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <mutex>
 #include <optional>
 #include <variant>
 
+#include "covgate/cluster/claim_lookup.hpp"
 #include "covgate/cluster/front.hpp"
 #include "covgate/cluster/layout.hpp"
+#include "covgate/cluster/lease_manager.hpp"
 #include "covgate/cluster/nats_client.hpp"
+#include "covgate/cluster/partition_key.hpp"
 #include "covgate/cluster/partition_status.hpp"
 #include "covgate/cluster/release_delivery.hpp"
 #include "covgate/cluster/release_publisher.hpp"
@@ -215,6 +219,22 @@ struct cluster_worker::impl {
   server::cluster_config config;
   std::mutex metrics_mutex;  // the bucket handle below is used by one scrape at a time
   std::optional<cluster::key_value> owners_for_metrics;
+  std::optional<cluster::claim_lookup_responder> lookups;
+
+  // True when this worker holds the partition of the claim's patient now and has caught it
+  // up: a copy left from a partition held before is stale, one being rebuilt may be behind.
+  bool holds_claim(std::string_view claim_id) {
+    std::optional<std::string> patient;
+    gate.read([&](const store::sqlite_store& store) {
+      if (const auto row = store.claim_row_of(claim_id)) patient = row->patient;
+    });
+    if (!patient || cluster::canonical_patient_key(*patient).empty()) return false;
+    const int partition =
+        cluster::partition_of_token(cluster::partition_key(secret, *patient), config.partitions);
+    const auto held = running.progress();
+    const auto it = held.find(partition);
+    return it != held.end() && it->second.caught_up;
+  }
 };
 
 cluster_worker::cluster_worker(const server::cluster_config& config, server::durable_gate& gate) {
@@ -275,8 +295,18 @@ std::string cluster_worker::metrics_text() {
   return out;
 }
 
+void cluster_worker::answer_claim_lookups(
+    std::function<std::optional<std::string>(std::string_view claim_id)> claim_json) {
+  auto& self = *impl_;
+  self.lookups.emplace(self.js, self.config.worker_id,
+                       [&self, claim_json = std::move(claim_json)](std::string_view claim_id) {
+                         return self.holds_claim(claim_id) ? claim_json(claim_id) : std::nullopt;
+                       });
+}
+
 void cluster_worker::stop() {
   if (!impl_) return;
+  if (impl_->lookups) impl_->lookups->stop();
   impl_->reviews.stop();
   impl_->running.stop();
 }
@@ -370,7 +400,8 @@ struct cluster_front::impl {
         dead_bucket(js.bucket({std::string(cluster::dead_letters_bucket), c.cluster.replicas,
                                std::chrono::seconds(0)})),
         book(dead_bucket),
-        running(js, control, policy, tables, settings) {}
+        running(js, control, policy, tables, settings),
+        config(c.cluster) {}
 
   void deliver_releases(const std::vector<server::destination_config>& destinations,
                         const std::function<std::string(const server::destination_config&,
@@ -452,6 +483,7 @@ struct cluster_front::impl {
   std::vector<std::string> consumers;                // of CG_OUT, one per destination, in order
   std::shared_ptr<const std::vector<server::destination_config>> configured =
       std::make_shared<const std::vector<server::destination_config>>();
+  server::cluster_config config;
 };
 
 cluster_front::cluster_front(
@@ -552,6 +584,31 @@ void cluster_front::retry(std::int64_t id,
     server::log().warn("cluster", "dead letter not retried", {{"reason", e.what()}});
   }
   done(result);
+}
+
+std::pair<server::claim_lookup_port::found, std::string> cluster_front::find_claim(
+    std::string_view claim_id) {
+  const auto& c = impl_->config;
+  try {
+    const auto live = cluster::live_workers(impl_->buckets.workers, server::durable_gate::now_ms(),
+                                            {c.lease_ms, c.renew_ms});
+    if (live.empty()) return {found::unavailable, {}};
+    const auto wait =
+        std::min(std::chrono::milliseconds(c.answer_timeout_ms), std::chrono::milliseconds(5'000));
+    auto r = cluster::look_up_claim(impl_->js, c.worker_id, claim_id, static_cast<int>(live.size()),
+                                    wait);
+    switch (r.how) {
+      case cluster::claim_lookup_result::status::found:
+        return {found::yes, std::move(r.body)};
+      case cluster::claim_lookup_result::status::unknown:
+        return {found::no, {}};
+      case cluster::claim_lookup_result::status::unavailable:
+        break;
+    }
+  } catch (const cluster::nats_error& e) {
+    server::log().warn("cluster", "claim lookup failed", {{"reason", e.what()}});
+  }
+  return {found::unavailable, {}};
 }
 
 std::shared_ptr<const std::vector<server::destination_config>> cluster_front::destinations() {

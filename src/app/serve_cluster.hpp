@@ -40,6 +40,12 @@ class cluster_worker final : public server::review_port {
   void review(std::string_view claim_id, bool release, std::string_view who, std::string_view why,
               std::function<void(server::review_status)> done) override;
 
+  /// Answers the cluster's claim lookups (a front's GET /claims/{id}; cluster::
+  /// claim_lookup_responder) from now until stop(): with `claim_json(id)` when this worker
+  /// holds the claim's partition now and has caught it up, else "not mine". Call once.
+  void answer_claim_lookups(
+      std::function<std::optional<std::string>(std::string_view claim_id)> claim_json);
+
   /// Publishes one of the store's outbox items (a later answer) to stream CG_OUT
   /// (cluster::release_publisher): "" when CG_OUT holds it now or held it already, else why
   /// not, for the outbox to try again. Thread-safe. The delivery of the destination kind
@@ -59,7 +65,9 @@ class cluster_worker final : public server::review_port {
 
 /// The front: what the listeners receive is routed by patient to the workers
 /// (cluster::front), from construction until stop() or destruction.
-class cluster_front final : public server::message_port, public server::outbox_port {
+class cluster_front final : public server::message_port,
+                            public server::outbox_port,
+                            public server::claim_lookup_port {
  public:
   /// Connects, creates what is missing of the layout and starts the front. Throws
   /// std::runtime_error when the cluster does not answer or refuses, or when the variable
@@ -96,6 +104,12 @@ class cluster_front final : public server::message_port, public server::outbox_p
              std::function<void(std::optional<store::retry_result>)> done) override;
   [[nodiscard]] std::shared_ptr<const std::vector<server::destination_config>> destinations()
       override;
+
+  /// GET /claims/{id} on a front: asked of every worker (cluster::look_up_claim), answered by
+  /// the holder of the claim's partition; "no" once every live worker said it is not theirs;
+  /// unavailable when some did not answer within min(answer_timeout_ms, 5 s). Blocks the
+  /// caller (an HTTP thread) that long at most.
+  [[nodiscard]] std::pair<found, std::string> find_claim(std::string_view claim_id) override;
 
   /// Prometheus text: covgate_front_* counters. Thread-safe.
   [[nodiscard]] std::string metrics_text() const;

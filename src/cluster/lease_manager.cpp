@@ -1,5 +1,6 @@
 #include "covgate/cluster/lease_manager.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <stdexcept>
 
@@ -18,6 +19,19 @@ std::optional<std::int64_t> parse_presence(std::string_view text) {
 }
 
 }  // namespace
+
+std::vector<std::string> live_workers(kv_bucket& workers, std::int64_t now_ms,
+                                      const lease_timing& timing) {
+  std::vector<std::string> live;
+  for (const auto& worker : workers.keys()) {
+    const auto entry = workers.get(worker);
+    if (!entry) continue;
+    const auto seen = parse_presence(entry->value);
+    if (seen && !lease_expired(*seen, now_ms, timing)) live.push_back(worker);
+  }
+  std::sort(live.begin(), live.end());
+  return live;
+}
 
 lease_manager::lease_manager(kv_bucket& owners, kv_bucket& workers, lease_manager_settings settings,
                              lease_callbacks callbacks)
@@ -56,12 +70,8 @@ lease_round_report lease_manager::round(std::int64_t now_ms) {
   plan_input.timing = timing;
   plan_input.held = held_;
   plan_input.live_workers = 1;  // this one
-  for (const auto& worker : workers_.keys()) {
-    if (worker == settings_.worker) continue;
-    const auto entry = workers_.get(worker);
-    if (!entry) continue;
-    const auto seen = parse_presence(entry->value);
-    if (seen && !lease_expired(*seen, now_ms, timing)) ++plan_input.live_workers;
+  for (const auto& worker : live_workers(workers_, now_ms, timing)) {
+    if (worker != settings_.worker) ++plan_input.live_workers;
   }
   report.live_workers = plan_input.live_workers;
   plan_input.observed.resize(static_cast<std::size_t>(settings_.partitions));

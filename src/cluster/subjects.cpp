@@ -75,6 +75,25 @@ std::string partition_mapping_line(int partitions) {
          ",1)}}.{{wildcard(1)}}.{{wildcard(2)}}\"";
 }
 
+int partition_of_token(std::string_view pkey, int partitions) {
+  check_partition_count(partitions);
+  std::uint32_t hash = 2'166'136'261u;  // FNV-1a, 32 bits: Go's hash/fnv New32a
+  for (const char c : pkey) {
+    hash ^= static_cast<unsigned char>(c);
+    hash *= 16'777'619u;
+  }
+  return static_cast<int>(hash % static_cast<std::uint32_t>(partitions));
+}
+
+bool is_reply_subject(std::string_view subject) noexcept {
+  if (subject.size() > 255) return false;
+  if (!subject.starts_with("_INBOX.") && !subject.starts_with("cg.reply.")) return false;
+  for (const char c : subject) {
+    if (c <= ' ' || c > '~' || c == '*' || c == '>') return false;
+  }
+  return !subject.ends_with(".") && subject.find("..") == std::string_view::npos;
+}
+
 std::string in_stream_subject() { return "cg.p.>"; }
 
 std::string out_stream_subject() { return "cg.out.>"; }

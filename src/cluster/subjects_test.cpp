@@ -49,6 +49,18 @@ TEST_SUITE("cluster.subjects") {
     CHECK_THROWS_AS((void)partition_mapping_line(max_partitions + 1), std::invalid_argument);
   }
 
+  TEST_CASE("a token's partition is FNV-1a (32 bits) modulo the count, as the servers compute it") {
+    // FNV-1a test vectors: "a" 0xe40c292c, "foobar" 0xbf9cf968 (whether nats-server routes a
+    // token there is checked against the servers by the cluster test).
+    CHECK(partition_of_token("a", 1024) == 0xe40c292c % 1024);
+    CHECK(partition_of_token("foobar", 64) == 0xbf9cf968 % 64);
+    CHECK(partition_of_token("foobar", 1000) == 720);
+    CHECK(partition_of_token("", 8) == 0x811c9dc5 % 8);
+    CHECK(partition_of_token("foobar", 1) == 0);
+    CHECK_THROWS_AS((void)partition_of_token("a", 0), std::invalid_argument);
+    CHECK_THROWS_AS((void)partition_of_token("a", max_partitions + 1), std::invalid_argument);
+  }
+
   TEST_CASE("streams, filters, consumers and lease keys") {
     CHECK(in_stream_subject() == "cg.p.>");
     CHECK(out_stream_subject() == "cg.out.>");

@@ -18,18 +18,6 @@ std::int64_t wall_ms() {
       .count();
 }
 
-// Where a reply may go: a requester's inbox, never a subject the cluster consumes (a reply
-// published onto cg.in would come back as input). The header is the sender's text, so this
-// is its one validating step.
-bool valid_reply_subject(std::string_view subject) {
-  if (subject.size() > 255) return false;
-  if (!subject.starts_with("_INBOX.") && !subject.starts_with("cg.reply.")) return false;
-  for (const char c : subject) {
-    if (c <= ' ' || c > '~' || c == '*' || c == '>') return false;
-  }
-  return !subject.ends_with(".") && subject.find("..") == std::string_view::npos;
-}
-
 std::string joined_lengths(const std::vector<std::size_t>& parts) {
   std::string out;
   for (const auto n : parts) {
@@ -202,7 +190,7 @@ class worker::partition_runner {
   void reply(const fetched_message& m, const applied_message& outcome) {
     const auto to = m.header("Cg-Reply-To");
     if (to.empty()) return;
-    if (!valid_reply_subject(to)) {
+    if (!is_reply_subject(to)) {
       owner_.problem(partition_, "a message's Cg-Reply-To is not a reply subject: not answered");
       return;
     }

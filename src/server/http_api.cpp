@@ -723,6 +723,18 @@ void route_claims(service& svc, const http_request& req, const std::vector<std::
   }
   if (parts.size() == 2) {
     if (req.method != "GET") return done(problem(405, "GET only"));
+    if (auto* elsewhere = svc.claim_lookup()) {
+      auto [how, body] = elsewhere->find_claim(parts[1]);
+      switch (how) {
+        case claim_lookup_port::found::yes:
+          return done(json(200, std::move(body)));
+        case claim_lookup_port::found::no:
+          return done(problem(404, "no such claim"));
+        case claim_lookup_port::found::unavailable:
+          break;
+      }
+      return done(problem(503, "the cluster's workers did not all answer in time; ask again"));
+    }
     const auto c = svc.claims().claim_json(parts[1], now);
     return done(c ? json(200, *c) : problem(404, "no such claim"));
   }

@@ -28,6 +28,7 @@
 #include <thread>
 #include <variant>
 
+#include "covgate/cluster/claim_lookup.hpp"
 #include "covgate/cluster/control_numbers.hpp"
 #include "covgate/cluster/layout.hpp"
 #include "covgate/cluster/lease_manager.hpp"
@@ -562,6 +563,49 @@ TEST_SUITE("cluster.jetstream") {
     CHECK(problems.load() == 0);
   }
 
+  TEST_CASE("a claim lookup is answered by the holder, unknown when all say no, else unavailable") {
+    jetstream js(cluster_settings());
+    // Two workers: one holds CLAIM-A (and answers it), the other holds nothing.
+    const std::string held = "CLAIM-A-" + run_id();
+    std::atomic<int> asked_of_idle{0};
+    claim_lookup_responder holder(js, "w-holder", [&](std::string_view id) {
+      return id == held ? std::optional<std::string>(R"({"claim_id":")" + held + R"("})")
+                        : std::nullopt;
+    });
+    claim_lookup_responder idle(js, "w-idle", [&](std::string_view) {
+      ++asked_of_idle;
+      return std::optional<std::string>();
+    });
+    std::this_thread::sleep_for(300ms);  // both subscribed
+    const auto found = look_up_claim(js, "f-test", held, 2, 5s);
+    CHECK(found.how == claim_lookup_result::status::found);
+    CHECK(found.body == R"({"claim_id":")" + held + R"("})");
+    CHECK(found.worker == "w-holder");
+    const auto started = std::chrono::steady_clock::now();
+    const auto unknown = look_up_claim(js, "f-test", "NO-SUCH-" + run_id(), 2, 5s);
+    CHECK(unknown.how == claim_lookup_result::status::unknown);
+    CHECK(unknown.answers == 2);
+    CHECK(std::chrono::steady_clock::now() - started < 4s);  // both said no: no waiting out
+    // A third live worker that does not answer: the cluster cannot say.
+    const auto missing = look_up_claim(js, "f-test", "NO-SUCH-" + run_id(), 3, 700ms);
+    CHECK(missing.how == claim_lookup_result::status::unavailable);
+    CHECK(missing.answers == 2);
+    // An id no claim can have is not asked.
+    const auto before = asked_of_idle.load();
+    CHECK(look_up_claim(js, "f-test", std::string(max_lookup_claim_id + 1, 'X'), 2, 5s).how ==
+          claim_lookup_result::status::unknown);
+    CHECK(look_up_claim(js, "f-test", "", 2, 5s).how == claim_lookup_result::status::unknown);
+    std::this_thread::sleep_for(200ms);
+    CHECK(asked_of_idle.load() == before);
+    // A query whose reply subject is not an inbox is not answered (it could have been cg.in).
+    const std::string not_an_inbox = "cg.test.lookup." + run_id();
+    auto listener = js.subscribe(not_an_inbox);
+    js.send(std::string(claim_query_subject), held, {{"Cg-Reply-To", not_an_inbox}});
+    CHECK_FALSE(listener.next(700ms));
+    holder.stop();
+    idle.stop();
+  }
+
   TEST_CASE("a partition's lag counts what its consumer has not delivered yet") {
     jetstream js(cluster_settings());
     auto buckets = ensure_in_stream(js);
@@ -584,6 +628,30 @@ TEST_SUITE("cluster.jetstream") {
     CHECK(read_partition_status(js, buckets.owners, partitions(), 0,
                                 timing)[static_cast<std::size_t>(changed)]
               .lag == 0);
+  }
+
+  TEST_CASE("partition_of_token names the partition the servers' mapping routes a token to") {
+    jetstream js(cluster_settings());
+    (void)ensure_in_stream(js);
+    // Twenty patients: each message lands where partition_of_token says, read back from the
+    // stream by its sequence (jetstream::message).
+    std::set<int> used;
+    for (int i = 0; i < 20; ++i) {
+      const auto token = partition_key(secret, "MBI-route-" + std::to_string(i));
+      const auto stored = js.publish(producer_subject(token, message_kind::claim), "x",
+                                     run_id() + "-route-" + std::to_string(i));
+      const auto message = js.message(std::string(in_stream), stored.sequence);
+      REQUIRE(message);
+      CHECK(message->data == "x");
+      CHECK_MESSAGE(
+          partition_of_subject(message->subject) == partition_of_token(token, partitions()),
+          message->subject);
+      used.insert(partition_of_token(token, partitions()));
+    }
+    CHECK(used.size() > 1);
+    for (const int p : used) drain(js, p);
+    CHECK_FALSE(
+        js.message(std::string(in_stream), js.stream_last_sequence(std::string(in_stream)) + 1000));
   }
 
   TEST_CASE("failures name the operation and the object, and say whether a retry may help") {
@@ -1505,6 +1573,9 @@ TEST_SUITE("cluster.processes") {
     REQUIRE(holder != workers.end());
     CHECK(http_get(*holder, "/claims/CSII-LATE").find("\"outcome\":\"hold:documentation\"") !=
           std::string::npos);
+    // The front keeps nothing: it asks every worker, and the holder answers.
+    const worker_process front_api{"front", 0, front.http_port};
+    CHECK(json_text(http_get(front_api, "/claims/CSII-LATE"), "outcome") == "hold:documentation");
 
     // 3b. A reviewer releases one of the day's review holds through the holder's HTTP API.
     //     The worker publishes the action to CG_IN under the claim's patient and answers once
@@ -1564,6 +1635,12 @@ TEST_SUITE("cluster.processes") {
     CHECK(json_text(detail, "outcome") == "release");
     CHECK(count_of(detail, "\"event\":\"release\",\"at\"") == 1);  // once, not once per replay
     CHECK(count_of(detail, "\"event\":\"hold\",\"at\"") == 1);
+    // Asked of the front, the claim is the new holder's (the killed one's copy is gone with it;
+    // another survivor's would be a copy of a partition it does not hold).
+    const auto through_front = http_get(front_api, "/claims/CSII-LATE");
+    INFO("through the front: " << through_front);
+    CHECK(json_text(through_front, "outcome") == "release");
+    CHECK(count_of(through_front, "\"event\":\"release\",\"at\"") == 1);
 
     // 5. The day's late records through the front, half before and half after NATS node n1
     //    is killed too.
@@ -1718,6 +1795,8 @@ TEST_SUITE("cluster.processes") {
     // The front's outbox routes read the cluster's dead letters (KV cg-dead): none for its
     // receiver, which took everything; an unknown one cannot be retried.
     const worker_process front_http{"front", 0, front.http_port};
+    // A claim no worker has: every live worker says so (the killed one's presence has expired).
+    CHECK(http_get(front_http, "/claims/NO-SUCH-CLAIM").find("no such claim") != std::string::npos);
     CHECK(http_get(front_http, "/outbox?state=dead") == R"({"items":[],"next":null})");
     CHECK(http_get(front_http, "/outbox?state=pending") == R"({"items":[],"next":null})");
     CHECK(http_get(front_http, "/outbox/1").find("no such outbox item") != std::string::npos);

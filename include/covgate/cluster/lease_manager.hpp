@@ -9,6 +9,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "covgate/cluster/kv_bucket.hpp"
 #include "covgate/cluster/lease.hpp"
@@ -39,6 +40,12 @@ struct lease_round_report {
   int write_failures = 0;    ///< writes the cluster did not answer (retried; the lease may expire)
   std::string last_failure;  ///< the last such failure's text ("" when none)
 };
+
+/// The workers whose presence in `workers` (KV cg-workers) is fresh at `now_ms` (younger than
+/// timing.lease_ms), in key order. A few KV reads (one listing, one read per worker); throws
+/// nats_error when the cluster does not answer.
+[[nodiscard]] std::vector<std::string> live_workers(kv_bucket& workers, std::int64_t now_ms,
+                                                    const lease_timing& timing);
 
 /// Not thread-safe: one thread calls round() and release_all(); the callbacks run on it.
 class lease_manager {

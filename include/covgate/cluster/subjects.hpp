@@ -86,9 +86,26 @@ inline constexpr int reference_partition = max_partitions;
 /// The key of a partition's lease in KV cg-owners: "part-<n>".
 [[nodiscard]] std::string lease_key(int partition);
 
+/// The partition the servers' mapping routes a patient's token to, computed here as
+/// nats-server's partition(N, 1) computes it: FNV-1a (32 bits) of the token, modulo N. Lets a
+/// worker tell whether a claim in its store belongs to a partition it holds now. The cluster
+/// test checks it against the servers' routing. Throws std::invalid_argument for a count
+/// outside 1..max_partitions.
+[[nodiscard]] int partition_of_token(std::string_view pkey, int partitions);
+
+/// Core NATS subject of a claim lookup across the workers (a front's GET /claims/{id}): every
+/// worker listens, the holder of the claim's partition answers with the claim.
+inline constexpr std::string_view claim_query_subject = "cg.q.claim";
+
 /// The partition a mapped subject ("cg.p.<n>.<pkey>.<kind>") was routed to, or -1 when the
 /// subject does not have that shape.
 [[nodiscard]] int partition_of_subject(std::string_view subject) noexcept;
+
+/// True when `subject` may take a reply: a requester's inbox ("_INBOX." or "cg.reply."), at
+/// most 255 printable characters, no wildcard, no empty token; never a subject the cluster
+/// consumes (a reply published onto cg.in would come back as input). A Cg-Reply-To header is
+/// the sender's text: this is its one validating step.
+[[nodiscard]] bool is_reply_subject(std::string_view subject) noexcept;
 
 /// True when `id` can name a worker: 1 to 64 characters of [A-Za-z0-9_-] (it becomes a KV key
 /// and shows in /metrics).

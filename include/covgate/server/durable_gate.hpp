@@ -21,6 +21,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "covgate/engine/intake.hpp"
@@ -117,6 +118,17 @@ class outbox_port {
                      std::function<void(std::optional<store::retry_result>)> done) = 0;
   /// The destinations an item's position names.
   [[nodiscard]] virtual std::shared_ptr<const std::vector<destination_config>> destinations() = 0;
+};
+
+/// Where GET /claims/{id} finds a claim when this process's store is not the place (a cluster
+/// front, which keeps nothing: it asks the workers; service::set_claim_lookup).
+class claim_lookup_port {
+ public:
+  enum class found : std::uint8_t { yes, no, unavailable };
+  virtual ~claim_lookup_port() = default;
+  /// The claim as GET /claims/{id} answers it (yes), no one has it (no), or the answer is not
+  /// known now (unavailable). May block the caller up to its own deadline. Thread-safe.
+  [[nodiscard]] virtual std::pair<found, std::string> find_claim(std::string_view claim_id) = 0;
 };
 
 /// A reviewer's action taken from a cluster's stream: what became of it, and whether it was

@@ -42,6 +42,10 @@ class service {
   /// listeners run; `port` outlives them.
   [[nodiscard]] outbox_port& outbox() noexcept { return outbox_ != nullptr ? *outbox_ : gate_; }
   void set_outbox_port(outbox_port& port) noexcept { outbox_ = &port; }
+  /// Where GET /claims/{id} looks when not in this process's claims view (a cluster front:
+  /// the workers), or null. Set it before the listeners run; `port` outlives them.
+  [[nodiscard]] claim_lookup_port* claim_lookup() noexcept { return lookup_; }
+  void set_claim_lookup(claim_lookup_port& port) noexcept { lookup_ = &port; }
   [[nodiscard]] claims_view& claims() noexcept { return claims_; }
   [[nodiscard]] metrics& counters() noexcept { return metrics_; }
   [[nodiscard]] const policy::policy_file& policy() const noexcept { return policy_; }
@@ -78,6 +82,7 @@ class service {
   message_port* port_ = nullptr;
   review_port* reviews_ = nullptr;
   outbox_port* outbox_ = nullptr;
+  claim_lookup_port* lookup_ = nullptr;
   const policy::policy_file& policy_;
   const mapping::tables& tables_;
 };

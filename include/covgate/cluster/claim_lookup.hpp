@@ -1,0 +1,68 @@
+// GET /claims/{id} across a cluster (docs/cluster.md §5g). A claim lives in the store of the
+// worker holding its patient's partition; a front keeps nothing, and a worker may hold a stale
+// copy of a claim whose partition moved on. So a lookup is asked of every worker at once (core
+// NATS, subject cg.q.claim, the claim id as the body, a reply inbox in Cg-Reply-To), and each
+// answers: the holder with the claim (Cg-Held: yes), every other worker "not mine"
+// (Cg-Held: no). The asker takes the first holder's answer; when every live worker said no,
+// the claim is unknown; when some did not answer in time, the cluster cannot say.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+
+#include "covgate/cluster/nats_client.hpp"
+
+namespace covgate::cluster {
+
+/// The longest claim id a lookup carries (CLM01 is at most 38 characters; generous).
+inline constexpr std::size_t max_lookup_claim_id = 256;
+
+struct claim_lookup_result {
+  enum class status : std::uint8_t {
+    found,        ///< `body` is the holder's answer
+    unknown,      ///< every live worker answered, none holds it
+    unavailable,  ///< no holder answered and some live worker did not answer within the wait
+  };
+  status how = status::unavailable;
+  std::string body;
+  std::string worker;  ///< who answered (found)
+  int answers = 0;     ///< replies received
+};
+
+/// Asks the workers for `claim_id` and waits for the holder, or for `live_workers` answers of
+/// "not mine", at most `wait`. Thread-safe (one inbox per call); `js` outlives the call.
+/// Throws nats_error when the request cannot be sent.
+[[nodiscard]] claim_lookup_result look_up_claim(jetstream& js, std::string_view requester,
+                                                std::string_view claim_id, int live_workers,
+                                                std::chrono::milliseconds wait);
+
+/// A worker's side: answers every lookup on its own thread, from construction until stop() or
+/// destruction. `answer(claim_id)` is the claim's body when this worker holds its partition
+/// now (and is caught up), nullopt otherwise; it is called from the responder's thread.
+class claim_lookup_responder {
+ public:
+  claim_lookup_responder(jetstream& js, std::string worker,
+                         std::function<std::optional<std::string>(std::string_view)> answer);
+  ~claim_lookup_responder();  ///< stop()
+  claim_lookup_responder(const claim_lookup_responder&) = delete;
+  claim_lookup_responder& operator=(const claim_lookup_responder&) = delete;
+  /// Joins the thread (within about 200 ms). Idempotent.
+  void stop();
+
+ private:
+  void run();
+
+  jetstream& js_;
+  std::string worker_;
+  std::function<std::optional<std::string>(std::string_view)> answer_;
+  std::atomic<bool> stopping_{false};
+  std::thread thread_;
+};
+
+}  // namespace covgate::cluster
