@@ -316,8 +316,7 @@ std::vector<std::string> key_value::keys() {
     // round of the cluster test hung in it for 15 minutes); a timeout is retried.
     kvWatchOptions options;
     kvWatchOptions_Init(&options);
-    options.Timeout =
-        (retry_.budget.count() > 0 ? std::min(keys_timeout, retry_.budget) : keys_timeout).count();
+    options.Timeout = keys_timeout.count();
     const natsStatus s = kvStore_Keys(&list, static_cast<kvStore*>(kv_), &options);
     std::vector<std::string> out;
     if (s == NATS_NOT_FOUND) return out;  // an empty bucket

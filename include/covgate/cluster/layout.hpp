@@ -24,7 +24,8 @@ struct cluster_layout {
   std::chrono::seconds presence_ttl{3'600};    ///< cg-workers: a dead worker's key goes
   /// How long an operation on the lease buckets may retry (0: the connection's policy, about
   /// 9 s). A worker sets its renew_ms: a lease round that cannot reach the cluster gives up
-  /// within a round and tries again at the next, instead of retrying for a minute.
+  /// within about a round (plus the attempt under way) and tries again at the next, instead
+  /// of retrying for a minute.
   std::chrono::milliseconds lease_retry_budget{0};
 };
 

@@ -231,7 +231,9 @@ struct bucket_settings {
   int replicas = 3;
   std::chrono::seconds ttl{0};  ///< entries older than this are removed; 0 = never
   /// The operations' retries stop this long after an operation began (retry_policy::budget;
-  /// 0: the connection's policy alone), and a key listing waits no longer than this.
+  /// 0: the connection's policy alone). An attempt under way is not cut short: a key listing
+  /// waits up to its own 5 s (a shorter wait failed listings that were only slow, and a lease
+  /// round that fails renews nothing).
   std::chrono::milliseconds retry_budget{0};
 };
 
