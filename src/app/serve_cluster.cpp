@@ -586,13 +586,23 @@ void cluster_front::retry(std::int64_t id,
   done(result);
 }
 
+namespace {
+
+std::string joined(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& name : names) out += (out.empty() ? "" : ", ") + name;
+  return out.empty() ? "none" : out;
+}
+
+}  // namespace
+
 std::pair<server::claim_lookup_port::found, std::string> cluster_front::find_claim(
     std::string_view claim_id) {
   const auto& c = impl_->config;
   try {
     const auto live = cluster::live_workers(impl_->buckets.workers, server::durable_gate::now_ms(),
                                             {c.lease_ms, c.renew_ms});
-    if (live.empty()) return {found::unavailable, {}};
+    if (live.empty()) return {found::unavailable, "no worker of the cluster is alive; ask again"};
     const auto wait =
         std::min(std::chrono::milliseconds(c.answer_timeout_ms), std::chrono::milliseconds(5'000));
     auto r = cluster::look_up_claim(impl_->js, c.worker_id, claim_id, static_cast<int>(live.size()),
@@ -603,7 +613,9 @@ std::pair<server::claim_lookup_port::found, std::string> cluster_front::find_cla
       case cluster::claim_lookup_result::status::unknown:
         return {found::no, {}};
       case cluster::claim_lookup_result::status::unavailable:
-        break;
+        return {found::unavailable, "no holder answered in time (live workers: " + joined(live) +
+                                        "; not holding it: " + joined(r.not_held_by) +
+                                        "); ask again"};
     }
   } catch (const cluster::nats_error& e) {
     server::log().warn("cluster", "claim lookup failed", {{"reason", e.what()}});

@@ -42,6 +42,7 @@ claim_lookup_result look_up_claim(jetstream& js, std::string_view requester,
       result.worker = m->header("Cg-Worker");
       return result;
     }
+    result.not_held_by.push_back(m->header("Cg-Worker"));
     if (++not_mine >= live_workers) {
       result.how = claim_lookup_result::status::unknown;
       return result;

@@ -733,7 +733,9 @@ void route_claims(service& svc, const http_request& req, const std::vector<std::
         case claim_lookup_port::found::unavailable:
           break;
       }
-      return done(problem(503, "the cluster's workers did not all answer in time; ask again"));
+      return done(problem(503, body.empty()
+                                   ? std::string("the claim's holder could not be asked; ask again")
+                                   : std::move(body)));
     }
     const auto c = svc.claims().claim_json(parts[1], now);
     return done(c ? json(200, *c) : problem(404, "no such claim"));

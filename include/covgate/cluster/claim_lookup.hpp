@@ -15,6 +15,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 #include "covgate/cluster/nats_client.hpp"
 
@@ -31,8 +32,9 @@ struct claim_lookup_result {
   };
   status how = status::unavailable;
   std::string body;
-  std::string worker;  ///< who answered (found)
-  int answers = 0;     ///< replies received
+  std::string worker;                    ///< who answered (found)
+  int answers = 0;                       ///< replies received
+  std::vector<std::string> not_held_by;  ///< the workers that answered "not mine"
 };
 
 /// Asks the workers for `claim_id` and waits for the holder, or for `live_workers` answers of

@@ -127,7 +127,8 @@ class claim_lookup_port {
   enum class found : std::uint8_t { yes, no, unavailable };
   virtual ~claim_lookup_port() = default;
   /// The claim as GET /claims/{id} answers it (yes), no one has it (no), or the answer is not
-  /// known now (unavailable). May block the caller up to its own deadline. Thread-safe.
+  /// known now (unavailable, with why in the text). May block the caller up to its own
+  /// deadline. Thread-safe.
   [[nodiscard]] virtual std::pair<found, std::string> find_claim(std::string_view claim_id) = 0;
 };
 
