@@ -526,25 +526,12 @@ std::vector<store::outbox_entry> cluster_front::outbox_entries(std::string_view 
                                                                std::size_t limit) {
   std::vector<store::outbox_entry> out;
   if (state == "pending" || impl_->consumers.empty()) return out;
-  const bool delivered = state == "delivered";
-  // "" lists every dead letter, still dead or delivered since: two lists merged by id.
-  std::vector<cluster::dead_letter> letters;
+  // "" lists every dead letter, still dead or delivered by hand since.
+  const auto delivered = state.empty() ? std::nullopt : std::optional<bool>(state == "delivered");
   const auto after = static_cast<std::uint64_t>(std::max<std::int64_t>(after_id, 0));
+  std::vector<cluster::dead_letter> letters;
   try {
     letters = impl_->book.list(impl_->consumers, delivered, after, limit);
-    if (state.empty()) {
-      auto others = impl_->book.list(impl_->consumers, true, after, limit);
-      letters.insert(letters.end(), others.begin(), others.end());
-      std::stable_sort(letters.begin(), letters.end(),
-                       [](const auto& a, const auto& b) { return a.sequence < b.sequence; });
-      // Cut at the limit, but never between two letters of one release (as list() does).
-      auto keep = std::min(limit, letters.size());
-      while (keep > 0 && keep < letters.size() &&
-             letters[keep].sequence == letters[keep - 1].sequence) {
-        ++keep;
-      }
-      letters.resize(keep);
-    }
   } catch (const cluster::nats_error& e) {
     server::log().warn("cluster", "dead letters not read", {{"reason", e.what()}});
     return out;

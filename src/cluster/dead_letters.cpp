@@ -100,7 +100,7 @@ std::optional<dead_letter> dead_letter_book::find(std::string_view consumer,
 }
 
 std::vector<dead_letter> dead_letter_book::list(const std::vector<std::string>& consumers,
-                                                bool delivered, std::uint64_t after,
+                                                std::optional<bool> delivered, std::uint64_t after,
                                                 std::size_t limit) {
   std::vector<std::pair<std::uint64_t, std::string>> wanted;  // (sequence, consumer)
   for (const auto& key : bucket_.keys()) {
@@ -115,7 +115,8 @@ std::vector<dead_letter> dead_letter_book::list(const std::vector<std::string>& 
     // Past the limit only for the other receivers' letters of the last sequence: a page never
     // ends between two letters of one release (a cursor by sequence would skip the second).
     if (out.size() >= limit && (out.empty() || out.back().sequence != sequence)) break;
-    if (auto letter = find(consumer, sequence); letter && letter->delivered == delivered) {
+    auto letter = find(consumer, sequence);
+    if (letter && (!delivered || letter->delivered == *delivered)) {
       out.push_back(std::move(*letter));
     }
   }

@@ -328,13 +328,6 @@ std::vector<std::string> key_value::keys() {
   });
 }
 
-void key_value::remove(const std::string& key) {
-  with_retry(retry_, [&] {
-    const natsStatus s = kvStore_Delete(static_cast<kvStore*>(kv_), key.c_str());
-    if (s != NATS_OK && s != NATS_NOT_FOUND) fail("delete key " + key + " of bucket " + bucket_, s);
-  });
-}
-
 // ---- jetstream ------------------------------------------------------------------------------
 
 struct jetstream::impl {

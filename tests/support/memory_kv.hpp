@@ -50,10 +50,6 @@ class memory_kv final : public kv_bucket {
     check_writable();
     return write(key, value);
   }
-  void remove(const std::string& key) override {
-    check_writable();
-    entries_.erase(key);
-  }
   std::vector<std::string> keys() override {
     std::vector<std::string> out;
     for (const auto& [key, entry] : entries_) out.push_back(key);

@@ -46,9 +46,9 @@ class dead_letter_book {
   /// The letters of `consumers` with a sequence above `after`, by sequence then consumer, at
   /// most `limit` and the other receivers' letters of the last sequence listed (a page never
   /// ends between two letters of one release); `delivered` picks those delivered by hand
-  /// since, or those still dead.
+  /// since (true) or those still dead (false), nullopt both.
   [[nodiscard]] std::vector<dead_letter> list(const std::vector<std::string>& consumers,
-                                              bool delivered, std::uint64_t after,
+                                              std::optional<bool> delivered, std::uint64_t after,
                                               std::size_t limit);
 
  private:

@@ -34,8 +34,6 @@ class kv_bucket {
   virtual std::uint64_t put(const std::string& key, std::string_view value) = 0;
   /// Every key that has a value.
   [[nodiscard]] virtual std::vector<std::string> keys() = 0;
-  /// Deletes the key (absent already: nothing happens).
-  virtual void remove(const std::string& key) = 0;
 };
 
 }  // namespace covgate::cluster

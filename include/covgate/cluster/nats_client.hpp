@@ -216,7 +216,6 @@ class key_value final : public kv_bucket {
   std::uint64_t put(const std::string& key, std::string_view value) override;
   /// Deleted and purged keys are left out.
   [[nodiscard]] std::vector<std::string> keys() override;
-  void remove(const std::string& key) override;
 
  private:
   friend class jetstream;

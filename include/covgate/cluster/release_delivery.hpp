@@ -97,9 +97,6 @@ class release_delivery {
   /// nats_error when the cluster does not answer.
   [[nodiscard]] std::vector<redelivery> redeliver(std::uint64_t sequence);
 
-  /// The targets, in the order given.
-  [[nodiscard]] const std::vector<release_target>& targets() const noexcept { return targets_; }
-
  private:
   void run(std::size_t index);
   /// One attempt at `item` for target `index`: "" or why not (the target's deliver, never
