@@ -51,7 +51,7 @@ TEST_SUITE("cluster.dead_letters") {
     REQUIRE(done.size() == 1);
     CHECK(done[0] == delivered);
     CHECK(book.list(ours, std::nullopt, 0, 100).size() == 3);  // both, by sequence
-    CHECK_FALSE(book.find("out-a", 25));  // unreadable: not ours to show
+    CHECK_FALSE(book.find("out-a", 25));                       // unreadable: not ours to show
     CHECK_FALSE(book.find("out-a", 99));
 
     // One release dead for two receivers: a page of one holds both, never just the first.
