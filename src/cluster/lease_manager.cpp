@@ -61,7 +61,18 @@ void lease_manager::lose(int partition) {
 lease_round_report lease_manager::round(std::int64_t now_ms) {
   lease_round_report report;
   const auto& timing = settings_.timing;
-  workers_.put(settings_.worker, std::to_string(now_ms));
+  const auto note_failure = [&report](const nats_error& e) {
+    ++report.failures;
+    report.last_failure = e.what();
+  };
+  // Every step below goes on when the one before it failed: a round that gave up at its first
+  // unanswered request would renew nothing, and the leases it holds would expire while the
+  // cluster was only slow (seen with a NATS node of three down).
+  try {
+    workers_.put(settings_.worker, std::to_string(now_ms));
+  } catch (const nats_error& e) {
+    note_failure(e);
+  }
 
   lease_round plan_input;
   plan_input.worker = settings_.worker;
@@ -69,17 +80,39 @@ lease_round_report lease_manager::round(std::int64_t now_ms) {
   plan_input.now_ms = now_ms;
   plan_input.timing = timing;
   plan_input.held = held_;
-  plan_input.live_workers = 1;  // this one
-  for (const auto& worker : live_workers(workers_, now_ms, timing)) {
-    if (worker != settings_.worker) ++plan_input.live_workers;
-  }
-  report.live_workers = plan_input.live_workers;
-  plan_input.observed.resize(static_cast<std::size_t>(settings_.partitions));
-  for (int p = 0; p < settings_.partitions; ++p) {
-    if (const auto entry = owners_.get(lease_key(p))) {
-      plan_input.observed[static_cast<std::size_t>(p)] =
-          observed_lease{decode_lease(entry->value), entry->revision};
+  try {
+    int live = 1;  // this one
+    for (const auto& worker : live_workers(workers_, now_ms, timing)) {
+      if (worker != settings_.worker) ++live;
     }
+    last_live_workers_ = live;
+  } catch (const nats_error& e) {
+    note_failure(e);  // the last count stands: a share is not recomputed from a failed read
+  }
+  plan_input.live_workers = last_live_workers_;
+  report.live_workers = plan_input.live_workers;
+
+  // A lease not read is planned as unknown: a record that cannot be decoded at revision 0.
+  // plan_leases never claims such a partition, and one this worker holds reads as a stale
+  // read, so it is renewed by compare-and-set on our last revision, which fails if anyone else
+  // wrote since. After the first read that fails the rest are not tried: each would wait out
+  // the same timeout, and the round would come too late to renew anything.
+  plan_input.observed.resize(static_cast<std::size_t>(settings_.partitions));
+  bool reading = true;
+  for (int p = 0; p < settings_.partitions; ++p) {
+    auto& observed = plan_input.observed[static_cast<std::size_t>(p)];
+    if (reading) {
+      try {
+        if (const auto entry = owners_.get(lease_key(p))) {
+          observed = observed_lease{decode_lease(entry->value), entry->revision};
+        }
+        continue;
+      } catch (const nats_error& e) {
+        note_failure(e);
+        reading = false;
+      }
+    }
+    observed = observed_lease{std::nullopt, 0};
   }
 
   using action = lease_step::action;
@@ -129,8 +162,7 @@ lease_round_report lease_manager::round(std::int64_t now_ms) {
         }
       }
     } catch (const nats_error& e) {
-      ++report.write_failures;
-      report.last_failure = e.what();
+      note_failure(e);
     }
   }
   return report;

@@ -361,16 +361,73 @@ TEST_SUITE("cluster.lease_manager") {
     a.manager->round(1'000'000);
     owners.fail_writes = true;
     workers.fail_writes = true;
-    // The presence write fails first: the round throws and changes nothing.
-    CHECK_THROWS_AS(a.manager->round(1'003'000), nats_error);
+    // The presence write fails, then the renewal: both counted, the lease kept for now.
+    auto report = a.manager->round(1'003'000);
+    CHECK(report.failures == 2);
+    CHECK(report.renewed == 0);
     CHECK(a.working.size() == 1);
     workers.fail_writes = false;
-    auto report = a.manager->round(1'003'000);
-    CHECK(report.write_failures == 1);
+    report = a.manager->round(1'005'000);
+    CHECK(report.failures == 1);
     CHECK(a.working.size() == 1);
     report = a.manager->round(1'007'000);  // lease_ms - renew_ms after the last renewal
     CHECK(report.lost == 1);
     CHECK(a.working.empty());
+  }
+
+  TEST_CASE("a round that cannot list the workers keeps their last count and still renews") {
+    // Seen in the cluster test: with a NATS node of three down, every listing of cg-workers
+    // timed out, each round gave up before renewing, and the survivors lost their partitions.
+    memory_kv owners, workers;
+    worker_under_test a(owners, workers, "wa", 4);
+    worker_under_test b(owners, workers, "wb", 4);
+    a.manager->round(1'000'000);
+    b.manager->round(1'000'000);
+    a.manager->round(1'000'100);  // sees wb: releases down to its share
+    b.manager->round(1'000'200);
+    REQUIRE(a.working.size() == 2);
+    REQUIRE(b.working.size() == 2);
+    workers.fail_listing = true;
+    const auto report = a.manager->round(1'003'000);
+    CHECK(report.failures == 1);
+    CHECK(report.last_failure.find("list") != std::string::npos);
+    CHECK(report.live_workers == 2);  // the last count, not 1 (this worker alone)
+    CHECK(report.renewed == 2);
+    CHECK(report.released == 0);
+    CHECK(a.working.size() == 2);
+  }
+
+  TEST_CASE("a lease read that fails: held leases renewed by compare-and-set, none claimed") {
+    memory_kv owners, workers;
+    worker_under_test a(owners, workers, "wa", 4);
+    worker_under_test b(owners, workers, "wb", 4);
+    a.manager->round(1'000'000);
+    b.manager->round(1'000'000);
+    a.manager->round(1'000'100);
+    b.manager->round(1'000'200);
+    REQUIRE(a.working.size() == 2);
+    // wb stalls; wa renews until wb's leases have expired, then its lease reads fail.
+    for (std::int64_t t = 1'003'000; t <= 1'009'000; t += 3'000) a.manager->round(t);
+    REQUIRE(a.working.size() == 2);
+    owners.fail_reads = true;
+    owners.reads_tried = 0;
+    auto report = a.manager->round(1'011'000);
+    CHECK(owners.reads_tried == 1);  // the first failure ends the reading
+    CHECK(report.failures == 1);
+    CHECK(report.renewed == 2);
+    CHECK(report.acquired == 0);  // wb's expired leases were not read: not claimed
+    CHECK(a.working.size() == 2);
+    // A held lease someone else wrote since is still not renewed: the compare-and-set fails.
+    const int mine = *a.working.begin();
+    const auto entry = *owners.peek(lease_key(mine));
+    REQUIRE(owners.update(lease_key(mine), encode_lease({"wz", 0, 1'013'000}), entry.revision));
+    report = a.manager->round(1'014'000);
+    CHECK(report.lost == 1);
+    CHECK(a.working.size() == 1);
+    owners.fail_reads = false;
+    report = a.manager->round(1'017'000);
+    CHECK(report.acquired == 2);  // wb's, read now
+    CHECK(a.working.size() == 3);
   }
 
   TEST_CASE("a holder commits under its epoch only while its own renewal is recent enough") {

@@ -233,15 +233,12 @@ std::vector<fetched_message> pull_subscription::fetch(int batch, std::chrono::mi
 
 // ---- key_value ------------------------------------------------------------------------------
 
-namespace {
-constexpr std::chrono::milliseconds keys_timeout{5'000};  // listing a bucket's keys, each attempt
-}  // namespace
-
-key_value::key_value(void* kv, std::string bucket, retry_policy retry)
-    : kv_(kv), bucket_(std::move(bucket)), retry_(retry) {}
+key_value::key_value(void* kv, void* context, std::string bucket, retry_policy retry)
+    : kv_(kv), context_(context), bucket_(std::move(bucket)), retry_(retry) {}
 
 key_value::key_value(key_value&& other) noexcept
     : kv_(std::exchange(other.kv_, nullptr)),
+      context_(std::exchange(other.context_, nullptr)),
       bucket_(std::move(other.bucket_)),
       retry_(other.retry_) {}
 
@@ -249,6 +246,7 @@ key_value& key_value::operator=(key_value&& other) noexcept {
   if (this != &other) {
     kvStore_Destroy(static_cast<kvStore*>(kv_));
     kv_ = std::exchange(other.kv_, nullptr);
+    context_ = std::exchange(other.context_, nullptr);
     bucket_ = std::move(other.bucket_);
     retry_ = other.retry_;
   }
@@ -310,20 +308,45 @@ std::uint64_t key_value::put(const std::string& key, std::string_view value) {
 }
 
 std::vector<std::string> key_value::keys() {
+  // One stream-info request for the subjects of the bucket's stream, not nats.c's kvStore_Keys:
+  // 3.4.1's listing (an ordered consumer reading every entry) failed with "Timeout: not a
+  // JetStream message" on every attempt once a NATS node of three was down and the bucket held
+  // a few dozen keys, and a lease round that cannot list the workers renews nothing. The
+  // server answers this from the stream's subject index, from whichever node leads the stream.
+  const std::string stream = "KV_" + bucket_;
+  const std::string prefix = "$KV." + bucket_ + ".";
+  const std::string filter = prefix + ">";
   return with_retry(retry_, [&] {
-    kvKeysList list{};
-    // A deadline of its own: without one, nats.c 3.4.1's listing once waited for ever (a lease
-    // round of the cluster test hung in it for 15 minutes); a timeout is retried.
-    kvWatchOptions options;
-    kvWatchOptions_Init(&options);
-    options.Timeout = keys_timeout.count();
-    const natsStatus s = kvStore_Keys(&list, static_cast<kvStore*>(kv_), &options);
+    jsOptions options;
+    jsOptions_Init(&options);
+    options.Stream.Info.SubjectsFilter = filter.c_str();
+    jsStreamInfo* info = nullptr;
+    jsErrCode jerr = static_cast<jsErrCode>(0);
+    const natsStatus s =
+        js_GetStreamInfo(&info, static_cast<jsCtx*>(context_), stream.c_str(), &options, &jerr);
+    if (s != NATS_OK) fail("list the keys of bucket " + bucket_, s, jerr);
     std::vector<std::string> out;
-    if (s == NATS_NOT_FOUND) return out;  // an empty bucket
-    if (s != NATS_OK) fail("list the keys of bucket " + bucket_, s);
-    out.reserve(static_cast<std::size_t>(list.Count));
-    for (int i = 0; i < list.Count; ++i) out.emplace_back(list.Keys[i]);
-    kvKeysList_Destroy(&list);
+    const jsStreamStateSubjects* subjects = info->State.Subjects;
+    const int count = subjects != nullptr ? subjects->Count : 0;
+    // The filter covers every subject of the stream, so a shorter list is a page of it (the
+    // server pages past 100,000 subjects): refuse to pass a part for the whole.
+    const bool whole = static_cast<std::int64_t>(count) >= info->State.NumSubjects;
+    if (whole) {
+      out.reserve(static_cast<std::size_t>(count));
+      for (int i = 0; i < count; ++i) {
+        const std::string_view subject = subjects->List[i].Subject;
+        if (subject.size() > prefix.size() && subject.substr(0, prefix.size()) == prefix) {
+          out.emplace_back(subject.substr(prefix.size()));
+        }
+      }
+    }
+    const auto total = info->State.NumSubjects;
+    jsStreamInfo_Destroy(info);
+    if (!whole) {
+      throw nats_error("list the keys of bucket " + bucket_ + ": the server listed " +
+                           std::to_string(count) + " of its " + std::to_string(total) + " keys",
+                       false);
+    }
     return out;
   });
 }
@@ -751,7 +774,7 @@ key_value jetstream::bucket(const bucket_settings& settings) {
     if (s != NATS_OK) fail("open or create bucket " + settings.name, s);
     auto retry = impl_->settings.retry;
     retry.budget = settings.retry_budget;
-    return key_value(kv, settings.name, retry);
+    return key_value(kv, impl_->context, settings.name, retry);
   });
 }
 

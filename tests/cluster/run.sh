@@ -263,6 +263,13 @@ status=0
 for w in $members; do
   kill -TERM "$(cat "$dir/$w.wpid")" 2>/dev/null || true
 done
+# The problems each worker logged (lease rounds and partitions the cluster did not answer),
+# counted and the first few shown: a node kill costs a few, a run of them is a finding.
+for w in w1 w2 w3; do
+  problems=$(grep -c '"msg":"worker problem"' "$dir/$w/log" || true)
+  echo "cluster test: $w logged $problems worker problem line(s)"
+  grep '"msg":"worker problem"' "$dir/$w/log" | head -n 5 | cut -c1-300 || true
+done
 # Each worker told the operators which partitions it took and when it had caught them up.
 for w in w1 w2 w3; do
   for event in "partition acquired" "partition caught up"; do

@@ -16,6 +16,7 @@ namespace covgate::cluster {
 
 // KV cg-owners / cg-workers in memory, with the revision rule of JetStream KV (one counter for
 // the bucket) and compare-and-set; `fail_writes` makes every write fail as an unanswered one,
+// `fail_reads` every get (counted in `reads_tried`), `fail_listing` every keys(),
 // `write_delay` makes each failing write take that long first (a request waiting for its
 // timeout), `writes_tried` counts the writes asked for, `before_next_write` runs once just
 // before the next create or update (another worker's write landing between this one's read
@@ -23,6 +24,8 @@ namespace covgate::cluster {
 class memory_kv final : public kv_bucket {
  public:
   std::optional<kv_entry> get(const std::string& key) override {
+    ++reads_tried;
+    if (fail_reads) throw nats_error("read: timeout (test)", true);
     if (const auto stale = stale_once.find(key); stale != stale_once.end()) {
       auto entry = stale->second;
       stale_once.erase(stale);
@@ -51,11 +54,21 @@ class memory_kv final : public kv_bucket {
     return write(key, value);
   }
   std::vector<std::string> keys() override {
+    if (fail_listing) throw nats_error("list: timeout (test)", true);
     std::vector<std::string> out;
     for (const auto& [key, entry] : entries_) out.push_back(key);
     return out;
   }
+  /// The latest entry, bypassing fail_reads and stale_once (the test's own look).
+  std::optional<kv_entry> peek(const std::string& key) const {
+    const auto it = entries_.find(key);
+    if (it == entries_.end()) return std::nullopt;
+    return it->second;
+  }
   bool fail_writes = false;
+  bool fail_reads = false;
+  bool fail_listing = false;
+  int reads_tried = 0;
   std::chrono::milliseconds write_delay{0};
   int writes_tried = 0;
   std::function<void()> before_next_write;

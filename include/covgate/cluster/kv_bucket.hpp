@@ -32,7 +32,7 @@ class kv_bucket {
                                                             std::uint64_t last_revision) = 0;
   /// Writes unconditionally; the new revision.
   virtual std::uint64_t put(const std::string& key, std::string_view value) = 0;
-  /// Every key that has a value.
+  /// Every key that has a value; may also name keys deleted since (get() finds none for them).
   [[nodiscard]] virtual std::vector<std::string> keys() = 0;
 };
 

@@ -37,7 +37,7 @@ struct lease_round_report {
   int renewed = 0;
   int released = 0;
   int lost = 0;              ///< dropped: taken over, or not renewed in time
-  int write_failures = 0;    ///< writes the cluster did not answer (retried; the lease may expire)
+  int failures = 0;          ///< reads and writes the cluster did not answer through the retries
   std::string last_failure;  ///< the last such failure's text ("" when none)
 };
 
@@ -58,9 +58,10 @@ class lease_manager {
 
   /// One round at `now_ms` (ms since the epoch, this worker's clock): writes this worker's
   /// presence, reads the presence of the others and every partition's lease, then drops,
-  /// releases, renews and claims as plan_leases() says. A read the cluster does not answer
-  /// throws nats_error and changes nothing (held leases are dropped by a later round once
-  /// overdue); a failed write is counted in the report.
+  /// releases, renews and claims as plan_leases() says. A request the cluster does not answer
+  /// is counted in the report and the round goes on: the live-worker count keeps its last
+  /// value, a lease not read is renewed if held (by compare-and-set on our last revision) and
+  /// never claimed. Held leases that cannot be renewed are dropped once overdue.
   lease_round_report round(std::int64_t now_ms);
 
   /// Stops work on every held partition (callbacks.lost) and marks each released, so that
@@ -88,6 +89,7 @@ class lease_manager {
   lease_manager_settings settings_;
   lease_callbacks callbacks_;
   std::map<int, held_lease> held_;
+  int last_live_workers_ = 1;  ///< the last count read, this worker included
 };
 
 }  // namespace covgate::cluster

@@ -214,13 +214,15 @@ class key_value final : public kv_bucket {
   [[nodiscard]] std::optional<std::uint64_t> update(const std::string& key, std::string_view value,
                                                     std::uint64_t last_revision) override;
   std::uint64_t put(const std::string& key, std::string_view value) override;
-  /// Deleted and purged keys are left out.
+  /// From the subjects of the bucket's stream (one stream-info request): a key whose last
+  /// operation was a delete or a purge is listed too, and get() finds nothing for it.
   [[nodiscard]] std::vector<std::string> keys() override;
 
  private:
   friend class jetstream;
-  key_value(void* kv, std::string bucket, retry_policy retry);
-  void* kv_ = nullptr;  // kvStore*
+  key_value(void* kv, void* context, std::string bucket, retry_policy retry);
+  void* kv_ = nullptr;       // kvStore*
+  void* context_ = nullptr;  // jsCtx*, owned by the jetstream that opened the bucket
   std::string bucket_;
   retry_policy retry_;
 };
@@ -230,9 +232,8 @@ struct bucket_settings {
   int replicas = 3;
   std::chrono::seconds ttl{0};  ///< entries older than this are removed; 0 = never
   /// The operations' retries stop this long after an operation began (retry_policy::budget;
-  /// 0: the connection's policy alone). An attempt under way is not cut short: a key listing
-  /// waits up to its own 5 s (a shorter wait failed listings that were only slow, and a lease
-  /// round that fails renews nothing).
+  /// 0: the connection's policy alone). An attempt under way is not cut short: each waits up to
+  /// the connection's request timeout.
   std::chrono::milliseconds retry_budget{0};
 };
 
