@@ -485,8 +485,9 @@ struct front::impl {
           continue;
         }
         if (a.kind == engine::payload_kind::x12) add_x12(a.body, piece.acknowledgment, false);
-        if (!piece.parts.empty() && !piece.parts.front().lines.empty()) {
-          merge_split_ndjson(a, piece, j.replies[i]);
+        if (!piece.parts.empty() &&
+            (!piece.parts.front().lines.empty() || !piece.parts.front().entries.empty())) {
+          merge_split_fhir(a, piece, j.replies[i]);
           continue;
         }
         for (const auto& reply : j.replies[i]) {
@@ -527,9 +528,10 @@ struct front::impl {
     j.done(std::move(a));
   }
 
-  // An NDJSON message split by patient: one OperationOutcome, as a single server answers it.
-  static void merge_split_ndjson(front_answer& a, const route_piece& piece,
-                                 const std::vector<part_reply>& replies) {
+  // An NDJSON message or a Bundle split by patient: one OperationOutcome, as a single server
+  // answers it.
+  static void merge_split_fhir(front_answer& a, const route_piece& piece,
+                               const std::vector<part_reply>& replies) {
     std::vector<const routed_part*> parts;
     std::vector<std::string_view> outcomes;
     for (std::size_t k = 0; k < replies.size() && k < piece.parts.size(); ++k) {
@@ -538,9 +540,11 @@ struct front::impl {
       parts.push_back(&piece.parts[k]);
       outcomes.push_back(replies[k].body);
     }
-    a.body += merge_ndjson_outcomes(parts, outcomes, piece.own_outcome);
+    a.body += piece.parts.front().entries.empty()
+                  ? merge_ndjson_outcomes(parts, outcomes, piece.own_outcome)
+                  : merge_bundle_outcomes(parts, outcomes, piece.own_outcome);
     a.rejected = a.rejected || piece.own_rejected;
-    a.facts -= std::min(a.facts, piece.repeated_facts);  // the shared lines' facts, once
+    a.facts -= std::min(a.facts, piece.repeated_facts);  // the shared entries' facts, once
   }
 
   // MSA-2 of an ACK: the control id of the message it acknowledges ("" when it has none).

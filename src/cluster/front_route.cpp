@@ -1,6 +1,8 @@
 #include "covgate/cluster/front_route.hpp"
 
 #include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 
 #include <algorithm>
 #include <charconv>
@@ -9,6 +11,7 @@
 #include <set>
 #include <span>
 #include <stdexcept>
+#include <tuple>
 #include <unordered_map>
 
 #include "covgate/cluster/partition_key.hpp"
@@ -23,6 +26,12 @@
 
 namespace covgate::cluster {
 namespace {
+
+std::string_view text_of(const rapidjson::Value& object, const char* name) {
+  const auto member = object.FindMember(name);
+  if (member == object.MemberEnd() || !member->value.IsString()) return {};
+  return {member->value.GetString(), member->value.GetStringLength()};
+}
 
 // ---- X12 ---------------------------------------------------------------------------------
 
@@ -82,6 +91,8 @@ void plan_x12(std::string_view message, const route_settings& settings, std::int
         piece.parts.push_back({std::move(part.patient_key),
                                message_kind::claim,
                                std::move(part.interchange),
+                               {},
+                               {},
                                {},
                                {}});
       }
@@ -162,7 +173,7 @@ void plan_facts(std::string_view message, std::vector<model::fact> facts, messag
   }
   if (who.keys.empty()) {  // reference data alone: for every worker
     piece.reference = true;
-    piece.parts.push_back({std::string(), kind, std::string(message), {}, {}});
+    piece.parts.push_back({std::string(), kind, std::string(message), {}, {}, {}, {}});
     plan.pieces.push_back(std::move(piece));
     return;
   }
@@ -172,7 +183,7 @@ void plan_facts(std::string_view message, std::vector<model::fact> facts, messag
                    "each patient's facts in a message of their own";
     return;
   }
-  piece.parts.push_back({*who.keys.begin(), kind, std::string(message), {}, {}});
+  piece.parts.push_back({*who.keys.begin(), kind, std::string(message), {}, {}, {}, {}});
   plan.pieces.push_back(std::move(piece));
 }
 
@@ -318,17 +329,193 @@ bool split_ndjson(std::string_view message, std::vector<ndjson_line>& lines, rou
   return true;
 }
 
-// One issue of a worker's OperationOutcome, placed on the sender's line.
+// One issue of a worker's OperationOutcome, placed on the sender's line or entry.
 struct placed_issue {
   std::uint32_t line = 0;  // 0: about no line
   std::string severity, code, diagnostics;
   std::vector<std::string> expression;
 };
 
-std::string_view text_of(const rapidjson::Value& object, const char* name) {
-  const auto member = object.FindMember(name);
-  if (member == object.MemberEnd() || !member->value.IsString()) return {};
-  return {member->value.GetString(), member->value.GetStringLength()};
+// ---- Bundles of several patients ----------------------------------------------------------
+
+// "Bundle.entry[12].resource.code" → 12; nullopt when the path names no entry of the Bundle.
+std::optional<std::uint32_t> entry_index(std::string_view expression) {
+  constexpr std::string_view prefix = "Bundle.entry[";
+  if (!expression.starts_with(prefix)) return std::nullopt;
+  expression.remove_prefix(prefix.size());
+  std::uint32_t index = 0;
+  const auto [end, error] =
+      std::from_chars(expression.data(), expression.data() + expression.size(), index);
+  if (error != std::errc{} || end == expression.data() + expression.size() || *end != ']') {
+    return std::nullopt;
+  }
+  return index;
+}
+
+// The same path with entry `index` in place of the one it names (entry_index must have read it).
+std::string with_entry_index(std::string_view expression, std::uint32_t index) {
+  const auto close = expression.find(']');
+  return "Bundle.entry[" + std::to_string(index) + std::string(expression.substr(close));
+}
+
+// A Bundle's types a front splits: their entries stand each by itself. A transaction is all
+// or nothing and a message or document is one unit, so they are never cut.
+bool splittable_bundle_type(std::string_view type) {
+  return type == "collection" || type == "batch" || type == "searchset";
+}
+
+// Splits a JSON Bundle, read whole into `read`, by the patient of each entry; false when it is
+// not one to split (one patient or none, or a fact the front cannot place in an entry: the
+// caller routes it whole, or refuses it, with the facts of `read`), with plan.refusal set when
+// it cannot be sent. Each part is a Bundle of the same type with that patient's entries and
+// the entries of no patient (reference data); the entries that yield no fact are answered by
+// the front from its own read, with the sender's entry numbers.
+bool split_bundle(std::string_view message, const fhir::read_result& read, route_plan& plan) {
+  if (read.rejected || read.facts.empty()) return false;
+  rapidjson::Document doc;
+  doc.Parse(message.data(), message.size());
+  if (doc.HasParseError() || !doc.IsObject() || text_of(doc, "resourceType") != "Bundle") {
+    return false;
+  }
+  const auto entries_member = doc.FindMember("entry");
+  if (entries_member == doc.MemberEnd() || !entries_member->value.IsArray()) return false;
+  const auto& entries = entries_member->value;
+  const auto count = static_cast<std::size_t>(entries.Size());
+
+  // Each entry's identity as the reader names its facts' resources: Type/id, or Type/fullUrl.
+  constexpr std::size_t ambiguous = static_cast<std::size_t>(-1);
+  std::unordered_map<std::string, std::size_t> entry_of;
+  for (std::size_t i = 0; i < count; ++i) {
+    const auto& entry = entries[static_cast<rapidjson::SizeType>(i)];
+    if (!entry.IsObject()) continue;
+    const auto resource = entry.FindMember("resource");
+    if (resource == entry.MemberEnd() || !resource->value.IsObject()) continue;
+    const auto id = text_of(resource->value, "id");
+    const auto identity = std::string(text_of(resource->value, "resourceType")) + "/" +
+                          std::string(id.empty() ? text_of(entry, "fullUrl") : id);
+    const auto [at, added] = entry_of.emplace(identity, i);
+    if (!added) at->second = ambiguous;  // two entries, one resource: never placed apart
+  }
+
+  std::vector<std::set<std::string>> keys(count);
+  std::vector<std::uint8_t> has_fact(count, 0), unidentified(count, 0);
+  std::vector<std::size_t> facts_of(count, 0);
+  bool placed_all = true;
+  fhir::linker link([&](model::fact&& f) {
+    const auto& resource = resource_id_of(f);
+    const auto found = entry_of.find(resource.substr(0, resource.find('#')));
+    if (found == entry_of.end() || found->second == ambiguous) {
+      placed_all = false;
+      return;
+    }
+    const auto i = found->second;
+    has_fact[i] = 1;
+    ++facts_of[i];
+    if (const auto& key = model::patient_key_of(f); !key.empty()) {
+      keys[i].insert(canonical_patient_key(key));
+    } else if (!is_reference(f)) {
+      unidentified[i] = 1;
+    }
+  });
+  for (const auto& f : read.facts) link.add(model::fact(f));
+  if (link.waiting() > 0 || !placed_all) return false;  // refused or routed whole by plan_facts
+
+  std::vector<std::string> patients;  // in order of first appearance
+  std::unordered_map<std::string, std::size_t> index_of;
+  std::vector<std::size_t> owner(count, 0);
+  for (std::size_t i = 0; i < count; ++i) {
+    if (keys[i].size() > 1) {
+      plan.refusal = "Bundle.entry[" + std::to_string(i) + "] holds facts of " +
+                     std::to_string(keys[i].size()) +
+                     " patients: a cluster front splits a Bundle by entry; send each patient's "
+                     "resources in entries of their own";
+      return false;
+    }
+    if (keys[i].size() == 1) {
+      const auto [at, added] = index_of.emplace(*keys[i].begin(), patients.size());
+      if (added) patients.push_back(*keys[i].begin());
+      owner[i] = at->second;
+    }
+  }
+  if (patients.size() < 2) return false;
+  const auto type = text_of(doc, "type");
+  if (!splittable_bundle_type(type)) {
+    plan.refusal = "a " + std::string(type) + " Bundle holds facts of " +
+                   std::to_string(patients.size()) +
+                   " patients: a cluster front splits collection, batch and searchset Bundles "
+                   "by patient, never a transaction (all or nothing), a message or a document; "
+                   "send each patient's resources in a Bundle of their own";
+    return false;
+  }
+  for (std::size_t i = 0; i < count; ++i) {
+    if (keys[i].empty() && unidentified[i] != 0) {
+      plan.refusal =
+          "Bundle.entry[" + std::to_string(i) + "]: " + std::string(no_medicare_identifier);
+      return false;
+    }
+  }
+
+  // Each entry as its own JSON text, written once.
+  std::vector<std::string> texts(count);
+  std::size_t shared_bytes = 0;
+  for (std::size_t i = 0; i < count; ++i) {
+    if (has_fact[i] == 0) continue;
+    rapidjson::StringBuffer buffer;
+    rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+    entries[static_cast<rapidjson::SizeType>(i)].Accept(writer);
+    texts[i].assign(buffer.GetString(), buffer.GetSize());
+    if (keys[i].empty()) shared_bytes += texts[i].size() + 1;
+  }
+  if (message.size() + shared_bytes * patients.size() > split_budget(message.size())) {
+    plan.refusal = "the Bundle's entries of no patient (reference data) copied to each of its " +
+                   std::to_string(patients.size()) +
+                   " patients would exceed four times its size: send fewer patients per "
+                   "Bundle, or reference data with the patients it concerns";
+    return false;
+  }
+
+  route_piece piece;
+  piece.text = message;
+  piece.parts.resize(patients.size());
+  std::string head;
+  {
+    model::json_writer w(head);
+    w.begin_object().key("resourceType").value("Bundle").key("type").value(type);
+  }
+  head += R"(,"entry":[)";  // the object is closed after the entries
+  for (std::size_t p = 0; p < patients.size(); ++p) {
+    piece.parts[p].patient_key = patients[p];
+    piece.parts[p].kind = message_kind::fhir;
+    piece.parts[p].payload = head;
+  }
+  const auto add = [&](routed_part& part, std::size_t i, bool shared) {
+    if (!part.entries.empty()) part.payload.push_back(',');
+    part.payload += texts[i];
+    part.entries.push_back(static_cast<std::uint32_t>(i));
+    if (shared) part.shared_entries.push_back(static_cast<std::uint32_t>(i));
+  };
+  for (std::size_t i = 0; i < count; ++i) {
+    if (has_fact[i] == 0) continue;
+    if (!keys[i].empty()) {
+      add(piece.parts[owner[i]], i, false);
+    } else {
+      for (auto& part : piece.parts) add(part, i, true);
+      piece.repeated_facts += static_cast<std::uint32_t>(facts_of[i] * (patients.size() - 1));
+    }
+  }
+  for (auto& part : piece.parts) part.payload += "]}";
+  // The front answers for the entries no part carries, and for the Bundle itself.
+  fhir::read_result own;
+  for (const auto& issue : read.issues) {
+    const auto index = entry_index(issue.expression);
+    if (!index || *index >= count || has_fact[*index] == 0) own.issues.push_back(issue);
+  }
+  if (!own.issues.empty()) {
+    piece.own_outcome = fhir::operation_outcome_json(own);
+    piece.own_rejected = own.has_errors();
+  }
+  plan.pieces.push_back(std::move(piece));
+  return true;
 }
 
 // One HL7 v2 message of a payload: where it is in the payload and the facts it yields.
@@ -408,7 +595,8 @@ bool split_hl7v2(const std::vector<hl7v2_message>& messages, route_plan& plan) {
       piece.local = true;  // refused, or nothing to keep: the front's own ACK
     } else if (who[i].keys.empty()) {
       piece.reference = true;
-      piece.parts.push_back({std::string(), message_kind::hl7v2, std::string(piece.text), {}, {}});
+      piece.parts.push_back(
+          {std::string(), message_kind::hl7v2, std::string(piece.text), {}, {}, {}, {}});
     } else {
       const auto& key = *who[i].keys.begin();
       if (messages[i].control_id.empty() ||
@@ -423,7 +611,7 @@ bool split_hl7v2(const std::vector<hl7v2_message>& messages, route_plan& plan) {
         plan.pieces[at->second].parts.front().payload.append(piece.text);
       } else {
         carrier.emplace(key, plan.pieces.size());
-        piece.parts.push_back({key, message_kind::hl7v2, std::string(piece.text), {}, {}});
+        piece.parts.push_back({key, message_kind::hl7v2, std::string(piece.text), {}, {}, {}, {}});
       }
     }
     plan.pieces.push_back(std::move(piece));
@@ -477,7 +665,10 @@ route_plan plan_route(std::string_view message, const mapping::tables& tables,
       }
       std::vector<model::fact> facts;
       if (message.size() <= settings.fhir.max_bytes) {
-        auto r = fhir::read(message, fhir::sniff(message), tables, settings.fhir);
+        const auto how = fhir::sniff(message);
+        auto r = fhir::read(message, how, tables, settings.fhir);
+        if (how == fhir::encoding::json && split_bundle(message, r, plan)) break;
+        if (!plan.refusal.empty()) break;
         if (!r.rejected) facts = std::move(r.facts);
       }
       plan_facts(message, std::move(facts), message_kind::fhir, plan);
@@ -508,78 +699,44 @@ route_plan plan_route(std::string_view message, const mapping::tables& tables,
   return plan;
 }
 
-std::string merge_ndjson_outcomes(const std::vector<const routed_part*>& parts,
-                                  const std::vector<std::string_view>& outcomes,
-                                  std::string_view own_outcome) {
-  if (parts.size() != outcomes.size()) {
-    throw std::invalid_argument("merge_ndjson_outcomes: one answer per part");
+namespace {
+
+// The issues of one answer (its "accepted" left out: said once at the end when nothing else
+// is), each unplaced. Throws std::invalid_argument when it is not an OperationOutcome.
+std::vector<placed_issue> issues_of(std::string_view outcome, std::size_t part_number) {
+  rapidjson::Document doc;
+  doc.Parse(outcome.data(), outcome.size());
+  if (doc.HasParseError() || !doc.IsObject() ||
+      text_of(doc, "resourceType") != "OperationOutcome" || !doc.HasMember("issue") ||
+      !doc["issue"].IsArray()) {
+    throw std::invalid_argument("the answer to part " + std::to_string(part_number) +
+                                " is not an OperationOutcome");
   }
-  std::vector<placed_issue> issues;
-  // The front's own answer comes last, read as a part whose lines are the sender's.
-  const routed_part senders_lines;
-  const std::size_t answers = outcomes.size() + (own_outcome.empty() ? 0 : 1);
-  for (std::size_t p = 0; p < answers; ++p) {
-    const bool own = p == outcomes.size();
-    const auto& part = own ? senders_lines : *parts[p];
-    const auto outcome = own ? own_outcome : outcomes[p];
-    rapidjson::Document doc;
-    doc.Parse(outcome.data(), outcome.size());
-    if (doc.HasParseError() || !doc.IsObject() ||
-        text_of(doc, "resourceType") != "OperationOutcome" || !doc.HasMember("issue") ||
-        !doc["issue"].IsArray()) {
-      throw std::invalid_argument("the answer to part " + std::to_string(p + 1) +
-                                  " is not an OperationOutcome");
+  std::vector<placed_issue> out;
+  for (const auto& issue : doc["issue"].GetArray()) {
+    if (!issue.IsObject()) continue;
+    placed_issue placed;
+    placed.severity = std::string(text_of(issue, "severity"));
+    placed.code = std::string(text_of(issue, "code"));
+    placed.diagnostics = std::string(text_of(issue, "diagnostics"));
+    if (placed.severity == "information" && placed.code == "informational" &&
+        placed.diagnostics == "accepted") {
+      continue;
     }
-    for (const auto& issue : doc["issue"].GetArray()) {
-      if (!issue.IsObject()) continue;
-      placed_issue placed;
-      placed.severity = std::string(text_of(issue, "severity"));
-      placed.code = std::string(text_of(issue, "code"));
-      auto diagnostics = text_of(issue, "diagnostics");
-      if (placed.severity == "information" && placed.code == "informational" &&
-          diagnostics == "accepted") {
-        continue;  // said once at the end when nothing else is
+    if (const auto e = issue.FindMember("expression");
+        e != issue.MemberEnd() && e->value.IsArray()) {
+      for (const auto& x : e->value.GetArray()) {
+        if (x.IsString()) placed.expression.emplace_back(x.GetString(), x.GetStringLength());
       }
-      // "line <n>: …" names the part's own line n; a part of one line was read as a single
-      // resource, whose issues name no line.
-      std::uint32_t local = 0;
-      if (diagnostics.starts_with("line ")) {
-        const auto digits = diagnostics.substr(5);
-        const auto [end, error] =
-            std::from_chars(digits.data(), digits.data() + digits.size(), local);
-        const auto rest =
-            std::string_view(end, static_cast<std::size_t>(digits.data() + digits.size() - end));
-        if (error != std::errc{} || !rest.starts_with(": ")) {
-          local = 0;
-        } else {
-          diagnostics = rest.substr(2);
-        }
-      } else if (part.lines.size() == 1) {
-        local = 1;
-      }
-      if (!own && local > part.lines.size()) {
-        throw std::invalid_argument("the answer to part " + std::to_string(p + 1) +
-                                    " names a line the part does not have");
-      }
-      if (local > 0) {
-        placed.line = own ? local : part.lines[local - 1];
-        const bool shared = std::find(part.shared_lines.begin(), part.shared_lines.end(),
-                                      placed.line) != part.shared_lines.end();
-        if (shared && p > 0) continue;  // every part read it: the first part's issues say it
-        placed.diagnostics =
-            "line " + std::to_string(placed.line) + ": " + std::string(diagnostics);
-      } else {
-        placed.diagnostics = std::string(diagnostics);
-      }
-      if (const auto e = issue.FindMember("expression");
-          e != issue.MemberEnd() && e->value.IsArray()) {
-        for (const auto& x : e->value.GetArray()) {
-          if (x.IsString()) placed.expression.emplace_back(x.GetString(), x.GetStringLength());
-        }
-      }
-      issues.push_back(std::move(placed));
     }
+    out.push_back(std::move(placed));
   }
+  return out;
+}
+
+// The one OperationOutcome of placed issues, in the order of their place (those of no place
+// first), "accepted" alone when there are none.
+std::string write_merged(std::vector<placed_issue>& issues) {
   std::stable_sort(issues.begin(), issues.end(),
                    [](const placed_issue& a, const placed_issue& b) { return a.line < b.line; });
   std::string out;
@@ -601,6 +758,102 @@ std::string merge_ndjson_outcomes(const std::vector<const routed_part*>& parts,
   }
   w.end_array().end_object();
   return out;
+}
+
+bool holds(const std::vector<std::uint32_t>& list, std::uint32_t value) {
+  return std::find(list.begin(), list.end(), value) != list.end();
+}
+
+}  // namespace
+
+std::string merge_ndjson_outcomes(const std::vector<const routed_part*>& parts,
+                                  const std::vector<std::string_view>& outcomes,
+                                  std::string_view own_outcome) {
+  if (parts.size() != outcomes.size()) {
+    throw std::invalid_argument("merge_ndjson_outcomes: one answer per part");
+  }
+  std::vector<placed_issue> issues;
+  // The front's own answer comes last, read as a part whose lines are the sender's.
+  const routed_part senders_lines;
+  const std::size_t answers = outcomes.size() + (own_outcome.empty() ? 0 : 1);
+  for (std::size_t p = 0; p < answers; ++p) {
+    const bool own = p == outcomes.size();
+    const auto& part = own ? senders_lines : *parts[p];
+    for (auto& placed : issues_of(own ? own_outcome : outcomes[p], p + 1)) {
+      // "line <n>: …" names the part's own line n; a part of one line was read as a single
+      // resource, whose issues name no line.
+      std::string_view diagnostics = placed.diagnostics;
+      std::uint32_t local = 0;
+      if (diagnostics.starts_with("line ")) {
+        const auto digits = diagnostics.substr(5);
+        const auto [end, error] =
+            std::from_chars(digits.data(), digits.data() + digits.size(), local);
+        const auto rest =
+            std::string_view(end, static_cast<std::size_t>(digits.data() + digits.size() - end));
+        if (error != std::errc{} || !rest.starts_with(": ")) {
+          local = 0;
+        } else {
+          diagnostics = rest.substr(2);
+        }
+      } else if (part.lines.size() == 1) {
+        local = 1;
+      }
+      if (!own && local > part.lines.size()) {
+        throw std::invalid_argument("the answer to part " + std::to_string(p + 1) +
+                                    " names a line the part does not have");
+      }
+      if (local > 0) {
+        placed.line = own ? local : part.lines[local - 1];
+        // Every part read a shared line: the first part's issues say it.
+        if (p > 0 && holds(part.shared_lines, placed.line)) continue;
+        placed.diagnostics =
+            "line " + std::to_string(placed.line) + ": " + std::string(diagnostics);
+      }
+      issues.push_back(std::move(placed));
+    }
+  }
+  return write_merged(issues);
+}
+
+std::string merge_bundle_outcomes(const std::vector<const routed_part*>& parts,
+                                  const std::vector<std::string_view>& outcomes,
+                                  std::string_view own_outcome) {
+  if (parts.size() != outcomes.size()) {
+    throw std::invalid_argument("merge_bundle_outcomes: one answer per part");
+  }
+  std::vector<placed_issue> issues;
+  std::set<std::tuple<std::string, std::string, std::string, std::vector<std::string>>> unplaced;
+  const std::size_t answers = outcomes.size() + (own_outcome.empty() ? 0 : 1);
+  for (std::size_t p = 0; p < answers; ++p) {
+    const bool own = p == outcomes.size();
+    for (auto& placed : issues_of(own ? own_outcome : outcomes[p], p + 1)) {
+      const auto index =
+          placed.expression.empty() ? std::nullopt : entry_index(placed.expression.front());
+      if (!index) {
+        // About the Bundle itself: every part's is the same Bundle, said once.
+        if (!unplaced.emplace(placed.severity, placed.code, placed.diagnostics, placed.expression)
+                 .second) {
+          continue;
+        }
+      } else if (own) {
+        placed.line = *index + 1;  // the front read the sender's Bundle
+      } else {
+        const auto& part = *parts[p];
+        if (*index >= part.entries.size()) {
+          throw std::invalid_argument("the answer to part " + std::to_string(p + 1) +
+                                      " names an entry the part does not have");
+        }
+        const auto sender = part.entries[*index];
+        if (p > 0 && holds(part.shared_entries, sender)) continue;  // the first part's say it
+        for (auto& x : placed.expression) {
+          if (entry_index(x) == index) x = with_entry_index(x, sender);
+        }
+        placed.line = sender + 1;
+      }
+      issues.push_back(std::move(placed));
+    }
+  }
+  return write_merged(issues);
 }
 
 }  // namespace covgate::cluster

@@ -42,7 +42,24 @@ std::string merged(const route_piece& piece) {
     parts.push_back(&part);
     answers.push_back(worker_outcome(part.payload));
   }
-  return merge_ndjson_outcomes(parts, {answers.begin(), answers.end()}, piece.own_outcome);
+  const std::vector<std::string_view> views(answers.begin(), answers.end());
+  return piece.parts.front().entries.empty()
+             ? merge_ndjson_outcomes(parts, views, piece.own_outcome)
+             : merge_bundle_outcomes(parts, views, piece.own_outcome);
+}
+
+std::string bundle_of(std::string_view type, const std::vector<std::string>& entries) {
+  std::string out = R"({"resourceType":"Bundle","type":")" + std::string(type) + R"(","entry":[)";
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    if (i > 0) out += ',';
+    out += entries[i];
+  }
+  return out + "]}";
+}
+
+std::string entry(const std::string& resource, std::string_view full_url = {}) {
+  if (full_url.empty()) return R"({"resource":)" + resource + "}";
+  return R"({"fullUrl":")" + std::string(full_url) + R"(","resource":)" + resource + "}";
 }
 
 const std::string obs_by_reference =
@@ -347,6 +364,100 @@ TEST_SUITE("cluster.front_route") {
                             obs_b_odd_unit + "\n");
     CHECK(split.pieces.empty());
     CHECK(split.refusal.find("line 3: ") == 0);
+  }
+
+  TEST_CASE("a Bundle of several patients is split by entry, the sender's entry numbers kept") {
+    // 0 a Practitioner (every part), 1 patient A, 2 A's glucose by reference, 3 a glucose in no
+    // code the rules read (no fact: the front's), 4 B's glucose in an odd unit (a warning), 5
+    // patient C known by fullUrl only, 6 C's glucose referring to that fullUrl.
+    const std::string patient_c =
+        R"({"resourceType":"Patient","identifier":[{"system":"http://hl7.org/fhir/sid/us-mbi","value":"3CC3CC3CC33"}]})";
+    const std::string obs_c =
+        R"({"resourceType":"Observation","id":"g3","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"1558-6"}]},"subject":{"reference":"urn:uuid:6f1e1b7a-0c1d-4d52-9f4c-2a1c1f0e7b11"},"effectiveDateTime":"2026-01-16T07:40:00Z","valueQuantity":{"value":6.1,"unit":"mmol/L","system":"http://unitsofmeasure.org","code":"mmol/L"}})";
+    const std::string obs_unread =
+        R"({"resourceType":"Observation","id":"g9","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"8867-4"}]},"subject":{"reference":"Patient/pa"},"valueQuantity":{"value":70}})";
+    const std::vector<std::string> entries{
+        entry(practitioner_line),
+        entry(patient_a),
+        entry(obs_by_reference),
+        entry(obs_unread),
+        entry(obs_b_odd_unit),
+        entry(patient_c, "urn:uuid:6f1e1b7a-0c1d-4d52-9f4c-2a1c1f0e7b11"),
+        entry(obs_c)};
+    const auto text = bundle_of("collection", entries);
+    const auto p = plan(text);
+    INFO(p.refusal);
+    REQUIRE(p.refusal.empty());
+    REQUIRE(p.pieces.size() == 1);
+    const auto& piece = p.pieces[0];
+    REQUIRE(piece.parts.size() == 3);
+    const auto& a = piece.parts[0];
+    const auto& b = piece.parts[1];
+    const auto& c = piece.parts[2];
+    CHECK(a.patient_key == "1AA1AA1AA11");
+    CHECK(a.entries == std::vector<std::uint32_t>{0, 1, 2});
+    CHECK(a.shared_entries == std::vector<std::uint32_t>{0});
+    CHECK(a.lines.empty());
+    CHECK(a.payload == bundle_of("collection", {entries[0], entries[1], entries[2]}));
+    CHECK(b.patient_key == "2BB2BB2BB22");
+    CHECK(b.entries == std::vector<std::uint32_t>{0, 4});
+    CHECK(b.payload == bundle_of("collection", {entries[0], entries[4]}));
+    CHECK(c.patient_key == "3CC3CC3CC33");
+    CHECK(c.entries == std::vector<std::uint32_t>{0, 5, 6});
+    CHECK(piece.repeated_facts == 2);  // the Practitioner, read by three workers
+    // The entry of no fact is the front's to answer, under its own number.
+    CHECK(piece.own_outcome.find("Bundle.entry[3]") != std::string::npos);
+    CHECK_FALSE(piece.own_rejected);
+    // The workers' answers and the front's merge into the OperationOutcome a single server
+    // writes: B's warning back on entry 4, not on its part's entry 1.
+    const auto whole = worker_outcome(text);
+    CHECK(whole.find("Bundle.entry[4]") != std::string::npos);
+    CHECK(worker_outcome(b.payload).find("Bundle.entry[1]") != std::string::npos);
+    CHECK(merged(piece) == whole);
+    // And a batch the same way.
+    const auto batch = plan(bundle_of("batch", entries));
+    REQUIRE(batch.pieces.size() == 1);
+    CHECK(batch.pieces[0].parts.size() == 3);
+    CHECK(batch.pieces[0].parts[1].payload == bundle_of("batch", {entries[0], entries[4]}));
+  }
+
+  TEST_CASE("a Bundle of one patient goes whole; a transaction of several is refused") {
+    const std::vector<std::string> one{entry(patient_a), entry(obs_by_reference)};
+    const auto whole = plan(bundle_of("collection", one));
+    REQUIRE(whole.pieces.size() == 1);
+    REQUIRE(whole.pieces[0].parts.size() == 1);
+    CHECK(whole.pieces[0].parts[0].entries.empty());
+    CHECK(whole.pieces[0].parts[0].payload == bundle_of("collection", one));
+    const std::vector<std::string> two{entry(patient_a), entry(obs_by_reference),
+                                       entry(obs_b_odd_unit)};
+    for (const std::string type : {"transaction", "document"}) {
+      const auto refused = plan(bundle_of(type, two));
+      INFO(type);
+      CHECK(refused.pieces.empty());
+      CHECK(refused.refusal.find("a " + type + " Bundle holds facts of 2 patients") == 0);
+    }
+    // A message Bundle without its MessageHeader is the reader's to refuse: the front answers.
+    const auto message = plan(bundle_of("message", two));
+    REQUIRE(message.pieces.size() == 1);
+    CHECK(message.pieces[0].local);
+    // XML Bundles are not split (their answers' paths are not renumbered).
+    CHECK(plan(R"(<Bundle xmlns="http://hl7.org/fhir"><type value="collection"/></Bundle>)")
+              .pieces.size() == 1);
+  }
+
+  TEST_CASE("a Bundle merge renumbers only entry paths and refuses an entry the part lacks") {
+    routed_part part;
+    part.entries = {4, 9};
+    const std::string outcome =
+        R"({"resourceType":"OperationOutcome","issue":[{"severity":"warning","code":"value","diagnostics":"odd","expression":["Bundle.entry[1].resource.valueQuantity"]},{"severity":"information","code":"informational","diagnostics":"about the Bundle","expression":["Bundle.type"]}]})";
+    const auto merged_text = merge_bundle_outcomes({&part, &part}, {outcome, outcome});
+    CHECK(
+        merged_text ==
+        R"({"resourceType":"OperationOutcome","issue":[{"severity":"information","code":"informational","diagnostics":"about the Bundle","expression":["Bundle.type"]},{"severity":"warning","code":"value","diagnostics":"odd","expression":["Bundle.entry[9].resource.valueQuantity"]},{"severity":"warning","code":"value","diagnostics":"odd","expression":["Bundle.entry[9].resource.valueQuantity"]}]})");
+    const std::string past =
+        R"({"resourceType":"OperationOutcome","issue":[{"severity":"warning","code":"value","diagnostics":"odd","expression":["Bundle.entry[2]"]}]})";
+    CHECK_THROWS_AS((void)merge_bundle_outcomes({&part}, {past}), std::invalid_argument);
+    CHECK_THROWS_AS((void)merge_bundle_outcomes({&part}, {"{}"}), std::invalid_argument);
   }
 
   TEST_CASE("a merge refuses what is not an OperationOutcome or names a line the part lacks") {

@@ -1541,6 +1541,38 @@ TEST_SUITE("cluster.processes") {
       CHECK_MESSAGE(ack != std::string::npos, id << " in " << batch.body);
       if (ack != std::string::npos) after = ack;
     }
+    // A collection Bundle of two patients over MLLP: split by entry, each patient's part to
+    // its worker, one OperationOutcome back (its issues on the sender's entries).
+    {
+      const auto glucose = [&](const std::string& id, const std::string& subject) {
+        return R"({"resource":{"resourceType":"Observation","id":")" + id +
+               R"(","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"1558-6"}]},"subject":)" +
+               subject +
+               R"(,"effectiveDateTime":"2026-01-16T07:40:00Z","valueQuantity":{"value":6.1,"unit":"mmol/L","system":"http://unitsofmeasure.org","code":"mmol/L"}}})";
+      };
+      const auto id_a = "bg-a-" + run_id(), id_b = "bg-b-" + run_id();
+      const auto bundle =
+          R"({"resourceType":"Bundle","type":"collection","entry":[{"resource":{"resourceType":"Patient","id":"pa","identifier":[{"system":"http://hl7.org/fhir/sid/us-mbi","value":"7AA7AA7AA77"}]}},)" +
+          glucose(id_a, R"({"reference":"Patient/pa"})") + "," +
+          glucose(
+              id_b,
+              R"({"identifier":{"system":"http://hl7.org/fhir/sid/us-mbi","value":"8BB8BB8BB88"}})") +
+          "]}";
+      const auto answer = mllp_send(front, bundle);
+      INFO("the front's answer to the Bundle: " << answer);
+      CHECK(answer.rfind(R"({"resourceType":"OperationOutcome","issue":[)", 0) == 0);
+      CHECK(answer.find("\"severity\":\"error\"") == std::string::npos);
+      for (const auto& id : {id_a, id_b}) {
+        std::size_t holders = 0;
+        for (const auto& w : workers) {
+          if (http_get(w, "/fhir/Observation/" + id).find("\"id\":\"" + id + "\"") !=
+              std::string::npos) {
+            ++holders;
+          }
+        }
+        CHECK_MESSAGE(holders == 1, id << " is kept by " << holders << " workers");
+      }
+    }
     // What the front cannot route is refused with the reason, never published: a fact whose
     // patient the message names only by a local reference.
     const auto unlinked = mllp_exchange(

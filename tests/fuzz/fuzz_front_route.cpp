@@ -6,7 +6,9 @@
 // message's kind; an HL7 v2 part is its piece's text (the message, or one message of it,
 // followed by the later messages of its patient that it carries); a
 // FHIR part is the message, or for NDJSON split by patient its lines in order, each with the
-// sender's line number, whose merged answers are the parts' own; an X12 part is one
+// sender's line number, whose merged answers are the parts' own, or for a Bundle split by
+// patient a Bundle of its entries in the sender's order that, planned again, routes whole to
+// the same patient; an X12 part is one
 // interchange the front can renumber (ISA13) and that, planned again, routes whole to the same
 // patient.
 #include <algorithm>
@@ -47,7 +49,9 @@ bool same_plan(const cluster::route_plan& a, const cluster::route_plan& b) {
     for (std::size_t p = 0; p < x.parts.size(); ++p) {
       if (x.parts[p].patient_key != y.parts[p].patient_key || x.parts[p].kind != y.parts[p].kind ||
           x.parts[p].payload != y.parts[p].payload || x.parts[p].lines != y.parts[p].lines ||
-          x.parts[p].shared_lines != y.parts[p].shared_lines) {
+          x.parts[p].shared_lines != y.parts[p].shared_lines ||
+          x.parts[p].entries != y.parts[p].entries ||
+          x.parts[p].shared_entries != y.parts[p].shared_entries) {
         return false;
       }
     }
@@ -94,6 +98,26 @@ void check_split_lines(std::string_view message, const cluster::routed_part& par
   }
 }
 
+// A part of a Bundle split by patient: its entries in ascending sender's order, its shared
+// ones among them, and, planned again, one part for its patient alone.
+void check_split_entries(const cluster::routed_part& part,
+                         const cluster::route_settings& settings) {
+  if (!std::is_sorted(part.entries.begin(), part.entries.end()) ||
+      std::adjacent_find(part.entries.begin(), part.entries.end()) != part.entries.end()) {
+    std::abort();
+  }
+  for (const auto shared : part.shared_entries) {
+    if (!std::binary_search(part.entries.begin(), part.entries.end(), shared)) std::abort();
+  }
+  const auto again = cluster::plan_route(part.payload, tables(), settings, received_at);
+  if (!again.refusal.empty() || again.pieces.size() != 1 || again.pieces[0].local ||
+      again.pieces[0].parts.size() != 1 ||
+      again.pieces[0].parts[0].patient_key != part.patient_key ||
+      !again.pieces[0].parts[0].entries.empty()) {
+    std::abort();
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -129,6 +153,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         continue;
       }
       if (part.kind == cluster::message_kind::fhir) {
+        if (!part.entries.empty()) {
+          check_split_entries(part, settings);
+          continue;
+        }
         if (part.lines.empty()) {
           if (part.payload != message) std::abort();
           continue;

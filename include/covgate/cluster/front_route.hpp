@@ -17,8 +17,14 @@
 //   remembering the sender's line numbers so that the workers' OperationOutcomes merge into
 //   the one a single server writes (merge_ndjson_outcomes). HL7 v2 messages of several
 //   patients in one payload (a batch over HTTP) become one piece per message, each answered by
-//   its patient's worker (or the front), the ACKs in the payload's order. A Bundle, a single
-//   resource or XML of several patients is refused.
+//   its patient's worker (or the front), the ACKs in the payload's order.
+// - A JSON Bundle of several patients (collection, batch or searchset) is split by entry the
+//   same way: one Bundle of the same type per patient with that patient's entries, the entries
+//   of no patient in every part, the entries that yield no fact answered by the front, each
+//   part remembering the sender's entry numbers so that the workers' OperationOutcomes merge
+//   into the one a single server writes (merge_bundle_outcomes). A transaction (all or
+//   nothing), message or document Bundle, a single resource or XML of several patients is
+//   refused.
 // Pure: no I/O, no clock (the time is an argument), no patient data in any text it writes.
 #pragma once
 
@@ -54,6 +60,10 @@ struct routed_part {
   std::vector<std::uint32_t> lines;
   /// Of those, the lines every part carries (reference data): their issues are reported once.
   std::vector<std::uint32_t> shared_lines;
+  /// A part of a split Bundle: the sender's index of each of its entries, in order.
+  std::vector<std::uint32_t> entries;
+  /// Of those, the entries every part carries (reference data).
+  std::vector<std::uint32_t> shared_entries;
 };
 
 /// One piece of the input answered by itself: an X12 interchange, or a whole FHIR or HL7 v2
@@ -108,6 +118,14 @@ struct route_plan {
 /// "accepted" alone when there is no other issue. Throws std::invalid_argument when an answer
 /// is not an OperationOutcome or names a line its part does not have.
 [[nodiscard]] std::string merge_ndjson_outcomes(const std::vector<const routed_part*>& parts,
+                                                const std::vector<std::string_view>& outcomes,
+                                                std::string_view own_outcome = {});
+
+/// The same for a Bundle split by patient: every issue placed on the sender's entry (its
+/// FHIRPath "Bundle.entry[k]…" renumbered), in entry order, those about the Bundle itself
+/// first and once. Throws std::invalid_argument when an answer is not an OperationOutcome or
+/// names an entry its part does not have.
+[[nodiscard]] std::string merge_bundle_outcomes(const std::vector<const routed_part*>& parts,
                                                 const std::vector<std::string_view>& outcomes,
                                                 std::string_view own_outcome = {});
 
