@@ -95,6 +95,7 @@ int run_serve(const options& o) {
     svc.set_message_port(*front);
     svc.set_outbox_port(*front);   // GET /outbox and retries: the cluster's dead letters
     svc.set_claim_lookup(*front);  // GET /claims/{id}: asked of the workers
+    svc.set_review_port(*front);   // reviews: to the claim's holder, through the stream
     svc.set_extra_metrics([&front] { return front->metrics_text(); });
   }
   boost::asio::io_context io;

@@ -19,6 +19,7 @@
 #include "covgate/cluster/review_requester.hpp"
 #include "covgate/cluster/subjects.hpp"
 #include "covgate/cluster/worker.hpp"
+#include "covgate/server/claims_view.hpp"
 #include "covgate/server/log.hpp"
 
 namespace covgate::app {
@@ -54,6 +55,36 @@ std::string key_secret_of(const server::cluster_config& c) {
                              " (cluster.key_secret_env) does not hold the partition key secret");
   }
   return secret;
+}
+
+// What the HTTP API says of the holder's answer to a reviewer's action.
+server::review_status review_status_of(cluster::review_answer answer) {
+  switch (answer) {
+    case cluster::review_answer::done:
+      return server::review_status::done;
+    case cluster::review_answer::unknown_claim:
+    case cluster::review_answer::malformed:  // a claim id too long: no claim has it
+      return server::review_status::unknown_claim;
+    case cluster::review_answer::already_closed:
+      return server::review_status::already_closed;
+    case cluster::review_answer::not_reviewable:
+      return server::review_status::not_reviewable;
+    case cluster::review_answer::unavailable:
+      break;
+  }
+  return server::review_status::unavailable;
+}
+
+// A reviewer's action on `claim_id`, as the stream carries it (dated now, kept for audit).
+cluster::review_message review_of(std::string_view claim_id, bool release, std::string_view who,
+                                  std::string_view why) {
+  cluster::review_message r;
+  r.release = release;
+  r.claim_id = std::string(claim_id);
+  r.reviewer = std::string(who);
+  r.reason = std::string(why);
+  r.at_ms = server::durable_gate::now_ms();
+  return r;
 }
 
 // The durable gate as the worker's applier: a stream message is submitted with its position,
@@ -323,30 +354,9 @@ void cluster_worker::review(std::string_view claim_id, bool release, std::string
     done(server::review_status::unknown_claim);
     return;
   }
-  cluster::review_message r;
-  r.release = release;
-  r.claim_id = std::string(claim_id);
-  r.reviewer = std::string(who);
-  r.reason = std::string(why);
-  r.at_ms = server::durable_gate::now_ms();
-  impl_->reviews.request(*patient, std::move(r),
-                         [done = std::move(done)](cluster::review_answer answer) {
-                           switch (answer) {
-                             case cluster::review_answer::done:
-                               return done(server::review_status::done);
-                             case cluster::review_answer::unknown_claim:
-                               return done(server::review_status::unknown_claim);
-                             case cluster::review_answer::already_closed:
-                               return done(server::review_status::already_closed);
-                             case cluster::review_answer::not_reviewable:
-                               return done(server::review_status::not_reviewable);
-                             case cluster::review_answer::malformed:  // a claim id too long
-                               return done(server::review_status::unknown_claim);
-                             case cluster::review_answer::unavailable:
-                               break;
-                           }
-                           done(server::review_status::unavailable);
-                         });
+  impl_->reviews.request(
+      *patient, review_of(claim_id, release, who, why),
+      [done = std::move(done)](cluster::review_answer answer) { done(review_status_of(answer)); });
 }
 
 std::string cluster_worker::publish_release(const store::outbox_item& item) {
@@ -401,6 +411,7 @@ struct cluster_front::impl {
                                std::chrono::seconds(0)})),
         book(dead_bucket),
         running(js, control, policy, tables, settings),
+        reviews(js, {c.cluster.worker_id, settings.key_secret, settings.answer_timeout}),
         config(c.cluster) {}
 
   void deliver_releases(const std::vector<server::destination_config>& destinations,
@@ -479,6 +490,7 @@ struct cluster_front::impl {
   cluster::key_value dead_bucket;  // KV cg-dead
   cluster::dead_letter_book book;
   cluster::front running;
+  cluster::review_requester reviews;                 // reviewers' actions posted to this front
   std::optional<cluster::release_delivery> courier;  // with destinations only
   std::vector<std::string> consumers;                // of CG_OUT, one per destination, in order
   std::shared_ptr<const std::vector<server::destination_config>> configured =
@@ -518,7 +530,22 @@ void cluster_front::submit(std::string_view payload, std::string_view /*channel*
 void cluster_front::stop() {
   if (!impl_) return;
   if (impl_->courier) impl_->courier->stop();
+  impl_->reviews.stop();
   impl_->running.stop();
+}
+
+void cluster_front::review(std::string_view claim_id, bool release, std::string_view who,
+                           std::string_view why, std::function<void(server::review_status)> done) {
+  // The front keeps no claim: the holder of the claim's partition is asked for it, and its
+  // patient names the partition the action is published to (as on a worker, §5e).
+  auto [how, body] = find_claim(claim_id);
+  if (how == found::no) return done(server::review_status::unknown_claim);
+  if (how == found::unavailable) return done(server::review_status::unavailable);
+  const auto patient = server::patient_of_claim_json(body);
+  if (patient.empty()) return done(server::review_status::unknown_claim);
+  impl_->reviews.request(
+      patient, review_of(claim_id, release, who, why),
+      [done = std::move(done)](cluster::review_answer answer) { done(review_status_of(answer)); });
 }
 
 std::vector<store::outbox_entry> cluster_front::outbox_entries(std::string_view state,

@@ -67,7 +67,8 @@ class cluster_worker final : public server::review_port {
 /// (cluster::front), from construction until stop() or destruction.
 class cluster_front final : public server::message_port,
                             public server::outbox_port,
-                            public server::claim_lookup_port {
+                            public server::claim_lookup_port,
+                            public server::review_port {
  public:
   /// Connects, creates what is missing of the layout and starts the front. Throws
   /// std::runtime_error when the cluster does not answer or refuses, or when the variable
@@ -110,6 +111,13 @@ class cluster_front final : public server::message_port,
   /// unavailable when some did not answer within min(answer_timeout_ms, 5 s). Blocks the
   /// caller (an HTTP thread) that long at most.
   [[nodiscard]] std::pair<found, std::string> find_claim(std::string_view claim_id) override;
+
+  /// A reviewer's release or cancel posted to a front: the claim is looked up as find_claim()
+  /// does (blocking the caller as long at most), then the action is published on the claim's
+  /// patient's subject and answered with what the partition's holder replies
+  /// (cluster::review_requester, as a worker does).
+  void review(std::string_view claim_id, bool release, std::string_view who, std::string_view why,
+              std::function<void(server::review_status)> done) override;
 
   /// Prometheus text: covgate_front_* counters. Thread-safe.
   [[nodiscard]] std::string metrics_text() const;

@@ -1,5 +1,7 @@
 #include "covgate/server/claims_view.hpp"
 
+#include <rapidjson/document.h>
+
 #include <algorithm>
 #include <array>
 #include <set>
@@ -522,6 +524,17 @@ claims_view::lookup claims_view::fhir_resource_json(std::string_view type, std::
   if (std::holds_alternative<model::retraction>(facts->front())) return lookup::retracted;
   fhir_resource(out, type, id, *facts);
   return lookup::found;
+}
+
+std::string patient_of_claim_json(std::string_view claim_json) {
+  rapidjson::Document doc;
+  doc.Parse(claim_json.data(), claim_json.size());
+  if (doc.HasParseError() || !doc.IsObject()) return {};
+  const auto current = doc.FindMember("current");
+  if (current == doc.MemberEnd() || !current->value.IsObject()) return {};
+  const auto patient = current->value.FindMember("patient");
+  if (patient == current->value.MemberEnd() || !patient->value.IsString()) return {};
+  return {patient->value.GetString(), patient->value.GetStringLength()};
 }
 
 }  // namespace covgate::server

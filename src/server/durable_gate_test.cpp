@@ -61,6 +61,10 @@ TEST_SUITE("server.service") {
     const auto held = s.claims().claim_json("CSII-LATE", server::durable_gate::now_ms());
     REQUIRE(held);
     CHECK(held->find("\"outcome\":\"hold:documentation\"") != std::string::npos);
+    // A cluster front routes a reviewer's action by the patient it reads from this text.
+    CHECK(server::patient_of_claim_json(*held) == "2AA2AA2AA02");
+    CHECK(server::patient_of_claim_json(R"({"current":{"patient":7}})").empty());
+    CHECK(server::patient_of_claim_json("not json").empty());
     const auto labs = s.gate().handle(sample(scenario + "3-late-labs.json"), "http", "127.0.0.1");
     CHECK_FALSE(labs.rejected);
     const auto due = s.gate().due(10);

@@ -639,10 +639,19 @@ void review_one(service& svc, const std::string& id, bool release, const review_
           done(std::move(response));
         };
         switch (status) {
-          case review_status::done:
-            return noted(
-                json(200, svc.claims().claim_json(id, durable_gate::now_ms()).value_or("{}")),
-                release ? "released" : "cancelled");
+          case review_status::done: {
+            // The claim as it stands now: from this store, or on a cluster front (which keeps
+            // none) from its holder, asked again.
+            std::string claim;
+            if (auto* elsewhere = svc.claim_lookup()) {
+              auto [how, body] = elsewhere->find_claim(id);
+              if (how == claim_lookup_port::found::yes) claim = std::move(body);
+            } else {
+              claim = svc.claims().claim_json(id, durable_gate::now_ms()).value_or("");
+            }
+            return noted(json(200, claim.empty() ? std::string("{}") : std::move(claim)),
+                         release ? "released" : "cancelled");
+          }
           case review_status::unknown_claim:
             return noted(problem(404, "no such claim"), "unknown-claim");
           case review_status::already_closed:

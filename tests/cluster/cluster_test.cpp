@@ -1635,8 +1635,8 @@ TEST_SUITE("cluster.processes") {
     CHECK(http_get(front_api, "/outbox?state=pending") == R"({"items":[],"next":null})");
     CHECK(http_get(front_api, "/outbox/1").find("no such outbox item") != std::string::npos);
 
-    // 3b. A reviewer releases one of the day's review holds through the holder's HTTP API.
-    //     The worker publishes the action to CG_IN under the claim's patient and answers once
+    // 3b. A reviewer releases one of the day's review holds through the front's HTTP API.
+    //     The front publishes the action to CG_IN under the claim's patient and answers once
     //     the partition's holder has applied it; the holder is killed next, so the survivor
     //     that rebuilds the partition must find the action in the stream (docs/cluster.md §5e).
     const auto replayed = env("COVGATE_NATS_DIR") + "/replay-decisions.jsonl";
@@ -1665,13 +1665,20 @@ TEST_SUITE("cluster.processes") {
       reviewed_held_at = json_text(holder_copies[c], "at", holder_copies[c].find("\"history\""));
     }
     REQUIRE_MESSAGE(!reviewed.empty(), "the holder has none of the day's review holds");
-    const front_process holder_api{"", holder->http_port};
+    // Posted to the front, which keeps no claim: it asks the cluster for the claim, publishes
+    // the action on its patient's subject and answers with the holder's reply, then the claim
+    // as the holder shows it now.
     const auto released =
-        http_post(holder_api, "/claims/" + reviewed + "/release",
+        http_post(front, "/claims/" + reviewed + "/release",
                   R"({"reason":"chart reviewed","by":"cluster-test"})", "application/json");
     CHECK_MESSAGE(released.status == 200, "the review's answer: " << released.body);
-    // Through the stream too, and answered as the holder decides: a documentation hold
-    // takes no reviewer's action.
+    CHECK_MESSAGE(json_text(released.body, "outcome") == "release", released.body);
+    CHECK(http_post(front, "/claims/NO-SUCH-CLAIM/cancel", R"({"reason":"x","by":"t"})",
+                    "application/json")
+              .status == 404);
+    // Posted to a worker, through the stream too, and answered as the holder decides: a
+    // documentation hold takes no reviewer's action.
+    const front_process holder_api{"", holder->http_port};
     CHECK(http_post(holder_api, "/claims/CSII-LATE/release", R"({"reason":"x","by":"t"})",
                     "application/json")
               .status == 409);

@@ -22,6 +22,11 @@ enum class queue : std::uint8_t { documentation, review, not_covered, invalid, r
 [[nodiscard]] std::string_view name(queue q) noexcept;
 [[nodiscard]] std::optional<queue> queue_named(std::string_view text) noexcept;
 
+/// The patient (member id) of a claim as claim_json() writes it ("current"."patient"); "" when
+/// the text is not such a claim. A cluster front reads it from the holder's answer to route a
+/// reviewer's action to the claim's partition.
+[[nodiscard]] std::string patient_of_claim_json(std::string_view claim_json);
+
 class claims_view {
  public:
   claims_view(durable_gate& gate, const policy::policy_file& policy, const mapping::tables& tables)
