@@ -4,12 +4,15 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <pugixml.hpp>
+
 #include <algorithm>
 #include <charconv>
 #include <iterator>
 #include <map>
 #include <set>
 #include <span>
+#include <sstream>
 #include <stdexcept>
 #include <tuple>
 #include <unordered_map>
@@ -364,37 +367,163 @@ bool splittable_bundle_type(std::string_view type) {
   return type == "collection" || type == "batch" || type == "searchset";
 }
 
-// Splits a JSON Bundle, read whole into `read`, by the patient of each entry; false when it is
-// not one to split (one patient or none, or a fact the front cannot place in an entry: the
-// caller routes it whole, or refuses it, with the facts of `read`), with plan.refusal set when
-// it cannot be sent. Each part is a Bundle of the same type with that patient's entries and
-// the entries of no patient (reference data); the entries that yield no fact are answered by
-// the front from its own read, with the sender's entry numbers.
-bool split_bundle(std::string_view message, const fhir::read_result& read, route_plan& plan) {
-  if (read.rejected || read.facts.empty()) return false;
-  rapidjson::Document doc;
-  doc.Parse(message.data(), message.size());
-  if (doc.HasParseError() || !doc.IsObject() || text_of(doc, "resourceType") != "Bundle") {
-    return false;
+// A Bundle's entries as a split needs them, in JSON or XML: its type, each entry's resource
+// identity as the reader names its facts' resources (Type/id, or Type/fullUrl; "" for an entry
+// without a resource), each entry's text, and the text around the entries of a part.
+class bundle_entries {
+ public:
+  /// False when `message` is not a Bundle with entries in that encoding.
+  bool read(std::string_view message, fhir::encoding how) {
+    if (how == fhir::encoding::json) {
+      json_.Parse(message.data(), message.size());
+      if (json_.HasParseError() || !json_.IsObject() ||
+          text_of(json_, "resourceType") != "Bundle") {
+        return false;
+      }
+      const auto entries = json_.FindMember("entry");
+      if (entries == json_.MemberEnd() || !entries->value.IsArray()) return false;
+      type_ = std::string(text_of(json_, "type"));
+      for (const auto& entry : entries->value.GetArray()) {
+        json_entries_.push_back(&entry);
+        identities_.push_back(json_identity(entry));
+        full_urls_.emplace_back(entry.IsObject() ? text_of(entry, "fullUrl") : "");
+      }
+      return !json_entries_.empty();
+    }
+    if (how != fhir::encoding::xml) return false;
+    if (!xml_.load_buffer(message.data(), message.size(), pugi::parse_default)) return false;
+    root_ = xml_.document_element();
+    if (std::string_view(root_.name()) != "Bundle") return false;
+    type_ = root_.child("type").attribute("value").value();
+    for (const auto entry : root_.children("entry")) {
+      xml_entries_.push_back(entry);
+      const auto resource = entry.child("resource").find_child([](pugi::xml_node n) {
+        return n.type() == pugi::node_element;
+      });
+      std::string_view id = resource.child("id").attribute("value").value();
+      if (id.empty()) id = entry.child("fullUrl").attribute("value").value();
+      identities_.push_back(resource ? std::string(resource.name()) + "/" + std::string(id)
+                                     : std::string());
+      full_urls_.emplace_back(entry.child("fullUrl").attribute("value").value());
+    }
+    return !xml_entries_.empty();
   }
-  const auto entries_member = doc.FindMember("entry");
-  if (entries_member == doc.MemberEnd() || !entries_member->value.IsArray()) return false;
-  const auto& entries = entries_member->value;
-  const auto count = static_cast<std::size_t>(entries.Size());
 
-  // Each entry's identity as the reader names its facts' resources: Type/id, or Type/fullUrl.
+  [[nodiscard]] std::string_view type() const noexcept { return type_; }
+  [[nodiscard]] std::size_t size() const noexcept { return identities_.size(); }
+  [[nodiscard]] const std::string& identity(std::size_t i) const { return identities_[i]; }
+  [[nodiscard]] const std::string& full_url(std::size_t i) const { return full_urls_[i]; }
+
+  /// Every reference (a `reference` element's value) inside entry `i`, as written.
+  [[nodiscard]] std::vector<std::string> references(std::size_t i) const {
+    std::vector<std::string> out;
+    if (!json_entries_.empty()) {
+      collect_json(*json_entries_[i], out, 0);
+    } else {
+      for (const auto& node : xml_entries_[i].select_nodes(".//*[local-name()='reference']")) {
+        out.emplace_back(node.node().attribute("value").value());
+      }
+    }
+    return out;
+  }
+
+  /// Entry `i` as written into a part.
+  [[nodiscard]] std::string text(std::size_t i) const {
+    if (!json_entries_.empty()) {
+      rapidjson::StringBuffer buffer;
+      rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+      json_entries_[i]->Accept(writer);
+      return {buffer.GetString(), buffer.GetSize()};
+    }
+    std::ostringstream out;
+    xml_entries_[i].print(out, "", pugi::format_raw);
+    return out.str();
+  }
+
+  /// A part's Bundle around its entries: the head (its type, and the opening of the entries),
+  /// the separator between two entries, and the tail.
+  [[nodiscard]] std::string head() const {
+    std::string out;
+    if (!json_entries_.empty()) {
+      model::json_writer w(out);
+      w.begin_object().key("resourceType").value("Bundle").key("type").value(type_);
+      out += R"(,"entry":[)";  // the object is closed by the tail
+      return out;
+    }
+    // The root as the sender wrote it, with its namespace declarations, then its type.
+    pugi::xml_document copy;
+    auto bundle = copy.append_child(root_.name());
+    for (const auto attribute : root_.attributes()) bundle.append_copy(attribute);
+    bundle.append_child("type").append_attribute("value").set_value(type_.c_str());
+    std::ostringstream root;
+    bundle.print(root, "", pugi::format_raw);
+    out = root.str();
+    // "<Bundle …><type value=…/></Bundle>": the entries go before the closing tag.
+    out.resize(out.size() - tail().size());
+    return out;
+  }
+  [[nodiscard]] std::string_view separator() const noexcept {
+    return json_entries_.empty() ? "" : ",";
+  }
+  [[nodiscard]] std::string tail() const {
+    return json_entries_.empty() ? "</" + std::string(root_.name()) + ">" : std::string("]}");
+  }
+
+ private:
+  static std::string json_identity(const rapidjson::Value& entry) {
+    if (!entry.IsObject()) return {};
+    const auto resource = entry.FindMember("resource");
+    if (resource == entry.MemberEnd() || !resource->value.IsObject()) return {};
+    const auto id = text_of(resource->value, "id");
+    return std::string(text_of(resource->value, "resourceType")) + "/" +
+           std::string(id.empty() ? text_of(entry, "fullUrl") : id);
+  }
+
+  static void collect_json(const rapidjson::Value& v, std::vector<std::string>& out, int depth) {
+    if (depth > 64) return;  // the reader refuses deeper nesting before a split is planned
+    if (v.IsArray()) {
+      for (const auto& item : v.GetArray()) collect_json(item, out, depth + 1);
+    } else if (v.IsObject()) {
+      for (const auto& m : v.GetObject()) {
+        if (m.value.IsString() && std::string_view(m.name.GetString()) == "reference") {
+          out.emplace_back(m.value.GetString(), m.value.GetStringLength());
+        } else {
+          collect_json(m.value, out, depth + 1);
+        }
+      }
+    }
+  }
+
+  rapidjson::Document json_;
+  std::vector<const rapidjson::Value*> json_entries_;
+  pugi::xml_document xml_;
+  pugi::xml_node root_;
+  std::vector<pugi::xml_node> xml_entries_;
+  std::string type_;
+  std::vector<std::string> identities_;
+  std::vector<std::string> full_urls_;
+};
+
+// Splits a Bundle (JSON or XML), read whole into `read`, by the patient of each entry; false
+// when it is not one to split (one patient or none, or a fact the front cannot place in an
+// entry: the caller routes it whole, or refuses it, with the facts of `read`), with
+// plan.refusal set when it cannot be sent. Each part is a Bundle of the same type with that
+// patient's entries and the entries of no patient (reference data); the entries that yield no
+// fact are answered by the front from its own read, with the sender's entry numbers.
+bool split_bundle(std::string_view message, fhir::encoding how, const fhir::read_result& read,
+                  route_plan& plan) {
+  if (read.rejected || read.facts.empty()) return false;
+  bundle_entries bundle;
+  if (!bundle.read(message, how)) return false;
+  const auto count = bundle.size();
+
+  // Each entry by its identity; two entries of one resource are never placed apart.
   constexpr std::size_t ambiguous = static_cast<std::size_t>(-1);
   std::unordered_map<std::string, std::size_t> entry_of;
   for (std::size_t i = 0; i < count; ++i) {
-    const auto& entry = entries[static_cast<rapidjson::SizeType>(i)];
-    if (!entry.IsObject()) continue;
-    const auto resource = entry.FindMember("resource");
-    if (resource == entry.MemberEnd() || !resource->value.IsObject()) continue;
-    const auto id = text_of(resource->value, "id");
-    const auto identity = std::string(text_of(resource->value, "resourceType")) + "/" +
-                          std::string(id.empty() ? text_of(entry, "fullUrl") : id);
-    const auto [at, added] = entry_of.emplace(identity, i);
-    if (!added) at->second = ambiguous;  // two entries, one resource: never placed apart
+    if (bundle.identity(i).empty()) continue;
+    const auto [at, added] = entry_of.emplace(bundle.identity(i), i);
+    if (!added) at->second = ambiguous;
   }
 
   std::vector<std::set<std::string>> keys(count);
@@ -438,7 +567,7 @@ bool split_bundle(std::string_view message, const fhir::read_result& read, route
     }
   }
   if (patients.size() < 2) return false;
-  const auto type = text_of(doc, "type");
+  const auto type = bundle.type();
   if (!splittable_bundle_type(type)) {
     plan.refusal = "a " + std::string(type) + " Bundle holds facts of " +
                    std::to_string(patients.size()) +
@@ -455,18 +584,56 @@ bool split_bundle(std::string_view message, const fhir::read_result& read, route
     }
   }
 
-  // Each entry as its own JSON text, written once.
-  std::vector<std::string> texts(count);
-  std::size_t shared_bytes = 0;
+  // Which entries each part carries: its patient's and those of no patient, and then every
+  // entry of no fact that one of them refers to (a Patient the reader resolved a reference
+  // through but took no fact from): the worker must be able to resolve it the same way.
+  std::unordered_map<std::string_view, std::size_t> by_url;
   for (std::size_t i = 0; i < count; ++i) {
-    if (has_fact[i] == 0) continue;
-    rapidjson::StringBuffer buffer;
-    rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
-    entries[static_cast<rapidjson::SizeType>(i)].Accept(writer);
-    texts[i].assign(buffer.GetString(), buffer.GetSize());
-    if (keys[i].empty()) shared_bytes += texts[i].size() + 1;
+    if (!bundle.full_url(i).empty()) by_url.emplace(bundle.full_url(i), i);
   }
-  if (message.size() + shared_bytes * patients.size() > split_budget(message.size())) {
+  const auto referred = [&](std::string_view reference) -> std::optional<std::size_t> {
+    if (const auto at = by_url.find(reference); at != by_url.end()) return at->second;
+    if (reference.find("://") != std::string_view::npos) {  // [base]/Type/id[/_history/v]
+      reference = reference.substr(0, reference.find("/_history/"));
+      const auto last = reference.rfind('/');
+      if (last == std::string_view::npos || last == 0) return std::nullopt;
+      const auto before = reference.rfind('/', last - 1);
+      reference.remove_prefix(before == std::string_view::npos ? 0 : before + 1);
+    }
+    const auto at = entry_of.find(std::string(reference));
+    if (at == entry_of.end() || at->second == ambiguous) return std::nullopt;
+    return at->second;
+  };
+  std::vector<std::vector<std::uint8_t>> carries(patients.size(),
+                                                 std::vector<std::uint8_t>(count, 0));
+  std::vector<std::size_t> carried_by(count, 0);  // how many parts carry each entry
+  for (std::size_t p = 0; p < patients.size(); ++p) {
+    std::vector<std::size_t> todo;
+    for (std::size_t i = 0; i < count; ++i) {
+      if (has_fact[i] != 0 && (keys[i].empty() || owner[i] == p)) todo.push_back(i);
+    }
+    while (!todo.empty()) {
+      const auto i = todo.back();
+      todo.pop_back();
+      if (carries[p][i] != 0) continue;
+      carries[p][i] = 1;
+      ++carried_by[i];
+      for (const auto& reference : bundle.references(i)) {
+        const auto j = referred(reference);
+        if (j && has_fact[*j] == 0 && carries[p][*j] == 0) todo.push_back(*j);
+      }
+    }
+  }
+
+  // Each entry as its own text, written once.
+  std::vector<std::string> texts(count);
+  std::size_t part_bytes = 0;
+  for (std::size_t i = 0; i < count; ++i) {
+    if (carried_by[i] == 0) continue;
+    texts[i] = bundle.text(i);
+    part_bytes += (texts[i].size() + 1) * carried_by[i];
+  }
+  if (part_bytes > split_budget(message.size())) {
     plan.refusal = "the Bundle's entries of no patient (reference data) copied to each of its " +
                    std::to_string(patients.size()) +
                    " patients would exceed four times its size: send fewer patients per "
@@ -477,38 +644,33 @@ bool split_bundle(std::string_view message, const fhir::read_result& read, route
   route_piece piece;
   piece.text = message;
   piece.parts.resize(patients.size());
-  std::string head;
-  {
-    model::json_writer w(head);
-    w.begin_object().key("resourceType").value("Bundle").key("type").value(type);
-  }
-  head += R"(,"entry":[)";  // the object is closed after the entries
+  const auto head = bundle.head();
+  const auto separator = bundle.separator();
+  const auto tail = bundle.tail();
   for (std::size_t p = 0; p < patients.size(); ++p) {
-    piece.parts[p].patient_key = patients[p];
-    piece.parts[p].kind = message_kind::fhir;
-    piece.parts[p].payload = head;
+    auto& part = piece.parts[p];
+    part.patient_key = patients[p];
+    part.kind = message_kind::fhir;
+    part.payload = head;
+    for (std::size_t i = 0; i < count; ++i) {
+      if (carries[p][i] == 0) continue;
+      if (!part.entries.empty()) part.payload += separator;
+      part.payload += texts[i];
+      part.entries.push_back(static_cast<std::uint32_t>(i));
+      if (carried_by[i] > 1) part.shared_entries.push_back(static_cast<std::uint32_t>(i));
+    }
+    part.payload += tail;
   }
-  const auto add = [&](routed_part& part, std::size_t i, bool shared) {
-    if (!part.entries.empty()) part.payload.push_back(',');
-    part.payload += texts[i];
-    part.entries.push_back(static_cast<std::uint32_t>(i));
-    if (shared) part.shared_entries.push_back(static_cast<std::uint32_t>(i));
-  };
   for (std::size_t i = 0; i < count; ++i) {
-    if (has_fact[i] == 0) continue;
-    if (!keys[i].empty()) {
-      add(piece.parts[owner[i]], i, false);
-    } else {
-      for (auto& part : piece.parts) add(part, i, true);
-      piece.repeated_facts += static_cast<std::uint32_t>(facts_of[i] * (patients.size() - 1));
+    if (carried_by[i] > 1) {
+      piece.repeated_facts += static_cast<std::uint32_t>(facts_of[i] * (carried_by[i] - 1));
     }
   }
-  for (auto& part : piece.parts) part.payload += "]}";
   // The front answers for the entries no part carries, and for the Bundle itself.
   fhir::read_result own;
   for (const auto& issue : read.issues) {
     const auto index = entry_index(issue.expression);
-    if (!index || *index >= count || has_fact[*index] == 0) own.issues.push_back(issue);
+    if (!index || *index >= count || carried_by[*index] == 0) own.issues.push_back(issue);
   }
   if (!own.issues.empty()) {
     piece.own_outcome = fhir::operation_outcome_json(own);
@@ -667,7 +829,7 @@ route_plan plan_route(std::string_view message, const mapping::tables& tables,
       if (message.size() <= settings.fhir.max_bytes) {
         const auto how = fhir::sniff(message);
         auto r = fhir::read(message, how, tables, settings.fhir);
-        if (how == fhir::encoding::json && split_bundle(message, r, plan)) break;
+        if (split_bundle(message, how, r, plan)) break;
         if (!plan.refusal.empty()) break;
         if (!r.rejected) facts = std::move(r.facts);
       }

@@ -440,9 +440,68 @@ TEST_SUITE("cluster.front_route") {
     const auto message = plan(bundle_of("message", two));
     REQUIRE(message.pieces.size() == 1);
     CHECK(message.pieces[0].local);
-    // XML Bundles are not split (their answers' paths are not renumbered).
-    CHECK(plan(R"(<Bundle xmlns="http://hl7.org/fhir"><type value="collection"/></Bundle>)")
-              .pieces.size() == 1);
+  }
+
+  TEST_CASE("regression: an entry a part refers to goes with it, though it yields no fact") {
+    // Found by the fuzzer: the Patient entry's resourceType is not one (no fact of its own),
+    // yet the reader resolves the Observation's urn:uuid reference through it and takes the
+    // patient's MBI from it. A part without that entry was refused by its worker.
+    const std::string odd_patient =
+        R"({"resourceTey":"Patient","identifier":[{"system":"http://hl7.org/fhir/sid/us-mbi","value":"1AA1AA1AA11"}]})";
+    const std::string obs_a =
+        R"({"resourceType":"Observation","id":"g1","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"1558-6"}]},"subject":{"reference":"urn:uuid:6f1e1b7a-0c1d-4d52-9f4c-2a1c1f0e7b11"},"effectiveDateTime":"2026-01-16T07:40:00Z","valueQuantity":{"value":6.1,"unit":"mmol/L","system":"http://unitsofmeasure.org","code":"mmol/L"}})";
+    const std::vector<std::string> entries{
+        entry(odd_patient, "urn:uuid:6f1e1b7a-0c1d-4d52-9f4c-2a1c1f0e7b11"), entry(obs_a),
+        entry(obs_b_odd_unit)};
+    const auto text = bundle_of("collection", entries);
+    const auto p = plan(text);
+    INFO(p.refusal);
+    REQUIRE(p.pieces.size() == 1);
+    const auto& piece = p.pieces[0];
+    REQUIRE(piece.parts.size() == 2);
+    CHECK(piece.parts[0].patient_key == "1AA1AA1AA11");
+    CHECK(piece.parts[0].entries == std::vector<std::uint32_t>{0, 1});
+    CHECK(piece.parts[0].payload == bundle_of("collection", {entries[0], entries[1]}));
+    const auto again = plan(piece.parts[0].payload);  // the worker's read: still A's alone
+    REQUIRE(again.pieces.size() == 1);
+    REQUIRE(again.pieces[0].parts.size() == 1);
+    CHECK(again.pieces[0].parts[0].patient_key == "1AA1AA1AA11");
+    CHECK(piece.own_outcome.empty());  // entry 0's issue is its worker's to say
+    CHECK(merged(piece) == worker_outcome(text));
+  }
+
+  TEST_CASE("an XML Bundle of several patients is split the same way, in XML") {
+    const std::string head = R"(<Bundle xmlns="http://hl7.org/fhir"><type value="collection"/>)";
+    const std::string patient =
+        R"(<entry><resource><Patient><id value="pa"/><identifier><system value="http://hl7.org/fhir/sid/us-mbi"/><value value="1AA1AA1AA11"/></identifier></Patient></resource></entry>)";
+    const auto glucose = [](const std::string& id, const std::string& subject,
+                            const std::string& unit) {
+      return R"(<entry><resource><Observation><id value=")" + id +
+             R"("/><status value="final"/><code><coding><system value="http://loinc.org"/><code value="1558-6"/></coding></code><subject>)" +
+             subject +
+             R"(</subject><effectiveDateTime value="2026-01-16T07:40:00Z"/><valueQuantity><value value="6.1"/><unit value=")" +
+             unit + R"("/><system value="http://unitsofmeasure.org"/><code value=")" +
+             (unit == "mmol/L" ? unit : "[fur_us]") +
+             R"("/></valueQuantity></Observation></resource></entry>)";
+    };
+    const auto a_glucose = glucose("g1", R"(<reference value="Patient/pa"/>)", "mmol/L");
+    const auto b_glucose = glucose(
+        "g2",
+        R"(<identifier><system value="http://hl7.org/fhir/sid/us-mbi"/><value value="2BB2BB2BB22"/></identifier>)",
+        "furlongs");
+    const auto text = head + patient + a_glucose + b_glucose + "</Bundle>";
+    const auto p = plan(text);
+    INFO(p.refusal);
+    REQUIRE(p.pieces.size() == 1);
+    const auto& piece = p.pieces[0];
+    REQUIRE(piece.parts.size() == 2);
+    CHECK(piece.parts[0].entries == std::vector<std::uint32_t>{0, 1});
+    CHECK(piece.parts[0].payload == head + patient + a_glucose + "</Bundle>");
+    CHECK(piece.parts[1].entries == std::vector<std::uint32_t>{2});
+    CHECK(piece.parts[1].payload == head + b_glucose + "</Bundle>");
+    const auto whole = worker_outcome(text);
+    CHECK(whole.find("Bundle.entry[2]") != std::string::npos);  // B's odd unit
+    CHECK(merged(piece) == whole);
   }
 
   TEST_CASE("a Bundle merge renumbers only entry paths and refuses an entry the part lacks") {

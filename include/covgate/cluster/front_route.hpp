@@ -18,12 +18,13 @@
 //   the one a single server writes (merge_ndjson_outcomes). HL7 v2 messages of several
 //   patients in one payload (a batch over HTTP) become one piece per message, each answered by
 //   its patient's worker (or the front), the ACKs in the payload's order.
-// - A JSON Bundle of several patients (collection, batch or searchset) is split by entry the
-//   same way: one Bundle of the same type per patient with that patient's entries, the entries
-//   of no patient in every part, the entries that yield no fact answered by the front, each
+// - A Bundle of several patients, JSON or XML (collection, batch or searchset), is split by
+//   entry the same way: one Bundle of the same type per patient with that patient's entries,
+//   the entries of no patient in every part, an entry of no fact that a part's entry refers to
+//   with that part, the other entries that yield no fact answered by the front, each
 //   part remembering the sender's entry numbers so that the workers' OperationOutcomes merge
 //   into the one a single server writes (merge_bundle_outcomes). A transaction (all or
-//   nothing), message or document Bundle, a single resource or XML of several patients is
+//   nothing), message or document Bundle or a single resource of several patients is
 //   refused.
 // Pure: no I/O, no clock (the time is an argument), no patient data in any text it writes.
 #pragma once
