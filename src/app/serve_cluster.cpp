@@ -254,17 +254,26 @@ struct cluster_worker::impl {
 
   // True when this worker holds the partition of the claim's patient now and has caught it
   // up: a copy left from a partition held before is stale, one being rebuilt may be behind.
-  bool holds_claim(std::string_view claim_id) {
+  // A lookup's answer (§5g): the partitions this worker holds now and has caught up, and the
+  // claim when its patient's partition is one of them.
+  cluster::claim_lookup_answer lookup_answer(
+      std::string_view claim_id,
+      const std::function<std::optional<std::string>(std::string_view)>& claim_json) {
+    cluster::claim_lookup_answer out;
+    for (const auto& [partition, progress] : running.progress()) {
+      if (progress.caught_up) out.caught_up.push_back(partition);
+    }
     std::optional<std::string> patient;
     gate.read([&](const store::sqlite_store& store) {
       if (const auto row = store.claim_row_of(claim_id)) patient = row->patient;
     });
-    if (!patient || cluster::canonical_patient_key(*patient).empty()) return false;
+    if (!patient || cluster::canonical_patient_key(*patient).empty()) return out;
     const int partition =
         cluster::partition_of_token(cluster::partition_key(secret, *patient), config.partitions);
-    const auto held = running.progress();
-    const auto it = held.find(partition);
-    return it != held.end() && it->second.caught_up;
+    if (std::find(out.caught_up.begin(), out.caught_up.end(), partition) != out.caught_up.end()) {
+      out.claim = claim_json(claim_id);
+    }
+    return out;
   }
 };
 
@@ -331,7 +340,7 @@ void cluster_worker::answer_claim_lookups(
   auto& self = *impl_;
   self.lookups.emplace(self.js, self.config.worker_id,
                        [&self, claim_json = std::move(claim_json)](std::string_view claim_id) {
-                         return self.holds_claim(claim_id) ? claim_json(claim_id) : std::nullopt;
+                         return self.lookup_answer(claim_id, claim_json);
                        });
 }
 
@@ -602,9 +611,17 @@ void cluster_front::retry(std::int64_t id,
 
 namespace {
 
-std::string joined(const std::vector<std::string>& names) {
+template <class T>
+std::string joined(const std::vector<T>& items) {
   std::string out;
-  for (const auto& name : names) out += (out.empty() ? "" : ", ") + name;
+  for (const auto& item : items) {
+    if (!out.empty()) out += ", ";
+    if constexpr (std::is_same_v<T, std::string>) {
+      out += item;
+    } else {
+      out += std::to_string(item);
+    }
+  }
   return out.empty() ? "none" : out;
 }
 
@@ -614,22 +631,20 @@ std::pair<server::claim_lookup_port::found, std::string> cluster_front::find_cla
     std::string_view claim_id) {
   const auto& c = impl_->config;
   try {
-    const auto live = cluster::live_workers(impl_->buckets.workers, server::durable_gate::now_ms(),
-                                            {c.lease_ms, c.renew_ms});
-    if (live.empty()) return {found::unavailable, "no worker of the cluster is alive; ask again"};
     const auto wait =
         std::min(std::chrono::milliseconds(c.answer_timeout_ms), std::chrono::milliseconds(5'000));
-    auto r = cluster::look_up_claim(impl_->js, c.worker_id, claim_id, static_cast<int>(live.size()),
-                                    wait);
+    auto r = cluster::look_up_claim(impl_->js, c.worker_id, claim_id, c.partitions, wait);
     switch (r.how) {
       case cluster::claim_lookup_result::status::found:
         return {found::yes, std::move(r.body)};
       case cluster::claim_lookup_result::status::unknown:
         return {found::no, {}};
       case cluster::claim_lookup_result::status::unavailable:
-        return {found::unavailable, "no holder answered in time (live workers: " + joined(live) +
-                                        "; not holding it: " + joined(r.not_held_by) +
-                                        "); ask again"};
+        return {found::unavailable,
+                "no holder answered in time (partitions without a caught-up holder that "
+                "answered: " +
+                    joined(r.uncovered) + "; answered 'not mine': " + joined(r.not_held_by) +
+                    "); ask again"};
     }
   } catch (const cluster::nats_error& e) {
     server::log().warn("cluster", "claim lookup failed", {{"reason", e.what()}});

@@ -107,9 +107,9 @@ class cluster_front final : public server::message_port,
       override;
 
   /// GET /claims/{id} on a front: asked of every worker (cluster::look_up_claim), answered by
-  /// the holder of the claim's partition; "no" once every live worker said it is not theirs;
-  /// unavailable when some did not answer within min(answer_timeout_ms, 5 s). Blocks the
-  /// caller (an HTTP thread) that long at most.
+  /// the holder of the claim's partition; "no" once the workers that said it is not theirs
+  /// have named every partition as held and caught up; unavailable when that did not happen
+  /// within min(answer_timeout_ms, 5 s). Blocks the caller (an HTTP thread) that long at most.
   [[nodiscard]] std::pair<found, std::string> find_claim(std::string_view claim_id) override;
 
   /// A reviewer's release or cancel posted to a front: the claim is looked up as find_claim()
