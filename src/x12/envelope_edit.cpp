@@ -46,9 +46,14 @@ std::optional<isa_header> read_isa(std::string_view s, std::size_t at) {
   return h;
 }
 
-// Line breaks between segments, unless a line break is the terminator itself.
+// Blanks between segments, unless a blank is the terminator itself: the same bytes the
+// segment reader skips before a segment (segment_reader::is_blank), so that an interchange the
+// reader accepts is one this editor can follow.
 std::size_t skip_breaks(std::string_view s, std::size_t at, char terminator) {
-  while (at < s.size() && (s[at] == '\r' || s[at] == '\n') && s[at] != terminator) ++at;
+  const auto blank = [](char c) {
+    return c == ' ' || c == '\r' || c == '\n' || c == '\t' || c == '\f' || c == '\v';
+  };
+  while (at < s.size() && blank(s[at]) && s[at] != terminator) ++at;
   return at;
 }
 

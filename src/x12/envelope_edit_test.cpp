@@ -89,6 +89,20 @@ TEST_SUITE("x12.envelope_edit") {
     CHECK(odd == interchange("000000042", "", '|', '\'', "\r\n"));
   }
 
+  TEST_CASE("regression: blanks the reader skips before a segment are skipped here too") {
+    // Found by the fuzzer: a vertical tab before IEA. The 837 reader skips it (as it skips any
+    // blank before a segment) and accepted the interchange, but the envelope editor looked for
+    // IEA only after line breaks, found none, and a cluster front could not renumber the part.
+    for (const auto* blanks : {"\v", " \t", "\f\r\n"}) {
+      auto text = interchange("000000001", "HN");
+      text.insert(text.find("IEA"), blanks);
+      INFO("blanks of " << std::string(blanks).size() << " bytes");
+      CHECK(set_interchange_control(text, "000000042"));
+      CHECK(text.find("*000000042~") != std::string::npos);
+      CHECK(split_interchanges(text + text).size() == 2);
+    }
+  }
+
   TEST_CASE(
       "a control number that is not nine digits, or an envelope without IEA, changes nothing") {
     auto text = interchange("000000001", "HN");
