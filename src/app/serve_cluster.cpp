@@ -1,9 +1,12 @@
 #include "serve_cluster.hpp"
 
 #include <algorithm>
+#include <condition_variable>
 #include <cstdlib>
+#include <deque>
 #include <mutex>
 #include <optional>
+#include <thread>
 #include <variant>
 
 #include "covgate/cluster/claim_lookup.hpp"
@@ -408,6 +411,57 @@ std::string identity_of(const server::destination_config& d) {
 
 }  // namespace
 
+// One thread that runs what is posted to it, in order; stop() runs what is left, then joins.
+class completion_thread {
+ public:
+  completion_thread() : thread_([this] { run(); }) {}
+  ~completion_thread() { stop(); }
+  completion_thread(const completion_thread&) = delete;
+  completion_thread& operator=(const completion_thread&) = delete;
+
+  void post(std::function<void()> task) {
+    {
+      std::unique_lock lock(mutex_);
+      if (stopping_) {  // stopped: run it here, as a stopped requester answers at once
+        lock.unlock();
+        task();
+        return;
+      }
+      queue_.push_back(std::move(task));
+    }
+    ready_.notify_one();
+  }
+  void stop() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    ready_.notify_one();
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  void run() {
+    for (;;) {
+      std::function<void()> task;
+      {
+        std::unique_lock lock(mutex_);
+        ready_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+        if (queue_.empty()) return;
+        task = std::move(queue_.front());
+        queue_.pop_front();
+      }
+      task();
+    }
+  }
+
+  std::mutex mutex_;
+  std::condition_variable ready_;
+  std::deque<std::function<void()>> queue_;
+  bool stopping_ = false;
+  std::thread thread_;  // last: started once the rest exists
+};
+
 struct cluster_front::impl {
   impl(const server::server_config& c, const policy::policy_file& policy,
        const mapping::tables& tables)
@@ -499,7 +553,11 @@ struct cluster_front::impl {
   cluster::key_value dead_bucket;  // KV cg-dead
   cluster::dead_letter_book book;
   cluster::front running;
-  cluster::review_requester reviews;                 // reviewers' actions posted to this front
+  cluster::review_requester reviews;  // reviewers' actions posted to this front
+  // Where their completions run: the HTTP API asks the cluster for the claim again in one (up
+  // to a lookup's wait), which must not hold up the requester's one thread, whose other
+  // reviews' replies would then miss their deadlines.
+  completion_thread completions;
   std::optional<cluster::release_delivery> courier;  // with destinations only
   std::vector<std::string> consumers;                // of CG_OUT, one per destination, in order
   std::shared_ptr<const std::vector<server::destination_config>> configured =
@@ -539,7 +597,8 @@ void cluster_front::submit(std::string_view payload, std::string_view /*channel*
 void cluster_front::stop() {
   if (!impl_) return;
   if (impl_->courier) impl_->courier->stop();
-  impl_->reviews.stop();
+  impl_->reviews.stop();      // what waits is answered unavailable, through completions
+  impl_->completions.stop();  // runs what is left
   impl_->running.stop();
 }
 
@@ -554,7 +613,9 @@ void cluster_front::review(std::string_view claim_id, bool release, std::string_
   if (patient.empty()) return done(server::review_status::unknown_claim);
   impl_->reviews.request(
       patient, review_of(claim_id, release, who, why),
-      [done = std::move(done)](cluster::review_answer answer) { done(review_status_of(answer)); });
+      [&completions = impl_->completions, done = std::move(done)](cluster::review_answer answer) {
+        completions.post([done, status = review_status_of(answer)] { done(status); });
+      });
 }
 
 std::vector<store::outbox_entry> cluster_front::outbox_entries(std::string_view state,

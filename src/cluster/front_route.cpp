@@ -1,8 +1,8 @@
 #include "covgate/cluster/front_route.hpp"
 
 #include <rapidjson/document.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
+#include <rapidjson/memorystream.h>
+#include <rapidjson/reader.h>
 
 #include <pugixml.hpp>
 
@@ -367,6 +367,57 @@ bool splittable_bundle_type(std::string_view type) {
   return type == "collection" || type == "batch" || type == "searchset";
 }
 
+// The bytes of each element of a JSON Bundle's root "entry" array, by one iterative SAX pass
+// (the same flags as the FHIR reader): a split copies each entry as the sender wrote it, so
+// no number is rewritten and no nesting is walked recursively. {0, 0} for an element that is
+// not an object. In iterative parsing the handler sees '{' and '}' before they are taken.
+class entry_ranges final : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, entry_ranges> {
+ public:
+  explicit entry_ranges(const rapidjson::MemoryStream& stream) : stream_(stream) {}
+  std::vector<std::pair<std::size_t, std::size_t>> ranges;
+
+  bool Key(const char* name, rapidjson::SizeType length, bool) {
+    if (depth_ == 1) entry_key_ = std::string_view(name, length) == "entry";
+    return true;
+  }
+  bool StartObject() {
+    if (element_starts()) {
+      open_ = stream_.Tell();
+      ranges.emplace_back(0, 0);
+    }
+    ++depth_;
+    return true;
+  }
+  bool EndObject(rapidjson::SizeType) {
+    --depth_;
+    if (in_entries_ && depth_ == 2) ranges.back() = {open_, stream_.Tell() + 1};
+    return true;
+  }
+  bool StartArray() {
+    if (element_starts()) ranges.emplace_back(0, 0);
+    ++depth_;
+    if (depth_ == 2 && entry_key_) in_entries_ = true;
+    return true;
+  }
+  bool EndArray(rapidjson::SizeType) {
+    --depth_;
+    if (depth_ == 1) in_entries_ = false;
+    return true;
+  }
+  bool Default() {  // a scalar
+    if (element_starts()) ranges.emplace_back(0, 0);
+    return true;
+  }
+
+ private:
+  [[nodiscard]] bool element_starts() const noexcept { return in_entries_ && depth_ == 2; }
+  const rapidjson::MemoryStream& stream_;
+  int depth_ = 0;
+  bool entry_key_ = false;
+  bool in_entries_ = false;
+  std::size_t open_ = 0;
+};
+
 // A Bundle's entries as a split needs them, in JSON or XML: its type, each entry's resource
 // identity as the reader names its facts' resources (Type/id, or Type/fullUrl; "" for an entry
 // without a resource), each entry's text, and the text around the entries of a part.
@@ -375,18 +426,30 @@ class bundle_entries {
   /// False when `message` is not a Bundle with entries in that encoding.
   bool read(std::string_view message, fhir::encoding how) {
     if (how == fhir::encoding::json) {
-      json_.Parse(message.data(), message.size());
+      if (message.starts_with("\xEF\xBB\xBF")) message.remove_prefix(3);  // as the reader
+      constexpr unsigned flags = rapidjson::kParseIterativeFlag | rapidjson::kParseStopWhenDoneFlag;
+      json_.Parse<flags>(message.data(), message.size());
       if (json_.HasParseError() || !json_.IsObject() ||
           text_of(json_, "resourceType") != "Bundle") {
         return false;
       }
       const auto entries = json_.FindMember("entry");
       if (entries == json_.MemberEnd() || !entries->value.IsArray()) return false;
+      rapidjson::MemoryStream stream(message.data(), message.size());
+      entry_ranges ranges(stream);
+      rapidjson::Reader sax;
+      if (sax.Parse<flags>(stream, ranges).IsError() ||
+          ranges.ranges.size() != entries->value.Size()) {
+        return false;
+      }
       type_ = std::string(text_of(json_, "type"));
-      for (const auto& entry : entries->value.GetArray()) {
+      for (std::size_t i = 0; i < ranges.ranges.size(); ++i) {
+        const auto& entry = entries->value[static_cast<rapidjson::SizeType>(i)];
         json_entries_.push_back(&entry);
         identities_.push_back(json_identity(entry));
         full_urls_.emplace_back(entry.IsObject() ? text_of(entry, "fullUrl") : "");
+        const auto [from, to] = ranges.ranges[i];
+        json_texts_.push_back(message.substr(from, to - from));
       }
       return !json_entries_.empty();
     }
@@ -429,12 +492,7 @@ class bundle_entries {
 
   /// Entry `i` as written into a part.
   [[nodiscard]] std::string text(std::size_t i) const {
-    if (!json_entries_.empty()) {
-      rapidjson::StringBuffer buffer;
-      rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
-      json_entries_[i]->Accept(writer);
-      return {buffer.GetString(), buffer.GetSize()};
-    }
+    if (!json_entries_.empty()) return std::string(json_texts_[i]);
     std::ostringstream out;
     xml_entries_[i].print(out, "", pugi::format_raw);
     return out.str();
@@ -480,7 +538,7 @@ class bundle_entries {
   }
 
   static void collect_json(const rapidjson::Value& v, std::vector<std::string>& out, int depth) {
-    if (depth > 64) return;  // the reader refuses deeper nesting before a split is planned
+    if (depth > 64) return;  // a reference nested deeper is not followed (never one in FHIR)
     if (v.IsArray()) {
       for (const auto& item : v.GetArray()) collect_json(item, out, depth + 1);
     } else if (v.IsObject()) {
@@ -496,6 +554,7 @@ class bundle_entries {
 
   rapidjson::Document json_;
   std::vector<const rapidjson::Value*> json_entries_;
+  std::vector<std::string_view> json_texts_;  // viewing the caller's message
   pugi::xml_document xml_;
   pugi::xml_node root_;
   std::vector<pugi::xml_node> xml_entries_;
@@ -589,7 +648,11 @@ bool split_bundle(std::string_view message, fhir::encoding how, const fhir::read
   // through but took no fact from): the worker must be able to resolve it the same way.
   std::unordered_map<std::string_view, std::size_t> by_url;
   for (std::size_t i = 0; i < count; ++i) {
-    if (!bundle.full_url(i).empty()) by_url.emplace(bundle.full_url(i), i);
+    // Two entries of one fullUrl: the reader resolves it to the last, a split could not
+    // tell which part needs which. Routed whole (refused as several patients) instead.
+    if (!bundle.full_url(i).empty() && !by_url.emplace(bundle.full_url(i), i).second) {
+      return false;
+    }
   }
   const auto referred = [&](std::string_view reference) -> std::optional<std::size_t> {
     if (const auto at = by_url.find(reference); at != by_url.end()) return at->second;
@@ -985,6 +1048,12 @@ std::string merge_bundle_outcomes(const std::vector<const routed_part*>& parts,
   }
   std::vector<placed_issue> issues;
   std::set<std::tuple<std::string, std::string, std::string, std::vector<std::string>>> unplaced;
+  // An entry several parts carry is reported by the first of them (reference data is in every
+  // part; an entry of no fact only in the parts that refer to it).
+  std::unordered_map<std::uint32_t, std::size_t> first_carrier;
+  for (std::size_t p = 0; p < parts.size(); ++p) {
+    for (const auto shared : parts[p]->shared_entries) first_carrier.emplace(shared, p);
+  }
   const std::size_t answers = outcomes.size() + (own_outcome.empty() ? 0 : 1);
   for (std::size_t p = 0; p < answers; ++p) {
     const bool own = p == outcomes.size();
@@ -1006,7 +1075,10 @@ std::string merge_bundle_outcomes(const std::vector<const routed_part*>& parts,
                                       " names an entry the part does not have");
         }
         const auto sender = part.entries[*index];
-        if (p > 0 && holds(part.shared_entries, sender)) continue;  // the first part's say it
+        if (const auto first = first_carrier.find(sender);
+            first != first_carrier.end() && first->second != p) {
+          continue;
+        }
         for (auto& x : placed.expression) {
           if (entry_index(x) == index) x = with_entry_index(x, sender);
         }

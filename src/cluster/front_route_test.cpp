@@ -470,6 +470,65 @@ TEST_SUITE("cluster.front_route") {
     CHECK(merged(piece) == worker_outcome(text));
   }
 
+  TEST_CASE("regression: a split Bundle's entries are the sender's bytes, however deep") {
+    // Found in review: the entries were parsed recursively and written back from the DOM, so a
+    // deeply nested element crashed the front, and numbers came back rewritten (6.10 as 6.1).
+    std::string deep = R"({"resourceType":"Practitioner","id":"dr9","extension":)";
+    for (int i = 0; i < 100'000; ++i) deep += '[';
+    for (int i = 0; i < 100'000; ++i) deep += ']';
+    deep += "}";
+    std::string obs_a_exact = obs_by_reference;
+    obs_a_exact.replace(obs_a_exact.find("6.1,"), 4, "6.10,");
+    const std::vector<std::string> entries{entry(patient_a), entry(obs_a_exact),
+                                           entry(obs_b_odd_unit), entry(deep)};
+    const auto text = bundle_of("collection", entries);
+    const auto p = plan(text);
+    INFO(p.refusal);
+    REQUIRE(p.pieces.size() == 1);
+    REQUIRE(p.pieces[0].parts.size() == 2);
+    CHECK(p.pieces[0].parts[0].payload.find(R"("value":6.10,)") != std::string::npos);
+    // The deep Practitioner is reference data: every part carries it, byte for byte.
+    for (const auto& part : p.pieces[0].parts) {
+      CHECK(part.payload.find(entry(deep)) != std::string::npos);
+    }
+  }
+
+  TEST_CASE("regression: an entry of no fact two later parts refer to is reported once") {
+    // Found in review: the merge took part 0's answer for every shared entry, but an entry of
+    // no fact is carried only by the parts that refer to it, so its issue was lost.
+    const std::string unread =
+        R"({"resourceType":"Observation","id":"g9","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"8867-4"}]},"valueQuantity":{"value":70}})";
+    const auto derived = [](std::string obs) {
+      return obs.insert(obs.size() - 1, R"(,"derivedFrom":[{"reference":"Observation/g9"}])");
+    };
+    const std::string obs_c =
+        R"({"resourceType":"Observation","id":"g3","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"1558-6"}]},"subject":{"identifier":{"system":"http://hl7.org/fhir/sid/us-mbi","value":"3CC3CC3CC33"}},"effectiveDateTime":"2026-01-16T07:40:00Z","valueQuantity":{"value":6.1,"unit":"mmol/L","system":"http://unitsofmeasure.org","code":"mmol/L"}})";
+    const std::vector<std::string> entries{entry(patient_a), entry(obs_by_reference), entry(unread),
+                                           entry(derived(obs_b_odd_unit)), entry(derived(obs_c))};
+    const auto text = bundle_of("collection", entries);
+    const auto p = plan(text);
+    INFO(p.refusal);
+    REQUIRE(p.pieces.size() == 1);
+    const auto& piece = p.pieces[0];
+    REQUIRE(piece.parts.size() == 3);
+    CHECK(piece.parts[0].entries == std::vector<std::uint32_t>{0, 1});
+    CHECK(piece.parts[1].entries == std::vector<std::uint32_t>{2, 3});
+    CHECK(piece.parts[2].entries == std::vector<std::uint32_t>{2, 4});
+    const auto whole = worker_outcome(text);
+    CHECK(whole.find("Bundle.entry[2]") != std::string::npos);
+    CHECK(merged(piece) == whole);
+  }
+
+  TEST_CASE("a Bundle with two entries of one fullUrl is not split") {
+    const std::vector<std::string> entries{
+        entry(patient_a, "urn:uuid:6f1e1b7a-0c1d-4d52-9f4c-2a1c1f0e7b11"),
+        entry(obs_by_reference, "urn:uuid:6f1e1b7a-0c1d-4d52-9f4c-2a1c1f0e7b11"),
+        entry(obs_b_odd_unit)};
+    const auto p = plan(bundle_of("collection", entries));
+    CHECK(p.pieces.empty());
+    CHECK(p.refusal.find("2 patients") != std::string::npos);
+  }
+
   TEST_CASE("an XML Bundle of several patients is split the same way, in XML") {
     const std::string head = R"(<Bundle xmlns="http://hl7.org/fhir"><type value="collection"/>)";
     const std::string patient =

@@ -80,16 +80,18 @@ lease_round_report lease_manager::round(std::int64_t now_ms) {
   plan_input.now_ms = now_ms;
   plan_input.timing = timing;
   plan_input.held = held_;
+  plan_input.live_workers = 1;  // this one
   try {
-    int live = 1;  // this one
     for (const auto& worker : live_workers(workers_, now_ms, timing)) {
-      if (worker != settings_.worker) ++live;
+      if (worker != settings_.worker) ++plan_input.live_workers;
     }
-    last_live_workers_ = live;
   } catch (const nats_error& e) {
-    note_failure(e);  // the last count stands: a share is not recomputed from a failed read
+    // Planned as if alone: everything held is renewed, nothing released, and only absent or
+    // expired leases claimed (by compare-and-set); the next round that counts rebalances. A
+    // stale count would leave a dead worker's partitions unowned while the listing fails.
+    note_failure(e);
+    plan_input.live_workers = 1;
   }
-  plan_input.live_workers = last_live_workers_;
   report.live_workers = plan_input.live_workers;
 
   // A lease not read is planned as unknown: a record that cannot be decoded at revision 0.

@@ -375,7 +375,7 @@ TEST_SUITE("cluster.lease_manager") {
     CHECK(a.working.empty());
   }
 
-  TEST_CASE("a round that cannot list the workers keeps their last count and still renews") {
+  TEST_CASE("a round that cannot list the workers renews, releases nothing, takes the expired") {
     // Seen in the cluster test: with a NATS node of three down, every listing of cg-workers
     // timed out, each round gave up before renewing, and the survivors lost their partitions.
     memory_kv owners, workers;
@@ -388,13 +388,19 @@ TEST_SUITE("cluster.lease_manager") {
     REQUIRE(a.working.size() == 2);
     REQUIRE(b.working.size() == 2);
     workers.fail_listing = true;
-    const auto report = a.manager->round(1'003'000);
+    auto report = a.manager->round(1'003'000);
     CHECK(report.failures == 1);
     CHECK(report.last_failure.find("list") != std::string::npos);
-    CHECK(report.live_workers == 2);  // the last count, not 1 (this worker alone)
+    CHECK(report.live_workers == 1);  // as if alone: a share of everything
     CHECK(report.renewed == 2);
     CHECK(report.released == 0);
+    CHECK(report.acquired == 0);  // wb's leases are fresh: not taken
     CHECK(a.working.size() == 2);
+    // wb dies while the listing keeps failing: wa takes its partitions over once they expire.
+    for (std::int64_t t = 1'006'000; t <= 1'009'000; t += 3'000) a.manager->round(t);
+    report = a.manager->round(1'012'000);
+    CHECK(report.acquired == 2);
+    CHECK(a.working.size() == 4);
   }
 
   TEST_CASE("a lease read that fails: held leases renewed by compare-and-set, none claimed") {

@@ -59,9 +59,10 @@ class lease_manager {
   /// One round at `now_ms` (ms since the epoch, this worker's clock): writes this worker's
   /// presence, reads the presence of the others and every partition's lease, then drops,
   /// releases, renews and claims as plan_leases() says. A request the cluster does not answer
-  /// is counted in the report and the round goes on: the live-worker count keeps its last
-  /// value, a lease not read is renewed if held (by compare-and-set on our last revision) and
-  /// never claimed. Held leases that cannot be renewed are dropped once overdue.
+  /// is counted in the report and the round goes on: without a live-worker count it plans as
+  /// if alone (renews all it holds, releases nothing, claims only absent or expired leases),
+  /// a lease not read is renewed if held (by compare-and-set on our last revision) and never
+  /// claimed. Held leases that cannot be renewed are dropped once overdue.
   lease_round_report round(std::int64_t now_ms);
 
   /// Stops work on every held partition (callbacks.lost) and marks each released, so that
@@ -89,7 +90,6 @@ class lease_manager {
   lease_manager_settings settings_;
   lease_callbacks callbacks_;
   std::map<int, held_lease> held_;
-  int last_live_workers_ = 1;  ///< the last count read, this worker included
 };
 
 }  // namespace covgate::cluster
