@@ -467,7 +467,7 @@ struct cluster_front::impl {
        const mapping::tables& tables)
       : settings(settings_of(c)),  // first: a missing secret is said before any connection
         js(connection_of(c.cluster)),
-        buckets(ensure_layout(js, layout_of(c.cluster))),
+        laid_out((static_cast<void>(ensure_layout(js, layout_of(c.cluster))), true)),
         control(js.bucket(
             {std::string(cluster::control_bucket), c.cluster.replicas, std::chrono::seconds(0)})),
         dead_bucket(js.bucket({std::string(cluster::dead_letters_bucket), c.cluster.replicas,
@@ -548,7 +548,9 @@ struct cluster_front::impl {
 
   cluster::front_settings settings;
   cluster::jetstream js;
-  cluster::lease_buckets buckets;
+  // The streams, consumers and buckets exist (created when missing) before the front
+  // publishes; it reads no lease itself (its claim lookups need no count of workers, §5g).
+  bool laid_out = false;
   cluster::key_value control;
   cluster::key_value dead_bucket;  // KV cg-dead
   cluster::dead_letter_book book;

@@ -36,6 +36,16 @@ std::string_view text_of(const rapidjson::Value& object, const char* name) {
   return {member->value.GetString(), member->value.GetStringLength()};
 }
 
+// A part that is a whole message (or a whole X12 part), for one patient or, with no key, for
+// every worker.
+routed_part whole_part(std::string patient_key, message_kind kind, std::string payload) {
+  routed_part part;
+  part.patient_key = std::move(patient_key);
+  part.kind = kind;
+  part.payload = std::move(payload);
+  return part;
+}
+
 // ---- X12 ---------------------------------------------------------------------------------
 
 // One interchange read as the gate reads it: how many claims it would hand over, and the
@@ -91,13 +101,8 @@ void plan_x12(std::string_view message, const route_settings& settings, std::int
         return;
       }
       for (auto& part : result.parts) {
-        piece.parts.push_back({std::move(part.patient_key),
-                               message_kind::claim,
-                               std::move(part.interchange),
-                               {},
-                               {},
-                               {},
-                               {}});
+        piece.parts.push_back(whole_part(std::move(part.patient_key), message_kind::claim,
+                                         std::move(part.interchange)));
       }
       if (reading.verdict.acknowledge) {
         x12::ack_settings ack;
@@ -152,16 +157,17 @@ constexpr std::string_view no_medicare_identifier =
     "identifiers only): a cluster front routes by the patient's Medicare identifier, and the "
     "identity map that would route local identifiers is not built";
 
-void plan_facts(std::string_view message, std::vector<model::fact> facts, message_kind kind,
+// Plans a FHIR or HL7 v2 message that goes whole: to the one patient its facts (`who`) are
+// about, to every worker as reference data, answered by the front, or refused.
+void plan_whole(std::string_view message, const patients_of_facts& who, message_kind kind,
                 route_plan& plan) {
   route_piece piece;
   piece.text = message;
-  if (facts.empty()) {
+  if (who.facts == 0) {
     piece.local = true;  // refused, or nothing a worker would keep: the reader's answer alone
     plan.pieces.push_back(std::move(piece));
     return;
   }
-  const auto who = patients_of(std::move(facts));
   if (who.unlinked > 0) {
     plan.refusal = std::to_string(who.unlinked) +
                    " facts name their patient only by a reference the message does not "
@@ -176,7 +182,7 @@ void plan_facts(std::string_view message, std::vector<model::fact> facts, messag
   }
   if (who.keys.empty()) {  // reference data alone: for every worker
     piece.reference = true;
-    piece.parts.push_back({std::string(), kind, std::string(message), {}, {}, {}, {}});
+    piece.parts.push_back(whole_part({}, kind, std::string(message)));
     plan.pieces.push_back(std::move(piece));
     return;
   }
@@ -186,8 +192,13 @@ void plan_facts(std::string_view message, std::vector<model::fact> facts, messag
                    "each patient's facts in a message of their own";
     return;
   }
-  piece.parts.push_back({*who.keys.begin(), kind, std::string(message), {}, {}, {}, {}});
+  piece.parts.push_back(whole_part(*who.keys.begin(), kind, std::string(message)));
   plan.pieces.push_back(std::move(piece));
+}
+
+void plan_facts(std::string_view message, std::vector<model::fact> facts, message_kind kind,
+                route_plan& plan) {
+  plan_whole(message, patients_of(std::move(facts)), kind, plan);
 }
 
 // ---- NDJSON of several patients ------------------------------------------------------------
@@ -216,10 +227,18 @@ std::vector<ndjson_line> ndjson_lines(std::string_view message, const mapping::t
   return lines;
 }
 
-// The parts of an NDJSON message whose lines belong to several patients may hold at most this
-// many bytes in all (the lines of no patient are copied into every part).
-constexpr std::size_t split_budget(std::size_t message_bytes) {
-  return 4 * message_bytes + (std::size_t{1} << 20);
+// The parts of a message split by patient may hold at most 4 × its size + 1 MiB in all (what
+// belongs to no patient is copied into every part); false, with the refusal, past that.
+// `pieces` names what is copied ("lines", "entries"), `unit` the message ("message", "Bundle").
+bool within_split_budget(std::size_t message_bytes, std::size_t part_bytes, std::size_t patients,
+                         std::string_view pieces, std::string_view unit, route_plan& plan) {
+  if (part_bytes <= 4 * message_bytes + (std::size_t{1} << 20)) return true;
+  plan.refusal = "the " + std::string(unit) + "'s " + std::string(pieces) +
+                 " of no patient (reference data) copied to each of its " +
+                 std::to_string(patients) +
+                 " patients would exceed four times its size: send fewer patients per " +
+                 std::string(unit) + ", or reference data with the patients it concerns";
+  return false;
 }
 
 // Splits NDJSON, read line by line into `lines`, by the patient of each line; false when the
@@ -287,11 +306,8 @@ bool split_ndjson(std::string_view message, std::vector<ndjson_line>& lines, rou
         "line " + std::to_string(first_unidentified) + ": " + std::string(no_medicare_identifier);
     return false;
   }
-  if (message.size() + shared_bytes * patients.size() > split_budget(message.size())) {
-    plan.refusal = "the message's lines of no patient (reference data) copied to each of its " +
-                   std::to_string(patients.size()) +
-                   " patients would exceed four times its size: send fewer patients per "
-                   "message, or reference data with the patients it concerns";
+  if (!within_split_budget(message.size(), message.size() + shared_bytes * patients.size(),
+                           patients.size(), "lines", "message", plan)) {
     return false;
   }
 
@@ -667,6 +683,13 @@ bool split_bundle(std::string_view message, fhir::encoding how, const fhir::read
     if (at == entry_of.end() || at->second == ambiguous) return std::nullopt;
     return at->second;
   };
+  // The entries of no fact each entry refers to, found once (a part follows them from its own).
+  std::vector<std::vector<std::size_t>> refers_to(count);
+  for (std::size_t i = 0; i < count; ++i) {
+    for (const auto& reference : bundle.references(i)) {
+      if (const auto j = referred(reference); j && has_fact[*j] == 0) refers_to[i].push_back(*j);
+    }
+  }
   std::vector<std::vector<std::uint8_t>> carries(patients.size(),
                                                  std::vector<std::uint8_t>(count, 0));
   std::vector<std::size_t> carried_by(count, 0);  // how many parts carry each entry
@@ -681,9 +704,8 @@ bool split_bundle(std::string_view message, fhir::encoding how, const fhir::read
       if (carries[p][i] != 0) continue;
       carries[p][i] = 1;
       ++carried_by[i];
-      for (const auto& reference : bundle.references(i)) {
-        const auto j = referred(reference);
-        if (j && has_fact[*j] == 0 && carries[p][*j] == 0) todo.push_back(*j);
+      for (const auto j : refers_to[i]) {
+        if (carries[p][j] == 0) todo.push_back(j);
       }
     }
   }
@@ -696,11 +718,8 @@ bool split_bundle(std::string_view message, fhir::encoding how, const fhir::read
     texts[i] = bundle.text(i);
     part_bytes += (texts[i].size() + 1) * carried_by[i];
   }
-  if (part_bytes > split_budget(message.size())) {
-    plan.refusal = "the Bundle's entries of no patient (reference data) copied to each of its " +
-                   std::to_string(patients.size()) +
-                   " patients would exceed four times its size: send fewer patients per "
-                   "Bundle, or reference data with the patients it concerns";
+  if (!within_split_budget(message.size(), part_bytes, patients.size(), "entries", "Bundle",
+                           plan)) {
     return false;
   }
 
@@ -820,8 +839,7 @@ bool split_hl7v2(const std::vector<hl7v2_message>& messages, route_plan& plan) {
       piece.local = true;  // refused, or nothing to keep: the front's own ACK
     } else if (who[i].keys.empty()) {
       piece.reference = true;
-      piece.parts.push_back(
-          {std::string(), message_kind::hl7v2, std::string(piece.text), {}, {}, {}, {}});
+      piece.parts.push_back(whole_part({}, message_kind::hl7v2, std::string(piece.text)));
     } else {
       const auto& key = *who[i].keys.begin();
       if (messages[i].control_id.empty() ||
@@ -836,7 +854,7 @@ bool split_hl7v2(const std::vector<hl7v2_message>& messages, route_plan& plan) {
         plan.pieces[at->second].parts.front().payload.append(piece.text);
       } else {
         carrier.emplace(key, plan.pieces.size());
-        piece.parts.push_back({key, message_kind::hl7v2, std::string(piece.text), {}, {}, {}, {}});
+        piece.parts.push_back(whole_part(key, message_kind::hl7v2, std::string(piece.text)));
       }
     }
     plan.pieces.push_back(std::move(piece));
@@ -888,15 +906,18 @@ route_plan plan_route(std::string_view message, const mapping::tables& tables,
         plan_facts(message, std::move(facts), message_kind::fhir, plan);
         break;
       }
-      std::vector<model::fact> facts;
-      if (message.size() <= settings.fhir.max_bytes) {
-        const auto how = fhir::sniff(message);
-        auto r = fhir::read(message, how, tables, settings.fhir);
-        if (split_bundle(message, how, r, plan)) break;
-        if (!plan.refusal.empty()) break;
-        if (!r.rejected) facts = std::move(r.facts);
+      if (message.size() > settings.fhir.max_bytes) {
+        plan_whole(message, {}, message_kind::fhir, plan);  // the reader's refusal, by the front
+        break;
       }
-      plan_facts(message, std::move(facts), message_kind::fhir, plan);
+      const auto how = fhir::sniff(message);
+      const auto r = fhir::read(message, how, tables, settings.fhir);
+      const auto who = r.rejected ? patients_of_facts{} : patients_of(r.facts);
+      // Only a message of several patients is read again as a Bundle to split: the one
+      // patient's message, by far the most common, costs no second parse.
+      if (who.keys.size() > 1 && split_bundle(message, how, r, plan)) break;
+      if (!plan.refusal.empty()) break;
+      plan_whole(message, who, message_kind::fhir, plan);
       break;
     }
     case engine::payload_kind::hl7v2: {

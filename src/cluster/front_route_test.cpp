@@ -48,6 +48,15 @@ std::string merged(const route_piece& piece) {
              : merge_bundle_outcomes(parts, views, piece.own_outcome);
 }
 
+// The one piece of a message split into `parts` parts (the plan's refusal shown otherwise).
+route_piece split_into(std::string_view text, std::size_t parts) {
+  auto p = plan(text);
+  INFO(p.refusal);
+  REQUIRE(p.pieces.size() == 1);
+  REQUIRE(p.pieces[0].parts.size() == parts);
+  return std::move(p.pieces[0]);
+}
+
 std::string bundle_of(std::string_view type, const std::vector<std::string>& entries) {
   std::string out = R"({"resourceType":"Bundle","type":")" + std::string(type) + R"(","entry":[)";
   for (std::size_t i = 0; i < entries.size(); ++i) {
@@ -385,12 +394,7 @@ TEST_SUITE("cluster.front_route") {
         entry(patient_c, "urn:uuid:6f1e1b7a-0c1d-4d52-9f4c-2a1c1f0e7b11"),
         entry(obs_c)};
     const auto text = bundle_of("collection", entries);
-    const auto p = plan(text);
-    INFO(p.refusal);
-    REQUIRE(p.refusal.empty());
-    REQUIRE(p.pieces.size() == 1);
-    const auto& piece = p.pieces[0];
-    REQUIRE(piece.parts.size() == 3);
+    const auto piece = split_into(text, 3);
     const auto& a = piece.parts[0];
     const auto& b = piece.parts[1];
     const auto& c = piece.parts[2];
@@ -454,11 +458,7 @@ TEST_SUITE("cluster.front_route") {
         entry(odd_patient, "urn:uuid:6f1e1b7a-0c1d-4d52-9f4c-2a1c1f0e7b11"), entry(obs_a),
         entry(obs_b_odd_unit)};
     const auto text = bundle_of("collection", entries);
-    const auto p = plan(text);
-    INFO(p.refusal);
-    REQUIRE(p.pieces.size() == 1);
-    const auto& piece = p.pieces[0];
-    REQUIRE(piece.parts.size() == 2);
+    const auto piece = split_into(text, 2);
     CHECK(piece.parts[0].patient_key == "1AA1AA1AA11");
     CHECK(piece.parts[0].entries == std::vector<std::uint32_t>{0, 1});
     CHECK(piece.parts[0].payload == bundle_of("collection", {entries[0], entries[1]}));
@@ -482,13 +482,10 @@ TEST_SUITE("cluster.front_route") {
     const std::vector<std::string> entries{entry(patient_a), entry(obs_a_exact),
                                            entry(obs_b_odd_unit), entry(deep)};
     const auto text = bundle_of("collection", entries);
-    const auto p = plan(text);
-    INFO(p.refusal);
-    REQUIRE(p.pieces.size() == 1);
-    REQUIRE(p.pieces[0].parts.size() == 2);
-    CHECK(p.pieces[0].parts[0].payload.find(R"("value":6.10,)") != std::string::npos);
+    const auto piece = split_into(text, 2);
+    CHECK(piece.parts[0].payload.find(R"("value":6.10,)") != std::string::npos);
     // The deep Practitioner is reference data: every part carries it, byte for byte.
-    for (const auto& part : p.pieces[0].parts) {
+    for (const auto& part : piece.parts) {
       CHECK(part.payload.find(entry(deep)) != std::string::npos);
     }
   }
@@ -506,11 +503,7 @@ TEST_SUITE("cluster.front_route") {
     const std::vector<std::string> entries{entry(patient_a), entry(obs_by_reference), entry(unread),
                                            entry(derived(obs_b_odd_unit)), entry(derived(obs_c))};
     const auto text = bundle_of("collection", entries);
-    const auto p = plan(text);
-    INFO(p.refusal);
-    REQUIRE(p.pieces.size() == 1);
-    const auto& piece = p.pieces[0];
-    REQUIRE(piece.parts.size() == 3);
+    const auto piece = split_into(text, 3);
     CHECK(piece.parts[0].entries == std::vector<std::uint32_t>{0, 1});
     CHECK(piece.parts[1].entries == std::vector<std::uint32_t>{2, 3});
     CHECK(piece.parts[2].entries == std::vector<std::uint32_t>{2, 4});
@@ -549,11 +542,7 @@ TEST_SUITE("cluster.front_route") {
         R"(<identifier><system value="http://hl7.org/fhir/sid/us-mbi"/><value value="2BB2BB2BB22"/></identifier>)",
         "furlongs");
     const auto text = head + patient + a_glucose + b_glucose + "</Bundle>";
-    const auto p = plan(text);
-    INFO(p.refusal);
-    REQUIRE(p.pieces.size() == 1);
-    const auto& piece = p.pieces[0];
-    REQUIRE(piece.parts.size() == 2);
+    const auto piece = split_into(text, 2);
     CHECK(piece.parts[0].entries == std::vector<std::uint32_t>{0, 1});
     CHECK(piece.parts[0].payload == head + patient + a_glucose + "</Bundle>");
     CHECK(piece.parts[1].entries == std::vector<std::uint32_t>{2});

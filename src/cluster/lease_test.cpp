@@ -58,6 +58,17 @@ struct worker_under_test {
   }
 };
 
+// Two workers of four partitions at 1,000,000 ms: wa starts alone and takes all four, then
+// sees wb and releases two, which wb takes (its leases renewed last at 1,000,200).
+void share_evenly(worker_under_test& a, worker_under_test& b) {
+  a.manager->round(1'000'000);
+  b.manager->round(1'000'000);
+  a.manager->round(1'000'100);
+  b.manager->round(1'000'200);
+  REQUIRE(a.working.size() == 2);
+  REQUIRE(b.working.size() == 2);
+}
+
 }  // namespace
 
 TEST_SUITE("cluster.lease") {
@@ -381,12 +392,7 @@ TEST_SUITE("cluster.lease_manager") {
     memory_kv owners, workers;
     worker_under_test a(owners, workers, "wa", 4);
     worker_under_test b(owners, workers, "wb", 4);
-    a.manager->round(1'000'000);
-    b.manager->round(1'000'000);
-    a.manager->round(1'000'100);  // sees wb: releases down to its share
-    b.manager->round(1'000'200);
-    REQUIRE(a.working.size() == 2);
-    REQUIRE(b.working.size() == 2);
+    share_evenly(a, b);
     workers.fail_listing = true;
     auto report = a.manager->round(1'003'000);
     CHECK(report.failures == 1);
@@ -407,11 +413,7 @@ TEST_SUITE("cluster.lease_manager") {
     memory_kv owners, workers;
     worker_under_test a(owners, workers, "wa", 4);
     worker_under_test b(owners, workers, "wb", 4);
-    a.manager->round(1'000'000);
-    b.manager->round(1'000'000);
-    a.manager->round(1'000'100);
-    b.manager->round(1'000'200);
-    REQUIRE(a.working.size() == 2);
+    share_evenly(a, b);
     // wb stalls; wa renews until wb's leases have expired, then its lease reads fail.
     for (std::int64_t t = 1'003'000; t <= 1'009'000; t += 3'000) a.manager->round(t);
     REQUIRE(a.working.size() == 2);
