@@ -472,8 +472,10 @@ struct cluster_front::impl {
             {std::string(cluster::control_bucket), c.cluster.replicas, std::chrono::seconds(0)})),
         dead_bucket(js.bucket({std::string(cluster::dead_letters_bucket), c.cluster.replicas,
                                std::chrono::seconds(0)})),
+        identities(js.bucket(
+            {std::string(cluster::identity_bucket), c.cluster.replicas, std::chrono::seconds(0)})),
         book(dead_bucket),
-        running(js, control, policy, tables, settings),
+        running(js, control, identities, policy, tables, settings),
         reviews(js, {c.cluster.worker_id, settings.key_secret, settings.answer_timeout}),
         config(c.cluster) {}
 
@@ -553,6 +555,7 @@ struct cluster_front::impl {
   bool laid_out = false;
   cluster::key_value control;
   cluster::key_value dead_bucket;  // KV cg-dead
+  cluster::key_value identities;   // KV cg-ident (§4)
   cluster::dead_letter_book book;
   cluster::front running;
   cluster::review_requester reviews;  // reviewers' actions posted to this front
@@ -739,6 +742,12 @@ std::string cluster_front::metrics_text() const {
   counter("covgate_front_resent_total",
           "Parts published again after the cluster did not take them (an election, a timeout).",
           c.resent);
+  counter("covgate_front_held_total",
+          "Messages of a patient known only by a local identity, held on CG_WAIT until a "
+          "message links the identity to a Medicare identifier.",
+          c.held);
+  counter("covgate_front_forwarded_total",
+          "Held messages forwarded to their patient's partition once linked.", c.forwarded);
   counter("covgate_front_in_flight", "Messages waiting for workers' answers now.", c.in_flight,
           "gauge");
   if (impl_->courier) {

@@ -22,6 +22,7 @@
 #include <unordered_map>
 
 #include "covgate/cluster/control_numbers.hpp"
+#include "covgate/cluster/identity_map.hpp"
 #include "covgate/cluster/partition_key.hpp"
 #include "covgate/hl7v2/ack.hpp"
 #include "covgate/hl7v2/splitter.hpp"
@@ -89,6 +90,8 @@ struct job {
   std::int64_t unix_ms = 0;
   route_plan plan;
   std::vector<local_answer> local;               // by piece (filled for local pieces)
+  std::vector<std::vector<std::string>> pkeys;   // by piece, by part: where it is published
+  std::vector<std::uint8_t> held;  // by piece: held on CG_WAIT for its patient's identifier
   std::vector<std::vector<part_reply>> replies;  // by piece, by part
   std::size_t waiting = 0;
   clock::time_point deadline;
@@ -107,10 +110,15 @@ front_answer unavailable(std::string why,
 }  // namespace
 
 struct front::impl {
-  impl(jetstream& js_in, kv_bucket& control, const policy::policy_file& policy_in,
-       const mapping::tables& tables_in, front_settings settings_in)
+  impl(jetstream& js_in, kv_bucket& control, kv_bucket& identities_in,
+       const policy::policy_file& policy_in, const mapping::tables& tables_in,
+       front_settings settings_in)
       : js(js_in),
         numbers(control, "isa13"),
+        identities(identities_in, settings_in.key_secret,
+                   [this](const std::string& token, const std::string& pkey) {
+                     forward_held(token, pkey);
+                   }),
         policy(policy_in),
         tables(tables_in),
         settings(std::move(settings_in)),
@@ -167,8 +175,22 @@ struct front::impl {
     }
     j->local.resize(j->plan.pieces.size());
     j->replies.resize(j->plan.pieces.size());
+    try {
+      place(*j);
+    } catch (const std::exception& e) {
+      not_taken.fetch_add(1);
+      return j->done(
+          unavailable(std::string("the cluster did not take the message: ") + e.what(),
+                      j->plan.kind));
+    }
     for (std::size_t i = 0; i < j->plan.pieces.size(); ++i) {
       const auto& piece = j->plan.pieces[i];
+      if (j->held[i] != 0) {
+        // Stored on CG_WAIT: answered from the front's own read, as a single server answers
+        // facts whose Patient it does not know yet.
+        j->local[i] = answer_locally(piece.text, j->unix_ms);
+        continue;
+      }
       if (piece.local || piece.reference) {
         // Reference data is answered from the front's own read, once CG_REF has stored it.
         j->local[i] = answer_locally(piece.text, j->unix_ms);
@@ -204,6 +226,72 @@ struct front::impl {
     }
   }
 
+  // Decides where each part goes, in the pieces' order, before anything of the message is
+  // published: the partition of its patient's key, or of the patient its local identity is
+  // linked to (identity_map.hpp); an identity linked to no one yet has its piece held on
+  // CG_WAIT now. A part whose Patients carry the key links them first, so that what waited
+  // for them is forwarded to this partition ahead of the part. Throws when the cluster does
+  // not answer (the sender is told to send again; what was done is safe to repeat).
+  void place(job& j) {
+    j.pkeys.resize(j.plan.pieces.size());
+    j.held.assign(j.plan.pieces.size(), 0);
+    for (std::size_t i = 0; i < j.plan.pieces.size(); ++i) {
+      const auto& piece = j.plan.pieces[i];
+      if (piece.local || piece.reference) continue;
+      j.pkeys[i].resize(piece.parts.size());
+      for (std::size_t p = 0; p < piece.parts.size(); ++p) {
+        const auto& part = piece.parts[p];
+        if (!part.patient_identity.empty()) {
+          if (auto pkey = identities.route(part.patient_identity)) {
+            j.pkeys[i][p] = std::move(*pkey);
+          } else {
+            hold(j, i, p);
+          }
+          continue;
+        }
+        j.pkeys[i][p] = partition_key(settings.key_secret, part.patient_key);
+        for (const auto& resource : part.links) identities.link(resource, j.pkeys[i][p]);
+      }
+    }
+  }
+
+  // Stores a part of a patient known only by a local identity on CG_WAIT, where it waits for
+  // the identity's link (its piece is the part: a whole message). Should the link have come
+  // while it was stored, it is forwarded at once.
+  void hold(job& j, std::size_t piece, std::size_t part) {
+    const auto& what = j.plan.pieces[piece].parts[part];
+    const auto token = identities.token_of(what.patient_identity);
+    (void)js.publish(wait_subject(token, what.kind), what.payload,
+                     "cgf-" + settings.front_id + "-" + nonce + "-" + std::to_string(next_hold++));
+    j.held[piece] = 1;
+    held.fetch_add(1);
+    identities.held(what.patient_identity);
+  }
+
+  // The identity map's forwarder: every message held on CG_WAIT under `token`, republished in
+  // order to the partition of `pkey` under a message id of its CG_WAIT sequence (a forward
+  // repeated by another front, or after a failure, is a duplicate), then purged up to the
+  // last one read (one held meanwhile stays, and is forwarded by whoever held it).
+  void forward_held(const std::string& token, const std::string& pkey) {
+    const std::string stream(wait_stream);
+    const auto filter = "cg.wait." + token + ".*";
+    if (js.messages_on(stream, filter) == 0) return;
+    auto reader = js.read_from(stream, filter, 1);
+    std::uint64_t last = 0;
+    for (;;) {
+      auto m = reader.next(std::chrono::seconds(5));
+      if (!m) throw nats_error("forward held messages: CG_WAIT delivered none in 5 s", true);
+      if (const auto kind = kind_of_wait_subject(m->subject())) {
+        (void)js.publish(producer_subject(pkey, *kind), m->data(),
+                         "cgw-" + std::to_string(m->stream_sequence()));
+        forwarded.fetch_add(1);
+      }
+      last = m->stream_sequence();
+      if (m->pending() == 0) break;
+    }
+    js.purge_subject(stream, filter, last + 1);
+  }
+
   // Publishes part `part` of piece `piece` (attempt `attempt`, 1-based). False when the
   // message was answered `unavailable` because of it.
   bool send(const job& j, std::size_t piece, std::size_t part, int attempt) {
@@ -211,10 +299,8 @@ struct front::impl {
         std::to_string(j.id) + "." + std::to_string(piece) + "." + std::to_string(part);
     const auto& what = j.plan.pieces[piece].parts[part];
     const bool reference = j.plan.pieces[piece].reference;
-    const auto subject =
-        reference
-            ? reference_subject(what.kind)
-            : producer_subject(partition_key(settings.key_secret, what.patient_key), what.kind);
+    const auto subject = reference ? reference_subject(what.kind)
+                                   : producer_subject(j.pkeys[piece][part], what.kind);
     std::vector<message_header> headers;
     if (!reference) headers.push_back({"Cg-Reply-To", inbox + token});
     try {
@@ -467,7 +553,7 @@ struct front::impl {
           take_acks(*piece.carried_by, piece.control_id);
           continue;
         }
-        if (piece.local || piece.reference) {
+        if (piece.local || piece.reference || j.held[i] != 0) {
           const auto& local = j.local[i];
           a.rejected = a.rejected || local.result.rejected;
           a.unrecognized = a.unrecognized || local.result.unrecognized;
@@ -582,6 +668,7 @@ struct front::impl {
 
   jetstream& js;
   control_numbers numbers;
+  identity_map identities;  // the publishing thread's alone
   const policy::policy_file& policy;
   const mapping::tables& tables;
   const front_settings settings;
@@ -596,10 +683,11 @@ struct front::impl {
   std::deque<resend> resends;  // in order of `due`
   std::unordered_map<std::uint64_t, std::shared_ptr<job>> pending;
   std::uint64_t next_job = 1;
+  std::uint64_t next_hold = 1;  // the publishing thread's: names each hold's message id
   std::atomic<bool> stopping{false};
 
   std::atomic<std::uint64_t> messages{0}, parts_published{0}, answered{0}, refused{0}, timed_out{0},
-      not_taken{0}, resent{0};
+      not_taken{0}, resent{0}, held{0}, forwarded{0};
 
   // What nats.c's thread calls through: cleared by stop(), so a late acknowledgement finds
   // no front rather than a destroyed one.
@@ -613,13 +701,14 @@ struct front::impl {
   std::thread collector;
 };
 
-front::front(jetstream& js, kv_bucket& control, const policy::policy_file& policy,
-             const mapping::tables& tables, front_settings settings) {
+front::front(jetstream& js, kv_bucket& control, kv_bucket& identities,
+             const policy::policy_file& policy, const mapping::tables& tables,
+             front_settings settings) {
   if (!is_worker_id(settings.front_id)) {
     throw std::invalid_argument("front: the front id must be 1 to 64 of [A-Za-z0-9_-]");
   }
   if (settings.key_secret.empty()) throw std::invalid_argument("front: the key secret is empty");
-  impl_ = std::make_unique<impl>(js, control, policy, tables, std::move(settings));
+  impl_ = std::make_unique<impl>(js, control, identities, policy, tables, std::move(settings));
   impl_->link->front = impl_.get();
   impl_->publisher = std::thread([this] { impl_->publish_loop(); });
   impl_->collector = std::thread([this] { impl_->collect_loop(); });
@@ -672,6 +761,8 @@ front_counts front::counts() const {
   c.timed_out = impl_->timed_out.load();
   c.not_taken = impl_->not_taken.load();
   c.resent = impl_->resent.load();
+  c.held = impl_->held.load();
+  c.forwarded = impl_->forwarded.load();
   std::lock_guard lock(impl_->mutex);
   c.in_flight = impl_->pending.size();
   return c;

@@ -121,10 +121,18 @@ void plan_x12(std::string_view message, const route_settings& settings, std::int
 
 // Which patients the facts of one message belong to, once linked within the message.
 struct patients_of_facts {
-  std::set<std::string> keys;       // canonical patient keys
-  std::size_t unlinked = 0;         // facts naming a Patient the message does not identify
-  std::size_t unidentified = 0;     // facts of a patient with no Medicare identifier (a Patient
-                                    // or PID with a local one only)
+  std::set<std::string> keys;  // canonical patient keys
+  // The local identities of the facts whose patient the message names without a Medicare
+  // identifier: the Patient a reference names that the message does not identify...
+  std::set<std::string> identities;
+  // ...and the Patients (PIDs) with local identifiers only (their resource ids). With no key
+  // in the message, the identity map routes by the one of either (identity_map.hpp); beside a
+  // key, such a Patient travels with that patient's facts, as it did before the map.
+  std::set<std::string> keyless_patients;
+  std::size_t anonymous = 0;  // facts naming no patient at all (an empty reference)
+  // Each Patient the message identifies by a Medicare identifier: its resource id and key,
+  // which the front links in the identity map.
+  std::vector<std::pair<std::string, std::string>> links;
   std::size_t about_a_patient = 0;  // facts filed under a patient
   std::size_t facts = 0;
 };
@@ -141,24 +149,88 @@ patients_of_facts patients_of(std::vector<model::fact> facts) {  // by value: li
   fhir::linker link([&](model::fact&& f) {
     const auto& key = model::patient_key_of(f);
     if (key.empty()) {
-      if (!is_reference(f)) ++out.unidentified;  // a patient, but not by a Medicare id
+      if (const auto* p = std::get_if<model::patient>(&f)) {
+        out.keyless_patients.insert(p->resource_id);  // by local identifiers only
+      } else if (!is_reference(f)) {
+        ++out.anonymous;
+      }
       return;
     }
     ++out.about_a_patient;
     out.keys.insert(canonical_patient_key(key));
+    if (const auto* p = std::get_if<model::patient>(&f); p != nullptr && !p->resource_id.empty()) {
+      out.links.emplace_back(p->resource_id, canonical_patient_key(key));
+    }
   });
   for (auto& f : facts) link.add(std::move(f));
-  out.unlinked = link.waiting();
+  for (const auto& f : link.take_waiting()) {
+    const auto& reference = model::patient_reference_of(f);
+    if (reference.empty()) {
+      ++out.anonymous;
+    } else {
+      out.identities.insert(reference);
+    }
+  }
+  return out;
+}
+
+// The resource ids of the Patients in `links` that are `key`'s, for a part of that patient.
+std::vector<std::string> links_of(const std::vector<std::pair<std::string, std::string>>& links,
+                                  const std::string& key) {
+  std::vector<std::string> out;
+  for (const auto& [resource, linked_key] : links) {
+    if (linked_key == key && std::find(out.begin(), out.end(), resource) == out.end()) {
+      out.push_back(resource);
+    }
+  }
   return out;
 }
 
 constexpr std::string_view no_medicare_identifier =
     "the message names its patient without a Medicare identifier (a Patient or PID with local "
-    "identifiers only): a cluster front routes by the patient's Medicare identifier, and the "
-    "identity map that would route local identifiers is not built";
+    "identifiers only): a cluster front splits a message by the patients' Medicare "
+    "identifiers; send such a patient's facts in a message of their own";
+
+// Why a message cannot go whole to one patient, or "" when it can (one key, or one local
+// identity and no key).
+std::string whole_refusal(const patients_of_facts& who) {
+  if (who.anonymous > 0) {
+    return std::to_string(who.anonymous) +
+           " facts name no patient (an empty reference): a cluster front cannot tell whose "
+           "partition they belong to";
+  }
+  auto local = who.identities;
+  if (who.keys.empty()) local.insert(who.keyless_patients.begin(), who.keyless_patients.end());
+  const auto patients = who.keys.size() + local.size();
+  if (patients <= 1) return {};
+  if (!who.keys.empty() && !who.identities.empty()) {
+    return "the message holds facts of " + std::to_string(patients) +
+           " patients, some named only by a local identity (a reference the message does not "
+           "identify, or a Patient without a Medicare identifier): a cluster front routes one "
+           "patient's facts per message; send each patient's facts in a message of their own";
+  }
+  return "the message holds facts of " + std::to_string(patients) +
+         " patients: a cluster front routes one patient's facts per message; send each "
+         "patient's facts in a message of their own";
+}
+
+// The part of a message that goes whole to its one patient.
+routed_part part_of_patient(const patients_of_facts& who, message_kind kind,
+                            std::string_view message) {
+  if (who.keys.empty()) {  // named by a local identity: the identity map routes it
+    auto part = whole_part({}, kind, std::string(message));
+    part.patient_identity = who.identities.empty() ? *who.keyless_patients.begin()
+                                                   : *who.identities.begin();
+    return part;
+  }
+  auto part = whole_part(*who.keys.begin(), kind, std::string(message));
+  part.links = links_of(who.links, part.patient_key);
+  return part;
+}
 
 // Plans a FHIR or HL7 v2 message that goes whole: to the one patient its facts (`who`) are
-// about, to every worker as reference data, answered by the front, or refused.
+// about (by Medicare identifier, or by a local identity through the identity map), to every
+// worker as reference data, answered by the front, or refused.
 void plan_whole(std::string_view message, const patients_of_facts& who, message_kind kind,
                 route_plan& plan) {
   route_piece piece;
@@ -168,31 +240,18 @@ void plan_whole(std::string_view message, const patients_of_facts& who, message_
     plan.pieces.push_back(std::move(piece));
     return;
   }
-  if (who.unlinked > 0) {
-    plan.refusal = std::to_string(who.unlinked) +
-                   " facts name their patient only by a reference the message does not "
-                   "identify (no Patient with the Medicare identifier in it): a cluster front "
-                   "routes by the patient's Medicare identifier, and the identity map that "
-                   "would route local identifiers is not built";
+  if (auto why = whole_refusal(who); !why.empty()) {
+    plan.refusal = std::move(why);
     return;
   }
-  if (who.keys.empty() && who.unidentified > 0) {
-    plan.refusal = std::string(no_medicare_identifier);
-    return;
-  }
-  if (who.keys.empty()) {  // reference data alone: for every worker
+  if (who.keys.empty() && who.identities.empty() && who.keyless_patients.empty()) {
+    // reference data alone: for every worker
     piece.reference = true;
     piece.parts.push_back(whole_part({}, kind, std::string(message)));
     plan.pieces.push_back(std::move(piece));
     return;
   }
-  if (who.keys.size() > 1) {
-    plan.refusal = "the message holds facts of " + std::to_string(who.keys.size()) +
-                   " patients: a cluster front routes one patient's facts per message; send "
-                   "each patient's facts in a message of their own";
-    return;
-  }
-  piece.parts.push_back(whole_part(*who.keys.begin(), kind, std::string(message)));
+  piece.parts.push_back(part_of_patient(who, kind, message));
   plan.pieces.push_back(std::move(piece));
 }
 
@@ -318,6 +377,12 @@ bool split_ndjson(std::string_view message, std::vector<ndjson_line>& lines, rou
     piece.parts[p].patient_key = patients[p];
     piece.parts[p].kind = message_kind::fhir;
   }
+  for (const auto& [resource, key] : key_of_reference) {
+    if (const auto at = index_of.find(key); at != index_of.end()) {
+      piece.parts[at->second].links.push_back(resource);
+    }
+  }
+  for (auto& part : piece.parts) std::sort(part.links.begin(), part.links.end());
   fhir::read_result own;  // the lines no worker reads
   const auto add = [](routed_part& part, const ndjson_line& line, bool shared) {
     part.payload.append(line.text).push_back('\n');
@@ -604,6 +669,7 @@ bool split_bundle(std::string_view message, fhir::encoding how, const fhir::read
   std::vector<std::set<std::string>> keys(count);
   std::vector<std::uint8_t> has_fact(count, 0), unidentified(count, 0);
   std::vector<std::size_t> facts_of(count, 0);
+  std::vector<std::pair<std::string, std::string>> links;  // keyed Patients: resource id, key
   bool placed_all = true;
   fhir::linker link([&](model::fact&& f) {
     const auto& resource = resource_id_of(f);
@@ -617,6 +683,9 @@ bool split_bundle(std::string_view message, fhir::encoding how, const fhir::read
     ++facts_of[i];
     if (const auto& key = model::patient_key_of(f); !key.empty()) {
       keys[i].insert(canonical_patient_key(key));
+      if (const auto* p = std::get_if<model::patient>(&f)) {
+        links.emplace_back(p->resource_id, canonical_patient_key(key));
+      }
     } else if (!is_reference(f)) {
       unidentified[i] = 1;
     }
@@ -733,6 +802,7 @@ bool split_bundle(std::string_view message, fhir::encoding how, const fhir::read
     auto& part = piece.parts[p];
     part.patient_key = patients[p];
     part.kind = message_kind::fhir;
+    part.links = links_of(links, part.patient_key);
     part.payload = head;
     for (std::size_t i = 0; i < count; ++i) {
       if (carries[p][i] == 0) continue;
@@ -810,12 +880,19 @@ std::vector<hl7v2_message> hl7v2_messages(std::string_view payload, const mappin
 // caller routes it whole), with plan.refusal set when it cannot be sent.
 bool split_hl7v2(const std::vector<hl7v2_message>& messages, route_plan& plan) {
   if (messages.size() < 2) return false;
+  // A message's patient: its key, or its local identity (after a byte no key holds).
+  const auto patient_of = [](const patients_of_facts& who) -> std::string {
+    if (!who.keys.empty()) return *who.keys.begin();
+    if (!who.identities.empty()) return '\x01' + *who.identities.begin();
+    if (!who.keyless_patients.empty()) return '\x01' + *who.keyless_patients.begin();
+    return {};
+  };
   std::set<std::string> everyone;
   std::vector<patients_of_facts> who;
   for (auto& m : messages) {
-    who.push_back(patients_of(m.facts));        // a copy: the facts stay for the checks below
-    if (who.back().unlinked > 0) return false;  // refused by plan_facts, with its reason
-    everyone.insert(who.back().keys.begin(), who.back().keys.end());
+    who.push_back(patients_of(m.facts));  // a copy: the facts stay for the checks below
+    if (!whole_refusal(who.back()).empty()) return false;  // refused by plan_facts, with it
+    if (auto patient = patient_of(who.back()); !patient.empty()) everyone.insert(patient);
   }
   if (everyone.size() < 2) return false;
   std::unordered_map<std::string, std::size_t> carrier;  // patient -> the piece of its part
@@ -829,32 +906,32 @@ bool split_hl7v2(const std::vector<hl7v2_message>& messages, route_plan& plan) {
     route_piece piece;
     piece.text = messages[i].text;
     piece.control_id = messages[i].control_id;
-    if (who[i].keys.size() > 1) {
-      return refuse("holds facts of " + std::to_string(who[i].keys.size()) + " patients");
-    }
-    if (who[i].keys.empty() && who[i].unidentified > 0) {
-      return refuse(std::string(no_medicare_identifier));
-    }
+    const auto patient = patient_of(who[i]);
     if (messages[i].facts.empty()) {
       piece.local = true;  // refused, or nothing to keep: the front's own ACK
-    } else if (who[i].keys.empty()) {
+    } else if (patient.empty()) {
       piece.reference = true;
       piece.parts.push_back(whole_part({}, message_kind::hl7v2, std::string(piece.text)));
     } else {
-      const auto& key = *who[i].keys.begin();
       if (messages[i].control_id.empty() ||
-          !control_ids[key].insert(messages[i].control_id).second) {
+          !control_ids[patient].insert(messages[i].control_id).second) {
         return refuse(
             "has no MSH-10, or repeats one of an earlier message of its patient in the payload: "
             "a cluster front sends a patient's messages together and returns each one's ACKs "
             "by MSA-2");
       }
-      if (const auto at = carrier.find(key); at != carrier.end()) {
+      if (const auto at = carrier.find(patient); at != carrier.end()) {
         piece.carried_by = at->second;
-        plan.pieces[at->second].parts.front().payload.append(piece.text);
+        auto& part = plan.pieces[at->second].parts.front();
+        part.payload.append(piece.text);
+        for (auto& resource : links_of(who[i].links, part.patient_key)) {
+          if (std::find(part.links.begin(), part.links.end(), resource) == part.links.end()) {
+            part.links.push_back(std::move(resource));
+          }
+        }
       } else {
-        carrier.emplace(key, plan.pieces.size());
-        piece.parts.push_back(whole_part(key, message_kind::hl7v2, std::string(piece.text)));
+        carrier.emplace(patient, plan.pieces.size());
+        piece.parts.push_back(part_of_patient(who[i], message_kind::hl7v2, piece.text));
       }
     }
     plan.pieces.push_back(std::move(piece));

@@ -206,12 +206,27 @@ TEST_SUITE("cluster.front_route") {
     CHECK(one.pieces[0].text == first);
   }
 
-  TEST_CASE("facts of a patient only referenced are refused; reference data goes to CG_REF") {
+  TEST_CASE("facts of a patient only referenced go by that identity; reference data to CG_REF") {
     const std::string referenced =
         R"({"resourceType":"Observation","id":"o1","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"1558-6"}]},"subject":{"reference":"Patient/p9"},"effectiveDateTime":"2026-01-16T07:40:00Z","valueQuantity":{"value":6.1,"unit":"mmol/L","system":"http://unitsofmeasure.org","code":"mmol/L"}})";
-    const auto unlinked = plan(referenced);
-    CHECK(unlinked.pieces.empty());
-    CHECK(unlinked.refusal.find("identity map") != std::string::npos);
+    const auto by_identity = plan(referenced);
+    REQUIRE(by_identity.refusal.empty());
+    REQUIRE(by_identity.pieces.size() == 1);
+    REQUIRE(by_identity.pieces[0].parts.size() == 1);
+    const auto& part = by_identity.pieces[0].parts[0];
+    CHECK(part.patient_key.empty());
+    CHECK(part.patient_identity == "Patient/p9");
+    CHECK(part.payload == referenced);
+    CHECK_FALSE(by_identity.pieces[0].reference);
+    CHECK_FALSE(by_identity.pieces[0].local);
+    // Facts of two patients named only by reference: refused, whoever they are.
+    const auto two = plan(referenced + "\n" + obs_by_reference + "\n");
+    CHECK(two.pieces.empty());
+    CHECK(two.refusal.find("facts of 2 patients") != std::string::npos);
+    // One named by a Medicare identifier and one only by reference: refused too.
+    const auto mixed = plan(referenced + "\n" + obs_b_odd_unit + "\n");
+    CHECK(mixed.pieces.empty());
+    CHECK(mixed.refusal.find("some named only by a local identity") != std::string::npos);
     const std::string practitioner =
         R"({"resourceType":"Practitioner","id":"dr1","identifier":[{"system":"http://hl7.org/fhir/sid/us-npi","value":"1234567893"}],"qualification":[{"code":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v2-0360","code":"MD"}]}}]})";
     const auto reference = plan(practitioner);
@@ -362,17 +377,87 @@ TEST_SUITE("cluster.front_route") {
     CHECK(too_wide.refusal.find("would exceed four times its size") != std::string::npos);
   }
 
-  TEST_CASE("a patient without a Medicare identifier is refused, never taken for reference data") {
+  TEST_CASE("a Patient with local identifiers only goes by its identity, never as reference data") {
     const std::string local_patient =
         R"({"resourceType":"Patient","id":"px","identifier":[{"system":"urn:oid:1.2.3","value":"MRN-1"}],"birthDate":"1950-01-02"})";
     const auto alone = plan(local_patient);
-    CHECK(alone.pieces.empty());
-    CHECK(alone.refusal.find("without a Medicare identifier") != std::string::npos);
+    REQUIRE(alone.refusal.empty());
+    REQUIRE(alone.pieces.size() == 1);
+    CHECK_FALSE(alone.pieces[0].reference);
+    REQUIRE(alone.pieces[0].parts.size() == 1);
+    CHECK(alone.pieces[0].parts[0].patient_identity == "Patient/px");
     // In NDJSON of two patients: refused with its line, not copied into every part.
     const auto split = plan(patient_a + "\n" + obs_by_reference + "\n" + local_patient + "\n" +
                             obs_b_odd_unit + "\n");
     CHECK(split.pieces.empty());
     CHECK(split.refusal.find("line 3: ") == 0);
+  }
+
+  TEST_CASE("an HL7 v2 result by medical record number alone goes by the PID's identity") {
+    // The scenario's late labs as a lab system that knows only its own record numbers sends
+    // them, and as a registration system sends both.
+    const auto text =
+        test::sample("scenarios-hl7v2/02-csii-release-after-late-lab/3-late-labs.hl7");
+    const std::string mbi = "2AA2AA2AA02^^^CMS&2.16.840.1.113883.4.927&ISO^MC";
+    const auto at = text.find(mbi);
+    REQUIRE(at != std::string::npos);
+    const auto with = [&](const std::string& ids) {
+      auto copy = text;
+      copy.replace(at, mbi.size(), ids);
+      return copy;
+    };
+    const auto by_record = plan(with("MRN-77^^^SAMPLE-HOSP^MR"));
+    REQUIRE(by_record.refusal.empty());
+    REQUIRE(by_record.pieces.size() == 1);
+    REQUIRE(by_record.pieces[0].parts.size() == 1);
+    const auto& part = by_record.pieces[0].parts[0];
+    CHECK(part.patient_key.empty());
+    CHECK(part.patient_identity.rfind("Patient/", 0) == 0);
+    // Both in PID-3 name the same Patient, linked to the Medicare identifier: a front links
+    // it, and the record-number-only message follows to that partition.
+    const auto with_both = plan(with("MRN-77^^^SAMPLE-HOSP^MR~" + mbi));
+    REQUIRE(with_both.pieces.size() == 1);
+    const auto& linked = with_both.pieces[0].parts[0];
+    CHECK(linked.patient_key == "2AA2AA2AA02");
+    CHECK(linked.links == std::vector<std::string>{part.patient_identity});
+    // Another hospital's record number is another identity.
+    const auto elsewhere = plan(with("MRN-77^^^OTHER-HOSP^MR"));
+    REQUIRE(elsewhere.pieces.size() == 1);
+    CHECK(elsewhere.pieces[0].parts[0].patient_identity != part.patient_identity);
+    // Two patients' messages by record number in one payload: one piece each.
+    auto second = with("MRN-78^^^SAMPLE-HOSP^MR");
+    second.replace(second.find("ORU-2AA2AA2AA02-1"), 17, "ORU-2AA2AA2AA02-2");
+    const auto pair = plan(with("MRN-77^^^SAMPLE-HOSP^MR") + second);
+    REQUIRE(pair.refusal.empty());
+    REQUIRE(pair.pieces.size() == 2);
+    CHECK(pair.pieces[0].parts[0].patient_identity == part.patient_identity);
+    CHECK(pair.pieces[1].parts[0].patient_identity != part.patient_identity);
+    CHECK_FALSE(pair.pieces[1].parts[0].patient_identity.empty());
+  }
+
+  TEST_CASE("each part names the Patients it links: whole, NDJSON and Bundle parts") {
+    const auto whole = plan(patient_a + "\n" + obs_by_reference + "\n");
+    REQUIRE(whole.pieces.size() == 1);
+    CHECK(whole.pieces[0].parts[0].links == std::vector<std::string>{"Patient/pa"});
+    const std::string patient_b =
+        R"({"resourceType":"Patient","id":"pb","identifier":[{"system":"http://hl7.org/fhir/sid/us-mbi","value":"2BB2BB2BB22"}]})";
+    const auto lines = plan(patient_a + "\n" + obs_by_reference + "\n" + patient_b + "\n" +
+                            obs_b_odd_unit + "\n");
+    REQUIRE(lines.refusal.empty());
+    REQUIRE(lines.pieces.size() == 1);
+    REQUIRE(lines.pieces[0].parts.size() == 2);
+    CHECK(lines.pieces[0].parts[0].links == std::vector<std::string>{"Patient/pa"});
+    CHECK(lines.pieces[0].parts[1].links == std::vector<std::string>{"Patient/pb"});
+    const auto bundle = plan(bundle_of("collection", {entry(patient_a), entry(obs_by_reference),
+                                                      entry(patient_b), entry(obs_b_odd_unit)}));
+    REQUIRE(bundle.refusal.empty());
+    REQUIRE(bundle.pieces[0].parts.size() == 2);
+    CHECK(bundle.pieces[0].parts[0].links == std::vector<std::string>{"Patient/pa"});
+    CHECK(bundle.pieces[0].parts[1].links == std::vector<std::string>{"Patient/pb"});
+    // Claims link nothing: an 837 names the member by the Medicare identifier alone.
+    const auto claims = plan(test::sample("x12/01-insulin-pump-837p.x12"));
+    REQUIRE_FALSE(claims.pieces.empty());
+    for (const auto& p : claims.pieces[0].parts) CHECK(p.links.empty());
   }
 
   TEST_CASE("a Bundle of several patients is split by entry, the sender's entry numbers kept") {

@@ -533,6 +533,39 @@ std::uint64_t jetstream::stream_last_sequence(const std::string& stream) {
                           [](const jsStreamInfo& info) { return info.State.LastSeq; });
 }
 
+std::uint64_t jetstream::messages_on(const std::string& stream, const std::string& filter) {
+  return with_retry(impl_->settings.retry, [&] {
+    jsOptions options;
+    jsOptions_Init(&options);
+    options.Stream.Info.SubjectsFilter = filter.c_str();
+    jsStreamInfo* raw = nullptr;
+    jsErrCode jerr = static_cast<jsErrCode>(0);
+    const natsStatus s = js_GetStreamInfo(&raw, impl_->context, stream.c_str(), &options, &jerr);
+    if (s != NATS_OK) fail("count " + filter + " of stream " + stream, s, jerr);
+    const std::unique_ptr<jsStreamInfo, decltype(&jsStreamInfo_Destroy)> info(
+        raw, &jsStreamInfo_Destroy);
+    std::uint64_t total = 0;
+    if (const jsStreamStateSubjects* subjects = info->State.Subjects; subjects != nullptr) {
+      for (int i = 0; i < subjects->Count; ++i) total += subjects->List[i].Msgs;
+    }
+    return total;
+  });
+}
+
+void jetstream::purge_subject(const std::string& stream, const std::string& subject,
+                              std::uint64_t before_sequence) {
+  if (before_sequence == 0) return;  // "up to 0" would mean the whole subject to the server
+  with_retry(impl_->settings.retry, [&] {
+    jsOptions options;
+    jsOptions_Init(&options);
+    options.Stream.Purge.Subject = subject.c_str();
+    options.Stream.Purge.Sequence = before_sequence;
+    jsErrCode jerr = static_cast<jsErrCode>(0);
+    const natsStatus s = js_PurgeStream(impl_->context, stream.c_str(), &options, &jerr);
+    if (s != NATS_OK) fail("purge " + subject + " of stream " + stream, s, jerr);
+  });
+}
+
 void jetstream::ensure_consumer(const consumer_settings& settings) {
   jsConsumerConfig config;
   jsConsumerConfig_Init(&config);

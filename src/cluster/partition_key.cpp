@@ -69,6 +69,11 @@ std::string release_token(std::string_view secret, std::string_view idempotency_
   return keyed_token(secret, "release\n" + std::string(idempotency_key), "release_token");
 }
 
+std::string identity_token(std::string_view secret, std::string_view identity) {
+  if (identity.empty()) throw std::invalid_argument("identity_token: the identity is empty");
+  return keyed_token(secret, "identity\n" + std::string(identity), "identity_token");
+}
+
 std::string random_nonce() {
   unsigned char bytes[8];
   if (RAND_bytes(bytes, sizeof bytes) != 1) {

@@ -8,6 +8,7 @@
 using covgate::cluster::canonical_patient_key;
 using covgate::cluster::is_partition_key;
 using covgate::cluster::partition_key;
+using covgate::cluster::identity_token;
 using covgate::cluster::release_token;
 
 // Expected values computed outside covgate with the OpenSSL command line, e.g.
@@ -75,5 +76,19 @@ TEST_SUITE("cluster.partition_key") {
     CHECK(token != partition_key("s", "PUMP001-2"));  // never a patient's token
     CHECK_THROWS_AS((void)release_token("", "PUMP001-2"), std::invalid_argument);
     CHECK_THROWS_AS((void)release_token("s", ""), std::invalid_argument);
+  }
+
+  TEST_CASE("an identity token is keyed, exact and apart from patient keys and releases") {
+    //   printf 'identity\nPatient/123' | openssl dgst -sha256 -hmac 'cluster-secret-for-tests'
+    CHECK(identity_token("cluster-secret-for-tests", "Patient/123") ==
+          "887b704bfe6242041ba4743b083a4275");
+    const auto token = identity_token("s", "Patient/123");
+    CHECK(is_partition_key(token));
+    CHECK(token != identity_token("t", "Patient/123"));
+    CHECK(token != identity_token("s", "Patient/124"));
+    CHECK(token != partition_key("s", "Patient/123"));
+    CHECK(token != release_token("s", "Patient/123"));
+    CHECK_THROWS_AS((void)identity_token("", "Patient/123"), std::invalid_argument);
+    CHECK_THROWS_AS((void)identity_token("s", ""), std::invalid_argument);
   }
 }

@@ -104,6 +104,30 @@ std::string reference_subject(message_kind kind) {
   return "cg.ref." + std::string(kind_token(kind));
 }
 
+std::string wait_stream_subject() { return "cg.wait.>"; }
+
+std::string wait_subject(std::string_view identity_token, message_kind kind) {
+  if (!is_partition_key(identity_token)) {
+    throw std::invalid_argument("cluster: a wait subject takes an identity token");
+  }
+  return "cg.wait." + std::string(identity_token) + "." + std::string(kind_token(kind));
+}
+
+std::optional<message_kind> kind_of_wait_subject(std::string_view subject) noexcept {
+  constexpr std::string_view prefix = "cg.wait.";
+  if (subject.substr(0, prefix.size()) != prefix) return std::nullopt;
+  subject.remove_prefix(prefix.size());
+  const auto dot = subject.find('.');
+  if (dot == std::string_view::npos || !is_partition_key(subject.substr(0, dot))) {
+    return std::nullopt;
+  }
+  const auto token = subject.substr(dot + 1);
+  for (const auto kind : {message_kind::claim, message_kind::hl7v2, message_kind::fhir}) {
+    if (token == kind_token(kind)) return kind;
+  }
+  return std::nullopt;
+}
+
 std::string release_subject(std::string_view token) {
   if (!is_partition_key(token)) {  // the same shape: 32 lowercase hex characters
     throw std::invalid_argument("cluster: a release subject takes a release token");

@@ -65,6 +65,14 @@ TEST_SUITE("cluster.subjects") {
     CHECK(in_stream_subject() == "cg.p.>");
     CHECK(out_stream_subject() == "cg.out.>");
     CHECK(reference_stream_subject() == "cg.ref.>");
+    CHECK(wait_stream_subject() == "cg.wait.>");
+    const std::string token(32, 'b');
+    CHECK(wait_subject(token, message_kind::hl7v2) == "cg.wait." + token + ".hl7");
+    CHECK(kind_of_wait_subject(wait_subject(token, message_kind::fhir)) == message_kind::fhir);
+    CHECK_FALSE(kind_of_wait_subject("cg.wait." + token + ".rev"));  // only what a front holds
+    CHECK_FALSE(kind_of_wait_subject("cg.wait.Patient-123.fhir"));
+    CHECK_FALSE(kind_of_wait_subject("cg.in." + token + ".fhir"));
+    CHECK_THROWS_AS((void)wait_subject("Patient/123", message_kind::fhir), std::invalid_argument);
     CHECK(reference_subject(message_kind::fhir) == "cg.ref.fhir");
     CHECK(reference_subject(message_kind::hl7v2) == "cg.ref.hl7");
     CHECK(reference_partition >= max_partitions);  // never a partition's own position

@@ -2,7 +2,8 @@
 // reads X12, FHIR and HL7 v2 the way a worker will before anything is published.
 // Invariants: it never throws or crashes and plans the same twice; a refusal publishes
 // nothing; every piece views the input; a routed piece has parts and a local one none; every
-// part names a patient (but the one part of reference data, for every worker) and has the
+// part names a patient, by key or (a whole message) by local identity, but the one part of
+// reference data for every worker, only a keyed part links Patients, and every part has the
 // message's kind; an HL7 v2 part is its piece's text (the message, or one message of it,
 // followed by the later messages of its patient that it carries); a
 // FHIR part is the message, or for NDJSON split by patient its lines in order, each with the
@@ -47,7 +48,9 @@ bool same_plan(const cluster::route_plan& a, const cluster::route_plan& b) {
       return false;
     }
     for (std::size_t p = 0; p < x.parts.size(); ++p) {
-      if (x.parts[p].patient_key != y.parts[p].patient_key || x.parts[p].kind != y.parts[p].kind ||
+      if (x.parts[p].patient_key != y.parts[p].patient_key ||
+          x.parts[p].patient_identity != y.parts[p].patient_identity ||
+          x.parts[p].links != y.parts[p].links || x.parts[p].kind != y.parts[p].kind ||
           x.parts[p].payload != y.parts[p].payload || x.parts[p].lines != y.parts[p].lines ||
           x.parts[p].shared_lines != y.parts[p].shared_lines ||
           x.parts[p].entries != y.parts[p].entries ||
@@ -141,7 +144,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if ((piece.local || piece.carried_by.has_value()) != piece.parts.empty()) std::abort();
     if (piece.reference && piece.parts.size() != 1) std::abort();
     for (const auto& part : piece.parts) {
-      if (part.patient_key.empty() != piece.reference) std::abort();
+      // A part goes to CG_REF, or to a patient by exactly one of a key and a local identity;
+      // only a keyed part links, and only a whole message goes by identity.
+      const bool by_identity = !part.patient_identity.empty();
+      if ((part.patient_key.empty() && !by_identity) != piece.reference) std::abort();
+      if (by_identity && (!part.patient_key.empty() || !part.links.empty() ||
+                          piece.parts.size() != 1 || !part.lines.empty() ||
+                          !part.entries.empty())) {
+        std::abort();
+      }
+      if (!part.links.empty() && part.patient_key.empty()) std::abort();
       if (part.kind != kind_of_parts(plan.kind)) std::abort();
       if (part.kind == cluster::message_kind::hl7v2) {
         // Its piece's message, then those of the pieces it carries, in order.

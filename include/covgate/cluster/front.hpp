@@ -66,15 +66,19 @@ struct front_counts {
   std::uint64_t not_taken = 0;  ///< answered `unavailable`: the cluster did not take a part
   std::uint64_t resent = 0;     ///< parts published again after the cluster did not take them
   std::uint64_t in_flight = 0;  ///< waiting for workers now
+  std::uint64_t held = 0;       ///< messages held on CG_WAIT for their patient's identifier
+  std::uint64_t forwarded = 0;  ///< held messages forwarded to their patient's partition
 };
 
 class front {
  public:
-  /// `js`, `control`, `policy` and `tables` outlive the front. Starts its two threads (one
+  /// `js`, `control` (KV cg-control), `identities` (KV cg-ident), `policy` and `tables`
+  /// outlive the front. Starts its two threads (one
   /// publishes, one collects answers and watches deadlines). Throws nats_error when the reply
   /// subscription cannot be made, std::invalid_argument for a bad front id or an empty secret.
-  front(jetstream& js, kv_bucket& control, const policy::policy_file& policy,
-        const mapping::tables& tables, front_settings settings);
+  front(jetstream& js, kv_bucket& control, kv_bucket& identities,
+        const policy::policy_file& policy, const mapping::tables& tables,
+        front_settings settings);
   ~front();  ///< stop()
   front(const front&) = delete;
   front& operator=(const front&) = delete;

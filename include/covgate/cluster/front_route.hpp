@@ -8,9 +8,10 @@
 //   acknowledges.
 // - FHIR and HL7 v2: the message goes whole to the partition of the one patient its facts
 //   belong to (a Practitioner in it travels with that patient's facts). A message with no fact
-//   is answered by the front; one whose facts name a patient only by a local reference (no
-//   Medicare identifier in the message: the identity map is not built) is refused with the
-//   reason; one of no patient at all (reference data alone) goes to every worker (CG_REF).
+//   is answered by the front; one whose facts name their one patient only by a local identity
+//   (a reference the message does not identify, a PID with a medical record number alone) is
+//   routed by that identity (routed_part::patient_identity, through the identity map); one of
+//   no patient at all (reference data alone) goes to every worker (CG_REF).
 // - FHIR NDJSON of several patients is split by line: one part per patient with that
 //   patient's lines, the lines of no patient (a Practitioner, a PractitionerRole) in every part
 //   and the lines that yield no fact (refused, or nothing to keep) answered by the front, each part
@@ -54,6 +55,14 @@ struct route_settings {
 /// partition_key(); it never goes into a subject as it is), its kind, and its bytes.
 struct routed_part {
   std::string patient_key;
+  /// When patient_key is empty and the part is not reference data: the local identity its
+  /// facts name their patient by ("Patient/123"; identity_map.hpp routes it), never hashed
+  /// here and never published as it is.
+  std::string patient_identity;
+  /// The Patients in the part that name patient_key (their resource ids): the front links
+  /// each in the identity map before publishing, so that facts naming them only by a local
+  /// identity follow to this patient's partition.
+  std::vector<std::string> links;
   message_kind kind = message_kind::claim;
   std::string payload;
   /// A part of a split NDJSON message: the sender's line number of each of its lines, in

@@ -262,6 +262,14 @@ class jetstream {
   [[nodiscard]] std::optional<stored_message> message(const std::string& stream,
                                                       std::uint64_t sequence);
 
+  /// How many messages `stream` holds on the subjects `filter` matches (one stream-info
+  /// request, answered by the stream's leader). Throws nats_error.
+  [[nodiscard]] std::uint64_t messages_on(const std::string& stream, const std::string& filter);
+  /// Removes the messages of `subject` in `stream` below `before_sequence` (those after it,
+  /// stored meanwhile, stay); nothing for 0. Safe to repeat. Throws nats_error.
+  void purge_subject(const std::string& stream, const std::string& subject,
+                     std::uint64_t before_sequence);
+
   /// Creates the durable pull consumer when absent (an identical existing one is fine).
   void ensure_consumer(const consumer_settings& settings);
   [[nodiscard]] consumer_state consumer_info(const std::string& stream, const std::string& durable);

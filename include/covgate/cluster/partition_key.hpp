@@ -33,6 +33,14 @@ inline constexpr std::size_t partition_key_bytes = 16;
 /// names the same subject. Throws std::invalid_argument for an empty secret or key.
 [[nodiscard]] std::string release_token(std::string_view secret, std::string_view idempotency_key);
 
+/// The token of a patient's local identity (the identity map, docs/cluster.md §4): the
+/// reference its facts name when no Medicare identifier is in the message ("Patient/123", or
+/// the Patient id an HL7 v2 PID's medical record number gives). HMAC-SHA-256(secret,
+/// "identity\n" + identity), first partition_key_bytes as lowercase hex: the key of its entry
+/// in KV cg-ident and the last token of its subject on CG_WAIT, where the identity itself
+/// never appears. Throws std::invalid_argument for an empty secret or identity.
+[[nodiscard]] std::string identity_token(std::string_view secret, std::string_view identity);
+
 /// 16 lowercase hex characters of random bytes (OpenSSL's generator): what makes one process
 /// start's message ids and reply inboxes its own. Throws std::runtime_error without entropy.
 [[nodiscard]] std::string random_nonce();

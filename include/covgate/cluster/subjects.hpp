@@ -8,6 +8,9 @@
 //   stream CG_IN       cg.p.>       consumer part-NN: FilterSubject cg.p.<n>.>
 //   stream CG_OUT      cg.out.>     a release on cg.out.rel.<token>, one message per subject
 //   stream CG_REF      cg.ref.>     reference data on cg.ref.<kind>, read whole by every worker
+//   stream CG_WAIT     cg.wait.>    facts waiting for their patient's Medicare identifier, on
+//                                   cg.wait.<identity token>.<kind> (identity_map.hpp)
+//   KV cg-ident        <identity token> -> the pkey it is linked to, or "" (facts wait)
 //   KV cg-owners       part-<n> -> lease (lease.hpp);  KV cg-workers  <worker id> -> presence
 //   KV cg-control      isa13 -> the next free block of control numbers (control_numbers.hpp)
 #pragma once
@@ -36,6 +39,10 @@ inline constexpr std::string_view in_stream = "CG_IN";
 /// Reference data every worker applies whole (a Practitioner, a PractitionerRole): §5f.
 inline constexpr std::string_view reference_stream = "CG_REF";
 inline constexpr std::string_view out_stream = "CG_OUT";
+/// Facts a front holds until their patient's Medicare identifier is known (§4).
+inline constexpr std::string_view wait_stream = "CG_WAIT";
+/// KV of local identities: identity token -> the partition key it is linked to (§4).
+inline constexpr std::string_view identity_bucket = "cg-ident";
 inline constexpr std::string_view owners_bucket = "cg-owners";
 inline constexpr std::string_view workers_bucket = "cg-workers";
 /// KV of control numbers handed out in blocks (control_numbers.hpp): key "isa13".
@@ -72,6 +79,15 @@ inline constexpr int max_partitions = 1024;
 [[nodiscard]] std::string reference_stream_subject();
 /// The subject a front publishes reference data on: "cg.ref.<kind>" (no patient in it).
 [[nodiscard]] std::string reference_subject(message_kind kind);
+/// The subjects stream CG_WAIT stores: "cg.wait.>".
+[[nodiscard]] std::string wait_stream_subject();
+/// Where a front holds a message of facts whose patient is known only by a local identity:
+/// "cg.wait.<identity token>.<kind>". Throws std::invalid_argument when `identity_token` is
+/// not a token's shape (is_partition_key()).
+[[nodiscard]] std::string wait_subject(std::string_view identity_token, message_kind kind);
+/// The kind a CG_WAIT subject carries, or nullopt when it has not that shape.
+[[nodiscard]] std::optional<message_kind> kind_of_wait_subject(std::string_view subject) noexcept;
+
 /// Where a worker's store records how far it applied CG_REF: a partition number no partition
 /// has (one past the largest), so that the same applied-position table and rule serve both.
 inline constexpr int reference_partition = max_partitions;
