@@ -89,8 +89,8 @@ struct job {
   std::string payload;  // the plan views it
   std::int64_t unix_ms = 0;
   route_plan plan;
-  std::vector<local_answer> local;               // by piece (filled for local pieces)
-  std::vector<std::vector<std::string>> pkeys;   // by piece, by part: where it is published
+  std::vector<local_answer> local;              // by piece (filled for local pieces)
+  std::vector<std::vector<std::string>> pkeys;  // by piece, by part: where it is published
   std::vector<std::uint8_t> held;  // by piece: held on CG_WAIT for its patient's identifier
   std::vector<std::vector<part_reply>> replies;  // by piece, by part
   std::size_t waiting = 0;
@@ -179,9 +179,8 @@ struct front::impl {
       place(*j);
     } catch (const std::exception& e) {
       not_taken.fetch_add(1);
-      return j->done(
-          unavailable(std::string("the cluster did not take the message: ") + e.what(),
-                      j->plan.kind));
+      return j->done(unavailable(std::string("the cluster did not take the message: ") + e.what(),
+                                 j->plan.kind));
     }
     for (std::size_t i = 0; i < j->plan.pieces.size(); ++i) {
       const auto& piece = j->plan.pieces[i];
@@ -208,6 +207,7 @@ struct front::impl {
       pending.emplace(j->id, j);
     }
     for (std::size_t i = 0; i < j->plan.pieces.size(); ++i) {
+      if (j->held[i] != 0) continue;  // on CG_WAIT already
       auto& parts = j->plan.pieces[i].parts;
       for (std::size_t p = 0; p < parts.size(); ++p) {
         if (parts[p].kind == message_kind::claim) {

@@ -219,8 +219,8 @@ routed_part part_of_patient(const patients_of_facts& who, message_kind kind,
                             std::string_view message) {
   if (who.keys.empty()) {  // named by a local identity: the identity map routes it
     auto part = whole_part({}, kind, std::string(message));
-    part.patient_identity = who.identities.empty() ? *who.keyless_patients.begin()
-                                                   : *who.identities.begin();
+    part.patient_identity =
+        who.identities.empty() ? *who.keyless_patients.begin() : *who.identities.begin();
     return part;
   }
   auto part = whole_part(*who.keys.begin(), kind, std::string(message));

@@ -441,8 +441,8 @@ TEST_SUITE("cluster.front_route") {
     CHECK(whole.pieces[0].parts[0].links == std::vector<std::string>{"Patient/pa"});
     const std::string patient_b =
         R"({"resourceType":"Patient","id":"pb","identifier":[{"system":"http://hl7.org/fhir/sid/us-mbi","value":"2BB2BB2BB22"}]})";
-    const auto lines = plan(patient_a + "\n" + obs_by_reference + "\n" + patient_b + "\n" +
-                            obs_b_odd_unit + "\n");
+    const auto lines =
+        plan(patient_a + "\n" + obs_by_reference + "\n" + patient_b + "\n" + obs_b_odd_unit + "\n");
     REQUIRE(lines.refusal.empty());
     REQUIRE(lines.pieces.size() == 1);
     REQUIRE(lines.pieces[0].parts.size() == 2);

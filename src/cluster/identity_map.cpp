@@ -59,7 +59,7 @@ std::optional<std::string> identity_map::route(std::string_view identity) {
     const auto s = read(token);
     if (!s) {
       if (bucket_.create(token, "")) return std::nullopt;  // the first to hold facts for it
-      continue;                                              // another front wrote it first
+      continue;                                            // another front wrote it first
     }
     if (s->pkey.empty()) return std::nullopt;
     if (s->forward) finish_forward(token, *s);
@@ -103,7 +103,8 @@ void identity_map::link(std::string_view identity, std::string_view pkey) {
       return;
     }
     if (s->pkey.empty()) {  // facts wait: link, then forward them
-      const auto revision = bucket_.update(token, target + std::string(forward_suffix), s->revision);
+      const auto revision =
+          bucket_.update(token, target + std::string(forward_suffix), s->revision);
       if (!revision) continue;
       finish_forward(token, state{target, true, *revision});
       return;

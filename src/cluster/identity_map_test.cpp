@@ -17,7 +17,7 @@ constexpr std::string_view secret = "identity-map-test-secret";
 
 // The CG_WAIT side, in memory: holds by token, forwarded to a pkey's partition.
 struct waiting_room {
-  std::map<std::string, std::vector<std::string>> held;  // token → messages
+  std::map<std::string, std::vector<std::string>> held;        // token → messages
   std::vector<std::pair<std::string, std::string>> forwarded;  // (message, pkey), in order
   int forwards = 0;
   bool fail = false;
@@ -34,7 +34,8 @@ struct waiting_room {
 
 // What a front does with one message of facts of `identity`.
 void route_message(identity_map& map, waiting_room& room, std::string_view identity,
-                   const std::string& message, std::vector<std::pair<std::string, std::string>>& sent) {
+                   const std::string& message,
+                   std::vector<std::pair<std::string, std::string>>& sent) {
   if (const auto pkey = map.route(identity)) {
     sent.emplace_back(message, *pkey);
     return;

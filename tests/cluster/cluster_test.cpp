@@ -793,6 +793,39 @@ TEST_SUITE("cluster.jetstream") {
     }
     CHECK(listed == written);
   }
+
+  TEST_CASE("a subject's held messages are counted, and purged below a sequence only") {
+    // The identity map's forward (§4): what it read is purged, a hold stored after it stays.
+    jetstream js(cluster_settings());
+    (void)ensure_layout(js, test_layout());
+    const std::string stream(wait_stream);
+    const auto token = identity_token(secret, "Patient/purge-" + run_id());
+    const auto filter = "cg.wait." + token + ".*";
+    CHECK(js.messages_on(stream, filter) == 0);
+    std::vector<std::uint64_t> sequences;
+    for (int i = 0; i < 3; ++i) {
+      const auto kind = i == 1 ? message_kind::hl7v2 : message_kind::fhir;
+      sequences.push_back(js.publish(wait_subject(token, kind), "held " + std::to_string(i),
+                                     "purge-" + run_id() + "-" + std::to_string(i))
+                              .sequence);
+    }
+    const auto other = identity_token(secret, "Patient/other-" + run_id());
+    (void)js.publish(wait_subject(other, message_kind::fhir), "other's", "purge-o-" + run_id());
+    CHECK(js.messages_on(stream, filter) == 3);
+    js.purge_subject(stream, filter, sequences[2]);  // the first two were forwarded
+    CHECK(js.messages_on(stream, filter) == 1);
+    js.purge_subject(stream, filter, sequences[2]);  // a second front's repeat: nothing more
+    CHECK(js.messages_on(stream, filter) == 1);
+    CHECK(js.messages_on(stream, "cg.wait." + other + ".*") == 1);  // another identity's stays
+    auto reader = js.read_from(stream, filter, 1);
+    const auto left = reader.next(5s);
+    REQUIRE(left);
+    CHECK(left->stream_sequence() == sequences[2]);
+    CHECK(left->pending() == 0);
+    js.purge_subject(stream, filter, sequences[2] + 10);  // a later case counts CG_WAIT
+    js.purge_subject(stream, "cg.wait." + other + ".*", sequences[2] + 10);
+    CHECK(js.messages_on(stream, "cg.wait.>") == 0);
+  }
 }
 
 TEST_SUITE("cluster.lease") {
@@ -1591,13 +1624,76 @@ TEST_SUITE("cluster.processes") {
         CHECK_MESSAGE(holders == 1, id << " is kept by " << holders << " workers");
       }
     }
-    // What the front cannot route is refused with the reason, never published: a fact whose
-    // patient the message names only by a local reference.
-    const auto unlinked = mllp_exchange(
+    // The identity map (docs/cluster.md §4). A lab system that knows the patient only by its
+    // medical record number sends the late labs first: the front holds them on CG_WAIT and
+    // answers them itself. The claim comes and is held. The registration system's record,
+    // naming the record number and the Medicare identifier in PID-3, links them: the front
+    // forwards the labs to the patient's partition, and the claim is released there (a later
+    // answer: on CG_OUT in step 7). Scenario 02's HL7 v2 files, for a patient of their own.
+    const auto metric = [&](const std::string& name) {
+      const auto text = http_get(worker_process{"front", 0, front.http_port}, "/metrics");
+      const auto at = text.find("\n" + name + " ");
+      return at == std::string::npos ? -1 : std::stoll(text.substr(at + name.size() + 2));
+    };
+    {
+      const std::string scenario_v2 = "scenarios-hl7v2/02-csii-release-after-late-lab/";
+      const auto as_patient = [](std::string text, const std::string& pid3) {
+        const auto swap = [&text](const std::string& from, const std::string& to) {
+          for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at))
+            text.replace(at, from.size(), to), at += to.size();
+        };
+        swap("2AA2AA2AA02", "4CC4CC4CC44");
+        swap("CSII-LATE", "CSII-IDENT");
+        swap("4CC4CC4CC44^^^CMS&2.16.840.1.113883.4.927&ISO^MC", pid3);
+        return text;
+      };
+      const auto record_number = "LAB-" + run_id() + "^^^SAMPLE-HOSP^MR";
+      const auto labs =
+          mllp_send(front, as_patient(read_sample(scenario_v2 + "3-late-labs.hl7"), record_number));
+      CHECK_MESSAGE(labs.find("MSA|AA|ORU-4CC4CC4CC44-1") != std::string::npos, labs);
+      CHECK(labs.find("ERR|") != std::string::npos);  // PID-3's warning: no Medicare identifier
+      CHECK(metric("covgate_front_held_total") >= 1);
+      const auto held_claim =
+          http_post(front, "/x12", as_patient(read_sample(scenario_v2 + "2-claim.x12"), ""),
+                    "application/edi-x12");
+      CHECK(held_claim.status == 200);
+      CHECK(held_claim.body.find("TRN*2*CSII-IDENT~") != std::string::npos);
+      CHECK(held_claim.body.find("REF*1K*CSII-IDENT-1~") == std::string::npos);  // held
+      // Over HTTP, the record's two messages' ACKs come back in one answer.
+      const auto linking =
+          http_post(front, "/hl7v2",
+                    as_patient(read_sample(scenario_v2 + "1-record.hl7"),
+                               record_number + "~4CC4CC4CC44^^^CMS&2.16.840.1.113883.4.927&ISO^MC"),
+                    "x-application/hl7-v2+er7");
+      CHECK(linking.status == 200);
+      CHECK_MESSAGE(linking.body.find("MSA|AA|ADT-4CC4CC4CC44-1") != std::string::npos,
+                    linking.body);
+      CHECK_MESSAGE(linking.body.find("MSA|AA|ORU-4CC4CC4CC44-2") != std::string::npos,
+                    linking.body);
+      std::string released;
+      const auto deadline = std::chrono::steady_clock::now() + 30s;
+      while (std::chrono::steady_clock::now() < deadline) {
+        released = http_get(worker_process{"front", 0, front.http_port}, "/claims/CSII-IDENT");
+        if (json_text(released, "outcome") == "release") break;
+        std::this_thread::sleep_for(200ms);
+      }
+      INFO("the claim after the link: " << released);
+      CHECK(json_text(released, "outcome") == "release");
+      CHECK(metric("covgate_front_forwarded_total") >= 1);
+      // Nothing is left waiting on CG_WAIT.
+      CHECK(js.messages_on(std::string(wait_stream), "cg.wait.>") == 0);
+    }
+    // What the front cannot route is refused with the reason, never published: facts of two
+    // patients, one of them named only by a reference the message does not identify.
+    const auto unroutable = mllp_exchange(
         front.mllp_port,
-        R"({"resourceType":"Observation","id":"o1","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"1558-6"}]},"subject":{"reference":"Patient/p9"},"effectiveDateTime":"2026-01-16T07:40:00Z","valueQuantity":{"value":6.1,"unit":"mmol/L","system":"http://unitsofmeasure.org","code":"mmol/L"}})");
-    CHECK(unlinked.find("MSA|AR|") != std::string::npos);
-    CHECK(unlinked.find("identity map") != std::string::npos);
+        R"({"resourceType":"Observation","id":"o1","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"1558-6"}]},"subject":{"reference":"Patient/p9"},"effectiveDateTime":"2026-01-16T07:40:00Z","valueQuantity":{"value":6.1,"unit":"mmol/L","system":"http://unitsofmeasure.org","code":"mmol/L"}})"
+        "\n"
+        R"({"resourceType":"Observation","id":"o2","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"1558-6"}]},"subject":{"identifier":{"system":"http://hl7.org/fhir/sid/us-mbi","value":"8BB8BB8BB88"}},"effectiveDateTime":"2026-01-16T07:40:00Z","valueQuantity":{"value":6.1,"unit":"mmol/L","system":"http://unitsofmeasure.org","code":"mmol/L"}})"
+        "\n");
+    CHECK(unroutable.find("MSA|AR|") != std::string::npos);
+    CHECK_MESSAGE(unroutable.find("named only by a local identity") != std::string::npos,
+                  unroutable);
 
     // 2. The day's records as one NDJSON message over MLLP (the front splits it by patient
     //    and merges the workers' OperationOutcomes into one), then its 300 claims in one
@@ -1780,9 +1876,10 @@ TEST_SUITE("cluster.processes") {
     CHECK(json_text(reviewed_copy, "at", reviewed_copy.find("\"history\"")) == reviewed_held_at);
 
     // 7. Every later answer of the day (an event after a claim's first: a release by late
-    //    evidence, a hold again) and scenario 02's release are on CG_OUT exactly once, under
+    //    evidence, a hold again) and scenario 02's releases (FHIR, and HL7 v2 through the
+    //    identity map) are on CG_OUT exactly once, under
     //    the key a single process gives them, each numbered from the cluster's counter.
-    std::set<std::string> later_keys{"CSII-LATE-2", reviewed + "-2"};
+    std::set<std::string> later_keys{"CSII-LATE-2", "CSII-IDENT-2", reviewed + "-2"};
     {
       std::map<std::string, int> events;
       std::ifstream replayed_again(replayed);

@@ -148,9 +148,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       // only a keyed part links, and only a whole message goes by identity.
       const bool by_identity = !part.patient_identity.empty();
       if ((part.patient_key.empty() && !by_identity) != piece.reference) std::abort();
-      if (by_identity && (!part.patient_key.empty() || !part.links.empty() ||
-                          piece.parts.size() != 1 || !part.lines.empty() ||
-                          !part.entries.empty())) {
+      if (by_identity &&
+          (!part.patient_key.empty() || !part.links.empty() || piece.parts.size() != 1 ||
+           !part.lines.empty() || !part.entries.empty())) {
         std::abort();
       }
       if (!part.links.empty() && part.patient_key.empty()) std::abort();

@@ -9,7 +9,8 @@
 //   own answers; each part it publishes gets a number of its own the same way.
 // - FHIR: the worker's OperationOutcome; HL7 v2: the worker's ACKs.
 // What a worker would keep nothing of is answered by the front with an intake of its own over
-// an empty in-memory state (the same reader, so the same answer). A message the front cannot
+// an empty in-memory state (the same reader, so the same answer), and so is a message held on
+// CG_WAIT for its patient's Medicare identifier (identity_map.hpp). A message the front cannot
 // route is refused with the reason. When an answer does not come within answer_timeout, or
 // the cluster does not take the message, the sender gets `unavailable`: the transport's
 // "not taken, send it again" (HTTP 503, MLLP no ACK). What was published is applied all the
@@ -76,9 +77,8 @@ class front {
   /// outlive the front. Starts its two threads (one
   /// publishes, one collects answers and watches deadlines). Throws nats_error when the reply
   /// subscription cannot be made, std::invalid_argument for a bad front id or an empty secret.
-  front(jetstream& js, kv_bucket& control, kv_bucket& identities,
-        const policy::policy_file& policy, const mapping::tables& tables,
-        front_settings settings);
+  front(jetstream& js, kv_bucket& control, kv_bucket& identities, const policy::policy_file& policy,
+        const mapping::tables& tables, front_settings settings);
   ~front();  ///< stop()
   front(const front&) = delete;
   front& operator=(const front&) = delete;
