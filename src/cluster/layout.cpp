@@ -25,8 +25,8 @@ lease_buckets ensure_layout(jetstream& js, const cluster_layout& layout) {
                     layout.duplicate_window});
   // Facts waiting for their patient's Medicare identifier (§4): kept until a front forwards
   // them to the patient's partition and purges them, however long that takes.
-  js.ensure_stream({std::string(wait_stream), wait_stream_subject(), layout.replicas,
-                    layout.duplicate_window});
+  js.ensure_stream(
+      {std::string(wait_stream), wait_stream_subject(), layout.replicas, layout.duplicate_window});
   return lease_buckets{js.bucket({std::string(owners_bucket), layout.replicas,
                                   std::chrono::seconds(0), layout.lease_retry_budget}),
                        js.bucket({std::string(workers_bucket), layout.replicas, layout.presence_ttl,

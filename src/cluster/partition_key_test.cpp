@@ -6,9 +6,9 @@
 #include <stdexcept>
 
 using covgate::cluster::canonical_patient_key;
+using covgate::cluster::identity_token;
 using covgate::cluster::is_partition_key;
 using covgate::cluster::partition_key;
-using covgate::cluster::identity_token;
 using covgate::cluster::release_token;
 
 // Expected values computed outside covgate with the OpenSSL command line, e.g.
