@@ -22,6 +22,7 @@
 #include "covgate/cluster/review_requester.hpp"
 #include "covgate/cluster/subjects.hpp"
 #include "covgate/cluster/worker.hpp"
+#include "covgate/cluster/worklist_query.hpp"
 #include "covgate/server/claims_view.hpp"
 #include "covgate/server/log.hpp"
 
@@ -254,26 +255,70 @@ struct cluster_worker::impl {
   std::mutex metrics_mutex;  // the bucket handle below is used by one scrape at a time
   std::optional<cluster::key_value> owners_for_metrics;
   std::optional<cluster::claim_lookup_responder> lookups;
+  std::optional<cluster::queue_counts_responder> queue_counts;
 
-  // True when this worker holds the partition of the claim's patient now and has caught it
-  // up: a copy left from a partition held before is stale, one being rebuilt may be behind.
+  // The partitions this worker holds now and has caught up: what it answers the cluster's
+  // questions for. A copy left from a partition held before is stale, one being rebuilt may
+  // be behind.
+  std::vector<int> caught_up_partitions() {
+    std::vector<int> out;
+    for (const auto& [partition, progress] : running.progress()) {
+      if (progress.caught_up) out.push_back(partition);
+    }
+    return out;
+  }
+
+  // The partition of a patient key, or -1 for a key that names no one.
+  int partition_of_patient(std::string_view patient) const {
+    if (cluster::canonical_patient_key(patient).empty()) return -1;
+    return cluster::partition_of_token(cluster::partition_key(secret, patient), config.partitions);
+  }
+
+  // The worklist's counts of the partitions this worker holds now and has caught up (§5h),
+  // partition by partition, from the store's counts per patient.
+  cluster::queue_counts_answer queue_counts_answer(std::int64_t released_since_ms) {
+    cluster::queue_counts_answer out;
+    out.caught_up = caught_up_partitions();
+    std::vector<std::uint8_t> mine(static_cast<std::size_t>(config.partitions), 0);
+    for (const int p : out.caught_up) {
+      if (p >= 0 && p < config.partitions) mine[static_cast<std::size_t>(p)] = 1;
+    }
+    const auto add = [&](std::string_view patient, std::size_t queue, const store::queue_count& c) {
+      const int p = partition_of_patient(patient);
+      if (p < 0 || mine[static_cast<std::size_t>(p)] == 0) return;
+      store::add_queue_count(out.counts[p][queue], c);
+    };
+    gate.read([&](const store::sqlite_store& store) {
+      store.for_each_patient_queue_count(
+          released_since_ms,
+          [&](std::string_view patient, model::outcome o, const store::queue_count& c) {
+            if (o == model::outcome::release) return;  // open releases are no queue
+            add(patient, static_cast<std::size_t>(o) - 1, c);
+          },
+          [&](std::string_view patient, const store::queue_count& c) {
+            add(patient, static_cast<std::size_t>(server::queue::released), c);
+          });
+    });
+    return out;
+  }
+
+  // A lookup's answer (§5g): the partitions this worker holds now and has caught up, and the
+  // claim when its patient's partition is one of them.
   // A lookup's answer (§5g): the partitions this worker holds now and has caught up, and the
   // claim when its patient's partition is one of them.
   cluster::claim_lookup_answer lookup_answer(
       std::string_view claim_id,
       const std::function<std::optional<std::string>(std::string_view)>& claim_json) {
     cluster::claim_lookup_answer out;
-    for (const auto& [partition, progress] : running.progress()) {
-      if (progress.caught_up) out.caught_up.push_back(partition);
-    }
+    out.caught_up = caught_up_partitions();
     std::optional<std::string> patient;
     gate.read([&](const store::sqlite_store& store) {
       if (const auto row = store.claim_row_of(claim_id)) patient = row->patient;
     });
-    if (!patient || cluster::canonical_patient_key(*patient).empty()) return out;
-    const int partition =
-        cluster::partition_of_token(cluster::partition_key(secret, *patient), config.partitions);
-    if (std::find(out.caught_up.begin(), out.caught_up.end(), partition) != out.caught_up.end()) {
+    if (!patient) return out;
+    const int partition = partition_of_patient(*patient);
+    if (partition >= 0 &&
+        std::find(out.caught_up.begin(), out.caught_up.end(), partition) != out.caught_up.end()) {
       out.claim = claim_json(claim_id);
     }
     return out;
@@ -347,9 +392,17 @@ void cluster_worker::answer_claim_lookups(
                        });
 }
 
+void cluster_worker::answer_worklist_counts() {
+  auto& self = *impl_;
+  self.queue_counts.emplace(self.js, self.config.worker_id, [&self](std::int64_t since) {
+    return self.queue_counts_answer(since);
+  });
+}
+
 void cluster_worker::stop() {
   if (!impl_) return;
   if (impl_->lookups) impl_->lookups->stop();
+  if (impl_->queue_counts) impl_->queue_counts->stop();
   impl_->reviews.stop();
   impl_->running.stop();
 }
@@ -692,6 +745,26 @@ std::string joined(const std::vector<T>& items) {
 }
 
 }  // namespace
+
+std::pair<server::claim_lookup_port::found, std::string> cluster_front::find_queues(
+    std::int64_t now_ms, std::int64_t released_window_ms) {
+  const auto& c = impl_->config;
+  try {
+    const auto wait =
+        std::min(std::chrono::milliseconds(c.answer_timeout_ms), std::chrono::milliseconds(5'000));
+    const auto r = cluster::gather_queue_counts(impl_->js, c.worker_id, now_ms - released_window_ms,
+                                                c.partitions, wait);
+    if (!r.complete) {
+      return {found::unavailable,
+              "the counts of partitions " + joined(r.uncovered) +
+                  " are not known now (no worker that holds and has caught them up answered "
+                  "in time); ask again"};
+    }
+    return {found::yes, server::claims_view::queues_json(r.total, now_ms, released_window_ms)};
+  } catch (const cluster::nats_error& e) {
+    return {found::unavailable, std::string("the cluster could not be asked: ") + e.what()};
+  }
+}
 
 std::pair<server::claim_lookup_port::found, std::string> cluster_front::find_claim(
     std::string_view claim_id) {

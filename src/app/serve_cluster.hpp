@@ -46,6 +46,11 @@ class cluster_worker final : public server::review_port {
   void answer_claim_lookups(
       std::function<std::optional<std::string>(std::string_view claim_id)> claim_json);
 
+  /// Answers the cluster's worklist counts (a front's GET /queues; cluster::
+  /// queue_counts_responder) from now until stop(), for the partitions this worker holds now
+  /// and has caught up. Call once.
+  void answer_worklist_counts();
+
   /// Publishes one of the store's outbox items (a later answer) to stream CG_OUT
   /// (cluster::release_publisher): "" when CG_OUT holds it now or held it already, else why
   /// not, for the outbox to try again. Thread-safe. The delivery of the destination kind
@@ -111,6 +116,13 @@ class cluster_front final : public server::message_port,
   /// have named every partition as held and caught up; unavailable when that did not happen
   /// within min(answer_timeout_ms, 5 s). Blocks the caller (an HTTP thread) that long at most.
   [[nodiscard]] std::pair<found, std::string> find_claim(std::string_view claim_id) override;
+
+  /// GET /queues across the cluster (§5h): every worker's counts of the partitions it holds
+  /// and has caught up, each partition taken once, added up; unavailable (naming the
+  /// partitions) when the answers did not name every partition within min(answer_timeout_ms,
+  /// 5 s). Blocks the caller that long at most.
+  [[nodiscard]] std::pair<found, std::string> find_queues(std::int64_t now_ms,
+                                                          std::int64_t released_window_ms) override;
 
   /// A reviewer's release or cancel posted to a front: the claim is looked up as find_claim()
   /// does (blocking the caller as long at most), then the action is published on the claim's

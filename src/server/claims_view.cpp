@@ -225,34 +225,52 @@ std::string claims_view::list_json(const store::claim_query& query, std::int64_t
   return out;
 }
 
+queue_counts claims_view::queue_counts_of(const store::sqlite_store& store, std::int64_t now_ms,
+                                          std::int64_t released_window_ms) {
+  queue_counts out{};
+  const auto counts = store.queue_counts();
+  for (const auto o : {model::outcome::hold_documentation, model::outcome::hold_review,
+                       model::outcome::hold_not_covered, model::outcome::hold_invalid}) {
+    out[static_cast<std::size_t>(o) - 1] = counts[static_cast<std::size_t>(o)];
+  }
+  out[static_cast<std::size_t>(queue::released)] =
+      store.released_count(now_ms - released_window_ms);
+  return out;
+}
+
 std::string claims_view::queues_json(std::int64_t now_ms, std::int64_t released_window_ms) {
-  std::string out;
+  queue_counts counts{};
   gate_.read([&](const store::sqlite_store& store) {
-    const auto counts = store.queue_counts();
-    const auto released = store.released_count(now_ms - released_window_ms);
-    model::json_writer w(out);
-    w.begin_object().key("at").value(model::iso_instant(now_ms)).key("queues").begin_array();
-    auto one = [&](std::string_view name, std::string_view outcome, const store::queue_count& c) {
-      w.begin_object().key("queue").value(name).key("outcome").value(outcome);
-      w.key("count").value(static_cast<std::int64_t>(c.count));
-      instant(w, "oldest", c.count > 0 ? c.oldest_since_ms : 0);
-      w.key("oldest_age_seconds");
-      if (c.count > 0 && c.oldest_since_ms > 0) {
-        w.value((now_ms - c.oldest_since_ms) / 1000);
-      } else {
-        w.null();
-      }
-      w.end_object();
-    };
-    for (const auto o : {model::outcome::hold_documentation, model::outcome::hold_review,
-                         model::outcome::hold_not_covered, model::outcome::hold_invalid}) {
-      one(queue_of(o), model::name(o), counts[static_cast<std::size_t>(o)]);
-    }
-    one("released", "release", released);
-    w.end_array();
-    w.key("released_window_hours").value(released_window_ms / 3'600'000);
-    w.end_object();
+    counts = queue_counts_of(store, now_ms, released_window_ms);
   });
+  return queues_json(counts, now_ms, released_window_ms);
+}
+
+std::string claims_view::queues_json(const queue_counts& counts, std::int64_t now_ms,
+                                     std::int64_t released_window_ms) {
+  std::string out;
+  model::json_writer w(out);
+  w.begin_object().key("at").value(model::iso_instant(now_ms)).key("queues").begin_array();
+  auto one = [&](std::string_view name, std::string_view outcome, const store::queue_count& c) {
+    w.begin_object().key("queue").value(name).key("outcome").value(outcome);
+    w.key("count").value(static_cast<std::int64_t>(c.count));
+    instant(w, "oldest", c.count > 0 ? c.oldest_since_ms : 0);
+    w.key("oldest_age_seconds");
+    if (c.count > 0 && c.oldest_since_ms > 0) {
+      w.value((now_ms - c.oldest_since_ms) / 1000);
+    } else {
+      w.null();
+    }
+    w.end_object();
+  };
+  for (const auto o : {model::outcome::hold_documentation, model::outcome::hold_review,
+                       model::outcome::hold_not_covered, model::outcome::hold_invalid}) {
+    one(queue_of(o), model::name(o), counts[static_cast<std::size_t>(o) - 1]);
+  }
+  one("released", "release", counts[static_cast<std::size_t>(queue::released)]);
+  w.end_array();
+  w.key("released_window_hours").value(released_window_ms / 3'600'000);
+  w.end_object();
   return out;
 }
 

@@ -801,6 +801,12 @@ bool route_worklist(service& svc, const http_request& req, const std::vector<std
       }
       hours = *n;
     }
+    if (auto* elsewhere = svc.claim_lookup()) {
+      auto [how, body] = elsewhere->find_queues(now, hours * 3'600'000);
+      done(how == claim_lookup_port::found::yes ? json(200, std::move(body))
+                                                : problem(503, std::move(body)));
+      return true;
+    }
     done(json(200, svc.claims().queues_json(now, hours * 3'600'000)));
   } else if (first == "charts" && parts.size() == 1) {
     std::int64_t days = 30;

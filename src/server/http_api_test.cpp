@@ -2,6 +2,8 @@
 
 #include <doctest/doctest.h>
 
+#include <set>
+
 #include "support/gate_fixtures.hpp"
 #include "support/samples.hpp"
 
@@ -73,9 +75,66 @@ struct fake_outbox final : server::outbox_port {
   }
 };
 
+// A cluster front's claim lookups: what GET /queues asks of it.
+struct fake_lookup final : server::claim_lookup_port {
+  bool available = true;
+  std::int64_t asked_window_ms = 0;
+  std::pair<found, std::string> find_claim(std::string_view) override { return {found::no, {}}; }
+  std::pair<found, std::string> find_queues(std::int64_t, std::int64_t window_ms) override {
+    asked_window_ms = window_ms;
+    if (!available) return {found::unavailable, "the counts of partitions 3 are not known now"};
+    return {found::yes, R"({"queues":[]})"};
+  }
+};
+
 }  // namespace
 
 TEST_SUITE("server.http_api") {
+  TEST_CASE("GET /queues of a cluster front is the cluster's answer, or 503 with the reason") {
+    api a;
+    fake_lookup cluster;
+    a.svc.set_claim_lookup(cluster);
+    const auto counted = a.call("GET", "/queues?released_hours=48");
+    CHECK(counted.status == 200);
+    CHECK(counted.body == R"({"queues":[]})");
+    CHECK(cluster.asked_window_ms == 48 * 3'600'000);
+    cluster.available = false;
+    const auto unknown = a.call("GET", "/queues");
+    CHECK(unknown.status == 503);
+    CHECK(unknown.body.find("partitions 3 are not known now") != std::string::npos);
+  }
+
+  TEST_CASE("a store's queue counts per patient add up to its queue counts") {
+    api a;
+    CHECK(a.call("POST", "/x12", sample("days/mixed-day/2-claims.x12")).status == 200);
+    const auto window_start = server::durable_gate::now_ms() - 86'400'000;
+    a.svc.gate().read([&](const store::sqlite_store& store) {
+      std::vector<store::queue_count> by_outcome(std::size(model::outcomes));
+      store::queue_count released;
+      std::set<std::string> patients;
+      store.for_each_patient_queue_count(
+          window_start,
+          [&](std::string_view patient, model::outcome o, const store::queue_count& c) {
+            patients.emplace(patient);
+            store::add_queue_count(by_outcome[static_cast<std::size_t>(o)], c);
+          },
+          [&](std::string_view, const store::queue_count& c) {
+            store::add_queue_count(released, c);
+          });
+      const auto whole = store.queue_counts();
+      std::uint64_t holds = 0;
+      for (std::size_t o = 0; o < whole.size(); ++o) {
+        INFO("outcome " << o);
+        CHECK(by_outcome[o].count == whole[o].count);
+        CHECK(by_outcome[o].oldest_since_ms == whole[o].oldest_since_ms);
+        if (o > 0) holds += whole[o].count;
+      }
+      CHECK(holds > 0);
+      CHECK(patients.size() > 10);
+      CHECK(released.count == store.released_count(window_start).count);
+    });
+  }
+
   TEST_CASE("the outbox routes read and retry through the service's outbox port") {
     api a;
     fake_outbox port;

@@ -1093,6 +1093,39 @@ queue_count sqlite_store::released_count(std::int64_t released_since_ms) const {
   return {static_cast<std::uint64_t>(s.integer(0)), s.integer(1)};
 }
 
+void add_queue_count(queue_count& total, const queue_count& more) noexcept {
+  if (more.count == 0) return;
+  if (total.count == 0 ||
+      (more.oldest_since_ms > 0 && more.oldest_since_ms < total.oldest_since_ms)) {
+    total.oldest_since_ms = more.oldest_since_ms;
+  }
+  total.count += more.count;
+}
+
+void sqlite_store::for_each_patient_queue_count(
+    std::int64_t released_since_ms,
+    const std::function<void(std::string_view, model::outcome, const queue_count&)>& open,
+    const std::function<void(std::string_view, const queue_count&)>& released) const {
+  {
+    auto& s = prepared(
+        "SELECT patient, outcome, COUNT(*), MIN(since_ms) FROM claim_list WHERE closed = 0 "
+        "GROUP BY patient, outcome");
+    reset_on_exit guard{[&] { s.reset(); }};
+    while (s.step()) {
+      const auto o = s.integer(1);
+      if (o < 0 || o >= static_cast<std::int64_t>(std::size(model::outcomes))) continue;
+      open(s.text(0), static_cast<model::outcome>(o),
+           {static_cast<std::uint64_t>(s.integer(2)), s.integer(3)});
+    }
+  }
+  auto& s = prepared(
+      "SELECT patient, COUNT(*), MIN(since_ms) FROM claim_list WHERE outcome = 0 AND "
+      "closed = 0 AND since_ms >= ?1 AND held = 1 GROUP BY patient");
+  reset_on_exit guard{[&] { s.reset(); }};
+  s.bind(1, released_since_ms);
+  while (s.step()) released(s.text(0), {static_cast<std::uint64_t>(s.integer(1)), s.integer(2)});
+}
+
 void sqlite_store::for_each_open_hold(const std::function<void(const claim_row&)>& visit) const {
   auto& s = prepared(std::string("SELECT ") + row_columns +
                      " FROM claim_list WHERE outcome > 0 AND closed = 0");

@@ -1988,6 +1988,33 @@ TEST_SUITE("cluster.processes") {
     }
     // The outbox routes list KV cg-dead, after the kill too.
     CHECK(http_get(front_api, "/outbox?state=dead") == R"({"items":[],"next":null})");
+    // GET /queues on the front counts the whole cluster, each partition once (§5h): the
+    // day's holds as one process ends them (`expected` has the reviewer's release), and
+    // every other claim of this case ended released. A worker's own /queues counts its store,
+    // stale copies of partitions it held before included.
+    {
+      std::map<std::string, std::int64_t> holds;
+      for (const auto& [id, outcome] : expected) {
+        if (outcome.rfind("hold:", 0) == 0) ++holds[outcome];
+      }
+      std::string queues;
+      for (int attempt = 0; attempt < 3; ++attempt) {
+        queues = http_get(front_api, "/queues");
+        if (queues.find("ask again") == std::string::npos) break;
+        std::this_thread::sleep_for(1s);
+      }
+      INFO("the front's /queues: " << queues);
+      const auto count_of_queue = [&](const std::string& outcome) -> std::int64_t {
+        const auto at = queues.find("\"outcome\":\"" + outcome + "\",\"count\":");
+        if (at == std::string::npos) return -1;
+        return std::stoll(queues.substr(at + outcome.size() + 21));
+      };
+      for (const auto* outcome :
+           {"hold:documentation", "hold:review", "hold:not-covered", "hold:invalid"}) {
+        CHECK_MESSAGE(count_of_queue(outcome) == holds[outcome], outcome);
+      }
+      CHECK(count_of_queue("release") >= 3);  // CSII-LATE, CSII-IDENT, the reviewed claim
+    }
     // The survivors keep every partition between them through their lease rounds with a node
     // down: asked several times over a few leases' length (2 s each here), every partition
     // has a survivor as its owner. (Seen before the listing fix: every round of both

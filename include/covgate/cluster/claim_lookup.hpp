@@ -10,17 +10,16 @@
 // say yet.
 #pragma once
 
-#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <vector>
 
 #include "covgate/cluster/nats_client.hpp"
+#include "covgate/cluster/partition_query.hpp"
 
 namespace covgate::cluster {
 
@@ -61,20 +60,11 @@ class claim_lookup_responder {
  public:
   claim_lookup_responder(jetstream& js, std::string worker,
                          std::function<claim_lookup_answer(std::string_view)> answer);
-  ~claim_lookup_responder();  ///< stop()
-  claim_lookup_responder(const claim_lookup_responder&) = delete;
-  claim_lookup_responder& operator=(const claim_lookup_responder&) = delete;
-  /// Joins the thread (within about 200 ms). Idempotent.
+  /// Joins the thread (within about 200 ms). Idempotent; destruction stops it too.
   void stop();
 
  private:
-  void run();
-
-  jetstream& js_;
-  std::string worker_;
-  std::function<claim_lookup_answer(std::string_view)> answer_;
-  std::atomic<bool> stopping_{false};
-  std::thread thread_;
+  partition_query_responder responder_;
 };
 
 }  // namespace covgate::cluster

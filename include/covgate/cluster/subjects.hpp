@@ -112,6 +112,8 @@ inline constexpr int reference_partition = max_partitions;
 /// Core NATS subject of a claim lookup across the workers (a front's GET /claims/{id}): every
 /// worker listens, the holder of the claim's partition answers with the claim.
 inline constexpr std::string_view claim_query_subject = "cg.q.claim";
+/// Where a front asks every worker for its partitions' worklist counts (GET /queues, §5h).
+inline constexpr std::string_view queues_query_subject = "cg.q.queues";
 
 /// The partition a mapped subject ("cg.p.<n>.<pkey>.<kind>") was routed to, or -1 when the
 /// subject does not have that shape.

@@ -18,6 +18,9 @@ namespace covgate::server {
 /// The queues a reviewer works, in the order the page shows them.
 enum class queue : std::uint8_t { documentation, review, not_covered, invalid, released };
 
+/// What GET /queues counts, by queue (in enum order).
+using queue_counts = store::worklist_counts;
+
 /// "documentation", "review", "not-covered", "invalid", "released".
 [[nodiscard]] std::string_view name(queue q) noexcept;
 [[nodiscard]] std::optional<queue> queue_named(std::string_view text) noexcept;
@@ -44,6 +47,13 @@ class claims_view {
   /// GET /queues: each queue's count and its oldest hold (time and age in seconds); the
   /// released queue counts releases after a hold within `released_window_ms`.
   [[nodiscard]] std::string queues_json(std::int64_t now_ms, std::int64_t released_window_ms);
+  /// The same answer for counts gathered elsewhere (a cluster front adds up the workers').
+  [[nodiscard]] static std::string queues_json(const queue_counts& counts, std::int64_t now_ms,
+                                               std::int64_t released_window_ms);
+  /// The counts of one store, as queues_json() reads them.
+  [[nodiscard]] static queue_counts queue_counts_of(const store::sqlite_store& store,
+                                                    std::int64_t now_ms,
+                                                    std::int64_t released_window_ms);
   /// GET /charts: open holds by reason and by age bucket, releases per day over `days` days.
   [[nodiscard]] std::string charts_json(std::int64_t now_ms, int days);
   /// GET /changes: {"version": "..."}; it changes whenever a claim or its history does.

@@ -6,6 +6,7 @@
 // what SQLite wants anyway); only checkpoint() may run on another thread.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -136,6 +137,13 @@ struct queue_count {
   std::uint64_t count = 0;
   std::int64_t oldest_since_ms = 0;  ///< 0 when empty
 };
+
+/// Adds `more` to `total`: the counts, and the older of the two oldest starts.
+void add_queue_count(queue_count& total, const queue_count& more) noexcept;
+
+/// What the worklist's GET /queues counts, by queue: the open claims held for documentation,
+/// for review, not covered, invalid, and the claims released after a hold within a window.
+using worklist_counts = std::array<queue_count, 5>;
 
 /// A release recorded in the history (for the chart of releases over time).
 struct release_row {
@@ -276,6 +284,13 @@ class sqlite_store final : public engine::state {
   /// claims released after a hold since `released_since_ms`.
   [[nodiscard]] std::vector<queue_count> queue_counts() const;
   [[nodiscard]] queue_count released_count(std::int64_t released_since_ms) const;
+  /// queue_counts() and released_count() per patient (a cluster worker adds up the patients
+  /// of each partition it holds): `open` for each patient's open claims of one outcome,
+  /// `released` for its claims released after a hold since `released_since_ms`.
+  void for_each_patient_queue_count(
+      std::int64_t released_since_ms,
+      const std::function<void(std::string_view patient, model::outcome, const queue_count&)>& open,
+      const std::function<void(std::string_view patient, const queue_count&)>& released) const;
   /// Every open hold's list row (the charts: by reason, by age).
   void for_each_open_hold(const std::function<void(const claim_row&)>& visit) const;
   /// Releases recorded at or after `since_ms`, oldest first.

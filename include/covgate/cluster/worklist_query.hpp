@@ -1,0 +1,73 @@
+// The worklist's counts across a cluster (docs/cluster.md §5h): GET /queues on a front. Each
+// worker keeps the claims of the partitions it holds, and perhaps stale copies of partitions it
+// held before, so the counts are asked of every worker at once (core NATS, subject
+// cg.q.queues, a reply inbox in Cg-Reply-To) and each answers partition by partition for the
+// partitions it holds now and has caught up (Cg-Caught-Up, as a claim lookup's answer, §5g).
+// The asker takes each partition from the first answer naming it (two workers that both
+// believe they hold a partition during a handover are not counted twice) and has the whole
+// cluster's counts once the answers name every partition; otherwise it says which partitions
+// no caught-up holder answered for.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "covgate/cluster/nats_client.hpp"
+#include "covgate/cluster/partition_query.hpp"
+#include "covgate/store/sqlite_store.hpp"
+
+namespace covgate::cluster {
+
+/// One partition's queue counts, in the worklist's queue order (documentation, review, not
+/// covered, invalid, released after a hold within the window).
+using queue_counts = store::worklist_counts;
+using partition_queue_counts = std::map<int, queue_counts>;
+
+/// "p:count,oldest,…;…" for each partition (ten numbers each, in queue order). Pure.
+[[nodiscard]] std::string encode_queue_counts(const partition_queue_counts& counts);
+/// The reading of encode_queue_counts(); nullopt for anything else (a negative count, a
+/// partition out of range, a number missing).
+[[nodiscard]] std::optional<partition_queue_counts> decode_queue_counts(std::string_view text,
+                                                                        int partitions);
+
+struct queue_counts_result {
+  bool complete = false;       ///< every partition answered for
+  queue_counts total{};        ///< the answered partitions' counts, added up
+  std::vector<int> uncovered;  ///< partitions no caught-up holder answered for (not complete)
+  int answers = 0;
+};
+
+/// Asks every worker for its partitions' counts of open claims by queue and of claims
+/// released after a hold since `released_since_ms`; waits until the answers name all
+/// `partitions`, at most `wait`. Thread-safe; throws nats_error when the request cannot be sent.
+[[nodiscard]] queue_counts_result gather_queue_counts(jetstream& js, std::string_view requester,
+                                                      std::int64_t released_since_ms,
+                                                      int partitions,
+                                                      std::chrono::milliseconds wait);
+
+/// A worker's answer: its partitions' counts (those it holds now and has caught up; a
+/// partition of no claim may be left out) and which partitions those are.
+struct queue_counts_answer {
+  partition_queue_counts counts;
+  std::vector<int> caught_up;
+};
+
+/// A worker's side: answers every request on its own thread until stop() or destruction;
+/// `answer(released_since_ms)` runs on that thread.
+class queue_counts_responder {
+ public:
+  queue_counts_responder(jetstream& js, std::string worker,
+                         std::function<queue_counts_answer(std::int64_t)> answer);
+  /// Joins the thread (within about 200 ms). Idempotent; destruction stops it too.
+  void stop();
+
+ private:
+  partition_query_responder responder_;
+};
+
+}  // namespace covgate::cluster
