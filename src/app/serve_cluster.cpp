@@ -1,9 +1,11 @@
 #include "serve_cluster.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <condition_variable>
 #include <cstdlib>
 #include <deque>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -256,6 +258,7 @@ struct cluster_worker::impl {
   std::optional<cluster::key_value> owners_for_metrics;
   std::optional<cluster::claim_lookup_responder> lookups;
   std::optional<cluster::queue_counts_responder> queue_counts;
+  std::optional<cluster::chart_numbers_responder> chart_numbers;
 
   // The partitions this worker holds now and has caught up: what it answers the cluster's
   // questions for. A copy left from a partition held before is stale, one being rebuilt may
@@ -302,8 +305,35 @@ struct cluster_worker::impl {
     return out;
   }
 
-  // A lookup's answer (§5g): the partitions this worker holds now and has caught up, and the
-  // claim when its patient's partition is one of them.
+  // The worklist's chart counts of the partitions this worker holds now and has caught up
+  // (§5h), partition by partition, for the time and days of `request` ("<now ms>,<days>").
+  cluster::partition_numbers_answer chart_numbers_answer(std::string_view request) {
+    cluster::partition_numbers_answer out;
+    const auto comma = request.find(',');
+    std::int64_t now_ms = 0;
+    int days = 0;
+    if (comma == std::string_view::npos ||
+        std::from_chars(request.data(), request.data() + comma, now_ms).ptr !=
+            request.data() + comma ||
+        std::from_chars(request.data() + comma + 1, request.data() + request.size(), days).ptr !=
+            request.data() + request.size() ||
+        days < 1 || days > 366) {
+      return out;  // names no partition: the asker waits for the others
+    }
+    out.caught_up = caught_up_partitions();
+    std::map<int, server::chart_counts> mine;
+    for (const int p : out.caught_up) mine.emplace(p, server::chart_counts(now_ms, days));
+    server::chart_counts unused(now_ms, days);
+    gate.read([&](const store::sqlite_store& store) {
+      server::claims_view::add_charts(store, unused, [&](std::string_view patient) {
+        const auto at = mine.find(partition_of_patient(patient));
+        return at == mine.end() ? nullptr : &at->second;
+      });
+    });
+    for (const auto& [p, counts] : mine) out.rows.emplace(p, counts.numbers());
+    return out;
+  }
+
   // A lookup's answer (§5g): the partitions this worker holds now and has caught up, and the
   // claim when its patient's partition is one of them.
   cluster::claim_lookup_answer lookup_answer(
@@ -397,12 +427,16 @@ void cluster_worker::answer_worklist_counts() {
   self.queue_counts.emplace(self.js, self.config.worker_id, [&self](std::int64_t since) {
     return self.queue_counts_answer(since);
   });
+  self.chart_numbers.emplace(self.js, self.config.worker_id, [&self](std::string_view request) {
+    return self.chart_numbers_answer(request);
+  });
 }
 
 void cluster_worker::stop() {
   if (!impl_) return;
   if (impl_->lookups) impl_->lookups->stop();
   if (impl_->queue_counts) impl_->queue_counts->stop();
+  if (impl_->chart_numbers) impl_->chart_numbers->stop();
   impl_->reviews.stop();
   impl_->running.stop();
 }
@@ -761,6 +795,30 @@ std::pair<server::claim_lookup_port::found, std::string> cluster_front::find_que
                   "in time); ask again"};
     }
     return {found::yes, server::claims_view::queues_json(r.total, now_ms, released_window_ms)};
+  } catch (const cluster::nats_error& e) {
+    return {found::unavailable, std::string("the cluster could not be asked: ") + e.what()};
+  }
+}
+
+std::pair<server::claim_lookup_port::found, std::string> cluster_front::find_charts(
+    std::int64_t now_ms, int days) {
+  const auto& c = impl_->config;
+  try {
+    const auto wait =
+        std::min(std::chrono::milliseconds(c.answer_timeout_ms), std::chrono::milliseconds(5'000));
+    const auto width = server::chart_counts::numbers_per_chart(static_cast<std::size_t>(days));
+    const auto r = cluster::gather_chart_numbers(
+        impl_->js, c.worker_id, std::to_string(now_ms) + "," + std::to_string(days), c.partitions,
+        width, wait);
+    if (!r.complete) {
+      return {found::unavailable,
+              "the charts of partitions " + joined(r.uncovered) +
+                  " are not known now (no worker that holds and has caught them up answered "
+                  "in time); ask again"};
+    }
+    server::chart_counts counts(now_ms, days);
+    (void)counts.add_numbers(r.total);
+    return {found::yes, server::claims_view::charts_json(counts)};
   } catch (const cluster::nats_error& e) {
     return {found::unavailable, std::string("the cluster could not be asked: ") + e.what()};
   }

@@ -123,6 +123,8 @@ class cluster_front final : public server::message_port,
   /// 5 s). Blocks the caller that long at most.
   [[nodiscard]] std::pair<found, std::string> find_queues(std::int64_t now_ms,
                                                           std::int64_t released_window_ms) override;
+  /// GET /charts across the cluster the same way (§5h).
+  [[nodiscard]] std::pair<found, std::string> find_charts(std::int64_t now_ms, int days) override;
 
   /// A reviewer's release or cancel posted to a front: the claim is looked up as find_claim()
   /// does (blocking the caller as long at most), then the action is published on the claim's

@@ -1,6 +1,9 @@
 #include "covgate/cluster/worklist_query.hpp"
 
+#include <algorithm>
 #include <charconv>
+#include <limits>
+#include <tuple>
 
 #include "covgate/cluster/subjects.hpp"
 
@@ -22,14 +25,14 @@ bool read_number(std::string_view& text, char end, T& out) {
 
 }  // namespace
 
-std::string encode_queue_counts(const partition_queue_counts& counts) {
+std::string encode_partition_numbers(const partition_numbers& rows) {
   std::string out;
-  for (const auto& [partition, queues] : counts) {
+  for (const auto& [partition, row] : rows) {
     out += std::to_string(partition);
     char separator = ':';
-    for (const auto& q : queues) {
+    for (const auto n : row) {
       out += separator;
-      out += std::to_string(q.count) + "," + std::to_string(q.oldest_since_ms);
+      out += std::to_string(n);
       separator = ',';
     }
     out += ';';
@@ -37,25 +40,95 @@ std::string encode_queue_counts(const partition_queue_counts& counts) {
   return out;
 }
 
-std::optional<partition_queue_counts> decode_queue_counts(std::string_view text, int partitions) {
-  partition_queue_counts out;
+std::optional<partition_numbers> decode_partition_numbers(std::string_view text, int partitions,
+                                                          std::size_t width) {
+  partition_numbers out;
+  if (width == 0) return text.empty() ? std::optional(out) : std::nullopt;
   while (!text.empty()) {
     int partition = -1;
     if (!read_number(text, ':', partition) || partition < 0 || partition >= partitions) {
       return std::nullopt;
     }
-    queue_counts queues{};
-    for (std::size_t q = 0; q < queues.size(); ++q) {
-      const char after = q + 1 < queues.size() ? ',' : ';';
-      if (!read_number(text, ',', queues[q].count) ||
-          !read_number(text, after, queues[q].oldest_since_ms) || queues[q].oldest_since_ms < 0) {
-        return std::nullopt;
-      }
+    std::vector<std::uint64_t> row(width);
+    for (std::size_t i = 0; i < width; ++i) {
+      if (!read_number(text, i + 1 < width ? ',' : ';', row[i])) return std::nullopt;
     }
-    if (!out.emplace(partition, queues).second) return std::nullopt;  // named twice
+    if (!out.emplace(partition, std::move(row)).second) return std::nullopt;  // named twice
   }
   return out;
 }
+
+// Queue counts as rows of numbers: count and oldest start of each queue, in queue order.
+constexpr std::size_t queue_numbers = 2 * std::tuple_size_v<queue_counts>;
+
+std::string encode_queue_counts(const partition_queue_counts& counts) {
+  partition_numbers rows;
+  for (const auto& [partition, queues] : counts) {
+    auto& row = rows[partition];
+    for (const auto& q : queues) {
+      row.push_back(q.count);
+      row.push_back(static_cast<std::uint64_t>(std::max<std::int64_t>(q.oldest_since_ms, 0)));
+    }
+  }
+  return encode_partition_numbers(rows);
+}
+
+std::optional<partition_queue_counts> decode_queue_counts(std::string_view text, int partitions) {
+  const auto rows = decode_partition_numbers(text, partitions, queue_numbers);
+  if (!rows) return std::nullopt;
+  partition_queue_counts out;
+  for (const auto& [partition, row] : *rows) {
+    auto& queues = out[partition];
+    for (std::size_t q = 0; q < queues.size(); ++q) {
+      const auto oldest = row[2 * q + 1];
+      if (oldest > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+        return std::nullopt;
+      }
+      queues[q] = {row[2 * q], static_cast<std::int64_t>(oldest)};
+    }
+  }
+  return out;
+}
+
+numbers_result gather_chart_numbers(jetstream& js, std::string_view requester,
+                                    std::string_view request, int partitions, std::size_t width,
+                                    std::chrono::milliseconds wait) {
+  numbers_result result;
+  result.total.assign(width, 0);
+  const auto asked =
+      ask_every_partition(js, requester, std::string(charts_query_subject), request, partitions,
+                          wait, [&](const fetched_message& m, const std::vector<int>& fresh) {
+                            const auto rows = decode_partition_numbers(m.data(), partitions, width);
+                            if (!rows) return false;  // a broken answer adds nothing
+                            for (const int p : fresh) {
+                              const auto at = rows->find(p);
+                              if (at == rows->end()) continue;  // a partition of no claim
+                              for (std::size_t i = 0; i < width; ++i)
+                                result.total[i] += at->second[i];
+                            }
+                            return false;
+                          });
+  result.answers = asked.answers;
+  result.complete = asked.complete;
+  result.uncovered = asked.uncovered;
+  return result;
+}
+
+chart_numbers_responder::chart_numbers_responder(
+    jetstream& js, std::string worker,
+    std::function<partition_numbers_answer(std::string_view)> answer)
+    : responder_(js, std::string(charts_query_subject), std::move(worker),
+                 [answer = std::move(answer)](const fetched_message& m) {
+                   auto found = answer(m.data());
+                   partition_query_responder::reply r;
+                   r.body = encode_partition_numbers(found.rows);
+                   if (!found.caught_up.empty()) {
+                     r.headers.push_back({"Cg-Caught-Up", partition_list(found.caught_up)});
+                   }
+                   return r;
+                 }) {}
+
+void chart_numbers_responder::stop() { responder_.stop(); }
 
 queue_counts_result gather_queue_counts(jetstream& js, std::string_view requester,
                                         std::int64_t released_since_ms, int partitions,

@@ -40,6 +40,17 @@ TEST_SUITE("cluster.worklist_query") {
     CHECK_FALSE(decode_queue_counts("0:3,1,0,0,0,0,0,0,1,2;junk", 1));
   }
 
+  TEST_CASE("rows of numbers travel partition by partition, each of the width asked") {
+    partition_numbers rows{{2, {1, 0, 7}}, {5, {0, 0, 0}}};
+    const auto text = encode_partition_numbers(rows);
+    CHECK(text == "2:1,0,7;5:0,0,0;");
+    CHECK(decode_partition_numbers(text, 8, 3) == rows);
+    CHECK_FALSE(decode_partition_numbers(text, 8, 4));  // another width
+    CHECK_FALSE(decode_partition_numbers(text, 5, 3));  // partition 5 of five
+    CHECK_FALSE(decode_partition_numbers("2:1,,7;", 8, 3));
+    CHECK(decode_partition_numbers("", 8, 3)->empty());
+  }
+
   TEST_CASE("the partition list of Cg-Caught-Up") {
     CHECK(partition_list({0, 3, 5}) == "0,3,5");
     CHECK(partition_list({}).empty());

@@ -274,40 +274,93 @@ std::string claims_view::queues_json(const queue_counts& counts, std::int64_t no
   return out;
 }
 
-std::string claims_view::charts_json(std::int64_t now_ms, int days) {
-  // Age buckets a reviewer thinks in: today, this week, this month, older.
-  struct bucket {
-    std::string_view label;
-    std::int64_t below_ms;
-  };
-  constexpr std::array<bucket, 5> buckets{{{"< 1 day", day_ms},
-                                           {"1-3 days", 3 * day_ms},
-                                           {"3-7 days", 7 * day_ms},
-                                           {"7-30 days", 30 * day_ms},
-                                           {"> 30 days", INT64_MAX}}};
-  std::array<std::uint64_t, model::reason_count> by_reason{};
-  std::array<std::array<std::uint64_t, buckets.size()>, 4> by_age{};  // per hold outcome
-  std::vector<store::release_row> releases;
-  const std::int64_t first_day = (now_ms / day_ms - (days - 1)) * day_ms;
-  gate_.read([&](const store::sqlite_store& store) {
-    store.for_each_open_hold([&](const store::claim_row& r) {
-      for (std::size_t i = 0; i < model::reason_count; ++i) {
-        if (r.reasons & (std::uint64_t{1} << i)) ++by_reason[i];
-      }
-      const auto age = now_ms - r.since_ms;
-      std::size_t b = 0;
-      while (b + 1 < buckets.size() && age >= buckets[b].below_ms) ++b;
-      const auto o = static_cast<std::size_t>(r.result);
-      if (o >= 1 && o <= 4) ++by_age[o - 1][b];
-    });
-    releases = store.releases_since(first_day);
+namespace {
+
+// Age buckets a reviewer thinks in: today, this week, this month, older.
+struct age_bucket {
+  std::string_view label;
+  std::int64_t below_ms;
+};
+constexpr std::array<age_bucket, chart_counts::age_buckets> bucket_of_age{
+    {{"< 1 day", day_ms},
+     {"1-3 days", 3 * day_ms},
+     {"3-7 days", 7 * day_ms},
+     {"7-30 days", 30 * day_ms},
+     {"> 30 days", INT64_MAX}}};
+
+}  // namespace
+
+chart_counts::chart_counts(std::int64_t now_ms, int days)
+    : now_ms_(now_ms), first_day_ms_((now_ms / day_ms - (days - 1)) * day_ms) {
+  by_day.resize(static_cast<std::size_t>(std::max(days, 0)));
+}
+
+void chart_counts::add_hold(const store::claim_row& r) {
+  for (std::size_t i = 0; i < model::reason_count; ++i) {
+    if (r.reasons & (std::uint64_t{1} << i)) ++by_reason[i];
+  }
+  const auto age = now_ms_ - r.since_ms;
+  std::size_t b = 0;
+  while (b + 1 < bucket_of_age.size() && age >= bucket_of_age[b].below_ms) ++b;
+  const auto o = static_cast<std::size_t>(r.result);
+  if (o >= 1 && o <= 4) ++by_age[o - 1][b];
+}
+
+void chart_counts::add_release(const store::release_row& r) {
+  if (r.at_ms < first_day_ms_) return;
+  const auto day = static_cast<std::size_t>((r.at_ms - first_day_ms_) / day_ms);
+  if (day >= by_day.size()) return;
+  ++by_day[day][r.by_reviewer ? 0 : r.first_answer ? 2 : 1];
+}
+
+std::vector<std::uint64_t> chart_counts::numbers() const {
+  std::vector<std::uint64_t> out(by_reason.begin(), by_reason.end());
+  for (const auto& per_outcome : by_age)
+    out.insert(out.end(), per_outcome.begin(), per_outcome.end());
+  for (const auto& day : by_day) out.insert(out.end(), day.begin(), day.end());
+  return out;
+}
+
+bool chart_counts::add_numbers(std::span<const std::uint64_t> numbers) {
+  if (numbers.size() != numbers_per_chart(by_day.size())) return false;
+  std::size_t at = 0;
+  for (auto& n : by_reason) n += numbers[at++];
+  for (auto& per_outcome : by_age) {
+    for (auto& n : per_outcome) n += numbers[at++];
+  }
+  for (auto& day : by_day) {
+    for (auto& n : day) n += numbers[at++];
+  }
+  return true;
+}
+
+std::size_t chart_counts::numbers_per_chart(std::size_t days) noexcept {
+  return model::reason_count + 4 * bucket_of_age.size() + 3 * days;
+}
+
+void claims_view::add_charts(const store::sqlite_store& store, chart_counts& counts,
+                             const std::function<chart_counts*(std::string_view)>& of_patient) {
+  store.for_each_open_hold([&](const store::claim_row& r) {
+    if (auto* c = of_patient ? of_patient(r.patient) : &counts) c->add_hold(r);
   });
+  for (const auto& r : store.releases_since(counts.first_day_ms())) {
+    if (auto* c = of_patient ? of_patient(r.patient) : &counts) c->add_release(r);
+  }
+}
+
+std::string claims_view::charts_json(std::int64_t now_ms, int days) {
+  chart_counts counts(now_ms, days);
+  gate_.read([&](const store::sqlite_store& store) { add_charts(store, counts); });
+  return charts_json(counts);
+}
+
+std::string claims_view::charts_json(const chart_counts& counts) {
   std::string out;
   model::json_writer w(out);
-  w.begin_object().key("at").value(model::iso_instant(now_ms));
+  w.begin_object().key("at").value(model::iso_instant(counts.now_ms()));
   w.key("holds_by_reason").begin_array();
   for (const auto& info : model::reasons()) {
-    const auto n = by_reason[static_cast<std::size_t>(info.id)];
+    const auto n = counts.by_reason[static_cast<std::size_t>(info.id)];
     if (n == 0) continue;
     w.begin_object().key("reason").value(info.code).key("outcome").value(model::name(info.result));
     w.key("sentence").value(info.message).key("count").value(static_cast<std::int64_t>(n));
@@ -315,11 +368,11 @@ std::string claims_view::charts_json(std::int64_t now_ms, int days) {
   }
   w.end_array();
   w.key("holds_by_age").begin_array();
-  for (std::size_t b = 0; b < buckets.size(); ++b) {
-    w.begin_object().key("bucket").value(buckets[b].label);
+  for (std::size_t b = 0; b < bucket_of_age.size(); ++b) {
+    w.begin_object().key("bucket").value(bucket_of_age[b].label);
     std::int64_t total = 0;
     for (std::size_t o = 0; o < 4; ++o) {
-      const auto n = static_cast<std::int64_t>(by_age[o][b]);
+      const auto n = static_cast<std::int64_t>(counts.by_age[o][b]);
       w.key(queue_of(static_cast<model::outcome>(o + 1))).value(n);
       total += n;
     }
@@ -327,15 +380,11 @@ std::string claims_view::charts_json(std::int64_t now_ms, int days) {
   }
   w.end_array();
   w.key("releases_by_day").begin_array();
-  std::size_t next = 0;
-  for (int d = 0; d < days; ++d) {
-    const auto start = first_day + d * day_ms;
-    std::int64_t reviewer = 0, evidence = 0, first = 0;
-    while (next < releases.size() && releases[next].at_ms < start + day_ms) {
-      const auto& r = releases[next++];
-      if (r.at_ms < start) continue;
-      (r.by_reviewer ? reviewer : r.first_answer ? first : evidence) += 1;
-    }
+  for (std::size_t d = 0; d < counts.by_day.size(); ++d) {
+    const auto start = counts.first_day_ms() + static_cast<std::int64_t>(d) * day_ms;
+    const auto reviewer = static_cast<std::int64_t>(counts.by_day[d][0]);
+    const auto evidence = static_cast<std::int64_t>(counts.by_day[d][1]);
+    const auto first = static_cast<std::int64_t>(counts.by_day[d][2]);
     w.begin_object().key("day").value(model::iso_instant(start).substr(0, 10));
     w.key("by_reviewer").value(reviewer).key("by_evidence").value(evidence);
     w.key("first_answer").value(first).key("count").value(reviewer + evidence + first);

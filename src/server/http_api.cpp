@@ -818,6 +818,12 @@ bool route_worklist(service& svc, const http_request& req, const std::vector<std
       }
       days = *n;
     }
+    if (auto* elsewhere = svc.claim_lookup()) {
+      auto [how, body] = elsewhere->find_charts(now, static_cast<int>(days));
+      done(how == claim_lookup_port::found::yes ? json(200, std::move(body))
+                                                : problem(503, std::move(body)));
+      return true;
+    }
     done(json(200, svc.claims().charts_json(now, static_cast<int>(days))));
   } else if (first == "changes" && parts.size() == 1) {
     done(json(200, svc.claims().changes_json()));

@@ -85,12 +85,18 @@ struct fake_lookup final : server::claim_lookup_port {
     if (!available) return {found::unavailable, "the counts of partitions 3 are not known now"};
     return {found::yes, R"({"queues":[]})"};
   }
+  std::pair<found, std::string> find_charts(std::int64_t, int days) override {
+    asked_days = days;
+    if (!available) return {found::unavailable, "the charts of partitions 3 are not known now"};
+    return {found::yes, R"({"holds_by_reason":[]})"};
+  }
+  int asked_days = 0;
 };
 
 }  // namespace
 
 TEST_SUITE("server.http_api") {
-  TEST_CASE("GET /queues of a cluster front is the cluster's answer, or 503 with the reason") {
+  TEST_CASE("GET /queues and /charts of a front are the cluster's answers, or 503 with why") {
     api a;
     fake_lookup cluster;
     a.svc.set_claim_lookup(cluster);
@@ -98,7 +104,12 @@ TEST_SUITE("server.http_api") {
     CHECK(counted.status == 200);
     CHECK(counted.body == R"({"queues":[]})");
     CHECK(cluster.asked_window_ms == 48 * 3'600'000);
+    const auto charted = a.call("GET", "/charts?days=7");
+    CHECK(charted.status == 200);
+    CHECK(charted.body == R"({"holds_by_reason":[]})");
+    CHECK(cluster.asked_days == 7);
     cluster.available = false;
+    CHECK(a.call("GET", "/charts").status == 503);
     const auto unknown = a.call("GET", "/queues");
     CHECK(unknown.status == 503);
     CHECK(unknown.body.find("partitions 3 are not known now") != std::string::npos);
@@ -133,6 +144,31 @@ TEST_SUITE("server.http_api") {
       CHECK(patients.size() > 10);
       CHECK(released.count == store.released_count(window_start).count);
     });
+  }
+
+  TEST_CASE("chart counts split by patient and sent as numbers add up to the store's chart") {
+    api a;
+    CHECK(a.call("POST", "/x12", sample("days/mixed-day/2-claims.x12")).status == 200);
+    const auto now = server::durable_gate::now_ms();
+    server::chart_counts whole(now, 3);
+    server::chart_counts even(now, 3), odd(now, 3);
+    a.svc.gate().read([&](const store::sqlite_store& store) {
+      server::claims_view::add_charts(store, whole);
+      server::chart_counts unused(now, 3);
+      server::claims_view::add_charts(store, unused, [&](std::string_view patient) {
+        return patient.empty() || (patient.back() % 2) == 0 ? &even : &odd;
+      });
+    });
+    server::chart_counts added(now, 3);
+    CHECK(added.add_numbers(even.numbers()));
+    CHECK(added.add_numbers(odd.numbers()));
+    CHECK_FALSE(added.add_numbers(std::vector<std::uint64_t>(3, 1)));  // another length
+    const auto json = server::claims_view::charts_json(whole);
+    CHECK(server::claims_view::charts_json(added) == json);
+    CHECK(a.call("GET", "/charts?days=3").body == json);  // the route writes the same
+    CHECK(json.find("\"holds_by_reason\":[{") != std::string::npos);
+    CHECK(whole.by_day.front() == std::array<std::uint64_t, 3>{});  // two days ago: nothing
+    CHECK(whole.by_day.back()[2] > 0);  // today's first answers that released
   }
 
   TEST_CASE("the outbox routes read and retry through the service's outbox port") {

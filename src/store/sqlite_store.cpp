@@ -1135,12 +1135,15 @@ void sqlite_store::for_each_open_hold(const std::function<void(const claim_row&)
 
 std::vector<release_row> sqlite_store::releases_since(std::int64_t since_ms) const {
   auto& s = prepared(
-      "SELECT at_ms, source LIKE 'review:%', seq = 1 FROM history WHERE kind = 'release' AND "
-      "at_ms >= ?1 ORDER BY at_ms");
+      "SELECT h.at_ms, h.source LIKE 'review:%', h.seq = 1, COALESCE(l.patient, '') FROM "
+      "history h LEFT JOIN claim_list l ON l.id = h.claim_id WHERE h.kind = 'release' AND "
+      "h.at_ms >= ?1 ORDER BY h.at_ms");
   reset_on_exit guard{[&] { s.reset(); }};
   s.bind(1, since_ms);
   std::vector<release_row> out;
-  while (s.step()) out.push_back({s.integer(0), s.integer(1) != 0, s.integer(2) != 0});
+  while (s.step()) {
+    out.push_back({s.integer(0), s.integer(1) != 0, s.integer(2) != 0, std::string(s.text(3))});
+  }
   return out;
 }
 

@@ -2014,6 +2014,33 @@ TEST_SUITE("cluster.processes") {
         CHECK_MESSAGE(count_of_queue(outcome) == holds[outcome], outcome);
       }
       CHECK(count_of_queue("release") >= 3);  // CSII-LATE, CSII-IDENT, the reviewed claim
+      // GET /charts the same way: every hold in one age bucket, each once; the releases of
+      // today counted (the reviewer's among them).
+      std::string charts;
+      for (int attempt = 0; attempt < 3; ++attempt) {
+        charts = http_get(front_api, "/charts?days=2");
+        if (charts.find("ask again") == std::string::npos) break;
+        std::this_thread::sleep_for(1s);
+      }
+      INFO("the front's /charts: " << charts);
+      const auto ages = charts.find("\"holds_by_age\"");
+      const auto days = charts.find("\"releases_by_day\"");
+      REQUIRE(ages != std::string::npos);
+      REQUIRE(days != std::string::npos);
+      const auto sum_of = [&](std::size_t from, std::size_t to, const std::string& name) {
+        std::int64_t sum = 0;
+        const auto key = "\"" + name + "\":";
+        for (auto at = charts.find(key, from); at != std::string::npos && at < to;
+             at = charts.find(key, at + 1)) {
+          sum += std::stoll(charts.substr(at + key.size()));
+        }
+        return sum;
+      };
+      std::int64_t all_holds = 0;
+      for (const auto& [outcome, n] : holds) all_holds += n;
+      CHECK(sum_of(ages, days, "count") == all_holds);
+      CHECK(sum_of(days, charts.size(), "by_reviewer") == 1);
+      CHECK(sum_of(days, charts.size(), "count") >= 3);
     }
     // The survivors keep every partition between them through their lease rounds with a node
     // down: asked several times over a few leases' length (2 s each here), every partition

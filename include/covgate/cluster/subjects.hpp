@@ -114,6 +114,8 @@ inline constexpr int reference_partition = max_partitions;
 inline constexpr std::string_view claim_query_subject = "cg.q.claim";
 /// Where a front asks every worker for its partitions' worklist counts (GET /queues, §5h).
 inline constexpr std::string_view queues_query_subject = "cg.q.queues";
+/// Where a front asks every worker for its partitions' chart counts (GET /charts, §5h).
+inline constexpr std::string_view charts_query_subject = "cg.q.charts";
 
 /// The partition a mapped subject ("cg.p.<n>.<pkey>.<kind>") was routed to, or -1 when the
 /// subject does not have that shape.

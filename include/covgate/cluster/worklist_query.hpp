@@ -57,6 +57,48 @@ struct queue_counts_answer {
   std::vector<int> caught_up;
 };
 
+/// GET /charts across the cluster the same way (subject cg.q.charts): each partition's chart
+/// counts as one row of numbers, which the asker adds up partition by partition.
+using partition_numbers = std::map<int, std::vector<std::uint64_t>>;
+
+/// "p:n,n,…;" for each partition. Pure.
+[[nodiscard]] std::string encode_partition_numbers(const partition_numbers& rows);
+/// Its reading, each row `width` numbers long; nullopt for anything else.
+[[nodiscard]] std::optional<partition_numbers> decode_partition_numbers(std::string_view text,
+                                                                        int partitions,
+                                                                        std::size_t width);
+
+struct numbers_result {
+  bool complete = false;
+  std::vector<std::uint64_t> total;  ///< the answered partitions' rows, added up
+  std::vector<int> uncovered;
+  int answers = 0;
+};
+
+/// Sends `request` (what each worker needs to count alike: the time, the days) on
+/// cg.q.charts and adds up the rows of `width` numbers of every partition, each once.
+[[nodiscard]] numbers_result gather_chart_numbers(jetstream& js, std::string_view requester,
+                                                  std::string_view request, int partitions,
+                                                  std::size_t width,
+                                                  std::chrono::milliseconds wait);
+
+struct partition_numbers_answer {
+  partition_numbers rows;
+  std::vector<int> caught_up;
+};
+
+/// A worker's side of cg.q.charts: `answer(request)` runs on the responder's thread.
+class chart_numbers_responder {
+ public:
+  chart_numbers_responder(jetstream& js, std::string worker,
+                          std::function<partition_numbers_answer(std::string_view)> answer);
+  /// Joins the thread (within about 200 ms). Idempotent; destruction stops it too.
+  void stop();
+
+ private:
+  partition_query_responder responder_;
+};
+
 /// A worker's side: answers every request on its own thread until stop() or destruction;
 /// `answer(released_since_ms)` runs on that thread.
 class queue_counts_responder {

@@ -6,11 +6,15 @@
 // covgate::boundary). Times are ISO 8601 in UTC.
 #pragma once
 
+#include <array>
 #include <cstdint>
+#include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
+#include "covgate/model/reason.hpp"
 #include "covgate/server/durable_gate.hpp"
 
 namespace covgate::server {
@@ -20,6 +24,32 @@ enum class queue : std::uint8_t { documentation, review, not_covered, invalid, r
 
 /// What GET /queues counts, by queue (in enum order).
 using queue_counts = store::worklist_counts;
+
+/// What GET /charts counts: open holds by reason and by age bucket (per hold outcome), and
+/// releases per day (by a reviewer, by evidence, as a first answer), for the `days` days up
+/// to `now_ms`. Counts of several stores add up (a cluster front's, partition by partition).
+class chart_counts {
+ public:
+  static constexpr std::size_t age_buckets = 5;
+  chart_counts(std::int64_t now_ms, int days);
+  void add_hold(const store::claim_row& open_hold);
+  void add_release(const store::release_row& release);
+  /// Every count in one row of numbers (reasons, ages, days), and their addition to these;
+  /// false, adding nothing, for a row of another length.
+  [[nodiscard]] std::vector<std::uint64_t> numbers() const;
+  bool add_numbers(std::span<const std::uint64_t> numbers);
+  [[nodiscard]] static std::size_t numbers_per_chart(std::size_t days) noexcept;
+  [[nodiscard]] std::int64_t now_ms() const noexcept { return now_ms_; }
+  [[nodiscard]] std::int64_t first_day_ms() const noexcept { return first_day_ms_; }
+
+  std::array<std::uint64_t, model::reason_count> by_reason{};
+  std::array<std::array<std::uint64_t, age_buckets>, 4> by_age{};  // per hold outcome
+  std::vector<std::array<std::uint64_t, 3>> by_day;  // by reviewer, by evidence, first answer
+
+ private:
+  std::int64_t now_ms_;
+  std::int64_t first_day_ms_;
+};
 
 /// "documentation", "review", "not-covered", "invalid", "released".
 [[nodiscard]] std::string_view name(queue q) noexcept;
@@ -56,6 +86,13 @@ class claims_view {
                                                     std::int64_t released_window_ms);
   /// GET /charts: open holds by reason and by age bucket, releases per day over `days` days.
   [[nodiscard]] std::string charts_json(std::int64_t now_ms, int days);
+  /// The same answer for counts gathered elsewhere (a cluster front adds up the workers').
+  [[nodiscard]] static std::string charts_json(const chart_counts& counts);
+  /// Adds one store's open holds and releases to `counts`, or, with `of_patient`, to the
+  /// counts it names for each claim's patient (nullptr: left out).
+  static void add_charts(
+      const store::sqlite_store& store, chart_counts& counts,
+      const std::function<chart_counts*(std::string_view patient)>& of_patient = {});
   /// GET /changes: {"version": "..."}; it changes whenever a claim or its history does.
   [[nodiscard]] std::string changes_json();
 

@@ -120,8 +120,8 @@ class outbox_port {
   [[nodiscard]] virtual std::shared_ptr<const std::vector<destination_config>> destinations() = 0;
 };
 
-/// Where GET /claims/{id} finds a claim, and GET /queues its counts, when this process's store
-/// is not the place (a cluster
+/// Where GET /claims/{id} finds a claim, and GET /queues and /charts their counts, when this
+/// process's store is not the place (a cluster
 /// front, which keeps nothing: it asks the workers; service::set_claim_lookup).
 class claim_lookup_port {
  public:
@@ -135,6 +135,9 @@ class claim_lookup_port {
   /// now (unavailable). May block the caller up to its own deadline. Thread-safe.
   [[nodiscard]] virtual std::pair<found, std::string> find_queues(
       std::int64_t now_ms, std::int64_t released_window_ms) = 0;
+  /// GET /charts the same way.
+  [[nodiscard]] virtual std::pair<found, std::string> find_charts(std::int64_t now_ms,
+                                                                  int days) = 0;
 };
 
 /// A reviewer's action taken from a cluster's stream: what became of it, and whether it was

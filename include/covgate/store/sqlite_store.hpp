@@ -150,6 +150,7 @@ struct release_row {
   std::int64_t at_ms = 0;
   bool by_reviewer = false;   ///< source review:…
   bool first_answer = false;  ///< the claim's first answer (sequence 1)
+  std::string patient;        ///< the claim's patient key (a cluster worker's partition)
 };
 
 struct outbox_counts {
