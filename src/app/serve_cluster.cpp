@@ -1,6 +1,8 @@
 #include "serve_cluster.hpp"
 
 #include <algorithm>
+#include <array>
+#include <atomic>
 #include <charconv>
 #include <condition_variable>
 #include <cstdlib>
@@ -650,6 +652,11 @@ struct cluster_front::impl {
   // to a lookup's wait), which must not hold up the requester's one thread, whose other
   // reviews' replies would then miss their deadlines.
   completion_thread completions;
+  // Where reviewers' actions look their claims up (each up to a lookup's wait while a
+  // partition has no caught-up holder): a bulk action's claims eight at a time, never on the
+  // HTTP thread.
+  std::array<completion_thread, 8> lookups;
+  std::atomic<std::size_t> next_lookup{0};
   std::optional<cluster::release_delivery> courier;  // with destinations only
   std::vector<std::string> consumers;                // of CG_OUT, one per destination, in order
   std::shared_ptr<const std::vector<server::destination_config>> configured =
@@ -689,6 +696,7 @@ void cluster_front::submit(std::string_view payload, std::string_view /*channel*
 void cluster_front::stop() {
   if (!impl_) return;
   if (impl_->courier) impl_->courier->stop();
+  for (auto& lane : impl_->lookups) lane.stop();  // runs the lookups left, which may request
   impl_->reviews.stop();      // what waits is answered unavailable, through completions
   impl_->completions.stop();  // runs what is left
   impl_->running.stop();
@@ -697,17 +705,22 @@ void cluster_front::stop() {
 void cluster_front::review(std::string_view claim_id, bool release, std::string_view who,
                            std::string_view why, std::function<void(server::review_status)> done) {
   // The front keeps no claim: the holder of the claim's partition is asked for it, and its
-  // patient names the partition the action is published to (as on a worker, §5e).
-  auto [how, body] = find_claim(claim_id);
-  if (how == found::no) return done(server::review_status::unknown_claim);
-  if (how == found::unavailable) return done(server::review_status::unavailable);
-  const auto patient = server::patient_of_claim_json(body);
-  if (patient.empty()) return done(server::review_status::unknown_claim);
-  impl_->reviews.request(
-      patient, review_of(claim_id, release, who, why),
-      [&completions = impl_->completions, done = std::move(done)](cluster::review_answer answer) {
-        completions.post([done, status = review_status_of(answer)] { done(status); });
-      });
+  // patient names the partition the action is published to (as on a worker, §5e). Asked on a
+  // lookup thread, in turn, so that the claims of a bulk action are looked up side by side.
+  auto& lane = impl_->lookups[impl_->next_lookup.fetch_add(1) % impl_->lookups.size()];
+  lane.post([this, id = std::string(claim_id), release, who = std::string(who),
+             why = std::string(why), done = std::move(done)] {
+    auto [how, body] = find_claim(id);
+    if (how == found::no) return done(server::review_status::unknown_claim);
+    if (how == found::unavailable) return done(server::review_status::unavailable);
+    const auto patient = server::patient_of_claim_json(body);
+    if (patient.empty()) return done(server::review_status::unknown_claim);
+    impl_->reviews.request(
+        patient, review_of(id, release, who, why),
+        [&completions = impl_->completions, done](cluster::review_answer answer) {
+          completions.post([done, status = review_status_of(answer)] { done(status); });
+        });
+  });
 }
 
 std::vector<store::outbox_entry> cluster_front::outbox_entries(std::string_view state,

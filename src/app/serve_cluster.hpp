@@ -127,9 +127,10 @@ class cluster_front final : public server::message_port,
   [[nodiscard]] std::pair<found, std::string> find_charts(std::int64_t now_ms, int days) override;
 
   /// A reviewer's release or cancel posted to a front: the claim is looked up as find_claim()
-  /// does (blocking the caller as long at most), then the action is published on the claim's
-  /// patient's subject and answered with what the partition's holder replies
-  /// (cluster::review_requester, as a worker does).
+  /// does, on one of eight lookup threads in turn (a bulk action's claims side by side, the
+  /// caller never held), then the action is published on the claim's patient's subject and
+  /// answered with what the partition's holder replies (cluster::review_requester, as a
+  /// worker does).
   void review(std::string_view claim_id, bool release, std::string_view who, std::string_view why,
               std::function<void(server::review_status)> done) override;
 

@@ -1790,6 +1790,18 @@ TEST_SUITE("cluster.processes") {
     CHECK(http_post(front, "/claims/NO-SUCH-CLAIM/cancel", R"({"reason":"x","by":"t"})",
                     "application/json")
               .status == 404);
+    // In bulk, the claims are looked up side by side, each answered: a documentation hold
+    // takes no reviewer's action, a claim nobody has is unknown.
+    const auto bulk = http_post(
+        front, "/claims/release",
+        R"({"ids":["CSII-LATE","NO-SUCH-1","NO-SUCH-2","NO-SUCH-3"],"reason":"x","by":"t"})",
+        "application/json");
+    CHECK_MESSAGE(bulk.status == 200, bulk.body);
+    CHECK_MESSAGE(bulk.body == R"({"results":[{"id":"CSII-LATE","status":"not-reviewable"},)"
+                               R"({"id":"NO-SUCH-1","status":"unknown"},)"
+                               R"({"id":"NO-SUCH-2","status":"unknown"},)"
+                               R"({"id":"NO-SUCH-3","status":"unknown"}],"done":0})",
+                  bulk.body);
     // Posted to a worker, through the stream too, and answered as the holder decides: a
     // documentation hold takes no reviewer's action.
     const front_process holder_api{"", holder->http_port};
