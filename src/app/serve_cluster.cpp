@@ -325,9 +325,9 @@ struct cluster_worker::impl {
     out.caught_up = caught_up_partitions();
     std::map<int, server::chart_counts> mine;
     for (const int p : out.caught_up) mine.emplace(p, server::chart_counts(now_ms, days));
-    server::chart_counts unused(now_ms, days);
+    const auto first_day_ms = server::chart_counts(now_ms, days).first_day_ms();
     gate.read([&](const store::sqlite_store& store) {
-      server::claims_view::add_charts(store, unused, [&](std::string_view patient) {
+      server::claims_view::add_charts(store, first_day_ms, [&](std::string_view patient) {
         const auto at = mine.find(partition_of_patient(patient));
         return at == mine.end() ? nullptr : &at->second;
       });

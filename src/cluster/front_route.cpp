@@ -214,13 +214,20 @@ std::string whole_refusal(const patients_of_facts& who) {
          "patient's facts in a message of their own";
 }
 
+// The local identity a message's facts go by when they carry no key: a reference the message
+// does not identify, else a keyless Patient's own id; nullptr when there is none.
+const std::string* local_identity_of(const patients_of_facts& who) {
+  if (!who.identities.empty()) return &*who.identities.begin();
+  if (!who.keyless_patients.empty()) return &*who.keyless_patients.begin();
+  return nullptr;
+}
+
 // The part of a message that goes whole to its one patient.
 routed_part part_of_patient(const patients_of_facts& who, message_kind kind,
                             std::string_view message) {
   if (who.keys.empty()) {  // named by a local identity: the identity map routes it
     auto part = whole_part({}, kind, std::string(message));
-    part.patient_identity =
-        who.identities.empty() ? *who.keyless_patients.begin() : *who.identities.begin();
+    part.patient_identity = *local_identity_of(who);
     return part;
   }
   auto part = whole_part(*who.keys.begin(), kind, std::string(message));
@@ -883,9 +890,8 @@ bool split_hl7v2(const std::vector<hl7v2_message>& messages, route_plan& plan) {
   // A message's patient: its key, or its local identity (after a byte no key holds).
   const auto patient_of = [](const patients_of_facts& who) -> std::string {
     if (!who.keys.empty()) return *who.keys.begin();
-    if (!who.identities.empty()) return '\x01' + *who.identities.begin();
-    if (!who.keyless_patients.empty()) return '\x01' + *who.keyless_patients.begin();
-    return {};
+    const auto* identity = local_identity_of(who);
+    return identity != nullptr ? '\x01' + *identity : std::string();
   };
   std::set<std::string> everyone;
   std::vector<patients_of_facts> who;

@@ -74,8 +74,8 @@ void identity_map::held(std::string_view identity) {
   const auto s = read(token);
   if (!s || s->pkey.empty()) return;  // still unlinked: the linking front will forward it
   // Linked meanwhile: the linking front may have read CG_WAIT before this hold was stored.
+  if (s->forward) return finish_forward(token, *s);
   forward_(token, s->pkey);
-  if (s->forward && bucket_.update(token, s->pkey, s->revision)) remember(token, s->pkey);
 }
 
 void identity_map::link(std::string_view identity, std::string_view pkey) {

@@ -23,6 +23,56 @@ bool read_number(std::string_view& text, char end, T& out) {
   return true;
 }
 
+// Queue counts as rows of numbers: count and oldest start of each queue, in queue order.
+constexpr std::size_t queue_numbers = 2 * std::tuple_size_v<queue_counts>;
+constexpr auto max_time = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+
+std::vector<std::uint64_t> row_of(const queue_counts& queues) {
+  std::vector<std::uint64_t> row;
+  row.reserve(queue_numbers);
+  for (const auto& q : queues) {
+    row.push_back(q.count);
+    row.push_back(static_cast<std::uint64_t>(std::max<std::int64_t>(q.oldest_since_ms, 0)));
+  }
+  return row;
+}
+
+// Queue `q` of a row; a start beyond what a time holds (only a broken peer sends one) is
+// clamped to the latest time.
+store::queue_count queue_count_of(const std::vector<std::uint64_t>& row, std::size_t q) {
+  return {row[2 * q], static_cast<std::int64_t>(std::min(row[2 * q + 1], max_time))};
+}
+
+// Asks every worker on `subject` and hands each partition's row of `width` numbers to `add`,
+// each partition once (from the first answer naming it); a broken answer adds nothing.
+partition_query_result gather_rows(
+    jetstream& js, std::string_view requester, std::string_view subject, std::string_view request,
+    int partitions, std::size_t width, std::chrono::milliseconds wait,
+    const std::function<void(const std::vector<std::uint64_t>&)>& add) {
+  return ask_every_partition(js, requester, std::string(subject), request, partitions, wait,
+                             [&](const fetched_message& m, const std::vector<int>& fresh) {
+                               const auto rows =
+                                   decode_partition_numbers(m.data(), partitions, width);
+                               if (!rows) return false;
+                               for (const int p : fresh) {
+                                 // A partition it holds but left out has no claim.
+                                 if (const auto at = rows->find(p); at != rows->end()) {
+                                   add(at->second);
+                                 }
+                               }
+                               return false;
+                             });
+}
+
+// A worker's reply: its rows and the partitions they speak for.
+partition_query_responder::reply reply_of(const partition_numbers& rows,
+                                          const std::vector<int>& caught_up) {
+  partition_query_responder::reply r;
+  r.body = encode_partition_numbers(rows);
+  if (!caught_up.empty()) r.headers.push_back({"Cg-Caught-Up", partition_list(caught_up)});
+  return r;
+}
+
 }  // namespace
 
 std::string encode_partition_numbers(const partition_numbers& rows) {
@@ -58,18 +108,9 @@ std::optional<partition_numbers> decode_partition_numbers(std::string_view text,
   return out;
 }
 
-// Queue counts as rows of numbers: count and oldest start of each queue, in queue order.
-constexpr std::size_t queue_numbers = 2 * std::tuple_size_v<queue_counts>;
-
 std::string encode_queue_counts(const partition_queue_counts& counts) {
   partition_numbers rows;
-  for (const auto& [partition, queues] : counts) {
-    auto& row = rows[partition];
-    for (const auto& q : queues) {
-      row.push_back(q.count);
-      row.push_back(static_cast<std::uint64_t>(std::max<std::int64_t>(q.oldest_since_ms, 0)));
-    }
-  }
+  for (const auto& [partition, queues] : counts) rows.emplace(partition, row_of(queues));
   return encode_partition_numbers(rows);
 }
 
@@ -80,11 +121,8 @@ std::optional<partition_queue_counts> decode_queue_counts(std::string_view text,
   for (const auto& [partition, row] : *rows) {
     auto& queues = out[partition];
     for (std::size_t q = 0; q < queues.size(); ++q) {
-      const auto oldest = row[2 * q + 1];
-      if (oldest > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
-        return std::nullopt;
-      }
-      queues[q] = {row[2 * q], static_cast<std::int64_t>(oldest)};
+      if (row[2 * q + 1] > max_time) return std::nullopt;
+      queues[q] = queue_count_of(row, q);
     }
   }
   return out;
@@ -95,19 +133,11 @@ numbers_result gather_chart_numbers(jetstream& js, std::string_view requester,
                                     std::chrono::milliseconds wait) {
   numbers_result result;
   result.total.assign(width, 0);
-  const auto asked =
-      ask_every_partition(js, requester, std::string(charts_query_subject), request, partitions,
-                          wait, [&](const fetched_message& m, const std::vector<int>& fresh) {
-                            const auto rows = decode_partition_numbers(m.data(), partitions, width);
-                            if (!rows) return false;  // a broken answer adds nothing
-                            for (const int p : fresh) {
-                              const auto at = rows->find(p);
-                              if (at == rows->end()) continue;  // a partition of no claim
-                              for (std::size_t i = 0; i < width; ++i)
-                                result.total[i] += at->second[i];
-                            }
-                            return false;
-                          });
+  const auto asked = gather_rows(js, requester, charts_query_subject, request, partitions, width,
+                                 wait, [&](const std::vector<std::uint64_t>& row) {
+                                   for (std::size_t i = 0; i < width; ++i)
+                                     result.total[i] += row[i];
+                                 });
   result.answers = asked.answers;
   result.complete = asked.complete;
   result.uncovered = asked.uncovered;
@@ -119,13 +149,8 @@ chart_numbers_responder::chart_numbers_responder(
     std::function<partition_numbers_answer(std::string_view)> answer)
     : responder_(js, std::string(charts_query_subject), std::move(worker),
                  [answer = std::move(answer)](const fetched_message& m) {
-                   auto found = answer(m.data());
-                   partition_query_responder::reply r;
-                   r.body = encode_partition_numbers(found.rows);
-                   if (!found.caught_up.empty()) {
-                     r.headers.push_back({"Cg-Caught-Up", partition_list(found.caught_up)});
-                   }
-                   return r;
+                   const auto found = answer(m.data());
+                   return reply_of(found.rows, found.caught_up);
                  }) {}
 
 void chart_numbers_responder::stop() { responder_.stop(); }
@@ -134,20 +159,13 @@ queue_counts_result gather_queue_counts(jetstream& js, std::string_view requeste
                                         std::int64_t released_since_ms, int partitions,
                                         std::chrono::milliseconds wait) {
   queue_counts_result result;
-  const auto asked = ask_every_partition(
-      js, requester, std::string(queues_query_subject), std::to_string(released_since_ms),
-      partitions, wait, [&](const fetched_message& m, const std::vector<int>& fresh) {
-        const auto counts = decode_queue_counts(m.data(), partitions);
-        if (!counts) return false;  // a broken answer adds nothing; its partitions stay named
-        for (const int p : fresh) {
-          const auto at = counts->find(p);
-          if (at == counts->end()) continue;  // a partition of no claim
-          for (std::size_t q = 0; q < result.total.size(); ++q) {
-            store::add_queue_count(result.total[q], at->second[q]);
-          }
-        }
-        return false;
-      });
+  const auto asked =
+      gather_rows(js, requester, queues_query_subject, std::to_string(released_since_ms),
+                  partitions, queue_numbers, wait, [&](const std::vector<std::uint64_t>& row) {
+                    for (std::size_t q = 0; q < result.total.size(); ++q) {
+                      store::add_queue_count(result.total[q], queue_count_of(row, q));
+                    }
+                  });
   result.answers = asked.answers;
   result.complete = asked.complete;
   result.uncovered = asked.uncovered;
@@ -158,20 +176,19 @@ queue_counts_responder::queue_counts_responder(
     jetstream& js, std::string worker, std::function<queue_counts_answer(std::int64_t)> answer)
     : responder_(js, std::string(queues_query_subject), std::move(worker),
                  [answer = std::move(answer)](const fetched_message& m) {
-                   partition_query_responder::reply r;
                    std::int64_t since = 0;
                    const auto body = m.data();
                    const auto [at, error] =
                        std::from_chars(body.data(), body.data() + body.size(), since);
                    if (error != std::errc{} || at != body.data() + body.size()) {
-                     return r;  // names no partition: the asker waits for the others
+                     return partition_query_responder::reply{};  // names no partition
                    }
-                   auto found = answer(since);
-                   r.body = encode_queue_counts(found.counts);
-                   if (!found.caught_up.empty()) {
-                     r.headers.push_back({"Cg-Caught-Up", partition_list(found.caught_up)});
+                   const auto found = answer(since);
+                   partition_numbers rows;
+                   for (const auto& [partition, queues] : found.counts) {
+                     rows.emplace(partition, row_of(queues));
                    }
-                   return r;
+                   return reply_of(rows, found.caught_up);
                  }) {}
 
 void queue_counts_responder::stop() { responder_.stop(); }

@@ -338,14 +338,18 @@ std::size_t chart_counts::numbers_per_chart(std::size_t days) noexcept {
   return model::reason_count + 4 * bucket_of_age.size() + 3 * days;
 }
 
-void claims_view::add_charts(const store::sqlite_store& store, chart_counts& counts,
+void claims_view::add_charts(const store::sqlite_store& store, std::int64_t first_day_ms,
                              const std::function<chart_counts*(std::string_view)>& of_patient) {
   store.for_each_open_hold([&](const store::claim_row& r) {
-    if (auto* c = of_patient ? of_patient(r.patient) : &counts) c->add_hold(r);
+    if (auto* c = of_patient(r.patient)) c->add_hold(r);
   });
-  for (const auto& r : store.releases_since(counts.first_day_ms())) {
-    if (auto* c = of_patient ? of_patient(r.patient) : &counts) c->add_release(r);
+  for (const auto& r : store.releases_since(first_day_ms)) {
+    if (auto* c = of_patient(r.patient)) c->add_release(r);
   }
+}
+
+void claims_view::add_charts(const store::sqlite_store& store, chart_counts& counts) {
+  add_charts(store, counts.first_day_ms(), [&counts](std::string_view) { return &counts; });
 }
 
 std::string claims_view::charts_json(std::int64_t now_ms, int days) {

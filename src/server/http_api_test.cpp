@@ -154,8 +154,7 @@ TEST_SUITE("server.http_api") {
     server::chart_counts even(now, 3), odd(now, 3);
     a.svc.gate().read([&](const store::sqlite_store& store) {
       server::claims_view::add_charts(store, whole);
-      server::chart_counts unused(now, 3);
-      server::claims_view::add_charts(store, unused, [&](std::string_view patient) {
+      server::claims_view::add_charts(store, whole.first_day_ms(), [&](std::string_view patient) {
         return patient.empty() || (patient.back() % 2) == 0 ? &even : &odd;
       });
     });

@@ -1366,6 +1366,20 @@ std::string http_get(const worker_process& w, const std::string& path) {
   return output_of("curl -sS --max-time 20 http://127.0.0.1:" + w.http_port + path);
 }
 
+// The same for a front's question of the whole cluster, asked again while it answers 503
+// "ask again" (a partition without a caught-up holder yet), three times a second apart, as a
+// client would.
+std::string http_get_asking_again(const worker_process& w, const std::string& path) {
+  std::string answer;
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    if (attempt > 0) std::this_thread::sleep_for(1s);
+    answer = http_get(w, path);
+    if (answer.find("ask again") == std::string::npos) break;
+    MESSAGE(path << ", attempt " << attempt << ": " << answer);
+  }
+  return answer;
+}
+
 // What a worker's HTTP API answers for each of `paths`, with one curl for all of them.
 std::vector<std::string> http_get_all(const worker_process& w,
                                       const std::vector<std::string>& paths) {
@@ -1989,13 +2003,7 @@ TEST_SUITE("cluster.processes") {
     // kill, and this answered 503: docs/cluster.md §5g.) A 503 "ask again" is asked again a
     // few times, as a client would, then fails the test.
     {
-      std::string unknown;
-      for (int attempt = 0; attempt < 3; ++attempt) {
-        unknown = http_get(front_api, "/claims/NO-SUCH-CLAIM");
-        if (unknown.find("ask again") == std::string::npos) break;
-        MESSAGE("unknown claim, attempt " << attempt << ": " << unknown);
-        std::this_thread::sleep_for(1s);
-      }
+      const auto unknown = http_get_asking_again(front_api, "/claims/NO-SUCH-CLAIM");
       CHECK_MESSAGE(unknown.find("no such claim") != std::string::npos, unknown);
     }
     // The outbox routes list KV cg-dead, after the kill too.
@@ -2009,12 +2017,7 @@ TEST_SUITE("cluster.processes") {
       for (const auto& [id, outcome] : expected) {
         if (outcome.rfind("hold:", 0) == 0) ++holds[outcome];
       }
-      std::string queues;
-      for (int attempt = 0; attempt < 3; ++attempt) {
-        queues = http_get(front_api, "/queues");
-        if (queues.find("ask again") == std::string::npos) break;
-        std::this_thread::sleep_for(1s);
-      }
+      const auto queues = http_get_asking_again(front_api, "/queues");
       INFO("the front's /queues: " << queues);
       const auto count_of_queue = [&](const std::string& outcome) -> std::int64_t {
         const auto at = queues.find("\"outcome\":\"" + outcome + "\",\"count\":");
@@ -2028,12 +2031,7 @@ TEST_SUITE("cluster.processes") {
       CHECK(count_of_queue("release") >= 3);  // CSII-LATE, CSII-IDENT, the reviewed claim
       // GET /charts the same way: every hold in one age bucket, each once; the releases of
       // today counted (the reviewer's among them).
-      std::string charts;
-      for (int attempt = 0; attempt < 3; ++attempt) {
-        charts = http_get(front_api, "/charts?days=2");
-        if (charts.find("ask again") == std::string::npos) break;
-        std::this_thread::sleep_for(1s);
-      }
+      const auto charts = http_get_asking_again(front_api, "/charts?days=2");
       INFO("the front's /charts: " << charts);
       const auto ages = charts.find("\"holds_by_age\"");
       const auto days = charts.find("\"releases_by_day\"");

@@ -88,11 +88,12 @@ class claims_view {
   [[nodiscard]] std::string charts_json(std::int64_t now_ms, int days);
   /// The same answer for counts gathered elsewhere (a cluster front adds up the workers').
   [[nodiscard]] static std::string charts_json(const chart_counts& counts);
-  /// Adds one store's open holds and releases to `counts`, or, with `of_patient`, to the
-  /// counts it names for each claim's patient (nullptr: left out).
-  static void add_charts(
-      const store::sqlite_store& store, chart_counts& counts,
-      const std::function<chart_counts*(std::string_view patient)>& of_patient = {});
+  /// Adds one store's open holds and releases to `counts`.
+  static void add_charts(const store::sqlite_store& store, chart_counts& counts);
+  /// The same, each claim to the counts `of_patient` names for its patient (nullptr: left
+  /// out), the releases from `first_day_ms` on (every counts' first day).
+  static void add_charts(const store::sqlite_store& store, std::int64_t first_day_ms,
+                         const std::function<chart_counts*(std::string_view patient)>& of_patient);
   /// GET /changes: {"version": "..."}; it changes whenever a claim or its history does.
   [[nodiscard]] std::string changes_json();
 
