@@ -28,6 +28,7 @@
 #include "covgate/cluster/worker.hpp"
 #include "covgate/cluster/worklist_query.hpp"
 #include "covgate/server/claims_view.hpp"
+#include "covgate/server/later_answer.hpp"
 #include "covgate/server/log.hpp"
 
 namespace covgate::app {
@@ -119,6 +120,7 @@ class gate_applier final : public cluster::message_applier {
             out.content_type = std::string(r.content_type);
             out.claims = r.claims;
             out.facts = r.facts;
+            out.disposition = std::string(engine::name(r.disposition));
             if (r.acks.size() > 1) {
               for (const auto& ack : r.acks) out.parts.push_back(ack.size());
             }
@@ -461,7 +463,13 @@ void cluster_worker::review(std::string_view claim_id, bool release, std::string
 }
 
 std::string cluster_worker::publish_release(const store::outbox_item& item) {
-  auto result = impl_->releases.publish(item.key, item.content_type, item.body);
+  // The durable gate keeps the event and its decision line before the 277 for CG_OUT (rows
+  // from before it did are a bare 277).
+  const auto packed = server::unpack_later(item.body);
+  auto result =
+      packed ? impl_->releases.publish(item.key, item.content_type, std::string(packed->body),
+                                       packed->event, packed->decision)
+             : impl_->releases.publish(item.key, item.content_type, item.body);
   using status = cluster::release_result::status;
   if (result.how == status::already_published) {
     // Another worker made this release first (the partition was rebuilt here), or an earlier

@@ -55,6 +55,7 @@ struct part_reply {
   std::string parts;  // Cg-Parts: lengths of HL7 v2 ACKs
   std::uint32_t claims = 0;
   std::uint32_t facts = 0;
+  engine::disposition disposition = engine::disposition::accepted;  // Cg-Disposition
 };
 
 // What an intake of the front's own answered for a piece no worker needs.
@@ -62,6 +63,7 @@ struct local_answer {
   std::string text;  // X12 or the OperationOutcome
   std::vector<std::string> acks;
   engine::input_result result;
+  engine::disposition disposition = engine::disposition::accepted;
 };
 
 class collected final : public engine::answer_sink {
@@ -70,6 +72,9 @@ class collected final : public engine::answer_sink {
   void x12(std::string_view text) override { out_.text += text; }
   void fhir(std::string_view text) override { out_.text += text; }
   void hl7v2(std::string_view ack) override { out_.acks.emplace_back(ack); }
+  void on_event(const engine::event& e, bool later) override {
+    if (!later) out_.disposition = engine::combined(out_.disposition, engine::disposition_of(e));
+  }
 
  private:
   local_answer& out_;
@@ -476,6 +481,8 @@ struct front::impl {
       slot.parts = m.header("Cg-Parts");
       slot.claims = number_of(m.header("Cg-Claims"));
       slot.facts = number_of(m.header("Cg-Facts"));
+      slot.disposition = engine::disposition_named(m.header("Cg-Disposition"))
+                             .value_or(engine::disposition::accepted);
       if (--j.waiting == 0) {
         complete = it->second;
         pending.erase(it);
@@ -559,6 +566,7 @@ struct front::impl {
           a.unrecognized = a.unrecognized || local.result.unrecognized;
           a.claims += local.result.claims;
           a.facts += local.result.facts;
+          a.disposition = engine::combined(a.disposition, local.disposition);
           if (a.kind == engine::payload_kind::x12) {
             add_x12(a.body, local.text, false);
           } else {
@@ -580,6 +588,7 @@ struct front::impl {
           a.rejected = a.rejected || reply.outcome != "accepted";
           a.claims += reply.claims;
           a.facts += reply.facts;
+          a.disposition = engine::combined(a.disposition, reply.disposition);
           if (a.kind == engine::payload_kind::x12) {
             add_x12(a.body, reply.body, true);
           } else if (a.kind == engine::payload_kind::hl7v2 && carried.contains(i)) {

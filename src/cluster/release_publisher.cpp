@@ -16,7 +16,8 @@ release_publisher::release_publisher(jetstream& js, control_numbers& numbers,
 }
 
 release_result release_publisher::publish(std::string_view key, std::string_view content_type,
-                                          std::string body) {
+                                          std::string body, std::string_view event,
+                                          std::string_view decision) {
   release_result out;
   try {
     const auto token = release_token(secret_, key);
@@ -25,9 +26,11 @@ release_result release_publisher::publish(std::string_view key, std::string_view
     // message under the number it had, and the stream keeps that first copy (the message id
     // and the subject make the second a duplicate), so no number is ever sent twice.
     (void)x12::set_interchange_control(body, numbers_.next());
-    const std::vector<message_header> headers{{release_key_header, std::string(key)},
-                                              {"Content-Type", std::string(content_type)},
-                                              {release_worker_header, worker_}};
+    std::vector<message_header> headers{{release_key_header, std::string(key)},
+                                        {"Content-Type", std::string(content_type)},
+                                        {release_worker_header, worker_}};
+    if (!event.empty()) headers.push_back({release_event_header, std::string(event)});
+    if (!decision.empty()) headers.push_back({release_decision_header, std::string(decision)});
     // One try: the outbox that calls this has its own backoff, and a worker stopping must
     // not wait out a whole election per release.
     const auto stored = js_.publish(subject, body, token, headers, retry_policy{1});

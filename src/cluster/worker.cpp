@@ -205,6 +205,7 @@ class worker::partition_runner {
         {"Cg-Facts", std::to_string(outcome.facts)},
     };
     if (!outcome.parts.empty()) headers.push_back({"Cg-Parts", joined_lengths(outcome.parts)});
+    if (!outcome.disposition.empty()) headers.push_back({"Cg-Disposition", outcome.disposition});
     try {
       owner_.js_.send(to, outcome.body, headers);
     } catch (const nats_error& e) {

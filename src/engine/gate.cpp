@@ -22,6 +22,45 @@ std::string_view name(event_kind k) noexcept {
   return "hold";
 }
 
+std::string_view name(disposition d) noexcept {
+  switch (d) {
+    case disposition::accepted:
+      return "accepted";
+    case disposition::hold:
+      return "hold";
+    case disposition::release:
+      return "release";
+    case disposition::closed:
+      return "closed";
+  }
+  return "accepted";
+}
+
+std::optional<disposition> disposition_named(std::string_view text) noexcept {
+  for (const auto d :
+       {disposition::accepted, disposition::hold, disposition::release, disposition::closed}) {
+    if (name(d) == text) return d;
+  }
+  return std::nullopt;
+}
+
+disposition disposition_of(const event& e) noexcept {
+  switch (e.kind) {
+    case event_kind::void_claim:
+    case event_kind::cancel:
+      return disposition::closed;
+    case event_kind::release:
+      return disposition::release;
+    case event_kind::repeat:  // as the answer it repeats
+      return e.decision.result == model::outcome::release ? disposition::release
+                                                          : disposition::hold;
+    case event_kind::hold:
+    case event_kind::reopened:
+      break;
+  }
+  return disposition::hold;
+}
+
 event::event(const event& other)
     : kind(other.kind),
       decision(other.decision),

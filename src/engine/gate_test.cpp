@@ -64,6 +64,33 @@ TEST_SUITE("engine.event") {
     CHECK(&kept.front().claim() == where);
     CHECK(kept.back().claim().id == "E1");
   }
+
+  TEST_CASE("a message's first answers come to one disposition: hold, then release, then close") {
+    const auto claim = pump_claim("D1");
+    const auto of = [&](engine::event_kind k, model::outcome was = model::outcome::hold_review) {
+      model::decision d;
+      d.result = was;
+      return engine::disposition_of(engine::event(k, claim, d, "src", 1));
+    };
+    using engine::disposition;
+    CHECK(of(engine::event_kind::hold) == disposition::hold);
+    CHECK(of(engine::event_kind::reopened) == disposition::hold);
+    CHECK(of(engine::event_kind::release) == disposition::release);
+    CHECK(of(engine::event_kind::void_claim) == disposition::closed);
+    CHECK(of(engine::event_kind::cancel) == disposition::closed);
+    CHECK(of(engine::event_kind::repeat, model::outcome::release) == disposition::release);
+    CHECK(of(engine::event_kind::repeat, model::outcome::hold_documentation) == disposition::hold);
+    CHECK(engine::combined(disposition::release, disposition::hold) == disposition::hold);
+    CHECK(engine::combined(disposition::closed, disposition::release) == disposition::release);
+    CHECK(engine::combined(disposition::accepted, disposition::closed) == disposition::closed);
+    CHECK(engine::combined(disposition::accepted, disposition::accepted) == disposition::accepted);
+    for (const auto d :
+         {disposition::accepted, disposition::hold, disposition::release, disposition::closed}) {
+      CHECK(engine::disposition_named(engine::name(d)) == d);
+    }
+    CHECK_FALSE(engine::disposition_named("held").has_value());
+    CHECK_FALSE(engine::disposition_named("").has_value());
+  }
 }
 
 TEST_SUITE("engine.gate") {

@@ -11,6 +11,7 @@
 #include "covgate/mapping/json_config.hpp"
 #include "covgate/model/decision_json.hpp"
 #include "covgate/server/durable_gate.hpp"
+#include "covgate/server/later_answer.hpp"
 #include "covgate/store/memory_state.hpp"
 
 namespace covgate::plugin {
@@ -70,6 +71,20 @@ bool names_store_directory(std::string_view config_text) {
          dir->value.GetStringLength() > 0 && std::string_view(dir->value.GetString()) != ":memory:";
 }
 
+disposition disposition_of(engine::disposition d) {
+  switch (d) {
+    case engine::disposition::hold:
+      return disposition::hold;
+    case engine::disposition::release:
+      return disposition::release;
+    case engine::disposition::closed:
+      return disposition::closed;
+    case engine::disposition::accepted:
+      break;
+  }
+  return disposition::accepted;
+}
+
 disposition later_disposition(engine::event_kind k) {
   switch (k) {
     case engine::event_kind::release:
@@ -82,26 +97,14 @@ disposition later_disposition(engine::event_kind k) {
   }
 }
 
-// A later answer in an outbox row under store::host_destination: "<event>\n<decision line>\n"
-// then the 277. Neither the event's name nor a JSON line holds a raw newline.
-std::string pack(std::string_view event, std::string_view decision, std::string_view body) {
-  std::string out;
-  out.reserve(event.size() + decision.size() + body.size() + 2);
-  out.append(event).append(1, '\n').append(decision).append(1, '\n').append(body);
-  return out;
-}
-
+// A later answer in an outbox row under store::host_destination (server::pack_later's form).
 answer unpack(const store::outbox_item& item) {
+  const auto row = server::unpack_later(item.body);
+  if (!row) throw store::store_error("an outbox row of the host is not in the plugin's form");
   answer a;
-  const std::string_view row = item.body;
-  const auto first = row.find('\n');
-  const auto second = first == std::string_view::npos ? first : row.find('\n', first + 1);
-  if (second == std::string_view::npos) {
-    throw store::store_error("an outbox row of the host is not in the plugin's form");
-  }
-  a.event = std::string(row.substr(0, first));
-  a.decisions = std::string(row.substr(first + 1, second - first));  // with its '\n'
-  a.body = std::string(row.substr(second + 1));
+  a.event = std::string(row->event);
+  a.decisions = std::string(row->decision) + '\n';
+  a.body = std::string(row->body);
   return a;
 }
 
@@ -143,23 +146,13 @@ class gate::collector final : public engine::answer_sink {
       later_events.push_back(e);
       return;
     }
-    // The first answers decide the disposition: held beats released beats closed.
-    const bool released = e.kind == engine::event_kind::repeat
-                              ? e.decision.result == model::outcome::release
-                              : e.kind == engine::event_kind::release;
-    if (e.kind == engine::event_kind::void_claim || e.kind == engine::event_kind::cancel) {
-      any_closed = true;
-    } else if (released) {
-      any_release = true;
-    } else {
-      any_hold = true;
-    }
+    first = engine::combined(first, engine::disposition_of(e));
   }
   void finding(std::string_view line) override { a.findings.append(line).append(1, '\n'); }
 
   answer a;
   std::vector<engine::event> later_events;
-  bool any_hold = false, any_release = false, any_closed = false;
+  engine::disposition first = engine::disposition::accepted;  // of the first answers
 
  private:
   void add(std::string_view text, std::string_view type) {
@@ -243,9 +236,10 @@ void gate::queue_later(const std::vector<engine::event>& events, engine::message
     auto body = intake_->status_message({e}, at);
     const auto event = engine::name(e.kind);
     if (sqlite_ != nullptr) {
-      const auto id = sqlite_->enqueue({0, e.trace(), store::host_destination,
-                                        std::string(x12_type), pack(event, line, body), 0},
-                                       at.unix_ms);
+      const auto id =
+          sqlite_->enqueue({0, e.trace(), store::host_destination, std::string(x12_type),
+                            server::pack_later(event, line, body), 0},
+                           at.unix_ms);
       if (id > 0) unacked_.insert(static_cast<std::uint64_t>(id));
     } else {
       const auto id = next_memory_id_++;
@@ -309,10 +303,7 @@ answer gate::submit(std::string_view message, std::string_view content_type,
     a.result = disposition::rejected;
   } else {
     if (result.rejected) a.flags |= flag::part_rejected;
-    a.result = out.any_hold      ? disposition::hold
-               : out.any_release ? disposition::release
-               : out.any_closed  ? disposition::closed
-                                 : disposition::accepted;
+    a.result = disposition_of(out.first);
   }
   return std::move(a);
 }

@@ -6,6 +6,8 @@
 #include <future>
 #include <memory>
 
+#include "covgate/model/decision_json.hpp"
+#include "covgate/server/later_answer.hpp"
 #include "covgate/server/log.hpp"
 
 namespace covgate::server {
@@ -38,13 +40,18 @@ class collected_answer final : public engine::answer_sink {
   }
   void on_event(const engine::event& e, bool is_later) override {
     metrics_.event(e.kind);
-    if (is_later) later.push_back(e);
+    if (is_later) {
+      later.push_back(e);
+    } else {
+      first = engine::combined(first, engine::disposition_of(e));
+    }
   }
 
   std::string body;
   std::string_view content_type;
   std::vector<std::string> acks;
   std::vector<engine::event> later;
+  engine::disposition first = engine::disposition::accepted;  // of the first answers
 
  private:
   void add(std::string_view text, std::string_view type) {
@@ -121,8 +128,18 @@ void durable_gate::enqueue_later(const std::vector<engine::event>& events,
   if (count == 0) return;
   for (const auto& e : events) {
     const auto body = intake_.status_message({e}, at);
+    std::string packed;  // for CG_OUT: the event and its decision line travel with the 277
     for (std::uint32_t d = 0; d < count; ++d) {
-      store_.enqueue({0, e.trace(), d, "application/edi-x12", body, 0}, at.unix_ms);
+      if ((*destinations_)[d].kind != "cluster") {
+        store_.enqueue({0, e.trace(), d, "application/edi-x12", body, 0}, at.unix_ms);
+        continue;
+      }
+      if (packed.empty()) {
+        std::string line;
+        model::append_json(line, e.decision, engine::name(e.kind), e.source);
+        packed = pack_later(engine::name(e.kind), line, body);
+      }
+      store_.enqueue({0, e.trace(), d, "application/edi-x12", packed, 0}, at.unix_ms);
     }
   }
 }
@@ -294,6 +311,7 @@ void durable_gate::process(std::string_view payload, std::string_view channel,
     out->claims = result.claims;
     out->facts = result.facts;
     out->repeated_interchanges = result.repeated_interchanges;
+    out->disposition = answer.first;
   } catch (const store::store_error& e) {
     // Fails the whole open group at its commit: every message in it is refused.
     store_failed(e.what());

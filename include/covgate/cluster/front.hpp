@@ -54,6 +54,9 @@ struct front_answer {
   bool unrecognized = false;  ///< not X12, FHIR or HL7 v2
   std::uint32_t claims = 0;
   std::uint32_t facts = 0;
+  /// What the claims came to (a hold beats a release beats a close), from each worker's
+  /// Cg-Disposition; accepted when no claim answered.
+  engine::disposition disposition = engine::disposition::accepted;
   std::string problem;  ///< refused or unavailable: why, for the sender (no data values)
 };
 

@@ -30,6 +30,11 @@ struct release_result {
 /// The headers of a release on CG_OUT (besides Nats-Msg-Id, which is the subject's token).
 inline constexpr const char* release_key_header = "Cg-Idempotency-Key";  ///< "CLM01-sequence"
 inline constexpr const char* release_worker_header = "Cg-Worker";        ///< who published it
+/// The event's name ("release", "hold", "reopened", "void", "cancel") and its decision line
+/// (one JSON object, as `covgate replay --decisions` writes it): what a C ABI host pointed at
+/// the cluster hands out with the 277 (covgate_poll). Releases of older workers lack them.
+inline constexpr const char* release_event_header = "Cg-Event";
+inline constexpr const char* release_decision_header = "Cg-Decision";
 
 class release_publisher {
  public:
@@ -42,9 +47,11 @@ class release_publisher {
   /// Publishes one outbox item: `key` its idempotency key, `body` its 277 (its ISA13 and
   /// IEA02 are rewritten first; a body whose envelope cannot be followed is published as it
   /// is). One attempt (no retries of its own). Never throws: a failure (NATS, the control
-  /// numbers' key) is reported as failed, for the outbox to retry.
+  /// numbers' key) is reported as failed, for the outbox to retry. `event` and `decision`
+  /// ("" for none) go in the headers above.
   [[nodiscard]] release_result publish(std::string_view key, std::string_view content_type,
-                                       std::string body);
+                                       std::string body, std::string_view event = {},
+                                       std::string_view decision = {});
 
  private:
   jetstream& js_;

@@ -70,6 +70,8 @@ struct applied_message {
   std::vector<std::size_t> parts;  ///< lengths of the answer's parts (HL7 v2 ACKs), or none
   std::uint32_t claims = 0;        ///< claims answered (a header of the reply)
   std::uint32_t facts = 0;         ///< facts read (a header of the reply)
+  /// What the message's claims came to (engine::name of a disposition; Cg-Disposition), or ""
+  std::string disposition;
 };
 
 /// The host's side: applies messages and knows where its store stands.

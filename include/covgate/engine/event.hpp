@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -64,5 +65,36 @@ struct event {
   const model::claim* claim_;
   std::unique_ptr<model::claim> owned_;  // on the heap: a moved event's pointer stays valid
 };
+
+/// What a message's first answers come to for its sender, when several claims answer at once:
+/// a hold beats a release beats a close; accepted when no claim answered (facts only). The C
+/// ABI's covgate_disposition, a cluster worker's Cg-Disposition header.
+enum class disposition : std::uint8_t { accepted, hold, release, closed };
+
+/// "accepted", "hold", "release", "closed".
+[[nodiscard]] std::string_view name(disposition d) noexcept;
+/// The disposition a name() gives; nullopt for anything else.
+[[nodiscard]] std::optional<disposition> disposition_named(std::string_view text) noexcept;
+
+/// The disposition of `a` and `b` together (a hold beats a release beats a close).
+[[nodiscard]] constexpr disposition combined(disposition a, disposition b) noexcept {
+  constexpr auto rank = [](disposition d) {
+    switch (d) {
+      case disposition::hold:
+        return 3;
+      case disposition::release:
+        return 2;
+      case disposition::closed:
+        return 1;
+      case disposition::accepted:
+        break;
+    }
+    return 0;
+  };
+  return rank(a) >= rank(b) ? a : b;
+}
+
+/// The disposition one first answer stands for: a repeat as the answer it repeats.
+[[nodiscard]] disposition disposition_of(const event& e) noexcept;
 
 }  // namespace covgate::engine

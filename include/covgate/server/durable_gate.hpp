@@ -49,6 +49,8 @@ struct reply {
   std::uint32_t facts = 0;
   std::int64_t journal_id = 0;
   std::uint32_t repeated_interchanges = 0;  ///< answered as in an earlier message
+  /// What the message's claims came to (accepted: no claim answered).
+  engine::disposition disposition = engine::disposition::accepted;
   /// A stream message (submit_from_stream): apply when it was processed; already_applied or
   /// stale_epoch when it was not (nothing was journaled or changed, and body is empty).
   store::apply_verdict verdict = store::apply_verdict::apply;
