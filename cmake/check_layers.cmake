@@ -14,8 +14,11 @@ set(allowed_server "model;mapping;x12;fhir;hl7v2;policy;engine;store")
 # cluster (NATS JetStream) sits beside server: above store, below transport and app.
 set(allowed_cluster "model;mapping;x12;fhir;hl7v2;policy;engine;store")
 set(allowed_transport "model;mapping;x12;fhir;hl7v2;policy;engine;store;server;cluster")
-set(allowed_app "model;mapping;x12;fhir;hl7v2;policy;engine;store;server;cluster;transport")
-set(allowed_plugin "model;mapping;x12;fhir;hl7v2;policy;engine;store;server;cluster")
+# hosting: what serve and the C ABI share to run the cluster code from covgate.json.
+set(allowed_hosting "model;mapping;x12;fhir;hl7v2;policy;engine;store;server;cluster")
+set(allowed_app
+    "model;mapping;x12;fhir;hl7v2;policy;engine;store;server;cluster;hosting;transport")
+set(allowed_plugin "model;mapping;x12;fhir;hl7v2;policy;engine;store;server;cluster;hosting")
 
 file(GLOB_RECURSE sources ${SOURCE_DIR}/src/*.cpp ${SOURCE_DIR}/src/*.hpp
      ${SOURCE_DIR}/include/covgate/*.hpp)

@@ -53,6 +53,10 @@ enum covgate_status {
                                handle refuses every message until it is reopened */
   COVGATE_E_NOMEM = -4,     /* out of memory */
   COVGATE_E_TOO_LARGE = -5, /* a message over 2^32 bytes */
+  COVGATE_E_UNAVAILABLE = -6, /* pointed at a cluster: it could not be reached
+                                 (covgate_open), or did not take the message or answer it in
+                                 time (covgate_submit): none, part or all of it may have been
+                                 applied; submit it again (a repeat is harmless) */
   COVGATE_E_INTERNAL = -99  /* a bug: please report it */
 };
 
@@ -144,8 +148,18 @@ COVGATE_API const char* covgate_status_name(int32_t code);
  * no store directory (or "" or ":memory:"), else in the SQLite store `covgate serve` uses
  * (DIR/covgate.db: only one process may open a directory at a time). "mappings" names a
  * folder of mapping tables instead of the built-in ones. Listeners and outbox destinations
- * are serve's and are ignored here. On success *out is the handle and COVGATE_OK is
- * returned; on failure *out is NULL and `err` names the setting at fault. */
+ * are serve's and are ignored here. With "cluster": {"role": "front", ...} (the keys of
+ * serve's front: urls, worker_id, key_secret_env, credentials and TLS, answer_timeout_ms) the
+ * handle is a front of a covgate cluster: each message is answered by the workers that own
+ * its patients (covgate_submit waits for them, up to answer_timeout_ms), and the later answers
+ * are the cluster's releases, taken from its stream CG_OUT into the store, which such a handle
+ * needs (store.directory), until covgate_ack; hosts opened with one worker_id share them
+ * (each release reaches one of them), and a new worker_id is sent every release the stream
+ * still holds. There `decisions` lists nothing for covgate_submit's answers (the workers do
+ * not send them), the answer is one part (HL7 v2: one per ACK), and the source name and time
+ * of covgate_submit_message are not used (the stream names and dates each message). On
+ * success *out is the handle and COVGATE_OK is returned; on failure *out is NULL and `err`
+ * names the setting at fault (COVGATE_E_UNAVAILABLE: the cluster could not be reached). */
 COVGATE_API int32_t covgate_open(const char* config, size_t config_length, const char* base_dir,
                                  covgate_handle** out, covgate_error* err);
 

@@ -15,6 +15,7 @@
 
 #include "covgate/cluster/claim_lookup.hpp"
 #include "covgate/cluster/front.hpp"
+#include "covgate/hosting/cluster_node.hpp"
 #include "covgate/cluster/layout.hpp"
 #include "covgate/cluster/lease_manager.hpp"
 #include "covgate/cluster/nats_client.hpp"
@@ -28,43 +29,11 @@
 #include "covgate/cluster/worker.hpp"
 #include "covgate/cluster/worklist_query.hpp"
 #include "covgate/server/claims_view.hpp"
-#include "covgate/server/later_answer.hpp"
+#include "covgate/store/later_answer.hpp"
 #include "covgate/server/log.hpp"
 
 namespace covgate::app {
 namespace {
-
-cluster::connection_settings connection_of(const server::cluster_config& c) {
-  cluster::connection_settings s;
-  s.urls = c.urls;
-  s.name = "covgate-" + c.worker_id;
-  s.credentials_file = c.credentials_file.string();
-  s.user = c.user;
-  if (!c.password_env.empty()) {
-    if (const char* password = std::getenv(c.password_env.c_str())) s.password = password;
-  }
-  s.ca_file = c.ca_file.string();
-  s.cert_file = c.cert_file.string();
-  s.key_file = c.key_file.string();
-  return s;
-}
-
-cluster::cluster_layout layout_of(const server::cluster_config& c) {
-  cluster::cluster_layout l;
-  l.partitions = c.partitions;
-  l.replicas = c.replicas;
-  l.lease_retry_budget = std::chrono::milliseconds(c.renew_ms);
-  return l;
-}
-
-std::string key_secret_of(const server::cluster_config& c) {
-  const char* secret = std::getenv(c.key_secret_env.c_str());
-  if (secret == nullptr || *secret == '\0') {
-    throw std::runtime_error("cluster: the variable " + c.key_secret_env +
-                             " (cluster.key_secret_env) does not hold the partition key secret");
-  }
-  return secret;
-}
 
 // What the HTTP API says of the holder's answer to a reviewer's action.
 server::review_status review_status_of(cluster::review_answer answer) {
@@ -216,9 +185,9 @@ class gate_applier final : public cluster::message_applier {
 
 struct cluster_worker::impl {
   impl(const server::cluster_config& c, server::durable_gate& the_gate)
-      : secret(key_secret_of(c)),  // first: a missing secret is said before any connection
-        js(connection_of(c)),
-        buckets(ensure_layout(js, layout_of(c))),
+      : secret(hosting::key_secret_of(c)),  // first: a missing one is said before connecting
+        js(hosting::connection_of(c)),
+        buckets(ensure_layout(js, hosting::layout_of(c))),
         control(
             js.bucket({std::string(cluster::control_bucket), c.replicas, std::chrono::seconds(0)})),
         numbers(control, "isa13"),
@@ -465,7 +434,7 @@ void cluster_worker::review(std::string_view claim_id, bool release, std::string
 std::string cluster_worker::publish_release(const store::outbox_item& item) {
   // The durable gate keeps the event and its decision line before the 277 for CG_OUT (rows
   // from before it did are a bare 277).
-  const auto packed = server::unpack_later(item.body);
+  const auto packed = store::unpack_later(item.body);
   auto result =
       packed ? impl_->releases.publish(item.key, item.content_type, std::string(packed->body),
                                        packed->event, packed->decision)
@@ -562,18 +531,8 @@ class completion_thread {
 struct cluster_front::impl {
   impl(const server::server_config& c, const policy::policy_file& policy,
        const mapping::tables& tables)
-      : settings(settings_of(c)),  // first: a missing secret is said before any connection
-        js(connection_of(c.cluster)),
-        laid_out((static_cast<void>(ensure_layout(js, layout_of(c.cluster))), true)),
-        control(js.bucket(
-            {std::string(cluster::control_bucket), c.cluster.replicas, std::chrono::seconds(0)})),
-        dead_bucket(js.bucket({std::string(cluster::dead_letters_bucket), c.cluster.replicas,
-                               std::chrono::seconds(0)})),
-        identities(js.bucket(
-            {std::string(cluster::identity_bucket), c.cluster.replicas, std::chrono::seconds(0)})),
-        book(dead_bucket),
-        running(js, control, identities, policy, tables, settings),
-        reviews(js, {c.cluster.worker_id, settings.key_secret, settings.answer_timeout}),
+      : node(c, policy, tables),
+        reviews(js, {c.cluster.worker_id, node.settings.key_secret, node.settings.answer_timeout}),
         config(c.cluster) {}
 
   void deliver_releases(const std::vector<server::destination_config>& destinations,
@@ -636,25 +595,10 @@ struct cluster_front::impl {
     return e;
   }
 
-  static cluster::front_settings settings_of(const server::server_config& c) {
-    cluster::front_settings s;
-    s.front_id = c.cluster.worker_id;
-    s.key_secret = key_secret_of(c.cluster);
-    s.answer_timeout = std::chrono::milliseconds(c.cluster.answer_timeout_ms);
-    s.intake = server::intake_settings_of(c);
-    return s;
-  }
-
-  cluster::front_settings settings;
-  cluster::jetstream js;
-  // The streams, consumers and buckets exist (created when missing) before the front
-  // publishes; it reads no lease itself (its claim lookups need no count of workers, §5g).
-  bool laid_out = false;
-  cluster::key_value control;
-  cluster::key_value dead_bucket;  // KV cg-dead
-  cluster::key_value identities;   // KV cg-ident (§4)
-  cluster::dead_letter_book book;
-  cluster::front running;
+  hosting::front_node node;  // the connection, the layout, the buckets, the front
+  cluster::jetstream& js = node.js;
+  cluster::dead_letter_book book{node.dead_bucket};
+  cluster::front& running = node.running;
   cluster::review_requester reviews;  // reviewers' actions posted to this front
   // Where their completions run: the HTTP API asks the cluster for the claim again in one (up
   // to a lookup's wait), which must not hold up the requester's one thread, whose other

@@ -7,6 +7,7 @@
 #include "covgate/cluster/release_publisher.hpp"
 #include "covgate/cluster/retry.hpp"
 #include "covgate/cluster/subjects.hpp"
+#include "covgate/store/later_answer.hpp"
 
 namespace covgate::cluster {
 
@@ -64,6 +65,13 @@ std::int64_t wall_ms() {
       .count();
 }
 
+// What a target is handed as the item's body (release_target::with_event).
+std::string body_for(const release_target& target, std::string_view release,
+                     std::string_view event, std::string_view decision) {
+  if (!target.with_event) return std::string(release);
+  return store::pack_later(event.empty() ? "unknown" : event, decision, release);
+}
+
 }  // namespace
 
 std::string release_delivery::attempt(std::size_t index, const store::outbox_item& item) {
@@ -108,12 +116,14 @@ std::vector<redelivery> release_delivery::redeliver(std::uint64_t sequence) {
     }
     std::string content_type = release->header("Content-Type");
     if (content_type.empty()) content_type = "application/edi-x12";
-    const store::outbox_item item{0,
-                                  release->header(release_key_header),
-                                  static_cast<std::uint32_t>(index),
-                                  content_type,
-                                  release->data,
-                                  static_cast<std::uint32_t>(letter->attempts)};
+    const store::outbox_item item{
+        0,
+        release->header(release_key_header),
+        static_cast<std::uint32_t>(index),
+        content_type,
+        body_for(targets_[index], release->data, release->header(release_event_header),
+                 release->header(release_decision_header)),
+        static_cast<std::uint32_t>(letter->attempts)};
     const auto started = std::chrono::steady_clock::now();
     const auto error = attempt(index, item);
     const double seconds =
@@ -162,7 +172,8 @@ void release_delivery::run(std::size_t index) {
               key,
               static_cast<std::uint32_t>(index),
               content_type,
-              std::string(m.data()),
+              body_for(target, m.data(), m.header(release_event_header),
+                       m.header(release_decision_header)),
               static_cast<std::uint32_t>(m.deliveries() > 0 ? m.deliveries() - 1 : 0)};
           const auto started = std::chrono::steady_clock::now();
           const std::string error = attempt(index, item);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "covgate/mapping/tables.hpp"
+#include "cluster_link.hpp"
 #include "gate.hpp"
 
 #ifndef COVGATE_VERSION_STRING
@@ -86,6 +87,8 @@ int32_t guarded(covgate_error* err, Body&& body) noexcept {
     return fail(err, COVGATE_E_CONFIG, e.what());
   } catch (const covgate::store::store_error& e) {
     return fail(err, COVGATE_E_STORE, e.what());
+  } catch (const covgate::plugin::cluster_unavailable& e) {
+    return fail(err, COVGATE_E_UNAVAILABLE, e.what());
   } catch (const std::bad_alloc&) {
     return fail(err, COVGATE_E_NOMEM, "out of memory");
   } catch (const std::exception&) {
@@ -137,6 +140,8 @@ COVGATE_API const char* covgate_status_name(int32_t code) {
       return "COVGATE_E_NOMEM";
     case COVGATE_E_TOO_LARGE:
       return "COVGATE_E_TOO_LARGE";
+    case COVGATE_E_UNAVAILABLE:
+      return "COVGATE_E_UNAVAILABLE";
     case COVGATE_E_INTERNAL:
       return "COVGATE_E_INTERNAL";
     default:

@@ -8,10 +8,11 @@
 #include <chrono>
 #include <fstream>
 
+#include "cluster_link.hpp"
 #include "covgate/mapping/json_config.hpp"
 #include "covgate/model/decision_json.hpp"
 #include "covgate/server/durable_gate.hpp"
-#include "covgate/server/later_answer.hpp"
+#include "covgate/store/later_answer.hpp"
 #include "covgate/store/memory_state.hpp"
 
 namespace covgate::plugin {
@@ -97,9 +98,9 @@ disposition later_disposition(engine::event_kind k) {
   }
 }
 
-// A later answer in an outbox row under store::host_destination (server::pack_later's form).
+// A later answer in an outbox row under store::host_destination (store::pack_later's form).
 answer unpack(const store::outbox_item& item) {
-  const auto row = server::unpack_later(item.body);
+  const auto row = store::unpack_later(item.body);
   if (!row) throw store::store_error("an outbox row of the host is not in the plugin's form");
   answer a;
   a.event = std::string(row->event);
@@ -167,6 +168,17 @@ gate::gate(std::string_view config_text, const std::filesystem::path& base)
                                    "covgate.json")),
       tables_(load_tables(config_.mappings)),
       policy_(load_policy()) {
+  const bool to_cluster = config_.cluster.front();
+  if (config_.cluster.worker()) {
+    mapping::config_failure("covgate.json", "/cluster/role",
+                            "a C ABI host can be a cluster's front, not a worker (run `covgate "
+                            "serve` for a worker)");
+  }
+  if (to_cluster && !names_store_directory(config_text.empty() ? "{}" : config_text)) {
+    mapping::config_failure("covgate.json", "/store/directory",
+                            "a C ABI host pointed at a cluster keeps the cluster's later answers "
+                            "in a store until covgate_ack: name its directory");
+  }
   if (names_store_directory(config_text.empty() ? "{}" : config_text)) {
     auto sqlite = std::make_unique<store::sqlite_store>(config_.store.directory,
                                                         config_.store.synchronous_full);
@@ -192,12 +204,87 @@ gate::gate(std::string_view config_text, const std::filesystem::path& base)
     maintain(now);
   }
   wait_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  std::lock_guard lock(mutex_);
-  signal();
+  {
+    std::lock_guard lock(mutex_);
+    signal();
+  }
+  if (to_cluster) {
+    try {
+      try {
+        (void)hosting::key_secret_of(config_.cluster);  // said before any connection
+      } catch (const std::runtime_error& e) {
+        mapping::config_failure("covgate.json", "/cluster/key_secret_env", e.what());
+      }
+      cluster_ = std::make_unique<cluster_link>(
+          config_, policy_, tables_,
+          [this](const store::outbox_item& release) { return keep_later(release); });
+    } catch (const cluster::nats_error& e) {
+      if (wait_fd_ >= 0) ::close(wait_fd_);
+      throw cluster_unavailable(std::string("cluster: ") + e.what());
+    } catch (...) {
+      if (wait_fd_ >= 0) ::close(wait_fd_);
+      throw;
+    }
+  }
 }
 
 gate::~gate() {
+  cluster_.reset();  // its delivery thread keeps releases here: stopped first
   if (wait_fd_ >= 0) ::close(wait_fd_);
+}
+
+std::string gate::keep_later(const store::outbox_item& release) {
+  std::lock_guard lock(mutex_);
+  if (!healthy_) return "the store failed earlier";
+  try {
+    // A release offered again (its acknowledgement to the cluster was lost) is kept once:
+    // the outbox keeps one row per key and destination.
+    const auto now = clock_ms();
+    const auto id = sqlite_->enqueue({0, release.key, store::host_destination,
+                                      std::string(x12_type), release.body, 0},
+                                     now);
+    if (id > 0) unacked_.insert(static_cast<std::uint64_t>(id));
+    maintain(now);
+  } catch (const store::store_error& e) {
+    return e.what();
+  }
+  signal();
+  return {};
+}
+
+answer gate::submit_to_cluster(std::string_view message) {
+  auto from = cluster_->submit(std::string(message));
+  answer a;
+  using status = cluster::front_answer::status;
+  if (from.how == status::unavailable) throw cluster_unavailable(from.problem);
+  if (from.how == status::refused) {  // cannot be routed as sent: nothing was published
+    a.result = disposition::rejected;
+    a.findings = from.problem + '\n';
+    return a;
+  }
+  a.body = std::move(from.body);
+  a.content_type = a.body.empty() ? std::string_view{} : engine::answer_media_type(from.kind);
+  if (!from.acks.empty()) {
+    std::size_t at = 0;
+    for (const auto& ack : from.acks) {
+      a.parts.emplace_back(at, ack.size());
+      at += ack.size();
+    }
+  } else if (!a.body.empty()) {
+    a.parts.emplace_back(0, a.body.size());
+  }
+  a.claims = from.claims;
+  a.facts = from.facts;
+  if (from.unrecognized) {
+    a.flags |= flag::unrecognized;
+    a.result = disposition::rejected;
+  } else if (from.rejected && from.claims == 0 && from.facts == 0) {
+    a.result = disposition::rejected;
+  } else {
+    if (from.rejected) a.flags |= flag::part_rejected;
+    a.result = disposition_of(from.disposition);
+  }
+  return a;
 }
 
 void gate::signal() {
@@ -238,7 +325,7 @@ void gate::queue_later(const std::vector<engine::event>& events, engine::message
     if (sqlite_ != nullptr) {
       const auto id =
           sqlite_->enqueue({0, e.trace(), store::host_destination, std::string(x12_type),
-                            server::pack_later(event, line, body), 0},
+                            store::pack_later(event, line, body), 0},
                            at.unix_ms);
       if (id > 0) unacked_.insert(static_cast<std::uint64_t>(id));
     } else {
@@ -254,7 +341,7 @@ answer gate::submit(std::string_view message, std::string_view content_type,
                     std::string_view source, std::int64_t unix_ms) {
   const engine::message_time at{unix_ms != 0 ? unix_ms : clock_ms()};
   const auto hint = hinted_kind(content_type);
-  std::lock_guard lock(mutex_);
+  std::unique_lock lock(mutex_);
   if (!healthy_) throw unavailable("the store failed earlier: open the gate again");
   collector out;
   if (hint && engine::sniff(message.substr(0, 64)) != *hint) {
@@ -265,6 +352,10 @@ answer gate::submit(std::string_view message, std::string_view content_type,
         "the content type names " + std::string(engine::name(*hint)) + " but the message is " +
         std::string(engine::name(engine::sniff(message.substr(0, 64)))) + ": not processed\n";
     return std::move(out.a);
+  }
+  if (cluster_) {  // the workers answer, each for its patients: nothing to hold the lock for
+    lock.unlock();
+    return submit_to_cluster(message);
   }
   const auto number = ++messages_;
   std::string name = source.empty() ? std::string("covgate") : std::string(source);

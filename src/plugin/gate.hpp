@@ -1,10 +1,13 @@
 // The gate behind libcovgate's C ABI (covgate.h): the engine's intake over a memory or SQLite
 // state, opened from the text of covgate.json, with an outbox of later answers that the host
-// drains (poll), acknowledges (ack) and may have handed out again (redeliver). C++ with
+// drains (poll), acknowledges (ack) and may have handed out again (redeliver). With
+// "cluster": {"role": "front"} the messages go to a cluster's workers instead
+// (cluster_link.hpp) and the later answers come from its stream of releases into the same
+// outbox. C++ with
 // exceptions; src/plugin/covgate.cpp turns them into status codes at the boundary.
 // Thread-safe: every member but the destructor may be called from any thread (one lock
-// serializes the engine and the store). Starts no thread; reads the clock only when a message
-// comes without its time.
+// serializes the engine and the store). Starts no thread of its own (pointed at a cluster, the
+// front's and the delivery's); reads the clock only when a message comes without its time.
 #pragma once
 
 #include <cstdint>
@@ -26,6 +29,8 @@
 #include "covgate/store/sqlite_store.hpp"
 
 namespace covgate::plugin {
+
+class cluster_link;
 
 /// Mirrors enum covgate_disposition.
 enum class disposition : std::int32_t {
@@ -79,7 +84,9 @@ class gate {
   gate& operator=(const gate&) = delete;
 
   /// One whole message. `unix_ms` 0 reads the clock. Throws unavailable (store failure: the
-  /// message's changes were rolled back) and std::bad_alloc; bad input is an answer.
+  /// message's changes were rolled back), cluster_unavailable (pointed at a cluster: not
+  /// taken or not answered in time; `source` and `unix_ms` are not used there, as the stream
+  /// names and dates each message) and std::bad_alloc; bad input is an answer.
   [[nodiscard]] answer submit(std::string_view message, std::string_view content_type,
                               std::string_view source, std::int64_t unix_ms);
 
@@ -105,6 +112,10 @@ class gate {
   class collector;
 
   void queue_later(const std::vector<engine::event>& events, engine::message_time at);
+  // Pointed at a cluster: the message goes to its workers through the link.
+  [[nodiscard]] answer submit_to_cluster(std::string_view message);
+  // A release from the cluster, kept until the host acknowledges it ("" once kept).
+  std::string keep_later(const store::outbox_item& release);
   void signal();  // under mutex_: the wait fd's readiness follows what poll() can hand out
   void maintain(std::int64_t now_ms);  // under mutex_: retention and checkpoints, now and then
 
@@ -129,6 +140,8 @@ class gate {
   bool signalled_ = false;
   std::int64_t last_checkpoint_ms_ = 0;
   std::int64_t last_prune_ms_ = 0;
+  // Last: its delivery thread calls keep_later, so it goes before everything above.
+  std::unique_ptr<cluster_link> cluster_;
 };
 
 }  // namespace covgate::plugin

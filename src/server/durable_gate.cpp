@@ -7,7 +7,7 @@
 #include <memory>
 
 #include "covgate/model/decision_json.hpp"
-#include "covgate/server/later_answer.hpp"
+#include "covgate/store/later_answer.hpp"
 #include "covgate/server/log.hpp"
 
 namespace covgate::server {
@@ -137,7 +137,7 @@ void durable_gate::enqueue_later(const std::vector<engine::event>& events,
       if (packed.empty()) {
         std::string line;
         model::append_json(line, e.decision, engine::name(e.kind), e.source);
-        packed = pack_later(engine::name(e.kind), line, body);
+        packed = store::pack_later(engine::name(e.kind), line, body);
       }
       store_.enqueue({0, e.trace(), d, "application/edi-x12", packed, 0}, at.unix_ms);
     }

@@ -112,7 +112,7 @@ TEST_SUITE("plugin.abi") {
     CHECK(std::string(covgate_version()).find('.') != std::string::npos);
     for (const int32_t code :
          {COVGATE_OK, COVGATE_EMPTY, COVGATE_E_ARGUMENT, COVGATE_E_CONFIG, COVGATE_E_STORE,
-          COVGATE_E_NOMEM, COVGATE_E_TOO_LARGE, COVGATE_E_INTERNAL}) {
+          COVGATE_E_NOMEM, COVGATE_E_TOO_LARGE, COVGATE_E_UNAVAILABLE, COVGATE_E_INTERNAL}) {
       CHECK(std::string(covgate_status_name(code)).rfind("COVGATE_", 0) == 0);
     }
     CHECK(std::string(covgate_status_name(12345)) == "COVGATE_UNKNOWN_STATUS");
@@ -355,6 +355,35 @@ TEST_SUITE("plugin.abi") {
     CHECK(old.e.message[0] == 'Q');
     covgate_answer_free(nullptr);
     CHECK(covgate_close(nullptr, nullptr) == COVGATE_OK);
+  }
+
+  TEST_CASE("pointed at a cluster: a front with a store and its secret, or a clear error") {
+    temp_dir dir;
+    covgate_handle* h = nullptr;
+    auto err = error_struct();
+    const auto open = [&](const std::string& cluster, bool with_store) {
+      const std::string config =
+          R"({"cluster": )" + cluster +
+          (with_store ? R"(, "store": {"directory": ")" + dir.path.string() + R"("}})" : "}");
+      return covgate_open(config.data(), config.size(), nullptr, &h, &err);
+    };
+    // Nothing listens on port 1 of loopback: the connection is refused at once.
+    const std::string front = R"({"role": "front", "urls": ["nats://127.0.0.1:1"],
+        "worker_id": "host1", "key_secret_env": "COVGATE_ABI_TEST_SECRET"})";
+    const std::string worker = R"({"role": "worker", "urls": ["nats://127.0.0.1:1"],
+        "worker_id": "w1", "key_secret_env": "COVGATE_ABI_TEST_SECRET"})";
+    ::unsetenv("COVGATE_ABI_TEST_SECRET");
+    CHECK(open(worker, true) == COVGATE_E_CONFIG);
+    CHECK(std::string(err.message).find("/cluster/role") != std::string::npos);
+    CHECK(open(front, false) == COVGATE_E_CONFIG);
+    CHECK(std::string(err.message).find("/store/directory") != std::string::npos);
+    CHECK(open(front, true) == COVGATE_E_CONFIG);  // the secret is said before connecting
+    CHECK(std::string(err.message).find("COVGATE_ABI_TEST_SECRET") != std::string::npos);
+    ::setenv("COVGATE_ABI_TEST_SECRET", "a secret of the test", 1);
+    CHECK(open(front, true) == COVGATE_E_UNAVAILABLE);
+    CHECK(std::string(err.message).find("cluster:") == 0);
+    CHECK(h == nullptr);
+    ::unsetenv("COVGATE_ABI_TEST_SECRET");
   }
 
   TEST_CASE("several host threads submit, poll and acknowledge at once") {

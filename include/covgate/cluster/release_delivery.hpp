@@ -36,6 +36,10 @@ struct release_target {
   /// One delivery attempt: "" when the receiver took it, else why not. Called from the
   /// target's own thread.
   std::function<std::string(const store::outbox_item& item)> deliver;
+  /// The item's body in store::pack_later's form: the release's event (Cg-Event; "unknown"
+  /// for a release published without one) and decision line (Cg-Decision) before the 277,
+  /// for a receiver that hands all three on (a C ABI host). Otherwise the 277 alone.
+  bool with_event = false;
 };
 
 struct release_delivery_settings {

@@ -1,8 +1,8 @@
-#include "covgate/server/later_answer.hpp"
+#include "covgate/store/later_answer.hpp"
 
 #include <algorithm>
 
-namespace covgate::server {
+namespace covgate::store {
 
 std::string pack_later(std::string_view event, std::string_view decision, std::string_view body) {
   std::string out;
@@ -24,4 +24,4 @@ std::optional<later_answer> unpack_later(std::string_view row) noexcept {
   return later_answer{event, row.substr(first + 1, second - first - 1), row.substr(second + 1)};
 }
 
-}  // namespace covgate::server
+}  // namespace covgate::store

@@ -11,7 +11,7 @@
 #include <string>
 #include <string_view>
 
-namespace covgate::server {
+namespace covgate::store {
 
 struct later_answer {
   std::string_view event;     ///< "release", "hold", "reopened", "void", "cancel"
@@ -25,4 +25,4 @@ struct later_answer {
 /// Views into `row`; nullopt when the row is not in this form (a bare 277).
 [[nodiscard]] std::optional<later_answer> unpack_later(std::string_view row) noexcept;
 
-}  // namespace covgate::server
+}  // namespace covgate::store

@@ -1,11 +1,11 @@
-#include "covgate/server/later_answer.hpp"
+#include "covgate/store/later_answer.hpp"
 
 #include <doctest/doctest.h>
 
-using covgate::server::pack_later;
-using covgate::server::unpack_later;
+using covgate::store::pack_later;
+using covgate::store::unpack_later;
 
-TEST_SUITE("server.later_answer") {
+TEST_SUITE("store.later_answer") {
   TEST_CASE("a packed later answer unpacks to its event, decision line and 277") {
     const std::string row = pack_later("release", R"({"claim":"P1"})", "ISA*00*\nIEA*1*1~");
     const auto a = unpack_later(row);
