@@ -203,6 +203,7 @@ gate::gate(std::string_view config_text, const std::filesystem::path& base)
     last_checkpoint_ms_ = now;
     maintain(now);
   }
+  ready_ = unacked_;
   wait_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   {
     std::lock_guard lock(mutex_);
@@ -240,10 +241,12 @@ std::string gate::keep_later(const store::outbox_item& release) {
     // A release offered again (its acknowledgement to the cluster was lost) is kept once:
     // the outbox keeps one row per key and destination.
     const auto now = clock_ms();
-    const auto id = sqlite_->enqueue({0, release.key, store::host_destination,
-                                      std::string(x12_type), release.body, 0},
-                                     now);
-    if (id > 0) unacked_.insert(static_cast<std::uint64_t>(id));
+    const auto id = sqlite_->enqueue(
+        {0, release.key, store::host_destination, std::string(x12_type), release.body, 0}, now);
+    if (id > 0) {
+      unacked_.insert(static_cast<std::uint64_t>(id));
+      ready_.insert(static_cast<std::uint64_t>(id));
+    }
     maintain(now);
   } catch (const store::store_error& e) {
     return e.what();
@@ -288,7 +291,7 @@ answer gate::submit_to_cluster(std::string_view message) {
 }
 
 void gate::signal() {
-  const bool ready = unacked_.upper_bound(handed_out_) != unacked_.end();
+  const bool ready = !ready_.empty();
   if (wait_fd_ < 0 || ready == signalled_) return;
   if (ready) {
     const std::uint64_t one = 1;
@@ -327,12 +330,16 @@ void gate::queue_later(const std::vector<engine::event>& events, engine::message
           sqlite_->enqueue({0, e.trace(), store::host_destination, std::string(x12_type),
                             store::pack_later(event, line, body), 0},
                            at.unix_ms);
-      if (id > 0) unacked_.insert(static_cast<std::uint64_t>(id));
+      if (id > 0) {
+        unacked_.insert(static_cast<std::uint64_t>(id));
+        ready_.insert(static_cast<std::uint64_t>(id));
+      }
     } else {
       const auto id = next_memory_id_++;
       memory_outbox_.emplace(id, later_answer{e.trace(), std::string(event), std::move(line),
                                               std::move(body), later_disposition(e.kind)});
       unacked_.insert(id);
+      ready_.insert(id);
     }
   }
 }
@@ -401,49 +408,51 @@ answer gate::submit(std::string_view message, std::string_view content_type,
 
 std::optional<answer> gate::poll() {
   std::lock_guard lock(mutex_);
-  const auto next = unacked_.upper_bound(handed_out_);
-  if (next == unacked_.end()) return std::nullopt;
-  answer a;
-  if (sqlite_ != nullptr) {
-    const auto rows =
-        sqlite_->pending(store::host_destination, static_cast<std::int64_t>(handed_out_), 1);
-    if (rows.empty()) {  // acknowledged meanwhile by id: nothing else to hand out
-      unacked_.erase(next, unacked_.end());
-      signal();
-      return std::nullopt;
+  while (!ready_.empty()) {
+    const auto id = *ready_.begin();  // the oldest
+    ready_.erase(ready_.begin());
+    answer a;
+    if (sqlite_ != nullptr) {
+      const auto rows =
+          sqlite_->pending(store::host_destination, static_cast<std::int64_t>(id) - 1, 1);
+      if (rows.empty() || static_cast<std::uint64_t>(rows.front().id) != id) {
+        unacked_.erase(id);  // no longer in the store
+        continue;
+      }
+      a = unpack(rows.front());
+      a.key = rows.front().key;
+      a.result = a.event == "release"                         ? disposition::release
+                 : (a.event == "void" || a.event == "cancel") ? disposition::closed
+                                                              : disposition::hold;
+    } else {
+      const auto& item = memory_outbox_.at(id);
+      a.key = item.key;
+      a.event = item.event;
+      a.decisions = item.decision + '\n';
+      a.body = item.body;
+      a.result = item.result;
     }
-    a = unpack(rows.front());
-    a.sequence = static_cast<std::uint64_t>(rows.front().id);
-    a.key = rows.front().key;
-    const auto kind = a.event == "release"                         ? disposition::release
-                      : (a.event == "void" || a.event == "cancel") ? disposition::closed
-                                                                   : disposition::hold;
-    a.result = kind;
-  } else {
-    const auto& item = memory_outbox_.at(*next);
-    a.sequence = *next;
-    a.key = item.key;
-    a.event = item.event;
-    a.decisions = item.decision + '\n';
-    a.body = item.body;
-    a.result = item.result;
+    a.sequence = id;
+    a.flags = flag::later;
+    a.content_type = x12_type;
+    a.parts.emplace_back(0, a.body.size());
+    signal();
+    return a;
   }
-  a.flags = flag::later;
-  a.content_type = x12_type;
-  a.parts.emplace_back(0, a.body.size());
-  handed_out_ = a.sequence;
   signal();
-  return a;
+  return std::nullopt;
 }
 
 bool gate::ack(std::uint64_t sequence) {
   std::lock_guard lock(mutex_);
   if (unacked_.erase(sequence) == 0) return false;
+  const bool was_ready = ready_.erase(sequence) > 0;
   if (sqlite_ != nullptr) {
     try {
       sqlite_->remove(static_cast<std::int64_t>(sequence), store::host_destination);
     } catch (const store::store_error&) {
       unacked_.insert(sequence);
+      if (was_ready) ready_.insert(sequence);
       throw;
     }
   } else {
@@ -455,7 +464,7 @@ bool gate::ack(std::uint64_t sequence) {
 
 void gate::redeliver() {
   std::lock_guard lock(mutex_);
-  handed_out_ = 0;
+  ready_ = unacked_;
   signal();
 }
 

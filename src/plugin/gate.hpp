@@ -130,12 +130,14 @@ class gate {
   bool healthy_ = true;
   std::uint64_t messages_ = 0;  // names messages without a source ("covgate:<n>")
   // Later answers not acknowledged: their ids (durable: the outbox rows under
-  // store::host_destination; memory: keys of memory_outbox_). poll() hands out ids above
-  // handed_out_.
+  // store::host_destination; memory: keys of memory_outbox_). Ids order them by age, but a
+  // store row's id is one past the highest the table holds, so once every row is
+  // acknowledged the numbers start again: what poll() has to hand out is kept as a set of
+  // its own, never as "the ids above the last one handed out".
   std::set<std::uint64_t> unacked_;
+  std::set<std::uint64_t> ready_;  // of unacked_: not handed out since open or redeliver()
   std::map<std::uint64_t, later_answer> memory_outbox_;
   std::uint64_t next_memory_id_ = 1;
-  std::uint64_t handed_out_ = 0;
   int wait_fd_ = -1;
   bool signalled_ = false;
   std::int64_t last_checkpoint_ms_ = 0;

@@ -192,6 +192,49 @@ TEST_SUITE("plugin.abi") {
     CHECK_FALSE(readable(fd));
   }
 
+  TEST_CASE("a later answer made after every earlier one was acknowledged is handed out too") {
+    // Regression: the store numbers a row one past the highest it holds, so once every later
+    // answer was acknowledged (and deleted) the next one took number 1 again, below the last
+    // one handed out, and poll() never handed it out.
+    temp_dir dir;
+    const std::string durable = R"({"store": {"directory": ")" + dir.path.string() + R"("}})";
+    for (const std::string& config : {std::string(), durable}) {
+      INFO(std::string(config.empty() ? "in memory" : "durable"));
+      handle g(config);
+      auto err = error_struct();
+      const auto files = files_of("02-csii-release-after-late-lab");
+      for (const char* patient : {"2AA2AA2AA02", "5DD5DD5DD55"}) {
+        for (const auto& f : files) {
+          auto text = read(f);
+          for (auto at = text.find("2AA2AA2AA02"); at != std::string::npos;
+               at = text.find("2AA2AA2AA02", at + 11)) {
+            text.replace(at, 11, patient);
+          }
+          for (auto at = text.find("CSII-LATE"); at != std::string::npos;
+               at = text.find("CSII-LATE", at + 1)) {
+            text.replace(at, 9, std::string("CSII-L") + patient[0] + patient[1] + patient[2]);
+          }
+          if (patient[0] != '2') {  // an interchange of its own (ISA13, IEA02)
+            for (auto at = text.find("000000502"); at != std::string::npos;
+                 at = text.find("000000502", at + 9)) {
+              text.replace(at, 9, "000000503");
+            }
+          }
+          const auto answer = submit(g.h, text);
+          INFO(answer.body());
+          CHECK(answer->disposition == (f == files[1] ? COVGATE_HOLD : COVGATE_ACCEPTED));
+        }
+        answer_ptr later;
+        REQUIRE(covgate_poll(g.h, &later.a, &err) == COVGATE_OK);
+        CHECK(std::string(later->key) ==
+              std::string("CSII-L") + patient[0] + patient[1] + patient[2] + "-2");
+        CHECK(covgate_ack(g.h, later->sequence, &err) == COVGATE_OK);
+        answer_ptr none;
+        CHECK(covgate_poll(g.h, &none.a, &err) == COVGATE_EMPTY);
+      }
+    }
+  }
+
   TEST_CASE("with a durable store, unacknowledged later answers come back after a restart") {
     temp_dir dir;
     const std::string config = R"({"store": {"directory": ")" + dir.path.string() + R"("}})";
