@@ -5,9 +5,7 @@
 
 namespace covgate::plugin {
 
-std::string host_identity(std::string_view worker_id) {
-  return "host|" + std::string(worker_id);
-}
+std::string host_identity(std::string_view worker_id) { return "host|" + std::string(worker_id); }
 
 cluster_link::cluster_link(const server::server_config& config, const policy::policy_file& policy,
                            const mapping::tables& tables,
@@ -32,9 +30,8 @@ cluster_link::~cluster_link() { stop(); }
 cluster::front_answer cluster_link::submit(std::string message) {
   std::promise<cluster::front_answer> answered;
   auto answer = answered.get_future();
-  node_.running.submit(std::move(message), [&answered](cluster::front_answer a) {
-    answered.set_value(std::move(a));
-  });
+  node_.running.submit(std::move(message),
+                       [&answered](cluster::front_answer a) { answered.set_value(std::move(a)); });
   return answer.get();  // the front calls done once, by its deadline at the latest
 }
 

@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "covgate/mapping/tables.hpp"
 #include "cluster_link.hpp"
+#include "covgate/mapping/tables.hpp"
 #include "gate.hpp"
 
 #ifndef COVGATE_VERSION_STRING

@@ -41,6 +41,7 @@
 #include "covgate/cluster/review_requester.hpp"
 #include "covgate/cluster/subjects.hpp"
 #include "covgate/cluster/worker.hpp"
+#include "covgate/covgate.h"
 #include "covgate/hl7v2/mllp.hpp"
 
 using namespace covgate::cluster;
@@ -2080,5 +2081,134 @@ TEST_SUITE("cluster.processes") {
     for (std::string line; std::getline(lines, line);) {
       if (line.rfind("covgate_front_", 0) == 0) MESSAGE(line);
     }
+  }
+
+  TEST_CASE("a C ABI host pointed at the cluster is answered by its workers and polls releases") {
+    // The host is a front of its own (docs/cluster.md §5i): the day's workers answer it.
+    ::setenv("COVGATE_TEST_KEY_SECRET", secret.c_str(), 1);
+    const auto store_dir = std::filesystem::temp_directory_path() / ("covgate-abi-" + run_id());
+    std::string urls;
+    for (const auto& url : cluster_settings().urls)
+      urls += (urls.empty() ? "\"" : ",\"") + url + "\"";
+    const std::string config = R"({"store": {"directory": ")" + store_dir.string() +
+                               R"("}, "cluster": {"role": "front", "worker_id": "abi-)" + run_id() +
+                               R"(", "urls": [)" + urls + R"(], "partitions": )" +
+                               std::to_string(partitions()) +
+                               R"(, "key_secret_env": "COVGATE_TEST_KEY_SECRET",
+                                    "answer_timeout_ms": 8000}})";
+    covgate_error err{};
+    err.size = sizeof err;
+    covgate_handle* host = nullptr;
+    REQUIRE_MESSAGE(covgate_open(config.data(), config.size(), nullptr, &host, &err) == COVGATE_OK,
+                    err.message);
+    // Scenario 02 for a patient of its own: a record, the claim (held), the late labs.
+    const auto as_patient = [](std::string text) {
+      const auto swap = [&text](const std::string& from, const std::string& to) {
+        for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at))
+          text.replace(at, from.size(), to), at += to.size();
+      };
+      swap("2AA2AA2AA02", "5DD5DD5DD55");
+      swap("CSII-LATE", "CSII-ABI");
+      return text;
+    };
+    struct answer_ptr {
+      covgate_answer* a = nullptr;
+      ~answer_ptr() { covgate_answer_free(a); }
+      [[nodiscard]] std::string body() const {
+        return {reinterpret_cast<const char*>(a->body), a->body_length};
+      }
+    };
+    const auto submit = [&](const std::string& message, answer_ptr& out) {
+      // Sent again while the cluster does not take it (COVGATE_E_UNAVAILABLE: harmless).
+      int32_t status = COVGATE_E_UNAVAILABLE;
+      for (int attempt = 0; attempt < 5 && status == COVGATE_E_UNAVAILABLE; ++attempt) {
+        covgate_answer_free(out.a);
+        out.a = nullptr;
+        status = covgate_submit(host, message.data(), message.size(), nullptr, &out.a, &err);
+      }
+      return status;
+    };
+    const std::string scenario = "scenarios/02-csii-release-after-late-lab/";
+    answer_ptr record, claim, labs, garbage;
+    REQUIRE(submit(as_patient(read_sample(scenario + "1-record.json")), record) == COVGATE_OK);
+    CHECK(record.a->disposition == COVGATE_ACCEPTED);
+    CHECK(record.a->facts > 0);
+    CHECK(record.body().find("\"resourceType\":\"OperationOutcome\"") != std::string::npos);
+    REQUIRE(submit(as_patient(read_sample(scenario + "2-claim.x12")), claim) == COVGATE_OK);
+    INFO("the claim's answer: " << claim.body());
+    CHECK(claim.a->disposition == COVGATE_HOLD);  // the worker's Cg-Disposition
+    CHECK(claim.a->claims == 1);
+    CHECK(std::string(claim.a->content_type) == "application/edi-x12");
+    CHECK(claim.body().find("TRN*2*CSII-ABI~") != std::string::npos);
+    REQUIRE(submit(as_patient(read_sample(scenario + "3-late-labs.json")), labs) == COVGATE_OK);
+    CHECK(labs.a->disposition == COVGATE_ACCEPTED);
+    REQUIRE(submit("not a message of any kind", garbage) == COVGATE_OK);
+    CHECK(garbage.a->disposition == COVGATE_REJECTED);
+    CHECK((garbage.a->flags & COVGATE_UNRECOGNIZED) != 0);
+
+    // The release comes from CG_OUT with its event and decision line. A new host id is sent
+    // every release the stream holds (the day's too): each is acknowledged as it comes.
+    std::string release_body, release_decision;
+    int32_t release_disposition = -1;
+    std::size_t later_answers = 0, without_event = 0;
+    std::set<std::string> acknowledged;
+    const auto deadline = std::chrono::steady_clock::now() + 60s;
+    while (release_body.empty() && std::chrono::steady_clock::now() < deadline) {
+      answer_ptr later;
+      const auto status = covgate_poll(host, &later.a, &err);
+      REQUIRE(status >= 0);
+      if (status == COVGATE_EMPTY) {
+        std::this_thread::sleep_for(100ms);
+        continue;
+      }
+      ++later_answers;
+      CHECK((later.a->flags & COVGATE_LATER) != 0);
+      if (std::string(later.a->event) == "unknown") ++without_event;
+      if (std::string(later.a->key) == "CSII-ABI-2") {
+        release_body = later.body();
+        release_decision.assign(later.a->decisions, later.a->decisions_length);
+        release_disposition = later.a->disposition;
+        CHECK(std::string(later.a->event) == "release");
+      }
+      CHECK(covgate_ack(host, later.a->sequence, &err) == COVGATE_OK);
+      CHECK(covgate_ack(host, later.a->sequence, &err) == COVGATE_EMPTY);
+      acknowledged.insert(later.a->key);
+    }
+    INFO("later answers taken: " << later_answers);
+    if (release_body.empty()) {  // why not: the claim as the cluster has it
+      MESSAGE("CSII-ABI through the front: " << http_get(
+                  worker_process{"front", 0, the_front().http_port}, "/claims/CSII-ABI"));
+      jetstream js(cluster_settings());
+      MESSAGE("CSII-ABI-2 on CG_OUT: " << js.messages_on(
+                  std::string(out_stream), release_subject(release_token(secret, "CSII-ABI-2"))));
+      for (const auto& w : worker_processes()) {
+        MESSAGE(w.id << "'s outbox: " << http_get(w, "/outbox"));
+      }
+    }
+    CHECK(release_disposition == COVGATE_RELEASE);
+    CHECK(release_body.find("REF*1K*CSII-ABI-2~") != std::string::npos);
+    CHECK(release_decision.find("CSII-ABI") != std::string::npos);
+    CHECK(release_decision.ends_with("\n"));
+    CHECK(without_event == 0);  // every worker sends Cg-Event
+    CHECK(covgate_close(host, &err) == COVGATE_OK);
+
+    // Opened again, nothing acknowledged comes back (what was kept and not acknowledged
+    // does), and the claim sent again is answered as a repeat.
+    REQUIRE(covgate_open(config.data(), config.size(), nullptr, &host, &err) == COVGATE_OK);
+    answer_ptr again;
+    REQUIRE(submit(as_patient(read_sample(scenario + "2-claim.x12")), again) == COVGATE_OK);
+    CHECK(again.a->disposition == COVGATE_RELEASE);  // a repeat, as the claim stands now
+    for (const auto quiet_until = std::chrono::steady_clock::now() + 3s;
+         std::chrono::steady_clock::now() < quiet_until;) {
+      answer_ptr later;
+      if (covgate_poll(host, &later.a, &err) != COVGATE_OK) {
+        std::this_thread::sleep_for(100ms);
+        continue;
+      }
+      CHECK_MESSAGE(acknowledged.count(later.a->key) == 0, later.a->key);
+      CHECK(covgate_ack(host, later.a->sequence, &err) == COVGATE_OK);
+    }
+    CHECK(covgate_close(host, &err) == COVGATE_OK);
+    std::filesystem::remove_all(store_dir);
   }
 }
