@@ -13,9 +13,9 @@
 #include <thread>
 #include <variant>
 
+#include "covgate/cluster/claim_list_query.hpp"
 #include "covgate/cluster/claim_lookup.hpp"
 #include "covgate/cluster/front.hpp"
-#include "covgate/hosting/cluster_node.hpp"
 #include "covgate/cluster/layout.hpp"
 #include "covgate/cluster/lease_manager.hpp"
 #include "covgate/cluster/nats_client.hpp"
@@ -28,9 +28,10 @@
 #include "covgate/cluster/subjects.hpp"
 #include "covgate/cluster/worker.hpp"
 #include "covgate/cluster/worklist_query.hpp"
+#include "covgate/hosting/cluster_node.hpp"
 #include "covgate/server/claims_view.hpp"
-#include "covgate/store/later_answer.hpp"
 #include "covgate/server/log.hpp"
+#include "covgate/store/later_answer.hpp"
 
 namespace covgate::app {
 namespace {
@@ -232,6 +233,7 @@ struct cluster_worker::impl {
   std::optional<cluster::claim_lookup_responder> lookups;
   std::optional<cluster::queue_counts_responder> queue_counts;
   std::optional<cluster::chart_numbers_responder> chart_numbers;
+  std::optional<cluster::claim_list_responder> lists;
 
   // The partitions this worker holds now and has caught up: what it answers the cluster's
   // questions for. A copy left from a partition held before is stale, one being rebuilt may
@@ -304,6 +306,39 @@ struct cluster_worker::impl {
       });
     });
     for (const auto& [p, counts] : mine) out.rows.emplace(p, counts.numbers());
+    return out;
+  }
+
+  // A worklist list's page (§5h): the claims of the partitions this worker holds now and has
+  // caught up that the query matches, how many in each, and the first `limit` of them.
+  cluster::claim_list_answer list_answer(const cluster::claim_list_request& request) {
+    cluster::claim_list_answer out;
+    out.caught_up = caught_up_partitions();
+    std::vector<std::uint8_t> mine(static_cast<std::size_t>(config.partitions), 0);
+    for (const int p : out.caught_up) {
+      if (p >= 0 && p < config.partitions) mine[static_cast<std::size_t>(p)] = 1;
+    }
+    std::map<std::string, int, std::less<>> partition_of;  // one HMAC per patient, not per row
+    auto query = request.query;
+    query.group_of = [&](std::string_view patient) {
+      auto at = partition_of.find(patient);
+      if (at == partition_of.end()) {
+        const int p = partition_of_patient(patient);
+        at =
+            partition_of.emplace(patient, p >= 0 && mine[static_cast<std::size_t>(p)] != 0 ? p : -1)
+                .first;
+      }
+      return at->second;
+    };
+    gate.read([&](const store::sqlite_store& store) {
+      const auto page = store.list_claims(query);
+      out.page.totals = page.groups;
+      for (const auto& row : page.rows) {
+        out.page.rows.push_back({query.group_of(row.patient),
+                                 server::claims_view::sort_value_of(row, query.sort), row.id,
+                                 server::claims_view::list_row_json(row, request.now_ms)});
+      }
+    });
     return out;
   }
 
@@ -403,6 +438,9 @@ void cluster_worker::answer_worklist_counts() {
   self.chart_numbers.emplace(self.js, self.config.worker_id, [&self](std::string_view request) {
     return self.chart_numbers_answer(request);
   });
+  self.lists.emplace(
+      self.js, self.config.worker_id,
+      [&self](const cluster::claim_list_request& request) { return self.list_answer(request); });
 }
 
 void cluster_worker::stop() {
@@ -410,6 +448,7 @@ void cluster_worker::stop() {
   if (impl_->lookups) impl_->lookups->stop();
   if (impl_->queue_counts) impl_->queue_counts->stop();
   if (impl_->chart_numbers) impl_->chart_numbers->stop();
+  if (impl_->lists) impl_->lists->stop();
   impl_->reviews.stop();
   impl_->running.stop();
 }
@@ -784,6 +823,35 @@ std::pair<server::claim_lookup_port::found, std::string> cluster_front::find_cha
     server::chart_counts counts(now_ms, days);
     (void)counts.add_numbers(r.total);
     return {found::yes, server::claims_view::charts_json(counts)};
+  } catch (const cluster::nats_error& e) {
+    return {found::unavailable, std::string("the cluster could not be asked: ") + e.what()};
+  }
+}
+
+std::pair<server::claim_lookup_port::found, std::string> cluster_front::find_list(
+    const store::claim_query& query, std::int64_t now_ms) {
+  const auto& c = impl_->config;
+  try {
+    const auto wait =
+        std::min(std::chrono::milliseconds(c.answer_timeout_ms), std::chrono::milliseconds(5'000));
+    const auto r =
+        cluster::gather_claim_list(impl_->js, c.worker_id, {query, now_ms}, c.partitions, wait);
+    if (!r.complete) {
+      return {found::unavailable,
+              r.uncovered.empty()
+                  ? std::string("a worker's page could not be read; ask again")
+                  : "the lists of partitions " + joined(r.uncovered) +
+                        " are not known now (no worker that holds and has caught them up "
+                        "answered in time); ask again"};
+    }
+    std::vector<std::string> rows;
+    rows.reserve(r.rows.size());
+    for (const auto& row : r.rows) rows.push_back(row.json);
+    std::optional<std::string> next;
+    if (!r.rows.empty() && r.rows.size() == query.limit) {
+      next = server::claims_view::cursor_of(r.rows.back().sort_value, r.rows.back().id, query.sort);
+    }
+    return {found::yes, server::claims_view::list_json(query, r.total, rows, next)};
   } catch (const cluster::nats_error& e) {
     return {found::unavailable, std::string("the cluster could not be asked: ") + e.what()};
   }

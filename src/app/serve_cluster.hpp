@@ -125,6 +125,8 @@ class cluster_front final : public server::message_port,
                                                           std::int64_t released_window_ms) override;
   /// GET /charts across the cluster the same way (§5h).
   [[nodiscard]] std::pair<found, std::string> find_charts(std::int64_t now_ms, int days) override;
+  [[nodiscard]] std::pair<found, std::string> find_list(const store::claim_query& query,
+                                                        std::int64_t now_ms) override;
 
   /// A reviewer's release or cancel posted to a front: the claim is looked up as find_claim()
   /// does, on one of eight lookup threads in turn (a bulk action's claims side by side, the

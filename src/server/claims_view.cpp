@@ -183,8 +183,25 @@ void provider_json(model::json_writer& w, const model::provider& p) {
 }  // namespace
 
 std::string claims_view::cursor_of(const store::claim_row& row, store::claim_sort sort) {
-  if (sort == store::claim_sort::id) return row.id;
-  return "k" + hex(sort_value(row, sort)) + "." + hex(row.id);
+  return cursor_of(sort == store::claim_sort::id ? std::string() : sort_value(row, sort), row.id,
+                   sort);
+}
+
+std::string claims_view::cursor_of(std::string_view sort_value, std::string_view id,
+                                   store::claim_sort sort) {
+  if (sort == store::claim_sort::id) return std::string(id);
+  return "k" + hex(sort_value) + "." + hex(id);
+}
+
+std::string claims_view::sort_value_of(const store::claim_row& row, store::claim_sort sort) {
+  return sort_value(row, sort);
+}
+
+std::string claims_view::list_row_json(const store::claim_row& row, std::int64_t now_ms) {
+  std::string out;
+  model::json_writer w(out);
+  row_json(w, row, now_ms);
+  return out;
 }
 
 std::optional<std::pair<std::string, std::string>> claims_view::read_cursor(
@@ -203,25 +220,40 @@ std::string claims_view::list_json(const store::claim_query& query, std::int64_t
   std::string out;
   gate_.read([&](const store::sqlite_store& store) {
     const auto page = store.list_claims(query);
-    model::json_writer w(out);
-    w.begin_object();
-    if (query.released_since_ms) {
-      w.key("queue").value("released");
-    } else {
-      const auto o = query.result.value_or(model::outcome::release);
-      w.key("queue").value(queue_of(o)).key("outcome").value(model::name(o));
-    }
-    w.key("total").value(static_cast<std::int64_t>(page.total));
-    w.key("claims").begin_array();
-    for (const auto& row : page.rows) row_json(w, row, now_ms);
-    w.end_array();
+    std::vector<std::string> rows;
+    rows.reserve(page.rows.size());
+    for (const auto& row : page.rows) rows.push_back(list_row_json(row, now_ms));
+    std::optional<std::string> next;
     if (page.rows.size() == query.limit && !page.rows.empty()) {
-      w.key("next").value(cursor_of(page.rows.back(), query.sort));
-    } else {
-      w.key("next").null();
+      next = cursor_of(page.rows.back(), query.sort);
     }
-    w.end_object();
+    out = list_json(query, page.total, rows, next);
   });
+  return out;
+}
+
+std::string claims_view::list_json(const store::claim_query& query, std::uint64_t total,
+                                   const std::vector<std::string>& rows_json,
+                                   const std::optional<std::string>& next) {
+  std::string out;
+  model::json_writer w(out);
+  w.begin_object();
+  if (query.released_since_ms) {
+    w.key("queue").value("released");
+  } else {
+    const auto o = query.result.value_or(model::outcome::release);
+    w.key("queue").value(queue_of(o)).key("outcome").value(model::name(o));
+  }
+  w.key("total").value(static_cast<std::int64_t>(total));
+  w.key("claims").begin_array();
+  for (const auto& row : rows_json) w.raw(row);
+  w.end_array();
+  if (next) {
+    w.key("next").value(*next);
+  } else {
+    w.key("next").null();
+  }
+  w.end_object();
   return out;
 }
 

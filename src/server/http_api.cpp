@@ -716,6 +716,11 @@ void route_claims(service& svc, const http_request& req, const std::vector<std::
     if (req.method != "GET") return done(problem(405, "GET only"));
     auto q = list_query(svc, query, now);
     if (auto* bad = std::get_if<http_response>(&q)) return done(std::move(*bad));
+    if (auto* elsewhere = svc.claim_lookup()) {  // a cluster front: every worker's page merged
+      auto [how, body] = elsewhere->find_list(std::get<store::claim_query>(q), now);
+      return done(how == claim_lookup_port::found::yes ? json(200, std::move(body))
+                                                       : problem(503, body));
+    }
     return done(json(200, svc.claims().list_json(std::get<store::claim_query>(q), now)));
   }
   if (parts.size() == 2 && req.method == "POST" &&

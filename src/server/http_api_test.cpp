@@ -4,6 +4,8 @@
 
 #include <set>
 
+#include "covgate/cluster/claim_list_query.hpp"
+#include "covgate/server/claims_view.hpp"
 #include "support/gate_fixtures.hpp"
 #include "support/samples.hpp"
 
@@ -90,13 +92,19 @@ struct fake_lookup final : server::claim_lookup_port {
     if (!available) return {found::unavailable, "the charts of partitions 3 are not known now"};
     return {found::yes, R"({"holds_by_reason":[]})"};
   }
+  std::pair<found, std::string> find_list(const store::claim_query& q, std::int64_t) override {
+    asked_list = q;
+    if (!available) return {found::unavailable, "the lists of partitions 3 are not known now"};
+    return {found::yes, R"({"claims":[]})"};
+  }
   int asked_days = 0;
+  store::claim_query asked_list;
 };
 
 }  // namespace
 
 TEST_SUITE("server.http_api") {
-  TEST_CASE("GET /queues and /charts of a front are the cluster's answers, or 503 with why") {
+  TEST_CASE("GET /queues, /charts and /claims of a front are the cluster's answers, or 503") {
     api a;
     fake_lookup cluster;
     a.svc.set_claim_lookup(cluster);
@@ -108,8 +116,18 @@ TEST_SUITE("server.http_api") {
     CHECK(charted.status == 200);
     CHECK(charted.body == R"({"holds_by_reason":[]})");
     CHECK(cluster.asked_days == 7);
+    const auto listed = a.call("GET", "/claims?queue=review&sort=-charge&limit=5&patient=DOE");
+    CHECK(listed.status == 200);
+    CHECK(listed.body == R"({"claims":[]})");
+    CHECK(cluster.asked_list.result == model::outcome::hold_review);
+    CHECK(cluster.asked_list.sort == store::claim_sort::charge);
+    CHECK(cluster.asked_list.descending);
+    CHECK(cluster.asked_list.limit == 5);
+    CHECK(cluster.asked_list.patient == "DOE");
+    CHECK(a.call("GET", "/claims?queue=nope").status == 400);  // read by the front first
     cluster.available = false;
     CHECK(a.call("GET", "/charts").status == 503);
+    CHECK(a.call("GET", "/claims?queue=review").status == 503);
     const auto unknown = a.call("GET", "/queues");
     CHECK(unknown.status == 503);
     CHECK(unknown.body.find("partitions 3 are not known now") != std::string::npos);
@@ -144,6 +162,69 @@ TEST_SUITE("server.http_api") {
       CHECK(patients.size() > 10);
       CHECK(released.count == store.released_count(window_start).count);
     });
+  }
+
+  TEST_CASE("a list split by partition and merged is the store's list, page after page") {
+    // Two workers, each answering for the patients of one parity (a partition each), list
+    // alike and the front's merge gives the whole store's pages (docs/cluster.md §5h).
+    api a;
+    CHECK(a.call("POST", "/x12", sample("days/mixed-day/2-claims.x12")).status == 200);
+    const auto now = server::durable_gate::now_ms();
+    const auto parity = [](std::string_view patient) {
+      return patient.empty() ? 0 : static_cast<int>(static_cast<unsigned char>(patient.back()) % 2);
+    };
+    for (const auto& [sort, descending] :
+         {std::pair{store::claim_sort::charge, true}, std::pair{store::claim_sort::name, false},
+          std::pair{store::claim_sort::id, false}, std::pair{store::claim_sort::since, true}}) {
+      INFO("sort " << static_cast<int>(sort) << (descending ? " descending" : ""));
+      store::claim_query q;
+      q.result = model::outcome::hold_review;
+      q.sort = sort;
+      q.descending = descending;
+      q.limit = 7;
+      std::size_t pages = 0, listed = 0;
+      for (;; ++pages) {
+        REQUIRE(pages < 100);
+        cluster::claim_list_merge merge(q.sort, q.descending, q.limit);
+        store::claim_page whole;
+        a.svc.gate().read([&](const store::sqlite_store& store) {
+          whole = store.list_claims(q);
+          for (const int worker : {0, 1}) {
+            auto mine = q;
+            mine.group_of = [&](std::string_view patient) {
+              return parity(patient) == worker ? worker : -1;
+            };
+            const auto page = store.list_claims(mine);
+            cluster::claim_list_page sent;
+            sent.totals = page.groups;
+            for (const auto& row : page.rows) {
+              CHECK(parity(row.patient) == worker);
+              sent.rows.push_back({worker, server::claims_view::sort_value_of(row, q.sort), row.id,
+                                   server::claims_view::list_row_json(row, now)});
+            }
+            // Through the wire form; and the second worker also answers, stale, for the
+            // first's partition, which counts once (from the first answer naming it).
+            const auto received =
+                cluster::decode_claim_list_page(cluster::encode_claim_list_page(sent), 2);
+            REQUIRE(received.has_value());
+            merge.add(*received, {worker});
+          }
+        });
+        const auto rows = merge.rows();
+        CHECK(merge.total() == whole.total);
+        REQUIRE(rows.size() == whole.rows.size());
+        for (std::size_t i = 0; i < rows.size(); ++i) CHECK(rows[i].id == whole.rows[i].id);
+        listed += rows.size();
+        if (rows.size() < q.limit) break;
+        q.after = std::pair{rows.back().sort_value, rows.back().id};
+      }
+      CHECK(pages > 1);
+      std::uint64_t all = 0;
+      a.svc.gate().read([&](const store::sqlite_store& store) {
+        all = store.queue_counts()[static_cast<std::size_t>(model::outcome::hold_review)].count;
+      });
+      CHECK(listed == all);  // every hold once, across the pages
+    }
   }
 
   TEST_CASE("chart counts split by patient and sent as numbers add up to the store's chart") {

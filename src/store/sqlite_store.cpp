@@ -831,6 +831,40 @@ constexpr const char* row_columns =
     "id, outcome, closed, patient, patient_name, dos, reason, reasons, billing, billing_name, "
     "sender, sender_name, charge, since_ms, updated_ms, held, events";
 
+// covgate_group(patient) on `db` while this lives: claim_query::group_of, for one list.
+class group_function {
+ public:
+  group_function(sqlite3* db, const std::function<int(std::string_view)>& group_of)
+      : db_(group_of ? db : nullptr) {
+    if (db_ == nullptr) return;
+    if (sqlite3_create_function_v2(db_, "covgate_group", 1, SQLITE_UTF8,
+                                   const_cast<void*>(static_cast<const void*>(&group_of)), &call,
+                                   nullptr, nullptr, nullptr) != SQLITE_OK) {
+      throw store_error(std::string("cannot define covgate_group: ") + sqlite3_errmsg(db_));
+    }
+  }
+  ~group_function() {
+    if (db_ != nullptr) {
+      sqlite3_create_function_v2(db_, "covgate_group", 1, SQLITE_UTF8, nullptr, nullptr, nullptr,
+                                 nullptr, nullptr);
+    }
+  }
+  group_function(const group_function&) = delete;
+  group_function& operator=(const group_function&) = delete;
+
+ private:
+  static void call(sqlite3_context* context, int, sqlite3_value** args) {
+    const auto& group_of =
+        *static_cast<const std::function<int(std::string_view)>*>(sqlite3_user_data(context));
+    const auto* text = sqlite3_value_text(args[0]);
+    const auto size = static_cast<std::size_t>(sqlite3_value_bytes(args[0]));
+    sqlite3_result_int(context, group_of(std::string_view(
+                                    text == nullptr ? "" : reinterpret_cast<const char*>(text),
+                                    text == nullptr ? 0 : size)));
+  }
+  sqlite3* db_;
+};
+
 // The column each sort key orders by, and whether its values are numbers.
 std::pair<const char*, bool> column_of(claim_sort key) {
   switch (key) {
@@ -980,6 +1014,8 @@ claim_row read_row(const Statement& s) {
 
 }  // namespace
 
+bool sorts_as_number(claim_sort key) noexcept { return column_of(key).second; }
+
 claim_page sqlite_store::list_claims(const claim_query& q) const {
   // The statement is built from the filters present (each a fixed fragment; every value is
   // bound, never spliced in), so SQLite picks the index for the queue and order asked for.
@@ -1015,6 +1051,9 @@ claim_page sqlite_store::list_claims(const claim_query& q) const {
   if (!q.dos_to.empty()) where += " AND dos <= " + bind_next(q.dos_to);
   if (q.since_at_most_ms) where += " AND since_ms <= " + bind_next(*q.since_at_most_ms);
   if (q.since_at_least_ms) where += " AND since_ms >= " + bind_next(*q.since_at_least_ms);
+  // A worker's partitions: a function of this connection for the one statement at a time.
+  const group_function grouping(db_, q.group_of);
+  if (q.group_of) where += " AND covgate_group(patient) >= 0";
 
   const auto bind_all = [&](statement& s, std::size_t count) {
     for (std::size_t i = 0; i < count; ++i) {
@@ -1029,10 +1068,21 @@ claim_page sqlite_store::list_claims(const claim_query& q) const {
   claim_page page;
   {
     const auto filters = values.size();
-    statement count(db_, "SELECT COUNT(*) FROM claim_list WHERE " + where);
-    bind_all(count, filters);
-    count.step();
-    page.total = static_cast<std::uint64_t>(count.integer(0));
+    if (q.group_of) {
+      statement count(db_, "SELECT covgate_group(patient), COUNT(*) FROM claim_list WHERE " +
+                               where + " GROUP BY 1");
+      bind_all(count, filters);
+      while (count.step()) {
+        const auto n = static_cast<std::uint64_t>(count.integer(1));
+        page.groups[static_cast<int>(count.integer(0))] += n;
+        page.total += n;
+      }
+    } else {
+      statement count(db_, "SELECT COUNT(*) FROM claim_list WHERE " + where);
+      bind_all(count, filters);
+      count.step();
+      page.total = static_cast<std::uint64_t>(count.integer(0));
+    }
   }
   const auto [column, numeric] = column_of(q.sort);
   const char* order = q.descending ? " DESC" : "";

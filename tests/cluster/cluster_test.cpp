@@ -1364,7 +1364,8 @@ std::string output_of(const std::string& command) {
 
 // What a worker's HTTP API answers for `path` (curl; "" when it does not answer).
 std::string http_get(const worker_process& w, const std::string& path) {
-  return output_of("curl -sS --max-time 20 http://127.0.0.1:" + w.http_port + path);
+  // Quoted: a path's query string has '&'s the shell would take for its own.
+  return output_of("curl -sS --max-time 20 'http://127.0.0.1:" + w.http_port + path + "'");
 }
 
 // The same for a front's question of the whole cluster, asked again while it answers 503
@@ -1386,7 +1387,7 @@ std::vector<std::string> http_get_all(const worker_process& w,
                                       const std::vector<std::string>& paths) {
   constexpr std::string_view end_mark = "\n@@covgate-end@@\n";
   std::string command = "curl -sS --max-time 60 -w '" + std::string("\\n@@covgate-end@@\\n") + "'";
-  for (const auto& path : paths) command += " http://127.0.0.1:" + w.http_port + path;
+  for (const auto& path : paths) command += " 'http://127.0.0.1:" + w.http_port + path + "'";
   const auto out = output_of(command);
   std::vector<std::string> bodies;
   for (std::size_t at = 0; bodies.size() < paths.size();) {
@@ -2052,6 +2053,46 @@ TEST_SUITE("cluster.processes") {
       CHECK(sum_of(ages, days, "count") == all_holds);
       CHECK(sum_of(days, charts.size(), "by_reviewer") == 1);
       CHECK(sum_of(days, charts.size(), "count") >= 3);
+      // GET /claims on the front lists the whole cluster (§5h): each queue of documentation
+      // and review holds paged through by 40 on the charge, most first, holds exactly the
+      // day's holds of that outcome, each once, and says so in its total.
+      for (const auto& [queue, outcome] :
+           {std::pair{"documentation", "hold:documentation"}, std::pair{"review", "hold:review"}}) {
+        std::set<std::string> want, listed;
+        for (const auto& [id, o] : expected) {
+          if (o == outcome) want.insert(id);
+        }
+        std::string after;
+        std::int64_t last_charge = std::numeric_limits<std::int64_t>::max();
+        for (int page = 0; page < 50; ++page) {
+          const auto list = http_get_asking_again(
+              front_api, std::string("/claims?queue=") + queue + "&sort=-charge&limit=40" +
+                             (after.empty() ? "" : "&after=" + after));
+          INFO("the front's page "
+               << page << " of " << std::string(queue) << " after '" << after
+               << "': " << list.substr(0, 300) << " … "
+               << list.substr(
+                      list.rfind("\"next\"") == std::string::npos ? 0 : list.rfind("\"next\"")));
+          const auto total = list.find("\"total\":");
+          REQUIRE(total != std::string::npos);
+          CHECK(std::stoll(list.substr(total + 8)) == static_cast<std::int64_t>(want.size()));
+          for (auto at = list.find("{\"id\":\""); at != std::string::npos;
+               at = list.find("{\"id\":\"", at + 1)) {
+            if (list[at - 1] != '[' && list[at - 1] != ',') continue;  // a sender's id
+            const auto id = json_text(list, "id", at);
+            CHECK_MESSAGE(listed.insert(id).second, id << " listed twice");
+            const auto charge = list.find("\"charge_cents\":", at);
+            REQUIRE(charge != std::string::npos);
+            const auto cents = std::stoll(list.substr(charge + 15));
+            CHECK(cents <= last_charge);  // most first across the pages
+            last_charge = cents;
+          }
+          const auto next = list.find("\"next\":\"");
+          if (next == std::string::npos) break;
+          after = list.substr(next + 8, list.find('"', next + 8) - next - 8);
+        }
+        CHECK(listed == want);
+      }
     }
     // The survivors keep every partition between them through their lease rounds with a node
     // down: asked several times over a few leases' length (2 s each here), every partition

@@ -116,6 +116,8 @@ inline constexpr std::string_view claim_query_subject = "cg.q.claim";
 inline constexpr std::string_view queues_query_subject = "cg.q.queues";
 /// Where a front asks every worker for its partitions' chart counts (GET /charts, §5h).
 inline constexpr std::string_view charts_query_subject = "cg.q.charts";
+/// Where a front asks every worker for its page of a worklist list (GET /claims, §5h).
+inline constexpr std::string_view list_query_subject = "cg.q.claims";
 
 /// The partition a mapped subject ("cg.p.<n>.<pkey>.<kind>") was routed to, or -1 when the
 /// subject does not have that shape.

@@ -69,8 +69,21 @@ class claims_view {
   /// page (`next`, null on the last). With the default order (id) the cursor is the last id,
   /// so `after=ID` pages as it always did.
   [[nodiscard]] std::string list_json(const store::claim_query& query, std::int64_t now_ms);
+  /// A list page as list_json() writes it, from rows already written (list_row_json) and
+  /// the cursor of the last when the page is full: what a cluster front writes from the
+  /// workers' pages (docs/cluster.md §5h).
+  [[nodiscard]] static std::string list_json(const store::claim_query& query, std::uint64_t total,
+                                             const std::vector<std::string>& rows_json,
+                                             const std::optional<std::string>& next);
+  /// One row of a list page, and the value it sorts by under `sort` (a number in decimal for
+  /// the numeric keys, store::sorts_as_number).
+  [[nodiscard]] static std::string list_row_json(const store::claim_row& row, std::int64_t now_ms);
+  [[nodiscard]] static std::string sort_value_of(const store::claim_row& row,
+                                                 store::claim_sort sort);
   /// The cursor list_json() hands out for a row, and its reading (nullopt: not one of ours).
   [[nodiscard]] static std::string cursor_of(const store::claim_row& row, store::claim_sort sort);
+  [[nodiscard]] static std::string cursor_of(std::string_view sort_value, std::string_view id,
+                                             store::claim_sort sort);
   [[nodiscard]] static std::optional<std::pair<std::string, std::string>> read_cursor(
       std::string_view cursor, store::claim_sort sort);
 

@@ -122,7 +122,8 @@ class outbox_port {
   [[nodiscard]] virtual std::shared_ptr<const std::vector<destination_config>> destinations() = 0;
 };
 
-/// Where GET /claims/{id} finds a claim, and GET /queues and /charts their counts, when this
+/// Where GET /claims/{id} finds a claim, GET /claims its lists, and GET /queues and /charts
+/// their counts, when this
 /// process's store is not the place (a cluster
 /// front, which keeps nothing: it asks the workers; service::set_claim_lookup).
 class claim_lookup_port {
@@ -140,6 +141,9 @@ class claim_lookup_port {
   /// GET /charts the same way.
   [[nodiscard]] virtual std::pair<found, std::string> find_charts(std::int64_t now_ms,
                                                                   int days) = 0;
+  /// GET /claims (a page of a list) the same way, for a query already read.
+  [[nodiscard]] virtual std::pair<found, std::string> find_list(const store::claim_query& query,
+                                                                std::int64_t now_ms) = 0;
 };
 
 /// A reviewer's action taken from a cluster's stream: what became of it, and whether it was

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -125,12 +126,21 @@ struct claim_query {
   /// Keyset paging: rows after this (sort value, id) in the order asked for.
   std::optional<std::pair<std::string, std::string>> after;
   std::size_t limit = 100;
+  /// A cluster worker's partitions (docs/cluster.md §5h): when set, only the claims whose
+  /// patient key it maps to a number of 0 or more are listed, and claim_page::groups counts
+  /// them by that number. Called once per matching row (keep a cache for a costly one); must
+  /// not throw.
+  std::function<int(std::string_view patient)> group_of;
 };
 
 struct claim_page {
   std::vector<claim_row> rows;
-  std::uint64_t total = 0;  ///< rows matching the filters, on every page
+  std::uint64_t total = 0;              ///< rows matching the filters, on every page
+  std::map<int, std::uint64_t> groups;  ///< with claim_query::group_of: the total by group
 };
+
+/// Whether a sort key's values compare as numbers (else as bytes, as SQLite's BINARY does).
+[[nodiscard]] bool sorts_as_number(claim_sort key) noexcept;
 
 /// Open claims by outcome: how many, and the oldest outcome's start.
 struct queue_count {
