@@ -112,7 +112,7 @@ int run_serve(const options& o) {
     worker->answer_claim_lookups([&svc](std::string_view claim_id) {
       return svc.claims().claim_json(claim_id, server::durable_gate::now_ms());
     });
-    worker->answer_worklist_counts();
+    worker->answer_worklist([&svc] { return svc.claims().version(); });
   }
   // Started after the worker, whose CG_OUT it may deliver to, and stopped before it.
   std::optional<transport::outbox_worker> outbox;

@@ -234,6 +234,7 @@ struct cluster_worker::impl {
   std::optional<cluster::queue_counts_responder> queue_counts;
   std::optional<cluster::chart_numbers_responder> chart_numbers;
   std::optional<cluster::claim_list_responder> lists;
+  std::optional<cluster::changes_responder> changes;
 
   // The partitions this worker holds now and has caught up: what it answers the cluster's
   // questions for. A copy left from a partition held before is stale, one being rebuilt may
@@ -430,7 +431,7 @@ void cluster_worker::answer_claim_lookups(
                        });
 }
 
-void cluster_worker::answer_worklist_counts() {
+void cluster_worker::answer_worklist(std::function<std::string()> version) {
   auto& self = *impl_;
   self.queue_counts.emplace(self.js, self.config.worker_id, [&self](std::int64_t since) {
     return self.queue_counts_answer(since);
@@ -441,6 +442,9 @@ void cluster_worker::answer_worklist_counts() {
   self.lists.emplace(
       self.js, self.config.worker_id,
       [&self](const cluster::claim_list_request& request) { return self.list_answer(request); });
+  self.changes.emplace(self.js, self.config.worker_id, [&self, version = std::move(version)] {
+    return std::pair{version(), self.caught_up_partitions()};
+  });
 }
 
 void cluster_worker::stop() {
@@ -449,6 +453,7 @@ void cluster_worker::stop() {
   if (impl_->queue_counts) impl_->queue_counts->stop();
   if (impl_->chart_numbers) impl_->chart_numbers->stop();
   if (impl_->lists) impl_->lists->stop();
+  if (impl_->changes) impl_->changes->stop();
   impl_->reviews.stop();
   impl_->running.stop();
 }
@@ -823,6 +828,23 @@ std::pair<server::claim_lookup_port::found, std::string> cluster_front::find_cha
     server::chart_counts counts(now_ms, days);
     (void)counts.add_numbers(r.total);
     return {found::yes, server::claims_view::charts_json(counts)};
+  } catch (const cluster::nats_error& e) {
+    return {found::unavailable, std::string("the cluster could not be asked: ") + e.what()};
+  }
+}
+
+std::pair<server::claim_lookup_port::found, std::string> cluster_front::find_changes() {
+  const auto& c = impl_->config;
+  try {
+    const auto wait =
+        std::min(std::chrono::milliseconds(c.answer_timeout_ms), std::chrono::milliseconds(5'000));
+    const auto r = cluster::gather_changes(impl_->js, c.worker_id, c.partitions, wait);
+    if (!r.complete) {
+      return {found::unavailable, "the versions of partitions " + joined(r.uncovered) +
+                                      " are not known now (no worker that holds and has caught "
+                                      "them up answered in time); ask again"};
+    }
+    return {found::yes, server::claims_view::changes_json(r.version)};
   } catch (const cluster::nats_error& e) {
     return {found::unavailable, std::string("the cluster could not be asked: ") + e.what()};
   }

@@ -46,10 +46,10 @@ class cluster_worker final : public server::review_port {
   void answer_claim_lookups(
       std::function<std::optional<std::string>(std::string_view claim_id)> claim_json);
 
-  /// Answers the cluster's worklist counts (a front's GET /queues; cluster::
-  /// queue_counts_responder) from now until stop(), for the partitions this worker holds now
-  /// and has caught up. Call once.
-  void answer_worklist_counts();
+  /// Answers the cluster's worklist questions (a front's GET /queues, /charts, /claims and
+  /// /changes, §5h) from now until stop(), for the partitions this worker holds now and has
+  /// caught up; `version()` is the store's version for /changes. Call once.
+  void answer_worklist(std::function<std::string()> version);
 
   /// Publishes one of the store's outbox items (a later answer) to stream CG_OUT
   /// (cluster::release_publisher): "" when CG_OUT holds it now or held it already, else why
@@ -125,6 +125,7 @@ class cluster_front final : public server::message_port,
                                                           std::int64_t released_window_ms) override;
   /// GET /charts across the cluster the same way (§5h).
   [[nodiscard]] std::pair<found, std::string> find_charts(std::int64_t now_ms, int days) override;
+  [[nodiscard]] std::pair<found, std::string> find_changes() override;
   [[nodiscard]] std::pair<found, std::string> find_list(const store::claim_query& query,
                                                         std::int64_t now_ms) override;
 

@@ -193,4 +193,45 @@ queue_counts_responder::queue_counts_responder(
 
 void queue_counts_responder::stop() { responder_.stop(); }
 
+changes_result gather_changes(jetstream& js, std::string_view requester, int partitions,
+                              std::chrono::milliseconds wait) {
+  std::map<std::string, std::string> versions;  // worker -> its store's version
+  const auto asked =
+      ask_every_partition(js, requester, std::string(changes_query_subject), "version", partitions,
+                          wait, [&](const fetched_message& m, const std::vector<int>& fresh) {
+                            if (!fresh.empty())
+                              versions[m.header("Cg-Worker")] = std::string(m.data());
+                            return false;
+                          });
+  changes_result out;
+  out.answers = asked.answers;
+  out.complete = asked.complete;
+  out.uncovered = asked.uncovered;
+  std::uint64_t hash = 14695981039346656037ull;  // FNV-1a, 64 bits
+  for (const auto& [worker, version] : versions) {
+    for (const char c : worker + "=" + version + ";") {
+      hash = (hash ^ static_cast<unsigned char>(c)) * 1099511628211ull;
+    }
+  }
+  static constexpr char digits[] = "0123456789abcdef";
+  for (int shift = 60; shift >= 0; shift -= 4) out.version += digits[(hash >> shift) & 0xF];
+  return out;
+}
+
+changes_responder::changes_responder(
+    jetstream& js, std::string worker,
+    std::function<std::pair<std::string, std::vector<int>>()> answer)
+    : responder_(js, std::string(changes_query_subject), std::move(worker),
+                 [answer = std::move(answer)](const fetched_message&) {
+                   auto [version, caught_up] = answer();
+                   partition_query_responder::reply r;
+                   r.body = std::move(version);
+                   if (!caught_up.empty()) {
+                     r.headers.push_back({"Cg-Caught-Up", partition_list(caught_up)});
+                   }
+                   return r;
+                 }) {}
+
+void changes_responder::stop() { responder_.stop(); }
+
 }  // namespace covgate::cluster

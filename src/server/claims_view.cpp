@@ -430,15 +430,17 @@ std::string claims_view::charts_json(const chart_counts& counts) {
   return out;
 }
 
-std::string claims_view::changes_json() {
+std::string claims_view::version() {
   std::uint64_t writes = 0;
   gate_.read([&](const store::sqlite_store& store) { writes = store.claim_writes(); });
+  return std::to_string(started_ms_) + "-" + std::to_string(writes);
+}
+
+std::string claims_view::changes_json() { return changes_json(version()); }
+
+std::string claims_view::changes_json(std::string_view version) {
   std::string out;
-  model::json_writer(out)
-      .begin_object()
-      .key("version")
-      .value(std::to_string(started_ms_) + "-" + std::to_string(writes))
-      .end_object();
+  model::json_writer(out).begin_object().key("version").value(version).end_object();
   return out;
 }
 

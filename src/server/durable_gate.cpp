@@ -7,8 +7,8 @@
 #include <memory>
 
 #include "covgate/model/decision_json.hpp"
-#include "covgate/store/later_answer.hpp"
 #include "covgate/server/log.hpp"
+#include "covgate/store/later_answer.hpp"
 
 namespace covgate::server {
 namespace {

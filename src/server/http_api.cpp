@@ -831,6 +831,12 @@ bool route_worklist(service& svc, const http_request& req, const std::vector<std
     }
     done(json(200, svc.claims().charts_json(now, static_cast<int>(days))));
   } else if (first == "changes" && parts.size() == 1) {
+    if (auto* elsewhere = svc.claim_lookup()) {
+      auto [how, body] = elsewhere->find_changes();
+      done(how == claim_lookup_port::found::yes ? json(200, std::move(body))
+                                                : problem(503, std::move(body)));
+      return true;
+    }
     done(json(200, svc.claims().changes_json()));
   } else if (first == "whoami" && parts.size() == 1) {
     std::string body;
@@ -845,6 +851,14 @@ bool route_worklist(service& svc, const http_request& req, const std::vector<std
     w.value(static_cast<std::int64_t>(limits.max_page)).key("max_bulk");
     w.value(static_cast<std::int64_t>(limits.max_bulk)).end_object();
     done(json(200, std::move(body)));
+  } else if ((first == "messages" || first == "audit") && svc.claim_lookup() != nullptr) {
+    // A cluster front keeps no message and no patient: each worker's journal numbers its own
+    // messages, and the audit reads every patient of a store (docs/cluster.md §5a).
+    done(problem(501, first == "messages"
+                          ? "a cluster front keeps no message: ask the worker that holds the "
+                            "claim (its GET /messages/{id})"
+                          : "the audit is not built across a cluster yet: ask each worker's "
+                            "GET /audit/csii"));
   } else if (first == "messages" && parts.size() == 2) {
     const auto id = whole(parts[1], 1, INT64_MAX);
     const auto m = id ? svc.claims().message_json(*id) : std::nullopt;

@@ -92,6 +92,10 @@ struct fake_lookup final : server::claim_lookup_port {
     if (!available) return {found::unavailable, "the charts of partitions 3 are not known now"};
     return {found::yes, R"({"holds_by_reason":[]})"};
   }
+  std::pair<found, std::string> find_changes() override {
+    if (!available) return {found::unavailable, "the versions of partitions 3 are not known now"};
+    return {found::yes, R"({"version":"abc"})"};
+  }
   std::pair<found, std::string> find_list(const store::claim_query& q, std::int64_t) override {
     asked_list = q;
     if (!available) return {found::unavailable, "the lists of partitions 3 are not known now"};
@@ -125,9 +129,13 @@ TEST_SUITE("server.http_api") {
     CHECK(cluster.asked_list.limit == 5);
     CHECK(cluster.asked_list.patient == "DOE");
     CHECK(a.call("GET", "/claims?queue=nope").status == 400);  // read by the front first
+    CHECK(a.call("GET", "/changes").body == R"({"version":"abc"})");
+    CHECK(a.call("GET", "/messages/1").status == 501);  // each worker's journal numbers its own
+    CHECK(a.call("GET", "/audit/csii").status == 501);
     cluster.available = false;
     CHECK(a.call("GET", "/charts").status == 503);
     CHECK(a.call("GET", "/claims?queue=review").status == 503);
+    CHECK(a.call("GET", "/changes").status == 503);
     const auto unknown = a.call("GET", "/queues");
     CHECK(unknown.status == 503);
     CHECK(unknown.body.find("partitions 3 are not known now") != std::string::npos);

@@ -2175,8 +2175,14 @@ TEST_SUITE("cluster.processes") {
     CHECK(record.a->disposition == COVGATE_ACCEPTED);
     CHECK(record.a->facts > 0);
     CHECK(record.body().find("\"resourceType\":\"OperationOutcome\"") != std::string::npos);
+    // The day's front's GET /changes (§5h) moves when a worker's claim does.
+    const worker_process day_front{"front", 0, the_front().http_port};
+    const auto version_before = http_get_asking_again(day_front, "/changes");
+    CHECK(version_before.find("\"version\":\"") != std::string::npos);
+    CHECK(http_get_asking_again(day_front, "/changes") == version_before);  // nothing moved
     REQUIRE(submit(as_patient(read_sample(scenario + "2-claim.x12")), claim) == COVGATE_OK);
     INFO("the claim's answer: " << claim.body());
+    CHECK(http_get_asking_again(day_front, "/changes") != version_before);
     CHECK(claim.a->disposition == COVGATE_HOLD);  // the worker's Cg-Disposition
     CHECK(claim.a->claims == 1);
     CHECK(std::string(claim.a->content_type) == "application/edi-x12");

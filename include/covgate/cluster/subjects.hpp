@@ -118,6 +118,8 @@ inline constexpr std::string_view queues_query_subject = "cg.q.queues";
 inline constexpr std::string_view charts_query_subject = "cg.q.charts";
 /// Where a front asks every worker for its page of a worklist list (GET /claims, §5h).
 inline constexpr std::string_view list_query_subject = "cg.q.claims";
+/// Where a front asks every worker for its store's version (GET /changes, §5h).
+inline constexpr std::string_view changes_query_subject = "cg.q.changes";
 
 /// The partition a mapped subject ("cg.p.<n>.<pkey>.<kind>") was routed to, or -1 when the
 /// subject does not have that shape.

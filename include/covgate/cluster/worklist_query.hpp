@@ -112,4 +112,31 @@ class queue_counts_responder {
   partition_query_responder responder_;
 };
 
+/// GET /changes across the cluster (subject cg.q.changes): each worker answers the version of
+/// its store (claims_view::version, which moves whenever one of its claims does) with the
+/// partitions it answers for. The cluster's version is made of the versions of the workers
+/// that answered for a partition first, in the order of their names (a worker answering for
+/// none, such as one that just joined, does not change it).
+struct changes_result {
+  bool complete = false;  ///< every partition answered for
+  std::string version;    ///< 16 hex digits (FNV-1a of "worker=version;" in name order)
+  std::vector<int> uncovered;
+  int answers = 0;
+};
+[[nodiscard]] changes_result gather_changes(jetstream& js, std::string_view requester,
+                                            int partitions, std::chrono::milliseconds wait);
+
+/// A worker's side of cg.q.changes: `answer` gives its store's version and the partitions it
+/// holds now and has caught up; it runs on the responder's thread.
+class changes_responder {
+ public:
+  changes_responder(jetstream& js, std::string worker,
+                    std::function<std::pair<std::string, std::vector<int>>()> answer);
+  /// Joins the thread (within about 200 ms). Idempotent; destruction stops it too.
+  void stop();
+
+ private:
+  partition_query_responder responder_;
+};
+
 }  // namespace covgate::cluster

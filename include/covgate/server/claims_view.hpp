@@ -108,6 +108,10 @@ class claims_view {
   static void add_charts(const store::sqlite_store& store, std::int64_t first_day_ms,
                          const std::function<chart_counts*(std::string_view patient)>& of_patient);
   /// GET /changes: {"version": "..."}; it changes whenever a claim or its history does.
+  /// What GET /changes says: "<start ms>-<claim writes>", which moves whenever a claim does.
+  [[nodiscard]] std::string version();
+  /// GET /changes of a cluster front, from a version the workers' versions make.
+  [[nodiscard]] static std::string changes_json(std::string_view version);
   [[nodiscard]] std::string changes_json();
 
   /// GET /claims/{id}: the claim (lines with procedure, modifiers and charge), its current

@@ -141,6 +141,8 @@ class claim_lookup_port {
   /// GET /charts the same way.
   [[nodiscard]] virtual std::pair<found, std::string> find_charts(std::int64_t now_ms,
                                                                   int days) = 0;
+  /// GET /changes the same way: a version that moves whenever a claim of the cluster does.
+  [[nodiscard]] virtual std::pair<found, std::string> find_changes() = 0;
   /// GET /claims (a page of a list) the same way, for a query already read.
   [[nodiscard]] virtual std::pair<found, std::string> find_list(const store::claim_query& query,
                                                                 std::int64_t now_ms) = 0;
