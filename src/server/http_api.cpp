@@ -1003,6 +1003,11 @@ void route(service& svc, http_request request, const std::vector<bearer_token>& 
       if (!valid_type(parts[1]) || !boundary::fhir_id(parts[2])) {
         return done(outcome(400, "invalid", "the URL's type or id is not a FHIR type or id"));
       }
+      if (svc.claim_lookup() != nullptr) {  // a cluster front: the facts are its workers'
+        return done(outcome(501, "not-supported",
+                            "a cluster front keeps no facts: ask the worker that holds the "
+                            "patient's partition (its GET /fhir/{type}/{id})"));
+      }
       std::string body;
       switch (svc.claims().fhir_resource_json(parts[1], parts[2], body)) {
         case claims_view::lookup::found:

@@ -132,6 +132,7 @@ TEST_SUITE("server.http_api") {
     CHECK(a.call("GET", "/changes").body == R"({"version":"abc"})");
     CHECK(a.call("GET", "/messages/1").status == 501);  // each worker's journal numbers its own
     CHECK(a.call("GET", "/audit/csii").status == 501);
+    CHECK(a.call("GET", "/fhir/Observation/cpep-1").status == 501);
     cluster.available = false;
     CHECK(a.call("GET", "/charts").status == 503);
     CHECK(a.call("GET", "/claims?queue=review").status == 503);
