@@ -2210,7 +2210,12 @@ TEST_SUITE("cluster.processes") {
       }
       ++later_answers;
       CHECK((later.a->flags & COVGATE_LATER) != 0);
-      if (std::string(later.a->event) == "unknown") ++without_event;
+      // Releases the JetStream cases published themselves (no 277 in them) have no event;
+      // every worker's 277 has one.
+      if (std::string(later.a->event) == "unknown" &&
+          later.body().find("ST*277*") != std::string::npos) {
+        ++without_event;
+      }
       if (std::string(later.a->key) == "CSII-ABI-2") {
         release_body = later.body();
         release_decision.assign(later.a->decisions, later.a->decisions_length);
@@ -2236,7 +2241,7 @@ TEST_SUITE("cluster.processes") {
     CHECK(release_body.find("REF*1K*CSII-ABI-2~") != std::string::npos);
     CHECK(release_decision.find("CSII-ABI") != std::string::npos);
     CHECK(release_decision.ends_with("\n"));
-    CHECK(without_event == 0);  // every worker sends Cg-Event
+    CHECK(without_event == 0);  // every worker's release has its Cg-Event
     CHECK(covgate_close(host, &err) == COVGATE_OK);
 
     // Opened again, nothing acknowledged comes back (what was kept and not acknowledged
