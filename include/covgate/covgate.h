@@ -46,18 +46,18 @@ extern "C" {
 /* Return codes: 0 or positive = success, negative = failure (see covgate_error). */
 enum covgate_status {
   COVGATE_OK = 0,
-  COVGATE_EMPTY = 1,        /* covgate_poll: nothing waiting; covgate_ack: nothing to ack */
-  COVGATE_E_ARGUMENT = -1,  /* a NULL handle or pointer, a struct whose size is too small */
-  COVGATE_E_CONFIG = -2,    /* covgate_open: the configuration cannot be used */
-  COVGATE_E_STORE = -3,     /* the store failed (disk full...): nothing was processed; the
-                               handle refuses every message until it is reopened */
-  COVGATE_E_NOMEM = -4,     /* out of memory */
-  COVGATE_E_TOO_LARGE = -5, /* a message over 2^32 bytes */
+  COVGATE_EMPTY = 1,          /* covgate_poll: nothing waiting; covgate_ack: nothing to ack */
+  COVGATE_E_ARGUMENT = -1,    /* a NULL handle or pointer, a struct whose size is too small */
+  COVGATE_E_CONFIG = -2,      /* covgate_open: the configuration cannot be used */
+  COVGATE_E_STORE = -3,       /* the store failed (disk full...): nothing was processed; the
+                                 handle refuses every message until it is reopened */
+  COVGATE_E_NOMEM = -4,       /* out of memory */
+  COVGATE_E_TOO_LARGE = -5,   /* a message over 2^32 bytes */
   COVGATE_E_UNAVAILABLE = -6, /* pointed at a cluster: it could not be reached
                                  (covgate_open), or did not take the message or answer it in
                                  time (covgate_submit): none, part or all of it may have been
                                  applied; submit it again (a repeat is harmless) */
-  COVGATE_E_INTERNAL = -99  /* a bug: please report it */
+  COVGATE_E_INTERNAL = -99    /* a bug: please report it */
 };
 
 /* What the host should do with an answer. */
