@@ -66,8 +66,8 @@ std::int64_t wall_ms() {
 }
 
 // What a target is handed as the item's body (release_target::with_event).
-std::string body_for(const release_target& target, std::string_view release,
-                     std::string_view event, std::string_view decision) {
+std::string body_for(const release_target& target, std::string_view release, std::string_view event,
+                     std::string_view decision) {
   if (!target.with_event) return std::string(release);
   return store::pack_later(event.empty() ? "unknown" : event, decision, release);
 }

@@ -54,12 +54,12 @@ front_node::front_node(const server::server_config& c, const policy::policy_file
     : settings(front_settings_of(c)),
       js(connection_of(c.cluster)),
       laid_out((static_cast<void>(ensure_layout(js, layout_of(c.cluster))), true)),
-      control(js.bucket({std::string(cluster::control_bucket), c.cluster.replicas,
-                         std::chrono::seconds(0)})),
+      control(js.bucket(
+          {std::string(cluster::control_bucket), c.cluster.replicas, std::chrono::seconds(0)})),
       dead_bucket(js.bucket({std::string(cluster::dead_letters_bucket), c.cluster.replicas,
                              std::chrono::seconds(0)})),
-      identities(js.bucket({std::string(cluster::identity_bucket), c.cluster.replicas,
-                            std::chrono::seconds(0)})),
+      identities(js.bucket(
+          {std::string(cluster::identity_bucket), c.cluster.replicas, std::chrono::seconds(0)})),
       running(js, control, identities, policy, tables, settings) {}
 
 }  // namespace covgate::hosting

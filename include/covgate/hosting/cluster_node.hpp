@@ -33,7 +33,7 @@ struct front_node {
 
   cluster::front_settings settings;
   cluster::jetstream js;
-  bool laid_out = false;  // ensure_layout ran: the front reads no lease itself
+  bool laid_out = false;           // ensure_layout ran: the front reads no lease itself
   cluster::key_value control;      // KV cg-control: the answers' control numbers
   cluster::key_value dead_bucket;  // KV cg-dead
   cluster::key_value identities;   // KV cg-ident (§4)
