@@ -5,40 +5,16 @@
 #include <set>
 
 #include "covgate/cluster/subjects.hpp"
+#include "covgate/model/hex.hpp"
 
 namespace covgate::cluster {
 
 namespace {
 
+using model::hex;
+using model::unhex;
+
 constexpr std::size_t max_limit = 10'000;
-constexpr char hex_digits[] = "0123456789abcdef";
-
-std::string hex(std::string_view bytes) {
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (const unsigned char c : bytes) {
-    out += hex_digits[c >> 4];
-    out += hex_digits[c & 0xF];
-  }
-  return out;
-}
-
-std::optional<std::string> unhex(std::string_view text) {
-  if (text.size() % 2 != 0) return std::nullopt;
-  const auto digit = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    return -1;
-  };
-  std::string out;
-  out.reserve(text.size() / 2);
-  for (std::size_t i = 0; i < text.size(); i += 2) {
-    const int hi = digit(text[i]), lo = digit(text[i + 1]);
-    if (hi < 0 || lo < 0) return std::nullopt;
-    out += static_cast<char>(hi * 16 + lo);
-  }
-  return out;
-}
 
 template <typename T>
 std::optional<T> number(std::string_view text) {

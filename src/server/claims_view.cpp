@@ -9,6 +9,7 @@
 #include "covgate/model/decision_json.hpp"
 #include "covgate/model/fact_codec.hpp"
 #include "covgate/model/fact_index.hpp"
+#include "covgate/model/hex.hpp"
 #include "covgate/model/json_writer.hpp"
 #include "evidence_json.hpp"
 
@@ -91,35 +92,6 @@ void row_json(model::json_writer& w, const store::claim_row& r, std::int64_t now
   w.end_object();
 }
 
-std::string hex(std::string_view bytes) {
-  constexpr std::string_view digits = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (const char c : bytes) {
-    const auto b = static_cast<unsigned char>(c);
-    out += digits[b >> 4];
-    out += digits[b & 0xF];
-  }
-  return out;
-}
-
-std::optional<std::string> unhex(std::string_view text) {
-  if (text.size() % 2 != 0) return std::nullopt;
-  const auto nibble = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    return -1;
-  };
-  std::string out;
-  for (std::size_t i = 0; i < text.size(); i += 2) {
-    const int hi = nibble(text[i]);
-    const int lo = nibble(text[i + 1]);
-    if (hi < 0 || lo < 0) return std::nullopt;
-    out += static_cast<char>(hi * 16 + lo);
-  }
-  return out;
-}
-
 std::string sort_value(const store::claim_row& r, store::claim_sort sort) {
   using store::claim_sort;
   switch (sort) {
@@ -190,7 +162,7 @@ std::string claims_view::cursor_of(const store::claim_row& row, store::claim_sor
 std::string claims_view::cursor_of(std::string_view sort_value, std::string_view id,
                                    store::claim_sort sort) {
   if (sort == store::claim_sort::id) return std::string(id);
-  return "k" + hex(sort_value) + "." + hex(id);
+  return "k" + model::hex(sort_value) + "." + model::hex(id);
 }
 
 std::string claims_view::sort_value_of(const store::claim_row& row, store::claim_sort sort) {
@@ -210,8 +182,8 @@ std::optional<std::pair<std::string, std::string>> claims_view::read_cursor(
   if (cursor.empty() || cursor[0] != 'k') return std::nullopt;
   const auto dot = cursor.find('.');
   if (dot == std::string_view::npos) return std::nullopt;
-  auto value = unhex(cursor.substr(1, dot - 1));
-  auto id = unhex(cursor.substr(dot + 1));
+  auto value = model::unhex(cursor.substr(1, dot - 1));
+  auto id = model::unhex(cursor.substr(dot + 1));
   if (!value || !id) return std::nullopt;
   return std::pair{std::move(*value), std::move(*id)};
 }
