@@ -169,17 +169,25 @@ gate::gate(std::string_view config_text, const std::filesystem::path& base)
       tables_(load_tables(config_.mappings)),
       policy_(load_policy()) {
   const bool to_cluster = config_.cluster.front();
+  const bool durable = names_store_directory(config_text.empty() ? "{}" : config_text);
   if (config_.cluster.worker()) {
     mapping::config_failure("covgate.json", "/cluster/role",
                             "a C ABI host can be a cluster's front, not a worker (run `covgate "
                             "serve` for a worker)");
   }
-  if (to_cluster && !names_store_directory(config_text.empty() ? "{}" : config_text)) {
+  if (to_cluster && !durable) {
     mapping::config_failure("covgate.json", "/store/directory",
                             "a C ABI host pointed at a cluster keeps the cluster's later answers "
                             "in a store until covgate_ack: name its directory");
   }
-  if (names_store_directory(config_text.empty() ? "{}" : config_text)) {
+  if (to_cluster) {
+    try {
+      (void)hosting::key_secret_of(config_.cluster);  // said before the store or a connection
+    } catch (const std::runtime_error& e) {
+      mapping::config_failure("covgate.json", "/cluster/key_secret_env", e.what());
+    }
+  }
+  if (durable) {
     auto sqlite = std::make_unique<store::sqlite_store>(config_.store.directory,
                                                         config_.store.synchronous_full);
     sqlite_ = sqlite.get();
@@ -211,11 +219,6 @@ gate::gate(std::string_view config_text, const std::filesystem::path& base)
   }
   if (to_cluster) {
     try {
-      try {
-        (void)hosting::key_secret_of(config_.cluster);  // said before any connection
-      } catch (const std::runtime_error& e) {
-        mapping::config_failure("covgate.json", "/cluster/key_secret_env", e.what());
-      }
       cluster_ = std::make_unique<cluster_link>(
           config_, policy_, tables_,
           [this](const store::outbox_item& release) { return keep_later(release); });
