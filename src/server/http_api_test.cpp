@@ -211,13 +211,20 @@ TEST_SUITE("server.http_api") {
               sent.rows.push_back({worker, server::claims_view::sort_value_of(row, q.sort), row.id,
                                    server::claims_view::list_row_json(row, now)});
             }
-            // Through the wire form; and the second worker also answers, stale, for the
-            // first's partition, which counts once (from the first answer naming it).
+            // Through the wire form.
             const auto received =
                 cluster::decode_claim_list_page(cluster::encode_claim_list_page(sent), 2);
             REQUIRE(received.has_value());
             merge.add(*received, {worker});
           }
+          // A third, stale answer naming both partitions (a worker that held them before the
+          // handover) comes after the holders': nothing of it counts.
+          cluster::claim_list_page stale;
+          stale.totals = {{0, 1'000}, {1, 1'000}};
+          for (const auto& row : whole.rows) {
+            stale.rows.push_back({parity(row.patient), "", "A-STALE-" + row.id, "{}"});
+          }
+          merge.add(stale, {});
         });
         const auto rows = merge.rows();
         CHECK(merge.total() == whole.total);
