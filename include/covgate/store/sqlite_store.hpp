@@ -183,6 +183,33 @@ enum class apply_verdict : std::uint8_t {
                     ///< off; roll back, do not ack, drop the partition
 };
 
+/// What sqlite_store::write_snapshot() wrote (docs/cluster.md §5j).
+struct snapshot_summary {
+  /// The partition's applied position the rows are at; nullopt when the store never applied a
+  /// message of it (then nothing was written).
+  std::optional<applied_position> position;
+  std::uint64_t claims = 0, history = 0, facts = 0;  ///< rows written, by kind
+  /// Outbox items of the whole store still pending at that moment. A snapshot taken while a
+  /// release waits in the outbox would let a new owner skip the message that made it, so a
+  /// worker publishes only a snapshot taken with none pending.
+  std::uint64_t outbox_pending = 0;
+};
+
+/// What sqlite_store::load_snapshot() did.
+enum class snapshot_load_verdict : std::uint8_t {
+  loaded,       ///< the rows are in the transaction; the partition stands at the snapshot
+  not_newer,    ///< the store stands at or past the snapshot's position: nothing changed
+  held_before,  ///< the store holds an older copy of the partition: nothing changed (it
+                ///< catches up from the stream instead; replacing a copy is not built)
+  malformed,    ///< not a snapshot (see snapshot_load::error): nothing changed
+};
+
+struct snapshot_load {
+  snapshot_load_verdict verdict = snapshot_load_verdict::malformed;
+  std::uint64_t claims = 0, history = 0, facts = 0;  ///< rows loaded, by kind
+  std::string error;                                 ///< with malformed
+};
+
 /// Tag of the read-only constructor.
 struct read_only_t {
   explicit read_only_t() = default;
@@ -249,6 +276,27 @@ class sqlite_store final : public engine::state {
                                std::uint64_t epoch);
   /// The recorded position of `partition`, or nullopt before its first message.
   [[nodiscard]] std::optional<applied_position> applied(std::uint32_t partition) const;
+
+  /// Writes one partition's rows as a snapshot (store/partition_snapshot.hpp) to `out`, read
+  /// in one transaction so they stand at one applied position: the claims, worklist rows and
+  /// history of the patients `mine` accepts (the partition's, by the cluster's mapping), and
+  /// the facts rows that name such a patient, or that name a patient by reference only (facts
+  /// waiting for their Patient: the store cannot tell whose they are, so every partition's
+  /// snapshot carries them). Not carried: reference data (every worker has CG_REF), the
+  /// journal, remembered interchanges, the outbox. `mine` must not throw. Either connection
+  /// may write one (a worker uses its read-only one, beside the writer).
+  snapshot_summary write_snapshot(std::uint32_t partition,
+                                  const std::function<bool(std::string_view patient_key)>& mine,
+                                  std::string& out) const;
+  /// Loads a snapshot written by write_snapshot(), inside begin()/commit() (throws store_error
+  /// otherwise): its rows (claims and facts numbered after this store's own, in the
+  /// snapshot's order) and the partition's applied position. Only into a store that never
+  /// applied a message of the partition (else not_newer or held_before, nothing changed); a
+  /// claim id this store holds already throws store_error (roll back: the stream replay
+  /// decides such a claim as one process would). `on_facts` gets the body of every facts row
+  /// loaded, for the gate's index (a facts row the store held already is kept, not passed).
+  snapshot_load load_snapshot(std::string_view bytes,
+                              const std::function<void(std::string_view encoded)>& on_facts);
 
   /// Everything between begin() and commit() is one transaction (rollback() undoes it).
   void begin();
@@ -359,8 +407,11 @@ class sqlite_store final : public engine::state {
   /// Size of the database files in bytes.
   [[nodiscard]] std::uint64_t file_bytes() const;
 
- private:
+  /// One prepared statement (defined in the store's private src/store/sqlite_statement.hpp;
+  /// named here so the store's implementation files can use it).
   class statement;
+
+ private:
   statement& prepared(std::string_view sql) const;
   void exec(const char* sql);
   void open(int flags);

@@ -1,0 +1,275 @@
+// sqlite_store's partition snapshots (docs/cluster.md §5j): one partition's rows written as
+// store/partition_snapshot.hpp lays them out, and loaded into a store that never held it.
+#include <array>
+#include <set>
+
+#include "covgate/model/fact_codec.hpp"
+#include "covgate/store/partition_snapshot.hpp"
+#include "covgate/store/sqlite_store.hpp"
+#include "sqlite_statement.hpp"
+
+namespace covgate::store {
+
+namespace {
+
+// The tables a snapshot carries, in the order it carries them; nothing else is loaded.
+constexpr std::array<std::string_view, 4> snapshot_tables = {"claims", "claim_list", "history",
+                                                             "facts"};
+
+// Ends a read transaction opened for the snapshot (if it opened one) however the scope is
+// left.
+class read_transaction {
+ public:
+  explicit read_transaction(sqlite3* db) : db_(db), opened_(sqlite3_get_autocommit(db) != 0) {
+    if (opened_ && sqlite3_exec(db_, "BEGIN", nullptr, nullptr, nullptr) != SQLITE_OK) {
+      throw store_error(std::string("sqlite: cannot begin a snapshot: ") + sqlite3_errmsg(db_));
+    }
+  }
+  ~read_transaction() {
+    if (opened_) sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr);
+  }
+  read_transaction(const read_transaction&) = delete;
+  read_transaction& operator=(const read_transaction&) = delete;
+
+ private:
+  sqlite3* db_;
+  bool opened_;
+};
+
+// Writes every row `select` yields as one table of the snapshot, the columns as the
+// statement names them; `keep` (when given) decides row by row. Returns the rows written.
+template <typename Keep>
+std::uint64_t write_table(std::string_view name, sqlite3* db, const std::string& select,
+                          snapshot_writer& out, Keep keep) {
+  sqlite_store::statement s(db, select);
+  std::vector<std::string_view> columns;
+  std::vector<snapshot_cell> cells;
+  std::uint64_t rows = 0;
+  while (s.step()) {
+    if (columns.empty()) {
+      for (int i = 0; i < s.columns(); ++i) columns.push_back(s.column_name(i));
+      out.table(name, columns);
+      cells.resize(columns.size());
+    }
+    if (!keep(s)) continue;
+    for (int i = 0; i < s.columns(); ++i) {
+      switch (s.type(i)) {
+        case SQLITE_INTEGER:
+          cells[i] = s.integer(i);
+          break;
+        case SQLITE_TEXT:
+          cells[i] = s.text(i);
+          break;
+        case SQLITE_BLOB:
+          cells[i] = snapshot_blob{s.text(i)};
+          break;
+        default:  // the store's tables hold no NULL and no REAL
+          throw store_error("snapshot: " + std::string(name) + "." + std::string(columns[i]) +
+                            " holds a value of no kind a snapshot carries");
+      }
+    }
+    out.row(cells);
+    ++rows;
+  }
+  return rows;
+}
+
+// Whether a facts row belongs in the snapshot of the partition `mine` accepts: a fact of a
+// patient of it, or (no fact keyed) a fact that names its patient by reference only.
+bool facts_belong(std::string_view body, const std::function<bool(std::string_view)>& mine) {
+  std::vector<model::fact> facts;
+  if (!model::decode_facts(body, facts)) {
+    throw store_error("snapshot: a facts row does not decode (a newer covgate's, or damaged)");
+  }
+  bool keyed = false, waiting = false;
+  for (const auto& f : facts) {
+    const auto& key = model::patient_key_of(f);
+    if (!key.empty()) {
+      if (mine(key)) return true;
+      keyed = true;
+    } else if (!model::patient_reference_of(f).empty()) {
+      waiting = true;
+    }
+  }
+  return waiting && !keyed;
+}
+
+}  // namespace
+
+snapshot_summary sqlite_store::write_snapshot(std::uint32_t partition,
+                                              const std::function<bool(std::string_view)>& mine,
+                                              std::string& out) const {
+  snapshot_summary summary;
+  read_transaction reading(db_);
+  summary.position = applied(partition);
+  if (!summary.position) return summary;
+  {
+    auto& pending = prepared("SELECT COUNT(*) FROM outbox WHERE state = 'pending'");
+    reset_on_exit guard{[&] { pending.reset(); }};
+    pending.step();
+    summary.outbox_pending = static_cast<std::uint64_t>(pending.integer(0));
+  }
+  snapshot_writer writer(out, {partition, summary.position->stream_seq, summary.position->epoch});
+  const std::function<int(std::string_view)> group_of = [&](std::string_view patient) {
+    return mine(patient) ? 0 : -1;
+  };
+  const group_function grouping(db_, group_of);
+  const auto every_row = [](const statement&) { return true; };
+  summary.claims = write_table(
+      "claims", db_, "SELECT * FROM claims WHERE covgate_group(patient) >= 0 ORDER BY seq", writer,
+      every_row);
+  write_table("claim_list", db_,
+              "SELECT * FROM claim_list WHERE covgate_group(patient) >= 0 ORDER BY id", writer,
+              every_row);
+  summary.history =
+      write_table("history", db_,
+                  "SELECT history.* FROM history JOIN claims ON claims.id = history.claim_id "
+                  "WHERE covgate_group(claims.patient) >= 0 "
+                  "ORDER BY history.claim_id, history.seq, history.kind",
+                  writer, every_row);
+  int body = -1;
+  summary.facts = write_table("facts", db_, "SELECT * FROM facts ORDER BY seq", writer,
+                              [&](const statement& s) {
+                                if (body < 0) {
+                                  for (int i = 0; i < s.columns(); ++i) {
+                                    if (s.column_name(i) == "body") body = i;
+                                  }
+                                }
+                                return body >= 0 && facts_belong(s.text(body), mine);
+                              });
+  writer.finish();
+  return summary;
+}
+
+namespace {
+
+// Inserts a snapshot's rows, table by table, through statements built from the names the
+// snapshot gives once they are checked against the store's own tables and columns.
+class snapshot_loader final : public snapshot_visitor {
+ public:
+  using number_next = std::function<std::int64_t(std::string_view table)>;
+
+  snapshot_loader(sqlite3* db, number_next next_number,
+                  const std::function<void(std::string_view)>& on_facts, snapshot_load& counts)
+      : db_(db), next_number_(std::move(next_number)), on_facts_(on_facts), counts_(counts) {}
+
+  void table(std::string_view name, std::span<const std::string_view> columns) override {
+    if (std::find(snapshot_tables.begin(), snapshot_tables.end(), name) == snapshot_tables.end()) {
+      throw store_error("snapshot: table " + std::string(name) + " is not one a snapshot loads");
+    }
+    if (!loaded_.insert(std::string(name)).second) {
+      throw store_error("snapshot: table " + std::string(name) + " comes twice");
+    }
+    const auto known = columns_of(name);
+    table_ = std::string(name);
+    seq_column_ = body_column_ = -1;
+    // Facts the store holds already stay (a fact waiting for its Patient may be in several
+    // partitions' snapshots); a claim it holds already is a conflict the caller rolls back.
+    std::string sql = table_ == "facts" ? "INSERT OR IGNORE INTO " : "INSERT INTO ";
+    sql += table_ + "(";
+    std::set<std::string_view> seen;
+    for (std::size_t i = 0; i < columns.size(); ++i) {
+      if (known.count(std::string(columns[i])) == 0) {
+        throw store_error("snapshot: " + table_ + " has no column " + std::string(columns[i]));
+      }
+      if (!seen.insert(columns[i]).second) {
+        throw store_error("snapshot: " + table_ + "." + std::string(columns[i]) + " twice");
+      }
+      if (i > 0) sql += ", ";
+      sql += columns[i];
+      // The store's own order numbers: claims and facts get numbers after its own.
+      if (columns[i] == "seq" && (table_ == "claims" || table_ == "facts")) {
+        seq_column_ = static_cast<int>(i);
+      }
+      if (columns[i] == "body" && table_ == "facts") body_column_ = static_cast<int>(i);
+    }
+    sql += ") VALUES(";
+    for (std::size_t i = 0; i < columns.size(); ++i) sql += (i > 0 ? ", ?" : "?");
+    sql += ")";
+    insert_ = std::make_unique<sqlite_store::statement>(db_, sql);
+  }
+
+  void row(std::span<const snapshot_cell> cells) override {
+    auto& s = *insert_;
+    for (std::size_t i = 0; i < cells.size(); ++i) {
+      const int at = static_cast<int>(i) + 1;
+      if (static_cast<int>(i) == seq_column_) {
+        s.bind(at, next_number_(table_));
+      } else if (const auto* n = std::get_if<std::int64_t>(&cells[i])) {
+        s.bind(at, *n);
+      } else if (const auto* text = std::get_if<std::string_view>(&cells[i])) {
+        s.bind(at, *text);
+      } else {
+        s.blob(at, std::get<snapshot_blob>(cells[i]).bytes);
+      }
+    }
+    s.run();
+    const bool inserted = sqlite3_changes(db_) > 0;
+    if (table_ == "claims") {
+      ++counts_.claims;
+    } else if (table_ == "history") {
+      ++counts_.history;
+    } else if (table_ == "facts" && inserted) {
+      ++counts_.facts;
+      if (body_column_ >= 0) {
+        if (const auto* body = std::get_if<snapshot_blob>(&cells[body_column_])) {
+          on_facts_(body->bytes);
+        }
+      }
+    }
+  }
+
+ private:
+  std::set<std::string> columns_of(std::string_view table) {
+    // `table` is one of snapshot_tables: no name from the snapshot reaches the SQL unchecked.
+    sqlite_store::statement info(db_, "PRAGMA table_info(" + std::string(table) + ")");
+    std::set<std::string> names;
+    while (info.step()) names.emplace(info.text(1));
+    return names;
+  }
+
+  sqlite3* db_;
+  number_next next_number_;
+  const std::function<void(std::string_view)>& on_facts_;
+  snapshot_load& counts_;
+  std::set<std::string> loaded_;
+  std::string table_;
+  std::unique_ptr<sqlite_store::statement> insert_;
+  int seq_column_ = -1;
+  int body_column_ = -1;
+};
+
+}  // namespace
+
+snapshot_load sqlite_store::load_snapshot(std::string_view bytes,
+                                          const std::function<void(std::string_view)>& on_facts) {
+  if (sqlite3_get_autocommit(db_)) {
+    throw store_error(
+        "load_snapshot outside a transaction: the rows and the position commit "
+        "together");
+  }
+  snapshot_load result;
+  // Checked whole before anything is written, so a damaged snapshot changes nothing.
+  const auto header = read_snapshot(bytes, nullptr, result.error);
+  if (!header) return result;
+  if (const auto at = applied(header->partition)) {
+    result.verdict = at->stream_seq >= header->stream_seq ? snapshot_load_verdict::not_newer
+                                                          : snapshot_load_verdict::held_before;
+    return result;
+  }
+  snapshot_loader loader(
+      db_,
+      [this](std::string_view table) { return table == "claims" ? next_seq_++ : next_fact_seq_++; },
+      on_facts, result);
+  std::string error;
+  if (!read_snapshot(bytes, &loader, error)) throw store_error(error);  // checked above
+  claim_writes_ += result.claims;
+  if (record_applied(header->partition, header->stream_seq, header->epoch) !=
+      apply_verdict::apply) {
+    throw store_error("snapshot: the partition's position could not be recorded");
+  }
+  result.verdict = snapshot_load_verdict::loaded;
+  return result;
+}
+
+}  // namespace covgate::store

@@ -1,0 +1,198 @@
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <random>
+
+#include "covgate/model/fact_codec.hpp"
+#include "covgate/store/partition_snapshot.hpp"
+#include "covgate/store/sqlite_store.hpp"
+#include "support/gate_fixtures.hpp"
+
+using namespace covgate;
+
+namespace {
+
+struct temp_dir {
+  std::filesystem::path path = std::filesystem::temp_directory_path() /
+                               ("covgate-snapshot-" + std::to_string(std::random_device{}()));
+  ~temp_dir() { std::filesystem::remove_all(path); }
+};
+
+constexpr std::uint32_t partition = 3;
+
+engine::claim_record claim_of(const char* id, const char* patient, model::outcome result) {
+  engine::claim_record r;
+  r.claim = test::pump_claim(id);
+  r.claim.subscriber.member_id = patient;
+  r.decision.claim_id = id;
+  r.decision.result = result;
+  r.source = "nats:1";
+  r.events = 1;
+  return r;
+}
+
+std::string encoded(const model::fact& f) {
+  std::string out;
+  model::encode(std::span<const model::fact>(&f, 1), out);
+  return out;
+}
+
+model::fact lab_of(const char* resource, const char* patient_key) {
+  auto lab = test::lab("", mapping::lab_kind::c_peptide_fasting, 0.5, "ng/mL",
+                       "2026-03-01T08:00:00Z", 0.8);
+  lab.resource_id = resource;
+  lab.patient = "Patient/x";
+  lab.patient_key = patient_key;
+  return lab;
+}
+
+// A worker's store holding partition 3 (patient MINE) and another partition's patient (THEIRS),
+// reference data, and a fact still waiting for its Patient.
+void fill(store::sqlite_store& s) {
+  s.begin();
+  REQUIRE(s.record_applied(partition, 40, 2) == store::apply_verdict::apply);
+  s.save(claim_of("M-1", "MINE", model::outcome::hold_documentation));
+  s.save(claim_of("M-2", "MINE", model::outcome::release));
+  s.save(claim_of("T-1", "THEIRS", model::outcome::hold_documentation));
+  model::decision held;
+  held.claim_id = "M-1";
+  held.result = model::outcome::hold_documentation;
+  s.record_history("M-1", {1, "hold", 1000, held, "nats:1", ""});
+  held.claim_id = "T-1";
+  s.record_history("T-1", {1, "hold", 1000, held, "nats:2", ""});
+  s.save_facts("Observation/m", "", encoded(lab_of("Observation/m", "MINE")));
+  s.save_facts("Observation/t", "", encoded(lab_of("Observation/t", "THEIRS")));
+  s.save_facts("Observation/w", "", encoded(lab_of("Observation/w", "")));  // waits for a link
+  model::practitioner doctor;
+  doctor.resource_id = "Practitioner/d";
+  s.save_facts("Practitioner/d", "", encoded(doctor));  // reference data: CG_REF's
+  s.enqueue({0, "M-2-1", 0, "application/edi-x12", "ISA*277", 0}, 1000);
+  s.commit();
+}
+
+const auto mine = [](std::string_view patient) { return patient == "MINE"; };
+
+}  // namespace
+
+TEST_SUITE("store.sqlite_snapshot") {
+  TEST_CASE("a partition's rows move to a store that never held it, at their position") {
+    temp_dir from_dir;
+    store::sqlite_store from(from_dir.path, false);
+    fill(from);
+    std::string bytes;
+    const auto wrote = from.write_snapshot(partition, mine, bytes);
+    REQUIRE(wrote.position);
+    CHECK(*wrote.position == store::applied_position{40, 2});
+    CHECK(wrote.claims == 2);
+    CHECK(wrote.history == 1);
+    CHECK(wrote.facts == 2);  // MINE's and the one waiting
+    CHECK(wrote.outbox_pending == 1);
+
+    temp_dir to_dir;
+    store::sqlite_store to(to_dir.path, false);
+    to.begin();
+    to.save(claim_of("OWN-1", "OTHER", model::outcome::release));  // the new owner's own
+    to.commit();
+    std::vector<std::string> facts_given;
+    to.begin();
+    const auto loaded =
+        to.load_snapshot(bytes, [&](std::string_view body) { facts_given.emplace_back(body); });
+    to.commit();
+    REQUIRE(loaded.verdict == store::snapshot_load_verdict::loaded);
+    CHECK(loaded.claims == 2);
+    CHECK(loaded.history == 1);
+    CHECK(loaded.facts == 2);
+    CHECK(facts_given == std::vector<std::string>{encoded(lab_of("Observation/m", "MINE")),
+                                                  encoded(lab_of("Observation/w", ""))});
+    CHECK(to.applied(partition) == store::applied_position{40, 2});
+
+    const auto m1 = to.load("M-1");
+    REQUIRE(m1);
+    CHECK(m1->claim == from.load("M-1")->claim);
+    CHECK(m1->decision.result == model::outcome::hold_documentation);
+    CHECK_FALSE(to.load("T-1"));
+    CHECK(to.history("M-1").size() == 1);
+    CHECK(to.claims_of("MINE").size() == 2);
+    // Numbered after the store's own claim: the new owner's order of arrival stands.
+    const auto ids = to.claims_of("OTHER");
+    REQUIRE(ids.size() == 1);
+    CHECK(to.open_claims_of("MINE", false).size() == 1);
+    // The worklist's rows came along.
+    store::claim_query held;
+    held.result = model::outcome::hold_documentation;
+    const auto page = to.list_claims(held);
+    REQUIRE(page.rows.size() == 1);
+    CHECK(page.rows[0].id == "M-1");
+
+    // Loaded once: the same snapshot again changes nothing.
+    to.begin();
+    CHECK(to.load_snapshot(bytes, [](std::string_view) {}).verdict ==
+          store::snapshot_load_verdict::not_newer);
+    to.commit();
+  }
+
+  TEST_CASE(
+      "a store that held the partition, a claim id it holds, or a damaged snapshot: no load") {
+    temp_dir from_dir;
+    store::sqlite_store from(from_dir.path, false);
+    fill(from);
+    std::string bytes;
+    from.write_snapshot(partition, mine, bytes);
+    const auto none = [](std::string_view) {};
+
+    store::sqlite_store stale("", false);
+    stale.begin();
+    REQUIRE(stale.record_applied(partition, 12, 1) == store::apply_verdict::apply);
+    CHECK(stale.load_snapshot(bytes, none).verdict == store::snapshot_load_verdict::held_before);
+    stale.commit();
+
+    store::sqlite_store colliding("", false);
+    colliding.begin();
+    colliding.save(claim_of("M-2", "SOMEONE", model::outcome::release));
+    CHECK_THROWS_AS(colliding.load_snapshot(bytes, none), store::store_error);
+    colliding.rollback();
+
+    store::sqlite_store fresh("", false);
+    fresh.begin();
+    const auto cut = fresh.load_snapshot(bytes.substr(0, bytes.size() - 1), none);
+    CHECK(cut.verdict == store::snapshot_load_verdict::malformed);
+    CHECK(cut.error.find("at byte") != std::string::npos);
+    CHECK_FALSE(fresh.applied(partition));
+    fresh.commit();
+    CHECK_THROWS_AS(fresh.load_snapshot(bytes, none), store::store_error);  // no transaction
+  }
+
+  TEST_CASE("a snapshot naming a table or column the store does not load is refused whole") {
+    const auto none = [](std::string_view) {};
+    const auto refused = [&](std::string_view table, std::string_view column) {
+      std::string bytes;
+      store::snapshot_writer w(bytes, {partition, 9, 1});
+      const std::string_view columns[] = {column};
+      w.table(table, columns);
+      const store::snapshot_cell cell[] = {std::string_view("x")};
+      w.row(cell);
+      w.finish();
+      store::sqlite_store s("", false);
+      s.begin();
+      std::string what;
+      try {
+        (void)s.load_snapshot(bytes, none);
+      } catch (const store::store_error& e) {
+        what = e.what();
+      }
+      s.rollback();
+      CHECK_FALSE(s.applied(partition));
+      return what;
+    };
+    CHECK(refused("journal", "body") == "snapshot: table journal is not one a snapshot loads");
+    CHECK(refused("claims", "nonsense") == "snapshot: claims has no column nonsense");
+  }
+
+  TEST_CASE("a partition the store never applied writes no snapshot") {
+    store::sqlite_store s("", false);
+    std::string bytes;
+    const auto wrote = s.write_snapshot(partition, mine, bytes);
+    CHECK_FALSE(wrote.position);
+    CHECK(bytes.empty());
+  }
+}
