@@ -2,6 +2,7 @@
 // store/partition_snapshot.hpp lays them out, and loaded into a store that never held it.
 #include <array>
 #include <set>
+#include <unordered_set>
 
 #include "covgate/model/fact_codec.hpp"
 #include "covgate/store/partition_snapshot.hpp"
@@ -13,8 +14,8 @@ namespace covgate::store {
 namespace {
 
 // The tables a snapshot carries, in the order it carries them; nothing else is loaded.
-constexpr std::array<std::string_view, 4> snapshot_tables = {"claims", "claim_list", "history",
-                                                             "facts"};
+constexpr std::array<std::string_view, 5> snapshot_tables = {"claims", "claim_list", "history",
+                                                             "facts", "outbox"};
 
 // Ends a read transaction opened for the snapshot (if it opened one) however the scope is
 // left.
@@ -103,21 +104,25 @@ snapshot_summary sqlite_store::write_snapshot(std::uint32_t partition,
   read_transaction reading(db_);
   summary.position = applied(partition);
   if (!summary.position) return summary;
-  {
-    auto& pending = prepared("SELECT COUNT(*) FROM outbox WHERE state = 'pending'");
-    reset_on_exit guard{[&] { pending.reset(); }};
-    pending.step();
-    summary.outbox_pending = static_cast<std::uint64_t>(pending.integer(0));
-  }
   snapshot_writer writer(out, {partition, summary.position->stream_seq, summary.position->epoch});
   const std::function<int(std::string_view)> group_of = [&](std::string_view patient) {
     return mine(patient) ? 0 : -1;
   };
   const group_function grouping(db_, group_of);
   const auto every_row = [](const statement&) { return true; };
+  std::unordered_set<std::string> claim_ids;  // the partition's, for its outbox items
+  int id = -1;
   summary.claims = write_table(
       "claims", db_, "SELECT * FROM claims WHERE covgate_group(patient) >= 0 ORDER BY seq", writer,
-      every_row);
+      [&](const statement& s) {
+        if (id < 0) {
+          for (int i = 0; i < s.columns(); ++i) {
+            if (s.column_name(i) == "id") id = i;
+          }
+        }
+        if (id >= 0) claim_ids.emplace(s.text(id));
+        return true;
+      });
   write_table("claim_list", db_,
               "SELECT * FROM claim_list WHERE covgate_group(patient) >= 0 ORDER BY id", writer,
               every_row);
@@ -137,6 +142,18 @@ snapshot_summary sqlite_store::write_snapshot(std::uint32_t partition,
                                 }
                                 return body >= 0 && facts_belong(s.text(body), mine);
                               });
+  // Releases decided but not yet delivered: the new owner delivers them (a stream that keeps
+  // one message per release refuses a second copy). Their key is "<claim id>-<sequence>".
+  summary.outbox = write_table(
+      "outbox", db_,
+      "SELECT key, destination, content_type, body, attempts, next_ms, state, last_error "
+      "FROM outbox WHERE state = 'pending' ORDER BY id",
+      writer, [&](const statement& s) {
+        const auto key = s.text(0);
+        const auto dash = key.rfind('-');
+        return dash != std::string_view::npos &&
+               claim_ids.count(std::string(key.substr(0, dash))) > 0;
+      });
   writer.finish();
   return summary;
 }
@@ -164,8 +181,10 @@ class snapshot_loader final : public snapshot_visitor {
     table_ = std::string(name);
     seq_column_ = body_column_ = -1;
     // Facts the store holds already stay (a fact waiting for its Patient may be in several
-    // partitions' snapshots); a claim it holds already is a conflict the caller rolls back.
-    std::string sql = table_ == "facts" ? "INSERT OR IGNORE INTO " : "INSERT INTO ";
+    // partitions' snapshots), as does an outbox item it holds; a claim it holds already is a
+    // conflict the caller rolls back.
+    std::string sql =
+        table_ == "facts" || table_ == "outbox" ? "INSERT OR IGNORE INTO " : "INSERT INTO ";
     sql += table_ + "(";
     std::set<std::string_view> seen;
     for (std::size_t i = 0; i < columns.size(); ++i) {
@@ -209,6 +228,8 @@ class snapshot_loader final : public snapshot_visitor {
       ++counts_.claims;
     } else if (table_ == "history") {
       ++counts_.history;
+    } else if (table_ == "outbox" && inserted) {
+      ++counts_.outbox;
     } else if (table_ == "facts" && inserted) {
       ++counts_.facts;
       if (body_column_ >= 0) {

@@ -66,7 +66,10 @@ void fill(store::sqlite_store& s) {
   model::practitioner doctor;
   doctor.resource_id = "Practitioner/d";
   s.save_facts("Practitioner/d", "", encoded(doctor));  // reference data: CG_REF's
-  s.enqueue({0, "M-2-1", 0, "application/edi-x12", "ISA*277", 0}, 1000);
+  s.enqueue({0, "M-2-1", 0, "application/edi-x12", "ISA*277 M-2", 0}, 1000);
+  s.enqueue({0, "T-1-1", 0, "application/edi-x12", "ISA*277 T-1", 0}, 1000);
+  const auto sent = s.enqueue({0, "M-1-1", 0, "application/edi-x12", "ISA*277 M-1", 0}, 1000);
+  s.delivered(sent);  // on CG_OUT already: not the new owner's to send
   s.commit();
 }
 
@@ -85,8 +88,8 @@ TEST_SUITE("store.sqlite_snapshot") {
     CHECK(*wrote.position == store::applied_position{40, 2});
     CHECK(wrote.claims == 2);
     CHECK(wrote.history == 1);
-    CHECK(wrote.facts == 2);  // MINE's and the one waiting
-    CHECK(wrote.outbox_pending == 1);
+    CHECK(wrote.facts == 2);   // MINE's and the one waiting
+    CHECK(wrote.outbox == 1);  // M-2's release, still pending
 
     temp_dir to_dir;
     store::sqlite_store to(to_dir.path, false);
@@ -102,6 +105,7 @@ TEST_SUITE("store.sqlite_snapshot") {
     CHECK(loaded.claims == 2);
     CHECK(loaded.history == 1);
     CHECK(loaded.facts == 2);
+    CHECK(loaded.outbox == 1);
     CHECK(facts_given == std::vector<std::string>{encoded(lab_of("Observation/m", "MINE")),
                                                   encoded(lab_of("Observation/w", ""))});
     CHECK(to.applied(partition) == store::applied_position{40, 2});
@@ -123,6 +127,12 @@ TEST_SUITE("store.sqlite_snapshot") {
     const auto page = to.list_claims(held);
     REQUIRE(page.rows.size() == 1);
     CHECK(page.rows[0].id == "M-1");
+
+    // The new owner delivers the release the old one had not.
+    const auto due = to.due(2000, 10);
+    REQUIRE(due.size() == 1);
+    CHECK(due[0].key == "M-2-1");
+    CHECK(due[0].body == "ISA*277 M-2");
 
     // Loaded once: the same snapshot again changes nothing.
     to.begin();

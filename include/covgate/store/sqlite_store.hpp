@@ -189,10 +189,7 @@ struct snapshot_summary {
   /// message of it (then nothing was written).
   std::optional<applied_position> position;
   std::uint64_t claims = 0, history = 0, facts = 0;  ///< rows written, by kind
-  /// Outbox items of the whole store still pending at that moment. A snapshot taken while a
-  /// release waits in the outbox would let a new owner skip the message that made it, so a
-  /// worker publishes only a snapshot taken with none pending.
-  std::uint64_t outbox_pending = 0;
+  std::uint64_t outbox = 0;  ///< the partition's releases still pending delivery
 };
 
 /// What sqlite_store::load_snapshot() did.
@@ -207,6 +204,7 @@ enum class snapshot_load_verdict : std::uint8_t {
 struct snapshot_load {
   snapshot_load_verdict verdict = snapshot_load_verdict::malformed;
   std::uint64_t claims = 0, history = 0, facts = 0;  ///< rows loaded, by kind
+  std::uint64_t outbox = 0;                          ///< pending releases taken over
   std::string error;                                 ///< with malformed
 };
 
@@ -282,8 +280,10 @@ class sqlite_store final : public engine::state {
   /// history of the patients `mine` accepts (the partition's, by the cluster's mapping), and
   /// the facts rows that name such a patient, or that name a patient by reference only (facts
   /// waiting for their Patient: the store cannot tell whose they are, so every partition's
-  /// snapshot carries them). Not carried: reference data (every worker has CG_REF), the
-  /// journal, remembered interchanges, the outbox. `mine` must not throw. Either connection
+  /// snapshot carries them), and the partition's releases still pending in the outbox (the
+  /// new owner delivers them; CG_OUT keeps one copy of each). Not carried: reference data
+  /// (every worker has CG_REF), the journal, remembered interchanges, delivered and dead
+  /// outbox items. `mine` must not throw. Either connection
   /// may write one (a worker uses its read-only one, beside the writer).
   snapshot_summary write_snapshot(std::uint32_t partition,
                                   const std::function<bool(std::string_view patient_key)>& mine,
