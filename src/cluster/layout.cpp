@@ -27,6 +27,13 @@ lease_buckets ensure_layout(jetstream& js, const cluster_layout& layout) {
   // them to the patient's partition and purges them, however long that takes.
   js.ensure_stream(
       {std::string(wait_stream), wait_stream_subject(), layout.replicas, layout.duplicate_window});
+  // The latest snapshot of each partition (§5j): a subject keeps its newest message only.
+  {
+    stream_settings snapshots{std::string(snapshot_stream), snapshot_stream_subject(),
+                              layout.replicas, layout.duplicate_window};
+    snapshots.latest_per_subject = true;
+    js.ensure_stream(snapshots);
+  }
   return lease_buckets{js.bucket({std::string(owners_bucket), layout.replicas,
                                   std::chrono::seconds(0), layout.lease_retry_budget}),
                        js.bucket({std::string(workers_bucket), layout.replicas, layout.presence_ttl,

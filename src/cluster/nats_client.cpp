@@ -480,6 +480,8 @@ void jetstream::ensure_stream(const stream_settings& settings) {
     config.MaxMsgsPerSubject = 1;
     config.Discard = js_DiscardNew;
     config.DiscardNewPerSubject = true;
+  } else if (settings.latest_per_subject) {
+    config.MaxMsgsPerSubject = 1;  // Discard Old (the default): the newest stays
   }
   with_retry(impl_->settings.retry, [&] {
     jsStreamInfo* info = nullptr;
@@ -594,6 +596,31 @@ std::string stored_message::header(std::string_view name) const {
   return {};
 }
 
+namespace {
+
+// A stored message as nats.c handed it over (and freed here).
+stored_message stored_of(natsMsg* msg) {
+  stored_message out;
+  out.sequence = natsMsg_GetSequence(msg);
+  out.subject = natsMsg_GetSubject(msg);
+  out.data.assign(natsMsg_GetData(msg), static_cast<std::size_t>(natsMsg_GetDataLength(msg)));
+  const char** keys = nullptr;
+  int count = 0;
+  if (natsMsgHeader_Keys(msg, &keys, &count) == NATS_OK) {
+    for (int i = 0; i < count; ++i) {
+      const char* value = nullptr;
+      if (natsMsgHeader_Get(msg, keys[i], &value) == NATS_OK && value != nullptr) {
+        out.headers.emplace_back(keys[i], value);
+      }
+    }
+    free(static_cast<void*>(keys));
+  }
+  natsMsg_Destroy(msg);
+  return out;
+}
+
+}  // namespace
+
 std::optional<stored_message> jetstream::message(const std::string& stream,
                                                  std::uint64_t sequence) {
   return with_retry(impl_->settings.retry, [&]() -> std::optional<stored_message> {
@@ -604,23 +631,20 @@ std::optional<stored_message> jetstream::message(const std::string& stream,
     if (s != NATS_OK) {
       fail("read sequence " + std::to_string(sequence) + " of stream " + stream, s, jerr);
     }
-    stored_message out;
-    out.sequence = sequence;
-    out.subject = natsMsg_GetSubject(msg);
-    out.data.assign(natsMsg_GetData(msg), static_cast<std::size_t>(natsMsg_GetDataLength(msg)));
-    const char** keys = nullptr;
-    int count = 0;
-    if (natsMsgHeader_Keys(msg, &keys, &count) == NATS_OK) {
-      for (int i = 0; i < count; ++i) {
-        const char* value = nullptr;
-        if (natsMsgHeader_Get(msg, keys[i], &value) == NATS_OK && value != nullptr) {
-          out.headers.emplace_back(keys[i], value);
-        }
-      }
-      free(static_cast<void*>(keys));
-    }
-    natsMsg_Destroy(msg);
-    return out;
+    return stored_of(msg);
+  });
+}
+
+std::optional<stored_message> jetstream::last_message(const std::string& stream,
+                                                      const std::string& subject) {
+  return with_retry(impl_->settings.retry, [&]() -> std::optional<stored_message> {
+    natsMsg* msg = nullptr;
+    jsErrCode jerr = static_cast<jsErrCode>(0);
+    const natsStatus s =
+        js_GetLastMsg(&msg, impl_->context, stream.c_str(), subject.c_str(), nullptr, &jerr);
+    if (s == NATS_NOT_FOUND || jerr == JSNoMessageFoundErr) return std::nullopt;
+    if (s != NATS_OK) fail("read the last message of a subject of stream " + stream, s, jerr);
+    return stored_of(msg);
   });
 }
 

@@ -106,6 +106,16 @@ std::string reference_subject(message_kind kind) {
 
 std::string wait_stream_subject() { return "cg.wait.>"; }
 
+std::string snapshot_stream_subject() { return "cg.snap.>"; }
+
+std::string snapshot_chunk_subject(int partition, std::size_t chunk) {
+  return "cg.snap." + std::to_string(partition) + "." + std::to_string(chunk);
+}
+
+std::string snapshot_manifest_subject(int partition) {
+  return "cg.snap." + std::to_string(partition) + ".m";
+}
+
 std::string wait_subject(std::string_view identity_token, message_kind kind) {
   if (!is_partition_key(identity_token)) {
     throw std::invalid_argument("cluster: a wait subject takes an identity token");

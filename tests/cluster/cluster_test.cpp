@@ -39,6 +39,7 @@
 #include "covgate/cluster/release_publisher.hpp"
 #include "covgate/cluster/review_message.hpp"
 #include "covgate/cluster/review_requester.hpp"
+#include "covgate/cluster/snapshot_book.hpp"
 #include "covgate/cluster/subjects.hpp"
 #include "covgate/cluster/worker.hpp"
 #include "covgate/covgate.h"
@@ -826,6 +827,59 @@ TEST_SUITE("cluster.jetstream") {
     js.purge_subject(stream, filter, sequences[2] + 10);  // a later case counts CG_WAIT
     js.purge_subject(stream, "cg.wait." + other + ".*", sequences[2] + 10);
     CHECK(js.messages_on(stream, "cg.wait.>") == 0);
+  }
+
+  TEST_CASE("a partition's snapshot is stored in chunks and read back whole, or not at all") {
+    jetstream js(cluster_settings());
+    (void)ensure_layout(js, test_layout());
+    // A partition number no worker uses (the book takes any), cleared of an earlier run's.
+    const int partition = 900 + static_cast<int>(std::random_device{}() % 90);
+    const std::string stream(snapshot_stream);
+    const auto subjects = "cg.snap." + std::to_string(partition) + ".>";
+    js.purge_subject(stream, subjects, js.stream_last_sequence(stream) + 1);
+    snapshot_book book(js, 1000);
+    CHECK_FALSE(book.get(partition));
+    CHECK_FALSE(book.manifest(partition));
+
+    std::string big;
+    for (int i = 0; i < 3500; ++i) big.push_back(static_cast<char>(i * 7 % 256));
+    const auto first = book.put(partition, 120, 4, big);
+    CHECK(first.chunks == 4);
+    auto read = book.get(partition);
+    REQUIRE(read);
+    CHECK(read->bytes == big);
+    CHECK(read->manifest.stream_seq == 120);
+    CHECK(read->manifest.epoch == 4);
+    CHECK(read->manifest.id == first.id);
+    CHECK(js.messages_on(stream, subjects) == 5);  // four chunks and the manifest
+
+    // A shorter one replaces it, and the chunks it no longer needs go.
+    const auto second = book.put(partition, 180, 5, "small");
+    CHECK(second.chunks == 1);
+    read = book.get(partition);
+    REQUIRE(read);
+    CHECK(read->bytes == "small");
+    CHECK(read->manifest.stream_seq == 180);
+    CHECK(js.messages_on(stream, subjects) == 2);
+
+    // Another writer's chunk landed after this manifest (a snapshot being replaced): none.
+    (void)js.publish(snapshot_chunk_subject(partition, 0), "other", "snap-other-" + run_id(),
+                     {{"Cg-Snapshot-Id", "0123456789abcdef"}});
+    CHECK_FALSE(book.get(partition));
+    // A manifest whose digest the chunks do not match (damaged): none either.
+    const auto third = book.put(partition, 181, 5, "");
+    CHECK(third.chunks == 1);
+    REQUIRE(book.get(partition));
+    CHECK(book.get(partition)->bytes.empty());
+    (void)js.publish(snapshot_manifest_subject(partition), "", "snap-bad-" + run_id(),
+                     {{"Cg-Snapshot-Id", third.id},
+                      {"Cg-Snapshot-Seq", "181"},
+                      {"Cg-Snapshot-Epoch", "5"},
+                      {"Cg-Snapshot-Chunks", "1"},
+                      {"Cg-Snapshot-Bytes", "0"},
+                      {"Cg-Snapshot-Sha256", std::string(64, 'a')}});
+    CHECK_FALSE(book.get(partition));
+    js.purge_subject(stream, subjects, js.stream_last_sequence(stream) + 1);
   }
 }
 

@@ -1,7 +1,7 @@
 // The JetStream objects a covgate cluster runs on, created in one call: stream CG_IN with one
-// durable pull consumer per partition, streams CG_OUT, CG_REF and CG_WAIT, and the KV buckets
-// cg-owners and cg-workers (docs/cluster.md §2 and §3). Every worker and front may call it at
-// start-up: it is idempotent, and creating the consumers here, ahead of any subscription, is
+// durable pull consumer per partition, streams CG_OUT, CG_REF, CG_WAIT and CG_SNAP, and the KV
+// buckets cg-owners and cg-workers (docs/cluster.md §2 and §3). Every worker and front may call it
+// at start-up: it is idempotent, and creating the consumers here, ahead of any subscription, is
 // what keeps a durable from being deleted with the subscription that created it (nats.c 3.4.1).
 #pragma once
 

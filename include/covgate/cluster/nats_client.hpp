@@ -68,6 +68,10 @@ struct stream_settings {
   /// (MaxMsgsPerSubject 1, Discard New, DiscardNewPerSubject): CG_OUT, where a subject names
   /// one release, so no second copy is stored however late it comes.
   bool one_message_per_subject = false;
+  /// One message per subject, a new one replacing the one before (MaxMsgsPerSubject 1,
+  /// Discard Old): CG_SNAP, where a subject holds the latest chunk or manifest of a
+  /// partition's snapshot.
+  bool latest_per_subject = false;
 };
 
 struct consumer_settings {
@@ -261,6 +265,11 @@ class jetstream {
   /// not answer through the retries.
   [[nodiscard]] std::optional<stored_message> message(const std::string& stream,
                                                       std::uint64_t sequence);
+
+  /// The last message `stream` holds on `subject`, or nullopt when it holds none. Throws
+  /// nats_error when the cluster does not answer through the retries.
+  [[nodiscard]] std::optional<stored_message> last_message(const std::string& stream,
+                                                           const std::string& subject);
 
   /// How many messages `stream` holds on the subjects `filter` matches (one stream-info
   /// request, answered by the stream's leader). Throws nats_error.

@@ -15,6 +15,7 @@
 //   KV cg-control      isa13 -> the next free block of control numbers (control_numbers.hpp)
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -41,6 +42,8 @@ inline constexpr std::string_view reference_stream = "CG_REF";
 inline constexpr std::string_view out_stream = "CG_OUT";
 /// Facts a front holds until their patient's Medicare identifier is known (§4).
 inline constexpr std::string_view wait_stream = "CG_WAIT";
+/// The latest snapshot of each partition, in chunks and a manifest (§5j).
+inline constexpr std::string_view snapshot_stream = "CG_SNAP";
 /// KV of local identities: identity token -> the partition key it is linked to (§4).
 inline constexpr std::string_view identity_bucket = "cg-ident";
 inline constexpr std::string_view owners_bucket = "cg-owners";
@@ -85,6 +88,12 @@ inline constexpr int max_partitions = 1024;
 /// "cg.wait.<identity token>.<kind>". Throws std::invalid_argument when `identity_token` is
 /// not a token's shape (is_partition_key()).
 [[nodiscard]] std::string wait_subject(std::string_view identity_token, message_kind kind);
+/// The subjects stream CG_SNAP stores: "cg.snap.>".
+[[nodiscard]] std::string snapshot_stream_subject();
+/// Chunk `chunk` of partition `partition`'s snapshot: "cg.snap.<partition>.<chunk>".
+[[nodiscard]] std::string snapshot_chunk_subject(int partition, std::size_t chunk);
+/// The manifest of partition `partition`'s snapshot: "cg.snap.<partition>.m".
+[[nodiscard]] std::string snapshot_manifest_subject(int partition);
 /// The kind a CG_WAIT subject carries, or nullopt when it has not that shape.
 [[nodiscard]] std::optional<message_kind> kind_of_wait_subject(std::string_view subject) noexcept;
 
