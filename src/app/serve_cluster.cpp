@@ -70,7 +70,9 @@ cluster::review_message review_of(std::string_view claim_id, bool release, std::
 // and its reply turned into the worker's verdict.
 class gate_applier final : public cluster::message_applier {
  public:
-  explicit gate_applier(server::durable_gate& gate) : gate_(gate) {}
+  /// `partition_of` maps a patient key to its partition (-1: no one's).
+  gate_applier(server::durable_gate& gate, std::function<int(std::string_view)> partition_of)
+      : gate_(gate), partition_of_(std::move(partition_of)) {}
 
   void apply(const cluster::stream_message& m,
              std::function<void(cluster::applied_message)> done) override {
@@ -178,8 +180,58 @@ class gate_applier final : public cluster::message_applier {
     return sequence;
   }
 
+  // Read from the last committed state (the read connection): the worker asks between
+  // batches, when everything it applied is committed.
+  std::optional<std::string> snapshot(int partition) override {
+    std::string bytes;
+    std::map<std::string, bool, std::less<>> mine;  // one HMAC per patient, not per row
+    store::snapshot_summary wrote;
+    gate_.read([&](const store::sqlite_store& store) {
+      wrote = store.write_snapshot(
+          static_cast<std::uint32_t>(partition),
+          [&](std::string_view patient) {
+            auto at = mine.find(patient);
+            if (at == mine.end()) {
+              at = mine.emplace(patient, partition_of_(patient) == partition).first;
+            }
+            return at->second;
+          },
+          bytes);
+    });
+    if (!wrote.position) return std::nullopt;
+    return bytes;
+  }
+
+  bool load_snapshot(int partition, std::string_view bytes, std::string& why) override {
+    const auto result = gate_.load_snapshot(bytes);
+    if (!result.durable) {
+      why = result.load.error.empty() ? "the store did not commit it" : result.load.error;
+      return false;
+    }
+    switch (result.load.verdict) {
+      case store::snapshot_load_verdict::loaded:
+        server::log().info("cluster", "partition snapshot loaded",
+                           {{"partition", static_cast<std::int64_t>(partition)},
+                            {"claims", static_cast<std::int64_t>(result.load.claims)},
+                            {"facts", static_cast<std::int64_t>(result.load.facts)},
+                            {"releases_pending", static_cast<std::int64_t>(result.load.outbox)}});
+        return true;
+      case store::snapshot_load_verdict::not_newer:
+        why = "the store stands at or past the snapshot";
+        break;
+      case store::snapshot_load_verdict::held_before:
+        why = "the store holds an older copy of the partition";
+        break;
+      case store::snapshot_load_verdict::malformed:
+        why = result.load.error;
+        break;
+    }
+    return false;
+  }
+
  private:
   server::durable_gate& gate_;
+  std::function<int(std::string_view)> partition_of_;
 };
 
 }  // namespace
@@ -193,7 +245,8 @@ struct cluster_worker::impl {
             js.bucket({std::string(cluster::control_bucket), c.replicas, std::chrono::seconds(0)})),
         numbers(control, "isa13"),
         releases(js, numbers, secret, c.worker_id),
-        applier(the_gate),
+        applier(the_gate,
+                [this](std::string_view patient) { return partition_of_patient(patient); }),
         running(js, buckets.owners, buckets.workers, applier, settings_of(c)),
         reviews(js, {c.worker_id, secret, std::chrono::milliseconds(c.answer_timeout_ms)}),
         gate(the_gate),
@@ -205,6 +258,8 @@ struct cluster_worker::impl {
     s.partitions = c.partitions;
     s.timing = {c.lease_ms, c.renew_ms};
     s.batch = c.batch;
+    s.snapshot_every = std::chrono::milliseconds(c.snapshot_every_ms);
+    s.load_snapshots = true;  // whatever this worker writes, one another wrote helps it
     s.problem = [](int partition, const std::string& what) {
       server::log().warn("cluster", "worker problem",
                          {{"partition", static_cast<std::int64_t>(partition)}, {"reason", what}});
@@ -388,14 +443,28 @@ std::string cluster_worker::metrics_text() {
       "# HELP covgate_worker_partition_caught_up 1 once the partition was caught up from the "
       "stream and its durable consumer is being applied.\n"
       "# TYPE covgate_worker_partition_caught_up gauge\n";
+  std::string snapshot =
+      "# HELP covgate_worker_partition_snapshot_seq The stream sequence of the partition's last "
+      "snapshot this worker wrote or started from (0: none yet).\n"
+      "# TYPE covgate_worker_partition_snapshot_seq gauge\n";
+  std::string loaded =
+      "# HELP covgate_worker_partition_snapshot_loaded_seq The stream sequence of the snapshot "
+      "the partition started from when this worker took it over (0: rebuilt from the stream).\n"
+      "# TYPE covgate_worker_partition_snapshot_loaded_seq gauge\n";
   for (const auto& [partition, progress] : impl_->running.progress()) {
     const auto label = "{partition=\"" + std::to_string(partition) + "\"} ";
     out +=
         "covgate_worker_partition_applied_total" + label + std::to_string(progress.applied) + "\n";
     caught_up +=
         "covgate_worker_partition_caught_up" + label + (progress.caught_up ? "1" : "0") + "\n";
+    snapshot += "covgate_worker_partition_snapshot_seq" + label +
+                std::to_string(progress.snapshot_written) + "\n";
+    loaded += "covgate_worker_partition_snapshot_loaded_seq" + label +
+              std::to_string(progress.snapshot_loaded) + "\n";
   }
   out += caught_up;
+  out += snapshot;
+  out += loaded;
   out +=
       "# HELP covgate_worker_reference_applied_total Reference messages (stream CG_REF) this "
       "worker applied since it started.\n"

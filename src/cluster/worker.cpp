@@ -6,7 +6,9 @@
 #include <string>
 #include <utility>
 
+#include "covgate/cluster/snapshot_book.hpp"
 #include "covgate/cluster/subjects.hpp"
+#include "covgate/store/partition_snapshot.hpp"
 
 namespace covgate::cluster {
 
@@ -54,13 +56,21 @@ class worker::partition_runner {
   [[nodiscard]] int partition() const noexcept { return partition_; }
   [[nodiscard]] std::uint64_t epoch() const noexcept { return epoch_; }
   [[nodiscard]] partition_progress progress() const {
-    return {epoch_, applied_.load(), caught_up_from_.load(), caught_up_.load()};
+    return {epoch_,
+            applied_.load(),
+            caught_up_from_.load(),
+            caught_up_.load(),
+            snapshot_loaded_.load(),
+            snapshot_written_.load()};
   }
 
  private:
   void run() {
+    bool first = true;
     while (!stopping_) {
       try {
+        if (first) load_snapshot();
+        first = false;
         if (!catch_up() || stopping_) return;
         caught_up_ = true;
         if (owner_.settings_.ownership) owner_.settings_.ownership(partition_, "caught up", epoch_);
@@ -129,11 +139,66 @@ class worker::partition_runner {
 
   static constexpr int max_silences = 10;
 
+  // A store that never applied the partition starts from its latest snapshot, when CG_SNAP
+  // has one that checks out and the host loads it; otherwise (or when anything fails) the
+  // catch-up rebuilds the partition from the stream, as it always could.
+  void load_snapshot() {
+    if (owner_.settings_.snapshot_every.count() == 0 && !owner_.settings_.load_snapshots) return;
+    if (owner_.applier_.applied_sequence(partition_) != 0) return;
+    std::optional<stored_snapshot> found;
+    try {
+      found = snapshot_book(owner_.js_).get(partition_);
+    } catch (const nats_error& e) {
+      owner_.problem(partition_,
+                     std::string("no snapshot read, rebuilding from the stream: ") + e.what());
+      return;
+    }
+    if (!found || stopping_) return;
+    std::string why;
+    if (!owner_.applier_.load_snapshot(partition_, found->bytes, why)) {
+      owner_.problem(partition_, "snapshot not loaded, rebuilding from the stream: " + why);
+      return;
+    }
+    snapshot_loaded_ = found->manifest.stream_seq;
+    snapshot_written_ = found->manifest.stream_seq;  // nothing newer to write until it applies
+    if (owner_.settings_.ownership) {
+      owner_.settings_.ownership(partition_, "loaded a snapshot", epoch_);
+    }
+  }
+
+  // Between batches: the partition's snapshot, every snapshot_every, when it applied anything
+  // since the last one and still holds the lease.
+  void maybe_write_snapshot() {
+    const auto every = owner_.settings_.snapshot_every;
+    if (every.count() == 0) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_snapshot_ < every) return;
+    last_snapshot_ = now;
+    try {
+      const auto bytes = owner_.applier_.snapshot(partition_);
+      if (!bytes) return;
+      std::string error;
+      const auto header = store::read_snapshot(*bytes, nullptr, error);
+      if (!header) {
+        owner_.problem(partition_, "the store's snapshot does not read back: " + error);
+        return;
+      }
+      if (header->stream_seq <= snapshot_written_.load()) return;  // nothing new
+      if (!owner_.still_valid(partition_, epoch_)) return;
+      snapshot_book(owner_.js_).put(partition_, header->stream_seq, header->epoch, *bytes);
+      snapshot_written_ = header->stream_seq;
+    } catch (const std::exception& e) {
+      owner_.problem(partition_, std::string("snapshot not written: ") + e.what());
+    }
+  }
+
   void consume() {
     auto subscription = owner_.js_.bind(std::string(in_stream),
                                         partition_consumer(partition_, owner_.settings_.partitions),
                                         partition_filter_subject(partition_));
+    last_snapshot_ = std::chrono::steady_clock::now();
     while (!stopping_) {
+      maybe_write_snapshot();
       auto batch = subscription.fetch(owner_.settings_.batch, owner_.settings_.fetch_wait);
       if (batch.empty()) continue;
       if (!apply_in_order(batch, /*acknowledge=*/true)) return;
@@ -222,6 +287,9 @@ class worker::partition_runner {
   std::atomic<bool> caught_up_{false};
   std::atomic<std::uint64_t> applied_{0};
   std::atomic<std::uint64_t> caught_up_from_{0};
+  std::atomic<std::uint64_t> snapshot_loaded_{0};
+  std::atomic<std::uint64_t> snapshot_written_{0};
+  std::chrono::steady_clock::time_point last_snapshot_{};
   std::thread thread_;  // last: starts once the rest exists
 };
 

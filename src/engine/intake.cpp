@@ -717,15 +717,21 @@ std::string intake::status_message(const std::vector<event>& events, message_tim
 }
 
 void intake::restore() {
-  impl_->st.for_each_open_decision([&](const model::decision& d) { impl_->gate_.count_stored(d); });
-  impl_->st.for_each_facts([&](std::string_view encoded) {
-    auto facts = model::decode_facts(encoded);
-    if (!facts) {
-      throw std::runtime_error(
-          "stored facts do not decode (a state written by a newer covgate, or damaged)");
-    }
-    impl_->gate_.restore_facts(std::move(*facts));
-  });
+  impl_->st.for_each_open_decision([&](const model::decision& d) { restore_open_decision(d); });
+  impl_->st.for_each_facts([&](std::string_view encoded) { restore_facts(encoded); });
+}
+
+void intake::restore_facts(std::string_view encoded) {
+  auto facts = model::decode_facts(encoded);
+  if (!facts) {
+    throw std::runtime_error(
+        "stored facts do not decode (a state written by a newer covgate, or damaged)");
+  }
+  impl_->gate_.restore_facts(std::move(*facts));
+}
+
+void intake::restore_open_decision(const model::decision& decision) {
+  impl_->gate_.count_stored(decision);
 }
 
 statistics intake::summary() const { return impl_->gate_.summary(); }

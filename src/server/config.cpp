@@ -184,6 +184,7 @@ void read_cluster(const rapidjson::Value& v, const std::filesystem::path& base, 
   r.read_number("lease_ms", c.lease_ms, 1000, 600'000);
   r.read_number("renew_ms", c.renew_ms, 100, 300'000);
   r.read_number("batch", c.batch, 1, 1024);
+  r.read_number("snapshot_every_ms", c.snapshot_every_ms, 0, 86'400'000);
   r.read("key_secret_env", c.key_secret_env);
   r.read_number("answer_timeout_ms", c.answer_timeout_ms, 100, 600'000);
   r.read("user", c.user);

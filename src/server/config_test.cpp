@@ -135,6 +135,17 @@ TEST_SUITE("server.config") {
         std::string::npos);
     CHECK(error_of(R"({"cluster": {"partitions": 1025}})").find("/cluster/partitions") !=
           std::string::npos);
+    // Snapshots (docs/cluster.md §5j): every 5 minutes unless told; 0 writes none; at most a day.
+    CHECK(w.cluster.snapshot_every_ms == 300'000);
+    CHECK(parse_config(R"({"cluster": {"snapshot_every_ms": 0}})", "/").cluster.snapshot_every_ms ==
+          0);
+    CHECK(error_of(R"({"cluster": {"snapshot_every_ms": 86400001}})")
+              .find("/cluster/snapshot_every_ms: must be a whole number from 0 to 86400000") !=
+          std::string::npos);
+    auto snapshots_kept = w;
+    snapshots_kept.cluster.snapshot_every_ms = 60'000;
+    CHECK(parse_config(config_text(snapshots_kept), "/etc/covgate").cluster.snapshot_every_ms ==
+          60'000);
     CHECK(error_of(R"({"cluster": {"urls": ["10.0.0.1"]}})").find("/cluster/urls") !=
           std::string::npos);
   }

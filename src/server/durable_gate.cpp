@@ -396,6 +396,36 @@ void durable_gate::review_at(std::string_view claim_id, bool release, std::strin
   });
 }
 
+durable_gate::snapshot_result durable_gate::load_snapshot(std::string_view bytes) {
+  std::promise<bool> committed;
+  auto durable = committed.get_future();
+  snapshot_result out;
+  {
+    std::lock_guard lock(mutex_);
+    if (!healthy_ || stopping_) {
+      out.load.error = "the store is not taking writes";
+      return out;
+    }
+    try {
+      join_group();
+      out.load = store_.load_snapshot(
+          bytes, {[this](std::string_view encoded) { intake_.restore_facts(encoded); },
+                  [this](const model::decision& d) { intake_.restore_open_decision(d); }});
+    } catch (const store::store_error& e) {
+      // A claim id this store holds, or SQLite's failure: the snapshot's rows were undone (a
+      // savepoint), the group's other messages stand.
+      out.load.verdict = store::snapshot_load_verdict::malformed;
+      out.load.error = e.what();
+    } catch (const std::runtime_error& e) {  // facts that do not decode: the index is partial
+      store_failed(e.what());
+      out.load.error = e.what();
+    }
+    after_commit([&committed](bool ok) { committed.set_value(ok); });
+  }
+  out.durable = durable.get() && healthy_ && out.load.error.empty();
+  return out;
+}
+
 review_status durable_gate::review(std::string_view claim_id, bool release, std::string_view who,
                                    std::string_view why) {
   std::promise<review_status> promise;

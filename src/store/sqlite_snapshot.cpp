@@ -4,6 +4,7 @@
 #include <set>
 #include <unordered_set>
 
+#include "covgate/model/decision_codec.hpp"
 #include "covgate/model/fact_codec.hpp"
 #include "covgate/store/partition_snapshot.hpp"
 #include "covgate/store/sqlite_store.hpp"
@@ -166,9 +167,13 @@ class snapshot_loader final : public snapshot_visitor {
  public:
   using number_next = std::function<std::int64_t(std::string_view table)>;
 
-  snapshot_loader(sqlite3* db, number_next next_number,
-                  const std::function<void(std::string_view)>& on_facts, snapshot_load& counts)
-      : db_(db), next_number_(std::move(next_number)), on_facts_(on_facts), counts_(counts) {}
+  snapshot_loader(sqlite3* db, number_next next_number, snapshot_load& counts)
+      : db_(db), next_number_(std::move(next_number)), counts_(counts) {}
+
+  /// The facts rows loaded (their bodies) and the open claims' decisions (encoded): handed to
+  /// the owner only once every row is in.
+  std::vector<std::string> facts_loaded;
+  std::vector<std::string> open_decisions;
 
   void table(std::string_view name, std::span<const std::string_view> columns) override {
     if (std::find(snapshot_tables.begin(), snapshot_tables.end(), name) == snapshot_tables.end()) {
@@ -179,7 +184,7 @@ class snapshot_loader final : public snapshot_visitor {
     }
     const auto known = columns_of(name);
     table_ = std::string(name);
-    seq_column_ = body_column_ = -1;
+    seq_column_ = body_column_ = closed_column_ = decision_column_ = -1;
     // Facts the store holds already stay (a fact waiting for its Patient may be in several
     // partitions' snapshots), as does an outbox item it holds; a claim it holds already is a
     // conflict the caller rolls back.
@@ -201,6 +206,8 @@ class snapshot_loader final : public snapshot_visitor {
         seq_column_ = static_cast<int>(i);
       }
       if (columns[i] == "body" && table_ == "facts") body_column_ = static_cast<int>(i);
+      if (table_ == "claims" && columns[i] == "closed") closed_column_ = static_cast<int>(i);
+      if (table_ == "claims" && columns[i] == "decision") decision_column_ = static_cast<int>(i);
     }
     sql += ") VALUES(";
     for (std::size_t i = 0; i < columns.size(); ++i) sql += (i > 0 ? ", ?" : "?");
@@ -226,6 +233,13 @@ class snapshot_loader final : public snapshot_visitor {
     const bool inserted = sqlite3_changes(db_) > 0;
     if (table_ == "claims") {
       ++counts_.claims;
+      const auto* closed =
+          closed_column_ >= 0 ? std::get_if<std::int64_t>(&cells[closed_column_]) : nullptr;
+      const auto* decision =
+          decision_column_ >= 0 ? std::get_if<snapshot_blob>(&cells[decision_column_]) : nullptr;
+      if (closed != nullptr && *closed == 0 && decision != nullptr) {
+        open_decisions.emplace_back(decision->bytes);
+      }
     } else if (table_ == "history") {
       ++counts_.history;
     } else if (table_ == "outbox" && inserted) {
@@ -234,7 +248,7 @@ class snapshot_loader final : public snapshot_visitor {
       ++counts_.facts;
       if (body_column_ >= 0) {
         if (const auto* body = std::get_if<snapshot_blob>(&cells[body_column_])) {
-          on_facts_(body->bytes);
+          facts_loaded.emplace_back(body->bytes);
         }
       }
     }
@@ -251,23 +265,50 @@ class snapshot_loader final : public snapshot_visitor {
 
   sqlite3* db_;
   number_next next_number_;
-  const std::function<void(std::string_view)>& on_facts_;
   snapshot_load& counts_;
   std::set<std::string> loaded_;
   std::string table_;
   std::unique_ptr<sqlite_store::statement> insert_;
   int seq_column_ = -1;
   int body_column_ = -1;
+  int closed_column_ = -1;
+  int decision_column_ = -1;
+};
+
+// A savepoint: the snapshot's rows are undone alone when loading them fails, and the rest of
+// the transaction (a group of other partitions' messages) stays.
+class savepoint {
+ public:
+  explicit savepoint(sqlite3* db) : db_(db) { run("SAVEPOINT covgate_snapshot"); }
+  ~savepoint() {
+    if (open_) {
+      sqlite3_exec(db_, "ROLLBACK TO covgate_snapshot", nullptr, nullptr, nullptr);
+      sqlite3_exec(db_, "RELEASE covgate_snapshot", nullptr, nullptr, nullptr);
+    }
+  }
+  savepoint(const savepoint&) = delete;
+  savepoint& operator=(const savepoint&) = delete;
+  void release() {
+    run("RELEASE covgate_snapshot");
+    open_ = false;
+  }
+
+ private:
+  void run(const char* sql) {
+    if (sqlite3_exec(db_, sql, nullptr, nullptr, nullptr) != SQLITE_OK) {
+      throw store_error(std::string("sqlite: ") + sqlite3_errmsg(db_));
+    }
+  }
+  sqlite3* db_;
+  bool open_ = true;
 };
 
 }  // namespace
 
-snapshot_load sqlite_store::load_snapshot(std::string_view bytes,
-                                          const std::function<void(std::string_view)>& on_facts) {
+snapshot_load sqlite_store::load_snapshot(std::string_view bytes, const snapshot_restore& restore) {
   if (sqlite3_get_autocommit(db_)) {
     throw store_error(
-        "load_snapshot outside a transaction: the rows and the position commit "
-        "together");
+        "load_snapshot outside a transaction: the rows and the position commit together");
   }
   snapshot_load result;
   // Checked whole before anything is written, so a damaged snapshot changes nothing.
@@ -278,16 +319,39 @@ snapshot_load sqlite_store::load_snapshot(std::string_view bytes,
                                                           : snapshot_load_verdict::held_before;
     return result;
   }
+  const auto seq_before = next_seq_, fact_seq_before = next_fact_seq_;
   snapshot_loader loader(
       db_,
       [this](std::string_view table) { return table == "claims" ? next_seq_++ : next_fact_seq_++; },
-      on_facts, result);
-  std::string error;
-  if (!read_snapshot(bytes, &loader, error)) throw store_error(error);  // checked above
+      result);
+  std::vector<model::decision> open_decisions;
+  try {
+    savepoint rows(db_);
+    std::string error;
+    if (!read_snapshot(bytes, &loader, error)) throw store_error(error);  // checked above
+    for (const auto& encoded : loader.open_decisions) {
+      auto decision = model::decode_decision(encoded);
+      if (!decision) {
+        throw store_error("snapshot: a claim's decision does not decode (a newer covgate's?)");
+      }
+      open_decisions.push_back(std::move(*decision));
+    }
+    if (record_applied(header->partition, header->stream_seq, header->epoch) !=
+        apply_verdict::apply) {
+      throw store_error("snapshot: the partition's position could not be recorded");
+    }
+    rows.release();
+  } catch (...) {
+    next_seq_ = seq_before;
+    next_fact_seq_ = fact_seq_before;
+    throw;
+  }
   claim_writes_ += result.claims;
-  if (record_applied(header->partition, header->stream_seq, header->epoch) !=
-      apply_verdict::apply) {
-    throw store_error("snapshot: the partition's position could not be recorded");
+  for (const auto& body : loader.facts_loaded) {
+    if (restore.facts) restore.facts(body);
+  }
+  for (const auto& decision : open_decisions) {
+    if (restore.open_decision) restore.open_decision(decision);
   }
   result.verdict = snapshot_load_verdict::loaded;
   return result;

@@ -97,9 +97,11 @@ TEST_SUITE("store.sqlite_snapshot") {
     to.save(claim_of("OWN-1", "OTHER", model::outcome::release));  // the new owner's own
     to.commit();
     std::vector<std::string> facts_given;
+    std::vector<std::string> open_given;
     to.begin();
-    const auto loaded =
-        to.load_snapshot(bytes, [&](std::string_view body) { facts_given.emplace_back(body); });
+    const auto loaded = to.load_snapshot(
+        bytes, {[&](std::string_view body) { facts_given.emplace_back(body); },
+                [&](const model::decision& d) { open_given.push_back(d.claim_id); }});
     to.commit();
     REQUIRE(loaded.verdict == store::snapshot_load_verdict::loaded);
     CHECK(loaded.claims == 2);
@@ -109,6 +111,7 @@ TEST_SUITE("store.sqlite_snapshot") {
     CHECK(facts_given == std::vector<std::string>{encoded(lab_of("Observation/m", "MINE")),
                                                   encoded(lab_of("Observation/w", ""))});
     CHECK(to.applied(partition) == store::applied_position{40, 2});
+    CHECK(open_given == std::vector<std::string>{"M-1", "M-2"});
 
     const auto m1 = to.load("M-1");
     REQUIRE(m1);
@@ -136,8 +139,7 @@ TEST_SUITE("store.sqlite_snapshot") {
 
     // Loaded once: the same snapshot again changes nothing.
     to.begin();
-    CHECK(to.load_snapshot(bytes, [](std::string_view) {}).verdict ==
-          store::snapshot_load_verdict::not_newer);
+    CHECK(to.load_snapshot(bytes, {}).verdict == store::snapshot_load_verdict::not_newer);
     to.commit();
   }
 
@@ -148,7 +150,7 @@ TEST_SUITE("store.sqlite_snapshot") {
     fill(from);
     std::string bytes;
     from.write_snapshot(partition, mine, bytes);
-    const auto none = [](std::string_view) {};
+    const store::snapshot_restore none;
 
     store::sqlite_store stale("", false);
     stale.begin();
@@ -156,11 +158,21 @@ TEST_SUITE("store.sqlite_snapshot") {
     CHECK(stale.load_snapshot(bytes, none).verdict == store::snapshot_load_verdict::held_before);
     stale.commit();
 
+    // A claim id the store holds: the snapshot's rows are undone, the transaction's own stay.
     store::sqlite_store colliding("", false);
     colliding.begin();
     colliding.save(claim_of("M-2", "SOMEONE", model::outcome::release));
-    CHECK_THROWS_AS(colliding.load_snapshot(bytes, none), store::store_error);
-    colliding.rollback();
+    bool restored = false;
+    CHECK_THROWS_AS(
+        colliding.load_snapshot(bytes, {[&](std::string_view) { restored = true; },
+                                        [&](const model::decision&) { restored = true; }}),
+        store::store_error);
+    colliding.save(claim_of("OWN-2", "SOMEONE", model::outcome::release));
+    colliding.commit();
+    CHECK_FALSE(restored);
+    CHECK_FALSE(colliding.load("M-1"));
+    CHECK_FALSE(colliding.applied(partition));
+    CHECK(colliding.claims_of("SOMEONE").size() == 2);
 
     store::sqlite_store fresh("", false);
     fresh.begin();
@@ -173,7 +185,7 @@ TEST_SUITE("store.sqlite_snapshot") {
   }
 
   TEST_CASE("a snapshot naming a table or column the store does not load is refused whole") {
-    const auto none = [](std::string_view) {};
+    const store::snapshot_restore none;
     const auto refused = [&](std::string_view table, std::string_view column) {
       std::string bytes;
       store::snapshot_writer w(bytes, {partition, 9, 1});

@@ -44,6 +44,7 @@
 #include "covgate/cluster/worker.hpp"
 #include "covgate/covgate.h"
 #include "covgate/hl7v2/mllp.hpp"
+#include "covgate/store/partition_snapshot.hpp"
 
 using namespace covgate::cluster;
 using namespace std::chrono_literals;
@@ -1073,6 +1074,7 @@ class recording_applier final : public message_applier {
       } else {
         last = m.sequence;
         applied_[m.partition].emplace_back(m.data);
+        one_by_one_.emplace_back(m.data);
         out.result = applied_message::verdict::applied;
         out.body = "answer to " + std::string(m.data);
         out.content_type = "text/plain";
@@ -1085,6 +1087,53 @@ class recording_applier final : public message_applier {
     std::lock_guard lock(mutex_);
     return last_[partition];
   }
+  // With snapshots on, a snapshot is the partition's position and its messages (a table of
+  // one column), written and read with the store's snapshot form.
+  explicit recording_applier(bool snapshots = false) : snapshots_(snapshots) {}
+  std::optional<std::string> snapshot(int partition) override {
+    if (!snapshots_) return std::nullopt;
+    std::lock_guard lock(mutex_);
+    if (last_[partition] == 0) return std::nullopt;
+    std::string out;
+    covgate::store::snapshot_writer w(out,
+                                      {static_cast<std::uint32_t>(partition), last_[partition], 1});
+    const std::string_view columns[] = {"data"};
+    w.table("messages", columns);
+    for (const auto& d : applied_[partition]) {
+      const covgate::store::snapshot_cell cell[] = {std::string_view(d)};
+      w.row(cell);
+    }
+    w.finish();
+    return out;
+  }
+  bool load_snapshot(int partition, std::string_view bytes, std::string& why) override {
+    if (!snapshots_) return message_applier::load_snapshot(partition, bytes, why);
+    struct rows final : covgate::store::snapshot_visitor {
+      std::vector<std::string> data;
+      void table(std::string_view, std::span<const std::string_view>) override {}
+      void row(std::span<const covgate::store::snapshot_cell> cells) override {
+        data.emplace_back(std::get<std::string_view>(cells[0]));
+      }
+    } read;
+    const auto header = covgate::store::read_snapshot(bytes, &read, why);
+    if (!header || header->partition != static_cast<std::uint32_t>(partition)) return false;
+    std::lock_guard lock(mutex_);
+    last_[partition] = header->stream_seq;
+    applied_[partition] = std::move(read.data);
+    ++loaded_;
+    return true;
+  }
+  // Messages applied one by one (not taken from a snapshot) of this run, for `partition`.
+  std::size_t applied_count(const std::string& prefix) {
+    std::lock_guard lock(mutex_);
+    return std::count_if(one_by_one_.begin(), one_by_one_.end(),
+                         [&](const std::string& d) { return d.starts_with(prefix); });
+  }
+  std::size_t snapshots_loaded() {
+    std::lock_guard lock(mutex_);
+    return loaded_;
+  }
+
   // The messages of this run (`prefix`) applied for `partition`, in order.
   std::vector<std::string> of(int partition, const std::string& prefix) {
     std::lock_guard lock(mutex_);
@@ -1099,6 +1148,9 @@ class recording_applier final : public message_applier {
   std::mutex mutex_;
   std::map<int, std::uint64_t> last_;
   std::map<int, std::vector<std::string>> applied_;
+  std::vector<std::string> one_by_one_;
+  bool snapshots_ = false;
+  std::size_t loaded_ = 0;
 };
 
 // Worker threads report here (doctest's macros are for the test's own thread).
@@ -1253,6 +1305,85 @@ TEST_SUITE("cluster.worker") {
     // went on from the durable consumer without the messages the previous owner had
     // acknowledged: a claim was then held for want of facts applied only by the previous owner.
     handover_scenario("silence", 1ms);
+  }
+
+  TEST_CASE("a store that never held a partition starts from its snapshot, then the stream") {
+    jetstream js(cluster_settings());
+    auto [owners, workers] = ensure_layout(js, test_layout());
+    const int n = partitions();
+    const std::string snapshots(snapshot_stream);
+    const auto clear_snapshots = [&] {
+      js.purge_subject(snapshots, "cg.snap.>", js.stream_last_sequence(snapshots) + 1);
+    };
+    clear_snapshots();  // none left from another case: every partition starts from this one's
+    const std::string prefix = "w-" + run_id() + "-snap-";
+    const auto publish = [&](int from, int to) {
+      for (int i = from; i < to; ++i) {
+        const auto pkey = partition_key(secret, "MBI-S" + std::to_string(i % 30));
+        const auto data = prefix + std::to_string(i);
+        (void)js.publish(producer_subject(pkey, message_kind::fhir), data, data);
+      }
+    };
+    publish(0, 120);
+    std::map<int, std::vector<std::string>> expected;
+    std::map<int, std::uint64_t> last_of;  // each partition's last stream sequence
+    const auto expect_all = [&] {
+      expected.clear();
+      for (int p = 0; p < n; ++p) {
+        auto reader = js.read_from(std::string(in_stream), partition_filter_subject(p), 1);
+        while (auto m = reader.next(300ms)) {
+          last_of[p] = m->stream_sequence();
+          const std::string data(m->data());
+          if (data.starts_with(prefix)) expected[p].push_back(data);
+          if (m->pending() == 0) break;
+        }
+      }
+    };
+    expect_all();
+    const auto wait_until = [](auto done) {
+      const auto deadline = std::chrono::steady_clock::now() + 30s;
+      while (!done() && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(50ms);
+      return done();
+    };
+    const lease_timing timing{2'000, 500};
+    recording_applier a_store(true), b_store(true);
+    auto a_settings = test_worker("wsa-" + run_id(), n, timing);
+    a_settings.snapshot_every = 200ms;
+    {
+      worker a(js, owners, workers, a_store, a_settings);
+      a.start();
+      // Every partition applied, and its snapshot written at its end.
+      REQUIRE(wait_until([&] {
+        const auto progress = a.progress();
+        for (const auto& [p, last] : last_of) {
+          const auto at = progress.find(p);
+          if (at == progress.end() || at->second.snapshot_written < last) return false;
+        }
+        return true;
+      }));
+      a.stop();  // hands every lease back
+    }
+    // What comes after the snapshots: only this the new store applies message by message.
+    publish(120, 160);
+    expect_all();
+    auto b_settings = test_worker("wsb-" + run_id(), n, timing);
+    b_settings.load_snapshots = true;
+    worker b(js, owners, workers, b_store, b_settings);
+    b.start();
+    REQUIRE(wait_until([&] {
+      for (const auto& [p, list] : expected) {
+        if (b_store.of(p, prefix) != list) return false;
+      }
+      return true;
+    }));
+    CHECK(b_store.applied_count(prefix) == 40);
+    CHECK(b_store.snapshots_loaded() == last_of.size());
+    for (const auto& [p, progress] : b.progress()) {
+      if (last_of.contains(p)) CHECK(progress.snapshot_loaded > 0);
+    }
+    b.stop();
+    clear_snapshots();  // the processes suite's workers start from their own
   }
 
   TEST_CASE("a worker answers a message's Cg-Reply-To once the message is applied") {
@@ -1879,6 +2010,26 @@ TEST_SUITE("cluster.processes") {
                     "application/json")
               .status == 409);
     expected[reviewed] = "release";
+    // The holder writes its partitions' snapshots every second (docs/cluster.md §5j): wait
+    // for one of scenario 02's partition that has the claim, so that a survivor whose store
+    // never held the partition starts from it, and applies the review after it from the stream.
+    const auto partition_label = "{partition=\"" + claim->header("Cg-Partition") + "\"} ";
+    const auto gauge = [&](const worker_process& w, const std::string& name) -> std::int64_t {
+      const auto text = http_get(w, "/metrics");
+      const auto at = text.find(name + partition_label);
+      return at == std::string::npos
+                 ? -1
+                 : std::stoll(text.substr(at + name.size() + partition_label.size()));
+    };
+    const auto claim_sequence = std::stoll(claim->header("Cg-Sequence"));
+    {
+      const auto deadline = std::chrono::steady_clock::now() + 20s;
+      while (gauge(*holder, "covgate_worker_partition_snapshot_seq") < claim_sequence &&
+             std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(200ms);
+      }
+      CHECK(gauge(*holder, "covgate_worker_partition_snapshot_seq") >= claim_sequence);
+    }
     REQUIRE(::kill(holder->pid, SIGKILL) == 0);
     workers.erase(holder);
 
@@ -1891,6 +2042,14 @@ TEST_SUITE("cluster.processes") {
         std::find_if(workers.begin(), workers.end(),
                      [&](const worker_process& w) { return w.id == labs->header("Cg-Worker"); });
     REQUIRE(survivor != workers.end());
+    // Reported: whether it started from the holder's snapshot or rebuilt from the stream (a
+    // survivor that held the partition at start-up has a copy of its own to catch up).
+    const std::string started_from =
+        gauge(*survivor, "covgate_worker_partition_snapshot_loaded_seq") > 0
+            ? "the holder's snapshot"
+            : "its own copy and the stream";
+    MESSAGE("the survivor " << survivor->id << " started scenario 02's partition from "
+                            << started_from);
     const auto detail = http_get(*survivor, "/claims/CSII-LATE");
     INFO("claim detail: " << detail);
     CHECK(json_text(detail, "outcome") == "release");

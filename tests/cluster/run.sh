@@ -244,7 +244,11 @@ if ! "$COVGATE" serve --config "$dir/mapping-check/covgate.json" --print-nats-ma
   echo "cluster test: covgate serve --print-nats-mapping does not print the nodes' mapping" >&2
   exit 1
 fi
-for w in w1 w2 w3; do start_serve "$w" worker ', "key_secret_env": "COVGATE_TEST_KEY_SECRET"'; done
+# Snapshots every second: the worker killed mid-day has written its partitions' by then, and
+# a survivor whose store never held one of them starts from it (docs/cluster.md §5j).
+for w in w1 w2 w3; do
+  start_serve "$w" worker ', "key_secret_env": "COVGATE_TEST_KEY_SECRET", "snapshot_every_ms": 1000'
+done
 # The front delivers the workers' releases from CG_OUT to a directory.
 start_serve f1 front ', "key_secret_env": "COVGATE_TEST_KEY_SECRET", "answer_timeout_ms": 8000' \
   '"outbox": {"destinations": [{"kind": "directory", "path": "releases"}]},'
@@ -269,6 +273,12 @@ for w in w1 w2 w3; do
   problems=$(grep -c '"msg":"worker problem"' "$dir/$w/log" || true)
   echo "cluster test: $w logged $problems worker problem line(s)"
   grep '"msg":"worker problem"' "$dir/$w/log" | head -n 5 | cut -c1-300 || true
+done
+# Which survivors started a partition from a snapshot (a survivor whose store held the
+# partition before catches it up from the stream instead): reported, as it depends on how the
+# partitions moved at start-up.
+for w in w1 w2 w3; do
+  echo "cluster test: $w loaded $(grep -c '"msg":"partition snapshot loaded"' "$dir/$w/log" || true) snapshot(s)"
 done
 # Each worker told the operators which partitions it took and when it had caught them up.
 for w in w1 w2 w3; do

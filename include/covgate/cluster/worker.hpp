@@ -4,6 +4,8 @@
 //
 // Besides, one thread applies stream CG_REF (reference data for every partition) whole.
 // Per partition, on acquiring it under epoch E:
+//   0. a store that never applied the partition loads its latest snapshot (CG_SNAP, §5j),
+//      when there is one, so the catch-up starts from the snapshot's position;
 //   1. catch-up: read the partition from the stream in order, from the sequence after the one
 //      the store last applied, to the end (an ordered consumer). This applies what other
 //      workers applied while they held it (the store is this worker's own), and also messages
@@ -13,7 +15,8 @@
 //   2. the durable consumer part-NN: fetch a batch, check the lease (valid_epoch), apply every
 //      message (the applier groups them into one commit), then for each in order: send its
 //      reply (header Cg-Reply-To) and acknowledge it. A redelivery the store already applied is
-//      acknowledged without a reply.
+//      acknowledged without a reply. Every snapshot_every, between batches, the partition's
+//      snapshot is written to CG_SNAP (while the lease is valid).
 // A partition stops at the first message that is fenced off (an older epoch than its store
 // recorded) or not made durable: the rest of the batch is handed back (nak) and nothing after
 // it is applied, so the store's position never passes an unapplied message. A store that
@@ -83,6 +86,18 @@ class message_applier {
   virtual void apply(const stream_message& m, std::function<void(applied_message)> done) = 0;
   /// The last stream sequence the store applied for `partition` (0: none).
   [[nodiscard]] virtual std::uint64_t applied_sequence(int partition) = 0;
+  /// The partition's rows as a snapshot (store/partition_snapshot.hpp), read at one applied
+  /// position, or nullopt when the host keeps none (the default) or has no position for it.
+  [[nodiscard]] virtual std::optional<std::string> snapshot(int /*partition*/) {
+    return std::nullopt;
+  }
+  /// Loads a snapshot of `partition` into a store that never applied it, durably; false when
+  /// the host takes none (the default) or did not load it (`why` says why: the worker then
+  /// rebuilds the partition from the stream).
+  virtual bool load_snapshot(int /*partition*/, std::string_view /*bytes*/, std::string& why) {
+    why = "this host keeps no snapshots";
+    return false;
+  }
 };
 
 struct worker_settings {
@@ -103,14 +118,22 @@ struct worker_settings {
   std::function<void(int partition, const char* what, std::uint64_t epoch)> ownership;
   /// Apply stream CG_REF whole (reference data, §5f), as partition reference_partition.
   bool reference_data = true;
+  /// How often a caught-up partition's snapshot is written to CG_SNAP (§5j) when it applied
+  /// anything since the last; 0: never. A partition taken over by a store that never applied
+  /// it loads the latest snapshot, when there is one, before it catches up from the stream.
+  std::chrono::milliseconds snapshot_every{0};
+  /// Load a snapshot even when writing none (snapshot_every 0): a worker that only reads.
+  bool load_snapshots = false;
 };
 
 /// One held partition as /metrics shows it.
 struct partition_progress {
   std::uint64_t epoch = 0;
-  std::uint64_t applied = 0;         ///< messages applied since it was acquired
-  std::uint64_t caught_up_from = 0;  ///< the sequence its catch-up started after
-  bool caught_up = false;            ///< catch-up done, consuming the durable
+  std::uint64_t applied = 0;           ///< messages applied since it was acquired
+  std::uint64_t caught_up_from = 0;    ///< the sequence its catch-up started after
+  bool caught_up = false;              ///< catch-up done, consuming the durable
+  std::uint64_t snapshot_loaded = 0;   ///< the position of the snapshot it started from (0: none)
+  std::uint64_t snapshot_written = 0;  ///< the position of the last snapshot it wrote (0: none)
 };
 
 /// Runs the lease loop and the partitions on threads of its own, from start() until stop().

@@ -125,6 +125,11 @@ class intake {
   /// is re-evaluated: the stored decisions already reflect them), and the open claims it holds
   /// are counted in summary(). Throws std::runtime_error when stored facts do not decode.
   void restore();
+  /// The same for one stored facts row (its encoded body) and one open claim's decision: what
+  /// a state took in besides messages (a cluster partition's snapshot). Throws
+  /// std::runtime_error when the facts do not decode.
+  void restore_facts(std::string_view encoded);
+  void restore_open_decision(const model::decision& decision);
 
   [[nodiscard]] statistics summary() const;
   [[nodiscard]] const intake_settings& settings() const noexcept;

@@ -120,10 +120,13 @@ struct cluster_config {
   std::int64_t lease_ms = 10'000;           ///< a lease not renewed this long may be taken over
   std::int64_t renew_ms = 3'000;            ///< how often a worker renews (below lease_ms)
   int batch = 64;                           ///< messages fetched (and committed) at a time
-  std::string user;                         ///< NATS user, or ""
-  std::string password_env;                 ///< the variable holding the user's password
-  std::filesystem::path credentials_file;   ///< a NATS .creds file (JWT and nkey), or ""
-  std::filesystem::path ca_file;            ///< TLS: CA of the servers ("" = no TLS)
+  /// Worker: how often each caught-up partition's snapshot goes to CG_SNAP (when it changed);
+  /// 0: never. A worker taking over a partition its store never held starts from the latest.
+  std::int64_t snapshot_every_ms = 300'000;
+  std::string user;                           ///< NATS user, or ""
+  std::string password_env;                   ///< the variable holding the user's password
+  std::filesystem::path credentials_file;     ///< a NATS .creds file (JWT and nkey), or ""
+  std::filesystem::path ca_file;              ///< TLS: CA of the servers ("" = no TLS)
   std::filesystem::path cert_file, key_file;  ///< TLS client certificate, or ""
   [[nodiscard]] bool worker() const noexcept { return role == "worker"; }
   [[nodiscard]] bool front() const noexcept { return role == "front"; }

@@ -199,6 +199,17 @@ class durable_gate final : public message_port, public review_port, public outbo
   [[nodiscard]] review_status review(std::string_view claim_id, bool release, std::string_view who,
                                      std::string_view why);
 
+  /// Loads a cluster partition's snapshot (store::sqlite_store::load_snapshot) into the store
+  /// and the engine (its facts into the index, its open claims into the counts) in the gate's
+  /// next commit, and waits for that commit. `durable` false: not loaded (the gate is
+  /// unhealthy or stopping, the commit failed, or the load threw: its rows were undone and
+  /// `error` says why); else the store's verdict.
+  struct snapshot_result {
+    bool durable = false;
+    store::snapshot_load load;
+  };
+  [[nodiscard]] snapshot_result load_snapshot(std::string_view bytes);
+
   /// Runs `read` with the store's last committed state (the read models). With a store on
   /// disk it reads through a read-only connection of its own and never waits for the gate:
   /// a message that keeps the gate busy (a fact re-evaluating thousands of holds) does not

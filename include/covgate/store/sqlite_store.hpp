@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "covgate/engine/state.hpp"
+#include "covgate/model/decision.hpp"
 #include "covgate/model/reason.hpp"
 
 struct sqlite3;
@@ -208,6 +209,13 @@ struct snapshot_load {
   std::string error;                                 ///< with malformed
 };
 
+/// What a loaded snapshot hands its owner, once all its rows are in: each facts row it
+/// loaded (for the gate's index) and the decision of each open claim (for its counts).
+struct snapshot_restore {
+  std::function<void(std::string_view encoded_facts)> facts;
+  std::function<void(const model::decision& decision)> open_decision;
+};
+
 /// Tag of the read-only constructor.
 struct read_only_t {
   explicit read_only_t() = default;
@@ -291,12 +299,12 @@ class sqlite_store final : public engine::state {
   /// Loads a snapshot written by write_snapshot(), inside begin()/commit() (throws store_error
   /// otherwise): its rows (claims and facts numbered after this store's own, in the
   /// snapshot's order) and the partition's applied position. Only into a store that never
-  /// applied a message of the partition (else not_newer or held_before, nothing changed); a
-  /// claim id this store holds already throws store_error (roll back: the stream replay
-  /// decides such a claim as one process would). `on_facts` gets the body of every facts row
-  /// loaded, for the gate's index (a facts row the store held already is kept, not passed).
-  snapshot_load load_snapshot(std::string_view bytes,
-                              const std::function<void(std::string_view encoded)>& on_facts);
+  /// applied a message of the partition (else not_newer or held_before, nothing changed). A
+  /// claim id this store holds already throws store_error, with the snapshot's rows undone
+  /// (a savepoint) and the rest of the transaction kept: the stream replay then decides such
+  /// a claim as one process would. Once every row is in, `restore` gets each facts row loaded
+  /// (a facts row the store held already is kept, not passed) and each open claim's decision.
+  snapshot_load load_snapshot(std::string_view bytes, const snapshot_restore& restore);
 
   /// Everything between begin() and commit() is one transaction (rollback() undoes it).
   void begin();
