@@ -12,3 +12,4 @@ bash "$(dirname "$0")/parse.sh" "$(dirname "$GEN")" 500
 "$FHIR_BENCH" --observations 200 --benchmark_min_time=0.01 --benchmark_format=console
 "$HL7V2_BENCH" --messages 200 --benchmark_min_time=0.01 --benchmark_format=console
 bash "$(dirname "$0")/plugin.sh" "$(dirname "$GEN")" 200
+bash "$(dirname "$0")/snapshot.sh" "$(dirname "$GEN")" 500 8
