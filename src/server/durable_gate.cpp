@@ -16,6 +16,21 @@ namespace {
 // A message refused whole is journaled as this many first bytes and the digest of all.
 constexpr std::size_t refused_journal_bytes = 1024;
 
+// The store files rows under a stream message's partition while it is applied (none for a
+// message that did not come from a stream).
+class writing_partition {
+ public:
+  writing_partition(store::sqlite_store& store, const stream_position* position) : store_(store) {
+    if (position != nullptr) store_.set_writing_partition(position->partition);
+  }
+  ~writing_partition() { store_.set_writing_partition(std::nullopt); }
+  writing_partition(const writing_partition&) = delete;
+  writing_partition& operator=(const writing_partition&) = delete;
+
+ private:
+  store::sqlite_store& store_;
+};
+
 std::string sha256_hex(std::string_view bytes) {
   unsigned char digest[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest);
@@ -268,6 +283,9 @@ void durable_gate::process(std::string_view payload, std::string_view channel,
     });
     return;
   }
+  // A cluster worker's rows are filed under the message's partition (its snapshots select
+  // them by it); reference data's under reference_partition, which no snapshot selects.
+  const writing_partition filed(store_, position);
   try {
     // The message is named by the journal id it will get while it is processed, and
     // journaled afterwards, in the same transaction: a message refused whole is kept as its
@@ -369,6 +387,7 @@ void durable_gate::review_at(std::string_view claim_id, bool release, std::strin
       out.verdict = store_.record_applied(position->partition, position->sequence, position->epoch);
     }
     if (out.verdict == store::apply_verdict::apply) {
+      const writing_partition filed(store_, position);
       collected_answer answer(metrics_);
       const auto result = intake_.review(claim_id, release, who, why, at, answer);
       switch (result) {

@@ -40,9 +40,11 @@ class read_transaction {
 
 // Writes every row `select` yields as one table of the snapshot, the columns as the
 // statement names them; `keep` (when given) decides row by row. Returns the rows written.
+// A column named `part` is written as `partition` (rows written before the column existed hold
+// NULL there).
 template <typename Keep>
 std::uint64_t write_table(std::string_view name, sqlite3* db, const std::string& select,
-                          snapshot_writer& out, Keep keep) {
+                          std::uint32_t partition, snapshot_writer& out, Keep keep) {
   sqlite_store::statement s(db, select);
   std::vector<std::string_view> columns;
   std::vector<snapshot_cell> cells;
@@ -55,6 +57,10 @@ std::uint64_t write_table(std::string_view name, sqlite3* db, const std::string&
     }
     if (!keep(s)) continue;
     for (int i = 0; i < s.columns(); ++i) {
+      if (columns[static_cast<std::size_t>(i)] == "part") {
+        cells[i] = std::int64_t{partition};
+        continue;
+      }
       switch (s.type(i)) {
         case SQLITE_INTEGER:
           cells[i] = s.integer(i);
@@ -111,36 +117,44 @@ snapshot_summary sqlite_store::write_snapshot(std::uint32_t partition,
   };
   const group_function grouping(db_, group_of);
   const auto every_row = [](const statement&) { return true; };
+  // Rows this version wrote carry their partition (indexed); rows written before the column
+  // existed (part NULL) are picked by their patient, read one by one.
+  const auto p = std::to_string(partition);
+  const auto of_claims = [&](const std::string& columns, const std::string& joined) {
+    return "SELECT " + columns + " FROM " + joined + " WHERE claims.part = " + p +
+           " UNION ALL SELECT " + columns + " FROM " + joined +
+           " WHERE claims.part IS NULL AND covgate_group(claims.patient) >= 0";
+  };
   std::unordered_set<std::string> claim_ids;  // the partition's, for its outbox items
   int id = -1;
-  summary.claims = write_table(
-      "claims", db_, "SELECT * FROM claims WHERE covgate_group(patient) >= 0 ORDER BY seq", writer,
-      [&](const statement& s) {
-        if (id < 0) {
-          for (int i = 0; i < s.columns(); ++i) {
-            if (s.column_name(i) == "id") id = i;
-          }
-        }
-        if (id >= 0) claim_ids.emplace(s.text(id));
-        return true;
-      });
+  summary.claims = write_table("claims", db_, of_claims("claims.*", "claims") + " ORDER BY seq",
+                               partition, writer, [&](const statement& s) {
+                                 if (id < 0) {
+                                   for (int i = 0; i < s.columns(); ++i) {
+                                     if (s.column_name(i) == "id") id = i;
+                                   }
+                                 }
+                                 if (id >= 0) claim_ids.emplace(s.text(id));
+                                 return true;
+                               });
   write_table("claim_list", db_,
-              "SELECT * FROM claim_list WHERE covgate_group(patient) >= 0 ORDER BY id", writer,
-              every_row);
-  summary.history =
-      write_table("history", db_,
-                  "SELECT history.* FROM history JOIN claims ON claims.id = history.claim_id "
-                  "WHERE covgate_group(claims.patient) >= 0 "
-                  "ORDER BY history.claim_id, history.seq, history.kind",
-                  writer, every_row);
-  int body = -1;
-  summary.facts = write_table("facts", db_, "SELECT * FROM facts ORDER BY seq", writer,
-                              [&](const statement& s) {
+              of_claims("claim_list.*", "claim_list JOIN claims ON claims.id = claim_list.id"),
+              partition, writer, every_row);
+  summary.history = write_table(
+      "history", db_, of_claims("history.*", "history JOIN claims ON claims.id = history.claim_id"),
+      partition, writer, every_row);
+  int body = -1, part = -1;
+  summary.facts = write_table("facts", db_,
+                              "SELECT * FROM facts WHERE part = " + p +
+                                  " UNION ALL SELECT * FROM facts WHERE part IS NULL ORDER BY seq",
+                              partition, writer, [&](const statement& s) {
                                 if (body < 0) {
                                   for (int i = 0; i < s.columns(); ++i) {
                                     if (s.column_name(i) == "body") body = i;
+                                    if (s.column_name(i) == "part") part = i;
                                   }
                                 }
+                                if (part >= 0 && s.type(part) != SQLITE_NULL) return true;
                                 return body >= 0 && facts_belong(s.text(body), mine);
                               });
   // Releases decided but not yet delivered: the new owner delivers them (a stream that keeps
@@ -149,7 +163,7 @@ snapshot_summary sqlite_store::write_snapshot(std::uint32_t partition,
       "outbox", db_,
       "SELECT key, destination, content_type, body, attempts, next_ms, state, last_error "
       "FROM outbox WHERE state = 'pending' ORDER BY id",
-      writer, [&](const statement& s) {
+      partition, writer, [&](const statement& s) {
         const auto key = s.text(0);
         const auto dash = key.rfind('-');
         return dash != std::string_view::npos &&

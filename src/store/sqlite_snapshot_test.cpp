@@ -46,13 +46,26 @@ model::fact lab_of(const char* resource, const char* patient_key) {
   return lab;
 }
 
+constexpr std::uint32_t their_partition = 5;
+constexpr std::uint32_t reference_partition = 1024;
+
+// How fill() writes its rows: filed under the partition of the message that wrote them (a
+// worker of this version), or not (a store written before rows were filed: part NULL).
+enum class filing : std::uint8_t { by_partition, before_filing };
+
 // A worker's store holding partition 3 (patient MINE) and another partition's patient (THEIRS),
-// reference data, and a fact still waiting for its Patient.
-void fill(store::sqlite_store& s) {
+// reference data, and a fact still waiting for its Patient (it came in a message of
+// partition 3: a front routed it there by its identity).
+void fill(store::sqlite_store& s, filing how = filing::by_partition) {
+  const auto file_under = [&](std::uint32_t p) {
+    if (how == filing::by_partition) s.set_writing_partition(p);
+  };
   s.begin();
   REQUIRE(s.record_applied(partition, 40, 2) == store::apply_verdict::apply);
+  file_under(partition);
   s.save(claim_of("M-1", "MINE", model::outcome::hold_documentation));
   s.save(claim_of("M-2", "MINE", model::outcome::release));
+  file_under(their_partition);
   s.save(claim_of("T-1", "THEIRS", model::outcome::hold_documentation));
   model::decision held;
   held.claim_id = "M-1";
@@ -60,12 +73,16 @@ void fill(store::sqlite_store& s) {
   s.record_history("M-1", {1, "hold", 1000, held, "nats:1", ""});
   held.claim_id = "T-1";
   s.record_history("T-1", {1, "hold", 1000, held, "nats:2", ""});
+  file_under(partition);
   s.save_facts("Observation/m", "", encoded(lab_of("Observation/m", "MINE")));
-  s.save_facts("Observation/t", "", encoded(lab_of("Observation/t", "THEIRS")));
   s.save_facts("Observation/w", "", encoded(lab_of("Observation/w", "")));  // waits for a link
+  file_under(their_partition);
+  s.save_facts("Observation/t", "", encoded(lab_of("Observation/t", "THEIRS")));
+  file_under(reference_partition);
   model::practitioner doctor;
   doctor.resource_id = "Practitioner/d";
   s.save_facts("Practitioner/d", "", encoded(doctor));  // reference data: CG_REF's
+  s.set_writing_partition(std::nullopt);
   s.enqueue({0, "M-2-1", 0, "application/edi-x12", "ISA*277 M-2", 0}, 1000);
   s.enqueue({0, "T-1-1", 0, "application/edi-x12", "ISA*277 T-1", 0}, 1000);
   const auto sent = s.enqueue({0, "M-1-1", 0, "application/edi-x12", "ISA*277 M-1", 0}, 1000);
@@ -74,6 +91,7 @@ void fill(store::sqlite_store& s) {
 }
 
 const auto mine = [](std::string_view patient) { return patient == "MINE"; };
+const auto theirs = [](std::string_view patient) { return patient == "THEIRS"; };
 
 }  // namespace
 
@@ -81,7 +99,12 @@ TEST_SUITE("store.sqlite_snapshot") {
   TEST_CASE("a partition's rows move to a store that never held it, at their position") {
     temp_dir from_dir;
     store::sqlite_store from(from_dir.path, false);
-    fill(from);
+    filing how = filing::by_partition;
+    SUBCASE("rows filed under their message's partition") {}
+    SUBCASE("rows written before rows were filed, picked by their patient") {
+      how = filing::before_filing;
+    }
+    fill(from, how);
     std::string bytes;
     const auto wrote = from.write_snapshot(partition, mine, bytes);
     REQUIRE(wrote.position);
@@ -137,10 +160,34 @@ TEST_SUITE("store.sqlite_snapshot") {
     CHECK(due[0].key == "M-2-1");
     CHECK(due[0].body == "ISA*277 M-2");
 
+    // The loaded rows are filed under the partition (even those the old store had not filed):
+    // the new owner's own snapshot picks them by it, whoever the patient seems to be.
+    std::string again;
+    const auto rewritten = to.write_snapshot(
+        partition, [](std::string_view) { return false; }, again);
+    CHECK(rewritten.claims == 2);
+    CHECK(rewritten.facts == 2);
+
     // Loaded once: the same snapshot again changes nothing.
     to.begin();
     CHECK(to.load_snapshot(bytes, {}).verdict == store::snapshot_load_verdict::not_newer);
     to.commit();
+  }
+
+  TEST_CASE("a fact waiting for its Patient goes with its message's partition, or everywhere") {
+    // Filed: the partition its message came in (a front routed it by its identity). Not
+    // filed (a store from before): its patient is unknown, so every partition carries it.
+    for (const auto how : {filing::by_partition, filing::before_filing}) {
+      store::sqlite_store s("", false);
+      fill(s, how);
+      s.begin();
+      REQUIRE(s.record_applied(their_partition, 41, 2) == store::apply_verdict::apply);
+      s.commit();
+      std::string bytes;
+      const auto wrote = s.write_snapshot(their_partition, theirs, bytes);
+      CHECK(wrote.claims == 1);
+      CHECK(wrote.facts == (how == filing::by_partition ? 1 : 2));
+    }
   }
 
   TEST_CASE(

@@ -40,6 +40,10 @@ class sqlite_store::statement {
     check(sqlite3_bind_int64(stmt_, i, n));
     return *this;
   }
+  statement& null(int i) {
+    check(sqlite3_bind_null(stmt_, i));
+    return *this;
+  }
   /// Steps once: true when a row is available.
   bool step() {
     const int rc = sqlite3_step(stmt_);

@@ -76,6 +76,19 @@ sqlite_store::sqlite_store(const std::filesystem::path& directory, bool synchron
     CREATE TABLE IF NOT EXISTS applied(partition INTEGER PRIMARY KEY,
       stream_seq INTEGER NOT NULL, epoch INTEGER NOT NULL);
   )");
+  // The stream partition of the message that last wrote a claim or facts row (a cluster
+  // worker's; NULL on a single server, and in rows written before the column existed): what a
+  // partition's snapshot selects by, through an index, instead of reading every row.
+  for (const char* table : {"claims", "facts"}) {
+    statement columns(db_, std::string("PRAGMA table_info(") + table + ")");
+    bool has_part = false;
+    while (columns.step()) has_part = has_part || columns.text(1) == "part";
+    if (!has_part) exec((std::string("ALTER TABLE ") + table + " ADD COLUMN part INTEGER").c_str());
+  }
+  exec(R"(
+    CREATE INDEX IF NOT EXISTS claims_part ON claims(part, seq);
+    CREATE INDEX IF NOT EXISTS facts_part ON facts(part, seq);
+  )");
   if (path_ != ":memory:" &&
       sqlite3_open_v2(path_.c_str(), &checkpointer_, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
     sqlite3_close(checkpointer_);
@@ -215,6 +228,14 @@ std::optional<applied_position> sqlite_store::applied(std::uint32_t partition) c
                           static_cast<std::uint64_t>(s.integer(1))};
 }
 
+void sqlite_store::bind_partition(statement& s, int at) const {
+  if (writing_partition_) {
+    s.bind(at, static_cast<std::int64_t>(*writing_partition_));
+  } else {
+    s.null(at);
+  }
+}
+
 void sqlite_store::begin() { exec("BEGIN IMMEDIATE"); }
 void sqlite_store::commit() { exec("COMMIT"); }
 void sqlite_store::rollback() {
@@ -263,10 +284,11 @@ void sqlite_store::save(const engine::claim_record_view& record) {
   model::encode(record.decision, decision);
   auto& s = prepared(
       "INSERT INTO claims(id, seq, patient, outcome, closed, csii, events, source, claim, "
-      "decision) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
+      "decision, part) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
       "ON CONFLICT(id) DO UPDATE SET patient = excluded.patient, outcome = excluded.outcome, "
       "closed = excluded.closed, csii = excluded.csii, events = excluded.events, "
-      "source = excluded.source, claim = excluded.claim, decision = excluded.decision");
+      "source = excluded.source, claim = excluded.claim, decision = excluded.decision, "
+      "part = excluded.part");
   reset_on_exit guard{[&] { s.reset(); }};
   s.bind(1, record.claim.id)
       .bind(2, next_seq_)
@@ -278,6 +300,7 @@ void sqlite_store::save(const engine::claim_record_view& record) {
       .bind(8, record.source)
       .blob(9, claim)
       .blob(10, decision);
+  bind_partition(s, 11);
   s.step();
   ++next_seq_;
   save_row(record);
@@ -462,12 +485,13 @@ void sqlite_store::save_facts(std::string_view resource, std::string_view last_u
   // The WHERE clause is model::older_version, negated: keep the stored row only when both
   // versions carry meta.lastUpdated and the arriving one sorts first.
   auto& s = prepared(
-      "INSERT INTO facts(resource, seq, updated, body) VALUES(?1, ?2, ?3, ?4) "
+      "INSERT INTO facts(resource, seq, updated, body, part) VALUES(?1, ?2, ?3, ?4, ?5) "
       "ON CONFLICT(resource) DO UPDATE SET seq = excluded.seq, updated = excluded.updated, "
-      "body = excluded.body WHERE excluded.updated = '' OR facts.updated = '' OR "
-      "excluded.updated >= facts.updated");
+      "body = excluded.body, part = excluded.part WHERE excluded.updated = '' OR "
+      "facts.updated = '' OR excluded.updated >= facts.updated");
   reset_on_exit guard{[&] { s.reset(); }};
   s.bind(1, resource).bind(2, next_fact_seq_).bind(3, last_updated).blob(4, encoded);
+  bind_partition(s, 5);
   s.step();
   ++next_fact_seq_;
 }

@@ -1,20 +1,27 @@
 // Partition snapshots (docs/cluster.md §5j) of a real store: every partition's snapshot written
 // from a store `covgate replay --store DIR` filled, the way a cluster worker writes them (the
 // cluster's mapping of patients to partitions, one HMAC per patient), then all of them loaded
-// into one empty store, the way a worker taking over loads them. Prints one line:
-//   snapshot partitions=P claims=C facts=F snapshot_mb=B write_s=W write_max_ms=M
-//            write_mb_per_s=X load_s=L load_mb_per_s=Y
+// into one empty store, the way a worker taking over loads them. Twice: with the rows as replay
+// left them (no partition filed: a store from before rows were filed, each snapshot reading
+// every row), then with every row filed under its partition as a worker files it. Prints:
+//   snapshot filing=none|partition partitions=P claims=C facts=F snapshot_mb=B write_s=W
+//            write_max_ms=M write_mb_per_s=X load_s=L load_mb_per_s=Y
 // and checks that every claim went into exactly one partition and came back.
 //   snapshot_bench STORE_DIR [PARTITIONS]      (the store's applied positions are set to 1)
+#include <sqlite3.h>
+
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <map>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "covgate/cluster/partition_key.hpp"
 #include "covgate/cluster/subjects.hpp"
+#include "covgate/model/fact_codec.hpp"
 #include "covgate/store/sqlite_store.hpp"
 
 using namespace covgate;
@@ -23,6 +30,132 @@ namespace {
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// Writes every partition's snapshot from `dir`, loads them all into an empty store, and
+// prints the figures (filing names how the store's rows say their partition).
+int measure(const std::string& dir, int partitions, const char* filing,
+            const std::function<int(std::string_view)>& partition_of) {
+  std::size_t claims = 0;
+  {
+    store::sqlite_store writer(dir, false);
+    claims = writer.size();
+  }
+  store::sqlite_store reader(dir, store::read_only);
+  std::vector<std::string> snapshots(static_cast<std::size_t>(partitions));
+  std::size_t claims_written = 0, facts_written = 0, bytes = 0;
+  double write_max = 0;
+  const auto writing = std::chrono::steady_clock::now();
+  for (int p = 0; p < partitions; ++p) {
+    const auto one = std::chrono::steady_clock::now();
+    const auto wrote = reader.write_snapshot(
+        static_cast<std::uint32_t>(p),
+        [&](std::string_view patient) { return partition_of(patient) == p; },
+        snapshots[static_cast<std::size_t>(p)]);
+    write_max = std::max(write_max, seconds_since(one));
+    claims_written += wrote.claims;
+    facts_written += wrote.facts;
+    bytes += snapshots[static_cast<std::size_t>(p)].size();
+  }
+  const double write_s = seconds_since(writing);
+  store::sqlite_store fresh("", false);
+  const auto loading = std::chrono::steady_clock::now();
+  for (const auto& snapshot : snapshots) {
+    fresh.begin();
+    const auto loaded = fresh.load_snapshot(snapshot, {});
+    fresh.commit();
+    if (loaded.verdict != store::snapshot_load_verdict::loaded) {
+      std::fprintf(stderr, "snapshot_bench: a snapshot did not load: %s\n", loaded.error.c_str());
+      return 1;
+    }
+  }
+  const double load_s = seconds_since(loading);
+  if (claims_written != claims || fresh.size() != claims) {
+    std::fprintf(stderr,
+                 "snapshot_bench: %zu claims in the store, %zu in the snapshots, %zu loaded\n",
+                 claims, claims_written, fresh.size());
+    return 1;
+  }
+  const double mb = static_cast<double>(bytes) / 1e6;
+  std::printf(
+      "snapshot filing=%s partitions=%d claims=%zu facts=%zu snapshot_mb=%.1f write_s=%.2f "
+      "write_max_ms=%.0f write_mb_per_s=%.0f load_s=%.2f load_mb_per_s=%.0f\n",
+      filing, partitions, claims, facts_written, mb, write_s, write_max * 1000, mb / write_s,
+      load_s, mb / load_s);
+  return 0;
+}
+
+// Files every claim and facts row under its partition, as a worker's rows are filed under the
+// partition of the message that wrote them: a claim by its patient, a facts row by the patient
+// its facts name, or (by reference only) the patient of the Patient row it refers to, which
+// is where a front routes it.
+void file_rows(const std::string& dir, const std::function<int(std::string_view)>& partition_of) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open((dir + "/covgate.db").c_str(), &db) != SQLITE_OK) {
+    throw std::runtime_error("cannot open the store");
+  }
+  const auto run = [&](const char* sql) {
+    if (sqlite3_exec(db, sql, nullptr, nullptr, nullptr) != SQLITE_OK) {
+      throw std::runtime_error(sqlite3_errmsg(db));
+    }
+  };
+  run("BEGIN");
+  std::vector<std::pair<std::string, std::string>> rows;  // (key, body) of claims, then facts
+  sqlite3_stmt* read = nullptr;
+  sqlite3_prepare_v2(db, "SELECT id, patient FROM claims", -1, &read, nullptr);
+  std::vector<std::pair<std::string, int>> claims;
+  while (sqlite3_step(read) == SQLITE_ROW) {
+    const auto* patient = reinterpret_cast<const char*>(sqlite3_column_text(read, 1));
+    claims.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(read, 0)),
+                        partition_of(patient == nullptr ? "" : patient));
+  }
+  sqlite3_finalize(read);
+  std::map<std::string, std::vector<model::fact>> facts;
+  sqlite3_prepare_v2(db, "SELECT resource, body FROM facts", -1, &read, nullptr);
+  while (sqlite3_step(read) == SQLITE_ROW) {
+    const std::string_view body(static_cast<const char*>(sqlite3_column_blob(read, 1)),
+                                static_cast<std::size_t>(sqlite3_column_bytes(read, 1)));
+    facts[reinterpret_cast<const char*>(sqlite3_column_text(read, 0))] =
+        model::decode_facts(body).value_or(std::vector<model::fact>{});
+  }
+  sqlite3_finalize(read);
+  std::map<std::string, std::string> key_of;  // "Patient/x" -> its key
+  for (const auto& [resource, list] : facts) {
+    for (const auto& f : list) {
+      if (const auto* p = std::get_if<model::patient>(&f); p != nullptr && !p->key.empty()) {
+        key_of[resource] = p->key;
+      }
+    }
+  }
+  sqlite3_stmt* update = nullptr;
+  sqlite3_prepare_v2(db, "UPDATE claims SET part = ?1 WHERE id = ?2", -1, &update, nullptr);
+  for (const auto& [id, p] : claims) {
+    sqlite3_bind_int(update, 1, p);
+    sqlite3_bind_text(update, 2, id.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_step(update);
+    sqlite3_reset(update);
+  }
+  sqlite3_finalize(update);
+  sqlite3_prepare_v2(db, "UPDATE facts SET part = ?1 WHERE resource = ?2", -1, &update, nullptr);
+  for (const auto& [resource, list] : facts) {
+    std::string key;
+    for (const auto& f : list) {
+      if (key.empty()) key = model::patient_key_of(f);
+    }
+    for (const auto& f : list) {
+      if (!key.empty()) break;
+      const auto at = key_of.find(model::patient_reference_of(f));
+      if (at != key_of.end()) key = at->second;
+    }
+    if (key.empty()) continue;  // reference data: CG_REF's
+    sqlite3_bind_int(update, 1, partition_of(key));
+    sqlite3_bind_text(update, 2, resource.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_step(update);
+    sqlite3_reset(update);
+  }
+  sqlite3_finalize(update);
+  run("COMMIT");
+  sqlite3_close(db);
 }
 
 }  // namespace
@@ -39,8 +172,18 @@ int main(int argc, char** argv) {
     return 2;
   }
   const std::string secret = "snapshot-bench-secret";
+  std::map<std::string, int, std::less<>> cache;  // one HMAC per patient, as a worker's
+  const std::function<int(std::string_view)> partition_of = [&](std::string_view patient) {
+    auto at = cache.find(patient);
+    if (at == cache.end()) {
+      at = cache
+               .emplace(patient, cluster::partition_of_token(
+                                     cluster::partition_key(secret, patient), partitions))
+               .first;
+    }
+    return at->second;
+  };
   try {
-    std::size_t claims = 0;
     {
       // A replayed store has no stream positions: give every partition one, as a worker's has.
       store::sqlite_store writer(dir, false);
@@ -49,66 +192,13 @@ int main(int argc, char** argv) {
         (void)writer.record_applied(static_cast<std::uint32_t>(p), 1, 1);
       }
       writer.commit();
-      claims = writer.size();
     }
-    store::sqlite_store reader(dir, store::read_only);
-    std::map<std::string, int, std::less<>> partition_of;  // one HMAC per patient, as serve's
-    std::vector<std::string> snapshots(static_cast<std::size_t>(partitions));
-    std::size_t claims_written = 0, facts_written = 0, bytes = 0;
-    double write_max = 0;
-    const auto writing = std::chrono::steady_clock::now();
-    for (int p = 0; p < partitions; ++p) {
-      const auto one = std::chrono::steady_clock::now();
-      const auto wrote = reader.write_snapshot(
-          static_cast<std::uint32_t>(p),
-          [&](std::string_view patient) {
-            auto at = partition_of.find(patient);
-            if (at == partition_of.end()) {
-              at = partition_of
-                       .emplace(patient, cluster::partition_of_token(
-                                             cluster::partition_key(secret, patient), partitions))
-                       .first;
-            }
-            return at->second == p;
-          },
-          snapshots[static_cast<std::size_t>(p)]);
-      write_max = std::max(write_max, seconds_since(one));
-      claims_written += wrote.claims;
-      facts_written += wrote.facts;
-      bytes += snapshots[static_cast<std::size_t>(p)].size();
-    }
-    const double write_s = seconds_since(writing);
-
-    store::sqlite_store fresh("", false);
-    std::size_t facts_restored = 0;
-    const auto loading = std::chrono::steady_clock::now();
-    for (const auto& snapshot : snapshots) {
-      fresh.begin();
-      const auto loaded = fresh.load_snapshot(
-          snapshot, {[&](std::string_view) { ++facts_restored; }, [](const model::decision&) {}});
-      fresh.commit();
-      if (loaded.verdict != store::snapshot_load_verdict::loaded) {
-        std::fprintf(stderr, "snapshot_bench: a snapshot did not load: %s\n", loaded.error.c_str());
-        return 1;
-      }
-    }
-    const double load_s = seconds_since(loading);
-    if (claims_written != claims || fresh.size() != claims) {
-      std::fprintf(stderr,
-                   "snapshot_bench: %zu claims in the store, %zu in the snapshots, %zu loaded\n",
-                   claims, claims_written, fresh.size());
-      return 1;
-    }
-    const double mb = static_cast<double>(bytes) / 1e6;
-    std::printf(
-        "snapshot partitions=%d claims=%zu facts=%zu snapshot_mb=%.1f write_s=%.2f "
-        "write_max_ms=%.0f write_mb_per_s=%.0f load_s=%.2f load_mb_per_s=%.0f\n",
-        partitions, claims, facts_written, mb, write_s, write_max * 1000, mb / write_s, load_s,
-        mb / load_s);
-    (void)facts_restored;
+    // As a store written before rows were filed (replay files none), then as a worker's.
+    if (const int failed = measure(dir, partitions, "none", partition_of)) return failed;
+    file_rows(dir, partition_of);
+    return measure(dir, partitions, "partition", partition_of);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "snapshot_bench: %s\n", e.what());
     return 1;
   }
-  return 0;
 }

@@ -306,6 +306,13 @@ class sqlite_store final : public engine::state {
   /// (a facts row the store held already is kept, not passed) and each open claim's decision.
   snapshot_load load_snapshot(std::string_view bytes, const snapshot_restore& restore);
 
+  /// Claims and facts rows written from now on belong to stream partition `partition` (a
+  /// cluster worker sets it while it applies one of the partition's messages; nullopt, the
+  /// default: none). A partition's snapshot selects its rows by it.
+  void set_writing_partition(std::optional<std::uint32_t> partition) noexcept {
+    writing_partition_ = partition;
+  }
+
   /// Everything between begin() and commit() is one transaction (rollback() undoes it).
   void begin();
   void commit();
@@ -426,6 +433,7 @@ class sqlite_store final : public engine::state {
   void read_counters();  // next_seq_, next_fact_seq_ and the journal's figures from the tables
   void count_journal();  // journal_bytes_ and next_journal_id_ from the table
   void save_row(const engine::claim_record_view& record);
+  void bind_partition(statement& s, int at) const;  // writing_partition_, or NULL
   void fill_claim_list();  // a store written before the list table: its rows from the claims
   /// Deletes the oldest journal rows (ids below `before_id` only) until the journal's bytes
   /// fit `max_bytes`; returns the rows deleted.
@@ -444,6 +452,7 @@ class sqlite_store final : public engine::state {
   std::uint64_t journal_rows_pruned_ = 0;
   std::uint64_t claim_writes_ = 0;
   bool read_only_ = false;
+  std::optional<std::uint32_t> writing_partition_;
 };
 
 }  // namespace covgate::store
