@@ -1158,6 +1158,14 @@ void report_problem(int partition, const std::string& what) {
   std::fprintf(stderr, "worker problem (partition %d): %s\n", partition, what.c_str());
 }
 
+// Whether `done()` holds within 30 s, asked every 50 ms.
+template <typename Done>
+bool wait_until(Done done) {
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (!done() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(50ms);
+  return done();
+}
+
 // The settings the in-process worker cases run with: short leases and waits.
 worker_settings test_worker(const std::string& id, int partitions, lease_timing timing) {
   worker_settings w;
@@ -1225,12 +1233,6 @@ void handover_scenario(const std::string& tag, std::chrono::milliseconds catch_u
       if (progress.caught_up) out.insert(p);
     }
     return out;
-  };
-  const auto wait_until = [](auto done) {
-    const auto deadline = std::chrono::steady_clock::now() + 30s;
-    while (!done() && std::chrono::steady_clock::now() < deadline)
-      std::this_thread::sleep_for(50ms);
-    return done();
   };
   worker a(js, owners, workers, a_store, settings(a_id));
   a.start();
@@ -1340,12 +1342,6 @@ TEST_SUITE("cluster.worker") {
       }
     };
     expect_all();
-    const auto wait_until = [](auto done) {
-      const auto deadline = std::chrono::steady_clock::now() + 30s;
-      while (!done() && std::chrono::steady_clock::now() < deadline)
-        std::this_thread::sleep_for(50ms);
-      return done();
-    };
     const lease_timing timing{2'000, 500};
     recording_applier a_store(true), b_store(true);
     auto a_settings = test_worker("wsa-" + run_id(), n, timing);
