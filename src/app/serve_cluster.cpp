@@ -29,6 +29,7 @@
 #include "covgate/cluster/worker.hpp"
 #include "covgate/cluster/worklist_query.hpp"
 #include "covgate/hosting/cluster_node.hpp"
+#include "covgate/model/fact_codec.hpp"
 #include "covgate/server/claims_view.hpp"
 #include "covgate/server/log.hpp"
 #include "covgate/store/later_answer.hpp"
@@ -286,6 +287,7 @@ struct cluster_worker::impl {
   std::mutex metrics_mutex;  // the bucket handle below is used by one scrape at a time
   std::optional<cluster::key_value> owners_for_metrics;
   std::optional<cluster::claim_lookup_responder> lookups;
+  std::optional<cluster::resource_lookup_responder> resource_lookups;
   std::optional<cluster::queue_counts_responder> queue_counts;
   std::optional<cluster::chart_numbers_responder> chart_numbers;
   std::optional<cluster::claim_list_responder> lists;
@@ -417,6 +419,51 @@ struct cluster_worker::impl {
     }
     return out;
   }
+
+  // A resource lookup's answer (§5g): the resource when the partition its facts are filed
+  // under is one this worker holds now and has caught up. Reference data (filed under
+  // reference_partition) is every worker's: each applies CG_REF whole before any partition,
+  // so a worker with a caught-up partition has it. A row written before rows were filed is
+  // placed by its patient; one of those that names its patient by reference only is not
+  // answered for (its partition is not known).
+  cluster::resource_lookup_answer resource_answer(std::string_view resource) {
+    cluster::resource_lookup_answer out;
+    out.caught_up = caught_up_partitions();
+    const auto slash = resource.find('/');
+    if (slash == std::string_view::npos || out.caught_up.empty()) return out;
+    std::optional<store::sqlite_store::filed_facts> row;
+    gate.read([&](const store::sqlite_store& store) { row = store.filed_facts_of(resource); });
+    if (!row) return out;
+    int partition = -1;
+    if (row->partition) {
+      partition = *row->partition == cluster::reference_partition
+                      ? out.caught_up.front()
+                      : static_cast<int>(*row->partition);
+    } else if (const auto facts = model::decode_facts(row->body)) {
+      for (const auto& f : *facts) {
+        if (const auto& key = model::patient_key_of(f); !key.empty()) {
+          partition = partition_of_patient(key);
+          break;
+        }
+      }
+    }
+    if (std::find(out.caught_up.begin(), out.caught_up.end(), partition) == out.caught_up.end()) {
+      return out;
+    }
+    std::string body;
+    switch (server::claims_view::fhir_resource_of(resource.substr(0, slash),
+                                                  resource.substr(slash + 1), row->body, body)) {
+      case server::claims_view::lookup::found:
+        out.resource = std::move(body);
+        break;
+      case server::claims_view::lookup::retracted:
+        out.retracted = true;
+        break;
+      case server::claims_view::lookup::unknown:
+        break;
+    }
+    return out;
+  }
 };
 
 cluster_worker::cluster_worker(const server::cluster_config& config, server::durable_gate& gate) {
@@ -498,6 +545,9 @@ void cluster_worker::answer_claim_lookups(
                        [&self, claim_json = std::move(claim_json)](std::string_view claim_id) {
                          return self.lookup_answer(claim_id, claim_json);
                        });
+  self.resource_lookups.emplace(self.js, self.config.worker_id, [&self](std::string_view resource) {
+    return self.resource_answer(resource);
+  });
 }
 
 void cluster_worker::answer_worklist(std::function<std::string()> version) {
@@ -519,6 +569,7 @@ void cluster_worker::answer_worklist(std::function<std::string()> version) {
 void cluster_worker::stop() {
   if (!impl_) return;
   if (impl_->lookups) impl_->lookups->stop();
+  if (impl_->resource_lookups) impl_->resource_lookups->stop();
   if (impl_->queue_counts) impl_->queue_counts->stop();
   if (impl_->chart_numbers) impl_->chart_numbers->stop();
   if (impl_->lists) impl_->lists->stop();
@@ -969,6 +1020,32 @@ std::pair<server::claim_lookup_port::found, std::string> cluster_front::find_cla
     }
   } catch (const cluster::nats_error& e) {
     server::log().warn("cluster", "claim lookup failed", {{"reason", e.what()}});
+  }
+  return {found::unavailable, {}};
+}
+
+std::pair<server::claim_lookup_port::found, std::string> cluster_front::find_resource(
+    std::string_view type, std::string_view id) {
+  const auto& c = impl_->config;
+  try {
+    const auto wait =
+        std::min(std::chrono::milliseconds(c.answer_timeout_ms), std::chrono::milliseconds(5'000));
+    const auto resource = std::string(type) + "/" + std::string(id);
+    auto r = cluster::look_up_resource(impl_->js, c.worker_id, resource, c.partitions, wait);
+    switch (r.how) {
+      case cluster::claim_lookup_result::status::found:
+        if (r.gone) return {found::gone, {}};
+        return {found::yes, std::move(r.body)};
+      case cluster::claim_lookup_result::status::unknown:
+        return {found::no, {}};
+      case cluster::claim_lookup_result::status::unavailable:
+        return {found::unavailable,
+                "no holder answered in time (partitions without a caught-up holder that "
+                "answered: " +
+                    joined(r.uncovered) + "); ask again"};
+    }
+  } catch (const cluster::nats_error& e) {
+    server::log().warn("cluster", "resource lookup failed", {{"reason", e.what()}});
   }
   return {found::unavailable, {}};
 }

@@ -42,7 +42,8 @@ class cluster_worker final : public server::review_port {
 
   /// Answers the cluster's claim lookups (a front's GET /claims/{id}; cluster::
   /// claim_lookup_responder) from now until stop(): with `claim_json(id)` when this worker
-  /// holds the claim's partition now and has caught it up, else "not mine". Call once.
+  /// holds the claim's partition now and has caught it up, else "not mine". Answers a front's
+  /// GET /fhir/{type}/{id} the same way, from its store's facts. Call once.
   void answer_claim_lookups(
       std::function<std::optional<std::string>(std::string_view claim_id)> claim_json);
 
@@ -128,6 +129,9 @@ class cluster_front final : public server::message_port,
   [[nodiscard]] std::pair<found, std::string> find_changes() override;
   [[nodiscard]] std::pair<found, std::string> find_list(const store::claim_query& query,
                                                         std::int64_t now_ms) override;
+  /// GET /fhir/{type}/{id} on a front, asked as find_claim() asks (cluster::look_up_resource).
+  [[nodiscard]] std::pair<found, std::string> find_resource(std::string_view type,
+                                                            std::string_view id) override;
 
   /// A reviewer's release or cancel posted to a front: the claim is looked up as find_claim()
   /// does, on one of eight lookup threads in turn (a bulk action's claims side by side, the

@@ -12,6 +12,13 @@ namespace {
 
 constexpr std::chrono::milliseconds poll{200};  // how long a stop may wait for the responder
 
+// A worker answers once, for the partitions it has caught up at that moment; one catching a
+// partition up (a takeover, seconds) answers again only when asked again. So the question is
+// sent again while some partition is uncovered: after 250 ms, then at doubling intervals
+// (asks at 0, 0.25, 0.75, 1.75 and 3.75 s of a 5 s wait), so a long wait costs each worker
+// a handful of answers, not one per tick.
+constexpr std::chrono::milliseconds first_reask{250};
+
 }  // namespace
 
 std::vector<int> parse_partition_list(std::string_view text) {
@@ -48,13 +55,25 @@ partition_query_result ask_every_partition(
   const std::string inbox =
       "_INBOX.cgq." + std::string(requester) + "." + random_nonce() + "." + std::to_string(++calls);
   auto replies = js.subscribe(inbox);
-  js.send(subject, body, {{"Cg-Reply-To", inbox}});
+  const auto ask = [&] {
+    js.send(subject, body, {{"Cg-Reply-To", inbox}});
+    ++result.asks;
+  };
+  ask();
   const auto deadline = std::chrono::steady_clock::now() + wait;
+  auto reask_after = first_reask;
+  auto next_ask = std::chrono::steady_clock::now() + reask_after;
   std::vector<std::uint8_t> covered(static_cast<std::size_t>(std::max(partitions, 0)), 0);
   int uncovered = partitions;
   for (auto now = std::chrono::steady_clock::now(); now < deadline;
        now = std::chrono::steady_clock::now()) {
-    auto m = replies.next(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now) +
+    if (now >= next_ask) {
+      ask();  // throws nats_error like the first: the caller reports the cluster unreachable
+      reask_after *= 2;
+      next_ask = now + reask_after;
+    }
+    const auto until = std::min(deadline, next_ask);
+    auto m = replies.next(std::chrono::duration_cast<std::chrono::milliseconds>(until - now) +
                           std::chrono::milliseconds(1));
     if (!m) continue;
     ++result.answers;

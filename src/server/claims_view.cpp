@@ -593,13 +593,17 @@ std::optional<std::string> claims_view::message_json(std::int64_t journal_id) {
 claims_view::lookup claims_view::fhir_resource_json(std::string_view type, std::string_view id,
                                                     std::string& out) {
   const std::string resource = std::string(type) + "/" + std::string(id);
-  std::optional<std::vector<model::fact>> facts;
-  gate_.read([&](const store::sqlite_store& store) {
-    if (const auto encoded = store.facts_of(resource)) facts = model::decode_facts(*encoded);
-  });
-  if (!facts || facts->empty()) return lookup::unknown;
-  if (std::holds_alternative<model::retraction>(facts->front())) return lookup::retracted;
-  fhir_resource(out, type, id, *facts);
+  std::optional<std::string> encoded;
+  gate_.read([&](const store::sqlite_store& store) { encoded = store.facts_of(resource); });
+  return encoded ? fhir_resource_of(type, id, *encoded, out) : lookup::unknown;
+}
+
+claims_view::lookup claims_view::fhir_resource_of(std::string_view type, std::string_view id,
+                                                  std::string_view encoded, std::string& out) {
+  std::vector<model::fact> facts;
+  if (!model::decode_facts(encoded, facts) || facts.empty()) return lookup::unknown;
+  if (std::holds_alternative<model::retraction>(facts.front())) return lookup::retracted;
+  fhir_resource(out, type, id, facts);
   return lookup::found;
 }
 

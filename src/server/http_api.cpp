@@ -743,6 +743,7 @@ void route_claims(service& svc, const http_request& req, const std::vector<std::
         case claim_lookup_port::found::yes:
           return done(json(200, std::move(body)));
         case claim_lookup_port::found::no:
+        case claim_lookup_port::found::gone:  // a claim is never retracted so
           return done(problem(404, "no such claim"));
         case claim_lookup_port::found::unavailable:
           break;
@@ -1003,10 +1004,21 @@ void route(service& svc, http_request request, const std::vector<bearer_token>& 
       if (!valid_type(parts[1]) || !boundary::fhir_id(parts[2])) {
         return done(outcome(400, "invalid", "the URL's type or id is not a FHIR type or id"));
       }
-      if (svc.claim_lookup() != nullptr) {  // a cluster front: the facts are its workers'
-        return done(outcome(501, "not-supported",
-                            "a cluster front keeps no facts: ask the worker that holds the "
-                            "patient's partition (its GET /fhir/{type}/{id})"));
+      if (auto* elsewhere = svc.claim_lookup()) {  // a cluster front: the facts are its workers'
+        auto [how, body] = elsewhere->find_resource(parts[1], parts[2]);
+        switch (how) {
+          case claim_lookup_port::found::yes:
+            return done({200, "application/fhir+json", std::move(body), {}});
+          case claim_lookup_port::found::gone:
+            return done(outcome(410, "deleted", "the resource was entered in error (retracted)"));
+          case claim_lookup_port::found::no:
+            return done(outcome(404, "not-found", "covgate holds no facts of this resource"));
+          case claim_lookup_port::found::unavailable:
+            break;
+        }
+        return done(outcome(503, "transient",
+                            body.empty() ? std::string("the cluster could not be asked; ask again")
+                                         : std::move(body)));
       }
       std::string body;
       switch (svc.claims().fhir_resource_json(parts[1], parts[2], body)) {

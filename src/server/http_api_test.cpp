@@ -101,8 +101,16 @@ struct fake_lookup final : server::claim_lookup_port {
     if (!available) return {found::unavailable, "the lists of partitions 3 are not known now"};
     return {found::yes, R"({"claims":[]})"};
   }
+  std::pair<found, std::string> find_resource(std::string_view type, std::string_view id) override {
+    asked_resource = std::string(type) + "/" + std::string(id);
+    if (!available) return {found::unavailable, "partitions 3 are not known now"};
+    if (id == "gone") return {found::gone, {}};
+    if (id == "none") return {found::no, {}};
+    return {found::yes, R"({"resourceType":"Observation","id":")" + std::string(id) + R"("})"};
+  }
   int asked_days = 0;
   store::claim_query asked_list;
+  std::string asked_resource;
 };
 
 }  // namespace
@@ -132,8 +140,22 @@ TEST_SUITE("server.http_api") {
     CHECK(a.call("GET", "/changes").body == R"({"version":"abc"})");
     CHECK(a.call("GET", "/messages/1").status == 501);  // each worker's journal numbers its own
     CHECK(a.call("GET", "/audit/csii").status == 501);
-    CHECK(a.call("GET", "/fhir/Observation/cpep-1").status == 501);
+    // A resource's facts are asked of the workers: found, retracted, unknown, or not now.
+    const auto resource = a.call("GET", "/fhir/Observation/cpep-1");
+    CHECK(resource.status == 200);
+    CHECK(resource.body == R"({"resourceType":"Observation","id":"cpep-1"})");
+    CHECK(cluster.asked_resource == "Observation/cpep-1");
+    CHECK(a.call("GET", "/fhir/Observation/gone").status == 410);
+    CHECK(a.call("GET", "/fhir/Observation/none").status == 404);
+    cluster.asked_resource.clear();
+    CHECK(a.call("GET", "/fhir/observation/x").status == 400);  // not asked: not a type
+    CHECK(a.call("GET", "/fhir/Observation/" + std::string(65, 'a')).status == 400);
+    CHECK(cluster.asked_resource.empty());
     cluster.available = false;
+    const auto not_now = a.call("GET", "/fhir/Observation/cpep-1");
+    CHECK(not_now.status == 503);
+    CHECK(not_now.body.find("OperationOutcome") != std::string::npos);
+    CHECK(not_now.body.find("partitions 3 are not known now") != std::string::npos);
     CHECK(a.call("GET", "/charts").status == 503);
     CHECK(a.call("GET", "/claims?queue=review").status == 503);
     CHECK(a.call("GET", "/changes").status == 503);

@@ -1123,6 +1123,17 @@ std::optional<std::string> sqlite_store::facts_of(std::string_view resource) con
   return std::string(s.text(0));
 }
 
+std::optional<sqlite_store::filed_facts> sqlite_store::filed_facts_of(
+    std::string_view resource) const {
+  auto& s = prepared("SELECT body, part FROM facts WHERE resource = ?1");
+  reset_on_exit guard{[&] { s.reset(); }};
+  s.bind(1, resource);
+  if (!s.step()) return std::nullopt;
+  filed_facts out{std::string(s.text(0)), std::nullopt};
+  if (s.type(1) != SQLITE_NULL) out.partition = static_cast<std::uint32_t>(s.integer(1));
+  return out;
+}
+
 std::optional<journal_entry> sqlite_store::journal_at(std::int64_t id) const {
   auto& s = prepared(
       "SELECT id, received_ms, channel, sender, kind, body, received_bytes, digest FROM journal "

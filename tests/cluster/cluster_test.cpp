@@ -608,9 +608,20 @@ TEST_SUITE("cluster.jetstream") {
     catching_up = true;
     const auto missing = look_up_claim(js, "f-test", "NO-SUCH-" + run_id(), n, 700ms);
     CHECK(missing.how == claim_lookup_result::status::unavailable);
-    CHECK(missing.answers == 2);
+    // Asked at 0 and 250 ms (the next, at 750 ms, is past the wait), each time by both.
+    CHECK(missing.answers == 4);
+    CHECK(missing.not_held_by.size() == 2);  // each worker named once
     CHECK(missing.uncovered == std::vector<int>{n - 1});
-    catching_up = false;
+    // A worker that finishes catching the partition up during the wait is heard, because the
+    // question is asked again; before, the asker waited out its wait on the first answers.
+    std::thread caught_up_later([&] {
+      std::this_thread::sleep_for(400ms);
+      catching_up = false;
+    });
+    const auto later = look_up_claim(js, "f-test", "NO-SUCH-" + run_id(), n, 5s);
+    caught_up_later.join();
+    CHECK(later.how == claim_lookup_result::status::unknown);
+    CHECK(later.uncovered.empty());
     // An id no claim can have is not asked.
     const auto before = asked_of_idle.load();
     CHECK(look_up_claim(js, "f-test", std::string(max_lookup_claim_id + 1, 'X'), n, 5s).how ==
@@ -625,6 +636,44 @@ TEST_SUITE("cluster.jetstream") {
     CHECK_FALSE(listener.next(700ms));
     holder.stop();
     idle.stop();
+  }
+
+  TEST_CASE("a resource lookup is answered with the resource, as retracted, or unknown") {
+    jetstream js(cluster_settings());
+    const int n = partitions();
+    const std::string id = run_id();
+    std::vector<int> all;
+    for (int p = 0; p < n; ++p) all.push_back(p);
+    std::atomic<int> asked{0};
+    resource_lookup_responder holder(js, "w-holder", [&](std::string_view resource) {
+      ++asked;
+      resource_lookup_answer a;
+      a.caught_up = all;
+      if (resource == "Observation/a-" + id) a.resource = R"({"resourceType":"Observation"})";
+      if (resource == "Observation/gone-" + id) a.retracted = true;
+      return a;
+    });
+    std::this_thread::sleep_for(300ms);  // subscribed
+    const auto found = look_up_resource(js, "f-test", "Observation/a-" + id, n, 5s);
+    CHECK(found.how == claim_lookup_result::status::found);
+    CHECK_FALSE(found.gone);
+    CHECK(found.body == R"({"resourceType":"Observation"})");
+    const auto gone = look_up_resource(js, "f-test", "Observation/gone-" + id, n, 5s);
+    CHECK(gone.how == claim_lookup_result::status::found);
+    CHECK(gone.gone);
+    CHECK(gone.body.empty());
+    CHECK(look_up_resource(js, "f-test", "Observation/none-" + id, n, 5s).how ==
+          claim_lookup_result::status::unknown);
+    // Claims are asked on their own subject: the resource responder does not hear them.
+    const auto before = asked.load();
+    CHECK(look_up_claim(js, "f-test", "Observation/a-" + id, n, 700ms).how ==
+          claim_lookup_result::status::unavailable);
+    // Nor is a key longer than a type and an id can be asked.
+    CHECK(look_up_resource(js, "f-test", std::string(max_lookup_resource + 1, 'X'), n, 5s).how ==
+          claim_lookup_result::status::unknown);
+    std::this_thread::sleep_for(200ms);
+    CHECK(asked.load() == before);
+    holder.stop();
   }
 
   TEST_CASE("a partition's lag counts what its consumer has not delivered yet") {
@@ -1940,6 +1989,13 @@ TEST_SUITE("cluster.processes") {
     // The front keeps nothing: it asks every worker, and the holder answers.
     const worker_process front_api{"front", 0, front.http_port};
     CHECK(json_text(http_get(front_api, "/claims/CSII-LATE"), "outcome") == "hold:documentation");
+    // A resource's facts the same way: the holder of the partition they are filed under
+    // answers; one no worker has is not found once every partition has answered.
+    const auto visit = http_get(front_api, "/fhir/Encounter/visit-2AA2AA2AA02");
+    CHECK_MESSAGE(visit.find(R"("resourceType":"Encounter")") != std::string::npos, visit);
+    CHECK_MESSAGE(visit.find(R"("id":"visit-2AA2AA2AA02")") != std::string::npos, visit);
+    const auto no_such = http_get(front_api, "/fhir/Observation/no-such-" + run_id());
+    CHECK_MESSAGE(no_such.find("not-found") != std::string::npos, no_such);
     // Its outbox routes read the cluster's dead letters (KV cg-dead): none for its receiver,
     // which takes everything; an unknown one is not found.
     CHECK(http_get(front_api, "/outbox?state=dead") == R"({"items":[],"next":null})");
@@ -2053,10 +2109,13 @@ TEST_SUITE("cluster.processes") {
     CHECK(count_of(detail, "\"event\":\"hold\",\"at\"") == 1);
     // Asked of the front, the claim is the new holder's (the killed one's copy is gone with it;
     // another survivor's would be a copy of a partition it does not hold).
-    const auto through_front = http_get(front_api, "/claims/CSII-LATE");
+    const auto through_front = http_get_asking_again(front_api, "/claims/CSII-LATE");
     INFO("through the front: " << through_front);
     CHECK(json_text(through_front, "outcome") == "release");
     CHECK(count_of(through_front, "\"event\":\"release\",\"at\"") == 1);
+    // The late lab, published while nobody held the partition, is the survivor's to show.
+    const auto late_lab = http_get_asking_again(front_api, "/fhir/Observation/cpep-2AA2AA2AA02");
+    CHECK_MESSAGE(late_lab.find(R"("resourceType":"Observation")") != std::string::npos, late_lab);
 
     // 5. The day's late records through the front, half before and half after NATS node n1
     //    is killed too.
@@ -2271,14 +2330,14 @@ TEST_SUITE("cluster.processes") {
         for (const auto& [id, o] : expected) {
           if (o == outcome) want.insert(id);
         }
-        std::string after;
+        std::string cursor;
         std::int64_t last_charge = std::numeric_limits<std::int64_t>::max();
         for (int page = 0; page < 50; ++page) {
           const auto list = http_get_asking_again(
               front_api, std::string("/claims?queue=") + queue + "&sort=-charge&limit=40" +
-                             (after.empty() ? "" : "&after=" + after));
+                             (cursor.empty() ? "" : "&after=" + cursor));
           INFO("the front's page "
-               << page << " of " << std::string(queue) << " after '" << after
+               << page << " of " << std::string(queue) << " after '" << cursor
                << "': " << list.substr(0, 300) << " … "
                << list.substr(
                       list.rfind("\"next\"") == std::string::npos ? 0 : list.rfind("\"next\"")));
@@ -2298,7 +2357,7 @@ TEST_SUITE("cluster.processes") {
           }
           const auto next = list.find("\"next\":\"");
           if (next == std::string::npos) break;
-          after = list.substr(next + 8, list.find('"', next + 8) - next - 8);
+          cursor = list.substr(next + 8, list.find('"', next + 8) - next - 8);
         }
         CHECK(listed == want);
       }

@@ -8,6 +8,10 @@
 // "not mine" answers between them name every partition: a partition whose holder died, or
 // whose new holder is still catching it up, may hold the claim, and then the cluster cannot
 // say yet.
+//
+// A FHIR resource's facts (GET /fhir/{type}/{id}) are looked up the same way on cg.q.fhir,
+// with "Type/id" as the body: the holder of the partition the facts are filed under answers
+// with the resource (Cg-Held: yes), or that it was retracted (Cg-Held: yes, Cg-Gone: yes).
 #pragma once
 
 #include <chrono>
@@ -34,6 +38,7 @@ struct claim_lookup_result {
   };
   status how = status::unavailable;
   std::string body;
+  bool gone = false;                     ///< found: a resource retracted (entered in error)
   std::string worker;                    ///< who answered (found)
   int answers = 0;                       ///< replies received
   std::vector<std::string> not_held_by;  ///< the workers that answered "not mine"
@@ -54,12 +59,40 @@ struct claim_lookup_answer {
                                                 std::string_view claim_id, int partitions,
                                                 std::chrono::milliseconds wait);
 
+/// The longest "Type/id" a resource lookup carries (a FHIR type and a FHIR id of at most 64).
+inline constexpr std::size_t max_lookup_resource = 130;
+
+/// A worker's answer to a resource lookup: the resource (FHIR JSON) or that it was retracted,
+/// when it holds the partition its facts are filed under now and has caught it up.
+struct resource_lookup_answer {
+  std::optional<std::string> resource;
+  bool retracted = false;  ///< held, and entered in error: the front answers 410
+  std::vector<int> caught_up;
+};
+
+/// GET /fhir/{type}/{id} across the workers, as look_up_claim: `resource` is "Type/id".
+[[nodiscard]] claim_lookup_result look_up_resource(jetstream& js, std::string_view requester,
+                                                   std::string_view resource, int partitions,
+                                                   std::chrono::milliseconds wait);
+
 /// A worker's side: answers every lookup on its own thread, from construction until stop() or
 /// destruction; `answer(claim_id)` is called from the responder's thread.
 class claim_lookup_responder {
  public:
   claim_lookup_responder(jetstream& js, std::string worker,
                          std::function<claim_lookup_answer(std::string_view)> answer);
+  /// Joins the thread (within about 200 ms). Idempotent; destruction stops it too.
+  void stop();
+
+ private:
+  partition_query_responder responder_;
+};
+
+/// The same for resource lookups; `answer("Type/id")` is called from the responder's thread.
+class resource_lookup_responder {
+ public:
+  resource_lookup_responder(jetstream& js, std::string worker,
+                            std::function<resource_lookup_answer(std::string_view)> answer);
   /// Joins the thread (within about 200 ms). Idempotent; destruction stops it too.
   void stop();
 

@@ -26,13 +26,18 @@ struct partition_query_result {
   bool stopped = false;        ///< the handler asked to stop
   bool complete = false;       ///< the answers named every partition
   std::vector<int> uncovered;  ///< neither: the partitions no answer named
-  int answers = 0;
+  int answers = 0;             ///< replies received, from every ask
+  int asks = 0;  ///< times the question was sent (again while a partition is uncovered)
 };
 
 /// Sends `body` on `subject` to every worker and hands each answer to `on_answer` with the
 /// partitions it names that no earlier answer named (`fresh`, ascending), until `on_answer`
-/// returns true, the answers name all `partitions`, or `wait` passes. Thread-safe (an inbox
-/// per call); throws nats_error when the request cannot be sent.
+/// returns true, the answers name all `partitions`, or `wait` passes. While some partition is
+/// uncovered the question is sent again (after 250 ms, then at doubling intervals), so a
+/// worker that finishes catching a partition up during the wait is heard: a worker may
+/// answer several times, and `on_answer` sees each answer (with `fresh` empty for what was
+/// named before). Thread-safe (an inbox per call); throws nats_error when a request cannot
+/// be sent.
 partition_query_result ask_every_partition(
     jetstream& js, std::string_view requester, const std::string& subject, std::string_view body,
     int partitions, std::chrono::milliseconds wait,

@@ -121,6 +121,9 @@ inline constexpr int reference_partition = max_partitions;
 /// Core NATS subject of a claim lookup across the workers (a front's GET /claims/{id}): every
 /// worker listens, the holder of the claim's partition answers with the claim.
 inline constexpr std::string_view claim_query_subject = "cg.q.claim";
+/// The same for a FHIR resource's facts (a front's GET /fhir/{type}/{id}, §5g): the holder of
+/// the partition the facts are filed under answers.
+inline constexpr std::string_view resource_query_subject = "cg.q.fhir";
 /// Where a front asks every worker for its partitions' worklist counts (GET /queues, §5h).
 inline constexpr std::string_view queues_query_subject = "cg.q.queues";
 /// Where a front asks every worker for its partitions' chart counts (GET /charts, §5h).

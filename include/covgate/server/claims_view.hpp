@@ -128,6 +128,10 @@ class claims_view {
   /// holding the elements it read (`found`), or why not.
   [[nodiscard]] lookup fhir_resource_json(std::string_view type, std::string_view id,
                                           std::string& out);
+  /// The same from a facts row already read (`encoded`, model::encode_facts): what a cluster
+  /// worker answers a front's lookup with. `unknown` also for a row that does not decode.
+  [[nodiscard]] static lookup fhir_resource_of(std::string_view type, std::string_view id,
+                                               std::string_view encoded, std::string& out);
 
  private:
   durable_gate& gate_;

@@ -128,7 +128,8 @@ class outbox_port {
 /// front, which keeps nothing: it asks the workers; service::set_claim_lookup).
 class claim_lookup_port {
  public:
-  enum class found : std::uint8_t { yes, no, unavailable };
+  /// gone: a FHIR resource that was there and was entered in error (find_resource only).
+  enum class found : std::uint8_t { yes, no, unavailable, gone };
   virtual ~claim_lookup_port() = default;
   /// The claim as GET /claims/{id} answers it (yes), no one has it (no), or the answer is not
   /// known now (unavailable, with why in the text). May block the caller up to its own
@@ -146,6 +147,10 @@ class claim_lookup_port {
   /// GET /claims (a page of a list) the same way, for a query already read.
   [[nodiscard]] virtual std::pair<found, std::string> find_list(const store::claim_query& query,
                                                                 std::int64_t now_ms) = 0;
+  /// GET /fhir/{type}/{id} the same way: the facts kept of the resource as FHIR JSON (yes),
+  /// retracted (gone), none (no), or why not now (unavailable). The type and id are valid.
+  [[nodiscard]] virtual std::pair<found, std::string> find_resource(std::string_view type,
+                                                                    std::string_view id) = 0;
 };
 
 /// A reviewer's action taken from a cluster's stream: what became of it, and whether it was

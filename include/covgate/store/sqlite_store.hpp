@@ -379,6 +379,12 @@ class sqlite_store final : public engine::state {
 
   /// The stored facts of one resource ("Observation/123"), encoded (model::decode_facts).
   [[nodiscard]] std::optional<std::string> facts_of(std::string_view resource) const;
+  /// The same with the partition the row is filed under (set_writing_partition), when it is.
+  struct filed_facts {
+    std::string body;
+    std::optional<std::uint32_t> partition;  ///< nullopt: written outside a stream, or before
+  };
+  [[nodiscard]] std::optional<filed_facts> filed_facts_of(std::string_view resource) const;
   /// One journaled message by id; nullopt when pruned or unknown.
   [[nodiscard]] std::optional<journal_entry> journal_at(std::int64_t id) const;
 
