@@ -155,9 +155,10 @@ COVGATE_API const char* covgate_status_name(int32_t code);
  * are the cluster's releases, taken from its stream CG_OUT into the store, which such a handle
  * needs (store.directory), until covgate_ack; hosts opened with one worker_id share them
  * (each release reaches one of them), and a new worker_id is sent every release the stream
- * still holds. There `decisions` lists nothing for covgate_submit's answers (the workers do
- * not send them), the answer is one part (HL7 v2: one per ACK), and the source name and time
- * of covgate_submit_message are not used (the stream names and dates each message). On
+ * still holds. There `decisions` lists the lines the workers send back with their answers
+ * (the message's parts in order), the answer is one part (HL7 v2: one per ACK), and the source
+ * name and time of covgate_submit_message are not used (the stream names and dates each
+ * message). On
  * success *out is the handle and COVGATE_OK is returned; on failure *out is NULL and `err`
  * names the setting at fault (COVGATE_E_UNAVAILABLE: the cluster could not be reached). */
 COVGATE_API int32_t covgate_open(const char* config, size_t config_length, const char* base_dir,

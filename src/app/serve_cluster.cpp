@@ -78,29 +78,31 @@ class gate_applier final : public cluster::message_applier {
   void apply(const cluster::stream_message& m,
              std::function<void(cluster::applied_message)> done) override {
     if (m.kind == cluster::message_kind::review) return apply_review(m, std::move(done));
-    gate_.submit_from_stream(
-        m.data, {static_cast<std::uint32_t>(m.partition), m.sequence, m.epoch, m.stored_ms},
-        [done = std::move(done)](server::reply r) {
-          using verdict = cluster::applied_message::verdict;
-          cluster::applied_message out;
-          if (!r.durable) {
-            out.result = verdict::failed;
-          } else if (const auto skipped = position_verdict(r.verdict)) {
-            out.result = *skipped;
-          } else {
-            out.result = verdict::applied;
-            out.outcome = std::string(server::outcome_name(r));
-            out.content_type = std::string(r.content_type);
-            out.claims = r.claims;
-            out.facts = r.facts;
-            out.disposition = std::string(engine::name(r.disposition));
-            if (r.acks.size() > 1) {
-              for (const auto& ack : r.acks) out.parts.push_back(ack.size());
-            }
-            out.body = std::move(r.body);
-          }
-          done(std::move(out));
-        });
+    gate_.submit_from_stream(m.data,
+                             {static_cast<std::uint32_t>(m.partition), m.sequence, m.epoch,
+                              m.stored_ms, m.with_decisions},
+                             [done = std::move(done)](server::reply r) {
+                               using verdict = cluster::applied_message::verdict;
+                               cluster::applied_message out;
+                               if (!r.durable) {
+                                 out.result = verdict::failed;
+                               } else if (const auto skipped = position_verdict(r.verdict)) {
+                                 out.result = *skipped;
+                               } else {
+                                 out.result = verdict::applied;
+                                 out.outcome = std::string(server::outcome_name(r));
+                                 out.content_type = std::string(r.content_type);
+                                 out.claims = r.claims;
+                                 out.facts = r.facts;
+                                 out.disposition = std::string(engine::name(r.disposition));
+                                 if (r.acks.size() > 1) {
+                                   for (const auto& ack : r.acks) out.parts.push_back(ack.size());
+                                 }
+                                 out.body = std::move(r.body);
+                                 out.decisions = std::move(r.decisions);
+                               }
+                               done(std::move(out));
+                             });
   }
 
   // A reviewer's action (docs/cluster.md §5e), answered with one word. One that does not

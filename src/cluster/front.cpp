@@ -27,6 +27,7 @@
 #include "covgate/hl7v2/ack.hpp"
 #include "covgate/hl7v2/splitter.hpp"
 #include "covgate/model/date.hpp"
+#include "covgate/model/decision_json.hpp"
 #include "covgate/store/memory_state.hpp"
 #include "covgate/x12/envelope_edit.hpp"
 
@@ -52,7 +53,8 @@ struct part_reply {
   bool arrived = false;
   std::string outcome;
   std::string body;
-  std::string parts;  // Cg-Parts: lengths of HL7 v2 ACKs
+  std::string parts;      // Cg-Parts: lengths of HL7 v2 ACKs
+  std::string decisions;  // after the answer in the body: Cg-Decisions-Bytes of it
   std::uint32_t claims = 0;
   std::uint32_t facts = 0;
   engine::disposition disposition = engine::disposition::accepted;  // Cg-Disposition
@@ -64,20 +66,26 @@ struct local_answer {
   std::vector<std::string> acks;
   engine::input_result result;
   engine::disposition disposition = engine::disposition::accepted;
+  std::string decisions;  // its events' decision lines (front_settings::with_decisions)
 };
 
 class collected final : public engine::answer_sink {
  public:
-  explicit collected(local_answer& out) : out_(out) {}
+  collected(local_answer& out, bool with_decisions) : out_(out), with_decisions_(with_decisions) {}
   void x12(std::string_view text) override { out_.text += text; }
   void fhir(std::string_view text) override { out_.text += text; }
   void hl7v2(std::string_view ack) override { out_.acks.emplace_back(ack); }
   void on_event(const engine::event& e, bool later) override {
     if (!later) out_.disposition = engine::combined(out_.disposition, engine::disposition_of(e));
+    if (with_decisions_ && e.kind != engine::event_kind::repeat) {
+      model::append_json(out_.decisions, e.decision, engine::name(e.kind), e.source);
+      out_.decisions += '\n';
+    }
   }
 
  private:
   local_answer& out_;
+  bool with_decisions_;
 };
 
 // A part to publish again once `due` comes.
@@ -308,6 +316,7 @@ struct front::impl {
                                    : producer_subject(j.pkeys[piece][part], what.kind);
     std::vector<message_header> headers;
     if (!reference) headers.push_back({"Cg-Reply-To", inbox + token});
+    if (!reference && settings.with_decisions) headers.push_back({"Cg-Decisions", "want"});
     try {
       js.publish_async(subject, what.payload,
                        "cgf-" + settings.front_id + "-" + nonce + "-" + token, headers,
@@ -432,7 +441,7 @@ struct front::impl {
     local_answer out;
     store::memory_state scratch;
     engine::intake reader(policy, tables, scratch, settings.intake);
-    collected sink(out);
+    collected sink(out, settings.with_decisions);
     out.result = reader.receive(text, "front", engine::message_time{unix_ms}, sink);
     return out;
   }
@@ -478,6 +487,13 @@ struct front::impl {
       slot.arrived = true;
       slot.outcome = m.header("Cg-Outcome");
       slot.body = std::string(m.data());
+      // The decision lines asked for come after the answer; a length past the body is not
+      // trusted (none taken).
+      if (const auto n = number_of(m.header("Cg-Decisions-Bytes"));
+          n > 0 && n <= slot.body.size()) {
+        slot.decisions = slot.body.substr(slot.body.size() - n);
+        slot.body.resize(slot.body.size() - n);
+      }
       slot.parts = m.header("Cg-Parts");
       slot.claims = number_of(m.header("Cg-Claims"));
       slot.facts = number_of(m.header("Cg-Facts"));
@@ -618,6 +634,17 @@ struct front::impl {
     } catch (const std::exception& e) {
       return j.done(
           unavailable(std::string("the answer could not be numbered: ") + e.what(), j.plan.kind));
+    }
+    if (settings.with_decisions) {
+      for (std::size_t i = 0; i < j.plan.pieces.size(); ++i) {
+        const auto& piece = j.plan.pieces[i];
+        if (piece.carried_by) continue;
+        if (piece.local || piece.reference || j.held[i] != 0) {
+          a.decisions += j.local[i].decisions;
+          continue;
+        }
+        for (const auto& reply : j.replies[i]) a.decisions += reply.decisions;
+      }
     }
     answered.fetch_add(1);
     j.done(std::move(a));

@@ -220,7 +220,7 @@ class worker::partition_runner {
       auto promise = std::make_shared<std::promise<applied_message>>();
       outcomes.push_back(promise->get_future());
       owner_.applier_.apply({partition_, m.stream_sequence(), epoch_, m.stored_ms(), m.data(),
-                             kind_of_subject(m.subject())},
+                             kind_of_subject(m.subject()), m.header("Cg-Decisions") == "want"},
                             [promise](applied_message a) { promise->set_value(std::move(a)); });
     }
     for (std::size_t i = 0; i < messages.size(); ++i) {
@@ -271,8 +271,13 @@ class worker::partition_runner {
     };
     if (!outcome.parts.empty()) headers.push_back({"Cg-Parts", joined_lengths(outcome.parts)});
     if (!outcome.disposition.empty()) headers.push_back({"Cg-Disposition", outcome.disposition});
+    std::string body_and_decisions;
+    if (!outcome.decisions.empty()) {
+      headers.push_back({"Cg-Decisions-Bytes", std::to_string(outcome.decisions.size())});
+      body_and_decisions = outcome.body + outcome.decisions;
+    }
     try {
-      owner_.js_.send(to, outcome.body, headers);
+      owner_.js_.send(to, outcome.decisions.empty() ? outcome.body : body_and_decisions, headers);
     } catch (const nats_error& e) {
       // The sender's front answers by its deadline; the message itself is applied.
       owner_.problem(partition_, e.what());

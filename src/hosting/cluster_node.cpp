@@ -40,18 +40,19 @@ std::string key_secret_of(const server::cluster_config& c) {
   return secret;
 }
 
-cluster::front_settings front_settings_of(const server::server_config& c) {
+cluster::front_settings front_settings_of(const server::server_config& c, bool with_decisions) {
   cluster::front_settings s;
   s.front_id = c.cluster.worker_id;
   s.key_secret = key_secret_of(c.cluster);
   s.answer_timeout = std::chrono::milliseconds(c.cluster.answer_timeout_ms);
   s.intake = server::intake_settings_of(c);
+  s.with_decisions = with_decisions;
   return s;
 }
 
 front_node::front_node(const server::server_config& c, const policy::policy_file& policy,
-                       const mapping::tables& tables)
-    : settings(front_settings_of(c)),
+                       const mapping::tables& tables, bool with_decisions)
+    : settings(front_settings_of(c, with_decisions)),
       js(connection_of(c.cluster)),
       laid_out((static_cast<void>(ensure_layout(js, layout_of(c.cluster))), true)),
       control(js.bucket(

@@ -10,7 +10,7 @@ std::string host_identity(std::string_view worker_id) { return "host|" + std::st
 cluster_link::cluster_link(const server::server_config& config, const policy::policy_file& policy,
                            const mapping::tables& tables,
                            std::function<std::string(const store::outbox_item&)> take_later)
-    : node_(config, policy, tables) {
+    : node_(config, policy, tables, /*with_decisions=*/true) {
   cluster::release_target host{host_identity(config.cluster.worker_id), "host",
                                std::move(take_later)};
   host.with_event = true;

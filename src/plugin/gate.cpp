@@ -281,6 +281,7 @@ answer gate::submit_to_cluster(std::string_view message) {
   }
   a.claims = from.claims;
   a.facts = from.facts;
+  a.decisions = std::move(from.decisions);
   if (from.unrecognized) {
     a.flags |= flag::unrecognized;
     a.result = disposition::rejected;

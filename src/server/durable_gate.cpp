@@ -46,7 +46,8 @@ std::string sha256_hex(std::string_view bytes) {
 // One message's answer for its sender, and the changes it caused to earlier claims.
 class collected_answer final : public engine::answer_sink {
  public:
-  explicit collected_answer(metrics& m) : metrics_(m) {}
+  collected_answer(metrics& m, bool with_decisions)
+      : metrics_(m), with_decisions_(with_decisions) {}
   void x12(std::string_view text) override { add(text, "application/edi-x12"); }
   void fhir(std::string_view text) override { add(text, "application/fhir+json"); }
   void hl7v2(std::string_view text) override {
@@ -55,6 +56,10 @@ class collected_answer final : public engine::answer_sink {
   }
   void on_event(const engine::event& e, bool is_later) override {
     metrics_.event(e.kind);
+    if (with_decisions_ && e.kind != engine::event_kind::repeat) {
+      model::append_json(decisions, e.decision, engine::name(e.kind), e.source);
+      decisions += '\n';
+    }
     if (is_later) {
       later.push_back(e);
     } else {
@@ -67,6 +72,7 @@ class collected_answer final : public engine::answer_sink {
   std::vector<std::string> acks;
   std::vector<engine::event> later;
   engine::disposition first = engine::disposition::accepted;  // of the first answers
+  std::string decisions;
 
  private:
   void add(std::string_view text, std::string_view type) {
@@ -74,6 +80,7 @@ class collected_answer final : public engine::answer_sink {
     content_type = type;
   }
   metrics& metrics_;
+  bool with_decisions_;
 };
 
 }  // namespace
@@ -291,7 +298,7 @@ void durable_gate::process(std::string_view payload, std::string_view channel,
     // journaled afterwards, in the same transaction: a message refused whole is kept as its
     // first bytes and a digest, so garbage cannot fill the journal.
     out->journal_id = store_.next_journal_id();
-    collected_answer answer(metrics_);
+    collected_answer answer(metrics_, position != nullptr && position->with_decisions);
     const auto result = intake_.receive(
         payload, std::string(channel) + ":" + std::to_string(out->journal_id), at, answer);
     store::journal_entry entry;
@@ -323,6 +330,7 @@ void durable_gate::process(std::string_view payload, std::string_view channel,
     out->kind = result.kind;
     out->body = std::move(answer.body);
     out->acks = std::move(answer.acks);
+    out->decisions = std::move(answer.decisions);
     out->content_type = answer.content_type;
     out->rejected = result.rejected;
     out->unrecognized = result.unrecognized;
@@ -388,7 +396,7 @@ void durable_gate::review_at(std::string_view claim_id, bool release, std::strin
     }
     if (out.verdict == store::apply_verdict::apply) {
       const writing_partition filed(store_, position);
-      collected_answer answer(metrics_);
+      collected_answer answer(metrics_, false);  // a review answers with a word
       const auto result = intake_.review(claim_id, release, who, why, at, answer);
       switch (result) {
         case engine::gate::review_result::done:

@@ -235,6 +235,27 @@ TEST_SUITE("server.service") {
     CHECK(nats_messages == 3);  // the first claim, partition 4's record, sequence 11
   }
 
+  TEST_CASE("a stream message's decision lines come back only when its sender asked for them") {
+    temp_dir dir;
+    server::service s(config_in(dir.path), test::shipped_ncd223(), test::shipped_tables());
+    const auto record = sample(scenario + "1-record.json");
+    const auto claim = sample(scenario + "2-claim.x12");
+    const auto labs = sample(scenario + "3-late-labs.json");
+    CHECK(from_stream(s.gate(), record, {3, 1, 1, 0, true}).decisions.empty());  // no event
+    // Not asked (serve's front): none, though the claim has an event.
+    const auto held = from_stream(s.gate(), claim, {3, 2, 1});
+    CHECK(held.claims == 1);
+    CHECK(held.decisions.empty());
+    // A C ABI host's front asks: the labs' answer carries the release they caused (a later
+    // event of the held claim), one line, as the C ABI's own handle writes it.
+    const auto released = from_stream(s.gate(), labs, {3, 3, 1, 0, true});
+    CHECK(released.verdict == store::apply_verdict::apply);
+    CHECK(released.decisions.starts_with(R"({"event":"release","claim_id":"CSII-LATE")"));
+    CHECK(std::count(released.decisions.begin(), released.decisions.end(), '\n') == 1);
+    // A redelivery does nothing again, so it has no lines either.
+    CHECK(from_stream(s.gate(), labs, {3, 3, 1, 0, true}).decisions.empty());
+  }
+
   TEST_CASE("a reviewer's action from the stream: at the reviewer's time, once, never fenced") {
     temp_dir dir;
     const std::string review_hold = "scenarios/38-implantable-review/";

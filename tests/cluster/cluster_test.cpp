@@ -2443,6 +2443,7 @@ TEST_SUITE("cluster.processes") {
     CHECK(record.a->disposition == COVGATE_ACCEPTED);
     CHECK(record.a->facts > 0);
     CHECK(record.body().find("\"resourceType\":\"OperationOutcome\"") != std::string::npos);
+    CHECK(record.a->decisions_length == 0);  // facts of a patient with no claim: no event
     // The day's front's GET /changes (§5h) moves when a worker's claim does.
     const worker_process day_front{"front", 0, the_front().http_port};
     const auto version_before = http_get_asking_again(day_front, "/changes");
@@ -2455,11 +2456,23 @@ TEST_SUITE("cluster.processes") {
     CHECK(claim.a->claims == 1);
     CHECK(std::string(claim.a->content_type) == "application/edi-x12");
     CHECK(claim.body().find("TRN*2*CSII-ABI~") != std::string::npos);
+    // The workers send the events' decision lines back, as a handle with a state of its own
+    // gives them: one line for the claim's hold.
+    const std::string claim_decisions(claim.a->decisions, claim.a->decisions_length);
+    INFO("the claim's decision lines: " << claim_decisions);
+    CHECK(count_of(claim_decisions, "\n") == 1);
+    CHECK(claim_decisions.starts_with(R"({"event":"hold","claim_id":"CSII-ABI")"));
     REQUIRE(submit(as_patient(read_sample(scenario + "3-late-labs.json")), labs) == COVGATE_OK);
     CHECK(labs.a->disposition == COVGATE_ACCEPTED);
+    // The labs release the held claim: that later event's line comes with the labs' answer.
+    const std::string labs_decisions(labs.a->decisions, labs.a->decisions_length);
+    INFO("the labs' decision lines: " << labs_decisions);
+    CHECK(count_of(labs_decisions, "\n") == 1);
+    CHECK(labs_decisions.starts_with(R"({"event":"release","claim_id":"CSII-ABI")"));
     REQUIRE(submit("not a message of any kind", garbage) == COVGATE_OK);
     CHECK(garbage.a->disposition == COVGATE_REJECTED);
     CHECK((garbage.a->flags & COVGATE_UNRECOGNIZED) != 0);
+    CHECK(garbage.a->decisions_length == 0);
 
     // The release comes from CG_OUT with its event and decision line. A new host id is sent
     // every release the stream holds (the day's too): each is acknowledged as it comes.

@@ -37,6 +37,9 @@ struct front_settings {
   std::string key_secret;  ///< the cluster's partition key secret (partition_key.hpp)
   std::chrono::milliseconds answer_timeout{10'000};
   engine::intake_settings intake;  ///< the readers' limits and the answers' profile and sender
+  /// Ask the workers for the decision lines of each message's events (front_answer::
+  /// decisions): a C ABI host hands them to its caller; serve's front has no use for them.
+  bool with_decisions = false;
 };
 
 struct front_answer {
@@ -58,6 +61,9 @@ struct front_answer {
   /// Cg-Disposition; accepted when no claim answered.
   engine::disposition disposition = engine::disposition::accepted;
   std::string problem;  ///< refused or unavailable: why, for the sender (no data values)
+  /// With front_settings::with_decisions: the events' decision lines (JSON, one per line),
+  /// the message's parts in order, each as its worker (or the front itself) wrote them.
+  std::string decisions;
 };
 
 /// Counters for /metrics.

@@ -56,6 +56,9 @@ struct stream_message {
   /// facts are read by their content whatever their kind; a review is not a standard's
   /// message and is told apart by its kind only.
   std::optional<message_kind> kind;
+  /// Its sender asked for the decision lines of its events (header Cg-Decisions: want; a C
+  /// ABI host's front, §5i).
+  bool with_decisions = false;
 };
 
 /// What became of one message.
@@ -75,6 +78,9 @@ struct applied_message {
   std::uint32_t facts = 0;         ///< facts read (a header of the reply)
   /// What the message's claims came to (engine::name of a disposition; Cg-Disposition), or ""
   std::string disposition;
+  /// The decision lines of its events, when the message asked for them: sent after the
+  /// answer in the reply's body, their length in Cg-Decisions-Bytes.
+  std::string decisions;
 };
 
 /// The host's side: applies messages and knows where its store stands.

@@ -21,15 +21,17 @@ namespace covgate::hosting {
 /// The partition key secret from the variable cluster.key_secret_env names. Throws
 /// std::runtime_error naming the variable when it is unset or empty.
 [[nodiscard]] std::string key_secret_of(const server::cluster_config& c);
-/// A front's settings: its id, the secret, the answer deadline, the readers' settings.
-[[nodiscard]] cluster::front_settings front_settings_of(const server::server_config& c);
+/// A front's settings: its id, the secret, the answer deadline, the readers' settings, and
+/// whether its answers carry the decision lines (a C ABI host's do, serve's do not).
+[[nodiscard]] cluster::front_settings front_settings_of(const server::server_config& c,
+                                                        bool with_decisions = false);
 
 /// A connected front: the secret read first (a missing one is said before any connection),
 /// the streams, consumers and buckets created when missing, then the front's threads. Throws
 /// std::runtime_error for a missing secret, cluster::nats_error when the cluster refuses.
 struct front_node {
   front_node(const server::server_config& c, const policy::policy_file& policy,
-             const mapping::tables& tables);
+             const mapping::tables& tables, bool with_decisions = false);
 
   cluster::front_settings settings;
   cluster::jetstream js;

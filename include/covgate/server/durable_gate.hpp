@@ -51,6 +51,9 @@ struct reply {
   std::uint32_t repeated_interchanges = 0;  ///< answered as in an earlier message
   /// What the message's claims came to (accepted: no claim answered).
   engine::disposition disposition = engine::disposition::accepted;
+  /// The decision lines of the message's events (model::append_json, one per line; repeats
+  /// left out), when its position asked for them (stream_position::with_decisions), else "".
+  std::string decisions;
   /// A stream message (submit_from_stream): apply when it was processed; already_applied or
   /// stale_epoch when it was not (nothing was journaled or changed, and body is empty).
   store::apply_verdict verdict = store::apply_verdict::apply;
@@ -65,6 +68,8 @@ struct stream_position {
   /// When the stream stored the message (Unix ms): its time, instead of the clock's, so that
   /// every worker that applies it (a rebuild) dates it the same. 0: the clock's.
   std::int64_t stored_ms = 0;
+  /// Its sender wants the events' decision lines (reply::decisions): a C ABI host's front.
+  bool with_decisions = false;
 };
 
 /// What became of a message, for log lines: "accepted", "rejected" (refused whole),
