@@ -4,21 +4,17 @@
 
 #include <filesystem>
 #include <future>
-#include <random>
 
 #include "support/gate_fixtures.hpp"
 #include "support/samples.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace covgate;
 using test::sample;
 
 namespace {
 
-struct temp_dir {
-  std::filesystem::path path = std::filesystem::temp_directory_path() /
-                               ("covgate-service-" + std::to_string(std::random_device{}()));
-  ~temp_dir() { std::filesystem::remove_all(path); }
-};
+using covgate::test::temp_dir;
 
 server::server_config config_in(const std::filesystem::path& dir) {
   server::server_config c;

@@ -1,22 +1,18 @@
 #include <doctest/doctest.h>
 
 #include <filesystem>
-#include <random>
 
 #include "covgate/model/fact_codec.hpp"
 #include "covgate/store/partition_snapshot.hpp"
 #include "covgate/store/sqlite_store.hpp"
 #include "support/gate_fixtures.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace covgate;
 
 namespace {
 
-struct temp_dir {
-  std::filesystem::path path = std::filesystem::temp_directory_path() /
-                               ("covgate-snapshot-" + std::to_string(std::random_device{}()));
-  ~temp_dir() { std::filesystem::remove_all(path); }
-};
+using covgate::test::temp_dir;
 
 constexpr std::uint32_t partition = 3;
 

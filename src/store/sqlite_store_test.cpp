@@ -5,19 +5,15 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <random>
 
 #include "support/gate_fixtures.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace covgate;
 
 namespace {
 
-struct temp_dir {
-  std::filesystem::path path = std::filesystem::temp_directory_path() /
-                               ("covgate-store-" + std::to_string(std::random_device{}()));
-  ~temp_dir() { std::filesystem::remove_all(path); }
-};
+using covgate::test::temp_dir;
 
 store::journal_entry entry(std::int64_t at_ms, std::string channel, std::string sender,
                            std::string kind, std::string body) {

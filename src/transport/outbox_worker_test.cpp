@@ -3,21 +3,17 @@
 
 #include <filesystem>
 #include <fstream>
-#include <random>
 #include <set>
 #include <thread>
 
 #include "covgate/transport/servers.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace covgate;
 
 namespace {
 
-struct temp_dir {
-  std::filesystem::path path = std::filesystem::temp_directory_path() /
-                               ("covgate-outbox-" + std::to_string(std::random_device{}()));
-  ~temp_dir() { std::filesystem::remove_all(path); }
-};
+using covgate::test::temp_dir;
 
 store::outbox_item item(std::string key, std::string body) {
   return {1, std::move(key), 0, "application/edi-x12", std::move(body), 0};

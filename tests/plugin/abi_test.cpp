@@ -10,12 +10,12 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <random>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "covgate/covgate.h"
+#include "support/temp_dir.hpp"
 
 namespace {
 
@@ -44,11 +44,7 @@ covgate_error error_struct() {
   return e;
 }
 
-struct temp_dir {
-  std::filesystem::path path = std::filesystem::temp_directory_path() /
-                               ("covgate-abi-" + std::to_string(std::random_device{}()));
-  ~temp_dir() { std::filesystem::remove_all(path); }
-};
+using covgate::test::temp_dir;
 
 // One open handle, closed at the end of the scope.
 struct handle {
