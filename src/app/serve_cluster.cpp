@@ -500,6 +500,10 @@ std::string cluster_worker::metrics_text() {
       "# HELP covgate_worker_partition_snapshot_loaded_seq The stream sequence of the snapshot "
       "the partition started from when this worker took it over (0: rebuilt from the stream).\n"
       "# TYPE covgate_worker_partition_snapshot_loaded_seq gauge\n";
+  std::string gap =
+      "# HELP covgate_worker_partition_gap 1 while the partition cannot be caught up: CG_IN no "
+      "longer holds messages its consumer acknowledged after this store's position.\n"
+      "# TYPE covgate_worker_partition_gap gauge\n";
   for (const auto& [partition, progress] : impl_->running.progress()) {
     const auto label = "{partition=\"" + std::to_string(partition) + "\"} ";
     out +=
@@ -510,10 +514,12 @@ std::string cluster_worker::metrics_text() {
                 std::to_string(progress.snapshot_written) + "\n";
     loaded += "covgate_worker_partition_snapshot_loaded_seq" + label +
               std::to_string(progress.snapshot_loaded) + "\n";
+    gap += "covgate_worker_partition_gap" + label + (progress.gap ? "1" : "0") + "\n";
   }
   out += caught_up;
   out += snapshot;
   out += loaded;
+  out += gap;
   out +=
       "# HELP covgate_worker_reference_applied_total Reference messages (stream CG_REF) this "
       "worker applied since it started.\n"

@@ -535,6 +535,13 @@ std::uint64_t jetstream::stream_last_sequence(const std::string& stream) {
                           [](const jsStreamInfo& info) { return info.State.LastSeq; });
 }
 
+jetstream::stream_bounds jetstream::stream_sequences(const std::string& stream) {
+  return read_stream_info(impl_->context, impl_->settings.retry, stream,
+                          [](const jsStreamInfo& info) {
+                            return stream_bounds{info.State.FirstSeq, info.State.LastSeq};
+                          });
+}
+
 std::uint64_t jetstream::messages_on(const std::string& stream, const std::string& filter) {
   return with_retry(impl_->settings.retry, [&] {
     jsOptions options;

@@ -61,7 +61,8 @@ class worker::partition_runner {
             caught_up_from_.load(),
             caught_up_.load(),
             snapshot_loaded_.load(),
-            snapshot_written_.load()};
+            snapshot_written_.load(),
+            gap_.load()};
   }
 
  private:
@@ -79,8 +80,10 @@ class worker::partition_runner {
       } catch (const std::exception& e) {
         caught_up_ = false;
         owner_.problem(partition_, e.what());
-        // The cluster is unavailable (an election, a lost node): try again shortly.
-        for (int i = 0; i < 20 && !stopping_; ++i) {
+        // The cluster is unavailable (an election, a lost node): try again shortly. A gap
+        // stays until an operator acts: looked at again every 30 s, not every second.
+        const int pauses = gap_ ? 600 : 20;
+        for (int i = 0; i < pauses && !stopping_; ++i) {
           std::this_thread::sleep_for(std::chrono::milliseconds(50));
         }
       }
@@ -96,7 +99,9 @@ class worker::partition_runner {
   bool catch_up() {
     const auto from = owner_.applier_.applied_sequence(partition_);
     caught_up_from_ = from;
-    if (owner_.js_.stream_last_sequence(std::string(in_stream)) <= from) return true;
+    const auto held = owner_.js_.stream_sequences(std::string(in_stream));
+    refuse_a_gap(from, held.first);
+    if (held.last <= from) return true;
     auto reader = owner_.js_.read_from(std::string(in_stream), partition_filter_subject(partition_),
                                        from + 1);
     std::uint64_t through = from;  // the last stream sequence read
@@ -135,6 +140,33 @@ class worker::partition_runner {
       }
     }
     return !stopping_;
+  }
+
+  // CG_IN no longer holds every message after the store's position (its limits trimmed it,
+  // or an operator purged it). When the partition's consumer acknowledged a message after
+  // that position, the store lacks messages nobody can replay to it: applying the rest would
+  // build a state the partition never had, and answer from it. So the partition is refused,
+  // loudly, until an operator acts (docs/cluster.md §5a): it stays held and unanswered, and
+  // fronts answer "unavailable" for it, which is safe; a wrong release is not.
+  void refuse_a_gap(std::uint64_t from, std::uint64_t first) {
+    if (first <= from + 1) {
+      gap_ = false;
+      return;
+    }
+    const auto acknowledged =
+        owner_.js_
+            .consumer_info(std::string(in_stream),
+                           partition_consumer(partition_, owner_.settings_.partitions))
+            .ack_floor;
+    gap_ = catch_up_gap(from, first, acknowledged);
+    if (!gap_) return;
+    throw std::runtime_error(
+        "cannot be caught up: CG_IN starts at stream sequence " + std::to_string(first) +
+        ", past the store's position " + std::to_string(from) +
+        ", and the partition's consumer acknowledged messages after that position (through " +
+        std::to_string(acknowledged) +
+        "); nothing is applied until the store is replaced (a store that never held the "
+        "partition starts from its latest snapshot)");
   }
 
   static constexpr int max_silences = 10;
@@ -290,6 +322,7 @@ class worker::partition_runner {
   std::atomic<bool> stopping_{false};
   std::atomic<bool> finished_{false};
   std::atomic<bool> caught_up_{false};
+  std::atomic<bool> gap_{false};
   std::atomic<std::uint64_t> applied_{0};
   std::atomic<std::uint64_t> caught_up_from_{0};
   std::atomic<std::uint64_t> snapshot_loaded_{0};

@@ -2545,3 +2545,115 @@ TEST_SUITE("cluster.processes") {
     std::filesystem::remove_all(store_dir);
   }
 }
+
+// Runs last (tests/cluster/run.sh): it purges CG_IN, which every earlier suite's workers read
+// from its start.
+TEST_SUITE("cluster.trimmed") {
+  TEST_CASE("a store CG_IN no longer reaches past is refused, not caught up over a gap") {
+    CHECK_FALSE(catch_up_gap(0, 1, 0));     // an untouched stream
+    CHECK_FALSE(catch_up_gap(10, 11, 50));  // the stream holds everything after 10
+    CHECK_FALSE(catch_up_gap(10, 40, 10));  // trimmed, but nothing acknowledged after 10
+    CHECK(catch_up_gap(10, 40, 30));        // acknowledged messages after 10 are gone
+    CHECK(catch_up_gap(10, 40, 45));        // perhaps gone: the stream cannot say which
+
+    jetstream js(cluster_settings());
+    auto [owners, workers] = ensure_layout(js, test_layout());
+    const int n = partitions();
+    const std::string in(in_stream);
+    const std::string prefix = "w-" + run_id() + "-trim-";
+    const auto publish = [&](int from, int to) {
+      for (int i = from; i < to; ++i) {
+        const auto pkey = partition_key(secret, "MBI-T" + std::to_string(i % 30));
+        const auto data = prefix + std::to_string(i);
+        (void)js.publish(producer_subject(pkey, message_kind::fhir), data, data);
+      }
+    };
+    const auto index_of = [&](const std::string& data) {
+      return std::stoi(data.substr(prefix.size()));
+    };
+    const auto all_acknowledged = [&] {
+      for (int p = 0; p < n; ++p) {
+        const auto c = js.consumer_info(in, partition_consumer(p, n));
+        if (c.pending != 0 || c.ack_pending != 0) return false;
+      }
+      return true;
+    };
+    const lease_timing timing{2'000, 500};
+    recording_applier old_store, other_store;
+    const auto old_settings = test_worker("wta-" + run_id(), n, timing);
+    // 1. A store applies the partitions up to here, and the consumers acknowledge it all.
+    publish(0, 60);
+    {
+      worker a(js, owners, workers, old_store, old_settings);
+      a.start();
+      REQUIRE(
+          wait_until([&] { return old_store.applied_count(prefix) == 60 && all_acknowledged(); }));
+      a.stop();
+    }
+    // 2. Another store applies what comes next; its consumers acknowledge that too.
+    publish(60, 100);
+    {
+      worker b(js, owners, workers, other_store, test_worker("wtb-" + run_id(), n, timing));
+      b.start();
+      REQUIRE(wait_until(
+          [&] { return other_store.applied_count(prefix) == 100 && all_acknowledged(); }));
+      b.stop();
+    }
+    // The partitions that had acknowledged messages after the first store's position.
+    std::set<int> lost_some;
+    for (int p = 0; p < n; ++p) {
+      for (const auto& d : other_store.of(p, prefix)) {
+        if (index_of(d) >= 60) lost_some.insert(p);
+      }
+    }
+    REQUIRE_FALSE(lost_some.empty());
+    // 3. CG_IN is trimmed past every position the first store has (as max_age or an
+    //    operator's purge would), then more comes.
+    js.purge_subject(in, std::string(in_stream_subject()), js.stream_last_sequence(in) + 1);
+    publish(100, 120);
+    // 4. The first store takes every partition again. Where acknowledged messages are gone
+    //    it applies nothing (before, it caught up over the gap and went on from a state the
+    //    partition never had). A partition with nothing in the purged range may be refused
+    //    too (its consumer's floor moves past messages of other partitions, so the stream
+    //    cannot say: docs/cluster.md §5a), or caught up whole; never caught up over a gap.
+    worker again(js, owners, workers, old_store, old_settings);
+    again.start();
+    const auto settled = [&] {
+      const auto progress = again.progress();
+      for (int p = 0; p < n; ++p) {
+        const auto at = progress.find(p);
+        if (at == progress.end()) return false;
+        if (lost_some.contains(p) ? !at->second.gap : !at->second.gap && !at->second.caught_up) {
+          return false;
+        }
+      }
+      return true;
+    };
+    REQUIRE(wait_until(settled));
+    std::this_thread::sleep_for(500ms);  // time to apply anything it wrongly would
+    int refused = 0;
+    for (int p = 0; p < n; ++p) {
+      INFO("partition " << p);
+      const auto mine = old_store.of(p, prefix);
+      const auto progress = again.progress().at(p);
+      if (progress.gap) {
+        ++refused;
+        CHECK(std::none_of(mine.begin(), mine.end(),
+                           [&](const std::string& d) { return index_of(d) >= 60; }));
+        CHECK_FALSE(progress.caught_up);
+      } else {
+        // Every one of its messages, in order: none was lost to it.
+        CHECK_FALSE(lost_some.contains(p));
+        const auto theirs = other_store.of(p, prefix);
+        std::vector<std::string> want(theirs.begin(), theirs.end());
+        for (const auto& d : mine) {
+          if (index_of(d) >= 100) want.push_back(d);
+        }
+        CHECK(mine == want);
+      }
+    }
+    MESSAGE(refused << " of " << n << " partitions refused, " << lost_some.size()
+                    << " of them with acknowledged messages in the purged range");
+    again.stop();
+  }
+}

@@ -260,6 +260,13 @@ class jetstream {
   [[nodiscard]] std::string stream_leader(const std::string& stream);
   /// The stream's last sequence.
   [[nodiscard]] std::uint64_t stream_last_sequence(const std::string& stream);
+  /// The first sequence the stream still holds and its last: first is last + 1 when it holds
+  /// nothing, and past 1 once its limits or a purge removed its oldest messages.
+  struct stream_bounds {
+    std::uint64_t first = 0;
+    std::uint64_t last = 0;
+  };
+  [[nodiscard]] stream_bounds stream_sequences(const std::string& stream);
   /// The message the stream holds at `sequence`, or nullopt when it holds none there (never
   /// stored, deleted, or past the stream's limits). Throws nats_error when the cluster does
   /// not answer through the retries.

@@ -140,7 +140,22 @@ struct partition_progress {
   bool caught_up = false;              ///< catch-up done, consuming the durable
   std::uint64_t snapshot_loaded = 0;   ///< the position of the snapshot it started from (0: none)
   std::uint64_t snapshot_written = 0;  ///< the position of the last snapshot it wrote (0: none)
+  /// The store cannot be caught up: CG_IN no longer holds messages the partition's consumer
+  /// acknowledged after the store's position (catch_up_gap). Nothing is applied meanwhile.
+  bool gap = false;
 };
+
+/// Whether a store at stream position `from` would miss acknowledged messages if it caught
+/// up from a stream that now starts at `first` (trimmed by its limits or purged) while the
+/// partition's consumer has acknowledged through `acknowledged`: true when the stream lost
+/// sequences after `from` and some of the partition's messages after `from` were
+/// acknowledged. Conservative: a consumer's floor also moves past other partitions'
+/// messages, so a partition that had none in the trimmed range is refused too once its
+/// consumer moved on (the stream cannot say which it was). Pure.
+[[nodiscard]] constexpr bool catch_up_gap(std::uint64_t from, std::uint64_t first,
+                                          std::uint64_t acknowledged) noexcept {
+  return first > from + 1 && acknowledged > from;
+}
 
 /// Runs the lease loop and the partitions on threads of its own, from start() until stop().
 class worker {
