@@ -205,6 +205,10 @@ class gate_applier final : public cluster::message_applier {
     return bytes;
   }
 
+  bool advance(int partition, std::uint64_t sequence, std::uint64_t epoch) override {
+    return gate_.advance_position(static_cast<std::uint32_t>(partition), sequence, epoch);
+  }
+
   bool load_snapshot(int partition, std::string_view bytes, std::string& why) override {
     const auto result = gate_.load_snapshot(bytes);
     if (!result.durable) {

@@ -11,8 +11,10 @@ lease_buckets ensure_layout(jetstream& js, const cluster_layout& layout) {
   if (layout.partitions < 1 || layout.partitions > max_partitions) {
     throw std::invalid_argument("cluster layout: the partition count is out of range");
   }
-  js.ensure_stream({std::string(in_stream), in_stream_subject(), layout.replicas,
-                    layout.duplicate_window, layout.in_max_age, layout.in_max_bytes});
+  stream_settings in{std::string(in_stream),  in_stream_subject(), layout.replicas,
+                     layout.duplicate_window, layout.in_max_age,   layout.in_max_bytes};
+  in.keep_existing_max_age = true;  // a member without the setting leaves another's
+  js.ensure_stream(in);
   for (int p = 0; p < layout.partitions; ++p) {
     js.ensure_consumer({std::string(in_stream), partition_consumer(p, layout.partitions),
                         partition_filter_subject(p), layout.ack_wait, layout.max_ack_pending});

@@ -493,6 +493,11 @@ void jetstream::ensure_stream(const stream_settings& settings) {
     const auto added = jerr;
     if (s != NATS_OK && (jerr == JSStreamNameExistErr || jerr == JSStreamSubjectOverlapErr)) {
       jerr = static_cast<jsErrCode>(0);
+      if (settings.keep_existing_max_age && settings.max_age.count() == 0) {
+        config.MaxAge =
+            std::chrono::duration_cast<std::chrono::nanoseconds>(stream_max_age(settings.name))
+                .count();
+      }
       s = js_UpdateStream(&info, impl_->context, &config, nullptr, &jerr);
       if (s != NATS_OK && added == JSStreamSubjectOverlapErr) jerr = added;
     }
@@ -540,6 +545,14 @@ jetstream::stream_bounds jetstream::stream_sequences(const std::string& stream) 
                           [](const jsStreamInfo& info) {
                             return stream_bounds{info.State.FirstSeq, info.State.LastSeq};
                           });
+}
+
+std::chrono::seconds jetstream::stream_max_age(const std::string& stream) {
+  return read_stream_info(
+      impl_->context, impl_->settings.retry, stream, [](const jsStreamInfo& info) {
+        return std::chrono::duration_cast<std::chrono::seconds>(
+            std::chrono::nanoseconds(info.Config != nullptr ? info.Config->MaxAge : 0));
+      });
 }
 
 std::uint64_t jetstream::messages_on(const std::string& stream, const std::string& filter) {

@@ -198,14 +198,38 @@ class worker::partition_runner {
     }
   }
 
+  // The store's position follows the partition consumer's acknowledgement floor while nothing
+  // is pending or unacknowledged. Every message of the partition up to the floor is then
+  // applied to this store: the catch-up read the stream to its end, the durable delivered the
+  // rest to this runner, and each was applied before it was acknowledged (a previous holder
+  // stops before its lease can be taken over). The floor is a stream sequence that also
+  // moves past other partitions' messages, so the position then says "seen through", and a
+  // snapshot carries it: a stream trimmed below it lacks nothing of the partition
+  // (catch_up_gap), even for a partition that has had no message for a long time.
+  void advance_to_floor() {
+    const auto consumer = owner_.js_.consumer_info(
+        std::string(in_stream), partition_consumer(partition_, owner_.settings_.partitions));
+    if (consumer.pending != 0 || consumer.ack_pending != 0) return;
+    if (consumer.ack_floor <= owner_.applier_.applied_sequence(partition_)) return;
+    if (!owner_.still_valid(partition_, epoch_)) return;
+    (void)owner_.applier_.advance(partition_, consumer.ack_floor, epoch_);
+  }
+
   // Between batches: the partition's snapshot, every snapshot_every, when it applied anything
-  // since the last one and still holds the lease.
+  // since the last one (or its position moved to the consumer's floor) and still holds the
+  // lease.
   void maybe_write_snapshot() {
     const auto every = owner_.settings_.snapshot_every;
     if (every.count() == 0) return;
     const auto now = std::chrono::steady_clock::now();
     if (now - last_snapshot_ < every) return;
     last_snapshot_ = now;
+    try {
+      advance_to_floor();
+    } catch (const std::exception& e) {
+      owner_.problem(partition_,
+                     std::string("position not moved to the consumer's floor: ") + e.what());
+    }
     try {
       const auto bytes = owner_.applier_.snapshot(partition_);
       if (!bytes) return;

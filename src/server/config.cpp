@@ -185,6 +185,7 @@ void read_cluster(const rapidjson::Value& v, const std::filesystem::path& base, 
   r.read_number("renew_ms", c.renew_ms, 100, 300'000);
   r.read_number("batch", c.batch, 1, 1024);
   r.read_number("snapshot_every_ms", c.snapshot_every_ms, 0, 86'400'000);
+  r.read_number("in_max_age_hours", c.in_max_age_hours, 0, 24 * 3'650);
   r.read("key_secret_env", c.key_secret_env);
   r.read_number("answer_timeout_ms", c.answer_timeout_ms, 100, 600'000);
   r.read("user", c.user);
@@ -195,6 +196,20 @@ void read_cluster(const rapidjson::Value& v, const std::filesystem::path& base, 
   r.read_path("key_file", c.key_file, base);
   r.finish();
   if (c.renew_ms >= c.lease_ms) fail("/cluster/renew_ms", "must be below lease_ms");
+  // A rebuild reads CG_IN from the partition's latest snapshot on: trimming without snapshots
+  // would leave a new holder a partition it cannot rebuild (refused: a gap, §5a).
+  if (c.in_max_age_hours > 0) {
+    if (c.snapshot_every_ms == 0) {
+      fail("/cluster/in_max_age_hours",
+           "needs snapshots (snapshot_every_ms above 0): a partition is rebuilt from its "
+           "latest snapshot and what CG_IN keeps after it");
+    }
+    constexpr std::int64_t hour_ms = 3'600'000;
+    if (c.in_max_age_hours < 24 || c.in_max_age_hours * hour_ms < 10 * c.snapshot_every_ms) {
+      fail("/cluster/in_max_age_hours",
+           "must be at least 24 and at least ten snapshot intervals (snapshot_every_ms)");
+    }
+  }
   if (c.cert_file.empty() != c.key_file.empty()) {
     fail("/cluster/key_file", "a client certificate needs both cert_file and key_file");
   }

@@ -148,6 +148,23 @@ TEST_SUITE("server.config") {
           60'000);
     CHECK(error_of(R"({"cluster": {"urls": ["10.0.0.1"]}})").find("/cluster/urls") !=
           std::string::npos);
+    // CG_IN's retention (§5a): none unless told; only with snapshots, a day and ten of their
+    // intervals at least.
+    CHECK(w.cluster.in_max_age_hours == 0);
+    CHECK(parse_config(R"({"cluster": {"in_max_age_hours": 168}})", "/").cluster.in_max_age_hours ==
+          168);
+    CHECK(error_of(R"({"cluster": {"in_max_age_hours": 168, "snapshot_every_ms": 0}})")
+              .find("/cluster/in_max_age_hours: needs snapshots") != std::string::npos);
+    CHECK(error_of(R"({"cluster": {"in_max_age_hours": 23}})")
+              .find("/cluster/in_max_age_hours: must be at least 24") != std::string::npos);
+    CHECK(error_of(R"({"cluster": {"in_max_age_hours": 24, "snapshot_every_ms": 86400000}})")
+              .find("ten snapshot intervals") != std::string::npos);
+    CHECK(parse_config(R"({"cluster": {"in_max_age_hours": 240, "snapshot_every_ms": 86400000}})",
+                       "/")
+              .cluster.in_max_age_hours == 240);
+    auto trimmed = w;
+    trimmed.cluster.in_max_age_hours = 72;
+    CHECK(parse_config(config_text(trimmed), "/etc/covgate").cluster.in_max_age_hours == 72);
   }
 
   TEST_CASE("the allow-list matches IPv4 and IPv6 networks by prefix") {

@@ -453,6 +453,25 @@ durable_gate::snapshot_result durable_gate::load_snapshot(std::string_view bytes
   return out;
 }
 
+bool durable_gate::advance_position(std::uint32_t partition, std::uint64_t stream_seq,
+                                    std::uint64_t epoch) {
+  std::promise<bool> committed;
+  auto durable = committed.get_future();
+  bool moved = false;
+  {
+    std::lock_guard lock(mutex_);
+    if (!healthy_ || stopping_) return false;
+    try {
+      join_group();
+      moved = store_.record_applied(partition, stream_seq, epoch) == store::apply_verdict::apply;
+    } catch (const store::store_error& e) {
+      store_failed(e.what());
+    }
+    after_commit([&committed](bool ok) { committed.set_value(ok); });
+  }
+  return durable.get() && healthy_ && moved;
+}
+
 review_status durable_gate::review(std::string_view claim_id, bool release, std::string_view who,
                                    std::string_view why) {
   std::promise<review_status> promise;

@@ -231,6 +231,28 @@ TEST_SUITE("server.service") {
     CHECK(nats_messages == 3);  // the first claim, partition 4's record, sequence 11
   }
 
+  TEST_CASE(
+      "a partition's position moves forward with no message, never back or under an old epoch") {
+    temp_dir dir;
+    server::service s(config_in(dir.path), test::shipped_ncd223(), test::shipped_tables());
+    const auto record = sample(scenario + "1-record.json");
+    CHECK(from_stream(s.gate(), record, {3, 10, 5}).verdict == store::apply_verdict::apply);
+    CHECK(s.gate().advance_position(3, 40, 5));        // seen through 40: nothing of it in between
+    CHECK_FALSE(s.gate().advance_position(3, 30, 5));  // never back
+    CHECK_FALSE(s.gate().advance_position(3, 50, 4));  // an older lease's
+    CHECK(s.gate().advance_position(4, 7, 1));         // a partition never applied
+    s.gate().read([&](const store::sqlite_store& store) {
+      CHECK(store.applied(3) == store::applied_position{40, 5});
+      CHECK(store.applied(4) == store::applied_position{7, 1});
+    });
+    // A message at or below the position is a redelivery: nothing is done again.
+    const auto claim = sample(scenario + "2-claim.x12");
+    const auto below = from_stream(s.gate(), claim, {3, 35, 5});
+    CHECK(below.verdict == store::apply_verdict::already_applied);
+    CHECK(below.claims == 0);
+    CHECK(from_stream(s.gate(), claim, {3, 41, 5}).claims == 1);
+  }
+
   TEST_CASE("a stream message's decision lines come back only when its sender asked for them") {
     temp_dir dir;
     server::service s(config_in(dir.path), test::shipped_ncd223(), test::shipped_tables());

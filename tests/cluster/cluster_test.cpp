@@ -300,6 +300,21 @@ TEST_SUITE("cluster.jetstream") {
     CHECK_NOTHROW((void)js.stream_last_sequence(std::string(out_stream)));
     CHECK(buckets.owners.put("layout-probe-" + run_id(), "x") > 0);
     CHECK(buckets.workers.put("layout-probe-" + run_id(), "x") > 0);
+    // CG_IN's retention by age (cluster.in_max_age_hours, §5a): set by a member told one,
+    // left as it is by a member that was not (it does not undo another's).
+    const std::string in(in_stream);
+    CHECK(js.stream_max_age(in) == std::chrono::seconds(0));
+    auto trimmed = test_layout();
+    trimmed.in_max_age = std::chrono::hours(48);
+    (void)ensure_layout(js, trimmed);
+    CHECK(js.stream_max_age(in) == std::chrono::hours(48));
+    (void)ensure_layout(js, test_layout());
+    CHECK(js.stream_max_age(in) == std::chrono::hours(48));
+    // Keeping everything again is an operator's edit of the stream (as here, for the other
+    // cases).
+    const auto layout = test_layout();
+    js.ensure_stream({in, in_stream_subject(), layout.replicas, layout.duplicate_window});
+    CHECK(js.stream_max_age(in) == std::chrono::seconds(0));
   }
 
   TEST_CASE("a release is on CG_OUT once, whichever worker publishes it and however late") {
@@ -1136,6 +1151,17 @@ class recording_applier final : public message_applier {
     std::lock_guard lock(mutex_);
     return last_[partition];
   }
+  bool advance(int partition, std::uint64_t sequence, std::uint64_t) override {
+    std::lock_guard lock(mutex_);
+    if (sequence <= last_[partition]) return false;
+    last_[partition] = sequence;
+    ++advanced_;
+    return true;
+  }
+  std::size_t advances() {
+    std::lock_guard lock(mutex_);
+    return advanced_;
+  }
   // With snapshots on, a snapshot is the partition's position and its messages (a table of
   // one column), written and read with the store's snapshot form.
   explicit recording_applier(bool snapshots = false) : snapshots_(snapshots) {}
@@ -1200,6 +1226,7 @@ class recording_applier final : public message_applier {
   std::vector<std::string> one_by_one_;
   bool snapshots_ = false;
   std::size_t loaded_ = 0;
+  std::size_t advanced_ = 0;
 };
 
 // Worker threads report here (doctest's macros are for the test's own thread).
@@ -2580,16 +2607,27 @@ TEST_SUITE("cluster.trimmed") {
     };
     const lease_timing timing{2'000, 500};
     recording_applier old_store, other_store;
-    const auto old_settings = test_worker("wta-" + run_id(), n, timing);
+    auto old_settings = test_worker("wta-" + run_id(), n, timing);
+    old_settings.snapshot_every = 200ms;  // and the position follows the consumer's floor
     // 1. A store applies the partitions up to here, and the consumers acknowledge it all.
+    //    Its position then moves to each consumer's floor ("seen through"), which is past
+    //    the partition's last message where the floor moved past other partitions'.
     publish(0, 60);
     {
       worker a(js, owners, workers, old_store, old_settings);
       a.start();
       REQUIRE(
           wait_until([&] { return old_store.applied_count(prefix) == 60 && all_acknowledged(); }));
+      REQUIRE(wait_until([&] {
+        for (int p = 0; p < n; ++p) {
+          const auto floor = js.consumer_info(in, partition_consumer(p, n)).ack_floor;
+          if (old_store.applied_sequence(p) < floor) return false;
+        }
+        return true;
+      }));
       a.stop();
     }
+    MESSAGE(old_store.advances() << " of " << n << " positions moved past their last message");
     // 2. Another store applies what comes next; its consumers acknowledge that too.
     publish(60, 100);
     {
@@ -2614,8 +2652,9 @@ TEST_SUITE("cluster.trimmed") {
     // 4. The first store takes every partition again. Where acknowledged messages are gone
     //    it applies nothing (before, it caught up over the gap and went on from a state the
     //    partition never had). A partition with nothing in the purged range may be refused
-    //    too (its consumer's floor moves past messages of other partitions, so the stream
-    //    cannot say: docs/cluster.md §5a), or caught up whole; never caught up over a gap.
+    //    too, when its consumer's floor moved on past other partitions' messages after the
+    //    store's position did (the stream cannot say: docs/cluster.md §5a), or caught up
+    //    whole; never caught up over a gap.
     worker again(js, owners, workers, old_store, old_settings);
     again.start();
     const auto settled = [&] {

@@ -16,9 +16,10 @@ struct cluster_layout {
   int partitions = 64;  ///< must equal the N of every node's mapping line; fixed for life
   int replicas = 3;     ///< streams, consumers and buckets (3 survives one node of three)
   std::chrono::seconds duplicate_window{7'200};  ///< Nats-Msg-Id de-duplication, both streams
-  std::chrono::seconds in_max_age{0};  ///< CG_IN retention (0: until in_max_bytes); must cover
-                                       ///< the rules' look-back for a rebuild by replay
-  std::int64_t in_max_bytes = -1;      ///< -1: unlimited
+  /// CG_IN retention by age; 0 leaves an existing stream's as it is (a new one keeps
+  /// everything). Must reach well past each partition's latest snapshot (§5a).
+  std::chrono::seconds in_max_age{0};
+  std::int64_t in_max_bytes = -1;              ///< -1: unlimited
   std::chrono::milliseconds ack_wait{30'000};  ///< redelivery of an unacknowledged message
   std::int64_t max_ack_pending = 256;          ///< per partition consumer
   std::chrono::seconds presence_ttl{3'600};    ///< cg-workers: a dead worker's key goes

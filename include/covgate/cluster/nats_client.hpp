@@ -72,6 +72,9 @@ struct stream_settings {
   /// Discard Old): CG_SNAP, where a subject holds the latest chunk or manifest of a
   /// partition's snapshot.
   bool latest_per_subject = false;
+  /// max_age 0 leaves an existing stream's retention by age as it is (a member that was
+  /// not told one does not undo another's); a stream created new keeps everything.
+  bool keep_existing_max_age = false;
 };
 
 struct consumer_settings {
@@ -267,6 +270,8 @@ class jetstream {
     std::uint64_t last = 0;
   };
   [[nodiscard]] stream_bounds stream_sequences(const std::string& stream);
+  /// How long the stream keeps a message (0: no limit by age).
+  [[nodiscard]] std::chrono::seconds stream_max_age(const std::string& stream);
   /// The message the stream holds at `sequence`, or nullopt when it holds none there (never
   /// stored, deleted, or past the stream's limits). Throws nats_error when the cluster does
   /// not answer through the retries.

@@ -104,6 +104,13 @@ class message_applier {
     why = "this host keeps no snapshots";
     return false;
   }
+  /// Moves the store's position for `partition` to `sequence` (under `epoch`) with no message:
+  /// every message of the partition up to it is applied (the runner knows it from the
+  /// consumer, below). Durable when it returns true; false when the host keeps no such
+  /// position (the default) or did not move it (a newer epoch recorded, a failed store).
+  virtual bool advance(int /*partition*/, std::uint64_t /*sequence*/, std::uint64_t /*epoch*/) {
+    return false;
+  }
 };
 
 struct worker_settings {

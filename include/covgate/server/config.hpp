@@ -123,6 +123,11 @@ struct cluster_config {
   /// Worker: how often each caught-up partition's snapshot goes to CG_SNAP (when it changed);
   /// 0: never. A worker taking over a partition its store never held starts from the latest.
   std::int64_t snapshot_every_ms = 300'000;
+  /// How long stream CG_IN keeps a message (hours; 0: until removed by hand). Set by every
+  /// member that starts (the last one started wins): all must agree. Needs snapshots, and at
+  /// least a day and ten snapshot intervals, so that a partition's rebuild finds in CG_IN
+  /// everything after its latest snapshot (docs/cluster.md §5a).
+  std::int64_t in_max_age_hours = 0;
   std::string user;                           ///< NATS user, or ""
   std::string password_env;                   ///< the variable holding the user's password
   std::filesystem::path credentials_file;     ///< a NATS .creds file (JWT and nkey), or ""

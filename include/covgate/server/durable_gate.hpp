@@ -219,6 +219,12 @@ class durable_gate final : public message_port, public review_port, public outbo
     store::snapshot_load load;
   };
   [[nodiscard]] snapshot_result load_snapshot(std::string_view bytes);
+  /// A cluster worker's position for `partition` moved to `stream_seq` with no message (every
+  /// message of the partition up to it is applied here; cluster::message_applier::advance), in
+  /// the next commit, and waited for. True when it moved and is durable; false when the store
+  /// stands there or past it, recorded a newer epoch, or failed.
+  [[nodiscard]] bool advance_position(std::uint32_t partition, std::uint64_t stream_seq,
+                                      std::uint64_t epoch);
 
   /// Runs `read` with the store's last committed state (the read models). With a store on
   /// disk it reads through a read-only connection of its own and never waits for the gate:
