@@ -1242,6 +1242,17 @@ bool wait_until(Done done) {
   return done();
 }
 
+// Past the durable consumers' ack_wait (30 s): what a message may wait for after a handover.
+// A runner that stops after a fetch timed out may leave a message the server sent to that
+// fetch unacknowledged, and the durable hands it out again only after ack_wait (seen once in
+// CI and in 3 of about 20 local runs of the silent case; docs/cluster.md §6).
+template <class Done>
+bool wait_past_ack_wait(Done done) {
+  const auto deadline = std::chrono::steady_clock::now() + 45s;
+  while (!done() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(50ms);
+  return done();
+}
+
 // The settings the in-process worker cases run with: short leases and waits.
 worker_settings test_worker(const std::string& id, int partitions, lease_timing timing) {
   worker_settings w;
@@ -1327,10 +1338,14 @@ void handover_scenario(const std::string& tag, std::chrono::milliseconds catch_u
   b_settings.catch_up_wait = catch_up_wait;
   worker b(js, owners, workers, b_store, b_settings);
   b.start();
+  // Until the split is final: b takes its share over a few lease rounds, and a state where
+  // every partition is caught up by someone comes before it (b with one, a with the rest).
+  // Waiting for that one let a partition move to b after in_b was read below, and its new
+  // messages were then looked for in a's store (a CI failure of the silent case).
   REQUIRE(wait_until([&] {
     const auto in_a = owned_by(a), in_b = owned_by(b);
-    return in_a.size() + in_b.size() == static_cast<std::size_t>(n) && !in_b.empty() &&
-           !in_a.empty();
+    return in_a.size() == static_cast<std::size_t>(n - n / 2) &&
+           in_b.size() == static_cast<std::size_t>(n / 2);
   }));
   const auto in_b = owned_by(b);
   for (const int p : owned_by(a)) CHECK_FALSE(in_b.contains(p));
@@ -1339,13 +1354,34 @@ void handover_scenario(const std::string& tag, std::chrono::milliseconds catch_u
   publish(120, 240);
   publish_reference(3, 5);
   expect_all();
-  REQUIRE(wait_until([&] {
+  const auto published_at = std::chrono::steady_clock::now();
+  const bool all_applied = wait_past_ack_wait([&] {
     for (const auto& [p, list] : expected) {
       auto& store = in_b.contains(p) ? b_store : a_store;
       if (store.of(p, prefix) != list) return false;
     }
     return true;
-  }));
+  });
+  if (!all_applied) {  // what each side holds and has, for the next reader of a CI log
+    const auto now_in_a = owned_by(a), now_in_b = owned_by(b);
+    for (const auto& [p, list] : expected) {
+      const auto holder = in_b.contains(p) ? b_store.of(p, prefix) : a_store.of(p, prefix);
+      std::string missing;
+      for (const auto& d : list) {
+        if (std::find(holder.begin(), holder.end(), d) == holder.end()) missing += " " + d;
+      }
+      MESSAGE("partition " << p << ": " << list.size() << " expected; a holds it "
+                           << now_in_a.contains(p) << " and has " << a_store.of(p, prefix).size()
+                           << ", b holds it " << now_in_b.contains(p) << " and has "
+                           << b_store.of(p, prefix).size() << "; its holder lacks" << missing);
+    }
+  }
+  REQUIRE(all_applied);
+  if (const auto took = std::chrono::steady_clock::now() - published_at; took > 5s) {
+    MESSAGE("the messages after the handover were all applied only after "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(took).count()
+            << " ms (a redelivery after ack_wait)");
+  }
   // Every message applied exactly once by each store that applied it.
   for (const auto& [p, list] : expected) {
     for (auto* store : {&a_store, &b_store}) {
