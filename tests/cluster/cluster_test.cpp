@@ -1243,7 +1243,7 @@ bool wait_until(Done done) {
 }
 
 // Past the durable consumers' ack_wait (30 s): what a message may wait for after a handover.
-// Once in CI and in 3 of about 20 local runs of the silent case, one message after the
+// Once in CI and in 4 of 9 local runs of the worker suite, one message after the
 // handover was not applied within 30 s. The likely cause (not confirmed): a runner that stops
 // after a fetch timed out leaves a message the server sent to that fetch unacknowledged, and
 // the durable hands it out again only after ack_wait (docs/cluster.md §6).
