@@ -248,7 +248,30 @@ class worker::partition_runner {
     }
   }
 
+  // A pull request the previous runner of this partition left open (here or on the worker
+  // that had it: the server keeps one until it expires, however its client went away) may be
+  // handed the partition's next message. That runner naks it, and by the time it comes again
+  // this runner may have applied later ones, so it would count as applied: lost. Seen in the
+  // cluster test's handover cases: the first message of a partition after the handover,
+  // acknowledged and never applied. So the first fetch waits until the consumer holds no
+  // pull request open (each expires within its fetch_wait), at most a few seconds.
+  void wait_for_stale_pull_requests() {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5) +
+                          owner_.settings_.fetch_wait;
+    const auto consumer = partition_consumer(partition_, owner_.settings_.partitions);
+    while (!stopping_ && std::chrono::steady_clock::now() < deadline) {
+      if (owner_.js_.consumer_info(std::string(in_stream), consumer).waiting == 0) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    if (!stopping_) {
+      owner_.problem(partition_,
+                     "the partition's consumer still holds another pull request open; consuming "
+                     "anyway");
+    }
+  }
+
   void consume() {
+    wait_for_stale_pull_requests();
     auto subscription = owner_.js_.bind(std::string(in_stream),
                                         partition_consumer(partition_, owner_.settings_.partitions),
                                         partition_filter_subject(partition_));
@@ -276,7 +299,7 @@ class worker::partition_runner {
       auto promise = std::make_shared<std::promise<applied_message>>();
       outcomes.push_back(promise->get_future());
       owner_.applier_.apply({partition_, m.stream_sequence(), epoch_, m.stored_ms(), m.data(),
-                             kind_of_subject(m.subject()), m.header("Cg-Decisions") == "want"},
+                             kind_of_subject(m.subject()), /*with_decisions=*/true},
                             [promise](applied_message a) { promise->set_value(std::move(a)); });
     }
     for (std::size_t i = 0; i < messages.size(); ++i) {
@@ -327,13 +350,16 @@ class worker::partition_runner {
     };
     if (!outcome.parts.empty()) headers.push_back({"Cg-Parts", joined_lengths(outcome.parts)});
     if (!outcome.disposition.empty()) headers.push_back({"Cg-Disposition", outcome.disposition});
+    // The lines go back only to a sender that asked (a C ABI host's front). Its header is read
+    // here, with the reply's others, not before the message is applied: with it read there,
+    // the handover cases lost a message after the handover in 4 of 9 runs (cause unknown).
     std::string body_and_decisions;
-    if (!outcome.decisions.empty()) {
+    if (!outcome.decisions.empty() && m.header("Cg-Decisions") == "want") {
       headers.push_back({"Cg-Decisions-Bytes", std::to_string(outcome.decisions.size())});
       body_and_decisions = outcome.body + outcome.decisions;
     }
     try {
-      owner_.js_.send(to, outcome.decisions.empty() ? outcome.body : body_and_decisions, headers);
+      owner_.js_.send(to, body_and_decisions.empty() ? outcome.body : body_and_decisions, headers);
     } catch (const nats_error& e) {
       // The sender's front answers by its deadline; the message itself is applied.
       owner_.problem(partition_, e.what());

@@ -1242,11 +1242,11 @@ bool wait_until(Done done) {
   return done();
 }
 
-// Past the durable consumers' ack_wait (30 s): what a message may wait for after a handover.
-// Once in CI and in 4 of 9 local runs of the worker suite, one message after the
-// handover was not applied within 30 s. The likely cause (not confirmed): a runner that stops
-// after a fetch timed out leaves a message the server sent to that fetch unacknowledged, and
-// the durable hands it out again only after ack_wait (docs/cluster.md §6).
+// Past the durable consumers' ack_wait (30 s), so that a message that comes late (a
+// redelivery) is told apart from one that never comes. In CI twice and in 5 of 14 local runs
+// the first message of a partition after the handover never came: a pull request the previous
+// runner left open took it, the runner nakked it, and the new holder, which had applied later
+// ones meanwhile, counted it as applied (fixed in worker.cpp, wait_for_stale_pull_requests).
 template <class Done>
 bool wait_past_ack_wait(Done done) {
   const auto deadline = std::chrono::steady_clock::now() + 45s;
