@@ -256,8 +256,8 @@ class worker::partition_runner {
   // acknowledged and never applied. So the first fetch waits until the consumer holds no
   // pull request open (each expires within its fetch_wait), at most a few seconds.
   void wait_for_stale_pull_requests() {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5) +
-                          owner_.settings_.fetch_wait;
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::seconds(5) + owner_.settings_.fetch_wait;
     const auto consumer = partition_consumer(partition_, owner_.settings_.partitions);
     while (!stopping_ && std::chrono::steady_clock::now() < deadline) {
       if (owner_.js_.consumer_info(std::string(in_stream), consumer).waiting == 0) return;
