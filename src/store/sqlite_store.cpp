@@ -1116,11 +1116,9 @@ std::vector<release_row> sqlite_store::releases_since(std::int64_t since_ms) con
 }
 
 std::optional<std::string> sqlite_store::facts_of(std::string_view resource) const {
-  auto& s = prepared("SELECT body FROM facts WHERE resource = ?1");
-  reset_on_exit guard{[&] { s.reset(); }};
-  s.bind(1, resource);
-  if (!s.step()) return std::nullopt;
-  return std::string(s.text(0));
+  auto row = filed_facts_of(resource);
+  if (!row) return std::nullopt;
+  return std::move(row->body);
 }
 
 std::optional<sqlite_store::filed_facts> sqlite_store::filed_facts_of(

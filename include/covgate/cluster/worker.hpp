@@ -56,9 +56,8 @@ struct stream_message {
   /// facts are read by their content whatever their kind; a review is not a standard's
   /// message and is told apart by its kind only.
   std::optional<message_kind> kind;
-  /// Write the decision lines of its events (applied_message::decisions). The worker asks for
-  /// them always and sends them only to a sender whose message says Cg-Decisions: want (a C
-  /// ABI host's front, §5i).
+  /// Its sender asked for the decision lines of its events (header Cg-Decisions: want; a C
+  /// ABI host's front, §5i): only then does the gate write them.
   bool with_decisions = false;
 };
 
@@ -79,9 +78,8 @@ struct applied_message {
   std::uint32_t facts = 0;         ///< facts read (a header of the reply)
   /// What the message's claims came to (engine::name of a disposition; Cg-Disposition), or ""
   std::string disposition;
-  /// The decision lines of its events, when asked for (stream_message::with_decisions): sent
-  /// after the answer in the reply's body, their length in Cg-Decisions-Bytes, when the
-  /// message says Cg-Decisions: want.
+  /// The decision lines of its events, when the message asked for them: sent after the
+  /// answer in the reply's body, their length in Cg-Decisions-Bytes.
   std::string decisions;
 };
 
