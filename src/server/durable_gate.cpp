@@ -121,6 +121,8 @@ durable_gate::durable_gate(const server_config& config, const policy::policy_fil
       intake_(policy, tables, store_, intake_settings_of(config)),
       destinations_(
           std::make_shared<const std::vector<destination_config>>(config.outbox.destinations)) {
+  // A commit waits for the disk in the committer, outside the gate's lock (commit_loop).
+  if (config.store.synchronous_full) store_.defer_sync();
   store_.limit_journal_bytes(config.store.journal_max_bytes);
   if (const auto& dir = config.store.directory; !dir.empty() && dir != ":memory:") {
     reader_.emplace(dir, store::read_only);
@@ -212,6 +214,17 @@ void durable_gate::commit_loop() {
         durable = false;
       }
       in_group_ = false;
+    }
+    if (durable && store_.sync_deferred()) {
+      // synchronous full: the wait for the disk happens here, outside the lock, so the next
+      // group is processed meanwhile; nobody hears of this group before its WAL is synced.
+      try {
+        store_.sync();
+      } catch (const store::store_error& e) {
+        std::lock_guard lock(mutex_);
+        store_failed(e.what());
+        durable = false;
+      }
     }
     // Outside the lock: the next group is already being processed while these are answered.
     for (auto& done : group) done(durable);

@@ -1,6 +1,10 @@
 #include "covgate/store/sqlite_store.hpp"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <unistd.h>
+
+#include <cerrno>
 
 #include <algorithm>
 #include <charconv>
@@ -238,6 +242,51 @@ void sqlite_store::bind_partition(statement& s, int at) const {
 
 void sqlite_store::begin() { exec("BEGIN IMMEDIATE"); }
 void sqlite_store::commit() { exec("COMMIT"); }
+
+void sqlite_store::defer_sync() {
+  if (path_ == ":memory:" || read_only_) return;
+  exec("PRAGMA synchronous=NORMAL");
+  sync_deferred_ = true;
+}
+
+namespace {
+
+// fdatasync of the file at `path` (a directory: fsync). False with errno set when it could not
+// be opened or synced.
+bool sync_file(const std::filesystem::path& path, bool directory) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | (directory ? O_DIRECTORY : 0));
+  if (fd < 0) return false;
+  const bool synced = (directory ? ::fsync(fd) : ::fdatasync(fd)) == 0;
+  const int saved = errno;
+  ::close(fd);
+  errno = saved;
+  return synced;
+}
+
+}  // namespace
+
+void sqlite_store::sync() {
+  if (path_ == ":memory:" || read_only_) return;
+  // Opened for each call, not kept: SQLite deletes the WAL when its last connection closes
+  // and creates it again, and a descriptor kept from before would sync a file no one reads.
+  auto wal = path_;
+  wal += "-wal";
+  if (!sync_file(wal, false)) {
+    // No WAL: nothing was written since it was last checkpointed and removed; the database
+    // file then holds every commit.
+    if (errno != ENOENT || !sync_file(path_, false)) {
+      throw store_error("cannot sync " + wal.filename().string() + ": " +
+                        std::system_category().message(errno));
+    }
+  }
+  if (!directory_synced_.load(std::memory_order_acquire)) {
+    if (!sync_file(path_.parent_path().empty() ? "." : path_.parent_path(), true)) {
+      throw store_error("cannot sync the store's directory: " +
+                        std::system_category().message(errno));
+    }
+    directory_synced_.store(true, std::memory_order_release);
+  }
+}
 void sqlite_store::rollback() {
   if (sqlite3_get_autocommit(db_)) return;
   exec("ROLLBACK");

@@ -87,6 +87,42 @@ TEST_SUITE("store.sqlite_store") {
     CHECK(s.journal_bytes() == 0);
   }
 
+  TEST_CASE("a deferred sync: commits go to the WAL, sync() puts them on disk or says why not") {
+    store::sqlite_store memory(":memory:", true);
+    memory.defer_sync();  // nothing to sync in memory
+    CHECK_FALSE(memory.sync_deferred());
+    CHECK_NOTHROW(memory.sync());
+
+    temp_dir dir;
+    {
+      store::sqlite_store s(dir.path, true);
+      s.defer_sync();
+      CHECK(s.sync_deferred());
+      s.begin();
+      s.save(record("A"));
+      s.commit();
+      // Written to the WAL (not only held by the connection), where a reader finds it.
+      CHECK(std::filesystem::file_size(dir.path / "covgate.db-wal") > 0);
+      const store::sqlite_store reader(dir.path, store::read_only);
+      CHECK(reader.load("A"));
+      CHECK_NOTHROW(s.sync());
+      CHECK_NOTHROW(s.sync());  // the directory once, the WAL every time
+    }
+    {
+      store::sqlite_store s(dir.path, true);
+      s.defer_sync();
+      CHECK(s.load("A"));
+      // Its files gone from under it: nothing can be made durable, and the error says which.
+      std::filesystem::remove_all(dir.path);
+      try {
+        s.sync();
+        FAIL("sync() of a removed store did not throw");
+      } catch (const store::store_error& e) {
+        CHECK(std::string(e.what()).find("covgate.db-wal") != std::string::npos);
+      }
+    }
+  }
+
   TEST_CASE("open claims and released insulin pumps are found by index, not by a walk") {
     temp_dir dir;
     store::sqlite_store s(dir.path, false);

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -318,6 +319,21 @@ class sqlite_store final : public engine::state {
   void commit();
   void rollback();
 
+  /// Makes commit() write a transaction to the WAL without waiting for the disk: the caller
+  /// makes it durable with sync() before it tells anyone it was stored. A server does so to
+  /// wait for the disk outside its lock (the next messages are processed during the wait,
+  /// where SQLite's own synchronous=FULL would hold the writer for it). SQLite's
+  /// synchronous=NORMAL for this connection; checkpoints (their own connection, FULL) still
+  /// sync the WAL before copying and the database after. No-op for an in-memory store.
+  void defer_sync();
+  /// Every transaction committed before the call is on disk when it returns: fdatasync of the
+  /// WAL file (which a power cut's recovery reads, SQLite validating each frame), and once
+  /// per store of its directory, whose entry for the WAL must survive too. Safe to call
+  /// from another thread than the writer's while it writes (a frame written meanwhile is
+  /// synced or not, and belongs to a transaction not yet committed). Throws store_error.
+  void sync();
+  [[nodiscard]] bool sync_deferred() const noexcept { return sync_deferred_; }
+
   /// Appends a message to the journal under next_journal_id(); returns that id. When the
   /// journal's bytes then pass the limit set by limit_journal_bytes(), its oldest rows go in
   /// the same transaction (never the one just written), so the limit holds as rows arrive,
@@ -458,6 +474,8 @@ class sqlite_store final : public engine::state {
   std::uint64_t journal_rows_pruned_ = 0;
   std::uint64_t claim_writes_ = 0;
   bool read_only_ = false;
+  bool sync_deferred_ = false;
+  std::atomic<bool> directory_synced_{false};
   std::optional<std::uint32_t> writing_partition_;
 };
 
