@@ -19,9 +19,13 @@ lease_buckets ensure_layout(jetstream& js, const cluster_layout& layout) {
     js.ensure_consumer({std::string(in_stream), partition_consumer(p, layout.partitions),
                         partition_filter_subject(p), layout.ack_wait, layout.max_ack_pending});
   }
-  js.ensure_stream({std::string(out_stream), out_stream_subject(), layout.replicas,
-                    layout.duplicate_window, std::chrono::seconds(0), -1,
-                    /*one_message_per_subject=*/true});
+  {
+    stream_settings out{std::string(out_stream), out_stream_subject(), layout.replicas,
+                        layout.duplicate_window, layout.out_max_age};
+    out.one_message_per_subject = true;
+    out.keep_existing_max_age = true;
+    js.ensure_stream(out);
+  }
   // Reference data is small and every worker reads all of it from the start: kept whole.
   js.ensure_stream({std::string(reference_stream), reference_stream_subject(), layout.replicas,
                     layout.duplicate_window});

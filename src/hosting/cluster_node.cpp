@@ -29,6 +29,7 @@ cluster::cluster_layout layout_of(const server::cluster_config& c) {
   l.replicas = c.replicas;
   l.lease_retry_budget = std::chrono::milliseconds(c.renew_ms);
   l.in_max_age = std::chrono::hours(c.in_max_age_hours);
+  l.out_max_age = std::chrono::hours(c.out_max_age_hours);
   return l;
 }
 

@@ -186,6 +186,7 @@ void read_cluster(const rapidjson::Value& v, const std::filesystem::path& base, 
   r.read_number("batch", c.batch, 1, 1024);
   r.read_number("snapshot_every_ms", c.snapshot_every_ms, 0, 86'400'000);
   r.read_number("in_max_age_hours", c.in_max_age_hours, 0, 24 * 3'650);
+  r.read_number("out_max_age_hours", c.out_max_age_hours, 0, 24 * 3'650);
   r.read("key_secret_env", c.key_secret_env);
   r.read_number("answer_timeout_ms", c.answer_timeout_ms, 100, 600'000);
   r.read("user", c.user);
@@ -209,6 +210,14 @@ void read_cluster(const rapidjson::Value& v, const std::filesystem::path& base, 
       fail("/cluster/in_max_age_hours",
            "must be at least 24 and at least ten snapshot intervals (snapshot_every_ms)");
     }
+  }
+  // A release is refused as a repeat only while CG_OUT still holds it: a rebuild replays what
+  // CG_IN keeps, so CG_OUT must keep at least as long (docs/cluster.md §5d).
+  if (c.out_max_age_hours > 0 &&
+      (c.in_max_age_hours == 0 || c.out_max_age_hours < c.in_max_age_hours)) {
+    fail("/cluster/out_max_age_hours",
+         "needs in_max_age_hours, and at least as many hours: a rebuild makes again the "
+         "releases of what CG_IN keeps, and only those still on CG_OUT are refused as repeats");
   }
   if (c.cert_file.empty() != c.key_file.empty()) {
     fail("/cluster/key_file", "a client certificate needs both cert_file and key_file");

@@ -165,6 +165,16 @@ TEST_SUITE("server.config") {
     auto trimmed = w;
     trimmed.cluster.in_max_age_hours = 72;
     CHECK(parse_config(config_text(trimmed), "/etc/covgate").cluster.in_max_age_hours == 72);
+    // CG_OUT's (§5d): none unless told; only with CG_IN's, and at least as long.
+    CHECK(w.cluster.out_max_age_hours == 0);
+    CHECK(error_of(R"({"cluster": {"out_max_age_hours": 168}})")
+              .find("/cluster/out_max_age_hours: needs in_max_age_hours") != std::string::npos);
+    CHECK(error_of(R"({"cluster": {"in_max_age_hours": 168, "out_max_age_hours": 167}})")
+              .find("/cluster/out_max_age_hours") != std::string::npos);
+    CHECK(parse_config(R"({"cluster": {"in_max_age_hours": 168, "out_max_age_hours": 168}})", "/")
+              .cluster.out_max_age_hours == 168);
+    trimmed.cluster.out_max_age_hours = 96;
+    CHECK(parse_config(config_text(trimmed), "/etc/covgate").cluster.out_max_age_hours == 96);
   }
 
   TEST_CASE("the allow-list matches IPv4 and IPv6 networks by prefix") {

@@ -228,6 +228,8 @@ std::string config_text(const server_config& c) {
              "worker: each partition's snapshot to CG_SNAP; 0: none");
     s.member("in_max_age_hours", number(static_cast<std::uint64_t>(k.in_max_age_hours)),
              "CG_IN's retention; 0: keeps everything");
+    s.member("out_max_age_hours", number(static_cast<std::uint64_t>(k.out_max_age_hours)),
+             "CG_OUT's retention, at least CG_IN's; 0: keeps everything");
     s.member("key_secret_env", json_quoted(k.key_secret_env),
              "front: the variable holding the partition key secret");
     s.member("answer_timeout_ms", number(static_cast<std::uint64_t>(k.answer_timeout_ms)),

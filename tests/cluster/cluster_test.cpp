@@ -310,11 +310,24 @@ TEST_SUITE("cluster.jetstream") {
     CHECK(js.stream_max_age(in) == std::chrono::hours(48));
     (void)ensure_layout(js, test_layout());
     CHECK(js.stream_max_age(in) == std::chrono::hours(48));
+    // CG_OUT's the same way (cluster.out_max_age_hours, §5d), its one-release-per-subject
+    // rule kept through the update.
+    const std::string out(out_stream);
+    CHECK(js.stream_max_age(out) == std::chrono::seconds(0));
+    trimmed.out_max_age = std::chrono::hours(72);
+    (void)ensure_layout(js, trimmed);
+    CHECK(js.stream_max_age(out) == std::chrono::hours(72));
+    (void)ensure_layout(js, test_layout());
+    CHECK(js.stream_max_age(out) == std::chrono::hours(72));
     // Keeping everything again is an operator's edit of the stream (as here, for the other
     // cases).
     const auto layout = test_layout();
     js.ensure_stream({in, in_stream_subject(), layout.replicas, layout.duplicate_window});
     CHECK(js.stream_max_age(in) == std::chrono::seconds(0));
+    stream_settings keep_all{out, out_stream_subject(), layout.replicas, layout.duplicate_window};
+    keep_all.one_message_per_subject = true;
+    js.ensure_stream(keep_all);
+    CHECK(js.stream_max_age(out) == std::chrono::seconds(0));
   }
 
   TEST_CASE("a release is on CG_OUT once, whichever worker publishes it and however late") {

@@ -19,6 +19,9 @@ struct cluster_layout {
   /// CG_IN retention by age; 0 leaves an existing stream's as it is (a new one keeps
   /// everything). Must reach well past each partition's latest snapshot (§5a).
   std::chrono::seconds in_max_age{0};
+  /// CG_OUT retention by age, the same way; at least in_max_age (a release made again by a
+  /// rebuild is refused only while the first copy is kept, §5d).
+  std::chrono::seconds out_max_age{0};
   std::int64_t in_max_bytes = -1;              ///< -1: unlimited
   std::chrono::milliseconds ack_wait{30'000};  ///< redelivery of an unacknowledged message
   std::int64_t max_ack_pending = 256;          ///< per partition consumer

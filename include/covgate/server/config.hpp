@@ -128,6 +128,11 @@ struct cluster_config {
   /// least a day and ten snapshot intervals, so that a partition's rebuild finds in CG_IN
   /// everything after its latest snapshot (docs/cluster.md §5a).
   std::int64_t in_max_age_hours = 0;
+  /// How long stream CG_OUT keeps a release (hours; 0: until removed by hand). Set like
+  /// in_max_age_hours, and at least as long: a rebuild replays what CG_IN keeps, and every
+  /// release it makes again must still be on CG_OUT to be refused as a repeat. It is also the
+  /// longest a front (or a C ABI host) may stay away before releases it has not delivered go.
+  std::int64_t out_max_age_hours = 0;
   std::string user;                           ///< NATS user, or ""
   std::string password_env;                   ///< the variable holding the user's password
   std::filesystem::path credentials_file;     ///< a NATS .creds file (JWT and nkey), or ""
