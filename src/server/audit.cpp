@@ -1,8 +1,12 @@
 #include "covgate/server/audit.hpp"
 
+#include <rapidjson/document.h>
+
 #include <algorithm>
+#include <iterator>
 #include <map>
 #include <set>
+#include <tuple>
 
 #include "covgate/model/boundary.hpp"
 #include "covgate/model/json_writer.hpp"
@@ -241,27 +245,6 @@ audit_report build_audit(const store::sqlite_store& store, const engine::intake&
   return report;
 }
 
-std::string audit_csv(const audit_report& report) {
-  std::string out;
-  bool first = true;
-  for (const auto& c : columns()) {
-    if (!first) out += ',';
-    first = false;
-    out += c.name;
-  }
-  out += '\n';
-  for (const auto& row : report.csii) {
-    first = true;
-    for (const auto& c : columns()) {
-      if (!first) out += ',';
-      first = false;
-      boundary::append_csv_field(out, c.value(row));
-    }
-    out += '\n';
-  }
-  return out;
-}
-
 namespace {
 
 void html_cell(std::string& out, std::string_view text, const char* tag = "td") {
@@ -270,7 +253,89 @@ void html_cell(std::string& out, std::string_view text, const char* tag = "td") 
   out.append("</").append(tag).append(">");
 }
 
-void claims_table(std::string& out, const std::vector<audit_claim>& claims, bool with_setting) {
+std::string csii_text(const csii_audit_row& row, audit_format format) {
+  std::string out;
+  switch (format) {
+    case audit_format::csv: {
+      bool first = true;
+      for (const auto& c : columns()) {
+        if (!first) out += ',';
+        first = false;
+        boundary::append_csv_field(out, c.value(row));
+      }
+      out += '\n';
+      break;
+    }
+    case audit_format::html:
+      out += "<tr>";
+      for (const auto& c : columns()) {
+        const auto v = c.value(row);
+        if (v == "yes" || v == "no") {
+          out += "<td class=\"" + v + "\">" + v + "</td>";
+        } else {
+          html_cell(out, v);
+        }
+      }
+      out += "</tr>\n";
+      break;
+    case audit_format::json: {
+      model::json_writer w(out);
+      w.begin_object();
+      for (const auto& c : columns()) w.key(c.name).value(c.value(row));
+      w.key("documentation");
+      csii_json(w, row.doc);
+      w.end_object();
+      break;
+    }
+  }
+  return out;
+}
+
+// A claim of a summary view; the heparin table shows the setting, the others how long the
+// claim has been held and what is missing.
+std::string claim_text(const audit_claim& c, audit_format format, bool with_setting) {
+  std::string out;
+  if (format == audit_format::html) {
+    out += "<tr>";
+    html_cell(out, c.id);
+    html_cell(out, c.patient);
+    html_cell(out, date_text(c.dos));
+    html_cell(out, model::name(c.result));
+    html_cell(out, c.closed ? "closed" : "open");
+    if (with_setting) {
+      html_cell(out, c.setting);
+      html_cell(out, c.place);
+    } else {
+      html_cell(out, c.since_ms > 0 ? model::iso_instant(c.since_ms) : std::string());
+      html_cell(out, c.detail);
+    }
+    out += "</tr>\n";
+  } else if (format == audit_format::json) {
+    model::json_writer w(out);
+    w.begin_object().key("id").value(c.id).key("patient").value(c.patient);
+    w.key("dos").value(date_text(c.dos)).key("outcome").value(model::name(c.result));
+    w.key("closed").value(c.closed).key("setting").value(c.setting);
+    w.key("place").value(c.place).key("detail").value(c.detail);
+    w.key("since").value(c.since_ms > 0 ? model::iso_instant(c.since_ms) : std::string());
+    w.end_object();
+  }
+  return out;
+}
+
+std::vector<audit_rows::claim_row> claim_rows(const std::vector<audit_claim>& claims,
+                                              audit_format format, bool with_setting) {
+  std::vector<audit_rows::claim_row> out;
+  if (format == audit_format::csv) return out;  // the CSV has the CSII rows only
+  out.reserve(claims.size());
+  for (const auto& c : claims) {
+    out.push_back({c.id, c.since_ms, c.setting, c.result == model::outcome::release,
+                   claim_text(c, format, with_setting)});
+  }
+  return out;
+}
+
+void claims_table(std::string& out, const std::vector<audit_rows::claim_row>& claims,
+                  bool with_setting) {
   if (claims.empty()) {
     out += "<p class=\"none\">None.</p>\n";
     return;
@@ -287,28 +352,24 @@ void claims_table(std::string& out, const std::vector<audit_claim>& claims, bool
     html_cell(out, "missing", "th");
   }
   out += "</tr></thead><tbody>\n";
-  for (const auto& c : claims) {
-    out += "<tr>";
-    html_cell(out, c.id);
-    html_cell(out, c.patient);
-    html_cell(out, date_text(c.dos));
-    html_cell(out, model::name(c.result));
-    html_cell(out, c.closed ? "closed" : "open");
-    if (with_setting) {
-      html_cell(out, c.setting);
-      html_cell(out, c.place);
-    } else {
-      html_cell(out, c.since_ms > 0 ? model::iso_instant(c.since_ms) : std::string());
-      html_cell(out, c.detail);
-    }
-    out += "</tr>\n";
-  }
+  for (const auto& c : claims) out += c.text;
   out += "</tbody></table>\n";
 }
 
-}  // namespace
+std::string write_csv(const audit_rows& rows) {
+  std::string out;
+  bool first = true;
+  for (const auto& c : columns()) {
+    if (!first) out += ',';
+    first = false;
+    out += c.name;
+  }
+  out += '\n';
+  for (const auto& row : rows.csii) out += row.text;
+  return out;
+}
 
-std::string audit_html(const audit_report& report) {
+std::string write_html(const audit_rows& rows) {
   std::string out =
       "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
       "<title>covgate documentation audit</title><style>"
@@ -318,37 +379,26 @@ std::string audit_html(const audit_report& report) {
       "th{background:#eef1f6}td.no{background:#fbe3e3}td.yes{background:#e2f3e5}"
       ".none{color:#667}</style></head><body>\n";
   out += "<h1>Documentation audit</h1>\n<p>As of ";
-  boundary::append_html_escaped(out, report.as_of.iso());
+  boundary::append_html_escaped(out, rows.as_of.iso());
   out +=
       ". Rules: docs/policy.md section 3.2 items 2 to 4, applied as for a CSII line "
       "whose date of service is the audit's date.</p>\n";
   out += "<h2>Insulin pump (CSII) patients</h2>\n";
-  if (report.csii.empty()) {
+  if (rows.csii.empty()) {
     out += "<p class=\"none\">No patient with an insulin-pump claim.</p>\n";
   } else {
     out += "<table><thead><tr>";
     for (const auto& c : columns()) html_cell(out, c.name, "th");
     out += "</tr></thead><tbody>\n";
-    for (const auto& row : report.csii) {
-      out += "<tr>";
-      for (const auto& c : columns()) {
-        const auto v = c.value(row);
-        if (v == "yes" || v == "no") {
-          out += "<td class=\"" + v + "\">" + v + "</td>";
-        } else {
-          html_cell(out, v);
-        }
-      }
-      out += "</tr>\n";
-    }
+    for (const auto& row : rows.csii) out += row.text;
     out += "</tbody></table>\n";
   }
   out += "<h2>External heparin claims by setting</h2>\n";
   std::map<std::string, std::pair<int, int>> settings;  // setting -> (claims, released)
-  for (const auto& c : report.heparin) {
+  for (const auto& c : rows.heparin) {
     auto& s = settings[c.setting];
     ++s.first;
-    if (c.result == model::outcome::release) ++s.second;
+    if (c.released) ++s.second;
   }
   if (!settings.empty()) {
     out +=
@@ -363,48 +413,154 @@ std::string audit_html(const audit_report& report) {
     }
     out += "</tbody></table>\n";
   }
-  claims_table(out, report.heparin, true);
+  claims_table(out, rows.heparin, true);
   out += "<h2>Liver chemotherapy claims missing the resectability statement</h2>\n";
-  claims_table(out, report.chemo_missing, false);
+  claims_table(out, rows.chemo_missing, false);
   out += "<h2>Implantable pump claims awaiting review</h2>\n";
-  claims_table(out, report.implantable, false);
+  claims_table(out, rows.implantable, false);
   out += "</body></html>\n";
   return out;
 }
 
-std::string audit_json(const audit_report& report) {
+std::string write_json(const audit_rows& rows) {
   std::string out;
   model::json_writer w(out);
-  w.begin_object().key("as_of").value(report.as_of.iso());
+  w.begin_object().key("as_of").value(rows.as_of.iso());
   w.key("columns").begin_array();
   for (const auto& c : columns()) w.value(c.name);
   w.end_array();
   w.key("csii").begin_array();
-  for (const auto& row : report.csii) {
-    w.begin_object();
-    for (const auto& c : columns()) w.key(c.name).value(c.value(row));
-    w.key("documentation");
-    csii_json(w, row.doc);
-    w.end_object();
-  }
+  for (const auto& row : rows.csii) w.raw(row.text);
   w.end_array();
-  auto claims = [&](std::string_view key, const std::vector<audit_claim>& list) {
+  auto claims = [&](std::string_view key, const std::vector<audit_rows::claim_row>& list) {
+    w.key(key).begin_array();
+    for (const auto& c : list) w.raw(c.text);
+    w.end_array();
+  };
+  claims("heparin", rows.heparin);
+  claims("chemo_resectability_missing", rows.chemo_missing);
+  claims("implantable_review", rows.implantable);
+  w.end_object();
+  return out;
+}
+
+}  // namespace
+
+audit_rows audit_rows_of(const audit_report& report, audit_format format) {
+  audit_rows rows;
+  rows.as_of = report.as_of;
+  rows.csii.reserve(report.csii.size());
+  for (const auto& row : report.csii) rows.csii.push_back({row.patient, csii_text(row, format)});
+  rows.heparin = claim_rows(report.heparin, format, true);
+  rows.chemo_missing = claim_rows(report.chemo_missing, format, false);
+  rows.implantable = claim_rows(report.implantable, format, false);
+  return rows;
+}
+
+void merge_audit_rows(audit_rows& into, audit_rows&& part) {
+  const auto append = [](auto& to, auto&& from) {
+    to.insert(to.end(), std::make_move_iterator(from.begin()), std::make_move_iterator(from.end()));
+  };
+  append(into.csii, std::move(part.csii));
+  append(into.heparin, std::move(part.heparin));
+  append(into.chemo_missing, std::move(part.chemo_missing));
+  append(into.implantable, std::move(part.implantable));
+  std::sort(into.csii.begin(), into.csii.end(),
+            [](const auto& a, const auto& b) { return a.patient < b.patient; });
+  std::sort(into.heparin.begin(), into.heparin.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.setting, a.id) < std::tie(b.setting, b.id);
+  });
+  const auto oldest_first = [](const auto& a, const auto& b) {
+    return std::tie(a.since_ms, a.id) < std::tie(b.since_ms, b.id);
+  };
+  std::sort(into.chemo_missing.begin(), into.chemo_missing.end(), oldest_first);
+  std::sort(into.implantable.begin(), into.implantable.end(), oldest_first);
+}
+
+std::string write_audit(const audit_rows& rows, audit_format format) {
+  switch (format) {
+    case audit_format::csv:
+      return write_csv(rows);
+    case audit_format::html:
+      return write_html(rows);
+    case audit_format::json:
+      break;
+  }
+  return write_json(rows);
+}
+
+std::string encode_audit_rows(const audit_rows& rows) {
+  std::string out;
+  model::json_writer w(out);
+  w.begin_object().key("as_of").value(rows.as_of.iso()).key("csii").begin_array();
+  for (const auto& r : rows.csii) w.begin_array().value(r.patient).value(r.text).end_array();
+  w.end_array();
+  auto claims = [&](std::string_view key, const std::vector<audit_rows::claim_row>& list) {
     w.key(key).begin_array();
     for (const auto& c : list) {
-      w.begin_object().key("id").value(c.id).key("patient").value(c.patient);
-      w.key("dos").value(date_text(c.dos)).key("outcome").value(model::name(c.result));
-      w.key("closed").value(c.closed).key("setting").value(c.setting);
-      w.key("place").value(c.place).key("detail").value(c.detail);
-      w.key("since").value(c.since_ms > 0 ? model::iso_instant(c.since_ms) : std::string());
-      w.end_object();
+      w.begin_array().value(c.id).value(c.since_ms).value(c.setting).value(c.released);
+      w.value(c.text).end_array();
     }
     w.end_array();
   };
-  claims("heparin", report.heparin);
-  claims("chemo_resectability_missing", report.chemo_missing);
-  claims("implantable_review", report.implantable);
+  claims("heparin", rows.heparin);
+  claims("chemo_missing", rows.chemo_missing);
+  claims("implantable", rows.implantable);
   w.end_object();
   return out;
+}
+
+std::optional<audit_rows> decode_audit_rows(std::string_view text) {
+  rapidjson::Document doc;
+  doc.Parse<rapidjson::kParseIterativeFlag>(text.data(), text.size());
+  if (doc.HasParseError() || !doc.IsObject()) return std::nullopt;
+  const auto string_of = [](const rapidjson::Value& v) {
+    return std::string(v.GetString(), v.GetStringLength());
+  };
+  audit_rows rows;
+  const auto as_of = doc.FindMember("as_of");
+  if (as_of == doc.MemberEnd() || !as_of->value.IsString()) return std::nullopt;
+  const auto day = model::parse_iso_date(string_of(as_of->value));
+  if (!day) return std::nullopt;
+  rows.as_of = *day;
+  const auto csii = doc.FindMember("csii");
+  if (csii == doc.MemberEnd() || !csii->value.IsArray()) return std::nullopt;
+  for (const auto& r : csii->value.GetArray()) {
+    if (!r.IsArray() || r.Size() != 2 || !r[0].IsString() || !r[1].IsString()) {
+      return std::nullopt;
+    }
+    rows.csii.push_back({string_of(r[0]), string_of(r[1])});
+  }
+  const auto claims = [&](const char* key, std::vector<audit_rows::claim_row>& to) {
+    const auto list = doc.FindMember(key);
+    if (list == doc.MemberEnd() || !list->value.IsArray()) return false;
+    for (const auto& c : list->value.GetArray()) {
+      if (!c.IsArray() || c.Size() != 5 || !c[0].IsString() || !c[1].IsInt64() ||
+          !c[2].IsString() || !c[3].IsBool() || !c[4].IsString()) {
+        return false;
+      }
+      to.push_back(
+          {string_of(c[0]), c[1].GetInt64(), string_of(c[2]), c[3].GetBool(), string_of(c[4])});
+    }
+    return true;
+  };
+  if (!claims("heparin", rows.heparin) || !claims("chemo_missing", rows.chemo_missing) ||
+      !claims("implantable", rows.implantable)) {
+    return std::nullopt;
+  }
+  return rows;
+}
+
+std::string audit_csv(const audit_report& report) {
+  return write_csv(audit_rows_of(report, audit_format::csv));
+}
+
+std::string audit_html(const audit_report& report) {
+  return write_html(audit_rows_of(report, audit_format::html));
+}
+
+std::string audit_json(const audit_report& report) {
+  return write_json(audit_rows_of(report, audit_format::json));
 }
 
 }  // namespace covgate::server

@@ -7,7 +7,9 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "covgate/engine/intake.hpp"
@@ -52,6 +54,44 @@ struct audit_report {
                                        const engine::intake& intake, const model::date& as_of,
                                        const policy::policy_file& policy,
                                        const mapping::tables& tables);
+
+/// The formats the audit is written in.
+enum class audit_format : std::uint8_t { json, csv, html };
+
+/// The audit's rows, each already written in one format, with what the lists are sorted by
+/// (and the heparin summary counted by): what a cluster worker sends of each partition it
+/// holds and a front puts together (docs/cluster.md §5h), so the front needs neither the
+/// claims nor the facts. Pure.
+struct audit_rows {
+  struct csii_row {
+    std::string patient;
+    std::string text;
+  };
+  struct claim_row {
+    std::string id;
+    std::int64_t since_ms = 0;
+    std::string setting;
+    bool released = false;
+    std::string text;
+  };
+  model::date as_of;
+  std::vector<csii_row> csii;  ///< by patient key
+  std::vector<claim_row> heparin, chemo_missing, implantable;
+};
+
+/// `report`'s rows written in `format` (CSV has only the CSII rows).
+[[nodiscard]] audit_rows audit_rows_of(const audit_report& report, audit_format format);
+/// Adds the rows of `part` (another store's, another partition's) and sorts each list as
+/// build_audit does: CSII rows by patient, heparin claims by setting then id, the others
+/// oldest first then by id.
+void merge_audit_rows(audit_rows& into, audit_rows&& part);
+/// The whole document from its rows: for the rows of one report, audit_json(), audit_csv()
+/// or audit_html() of that report, byte for byte.
+[[nodiscard]] std::string write_audit(const audit_rows& rows, audit_format format);
+/// The rows as the cluster sends them (one JSON object), and their reading: nullopt for
+/// anything that is not such an object.
+[[nodiscard]] std::string encode_audit_rows(const audit_rows& rows);
+[[nodiscard]] std::optional<audit_rows> decode_audit_rows(std::string_view text);
 
 /// The CSII rows as CSV (RFC 4180, CRLF-free: one row per line). The header starts with
 /// patient,insulinopenia_documented,physician_visit_within_3_months,npp_visits_only.
