@@ -113,6 +113,9 @@ int run_serve(const options& o) {
       return svc.claims().claim_json(claim_id, server::durable_gate::now_ms());
     });
     worker->answer_worklist([&svc] { return svc.claims().version(); });
+    worker->answer_audit([&svc](const model::date& as_of) {
+      return server::build_store_audit(svc.config(), svc.gate(), as_of, svc.policy(), svc.tables());
+    });
   }
   // Started after the worker, whose CG_OUT it may deliver to, and stopped before it.
   std::optional<transport::outbox_worker> outbox;

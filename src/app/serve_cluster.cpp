@@ -13,6 +13,7 @@
 #include <thread>
 #include <variant>
 
+#include "covgate/cluster/audit_query.hpp"
 #include "covgate/cluster/claim_list_query.hpp"
 #include "covgate/cluster/claim_lookup.hpp"
 #include "covgate/cluster/front.hpp"
@@ -298,6 +299,7 @@ struct cluster_worker::impl {
   std::optional<cluster::chart_numbers_responder> chart_numbers;
   std::optional<cluster::claim_list_responder> lists;
   std::optional<cluster::changes_responder> changes;
+  std::optional<cluster::audit_parts_responder> audit_parts;
 
   // The partitions this worker holds now and has caught up: what it answers the cluster's
   // questions for. A copy left from a partition held before is stale, one being rebuilt may
@@ -346,6 +348,57 @@ struct cluster_worker::impl {
 
   // The worklist's chart counts of the partitions this worker holds now and has caught up
   // (§5h), partition by partition, for the time and days of `request` ("<now ms>,<days>").
+  // The audit rows of each partition this worker holds now and has caught up (§5h), for a
+  // request "YYYY-MM-DD,<format number>": its store's audit, its patients' rows sorted out by
+  // partition. Nothing for a request it cannot read (the asker waits for the others), nor
+  // when the store cannot be read now (the asker says the partitions are not known now).
+  std::map<int, std::string> audit_answer(
+      std::string_view request,
+      const std::function<server::audit_report(const model::date&)>& build) {
+    std::map<int, std::string> out;
+    const auto comma = request.find(',');
+    const auto as_of = model::parse_iso_date(request.substr(0, std::min(comma, request.size())));
+    int format = -1;
+    if (comma != std::string_view::npos) {
+      const auto rest = request.substr(comma + 1);
+      if (std::from_chars(rest.data(), rest.data() + rest.size(), format).ptr !=
+          rest.data() + rest.size()) {
+        format = -1;
+      }
+    }
+    if (!as_of || format < 0 || format > static_cast<int>(server::audit_format::html)) return out;
+    const auto kind = static_cast<server::audit_format>(format);
+    std::map<int, server::audit_report> mine;
+    for (const int p : caught_up_partitions()) mine[p].as_of = *as_of;
+    if (mine.empty()) return out;
+    server::audit_report whole;
+    try {
+      whole = build(*as_of);
+    } catch (const std::exception& e) {
+      server::log().warn("cluster", "audit not answered", {{"reason", e.what()}});
+      return out;
+    }
+    const auto report_of = [&](std::string_view patient) -> server::audit_report* {
+      const auto at = mine.find(partition_of_patient(patient));
+      return at == mine.end() ? nullptr : &at->second;
+    };
+    for (auto& row : whole.csii) {
+      if (auto* r = report_of(row.patient)) r->csii.push_back(std::move(row));
+    }
+    const auto sort_out = [&](std::vector<server::audit_claim>& claims, auto member) {
+      for (auto& c : claims) {
+        if (auto* r = report_of(c.patient)) (r->*member).push_back(std::move(c));
+      }
+    };
+    sort_out(whole.heparin, &server::audit_report::heparin);
+    sort_out(whole.chemo_missing, &server::audit_report::chemo_missing);
+    sort_out(whole.implantable, &server::audit_report::implantable);
+    for (const auto& [p, report] : mine) {
+      out.emplace(p, server::encode_audit_rows(server::audit_rows_of(report, kind)));
+    }
+    return out;
+  }
+
   cluster::partition_numbers_answer chart_numbers_answer(std::string_view request) {
     cluster::partition_numbers_answer out;
     const auto comma = request.find(',');
@@ -578,6 +631,15 @@ void cluster_worker::answer_worklist(std::function<std::string()> version) {
   });
 }
 
+void cluster_worker::answer_audit(
+    std::function<server::audit_report(const model::date& as_of)> build) {
+  auto& self = *impl_;
+  self.audit_parts.emplace(self.js, self.config.worker_id,
+                           [&self, build = std::move(build)](std::string_view request) {
+                             return self.audit_answer(request, build);
+                           });
+}
+
 void cluster_worker::stop() {
   if (!impl_) return;
   if (impl_->lookups) impl_->lookups->stop();
@@ -586,6 +648,7 @@ void cluster_worker::stop() {
   if (impl_->chart_numbers) impl_->chart_numbers->stop();
   if (impl_->lists) impl_->lists->stop();
   if (impl_->changes) impl_->changes->stop();
+  if (impl_->audit_parts) impl_->audit_parts->stop();
   impl_->reviews.stop();
   impl_->running.stop();
 }
@@ -978,6 +1041,46 @@ std::pair<server::claim_lookup_port::found, std::string> cluster_front::find_cha
     server::chart_counts counts(now_ms, days);
     (void)counts.add_numbers(r.total);
     return {found::yes, server::claims_view::charts_json(counts)};
+  } catch (const cluster::nats_error& e) {
+    return {found::unavailable, std::string("the cluster could not be asked: ") + e.what()};
+  }
+}
+
+std::pair<server::claim_lookup_port::found, std::string> cluster_front::find_audit(
+    const model::date& as_of, server::audit_format format) {
+  const auto& c = impl_->config;
+  try {
+    // Each worker reads its whole store for this: a longer wait than a count's.
+    const auto wait = std::chrono::milliseconds(c.answer_timeout_ms);
+    const auto r = cluster::gather_audit_parts(
+        impl_->js, c.worker_id, as_of.iso() + "," + std::to_string(static_cast<int>(format)),
+        c.partitions, wait);
+    if (!r.complete) {
+      return {found::unavailable,
+              "the audit of partitions " + joined(r.uncovered) +
+                  " is not known now (no worker that holds and has caught them up answered "
+                  "in time); ask again"};
+    }
+    if (!r.too_large.empty()) {
+      std::vector<int> partitions;
+      for (const auto& [p, size] : r.too_large) partitions.push_back(p);
+      return {found::unavailable,
+              "the audit rows of partitions " + joined(partitions) +
+                  " are larger than one NATS message (" +
+                  std::to_string(cluster::max_audit_part_bytes) +
+                  " bytes): ask the workers that hold them (GET /audit/csii on each)"};
+    }
+    server::audit_rows rows;
+    rows.as_of = as_of;
+    for (auto& [p, text] : r.rows) {
+      auto part = server::decode_audit_rows(text);
+      if (!part) {
+        return {found::unavailable,
+                "the audit rows of partition " + std::to_string(p) + " could not be read"};
+      }
+      server::merge_audit_rows(rows, std::move(*part));
+    }
+    return {found::yes, server::write_audit(rows, format)};
   } catch (const cluster::nats_error& e) {
     return {found::unavailable, std::string("the cluster could not be asked: ") + e.what()};
   }

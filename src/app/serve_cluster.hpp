@@ -51,6 +51,10 @@ class cluster_worker final : public server::review_port {
   /// /changes, §5h) from now until stop(), for the partitions this worker holds now and has
   /// caught up; `version()` is the store's version for /changes. Call once.
   void answer_worklist(std::function<std::string()> version);
+  /// Answers a front's GET /audit/csii (§5h) from now until stop(): `build(as_of)` is this
+  /// store's whole audit; each partition this worker holds now and has caught up gets its
+  /// patients' rows. Call once.
+  void answer_audit(std::function<server::audit_report(const model::date& as_of)> build);
 
   /// Publishes one of the store's outbox items (a later answer) to stream CG_OUT
   /// (cluster::release_publisher): "" when CG_OUT holds it now or held it already, else why
@@ -126,6 +130,8 @@ class cluster_front final : public server::message_port,
                                                           std::int64_t released_window_ms) override;
   /// GET /charts across the cluster the same way (§5h).
   [[nodiscard]] std::pair<found, std::string> find_charts(std::int64_t now_ms, int days) override;
+  [[nodiscard]] std::pair<found, std::string> find_audit(const model::date& as_of,
+                                                         server::audit_format format) override;
   [[nodiscard]] std::pair<found, std::string> find_changes() override;
   [[nodiscard]] std::pair<found, std::string> find_list(const store::claim_query& query,
                                                         std::int64_t now_ms) override;

@@ -105,10 +105,18 @@ partition_query_result ask_every_partition(
 partition_query_responder::partition_query_responder(
     jetstream& js, std::string subject, std::string worker,
     std::function<reply(const fetched_message&)> answer)
+    : partition_query_responder(js, std::move(subject), std::move(worker),
+                                [answer = std::move(answer)](const fetched_message& m) {
+                                  return std::vector<reply>{answer(m)};
+                                }) {}
+
+partition_query_responder::partition_query_responder(
+    jetstream& js, std::string subject, std::string worker,
+    std::function<std::vector<reply>(const fetched_message&)> answers)
     : js_(js),
       subject_(std::move(subject)),
       worker_(std::move(worker)),
-      answer_(std::move(answer)) {
+      answers_(std::move(answers)) {
   thread_ = std::thread([this] { run(); });
 }
 
@@ -130,12 +138,13 @@ void partition_query_responder::run() {
         if (!m) continue;
         const auto reply_to = m->header("Cg-Reply-To");
         if (!is_reply_subject(reply_to)) continue;  // nobody to answer, or not a reply subject
-        auto answer = answer_(*m);
-        answer.headers.push_back({"Cg-Worker", worker_});
-        try {
-          js_.send(reply_to, answer.body, answer.headers);
-        } catch (const nats_error&) {
-          // The asker waits for its deadline: nothing else to do for one lost answer.
+        for (auto& answer : answers_(*m)) {
+          answer.headers.push_back({"Cg-Worker", worker_});
+          try {
+            js_.send(reply_to, answer.body, answer.headers);
+          } catch (const nats_error&) {
+            // The asker waits for its deadline: nothing else to do for one lost answer.
+          }
         }
       }
     } catch (const nats_error&) {

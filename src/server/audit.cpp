@@ -10,6 +10,8 @@
 
 #include "covgate/model/boundary.hpp"
 #include "covgate/model/json_writer.hpp"
+#include "covgate/server/config.hpp"
+#include "covgate/server/durable_gate.hpp"
 #include "evidence_json.hpp"
 
 namespace covgate::server {
@@ -445,6 +447,24 @@ std::string write_json(const audit_rows& rows) {
 }
 
 }  // namespace
+
+audit_report build_store_audit(const server_config& config, durable_gate& gate,
+                               const model::date& as_of, const policy::policy_file& policy,
+                               const mapping::tables& tables) {
+  audit_report report;
+  const auto& directory = config.store.directory;
+  if (!directory.empty() && directory != ":memory:") {
+    store::sqlite_store snapshot(directory, false);
+    engine::intake reader(policy, tables, snapshot, engine::intake_settings{});
+    reader.restore();
+    report = build_audit(snapshot, reader, as_of, policy, tables);
+  } else {
+    gate.inspect([&](const store::sqlite_store& store, const engine::intake& intake) {
+      report = build_audit(store, intake, as_of, policy, tables);
+    });
+  }
+  return report;
+}
 
 audit_rows audit_rows_of(const audit_report& report, audit_format format) {
   audit_rows rows;

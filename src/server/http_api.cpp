@@ -852,14 +852,12 @@ bool route_worklist(service& svc, const http_request& req, const std::vector<std
     w.value(static_cast<std::int64_t>(limits.max_page)).key("max_bulk");
     w.value(static_cast<std::int64_t>(limits.max_bulk)).end_object();
     done(json(200, std::move(body)));
-  } else if ((first == "messages" || first == "audit") && svc.claim_lookup() != nullptr) {
-    // A cluster front keeps no message and no patient: each worker's journal numbers its own
-    // messages, and the audit reads every patient of a store (docs/cluster.md §5a).
-    done(problem(501, first == "messages"
-                          ? "a cluster front keeps no message: ask the worker that holds the "
-                            "claim (its GET /messages/{id})"
-                          : "the audit is not built across a cluster yet: ask each worker's "
-                            "GET /audit/csii"));
+  } else if (first == "messages" && svc.claim_lookup() != nullptr) {
+    // A cluster front keeps no message: each worker's journal numbers its own messages
+    // (docs/cluster.md §5a).
+    done(problem(501,
+                 "a cluster front keeps no message: ask the worker that holds the claim (its "
+                 "GET /messages/{id})"));
   } else if (first == "messages" && parts.size() == 2) {
     const auto id = whole(parts[1], 1, INT64_MAX);
     const auto m = id ? svc.claims().message_json(*id) : std::nullopt;
@@ -883,34 +881,33 @@ bool route_worklist(service& svc, const http_request& req, const std::vector<std
       done(problem(400, "format must be json, csv or html"));
       return true;
     }
-    audit_report report;
-    const auto& directory = svc.config().store.directory;
-    try {
-      if (!directory.empty() && directory != ":memory:") {
-        // A connection and an engine of its own over the committed state (SQLite WAL gives it
-        // a consistent snapshot): the audit reads every claim and patient, and must not hold
-        // the gate's lock, which every arriving message needs, for that long.
-        store::sqlite_store snapshot(directory, false);
-        engine::intake reader(svc.policy(), svc.tables(), snapshot, engine::intake_settings{});
-        reader.restore();
-        report = build_audit(snapshot, reader, as_of, svc.policy(), svc.tables());
-      } else {
-        svc.gate().inspect([&](const store::sqlite_store& store, const engine::intake& intake) {
-          report = build_audit(store, intake, as_of, svc.policy(), svc.tables());
-        });
+    const auto kind = format == "csv"    ? audit_format::csv
+                      : format == "html" ? audit_format::html
+                                         : audit_format::json;
+    const auto answer = [&](std::string body) -> http_response {
+      if (kind == audit_format::csv) return {200, "text/csv; charset=utf-8", std::move(body), {}};
+      if (kind == audit_format::html) {
+        return {200, "text/html; charset=utf-8", std::move(body), {}};
       }
+      return json(200, std::move(body));
+    };
+    if (auto* elsewhere = svc.claim_lookup()) {
+      // A cluster front keeps no patient: each worker sends the rows of its partitions
+      // (docs/cluster.md §5h).
+      auto [how, body] = elsewhere->find_audit(as_of, kind);
+      done(how == claim_lookup_port::found::yes ? answer(std::move(body))
+                                                : problem(503, std::move(body)));
+      return true;
+    }
+    audit_report report;
+    try {
+      report = build_store_audit(svc.config(), svc.gate(), as_of, svc.policy(), svc.tables());
     } catch (const std::exception&) {
       // The store could not be read (busy for longer than its timeout, or damaged).
       done(problem(503, "the store could not be read for the audit; try again"));
       return true;
     }
-    if (format == "csv") {
-      done({200, "text/csv; charset=utf-8", audit_csv(report), {}});
-    } else if (format == "html") {
-      done({200, "text/html; charset=utf-8", audit_html(report), {}});
-    } else {
-      done(json(200, audit_json(report)));
-    }
+    done(answer(write_audit(audit_rows_of(report, kind), kind)));
   } else {
     done(problem(404, "no such route"));
   }

@@ -108,9 +108,16 @@ struct fake_lookup final : server::claim_lookup_port {
     if (id == "none") return {found::no, {}};
     return {found::yes, R"({"resourceType":"Observation","id":")" + std::string(id) + R"("})"};
   }
+  std::pair<found, std::string> find_audit(const model::date& as_of,
+                                           server::audit_format format) override {
+    asked_audit = as_of.iso() + "," + std::to_string(static_cast<int>(format));
+    if (!available) return {found::unavailable, "the audit of partitions 3 is not known now"};
+    return {found::yes, format == server::audit_format::csv ? "patient\n" : "{}"};
+  }
   int asked_days = 0;
   store::claim_query asked_list;
   std::string asked_resource;
+  std::string asked_audit;
 };
 
 }  // namespace
@@ -139,7 +146,16 @@ TEST_SUITE("server.http_api") {
     CHECK(a.call("GET", "/claims?queue=nope").status == 400);  // read by the front first
     CHECK(a.call("GET", "/changes").body == R"({"version":"abc"})");
     CHECK(a.call("GET", "/messages/1").status == 501);  // each worker's journal numbers its own
-    CHECK(a.call("GET", "/audit/csii").status == 501);
+    // The audit is put together from the workers' rows (§5h), in the format asked for; its
+    // parameters are read by the front first.
+    const auto audited = a.call("GET", "/audit/csii?as_of=2026-04-01&format=csv");
+    CHECK(audited.status == 200);
+    CHECK(audited.body == "patient\n");
+    CHECK(audited.content_type.starts_with("text/csv"));
+    CHECK(cluster.asked_audit ==
+          "2026-04-01," + std::to_string(static_cast<int>(server::audit_format::csv)));
+    CHECK(a.call("GET", "/audit/csii?format=pdf").status == 400);
+    CHECK(a.call("GET", "/audit/csii?as_of=soon").status == 400);
     // A resource's facts are asked of the workers: found, retracted, unknown, or not now.
     const auto resource = a.call("GET", "/fhir/Observation/cpep-1");
     CHECK(resource.status == 200);
@@ -159,6 +175,7 @@ TEST_SUITE("server.http_api") {
     CHECK(a.call("GET", "/charts").status == 503);
     CHECK(a.call("GET", "/claims?queue=review").status == 503);
     CHECK(a.call("GET", "/changes").status == 503);
+    CHECK(a.call("GET", "/audit/csii").status == 503);
     const auto unknown = a.call("GET", "/queues");
     CHECK(unknown.status == 503);
     CHECK(unknown.body.find("partitions 3 are not known now") != std::string::npos);

@@ -2398,6 +2398,31 @@ TEST_SUITE("cluster.processes") {
       CHECK(sum_of(ages, days, "count") == all_holds);
       CHECK(sum_of(days, charts.size(), "by_reviewer") == 1);
       CHECK(sum_of(days, charts.size(), "count") >= 3);
+      // GET /audit/csii on the front is the whole cluster's audit (§5h), put together from
+      // each partition's rows: every CSII patient once (a stale copy's rows are not sent),
+      // scenario 02's patient documented by the late labs, the same rows in CSV and JSON.
+      {
+        const auto csv = http_get_asking_again(front_api, "/audit/csii?format=csv");
+        INFO("the front's audit: " << csv.substr(0, 600));
+        REQUIRE(csv.rfind("patient,insulinopenia_documented,", 0) == 0);
+        std::set<std::string> patients;
+        std::size_t rows = 0;
+        std::string late_row;
+        for (auto at = csv.find('\n'); at != std::string::npos && at + 1 < csv.size();
+             at = csv.find('\n', at + 1)) {
+          const auto line = csv.substr(at + 1, csv.find('\n', at + 1) - at - 1);
+          ++rows;
+          const auto patient = line.substr(0, line.find(','));
+          CHECK_MESSAGE(patients.insert(patient).second, patient << " twice in the audit");
+          if (patient == "2AA2AA2AA02") late_row = line;
+        }
+        CHECK(patients.count("4CC4CC4CC44") == 1);
+        CHECK_MESSAGE(late_row.rfind("2AA2AA2AA02,yes,", 0) == 0, late_row);
+        const auto json = http_get_asking_again(front_api, "/audit/csii");
+        CHECK(count_of(json, "\"documentation\":{") == rows);
+        CHECK(http_get_asking_again(front_api, "/audit/csii?format=html")
+                  .find("<h2>Insulin pump (CSII) patients</h2>") != std::string::npos);
+      }
       // GET /claims on the front lists the whole cluster (§5h): each queue of documentation
       // and review holds paged through by 40 on the charge, most first, holds exactly the
       // day's holds of that outcome, each once, and says so in its total.

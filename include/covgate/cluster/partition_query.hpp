@@ -54,6 +54,10 @@ class partition_query_responder {
   };
   partition_query_responder(jetstream& js, std::string subject, std::string worker,
                             std::function<reply(const fetched_message&)> answer);
+  /// Answers each question with several replies (none, one per partition, …), sent in order;
+  /// the asker hears each as an answer of its own.
+  partition_query_responder(jetstream& js, std::string subject, std::string worker,
+                            std::function<std::vector<reply>(const fetched_message&)> answers);
   ~partition_query_responder();  ///< stop()
   partition_query_responder(const partition_query_responder&) = delete;
   partition_query_responder& operator=(const partition_query_responder&) = delete;
@@ -66,7 +70,7 @@ class partition_query_responder {
   jetstream& js_;
   std::string subject_;
   std::string worker_;
-  std::function<reply(const fetched_message&)> answer_;
+  std::function<std::vector<reply>(const fetched_message&)> answers_;
   std::atomic<bool> stopping_{false};
   std::thread thread_;
 };

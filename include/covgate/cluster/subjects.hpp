@@ -128,6 +128,8 @@ inline constexpr std::string_view resource_query_subject = "cg.q.fhir";
 inline constexpr std::string_view queues_query_subject = "cg.q.queues";
 /// Where a front asks every worker for its partitions' chart counts (GET /charts, §5h).
 inline constexpr std::string_view charts_query_subject = "cg.q.charts";
+/// Where a front asks every worker for its partitions' audit rows (GET /audit/csii, §5h).
+inline constexpr std::string_view audit_query_subject = "cg.q.audit";
 /// Where a front asks every worker for its page of a worklist list (GET /claims, §5h).
 inline constexpr std::string_view list_query_subject = "cg.q.claims";
 /// Where a front asks every worker for its store's version (GET /changes, §5h).

@@ -55,6 +55,19 @@ struct audit_report {
                                        const policy::policy_file& policy,
                                        const mapping::tables& tables);
 
+class durable_gate;
+struct server_config;
+
+/// The audit of a server's store as GET /audit/csii reads it: a store in a directory from a
+/// connection and an engine of its own over the committed state (SQLite WAL gives it a
+/// consistent snapshot), so the gate's lock, which every arriving message needs, is not held
+/// while every claim and patient is read; an in-memory store through the gate. Throws
+/// std::exception when the store cannot be read (busy past its timeout, or damaged).
+[[nodiscard]] audit_report build_store_audit(const server_config& config, durable_gate& gate,
+                                             const model::date& as_of,
+                                             const policy::policy_file& policy,
+                                             const mapping::tables& tables);
+
 /// The formats the audit is written in.
 enum class audit_format : std::uint8_t { json, csv, html };
 

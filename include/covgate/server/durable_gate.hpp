@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "covgate/engine/intake.hpp"
+#include "covgate/server/audit.hpp"
 #include "covgate/server/config.hpp"
 #include "covgate/server/metrics.hpp"
 #include "covgate/store/sqlite_store.hpp"
@@ -156,6 +157,10 @@ class claim_lookup_port {
   /// retracted (gone), none (no), or why not now (unavailable). The type and id are valid.
   [[nodiscard]] virtual std::pair<found, std::string> find_resource(std::string_view type,
                                                                     std::string_view id) = 0;
+  /// GET /audit/csii the same way: the whole cluster's audit on `as_of`, written in `format`
+  /// (yes), or why not now (unavailable).
+  [[nodiscard]] virtual std::pair<found, std::string> find_audit(const model::date& as_of,
+                                                                 audit_format format) = 0;
 };
 
 /// A reviewer's action taken from a cluster's stream: what became of it, and whether it was
