@@ -28,6 +28,7 @@
 #include <thread>
 #include <variant>
 
+#include "covgate/cluster/audit_query.hpp"
 #include "covgate/cluster/claim_lookup.hpp"
 #include "covgate/cluster/control_numbers.hpp"
 #include "covgate/cluster/layout.hpp"
@@ -702,6 +703,52 @@ TEST_SUITE("cluster.jetstream") {
     std::this_thread::sleep_for(200ms);
     CHECK(asked.load() == before);
     holder.stop();
+  }
+
+  TEST_CASE("an audit is gathered one partition per answer; one past a NATS message says so") {
+    jetstream js(cluster_settings());
+    const int n = partitions();
+    std::string asked;
+    std::mutex asking;
+    // Two workers, half the partitions each. Partition 0's rows are exactly as large as an
+    // answer may be, partition 1's one byte more.
+    const auto rows_of = [&](int from, int to, std::string_view request) {
+      {
+        std::lock_guard lock(asking);
+        asked = std::string(request);
+      }
+      std::map<int, std::string> out;
+      for (int p = from; p < to; ++p) out[p] = "rows-" + std::to_string(p);
+      if (from == 0) {
+        out[0] = std::string(max_audit_part_bytes, 'x');
+        out[1] = std::string(max_audit_part_bytes + 1, 'x');
+      }
+      return out;
+    };
+    audit_parts_responder first(js, "w-first",
+                                [&](std::string_view r) { return rows_of(0, n / 2, r); });
+    audit_parts_responder second(js, "w-second",
+                                 [&](std::string_view r) { return rows_of(n / 2, n, r); });
+    std::this_thread::sleep_for(300ms);  // both subscribed
+    const auto r = gather_audit_parts(js, "f-test", "2026-04-01,1", n, 5s);
+    CHECK(r.complete);
+    CHECK(r.uncovered.empty());
+    CHECK(r.answers == n);  // one per partition
+    {
+      std::lock_guard lock(asking);
+      CHECK(asked == "2026-04-01,1");
+    }
+    REQUIRE(r.rows.count(0) == 1);
+    CHECK(r.rows.at(0).size() == max_audit_part_bytes);
+    CHECK(r.rows.count(1) == 0);
+    CHECK(r.too_large == std::map<int, std::size_t>{{1, max_audit_part_bytes + 1}});
+    for (int p = 2; p < n; ++p) CHECK(r.rows.at(p) == "rows-" + std::to_string(p));
+    second.stop();
+    // Without the second worker, its partitions are not answered for.
+    const auto half = gather_audit_parts(js, "f-test", "2026-04-01,1", n, 700ms);
+    CHECK_FALSE(half.complete);
+    CHECK(half.uncovered.size() == static_cast<std::size_t>(n - n / 2));
+    first.stop();
   }
 
   TEST_CASE("a partition's lag counts what its consumer has not delivered yet") {
