@@ -346,10 +346,8 @@ struct cluster_worker::impl {
     return out;
   }
 
-  // The worklist's chart counts of the partitions this worker holds now and has caught up
-  // (§5h), partition by partition, for the time and days of `request` ("<now ms>,<days>").
   // The audit rows of each partition this worker holds now and has caught up (§5h), for a
-  // request "YYYY-MM-DD,<format number>": its store's audit, its patients' rows sorted out by
+  // request "YYYY-MM-DD,<format name>": its store's audit, its patients' rows sorted out by
   // partition. Nothing for a request it cannot read (the asker waits for the others), nor
   // when the store cannot be read now (the asker says the partitions are not known now).
   std::map<int, std::string> audit_answer(
@@ -357,17 +355,10 @@ struct cluster_worker::impl {
       const std::function<server::audit_report(const model::date&)>& build) {
     std::map<int, std::string> out;
     const auto comma = request.find(',');
-    const auto as_of = model::parse_iso_date(request.substr(0, std::min(comma, request.size())));
-    int format = -1;
-    if (comma != std::string_view::npos) {
-      const auto rest = request.substr(comma + 1);
-      if (std::from_chars(rest.data(), rest.data() + rest.size(), format).ptr !=
-          rest.data() + rest.size()) {
-        format = -1;
-      }
-    }
-    if (!as_of || format < 0 || format > static_cast<int>(server::audit_format::html)) return out;
-    const auto kind = static_cast<server::audit_format>(format);
+    if (comma == std::string_view::npos) return out;
+    const auto as_of = model::parse_iso_date(request.substr(0, comma));
+    const auto kind = server::audit_format_named(request.substr(comma + 1));
+    if (!as_of || !kind) return out;
     std::map<int, server::audit_report> mine;
     for (const int p : caught_up_partitions()) mine[p].as_of = *as_of;
     if (mine.empty()) return out;
@@ -394,11 +385,13 @@ struct cluster_worker::impl {
     sort_out(whole.chemo_missing, &server::audit_report::chemo_missing);
     sort_out(whole.implantable, &server::audit_report::implantable);
     for (const auto& [p, report] : mine) {
-      out.emplace(p, server::encode_audit_rows(server::audit_rows_of(report, kind)));
+      out.emplace(p, server::encode_audit_rows(server::audit_rows_of(report, *kind)));
     }
     return out;
   }
 
+  // The worklist's chart counts of the partitions this worker holds now and has caught up
+  // (§5h), partition by partition, for the time and days of `request` ("<now ms>,<days>").
   cluster::partition_numbers_answer chart_numbers_answer(std::string_view request) {
     cluster::partition_numbers_answer out;
     const auto comma = request.find(',');
@@ -1053,8 +1046,8 @@ std::pair<server::claim_lookup_port::found, std::string> cluster_front::find_aud
     // Each worker reads its whole store for this: a longer wait than a count's.
     const auto wait = std::chrono::milliseconds(c.answer_timeout_ms);
     const auto r = cluster::gather_audit_parts(
-        impl_->js, c.worker_id, as_of.iso() + "," + std::to_string(static_cast<int>(format)),
-        c.partitions, wait);
+        impl_->js, c.worker_id, as_of.iso() + "," + std::string(server::name(format)), c.partitions,
+        wait);
     if (!r.complete) {
       return {found::unavailable,
               "the audit of partitions " + joined(r.uncovered) +

@@ -466,6 +466,25 @@ audit_report build_store_audit(const server_config& config, durable_gate& gate,
   return report;
 }
 
+std::string_view name(audit_format format) noexcept {
+  switch (format) {
+    case audit_format::csv:
+      return "csv";
+    case audit_format::html:
+      return "html";
+    case audit_format::json:
+      break;
+  }
+  return "json";
+}
+
+std::optional<audit_format> audit_format_named(std::string_view text) noexcept {
+  for (const auto f : {audit_format::json, audit_format::csv, audit_format::html}) {
+    if (name(f) == text) return f;
+  }
+  return std::nullopt;
+}
+
 audit_rows audit_rows_of(const audit_report& report, audit_format format) {
   audit_rows rows;
   rows.as_of = report.as_of;

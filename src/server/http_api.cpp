@@ -876,14 +876,12 @@ bool route_worklist(service& svc, const http_request& req, const std::vector<std
       }
       as_of = *d;
     }
-    const auto format = query_value(query, "format").value_or("json");
-    if (format != "json" && format != "csv" && format != "html") {
+    const auto named = audit_format_named(query_value(query, "format").value_or("json"));
+    if (!named) {
       done(problem(400, "format must be json, csv or html"));
       return true;
     }
-    const auto kind = format == "csv"    ? audit_format::csv
-                      : format == "html" ? audit_format::html
-                                         : audit_format::json;
+    const auto kind = *named;
     const auto answer = [&](std::string body) -> http_response {
       if (kind == audit_format::csv) return {200, "text/csv; charset=utf-8", std::move(body), {}};
       if (kind == audit_format::html) {

@@ -110,7 +110,7 @@ struct fake_lookup final : server::claim_lookup_port {
   }
   std::pair<found, std::string> find_audit(const model::date& as_of,
                                            server::audit_format format) override {
-    asked_audit = as_of.iso() + "," + std::to_string(static_cast<int>(format));
+    asked_audit = as_of.iso() + "," + std::string(server::name(format));
     if (!available) return {found::unavailable, "the audit of partitions 3 is not known now"};
     return {found::yes, format == server::audit_format::csv ? "patient\n" : "{}"};
   }
@@ -152,8 +152,7 @@ TEST_SUITE("server.http_api") {
     CHECK(audited.status == 200);
     CHECK(audited.body == "patient\n");
     CHECK(audited.content_type.starts_with("text/csv"));
-    CHECK(cluster.asked_audit ==
-          "2026-04-01," + std::to_string(static_cast<int>(server::audit_format::csv)));
+    CHECK(cluster.asked_audit == "2026-04-01,csv");
     CHECK(a.call("GET", "/audit/csii?format=pdf").status == 400);
     CHECK(a.call("GET", "/audit/csii?as_of=soon").status == 400);
     // A resource's facts are asked of the workers: found, retracted, unknown, or not now.

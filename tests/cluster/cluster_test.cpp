@@ -730,13 +730,13 @@ TEST_SUITE("cluster.jetstream") {
     audit_parts_responder second(js, "w-second",
                                  [&](std::string_view r) { return rows_of(n / 2, n, r); });
     std::this_thread::sleep_for(300ms);  // both subscribed
-    const auto r = gather_audit_parts(js, "f-test", "2026-04-01,1", n, 5s);
+    const auto r = gather_audit_parts(js, "f-test", "2026-04-01,csv", n, 5s);
     CHECK(r.complete);
     CHECK(r.uncovered.empty());
     CHECK(r.answers == n);  // one per partition
     {
       std::lock_guard lock(asking);
-      CHECK(asked == "2026-04-01,1");
+      CHECK(asked == "2026-04-01,csv");
     }
     REQUIRE(r.rows.count(0) == 1);
     CHECK(r.rows.at(0).size() == max_audit_part_bytes);
@@ -745,7 +745,7 @@ TEST_SUITE("cluster.jetstream") {
     for (int p = 2; p < n; ++p) CHECK(r.rows.at(p) == "rows-" + std::to_string(p));
     second.stop();
     // Without the second worker, its partitions are not answered for.
-    const auto half = gather_audit_parts(js, "f-test", "2026-04-01,1", n, 700ms);
+    const auto half = gather_audit_parts(js, "f-test", "2026-04-01,csv", n, 700ms);
     CHECK_FALSE(half.complete);
     CHECK(half.uncovered.size() == static_cast<std::size_t>(n - n / 2));
     first.stop();

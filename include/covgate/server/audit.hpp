@@ -70,6 +70,11 @@ struct server_config;
 
 /// The formats the audit is written in.
 enum class audit_format : std::uint8_t { json, csv, html };
+/// "json", "csv", "html": the format's name in GET /audit/csii?format= and on the cluster's
+/// wire (a name, not the enum's number, so a reordering cannot change what a peer reads).
+[[nodiscard]] std::string_view name(audit_format format) noexcept;
+/// The format of that name, or nullopt.
+[[nodiscard]] std::optional<audit_format> audit_format_named(std::string_view text) noexcept;
 
 /// The audit's rows, each already written in one format, with what the lists are sorted by
 /// (and the heparin summary counted by): what a cluster worker sends of each partition it
