@@ -21,8 +21,8 @@ server::audit_claim claim(std::string id, std::string patient, std::string setti
   return c;
 }
 
-// A report as build_audit sorts it, of patients P1..P6; `of_first` says which of them one
-// store (partition) holds, the rest being the other's.
+// A report as build_audit sorts it, of the `patients` named (P1..P6): one store's, or (all
+// six) the report of one store holding every partition.
 server::audit_report report_of(const std::vector<std::string>& patients) {
   server::audit_report r;
   r.as_of = model::date{2026, 4, 1};

@@ -287,6 +287,7 @@ void sqlite_store::sync() {
     directory_synced_.store(true, std::memory_order_release);
   }
 }
+
 void sqlite_store::rollback() {
   if (sqlite3_get_autocommit(db_)) return;
   exec("ROLLBACK");
