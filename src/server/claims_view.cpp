@@ -11,6 +11,7 @@
 #include "covgate/model/fact_index.hpp"
 #include "covgate/model/hex.hpp"
 #include "covgate/model/json_writer.hpp"
+#include "covgate/store/message_source.hpp"
 #include "evidence_json.hpp"
 
 namespace covgate::server {
@@ -121,20 +122,6 @@ std::string sort_value(const store::claim_row& r, store::claim_sort sort) {
       return std::to_string(r.events);
   }
   return r.id;
-}
-
-// The journal id in a source "<channel>:<journal id>:<offset>" (serve), or 0.
-std::int64_t journal_id_of(std::string_view source) {
-  const auto first = source.find(':');
-  if (first == std::string_view::npos || source.starts_with("review:")) return 0;
-  const auto rest = source.substr(first + 1);
-  const auto end = std::min(rest.find_first_of(":#"), rest.size());
-  std::int64_t id = 0;
-  for (const char c : rest.substr(0, end)) {
-    if (c < '0' || c > '9' || id > 1'000'000'000'000) return 0;
-    id = id * 10 + (c - '0');
-  }
-  return end == 0 ? 0 : id;
 }
 
 void person_json(model::json_writer& w, const model::person& p) {
@@ -416,7 +403,17 @@ std::string claims_view::changes_json(std::string_view version) {
   return out;
 }
 
-std::optional<std::string> claims_view::claim_json(std::string_view claim_id, std::int64_t now_ms) {
+std::optional<std::string> claims_view::claim_json(std::string_view claim_id, std::int64_t now_ms,
+                                                   message_naming naming) {
+  // The message an event came from, as this server's GET /messages/{id} or a cluster front's
+  // names it; 0 when neither can show it.
+  const auto message_of = [naming](std::string_view source) -> std::int64_t {
+    if (!naming.by_stream) return store::journal_id_of(source);
+    const auto origin = store::stream_origin_of(source);
+    if (!origin || origin->partition >= naming.stream_partitions) return 0;
+    constexpr auto most = static_cast<std::uint64_t>(INT64_MAX);
+    return origin->sequence <= most ? static_cast<std::int64_t>(origin->sequence) : 0;
+  };
   std::optional<std::string> out;
   gate_.inspect([&](const store::sqlite_store& store, const engine::intake& intake) {
     const auto record = store.load(claim_id);
@@ -542,7 +539,7 @@ std::optional<std::string> claims_view::claim_json(std::string_view claim_id, st
         w.null();
       }
       w.key("source").value(h.source);
-      const auto message = journal_id_of(h.source);
+      const auto message = message_of(h.source);
       w.key("message");
       if (message > 0) {
         w.value(message);
@@ -556,10 +553,14 @@ std::optional<std::string> claims_view::claim_json(std::string_view claim_id, st
       w.raw(line).end_object();
     }
     w.end_array();
-    const auto message = journal_id_of(record->source);
+    const auto message = message_of(record->source);
     w.key("message").begin_object().key("id");
     if (message > 0) {
-      w.value(message).key("available").value(store.journal_at(message).has_value());
+      // Through a front, the stream held it when the claim was stored (its retention may
+      // have removed it since: the front's GET /messages/{id} answers 404 then).
+      w.value(message)
+          .key("available")
+          .value(naming.by_stream || store.journal_at(message).has_value());
     } else {
       w.null().key("available").value(false);
     }

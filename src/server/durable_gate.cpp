@@ -9,6 +9,7 @@
 #include "covgate/model/decision_json.hpp"
 #include "covgate/server/log.hpp"
 #include "covgate/store/later_answer.hpp"
+#include "covgate/store/message_source.hpp"
 
 namespace covgate::server {
 namespace {
@@ -312,8 +313,13 @@ void durable_gate::process(std::string_view payload, std::string_view channel,
     // first bytes and a digest, so garbage cannot fill the journal.
     out->journal_id = store_.next_journal_id();
     collected_answer answer(metrics_, position != nullptr && position->with_decisions);
+    // A stream message's events name its place in the stream too (store/message_source.hpp):
+    // the journal id is this store's alone, the stream position the whole cluster's.
+    const auto source_channel =
+        position != nullptr ? store::stream_channel({position->partition, position->sequence})
+                            : std::string(channel);
     const auto result = intake_.receive(
-        payload, std::string(channel) + ":" + std::to_string(out->journal_id), at, answer);
+        payload, source_channel + ":" + std::to_string(out->journal_id), at, answer);
     store::journal_entry entry;
     entry.received_ms = at.unix_ms;
     entry.channel = std::string(channel);

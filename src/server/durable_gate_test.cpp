@@ -231,6 +231,38 @@ TEST_SUITE("server.service") {
     CHECK(nats_messages == 3);  // the first claim, partition 4's record, sequence 11
   }
 
+  TEST_CASE("a stream message's claim names its message by journal id, or by stream sequence") {
+    temp_dir dir;
+    server::service s(config_in(dir.path), test::shipped_ncd223(), test::shipped_tables());
+    (void)s.gate().handle(sample(scenario + "1-record.json"), "http", "h");
+    const auto first = from_stream(s.gate(), sample(scenario + "2-claim.x12"), {3, 4711, 5});
+    REQUIRE(first.claims == 1);
+    CHECK(first.journal_id == 2);
+    const auto labs = from_stream(s.gate(), sample(scenario + "3-late-labs.json"), {3, 4712, 5});
+    CHECK(labs.journal_id == 3);
+    const auto now = server::durable_gate::now_ms();
+    // This server's GET /messages/{id} names it by its journal.
+    const auto local = s.claims().claim_json("CSII-LATE", now);
+    REQUIRE(local);
+    CHECK(local->find(R"("source":"nats.3.4711:2:)") != std::string::npos);
+    CHECK(local->find(R"("message":{"id":2,"available":true})") != std::string::npos);
+    CHECK(local->find(R"("message":3,)") != std::string::npos);  // the release, by the labs
+    // A front's names it by CG_IN's sequence, which every store of the cluster agrees on.
+    const auto through_front = s.claims().claim_json("CSII-LATE", now, {true, 1024});
+    REQUIRE(through_front);
+    CHECK(through_front->find(R"("message":{"id":4711,"available":true})") != std::string::npos);
+    CHECK(through_front->find(R"("message":4712,)") != std::string::npos);
+    CHECK(through_front->find(R"("message":3,)") == std::string::npos);
+    // Reference data's stream is not CG_IN: its messages are named by neither.
+    const auto other_stream = s.claims().claim_json("CSII-LATE", now, {true, 3});
+    CHECK(other_stream->find(R"("message":{"id":null,"available":false})") != std::string::npos);
+    // A message that came in by a socket, not the stream, has no stream sequence.
+    (void)s.gate().handle(sample("scenarios/01-csii-released/2-claim.x12"), "mllp", "h");
+    const auto direct = s.claims().claim_json("CSII-OK", now, {true, 1024});
+    REQUIRE(direct);
+    CHECK(direct->find(R"("message":{"id":null,"available":false})") != std::string::npos);
+  }
+
   TEST_CASE(
       "a partition's position moves forward with no message, never back or under an old epoch") {
     temp_dir dir;

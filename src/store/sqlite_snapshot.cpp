@@ -6,6 +6,7 @@
 
 #include "covgate/model/decision_codec.hpp"
 #include "covgate/model/fact_codec.hpp"
+#include "covgate/store/message_source.hpp"
 #include "covgate/store/partition_snapshot.hpp"
 #include "covgate/store/sqlite_store.hpp"
 #include "sqlite_statement.hpp"
@@ -198,7 +199,7 @@ class snapshot_loader final : public snapshot_visitor {
     }
     const auto known = columns_of(name);
     table_ = std::string(name);
-    seq_column_ = body_column_ = closed_column_ = decision_column_ = -1;
+    seq_column_ = body_column_ = closed_column_ = decision_column_ = source_column_ = -1;
     // Facts the store holds already stay (a fact waiting for its Patient may be in several
     // partitions' snapshots), as does an outbox item it holds; a claim it holds already is a
     // conflict the caller rolls back.
@@ -222,6 +223,9 @@ class snapshot_loader final : public snapshot_visitor {
       if (columns[i] == "body" && table_ == "facts") body_column_ = static_cast<int>(i);
       if (table_ == "claims" && columns[i] == "closed") closed_column_ = static_cast<int>(i);
       if (table_ == "claims" && columns[i] == "decision") decision_column_ = static_cast<int>(i);
+      if ((table_ == "claims" || table_ == "history") && columns[i] == "source") {
+        source_column_ = static_cast<int>(i);
+      }
     }
     sql += ") VALUES(";
     for (std::size_t i = 0; i < columns.size(); ++i) sql += (i > 0 ? ", ?" : "?");
@@ -235,6 +239,11 @@ class snapshot_loader final : public snapshot_visitor {
       const int at = static_cast<int>(i) + 1;
       if (static_cast<int>(i) == seq_column_) {
         s.bind(at, next_number_(table_));
+      } else if (const auto* source = std::get_if<std::string_view>(&cells[i]);
+                 source != nullptr && static_cast<int>(i) == source_column_) {
+        // The journal id a source names is the writer's: in this store it would name another
+        // message (store/message_source.hpp). Its stream position stays.
+        s.bind(at, without_journal_id(*source));
       } else if (const auto* n = std::get_if<std::int64_t>(&cells[i])) {
         s.bind(at, *n);
       } else if (const auto* text = std::get_if<std::string_view>(&cells[i])) {
@@ -287,6 +296,7 @@ class snapshot_loader final : public snapshot_visitor {
   int body_column_ = -1;
   int closed_column_ = -1;
   int decision_column_ = -1;
+  int source_column_ = -1;
 };
 
 // A savepoint: the snapshot's rows are undone alone when loading them fails, and the rest of

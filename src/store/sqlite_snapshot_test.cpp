@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "covgate/model/fact_codec.hpp"
+#include "covgate/store/message_source.hpp"
 #include "covgate/store/partition_snapshot.hpp"
 #include "covgate/store/sqlite_store.hpp"
 #include "support/gate_fixtures.hpp"
@@ -168,6 +169,51 @@ TEST_SUITE("store.sqlite_snapshot") {
     to.begin();
     CHECK(to.load_snapshot(bytes, {}).verdict == store::snapshot_load_verdict::not_newer);
     to.commit();
+  }
+
+  TEST_CASE("a loaded row names no message of the writer's journal, and keeps its stream's") {
+    // Regression: the rows came over as they were, so a claim's source named the writer's
+    // journal id, and the loader's GET /claims/{id} offered the loader's own message of that
+    // number (another patient's, maybe) as the claim's raw message.
+    temp_dir from_dir;
+    store::sqlite_store from(from_dir.path, false);
+    from.begin();
+    REQUIRE(from.record_applied(partition, 40, 2) == store::apply_verdict::apply);
+    from.set_writing_partition(partition);
+    auto streamed = claim_of("M-1", "MINE", model::outcome::hold_documentation);
+    streamed.source = "nats.3.40:1:7";
+    from.save(streamed);
+    auto older = claim_of("M-2", "MINE", model::outcome::release);
+    older.source = "nats:1:90";  // written before sources named their stream message
+    from.save(older);
+    model::decision held;
+    held.claim_id = "M-1";
+    held.result = model::outcome::hold_documentation;
+    from.record_history("M-1", {1, "hold", 1000, held, "nats.3.40:1:7", ""});
+    from.record_history("M-1", {2, "release", 2000, held, "review:alice", ""});
+    from.set_writing_partition(std::nullopt);
+    from.commit();
+    std::string bytes;
+    REQUIRE(from.write_snapshot(partition, mine, bytes).position);
+
+    temp_dir to_dir;
+    store::sqlite_store to(to_dir.path, false);
+    to.begin();
+    store::journal_entry own;
+    own.channel = "mllp";
+    own.sender = "peer";
+    own.kind = "x12";
+    own.body = "ISA*someone else's";
+    REQUIRE(to.journal(own) == 1);
+    REQUIRE(to.load_snapshot(bytes, {}).verdict == store::snapshot_load_verdict::loaded);
+    to.commit();
+    CHECK(to.load("M-1")->source == "nats.3.40:0:7");
+    CHECK(to.load("M-2")->source == "nats:0:90");
+    const auto history = to.history("M-1");
+    REQUIRE(history.size() == 2);
+    CHECK(history[0].source == "nats.3.40:0:7");
+    CHECK(history[1].source == "review:alice");
+    CHECK(from.load("M-1")->source == "nats.3.40:1:7");  // the writer's rows are its own
   }
 
   TEST_CASE("a fact waiting for its Patient goes with its message's partition, or everywhere") {

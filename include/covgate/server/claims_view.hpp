@@ -60,6 +60,17 @@ class chart_counts {
 /// reviewer's action to the claim's partition.
 [[nodiscard]] std::string patient_of_claim_json(std::string_view claim_json);
 
+/// How claim_json names the messages a claim's events came from ("message").
+struct message_naming {
+  /// false: by this store's journal id (this server's GET /messages/{id}). true: by the
+  /// sequence of the stream message that carried it (a cluster front's GET /messages/{id}
+  /// reads the stream: docs/cluster.md §5g); for a worker answering a front.
+  bool by_stream = false;
+  /// By stream: a message of a partition from this one on (reference data, carried by
+  /// another stream) is named by neither.
+  std::uint32_t stream_partitions = 0;
+};
+
 class claims_view {
  public:
   claims_view(durable_gate& gate, const policy::policy_file& policy, const mapping::tables& tables)
@@ -118,7 +129,8 @@ class claims_view {
   /// decision, every reason with its sentence and the facts it cites, the CSII documentation
   /// on the date of service, the history as a timeline; nullopt if unknown.
   [[nodiscard]] std::optional<std::string> claim_json(std::string_view claim_id,
-                                                      std::int64_t now_ms);
+                                                      std::int64_t now_ms,
+                                                      message_naming naming = {});
   /// GET /messages/{id}: one journaled message (raw) with where and when it arrived; nullopt
   /// when pruned or unknown.
   [[nodiscard]] std::optional<std::string> message_json(std::int64_t journal_id);
