@@ -22,6 +22,7 @@
 #include "covgate/cluster/nats_client.hpp"
 #include "covgate/cluster/partition_key.hpp"
 #include "covgate/cluster/partition_status.hpp"
+#include "covgate/cluster/received_message.hpp"
 #include "covgate/cluster/release_delivery.hpp"
 #include "covgate/cluster/release_publisher.hpp"
 #include "covgate/cluster/review_message.hpp"
@@ -1151,6 +1152,19 @@ std::pair<server::claim_lookup_port::found, std::string> cluster_front::find_res
     server::log().warn("cluster", "resource lookup failed", {{"reason", e.what()}});
   }
   return {found::unavailable, {}};
+}
+
+std::pair<server::claim_lookup_port::found, std::string> cluster_front::find_message(
+    std::int64_t id) {
+  try {
+    const auto stored =
+        impl_->js.message(std::string(cluster::in_stream), static_cast<std::uint64_t>(id));
+    const auto entry = stored ? cluster::received_message_of(*stored) : std::nullopt;
+    if (!entry) return {found::no, {}};
+    return {found::yes, server::claims_view::message_json_of(*entry)};
+  } catch (const cluster::nats_error& e) {
+    return {found::unavailable, std::string("the stream could not be read: ") + e.what()};
+  }
 }
 
 std::shared_ptr<const std::vector<server::destination_config>> cluster_front::destinations() {

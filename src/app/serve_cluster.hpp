@@ -138,6 +138,10 @@ class cluster_front final : public server::message_port,
   /// GET /fhir/{type}/{id} on a front, asked as find_claim() asks (cluster::look_up_resource).
   [[nodiscard]] std::pair<found, std::string> find_resource(std::string_view type,
                                                             std::string_view id) override;
+  /// GET /messages/{id} on a front: CG_IN's message at sequence `id` (the claims it answers
+  /// name their messages so: §5g), read from the stream; no when the stream does not hold it
+  /// (never, or gone by its retention) or it is not a message someone sent.
+  [[nodiscard]] std::pair<found, std::string> find_message(std::int64_t id) override;
 
   /// A reviewer's release or cancel posted to a front: the claim is looked up as find_claim()
   /// does, on one of eight lookup threads in turn (a bulk action's claims side by side, the

@@ -622,6 +622,7 @@ namespace {
 stored_message stored_of(natsMsg* msg) {
   stored_message out;
   out.sequence = natsMsg_GetSequence(msg);
+  out.stored_ms = natsMsg_GetTime(msg) / 1'000'000;  // nanoseconds since the epoch
   out.subject = natsMsg_GetSubject(msg);
   out.data.assign(natsMsg_GetData(msg), static_cast<std::size_t>(natsMsg_GetDataLength(msg)));
   const char** keys = nullptr;

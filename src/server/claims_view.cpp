@@ -573,22 +573,21 @@ std::optional<std::string> claims_view::claim_json(std::string_view claim_id, st
 std::optional<std::string> claims_view::message_json(std::int64_t journal_id) {
   std::optional<std::string> out;
   gate_.read([&](const store::sqlite_store& store) {
-    const auto m = store.journal_at(journal_id);
-    if (!m) return;
-    std::string text;
-    model::json_writer w(text);
-    w.begin_object()
-        .key("id")
-        .value(m->id)
-        .key("received")
-        .value(model::iso_instant(m->received_ms));
-    w.key("channel").value(m->channel).key("peer").value(m->sender).key("kind").value(m->kind);
-    w.key("bytes").value(static_cast<std::int64_t>(m->received_bytes));
-    w.key("truncated").value(!m->digest.empty()).key("digest").value(m->digest);
-    w.key("body").value(m->body).end_object();
-    out = std::move(text);
+    if (const auto m = store.journal_at(journal_id)) out = message_json_of(*m);
   });
   return out;
+}
+
+std::string claims_view::message_json_of(const store::journal_entry& m) {
+  std::string text;
+  model::json_writer w(text);
+  w.begin_object().key("id").value(m.id).key("received").value(model::iso_instant(m.received_ms));
+  w.key("channel").value(m.channel).key("peer").value(m.sender).key("kind").value(m.kind);
+  w.key("bytes").value(
+      static_cast<std::int64_t>(m.received_bytes > 0 ? m.received_bytes : m.body.size()));
+  w.key("truncated").value(!m.digest.empty()).key("digest").value(m.digest);
+  w.key("body").value(m.body).end_object();
+  return text;
 }
 
 claims_view::lookup claims_view::fhir_resource_json(std::string_view type, std::string_view id,

@@ -852,16 +852,21 @@ bool route_worklist(service& svc, const http_request& req, const std::vector<std
     w.value(static_cast<std::int64_t>(limits.max_page)).key("max_bulk");
     w.value(static_cast<std::int64_t>(limits.max_bulk)).end_object();
     done(json(200, std::move(body)));
-  } else if (first == "messages" && svc.claim_lookup() != nullptr) {
-    // A cluster front keeps no message: each worker's journal numbers its own messages
-    // (docs/cluster.md §5a).
-    done(problem(501,
-                 "a cluster front keeps no message: ask the worker that holds the claim (its "
-                 "GET /messages/{id})"));
   } else if (first == "messages" && parts.size() == 2) {
     const auto id = whole(parts[1], 1, INT64_MAX);
+    constexpr std::string_view none = "no such message (unknown, or pruned by retention)";
+    if (auto* elsewhere = svc.claim_lookup(); elsewhere != nullptr && id) {
+      // A cluster front keeps no message: a claim found through it names its messages by
+      // the stream sequence that carried them, and the stream keeps them (docs/cluster.md
+      // §5g).
+      auto [how, body] = elsewhere->find_message(*id);
+      done(how == claim_lookup_port::found::yes  ? json(200, std::move(body))
+           : how == claim_lookup_port::found::no ? problem(404, std::string(none))
+                                                 : problem(503, std::move(body)));
+      return true;
+    }
     const auto m = id ? svc.claims().message_json(*id) : std::nullopt;
-    done(m ? json(200, *m) : problem(404, "no such message (unknown, or pruned by retention)"));
+    done(m ? json(200, *m) : problem(404, std::string(none)));
   } else if (first == "audit" && parts.size() == 2 && parts[1] == "csii") {
     if (const auto bad = unknown_parameter(query, {"as_of", "format"})) {
       done(problem(400, "unknown parameter '" + *bad + "' (as_of, format)"));

@@ -114,7 +114,14 @@ struct fake_lookup final : server::claim_lookup_port {
     if (!available) return {found::unavailable, "the audit of partitions 3 is not known now"};
     return {found::yes, format == server::audit_format::csv ? "patient\n" : "{}"};
   }
+  std::pair<found, std::string> find_message(std::int64_t id) override {
+    asked_message = id;
+    if (!available) return {found::unavailable, "the stream could not be read: timeout"};
+    if (id == 404) return {found::no, {}};
+    return {found::yes, R"({"id":)" + std::to_string(id) + "}"};
+  }
   int asked_days = 0;
+  std::int64_t asked_message = 0;
   store::claim_query asked_list;
   std::string asked_resource;
   std::string asked_audit;
@@ -145,7 +152,17 @@ TEST_SUITE("server.http_api") {
     CHECK(cluster.asked_list.patient == "DOE");
     CHECK(a.call("GET", "/claims?queue=nope").status == 400);  // read by the front first
     CHECK(a.call("GET", "/changes").body == R"({"version":"abc"})");
-    CHECK(a.call("GET", "/messages/1").status == 501);  // each worker's journal numbers its own
+    // A message is read from the stream by the sequence the claims name it by (§5g).
+    const auto message = a.call("GET", "/messages/4711");
+    CHECK(message.status == 200);
+    CHECK(message.body == R"({"id":4711})");
+    CHECK(cluster.asked_message == 4711);
+    CHECK(a.call("GET", "/messages/404").status == 404);
+    cluster.asked_message = 0;
+    CHECK(a.call("GET", "/messages/0").status == 404);  // not asked: no such sequence
+    CHECK(a.call("GET", "/messages/x").status == 404);
+    CHECK(a.call("GET", "/messages/99999999999999999999").status == 404);
+    CHECK(cluster.asked_message == 0);
     // The audit is put together from the workers' rows (§5h), in the format asked for; its
     // parameters are read by the front first.
     const auto audited = a.call("GET", "/audit/csii?as_of=2026-04-01&format=csv");
@@ -175,6 +192,9 @@ TEST_SUITE("server.http_api") {
     CHECK(a.call("GET", "/claims?queue=review").status == 503);
     CHECK(a.call("GET", "/changes").status == 503);
     CHECK(a.call("GET", "/audit/csii").status == 503);
+    const auto unreadable = a.call("GET", "/messages/4711");
+    CHECK(unreadable.status == 503);
+    CHECK(unreadable.body.find("the stream could not be read") != std::string::npos);
     const auto unknown = a.call("GET", "/queues");
     CHECK(unknown.status == 503);
     CHECK(unknown.body.find("partitions 3 are not known now") != std::string::npos);

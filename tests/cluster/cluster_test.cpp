@@ -2113,6 +2113,21 @@ TEST_SUITE("cluster.processes") {
     // The front keeps nothing: it asks every worker, and the holder answers.
     const worker_process front_api{"front", 0, front.http_port};
     CHECK(json_text(http_get(front_api, "/claims/CSII-LATE"), "outcome") == "hold:documentation");
+    // Its raw message too: through the front the claim names it by the CG_IN sequence that
+    // carried it, and the front reads it back from the stream (§5g); the holder's own API
+    // names it by its journal.
+    const auto carried_by = claim->header("Cg-Sequence");
+    const auto raw_named = R"("message":{"id":)" + carried_by + R"(,"available":true})";
+    const auto front_detail = http_get(front_api, "/claims/CSII-LATE");
+    CHECK_MESSAGE(front_detail.find(raw_named) != std::string::npos, front_detail);
+    const auto raw = http_get(front_api, "/messages/" + carried_by);
+    CHECK_MESSAGE(raw.find("CLM*CSII-LATE*") != std::string::npos, raw);
+    CHECK(json_text(raw, "kind") == "x12");
+    CHECK(json_text(raw, "peer") == "part-" + claim->header("Cg-Partition") + ":" + carried_by);
+    CHECK(json_text(raw, "received").starts_with("20"));
+    CHECK(http_get(front_api, "/messages/" + record->header("Cg-Sequence")).find("Patient") !=
+          std::string::npos);
+    CHECK(http_get(front_api, "/messages/999999999").find("no such message") != std::string::npos);
     // A resource's facts the same way: the holder of the partition they are filed under
     // answers; one no worker has is not found once every partition has answered.
     const auto visit = http_get(front_api, "/fhir/Encounter/visit-2AA2AA2AA02");
@@ -2229,6 +2244,18 @@ TEST_SUITE("cluster.processes") {
     const auto detail = http_get(*survivor, "/claims/CSII-LATE");
     INFO("claim detail: " << detail);
     CHECK(json_text(detail, "outcome") == "release");
+    // The raw message it offers is the claim's own, whichever way it started: a snapshot's
+    // rows named the old holder's journal, where the survivor's has another message.
+    constexpr std::string_view message_key = R"("message":{"id":)";
+    if (const auto at = detail.find(message_key); at != std::string::npos) {
+      const auto begin = at + message_key.size();
+      const auto id = detail.substr(begin, detail.find(',', begin) - begin);
+      if (id != "null") {
+        const auto own = http_get(*survivor, "/messages/" + id);
+        CHECK_MESSAGE(own.find("CLM*CSII-LATE*") != std::string::npos, own);
+      }
+    }
+    CHECK(http_get(front_api, "/claims/CSII-LATE").find(raw_named) != std::string::npos);
     CHECK(count_of(detail, "\"event\":\"release\",\"at\"") == 1);  // once, not once per replay
     CHECK(count_of(detail, "\"event\":\"hold\",\"at\"") == 1);
     // Asked of the front, the claim is the new holder's (the killed one's copy is gone with it;

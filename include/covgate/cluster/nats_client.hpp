@@ -103,6 +103,7 @@ struct publish_outcome {
 /// A message as a stream stores it, read by its sequence.
 struct stored_message {
   std::uint64_t sequence = 0;
+  std::int64_t stored_ms = 0;  ///< when the stream stored it (Unix milliseconds)
   std::string subject;
   std::string data;
   std::vector<std::pair<std::string, std::string>> headers;  ///< in the message's order

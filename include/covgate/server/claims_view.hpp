@@ -134,6 +134,8 @@ class claims_view {
   /// GET /messages/{id}: one journaled message (raw) with where and when it arrived; nullopt
   /// when pruned or unknown.
   [[nodiscard]] std::optional<std::string> message_json(std::int64_t journal_id);
+  /// A message as GET /messages/{id} writes it (`received_bytes` 0: the body's length).
+  [[nodiscard]] static std::string message_json_of(const store::journal_entry& message);
 
   enum class lookup : std::uint8_t { found, retracted, unknown };
   /// GET /fhir/{type}/{id}: the facts covgate keeps of that resource, as a FHIR resource

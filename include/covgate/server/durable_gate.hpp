@@ -161,6 +161,10 @@ class claim_lookup_port {
   /// (yes), or why not now (unavailable).
   [[nodiscard]] virtual std::pair<found, std::string> find_audit(const model::date& as_of,
                                                                  audit_format format) = 0;
+  /// GET /messages/{id} the same way, `id` naming a message as the claims found here name
+  /// them (a front: the stream sequence that carried it): the message as JSON (yes), none
+  /// (no: unknown, or gone by retention), or why not now (unavailable).
+  [[nodiscard]] virtual std::pair<found, std::string> find_message(std::int64_t id) = 0;
 };
 
 /// A reviewer's action taken from a cluster's stream: what became of it, and whether it was
