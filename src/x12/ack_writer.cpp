@@ -65,7 +65,8 @@ std::string write_acknowledgment(const interchange_result& result, const ack_set
   if (!ta1 && result.groups.empty()) return {};
   delimiters d = result.delims;
   d.repetition = pick_repetition(d);
-  segment_writer w(d, settings.line_breaks);
+  std::string out;
+  segment_writer w(d, settings.line_breaks, out);
   const std::string control = nine_digits(settings.control);
   const std::string_view their_qualifier =
       result.sender_qualifier.empty() ? std::string_view{"ZZ"} : result.sender_qualifier;

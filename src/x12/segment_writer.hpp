@@ -53,7 +53,11 @@ struct interchange_parties {
 
 class segment_writer {
  public:
-  segment_writer(const delimiters& d, bool line_breaks) : d_(d), breaks_(line_breaks) {}
+  /// Writes into `out` from its start. What `out` held is overwritten and its size is kept as
+  /// room to write in (a buffer reused for answer after answer is not filled or faulted in
+  /// again); written() is what this writer wrote.
+  segment_writer(const delimiters& d, bool line_breaks, std::string& out)
+      : d_(d), breaks_(line_breaks), out_(out) {}
 
   segment_writer& begin(std::string_view id) {
     put(id);
@@ -135,9 +139,15 @@ class segment_writer {
   [[nodiscard]] std::uint32_t count() const noexcept { return count_; }
   void reset_count() noexcept { count_ = 0; }
   /// What was written (writing may go on after).
+  [[nodiscard]] std::string_view written() const noexcept { return {out_.data(), size_}; }
+  /// The buffer cut to what was written (writing may go on after).
   std::string& text() {
     out_.resize(size_);
     return out_;
+  }
+  /// Room for `n` bytes in all, ahead of writing them (one allocation for a whole answer).
+  void expect(std::size_t n) {
+    if (out_.size() < n) out_.resize(n);
   }
 
  private:
@@ -145,7 +155,8 @@ class segment_writer {
   // check and a call for the separator and again for the value) cost more than the bytes. So
   // out_ is grown ahead and written through a pointer; size_ is what is written (text() cuts
   // the rest). It grows a chunk at a time, not in doublings: resize() zero-fills what it adds,
-  // and the string's capacity doubles by itself.
+  // and the string's capacity doubles by itself. A buffer reused (write_277 into the
+  // intake's) keeps its size, so it is filled once, not once per answer.
   [[gnu::always_inline]] char* room(std::size_t n) {
     if (out_.size() - size_ < n) [[unlikely]]
       grow(n);
@@ -167,7 +178,7 @@ class segment_writer {
 
   const delimiters& d_;
   bool breaks_;
-  std::string out_;
+  std::string& out_;
   std::size_t size_ = 0;
   std::uint32_t count_ = 0;
 };

@@ -215,10 +215,10 @@ answer analyse(const status_entry& e) {
 
 class writer {
  public:
-  writer(const status_settings& s, const delimiters& d)
-      : s_(s), d_(d), w_(d, s.line_breaks), empty_run_(5, d.element) {}
+  writer(const status_settings& s, const delimiters& d, std::string& buffer)
+      : s_(s), d_(d), w_(d, s.line_breaks, buffer), empty_run_(5, d.element) {}
 
-  std::string run(const std::vector<status_entry>& entries);
+  std::string_view run(const std::vector<status_entry>& entries);
 
  private:
   [[nodiscard]] bool strict() const { return s_.profile == status_profile::acknowledgment_x214; }
@@ -481,13 +481,13 @@ void writer::totals(const std::vector<const answer*>& answers, bool provider) {
   if (rejected) w_.begin("AMT").element("YY").element(money(rejected_cents)).end();
 }
 
-std::string writer::run(const std::vector<status_entry>& entries) {
+std::string_view writer::run(const std::vector<status_entry>& entries) {
   std::vector<answer> answers;
   answers.reserve(entries.size());
   for (const auto& e : entries) answers.push_back(analyse(e));
   // A claim's loops take ~1.2 KB with its lines: one allocation up front instead of a copy of
   // the whole message at every doubling (a 1,000-claim answer is ~1.2 MB).
-  w_.text().reserve(512 + 1280 * entries.size());
+  w_.expect(512 + 1280 * entries.size());
   const auto& first = entries.front().claim->envelope;
   const std::string guide = strict() ? "005010X214" : "005010X212";
   w_.isa({s_.sender_qualifier, s_.sender_id,
@@ -580,7 +580,7 @@ std::string writer::run(const std::vector<status_entry>& entries) {
     i += members.size();
   }
   envelope_end();
-  return std::move(w_.text());
+  return w_.written();
 }
 
 void writer::envelope_end() {
@@ -618,11 +618,18 @@ std::string status_text(std::string_view sentence, std::string_view code) {
   return out + suffix;
 }
 
-std::string write_277(const std::vector<status_entry>& entries, const status_settings& s) {
+std::string_view write_277(const std::vector<status_entry>& entries, const status_settings& s,
+                           std::string& buffer) {
   if (entries.empty()) return {};
   const auto delims = safe_delimiters(s.delims, entries, s);
-  writer w(s, delims);
+  writer w(s, delims, buffer);
   return w.run(entries);
+}
+
+std::string write_277(const std::vector<status_entry>& entries, const status_settings& s) {
+  std::string buffer;
+  buffer.resize(write_277(entries, s, buffer).size());
+  return buffer;
 }
 
 }  // namespace covgate::x12

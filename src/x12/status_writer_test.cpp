@@ -89,6 +89,25 @@ TEST_SUITE("x12.status_writer") {
     CHECK_GUIDE(text);
   }
 
+  TEST_CASE("a buffer reused answer after answer holds each answer alone") {
+    // The intake writes every set's 277 into one buffer: what a larger answer left in it must
+    // not show in the next, nor its room be taken for text.
+    const fixture f;
+    std::vector<x12::status_entry> many;
+    for (int i = 0; i < 40; ++i) many.push_back({&f.claim, &f.invalid});
+    const std::vector<x12::status_entry> one{{&f.claim, &f.release}};
+    std::string buffer;
+    const auto large = std::string(x12::write_277(many, settings(x214), buffer));
+    CHECK(large == x12::write_277(many, settings(x214)));
+    const auto room = buffer.size();
+    CHECK(room >= large.size());
+    const auto small = x12::write_277(one, settings(x212), buffer);
+    CHECK(small == x12::write_277(one, settings(x212)));
+    CHECK(small.size() < large.size());
+    CHECK(buffer.size() == room);  // kept as room: not filled again for the next answer
+    CHECK(x12::write_277({}, settings(x212), buffer).empty());
+  }
+
   TEST_CASE("line reasons go in 2220D: SVC, one STC per reason, REF*FJ from REF*6R, DTP*472") {
     const fixture f;
     const auto text = x12::write_277({{&f.claim, &f.hold}}, settings(x212));

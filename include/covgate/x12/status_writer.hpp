@@ -83,5 +83,10 @@ struct status_settings {
 /// the receiver and the 2000B submitter). Empty input gives "".
 [[nodiscard]] std::string write_277(const std::vector<status_entry>& entries,
                                     const status_settings& settings);
+/// The same written into `buffer` (its contents overwritten; its size kept, as room for the
+/// next answer): the answer is the view returned, valid until `buffer` changes. For a caller
+/// that answers set after set, so that one buffer's memory serves them all.
+[[nodiscard]] std::string_view write_277(const std::vector<status_entry>& entries,
+                                         const status_settings& settings, std::string& buffer);
 
 }  // namespace covgate::x12
