@@ -28,6 +28,7 @@
 #include "covgate/cluster/review_message.hpp"
 #include "covgate/cluster/review_requester.hpp"
 #include "covgate/cluster/subjects.hpp"
+#include "covgate/cluster/waiting_identities.hpp"
 #include "covgate/cluster/worker.hpp"
 #include "covgate/cluster/worklist_query.hpp"
 #include "covgate/hosting/cluster_node.hpp"
@@ -1164,6 +1165,16 @@ std::pair<server::claim_lookup_port::found, std::string> cluster_front::find_mes
     return {found::yes, server::claims_view::message_json_of(*entry)};
   } catch (const cluster::nats_error& e) {
     return {found::unavailable, std::string("the stream could not be read: ") + e.what()};
+  }
+}
+
+std::pair<server::claim_lookup_port::found, std::string> cluster_front::find_waiting(
+    std::size_t limit, std::int64_t now_ms) {
+  try {
+    const auto listing = cluster::waiting_on_identities(impl_->js, limit, std::chrono::seconds(2));
+    return {found::yes, cluster::waiting_json(listing, now_ms)};
+  } catch (const cluster::nats_error& e) {
+    return {found::unavailable, std::string("CG_WAIT could not be read: ") + e.what()};
   }
 }
 

@@ -142,6 +142,10 @@ class cluster_front final : public server::message_port,
   /// name their messages so: §5g), read from the stream; no when the stream does not hold it
   /// (never, or gone by its retention) or it is not a message someone sent.
   [[nodiscard]] std::pair<found, std::string> find_message(std::int64_t id) override;
+  /// GET /identities/waiting on a front: CG_WAIT's subjects counted, the oldest of each of
+  /// the `limit` identities with the most messages read (cluster::waiting_on_identities).
+  [[nodiscard]] std::pair<found, std::string> find_waiting(std::size_t limit,
+                                                           std::int64_t now_ms) override;
 
   /// A reviewer's release or cancel posted to a front: the claim is looked up as find_claim()
   /// does, on one of eight lookup threads in turn (a bulk action's claims side by side, the

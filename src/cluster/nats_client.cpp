@@ -556,6 +556,13 @@ std::chrono::seconds jetstream::stream_max_age(const std::string& stream) {
 }
 
 std::uint64_t jetstream::messages_on(const std::string& stream, const std::string& filter) {
+  std::uint64_t total = 0;
+  for (const auto& [subject, count] : subjects_of(stream, filter)) total += count;
+  return total;
+}
+
+std::vector<std::pair<std::string, std::uint64_t>> jetstream::subjects_of(
+    const std::string& stream, const std::string& filter) {
   return with_retry(impl_->settings.retry, [&] {
     jsOptions options;
     jsOptions_Init(&options);
@@ -566,11 +573,14 @@ std::uint64_t jetstream::messages_on(const std::string& stream, const std::strin
     if (s != NATS_OK) fail("count " + filter + " of stream " + stream, s, jerr);
     const std::unique_ptr<jsStreamInfo, decltype(&jsStreamInfo_Destroy)> info(
         raw, &jsStreamInfo_Destroy);
-    std::uint64_t total = 0;
+    std::vector<std::pair<std::string, std::uint64_t>> out;
     if (const jsStreamStateSubjects* subjects = info->State.Subjects; subjects != nullptr) {
-      for (int i = 0; i < subjects->Count; ++i) total += subjects->List[i].Msgs;
+      out.reserve(static_cast<std::size_t>(subjects->Count));
+      for (int i = 0; i < subjects->Count; ++i) {
+        out.emplace_back(subjects->List[i].Subject, subjects->List[i].Msgs);
+      }
     }
-    return total;
+    return out;
   });
 }
 

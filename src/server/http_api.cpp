@@ -789,7 +789,8 @@ bool route_worklist(service& svc, const http_request& req, const std::vector<std
   if (parts.empty()) return false;
   const auto& first = parts[0];
   const bool known = first == "queues" || first == "charts" || first == "changes" ||
-                     first == "whoami" || first == "messages" || first == "audit";
+                     first == "whoami" || first == "messages" || first == "audit" ||
+                     first == "identities";
   if (!known) return false;
   if (req.method != "GET") {
     done(problem(405, "GET only"));
@@ -867,6 +868,30 @@ bool route_worklist(service& svc, const http_request& req, const std::vector<std
     }
     const auto m = id ? svc.claims().message_json(*id) : std::nullopt;
     done(m ? json(200, *m) : problem(404, std::string(none)));
+  } else if (first == "identities" && parts.size() == 2 && parts[1] == "waiting") {
+    // A cluster front's listing of the facts that wait on CG_WAIT for their identity to be
+    // linked (docs/cluster.md §4); one process keeps such facts in its linker instead.
+    auto* elsewhere = svc.claim_lookup();
+    if (elsewhere == nullptr) {
+      done(problem(404, "messages wait for an identity only in a cluster: ask a front"));
+      return true;
+    }
+    if (const auto bad = unknown_parameter(query, {"limit"})) {
+      done(problem(400, "unknown parameter '" + *bad + "' (limit)"));
+      return true;
+    }
+    std::int64_t limit = 100;
+    if (const auto l = query_value(query, "limit"); l && !l->empty()) {
+      const auto n = whole(*l, 1, static_cast<std::int64_t>(max_waiting_listed));
+      if (!n) {
+        done(problem(400, "limit must be 1 to " + std::to_string(max_waiting_listed)));
+        return true;
+      }
+      limit = *n;
+    }
+    auto [how, body] = elsewhere->find_waiting(static_cast<std::size_t>(limit), now);
+    done(how == claim_lookup_port::found::yes ? json(200, std::move(body))
+                                              : problem(503, std::move(body)));
   } else if (first == "audit" && parts.size() == 2 && parts[1] == "csii") {
     if (const auto bad = unknown_parameter(query, {"as_of", "format"})) {
       done(problem(400, "unknown parameter '" + *bad + "' (as_of, format)"));

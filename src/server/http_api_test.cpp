@@ -120,7 +120,13 @@ struct fake_lookup final : server::claim_lookup_port {
     if (id == 404) return {found::no, {}};
     return {found::yes, R"({"id":)" + std::to_string(id) + "}"};
   }
+  std::pair<found, std::string> find_waiting(std::size_t limit, std::int64_t) override {
+    asked_limit = limit;
+    if (!available) return {found::unavailable, "CG_WAIT could not be read: timeout"};
+    return {found::yes, R"({"messages":0,"identities":0,"listed":[]})"};
+  }
   int asked_days = 0;
+  std::size_t asked_limit = 0;
   std::int64_t asked_message = 0;
   store::claim_query asked_list;
   std::string asked_resource;
@@ -163,6 +169,17 @@ TEST_SUITE("server.http_api") {
     CHECK(a.call("GET", "/messages/x").status == 404);
     CHECK(a.call("GET", "/messages/99999999999999999999").status == 404);
     CHECK(cluster.asked_message == 0);
+    // What waits for an identity: the front's listing, 100 identities unless asked.
+    const auto waiting = a.call("GET", "/identities/waiting");
+    CHECK(waiting.status == 200);
+    CHECK(waiting.body == R"({"messages":0,"identities":0,"listed":[]})");
+    CHECK(cluster.asked_limit == 100);
+    CHECK(a.call("GET", "/identities/waiting?limit=1000").status == 200);
+    CHECK(cluster.asked_limit == 1000);
+    CHECK(a.call("GET", "/identities/waiting?limit=1001").status == 400);
+    CHECK(a.call("GET", "/identities/waiting?limit=0").status == 400);
+    CHECK(a.call("GET", "/identities/waiting?oldest=1").status == 400);
+    CHECK(a.call("POST", "/identities/waiting", "{}").status == 405);
     // The audit is put together from the workers' rows (§5h), in the format asked for; its
     // parameters are read by the front first.
     const auto audited = a.call("GET", "/audit/csii?as_of=2026-04-01&format=csv");
@@ -192,12 +209,20 @@ TEST_SUITE("server.http_api") {
     CHECK(a.call("GET", "/claims?queue=review").status == 503);
     CHECK(a.call("GET", "/changes").status == 503);
     CHECK(a.call("GET", "/audit/csii").status == 503);
+    CHECK(a.call("GET", "/identities/waiting").status == 503);
     const auto unreadable = a.call("GET", "/messages/4711");
     CHECK(unreadable.status == 503);
     CHECK(unreadable.body.find("the stream could not be read") != std::string::npos);
     const auto unknown = a.call("GET", "/queues");
     CHECK(unknown.status == 503);
     CHECK(unknown.body.find("partitions 3 are not known now") != std::string::npos);
+  }
+
+  TEST_CASE("one process has no messages waiting for an identity: a front's listing") {
+    api a;
+    const auto answer = a.call("GET", "/identities/waiting");
+    CHECK(answer.status == 404);
+    CHECK(answer.body.find("ask a front") != std::string::npos);
   }
 
   TEST_CASE("a store's queue counts per patient add up to its queue counts") {

@@ -42,6 +42,7 @@
 #include "covgate/cluster/review_requester.hpp"
 #include "covgate/cluster/snapshot_book.hpp"
 #include "covgate/cluster/subjects.hpp"
+#include "covgate/cluster/waiting_identities.hpp"
 #include "covgate/cluster/worker.hpp"
 #include "covgate/covgate.h"
 #include "covgate/hl7v2/mllp.hpp"
@@ -939,6 +940,37 @@ TEST_SUITE("cluster.jetstream") {
     const auto other = identity_token(secret, "Patient/other-" + run_id());
     (void)js.publish(wait_subject(other, message_kind::fhir), "other's", "purge-o-" + run_id());
     CHECK(js.messages_on(stream, filter) == 3);
+    // GET /identities/waiting's listing: both identities, the one with more messages first,
+    // dated by its oldest message; a limit of one lists that one and still counts both.
+    const auto unix_ms = [] {
+      return std::chrono::duration_cast<std::chrono::milliseconds>(
+                 std::chrono::system_clock::now().time_since_epoch())
+          .count();
+    };
+    const auto before_ms = unix_ms() - 60'000;
+    const auto listing = waiting_on_identities(js, 1000, 5s);
+    CHECK(listing.messages >= 4);
+    CHECK(listing.identities >= 2);
+    const auto entry_of = [&](const std::string& t) -> const waiting_identity* {
+      for (const auto& e : listing.listed) {
+        if (e.token == t) return &e;
+      }
+      return nullptr;
+    };
+    const auto* mine = entry_of(token);
+    REQUIRE(mine != nullptr);
+    CHECK(mine->messages == 3);
+    CHECK(mine->fhir == 2);
+    CHECK(mine->hl7v2 == 1);
+    CHECK(mine->oldest_ms > before_ms);
+    CHECK(mine->oldest_ms <= unix_ms() + 5'000);
+    const auto* others = entry_of(other);
+    REQUIRE(others != nullptr);
+    CHECK(others->messages == 1);
+    CHECK(others->oldest_ms >= mine->oldest_ms);  // stored after
+    const auto one = waiting_on_identities(js, 1, 5s);
+    CHECK(one.listed.size() == 1);
+    CHECK(one.identities == listing.identities);
     js.purge_subject(stream, filter, sequences[2]);  // the first two were forwarded
     CHECK(js.messages_on(stream, filter) == 1);
     js.purge_subject(stream, filter, sequences[2]);  // a second front's repeat: nothing more

@@ -288,6 +288,10 @@ class jetstream {
   /// How many messages `stream` holds on the subjects `filter` matches (one stream-info
   /// request, answered by the stream's leader). Throws nats_error.
   [[nodiscard]] std::uint64_t messages_on(const std::string& stream, const std::string& filter);
+  /// Each subject of `stream` that `filter` matches, with how many messages it holds (the
+  /// same request). Throws nats_error.
+  [[nodiscard]] std::vector<std::pair<std::string, std::uint64_t>> subjects_of(
+      const std::string& stream, const std::string& filter);
   /// Removes the messages of `subject` in `stream` below `before_sequence` (those after it,
   /// stored meanwhile, stay); nothing for 0. Safe to repeat. Throws nats_error.
   void purge_subject(const std::string& stream, const std::string& subject,

@@ -165,7 +165,14 @@ class claim_lookup_port {
   /// them (a front: the stream sequence that carried it): the message as JSON (yes), none
   /// (no: unknown, or gone by retention), or why not now (unavailable).
   [[nodiscard]] virtual std::pair<found, std::string> find_message(std::int64_t id) = 0;
+  /// GET /identities/waiting: what waits for an identity to be linked, the `limit`
+  /// identities with the most messages listed (yes), or why not now (unavailable).
+  [[nodiscard]] virtual std::pair<found, std::string> find_waiting(std::size_t limit,
+                                                                   std::int64_t now_ms) = 0;
 };
+
+/// The most identities GET /identities/waiting lists (each costs the front a read).
+inline constexpr std::size_t max_waiting_listed = 1000;
 
 /// A reviewer's action taken from a cluster's stream: what became of it, and whether it was
 /// applied at all (apply_verdict, as for a message).
