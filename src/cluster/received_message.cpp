@@ -2,6 +2,7 @@
 
 #include "covgate/cluster/subjects.hpp"
 #include "covgate/engine/sniff.hpp"
+#include "covgate/store/message_source.hpp"
 
 namespace covgate::cluster {
 
@@ -18,7 +19,7 @@ std::optional<store::journal_entry> received_message_of(const stored_message& m)
   entry.received_ms = m.stored_ms;
   entry.channel = "nats";
   // As durable_gate::submit_from_stream journals it at the worker.
-  entry.sender = "part-" + std::to_string(partition) + ":" + std::to_string(m.sequence);
+  entry.sender = store::stream_peer({static_cast<std::uint32_t>(partition), m.sequence});
   entry.kind = std::string(engine::name(engine::sniff(m.data)));
   entry.body = m.data;
   entry.received_bytes = m.data.size();

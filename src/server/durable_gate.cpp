@@ -266,8 +266,7 @@ void durable_gate::submit(std::string_view payload, std::string_view channel,
 
 void durable_gate::submit_from_stream(std::string_view payload, stream_position position,
                                       completion done) {
-  const auto sender =
-      "part-" + std::to_string(position.partition) + ":" + std::to_string(position.sequence);
+  const auto sender = store::stream_peer({position.partition, position.sequence});
   process(payload, "nats", sender, &position, std::move(done));
 }
 

@@ -62,6 +62,10 @@ std::string stream_channel(stream_origin origin) {
   return "nats." + std::to_string(origin.partition) + "." + std::to_string(origin.sequence);
 }
 
+std::string stream_peer(stream_origin origin) {
+  return "part-" + std::to_string(origin.partition) + ":" + std::to_string(origin.sequence);
+}
+
 std::string without_journal_id(std::string_view source) {
   const auto at = journal_digits(source);
   if (at.begin == std::string_view::npos) return std::string(source);

@@ -21,6 +21,7 @@ TEST_SUITE("store.message_source") {
 
   TEST_CASE("the stream message of a cluster worker's source") {
     CHECK(stream_channel({3, 4711}) == "nats.3.4711");
+    CHECK(stream_peer({3, 4711}) == "part-3:4711");
     CHECK(stream_origin_of("nats.3.4711:12:0") == stream_origin{3, 4711});
     CHECK(stream_origin_of("nats.1024.9:1#2") == stream_origin{1024, 9});  // CG_REF's
     CHECK(stream_origin_of(stream_channel({7, 18446744073709551615U}) + ":1") ==

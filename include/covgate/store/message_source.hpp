@@ -31,6 +31,10 @@ struct stream_origin {
 /// The channel part of the sources of the message at `origin`: "nats.<partition>.<sequence>".
 [[nodiscard]] std::string stream_channel(stream_origin origin);
 
+/// The peer a cluster worker journals the message at `origin` under: "part-<partition>:<sequence>"
+/// (a front's GET /messages/{id} shows the same).
+[[nodiscard]] std::string stream_peer(stream_origin origin);
+
 /// `source` with its journal id replaced by 0 (no message of this store); a source that names
 /// no journal id is returned as it is.
 [[nodiscard]] std::string without_journal_id(std::string_view source);
