@@ -190,19 +190,10 @@ class gate_applier final : public cluster::message_applier {
   // batches, when everything it applied is committed.
   std::optional<std::string> snapshot(int partition) override {
     std::string bytes;
-    std::map<std::string, bool, std::less<>> mine;  // one HMAC per patient, not per row
     store::snapshot_summary wrote;
     gate_.read([&](const store::sqlite_store& store) {
-      wrote = store.write_snapshot(
-          static_cast<std::uint32_t>(partition),
-          [&](std::string_view patient) {
-            auto at = mine.find(patient);
-            if (at == mine.end()) {
-              at = mine.emplace(patient, partition_of_(patient) == partition).first;
-            }
-            return at->second;
-          },
-          bytes);
+      wrote = store.write_snapshot(static_cast<std::uint32_t>(partition), patients_of(partition),
+                                   bytes);
     });
     if (!wrote.position) return std::nullopt;
     return bytes;
@@ -213,14 +204,38 @@ class gate_applier final : public cluster::message_applier {
   }
 
   bool load_snapshot(int partition, std::string_view bytes, std::string& why) override {
-    const auto result = gate_.load_snapshot(bytes);
+    return loaded(partition, gate_.load_snapshot(bytes), "partition snapshot loaded", why);
+  }
+
+  bool replace_by_snapshot(int partition, std::string_view bytes, std::string& why) override {
+    return loaded(partition, gate_.replace_partition(bytes, patients_of(partition)),
+                  "partition copy replaced by a snapshot", why);
+  }
+
+ private:
+  // Whether a patient is one of `partition`'s, remembered per patient: one HMAC per patient,
+  // not one per row.
+  std::function<bool(std::string_view)> patients_of(int partition) const {
+    auto known = std::make_shared<std::map<std::string, bool, std::less<>>>();
+    return [this, partition, known](std::string_view patient) {
+      auto at = known->find(patient);
+      if (at == known->end()) {
+        at = known->emplace(patient, partition_of_(patient) == partition).first;
+      }
+      return at->second;
+    };
+  }
+
+  // Logs a loaded snapshot (what it brought), or says why it was not.
+  static bool loaded(int partition, const server::durable_gate::snapshot_result& result,
+                     const char* what, std::string& why) {
     if (!result.durable) {
       why = result.load.error.empty() ? "the store did not commit it" : result.load.error;
       return false;
     }
     switch (result.load.verdict) {
       case store::snapshot_load_verdict::loaded:
-        server::log().info("cluster", "partition snapshot loaded",
+        server::log().info("cluster", what,
                            {{"partition", static_cast<std::int64_t>(partition)},
                             {"claims", static_cast<std::int64_t>(result.load.claims)},
                             {"facts", static_cast<std::int64_t>(result.load.facts)},
@@ -239,7 +254,6 @@ class gate_applier final : public cluster::message_applier {
     return false;
   }
 
- private:
   server::durable_gate& gate_;
   std::function<int(std::string_view)> partition_of_;
 };

@@ -97,10 +97,9 @@ class worker::partition_runner {
   // (an empty partition, or one whose tail nobody acknowledged yet). False when the partition
   // had to stop; throws (the runner starts again) when the read stays silent short of it.
   bool catch_up() {
-    const auto from = owner_.applier_.applied_sequence(partition_);
-    caught_up_from_ = from;
     const auto held = owner_.js_.stream_sequences(std::string(in_stream));
-    refuse_a_gap(from, held.first);
+    const auto from = over_a_gap(owner_.applier_.applied_sequence(partition_), held.first);
+    caught_up_from_ = from;
     if (held.last <= from) return true;
     auto reader = owner_.js_.read_from(std::string(in_stream), partition_filter_subject(partition_),
                                        from + 1);
@@ -141,24 +140,62 @@ class worker::partition_runner {
   // CG_IN no longer holds every message after the store's position (its limits trimmed it,
   // or an operator purged it). When the partition's consumer acknowledged a message after
   // that position, the store lacks messages nobody can replay to it: applying the rest would
-  // build a state the partition never had, and answer from it. So the partition is refused,
-  // loudly, until an operator acts (docs/cluster.md §5a): it stays held and unanswered, and
-  // fronts answer "unavailable" for it, which is safe; a wrong release is not.
-  void refuse_a_gap(std::uint64_t from, std::uint64_t first) {
-    if (first <= from + 1) {
-      gap_ = false;
-      return;
-    }
+  // build a state the partition never had, and answer from it. The store's copy is then
+  // replaced by the partition's latest snapshot when that one stands past the gap; otherwise
+  // the partition is refused, loudly, until an operator acts (docs/cluster.md §5a): it stays
+  // held and unanswered, and fronts answer "unavailable" for it, which is safe; a wrong
+  // release is not. Returns the position to catch up from.
+  std::uint64_t over_a_gap(std::uint64_t from, std::uint64_t first) {
+    gap_ = false;
+    if (first <= from + 1) return from;
     const auto acknowledged = own_consumer().ack_floor;
-    gap_ = catch_up_gap(from, first, acknowledged);
-    if (!gap_) return;
+    if (!catch_up_gap(from, first, acknowledged)) return from;
+    if (replace_by_snapshot(first, acknowledged)) {
+      return owner_.applier_.applied_sequence(partition_);
+    }
+    gap_ = true;
     throw std::runtime_error(
         "cannot be caught up: CG_IN starts at stream sequence " + std::to_string(first) +
         ", past the store's position " + std::to_string(from) +
         ", and the partition's consumer acknowledged messages after that position (through " +
         std::to_string(acknowledged) +
-        "); nothing is applied until the store is replaced (a store that never held the "
-        "partition starts from its latest snapshot)");
+        "), and no snapshot of the partition stands past that gap; nothing is applied until "
+        "one does or the store is replaced");
+  }
+
+  // The store's copy of the partition (stale, or none) replaced by the latest snapshot on
+  // CG_SNAP, when there is one past the gap and the host takes it (durably). False, with the
+  // reason told, otherwise.
+  bool replace_by_snapshot(std::uint64_t first, std::uint64_t acknowledged) {
+    if (owner_.settings_.snapshot_every.count() == 0 && !owner_.settings_.load_snapshots) {
+      return false;
+    }
+    std::optional<stored_snapshot> found;
+    try {
+      found = snapshot_book(owner_.js_).get(partition_);
+    } catch (const nats_error& e) {
+      owner_.problem(partition_, std::string("no snapshot read over the gap: ") + e.what());
+      return false;
+    }
+    if (!found) return false;
+    const auto at = found->manifest.stream_seq;
+    if (catch_up_gap(at, first, acknowledged)) {
+      owner_.problem(partition_, "the latest snapshot, at stream sequence " + std::to_string(at) +
+                                     ", stands before the gap too");
+      return false;
+    }
+    if (stopping_) return false;
+    std::string why;
+    if (!owner_.applier_.replace_by_snapshot(partition_, found->bytes, why)) {
+      owner_.problem(partition_, "the store's copy not replaced by the snapshot: " + why);
+      return false;
+    }
+    snapshot_loaded_ = at;
+    snapshot_written_ = at;  // nothing newer to write until it applies
+    if (owner_.settings_.ownership) {
+      owner_.settings_.ownership(partition_, "replaced its copy by a snapshot", epoch_);
+    }
+    return true;
   }
 
   static constexpr int max_silences = 10;

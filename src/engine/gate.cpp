@@ -210,6 +210,14 @@ void gate::restore_facts(std::vector<model::fact> facts) {
   index_facts(std::move(facts), touched, corrected, false);  // counted when they arrived
 }
 
+void gate::forget_facts() {
+  const std::unique_lock writing(index_lock_);
+  facts_ = model::fact_index();
+  linker_ = fhir::linker([this](model::fact&& f) { linked_.push_back(std::move(f)); });
+  linked_.clear();
+  practitioners_.clear();
+}
+
 void gate::index_facts(std::vector<model::fact> facts, std::set<std::string>& touched,
                        std::set<std::string>& corrected, bool count_them) {
   linked_.clear();

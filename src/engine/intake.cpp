@@ -740,6 +740,15 @@ void intake::restore_open_decision(const model::decision& decision) {
   impl_->gate_.count_stored(decision);
 }
 
+void intake::reindex_facts() {
+  impl_->gate_.forget_facts();
+  impl_->st.for_each_facts([&](std::string_view encoded) { restore_facts(encoded); });
+}
+
+void intake::forget_open_decision(const model::decision& decision) {
+  impl_->gate_.forget_stored(decision);
+}
+
 statistics intake::summary() const { return impl_->gate_.summary(); }
 
 const intake_settings& intake::settings() const noexcept { return impl_->settings; }

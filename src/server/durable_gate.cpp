@@ -442,6 +442,28 @@ void durable_gate::review_at(std::string_view claim_id, bool release, std::strin
 }
 
 durable_gate::snapshot_result durable_gate::load_snapshot(std::string_view bytes) {
+  return in_next_commit([&] {
+    return store_.load_snapshot(
+        bytes, {[this](std::string_view encoded) { intake_.restore_facts(encoded); },
+                [this](const model::decision& d) { intake_.restore_open_decision(d); }});
+  });
+}
+
+durable_gate::snapshot_result durable_gate::replace_partition(
+    std::string_view bytes, const std::function<bool(std::string_view)>& mine) {
+  return in_next_commit([&] {
+    auto load = store_.replace_partition(
+        bytes, mine,
+        {nullptr,  // the facts are indexed again below, the copy's gone with them
+         [this](const model::decision& d) { intake_.restore_open_decision(d); }},
+        [this](const model::decision& d) { intake_.forget_open_decision(d); });
+    if (load.verdict == store::snapshot_load_verdict::loaded) intake_.reindex_facts();
+    return load;
+  });
+}
+
+durable_gate::snapshot_result durable_gate::in_next_commit(
+    const std::function<store::snapshot_load()>& change) {
   std::promise<bool> committed;
   auto durable = committed.get_future();
   snapshot_result out;
@@ -453,12 +475,10 @@ durable_gate::snapshot_result durable_gate::load_snapshot(std::string_view bytes
     }
     try {
       join_group();
-      out.load = store_.load_snapshot(
-          bytes, {[this](std::string_view encoded) { intake_.restore_facts(encoded); },
-                  [this](const model::decision& d) { intake_.restore_open_decision(d); }});
+      out.load = change();
     } catch (const store::store_error& e) {
-      // A claim id this store holds, or SQLite's failure: the snapshot's rows were undone (a
-      // savepoint), the group's other messages stand.
+      // A claim id this store holds (in another partition), or SQLite's failure: the
+      // snapshot's rows (and a replaced copy's) were undone, the group's other messages stand.
       out.load.verdict = store::snapshot_load_verdict::malformed;
       out.load.error = e.what();
     } catch (const std::runtime_error& e) {  // facts that do not decode: the index is partial

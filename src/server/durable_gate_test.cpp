@@ -285,6 +285,86 @@ TEST_SUITE("server.service") {
     CHECK(from_stream(s.gate(), claim, {3, 41, 5}).claims == 1);
   }
 
+  TEST_CASE("a stale copy of a partition replaced by a snapshot: the engine forgets the copy") {
+    // The holder applied partition 3 through the late labs (sequences 10 to 12, the first
+    // nine were other partitions'): its claim is released.
+    temp_dir holder_dir;
+    server::service holder(config_in(holder_dir.path), test::shipped_ncd223(),
+                           test::shipped_tables());
+    REQUIRE(from_stream(holder.gate(), sample(scenario + "1-record.json"), {3, 10, 5}).durable);
+    REQUIRE(from_stream(holder.gate(), sample(scenario + "2-claim.x12"), {3, 11, 5}).claims == 1);
+    REQUIRE(from_stream(holder.gate(), sample(scenario + "3-late-labs.json"), {3, 12, 5}).durable);
+    const auto every_patient = [](std::string_view) { return true; };
+    std::string bytes;
+    holder.gate().read([&](const store::sqlite_store& store) {
+      REQUIRE(store.write_snapshot(3, every_patient, bytes).position);
+    });
+
+    // The stale copy: the claim still held, and a record of another patient filed under
+    // partition 3 that the holder does not have (a copy's rows are not always a prefix of the
+    // holder's: the test makes the difference visible).
+    temp_dir dir;
+    server::service s(config_in(dir.path), test::shipped_ncd223(), test::shipped_tables());
+    const auto other_record = sample("scenarios/01-csii-released/1-record.json");
+    REQUIRE(from_stream(s.gate(), sample(scenario + "1-record.json"), {3, 1, 4}).durable);
+    REQUIRE(from_stream(s.gate(), sample(scenario + "2-claim.x12"), {3, 2, 4}).claims == 1);
+    REQUIRE(from_stream(s.gate(), other_record, {3, 3, 4}).durable);
+    // Another partition's claim, which stays.
+    REQUIRE(
+        from_stream(s.gate(), sample("scenarios/01-csii-released/2-claim.x12"), {4, 9, 1}).claims ==
+        1);
+    const auto held_and_released = [&] {
+      server::metrics::gauges g;
+      s.gate().sample(g);
+      return std::pair{
+          g.gate.by_outcome[static_cast<std::size_t>(model::outcome::release)],
+          g.gate.by_outcome[static_cast<std::size_t>(model::outcome::hold_documentation)]};
+    };
+    CHECK(held_and_released() == std::pair<std::uint64_t, std::uint64_t>{1, 1});
+
+    const auto replaced = s.gate().replace_partition(bytes, every_patient);
+    REQUIRE(replaced.durable);
+    CHECK(replaced.load.verdict == store::snapshot_load_verdict::loaded);
+    CHECK(replaced.load.claims == 1);
+    // The copy's held claim went, the holder's released one came: counted once each.
+    CHECK(held_and_released() == std::pair<std::uint64_t, std::uint64_t>{2, 0});
+    s.gate().read([&](const store::sqlite_store& store) {
+      CHECK(store.applied(3) == store::applied_position{12, 5});
+      CHECK(store.load("CSII-LATE")->decision.result == model::outcome::release);
+      CHECK(store.load("CSII-OK"));
+    });
+    // The engine forgot the copy's facts: partition 3's next message is decided without
+    // the record only the copy had. With it, this claim would be released (scenario 01).
+    const auto pump_claim = sample("scenarios/01-csii-released/2-claim.x12");
+    std::string renamed(pump_claim);
+    for (auto at = renamed.find("CSII-OK"); at != std::string::npos;
+         at = renamed.find("CSII-OK", at)) {
+      renamed.replace(at, 7, "CSII-NXT");
+    }
+    const auto isa13 = renamed.find("*000000501*");  // another interchange, not a repeat
+    REQUIRE(isa13 != std::string::npos);
+    renamed.replace(isa13, 11, "*000000777*");
+    const auto next = from_stream(s.gate(), renamed, {3, 13, 5});
+    REQUIRE(next.claims == 1);
+    s.gate().read([&](const store::sqlite_store& store) {
+      CHECK(store.load("CSII-NXT")->decision.result != model::outcome::release);
+    });
+    // Kept apart from a store that never forgot: the same claim with the record indexed is
+    // released (so the check above is the forgetting's, not the claim's).
+    temp_dir control_dir;
+    server::service control(config_in(control_dir.path), test::shipped_ncd223(),
+                            test::shipped_tables());
+    REQUIRE(from_stream(control.gate(), other_record, {3, 1, 1}).durable);
+    REQUIRE(from_stream(control.gate(), renamed, {3, 2, 1}).claims == 1);
+    control.gate().read([&](const store::sqlite_store& store) {
+      CHECK(store.load("CSII-NXT")->decision.result == model::outcome::release);
+    });
+
+    // The same snapshot again: the store stands at it, nothing changes.
+    const auto again = s.gate().replace_partition(bytes, every_patient);
+    CHECK(again.load.verdict == store::snapshot_load_verdict::not_newer);
+  }
+
   TEST_CASE("a stream message's decision lines come back only when its sender asked for them") {
     temp_dir dir;
     server::service s(config_in(dir.path), test::shipped_ncd223(), test::shipped_tables());

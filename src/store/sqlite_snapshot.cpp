@@ -83,9 +83,15 @@ std::uint64_t write_table(std::string_view name, sqlite3* db, const std::string&
   return rows;
 }
 
-// Whether a facts row belongs in the snapshot of the partition `mine` accepts: a fact of a
-// patient of it, or (no fact keyed) a fact that names its patient by reference only.
-bool facts_belong(std::string_view body, const std::function<bool(std::string_view)>& mine) {
+// Whose a facts row is, for a partition `mine` accepts.
+enum class facts_owner : std::uint8_t {
+  mine,     ///< a fact of it names a patient of the partition
+  others,   ///< keyed to other partitions' patients only, or naming no patient
+  waiting,  ///< no fact keyed: they name their patient by reference only (or need none)
+};
+
+facts_owner owner_of_facts(std::string_view body,
+                           const std::function<bool(std::string_view)>& mine) {
   std::vector<model::fact> facts;
   if (!model::decode_facts(body, facts)) {
     throw store_error("snapshot: a facts row does not decode (a newer covgate's, or damaged)");
@@ -94,13 +100,19 @@ bool facts_belong(std::string_view body, const std::function<bool(std::string_vi
   for (const auto& f : facts) {
     const auto& key = model::patient_key_of(f);
     if (!key.empty()) {
-      if (mine(key)) return true;
+      if (mine(key)) return facts_owner::mine;
       keyed = true;
     } else if (!model::patient_reference_of(f).empty()) {
       waiting = true;
     }
   }
-  return waiting && !keyed;
+  return waiting && !keyed ? facts_owner::waiting : facts_owner::others;
+}
+
+// Whether a facts row belongs in the snapshot of the partition `mine` accepts: a fact of a
+// patient of it, or (no fact keyed) a fact that names its patient by reference only.
+bool facts_belong(std::string_view body, const std::function<bool(std::string_view)>& mine) {
+  return owner_of_facts(body, mine) != facts_owner::others;
 }
 
 }  // namespace
@@ -303,27 +315,30 @@ class snapshot_loader final : public snapshot_visitor {
 // the transaction (a group of other partitions' messages) stays.
 class savepoint {
  public:
-  explicit savepoint(sqlite3* db) : db_(db) { run("SAVEPOINT covgate_snapshot"); }
+  savepoint(sqlite3* db, std::string name) : db_(db), name_(std::move(name)) {
+    run("SAVEPOINT " + name_);
+  }
   ~savepoint() {
     if (open_) {
-      sqlite3_exec(db_, "ROLLBACK TO covgate_snapshot", nullptr, nullptr, nullptr);
-      sqlite3_exec(db_, "RELEASE covgate_snapshot", nullptr, nullptr, nullptr);
+      sqlite3_exec(db_, ("ROLLBACK TO " + name_).c_str(), nullptr, nullptr, nullptr);
+      sqlite3_exec(db_, ("RELEASE " + name_).c_str(), nullptr, nullptr, nullptr);
     }
   }
   savepoint(const savepoint&) = delete;
   savepoint& operator=(const savepoint&) = delete;
   void release() {
-    run("RELEASE covgate_snapshot");
+    run("RELEASE " + name_);
     open_ = false;
   }
 
  private:
-  void run(const char* sql) {
-    if (sqlite3_exec(db_, sql, nullptr, nullptr, nullptr) != SQLITE_OK) {
+  void run(const std::string& sql) {
+    if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) {
       throw store_error(std::string("sqlite: ") + sqlite3_errmsg(db_));
     }
   }
   sqlite3* db_;
+  std::string name_;  // a constant of this file, never input
   bool open_ = true;
 };
 
@@ -350,7 +365,7 @@ snapshot_load sqlite_store::load_snapshot(std::string_view bytes, const snapshot
       result);
   std::vector<model::decision> open_decisions;
   try {
-    savepoint rows(db_);
+    savepoint rows(db_, "covgate_snapshot");
     std::string error;
     if (!read_snapshot(bytes, &loader, error)) throw store_error(error);  // checked above
     for (const auto& encoded : loader.open_decisions) {
@@ -378,6 +393,113 @@ snapshot_load sqlite_store::load_snapshot(std::string_view bytes, const snapshot
     if (restore.open_decision) restore.open_decision(decision);
   }
   result.verdict = snapshot_load_verdict::loaded;
+  return result;
+}
+
+partition_drop sqlite_store::drop_partition(
+    std::uint32_t partition, const std::function<bool(std::string_view)>& mine,
+    const std::function<void(const model::decision&)>& open_decision) {
+  if (sqlite3_get_autocommit(db_)) {
+    throw store_error(
+        "drop_partition outside a transaction: the rows and the position go together");
+  }
+  partition_drop dropped;
+  dropped.held = applied(partition).has_value();
+  const auto p = std::to_string(partition);
+  // The claims write_snapshot would carry: filed under the partition, or unfiled (written
+  // before rows were filed) and of a patient of it.
+  std::unordered_set<std::string> claim_ids;
+  {
+    // covgate_group() calls it while the statement runs: it must outlive `grouping`.
+    const std::function<int(std::string_view)> group_of = [&](std::string_view patient) {
+      return mine(patient) ? 0 : -1;
+    };
+    const group_function grouping(db_, group_of);
+    statement claims(db_,
+                     "SELECT id, closed, decision FROM claims WHERE part = " + p +
+                         " UNION ALL SELECT id, closed, decision FROM claims WHERE part IS NULL"
+                         " AND covgate_group(patient) >= 0");
+    while (claims.step()) {
+      claim_ids.emplace(claims.text(0));
+      if (claims.integer(1) != 0) continue;
+      auto decision = model::decode_decision(claims.text(2));
+      if (!decision) {
+        throw store_error("a claim's decision does not decode (a newer covgate's, or damaged)");
+      }
+      if (open_decision) open_decision(*decision);
+    }
+  }
+  statement history(db_, "DELETE FROM history WHERE claim_id = ?");
+  statement listed(db_, "DELETE FROM claim_list WHERE id = ?");
+  statement claim(db_, "DELETE FROM claims WHERE id = ?");
+  for (const auto& id : claim_ids) {
+    history.bind(1, id).run();
+    dropped.history += static_cast<std::uint64_t>(sqlite3_changes(db_));
+    listed.bind(1, id).run();
+    claim.bind(1, id).run();
+    ++dropped.claims;
+  }
+  // Its releases still pending ("<claim id>-<sequence>"): the snapshot brings the holder's.
+  {
+    std::vector<std::int64_t> pending;
+    statement outbox(db_, "SELECT id, key FROM outbox WHERE state = 'pending'");
+    while (outbox.step()) {
+      const auto key = outbox.text(1);
+      const auto dash = key.rfind('-');
+      if (dash != std::string_view::npos && claim_ids.count(std::string(key.substr(0, dash))) > 0) {
+        pending.push_back(outbox.integer(0));
+      }
+    }
+    statement drop(db_, "DELETE FROM outbox WHERE id = ?");
+    for (const auto id : pending) drop.bind(1, id).run();
+    dropped.outbox = pending.size();
+  }
+  // Its facts: filed under it, or unfiled and keyed to a patient of it.
+  {
+    statement filed(db_, "DELETE FROM facts WHERE part = " + p);
+    filed.run();
+    dropped.facts = static_cast<std::uint64_t>(sqlite3_changes(db_));
+    std::vector<std::string> unfiled;
+    statement facts(db_, "SELECT resource, body FROM facts WHERE part IS NULL");
+    while (facts.step()) {
+      if (owner_of_facts(facts.text(1), mine) == facts_owner::mine) {
+        unfiled.emplace_back(facts.text(0));
+      }
+    }
+    statement drop(db_, "DELETE FROM facts WHERE resource = ?");
+    for (const auto& resource : unfiled) drop.bind(1, resource).run();
+    dropped.facts += unfiled.size();
+  }
+  statement position(db_, "DELETE FROM applied WHERE partition = " + p);
+  position.run();
+  return dropped;
+}
+
+snapshot_load sqlite_store::replace_partition(
+    std::string_view bytes, const std::function<bool(std::string_view)>& mine,
+    const snapshot_restore& restore,
+    const std::function<void(const model::decision&)>& dropped_decision) {
+  if (sqlite3_get_autocommit(db_)) {
+    throw store_error(
+        "replace_partition outside a transaction: the copy goes only if the snapshot comes");
+  }
+  snapshot_load result;
+  const auto header = read_snapshot(bytes, nullptr, result.error);
+  if (!header) return result;
+  if (const auto at = applied(header->partition); at && at->stream_seq >= header->stream_seq) {
+    result.verdict = snapshot_load_verdict::not_newer;
+    return result;
+  }
+  std::vector<model::decision> gone;
+  savepoint copy(db_, "covgate_replace");
+  (void)drop_partition(header->partition, mine,
+                       [&](const model::decision& d) { gone.push_back(d); });
+  result = load_snapshot(bytes, restore);  // throws with its rows undone; `copy` undoes the drop
+  if (result.verdict != snapshot_load_verdict::loaded) return result;  // the drop is undone too
+  copy.release();
+  if (dropped_decision) {
+    for (const auto& d : gone) dropped_decision(d);
+  }
   return result;
 }
 

@@ -93,8 +93,10 @@ struct reset_on_exit {
 };
 
 // covgate_group(patient) on `db` while this lives: claim_query::group_of, for one list.
+// SQLite keeps a pointer to `group_of`, so it must outlive this (a temporary cannot be given).
 class group_function {
  public:
+  group_function(sqlite3* db, std::function<int(std::string_view)>&& group_of) = delete;
   group_function(sqlite3* db, const std::function<int(std::string_view)>& group_of)
       : db_(group_of ? db : nullptr) {
     if (db_ == nullptr) return;

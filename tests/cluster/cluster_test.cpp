@@ -1290,6 +1290,21 @@ class recording_applier final : public message_applier {
     ++loaded_;
     return true;
   }
+  // A stale copy (or none) replaced: the snapshot's messages and position, whatever was here.
+  bool replace_by_snapshot(int partition, std::string_view bytes, std::string& why) override {
+    if (!snapshots_) return message_applier::replace_by_snapshot(partition, bytes, why);
+    {
+      std::lock_guard lock(mutex_);
+      ++replaced_;
+      last_[partition] = 0;
+      applied_[partition].clear();
+    }
+    return load_snapshot(partition, bytes, why);
+  }
+  std::size_t copies_replaced() {
+    std::lock_guard lock(mutex_);
+    return replaced_;
+  }
   // Messages applied one by one (not taken from a snapshot) of this run, for `partition`.
   std::size_t applied_count(const std::string& prefix) {
     std::lock_guard lock(mutex_);
@@ -1318,6 +1333,7 @@ class recording_applier final : public message_applier {
   std::vector<std::string> one_by_one_;
   bool snapshots_ = false;
   std::size_t loaded_ = 0;
+  std::size_t replaced_ = 0;
   std::size_t advanced_ = 0;
 };
 
@@ -2875,5 +2891,120 @@ TEST_SUITE("cluster.trimmed") {
     MESSAGE(refused << " of " << n << " partitions refused, " << lost_some.size()
                     << " of them with acknowledged messages in the purged range");
     again.stop();
+  }
+  TEST_CASE("a stale copy past a gap is replaced by the partition's snapshot, then caught up") {
+    jetstream js(cluster_settings());
+    auto [owners, workers] = ensure_layout(js, test_layout());
+    const int n = partitions();
+    const std::string in(in_stream);
+    const std::string snapshots(snapshot_stream);
+    js.purge_subject(snapshots, "cg.snap.>", js.stream_last_sequence(snapshots) + 1);
+    const std::string prefix = "w-" + run_id() + "-replace-";
+    const auto publish = [&](int from, int to) {
+      for (int i = from; i < to; ++i) {
+        const auto pkey = partition_key(secret, "MBI-R" + std::to_string(i % 30));
+        const auto data = prefix + std::to_string(i);
+        (void)js.publish(producer_subject(pkey, message_kind::fhir), data, data);
+      }
+    };
+    const auto index_of = [&](const std::string& data) {
+      return std::stoi(data.substr(prefix.size()));
+    };
+    const auto all_acknowledged = [&] {
+      for (int p = 0; p < n; ++p) {
+        const auto c = js.consumer_info(in, partition_consumer(p, n));
+        if (c.pending != 0 || c.ack_pending != 0) return false;
+      }
+      return true;
+    };
+    const lease_timing timing{2'000, 500};
+    recording_applier old_store(true), holder_store(true);
+    // Every partition's snapshot written at its consumer's floor, nothing left to apply.
+    const auto snapshots_at_floors = [&](worker& w) {
+      if (!all_acknowledged()) return false;
+      const auto progress = w.progress();
+      for (int p = 0; p < n; ++p) {
+        const auto floor = js.consumer_info(in, partition_consumer(p, n)).ack_floor;
+        const auto at = progress.find(p);
+        if (floor > 0 && (at == progress.end() || at->second.snapshot_written < floor)) {
+          return false;
+        }
+      }
+      return true;
+    };
+    // The first store stands where the stream ends now (another case may have trimmed it:
+    // a store at 0 would meet a gap before this case begins).
+    const auto start = js.stream_last_sequence(in);
+    for (int p = 0; p < n; ++p) (void)old_store.advance(p, start, 1);
+    auto old_settings = test_worker("wra-" + run_id(), n, timing);
+    old_settings.snapshot_every = 200ms;
+    // 1. The first store applies what comes, writes its snapshots, and stops.
+    publish(0, 60);
+    {
+      worker a(js, owners, workers, old_store, old_settings);
+      a.start();
+      REQUIRE(wait_until(
+          [&] { return old_store.applied_count(prefix) == 60 && snapshots_at_floors(a); }));
+      a.stop();
+    }
+    // 2. Another store holds the partitions through what comes next (a store that never held
+    //    them: it starts from the first store's snapshots, or the stream), and writes every
+    //    partition's snapshot at its consumer's floor.
+    publish(60, 100);
+    auto holder_settings = test_worker("wrb-" + run_id(), n, timing);
+    holder_settings.snapshot_every = 200ms;
+    {
+      worker b(js, owners, workers, holder_store, holder_settings);
+      b.start();
+      REQUIRE(wait_until([&] {
+        for (int p = 0; p < n; ++p) {
+          if (holder_store.of(p, prefix).size() < old_store.of(p, prefix).size()) return false;
+        }
+        return holder_store.applied_count(prefix) == 40 && snapshots_at_floors(b);
+      }));
+      b.stop();
+    }
+    std::set<int> lost_some;
+    for (int p = 0; p < n; ++p) {
+      for (const auto& d : holder_store.of(p, prefix)) {
+        if (index_of(d) >= 60) lost_some.insert(p);
+      }
+    }
+    REQUIRE_FALSE(lost_some.empty());
+    // 3. CG_IN trimmed past every position the first store has; more comes.
+    js.purge_subject(in, std::string(in_stream_subject()), js.stream_last_sequence(in) + 1);
+    publish(100, 120);
+    // 4. The first store takes every partition again: where it lacks what CG_IN lost, its
+    //    copy is replaced by the holder's snapshot (before: refused until an operator moved
+    //    the store aside), and the rest is applied from the stream. No partition is refused.
+    worker again(js, owners, workers, old_store, old_settings);
+    again.start();
+    const auto whole = [&](int p) {
+      std::vector<std::string> want = holder_store.of(p, prefix);
+      for (const auto& d : old_store.of(p, prefix)) {
+        if (index_of(d) >= 100) want.push_back(d);
+      }
+      return want;
+    };
+    REQUIRE(wait_until([&] {
+      if (old_store.applied_count(prefix) < 80) return false;  // 60 before, 20 after the trim
+      const auto progress = again.progress();
+      for (int p = 0; p < n; ++p) {
+        const auto at = progress.find(p);
+        if (at == progress.end() || at->second.gap || !at->second.caught_up) return false;
+      }
+      return true;
+    }));
+    for (int p = 0; p < n; ++p) {
+      INFO("partition " << p);
+      CHECK(old_store.of(p, prefix) == whole(p));
+      CHECK_FALSE(again.progress().at(p).gap);
+    }
+    CHECK(old_store.copies_replaced() >= lost_some.size());
+    MESSAGE(old_store.copies_replaced()
+            << " of " << n << " copies replaced, " << lost_some.size()
+            << " of them with acknowledged messages in the purged range");
+    again.stop();
+    js.purge_subject(snapshots, "cg.snap.>", js.stream_last_sequence(snapshots) + 1);
   }
 }

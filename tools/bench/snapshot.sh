@@ -5,6 +5,7 @@
 # (snapshot_bench). Prints the bench's line:
 #   snapshot partitions=P claims=C facts=F snapshot_mb=B write_s=W write_max_ms=M
 #            write_mb_per_s=X load_s=L load_mb_per_s=Y
+#   replace partitions=P claims=C replace_s=R replace_max_ms=M
 #   tools/bench/snapshot.sh [BUILD_DIR] [CLAIMS] [PARTITIONS]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)

@@ -7,7 +7,9 @@
 //   snapshot filing=none|partition partitions=P claims=C facts=F snapshot_mb=B write_s=W
 //            write_max_ms=M write_mb_per_s=X load_s=L load_mb_per_s=Y
 // and checks that every claim went into exactly one partition and came back.
-//   snapshot_bench STORE_DIR [PARTITIONS]      (the store's applied positions are set to 1)
+// Then every partition's copy in one store replaced by a newer snapshot (measure_replace).
+//   snapshot_bench STORE_DIR [PARTITIONS]      (the store's applied positions are set to 1,
+//                                               then 2)
 #include <sqlite3.h>
 
 #include <chrono>
@@ -82,6 +84,72 @@ int measure(const std::string& dir, int partitions, const char* filing,
       "write_max_ms=%.0f write_mb_per_s=%.0f load_s=%.2f load_mb_per_s=%.0f\n",
       filing, partitions, claims, facts_written, mb, write_s, write_max * 1000, mb / write_s,
       load_s, mb / load_s);
+  return 0;
+}
+
+// Stale copies replaced (sqlite_store::replace_partition, the store's part of a worker's
+// replacement over a gap): every partition's snapshot loaded into one store as its copy, the
+// partitions' positions in `dir` moved on, their snapshots written again and each replacing
+// its copy. Prints:
+//   replace partitions=P claims=C replace_s=R replace_max_ms=M
+// and checks that the store holds every claim once afterwards.
+int measure_replace(const std::string& dir, int partitions,
+                    const std::function<int(std::string_view)>& partition_of) {
+  const auto snapshots_of = [&](std::vector<std::string>& out) {
+    store::sqlite_store reader(dir, store::read_only);
+    out.assign(static_cast<std::size_t>(partitions), {});
+    for (int p = 0; p < partitions; ++p) {
+      (void)reader.write_snapshot(
+          static_cast<std::uint32_t>(p),
+          [&](std::string_view patient) { return partition_of(patient) == p; },
+          out[static_cast<std::size_t>(p)]);
+    }
+  };
+  std::vector<std::string> snapshots;
+  snapshots_of(snapshots);
+  store::sqlite_store copy("", false);
+  for (const auto& snapshot : snapshots) {
+    copy.begin();
+    (void)copy.load_snapshot(snapshot, {});
+    copy.commit();
+  }
+  {
+    store::sqlite_store writer(dir, false);
+    writer.begin();
+    for (int p = 0; p < partitions; ++p) {
+      (void)writer.record_applied(static_cast<std::uint32_t>(p), 2, 1);
+    }
+    writer.commit();
+  }
+  snapshots_of(snapshots);
+  double max = 0;
+  const auto replacing = std::chrono::steady_clock::now();
+  for (int p = 0; p < partitions; ++p) {
+    const auto one = std::chrono::steady_clock::now();
+    copy.begin();
+    const auto replaced = copy.replace_partition(
+        snapshots[static_cast<std::size_t>(p)],
+        [&](std::string_view patient) { return partition_of(patient) == p; }, {}, {});
+    copy.commit();
+    max = std::max(max, seconds_since(one));
+    if (replaced.verdict != store::snapshot_load_verdict::loaded) {
+      std::fprintf(stderr, "snapshot_bench: a copy was not replaced: %s\n", replaced.error.c_str());
+      return 1;
+    }
+  }
+  const double replace_s = seconds_since(replacing);
+  std::size_t claims = 0;
+  {
+    store::sqlite_store writer(dir, false);
+    claims = writer.size();
+  }
+  if (copy.size() != claims) {
+    std::fprintf(stderr, "snapshot_bench: %zu claims in the store, %zu after replacing\n", claims,
+                 copy.size());
+    return 1;
+  }
+  std::printf("replace partitions=%d claims=%zu replace_s=%.2f replace_max_ms=%.0f\n", partitions,
+              claims, replace_s, max * 1000);
   return 0;
 }
 
@@ -196,7 +264,8 @@ int main(int argc, char** argv) {
     // As a store written before rows were filed (replay files none), then as a worker's.
     if (const int failed = measure(dir, partitions, "none", partition_of)) return failed;
     file_rows(dir, partition_of);
-    return measure(dir, partitions, "partition", partition_of);
+    if (const int failed = measure(dir, partitions, "partition", partition_of)) return failed;
+    return measure_replace(dir, partitions, partition_of);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "snapshot_bench: %s\n", e.what());
     return 1;

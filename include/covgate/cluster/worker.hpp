@@ -104,6 +104,15 @@ class message_applier {
     why = "this host keeps no snapshots";
     return false;
   }
+  /// Replaces the store's copy of `partition` (stale: CG_IN no longer holds what it lacks; or
+  /// none) by a newer snapshot of it, durably: the copy's rows go and the snapshot's come in
+  /// one change, or nothing changes. False when the host takes none (the default) or did not
+  /// replace it (`why` says why: the partition is then refused, as before).
+  virtual bool replace_by_snapshot(int /*partition*/, std::string_view /*bytes*/,
+                                   std::string& why) {
+    why = "this host replaces no copy";
+    return false;
+  }
   /// Moves the store's position for `partition` to `sequence` (under `epoch`) with no message:
   /// every message of the partition up to it is applied (the runner knows it from the
   /// consumer, below). Durable when it returns true; false when the host keeps no such
@@ -148,7 +157,8 @@ struct partition_progress {
   std::uint64_t snapshot_loaded = 0;   ///< the position of the snapshot it started from (0: none)
   std::uint64_t snapshot_written = 0;  ///< the position of the last snapshot it wrote (0: none)
   /// The store cannot be caught up: CG_IN no longer holds messages the partition's consumer
-  /// acknowledged after the store's position (catch_up_gap). Nothing is applied meanwhile.
+  /// acknowledged after the store's position (catch_up_gap), and no snapshot of the
+  /// partition stands past that gap. Nothing is applied meanwhile.
   bool gap = false;
 };
 

@@ -61,6 +61,11 @@ class gate {
   /// Facts recovered at start-up (a durable store's journal): linked and indexed, but no claim
   /// is re-evaluated (the stored decisions already reflect them) and no event is emitted.
   void restore_facts(std::vector<model::fact> facts);
+  /// Forgets every fact indexed, every link and waiting fact of the linker and every
+  /// practitioner seen, before the caller restores the facts its state holds now (rows were
+  /// taken out beneath the gate: a cluster partition's stale copy replaced by a snapshot). The
+  /// counts stay: the caller moves them with count_stored() and forget_stored().
+  void forget_facts();
 
   enum class review_result : std::uint8_t { done, unknown_claim, already_closed, not_reviewable };
   /// A reviewer's decision on a claim held for review, as not covered, or as invalid (holds
@@ -74,6 +79,8 @@ class gate {
   /// Counts an open claim stored before the gate existed (at start-up), so the summary and
   /// the metrics speak for every claim, not only those seen since.
   void count_stored(const model::decision& decision) { count(decision, +1); }
+  /// Uncounts an open claim the state no longer holds (taken out beneath the gate).
+  void forget_stored(const model::decision& decision) { count(decision, -1); }
   /// The current state of a claim, or nullopt.
   [[nodiscard]] std::optional<claim_record> find(std::string_view claim_id) const;
   /// What the policy would read about `patient_key` now: its current facts (decoded copies the

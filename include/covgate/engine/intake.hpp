@@ -130,6 +130,12 @@ class intake {
   /// std::runtime_error when the facts do not decode.
   void restore_facts(std::string_view encoded);
   void restore_open_decision(const model::decision& decision);
+  /// After rows were taken out of the state beneath the intake (a cluster partition's stale
+  /// copy replaced by a snapshot): the gate forgets its facts and indexes the state's again,
+  /// as at start-up, and forget_open_decision() uncounts each open claim taken out. Throws
+  /// std::runtime_error when stored facts do not decode.
+  void reindex_facts();
+  void forget_open_decision(const model::decision& decision);
 
   [[nodiscard]] statistics summary() const;
   [[nodiscard]] const intake_settings& settings() const noexcept;

@@ -235,6 +235,13 @@ class durable_gate final : public message_port, public review_port, public outbo
     store::snapshot_load load;
   };
   [[nodiscard]] snapshot_result load_snapshot(std::string_view bytes);
+  /// A stale copy of the snapshot's partition replaced by it (sqlite_store::replace_partition,
+  /// `mine` telling the partition's patients), in the gate's next commit, waited for. The
+  /// engine then forgets the copy's open claims and indexes the store's facts again (as at
+  /// start-up: every partition's messages wait meanwhile; docs/cluster.md §5j gives the cost).
+  /// Results as load_snapshot(); nothing changed unless `load.verdict` is loaded.
+  [[nodiscard]] snapshot_result replace_partition(
+      std::string_view bytes, const std::function<bool(std::string_view patient_key)>& mine);
   /// A cluster worker's position for `partition` moved to `stream_seq` with no message (every
   /// message of the partition up to it is applied here; cluster::message_applier::advance), in
   /// the next commit, and waited for. True when it moved and is durable; false when the store
@@ -296,6 +303,9 @@ class durable_gate final : public message_port, public review_port, public outbo
   [[nodiscard]] static std::int64_t now_ms();
 
  private:
+  /// A snapshot's change to the store and the engine (`change`, under the gate's lock) in the
+  /// next commit, waited for.
+  snapshot_result in_next_commit(const std::function<store::snapshot_load()>& change);
   void process(std::string_view payload, std::string_view channel, std::string_view sender,
                const stream_position* position, completion done);
   void review_at(std::string_view claim_id, bool release, std::string_view who,

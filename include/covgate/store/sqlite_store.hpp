@@ -199,7 +199,7 @@ enum class snapshot_load_verdict : std::uint8_t {
   loaded,       ///< the rows are in the transaction; the partition stands at the snapshot
   not_newer,    ///< the store stands at or past the snapshot's position: nothing changed
   held_before,  ///< the store holds an older copy of the partition: nothing changed (it
-                ///< catches up from the stream instead; replacing a copy is not built)
+                ///< catches up from the stream, or drop_partition() takes the copy out first)
   malformed,    ///< not a snapshot (see snapshot_load::error): nothing changed
 };
 
@@ -215,6 +215,13 @@ struct snapshot_load {
 struct snapshot_restore {
   std::function<void(std::string_view encoded_facts)> facts;
   std::function<void(const model::decision& decision)> open_decision;
+};
+
+/// What sqlite_store::drop_partition() took out of the store.
+struct partition_drop {
+  bool held = false;                                 ///< the store had a position for the partition
+  std::uint64_t claims = 0, history = 0, facts = 0;  ///< rows deleted, by kind
+  std::uint64_t outbox = 0;                          ///< pending releases deleted
 };
 
 /// Tag of the read-only constructor.
@@ -306,6 +313,28 @@ class sqlite_store final : public engine::state {
   /// a claim as one process would. Once every row is in, `restore` gets each facts row loaded
   /// (a facts row the store held already is kept, not passed) and each open claim's decision.
   snapshot_load load_snapshot(std::string_view bytes, const snapshot_restore& restore);
+  /// Takes a stale copy of `partition` out of the store, inside begin()/commit() (throws
+  /// store_error otherwise), so that load_snapshot() may replace it: the rows a snapshot of it
+  /// would carry (write_snapshot: its claims with their worklist rows, history and releases
+  /// still pending; the facts filed under it, or unfiled and naming a patient `mine` accepts)
+  /// and its applied position. Facts that name their patient by reference only and were not
+  /// filed under it stay (other partitions' snapshots carry them too), as do the journal,
+  /// remembered interchanges and delivered outbox items. `open_decision` gets the decision of
+  /// each open claim deleted, before it goes (the gate's counts). `mine` must not throw.
+  partition_drop drop_partition(std::uint32_t partition,
+                                const std::function<bool(std::string_view patient_key)>& mine,
+                                const std::function<void(const model::decision&)>& open_decision);
+  /// drop_partition() and load_snapshot() as one change, inside begin()/commit(): a stale copy
+  /// of the snapshot's partition replaced by the snapshot. Nothing changes unless the snapshot
+  /// loads (a claim id the store holds in another partition throws store_error with both
+  /// undone; a store at or past the snapshot's position is not_newer). `restore` as for
+  /// load_snapshot(); once loaded, `dropped_decision` gets each open claim's decision the copy
+  /// held. The facts index of the caller must then forget the dropped facts (they are not
+  /// listed: re-read the facts rows).
+  snapshot_load replace_partition(
+      std::string_view bytes, const std::function<bool(std::string_view patient_key)>& mine,
+      const snapshot_restore& restore,
+      const std::function<void(const model::decision&)>& dropped_decision);
 
   /// Claims and facts rows written from now on belong to stream partition `partition` (a
   /// cluster worker sets it while it applies one of the partition's messages; nullopt, the
