@@ -287,7 +287,7 @@ struct front::impl {
   // last one read (one held meanwhile stays, and is forwarded by whoever held it).
   void forward_held(const std::string& token, const std::string& pkey) {
     const std::string stream(wait_stream);
-    const auto filter = "cg.wait." + token + ".*";
+    const auto filter = wait_subjects_of(token);
     if (js.messages_on(stream, filter) == 0) return;
     auto reader = js.read_from(stream, filter, 1);
     std::uint64_t last = 0;

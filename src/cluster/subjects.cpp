@@ -116,26 +116,43 @@ std::string snapshot_manifest_subject(int partition) {
   return "cg.snap." + std::to_string(partition) + ".m";
 }
 
+namespace {
+constexpr std::string_view wait_prefix = "cg.wait.";
+}  // namespace
+
 std::string wait_subject(std::string_view identity_token, message_kind kind) {
   if (!is_partition_key(identity_token)) {
     throw std::invalid_argument("cluster: a wait subject takes an identity token");
   }
-  return "cg.wait." + std::string(identity_token) + "." + std::string(kind_token(kind));
+  return std::string(wait_prefix) + std::string(identity_token) + "." +
+         std::string(kind_token(kind));
 }
 
-std::optional<message_kind> kind_of_wait_subject(std::string_view subject) noexcept {
-  constexpr std::string_view prefix = "cg.wait.";
-  if (subject.substr(0, prefix.size()) != prefix) return std::nullopt;
-  subject.remove_prefix(prefix.size());
+std::string wait_subjects_of(std::string_view identity_token) {
+  if (!is_partition_key(identity_token)) {
+    throw std::invalid_argument("cluster: a wait subject takes an identity token");
+  }
+  return std::string(wait_prefix) + std::string(identity_token) + ".*";
+}
+
+std::optional<wait_subject_parts> parse_wait_subject(std::string_view subject) noexcept {
+  if (subject.substr(0, wait_prefix.size()) != wait_prefix) return std::nullopt;
+  subject.remove_prefix(wait_prefix.size());
   const auto dot = subject.find('.');
   if (dot == std::string_view::npos || !is_partition_key(subject.substr(0, dot))) {
     return std::nullopt;
   }
   const auto token = subject.substr(dot + 1);
   for (const auto kind : {message_kind::claim, message_kind::hl7v2, message_kind::fhir}) {
-    if (token == kind_token(kind)) return kind;
+    if (token == kind_token(kind)) return wait_subject_parts{subject.substr(0, dot), kind};
   }
   return std::nullopt;
+}
+
+std::optional<message_kind> kind_of_wait_subject(std::string_view subject) noexcept {
+  const auto parts = parse_wait_subject(subject);
+  if (!parts) return std::nullopt;
+  return parts->kind;
 }
 
 std::string release_subject(std::string_view token) {

@@ -73,6 +73,15 @@ TEST_SUITE("cluster.subjects") {
     CHECK_FALSE(kind_of_wait_subject("cg.wait.Patient-123.fhir"));
     CHECK_FALSE(kind_of_wait_subject("cg.in." + token + ".fhir"));
     CHECK_THROWS_AS((void)wait_subject("Patient/123", message_kind::fhir), std::invalid_argument);
+    CHECK(wait_subjects_of(token) == "cg.wait." + token + ".*");
+    CHECK_THROWS_AS((void)wait_subjects_of("Patient.*"), std::invalid_argument);
+    const auto subject = wait_subject(token, message_kind::hl7v2);
+    const auto parts = parse_wait_subject(subject);
+    REQUIRE(parts);
+    CHECK(parts->identity_token == token);
+    CHECK(parts->kind == message_kind::hl7v2);
+    CHECK_FALSE(parse_wait_subject("cg.wait." + token));
+    CHECK_FALSE(parse_wait_subject("cg.wait." + token + "."));
     CHECK(reference_subject(message_kind::fhir) == "cg.ref.fhir");
     CHECK(reference_subject(message_kind::hl7v2) == "cg.ref.hl7");
     CHECK(reference_partition >= max_partitions);  // never a partition's own position

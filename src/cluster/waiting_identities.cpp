@@ -10,19 +10,16 @@
 namespace covgate::cluster {
 
 waiting_listing group_waiting(const std::vector<std::pair<std::string, std::uint64_t>>& subjects) {
-  constexpr std::string_view prefix = "cg.wait.";
   std::map<std::string, waiting_identity, std::less<>> by_token;
   waiting_listing out;
   for (const auto& [subject, count] : subjects) {
-    const auto kind = kind_of_wait_subject(subject);
-    if (!kind || count == 0) continue;
-    const std::string_view rest = std::string_view(subject).substr(prefix.size());
-    const auto token = rest.substr(0, rest.find('.'));
-    auto& entry = by_token[std::string(token)];
-    entry.token = std::string(token);
+    const auto parts = parse_wait_subject(subject);
+    if (!parts || count == 0) continue;
+    auto& entry = by_token[std::string(parts->identity_token)];
+    entry.token = std::string(parts->identity_token);
     entry.messages += count;
-    if (*kind == message_kind::fhir) entry.fhir += count;
-    if (*kind == message_kind::hl7v2) entry.hl7v2 += count;
+    if (parts->kind == message_kind::fhir) entry.fhir += count;
+    if (parts->kind == message_kind::hl7v2) entry.hl7v2 += count;
     out.messages += count;
   }
   out.identities = by_token.size();
@@ -39,7 +36,7 @@ waiting_listing waiting_on_identities(jetstream& js, std::size_t limit,
   auto listing = group_waiting(js.subjects_of(stream, wait_stream_subject()));
   if (listing.listed.size() > limit) listing.listed.resize(limit);
   for (auto& entry : listing.listed) {
-    auto reader = js.read_from(stream, "cg.wait." + entry.token + ".*", 1);
+    auto reader = js.read_from(stream, wait_subjects_of(entry.token), 1);
     // Forwarded and purged since the count: nothing to date, and it is listed undated.
     if (const auto first = reader.next(wait)) entry.oldest_ms = first->stored_ms();
   }

@@ -94,6 +94,17 @@ inline constexpr int max_partitions = 1024;
 [[nodiscard]] std::string snapshot_chunk_subject(int partition, std::size_t chunk);
 /// The manifest of partition `partition`'s snapshot: "cg.snap.<partition>.m".
 [[nodiscard]] std::string snapshot_manifest_subject(int partition);
+/// Every wait subject of one identity token, a filter: "cg.wait.<identity token>.*". Throws
+/// std::invalid_argument when `identity_token` is not a token's shape.
+[[nodiscard]] std::string wait_subjects_of(std::string_view identity_token);
+/// A CG_WAIT subject's identity token (a view into `subject`) and kind.
+struct wait_subject_parts {
+  std::string_view identity_token;
+  message_kind kind;
+};
+/// The parts of a CG_WAIT subject, or nullopt when it has not that shape.
+[[nodiscard]] std::optional<wait_subject_parts> parse_wait_subject(
+    std::string_view subject) noexcept;
 /// The kind a CG_WAIT subject carries, or nullopt when it has not that shape.
 [[nodiscard]] std::optional<message_kind> kind_of_wait_subject(std::string_view subject) noexcept;
 
