@@ -212,7 +212,7 @@ void gate::restore_facts(std::vector<model::fact> facts) {
 
 void gate::forget_facts() {
   const std::unique_lock writing(index_lock_);
-  facts_ = model::fact_index();
+  facts_.clear();
   linker_ = fhir::linker([this](model::fact&& f) { linked_.push_back(std::move(f)); });
   linked_.clear();
   practitioners_.clear();

@@ -189,7 +189,7 @@ bool repeats_subject(std::span<fact> group, std::string_view subject) {
 
 // Decodes one record's facts onto `out`, restoring the fields it was stored without.
 void decode_record(const record_view& r, std::string_view patient_key,
-                   const std::array<std::string, 2>& subjects, std::vector<fact>& out) {
+                   const detail::subject_forms& subjects, std::vector<fact>& out) {
   const auto first = out.size();
   if (!decode_facts(r.facts, out)) return;  // unreachable: the index wrote these bytes
   if ((r.flags & (stripped | same_subject | other_subject)) == 0) return;
@@ -265,10 +265,22 @@ std::optional<fact_index::location> fact_index::locate(std::string_view resource
 }
 
 std::uint32_t fact_index::patient_slot(const std::string& patient_key) {
-  const auto [it, added] =
-      patient_of_key_.try_emplace(patient_key, static_cast<std::uint32_t>(patients_.size()));
-  if (added) patients_.push_back({patient_key, {}, {}});
-  return it->second;
+  if (const auto it = patient_of_key_.find(std::string_view(patient_key));
+      it != patient_of_key_.end()) {
+    return *it;
+  }
+  const auto patient = static_cast<std::uint32_t>(patients_.size());
+  patients_.push_back({patient_key, {}, {}});
+  patient_of_key_.insert(patient);  // hashed by the key patients_ now holds
+  return patient;
+}
+
+void fact_index::clear() noexcept {
+  patient_of_key_.clear();  // first: its hash reads patients_
+  patients_.clear();
+  patient_of_hash_.clear();
+  patient_of_collided_.clear();
+  resources_ = 0;
 }
 
 void fact_index::remember(std::string_view resource, std::uint32_t patient) {
@@ -293,14 +305,7 @@ std::string& fact_index::encode_record(const std::string& resource, patient_reco
   auto& subjects = patient.subjects;
   if (const auto first = shared_fields_of(group.front());
       first.patient && !first.patient->empty()) {
-    // The patient keeps the first two subject forms its records name it by.
-    for (auto& slot : subjects) {
-      if (slot == *first.patient) break;
-      if (slot.empty()) {
-        slot = *first.patient;
-        break;
-      }
-    }
+    subjects.add(*first.patient);  // the first two forms its records name it by
   }
   unsigned char flags = 0;
   if (repeats_shared_fields(group, resource, patient.key, last_updated)) flags |= stripped;
@@ -372,7 +377,7 @@ std::vector<fact> fact_index::for_patient(std::string_view patient_key) const {
   std::vector<fact> out;
   const auto it = patient_of_key_.find(patient_key);
   if (it == patient_of_key_.end()) return out;
-  const auto& p = patients_[it->second];
+  const auto& p = patients_[*it];
   const std::string_view buffer = p.records;
   for (std::size_t offset = 0; offset < buffer.size();) {
     const auto r = read_record(buffer.substr(offset));

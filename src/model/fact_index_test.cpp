@@ -37,6 +37,50 @@ std::uint32_t one_hash(std::string_view) noexcept { return 42; }
 }  // namespace
 
 TEST_SUITE("model.fact_index") {
+  TEST_CASE("thousands of patients are found by key through the table's growth, and cleared") {
+    fact_index index;
+    constexpr int patients = 5000;  // the patient table rehashes several times on the way
+    std::vector<std::string> ids, keys;
+    for (int i = 0; i < patients; ++i) {
+      ids.push_back("Observation/o" + std::to_string(i));
+      keys.push_back("MBI" + std::to_string(i) + "-a-key-longer-than-fifteen");
+      CHECK(index.apply({lab(i, ids.back().c_str(), keys.back().c_str())}) ==
+            fact_index::change::added);
+    }
+    for (int i = 0; i < patients; i += 97) {
+      const auto facts = index.for_patient(keys[i]);
+      REQUIRE(facts.size() == 1);
+      CHECK(value_of(facts[0]) == i);
+    }
+    CHECK(index.for_patient("MBI-nobody").empty());
+    index.clear();
+    CHECK(index.size() == 0);
+    CHECK(index.for_patient(keys[7]).empty());
+    CHECK_FALSE(index.find(ids[7]));
+    // Filled again after clear(): patients numbered from the start.
+    CHECK(index.apply({lab(1.5, ids[7].c_str(), keys[9].c_str())}) == fact_index::change::added);
+    REQUIRE(index.for_patient(keys[9]).size() == 1);
+    CHECK(index.for_patient(keys[7]).empty());
+  }
+
+  TEST_CASE("a patient keeps the first two subject forms its facts name it by, in one string") {
+    detail::subject_forms forms;
+    CHECK(forms[0].empty());
+    CHECK(forms[1].empty());
+    forms.add("");  // no subject: nothing kept
+    CHECK(forms[0].empty());
+    forms.add("Patient/123");
+    forms.add("Patient/123");  // a form it has
+    CHECK(forms[0] == "Patient/123");
+    CHECK(forms[1].empty());
+    forms.add(std::string_view("odd\0form", 8));  // cannot be told apart from the separator
+    CHECK(forms[1].empty());
+    forms.add("https://example.org/mrn|77");
+    forms.add("Patient/999");  // no room left
+    CHECK(forms[0] == "Patient/123");
+    CHECK(forms[1] == "https://example.org/mrn|77");
+  }
+
   TEST_CASE("a newer version replaces, an older one is ignored, a retraction withdraws") {
     fact_index index;
     auto v1 = lab(0.5, "Observation/c1");
