@@ -36,6 +36,7 @@
 #include "covgate/server/claims_view.hpp"
 #include "covgate/server/log.hpp"
 #include "covgate/store/later_answer.hpp"
+#include "covgate/store/partition_snapshot.hpp"
 
 namespace covgate::app {
 namespace {
@@ -204,10 +205,12 @@ class gate_applier final : public cluster::message_applier {
   }
 
   bool load_snapshot(int partition, std::string_view bytes, std::string& why) override {
+    if (!of_partition(partition, bytes, why)) return false;
     return loaded(partition, gate_.load_snapshot(bytes), "partition snapshot loaded", why);
   }
 
   bool replace_by_snapshot(int partition, std::string_view bytes, std::string& why) override {
+    if (!of_partition(partition, bytes, why)) return false;
     return loaded(partition, gate_.replace_partition(bytes, patients_of(partition)),
                   "partition copy replaced by a snapshot", why);
   }
@@ -224,6 +227,18 @@ class gate_applier final : public cluster::message_applier {
       }
       return at->second;
     };
+  }
+
+  // Whether `bytes` read as a snapshot of `partition`: the rows a replacement drops and the
+  // patients `mine` accepts are the asked partition's, whatever a stream holds.
+  static bool of_partition(int partition, std::string_view bytes, std::string& why) {
+    const auto header = store::read_snapshot(bytes, nullptr, why);
+    if (!header) return false;
+    if (header->partition != static_cast<std::uint32_t>(partition)) {
+      why = "the snapshot is partition " + std::to_string(header->partition) + "'s";
+      return false;
+    }
+    return true;
   }
 
   // Logs a loaded snapshot (what it brought), or says why it was not.

@@ -184,7 +184,7 @@ class worker::partition_runner {
                                      ", stands before the gap too");
       return false;
     }
-    if (stopping_) return false;
+    if (stopping_ || !owner_.still_valid(partition_, epoch_)) return false;
     std::string why;
     if (!owner_.applier_.replace_by_snapshot(partition_, found->bytes, why)) {
       owner_.problem(partition_, "the store's copy not replaced by the snapshot: " + why);

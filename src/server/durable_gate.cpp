@@ -457,7 +457,15 @@ durable_gate::snapshot_result durable_gate::replace_partition(
         {nullptr,  // the facts are indexed again below, the copy's gone with them
          [this](const model::decision& d) { intake_.restore_open_decision(d); }},
         [this](const model::decision& d) { intake_.forget_open_decision(d); });
-    if (load.verdict == store::snapshot_load_verdict::loaded) intake_.reindex_facts();
+    if (load.verdict == store::snapshot_load_verdict::loaded) {
+      // The copy is gone from the transaction by now: an index left half rebuilt must stop
+      // the gate (store_failed, below), not pass for a refused snapshot.
+      try {
+        intake_.reindex_facts();
+      } catch (const store::store_error& e) {
+        throw std::runtime_error(std::string("the facts not indexed again: ") + e.what());
+      }
+    }
     return load;
   });
 }
