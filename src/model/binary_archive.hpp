@@ -37,6 +37,11 @@ concept scalar = std::is_arithmetic_v<T> || std::is_enum_v<T>;
 
 enum class layout : std::uint8_t { fixed, compact };
 
+/// How a reason is written: by its code, which never changes (whatever a store keeps), or by
+/// its enumerator, a byte instead of 20-30, which a later build may renumber: only for bytes
+/// the same process reads back (the memory state's decisions).
+enum class reason_form : std::uint8_t { code, enumerator };
+
 /// The powers of ten a compact double may be divided by (exact as doubles).
 inline constexpr double decimal_scales[] = {1, 10, 100, 1000, 10000, 100000, 1000000};
 inline constexpr std::uint64_t raw_double = 7;  // the marker of 8 raw bytes
@@ -45,12 +50,14 @@ class writer {
  public:
   /// `version` is the format version being written (codecs whose layout grew read it in
   /// their codec_fields to skip what an older version lacks).
-  explicit writer(std::string& out, int version = 1, layout scalars = layout::fixed)
+  explicit writer(std::string& out, int version = 1, layout scalars = layout::fixed,
+                  reason_form reasons = reason_form::code)
       : out_(out),
         next_(out.data() + out.size()),
         end_(next_),
         version_(version),
-        layout_(scalars) {}
+        layout_(scalars),
+        reasons_(reasons) {}
   writer(const writer&) = delete;
   writer& operator=(const writer&) = delete;
   /// `out` holds what was written once the writer is gone (it is grown ahead of the writes).
@@ -78,8 +85,10 @@ class writer {
   }
   void operator()(const date& d) { (*this)(d.year), (*this)(d.month), (*this)(d.day); }
   void operator()(const date_range& r) { (*this)(r.from), (*this)(r.to); }
-  /// A reason by its code, which never changes (enumerators may be added anywhere).
+  /// A reason by its code, which never changes (enumerators may be added anywhere), or by its
+  /// enumerator when asked for.
   void operator()(const reason& r) {
+    if (reasons_ == reason_form::enumerator) return varint(static_cast<std::uint64_t>(r));
     const auto text = code(r);
     varint(text.size());
     put(text.data(), text.size());
@@ -159,13 +168,15 @@ class writer {
   char* end_;
   int version_;
   layout layout_;
+  reason_form reasons_;
 };
 
 class reader {
  public:
   /// `version` is the format version of `in` and `scalars` its layout (see writer).
-  explicit reader(std::string_view in, int version = 1, layout scalars = layout::fixed)
-      : in_(in), version_(version), layout_(scalars) {}
+  explicit reader(std::string_view in, int version = 1, layout scalars = layout::fixed,
+                  reason_form reasons = reason_form::code)
+      : in_(in), version_(version), layout_(scalars), reasons_(reasons) {}
   [[nodiscard]] int version() const noexcept { return version_; }
 
   void operator()(std::string& s) {
@@ -208,6 +219,12 @@ class reader {
   void operator()(date& d) { (*this)(d.year), (*this)(d.month), (*this)(d.day); }
   void operator()(date_range& r) { (*this)(r.from), (*this)(r.to); }
   void operator()(reason& r) {
+    if (reasons_ == reason_form::enumerator) {
+      const auto n = varint();
+      if (n >= reason_count) return fail();
+      r = static_cast<reason>(n);
+      return;
+    }
     std::string text;
     (*this)(text);
     const auto found = reason_named(text);
@@ -281,6 +298,7 @@ class reader {
   std::string_view in_;
   int version_;
   layout layout_;
+  reason_form reasons_;
   bool ok_ = true;
 };
 

@@ -57,13 +57,28 @@ void codec_fields(Archive& a,
   a(e.application_receiver), a(e.set_control), a(e.implementation), a(e.originator_reference);
   if (a.version() >= 2) a(e.submitter), a(e.submitter_id), a(e.submitter_is_person), a(e.usage);
 }
+// Which of a claim's fields an encoding holds: all of them (encode), or one of the two parts
+// a memory state keeps apart (encode_set_part, encode_own_part).
+enum class claim_part { all, own, set };
+
+template <class Archive, class Self>
+void claim_fields(Archive& a, Self& c, claim_part part) {
+  const bool own = part != claim_part::set;
+  const bool set = part != claim_part::own;
+  if (own) {
+    a(c.kind), a(c.id), a(c.total_charge_cents), a(c.place_of_service), a(c.facility_type);
+    a(c.frequency), a(c.statement_dates), a(c.diagnoses), a(c.prior_authorization);
+    a(c.payer_claim_number), a(c.attachments), a(c.subscriber), a(c.patient), a(c.payer_id);
+    a(c.claim_filing_indicator);
+  }
+  if (set) a(c.billing);
+  if (own) a(c.rendering), a(c.attending), a(c.lines);
+  if (set) a(c.envelope);
+  if (own) a(c.first_segment), a(c.source_offset);
+}
 template <class Archive, class Self>
 void codec_fields(Archive& a, Self& c) requires std::is_same_v<std::remove_const_t<Self>, claim> {
-  a(c.kind), a(c.id), a(c.total_charge_cents), a(c.place_of_service), a(c.facility_type);
-  a(c.frequency), a(c.statement_dates), a(c.diagnoses), a(c.prior_authorization);
-  a(c.payer_claim_number), a(c.attachments), a(c.subscriber), a(c.patient), a(c.payer_id);
-  a(c.claim_filing_indicator), a(c.billing), a(c.rendering), a(c.attending), a(c.lines);
-  a(c.envelope), a(c.first_segment), a(c.source_offset);
+  claim_fields(a, c, claim_part::all);
 }
 
 // 1: the first layout. 2: names (submitter, billing provider, subscriber, patient, every
@@ -95,6 +110,35 @@ std::optional<claim> decode_claim(std::string_view bytes) {
   claim c;
   r(c);
   if (!r.ok() || !r.at_end()) return std::nullopt;
+  return c;
+}
+
+namespace {
+
+void encode_part(const claim& c, claim_part part, std::string& out) {
+  out += static_cast<char>(claim_format_version);
+  archive::writer w(out, claim_format_version, layout_of(claim_format_version));
+  claim_fields(w, c, part);
+}
+
+bool decode_part(std::string_view bytes, claim_part part, claim& c) {
+  if (bytes.empty() || bytes.front() != claim_format_version) return false;
+  archive::reader r(bytes.substr(1), bytes.front(), layout_of(bytes.front()));
+  claim_fields(r, c, part);
+  return r.ok() && r.at_end();
+}
+
+}  // namespace
+
+void encode_set_part(const claim& c, std::string& out) { encode_part(c, claim_part::set, out); }
+
+void encode_own_part(const claim& c, std::string& out) { encode_part(c, claim_part::own, out); }
+
+std::optional<claim> decode_claim(std::string_view own_part, std::string_view set_part) {
+  claim c;
+  if (!decode_part(own_part, claim_part::own, c) || !decode_part(set_part, claim_part::set, c)) {
+    return std::nullopt;
+  }
   return c;
 }
 

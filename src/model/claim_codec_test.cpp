@@ -129,4 +129,48 @@ TEST_SUITE("model.claim_codec") {
     bytes += "\xFF\xFF\xFF\xFF\xFF\xFF\xFF\xFF\x7F";  // id length 2^63-1
     CHECK_FALSE(model::decode_claim(bytes));
   }
+
+  TEST_CASE("a claim kept in two parts decodes to an equal claim; each part holds only its own") {
+    const auto original = full_claim();
+    std::string own, set;
+    model::encode_own_part(original, own);
+    model::encode_set_part(original, set);
+    const auto decoded = model::decode_claim(own, set);
+    REQUIRE(decoded);
+    CHECK(*decoded == original);
+    std::string whole;
+    model::encode(original, whole);
+    CHECK(own.size() + set.size() == whole.size() + 1);  // a version byte each
+
+    // The set's part is the envelope and the billing provider, nothing of the claim itself.
+    auto other = model::claim{};
+    other.envelope = original.envelope;
+    other.billing = original.billing;
+    std::string other_set;
+    model::encode_set_part(other, other_set);
+    CHECK(other_set == set);
+    const auto mixed = model::decode_claim(own, other_set);
+    REQUIRE(mixed);
+    CHECK(*mixed == original);
+  }
+
+  TEST_CASE("parts swapped, truncated or of another version are refused") {
+    const auto original = full_claim();
+    std::string own, set;
+    model::encode_own_part(original, own);
+    model::encode_set_part(original, set);
+    CHECK_FALSE(model::decode_claim(set, own));
+    for (std::size_t n = 0; n < own.size(); ++n) {
+      CAPTURE(n);
+      CHECK_FALSE(model::decode_claim(std::string_view(own).substr(0, n), set));
+    }
+    for (std::size_t n = 0; n < set.size(); ++n) {
+      CAPTURE(n);
+      CHECK_FALSE(model::decode_claim(own, std::string_view(set).substr(0, n)));
+    }
+    CHECK_FALSE(model::decode_claim(own + 'x', set));
+    auto old = set;
+    old[0] = 2;
+    CHECK_FALSE(model::decode_claim(own, old));
+  }
 }

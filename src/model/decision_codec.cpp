@@ -17,6 +17,8 @@ namespace {
 // 1: scalars fixed-width (stores written before). 2: the archive's compact layout.
 constexpr char fixed_version = 1;
 constexpr char format_version = 2;
+// The in-process form: format 2 with reasons by enumerator (never in a store).
+constexpr char in_process_version = 0x7F;
 
 archive::layout layout_of(char version) {
   return version == fixed_version ? archive::layout::fixed : archive::layout::compact;
@@ -36,6 +38,23 @@ std::optional<decision> decode_decision(std::string_view bytes) {
     return std::nullopt;
   }
   archive::reader r(bytes.substr(1), bytes.front(), layout_of(bytes.front()));
+  decision d;
+  r(d);
+  if (!r.ok() || !r.at_end() || d.result > outcome::hold_invalid) return std::nullopt;
+  return d;
+}
+
+void encode_in_process(const decision& d, std::string& out) {
+  out += in_process_version;
+  archive::writer w(out, format_version, archive::layout::compact,
+                    archive::reason_form::enumerator);
+  w(d);
+}
+
+std::optional<decision> decode_in_process_decision(std::string_view bytes) {
+  if (bytes.empty() || bytes.front() != in_process_version) return std::nullopt;
+  archive::reader r(bytes.substr(1), format_version, archive::layout::compact,
+                    archive::reason_form::enumerator);
   decision d;
   r(d);
   if (!r.ok() || !r.at_end() || d.result > outcome::hold_invalid) return std::nullopt;

@@ -59,4 +59,52 @@ TEST_SUITE("model.decision_codec") {
     unknown[0] = 3;
     CHECK_FALSE(model::decode_decision(unknown));
   }
+
+  TEST_CASE("the in-process form keeps every field, a byte a reason, and no store reads it") {
+    model::decision d;
+    d.claim_id = "C1";
+    d.patient = "1EG4TE5MK73";
+    d.dos = {2026, 4, 1};
+    d.policy = "NCD223@2026-03-07";
+    d.result = model::outcome::hold_documentation;
+    for (std::size_t n = 0; n < model::reason_count; ++n) {
+      d.findings.push_back({static_cast<model::reason>(n), 2, n % 2 ? "detail" : "", {}});
+    }
+    d.findings.back().facts_used = {"Observation/cpep"};
+    std::string in_process, stored;
+    model::encode_in_process(d, in_process);
+    model::encode(d, stored);
+    CHECK(in_process.size() + 20 * model::reason_count < stored.size());
+    const auto back = model::decode_in_process_decision(in_process);
+    REQUIRE(back);
+    CHECK(back->claim_id == "C1");
+    CHECK(back->patient == d.patient);
+    CHECK(back->dos == d.dos);
+    CHECK(back->policy == d.policy);
+    CHECK(back->result == d.result);
+    REQUIRE(back->findings.size() == d.findings.size());
+    for (std::size_t n = 0; n < d.findings.size(); ++n) {
+      CAPTURE(n);
+      CHECK(back->findings[n].reason == d.findings[n].reason);
+      CHECK(back->findings[n].line == 2);
+      CHECK(back->findings[n].detail == d.findings[n].detail);
+      CHECK(back->findings[n].facts_used == d.findings[n].facts_used);
+    }
+    // Neither form is taken for the other, and a truncation is refused.
+    CHECK_FALSE(model::decode_decision(in_process));
+    CHECK_FALSE(model::decode_in_process_decision(stored));
+    for (std::size_t n = 0; n < in_process.size(); ++n) {
+      CAPTURE(n);
+      CHECK_FALSE(model::decode_in_process_decision(std::string_view(in_process).substr(0, n)));
+    }
+    // An enumerator past the table is refused (a reason is the first field of a finding).
+    model::decision one;
+    one.findings = {{model::reason::implantable_review, 0, "", {}}};
+    std::string bytes;
+    model::encode_in_process(one, bytes);
+    const auto at = bytes.size() - 4;  // reason, line, empty detail, no facts
+    CHECK(static_cast<std::size_t>(bytes[at]) == model::reason_count - 1);
+    bytes[at] = static_cast<char>(model::reason_count);
+    CHECK_FALSE(model::decode_in_process_decision(bytes));
+  }
 }

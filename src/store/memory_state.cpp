@@ -25,11 +25,19 @@ std::uint32_t memory_state::patient_index(const std::string& key) {
   return index;
 }
 
+std::uint32_t memory_state::set_part_index(std::string_view encoded) {
+  if (const auto it = set_part_of_.find(encoded); it != set_part_of_.end()) return it->second;
+  const auto index = static_cast<std::uint32_t>(set_parts_.size());
+  set_parts_.emplace_back(encoded);
+  set_part_of_.emplace(set_parts_.back(), index);  // views the deque's copy, which stays put
+  return index;
+}
+
 std::optional<engine::claim_record> memory_state::load(std::string_view claim_id) const {
   const auto* s = find(claim_id);
   if (s == nullptr) return std::nullopt;
-  auto claim = model::decode_claim(s->claim());
-  auto decision = model::decode_decision(s->decision());
+  auto claim = model::decode_claim(s->claim(), set_parts_[s->set_part]);
+  auto decision = model::decode_in_process_decision(s->decision());
   // Only encode() wrote these bytes: failing to read them back is a bug, not bad input.
   if (!claim || !decision) throw std::logic_error("memory_state: a stored record does not decode");
   return engine::claim_record{std::move(*claim), std::move(*decision), std::string(s->source()),
@@ -62,12 +70,16 @@ void memory_state::save(const engine::claim_record_view& record) {
     auto& count = patients_[s.patient].csii_released;
     count = record.csii_released ? count + 1 : count - 1;
   }
+  // The claim's envelope and billing provider are its whole set's: kept once for all of them.
   // Encoded in a buffer that keeps its capacity, then copied once at its exact size: growing
   // each record's own string from empty cost a reallocation per doubling and a shrink.
   encoding_.clear();
-  model::encode(record.claim, encoding_);
+  model::encode_set_part(record.claim, encoding_);
+  s.set_part = set_part_index(encoding_);
+  encoding_.clear();
+  model::encode_own_part(record.claim, encoding_);
   s.claim_size = static_cast<std::uint32_t>(encoding_.size());
-  model::encode(record.decision, encoding_);
+  model::encode_in_process(record.decision, encoding_);
   s.decision_size = static_cast<std::uint32_t>(encoding_.size() - s.claim_size);
   encoding_ += record.source;
   s.bytes = std::string(encoding_);  // its capacity is its size, as shrink_to_fit left it
@@ -118,7 +130,7 @@ void memory_state::for_each_open_decision(
     const std::function<void(const model::decision&)>& visit) const {
   for (const auto& s : records_) {
     if (s.closed) continue;
-    if (auto d = model::decode_decision(s.decision())) visit(*d);
+    if (auto d = model::decode_in_process_decision(s.decision())) visit(*d);
   }
 }
 

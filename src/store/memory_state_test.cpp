@@ -151,4 +151,37 @@ TEST_SUITE("store.memory_state") {
     CHECK_FALSE(s.csii_released_other_than("NEW-MEMBER", id_of(0)));
     CHECK(s.claims_of(patient_of(0)).size() == 51);  // claims 0, 97, … 4947, less claim 0
   }
+
+  TEST_CASE("claims of one set keep its envelope and billing provider once, and load them whole") {
+    store::memory_state s;
+    engine::claim_record r;
+    for (const char* id : {"S1", "S2", "S3"}) {
+      r.claim = test::pump_claim(id);
+      r.claim.envelope.set_control = "0001";
+      s.save(r);
+    }
+    CHECK(s.set_parts() == 1);
+    r.claim = test::pump_claim("T1");
+    r.claim.envelope.set_control = "0002";
+    r.claim.billing.npi = "1999999999";
+    s.save(r);
+    CHECK(s.set_parts() == 2);
+    // A replacement from another set keeps that set's part.
+    r.claim = test::pump_claim("S2");
+    r.claim.envelope.set_control = "0002";
+    r.claim.billing.npi = "1999999999";
+    r.claim.frequency = '7';
+    s.save(r);
+    CHECK(s.set_parts() == 2);
+    const auto s1 = s.load("S1");
+    const auto s2 = s.load("S2");
+    const auto t1 = s.load("T1");
+    REQUIRE(s1);
+    REQUIRE(s2);
+    REQUIRE(t1);
+    CHECK(s1->claim.envelope.set_control == "0001");
+    CHECK(s1->claim.billing == test::pump_claim("S1").billing);
+    CHECK(s2->claim == r.claim);
+    CHECK(t1->claim.billing.npi == "1999999999");
+  }
 }

@@ -29,4 +29,15 @@ void encode_as(const claim& c, int version, std::string& out);
 /// bytes); never throws on malformed input.
 [[nodiscard]] std::optional<claim> decode_claim(std::string_view bytes);
 
+/// A claim in two parts: what its whole transaction set shares with it (the interchange and
+/// set envelope, the billing provider: about a third of its encoding) and the rest. A memory
+/// state keeps the set's part once for all its claims. Each part is in the layout of
+/// claim_format_version, and only decode_claim(own, set) reads them.
+void encode_set_part(const claim& c, std::string& out);
+void encode_own_part(const claim& c, std::string& out);
+
+/// The claim whose parts these are; nullopt when either is not one (as decode_claim(bytes)).
+[[nodiscard]] std::optional<claim> decode_claim(std::string_view own_part,
+                                                std::string_view set_part);
+
 }  // namespace covgate::model

@@ -20,4 +20,11 @@ void encode_as(const decision& d, int version, std::string& out);
 /// does not know. Never throws on malformed input.
 [[nodiscard]] std::optional<decision> decode_decision(std::string_view bytes);
 
+/// The same fields with each reason by its enumerator (a byte, not its 20-30-byte code), for
+/// bytes that never leave the process: a build that renumbers the reasons cannot read them,
+/// and decode_decision() refuses them. The memory state keeps a decision per claim this way.
+void encode_in_process(const decision& d, std::string& out);
+/// Decodes what encode_in_process() wrote; nullopt for anything else.
+[[nodiscard]] std::optional<decision> decode_in_process_decision(std::string_view bytes);
+
 }  // namespace covgate::model

@@ -1,7 +1,9 @@
 // The engine's state in memory: replay without --store, tests, the C ABI's memory mode.
 // Claims and decisions are kept in their compact encodings (model/claim_codec.hpp,
 // model/decision_codec.hpp): the gate keeps every claim it ever answered (a retracted fact can
-// reopen a released one), so a million claims cost their bytes, not their objects. Facts are
+// reopen a released one), so a million claims cost their bytes, not their objects. What a
+// claim shares with its transaction set (the envelope, the billing provider: a third of its
+// encoding) is kept once per distinct value. Facts are
 // not copied here: a memory state never restarts, and the gate's fact index holds them.
 // History is kept only when asked for (it costs a decision per event). Not thread-safe.
 #pragma once
@@ -30,6 +32,8 @@ class memory_state final : public engine::state {
   [[nodiscard]] std::vector<engine::claim_summary> claims_of(
       std::string_view patient) const override;
   [[nodiscard]] std::size_t size() const override { return records_.size(); }
+  /// How many distinct set parts (envelope and billing provider) it keeps.
+  [[nodiscard]] std::size_t set_parts() const noexcept { return set_parts_.size(); }
   [[nodiscard]] std::vector<engine::claim_summary> open_claims_of(std::string_view patient,
                                                                   bool released_too) const override;
   [[nodiscard]] bool csii_released_other_than(std::string_view patient,
@@ -53,15 +57,16 @@ class memory_state final : public engine::state {
   void set_counter(std::string_view name, std::int64_t value) override;
 
  private:
-  // One allocation per claim (a short id lives inside the record itself): its encoded
-  // claim, its encoded decision and its source, one after the other (a million claims are a
-  // million of these).
+  // One allocation per claim (a short id lives inside the record itself): its encoded claim
+  // without its set's part, its decision in the in-process form (reasons by enumerator) and
+  // its source, one after the other (a million claims are a million of these).
   struct stored {
     std::string id;
     std::string bytes;
     std::uint32_t claim_size = 0;
     std::uint32_t decision_size = 0;
-    std::uint32_t patient = 0;  // its patient's index in patients_
+    std::uint32_t patient = 0;   // its patient's index in patients_
+    std::uint32_t set_part = 0;  // its set's part of the claim, in set_parts_
     std::uint32_t events = 0;
     model::outcome result = model::outcome::release;
     bool closed = false;
@@ -97,12 +102,15 @@ class memory_state final : public engine::state {
   [[nodiscard]] const stored* find(std::string_view claim_id) const;
   [[nodiscard]] const patient* find_patient(std::string_view key) const;
   std::uint32_t patient_index(const std::string& key);
+  std::uint32_t set_part_index(std::string_view encoded);
 
   bool keep_history_;
   std::deque<stored> records_;  // in first-save order
   index_of record_of_;
   std::deque<patient> patients_;
   index_of patient_of_;
+  std::deque<std::string> set_parts_;  // distinct encoded set parts, never dropped
+  index_of set_part_of_;
   by_name<std::vector<engine::history_entry>> history_;
   by_name<engine::interchange_answer> interchanges_;
   std::map<std::string, std::int64_t, std::less<>> counters_;
