@@ -93,6 +93,14 @@ check "no PATH is a usage error" '[ "$(rc)" = 2 ] && grep -q "^usage:" "$work/er
 run replay --out "$work/no/such/folder/out.x12" "$good"
 check "cannot write FILE is one line, without the usage text" \
   '[ "$(rc)" = 2 ] && grep -q "cannot write .*out.x12" "$work/err" && [ "$(wc -l <"$work/err")" = 1 ]'
+if [ -w /dev/full ]; then
+  run replay --out /dev/full --decisions "$work/d.ndjson" "$good"
+  check "regression: a full disk under --out is an error naming the output, not a silent loss" \
+    '[ "$(rc)" = 2 ] && grep -q "cannot write /dev/full" "$work/err"'
+  run replay --decisions /dev/full "$good"
+  check "regression: a full disk under --decisions is an error too" \
+    '[ "$(rc)" = 2 ] && grep -q "cannot write /dev/full" "$work/err"'
+fi
 run check --store "$work/s" "$good"
 check "an option of another command is a usage error naming the command" \
   '[ "$(rc)" = 2 ] && grep -q "unknown option --store for check" "$work/err" && grep -q "^usage:" "$work/err"'

@@ -1,9 +1,11 @@
 // Fuzz target: any bytes through the store's decoders (claim, decision, facts, and a partition
 // snapshot), which read what a store on disk or a cluster's snapshot holds and so must refuse
-// damaged bytes, never crash or load an invalid value. The first byte picks the decoder; the
-// rest is the stored form. Invariant: what decodes, encoded again in the current format, is a
-// fixed point (decoding and encoding it once more gives the same bytes), whatever format the
-// input was in.
+// damaged bytes, never crash or load an invalid value; and through the memory state's
+// in-process forms (a claim in two parts, a decision by reason enumerator), held to the same. The
+// first byte picks the decoder; the rest is the stored form. Invariant: what decodes, encoded again
+// in the current format, is a fixed point (decoding and encoding it once more gives the same
+// bytes), whatever format the input was in.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -64,7 +66,7 @@ std::optional<std::string> copy_snapshot(std::string_view bytes) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return 0;
   const std::string_view bytes(reinterpret_cast<const char*>(data) + 1, size - 1);
-  switch (data[0] % 4) {
+  switch (data[0] % 6) {
     case 0:
       fixed_point(bytes, [](std::string_view b) { return decode_claim(b); });
       break;
@@ -74,6 +76,33 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     case 2:
       fixed_point(bytes, [](std::string_view b) { return decode_facts(b); });
       break;
+    case 4: {
+      // The first byte says where the own part ends and the set's part begins.
+      if (bytes.empty()) break;
+      const auto split =
+          std::min<std::size_t>(static_cast<std::uint8_t>(bytes[0]), bytes.size() - 1);
+      const auto parts = bytes.substr(1);
+      const auto claim = decode_claim(parts.substr(0, split), parts.substr(split));
+      if (!claim) break;
+      std::string own, set;
+      encode_own_part(*claim, own);
+      encode_set_part(*claim, set);
+      const auto again = decode_claim(own, set);
+      if (!again || !(*again == *claim)) std::abort();
+      break;
+    }
+    case 5: {
+      const auto d = decode_in_process_decision(bytes);
+      if (!d) break;
+      std::string once;
+      encode_in_process(*d, once);
+      const auto again = decode_in_process_decision(once);
+      if (!again) std::abort();
+      std::string twice;
+      encode_in_process(*again, twice);
+      if (twice != once) std::abort();
+      break;
+    }
     default: {
       const auto once = copy_snapshot(bytes);
       if (!once) break;
