@@ -210,12 +210,13 @@ void gate::restore_facts(std::vector<model::fact> facts) {
   index_facts(std::move(facts), touched, corrected, false);  // counted when they arrived
 }
 
-void gate::forget_facts() {
+void gate::forget_resource(std::string_view resource) {
   const std::unique_lock writing(index_lock_);
-  facts_.clear();
-  linker_ = fhir::linker([this](model::fact&& f) { linked_.push_back(std::move(f)); });
-  linked_.clear();
-  practitioners_.clear();
+  facts_.forget(resource);
+  linker_.forget(resource);
+  if (const auto it = practitioners_.find(std::string(resource)); it != practitioners_.end()) {
+    practitioners_.erase(it);
+  }
 }
 
 void gate::index_facts(std::vector<model::fact> facts, std::set<std::string>& touched,

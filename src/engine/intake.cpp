@@ -740,9 +740,8 @@ void intake::restore_open_decision(const model::decision& decision) {
   impl_->gate_.count_stored(decision);
 }
 
-void intake::reindex_facts() {
-  impl_->gate_.forget_facts();
-  impl_->st.for_each_facts([&](std::string_view encoded) { restore_facts(encoded); });
+void intake::forget_fact_resource(std::string_view resource) {
+  impl_->gate_.forget_resource(resource);
 }
 
 void intake::forget_open_decision(const model::decision& decision) {

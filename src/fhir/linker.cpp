@@ -1,5 +1,9 @@
 #include "covgate/fhir/linker.hpp"
 
+#include <iterator>
+
+#include "covgate/model/fact_index.hpp"
+
 namespace covgate::fhir {
 
 std::string* linker::patient_of(model::fact& f) {
@@ -59,6 +63,17 @@ void linker::add(model::fact fact) {
   }
   ++waiting_count_;
   waiting_[*patient].push_back(std::move(fact));
+}
+
+void linker::forget(std::string_view resource) {
+  if (const auto it = keys_.find(std::string(resource)); it != keys_.end()) keys_.erase(it);
+  if (waiting_count_ == 0) return;
+  for (auto it = waiting_.begin(); it != waiting_.end();) {
+    waiting_count_ -= std::erase_if(it->second, [&](const model::fact& f) {
+      return model::fact_index::resource_view_of(model::resource_id_of(f)) == resource;
+    });
+    it = it->second.empty() ? waiting_.erase(it) : std::next(it);
+  }
 }
 
 std::vector<model::fact> linker::take_waiting() {

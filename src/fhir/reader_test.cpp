@@ -366,6 +366,35 @@ TEST_SUITE("fhir.linker") {
     CHECK(link.take_waiting().size() == 1);
     CHECK(link.waiting() == 0);
   }
+
+  TEST_CASE("a forgotten Patient links nothing more; forgotten waiting facts are not released") {
+    std::vector<model::fact> ready;
+    fhir::linker link([&](const model::fact& f) { ready.push_back(f); });
+    model::patient patient;
+    patient.resource_id = "Patient/p1";
+    patient.key = "1EG4TE5MK73";
+    link.add(patient);
+    link.forget("Patient/p1");
+    model::lab_result lab;
+    lab.resource_id = "Observation/o1#component[0]";
+    lab.patient = "Patient/p1";
+    link.add(lab);
+    CHECK(ready.size() == 1);  // the Patient only: the lab waits again
+    CHECK(link.waiting() == 1);
+    model::encounter visit;
+    visit.resource_id = "Encounter/e1";
+    visit.patient = "Patient/p1";
+    link.add(visit);
+    CHECK(link.waiting() == 2);
+    link.forget("Observation/o1");  // by its resource, whatever its components' suffixes
+    CHECK(link.waiting() == 1);
+    link.forget("Observation/unknown");
+    CHECK(link.waiting() == 1);
+    link.add(patient);
+    REQUIRE(ready.size() == 3);
+    CHECK(model::resource_id_of(ready.back()) == "Encounter/e1");
+    CHECK(link.waiting() == 0);
+  }
 }
 
 TEST_SUITE("model.moment") {

@@ -299,6 +299,14 @@ void fact_index::forget(std::string_view resource, const location& where) {
   patient_of_hash_.erase(hash_(resource));
 }
 
+bool fact_index::forget(std::string_view resource) {
+  const auto where = locate(resource);
+  if (!where) return false;
+  forget(resource, *where);
+  --resources_;
+  return true;
+}
+
 std::string& fact_index::encode_record(const std::string& resource, patient_records& patient,
                                        std::span<fact> group) {
   const auto last_updated = last_updated_of(group.front());  // a copy: stripping clears it

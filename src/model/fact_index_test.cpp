@@ -195,6 +195,28 @@ TEST_SUITE("model.fact_index") {
     CHECK(index.for_patient("M").size() == 1);
     CHECK(index.size() == 3);
   }
+
+  TEST_CASE("a forgotten resource is gone as if never seen: an older version is then added") {
+    for (const auto hash : {&fact_index::default_hash, &one_hash}) {
+      fact_index index(hash);
+      auto newer = lab(0.7, "Observation/c1", "K", "2026-03-05T10:00:00Z");
+      CHECK(index.apply({newer}) == fact_index::change::added);
+      CHECK(index.apply({lab(2, "Observation/c2", "K")}) == fact_index::change::added);
+      CHECK(index.apply({lab(3, "Observation/c3", "M")}) == fact_index::change::added);
+      CHECK(index.forget("Observation/c1"));
+      CHECK_FALSE(index.forget("Observation/c1"));
+      CHECK_FALSE(index.forget("Observation/none"));
+      CHECK_FALSE(index.find("Observation/c1"));
+      CHECK(index.size() == 2);
+      REQUIRE(index.for_patient("K").size() == 1);
+      CHECK(value_of(index.for_patient("K")[0]) == 2);
+      CHECK(value_of(index.find("Observation/c3")->front()) == 3);
+      // Without the forget, this older version would be ignored.
+      CHECK(index.apply({lab(0.5, "Observation/c1", "K")}) == fact_index::change::added);
+      CHECK(value_of(index.find("Observation/c1")->front()) == 0.5);
+      CHECK(index.size() == 3);
+    }
+  }
 }
 
 namespace {

@@ -452,21 +452,15 @@ durable_gate::snapshot_result durable_gate::load_snapshot(std::string_view bytes
 durable_gate::snapshot_result durable_gate::replace_partition(
     std::string_view bytes, const std::function<bool(std::string_view)>& mine) {
   return in_next_commit([&] {
-    auto load = store_.replace_partition(
+    // The copy's facts are forgotten resource by resource, then the snapshot's indexed: the
+    // other partitions' facts stay where they are. A snapshot's facts row that does not
+    // decode throws std::runtime_error after the copy is gone: store_failed, below.
+    return store_.replace_partition(
         bytes, mine,
-        {nullptr,  // the facts are indexed again below, the copy's gone with them
+        {[this](std::string_view encoded) { intake_.restore_facts(encoded); },
          [this](const model::decision& d) { intake_.restore_open_decision(d); }},
-        [this](const model::decision& d) { intake_.forget_open_decision(d); });
-    if (load.verdict == store::snapshot_load_verdict::loaded) {
-      // The copy is gone from the transaction by now: an index left half rebuilt must stop
-      // the gate (store_failed, below), not pass for a refused snapshot.
-      try {
-        intake_.reindex_facts();
-      } catch (const store::store_error& e) {
-        throw std::runtime_error(std::string("the facts not indexed again: ") + e.what());
-      }
-    }
-    return load;
+        [this](const model::decision& d) { intake_.forget_open_decision(d); },
+        [this](std::string_view resource) { intake_.forget_fact_resource(resource); });
   });
 }
 

@@ -398,7 +398,8 @@ snapshot_load sqlite_store::load_snapshot(std::string_view bytes, const snapshot
 
 partition_drop sqlite_store::drop_partition(
     std::uint32_t partition, const std::function<bool(std::string_view)>& mine,
-    const std::function<void(const model::decision&)>& open_decision) {
+    const std::function<void(const model::decision&)>& open_decision,
+    const std::function<void(std::string_view)>& fact_resource) {
   if (sqlite3_get_autocommit(db_)) {
     throw store_error(
         "drop_partition outside a transaction: the rows and the position go together");
@@ -456,6 +457,10 @@ partition_drop sqlite_store::drop_partition(
   }
   // Its facts: filed under it, or unfiled and keyed to a patient of it.
   {
+    if (fact_resource) {
+      statement filed(db_, "SELECT resource FROM facts WHERE part = " + p);
+      while (filed.step()) fact_resource(filed.text(0));
+    }
     statement filed(db_, "DELETE FROM facts WHERE part = " + p);
     filed.run();
     dropped.facts = static_cast<std::uint64_t>(sqlite3_changes(db_));
@@ -467,7 +472,10 @@ partition_drop sqlite_store::drop_partition(
       }
     }
     statement drop(db_, "DELETE FROM facts WHERE resource = ?");
-    for (const auto& resource : unfiled) drop.bind(1, resource).run();
+    for (const auto& resource : unfiled) {
+      if (fact_resource) fact_resource(resource);
+      drop.bind(1, resource).run();
+    }
     dropped.facts += unfiled.size();
   }
   statement position(db_, "DELETE FROM applied WHERE partition = " + p);
@@ -478,7 +486,8 @@ partition_drop sqlite_store::drop_partition(
 snapshot_load sqlite_store::replace_partition(
     std::string_view bytes, const std::function<bool(std::string_view)>& mine,
     const snapshot_restore& restore,
-    const std::function<void(const model::decision&)>& dropped_decision) {
+    const std::function<void(const model::decision&)>& dropped_decision,
+    const std::function<void(std::string_view)>& dropped_fact) {
   if (sqlite3_get_autocommit(db_)) {
     throw store_error(
         "replace_partition outside a transaction: the copy goes only if the snapshot comes");
@@ -491,14 +500,27 @@ snapshot_load sqlite_store::replace_partition(
     return result;
   }
   std::vector<model::decision> gone;
+  std::vector<std::string> gone_facts;
   savepoint copy(db_, "covgate_replace");
-  (void)drop_partition(header->partition, mine,
-                       [&](const model::decision& d) { gone.push_back(d); });
-  result = load_snapshot(bytes, restore);  // throws with its rows undone; `copy` undoes the drop
+  (void)drop_partition(
+      header->partition, mine, [&](const model::decision& d) { gone.push_back(d); },
+      [&](std::string_view resource) { gone_facts.emplace_back(resource); });
+  // The snapshot's facts are handed over after the copy's are forgotten: a resource both hold
+  // would otherwise meet the copy's version in the caller's index, and a newer one wins there.
+  std::vector<std::string> loaded_facts;
+  const snapshot_restore deferred{[&](std::string_view body) { loaded_facts.emplace_back(body); },
+                                  restore.open_decision};
+  result = load_snapshot(bytes, deferred);  // throws with its rows undone; `copy` undoes the drop
   if (result.verdict != snapshot_load_verdict::loaded) return result;  // the drop is undone too
   copy.release();
   if (dropped_decision) {
     for (const auto& d : gone) dropped_decision(d);
+  }
+  if (dropped_fact) {
+    for (const auto& resource : gone_facts) dropped_fact(resource);
+  }
+  if (restore.facts) {
+    for (const auto& body : loaded_facts) restore.facts(body);
   }
   return result;
 }

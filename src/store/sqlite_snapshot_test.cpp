@@ -309,12 +309,44 @@ TEST_SUITE("store.sqlite_snapshot") {
     stale.commit();
 
     std::vector<std::string> dropped, restored;
+    // The facts in the order the caller hears of them: "-" a row of the copy gone, "+" a
+    // snapshot's row to index.
+    std::vector<std::string> facts_told;
+    const auto resource_of = [](std::string_view body) {
+      const auto facts = model::decode_facts(body);
+      REQUIRE(facts);
+      REQUIRE_FALSE(facts->empty());
+      return model::resource_id_of(facts->front());
+    };
     stale.begin();
     const auto replaced = stale.replace_partition(
-        bytes, mine, {nullptr, [&](const model::decision& d) { restored.push_back(d.claim_id); }},
-        [&](const model::decision& d) { dropped.push_back(d.claim_id); });
+        bytes, mine,
+        {[&](std::string_view body) { facts_told.push_back("+" + resource_of(body)); },
+         [&](const model::decision& d) { restored.push_back(d.claim_id); }},
+        [&](const model::decision& d) { dropped.push_back(d.claim_id); },
+        [&](std::string_view resource) { facts_told.push_back("-" + std::string(resource)); });
     stale.commit();
     REQUIRE(replaced.verdict == store::snapshot_load_verdict::loaded);
+    // Every row of the copy is told gone before any of the snapshot's is told (the caller's
+    // index forgets a resource's old version before it takes the new one).
+    const auto first_added = std::find_if(facts_told.begin(), facts_told.end(),
+                                          [](const std::string& t) { return t[0] == '+'; });
+    CHECK(std::all_of(first_added, facts_told.end(),
+                      [](const std::string& t) { return t[0] == '+'; }));
+    std::vector<std::string> gone(facts_told.begin(), first_added);
+    std::vector<std::string> added(first_added, facts_told.end());
+    std::sort(gone.begin(), gone.end());
+    std::sort(added.begin(), added.end());
+    if (how == filing::by_partition) {
+      CHECK(gone == std::vector<std::string>{"-Observation/m", "-Observation/w"});
+      CHECK(added ==
+            std::vector<std::string>{"+Observation/m", "+Observation/m2", "+Observation/w"});
+    } else {
+      // Unfiled, the row waiting for its link names no patient of the partition: it stays,
+      // and the snapshot's copy of it is not loaded again.
+      CHECK(gone == std::vector<std::string>{"-Observation/m"});
+      CHECK(added == std::vector<std::string>{"+Observation/m", "+Observation/m2"});
+    }
     std::sort(dropped.begin(), dropped.end());
     CHECK(dropped == std::vector<std::string>{"M-1", "M-2", "M-STALE"});
     std::sort(restored.begin(), restored.end());

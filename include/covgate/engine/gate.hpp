@@ -61,11 +61,12 @@ class gate {
   /// Facts recovered at start-up (a durable store's journal): linked and indexed, but no claim
   /// is re-evaluated (the stored decisions already reflect them) and no event is emitted.
   void restore_facts(std::vector<model::fact> facts);
-  /// Forgets every fact indexed, every link and waiting fact of the linker and every
-  /// practitioner seen, before the caller restores the facts its state holds now (rows were
-  /// taken out beneath the gate: a cluster partition's stale copy replaced by a snapshot). The
-  /// counts stay: the caller moves them with count_stored() and forget_stored().
-  void forget_facts();
+  /// Forgets what one resource (an id without a "#…" suffix) brought: its indexed facts, its
+  /// link or waiting facts in the linker, the practitioner it named. The caller took its row
+  /// out beneath the gate (a cluster partition's stale copy replaced by a snapshot) and
+  /// restores what its state holds now; nothing is re-evaluated, the counts stay (the caller
+  /// moves them with count_stored() and forget_stored()).
+  void forget_resource(std::string_view resource);
 
   enum class review_result : std::uint8_t { done, unknown_claim, already_closed, not_reviewable };
   /// A reviewer's decision on a claim held for review, as not covered, or as invalid (holds

@@ -131,10 +131,10 @@ class intake {
   void restore_facts(std::string_view encoded);
   void restore_open_decision(const model::decision& decision);
   /// After rows were taken out of the state beneath the intake (a cluster partition's stale
-  /// copy replaced by a snapshot): the gate forgets its facts and indexes the state's again,
-  /// as at start-up, and forget_open_decision() uncounts each open claim taken out. Throws
-  /// std::runtime_error when stored facts do not decode.
-  void reindex_facts();
+  /// copy replaced by a snapshot): the gate forgets each facts row's resource taken out
+  /// (gate::forget_resource) before the rows that replace them are restored, and
+  /// forget_open_decision() uncounts each open claim taken out.
+  void forget_fact_resource(std::string_view resource);
   void forget_open_decision(const model::decision& decision);
 
   [[nodiscard]] statistics summary() const;

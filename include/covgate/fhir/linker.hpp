@@ -23,6 +23,11 @@ class linker {
   /// patient, already names its key, or its Patient is known), now or when the Patient comes.
   void add(model::fact fact);
 
+  /// Forgets what one resource (an id without a "#…" suffix) brought: a Patient's link from
+  /// its reference to its key, or facts of it still waiting for their Patient. A fact already
+  /// handed on is the caller's to forget.
+  void forget(std::string_view resource);
+
   /// Facts still waiting for their Patient.
   [[nodiscard]] std::size_t waiting() const noexcept { return waiting_count_; }
 

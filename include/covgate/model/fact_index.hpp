@@ -90,6 +90,12 @@ class fact_index {
   change apply(std::span<fact> group);
   change apply(std::vector<fact> group) { return apply(std::span<fact>(group)); }
 
+  /// Forgets the facts of one resource (its id without a "#…" suffix), as if it had never
+  /// come: a later version of it is then added, not compared with this one. False when it had
+  /// none. A cluster worker forgets a stale copy of a partition's facts this way, resource by
+  /// resource, while the other partitions' facts stay.
+  bool forget(std::string_view resource);
+
   /// Every current fact for `patient_key`, decoded, in the order their resources arrived.
   [[nodiscard]] std::vector<fact> for_patient(std::string_view patient_key) const;
   /// The current facts of one resource (nullopt when unknown or retracted).

@@ -320,21 +320,25 @@ class sqlite_store final : public engine::state {
   /// and its applied position. Facts that name their patient by reference only and were not
   /// filed under it stay (other partitions' snapshots carry them too), as do the journal,
   /// remembered interchanges and delivered outbox items. `open_decision` gets the decision of
-  /// each open claim deleted, before it goes (the gate's counts). `mine` must not throw.
-  partition_drop drop_partition(std::uint32_t partition,
-                                const std::function<bool(std::string_view patient_key)>& mine,
-                                const std::function<void(const model::decision&)>& open_decision);
+  /// each open claim deleted, before it goes (the gate's counts), and `fact_resource` the
+  /// resource of each facts row deleted (the gate's index). `mine` must not throw.
+  partition_drop drop_partition(
+      std::uint32_t partition, const std::function<bool(std::string_view patient_key)>& mine,
+      const std::function<void(const model::decision&)>& open_decision,
+      const std::function<void(std::string_view resource)>& fact_resource = {});
   /// drop_partition() and load_snapshot() as one change, inside begin()/commit(): a stale copy
   /// of the snapshot's partition replaced by the snapshot. Nothing changes unless the snapshot
   /// loads (a claim id the store holds in another partition throws store_error with both
   /// undone; a store at or past the snapshot's position is not_newer). `restore` as for
   /// load_snapshot(); once loaded, `dropped_decision` gets each open claim's decision the copy
-  /// held. The facts index of the caller must then forget the dropped facts (they are not
-  /// listed: re-read the facts rows).
+  /// held, then `dropped_fact` each facts row's resource it held, and only then does
+  /// `restore.facts` get the snapshot's facts rows (a caller's index forgets the copy's version
+  /// of a resource before it takes the snapshot's, which may be older).
   snapshot_load replace_partition(
       std::string_view bytes, const std::function<bool(std::string_view patient_key)>& mine,
       const snapshot_restore& restore,
-      const std::function<void(const model::decision&)>& dropped_decision);
+      const std::function<void(const model::decision&)>& dropped_decision,
+      const std::function<void(std::string_view resource)>& dropped_fact = {});
 
   /// Claims and facts rows written from now on belong to stream partition `partition` (a
   /// cluster worker sets it while it applies one of the partition's messages; nullopt, the
