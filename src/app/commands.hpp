@@ -11,5 +11,6 @@ int run_serve(const options& o);
 int run_check(const options& o);
 int run_parse(const options& o);
 int run_audit(const options& o);
+int run_route(const options& o);
 
 }  // namespace covgate::app

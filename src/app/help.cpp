@@ -29,7 +29,7 @@ constexpr std::string_view exit_text =
     "Exit status: 0 every input was processed (holds are not errors); 1 something was\n"
     "rejected, not recognized or skipped; 2 a usage, configuration or start-up error.\n";
 
-const std::array<command_help, 5>& commands() {
+const std::array<command_help, 6>& commands() {
   static const std::string replay =
       std::string(
           "usage: covgate replay [options] PATH...\n"
@@ -136,9 +136,29 @@ const std::array<command_help, 5>& commands() {
       "  -h, --help                     this help\n"
       "\n" +
       std::string(paths_text) + "\n" + std::string(exit_text);
-  static const std::array<command_help, 5> all = {
+  static const std::string route =
+      "usage: covgate route --config FILE [--identity ID]... [--mappings DIR] [PATH...]\n"
+      "\n"
+      "Where a cluster front would send each message in PATH (each file read as one HTTP\n"
+      "body), with nothing published: one JSON line per part, naming its route (partition,\n"
+      "identity, reference, front, or refused and why), its partition and patient token, or\n"
+      "the identity token it waits on (the CG_WAIT subjects), and the identity tokens of the\n"
+      "Patients it links. --identity ID prints the token of a local identity typed by hand\n"
+      "(\"Patient/123\"). Patients and identities are shown only as their keyed tokens; the\n"
+      "secret comes from the variable cluster.key_secret_env names in FILE, and\n"
+      "cluster.partitions, the readers' limits and http.body_limit from FILE too.\n"
+      "\n"
+      "options:\n"
+      "  --config FILE                  covgate.json of the cluster's front or workers\n"
+      "  --identity ID                  a local identity to print the token of (repeatable)\n"
+      "  --mappings DIR                 code tables to use instead of the configuration's\n"
+      "  -h, --help                     this help\n"
+      "\n"
+      "Exit status: 0 every file was routed; 1 a file was skipped or refused; 2 a usage or\n"
+      "configuration error (no secret).\n";
+  static const std::array<command_help, 6> all = {
       command_help{"replay", replay}, command_help{"serve", serve}, command_help{"check", check},
-      command_help{"parse", parse}, command_help{"audit", audit}};
+      command_help{"parse", parse},   command_help{"audit", audit}, command_help{"route", route}};
   return all;
 }
 
@@ -149,6 +169,7 @@ constexpr std::string_view usage =
     "       covgate parse [options] PATH...\n"
     "       covgate audit [--as-of DATE] [--format csv|html] [--out FILE]\n"
     "                     (--store DIR | PATH...)\n"
+    "       covgate route --config FILE [--identity ID]... [PATH...]\n"
     "       covgate help [COMMAND]\n"
     "       covgate --version\n"
     "\n"
@@ -160,6 +181,7 @@ constexpr std::string_view usage =
     "          OperationOutcome or ACK of each\n"
     "  parse   print the claims and facts read from input as JSON Lines\n"
     "  audit   the CSII documentation audit, one row per patient with an insulin-pump claim\n"
+    "  route   where a cluster front would send each message, by partition or identity token\n"
     "  help    print a command's help: covgate help COMMAND (or covgate COMMAND --help)\n"
     "\n"
     "PATH may be a file, a folder (read recursively, in name order) or '-' (standard input).\n"

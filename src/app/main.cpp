@@ -27,6 +27,7 @@ int run(const app::options& o) {
   if (o.command == "serve") return app::run_serve(o);
   if (o.command == "check") return app::run_check(o);
   if (o.command == "audit") return app::run_audit(o);
+  if (o.command == "route") return app::run_route(o);
   return app::run_parse(o);
 }
 

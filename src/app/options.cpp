@@ -70,7 +70,7 @@ options parse_arguments(int argc, char** argv) {
       o.time_ms = *ms;
     } else if (arg == "--mappings") {
       o.mappings = value();
-    } else if (arg == "--config" && serve) {
+    } else if (arg == "--config" && (serve || o.command == "route")) {
       o.config = value();
     } else if (arg == "--print-config" && serve) {
       o.print_config = true;
@@ -108,6 +108,9 @@ options parse_arguments(int argc, char** argv) {
       if (o.format != "csv" && o.format != "html") throw usage_error{"--format takes csv or html"};
     } else if (arg == "--out" && o.command == "audit") {
       o.out = value();
+    } else if (arg == "--identity" && o.command == "route") {
+      o.identities.push_back(value());
+      if (o.identities.back().empty()) throw usage_error{"--identity takes a non-empty ID"};
     } else if (arg == "--profile" && replay) {
       const auto v = value();
       if (v == "277") {
@@ -136,6 +139,11 @@ options parse_arguments(int argc, char** argv) {
   } else if (o.command == "audit") {
     if (o.store.empty() == o.paths.empty()) {
       throw usage_error{"audit takes --store DIR or PATH..., one of them"};
+    }
+  } else if (o.command == "route") {
+    if (o.config.empty()) throw usage_error{"route needs --config FILE (the cluster's secret)"};
+    if (o.paths.empty() && o.identities.empty()) {
+      throw usage_error{"route takes PATH... or --identity ID"};
     }
   } else if (o.paths.empty()) {
     throw usage_error{"no input PATH"};

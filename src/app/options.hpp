@@ -20,7 +20,7 @@ struct usage_error {
 };
 
 struct options {
-  /// replay, serve, check, parse, audit; or "help" (print help_topic's help) or "version".
+  /// replay, serve, check, parse, audit, route; or "help" (print help_topic's help) or "version".
   std::string command;
   std::string help_topic;                    ///< help: a command, or "" for the usage text
   std::vector<std::filesystem::path> paths;  ///< "-" is standard input (check, parse, replay)
@@ -38,9 +38,10 @@ struct options {
   server::log_format log_format = server::log_format::json;  ///< serve --log-format
   server::log_level log_level = server::log_level::info;     ///< serve --log-level
   x12::status_profile profile = x12::status_profile::notification_x212;
-  std::int64_t time_ms = 0;    ///< --ack-time as Unix milliseconds (now when not given)
-  std::string as_of;           ///< audit --as-of YYYY-MM-DD ("" = today, UTC)
-  std::string format = "csv";  ///< audit --format csv|html
+  std::int64_t time_ms = 0;             ///< --ack-time as Unix milliseconds (now when not given)
+  std::string as_of;                    ///< audit --as-of YYYY-MM-DD ("" = today, UTC)
+  std::string format = "csv";           ///< audit --format csv|html
+  std::vector<std::string> identities;  ///< route --identity ID (repeatable)
   x12::reader_options reader;
 };
 

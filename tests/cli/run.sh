@@ -252,5 +252,46 @@ check "audit over a store equals audit over the files that made it" \
 run audit --as-of 2026-04-01 --format html "$scenario"
 check "audit --format html is one escaped page" '[ "$(rc)" = 0 ] && grep -q "<!DOCTYPE html>" "$work/out" && ! grep -q "<script" "$work/out"'
 
+# route: where a cluster front would send a message, patients and identities as tokens only.
+cat >"$work/cluster.json" <<'JSON'
+{"cluster": {"role": "front", "urls": ["nats://127.0.0.1:4222"], "worker_id": "front-1",
+             "key_secret_env": "CG_CLI_SECRET", "partitions": 16}}
+JSON
+run route "$good"
+check "route without --config is a usage error" '[ "$(rc)" = 2 ] && grep -q "^usage:" "$work/err"'
+run route --config "$work/cluster.json" "$good"
+check "route without the secret names its variable" \
+  '[ "$(rc)" = 2 ] && grep -q "CG_CLI_SECRET" "$work/err"'
+labs=$samples/scenarios-hl7v2/02-csii-release-after-late-lab/3-late-labs.hl7
+mbi='2AA2AA2AA02^^^CMS\&2.16.840.1.113883.4.927\&ISO^MC'
+sed "s/$mbi/MRN-77^^^SAMPLE-HOSP^MR/" "$labs" >"$work/labs-by-mrn.hl7"
+sed "s/$mbi/MRN-77^^^SAMPLE-HOSP^MR~$mbi/" "$labs" >"$work/labs-linking.hl7"
+printf '%s\n' '{"resourceType":"Observation","id":"o1","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"1558-6"}]},"subject":{"reference":"Patient/p9"},"effectiveDateTime":"2026-01-16T07:40:00Z","valueQuantity":{"value":6.1,"unit":"mmol/L","system":"http://unitsofmeasure.org","code":"mmol/L"}}' >"$work/obs-by-reference.json"
+export CG_CLI_SECRET=cli-secret
+run route --config "$work/cluster.json" --identity Patient/p9 "$work/labs-by-mrn.hl7" \
+  "$work/labs-linking.hl7" "$work/obs-by-reference.json" "$good"
+token_of() { node -e '
+  const lines = require("fs").readFileSync(process.argv[1], "utf8").trim().split("\n").map(JSON.parse);
+  const l = lines.find((l) => (l.file || "").endsWith(process.argv[2]) || (!l.file && process.argv[2] === "-"));
+  process.stdout.write(String(l[process.argv[3]]));' "$work/out" "$1" "$2"; }
+check "route: a result by record number alone waits on its identity's token" \
+  '[ "$(rc)" = 0 ] && [ "$(token_of labs-by-mrn.hl7 route)" = identity ] && [ "$(token_of labs-by-mrn.hl7 waits_on)" = "cg.wait.$(token_of labs-by-mrn.hl7 identity_token).*" ]'
+check "route: the message with both identifiers goes to a partition and links that same token" \
+  '[ "$(token_of labs-linking.hl7 route)" = partition ] && [ "$(token_of labs-linking.hl7 links)" = "$(token_of labs-by-mrn.hl7 identity_token)" ] && [ "$(token_of labs-linking.hl7 partition)" -lt 16 ]'
+check "route: --identity Patient/p9 is the token an Observation naming only Patient/p9 waits on" \
+  '[ "$(token_of obs-by-reference.json identity_token)" = "$(token_of - identity_token)" ]'
+check "route: a claim goes to the partition of its patient's token" \
+  '[ "$(token_of 01-insulin-pump-837p.x12 route)" = partition ] && grep -q "\"patient_token\":\"[0-9a-f]\{32\}\"" "$work/out"'
+check "route prints no patient data" \
+  '! grep -q -e MRN-77 -e 2AA2AA2AA02 -e "Patient/p9" -e 1EG4TE5MK73 "$work/out"'
+cp "$work/out" "$work/route-first"
+CG_CLI_SECRET=another-secret run route --config "$work/cluster.json" --identity Patient/p9
+check "route: another secret, another token" \
+  '[ "$(rc)" = 0 ] && [ "$(token_of - identity_token)" != "$(node -e "process.stdout.write(JSON.parse(require(\"fs\").readFileSync(process.argv[1], \"utf8\").split(\"\\n\")[0]).identity_token)" "$work/route-first")" ]'
+run route --config "$work/cluster.json" "$samples/scenarios/05-claim-member-id-missing/2-claim.x12"
+check "route: a message a front refuses is exit 1 with why" \
+  '[ "$(rc)" = 1 ] && grep -q "\"route\":\"refused\"" "$work/out" && grep -q "NM108" "$work/out"'
+unset CG_CLI_SECRET
+
 echo "cli: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
