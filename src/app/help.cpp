@@ -154,8 +154,9 @@ const std::array<command_help, 6>& commands() {
       "  --mappings DIR                 code tables to use instead of the configuration's\n"
       "  -h, --help                     this help\n"
       "\n"
-      "Exit status: 0 every file was routed; 1 a file was skipped or refused; 2 a usage or\n"
-      "configuration error (no secret).\n";
+      "Exit status: 0 every file was planned (a message a front answers alone, as one its\n"
+      "reader rejects, is route \"front\"); 1 a file was skipped, or a front would refuse to\n"
+      "route it (route \"refused\"); 2 a usage or configuration error (no secret).\n";
   static const std::array<command_help, 6> all = {
       command_help{"replay", replay}, command_help{"serve", serve}, command_help{"check", check},
       command_help{"parse", parse},   command_help{"audit", audit}, command_help{"route", route}};

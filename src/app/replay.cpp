@@ -27,7 +27,8 @@ using clock = std::chrono::steady_clock;
 // An output file, or stdout when no path (or "-") is given (and nothing when `optional`).
 // Written in blocks: a decision line or a set's 277 is mostly longer than 1 KiB, which
 // libstdc++'s streams hand to the system one write each whatever their buffer (5 % of a
-// claims-only replay went to those calls). Flushed at each input file's end, and checked then.
+// claims-only replay went to those calls). Flushed and checked at each input file's end
+// (before a store commits it), and as it is read when the input is standard input.
 class output {
  public:
   output(std::filesystem::path path, bool optional) : path_(std::move(path)) {
@@ -281,15 +282,19 @@ int run_replay(const options& o) {
     auto input = intake.open(file.name(), {o.time_ms}, out);
     for (auto chunk = reader.next(); !chunk.empty(); chunk = reader.next()) {
       input->put(chunk);
+      // A stream on standard input may be a live feed: its answers go out as they come.
+      if (file.standard_input) out.flush();
       progress.update(static_cast<std::size_t>(&file - files.data()),
                       figures.bytes + reader.consumed(), out.claims_read());
     }
     const auto result = input->finish();
+    // The answers are out (or the run stops) before the store commits the file: a store that
+    // kept claims whose answers were lost would not answer them again.
+    out.flush();
     if (durable != nullptr) {
       durable->commit();
       durable->checkpoint();  // the WAL into the database file (no checkpoints run by themselves)
     }
-    out.flush();
     figures.bytes += reader.consumed();
     if (result.unrecognized) ++figures.skipped;
     any_rejected = any_rejected || result.rejected || result.unrecognized;

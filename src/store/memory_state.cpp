@@ -75,7 +75,7 @@ void memory_state::save(const engine::claim_record_view& record) {
   // each record's own string from empty cost a reallocation per doubling and a shrink.
   encoding_.clear();
   model::encode_set_part(record.claim, encoding_);
-  s.set_part = set_part_index(encoding_);
+  const auto set_part = set_part_index(encoding_);
   encoding_.clear();
   model::encode_own_part(record.claim, encoding_);
   s.claim_size = static_cast<std::uint32_t>(encoding_.size());
@@ -83,6 +83,7 @@ void memory_state::save(const engine::claim_record_view& record) {
   s.decision_size = static_cast<std::uint32_t>(encoding_.size() - s.claim_size);
   encoding_ += record.source;
   s.bytes = std::string(encoding_);  // its capacity is its size, as shrink_to_fit left it
+  s.set_part = set_part;             // with the bytes it completes, not before
   s.result = record.decision.result;
   s.closed = record.closed;
   s.csii_released = record.csii_released;

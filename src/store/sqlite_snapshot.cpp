@@ -375,6 +375,13 @@ snapshot_load sqlite_store::load_snapshot(std::string_view bytes, const snapshot
       }
       open_decisions.push_back(std::move(*decision));
     }
+    // A facts row its owner cannot index (a newer covgate's format, or damaged) is refused
+    // here, with the rows undone: once committed, it would stop every later start-up's restore.
+    for (const auto& body : loader.facts_loaded) {
+      if (!model::decode_facts(body)) {
+        throw store_error("snapshot: a facts row does not decode (a newer covgate's?)");
+      }
+    }
     if (record_applied(header->partition, header->stream_seq, header->epoch) !=
         apply_verdict::apply) {
       throw store_error("snapshot: the partition's position could not be recorded");

@@ -451,6 +451,40 @@ TEST_SUITE("store.sqlite_snapshot") {
     CHECK(refused("claims", "nonsense") == "snapshot: claims has no column nonsense");
   }
 
+  TEST_CASE("a snapshot whose facts row does not decode is refused whole, nothing indexed") {
+    // Committed, such a row would stop every later start-up's restore of the store.
+    const auto snapshot_with = [](std::string_view body) {
+      std::string bytes;
+      store::snapshot_writer w(bytes, {partition, 9, 1});
+      const std::string_view columns[] = {"resource", "seq", "updated", "body"};
+      w.table("facts", columns);
+      const store::snapshot_cell cells[] = {std::string_view("Observation/x"), std::int64_t{1},
+                                            std::string_view(""), store::snapshot_blob{body}};
+      w.row(cells);
+      w.finish();
+      return bytes;
+    };
+    store::sqlite_store s("", false);
+    bool indexed = false;
+    const store::snapshot_restore restore{[&](std::string_view) { indexed = true; }, nullptr};
+    s.begin();
+    CHECK_THROWS_WITH_AS(s.load_snapshot(snapshot_with("not facts"), restore),
+                         "snapshot: a facts row does not decode (a newer covgate's?)",
+                         store::store_error);
+    s.commit();
+    CHECK_FALSE(indexed);
+    CHECK_FALSE(s.applied(partition));
+    CHECK_FALSE(s.facts_of("Observation/x"));
+    // The same row with a body that decodes loads.
+    s.begin();
+    CHECK(
+        s.load_snapshot(snapshot_with(encoded(lab_of("Observation/x", "MINE"))), restore).verdict ==
+        store::snapshot_load_verdict::loaded);
+    s.commit();
+    CHECK(indexed);
+    CHECK(s.facts_of("Observation/x"));
+  }
+
   TEST_CASE("a partition the store never applied writes no snapshot") {
     store::sqlite_store s("", false);
     std::string bytes;

@@ -237,8 +237,8 @@ class durable_gate final : public message_port, public review_port, public outbo
   [[nodiscard]] snapshot_result load_snapshot(std::string_view bytes);
   /// A stale copy of the snapshot's partition replaced by it (sqlite_store::replace_partition,
   /// `mine` telling the partition's patients), in the gate's next commit, waited for. The
-  /// engine then forgets the copy's open claims and indexes the store's facts again (as at
-  /// start-up: every partition's messages wait meanwhile; docs/cluster.md §5j gives the cost).
+  /// engine uncounts the copy's open claims, forgets each resource whose facts row the copy
+  /// held and indexes the snapshot's (docs/cluster.md §5j gives the cost).
   /// Results as load_snapshot(); nothing changed unless `load.verdict` is loaded.
   [[nodiscard]] snapshot_result replace_partition(
       std::string_view bytes, const std::function<bool(std::string_view patient_key)>& mine);

@@ -24,6 +24,9 @@ namespace covgate::store {
 class memory_state final : public engine::state {
  public:
   explicit memory_state(bool keep_history = false) : keep_history_(keep_history) {}
+  // Its tables view the names its deques hold: a copy's would view the original's.
+  memory_state(const memory_state&) = delete;
+  memory_state& operator=(const memory_state&) = delete;
 
   [[nodiscard]] bool durable() const noexcept override { return false; }
   [[nodiscard]] bool keeps_history() const noexcept override { return keep_history_; }
