@@ -365,6 +365,32 @@ TEST_SUITE("server.service") {
     CHECK(again.load.verdict == store::snapshot_load_verdict::not_newer);
   }
 
+  TEST_CASE("a replaced copy takes only its own partition's facts: another partition's stay") {
+    const auto every_patient = [](std::string_view) { return true; };
+    temp_dir holder_dir;
+    server::service holder(config_in(holder_dir.path), test::shipped_ncd223(),
+                           test::shipped_tables());
+    REQUIRE(from_stream(holder.gate(), sample(scenario + "1-record.json"), {3, 10, 5}).durable);
+    std::string bytes;
+    holder.gate().read([&](const store::sqlite_store& store) {
+      REQUIRE(store.write_snapshot(3, every_patient, bytes).position);
+    });
+    // The copy holds partition 3 (stale) and partition 4, whose record must stay indexed.
+    temp_dir dir;
+    server::service s(config_in(dir.path), test::shipped_ncd223(), test::shipped_tables());
+    REQUIRE(from_stream(s.gate(), sample(scenario + "1-record.json"), {3, 1, 4}).durable);
+    const std::string other = "scenarios/01-csii-released/";
+    REQUIRE(from_stream(s.gate(), sample(other + "1-record.json"), {4, 2, 1}).durable);
+    REQUIRE(s.gate().replace_partition(bytes, every_patient).load.verdict ==
+            store::snapshot_load_verdict::loaded);
+    // Partition 4's patient's pump claim is decided with that record: released.
+    REQUIRE(from_stream(s.gate(), sample(other + "2-claim.x12"), {4, 3, 1}).claims == 1);
+    s.gate().read([&](const store::sqlite_store& store) {
+      REQUIRE(store.load("CSII-OK"));
+      CHECK(store.load("CSII-OK")->decision.result == model::outcome::release);
+    });
+  }
+
   TEST_CASE("a stream message's decision lines come back only when its sender asked for them") {
     temp_dir dir;
     server::service s(config_in(dir.path), test::shipped_ncd223(), test::shipped_tables());
