@@ -5,6 +5,12 @@
 
 namespace covgate::app {
 
+server::server_config load_config(const std::filesystem::path& file) {
+  if (file.empty()) return {};  // source: "built-in defaults"; the store in ./covgate-data
+  return server::parse_config(read_file(file), std::filesystem::absolute(file).parent_path(),
+                              file.string());
+}
+
 std::string read_file(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (!in) throw std::runtime_error("cannot read " + path.string());

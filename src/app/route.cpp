@@ -131,11 +131,7 @@ class route_printer {
 }  // namespace
 
 int run_route(const options& o) {
-  const auto config = o.config.empty()
-                          ? server::server_config{}
-                          : server::parse_config(read_file(o.config),
-                                                 std::filesystem::absolute(o.config).parent_path(),
-                                                 o.config.string());
+  const auto config = load_config(o.config);
   if (config.cluster.key_secret_env.empty()) {
     throw std::runtime_error(
         "route needs the cluster's key secret: --config FILE whose cluster.key_secret_env names "

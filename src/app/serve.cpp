@@ -25,13 +25,6 @@
 namespace covgate::app {
 namespace {
 
-// The configuration FILE holds, or the built-in defaults without --config.
-server::server_config load_config(const std::filesystem::path& file) {
-  if (file.empty()) return {};  // source: "built-in defaults"; the store in ./covgate-data
-  return server::parse_config(read_file(file), std::filesystem::absolute(file).parent_path(),
-                              file.string());
-}
-
 std::string store_name(const server::server_config& c) {
   return c.store.directory.empty() ? std::string(":memory:") : c.store.directory.string();
 }

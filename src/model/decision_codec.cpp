@@ -33,15 +33,25 @@ void encode_as(const decision& d, int version, std::string& out) {
   w(d);
 }
 
-std::optional<decision> decode_decision(std::string_view bytes) {
-  if (bytes.empty() || (bytes.front() != fixed_version && bytes.front() != format_version)) {
-    return std::nullopt;
-  }
-  archive::reader r(bytes.substr(1), bytes.front(), layout_of(bytes.front()));
+namespace {
+
+// Reads a decision after its version byte: nullopt unless the bytes are exactly one valid one.
+std::optional<decision> read_decision(std::string_view body, int version, archive::layout layout,
+                                      archive::reason_form reasons = archive::reason_form::code) {
+  archive::reader r(body, version, layout, reasons);
   decision d;
   r(d);
   if (!r.ok() || !r.at_end() || d.result > outcome::hold_invalid) return std::nullopt;
   return d;
+}
+
+}  // namespace
+
+std::optional<decision> decode_decision(std::string_view bytes) {
+  if (bytes.empty() || (bytes.front() != fixed_version && bytes.front() != format_version)) {
+    return std::nullopt;
+  }
+  return read_decision(bytes.substr(1), bytes.front(), layout_of(bytes.front()));
 }
 
 void encode_in_process(const decision& d, std::string& out) {
@@ -53,12 +63,8 @@ void encode_in_process(const decision& d, std::string& out) {
 
 std::optional<decision> decode_in_process_decision(std::string_view bytes) {
   if (bytes.empty() || bytes.front() != in_process_version) return std::nullopt;
-  archive::reader r(bytes.substr(1), format_version, archive::layout::compact,
-                    archive::reason_form::enumerator);
-  decision d;
-  r(d);
-  if (!r.ok() || !r.at_end() || d.result > outcome::hold_invalid) return std::nullopt;
-  return d;
+  return read_decision(bytes.substr(1), format_version, archive::layout::compact,
+                       archive::reason_form::enumerator);
 }
 
 }  // namespace covgate::model

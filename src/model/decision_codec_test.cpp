@@ -4,14 +4,24 @@
 
 using namespace covgate;
 
+namespace {
+
+// A held decision without findings, every other field set.
+model::decision held_decision(const char* policy) {
+  model::decision d;
+  d.claim_id = "C1";
+  d.patient = "1EG4TE5MK73";
+  d.dos = {2026, 4, 1};
+  d.policy = policy;
+  d.result = model::outcome::hold_documentation;
+  return d;
+}
+
+}  // namespace
+
 TEST_SUITE("model.decision_codec") {
   TEST_CASE("a decision with findings round-trips, its texts coming back from the reason table") {
-    model::decision d;
-    d.claim_id = "C1";
-    d.patient = "1EG4TE5MK73";
-    d.dos = {2026, 4, 1};
-    d.policy = "NCD223@2026-03-07+LCD-L33794";
-    d.result = model::outcome::hold_documentation;
+    auto d = held_decision("NCD223@2026-03-07+LCD-L33794");
     model::finding f{model::reason::csii_c_peptide_not_fasting,
                      2,
                      "Missing: x",
@@ -61,12 +71,7 @@ TEST_SUITE("model.decision_codec") {
   }
 
   TEST_CASE("the in-process form keeps every field, a byte a reason, and no store reads it") {
-    model::decision d;
-    d.claim_id = "C1";
-    d.patient = "1EG4TE5MK73";
-    d.dos = {2026, 4, 1};
-    d.policy = "NCD223@2026-03-07";
-    d.result = model::outcome::hold_documentation;
+    auto d = held_decision("NCD223@2026-03-07");
     for (std::size_t n = 0; n < model::reason_count; ++n) {
       d.findings.push_back({static_cast<model::reason>(n), 2, n % 2 ? "detail" : "", {}});
     }
