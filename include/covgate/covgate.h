@@ -81,6 +81,22 @@ enum covgate_disposition {
 
 typedef struct covgate_handle covgate_handle; /* opaque: one open gate */
 
+/* How a handle is doing (covgate_health.state, from covgate_get_health). */
+enum covgate_health_state {
+  COVGATE_HEALTHY = 0,  /* nothing stands in the way */
+  COVGATE_DEGRADED = 1, /* pointed at a cluster: the connection is down, or the delivery of
+                           later answers is in trouble (last_trouble says what). Submits may
+                           return COVGATE_E_UNAVAILABLE meanwhile; the handle recovers by
+                           itself once the cluster answers again */
+  COVGATE_FAILED = 2    /* the store failed: every message is refused (COVGATE_E_STORE) until
+                           the handle is closed and opened again */
+};
+
+/* Health flags (bits of covgate_health.flags). */
+#define COVGATE_HEALTH_DURABLE 0x1u   /* the state is in a SQLite store */
+#define COVGATE_HEALTH_CLUSTER 0x2u   /* pointed at a cluster */
+#define COVGATE_HEALTH_CONNECTED 0x4u /* pointed at a cluster: the connection is up now */
+
 /* Caller-owned error details. Set `size` to sizeof(covgate_error) before the call; the
  * library fills `code` and a NUL-terminated UTF-8 `message` (cut to fit), which names
  * settings, positions and codes, never patient data. */
@@ -132,6 +148,23 @@ typedef struct covgate_message {
   const char* source;       /* names the message in decision lines ("mirth:in"); NULL: "covgate" */
   int64_t unix_ms;          /* when it arrived (Unix ms, stamped on the answers); 0: now */
 } covgate_message;
+
+/* Caller-owned report of a handle's health (covgate_get_health). Set `size` to
+ * sizeof(covgate_health) before the call. The library has no log: trouble that happens
+ * between calls (pointed at a cluster: its background delivery of later answers, a message
+ * not answered in time; a store that failed) is counted and the last one kept here, for a
+ * host's dashboard or alerting. Texts name settings, subjects and sequences, never patient
+ * data. */
+typedef struct covgate_health {
+  uint32_t size;
+  int32_t state;                /* enum covgate_health_state */
+  uint32_t flags;               /* COVGATE_HEALTH_DURABLE | COVGATE_HEALTH_CLUSTER | ... */
+  uint32_t reserved;            /* 0 */
+  uint64_t later_waiting;       /* later answers not acknowledged (covgate_ack) */
+  uint64_t troubles;            /* troubles noted since the handle was opened */
+  int64_t last_trouble_unix_ms; /* when the last was noted (Unix ms); 0: none yet */
+  char last_trouble[256];       /* what it was, NUL-terminated UTF-8 (cut to fit); "" if none */
+} covgate_health;
 
 /* COVGATE_ABI_VERSION of the library loaded. Bindings check it before anything else. */
 COVGATE_API uint32_t covgate_abi_version(void);
@@ -198,6 +231,13 @@ COVGATE_API int32_t covgate_redeliver(covgate_handle* gate, covgate_error* err);
  * out, for select/poll/epoll; -1 when unavailable. Owned by the handle: never read, write or
  * close it. Level-triggered: it stays readable until covgate_poll has handed everything out. */
 COVGATE_API int covgate_wait_fd(covgate_handle* gate);
+
+/* Fills *out with the handle's health: COVGATE_OK, or COVGATE_E_ARGUMENT for a NULL handle
+ * or `out`, or an out->size below offsetof(covgate_health, last_trouble) (a smaller
+ * last_trouble is not written). Never waits for a message in progress: a monitoring thread
+ * may call it at any time. */
+COVGATE_API int32_t covgate_get_health(covgate_handle* gate, covgate_health* out,
+                                       covgate_error* err);
 
 /* Frees an answer (NULL is fine). */
 COVGATE_API void covgate_answer_free(covgate_answer* answer);

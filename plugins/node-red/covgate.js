@@ -24,9 +24,23 @@ module.exports = function (RED) {
     }
     const source = `node-red:${node.id}`;
 
+    // The node's status in the editor follows the gate's health (a cluster's connection, the
+    // delivery of its releases, the store), set again only when it changes.
+    let shown = '';
+    function showHealth() {
+      const h = node.gate.health();
+      const text = h.state === 'healthy' ? 'healthy'
+        : `${h.state}${h.lastTrouble ? ': ' + h.lastTrouble.slice(0, 80) : ''}`;
+      if (text === shown) return;
+      shown = text;
+      const fill = {healthy: 'green', degraded: 'yellow'}[h.state] || 'red';
+      node.status({fill, shape: h.state === 'healthy' ? 'dot' : 'ring', text});
+    }
+
     function drain() {
       if (!node.gate) return;
       try {
+        showHealth();
         for (const later of node.gate.poll()) {
           node.send([null, {
             payload: later.body.toString('utf8'),

@@ -7,6 +7,8 @@
  *   covgate::poll gate   -> a list of such dicts for later answers, each with sequence key event
  *   covgate::ack gate sequence   -> 1, or 0 when nothing waited under it
  *   covgate::redeliver gate
+ *   covgate::health gate -> a dict: state (healthy degraded failed) durable cluster connected
+ *          later_waiting troubles last_trouble last_trouble_unix_ms
  *   covgate::close gate
  *   covgate::version
  * Gates belong to the interpreter that opened them (Cloverleaf runs one per thread) and are
@@ -171,6 +173,40 @@ static int redeliver_cmd(ClientData cd, Tcl_Interp* interp, int objc, Tcl_Obj* c
   return rc < 0 ? fail(interp, rc, &err) : TCL_OK;
 }
 
+static int health_cmd(ClientData cd, Tcl_Interp* interp, int objc, Tcl_Obj* const objv[]) {
+  static const char* const states[] = {"healthy", "degraded", "failed"};
+  if (objc != 2) {
+    Tcl_WrongNumArgs(interp, 1, objv, "gate");
+    return TCL_ERROR;
+  }
+  covgate_handle* h = lookup(interp, (gates*)cd, objv[1]);
+  if (h == NULL) return TCL_ERROR;
+  covgate_error err = {.size = sizeof err};
+  covgate_health health = {.size = sizeof health};
+  int32_t rc = covgate_get_health(h, &health, &err);
+  if (rc < 0) return fail(interp, rc, &err);
+  Tcl_Obj* d = Tcl_NewDictObj();
+  const char* state =
+      health.state >= 0 && health.state <= COVGATE_FAILED ? states[health.state] : "unknown";
+  Tcl_DictObjPut(interp, d, Tcl_NewStringObj("state", -1), Tcl_NewStringObj(state, -1));
+  Tcl_DictObjPut(interp, d, Tcl_NewStringObj("durable", -1),
+                 Tcl_NewBooleanObj((health.flags & COVGATE_HEALTH_DURABLE) != 0));
+  Tcl_DictObjPut(interp, d, Tcl_NewStringObj("cluster", -1),
+                 Tcl_NewBooleanObj((health.flags & COVGATE_HEALTH_CLUSTER) != 0));
+  Tcl_DictObjPut(interp, d, Tcl_NewStringObj("connected", -1),
+                 Tcl_NewBooleanObj((health.flags & COVGATE_HEALTH_CONNECTED) != 0));
+  Tcl_DictObjPut(interp, d, Tcl_NewStringObj("later_waiting", -1),
+                 Tcl_NewWideIntObj((Tcl_WideInt)health.later_waiting));
+  Tcl_DictObjPut(interp, d, Tcl_NewStringObj("troubles", -1),
+                 Tcl_NewWideIntObj((Tcl_WideInt)health.troubles));
+  Tcl_DictObjPut(interp, d, Tcl_NewStringObj("last_trouble", -1),
+                 Tcl_NewStringObj(health.last_trouble, -1));
+  Tcl_DictObjPut(interp, d, Tcl_NewStringObj("last_trouble_unix_ms", -1),
+                 Tcl_NewWideIntObj((Tcl_WideInt)health.last_trouble_unix_ms));
+  Tcl_SetObjResult(interp, d);
+  return TCL_OK;
+}
+
 static int close_cmd(ClientData cd, Tcl_Interp* interp, int objc, Tcl_Obj* const objv[]) {
   if (objc != 2) {
     Tcl_WrongNumArgs(interp, 1, objv, "gate");
@@ -222,6 +258,7 @@ int Covgate_Init(Tcl_Interp* interp) {
   Tcl_CreateObjCommand(interp, "covgate::poll", poll_cmd, g, NULL);
   Tcl_CreateObjCommand(interp, "covgate::ack", ack_cmd, g, NULL);
   Tcl_CreateObjCommand(interp, "covgate::redeliver", redeliver_cmd, g, NULL);
+  Tcl_CreateObjCommand(interp, "covgate::health", health_cmd, g, NULL);
   Tcl_CreateObjCommand(interp, "covgate::close", close_cmd, g, NULL);
   Tcl_CreateObjCommand(interp, "covgate::version", version_cmd, g, NULL);
   return Tcl_PkgProvide(interp, "covgate", "0.1.0");

@@ -462,6 +462,10 @@ jetstream::~jetstream() = default;
 
 const retry_policy& jetstream::retry() const noexcept { return impl_->settings.retry; }
 
+bool jetstream::connected() const noexcept {
+  return natsConnection_Status(impl_->connection) == NATS_CONN_STATUS_CONNECTED;
+}
+
 void jetstream::ensure_stream(const stream_settings& settings) {
   jsStreamConfig config;
   jsStreamConfig_Init(&config);

@@ -145,7 +145,9 @@ std::vector<redelivery> release_delivery::redeliver(std::uint64_t sequence) {
 void release_delivery::run(std::size_t index) {
   const auto& target = targets_[index];
   const auto consumer = delivery_consumer(target.identity);
+  bool troubled = false;
   const auto trouble = [&](const std::string& what) {
+    troubled = true;
     if (settings_.problem) settings_.problem(target, what);
   };
   while (!stopping_) {
@@ -157,7 +159,12 @@ void release_delivery::run(std::size_t index) {
       while (!stopping_) {
         // One at a time: an attempt may take a transport's whole timeout, and a batch held
         // meanwhile would outlive ack_wait.
-        for (auto& m : sub.fetch(1, settings_.fetch_wait)) {
+        auto fetched = sub.fetch(1, settings_.fetch_wait);
+        if (troubled) {
+          troubled = false;
+          if (settings_.resumed) settings_.resumed(target);
+        }
+        for (auto& m : fetched) {
           const auto key = m.header(release_key_header);
           if (key.empty()) {  // not a worker's release: nothing names it for the receiver
             trouble("CG_OUT sequence " + std::to_string(m.stream_sequence()) + " has no " +

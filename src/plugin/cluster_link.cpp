@@ -1,5 +1,6 @@
 #include "cluster_link.hpp"
 
+#include <chrono>
 #include <future>
 #include <limits>
 
@@ -7,9 +8,16 @@ namespace covgate::plugin {
 
 std::string host_identity(std::string_view worker_id) { return "host|" + std::string(worker_id); }
 
+std::int64_t unix_ms_now() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 cluster_link::cluster_link(const server::server_config& config, const policy::policy_file& policy,
                            const mapping::tables& tables,
-                           std::function<std::string(const store::outbox_item&)> take_later)
+                           std::function<std::string(const store::outbox_item&)> take_later,
+                           trouble_book& troubles)
     : node_(config, policy, tables, /*with_decisions=*/true) {
   cluster::release_target host{host_identity(config.cluster.worker_id), "host",
                                std::move(take_later)};
@@ -20,6 +28,10 @@ cluster_link::cluster_link(const server::server_config& config, const policy::po
   s.first_backoff = config.outbox.first_backoff;
   s.max_backoff = config.outbox.max_backoff;
   s.max_attempts = std::numeric_limits<std::uint32_t>::max();
+  s.problem = [&troubles](const cluster::release_target&, const std::string& what) {
+    troubles.note("delivery of later answers: " + what, unix_ms_now(), /*standing=*/true);
+  };
+  s.resumed = [&troubles](const cluster::release_target&) { troubles.clear_standing(); };
   std::vector<cluster::release_target> targets;
   targets.push_back(std::move(host));
   courier_.emplace(node_.js, std::move(targets), std::move(s));

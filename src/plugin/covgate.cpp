@@ -3,6 +3,7 @@
 // (hidden visibility and libcovgate.map).
 #include "covgate/covgate.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <new>
@@ -216,6 +217,32 @@ COVGATE_API int32_t covgate_redeliver(covgate_handle* gate, covgate_error* err) 
 
 COVGATE_API int covgate_wait_fd(covgate_handle* gate) {
   return gate == nullptr ? -1 : gate->gate.wait_fd();
+}
+
+COVGATE_API int32_t covgate_get_health(covgate_handle* gate, covgate_health* out,
+                                       covgate_error* err) {
+  if (gate == nullptr || out == nullptr || out->size < offsetof(covgate_health, last_trouble)) {
+    return fail(err, COVGATE_E_ARGUMENT,
+                "covgate_get_health: gate and out must not be NULL, out->size at least "
+                "offsetof(covgate_health, last_trouble)");
+  }
+  return guarded(err, [&] {
+    const auto h = gate->gate.health_now();
+    const auto size = out->size;
+    std::memset(out, 0, std::min<std::size_t>(size, sizeof(covgate_health)));
+    out->size = static_cast<std::uint32_t>(std::min<std::size_t>(size, sizeof(covgate_health)));
+    out->state = static_cast<std::int32_t>(h.state);
+    out->flags = (h.durable ? COVGATE_HEALTH_DURABLE : 0u) |
+                 (h.cluster ? COVGATE_HEALTH_CLUSTER : 0u) |
+                 (h.connected ? COVGATE_HEALTH_CONNECTED : 0u);
+    out->later_waiting = h.later_waiting;
+    out->troubles = h.troubles.count;
+    out->last_trouble_unix_ms = h.troubles.last_unix_ms;
+    if (size >= sizeof(covgate_health)) {
+      std::snprintf(out->last_trouble, sizeof out->last_trouble, "%s", h.troubles.last.c_str());
+    }
+    return ok(err);
+  });
 }
 
 COVGATE_API void covgate_answer_free(covgate_answer* answer) {

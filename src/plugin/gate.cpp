@@ -22,12 +22,6 @@ constexpr std::string_view x12_type = "application/edi-x12";
 constexpr std::string_view fhir_type = "application/fhir+json";
 constexpr std::string_view hl7v2_type = "x-application/hl7-v2+er7";
 
-std::int64_t clock_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 std::string read_file(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::runtime_error("cannot read " + path.string());
@@ -207,7 +201,7 @@ gate::gate(std::string_view config_text, const std::filesystem::path& base)
       if (rows.size() < 512) break;
       after = rows.back().id;
     }
-    const auto now = clock_ms();
+    const auto now = unix_ms_now();
     last_checkpoint_ms_ = now;
     maintain(now);
   }
@@ -221,7 +215,7 @@ gate::gate(std::string_view config_text, const std::filesystem::path& base)
     try {
       cluster_ = std::make_unique<cluster_link>(
           config_, policy_, tables_,
-          [this](const store::outbox_item& release) { return keep_later(release); });
+          [this](const store::outbox_item& release) { return keep_later(release); }, troubles_);
     } catch (const cluster::nats_error& e) {
       if (wait_fd_ >= 0) ::close(wait_fd_);
       throw cluster_unavailable(std::string("cluster: ") + e.what());
@@ -239,11 +233,11 @@ gate::~gate() {
 
 std::string gate::keep_later(const store::outbox_item& release) {
   std::lock_guard lock(mutex_);
-  if (!healthy_) return "the store failed earlier";
+  if (!healthy_) return "the store failed earlier";  // noted when it failed
   try {
     // A release offered again (its acknowledgement to the cluster was lost) is kept once:
     // the outbox keeps one row per key and destination.
-    const auto now = clock_ms();
+    const auto now = unix_ms_now();
     const auto id = sqlite_->enqueue(
         {0, release.key, store::host_destination, std::string(x12_type), release.body, 0}, now);
     if (id > 0) {
@@ -252,8 +246,11 @@ std::string gate::keep_later(const store::outbox_item& release) {
     }
     maintain(now);
   } catch (const store::store_error& e) {
+    troubles_.note(std::string("a later answer could not be kept: ") + e.what(), unix_ms_now(),
+                   /*standing=*/true);
     return e.what();
   }
+  troubles_.clear_standing();  // the delivery works
   signal();
   return {};
 }
@@ -262,7 +259,11 @@ answer gate::submit_to_cluster(std::string_view message) {
   auto from = cluster_->submit(std::string(message));
   answer a;
   using status = cluster::front_answer::status;
-  if (from.how == status::unavailable) throw cluster_unavailable(from.problem);
+  if (from.how == status::unavailable) {
+    troubles_.note("a message was not answered: " + from.problem, unix_ms_now(),
+                   /*standing=*/false);
+    throw cluster_unavailable(from.problem);
+  }
   if (from.how == status::refused) {  // cannot be routed as sent: nothing was published
     a.result = disposition::rejected;
     a.findings = from.problem + '\n';
@@ -295,6 +296,7 @@ answer gate::submit_to_cluster(std::string_view message) {
 }
 
 void gate::signal() {
+  later_waiting_.store(unacked_.size(), std::memory_order_relaxed);
   const bool ready = !ready_.empty();
   if (wait_fd_ < 0 || ready == signalled_) return;
   if (ready) {
@@ -350,7 +352,7 @@ void gate::queue_later(const std::vector<engine::event>& events, engine::message
 
 answer gate::submit(std::string_view message, std::string_view content_type,
                     std::string_view source, std::int64_t unix_ms) {
-  const engine::message_time at{unix_ms != 0 ? unix_ms : clock_ms()};
+  const engine::message_time at{unix_ms != 0 ? unix_ms : unix_ms_now()};
   const auto hint = hinted_kind(content_type);
   std::unique_lock lock(mutex_);
   if (!healthy_) throw unavailable("the store failed earlier: open the gate again");
@@ -386,6 +388,8 @@ answer gate::submit(std::string_view message, std::string_view content_type,
     // The engine may now hold what the store lost: refuse everything until a reopen rebuilds
     // one from the other (as serve's durable gate does).
     healthy_ = false;
+    troubles_.note(std::string("the store failed: ") + e.what(), unix_ms_now(),
+                   /*standing=*/true);
     try {
       if (sqlite_ != nullptr) sqlite_->rollback();
     } catch (const store::store_error&) {
@@ -470,6 +474,21 @@ void gate::redeliver() {
   std::lock_guard lock(mutex_);
   ready_ = unacked_;
   signal();
+}
+
+health gate::health_now() const {
+  health h;
+  h.durable = sqlite_ != nullptr;
+  h.cluster = cluster_ != nullptr;
+  h.connected = cluster_ && cluster_->connected();
+  h.later_waiting = later_waiting_.load(std::memory_order_relaxed);
+  h.troubles = troubles_.read();
+  if (!healthy_) {
+    h.state = health::level::failed;
+  } else if (h.cluster && (!h.connected || h.troubles.standing)) {
+    h.state = health::level::degraded;
+  }
+  return h;
 }
 
 void gate::flush() {

@@ -6,10 +6,12 @@
 // outbox. C++ with
 // exceptions; src/plugin/covgate.cpp turns them into status codes at the boundary.
 // Thread-safe: every member but the destructor may be called from any thread (one lock
-// serializes the engine and the store). Starts no thread of its own (pointed at a cluster, the
-// front's and the delivery's); reads the clock only when a message comes without its time.
+// serializes the engine and the store; health() takes none of it). Starts no thread of its
+// own (pointed at a cluster, the front's and the delivery's); reads the clock when a message
+// comes without its time and when it notes a trouble.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -27,6 +29,7 @@
 #include "covgate/policy/policy.hpp"
 #include "covgate/server/config.hpp"
 #include "covgate/store/sqlite_store.hpp"
+#include "trouble_book.hpp"
 
 namespace covgate::plugin {
 
@@ -63,6 +66,18 @@ struct answer {
   std::string event;                                       ///< later answers: the event kind's name
   std::uint32_t claims = 0;
   std::uint32_t facts = 0;
+};
+
+/// How a handle is doing (mirrors struct covgate_health).
+struct health {
+  /// Mirrors enum covgate_health_state.
+  enum class level : std::int32_t { healthy = 0, degraded = 1, failed = 2 };
+  level state = level::healthy;
+  bool durable = false;             ///< a SQLite store
+  bool cluster = false;             ///< pointed at a cluster
+  bool connected = false;           ///< pointed at a cluster: the connection is up right now
+  std::uint64_t later_waiting = 0;  ///< later answers not acknowledged
+  trouble_book::summary troubles;
 };
 
 /// Which kind of message a content-type hint names (nullopt: none, let covgate sniff).
@@ -104,6 +119,11 @@ class gate {
 
   [[nodiscard]] bool durable() const noexcept { return sqlite_ != nullptr; }
 
+  /// How the handle is doing, without waiting for a message in progress: failed once the
+  /// store failed (until reopened); pointed at a cluster, degraded while the connection is
+  /// down or the delivery of later answers is in trouble.
+  [[nodiscard]] health health_now() const;
+
  private:
   struct later_answer {  // memory mode: the outbox in memory
     std::string key, event, decision, body;
@@ -127,7 +147,9 @@ class gate {
   std::unique_ptr<engine::intake> intake_;
 
   std::mutex mutex_;
-  bool healthy_ = true;
+  std::atomic<bool> healthy_{true};  // written under mutex_; health_now() reads it without
+  std::atomic<std::uint64_t> later_waiting_{0};  // unacked_.size(), kept by signal()
+  trouble_book troubles_;
   std::uint64_t messages_ = 0;  // names messages without a source ("covgate:<n>")
   // Later answers not acknowledged: their ids (durable: the outbox rows under
   // store::host_destination; memory: keys of memory_outbox_). Ids order them by age, but a

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/types.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -2770,6 +2771,139 @@ TEST_SUITE("cluster.processes") {
     }
     CHECK(covgate_close(host, &err) == COVGATE_OK);
     std::filesystem::remove_all(store_dir);
+  }
+}
+
+TEST_SUITE("cluster.abi_health") {
+  // A lone JetStream node of the case's own, on a free loopback port: the case kills it, which
+  // the three shared nodes must not suffer. Started again on the same port and directory.
+  struct lone_node {
+    lone_node() {
+      dir = env("COVGATE_NATS_DIR") + "/lone-" + run_id();
+      std::filesystem::create_directories(dir + "/js");
+      const int s = ::socket(AF_INET, SOCK_STREAM, 0);
+      sockaddr_in a{};
+      a.sin_family = AF_INET;
+      a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      socklen_t length = sizeof a;
+      REQUIRE(::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+      REQUIRE(::getsockname(s, reinterpret_cast<sockaddr*>(&a), &length) == 0);
+      port = ntohs(a.sin_port);
+      ::close(s);
+      std::ofstream conf(dir + "/lone.conf");
+      conf << "server_name: lone\nlisten: 127.0.0.1:" << port << "\njetstream {\n  store_dir: \""
+           << dir << "/js\"\n  max_memory_store: 16MB\n  max_file_store: 64MB\n}\n"
+           << "mappings = {\n  " << partition_mapping_line(4) << "\n}\n";
+    }
+    ~lone_node() {
+      stop();
+      std::filesystem::remove_all(dir);
+    }
+    void start() {
+      const std::string command =
+          "exec nats-server -c '" + dir + "/lone.conf' >>'" + dir + "/lone.log' 2>&1";
+      pid = ::fork();
+      REQUIRE(pid >= 0);
+      if (pid == 0) {
+        ::execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
+        ::_exit(127);
+      }
+    }
+    void stop() {
+      if (pid <= 0) return;
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
+      pid = 0;
+    }
+    [[nodiscard]] std::string url() const { return "nats://127.0.0.1:" + std::to_string(port); }
+    std::string dir;
+    int port = 0;
+    pid_t pid = 0;
+  };
+
+  covgate_health health_of(covgate_handle * h) {
+    covgate_health out{};
+    out.size = sizeof out;
+    covgate_error err{};
+    err.size = sizeof err;
+    REQUIRE_MESSAGE(covgate_get_health(h, &out, &err) == COVGATE_OK, err.message);
+    return out;
+  }
+
+  TEST_CASE("a C ABI host reports a lost cluster and a message not answered, then recovers") {
+    lone_node node;
+    node.start();
+    ::setenv("COVGATE_TEST_KEY_SECRET", secret.c_str(), 1);
+    const auto store_dir = node.dir + "/host";
+    const std::string config = R"({"store": {"directory": ")" + store_dir +
+                               R"("}, "cluster": {"role": "front", "worker_id": "lone-host",
+                                    "urls": [")" +
+                               node.url() + R"("], "partitions": 4,
+                                    "replicas": 1, "key_secret_env": "COVGATE_TEST_KEY_SECRET",
+                                    "answer_timeout_ms": 1000}})";
+    covgate_error err{};
+    err.size = sizeof err;
+    covgate_handle* host = nullptr;
+    // The node takes a moment to listen.
+    REQUIRE(wait_until([&] {
+      return covgate_open(config.data(), config.size(), nullptr, &host, &err) == COVGATE_OK;
+    }));
+    auto h = health_of(host);
+    CHECK(h.state == COVGATE_HEALTHY);
+    CHECK(h.flags == (COVGATE_HEALTH_DURABLE | COVGATE_HEALTH_CLUSTER | COVGATE_HEALTH_CONNECTED));
+    CHECK(h.troubles == 0);
+
+    node.stop();  // kill -9: the handle's connection is lost and reconnects in the background
+    CHECK(wait_until([&] { return (health_of(host).flags & COVGATE_HEALTH_CONNECTED) == 0; }));
+    h = health_of(host);
+    CHECK(h.state == COVGATE_DEGRADED);
+    const auto claim = read_sample("scenarios/02-csii-release-after-late-lab/2-claim.x12");
+    covgate_answer* answer = nullptr;
+    CHECK(covgate_submit(host, claim.data(), claim.size(), nullptr, &answer, &err) ==
+          COVGATE_E_UNAVAILABLE);
+    CHECK(answer == nullptr);
+    h = health_of(host);
+    CHECK(h.troubles >= 1);
+    INFO("last trouble: " << h.last_trouble);
+    CHECK(std::string(h.last_trouble).starts_with("a message was not answered: "));
+    CHECK(std::string(h.last_trouble).find("CSII") == std::string::npos);  // no message content
+    const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+    CHECK(h.last_trouble_unix_ms <= now_ms);
+    CHECK(h.last_trouble_unix_ms > now_ms - 60'000);
+
+    node.start();  // back on the same port: healthy again by itself
+    CHECK(wait_until([&] {
+      const auto again = health_of(host);
+      return again.state == COVGATE_HEALTHY && (again.flags & COVGATE_HEALTH_CONNECTED) != 0;
+    }));
+    MESSAGE("troubles noted while the node was down: " << health_of(host).troubles << ", last: "
+                                                       << health_of(host).last_trouble);
+
+    // The node back without its JetStream state (a lost disk): connected, but the delivery of
+    // later answers finds no CG_OUT. That trouble stands until the layout is there again.
+    node.stop();
+    std::filesystem::remove_all(node.dir + "/js");
+    node.start();
+    CHECK(wait_until([&] {
+      const auto again = health_of(host);
+      return again.state == COVGATE_DEGRADED && (again.flags & COVGATE_HEALTH_CONNECTED) != 0 &&
+             std::string(again.last_trouble).starts_with("delivery of later answers: ");
+    }));
+    h = health_of(host);
+    INFO("last trouble: " << h.last_trouble);
+    CHECK(std::string(h.last_trouble).starts_with("delivery of later answers: "));
+    MESSAGE("the delivery's trouble: " << h.last_trouble);
+    connection_settings lone;
+    lone.urls = {node.url()};
+    jetstream js(lone);
+    cluster_layout layout;
+    layout.partitions = 4;
+    layout.replicas = 1;
+    (void)ensure_layout(js, layout);
+    CHECK(wait_until([&] { return health_of(host).state == COVGATE_HEALTHY; }));
+    CHECK(covgate_close(host, &err) == COVGATE_OK);
   }
 }
 

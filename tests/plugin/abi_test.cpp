@@ -276,6 +276,60 @@ TEST_SUITE("plugin.abi") {
     }
   }
 
+  TEST_CASE("health: a state of its own is healthy, counts what waits for covgate_ack") {
+    const auto health_of = [](covgate_handle* h, std::uint32_t size = sizeof(covgate_health)) {
+      covgate_health out;
+      std::memset(&out, 0x5A, sizeof out);
+      out.size = size;
+      auto err = error_struct();
+      const auto rc = covgate_get_health(h, &out, &err);
+      INFO(err.message);
+      REQUIRE(rc == COVGATE_OK);
+      return out;
+    };
+    temp_dir dir;
+    for (const bool durable : {false, true}) {
+      CAPTURE(durable);
+      handle g(durable ? R"({"store": {"directory": ")" + dir.path.string() + R"("}})" : "");
+      auto h = health_of(g.h);
+      CHECK(h.size == sizeof(covgate_health));
+      CHECK(h.state == COVGATE_HEALTHY);
+      CHECK(h.flags == (durable ? COVGATE_HEALTH_DURABLE : 0u));
+      CHECK(h.reserved == 0);
+      CHECK(h.later_waiting == 0);
+      CHECK(h.troubles == 0);
+      CHECK(h.last_trouble_unix_ms == 0);
+      CHECK(std::string(h.last_trouble).empty());
+      // Scenario 02: the late labs release the held claim, a later answer for the host.
+      for (const auto& f : files_of("02-csii-release-after-late-lab")) submit_file(g.h, f);
+      CHECK(health_of(g.h).later_waiting == 1);
+      answer_ptr later;
+      auto err = error_struct();
+      REQUIRE(covgate_poll(g.h, &later.a, &err) == COVGATE_OK);
+      CHECK(health_of(g.h).later_waiting == 1);  // handed out, not yet acknowledged
+      CHECK(covgate_ack(g.h, later->sequence, &err) == COVGATE_OK);
+      CHECK(health_of(g.h).later_waiting == 0);
+      CHECK(health_of(g.h).troubles == 0);  // refused input is no trouble of the handle
+      submit(g.h, "not a message of any kind");
+      CHECK(health_of(g.h).troubles == 0);
+    }
+    // An older host's smaller struct: filled up to its size, last_trouble left alone.
+    handle g;
+    const auto without_text = offsetof(covgate_health, last_trouble);
+    const auto h = health_of(g.h, static_cast<std::uint32_t>(without_text));
+    CHECK(h.size == without_text);
+    CHECK(h.state == COVGATE_HEALTHY);
+    CHECK(static_cast<unsigned char>(h.last_trouble[0]) == 0x5A);
+    // Too small for the fields, or NULLs: refused.
+    covgate_health small{};
+    small.size = static_cast<std::uint32_t>(offsetof(covgate_health, last_trouble_unix_ms));
+    auto err = error_struct();
+    CHECK(covgate_get_health(g.h, &small, &err) == COVGATE_E_ARGUMENT);
+    CHECK(std::string(err.message).find("covgate_get_health") == 0);
+    CHECK(covgate_get_health(nullptr, &small, &err) == COVGATE_E_ARGUMENT);
+    CHECK(covgate_get_health(g.h, nullptr, &err) == COVGATE_E_ARGUMENT);
+  }
+
   TEST_CASE("a message with its source and time names them in its answer and decisions") {
     handle g;
     const auto files = files_of("01-csii-released");

@@ -257,6 +257,8 @@ class jetstream {
   jetstream& operator=(const jetstream&) = delete;
 
   [[nodiscard]] const retry_policy& retry() const noexcept;
+  /// Whether the connection is up right now (false while it reconnects after a lost server).
+  [[nodiscard]] bool connected() const noexcept;
 
   /// Creates the stream, or updates it to these settings when it exists (nats-server 2.9.10
   /// accepted an update from 3 replicas to 1 without an error).

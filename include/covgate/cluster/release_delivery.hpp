@@ -58,6 +58,10 @@ struct release_delivery_settings {
       attempted;
   /// Told of trouble with the cluster (no message content), from the target's thread.
   std::function<void(const release_target& target, const std::string& what)> problem;
+  /// Told, from the target's thread, when its consumer answers a fetch again after a
+  /// `problem` (the trouble is over; nothing is said while the connection is merely down and
+  /// fetches time out).
+  std::function<void(const release_target& target)> resumed;
   /// Where dead letters are recorded (KV cg-dead), or none. A record that cannot be written
   /// is reported to `problem`; the release is a dead letter all the same.
   dead_letter_book* dead_letters = nullptr;

@@ -10,6 +10,7 @@ import java.util.stream.Stream;
 import org.covgate.Answer;
 import org.covgate.CovgateException;
 import org.covgate.Gate;
+import org.covgate.Health;
 
 /** The Java binding over libcovgate: answers, later answers, a durable restart, errors, threads. */
 public final class GateTest {
@@ -55,6 +56,10 @@ public final class GateTest {
       Answer released = gate.submit(labs, null, "java-test", 0);
       check(released.decisions.get(0).contains("\"source\":\"java-test:3:0\""),
           "the decision names the source: " + released.decisions);
+      Health waiting = gate.health();
+      check(waiting.state.equals("healthy") && !waiting.durable && !waiting.cluster
+              && waiting.troubles == 0 && waiting.lastTrouble.isEmpty(), "healthy: " + waiting);
+      check(waiting.laterWaiting == 1, "one later answer waits: " + waiting);
       List<Answer> later = gate.poll();
       check(later.size() == 1, "one later answer");
       Answer l = later.get(0);
@@ -66,6 +71,7 @@ public final class GateTest {
       check(gate.poll().size() == 1, "redelivered while unacknowledged");
       check(gate.ack(l.sequence), "acknowledged");
       check(!gate.ack(l.sequence), "acknowledged twice is harmless");
+      check(gate.health().laterWaiting == 0, "nothing waits once acknowledged");
       gate.redeliver();
       check(gate.poll().isEmpty(), "gone once acknowledged");
 

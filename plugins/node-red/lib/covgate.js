@@ -11,6 +11,10 @@ const koffi = require('koffi');
 const ABI_VERSION = 1;
 const EMPTY = 1;
 const DISPOSITIONS = ['accepted', 'hold', 'release', 'rejected', 'closed'];
+const HEALTH_STATES = ['healthy', 'degraded', 'failed'];
+const HEALTH_DURABLE = 0x1;
+const HEALTH_CLUSTER = 0x2;
+const HEALTH_CONNECTED = 0x4;
 
 function libraryPath() {
   if (process.env.COVGATE_LIBRARY) return process.env.COVGATE_LIBRARY;
@@ -38,9 +42,14 @@ function load() {
     size: 'uint32_t', data: 'const uint8_t *', length: 'size_t', content_type: 'const char *',
     source: 'const char *', unix_ms: 'int64_t'
   });
+  const Health = koffi.struct('covgate_health', {
+    size: 'uint32_t', state: 'int32_t', flags: 'uint32_t', reserved: 'uint32_t',
+    later_waiting: 'uint64_t', troubles: 'uint64_t', last_trouble_unix_ms: 'int64_t',
+    last_trouble: koffi.array('char', 256, 'String')
+  });
   koffi.opaque('covgate_handle');
   api = {
-    Error, Answer, Part, Message,
+    Error, Answer, Part, Message, Health,
     abi_version: lib.func('uint32_t covgate_abi_version(void)'),
     version: lib.func('const char *covgate_version(void)'),
     status_name: lib.func('const char *covgate_status_name(int32_t code)'),
@@ -54,6 +63,8 @@ function load() {
     ack: lib.func('int32_t covgate_ack(covgate_handle *gate, uint64_t sequence, ' +
                   '_Inout_ covgate_error *err)'),
     redeliver: lib.func('int32_t covgate_redeliver(covgate_handle *gate, _Inout_ covgate_error *err)'),
+    get_health: lib.func('int32_t covgate_get_health(covgate_handle *gate, ' +
+                         '_Inout_ covgate_health *out, _Inout_ covgate_error *err)'),
     answer_free: lib.func('void covgate_answer_free(covgate_answer *a)'),
     close: lib.func('int32_t covgate_close(covgate_handle *gate, _Inout_ covgate_error *err)')
   };
@@ -170,6 +181,30 @@ class Gate {
   redeliver() {
     const err = newError(this.api);
     check(this.api, this.api.redeliver(this.live(), err), err);
+  }
+
+  // How the gate is doing: state 'healthy', 'degraded' (pointed at a cluster: the connection
+  // is down or the delivery of later answers is in trouble; it recovers by itself) or
+  // 'failed' (the store failed: open the gate again); durable, cluster, connected;
+  // laterWaiting (later answers not acknowledged); troubles since open, the last one's text
+  // (no patient data) and time (Unix ms, 0: none). Never waits for a message in progress.
+  health() {
+    const h = {
+      size: koffi.sizeof(this.api.Health), state: 0, flags: 0, reserved: 0, later_waiting: 0,
+      troubles: 0, last_trouble_unix_ms: 0, last_trouble: ''
+    };
+    const err = newError(this.api);
+    check(this.api, this.api.get_health(this.live(), h, err), err);
+    return {
+      state: HEALTH_STATES[h.state] || String(h.state),
+      durable: (h.flags & HEALTH_DURABLE) !== 0,
+      cluster: (h.flags & HEALTH_CLUSTER) !== 0,
+      connected: (h.flags & HEALTH_CONNECTED) !== 0,
+      laterWaiting: Number(h.later_waiting),
+      troubles: Number(h.troubles),
+      lastTrouble: h.last_trouble,
+      lastTroubleUnixMs: Number(h.last_trouble_unix_ms)
+    };
   }
 
   close() {

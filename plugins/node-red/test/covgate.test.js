@@ -68,6 +68,20 @@ test('a late lab releases the held claim on the second output', {timeout: 30000}
   assert.match(r.payload, /REF\*1K\*CSII-LATE-2~/);
   await new Promise((resolve) => setTimeout(resolve, 200));  // a few polls later: sent once
   assert.strictEqual(releases.length, 1);
+  assert.strictEqual(g.gate.health().laterWaiting, 0);  // the node acknowledged it
+});
+
+test('the node shows the gate\'s health as its status', {timeout: 30000}, async () => {
+  await helper.load(covgateNode, flow());
+  const g = helper.getNode('g');
+  const shown = [];
+  const status = g.status.bind(g);
+  g.status = (s) => {
+    shown.push(s);
+    status(s);
+  };
+  await new Promise((resolve) => setTimeout(resolve, 300));  // a few drains at 50 ms
+  assert.deepStrictEqual(shown, [{fill: 'green', shape: 'dot', text: 'healthy'}]);  // once
 });
 
 test('HL7 v2 gets its ACK; junk is rejected with findings', {timeout: 30000}, async () => {
@@ -107,7 +121,13 @@ test('the binding: unacknowledged later answers come back after a restart', {tim
       for (const f of files) gate.submit(fs.readFileSync(f));
       first = gate.poll();
       assert.strictEqual(first.length, 1);
+      const health = gate.health();
+      assert.deepStrictEqual(health, {
+        state: 'healthy', durable: true, cluster: false, connected: false, laterWaiting: 1,
+        troubles: 0, lastTrouble: '', lastTroubleUnixMs: 0
+      });
       gate.close();
+      assert.throws(() => gate.health(), CovgateError);
     }
     {
       const gate = new Gate(config, dir);

@@ -22,12 +22,14 @@ import pathlib
 from dataclasses import dataclass, field
 from typing import Iterable, Optional, Union
 
-__all__ = ["Gate", "Answer", "CovgateError", "ABI_VERSION", "library_path"]
+__all__ = ["Gate", "Answer", "Health", "CovgateError", "ABI_VERSION", "library_path"]
 
 ABI_VERSION = 1
 
 _DISPOSITIONS = {0: "accepted", 1: "hold", 2: "release", 3: "rejected", 4: "closed"}
 _EMPTY = 1
+_HEALTH_STATES = {0: "healthy", 1: "degraded", 2: "failed"}
+_HEALTH_DURABLE, _HEALTH_CLUSTER, _HEALTH_CONNECTED = 0x1, 0x2, 0x4
 
 
 class CovgateError(Exception):
@@ -81,6 +83,19 @@ class _Message(ctypes.Structure):
     ]
 
 
+class _Health(ctypes.Structure):
+    _fields_ = [
+        ("size", ctypes.c_uint32),
+        ("state", ctypes.c_int32),
+        ("flags", ctypes.c_uint32),
+        ("reserved", ctypes.c_uint32),
+        ("later_waiting", ctypes.c_uint64),
+        ("troubles", ctypes.c_uint64),
+        ("last_trouble_unix_ms", ctypes.c_int64),
+        ("last_trouble", ctypes.c_char * 256),
+    ]
+
+
 def library_path() -> str:
     """Where libcovgate is loaded from: $COVGATE_LIBRARY, the build tree, the system."""
     env = os.environ.get("COVGATE_LIBRARY")
@@ -125,6 +140,8 @@ def _library():
     lib.covgate_redeliver.argtypes = [handle_p, err_p]
     lib.covgate_wait_fd.restype = ctypes.c_int
     lib.covgate_wait_fd.argtypes = [handle_p]
+    lib.covgate_get_health.restype = ctypes.c_int32
+    lib.covgate_get_health.argtypes = [handle_p, ctypes.POINTER(_Health), err_p]
     lib.covgate_answer_free.restype = None
     lib.covgate_answer_free.argtypes = [ctypes.POINTER(_Answer)]
     lib.covgate_close.restype = ctypes.c_int32
@@ -163,6 +180,24 @@ class Answer:
     @property
     def rejected(self) -> bool:
         return self.disposition == "rejected"
+
+
+@dataclass
+class Health:
+    """How a gate is doing (Gate.health): "healthy"; "degraded" (pointed at a cluster: the
+    connection is down or the delivery of later answers is in trouble; it recovers by itself);
+    "failed" (the store failed: every message is refused until the gate is opened again).
+    `troubles` counts what went wrong since open, `last_trouble` says what the last was (no
+    patient data) and `last_trouble_unix_ms` when (0: never)."""
+
+    state: str
+    durable: bool
+    cluster: bool
+    connected: bool
+    later_waiting: int  # later answers not acknowledged
+    troubles: int
+    last_trouble: str
+    last_trouble_unix_ms: int
 
 
 def _answer(lib, p) -> Answer:
@@ -284,6 +319,25 @@ class Gate:
         rc = self._lib.covgate_redeliver(self._live(), ctypes.byref(err))
         if rc < 0:
             _raise(self._lib, rc, err)
+
+    def health(self) -> Health:
+        """How the gate is doing; never waits for a message in progress (any thread)."""
+        h = _Health()
+        h.size = ctypes.sizeof(_Health)
+        err = _new_error()
+        rc = self._lib.covgate_get_health(self._live(), ctypes.byref(h), ctypes.byref(err))
+        if rc < 0:
+            _raise(self._lib, rc, err)
+        return Health(
+            state=_HEALTH_STATES.get(h.state, str(h.state)),
+            durable=bool(h.flags & _HEALTH_DURABLE),
+            cluster=bool(h.flags & _HEALTH_CLUSTER),
+            connected=bool(h.flags & _HEALTH_CONNECTED),
+            later_waiting=h.later_waiting,
+            troubles=h.troubles,
+            last_trouble=h.last_trouble.decode("utf-8", "replace"),
+            last_trouble_unix_ms=h.last_trouble_unix_ms,
+        )
 
     def fileno(self) -> int:
         """A descriptor readable while poll() has something (for select/selectors)."""

@@ -102,6 +102,23 @@ class LaterAnswers(unittest.TestCase):
             gate.redeliver()
             self.assertEqual(gate.poll(), [])  # ... so nothing comes back
 
+    def test_health_counts_the_later_answers_waiting_for_ack(self):
+        record, claim, labs = files_of(self.folder)
+        with covgate.Gate() as gate:
+            health = gate.health()
+            self.assertEqual(health.state, "healthy")
+            self.assertEqual((health.durable, health.cluster, health.connected), (False, False, False))
+            self.assertEqual((health.troubles, health.last_trouble, health.last_trouble_unix_ms), (0, "", 0))
+            for f in (record, claim, labs):
+                gate.submit(f.read_bytes())
+            self.assertEqual(gate.health().later_waiting, 1)
+            later = gate.poll()
+            self.assertEqual(gate.health().later_waiting, 1)  # handed out, not acknowledged
+            gate.ack(later)
+            self.assertEqual(gate.health().later_waiting, 0)
+        with tempfile.TemporaryDirectory() as d, covgate.Gate({"store": {"directory": d}}) as gate:
+            self.assertTrue(gate.health().durable)
+
     def test_unacknowledged_later_answers_come_back_after_a_restart(self):
         with tempfile.TemporaryDirectory() as tmp:
             config = {"store": {"directory": tmp}}

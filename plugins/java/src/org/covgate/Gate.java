@@ -52,6 +52,8 @@ public final class Gate implements AutoCloseable {
 
     int covgate_wait_fd(Pointer gate);
 
+    int covgate_get_health(Pointer gate, HealthStruct out, Error err);
+
     void covgate_answer_free(Pointer answer);
 
     int covgate_close(Pointer gate, Error err);
@@ -118,6 +120,29 @@ public final class Gate implements AutoCloseable {
       read();
     }
   }
+
+  /** covgate_health, filled by the library. */
+  @Structure.FieldOrder({"size", "state", "flags", "reserved", "later_waiting", "troubles",
+      "last_trouble_unix_ms", "last_trouble"})
+  public static final class HealthStruct extends Structure {
+    public int size;
+    public int state;
+    public int flags;
+    public int reserved;
+    public long later_waiting;
+    public long troubles;
+    public long last_trouble_unix_ms;
+    public byte[] last_trouble = new byte[256];
+
+    public HealthStruct() {
+      size = size();
+    }
+  }
+
+  private static final String[] HEALTH_STATES = {"healthy", "degraded", "failed"};
+  private static final int HEALTH_DURABLE = 0x1;
+  private static final int HEALTH_CLUSTER = 0x2;
+  private static final int HEALTH_CONNECTED = 0x4;
 
   private static volatile Lib lib;
 
@@ -233,6 +258,20 @@ public final class Gate implements AutoCloseable {
   /** The wait descriptor (readable while poll has something), or -1. */
   public int waitFd() {
     return lib().covgate_wait_fd(live());
+  }
+
+  /** How the gate is doing; never waits for a message in progress (call it from a monitor). */
+  public Health health() {
+    Error err = new Error();
+    HealthStruct h = new HealthStruct();
+    check(lib().covgate_get_health(live(), h, err), err);
+    int n = 0;
+    while (n < h.last_trouble.length && h.last_trouble[n] != 0) n++;
+    String state = h.state >= 0 && h.state < HEALTH_STATES.length
+        ? HEALTH_STATES[h.state] : Integer.toString(h.state);
+    return new Health(state, (h.flags & HEALTH_DURABLE) != 0, (h.flags & HEALTH_CLUSTER) != 0,
+        (h.flags & HEALTH_CONNECTED) != 0, h.later_waiting, h.troubles,
+        new String(h.last_trouble, 0, n, StandardCharsets.UTF_8), h.last_trouble_unix_ms);
   }
 
   /** Flushes and closes (idempotent). Must not race with other calls. */
