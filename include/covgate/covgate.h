@@ -84,8 +84,9 @@ typedef struct covgate_handle covgate_handle; /* opaque: one open gate */
 /* How a handle is doing (covgate_health.state, from covgate_get_health). */
 enum covgate_health_state {
   COVGATE_HEALTHY = 0,  /* nothing stands in the way */
-  COVGATE_DEGRADED = 1, /* pointed at a cluster: the connection is down, or the delivery of
-                           later answers is in trouble (last_trouble says what). Submits may
+  COVGATE_DEGRADED = 1, /* pointed at a cluster: the connection is down (no
+                           COVGATE_HEALTH_CONNECTED flag), or the delivery of later answers is
+                           in trouble (last_trouble says what). Submits may
                            return COVGATE_E_UNAVAILABLE meanwhile; the handle recovers by
                            itself once the cluster answers again */
   COVGATE_FAILED = 2    /* the store failed: every message is refused (COVGATE_E_STORE) until
@@ -233,9 +234,10 @@ COVGATE_API int32_t covgate_redeliver(covgate_handle* gate, covgate_error* err);
 COVGATE_API int covgate_wait_fd(covgate_handle* gate);
 
 /* Fills *out with the handle's health: COVGATE_OK, or COVGATE_E_ARGUMENT for a NULL handle
- * or `out`, or an out->size below offsetof(covgate_health, last_trouble) (a smaller
- * last_trouble is not written). Never waits for a message in progress: a monitoring thread
- * may call it at any time. */
+ * or `out`, or an out->size below offsetof(covgate_health, last_trouble). Fields past the
+ * caller's size are not written (a size below sizeof(covgate_health) gets no last_trouble),
+ * and out->size is set to what was filled. Never waits for a message in progress: a
+ * monitoring thread may call it at any time but during covgate_close. */
 COVGATE_API int32_t covgate_get_health(covgate_handle* gate, covgate_health* out,
                                        covgate_error* err);
 

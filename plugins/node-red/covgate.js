@@ -28,9 +28,14 @@ module.exports = function (RED) {
     // delivery of its releases, the store), set again only when it changes.
     let shown = '';
     function showHealth() {
-      const h = node.gate.health();
-      const text = h.state === 'healthy' ? 'healthy'
-        : `${h.state}${h.lastTrouble ? ': ' + h.lastTrouble.slice(0, 80) : ''}`;
+      let h;
+      try {
+        h = node.gate.health();
+      } catch (e) {
+        return;  // an older library without covgate_get_health: no status, the rest works
+      }
+      const why = h.cluster && !h.connected ? 'not connected' : h.lastTrouble.slice(0, 80);
+      const text = h.state === 'healthy' ? 'healthy' : `${h.state}${why ? ': ' + why : ''}`;
       if (text === shown) return;
       shown = text;
       const fill = {healthy: 'green', degraded: 'yellow'}[h.state] || 'red';
@@ -39,8 +44,8 @@ module.exports = function (RED) {
 
     function drain() {
       if (!node.gate) return;
+      showHealth();
       try {
-        showHealth();
         for (const later of node.gate.poll()) {
           node.send([null, {
             payload: later.body.toString('utf8'),

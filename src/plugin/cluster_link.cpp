@@ -29,9 +29,12 @@ cluster_link::cluster_link(const server::server_config& config, const policy::po
   s.max_backoff = config.outbox.max_backoff;
   s.max_attempts = std::numeric_limits<std::uint32_t>::max();
   s.problem = [&troubles](const cluster::release_target&, const std::string& what) {
-    troubles.note("delivery of later answers: " + what, unix_ms_now(), /*standing=*/true);
+    troubles.note("delivery of later answers: " + what, unix_ms_now(),
+                  trouble_book::standing::delivery);
   };
-  s.resumed = [&troubles](const cluster::release_target&) { troubles.clear_standing(); };
+  s.resumed = [&troubles](const cluster::release_target&) {
+    troubles.clear(trouble_book::standing::delivery);
+  };
   std::vector<cluster::release_target> targets;
   targets.push_back(std::move(host));
   courier_.emplace(node_.js, std::move(targets), std::move(s));

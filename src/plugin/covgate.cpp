@@ -219,6 +219,10 @@ COVGATE_API int covgate_wait_fd(covgate_handle* gate) {
   return gate == nullptr ? -1 : gate->gate.wait_fd();
 }
 
+static_assert(static_cast<int>(cg::health::level::healthy) == COVGATE_HEALTHY);
+static_assert(static_cast<int>(cg::health::level::degraded) == COVGATE_DEGRADED);
+static_assert(static_cast<int>(cg::health::level::failed) == COVGATE_FAILED);
+
 COVGATE_API int32_t covgate_get_health(covgate_handle* gate, covgate_health* out,
                                        covgate_error* err) {
   if (gate == nullptr || out == nullptr || out->size < offsetof(covgate_health, last_trouble)) {
@@ -228,9 +232,13 @@ COVGATE_API int32_t covgate_get_health(covgate_handle* gate, covgate_health* out
   }
   return guarded(err, [&] {
     const auto h = gate->gate.health_now();
-    const auto size = out->size;
-    std::memset(out, 0, std::min<std::size_t>(size, sizeof(covgate_health)));
-    out->size = static_cast<std::uint32_t>(std::min<std::size_t>(size, sizeof(covgate_health)));
+    // Written up to the caller's size and no further (an older host's struct is smaller); the
+    // size written back says how much a newer host's struct got.
+    const std::size_t filled = out->size >= sizeof(covgate_health)
+                                   ? sizeof(covgate_health)
+                                   : offsetof(covgate_health, last_trouble);
+    std::memset(out, 0, filled);
+    out->size = static_cast<std::uint32_t>(filled);
     out->state = static_cast<std::int32_t>(h.state);
     out->flags = (h.durable ? COVGATE_HEALTH_DURABLE : 0u) |
                  (h.cluster ? COVGATE_HEALTH_CLUSTER : 0u) |
@@ -238,7 +246,7 @@ COVGATE_API int32_t covgate_get_health(covgate_handle* gate, covgate_health* out
     out->later_waiting = h.later_waiting;
     out->troubles = h.troubles.count;
     out->last_trouble_unix_ms = h.troubles.last_unix_ms;
-    if (size >= sizeof(covgate_health)) {
+    if (filled == sizeof(covgate_health)) {
       std::snprintf(out->last_trouble, sizeof out->last_trouble, "%s", h.troubles.last.c_str());
     }
     return ok(err);

@@ -244,14 +244,19 @@ std::string gate::keep_later(const store::outbox_item& release) {
       unacked_.insert(static_cast<std::uint64_t>(id));
       ready_.insert(static_cast<std::uint64_t>(id));
     }
-    maintain(now);
   } catch (const store::store_error& e) {
     troubles_.note(std::string("a later answer could not be kept: ") + e.what(), unix_ms_now(),
-                   /*standing=*/true);
+                   trouble_book::standing::keeping);
     return e.what();
   }
-  troubles_.clear_standing();  // the delivery works
+  troubles_.clear(trouble_book::standing::keeping);
   signal();
+  try {  // kept: a checkpoint or pruning that fails now is tried again at the next message
+    maintain(unix_ms_now());
+  } catch (const store::store_error& e) {
+    troubles_.note(std::string("store upkeep failed: ") + e.what(), unix_ms_now(),
+                   trouble_book::standing::passing);
+  }
   return {};
 }
 
@@ -261,7 +266,7 @@ answer gate::submit_to_cluster(std::string_view message) {
   using status = cluster::front_answer::status;
   if (from.how == status::unavailable) {
     troubles_.note("a message was not answered: " + from.problem, unix_ms_now(),
-                   /*standing=*/false);
+                   trouble_book::standing::passing);
     throw cluster_unavailable(from.problem);
   }
   if (from.how == status::refused) {  // cannot be routed as sent: nothing was published
@@ -389,7 +394,7 @@ answer gate::submit(std::string_view message, std::string_view content_type,
     // one from the other (as serve's durable gate does).
     healthy_ = false;
     troubles_.note(std::string("the store failed: ") + e.what(), unix_ms_now(),
-                   /*standing=*/true);
+                   trouble_book::standing::passing);  // the state says failed from now on
     try {
       if (sqlite_ != nullptr) sqlite_->rollback();
     } catch (const store::store_error&) {

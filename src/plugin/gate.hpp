@@ -6,7 +6,7 @@
 // outbox. C++ with
 // exceptions; src/plugin/covgate.cpp turns them into status codes at the boundary.
 // Thread-safe: every member but the destructor may be called from any thread (one lock
-// serializes the engine and the store; health() takes none of it). Starts no thread of its
+// serializes the engine and the store; health_now() takes none of it). Starts no thread of its
 // own (pointed at a cluster, the front's and the delivery's); reads the clock when a message
 // comes without its time and when it notes a trouble.
 #pragma once

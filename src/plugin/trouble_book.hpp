@@ -13,37 +13,44 @@ namespace covgate::plugin {
 
 class trouble_book {
  public:
+  /// What a trouble stops until it is over; `passing` troubles are only counted.
+  enum class standing : unsigned { passing = 0, delivery = 1, keeping = 2 };
+
   struct summary {
     std::uint64_t count = 0;        ///< trouble noted since the handle was opened
     std::int64_t last_unix_ms = 0;  ///< when the last was noted; 0: never
     std::string last;               ///< what it was
-    bool standing = false;          ///< a standing trouble has not been cleared since
+    bool standing = false;          ///< some standing trouble has not been cleared since
   };
 
-  /// Notes a trouble. A standing one (the delivery of later answers stopped) lasts until
-  /// clear_standing(); a passing one (a message not answered in time) is only counted.
-  void note(std::string what, std::int64_t unix_ms, bool standing) {
+  /// Notes a trouble. A standing one lasts until clear(that kind): the delivery of later
+  /// answers stopped (until the consumer answers again), or a release the store could not
+  /// keep (until one is kept). Two kinds, so that one's end does not hide the other.
+  void note(std::string what, std::int64_t unix_ms, standing kind) {
     std::lock_guard lock(mutex_);
     ++state_.count;
     state_.last_unix_ms = unix_ms;
     state_.last = std::move(what);
-    if (standing) state_.standing = true;
+    standing_ |= static_cast<unsigned>(kind);
   }
 
-  /// What stood is over (a release delivered, the consumer answering again).
-  void clear_standing() {
+  /// That kind of trouble is over.
+  void clear(standing kind) {
     std::lock_guard lock(mutex_);
-    state_.standing = false;
+    standing_ &= ~static_cast<unsigned>(kind);
   }
 
   [[nodiscard]] summary read() const {
     std::lock_guard lock(mutex_);
-    return state_;
+    auto out = state_;
+    out.standing = standing_ != 0;
+    return out;
   }
 
  private:
   mutable std::mutex mutex_;
   summary state_;
+  unsigned standing_ = 0;  // bits of the standing kinds noted and not cleared
 };
 
 }  // namespace covgate::plugin

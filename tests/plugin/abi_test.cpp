@@ -320,6 +320,18 @@ TEST_SUITE("plugin.abi") {
     CHECK(h.size == without_text);
     CHECK(h.state == COVGATE_HEALTHY);
     CHECK(static_cast<unsigned char>(h.last_trouble[0]) == 0x5A);
+    // A newer host's larger struct: filled up to this library's, its size said back.
+    struct newer {
+      covgate_health known;
+      char more[16];
+    } big;
+    std::memset(&big, 0x5A, sizeof big);
+    big.known.size = sizeof big;
+    auto err_big = error_struct();
+    REQUIRE(covgate_get_health(g.h, &big.known, &err_big) == COVGATE_OK);
+    CHECK(big.known.size == sizeof(covgate_health));
+    CHECK(std::string(big.known.last_trouble).empty());
+    CHECK(static_cast<unsigned char>(big.more[0]) == 0x5A);
     // Too small for the fields, or NULLs: refused.
     covgate_health small{};
     small.size = static_cast<std::uint32_t>(offsetof(covgate_health, last_trouble_unix_ms));

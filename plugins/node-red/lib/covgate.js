@@ -22,6 +22,15 @@ function libraryPath() {
   return fs.existsSync(built) ? built : 'libcovgate.so.1';
 }
 
+// A function a library older than this binding may lack: null then, and its method throws.
+function optional(declare) {
+  try {
+    return declare();
+  } catch (e) {
+    return null;
+  }
+}
+
 let api = null;
 function load() {
   if (api) return api;
@@ -63,8 +72,8 @@ function load() {
     ack: lib.func('int32_t covgate_ack(covgate_handle *gate, uint64_t sequence, ' +
                   '_Inout_ covgate_error *err)'),
     redeliver: lib.func('int32_t covgate_redeliver(covgate_handle *gate, _Inout_ covgate_error *err)'),
-    get_health: lib.func('int32_t covgate_get_health(covgate_handle *gate, ' +
-                         '_Inout_ covgate_health *out, _Inout_ covgate_error *err)'),
+    get_health: optional(() => lib.func('int32_t covgate_get_health(covgate_handle *gate, ' +
+                                        '_Inout_ covgate_health *out, _Inout_ covgate_error *err)')),
     answer_free: lib.func('void covgate_answer_free(covgate_answer *a)'),
     close: lib.func('int32_t covgate_close(covgate_handle *gate, _Inout_ covgate_error *err)')
   };
@@ -193,6 +202,9 @@ class Gate {
       size: koffi.sizeof(this.api.Health), state: 0, flags: 0, reserved: 0, later_waiting: 0,
       troubles: 0, last_trouble_unix_ms: 0, last_trouble: ''
     };
+    if (!this.api.get_health) {
+      throw new CovgateError(-1, 'COVGATE_E_ARGUMENT', 'this libcovgate has no covgate_get_health');
+    }
     const err = newError(this.api);
     check(this.api, this.api.get_health(this.live(), h, err), err);
     return {

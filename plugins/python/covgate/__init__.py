@@ -140,8 +140,9 @@ def _library():
     lib.covgate_redeliver.argtypes = [handle_p, err_p]
     lib.covgate_wait_fd.restype = ctypes.c_int
     lib.covgate_wait_fd.argtypes = [handle_p]
-    lib.covgate_get_health.restype = ctypes.c_int32
-    lib.covgate_get_health.argtypes = [handle_p, ctypes.POINTER(_Health), err_p]
+    if hasattr(lib, "covgate_get_health"):  # a library older than this binding lacks it
+        lib.covgate_get_health.restype = ctypes.c_int32
+        lib.covgate_get_health.argtypes = [handle_p, ctypes.POINTER(_Health), err_p]
     lib.covgate_answer_free.restype = None
     lib.covgate_answer_free.argtypes = [ctypes.POINTER(_Answer)]
     lib.covgate_close.restype = ctypes.c_int32
@@ -322,6 +323,8 @@ class Gate:
 
     def health(self) -> Health:
         """How the gate is doing; never waits for a message in progress (any thread)."""
+        if not hasattr(self._lib, "covgate_get_health"):
+            raise CovgateError(-1, "COVGATE_E_ARGUMENT", "this libcovgate has no covgate_get_health")
         h = _Health()
         h.size = ctypes.sizeof(_Health)
         err = _new_error()
