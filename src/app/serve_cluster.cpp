@@ -1089,10 +1089,14 @@ std::pair<server::claim_lookup_port::found, std::string> cluster_front::find_aud
       std::vector<int> partitions;
       for (const auto& [p, size] : r.too_large) partitions.push_back(p);
       return {found::unavailable,
-              "the audit rows of partitions " + joined(partitions) +
-                  " are larger than one NATS message (" +
-                  std::to_string(cluster::max_audit_part_bytes) +
-                  " bytes): ask the workers that hold them (GET /audit/csii on each)"};
+              "the audit rows of partitions " + joined(partitions) + " are larger than " +
+                  std::to_string(cluster::max_audit_partition_bytes) +
+                  " bytes (or than one NATS message, from a worker that sends no chunks): ask "
+                  "the workers that hold them (GET /audit/csii on each)"};
+    }
+    if (!r.broken.empty()) {
+      return {found::unavailable, "the audit rows of partitions " + joined(r.broken) +
+                                      " came incomplete (a chunk was lost); ask again"};
     }
     server::audit_rows rows;
     rows.as_of = as_of;

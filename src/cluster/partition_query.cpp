@@ -47,7 +47,8 @@ std::string partition_list(const std::vector<int>& partitions) {
 partition_query_result ask_every_partition(
     jetstream& js, std::string_view requester, const std::string& subject, std::string_view body,
     int partitions, std::chrono::milliseconds wait,
-    const std::function<bool(const fetched_message&, const std::vector<int>& fresh)>& on_answer) {
+    const std::function<bool(const fetched_message&, const std::vector<int>& fresh)>& on_answer,
+    const std::vector<message_header>& headers) {
   partition_query_result result;
   // An inbox of this call alone: subscribed before the request goes out on the same
   // connection, so no answer can come before it listens.
@@ -55,8 +56,10 @@ partition_query_result ask_every_partition(
   const std::string inbox =
       "_INBOX.cgq." + std::string(requester) + "." + random_nonce() + "." + std::to_string(++calls);
   auto replies = js.subscribe(inbox);
+  std::vector<message_header> question = headers;
+  question.push_back({"Cg-Reply-To", inbox});
   const auto ask = [&] {
-    js.send(subject, body, {{"Cg-Reply-To", inbox}});
+    js.send(subject, body, question);
     ++result.asks;
   };
   ask();

@@ -707,13 +707,22 @@ TEST_SUITE("cluster.jetstream") {
     holder.stop();
   }
 
-  TEST_CASE("an audit is gathered one partition per answer; one past a NATS message says so") {
+  TEST_CASE("an audit is gathered per partition, rows past a NATS message in chunks, whole") {
     jetstream js(cluster_settings());
     const int n = partitions();
+    REQUIRE(n >= 4);
     std::string asked;
     std::mutex asking;
-    // Two workers, half the partitions each. Partition 0's rows are exactly as large as an
-    // answer may be, partition 1's one byte more.
+    // Rows that differ byte by byte, so a chunk put in the wrong place shows.
+    const auto varied = [](std::size_t size) {
+      std::string out(size, '\0');
+      for (std::size_t i = 0; i < size; ++i)
+        out[i] = static_cast<char>('a' + (i * 7 + i / 4093) % 26);
+      return out;
+    };
+    // Two workers, half the partitions each. Partition 0's rows are exactly as large as one
+    // answer may be, partition 1's one byte more (two chunks), partition 2's two and a half
+    // answers (three chunks), partition 3's past what one partition may send.
     const auto rows_of = [&](int from, int to, std::string_view request) {
       {
         std::lock_guard lock(asking);
@@ -723,7 +732,9 @@ TEST_SUITE("cluster.jetstream") {
       for (int p = from; p < to; ++p) out[p] = "rows-" + std::to_string(p);
       if (from == 0) {
         out[0] = std::string(max_audit_part_bytes, 'x');
-        out[1] = std::string(max_audit_part_bytes + 1, 'x');
+        out[1] = varied(max_audit_part_bytes + 1);
+        out[2] = varied(max_audit_part_bytes * 5 / 2);
+        out[3] = std::string(max_audit_partition_bytes + 1, 'y');
       }
       return out;
     };
@@ -732,25 +743,53 @@ TEST_SUITE("cluster.jetstream") {
     audit_parts_responder second(js, "w-second",
                                  [&](std::string_view r) { return rows_of(n / 2, n, r); });
     std::this_thread::sleep_for(300ms);  // both subscribed
-    const auto r = gather_audit_parts(js, "f-test", "2026-04-01,csv", n, 5s);
+    const auto r = gather_audit_parts(js, "f-test", "2026-04-01,csv", n, 10s);
     CHECK(r.complete);
     CHECK(r.uncovered.empty());
-    CHECK(r.answers == n);  // one per partition
+    CHECK(r.broken.empty());
+    // One per partition and the chunks after the first; more when a slow answer (64 MB built)
+    // let the question be asked again and both workers answer again.
+    CHECK(r.answers >= n + 1 + 2);
     {
       std::lock_guard lock(asking);
       CHECK(asked == "2026-04-01,csv");
     }
     REQUIRE(r.rows.count(0) == 1);
     CHECK(r.rows.at(0).size() == max_audit_part_bytes);
-    CHECK(r.rows.count(1) == 0);
-    CHECK(r.too_large == std::map<int, std::size_t>{{1, max_audit_part_bytes + 1}});
-    for (int p = 2; p < n; ++p) CHECK(r.rows.at(p) == "rows-" + std::to_string(p));
+    REQUIRE(r.rows.count(1) == 1);
+    CHECK(r.rows.at(1) == varied(max_audit_part_bytes + 1));
+    REQUIRE(r.rows.count(2) == 1);
+    CHECK(r.rows.at(2) == varied(max_audit_part_bytes * 5 / 2));
+    CHECK(r.rows.count(3) == 0);
+    CHECK(r.too_large == std::map<int, std::size_t>{{3, max_audit_partition_bytes + 1}});
+    for (int p = 4; p < n; ++p) CHECK(r.rows.at(p) == "rows-" + std::to_string(p));
     second.stop();
     // Without the second worker, its partitions are not answered for.
     const auto half = gather_audit_parts(js, "f-test", "2026-04-01,csv", n, 700ms);
     CHECK_FALSE(half.complete);
     CHECK(half.uncovered.size() == static_cast<std::size_t>(n - n / 2));
     first.stop();
+
+    // A partition whose last chunk comes without the one before it (lost on the way) is
+    // answered for, but its rows are not taken: broken.
+    partition_query_responder lossy(
+        js, std::string(audit_query_subject), "w-lossy", [&](const fetched_message&) {
+          std::vector<partition_query_responder::reply> out;
+          for (int p = 0; p < n; ++p) {
+            auto replies = audit_replies(p, p == 0 ? varied(max_audit_part_bytes * 3) : "rows",
+                                         /*chunked=*/true);
+            if (p == 0) replies.erase(replies.begin() + 1);
+            for (auto& reply : replies) out.push_back(std::move(reply));
+          }
+          return out;
+        });
+    std::this_thread::sleep_for(300ms);
+    const auto lost = gather_audit_parts(js, "f-test", "2026-04-01,csv", n, 5s);
+    CHECK(lost.complete);
+    CHECK(lost.broken == std::vector<int>{0});
+    CHECK(lost.rows.count(0) == 0);
+    CHECK(lost.rows.size() == static_cast<std::size_t>(n - 1));
+    lossy.stop();
   }
 
   TEST_CASE("a partition's lag counts what its consumer has not delivered yet") {
@@ -2848,6 +2887,10 @@ TEST_SUITE("cluster.abi_health") {
     REQUIRE(wait_until([&] {
       return covgate_open(config.data(), config.size(), nullptr, &host, &err) == COVGATE_OK;
     }));
+    struct closer {  // a failed REQUIRE must not leave the handle reconnecting for the run
+      covgate_handle*& h;
+      ~closer() { covgate_close(h, nullptr); }
+    } close_at_end{host};
     auto h = health_of(host);
     CHECK(h.state == COVGATE_HEALTHY);
     CHECK(h.flags == (COVGATE_HEALTH_DURABLE | COVGATE_HEALTH_CLUSTER | COVGATE_HEALTH_CONNECTED));
@@ -2894,6 +2937,7 @@ TEST_SUITE("cluster.abi_health") {
     h = health_of(host);
     INFO("last trouble: " << h.last_trouble);
     CHECK(std::string(h.last_trouble).starts_with("delivery of later answers: "));
+    CHECK(std::string(h.last_trouble).find("CG_OUT") != std::string::npos);
     MESSAGE("the delivery's trouble: " << h.last_trouble);
     connection_settings lone;
     lone.urls = {node.url()};
@@ -2904,6 +2948,7 @@ TEST_SUITE("cluster.abi_health") {
     (void)ensure_layout(js, layout);
     CHECK(wait_until([&] { return health_of(host).state == COVGATE_HEALTHY; }));
     CHECK(covgate_close(host, &err) == COVGATE_OK);
+    host = nullptr;
   }
 }
 

@@ -37,11 +37,12 @@ struct partition_query_result {
 /// worker that finishes catching a partition up during the wait is heard: a worker may
 /// answer several times, and `on_answer` sees each answer (with `fresh` empty for what was
 /// named before). Thread-safe (an inbox per call); throws nats_error when a request cannot
-/// be sent.
+/// be sent. `headers` go on the question beside Cg-Reply-To (what the asker can take, for one).
 partition_query_result ask_every_partition(
     jetstream& js, std::string_view requester, const std::string& subject, std::string_view body,
     int partitions, std::chrono::milliseconds wait,
-    const std::function<bool(const fetched_message&, const std::vector<int>& fresh)>& on_answer);
+    const std::function<bool(const fetched_message&, const std::vector<int>& fresh)>& on_answer,
+    const std::vector<message_header>& headers = {});
 
 /// A worker's side: answers every message on `subject` that names a reply subject, on a thread
 /// of its own, from construction until stop() or destruction. `answer` returns the body and
