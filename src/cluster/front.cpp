@@ -104,7 +104,13 @@ struct job {
   route_plan plan;
   std::vector<local_answer> local;              // by piece (filled for local pieces)
   std::vector<std::vector<std::string>> pkeys;  // by piece, by part: where it is published
-  std::vector<std::uint8_t> held;  // by piece: held on CG_WAIT for its patient's identifier
+  // By piece, by part: held on CG_WAIT for its patient's identifier. A whole piece held is
+  // answered from the front's own read of it; a held part of a split piece gets that read of
+  // the part as its reply, merged with the workers' answers to the other parts.
+  std::vector<std::vector<std::uint8_t>> held;
+  [[nodiscard]] bool held_whole(std::size_t piece) const {
+    return plan.pieces[piece].parts.size() == 1 && held[piece][0] != 0;
+  }
   std::vector<std::vector<part_reply>> replies;  // by piece, by part
   std::size_t waiting = 0;
   clock::time_point deadline;
@@ -197,7 +203,7 @@ struct front::impl {
     }
     for (std::size_t i = 0; i < j->plan.pieces.size(); ++i) {
       const auto& piece = j->plan.pieces[i];
-      if (j->held[i] != 0) {
+      if (j->held_whole(i)) {
         // Stored on CG_WAIT: answered from the front's own read, as a single server answers
         // facts whose Patient it does not know yet.
         j->local[i] = answer_locally(piece.text, j->unix_ms);
@@ -209,7 +215,13 @@ struct front::impl {
       }
       if (!piece.local) {
         j->replies[i].resize(piece.parts.size());
-        j->waiting += piece.parts.size();
+        for (std::size_t p = 0; p < piece.parts.size(); ++p) {
+          if (j->held[i][p] != 0) {
+            j->replies[i][p] = held_reply(piece.parts[p], j->unix_ms);
+          } else {
+            ++j->waiting;
+          }
+        }
       }
     }
     if (j->waiting == 0) return finish(*j);
@@ -220,9 +232,9 @@ struct front::impl {
       pending.emplace(j->id, j);
     }
     for (std::size_t i = 0; i < j->plan.pieces.size(); ++i) {
-      if (j->held[i] != 0) continue;  // on CG_WAIT already
       auto& parts = j->plan.pieces[i].parts;
       for (std::size_t p = 0; p < parts.size(); ++p) {
+        if (!j->held[i].empty() && j->held[i][p] != 0) continue;  // on CG_WAIT already
         if (parts[p].kind == message_kind::claim) {
           // A part is numbered once: sent again, it is the same interchange.
           try {
@@ -247,9 +259,10 @@ struct front::impl {
   // not answer (the sender is told to send again; what was done is safe to repeat).
   void place(job& j) {
     j.pkeys.resize(j.plan.pieces.size());
-    j.held.assign(j.plan.pieces.size(), 0);
+    j.held.resize(j.plan.pieces.size());
     for (std::size_t i = 0; i < j.plan.pieces.size(); ++i) {
       const auto& piece = j.plan.pieces[i];
+      j.held[i].assign(piece.parts.size(), 0);
       if (piece.local || piece.reference) continue;
       j.pkeys[i].resize(piece.parts.size());
       for (std::size_t p = 0; p < piece.parts.size(); ++p) {
@@ -269,14 +282,14 @@ struct front::impl {
   }
 
   // Stores a part of a patient known only by a local identity on CG_WAIT, where it waits for
-  // the identity's link (its piece is the part: a whole message). Should the link have come
-  // while it was stored, it is forwarded at once.
+  // the identity's link (a whole message, or its lines or entries of that patient). Should
+  // the link have come while it was stored, it is forwarded at once.
   void hold(job& j, std::size_t piece, std::size_t part) {
     const auto& what = j.plan.pieces[piece].parts[part];
     const auto token = identities.token_of(what.patient_identity);
     (void)js.publish(wait_subject(token, what.kind), what.payload,
                      "cgf-" + settings.front_id + "-" + nonce + "-" + std::to_string(next_hold++));
-    j.held[piece] = 1;
+    j.held[piece][part] = 1;
     held.fetch_add(1);
     identities.held(what.patient_identity);
   }
@@ -437,6 +450,22 @@ struct front::impl {
     return a;
   }
 
+  // The reply a held part of a split piece gets: the front's own read of the part, as the
+  // worker of its patient would have answered it (facts of a patient not known yet are
+  // accepted and wait, as in a single server).
+  part_reply held_reply(const routed_part& part, std::int64_t unix_ms) {
+    const auto local = answer_locally(part.payload, unix_ms);
+    part_reply r;
+    r.arrived = true;
+    r.outcome = local.result.rejected ? "rejected" : "accepted";
+    r.body = local.text;
+    r.decisions = local.decisions;
+    r.claims = local.result.claims;
+    r.facts = local.result.facts;
+    r.disposition = local.disposition;
+    return r;
+  }
+
   local_answer answer_locally(std::string_view text, std::int64_t unix_ms) {
     local_answer out;
     store::memory_state scratch;
@@ -576,7 +605,7 @@ struct front::impl {
           take_acks(*piece.carried_by, piece.control_id);
           continue;
         }
-        if (piece.local || piece.reference || j.held[i] != 0) {
+        if (piece.local || piece.reference || j.held_whole(i)) {
           const auto& local = j.local[i];
           a.rejected = a.rejected || local.result.rejected;
           a.unrecognized = a.unrecognized || local.result.unrecognized;
@@ -639,7 +668,7 @@ struct front::impl {
       for (std::size_t i = 0; i < j.plan.pieces.size(); ++i) {
         const auto& piece = j.plan.pieces[i];
         if (piece.carried_by) continue;
-        if (piece.local || piece.reference || j.held[i] != 0) {
+        if (piece.local || piece.reference || j.held_whole(i)) {
           a.decisions += j.local[i].decisions;
           continue;
         }

@@ -186,11 +186,6 @@ std::vector<std::string> links_of(const std::vector<std::pair<std::string, std::
   return out;
 }
 
-constexpr std::string_view no_medicare_identifier =
-    "the message names its patient without a Medicare identifier (a Patient or PID with local "
-    "identifiers only): a cluster front splits a message by the patients' Medicare "
-    "identifiers; send such a patient's facts in a message of their own";
-
 // Why a message cannot go whole to one patient, or "" when it can (one key, or one local
 // identity and no key).
 std::string whole_refusal(const patients_of_facts& who) {
@@ -326,32 +321,45 @@ bool split_ndjson(std::string_view message, std::vector<ndjson_line>& lines, rou
   enum class belongs : std::uint8_t { no_fact, everyone, one_patient, nobody_identified };
   std::vector<belongs> of(lines.size(), belongs::no_fact);
   std::vector<std::size_t> owner(lines.size());  // index into `patients`
-  std::vector<std::string> patients;             // in order of first appearance
-  std::unordered_map<std::string, std::size_t> index_of;
-  std::size_t first_unidentified = 0;  // a line naming a patient without a Medicare id
+  // In order of first appearance: a patient key, or a local identity (a reference no Patient
+  // of the message identifies, or a Patient with local identifiers only), which the identity
+  // map routes as it routes a whole message of that identity.
+  struct patient_of_part {
+    std::string key;
+    std::string identity;
+  };
+  std::vector<patient_of_part> patients;
+  std::map<std::pair<std::string, std::string>, std::size_t> index_of;
+  std::size_t first_unidentified = 0;  // a line with facts that name no patient at all
   std::size_t shared_bytes = 0;
   for (std::size_t i = 0; i < lines.size(); ++i) {
-    std::set<std::string> keys;
+    std::set<std::pair<std::string, std::string>> whose;  // {key, identity}, one of them set
     bool unidentified = false;
     for (const auto& f : lines[i].facts) {
       if (const auto& key = model::patient_key_of(f); !key.empty()) {
-        keys.insert(canonical_patient_key(key));
+        whose.insert({canonical_patient_key(key), {}});
+      } else if (const auto* p = std::get_if<model::patient>(&f);
+                 p != nullptr && !p->resource_id.empty()) {
+        whose.insert({{}, p->resource_id});  // local identifiers only
       } else if (const auto& reference = model::patient_reference_of(f); !reference.empty()) {
         const auto found = key_of_reference.find(reference);
-        if (found == key_of_reference.end()) return false;  // unlinked: refused by plan_facts
-        keys.insert(found->second);
+        if (found == key_of_reference.end()) {
+          whose.insert({{}, reference});  // a patient this message does not identify
+        } else {
+          whose.insert({found->second, {}});
+        }
       } else if (!is_reference(f)) {
         unidentified = true;
       }
     }
-    if (keys.size() > 1) {
+    if (whose.size() > 1) {
       plan.refusal = "line " + std::to_string(lines[i].number) + " holds facts of " +
-                     std::to_string(keys.size()) +
+                     std::to_string(whose.size()) +
                      " patients: a cluster front splits NDJSON by line; send each patient's "
                      "resources on lines of their own";
       return false;
     }
-    if (keys.empty()) {
+    if (whose.empty()) {
       if (unidentified) {
         of[i] = belongs::nobody_identified;
         if (first_unidentified == 0) first_unidentified = lines[i].number;
@@ -362,14 +370,15 @@ bool split_ndjson(std::string_view message, std::vector<ndjson_line>& lines, rou
       continue;
     }
     of[i] = belongs::one_patient;
-    const auto [at, added] = index_of.emplace(*keys.begin(), patients.size());
-    if (added) patients.push_back(*keys.begin());
+    const auto [at, added] = index_of.emplace(*whose.begin(), patients.size());
+    if (added) patients.push_back({whose.begin()->first, whose.begin()->second});
     owner[i] = at->second;
   }
   if (patients.size() < 2) return false;
   if (first_unidentified > 0) {
-    plan.refusal =
-        "line " + std::to_string(first_unidentified) + ": " + std::string(no_medicare_identifier);
+    plan.refusal = "line " + std::to_string(first_unidentified) +
+                   ": facts name no patient (an empty reference): a cluster front cannot tell "
+                   "whose partition they belong to";
     return false;
   }
   if (!within_split_budget(message.size(), message.size() + shared_bytes * patients.size(),
@@ -381,11 +390,12 @@ bool split_ndjson(std::string_view message, std::vector<ndjson_line>& lines, rou
   piece.text = message;
   piece.parts.resize(patients.size());
   for (std::size_t p = 0; p < patients.size(); ++p) {
-    piece.parts[p].patient_key = patients[p];
+    piece.parts[p].patient_key = patients[p].key;
+    piece.parts[p].patient_identity = patients[p].identity;
     piece.parts[p].kind = message_kind::fhir;
   }
   for (const auto& [resource, key] : key_of_reference) {
-    if (const auto at = index_of.find(key); at != index_of.end()) {
+    if (const auto at = index_of.find({key, {}}); at != index_of.end()) {
       piece.parts[at->second].links.push_back(resource);
     }
   }
@@ -673,7 +683,9 @@ bool split_bundle(std::string_view message, fhir::encoding how, const fhir::read
     if (!added) at->second = ambiguous;
   }
 
-  std::vector<std::set<std::string>> keys(count);
+  // Whose facts each entry holds: {patient key, ""} or {"", local identity} (a reference no
+  // Patient of the Bundle identifies, a Patient with local identifiers only), as in NDJSON.
+  std::vector<std::set<std::pair<std::string, std::string>>> keys(count);
   std::vector<std::uint8_t> has_fact(count, 0), unidentified(count, 0);
   std::vector<std::size_t> facts_of(count, 0);
   std::vector<std::pair<std::string, std::string>> links;  // keyed Patients: resource id, key
@@ -689,19 +701,35 @@ bool split_bundle(std::string_view message, fhir::encoding how, const fhir::read
     has_fact[i] = 1;
     ++facts_of[i];
     if (const auto& key = model::patient_key_of(f); !key.empty()) {
-      keys[i].insert(canonical_patient_key(key));
+      keys[i].insert({canonical_patient_key(key), {}});
       if (const auto* p = std::get_if<model::patient>(&f)) {
         links.emplace_back(p->resource_id, canonical_patient_key(key));
       }
+    } else if (const auto* p = std::get_if<model::patient>(&f);
+               p != nullptr && !p->resource_id.empty()) {
+      keys[i].insert({{}, p->resource_id});  // local identifiers only
     } else if (!is_reference(f)) {
       unidentified[i] = 1;
     }
   });
   for (const auto& f : read.facts) link.add(model::fact(f));
-  if (link.waiting() > 0 || !placed_all) return false;  // refused or routed whole by plan_facts
+  // What the linker still holds names a patient the Bundle does not identify: by that identity.
+  for (const auto& f : link.take_waiting()) {
+    const auto& resource = resource_id_of(f);
+    const auto found = entry_of.find(resource.substr(0, resource.find('#')));
+    const auto& reference = model::patient_reference_of(f);
+    if (found == entry_of.end() || found->second == ambiguous || reference.empty()) {
+      placed_all = false;
+      continue;
+    }
+    has_fact[found->second] = 1;
+    ++facts_of[found->second];
+    keys[found->second].insert({{}, reference});
+  }
+  if (!placed_all) return false;  // refused or routed whole by plan_facts
 
-  std::vector<std::string> patients;  // in order of first appearance
-  std::unordered_map<std::string, std::size_t> index_of;
+  std::vector<std::pair<std::string, std::string>> patients;  // in order of first appearance
+  std::map<std::pair<std::string, std::string>, std::size_t> index_of;
   std::vector<std::size_t> owner(count, 0);
   for (std::size_t i = 0; i < count; ++i) {
     if (keys[i].size() > 1) {
@@ -729,8 +757,9 @@ bool split_bundle(std::string_view message, fhir::encoding how, const fhir::read
   }
   for (std::size_t i = 0; i < count; ++i) {
     if (keys[i].empty() && unidentified[i] != 0) {
-      plan.refusal =
-          "Bundle.entry[" + std::to_string(i) + "]: " + std::string(no_medicare_identifier);
+      plan.refusal = "Bundle.entry[" + std::to_string(i) +
+                     "]: facts name no patient (an empty reference): a cluster front cannot "
+                     "tell whose partition they belong to";
       return false;
     }
   }
@@ -807,9 +836,10 @@ bool split_bundle(std::string_view message, fhir::encoding how, const fhir::read
   const auto tail = bundle.tail();
   for (std::size_t p = 0; p < patients.size(); ++p) {
     auto& part = piece.parts[p];
-    part.patient_key = patients[p];
+    part.patient_key = patients[p].first;
+    part.patient_identity = patients[p].second;
     part.kind = message_kind::fhir;
-    part.links = links_of(links, part.patient_key);
+    if (!part.patient_key.empty()) part.links = links_of(links, part.patient_key);
     part.payload = head;
     for (std::size_t i = 0; i < count; ++i) {
       if (carries[p][i] == 0) continue;

@@ -219,14 +219,28 @@ TEST_SUITE("cluster.front_route") {
     CHECK(part.payload == referenced);
     CHECK_FALSE(by_identity.pieces[0].reference);
     CHECK_FALSE(by_identity.pieces[0].local);
-    // Facts of two patients named only by reference: refused, whoever they are.
-    const auto two = plan(referenced + "\n" + obs_by_reference + "\n");
-    CHECK(two.pieces.empty());
-    CHECK(two.refusal.find("facts of 2 patients") != std::string::npos);
-    // One named by a Medicare identifier and one only by reference: refused too.
-    const auto mixed = plan(referenced + "\n" + obs_b_odd_unit + "\n");
-    CHECK(mixed.pieces.empty());
-    CHECK(mixed.refusal.find("some named only by a local identity") != std::string::npos);
+    // NDJSON of two patients named only by reference: one part per identity, each routed by
+    // the identity map.
+    const auto two = split_into(referenced + "\n" + obs_by_reference + "\n", 2);
+    CHECK(two.parts[0].patient_identity == "Patient/p9");
+    CHECK(two.parts[1].patient_identity == "Patient/pa");
+    for (const auto& p : two.parts) CHECK(p.patient_key.empty());
+    CHECK(two.parts[0].lines == std::vector<std::uint32_t>{1});
+    CHECK(two.parts[1].lines == std::vector<std::uint32_t>{2});
+    // One named by a Medicare identifier and one only by reference: a part for each.
+    const auto mixed = split_into(referenced + "\n" + obs_b_odd_unit + "\n", 2);
+    CHECK(mixed.parts[0].patient_identity == "Patient/p9");
+    CHECK(mixed.parts[0].patient_key.empty());
+    CHECK(mixed.parts[1].patient_key == "2BB2BB2BB22");
+    CHECK(mixed.parts[1].patient_identity.empty());
+    CHECK(mixed.parts[1].payload == obs_b_odd_unit + "\n");
+    // The answers merge as a single server's: the identity's line is accepted (it waits), the
+    // odd unit warned about on the sender's line 2.
+    CHECK(merged(mixed) == worker_outcome(referenced + "\n" + obs_b_odd_unit + "\n"));
+    // A single resource of two patients is not split: refused as before.
+    const auto bundle_two =
+        plan(bundle_of("transaction", {entry(referenced), entry(obs_b_odd_unit)}));
+    CHECK(bundle_two.pieces.empty());
     const std::string practitioner =
         R"({"resourceType":"Practitioner","id":"dr1","identifier":[{"system":"http://hl7.org/fhir/sid/us-npi","value":"1234567893"}],"qualification":[{"code":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v2-0360","code":"MD"}]}}]})";
     const auto reference = plan(practitioner);
@@ -386,11 +400,24 @@ TEST_SUITE("cluster.front_route") {
     CHECK_FALSE(alone.pieces[0].reference);
     REQUIRE(alone.pieces[0].parts.size() == 1);
     CHECK(alone.pieces[0].parts[0].patient_identity == "Patient/px");
-    // In NDJSON of two patients: refused with its line, not copied into every part.
-    const auto split = plan(patient_a + "\n" + obs_by_reference + "\n" + local_patient + "\n" +
-                            obs_b_odd_unit + "\n");
-    CHECK(split.pieces.empty());
-    CHECK(split.refusal.find("line 3: ") == 0);
+    // In NDJSON of several patients: a part of its own, by its identity, never copied into
+    // every part; an Observation naming it goes with it.
+    const std::string obs_px =
+        R"({"resourceType":"Observation","id":"gx","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"1558-6"}]},"subject":{"reference":"Patient/px"},"effectiveDateTime":"2026-01-16T07:40:00Z","valueQuantity":{"value":6.1,"unit":"mmol/L","system":"http://unitsofmeasure.org","code":"mmol/L"}})";
+    const auto split = split_into(patient_a + "\n" + obs_by_reference + "\n" + local_patient +
+                                      "\n" + obs_b_odd_unit + "\n" + obs_px + "\n",
+                                  3);
+    CHECK(split.parts[0].patient_key == "1AA1AA1AA11");
+    CHECK(split.parts[0].lines == std::vector<std::uint32_t>{1, 2});
+    CHECK(split.parts[1].patient_identity == "Patient/px");
+    CHECK(split.parts[1].lines == std::vector<std::uint32_t>{3, 5});
+    CHECK(split.parts[1].links.empty());
+    CHECK(split.parts[2].patient_key == "2BB2BB2BB22");
+    // An Observation naming no patient yields no fact: the front answers its line itself.
+    const std::string anonymous =
+        R"({"resourceType":"Observation","id":"gz","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"1558-6"}]},"subject":{"display":"somebody"},"effectiveDateTime":"2026-01-16T07:40:00Z","valueQuantity":{"value":6.1,"unit":"mmol/L","system":"http://unitsofmeasure.org","code":"mmol/L"}})";
+    const auto nobody = split_into(patient_a + "\n" + obs_b_odd_unit + "\n" + anonymous + "\n", 2);
+    CHECK(nobody.own_outcome.find("line 3: ") != std::string::npos);
   }
 
   TEST_CASE("an HL7 v2 result by medical record number alone goes by the PID's identity") {
@@ -508,6 +535,37 @@ TEST_SUITE("cluster.front_route") {
     REQUIRE(batch.pieces.size() == 1);
     CHECK(batch.pieces[0].parts.size() == 3);
     CHECK(batch.pieces[0].parts[1].payload == bundle_of("batch", {entries[0], entries[4]}));
+  }
+
+  TEST_CASE("a Bundle's entries of a patient it does not identify go by that identity") {
+    // 0 patient A, 1 A's glucose by reference, 2 a glucose of Patient/p9 (not in the Bundle),
+    // 3 B's glucose, 4 a Patient with local identifiers only, 5 a glucose referring to it.
+    const std::string obs_p9 =
+        R"({"resourceType":"Observation","id":"o9","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"1558-6"}]},"subject":{"reference":"Patient/p9"},"effectiveDateTime":"2026-01-16T07:40:00Z","valueQuantity":{"value":6.1,"unit":"mmol/L","system":"http://unitsofmeasure.org","code":"mmol/L"}})";
+    const std::string local_patient =
+        R"({"resourceType":"Patient","id":"px","identifier":[{"system":"urn:oid:1.2.3","value":"MRN-1"}]})";
+    const std::string obs_px =
+        R"({"resourceType":"Observation","id":"gx","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"1558-6"}]},"subject":{"reference":"Patient/px"},"effectiveDateTime":"2026-01-16T07:40:00Z","valueQuantity":{"value":6.1,"unit":"mmol/L","system":"http://unitsofmeasure.org","code":"mmol/L"}})";
+    const std::vector<std::string> entries{entry(patient_a),     entry(obs_by_reference),
+                                           entry(obs_p9),        entry(obs_b_odd_unit),
+                                           entry(local_patient), entry(obs_px)};
+    const auto text = bundle_of("collection", entries);
+    const auto piece = split_into(text, 4);
+    CHECK(piece.parts[0].patient_key == "1AA1AA1AA11");
+    CHECK(piece.parts[0].entries == std::vector<std::uint32_t>{0, 1});
+    CHECK(piece.parts[1].patient_identity == "Patient/p9");
+    CHECK(piece.parts[1].patient_key.empty());
+    CHECK(piece.parts[1].entries == std::vector<std::uint32_t>{2});
+    CHECK(piece.parts[1].links.empty());
+    CHECK(piece.parts[2].patient_key == "2BB2BB2BB22");
+    CHECK(piece.parts[3].patient_identity == "Patient/px");
+    CHECK(piece.parts[3].entries == std::vector<std::uint32_t>{4, 5});
+    // Answered as one server answers the whole Bundle.
+    CHECK(merged(piece) == worker_outcome(text));
+    // A transaction of them is still refused (all or nothing).
+    const auto transaction = plan(bundle_of("transaction", entries));
+    CHECK(transaction.pieces.empty());
+    CHECK_FALSE(transaction.refusal.empty());
   }
 
   TEST_CASE("a Bundle of one patient goes whole; a transaction of several is refused") {

@@ -16,7 +16,9 @@
 //   patient's lines, the lines of no patient (a Practitioner, a PractitionerRole) in every part
 //   and the lines that yield no fact (refused, or nothing to keep) answered by the front, each part
 //   remembering the sender's line numbers so that the workers' OperationOutcomes merge into
-//   the one a single server writes (merge_ndjson_outcomes). HL7 v2 messages of several
+//   the one a single server writes (merge_ndjson_outcomes). A patient named only by a local
+//   identity gets a part of its own too, routed by that identity (routed_part::
+//   patient_identity), as a whole message of that identity is. HL7 v2 messages of several
 //   patients in one payload (a batch over HTTP) become one piece per message, each answered by
 //   its patient's worker (or the front), the ACKs in the payload's order.
 // - A Bundle of several patients, JSON or XML (collection, batch or searchset), is split by
@@ -24,7 +26,8 @@
 //   the entries of no patient in every part, an entry of no fact that a part's entry refers to
 //   with that part, the other entries that yield no fact answered by the front, each
 //   part remembering the sender's entry numbers so that the workers' OperationOutcomes merge
-//   into the one a single server writes (merge_bundle_outcomes). A transaction (all or
+//   into the one a single server writes (merge_bundle_outcomes); a patient named only by a
+//   local identity as in NDJSON. A transaction (all or
 //   nothing), message or document Bundle or a single resource of several patients is
 //   refused.
 // Pure: no I/O, no clock (the time is an argument), no patient data in any text it writes.
