@@ -287,8 +287,10 @@ struct front::impl {
   void hold(job& j, std::size_t piece, std::size_t part) {
     const auto& what = j.plan.pieces[piece].parts[part];
     const auto token = identities.token_of(what.patient_identity);
+    // Named by what it is, so that a sender's repeat (answered "send it again" after this
+    // part was held) is stored once.
     (void)js.publish(wait_subject(token, what.kind), what.payload,
-                     "cgf-" + settings.front_id + "-" + nonce + "-" + std::to_string(next_hold++));
+                     "cgh-" + hold_token(settings.key_secret, token, what.payload));
     j.held[piece][part] = 1;
     held.fetch_add(1);
     identities.held(what.patient_identity);
@@ -748,7 +750,6 @@ struct front::impl {
   std::deque<resend> resends;  // in order of `due`
   std::unordered_map<std::uint64_t, std::shared_ptr<job>> pending;
   std::uint64_t next_job = 1;
-  std::uint64_t next_hold = 1;  // the publishing thread's: names each hold's message id
   std::atomic<bool> stopping{false};
 
   std::atomic<std::uint64_t> messages{0}, parts_published{0}, answered{0}, refused{0}, timed_out{0},

@@ -126,8 +126,10 @@ struct patients_of_facts {
   // identifier: the Patient a reference names that the message does not identify...
   std::set<std::string> identities;
   // ...and the Patients (PIDs) with local identifiers only (their resource ids). With no key
-  // in the message, the identity map routes by the one of either (identity_map.hpp); beside a
-  // key, such a Patient travels with that patient's facts, as it did before the map.
+  // in the message, the identity map routes by the one of either (identity_map.hpp). Beside a
+  // key, such a Patient gets a part of its own in a message that is split (NDJSON, a
+  // collection, batch or searchset Bundle: its own identity routes it), and travels with that
+  // patient's facts in one that is not (an HL7 v2 message, a transaction Bundle).
   std::set<std::string> keyless_patients;
   std::size_t anonymous = 0;  // facts naming no patient at all (an empty reference)
   // Each Patient the message identifies by a Medicare identifier: its resource id and key,
@@ -666,9 +668,12 @@ class bundle_entries {
 // entry: the caller routes it whole, or refuses it, with the facts of `read`), with
 // plan.refusal set when it cannot be sent. Each part is a Bundle of the same type with that
 // patient's entries and the entries of no patient (reference data); the entries that yield no
-// fact are answered by the front from its own read, with the sender's entry numbers.
+// fact are answered by the front from its own read, with the sender's entry numbers. A Bundle
+// of a type that is never split is refused as several patients, unless `may_go_whole` (one
+// keyed patient, with at most Patients of local identifiers beside it): then false, and the
+// caller routes it whole as before.
 bool split_bundle(std::string_view message, fhir::encoding how, const fhir::read_result& read,
-                  route_plan& plan) {
+                  bool may_go_whole, route_plan& plan) {
   if (read.rejected || read.facts.empty()) return false;
   bundle_entries bundle;
   if (!bundle.read(message, how)) return false;
@@ -748,6 +753,7 @@ bool split_bundle(std::string_view message, fhir::encoding how, const fhir::read
   if (patients.size() < 2) return false;
   const auto type = bundle.type();
   if (!splittable_bundle_type(type)) {
+    if (may_go_whole) return false;
     plan.refusal = "a " + std::string(type) + " Bundle holds facts of " +
                    std::to_string(patients.size()) +
                    " patients: a cluster front splits collection, batch and searchset Bundles "
@@ -1026,9 +1032,14 @@ route_plan plan_route(std::string_view message, const mapping::tables& tables,
       const auto how = fhir::sniff(message);
       const auto r = fhir::read(message, how, tables, settings.fhir);
       const auto who = r.rejected ? patients_of_facts{} : patients_of(r.facts);
-      // Only a message of several patients is read again as a Bundle to split: the one
-      // patient's message, by far the most common, costs no second parse.
-      if (who.keys.size() > 1 && split_bundle(message, how, r, plan)) break;
+      // Only a message of several patients (by Medicare identifier or local identity) is read
+      // again as a Bundle to split: the one patient's message, by far the most common, costs
+      // no second parse.
+      const auto named = who.keys.size() + who.identities.size() + who.keyless_patients.size();
+      if (named > 1 && who.anonymous == 0 &&
+          split_bundle(message, how, r, whole_refusal(who).empty(), plan)) {
+        break;
+      }
       if (!plan.refusal.empty()) break;
       plan_whole(message, who, message_kind::fhir, plan);
       break;

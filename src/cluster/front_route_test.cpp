@@ -237,10 +237,16 @@ TEST_SUITE("cluster.front_route") {
     // The answers merge as a single server's: the identity's line is accepted (it waits), the
     // odd unit warned about on the sender's line 2.
     CHECK(merged(mixed) == worker_outcome(referenced + "\n" + obs_b_odd_unit + "\n"));
-    // A single resource of two patients is not split: refused as before.
+    // A collection Bundle of the same two, one Medicare identifier among them: split too.
+    const auto bundle_mixed =
+        split_into(bundle_of("collection", {entry(referenced), entry(obs_b_odd_unit)}), 2);
+    CHECK(bundle_mixed.parts[0].patient_identity == "Patient/p9");
+    CHECK(bundle_mixed.parts[1].patient_key == "2BB2BB2BB22");
+    // A transaction Bundle of them is never split (all or nothing): refused.
     const auto bundle_two =
         plan(bundle_of("transaction", {entry(referenced), entry(obs_b_odd_unit)}));
     CHECK(bundle_two.pieces.empty());
+    CHECK(bundle_two.refusal.find("a transaction Bundle holds facts of 2 patients") == 0);
     const std::string practitioner =
         R"({"resourceType":"Practitioner","id":"dr1","identifier":[{"system":"http://hl7.org/fhir/sid/us-npi","value":"1234567893"}],"qualification":[{"code":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v2-0360","code":"MD"}]}}]})";
     const auto reference = plan(practitioner);
@@ -566,6 +572,14 @@ TEST_SUITE("cluster.front_route") {
     const auto transaction = plan(bundle_of("transaction", entries));
     CHECK(transaction.pieces.empty());
     CHECK_FALSE(transaction.refusal.empty());
+    // A transaction of one keyed patient and a Patient with local identifiers only goes whole
+    // to the keyed patient, as before identities were split out.
+    const auto keyed_and_local =
+        plan(bundle_of("transaction", {entries[0], entries[1], entries[4]}));
+    INFO(keyed_and_local.refusal);
+    REQUIRE(keyed_and_local.pieces.size() == 1);
+    REQUIRE(keyed_and_local.pieces[0].parts.size() == 1);
+    CHECK(keyed_and_local.pieces[0].parts[0].patient_key == "1AA1AA1AA11");
   }
 
   TEST_CASE("a Bundle of one patient goes whole; a transaction of several is refused") {

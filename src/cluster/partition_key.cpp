@@ -69,6 +69,16 @@ std::string release_token(std::string_view secret, std::string_view idempotency_
   return keyed_token(secret, "release\n" + std::string(idempotency_key), "release_token");
 }
 
+std::string hold_token(std::string_view secret, std::string_view identity,
+                       std::string_view payload) {
+  if (identity.empty()) throw std::invalid_argument("hold_token: the identity token is empty");
+  std::string text = "hold\n";
+  text += identity;
+  text += '\n';
+  text += payload;
+  return keyed_token(secret, text, "hold_token");
+}
+
 std::string identity_token(std::string_view secret, std::string_view identity) {
   if (identity.empty()) throw std::invalid_argument("identity_token: the identity is empty");
   return keyed_token(secret, "identity\n" + std::string(identity), "identity_token");

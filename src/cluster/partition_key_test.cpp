@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 using covgate::cluster::canonical_patient_key;
+using covgate::cluster::hold_token;
 using covgate::cluster::identity_token;
 using covgate::cluster::is_partition_key;
 using covgate::cluster::partition_key;
@@ -90,5 +91,18 @@ TEST_SUITE("cluster.partition_key") {
     CHECK(token != release_token("s", "Patient/123"));
     CHECK_THROWS_AS((void)identity_token("", "Patient/123"), std::invalid_argument);
     CHECK_THROWS_AS((void)identity_token("s", ""), std::invalid_argument);
+  }
+
+  TEST_CASE("a hold token names a held message by its identity and bytes") {
+    //   printf 'hold\nabc\n{"x":1}' | openssl dgst -sha256 -hmac 'cluster-secret-for-tests'
+    CHECK(hold_token("cluster-secret-for-tests", "abc", R"({"x":1})") ==
+          "dd4408178f4a02537df4a96379cb8617");
+    const auto token = hold_token("s", "abc", "payload");
+    CHECK(token == hold_token("s", "abc", "payload"));  // a repeat: the same message id
+    CHECK(token != hold_token("s", "abd", "payload"));
+    CHECK(token != hold_token("s", "abc", "payload2"));
+    CHECK(token != hold_token("t", "abc", "payload"));
+    CHECK_THROWS_AS((void)hold_token("", "abc", "payload"), std::invalid_argument);
+    CHECK_THROWS_AS((void)hold_token("s", "", "payload"), std::invalid_argument);
   }
 }

@@ -41,6 +41,14 @@ inline constexpr std::size_t partition_key_bytes = 16;
 /// never appears. Throws std::invalid_argument for an empty secret or identity.
 [[nodiscard]] std::string identity_token(std::string_view secret, std::string_view identity);
 
+/// The message id token of a message held on CG_WAIT for identity token `identity`:
+/// HMAC-SHA-256(secret, "hold\n" + identity + "\n" + payload), first partition_key_bytes as
+/// lowercase hex. Deterministic, so a sender's repeat of a message (answered "send it again"
+/// after its part was held) is stored once within the stream's duplicate window. Throws
+/// std::invalid_argument for an empty secret or identity token.
+[[nodiscard]] std::string hold_token(std::string_view secret, std::string_view identity,
+                                     std::string_view payload);
+
 /// 16 lowercase hex characters of random bytes (OpenSSL's generator): what makes one process
 /// start's message ids and reply inboxes its own. Throws std::runtime_error without entropy.
 [[nodiscard]] std::string random_nonce();
