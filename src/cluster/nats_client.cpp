@@ -158,27 +158,49 @@ void fetched_message::nak(std::chrono::milliseconds delay) noexcept {
 
 // ---- message_reader -------------------------------------------------------------------------
 
-message_reader::message_reader(void* sub, std::string filter)
-    : sub_(sub), filter_(std::move(filter)) {}
+message_reader::message_reader(void* connection, void* sub, std::string filter,
+                               std::chrono::milliseconds flush_wait)
+    : connection_(connection), sub_(sub), filter_(std::move(filter)), flush_wait_(flush_wait) {}
 
 message_reader::message_reader(message_reader&& other) noexcept
-    : sub_(std::exchange(other.sub_, nullptr)), filter_(std::move(other.filter_)) {}
+    : connection_(other.connection_),
+      sub_(std::exchange(other.sub_, nullptr)),
+      filter_(std::move(other.filter_)),
+      flush_wait_(other.flush_wait_) {}
 
 message_reader& message_reader::operator=(message_reader&& other) noexcept {
   if (this != &other) {
-    natsSubscription_Destroy(static_cast<natsSubscription*>(sub_));
+    close();
+    connection_ = other.connection_;
     sub_ = std::exchange(other.sub_, nullptr);
     filter_ = std::move(other.filter_);
+    flush_wait_ = other.flush_wait_;
   }
   return *this;
 }
 
+message_reader::~message_reader() { close(); }
+
 // Unsubscribe first: the ephemeral consumer goes with it (it would linger until the server's
-// inactivity threshold otherwise).
-message_reader::~message_reader() {
+// inactivity threshold otherwise). Then a flush: once the server's answer to it is read,
+// the connection's reader has finished every message that came before, and none comes for
+// this subscription after. Only then is it freed. nats.c 3.4.1 (Debian's) can crash when a
+// subscription is freed while its reader is handling a message for it (nats.c#637, fixed in
+// 3.6.0); a question's inbox closed while answers were still coming in did, under ASan. When
+// the flush fails (no answer in time) the subscription is left allocated, a few hundred bytes,
+// rather than freed under the reader.
+void message_reader::close() noexcept {
   if (sub_ == nullptr) return;
-  (void)natsSubscription_Unsubscribe(static_cast<natsSubscription*>(sub_));
-  natsSubscription_Destroy(static_cast<natsSubscription*>(sub_));
+  auto* sub = static_cast<natsSubscription*>(std::exchange(sub_, nullptr));
+  (void)natsSubscription_Unsubscribe(sub);
+  if (connection_ != nullptr &&
+      natsConnection_FlushTimeout(static_cast<natsConnection*>(connection_),
+                                  std::max<std::int64_t>(flush_wait_.count(), 1)) != NATS_OK &&
+      natsConnection_Status(static_cast<natsConnection*>(connection_)) ==
+          NATS_CONN_STATUS_CONNECTED) {
+    return;  // connected but unconfirmed: messages may still be read for it
+  }
+  natsSubscription_Destroy(sub);
 }
 
 std::optional<fetched_message> message_reader::next(std::chrono::milliseconds wait) {
@@ -818,7 +840,7 @@ message_reader jetstream::read_from(const std::string& stream, const std::string
                std::to_string(start),
            s, jerr);
     }
-    return message_reader(sub, filter_subject);
+    return message_reader(impl_->connection, sub, filter_subject, impl_->settings.request_timeout);
   });
 }
 
@@ -834,7 +856,7 @@ message_reader jetstream::subscribe(const std::string& subject) {
     natsSubscription_Destroy(sub);
     fail("subscribe to " + subject, f);
   }
-  return message_reader(sub, subject);
+  return message_reader(impl_->connection, sub, subject, impl_->settings.request_timeout);
 }
 
 void jetstream::send(const std::string& subject, std::string_view data,

@@ -166,7 +166,7 @@ class fetched_message {
 /// stream order from a start sequence, ephemeral, no acknowledgements, recreated by nats.c when
 /// a gap shows; a worker catching a partition up from its store's position) or a core
 /// subscription (subscribe: replies). Destroying it unsubscribes (and deletes the ephemeral
-/// consumer).
+/// consumer), and waits for the server to confirm that before freeing it (see close()).
 class message_reader {
  public:
   message_reader(message_reader&&) noexcept;
@@ -178,9 +178,13 @@ class message_reader {
 
  private:
   friend class jetstream;
-  message_reader(void* sub, std::string filter);
-  void* sub_ = nullptr;  // natsSubscription*
+  message_reader(void* connection, void* sub, std::string filter,
+                 std::chrono::milliseconds flush_wait);
+  void close() noexcept;
+  void* connection_ = nullptr;  // natsConnection*, which outlives the reader
+  void* sub_ = nullptr;         // natsSubscription*
   std::string filter_;
+  std::chrono::milliseconds flush_wait_{0};
 };
 
 /// A header of a core NATS message (send()).
