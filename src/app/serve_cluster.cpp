@@ -791,6 +791,77 @@ class completion_thread {
   std::thread thread_;  // last: started once the rest exists
 };
 
+// Where reviewers' actions on a front look their claims up (§5e): whatever queued while the
+// previous question was out goes in the next one (cluster::look_up_claims, up to
+// max_lookup_batch ids), on a thread of its own, never the HTTP thread. A bulk action's claims
+// then wait once, even while a partition has no caught-up holder (up to a lookup's wait),
+// where asked one by one they would wait one after the other.
+class lookup_batcher {
+ public:
+  using found_claim = std::pair<server::claim_lookup_port::found, std::string>;
+  using ask_fn = std::function<std::vector<found_claim>(const std::vector<std::string>& claim_ids)>;
+
+  explicit lookup_batcher(ask_fn ask) : ask_(std::move(ask)), thread_([this] { run(); }) {}
+  ~lookup_batcher() { stop(); }
+  lookup_batcher(const lookup_batcher&) = delete;
+  lookup_batcher& operator=(const lookup_batcher&) = delete;
+
+  /// `done` is called on the batcher's thread (or here, once stopped) with the claim's lookup.
+  void post(std::string claim_id, std::function<void(found_claim)> done) {
+    {
+      std::unique_lock lock(mutex_);
+      if (!stopping_) {
+        queue_.push_back({std::move(claim_id), std::move(done)});
+        ready_.notify_one();
+        return;
+      }
+    }
+    done(ask_({std::move(claim_id)}).front());  // stopped: asked here, as before the stop
+  }
+  /// Asks what is queued, then joins.
+  void stop() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    ready_.notify_one();
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  struct waiting {
+    std::string claim_id;
+    std::function<void(found_claim)> done;
+  };
+
+  void run() {
+    for (;;) {
+      std::vector<waiting> batch;
+      {
+        std::unique_lock lock(mutex_);
+        ready_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+        if (queue_.empty()) return;
+        while (!queue_.empty() && batch.size() < cluster::max_lookup_batch) {
+          batch.push_back(std::move(queue_.front()));
+          queue_.pop_front();
+        }
+      }
+      std::vector<std::string> ids;
+      ids.reserve(batch.size());
+      for (const auto& w : batch) ids.push_back(w.claim_id);
+      auto found = ask_(ids);
+      for (std::size_t i = 0; i < batch.size(); ++i) batch[i].done(std::move(found[i]));
+    }
+  }
+
+  ask_fn ask_;
+  std::mutex mutex_;
+  std::condition_variable ready_;
+  std::deque<waiting> queue_;
+  bool stopping_ = false;
+  std::thread thread_;  // last: started once the rest exists
+};
+
 struct cluster_front::impl {
   impl(const server::server_config& c, const policy::policy_file& policy,
        const mapping::tables& tables)
@@ -867,16 +938,17 @@ struct cluster_front::impl {
   // to a lookup's wait), which must not hold up the requester's one thread, whose other
   // reviews' replies would then miss their deadlines.
   completion_thread completions;
-  // Where reviewers' actions look their claims up (each up to a lookup's wait while a
-  // partition has no caught-up holder): a bulk action's claims eight at a time, never on the
-  // HTTP thread.
-  std::array<completion_thread, 8> lookups;
-  std::atomic<std::size_t> next_lookup{0};
   std::optional<cluster::release_delivery> courier;  // with destinations only
   std::vector<std::string> consumers;                // of CG_OUT, one per destination, in order
   std::shared_ptr<const std::vector<server::destination_config>> configured =
       std::make_shared<const std::vector<server::destination_config>>();
   server::cluster_config config;
+
+  // Reviewers' claims looked up in one question (§5e), each as find_claim says it.
+  std::vector<lookup_batcher::found_claim> find_claims(const std::vector<std::string>& ids);
+  // Where reviewers' actions look their claims up, in batches. Last: its thread asks with
+  // what is above.
+  lookup_batcher lookups{[this](const std::vector<std::string>& ids) { return find_claims(ids); }};
 };
 
 cluster_front::cluster_front(
@@ -911,7 +983,7 @@ void cluster_front::submit(std::string_view payload, std::string_view /*channel*
 void cluster_front::stop() {
   if (!impl_) return;
   if (impl_->courier) impl_->courier->stop();
-  for (auto& lane : impl_->lookups) lane.stop();  // runs the lookups left, which may request
+  impl_->lookups.stop();      // asks the lookups left, whose completions may request
   impl_->reviews.stop();      // what waits is answered unavailable, through completions
   impl_->completions.stop();  // runs what is left
   impl_->running.stop();
@@ -920,12 +992,12 @@ void cluster_front::stop() {
 void cluster_front::review(std::string_view claim_id, bool release, std::string_view who,
                            std::string_view why, std::function<void(server::review_status)> done) {
   // The front keeps no claim: the holder of the claim's partition is asked for it, and its
-  // patient names the partition the action is published to (as on a worker, §5e). Asked on a
-  // lookup thread, in turn, so that the claims of a bulk action are looked up side by side.
-  auto& lane = impl_->lookups[impl_->next_lookup.fetch_add(1) % impl_->lookups.size()];
-  lane.post([this, id = std::string(claim_id), release, who = std::string(who),
-             why = std::string(why), done = std::move(done)] {
-    auto [how, body] = find_claim(id);
+  // patient names the partition the action is published to (as on a worker, §5e). Asked in
+  // a batch with the other actions' claims waiting (a bulk action's together).
+  const auto id = std::string(claim_id);
+  impl_->lookups.post(id, [this, id, release, who = std::string(who), why = std::string(why),
+                           done = std::move(done)](lookup_batcher::found_claim looked_up) {
+    auto& [how, body] = looked_up;
     if (how == found::no) return done(server::review_status::unknown_claim);
     if (how == found::unavailable) return done(server::review_status::unavailable);
     const auto patient = server::patient_of_claim_json(body);
@@ -1158,6 +1230,23 @@ std::pair<server::claim_lookup_port::found, std::string> cluster_front::find_lis
   } catch (const cluster::nats_error& e) {
     return {found::unavailable, std::string("the cluster could not be asked: ") + e.what()};
   }
+}
+
+std::vector<lookup_batcher::found_claim> cluster_front::impl::find_claims(
+    const std::vector<std::string>& ids) {
+  const auto wait = std::min(std::chrono::milliseconds(config.answer_timeout_ms),
+                             std::chrono::milliseconds(5'000));
+  std::vector<lookup_batcher::found_claim> out;
+  try {
+    for (auto& r : cluster::look_up_claims(js, config.worker_id, ids, config.partitions, wait)) {
+      out.push_back(answer_of(std::move(r)));
+    }
+    return out;
+  } catch (const std::exception& e) {  // nats_error, or more ids than a batch asks (never)
+    server::log().warn("cluster", "claim lookup failed", {{"reason", e.what()}});
+  }
+  out.assign(ids.size(), {found::unavailable, {}});
+  return out;
 }
 
 std::pair<server::claim_lookup_port::found, std::string> cluster_front::find_claim(

@@ -1,6 +1,10 @@
 #include "covgate/cluster/claim_lookup.hpp"
 
 #include <algorithm>
+#include <charconv>
+#include <iterator>
+#include <optional>
+#include <stdexcept>
 
 #include "covgate/cluster/subjects.hpp"
 
@@ -64,6 +68,103 @@ claim_lookup_result look_up_claim(jetstream& js, std::string_view requester,
                  wait);
 }
 
+std::vector<claim_lookup_result> look_up_claims(jetstream& js, std::string_view requester,
+                                                const std::vector<std::string>& ids, int partitions,
+                                                std::chrono::milliseconds wait) {
+  if (ids.size() > max_lookup_batch) {
+    throw std::invalid_argument("a batched claim lookup asks at most " +
+                                std::to_string(max_lookup_batch) + " ids");
+  }
+  std::vector<claim_lookup_result> results(ids.size());
+  std::string question;
+  std::vector<std::size_t> asked;  // the index in `ids` of each line of the question
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    const auto& id = ids[i];
+    if (id.empty() || id.size() > max_lookup_claim_id ||
+        id.find_first_of("\r\n") != std::string::npos) {
+      results[i].how = claim_lookup_result::status::unknown;  // nothing has such an id
+      continue;
+    }
+    question += id;
+    question += '\n';
+    asked.push_back(i);
+  }
+  if (asked.empty()) return results;
+  std::vector<std::uint8_t> found(ids.size(), 0);
+  std::size_t still_looking = asked.size();
+  std::vector<std::string> not_held_by;
+  const auto outcome = ask_every_partition(
+      js, requester, std::string(claim_batch_query_subject), question, partitions, wait,
+      [&](const fetched_message& m, const std::vector<int>&) {
+        auto worker = m.header("Cg-Worker");
+        if (m.header("Cg-Held") != "yes") {  // the worker's last reply: what it checked
+          if (std::find(not_held_by.begin(), not_held_by.end(), worker) == not_held_by.end()) {
+            not_held_by.push_back(std::move(worker));
+          }
+          return false;
+        }
+        const auto index_text = m.header("Cg-Index");
+        std::size_t line = 0;
+        const auto [end, error] =
+            std::from_chars(index_text.data(), index_text.data() + index_text.size(), line);
+        if (error != std::errc{} || end != index_text.data() + index_text.size() ||
+            line >= asked.size() || found[asked[line]] != 0) {
+          return false;  // not one of ours, or found already (a question asked again)
+        }
+        auto& r = results[asked[line]];
+        r.how = claim_lookup_result::status::found;
+        r.body = std::string(m.data());
+        r.worker = std::move(worker);
+        found[asked[line]] = 1;
+        return --still_looking == 0;  // every claim found: no need to hear the rest
+      });
+  for (const auto i : asked) {
+    auto& r = results[i];
+    r.answers = outcome.answers;
+    if (found[i] != 0) continue;
+    r.not_held_by = not_held_by;
+    r.how = outcome.complete ? claim_lookup_result::status::unknown
+                             : claim_lookup_result::status::unavailable;
+    r.uncovered = outcome.uncovered;
+  }
+  return results;
+}
+
+std::vector<partition_query_responder::reply> claim_batch_replies(
+    std::string_view ids_text, const std::function<claim_lookup_answer(std::string_view)>& answer) {
+  std::vector<partition_query_responder::reply> out;
+  std::optional<std::vector<int>> checked;  // caught up at every id's check
+  std::size_t index = 0;
+  for (std::size_t lines = 0; !ids_text.empty() && lines < max_lookup_batch; ++lines) {
+    const auto end = ids_text.find('\n');
+    const auto id = ids_text.substr(0, end);
+    ids_text.remove_prefix(end == std::string_view::npos ? ids_text.size() : end + 1);
+    const auto line = index++;
+    if (id.empty() || id.size() > max_lookup_claim_id) continue;
+    auto found = answer(id);
+    std::sort(found.caught_up.begin(), found.caught_up.end());
+    if (!checked) {
+      checked = found.caught_up;
+    } else {
+      std::vector<int> both;
+      std::set_intersection(checked->begin(), checked->end(), found.caught_up.begin(),
+                            found.caught_up.end(), std::back_inserter(both));
+      *checked = std::move(both);
+    }
+    if (found.claim) {
+      partition_query_responder::reply r;
+      r.headers.push_back({"Cg-Held", "yes"});
+      r.headers.push_back({"Cg-Index", std::to_string(line)});
+      r.body = std::move(*found.claim);
+      out.push_back(std::move(r));
+    }
+  }
+  if (!ids_text.empty()) return {};  // more ids than a batch may ask: answered for none
+  // Last, so that the asker has every claim before the partitions count as answered for.
+  out.push_back(reply_of(std::nullopt, false, checked.value_or(std::vector<int>{})));
+  return out;
+}
+
 claim_lookup_result look_up_resource(jetstream& js, std::string_view requester,
                                      std::string_view resource, int partitions,
                                      std::chrono::milliseconds wait) {
@@ -73,17 +174,24 @@ claim_lookup_result look_up_resource(jetstream& js, std::string_view requester,
 
 claim_lookup_responder::claim_lookup_responder(
     jetstream& js, std::string worker, std::function<claim_lookup_answer(std::string_view)> answer)
-    : responder_(js, std::string(claim_query_subject), std::move(worker),
-                 [answer = std::move(answer)](const fetched_message& m) {
+    : responder_(js, std::string(claim_query_subject), worker,
+                 [answer](const fetched_message& m) {
                    const auto claim_id = m.data();
                    claim_lookup_answer found;
                    if (!claim_id.empty() && claim_id.size() <= max_lookup_claim_id) {
                      found = answer(claim_id);
                    }
                    return reply_of(std::move(found.claim), false, found.caught_up);
-                 }) {}
+                 }),
+      batch_responder_(js, std::string(claim_batch_query_subject), std::move(worker),
+                       [answer = std::move(answer)](const fetched_message& m) {
+                         return claim_batch_replies(m.data(), answer);
+                       }) {}
 
-void claim_lookup_responder::stop() { responder_.stop(); }
+void claim_lookup_responder::stop() {
+  responder_.stop();
+  batch_responder_.stop();
+}
 
 resource_lookup_responder::resource_lookup_responder(
     jetstream& js, std::string worker,

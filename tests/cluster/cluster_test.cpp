@@ -669,6 +669,71 @@ TEST_SUITE("cluster.jetstream") {
     idle.stop();
   }
 
+  TEST_CASE("a batched claim lookup asks once: each claim found, unknown, or unavailable") {
+    jetstream js(cluster_settings());
+    const int n = partitions();
+    const std::string a = "CLAIM-BA-" + run_id(), b = "CLAIM-BB-" + run_id(),
+                      c = "CLAIM-BC-" + run_id();
+    std::atomic<bool> catching_up{false};
+    std::atomic<int> questions{0};
+    const auto range = [](int from, int to) {
+      std::vector<int> out;
+      for (int p = from; p < to; ++p) out.push_back(p);
+      return out;
+    };
+    // Two workers: the first holds the first half of the partitions and claims A and B, the
+    // second the rest and claim C, unless it is still catching up the last partition.
+    claim_lookup_responder first(js, "w-first", [&](std::string_view id) {
+      claim_lookup_answer answer;
+      answer.caught_up = range(0, n / 2);
+      if (id == a || id == b) answer.claim = R"({"claim_id":")" + std::string(id) + R"("})";
+      return answer;
+    });
+    claim_lookup_responder second(js, "w-second", [&](std::string_view id) {
+      if (id == c) ++questions;
+      claim_lookup_answer answer;
+      answer.caught_up = range(n / 2, catching_up ? n - 1 : n);
+      if (id == c) answer.claim = R"({"claim_id":")" + c + R"("})";
+      return answer;
+    });
+    std::this_thread::sleep_for(300ms);  // both subscribed
+    using status = claim_lookup_result::status;
+    const auto started = std::chrono::steady_clock::now();
+    const auto r = look_up_claims(js, "f-test", {a, "NO-SUCH-" + run_id(), c, "", b}, n, 5s);
+    CHECK(std::chrono::steady_clock::now() - started < 4s);  // every partition named: no wait
+    REQUIRE(r.size() == 5);
+    CHECK(r[0].how == status::found);
+    CHECK(r[0].body == R"({"claim_id":")" + a + R"("})");
+    CHECK(r[0].worker == "w-first");
+    CHECK(r[1].how == status::unknown);
+    CHECK(r[1].not_held_by.size() == 2);
+    CHECK(r[2].how == status::found);
+    CHECK(r[2].worker == "w-second");
+    CHECK(r[3].how == status::unknown);  // no claim has an empty id: not asked
+    CHECK(r[4].how == status::found);
+    CHECK(r[4].body == R"({"claim_id":")" + b + R"("})");
+    CHECK(questions.load() == 1);  // one question for all of them
+    // Every claim found: the answer comes without waiting for every partition.
+    const auto all_found = look_up_claims(js, "f-test", {c, a}, n, 5s);
+    CHECK(all_found[0].how == status::found);
+    CHECK(all_found[1].how == status::found);
+    // A partition no answer names may hold what was not found: the cluster cannot say, for
+    // those ids only.
+    catching_up = true;
+    const auto missing = look_up_claims(js, "f-test", {a, "NO-SUCH-" + run_id()}, n, 700ms);
+    CHECK(missing[0].how == status::found);
+    CHECK(missing[1].how == status::unavailable);
+    CHECK(missing[1].uncovered == std::vector<int>{n - 1});
+    catching_up = false;
+    // Past the batch limit: refused before anything is asked.
+    CHECK_THROWS_AS((void)look_up_claims(
+                        js, "f-test", std::vector<std::string>(max_lookup_batch + 1, "X"), n, 1s),
+                    std::invalid_argument);
+    CHECK(look_up_claims(js, "f-test", {}, n, 1s).empty());
+    first.stop();
+    second.stop();
+  }
+
   TEST_CASE("a resource lookup is answered with the resource, as retracted, or unknown") {
     jetstream js(cluster_settings());
     const int n = partitions();
@@ -2149,17 +2214,23 @@ TEST_SUITE("cluster.processes") {
       const auto held_before = metric("covgate_front_held_total");
       const auto forwarded_before = metric("covgate_front_forwarded_total");
       const auto local_id = "p9-" + run_id();
-      const auto split = mllp_send(
-          front,
+      const std::string split_message =
           R"({"resourceType":"Observation","id":"o1","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"1558-6"}]},"subject":{"reference":"Patient/)" +
-              local_id +
-              R"("},"effectiveDateTime":"2026-01-16T07:40:00Z","valueQuantity":{"value":6.1,"unit":"mmol/L","system":"http://unitsofmeasure.org","code":"mmol/L"}})"
-              "\n"
-              R"({"resourceType":"Observation","id":"o2","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"1558-6"}]},"subject":{"identifier":{"system":"http://hl7.org/fhir/sid/us-mbi","value":"8BB8BB8BB88"}},"effectiveDateTime":"2026-01-16T07:40:00Z","valueQuantity":{"value":6.1,"unit":"mmol/L","system":"http://unitsofmeasure.org","code":"mmol/L"}})"
-              "\n");
+          local_id +
+          R"("},"effectiveDateTime":"2026-01-16T07:40:00Z","valueQuantity":{"value":6.1,"unit":"mmol/L","system":"http://unitsofmeasure.org","code":"mmol/L"}})"
+          "\n"
+          R"({"resourceType":"Observation","id":"o2","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"1558-6"}]},"subject":{"identifier":{"system":"http://hl7.org/fhir/sid/us-mbi","value":"8BB8BB8BB88"}},"effectiveDateTime":"2026-01-16T07:40:00Z","valueQuantity":{"value":6.1,"unit":"mmol/L","system":"http://unitsofmeasure.org","code":"mmol/L"}})"
+          "\n";
+      const auto split = mllp_send(front, split_message);
       CHECK_MESSAGE(split.rfind("{\"resourceType\":\"OperationOutcome\"", 0) == 0, split);
       CHECK_MESSAGE(split.find("\"severity\":\"error\"") == std::string::npos, split);
       CHECK(metric("covgate_front_held_total") == held_before + 1);
+      CHECK(js.messages_on(std::string(wait_stream), "cg.wait.>") == 1);
+      // Sent again (as after "send it again"): held again, stored once (its message id is
+      // its identity's and bytes').
+      const auto again = mllp_send(front, split_message);
+      CHECK_MESSAGE(again.rfind("{\"resourceType\":\"OperationOutcome\"", 0) == 0, again);
+      CHECK(metric("covgate_front_held_total") == held_before + 2);
       CHECK(js.messages_on(std::string(wait_stream), "cg.wait.>") == 1);
       const auto linking = mllp_send(
           front,
@@ -2424,6 +2495,13 @@ TEST_SUITE("cluster.processes") {
       } else {
         INFO("claim " << id);
         CHECK(found == outcome);
+        for (std::size_t w = 0; w < answers.size(); ++w) {  // what each survivor has
+          const auto& copy = answers[w][i - 1];
+          const auto history = copy.find("\"history\"");
+          MESSAGE(id << " on " << workers[w].id << ": "
+                     << (history == std::string::npos ? copy.substr(0, 300)
+                                                      : copy.substr(history, 1500)));
+        }
       }
     }
     CHECK(equal == expected.size());

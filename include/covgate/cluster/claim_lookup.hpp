@@ -15,6 +15,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -59,6 +60,25 @@ struct claim_lookup_answer {
                                                 std::string_view claim_id, int partitions,
                                                 std::chrono::milliseconds wait);
 
+/// The most claim ids one batched lookup asks (its question, at most 257 KB, stays well below
+/// a NATS message).
+inline constexpr std::size_t max_lookup_batch = 1'000;
+
+/// Several claims in one question (cg.q.claimids, the ids one per line): each worker answers
+/// every claim it holds, one reply each (Cg-Held: yes, Cg-Index: the id's place in the
+/// question), then one reply naming the partitions it checked every id against (those it held
+/// and had caught up throughout). One wait for them all, where look_up_claim waits per claim:
+/// during a rebuild, a bulk of claims waits once. `results[i]` is `ids[i]`'s, as look_up_claim
+/// would say it (`answers` and `not_held_by` are the whole question's; an empty or too long id
+/// is unknown unasked). Throws std::invalid_argument past max_lookup_batch ids, nats_error when
+/// the question cannot be sent. A worker of a version before this answers nothing: run this
+/// version on every worker before its fronts.
+[[nodiscard]] std::vector<claim_lookup_result> look_up_claims(jetstream& js,
+                                                              std::string_view requester,
+                                                              const std::vector<std::string>& ids,
+                                                              int partitions,
+                                                              std::chrono::milliseconds wait);
+
 /// The longest "Type/id" a resource lookup carries (a FHIR type and a FHIR id of at most 64).
 inline constexpr std::size_t max_lookup_resource = 130;
 
@@ -75,18 +95,25 @@ struct resource_lookup_answer {
                                                    std::string_view resource, int partitions,
                                                    std::chrono::milliseconds wait);
 
-/// A worker's side: answers every lookup on its own thread, from construction until stop() or
-/// destruction; `answer(claim_id)` is called from the responder's thread.
+/// A worker's side: answers every lookup, single and batched, on threads of its own, from
+/// construction until stop() or destruction; `answer(claim_id)` is called from those threads.
 class claim_lookup_responder {
  public:
   claim_lookup_responder(jetstream& js, std::string worker,
                          std::function<claim_lookup_answer(std::string_view)> answer);
-  /// Joins the thread (within about 200 ms). Idempotent; destruction stops it too.
+  /// Joins the threads (within about 200 ms). Idempotent; destruction stops it too.
   void stop();
 
  private:
   partition_query_responder responder_;
+  partition_query_responder batch_responder_;
 };
+
+/// The replies to a batched question `ids_text` (the ids one per line): one per claim held,
+/// then the partitions every id was checked against. Pure but for `answer`; for the responder
+/// and its tests.
+[[nodiscard]] std::vector<partition_query_responder::reply> claim_batch_replies(
+    std::string_view ids_text, const std::function<claim_lookup_answer(std::string_view)>& answer);
 
 /// The same for resource lookups; `answer("Type/id")` is called from the responder's thread.
 class resource_lookup_responder {

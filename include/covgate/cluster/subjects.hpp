@@ -132,6 +132,9 @@ inline constexpr int reference_partition = max_partitions;
 /// Core NATS subject of a claim lookup across the workers (a front's GET /claims/{id}): every
 /// worker listens, the holder of the claim's partition answers with the claim.
 inline constexpr std::string_view claim_query_subject = "cg.q.claim";
+/// Several claims in one question (a front's reviewers' bulk actions, §5e): the body their
+/// ids, one per line.
+inline constexpr std::string_view claim_batch_query_subject = "cg.q.claimids";
 /// The same for a FHIR resource's facts (a front's GET /fhir/{type}/{id}, §5g): the holder of
 /// the partition the facts are filed under answers.
 inline constexpr std::string_view resource_query_subject = "cg.q.fhir";

@@ -1,0 +1,82 @@
+#include "covgate/cluster/claim_lookup.hpp"
+
+#include <doctest/doctest.h>
+
+#include <string>
+#include <vector>
+
+namespace {
+
+using covgate::cluster::claim_batch_replies;
+using covgate::cluster::claim_lookup_answer;
+using covgate::cluster::max_lookup_batch;
+using covgate::cluster::max_lookup_claim_id;
+using covgate::cluster::partition_query_responder;
+
+std::string header(const partition_query_responder::reply& r, std::string_view name) {
+  for (const auto& h : r.headers) {
+    if (name == h.name) return h.value;
+  }
+  return "(none)";
+}
+
+}  // namespace
+
+TEST_SUITE("cluster.claim_lookup") {
+  TEST_CASE("a batch is answered with each claim held, by its line, then what was checked") {
+    std::vector<std::string> asked;
+    const auto replies = claim_batch_replies("A\nB\n\nC\n", [&](std::string_view id) {
+      asked.emplace_back(id);
+      claim_lookup_answer a;
+      a.caught_up = {3, 1, 2};
+      if (id != "B") a.claim = "claim " + std::string(id);
+      return a;
+    });
+    CHECK(asked == std::vector<std::string>{"A", "B", "C"});  // the empty line is not asked
+    REQUIRE(replies.size() == 3);
+    CHECK(replies[0].body == "claim A");
+    CHECK(header(replies[0], "Cg-Held") == "yes");
+    CHECK(header(replies[0], "Cg-Index") == "0");
+    CHECK(header(replies[0], "Cg-Caught-Up") == "(none)");  // claims never say they cover
+    CHECK(replies[1].body == "claim C");
+    CHECK(header(replies[1], "Cg-Index") == "3");  // the line, counting the empty one
+    CHECK(header(replies[2], "Cg-Held") == "no");
+    CHECK(header(replies[2], "Cg-Caught-Up") == "1,2,3");
+    CHECK(replies[2].body.empty());
+  }
+
+  TEST_CASE("a partition counts as checked only when it was caught up at every id's check") {
+    int call = 0;
+    const auto replies = claim_batch_replies("A\nB\nC", [&](std::string_view) {
+      claim_lookup_answer a;
+      // Partition 5 caught up after the first id, partition 0 handed over before the last.
+      a.caught_up = call == 0   ? std::vector<int>{0, 1}
+                    : call == 1 ? std::vector<int>{0, 1, 5}
+                                : std::vector<int>{1, 5};
+      ++call;
+      return a;
+    });
+    REQUIRE(replies.size() == 1);
+    CHECK(header(replies[0], "Cg-Caught-Up") == "1");
+  }
+
+  TEST_CASE("ids no claim can have are skipped; a batch past the limit is answered for none") {
+    std::vector<std::string> asked;
+    const auto record = [&](std::string_view id) {
+      asked.emplace_back(id);
+      return claim_lookup_answer{std::nullopt, {0}};
+    };
+    const auto replies =
+        claim_batch_replies(std::string(max_lookup_claim_id + 1, 'X') + "\nok", record);
+    CHECK(asked == std::vector<std::string>{"ok"});
+    REQUIRE(replies.size() == 1);
+    CHECK(header(replies[0], "Cg-Caught-Up") == "0");
+    std::string many;
+    for (std::size_t i = 0; i <= max_lookup_batch; ++i) many += "id" + std::to_string(i) + "\n";
+    CHECK(claim_batch_replies(many, record).empty());  // the asker hears nothing: unavailable
+    // Nothing asked at all: no partition is said to be checked.
+    const auto none = claim_batch_replies("", record);
+    REQUIRE(none.size() == 1);
+    CHECK(header(none[0], "Cg-Caught-Up") == "(none)");
+  }
+}
