@@ -181,26 +181,31 @@ message_reader& message_reader::operator=(message_reader&& other) noexcept {
 
 message_reader::~message_reader() { close(); }
 
-// Unsubscribe first: the ephemeral consumer goes with it (it would linger until the server's
-// inactivity threshold otherwise). Then a flush: once the server's answer to it is read,
-// the connection's reader has finished every message that came before, and none comes for
-// this subscription after. Only then is it freed. nats.c 3.4.1 (Debian's) can crash when a
-// subscription is freed while its reader is handling a message for it (nats.c#637, fixed in
-// 3.6.0); a question's inbox closed while answers were still coming in did, under ASan. When
-// the flush fails (no answer in time) the subscription is left allocated, a few hundred bytes,
-// rather than freed under the reader.
-void message_reader::close() noexcept {
-  if (sub_ == nullptr) return;
-  auto* sub = static_cast<natsSubscription*>(std::exchange(sub_, nullptr));
+// Unsubscribe, then a flush: once the server's answer to it is read, the connection's reader
+// has finished every message that came before, and none comes for this subscription after.
+// Only then is it freed. nats.c 3.4.1 (Debian's) can crash when a subscription is freed while
+// its reader is handling a message for it (nats.c#637, fixed in 3.6.0): a question's inbox
+// closed while answers were still coming in did under ASan, and so did a worker's pull
+// subscription dropped at a handover. When the flush fails while connected (no answer in
+// time) the subscription is left allocated, a few hundred bytes, rather than freed under the
+// reader. Unsubscribing deletes an ephemeral ordered consumer (it would linger until the
+// server's inactivity threshold otherwise) and never a bound durable.
+static void close_subscription(void* connection, void* subscription,
+                               std::chrono::milliseconds flush_wait) noexcept {
+  if (subscription == nullptr) return;
+  auto* sub = static_cast<natsSubscription*>(subscription);
+  auto* nc = static_cast<natsConnection*>(connection);
   (void)natsSubscription_Unsubscribe(sub);
-  if (connection_ != nullptr &&
-      natsConnection_FlushTimeout(static_cast<natsConnection*>(connection_),
-                                  std::max<std::int64_t>(flush_wait_.count(), 1)) != NATS_OK &&
-      natsConnection_Status(static_cast<natsConnection*>(connection_)) ==
-          NATS_CONN_STATUS_CONNECTED) {
+  if (nc != nullptr &&
+      natsConnection_FlushTimeout(nc, std::max<std::int64_t>(flush_wait.count(), 1)) != NATS_OK &&
+      natsConnection_Status(nc) == NATS_CONN_STATUS_CONNECTED) {
     return;  // connected but unconfirmed: messages may still be read for it
   }
   natsSubscription_Destroy(sub);
+}
+
+void message_reader::close() noexcept {
+  close_subscription(connection_, std::exchange(sub_, nullptr), flush_wait_);
 }
 
 std::optional<fetched_message> message_reader::next(std::chrono::milliseconds wait) {
@@ -214,25 +219,29 @@ std::optional<fetched_message> message_reader::next(std::chrono::milliseconds wa
 
 // ---- pull_subscription ----------------------------------------------------------------------
 
-pull_subscription::pull_subscription(void* sub, std::string consumer)
-    : sub_(sub), consumer_(std::move(consumer)) {}
+pull_subscription::pull_subscription(void* connection, void* sub, std::string consumer,
+                                     std::chrono::milliseconds flush_wait)
+    : connection_(connection), sub_(sub), consumer_(std::move(consumer)), flush_wait_(flush_wait) {}
 
 pull_subscription::pull_subscription(pull_subscription&& other) noexcept
-    : sub_(std::exchange(other.sub_, nullptr)), consumer_(std::move(other.consumer_)) {}
+    : connection_(other.connection_),
+      sub_(std::exchange(other.sub_, nullptr)),
+      consumer_(std::move(other.consumer_)),
+      flush_wait_(other.flush_wait_) {}
 
 pull_subscription& pull_subscription::operator=(pull_subscription&& other) noexcept {
   if (this != &other) {
-    natsSubscription_Destroy(static_cast<natsSubscription*>(sub_));
+    close_subscription(connection_, std::exchange(sub_, nullptr), flush_wait_);
+    connection_ = other.connection_;
     sub_ = std::exchange(other.sub_, nullptr);
     consumer_ = std::move(other.consumer_);
+    flush_wait_ = other.flush_wait_;
   }
   return *this;
 }
 
-// Destroy, never Unsubscribe: nats.c 3.4.1 deletes a durable its subscription created on
-// Unsubscribe, and though ours are bound, Destroy keeps the rule visible in one place.
 pull_subscription::~pull_subscription() {
-  natsSubscription_Destroy(static_cast<natsSubscription*>(sub_));
+  close_subscription(connection_, std::exchange(sub_, nullptr), flush_wait_);
 }
 
 std::vector<fetched_message> pull_subscription::fetch(int batch, std::chrono::milliseconds wait) {
@@ -736,7 +745,7 @@ pull_subscription jetstream::bind(const std::string& stream, const std::string& 
     const natsStatus s = js_PullSubscribe(&sub, impl_->context, filter_subject.c_str(),
                                           durable.c_str(), nullptr, &options, &jerr);
     if (s != NATS_OK) fail("bind to consumer " + durable + " of stream " + stream, s, jerr);
-    return pull_subscription(sub, durable);
+    return pull_subscription(impl_->connection, sub, durable, impl_->settings.request_timeout);
   });
 }
 

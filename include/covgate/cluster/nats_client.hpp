@@ -13,7 +13,9 @@
 //
 // Gotchas of nats.c 3.4.1 this layer avoids (docs/cluster.md): a pull subscription that
 // created its durable deletes it on natsSubscription_Unsubscribe, so consumers are made with
-// ensure_consumer() and subscriptions are bound and only ever destroyed.
+// ensure_consumer() and subscriptions are only bound to them (unsubscribing a bound one leaves
+// the consumer); and a subscription freed while the connection's reader handles a message for
+// it can crash the reader, so every one is unsubscribed and flushed before it is freed.
 #pragma once
 
 #include <chrono>
@@ -193,8 +195,10 @@ struct message_header {
   std::string value;
 };
 
-/// A pull subscription bound to an existing durable consumer. Destroying it leaves the
-/// consumer (and its acknowledged state) on the server.
+/// A pull subscription bound to an existing durable consumer. Destroying it unsubscribes its
+/// inbox and waits for the server to confirm that before freeing it (as message_reader does);
+/// the consumer (and its acknowledged state) stays on the server: nats.c deletes only a
+/// consumer its own subscribe created, and this one is bound.
 class pull_subscription {
  public:
   pull_subscription(pull_subscription&&) noexcept;
@@ -207,9 +211,12 @@ class pull_subscription {
 
  private:
   friend class jetstream;
-  pull_subscription(void* sub, std::string consumer);
-  void* sub_ = nullptr;  // natsSubscription*
+  pull_subscription(void* connection, void* sub, std::string consumer,
+                    std::chrono::milliseconds flush_wait);
+  void* connection_ = nullptr;  // natsConnection*, which outlives the subscription
+  void* sub_ = nullptr;         // natsSubscription*
   std::string consumer_;
+  std::chrono::milliseconds flush_wait_{0};
 };
 
 /// A JetStream KV bucket. create() and update() return nullopt when the compare-and-set
