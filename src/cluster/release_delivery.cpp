@@ -156,10 +156,20 @@ void release_delivery::run(std::size_t index) {
       js_.ensure_consumer(
           {std::string(out_stream), consumer, out_stream_subject(), settings_.ack_wait, 1});
       auto sub = js_.bind(std::string(out_stream), consumer, out_stream_subject());
+      auto checked = std::chrono::steady_clock::now();
       while (!stopping_) {
         // One at a time: an attempt may take a transport's whole timeout, and a batch held
         // meanwhile would outlive ack_wait.
         auto fetched = sub.fetch(1, settings_.fetch_wait);
+        // A fetch for a consumer that is gone (a node back without its JetStream state) may
+        // just time out, as an idle one does: while idle, the consumer is checked every ten
+        // fetch waits, so that its loss is a problem (and comes back at the rebind).
+        if (fetched.empty() &&
+            std::chrono::steady_clock::now() - checked > 10 * settings_.fetch_wait) {
+          checked = std::chrono::steady_clock::now();
+          js_.ensure_consumer(
+              {std::string(out_stream), consumer, out_stream_subject(), settings_.ack_wait, 1});
+        }
         if (troubled) {
           troubled = false;
           if (settings_.resumed) settings_.resumed(target);
