@@ -90,7 +90,7 @@ std::vector<claim_lookup_result> look_up_claims(jetstream& js, std::string_view 
     asked.push_back(i);
   }
   if (asked.empty()) return results;
-  std::vector<std::uint8_t> found(ids.size(), 0);
+  using status = claim_lookup_result::status;
   std::size_t still_looking = asked.size();
   std::vector<std::string> not_held_by;
   const auto outcome = ask_every_partition(
@@ -108,20 +108,19 @@ std::vector<claim_lookup_result> look_up_claims(jetstream& js, std::string_view 
         const auto [end, error] =
             std::from_chars(index_text.data(), index_text.data() + index_text.size(), line);
         if (error != std::errc{} || end != index_text.data() + index_text.size() ||
-            line >= asked.size() || found[asked[line]] != 0) {
+            line >= asked.size() || results[asked[line]].how == status::found) {
           return false;  // not one of ours, or found already (a question asked again)
         }
         auto& r = results[asked[line]];
-        r.how = claim_lookup_result::status::found;
+        r.how = status::found;
         r.body = std::string(m.data());
         r.worker = std::move(worker);
-        found[asked[line]] = 1;
         return --still_looking == 0;  // every claim found: no need to hear the rest
       });
   for (const auto i : asked) {
     auto& r = results[i];
     r.answers = outcome.answers;
-    if (found[i] != 0) continue;
+    if (r.how == status::found) continue;
     r.not_held_by = not_held_by;
     r.how = outcome.complete ? claim_lookup_result::status::unknown
                              : claim_lookup_result::status::unavailable;
