@@ -4,17 +4,14 @@
 
 #include <string>
 
+#include "support/query_reply.hpp"
+
 namespace {
 
 using covgate::cluster::audit_replies;
 using covgate::cluster::partition_query_responder;
 
-std::string header(const partition_query_responder::reply& r, std::string_view name) {
-  for (const auto& h : r.headers) {
-    if (name == h.name) return h.value;
-  }
-  return "(none)";
-}
+using covgate::test::header_of;
 
 }  // namespace
 
@@ -24,9 +21,9 @@ TEST_SUITE("cluster.audit_query") {
       const auto replies = audit_replies(5, std::string(size, 'r'), true, 10, 40);
       REQUIRE(replies.size() == 1);
       CHECK(replies[0].body == std::string(size, 'r'));
-      CHECK(header(replies[0], "Cg-Caught-Up") == "5");
-      CHECK(header(replies[0], "Cg-Chunk") == "(none)");
-      CHECK(header(replies[0], "Cg-Too-Large") == "(none)");
+      CHECK(header_of(replies[0], "Cg-Caught-Up") == "5");
+      CHECK(header_of(replies[0], "Cg-Chunk") == "(none)");
+      CHECK(header_of(replies[0], "Cg-Too-Large") == "(none)");
     }
   }
 
@@ -39,10 +36,10 @@ TEST_SUITE("cluster.audit_query") {
       CAPTURE(i);
       joined += replies[i].body;
       CHECK(replies[i].body.size() == 10);
-      CHECK(header(replies[i], "Cg-Audit-Partition") == "7");
-      CHECK(header(replies[i], "Cg-Chunk") == std::to_string(i));
-      CHECK(header(replies[i], "Cg-Chunks") == "4");
-      CHECK(header(replies[i], "Cg-Caught-Up") == (i == 3 ? "7" : "(none)"));
+      CHECK(header_of(replies[i], "Cg-Audit-Partition") == "7");
+      CHECK(header_of(replies[i], "Cg-Chunk") == std::to_string(i));
+      CHECK(header_of(replies[i], "Cg-Chunks") == "4");
+      CHECK(header_of(replies[i], "Cg-Caught-Up") == (i == 3 ? "7" : "(none)"));
     }
     CHECK(joined == rows);
     const auto uneven = audit_replies(7, rows.substr(0, 11), true, 10, 40);
@@ -54,10 +51,10 @@ TEST_SUITE("cluster.audit_query") {
     const auto over = audit_replies(2, std::string(41, 'r'), true, 10, 40);
     REQUIRE(over.size() == 1);
     CHECK(over[0].body.empty());
-    CHECK(header(over[0], "Cg-Too-Large") == "41");
-    CHECK(header(over[0], "Cg-Caught-Up") == "2");
+    CHECK(header_of(over[0], "Cg-Too-Large") == "41");
+    CHECK(header_of(over[0], "Cg-Caught-Up") == "2");
     const auto unchunked = audit_replies(2, std::string(11, 'r'), false, 10, 40);
     REQUIRE(unchunked.size() == 1);
-    CHECK(header(unchunked[0], "Cg-Too-Large") == "11");
+    CHECK(header_of(unchunked[0], "Cg-Too-Large") == "11");
   }
 }

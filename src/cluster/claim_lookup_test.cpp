@@ -3,7 +3,9 @@
 #include <doctest/doctest.h>
 
 #include <string>
+
 #include <vector>
+#include "support/query_reply.hpp"
 
 namespace {
 
@@ -13,12 +15,7 @@ using covgate::cluster::max_lookup_batch;
 using covgate::cluster::max_lookup_claim_id;
 using covgate::cluster::partition_query_responder;
 
-std::string header(const partition_query_responder::reply& r, std::string_view name) {
-  for (const auto& h : r.headers) {
-    if (name == h.name) return h.value;
-  }
-  return "(none)";
-}
+using covgate::test::header_of;
 
 }  // namespace
 
@@ -35,13 +32,13 @@ TEST_SUITE("cluster.claim_lookup") {
     CHECK(asked == std::vector<std::string>{"A", "B", "C"});  // the empty line is not asked
     REQUIRE(replies.size() == 3);
     CHECK(replies[0].body == "claim A");
-    CHECK(header(replies[0], "Cg-Held") == "yes");
-    CHECK(header(replies[0], "Cg-Index") == "0");
-    CHECK(header(replies[0], "Cg-Caught-Up") == "(none)");  // claims never say they cover
+    CHECK(header_of(replies[0], "Cg-Held") == "yes");
+    CHECK(header_of(replies[0], "Cg-Index") == "0");
+    CHECK(header_of(replies[0], "Cg-Caught-Up") == "(none)");  // claims never say they cover
     CHECK(replies[1].body == "claim C");
-    CHECK(header(replies[1], "Cg-Index") == "3");  // the line, counting the empty one
-    CHECK(header(replies[2], "Cg-Held") == "no");
-    CHECK(header(replies[2], "Cg-Caught-Up") == "1,2,3");
+    CHECK(header_of(replies[1], "Cg-Index") == "3");  // the line, counting the empty one
+    CHECK(header_of(replies[2], "Cg-Held") == "no");
+    CHECK(header_of(replies[2], "Cg-Caught-Up") == "1,2,3");
     CHECK(replies[2].body.empty());
   }
 
@@ -57,7 +54,7 @@ TEST_SUITE("cluster.claim_lookup") {
       return a;
     });
     REQUIRE(replies.size() == 1);
-    CHECK(header(replies[0], "Cg-Caught-Up") == "1");
+    CHECK(header_of(replies[0], "Cg-Caught-Up") == "1");
   }
 
   TEST_CASE("ids no claim can have are skipped; a batch past the limit is answered for none") {
@@ -70,13 +67,13 @@ TEST_SUITE("cluster.claim_lookup") {
         claim_batch_replies(std::string(max_lookup_claim_id + 1, 'X') + "\nok", record);
     CHECK(asked == std::vector<std::string>{"ok"});
     REQUIRE(replies.size() == 1);
-    CHECK(header(replies[0], "Cg-Caught-Up") == "0");
+    CHECK(header_of(replies[0], "Cg-Caught-Up") == "0");
     std::string many;
     for (std::size_t i = 0; i <= max_lookup_batch; ++i) many += "id" + std::to_string(i) + "\n";
     CHECK(claim_batch_replies(many, record).empty());  // the asker hears nothing: unavailable
     // Nothing asked at all: no partition is said to be checked.
     const auto none = claim_batch_replies("", record);
     REQUIRE(none.size() == 1);
-    CHECK(header(none[0], "Cg-Caught-Up") == "(none)");
+    CHECK(header_of(none[0], "Cg-Caught-Up") == "(none)");
   }
 }
