@@ -2,14 +2,14 @@
 // reads X12, FHIR and HL7 v2 the way a worker will before anything is published.
 // Invariants: it never throws or crashes and plans the same twice; a refusal publishes
 // nothing; every piece views the input; a routed piece has parts and a local one none; every
-// part names a patient, by key or (a whole message) by local identity, but the one part of
+// part names a patient, by key or by local identity, but the one part of
 // reference data for every worker, only a keyed part links Patients, and every part has the
 // message's kind; an HL7 v2 part is its piece's text (the message, or one message of it,
 // followed by the later messages of its patient that it carries); a
 // FHIR part is the message, or for NDJSON split by patient its lines in order, each with the
 // sender's line number, whose merged answers are the parts' own, or for a Bundle split by
 // patient a Bundle of its entries in the sender's order that, planned again, routes whole to
-// the same patient; an X12 part is one
+// the same patient (key or identity); an X12 part is one
 // interchange the front can renumber (ISA13) and that, planned again, routes whole to the same
 // patient.
 #include <algorithm>
@@ -116,6 +116,7 @@ void check_split_entries(const cluster::routed_part& part,
   if (!again.refusal.empty() || again.pieces.size() != 1 || again.pieces[0].local ||
       again.pieces[0].parts.size() != 1 ||
       again.pieces[0].parts[0].patient_key != part.patient_key ||
+      again.pieces[0].parts[0].patient_identity != part.patient_identity ||
       !again.pieces[0].parts[0].entries.empty()) {
     std::abort();
   }
@@ -145,12 +146,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (piece.reference && piece.parts.size() != 1) std::abort();
     for (const auto& part : piece.parts) {
       // A part goes to CG_REF, or to a patient by exactly one of a key and a local identity;
-      // only a keyed part links, and only a whole message goes by identity.
+      // only a keyed part links, and a part by identity among others is FHIR split by
+      // patient (lines of NDJSON or entries of a Bundle).
       const bool by_identity = !part.patient_identity.empty();
       if ((part.patient_key.empty() && !by_identity) != piece.reference) std::abort();
-      if (by_identity &&
-          (!part.patient_key.empty() || !part.links.empty() || piece.parts.size() != 1 ||
-           !part.lines.empty() || !part.entries.empty())) {
+      if (by_identity && (!part.patient_key.empty() || !part.links.empty())) std::abort();
+      if (by_identity && piece.parts.size() > 1 &&
+          (part.kind != cluster::message_kind::fhir ||
+           (part.lines.empty() && part.entries.empty()))) {
         std::abort();
       }
       if (!part.links.empty() && part.patient_key.empty()) std::abort();
