@@ -2,7 +2,9 @@
 
 #include <array>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
+#include <cstring>
 
 namespace covgate::model {
 namespace {
@@ -54,19 +56,31 @@ std::string date::iso() const {
 }
 
 std::optional<date> parse_ccyymmdd(std::string_view text) noexcept {
+  // Every date of every claim read comes through here, twice (checked, then mapped): the
+  // eight bytes are tested as one word, and the month's length is a table.
   if (text.size() != 8) return std::nullopt;
-  int digits[8];
-  for (std::size_t i = 0; i < 8; ++i) {
-    const char c = text[i];
-    if (c < '0' || c > '9') return std::nullopt;
-    digits[i] = c - '0';
+  std::uint64_t word = 0;
+  std::memcpy(&word, text.data(), 8);
+  constexpr std::uint64_t zeros = 0x3030303030303030ULL;
+  constexpr std::uint64_t high_nibbles = 0xF0F0F0F0F0F0F0F0ULL;
+  constexpr std::uint64_t sixes = 0x0606060606060606ULL;
+  // Each byte is 0x30..0x39: its high nibble is 3, and adding 6 leaves it there.
+  if ((word & high_nibbles) != zeros || ((word + sixes) & high_nibbles) != zeros) {
+    return std::nullopt;
   }
-  const int year = digits[0] * 1000 + digits[1] * 100 + digits[2] * 10 + digits[3];
-  const int month = digits[4] * 10 + digits[5];
-  const int day = digits[6] * 10 + digits[7];
-  const auto ymd = std::chrono::year{year} / std::chrono::month{static_cast<unsigned>(month)} /
-                   std::chrono::day{static_cast<unsigned>(day)};
-  if (year == 0 || !ymd.ok()) return std::nullopt;
+  const auto digit = [&text](std::size_t i) { return text[i] - '0'; };
+  const int year = digit(0) * 1000 + digit(1) * 100 + digit(2) * 10 + digit(3);
+  const int month = digit(4) * 10 + digit(5);
+  const int day = digit(6) * 10 + digit(7);
+  static constexpr std::array<std::uint8_t, 13> days_in{0,  31, 29, 31, 30, 31, 30,
+                                                        31, 31, 30, 31, 30, 31};
+  if (year == 0 || month < 1 || month > 12 || day < 1 || day > days_in[month]) {
+    return std::nullopt;
+  }
+  if (month == 2 && day == 29) {
+    const bool leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    if (!leap) return std::nullopt;
+  }
   return date{static_cast<std::int16_t>(year), static_cast<std::uint8_t>(month),
               static_cast<std::uint8_t>(day)};
 }

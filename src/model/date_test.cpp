@@ -2,6 +2,10 @@
 
 #include <doctest/doctest.h>
 
+#include <chrono>
+#include <cstdio>
+#include <string>
+
 using covgate::model::date;
 using covgate::model::parse_ccyymmdd;
 namespace model = covgate::model;
@@ -35,6 +39,30 @@ TEST_SUITE("model.date") {
     CHECK_FALSE(parse_ccyymmdd("20261301").has_value());
     CHECK_FALSE(parse_ccyymmdd("20260431").has_value());
     CHECK_FALSE(parse_ccyymmdd("00000101").has_value());
+  }
+
+  TEST_CASE("agrees with the calendar on every month and day field, and refuses any non-digit") {
+    // The parser tests eight bytes as one word; std::chrono is the reference.
+    for (const int year : {1, 1900, 1999, 2000, 2024, 2025, 2026, 2100, 2400, 9999}) {
+      for (int month = 0; month <= 99; ++month) {
+        for (int day = 0; day <= 99; ++day) {
+          char text[9];
+          std::snprintf(text, sizeof text, "%04d%02d%02d", year, month, day);
+          const auto ymd = std::chrono::year{year} / std::chrono::month{unsigned(month)} /
+                           std::chrono::day{unsigned(day)};
+          INFO(text);
+          REQUIRE(parse_ccyymmdd(text).has_value() == ymd.ok());
+        }
+      }
+    }
+    for (std::size_t at = 0; at < 8; ++at) {
+      for (int byte = 0; byte < 256; ++byte) {
+        std::string text = "20260307";
+        text[at] = static_cast<char>(byte);
+        INFO(at << " " << byte);
+        if (byte < '0' || byte > '9') REQUIRE_FALSE(parse_ccyymmdd(text).has_value());
+      }
+    }
   }
 
   TEST_CASE("counts days across month and year boundaries") {

@@ -155,10 +155,7 @@ void claim_walker::begin(model::claim_kind kind, const model::envelope_ref& enve
   result_ = &result;
   stack_.clear();
   hl_levels_.clear();
-  frame root;
-  root.def = institutional() ? &schema::institutional_root() : &schema::professional_root();
-  root.counts[0] = 1;  // ST
-  stack_.push_back(root);
+  push_frame(institutional() ? schema::institutional_root() : schema::professional_root());
   context_.envelope = envelope;
   envelope_changed_ = true;
   reset(context_.billing);
@@ -179,13 +176,14 @@ bool claim_walker::find(const segment& seg, match& found) const {
     for (std::size_t depth = stack_.size(); depth-- > 0;) {
       const frame& f = stack_[depth];
       const auto entries = f.def->entries;
+      const auto keys = f.def->keys;  // scanned instead of the entries: 4 bytes each, not 160
       // From the start of the run the last segment matched in, so entries that share one
       // position of the standard may come in any order. A loop's own first segment repeats
       // only as a new loop, which its parent places.
       std::size_t first = run_of(f, f.index);
       if (depth > 0 && first == 0) first = 1;
-      for (std::size_t i = first; i < entries.size(); ++i) {
-        if (!entry_matches(entries[i], key, seg, pass == 0)) continue;
+      for (std::size_t i = first; i < keys.size(); ++i) {
+        if (keys[i] != key || !entry_matches(entries[i], key, seg, pass == 0)) continue;
         const bool room = entries[i].max == 0 || f.counts[i] < entries[i].max;
         if (pass < 2 && !room) continue;
         found = {depth, i};
@@ -286,10 +284,10 @@ void claim_walker::report_missing(const frame& f, std::size_t from, std::size_t 
 
 void claim_walker::close_to(std::size_t depth, std::uint32_t position) {
   while (stack_.size() > depth + 1) {
-    const frame f = stack_.back();
+    const frame& f = stack_.back();  // popped once left: a frame is 140 bytes to copy
     report_missing(f, run_of(f, f.index), f.def->entries.size(), position);
-    stack_.pop_back();
     leave(f);
+    stack_.pop_back();
   }
 }
 
@@ -301,11 +299,18 @@ void claim_walker::end(std::uint32_t position) {
   stack_.clear();
 }
 
-void claim_walker::enter(const schema::loop_def& def) {
-  frame f;
+void claim_walker::push_frame(const schema::loop_def& def) {
+  // Built in place, its counters zeroed only as far as the loop has entries; its first
+  // segment (ST, or the one that opened the loop) counted.
+  frame& f = stack_.emplace_back();
   f.def = &def;
+  f.index = 0;
+  std::fill_n(f.counts.begin(), def.entries.size(), std::uint16_t{0});
   f.counts[0] = 1;
-  stack_.push_back(f);
+}
+
+void claim_walker::enter(const schema::loop_def& def) {
+  push_frame(def);
   switch (def.role) {
     case schema::loop::billing_2000a:
       reset(context_.billing);

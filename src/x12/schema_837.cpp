@@ -27,9 +27,10 @@ constexpr entry nest(const loop_def& child, bool required, std::uint16_t max,
   return {first.id, required, max, first.rules, first.elements, &child, how};
 }
 
-// Fills in group_first (runs of one id after the loop's own first segment) and next_required.
+// Fills in group_first (runs of one id after the loop's own first segment) and next_required,
+// and lays the entries' keys side by side.
 template <std::size_t N>
-requires(N <= max_loop_entries) constexpr std::array<entry, N> body(std::array<entry, N> e) {
+requires(N <= max_loop_entries) constexpr loop_body<N> body(std::array<entry, N> e) {
   for (std::size_t i = 0; i < N; ++i) {
     e[i].group_first =
         static_cast<std::uint8_t>(i > 1 && e[i].id == e[i - 1].id ? e[i - 1].group_first : i);
@@ -39,7 +40,9 @@ requires(N <= max_loop_entries) constexpr std::array<entry, N> body(std::array<e
     if (e[i].required) next = static_cast<std::uint8_t>(i);
     e[i].next_required = next;
   }
-  return e;
+  loop_body<N> out{e, {}};
+  for (std::size_t i = 0; i < N; ++i) out.keys[i] = e[i].key;
+  return out;
 }
 
 // ---- element specs used in many places --------------------------------------------------------

@@ -370,10 +370,23 @@ struct entry {
   std::uint8_t next_required = 0;
 };
 
+/// A loop's entries, and their segment keys again side by side: placing a segment scans the
+/// keys of its loop's entries, 4 bytes each, where the entries are 160.
+template <std::size_t N>
+struct loop_body {
+  std::array<entry, N> entries;
+  std::array<std::uint32_t, N> keys;
+};
+
 struct loop_def {
+  template <std::size_t N>
+  constexpr loop_def(loop role_in, std::string_view name_in, const loop_body<N>& body) noexcept
+      : role(role_in), name(name_in), entries(body.entries), keys(body.keys) {}
+
   loop role;
-  std::string_view name;           ///< as the guide names it (2010AA…), "" for the header
-  std::span<const entry> entries;  ///< entries[0] is the loop's own first segment
+  std::string_view name;                ///< as the guide names it (2010AA…), "" for the header
+  std::span<const entry> entries;       ///< entries[0] is the loop's own first segment
+  std::span<const std::uint32_t> keys;  ///< entries[i].key at i
 };
 
 /// The root loop (ST..SE) of each guide.
