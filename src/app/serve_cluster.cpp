@@ -506,7 +506,9 @@ struct cluster_worker::impl {
   // A resource lookup's answer (§5g): the resource when the partition its facts are filed
   // under is one this worker holds now and has caught up. Reference data (filed under
   // reference_partition) is every worker's: each applies CG_REF whole before any partition,
-  // so a worker with a caught-up partition has it. A row written before rows were filed is
+  // so a worker with a caught-up partition has it. So is a row of no patient that a
+  // partition's message brought (shared_part): every partition's copy carries it. A row
+  // written before rows were filed is
   // placed by its patient; one of those that names its patient by reference only is not
   // answered for (its partition is not known).
   cluster::resource_lookup_answer resource_answer(std::string_view resource) {
@@ -519,7 +521,9 @@ struct cluster_worker::impl {
     if (!row) return out;
     int partition = -1;
     if (row->partition) {
-      partition = *row->partition == cluster::reference_partition
+      static_assert(store::sqlite_store::shared_part > cluster::reference_partition);
+      partition = *row->partition == cluster::reference_partition ||
+                          *row->partition == store::sqlite_store::shared_part
                       ? out.caught_up.front()
                       : static_cast<int>(*row->partition);
     } else if (const auto facts = model::decode_facts(row->body)) {

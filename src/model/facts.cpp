@@ -115,6 +115,16 @@ const std::string& resource_id_of(const fact& f) noexcept {
   return std::visit([](const auto& v) -> const std::string& { return v.resource_id; }, f);
 }
 
+bool names_no_patient(const fact& f) noexcept {
+  if (std::holds_alternative<practitioner>(f) || std::holds_alternative<practitioner_role>(f)) {
+    return true;
+  }
+  const auto* gone = std::get_if<retraction>(&f);
+  if (gone == nullptr) return false;
+  const std::string_view resource = gone->resource_id;
+  return resource.starts_with("Practitioner/") || resource.starts_with("PractitionerRole/");
+}
+
 const std::string& last_updated_of(const fact& f) noexcept {
   static const std::string none;
   return std::visit(

@@ -5,6 +5,10 @@
 #include <filesystem>
 #include <future>
 
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
 #include "support/gate_fixtures.hpp"
 #include "support/samples.hpp"
 #include "support/temp_dir.hpp"
@@ -388,6 +392,67 @@ TEST_SUITE("server.service") {
     s.gate().read([&](const store::sqlite_store& store) {
       REQUIRE(store.load("CSII-OK"));
       CHECK(store.load("CSII-OK")->decision.result == model::outcome::release);
+    });
+  }
+
+  TEST_CASE("a Practitioner another partition's message brought last goes in every snapshot") {
+    // Partition 7 holds a Practitioner, scenario 02's record whose follow-up visit names that
+    // Practitioner by reference only, and its claim, held for the C-peptide. A message of
+    // partition 2 brings the same Practitioner again, as a front's split message does with a
+    // line of no patient (every patient's part carries it). The facts row is one per resource:
+    // before rows of no patient were filed as every partition's, it went to partition 2, the
+    // snapshot of 7 went without it, and a worker that took 7 over from that snapshot held
+    // the claim after the late labs for a visit by an unknown provider (the cluster test's
+    // CG44, under load).
+    const std::string practitioner =
+        R"({"resourceType":"Practitioner","id":"dr-gen","qualification":[{"code":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v2-0360","code":"MD"}]}}]})";
+    rapidjson::Document record;
+    record.Parse(sample(scenario + "1-record.json").c_str());
+    REQUIRE_FALSE(record.HasParseError());
+    auto& entries = record["entry"];
+    for (auto e = entries.Begin(); e != entries.End();) {
+      auto& resource = (*e)["resource"];
+      const std::string type = resource["resourceType"].GetString();
+      if (type == "Practitioner") {
+        e = entries.Erase(e);
+        continue;
+      }
+      if (type == "Encounter") {
+        resource["participant"][0]["individual"]["reference"].SetString("Practitioner/dr-gen");
+      }
+      ++e;
+    }
+    rapidjson::StringBuffer by_reference;
+    rapidjson::Writer<rapidjson::StringBuffer> writer(by_reference);
+    record.Accept(writer);
+
+    temp_dir holder_dir;
+    server::service holder(config_in(holder_dir.path), test::shipped_ncd223(),
+                           test::shipped_tables());
+    REQUIRE(from_stream(holder.gate(), practitioner, {7, 1, 1}).durable);
+    REQUIRE(from_stream(holder.gate(), by_reference.GetString(), {7, 2, 1}).durable);
+    REQUIRE(from_stream(holder.gate(), sample(scenario + "2-claim.x12"), {7, 3, 1}).claims == 1);
+    REQUIRE(from_stream(holder.gate(), practitioner, {2, 4, 1}).durable);
+    const auto every_patient = [](std::string_view) { return true; };
+    std::string bytes;
+    holder.gate().read([&](const store::sqlite_store& store) {
+      const auto row = store.filed_facts_of("Practitioner/dr-gen");
+      REQUIRE(row);
+      CHECK(row->partition == store::sqlite_store::shared_part);
+      REQUIRE(store.write_snapshot(7, every_patient, bytes).position);
+    });
+
+    temp_dir dir;
+    server::service taker(config_in(dir.path), test::shipped_ncd223(), test::shipped_tables());
+    REQUIRE(taker.gate().load_snapshot(bytes).load.verdict == store::snapshot_load_verdict::loaded);
+    REQUIRE(from_stream(taker.gate(), sample(scenario + "3-late-labs.json"), {7, 5, 1}).durable);
+    taker.gate().read([&](const store::sqlite_store& store) {
+      const auto claim = store.load("CSII-LATE");
+      REQUIRE(claim);
+      INFO("its first reason: " << (claim->decision.findings.empty()
+                                        ? std::string("none")
+                                        : std::string(claim->decision.findings.front().code())));
+      CHECK(claim->decision.result == model::outcome::release);
     });
   }
 

@@ -42,10 +42,11 @@ class read_transaction {
 // Writes every row `select` yields as one table of the snapshot, the columns as the
 // statement names them; `keep` (when given) decides row by row. Returns the rows written.
 // A column named `part` is written as `partition` (rows written before the column existed hold
-// NULL there).
+// NULL there), or as what `part_of` says of the row kept last.
 template <typename Keep>
 std::uint64_t write_table(std::string_view name, sqlite3* db, const std::string& select,
-                          std::uint32_t partition, snapshot_writer& out, Keep keep) {
+                          std::uint32_t partition, snapshot_writer& out, Keep keep,
+                          const std::function<std::uint32_t()>& part_of = {}) {
   sqlite_store::statement s(db, select);
   std::vector<std::string_view> columns;
   std::vector<snapshot_cell> cells;
@@ -59,7 +60,7 @@ std::uint64_t write_table(std::string_view name, sqlite3* db, const std::string&
     if (!keep(s)) continue;
     for (int i = 0; i < s.columns(); ++i) {
       if (columns[static_cast<std::size_t>(i)] == "part") {
-        cells[i] = std::int64_t{partition};
+        cells[i] = std::int64_t{part_of ? part_of() : partition};
         continue;
       }
       switch (s.type(i)) {
@@ -86,8 +87,9 @@ std::uint64_t write_table(std::string_view name, sqlite3* db, const std::string&
 // Whose a facts row is, for a partition `mine` accepts.
 enum class facts_owner : std::uint8_t {
   mine,     ///< a fact of it names a patient of the partition
-  others,   ///< keyed to other partitions' patients only, or naming no patient
-  waiting,  ///< no fact keyed: they name their patient by reference only (or need none)
+  others,   ///< keyed to other partitions' patients only
+  waiting,  ///< no fact keyed: they name their patient by reference only
+  shared,   ///< of no patient at all (a Practitioner): every partition's
 };
 
 facts_owner owner_of_facts(std::string_view body,
@@ -96,8 +98,9 @@ facts_owner owner_of_facts(std::string_view body,
   if (!model::decode_facts(body, facts)) {
     throw store_error("snapshot: a facts row does not decode (a newer covgate's, or damaged)");
   }
-  bool keyed = false, waiting = false;
+  bool keyed = false, waiting = false, shared = !facts.empty();
   for (const auto& f : facts) {
+    shared = shared && model::names_no_patient(f);
     const auto& key = model::patient_key_of(f);
     if (!key.empty()) {
       if (mine(key)) return facts_owner::mine;
@@ -106,13 +109,8 @@ facts_owner owner_of_facts(std::string_view body,
       waiting = true;
     }
   }
+  if (shared) return facts_owner::shared;
   return waiting && !keyed ? facts_owner::waiting : facts_owner::others;
-}
-
-// Whether a facts row belongs in the snapshot of the partition `mine` accepts: a fact of a
-// patient of it, or (no fact keyed) a fact that names its patient by reference only.
-bool facts_belong(std::string_view body, const std::function<bool(std::string_view)>& mine) {
-  return owner_of_facts(body, mine) != facts_owner::others;
 }
 
 }  // namespace
@@ -157,19 +155,32 @@ snapshot_summary sqlite_store::write_snapshot(std::uint32_t partition,
       "history", db_, of_claims("history.*", "history JOIN claims ON claims.id = history.claim_id"),
       partition, writer, every_row);
   int body = -1, part = -1;
-  summary.facts = write_table("facts", db_,
-                              "SELECT * FROM facts WHERE part = " + p +
-                                  " UNION ALL SELECT * FROM facts WHERE part IS NULL ORDER BY seq",
-                              partition, writer, [&](const statement& s) {
-                                if (body < 0) {
-                                  for (int i = 0; i < s.columns(); ++i) {
-                                    if (s.column_name(i) == "body") body = i;
-                                    if (s.column_name(i) == "part") part = i;
-                                  }
-                                }
-                                if (part >= 0 && s.type(part) != SQLITE_NULL) return true;
-                                return body >= 0 && facts_belong(s.text(body), mine);
-                              });
+  bool shared_row = false;  // the row kept last names no patient
+  // Rows of no patient are every partition's (sqlite_store::shared_part): each partition's
+  // snapshot carries them, still shared.
+  summary.facts = write_table(
+      "facts", db_,
+      "SELECT * FROM facts WHERE part = " + p +
+          " UNION ALL SELECT * FROM facts WHERE part = " + std::to_string(shared_part) +
+          " UNION ALL SELECT * FROM facts WHERE part IS NULL ORDER BY seq",
+      partition, writer,
+      [&](const statement& s) {
+        if (body < 0) {
+          for (int i = 0; i < s.columns(); ++i) {
+            if (s.column_name(i) == "body") body = i;
+            if (s.column_name(i) == "part") part = i;
+          }
+        }
+        if (part >= 0 && s.type(part) != SQLITE_NULL) {
+          shared_row = s.integer(part) == shared_part;
+          return true;
+        }
+        if (body < 0) return false;
+        const auto owner = owner_of_facts(s.text(body), mine);
+        shared_row = owner == facts_owner::shared;
+        return owner != facts_owner::others;
+      },
+      [&] { return shared_row ? shared_part : partition; });
   // Releases decided but not yet delivered: the new owner delivers them (a stream that keeps
   // one message per release refuses a second copy). Their key is "<claim id>-<sequence>".
   summary.outbox = write_table(
@@ -462,7 +473,8 @@ partition_drop sqlite_store::drop_partition(
     for (const auto id : pending) drop.bind(1, id).run();
     dropped.outbox = pending.size();
   }
-  // Its facts: filed under it, or unfiled and keyed to a patient of it.
+  // Its facts: filed under it, or unfiled and keyed to a patient of it. Rows of no patient
+  // (shared_part) are every partition's, and stay.
   {
     if (fact_resource) {
       statement filed(db_, "SELECT resource FROM facts WHERE part = " + p);

@@ -93,6 +93,15 @@ sqlite_store::sqlite_store(const std::filesystem::path& directory, bool synchron
     CREATE INDEX IF NOT EXISTS claims_part ON claims(part, seq);
     CREATE INDEX IF NOT EXISTS facts_part ON facts(part, seq);
   )");
+  // Rows of no patient a partition's message wrote before they were filed as every
+  // partition's (shared_part): filed so now. Practitioners and their roles are the only such
+  // resources; the ranges read the primary key's index, not the table.
+  exec(("UPDATE facts SET part = " + std::to_string(shared_part) +
+        " WHERE ((resource >= 'Practitioner/' AND resource < 'Practitioner0') OR "
+        "(resource >= 'PractitionerRole/' AND resource < 'PractitionerRole0')) AND "
+        "part IS NOT NULL AND part <> " +
+        std::to_string(shared_part))
+           .c_str());
   if (path_ != ":memory:" &&
       sqlite3_open_v2(path_.c_str(), &checkpointer_, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
     sqlite3_close(checkpointer_);
@@ -531,7 +540,7 @@ std::uint64_t sqlite_store::prune_journal(std::int64_t now_ms, std::chrono::mill
 std::uint64_t sqlite_store::journal_bytes() const { return journal_bytes_; }
 
 void sqlite_store::save_facts(std::string_view resource, std::string_view last_updated,
-                              std::string_view encoded) {
+                              std::string_view encoded, bool shared) {
   // The WHERE clause is model::older_version, negated: keep the stored row only when both
   // versions carry meta.lastUpdated and the arriving one sorts first.
   auto& s = prepared(
@@ -541,7 +550,11 @@ void sqlite_store::save_facts(std::string_view resource, std::string_view last_u
       "facts.updated = '' OR excluded.updated >= facts.updated");
   reset_on_exit guard{[&] { s.reset(); }};
   s.bind(1, resource).bind(2, next_fact_seq_).bind(3, last_updated).blob(4, encoded);
-  bind_partition(s, 5);
+  if (shared && writing_partition_) {
+    s.bind(5, static_cast<std::int64_t>(shared_part));
+  } else {
+    bind_partition(s, 5);
+  }
   s.step();
   ++next_fact_seq_;
 }

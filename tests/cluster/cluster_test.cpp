@@ -2501,6 +2501,16 @@ TEST_SUITE("cluster.processes") {
           MESSAGE(id << " on " << workers[w].id << ": "
                      << (history == std::string::npos ? copy.substr(0, 300)
                                                       : copy.substr(history, 1500)));
+          // Whether the survivor has the patient's late records (the generated day names
+          // them by the patient's identifier): missing facts, or facts not evaluated.
+          const auto patient = json_text(copy, "patient");
+          if (patient.empty()) continue;
+          for (const auto& resource :
+               {"Encounter/visit-", "Observation/cpep-", "Observation/edu-"}) {
+            MESSAGE("  " << resource << patient << " on " << workers[w].id << ": "
+                         << http_get(workers[w], "/fhir/" + std::string(resource) + patient)
+                                .substr(0, 200));
+          }
         }
       }
     }

@@ -155,6 +155,10 @@ using fact = std::variant<patient, practitioner, practitioner_role, lab_result, 
 /// The resource id a fact came from.
 [[nodiscard]] const std::string& resource_id_of(const fact& f) noexcept;
 
+/// True for a fact of no patient at all: a Practitioner's or PractitionerRole's, or the
+/// retraction of one. Every patient's evaluation may read it (the provider type of a visit).
+[[nodiscard]] bool names_no_patient(const fact& f) noexcept;
+
 /// meta.lastUpdated of the resource a fact came from, as sent; "" when absent (or a kind that
 /// has none).
 [[nodiscard]] const std::string& last_updated_of(const fact& f) noexcept;

@@ -264,9 +264,10 @@ class sqlite_store final : public engine::state {
       std::string_view claim_id) const override;
   /// Replaces the resource's stored version unless that one is newer by meta.lastUpdated
   /// (the fact index's rule, model::older_version), so the table holds what the index holds:
-  /// one row per resource, its current version or its retraction.
+  /// one row per resource, its current version or its retraction. A `shared` row written for
+  /// a partition (set_writing_partition) is filed under shared_part.
   void save_facts(std::string_view resource, std::string_view last_updated,
-                  std::string_view encoded) override;
+                  std::string_view encoded, bool shared) override;
   void for_each_facts(const std::function<void(std::string_view encoded)>& visit) const override;
   [[nodiscard]] std::optional<engine::interchange_answer> interchange(
       std::string_view sender_control) const override;
@@ -346,6 +347,14 @@ class sqlite_store final : public engine::state {
   void set_writing_partition(std::optional<std::uint32_t> partition) noexcept {
     writing_partition_ = partition;
   }
+  /// Where a facts row of no patient (a Practitioner) is filed when a partition's message
+  /// wrote it: it is every partition's. Messages of many partitions carry the same
+  /// Practitioner, and the row is one per resource: filed under whichever partition brought
+  /// it last, a copy of another partition rebuilt from a snapshot would lack it, and evaluate
+  /// that partition's visits as by an unknown provider. So every partition's snapshot carries
+  /// these rows, and replacing a partition's copy keeps them. Above every partition number
+  /// and CG_REF's.
+  static constexpr std::uint32_t shared_part = 4096;
 
   /// Everything between begin() and commit() is one transaction (rollback() undoes it).
   void begin();
