@@ -304,7 +304,8 @@ void durable_gate::process(std::string_view payload, std::string_view channel,
     return;
   }
   // A cluster worker's rows are filed under the message's partition (its snapshots select
-  // them by it); reference data's under reference_partition, which no snapshot selects.
+  // them by it), CG_REF's under reference_partition, which no snapshot selects; a facts row
+  // of no patient (a Practitioner), from either, as every partition's (shared_part).
   const writing_partition filed(store_, position);
   try {
     // The message is named by the journal id it will get while it is processed, and

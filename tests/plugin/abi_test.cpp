@@ -3,9 +3,13 @@
 // across a restart, errors, and several host threads at once (run under TSan and ASan too).
 #include <doctest/doctest.h>
 #include <poll.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -340,6 +344,71 @@ TEST_SUITE("plugin.abi") {
     CHECK(std::string(err.message).find("covgate_get_health") == 0);
     CHECK(covgate_get_health(nullptr, &small, &err) == COVGATE_E_ARGUMENT);
     CHECK(covgate_get_health(g.h, nullptr, &err) == COVGATE_E_ARGUMENT);
+  }
+
+  TEST_CASE("health: a store that fails leaves the handle failed until it is reopened") {
+    // The store is made to fail by the file size limit (writes past it fail with EFBIG), set
+    // in a child process: the limit is the whole process's. The child checks with the C ABI
+    // alone and says by its exit code which step went wrong.
+    temp_dir dir;
+    const auto config = R"({"store": {"directory": ")" + dir.path.string() + R"("}})";
+    const auto files = files_of("01-csii-released");
+    const auto record = read(files[0]);
+    const auto claim = read(files[1]);
+    const pid_t child = ::fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+      std::signal(SIGXFSZ, SIG_IGN);
+      covgate_handle* h = nullptr;
+      auto err = error_struct();
+      if (covgate_open(config.data(), config.size(), nullptr, &h, &err) != COVGATE_OK) _exit(10);
+      covgate_answer* a = nullptr;
+      if (covgate_submit(h, record.data(), record.size(), nullptr, &a, &err) != COVGATE_OK) {
+        _exit(11);
+      }
+      covgate_answer_free(a);
+      rlimit limit{};
+      ::getrlimit(RLIMIT_FSIZE, &limit);
+      const auto lifted = limit;
+      limit.rlim_cur = 4096;  // below the store's files: every write to them fails
+      if (::setrlimit(RLIMIT_FSIZE, &limit) != 0) _exit(12);
+      a = nullptr;
+      if (covgate_submit(h, claim.data(), claim.size(), nullptr, &a, &err) != COVGATE_E_STORE) {
+        _exit(13);
+      }
+      if (a != nullptr) _exit(14);
+      covgate_health health{};
+      health.size = sizeof health;
+      if (covgate_get_health(h, &health, &err) != COVGATE_OK) _exit(15);
+      if (health.state != COVGATE_FAILED) _exit(16);
+      if (health.troubles != 1) _exit(17);
+      if (std::string(health.last_trouble).find("the store failed") != 0) _exit(18);
+      // Refused from now on, the limit lifted or not: the engine may hold what the store lost.
+      ::setrlimit(RLIMIT_FSIZE, &lifted);
+      if (covgate_submit(h, claim.data(), claim.size(), nullptr, &a, &err) != COVGATE_E_STORE ||
+          std::string(err.message).find("open the gate again") == std::string::npos) {
+        _exit(19);
+      }
+      if (covgate_get_health(h, &health, &err) != COVGATE_OK || health.state != COVGATE_FAILED) {
+        _exit(20);
+      }
+      covgate_close(h, &err);
+      _exit(0);
+    }
+    int status = 0;
+    REQUIRE(::waitpid(child, &status, 0) == child);
+    REQUIRE(WIFEXITED(status));
+    CHECK_MESSAGE(WEXITSTATUS(status) == 0, "the child stopped at step " << WEXITSTATUS(status));
+    // Reopened: healthy, with the record it kept before the failure; the claim it refused is
+    // decided when sent again, released by that record.
+    handle g(config);
+    covgate_health health{};
+    health.size = sizeof health;
+    auto err = error_struct();
+    REQUIRE(covgate_get_health(g.h, &health, &err) == COVGATE_OK);
+    CHECK(health.state == COVGATE_HEALTHY);
+    const auto again = submit(g.h, claim);
+    CHECK(again->disposition == COVGATE_RELEASE);
   }
 
   TEST_CASE("a message with its source and time names them in its answer and decisions") {
