@@ -5,11 +5,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
-import { covgate, frame, servers, startServer, mllpExchange, curl, url, waitFor } from './support.mjs';
+import {
+  covgate, frame, servers, startServer, mllpExchange, curl, url, waitFor, silentReceiver,
+} from './support.mjs';
 
 const here = path.dirname(new URL(import.meta.url).pathname);
 const scenario = path.join(here, '..', '..', 'samples', 'inputs', 'scenarios',
@@ -20,15 +21,6 @@ const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'covgate-ops-'));
 const jsonLines = (text) => text.trim().split('\n').filter((l) => l).map((l) => JSON.parse(l));
 const postX12 = (s, body, extra = []) => curl(s, ['-X', 'POST', '-H',
   'Content-Type: application/edi-x12', ...extra, '--data-binary', body, url(s, '/x12')]);
-
-// A port nothing listens on (bound, then closed).
-async function closedPort() {
-  const server = net.createServer();
-  await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  const port = server.address().port;
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 test('logs: JSON lines with the start-up addresses and digest, request ids echoed, outcomes, '
   + 'never patient data', async () => {
@@ -173,7 +165,7 @@ test('SIGHUP reloads the bearer tokens and the outbox destinations; a broken fil
 });
 
 test('the outbox: dead items are listed with their last error and retried', async () => {
-  const port = await closedPort();
+  const port = (await silentReceiver()).address().port;  // never answers
   const s = await startServer(tmp(), { outbox: {
     destinations: [{ kind: 'mllp', host: '127.0.0.1', port }],
     every_answer: true, max_attempts: 2, first_backoff_ms: 10, max_backoff_ms: 20 } });
@@ -201,7 +193,7 @@ test('the outbox: dead items are listed with their last error and retried', asyn
   const retried = curl(s, ['-X', 'POST', url(s, `/outbox/${item.id}/retry`)]);
   assert.equal(retried.status, 200, retried.body);
   assert.equal(JSON.parse(retried.body).attempts, 0);
-  // Retried at once, and dead again after its attempts (nothing listens yet).
+  // Retried at once, and dead again after its attempts (nothing answers yet).
   assert.ok(await waitFor(() => /covgate_outbox_dead_total 2/.test(
     curl(s, [url(s, '/metrics')]).body)), 'retried, then dead again');
 });

@@ -91,6 +91,18 @@ export function curl(server, args) {
 
 export const url = (server, p) => `http://127.0.0.1:${server.http}${p}`;
 
+// A receiver that takes each connection and closes it without a word: an outbox attempt to it
+// fails at once. (A port bound and then closed fails so only until the kernel hands that port to
+// another process of a loaded machine; a listener there that never answers, or answers, would
+// turn the failure into a 10 s timeout or a delivery.) Unreferenced: it never keeps a test file
+// running.
+export async function silentReceiver() {
+  const server = net.createServer((socket) => socket.destroy());
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  server.unref();
+  return server;
+}
+
 export async function waitFor(predicate, ms = 10000) {
   const until = Date.now() + ms;
   while (Date.now() < until) {
