@@ -146,10 +146,7 @@ struct intake::impl {
       for (const auto* f : members) group.push_back(*f);
       encoded.clear();
       model::encode(group, encoded);
-      const bool shared = std::all_of(group.begin(), group.end(), [](const model::fact& f) {
-        return model::names_no_patient(f);
-      });
-      st.save_facts(resource, model::last_updated_of(group.front()), encoded, shared);
+      st.save_facts(resource, model::last_updated_of(group.front()), encoded);
     }
   }
 

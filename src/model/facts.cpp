@@ -1,5 +1,6 @@
 #include "covgate/model/facts.hpp"
 
+#include <algorithm>
 #include <iterator>
 
 namespace covgate::model {
@@ -115,15 +116,15 @@ const std::string& resource_id_of(const fact& f) noexcept {
   return std::visit([](const auto& v) -> const std::string& { return v.resource_id; }, f);
 }
 
-bool names_no_patient(const fact& f) noexcept {
-  if (std::holds_alternative<practitioner>(f) || std::holds_alternative<practitioner_role>(f)) {
-    return true;
-  }
-  const auto* gone = std::get_if<retraction>(&f);
-  if (gone == nullptr) return false;
-  const std::string_view resource = gone->resource_id;
-  return resource.starts_with("Practitioner/") || resource.starts_with("PractitionerRole/");
+bool names_no_patient(std::string_view resource) noexcept {
+  const auto slash = resource.find('/');
+  if (slash == std::string_view::npos) return false;
+  const auto type = resource.substr(0, slash);
+  return std::find(types_of_no_patient.begin(), types_of_no_patient.end(), type) !=
+         types_of_no_patient.end();
 }
+
+bool names_no_patient(const fact& f) noexcept { return names_no_patient(resource_id_of(f)); }
 
 const std::string& last_updated_of(const fact& f) noexcept {
   static const std::string none;

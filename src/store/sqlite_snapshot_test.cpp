@@ -1,4 +1,5 @@
 #include <doctest/doctest.h>
+#include <sqlite3.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -72,20 +73,20 @@ void fill(store::sqlite_store& s, filing how = filing::by_partition) {
   held.claim_id = "T-1";
   s.record_history("T-1", {1, "hold", 1000, held, "nats:2", ""});
   file_under(partition);
-  s.save_facts("Observation/m", "", encoded(lab_of("Observation/m", "MINE")), false);
+  s.save_facts("Observation/m", "", encoded(lab_of("Observation/m", "MINE")));
   // Waits for a link.
-  s.save_facts("Observation/w", "", encoded(lab_of("Observation/w", "")), false);
+  s.save_facts("Observation/w", "", encoded(lab_of("Observation/w", "")));
   file_under(their_partition);
-  s.save_facts("Observation/t", "", encoded(lab_of("Observation/t", "THEIRS")), false);
+  s.save_facts("Observation/t", "", encoded(lab_of("Observation/t", "THEIRS")));
   // A Practitioner the other partition's message carried (a shared line of a message split by
   // patient): the last one that brought it, of all the partitions whose messages did.
   model::practitioner visited;
   visited.resource_id = "Practitioner/g";
-  s.save_facts("Practitioner/g", "", encoded(visited), true);
+  s.save_facts("Practitioner/g", "", encoded(visited));
   file_under(reference_partition);
   model::practitioner doctor;
   doctor.resource_id = "Practitioner/d";
-  s.save_facts("Practitioner/d", "", encoded(doctor), true);  // reference data: CG_REF's
+  s.save_facts("Practitioner/d", "", encoded(doctor));  // reference data: CG_REF's
   s.set_writing_partition(std::nullopt);
   s.enqueue({0, "M-2-1", 0, "application/edi-x12", "ISA*277 M-2", 0}, 1000);
   s.enqueue({0, "T-1-1", 0, "application/edi-x12", "ISA*277 T-1", 0}, 1000);
@@ -243,13 +244,23 @@ TEST_SUITE("store.sqlite_snapshot") {
       store::sqlite_store s(dir.path, false);
       s.begin();
       s.set_writing_partition(their_partition);
-      s.save_facts("Practitioner/p", "", encoded(doctor), false);
-      s.save_facts("PractitionerRole/r", "", encoded(role), false);
-      s.save_facts("Observation/t", "", encoded(lab_of("Observation/t", "THEIRS")), false);
+      s.save_facts("Practitioner/p", "", encoded(doctor));
+      s.save_facts("PractitionerRole/r", "", encoded(role));
+      s.save_facts("Observation/t", "", encoded(lab_of("Observation/t", "THEIRS")));
       s.set_writing_partition(std::nullopt);
-      s.save_facts("Practitioner/single", "", encoded(doctor), false);  // a single server's
+      s.save_facts("Practitioner/single", "", encoded(doctor));  // a single server's
       s.commit();
-      CHECK(s.filed_facts_of("Practitioner/p")->partition == their_partition);
+      CHECK(s.filed_facts_of("Practitioner/p")->partition == store::sqlite_store::shared_part);
+    }
+    {
+      // What that version left: the rows under the partition.
+      sqlite3* db = nullptr;
+      REQUIRE(sqlite3_open((dir.path / "covgate.db").c_str(), &db) == SQLITE_OK);
+      const auto refile = "UPDATE facts SET part = " + std::to_string(their_partition) +
+                          " WHERE resource IN ('Practitioner/p', 'PractitionerRole/r')";
+      CHECK(sqlite3_exec(db, refile.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK);
+      CHECK(sqlite3_changes(db) == 2);
+      sqlite3_close(db);
     }
     store::sqlite_store s(dir.path, false);
     CHECK(s.filed_facts_of("Practitioner/p")->partition == store::sqlite_store::shared_part);
@@ -327,7 +338,7 @@ TEST_SUITE("store.sqlite_snapshot") {
     m1.events = 2;
     from.save(m1);
     from.save(claim_of("M-3", "MINE", model::outcome::hold_documentation));
-    from.save_facts("Observation/m2", "", encoded(lab_of("Observation/m2", "MINE")), false);
+    from.save_facts("Observation/m2", "", encoded(lab_of("Observation/m2", "MINE")));
     from.set_writing_partition(std::nullopt);
     REQUIRE(from.record_applied(partition, 60, 3) == store::apply_verdict::apply);
     from.commit();

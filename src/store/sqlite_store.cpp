@@ -15,6 +15,7 @@
 #include "covgate/model/claim_codec.hpp"
 #include "covgate/model/decision_codec.hpp"
 #include "covgate/model/decision_json.hpp"
+#include "covgate/model/facts.hpp"
 #include "sqlite_statement.hpp"
 
 namespace covgate::store {
@@ -94,13 +95,19 @@ sqlite_store::sqlite_store(const std::filesystem::path& directory, bool synchron
     CREATE INDEX IF NOT EXISTS facts_part ON facts(part, seq);
   )");
   // Rows of no patient a partition's message wrote before they were filed as every
-  // partition's (shared_part): filed so now. Practitioners and their roles are the only such
-  // resources; the ranges read the primary key's index, not the table.
-  exec(("UPDATE facts SET part = " + std::to_string(shared_part) +
-        " WHERE ((resource >= 'Practitioner/' AND resource < 'Practitioner0') OR "
-        "(resource >= 'PractitionerRole/' AND resource < 'PractitionerRole0')) AND "
-        "part IS NOT NULL AND part <> " +
-        std::to_string(shared_part))
+  // partition's (shared_part): filed so now. A range per type ("Type/" up to "Type0", '0'
+  // following '/') reads the primary key's index, not the table.
+  std::string of_no_patient;
+  for (const auto type : model::types_of_no_patient) {
+    of_no_patient.append(of_no_patient.empty() ? "(" : " OR ")
+        .append("(resource >= '")
+        .append(type)
+        .append("/' AND resource < '")
+        .append(type)
+        .append("0')");
+  }
+  exec(("UPDATE facts SET part = " + std::to_string(shared_part) + " WHERE " + of_no_patient +
+        ") AND part IS NOT NULL AND part <> " + std::to_string(shared_part))
            .c_str());
   if (path_ != ":memory:" &&
       sqlite3_open_v2(path_.c_str(), &checkpointer_, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
@@ -540,7 +547,7 @@ std::uint64_t sqlite_store::prune_journal(std::int64_t now_ms, std::chrono::mill
 std::uint64_t sqlite_store::journal_bytes() const { return journal_bytes_; }
 
 void sqlite_store::save_facts(std::string_view resource, std::string_view last_updated,
-                              std::string_view encoded, bool shared) {
+                              std::string_view encoded) {
   // The WHERE clause is model::older_version, negated: keep the stored row only when both
   // versions carry meta.lastUpdated and the arriving one sorts first.
   auto& s = prepared(
@@ -550,7 +557,7 @@ void sqlite_store::save_facts(std::string_view resource, std::string_view last_u
       "facts.updated = '' OR excluded.updated >= facts.updated");
   reset_on_exit guard{[&] { s.reset(); }};
   s.bind(1, resource).bind(2, next_fact_seq_).bind(3, last_updated).blob(4, encoded);
-  if (shared && writing_partition_) {
+  if (writing_partition_ && model::names_no_patient(resource)) {
     s.bind(5, static_cast<std::int64_t>(shared_part));
   } else {
     bind_partition(s, 5);

@@ -283,20 +283,20 @@ TEST_SUITE("store.sqlite_store") {
     temp_dir dir;
     {
       store::sqlite_store s(dir.path, false);
-      s.save_facts("Observation/1", "2026-03-02T00:00:00Z", "v2", false);
-      s.save_facts("Patient/1", "", "p", false);
-      s.save_facts("Observation/1", "2026-03-01T00:00:00Z", "v1 (older: ignored)", false);
-      s.save_facts("Observation/2", "", "a", false);
-      s.save_facts("Observation/2", "", "b (no lastUpdated: arrival order)", false);
-      s.save_facts("Observation/3", "2026-03-01T00:00:00Z", "x", false);
-      s.save_facts("Observation/3", "", "retracted", false);
+      s.save_facts("Observation/1", "2026-03-02T00:00:00Z", "v2");
+      s.save_facts("Patient/1", "", "p");
+      s.save_facts("Observation/1", "2026-03-01T00:00:00Z", "v1 (older: ignored)");
+      s.save_facts("Observation/2", "", "a");
+      s.save_facts("Observation/2", "", "b (no lastUpdated: arrival order)");
+      s.save_facts("Observation/3", "2026-03-01T00:00:00Z", "x");
+      s.save_facts("Observation/3", "", "retracted");
     }
     store::sqlite_store s(dir.path, false);
     std::vector<std::string> rows;
     s.for_each_facts([&](std::string_view body) { rows.emplace_back(body); });
     CHECK(rows ==
           std::vector<std::string>{"v2", "p", "b (no lastUpdated: arrival order)", "retracted"});
-    s.save_facts("Observation/1", "2026-03-02T00:00:00Z", "v2 again", false);  // same: later wins
+    s.save_facts("Observation/1", "2026-03-02T00:00:00Z", "v2 again");  // same: later wins
     rows.clear();
     s.for_each_facts([&](std::string_view body) { rows.emplace_back(body); });
     CHECK(rows.back() == "v2 again");

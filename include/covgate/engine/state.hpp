@@ -117,11 +117,9 @@ class state {
 
   // ---- facts -------------------------------------------------------------------------------
   /// Keeps the facts one resource gave (encoded, model/fact_codec.hpp) for a restart,
-  /// replacing the stored version unless that one is newer by meta.lastUpdated. `shared`: they
-  /// name no patient (model::names_no_patient), so a store kept by partition (a cluster
-  /// worker's) files them as every partition's.
+  /// replacing the stored version unless that one is newer by meta.lastUpdated.
   virtual void save_facts(std::string_view resource, std::string_view last_updated,
-                          std::string_view encoded, bool shared) = 0;
+                          std::string_view encoded) = 0;
   /// Every stored resource's encoded facts, in the order they were saved.
   virtual void for_each_facts(const std::function<void(std::string_view encoded)>& visit) const = 0;
 

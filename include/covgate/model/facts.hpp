@@ -2,9 +2,11 @@
 // a patient besides the claim. Plain value types.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -155,8 +157,16 @@ using fact = std::variant<patient, practitioner, practitioner_role, lab_result, 
 /// The resource id a fact came from.
 [[nodiscard]] const std::string& resource_id_of(const fact& f) noexcept;
 
+/// The FHIR resource types whose facts name no patient at all. Every patient's evaluation may
+/// read them (the provider type of a visit).
+inline constexpr std::array<std::string_view, 2> types_of_no_patient{"Practitioner",
+                                                                     "PractitionerRole"};
+
+/// True for a resource ("Type/id") of one of types_of_no_patient.
+[[nodiscard]] bool names_no_patient(std::string_view resource) noexcept;
+
 /// True for a fact of no patient at all: a Practitioner's or PractitionerRole's, or the
-/// retraction of one. Every patient's evaluation may read it (the provider type of a visit).
+/// retraction of one (all of them are named by their resource).
 [[nodiscard]] bool names_no_patient(const fact& f) noexcept;
 
 /// meta.lastUpdated of the resource a fact came from, as sent; "" when absent (or a kind that

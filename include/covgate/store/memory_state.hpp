@@ -48,7 +48,7 @@ class memory_state final : public engine::state {
   [[nodiscard]] std::vector<engine::history_entry> history(
       std::string_view claim_id) const override;
 
-  void save_facts(std::string_view, std::string_view, std::string_view, bool) override {}
+  void save_facts(std::string_view, std::string_view, std::string_view) override {}
   void for_each_facts(const std::function<void(std::string_view)>&) const override {}
 
   [[nodiscard]] std::optional<engine::interchange_answer> interchange(

@@ -264,10 +264,11 @@ class sqlite_store final : public engine::state {
       std::string_view claim_id) const override;
   /// Replaces the resource's stored version unless that one is newer by meta.lastUpdated
   /// (the fact index's rule, model::older_version), so the table holds what the index holds:
-  /// one row per resource, its current version or its retraction. A `shared` row written for
-  /// a partition (set_writing_partition) is filed under shared_part.
+  /// one row per resource, its current version or its retraction. A resource of no patient
+  /// (model::names_no_patient) written for a partition (set_writing_partition) is filed under
+  /// shared_part.
   void save_facts(std::string_view resource, std::string_view last_updated,
-                  std::string_view encoded, bool shared) override;
+                  std::string_view encoded) override;
   void for_each_facts(const std::function<void(std::string_view encoded)>& visit) const override;
   [[nodiscard]] std::optional<engine::interchange_answer> interchange(
       std::string_view sender_control) const override;
