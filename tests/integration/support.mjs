@@ -103,7 +103,9 @@ export async function silentReceiver() {
   return server;
 }
 
-export async function waitFor(predicate, ms = 10000) {
+// Every wait asserts that something happens, so a long bound costs only a failing run: 30 s
+// leaves room for a sanitizer build sharing two cores with the cluster test.
+export async function waitFor(predicate, ms = 30000) {
   const until = Date.now() + ms;
   while (Date.now() < until) {
     if (predicate()) return true;
