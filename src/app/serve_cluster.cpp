@@ -1334,6 +1334,10 @@ std::string cluster_front::metrics_text() const {
           c.held);
   counter("covgate_front_forwarded_total",
           "Held messages forwarded to their patient's partition once linked.", c.forwarded);
+  counter("covgate_front_joined_total",
+          "Parts of a split message named by a local identity, sent with the part of the "
+          "patient the identity map links them to.",
+          c.joined);
   counter("covgate_front_in_flight", "Messages waiting for workers' answers now.", c.in_flight,
           "gauge");
   if (impl_->courier) {

@@ -261,14 +261,23 @@ struct front::impl {
     j.pkeys.resize(j.plan.pieces.size());
     j.held.resize(j.plan.pieces.size());
     for (std::size_t i = 0; i < j.plan.pieces.size(); ++i) {
+      if (j.plan.pieces[i].local || j.plan.pieces[i].reference) {
+        j.held[i].assign(j.plan.pieces[i].parts.size(), 0);
+        continue;
+      }
+      auto routed = join_linked_parts(j, i);
       const auto& piece = j.plan.pieces[i];
       j.held[i].assign(piece.parts.size(), 0);
-      if (piece.local || piece.reference) continue;
       j.pkeys[i].resize(piece.parts.size());
       for (std::size_t p = 0; p < piece.parts.size(); ++p) {
         const auto& part = piece.parts[p];
         if (!part.patient_identity.empty()) {
-          if (auto pkey = identities.route(part.patient_identity)) {
+          auto at = routed.find(part.patient_identity);
+          if (at == routed.end()) {  // none the first plan did not have; routed if there were
+            at = routed.emplace(part.patient_identity, identities.route(part.patient_identity))
+                     .first;
+          }
+          if (auto pkey = at->second) {
             j.pkeys[i][p] = std::move(*pkey);
           } else {
             hold(j, i, p);
@@ -279,6 +288,44 @@ struct front::impl {
         for (const auto& resource : part.links) identities.link(resource, j.pkeys[i][p]);
       }
     }
+  }
+
+  // Routes the local identities of piece `i`'s parts (identity_map::route, once each: an
+  // identity it does not know is marked waiting, and its part must then be held). A part
+  // whose identity is linked to the patient of another part of the piece joins that part: the
+  // piece is planned again with the links known (plan_route's `linked`), so that one worker
+  // reads the patient's facts in one message, as one server would. What it returns routes
+  // every local identity of the piece as planned now.
+  std::map<std::string, std::optional<std::string>, std::less<>> join_linked_parts(job& j,
+                                                                                   std::size_t i) {
+    std::map<std::string, std::optional<std::string>, std::less<>> routed;
+    std::map<std::string, const std::string*> key_of_pkey;  // the piece's keyed parts
+    const auto& parts = j.plan.pieces[i].parts;
+    for (const auto& part : parts) {
+      if (part.patient_identity.empty()) {
+        key_of_pkey.emplace(partition_key(settings.key_secret, part.patient_key),
+                            &part.patient_key);
+      } else if (!routed.contains(part.patient_identity)) {
+        routed.emplace(part.patient_identity, identities.route(part.patient_identity));
+      }
+    }
+    same_patients linked;
+    for (const auto& [identity, pkey] : routed) {
+      if (!pkey) continue;
+      if (const auto at = key_of_pkey.find(*pkey); at != key_of_pkey.end()) {
+        linked.emplace(identity, *at->second);
+      }
+    }
+    if (linked.empty()) return routed;
+    auto again = plan_route(j.plan.pieces[i].text, tables, route, j.unix_ms, linked);
+    // One piece again, by the same reading with more known: a FHIR message is one piece.
+    if (!again.refusal.empty() || again.pieces.size() != 1 || again.pieces[0].local ||
+        again.pieces[0].reference) {
+      return routed;  // cannot happen; the parts go as first planned
+    }
+    j.plan.pieces[i] = std::move(again.pieces[0]);
+    joined.fetch_add(linked.size());
+    return routed;
   }
 
   // Stores a part of a patient known only by a local identity on CG_WAIT, where it waits for
@@ -753,7 +800,7 @@ struct front::impl {
   std::atomic<bool> stopping{false};
 
   std::atomic<std::uint64_t> messages{0}, parts_published{0}, answered{0}, refused{0}, timed_out{0},
-      not_taken{0}, resent{0}, held{0}, forwarded{0};
+      not_taken{0}, resent{0}, held{0}, forwarded{0}, joined{0};
 
   // What nats.c's thread calls through: cleared by stop(), so a late acknowledgement finds
   // no front rather than a destroyed one.
@@ -829,6 +876,7 @@ front_counts front::counts() const {
   c.resent = impl_->resent.load();
   c.held = impl_->held.load();
   c.forwarded = impl_->forwarded.load();
+  c.joined = impl_->joined.load();
   std::lock_guard lock(impl_->mutex);
   c.in_flight = impl_->pending.size();
   return c;

@@ -145,14 +145,28 @@ bool is_reference(const model::fact& f) noexcept {
          std::holds_alternative<model::practitioner_role>(f);
 }
 
-patients_of_facts patients_of(std::vector<model::fact> facts) {  // by value: linked in place
+// The patient of facts named by local `identity`: {"", identity}, or {key, ""} when the front
+// knows the identity is linked to the patient of that key (plan_route's `linked`).
+std::pair<std::string, std::string> patient_of_identity(const same_patients& linked,
+                                                        const std::string& identity) {
+  if (const auto at = linked.find(identity); at != linked.end()) return {at->second, {}};
+  return {{}, identity};
+}
+
+patients_of_facts patients_of(std::vector<model::fact> facts,  // by value: linked in place
+                              const same_patients& linked = {}) {
   patients_of_facts out;
   out.facts = facts.size();
   fhir::linker link([&](model::fact&& f) {
     const auto& key = model::patient_key_of(f);
     if (key.empty()) {
       if (const auto* p = std::get_if<model::patient>(&f)) {
-        out.keyless_patients.insert(p->resource_id);  // by local identifiers only
+        // By local identifiers only (a Patient the front knows linked goes with its patient).
+        if (const auto at = linked.find(p->resource_id); at != linked.end()) {
+          out.keys.insert(at->second);
+        } else {
+          out.keyless_patients.insert(p->resource_id);
+        }
       } else if (!is_reference(f)) {
         ++out.anonymous;
       }
@@ -169,6 +183,9 @@ patients_of_facts patients_of(std::vector<model::fact> facts) {  // by value: li
     const auto& reference = model::patient_reference_of(f);
     if (reference.empty()) {
       ++out.anonymous;
+    } else if (const auto at = linked.find(reference); at != linked.end()) {
+      ++out.about_a_patient;
+      out.keys.insert(at->second);
     } else {
       out.identities.insert(reference);
     }
@@ -260,8 +277,8 @@ void plan_whole(std::string_view message, const patients_of_facts& who, message_
 }
 
 void plan_facts(std::string_view message, std::vector<model::fact> facts, message_kind kind,
-                route_plan& plan) {
-  plan_whole(message, patients_of(std::move(facts)), kind, plan);
+                const same_patients& linked, route_plan& plan) {
+  plan_whole(message, patients_of(std::move(facts), linked), kind, plan);
 }
 
 // ---- NDJSON of several patients ------------------------------------------------------------
@@ -310,7 +327,8 @@ bool within_split_budget(std::size_t message_bytes, std::size_t part_bytes, std:
 // The lines that yield no fact are answered by the front from its own read of each line: a
 // worker given such a line within a part might read the part as one JSON document (a reader
 // takes a payload for NDJSON only when its second line starts an object).
-bool split_ndjson(std::string_view message, std::vector<ndjson_line>& lines, route_plan& plan) {
+bool split_ndjson(std::string_view message, std::vector<ndjson_line>& lines,
+                  const same_patients& linked, route_plan& plan) {
   // A Patient with the Medicare identifier names the key its references resolve to.
   std::unordered_map<std::string, std::string> key_of_reference;
   for (const auto& line : lines) {
@@ -342,11 +360,12 @@ bool split_ndjson(std::string_view message, std::vector<ndjson_line>& lines, rou
         whose.insert({canonical_patient_key(key), {}});
       } else if (const auto* p = std::get_if<model::patient>(&f);
                  p != nullptr && !p->resource_id.empty()) {
-        whose.insert({{}, p->resource_id});  // local identifiers only
+        whose.insert(patient_of_identity(linked, p->resource_id));  // local identifiers only
       } else if (const auto& reference = model::patient_reference_of(f); !reference.empty()) {
         const auto found = key_of_reference.find(reference);
         if (found == key_of_reference.end()) {
-          whose.insert({{}, reference});  // a patient this message does not identify
+          // A patient this message does not identify.
+          whose.insert(patient_of_identity(linked, reference));
         } else {
           whose.insert({found->second, {}});
         }
@@ -673,7 +692,7 @@ class bundle_entries {
 // keyed patient, with at most Patients of local identifiers beside it): then false, and the
 // caller routes it whole as before.
 bool split_bundle(std::string_view message, fhir::encoding how, const fhir::read_result& read,
-                  bool may_go_whole, route_plan& plan) {
+                  bool may_go_whole, const same_patients& linked, route_plan& plan) {
   if (read.rejected || read.facts.empty()) return false;
   bundle_entries bundle;
   if (!bundle.read(message, how)) return false;
@@ -712,7 +731,7 @@ bool split_bundle(std::string_view message, fhir::encoding how, const fhir::read
       }
     } else if (const auto* p = std::get_if<model::patient>(&f);
                p != nullptr && !p->resource_id.empty()) {
-      keys[i].insert({{}, p->resource_id});  // local identifiers only
+      keys[i].insert(patient_of_identity(linked, p->resource_id));  // local identifiers only
     } else if (!is_reference(f)) {
       unidentified[i] = 1;
     }
@@ -729,7 +748,7 @@ bool split_bundle(std::string_view message, fhir::encoding how, const fhir::read
     }
     has_fact[found->second] = 1;
     ++facts_of[found->second];
-    keys[found->second].insert({{}, reference});
+    keys[found->second].insert(patient_of_identity(linked, reference));
   }
   if (!placed_all) return false;  // refused or routed whole by plan_facts
 
@@ -1004,7 +1023,8 @@ std::vector<model::fact> hl7v2_facts(std::string_view message, const mapping::ta
 }  // namespace
 
 route_plan plan_route(std::string_view message, const mapping::tables& tables,
-                      const route_settings& settings, std::int64_t unix_ms) {
+                      const route_settings& settings, std::int64_t unix_ms,
+                      const same_patients& linked) {
   route_plan plan;
   plan.kind = engine::sniff(message);
   switch (plan.kind) {
@@ -1018,11 +1038,11 @@ route_plan plan_route(std::string_view message, const mapping::tables& tables,
         // worker's reader applies per line: an NDJSON of one patient past it was answered by
         // the front and never reached a worker.)
         auto lines = ndjson_lines(message, tables, settings.fhir);
-        if (split_ndjson(message, lines, plan) || !plan.refusal.empty()) break;
+        if (split_ndjson(message, lines, linked, plan) || !plan.refusal.empty()) break;
         std::vector<model::fact> facts;
         for (auto& line : lines)
           std::move(line.facts.begin(), line.facts.end(), std::back_inserter(facts));
-        plan_facts(message, std::move(facts), message_kind::fhir, plan);
+        plan_facts(message, std::move(facts), message_kind::fhir, linked, plan);
         break;
       }
       if (message.size() > settings.fhir.max_bytes) {
@@ -1031,13 +1051,13 @@ route_plan plan_route(std::string_view message, const mapping::tables& tables,
       }
       const auto how = fhir::sniff(message);
       const auto r = fhir::read(message, how, tables, settings.fhir);
-      const auto who = r.rejected ? patients_of_facts{} : patients_of(r.facts);
+      const auto who = r.rejected ? patients_of_facts{} : patients_of(r.facts, linked);
       // Only a message of several patients (by Medicare identifier or local identity) is read
       // again as a Bundle to split: the one patient's message, by far the most common, costs
       // no second parse.
       const auto named = who.keys.size() + who.identities.size() + who.keyless_patients.size();
       if (named > 1 && who.anonymous == 0 &&
-          split_bundle(message, how, r, whole_refusal(who).empty(), plan)) {
+          split_bundle(message, how, r, whole_refusal(who).empty(), linked, plan)) {
         break;
       }
       if (!plan.refusal.empty()) break;
@@ -1057,7 +1077,7 @@ route_plan plan_route(std::string_view message, const mapping::tables& tables,
       } else {
         facts = hl7v2_facts(message, tables, settings);
       }
-      plan_facts(message, std::move(facts), message_kind::hl7v2, plan);
+      plan_facts(message, std::move(facts), message_kind::hl7v2, linked, plan);
       break;
     }
     case engine::payload_kind::mllp:

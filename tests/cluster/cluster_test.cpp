@@ -2241,6 +2241,31 @@ TEST_SUITE("cluster.processes") {
         return metric("covgate_front_forwarded_total") > forwarded_before &&
                js.messages_on(std::string(wait_stream), "cg.wait.>") == 0;
       }));
+      // The same two lines with new ids, now that the identity is linked to the patient of the
+      // other line: one part, to one worker, which reads both lines in one message (as one
+      // server reads them) instead of a part per line.
+      const auto joined_before = metric("covgate_front_joined_total");
+      const auto held_now = metric("covgate_front_held_total");
+      auto linked_message = split_message;
+      for (const auto& [from, to] :
+           {std::pair<std::string, std::string>{"\"id\":\"o1\"", "\"id\":\"o1j-" + run_id() + "\""},
+            {"\"id\":\"o2\"", "\"id\":\"o2j-" + run_id() + "\""}}) {
+        linked_message.replace(linked_message.find(from), from.size(), to);
+      }
+      const auto joined = mllp_send(front, linked_message);
+      CHECK_MESSAGE(joined.rfind("{\"resourceType\":\"OperationOutcome\"", 0) == 0, joined);
+      CHECK_MESSAGE(joined.find("\"severity\":\"error\"") == std::string::npos, joined);
+      CHECK(metric("covgate_front_joined_total") == joined_before + 1);
+      CHECK(metric("covgate_front_held_total") == held_now);
+      std::size_t with_both = 0;
+      for (const auto& w : workers) {
+        const auto has = [&](const std::string& id) {
+          return http_get(w, "/fhir/Observation/" + id).find("\"id\":\"" + id + "\"") !=
+                 std::string::npos;
+        };
+        if (has("o1j-" + run_id()) && has("o2j-" + run_id())) ++with_both;
+      }
+      CHECK(with_both == 1);
     }
 
     // 2. The day's records as one NDJSON message over MLLP (the front splits it by patient

@@ -122,6 +122,31 @@ void check_split_entries(const cluster::routed_part& part,
   }
 }
 
+// A piece split by patient whose part by a local identity is linked (the identity map says so)
+// to the patient of a keyed part: planned again with the link known, the identity's part joins
+// that patient's, and the rest stays as it was.
+void check_joined(const cluster::route_piece& piece, const cluster::route_settings& settings) {
+  const auto identity_part =
+      std::find_if(piece.parts.begin(), piece.parts.end(),
+                   [](const cluster::routed_part& p) { return !p.patient_identity.empty(); });
+  const auto keyed_part =
+      std::find_if(piece.parts.begin(), piece.parts.end(),
+                   [](const cluster::routed_part& p) { return !p.patient_key.empty(); });
+  if (identity_part == piece.parts.end() || keyed_part == piece.parts.end()) return;
+  const cluster::same_patients linked{{identity_part->patient_identity, keyed_part->patient_key}};
+  const auto again = cluster::plan_route(piece.text, tables(), settings, received_at, linked);
+  if (!again.refusal.empty() || again.pieces.size() != 1 || again.pieces[0].local ||
+      again.pieces[0].parts.size() != piece.parts.size() - 1) {
+    std::abort();
+  }
+  std::size_t of_the_key = 0;
+  for (const auto& part : again.pieces[0].parts) {
+    if (part.patient_identity == identity_part->patient_identity) std::abort();
+    if (part.patient_key == keyed_part->patient_key) ++of_the_key;
+  }
+  if (of_the_key != 1) std::abort();
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -144,6 +169,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     if ((piece.local || piece.carried_by.has_value()) != piece.parts.empty()) std::abort();
     if (piece.reference && piece.parts.size() != 1) std::abort();
+    check_joined(piece, settings);
     for (const auto& part : piece.parts) {
       // A part goes to CG_REF, or to a patient by exactly one of a key and a local identity;
       // only a keyed part links, and a part by identity among others is FHIR split by

@@ -78,6 +78,9 @@ struct front_counts {
   std::uint64_t in_flight = 0;  ///< waiting for workers now
   std::uint64_t held = 0;       ///< messages held on CG_WAIT for their patient's identifier
   std::uint64_t forwarded = 0;  ///< held messages forwarded to their patient's partition
+  /// Parts by local identity joined to another part of their message: the identity map links
+  /// the identity to that part's patient.
+  std::uint64_t joined = 0;
 };
 
 class front {

@@ -34,6 +34,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -119,10 +121,19 @@ struct route_plan {
   std::string refusal;
 };
 
+/// What the front learnt from the identity map after a first plan: local identities (a part's
+/// routed_part::patient_identity) linked to the patient of another part of the same message,
+/// each with that patient's key (canonical). Planned again with them, a FHIR message puts
+/// those facts with that patient's, in one part, as one server reads them in one message:
+/// a part of their own would reach the worker as a second message, applied after the first
+/// (a claim of the patient evaluated in between, an event one server never writes).
+using same_patients = std::map<std::string, std::string, std::less<>>;
+
 /// Plans the routing of `message` received at `unix_ms` (the time stamps the acknowledgments
 /// the front writes). Never throws on input.
 [[nodiscard]] route_plan plan_route(std::string_view message, const mapping::tables& tables,
-                                    const route_settings& settings, std::int64_t unix_ms);
+                                    const route_settings& settings, std::int64_t unix_ms,
+                                    const same_patients& linked = {});
 
 /// The one OperationOutcome a single server writes for an NDJSON message, from the workers'
 /// answers to its parts (`parts[i]` answered `outcomes[i]`) and the front's own answer to the
