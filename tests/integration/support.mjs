@@ -52,8 +52,10 @@ export async function startServer(dir, settings = {}, env = {}, args = []) {
   return server;
 }
 
-// Sends `chunks` (strings, written one by one) and collects `want` answer frames.
-export function mllpExchange(port, chunks, want, { timeoutMs = 10000, delayMs = 0 } = {}) {
+// Sends `chunks` (strings, written one by one) and collects `want` answer frames. A test that
+// expects no answer passes a short timeoutMs; the default leaves a sanitizer build on a
+// loaded machine room to answer.
+export function mllpExchange(port, chunks, want, { timeoutMs = 30000, delayMs = 0 } = {}) {
   return new Promise((resolve, reject) => {
     const socket = net.connect(port, '127.0.0.1');
     let buffer = Buffer.alloc(0);
