@@ -255,7 +255,8 @@ struct front::impl {
   // published: the partition of its patient's key, or of the patient its local identity is
   // linked to (identity_map.hpp); an identity linked to no one yet has its piece held on
   // CG_WAIT now. A part whose Patients carry the key links them first, so that what waited
-  // for them is forwarded to this partition ahead of the part. Throws when the cluster does
+  // for them is forwarded to this partition ahead of the part; a part whose identity is linked
+  // to another part's patient joins it first (join_linked_parts). Throws when the cluster does
   // not answer (the sender is told to send again; what was done is safe to repeat).
   void place(job& j) {
     j.pkeys.resize(j.plan.pieces.size());
