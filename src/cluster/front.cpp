@@ -266,19 +266,16 @@ struct front::impl {
         j.held[i].assign(j.plan.pieces[i].parts.size(), 0);
         continue;
       }
-      auto routed = join_linked_parts(j, i);
+      const auto routed = join_linked_parts(j, i);
       const auto& piece = j.plan.pieces[i];
       j.held[i].assign(piece.parts.size(), 0);
       j.pkeys[i].resize(piece.parts.size());
       for (std::size_t p = 0; p < piece.parts.size(); ++p) {
         const auto& part = piece.parts[p];
         if (!part.patient_identity.empty()) {
-          auto at = routed.find(part.patient_identity);
-          if (at == routed.end()) {  // none the first plan did not have; routed if there were
-            at = routed.emplace(part.patient_identity, identities.route(part.patient_identity))
-                     .first;
-          }
-          if (auto pkey = at->second) {
+          // Planned again, a piece has only identities the first plan had (the links known
+          // turn some into keys, never add one): every one is routed already.
+          if (auto pkey = routed.at(part.patient_identity)) {
             j.pkeys[i][p] = std::move(*pkey);
           } else {
             hold(j, i, p);

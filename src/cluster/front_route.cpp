@@ -162,10 +162,11 @@ patients_of_facts patients_of(std::vector<model::fact> facts,  // by value: link
     if (key.empty()) {
       if (const auto* p = std::get_if<model::patient>(&f)) {
         // By local identifiers only (a Patient the front knows linked goes with its patient).
-        if (const auto at = linked.find(p->resource_id); at != linked.end()) {
-          out.keys.insert(at->second);
+        auto [linked_key, identity] = patient_of_identity(linked, p->resource_id);
+        if (linked_key.empty()) {
+          out.keyless_patients.insert(std::move(identity));
         } else {
-          out.keyless_patients.insert(p->resource_id);
+          out.keys.insert(std::move(linked_key));
         }
       } else if (!is_reference(f)) {
         ++out.anonymous;
@@ -183,11 +184,12 @@ patients_of_facts patients_of(std::vector<model::fact> facts,  // by value: link
     const auto& reference = model::patient_reference_of(f);
     if (reference.empty()) {
       ++out.anonymous;
-    } else if (const auto at = linked.find(reference); at != linked.end()) {
+    } else if (auto [linked_key, identity] = patient_of_identity(linked, reference);
+               !linked_key.empty()) {
       ++out.about_a_patient;
-      out.keys.insert(at->second);
+      out.keys.insert(std::move(linked_key));
     } else {
-      out.identities.insert(reference);
+      out.identities.insert(std::move(identity));
     }
   }
   return out;

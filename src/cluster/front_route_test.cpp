@@ -588,16 +588,18 @@ TEST_SUITE("cluster.front_route") {
     const std::string obs_p9 =
         R"({"resourceType":"Observation","id":"o9","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"1558-6"}]},"subject":{"reference":"Patient/p9"},"effectiveDateTime":"2026-01-16T07:40:00Z","valueQuantity":{"value":6.1,"unit":"mmol/L","system":"http://unitsofmeasure.org","code":"mmol/L"}})";
     const same_patients p9_is_b{{"Patient/p9", "2BB2BB2BB22"}};
-    const auto replan = [&](std::string_view text) {
-      return plan_route(text, tables(), route_settings{}, 1'796'040'000'000, p9_is_b);
+    // The one piece of `text` planned with the link known, in `parts` parts.
+    const auto replanned_into = [&](std::string_view text, std::size_t parts) {
+      auto p = plan_route(text, tables(), route_settings{}, 1'796'040'000'000, p9_is_b);
+      INFO(p.refusal);
+      REQUIRE(p.pieces.size() == 1);
+      REQUIRE(p.pieces[0].parts.size() == parts);
+      return std::move(p.pieces[0]);
     };
     const auto ndjson = obs_p9 + "\n" + obs_b_odd_unit + "\n";
     split_into(ndjson, 2);  // not known: a part for each
-    const auto whole = replan(ndjson);
-    REQUIRE(whole.refusal.empty());
-    REQUIRE(whole.pieces.size() == 1);
-    REQUIRE(whole.pieces[0].parts.size() == 1);
-    const auto& both = whole.pieces[0].parts[0];
+    const auto whole = replanned_into(ndjson, 1);
+    const auto& both = whole.parts[0];
     CHECK(both.patient_key == "2BB2BB2BB22");
     CHECK(both.patient_identity.empty());
     CHECK(both.payload == ndjson);  // the message as sent: read whole, as one server reads it
@@ -607,56 +609,36 @@ TEST_SUITE("cluster.front_route") {
     const auto three =
         obs_p9 + "\n" + patient_a + "\n" + obs_b_odd_unit + "\n" + obs_by_reference + "\n";
     split_into(three, 3);
-    const auto joined = replan(three);
-    REQUIRE(joined.refusal.empty());
-    REQUIRE(joined.pieces.size() == 1);
-    REQUIRE(joined.pieces[0].parts.size() == 2);
-    const auto& b = joined.pieces[0].parts[0];
+    const auto joined = replanned_into(three, 2);
+    const auto& b = joined.parts[0];
     CHECK(b.patient_key == "2BB2BB2BB22");
     CHECK(b.lines == std::vector<std::uint32_t>{1, 3});
     CHECK(b.payload == obs_p9 + "\n" + obs_b_odd_unit + "\n");
-    CHECK(joined.pieces[0].parts[1].patient_key == "1AA1AA1AA11");
-    CHECK(joined.pieces[0].parts[1].lines == std::vector<std::uint32_t>{2, 4});
-    CHECK(merged(joined.pieces[0]) == worker_outcome(three));
+    CHECK(joined.parts[1].patient_key == "1AA1AA1AA11");
+    CHECK(joined.parts[1].lines == std::vector<std::uint32_t>{2, 4});
+    CHECK(merged(joined) == worker_outcome(three));
     // A collection Bundle the same way: p9's entry in B's part.
     const auto bundle =
         bundle_of("collection", {entry(obs_p9), entry(patient_a), entry(obs_b_odd_unit)});
     split_into(bundle, 3);
-    const auto joined_bundle = replan(bundle);
-    REQUIRE(joined_bundle.pieces.size() == 1);
-    REQUIRE(joined_bundle.pieces[0].parts.size() == 2);
-    CHECK(joined_bundle.pieces[0].parts[0].patient_key == "2BB2BB2BB22");
-    CHECK(joined_bundle.pieces[0].parts[0].entries == std::vector<std::uint32_t>{0, 2});
-    CHECK(merged(joined_bundle.pieces[0]) == worker_outcome(bundle));
+    const auto joined_bundle = replanned_into(bundle, 2);
+    CHECK(joined_bundle.parts[0].patient_key == "2BB2BB2BB22");
+    CHECK(joined_bundle.parts[0].entries == std::vector<std::uint32_t>{0, 2});
+    CHECK(merged(joined_bundle) == worker_outcome(bundle));
     // A transaction of B and p9, refused while p9 is unknown, goes whole to B once it is known
     // (the planner's reading: a front asks the identity map only about a message it can route).
     const auto transaction = bundle_of("transaction", {entry(obs_p9), entry(obs_b_odd_unit)});
     CHECK_FALSE(plan(transaction).refusal.empty());
-    const auto linked_transaction = replan(transaction);
-    INFO(linked_transaction.refusal);
-    REQUIRE(linked_transaction.pieces.size() == 1);
-    REQUIRE(linked_transaction.pieces[0].parts.size() == 1);
-    CHECK(linked_transaction.pieces[0].parts[0].patient_key == "2BB2BB2BB22");
+    CHECK(replanned_into(transaction, 1).parts[0].patient_key == "2BB2BB2BB22");
     // A Patient with local identifiers only, known linked, goes with its patient too.
     const std::string local_patient =
         R"({"resourceType":"Patient","id":"p9","identifier":[{"system":"urn:oid:1.2.3","value":"MRN-9"}]})";
-    const std::string obs_by_local =
-        R"({"resourceType":"Observation","id":"g9","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"1558-6"}]},"subject":{"reference":"Patient/p9"},"effectiveDateTime":"2026-01-16T07:40:00Z","valueQuantity":{"value":6.1,"unit":"mmol/L","system":"http://unitsofmeasure.org","code":"mmol/L"}})";
-    const auto with_patient = local_patient + "\n" + obs_by_local + "\n" + obs_b_odd_unit + "\n";
-    split_into(with_patient, 2);
-    const auto joined_patient = replan(with_patient);
-    INFO(joined_patient.refusal);
-    REQUIRE(joined_patient.pieces.size() == 1);
-    REQUIRE(joined_patient.pieces[0].parts.size() == 1);
-    CHECK(joined_patient.pieces[0].parts[0].patient_key == "2BB2BB2BB22");
-    const auto with_patient_bundle =
-        bundle_of("collection", {entry(local_patient), entry(obs_by_local), entry(obs_b_odd_unit)});
-    split_into(with_patient_bundle, 2);
-    const auto joined_patient_bundle = replan(with_patient_bundle);
-    INFO(joined_patient_bundle.refusal);
-    REQUIRE(joined_patient_bundle.pieces.size() == 1);
-    REQUIRE(joined_patient_bundle.pieces[0].parts.size() == 1);
-    CHECK(joined_patient_bundle.pieces[0].parts[0].patient_key == "2BB2BB2BB22");
+    for (const auto& text :
+         {local_patient + "\n" + obs_p9 + "\n" + obs_b_odd_unit + "\n",
+          bundle_of("collection", {entry(local_patient), entry(obs_p9), entry(obs_b_odd_unit)})}) {
+      split_into(text, 2);
+      CHECK(replanned_into(text, 1).parts[0].patient_key == "2BB2BB2BB22");
+    }
   }
 
   TEST_CASE("a Bundle of one patient goes whole; a transaction of several is refused") {
