@@ -2041,6 +2041,31 @@ std::string json_text(const std::string& json, const std::string& name, std::siz
   return json.substr(begin, json.find('"', begin) - begin);
 }
 
+// A partition's live lease as a worker's /metrics reports it: every worker reads the
+// cluster's lease bucket, so any of them tells the same.
+struct lease_seen {
+  std::string owner;  // "" while no worker holds a live lease
+  long long epoch = 0;
+};
+
+std::map<int, lease_seen> leases_seen(const std::string& metrics) {
+  std::map<int, lease_seen> out;
+  std::istringstream lines(metrics);
+  for (std::string line; std::getline(lines, line);) {
+    const bool owned = line.rfind("covgate_partition_owned{", 0) == 0;
+    if (!owned && line.rfind("covgate_partition_epoch{", 0) != 0) continue;
+    auto& lease = out[std::stoi(line.substr(line.find("partition=\"") + 11))];
+    const auto value = line.substr(line.rfind(' ') + 1);
+    if (!owned) {
+      lease.epoch = std::stoll(value);
+    } else if (value == "1") {
+      const auto worker = line.substr(line.find("worker=\"") + 8);
+      lease.owner = worker.substr(0, worker.find('"'));
+    }
+  }
+  return out;
+}
+
 // The last outcome of every claim in a decisions file (covgate replay --decisions).
 std::map<std::string, std::string> final_outcomes(const std::string& decisions) {
   std::map<std::string, std::string> out;
@@ -2125,6 +2150,9 @@ TEST_SUITE("cluster.processes") {
                R"(,"effectiveDateTime":"2026-01-16T07:40:00Z","valueQuantity":{"value":6.1,"unit":"mmol/L","system":"http://unitsofmeasure.org","code":"mmol/L"}}})";
       };
       const auto id_a = "bg-a-" + run_id(), id_b = "bg-b-" + run_id();
+      const std::map<std::string, std::string> patient_of{{id_a, "7AA7AA7AA77"},
+                                                          {id_b, "8BB8BB8BB88"}};
+      const auto leases_before = leases_seen(http_get(workers.front(), "/metrics"));
       const auto bundle =
           R"({"resourceType":"Bundle","type":"collection","entry":[{"resource":{"resourceType":"Patient","id":"pa","identifier":[{"system":"http://hl7.org/fhir/sid/us-mbi","value":"7AA7AA7AA77"}]}},)" +
           glucose(id_a, R"({"reference":"Patient/pa"})") + "," +
@@ -2136,15 +2164,28 @@ TEST_SUITE("cluster.processes") {
       INFO("the front's answer to the Bundle: " << answer);
       CHECK(answer.rfind(R"({"resourceType":"OperationOutcome","issue":[)", 0) == 0);
       CHECK(answer.find("\"severity\":\"error\"") == std::string::npos);
-      for (const auto& id : {id_a, id_b}) {
-        std::size_t holders = 0;
+      // Each Observation is kept by the worker that owns its patient's partition, and by no
+      // other unless that partition changed hands meanwhile: the worker that gave it up keeps
+      // its copy (docs/cluster.md §5g, a stale copy), and its successor rebuilt the partition from
+      // the stream.
+      const auto leases_now = leases_seen(http_get(workers.front(), "/metrics"));
+      for (const auto& [id, patient] : patient_of) {
+        const auto partition = partition_of_token(partition_key(secret, patient), partitions());
+        std::set<std::string> holders;
         for (const auto& w : workers) {
           if (http_get(w, "/fhir/Observation/" + id).find("\"id\":\"" + id + "\"") !=
               std::string::npos) {
-            ++holders;
+            holders.insert(w.id);
           }
         }
-        CHECK_MESSAGE(holders == 1, id << " is kept by " << holders << " workers");
+        const auto& now = leases_now.at(partition);
+        const bool moved = leases_before.at(partition).epoch != now.epoch;
+        INFO(id << " (partition " << partition << ", owner " << now.owner << ", epoch "
+                << leases_before.at(partition).epoch << " then " << now.epoch << ") is kept by "
+                << holders.size() << " workers");
+        CHECK(!holders.empty());
+        if (!now.owner.empty()) CHECK(holders.contains(now.owner));
+        if (!moved) CHECK(holders.size() == 1);
       }
     }
     // The identity map (docs/cluster.md §4). A lab system that knows the patient only by its
@@ -2770,18 +2811,12 @@ TEST_SUITE("cluster.processes") {
     for (int look = 0; look < 4; ++look) {
       if (look > 0) std::this_thread::sleep_for(2s);
       const auto owners = http_get(workers.front(), "/metrics");
-      std::map<std::string, std::string> owner_of;  // partition -> worker
-      std::istringstream owner_lines(owners);
-      for (std::string line; std::getline(owner_lines, line);) {
-        if (line.rfind("covgate_partition_owned{", 0) != 0 || !line.ends_with("} 1")) continue;
-        const auto partition = line.substr(line.find("partition=\"") + 11);
-        const auto worker = line.substr(line.find("worker=\"") + 8);
-        owner_of[partition.substr(0, partition.find('"'))] = worker.substr(0, worker.find('"'));
-      }
       INFO("look " << look << ", the owners a survivor sees:\n" << owners);
-      CHECK(owner_of.size() == static_cast<std::size_t>(partitions()));
-      for (const auto& [partition, worker] : owner_of) {
-        CHECK_MESSAGE(survivor_ids.count(worker) == 1, "partition " << partition << ": " << worker);
+      const auto leases = leases_seen(owners);
+      CHECK(leases.size() == static_cast<std::size_t>(partitions()));
+      for (const auto& [partition, lease] : leases) {
+        CHECK_MESSAGE(survivor_ids.count(lease.owner) == 1,
+                      "partition " << partition << ": " << lease.owner);
       }
     }
     // What the kill of a node cost the front (reported, not asserted: it depends on timing).
