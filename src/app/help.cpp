@@ -52,6 +52,11 @@ const std::array<command_help, 6>& commands() {
           "                                 strict 277CA with A categories only\n"
           "  --progress, --no-progress      a progress line on stderr (files, MB, claims/s,\n"
           "                                 ETA); default: when stderr is a terminal\n"
+          "  --read-threads N               NDJSON batches read (parsed, mapped) ahead of the\n"
+          "                                 gate on N threads of their own; 0 reads them on\n"
+          "                                 the gate's thread (default: the cores, at most 8;\n"
+          "                                 0 when a PATH is '-', so a live feed is answered\n"
+          "                                 as it comes)\n"
           "  --ack-time CCYYMMDDHHMM        timestamp of the answers (default: now, UTC)\n") +
       std::string(reader_options) +
       "  -h, --help                     this help\n"

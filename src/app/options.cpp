@@ -1,12 +1,17 @@
 #include "options.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 
 #include "covgate/model/date.hpp"
 
 namespace covgate::app {
 namespace {
+
+// More reading threads than this only queue more of the input in memory: the gate takes the
+// batches on one thread.
+constexpr unsigned max_read_threads = 8;
 
 std::int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -90,6 +95,15 @@ options parse_arguments(int argc, char** argv) {
       o.progress = true;
     } else if (arg == "--no-progress" && replay) {
       o.progress = false;
+    } else if (arg == "--read-threads" && replay) {
+      const auto v = value();
+      unsigned n = 0;
+      const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+      if (ec != std::errc{} || end != v.data() + v.size() || n > max_read_threads) {
+        throw usage_error{"--read-threads takes a number from 0 to " +
+                          std::to_string(max_read_threads)};
+      }
+      o.read_threads = n;
     } else if (arg == "--out" && replay) {
       o.out = value();
     } else if (arg == "--fhir-out" && replay) {

@@ -31,6 +31,7 @@ struct options {
   std::filesystem::path decisions;           ///< replay --decisions
   std::filesystem::path store;               ///< replay, audit --store DIR
   std::optional<bool> progress;              ///< replay --progress / --no-progress (default: a tty)
+  std::optional<unsigned> read_threads;      ///< replay --read-threads (default: the cores)
   std::filesystem::path config;              ///< serve --config ("" = the built-in defaults)
   bool print_config = false;                 ///< serve --print-config
   bool check_config = false;                 ///< serve --check-config

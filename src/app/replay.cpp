@@ -9,6 +9,10 @@
 #include <iostream>
 #include <memory>
 #include <optional>
+#include <thread>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
 
 #include "commands.hpp"
 #include "covgate/engine/intake.hpp"
@@ -232,6 +236,30 @@ void print_summary(const engine::statistics& s, const run_figures& f, const opti
   std::cerr << '\n';
 }
 
+// The threads replay lends the intake for reading NDJSON ahead (engine::work_pool).
+class reading_threads final : public engine::work_pool {
+ public:
+  explicit reading_threads(unsigned threads) : pool_(threads) {}
+  reading_threads(const reading_threads&) = delete;
+  reading_threads& operator=(const reading_threads&) = delete;
+  ~reading_threads() override { pool_.join(); }
+  void run(std::function<void()> work) override { boost::asio::post(pool_, std::move(work)); }
+
+ private:
+  boost::asio::thread_pool pool_;
+};
+
+// NDJSON batches read ahead of the gate (engine::intake_settings::ndjson_read_ahead): one per
+// core by default, as reading is most of the work of a file of records. None with standard
+// input among the inputs: a batch read ahead is answered only when the next one comes, and a
+// live feed is answered as it comes.
+unsigned read_threads(const options& o, const std::vector<input_file>& files) {
+  if (o.read_threads) return *o.read_threads;
+  const bool live =
+      std::any_of(files.begin(), files.end(), [](const input_file& f) { return f.standard_input; });
+  return live ? 0 : std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
+}
+
 }  // namespace
 
 int run_replay(const options& o) {
@@ -249,12 +277,16 @@ int run_replay(const options& o) {
     durable = sqlite.get();
     state = std::move(sqlite);
   }
+  const auto files = expand(o.paths);
   engine::intake_settings settings;
   settings.reader = o.reader;
   settings.profile = o.profile;
+  settings.ndjson_read_ahead = read_threads(o, files);
+  std::optional<reading_threads> readers;  // outlives the intake, which borrows it
+  if (settings.ndjson_read_ahead > 0)
+    settings.read_pool = &readers.emplace(settings.ndjson_read_ahead);
   engine::intake intake(policy, tables, *state, settings);
   if (durable != nullptr) intake.restore();
-  const auto files = expand(o.paths);
   std::uint64_t total_bytes = 0;
   for (const auto& file : files) {
     std::error_code ec;

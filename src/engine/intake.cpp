@@ -1,6 +1,8 @@
 #include "covgate/engine/intake.hpp"
 
 #include <algorithm>
+#include <deque>
+#include <future>
 #include <map>
 #include <stdexcept>
 #include <unordered_map>
@@ -318,6 +320,13 @@ class fhir_reading final : public reading {
  public:
   fhir_reading(intake::impl& i, std::string source, answer_sink& out, bool whole)
       : i_(i), source_(std::move(source)), out_(out), whole_(whole) {}
+  fhir_reading(const fhir_reading&) = delete;
+  fhir_reading& operator=(const fhir_reading&) = delete;
+  // A batch still being read borrows the intake's tables: an input given up before finish()
+  // (its host failed) waits for it.
+  ~fhir_reading() override {
+    for (auto& batch : reading_) batch.result.wait();
+  }
 
   void put(std::string_view bytes) override {
     if (too_large_) return;
@@ -353,6 +362,7 @@ class fhir_reading final : public reading {
       answer(fhir::too_large(i_.settings.fhir), 0);
     } else if (ndjson_) {
       if (!pending_.empty()) read_lines(pending_.size());
+      answer_read_ahead(0);
     } else {
       answer(fhir::read(pending_, fhir::sniff(pending_), i_.tables, i_.settings.fhir), 0);
     }
@@ -368,6 +378,7 @@ class fhir_reading final : public reading {
   // An NDJSON line longer than a message may be, with no end in sight: refused by its size,
   // and the rest of it skipped, so one line cannot hold unbounded memory.
   void refuse_long_line() {
+    answer_read_ahead(0);  // the lines before it are answered first
     auto r = fhir::too_large(i_.settings.fhir);
     for (auto& issue : r.issues)
       issue.diagnostics = "line " + std::to_string(line_) + ": " + issue.diagnostics;
@@ -380,13 +391,53 @@ class fhir_reading final : public reading {
 
   void read_lines(std::size_t cut) {
     const std::string_view batch(pending_.data(), cut);
-    answer(fhir::read_ndjson(batch, line_, i_.tables, i_.settings.fhir), offset_);
+    const auto first_line = line_, offset = offset_;
     // Line by line with find() (memchr): a byte-wise count cost as much as parsing the JSON.
     for (auto at = batch.find('\n'); at != std::string_view::npos; at = batch.find('\n', at + 1)) {
       ++line_;
     }
     offset_ += cut;
-    pending_.erase(0, cut);
+    const auto ahead = i_.settings.ndjson_read_ahead;
+    if (ahead == 0 || i_.settings.read_pool == nullptr) {
+      answer(fhir::read_ndjson(batch, first_line, i_.tables, i_.settings.fhir), offset);
+      pending_.erase(0, cut);
+      return;
+    }
+    // The batch's bytes go with it: pending_'s buffer itself, and a spare one (a batch read
+    // before) takes what follows the batch. A fresh megabyte per batch was page-faulted in
+    // again each time: a fifth of the gate's thread.
+    std::string text = take_spare();
+    text.assign(pending_, cut);
+    std::swap(text, pending_);
+    text.resize(cut);
+    // The tables and limits are the intake's, which outlives this input and never changes them.
+    auto read = std::make_shared<std::packaged_task<batch_read()>>(
+        [text = std::move(text), first_line, &tables = i_.tables,
+         &limits = i_.settings.fhir]() mutable {
+          auto result = fhir::read_ndjson(text, first_line, tables, limits);
+          return batch_read{std::move(result), std::move(text)};
+        });
+    reading_.push_back({read->get_future(), offset});
+    i_.settings.read_pool->run([read] { (*read)(); });
+    answer_read_ahead(ahead);
+  }
+
+  std::string take_spare() {
+    if (spare_.empty()) return {};
+    auto text = std::move(spare_.back());
+    spare_.pop_back();
+    return text;
+  }
+
+  // Answers the batches read ahead, oldest first, until at most `keep` are still being read.
+  void answer_read_ahead(std::size_t keep) {
+    while (reading_.size() > keep) {
+      auto oldest = std::move(reading_.front());
+      reading_.pop_front();
+      auto read = oldest.result.get();
+      spare_.push_back(std::move(read.text));
+      answer(std::move(read.result), oldest.offset);
+    }
   }
 
   void answer(fhir::read_result r, std::size_t offset) {
@@ -413,6 +464,16 @@ class fhir_reading final : public reading {
   bool skipping_line_ = false;
   std::size_t line_ = 1;
   std::size_t offset_ = 0;
+  struct batch_read {
+    fhir::read_result result;
+    std::string text;  // the batch's bytes, whose buffer is used again
+  };
+  struct batch_being_read {
+    std::future<batch_read> result;
+    std::size_t offset;  // of its first byte in the input
+  };
+  std::deque<batch_being_read> reading_;  // settings.ndjson_read_ahead's, oldest first
+  std::vector<std::string> spare_;        // buffers of batches answered
 };
 
 // ---- HL7 v2 ------------------------------------------------------------------------------

@@ -3,7 +3,9 @@
 #include <doctest/doctest.h>
 
 #include <set>
+#include <thread>
 
+#include "covgate/model/decision_json.hpp"
 #include "covgate/store/memory_state.hpp"
 #include "support/gate_fixtures.hpp"
 #include "support/samples.hpp"
@@ -39,6 +41,18 @@ struct fixture {
     collected out;
     const auto r = intake.receive(message, std::move(source), at, out);
     return {r, std::move(out)};
+  }
+};
+
+// Threads lent to an intake: each piece of work on a thread of its own, all joined at the end.
+struct thread_per_work final : engine::work_pool {
+  std::vector<std::thread> threads;
+  void run(std::function<void()> work) override { threads.emplace_back(std::move(work)); }
+  thread_per_work() = default;
+  thread_per_work(const thread_per_work&) = delete;
+  thread_per_work& operator=(const thread_per_work&) = delete;
+  ~thread_per_work() override {
+    for (auto& t : threads) t.join();
   }
 };
 
@@ -326,6 +340,77 @@ TEST_SUITE("engine.intake") {
     for (const auto& line : out.findings)
       named = named || line.find("line 3001") != std::string::npos;
     CHECK(named);
+  }
+
+  TEST_CASE("NDJSON read ahead on other threads answers, decides and keeps what one thread does") {
+    // The sample day (records, claims, late records: holds and later releases) fed in 16 KiB
+    // chunks, then records with a bad line and a line over the size limit among them: every
+    // answer, finding and event in the same order, and the same state after, with the
+    // batches read on the caller's thread and three read ahead (this test runs under TSan).
+    std::string bad_and_long;
+    for (int i = 0; i < 400; ++i) {
+      bad_and_long +=
+          R"({"resourceType":"Patient","id":"q)" + std::to_string(i) +
+          R"(","identifier":[{"system":"http://hl7.org/fhir/sid/us-mbi","value":"1EG4TE5MK)" +
+          std::to_string(10 + i % 80) + "\"}]}\n";
+      if (i == 150) bad_and_long += "{not json}\n";
+      if (i == 300)
+        bad_and_long += "{\"resourceType\":\"Patient\",\"x\":\"" + std::string(9000, 'y') + "\"}\n";
+    }
+    const std::vector<std::pair<std::string, std::string>> inputs{
+        {"1-records.ndjson", sample("days/mixed-day/1-records.ndjson")},
+        {"2-claims.x12", sample("days/mixed-day/2-claims.x12")},
+        {"3-late-records.ndjson", sample("days/mixed-day/3-late-records.ndjson")},
+        {"bad-and-long.ndjson", bad_and_long}};
+    struct run {
+      collected out;
+      std::vector<engine::input_result> results;
+      engine::statistics summary;
+    };
+    const auto replay = [&](unsigned read_ahead) {
+      store::memory_state state;
+      thread_per_work pool;
+      engine::intake_settings settings;
+      settings.ndjson_read_ahead = read_ahead;
+      settings.read_pool = &pool;
+      settings.fhir.max_bytes = 8192;
+      engine::intake intake{test::shipped_ncd223(), test::shipped_tables(), state, settings};
+      run r;
+      for (const auto& [name, text] : inputs) {
+        auto input = intake.open(name, {1'795'780'800'000}, r.out);
+        for (std::size_t i = 0; i < text.size(); i += 16384) input->put(text.substr(i, 16384));
+        r.results.push_back(input->finish());
+      }
+      r.summary = intake.summary();
+      return r;
+    };
+    const auto one = replay(0), ahead = replay(3);
+    REQUIRE_FALSE(one.out.later.empty());  // the late records release holds
+    CHECK(one.out.messages > 30);          // many batches
+    CHECK(ahead.out.fhir_text == one.out.fhir_text);
+    CHECK(ahead.out.x12_text == one.out.x12_text);
+    CHECK(ahead.out.findings == one.out.findings);
+    CHECK(ahead.out.messages == one.out.messages);
+    const auto decision_lines = [](const std::vector<engine::event>& events) {
+      std::string lines;
+      for (const auto& e : events) {
+        model::append_json(lines, e.decision, engine::name(e.kind), e.source);
+        lines += '\n';
+      }
+      return lines;
+    };
+    CHECK(decision_lines(ahead.out.first) == decision_lines(one.out.first));
+    CHECK(decision_lines(ahead.out.later) == decision_lines(one.out.later));
+    REQUIRE(ahead.results.size() == one.results.size());
+    for (std::size_t i = 0; i < one.results.size(); ++i) {
+      CHECK(ahead.results[i].facts == one.results[i].facts);
+      CHECK(ahead.results[i].claims == one.results[i].claims);
+      CHECK(ahead.results[i].rejected == one.results[i].rejected);
+    }
+    CHECK(one.results[3].rejected);  // the bad line and the long one
+    CHECK(ahead.summary.facts == one.summary.facts);
+    CHECK(ahead.summary.by_outcome == one.summary.by_outcome);
+    CHECK(ahead.summary.by_reason == one.summary.by_reason);
   }
 
   TEST_CASE(

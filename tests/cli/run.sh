@@ -166,6 +166,19 @@ cp "$good" "$work/mixed/z.x12"
 run replay --no-progress "$work/mixed"
 check "an unrecognized file in a folder is reported and skipped, not answered" \
   '[ "$(rc)" = 1 ] && grep -q "notes.txt: not X12 (ISA), FHIR" "$work/err" && ! grep -q "TA1" "$work/out" && grep -q "2 files (1 skipped)" "$work/err"'
+# NDJSON read ahead on other threads (--read-threads) answers and decides as one thread does.
+day="$samples/days/mixed-day"
+for threads in 0 3; do
+  run replay --no-progress --read-threads $threads --out "$work/day-$threads.x12" \
+    --fhir-out "$work/day-$threads.fhir" --decisions "$work/day-$threads.jsonl" "$day"
+done
+check "replay --read-threads 3 answers and decides as --read-threads 0" \
+  '[ "$(rc)" = 0 ] && [ -s "$work/day-3.jsonl" ] && cmp -s "$work/day-0.x12" "$work/day-3.x12" && cmp -s "$work/day-0.fhir" "$work/day-3.fhir" && cmp -s "$work/day-0.jsonl" "$work/day-3.jsonl"'
+run replay --read-threads 9 "$day"
+check "--read-threads past 8 is a usage error" '[ "$(rc)" = 2 ] && grep -q -- "--read-threads takes a number from 0 to 8" "$work/err"'
+run replay --read-threads two "$day"
+check "--read-threads takes a number" '[ "$(rc)" = 2 ] && grep -q -- "--read-threads takes" "$work/err"'
+
 # The progress line: forced on it is written (with \r) to stderr; off (and off a terminal) not.
 run replay --progress --out /dev/null "$samples/scenarios"
 check "--progress writes a progress line" \

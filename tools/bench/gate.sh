@@ -4,7 +4,9 @@
 # claims), replays records, claims, late records (parse + evaluate + 277 + decision lines) and
 # prints one machine-readable line:
 #   gate claims=N facts=F bytes=B seconds=S claims_per_s=C mb_per_s=M peak_rss_mb=R
-# followed by the parser alone on the same claims (covgate check) as the in-run reference, and
+# then the same replay with its NDJSON read on the gate's thread (--read-threads 0; the first
+# reads it ahead on one thread per core), the parser alone on the same claims (covgate check)
+# as the in-run reference, and
 # the same claims replayed without records: its claims/s, and the resident memory each stored
 # fact costs (peak RSS with records minus without, divided by the facts).
 #   tools/bench/gate.sh [BUILD_DIR] [CLAIMS]
@@ -21,6 +23,11 @@ bytes=$(cat "$work"/day/* | wc -c)
 /usr/bin/time -f "%e %M" -o "$work/time" "$build/covgate" replay --ack-time 202611271200 \
   --out /dev/null --decisions /dev/null "$work/day" 2>"$work/summary" || true
 read -r seconds rss_kb < <(tail -1 "$work/time")
+# The same day with its NDJSON read on the gate's thread (--read-threads 0): what reading
+# ahead on the other cores gains, in the same run.
+/usr/bin/time -f "%e %M" -o "$work/one-thread-time" "$build/covgate" replay --read-threads 0 \
+  --ack-time 202611271200 --out /dev/null --decisions /dev/null "$work/day" 2>/dev/null || true
+read -r one_thread_seconds one_thread_rss_kb < <(tail -1 "$work/one-thread-time")
 facts=$(head -1 "$work/summary" | sed -n 's/.*), \([0-9]*\) facts/\1/p')
 /usr/bin/time -f "%e %M" -o "$work/check-time" "$build/covgate" check --ack-time 202611271200 \
   "$work/day/2-claims.x12" >/dev/null 2>&1 || true
@@ -31,10 +38,14 @@ ln -s "$work/day/2-claims.x12" "$work/claims-only/claims.x12"
   --out /dev/null --decisions /dev/null "$work/claims-only" 2>/dev/null || true
 read -r claims_seconds claims_rss_kb < <(tail -1 "$work/claims-time")
 node -e "
-  const [claims, facts, bytes, s, rss, cs, crss, os, orss] = process.argv.slice(1).map(Number);
+  const [claims, facts, bytes, s, rss, cs, crss, os, orss, ts, trss] =
+    process.argv.slice(1).map(Number);
   console.log('gate claims=' + claims + ' facts=' + facts + ' bytes=' + bytes + ' seconds=' + s +
     ' claims_per_s=' + Math.round(claims / s) + ' mb_per_s=' + (bytes / 1e6 / s).toFixed(1) +
     ' peak_rss_mb=' + Math.round(rss / 1024));
+  console.log('gate-one-thread claims=' + claims + ' seconds=' + ts + ' claims_per_s=' +
+    Math.round(claims / ts) + ' peak_rss_mb=' + Math.round(trss / 1024) +
+    ' read_ahead_gain=' + (ts / s).toFixed(2));
   console.log('check claims=' + claims + ' seconds=' + cs + ' claims_per_s=' +
     Math.round(claims / cs) + ' peak_rss_mb=' + Math.round(crss / 1024) +
     ' gate_vs_check=' + (cs / s).toFixed(2));
@@ -42,5 +53,5 @@ node -e "
     Math.round(claims / os) + ' peak_rss_mb=' + Math.round(orss / 1024) +
     ' bytes_per_fact=' + Math.round((rss - orss) * 1024 / Math.max(facts, 1)));
 " "$claims" "$facts" "$bytes" "$seconds" "$rss_kb" "$check_seconds" "$check_rss_kb" \
-  "$claims_seconds" "$claims_rss_kb"
+  "$claims_seconds" "$claims_rss_kb" "$one_thread_seconds" "$one_thread_rss_kb"
 cat "$work/summary" | head -6

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -37,6 +38,16 @@ enum class duplicate_interchanges : std::uint8_t {
   reject,        ///< refused like a reused number (TA1 note 025)
 };
 
+/// Threads a host lends the intake for pure work (NDJSON read ahead): the engine starts no
+/// thread of its own, and owns none.
+class work_pool {
+ public:
+  virtual ~work_pool() = default;
+  /// Runs `work` on one of the host's threads, never the caller's, and soon: the intake waits
+  /// for it.
+  virtual void run(std::function<void()> work) = 0;
+};
+
 struct intake_settings {
   x12::reader_options reader;
   fhir::read_limits fhir;
@@ -48,6 +59,17 @@ struct intake_settings {
   /// An interchange whose answer is longer is remembered without it: sent again, it is
   /// refused (TA1 025) instead of answered again, so a huge file costs no memory twice.
   std::size_t max_remembered_answer = 16u << 20;
+  /// NDJSON read ahead of the gate, on threads the host lends (`read_pool`, which outlives
+  /// the intake): up to this many batches of lines (a batch is the whole lines of one put())
+  /// are parsed and mapped there while the gate takes the earlier batches' facts, in the
+  /// input's order. Reading is pure and the gate is not, so this is the part of a stream of
+  /// records that can use another core. 0 or no pool (the default) reads on the caller's
+  /// thread and answers each batch before put() returns, as a live stream needs; a host
+  /// reading whole files sets both (covgate replay), and the answers of a batch then come
+  /// with a later put() or with finish(). Answers, events and stored state are the same
+  /// either way.
+  unsigned ndjson_read_ahead = 0;
+  work_pool* read_pool = nullptr;
 };
 
 /// When a message arrived: Unix milliseconds from the host's clock. Answers carry it as
