@@ -1,6 +1,9 @@
 #include "inputs.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <iostream>
 #include <utility>
 
@@ -52,18 +55,22 @@ bool file_reader::open(const input_file& file) {
     return false;
   };
   if (!file.problem.empty()) return skip(file.problem);
-  if (file.standard_input) {
-    in_ = &std::cin;
-  } else {
+  standard_input_ = file.standard_input;
+  if (!standard_input_) {
     file_.open(file.path, std::ios::binary);
     if (!file_) return skip("cannot be read");
-    in_ = &file_;
     std::error_code ec;
     size_ = fs::file_size(file.path, ec);
     if (ec) size_ = 0;
   }
-  in_->read(buffer_.data(), static_cast<std::streamsize>(buffer_.size()));
-  first_ = std::string_view(buffer_.data(), static_cast<std::size_t>(in_->gcount()));
+  // Up to the first byte that is not blank (a feed may start with a blank line), or the end.
+  std::size_t have = 0;
+  while (!at_end_ && have < buffer_.size() &&
+         std::string_view(buffer_.data(), have).find_first_not_of(" \t\r\n") ==
+             std::string_view::npos) {
+    have += fill(have);
+  }
+  first_ = std::string_view(buffer_.data(), have);
   if (first_.find_first_not_of(" \t\r\n") == std::string_view::npos)
     return skip("empty file, skipped");
   return true;
@@ -74,11 +81,30 @@ std::string_view file_reader::next() {
     consumed_ += first_.size();
     return std::exchange(first_, {});
   }
-  if (in_ == nullptr || !*in_) return {};
-  in_->read(buffer_.data(), static_cast<std::streamsize>(buffer_.size()));
-  const auto n = static_cast<std::size_t>(in_->gcount());
+  const auto n = fill(0);
   consumed_ += n;
   return {buffer_.data(), n};
+}
+
+// Standard input may be a live feed (a pipe, a terminal): what has come is handed on at once,
+// where a stream's read() waits for a whole chunk (a megabyte) or the end. A file is read a
+// chunk at a time.
+std::size_t file_reader::fill(std::size_t at) {
+  if (at_end_) return 0;
+  const auto room = buffer_.size() - at;
+  if (!standard_input_) {
+    file_.read(buffer_.data() + at, static_cast<std::streamsize>(room));
+    const auto n = static_cast<std::size_t>(file_.gcount());
+    at_end_ = !file_ || n == 0;
+    return n;
+  }
+  for (;;) {
+    const auto n = ::read(STDIN_FILENO, buffer_.data() + at, room);
+    if (n > 0) return static_cast<std::size_t>(n);
+    if (n < 0 && errno == EINTR) continue;
+    at_end_ = true;  // the end, or an error, which ends the input as a stream's would
+    return 0;
+  }
 }
 
 }  // namespace covgate::app

@@ -42,8 +42,12 @@ class file_reader {
   [[nodiscard]] std::uintmax_t size() const noexcept { return size_; }
 
  private:
+  // Reads into buffer_ from `at` on; the bytes read, 0 at the end.
+  std::size_t fill(std::size_t at);
+
   std::ifstream file_;
-  std::istream* in_ = nullptr;  // file_ or std::cin
+  bool standard_input_ = false;
+  bool at_end_ = false;
   std::vector<char> buffer_ = std::vector<char>(chunk);
   std::uint64_t consumed_ = 0;
   std::string_view first_;  // the chunk read by open(), handed out by the first next()

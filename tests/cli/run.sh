@@ -166,7 +166,8 @@ cp "$good" "$work/mixed/z.x12"
 run replay --no-progress "$work/mixed"
 check "an unrecognized file in a folder is reported and skipped, not answered" \
   '[ "$(rc)" = 1 ] && grep -q "notes.txt: not X12 (ISA), FHIR" "$work/err" && ! grep -q "TA1" "$work/out" && grep -q "2 files (1 skipped)" "$work/err"'
-# NDJSON read ahead on other threads (--read-threads) answers and decides as one thread does.
+# NDJSON read ahead on other threads (--read-threads) answers and decides as one thread does;
+# standard input is read on the gate's thread by default, so a live feed is answered as it comes.
 day="$samples/days/mixed-day"
 for threads in 0 3; do
   run replay --no-progress --read-threads $threads --out "$work/day-$threads.x12" \
@@ -178,6 +179,16 @@ run replay --read-threads 9 "$day"
 check "--read-threads past 8 is a usage error" '[ "$(rc)" = 2 ] && grep -q -- "--read-threads takes a number from 0 to 8" "$work/err"'
 run replay --read-threads two "$day"
 check "--read-threads takes a number" '[ "$(rc)" = 2 ] && grep -q -- "--read-threads takes" "$work/err"'
+mkfifo "$work/feed"
+timeout 20 "$COVGATE" replay --no-progress --fhir-out "$work/live.fhir" - <"$work/feed" \
+  >/dev/null 2>&1 &
+live=$!
+exec 7>"$work/feed"
+head -3 "$day/1-records.ndjson" >&7
+for _ in $(seq 100); do [ -s "$work/live.fhir" ] && break; sleep 0.1; done
+check "replay - answers NDJSON lines while the feed is still open" '[ -s "$work/live.fhir" ]'
+exec 7>&-
+wait $live || true
 
 # The progress line: forced on it is written (with \r) to stderr; off (and off a terminal) not.
 run replay --progress --out /dev/null "$samples/scenarios"
