@@ -6,9 +6,9 @@
 #   gate claims=N facts=F bytes=B seconds=S claims_per_s=C mb_per_s=M peak_rss_mb=R
 # then the same replay with its NDJSON read on the gate's thread (--read-threads 0; the first
 # reads it ahead on one thread per core), the parser alone on the same claims (covgate check)
-# as the in-run reference, and
-# the same claims replayed without records: its claims/s, and the resident memory each stored
-# fact costs (peak RSS with records minus without, divided by the facts).
+# as the in-run reference, and the same claims replayed without records: its claims/s, the resident memory each stored
+# fact costs (peak RSS with records read on one thread minus without records, divided by the
+# facts), and what reading ahead adds to the peak (batches in flight, not stored facts).
 #   tools/bench/gate.sh [BUILD_DIR] [CLAIMS]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -51,7 +51,8 @@ node -e "
     ' gate_vs_check=' + (cs / s).toFixed(2));
   console.log('claims-only claims=' + claims + ' seconds=' + os + ' claims_per_s=' +
     Math.round(claims / os) + ' peak_rss_mb=' + Math.round(orss / 1024) +
-    ' bytes_per_fact=' + Math.round((rss - orss) * 1024 / Math.max(facts, 1)));
+    ' bytes_per_fact=' + Math.round((trss - orss) * 1024 / Math.max(facts, 1)) +
+    ' read_ahead_extra_mb=' + Math.round((rss - trss) / 1024));
 " "$claims" "$facts" "$bytes" "$seconds" "$rss_kb" "$check_seconds" "$check_rss_kb" \
   "$claims_seconds" "$claims_rss_kb" "$one_thread_seconds" "$one_thread_rss_kb"
 cat "$work/summary" | head -6
