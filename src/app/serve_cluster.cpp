@@ -1335,8 +1335,9 @@ std::string cluster_front::metrics_text() const {
   counter("covgate_front_forwarded_total",
           "Held messages forwarded to their patient's partition once linked.", c.forwarded);
   counter("covgate_front_joined_total",
-          "Parts of a split message named by a local identity, sent with the part of the "
-          "patient the identity map links them to.",
+          "Local identities of a message joined to its keyed patient, whom the identity map "
+          "links them to: a split message's part sent with that patient's part, or a message "
+          "otherwise refused as several patients sent whole.",
           c.joined);
   counter("covgate_front_in_flight", "Messages waiting for workers' answers now.", c.in_flight,
           "gauge");

@@ -189,6 +189,15 @@ struct front::impl {
     j->done = std::move(done);
     j->plan = plan_route(j->payload, tables, route, j->unix_ms);
     if (!j->plan.refusal.empty()) {
+      try {
+        plan_with_links(*j);
+      } catch (const std::exception& e) {
+        not_taken.fetch_add(1);
+        return j->done(unavailable(std::string("the cluster did not take the message: ") + e.what(),
+                                   j->plan.kind));
+      }
+    }
+    if (!j->plan.refusal.empty()) {
       refused.fetch_add(1);
       return j->done(refusal_of(*j));
     }
@@ -324,6 +333,27 @@ struct front::impl {
     j.plan.pieces[i] = std::move(again.pieces[0]);
     joined.fetch_add(linked.size());
     return routed;
+  }
+
+  // A message refused as several patients, one named by a Medicare identifier and the others
+  // by local identities only (a transaction Bundle, an HL7 v2 message), is planned again when
+  // the identity map links every one of those identities to that patient: it then goes whole
+  // to that patient's partition, as one server reads it. The map is only read: a message that
+  // stays refused marks no identity waiting.
+  void plan_with_links(job& j) {
+    const auto named = patients_named(j.payload, tables, route);
+    if (named.keys.size() != 1 || named.identities.empty()) return;
+    const auto& key = *named.keys.begin();
+    const auto pkey = partition_key(settings.key_secret, key);
+    same_patients linked;
+    for (const auto& identity : named.identities) {
+      if (identities.linked_to(identity) != pkey) return;
+      linked.emplace(identity, key);
+    }
+    auto again = plan_route(j.payload, tables, route, j.unix_ms, linked);
+    if (!again.refusal.empty()) return;
+    j.plan = std::move(again);
+    joined.fetch_add(linked.size());
   }
 
   // Stores a part of a patient known only by a local identity on CG_WAIT, where it waits for

@@ -1091,6 +1091,29 @@ route_plan plan_route(std::string_view message, const mapping::tables& tables,
   return plan;
 }
 
+named_patients patients_named(std::string_view message, const mapping::tables& tables,
+                              const route_settings& settings) {
+  std::vector<model::fact> facts;
+  switch (engine::sniff(message)) {
+    case engine::payload_kind::fhir:
+      if (fhir::sniff(message) == fhir::encoding::ndjson) {
+        for (auto& line : ndjson_lines(message, tables, settings.fhir))
+          std::move(line.facts.begin(), line.facts.end(), std::back_inserter(facts));
+      } else if (message.size() <= settings.fhir.max_bytes) {
+        auto r = fhir::read(message, fhir::sniff(message), tables, settings.fhir);
+        if (!r.rejected) facts = std::move(r.facts);
+      }
+      break;
+    case engine::payload_kind::hl7v2:
+      facts = hl7v2_facts(message, tables, settings);
+      break;
+    default:
+      return {};
+  }
+  auto who = patients_of(std::move(facts));
+  return {std::move(who.keys), std::move(who.identities)};
+}
+
 namespace {
 
 // The issues of one answer (its "accepted" left out: said once at the end when nothing else

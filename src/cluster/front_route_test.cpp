@@ -625,10 +625,13 @@ TEST_SUITE("cluster.front_route") {
     CHECK(joined_bundle.parts[0].patient_key == "2BB2BB2BB22");
     CHECK(joined_bundle.parts[0].entries == std::vector<std::uint32_t>{0, 2});
     CHECK(merged(joined_bundle) == worker_outcome(bundle));
-    // A transaction of B and p9, refused while p9 is unknown, goes whole to B once it is known
-    // (the planner's reading: a front asks the identity map only about a message it can route).
+    // A transaction of B and p9, refused while p9 is unknown, goes whole to B once it is known.
+    // The front learns what to ask the identity map from patients_named(): B's key and p9.
     const auto transaction = bundle_of("transaction", {entry(obs_p9), entry(obs_b_odd_unit)});
     CHECK_FALSE(plan(transaction).refusal.empty());
+    const auto named = patients_named(transaction, tables(), route_settings{});
+    CHECK(named.keys == std::set<std::string>{"2BB2BB2BB22"});
+    CHECK(named.identities == std::set<std::string>{"Patient/p9"});
     CHECK(replanned_into(transaction, 1).parts[0].patient_key == "2BB2BB2BB22");
     // A Patient with local identifiers only, known linked, goes with its patient too.
     const std::string local_patient =
@@ -704,6 +707,28 @@ TEST_SUITE("cluster.front_route") {
     for (const auto& part : piece.parts) {
       CHECK(part.payload.find(entry(deep)) != std::string::npos);
     }
+  }
+
+  TEST_CASE("patients_named: the keys and local identities a message names, or nothing") {
+    const auto named = [](std::string_view text) {
+      return patients_named(text, tables(), route_settings{});
+    };
+    // HL7 v2: the patient of PID-3's Medicare identifier; NDJSON: every line's patients.
+    const auto labs =
+        named(test::sample("scenarios-hl7v2/02-csii-release-after-late-lab/3-late-labs.hl7"));
+    CHECK(labs.keys == std::set<std::string>{"2AA2AA2AA02"});
+    CHECK(labs.identities.empty());
+    const std::string by_reference =
+        R"({"resourceType":"Observation","id":"o7","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"1558-6"}]},"subject":{"reference":"Patient/p7"},"effectiveDateTime":"2026-01-16T07:40:00Z","valueQuantity":{"value":6.1,"unit":"mmol/L","system":"http://unitsofmeasure.org","code":"mmol/L"}})";
+    const auto lines = named(by_reference + "\n" + obs_b_odd_unit + "\n");
+    CHECK(lines.keys == std::set<std::string>{"2BB2BB2BB22"});
+    CHECK(lines.identities == std::set<std::string>{"Patient/p7"});
+    // Nothing for X12, a reference-data message, or FHIR that cannot be read.
+    const auto claims = named(test::sample("x12/01-insulin-pump-837p.x12"));
+    CHECK(claims.keys.empty());
+    CHECK(claims.identities.empty());
+    CHECK(named(practitioner_line).keys.empty());
+    CHECK(named("{\"resourceType\":\"Observation\"").keys.empty());
   }
 
   TEST_CASE("regression: an entry of no fact two later parts refer to is reported once") {

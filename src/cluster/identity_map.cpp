@@ -69,6 +69,14 @@ std::optional<std::string> identity_map::route(std::string_view identity) {
                            std::to_string(attempts) + " attempts to read it");
 }
 
+std::optional<std::string> identity_map::linked_to(std::string_view identity) {
+  const auto token = token_of(identity);
+  const auto s = read(token);
+  if (!s || s->pkey.empty()) return std::nullopt;
+  if (s->forward) finish_forward(token, *s);
+  return s->pkey;
+}
+
 void identity_map::held(std::string_view identity) {
   const auto token = token_of(identity);
   const auto s = read(token);

@@ -87,6 +87,29 @@ TEST_SUITE("cluster.identity_map") {
     CHECK(kv.keys().front() == identity_token(secret, "Patient/pid-7"));
   }
 
+  TEST_CASE("linked_to reads a link and never marks an identity waiting") {
+    memory_kv kv;
+    waiting_room room;
+    identity_map map(kv, std::string(secret), room.forwarder());
+    const auto pkey = partition_key(secret, "1EG4TE5MK73");
+    CHECK_FALSE(map.linked_to("Patient/1").has_value());
+    CHECK(kv.keys().empty());                           // unknown, and left unknown
+    REQUIRE_FALSE(map.route("Patient/2").has_value());  // facts of it wait
+    CHECK_FALSE(map.linked_to("Patient/2").has_value());
+    CHECK(kv.peek(map.token_of("Patient/2"))->value.empty());
+    map.link("Patient/1", pkey);
+    CHECK(map.linked_to("Patient/1") == pkey);
+    // Linked while facts waited: what waited is forwarded before the link is answered.
+    room.held[map.token_of("Patient/2")].push_back("late lab");
+    room.fail = true;
+    CHECK_THROWS(map.link("Patient/2", pkey));  // the forward fails: "<pkey>:forward" stays
+    room.fail = false;
+    CHECK(map.linked_to("Patient/2") == pkey);
+    REQUIRE(room.forwarded.size() == 1);
+    CHECK(room.forwarded[0].second == pkey);
+    CHECK(kv.peek(map.token_of("Patient/2"))->value == pkey);
+  }
+
   TEST_CASE("a hold stored after the linking front read CG_WAIT is forwarded by its own front") {
     memory_kv kv;
     waiting_room room;

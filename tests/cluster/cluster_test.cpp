@@ -829,10 +829,16 @@ TEST_SUITE("cluster.jetstream") {
     CHECK(r.too_large == std::map<int, std::size_t>{{3, max_audit_partition_bytes + 1}});
     for (int p = 4; p < n; ++p) CHECK(r.rows.at(p) == "rows-" + std::to_string(p));
     second.stop();
-    // Without the second worker, its partitions are not answered for.
+    // Without the second worker, its partitions are not answered for. (The first's may not be
+    // either: under load, building its 64 MB partition took longer than this short wait, seen
+    // once with a CI run beside the test.)
     const auto half = gather_audit_parts(js, "f-test", "2026-04-01,csv", n, 700ms);
     CHECK_FALSE(half.complete);
-    CHECK(half.uncovered.size() == static_cast<std::size_t>(n - n / 2));
+    for (int p = n / 2; p < n; ++p) {
+      CHECK_MESSAGE(
+          std::find(half.uncovered.begin(), half.uncovered.end(), p) != half.uncovered.end(),
+          "partition " << p << " counted as answered");
+    }
     first.stop();
 
     // A partition whose last chunk comes without the one before it (lost on the way) is
@@ -2307,6 +2313,38 @@ TEST_SUITE("cluster.processes") {
         if (has("o1j-" + run_id()) && has("o2j-" + run_id())) ++with_both;
       }
       CHECK(with_both == 1);
+      // The same two Observations in a transaction Bundle (never split: all or nothing), which
+      // a front refuses as several patients while the identity is linked to no one: linked to
+      // the other Observation's patient, it goes whole to that patient's worker (§4).
+      const auto joined_again = metric("covgate_front_joined_total");
+      std::string transaction = R"({"resourceType":"Bundle","type":"transaction","entry":[)";
+      std::istringstream lines(split_message);
+      const char* separator = "";
+      for (std::string line; std::getline(lines, line);) {
+        for (const auto& [from, to] : {std::pair<std::string, std::string>{
+                                           "\"id\":\"o1\"", "\"id\":\"o1t-" + run_id() + "\""},
+                                       {"\"id\":\"o2\"", "\"id\":\"o2t-" + run_id() + "\""}}) {
+          if (const auto at = line.find(from); at != std::string::npos)
+            line.replace(at, from.size(), to);
+        }
+        transaction += separator + (R"({"resource":)" + line +
+                                    R"(,"request":{"method":"POST","url":"Observation"}})");
+        separator = ",";
+      }
+      transaction += "]}";
+      const auto whole = mllp_send(front, transaction);
+      CHECK_MESSAGE(whole.rfind("{\"resourceType\":\"OperationOutcome\"", 0) == 0, whole);
+      CHECK_MESSAGE(whole.find("\"severity\":\"error\"") == std::string::npos, whole);
+      CHECK(metric("covgate_front_joined_total") == joined_again + 1);
+      std::size_t with_both_whole = 0;
+      for (const auto& w : workers) {
+        const auto has = [&](const std::string& id) {
+          return http_get(w, "/fhir/Observation/" + id).find("\"id\":\"" + id + "\"") !=
+                 std::string::npos;
+        };
+        if (has("o1t-" + run_id()) && has("o2t-" + run_id())) ++with_both_whole;
+      }
+      CHECK(with_both_whole == 1);
     }
 
     // 2. The day's records as one NDJSON message over MLLP (the front splits it by patient

@@ -78,8 +78,9 @@ struct front_counts {
   std::uint64_t in_flight = 0;  ///< waiting for workers now
   std::uint64_t held = 0;       ///< messages held on CG_WAIT for their patient's identifier
   std::uint64_t forwarded = 0;  ///< held messages forwarded to their patient's partition
-  /// Parts by local identity joined to another part of their message: the identity map links
-  /// the identity to that part's patient.
+  /// Local identities joined to the keyed patient of their message (the identity map links
+  /// them to that patient): a part of a split message sent with that patient's part, or an
+  /// identity of a message that would be refused as several patients, which goes whole.
   std::uint64_t joined = 0;
 };
 

@@ -37,6 +37,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -134,6 +135,19 @@ using same_patients = std::map<std::string, std::string, std::less<>>;
 [[nodiscard]] route_plan plan_route(std::string_view message, const mapping::tables& tables,
                                     const route_settings& settings, std::int64_t unix_ms,
                                     const same_patients& linked = {});
+
+/// The patients a FHIR or HL7 v2 message names (nothing for other kinds, or facts that cannot
+/// be read): the canonical keys, and the local identities of facts that carry no key (a
+/// reference the message does not identify). For a message plan_route() refused as several
+/// patients: when the identity map links every such identity to the one keyed patient, the
+/// front plans it again with those links (`linked`), and it goes whole to that patient, as one
+/// server reads it (a transaction Bundle, an HL7 v2 message, an NDJSON line).
+struct named_patients {
+  std::set<std::string> keys;
+  std::set<std::string> identities;
+};
+[[nodiscard]] named_patients patients_named(std::string_view message, const mapping::tables& tables,
+                                            const route_settings& settings);
 
 /// The one OperationOutcome a single server writes for an NDJSON message, from the workers'
 /// answers to its parts (`parts[i]` answered `outcomes[i]`) and the front's own answer to the

@@ -62,6 +62,12 @@ class identity_map {
   /// no front writes.
   [[nodiscard]] std::optional<std::string> route(std::string_view identity);
 
+  /// The partition key `identity` is linked to, as route() says it (facts that waited are
+  /// forwarded first), but an identity linked to no one is left as it is: nothing is marked
+  /// waiting. For a message that goes only if each of its identities is linked already.
+  /// Throws as route() does.
+  [[nodiscard]] std::optional<std::string> linked_to(std::string_view identity);
+
   /// After a hold under `identity` was stored: forwards it when a link came meanwhile.
   void held(std::string_view identity);
 
