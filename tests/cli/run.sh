@@ -189,6 +189,17 @@ for _ in $(seq 100); do [ -s "$work/live.fhir" ] && break; sleep 0.1; done
 check "replay - answers NDJSON lines while the feed is still open" '[ -s "$work/live.fhir" ]'
 exec 7>&-
 wait $live || true
+# A feed whose first bytes come alone is still told by its kind (check sniffs the first chunk).
+mkfifo "$work/slow"
+timeout 20 "$COVGATE" check - <"$work/slow" >"$work/out" 2>"$work/err" &
+slow=$!
+exec 7>"$work/slow"
+printf 'IS' >&7
+sleep 0.3
+tail -c +3 "$good" >&7
+exec 7>&-
+wait $slow; echo $? >"$work/rc"
+check "check - reads a feed whose first bytes come alone" '[ "$(rc)" = 0 ] && [ -s "$work/out" ]'
 
 # The progress line: forced on it is written (with \r) to stderr; off (and off a terminal) not.
 run replay --progress --out /dev/null "$samples/scenarios"
