@@ -9,10 +9,6 @@
 namespace covgate::app {
 namespace {
 
-// More reading threads than this only queue more of the input in memory: the gate takes the
-// batches on one thread.
-constexpr unsigned max_read_threads = 8;
-
 std::int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())

@@ -14,6 +14,10 @@
 
 namespace covgate::app {
 
+/// replay --read-threads at most: more only queue more of the input in memory, as the gate
+/// takes the batches on one thread.
+inline constexpr unsigned max_read_threads = 8;
+
 /// A wrong command line: the message and the usage text, exit 2.
 struct usage_error {
   std::string message;

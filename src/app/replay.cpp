@@ -257,7 +257,7 @@ unsigned read_threads(const options& o, const std::vector<input_file>& files) {
   if (o.read_threads) return *o.read_threads;
   const bool live =
       std::any_of(files.begin(), files.end(), [](const input_file& f) { return f.standard_input; });
-  return live ? 0 : std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
+  return live ? 0 : std::clamp(std::thread::hardware_concurrency(), 1u, max_read_threads);
 }
 
 }  // namespace

@@ -338,8 +338,9 @@ struct front::impl {
   // A message refused as several patients, one named by a Medicare identifier and the others
   // by local identities only (a transaction Bundle, an HL7 v2 message), is planned again when
   // the identity map links every one of those identities to that patient: it then goes whole
-  // to that patient's partition, as one server reads it. The map is only read: a message that
-  // stays refused marks no identity waiting.
+  // to that patient's partition, as one server reads it. No identity is marked waiting: a
+  // message that stays refused leaves the map as it was (but for a forward of what waited for
+  // an identity linked already, which linked_to finishes as route() would).
   void plan_with_links(job& j) {
     const auto named = patients_named(j.payload, tables, route);
     if (named.keys.size() != 1 || named.identities.empty()) return;

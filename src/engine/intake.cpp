@@ -397,8 +397,7 @@ class fhir_reading final : public reading {
       ++line_;
     }
     offset_ += cut;
-    const auto ahead = i_.settings.ndjson_read_ahead;
-    if (ahead == 0 || i_.settings.read_pool == nullptr) {
+    if (i_.settings.ndjson_read_ahead == 0 || i_.settings.read_pool == nullptr) {
       answer(fhir::read_ndjson(batch, first_line, i_.tables, i_.settings.fhir), offset);
       pending_.erase(0, cut);
       return;
@@ -410,6 +409,12 @@ class fhir_reading final : public reading {
     text.assign(pending_, cut);
     std::swap(text, pending_);
     text.resize(cut);
+    read_ahead(std::move(text), first_line, offset);
+  }
+
+  // Hands a batch to the host's pool, then answers the batches before it while more than
+  // ndjson_read_ahead are in flight.
+  void read_ahead(std::string text, std::size_t first_line, std::size_t offset) {
     // The tables and limits are the intake's, which outlives this input and never changes them.
     auto read = std::make_shared<std::packaged_task<batch_read()>>(
         [text = std::move(text), first_line, &tables = i_.tables,
@@ -418,8 +423,13 @@ class fhir_reading final : public reading {
           return batch_read{std::move(result), std::move(text)};
         });
     reading_.push_back({read->get_future(), offset});
-    i_.settings.read_pool->run([read] { (*read)(); });
-    answer_read_ahead(ahead);
+    try {
+      i_.settings.read_pool->run([read] { (*read)(); });
+    } catch (...) {
+      reading_.pop_back();  // never to run: its future would only say "broken promise"
+      throw;
+    }
+    answer_read_ahead(i_.settings.ndjson_read_ahead);
   }
 
   std::string take_spare() {

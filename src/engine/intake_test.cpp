@@ -356,6 +356,10 @@ TEST_SUITE("engine.intake") {
       if (i == 150) bad_and_long += "{not json}\n";
       if (i == 300)
         bad_and_long += "{\"resourceType\":\"Patient\",\"x\":\"" + std::string(9000, 'y') + "\"}\n";
+      // Longer than a chunk and the limit together: refused before its end arrives.
+      if (i == 350)
+        bad_and_long +=
+            "{\"resourceType\":\"Patient\",\"x\":\"" + std::string(40000, 'z') + "\"}\n";
     }
     const std::vector<std::pair<std::string, std::string>> inputs{
         {"1-records.ndjson", sample("days/mixed-day/1-records.ndjson")},
@@ -366,6 +370,7 @@ TEST_SUITE("engine.intake") {
       collected out;
       std::vector<engine::input_result> results;
       engine::statistics summary;
+      std::size_t lent = 0;  // pieces of work the pool ran
     };
     const auto replay = [&](unsigned read_ahead) {
       store::memory_state state;
@@ -382,11 +387,14 @@ TEST_SUITE("engine.intake") {
         r.results.push_back(input->finish());
       }
       r.summary = intake.summary();
+      r.lent = pool.threads.size();
       return r;
     };
     const auto one = replay(0), ahead = replay(3);
     REQUIRE_FALSE(one.out.later.empty());  // the late records release holds
     CHECK(one.out.messages > 30);          // many batches
+    CHECK(one.lent == 0);
+    CHECK(ahead.lent > 30);  // read on the pool's threads
     CHECK(ahead.out.fhir_text == one.out.fhir_text);
     CHECK(ahead.out.x12_text == one.out.x12_text);
     CHECK(ahead.out.findings == one.out.findings);
@@ -407,7 +415,12 @@ TEST_SUITE("engine.intake") {
       CHECK(ahead.results[i].claims == one.results[i].claims);
       CHECK(ahead.results[i].rejected == one.results[i].rejected);
     }
-    CHECK(one.results[3].rejected);  // the bad line and the long one
+    CHECK(one.results[3].rejected);  // the bad line and the long ones
+    const auto named = [&](const std::string& what) {
+      return std::any_of(one.out.findings.begin(), one.out.findings.end(),
+                         [&](const std::string& f) { return f.find(what) != std::string::npos; });
+    };
+    CHECK(named("line 354: "));  // refused by its size before its end arrived (the 40 KB one)
     CHECK(ahead.summary.facts == one.summary.facts);
     CHECK(ahead.summary.by_outcome == one.summary.by_outcome);
     CHECK(ahead.summary.by_reason == one.summary.by_reason);

@@ -834,6 +834,8 @@ TEST_SUITE("cluster.jetstream") {
     // once with a CI run beside the test.)
     const auto half = gather_audit_parts(js, "f-test", "2026-04-01,csv", n, 700ms);
     CHECK_FALSE(half.complete);
+    CHECK((half.uncovered.size() == static_cast<std::size_t>(n - n / 2) ||
+           half.uncovered.size() == static_cast<std::size_t>(n)));
     for (int p = n / 2; p < n; ++p) {
       CHECK_MESSAGE(
           std::find(half.uncovered.begin(), half.uncovered.end(), p) != half.uncovered.end(),
@@ -2184,14 +2186,18 @@ TEST_SUITE("cluster.processes") {
             holders.insert(w.id);
           }
         }
+        REQUIRE(leases_before.contains(partition));
+        REQUIRE(leases_now.contains(partition));
         const auto& now = leases_now.at(partition);
         const bool moved = leases_before.at(partition).epoch != now.epoch;
         INFO(id << " (partition " << partition << ", owner " << now.owner << ", epoch "
                 << leases_before.at(partition).epoch << " then " << now.epoch << ") is kept by "
                 << holders.size() << " workers");
         CHECK(!holders.empty());
-        if (!now.owner.empty()) CHECK(holders.contains(now.owner));
-        if (!moved) CHECK(holders.size() == 1);
+        if (!moved) {  // moved: its new owner may still be catching up
+          CHECK(holders.size() == 1);
+          if (!now.owner.empty()) CHECK(holders.contains(now.owner));
+        }
       }
     }
     // The identity map (docs/cluster.md §4). A lab system that knows the patient only by its
@@ -2312,7 +2318,7 @@ TEST_SUITE("cluster.processes") {
         };
         if (has("o1j-" + run_id()) && has("o2j-" + run_id())) ++with_both;
       }
-      CHECK(with_both == 1);
+      CHECK(with_both >= 1);  // more when the partition changed hands meanwhile (a stale copy)
       // The same two Observations in a transaction Bundle (never split: all or nothing), which
       // a front refuses as several patients while the identity is linked to no one: linked to
       // the other Observation's patient, it goes whole to that patient's worker (§4).
@@ -2344,7 +2350,7 @@ TEST_SUITE("cluster.processes") {
         };
         if (has("o1t-" + run_id()) && has("o2t-" + run_id())) ++with_both_whole;
       }
-      CHECK(with_both_whole == 1);
+      CHECK(with_both_whole >= 1);  // as above
     }
 
     // 2. The day's records as one NDJSON message over MLLP (the front splits it by patient

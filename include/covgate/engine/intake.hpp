@@ -67,7 +67,9 @@ struct intake_settings {
   /// thread and answers each batch before put() returns, as a live stream needs; a host
   /// reading whole files sets both (covgate replay), and the answers of a batch then come
   /// with a later put() or with finish(). Answers, events and stored state are the same
-  /// either way.
+  /// either way, for an input that is finished: one given up before finish() leaves its
+  /// batches still in flight unapplied, and an exception from reading a batch comes out of
+  /// the put() or finish() that answers it.
   unsigned ndjson_read_ahead = 0;
   work_pool* read_pool = nullptr;
 };
