@@ -50,6 +50,10 @@ int run_audit(const options& o) {
       for (auto chunk = reader.next(); !chunk.empty(); chunk = reader.next()) input->put(chunk);
       const auto result = input->finish();
       any_rejected = any_rejected || result.rejected || result.unrecognized;
+      if (!reader.failure().empty()) {
+        std::cerr << file.name() << ": " << reader.failure() << '\n';
+        any_rejected = true;
+      }
     }
   }
   const auto report = server::build_audit(state, intake, as_of, policy, tables);

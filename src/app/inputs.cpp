@@ -1,9 +1,11 @@
 #include "inputs.hpp"
 
+#include <poll.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <iostream>
 #include <utility>
 
@@ -99,15 +101,26 @@ std::size_t file_reader::fill(std::size_t at) {
     file_.read(buffer_.data() + at, static_cast<std::streamsize>(room));
     const auto n = static_cast<std::size_t>(file_.gcount());
     at_end_ = !file_ || n == 0;
+    if (file_.bad()) failure_ = "read failed";
     return n;
   }
   for (;;) {
     const auto n = ::read(STDIN_FILENO, buffer_.data() + at, room);
     if (n > 0) return static_cast<std::size_t>(n);
-    if (n < 0 && errno == EINTR) continue;
-    at_end_ = true;  // the end, or an error, which ends the input as a stream's would
-    return 0;
+    if (n == 0) break;
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      // A host may hand us a non-blocking descriptor: nothing has come yet, which is not the
+      // end. Wait for it as a blocking read would.
+      pollfd ready{STDIN_FILENO, POLLIN, 0};
+      if (::poll(&ready, 1, -1) >= 0 || errno == EINTR) continue;
+    }
+    // An error ends the input, said, so that a truncated feed is not taken for a whole one.
+    failure_ = std::string("read failed: ") + std::strerror(errno);
+    break;
   }
+  at_end_ = true;
+  return 0;
 }
 
 }  // namespace covgate::app

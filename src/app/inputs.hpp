@@ -38,6 +38,10 @@ class file_reader {
   [[nodiscard]] std::uint64_t consumed() const noexcept { return consumed_; }
   /// The next chunk; empty at the end.
   [[nodiscard]] std::string_view next();
+  /// Why reading stopped before the end ("read failed: …"), or "" when it reached the end: a
+  /// caller says it and counts the input as refused, as a truncated input must not pass for a
+  /// whole one.
+  [[nodiscard]] const std::string& failure() const noexcept { return failure_; }
   /// The file's size in bytes as the file system says (0 when unknown, as for stdin).
   [[nodiscard]] std::uintmax_t size() const noexcept { return size_; }
 
@@ -48,6 +52,7 @@ class file_reader {
   std::ifstream file_;
   bool standard_input_ = false;
   bool at_end_ = false;
+  std::string failure_;
   std::vector<char> buffer_ = std::vector<char>(chunk);
   std::uint64_t consumed_ = 0;
   std::string_view first_;  // the chunk read by open(), handed out by the first next()

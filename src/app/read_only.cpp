@@ -126,6 +126,10 @@ bool read_inputs(const options& o, const mapping::tables& tables, read_only_sink
         any_rejected = true;
         break;
     }
+    if (!reader.failure().empty()) {
+      std::cerr << name << ": " << reader.failure() << '\n';
+      any_rejected = true;
+    }
   }
   return any_rejected;
 }

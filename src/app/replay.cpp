@@ -330,6 +330,11 @@ int run_replay(const options& o) {
     figures.bytes += reader.consumed();
     if (result.unrecognized) ++figures.skipped;
     any_rejected = any_rejected || result.rejected || result.unrecognized;
+    if (!reader.failure().empty()) {
+      progress.clear();
+      std::cerr << file.name() << ": " << reader.failure() << '\n';
+      any_rejected = true;
+    }
     progress.update(static_cast<std::size_t>(&file - files.data()) + 1, figures.bytes,
                     out.claims_read());
   }

@@ -33,6 +33,10 @@ bool read_message(const input_file& file, std::size_t limit, std::string& out) {
     }
     out += chunk;
   }
+  if (!reader.failure().empty()) {
+    std::cerr << "covgate: " << file.name() << ": " << reader.failure() << '\n';
+    return false;
+  }
   return true;
 }
 

@@ -200,6 +200,23 @@ tail -c +3 "$good" >&7
 exec 7>&-
 wait $slow; echo $? >"$work/rc"
 check "check - reads a feed whose first bytes come alone" '[ "$(rc)" = 0 ] && [ -s "$work/out" ]'
+# A non-blocking standard input (as some hosts hand one over) is waited on, not taken for its end.
+python3 - "$COVGATE" "$good" "$work/out" <<'PY'
+import os, subprocess, sys, time
+covgate, good, out = sys.argv[1:4]
+r, w = os.pipe()
+os.set_blocking(r, False)
+with open(out, "wb") as o:
+    p = subprocess.Popen([covgate, "check", "-"], stdin=r, stdout=o, stderr=subprocess.DEVNULL)
+    os.close(r)
+    time.sleep(0.3)
+    with open(good, "rb") as f:
+        os.write(w, f.read())
+    os.close(w)
+    sys.exit(p.wait(timeout=20))
+PY
+echo $? >"$work/rc"
+check "check - waits on a non-blocking standard input" '[ "$(rc)" = 0 ] && [ -s "$work/out" ]'
 
 # The progress line: forced on it is written (with \r) to stderr; off (and off a terminal) not.
 run replay --progress --out /dev/null "$samples/scenarios"
