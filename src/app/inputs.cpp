@@ -9,6 +9,8 @@
 #include <iostream>
 #include <utility>
 
+#include "covgate/engine/sniff.hpp"
+
 namespace covgate::app {
 namespace fs = std::filesystem;
 namespace {
@@ -65,16 +67,14 @@ bool file_reader::open(const input_file& file) {
     size_ = fs::file_size(file.path, ec);
     if (ec) size_ = 0;
   }
-  // Enough to tell the input's kind (check and parse sniff the first chunk): three bytes after
-  // any BOM and blanks, as the engine's sniffing needs; or the end, or a full buffer. A file
-  // fills the buffer at once; a feed on standard input may come a few bytes at a time.
-  const auto told = [&](std::size_t have) {
-    const auto first =
-        std::string_view(buffer_.data(), have).find_first_not_of(" \t\r\n\xEF\xBB\xBF");
-    return first != std::string_view::npos && have - first >= 3;
-  };
+  // Enough to tell the input's kind (check and parse sniff the first chunk), or the end, or a
+  // full buffer. A file fills the buffer at once; a feed on standard input may come a few
+  // bytes at a time.
   std::size_t have = 0;
-  while (!at_end_ && have < buffer_.size() && !told(have)) have += fill(have);
+  while (!at_end_ && have < buffer_.size() &&
+         !engine::enough_to_sniff(std::string_view(buffer_.data(), have))) {
+    have += fill(have);
+  }
   first_ = std::string_view(buffer_.data(), have);
   if (first_.find_first_not_of(" \t\r\n") == std::string_view::npos)
     return skip("empty file, skipped");

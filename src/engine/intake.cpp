@@ -691,10 +691,8 @@ class sniffing_input final : public reading {
 
   void put(std::string_view bytes) override {
     if (reader_) return reader_->put(bytes);
-    head_.append(bytes);
-    // Three bytes after any BOM and blanks tell every kind; a blank prefix may be long.
-    const auto first = head_.find_first_not_of(" \t\r\n\xEF\xBB\xBF");
-    if (first != std::string::npos && head_.size() - first >= 3) start();
+    head_.append(bytes);  // a blank prefix may be long
+    if (enough_to_sniff(head_)) start();
   }
 
   input_result finish() override {

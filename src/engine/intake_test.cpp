@@ -80,6 +80,12 @@ TEST_SUITE("engine.intake") {
     CHECK(engine::sniff("hello") == engine::payload_kind::unknown);
     CHECK(engine::sniff("SQLite format 3") == engine::payload_kind::unknown);
     CHECK(engine::sniff("") == engine::payload_kind::unknown);
+    // Three bytes after a BOM and blanks decide; fewer wait for more (a stream's first bytes).
+    CHECK(engine::enough_to_sniff("ISA"));
+    CHECK(engine::enough_to_sniff("\xEF\xBB\xBF \r\nGS*"));
+    CHECK_FALSE(engine::enough_to_sniff("IS"));
+    CHECK_FALSE(engine::enough_to_sniff("\xEF\xBB\xBF  \n{\""));
+    CHECK_FALSE(engine::enough_to_sniff(""));
   }
 
   TEST_CASE("each standard's answers have their media type") {

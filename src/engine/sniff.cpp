@@ -27,6 +27,11 @@ payload_kind sniff(std::string_view head) noexcept {
   return payload_kind::unknown;
 }
 
+bool enough_to_sniff(std::string_view head) noexcept {
+  const auto first = head.find_first_not_of(" \t\r\n\xEF\xBB\xBF");
+  return first != std::string_view::npos && head.size() - first >= 3;
+}
+
 std::string_view name(payload_kind k) noexcept {
   switch (k) {
     case payload_kind::x12:

@@ -18,6 +18,10 @@ enum class payload_kind : std::uint8_t {
 /// LF). A few bytes are enough; fewer than three can only be unknown.
 [[nodiscard]] payload_kind sniff(std::string_view head) noexcept;
 
+/// Whether `head` is enough for sniff() to decide: three bytes after any BOM and blanks. A
+/// reader of a stream waits for that much (or the end) before it sniffs.
+[[nodiscard]] bool enough_to_sniff(std::string_view head) noexcept;
+
 /// "x12", "fhir", "hl7v2", "mllp", "unknown".
 [[nodiscard]] std::string_view name(payload_kind k) noexcept;
 
