@@ -187,14 +187,18 @@ struct front::impl {
     j->payload = std::move(payload);
     j->unix_ms = unix_now_ms();
     j->done = std::move(done);
+    // The cluster did not answer (identity map, KV): the sender is told to send it again.
+    const auto not_taken_by = [&](const std::exception& e) {
+      not_taken.fetch_add(1);
+      j->done(unavailable(std::string("the cluster did not take the message: ") + e.what(),
+                          j->plan.kind));
+    };
     j->plan = plan_route(j->payload, tables, route, j->unix_ms);
     if (!j->plan.refusal.empty()) {
       try {
         plan_with_links(*j);
       } catch (const std::exception& e) {
-        not_taken.fetch_add(1);
-        return j->done(unavailable(std::string("the cluster did not take the message: ") + e.what(),
-                                   j->plan.kind));
+        return not_taken_by(e);
       }
     }
     if (!j->plan.refusal.empty()) {
@@ -206,9 +210,7 @@ struct front::impl {
     try {
       place(*j);
     } catch (const std::exception& e) {
-      not_taken.fetch_add(1);
-      return j->done(unavailable(std::string("the cluster did not take the message: ") + e.what(),
-                                 j->plan.kind));
+      return not_taken_by(e);
     }
     for (std::size_t i = 0; i < j->plan.pieces.size(); ++i) {
       const auto& piece = j->plan.pieces[i];

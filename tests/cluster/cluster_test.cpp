@@ -2297,42 +2297,45 @@ TEST_SUITE("cluster.processes") {
       // The same two lines with new ids, now that the identity is linked to the patient of the
       // other line: one part, to one worker, which reads both lines in one message (as one
       // server reads them) instead of a part per line.
+      // The two Observations of split_message with ids of their own ("o1<tag>-<run>", "o2…"),
+      // and how many workers keep both: one, or more when their partition changed hands
+      // meanwhile (a stale copy).
+      const auto with_ids = [&](const std::string& tag) {
+        auto text = split_message;
+        for (const std::string o : {"o1", "o2"}) {
+          const auto from = "\"id\":\"" + o + "\"";
+          text.replace(text.find(from), from.size(), "\"id\":\"" + o + tag + "-" + run_id() + "\"");
+        }
+        return text;
+      };
+      const auto workers_with_both = [&](const std::string& tag) {
+        std::size_t with_both = 0;
+        for (const auto& w : workers) {
+          const auto has = [&](const std::string& o) {
+            const auto id = o + tag + "-" + run_id();
+            return http_get(w, "/fhir/Observation/" + id).find("\"id\":\"" + id + "\"") !=
+                   std::string::npos;
+          };
+          if (has("o1") && has("o2")) ++with_both;
+        }
+        return with_both;
+      };
       const auto joined_before = metric("covgate_front_joined_total");
       const auto held_now = metric("covgate_front_held_total");
-      auto linked_message = split_message;
-      for (const auto& [from, to] :
-           {std::pair<std::string, std::string>{"\"id\":\"o1\"", "\"id\":\"o1j-" + run_id() + "\""},
-            {"\"id\":\"o2\"", "\"id\":\"o2j-" + run_id() + "\""}}) {
-        linked_message.replace(linked_message.find(from), from.size(), to);
-      }
-      const auto joined = mllp_send(front, linked_message);
+      const auto joined = mllp_send(front, with_ids("j"));
       CHECK_MESSAGE(joined.rfind("{\"resourceType\":\"OperationOutcome\"", 0) == 0, joined);
       CHECK_MESSAGE(joined.find("\"severity\":\"error\"") == std::string::npos, joined);
       CHECK(metric("covgate_front_joined_total") == joined_before + 1);
       CHECK(metric("covgate_front_held_total") == held_now);
-      std::size_t with_both = 0;
-      for (const auto& w : workers) {
-        const auto has = [&](const std::string& id) {
-          return http_get(w, "/fhir/Observation/" + id).find("\"id\":\"" + id + "\"") !=
-                 std::string::npos;
-        };
-        if (has("o1j-" + run_id()) && has("o2j-" + run_id())) ++with_both;
-      }
-      CHECK(with_both >= 1);  // more when the partition changed hands meanwhile (a stale copy)
+      CHECK(workers_with_both("j") >= 1);
       // The same two Observations in a transaction Bundle (never split: all or nothing), which
       // a front refuses as several patients while the identity is linked to no one: linked to
       // the other Observation's patient, it goes whole to that patient's worker (§4).
       const auto joined_again = metric("covgate_front_joined_total");
       std::string transaction = R"({"resourceType":"Bundle","type":"transaction","entry":[)";
-      std::istringstream lines(split_message);
+      std::istringstream lines(with_ids("t"));
       const char* separator = "";
       for (std::string line; std::getline(lines, line);) {
-        for (const auto& [from, to] : {std::pair<std::string, std::string>{
-                                           "\"id\":\"o1\"", "\"id\":\"o1t-" + run_id() + "\""},
-                                       {"\"id\":\"o2\"", "\"id\":\"o2t-" + run_id() + "\""}}) {
-          if (const auto at = line.find(from); at != std::string::npos)
-            line.replace(at, from.size(), to);
-        }
         transaction += separator + (R"({"resource":)" + line +
                                     R"(,"request":{"method":"POST","url":"Observation"}})");
         separator = ",";
@@ -2342,15 +2345,7 @@ TEST_SUITE("cluster.processes") {
       CHECK_MESSAGE(whole.rfind("{\"resourceType\":\"OperationOutcome\"", 0) == 0, whole);
       CHECK_MESSAGE(whole.find("\"severity\":\"error\"") == std::string::npos, whole);
       CHECK(metric("covgate_front_joined_total") == joined_again + 1);
-      std::size_t with_both_whole = 0;
-      for (const auto& w : workers) {
-        const auto has = [&](const std::string& id) {
-          return http_get(w, "/fhir/Observation/" + id).find("\"id\":\"" + id + "\"") !=
-                 std::string::npos;
-        };
-        if (has("o1t-" + run_id()) && has("o2t-" + run_id())) ++with_both_whole;
-      }
-      CHECK(with_both_whole >= 1);  // as above
+      CHECK(workers_with_both("t") >= 1);
     }
 
     // 2. The day's records as one NDJSON message over MLLP (the front splits it by patient
