@@ -152,6 +152,10 @@ void fetched_message::nak() noexcept { (void)natsMsg_Nak(static_cast<natsMsg*>(m
 
 void fetched_message::term() noexcept { (void)natsMsg_Term(static_cast<natsMsg*>(msg_), nullptr); }
 
+void fetched_message::in_progress() noexcept {
+  (void)natsMsg_InProgress(static_cast<natsMsg*>(msg_), nullptr);
+}
+
 void fetched_message::nak(std::chrono::milliseconds delay) noexcept {
   (void)natsMsg_NakWithDelay(static_cast<natsMsg*>(msg_), delay.count(), nullptr);  // in ms
 }

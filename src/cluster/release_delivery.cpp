@@ -3,6 +3,8 @@
 #include <openssl/sha.h>
 
 #include <algorithm>
+#include <condition_variable>
+#include <stop_token>
 
 #include "covgate/cluster/release_publisher.hpp"
 #include "covgate/cluster/retry.hpp"
@@ -10,6 +12,32 @@
 #include "covgate/store/later_answer.hpp"
 
 namespace covgate::cluster {
+
+namespace {
+
+// While a receiver takes its time, tells the server every `every` that the release is still in
+// hand, so that ack_wait can stay short: a release lost in hand comes back after ack_wait, not
+// after the longest attempt a receiver may take. Stops (and joins) when destroyed, before the
+// release is acknowledged or handed back.
+class still_at_work {
+ public:
+  still_at_work(fetched_message& release, std::chrono::milliseconds every)
+      : ticker_([this, &release, every](std::stop_token stop) {
+          std::unique_lock lock(mutex_);
+          while (!woken_.wait_for(lock, stop, every, [&stop] { return stop.stop_requested(); })) {
+            release.in_progress();
+          }
+        }) {}
+  still_at_work(const still_at_work&) = delete;
+  still_at_work& operator=(const still_at_work&) = delete;
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable_any woken_;
+  std::jthread ticker_;  // last: stopped and joined before the others go
+};
+
+}  // namespace
 
 std::string delivery_consumer(std::string_view identity) {
   unsigned char digest[SHA256_DIGEST_LENGTH];
@@ -193,7 +221,10 @@ void release_delivery::run(std::size_t index) {
                        m.header(release_decision_header)),
               static_cast<std::uint32_t>(m.deliveries() > 0 ? m.deliveries() - 1 : 0)};
           const auto started = std::chrono::steady_clock::now();
-          const std::string error = attempt(index, item);
+          const std::string error = [&] {
+            const still_at_work in_hand(m, settings_.ack_wait / 4);
+            return attempt(index, item);
+          }();
           const double seconds =
               std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
           const bool dead = !error.empty() && m.deliveries() >= settings_.max_attempts;

@@ -597,6 +597,88 @@ TEST_SUITE("cluster.jetstream") {
     CHECK(problems.load() == 0);
   }
 
+  TEST_CASE("a slow receiver keeps its release in hand; one lost in hand comes back soon") {
+    jetstream js(cluster_settings());
+    cluster_counter counter(js);
+    release_publisher publisher(js, counter.numbers, secret, "w-courier");
+    const std::string slow_key = "DELTEST" + run_id() + "-slow-1";
+    const std::string lost_key = "DELTEST" + run_id() + "-lost-1";
+    for (const auto& key : {slow_key, lost_key}) {
+      REQUIRE(publisher.publish(key, "application/edi-x12", "release " + key).how ==
+              release_result::status::published);
+    }
+    std::mutex mutex;
+    std::condition_variable changed;
+    std::map<std::string, int> attempts;  // receiver -> attempts at its release
+    std::map<std::string, std::uint32_t> earlier;
+    const auto receiver = [&](const std::string& name, const std::string& ours,
+                              std::chrono::milliseconds takes) {
+      return release_target{"test|" + name + "-" + run_id(), "test",
+                            [&, name, ours, takes](const covgate::store::outbox_item& item) {
+                              if (item.key != ours) return std::string();
+                              std::this_thread::sleep_for(takes);
+                              std::lock_guard lock(mutex);
+                              ++attempts[name];
+                              earlier[name] = item.attempts;
+                              changed.notify_all();
+                              return std::string();
+                            }};
+    };
+    release_delivery_settings settings;
+    settings.ack_wait = 1s;
+
+    // Two fronts share a receiver that takes three times ack_wait: the release stays with the
+    // first front that took it (it says it is still at work), and is delivered once.
+    {
+      const auto slow = receiver("slow", slow_key, 3s);
+      release_delivery front_a(js, {slow}, settings);
+      release_delivery front_b(js, {slow}, settings);
+      std::unique_lock lock(mutex);
+      CHECK(changed.wait_for(lock, 30s, [&] { return attempts["slow"] >= 1; }));
+      lock.unlock();
+      std::this_thread::sleep_for(4s);  // a second attempt would have started and ended
+      lock.lock();
+      CHECK(attempts["slow"] == 1);
+      CHECK(earlier["slow"] == 0);
+    }
+
+    // A release fetched and then lost in hand (a front killed before its answer, or a fetch
+    // reply lost with a node) by a consumer an older front made with a minute's ack_wait: a
+    // front with a short ack_wait sets it on the consumer, and delivers the release well
+    // before the minute is out.
+    const auto lost = receiver("lost", lost_key, 0ms);
+    const auto consumer = delivery_consumer(lost.identity);
+    js.ensure_consumer({std::string(out_stream), consumer, out_stream_subject(), 60s, 1});
+    {
+      auto sub = js.bind(std::string(out_stream), consumer, out_stream_subject());
+      bool dropped = false;
+      const auto deadline = std::chrono::steady_clock::now() + 30s;
+      while (!dropped && std::chrono::steady_clock::now() < deadline) {
+        for (auto& m : sub.fetch(1, 1s)) {
+          if (m.header(release_key_header) == lost_key) {
+            dropped = true;  // destroyed unacknowledged
+          } else {
+            m.ack_sync(js.retry());
+          }
+        }
+      }
+      REQUIRE(dropped);
+    }
+    settings.ack_wait = 2s;
+    const auto started = std::chrono::steady_clock::now();
+    release_delivery front(js, {lost}, settings);
+    std::unique_lock lock(mutex);
+    CHECK(changed.wait_for(lock, 40s, [&] { return attempts["lost"] >= 1; }));
+    const auto took = std::chrono::steady_clock::now() - started;
+    MESSAGE("a release lost in hand came back after "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms");
+    CHECK(took < 20s);
+    CHECK(earlier["lost"] == 1);  // the lost delivery counts as an attempt
+    lock.unlock();
+    front.stop();
+    CHECK(js.consumer_info(std::string(out_stream), consumer).ack_pending == 0);
+  }
+
   TEST_CASE(
       "a claim lookup is answered by the holder, unknown once the answers cover every "
       "partition, else unavailable") {

@@ -152,6 +152,9 @@ class fetched_message {
   /// Tells the server never to deliver the message to this consumer again (a dead letter;
   /// the stream keeps it).
   void term() noexcept;
+  /// Tells the server the message is still being worked on: its ack_wait starts again. Best
+  /// effort, as nak(). Safe from another thread while the owner does not touch the message.
+  void in_progress() noexcept;
 
  private:
   friend class pull_subscription;

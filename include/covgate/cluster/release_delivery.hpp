@@ -8,7 +8,8 @@
 // consumer never offers it again; CG_OUT keeps it, and the log names its sequence), so that
 // one release a receiver can never take does not hold back every release after it. A receiver
 // keys its copy by the idempotency key it is given, so a redelivery after a lost
-// acknowledgement is harmless.
+// acknowledgement is harmless. A release lost in hand (its front killed, its fetch reply lost
+// with a NATS node) comes back after a short ack_wait, which a slow attempt keeps extending.
 #pragma once
 
 #include <atomic>
@@ -46,9 +47,12 @@ struct release_delivery_settings {
   std::chrono::milliseconds first_backoff{500};   ///< the delay after a first failure
   std::chrono::milliseconds max_backoff{60'000};  ///< doubling up to this
   std::uint32_t max_attempts = 8;                 ///< then a dead letter for that receiver
-  /// A release in hand this long is redelivered (to this or another front): longer than one
-  /// attempt can take (a transport's attempt times out after 10 s).
-  std::chrono::milliseconds ack_wait{60'000};
+  /// A release in hand this long without a word from its front is redelivered, to this or
+  /// another front: one whose front died, or whose fetch reply was lost with a NATS node (with
+  /// one release in hand per receiver, every release after it waits that long). While an
+  /// attempt runs, the front says it is still at work every quarter of this, so an attempt may
+  /// take longer (a transport's attempt times out after 10 s).
+  std::chrono::milliseconds ack_wait{10'000};
   std::chrono::milliseconds fetch_wait{1'000};  ///< also how long stop() may wait
   /// Told of every attempt, from the target's thread (`attempt` counts from 1; `dead`: it
   /// failed and was the last one).
