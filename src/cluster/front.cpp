@@ -337,14 +337,21 @@ struct front::impl {
     return routed;
   }
 
-  // A message refused as several patients, one named by a Medicare identifier and the others
-  // by local identities only (a transaction Bundle, an HL7 v2 message), is planned again when
-  // the identity map links every one of those identities to that patient: it then goes whole
-  // to that patient's partition, as one server reads it. No identity is marked waiting: a
-  // message that stays refused leaves the map as it was (but for a forward of what waited for
-  // an identity linked already, which linked_to finishes as route() would).
+  // A message refused as several patients (a transaction Bundle, an HL7 v2 message) is
+  // planned again when the identity map says they are one: it then goes whole to that
+  // patient's partition, as one server reads it.
+  // - One named by a Medicare identifier, the others by local identities only: when every
+  //   one of those identities is linked to that patient.
+  // - None by a Medicare identifier: when every local identity (and every Patient with local
+  //   identifiers only) is linked to one partition. The message goes by the first identity,
+  //   the others as its aliases; the map forwards it, and the worker's own links read them
+  //   all as the patient they are.
+  // No identity is marked waiting: a message that stays refused leaves the map as it was
+  // (but for a forward of what waited for an identity linked already, which linked_to
+  // finishes as route() would).
   void plan_with_links(job& j) {
     const auto named = patients_named(j.payload, tables, route);
+    if (named.keys.empty()) return plan_as_one_identity(j, named);
     if (named.keys.size() != 1 || named.identities.empty()) return;
     const auto& key = *named.keys.begin();
     const auto pkey = partition_key(settings.key_secret, key);
@@ -357,6 +364,25 @@ struct front::impl {
     if (!again.refusal.empty()) return;
     j.plan = std::move(again);
     joined.fetch_add(linked.size());
+  }
+
+  void plan_as_one_identity(job& j, const named_patients& named) {
+    std::set<std::string> local = named.identities;
+    local.insert(named.keyless_patients.begin(), named.keyless_patients.end());
+    if (local.size() < 2) return;
+    const auto& first = *local.begin();
+    const auto pkey = identities.linked_to(first);
+    if (!pkey) return;
+    same_identities aliases;
+    for (const auto& identity : local) {
+      if (identity == first) continue;
+      if (identities.linked_to(identity) != pkey) return;
+      aliases.emplace(identity, first);
+    }
+    auto again = plan_route(j.payload, tables, route, j.unix_ms, {}, aliases);
+    if (!again.refusal.empty()) return;
+    j.plan = std::move(again);
+    joined.fetch_add(aliases.size());
   }
 
   // Stores a part of a patient known only by a local identity on CG_WAIT, where it waits for

@@ -145,16 +145,30 @@ bool is_reference(const model::fact& f) noexcept {
          std::holds_alternative<model::practitioner_role>(f);
 }
 
-// The patient of facts named by local `identity`: {"", identity}, or {key, ""} when the front
-// knows the identity is linked to the patient of that key (plan_route's `linked`).
-std::pair<std::string, std::string> patient_of_identity(const same_patients& linked,
+// What the front learnt from the identity map, as plan_route was given it.
+struct patient_links {
+  const same_patients& keys;       // plan_route's `linked`
+  const same_identities& aliases;  // plan_route's `aliases`
+};
+const same_patients no_keys;
+const same_identities no_aliases;
+const patient_links no_links{no_keys, no_aliases};
+
+// The patient of facts named by local `identity`: {"", identity}, {key, ""} when the front
+// knows the identity is linked to the patient of that key (plan_route's `linked`), or
+// {"", other} when it is the same patient as the message's local identity `other`
+// (plan_route's `aliases`).
+std::pair<std::string, std::string> patient_of_identity(const patient_links& linked,
                                                         const std::string& identity) {
-  if (const auto at = linked.find(identity); at != linked.end()) return {at->second, {}};
+  if (const auto at = linked.keys.find(identity); at != linked.keys.end()) return {at->second, {}};
+  if (const auto at = linked.aliases.find(identity); at != linked.aliases.end()) {
+    return {{}, at->second};
+  }
   return {{}, identity};
 }
 
 patients_of_facts patients_of(std::vector<model::fact> facts,  // by value: linked in place
-                              const same_patients& linked = {}) {
+                              const patient_links& linked = no_links) {
   patients_of_facts out;
   out.facts = facts.size();
   fhir::linker link([&](model::fact&& f) {
@@ -279,7 +293,7 @@ void plan_whole(std::string_view message, const patients_of_facts& who, message_
 }
 
 void plan_facts(std::string_view message, std::vector<model::fact> facts, message_kind kind,
-                const same_patients& linked, route_plan& plan) {
+                const patient_links& linked, route_plan& plan) {
   plan_whole(message, patients_of(std::move(facts), linked), kind, plan);
 }
 
@@ -330,7 +344,7 @@ bool within_split_budget(std::size_t message_bytes, std::size_t part_bytes, std:
 // worker given such a line within a part might read the part as one JSON document (a reader
 // takes a payload for NDJSON only when its second line starts an object).
 bool split_ndjson(std::string_view message, std::vector<ndjson_line>& lines,
-                  const same_patients& linked, route_plan& plan) {
+                  const patient_links& linked, route_plan& plan) {
   // A Patient with the Medicare identifier names the key its references resolve to.
   std::unordered_map<std::string, std::string> key_of_reference;
   for (const auto& line : lines) {
@@ -694,7 +708,7 @@ class bundle_entries {
 // keyed patient, with at most Patients of local identifiers beside it): then false, and the
 // caller routes it whole as before.
 bool split_bundle(std::string_view message, fhir::encoding how, const fhir::read_result& read,
-                  bool may_go_whole, const same_patients& linked, route_plan& plan) {
+                  bool may_go_whole, const patient_links& linked, route_plan& plan) {
   if (read.rejected || read.facts.empty()) return false;
   bundle_entries bundle;
   if (!bundle.read(message, how)) return false;
@@ -1026,7 +1040,8 @@ std::vector<model::fact> hl7v2_facts(std::string_view message, const mapping::ta
 
 route_plan plan_route(std::string_view message, const mapping::tables& tables,
                       const route_settings& settings, std::int64_t unix_ms,
-                      const same_patients& linked) {
+                      const same_patients& linked_keys, const same_identities& aliases) {
+  const patient_links linked{linked_keys, aliases};
   route_plan plan;
   plan.kind = engine::sniff(message);
   switch (plan.kind) {
@@ -1111,7 +1126,7 @@ named_patients patients_named(std::string_view message, const mapping::tables& t
       return {};
   }
   auto who = patients_of(std::move(facts));
-  return {std::move(who.keys), std::move(who.identities)};
+  return {std::move(who.keys), std::move(who.identities), std::move(who.keyless_patients)};
 }
 
 namespace {

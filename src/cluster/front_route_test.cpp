@@ -644,6 +644,58 @@ TEST_SUITE("cluster.front_route") {
     }
   }
 
+  TEST_CASE("local identities the front knows are one patient go whole, by one of them") {
+    // A transaction of two glucoses by reference to Patient/p8 and Patient/p9, and no
+    // Medicare identifier: two patients to the planner, refused. The identity map links both
+    // to one partition (two systems' ids of one patient): planned again with p9 as p8's alias,
+    // it goes whole, routed by p8, which the map forwards there.
+    const auto by = [](const std::string& patient, const std::string& id) {
+      return R"({"resourceType":"Observation","id":")" + id +
+             R"(","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"1558-6"}]},"subject":{"reference":"Patient/)" +
+             patient +
+             R"("},"effectiveDateTime":"2026-01-16T07:40:00Z","valueQuantity":{"value":6.1,"unit":"mmol/L","system":"http://unitsofmeasure.org","code":"mmol/L"}})";
+    };
+    const auto transaction =
+        bundle_of("transaction", {entry(by("p8", "o8")), entry(by("p9", "o9"))});
+    const auto refused = plan(transaction);
+    CHECK(refused.pieces.empty());
+    CHECK(refused.refusal.find("2 patients") != std::string::npos);
+    const auto named = patients_named(transaction, tables(), route_settings{});
+    CHECK(named.keys.empty());
+    CHECK(named.identities == std::set<std::string>{"Patient/p8", "Patient/p9"});
+    CHECK(named.keyless_patients.empty());
+    const same_identities p9_is_p8{{"Patient/p9", "Patient/p8"}};
+    const auto whole =
+        plan_route(transaction, tables(), route_settings{}, 1'796'040'000'000, {}, p9_is_p8);
+    INFO(whole.refusal);
+    REQUIRE(whole.pieces.size() == 1);
+    REQUIRE(whole.pieces[0].parts.size() == 1);
+    const auto& part = whole.pieces[0].parts[0];
+    CHECK(part.patient_key.empty());
+    CHECK(part.patient_identity == "Patient/p8");
+    CHECK(part.payload == transaction);  // the message as sent
+    // A Patient with local identifiers only counts as an identity of its own: named, and
+    // aliased the same way.
+    const std::string local_patient =
+        R"({"resourceType":"Patient","id":"p7","identifier":[{"system":"urn:oid:1.2.3","value":"MRN-7"}]})";
+    const auto with_patient = bundle_of(
+        "transaction", {entry(local_patient), entry(by("p8", "o8")), entry(by("p9", "o9"))});
+    CHECK_FALSE(plan(with_patient).refusal.empty());
+    const auto named_too = patients_named(with_patient, tables(), route_settings{});
+    CHECK(named_too.keyless_patients == std::set<std::string>{"Patient/p7"});
+    const same_identities all_are_p7{{"Patient/p8", "Patient/p7"}, {"Patient/p9", "Patient/p7"}};
+    const auto one =
+        plan_route(with_patient, tables(), route_settings{}, 1'796'040'000'000, {}, all_are_p7);
+    INFO(one.refusal);
+    REQUIRE(one.pieces.size() == 1);
+    REQUIRE(one.pieces[0].parts.size() == 1);
+    CHECK(one.pieces[0].parts[0].patient_identity == "Patient/p7");
+    // An alias for only one of three identities leaves two patients: still refused.
+    CHECK_FALSE(
+        plan_route(with_patient, tables(), route_settings{}, 1'796'040'000'000, {}, p9_is_p8)
+            .refusal.empty());
+  }
+
   TEST_CASE("a Bundle of one patient goes whole; a transaction of several is refused") {
     const std::vector<std::string> one{entry(patient_a), entry(obs_by_reference)};
     const auto whole = plan(bundle_of("collection", one));

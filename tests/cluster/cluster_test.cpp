@@ -2457,6 +2457,33 @@ TEST_SUITE("cluster.processes") {
       CHECK_MESSAGE(whole.find("\"severity\":\"error\"") == std::string::npos, whole);
       CHECK(metric("covgate_front_joined_total") == joined_again + 1);
       CHECK(workers_with_both("t") >= 1);
+      // A second local id of that patient (another system's), linked by its own Patient; then
+      // a transaction of two Observations, one by each local id, with no Medicare identifier:
+      // two patients to the planner, one to the identity map. It goes whole, by one of the
+      // two, to that patient's worker, which reads both references as that patient.
+      const auto other_id = "p10-" + run_id();
+      const auto second_link = mllp_send(
+          front,
+          R"({"resourceType":"Patient","id":")" + other_id +
+              R"(","identifier":[{"system":"http://hl7.org/fhir/sid/us-mbi","value":"8BB8BB8BB88"}]})");
+      CHECK_MESSAGE(second_link.rfind("{\"resourceType\":\"OperationOutcome\"", 0) == 0,
+                    second_link);
+      auto by_local_ids = transaction;
+      for (const std::string from : {"\"id\":\"o1t-", "\"id\":\"o2t-"}) {
+        by_local_ids.replace(by_local_ids.find(from), from.size(),
+                             from.substr(0, from.size() - 2) + "a-");
+      }
+      const std::string mbi_subject =
+          R"({"identifier":{"system":"http://hl7.org/fhir/sid/us-mbi","value":"8BB8BB8BB88"}})";
+      by_local_ids.replace(by_local_ids.find(mbi_subject), mbi_subject.size(),
+                           R"({"reference":"Patient/)" + other_id + R"("})");
+      REQUIRE(by_local_ids.find("8BB8BB8BB88") == std::string::npos);
+      const auto joined_by_ids = metric("covgate_front_joined_total");
+      const auto by_ids = mllp_send(front, by_local_ids);
+      CHECK_MESSAGE(by_ids.rfind("{\"resourceType\":\"OperationOutcome\"", 0) == 0, by_ids);
+      CHECK_MESSAGE(by_ids.find("\"severity\":\"error\"") == std::string::npos, by_ids);
+      CHECK(metric("covgate_front_joined_total") == joined_by_ids + 1);
+      CHECK(workers_with_both("a") >= 1);
     }
 
     // 2. The day's records as one NDJSON message over MLLP (the front splits it by patient

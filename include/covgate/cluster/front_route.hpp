@@ -130,21 +130,34 @@ struct route_plan {
 /// (a claim of the patient evaluated in between, an event one server never writes).
 using same_patients = std::map<std::string, std::string, std::less<>>;
 
+/// For a message that names no patient key: local identities the identity map links to the
+/// same partition as another local identity of the message, each with that other identity
+/// (the one the message is routed by). Planned again with them, the message names one
+/// patient, routed by that identity (which the map forwards to the partition), where the
+/// worker's own links read every identity as the one patient it is, as one server does.
+using same_identities = std::map<std::string, std::string, std::less<>>;
+
 /// Plans the routing of `message` received at `unix_ms` (the time stamps the acknowledgments
 /// the front writes). Never throws on input.
 [[nodiscard]] route_plan plan_route(std::string_view message, const mapping::tables& tables,
                                     const route_settings& settings, std::int64_t unix_ms,
-                                    const same_patients& linked = {});
+                                    const same_patients& linked = {},
+                                    const same_identities& aliases = {});
 
 /// The patients a FHIR or HL7 v2 message names (nothing for other kinds, or facts that cannot
 /// be read): the canonical keys, and the local identities of facts that carry no key (a
 /// reference the message does not identify). For a message plan_route() refused as several
 /// patients: when the identity map links every such identity to the one keyed patient, the
 /// front plans it again with those links (`linked`), and it goes whole to that patient, as one
-/// server reads it (a transaction Bundle, an HL7 v2 message, an NDJSON line).
+/// server reads it (a transaction Bundle, an HL7 v2 message, an NDJSON line). With no key:
+/// when it links every identity and every keyless Patient to one partition, the front plans
+/// it again with the others as aliases of one of them (`aliases`), and it goes whole there.
 struct named_patients {
   std::set<std::string> keys;
   std::set<std::string> identities;
+  /// The Patients (PIDs) the message identifies by local identifiers only (their resource
+  /// ids): beside a key they travel with its patient, and need no link.
+  std::set<std::string> keyless_patients;
 };
 [[nodiscard]] named_patients patients_named(std::string_view message, const mapping::tables& tables,
                                             const route_settings& settings);
