@@ -360,10 +360,7 @@ struct front::impl {
       if (identities.linked_to(identity) != pkey) return;
       linked.emplace(identity, key);
     }
-    auto again = plan_route(j.payload, tables, route, j.unix_ms, linked);
-    if (!again.refusal.empty()) return;
-    j.plan = std::move(again);
-    joined.fetch_add(linked.size());
+    adopt_if_routed(j, linked, {}, linked.size());
   }
 
   void plan_as_one_identity(job& j, const named_patients& named) {
@@ -379,10 +376,17 @@ struct front::impl {
       if (identities.linked_to(identity) != pkey) return;
       aliases.emplace(identity, first);
     }
-    auto again = plan_route(j.payload, tables, route, j.unix_ms, {}, aliases);
+    adopt_if_routed(j, {}, aliases, aliases.size());
+  }
+
+  // The message planned again with what the identity map said: taken when it now routes, and
+  // its `joined` identities counted.
+  void adopt_if_routed(job& j, const same_patients& linked, const same_identities& aliases,
+                       std::size_t joined_identities) {
+    auto again = plan_route(j.payload, tables, route, j.unix_ms, linked, aliases);
     if (!again.refusal.empty()) return;
     j.plan = std::move(again);
-    joined.fetch_add(aliases.size());
+    joined.fetch_add(joined_identities);
   }
 
   // Stores a part of a patient known only by a local identity on CG_WAIT, where it waits for

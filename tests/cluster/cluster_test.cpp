@@ -1564,7 +1564,7 @@ bool wait_past_ack_wait(Done done) {
 // beside the test: both trimmed cases failed their first 30 s wait (with the loops, these
 // waits take 6 to 10 s where they take under 2 s alone).
 template <class Done>
-bool wait_noting_redelivery(const std::string& what, Done done) {
+bool wait_past_ack_wait_timed(const std::string& what, Done done) {
   const auto started = std::chrono::steady_clock::now();
   const bool ok = wait_past_ack_wait(done);
   const auto took = std::chrono::steady_clock::now() - started;
@@ -3351,10 +3351,10 @@ TEST_SUITE("cluster.trimmed") {
     {
       worker a(js, owners, workers, old_store, old_settings);
       a.start();
-      REQUIRE(wait_noting_redelivery("the first store applies 60", [&] {
+      REQUIRE(wait_past_ack_wait_timed("the first store applies 60", [&] {
         return old_store.applied_count(prefix) == 60 && all_acknowledged();
       }));
-      REQUIRE(wait_noting_redelivery("its positions reach the floors", [&] {
+      REQUIRE(wait_past_ack_wait_timed("its positions reach the floors", [&] {
         for (int p = 0; p < n; ++p) {
           const auto floor = js.consumer_info(in, partition_consumer(p, n)).ack_floor;
           if (old_store.applied_sequence(p) < floor) return false;
@@ -3369,7 +3369,7 @@ TEST_SUITE("cluster.trimmed") {
     {
       worker b(js, owners, workers, other_store, test_worker("wtb-" + run_id(), n, timing));
       b.start();
-      REQUIRE(wait_noting_redelivery("another store applies 100", [&] {
+      REQUIRE(wait_past_ack_wait_timed("another store applies 100", [&] {
         return other_store.applied_count(prefix) == 100 && all_acknowledged();
       }));
       b.stop();
@@ -3405,7 +3405,7 @@ TEST_SUITE("cluster.trimmed") {
       }
       return true;
     };
-    REQUIRE(wait_noting_redelivery("the first store settles after the trim", settled));
+    REQUIRE(wait_past_ack_wait_timed("the first store settles after the trim", settled));
     std::this_thread::sleep_for(500ms);  // time to apply anything it wrongly would
     int refused = 0;
     for (int p = 0; p < n; ++p) {
@@ -3484,7 +3484,7 @@ TEST_SUITE("cluster.trimmed") {
     {
       worker a(js, owners, workers, old_store, old_settings);
       a.start();
-      REQUIRE(wait_noting_redelivery("the first store applies 60 and writes its snapshots", [&] {
+      REQUIRE(wait_past_ack_wait_timed("the first store applies 60 and writes its snapshots", [&] {
         return old_store.applied_count(prefix) == 60 && snapshots_at_floors(a);
       }));
       a.stop();
@@ -3498,7 +3498,7 @@ TEST_SUITE("cluster.trimmed") {
     {
       worker b(js, owners, workers, holder_store, holder_settings);
       b.start();
-      REQUIRE(wait_noting_redelivery("the holder catches up", [&] {
+      REQUIRE(wait_past_ack_wait_timed("the holder catches up", [&] {
         for (int p = 0; p < n; ++p) {
           if (holder_store.of(p, prefix).size() < old_store.of(p, prefix).size()) return false;
         }
@@ -3528,7 +3528,7 @@ TEST_SUITE("cluster.trimmed") {
       }
       return want;
     };
-    REQUIRE(wait_noting_redelivery("the stale copy is replaced and caught up", [&] {
+    REQUIRE(wait_past_ack_wait_timed("the stale copy is replaced and caught up", [&] {
       if (old_store.applied_count(prefix) < 80) return false;  // 60 before, 20 after the trim
       const auto progress = again.progress();
       for (int p = 0; p < n; ++p) {
