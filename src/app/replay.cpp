@@ -236,7 +236,7 @@ void print_summary(const engine::statistics& s, const run_figures& f, const opti
   std::cerr << '\n';
 }
 
-// The threads replay lends the intake for reading NDJSON ahead (engine::work_pool).
+// The threads replay lends the intake for reading ahead (engine::work_pool).
 class reading_threads final : public engine::work_pool {
  public:
   explicit reading_threads(unsigned threads) : pool_(threads) {}
@@ -249,10 +249,10 @@ class reading_threads final : public engine::work_pool {
   boost::asio::thread_pool pool_;
 };
 
-// NDJSON batches read ahead of the gate (engine::intake_settings::ndjson_read_ahead): one per
-// core by default, as reading is most of the work of a file of records. None with standard
-// input among the inputs: a batch read ahead is answered only when the next one comes, and a
-// live feed is answered as it comes.
+// NDJSON batches and X12 chunks read ahead of the gate (engine::intake_settings::read_ahead):
+// one per core by default, as reading is much of the work of a file. None with standard input
+// among the inputs: a batch read ahead is answered only when the next one comes, and a live
+// feed is answered as it comes.
 unsigned read_threads(const options& o, const std::vector<input_file>& files) {
   if (o.read_threads) return *o.read_threads;
   const bool live =
@@ -281,10 +281,9 @@ int run_replay(const options& o) {
   engine::intake_settings settings;
   settings.reader = o.reader;
   settings.profile = o.profile;
-  settings.ndjson_read_ahead = read_threads(o, files);
+  settings.read_ahead = read_threads(o, files);
   std::optional<reading_threads> readers;  // outlives the intake, which borrows it
-  if (settings.ndjson_read_ahead > 0)
-    settings.read_pool = &readers.emplace(settings.ndjson_read_ahead);
+  if (settings.read_ahead > 0) settings.read_pool = &readers.emplace(settings.read_ahead);
   engine::intake intake(policy, tables, *state, settings);
   if (durable != nullptr) intake.restore();
   std::uint64_t total_bytes = 0;

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <deque>
 #include <future>
-#include <map>
+#include <optional>
 #include <stdexcept>
 #include <unordered_map>
 
@@ -15,6 +15,7 @@
 #include "covgate/model/fact_codec.hpp"
 #include "covgate/model/fact_index.hpp"
 #include "covgate/x12/ack_writer.hpp"
+#include "x12_feed.hpp"
 
 namespace covgate::engine {
 namespace {
@@ -180,7 +181,10 @@ using reading = intake::input;
 class x12_reading final : public reading, private x12_input::handler {
  public:
   x12_reading(intake::impl& i, std::string source, answer_sink& out)
-      : i_(i), source_(std::move(source)), out_(out), input_(*this, options()) {}
+      : i_(i),
+        source_(std::move(source)),
+        out_(out),
+        input_(*this, options(), {i.settings.read_pool, i.settings.read_ahead}) {}
 
   void put(std::string_view bytes) override { input_.put(bytes); }
 
@@ -198,9 +202,7 @@ class x12_reading final : public reading, private x12_input::handler {
   x12::reader_options options() {
     auto o = i_.settings.reader;
     o.known_interchange = [this](std::string_view key) {
-      auto given = i_.st.interchange(key);
-      if (given) earlier_.insert_or_assign(std::string(key), std::move(*given));
-      return given.has_value();
+      return i_.st.interchange(key).has_value();
     };
     return o;
   }
@@ -227,17 +229,20 @@ class x12_reading final : public reading, private x12_input::handler {
   void interchange_end(const x12::interchange_result& r,
                        const interchange_verdict& verdict) override {
     const auto key = r.sender_control();
-    const auto earlier = earlier_.find(key);
     const bool only_duplicate =
         r.errors.size() == 1 && r.errors[0] == x12::error::duplicate_interchange;
-    if (earlier != earlier_.end() && only_duplicate &&
-        i_.settings.duplicates == duplicate_interchanges::answer_again &&
-        earlier->second.message_digest == r.content_digest && !earlier->second.body.empty()) {
+    // Looked up here, at its end, in the input's order: an interchange read ahead asked at its
+    // ISA, perhaps before an earlier one of this input with its number was remembered.
+    const auto earlier =
+        only_duplicate && i_.settings.duplicates == duplicate_interchanges::answer_again
+            ? i_.st.interchange(key)
+            : std::nullopt;
+    if (earlier && earlier->message_digest == r.content_digest && !earlier->body.empty()) {
       // The same interchange again (a retry after a lost answer): its first answer, byte for
       // byte; nothing is processed twice.
-      out_.x12(earlier->second.body);
-      result_.rejected = result_.rejected || earlier->second.rejected;
-      result_.claims += earlier->second.claims;
+      out_.x12(earlier->body);
+      result_.rejected = result_.rejected || earlier->rejected;
+      result_.claims += earlier->claims;
       ++result_.repeated_interchanges;
       end_interchange();
       return;
@@ -304,12 +309,11 @@ class x12_reading final : public reading, private x12_input::handler {
   std::string source_;
   answer_sink& out_;
   input_result result_{payload_kind::x12};
-  std::map<std::string, interchange_answer, std::less<>> earlier_;
   std::vector<std::string> answer_parts_;  // what the current interchange was answered so far
   std::size_t answer_size_ = 0;
   bool answer_overflowed_ = false;  // past max_remembered_answer: nothing is remembered
   std::uint32_t claims_at_start_ = 0;
-  x12_input input_;  // last: its reader calls back into the members above
+  x12_feed input_;  // last: its reader calls back into the members above
 };
 
 // ---- FHIR --------------------------------------------------------------------------------
@@ -397,7 +401,7 @@ class fhir_reading final : public reading {
       ++line_;
     }
     offset_ += cut;
-    if (i_.settings.ndjson_read_ahead == 0 || i_.settings.read_pool == nullptr) {
+    if (i_.settings.read_ahead == 0 || i_.settings.read_pool == nullptr) {
       answer(fhir::read_ndjson(batch, first_line, i_.tables, i_.settings.fhir), offset);
       pending_.erase(0, cut);
       return;
@@ -413,7 +417,7 @@ class fhir_reading final : public reading {
   }
 
   // Hands a batch to the host's pool, then answers the batches before it while more than
-  // ndjson_read_ahead are in flight.
+  // read_ahead are in flight.
   void read_ahead(std::string text, std::size_t first_line, std::size_t offset) {
     // The tables and limits are the intake's, which outlives this input and never changes them.
     auto read = std::make_shared<std::packaged_task<batch_read()>>(
@@ -429,7 +433,7 @@ class fhir_reading final : public reading {
       reading_.pop_back();  // never to run: its future would only say "broken promise"
       throw;
     }
-    answer_read_ahead(i_.settings.ndjson_read_ahead);
+    answer_read_ahead(i_.settings.read_ahead);
   }
 
   std::string take_spare() {
@@ -482,7 +486,7 @@ class fhir_reading final : public reading {
     std::future<batch_read> result;
     std::size_t offset;  // of its first byte in the input
   };
-  std::deque<batch_being_read> reading_;  // settings.ndjson_read_ahead's, oldest first
+  std::deque<batch_being_read> reading_;  // settings.read_ahead's, oldest first
   std::vector<std::string> spare_;        // buffers of batches answered
 };
 

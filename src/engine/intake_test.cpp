@@ -382,7 +382,7 @@ TEST_SUITE("engine.intake") {
       store::memory_state state;
       thread_per_work pool;
       engine::intake_settings settings;
-      settings.ndjson_read_ahead = read_ahead;
+      settings.read_ahead = read_ahead;
       settings.read_pool = &pool;
       settings.fhir.max_bytes = 8192;
       engine::intake intake{test::shipped_ncd223(), test::shipped_tables(), state, settings};
@@ -430,6 +430,111 @@ TEST_SUITE("engine.intake") {
     CHECK(ahead.summary.facts == one.summary.facts);
     CHECK(ahead.summary.by_outcome == one.summary.by_outcome);
     CHECK(ahead.summary.by_reason == one.summary.by_reason);
+  }
+
+  TEST_CASE("X12 read ahead on another thread answers, decides and keeps what one thread does") {
+    // Claims in 1,000-byte chunks: the sample day's (holds), a set refused by its count, an
+    // interchange sent twice in one input (answered again from the state, as the second asks
+    // at its ISA while the first may still be unanswered), garbage; then the day's claims
+    // again in a later input (known from the state: the reader's question is answered on
+    // the caller's thread), a control number reused for other content, and the late records
+    // (later releases). Every answer, finding and event in the same order, the same state.
+    const auto day = sample("days/mixed-day/2-claims.x12");
+    const auto pump = sample("x12/01-insulin-pump-837p.x12");
+    auto reused = sample("scenarios/02-csii-release-after-late-lab/2-claim.x12");
+    const auto original = reused;
+    reused.replace(reused.find("CSII-LATE"), 9, "CSII-OTHR");
+    const std::vector<std::pair<std::string, std::string>> inputs{
+        {"claims.x12",
+         day + pump + sample("x12/04-wrong-segment-count.x12") + pump + "ISA*garbage~"},
+        {"original.x12", original},
+        {"again.x12", day + reused},
+        {"late.ndjson", sample("days/mixed-day/3-late-records.ndjson")}};
+    struct run {
+      collected out;
+      std::vector<engine::input_result> results;
+      engine::statistics summary;
+      std::size_t lent = 0;
+    };
+    const auto replay = [&](unsigned read_ahead) {
+      store::memory_state state;
+      thread_per_work pool;
+      engine::intake_settings settings;
+      settings.read_ahead = read_ahead;
+      settings.read_pool = &pool;
+      engine::intake intake{test::shipped_ncd223(), test::shipped_tables(), state, settings};
+      run r;
+      for (const auto& [name, text] : inputs) {
+        auto input = intake.open(name, {1'795'780'800'000}, r.out);
+        for (std::size_t i = 0; i < text.size(); i += 1000) input->put(text.substr(i, 1000));
+        r.results.push_back(input->finish());
+      }
+      r.summary = intake.summary();
+      r.lent = pool.threads.size();
+      return r;
+    };
+    const auto one = replay(0), ahead = replay(2);
+    CHECK(one.lent == 0);
+    CHECK(ahead.lent > 100);  // a piece of work per chunk
+    REQUIRE(one.results.size() == 4);
+    CHECK(one.results[0].claims > 100);
+    CHECK(one.results[0].rejected);                    // the refused set and the garbage
+    CHECK(one.results[0].repeated_interchanges == 1);  // the pump's claims sent twice
+    CHECK(one.results[2].repeated_interchanges == 1);  // the day's claims again
+    CHECK(one.results[2].rejected);                    // the reused control number
+    CHECK(one.out.x12_text.find("*R*025~") != std::string::npos);
+    REQUIRE_FALSE(one.out.later.empty());
+    CHECK(ahead.out.x12_text == one.out.x12_text);
+    CHECK(ahead.out.fhir_text == one.out.fhir_text);
+    CHECK(ahead.out.findings == one.out.findings);
+    CHECK(ahead.out.messages == one.out.messages);
+    const auto decision_lines = [](const std::vector<engine::event>& events) {
+      std::string lines;
+      for (const auto& e : events) {
+        model::append_json(lines, e.decision, engine::name(e.kind), e.source);
+        lines += '\n';
+      }
+      return lines;
+    };
+    CHECK(decision_lines(ahead.out.first) == decision_lines(one.out.first));
+    CHECK(decision_lines(ahead.out.later) == decision_lines(one.out.later));
+    REQUIRE(ahead.results.size() == one.results.size());
+    for (std::size_t i = 0; i < one.results.size(); ++i) {
+      CAPTURE(i);
+      CHECK(ahead.results[i].claims == one.results[i].claims);
+      CHECK(ahead.results[i].rejected == one.results[i].rejected);
+      CHECK(ahead.results[i].repeated_interchanges == one.results[i].repeated_interchanges);
+    }
+    CHECK(ahead.summary.by_outcome == one.summary.by_outcome);
+    CHECK(ahead.summary.by_reason == one.summary.by_reason);
+  }
+
+  TEST_CASE("X12 read ahead: an input given up before finish() waits for its chunks, no more") {
+    // A host that fails mid-file drops its input: the chunks still being read (one of them
+    // perhaps waiting for the caller to answer whether its interchange is known) end before
+    // the input goes, and nothing they read reaches the gate.
+    store::memory_state state;
+    thread_per_work pool;
+    engine::intake_settings settings;
+    settings.read_ahead = 4;
+    settings.read_pool = &pool;
+    engine::intake intake{test::shipped_ncd223(), test::shipped_tables(), state, settings};
+    const auto day = sample("days/mixed-day/2-claims.x12");
+    collected out;
+    {
+      auto input = intake.open("first.x12", {0}, out);
+      input->put(day);
+      input->finish();
+    }
+    const auto answered = out.first.size();
+    REQUIRE(answered > 0);
+    {
+      auto input = intake.open("given-up.x12", {0}, out);
+      for (std::size_t i = 0; i < 4000 && i < day.size(); i += 1000) {
+        input->put(day.substr(i, 1000));
+      }
+    }
+    CHECK(out.first.size() == answered);  // the same claims again: nothing new was answered
   }
 
   TEST_CASE(

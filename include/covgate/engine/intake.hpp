@@ -38,7 +38,7 @@ enum class duplicate_interchanges : std::uint8_t {
   reject,        ///< refused like a reused number (TA1 note 025)
 };
 
-/// Threads a host lends the intake for pure work (NDJSON read ahead): the engine starts no
+/// Threads a host lends the intake for pure work (NDJSON and X12 read ahead): the engine starts no
 /// thread of its own, and owns none.
 class work_pool {
  public:
@@ -59,18 +59,19 @@ struct intake_settings {
   /// An interchange whose answer is longer is remembered without it: sent again, it is
   /// refused (TA1 025) instead of answered again, so a huge file costs no memory twice.
   std::size_t max_remembered_answer = 16u << 20;
-  /// NDJSON read ahead of the gate, on threads the host lends (`read_pool`, which outlives
-  /// the intake): up to this many batches of lines (a batch is the whole lines of one put())
-  /// are parsed and mapped there while the gate takes the earlier batches' facts, in the
-  /// input's order. Reading is pure and the gate is not, so this is the part of a stream of
-  /// records that can use another core. 0 or no pool (the default) reads on the caller's
-  /// thread and answers each batch before put() returns, as a live stream needs; a host
-  /// reading whole files sets both (covgate replay), and the answers of a batch then come
-  /// with a later put() or with finish(). Answers, events and stored state are the same
-  /// either way, for an input that is finished: one given up before finish() leaves its
-  /// batches still in flight unapplied, and an exception from reading a batch comes out of
-  /// the put() or finish() that answers it.
-  unsigned ndjson_read_ahead = 0;
+  /// Reading ahead of the gate, on threads the host lends (`read_pool`, which outlives the
+  /// intake). Reading is pure and the gate is not, so this is the part of a file that can use
+  /// another core. Up to this many batches of an input are read ahead while the gate takes
+  /// the earlier ones, in the input's order: NDJSON batches of whole lines (the lines of one
+  /// put()), each parsed and mapped on any of the pool's threads; X12 chunks (one put()'s
+  /// bytes), read one after another by the input's one reader on one thread at a time. 0 or
+  /// no pool (the default) reads on the caller's thread and answers each batch or set before
+  /// put() returns, as a live stream needs; a host reading whole files sets both (covgate
+  /// replay), and the answers of a batch then come with a later put() or with finish().
+  /// Answers, events and stored state are the same either way, for an input that is finished:
+  /// one given up before finish() leaves what is still in flight unapplied, and an exception
+  /// from reading comes out of the put() or finish() that would have answered it.
+  unsigned read_ahead = 0;
   work_pool* read_pool = nullptr;
 };
 

@@ -42,6 +42,13 @@ class x12_input final : private x12::reader_sink {
     return reader_.leading_bytes_skipped();
   }
   [[nodiscard]] std::uint32_t interchanges() const noexcept { return interchanges_; }
+  /// Only inside handler::accepted_set: takes the set's claims away, buffers and all (the span
+  /// it was given stays valid: it is the first claims of the vector returned), and reads the
+  /// next set into `spare`'s slots (a vector taken before, given back).
+  [[nodiscard]] std::vector<model::claim> exchange_claims(std::vector<model::claim> spare) {
+    std::swap(spare, set_claims_);
+    return spare;
+  }
 
  private:
   void on_claim(const model::claim& claim) override;

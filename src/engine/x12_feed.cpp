@@ -1,0 +1,185 @@
+#include "x12_feed.hpp"
+
+#include <utility>
+
+namespace covgate::engine {
+
+namespace {
+
+x12::reader_options asking(x12::reader_options options, bool ahead,
+                           std::function<bool(std::string_view)> ask) {
+  if (ahead && options.known_interchange) options.known_interchange = std::move(ask);
+  return options;
+}
+
+}  // namespace
+
+x12_feed::x12_feed(x12_input::handler& receiver, x12::reader_options options, read_ahead ahead)
+    : receiver_(receiver),
+      ahead_(ahead),
+      known_(options.known_interchange),
+      input_(*this, asking(std::move(options), this->ahead(),
+                           [this](std::string_view key) { return ask(key); })) {}
+
+x12_feed::~x12_feed() {
+  {
+    std::unique_lock lock(mutex_);
+    abandoned_ = true;
+    changed_.notify_all();
+    changed_.wait(lock, [this] { return done_ == sent_; });
+  }
+  // The last piece of work counted itself done while it still held the reader.
+  const std::lock_guard last_one_gone(reading_);
+}
+
+void x12_feed::put(std::string_view bytes) {
+  if (!ahead()) return input_.put(bytes);
+  chunk c;
+  {
+    const std::lock_guard lock(mutex_);
+    if (!spare_bytes_.empty()) {
+      c.bytes = std::move(spare_bytes_.back());
+      spare_bytes_.pop_back();
+    }
+  }
+  c.bytes.assign(bytes);  // the caller's bytes last only as long as this call
+  send(std::move(c));
+  hand_over(ahead_.chunks);
+}
+
+void x12_feed::finish() {
+  if (!ahead()) return input_.finish();
+  send({{}, true});
+  hand_over(0);
+}
+
+void x12_feed::send(chunk c) {
+  {
+    const std::lock_guard lock(mutex_);
+    unread_.push_back(std::move(c));
+    ++sent_;
+  }
+  try {
+    ahead_.pool->run([this] { read_next(); });
+  } catch (...) {
+    // Never to run: the chunks before it are read by the work already sent (each takes the
+    // oldest), and this one is taken back.
+    const std::lock_guard lock(mutex_);
+    unread_.pop_back();
+    --sent_;
+    throw;
+  }
+}
+
+void x12_feed::read_next() {
+  // Every piece of work takes the oldest chunk while it holds the reader: whichever of the
+  // pool's threads runs first, the chunks go through in the order they were sent.
+  const std::lock_guard one_at_a_time(reading_);
+  chunk c;
+  bool skip = false;
+  {
+    const std::lock_guard lock(mutex_);
+    c = std::move(unread_.front());
+    unread_.pop_front();
+    skip = abandoned_ || failure_ != nullptr;  // nothing after a failure is handed over
+  }
+  std::exception_ptr failed;
+  if (!skip) {
+    try {
+      if (c.last) {
+        input_.finish();
+      } else {
+        input_.put(c.bytes);
+      }
+    } catch (...) {
+      failed = std::current_exception();
+    }
+  }
+  const std::lock_guard lock(mutex_);
+  for (auto& s : reading_steps_) read_.push_back(std::move(s));
+  reading_steps_.clear();
+  if (failed && !failure_) failure_ = failed;
+  if (!c.last) spare_bytes_.push_back(std::move(c.bytes));
+  ++done_;
+  // Under the lock: once done_ is seen, the feed may go (~x12_feed), and its condition with it.
+  changed_.notify_all();
+}
+
+bool x12_feed::ask(std::string_view key) {
+  std::unique_lock lock(mutex_);
+  question_.emplace(key);
+  answer_.reset();
+  changed_.notify_all();
+  changed_.wait(lock, [this] { return answer_.has_value() || abandoned_; });
+  const bool known = answer_.value_or(false);
+  answer_.reset();
+  return known;
+}
+
+// Answers the reader's question, hands over what it read, and returns when nothing read is
+// left and at most `unread` chunks are still being read.
+void x12_feed::hand_over(std::size_t unread) {
+  for (;;) {
+    std::vector<step> steps;
+    {
+      std::unique_lock lock(mutex_);
+      for (;;) {
+        if (question_) {
+          // Asked on the caller's thread, which owns the state; the reader waits for it.
+          answer_ = known_(*question_);
+          question_.reset();
+          changed_.notify_all();
+          continue;
+        }
+        if (!read_.empty()) {
+          steps.swap(read_);
+          break;
+        }
+        if (failure_) std::rethrow_exception(failure_);
+        if (sent_ - done_ <= unread) return;
+        changed_.wait(lock);
+      }
+    }
+    apply(steps);
+  }
+}
+
+void x12_feed::apply(std::vector<step>& steps) {
+  for (auto& s : steps) {
+    if (s.end) {
+      receiver_.interchange_end(*s.end, s.verdict);
+      continue;
+    }
+    receiver_.accepted_set(std::span(s.claims).first(s.count), s.set);
+    const std::lock_guard lock(mutex_);
+    spare_claims_.push_back(std::move(s.claims));
+  }
+}
+
+void x12_feed::accepted_set(std::span<model::claim> claims, const x12::set_result& set) {
+  if (!ahead()) return receiver_.accepted_set(claims, set);
+  std::vector<model::claim> spare;
+  {
+    const std::lock_guard lock(mutex_);
+    if (!spare_claims_.empty()) {
+      spare = std::move(spare_claims_.back());
+      spare_claims_.pop_back();
+    }
+  }
+  step s;
+  s.count = claims.size();
+  s.claims = input_.exchange_claims(std::move(spare));
+  s.set = set;
+  reading_steps_.push_back(std::move(s));
+}
+
+void x12_feed::interchange_end(const x12::interchange_result& result,
+                               const interchange_verdict& verdict) {
+  if (!ahead()) return receiver_.interchange_end(result, verdict);
+  step s;
+  s.end = std::make_unique<x12::interchange_result>(result);
+  s.verdict = verdict;
+  reading_steps_.push_back(std::move(s));
+}
+
+}  // namespace covgate::engine

@@ -1,0 +1,109 @@
+// X12 for the gate, read on the caller's thread or ahead of it on a thread a host lends.
+//
+// Read ahead, each put()'s bytes are one chunk. The chunks go through one x12_input in their
+// order, on one of the pool's threads at a time, and what it hands over (each accepted set
+// with its claims, each interchange's verdict) reaches the receiver on the caller's thread,
+// in the same order, from put() and finish(). Only the reading moves: the receiver (the gate,
+// the 277s, the state) sees the same calls either way.
+//
+// An interchange's one question for the state (was it answered in an earlier message?) is
+// asked at its ISA and answered on the caller's thread, while it waits in put() or finish():
+// the state is the gate's and not thread-safe. The answer may then come before the sets read
+// ahead of it are handed over, which changes nothing: an interchange of this input answered
+// earlier is in the reader's own list of the stream's control numbers, and the state learns
+// no other interchange meanwhile (one input at a time).
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "covgate/engine/intake.hpp"
+#include "covgate/engine/x12_input.hpp"
+
+namespace covgate::engine {
+
+class x12_feed final : private x12_input::handler {
+ public:
+  struct read_ahead {
+    work_pool* pool = nullptr;  ///< outlives the feed; none: read on the caller's thread
+    unsigned chunks = 0;        ///< chunks read ahead at most; 0: read on the caller's thread
+  };
+
+  x12_feed(x12_input::handler& receiver, x12::reader_options options, read_ahead ahead);
+  /// Waits for the chunks still being read (an input given up before finish()); what they
+  /// read is not handed over.
+  ~x12_feed() override;
+  x12_feed(const x12_feed&) = delete;
+  x12_feed& operator=(const x12_feed&) = delete;
+
+  /// Read ahead: hands the bytes to the pool, hands over what was read of the chunks before,
+  /// and returns once at most read_ahead::chunks are still unread. An exception from reading
+  /// a chunk comes out of the put() or finish() that would have handed its sets over.
+  void put(std::string_view bytes);
+  /// Everything read and handed over.
+  void finish();
+  /// After finish():
+  [[nodiscard]] std::uint64_t leading_bytes_skipped() const noexcept {
+    return input_.leading_bytes_skipped();
+  }
+  [[nodiscard]] std::uint32_t interchanges() const noexcept { return input_.interchanges(); }
+
+ private:
+  struct chunk {
+    std::string bytes;
+    bool last = false;  // no bytes: the reader's finish()
+  };
+  // What the reader handed over, kept for the caller's thread: an accepted set, or (with
+  // `end`) an interchange's end.
+  struct step {
+    std::vector<model::claim> claims;  // the set's are the first `count`
+    std::size_t count = 0;
+    x12::set_result set;
+    std::unique_ptr<x12::interchange_result> end;
+    interchange_verdict verdict;
+  };
+
+  [[nodiscard]] bool ahead() const noexcept { return ahead_.pool != nullptr && ahead_.chunks > 0; }
+  void send(chunk c);
+  void read_next();                // on the pool: the oldest chunk sent
+  bool ask(std::string_view key);  // on the pool: known_interchange, answered by the caller
+  void hand_over(std::size_t unread);
+  void apply(std::vector<step>& steps);
+
+  void accepted_set(std::span<model::claim> claims, const x12::set_result& set) override;
+  void interchange_end(const x12::interchange_result& result,
+                       const interchange_verdict& verdict) override;
+
+  x12_input::handler& receiver_;
+  read_ahead ahead_;
+  std::function<bool(std::string_view)> known_;  // the caller's known_interchange
+
+  // Shared between the caller and the pool, under mutex_.
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::deque<chunk> unread_;
+  std::vector<step> read_;  // not yet handed over, in order
+  std::size_t sent_ = 0;
+  std::size_t done_ = 0;
+  std::optional<std::string> question_;
+  std::optional<bool> answer_;
+  std::exception_ptr failure_;
+  bool abandoned_ = false;
+  std::vector<std::vector<model::claim>> spare_claims_;  // handed over, their buffers kept
+  std::vector<std::string> spare_bytes_;                 // chunks read, their buffers kept
+
+  // The reader's, under reading_: one chunk at a time, in order.
+  std::mutex reading_;
+  std::vector<step> reading_steps_;
+  x12_input input_;  // last: its reader calls back into the members above
+};
+
+}  // namespace covgate::engine
