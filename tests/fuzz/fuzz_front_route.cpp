@@ -16,6 +16,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -165,6 +166,29 @@ void check_linked_again(std::string_view message, const cluster::route_settings&
   }
 }
 
+// A message naming no key, refused as several patients, planned again with every local
+// identity and keyless Patient it names an alias of one of them (what the front does when the
+// identity map links them all to one partition): no part goes by an alias, since the message
+// is then routed by that one identity.
+void check_aliased_again(std::string_view message, const cluster::route_settings& settings) {
+  const auto named = cluster::patients_named(message, tables(), settings);
+  if (!named.keys.empty()) return;
+  auto local = named.identities;
+  local.insert(named.keyless_patients.begin(), named.keyless_patients.end());
+  if (local.size() < 2) return;
+  cluster::same_identities aliases;
+  for (const auto& identity : local) {
+    if (identity != *local.begin()) aliases.emplace(identity, *local.begin());
+  }
+  const auto again = cluster::plan_route(message, tables(), settings, received_at, {}, aliases);
+  if (!again.refusal.empty() && !again.pieces.empty()) std::abort();
+  for (const auto& piece : again.pieces) {
+    for (const auto& part : piece.parts) {
+      if (aliases.contains(part.patient_identity)) std::abort();
+    }
+  }
+}
+
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view message(reinterpret_cast<const char*>(data), size);
   const cluster::route_settings settings;
@@ -173,7 +197,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::abort();
   }
   if (!plan.refusal.empty() && !plan.pieces.empty()) std::abort();
-  if (!plan.refusal.empty()) check_linked_again(message, settings);
+  if (!plan.refusal.empty()) {
+    check_linked_again(message, settings);
+    check_aliased_again(message, settings);
+  }
   for (const auto& piece : plan.pieces) {
     if (piece.text.data() < message.data() ||
         piece.text.data() + piece.text.size() > message.data() + message.size()) {
