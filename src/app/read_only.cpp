@@ -1,10 +1,13 @@
 #include "read_only.hpp"
 
 #include <iostream>
+#include <optional>
 
+#include "covgate/engine/x12_feed.hpp"
 #include "covgate/hl7v2/splitter.hpp"
 #include "covgate/x12/ack_writer.hpp"
 #include "inputs.hpp"
+#include "reading_threads.hpp"
 
 namespace covgate::app {
 namespace {
@@ -44,6 +47,8 @@ class x12_reading final : public engine::x12_input::handler {
 }  // namespace
 
 bool read_inputs(const options& o, const mapping::tables& tables, read_only_sink& out) {
+  constexpr unsigned read_ahead_chunks = 2;
+  std::optional<reading_threads> pool;  // made for the first X12 file
   bool any_rejected = false;
   std::uint32_t control = 1;
   const fhir::read_limits limits;
@@ -58,7 +63,11 @@ bool read_inputs(const options& o, const mapping::tables& tables, read_only_sink
     switch (engine::sniff(chunk)) {
       case engine::payload_kind::x12: {
         x12_reading handler(out, name, control);
-        engine::x12_input input(handler, o.reader);
+        // A file is read ahead of what the command makes of it (parse's JSON costs about
+        // what the reading does); standard input is not, as check answers a live feed.
+        if (!file.standard_input && !pool) pool.emplace(1);
+        engine::x12_feed input(handler, o.reader,
+                               {file.standard_input ? nullptr : &*pool, read_ahead_chunks});
         for (; !chunk.empty(); chunk = reader.next()) input.put(chunk);
         input.finish();
         if (input.leading_bytes_skipped() > 0) {

@@ -11,9 +11,6 @@
 #include <optional>
 #include <thread>
 
-#include <boost/asio/post.hpp>
-#include <boost/asio/thread_pool.hpp>
-
 #include "commands.hpp"
 #include "covgate/engine/intake.hpp"
 #include "covgate/model/decision_json.hpp"
@@ -22,6 +19,7 @@
 #include "covgate/store/sqlite_store.hpp"
 #include "inputs.hpp"
 #include "load.hpp"
+#include "reading_threads.hpp"
 
 namespace covgate::app {
 namespace {
@@ -235,19 +233,6 @@ void print_summary(const engine::statistics& s, const run_figures& f, const opti
   if (!o.store.empty()) std::cerr << "; state kept in " << o.store.string();
   std::cerr << '\n';
 }
-
-// The threads replay lends the intake for reading ahead (engine::work_pool).
-class reading_threads final : public engine::work_pool {
- public:
-  explicit reading_threads(unsigned threads) : pool_(threads) {}
-  reading_threads(const reading_threads&) = delete;
-  reading_threads& operator=(const reading_threads&) = delete;
-  ~reading_threads() override { pool_.join(); }
-  void run(std::function<void()> work) override { boost::asio::post(pool_, std::move(work)); }
-
- private:
-  boost::asio::thread_pool pool_;
-};
 
 // NDJSON batches and X12 chunks read ahead of the gate (engine::intake_settings::read_ahead):
 // one per core by default, as reading is much of the work of a file. None with standard input

@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <unordered_map>
 
+#include "covgate/engine/x12_feed.hpp"
 #include "covgate/engine/x12_input.hpp"
 #include "covgate/hl7v2/ack.hpp"
 #include "covgate/hl7v2/mllp.hpp"
@@ -15,7 +16,6 @@
 #include "covgate/model/fact_codec.hpp"
 #include "covgate/model/fact_index.hpp"
 #include "covgate/x12/ack_writer.hpp"
-#include "x12_feed.hpp"
 
 namespace covgate::engine {
 namespace {

@@ -1,4 +1,4 @@
-#include "x12_feed.hpp"
+#include "covgate/engine/x12_feed.hpp"
 
 #include <utility>
 
@@ -96,8 +96,6 @@ void x12_feed::read_next() {
     }
   }
   const std::lock_guard lock(mutex_);
-  for (auto& s : reading_steps_) read_.push_back(std::move(s));
-  reading_steps_.clear();
   if (failed && !failure_) failure_ = failed;
   if (!c.last) spare_bytes_.push_back(std::move(c.bytes));
   ++done_;
@@ -153,24 +151,31 @@ void x12_feed::apply(std::vector<step>& steps) {
     receiver_.accepted_set(std::span(s.claims).first(s.count), s.set);
     const std::lock_guard lock(mutex_);
     spare_claims_.push_back(std::move(s.claims));
+    changed_.notify_all();
   }
 }
 
 void x12_feed::accepted_set(std::span<model::claim> claims, const x12::set_result& set) {
   if (!ahead()) return receiver_.accepted_set(claims, set);
-  std::vector<model::claim> spare;
-  {
-    const std::lock_guard lock(mutex_);
-    if (!spare_claims_.empty()) {
-      spare = std::move(spare_claims_.back());
-      spare_claims_.pop_back();
-    }
-  }
   step s;
   s.count = claims.size();
-  s.claims = input_.exchange_claims(std::move(spare));
   s.set = set;
-  reading_steps_.push_back(std::move(s));
+  std::unique_lock lock(mutex_);
+  // The next set is read into the claims the gate gave back (their buffers reused, and still
+  // in cache), or into new ones while fewer than claim_sets exist.
+  changed_.wait(
+      lock, [this] { return !spare_claims_.empty() || claim_sets_ < claim_sets || abandoned_; });
+  std::vector<model::claim> spare;
+  if (spare_claims_.empty()) {
+    ++claim_sets_;
+  } else {
+    spare = std::move(spare_claims_.back());
+    spare_claims_.pop_back();
+  }
+  s.claims = input_.exchange_claims(std::move(spare));
+  // Handed over at once, not at the chunk's end: the gate gives these claims back sooner.
+  read_.push_back(std::move(s));
+  changed_.notify_all();
 }
 
 void x12_feed::interchange_end(const x12::interchange_result& result,
@@ -179,7 +184,9 @@ void x12_feed::interchange_end(const x12::interchange_result& result,
   step s;
   s.end = std::make_unique<x12::interchange_result>(result);
   s.verdict = verdict;
-  reading_steps_.push_back(std::move(s));
+  const std::lock_guard lock(mutex_);
+  read_.push_back(std::move(s));
+  changed_.notify_all();
 }
 
 }  // namespace covgate::engine
