@@ -44,7 +44,7 @@ class check_output final : public read_only_sink {
 int run_check(const options& o) {
   const auto tables = load_tables(o.mappings);
   check_output out(o.time_ms);
-  return read_inputs(o, tables, out) ? 1 : 0;
+  return read_inputs(o, tables, out, false) ? 1 : 0;
 }
 
 }  // namespace covgate::app

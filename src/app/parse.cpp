@@ -70,7 +70,7 @@ class parse_output final : public read_only_sink {
 int run_parse(const options& o) {
   const auto tables = load_tables(o.mappings);
   parse_output out;
-  const bool rejected = read_inputs(o, tables, out);
+  const bool rejected = read_inputs(o, tables, out, true);
   out.finish();
   return rejected ? 1 : 0;
 }

@@ -46,7 +46,8 @@ class x12_reading final : public engine::x12_input::handler {
 
 }  // namespace
 
-bool read_inputs(const options& o, const mapping::tables& tables, read_only_sink& out) {
+bool read_inputs(const options& o, const mapping::tables& tables, read_only_sink& out,
+                 bool read_ahead) {
   constexpr unsigned read_ahead_chunks = 2;
   std::optional<reading_threads> pool;  // made for the first X12 file
   bool any_rejected = false;
@@ -63,11 +64,10 @@ bool read_inputs(const options& o, const mapping::tables& tables, read_only_sink
     switch (engine::sniff(chunk)) {
       case engine::payload_kind::x12: {
         x12_reading handler(out, name, control);
-        // A file is read ahead of what the command makes of it (parse's JSON costs about
-        // what the reading does); standard input is not, as check answers a live feed.
-        if (!file.standard_input && !pool) pool.emplace(1);
-        engine::x12_feed input(handler, o.reader,
-                               {file.standard_input ? nullptr : &*pool, read_ahead_chunks});
+        // Standard input is never read ahead: it may be a live feed, answered as it comes.
+        const bool ahead = read_ahead && !file.standard_input;
+        if (ahead && !pool) pool.emplace(1);
+        engine::x12_feed input(handler, o.reader, {ahead ? &*pool : nullptr, read_ahead_chunks});
         for (; !chunk.empty(); chunk = reader.next()) input.put(chunk);
         input.finish();
         if (input.leading_bytes_skipped() > 0) {

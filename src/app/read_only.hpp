@@ -34,7 +34,11 @@ class read_only_sink {
 };
 
 /// Reads every input of `o.paths` into `out`; findings go to stderr. Returns true when
-/// anything was rejected or skipped.
-bool read_inputs(const options& o, const mapping::tables& tables, read_only_sink& out);
+/// anything was rejected or skipped. With `read_ahead`, an X12 file (not standard input) is
+/// read on another thread while `out` takes the sets before: worth it when the sink's work
+/// is about the reading's (parse's JSON), not when it is small (check's acknowledgments, where
+/// handing the claims over cost 15 %).
+bool read_inputs(const options& o, const mapping::tables& tables, read_only_sink& out,
+                 bool read_ahead);
 
 }  // namespace covgate::app
