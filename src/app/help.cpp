@@ -56,8 +56,8 @@ const std::array<command_help, 6>& commands() {
           "                                 checked, mapped) ahead of the gate on N threads of\n"
           "                                 their own (X12 on one at a time); 0 reads them on\n"
           "                                 the gate's thread (default: the cores, at most 8;\n"
-          "                                 0 when a PATH is '-', so a live feed is answered\n"
-          "                                 as it comes)\n"
+          "                                 0 on one core, and when a PATH is '-', so a live\n"
+          "                                 feed is answered as it comes)\n"
           "  --ack-time CCYYMMDDHHMM        timestamp of the answers (default: now, UTC)\n") +
       std::string(reader_options) +
       "  -h, --help                     this help\n"
