@@ -1,5 +1,6 @@
 #include "covgate/engine/x12_feed.hpp"
 
+#include <iterator>
 #include <utility>
 
 namespace covgate::engine {
@@ -143,15 +144,29 @@ void x12_feed::hand_over(std::size_t unread) {
 }
 
 void x12_feed::apply(std::vector<step>& steps) {
-  for (auto& s : steps) {
-    if (s.end) {
-      receiver_.interchange_end(*s.end, s.verdict);
-      continue;
+  std::size_t next = 0;
+  try {
+    for (; next < steps.size(); ++next) {
+      auto& s = steps[next];
+      if (s.end) {
+        receiver_.interchange_end(*s.end, s.verdict);
+        continue;
+      }
+      receiver_.accepted_set(std::span(s.claims).first(s.count), s.set);
+      const std::lock_guard lock(mutex_);
+      spare_claims_.push_back(std::move(s.claims));
+      changed_.notify_all();
     }
-    receiver_.accepted_set(std::span(s.claims).first(s.count), s.set);
+  } catch (...) {
+    // The receiver failed (its state, say). The claims it had go back to the reader, which
+    // would otherwise wait for them for ever; what was read after them is handed over first
+    // at the next put() or finish().
     const std::lock_guard lock(mutex_);
-    spare_claims_.push_back(std::move(s.claims));
+    if (!steps[next].end) spare_claims_.push_back(std::move(steps[next].claims));
+    read_.insert(read_.begin(), std::make_move_iterator(steps.begin() + next + 1),
+                 std::make_move_iterator(steps.end()));
     changed_.notify_all();
+    throw;
   }
 }
 
