@@ -70,7 +70,10 @@ struct intake_settings {
   /// replay), and the answers of a batch then come with a later put() or with finish().
   /// Answers, events and stored state are the same either way, for an input that is finished:
   /// one given up before finish() leaves what is still in flight unapplied, and an exception
-  /// from reading comes out of the put() or finish() that would have answered it.
+  /// from reading comes out of the put() or finish() that would have answered it. A host
+  /// reading ahead finishes one input before it feeds the next: an X12 reader's question
+  /// (was this interchange answered before?) may be answered before the sets ahead of it are
+  /// applied, which is the same answer only while no other input changes the state.
   unsigned read_ahead = 0;
   work_pool* read_pool = nullptr;
 };
