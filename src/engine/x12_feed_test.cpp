@@ -6,25 +6,13 @@
 #include <cstdlib>
 #include <future>
 #include <stdexcept>
-#include <thread>
 
 #include "support/samples.hpp"
+#include "support/thread_per_work.hpp"
 
 using namespace covgate;
 
 namespace {
-
-// Threads lent to the feed: each piece of work on a thread of its own, joined at the end.
-struct thread_per_work final : engine::work_pool {
-  std::vector<std::thread> threads;
-  void run(std::function<void()> work) override { threads.emplace_back(std::move(work)); }
-  thread_per_work() = default;
-  thread_per_work(const thread_per_work&) = delete;
-  thread_per_work& operator=(const thread_per_work&) = delete;
-  ~thread_per_work() override {
-    for (auto& t : threads) t.join();
-  }
-};
 
 // Counts what it is handed; throws on the set numbered `fail_at` (1-based), once.
 struct receiver final : engine::x12_input::handler {
@@ -51,7 +39,7 @@ TEST_SUITE("engine.x12_feed") {
     // finish() hands the other five over (before, the reader waited for those claims, and
     // finish() with it, for ever).
     const auto text = test::sample("days/mixed-day/2-claims.x12");
-    thread_per_work pool;
+    test::thread_per_work pool;
     receiver got;
     got.fail_at = 1;
     auto finished = std::async(std::launch::async, [&] {
@@ -84,7 +72,7 @@ TEST_SUITE("engine.x12_feed") {
   TEST_CASE("read on the caller's thread or ahead, a feed hands over the same sets in order") {
     const auto text = test::sample("days/mixed-day/2-claims.x12");
     const auto read = [&](bool ahead) {
-      thread_per_work pool;
+      test::thread_per_work pool;
       receiver got;
       engine::x12_feed feed(got, {}, {ahead ? &pool : nullptr, 2});
       for (std::size_t i = 0; i < text.size(); i += 1000) {

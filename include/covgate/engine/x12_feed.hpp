@@ -99,7 +99,8 @@ class x12_feed final : private x12_input::handler {
   bool abandoned_ = false;
   // Sets of claims in existence: the one the reader fills and the one the gate takes. More
   // would let the reader run further ahead, but the claims it wrote would have left the
-  // cache before the gate reads them: with three, a claims-only replay was 6 % slower.
+  // cache before the gate reads them: with three, a claims-only replay took 1.62-1.73 s
+  // against 1.52-1.58 s (200,000 claims, the same minutes).
   static constexpr std::size_t claim_sets = 2;
   std::size_t claim_sets_ = 1;                           // the reader's own
   std::vector<std::vector<model::claim>> spare_claims_;  // handed over, their buffers kept
