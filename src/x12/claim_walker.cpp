@@ -17,8 +17,8 @@ bool entry_matches(const schema::entry& e, std::uint32_t key, const segment& seg
   const auto qualifier = e.qualifier_component
                              ? seg.component(e.qualifier_element, e.qualifier_component)
                              : seg.element(e.qualifier_element);
-  if (!schema::in_list(e.qualifiers, qualifier)) return false;
-  return !exact || e.secondary.empty() || schema::in_list(e.secondary, seg.element(2));
+  if (!schema::listed(e.qualifier_keys, qualifier)) return false;
+  return !exact || e.secondary_keys.empty() || schema::listed(e.secondary_keys, seg.element(2));
 }
 
 // X12 R values ("4821.55", "-3", "12.5"): parsed exactly, without a trip through double, since

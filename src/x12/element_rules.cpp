@@ -319,34 +319,40 @@ void check_elements(const segment& seg, const schema::entry& entry, leniency len
   const auto last =
       std::min<std::size_t>(slots.size(), std::max<std::size_t>(count, entry.last_required));
   for (std::uint32_t position = 1; position <= last; ++position) {
-    const auto& item = rules.at(position);
-    const auto& slot = slots[position - 1];
+    const auto& plan = entry.elements_plan[position - 1];
     const auto v = position <= count ? seg.element(position) : std::string_view{};
     if (v.empty()) {
-      if (item.usage == 'R') {
+      if (entry.required_mask >> (position - 1) & 1) {
         // A required composite that is missing is reported at its first component.
+        const auto& slot = slots[position - 1];
         const auto& first_def = slot.composite ? slot.composite->components.front() : slot.element;
         c.report(position, slot.composite ? 1 : 0, first_def.ref, error::required_element_missing);
       }
-    } else if (item.usage == 'N') {
+      continue;
+    }
+    // The common cases of plain ASCII, decided by the entry's plan: a free value, whose length
+    // is all there is to check, and a code from the guide's list.
+    if (plan.how == schema::element_check::length && c.plain) {
+      if (v.size() > plan.max || v.size() < plan.min) {
+        c.report(position, 0, slots[position - 1].element.ref,
+                 v.size() > plan.max ? error::element_too_long : error::element_too_short);
+      }
+      continue;
+    }
+    if (plan.how == schema::element_check::code && c.plain) {
+      if (!rules.allows(rules.at(position), v)) {
+        c.report(position, 0, slots[position - 1].element.ref, error::invalid_code_value);
+      }
+      continue;
+    }
+    const auto& slot = slots[position - 1];
+    if (plan.how == schema::element_check::not_used) {
       c.report(position, 0, slot.composite ? 0 : slot.element.ref, error::not_used_element_present);
     } else if (slot.composite) {
-      c.composite(v, *slot.composite, rules.components_of(item), position);
-    } else if (c.plain && slot.element.type == dictionary::data_type::id && item.code_count) {
-      // The other common case, a code from the guide's list.
-      if (!rules.allows(item, v))
-        c.report(position, 0, slot.element.ref, error::invalid_code_value);
-    } else if (c.plain && slot.element.type == dictionary::data_type::an && item.codes.empty() &&
-               slot.element.ref != 1251) {
-      // The common case, a free AN value in plain ASCII: its length is all there is to check.
-      const std::size_t max = item.max ? item.max : slot.element.max;
-      if (v.size() > max || v.size() < slot.element.min) {
-        c.report(position, 0, slot.element.ref,
-                 v.size() > max ? error::element_too_long : error::element_too_short);
-      }
+      c.composite(v, *slot.composite, rules.components_of(rules.at(position)), position);
     } else {
       // Only a date (1251) looks at the element before it (its format qualifier, 1250).
-      c.value(v, slot.element, item, position, 0,
+      c.value(v, slot.element, rules.at(position), position, 0,
               slot.element.ref == 1251 ? seg.element(position - 1) : std::string_view{});
     }
   }

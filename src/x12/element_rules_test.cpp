@@ -330,6 +330,65 @@ TEST_SUITE("x12.element_rules") {
           error::invalid_date);
   }
 
+  TEST_CASE("every free element's length is checked, in plain ASCII and beyond it") {
+    // The entry's plan takes a free value (AN, or ID without a code list) by its length alone
+    // when the segment is plain ASCII; beyond ASCII the whole check counts characters.
+    int checked = 0;
+    for (const auto& placed :
+         entries_with({"CLM", "NM1", "N3", "N4", "REF", "SV1", "SV2", "PRV"})) {
+      CAPTURE(placed.where);
+      const auto& entry = *placed.entry;
+      const auto slots = slots_of(entry);
+      for (const auto& s : slots) {
+        if (s.component != 0) continue;
+        const auto& plan = entry.elements_plan[s.position - 1];
+        if (plan.how != schema::element_check::length) continue;
+        CAPTURE(s.position);
+        const std::size_t max = s.item.max ? s.item.max : s.def.max;
+        CHECK(plan.max == max);
+        CHECK(plan.min == s.def.min);
+        const auto longest = segment_text(entry, slots, &s, std::string(max, 'A'));
+        CHECK(check(longest, entry).empty());
+        const auto found = check(segment_text(entry, slots, &s, std::string(max + 1, 'A')), entry);
+        REQUIRE(found.size() == 1);
+        CHECK(found[0].code == error::element_too_long);
+        CHECK(found[0].position == s.position);
+        CHECK(found[0].reference == s.def.ref);
+        // "é" is two bytes and one character: `max` of them fit, one more does not.
+        std::string accented;
+        for (std::size_t i = 0; i < max; ++i) accented += "\xC3\xA9";
+        CHECK(check(segment_text(entry, slots, &s, accented), entry).empty());
+        const auto over = check(segment_text(entry, slots, &s, accented + "\xC3\xA9"), entry);
+        REQUIRE(over.size() == 1);
+        CHECK(over[0].code == error::element_too_long);
+        if (s.def.min > 1) {
+          const auto short_one =
+              check(segment_text(entry, slots, &s, std::string(s.def.min - 1, 'A')), entry);
+          REQUIRE(short_one.size() == 1);
+          CHECK(short_one[0].code == error::element_too_short);
+        }
+        ++checked;
+      }
+    }
+    CHECK(checked > 100);
+  }
+
+  TEST_CASE("an entry's plan: codes, lengths, Not Used and the whole check, element by element") {
+    // 2010AA billing provider NM1: R:85|R:1,2|R|S|S|N|S|S:XX|S (NM110..NM112 Not Used).
+    const auto& nm1 = first_entry("837P 2010AA NM1");
+    using enum schema::element_check;
+    const std::array expected{code,   code, length, length,   length,   not_used,
+                              length, code, length, not_used, not_used, not_used};
+    for (std::size_t p = 0; p < expected.size(); ++p) {
+      CAPTURE(p + 1);
+      CHECK(nm1.elements_plan[p].how == expected[p]);
+    }
+    CHECK(nm1.required_mask == 0b111);
+    // A composite, a date and an amount take the whole check.
+    CHECK(first_entry("837P 2400 SV1").elements_plan[0].how == full);
+    CHECK(first_entry("837P 2400 SV1").elements_plan[1].how == full);
+  }
+
   TEST_CASE("a time element holds a valid time of day") {
     // BHT05 (TM): HHMM, HHMMSS or with decimal seconds.
     const auto& bht = schema::professional_root().entries[1];

@@ -161,10 +161,34 @@ struct element_rule {
 /// A code of at most four characters packed into an integer ("ABK" -> 0x41424B), so a code
 /// list is checked with integer compares; 0 for "" and for longer text (no code is longer).
 constexpr std::uint32_t code_key(std::string_view code) noexcept {
-  if (code.empty() || code.size() > 4) return 0;
-  std::uint32_t key = 0;
-  for (const char c : code) key = key << 8 | static_cast<unsigned char>(c);
-  return key;
+  // One case per length, not a loop: this runs for every coded element read.
+  const auto byte = [&](std::size_t i) -> std::uint32_t {
+    return static_cast<unsigned char>(code[i]);
+  };
+  switch (code.size()) {
+    case 1:
+      return byte(0);
+    case 2:
+      return byte(0) << 8 | byte(1);
+    case 3:
+      return byte(0) << 16 | byte(1) << 8 | byte(2);
+    case 4:
+      return byte(0) << 24 | byte(1) << 16 | byte(2) << 8 | byte(3);
+    default:
+      return 0;
+  }
+}
+
+static_assert(code_key("ABK") == 0x41424B && code_key("") == 0 && code_key("ABCDE") == 0 &&
+              code_key("1") == 0x31 && code_key("D8") == 0x4438 && code_key("ABCD") == 0x41424344);
+
+/// True when `value` is one of the codes whose code_keys are `keys`.
+constexpr bool listed(std::span<const std::uint32_t> keys, std::string_view value) noexcept {
+  const auto key = code_key(value);
+  for (const auto k : keys) {
+    if (k == key) return key != 0;
+  }
+  return false;
 }
 
 /// An element spec compiled at build time: its elements (repeat counts expanded) and the
@@ -176,11 +200,12 @@ struct compiled_spec {
   /// True when `value` is one of the codes `rule` lists.
   [[nodiscard]] constexpr bool allows(const element_rule& rule,
                                       std::string_view value) const noexcept {
-    const auto key = code_key(value);
-    for (std::size_t i = rule.first_code; i < rule.first_code + rule.code_count; ++i) {
-      if (code_keys[i] == key) return key != 0;
-    }
-    return false;
+    return listed(codes_of(rule), value);
+  }
+  /// The code_keys of the codes `rule` lists.
+  [[nodiscard]] constexpr std::span<const std::uint32_t> codes_of(
+      const element_rule& rule) const noexcept {
+    return code_keys.subspan(rule.first_code, rule.code_count);
   }
   /// Element `position` (1-based); N past the listed ones.
   [[nodiscard]] constexpr const element_rule& at(std::size_t position) const noexcept {
@@ -309,6 +334,68 @@ struct compiled {
   static constexpr compiled_spec spec{table.elements, table.components, table.codes};
 };
 
+/// How check_elements reads an element of one segment position, decided when the schema is
+/// built from the guide's rule and the dictionary's definition, so reading a segment branches
+/// once per element instead of deriving it again.
+enum class element_check : std::uint8_t {
+  not_used,  ///< the guide says N: a value sent is an error
+  length,    ///< a free AN value (or an ID without a code list): in plain ASCII, its length
+  code,      ///< an ID from the guide's code list
+  full,      ///< the rest (composites, dates, numbers, times): element_rules' whole check
+};
+
+/// One element position's check (see element_check), with what the length check needs: four
+/// bytes, so an entry's plan stays within two cache lines.
+struct element_plan {
+  element_check how = element_check::not_used;
+  std::uint8_t min = 0;
+  std::uint16_t max = 0;  ///< the guide's narrower maximum, else the dictionary's
+};
+
+/// The most elements a segment of the 837 dictionary has (LIN has 31).
+inline constexpr std::size_t max_segment_elements = 31;
+
+/// The plan of every element position of a segment placed with `rules` ([0] is element 1).
+constexpr std::array<element_plan, max_segment_elements> plan_elements(
+    const dictionary::segment_def& def, const compiled_spec& rules) {
+  if (def.slots.size() > max_segment_elements) throw "a segment longer than max_segment_elements";
+  std::array<element_plan, max_segment_elements> plan{};
+  for (std::size_t p = 1; p <= def.slots.size(); ++p) {
+    const auto& rule = rules.at(p);
+    const auto& slot = def.slots[p - 1];
+    auto& out = plan[p - 1];
+    if (rule.usage == 'N') continue;  // not_used
+    if (slot.is_composite) {
+      out.how = element_check::full;
+      continue;
+    }
+    const auto& element = slot.element;
+    if (element.min > 255) throw "a minimum length past a byte";
+    out.min = static_cast<std::uint8_t>(element.min);
+    out.max = rule.max ? rule.max : element.max;
+    const bool free_text =
+        element.type == dictionary::data_type::an || element.type == dictionary::data_type::id;
+    if (element.type == dictionary::data_type::id && rule.code_count) {
+      out.how = element_check::code;
+    } else if (free_text && rule.codes.empty() && element.ref != 1251) {
+      out.how = element_check::length;  // 1251, a date or a period, depends on its qualifier
+    } else {
+      out.how = element_check::full;
+    }
+  }
+  return plan;
+}
+
+/// Bit p - 1 set when element p is required.
+constexpr std::uint32_t required_elements(const dictionary::segment_def& def,
+                                          const compiled_spec& rules) {
+  std::uint32_t mask = 0;
+  for (std::size_t p = 1; p <= def.slots.size(); ++p) {
+    if (rules.at(p).usage == 'R') mask |= std::uint32_t{1} << (p - 1);
+  }
+  return mask;
+}
+
 /// How an entry tells its segment from others with the same id.
 enum class match : std::uint8_t {
   any,        ///< any segment with the id
@@ -333,15 +420,24 @@ struct entry {
         def(dictionary::find(id_in)) {
     if (how != match::any) {
       qualifier_component = def->slots[qualifier_element - 1].is_composite ? 1 : 0;
-      const auto rule = rules.at(qualifier_element);
-      qualifiers = qualifier_component
-                       ? (rule.components ? rules.components_of(rule)[0].codes : std::string_view{})
-                       : rule.codes;
+      const auto& rule = rules.at(qualifier_element);
+      const element_rule* qualifier_rule = !qualifier_component ? &rule
+                                           : rule.components    ? &rules.components_of(rule)[0]
+                                                                : nullptr;
+      if (qualifier_rule) {
+        qualifiers = qualifier_rule->codes;
+        qualifier_keys = rules.codes_of(*qualifier_rule);
+      }
     }
-    if (how == match::qualifier && !def->slots[1].is_composite) secondary = rules.at(2).codes;
+    if (how == match::qualifier && !def->slots[1].is_composite) {
+      secondary = rules.at(2).codes;
+      secondary_keys = rules.codes_of(rules.at(2));
+    }
     for (std::size_t p = 1; p <= rules.elements.size() && p <= def->slots.size(); ++p) {
       if (rules.at(p).usage == 'R') last_required = static_cast<std::uint8_t>(p);
     }
+    elements_plan = plan_elements(*def, rules);
+    required_mask = required_elements(*def, rules);
   }
 
   std::string_view id;
@@ -353,6 +449,8 @@ struct entry {
   /// (PWK*CT is a supplemental report with PWK02 AA, BM…, or a DME certificate indicator
   /// with AB, AD…), or "".
   std::string_view secondary;
+  std::span<const std::uint32_t> qualifier_keys;  ///< the qualifiers as code_key values
+  std::span<const std::uint32_t> secondary_keys;  ///< the secondary codes as code_key values
   bool required = false;
   std::uint16_t max = 1;                         ///< 0 = no limit
   const loop_def* child = nullptr;               ///< set when this entry starts a nested loop
@@ -368,10 +466,14 @@ struct entry {
   /// The first required entry at or after this one in its loop (the loop's size when none),
   /// so a check for missing entries visits the required ones only.
   std::uint8_t next_required = 0;
+  /// Bit p - 1 set when the guide requires element p.
+  std::uint32_t required_mask = 0;
+  /// How each element position is checked ([0] is element 1), from `rules` and `def`.
+  std::array<element_plan, max_segment_elements> elements_plan{};
 };
 
 /// A loop's entries, and their segment keys again side by side: placing a segment scans the
-/// keys of its loop's entries, 4 bytes each, where the entries are 160.
+/// keys of its loop's entries, 4 bytes each, where the entries are some 300.
 template <std::size_t N>
 struct loop_body {
   std::array<entry, N> entries;
