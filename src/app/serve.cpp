@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "allocator.hpp"
 #include "commands.hpp"
 #include "covgate/cluster/subjects.hpp"
 #include "covgate/server/build_info.hpp"
@@ -34,6 +35,9 @@ std::string store_name(const server::server_config& c) {
 int run_serve(const options& o) {
   auto& log = server::log();
   log.configure(o.log_format, o.log_level);
+  // The executable's allocator asks for huge pages, which pay off in a batch replay; a server
+  // keeps small ones (allocator.hpp says why).
+  const bool small_pages = keep_small_pages();
   auto config = load_config(o.config);
   if (o.print_config) {
     std::cout << server::config_text(config);
@@ -212,7 +216,8 @@ int run_serve(const options& o) {
             {"config", config.source},
             {"config_digest", digest},
             {"tokens", tokens.size()},
-            {"outbox_destinations", config.outbox.destinations.size()}});
+            {"outbox_destinations", config.outbox.destinations.size()},
+            {"huge_pages", small_pages ? "off" : "as the kernel allows"}});
   const unsigned workers =
       config.workers > 0 ? config.workers : std::max(1u, std::thread::hardware_concurrency());
   std::vector<std::thread> threads;

@@ -117,7 +117,13 @@ done
 # build's choice, proven at run time, not only linked.
 case "${EXPECT_ALLOCATOR:-}" in
   jemalloc) check "--version names jemalloc as the allocator serving malloc" \
-              'grep -Eq "^allocator: jemalloc [0-9]+\.[0-9]+\.[0-9]+" "$work/out"' ;;
+              'grep -Eq "^allocator: jemalloc [0-9]+\.[0-9]+\.[0-9]+" "$work/out"'
+            # Huge pages by default (compiled in); MALLOC_CONF still overrides it.
+            check "--version says jemalloc asks for transparent huge pages" \
+              'grep -Eq "^allocator: jemalloc .*, thp:always$" "$work/out"'
+            MALLOC_CONF=thp:default run --version
+            check "MALLOC_CONF overrides the compiled-in huge pages" \
+              'grep -Eq "^allocator: jemalloc .*, thp:default$" "$work/out"' ;;
   system) check "--version names the system malloc" 'grep -qx "allocator: system malloc" "$work/out"' ;;
 esac
 
