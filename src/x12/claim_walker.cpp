@@ -176,7 +176,7 @@ bool claim_walker::find(const segment& seg, match& found) const {
     for (std::size_t depth = stack_.size(); depth-- > 0;) {
       const frame& f = stack_[depth];
       const auto entries = f.def->entries;
-      const auto keys = f.def->keys;  // scanned instead of the entries: 4 bytes each, not 160
+      const auto keys = f.def->keys;  // scanned instead of the entries: 4 bytes each, not 320
       // From the start of the run the last segment matched in, so entries that share one
       // position of the standard may come in any order. A loop's own first segment repeats
       // only as a new loop, which its parent places.

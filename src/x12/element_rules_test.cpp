@@ -210,6 +210,9 @@ TEST_SUITE("x12.element_rules") {
           REQUIRE(found.size() == 1);
           CHECK(found[0].code == error::not_used_element_present);
           CHECK(found[0].position == s.position);
+          // A Not Used composite is named by its position alone (IK404 reference 0).
+          const bool whole_composite = s.component >= 1 && s.element_usage == 'N';
+          CHECK(found[0].reference == (whole_composite ? 0 : s.def.ref));
           CHECK(ack_code(found[0].code) == "I10");
           ++not_used;
         } else if (!s.item.codes.empty()) {
@@ -384,9 +387,10 @@ TEST_SUITE("x12.element_rules") {
       CHECK(nm1.elements_plan[p].how == expected[p]);
     }
     CHECK(nm1.required_mask == 0b111);
-    // A composite, a date and an amount take the whole check.
+    // A composite, an amount and a date take the whole check.
     CHECK(first_entry("837P 2400 SV1").elements_plan[0].how == full);
     CHECK(first_entry("837P 2400 SV1").elements_plan[1].how == full);
+    CHECK(first_entry("837P 2300 DTP").elements_plan[2].how == full);
   }
 
   TEST_CASE("a time element holds a valid time of day") {

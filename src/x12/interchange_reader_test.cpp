@@ -331,6 +331,21 @@ TEST_SUITE("x12.interchange_reader") {
       CHECK(f->elements[0].code == error::required_element_missing);
       CHECK(f->elements[0].reference == 1065);
     }
+    SUBCASE("a qualifier that is a run of the list's codes, or a code behind a NUL, is no code") {
+      // Both are read like any other code the position does not list (REF*XX): the segment
+      // is not placed as REF*EI, and its REF01 is reported as an invalid code.
+      for (const auto& ref : {std::string("REF*EI,SY*311234567"),
+                              std::string("REF*\0EI*311234567", 17), std::string("REF*XX*1")}) {
+        CAPTURE(ref);
+        const auto sink = read(interchange(replace(professional_body(), 9, ref)));
+        const auto* f = finding_for(sink.sets[0], "REF", error::segment_has_element_errors);
+        REQUIRE(f);
+        REQUIRE(f->elements.size() == 1);
+        CHECK(f->elements[0].position == 1);
+        CHECK(f->elements[0].code == error::invalid_code_value);
+        CHECK(finding_for(sink.sets[0], "REF", error::required_segment_missing));
+      }
+    }
     SUBCASE("an invalid date qualifier and date") {
       const auto sink = read(interchange(replace(professional_body(), 22, "DTP*472*D8*20260230")));
       const auto* f = finding_for(sink.sets[0], "DTP", error::segment_has_element_errors);

@@ -161,6 +161,8 @@ struct element_rule {
 /// A code of at most four characters packed into an integer ("ABK" -> 0x41424B), so a code
 /// list is checked with integer compares; 0 for "" and for longer text (no code is longer).
 constexpr std::uint32_t code_key(std::string_view code) noexcept {
+  // A leading NUL would pack like the code without it ("\0EI" like "EI"): no code has one.
+  if (code.empty() || code[0] == '\0') return 0;
   // One case per length, not a loop: this runs for every coded element read.
   const auto byte = [&](std::size_t i) -> std::uint32_t {
     return static_cast<unsigned char>(code[i]);
@@ -179,6 +181,7 @@ constexpr std::uint32_t code_key(std::string_view code) noexcept {
   }
 }
 
+static_assert(code_key(std::string_view("\0EI", 3)) == 0);
 static_assert(code_key("ABK") == 0x41424B && code_key("") == 0 && code_key("ABCDE") == 0 &&
               code_key("1") == 0x31 && code_key("D8") == 0x4438 && code_key("ABCD") == 0x41424344);
 
@@ -190,6 +193,14 @@ constexpr bool listed(std::span<const std::uint32_t> keys, std::string_view valu
   }
   return false;
 }
+
+// A value is one code of the list or none: not a run of them ("EI,SY", which the text lists
+// once matched), nor a code behind NUL bytes.
+static_assert([] {
+  constexpr std::array<std::uint32_t, 2> keys{code_key("EI"), code_key("SY")};
+  return listed(keys, "SY") && !listed(keys, "EI,SY") && !listed(keys, "") &&
+         !listed(keys, std::string_view("\0EI", 3)) && !listed(keys, "EIS");
+}());
 
 /// An element spec compiled at build time: its elements (repeat counts expanded) and the
 /// components of its composites, so reading a segment never parses a spec.
@@ -344,8 +355,8 @@ enum class element_check : std::uint8_t {
   full,      ///< the rest (composites, dates, numbers, times): element_rules' whole check
 };
 
-/// One element position's check (see element_check), with what the length check needs: four
-/// bytes, so an entry's plan stays within two cache lines.
+/// One element position's check (see element_check), with what the length check needs, in
+/// four bytes.
 struct element_plan {
   element_check how = element_check::not_used;
   std::uint8_t min = 0;
@@ -420,13 +431,16 @@ struct entry {
         def(dictionary::find(id_in)) {
     if (how != match::any) {
       qualifier_component = def->slots[qualifier_element - 1].is_composite ? 1 : 0;
+      // No pointer tested against null here: GCC 12 under -fsanitize=undefined will not
+      // compare a constant's address with null at compile time.
       const auto& rule = rules.at(qualifier_element);
-      const element_rule* qualifier_rule = !qualifier_component ? &rule
-                                           : rule.components    ? &rules.components_of(rule)[0]
-                                                                : nullptr;
-      if (qualifier_rule) {
-        qualifiers = qualifier_rule->codes;
-        qualifier_keys = rules.codes_of(*qualifier_rule);
+      if (!qualifier_component) {
+        qualifiers = rule.codes;
+        qualifier_keys = rules.codes_of(rule);
+      } else if (rule.components) {
+        const auto& first = rules.components_of(rule)[0];
+        qualifiers = first.codes;
+        qualifier_keys = rules.codes_of(first);
       }
     }
     if (how == match::qualifier && !def->slots[1].is_composite) {

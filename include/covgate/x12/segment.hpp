@@ -36,6 +36,8 @@ struct location {
 /// element(3)). Cheap to copy; valid only during the callback that received it.
 class segment {
  public:
+  /// `ends[i]` is where element i ends in `text` (its separator, or text.size() for the last):
+  /// ascending and within `text`, as the reader makes them. element() trusts them unchecked.
   segment(std::string_view text, const std::uint32_t* ends, std::uint32_t count,
           const delimiters& delims, location where, error defect = error{}) noexcept
       : text_(text),
