@@ -33,6 +33,20 @@ std::uint32_t memory_state::set_part_index(std::string_view encoded) {
   return index;
 }
 
+std::uint32_t memory_state::set_part_of(const model::claim& c) {
+  // encode_set_part writes these two fields and nothing else (model/claim_codec.cpp).
+  if (has_last_set_ && c.billing == last_billing_ && c.envelope == last_envelope_) {
+    return last_set_part_;
+  }
+  encoding_.clear();
+  model::encode_set_part(c, encoding_);
+  last_set_part_ = set_part_index(encoding_);
+  last_billing_ = c.billing;
+  last_envelope_ = c.envelope;
+  has_last_set_ = true;
+  return last_set_part_;
+}
+
 std::optional<engine::claim_record> memory_state::load(std::string_view claim_id) const {
   const auto* s = find(claim_id);
   if (s == nullptr) return std::nullopt;
@@ -73,9 +87,7 @@ void memory_state::save(const engine::claim_record_view& record) {
   // The claim's envelope and billing provider are its whole set's: kept once for all of them.
   // Encoded in a buffer that keeps its capacity, then copied once at its exact size: growing
   // each record's own string from empty cost a reallocation per doubling and a shrink.
-  encoding_.clear();
-  model::encode_set_part(record.claim, encoding_);
-  const auto set_part = set_part_index(encoding_);
+  const auto set_part = set_part_of(record.claim);
   encoding_.clear();
   model::encode_own_part(record.claim, encoding_);
   s.claim_size = static_cast<std::uint32_t>(encoding_.size());

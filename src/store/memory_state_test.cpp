@@ -184,4 +184,31 @@ TEST_SUITE("store.memory_state") {
     CHECK(s2->claim == r.claim);
     CHECK(t1->claim.billing.npi == "1999999999");
   }
+
+  TEST_CASE("a claim whose set differs from the one saved before it in one field keeps its own") {
+    // The set part of the claim saved last is compared field by field before it is reused:
+    // a change in any one field of the envelope or the billing provider makes a new part.
+    store::memory_state s;
+    engine::claim_record r;
+    const std::vector<void (*)(model::claim&)> changes{
+        [](model::claim& c) { c.envelope.sender_id = "OTHER"; },
+        [](model::claim& c) { c.envelope.usage = 'T'; },
+        [](model::claim& c) { c.envelope.submitter.last = "SOMEONE ELSE"; },
+        [](model::claim& c) { c.billing.taxonomy = "999ZZ0000X"; },
+        [](model::claim& c) { c.billing.name.first = "PAT"; },
+    };
+    int n = 0;
+    for (const auto& change : changes) {
+      r.claim = test::pump_claim(("C" + std::to_string(n++)).c_str());
+      s.save(r);
+      auto changed = test::pump_claim(("C" + std::to_string(n++)).c_str());
+      change(changed);
+      r.claim = changed;
+      s.save(r);
+      const auto back = s.load(changed.id);
+      REQUIRE(back);
+      CHECK(back->claim == changed);
+    }
+    CHECK(s.set_parts() == changes.size() + 1);  // the fixture's, and one per change
+  }
 }

@@ -106,6 +106,7 @@ class memory_state final : public engine::state {
   [[nodiscard]] const patient* find_patient(std::string_view key) const;
   std::uint32_t patient_index(const std::string& key);
   std::uint32_t set_part_index(std::string_view encoded);
+  std::uint32_t set_part_of(const model::claim& c);
 
   bool keep_history_;
   std::deque<stored> records_;  // in first-save order
@@ -118,6 +119,12 @@ class memory_state final : public engine::state {
   by_name<engine::interchange_answer> interchanges_;
   std::map<std::string, std::int64_t, std::less<>> counters_;
   std::string encoding_;  // save()'s working buffer, reused
+  // The set part saved last, as fields: a set's claims come one after another, and comparing
+  // them costs less than encoding and hashing the part again (set_part_of).
+  bool has_last_set_ = false;
+  model::provider last_billing_;
+  model::envelope_ref last_envelope_;
+  std::uint32_t last_set_part_ = 0;
 };
 
 }  // namespace covgate::store
