@@ -58,7 +58,9 @@ void codec_fields(Archive& a,
   if (a.version() >= 2) a(e.submitter), a(e.submitter_id), a(e.submitter_is_person), a(e.usage);
 }
 // Which of a claim's fields an encoding holds: all of them (encode), or one of the two parts
-// a memory state keeps apart (encode_set_part, encode_own_part).
+// a memory state keeps apart (encode_set_part, encode_own_part). The set part is the billing
+// provider and the envelope only: memory_state::set_part_of compares those two fields to reuse
+// a part, so a field moved into it must be compared there too.
 enum class claim_part { all, own, set };
 
 template <class Archive, class Self>
