@@ -132,10 +132,11 @@ class evaluator {
   }
   model::finding& add(reason code, std::uint32_t line, std::vector<std::string> used = {},
                       std::string detail = {}) {
-    model::finding f{code, line, std::move(detail), std::move(used)};
-    if (findings_.empty()) findings_.reserve(8);
-    findings_.push_back(std::move(f));
-    return findings_.back();
+    // Room for 16 at the first: a held insulin-pump claim has ten or more findings (each of
+    // criterion A's, B, follow-up, insulinopenia, prior authorization, setting, re-review),
+    // and growing from 8 moved them all once per claim.
+    if (findings_.empty()) findings_.reserve(16);
+    return findings_.emplace_back(code, line, std::move(detail), std::move(used));
   }
 
   // ---- per line ----------------------------------------------------------------------------
