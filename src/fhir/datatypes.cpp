@@ -60,11 +60,6 @@ constexpr typed_element every_resource[] = {
     {"meta.lastUpdated", datatype::instant},
 };
 
-constexpr typed_element coded[] = {
-    {"system", datatype::string},
-    {"code", datatype::code},
-};
-
 constexpr typed_element observation[] = {
     {"status", datatype::code},
     {"effectiveDateTime", datatype::date_time},

@@ -136,7 +136,10 @@ class evaluator {
     // criterion A's, B, follow-up, insulinopenia, prior authorization, setting, re-review),
     // and growing from 8 moved them all once per claim.
     if (findings_.empty()) findings_.reserve(16);
-    return findings_.emplace_back(code, line, std::move(detail), std::move(used));
+    // Braces, not emplace_back's parentheses: a finding is an aggregate, and Clang 14 does not
+    // build aggregates from parentheses (C++20's P0960).
+    findings_.push_back(model::finding{code, line, std::move(detail), std::move(used)});
+    return findings_.back();
   }
 
   // ---- per line ----------------------------------------------------------------------------

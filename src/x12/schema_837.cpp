@@ -366,9 +366,6 @@ constexpr auto form_body = body(std::array{
 });
 constexpr loop_def form{loop::other, "2440", form_body};
 
-constexpr spec_text diagnosis_pointers =
-    "R:1,2,3,4,5,6,7,8,9,10,11,12;S:1,2,3,4,5,6,7,8,9,10,11,12*3";
-
 constexpr auto p_2400_body = body(std::array{
     seg<"R">("LX", R, 1),
     seg<"R(R:ER,HC,IV,WK;R;S;S;S;S;S)|R|R:MJ,UN|R|S|N|"
@@ -490,7 +487,6 @@ constexpr loop_def p_2300{loop::claim_2300, "2300", p_2300_body};
 
 // ---- 837I claim (2300) and its loops -----------------------------------------------------------
 
-constexpr spec_text institutional_provider = "R|R:1|R|S|S|N|S|S:XX|S";
 constexpr spec_text provider_ids = "R:0B,1G,G2,LU|R";
 
 constexpr auto i_2310a_body = body(std::array{
