@@ -94,12 +94,22 @@ std::optional<Enum> enum_named(const std::array<std::string_view, N>& names,
   return std::nullopt;
 }
 
-// Pads an ICD-10 code to seven characters so ranges compare as the code set orders them.
-std::string padded(std::string_view code) {
-  std::string out(code.substr(0, 7));
-  out.resize(7, ' ');
-  return out;
+// An ICD-10-CM code has at most seven characters (without its dot).
+constexpr std::size_t icd10_length = 7;
+
+// The first seven characters of `code`, padded with `fill`, as one integer whose order is the
+// order of the texts (the first character in the highest byte, each compared unsigned as
+// std::string compares): ranges compare as the code set orders them.
+constexpr std::uint64_t code_key(std::string_view code, unsigned char fill) {
+  std::uint64_t key = 0;
+  for (std::size_t i = 0; i < icd10_length; ++i) {
+    key = (key << 8) | (i < code.size() ? static_cast<unsigned char>(code[i]) : fill);
+  }
+  return key;
 }
+static_assert(code_key("C509", ' ') < code_key("C96ZZZZ", ' '));
+static_assert(code_key("C00", ' ') < code_key("C000", ' '));  // a space sorts before a digit
+static_assert(code_key("\xE9", ' ') > code_key("Z", ' '));    // bytes compare unsigned
 
 }  // namespace
 
@@ -257,10 +267,19 @@ tables tables::parse(const table_sources& sources) {
       auto& entries = t.icd10_[key_of(it)];
       for (const auto& item : r.strings(it->value, "/" + key_of(it))) {
         const auto dash = item.find('-');
+        const std::string_view from = std::string_view(item).substr(0, dash);
+        const std::string_view to =
+            dash == std::string::npos ? from : std::string_view(item).substr(dash + 1);
+        if (from.empty() || to.empty() || from.size() > icd10_length || to.size() > icd10_length) {
+          r.fail("/" + key_of(it), "'" + item +
+                                       "' is not a code or a range of codes of 1 to 7 "
+                                       "characters (ICD-10-CM, without the dot)");
+        }
         if (dash == std::string::npos) {
-          entries.push_back({item, item + "\x7f"});
+          entries.push_back(
+              {code_key(from, 0x00), code_key(from, 0xFF), static_cast<std::uint8_t>(from.size())});
         } else {
-          entries.push_back({padded(item.substr(0, dash)), padded(item.substr(dash + 1))});
+          entries.push_back({code_key(from, ' '), code_key(to, ' '), 0});
           if (entries.back().high < entries.back().low) {
             r.fail("/" + key_of(it), "range " + item + " ends before it starts");
           }
@@ -426,12 +445,9 @@ std::string_view tables::drug_indication(std::string_view code) const {
 bool tables::icd10_in(std::string_view code, std::string_view group) const {
   const auto it = icd10_.find(group);
   if (it == icd10_.end()) return false;
-  const std::string key = padded(code);
+  const std::uint64_t key = code_key(code, ' ');
   for (const auto& e : it->second) {
-    const bool prefix = !e.high.empty() && e.high.back() == '\x7f';
-    if (prefix ? code.substr(0, e.low.size()) == e.low : (key >= e.low && key <= e.high)) {
-      return true;
-    }
+    if (key >= e.low && key <= e.high && code.size() >= e.min_length) return true;
   }
   return false;
 }

@@ -115,6 +115,54 @@ TEST_SUITE("mapping.tables") {
     CHECK_FALSE(shipped().icd10_in("E163", "recurring-hypoglycemia"));
   }
 
+  TEST_CASE("ICD-10 prefixes and ranges at their edges") {
+    auto sources = embedded_sources();
+    sources.icd10 = R"({"p": ["I26", "\u00e9", "Q  "], "r": ["C00-C96ZZZZ", "E10-E11"], "x": []})";
+    const auto t = tables::parse(sources);
+    // A prefix: codes at least as long that start with it, whatever follows (past seven
+    // characters too); a shorter code or a neighbour does not match.
+    CHECK(t.icd10_in("I26", "p"));
+    CHECK(t.icd10_in("I2699", "p"));
+    CHECK(t.icd10_in("I26\xff\xff\xff\xff", "p"));
+    CHECK(t.icd10_in("I260000099", "p"));
+    CHECK_FALSE(t.icd10_in("I2", "p"));
+    CHECK_FALSE(t.icd10_in("I25", "p"));
+    CHECK_FALSE(t.icd10_in("I27", "p"));
+    CHECK_FALSE(t.icd10_in("", "p"));
+    CHECK(t.icd10_in("\xc3\xa9X", "p"));  // a prefix of bytes past ASCII
+    CHECK(t.icd10_in("Q  1", "p"));
+    CHECK_FALSE(t.icd10_in("Q", "p"));  // padded with spaces it would read "Q  "
+    // A range: inclusive at both ends, compared after padding with spaces to seven.
+    CHECK(t.icd10_in("C00", "r"));
+    CHECK(t.icd10_in("C000", "r"));
+    CHECK(t.icd10_in("C96ZZZZ", "r"));
+    CHECK(t.icd10_in("C96ZZZZ9", "r"));  // only the first seven characters count
+    CHECK_FALSE(t.icd10_in("C", "r"));   // "C" + spaces sorts before "C00"
+    CHECK_FALSE(t.icd10_in("C97", "r"));
+    CHECK(t.icd10_in("E11", "r"));
+    CHECK_FALSE(t.icd10_in("E119", "r"));  // past "E11    "
+    CHECK_FALSE(t.icd10_in("\xc3\xa9", "r"));
+    CHECK_FALSE(t.icd10_in("I26", "x"));
+    CHECK_FALSE(t.icd10_in("I26", "no-such-group"));
+  }
+
+  TEST_CASE("ICD-10 entries are codes of 1 to 7 characters") {
+    auto sources = embedded_sources();
+    for (const char* bad :
+         {R"({"g": ["I26"], "h": ["E1234567"]})", R"({"h": ["C00-"]})", R"({"h": ["-C00"]})",
+          R"({"h": ["C00-C96ZZZZ", "-"]})", R"({"h": ["C00-C96ZZZZZ"]})"}) {
+      CAPTURE(bad);
+      sources.icd10 = bad;
+      CHECK(error_of(sources).find("icd10.json: /h: '") == 0);
+      CHECK(error_of(sources).find("is not a code or a range of codes of 1 to 7 characters") !=
+            std::string::npos);
+    }
+    sources.icd10 = R"({"h": [""]})";
+    CHECK(error_of(sources) == "icd10.json: /h/0: must be a non-empty string");
+    sources.icd10 = R"({"h": ["C96-C00"]})";
+    CHECK(error_of(sources) == "icd10.json: /h: range C96-C00 ends before it starts");
+  }
+
   TEST_CASE("evidence codes: the covgate system, site codes mapped onto it, value types") {
     CHECK(shipped().evidence("urn:covgate:evidence", "smbg-per-day") == "smbg-per-day");
     CHECK_FALSE(shipped().evidence("urn:covgate:evidence", "made-up").has_value());

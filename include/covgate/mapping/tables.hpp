@@ -157,8 +157,13 @@ class tables {
     std::string canonical;
     std::map<std::string, std::pair<double, double>, std::less<>> from;  // factor, offset
   };
+  // An ICD-10 entry as two seven-character keys packed into integers (code_key in
+  // tables.cpp): a range's ends padded with spaces, a prefix's as the prefix padded with
+  // 0x00 and 0xFF, so that either is one pair of integer comparisons (a policy asks this for
+  // every diagnosis of every claim). A prefix matches only codes at least as long as itself.
   struct icd_entry {
-    std::string low, high;  // a prefix has high = low + "\x7f"
+    std::uint64_t low = 0, high = 0;
+    std::uint8_t min_length = 0;
   };
 
   std::unordered_map<std::string, loinc_info> loinc_;
