@@ -197,6 +197,58 @@ TEST_SUITE("engine.gate") {
           model::reason::csii_insulinopenia_missing);
   }
 
+  TEST_CASE("one batch of two patients' facts, interleaved or in runs, re-evaluates each") {
+    // The gate compares each fact's patient with the last one it noted: a run of one
+    // patient's facts, another patient's between them, and a correction behind a run of its
+    // patient's facts must each be noticed.
+    constexpr const char* other_key = "2AB3CD4EF56";
+    const auto of_other = [&](model::fact f) {
+      std::visit(
+          [&](auto& v) {
+            if constexpr (requires { v.patient_key; }) v.patient_key = other_key;
+            v.resource_id += "-2";
+          },
+          f);
+      return f;
+    };
+    auto other_claim = pump_claim("PUMP002");
+    other_claim.subscriber.member_id = other_key;
+
+    recorder r;
+    r.gate.on_claim(pump_claim(), "claims");
+    r.gate.on_claim(other_claim, "claims");
+    std::vector<model::fact> interleaved;
+    for (const auto& f : documentation()) {
+      interleaved.push_back(f);
+      interleaved.push_back(of_other(f));
+    }
+    r.gate.on_facts(interleaved, "both");
+    CHECK(r.kinds() == std::vector<std::string>{"hold", "hold", "release", "release"});
+    CHECK(r.gate.find("PUMP001")->decision.result == outcome::release);
+    CHECK(r.gate.find("PUMP002")->decision.result == outcome::release);
+
+    // A new fact of the test patient, then the retraction of its C-peptide: the run's second
+    // fact is a correction, which re-evaluates its released claim.
+    auto extra = evidence("smbg-per-day", 5.0);
+    extra.resource_id = "Observation/extra";
+    r.gate.on_facts(
+        {extra, model::retraction{"Observation/cpep", "Patient/p", test::test_patient_key}}, "fix");
+    REQUIRE(r.events.size() == 5);
+    CHECK(r.events[4].kind == engine::event_kind::reopened);
+    CHECK(r.events[4].decision.claim_id == "PUMP001");
+
+    // The other patient's retraction behind a new fact of the test patient, behind one of
+    // its own.
+    auto extra_again = extra;
+    extra_again.resource_id = "Observation/extra-again";
+    r.gate.on_facts({of_other(extra), extra_again,
+                     model::retraction{"Observation/cpep-2", "Patient/p-2", other_key}},
+                    "fix");
+    REQUIRE(r.events.size() == 6);
+    CHECK(r.events[5].kind == engine::event_kind::reopened);
+    CHECK(r.events[5].decision.claim_id == "PUMP002");
+  }
+
   TEST_CASE("a fact that arrives before its Patient is linked when the Patient arrives") {
     recorder r;
     r.gate.on_claim(pump_claim(), "claims");
