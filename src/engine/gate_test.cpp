@@ -237,11 +237,11 @@ TEST_SUITE("engine.gate") {
     CHECK(r.events[4].kind == engine::event_kind::reopened);
     CHECK(r.events[4].decision.claim_id == "PUMP001");
 
-    // The other patient's retraction behind a new fact of the test patient, behind one of
-    // its own.
+    // The other patient's retraction behind a new fact of its own, behind one of the test
+    // patient: the correction is not the first patient's of the batch.
     auto extra_again = extra;
     extra_again.resource_id = "Observation/extra-again";
-    r.gate.on_facts({of_other(extra), extra_again,
+    r.gate.on_facts({extra_again, of_other(extra),
                      model::retraction{"Observation/cpep-2", "Patient/p-2", other_key}},
                     "fix");
     REQUIRE(r.events.size() == 6);

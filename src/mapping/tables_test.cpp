@@ -125,6 +125,8 @@ TEST_SUITE("mapping.tables") {
     CHECK(t.icd10_in("I2699", "p"));
     CHECK(t.icd10_in("I26\xff\xff\xff\xff", "p"));
     CHECK(t.icd10_in("I260000099", "p"));
+    CHECK(t.icd10_in("I26\t", "p"));  // below a space: a prefix's bounds are not space-padded
+    CHECK(t.icd10_in(std::string_view("I26\0", 4), "p"));
     CHECK_FALSE(t.icd10_in("I2", "p"));
     CHECK_FALSE(t.icd10_in("I25", "p"));
     CHECK_FALSE(t.icd10_in("I27", "p"));
