@@ -248,7 +248,7 @@ void gate::index_facts(std::vector<model::fact> facts, std::set<std::string>& to
     const auto& first = group.front();
     const auto& key_in_group = model::patient_key_of(first);
     const bool same_patient = last_touched != nullptr && *last_touched == key_in_group;
-    // A copy unless it is the last one: apply() clears the key in the group.
+    // A copy of another patient's key: apply() clears it in the group.
     std::string key = same_patient ? std::string() : key_in_group;
     if (!writing.owns_lock()) writing.lock();
     if (const auto* p = std::get_if<model::practitioner>(&first)) {
@@ -261,8 +261,11 @@ void gate::index_facts(std::vector<model::fact> facts, std::set<std::string>& to
       writing.unlock();
       entries_locked = 0;
     }
-    if ((!same_patient && key.empty()) || change == model::fact_index::change::ignored) continue;
-    if (!same_patient) last_touched = &*touched.insert(std::move(key)).first;
+    if (change == model::fact_index::change::ignored) continue;
+    if (!same_patient) {
+      if (key.empty()) continue;  // a fact of no patient (a Practitioner, say)
+      last_touched = &*touched.insert(std::move(key)).first;
+    }
     if (change == model::fact_index::change::replaced ||
         change == model::fact_index::change::retracted) {
       corrected.insert(*last_touched);

@@ -100,16 +100,16 @@ constexpr std::size_t icd10_length = 7;
 // The first seven characters of `code`, padded with `fill`, as one integer whose order is the
 // order of the texts (the first character in the highest byte, each compared unsigned as
 // std::string compares): ranges compare as the code set orders them.
-constexpr std::uint64_t code_key(std::string_view code, unsigned char fill) {
+constexpr std::uint64_t icd10_key(std::string_view code, unsigned char fill) {
   std::uint64_t key = 0;
   for (std::size_t i = 0; i < icd10_length; ++i) {
     key = (key << 8) | (i < code.size() ? static_cast<unsigned char>(code[i]) : fill);
   }
   return key;
 }
-static_assert(code_key("C509", ' ') < code_key("C96ZZZZ", ' '));
-static_assert(code_key("C00", ' ') < code_key("C000", ' '));  // a space sorts before a digit
-static_assert(code_key("\xE9", ' ') > code_key("Z", ' '));    // bytes compare unsigned
+static_assert(icd10_key("C509", ' ') < icd10_key("C96ZZZZ", ' '));
+static_assert(icd10_key("C00", ' ') < icd10_key("C000", ' '));  // a space sorts before a digit
+static_assert(icd10_key("\xE9", ' ') > icd10_key("Z", ' '));    // bytes compare unsigned
 
 }  // namespace
 
@@ -276,10 +276,10 @@ tables tables::parse(const table_sources& sources) {
                                        "characters (ICD-10-CM, without the dot)");
         }
         if (dash == std::string::npos) {
-          entries.push_back(
-              {code_key(from, 0x00), code_key(from, 0xFF), static_cast<std::uint8_t>(from.size())});
+          entries.push_back({icd10_key(from, 0x00), icd10_key(from, 0xFF),
+                             static_cast<std::uint8_t>(from.size())});
         } else {
-          entries.push_back({code_key(from, ' '), code_key(to, ' '), 0});
+          entries.push_back({icd10_key(from, ' '), icd10_key(to, ' '), 0});
           if (entries.back().high < entries.back().low) {
             r.fail("/" + key_of(it), "range " + item + " ends before it starts");
           }
@@ -445,7 +445,7 @@ std::string_view tables::drug_indication(std::string_view code) const {
 bool tables::icd10_in(std::string_view code, std::string_view group) const {
   const auto it = icd10_.find(group);
   if (it == icd10_.end()) return false;
-  const std::uint64_t key = code_key(code, ' ');
+  const std::uint64_t key = icd10_key(code, ' ');
   for (const auto& e : it->second) {
     if (key >= e.low && key <= e.high && code.size() >= e.min_length) return true;
   }

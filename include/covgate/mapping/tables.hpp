@@ -157,7 +157,7 @@ class tables {
     std::string canonical;
     std::map<std::string, std::pair<double, double>, std::less<>> from;  // factor, offset
   };
-  // An ICD-10 entry as two seven-character keys packed into integers (code_key in
+  // An ICD-10 entry as two seven-character keys packed into integers (icd10_key in
   // tables.cpp): a range's ends padded with spaces, a prefix's as the prefix padded with
   // 0x00 and 0xFF, so that either is one pair of integer comparisons (a policy asks this for
   // every diagnosis of every claim). A prefix matches only codes at least as long as itself.
