@@ -118,17 +118,27 @@ function listUrl() {
   return "/claims?" + p.toString();
 }
 
+// A claim as the API names it: its CLM01 and its billing provider's NPI, since two billing
+// providers may send the same CLM01 (a patient control number each assigns).
+const claimRef = (c) => JSON.stringify([c.id, (c.billing && c.billing.npi) || ""]);
+function claimPath(ref, action) {
+  const [id, npi] = JSON.parse(ref);
+  return `/claims/${encodeURIComponent(id)}${action ? "/" + action : ""}` +
+    (npi ? `?billing_npi=${encodeURIComponent(npi)}` : "");
+}
+
 async function loadList() {
   const page = await api(listUrl());
   state.rows = page.claims;
   state.next = page.next;
   const body = $("claims").tBodies[0];
   body.replaceChildren(...page.claims.map((c) => el("tr", {
-    class: "row" + (c.id === state.openId ? " open" : ""), "data-id": c.id,
-    onclick: (e) => { if (e.target.type !== "checkbox") openClaim(c.id); },
+    class: "row" + (claimRef(c) === state.openId ? " open" : ""), "data-id": c.id,
+    "data-ref": claimRef(c),
+    onclick: (e) => { if (e.target.type !== "checkbox") openClaim(claimRef(c)); },
   },
   el("td", {}, el("input", { type: "checkbox", "aria-label": `select ${c.id}`,
-    checked: state.selected.has(c.id), onchange: (e) => select(c.id, e.target.checked) })),
+    checked: state.selected.has(claimRef(c)), onchange: (e) => select(claimRef(c), e.target.checked) })),
   el("td", { class: "code" }, c.id),
   el("td", {}, c.patient_name || "", el("div", { class: "muted code" }, c.patient)),
   el("td", {}, c.dos),
@@ -147,7 +157,7 @@ async function loadList() {
     th.classList.toggle("sorted", th.dataset.sort === state.sort);
     th.classList.toggle("desc", th.dataset.sort === state.sort && state.desc);
   }
-  $("select-all").checked = page.claims.length > 0 && page.claims.every((c) => state.selected.has(c.id));
+  $("select-all").checked = page.claims.length > 0 && page.claims.every((c) => state.selected.has(claimRef(c)));
   updateBulk();
 }
 
@@ -232,12 +242,13 @@ function csiiView(doc) {
   ]);
 }
 
-async function openClaim(id, quiet) {
-  state.openId = id;
-  for (const tr of $("claims").tBodies[0].rows) tr.classList.toggle("open", tr.dataset.id === id);
+async function openClaim(ref, quiet) {
+  state.openId = ref;
+  for (const tr of $("claims").tBodies[0].rows) tr.classList.toggle("open", tr.dataset.ref === ref);
+  const [id] = JSON.parse(ref);
   let c;
   try {
-    c = await api(`/claims/${encodeURIComponent(id)}`);
+    c = await api(claimPath(ref));
   } catch (e) {
     if (!quiet) toast(e.message);
     return;
@@ -251,7 +262,7 @@ async function openClaim(id, quiet) {
     const act = async (verb) => {
       if (!reason.value.trim()) { reason.focus(); toast("A reason is required"); return; }
       try {
-        await api(`/claims/${encodeURIComponent(id)}/${verb}`, { method: "POST", body: { reason: reason.value } });
+        await api(claimPath(ref, verb), { method: "POST", body: { reason: reason.value } });
         toast(`${id}: ${verb === "release" ? "released" : "cancelled"}`);
         await refresh();
       } catch (e) { if (!(e instanceof AuthError)) toast(e.message); }
@@ -316,7 +327,10 @@ async function showMessage(id, anchor) {
 async function bulk(verb) {
   const reason = $("bulk-reason").value.trim();
   if (!reason) { $("bulk-reason").focus(); toast("A reason is required"); return; }
-  const ids = [...state.selected];
+  const ids = [...state.selected].map((ref) => {
+    const [id, npi] = JSON.parse(ref);
+    return npi ? { id, billing_npi: npi } : id;
+  });
   try {
     const r = await api(`/claims/${verb}`, { method: "POST", body: { ids, reason } });
     $("bulk-result").textContent = `${r.done} of ${ids.length} ${verb === "release" ? "released" : "cancelled"}`;
@@ -385,7 +399,7 @@ async function loadAudit() {
     el("tbody", {}, a.csii.map((r) => el("tr", {}, cols.map((c) => el("td", { class: r[c] === "yes" ? "yes" : r[c] === "no" ? "no" : "" }, r[c]))))));
   const claims = (title, list) => [el("h3", {}, `${title} (${list.length})`), list.length
     ? el("table", {}, el("thead", {}, el("tr", {}, ["claim", "patient", "DOS", "outcome", "setting", "where", "detail"].map((h) => el("th", {}, h)))),
-      el("tbody", {}, list.map((c) => el("tr", { class: "row", onclick: () => openClaim(c.id) }, el("td", { class: "code" }, c.id), el("td", {}, c.patient),
+      el("tbody", {}, list.map((c) => el("tr", { class: "row", onclick: () => openClaim(claimRef(c)) }, el("td", { class: "code" }, c.id), el("td", {}, c.patient),
         el("td", {}, c.dos), el("td", {}, c.outcome + (c.closed ? " (closed)" : "")), el("td", {}, c.setting), el("td", {}, c.place), el("td", {}, c.detail)))))
     : el("p", { class: "muted" }, "None.")];
   $("audit").replaceChildren(el("p", {}, `${a.csii.length} CSII patients as of ${a.as_of}.`), table,
@@ -482,7 +496,7 @@ function wire() {
   $("prev").addEventListener("click", () => { if (state.cursors.length > 1) { state.cursors.pop(); loadList(); } });
   $("page-size").addEventListener("change", (e) => { state.limit = Number(e.target.value); resetPaging(); loadList(); });
   $("select-all").addEventListener("change", (e) => {
-    for (const c of state.rows) select(c.id, e.target.checked);
+    for (const c of state.rows) select(claimRef(c), e.target.checked);
     loadList();
   });
   $("bulk-release").addEventListener("click", () => bulk("release"));

@@ -133,8 +133,9 @@ typedef struct covgate_answer {
   size_t findings_length;
   const covgate_part* parts;
   uint64_t sequence; /* covgate_poll: the number to pass to covgate_ack; 0 otherwise */
-  const char* key;   /* covgate_poll: the idempotency key "CLM01-sequence" (the 277's
-                        REF*1K on a release); "" otherwise */
+  const char* key;   /* covgate_poll: the idempotency key "NPI_CLM01-sequence" (the
+                        billing NPI, '_', then the 277's REF*1K "CLM01-sequence"; the
+                        latter alone without a billing NPI); "" otherwise */
   const char* event; /* covgate_poll: "release", "hold", "reopened", "void", "cancel" */
   uint32_t claims;   /* claims answered by this message */
   uint32_t facts;    /* facts read from this message */

@@ -106,9 +106,9 @@ int run_serve(const options& o) {
     worker.emplace(config.cluster, svc.gate());
     svc.set_extra_metrics([&worker] { return worker->metrics_text(); });
     svc.set_review_port(*worker);  // reviews go through the stream, to the claim's holder
-    worker->answer_claim_lookups([&svc](std::string_view claim_id) {
+    worker->answer_claim_lookups([&svc](std::string_view claim_key) {
       // A front shows these: messages named by CG_IN's sequence, which it reads back.
-      return svc.claims().claim_json(claim_id, server::durable_gate::now_ms(),
+      return svc.claims().claim_json(claim_key, server::durable_gate::now_ms(),
                                      {true, cluster::reference_partition});
     });
     worker->answer_worklist([&svc] { return svc.claims().version(); });

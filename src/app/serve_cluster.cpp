@@ -171,6 +171,7 @@ class gate_applier final : public cluster::message_applier {
         return cluster::review_answer::already_closed;
       case server::review_status::not_reviewable:
         return cluster::review_answer::not_reviewable;
+      case server::review_status::ambiguous:  // a worker's gate reviews one key: never
       case server::review_status::unavailable:
         break;
     }
@@ -485,20 +486,27 @@ struct cluster_worker::impl {
 
   // A lookup's answer (§5g): the partitions this worker holds now and has caught up, and the
   // claim when its patient's partition is one of them.
+  // `reference` is a CLM01, or a claim's key when the asker named its billing NPI; a CLM01
+  // several billing providers sent answers the first of their claims here in key order (a
+  // front does not yet tell that it is ambiguous, docs/cluster.md §5g).
   cluster::claim_lookup_answer lookup_answer(
-      std::string_view claim_id,
+      std::string_view reference,
       const std::function<std::optional<std::string>(std::string_view)>& claim_json) {
     cluster::claim_lookup_answer out;
     out.caught_up = caught_up_partitions();
+    std::string key;
     std::optional<std::string> patient;
     gate.read([&](const store::sqlite_store& store) {
-      if (const auto row = store.claim_row_of(claim_id)) patient = row->patient;
+      const auto keys = store.claim_keys_for(reference);
+      if (keys.empty()) return;
+      key = keys.front();
+      if (const auto row = store.claim_row_of(key)) patient = row->patient;
     });
     if (!patient) return out;
     const int partition = partition_of_patient(*patient);
     if (partition >= 0 &&
         std::find(out.caught_up.begin(), out.caught_up.end(), partition) != out.caught_up.end()) {
-      out.claim = claim_json(claim_id);
+      out.claim = claim_json(key);
     }
     return out;
   }
@@ -1004,10 +1012,12 @@ void cluster_front::review(std::string_view claim_id, bool release, std::string_
     auto& [how, body] = looked_up;
     if (how == found::no) return done(server::review_status::unknown_claim);
     if (how == found::unavailable) return done(server::review_status::unavailable);
+    // The holder's claim names its key (CLM01 and billing NPI): the action names it exactly.
     const auto patient = server::patient_of_claim_json(body);
-    if (patient.empty()) return done(server::review_status::unknown_claim);
+    const auto key = server::key_of_claim_json(body);
+    if (patient.empty() || key.empty()) return done(server::review_status::unknown_claim);
     impl_->reviews.request(
-        patient, review_of(id, release, who, why),
+        patient, review_of(key, release, who, why),
         [&completions = impl_->completions, done](cluster::review_answer answer) {
           completions.post([done, status = review_status_of(answer)] { done(status); });
         });

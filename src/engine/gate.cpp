@@ -2,6 +2,8 @@
 
 #include <mutex>
 
+#include "covgate/model/claim_key.hpp"
+
 namespace covgate::engine {
 
 std::string_view name(event_kind k) noexcept {
@@ -78,6 +80,8 @@ event& event::operator=(const event& other) {
 
 std::string event::trace() const { return claim().id + "-" + std::to_string(sequence); }
 
+std::string event::delivery_key() const { return model::delivery_key(claim(), sequence); }
+
 gate::gate(const policy::policy_file& policy, const mapping::tables& tables, state& claims,
            event_handler on_event)
     : policy_(policy),
@@ -109,7 +113,7 @@ policy::patient_context gate::context_for(const model::claim& claim) const {
   if (!key.empty()) own_facts(context, facts_.for_patient(key));
   // One lookup, not a walk over every claim of the patient: a member with thousands of
   // claims costs what one with a few does.
-  context.earlier_csii_release = claims_.csii_released_other_than(key, claim.id);
+  context.earlier_csii_release = claims_.csii_released_other_than(key, model::claim_key(claim));
   context.provider_type_of = [this](const std::string& reference) {
     const auto it = practitioners_.find(reference);
     return it == practitioners_.end() ? mapping::provider_type::unknown : it->second;
@@ -167,7 +171,8 @@ void gate::evaluate(working& record, std::optional<event_kind> kind_if_changed,
 
 void gate::on_claim(const model::claim& claim, const std::string& source) {
   ++stats_.claims;
-  auto existing = claims_.load(claim.id);
+  // By CLM01 and billing NPI: another provider's claim of the same CLM01 is another claim.
+  auto existing = claims_.load(model::claim_key(claim));
   if (existing && !existing->closed && existing->claim.frequency == claim.frequency &&
       claim.frequency != '7') {
     // The same claim again: answer it again (with the claim as now sent), not twice.
@@ -273,9 +278,9 @@ void gate::index_facts(std::vector<model::fact> facts, std::set<std::string>& to
   }
 }
 
-gate::review_result gate::review(std::string_view claim_id, bool release, const std::string& source,
-                                 const std::string& note) {
-  auto loaded = claims_.load(claim_id);
+gate::review_result gate::review(std::string_view claim_key, bool release,
+                                 const std::string& source, const std::string& note) {
+  auto loaded = claims_.load(claim_key);
   if (!loaded) return review_result::unknown_claim;
   if (loaded->closed) return review_result::already_closed;  // cancelled, voided or replaced
   const auto result = loaded->decision.result;
@@ -313,8 +318,8 @@ void gate::reevaluate_patient(const std::string& key, bool corrected, const std:
 
 statistics gate::summary() const { return stats_; }
 
-std::optional<claim_record> gate::find(std::string_view claim_id) const {
-  return claims_.load(claim_id);
+std::optional<claim_record> gate::find(std::string_view claim_key) const {
+  return claims_.load(claim_key);
 }
 
 policy::patient_context gate::context_of(const std::string& patient_key) const {

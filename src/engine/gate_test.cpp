@@ -2,6 +2,7 @@
 
 #include <doctest/doctest.h>
 
+#include "covgate/model/claim_key.hpp"
 #include "covgate/store/memory_state.hpp"
 #include "support/gate_fixtures.hpp"
 
@@ -145,6 +146,49 @@ TEST_SUITE("engine.gate") {
     CHECK(r.gate.summary().by_outcome == decltype(r.gate.summary().by_outcome){});
     for (const auto& f : documentation()) r.gate.on_facts({f}, "late");
     CHECK(r.events.size() == 3);  // a closed claim has no further events
+  }
+
+  TEST_CASE("two billing providers' claims of one CLM01 are two claims, each replaced or voided") {
+    // regression: claims were keyed by CLM01 alone, so a second provider's claim "PUMP001" was
+    // answered as a repeat of the first's, and its void closed the first provider's claim.
+    recorder r;
+    auto first = pump_claim("PUMP001");
+    first.billing.npi = "1111111112";
+    auto second = first;
+    second.billing.npi = "2222222223";
+    second.lines[0].modifiers = {"GA"};  // released where the first is held
+    r.gate.on_claim(first, "a");
+    r.gate.on_claim(second, "b");
+    CHECK(r.kinds() == std::vector<std::string>{"hold", "release"});
+    CHECK(r.gate.summary().duplicates == 0);
+    CHECK(r.events[1].sequence == 1);  // its own first answer
+    CHECK(r.events[0].delivery_key() == "1111111112_PUMP001-1");
+    CHECK(r.events[1].delivery_key() == "2222222223_PUMP001-1");
+    CHECK(r.events[1].trace() == "PUMP001-1");  // the 277's REF*1K names CLM01 only
+    const auto first_key = model::claim_key("PUMP001", "1111111112");
+    const auto second_key = model::claim_key("PUMP001", "2222222223");
+    CHECK(r.gate.find(first_key)->decision.result == outcome::hold_documentation);
+    CHECK(r.gate.find(second_key)->decision.result == outcome::release);
+    CHECK_FALSE(r.gate.find("PUMP001"));
+    // The second provider voids its claim: the first provider's stays held, and is released
+    // by its evidence.
+    auto void_second = second;
+    void_second.frequency = '8';
+    r.gate.on_claim(void_second, "c");
+    CHECK(r.kinds().back() == "void");
+    CHECK(r.gate.find(second_key)->closed);
+    CHECK_FALSE(r.gate.find(first_key)->closed);
+    for (const auto& f : documentation()) r.gate.on_facts({f}, "late");
+    CHECK(r.kinds().back() == "release");
+    CHECK(r.events.back().delivery_key() == "1111111112_PUMP001-2");
+    // The first provider's replacement replaces its own claim only.
+    auto replacement = first;
+    replacement.frequency = '7';
+    r.gate.on_claim(replacement, "d");
+    CHECK(r.gate.summary().replacements == 1);
+    CHECK(r.events.back().delivery_key() == "1111111112_PUMP001-3");
+    CHECK(r.gate.find(second_key)->closed);
+    CHECK(r.claims.size() == 2);
   }
 
   TEST_CASE("a reviewer releases or cancels a review hold; documentation holds are not theirs") {

@@ -13,6 +13,7 @@
 #include "covgate/hl7v2/mllp.hpp"
 #include "covgate/hl7v2/reader.hpp"
 #include "covgate/hl7v2/splitter.hpp"
+#include "covgate/model/claim_key.hpp"
 #include "covgate/model/fact_codec.hpp"
 #include "covgate/model/fact_index.hpp"
 #include "covgate/x12/ack_writer.hpp"
@@ -72,8 +73,8 @@ struct intake::impl {
   // later ones go out as they happen.
   void on_gate_event(event&& e) {
     if (e.kind != event_kind::repeat && st.keeps_history()) {
-      st.record_history(e.claim().id, {e.sequence, std::string(name(e.kind)), now.unix_ms,
-                                       e.decision, e.source, e.note});
+      st.record_history(model::claim_key(e.claim()), {e.sequence, std::string(name(e.kind)),
+                                                      now.unix_ms, e.decision, e.source, e.note});
     }
     if (first_answers) {
       answered.push_back(std::move(e));
@@ -783,10 +784,10 @@ input_result intake::receive(std::string_view message, std::string source, messa
   return in.finish();
 }
 
-gate::review_result intake::review(std::string_view claim_id, bool release, std::string_view who,
+gate::review_result intake::review(std::string_view claim_key, bool release, std::string_view who,
                                    std::string_view why, message_time at, answer_sink& out) {
   impl::operation op(*impl_, out, at);
-  return impl_->gate_.review(claim_id, release, "review:" + std::string(who), std::string(why));
+  return impl_->gate_.review(claim_key, release, "review:" + std::string(who), std::string(why));
 }
 
 std::string intake::status_message(const std::vector<event>& events, message_time at) {

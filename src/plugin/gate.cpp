@@ -338,7 +338,7 @@ void gate::queue_later(const std::vector<engine::event>& events, engine::message
     const auto event = engine::name(e.kind);
     if (sqlite_ != nullptr) {
       const auto id =
-          sqlite_->enqueue({0, e.trace(), store::host_destination, std::string(x12_type),
+          sqlite_->enqueue({0, e.delivery_key(), store::host_destination, std::string(x12_type),
                             store::pack_later(event, line, body), 0},
                            at.unix_ms);
       if (id > 0) {
@@ -347,7 +347,7 @@ void gate::queue_later(const std::vector<engine::event>& events, engine::message
       }
     } else {
       const auto id = next_memory_id_++;
-      memory_outbox_.emplace(id, later_answer{e.trace(), std::string(event), std::move(line),
+      memory_outbox_.emplace(id, later_answer{e.delivery_key(), std::string(event), std::move(line),
                                               std::move(body), later_disposition(e.kind)});
       unacked_.insert(id);
       ready_.insert(id);

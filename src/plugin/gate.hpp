@@ -62,7 +62,7 @@ struct answer {
   std::string decisions;                                   ///< JSON lines, each ending in '\n'
   std::string findings;                                    ///< one line each, each ending in '\n'
   std::uint64_t sequence = 0;                              ///< later answers: what ack() takes
-  std::string key;                                         ///< later answers: "CLM01-sequence"
+  std::string key;                                         ///< later answers: "NPI_CLM01-sequence"
   std::string event;                                       ///< later answers: the event kind's name
   std::uint32_t claims = 0;
   std::uint32_t facts = 0;

@@ -9,6 +9,7 @@
 #include <tuple>
 
 #include "covgate/model/boundary.hpp"
+#include "covgate/model/claim_key.hpp"
 #include "covgate/model/json_writer.hpp"
 #include "covgate/server/config.hpp"
 #include "covgate/server/durable_gate.hpp"
@@ -206,7 +207,7 @@ audit_report build_audit(const store::sqlite_store& store, const engine::intake&
       audit_claim a{c.id,     key,           d.dos,          d.result,
                     r.closed, setting.first, setting.second, std::move(detail),
                     0};
-      if (const auto list = store.claim_row_of(c.id)) a.since_ms = list->since_ms;
+      if (const auto list = store.claim_row_of(model::claim_key(c))) a.since_ms = list->since_ms;
       return a;
     };
     if (heparin && !voided) report.heparin.push_back(row({}));

@@ -6,6 +6,7 @@
 #include <array>
 #include <set>
 
+#include "covgate/model/claim_key.hpp"
 #include "covgate/model/decision_json.hpp"
 #include "covgate/model/fact_codec.hpp"
 #include "covgate/model/fact_index.hpp"
@@ -70,7 +71,8 @@ void instant(model::json_writer& w, std::string_view key, std::int64_t ms) {
 }
 
 void row_json(model::json_writer& w, const store::claim_row& r, std::int64_t now_ms) {
-  w.begin_object().key("id").value(r.id);
+  // The claim as users name it: its CLM01, and its billing NPI below ("billing").
+  w.begin_object().key("id").value(model::split_claim_key(r.id).clm01);
   w.key("outcome").value(model::name(r.result));
   w.key("queue").value(queue_of(r.result));
   w.key("patient").value(r.patient).key("patient_name").value(r.patient_name);
@@ -403,6 +405,14 @@ std::string claims_view::changes_json(std::string_view version) {
   return out;
 }
 
+std::vector<std::string> claims_view::claim_keys_for(std::string_view reference) {
+  std::vector<std::string> keys;
+  gate_.inspect([&](const store::sqlite_store& store, const engine::intake&) {
+    keys = store.claim_keys_for(reference);
+  });
+  return keys;
+}
+
 std::optional<std::string> claims_view::claim_json(std::string_view claim_id, std::int64_t now_ms,
                                                    message_naming naming) {
   // The message an event came from, as this server's GET /messages/{id} or a cluster front's
@@ -605,6 +615,25 @@ claims_view::lookup claims_view::fhir_resource_of(std::string_view type, std::st
   if (std::holds_alternative<model::retraction>(facts.front())) return lookup::retracted;
   fhir_resource(out, type, id, facts);
   return lookup::found;
+}
+
+std::string key_of_claim_json(std::string_view claim_json) {
+  rapidjson::Document doc;
+  doc.Parse(claim_json.data(), claim_json.size());
+  if (doc.HasParseError() || !doc.IsObject()) return {};
+  const auto claim = doc.FindMember("claim");
+  if (claim == doc.MemberEnd() || !claim->value.IsObject()) return {};
+  const auto id = claim->value.FindMember("id");
+  if (id == claim->value.MemberEnd() || !id->value.IsString()) return {};
+  std::string_view npi;
+  if (const auto billing = claim->value.FindMember("billing");
+      billing != claim->value.MemberEnd() && billing->value.IsObject()) {
+    const auto n = billing->value.FindMember("npi");
+    if (n != billing->value.MemberEnd() && n->value.IsString()) {
+      npi = {n->value.GetString(), n->value.GetStringLength()};
+    }
+  }
+  return model::claim_key({id->value.GetString(), id->value.GetStringLength()}, npi);
 }
 
 std::string patient_of_claim_json(std::string_view claim_json) {

@@ -156,7 +156,7 @@ void durable_gate::enqueue_later(const std::vector<engine::event>& events,
     std::string packed;  // for CG_OUT: the event and its decision line travel with the 277
     for (std::uint32_t d = 0; d < count; ++d) {
       if ((*destinations_)[d].kind != "cluster") {
-        store_.enqueue({0, e.trace(), d, "application/edi-x12", body, 0}, at.unix_ms);
+        store_.enqueue({0, e.delivery_key(), d, "application/edi-x12", body, 0}, at.unix_ms);
         continue;
       }
       if (packed.empty()) {
@@ -164,7 +164,7 @@ void durable_gate::enqueue_later(const std::vector<engine::event>& events,
         model::append_json(line, e.decision, engine::name(e.kind), e.source);
         packed = store::pack_later(engine::name(e.kind), line, body);
       }
-      store_.enqueue({0, e.trace(), d, "application/edi-x12", packed, 0}, at.unix_ms);
+      store_.enqueue({0, e.delivery_key(), d, "application/edi-x12", packed, 0}, at.unix_ms);
     }
   }
 }

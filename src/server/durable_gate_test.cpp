@@ -20,6 +20,19 @@ namespace {
 
 using covgate::test::temp_dir;
 
+// The key of the one claim of CLM01 `clm01` (claims are keyed by CLM01 and billing NPI).
+std::string key_of(server::service& s, std::string_view clm01) {
+  auto keys = s.claims().claim_keys_for(clm01);
+  REQUIRE(keys.size() == 1);
+  return keys.front();
+}
+
+std::string key_of(const store::sqlite_store& store, std::string_view clm01) {
+  auto keys = store.claim_keys_of(clm01);
+  REQUIRE(keys.size() == 1);
+  return keys.front();
+}
+
 server::server_config config_in(const std::filesystem::path& dir) {
   server::server_config c;
   c.store.directory = dir / "data";
@@ -58,7 +71,7 @@ TEST_SUITE("server.service") {
     }
     // A new process: the claim is in the store, the record's facts in the facts table.
     server::service s(config_in(dir.path), test::shipped_ncd223(), test::shipped_tables());
-    const auto held = s.claims().claim_json("CSII-LATE", server::durable_gate::now_ms());
+    const auto held = s.claims().claim_json(key_of(s, "CSII-LATE"), server::durable_gate::now_ms());
     REQUIRE(held);
     CHECK(held->find("\"outcome\":\"hold:documentation\"") != std::string::npos);
     // A cluster front routes a reviewer's action by the patient it reads from this text.
@@ -69,11 +82,12 @@ TEST_SUITE("server.service") {
     CHECK_FALSE(labs.rejected);
     const auto due = s.gate().due(10);
     REQUIRE(due.size() == 1);
-    CHECK(due[0].key == "CSII-LATE-2");
+    CHECK(due[0].key == "1999999984_CSII-LATE-2");  // billing NPI, then REF*1K
     CHECK(due[0].body.find("REF*1K*CSII-LATE-2") != std::string::npos);
     s.gate().delivered(due[0]);
     CHECK(s.gate().due(10).empty());
-    const auto history = s.claims().claim_json("CSII-LATE", server::durable_gate::now_ms());
+    const auto history =
+        s.claims().claim_json(key_of(s, "CSII-LATE"), server::durable_gate::now_ms());
     CHECK(history->find("\"event\":\"hold\"") != std::string::npos);
     CHECK(history->find("\"event\":\"release\"") != std::string::npos);
     const auto metrics = s.metrics_text();
@@ -173,7 +187,7 @@ TEST_SUITE("server.service") {
     const auto list = s.claims().list_json(q, server::durable_gate::now_ms());
     CHECK(list.find("\"id\":\"CSII-LATE\"") != std::string::npos);
     CHECK(list.find("\"next\":null") != std::string::npos);
-    CHECK(s.gate().review("CSII-LATE", true, "alice", "x") ==
+    CHECK(s.gate().review(key_of(s, "CSII-LATE"), true, "alice", "x") ==
           server::review_status::not_reviewable);
     CHECK(s.gate().review("NOPE", true, "alice", "x") == server::review_status::unknown_claim);
   }
@@ -246,23 +260,23 @@ TEST_SUITE("server.service") {
     CHECK(labs.journal_id == 3);
     const auto now = server::durable_gate::now_ms();
     // This server's GET /messages/{id} names it by its journal.
-    const auto local = s.claims().claim_json("CSII-LATE", now);
+    const auto local = s.claims().claim_json(key_of(s, "CSII-LATE"), now);
     REQUIRE(local);
     CHECK(local->find(R"("source":"nats.3.4711:2:)") != std::string::npos);
     CHECK(local->find(R"("message":{"id":2,"available":true})") != std::string::npos);
     CHECK(local->find(R"("message":3,)") != std::string::npos);  // the release, by the labs
     // A front's names it by CG_IN's sequence, which every store of the cluster agrees on.
-    const auto through_front = s.claims().claim_json("CSII-LATE", now, {true, 1024});
+    const auto through_front = s.claims().claim_json(key_of(s, "CSII-LATE"), now, {true, 1024});
     REQUIRE(through_front);
     CHECK(through_front->find(R"("message":{"id":4711,"available":true})") != std::string::npos);
     CHECK(through_front->find(R"("message":4712,)") != std::string::npos);
     CHECK(through_front->find(R"("message":3,)") == std::string::npos);
     // Reference data's stream is not CG_IN: its messages are named by neither.
-    const auto other_stream = s.claims().claim_json("CSII-LATE", now, {true, 3});
+    const auto other_stream = s.claims().claim_json(key_of(s, "CSII-LATE"), now, {true, 3});
     CHECK(other_stream->find(R"("message":{"id":null,"available":false})") != std::string::npos);
     // A message that came in by a socket, not the stream, has no stream sequence.
     (void)s.gate().handle(sample("scenarios/01-csii-released/2-claim.x12"), "mllp", "h");
-    const auto direct = s.claims().claim_json("CSII-OK", now, {true, 1024});
+    const auto direct = s.claims().claim_json(key_of(s, "CSII-OK"), now, {true, 1024});
     REQUIRE(direct);
     CHECK(direct->find(R"("message":{"id":null,"available":false})") != std::string::npos);
   }
@@ -334,8 +348,8 @@ TEST_SUITE("server.service") {
     CHECK(held_and_released() == std::pair<std::uint64_t, std::uint64_t>{2, 0});
     s.gate().read([&](const store::sqlite_store& store) {
       CHECK(store.applied(3) == store::applied_position{12, 5});
-      CHECK(store.load("CSII-LATE")->decision.result == model::outcome::release);
-      CHECK(store.load("CSII-OK"));
+      CHECK(store.load(key_of(store, "CSII-LATE"))->decision.result == model::outcome::release);
+      CHECK(store.load(key_of(store, "CSII-OK")));
     });
     // The engine forgot the copy's facts: partition 3's next message is decided without
     // the record only the copy had. With it, this claim would be released (scenario 01).
@@ -351,7 +365,7 @@ TEST_SUITE("server.service") {
     const auto next = from_stream(s.gate(), renamed, {3, 13, 5});
     REQUIRE(next.claims == 1);
     s.gate().read([&](const store::sqlite_store& store) {
-      CHECK(store.load("CSII-NXT")->decision.result != model::outcome::release);
+      CHECK(store.load(key_of(store, "CSII-NXT"))->decision.result != model::outcome::release);
     });
     // Kept apart from a store that never forgot: the same claim with the record indexed is
     // released (so the check above is the forgetting's, not the claim's).
@@ -361,7 +375,7 @@ TEST_SUITE("server.service") {
     REQUIRE(from_stream(control.gate(), other_record, {3, 1, 1}).durable);
     REQUIRE(from_stream(control.gate(), renamed, {3, 2, 1}).claims == 1);
     control.gate().read([&](const store::sqlite_store& store) {
-      CHECK(store.load("CSII-NXT")->decision.result == model::outcome::release);
+      CHECK(store.load(key_of(store, "CSII-NXT"))->decision.result == model::outcome::release);
     });
 
     // The same snapshot again: the store stands at it, nothing changes.
@@ -390,8 +404,8 @@ TEST_SUITE("server.service") {
     // Partition 4's patient's pump claim is decided with that record: released.
     REQUIRE(from_stream(s.gate(), sample(other + "2-claim.x12"), {4, 3, 1}).claims == 1);
     s.gate().read([&](const store::sqlite_store& store) {
-      REQUIRE(store.load("CSII-OK"));
-      CHECK(store.load("CSII-OK")->decision.result == model::outcome::release);
+      REQUIRE(store.load(key_of(store, "CSII-OK")));
+      CHECK(store.load(key_of(store, "CSII-OK"))->decision.result == model::outcome::release);
     });
   }
 
@@ -449,7 +463,7 @@ TEST_SUITE("server.service") {
     REQUIRE(taker.gate().load_snapshot(bytes).load.verdict == store::snapshot_load_verdict::loaded);
     REQUIRE(from_stream(taker.gate(), sample(scenario + "3-late-labs.json"), {7, 5, 1}).durable);
     taker.gate().read([&](const store::sqlite_store& store) {
-      const auto claim = store.load("CSII-LATE");
+      const auto claim = store.load(key_of(store, "CSII-LATE"));
       REQUIRE(claim);
       INFO("its first reason: " << (claim->decision.findings.empty()
                                         ? std::string("none")
@@ -491,7 +505,8 @@ TEST_SUITE("server.service") {
     const auto review = [&](server::stream_position at, std::int64_t at_ms) {
       std::promise<server::stream_review_result> promise;
       auto answer = promise.get_future();
-      s.gate().review_from_stream("IMP-SPAS", false, "alice", "duplicate order", at_ms, at,
+      s.gate().review_from_stream(key_of(s, "IMP-SPAS"), false, "alice", "duplicate order", at_ms,
+                                  at,
                                   [&](server::stream_review_result r) { promise.set_value(r); });
       return answer.get();
     };
@@ -502,7 +517,7 @@ TEST_SUITE("server.service") {
     // The cancel is a later answer: queued for the destination with the claim's next key.
     const auto due = s.gate().due(10);
     REQUIRE(due.size() == 1);
-    CHECK(due[0].key == "IMP-SPAS-2");
+    CHECK(due[0].key == "1999999984_IMP-SPAS-2");
     // A redelivery changes nothing; nor does an older lease, though the sequence is new.
     const auto again = review({2, 2, 4}, reviewed_at + 5);
     CHECK(again.verdict == store::apply_verdict::already_applied);
@@ -514,7 +529,7 @@ TEST_SUITE("server.service") {
     CHECK(second.status == server::review_status::already_closed);
     s.gate().read([&](const store::sqlite_store& store) {
       CHECK(store.applied(2) == store::applied_position{4, 4});
-      const auto row = store.claim_row_of("IMP-SPAS");
+      const auto row = store.claim_row_of(key_of(store, "IMP-SPAS"));
       REQUIRE(row);
       CHECK(row->closed);
       CHECK(row->events == 2);

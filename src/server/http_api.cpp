@@ -13,6 +13,7 @@
 #include <variant>
 
 #include "covgate/model/boundary.hpp"
+#include "covgate/model/claim_key.hpp"
 #include "covgate/model/json_writer.hpp"
 #include "covgate/server/audit.hpp"
 #include "covgate/server/build_info.hpp"
@@ -439,6 +440,22 @@ struct review_request {
   std::vector<std::string> ids;
 };
 
+// How a request names a claim: its CLM01 (the {id} of /claims/{id}), and its billing
+// provider's NPI (?billing_npi=) when two providers sent that CLM01. The reference is the
+// claim's key (model::claim_key) when the NPI is given, the CLM01 alone otherwise; nullopt
+// for an empty id or a control character in either (a key's separator is one).
+std::optional<std::string> claim_reference(std::string_view clm01,
+                                           std::optional<std::string_view> billing_npi) {
+  const auto printable = [](std::string_view text) {
+    return std::none_of(text.begin(), text.end(),
+                        [](char c) { return static_cast<unsigned char>(c) < 0x20; });
+  };
+  if (clm01.empty() || !printable(clm01)) return std::nullopt;
+  if (!billing_npi) return std::string(clm01);
+  if (!printable(*billing_npi)) return std::nullopt;
+  return model::claim_key(clm01, *billing_npi);
+}
+
 std::optional<review_request> review_body(std::string_view body, std::string_view token_name,
                                           bool bulk, std::size_t max_ids) {
   rapidjson::Document d;
@@ -461,9 +478,27 @@ std::optional<review_request> review_body(std::string_view body, std::string_vie
         ids->value.Size() > max_ids) {
       return std::nullopt;
     }
+    // A claim by its CLM01, or {"id": CLM01, "billing_npi": NPI} when two billing providers
+    // sent that CLM01.
     for (const auto& id : ids->value.GetArray()) {
-      if (!id.IsString() || id.GetStringLength() == 0) return std::nullopt;
-      r.ids.emplace_back(id.GetString(), id.GetStringLength());
+      std::string_view clm01;
+      std::optional<std::string_view> npi;
+      if (id.IsString()) {
+        clm01 = {id.GetString(), id.GetStringLength()};
+      } else if (id.IsObject()) {
+        const auto i = id.FindMember("id");
+        if (i == id.MemberEnd() || !i->value.IsString()) return std::nullopt;
+        clm01 = {i->value.GetString(), i->value.GetStringLength()};
+        if (const auto n = id.FindMember("billing_npi"); n != id.MemberEnd()) {
+          if (!n->value.IsString()) return std::nullopt;
+          npi = std::string_view(n->value.GetString(), n->value.GetStringLength());
+        }
+      } else {
+        return std::nullopt;
+      }
+      auto reference = claim_reference(clm01, npi);
+      if (!reference) return std::nullopt;
+      r.ids.push_back(std::move(*reference));
     }
   }
   return r;
@@ -479,10 +514,31 @@ std::string_view status_word(review_status s) {
       return "closed";
     case review_status::not_reviewable:
       return "not-reviewable";
+    case review_status::ambiguous:
+      return "ambiguous";
     case review_status::unavailable:
       return "unavailable";
   }
   return "unavailable";
+}
+
+// A reference (claim_reference) as this process's store resolves it: the one claim's key, or
+// the status that answers it (none: unknown; a CLM01 of several billing providers: ambiguous).
+std::variant<std::string, review_status> resolve_claim(service& svc, std::string_view reference) {
+  auto keys = svc.claims().claim_keys_for(reference);
+  if (keys.empty()) return review_status::unknown_claim;
+  if (keys.size() > 1) return review_status::ambiguous;
+  return std::move(keys.front());
+}
+
+// 409 for a CLM01 that several billing providers sent: the NPIs to choose from.
+http_response ambiguous_claim(service& svc, std::string_view clm01) {
+  std::string npis;
+  for (const auto& key : svc.claims().claim_keys_for(clm01)) {
+    npis.append(npis.empty() ? "" : ", ").append(model::split_claim_key(key).billing_npi);
+  }
+  return problem(409, "several billing providers sent a claim with this id (billing NPIs " + npis +
+                          "): name one with ?billing_npi=");
 }
 
 // Every parameter name of a query string is one of `known`.
@@ -628,47 +684,65 @@ std::variant<store::claim_query, http_response> list_query(service& svc, std::st
   return q;
 }
 
-void review_one(service& svc, const std::string& id, bool release, const review_request& r,
+// What a reviewer's action on the claim `reference` names came to (the claim by its hash
+// only in the request's log line).
+void answer_review(service& svc, const std::string& reference, bool release, review_status status,
+                   const respond& done) {
+  const auto noted = [&](http_response response, std::string_view outcome) {
+    response.note.outcome = std::string(outcome);
+    response.note.claim = log_hash(reference);
+    done(std::move(response));
+  };
+  switch (status) {
+    case review_status::done: {
+      // The claim as it stands now: from this store, or on a cluster front (which keeps
+      // none) from its holder, asked again.
+      std::string claim;
+      if (auto* elsewhere = svc.claim_lookup()) {
+        auto [how, body] = elsewhere->find_claim(reference);
+        if (how == claim_lookup_port::found::yes) claim = std::move(body);
+      } else {
+        claim = svc.claims().claim_json(reference, durable_gate::now_ms()).value_or("");
+      }
+      return noted(json(200, claim.empty() ? std::string("{}") : std::move(claim)),
+                   release ? "released" : "cancelled");
+    }
+    case review_status::unknown_claim:
+      return noted(problem(404, "no such claim"), "unknown-claim");
+    case review_status::already_closed:
+      return noted(problem(409,
+                           "the claim is closed (cancelled, voided or replaced): it takes "
+                           "no more actions"),
+                   "already-closed");
+    case review_status::not_reviewable:
+      return noted(problem(409,
+                           "only review, not-covered and invalid holds take "
+                           "a reviewer's action; documentation holds leave "
+                           "when their evidence arrives"),
+                   "not-reviewable");
+    case review_status::ambiguous:
+      return noted(ambiguous_claim(svc, model::split_claim_key(reference).clm01), "ambiguous");
+    case review_status::unavailable:
+      return noted(problem(503, "the store is unavailable"), "unavailable");
+  }
+}
+
+void review_one(service& svc, const std::string& reference, bool release, const review_request& r,
                 respond done) {
-  svc.reviews().review(
-      id, release, r.who, r.why, [&svc, id, release, done = std::move(done)](review_status status) {
-        // The request's log line says what became of the action (the claim by its hash only).
-        const auto noted = [&](http_response response, std::string_view outcome) {
-          response.note.outcome = std::string(outcome);
-          response.note.claim = log_hash(id);
-          done(std::move(response));
-        };
-        switch (status) {
-          case review_status::done: {
-            // The claim as it stands now: from this store, or on a cluster front (which keeps
-            // none) from its holder, asked again.
-            std::string claim;
-            if (auto* elsewhere = svc.claim_lookup()) {
-              auto [how, body] = elsewhere->find_claim(id);
-              if (how == claim_lookup_port::found::yes) claim = std::move(body);
-            } else {
-              claim = svc.claims().claim_json(id, durable_gate::now_ms()).value_or("");
-            }
-            return noted(json(200, claim.empty() ? std::string("{}") : std::move(claim)),
-                         release ? "released" : "cancelled");
-          }
-          case review_status::unknown_claim:
-            return noted(problem(404, "no such claim"), "unknown-claim");
-          case review_status::already_closed:
-            return noted(problem(409,
-                                 "the claim is closed (cancelled, voided or replaced): it takes "
-                                 "no more actions"),
-                         "already-closed");
-          case review_status::not_reviewable:
-            return noted(problem(409,
-                                 "only review, not-covered and invalid holds take "
-                                 "a reviewer's action; documentation holds leave "
-                                 "when their evidence arrives"),
-                         "not-reviewable");
-          case review_status::unavailable:
-            return noted(problem(503, "the store is unavailable"), "unavailable");
-        }
-      });
+  // In this process's store the reference becomes its claim's key first; a cluster front
+  // passes it on, and the claim's holder answers for it.
+  std::string id = reference;
+  if (svc.claim_lookup() == nullptr) {
+    auto resolved = resolve_claim(svc, reference);
+    if (const auto* status = std::get_if<review_status>(&resolved)) {
+      return answer_review(svc, reference, release, *status, done);
+    }
+    id = std::move(std::get<std::string>(resolved));
+  }
+  svc.reviews().review(id, release, r.who, r.why,
+                       [&svc, id, release, done = std::move(done)](review_status status) {
+                         answer_review(svc, id, release, status, done);
+                       });
 }
 
 // Bulk: every claim is reviewed in turn (they commit together); the answer lists each
@@ -686,26 +760,39 @@ void review_many(service& svc, const review_request& r, bool release, respond do
   state->left = r.ids.size();
   state->ids = r.ids;
   state->done = std::move(done);
+  const auto finished = [state](std::size_t i, review_status status) {
+    std::unique_lock lock(state->mutex);
+    state->results[i] = status;
+    if (--state->left > 0) return;
+    lock.unlock();
+    std::string body;
+    model::json_writer w(body);
+    w.begin_object().key("results").begin_array();
+    std::int64_t ok = 0;
+    for (std::size_t k = 0; k < state->ids.size(); ++k) {
+      ok += state->results[k] == review_status::done ? 1 : 0;
+      const auto named = model::split_claim_key(state->ids[k]);
+      w.begin_object().key("id").value(named.clm01);
+      if (!named.billing_npi.empty()) w.key("billing_npi").value(named.billing_npi);
+      w.key("status").value(status_word(state->results[k])).end_object();
+    }
+    w.end_array().key("done").value(ok).end_object();
+    const bool unavailable = std::any_of(state->results.begin(), state->results.end(),
+                                         [](auto s) { return s == review_status::unavailable; });
+    state->done(json(unavailable ? 503 : 200, std::move(body)));
+  };
   for (std::size_t i = 0; i < r.ids.size(); ++i) {
-    svc.reviews().review(r.ids[i], release, r.who, r.why, [state, i](review_status status) {
-      std::unique_lock lock(state->mutex);
-      state->results[i] = status;
-      if (--state->left > 0) return;
-      lock.unlock();
-      std::string body;
-      model::json_writer w(body);
-      w.begin_object().key("results").begin_array();
-      std::int64_t ok = 0;
-      for (std::size_t k = 0; k < state->ids.size(); ++k) {
-        ok += state->results[k] == review_status::done ? 1 : 0;
-        w.begin_object().key("id").value(state->ids[k]);
-        w.key("status").value(status_word(state->results[k])).end_object();
+    std::string id = r.ids[i];
+    if (svc.claim_lookup() == nullptr) {  // as review_one: resolved in this process's store
+      auto resolved = resolve_claim(svc, id);
+      if (const auto* status = std::get_if<review_status>(&resolved)) {
+        finished(i, *status);
+        continue;
       }
-      w.end_array().key("done").value(ok).end_object();
-      const bool unavailable = std::any_of(state->results.begin(), state->results.end(),
-                                           [](auto s) { return s == review_status::unavailable; });
-      state->done(json(unavailable ? 503 : 200, std::move(body)));
-    });
+      id = std::move(std::get<std::string>(resolved));
+    }
+    svc.reviews().review(id, release, r.who, r.why,
+                         [finished, i](review_status status) { finished(i, status); });
   }
 }
 
@@ -735,10 +822,14 @@ void route_claims(service& svc, const http_request& req, const std::vector<std::
     }
     return review_many(svc, *body, parts[1] == "release", std::move(done));
   }
+  const auto named = claim_reference(parts[1], query_value(query, "billing_npi"));
+  if (!named) {
+    return done(problem(400, "a claim id and its billing_npi hold no control character"));
+  }
   if (parts.size() == 2) {
     if (req.method != "GET") return done(problem(405, "GET only"));
     if (auto* elsewhere = svc.claim_lookup()) {
-      auto [how, body] = elsewhere->find_claim(parts[1]);
+      auto [how, body] = elsewhere->find_claim(*named);
       switch (how) {
         case claim_lookup_port::found::yes:
           return done(json(200, std::move(body)));
@@ -752,7 +843,12 @@ void route_claims(service& svc, const http_request& req, const std::vector<std::
                                    ? std::string("the claim's holder could not be asked; ask again")
                                    : std::move(body)));
     }
-    const auto c = svc.claims().claim_json(parts[1], now);
+    const auto resolved = resolve_claim(svc, *named);
+    if (const auto* status = std::get_if<review_status>(&resolved)) {
+      return done(*status == review_status::ambiguous ? ambiguous_claim(svc, parts[1])
+                                                      : problem(404, "no such claim"));
+    }
+    const auto c = svc.claims().claim_json(std::get<std::string>(resolved), now);
     return done(c ? json(200, *c) : problem(404, "no such claim"));
   }
   if (parts.size() == 3 && (parts[2] == "release" || parts[2] == "cancel")) {
@@ -763,7 +859,7 @@ void route_claims(service& svc, const http_request& req, const std::vector<std::
                           "a reviewer's action takes a JSON object {\"reason\": \"…\"} (at most "
                           "4096 bytes); the reviewer is the token's name"));
     }
-    return review_one(svc, parts[1], parts[2] == "release", *body, std::move(done));
+    return review_one(svc, *named, parts[2] == "release", *body, std::move(done));
   }
   done(problem(404, "no such route"));
 }

@@ -629,6 +629,67 @@ TEST_SUITE("server.http_api.worklist") {
     CHECK(a.call("POST", "/claims/IMP-SPAS/release", R"({"by":"ann","reason":"x"})").status == 409);
   }
 
+  TEST_CASE("a CLM01 two billing providers sent is named with ?billing_npi=, else 409") {
+    // regression: claims were keyed by CLM01 alone; the second provider's claim was taken
+    // for a repeat of the first's.
+    api a;
+    const auto claim = sample("scenarios/38-implantable-review/2-claim.x12");
+    REQUIRE(a.call("POST", "/x12", claim).status == 200);
+    auto other = claim;
+    const auto npi = other.find("XX*1999999984");
+    const auto control = other.find("*000000538*");
+    REQUIRE(npi != std::string::npos);
+    REQUIRE(control != std::string::npos);
+    other.replace(npi, 13, "XX*1111111112");
+    other.replace(control, 11, "*000000539*");  // another interchange, not the same again
+    REQUIRE(a.call("POST", "/x12", other).status == 200);
+    const auto ambiguous = a.call("GET", "/claims/IMP-SPAS");
+    CHECK(ambiguous.status == 409);
+    CHECK(ambiguous.body.find("1111111112, 1999999984") != std::string::npos);
+    CHECK(ambiguous.body.find("billing_npi") != std::string::npos);
+    const auto theirs = a.call("GET", "/claims/IMP-SPAS?billing_npi=1111111112");
+    CHECK(theirs.status == 200);
+    CHECK(theirs.body.find(R"("npi":"1111111112")") != std::string::npos);
+    CHECK(a.call("GET", "/claims/IMP-SPAS?billing_npi=1999999984").status == 200);
+    CHECK(a.call("GET", "/claims/IMP-SPAS?billing_npi=1234567893").status == 404);
+    CHECK(a.call("GET", "/claims/IMP-SPAS?billing_npi=%1F").status == 400);
+    CHECK(a.call("GET", "/claims/IMP%1FSPAS").status == 400);
+    // Both are listed, each with its provider.
+    const auto list = a.call("GET", "/claims?outcome=hold%3Areview");
+    CHECK(list.body.find(R"("id":"IMP-SPAS")") != list.body.rfind(R"("id":"IMP-SPAS")"));
+    // An action names one; unnamed, it is refused, and in bulk each is answered.
+    const auto cancel = R"({"by":"ann","reason":"duplicate"})";
+    CHECK(a.call("POST", "/claims/IMP-SPAS/cancel", cancel).status == 409);
+    CHECK(a.call("POST", "/claims/IMP-SPAS/cancel?billing_npi=1111111112", cancel).status == 200);
+    CHECK(
+        a.call("GET", "/claims/IMP-SPAS?billing_npi=1999999984").body.find(R"("queue":"review")") !=
+        std::string::npos);
+    const auto bulk = a.call(
+        "POST", "/claims/release",
+        R"({"ids":["IMP-SPAS",{"id":"IMP-SPAS","billing_npi":"1999999984"}],"reason":"r","by":"b"})");
+    CHECK(bulk.status == 200);
+    CHECK(bulk.body ==
+          R"({"results":[{"id":"IMP-SPAS","status":"ambiguous"},)"
+          R"({"id":"IMP-SPAS","billing_npi":"1999999984","status":"done"}],"done":1})");
+    CHECK(
+        a.call("POST", "/claims/release", R"({"ids":[{"billing_npi":"1"}],"reason":"r"})").status ==
+        400);
+  }
+
+  TEST_CASE("regression: the audit's heparin claims say since when, found by their key") {
+    // The audit found a claim's list row by CLM01 after claims were keyed by CLM01 and billing
+    // NPI: every "since" was empty.
+    api a;
+    REQUIRE(
+        a.call("POST", "/x12", sample("scenarios/27-external-heparin-home/2-claim.x12")).status ==
+        200);
+    const auto audit = a.call("GET", "/audit/csii?format=json");
+    REQUIRE(audit.status == 200);
+    const auto heparin = audit.body.find(R"("heparin":[{)");
+    REQUIRE(heparin != std::string::npos);
+    CHECK(audit.body.find(R"("since":"20)", heparin) != std::string::npos);
+  }
+
   TEST_CASE("GET /claims refuses what it does not understand instead of ignoring it") {
     api a;
     CHECK(a.call("GET", "/claims?queue=documentation").status == 200);

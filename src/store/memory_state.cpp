@@ -3,12 +3,13 @@
 #include <stdexcept>
 
 #include "covgate/model/claim_codec.hpp"
+#include "covgate/model/claim_key.hpp"
 #include "covgate/model/decision_codec.hpp"
 
 namespace covgate::store {
 
-const memory_state::stored* memory_state::find(std::string_view claim_id) const {
-  const auto it = record_of_.find(claim_id);
+const memory_state::stored* memory_state::find(std::string_view claim_key) const {
+  const auto it = record_of_.find(claim_key);
   return it == record_of_.end() ? nullptr : &records_[it->second];
 }
 
@@ -47,8 +48,8 @@ std::uint32_t memory_state::set_part_of(const model::claim& c) {
   return last_set_part_;
 }
 
-std::optional<engine::claim_record> memory_state::load(std::string_view claim_id) const {
-  const auto* s = find(claim_id);
+std::optional<engine::claim_record> memory_state::load(std::string_view claim_key) const {
+  const auto* s = find(claim_key);
   if (s == nullptr) return std::nullopt;
   auto claim = model::decode_claim(s->claim(), set_parts_[s->set_part]);
   auto decision = model::decode_in_process_decision(s->decision());
@@ -59,12 +60,13 @@ std::optional<engine::claim_record> memory_state::load(std::string_view claim_id
 }
 
 void memory_state::save(const engine::claim_record_view& record) {
-  const auto& id = record.claim.id;
+  claim_key_.clear();
+  model::append_claim_key(claim_key_, record.claim);
   const auto& key = record.claim.subscriber.member_id;
-  auto found = record_of_.find(id);
+  auto found = record_of_.find(std::string_view(claim_key_));
   if (found == record_of_.end()) {
     const auto index = static_cast<std::uint32_t>(records_.size());
-    records_.emplace_back().id = id;
+    records_.emplace_back().id = claim_key_;
     found = record_of_.emplace(records_.back().id, index).first;
     auto& s = records_.back();
     s.patient = patient_index(key);
@@ -130,10 +132,11 @@ std::vector<engine::claim_summary> memory_state::open_claims_of(std::string_view
   return out;
 }
 
-bool memory_state::csii_released_other_than(std::string_view key, std::string_view claim_id) const {
+bool memory_state::csii_released_other_than(std::string_view key,
+                                            std::string_view claim_key) const {
   const auto* p = find_patient(key);
   if (p == nullptr || p->csii_released == 0) return false;
-  const auto* self = find(claim_id);
+  const auto* self = find(claim_key);
   const bool counted_self =
       self != nullptr && self->csii_released && &patients_[self->patient] == p;
   return p->csii_released > (counted_self ? 1u : 0u);
@@ -147,15 +150,15 @@ void memory_state::for_each_open_decision(
   }
 }
 
-void memory_state::record_history(std::string_view claim_id, const engine::history_entry& entry) {
+void memory_state::record_history(std::string_view claim_key, const engine::history_entry& entry) {
   if (!keep_history_) return;
-  auto it = history_.find(claim_id);
-  if (it == history_.end()) it = history_.emplace(std::string(claim_id), 0).first;
+  auto it = history_.find(claim_key);
+  if (it == history_.end()) it = history_.emplace(std::string(claim_key), 0).first;
   it->second.push_back(entry);
 }
 
-std::vector<engine::history_entry> memory_state::history(std::string_view claim_id) const {
-  const auto it = history_.find(claim_id);
+std::vector<engine::history_entry> memory_state::history(std::string_view claim_key) const {
+  const auto it = history_.find(claim_key);
   return it == history_.end() ? std::vector<engine::history_entry>{} : it->second;
 }
 

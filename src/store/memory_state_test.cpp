@@ -2,6 +2,7 @@
 
 #include <doctest/doctest.h>
 
+#include "covgate/model/claim_key.hpp"
 #include "support/gate_fixtures.hpp"
 
 using namespace covgate;
@@ -168,14 +169,14 @@ TEST_SUITE("store.memory_state") {
     CHECK(s.set_parts() == 2);
     // A replacement from another set keeps that set's part.
     r.claim = test::pump_claim("S2");
-    r.claim.envelope.set_control = "0002";
-    r.claim.billing.npi = "1999999999";
+    r.claim.envelope.set_control = "0003";
     r.claim.frequency = '7';
     s.save(r);
-    CHECK(s.set_parts() == 2);
-    const auto s1 = s.load("S1");
-    const auto s2 = s.load("S2");
-    const auto t1 = s.load("T1");
+    CHECK(s.set_parts() == 3);
+    CHECK(s.size() == 4);  // the same claim, replaced
+    const auto s1 = s.load(model::claim_key(test::pump_claim("S1")));
+    const auto s2 = s.load(model::claim_key(r.claim));
+    const auto t1 = s.load(model::claim_key("T1", "1999999999"));
     REQUIRE(s1);
     REQUIRE(s2);
     REQUIRE(t1);

@@ -4,6 +4,7 @@
 #include <set>
 #include <unordered_set>
 
+#include "covgate/model/claim_key.hpp"
 #include "covgate/model/decision_codec.hpp"
 #include "covgate/model/fact_codec.hpp"
 #include "covgate/store/message_source.hpp"
@@ -136,7 +137,9 @@ snapshot_summary sqlite_store::write_snapshot(std::uint32_t partition,
            " UNION ALL SELECT " + columns + " FROM " + joined +
            " WHERE claims.part IS NULL AND covgate_group(claims.patient) >= 0";
   };
-  std::unordered_set<std::string> claim_ids;  // the partition's, for its outbox items
+  // The partition's claims as their delivery keys begin (model::delivery_prefix), for its
+  // outbox items.
+  std::unordered_set<std::string> delivery_prefixes;
   int id = -1;
   summary.claims = write_table("claims", db_, of_claims("claims.*", "claims") + " ORDER BY seq",
                                partition, writer, [&](const statement& s) {
@@ -145,7 +148,9 @@ snapshot_summary sqlite_store::write_snapshot(std::uint32_t partition,
                                      if (s.column_name(i) == "id") id = i;
                                    }
                                  }
-                                 if (id >= 0) claim_ids.emplace(s.text(id));
+                                 if (id >= 0) {
+                                   delivery_prefixes.insert(model::delivery_prefix(s.text(id)));
+                                 }
                                  return true;
                                });
   write_table("claim_list", db_,
@@ -182,7 +187,7 @@ snapshot_summary sqlite_store::write_snapshot(std::uint32_t partition,
       },
       [&] { return shared_row ? shared_part : partition; });
   // Releases decided but not yet delivered: the new owner delivers them (a stream that keeps
-  // one message per release refuses a second copy). Their key is "<claim id>-<sequence>".
+  // one message per release refuses a second copy). Their key is "<delivery prefix>-<sequence>".
   summary.outbox = write_table(
       "outbox", db_,
       "SELECT key, destination, content_type, body, attempts, next_ms, state, last_error "
@@ -191,7 +196,7 @@ snapshot_summary sqlite_store::write_snapshot(std::uint32_t partition,
         const auto key = s.text(0);
         const auto dash = key.rfind('-');
         return dash != std::string_view::npos &&
-               claim_ids.count(std::string(key.substr(0, dash))) > 0;
+               delivery_prefixes.count(std::string(key.substr(0, dash))) > 0;
       });
   writer.finish();
   return summary;
@@ -379,6 +384,7 @@ snapshot_load sqlite_store::load_snapshot(std::string_view bytes, const snapshot
     savepoint rows(db_, "covgate_snapshot");
     std::string error;
     if (!read_snapshot(bytes, &loader, error)) throw store_error(error);  // checked above
+    key_claims_by_billing_provider();  // a snapshot an older worker wrote keys by CLM01
     for (const auto& encoded : loader.open_decisions) {
       auto decision = model::decode_decision(encoded);
       if (!decision) {
@@ -458,14 +464,18 @@ partition_drop sqlite_store::drop_partition(
     claim.bind(1, id).run();
     ++dropped.claims;
   }
-  // Its releases still pending ("<claim id>-<sequence>"): the snapshot brings the holder's.
+  // Its releases still pending ("<delivery prefix>-<sequence>", model::delivery_key): the
+  // snapshot brings the holder's.
+  std::unordered_set<std::string> delivery_prefixes;
+  for (const auto& id : claim_ids) delivery_prefixes.insert(model::delivery_prefix(id));
   {
     std::vector<std::int64_t> pending;
     statement outbox(db_, "SELECT id, key FROM outbox WHERE state = 'pending'");
     while (outbox.step()) {
       const auto key = outbox.text(1);
       const auto dash = key.rfind('-');
-      if (dash != std::string_view::npos && claim_ids.count(std::string(key.substr(0, dash))) > 0) {
+      if (dash != std::string_view::npos &&
+          delivery_prefixes.count(std::string(key.substr(0, dash))) > 0) {
         pending.push_back(outbox.integer(0));
       }
     }

@@ -13,6 +13,7 @@
 #include <variant>
 
 #include "covgate/model/claim_codec.hpp"
+#include "covgate/model/claim_key.hpp"
 #include "covgate/model/decision_codec.hpp"
 #include "covgate/model/decision_json.hpp"
 #include "covgate/model/facts.hpp"
@@ -122,6 +123,17 @@ sqlite_store::sqlite_store(const std::filesystem::path& directory, bool synchron
     sqlite3_exec(checkpointer_, "PRAGMA journal_mode=WAL", nullptr, nullptr, nullptr);
   }
   read_counters();
+  if (counter("claim_keys", 0) == 0) {
+    exec("BEGIN");
+    try {
+      key_claims_by_billing_provider();
+      set_counter("claim_keys", 1);
+      exec("COMMIT");
+    } catch (...) {
+      exec("ROLLBACK");
+      throw;
+    }
+  }
 }
 
 sqlite_store::sqlite_store(const std::filesystem::path& directory, read_only_t) {
@@ -325,11 +337,11 @@ void sqlite_store::count_journal() {
   journal_bytes_ = static_cast<std::uint64_t>(total.integer(0));
 }
 
-std::optional<engine::claim_record> sqlite_store::load(std::string_view claim_id) const {
+std::optional<engine::claim_record> sqlite_store::load(std::string_view claim_key) const {
   auto& s =
       prepared("SELECT claim, decision, source, closed, csii, events FROM claims WHERE id = ?1");
   reset_on_exit guard{[&] { s.reset(); }};
-  s.bind(1, claim_id);
+  s.bind(1, claim_key);
   if (!s.step()) return std::nullopt;
   auto claim = model::decode_claim(s.text(0));
   auto decision = model::decode_decision(s.text(1));
@@ -356,7 +368,8 @@ void sqlite_store::save(const engine::claim_record_view& record) {
       "source = excluded.source, claim = excluded.claim, decision = excluded.decision, "
       "part = excluded.part");
   reset_on_exit guard{[&] { s.reset(); }};
-  s.bind(1, record.claim.id)
+  const auto key = model::claim_key(record.claim);
+  s.bind(1, key)
       .bind(2, next_seq_)
       .bind(3, record.claim.subscriber.member_id)
       .bind(4, static_cast<std::int64_t>(record.decision.result))
@@ -411,11 +424,11 @@ std::vector<engine::claim_summary> sqlite_store::open_claims_of(std::string_view
 }
 
 bool sqlite_store::csii_released_other_than(std::string_view patient,
-                                            std::string_view claim_id) const {
+                                            std::string_view claim_key) const {
   auto& s =
       prepared("SELECT EXISTS(SELECT 1 FROM claims WHERE patient = ?1 AND csii = 1 AND id <> ?2)");
   reset_on_exit guard{[&] { s.reset(); }};
-  s.bind(1, patient).bind(2, claim_id);
+  s.bind(1, patient).bind(2, claim_key);
   s.step();
   return s.integer(0) != 0;
 }
@@ -598,14 +611,14 @@ void sqlite_store::remember_interchange(std::string_view sender_control, std::in
   s.step();
 }
 
-void sqlite_store::record_history(std::string_view claim_id, const engine::history_entry& e) {
+void sqlite_store::record_history(std::string_view claim_key, const engine::history_entry& e) {
   std::string decision;
   model::encode(e.decision, decision);
   auto& s = prepared(
       "INSERT OR REPLACE INTO history(claim_id, seq, kind, at_ms, source, note, decision) "
       "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)");
   reset_on_exit guard{[&] { s.reset(); }};
-  s.bind(1, claim_id)
+  s.bind(1, claim_key)
       .bind(2, std::int64_t{e.sequence})
       .bind(3, e.kind)
       .bind(4, e.at_ms)
@@ -617,19 +630,19 @@ void sqlite_store::record_history(std::string_view claim_id, const engine::histo
   auto& row = prepared(
       "UPDATE claim_list SET since_ms = ?2, updated_ms = ?2, held = (held OR ?3) WHERE id = ?1");
   reset_on_exit row_guard{[&] { row.reset(); }};
-  row.bind(1, claim_id)
+  row.bind(1, claim_key)
       .bind(2, e.at_ms)
       .bind(3, std::int64_t{e.kind == "hold" || e.kind == "reopened"});
   row.step();
   ++claim_writes_;
 }
 
-std::vector<engine::history_entry> sqlite_store::history(std::string_view claim_id) const {
+std::vector<engine::history_entry> sqlite_store::history(std::string_view claim_key) const {
   auto& s = prepared(
       "SELECT seq, kind, at_ms, source, note, decision FROM history WHERE claim_id = ?1 "
       "ORDER BY seq, at_ms");
   reset_on_exit guard{[&] { s.reset(); }};
-  s.bind(1, claim_id);
+  s.bind(1, claim_key);
   std::vector<engine::history_entry> out;
   while (s.step()) {
     auto decision = model::decode_decision(s.text(5));
@@ -911,7 +924,8 @@ void sqlite_store::save_row(const engine::claim_record_view& r) {
       "sender = excluded.sender, sender_name = excluded.sender_name, charge = excluded.charge, "
       "events = excluded.events");
   reset_on_exit guard{[&] { s.reset(); }};
-  s.bind(1, c.id)
+  const auto key = model::claim_key(c);
+  s.bind(1, key)
       .bind(2, static_cast<std::int64_t>(d.result))
       .bind(3, std::int64_t{r.closed})
       .bind(4, c.subscriber.member_id)
@@ -927,6 +941,46 @@ void sqlite_store::save_row(const engine::claim_record_view& r) {
       .bind(14, std::int64_t{r.events});
   s.step();
   ++claim_writes_;
+}
+
+void sqlite_store::key_claims_by_billing_provider() {
+  // A row keyed by CLM01 alone whose claim names a billing NPI was written before claims
+  // were keyed by both (model/claim_key.hpp): its key, its history's and its list row's
+  // become CLM01, the separator and the NPI (the list row's `billing`), so that the same
+  // provider's replacement or void finds it. Every such row is an old one: a key written
+  // since holds the separator whenever the claim has an NPI.
+  exec(R"(
+    CREATE TEMP TABLE IF NOT EXISTS rekeyed(old TEXT PRIMARY KEY, new TEXT NOT NULL);
+    DELETE FROM rekeyed;
+    INSERT INTO rekeyed(old, new) SELECT id, id || char(31) || billing FROM claim_list
+      WHERE billing <> '' AND instr(id, char(31)) = 0;
+    UPDATE history SET claim_id = (SELECT new FROM rekeyed WHERE old = history.claim_id)
+      WHERE claim_id IN (SELECT old FROM rekeyed);
+    UPDATE claims SET id = (SELECT new FROM rekeyed WHERE old = claims.id)
+      WHERE id IN (SELECT old FROM rekeyed);
+    UPDATE claim_list SET id = (SELECT new FROM rekeyed WHERE old = claim_list.id)
+      WHERE id IN (SELECT old FROM rekeyed);
+    DROP TABLE rekeyed;
+  )");
+}
+
+std::vector<std::string> sqlite_store::claim_keys_of(std::string_view clm01) const {
+  const auto range = model::claim_keys_of(clm01);
+  auto& s = prepared("SELECT id FROM claims WHERE id >= ?1 AND id < ?2 ORDER BY id");
+  reset_on_exit guard{[&] { s.reset(); }};
+  s.bind(1, range.first).bind(2, range.last);
+  std::vector<std::string> out;
+  while (s.step()) out.emplace_back(s.text(0));
+  return out;
+}
+
+std::vector<std::string> sqlite_store::claim_keys_for(std::string_view reference) const {
+  if (reference.find(model::claim_key_separator) == std::string_view::npos) {
+    return claim_keys_of(reference);
+  }
+  std::vector<std::string> keys;
+  if (claim_row_of(reference)) keys.emplace_back(reference);
+  return keys;
 }
 
 void sqlite_store::fill_claim_list() {
@@ -1101,10 +1155,10 @@ claim_page sqlite_store::list_claims(const claim_query& q) const {
   return page;
 }
 
-std::optional<claim_row> sqlite_store::claim_row_of(std::string_view claim_id) const {
+std::optional<claim_row> sqlite_store::claim_row_of(std::string_view claim_key) const {
   auto& s = prepared(std::string("SELECT ") + row_columns + " FROM claim_list WHERE id = ?1");
   reset_on_exit guard{[&] { s.reset(); }};
-  s.bind(1, claim_id);
+  s.bind(1, claim_key);
   if (!s.step()) return std::nullopt;
   return read_row(s);
 }

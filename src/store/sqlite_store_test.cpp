@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "covgate/model/claim_key.hpp"
 #include "support/gate_fixtures.hpp"
 #include "support/temp_dir.hpp"
 
@@ -74,6 +75,65 @@ TEST_SUITE("store.sqlite_store") {
     CHECK(s.counter("control", 1) == 42);
     CHECK(s.counter("unknown", 7) == 7);
     CHECK(s.due(1000, 10).size() == 1);
+  }
+
+  TEST_CASE("two billing providers' claims of one CLM01 are two rows, found by the CLM01") {
+    store::sqlite_store s(":memory:", false);
+    auto first = record("P1", model::outcome::hold_documentation);
+    first.claim.billing.npi = "1111111112";
+    auto second = record("P1");
+    second.claim.billing.npi = "2222222223";
+    s.save(first);
+    s.save(second);
+    s.save(record("P10"));  // another CLM01 that begins with "P1"
+    CHECK(s.size() == 3);
+    const auto first_key = model::claim_key(first.claim);
+    const auto second_key = model::claim_key(second.claim);
+    CHECK(s.claim_keys_of("P1") == std::vector<std::string>{first_key, second_key});
+    CHECK(s.claim_keys_of("P10") == std::vector<std::string>{"P10"});
+    CHECK(s.claim_keys_of("P").empty());
+    CHECK(s.load(first_key)->decision.result == model::outcome::hold_documentation);
+    CHECK(s.load(second_key)->decision.result == model::outcome::release);
+    CHECK_FALSE(s.load("P1"));
+    CHECK(s.claim_row_of(second_key)->billing == "2222222223");
+  }
+
+  TEST_CASE("a store keyed by CLM01 alone is re-keyed by CLM01 and billing NPI when opened") {
+    temp_dir dir;
+    auto held = record("OLD", model::outcome::hold_documentation);
+    held.claim.billing.npi = "1999999984";
+    const auto key = model::claim_key(held.claim);
+    {
+      store::sqlite_store s(dir.path, false);
+      s.begin();
+      s.save(held);
+      s.save(record("NONPI"));
+      s.record_history(key, {1, "hold", 1000, held.decision, "mllp:1:0", ""});
+      s.commit();
+    }
+    {
+      // As a version before claim keys wrote it: the claim, its history and its list row
+      // under CLM01 alone, and no mark that the keys were changed.
+      sqlite3* db = nullptr;
+      REQUIRE(sqlite3_open((dir.path / "covgate.db").c_str(), &db) == SQLITE_OK);
+      for (const char* sql : {"UPDATE claims SET id = 'OLD' WHERE id <> 'NONPI'",
+                              "UPDATE history SET claim_id = 'OLD'",
+                              "UPDATE claim_list SET id = 'OLD' WHERE id <> 'NONPI'",
+                              "DELETE FROM meta WHERE name = 'claim_keys'"}) {
+        CHECK(sqlite3_exec(db, sql, nullptr, nullptr, nullptr) == SQLITE_OK);
+      }
+      sqlite3_close(db);
+    }
+    store::sqlite_store s(dir.path, false);
+    CHECK_FALSE(s.load("OLD"));
+    REQUIRE(s.load(key));
+    CHECK(s.load(key)->claim == held.claim);
+    CHECK(s.history(key).size() == 1);
+    REQUIRE(s.claim_row_of(key));
+    CHECK(s.claim_row_of(key)->since_ms == 1000);
+    CHECK(s.claim_keys_of("OLD") == std::vector<std::string>{key});
+    CHECK(s.load("NONPI"));  // no billing NPI: keyed by CLM01 as before
+    CHECK(s.counter("claim_keys", 0) == 1);
   }
 
   TEST_CASE("a rolled-back transaction leaves nothing behind") {

@@ -52,7 +52,7 @@ test('a claim held over MLLP is released by a FHIR lab over HTTP into the file d
       '--data-binary', lateLabs, url(s, '/fhir')]);
     assert.equal(labs.status, 200, labs.body);
     assert.equal(JSON.parse(labs.body).type, 'batch-response');
-    const file = path.join(s.dir, 'out', 'CSII-LATE-2.x12');
+    const file = path.join(s.dir, 'out', '1999999984_CSII-LATE-2.x12');
     assert.ok(await waitFor(() => existsSync(file)), 'release delivered to the directory');
     const release = readFileSync(file, 'utf8');
     assert.match(release, /STC\*A2:20\*/);
@@ -108,7 +108,7 @@ test('HL7 v2: a late ORU releases a held claim; enhanced mode gets CA then AA; a
   assert.equal(enhanced.length, 2);
   assert.match(enhanced[0], /MSA\|CA\|/);
   assert.match(enhanced[1], /MSA\|AA\|/);
-  assert.ok(await waitFor(() => existsSync(path.join(s.dir, 'out', 'CSII-LATE-2.x12'))),
+  assert.ok(await waitFor(() => existsSync(path.join(s.dir, 'out', '1999999984_CSII-LATE-2.x12'))),
     'the release went to the outbox');
   // The same message again: its first answer, nothing processed twice.
   const again = await mllpExchange(s.mllp, [frame(oru)], 2);
@@ -261,13 +261,13 @@ test('crash: kill -9 under load loses no acknowledged message and no release', a
   // Every acknowledged lab released its claim, and that release reaches the directory.
   const out = path.join(dir, 'out');
   const delivered = () => existsSync(out) ? readdirSync(out).filter((f) => f.endsWith('.x12')) : [];
-  assert.ok(await waitFor(() => acknowledged.every((id) => delivered().includes(`${id}-2.x12`)),
-    20000), `missing releases: ${acknowledged.filter((id) => !delivered().includes(`${id}-2.x12`))}`);
+  assert.ok(await waitFor(() => acknowledged.every((id) => delivered().includes(`1999999984_${id}-2.x12`)),
+    20000), `missing releases: ${acknowledged.filter((id) => !delivered().includes(`1999999984_${id}-2.x12`))}`);
   for (const id of acknowledged) {
     assert.equal(JSON.parse(curl(s, [url(s, '/claims/' + id)]).body).current.outcome, 'release');
   }
   // Nothing delivered that is not a release with its idempotency key as the name.
-  for (const f of delivered()) assert.match(f, /^CL\d{5}-2\.x12$/);
+  for (const f of delivered()) assert.match(f, /^1999999984_CL\d{5}-2\.x12$/);
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -332,7 +332,7 @@ test('the outbox delivers to HTTP and MLLP receivers with the idempotency key, a
     // Once each, with the idempotency key: nothing was delivered twice.
     assert.equal(posts.length, 1);
     assert.equal(frames.length, 1);
-    assert.equal(posts[0].key, 'CSII-LATE-2');
+    assert.equal(posts[0].key, '1999999984_CSII-LATE-2');  // billing NPI, then REF*1K
     assert.match(posts[0].body, /REF\*1K\*CSII-LATE-2~/);
     assert.match(frames[0], /STC\*A2:20\*/);
   } finally {
@@ -360,7 +360,7 @@ test('a reviewer releases a review hold over HTTP, recorded with who and why', a
   assert.equal(after.history.at(-1).who, 'alice');
   assert.equal(after.history.at(-1).why, 'trial on file');
   assert.match(after.history.at(-1).at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
-  assert.ok(await waitFor(() => existsSync(path.join(s.dir, 'out', 'IMPL-1-2.x12'))));
+  assert.ok(await waitFor(() => existsSync(path.join(s.dir, 'out', '1999999984_IMPL-1-2.x12'))));
   // The action is logged with its outcome and a hash of the claim id, never the id, the
   // reviewer or the note.
   assert.ok(await waitFor(() => /"route":"\/claims\/\{id\}\/release","status":200,.*"outcome":"released","claim":"[0-9a-f]{12}"/

@@ -167,7 +167,7 @@ TEST_SUITE("plugin.abi") {
     REQUIRE(covgate_poll(g.h, &later.a, &err) == COVGATE_OK);
     CHECK(later->disposition == COVGATE_RELEASE);
     CHECK((later->flags & COVGATE_LATER) != 0);
-    CHECK(std::string(later->key) == "CSII-LATE-2");
+    CHECK(std::string(later->key) == "1999999984_CSII-LATE-2");  // billing NPI, then REF*1K
     CHECK(std::string(later->event) == "release");
     CHECK(later->sequence > 0);
     CHECK(later.body().find("REF*1K*CSII-LATE-2~") != std::string::npos);
@@ -227,7 +227,7 @@ TEST_SUITE("plugin.abi") {
         answer_ptr later;
         REQUIRE(covgate_poll(g.h, &later.a, &err) == COVGATE_OK);
         CHECK(std::string(later->key) ==
-              std::string("CSII-L") + patient[0] + patient[1] + patient[2] + "-2");
+              std::string("1999999984_CSII-L") + patient[0] + patient[1] + patient[2] + "-2");
         CHECK(covgate_ack(g.h, later->sequence, &err) == COVGATE_OK);
         answer_ptr none;
         CHECK(covgate_poll(g.h, &none.a, &err) == COVGATE_EMPTY);
@@ -260,7 +260,7 @@ TEST_SUITE("plugin.abi") {
       REQUIRE(covgate_poll(g.h, &again.a, &err) == COVGATE_OK);
       CHECK(again->sequence == sequence);
       CHECK(again.body() == body);
-      CHECK(std::string(again->key) == "CSII-LATE-2");
+      CHECK(std::string(again->key) == "1999999984_CSII-LATE-2");
       CHECK(again->disposition == COVGATE_RELEASE);
       CHECK(covgate_ack(g.h, sequence, &err) == COVGATE_OK);
       // The interchange is remembered: sent again, it gets the 277 it got the first time and

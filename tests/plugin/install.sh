@@ -20,7 +20,7 @@ check() {  # binary
   LD_LIBRARY_PATH=$libdir "$1" "$scenario"/* >"$tmp/out"
   grep -q '2-claim.x12: hold' "$tmp/out" &&
     grep -q '3-late-labs.json: accepted' "$tmp/out" &&
-    grep -q '^later release CSII-LATE-2: release' "$tmp/out" ||
+    grep -q '^later release 1999999984_CSII-LATE-2: release' "$tmp/out" ||
     { echo "FAIL: unexpected output of $1:"; cat "$tmp/out"; exit 1; }
 }
 # 1. cc and pkg-config

@@ -26,7 +26,7 @@ inline constexpr std::size_t partition_key_bytes = 16;
 [[nodiscard]] std::string partition_key(std::string_view secret, std::string_view patient_key);
 
 /// The token a release's subject on CG_OUT carries: HMAC-SHA-256(secret, "release\n" + key)
-/// of the release's idempotency key ("CLM01-sequence", taken as it is), first
+/// of the release's idempotency key ("NPI_CLM01-sequence", taken as it is), first
 /// partition_key_bytes as lowercase hex. The key holds a claim id, which is the provider's
 /// account number for the patient: hashed with the cluster's secret, it is no more readable in
 /// a subject than a patient key. Deterministic, so every worker that makes the same release

@@ -28,7 +28,7 @@ struct release_result {
 };
 
 /// The headers of a release on CG_OUT (besides Nats-Msg-Id, which is the subject's token).
-inline constexpr const char* release_key_header = "Cg-Idempotency-Key";  ///< "CLM01-sequence"
+inline constexpr const char* release_key_header = "Cg-Idempotency-Key";  ///< "NPI_CLM01-sequence"
 inline constexpr const char* release_worker_header = "Cg-Worker";        ///< who published it
 /// The event's name ("release", "hold", "reopened", "void", "cancel") and its decision line
 /// (one JSON object, as `covgate replay --decisions` writes it): what a C ABI host pointed at

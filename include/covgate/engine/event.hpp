@@ -48,18 +48,22 @@ struct event {
   model::decision decision;
   std::string source;  ///< where the claim or the fact that caused it came from
   /// The claim's event number (1 = its first answer); a repeat carries the number of the
-  /// event it repeats. Claim id + sequence identify an outbound message.
+  /// event it repeats. Claim key + sequence identify an outbound message.
   std::uint32_t sequence = 0;
   std::string note;  ///< a reviewer's reason (release and cancel by a reviewer), or ""
 
   [[nodiscard]] const model::claim& claim() const noexcept { return *claim_; }
 
-  /// The answer's idempotency key, "CLM01-sequence" (e.g. "PUMP001-2"): one form for the
-  /// outbound message's key, its file name and Idempotency-Key header, and the 277's REF*1K,
-  /// which only a release carries (x12::write_277 decides). A repeat has the key of the
+  /// The answer's trace number, "CLM01-sequence" (e.g. "PUMP001-2"): the 277's REF*1K,
+  /// which only a release carries (x12::write_277 decides). A repeat has the trace of the
   /// answer it repeats. '-' keeps it a valid X12 AN value in any delimiters (':' is the usual
-  /// component separator) and a file name as it is.
+  /// component separator). Two billing providers' claims of one CLM01 share it (the 277 names
+  /// the billing provider beside it, and REF02's 50 characters leave no room for the NPI).
   [[nodiscard]] std::string trace() const;
+  /// The answer's idempotency key (model::delivery_key): the trace prefixed by the billing
+  /// NPI and '_' (e.g. "1234567893_PUMP001-2"), the trace alone for a claim without one. One
+  /// form for the outbound message's key, its file name and Idempotency-Key header.
+  [[nodiscard]] std::string delivery_key() const;
 
  private:
   const model::claim* claim_;

@@ -73,7 +73,8 @@ class gate {
   /// that never leave by themselves): release it (event release) or cancel it (event cancel,
   /// the claim is closed). `source` names the reviewer ("review:<who>"), `note` says why.
   /// Documentation holds are not reviewable: they leave when their evidence arrives.
-  review_result review(std::string_view claim_id, bool release, const std::string& source,
+  /// `claim_key` is the claim's key (model/claim_key.hpp: CLM01 and its billing NPI).
+  review_result review(std::string_view claim_key, bool release, const std::string& source,
                        const std::string& note);
 
   [[nodiscard]] statistics summary() const;
@@ -82,8 +83,8 @@ class gate {
   void count_stored(const model::decision& decision) { count(decision, +1); }
   /// Uncounts an open claim the state no longer holds (taken out beneath the gate).
   void forget_stored(const model::decision& decision) { count(decision, -1); }
-  /// The current state of a claim, or nullopt.
-  [[nodiscard]] std::optional<claim_record> find(std::string_view claim_id) const;
+  /// The current state of the claim of `claim_key` (model/claim_key.hpp), or nullopt.
+  [[nodiscard]] std::optional<claim_record> find(std::string_view claim_key) const;
   /// What the policy would read about `patient_key` now: its current facts (decoded copies the
   /// context owns) and the provider types of the practitioners seen (valid while the gate
   /// lives). The audit and the worklist's evidence read it. The one member another thread may

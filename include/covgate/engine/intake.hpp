@@ -141,8 +141,9 @@ class intake {
   input_result receive(std::string_view message, std::string source, message_time at,
                        answer_sink& out);
 
-  /// A reviewer's release or cancel (gate::review): its event goes to `out` as later.
-  gate::review_result review(std::string_view claim_id, bool release, std::string_view who,
+  /// A reviewer's release or cancel (gate::review) of the claim keyed `claim_key`
+  /// (model::claim_key): its event goes to `out` as later.
+  gate::review_result review(std::string_view claim_key, bool release, std::string_view who,
                              std::string_view why, message_time at, answer_sink& out);
 
   /// The 277s announcing `events` (later events: one interchange per ISA15 usage of their

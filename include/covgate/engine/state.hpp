@@ -18,7 +18,7 @@
 
 namespace covgate::engine {
 
-/// The state of one claim (by CLM01).
+/// The state of one claim (by its key: CLM01 and billing NPI, model/claim_key.hpp).
 struct claim_record {
   model::claim claim;
   model::decision decision;    ///< the current decision
@@ -53,7 +53,7 @@ struct claim_record_view {
 
 /// What the gate needs to know about a patient's other claims without loading them.
 struct claim_summary {
-  std::string id;
+  std::string id;  ///< the claim's key (model::claim_key)
   model::outcome result = model::outcome::release;
   bool closed = false;
   bool csii_released = false;
@@ -88,10 +88,10 @@ class state {
   [[nodiscard]] virtual bool keeps_history() const noexcept = 0;
 
   // ---- claims ------------------------------------------------------------------------------
-  /// The record of `claim_id`, or nullopt.
-  [[nodiscard]] virtual std::optional<claim_record> load(std::string_view claim_id) const = 0;
-  /// Inserts or replaces the record of `record.claim.id`, filed under its patient key
-  /// (`record.claim.subscriber.member_id`).
+  /// The record of the claim keyed `claim_key` (model::claim_key), or nullopt.
+  [[nodiscard]] virtual std::optional<claim_record> load(std::string_view claim_key) const = 0;
+  /// Inserts or replaces the record of the claim's key (model::claim_key(record.claim)),
+  /// filed under its patient key (`record.claim.subscriber.member_id`).
   virtual void save(const claim_record_view& record) = 0;
   /// The claims filed for a patient key, in the order they were first saved.
   [[nodiscard]] virtual std::vector<claim_summary> claims_of(std::string_view patient) const = 0;
@@ -100,10 +100,10 @@ class state {
   /// Costs what it returns, not every claim the patient has.
   [[nodiscard]] virtual std::vector<claim_summary> open_claims_of(std::string_view patient,
                                                                   bool released_too) const = 0;
-  /// True when a claim of `patient` other than `claim_id` was released with an insulin-pump
+  /// True when a claim of `patient` other than `claim_key`'s was released with an insulin-pump
   /// line (the policy's "initial treatment" test). One lookup, whatever the patient's claims.
   [[nodiscard]] virtual bool csii_released_other_than(std::string_view patient,
-                                                      std::string_view claim_id) const = 0;
+                                                      std::string_view claim_key) const = 0;
   /// How many claims the state holds (closed ones included).
   [[nodiscard]] virtual std::size_t size() const = 0;
   /// The current decision of every open claim (at start-up: the gate's counts come back).
@@ -111,9 +111,9 @@ class state {
       const std::function<void(const model::decision&)>& visit) const = 0;
 
   // ---- history -----------------------------------------------------------------------------
-  virtual void record_history(std::string_view claim_id, const history_entry& entry) = 0;
+  virtual void record_history(std::string_view claim_key, const history_entry& entry) = 0;
   /// Oldest first; empty when the state keeps no history.
-  [[nodiscard]] virtual std::vector<history_entry> history(std::string_view claim_id) const = 0;
+  [[nodiscard]] virtual std::vector<history_entry> history(std::string_view claim_key) const = 0;
 
   // ---- facts -------------------------------------------------------------------------------
   /// Keeps the facts one resource gave (encoded, model/fact_codec.hpp) for a restart,

@@ -13,6 +13,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "covgate/model/reason.hpp"
 #include "covgate/server/durable_gate.hpp"
@@ -59,6 +60,8 @@ class chart_counts {
 /// the text is not such a claim. A cluster front reads it from the holder's answer to route a
 /// reviewer's action to the claim's partition.
 [[nodiscard]] std::string patient_of_claim_json(std::string_view claim_json);
+/// The claim key (model::claim_key: CLM01 and billing NPI) of claim_json's claim, or "".
+[[nodiscard]] std::string key_of_claim_json(std::string_view claim_json);
 
 /// How claim_json names the messages a claim's events came from ("message").
 struct message_naming {
@@ -125,10 +128,15 @@ class claims_view {
   [[nodiscard]] static std::string changes_json(std::string_view version);
   [[nodiscard]] std::string changes_json();
 
+  /// The keys (model::claim_key) of the claims `reference` names, in key order: a CLM01
+  /// names the claim of every billing provider that sent one (several make it ambiguous), a
+  /// claim key names its claim. Empty when none is held.
+  [[nodiscard]] std::vector<std::string> claim_keys_for(std::string_view reference);
   /// GET /claims/{id}: the claim (lines with procedure, modifiers and charge), its current
   /// decision, every reason with its sentence and the facts it cites, the CSII documentation
-  /// on the date of service, the history as a timeline; nullopt if unknown.
-  [[nodiscard]] std::optional<std::string> claim_json(std::string_view claim_id,
+  /// on the date of service, the history as a timeline; nullopt if unknown. By its key
+  /// (model::claim_key).
+  [[nodiscard]] std::optional<std::string> claim_json(std::string_view claim_key,
                                                       std::int64_t now_ms,
                                                       message_naming naming = {});
   /// GET /messages/{id}: one journaled message (raw) with where and when it arrived; nullopt

@@ -83,6 +83,7 @@ enum class review_status : std::uint8_t {
   already_closed,
   not_reviewable,
   unavailable,
+  ambiguous,  ///< a CLM01 several billing providers sent, named without its billing NPI
 };
 
 /// Where the listeners hand each message: the durable gate of this process, or a cluster front

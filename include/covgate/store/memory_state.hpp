@@ -30,7 +30,7 @@ class memory_state final : public engine::state {
 
   [[nodiscard]] bool durable() const noexcept override { return false; }
   [[nodiscard]] bool keeps_history() const noexcept override { return keep_history_; }
-  [[nodiscard]] std::optional<engine::claim_record> load(std::string_view claim_id) const override;
+  [[nodiscard]] std::optional<engine::claim_record> load(std::string_view claim_key) const override;
   void save(const engine::claim_record_view& record) override;
   [[nodiscard]] std::vector<engine::claim_summary> claims_of(
       std::string_view patient) const override;
@@ -40,13 +40,13 @@ class memory_state final : public engine::state {
   [[nodiscard]] std::vector<engine::claim_summary> open_claims_of(std::string_view patient,
                                                                   bool released_too) const override;
   [[nodiscard]] bool csii_released_other_than(std::string_view patient,
-                                              std::string_view claim_id) const override;
+                                              std::string_view claim_key) const override;
   void for_each_open_decision(
       const std::function<void(const model::decision&)>& visit) const override;
 
-  void record_history(std::string_view claim_id, const engine::history_entry& entry) override;
+  void record_history(std::string_view claim_key, const engine::history_entry& entry) override;
   [[nodiscard]] std::vector<engine::history_entry> history(
-      std::string_view claim_id) const override;
+      std::string_view claim_key) const override;
 
   void save_facts(std::string_view, std::string_view, std::string_view) override {}
   void for_each_facts(const std::function<void(std::string_view)>&) const override {}
@@ -64,7 +64,7 @@ class memory_state final : public engine::state {
   // without its set's part, its decision in the in-process form (reasons by enumerator) and
   // its source, one after the other (a million claims are a million of these).
   struct stored {
-    std::string id;
+    std::string id;  // its key (model/claim_key.hpp): CLM01 and the billing NPI
     std::string bytes;
     std::uint32_t claim_size = 0;
     std::uint32_t decision_size = 0;
@@ -102,7 +102,7 @@ class memory_state final : public engine::state {
   // looks each claim up four times: 12 % of a claims-only replay.
   using index_of = boost::unordered_flat_map<std::string_view, std::uint32_t, hash>;
 
-  [[nodiscard]] const stored* find(std::string_view claim_id) const;
+  [[nodiscard]] const stored* find(std::string_view claim_key) const;
   [[nodiscard]] const patient* find_patient(std::string_view key) const;
   std::uint32_t patient_index(const std::string& key);
   std::uint32_t set_part_index(std::string_view encoded);
@@ -118,7 +118,8 @@ class memory_state final : public engine::state {
   by_name<std::vector<engine::history_entry>> history_;
   by_name<engine::interchange_answer> interchanges_;
   std::map<std::string, std::int64_t, std::less<>> counters_;
-  std::string encoding_;  // save()'s working buffer, reused
+  std::string encoding_;   // save()'s working buffer, reused
+  std::string claim_key_;  // save()'s claim key, built in a buffer reused
   // The set part saved last, as fields: a set's claims come one after another, and comparing
   // them costs less than encoding and hashing the part again (set_part_of).
   bool has_last_set_ = false;

@@ -47,7 +47,7 @@ struct journal_entry {
 
 struct outbox_item {
   std::int64_t id = 0;
-  std::string key;  ///< idempotency key: "CLM01-sequence" (engine::event::trace())
+  std::string key;  ///< idempotency key: "NPI_CLM01-sequence" (engine::event::delivery_key())
   std::uint32_t destination = 0;
   std::string content_type;
   std::string body;
@@ -76,7 +76,7 @@ enum class retry_result : std::uint8_t { retried, unknown, delivered };
 /// claim (save() and record_history() write it), so a page of 100,000 holds never decodes a
 /// claim.
 struct claim_row {
-  std::string id;
+  std::string id;  ///< the claim's key (model::claim_key): CLM01 and the billing NPI
   model::outcome result = model::outcome::release;
   bool closed = false;
   std::string patient;        ///< the patient key (member id)
@@ -248,7 +248,7 @@ class sqlite_store final : public engine::state {
   // engine::state
   [[nodiscard]] bool durable() const noexcept override { return true; }
   [[nodiscard]] bool keeps_history() const noexcept override { return true; }
-  [[nodiscard]] std::optional<engine::claim_record> load(std::string_view claim_id) const override;
+  [[nodiscard]] std::optional<engine::claim_record> load(std::string_view claim_key) const override;
   void save(const engine::claim_record_view& record) override;
   [[nodiscard]] std::vector<engine::claim_summary> claims_of(
       std::string_view patient) const override;
@@ -256,12 +256,12 @@ class sqlite_store final : public engine::state {
   [[nodiscard]] std::vector<engine::claim_summary> open_claims_of(std::string_view patient,
                                                                   bool released_too) const override;
   [[nodiscard]] bool csii_released_other_than(std::string_view patient,
-                                              std::string_view claim_id) const override;
+                                              std::string_view claim_key) const override;
   void for_each_open_decision(
       const std::function<void(const model::decision&)>& visit) const override;
-  void record_history(std::string_view claim_id, const engine::history_entry& entry) override;
+  void record_history(std::string_view claim_key, const engine::history_entry& entry) override;
   [[nodiscard]] std::vector<engine::history_entry> history(
-      std::string_view claim_id) const override;
+      std::string_view claim_key) const override;
   /// Replaces the resource's stored version unless that one is newer by meta.lastUpdated
   /// (the fact index's rule, model::older_version), so the table holds what the index holds:
   /// one row per resource, its current version or its retraction. A resource of no patient
@@ -411,8 +411,14 @@ class sqlite_store final : public engine::state {
   /// Indexed on (outcome, closed, held since) and (outcome, closed, date of service); other
   /// orders and filters read the queue's rows of the narrow list table, not the claims.
   [[nodiscard]] claim_page list_claims(const claim_query& query) const;
-  /// The list row of one claim.
-  [[nodiscard]] std::optional<claim_row> claim_row_of(std::string_view claim_id) const;
+  /// The list row of one claim, by its key (model::claim_key).
+  [[nodiscard]] std::optional<claim_row> claim_row_of(std::string_view claim_key) const;
+  /// The keys of the claims whose CLM01 is `clm01` (one per billing provider), in key order:
+  /// how a user's claim id, which is CLM01, finds its claim.
+  [[nodiscard]] std::vector<std::string> claim_keys_of(std::string_view clm01) const;
+  /// The keys of the claims `reference` names, in key order: a CLM01 names the claim of every
+  /// billing provider that sent one (several make it ambiguous), a claim key its claim.
+  [[nodiscard]] std::vector<std::string> claim_keys_for(std::string_view reference) const;
   /// Open claims of each outcome (indexed by model::outcome), with their oldest start, and the
   /// claims released after a hold since `released_since_ms`.
   [[nodiscard]] std::vector<queue_count> queue_counts() const;
@@ -499,6 +505,9 @@ class sqlite_store final : public engine::state {
   void count_journal();  // journal_bytes_ and next_journal_id_ from the table
   void save_row(const engine::claim_record_view& record);
   void bind_partition(statement& s, int at) const;  // writing_partition_, or NULL
+  // Re-keys the claims written before claims were keyed by CLM01 and billing NPI (at the
+  // first start of this version, and after a snapshot an older worker wrote is loaded).
+  void key_claims_by_billing_provider();
   void fill_claim_list();  // a store written before the list table: its rows from the claims
   /// Deletes the oldest journal rows (ids below `before_id` only) until the journal's bytes
   /// fit `max_bytes`; returns the rows deleted.

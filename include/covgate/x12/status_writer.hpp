@@ -44,8 +44,8 @@ struct status_entry {
 
   const model::claim* claim = nullptr;  ///< both point at caller-owned values
   const model::decision* decision = nullptr;
-  /// The answer's idempotency key, "CLM01-sequence" (engine::event::trace()). A release
-  /// carries it as its payer claim control number (REF*1K); other answers do not. "": none.
+  /// The answer's trace, "CLM01-sequence" (engine::event::trace()). A release carries it as
+  /// its payer claim control number (REF*1K); other answers do not. "": none.
   std::string trace;
   /// The gate's event kind: "hold", "release", "reopened", "repeat", "void" or "cancel"; ""
   /// when unknown (the decision alone decides). "cancel" is a reviewer's final answer: A3

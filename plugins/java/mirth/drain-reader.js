@@ -10,7 +10,9 @@ for (var i = 0; i < later.size(); i++) {
   var a = later.get(i);
   var map = new java.util.HashMap();
   map.put('covgateSequence', java.lang.Long.valueOf(a.sequence));
-  map.put('covgateKey', a.key);  // CLM01-sequence: the 277's REF*1K, for idempotent receivers
+  // NPI_CLM01-sequence (the billing NPI, '_', the 277's REF*1K; REF*1K alone without a
+  // billing NPI): the idempotency key, for idempotent receivers
+  map.put('covgateKey', a.key);
   map.put('covgateEvent', a.event);
   out.add(new RawMessage(a.bodyText(), null, map));
 }

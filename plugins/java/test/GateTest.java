@@ -63,7 +63,7 @@ public final class GateTest {
       List<Answer> later = gate.poll();
       check(later.size() == 1, "one later answer");
       Answer l = later.get(0);
-      check(l.key.equals("CSII-LATE-2") && l.event.equals("release")
+      check(l.key.equals("1999999984_CSII-LATE-2") && l.event.equals("release")
               && l.disposition.equals("release"), "the later release: " + l);
       check(l.bodyText().contains("REF*1K*CSII-LATE-2~"), "REF*1K in the later 277");
       check(gate.poll().isEmpty(), "handed out once");

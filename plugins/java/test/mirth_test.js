@@ -77,7 +77,7 @@ check(String(channelMap.get('covgateDisposition')) == 'accepted', 'the labs are 
 var failedForward = drain('ERROR');
 check(failedForward.size() == 1, 'the drain channel picks up the release');
 var m = failedForward.get(0);
-check(String(m.sourceMap.get('covgateKey')) == 'CSII-LATE-2' &&
+check(String(m.sourceMap.get('covgateKey')) == '1999999984_CSII-LATE-2' &&
       String(m.sourceMap.get('covgateEvent')) == 'release', 'its key and event');
 check(m.text.indexOf('REF*1K*CSII-LATE-2~') > 0, 'the later 277 with REF*1K');
 var again = drain('SENT');

@@ -63,7 +63,7 @@ test('a late lab releases the held claim on the second output', {timeout: 30000}
   assert.strictEqual(m.covgate.disposition, 'accepted');
   assert.deepStrictEqual(m.covgate.decisions.map((d) => d.event), ['release']);
   const r = await released;
-  assert.strictEqual(r.covgate.key, 'CSII-LATE-2');
+  assert.strictEqual(r.covgate.key, '1999999984_CSII-LATE-2');
   assert.strictEqual(r.covgate.disposition, 'release');
   assert.match(r.payload, /REF\*1K\*CSII-LATE-2~/);
   await new Promise((resolve) => setTimeout(resolve, 200));  // a few polls later: sent once

@@ -174,7 +174,7 @@ class Answer:
     flags: int = 0
     claims: int = 0
     facts: int = 0
-    key: str = ""  # later answers: "CLM01-sequence"
+    key: str = ""  # later answers: "NPI_CLM01-sequence" ("CLM01-sequence" without a billing NPI)
     event: str = ""  # later answers: release, hold, reopened, void, cancel
     sequence: int = 0  # later answers: what Gate.ack takes
 

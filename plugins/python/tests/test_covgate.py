@@ -93,7 +93,7 @@ class LaterAnswers(unittest.TestCase):
             self.assertEqual(len(sel.select(timeout=0)), 1)
             later = gate.poll()
             self.assertEqual(len(later), 1)
-            self.assertEqual(later[0].key, "CSII-LATE-2")
+            self.assertEqual(later[0].key, "1999999984_CSII-LATE-2")
             self.assertEqual(later[0].disposition, "release")
             self.assertIn(b"REF*1K*CSII-LATE-2~", later[0].body)
             self.assertEqual(later[0].decisions[0]["outcome"], "release")
@@ -126,11 +126,11 @@ class LaterAnswers(unittest.TestCase):
                 for f in files_of(self.folder):
                     gate.submit(f.read_bytes())
                 first = gate.poll()
-                self.assertEqual([a.key for a in first], ["CSII-LATE-2"])
+                self.assertEqual([a.key for a in first], ["1999999984_CSII-LATE-2"])
                 # closed before the next poll(): never acknowledged
             with covgate.Gate(config) as gate:
                 again = gate.poll()
-                self.assertEqual([a.key for a in again], ["CSII-LATE-2"])
+                self.assertEqual([a.key for a in again], ["1999999984_CSII-LATE-2"])
                 self.assertEqual(again[0].body, first[0].body)
                 self.assertEqual(again[0].sequence, first[0].sequence)
                 gate.ack(again)
@@ -209,7 +209,7 @@ class Threads(unittest.TestCase):
             self.assertEqual(errors, [])
             gate.submit(labs)
             later = gate.poll()
-            self.assertEqual(sorted(a.key for a in later), sorted(f"T-{n}-2" for n in range(16)))
+            self.assertEqual(sorted(a.key for a in later), sorted(f"1999999984_T-{n}-2" for n in range(16)))
 
 
 if __name__ == "__main__":

@@ -23,7 +23,11 @@ public final class Answer {
   public final int facts;
   /** Later answers: what {@link Gate#ack} takes; 0 otherwise. */
   public final long sequence;
-  /** Later answers: the idempotency key "CLM01-sequence"; "" otherwise. */
+  /**
+   * Later answers: the idempotency key "NPI_CLM01-sequence" (the billing provider's NPI, '_',
+   * then the 277's REF*1K "CLM01-sequence"; "CLM01-sequence" alone for a claim without a
+   * billing NPI); "" otherwise.
+   */
   public final String key;
   /** Later answers: release, hold, reopened, void, cancel; "" otherwise. */
   public final String event;
