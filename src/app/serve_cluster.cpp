@@ -171,7 +171,8 @@ class gate_applier final : public cluster::message_applier {
         return cluster::review_answer::already_closed;
       case server::review_status::not_reviewable:
         return cluster::review_answer::not_reviewable;
-      case server::review_status::ambiguous:  // a worker's gate reviews one key: never
+      case server::review_status::ambiguous:  // a CLM01 an older front named: no one claim
+        return cluster::review_answer::unknown_claim;
       case server::review_status::unavailable:
         break;
     }

@@ -6,6 +6,7 @@
 #include <future>
 #include <memory>
 
+#include "covgate/model/claim_key.hpp"
 #include "covgate/model/decision_json.hpp"
 #include "covgate/server/log.hpp"
 #include "covgate/store/later_answer.hpp"
@@ -416,8 +417,19 @@ void durable_gate::review_at(std::string_view claim_id, bool release, std::strin
     if (out.verdict == store::apply_verdict::apply) {
       const writing_partition filed(store_, position);
       collected_answer answer(metrics_, false);  // a review answers with a word
-      const auto result = intake_.review(claim_id, release, who, why, at, answer);
-      switch (result) {
+      // The claim's key, or a CLM01: an action queued before claims were keyed by billing
+      // NPI too (on CG_IN, or from a front of that version) names the claim when one
+      // provider sent that CLM01.
+      std::string key(claim_id);
+      if (claim_id.find(model::claim_key_separator) == std::string_view::npos) {
+        auto keys = store_.claim_keys_of(claim_id);
+        if (keys.size() == 1) key = std::move(keys.front());
+        if (keys.size() > 1) key.clear();
+      }
+      const auto result = key.empty()
+                              ? std::nullopt
+                              : std::optional(intake_.review(key, release, who, why, at, answer));
+      switch (result.value_or(engine::gate::review_result::unknown_claim)) {
         case engine::gate::review_result::done:
           enqueue_later(answer.later, at);
           out.status = review_status::done;
@@ -432,6 +444,7 @@ void durable_gate::review_at(std::string_view claim_id, bool release, std::strin
           out.status = review_status::not_reviewable;
           break;
       }
+      if (!result) out.status = review_status::ambiguous;
     }
   } catch (const store::store_error& e) {
     store_failed(e.what());

@@ -690,7 +690,7 @@ void answer_review(service& svc, const std::string& reference, bool release, rev
                    const respond& done) {
   const auto noted = [&](http_response response, std::string_view outcome) {
     response.note.outcome = std::string(outcome);
-    response.note.claim = log_hash(reference);
+    response.note.claim = log_hash(model::split_claim_key(reference).clm01);  // one hash a claim
     done(std::move(response));
   };
   switch (status) {

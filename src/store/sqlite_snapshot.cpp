@@ -20,6 +20,14 @@ namespace {
 constexpr std::array<std::string_view, 5> snapshot_tables = {"claims", "claim_list", "history",
                                                              "facts", "outbox"};
 
+// What the pending releases of the claim keyed `claim_key` begin with before "-<sequence>":
+// its delivery prefix (model::delivery_prefix), and the CLM01 alone its releases were queued
+// under before claims were keyed by billing NPI too (a store upgraded with items pending).
+void add_delivery_prefixes(std::unordered_set<std::string>& prefixes, std::string_view claim_key) {
+  prefixes.insert(model::delivery_prefix(claim_key));
+  prefixes.emplace(model::split_claim_key(claim_key).clm01);
+}
+
 // Ends a read transaction opened for the snapshot (if it opened one) however the scope is
 // left.
 class read_transaction {
@@ -148,9 +156,7 @@ snapshot_summary sqlite_store::write_snapshot(std::uint32_t partition,
                                      if (s.column_name(i) == "id") id = i;
                                    }
                                  }
-                                 if (id >= 0) {
-                                   delivery_prefixes.insert(model::delivery_prefix(s.text(id)));
-                                 }
+                                 if (id >= 0) add_delivery_prefixes(delivery_prefixes, s.text(id));
                                  return true;
                                });
   write_table("claim_list", db_,
@@ -467,7 +473,7 @@ partition_drop sqlite_store::drop_partition(
   // Its releases still pending ("<delivery prefix>-<sequence>", model::delivery_key): the
   // snapshot brings the holder's.
   std::unordered_set<std::string> delivery_prefixes;
-  for (const auto& id : claim_ids) delivery_prefixes.insert(model::delivery_prefix(id));
+  for (const auto& id : claim_ids) add_delivery_prefixes(delivery_prefixes, id);
   {
     std::vector<std::int64_t> pending;
     statement outbox(db_, "SELECT id, key FROM outbox WHERE state = 'pending'");

@@ -122,7 +122,7 @@ sqlite_store::sqlite_store(const std::filesystem::path& directory, bool synchron
     // A connection learns that the file is in WAL mode when it first reads it.
     sqlite3_exec(checkpointer_, "PRAGMA journal_mode=WAL", nullptr, nullptr, nullptr);
   }
-  read_counters();
+  // Before read_counters(), whose fill_claim_list() writes list rows under the claims' keys.
   if (counter("claim_keys", 0) == 0) {
     exec("BEGIN");
     try {
@@ -134,6 +134,7 @@ sqlite_store::sqlite_store(const std::filesystem::path& directory, bool synchron
       throw;
     }
   }
+  read_counters();
 }
 
 sqlite_store::sqlite_store(const std::filesystem::path& directory, read_only_t) {
@@ -946,14 +947,35 @@ void sqlite_store::save_row(const engine::claim_record_view& r) {
 void sqlite_store::key_claims_by_billing_provider() {
   // A row keyed by CLM01 alone whose claim names a billing NPI was written before claims
   // were keyed by both (model/claim_key.hpp): its key, its history's and its list row's
-  // become CLM01, the separator and the NPI (the list row's `billing`), so that the same
-  // provider's replacement or void finds it. Every such row is an old one: a key written
-  // since holds the separator whenever the claim has an NPI.
+  // become the claim's key, so that the same provider's replacement or void finds it. The
+  // claim itself says its key (a list row may be missing); a row keyed by CLM01 whose claim
+  // has no NPI is keyed so still. A key that is already another row's is left alone: two
+  // copies of one claim are then both found by the CLM01, and answered as ambiguous.
   exec(R"(
     CREATE TEMP TABLE IF NOT EXISTS rekeyed(old TEXT PRIMARY KEY, new TEXT NOT NULL);
     DELETE FROM rekeyed;
-    INSERT INTO rekeyed(old, new) SELECT id, id || char(31) || billing FROM claim_list
-      WHERE billing <> '' AND instr(id, char(31)) = 0;
+  )");
+  {
+    statement old_rows(db_, "SELECT id, claim FROM claims WHERE instr(id, char(31)) = 0");
+    statement taken(db_, "SELECT EXISTS(SELECT 1 FROM claims WHERE id = ?1)");
+    statement note(db_, "INSERT INTO rekeyed(old, new) VALUES(?1, ?2)");
+    while (old_rows.step()) {
+      const auto claim = model::decode_claim(old_rows.text(1));
+      if (!claim) {
+        throw store_error(
+            "the stored record of a claim does not decode (store written by a newer covgate, or "
+            "damaged)");
+      }
+      const std::string old_key(old_rows.text(0));
+      const auto key = model::claim_key(*claim);
+      if (key == old_key) continue;
+      taken.bind(1, key);
+      const bool exists = taken.step() && taken.integer(0) != 0;
+      taken.reset();
+      if (!exists) note.bind(1, old_key).bind(2, key).run();
+    }
+  }
+  exec(R"(
     UPDATE history SET claim_id = (SELECT new FROM rekeyed WHERE old = history.claim_id)
       WHERE claim_id IN (SELECT old FROM rekeyed);
     UPDATE claims SET id = (SELECT new FROM rekeyed WHERE old = claims.id)
