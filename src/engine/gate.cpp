@@ -107,13 +107,19 @@ void own_facts(policy::patient_context& context, std::vector<model::fact> facts)
 
 }  // namespace
 
-policy::patient_context gate::context_for(const model::claim& claim) const {
+const std::string& gate::key_of(const model::claim& claim) {
+  claim_key_.clear();
+  model::append_claim_key(claim_key_, claim);
+  return claim_key_;
+}
+
+policy::patient_context gate::context_for(const model::claim& claim) {
   policy::patient_context context;
   const auto& key = claim.subscriber.member_id;
   if (!key.empty()) own_facts(context, facts_.for_patient(key));
   // One lookup, not a walk over every claim of the patient: a member with thousands of
   // claims costs what one with a few does.
-  context.earlier_csii_release = claims_.csii_released_other_than(key, model::claim_key(claim));
+  context.earlier_csii_release = claims_.csii_released_other_than(key, key_of(claim));
   context.provider_type_of = [this](const std::string& reference) {
     const auto it = practitioners_.find(reference);
     return it == practitioners_.end() ? mapping::provider_type::unknown : it->second;
@@ -172,7 +178,7 @@ void gate::evaluate(working& record, std::optional<event_kind> kind_if_changed,
 void gate::on_claim(const model::claim& claim, const std::string& source) {
   ++stats_.claims;
   // By CLM01 and billing NPI: another provider's claim of the same CLM01 is another claim.
-  auto existing = claims_.load(model::claim_key(claim));
+  auto existing = claims_.load(key_of(claim));
   if (existing && !existing->closed && existing->claim.frequency == claim.frequency &&
       claim.frequency != '7') {
     // The same claim again: answer it again (with the claim as now sent), not twice.

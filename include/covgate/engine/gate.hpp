@@ -116,7 +116,9 @@ class gate {
   void evaluate(working& record, std::optional<event_kind> kind_if_changed,
                 const std::string& source, bool first_answer);
   void emit(event_kind kind, working& record, const std::string& source, std::string note = {});
-  policy::patient_context context_for(const model::claim& claim) const;
+  policy::patient_context context_for(const model::claim& claim);
+  /// The claim's key (model::claim_key) in claim_key_, valid until the next call.
+  const std::string& key_of(const model::claim& claim);
   void reevaluate_patient(const std::string& key, bool corrected, const std::string& source);
   /// Links and indexes facts; the patients whose facts changed, and those corrected.
   void index_facts(std::vector<model::fact> facts, std::set<std::string>& touched,
@@ -136,6 +138,7 @@ class gate {
   model::fact_index facts_;
   fhir::linker linker_;
   std::vector<model::fact> linked_;  // facts the linker released during the current call
+  std::string claim_key_;  // the key of the claim at hand, built in a buffer kept (no allocation)
   std::unordered_map<std::string, mapping::provider_type> practitioners_;
   statistics stats_;
 };
