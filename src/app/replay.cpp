@@ -157,7 +157,7 @@ class replay_output final : public engine::answer_sink {
   void on_event(const engine::event& e, bool later) override {
     if (decisions_.enabled() && e.kind != engine::event_kind::repeat) {
       line_.clear();
-      model::append_json(line_, e.decision, engine::name(e.kind), e.source);
+      model::append_json(line_, e.decision, e.claim().billing.npi, engine::name(e.kind), e.source);
       line_ += '\n';
       decisions_.write(line_);
     }

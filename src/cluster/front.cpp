@@ -78,7 +78,8 @@ class collected final : public engine::answer_sink {
   void on_event(const engine::event& e, bool later) override {
     if (!later) out_.disposition = engine::combined(out_.disposition, engine::disposition_of(e));
     if (with_decisions_ && e.kind != engine::event_kind::repeat) {
-      model::append_json(out_.decisions, e.decision, engine::name(e.kind), e.source);
+      model::append_json(out_.decisions, e.decision, e.claim().billing.npi, engine::name(e.kind),
+                         e.source);
       out_.decisions += '\n';
     }
   }

@@ -76,7 +76,7 @@ replayed replay(const named_inputs& inputs, engine::intake_settings settings, un
 std::string decision_lines(const std::vector<engine::event>& events) {
   std::string lines;
   for (const auto& e : events) {
-    model::append_json(lines, e.decision, engine::name(e.kind), e.source);
+    model::append_json(lines, e.decision, e.claim().billing.npi, engine::name(e.kind), e.source);
     lines += '\n';
   }
   return lines;

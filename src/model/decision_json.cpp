@@ -81,12 +81,14 @@ void append_finding(std::string& out, const finding& f) {
 
 }  // namespace
 
-void append_json(std::string& out, const decision& d, std::string_view event,
-                 std::string_view source) {
+void append_json(std::string& out, const decision& d, std::string_view billing_npi,
+                 std::string_view event, std::string_view source) {
   out += R"({"event":)";
   append_quoted(out, event);
   out += R"(,"claim_id":)";
   append_quoted(out, d.claim_id);
+  out += R"(,"billing_npi":)";
+  append_quoted(out, billing_npi);
   out += R"(,"patient":)";
   append_quoted(out, d.patient);
   out += R"(,"dos":)";

@@ -11,12 +11,14 @@ namespace {
 // The decision line as json_writer wrote it before the line was put together from fragments:
 // the oracle the faster form must match byte for byte.
 std::string written_by_json_writer(const model::decision& d, std::string_view event,
-                                   std::string_view source) {
+                                   std::string_view source,
+                                   std::string_view billing_npi = "1999999984") {
   std::string out;
   model::json_writer w(out);
   w.begin_object();
   w.key("event").value(event);
   w.key("claim_id").value(d.claim_id);
+  w.key("billing_npi").value(billing_npi);
   w.key("patient").value(d.patient);
   w.key("dos").value(d.dos.iso());
   w.key("policy").value(d.policy);
@@ -41,9 +43,10 @@ std::string written_by_json_writer(const model::decision& d, std::string_view ev
   return out;
 }
 
-std::string written(const model::decision& d, std::string_view event, std::string_view source) {
+std::string written(const model::decision& d, std::string_view event, std::string_view source,
+                    std::string_view billing_npi = "1999999984") {
   std::string out;
-  model::append_json(out, d, event, source);
+  model::append_json(out, d, billing_npi, event, source);
   return out;
 }
 
@@ -71,7 +74,8 @@ TEST_SUITE("model.decision_json") {
                                     {"Encounter/visit-2AA2AA2AA22"}));
     const auto line = written(d, "hold", "scenarios/22/2-claim.x12:578");
     CHECK(line ==
-          R"({"event":"hold","claim_id":"NP","patient":"2AA2AA2AA22","dos":"2026-04-01",)"
+          R"({"event":"hold","claim_id":"NP","billing_npi":"1999999984",)"
+          R"("patient":"2AA2AA2AA22","dos":"2026-04-01",)"
           R"("policy":"NCD223@2026-03-07","outcome":"hold:documentation",)"
           R"("reasons":[{"code":"csii.followup.not-physician","line":1,"stc":"P3:387",)"
           R"("message":"The only follow-up visits in the window were not with a physician.",)"
@@ -99,8 +103,9 @@ TEST_SUITE("model.decision_json") {
   TEST_CASE("appends to what the string already holds") {
     std::string out = "x";
     model::decision d;
-    model::append_json(out, d, "current", "s");
+    model::append_json(out, d, "", "current", "s");
     CHECK(out.substr(0, 2) == "x{");
-    CHECK(out.substr(1) == written_by_json_writer(d, "current", "s"));
+    CHECK(out.substr(1) == written_by_json_writer(d, "current", "s", ""));
+    CHECK(out.find(R"("billing_npi":"",)") != std::string::npos);  // a claim without one
   }
 }

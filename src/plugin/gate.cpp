@@ -134,7 +134,8 @@ class gate::collector final : public engine::answer_sink {
   void hl7v2(std::string_view text) override { add(text, hl7v2_type); }
   void on_event(const engine::event& e, bool later) override {
     if (e.kind != engine::event_kind::repeat) {
-      model::append_json(a.decisions, e.decision, engine::name(e.kind), e.source);
+      model::append_json(a.decisions, e.decision, e.claim().billing.npi, engine::name(e.kind),
+                         e.source);
       a.decisions += '\n';
     }
     if (later) {
@@ -333,7 +334,7 @@ void gate::maintain(std::int64_t now_ms) {
 void gate::queue_later(const std::vector<engine::event>& events, engine::message_time at) {
   for (const auto& e : events) {
     std::string line;
-    model::append_json(line, e.decision, engine::name(e.kind), e.source);
+    model::append_json(line, e.decision, e.claim().billing.npi, engine::name(e.kind), e.source);
     auto body = intake_->status_message({e}, at);
     const auto event = engine::name(e.kind);
     if (sqlite_ != nullptr) {

@@ -436,7 +436,8 @@ std::optional<std::string> claims_view::claim_json(std::string_view claim_id, st
     w.begin_object().key("current");
     {
       std::string line;
-      model::append_json(line, d, record->closed ? "closed" : "current", record->source);
+      model::append_json(line, d, c.billing.npi, record->closed ? "closed" : "current",
+                         record->source);
       w.raw(line);
     }
     w.key("queue").value(record->closed ? std::string_view("closed") : queue_of(d.result));
@@ -559,7 +560,7 @@ std::optional<std::string> claims_view::claim_json(std::string_view claim_id, st
       w.key("outcome").value(model::name(h.decision.result));
       w.key("decision");
       std::string line;
-      model::append_json(line, h.decision, h.kind, h.source);
+      model::append_json(line, h.decision, c.billing.npi, h.kind, h.source);
       w.raw(line).end_object();
     }
     w.end_array();

@@ -59,7 +59,8 @@ class collected_answer final : public engine::answer_sink {
   void on_event(const engine::event& e, bool is_later) override {
     metrics_.event(e.kind);
     if (with_decisions_ && e.kind != engine::event_kind::repeat) {
-      model::append_json(decisions, e.decision, engine::name(e.kind), e.source);
+      model::append_json(decisions, e.decision, e.claim().billing.npi, engine::name(e.kind),
+                         e.source);
       decisions += '\n';
     }
     if (is_later) {
@@ -162,7 +163,7 @@ void durable_gate::enqueue_later(const std::vector<engine::event>& events,
       }
       if (packed.empty()) {
         std::string line;
-        model::append_json(line, e.decision, engine::name(e.kind), e.source);
+        model::append_json(line, e.decision, e.claim().billing.npi, engine::name(e.kind), e.source);
         packed = store::pack_later(engine::name(e.kind), line, body);
       }
       store_.enqueue({0, e.delivery_key(), d, "application/edi-x12", packed, 0}, at.unix_ms);

@@ -527,10 +527,10 @@ TEST_SUITE("model.decision_json") {
     d.dos = {2026, 3, 10};
     d.policy = "NCD223@2026-03-07";
     std::string line;
-    model::append_json(line, d, "hold", "file:0");
+    model::append_json(line, d, "1999999984", "hold", "file:0");
     CHECK(
         line.rfind(
-            R"({"event":"hold","claim_id":"PUMP001","patient":"1EG4TE5MK73","dos":"2026-03-10","policy":"NCD223@2026-03-07","outcome":"hold:documentation","reasons":[{"code":"csii.followup.not-physician","line":1,"stc":"P3:387",)",
+            R"({"event":"hold","claim_id":"PUMP001","billing_npi":"1999999984","patient":"1EG4TE5MK73","dos":"2026-03-10","policy":"NCD223@2026-03-07","outcome":"hold:documentation","reasons":[{"code":"csii.followup.not-physician","line":1,"stc":"P3:387",)",
             0) == 0);
     CHECK(line.find(R"("source":"file:0"})") != std::string::npos);
   }
