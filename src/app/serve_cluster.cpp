@@ -32,6 +32,7 @@
 #include "covgate/cluster/worker.hpp"
 #include "covgate/cluster/worklist_query.hpp"
 #include "covgate/hosting/cluster_node.hpp"
+#include "covgate/model/claim_key.hpp"
 #include "covgate/model/fact_codec.hpp"
 #include "covgate/server/claims_view.hpp"
 #include "covgate/server/log.hpp"
@@ -486,28 +487,34 @@ struct cluster_worker::impl {
   }
 
   // A lookup's answer (§5g): the partitions this worker holds now and has caught up, and the
-  // claim when its patient's partition is one of them.
-  // `reference` is a CLM01, or a claim's key when the asker named its billing NPI; a CLM01
-  // several billing providers sent answers the first of their claims here in key order (a
-  // front does not yet tell that it is ambiguous, docs/cluster.md §5g).
+  // claim when its patient's partition is one of them. `reference` is a CLM01, or a claim's
+  // key when the asker named its billing NPI.
   cluster::claim_lookup_answer lookup_answer(
       std::string_view reference,
       const std::function<std::optional<std::string>(std::string_view)>& claim_json) {
     cluster::claim_lookup_answer out;
     out.caught_up = caught_up_partitions();
-    std::string key;
-    std::optional<std::string> patient;
+    // Each claim of the CLM01 this worker holds in a partition it holds now and caught up:
+    // the first is answered, the others' billing NPIs named beside it (the asker gathers
+    // every holder's, and more than one NPI is ambiguous).
+    std::vector<std::string> keys;
     gate.read([&](const store::sqlite_store& store) {
-      const auto keys = store.claim_keys_for(reference);
-      if (keys.empty()) return;
-      key = keys.front();
-      if (const auto row = store.claim_row_of(key)) patient = row->patient;
+      for (auto& key : store.claim_keys_for(reference)) {
+        const auto row = store.claim_row_of(key);
+        if (!row) continue;
+        const int partition = partition_of_patient(row->patient);
+        if (partition >= 0 && std::find(out.caught_up.begin(), out.caught_up.end(), partition) !=
+                                  out.caught_up.end()) {
+          keys.push_back(std::move(key));
+        }
+      }
     });
-    if (!patient) return out;
-    const int partition = partition_of_patient(*patient);
-    if (partition >= 0 &&
-        std::find(out.caught_up.begin(), out.caught_up.end(), partition) != out.caught_up.end()) {
-      out.claim = claim_json(key);
+    if (keys.empty()) return out;
+    out.claim = claim_json(keys.front());
+    if (!out.claim) return out;
+    out.billing_npi = std::string(model::split_claim_key(keys.front()).billing_npi);
+    for (std::size_t i = 1; i < keys.size(); ++i) {
+      out.also_billed_by.emplace_back(model::split_claim_key(keys[i]).billing_npi);
     }
     return out;
   }
@@ -1013,6 +1020,7 @@ void cluster_front::review(std::string_view claim_id, bool release, std::string_
     auto& [how, body] = looked_up;
     if (how == found::no) return done(server::review_status::unknown_claim);
     if (how == found::unavailable) return done(server::review_status::unavailable);
+    if (how == found::ambiguous) return done(server::review_status::ambiguous);
     // The holder's claim names its key (CLM01 and billing NPI): the action names it exactly.
     const auto patient = server::patient_of_claim_json(body);
     const auto key = server::key_of_claim_json(body);
@@ -1102,6 +1110,11 @@ std::pair<server::claim_lookup_port::found, std::string> answer_of(cluster::clai
                     : std::pair{found::yes, std::move(r.body)};
     case cluster::claim_lookup_result::status::unknown:
       return {found::no, {}};
+    case cluster::claim_lookup_result::status::ambiguous: {
+      std::string npis;
+      for (const auto& npi : r.billing_npis) npis.append(npis.empty() ? "" : ", ").append(npi);
+      return {found::ambiguous, std::move(npis)};
+    }
     case cluster::claim_lookup_result::status::unavailable:
       break;
   }

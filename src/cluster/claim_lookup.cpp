@@ -4,9 +4,12 @@
 #include <charconv>
 #include <iterator>
 #include <optional>
+#include <set>
 #include <stdexcept>
 
 #include "covgate/cluster/subjects.hpp"
+#include "covgate/model/claim_key.hpp"
+#include "covgate/model/hex.hpp"
 
 namespace covgate::cluster {
 
@@ -14,14 +17,46 @@ namespace {
 
 // A key asked of every worker on `subject`: the holder's answer, or "not mine" answers that
 // name every partition, or neither within `wait`.
+// A claim asked by its CLM01 alone may be two billing providers' claims, in two partitions:
+// every holder is heard, and the billing NPIs they name are gathered.
+bool names_a_clm01(std::string_view claim_reference) {
+  return claim_reference.find(model::claim_key_separator) == std::string_view::npos;
+}
+
+// The billing NPIs a holder's reply names (hex, so that any byte travels in a header).
+void add_billing_npis(const fetched_message& m, std::set<std::string>& npis) {
+  const auto also = m.header("Cg-Also-Billed-By");
+  std::string_view list = also;
+  // A holder's claim without a billing NPI names none: "" among the NPIs.
+  if (auto own = model::unhex(m.header("Cg-Billing-Npi"))) npis.insert(std::move(*own));
+  while (!list.empty()) {
+    const auto comma = list.find(',');
+    const auto item = list.substr(0, comma);
+    if (item == "-") {
+      npis.insert(std::string());
+    } else if (auto npi = model::unhex(item)) {
+      npis.insert(std::move(*npi));
+    }
+    list.remove_prefix(comma == std::string_view::npos ? list.size() : comma + 1);
+  }
+}
+
+// A CLM01's holders gathered: ambiguous when they name more than one billing NPI.
+void settle_billing_npis(claim_lookup_result& r, const std::set<std::string>& npis) {
+  if (r.how != claim_lookup_result::status::found || npis.size() < 2) return;
+  r.how = claim_lookup_result::status::ambiguous;
+  r.billing_npis.assign(npis.begin(), npis.end());
+}
+
 claim_lookup_result look_up(jetstream& js, std::string_view requester, std::string_view subject,
                             std::string_view key, std::size_t longest_key, int partitions,
-                            std::chrono::milliseconds wait) {
+                            std::chrono::milliseconds wait, bool gather_billing_npis = false) {
   claim_lookup_result result;
   if (key.empty() || key.size() > longest_key) {
     result.how = claim_lookup_result::status::unknown;  // nothing has such a key
     return result;
   }
+  std::set<std::string> npis;
   const auto asked =
       ask_every_partition(js, requester, std::string(subject), key, partitions, wait,
                           [&](const fetched_message& m, const std::vector<int>&) {
@@ -34,14 +69,20 @@ claim_lookup_result look_up(jetstream& js, std::string_view requester, std::stri
                               }
                               return false;
                             }
+                            if (gather_billing_npis) add_billing_npis(m, npis);
+                            if (result.how == claim_lookup_result::status::found) return false;
                             result.how = claim_lookup_result::status::found;
                             result.body = std::string(m.data());
                             result.gone = m.header("Cg-Gone") == "yes";
                             result.worker = m.header("Cg-Worker");
-                            return true;
+                            return !gather_billing_npis;
                           });
   result.answers = asked.answers;
-  if (asked.stopped) return result;
+  if (result.how == claim_lookup_result::status::found) {
+    // Every partition heard, or the wait ended with one holder heard: its answer stands.
+    settle_billing_npis(result, npis);
+    return result;
+  }
   result.how = asked.complete ? claim_lookup_result::status::unknown
                               : claim_lookup_result::status::unavailable;
   result.uncovered = asked.uncovered;
@@ -59,13 +100,26 @@ partition_query_responder::reply reply_of(std::optional<std::string> held, bool 
   return r;
 }
 
+// A claim's billing NPI and the other billing NPIs of its CLM01 the worker holds, in hex.
+void add_billing_headers(partition_query_responder::reply& r, const claim_lookup_answer& a) {
+  // A header's value is never empty (nats.c refuses one): a claim without an NPI says none.
+  if (!a.billing_npi.empty()) r.headers.push_back({"Cg-Billing-Npi", model::hex(a.billing_npi)});
+  if (a.also_billed_by.empty()) return;
+  std::string list;
+  for (const auto& npi : a.also_billed_by) {
+    // An empty NPI (a claim without one) travels as "-", which no hex text is.
+    list.append(list.empty() ? "" : ",").append(npi.empty() ? "-" : model::hex(npi));
+  }
+  r.headers.push_back({"Cg-Also-Billed-By", std::move(list)});
+}
+
 }  // namespace
 
 claim_lookup_result look_up_claim(jetstream& js, std::string_view requester,
                                   std::string_view claim_id, int partitions,
                                   std::chrono::milliseconds wait) {
   return look_up(js, requester, claim_query_subject, claim_id, max_lookup_claim_id, partitions,
-                 wait);
+                 wait, names_a_clm01(claim_id));
 }
 
 std::vector<claim_lookup_result> look_up_claims(jetstream& js, std::string_view requester,
@@ -91,7 +145,11 @@ std::vector<claim_lookup_result> look_up_claims(jetstream& js, std::string_view 
   }
   if (asked.empty()) return results;
   using status = claim_lookup_result::status;
-  std::size_t still_looking = asked.size();
+  // A CLM01 alone is heard from every partition (its NPIs gathered); a key from its holder.
+  std::size_t still_looking = 0;
+  for (const auto i : asked) still_looking += names_a_clm01(ids[i]) ? 0 : 1;
+  const bool every_one_a_key = still_looking == asked.size();
+  std::vector<std::set<std::string>> npis(asked.size());
   std::vector<std::string> not_held_by;
   const auto outcome = ask_every_partition(
       js, requester, std::string(claim_batch_query_subject), question, partitions, wait,
@@ -108,19 +166,24 @@ std::vector<claim_lookup_result> look_up_claims(jetstream& js, std::string_view 
         const auto [end, error] =
             std::from_chars(index_text.data(), index_text.data() + index_text.size(), line);
         if (error != std::errc{} || end != index_text.data() + index_text.size() ||
-            line >= asked.size() || results[asked[line]].how == status::found) {
-          return false;  // not one of ours, or found already (a question asked again)
+            line >= asked.size()) {
+          return false;  // not one of ours
         }
+        const bool gather = names_a_clm01(ids[asked[line]]);
+        if (gather) add_billing_npis(m, npis[line]);
         auto& r = results[asked[line]];
+        if (r.how == status::found) return false;  // found already (a question asked again)
         r.how = status::found;
         r.body = std::string(m.data());
         r.worker = std::move(worker);
-        return --still_looking == 0;  // every claim found: no need to hear the rest
+        if (gather) return false;
+        return --still_looking == 0 && every_one_a_key;  // each found: no need to hear the rest
       });
-  for (const auto i : asked) {
-    auto& r = results[i];
+  for (std::size_t line = 0; line < asked.size(); ++line) {
+    auto& r = results[asked[line]];
     r.answers = outcome.answers;
-    if (r.how == status::found) continue;
+    settle_billing_npis(r, npis[line]);
+    if (r.how == status::found || r.how == status::ambiguous) continue;
     r.not_held_by = not_held_by;
     r.how = outcome.complete ? claim_lookup_result::status::unknown
                              : claim_lookup_result::status::unavailable;
@@ -154,6 +217,7 @@ std::vector<partition_query_responder::reply> claim_batch_replies(
       partition_query_responder::reply r;
       r.headers.push_back({"Cg-Held", "yes"});
       r.headers.push_back({"Cg-Index", std::to_string(line)});
+      add_billing_headers(r, found);
       r.body = std::move(*found.claim);
       out.push_back(std::move(r));
     }
@@ -180,7 +244,10 @@ claim_lookup_responder::claim_lookup_responder(
                    if (!claim_id.empty() && claim_id.size() <= max_lookup_claim_id) {
                      found = answer(claim_id);
                    }
-                   return reply_of(std::move(found.claim), false, found.caught_up);
+                   const bool held = found.claim.has_value();
+                   auto r = reply_of(std::move(found.claim), false, found.caught_up);
+                   if (held) add_billing_headers(r, found);
+                   return r;
                  }),
       batch_responder_(js, std::string(claim_batch_query_subject), std::move(worker),
                        [answer = std::move(answer)](const fetched_message& m) {

@@ -42,6 +42,33 @@ TEST_SUITE("cluster.claim_lookup") {
     CHECK(replies[2].body.empty());
   }
 
+  TEST_CASE("a claim's reply names its billing NPI and the CLM01's other NPIs held, in hex") {
+    const auto replies = claim_batch_replies("P1\nP2\n", [&](std::string_view id) {
+      claim_lookup_answer a;
+      a.claim = "claim " + std::string(id);
+      a.billing_npi = "1111111112";
+      if (id == "P1") a.also_billed_by = {"2222222223", "3,4"};
+      return a;
+    });
+    REQUIRE(replies.size() == 3);
+    CHECK(header_of(replies[0], "Cg-Billing-Npi") == "31313131313131313132");
+    CHECK(header_of(replies[0], "Cg-Also-Billed-By") == "32323232323232323233,332c34");
+    CHECK(header_of(replies[1], "Cg-Billing-Npi") == "31313131313131313132");
+    CHECK(header_of(replies[1], "Cg-Also-Billed-By") == "(none)");
+    CHECK(header_of(replies[2], "Cg-Billing-Npi") == "(none)");  // the last: what was checked
+    // A claim without a billing NPI names none (nats.c refuses an empty header value); among
+    // the others, such a claim is "-", which no hex text is.
+    const auto unnamed = claim_batch_replies("P3", [&](std::string_view) {
+      claim_lookup_answer a;
+      a.claim = "claim";
+      a.also_billed_by = {"", "1"};
+      return a;
+    });
+    REQUIRE(unnamed.size() == 2);
+    CHECK(header_of(unnamed[0], "Cg-Billing-Npi") == "(none)");
+    CHECK(header_of(unnamed[0], "Cg-Also-Billed-By") == "-,31");
+  }
+
   TEST_CASE("a partition counts as checked only when it was caught up at every id's check") {
     int call = 0;
     const auto replies = claim_batch_replies("A\nB\nC", [&](std::string_view) {
@@ -61,7 +88,7 @@ TEST_SUITE("cluster.claim_lookup") {
     std::vector<std::string> asked;
     const auto record = [&](std::string_view id) {
       asked.emplace_back(id);
-      return claim_lookup_answer{std::nullopt, {0}};
+      return claim_lookup_answer{std::nullopt, {0}, {}, {}};
     };
     const auto replies =
         claim_batch_replies(std::string(max_lookup_claim_id + 1, 'X') + "\nok", record);

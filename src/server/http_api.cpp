@@ -532,13 +532,18 @@ std::variant<std::string, review_status> resolve_claim(service& svc, std::string
 }
 
 // 409 for a CLM01 that several billing providers sent: the NPIs to choose from.
-http_response ambiguous_claim(service& svc, std::string_view clm01) {
+http_response ambiguous_claim(std::string_view npis) {
+  return problem(409, "several billing providers sent a claim with this id (billing NPIs " +
+                          std::string(npis) + "): name one with ?billing_npi=");
+}
+
+// The billing NPIs of the claims of `clm01` this process's store holds, ", " between them.
+std::string billing_npis_of(service& svc, std::string_view clm01) {
   std::string npis;
   for (const auto& key : svc.claims().claim_keys_for(clm01)) {
     npis.append(npis.empty() ? "" : ", ").append(model::split_claim_key(key).billing_npi);
   }
-  return problem(409, "several billing providers sent a claim with this id (billing NPIs " + npis +
-                          "): name one with ?billing_npi=");
+  return npis;
 }
 
 // Every parameter name of a query string is one of `known`.
@@ -720,8 +725,16 @@ void answer_review(service& svc, const std::string& reference, bool release, rev
                            "a reviewer's action; documentation holds leave "
                            "when their evidence arrives"),
                    "not-reviewable");
-    case review_status::ambiguous:
-      return noted(ambiguous_claim(svc, model::split_claim_key(reference).clm01), "ambiguous");
+    case review_status::ambiguous: {
+      // On a cluster front the lookup names the providers; here, the store.
+      std::string npis;
+      if (auto* elsewhere = svc.claim_lookup()) {
+        npis = elsewhere->find_claim(reference).second;
+      } else {
+        npis = billing_npis_of(svc, model::split_claim_key(reference).clm01);
+      }
+      return noted(ambiguous_claim(npis), "ambiguous");
+    }
     case review_status::unavailable:
       return noted(problem(503, "the store is unavailable"), "unavailable");
   }
@@ -836,6 +849,8 @@ void route_claims(service& svc, const http_request& req, const std::vector<std::
         case claim_lookup_port::found::no:
         case claim_lookup_port::found::gone:  // a claim is never retracted so
           return done(problem(404, "no such claim"));
+        case claim_lookup_port::found::ambiguous:
+          return done(ambiguous_claim(body));
         case claim_lookup_port::found::unavailable:
           break;
       }
@@ -845,8 +860,9 @@ void route_claims(service& svc, const http_request& req, const std::vector<std::
     }
     const auto resolved = resolve_claim(svc, *named);
     if (const auto* status = std::get_if<review_status>(&resolved)) {
-      return done(*status == review_status::ambiguous ? ambiguous_claim(svc, parts[1])
-                                                      : problem(404, "no such claim"));
+      return done(*status == review_status::ambiguous
+                      ? ambiguous_claim(billing_npis_of(svc, parts[1]))
+                      : problem(404, "no such claim"));
     }
     const auto c = svc.claims().claim_json(std::get<std::string>(resolved), now);
     return done(c ? json(200, *c) : problem(404, "no such claim"));
@@ -1133,6 +1149,7 @@ void route(service& svc, http_request request, const std::vector<bearer_token>& 
           case claim_lookup_port::found::gone:
             return done(outcome(410, "deleted", "the resource was entered in error (retracted)"));
           case claim_lookup_port::found::no:
+          case claim_lookup_port::found::ambiguous:  // a claim's answer only
             return done(outcome(404, "not-found", "covgate holds no facts of this resource"));
           case claim_lookup_port::found::unavailable:
             break;

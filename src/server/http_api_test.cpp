@@ -5,6 +5,7 @@
 #include <set>
 
 #include "covgate/cluster/claim_list_query.hpp"
+#include "covgate/model/claim_key.hpp"
 #include "covgate/server/claims_view.hpp"
 #include "support/gate_fixtures.hpp"
 #include "support/samples.hpp"
@@ -81,7 +82,11 @@ struct fake_outbox final : server::outbox_port {
 struct fake_lookup final : server::claim_lookup_port {
   bool available = true;
   std::int64_t asked_window_ms = 0;
-  std::pair<found, std::string> find_claim(std::string_view) override { return {found::no, {}}; }
+  std::pair<found, std::string> find_claim(std::string_view id) override {
+    asked_claim = std::string(id);
+    if (id == "TWICE") return {found::ambiguous, "1111111112, 2222222223"};
+    return {found::no, {}};
+  }
   std::pair<found, std::string> find_queues(std::int64_t, std::int64_t window_ms) override {
     asked_window_ms = window_ms;
     if (!available) return {found::unavailable, "the counts of partitions 3 are not known now"};
@@ -128,6 +133,7 @@ struct fake_lookup final : server::claim_lookup_port {
   int asked_days = 0;
   std::size_t asked_limit = 0;
   std::int64_t asked_message = 0;
+  std::string asked_claim;
   store::claim_query asked_list;
   std::string asked_resource;
   std::string asked_audit;
@@ -157,6 +163,13 @@ TEST_SUITE("server.http_api") {
     CHECK(cluster.asked_list.limit == 5);
     CHECK(cluster.asked_list.patient == "DOE");
     CHECK(a.call("GET", "/claims?queue=nope").status == 400);  // read by the front first
+    // A CLM01 the workers hold for two billing providers; with its NPI, the claim's key is
+    // asked.
+    const auto twice = a.call("GET", "/claims/TWICE");
+    CHECK(twice.status == 409);
+    CHECK(twice.body.find("1111111112, 2222222223") != std::string::npos);
+    CHECK(a.call("GET", "/claims/TWICE?billing_npi=2222222223").status == 404);
+    CHECK(cluster.asked_claim == model::claim_key("TWICE", "2222222223"));
     CHECK(a.call("GET", "/changes").body == R"({"version":"abc"})");
     // A message is read from the stream by the sequence the claims name it by (§5g).
     const auto message = a.call("GET", "/messages/4711");

@@ -47,6 +47,7 @@
 #include "covgate/cluster/worker.hpp"
 #include "covgate/covgate.h"
 #include "covgate/hl7v2/mllp.hpp"
+#include "covgate/model/claim_key.hpp"
 #include "covgate/store/partition_snapshot.hpp"
 
 using namespace covgate::cluster;
@@ -812,6 +813,68 @@ TEST_SUITE("cluster.jetstream") {
                         js, "f-test", std::vector<std::string>(max_lookup_batch + 1, "X"), n, 1s),
                     std::invalid_argument);
     CHECK(look_up_claims(js, "f-test", {}, n, 1s).empty());
+    first.stop();
+    second.stop();
+  }
+
+  TEST_CASE("a CLM01 two billing providers' claims have is ambiguous, on two workers or one") {
+    // Claims are keyed by CLM01 and billing NPI: asked by its CLM01 alone, a claim is heard
+    // from every partition and the NPIs its holders name are gathered; asked by its key, its
+    // holder answers.
+    jetstream js(cluster_settings());
+    const int n = partitions();
+    const std::string two_workers = "AMB-2W-" + run_id(), one_worker = "AMB-1W-" + run_id(),
+                      single = "AMB-1P-" + run_id();
+    const auto range = [](int from, int to) {
+      std::vector<int> out;
+      for (int p = from; p < to; ++p) out.push_back(p);
+      return out;
+    };
+    const auto key2 = covgate::model::claim_key(two_workers, "2222222223");
+    claim_lookup_responder first(js, "w-first", [&](std::string_view id) {
+      claim_lookup_answer answer;
+      answer.caught_up = range(0, n / 2);
+      if (id == two_workers || id == single) {
+        answer.claim = "first " + std::string(id);
+        answer.billing_npi = "1111111112";
+      } else if (id == one_worker) {  // both providers' claims in this worker's partitions
+        answer.claim = "first " + std::string(id);
+        answer.billing_npi = "1111111112";
+        answer.also_billed_by = {"3333333334"};
+      }
+      return answer;
+    });
+    claim_lookup_responder second(js, "w-second", [&](std::string_view id) {
+      claim_lookup_answer answer;
+      answer.caught_up = range(n / 2, n);
+      if (id == two_workers || id == key2) {
+        answer.claim = "second " + std::string(id);
+        answer.billing_npi = "2222222223";
+      }
+      return answer;
+    });
+    std::this_thread::sleep_for(300ms);  // both subscribed
+    using status = claim_lookup_result::status;
+    const auto across = look_up_claim(js, "f-test", two_workers, n, 5s);
+    CHECK(across.how == status::ambiguous);
+    CHECK(across.billing_npis == std::vector<std::string>{"1111111112", "2222222223"});
+    const auto within = look_up_claim(js, "f-test", one_worker, n, 5s);
+    CHECK(within.how == status::ambiguous);
+    CHECK(within.billing_npis == std::vector<std::string>{"1111111112", "3333333334"});
+    const auto one = look_up_claim(js, "f-test", single, n, 5s);
+    CHECK(one.how == status::found);
+    CHECK(one.body == "first " + single);
+    const auto by_key = look_up_claim(js, "f-test", key2, n, 5s);
+    CHECK(by_key.how == status::found);
+    CHECK(by_key.worker == "w-second");
+    const auto batch = look_up_claims(js, "f-test", {single, two_workers, key2, one_worker}, n, 5s);
+    REQUIRE(batch.size() == 4);
+    CHECK(batch[0].how == status::found);
+    CHECK(batch[1].how == status::ambiguous);
+    CHECK(batch[1].billing_npis == std::vector<std::string>{"1111111112", "2222222223"});
+    CHECK(batch[2].how == status::found);
+    CHECK(batch[2].body == "second " + key2);
+    CHECK(batch[3].how == status::ambiguous);
     first.stop();
     second.stop();
   }

@@ -4,10 +4,11 @@
 // NATS, subject cg.q.claim, the claim id as the body, a reply inbox in Cg-Reply-To), and each
 // answers: the holder with the claim (Cg-Held: yes), every other worker "not mine"
 // (Cg-Held: no), each naming the partitions it holds now and has caught up (Cg-Caught-Up:
-// "0,3,5"). The asker takes the first holder's answer. The claim is unknown only once the
-// "not mine" answers between them name every partition: a partition whose holder died, or
-// whose new holder is still catching it up, may hold the claim, and then the cluster cannot
-// say yet.
+// "0,3,5"). The asker takes the first holder's answer (asked by CLM01 alone, once every
+// partition answered: two billing providers' claims of it make it ambiguous). The claim is
+// unknown only once the "not mine" answers between them name every partition: a partition
+// whose holder died, or whose new holder is still catching it up, may hold the claim, and
+// then the cluster cannot say yet.
 //
 // A FHIR resource's facts (GET /fhir/{type}/{id}) are looked up the same way on cg.q.fhir,
 // with "Type/id" as the body: the holder of the partition the facts are filed under answers
@@ -36,14 +37,16 @@ struct claim_lookup_result {
     found,        ///< `body` is the holder's answer
     unknown,      ///< none holds it, and their answers named every partition
     unavailable,  ///< no holder answered, and some partition had no caught-up holder that did
+    ambiguous,    ///< a CLM01 several billing providers' claims have (`billing_npis`)
   };
   status how = status::unavailable;
   std::string body;
-  bool gone = false;                     ///< found: a resource retracted (entered in error)
-  std::string worker;                    ///< who answered (found)
-  int answers = 0;                       ///< replies received
-  std::vector<std::string> not_held_by;  ///< the workers that answered "not mine"
-  std::vector<int> uncovered;            ///< unavailable: partitions no answer named
+  bool gone = false;                      ///< found: a resource retracted (entered in error)
+  std::string worker;                     ///< who answered (found)
+  int answers = 0;                        ///< replies received
+  std::vector<std::string> not_held_by;   ///< the workers that answered "not mine"
+  std::vector<int> uncovered;             ///< unavailable: partitions no answer named
+  std::vector<std::string> billing_npis;  ///< ambiguous: the claims' billing NPIs, in order
 };
 
 /// A worker's answer to a lookup: the claim when it holds the claim's partition now and has
@@ -51,11 +54,17 @@ struct claim_lookup_result {
 struct claim_lookup_answer {
   std::optional<std::string> claim;
   std::vector<int> caught_up;
+  std::string billing_npi;                  ///< `claim`'s billing provider's NPI ("": none)
+  std::vector<std::string> also_billed_by;  ///< the other billing NPIs of the CLM01 held here
 };
 
 /// Asks the workers for `claim_id` and waits for the holder, or for "not mine" answers that
-/// name every one of the cluster's `partitions`, at most `wait`. Thread-safe (one inbox per
-/// call); `js` outlives the call. Throws nats_error when the request cannot be sent.
+/// name every one of the cluster's `partitions`, at most `wait`. `claim_id` is a claim's key
+/// (model::claim_key) or a CLM01; a CLM01 is asked until every partition answered (or the
+/// wait ends), since two billing providers' claims of one CLM01 may lie in two partitions:
+/// each holder names its claim's billing NPI (Cg-Billing-Npi) and the other NPIs of that
+/// CLM01 it holds (Cg-Also-Billed-By), and more than one NPI is `ambiguous`. Thread-safe (one inbox
+/// per call); `js` outlives the call. Throws nats_error when the request cannot be sent.
 [[nodiscard]] claim_lookup_result look_up_claim(jetstream& js, std::string_view requester,
                                                 std::string_view claim_id, int partitions,
                                                 std::chrono::milliseconds wait);

@@ -136,7 +136,9 @@ class outbox_port {
 class claim_lookup_port {
  public:
   /// gone: a FHIR resource that was there and was entered in error (find_resource only).
-  enum class found : std::uint8_t { yes, no, unavailable, gone };
+  /// ambiguous: a CLM01 several billing providers' claims have (find_claim only; the text
+  /// lists their NPIs).
+  enum class found : std::uint8_t { yes, no, unavailable, gone, ambiguous };
   virtual ~claim_lookup_port() = default;
   /// The claim as GET /claims/{id} answers it (yes), no one has it (no), or the answer is not
   /// known now (unavailable, with why in the text). May block the caller up to its own
