@@ -4,6 +4,7 @@
 
 #include <set>
 
+#include "covgate/model/claim_key.hpp"
 #include "covgate/model/decision_json.hpp"
 #include "covgate/store/memory_state.hpp"
 #include "support/gate_fixtures.hpp"
@@ -170,13 +171,17 @@ TEST_SUITE("engine.intake") {
     const auto claim = sample("scenarios/02-csii-release-after-late-lab/2-claim.x12");
     const auto [first, first_out] = f.receive(claim);
     REQUIRE(first.claims == 1);
-    const auto events = f.state.load("CSII-LATE")->events;
+    // Claims are keyed by CLM01 and billing NPI (the sample's 2010AA NM109).
+    const auto late = model::claim_key("CSII-LATE", "1999999984");
+    REQUIRE(f.state.load(late));
+    const auto events = f.state.load(late)->events;
     const auto [again, again_out] = f.receive("\r\n" + claim + "\r\n");
     CHECK(again_out.x12_text == first_out.x12_text);  // byte for byte: the same 277
     CHECK(again.claims == 1);
     CHECK(again.repeated_interchanges == 1);
     CHECK_FALSE(again.rejected);
-    CHECK(f.state.load("CSII-LATE")->events == events);  // nothing processed twice
+    REQUIRE(f.state.load(late));
+    CHECK(f.state.load(late)->events == events);  // nothing processed twice
 
     SUBCASE("the same control number on different content is refused with TA1 025") {
       auto other = claim;
@@ -185,7 +190,7 @@ TEST_SUITE("engine.intake") {
       CHECK(reused.rejected);
       CHECK(reused.claims == 0);
       CHECK(reused_out.x12_text.find("*R*025~") != std::string::npos);
-      CHECK_FALSE(f.state.load("CSII-OTHR"));
+      CHECK_FALSE(f.state.load(model::claim_key("CSII-OTHR", "1999999984")));
     }
   }
 
