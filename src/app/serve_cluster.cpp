@@ -1022,8 +1022,7 @@ void cluster_front::review(std::string_view claim_id, bool release, std::string_
     if (how == found::unavailable) return done(server::review_status::unavailable);
     if (how == found::ambiguous) return done(server::review_status::ambiguous);
     // The holder's claim names its key (CLM01 and billing NPI): the action names it exactly.
-    const auto patient = server::patient_of_claim_json(body);
-    const auto key = server::key_of_claim_json(body);
+    auto [patient, key] = server::names_of_claim_json(body);
     if (patient.empty() || key.empty()) return done(server::review_status::unknown_claim);
     impl_->reviews.request(
         patient, review_of(key, release, who, why),

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <optional>
 #include <set>
 
 #include "covgate/model/claim_key.hpp"
@@ -618,34 +619,41 @@ claims_view::lookup claims_view::fhir_resource_of(std::string_view type, std::st
   return lookup::found;
 }
 
-std::string key_of_claim_json(std::string_view claim_json) {
-  rapidjson::Document doc;
-  doc.Parse(claim_json.data(), claim_json.size());
-  if (doc.HasParseError() || !doc.IsObject()) return {};
-  const auto claim = doc.FindMember("claim");
-  if (claim == doc.MemberEnd() || !claim->value.IsObject()) return {};
-  const auto id = claim->value.FindMember("id");
-  if (id == claim->value.MemberEnd() || !id->value.IsString()) return {};
-  std::string_view npi;
-  if (const auto billing = claim->value.FindMember("billing");
-      billing != claim->value.MemberEnd() && billing->value.IsObject()) {
-    const auto n = billing->value.FindMember("npi");
-    if (n != billing->value.MemberEnd() && n->value.IsString()) {
-      npi = {n->value.GetString(), n->value.GetStringLength()};
-    }
-  }
-  return model::claim_key({id->value.GetString(), id->value.GetStringLength()}, npi);
+namespace {
+
+/// The string member `name` of `object`, or nullopt when it is absent or not a string.
+std::optional<std::string_view> string_member(const rapidjson::Value& object, const char* name) {
+  if (!object.IsObject()) return std::nullopt;
+  const auto member = object.FindMember(name);
+  if (member == object.MemberEnd() || !member->value.IsString()) return std::nullopt;
+  return std::string_view(member->value.GetString(), member->value.GetStringLength());
 }
 
-std::string patient_of_claim_json(std::string_view claim_json) {
+/// The object member `name` of `object`, or a null value when it is absent.
+const rapidjson::Value& object_member(const rapidjson::Value& object, const char* name) {
+  static const rapidjson::Value none;
+  if (!object.IsObject()) return none;
+  const auto member = object.FindMember(name);
+  return member == object.MemberEnd() ? none : member->value;
+}
+
+}  // namespace
+
+claim_names names_of_claim_json(std::string_view claim_json) {
   rapidjson::Document doc;
   doc.Parse(claim_json.data(), claim_json.size());
-  if (doc.HasParseError() || !doc.IsObject()) return {};
-  const auto current = doc.FindMember("current");
-  if (current == doc.MemberEnd() || !current->value.IsObject()) return {};
-  const auto patient = current->value.FindMember("patient");
-  if (patient == current->value.MemberEnd() || !patient->value.IsString()) return {};
-  return {patient->value.GetString(), patient->value.GetStringLength()};
+  if (doc.HasParseError()) return {};
+  const rapidjson::Value& root = doc;
+  claim_names names;
+  if (const auto patient = string_member(object_member(root, "current"), "patient")) {
+    names.patient = *patient;
+  }
+  const auto& claim = object_member(root, "claim");
+  if (const auto id = string_member(claim, "id")) {
+    const auto npi = string_member(object_member(claim, "billing"), "npi");
+    names.key = model::claim_key(*id, npi.value_or(std::string_view{}));
+  }
+  return names;
 }
 
 }  // namespace covgate::server

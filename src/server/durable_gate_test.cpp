@@ -9,6 +9,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "covgate/model/claim_key.hpp"
 #include "support/gate_fixtures.hpp"
 #include "support/samples.hpp"
 #include "support/temp_dir.hpp"
@@ -74,10 +75,19 @@ TEST_SUITE("server.service") {
     const auto held = s.claims().claim_json(key_of(s, "CSII-LATE"), server::durable_gate::now_ms());
     REQUIRE(held);
     CHECK(held->find("\"outcome\":\"hold:documentation\"") != std::string::npos);
-    // A cluster front routes a reviewer's action by the patient it reads from this text.
-    CHECK(server::patient_of_claim_json(*held) == "2AA2AA2AA02");
-    CHECK(server::patient_of_claim_json(R"({"current":{"patient":7}})").empty());
-    CHECK(server::patient_of_claim_json("not json").empty());
+    // A cluster front routes a reviewer's action by the patient it reads from this text, and
+    // names the claim by the key it reads from it.
+    const auto names = server::names_of_claim_json(*held);
+    CHECK(names.patient == "2AA2AA2AA02");
+    CHECK(names.key == key_of(s, "CSII-LATE"));
+    CHECK(names.key == model::claim_key("CSII-LATE", "1999999984"));
+    CHECK(server::names_of_claim_json(R"({"claim":{"id":"A"}})").key == "A");  // no billing NPI
+    CHECK(server::names_of_claim_json(R"({"claim":{"id":"A","billing":{"npi":7}}})").key == "A");
+    const auto wrong = server::names_of_claim_json(R"({"current":{"patient":7},"claim":[]})");
+    CHECK(wrong.patient.empty());
+    CHECK(wrong.key.empty());
+    CHECK(server::names_of_claim_json("not json").key.empty());
+    CHECK(server::names_of_claim_json("[1]").patient.empty());
     const auto labs = s.gate().handle(sample(scenario + "3-late-labs.json"), "http", "127.0.0.1");
     CHECK_FALSE(labs.rejected);
     const auto due = s.gate().due(10);

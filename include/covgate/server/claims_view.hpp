@@ -56,12 +56,15 @@ class chart_counts {
 [[nodiscard]] std::string_view name(queue q) noexcept;
 [[nodiscard]] std::optional<queue> queue_named(std::string_view text) noexcept;
 
-/// The patient (member id) of a claim as claim_json() writes it ("current"."patient"); "" when
-/// the text is not such a claim. A cluster front reads it from the holder's answer to route a
-/// reviewer's action to the claim's partition.
-[[nodiscard]] std::string patient_of_claim_json(std::string_view claim_json);
-/// The claim key (model::claim_key: CLM01 and billing NPI) of claim_json's claim, or "".
-[[nodiscard]] std::string key_of_claim_json(std::string_view claim_json);
+/// What a cluster front needs to act on a claim a holder answered with: its patient (member id,
+/// "current"."patient"), naming the partition a reviewer's action is routed to, and its key
+/// (model::claim_key: "claim"."id" and "claim"."billing"."npi"), naming the claim exactly.
+/// Either is "" when the text is not such a claim.
+struct claim_names {
+  std::string patient;
+  std::string key;
+};
+[[nodiscard]] claim_names names_of_claim_json(std::string_view claim_json);
 
 /// How claim_json names the messages a claim's events came from ("message").
 struct message_naming {
