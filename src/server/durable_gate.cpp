@@ -133,6 +133,7 @@ durable_gate::durable_gate(const server_config& config, const policy::policy_fil
   intake_.restore();
   committer_ = std::thread([this] { commit_loop(); });
   checkpointer_ = std::thread([this] { checkpoint_loop(); });
+  processor_ = std::thread([this] { process_loop(); });
 }
 
 durable_gate::~durable_gate() { shutdown(); }
@@ -234,7 +235,43 @@ void durable_gate::commit_loop() {
   }
 }
 
+void durable_gate::process_loop() {
+  // The listeners' messages, taken in arrival order by this one thread. A listener's thread
+  // only queues (it never waits for the gate's lock, so it goes on reading its other
+  // connections), and whatever queued while a batch was processed is the next batch: under
+  // load a commit groups more messages, and the lock changes hands once per batch rather
+  // than once per message. A batch gives the lock up every max_batch_under_lock messages so
+  // that the committer, a reviewer's action and in-memory reads wait a bounded time.
+  constexpr std::size_t max_batch_under_lock = 32;
+  std::vector<queued_message> batch;
+  for (;;) {
+    {
+      std::unique_lock lock(inbox_mutex_);
+      inbox_ready_.wait(lock, [this] { return inbox_closed_ || !inbox_.empty(); });
+      if (inbox_.empty()) return;  // closed, and everything queued was processed
+      batch.swap(inbox_);
+    }
+    for (std::size_t first = 0; first < batch.size(); first += max_batch_under_lock) {
+      std::unique_lock lock(mutex_);
+      for (std::size_t i = first; i < std::min(batch.size(), first + max_batch_under_lock); ++i) {
+        auto& m = batch[i];
+        process_locked(lock, m.payload, m.channel, m.sender, nullptr, std::move(m.done),
+                       m.received);
+      }
+    }
+    batch.clear();
+  }
+}
+
 void durable_gate::shutdown() {
+  {
+    // What the listeners queued is processed first, and answered by the committer's last
+    // commit; a message submitted from now on is refused (process() sees stopping_).
+    std::lock_guard lock(inbox_mutex_);
+    inbox_closed_ = true;
+  }
+  inbox_ready_.notify_all();
+  if (processor_.joinable()) processor_.join();
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
@@ -263,7 +300,17 @@ void durable_gate::store_failed(std::string_view reason) {
 
 void durable_gate::submit(std::string_view payload, std::string_view channel,
                           std::string_view sender, completion done) {
-  process(payload, channel, sender, nullptr, std::move(done));
+  {
+    std::lock_guard lock(inbox_mutex_);
+    if (!inbox_closed_) {
+      const bool was_empty = inbox_.empty();
+      inbox_.push_back({std::string(payload), std::string(channel), std::string(sender),
+                        std::move(done), std::chrono::steady_clock::now()});
+      if (was_empty) inbox_ready_.notify_one();  // else the processor is awake already
+      return;
+    }
+  }
+  process(payload, channel, sender, nullptr, std::move(done));  // shutting down
 }
 
 void durable_gate::submit_from_stream(std::string_view payload, stream_position position,
@@ -275,14 +322,22 @@ void durable_gate::submit_from_stream(std::string_view payload, stream_position 
 void durable_gate::process(std::string_view payload, std::string_view channel,
                            std::string_view sender, const stream_position* position,
                            completion done) {
-  const auto started = std::chrono::steady_clock::now();
   std::unique_lock lock(mutex_);
+  process_locked(lock, payload, channel, sender, position, std::move(done),
+                 std::chrono::steady_clock::now());
+}
+
+void durable_gate::process_locked(std::unique_lock<std::mutex>& lock, std::string_view payload,
+                                  std::string_view channel, std::string_view sender,
+                                  const stream_position* position, completion done,
+                                  std::chrono::steady_clock::time_point started) {
   auto out = std::make_shared<reply>();
   out->kind = engine::sniff(payload.substr(0, 64));
   if (!healthy_ || stopping_) {
     out->durable = false;
     lock.unlock();
     done(std::move(*out));
+    lock.lock();
     return;
   }
   const engine::message_time at{position != nullptr && position->stored_ms > 0 ? position->stored_ms

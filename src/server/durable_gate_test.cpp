@@ -107,6 +107,40 @@ TEST_SUITE("server.service") {
     CHECK(metrics.find("covgate_claims{outcome=\"release\"} 1") != std::string::npos);
   }
 
+  TEST_CASE(
+      "a listener's message is queued, never waiting for the gate's lock, and processed in "
+      "submission order") {
+    server::server_config c;
+    c.store.directory = ":memory:";
+    server::service s(c, test::shipped_ncd223(), test::shipped_tables());
+    std::promise<server::reply> record_answered;
+    std::promise<server::reply> claim_answered;
+    auto record = record_answered.get_future();
+    auto claim = claim_answered.get_future();
+    std::future<void> submitting;  // outlives the read: a submit that waited would finish after it
+    s.gate().inspect([&](const store::sqlite_store&, const engine::intake&) {
+      // An in-memory store's read holds the gate's lock: a listener submitting now must not
+      // wait for it (its thread serves other connections).
+      submitting = std::async(std::launch::async, [&] {
+        s.gate().submit(sample(scenario + "1-record.json"), "http", "h",
+                        [&](server::reply r) { record_answered.set_value(std::move(r)); });
+        s.gate().submit(sample(scenario + "2-claim.x12"), "mllp", "h",
+                        [&](server::reply r) { claim_answered.set_value(std::move(r)); });
+      });
+      CHECK(submitting.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
+      CHECK(claim.wait_for(std::chrono::milliseconds(50)) == std::future_status::timeout);
+    });
+    submitting.get();
+    const auto first = record.get();
+    const auto second = claim.get();
+    CHECK(first.durable);
+    CHECK(first.facts > 0);
+    CHECK(second.durable);
+    CHECK(second.claims == 1);
+    CHECK(first.journal_id < second.journal_id);             // in the order they were submitted
+    CHECK(second.disposition == engine::disposition::hold);  // the scenario's labs come later
+  }
+
   TEST_CASE("interchange control numbers continue across restarts") {
     temp_dir dir;
     std::string first;

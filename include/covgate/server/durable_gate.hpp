@@ -4,8 +4,10 @@
 // releasing a claim held earlier) go to the outbox in the same transaction. Commits are
 // grouped: a committer thread commits whatever messages arrived while the previous commit
 // ran (under load it lets a group grow while messages keep arriving, at most 150 us), so
-// durability costs one commit per group, not per message. Recovery at start-up: the claims
-// are in the store; the facts come back from it into the gate's index.
+// durability costs one commit per group, not per message. The listeners' messages are queued
+// to one processing thread, which takes them in batches: a listener never waits for the
+// gate's lock. Recovery at start-up: the claims are in the store; the facts come back from it
+// into the gate's index.
 // Thread-safe: every public member may be called from any thread (one lock serializes the
 // engine, which is also what SQLite wants).
 #pragma once
@@ -199,12 +201,15 @@ class durable_gate final : public message_port, public review_port, public outbo
   ~durable_gate() override;  ///< shutdown()
 
   /// One whole message from `channel` ("mllp", "http") and `sender` (a peer address). It is
-  /// processed now; `done` is called once its transaction committed (or failed: durable is
-  /// false then), from the committer thread, in submission order. Post to your own executor.
+  /// copied and queued: the gate's processing thread processes the listeners' messages in
+  /// submission order, in batches, and `done` is called once its transaction committed (or
+  /// failed: durable is false then), from the committer thread, in submission order. Post to
+  /// your own executor.
   void submit(std::string_view payload, std::string_view channel, std::string_view sender,
               completion done) override;
-  /// A cluster worker's message, submit() with the stream's bookkeeping in the same
-  /// transaction (sqlite_store::record_applied): a sequence at or below the partition's
+  /// A cluster worker's message, processed now (on the caller's thread, so that it and the
+  /// partition's other stream actions keep their stream order), with the stream's bookkeeping
+  /// in the same transaction (sqlite_store::record_applied): a sequence at or below the partition's
   /// recorded one (a redelivery after a crash between commit and ack) and a message under an
   /// older lease epoch than the recorded one (this worker was fenced off) are not processed,
   /// and their reply says so in `verdict`. Journaled with channel "nats" and sender
@@ -311,6 +316,10 @@ class durable_gate final : public message_port, public review_port, public outbo
   snapshot_result in_next_commit(const std::function<store::snapshot_load()>& change);
   void process(std::string_view payload, std::string_view channel, std::string_view sender,
                const stream_position* position, completion done);
+  void process_locked(std::unique_lock<std::mutex>& lock, std::string_view payload,
+                      std::string_view channel, std::string_view sender,
+                      const stream_position* position, completion done,
+                      std::chrono::steady_clock::time_point started);
   void review_at(std::string_view claim_id, bool release, std::string_view who,
                  std::string_view why, std::int64_t at_ms, const stream_position* position,
                  std::function<void(stream_review_result)> done);
@@ -318,6 +327,7 @@ class durable_gate final : public message_port, public review_port, public outbo
   void after_commit(std::function<void(bool durable)>);  // under mutex_
   void commit_loop();
   void checkpoint_loop();
+  void process_loop();
   void enqueue_later(const std::vector<engine::event>& events, engine::message_time at);
   void store_failed(std::string_view reason);  // under mutex_
 
@@ -340,6 +350,19 @@ class durable_gate final : public message_port, public review_port, public outbo
   std::condition_variable stop_;  // wakes the checkpointer when stopping
   std::thread committer_;         // last: started once everything above exists
   std::thread checkpointer_;      // copies the WAL into the database file, off the commit path
+  // The listeners' messages waiting for the processor (process_loop).
+  struct queued_message {
+    std::string payload;
+    std::string channel;
+    std::string sender;
+    completion done;
+    std::chrono::steady_clock::time_point received;
+  };
+  std::mutex inbox_mutex_;
+  std::condition_variable inbox_ready_;
+  std::vector<queued_message> inbox_;
+  bool inbox_closed_ = false;
+  std::thread processor_;  // processes the listeners' messages (process_loop)
 };
 
 }  // namespace covgate::server
