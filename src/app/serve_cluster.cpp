@@ -993,9 +993,9 @@ cluster_front::cluster_front(
 
 cluster_front::~cluster_front() { stop(); }
 
-void cluster_front::submit(std::string_view payload, std::string_view /*channel*/,
+void cluster_front::submit(std::string payload, std::string_view /*channel*/,
                            std::string_view /*sender*/, completion done) {
-  impl_->running.submit(std::string(payload), [done = std::move(done)](cluster::front_answer a) {
+  impl_->running.submit(std::move(payload), [done = std::move(done)](cluster::front_answer a) {
     done(reply_of(std::move(a)));
   });
 }

@@ -96,7 +96,7 @@ class cluster_front final : public server::message_port,
   cluster_front(const cluster_front&) = delete;
   cluster_front& operator=(const cluster_front&) = delete;
 
-  void submit(std::string_view payload, std::string_view channel, std::string_view sender,
+  void submit(std::string payload, std::string_view channel, std::string_view sender,
               completion done) override;
 
   /// Stops taking messages; those still waiting for workers are answered `unavailable`.

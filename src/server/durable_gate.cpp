@@ -298,13 +298,13 @@ void durable_gate::store_failed(std::string_view reason) {
   healthy_ = false;
 }
 
-void durable_gate::submit(std::string_view payload, std::string_view channel,
-                          std::string_view sender, completion done) {
+void durable_gate::submit(std::string payload, std::string_view channel, std::string_view sender,
+                          completion done) {
   {
     std::lock_guard lock(inbox_mutex_);
     if (!inbox_closed_) {
       const bool was_empty = inbox_.empty();
-      inbox_.push_back({std::string(payload), std::string(channel), std::string(sender),
+      inbox_.push_back({std::move(payload), std::string(channel), std::string(sender),
                         std::move(done), std::chrono::steady_clock::now()});
       if (was_empty) inbox_ready_.notify_one();  // else the processor is awake already
       return;
@@ -436,7 +436,8 @@ reply durable_gate::handle(std::string_view payload, std::string_view channel,
                            std::string_view sender) {
   std::promise<reply> promise;
   auto answer = promise.get_future();
-  submit(payload, channel, sender, [&promise](reply r) { promise.set_value(std::move(r)); });
+  submit(std::string(payload), channel, sender,
+         [&promise](reply r) { promise.set_value(std::move(r)); });
   return answer.get();
 }
 

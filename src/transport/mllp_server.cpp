@@ -134,16 +134,19 @@ class mllp_session final : public drainable,
     replies_.assign(frames_.size(), {});
     waiting_ = frames_.size();
     if (waiting_ == 0) return answer();
-    // Each frame is processed now and answered after its group commits; answers come back
-    // on this connection's strand, in order.
+    // Each frame is handed to the gate (it keeps it until processed; the buffer count keeps
+    // it until its answer) and answered after its group commits; answers come back on this
+    // connection's strand, in order.
+    for (const auto& f : frames_) submitted_bytes_ += f.capacity();
     for (std::size_t i = 0; i < frames_.size(); ++i) {
-      svc_.messages().submit(
-          frames_[i], "mllp", peer_, [self = this->shared_from_this(), i](server::reply r) {
-            asio::post(self->stream_.get_executor(), [self, i, r = std::move(r)]() mutable {
-              self->replies_[i] = std::move(r);
-              if (--self->waiting_ == 0) self->answer();
-            });
-          });
+      svc_.messages().submit(std::move(frames_[i]), "mllp", peer_,
+                             [self = this->shared_from_this(), i](server::reply r) {
+                               asio::post(self->stream_.get_executor(),
+                                          [self, i, r = std::move(r)]() mutable {
+                                            self->replies_[i] = std::move(r);
+                                            if (--self->waiting_ == 0) self->answer();
+                                          });
+                             });
     }
   }
 
@@ -153,6 +156,7 @@ class mllp_session final : public drainable,
   bool account() {
     std::size_t now = decoder_.buffered_bytes();
     for (const auto& f : frames_) now += f.capacity();
+    now += submitted_bytes_;
     buffered_ += now;
     buffered_ -= held_;
     held_ = now;
@@ -225,6 +229,7 @@ class mllp_session final : public drainable,
     }
     busy_ = false;
     frames_.clear();
+    submitted_bytes_ = 0;
     (void)account();
     if (!replies_.empty()) {
       idle_deadline_ = std::chrono::steady_clock::now() + svc_.config().mllp.idle_timeout;
@@ -295,6 +300,7 @@ class mllp_session final : public drainable,
   session_set<drainable>& sessions_;
   std::atomic<std::size_t>& buffered_;  // every connection's frame bytes (the server's budget)
   std::size_t held_ = 0;                // this connection's part of it
+  std::size_t submitted_bytes_ = 0;     // frames handed to the gate, not yet answered
   std::list<std::weak_ptr<drainable>>::iterator self_;
   bool registered_ = false;
   hl7v2::mllp_decoder decoder_;

@@ -94,9 +94,10 @@ class message_port {
  public:
   virtual ~message_port() = default;
   using completion = std::function<void(reply)>;
-  /// One whole message from `channel` ("mllp", "http") and `sender` (a peer address); `done`
-  /// is called once, from any thread, with its answer. Post to your own executor.
-  virtual void submit(std::string_view payload, std::string_view channel, std::string_view sender,
+  /// One whole message from `channel` ("mllp", "http") and `sender` (a peer address), handed
+  /// over (the port keeps it until it is processed: a caller moves what it no longer needs);
+  /// `done` is called once, from any thread, with its answer. Post to your own executor.
+  virtual void submit(std::string payload, std::string_view channel, std::string_view sender,
                       completion done) = 0;
 };
 
@@ -201,11 +202,11 @@ class durable_gate final : public message_port, public review_port, public outbo
   ~durable_gate() override;  ///< shutdown()
 
   /// One whole message from `channel` ("mllp", "http") and `sender` (a peer address). It is
-  /// copied and queued: the gate's processing thread processes the listeners' messages in
+  /// queued: the gate's processing thread processes the listeners' messages in
   /// submission order, in batches, and `done` is called once its transaction committed (or
   /// failed: durable is false then), from the committer thread, in submission order. Post to
   /// your own executor.
-  void submit(std::string_view payload, std::string_view channel, std::string_view sender,
+  void submit(std::string payload, std::string_view channel, std::string_view sender,
               completion done) override;
   /// A cluster worker's message, processed now (on the caller's thread, so that it and the
   /// partition's other stream actions keep their stream order), with the stream's bookkeeping
