@@ -204,9 +204,9 @@ audit_report build_audit(const store::sqlite_store& store, const engine::intake&
       }
     }
     auto row = [&](std::string detail) {
-      audit_claim a{c.id,     key,           d.dos,          d.result,
-                    r.closed, setting.first, setting.second, std::move(detail),
-                    0};
+      audit_claim a{
+          c.id,           c.billing.npi,     key, d.dos, d.result, r.closed, setting.first,
+          setting.second, std::move(detail), 0};
       if (const auto list = store.claim_row_of(model::claim_key(c))) a.since_ms = list->since_ms;
       return a;
     };
@@ -237,11 +237,11 @@ audit_report build_audit(const store::sqlite_store& store, const engine::intake&
     report.csii.push_back(std::move(row));
   }
   const auto by_setting = [](const audit_claim& a, const audit_claim& b) {
-    return std::tie(a.setting, a.id) < std::tie(b.setting, b.id);
+    return std::tie(a.setting, a.id, a.billing_npi) < std::tie(b.setting, b.id, b.billing_npi);
   };
   std::sort(report.heparin.begin(), report.heparin.end(), by_setting);
   const auto oldest_first = [](const audit_claim& a, const audit_claim& b) {
-    return std::tie(a.since_ms, a.id) < std::tie(b.since_ms, b.id);
+    return std::tie(a.since_ms, a.id, a.billing_npi) < std::tie(b.since_ms, b.id, b.billing_npi);
   };
   std::sort(report.chemo_missing.begin(), report.chemo_missing.end(), oldest_first);
   std::sort(report.implantable.begin(), report.implantable.end(), oldest_first);
@@ -301,6 +301,7 @@ std::string claim_text(const audit_claim& c, audit_format format, bool with_sett
   if (format == audit_format::html) {
     out += "<tr>";
     html_cell(out, c.id);
+    html_cell(out, c.billing_npi);
     html_cell(out, c.patient);
     html_cell(out, date_text(c.dos));
     html_cell(out, model::name(c.result));
@@ -315,7 +316,11 @@ std::string claim_text(const audit_claim& c, audit_format format, bool with_sett
     out += "</tr>\n";
   } else if (format == audit_format::json) {
     model::json_writer w(out);
-    w.begin_object().key("id").value(c.id).key("patient").value(c.patient);
+    // The billing NPI as a claim list row gives it: with the id, it names the claim when
+    // several billing providers sent that CLM01 (GET /claims/{id}?billing_npi=).
+    w.begin_object().key("id").value(c.id);
+    w.key("billing").begin_object().key("npi").value(c.billing_npi).end_object();
+    w.key("patient").value(c.patient);
     w.key("dos").value(date_text(c.dos)).key("outcome").value(model::name(c.result));
     w.key("closed").value(c.closed).key("setting").value(c.setting);
     w.key("place").value(c.place).key("detail").value(c.detail);
@@ -344,7 +349,7 @@ void claims_table(std::string& out, const std::vector<audit_rows::claim_row>& cl
     return;
   }
   out += "<table><thead><tr>";
-  for (const char* h : {"claim", "patient", "date of service", "outcome", "state"}) {
+  for (const char* h : {"claim", "billing NPI", "patient", "date of service", "outcome", "state"}) {
     html_cell(out, h, "th");
   }
   if (with_setting) {
@@ -507,11 +512,13 @@ void merge_audit_rows(audit_rows& into, audit_rows&& part) {
   append(into.implantable, std::move(part.implantable));
   std::sort(into.csii.begin(), into.csii.end(),
             [](const auto& a, const auto& b) { return a.patient < b.patient; });
+  // Two billing providers' claims of one CLM01 tie on the id: their text, which names the
+  // billing NPI right after it, orders them as one server would.
   std::sort(into.heparin.begin(), into.heparin.end(), [](const auto& a, const auto& b) {
-    return std::tie(a.setting, a.id) < std::tie(b.setting, b.id);
+    return std::tie(a.setting, a.id, a.text) < std::tie(b.setting, b.id, b.text);
   });
   const auto oldest_first = [](const auto& a, const auto& b) {
-    return std::tie(a.since_ms, a.id) < std::tie(b.since_ms, b.id);
+    return std::tie(a.since_ms, a.id, a.text) < std::tie(b.since_ms, b.id, b.text);
   };
   std::sort(into.chemo_missing.begin(), into.chemo_missing.end(), oldest_first);
   std::sort(into.implantable.begin(), into.implantable.end(), oldest_first);

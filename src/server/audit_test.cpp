@@ -85,6 +85,42 @@ TEST_SUITE("server.audit") {
     CHECK(html.find("&lt;b&gt;&amp;&lt;/b&gt;") != std::string::npos);
   }
 
+  TEST_CASE(
+      "one CLM01 two billing providers sent: each row names its NPI, and put together "
+      "they keep one store's order") {
+    // One store's report, sorted as build_audit sorts it: a CLM01's claims by billing NPI.
+    const auto with_npi = [](std::string npi, std::string patient) {
+      auto c =
+          claim("1001", std::move(patient), "home", 1'700'000'000'000, model::outcome::hold_review);
+      c.billing_npi = std::move(npi);
+      return c;
+    };
+    const auto report = [&](std::vector<server::audit_claim> claims) {
+      server::audit_report r;
+      r.as_of = model::date{2026, 4, 1};
+      r.heparin = claims;
+      r.implantable = std::move(claims);
+      return r;
+    };
+    const auto whole =
+        report({with_npi("1234567893", "P9"), with_npi("1999999984", "P1")});  // by NPI
+    const auto json = server::audit_json(whole);
+    CHECK(json.find(R"("id":"1001","billing":{"npi":"1234567893"},"patient":"P9")") !=
+          std::string::npos);
+    CHECK(server::audit_html(whole).find("<td>1001</td><td>1999999984</td><td>P1</td>") !=
+          std::string::npos);
+    for (const auto format : {audit_format::json, audit_format::html}) {
+      CAPTURE(static_cast<int>(format));
+      // Each provider's claim in a partition of its own (patients differ), the later NPI's
+      // partition answering first.
+      auto merged = server::audit_rows_of(report({with_npi("1999999984", "P1")}), format);
+      server::merge_audit_rows(
+          merged, server::audit_rows_of(report({with_npi("1234567893", "P9")}), format));
+      CHECK(server::write_audit(merged, format) ==
+            (format == audit_format::json ? json : server::audit_html(whole)));
+    }
+  }
+
   TEST_CASE("an empty store's rows add nothing, and bad wire text is refused") {
     const auto whole = report_of({"P1", "P2"});
     auto rows = server::audit_rows_of(whole, audit_format::json);

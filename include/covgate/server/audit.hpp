@@ -31,6 +31,7 @@ struct csii_audit_row {
 /// A claim of one of the summary views.
 struct audit_claim {
   std::string id;
+  std::string billing_npi;  ///< with id, names the claim (model::claim_key); "" when none
   std::string patient;
   model::date dos;
   model::outcome result = model::outcome::release;
