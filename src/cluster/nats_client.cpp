@@ -292,17 +292,34 @@ key_value& key_value::operator=(key_value&& other) noexcept {
 key_value::~key_value() { kvStore_Destroy(static_cast<kvStore*>(kv_)); }
 
 std::optional<kv_entry> key_value::get(const std::string& key) {
+  // Read from the stream's leader (a message get), not with nats.c's kvStore_Get: a bucket
+  // nats.c creates allows direct gets, which any replica answers, and a follower that has not
+  // yet applied the last write answers the value before it. A lease check, a take-over and
+  // the identity map then read a value that was already replaced (the cluster test saw a get
+  // right after an update return the old value on a loaded machine).
   return with_retry(retry_, [&]() -> std::optional<kv_entry> {
-    kvEntry* entry = nullptr;
-    const natsStatus s = kvStore_Get(&entry, static_cast<kvStore*>(kv_), key.c_str());
-    if (s == NATS_NOT_FOUND) return std::nullopt;
-    if (s != NATS_OK) fail("read key " + key + " of bucket " + bucket_, s);
+    natsMsg* msg = nullptr;
+    jsErrCode jerr{};
+    const std::string stream = "KV_" + bucket_;
+    const std::string subject = "$KV." + bucket_ + "." + key;
+    const natsStatus s = js_GetLastMsg(&msg, static_cast<jsCtx*>(context_), stream.c_str(),
+                                       subject.c_str(), nullptr, &jerr);
+    // No message on the key's subject; a missing stream (the bucket deleted) is an error.
+    if (s == NATS_NOT_FOUND && jerr != JSStreamNotFoundErr) return std::nullopt;
+    if (s != NATS_OK) fail("read key " + key + " of bucket " + bucket_, s, jerr);
+    // A deleted or purged key is a marker message: absent.
+    const char* operation = nullptr;
+    if (natsMsgHeader_Get(msg, "KV-Operation", &operation) == NATS_OK && operation != nullptr &&
+        (std::string_view(operation) == "DEL" || std::string_view(operation) == "PURGE")) {
+      natsMsg_Destroy(msg);
+      return std::nullopt;
+    }
     kv_entry out;
-    const auto* value = static_cast<const char*>(kvEntry_Value(entry));
-    if (value != nullptr)
-      out.value.assign(value, static_cast<std::size_t>(kvEntry_ValueLen(entry)));
-    out.revision = kvEntry_Revision(entry);
-    kvEntry_Destroy(entry);
+    if (const char* data = natsMsg_GetData(msg); data != nullptr) {
+      out.value.assign(data, static_cast<std::size_t>(natsMsg_GetDataLength(msg)));
+    }
+    out.revision = natsMsg_GetSequence(msg);
+    natsMsg_Destroy(msg);
     return out;
   });
 }

@@ -1155,6 +1155,20 @@ TEST_SUITE("cluster.jetstream") {
     CHECK(*updated > *created);
     CHECK_FALSE(kv.update(key, "stale", *created));
     CHECK(kv.get(key)->value == "three");
+    // Every read follows the write before it: a read is the stream leader's, never a
+    // follower's that may not have applied the write yet (nats.c's direct gets read "one"
+    // above once on a loaded machine).
+    auto revision = *updated;
+    for (int i = 0; i < 100; ++i) {
+      const auto value = "v" + std::to_string(i);
+      const auto next = kv.update(key, value, revision);
+      REQUIRE(next);
+      revision = *next;
+      const auto read = kv.get(key);
+      REQUIRE(read);
+      CHECK(read->value == value);
+      CHECK(read->revision == revision);
+    }
     const auto keys = kv.keys();
     CHECK(std::find(keys.begin(), keys.end(), key) != keys.end());
   }
