@@ -68,6 +68,11 @@ auto with_retry(const retry_policy& policy, Attempt&& attempt) {
   return cluster::with_retry<nats_error>(policy, std::forward<Attempt>(attempt));
 }
 
+// The stream that holds KV bucket `bucket`, and the prefix of its keys' subjects (the names
+// nats.c gives them; the reads and the listing below go to the stream directly).
+std::string kv_stream(const std::string& bucket) { return "KV_" + bucket; }
+std::string kv_subject_prefix(const std::string& bucket) { return "$KV." + bucket + "."; }
+
 // The JetStream API's answer to a compare-and-set whose expected revision is not the key's
 // last one (nats.c 3.4.1 reports it as NATS_ERR with this text, without the error code).
 bool lost_compare_and_set(natsStatus s) {
@@ -300,8 +305,8 @@ std::optional<kv_entry> key_value::get(const std::string& key) {
   return with_retry(retry_, [&]() -> std::optional<kv_entry> {
     natsMsg* msg = nullptr;
     jsErrCode jerr{};
-    const std::string stream = "KV_" + bucket_;
-    const std::string subject = "$KV." + bucket_ + "." + key;
+    const std::string stream = kv_stream(bucket_);
+    const std::string subject = kv_subject_prefix(bucket_) + key;
     const natsStatus s = js_GetLastMsg(&msg, static_cast<jsCtx*>(context_), stream.c_str(),
                                        subject.c_str(), nullptr, &jerr);
     // No message on the key's subject; a missing stream (the bucket deleted) is an error.
@@ -366,8 +371,8 @@ std::vector<std::string> key_value::keys() {
   // JetStream message" on every attempt once a NATS node of three was down and the bucket held
   // a few dozen keys, and a lease round that cannot list the workers renews nothing. The
   // server answers this from the stream's subject index, from whichever node leads the stream.
-  const std::string stream = "KV_" + bucket_;
-  const std::string prefix = "$KV." + bucket_ + ".";
+  const std::string stream = kv_stream(bucket_);
+  const std::string prefix = kv_subject_prefix(bucket_);
   const std::string filter = prefix + ">";
   return with_retry(retry_, [&] {
     jsOptions options;

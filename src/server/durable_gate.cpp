@@ -252,8 +252,9 @@ void durable_gate::process_loop() {
       batch.swap(inbox_);
     }
     for (std::size_t first = 0; first < batch.size(); first += max_batch_under_lock) {
+      const std::size_t last = std::min(batch.size(), first + max_batch_under_lock);
       std::unique_lock lock(mutex_);
-      for (std::size_t i = first; i < std::min(batch.size(), first + max_batch_under_lock); ++i) {
+      for (std::size_t i = first; i < last; ++i) {
         auto& m = batch[i];
         process_locked(lock, m.payload, m.channel, m.sender, nullptr, std::move(m.done),
                        m.received);
