@@ -302,39 +302,33 @@ struct front::impl {
 
   // Routes the local identities of piece `i`'s parts (identity_map::route, once each: an
   // identity it does not know is marked waiting, and its part must then be held). A part
-  // whose identity is linked to the patient of another part of the piece joins that part: the
-  // piece is planned again with the links known (plan_route's `linked`), so that one worker
-  // reads the patient's facts in one message, as one server would. What it returns routes
-  // every local identity of the piece as planned now.
+  // whose identity is linked to the patient of another part of the piece joins that part, and
+  // parts whose identities are linked to one patient no other part names join each other
+  // (joins_of): the piece is planned again with the links known (plan_route's `linked` and
+  // `aliases`), so that one worker reads the patient's facts in one message, as one server
+  // would. What it returns routes every local identity of the piece as planned now.
   std::map<std::string, std::optional<std::string>, std::less<>> join_linked_parts(job& j,
                                                                                    std::size_t i) {
     std::map<std::string, std::optional<std::string>, std::less<>> routed;
-    std::map<std::string, const std::string*> key_of_pkey;  // the piece's keyed parts
-    const auto& parts = j.plan.pieces[i].parts;
-    for (const auto& part : parts) {
+    std::map<std::string, std::string, std::less<>> keyed;  // the piece's keyed parts, by pkey
+    for (const auto& part : j.plan.pieces[i].parts) {
       if (part.patient_identity.empty()) {
-        key_of_pkey.emplace(partition_key(settings.key_secret, part.patient_key),
-                            &part.patient_key);
+        keyed.emplace(partition_key(settings.key_secret, part.patient_key), part.patient_key);
       } else if (!routed.contains(part.patient_identity)) {
         routed.emplace(part.patient_identity, identities.route(part.patient_identity));
       }
     }
-    same_patients linked;
-    for (const auto& [identity, pkey] : routed) {
-      if (!pkey) continue;
-      if (const auto at = key_of_pkey.find(*pkey); at != key_of_pkey.end()) {
-        linked.emplace(identity, *at->second);
-      }
-    }
-    if (linked.empty()) return routed;
-    auto again = plan_route(j.plan.pieces[i].text, tables, route, j.unix_ms, linked);
+    const auto joins = joins_of(routed, keyed);
+    if (joins.joined() == 0) return routed;
+    auto again =
+        plan_route(j.plan.pieces[i].text, tables, route, j.unix_ms, joins.linked, joins.aliases);
     // One piece again, by the same reading with more known: a FHIR message is one piece.
     if (!again.refusal.empty() || again.pieces.size() != 1 || again.pieces[0].local ||
         again.pieces[0].reference) {
       return routed;  // cannot happen; the parts go as first planned
     }
     j.plan.pieces[i] = std::move(again.pieces[0]);
-    joined.fetch_add(linked.size());
+    joined.fetch_add(joins.joined());
     return routed;
   }
 

@@ -1038,6 +1038,21 @@ std::vector<model::fact> hl7v2_facts(std::string_view message, const mapping::ta
 
 }  // namespace
 
+part_joins joins_of(const std::map<std::string, std::optional<std::string>, std::less<>>& routed,
+                    const std::map<std::string, std::string, std::less<>>& keyed) {
+  part_joins out;
+  std::map<std::string_view, const std::string*> first_of_pkey;  // of the keys no part has
+  for (const auto& [identity, pkey] : routed) {
+    if (!pkey) continue;
+    if (const auto at = keyed.find(*pkey); at != keyed.end()) {
+      out.linked.emplace(identity, at->second);
+    } else if (const auto [first, added] = first_of_pkey.emplace(*pkey, &identity); !added) {
+      out.aliases.emplace(identity, *first->second);
+    }
+  }
+  return out;
+}
+
 route_plan plan_route(std::string_view message, const mapping::tables& tables,
                       const route_settings& settings, std::int64_t unix_ms,
                       const same_patients& linked_keys, const same_identities& aliases) {

@@ -696,6 +696,75 @@ TEST_SUITE("cluster.front_route") {
             .refusal.empty());
   }
 
+  TEST_CASE("joins_of: an identity joins its keyed patient's part, or the first of its own") {
+    using routes = std::map<std::string, std::optional<std::string>, std::less<>>;
+    const std::map<std::string, std::string, std::less<>> keyed{{"pk-b", "2BB2BB2BB22"}};
+    // p1 is linked to B (a keyed part), p7, p8 and p9 to one patient no part names, p5 to
+    // another, p6 to no one yet.
+    const routes routed{{"Patient/p1", "pk-b"},       {"Patient/p5", "pk-e"},
+                        {"Patient/p6", std::nullopt}, {"Patient/p7", "pk-c"},
+                        {"Patient/p8", "pk-c"},       {"Patient/p9", "pk-c"}};
+    const auto joins = joins_of(routed, keyed);
+    CHECK(joins.linked == same_patients{{"Patient/p1", "2BB2BB2BB22"}});
+    CHECK(joins.aliases ==
+          same_identities{{"Patient/p8", "Patient/p7"}, {"Patient/p9", "Patient/p7"}});
+    CHECK(joins.joined() == 3);
+    // Nothing in common: nothing joins.
+    const auto none = joins_of(
+        routes{{"Patient/p5", "pk-e"}, {"Patient/p6", std::nullopt}, {"Patient/p7", "pk-c"}},
+        keyed);
+    CHECK(none.joined() == 0);
+  }
+
+  TEST_CASE("NDJSON lines of local identities that are one patient go as one part") {
+    // Glucoses by reference to Patient/p8 and Patient/p9 on lines of their own: two parts,
+    // two messages to one worker, while the front knows nothing of them. Once the identity
+    // map links both to one patient (two systems' ids), planned again with p9 as p8's alias,
+    // both lines go as one part, routed by p8, as one server reads them in one message.
+    const auto by = [](const std::string& patient, const std::string& id) {
+      return R"({"resourceType":"Observation","id":")" + id +
+             R"(","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"1558-6"}]},"subject":{"reference":"Patient/)" +
+             patient +
+             R"("},"effectiveDateTime":"2026-01-16T07:40:00Z","valueQuantity":{"value":6.1,"unit":"mmol/L","system":"http://unitsofmeasure.org","code":"mmol/L"}})";
+    };
+    const same_identities p9_is_p8{{"Patient/p9", "Patient/p8"}};
+    const auto replanned = [&](std::string_view text) {
+      auto p = plan_route(text, tables(), route_settings{}, 1'796'040'000'000, {}, p9_is_p8);
+      INFO(p.refusal);
+      REQUIRE(p.pieces.size() == 1);
+      return std::move(p.pieces[0]);
+    };
+    const auto two = by("p8", "o8") + "\n" + by("p9", "o9") + "\n";
+    const auto first = split_into(two, 2);
+    CHECK(first.parts[0].patient_identity == "Patient/p8");
+    CHECK(first.parts[1].patient_identity == "Patient/p9");
+    const auto whole = replanned(two);
+    REQUIRE(whole.parts.size() == 1);
+    CHECK(whole.parts[0].patient_identity == "Patient/p8");
+    CHECK(whole.parts[0].patient_key.empty());
+    CHECK(whole.parts[0].payload == two);  // the message as sent
+    // Beside a keyed patient (A) the message is still split: p8's and p9's lines in one part,
+    // the sender's line numbers kept, the merged answer one server's.
+    const auto three =
+        by("p8", "o8") + "\n" + patient_a + "\n" + by("p9", "o9") + "\n" + obs_by_reference + "\n";
+    split_into(three, 3);
+    const auto joined = replanned(three);
+    REQUIRE(joined.parts.size() == 2);
+    CHECK(joined.parts[0].patient_identity == "Patient/p8");
+    CHECK(joined.parts[0].lines == std::vector<std::uint32_t>{1, 3});
+    CHECK(joined.parts[1].patient_key == "1AA1AA1AA11");
+    CHECK(merged(joined) == worker_outcome(three));
+    // A collection Bundle the same way, by entry.
+    const auto bundle =
+        bundle_of("collection", {entry(by("p8", "o8")), entry(patient_a), entry(by("p9", "o9"))});
+    split_into(bundle, 3);
+    const auto joined_bundle = replanned(bundle);
+    REQUIRE(joined_bundle.parts.size() == 2);
+    CHECK(joined_bundle.parts[0].patient_identity == "Patient/p8");
+    CHECK(joined_bundle.parts[0].entries == std::vector<std::uint32_t>{0, 2});
+    CHECK(merged(joined_bundle) == worker_outcome(bundle));
+  }
+
   TEST_CASE("a Bundle of one patient goes whole; a transaction of several is refused") {
     const std::vector<std::string> one{entry(patient_a), entry(obs_by_reference)};
     const auto whole = plan(bundle_of("collection", one));

@@ -2561,6 +2561,21 @@ TEST_SUITE("cluster.processes") {
       CHECK_MESSAGE(by_ids.find("\"severity\":\"error\"") == std::string::npos, by_ids);
       CHECK(metric("covgate_front_joined_total") == joined_by_ids + 1);
       CHECK(workers_with_both("a") >= 1);
+      // The same two Observations by the two local ids as NDJSON, a message the front splits
+      // by line: one patient to the identity map, so one part, which that patient's worker
+      // reads in one message (before, a part per line: two messages to one partition).
+      auto lines_by_ids = with_ids("s");
+      lines_by_ids.replace(lines_by_ids.find(mbi_subject), mbi_subject.size(),
+                           R"({"reference":"Patient/)" + other_id + R"("})");
+      REQUIRE(lines_by_ids.find("8BB8BB8BB88") == std::string::npos);
+      const auto joined_lines = metric("covgate_front_joined_total");
+      const auto parts_before = metric("covgate_front_parts_published_total");
+      const auto by_lines = mllp_send(front, lines_by_ids);
+      CHECK_MESSAGE(by_lines.rfind("{\"resourceType\":\"OperationOutcome\"", 0) == 0, by_lines);
+      CHECK_MESSAGE(by_lines.find("\"severity\":\"error\"") == std::string::npos, by_lines);
+      CHECK(metric("covgate_front_joined_total") == joined_lines + 1);
+      CHECK(metric("covgate_front_parts_published_total") == parts_before + 1);
+      CHECK(workers_with_both("s") >= 1);
     }
 
     // 2. The day's records as one NDJSON message over MLLP (the front splits it by patient

@@ -137,6 +137,24 @@ using same_patients = std::map<std::string, std::string, std::less<>>;
 /// worker's own links read every identity as the one patient it is, as one server does.
 using same_identities = std::map<std::string, std::string, std::less<>>;
 
+/// How the parts of one split message join, from what the identity map answered for their
+/// local identities: `routed` maps each identity to the partition key it is linked to
+/// (nothing while it is linked to no one), `keyed` each partition key of the message's keyed
+/// parts to that patient's canonical key. An identity linked to a keyed part's patient joins
+/// that part (`linked`). Identities linked to one partition key that no part of the message
+/// has are one patient too (the key is a keyed hash of one patient's identifier): each joins
+/// the first of them (`aliases`), so that their lines or entries go as one part, read in one
+/// message as one server reads them.
+struct part_joins {
+  same_patients linked;
+  same_identities aliases;
+  /// The identities joined to another part: what covgate_front_joined_total counts.
+  [[nodiscard]] std::size_t joined() const noexcept { return linked.size() + aliases.size(); }
+};
+[[nodiscard]] part_joins joins_of(
+    const std::map<std::string, std::optional<std::string>, std::less<>>& routed,
+    const std::map<std::string, std::string, std::less<>>& keyed);
+
 /// Plans the routing of `message` received at `unix_ms` (the time stamps the acknowledgments
 /// the front writes). Never throws on input.
 [[nodiscard]] route_plan plan_route(std::string_view message, const mapping::tables& tables,
