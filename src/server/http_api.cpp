@@ -265,7 +265,7 @@ bool valid_type(std::string_view type) {
                      [](char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); });
 }
 
-void post_bundle(service& svc, const http_request& req, respond done) {
+void post_bundle(service& svc, http_request& req, respond done) {
   auto shape = shape_of(req.body);
   if (!shape || (shape->type != "transaction" && shape->type != "batch")) {
     return done(outcome(400, "invalid",
@@ -280,7 +280,7 @@ void post_bundle(service& svc, const http_request& req, respond done) {
                             " entries; the limit is " + std::to_string(limit) +
                             " (http.max_bundle_entries)"));
   }
-  svc.messages().submit(req.body, "http", req.peer,
+  svc.messages().submit(std::move(req.body), "http", req.peer,
                         [shape = std::move(*shape), done = std::move(done)](reply r) {
                           done(bundle_response(shape, r));
                         });
@@ -376,7 +376,7 @@ http_response bundle_response(const bundle_shape& shape, const reply& r) {
   return {200, "application/fhir+json", std::move(body), {}, note_of(r)};
 }
 
-void put_resource(service& svc, const http_request& req, std::string_view type, std::string_view id,
+void put_resource(service& svc, http_request& req, std::string_view type, std::string_view id,
                   respond done) {
   if (!valid_type(type)) {
     return done(outcome(400, "invalid", "the URL's resource type is not a FHIR type name"));
@@ -417,7 +417,7 @@ void put_resource(service& svc, const http_request& req, std::string_view type, 
   // Only validated type and id characters reach the Location header.
   std::string location = "/fhir/" + std::string(type) + "/";
   location += id.empty() ? body_id : std::string(id);
-  svc.messages().submit(req.body, "http", req.peer,
+  svc.messages().submit(std::move(req.body), "http", req.peer,
                         [location, created = id.empty(), done = std::move(done)](reply r) mutable {
                           auto response = from_reply(r, created ? 201 : 200);
                           if (response.status < 300) {
@@ -1072,7 +1072,9 @@ http_response route(service& svc, const http_request& request,
 
 void route(service& svc, http_request request, const std::vector<bearer_token>& tokens,
            respond done) {
-  const auto& req = request;
+  // The body is moved into the gate's queue where a message is submitted: nothing reads the
+  // request after that.
+  auto& req = request;
   const std::string_view target = req.target;
   const auto q = target.find('?');
   const auto path = target.substr(0, q);
@@ -1109,12 +1111,14 @@ void route(service& svc, http_request request, const std::vector<bearer_token>& 
     if (engine::sniff(req.body) != engine::payload_kind::x12) {
       return done(problem(415, "POST /x12 takes an X12 interchange (application/edi-x12)"));
     }
-    return svc.messages().submit(req.body, "http", req.peer, [done = std::move(done)](reply r) {
-      // Partly accepted: the 277s of the accepted sets and the 999 travel together with 200.
-      auto response = from_reply(r, 200);
-      if (r.durable && r.claims > 0) response.status = 200;
-      done(std::move(response));
-    });
+    return svc.messages().submit(std::move(req.body), "http", req.peer,
+                                 [done = std::move(done)](reply r) {
+                                   // Partly accepted: the 277s of the accepted sets and the 999
+                                   // travel together with 200.
+                                   auto response = from_reply(r, 200);
+                                   if (r.durable && r.claims > 0) response.status = 200;
+                                   done(std::move(response));
+                                 });
   }
   if (path == "/hl7v2") {
     if (req.method != "POST") return done(problem(405, "POST HL7 v2 (ER7) messages"));
@@ -1122,7 +1126,7 @@ void route(service& svc, http_request request, const std::vector<bearer_token>& 
       return done(problem(415, "POST /hl7v2 takes HL7 v2 ER7 (x-application/hl7-v2+er7)"));
     }
     // The ACKs say what was stored (AA, AE, AR): HTTP says only that they are the answer.
-    return svc.messages().submit(req.body, "http", req.peer,
+    return svc.messages().submit(std::move(req.body), "http", req.peer,
                                  [done = std::move(done)](reply r) { done(from_reply(r, 200)); });
   }
   if (!parts.empty() && parts[0] == "fhir") {
