@@ -1000,8 +1000,12 @@ std::vector<std::string> sqlite_store::claim_keys_for(std::string_view reference
   if (reference.find(model::claim_key_separator) == std::string_view::npos) {
     return claim_keys_of(reference);
   }
+  // A claim's key: whether the store has it (from the same table as claim_keys_of).
+  auto& s = prepared("SELECT 1 FROM claims WHERE id = ?1");
+  reset_on_exit guard{[&] { s.reset(); }};
+  s.bind(1, reference);
   std::vector<std::string> keys;
-  if (claim_row_of(reference)) keys.emplace_back(reference);
+  if (s.step()) keys.emplace_back(reference);
   return keys;
 }
 

@@ -92,6 +92,10 @@ TEST_SUITE("store.sqlite_store") {
     CHECK(s.claim_keys_of("P1") == std::vector<std::string>{first_key, second_key});
     CHECK(s.claim_keys_of("P10") == std::vector<std::string>{"P10"});
     CHECK(s.claim_keys_of("P").empty());
+    // A reference: a CLM01 names every key of it, a key itself only when the store has it.
+    CHECK(s.claim_keys_for("P1") == std::vector<std::string>{first_key, second_key});
+    CHECK(s.claim_keys_for(second_key) == std::vector<std::string>{second_key});
+    CHECK(s.claim_keys_for(model::claim_key("P1", "3333333334")).empty());
     CHECK(s.load(first_key)->decision.result == model::outcome::hold_documentation);
     CHECK(s.load(second_key)->decision.result == model::outcome::release);
     CHECK_FALSE(s.load("P1"));
