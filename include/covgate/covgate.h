@@ -222,7 +222,8 @@ COVGATE_API int32_t covgate_poll(covgate_handle* gate, covgate_answer** out, cov
 
 /* Says that the later answer numbered `sequence` was forwarded: it is forgotten (durably,
  * with a durable store). COVGATE_OK, or COVGATE_EMPTY when nothing waits under that number
- * (acknowledged before: acknowledging twice is harmless). */
+ * (acknowledged before: acknowledging twice is harmless, as a number is never given to
+ * another answer). */
 COVGATE_API int32_t covgate_ack(covgate_handle* gate, uint64_t sequence, covgate_error* err);
 
 /* Makes every unacknowledged later answer come out of covgate_poll again (a host whose

@@ -63,7 +63,7 @@ sqlite_store::sqlite_store(const std::filesystem::path& directory, bool synchron
     CREATE TABLE IF NOT EXISTS history(claim_id TEXT NOT NULL, seq INTEGER NOT NULL,
       kind TEXT NOT NULL, at_ms INTEGER NOT NULL, source TEXT NOT NULL, note TEXT NOT NULL,
       decision BLOB NOT NULL, PRIMARY KEY(claim_id, seq, kind));
-    CREATE TABLE IF NOT EXISTS outbox(id INTEGER PRIMARY KEY, key TEXT NOT NULL,
+    CREATE TABLE IF NOT EXISTS outbox(id INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL,
       destination INTEGER NOT NULL, content_type TEXT NOT NULL, body BLOB NOT NULL,
       attempts INTEGER NOT NULL DEFAULT 0, next_ms INTEGER NOT NULL,
       state TEXT NOT NULL DEFAULT 'pending', last_error TEXT NOT NULL DEFAULT '',
@@ -122,6 +122,7 @@ sqlite_store::sqlite_store(const std::filesystem::path& directory, bool synchron
     // A connection learns that the file is in WAL mode when it first reads it.
     sqlite3_exec(checkpointer_, "PRAGMA journal_mode=WAL", nullptr, nullptr, nullptr);
   }
+  number_outbox_items_once();
   // Before read_counters(), whose fill_claim_list() writes list rows under the claims' keys.
   if (counter("claim_keys", 0) == 0) {
     exec("BEGIN");
@@ -942,6 +943,42 @@ void sqlite_store::save_row(const engine::claim_record_view& r) {
       .bind(14, std::int64_t{r.events});
   s.step();
   ++claim_writes_;
+}
+
+void sqlite_store::number_outbox_items_once() {
+  // An outbox item's id is what a host acknowledges (covgate_ack) and what GET /outbox pages
+  // after. Without AUTOINCREMENT, SQLite numbers a new row max(id) + 1, so the id of the
+  // newest item, once acknowledged and deleted, was given to the next one: a host acking it
+  // again (a retry) deleted an item it had never seen, and a cursor past it skipped one. A
+  // store from before is rebuilt once with the same rows; ids acknowledged before the
+  // upgrade above its highest row may still be given once more.
+  bool numbered = true;
+  {
+    statement table(db_, "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'outbox'");
+    numbered = !table.step() || table.text(0).find("AUTOINCREMENT") != std::string_view::npos;
+  }  // finalized: a table is not dropped under a statement reading the schema
+  if (numbered) return;
+  exec("BEGIN");
+  try {
+    exec(R"(
+      CREATE TABLE outbox_numbered(id INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL,
+        destination INTEGER NOT NULL, content_type TEXT NOT NULL, body BLOB NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0, next_ms INTEGER NOT NULL,
+        state TEXT NOT NULL DEFAULT 'pending', last_error TEXT NOT NULL DEFAULT '',
+        UNIQUE(key, destination));
+      INSERT INTO outbox_numbered(id, key, destination, content_type, body, attempts, next_ms,
+        state, last_error)
+        SELECT id, key, destination, content_type, body, attempts, next_ms, state, last_error
+        FROM outbox;
+      DROP TABLE outbox;
+      ALTER TABLE outbox_numbered RENAME TO outbox;
+      CREATE INDEX outbox_due ON outbox(state, next_ms);
+    )");
+    exec("COMMIT");
+  } catch (...) {
+    exec("ROLLBACK");
+    throw;
+  }
 }
 
 void sqlite_store::key_claims_by_billing_provider() {

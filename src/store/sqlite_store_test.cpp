@@ -279,6 +279,49 @@ TEST_SUITE("store.sqlite_store") {
     CHECK(left[0].body == "second");
   }
 
+  TEST_CASE("regression: an outbox item's id is never given again, in a store from before too") {
+    // The newest item's id, once acknowledged, went to the next item (SQLite's max(id) + 1):
+    // a host acknowledging it again deleted an item it had never seen.
+    bool from_before = false;
+    SUBCASE("a new store") {}
+    SUBCASE("a store whose outbox ids were not AUTOINCREMENT") { from_before = true; }
+    temp_dir dir;
+    std::int64_t kept = 0, acknowledged = 0;
+    {
+      store::sqlite_store s(dir.path, false);
+      kept = s.enqueue({0, "A-2", store::host_destination, "t", "kept", 0}, 100);
+      acknowledged = s.enqueue({0, "B-2", store::host_destination, "t", "taken", 0}, 100);
+      REQUIRE(acknowledged > kept);
+    }
+    if (from_before) {
+      // The table as versions before wrote it, with the same rows.
+      sqlite3* db = nullptr;
+      REQUIRE(sqlite3_open((dir.path / "covgate.db").c_str(), &db) == SQLITE_OK);
+      for (const char* sql :
+           {"CREATE TABLE old_outbox(id INTEGER PRIMARY KEY, key TEXT NOT NULL, destination "
+            "INTEGER NOT NULL, content_type TEXT NOT NULL, body BLOB NOT NULL, attempts INTEGER "
+            "NOT NULL DEFAULT 0, next_ms INTEGER NOT NULL, state TEXT NOT NULL DEFAULT "
+            "'pending', last_error TEXT NOT NULL DEFAULT '', UNIQUE(key, destination))",
+            "INSERT INTO old_outbox SELECT * FROM outbox", "DROP TABLE outbox",
+            "ALTER TABLE old_outbox RENAME TO outbox",
+            "CREATE INDEX outbox_due ON outbox(state, next_ms)"}) {
+        INFO(sql);
+        CHECK(sqlite3_exec(db, sql, nullptr, nullptr, nullptr) == SQLITE_OK);
+      }
+      sqlite3_close(db);
+    }
+    store::sqlite_store s(dir.path, false);
+    REQUIRE(s.pending(store::host_destination, 0, 10).size() == 2);  // the rows kept their ids
+    CHECK(s.pending(store::host_destination, 0, 10)[0].id == kept);
+    CHECK(s.remove(acknowledged, store::host_destination));
+    const auto next = s.enqueue({0, "C-2", store::host_destination, "t", "new", 0}, 100);
+    CHECK(next > acknowledged);
+    CHECK_FALSE(s.remove(acknowledged, store::host_destination));  // a host's retry
+    const auto left = s.pending(store::host_destination, 0, 10);
+    REQUIRE(left.size() == 2);
+    CHECK(left[1].body == "new");
+  }
+
   TEST_CASE("journal pruning by age, then by size from the oldest row") {
     temp_dir dir;
     store::sqlite_store s(dir.path, false);

@@ -508,6 +508,8 @@ class sqlite_store final : public engine::state {
   // Re-keys the claims written before claims were keyed by CLM01 and billing NPI (at the
   // first start of this version, and after a snapshot an older worker wrote is loaded).
   void key_claims_by_billing_provider();
+  // Rebuilds an outbox from before its ids were AUTOINCREMENT (once, at open).
+  void number_outbox_items_once();
   void fill_claim_list();  // a store written before the list table: its rows from the claims
   /// Deletes the oldest journal rows (ids below `before_id` only) until the journal's bytes
   /// fit `max_bytes`; returns the rows deleted.
