@@ -307,9 +307,8 @@ struct front::impl {
   // (joins_of): the piece is planned again with the links known (plan_route's `linked` and
   // `aliases`), so that one worker reads the patient's facts in one message, as one server
   // would. What it returns routes every local identity of the piece as planned now.
-  std::map<std::string, std::optional<std::string>, std::less<>> join_linked_parts(job& j,
-                                                                                   std::size_t i) {
-    std::map<std::string, std::optional<std::string>, std::less<>> routed;
+  identity_routes join_linked_parts(job& j, std::size_t i) {
+    identity_routes routed;
     std::map<std::string, std::string, std::less<>> keyed;  // the piece's keyed parts, by pkey
     for (const auto& part : j.plan.pieces[i].parts) {
       if (part.patient_identity.empty()) {

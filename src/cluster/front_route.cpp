@@ -1038,7 +1038,7 @@ std::vector<model::fact> hl7v2_facts(std::string_view message, const mapping::ta
 
 }  // namespace
 
-part_joins joins_of(const std::map<std::string, std::optional<std::string>, std::less<>>& routed,
+part_joins joins_of(const identity_routes& routed,
                     const std::map<std::string, std::string, std::less<>>& keyed) {
   part_joins out;
   std::map<std::string_view, const std::string*> first_of_pkey;  // of the keys no part has

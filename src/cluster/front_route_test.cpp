@@ -81,6 +81,14 @@ const std::string practitioner_line =
 const std::string obs_b_odd_unit =
     R"({"resourceType":"Observation","id":"g2","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"1558-6"}]},"subject":{"identifier":{"system":"http://hl7.org/fhir/sid/us-mbi","value":"2BB2BB2BB22"}},"effectiveDateTime":"2026-01-16T07:40:00Z","valueQuantity":{"value":6.1,"unit":"furlongs","system":"http://unitsofmeasure.org","code":"[fur_us]"}})";
 
+// A glucose `id` of the patient a reference names only by its local id (Patient/<patient>).
+std::string glucose_of(const std::string& patient, const std::string& id) {
+  return R"({"resourceType":"Observation","id":")" + id +
+         R"(","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"1558-6"}]},"subject":{"reference":"Patient/)" +
+         patient +
+         R"("},"effectiveDateTime":"2026-01-16T07:40:00Z","valueQuantity":{"value":6.1,"unit":"mmol/L","system":"http://unitsofmeasure.org","code":"mmol/L"}})";
+}
+
 }  // namespace
 
 TEST_SUITE("cluster.front_route") {
@@ -649,14 +657,8 @@ TEST_SUITE("cluster.front_route") {
     // Medicare identifier: two patients to the planner, refused. The identity map links both
     // to one partition (two systems' ids of one patient): planned again with p9 as p8's alias,
     // it goes whole, routed by p8, which the map forwards there.
-    const auto by = [](const std::string& patient, const std::string& id) {
-      return R"({"resourceType":"Observation","id":")" + id +
-             R"(","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"1558-6"}]},"subject":{"reference":"Patient/)" +
-             patient +
-             R"("},"effectiveDateTime":"2026-01-16T07:40:00Z","valueQuantity":{"value":6.1,"unit":"mmol/L","system":"http://unitsofmeasure.org","code":"mmol/L"}})";
-    };
     const auto transaction =
-        bundle_of("transaction", {entry(by("p8", "o8")), entry(by("p9", "o9"))});
+        bundle_of("transaction", {entry(glucose_of("p8", "o8")), entry(glucose_of("p9", "o9"))});
     const auto refused = plan(transaction);
     CHECK(refused.pieces.empty());
     CHECK(refused.refusal.find("2 patients") != std::string::npos);
@@ -679,7 +681,8 @@ TEST_SUITE("cluster.front_route") {
     const std::string local_patient =
         R"({"resourceType":"Patient","id":"p7","identifier":[{"system":"urn:oid:1.2.3","value":"MRN-7"}]})";
     const auto with_patient = bundle_of(
-        "transaction", {entry(local_patient), entry(by("p8", "o8")), entry(by("p9", "o9"))});
+        "transaction",
+        {entry(local_patient), entry(glucose_of("p8", "o8")), entry(glucose_of("p9", "o9"))});
     CHECK_FALSE(plan(with_patient).refusal.empty());
     const auto named_too = patients_named(with_patient, tables(), route_settings{});
     CHECK(named_too.keyless_patients == std::set<std::string>{"Patient/p7"});
@@ -697,7 +700,7 @@ TEST_SUITE("cluster.front_route") {
   }
 
   TEST_CASE("joins_of: an identity joins its keyed patient's part, or the first of its own") {
-    using routes = std::map<std::string, std::optional<std::string>, std::less<>>;
+    using routes = identity_routes;
     const std::map<std::string, std::string, std::less<>> keyed{{"pk-b", "2BB2BB2BB22"}};
     // p1 is linked to B (a keyed part), p7, p8 and p9 to one patient no part names, p5 to
     // another, p6 to no one yet.
@@ -721,12 +724,6 @@ TEST_SUITE("cluster.front_route") {
     // two messages to one worker, while the front knows nothing of them. Once the identity
     // map links both to one patient (two systems' ids), planned again with p9 as p8's alias,
     // both lines go as one part, routed by p8, as one server reads them in one message.
-    const auto by = [](const std::string& patient, const std::string& id) {
-      return R"({"resourceType":"Observation","id":")" + id +
-             R"(","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"1558-6"}]},"subject":{"reference":"Patient/)" +
-             patient +
-             R"("},"effectiveDateTime":"2026-01-16T07:40:00Z","valueQuantity":{"value":6.1,"unit":"mmol/L","system":"http://unitsofmeasure.org","code":"mmol/L"}})";
-    };
     const same_identities p9_is_p8{{"Patient/p9", "Patient/p8"}};
     const auto replanned = [&](std::string_view text) {
       auto p = plan_route(text, tables(), route_settings{}, 1'796'040'000'000, {}, p9_is_p8);
@@ -734,7 +731,7 @@ TEST_SUITE("cluster.front_route") {
       REQUIRE(p.pieces.size() == 1);
       return std::move(p.pieces[0]);
     };
-    const auto two = by("p8", "o8") + "\n" + by("p9", "o9") + "\n";
+    const auto two = glucose_of("p8", "o8") + "\n" + glucose_of("p9", "o9") + "\n";
     const auto first = split_into(two, 2);
     CHECK(first.parts[0].patient_identity == "Patient/p8");
     CHECK(first.parts[1].patient_identity == "Patient/p9");
@@ -745,8 +742,8 @@ TEST_SUITE("cluster.front_route") {
     CHECK(whole.parts[0].payload == two);  // the message as sent
     // Beside a keyed patient (A) the message is still split: p8's and p9's lines in one part,
     // the sender's line numbers kept, the merged answer one server's.
-    const auto three =
-        by("p8", "o8") + "\n" + patient_a + "\n" + by("p9", "o9") + "\n" + obs_by_reference + "\n";
+    const auto three = glucose_of("p8", "o8") + "\n" + patient_a + "\n" + glucose_of("p9", "o9") +
+                       "\n" + obs_by_reference + "\n";
     split_into(three, 3);
     const auto joined = replanned(three);
     REQUIRE(joined.parts.size() == 2);
@@ -755,8 +752,8 @@ TEST_SUITE("cluster.front_route") {
     CHECK(joined.parts[1].patient_key == "1AA1AA1AA11");
     CHECK(merged(joined) == worker_outcome(three));
     // A collection Bundle the same way, by entry.
-    const auto bundle =
-        bundle_of("collection", {entry(by("p8", "o8")), entry(patient_a), entry(by("p9", "o9"))});
+    const auto bundle = bundle_of("collection", {entry(glucose_of("p8", "o8")), entry(patient_a),
+                                                 entry(glucose_of("p9", "o9"))});
     split_into(bundle, 3);
     const auto joined_bundle = replanned(bundle);
     REQUIRE(joined_bundle.parts.size() == 2);

@@ -20,6 +20,17 @@
 #include "sqlite_statement.hpp"
 
 namespace covgate::store {
+namespace {
+
+// The outbox's columns, for the schema and for rebuilding a store's outbox from before its
+// ids were AUTOINCREMENT (number_outbox_items_once).
+constexpr const char* outbox_columns = R"((id INTEGER PRIMARY KEY AUTOINCREMENT,
+  key TEXT NOT NULL, destination INTEGER NOT NULL, content_type TEXT NOT NULL,
+  body BLOB NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_ms INTEGER NOT NULL,
+  state TEXT NOT NULL DEFAULT 'pending', last_error TEXT NOT NULL DEFAULT '',
+  UNIQUE(key, destination)))";
+
+}  // namespace
 
 sqlite_store::sqlite_store(const std::filesystem::path& directory, bool synchronous_full) {
   if (directory.empty() || directory == ":memory:") {
@@ -63,12 +74,6 @@ sqlite_store::sqlite_store(const std::filesystem::path& directory, bool synchron
     CREATE TABLE IF NOT EXISTS history(claim_id TEXT NOT NULL, seq INTEGER NOT NULL,
       kind TEXT NOT NULL, at_ms INTEGER NOT NULL, source TEXT NOT NULL, note TEXT NOT NULL,
       decision BLOB NOT NULL, PRIMARY KEY(claim_id, seq, kind));
-    CREATE TABLE IF NOT EXISTS outbox(id INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL,
-      destination INTEGER NOT NULL, content_type TEXT NOT NULL, body BLOB NOT NULL,
-      attempts INTEGER NOT NULL DEFAULT 0, next_ms INTEGER NOT NULL,
-      state TEXT NOT NULL DEFAULT 'pending', last_error TEXT NOT NULL DEFAULT '',
-      UNIQUE(key, destination));
-    CREATE INDEX IF NOT EXISTS outbox_due ON outbox(state, next_ms);
     CREATE TABLE IF NOT EXISTS claim_list(id TEXT PRIMARY KEY, outcome INTEGER NOT NULL,
       closed INTEGER NOT NULL, patient TEXT NOT NULL, patient_name TEXT NOT NULL,
       dos TEXT NOT NULL, reason TEXT NOT NULL, reasons INTEGER NOT NULL, billing TEXT NOT NULL,
@@ -82,6 +87,9 @@ sqlite_store::sqlite_store(const std::filesystem::path& directory, bool synchron
     CREATE TABLE IF NOT EXISTS applied(partition INTEGER PRIMARY KEY,
       stream_seq INTEGER NOT NULL, epoch INTEGER NOT NULL);
   )");
+  exec((std::string("CREATE TABLE IF NOT EXISTS outbox") + outbox_columns +
+        "; CREATE INDEX IF NOT EXISTS outbox_due ON outbox(state, next_ms);")
+           .c_str());
   // The stream partition of the message that last wrote a claim or facts row (a cluster
   // worker's; NULL on a single server, and in rows written before the column existed): what a
   // partition's snapshot selects by, through an index, instead of reading every row.
@@ -960,12 +968,7 @@ void sqlite_store::number_outbox_items_once() {
   if (numbered) return;
   exec("BEGIN");
   try {
-    exec(R"(
-      CREATE TABLE outbox_numbered(id INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL,
-        destination INTEGER NOT NULL, content_type TEXT NOT NULL, body BLOB NOT NULL,
-        attempts INTEGER NOT NULL DEFAULT 0, next_ms INTEGER NOT NULL,
-        state TEXT NOT NULL DEFAULT 'pending', last_error TEXT NOT NULL DEFAULT '',
-        UNIQUE(key, destination));
+    exec((std::string("CREATE TABLE outbox_numbered") + outbox_columns + R"(;
       INSERT INTO outbox_numbered(id, key, destination, content_type, body, attempts, next_ms,
         state, last_error)
         SELECT id, key, destination, content_type, body, attempts, next_ms, state, last_error
@@ -973,7 +976,8 @@ void sqlite_store::number_outbox_items_once() {
       DROP TABLE outbox;
       ALTER TABLE outbox_numbered RENAME TO outbox;
       CREATE INDEX outbox_due ON outbox(state, next_ms);
-    )");
+    )")
+             .c_str());
     exec("COMMIT");
   } catch (...) {
     exec("ROLLBACK");

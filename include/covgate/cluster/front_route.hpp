@@ -145,15 +145,17 @@ using same_identities = std::map<std::string, std::string, std::less<>>;
 /// has are one patient too (the key is a keyed hash of one patient's identifier): each joins
 /// the first of them (`aliases`), so that their lines or entries go as one part, read in one
 /// message as one server reads them.
+/// Each local identity with the partition key the identity map links it to, or nothing while
+/// it is linked to no one (identity_map::route).
+using identity_routes = std::map<std::string, std::optional<std::string>, std::less<>>;
 struct part_joins {
   same_patients linked;
   same_identities aliases;
   /// The identities joined to another part: what covgate_front_joined_total counts.
   [[nodiscard]] std::size_t joined() const noexcept { return linked.size() + aliases.size(); }
 };
-[[nodiscard]] part_joins joins_of(
-    const std::map<std::string, std::optional<std::string>, std::less<>>& routed,
-    const std::map<std::string, std::string, std::less<>>& keyed);
+[[nodiscard]] part_joins joins_of(const identity_routes& routed,
+                                  const std::map<std::string, std::string, std::less<>>& keyed);
 
 /// Plans the routing of `message` received at `unix_ms` (the time stamps the acknowledgments
 /// the front writes). Never throws on input.
