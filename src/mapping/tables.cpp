@@ -55,7 +55,7 @@ class reader {
 
   /// An optional object of non-empty strings, e.g. {"MC": "http://…"}; absent: nothing added.
   void string_map(const json& parent, const char* key, const std::string& path,
-                  std::map<std::string, std::string, std::less<>>& out) const {
+                  code_map<std::string>& out) const {
     const auto it = parent.FindMember(key);
     if (it == parent.MemberEnd()) return;
     if (!it->value.IsObject()) fail(path + "/" + key, "must be an object of strings");
@@ -200,7 +200,7 @@ tables tables::parse(const table_sources& sources) {
     }
   }
   auto settings = [](const table_sources& s, const std::string& file, const std::string& text,
-                     std::map<std::string, setting_class, std::less<>>& out) {
+                     code_map<setting_class>& out) {
     (void)s;
     const reader r(file, text);
     for (auto it = r.root().MemberBegin(); it != r.root().MemberEnd(); ++it) {
@@ -384,7 +384,7 @@ tables tables::parse(const table_sources& sources) {
 }
 
 std::optional<loinc_info> tables::loinc(std::string_view code) const {
-  const auto it = loinc_.find(std::string(code));
+  const auto it = loinc_.find(code);
   if (it == loinc_.end()) return std::nullopt;
   return it->second;
 }
@@ -477,8 +477,7 @@ std::string_view tables::evidence_value_type(std::string_view evidence_code) con
 
 namespace {
 
-std::string_view find_in(const std::map<std::string, std::string, std::less<>>& map,
-                         std::string_view key) {
+std::string_view find_in(const code_map<std::string>& map, std::string_view key) {
   const auto it = map.find(key);
   return it == map.end() ? std::string_view{} : std::string_view{it->second};
 }

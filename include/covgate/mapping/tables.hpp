@@ -6,17 +6,31 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
+
+#include <boost/unordered/unordered_flat_map.hpp>
 
 #include "covgate/model/codes.hpp"
 
 namespace covgate::mapping {
+
+/// The hash of a code table: a code, a group's name or an identifier system looked up as the
+/// string_view it is in a claim or a resource, without a key built for the lookup.
+struct code_hash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view code) const noexcept {
+    return std::hash<std::string_view>{}(code);
+  }
+};
+/// Every lookup table of `tables`: open addressing, one probe a lookup. A policy looks up several
+/// per service line of every claim (HCPCS class, ICD-10 group, place of service), where a
+/// red-black tree cost about 300 instructions a lookup, a twentieth of evaluating a claim.
+template <class T>
+using code_map = boost::unordered_flat_map<std::string, T, code_hash, std::equal_to<>>;
 
 /// A table that cannot be used. what() names the file, the JSON path and the problem, e.g.
 /// "units.json: /glucose/from/mmol/L: must be a positive number".
@@ -155,7 +169,7 @@ class tables {
  private:
   struct unit_table {
     std::string canonical;
-    std::map<std::string, std::pair<double, double>, std::less<>> from;  // factor, offset
+    code_map<std::pair<double, double>> from;  // factor, offset
   };
   // An ICD-10 entry as two seven-character keys packed into integers (icd10_key in
   // tables.cpp): a range's ends padded with spaces, a prefix's as the prefix padded with
@@ -166,29 +180,27 @@ class tables {
     std::uint8_t min_length = 0;
   };
 
-  std::unordered_map<std::string, loinc_info> loinc_;
-  std::map<std::string, unit_table, std::less<>> units_;
-  std::map<std::string, setting_class, std::less<>> pos_;
-  std::map<std::string, setting_class, std::less<>> bill_types_;
+  code_map<loinc_info> loinc_;
+  code_map<unit_table> units_;
+  code_map<setting_class> pos_;
+  code_map<setting_class> bill_types_;
   std::vector<std::pair<std::string, provider_type>> taxonomy_;  // longest prefix first
-  std::map<std::string, provider_type, std::less<>> qualifications_;
-  std::map<std::string, hcpcs_class, std::less<>> hcpcs_;
-  std::map<std::string, std::string, std::less<>> drugs_;
-  std::map<std::string, bool, std::less<>> undecided_;
-  std::map<std::string, std::vector<icd_entry>, std::less<>> icd10_;
+  code_map<provider_type> qualifications_;
+  code_map<hcpcs_class> hcpcs_;
+  code_map<std::string> drugs_;
+  code_map<bool> undecided_;
+  code_map<std::vector<icd_entry>> icd10_;
   std::string evidence_system_;
-  std::map<std::string, std::string, std::less<>> evidence_types_;
+  code_map<std::string> evidence_types_;
   // system → code → evidence (nested so a lookup needs no key built)
-  std::map<std::string, std::map<std::string, std::string, std::less<>>, std::less<>>
-      evidence_site_;
+  code_map<code_map<std::string>> evidence_site_;
   std::vector<std::string> identity_systems_;
   std::string evidence_hl7v2_system_;
-  std::map<std::string, std::string, std::less<>> hl7v2_identifier_types_;
-  std::map<std::string, std::string, std::less<>> hl7v2_authorities_;
-  std::map<std::string, std::string, std::less<>> hl7v2_patient_classes_;
-  std::map<std::string, std::string, std::less<>> hl7v2_coding_systems_;
-  std::map<std::string, std::string, std::less<>>
-      hl7v2_local_codes_;  // sender \x1f system \x1f code
+  code_map<std::string> hl7v2_identifier_types_;
+  code_map<std::string> hl7v2_authorities_;
+  code_map<std::string> hl7v2_patient_classes_;
+  code_map<std::string> hl7v2_coding_systems_;
+  code_map<std::string> hl7v2_local_codes_;  // sender \x1f system \x1f code
 };
 
 }  // namespace covgate::mapping
