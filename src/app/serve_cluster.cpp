@@ -605,6 +605,11 @@ std::string cluster_worker::metrics_text() {
       "# HELP covgate_worker_partition_gap 1 while the partition cannot be caught up: CG_IN no "
       "longer holds messages its consumer acknowledged after this store's position.\n"
       "# TYPE covgate_worker_partition_gap gauge\n";
+  std::string in_place =
+      "# HELP covgate_worker_partition_applied_in_place_total Messages the partition's consumer "
+      "handed another client (a pull request a previous holder left open), applied from the "
+      "stream in their place.\n"
+      "# TYPE covgate_worker_partition_applied_in_place_total counter\n";
   for (const auto& [partition, progress] : impl_->running.progress()) {
     const auto label = "{partition=\"" + std::to_string(partition) + "\"} ";
     out +=
@@ -616,11 +621,14 @@ std::string cluster_worker::metrics_text() {
     loaded += "covgate_worker_partition_snapshot_loaded_seq" + label +
               std::to_string(progress.snapshot_loaded) + "\n";
     gap += "covgate_worker_partition_gap" + label + (progress.gap ? "1" : "0") + "\n";
+    in_place += "covgate_worker_partition_applied_in_place_total" + label +
+                std::to_string(progress.applied_in_place) + "\n";
   }
   out += caught_up;
   out += snapshot;
   out += loaded;
   out += gap;
+  out += in_place;
   out +=
       "# HELP covgate_worker_reference_applied_total Reference messages (stream CG_REF) this "
       "worker applied since it started.\n"

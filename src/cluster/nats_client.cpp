@@ -96,6 +96,7 @@ fetched_message::fetched_message(void* msg) : msg_(msg) {
   if (natsMsg_GetMetaData(&meta, m) == NATS_OK) {
     stream_sequence_ = meta->Sequence.Stream;
     deliveries_ = meta->NumDelivered;
+    delivery_sequence_ = meta->Sequence.Consumer;
     pending_ = meta->NumPending;
     stored_ms_ = meta->Timestamp / 1'000'000;  // nanoseconds since the epoch
     jsMsgMetaData_Destroy(meta);
@@ -106,6 +107,7 @@ fetched_message::fetched_message(fetched_message&& other) noexcept
     : msg_(std::exchange(other.msg_, nullptr)),
       stream_sequence_(other.stream_sequence_),
       deliveries_(other.deliveries_),
+      delivery_sequence_(other.delivery_sequence_),
       pending_(other.pending_),
       stored_ms_(other.stored_ms_) {}
 
@@ -115,6 +117,7 @@ fetched_message& fetched_message::operator=(fetched_message&& other) noexcept {
     msg_ = std::exchange(other.msg_, nullptr);
     stream_sequence_ = other.stream_sequence_;
     deliveries_ = other.deliveries_;
+    delivery_sequence_ = other.delivery_sequence_;
     pending_ = other.pending_;
     stored_ms_ = other.stored_ms_;
   }

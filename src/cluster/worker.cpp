@@ -31,6 +31,16 @@ std::string joined_lengths(const std::vector<std::size_t>& parts) {
 
 }  // namespace
 
+bool handed_in_turn(std::optional<std::uint64_t> last,
+                    const std::vector<std::uint64_t>& deliveries) noexcept {
+  if (!last) return false;
+  for (const auto d : deliveries) {
+    if (d != *last + 1) return false;
+    last = d;
+  }
+  return true;
+}
+
 // One held partition: catch-up, then the durable consumer, on a thread of its own until
 // told to stop. Restarts from the catch-up after a NATS failure (everything it repeats is
 // skipped by the store's position).
@@ -62,7 +72,8 @@ class worker::partition_runner {
             caught_up_.load(),
             snapshot_loaded_.load(),
             snapshot_written_.load(),
-            gap_.load()};
+            gap_.load(),
+            applied_in_place_.load()};
   }
 
  private:
@@ -282,39 +293,93 @@ class worker::partition_runner {
     }
   }
 
-  // A pull request the previous runner of this partition left open (here or on the worker
-  // that had it: the server keeps one until it expires, however its client went away) may be
-  // handed the partition's next message. That runner naks it, and by the time it comes again
-  // this runner may have applied later ones, so it would count as applied: lost. Seen in the
-  // cluster test's handover cases: the first message of a partition after the handover,
-  // acknowledged and never applied. So the first fetch waits until the consumer holds no
-  // pull request open (each expires within its fetch_wait), at most a few seconds.
-  void wait_for_stale_pull_requests() {
-    const auto deadline =
-        std::chrono::steady_clock::now() + std::chrono::seconds(5) + owner_.settings_.fetch_wait;
-    while (!stopping_ && std::chrono::steady_clock::now() < deadline) {
-      if (own_consumer().waiting == 0) return;
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    if (!stopping_) {
-      owner_.problem(partition_,
-                     "the partition's consumer still holds another pull request open; consuming "
-                     "anyway");
-    }
-  }
-
+  // The durable consumer, batch by batch. JetStream lets any client pull it: a pull request
+  // the previous holder of the partition left open (on the worker that had it, or here: the
+  // server keeps one until it expires, however its client went away) may be handed the
+  // partition's next message. That client hands it back (or dies, and ack_wait does), and by
+  // the time it comes here this runner may have applied later ones: the store's position is
+  // then past it, and it would count as applied, lost. Seen in the cluster test's handover
+  // cases before anything guarded it. So a batch that does not follow this runner's previous
+  // delivery (handed_in_turn) is applied only after the partition's messages before it, read
+  // from the stream; what another client was handed is then applied in its place, and
+  // acknowledged as applied when it comes back. No wait for other clients' pull requests to
+  // expire, and no bound on how long they may last.
   void consume() {
-    wait_for_stale_pull_requests();
     auto subscription = owner_.js_.bind(std::string(in_stream),
                                         partition_consumer(partition_, owner_.settings_.partitions),
                                         partition_filter_subject(partition_));
     last_snapshot_ = std::chrono::steady_clock::now();
+    std::optional<std::uint64_t> last_delivery;  // the last delivery this runner was handed
+    std::vector<std::uint64_t> deliveries;
     while (!stopping_) {
       maybe_write_snapshot();
       auto batch = subscription.fetch(owner_.settings_.batch, owner_.settings_.fetch_wait);
       if (batch.empty()) continue;
+      deliveries.clear();
+      for (const auto& m : batch) deliveries.push_back(m.delivery_sequence());
+      if (!handed_in_turn(last_delivery, deliveries)) {
+        bool went_on = false;
+        try {
+          went_on = catch_up_before(batch);
+        } catch (...) {
+          hand_back(batch, 0);  // for the next attempt now, not after ack_wait
+          throw;
+        }
+        if (!went_on) {
+          hand_back(batch, 0);
+          return;
+        }
+      }
+      last_delivery = deliveries.back();
       if (!apply_in_order(batch, /*acknowledge=*/true)) return;
     }
+  }
+
+  // Applies the partition's messages from the stream, in order, from the store's position
+  // through the last message of `batch` (which the durable delivered, so the stream holds
+  // it). Those not in the batch, another client was handed: counted (applied_in_place). False
+  // when the partition had to stop; throws when the read stays silent short of the batch's
+  // end (the runner starts again, and the batch comes again after ack_wait).
+  bool catch_up_before(const std::vector<fetched_message>& batch) {
+    std::vector<std::uint64_t> in_batch;
+    for (const auto& m : batch) in_batch.push_back(m.stream_sequence());
+    std::sort(in_batch.begin(), in_batch.end());
+    const auto through = in_batch.back();
+    const auto from = owner_.applier_.applied_sequence(partition_);
+    if (from >= through) return true;
+    auto reader = owner_.js_.read_from(std::string(in_stream), partition_filter_subject(partition_),
+                                       from + 1);
+    std::uint64_t read = from;
+    int silences = 0;
+    std::vector<fetched_message> window;
+    while (!stopping_ && read < through) {
+      window.clear();
+      auto wait = owner_.settings_.catch_up_wait;
+      while (window.size() < static_cast<std::size_t>(owner_.settings_.batch)) {
+        auto m = reader.next(wait);
+        if (!m) break;
+        read = m->stream_sequence();
+        window.push_back(std::move(*m));
+        if (read >= through) break;
+        wait = std::chrono::milliseconds(20);  // the rest of a window is already on its way
+      }
+      if (window.empty()) {
+        if (++silences >= max_silences) {
+          throw std::runtime_error("the stream read stayed silent before stream sequence " +
+                                   std::to_string(through) +
+                                   ", which the partition's consumer delivered: reading again");
+        }
+        continue;
+      }
+      silences = 0;
+      if (!apply_in_order(window, /*acknowledge=*/false)) return false;
+      for (const auto& m : window) {
+        if (!std::binary_search(in_batch.begin(), in_batch.end(), m.stream_sequence())) {
+          ++applied_in_place_;
+        }
+      }
+    }
+    return !stopping_;
   }
 
   // Applies `messages` (one commit for all of them), then replies to and acknowledges each in
@@ -405,6 +470,7 @@ class worker::partition_runner {
   std::atomic<bool> caught_up_{false};
   std::atomic<bool> gap_{false};
   std::atomic<std::uint64_t> applied_{0};
+  std::atomic<std::uint64_t> applied_in_place_{0};
   std::atomic<std::uint64_t> caught_up_from_{0};
   std::atomic<std::uint64_t> snapshot_loaded_{0};
   std::atomic<std::uint64_t> snapshot_written_{0};

@@ -1626,7 +1626,8 @@ bool wait_until(Done done) {
 // redelivery) is told apart from one that never comes. In CI twice and in 5 of 14 local runs
 // the first message of a partition after the handover never came: a pull request the previous
 // runner left open took it, the runner nakked it, and the new holder, which had applied later
-// ones meanwhile, counted it as applied (fixed in worker.cpp, wait_for_stale_pull_requests).
+// ones meanwhile, counted it as applied (fixed in worker.cpp: a batch that does not follow the
+// runner's previous delivery is applied after the stream's messages before it).
 template <class Done>
 bool wait_past_ack_wait(Done done) {
   const auto deadline = std::chrono::steady_clock::now() + 45s;
@@ -1829,6 +1830,62 @@ TEST_SUITE("cluster.worker") {
     // went on from the durable consumer without the messages the previous owner had
     // acknowledged: a claim was then held for want of facts applied only by the previous owner.
     handover_scenario("silence", 1ms);
+  }
+
+  TEST_CASE("a message another client's pull request took is applied in its place, not skipped") {
+    // Regression: JetStream lets any client pull a durable, and a pull request the previous
+    // holder of a partition left open was handed the partition's next message. It came back
+    // (nak, or ack_wait) after the new holder had applied later ones, counted as applied, and
+    // was never applied (the handover cases failed so in 5 of 14 runs). The worker waited at
+    // most 5 s for other pull requests to expire, then consumed anyway; a message already in
+    // another client's hand it did not see at all. Here the other client holds the message
+    // while the worker applies the later ones: they must be applied after it, it in its place.
+    jetstream js(cluster_settings());
+    auto [owners, workers] = ensure_layout(js, test_layout());
+    const int n = partitions();
+    const std::string prefix = "w-" + run_id() + "-turn-";
+    const auto pkey = partition_key(secret, "MBI-TURN-" + run_id());
+    const int p = partition_of_token(pkey, n);
+    drain(js, p);
+    const auto send = [&](int i) {
+      const auto data = prefix + std::to_string(i);
+      (void)js.publish(producer_subject(pkey, message_kind::fhir), data, data);
+    };
+    // The other client: a pull request on the partition's consumer, open before the worker
+    // pulls, so the server (which serves the oldest request first) hands it the next message.
+    auto other = bind_partition(js, p);
+    auto taken = std::async(std::launch::async, [&] { return other.fetch(1, 20s); });
+    std::this_thread::sleep_for(200ms);  // the request reached the server
+
+    recording_applier store;
+    worker w(js, owners, workers, store, test_worker("wkt-" + run_id(), n, {2'000, 500}));
+    w.start();
+    const auto progress_of_p = [&] {
+      const auto all = w.progress();
+      const auto it = all.find(p);
+      return it == all.end() ? partition_progress{} : it->second;
+    };
+    REQUIRE(wait_until([&] { return progress_of_p().caught_up; }));
+    send(1);
+    REQUIRE(taken.wait_for(10s) == std::future_status::ready);
+    auto held = taken.get();
+    REQUIRE(held.size() == 1);
+    MESSAGE("the other client was handed " << held.front().data());
+    send(2);
+    send(3);
+    // The worker applies all three while the other client still holds its message.
+    const std::vector<std::string> all{prefix + "1", prefix + "2", prefix + "3"};
+    CHECK(wait_until([&] { return store.of(p, prefix).size() == 3; }));
+    CHECK(store.of(p, prefix) == all);
+    CHECK(progress_of_p().applied_in_place == 1);
+    // It comes back: acknowledged as applied, not applied again.
+    held.front().nak();
+    CHECK(wait_until([&] {
+      const auto c = js.consumer_info(std::string(in_stream), partition_consumer(p, n));
+      return c.pending == 0 && c.ack_pending == 0;
+    }));
+    CHECK(store.of(p, prefix) == all);
+    w.stop();
   }
 
   TEST_CASE("a store that never held a partition starts from its snapshot, then the stream") {

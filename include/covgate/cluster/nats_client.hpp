@@ -133,6 +133,10 @@ class fetched_message {
   [[nodiscard]] std::string_view data() const noexcept;
   [[nodiscard]] std::uint64_t stream_sequence() const noexcept { return stream_sequence_; }
   [[nodiscard]] std::uint64_t deliveries() const noexcept { return deliveries_; }
+  /// The consumer's count of deliveries, to any client, when it made this one (JetStream's
+  /// consumer sequence; a redelivery counts again). One client's deliveries follow each
+  /// other in this count unless another client was handed a message in between.
+  [[nodiscard]] std::uint64_t delivery_sequence() const noexcept { return delivery_sequence_; }
   /// When the stream stored it (Unix milliseconds; 0 for a core message).
   [[nodiscard]] std::int64_t stored_ms() const noexcept { return stored_ms_; }
   /// Messages of the consumer's filter after this one in the stream when it was delivered
@@ -163,6 +167,7 @@ class fetched_message {
   void* msg_ = nullptr;  // natsMsg*
   std::uint64_t stream_sequence_ = 0;
   std::uint64_t deliveries_ = 0;
+  std::uint64_t delivery_sequence_ = 0;
   std::uint64_t pending_ = 0;
   std::int64_t stored_ms_ = 0;
 };

@@ -17,6 +17,11 @@
 //      reply (header Cg-Reply-To) and acknowledge it. A redelivery the store already applied is
 //      acknowledged without a reply. Every snapshot_every, between batches, the partition's
 //      snapshot is written to CG_SNAP (while the lease is valid).
+//      A batch that does not follow the runner's previous deliveries (handed_in_turn: the
+//      consumer handed a message to another client in between, such as a pull request the
+//      previous holder left open) is applied only after the partition's messages before it,
+//      read from the stream (step 1 again, through the batch's last message). A message that
+//      other client hands back later is then one the store applied, in its place.
 // A partition stops at the first message that is fenced off (an older epoch than its store
 // recorded) or not made durable: the rest of the batch is handed back (nak) and nothing after
 // it is applied, so the store's position never passes an unapplied message. A store that
@@ -42,6 +47,13 @@
 #include "covgate/cluster/subjects.hpp"
 
 namespace covgate::cluster {
+
+/// Whether a fetched batch, whose delivery sequences (fetched_message::delivery_sequence) are
+/// `deliveries` in the order fetched, follows without a gap the delivery `last` this client
+/// was handed before (nullopt: none yet, so nothing says it does). False when the consumer
+/// handed another client a message in between, or within the batch.
+[[nodiscard]] bool handed_in_turn(std::optional<std::uint64_t> last,
+                                  const std::vector<std::uint64_t>& deliveries) noexcept;
 
 /// One inbound message, as the applier sees it.
 struct stream_message {
@@ -160,6 +172,10 @@ struct partition_progress {
   /// acknowledged after the store's position (catch_up_gap), and no snapshot of the
   /// partition stands past that gap. Nothing is applied meanwhile.
   bool gap = false;
+  /// Messages the partition's consumer handed another client (a pull request a previous
+  /// holder left open, say), applied from the stream in their place, before the later ones
+  /// this runner was handed.
+  std::uint64_t applied_in_place = 0;
 };
 
 /// Whether a store at stream position `from` would miss acknowledged messages if it caught
