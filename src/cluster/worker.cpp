@@ -153,7 +153,7 @@ class worker::partition_runner {
   // that position, the store lacks messages nobody can replay to it: applying the rest would
   // build a state the partition never had, and answer from it. The store's copy is then
   // replaced by the partition's latest snapshot when that one stands past the gap; otherwise
-  // the partition is refused, loudly, until an operator acts (docs/cluster.md §5a): it stays
+  // the partition is refused, loudly, until an operator acts (docs/cluster.md §5): it stays
   // held and unanswered, and fronts answer "unavailable" for it, which is safe; a wrong
   // release is not. Returns the position to catch up from.
   std::uint64_t over_a_gap(std::uint64_t from, std::uint64_t first) {

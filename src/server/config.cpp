@@ -198,7 +198,7 @@ void read_cluster(const rapidjson::Value& v, const std::filesystem::path& base, 
   r.finish();
   if (c.renew_ms >= c.lease_ms) fail("/cluster/renew_ms", "must be below lease_ms");
   // A rebuild reads CG_IN from the partition's latest snapshot on: trimming without snapshots
-  // would leave a new holder a partition it cannot rebuild (refused: a gap, §5a).
+  // would leave a new holder a partition it cannot rebuild (refused: a gap, §5).
   if (c.in_max_age_hours > 0) {
     if (c.snapshot_every_ms == 0) {
       fail("/cluster/in_max_age_hours",

@@ -148,7 +148,7 @@ TEST_SUITE("server.config") {
           60'000);
     CHECK(error_of(R"({"cluster": {"urls": ["10.0.0.1"]}})").find("/cluster/urls") !=
           std::string::npos);
-    // CG_IN's retention (§5a): none unless told; only with snapshots, a day and ten of their
+    // CG_IN's retention (§5j): none unless told; only with snapshots, a day and ten of their
     // intervals at least.
     CHECK(w.cluster.in_max_age_hours == 0);
     CHECK(parse_config(R"({"cluster": {"in_max_age_hours": 168}})", "/").cluster.in_max_age_hours ==

@@ -304,7 +304,7 @@ TEST_SUITE("cluster.jetstream") {
     CHECK_NOTHROW((void)js.stream_last_sequence(std::string(out_stream)));
     CHECK(buckets.owners.put("layout-probe-" + run_id(), "x") > 0);
     CHECK(buckets.workers.put("layout-probe-" + run_id(), "x") > 0);
-    // CG_IN's retention by age (cluster.in_max_age_hours, §5a): set by a member told one,
+    // CG_IN's retention by age (cluster.in_max_age_hours, §5j): set by a member told one,
     // left as it is by a member that was not (it does not undo another's).
     const std::string in(in_stream);
     CHECK(js.stream_max_age(in) == std::chrono::seconds(0));
@@ -3551,7 +3551,7 @@ TEST_SUITE("cluster.trimmed") {
     //    it applies nothing (before, it caught up over the gap and went on from a state the
     //    partition never had). A partition with nothing in the purged range may be refused
     //    too, when its consumer's floor moved on past other partitions' messages after the
-    //    store's position did (the stream cannot say: docs/cluster.md §5a), or caught up
+    //    store's position did (the stream cannot say: docs/cluster.md §5), or caught up
     //    whole; never caught up over a gap.
     worker again(js, owners, workers, old_store, old_settings);
     again.start();

@@ -17,7 +17,7 @@ struct cluster_layout {
   int replicas = 3;     ///< streams, consumers and buckets (3 survives one node of three)
   std::chrono::seconds duplicate_window{7'200};  ///< Nats-Msg-Id de-duplication, both streams
   /// CG_IN retention by age; 0 leaves an existing stream's as it is (a new one keeps
-  /// everything). Must reach well past each partition's latest snapshot (§5a).
+  /// everything). Must reach well past each partition's latest snapshot (docs/cluster.md §5j).
   std::chrono::seconds in_max_age{0};
   /// CG_OUT retention by age, the same way; at least in_max_age (a release made again by a
   /// rebuild is refused only while the first copy is kept, §5d).

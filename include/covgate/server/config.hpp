@@ -126,7 +126,7 @@ struct cluster_config {
   /// How long stream CG_IN keeps a message (hours; 0: until removed by hand). Set by every
   /// member that starts (the last one started wins): all must agree. Needs snapshots, and at
   /// least a day and ten snapshot intervals, so that a partition's rebuild finds in CG_IN
-  /// everything after its latest snapshot (docs/cluster.md §5a).
+  /// everything after its latest snapshot (docs/cluster.md §5j).
   std::int64_t in_max_age_hours = 0;
   /// How long stream CG_OUT keeps a release (hours; 0: until removed by hand). Set like
   /// in_max_age_hours, and at least as long: a rebuild replays what CG_IN keeps, and every
