@@ -101,19 +101,31 @@ class worker::partition_runner {
     }
   }
 
-  // Applies the partition from the stream, in order, from the store's position to its end.
-  // The end is the last message the stream read says has nothing after it. Silence is no end:
-  // the durable consumer never delivers again what a previous owner acknowledged, so after
-  // silence the catch-up ends only when it has read past the consumer's acknowledgement floor
-  // (an empty partition, or one whose tail nobody acknowledged yet). False when the partition
-  // had to stop; throws (the runner starts again) when the read stays silent short of it.
+  // Applies the partition from the stream, in order, from the store's position to its end
+  // (read_to_end), after checking that the stream still holds everything after that position
+  // (over_a_gap). False when the partition had to stop; throws (the runner starts again) when
+  // the read stays silent short of its end.
   bool catch_up() {
     const auto held = owner_.js_.stream_sequences(std::string(in_stream));
     const auto from = over_a_gap(owner_.applier_.applied_sequence(partition_), held.first);
     caught_up_from_ = from;
     if (held.last <= from) return true;
+    return read_to_end(from, nullptr);
+  }
+
+  // Reads the partition from the stream after `from` and applies each message in order, to
+  // the end: the last message the read says has nothing after it. Silence is no end: the
+  // durable consumer never delivers again what a previous owner acknowledged, so after
+  // silence the read ends only when it has read past the consumer's acknowledgement floor (an
+  // empty partition, or one whose tail nobody acknowledged yet), and past the last of
+  // `batch` when one is given. `batch`: the stream sequences (sorted) of a batch the durable
+  // delivered out of turn (consume); the messages read before its last that it does not
+  // carry, another client was handed, and are counted (applied_in_place). False when the
+  // partition had to stop; throws when the read stays silent short of where it must reach.
+  bool read_to_end(std::uint64_t from, const std::vector<std::uint64_t>* batch) {
     auto reader = owner_.js_.read_from(std::string(in_stream), partition_filter_subject(partition_),
                                        from + 1);
+    const std::uint64_t batch_last = batch != nullptr ? batch->back() : 0;
     std::uint64_t through = from;  // the last stream sequence read
     int silences = 0;
     std::vector<fetched_message> window;
@@ -133,19 +145,31 @@ class worker::partition_runner {
         silences = 0;
         through = window.back().stream_sequence();
         if (!apply_in_order(window, /*acknowledge=*/false)) return false;
+        if (batch != nullptr) count_applied_in_place(window, *batch);
         if (at_end) break;
         continue;
       }
       const auto acknowledged = own_consumer().ack_floor;
-      if (acknowledged <= through) break;
+      const auto must_reach = std::max(acknowledged, batch_last);
+      if (must_reach <= through) break;
       if (++silences >= max_silences) {
         throw std::runtime_error(
-            "the catch-up read stayed silent before stream sequence " +
-            std::to_string(acknowledged) +
-            ", which the partition's consumer has acknowledged: reading again");
+            "the stream read stayed silent before stream sequence " + std::to_string(must_reach) +
+            ", which the partition's consumer has " +
+            (must_reach == batch_last ? "delivered" : "acknowledged") + ": reading again");
       }
     }
     return !stopping_;
+  }
+
+  void count_applied_in_place(const std::vector<fetched_message>& window,
+                              const std::vector<std::uint64_t>& batch) {
+    for (const auto& m : window) {
+      const auto at = m.stream_sequence();
+      if (at < batch.back() && !std::binary_search(batch.begin(), batch.end(), at)) {
+        ++applied_in_place_;
+      }
+    }
   }
 
   // CG_IN no longer holds every message after the store's position (its limits trimmed it,
@@ -335,51 +359,20 @@ class worker::partition_runner {
     }
   }
 
-  // Applies the partition's messages from the stream, in order, from the store's position
-  // through the last message of `batch` (which the durable delivered, so the stream holds
-  // it). Those not in the batch, another client was handed: counted (applied_in_place). False
-  // when the partition had to stop; throws when the read stays silent short of the batch's
-  // end (the runner starts again, and the batch comes again after ack_wait).
+  // Before a batch the durable delivered out of turn: the partition's messages from the
+  // stream, in order, from the store's position to the stream's end (read_to_end), so that
+  // everything another client was handed before the batch's deliveries is applied first. To
+  // the end, not only through the batch: a batch of redeliveries can stand before a message
+  // another client holds, and the next batch, in turn, after it. False when the partition had
+  // to stop; throws when the read stays silent short of the batch's last message (the runner
+  // starts again, and the batch is handed back for it).
   bool catch_up_before(const std::vector<fetched_message>& batch) {
     std::vector<std::uint64_t> in_batch;
     for (const auto& m : batch) in_batch.push_back(m.stream_sequence());
     std::sort(in_batch.begin(), in_batch.end());
-    const auto through = in_batch.back();
     const auto from = owner_.applier_.applied_sequence(partition_);
-    if (from >= through) return true;
-    auto reader = owner_.js_.read_from(std::string(in_stream), partition_filter_subject(partition_),
-                                       from + 1);
-    std::uint64_t read = from;
-    int silences = 0;
-    std::vector<fetched_message> window;
-    while (!stopping_ && read < through) {
-      window.clear();
-      auto wait = owner_.settings_.catch_up_wait;
-      while (window.size() < static_cast<std::size_t>(owner_.settings_.batch)) {
-        auto m = reader.next(wait);
-        if (!m) break;
-        read = m->stream_sequence();
-        window.push_back(std::move(*m));
-        if (read >= through) break;
-        wait = std::chrono::milliseconds(20);  // the rest of a window is already on its way
-      }
-      if (window.empty()) {
-        if (++silences >= max_silences) {
-          throw std::runtime_error("the stream read stayed silent before stream sequence " +
-                                   std::to_string(through) +
-                                   ", which the partition's consumer delivered: reading again");
-        }
-        continue;
-      }
-      silences = 0;
-      if (!apply_in_order(window, /*acknowledge=*/false)) return false;
-      for (const auto& m : window) {
-        if (!std::binary_search(in_batch.begin(), in_batch.end(), m.stream_sequence())) {
-          ++applied_in_place_;
-        }
-      }
-    }
-    return !stopping_;
+    if (owner_.js_.stream_sequences(std::string(in_stream)).last <= from) return true;
+    return read_to_end(from, &in_batch);
   }
 
   // Applies `messages` (one commit for all of them), then replies to and acknowledges each in

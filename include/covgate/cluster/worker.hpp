@@ -20,8 +20,8 @@
 //      A batch that does not follow the runner's previous deliveries (handed_in_turn: the
 //      consumer handed a message to another client in between, such as a pull request the
 //      previous holder left open) is applied only after the partition's messages before it,
-//      read from the stream (step 1 again, through the batch's last message). A message that
-//      other client hands back later is then one the store applied, in its place.
+//      read from the stream (step 1 again, to the stream's end). A message that other client
+//      hands back later is then one the store applied, in its place.
 // A partition stops at the first message that is fenced off (an older epoch than its store
 // recorded) or not made durable: the rest of the batch is handed back (nak) and nothing after
 // it is applied, so the store's position never passes an unapplied message. A store that
