@@ -756,7 +756,7 @@ consumer_state jetstream::consumer_info(const std::string& stream, const std::st
         js_GetConsumerInfo(&info, impl_->context, stream.c_str(), durable.c_str(), nullptr, &jerr);
     if (s != NATS_OK) fail("read consumer " + durable + " of stream " + stream, s, jerr);
     consumer_state state{info->NumPending, info->NumAckPending, info->AckFloor.Stream,
-                         info->Delivered.Stream, info->NumWaiting};
+                         info->Delivered.Stream};
     jsConsumerInfo_Destroy(info);
     return state;
   });

@@ -110,22 +110,22 @@ class worker::partition_runner {
     const auto from = over_a_gap(owner_.applier_.applied_sequence(partition_), held.first);
     caught_up_from_ = from;
     if (held.last <= from) return true;
-    return read_to_end(from, nullptr);
+    return read_to_end(from, std::nullopt, nullptr);
   }
 
   // Reads the partition from the stream after `from` and applies each message in order, to
-  // the end: the last message the read says has nothing after it. Silence is no end: the
-  // durable consumer never delivers again what a previous owner acknowledged, so after
-  // silence the read ends only when it has read past the consumer's acknowledgement floor (an
-  // empty partition, or one whose tail nobody acknowledged yet), and past the last of
-  // `batch` when one is given. `batch`: the stream sequences (sorted) of a batch the durable
-  // delivered out of turn (consume); the messages read before its last that it does not
-  // carry, another client was handed, and are counted (applied_in_place). False when the
-  // partition had to stop; throws when the read stays silent short of where it must reach.
-  bool read_to_end(std::uint64_t from, const std::vector<std::uint64_t>* batch) {
+  // the end: the last message the read says has nothing after it. Silence is no end short of
+  // `must_reach`; without one (the catch-up), short of the consumer's acknowledgement floor,
+  // asked at each silence: the durable never delivers again what a previous owner
+  // acknowledged (an empty partition, or one whose tail nobody acknowledged yet, ends at
+  // once). `batch`: the stream sequences (sorted) of a batch the durable delivered out of
+  // turn (consume); the messages read before its last that it does not carry, another client
+  // was handed, and are counted (applied_in_place). False when the partition had to stop;
+  // throws when the read stays silent short of where it must reach.
+  bool read_to_end(std::uint64_t from, std::optional<std::uint64_t> must_reach,
+                   const std::vector<std::uint64_t>* batch) {
     auto reader = owner_.js_.read_from(std::string(in_stream), partition_filter_subject(partition_),
                                        from + 1);
-    const std::uint64_t batch_last = batch != nullptr ? batch->back() : 0;
     std::uint64_t through = from;  // the last stream sequence read
     int silences = 0;
     std::vector<fetched_message> window;
@@ -146,17 +146,16 @@ class worker::partition_runner {
         through = window.back().stream_sequence();
         if (!apply_in_order(window, /*acknowledge=*/false)) return false;
         if (batch != nullptr) count_applied_in_place(window, *batch);
-        if (at_end) break;
+        if (at_end && through >= must_reach.value_or(0)) break;
         continue;
       }
-      const auto acknowledged = own_consumer().ack_floor;
-      const auto must_reach = std::max(acknowledged, batch_last);
-      if (must_reach <= through) break;
+      const auto reach = must_reach ? *must_reach : own_consumer().ack_floor;
+      if (reach <= through) break;
       if (++silences >= max_silences) {
-        throw std::runtime_error(
-            "the stream read stayed silent before stream sequence " + std::to_string(must_reach) +
-            ", which the partition's consumer has " +
-            (must_reach == batch_last ? "delivered" : "acknowledged") + ": reading again");
+        throw std::runtime_error("the stream read stayed silent before stream sequence " +
+                                 std::to_string(reach) + ", which the partition " +
+                                 (must_reach ? "holds" : "'s consumer has acknowledged") +
+                                 ": reading again");
       }
     }
     return !stopping_;
@@ -271,10 +270,12 @@ class worker::partition_runner {
   // The store's position follows the partition consumer's acknowledgement floor while nothing
   // is pending or unacknowledged. Every message of the partition up to the floor is then
   // applied to this store: the catch-up read the stream to its end, the durable delivered the
-  // rest to this runner, and each was applied before it was acknowledged (a previous holder
-  // stops before its lease can be taken over). The floor is a stream sequence that also
-  // moves past other partitions' messages, so the position then says "seen through", and a
-  // snapshot carries it: a stream trimmed below it lacks nothing of the partition
+  // rest to this runner or to another client (each applied here before it was acknowledged, or
+  // read from the stream in its place, consume), and only a partition's holder acknowledges
+  // its messages (a previous holder stops before its lease can be taken over): one another
+  // client holds stays unacknowledged, so nothing moves the position past it. The floor is a stream
+  // sequence that also moves past other partitions' messages, so the position then says "seen
+  // through", and a snapshot carries it: a stream trimmed below it lacks nothing of the partition
   // (catch_up_gap), even for a partition that has had no message for a long time.
   void advance_to_floor() {
     const auto consumer = own_consumer();
@@ -318,16 +319,15 @@ class worker::partition_runner {
   }
 
   // The durable consumer, batch by batch. JetStream lets any client pull it: a pull request
-  // the previous holder of the partition left open (on the worker that had it, or here: the
-  // server keeps one until it expires, however its client went away) may be handed the
-  // partition's next message. That client hands it back (or dies, and ack_wait does), and by
-  // the time it comes here this runner may have applied later ones: the store's position is
-  // then past it, and it would count as applied, lost. Seen in the cluster test's handover
-  // cases before anything guarded it. So a batch that does not follow this runner's previous
-  // delivery (handed_in_turn) is applied only after the partition's messages before it, read
-  // from the stream; what another client was handed is then applied in its place, and
-  // acknowledged as applied when it comes back. No wait for other clients' pull requests to
-  // expire, and no bound on how long they may last.
+  // of the partition's previous holder (a runner still inside its last fetch, or one whose
+  // unsubscribe not every server has seen yet) may be handed the partition's next message. That
+  // client hands it back (or dies, and ack_wait does), and by the time it comes here this runner
+  // may have applied later ones: the store's position is then past it, and it would count as
+  // applied, lost. Seen in the cluster test's handover cases before anything guarded it. So a batch
+  // that does not follow this runner's previous delivery (handed_in_turn) is applied only after the
+  // partition's messages before it, read from the stream; what another client was handed is then
+  // applied in its place, and acknowledged as applied when it comes back. No wait for other
+  // clients' pull requests to expire, and no bound on how long they may last.
   void consume() {
     auto subscription = owner_.js_.bind(std::string(in_stream),
                                         partition_consumer(partition_, owner_.settings_.partitions),
@@ -360,19 +360,25 @@ class worker::partition_runner {
   }
 
   // Before a batch the durable delivered out of turn: the partition's messages from the
-  // stream, in order, from the store's position to the stream's end (read_to_end), so that
-  // everything another client was handed before the batch's deliveries is applied first. To
-  // the end, not only through the batch: a batch of redeliveries can stand before a message
-  // another client holds, and the next batch, in turn, after it. False when the partition had
-  // to stop; throws when the read stays silent short of the batch's last message (the runner
-  // starts again, and the batch is handed back for it).
+  // stream, in order, from the store's position to the partition's last message when the
+  // batch came (asked of the stream now, after the fetch), so that everything another client
+  // was handed before the batch's deliveries is applied first. To the partition's end, not
+  // only through the batch: a batch of redeliveries can stand before a message another
+  // client holds, and the next batch, in turn, after it. Silence in the read is no end short
+  // of that message (a slow machine, an election). Nothing is read when the store holds the
+  // partition's last message already (a batch of redeliveries only). False when the partition
+  // had to stop; throws when the read stays silent short of its end (the runner starts again;
+  // the batch is handed back for it).
   bool catch_up_before(const std::vector<fetched_message>& batch) {
     std::vector<std::uint64_t> in_batch;
     for (const auto& m : batch) in_batch.push_back(m.stream_sequence());
     std::sort(in_batch.begin(), in_batch.end());
     const auto from = owner_.applier_.applied_sequence(partition_);
-    if (owner_.js_.stream_sequences(std::string(in_stream)).last <= from) return true;
-    return read_to_end(from, &in_batch);
+    const auto last =
+        owner_.js_.last_message(std::string(in_stream), partition_filter_subject(partition_));
+    const auto partition_end = std::max(last ? last->sequence : 0, in_batch.back());
+    if (partition_end <= from) return true;
+    return read_to_end(from, partition_end, &in_batch);
   }
 
   // Applies `messages` (one commit for all of them), then replies to and acknowledges each in

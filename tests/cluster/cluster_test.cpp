@@ -1833,13 +1833,14 @@ TEST_SUITE("cluster.worker") {
   }
 
   TEST_CASE("a message another client's pull request took is applied in its place, not skipped") {
-    // Regression: JetStream lets any client pull a durable, and a pull request the previous
-    // holder of a partition left open was handed the partition's next message. It came back
-    // (nak, or ack_wait) after the new holder had applied later ones, counted as applied, and
-    // was never applied (the handover cases failed so in 5 of 14 runs). The worker waited at
-    // most 5 s for other pull requests to expire, then consumed anyway; a message already in
-    // another client's hand it did not see at all. Here the other client holds the message
-    // while the worker applies the later ones: they must be applied after it, it in its place.
+    // Regression: JetStream lets any client pull a durable, and a pull request of the previous
+    // holder of a partition was handed the partition's next message. It came back (nak, or
+    // ack_wait) after the new holder had applied later ones, counted as applied, and was never
+    // applied (the handover cases failed so in 5 of 14 runs). The worker waited at most 5 s
+    // for other pull requests to expire, then consumed anyway; a message already in another
+    // client's hand it did not see at all. Here the other client holds the message while the
+    // worker applies the later ones: they must be applied after it, it in its place. Twice:
+    // before the worker's first batch, and after batches in turn (a gap in the deliveries).
     jetstream js(cluster_settings());
     auto [owners, workers] = ensure_layout(js, test_layout());
     const int n = partitions();
@@ -1847,45 +1848,65 @@ TEST_SUITE("cluster.worker") {
     const auto pkey = partition_key(secret, "MBI-TURN-" + run_id());
     const int p = partition_of_token(pkey, n);
     drain(js, p);
-    const auto send = [&](int i) {
-      const auto data = prefix + std::to_string(i);
-      (void)js.publish(producer_subject(pkey, message_kind::fhir), data, data);
-    };
-    // The other client: a pull request on the partition's consumer, open before the worker
-    // pulls, so the server (which serves the oldest request first) hands it the next message.
+    // The other client: a pull request on the partition's consumer for one message. The
+    // server serves the oldest request first, so it is handed the next message while it is
+    // older than the worker's (each of which lasts fetch_wait, 100 ms).
     auto other = bind_partition(js, p);
-    auto taken = std::async(std::launch::async, [&] { return other.fetch(1, 20s); });
-    std::this_thread::sleep_for(200ms);  // the request reached the server
-
+    const auto hold_next = [&] {
+      auto taken = std::async(std::launch::async, [&] { return other.fetch(1, 20s); });
+      std::this_thread::sleep_for(300ms);  // the request reached the server, and is the oldest
+      return taken;
+    };
     recording_applier store;
-    worker w(js, owners, workers, store, test_worker("wkt-" + run_id(), n, {2'000, 500}));
-    w.start();
+    std::vector<std::string> sent;
+    const auto send = [&](int i) {
+      sent.push_back(prefix + std::to_string(i));
+      (void)js.publish(producer_subject(pkey, message_kind::fhir), sent.back(), sent.back());
+    };
+    std::optional<worker> w;
     const auto progress_of_p = [&] {
-      const auto all = w.progress();
+      const auto all = w->progress();
       const auto it = all.find(p);
       return it == all.end() ? partition_progress{} : it->second;
     };
+    // Sends three messages while the other client's request is open; it is handed one of them
+    // and holds it until the worker applied all three, then hands it back.
+    const auto held_while_the_worker_applies = [&](std::future<std::vector<fetched_message>> taken,
+                                                   int first) {
+      send(first);
+      REQUIRE(taken.wait_for(10s) == std::future_status::ready);
+      auto held = taken.get();
+      REQUIRE(held.size() == 1);
+      MESSAGE("the other client was handed " << held.front().data());
+      send(first + 1);
+      send(first + 2);
+      // The worker asks the stream for the partition's last message by the partition's
+      // wildcard subject (cg.p.N.>), which the server answers.
+      const auto last = js.last_message(std::string(in_stream), partition_filter_subject(p));
+      REQUIRE(last);
+      CHECK(last->data == sent.back());
+      CHECK(wait_until([&] { return store.of(p, prefix).size() == sent.size(); }));
+      CHECK(store.of(p, prefix) == sent);
+      // It comes back: acknowledged as applied, not applied again.
+      held.front().nak();
+      CHECK(wait_until([&] {
+        const auto c = js.consumer_info(std::string(in_stream), partition_consumer(p, n));
+        return c.pending == 0 && c.ack_pending == 0;
+      }));
+      CHECK(store.of(p, prefix) == sent);
+    };
+
+    // 1. Before the worker's first batch: the request is open before the worker runs.
+    auto first_taken = hold_next();
+    w.emplace(js, owners, workers, store, test_worker("wkt-" + run_id(), n, {2'000, 500}));
+    w->start();
     REQUIRE(wait_until([&] { return progress_of_p().caught_up; }));
-    send(1);
-    REQUIRE(taken.wait_for(10s) == std::future_status::ready);
-    auto held = taken.get();
-    REQUIRE(held.size() == 1);
-    MESSAGE("the other client was handed " << held.front().data());
-    send(2);
-    send(3);
-    // The worker applies all three while the other client still holds its message.
-    const std::vector<std::string> all{prefix + "1", prefix + "2", prefix + "3"};
-    CHECK(wait_until([&] { return store.of(p, prefix).size() == 3; }));
-    CHECK(store.of(p, prefix) == all);
+    held_while_the_worker_applies(std::move(first_taken), 1);
     CHECK(progress_of_p().applied_in_place == 1);
-    // It comes back: acknowledged as applied, not applied again.
-    held.front().nak();
-    CHECK(wait_until([&] {
-      const auto c = js.consumer_info(std::string(in_stream), partition_consumer(p, n));
-      return c.pending == 0 && c.ack_pending == 0;
-    }));
-    CHECK(store.of(p, prefix) == all);
-    w.stop();
+    // 2. After batches in turn: the worker's next batch follows a delivery it never had.
+    held_while_the_worker_applies(hold_next(), 4);
+    CHECK(progress_of_p().applied_in_place == 2);
+    w->stop();
   }
 
   TEST_CASE("a store that never held a partition starts from its snapshot, then the stream") {

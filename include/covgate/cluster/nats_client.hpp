@@ -119,7 +119,6 @@ struct consumer_state {
   std::int64_t ack_pending = 0;        ///< delivered, not yet acknowledged
   std::uint64_t ack_floor = 0;         ///< stream sequence every message up to is acknowledged
   std::uint64_t delivered_stream = 0;  ///< last stream sequence delivered
-  std::int64_t waiting = 0;            ///< pull requests the server holds open (any client's)
 };
 
 /// One message fetched from a pull consumer; owns it until acknowledged or destroyed.
