@@ -110,19 +110,32 @@ class worker::partition_runner {
     const auto from = over_a_gap(owner_.applier_.applied_sequence(partition_), held.first);
     caught_up_from_ = from;
     if (held.last <= from) return true;
-    return read_to_end(from, std::nullopt, nullptr);
+    const auto last = partition_last_sequence();
+    if (last <= from) return true;
+    return read_to_end(from, last, nullptr);
+  }
+
+  // The stream sequence of the partition's last message in CG_IN now (0: none), asked by the
+  // partition's wildcard subject.
+  [[nodiscard]] std::uint64_t partition_last_sequence() {
+    const auto last =
+        owner_.js_.last_message(std::string(in_stream), partition_filter_subject(partition_));
+    return last ? last->sequence : 0;
   }
 
   // Reads the partition from the stream after `from` and applies each message in order, to
-  // the end: the last message the read says has nothing after it. Silence is no end short of
-  // `must_reach`; without one (the catch-up), short of the consumer's acknowledgement floor,
-  // asked at each silence: the durable never delivers again what a previous owner
-  // acknowledged (an empty partition, or one whose tail nobody acknowledged yet, ends at
-  // once). `batch`: the stream sequences (sorted) of a batch the durable delivered out of
-  // turn (consume); the messages read before its last that it does not carry, another client
-  // was handed, and are counted (applied_in_place). False when the partition had to stop;
-  // throws when the read stays silent short of where it must reach.
-  bool read_to_end(std::uint64_t from, std::optional<std::uint64_t> must_reach,
+  // the end: the last message the read says has nothing after it, once the read has reached
+  // `must_reach`, the partition's last message when the read began. Silence is no end short of
+  // that. (It once ended the catch-up, and a new owner on a busy machine skipped what the
+  // previous owner had acknowledged. Then it ended past the consumer's acknowledgement floor,
+  // a stream sequence that can stand past the partition's last message, as it moves past other
+  // partitions' messages too: a read that found nothing after the store's position would then
+  // wait ten silences and start again. The partition's last message is exact.) `batch`: the
+  // stream sequences (sorted) of a batch the durable delivered out of turn (consume); the
+  // messages read before its last that it does not carry, another client was handed, and
+  // are counted (applied_in_place). False when the partition had to stop; throws when the
+  // read stays silent short of `must_reach` (the runner starts again).
+  bool read_to_end(std::uint64_t from, std::uint64_t must_reach,
                    const std::vector<std::uint64_t>* batch) {
     auto reader = owner_.js_.read_from(std::string(in_stream), partition_filter_subject(partition_),
                                        from + 1);
@@ -146,16 +159,14 @@ class worker::partition_runner {
         through = window.back().stream_sequence();
         if (!apply_in_order(window, /*acknowledge=*/false)) return false;
         if (batch != nullptr) count_applied_in_place(window, *batch);
-        if (at_end && through >= must_reach.value_or(0)) break;
+        if (at_end && through >= must_reach) break;
         continue;
       }
-      const auto reach = must_reach ? *must_reach : own_consumer().ack_floor;
-      if (reach <= through) break;
+      if (must_reach <= through) break;
       if (++silences >= max_silences) {
         throw std::runtime_error("the stream read stayed silent before stream sequence " +
-                                 std::to_string(reach) + ", which the partition " +
-                                 (must_reach ? "holds" : "'s consumer has acknowledged") +
-                                 ": reading again");
+                                 std::to_string(must_reach) +
+                                 ", the partition's last message when it began: reading again");
       }
     }
     return !stopping_;
@@ -374,9 +385,7 @@ class worker::partition_runner {
     for (const auto& m : batch) in_batch.push_back(m.stream_sequence());
     std::sort(in_batch.begin(), in_batch.end());
     const auto from = owner_.applier_.applied_sequence(partition_);
-    const auto last =
-        owner_.js_.last_message(std::string(in_stream), partition_filter_subject(partition_));
-    const auto partition_end = std::max(last ? last->sequence : 0, in_batch.back());
+    const auto partition_end = std::max(partition_last_sequence(), in_batch.back());
     if (partition_end <= from) return true;
     return read_to_end(from, partition_end, &in_batch);
   }
