@@ -28,7 +28,7 @@ struct code_hash {
 };
 /// Every lookup table of `tables`: open addressing, one probe a lookup. A policy looks up several
 /// per service line of every claim (HCPCS class, ICD-10 group, place of service), where a
-/// red-black tree cost about 300 instructions a lookup, a twentieth of evaluating a claim.
+/// red-black tree cost about 300 instructions a lookup (callgrind), this about 150.
 template <class T>
 using code_map = boost::unordered_flat_map<std::string, T, code_hash, std::equal_to<>>;
 
