@@ -100,9 +100,13 @@ struct intake::impl {
     std::string_view body;
     // One interchange per ISA15 usage: a test claim is answered in a test interchange.
     for (const char usage : {'P', 'T'}) {
-      std::vector<std::string> traces;
-      std::vector<x12::status_entry> entries;
-      traces.reserve(events.size());  // entries view these strings
+      // Both kept for the intake's life, like the buffer: a set's entries and their traces
+      // are not allocated again for every answer.
+      auto& traces = answer_traces;
+      auto& entries = answer_entries;
+      traces.clear();
+      entries.clear();
+      traces.reserve(events.size());  // entries view these strings: never moved while filled
       for (const auto& e : events) {
         if ((e.claim().envelope.usage == 'T') != (usage == 'T')) continue;
         traces.push_back(e.trace());
@@ -128,8 +132,10 @@ struct intake::impl {
     }
     return body;
   }
-  std::string answer_buffer;  // status_277's
-  std::string both_usages;    // status_277's, when it writes two interchanges
+  std::string answer_buffer;                      // status_277's
+  std::vector<std::string> answer_traces;         // status_277's
+  std::vector<x12::status_entry> answer_entries;  // status_277's, viewing answer_traces
+  std::string both_usages;                        // status_277's, when it writes two interchanges
 
   // A durable state keeps each accepted FHIR message's facts, one row per resource (an
   // Observation and its components together), for a restart.

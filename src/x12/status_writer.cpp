@@ -165,21 +165,49 @@ std::string free_text(std::string_view text, const delimiters& d) {
   return out;
 }
 
+// A list of reasons, held in the pool one 277's analyse() calls share.
+using reason_list = std::span<const model::finding* const>;
+
 // What one entry says, worked out once for both profiles.
 struct answer {
   const status_entry* entry = nullptr;
-  bool released = false;   // A2:20
-  bool cancelled = false;  // a reviewer's cancel: A3
-  bool voided = false;     // frequency 8 (the claim is closed; no payer claim number)
-  std::vector<const model::finding*> claim_reasons;  // line 0, one per reason code
-  std::vector<const model::finding*> all_reasons;    // every line, one per reason code
+  bool released = false;      // A2:20
+  bool cancelled = false;     // a reviewer's cancel: A3
+  bool voided = false;        // frequency 8 (the claim is closed; no payer claim number)
+  reason_list claim_reasons;  // line 0, one per reason code
+  reason_list all_reasons;    // every line, one per reason code
   // Every line's, one per reason code and line, in LX order (the decision's order within a
   // line): a flat list, not a map of lists, as most claims have a reason or two per line.
-  std::vector<const model::finding*> line_reasons;
+  reason_list line_reasons;
   [[nodiscard]] const model::claim& claim() const { return *entry->claim; }
 };
 
-answer analyse(const status_entry& e) {
+// The room analyse() takes in its pool for `entries`: each list holds each finding at most
+// once.
+std::size_t reason_pool_size(const std::vector<status_entry>& entries) {
+  std::size_t n = 0;
+  for (const auto& e : entries) n += 3 * e.decision->findings.size();
+  return n;
+}
+
+// Appends to `pool` the findings `wanted` takes, one per class of `same`, and returns them.
+// The pool's room is reserved up front (reason_pool_size), so a list made before is never
+// moved: one allocation per 277 instead of three vectors per claim.
+template <class Wanted, class Same>
+reason_list collect(std::vector<const model::finding*>& pool,
+                    const std::vector<model::finding>& findings, Wanted wanted, Same same) {
+  const auto start = pool.size();
+  for (const auto& f : findings) {
+    if (!wanted(f)) continue;
+    if (std::none_of(pool.begin() + static_cast<std::ptrdiff_t>(start), pool.end(),
+                     [&](const model::finding* g) { return same(*g, f); })) {
+      pool.push_back(&f);
+    }
+  }
+  return {pool.data() + start, pool.size() - start};
+}
+
+answer analyse(const status_entry& e, std::vector<const model::finding*>& pool) {
   answer a;
   a.entry = &e;
   const auto& d = *e.decision;
@@ -189,27 +217,33 @@ answer analyse(const status_entry& e) {
   if (a.cancelled) return a;
   // A release shows the reasons a release can carry (scope, expected denial), never the hold
   // reasons a reviewer overrode; a hold shows its hold reasons.
-  auto add = [](std::vector<const model::finding*>& list, const model::finding& f) {
-    if (std::none_of(list.begin(), list.end(), [&](const model::finding* g) {
-          return g->reason == f.reason && g->line == f.line;
-        })) {
-      list.push_back(&f);
-    }
+  const auto shown = [&](const model::finding& f) {
+    return (f.result() == model::outcome::release) == a.released;
   };
-  a.all_reasons.reserve(d.findings.size());
-  a.line_reasons.reserve(d.findings.size());
-  for (const auto& f : d.findings) {
-    if ((f.result() == model::outcome::release) != a.released) continue;
-    // all_reasons is one per reason code whatever the line: compared as if on line 0.
-    if (std::none_of(a.all_reasons.begin(), a.all_reasons.end(),
-                     [&](const model::finding* g) { return g->reason == f.reason; })) {
-      a.all_reasons.push_back(&f);
-    }
-    add(f.line == 0 ? a.claim_reasons : a.line_reasons, f);
+  const auto same_reason = [](const model::finding& x, const model::finding& y) {
+    return x.reason == y.reason;
+  };
+  const auto same_reason_and_line = [](const model::finding& x, const model::finding& y) {
+    return x.reason == y.reason && x.line == y.line;
+  };
+  // all_reasons is one per reason code whatever the line.
+  a.all_reasons = collect(pool, d.findings, shown, same_reason);
+  a.claim_reasons = collect(
+      pool, d.findings, [&](const model::finding& f) { return shown(f) && f.line == 0; },
+      same_reason_and_line);
+  const auto lines_start = pool.size();
+  collect(
+      pool, d.findings, [&](const model::finding& f) { return shown(f) && f.line != 0; },
+      same_reason_and_line);
+  // Into line order, keeping the decision's order within a line: an insertion sort, as a
+  // claim has a few line reasons (std::stable_sort took a buffer from the heap per claim).
+  for (auto i = lines_start + 1; i < pool.size(); ++i) {
+    const auto* moving = pool[i];
+    auto j = i;
+    for (; j > lines_start && pool[j - 1]->line > moving->line; --j) pool[j] = pool[j - 1];
+    pool[j] = moving;
   }
-  std::stable_sort(
-      a.line_reasons.begin(), a.line_reasons.end(),
-      [](const model::finding* x, const model::finding* y) { return x->line < y->line; });
+  a.line_reasons = {pool.data() + lines_start, pool.size() - lines_start};
   return a;
 }
 
@@ -482,9 +516,11 @@ void writer::totals(const std::vector<const answer*>& answers, bool provider) {
 }
 
 std::string_view writer::run(const std::vector<status_entry>& entries) {
+  std::vector<const model::finding*> reason_pool;
+  reason_pool.reserve(reason_pool_size(entries));
   std::vector<answer> answers;
   answers.reserve(entries.size());
-  for (const auto& e : entries) answers.push_back(analyse(e));
+  for (const auto& e : entries) answers.push_back(analyse(e, reason_pool));
   // A claim's loops take ~1.2 KB with its lines: one allocation up front instead of a copy of
   // the whole message at every doubling (a 1,000-claim answer is ~1.2 MB).
   w_.expect(512 + 1280 * entries.size());

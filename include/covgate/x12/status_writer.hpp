@@ -34,19 +34,16 @@ enum class status_profile : std::uint8_t { notification_x212, acknowledgment_x21
 struct status_entry {
   status_entry() = default;
   status_entry(const model::claim* claim_in, const model::decision* decision_in,
-               std::string trace_in = {}, std::string_view event_in = {},
+               std::string_view trace_in = {}, std::string_view event_in = {},
                std::string_view note_in = {})
-      : claim(claim_in),
-        decision(decision_in),
-        trace(std::move(trace_in)),
-        event(event_in),
-        note(note_in) {}
+      : claim(claim_in), decision(decision_in), trace(trace_in), event(event_in), note(note_in) {}
 
   const model::claim* claim = nullptr;  ///< both point at caller-owned values
   const model::decision* decision = nullptr;
   /// The answer's trace, "CLM01-sequence" (engine::event::trace()). A release carries it as
-  /// its payer claim control number (REF*1K); other answers do not. "": none.
-  std::string trace;
+  /// its payer claim control number (REF*1K); other answers do not. "": none. Views
+  /// caller-owned text.
+  std::string_view trace;
   /// The gate's event kind: "hold", "release", "reopened", "repeat", "void" or "cancel"; ""
   /// when unknown (the decision alone decides). "cancel" is a reviewer's final answer: A3
   /// (returned) with the status code of the hold's first reason.
