@@ -15,22 +15,15 @@
 #include <boost/unordered/unordered_flat_map.hpp>
 
 #include "covgate/model/codes.hpp"
+#include "covgate/model/text_hash.hpp"
 
 namespace covgate::mapping {
 
-/// The hash of a code table: a code, a group's name or an identifier system looked up as the
-/// string_view it is in a claim or a resource, without a key built for the lookup.
-struct code_hash {
-  using is_transparent = void;
-  std::size_t operator()(std::string_view code) const noexcept {
-    return std::hash<std::string_view>{}(code);
-  }
-};
 /// Every lookup table of `tables`: open addressing, one probe a lookup. A policy looks up several
 /// per service line of every claim (HCPCS class, ICD-10 group, place of service), where a
 /// red-black tree cost about 300 instructions a lookup (callgrind), this about 150.
 template <class T>
-using code_map = boost::unordered_flat_map<std::string, T, code_hash, std::equal_to<>>;
+using code_map = boost::unordered_flat_map<std::string, T, model::text_hash, std::equal_to<>>;
 
 /// A table that cannot be used. what() names the file, the JSON path and the problem, e.g.
 /// "units.json: /glucose/from/mmol/L: must be a positive number".

@@ -27,6 +27,7 @@
 #include <boost/unordered/unordered_flat_set.hpp>
 
 #include "covgate/model/facts.hpp"
+#include "covgate/model/text_hash.hpp"
 
 namespace covgate::model {
 
@@ -123,12 +124,6 @@ class fact_index {
   void forget(std::string_view resource, const location& where);
   void remember(std::string_view resource, std::uint32_t patient);
 
-  struct text_hash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view text) const noexcept {
-      return std::hash<std::string_view>{}(text);
-    }
-  };
   struct patient_records {
     std::string key;
     detail::subject_forms subjects;

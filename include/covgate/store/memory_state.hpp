@@ -18,6 +18,7 @@
 #include <boost/unordered/unordered_flat_map.hpp>
 
 #include "covgate/engine/state.hpp"
+#include "covgate/model/text_hash.hpp"
 
 namespace covgate::store {
 
@@ -87,13 +88,7 @@ class memory_state final : public engine::state {
     std::vector<std::uint32_t> claims;  // indexes in records_, in first-save order
     std::uint32_t csii_released = 0;    // claims released with a pump line
   };
-  // Heterogeneous lookup by string_view.
-  struct hash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const noexcept {
-      return std::hash<std::string_view>{}(s);
-    }
-  };
+  using hash = model::text_hash;  // heterogeneous lookup by string_view
   template <class T>
   using by_name = std::unordered_map<std::string, T, hash, std::equal_to<>>;
   // An open-addressing table from a name to its index. Its keys view the names held in a
