@@ -44,6 +44,14 @@ class output {
   }
   void write(std::string_view text) {
     if (stream_ == nullptr) return;
+    if (text.size() >= block_size) {
+      // A block or more (a set's 277 is about 1.2 MB for 1,000 claims) goes to the system as
+      // it is, after what is pending: copied into the block first, every byte of every answer
+      // was copied once more (3 % of a claims-only replay's gate thread, callgrind).
+      flush();
+      hand_over(text);
+      return;
+    }
     pending_ += text;
     if (pending_.size() >= block_size) flush();
   }
@@ -51,16 +59,20 @@ class output {
   /// a closed pipe), naming the output.
   void flush() {
     if (stream_ == nullptr) return;
-    stream_->write(pending_.data(), static_cast<std::streamsize>(pending_.size()));
+    hand_over(pending_);
     pending_.clear();
+  }
+  [[nodiscard]] bool enabled() const noexcept { return stream_ != nullptr; }
+
+ private:
+  void hand_over(std::string_view bytes) {
+    stream_->write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
     stream_->flush();
     if (!*stream_) {
       throw std::runtime_error("cannot write " + (stream_ == &file_ ? path_.string() : "stdout"));
     }
   }
-  [[nodiscard]] bool enabled() const noexcept { return stream_ != nullptr; }
 
- private:
   static constexpr std::size_t block_size = 256 * 1024;
   std::filesystem::path path_;
   std::ofstream file_;
