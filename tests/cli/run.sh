@@ -100,6 +100,19 @@ if [ -w /dev/full ]; then
   run replay --decisions /dev/full "$good"
   check "regression: a full disk under --decisions is an error too" \
     '[ "$(rc)" = 2 ] && grep -q "cannot write /dev/full" "$work/err"'
+  if [ -n "${GEN:-}" ]; then
+    # A set's 277 past replay's 256 KiB output block is handed to the system without the
+    # block: its failure is reported the same way, and its bytes are the same in a file as on
+    # standard output.
+    timeout 20 "$GEN" --claims 400 --kind mixed --out "$work/big.x12" >/dev/null 2>&1
+    run replay --ack-time 202611271200 --out /dev/full "$work/big.x12"
+    check "a full disk under an answer larger than the output block is an error naming it" \
+      '[ "$(rc)" = 2 ] && grep -q "cannot write /dev/full" "$work/err"'
+    run replay --ack-time 202611271200 --out "$work/big-answer.x12" "$work/big.x12"
+    run replay --ack-time 202611271200 "$work/big.x12"
+    check "an answer larger than the output block is written whole, in a file as on stdout" \
+      '[ "$(rc)" = 0 ] && [ "$(wc -c <"$work/big-answer.x12")" -gt 262144 ] && cmp -s "$work/out" "$work/big-answer.x12"'
+  fi
 else
   echo "cli: /dev/full is not writable here: the full-disk cases are skipped"
 fi
