@@ -180,15 +180,41 @@ class segment_writer {
     at_ = out_.data() + written;
     end_ = out_.data() + out_.size();
   }
-  void put(char c) { *room(1) = c; }
-  void put(std::string_view value) {
-    if (!value.empty()) std::memcpy(room(value.size()), value.data(), value.size());
+  // Copies a value: sixteen bytes or fewer (most values: codes, ids, amounts, dates) take two
+  // overlapping fixed-size moves the compiler inlines, reading nothing outside the value; a
+  // longer one goes to memcpy, whose call and dispatch on the size cost more than a short
+  // value's bytes (callgrind: the gate thread of a claims-only replay 655.4 M -> 648.9 M
+  // instructions). The store's binary archive, tried the same way, took more: its string
+  // writer stopped being inlined.
+  [[gnu::always_inline]] static void copy_bytes(char* to, const char* from, std::size_t n) {
+    if (n > 16) {
+      std::memcpy(to, from, n);
+    } else if (n >= 8) {
+      std::uint64_t head = 0, tail = 0;
+      std::memcpy(&head, from, 8);
+      std::memcpy(&tail, from + n - 8, 8);
+      std::memcpy(to, &head, 8);
+      std::memcpy(to + n - 8, &tail, 8);
+    } else if (n >= 4) {
+      std::uint32_t head = 0, tail = 0;
+      std::memcpy(&head, from, 4);
+      std::memcpy(&tail, from + n - 4, 4);
+      std::memcpy(to, &head, 4);
+      std::memcpy(to + n - 4, &tail, 4);
+    } else if (n > 0) {
+      const char first = from[0], middle = from[n / 2], last = from[n - 1];
+      to[0] = first;
+      to[n / 2] = middle;
+      to[n - 1] = last;
+    }
   }
+  void put(char c) { *room(1) = c; }
+  void put(std::string_view value) { copy_bytes(room(value.size()), value.data(), value.size()); }
   /// A separator and the value after it.
   void put(char separator, std::string_view value) {
     char* const at = room(1 + value.size());
     *at = separator;
-    if (!value.empty()) std::memcpy(at + 1, value.data(), value.size());
+    copy_bytes(at + 1, value.data(), value.size());
   }
 
   const delimiters& d_;
