@@ -145,9 +145,9 @@ delimiters safe_delimiters(delimiters wanted, const std::vector<status_entry>& e
 
 // Free text (a reason's sentence, a reviewer's words) in the delimiters of this message: a
 // delimiter becomes a dash ("Criterion A: completed" -> "Criterion A - completed" when ':' is
-// the component separator), a control character a blank.
-// Written through a pointer into room for the worst case (" -" for every byte), then cut:
-// push_back's capacity check per byte made it some thirty instructions a byte.
+// the component separator), a control character a blank. Written through a pointer into room
+// for the worst case (" -" for every byte), then cut: push_back's capacity check per byte
+// made it some thirty instructions a byte.
 std::string free_text(std::string_view text, const delimiters& d) {
   std::string out(2 * text.size(), '\0');
   char* const start = out.data();

@@ -28,7 +28,13 @@ read -r seconds rss_kb < <(tail -1 "$work/time")
 /usr/bin/time -f "%e %M" -o "$work/one-thread-time" "$build/covgate" replay --read-threads 0 \
   --ack-time 202611271200 --out /dev/null --decisions /dev/null "$work/day" 2>/dev/null || true
 read -r one_thread_seconds one_thread_rss_kb < <(tail -1 "$work/one-thread-time")
-facts=$(head -1 "$work/summary" | sed -n 's/.*), \([0-9]*\) facts/\1/p')
+# The summary's line, wherever it stands on stderr; a run without it is no figure at all.
+facts=$(sed -n 's/^covgate replay: .*), \([0-9]*\) facts/\1/p' "$work/summary" | head -1)
+if [ -z "$facts" ]; then
+  echo "gate.sh: the replay printed no summary line; its stderr:" >&2
+  cat "$work/summary" >&2
+  exit 1
+fi
 # The reference: `check` reads on one thread, the replays above on all of them, and the vCPUs
 # of a shared machine do not always run at one speed (docs/performance.md). So `check` runs
 # pinned to each of the first two vCPUs in turn, and the reference is the mean of the two.
