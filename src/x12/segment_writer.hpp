@@ -190,23 +190,25 @@ class segment_writer {
     if (n > 16) {
       std::memcpy(to, from, n);
     } else if (n >= 8) {
-      std::uint64_t head = 0, tail = 0;
-      std::memcpy(&head, from, 8);
-      std::memcpy(&tail, from + n - 8, 8);
-      std::memcpy(to, &head, 8);
-      std::memcpy(to + n - 8, &tail, 8);
+      copy_ends<std::uint64_t>(to, from, n);
     } else if (n >= 4) {
-      std::uint32_t head = 0, tail = 0;
-      std::memcpy(&head, from, 4);
-      std::memcpy(&tail, from + n - 4, 4);
-      std::memcpy(to, &head, 4);
-      std::memcpy(to + n - 4, &tail, 4);
+      copy_ends<std::uint32_t>(to, from, n);
     } else if (n > 0) {
       const char first = from[0], middle = from[n / 2], last = from[n - 1];
       to[0] = first;
       to[n / 2] = middle;
       to[n - 1] = last;
     }
+  }
+  // `n` bytes (sizeof(Word) <= n <= 2 * sizeof(Word)) as the first and the last Word, which
+  // overlap in the middle.
+  template <class Word>
+  [[gnu::always_inline]] static void copy_ends(char* to, const char* from, std::size_t n) {
+    Word head = 0, tail = 0;
+    std::memcpy(&head, from, sizeof(Word));
+    std::memcpy(&tail, from + n - sizeof(Word), sizeof(Word));
+    std::memcpy(to, &head, sizeof(Word));
+    std::memcpy(to + n - sizeof(Word), &tail, sizeof(Word));
   }
   void put(char c) { *room(1) = c; }
   void put(std::string_view value) { copy_bytes(room(value.size()), value.data(), value.size()); }
