@@ -1,5 +1,7 @@
 #include "covgate/engine/gate.hpp"
 
+#include <algorithm>
+#include <iterator>
 #include <mutex>
 
 #include "covgate/model/claim_key.hpp"
@@ -232,13 +234,24 @@ void gate::forget_resource(std::string_view resource) {
 
 void gate::index_facts(std::vector<model::fact> facts, std::set<std::string>& touched,
                        std::set<std::string>& corrected, bool count_them) {
-  linked_.clear();
-  linked_.reserve(facts.size());
-  for (auto& f : facts) linker_.add(std::move(f));
-  // Each run of facts of one resource is applied where it lies in linked_: the index encodes
-  // it (spending it) and nothing is moved into a group of its own.
-  const auto resource_of = [this](std::size_t at) {
-    return model::fact_index::resource_view_of(model::resource_id_of(linked_[at]));
+  // Most batches link where they lie (their Patients came first); from the first fact that
+  // must wait for its Patient on, the linker takes them and hands on what is linked.
+  std::size_t in_place = 0;
+  while (in_place < facts.size() && linker_.link_in_place(facts[in_place])) ++in_place;
+  auto* ready = &facts;
+  if (in_place < facts.size()) {
+    linked_.clear();
+    linked_.reserve(facts.size());
+    std::move(facts.begin(), facts.begin() + static_cast<std::ptrdiff_t>(in_place),
+              std::back_inserter(linked_));
+    for (auto i = in_place; i < facts.size(); ++i) linker_.add(std::move(facts[i]));
+    ready = &linked_;
+  }
+  auto& linked = *ready;
+  // Each run of facts of one resource is applied where it lies: the index encodes it (spending
+  // it) and nothing is moved into a group of its own.
+  const auto resource_of = [&linked](std::size_t at) {
+    return model::fact_index::resource_view_of(model::resource_id_of(linked[at]));
   };
   // The writer's lock is taken for up to entries_per_lock entries at a time: readers wait tens
   // of microseconds at most, and a batch of thousands does not pay a lock round per entry
@@ -250,11 +263,11 @@ void gate::index_facts(std::vector<model::fact> facts, std::set<std::string>& to
   // of the set, so it stays put) is compared first, and the key is copied and the set
   // searched only for another patient (7 % of a records replay's gate thread).
   const std::string* last_touched = nullptr;
-  for (std::size_t i = 0; i < linked_.size();) {
+  for (std::size_t i = 0; i < linked.size();) {
     const auto begin = i;
     const auto resource = resource_of(begin);
-    while (i < linked_.size() && resource_of(i) == resource) ++i;
-    const std::span<model::fact> group(linked_.data() + begin, i - begin);
+    while (i < linked.size() && resource_of(i) == resource) ++i;
+    const std::span<model::fact> group(linked.data() + begin, i - begin);
     if (count_them) ++stats_.facts;
     const auto& first = group.front();
     const auto& key_in_group = model::patient_key_of(first);

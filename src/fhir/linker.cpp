@@ -30,11 +30,29 @@ std::string* linker::key_of(model::fact& f) {
       f);
 }
 
-void linker::add(model::fact fact) {
+bool linker::link_in_place(model::fact& fact) {
+  if (!waiting_.empty()) return false;  // a Patient may have facts to release after it
+  if (const auto* p = std::get_if<model::patient>(&fact)) {
+    if (!p->key.empty()) keys_.insert_or_assign(p->resource_id, p->key);
+    return true;
+  }
+  auto* patient = patient_of(fact);
+  auto* key = key_of(fact);
+  if (patient == nullptr || key == nullptr || !key->empty()) return true;
+  const auto it = keys_.find(*patient);
+  if (it == keys_.end()) return false;
+  *key = it->second;
+  return true;
+}
+
+void linker::add(model::fact&& fact) {
   if (auto* p = std::get_if<model::patient>(&fact)) {
     if (!p->key.empty()) {
-      const auto& key = keys_[p->resource_id] = p->key;
+      keys_.insert_or_assign(p->resource_id, p->key);
+      // Most Patients come before their facts: nothing waits, and nothing is looked up.
+      if (waiting_.empty()) return on_ready_(std::move(fact));
       const auto it = waiting_.find(p->resource_id);
+      const std::string key = p->key;  // the Patient is handed on before what waited for it
       on_ready_(std::move(fact));
       if (it != waiting_.end()) {
         auto held = std::move(it->second);
@@ -66,7 +84,7 @@ void linker::add(model::fact fact) {
 }
 
 void linker::forget(std::string_view resource) {
-  if (const auto it = keys_.find(std::string(resource)); it != keys_.end()) keys_.erase(it);
+  if (const auto it = keys_.find(resource); it != keys_.end()) keys_.erase(it);
   if (waiting_count_ == 0) return;
   for (auto it = waiting_.begin(); it != waiting_.end();) {
     waiting_count_ -= std::erase_if(it->second, [&](const model::fact& f) {

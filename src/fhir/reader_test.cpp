@@ -395,6 +395,57 @@ TEST_SUITE("fhir.linker") {
     CHECK(model::resource_id_of(ready.back()) == "Encounter/e1");
     CHECK(link.waiting() == 0);
   }
+
+  TEST_CASE("link_in_place links what add() would hand on at once, and nothing that must wait") {
+    const auto patient_of = [](std::string id, std::string key) {
+      model::patient p;
+      p.resource_id = std::move(id);
+      p.key = std::move(key);
+      return model::fact(std::move(p));
+    };
+    std::vector<model::fact> ready;
+    fhir::linker link([&](const model::fact& f) { ready.push_back(f); });
+    model::fact patient = patient_of("Patient/p1", "1EG4TE5MK73");
+    CHECK(link.link_in_place(patient));  // the Patient's key is known from here on
+    model::fact lab = model::lab_result{};
+    std::get<model::lab_result>(lab).resource_id = "Observation/o1";
+    std::get<model::lab_result>(lab).patient = "Patient/p1";
+    CHECK(link.link_in_place(lab));
+    CHECK(std::get<model::lab_result>(lab).patient_key == "1EG4TE5MK73");
+    model::fact keyed = model::condition{};
+    std::get<model::condition>(keyed).patient = "Patient/p9";
+    std::get<model::condition>(keyed).patient_key = "KEY9";  // named already: linked as it is
+    CHECK(link.link_in_place(keyed));
+    CHECK(std::get<model::condition>(keyed).patient_key == "KEY9");
+    model::fact practitioner = model::practitioner{};  // needs no patient
+    std::get<model::practitioner>(practitioner).resource_id = "Practitioner/d1";
+    CHECK(link.link_in_place(practitioner));
+    CHECK(ready.empty());  // nothing was handed on
+    CHECK(link.waiting() == 0);
+
+    // A fact of a Patient not yet come is left as it was, for add() to keep.
+    model::fact early = model::encounter{};
+    std::get<model::encounter>(early).resource_id = "Encounter/e2";
+    std::get<model::encounter>(early).patient = "Patient/p2";
+    const auto before = early;
+    CHECK_FALSE(link.link_in_place(early));
+    CHECK(early == before);
+    link.add(std::move(early));
+    CHECK(link.waiting() == 1);
+    // While a fact waits, nothing links in place, not even a fact of a known Patient: a
+    // Patient's arrival would release what waits for it, after it.
+    model::fact lab2 = model::lab_result{};
+    std::get<model::lab_result>(lab2).patient = "Patient/p1";
+    CHECK_FALSE(link.link_in_place(lab2));
+    CHECK(std::get<model::lab_result>(lab2).patient_key.empty());
+    model::fact patient2 = patient_of("Patient/p2", "2EG4TE5MK73");
+    CHECK_FALSE(link.link_in_place(patient2));
+    link.add(std::move(patient2));
+    REQUIRE(ready.size() == 2);  // the Patient, then the encounter that waited for it
+    CHECK(model::resource_id_of(ready[0]) == "Patient/p2");
+    CHECK(std::get<model::encounter>(ready[1]).patient_key == "2EG4TE5MK73");
+    CHECK(link.waiting() == 0);
+  }
 }
 
 TEST_SUITE("model.moment") {

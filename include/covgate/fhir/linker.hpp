@@ -5,10 +5,14 @@
 
 #include <functional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
+#include <boost/unordered/unordered_flat_map.hpp>
+
 #include "covgate/model/facts.hpp"
+#include "covgate/model/text_hash.hpp"
 
 namespace covgate::fhir {
 
@@ -21,7 +25,15 @@ class linker {
 
   /// Adds facts in arrival order. Calls on_ready for each fact that is linked (it needs no
   /// patient, already names its key, or its Patient is known), now or when the Patient comes.
-  void add(model::fact fact);
+  void add(model::fact&& fact);
+  void add(const model::fact& fact) { add(model::fact(fact)); }
+
+  /// Links `fact` where it lies, without handing it to on_ready, when add() would hand it on
+  /// at once and nothing else: nothing waits (waiting() is 0) and the fact needs no Patient
+  /// still to come. Returns false, and leaves `fact` as it was, when it would have to wait:
+  /// the caller then add()s it and the facts after it. A batch whose facts all link costs no
+  /// move of a fact (a lab result is some twenty strings).
+  [[nodiscard]] bool link_in_place(model::fact& fact);
 
   /// Forgets what one resource (an id without a "#…" suffix) brought: a Patient's link from
   /// its reference to its key, or facts of it still waiting for their Patient. A fact already
@@ -39,7 +51,9 @@ class linker {
   static std::string* key_of(model::fact& f);
 
   ready_handler on_ready_;
-  std::unordered_map<std::string, std::string> keys_;                  // "Patient/123" → key
+  // "Patient/123" → key: one per Patient of a day (a flat table: node-based, its inserts
+  // were 4 % of a records replay's gate thread).
+  boost::unordered_flat_map<std::string, std::string, model::text_hash, std::equal_to<>> keys_;
   std::unordered_map<std::string, std::vector<model::fact>> waiting_;  // by patient reference
   std::size_t waiting_count_ = 0;
 };
