@@ -126,6 +126,16 @@ bool decode_facts(std::string_view bytes, std::vector<fact>& out) {
   return true;
 }
 
+std::size_t count_facts(std::string_view bytes) {
+  if (bytes.empty() || (bytes.front() != fixed_version && bytes.front() != format_version)) {
+    return 0;
+  }
+  archive::reader r(bytes.substr(1), bytes.front(), layout_of(bytes.front()));
+  std::uint64_t count = 0;
+  r(count);
+  return r.ok() && count <= bytes.size() ? static_cast<std::size_t>(count) : 0;
+}
+
 std::optional<std::vector<fact>> decode_facts(std::string_view bytes) {
   std::vector<fact> facts;
   if (!decode_facts(bytes, facts)) return std::nullopt;

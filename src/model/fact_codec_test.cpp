@@ -125,6 +125,24 @@ TEST_SUITE("model.fact_codec") {
     }
   }
 
+  TEST_CASE("count_facts reads the count both versions declare, and 0 from anything else") {
+    const auto original = every_kind();
+    for (const int version : {1, 2}) {
+      CAPTURE(version);
+      std::string bytes;
+      model::encode_as(original, version, bytes);
+      CHECK(model::count_facts(bytes) == original.size());
+    }
+    std::string empty;
+    model::encode({}, empty);
+    CHECK(model::count_facts(empty) == 0);
+    CHECK(model::count_facts("") == 0);
+    CHECK(model::count_facts(std::string(1, '\x09')) == 0);  // no such version
+    std::string huge(1, '\x02');  // a count past the bytes, as decode_facts refuses it
+    huge += std::string("\xFF\xFF\xFF\xFF\xFF\xFF\xFF\x7F", 8);
+    CHECK(model::count_facts(huge) == 0);
+  }
+
   TEST_CASE("a huge declared count is refused without allocating it") {
     std::string fixed(1, '\x01');  // version 1: an 8-byte count
     fixed += std::string("\xFF\xFF\xFF\xFF\xFF\xFF\xFF\x7F", 8);

@@ -25,5 +25,8 @@ void encode_as(std::span<const fact> facts, int version, std::string& out);
 [[nodiscard]] std::optional<std::vector<fact>> decode_facts(std::string_view bytes);
 /// The same, appending to `out`; false (and `out` as it was) for anything else.
 [[nodiscard]] bool decode_facts(std::string_view bytes, std::vector<fact>& out);
+/// How many facts decode_facts() would give, read from the header alone (0 for anything
+/// that is not an encoding): so a caller decoding many lists reserves once.
+[[nodiscard]] std::size_t count_facts(std::string_view bytes);
 
 }  // namespace covgate::model

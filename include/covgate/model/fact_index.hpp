@@ -115,14 +115,15 @@ class fact_index {
 
  private:
   struct location;
-  [[nodiscard]] std::optional<location> locate(std::string_view resource) const;
+  /// `hash` is hash_(resource), computed once by the caller (it was twice per fact).
+  [[nodiscard]] std::optional<location> locate(std::string_view resource, std::uint32_t hash) const;
   std::uint32_t patient_slot(const std::string& patient_key);
   struct patient_records;
   /// Encodes `group` (changing it) as one record of `resource` in `patient`'s buffer.
-  std::string& encode_record(const std::string& resource, patient_records& patient,
+  std::string& encode_record(std::string_view resource, patient_records& patient,
                              std::span<fact> group);
   void forget(std::string_view resource, const location& where);
-  void remember(std::string_view resource, std::uint32_t patient);
+  void remember(std::string_view resource, std::uint32_t hash, std::uint32_t patient);
 
   struct patient_records {
     std::string key;
@@ -157,8 +158,10 @@ class fact_index {
   /// The rare resource whose hash another resource's entry already holds, by its full id.
   std::unordered_map<std::string, std::uint32_t> patient_of_collided_;
   std::size_t resources_ = 0;
-  std::string body_;    // the record being written, reused
-  std::string record_;  // the same with its length prefix
+  std::string resource_;  // the resource id being applied, reused
+  std::string stamp_;     // its lastUpdated, reused
+  std::string body_;      // the record being written, reused
+  std::string record_;    // the same with its length prefix
 };
 
 }  // namespace covgate::model
