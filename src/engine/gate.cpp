@@ -118,7 +118,13 @@ const std::string& gate::key_of(const model::claim& claim) {
 policy::patient_context gate::context_for(const model::claim& claim) {
   policy::patient_context context;
   const auto& key = claim.subscriber.member_id;
-  if (!key.empty()) own_facts(context, facts_.for_patient(key));
+  if (!key.empty()) {
+    // Decoded into a list the gate keeps: the context is used at once (evaluate), so it views
+    // the facts, and their strings' memory serves the next claim's.
+    const auto count = facts_.for_patient(key, decoded_);
+    context.facts.reserve(count);
+    for (std::size_t i = 0; i < count; ++i) context.facts.push_back(&decoded_[i]);
+  }
   // One lookup, not a walk over every claim of the patient: a member with thousands of
   // claims costs what one with a few does.
   context.earlier_csii_release = claims_.csii_released_other_than(key, key_of(claim));

@@ -2,6 +2,8 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
+#include <span>
 #include <type_traits>
 #include <utility>
 
@@ -70,9 +72,11 @@ archive::layout layout_of(char version) {
   return version == fixed_version ? archive::layout::fixed : archive::layout::compact;
 }
 
-// Default-constructs the alternative `index` of a fact, so the reader can fill it in.
+// Default-constructs the alternative `index` of a fact, so the reader can fill it in (a fact
+// already of that kind is kept: the reader overwrites every field of it).
 template <std::size_t... I>
 bool emplace_alternative(fact& f, std::uint8_t index, std::index_sequence<I...>) {
+  if (f.index() == index) return true;
   using maker = void (*)(fact&);
   static constexpr std::array<maker, sizeof...(I)> makers = {
       +[](fact& out) { out.emplace<I>(); }...};
@@ -97,43 +101,60 @@ void encode_as(std::span<const fact> facts, int version, std::string& out) {
   }
 }
 
-bool decode_facts(std::string_view bytes, std::vector<fact>& out) {
+namespace {
+
+// Reads the version and the count at the front of `bytes`; nullopt when they are not an
+// encoding's.
+std::optional<archive::reader> open_facts(std::string_view bytes, std::uint64_t& count) {
   if (bytes.empty() || (bytes.front() != fixed_version && bytes.front() != format_version)) {
-    return false;
+    return std::nullopt;
   }
   archive::reader r(bytes.substr(1), bytes.front(), layout_of(bytes.front()));
-  std::uint64_t count = 0;
   r(count);
   // Every fact takes at least its index byte: a count past the input is malformed, not a
   // reason to reserve memory.
-  if (!r.ok() || count > bytes.size()) return false;
-  const auto first = out.size();
-  out.resize(first + count);
-  for (auto i = first; i < out.size(); ++i) {
+  if (!r.ok() || count > bytes.size()) return std::nullopt;
+  return r;
+}
+
+// Reads `into.size()` facts and checks nothing follows them.
+bool read_facts(archive::reader& r, std::span<fact> into) {
+  for (auto& f : into) {
     std::uint8_t index = 0;
     r(index);
-    if (!r.ok() || !emplace_alternative(out[i], index,
-                                        std::make_index_sequence<std::variant_size_v<fact>>{})) {
-      out.resize(first);
+    if (!r.ok() ||
+        !emplace_alternative(f, index, std::make_index_sequence<std::variant_size_v<fact>>{})) {
       return false;
     }
-    std::visit([&r](auto& alternative) { r(alternative); }, out[i]);
+    std::visit([&r](auto& alternative) { r(alternative); }, f);
   }
-  if (!r.ok() || !r.at_end()) {
+  return r.ok() && r.at_end();
+}
+
+}  // namespace
+
+bool decode_facts(std::string_view bytes, std::vector<fact>& out) {
+  std::uint64_t count = 0;
+  auto r = open_facts(bytes, count);
+  if (!r) return false;
+  const auto first = out.size();
+  out.resize(first + count);
+  if (!read_facts(*r, std::span<fact>(out).subspan(first))) {
     out.resize(first);
     return false;
   }
   return true;
 }
 
-std::size_t count_facts(std::string_view bytes) {
-  if (bytes.empty() || (bytes.front() != fixed_version && bytes.front() != format_version)) {
-    return 0;
-  }
-  archive::reader r(bytes.substr(1), bytes.front(), layout_of(bytes.front()));
+bool decode_facts_into(std::string_view bytes, std::span<fact> into) {
   std::uint64_t count = 0;
-  r(count);
-  return r.ok() && count <= bytes.size() ? static_cast<std::size_t>(count) : 0;
+  auto r = open_facts(bytes, count);
+  return r && count == into.size() && read_facts(*r, into);
+}
+
+std::size_t count_facts(std::string_view bytes) {
+  std::uint64_t count = 0;
+  return open_facts(bytes, count) ? static_cast<std::size_t>(count) : 0;
 }
 
 std::optional<std::vector<fact>> decode_facts(std::string_view bytes) {

@@ -1,5 +1,6 @@
 #include "covgate/model/fact_codec.hpp"
 
+#include <algorithm>
 #include <bit>
 #include <cstdint>
 #include <limits>
@@ -123,6 +124,34 @@ TEST_SUITE("model.fact_codec") {
         if (r.ok()) CHECK(flag == (byte == 1));
       }
     }
+  }
+
+  TEST_CASE("decode_facts_into overwrites facts of any kind in place, and checks the count") {
+    const auto original = every_kind();
+    std::string bytes;
+    model::encode(original, bytes);
+    // Facts of other kinds, and of the same kinds with longer strings and more list items.
+    auto into = original;
+    std::reverse(into.begin(), into.end());
+    auto same_kinds = original;
+    for (auto& f : same_kinds) {
+      std::visit([](auto& v) { v.resource_id.append(40, 'x'); }, f);
+      if (auto* visit = std::get_if<model::encounter>(&f)) {
+        visit->participants.resize(visit->participants.size() + 3);
+        visit->locations.assign(5, "Location/stale-and-long-enough-to-be-on-the-heap");
+      }
+    }
+    for (auto* list : {&into, &same_kinds}) {
+      REQUIRE(model::decode_facts_into(bytes, *list));
+      CHECK(*list == original);
+    }
+    auto one_short = original;
+    one_short.pop_back();
+    CHECK_FALSE(model::decode_facts_into(bytes, one_short));
+    auto one_more = original;
+    one_more.push_back(model::retraction{});
+    CHECK_FALSE(model::decode_facts_into(bytes, one_more));
+    CHECK_FALSE(model::decode_facts_into(bytes.substr(0, bytes.size() - 1), into));
   }
 
   TEST_CASE("count_facts reads the count both versions declare, and 0 from anything else") {

@@ -187,26 +187,28 @@ bool repeats_subject(std::span<fact> group, std::string_view subject) {
   });
 }
 
-// Decodes one record's facts onto `out`, restoring the fields it was stored without.
-void decode_record(const record_view& r, std::string_view patient_key,
-                   const detail::subject_forms& subjects, std::vector<fact>& out) {
-  const auto first = out.size();
-  if (!decode_facts(r.facts, out)) return;  // unreachable: the index wrote these bytes
-  if ((r.flags & (stripped | same_subject | other_subject)) == 0) return;
+// Decodes one record's facts into `into` (as many as the record holds, count_facts), restoring
+// the fields it was stored without. False if the bytes do not decode: unreachable, since the
+// index wrote them, but then `into` holds nothing of this patient's to use.
+bool decode_record(const record_view& r, std::string_view patient_key,
+                   const detail::subject_forms& subjects, std::span<fact> into) {
+  if (!decode_facts_into(r.facts, into)) return false;
+  if ((r.flags & (stripped | same_subject | other_subject)) == 0) return true;
   const bool restore_subject = (r.flags & (same_subject | other_subject)) != 0;
   const std::string_view subject = subjects[(r.flags & other_subject) != 0 ? 1 : 0];
   stamp_text scratch;
   // Only a stripped record restores its timestamp: most records are, but not all.
   const auto last_updated =
       (r.flags & stripped) != 0 ? r.last_updated(scratch) : std::string_view{};
-  for (auto i = first; i < out.size(); ++i) {
-    const auto s = shared_fields_of(out[i]);
+  for (auto& f : into) {
+    const auto s = shared_fields_of(f);
     if (restore_subject && s.patient) s.patient->assign(subject);
     if ((r.flags & stripped) == 0) continue;
     s.resource_id->insert(0, r.resource);
     if (s.patient_key) s.patient_key->assign(patient_key);
     if (s.last_updated) s.last_updated->assign(last_updated);
   }
+  return true;
 }
 
 // Appends `record` to a patient's buffer, growing it by a quarter rather than doubling it
@@ -389,12 +391,17 @@ fact_index::change fact_index::apply(std::span<fact> group) {
 
 std::vector<fact> fact_index::for_patient(std::string_view patient_key) const {
   std::vector<fact> out;
+  out.resize(for_patient(patient_key, out));
+  return out;
+}
+
+std::size_t fact_index::for_patient(std::string_view patient_key, std::vector<fact>& out) const {
   const auto it = patient_of_key_.find(patient_key);
-  if (it == patient_of_key_.end()) return out;
+  if (it == patient_of_key_.end()) return 0;
   const auto& p = patients_[*it];
   const std::string_view buffer = p.records;
-  // Counted first, so the list is allocated once: grown record by record, it moved every fact
-  // decoded so far each time (a third of this function's instructions).
+  // Counted first, so the list grows at most once: grown record by record, it moved every
+  // fact decoded so far each time (a third of this function's instructions).
   std::size_t count = 0;
   for (std::size_t offset = 0; offset < buffer.size();) {
     const auto r = read_record(buffer.substr(offset));
@@ -402,14 +409,17 @@ std::vector<fact> fact_index::for_patient(std::string_view patient_key) const {
     count += count_facts(r->facts);
     offset += r->size;
   }
-  out.reserve(count);
+  if (out.size() < count) out.resize(count);
+  std::size_t at = 0;
   for (std::size_t offset = 0; offset < buffer.size();) {
     const auto r = read_record(buffer.substr(offset));
     if (!r) break;
-    decode_record(*r, p.key, p.subjects, out);
+    const auto n = count_facts(r->facts);
+    // A record that does not decode is left out: the next one overwrites its place.
+    if (decode_record(*r, p.key, p.subjects, std::span<fact>(out).subspan(at, n))) at += n;
     offset += r->size;
   }
-  return out;
+  return at;
 }
 
 std::optional<std::vector<fact>> fact_index::find(std::string_view resource_id) const {
@@ -418,7 +428,10 @@ std::optional<std::vector<fact>> fact_index::find(std::string_view resource_id) 
   const auto& p = patients_[where->patient];
   const auto r = read_record(std::string_view(p.records).substr(where->offset));
   std::vector<fact> out;
-  if (r) decode_record(*r, p.key, p.subjects, out);
+  if (r) {
+    out.resize(count_facts(r->facts));
+    if (!decode_record(*r, p.key, p.subjects, out)) out.clear();
+  }
   return out;
 }
 

@@ -297,6 +297,7 @@ TEST_SUITE("model.fact_index") {
           "Patient/p", "Patient?identifier=http://hl7.org/fhir/sid/us-mbi|1EG4TE5MK73", "Patient/q",
           ""};
       auto pick = [&](std::size_t n) { return static_cast<std::size_t>(random() % n); };
+      std::vector<fact> reused;
       for (int step = 0; step < 4000; ++step) {
         CAPTURE(step);
         const auto id = "Observation/" + std::string(1 + pick(12), 'x');
@@ -321,6 +322,13 @@ TEST_SUITE("model.fact_index") {
         if (step % 97 == 0) {
           for (const auto& k : keys) CHECK(index.for_patient(k) == expected.for_patient(k));
         }
+        // Into one list kept across patients and steps (the gate's way): its front is the
+        // patient's facts, whatever earlier, longer decodes left in it.
+        const auto& k = keys[pick(keys.size())];
+        const auto n = index.for_patient(k, reused);
+        REQUIRE(n <= reused.size());
+        CHECK(std::vector<fact>(reused.begin(), reused.begin() + static_cast<std::ptrdiff_t>(n)) ==
+              expected.for_patient(k));
       }
       for (const auto& k : keys) CHECK(index.for_patient(k) == expected.for_patient(k));
       CHECK(index.size() == expected.by_resource.size());

@@ -116,6 +116,8 @@ class gate {
   void evaluate(working& record, std::optional<event_kind> kind_if_changed,
                 const std::string& source, bool first_answer);
   void emit(event_kind kind, working& record, const std::string& source, std::string note = {});
+  /// The claim's patient as the policy reads it, for one evaluation: its facts are views into
+  /// decoded_, valid until the next call.
   policy::patient_context context_for(const model::claim& claim);
   /// The claim's key (model::claim_key) in claim_key_, valid until the next call.
   const std::string& key_of(const model::claim& claim);
@@ -137,6 +139,7 @@ class gate {
   mutable std::shared_mutex index_lock_;
   model::fact_index facts_;
   fhir::linker linker_;
+  std::vector<model::fact> decoded_;  // the facts context_for() decoded last, reused
   std::vector<model::fact> linked_;  // a batch's facts, when some had to wait for a Patient
   std::string claim_key_;  // the key of the claim at hand, built in a buffer kept (no allocation)
   std::unordered_map<std::string, mapping::provider_type> practitioners_;

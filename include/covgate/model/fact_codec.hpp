@@ -25,6 +25,12 @@ void encode_as(std::span<const fact> facts, int version, std::string& out);
 [[nodiscard]] std::optional<std::vector<fact>> decode_facts(std::string_view bytes);
 /// The same, appending to `out`; false (and `out` as it was) for anything else.
 [[nodiscard]] bool decode_facts(std::string_view bytes, std::vector<fact>& out);
+/// The same into `into`, which must hold exactly count_facts(bytes) facts: each fact of
+/// `into` whose kind matches is overwritten field by field, so its strings and lists keep
+/// their memory (a caller decoding again and again allocates nothing once warmed up). False
+/// for anything decode_facts() refuses, or a count other than into.size(); `into` is then
+/// left in some valid but unspecified state.
+[[nodiscard]] bool decode_facts_into(std::string_view bytes, std::span<fact> into);
 /// How many facts decode_facts() would give, read from the header alone (0 for anything
 /// that is not an encoding): so a caller decoding many lists reserves once.
 [[nodiscard]] std::size_t count_facts(std::string_view bytes);

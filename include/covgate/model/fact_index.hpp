@@ -99,6 +99,11 @@ class fact_index {
 
   /// Every current fact for `patient_key`, decoded, in the order their resources arrived.
   [[nodiscard]] std::vector<fact> for_patient(std::string_view patient_key) const;
+  /// The same into the front of `out`, which grows as needed and never shrinks: returns how
+  /// many facts it decoded, and what lies past them is left from earlier calls. A fact it
+  /// overwrites keeps its strings' memory, so a caller that decodes patient after patient
+  /// into one list allocates little once the list is warm.
+  std::size_t for_patient(std::string_view patient_key, std::vector<fact>& out) const;
   /// The current facts of one resource (nullopt when unknown or retracted).
   [[nodiscard]] std::optional<std::vector<fact>> find(std::string_view resource_id) const;
   /// How many resources have current facts.
