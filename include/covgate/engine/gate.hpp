@@ -140,7 +140,7 @@ class gate {
   model::fact_index facts_;
   fhir::linker linker_;
   std::vector<model::fact> decoded_;  // the facts context_for() decoded last, reused
-  std::vector<model::fact> linked_;  // a batch's facts, when some had to wait for a Patient
+  std::vector<model::fact> linked_;   // a batch's facts, when some had to wait for a Patient
   std::string claim_key_;  // the key of the claim at hand, built in a buffer kept (no allocation)
   std::unordered_map<std::string, mapping::provider_type> practitioners_;
   statistics stats_;
