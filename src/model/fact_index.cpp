@@ -248,9 +248,9 @@ std::uint32_t fact_index::default_hash(std::string_view resource_id) noexcept {
 std::optional<fact_index::location> fact_index::locate(std::string_view resource,
                                                        std::uint32_t hash) const {
   std::uint32_t patient = 0;
-  if (const auto c = patient_of_collided_.empty()
-                         ? patient_of_collided_.end()
-                         : patient_of_collided_.find(std::string(resource));
+  if (const auto c = collided_hashes_.contains(hash)
+                         ? patient_of_collided_.find(std::string(resource))
+                         : patient_of_collided_.end();
       c != patient_of_collided_.end()) {
     patient = c->second;
   } else if (const auto h = patient_of_hash_.find(hash); h != patient_of_hash_.end()) {
@@ -284,6 +284,7 @@ void fact_index::clear() noexcept {
   patients_.clear();
   patient_of_hash_.clear();
   patient_of_collided_.clear();
+  collided_hashes_.clear();
   resources_ = 0;
 }
 
@@ -292,12 +293,15 @@ void fact_index::remember(std::string_view resource, std::uint32_t hash, std::ui
   // another resource.
   if (!patient_of_hash_.try_emplace(hash, patient).second) {
     patient_of_collided_[std::string(resource)] = patient;
+    ++collided_hashes_[hash];
   }
 }
 
 void fact_index::forget(std::string_view resource, const location& where) {
   patients_[where.patient].records.erase(where.offset, where.record.size);
-  if (!patient_of_collided_.empty() && patient_of_collided_.erase(std::string(resource)) > 0) {
+  if (const auto c = collided_hashes_.find(where.hash);
+      c != collided_hashes_.end() && patient_of_collided_.erase(std::string(resource)) > 0) {
+    if (--c->second == 0) collided_hashes_.erase(c);
     return;
   }
   patient_of_hash_.erase(where.hash);

@@ -162,6 +162,10 @@ class fact_index {
   boost::unordered_flat_map<std::uint32_t, std::uint32_t> patient_of_hash_;
   /// The rare resource whose hash another resource's entry already holds, by its full id.
   std::unordered_map<std::string, std::uint32_t> patient_of_collided_;
+  /// How many resources of patient_of_collided_ have each hash: only a resource whose hash is
+  /// here is looked up there by its id. With a million resources some hashes are bound to be
+  /// shared (see above), and then every fact paid that lookup, a string built and hashed.
+  boost::unordered_flat_map<std::uint32_t, std::uint32_t> collided_hashes_;
   std::size_t resources_ = 0;
   std::string resource_;  // the resource id being applied, reused
   std::string stamp_;     // its lastUpdated, reused
