@@ -316,6 +316,34 @@ TEST_SUITE("engine.gate") {
     CHECK(r.kinds().back() == "release");
   }
 
+  TEST_CASE("a batch links in place up to a fact that must wait, and its Patient later in it") {
+    // index_facts links a batch where it lies until a fact must wait for its Patient, then
+    // hands the rest to the linker: every fact of both parts must reach the index, in order.
+    for (std::size_t waits_from = 0; waits_from <= documentation().size(); ++waits_from) {
+      CAPTURE(waits_from);
+      recorder r;
+      r.gate.on_claim(pump_claim(), "claims");
+      auto facts = documentation();
+      for (auto i = waits_from; i < facts.size(); ++i) {
+        std::visit(
+            [](auto& v) {
+              if constexpr (requires { v.patient_key; }) {
+                v.patient_key.clear();
+                v.patient = "Patient/p";
+              }
+            },
+            facts[i]);
+      }
+      model::patient p;
+      p.resource_id = "Patient/p";
+      p.key = "1EG4TE5MK73";
+      facts.emplace_back(p);
+      r.gate.on_facts(facts, "one batch");
+      CHECK(r.kinds().back() == "release");  // it needs every one of the facts
+      CHECK(r.gate.summary().facts == facts.size());
+    }
+  }
+
   TEST_CASE("property: the final outcome does not depend on the arrival order of facts") {
     std::mt19937 rng(223);
     for (int round = 0; round < 40; ++round) {
