@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <iterator>
 #include <mutex>
+#include <span>
 
 #include "covgate/model/claim_key.hpp"
 
@@ -101,10 +102,15 @@ bool gate::is_csii(const model::claim& claim) const {
 
 namespace {
 
+// The context reads `facts` through pointers: they must outlive its use.
+void view_facts(policy::patient_context& context, std::span<const model::fact> facts) {
+  context.facts.reserve(facts.size());
+  for (const auto& f : facts) context.facts.push_back(&f);
+}
+
 void own_facts(policy::patient_context& context, std::vector<model::fact> facts) {
   context.fact_storage = std::move(facts);
-  context.facts.reserve(context.fact_storage.size());
-  for (const auto& f : context.fact_storage) context.facts.push_back(&f);
+  view_facts(context, context.fact_storage);
 }
 
 }  // namespace
@@ -122,8 +128,7 @@ policy::patient_context gate::context_for(const model::claim& claim) {
     // Decoded into a list the gate keeps: the context is used at once (evaluate), so it views
     // the facts, and their strings' memory serves the next claim's.
     const auto count = facts_.for_patient(key, decoded_);
-    context.facts.reserve(count);
-    for (std::size_t i = 0; i < count; ++i) context.facts.push_back(&decoded_[i]);
+    view_facts(context, std::span<const model::fact>(decoded_).first(count));
   }
   // One lookup, not a walk over every claim of the patient: a member with thousands of
   // claims costs what one with a few does.

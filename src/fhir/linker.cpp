@@ -30,8 +30,7 @@ std::string* linker::key_of(model::fact& f) {
       f);
 }
 
-bool linker::link_in_place(model::fact& fact) {
-  if (!waiting_.empty()) return false;  // a Patient may have facts to release after it
+bool linker::link(model::fact& fact) {
   if (const auto* p = std::get_if<model::patient>(&fact)) {
     if (!p->key.empty()) keys_.insert_or_assign(p->resource_id, p->key);
     return true;
@@ -45,42 +44,31 @@ bool linker::link_in_place(model::fact& fact) {
   return true;
 }
 
+bool linker::link_in_place(model::fact& fact) {
+  // While anything waits, a Patient may have facts to release after it: add() does that.
+  return waiting_.empty() && link(fact);
+}
+
 void linker::add(model::fact&& fact) {
-  if (auto* p = std::get_if<model::patient>(&fact)) {
-    if (!p->key.empty()) {
-      keys_.insert_or_assign(p->resource_id, p->key);
-      // Most Patients come before their facts: nothing waits, and nothing is looked up.
-      if (waiting_.empty()) return on_ready_(std::move(fact));
-      const auto it = waiting_.find(p->resource_id);
-      const std::string key = p->key;  // the Patient is handed on before what waited for it
-      on_ready_(std::move(fact));
-      if (it != waiting_.end()) {
-        auto held = std::move(it->second);
-        waiting_.erase(it);
-        waiting_count_ -= held.size();
-        for (auto& f : held) {
-          *key_of(f) = key;
-          on_ready_(std::move(f));
-        }
-      }
-      return;
-    }
-    on_ready_(std::move(fact));
+  if (!link(fact)) {
+    ++waiting_count_;
+    waiting_[*patient_of(fact)].push_back(std::move(fact));
     return;
   }
-  auto* patient = patient_of(fact);
-  auto* key = key_of(fact);
-  if (patient == nullptr || key == nullptr || !key->empty()) {
-    on_ready_(std::move(fact));
-    return;
+  const auto* p = std::get_if<model::patient>(&fact);
+  // Most Patients come before their facts: nothing waits, and nothing is looked up.
+  if (p == nullptr || p->key.empty() || waiting_.empty()) return on_ready_(std::move(fact));
+  const auto it = waiting_.find(p->resource_id);
+  const std::string key = p->key;  // the Patient is handed on before what waited for it
+  on_ready_(std::move(fact));
+  if (it == waiting_.end()) return;
+  auto held = std::move(it->second);
+  waiting_.erase(it);
+  waiting_count_ -= held.size();
+  for (auto& f : held) {
+    *key_of(f) = key;
+    on_ready_(std::move(f));
   }
-  if (const auto it = keys_.find(*patient); it != keys_.end()) {
-    *key = it->second;
-    on_ready_(std::move(fact));
-    return;
-  }
-  ++waiting_count_;
-  waiting_[*patient].push_back(std::move(fact));
 }
 
 void linker::forget(std::string_view resource) {
