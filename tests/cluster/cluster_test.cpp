@@ -974,13 +974,14 @@ TEST_SUITE("cluster.jetstream") {
     CHECK(r.too_large == std::map<int, std::size_t>{{3, max_audit_partition_bytes + 1}});
     for (int p = 4; p < n; ++p) CHECK(r.rows.at(p) == "rows-" + std::to_string(p));
     second.stop();
-    // Without the second worker, its partitions are not answered for. (The first's may not be
-    // either: under load, building its 64 MB partition took longer than this short wait, seen
-    // once with a CI run beside the test.)
+    // Without the second worker, its partitions are not answered for. The first's may not all
+    // be either: its replies go out one by one, and under load (an ASan build in CI) building
+    // and sending its 64 MB partition outlasted this short wait, once before any reply and
+    // once part way through. So the first's count anywhere from none to all.
     const auto half = gather_audit_parts(js, "f-test", "2026-04-01,csv", n, 700ms);
     CHECK_FALSE(half.complete);
-    CHECK((half.uncovered.size() == static_cast<std::size_t>(n - n / 2) ||
-           half.uncovered.size() == static_cast<std::size_t>(n)));
+    CHECK(half.uncovered.size() >= static_cast<std::size_t>(n - n / 2));
+    CHECK(half.uncovered.size() <= static_cast<std::size_t>(n));
     for (int p = n / 2; p < n; ++p) {
       CHECK_MESSAGE(
           std::find(half.uncovered.begin(), half.uncovered.end(), p) != half.uncovered.end(),
