@@ -191,7 +191,8 @@ class x12_reading final : public reading, private x12_input::handler {
       : i_(i),
         source_(std::move(source)),
         out_(out),
-        input_(*this, options(), {i.settings.read_pool, i.settings.read_ahead}) {}
+        input_(*this, options(),
+               {i.settings.read_pool, i.settings.read_ahead, i.st.keeps_own_parts()}) {}
 
   void put(std::string_view bytes) override { input_.put(bytes); }
 
@@ -221,10 +222,11 @@ class x12_reading final : public reading, private x12_input::handler {
     const auto prefix = where.size();
     // The set's events borrow these claims (they stay where the reader built them, buffers
     // and all, for the next set): answered is cleared before the span goes.
-    for (const auto& claim : claims) {
+    for (std::size_t n = 0; n < claims.size(); ++n) {
+      const auto& claim = claims[n];
       where.resize(prefix);
       where += std::to_string(claim.source_offset);
-      i_.gate_.on_claim(claim, where);
+      i_.gate_.on_claim(claim, where, input_.own_part(n));
     }
     i_.first_answers = false;
     result_.claims += static_cast<std::uint32_t>(claims.size());

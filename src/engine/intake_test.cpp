@@ -52,6 +52,9 @@ struct replayed {
   std::vector<engine::input_result> results;
   engine::statistics summary;
   std::size_t lent = 0;  // pieces of work the pool ran
+  // The state's record of each claim answered first, as loaded back: read ahead, a memory
+  // state takes each claim as the reader's thread encoded it (state::keeps_own_parts).
+  std::vector<engine::claim_record> stored;
 };
 
 using named_inputs = std::vector<std::pair<std::string, std::string>>;
@@ -71,6 +74,9 @@ replayed replay(const named_inputs& inputs, engine::intake_settings settings, un
   }
   r.summary = intake.summary();
   r.lent = pool.threads.size();
+  for (const auto& e : r.out.first) {
+    if (auto record = state.load(model::claim_key(e.claim()))) r.stored.push_back(*record);
+  }
   return r;
 }
 
@@ -102,6 +108,13 @@ void check_same(const replayed& ahead, const replayed& one) {
   CHECK(ahead.summary.facts == one.summary.facts);
   CHECK(ahead.summary.by_outcome == one.summary.by_outcome);
   CHECK(ahead.summary.by_reason == one.summary.by_reason);
+  REQUIRE(ahead.stored.size() == one.stored.size());
+  for (std::size_t i = 0; i < one.stored.size(); ++i) {
+    CAPTURE(i);
+    CHECK(ahead.stored[i].claim == one.stored[i].claim);
+    CHECK(ahead.stored[i].decision.result == one.stored[i].decision.result);
+    CHECK(ahead.stored[i].source == one.stored[i].source);
+  }
 }
 
 // The ISA13s of every interchange in `text`.

@@ -3,6 +3,8 @@
 #include <iterator>
 #include <utility>
 
+#include "covgate/model/claim_codec.hpp"
+
 namespace covgate::engine {
 
 namespace {
@@ -152,15 +154,19 @@ void x12_feed::apply(std::vector<step>& steps) {
         receiver_.interchange_end(*s.end, s.verdict);
         continue;
       }
+      handing_over_ = &s.own_parts;
       receiver_.accepted_set(std::span(s.claims).first(s.count), s.set);
+      handing_over_ = nullptr;
       const std::lock_guard lock(mutex_);
       spare_claims_.push_back(std::move(s.claims));
+      spare_own_parts_.push_back(std::move(s.own_parts));
       changed_.notify_all();
     }
   } catch (...) {
     // The receiver failed (its state, say). The claims it had go back to the reader, which
     // would otherwise wait for them for ever; what was read after them is handed over first
     // at the next put() or finish().
+    handing_over_ = nullptr;
     const std::lock_guard lock(mutex_);
     if (!steps[next].end) spare_claims_.push_back(std::move(steps[next].claims));
     read_.insert(read_.begin(), std::make_move_iterator(steps.begin() + next + 1),
@@ -170,11 +176,35 @@ void x12_feed::apply(std::vector<step>& steps) {
   }
 }
 
+std::string_view x12_feed::own_part(std::size_t i) const noexcept {
+  if (handing_over_ == nullptr || i >= handing_over_->ends.size()) return {};
+  const auto& parts = *handing_over_;
+  const auto from = i == 0 ? 0 : parts.ends[i - 1];
+  return {parts.bytes.data() + from, parts.ends[i] - from};
+}
+
 void x12_feed::accepted_set(std::span<model::claim> claims, const x12::set_result& set) {
   if (!ahead()) return receiver_.accepted_set(claims, set);
   step s;
   s.count = claims.size();
   s.set = set;
+  if (ahead_.own_parts) {
+    // Encoded here, on the reader's thread: the gate's is the one a replay waits for, and
+    // encoding a claim for the memory state was a ninth of its instructions.
+    {
+      const std::lock_guard lock(mutex_);
+      if (!spare_own_parts_.empty()) {
+        s.own_parts = std::move(spare_own_parts_.back());
+        spare_own_parts_.pop_back();
+      }
+    }
+    s.own_parts.bytes.clear();
+    s.own_parts.ends.clear();
+    for (const auto& claim : claims) {
+      model::encode_own_part(claim, s.own_parts.bytes);
+      s.own_parts.ends.push_back(s.own_parts.bytes.size());
+    }
+  }
   std::unique_lock lock(mutex_);
   // The next set is read into the claims the gate gave back (their buffers reused, and still
   // in cache), or into new ones while fewer than claim_sets exist.

@@ -7,6 +7,7 @@
 #include <future>
 #include <stdexcept>
 
+#include "covgate/model/claim_codec.hpp"
 #include "support/samples.hpp"
 #include "support/thread_per_work.hpp"
 
@@ -28,6 +29,31 @@ struct receiver final : engine::x12_input::handler {
                        const engine::interchange_verdict&) override {
     ++interchanges;
   }
+};
+
+// Compares each claim's own_part with model::encode_own_part's bytes for it.
+struct own_part_receiver final : engine::x12_input::handler {
+  const engine::x12_feed* feed = nullptr;
+  std::size_t claims = 0;
+  std::size_t encoded_alike = 0;
+  std::size_t not_encoded = 0;
+  bool past_the_set_empty = true;
+  void accepted_set(std::span<model::claim> c, const x12::set_result&) override {
+    for (std::size_t i = 0; i < c.size(); ++i) {
+      ++claims;
+      std::string expected;
+      model::encode_own_part(c[i], expected);
+      const auto got = feed->own_part(i);
+      if (got.empty()) {
+        ++not_encoded;
+      } else if (got == expected) {
+        ++encoded_alike;
+      }
+    }
+    past_the_set_empty = past_the_set_empty && feed->own_part(c.size()).empty();
+  }
+  void interchange_end(const x12::interchange_result&,
+                       const engine::interchange_verdict&) override {}
 };
 
 }  // namespace
@@ -90,5 +116,32 @@ TEST_SUITE("engine.x12_feed") {
     CHECK(claims_ahead == claims);
     CHECK(interchanges_ahead == interchanges);
     CHECK(lent_ahead > 10);
+  }
+
+  TEST_CASE("read ahead with own_parts, each claim comes encoded as the memory state keeps it") {
+    // The six sets of the sample day, in chunks that end inside segments: every claim's bytes
+    // are its own (the set buffers are reused, set after set), and only read ahead with
+    // own_parts asked for are there any.
+    const auto text = test::sample("days/mixed-day/2-claims.x12");
+    const auto read = [&](bool ahead, bool own_parts) {
+      test::thread_per_work pool;
+      own_part_receiver got;
+      engine::x12_feed feed(got, {}, {ahead ? &pool : nullptr, 2, own_parts});
+      got.feed = &feed;
+      for (std::size_t i = 0; i < text.size(); i += 1000) {
+        feed.put(std::string_view(text).substr(i, 1000));
+      }
+      feed.finish();
+      CHECK(feed.own_part(0).empty());  // outside accepted_set
+      return got;
+    };
+    const auto encoded = read(true, true);
+    CHECK(encoded.claims > 6);
+    CHECK(encoded.encoded_alike == encoded.claims);
+    CHECK(encoded.past_the_set_empty);
+    const auto not_asked = read(true, false);
+    CHECK(not_asked.not_encoded == not_asked.claims);
+    const auto on_the_callers_thread = read(false, true);
+    CHECK(on_the_callers_thread.not_encoded == on_the_callers_thread.claims);
   }
 }

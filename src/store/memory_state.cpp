@@ -90,8 +90,12 @@ void memory_state::save(const engine::claim_record_view& record) {
   // Encoded in a buffer that keeps its capacity, then copied once at its exact size: growing
   // each record's own string from empty cost a reallocation per doubling and a shrink.
   const auto set_part = set_part_of(record.claim);
-  encoding_.clear();
-  model::encode_own_part(record.claim, encoding_);
+  if (record.own_part.empty()) {
+    encoding_.clear();
+    model::encode_own_part(record.claim, encoding_);
+  } else {
+    encoding_.assign(record.own_part);  // encoded on a reader's thread (keeps_own_parts)
+  }
   s.claim_size = static_cast<std::uint32_t>(encoding_.size());
   model::encode_in_process(record.decision, encoding_);
   s.decision_size = static_cast<std::uint32_t>(encoding_.size() - s.claim_size);

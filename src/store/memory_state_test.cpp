@@ -2,6 +2,7 @@
 
 #include <doctest/doctest.h>
 
+#include "covgate/model/claim_codec.hpp"
 #include "covgate/model/claim_key.hpp"
 #include "support/gate_fixtures.hpp"
 
@@ -211,5 +212,33 @@ TEST_SUITE("store.memory_state") {
       CHECK(back->claim == changed);
     }
     CHECK(s.set_parts() == changes.size() + 1);  // the fixture's, and one per change
+  }
+
+  TEST_CASE("a claim encoded ahead (own_part) is kept as given and loads back whole") {
+    store::memory_state s;
+    CHECK(s.keeps_own_parts());
+    const auto claim = test::pump_claim("A1");
+    std::string own_part;
+    model::encode_own_part(claim, own_part);
+    model::decision decision;
+    decision.claim_id = "A1";
+    decision.result = model::outcome::release;
+    s.save(engine::claim_record_view(claim, decision, "claims.x12:7", false, true, 1, own_part));
+    const auto back = s.load("A1");
+    REQUIRE(back);
+    CHECK(back->claim == claim);
+    CHECK(back->source == "claims.x12:7");
+    CHECK(back->events == 1);
+    // The bytes given are what is kept: another claim's own part, given with this claim, is
+    // what loads back (the caller vouches for them; the state does not encode again).
+    auto other = claim;
+    other.total_charge_cents += 100;
+    std::string other_part;
+    model::encode_own_part(other, other_part);
+    REQUIRE(other_part != own_part);
+    s.save(engine::claim_record_view(claim, decision, "claims.x12:7", false, true, 2, other_part));
+    const auto again = s.load("A1");
+    REQUIRE(again);
+    CHECK(again->claim == other);
   }
 }

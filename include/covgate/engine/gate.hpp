@@ -51,8 +51,10 @@ class gate {
   /// A claim from an accepted transaction set. Emits one event (hold, release, void or
   /// repeat), which borrows the claim: the caller keeps it unchanged until the event's handler
   /// is done with it (a claim is some hundred strings: it is neither moved nor copied on its
-  /// way to the 277).
-  void on_claim(const model::claim& claim, const std::string& source);
+  /// way to the 277). `own_part`: the claim encoded ahead for the state
+  /// (claim_record_view::own_part), or empty.
+  void on_claim(const model::claim& claim, const std::string& source,
+                std::string_view own_part = {});
 
   /// The facts of one message, in order (taken over). Linked facts update the fact index; the
   /// patients they touch have their open claims re-evaluated.
@@ -103,8 +105,9 @@ class gate {
     bool closed = false;
     bool csii_released = false;
     std::uint32_t events = 0;
+    std::string_view own_part = {};  // claim_record_view::own_part: only a claim as it came
     [[nodiscard]] claim_record_view view() const {
-      return {claim, decision, source, closed, csii_released, events};
+      return {claim, decision, source, closed, csii_released, events, own_part};
     }
   };
   /// A loaded record to work on; `loaded` must outlive the result (its claim is borrowed).

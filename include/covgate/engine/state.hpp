@@ -33,13 +33,15 @@ struct claim_record {
 /// hundred strings). Valid while what it views lives; a claim_record converts to it.
 struct claim_record_view {
   claim_record_view(const model::claim& c, const model::decision& d, std::string_view from,
-                    bool is_closed, bool released_pump, std::uint32_t event_count) noexcept
+                    bool is_closed, bool released_pump, std::uint32_t event_count,
+                    std::string_view encoded_own_part = {}) noexcept
       : claim(c),
         decision(d),
         source(from),
         closed(is_closed),
         csii_released(released_pump),
-        events(event_count) {}
+        events(event_count),
+        own_part(encoded_own_part) {}
   claim_record_view(const claim_record& r) noexcept  // NOLINT(google-explicit-constructor)
       : claim_record_view(r.claim, r.decision, r.source, r.closed, r.csii_released, r.events) {}
 
@@ -49,6 +51,9 @@ struct claim_record_view {
   bool closed;
   bool csii_released;
   std::uint32_t events;
+  /// The claim's own part as model::encode_own_part writes it, when a reader thread encoded
+  /// it ahead (state::keeps_own_parts); empty: the state encodes the claim itself.
+  std::string_view own_part;
 };
 
 /// What the gate needs to know about a patient's other claims without loading them.
@@ -86,6 +91,10 @@ class state {
   [[nodiscard]] virtual bool durable() const noexcept = 0;
   /// True when history() answers (record_history() is skipped otherwise).
   [[nodiscard]] virtual bool keeps_history() const noexcept = 0;
+  /// True when save() keeps a claim as model::encode_own_part's bytes: a claim read ahead is
+  /// then encoded on the reader's thread, and save() takes the bytes
+  /// (claim_record_view::own_part) instead of encoding on the gate's.
+  [[nodiscard]] virtual bool keeps_own_parts() const noexcept { return false; }
 
   // ---- claims ------------------------------------------------------------------------------
   /// The record of the claim keyed `claim_key` (model::claim_key), or nullopt.

@@ -35,6 +35,9 @@ class x12_feed final : private x12_input::handler {
   struct read_ahead {
     work_pool* pool = nullptr;  ///< outlives the feed; none: read on the caller's thread
     unsigned chunks = 0;        ///< chunks read ahead at most; 0: read on the caller's thread
+    /// Read ahead, each claim is also encoded on the reader's thread as model::encode_own_part
+    /// writes it (own_part), for a state that keeps claims so (state::keeps_own_parts).
+    bool own_parts = false;
   };
 
   x12_feed(x12_input::handler& receiver, x12::reader_options options, read_ahead ahead);
@@ -55,17 +58,26 @@ class x12_feed final : private x12_input::handler {
     return input_.leading_bytes_skipped();
   }
   [[nodiscard]] std::uint32_t interchanges() const noexcept { return input_.interchanges(); }
+  /// Only inside the receiver's accepted_set, read ahead with read_ahead::own_parts: claim
+  /// `i` of the set as model::encode_own_part wrote it on the reader's thread. Otherwise empty.
+  [[nodiscard]] std::string_view own_part(std::size_t i) const noexcept;
 
  private:
   struct chunk {
     std::string bytes;
     bool last = false;  // no bytes: the reader's finish()
   };
+  // A set's claims encoded (read_ahead::own_parts): claim i is bytes[ends[i - 1], ends[i]).
+  struct encoded_claims {
+    std::string bytes;
+    std::vector<std::size_t> ends;
+  };
   // What the reader handed over, kept for the caller's thread: an accepted set, or (with
   // `end`) an interchange's end.
   struct step {
     std::vector<model::claim> claims;  // the set's are the first `count`
     std::size_t count = 0;
+    encoded_claims own_parts;  // read_ahead::own_parts
     x12::set_result set;
     std::unique_ptr<x12::interchange_result> end;
     interchange_verdict verdict;
@@ -105,6 +117,8 @@ class x12_feed final : private x12_input::handler {
   std::size_t claim_sets_ = 1;                           // the reader's own
   std::vector<std::vector<model::claim>> spare_claims_;  // handed over, their buffers kept
   std::vector<std::string> spare_bytes_;                 // chunks read, their buffers kept
+  std::vector<encoded_claims> spare_own_parts_;          // handed over, their buffers kept
+  const encoded_claims* handing_over_ = nullptr;  // the caller's, during accepted_set (own_part)
 
   // The reader's, under reading_: one chunk at a time, in order.
   std::mutex reading_;

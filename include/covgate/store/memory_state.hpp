@@ -31,6 +31,7 @@ class memory_state final : public engine::state {
 
   [[nodiscard]] bool durable() const noexcept override { return false; }
   [[nodiscard]] bool keeps_history() const noexcept override { return keep_history_; }
+  [[nodiscard]] bool keeps_own_parts() const noexcept override { return true; }
   [[nodiscard]] std::optional<engine::claim_record> load(std::string_view claim_key) const override;
   void save(const engine::claim_record_view& record) override;
   [[nodiscard]] std::vector<engine::claim_summary> claims_of(
