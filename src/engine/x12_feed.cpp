@@ -159,7 +159,7 @@ void x12_feed::apply(std::vector<step>& steps) {
       handing_over_ = nullptr;
       const std::lock_guard lock(mutex_);
       spare_claims_.push_back(std::move(s.claims));
-      spare_own_parts_.push_back(std::move(s.own_parts));
+      if (ahead_.own_parts) spare_own_parts_.push_back(std::move(s.own_parts));
       changed_.notify_all();
     }
   } catch (...) {
