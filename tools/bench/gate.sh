@@ -3,26 +3,39 @@
 # clinical records of 60 % of their patients (FHIR NDJSON, a third of them arriving after the
 # claims), replays records, claims, late records (parse + evaluate + 277 + decision lines) and
 # prints one machine-readable line:
-#   gate claims=N facts=F bytes=B seconds=S claims_per_s=C mb_per_s=M peak_rss_mb=R
+#   gate claims=N facts=F bytes=B seconds=S claims_per_s=C mb_per_s=M peak_rss_mb=R seconds_each=…
 # then the same replay with its NDJSON read on the gate's thread (--read-threads 0; the first
 # reads it ahead on one thread per core), the parser alone on the same claims (covgate check,
 # pinned to each of two vCPUs in turn, their mean) as the in-run reference, and the same claims replayed without records: its claims/s, the resident memory each stored
 # fact costs (peak RSS with records read on one thread minus without records, divided by the
 # facts), and what reading ahead adds to the peak (batches in flight, not stored facts).
-#   tools/bench/gate.sh [BUILD_DIR] [CLAIMS]
+# The day's replay and the claims-only replay run RUNS times each (default 3), taking turns so
+# that a slow minute of a shared machine falls on both; each line gives the median's figures
+# and every run's seconds (seconds_each), and the peak RSS is the highest of the runs.
+#   tools/bench/gate.sh [BUILD_DIR] [CLAIMS]      (RUNS=5 for more runs)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${1:-$root/build}
 claims=${2:-200000}
+runs=${RUNS:-3}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-mkdir "$work/day"
+mkdir "$work/day" "$work/claims-only"
 "$build/covgate-gen" --claims "$claims" --kind mixed --out "$work/day/2-claims.x12" \
   --facts-before "$work/day/1-records.ndjson" --facts-after "$work/day/3-late-records.ndjson"
+ln -s "$work/day/2-claims.x12" "$work/claims-only/claims.x12"
 bytes=$(cat "$work"/day/* | wc -c)
-/usr/bin/time -f "%e %M" -o "$work/time" "$build/covgate" replay --ack-time 202611271200 \
-  --out /dev/null --decisions /dev/null "$work/day" 2>"$work/summary" || true
-read -r seconds rss_kb < <(tail -1 "$work/time")
+replay_timed() {  # times-file, stderr-file, replay arguments...: appends "seconds rss_kb"
+  local times=$1 stderr=$2
+  shift 2
+  /usr/bin/time -f "%e %M" -o "$work/one-time" "$build/covgate" replay \
+    --ack-time 202611271200 --out /dev/null --decisions /dev/null "$@" 2>"$stderr" || true
+  tail -1 "$work/one-time" >>"$times"
+}
+for _ in $(seq "$runs"); do
+  replay_timed "$work/day-times" "$work/summary" "$work/day"
+  replay_timed "$work/claims-times" /dev/null "$work/claims-only"
+done
 # The same day with its NDJSON read on the gate's thread (--read-threads 0): what reading
 # ahead on the other cores gains, in the same run.
 /usr/bin/time -f "%e %M" -o "$work/one-thread-time" "$build/covgate" replay --read-threads 0 \
@@ -54,17 +67,25 @@ else
   read -r check_seconds check_rss_kb < <(check_on)
   check_each=$check_seconds
 fi
-mkdir "$work/claims-only"
-ln -s "$work/day/2-claims.x12" "$work/claims-only/claims.x12"
-/usr/bin/time -f "%e %M" -o "$work/claims-time" "$build/covgate" replay --ack-time 202611271200 \
-  --out /dev/null --decisions /dev/null "$work/claims-only" 2>/dev/null || true
-read -r claims_seconds claims_rss_kb < <(tail -1 "$work/claims-time")
+# The median's seconds, every run's, and the highest peak RSS of a times file.
+summarize() {
+  node -e '
+    const runs = require("fs").readFileSync(process.argv[1], "utf8").trim().split("\n")
+      .map((line) => line.trim().split(/\s+/).map(Number));
+    const seconds = runs.map((r) => r[0]);
+    const sorted = [...seconds].sort((a, b) => a - b);
+    console.log(sorted[(sorted.length - 1) >> 1], Math.max(...runs.map((r) => r[1])),
+      seconds.join(","));
+  ' "$1"
+}
+read -r seconds rss_kb seconds_each < <(summarize "$work/day-times")
+read -r claims_seconds claims_rss_kb claims_each < <(summarize "$work/claims-times")
 node -e "
   const [claims, facts, bytes, s, rss, cs, crss, os, orss, ts, trss] =
     process.argv.slice(1).map(Number);
   console.log('gate claims=' + claims + ' facts=' + facts + ' bytes=' + bytes + ' seconds=' + s +
     ' claims_per_s=' + Math.round(claims / s) + ' mb_per_s=' + (bytes / 1e6 / s).toFixed(1) +
-    ' peak_rss_mb=' + Math.round(rss / 1024));
+    ' peak_rss_mb=' + Math.round(rss / 1024) + ' seconds_each=' + process.argv[13]);
   console.log('gate-one-thread claims=' + claims + ' seconds=' + ts + ' claims_per_s=' +
     Math.round(claims / ts) + ' peak_rss_mb=' + Math.round(trss / 1024) +
     ' read_ahead_gain=' + (ts / s).toFixed(2));
@@ -74,7 +95,9 @@ node -e "
   console.log('claims-only claims=' + claims + ' seconds=' + os + ' claims_per_s=' +
     Math.round(claims / os) + ' peak_rss_mb=' + Math.round(orss / 1024) +
     ' bytes_per_fact=' + Math.round((trss - orss) * 1024 / Math.max(facts, 1)) +
-    ' read_ahead_extra_mb=' + Math.round((rss - trss) / 1024));
+    ' read_ahead_extra_mb=' + Math.round((rss - trss) / 1024) + ' seconds_each=' +
+    process.argv[14]);
 " "$claims" "$facts" "$bytes" "$seconds" "$rss_kb" "$check_seconds" "$check_rss_kb" \
-  "$claims_seconds" "$claims_rss_kb" "$one_thread_seconds" "$one_thread_rss_kb" "$check_each"
+  "$claims_seconds" "$claims_rss_kb" "$one_thread_seconds" "$one_thread_rss_kb" "$check_each" \
+  "$seconds_each" "$claims_each"
 cat "$work/summary" | head -6
