@@ -72,6 +72,11 @@ class x12_feed final : private x12_input::handler {
     std::string bytes;
     std::vector<std::size_t> ends;
   };
+  // A set's claims, and their encodings, given back by the caller for their buffers.
+  struct spare_set {
+    std::vector<model::claim> claims;
+    encoded_claims own_parts;
+  };
   // What the reader handed over, kept for the caller's thread: an accepted set, or (with
   // `end`) an interchange's end.
   struct step {
@@ -114,15 +119,15 @@ class x12_feed final : private x12_input::handler {
   // cache before the gate reads them: with three, a claims-only replay took 1.62-1.73 s
   // against 1.52-1.58 s (200,000 claims, the same minutes).
   static constexpr std::size_t claim_sets = 2;
-  std::size_t claim_sets_ = 1;                           // the reader's own
-  std::vector<std::vector<model::claim>> spare_claims_;  // handed over, their buffers kept
-  std::vector<std::string> spare_bytes_;                 // chunks read, their buffers kept
-  std::vector<encoded_claims> spare_own_parts_;          // handed over, their buffers kept
+  std::size_t claim_sets_ = 1;                    // the reader's own
+  std::vector<spare_set> spare_sets_;             // handed over, their buffers kept
+  std::vector<std::string> spare_bytes_;          // chunks read, their buffers kept
   const encoded_claims* handing_over_ = nullptr;  // the caller's, during accepted_set (own_part)
 
   // The reader's, under reading_: one chunk at a time, in order.
   std::mutex reading_;
-  x12_input input_;  // last: its reader calls back into the members above
+  encoded_claims own_parts_;  // the set just read, encoded (read_ahead::own_parts)
+  x12_input input_;           // last: its reader calls back into the members above
 };
 
 }  // namespace covgate::engine
