@@ -1,5 +1,6 @@
 #include "covgate/server/durable_gate.hpp"
 
+#include <openssl/crypto.h>
 #include <openssl/sha.h>
 
 #include <algorithm>
@@ -131,6 +132,13 @@ durable_gate::durable_gate(const server_config& config, const policy::policy_fil
     reader_.emplace(dir, store::read_only);
   }
   intake_.restore();
+  // The threads below digest with OpenSSL, which keeps per-thread state freed when a thread
+  // ends, unless its exit-time cleanup has already run. Initialised here, before any thread,
+  // that cleanup is registered before the owner of a gate kept in a static can register its
+  // destructor, and so runs after it: a host that destroys the gate at exit (a plugin's
+  // global, a fuzz target's fixture) joins the threads first and leaks nothing. The flags are
+  // what a first digest asks for; none (0) would return before registering anything.
+  OPENSSL_init_crypto(OPENSSL_INIT_ADD_ALL_CIPHERS | OPENSSL_INIT_ADD_ALL_DIGESTS, nullptr);
   committer_ = std::thread([this] { commit_loop(); });
   checkpointer_ = std::thread([this] { checkpoint_loop(); });
   processor_ = std::thread([this] { process_loop(); });
