@@ -1,5 +1,7 @@
 #include "covgate/store/memory_state.hpp"
 
+#include <cstring>
+#include <memory>
 #include <stdexcept>
 
 #include "covgate/model/claim_codec.hpp"
@@ -10,7 +12,7 @@ namespace covgate::store {
 
 const memory_state::stored* memory_state::find(std::string_view claim_key) const {
   const auto it = record_of_.find(claim_key);
-  return it == record_of_.end() ? nullptr : &records_[it->second];
+  return it == record_of_.end() ? nullptr : &records_[*it];
 }
 
 const memory_state::patient* memory_state::find_patient(std::string_view key) const {
@@ -21,9 +23,33 @@ const memory_state::patient* memory_state::find_patient(std::string_view key) co
 std::uint32_t memory_state::patient_index(const std::string& key) {
   if (const auto it = patient_of_.find(key); it != patient_of_.end()) return it->second;
   const auto index = static_cast<std::uint32_t>(patients_.size());
-  patients_.push_back({key, {}, 0});
+  patients_.push_back({key, no_record, no_record, 0});
   patient_of_.emplace(patients_.back().key, index);  // views the deque's copy, which stays put
   return index;
+}
+
+void memory_state::link(std::uint32_t record, std::uint32_t to) {
+  auto& p = patients_[to];
+  records_[record].next_of_patient = no_record;
+  if (p.last == no_record) {
+    p.first = record;
+  } else {
+    records_[p.last].next_of_patient = record;
+  }
+  p.last = record;
+}
+
+void memory_state::unlink(std::uint32_t record, std::uint32_t from) {
+  auto& p = patients_[from];
+  std::uint32_t before = no_record;
+  for (auto at = p.first; at != no_record; before = at, at = records_[at].next_of_patient) {
+    if (at != record) continue;
+    const auto after = records_[at].next_of_patient;
+    (before == no_record ? p.first : records_[before].next_of_patient) = after;
+    if (p.last == record) p.last = before;
+    records_[at].next_of_patient = no_record;
+    return;
+  }
 }
 
 std::uint32_t memory_state::set_part_index(std::string_view encoded) {
@@ -63,45 +89,50 @@ void memory_state::save(const engine::claim_record_view& record) {
   claim_key_.clear();
   model::append_claim_key(claim_key_, record.claim);
   const auto& key = record.claim.subscriber.member_id;
-  auto found = record_of_.find(std::string_view(claim_key_));
-  if (found == record_of_.end()) {
-    const auto index = static_cast<std::uint32_t>(records_.size());
-    records_.emplace_back().id = claim_key_;
-    found = record_of_.emplace(records_.back().id, index).first;
-    auto& s = records_.back();
-    s.patient = patient_index(key);
-    patients_[s.patient].claims.push_back(index);
+  // The claim's envelope and billing provider are its whole set's: kept once for all of them.
+  // Encoded in a buffer that keeps its capacity, then copied once at its exact size: growing
+  // each record's own string from empty cost a reallocation per doubling and a shrink.
+  const auto set_part = set_part_of(record.claim);
+  encoding_.assign(claim_key_);
+  if (record.own_part.empty()) {
+    model::encode_own_part(record.claim, encoding_);
+  } else {
+    encoding_ += record.own_part;  // encoded on a reader's thread (keeps_own_parts)
   }
-  auto& s = records_[found->second];
-  if (patients_[s.patient].key != key) {
+  const auto claim_size = encoding_.size() - claim_key_.size();
+  model::encode_in_process(record.decision, encoding_);
+  const auto decision_size = encoding_.size() - claim_key_.size() - claim_size;
+  encoding_ += record.source;
+  auto bytes = std::make_unique_for_overwrite<char[]>(encoding_.size());
+  std::memcpy(bytes.get(), encoding_.data(), encoding_.size());
+
+  auto found = record_of_.find(std::string_view(claim_key_));
+  const bool is_new = found == record_of_.end();
+  const auto index = is_new ? static_cast<std::uint32_t>(records_.size()) : *found;
+  if (is_new) records_.emplace_back();
+  auto& s = records_[index];
+  s.bytes = std::move(bytes);
+  s.id_size = static_cast<std::uint32_t>(claim_key_.size());
+  s.claim_size = static_cast<std::uint32_t>(claim_size);
+  s.decision_size = static_cast<std::uint32_t>(decision_size);
+  s.source_size = static_cast<std::uint32_t>(record.source.size());
+  s.set_part = set_part;  // with the bytes it completes, not before
+  if (is_new) {
+    record_of_.insert(index);  // hashed by the key its bytes now hold
+    s.patient = patient_index(key);
+    link(index, s.patient);
+  } else if (patients_[s.patient].key != key) {
     // A replacement may name another member id: the claim moves to that patient's list.
-    auto& before = patients_[s.patient];
-    std::erase(before.claims, found->second);
-    if (s.csii_released) --before.csii_released;
+    unlink(index, s.patient);
+    if (s.csii_released) --patients_[s.patient].csii_released;
     s.csii_released = false;
     s.patient = patient_index(key);
-    patients_[s.patient].claims.push_back(found->second);
+    link(index, s.patient);
   }
   if (record.csii_released != s.csii_released) {
     auto& count = patients_[s.patient].csii_released;
     count = record.csii_released ? count + 1 : count - 1;
   }
-  // The claim's envelope and billing provider are its whole set's: kept once for all of them.
-  // Encoded in a buffer that keeps its capacity, then copied once at its exact size: growing
-  // each record's own string from empty cost a reallocation per doubling and a shrink.
-  const auto set_part = set_part_of(record.claim);
-  if (record.own_part.empty()) {
-    encoding_.clear();
-    model::encode_own_part(record.claim, encoding_);
-  } else {
-    encoding_.assign(record.own_part);  // encoded on a reader's thread (keeps_own_parts)
-  }
-  s.claim_size = static_cast<std::uint32_t>(encoding_.size());
-  model::encode_in_process(record.decision, encoding_);
-  s.decision_size = static_cast<std::uint32_t>(encoding_.size() - s.claim_size);
-  encoding_ += record.source;
-  s.bytes = std::string(encoding_);  // its capacity is its size, as shrink_to_fit left it
-  s.set_part = set_part;             // with the bytes it completes, not before
   s.result = record.decision.result;
   s.closed = record.closed;
   s.csii_released = record.csii_released;
@@ -112,10 +143,9 @@ std::vector<engine::claim_summary> memory_state::claims_of(std::string_view key)
   std::vector<engine::claim_summary> out;
   const auto* p = find_patient(key);
   if (p == nullptr) return out;
-  out.reserve(p->claims.size());
-  for (const auto index : p->claims) {
-    const auto& s = records_[index];
-    out.push_back({s.id, s.result, s.closed, s.csii_released});
+  for (auto at = p->first; at != no_record; at = records_[at].next_of_patient) {
+    const auto& s = records_[at];
+    out.push_back({std::string(s.id()), s.result, s.closed, s.csii_released});
   }
   return out;
 }
@@ -125,12 +155,12 @@ std::vector<engine::claim_summary> memory_state::open_claims_of(std::string_view
   std::vector<engine::claim_summary> out;
   const auto* p = find_patient(key);
   if (p == nullptr) return out;
-  for (const auto index : p->claims) {
-    const auto& s = records_[index];
+  for (auto at = p->first; at != no_record; at = records_[at].next_of_patient) {
+    const auto& s = records_[at];
     if (s.closed) continue;
     if (s.result == model::outcome::hold_documentation ||
         (released_too && s.result == model::outcome::release)) {
-      out.push_back({s.id, s.result, s.closed, s.csii_released});
+      out.push_back({std::string(s.id()), s.result, s.closed, s.csii_released});
     }
   }
   return out;

@@ -64,6 +64,69 @@ TEST_SUITE("store.memory_state") {
     CHECK(s.claims_of("OTHER")[0].id == "M1");
   }
 
+  TEST_CASE("a patient's list keeps first-save order as claims leave it from front, middle, end") {
+    store::memory_state s;
+    const auto save = [&s](const char* id, const char* member) {
+      engine::claim_record r;
+      r.claim = test::pump_claim(id);
+      r.claim.subscriber.member_id = member;
+      s.save(r);
+    };
+    const auto ids = [&s](std::string_view member) {
+      std::string out;
+      for (const auto& c : s.claims_of(member)) out += c.id + " ";
+      return out;
+    };
+    for (const char* id : {"A", "B", "C", "D"}) save(id, "P");
+    save("B", "Q");  // from the middle
+    CHECK(ids("P") == "A C D ");
+    save("A", "Q");  // from the front
+    CHECK(ids("P") == "C D ");
+    save("D", "Q");  // from the end: the next claim must follow C, not the claim that left
+    CHECK(ids("P") == "C ");
+    save("E", "P");
+    CHECK(ids("P") == "C E ");
+    CHECK(ids("Q") == "B A D ");
+    save("C", "Q");  // the only-but-one, then the last one left
+    save("E", "Q");
+    CHECK(ids("P").empty());
+    save("B", "P");  // back to an emptied list
+    CHECK(ids("P") == "B ");
+    CHECK(ids("Q") == "A D C E ");
+    CHECK(s.size() == 5);
+  }
+
+  TEST_CASE("every claim is found by its key as the table grows and as each is saved again") {
+    // The table holds record indexes and hashes each by the key inside its bytes: growing it
+    // rehashes by those keys, and a claim saved again gets new bytes under the same key.
+    store::memory_state s;
+    constexpr int claims = 5000;
+    for (int i = 0; i < claims; ++i) {
+      engine::claim_record r;
+      const auto id = "K" + std::to_string(i);
+      r.claim = test::pump_claim(id.c_str());
+      r.source = "first";
+      s.save(r);
+    }
+    for (int i = 0; i < claims; i += 3) {
+      engine::claim_record r;
+      const auto id = "K" + std::to_string(i);
+      r.claim = test::pump_claim(id.c_str());
+      r.source = std::string(100, 'x') + std::to_string(i);
+      s.save(r);
+    }
+    CHECK(s.size() == claims);
+    int found = 0;
+    for (int i = 0; i < claims; ++i) {
+      const auto back = s.load("K" + std::to_string(i));
+      if (!back) continue;
+      const auto expected = i % 3 == 0 ? std::string(100, 'x') + std::to_string(i) : "first";
+      if (back->source == expected && back->claim.id == "K" + std::to_string(i)) ++found;
+    }
+    CHECK(found == claims);
+    CHECK(s.claims_of(test::test_patient_key).size() == claims);
+  }
+
   TEST_CASE("history is kept when asked for; interchanges and counters always") {
     store::memory_state quiet;
     quiet.record_history("A", {1, "hold", 5, {}, "x", ""});

@@ -10,12 +10,14 @@
 
 #include <deque>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
 #include <boost/unordered/unordered_flat_map.hpp>
+#include <boost/unordered/unordered_flat_set.hpp>
 
 #include "covgate/engine/state.hpp"
 #include "covgate/model/text_hash.hpp"
@@ -62,32 +64,40 @@ class memory_state final : public engine::state {
   void set_counter(std::string_view name, std::int64_t value) override;
 
  private:
-  // One allocation per claim (a short id lives inside the record itself): its encoded claim
-  // without its set's part, its decision in the in-process form (reasons by enumerator) and
-  // its source, one after the other (a million claims are a million of these).
+  static constexpr std::uint32_t no_record = UINT32_MAX;
+  // One allocation per claim: its key, its encoded claim without its set's part, its decision
+  // in the in-process form (reasons by enumerator) and its source, one after the other (a
+  // million claims are a million of these). The key kept as a string of its own was a second
+  // allocation per claim (a key is longer than a short string's 15 bytes), and its 32 bytes
+  // here beside the record's.
   struct stored {
-    std::string id;  // its key (model/claim_key.hpp): CLM01 and the billing NPI
-    std::string bytes;
+    std::unique_ptr<char[]> bytes;
+    std::uint32_t id_size = 0;  // its key (model/claim_key.hpp): CLM01 and the billing NPI
     std::uint32_t claim_size = 0;
     std::uint32_t decision_size = 0;
+    std::uint32_t source_size = 0;
     std::uint32_t patient = 0;   // its patient's index in patients_
     std::uint32_t set_part = 0;  // its set's part of the claim, in set_parts_
     std::uint32_t events = 0;
+    std::uint32_t next_of_patient = no_record;  // the patient's next claim, in first-save order
     model::outcome result = model::outcome::release;
     bool closed = false;
     bool csii_released = false;
-    [[nodiscard]] std::string_view claim() const { return {bytes.data(), claim_size}; }
+    [[nodiscard]] std::string_view id() const { return {bytes.get(), id_size}; }
+    [[nodiscard]] std::string_view claim() const { return {bytes.get() + id_size, claim_size}; }
     [[nodiscard]] std::string_view decision() const {
-      return std::string_view(bytes).substr(claim_size, decision_size);
+      return {bytes.get() + id_size + claim_size, decision_size};
     }
     [[nodiscard]] std::string_view source() const {
-      return std::string_view(bytes).substr(claim_size + decision_size);
+      return {bytes.get() + id_size + claim_size + decision_size, source_size};
     }
   };
+  // A patient's claims are a list threaded through their records (next_of_patient): a vector
+  // per patient was a third allocation per claim for a patient with one.
   struct patient {
     std::string key;
-    std::vector<std::uint32_t> claims;  // indexes in records_, in first-save order
-    std::uint32_t csii_released = 0;    // claims released with a pump line
+    std::uint32_t first = no_record, last = no_record;  // indexes in records_
+    std::uint32_t csii_released = 0;                    // claims released with a pump line
   };
   using hash = model::text_hash;  // heterogeneous lookup by string_view
   template <class T>
@@ -97,16 +107,41 @@ class memory_state final : public engine::state {
   // leave the key dangling). A node-based map cost a cache miss per lookup, and a replay
   // looks each claim up four times: 12 % of a claims-only replay.
   using index_of = boost::unordered_flat_map<std::string_view, std::uint32_t, hash>;
+  // The records' table holds their indexes alone and hashes each by the key inside its bytes
+  // (looked up by a key as a string_view): a key's view would dangle when a claim saved again
+  // gets new bytes, and a record's index is 4 bytes where a view and an index are 24.
+  struct record_hash {
+    using is_transparent = void;
+    const std::deque<stored>* records;
+    std::size_t operator()(std::string_view key) const noexcept { return hash{}(key); }
+    std::size_t operator()(std::uint32_t index) const noexcept {
+      return hash{}((*records)[index].id());
+    }
+  };
+  struct record_equal {
+    using is_transparent = void;
+    const std::deque<stored>* records;
+    bool operator()(std::uint32_t a, std::uint32_t b) const noexcept { return a == b; }
+    bool operator()(std::string_view key, std::uint32_t index) const noexcept {
+      return key == (*records)[index].id();
+    }
+    bool operator()(std::uint32_t index, std::string_view key) const noexcept {
+      return key == (*records)[index].id();
+    }
+  };
 
   [[nodiscard]] const stored* find(std::string_view claim_key) const;
   [[nodiscard]] const patient* find_patient(std::string_view key) const;
   std::uint32_t patient_index(const std::string& key);
+  void link(std::uint32_t record, std::uint32_t to);      // at the end of its list
+  void unlink(std::uint32_t record, std::uint32_t from);  // out of its list
   std::uint32_t set_part_index(std::string_view encoded);
   std::uint32_t set_part_of(const model::claim& c);
 
   bool keep_history_;
   std::deque<stored> records_;  // in first-save order
-  index_of record_of_;
+  boost::unordered_flat_set<std::uint32_t, record_hash, record_equal> record_of_{
+      0, record_hash{&records_}, record_equal{&records_}};
   std::deque<patient> patients_;
   index_of patient_of_;
   std::deque<std::string> set_parts_;  // distinct encoded set parts, never dropped
