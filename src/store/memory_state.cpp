@@ -17,14 +17,14 @@ const memory_state::stored* memory_state::find(std::string_view claim_key) const
 
 const memory_state::patient* memory_state::find_patient(std::string_view key) const {
   const auto it = patient_of_.find(key);
-  return it == patient_of_.end() ? nullptr : &patients_[it->second];
+  return it == patient_of_.end() ? nullptr : &patients_[*it];
 }
 
 std::uint32_t memory_state::patient_index(const std::string& key) {
-  if (const auto it = patient_of_.find(key); it != patient_of_.end()) return it->second;
+  if (const auto it = patient_of_.find(std::string_view(key)); it != patient_of_.end()) return *it;
   const auto index = static_cast<std::uint32_t>(patients_.size());
   patients_.push_back({key, no_record, no_record, 0});
-  patient_of_.emplace(patients_.back().key, index);  // views the deque's copy, which stays put
+  patient_of_.insert(index);  // hashed by the key patients_ now holds
   return index;
 }
 
@@ -53,10 +53,10 @@ void memory_state::unlink(std::uint32_t record, std::uint32_t from) {
 }
 
 std::uint32_t memory_state::set_part_index(std::string_view encoded) {
-  if (const auto it = set_part_of_.find(encoded); it != set_part_of_.end()) return it->second;
+  if (const auto it = set_part_of_.find(encoded); it != set_part_of_.end()) return *it;
   const auto index = static_cast<std::uint32_t>(set_parts_.size());
   set_parts_.emplace_back(encoded);
-  set_part_of_.emplace(set_parts_.back(), index);  // views the deque's copy, which stays put
+  set_part_of_.insert(index);  // hashed by the part set_parts_ now holds
   return index;
 }
 
