@@ -74,6 +74,15 @@ std::uint32_t memory_state::set_part_of(const model::claim& c) {
   return last_set_part_;
 }
 
+std::uint32_t memory_state::source_head_index(std::string_view head) {
+  if (last_source_ != no_record && sources_[last_source_] == head) return last_source_;
+  if (const auto it = source_of_.find(head); it != source_of_.end()) return last_source_ = *it;
+  last_source_ = static_cast<std::uint32_t>(sources_.size());
+  sources_.emplace_back(head);
+  source_of_.insert(last_source_);  // hashed by the head sources_ now holds
+  return last_source_;
+}
+
 std::optional<engine::claim_record> memory_state::load(std::string_view claim_key) const {
   const auto* s = find(claim_key);
   if (s == nullptr) return std::nullopt;
@@ -81,7 +90,9 @@ std::optional<engine::claim_record> memory_state::load(std::string_view claim_ke
   auto decision = model::decode_in_process_decision(s->decision());
   // Only encode() wrote these bytes: failing to read them back is a bug, not bad input.
   if (!claim || !decision) throw std::logic_error("memory_state: a stored record does not decode");
-  return engine::claim_record{std::move(*claim), std::move(*decision), std::string(s->source()),
+  auto source = sources_[s->source_head];
+  source += s->source_tail();
+  return engine::claim_record{std::move(*claim), std::move(*decision), std::move(source),
                               s->closed,         s->csii_released,     s->events};
 }
 
@@ -102,7 +113,10 @@ void memory_state::save(const engine::claim_record_view& record) {
   const auto claim_size = encoding_.size() - claim_key_.size();
   model::encode_in_process(record.decision, encoding_);
   const auto decision_size = encoding_.size() - claim_key_.size() - claim_size;
-  encoding_ += record.source;
+  const auto head_size = record.source.rfind(':') + 1;  // 0 without a ':' (npos + 1)
+  const auto source_head = source_head_index(record.source.substr(0, head_size));
+  const auto source_tail = record.source.substr(head_size);
+  encoding_ += source_tail;
   auto bytes = std::make_unique_for_overwrite<char[]>(encoding_.size());
   std::memcpy(bytes.get(), encoding_.data(), encoding_.size());
 
@@ -115,7 +129,8 @@ void memory_state::save(const engine::claim_record_view& record) {
   s.id_size = static_cast<std::uint32_t>(claim_key_.size());
   s.claim_size = static_cast<std::uint32_t>(claim_size);
   s.decision_size = static_cast<std::uint32_t>(decision_size);
-  s.source_size = static_cast<std::uint32_t>(record.source.size());
+  s.source_size = static_cast<std::uint32_t>(source_tail.size());
+  s.source_head = source_head;
   s.set_part = set_part;  // with the bytes it completes, not before
   if (is_new) {
     record_of_.insert(index);  // hashed by the key its bytes now hold

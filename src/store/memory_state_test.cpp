@@ -2,6 +2,9 @@
 
 #include <doctest/doctest.h>
 
+#include <string>
+#include <vector>
+
 #include "covgate/model/claim_codec.hpp"
 #include "covgate/model/claim_key.hpp"
 #include "support/gate_fixtures.hpp"
@@ -125,6 +128,31 @@ TEST_SUITE("store.memory_state") {
     }
     CHECK(found == claims);
     CHECK(s.claims_of(test::test_patient_key).size() == claims);
+  }
+
+  TEST_CASE("a claim's source loads back as saved, its input's name kept once for all") {
+    store::memory_state s;
+    const std::vector<std::string> sources = {
+        "claims.x12:100",     "other.x12:5", "claims.x12:7", "no-offset", "",
+        "mllp:10.0.0.1:4711", ":",           "claims.x12:",  "http:abc:"};
+    for (std::size_t i = 0; i < sources.size(); ++i) {
+      engine::claim_record r;
+      const auto id = "S" + std::to_string(i);
+      r.claim = test::pump_claim(id.c_str());
+      r.source = sources[i];
+      s.save(r);
+    }
+    for (std::size_t i = 0; i < sources.size(); ++i) {
+      const auto back = s.load("S" + std::to_string(i));
+      REQUIRE(back);
+      CHECK(back->source == sources[i]);
+    }
+    engine::claim_record again;  // saved again from another input: the new source
+    again.claim = test::pump_claim("S0");
+    again.source = "late.ndjson:42";
+    s.save(again);
+    CHECK(s.load("S0")->source == "late.ndjson:42");
+    CHECK(s.load("S2")->source == "claims.x12:7");
   }
 
   TEST_CASE("history is kept when asked for; interchanges and counters always") {

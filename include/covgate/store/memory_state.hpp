@@ -67,19 +67,20 @@ class memory_state final : public engine::state {
  private:
   static constexpr std::uint32_t no_record = UINT32_MAX;
   // One allocation per claim: its key, its encoded claim without its set's part, its decision
-  // in the in-process form (reasons by enumerator) and its source, one after the other (a
-  // million claims are a million of these). The key kept as a string of its own was a second
-  // allocation per claim (a key is longer than a short string's 15 bytes), and its 32 bytes
+  // in the in-process form (reasons by enumerator) and the end of its source, one after the
+  // other (a million claims are a million of these). The key kept as a string of its own was a
+  // second allocation per claim (a key is longer than a short string's 15 bytes), and its 32 bytes
   // here beside the record's.
   struct stored {
     std::unique_ptr<char[]> bytes;
     std::uint32_t id_size = 0;  // its key (model/claim_key.hpp): CLM01 and the billing NPI
     std::uint32_t claim_size = 0;
     std::uint32_t decision_size = 0;
-    std::uint32_t source_size = 0;
-    std::uint32_t patient = 0;   // its patient's index in patients_
-    std::uint32_t set_part = 0;  // its set's part of the claim, in set_parts_
+    std::uint32_t source_size = 0;  // its source's tail; the head is sources_[source_head]
+    std::uint32_t patient = 0;      // its patient's index in patients_
+    std::uint32_t set_part = 0;     // its set's part of the claim, in set_parts_
     std::uint32_t events = 0;
+    std::uint32_t source_head = 0;
     std::uint32_t next_of_patient = no_record;  // the patient's next claim, in first-save order
     model::outcome result = model::outcome::release;
     bool closed = false;
@@ -89,7 +90,7 @@ class memory_state final : public engine::state {
     [[nodiscard]] std::string_view decision() const {
       return {bytes.get() + id_size + claim_size, decision_size};
     }
-    [[nodiscard]] std::string_view source() const {
+    [[nodiscard]] std::string_view source_tail() const {
       return {bytes.get() + id_size + claim_size + decision_size, source_size};
     }
   };
@@ -143,6 +144,7 @@ class memory_state final : public engine::state {
   void unlink(std::uint32_t record, std::uint32_t from);  // out of its list
   std::uint32_t set_part_index(std::string_view encoded);
   std::uint32_t set_part_of(const model::claim& c);
+  std::uint32_t source_head_index(std::string_view head);
 
   bool keep_history_;
   // Deques: growing one moves nothing, where a vector's growth copies a million records at
@@ -153,6 +155,11 @@ class memory_state final : public engine::state {
   index_of<patient> patient_of_{0, {&patients_}, {&patients_}};
   std::deque<std::string> set_parts_;  // distinct encoded set parts, never dropped
   index_of<std::string> set_part_of_{0, {&set_parts_}, {&set_parts_}};
+  // A source is "<input>:<offset>": every claim of an input names it again (a file's path, a
+  // connection), so the head up to the last ':' is kept once and a record keeps the offset.
+  std::deque<std::string> sources_;  // distinct source heads, never dropped
+  index_of<std::string> source_of_{0, {&sources_}, {&sources_}};
+  std::uint32_t last_source_ = no_record;  // the head saved last: a set's claims share it
   by_name<std::vector<engine::history_entry>> history_;
   by_name<engine::interchange_answer> interchanges_;
   std::map<std::string, std::int64_t, std::less<>> counters_;
