@@ -2839,16 +2839,18 @@ TEST_SUITE("cluster.processes") {
     // The raw message it offers is the claim's own, whichever way it started: a snapshot's
     // rows named the old holder's journal, where the survivor's has another message. Started
     // from the snapshot, the claim came in before it: the survivor names no message of its own.
-    constexpr std::string_view message_key = R"("message":{"id":)";
-    const auto at = detail.find(message_key);
-    REQUIRE(at != std::string::npos);
-    const auto begin = at + message_key.size();
-    const auto id = detail.substr(begin, detail.find(',', begin) - begin);
-    if (gauge(*survivor, "covgate_worker_partition_snapshot_loaded_seq") >= claim_sequence) {
-      CHECK(id == "null");
-    } else if (id != "null") {
-      const auto own = http_get(*survivor, "/messages/" + id);
-      CHECK_MESSAGE(own.find("CLM*CSII-LATE*") != std::string::npos, own);
+    {  // the message the survivor names
+      constexpr std::string_view message_key = R"("message":{"id":)";
+      const auto at = detail.find(message_key);
+      REQUIRE(at != std::string::npos);
+      const auto begin = at + message_key.size();
+      const auto id = detail.substr(begin, detail.find(',', begin) - begin);
+      if (gauge(*survivor, "covgate_worker_partition_snapshot_loaded_seq") >= claim_sequence) {
+        CHECK(id == "null");
+      } else if (id != "null") {
+        const auto own = http_get(*survivor, "/messages/" + id);
+        CHECK_MESSAGE(own.find("CLM*CSII-LATE*") != std::string::npos, own);
+      }
     }
     CHECK(http_get(front_api, "/claims/CSII-LATE").find(raw_named) != std::string::npos);
     CHECK(count_of(detail, "\"event\":\"release\",\"at\"") == 1);  // once, not once per replay

@@ -69,8 +69,8 @@ class memory_state final : public engine::state {
   // One allocation per claim: its key, its encoded claim without its set's part, its decision
   // in the in-process form (reasons by enumerator) and the end of its source, one after the
   // other (a million claims are a million of these). The key kept as a string of its own was a
-  // second allocation per claim (a key is longer than a short string's 15 bytes), and its 32 bytes
-  // here beside the record's.
+  // second allocation per claim (CLM01 and an NPI are mostly longer than a short string's 15
+  // bytes), and its 32 bytes here beside the record's.
   struct stored {
     std::unique_ptr<char[]> bytes;
     std::uint32_t id_size = 0;  // its key (model/claim_key.hpp): CLM01 and the billing NPI
