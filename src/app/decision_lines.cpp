@@ -34,7 +34,7 @@ void decision_lines::add(const model::decision& decision, std::string_view billi
     write_batch(b);
     return;
   }
-  if (b.size >= batch_lines) hand_over();
+  if (b.size == batch_lines) hand_over();
 }
 
 void decision_lines::flush() {
