@@ -57,8 +57,7 @@ const std::array<command_help, 6>& commands() {
           "                                 their own (X12 on one at a time); 0 reads them on\n"
           "                                 the gate's thread (default: the cores, at most 8;\n"
           "                                 0 on one core, and when a PATH is '-', so a live\n"
-          "                                 feed is answered as it comes); with N > 0 the\n"
-          "                                 --decisions lines are written on one more thread\n"
+          "                                 feed is answered as it comes)\n"
           "  --ack-time CCYYMMDDHHMM        timestamp of the answers (default: now, UTC)\n") +
       std::string(reader_options) +
       "  -h, --help                     this help\n"

@@ -13,10 +13,10 @@
 
 #include "commands.hpp"
 #include "covgate/engine/intake.hpp"
+#include "covgate/model/decision_json.hpp"
 #include "covgate/server/store_lock.hpp"
 #include "covgate/store/memory_state.hpp"
 #include "covgate/store/sqlite_store.hpp"
-#include "decision_lines.hpp"
 #include "inputs.hpp"
 #include "load.hpp"
 #include "reading_threads.hpp"
@@ -144,22 +144,18 @@ class progress_line {
 // Writes every answer where it belongs; later releases of one message get their own 277.
 class replay_output final : public engine::answer_sink {
  public:
-  /// With `threads`, the decision lines are written on a thread of their own (decision_lines).
-  replay_output(const options& o, engine::intake& intake, progress_line& progress, bool threads)
+  replay_output(const options& o, engine::intake& intake, progress_line& progress)
       : intake_(intake),
         progress_(progress),
         at_{o.time_ms},
         x12_(o.out, false),
         fhir_(o.fhir_out, true),
         hl7_(o.hl7_out, true),
-        decisions_(o.decisions, true),
-        lines_([this](std::string_view text) { decisions_.write(text); },
-               threads && decisions_.enabled()) {}
+        decisions_(o.decisions, true) {}
 
   void x12(std::string_view text) override { x12_.write(text); }
   /// Everything written so far handed to the system (at an input file's end).
   void flush() {
-    lines_.flush();  // the lines to decisions_ first: then no other thread writes there
     for (auto* o : {&x12_, &fhir_, &hl7_, &decisions_}) o->flush();
   }
   void fhir(std::string_view text) override {
@@ -172,7 +168,10 @@ class replay_output final : public engine::answer_sink {
   }
   void on_event(const engine::event& e, bool later) override {
     if (decisions_.enabled() && e.kind != engine::event_kind::repeat) {
-      lines_.add(e.decision, e.claim().billing.npi, engine::name(e.kind), e.source);
+      line_.clear();
+      model::append_json(line_, e.decision, e.claim().billing.npi, engine::name(e.kind), e.source);
+      line_ += '\n';
+      decisions_.write(line_);
     }
     if (later) {
       later_.push_back(e);
@@ -196,8 +195,8 @@ class replay_output final : public engine::answer_sink {
   progress_line& progress_;
   engine::message_time at_;
   output x12_, fhir_, hl7_, decisions_;
-  decision_lines lines_;  // after decisions_, which its thread writes to until it ends
   std::vector<engine::event> later_;
+  std::string line_;
   std::uint64_t first_answers_ = 0;
 };
 
@@ -297,7 +296,7 @@ int run_replay(const options& o) {
   const auto started = clock::now();
   progress_line progress(o.progress.value_or(::isatty(STDERR_FILENO) == 1), files.size(),
                          total_bytes);
-  replay_output out(o, intake, progress, settings.read_ahead > 0);
+  replay_output out(o, intake, progress);
   run_figures figures;
   figures.files = files.size();
   bool any_rejected = false;
