@@ -113,7 +113,7 @@ void memory_state::save(const engine::claim_record_view& record) {
   const auto claim_size = encoding_.size() - claim_key_.size();
   model::encode_in_process(record.decision, encoding_);
   const auto decision_size = encoding_.size() - claim_key_.size() - claim_size;
-  const auto head_size = record.source.rfind(':') + 1;  // 0 without a ':' (npos + 1)
+  const auto head_size = record.source.find(':') + 1;  // 0 without a ':' (npos + 1)
   const auto source_head = source_head_index(record.source.substr(0, head_size));
   const auto source_tail = record.source.substr(head_size);
   encoding_ += source_tail;

@@ -155,6 +155,21 @@ TEST_SUITE("store.memory_state") {
     CHECK(s.load("S2")->source == "claims.x12:7");
   }
 
+  TEST_CASE("a host's messages on one channel keep one source head, not one per message") {
+    // A host's claims come from "<channel>:<message number>:<offset>": the head is the
+    // channel's, however many messages there are.
+    store::memory_state s;
+    for (int message = 1; message <= 500; ++message) {
+      engine::claim_record r;
+      const auto id = "H" + std::to_string(message);
+      r.claim = test::pump_claim(id.c_str());
+      r.source = "covgate:" + std::to_string(message) + ":" + std::to_string(message * 3);
+      s.save(r);
+    }
+    CHECK(s.source_heads() == 1);
+    CHECK(s.load("H250")->source == "covgate:250:750");
+  }
+
   TEST_CASE("history is kept when asked for; interchanges and counters always") {
     store::memory_state quiet;
     quiet.record_history("A", {1, "hold", 5, {}, "x", ""});

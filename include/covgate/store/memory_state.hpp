@@ -42,6 +42,8 @@ class memory_state final : public engine::state {
   [[nodiscard]] std::size_t size() const override { return records_.size(); }
   /// How many distinct set parts (envelope and billing provider) it keeps.
   [[nodiscard]] std::size_t set_parts() const noexcept { return set_parts_.size(); }
+  /// Distinct heads of the claims' sources kept (see sources_).
+  [[nodiscard]] std::size_t source_heads() const noexcept { return sources_.size(); }
   [[nodiscard]] std::vector<engine::claim_summary> open_claims_of(std::string_view patient,
                                                                   bool released_too) const override;
   [[nodiscard]] bool csii_released_other_than(std::string_view patient,
@@ -155,8 +157,10 @@ class memory_state final : public engine::state {
   index_of<patient> patient_of_{0, {&patients_}, {&patients_}};
   std::deque<std::string> set_parts_;  // distinct encoded set parts, never dropped
   index_of<std::string> set_part_of_{0, {&set_parts_}, {&set_parts_}};
-  // A source is "<input>:<offset>": every claim of an input names it again (a file's path, a
-  // connection), so the head up to the last ':' is kept once and a record keeps the offset.
+  // A source is "<input>:<offset>" ("<channel>:<message>:<offset>" from a host): every claim
+  // of an input names it again, so the head up to the first ':' (a file's path, a channel's
+  // name) is kept once and a record keeps the rest. Not up to the last: a host's message
+  // number would make a head per message, kept for good.
   std::deque<std::string> sources_;  // distinct source heads, never dropped
   index_of<std::string> source_of_{0, {&sources_}, {&sources_}};
   std::uint32_t last_source_ = no_record;  // the head saved last: a set's claims share it
