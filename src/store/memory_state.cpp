@@ -52,12 +52,13 @@ void memory_state::unlink(std::uint32_t record, std::uint32_t from) {
   }
 }
 
-std::uint32_t memory_state::set_part_index(std::string_view encoded) {
-  if (const auto it = set_part_of_.find(encoded); it != set_part_of_.end()) return *it;
-  const auto index = static_cast<std::uint32_t>(set_parts_.size());
-  set_parts_.emplace_back(encoded);
-  set_part_of_.insert(index);  // hashed by the part set_parts_ now holds
-  return index;
+std::uint32_t memory_state::intern(std::deque<std::string>& texts, index_of<std::string>& index,
+                                   std::string_view text) {
+  if (const auto it = index.find(text); it != index.end()) return *it;
+  const auto at = static_cast<std::uint32_t>(texts.size());
+  texts.emplace_back(text);
+  index.insert(at);  // hashed by the text the deque now holds
+  return at;
 }
 
 std::uint32_t memory_state::set_part_of(const model::claim& c) {
@@ -67,7 +68,7 @@ std::uint32_t memory_state::set_part_of(const model::claim& c) {
   }
   encoding_.clear();
   model::encode_set_part(c, encoding_);
-  last_set_part_ = set_part_index(encoding_);
+  last_set_part_ = intern(set_parts_, set_part_of_, encoding_);
   last_billing_ = c.billing;
   last_envelope_ = c.envelope;
   has_last_set_ = true;
@@ -75,11 +76,9 @@ std::uint32_t memory_state::set_part_of(const model::claim& c) {
 }
 
 std::uint32_t memory_state::source_head_index(std::string_view head) {
-  if (last_source_ != no_record && sources_[last_source_] == head) return last_source_;
-  if (const auto it = source_of_.find(head); it != source_of_.end()) return last_source_ = *it;
-  last_source_ = static_cast<std::uint32_t>(sources_.size());
-  sources_.emplace_back(head);
-  source_of_.insert(last_source_);  // hashed by the head sources_ now holds
+  if (last_source_ == no_record || sources_[last_source_] != head) {
+    last_source_ = intern(sources_, source_of_, head);
+  }
   return last_source_;
 }
 

@@ -144,7 +144,9 @@ class memory_state final : public engine::state {
   std::uint32_t patient_index(const std::string& key);
   void link(std::uint32_t record, std::uint32_t to);      // at the end of its list
   void unlink(std::uint32_t record, std::uint32_t from);  // out of its list
-  std::uint32_t set_part_index(std::string_view encoded);
+  // The index of `text` in `texts`, appended (and indexed) when it is not there yet.
+  static std::uint32_t intern(std::deque<std::string>& texts, index_of<std::string>& index,
+                              std::string_view text);
   std::uint32_t set_part_of(const model::claim& c);
   std::uint32_t source_head_index(std::string_view head);
 
