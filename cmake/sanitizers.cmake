@@ -9,9 +9,9 @@ function(covgate_sanitize target)
       -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
     target_link_options(${target} PRIVATE -fsanitize=address,undefined)
     # Executables are linked without PIE here: a PIE executable relocates every pointer in the
-    # instrumented code's static data at each start (2.5 million relocations in covgate), which
-    # made each start of the CLI cost some 0.6 s, half of it in the dynamic loader, and the
-    # golden and CLI tests start it hundreds of times. Release builds stay PIE.
+    # instrumented code's static data at each start (2,526,852 relocations in covgate, 7,438 in
+    # the release build), and a one-claim `covgate check` took 0.53 s as PIE against 0.30 s
+    # without; the golden and CLI tests start it hundreds of times. Release builds stay PIE.
     get_target_property(type ${target} TYPE)
     if(type STREQUAL "EXECUTABLE")
       target_link_options(${target} PRIVATE -no-pie)
