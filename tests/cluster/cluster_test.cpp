@@ -674,7 +674,10 @@ TEST_SUITE("cluster.jetstream") {
     MESSAGE("a release lost in hand came back after "
             << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms");
     CHECK(took < 20s);
-    CHECK(earlier["lost"] == 1);  // the lost delivery counts as an attempt
+    // The lost delivery counts as an attempt: at least one came before. Not exactly one: on a
+    // loaded machine a fetch of the front's own can time out as the server answers it, and
+    // that delivery, which nobody saw, counts too (CI saw 2 with a build beside the tests).
+    CHECK(earlier["lost"] >= 1);
     lock.unlock();
     front.stop();
     CHECK(js.consumer_info(std::string(out_stream), consumer).ack_pending == 0);
