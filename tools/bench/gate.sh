@@ -11,7 +11,10 @@
 # facts), and what reading ahead adds to the peak (batches in flight, not stored facts).
 # The day's replay and the claims-only replay run RUNS times each (default 3), taking turns so
 # that a slow minute of a shared machine falls on both; each line gives the median's figures
-# and every run's seconds (seconds_each), and the peak RSS is the highest of the runs.
+# and every run's seconds (seconds_each), and the peak RSS is the highest of the runs. The
+# replay lines also give the CPU time of the median run (cpu_s, user + system) and how many
+# cores it kept busy (cores_busy = cpu_s / seconds): on a machine whose vCPUs change speed, a
+# slow run with as much CPU shows the machine, one with more CPU shows the code.
 #   tools/bench/gate.sh [BUILD_DIR] [CLAIMS]      (RUNS=5 for more runs)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -25,10 +28,10 @@ mkdir "$work/day" "$work/claims-only"
   --facts-before "$work/day/1-records.ndjson" --facts-after "$work/day/3-late-records.ndjson"
 ln -s "$work/day/2-claims.x12" "$work/claims-only/claims.x12"
 bytes=$(cat "$work"/day/* | wc -c)
-replay_timed() {  # times-file, stderr-file, replay arguments...: appends "seconds rss_kb"
+replay_timed() {  # times-file, stderr-file, replay arguments...: appends "seconds rss_kb user sys"
   local times=$1 stderr=$2
   shift 2
-  /usr/bin/time -f "%e %M" -o "$work/one-time" "$build/covgate" replay \
+  /usr/bin/time -f "%e %M %U %S" -o "$work/one-time" "$build/covgate" replay \
     --ack-time 202611271200 --out /dev/null --decisions /dev/null "$@" 2>"$stderr" || true
   tail -1 "$work/one-time" >>"$times"
 }
@@ -38,9 +41,10 @@ for _ in $(seq "$runs"); do
 done
 # The same day with its NDJSON read on the gate's thread (--read-threads 0): what reading
 # ahead on the other cores gains, in the same run.
-/usr/bin/time -f "%e %M" -o "$work/one-thread-time" "$build/covgate" replay --read-threads 0 \
+/usr/bin/time -f "%e %M %U %S" -o "$work/one-thread-time" "$build/covgate" replay --read-threads 0 \
   --ack-time 202611271200 --out /dev/null --decisions /dev/null "$work/day" 2>/dev/null || true
-read -r one_thread_seconds one_thread_rss_kb < <(tail -1 "$work/one-thread-time")
+read -r one_thread_seconds one_thread_rss_kb one_thread_user one_thread_sys < <(tail -1 "$work/one-thread-time")
+one_thread_cpu=$(node -e "console.log((${one_thread_user} + ${one_thread_sys}).toFixed(2))")
 # The summary's line, wherever it stands on stderr; a run without it is no figure at all.
 facts=$(sed -n 's/^covgate replay: .*), \([0-9]*\) facts/\1/p' "$work/summary" | head -1)
 if [ -z "$facts" ]; then
@@ -67,28 +71,31 @@ else
   read -r check_seconds check_rss_kb < <(check_on)
   check_each=$check_seconds
 fi
-# The median's seconds, every run's, and the highest peak RSS of a times file.
+# The median's seconds, the highest peak RSS, every run's seconds and the median run's CPU
+# seconds (user + system) of a times file.
 summarize() {
   node -e '
     const runs = require("fs").readFileSync(process.argv[1], "utf8").trim().split("\n")
       .map((line) => line.trim().split(/\s+/).map(Number));
     const seconds = runs.map((r) => r[0]);
-    const sorted = [...seconds].sort((a, b) => a - b);
-    console.log(sorted[(sorted.length - 1) >> 1], Math.max(...runs.map((r) => r[1])),
-      seconds.join(","));
+    const median = [...runs].sort((a, b) => a[0] - b[0])[(runs.length - 1) >> 1];
+    console.log(median[0], Math.max(...runs.map((r) => r[1])), seconds.join(","),
+      (median[2] + median[3]).toFixed(2));
   ' "$1"
 }
-read -r seconds rss_kb seconds_each < <(summarize "$work/day-times")
-read -r claims_seconds claims_rss_kb claims_each < <(summarize "$work/claims-times")
+read -r seconds rss_kb seconds_each cpu_seconds < <(summarize "$work/day-times")
+read -r claims_seconds claims_rss_kb claims_each claims_cpu < <(summarize "$work/claims-times")
 node -e "
   const [claims, facts, bytes, s, rss, cs, crss, os, orss, ts, trss] =
     process.argv.slice(1).map(Number);
+  const busy = (cpu, wall) => ' cpu_s=' + cpu + ' cores_busy=' + (Number(cpu) / wall).toFixed(2);
   console.log('gate claims=' + claims + ' facts=' + facts + ' bytes=' + bytes + ' seconds=' + s +
     ' claims_per_s=' + Math.round(claims / s) + ' mb_per_s=' + (bytes / 1e6 / s).toFixed(1) +
-    ' peak_rss_mb=' + Math.round(rss / 1024) + ' seconds_each=' + process.argv[13]);
+    ' peak_rss_mb=' + Math.round(rss / 1024) + ' seconds_each=' + process.argv[13] +
+    busy(process.argv[15], s));
   console.log('gate-one-thread claims=' + claims + ' seconds=' + ts + ' claims_per_s=' +
     Math.round(claims / ts) + ' peak_rss_mb=' + Math.round(trss / 1024) +
-    ' read_ahead_gain=' + (ts / s).toFixed(2));
+    ' read_ahead_gain=' + (ts / s).toFixed(2) + busy(process.argv[17], ts));
   console.log('check claims=' + claims + ' seconds=' + cs + ' claims_per_s=' +
     Math.round(claims / cs) + ' peak_rss_mb=' + Math.round(crss / 1024) +
     ' gate_vs_check=' + (cs / s).toFixed(2) + ' seconds_per_vcpu=' + process.argv[12]);
@@ -96,8 +103,8 @@ node -e "
     Math.round(claims / os) + ' peak_rss_mb=' + Math.round(orss / 1024) +
     ' bytes_per_fact=' + Math.round((trss - orss) * 1024 / Math.max(facts, 1)) +
     ' read_ahead_extra_mb=' + Math.round((rss - trss) / 1024) + ' seconds_each=' +
-    process.argv[14]);
+    process.argv[14] + busy(process.argv[16], os));
 " "$claims" "$facts" "$bytes" "$seconds" "$rss_kb" "$check_seconds" "$check_rss_kb" \
   "$claims_seconds" "$claims_rss_kb" "$one_thread_seconds" "$one_thread_rss_kb" "$check_each" \
-  "$seconds_each" "$claims_each"
+  "$seconds_each" "$claims_each" "$cpu_seconds" "$claims_cpu" "$one_thread_cpu"
 cat "$work/summary" | head -6
