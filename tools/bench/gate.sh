@@ -43,8 +43,6 @@ done
 # ahead on the other cores gains, in the same run.
 /usr/bin/time -f "%e %M %U %S" -o "$work/one-thread-time" "$build/covgate" replay --read-threads 0 \
   --ack-time 202611271200 --out /dev/null --decisions /dev/null "$work/day" 2>/dev/null || true
-read -r one_thread_seconds one_thread_rss_kb one_thread_user one_thread_sys < <(tail -1 "$work/one-thread-time")
-one_thread_cpu=$(node -e "console.log((${one_thread_user} + ${one_thread_sys}).toFixed(2))")
 # The summary's line, wherever it stands on stderr; a run without it is no figure at all.
 facts=$(sed -n 's/^covgate replay: .*), \([0-9]*\) facts/\1/p' "$work/summary" | head -1)
 if [ -z "$facts" ]; then
@@ -85,6 +83,10 @@ summarize() {
 }
 read -r seconds rss_kb seconds_each cpu_seconds < <(summarize "$work/day-times")
 read -r claims_seconds claims_rss_kb claims_each claims_cpu < <(summarize "$work/claims-times")
+# time's last line only, as replay_timed keeps: a replay that fails (|| true above) makes time
+# write a line saying so before its figures.
+tail -1 "$work/one-thread-time" >"$work/one-thread-times"
+read -r one_thread_seconds one_thread_rss_kb _ one_thread_cpu < <(summarize "$work/one-thread-times")
 node -e "
   const [claims, facts, bytes, s, rss, cs, crss, os, orss, ts, trss] =
     process.argv.slice(1).map(Number);
