@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build pkg-config
-  libboost1.81-dev rapidjson-dev libpugixml-dev doctest-dev libbenchmark-dev
+  libboost1.81-dev rapidjson-dev libsimdjson-dev libpugixml-dev doctest-dev libbenchmark-dev
   libsqlite3-dev sqlite3 libssl-dev openssl curl
   libjemalloc-dev                             # the executable's malloc (docs/performance.md)
   clang libclang-rt-14-dev clang-format

@@ -1,5 +1,7 @@
 // One read-only view over a FHIR element in either encoding, so each resource is mapped once:
-// JSON (a RapidJSON value) or XML (a pugixml node, primitives in @value, repeats as siblings).
+// JSON (a place on simdjson's tape, json_tape.hpp; or a RapidJSON value, for texts over 4 MiB
+// and the few simdjson refuses: reader.cpp read_json_document) or XML (a pugixml node,
+// primitives in @value, repeats as siblings).
 #pragma once
 
 #include <rapidjson/document.h>
@@ -13,19 +15,27 @@
 #include <string_view>
 #include <vector>
 
+#include "json_tape.hpp"
+
 namespace covgate::fhir {
 
 class element {
  public:
   element() = default;
   explicit element(const rapidjson::Value* json) : json_(json) {}
+  explicit element(json_tape parsed) : parsed_(parsed), has_parsed_(true) {}
   explicit element(pugi::xml_node xml) : xml_(xml) {}
 
-  [[nodiscard]] bool exists() const noexcept { return json_ != nullptr || bool(xml_); }
-  [[nodiscard]] bool is_json() const noexcept { return json_ != nullptr; }
+  [[nodiscard]] bool exists() const noexcept { return is_json() || bool(xml_); }
+  [[nodiscard]] bool is_json() const noexcept { return has_parsed_ || json_ != nullptr; }
 
   /// The resource type: JSON "resourceType", XML the element name.
   [[nodiscard]] std::string_view resource_type() const {
+    if (has_parsed_) {
+      json_tape type;
+      return parsed_member("resourceType", type) && type.is(json_tape::kind::string) ? type.text()
+                                                                                     : "";
+    }
     if (json_) {
       if (!json_->IsObject()) return {};
       const auto it = find_member("resourceType");
@@ -37,6 +47,13 @@ class element {
   /// The first child called `name` (for a JSON array, its first item). No allocation: this
   /// is the lookup every mapped element goes through.
   [[nodiscard]] element child(std::string_view name) const {
+    if (has_parsed_) {
+      json_tape value;
+      if (!parsed_member(name, value)) return {};
+      if (!value.is(json_tape::kind::array)) return element(value);
+      json_tape first;
+      return value.first_item(first) ? element(first) : element{};
+    }
     if (json_) {
       if (!json_->IsObject()) return {};
       const auto it = find_member(name);
@@ -53,7 +70,10 @@ class element {
   /// Every child called `name`: the items of a JSON array, or XML siblings of that name.
   [[nodiscard]] std::vector<element> children(std::string_view name) const {
     std::vector<element> out;
-    if (json_) {
+    if (has_parsed_) {
+      for_each_member(name,
+                      [&out](const element& item, std::size_t, bool) { out.push_back(item); });
+    } else if (json_) {
       if (!json_->IsObject()) return out;
       const auto it = find_member(name);
       if (it == json_->MemberEnd()) return out;
@@ -74,7 +94,13 @@ class element {
   /// them, without building a list; `listed` is true for the items of a JSON array.
   template <class Visit>
   void for_each_member(std::string_view name, Visit&& visit) const {
-    if (json_) {
+    if (has_parsed_) {
+      json_tape value;
+      if (!parsed_member(name, value)) return;
+      if (!value.is(json_tape::kind::array)) return visit(element(value), std::size_t{0}, false);
+      std::size_t index = 0;
+      value.for_each_item([&](const json_tape& item) { visit(element(item), index++, true); });
+    } else if (json_) {
       if (!json_->IsObject()) return;
       const auto it = find_member(name);
       if (it == json_->MemberEnd()) return;
@@ -93,6 +119,12 @@ class element {
   /// caller that wants many members finds them in one pass. Nothing for XML or a non-object.
   template <class Visit>
   void for_each_json_member(Visit&& visit) const {
+    if (has_parsed_) {
+      if (!parsed_.is(json_tape::kind::object)) return;
+      parsed_.for_each_member(
+          [&](std::string_view name, const json_tape& value) { visit(name, element(value)); });
+      return;
+    }
     if (!json_ || !json_->IsObject()) return;
     for (const auto& m : json_->GetObject()) visit(view(m.name), element(&m.value));
   }
@@ -100,12 +132,24 @@ class element {
   /// Calls `visit(item)` for each item of this JSON array. Nothing otherwise.
   template <class Visit>
   void for_each_json_item(Visit&& visit) const {
+    if (has_parsed_) {
+      if (!parsed_.is(json_tape::kind::array)) return;
+      parsed_.for_each_item([&](const json_tape& item) { visit(element(item)); });
+      return;
+    }
     if (!json_ || !json_->IsArray()) return;
     for (const auto& item : json_->GetArray()) visit(element(&item));
   }
 
-  [[nodiscard]] bool is_json_array() const noexcept { return json_ && json_->IsArray(); }
+  [[nodiscard]] bool is_json_array() const noexcept {
+    if (has_parsed_) return parsed_.is(json_tape::kind::array);
+    return json_ && json_->IsArray();
+  }
   [[nodiscard]] bool is_empty_json_array() const noexcept {
+    if (has_parsed_) {
+      json_tape first;
+      return parsed_.is(json_tape::kind::array) && !parsed_.first_item(first);
+    }
     return json_ && json_->IsArray() && json_->Empty();
   }
 
@@ -113,7 +157,7 @@ class element {
   /// the single element inside each `name` wrapper.
   [[nodiscard]] std::vector<element> resources(std::string_view name) const {
     auto out = children(name);
-    if (!json_) {
+    if (!is_json()) {
       for (auto& e : out)
         e = element(e.xml_.first_child().type() == pugi::node_element
                         ? e.xml_.first_child()
@@ -131,6 +175,10 @@ class element {
 
   /// This element as a primitive string.
   [[nodiscard]] std::optional<std::string_view> text() const {
+    if (has_parsed_) {
+      if (parsed_.is(json_tape::kind::string)) return parsed_.text();
+      return std::nullopt;
+    }
     if (json_) {
       if (json_->IsString()) return view(*json_);
       return std::nullopt;
@@ -144,6 +192,10 @@ class element {
   /// A primitive child as a number (JSON number or decimal text in XML).
   [[nodiscard]] std::optional<double> number(std::string_view name) const {
     const auto e = child(name);
+    if (e.has_parsed_) {
+      if (e.parsed_.is_number()) return e.parsed_.number();
+      return std::nullopt;
+    }
     if (e.json_) {
       if (e.json_->IsNumber()) return e.json_->GetDouble();
       return std::nullopt;
@@ -159,6 +211,11 @@ class element {
   /// A primitive child as a boolean.
   [[nodiscard]] std::optional<bool> boolean(std::string_view name) const {
     const auto e = child(name);
+    if (e.has_parsed_) {
+      if (e.parsed_.is(json_tape::kind::true_value)) return true;
+      if (e.parsed_.is(json_tape::kind::false_value)) return false;
+      return std::nullopt;
+    }
     if (e.json_) {
       if (e.json_->IsBool()) return e.json_->GetBool();
       return std::nullopt;
@@ -169,7 +226,10 @@ class element {
     return std::nullopt;
   }
 
-  [[nodiscard]] bool is_object() const noexcept { return json_ ? json_->IsObject() : bool(xml_); }
+  [[nodiscard]] bool is_object() const noexcept {
+    if (has_parsed_) return parsed_.is(json_tape::kind::object);
+    return json_ ? json_->IsObject() : bool(xml_);
+  }
 
   /// The members called `name` as they are, for checking datatypes: a JSON array gives its
   /// items with `listed` set (a singular element sent as a list is an error the caller names);
@@ -181,7 +241,10 @@ class element {
   [[nodiscard]] member_items members(std::string_view name) const {
     member_items out;
     out.items = children(name);
-    if (json_ && json_->IsObject()) {
+    if (has_parsed_) {
+      json_tape value;
+      out.listed = parsed_member(name, value) && value.is(json_tape::kind::array);
+    } else if (json_ && json_->IsObject()) {
       const auto it = find_member(name);
       out.listed = it != json_->MemberEnd() && it->value.IsArray();
     }
@@ -191,6 +254,22 @@ class element {
   /// The JSON type of this element's value, for datatype checks; XML primitives are text.
   enum class json_type : std::uint8_t { none, string, number, integer, boolean, other };
   [[nodiscard]] json_type primitive_type() const noexcept {
+    if (has_parsed_) {
+      switch (parsed_.type()) {
+        case json_tape::kind::string:
+          return json_type::string;
+        case json_tape::kind::int64:
+        case json_tape::kind::uint64:
+          return json_type::integer;
+        case json_tape::kind::float64:
+          return json_type::number;
+        case json_tape::kind::true_value:
+        case json_tape::kind::false_value:
+          return json_type::boolean;
+        default:
+          return json_type::other;
+      }
+    }
     if (!json_) return json_type::none;
     if (json_->IsString()) return json_type::string;
     if (json_->IsInt64() || json_->IsUint64()) return json_type::integer;
@@ -200,6 +279,12 @@ class element {
   }
 
  private:
+  // The member `name` of this parsed object, false when it has none or is not an object: the
+  // first of repeated names, as find_member below and RapidJSON find it.
+  [[nodiscard]] bool parsed_member(std::string_view name, json_tape& value) const {
+    return parsed_.is(json_tape::kind::object) && parsed_.member(name, value);
+  }
+
   // The member `name` of this JSON object. The name is passed as a value of known length:
   // a bare StringRef would convert to const char* and be measured with strlen, which reads
   // past the end of a name that is a view into a longer string.
@@ -223,6 +308,8 @@ class element {
   }
 
   const rapidjson::Value* json_ = nullptr;
+  json_tape parsed_;
+  bool has_parsed_ = false;
   pugi::xml_node xml_;
 };
 

@@ -1,10 +1,16 @@
 // Fuzz target: any bytes through the FHIR JSON and NDJSON readers and the OperationOutcome
-// writer. The limits are small so deep or wide inputs stay fast.
+// writer. The limits are small so deep or wide inputs stay fast. The JSON reader is also run
+// with RapidJSON alone (json_parsers.hpp): what it accepts or refuses, the issues it names and
+// the facts it counts must not depend on the parser, or the target stops. The facts' values are
+// not compared: RapidJSON rounds a few decimals of more than 20 digits differently.
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <string_view>
 
 #include "covgate/fhir/reader.hpp"
+#include "json_parsers.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   static const auto tables = covgate::mapping::tables::parse(covgate::mapping::embedded_sources());
@@ -13,7 +19,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   limits.max_resources = 2000;
   for (const auto how : {covgate::fhir::encoding::json, covgate::fhir::encoding::ndjson}) {
     const auto result = covgate::fhir::read(text, how, tables, limits);
-    (void)covgate::fhir::operation_outcome_json(result);
+    const auto outcome = covgate::fhir::operation_outcome_json(result);
+    if (how != covgate::fhir::encoding::json) continue;
+    const auto reference =
+        covgate::fhir::read_json(text, covgate::fhir::json_parser::rapidjson_only, tables, limits);
+    if (outcome != covgate::fhir::operation_outcome_json(reference) ||
+        result.facts.size() != reference.facts.size() || result.mapped != reference.mapped ||
+        result.ignored != reference.ignored || result.invalid != reference.invalid ||
+        result.resources != reference.resources || result.rejected != reference.rejected) {
+      std::fprintf(stderr, "the JSON reader's answer depends on the parser:\n%s\nagainst\n%s\n",
+                   outcome.c_str(), covgate::fhir::operation_outcome_json(reference).c_str());
+      std::abort();
+    }
   }
   (void)covgate::fhir::sniff(text);
   return 0;
