@@ -22,46 +22,55 @@ namespace covgate::fhir {
 class element {
  public:
   element() = default;
-  explicit element(const rapidjson::Value* json) : json_(json) {}
-  explicit element(json_tape parsed) : parsed_(parsed), has_parsed_(true) {}
-  explicit element(pugi::xml_node xml) : xml_(xml) {}
+  explicit element(const rapidjson::Value* json)
+      : source_(json ? source::rapidjson : source::none) {
+    node_.json = json;
+  }
+  explicit element(json_tape parsed) : at_(parsed.at()), source_(source::tape) {
+    node_.tape = parsed.document();
+  }
+  explicit element(pugi::xml_node xml) : source_(xml ? source::xml : source::none) {
+    node_.xml = xml.internal_object();
+  }
 
-  [[nodiscard]] bool exists() const noexcept { return is_json() || bool(xml_); }
-  [[nodiscard]] bool is_json() const noexcept { return has_parsed_ || json_ != nullptr; }
+  [[nodiscard]] bool exists() const noexcept { return is_json() || bool(xml()); }
+  [[nodiscard]] bool is_json() const noexcept {
+    return source_ == source::tape || source_ == source::rapidjson;
+  }
 
   /// The resource type: JSON "resourceType", XML the element name.
   [[nodiscard]] std::string_view resource_type() const {
-    if (has_parsed_) {
+    if (on_tape()) {
       json_tape type;
       return parsed_member("resourceType", type) && type.is(json_tape::kind::string) ? type.text()
                                                                                      : "";
     }
-    if (json_) {
-      if (!json_->IsObject()) return {};
+    if (json()) {
+      if (!json()->IsObject()) return {};
       const auto it = find_member("resourceType");
-      return it != json_->MemberEnd() && it->value.IsString() ? view(it->value) : "";
+      return it != json()->MemberEnd() && it->value.IsString() ? view(it->value) : "";
     }
-    return xml_ ? std::string_view{xml_.name()} : std::string_view{};
+    return xml() ? std::string_view{xml().name()} : std::string_view{};
   }
 
   /// The first child called `name` (for a JSON array, its first item). No allocation: this
   /// is the lookup every mapped element goes through.
   [[nodiscard]] element child(std::string_view name) const {
-    if (has_parsed_) {
+    if (on_tape()) {
       json_tape value;
       if (!parsed_member(name, value)) return {};
       if (!value.is(json_tape::kind::array)) return element(value);
       json_tape first;
       return value.first_item(first) ? element(first) : element{};
     }
-    if (json_) {
-      if (!json_->IsObject()) return {};
+    if (json()) {
+      if (!json()->IsObject()) return {};
       const auto it = find_member(name);
-      if (it == json_->MemberEnd()) return {};
+      if (it == json()->MemberEnd()) return {};
       if (!it->value.IsArray()) return element(&it->value);
       return it->value.Empty() ? element{} : element(&it->value[0]);
     }
-    for (auto c = xml_.first_child(); c; c = c.next_sibling()) {
+    for (auto c = xml().first_child(); c; c = c.next_sibling()) {
       if (c.type() == pugi::node_element && name == c.name()) return element(c);
     }
     return {};
@@ -70,20 +79,20 @@ class element {
   /// Every child called `name`: the items of a JSON array, or XML siblings of that name.
   [[nodiscard]] std::vector<element> children(std::string_view name) const {
     std::vector<element> out;
-    if (has_parsed_) {
+    if (on_tape()) {
       for_each_member(name,
                       [&out](const element& item, std::size_t, bool) { out.push_back(item); });
-    } else if (json_) {
-      if (!json_->IsObject()) return out;
+    } else if (json()) {
+      if (!json()->IsObject()) return out;
       const auto it = find_member(name);
-      if (it == json_->MemberEnd()) return out;
+      if (it == json()->MemberEnd()) return out;
       if (it->value.IsArray()) {
         for (const auto& item : it->value.GetArray()) out.emplace_back(&item);
       } else {
         out.emplace_back(&it->value);
       }
-    } else if (xml_) {
-      for (auto c = xml_.first_child(); c; c = c.next_sibling()) {
+    } else if (xml()) {
+      for (auto c = xml().first_child(); c; c = c.next_sibling()) {
         if (c.type() == pugi::node_element && name == c.name()) out.emplace_back(c);
       }
     }
@@ -94,22 +103,22 @@ class element {
   /// them, without building a list; `listed` is true for the items of a JSON array.
   template <class Visit>
   void for_each_member(std::string_view name, Visit&& visit) const {
-    if (has_parsed_) {
+    if (on_tape()) {
       json_tape value;
       if (!parsed_member(name, value)) return;
       if (!value.is(json_tape::kind::array)) return visit(element(value), std::size_t{0}, false);
       std::size_t index = 0;
       value.for_each_item([&](const json_tape& item) { visit(element(item), index++, true); });
-    } else if (json_) {
-      if (!json_->IsObject()) return;
+    } else if (json()) {
+      if (!json()->IsObject()) return;
       const auto it = find_member(name);
-      if (it == json_->MemberEnd()) return;
+      if (it == json()->MemberEnd()) return;
       if (!it->value.IsArray()) return visit(element(&it->value), std::size_t{0}, false);
       std::size_t index = 0;
       for (const auto& item : it->value.GetArray()) visit(element(&item), index++, true);
-    } else if (xml_) {
+    } else if (xml()) {
       std::size_t index = 0;
-      for (auto c = xml_.first_child(); c; c = c.next_sibling()) {
+      for (auto c = xml().first_child(); c; c = c.next_sibling()) {
         if (c.type() == pugi::node_element && name == c.name()) visit(element(c), index++, false);
       }
     }
@@ -119,38 +128,38 @@ class element {
   /// caller that wants many members finds them in one pass. Nothing for XML or a non-object.
   template <class Visit>
   void for_each_json_member(Visit&& visit) const {
-    if (has_parsed_) {
-      if (!parsed_.is(json_tape::kind::object)) return;
-      parsed_.for_each_member(
+    if (on_tape()) {
+      if (!tape().is(json_tape::kind::object)) return;
+      tape().for_each_member(
           [&](std::string_view name, const json_tape& value) { visit(name, element(value)); });
       return;
     }
-    if (!json_ || !json_->IsObject()) return;
-    for (const auto& m : json_->GetObject()) visit(view(m.name), element(&m.value));
+    if (!json() || !json()->IsObject()) return;
+    for (const auto& m : json()->GetObject()) visit(view(m.name), element(&m.value));
   }
 
   /// Calls `visit(item)` for each item of this JSON array. Nothing otherwise.
   template <class Visit>
   void for_each_json_item(Visit&& visit) const {
-    if (has_parsed_) {
-      if (!parsed_.is(json_tape::kind::array)) return;
-      parsed_.for_each_item([&](const json_tape& item) { visit(element(item)); });
+    if (on_tape()) {
+      if (!tape().is(json_tape::kind::array)) return;
+      tape().for_each_item([&](const json_tape& item) { visit(element(item)); });
       return;
     }
-    if (!json_ || !json_->IsArray()) return;
-    for (const auto& item : json_->GetArray()) visit(element(&item));
+    if (!json() || !json()->IsArray()) return;
+    for (const auto& item : json()->GetArray()) visit(element(&item));
   }
 
   [[nodiscard]] bool is_json_array() const noexcept {
-    if (has_parsed_) return parsed_.is(json_tape::kind::array);
-    return json_ && json_->IsArray();
+    if (on_tape()) return tape().is(json_tape::kind::array);
+    return json() && json()->IsArray();
   }
   [[nodiscard]] bool is_empty_json_array() const noexcept {
-    if (has_parsed_) {
+    if (on_tape()) {
       json_tape first;
-      return parsed_.is(json_tape::kind::array) && !parsed_.first_item(first);
+      return tape().is(json_tape::kind::array) && !tape().first_item(first);
     }
-    return json_ && json_->IsArray() && json_->Empty();
+    return json() && json()->IsArray() && json()->Empty();
   }
 
   /// The resources held in `name` (Bundle.entry.resource, contained): JSON objects, or in XML
@@ -159,9 +168,9 @@ class element {
     auto out = children(name);
     if (!is_json()) {
       for (auto& e : out)
-        e = element(e.xml_.first_child().type() == pugi::node_element
-                        ? e.xml_.first_child()
-                        : e.xml_.find_child(
+        e = element(e.xml().first_child().type() == pugi::node_element
+                        ? e.xml().first_child()
+                        : e.xml().find_child(
                               [](pugi::xml_node n) { return n.type() == pugi::node_element; }));
     }
     return out;
@@ -175,16 +184,16 @@ class element {
 
   /// This element as a primitive string.
   [[nodiscard]] std::optional<std::string_view> text() const {
-    if (has_parsed_) {
-      if (parsed_.is(json_tape::kind::string)) return parsed_.text();
+    if (on_tape()) {
+      if (tape().is(json_tape::kind::string)) return tape().text();
       return std::nullopt;
     }
-    if (json_) {
-      if (json_->IsString()) return view(*json_);
+    if (json()) {
+      if (json()->IsString()) return view(*json());
       return std::nullopt;
     }
-    if (!xml_) return std::nullopt;
-    const auto value = xml_.attribute("value");
+    if (!xml()) return std::nullopt;
+    const auto value = xml().attribute("value");
     if (!value) return std::nullopt;
     return std::string_view{value.value()};
   }
@@ -192,12 +201,12 @@ class element {
   /// A primitive child as a number (JSON number or decimal text in XML).
   [[nodiscard]] std::optional<double> number(std::string_view name) const {
     const auto e = child(name);
-    if (e.has_parsed_) {
-      if (e.parsed_.is_number()) return e.parsed_.number();
+    if (e.on_tape()) {
+      if (e.tape().is_number()) return e.tape().number();
       return std::nullopt;
     }
-    if (e.json_) {
-      if (e.json_->IsNumber()) return e.json_->GetDouble();
+    if (e.json()) {
+      if (e.json()->IsNumber()) return e.json()->GetDouble();
       return std::nullopt;
     }
     const auto t = e.text();
@@ -211,13 +220,13 @@ class element {
   /// A primitive child as a boolean.
   [[nodiscard]] std::optional<bool> boolean(std::string_view name) const {
     const auto e = child(name);
-    if (e.has_parsed_) {
-      if (e.parsed_.is(json_tape::kind::true_value)) return true;
-      if (e.parsed_.is(json_tape::kind::false_value)) return false;
+    if (e.on_tape()) {
+      if (e.tape().is(json_tape::kind::true_value)) return true;
+      if (e.tape().is(json_tape::kind::false_value)) return false;
       return std::nullopt;
     }
-    if (e.json_) {
-      if (e.json_->IsBool()) return e.json_->GetBool();
+    if (e.json()) {
+      if (e.json()->IsBool()) return e.json()->GetBool();
       return std::nullopt;
     }
     const auto t = e.text();
@@ -227,8 +236,8 @@ class element {
   }
 
   [[nodiscard]] bool is_object() const noexcept {
-    if (has_parsed_) return parsed_.is(json_tape::kind::object);
-    return json_ ? json_->IsObject() : bool(xml_);
+    if (on_tape()) return tape().is(json_tape::kind::object);
+    return json() ? json()->IsObject() : bool(xml());
   }
 
   /// The members called `name` as they are, for checking datatypes: a JSON array gives its
@@ -241,12 +250,12 @@ class element {
   [[nodiscard]] member_items members(std::string_view name) const {
     member_items out;
     out.items = children(name);
-    if (has_parsed_) {
+    if (on_tape()) {
       json_tape value;
       out.listed = parsed_member(name, value) && value.is(json_tape::kind::array);
-    } else if (json_ && json_->IsObject()) {
+    } else if (json() && json()->IsObject()) {
       const auto it = find_member(name);
-      out.listed = it != json_->MemberEnd() && it->value.IsArray();
+      out.listed = it != json()->MemberEnd() && it->value.IsArray();
     }
     return out;
   }
@@ -254,8 +263,8 @@ class element {
   /// The JSON type of this element's value, for datatype checks; XML primitives are text.
   enum class json_type : std::uint8_t { none, string, number, integer, boolean, other };
   [[nodiscard]] json_type primitive_type() const noexcept {
-    if (has_parsed_) {
-      switch (parsed_.type()) {
+    if (on_tape()) {
+      switch (tape().type()) {
         case json_tape::kind::string:
           return json_type::string;
         case json_tape::kind::int64:
@@ -270,11 +279,11 @@ class element {
           return json_type::other;
       }
     }
-    if (!json_) return json_type::none;
-    if (json_->IsString()) return json_type::string;
-    if (json_->IsInt64() || json_->IsUint64()) return json_type::integer;
-    if (json_->IsNumber()) return json_type::number;
-    if (json_->IsBool()) return json_type::boolean;
+    if (!json()) return json_type::none;
+    if (json()->IsString()) return json_type::string;
+    if (json()->IsInt64() || json()->IsUint64()) return json_type::integer;
+    if (json()->IsNumber()) return json_type::number;
+    if (json()->IsBool()) return json_type::boolean;
     return json_type::other;
   }
 
@@ -282,7 +291,7 @@ class element {
   // The member `name` of this parsed object, false when it has none or is not an object: the
   // first of repeated names, as find_member below and RapidJSON find it.
   [[nodiscard]] bool parsed_member(std::string_view name, json_tape& value) const {
-    return parsed_.is(json_tape::kind::object) && parsed_.member(name, value);
+    return tape().is(json_tape::kind::object) && tape().member(name, value);
   }
 
   // The member `name` of this JSON object. The name is passed as a value of known length:
@@ -292,8 +301,8 @@ class element {
   // and FHIR's names share few lengths ("code", "text", "unit"…): the first byte is compared
   // first here, which turns most of those calls away (1 % of reading NDJSON records).
   [[nodiscard]] rapidjson::Value::ConstMemberIterator find_member(std::string_view name) const {
-    const auto end = json_->MemberEnd();
-    for (auto it = json_->MemberBegin(); it != end; ++it) {
+    const auto end = json()->MemberEnd();
+    for (auto it = json()->MemberBegin(); it != end; ++it) {
       const auto& key = it->name;
       if (key.GetStringLength() != name.size()) continue;
       if (name.empty()) return it;
@@ -307,10 +316,26 @@ class element {
     return {v.GetString(), v.GetStringLength()};
   }
 
-  const rapidjson::Value* json_ = nullptr;
-  json_tape parsed_;
-  bool has_parsed_ = false;
-  pugi::xml_node xml_;
+  // Which of node_'s pointers is set: an element is 16 bytes, as it is copied into every list
+  // of children and passed by value everywhere.
+  enum class source : std::uint8_t { none, tape, rapidjson, xml };
+  [[nodiscard]] bool on_tape() const noexcept { return source_ == source::tape; }
+  [[nodiscard]] json_tape tape() const noexcept { return {node_.tape, at_}; }
+  [[nodiscard]] const rapidjson::Value* json() const noexcept {
+    return source_ == source::rapidjson ? node_.json : nullptr;
+  }
+  [[nodiscard]] pugi::xml_node xml() const noexcept {
+    return pugi::xml_node(source_ == source::xml ? node_.xml : nullptr);
+  }
+
+  union {
+    const simdjson::dom::document* tape;  // with at_, the place on the tape
+    const rapidjson::Value* json;
+    pugi::xml_node_struct* xml;
+  } node_{nullptr};
+  std::uint32_t at_ = 0;
+  source source_ = source::none;
 };
+static_assert(sizeof(element) == 16);
 
 }  // namespace covgate::fhir

@@ -38,9 +38,15 @@ class json_tape {
   json_tape() = default;
   /// The root value of `document`, parsed (the tape's word 0 is the root mark).
   explicit json_tape(const simdjson::dom::document& document) noexcept
-      : words_(document.tape.get()), strings_(document.string_buf.get()), at_(1) {}
+      : document_(&document), at_(1) {}
+  /// The value at word `at` of `document`'s tape: what at() gave.
+  json_tape(const simdjson::dom::document* document, std::uint32_t at) noexcept
+      : document_(document), at_(at) {}
 
-  [[nodiscard]] kind type() const noexcept { return static_cast<kind>(words_[at_] >> 56); }
+  [[nodiscard]] const simdjson::dom::document* document() const noexcept { return document_; }
+  [[nodiscard]] std::uint32_t at() const noexcept { return at_; }
+
+  [[nodiscard]] kind type() const noexcept { return static_cast<kind>(words()[at_] >> 56); }
   [[nodiscard]] bool is(kind k) const noexcept { return type() == k; }
   [[nodiscard]] bool is_number() const noexcept {
     const auto k = type();
@@ -49,14 +55,14 @@ class json_tape {
 
   /// A string's text (with any NUL it holds); only for kind::string.
   [[nodiscard]] std::string_view text() const noexcept {
-    const std::uint8_t* at = strings_ + payload();
+    const std::uint8_t* at = document_->string_buf.get() + payload();
     std::uint32_t length = 0;
     std::memcpy(&length, at, sizeof length);
     return {reinterpret_cast<const char*>(at + sizeof length), length};
   }
   /// A number as a double (integers converted as RapidJSON's GetDouble converts them).
   [[nodiscard]] double number() const noexcept {
-    const std::uint64_t bits = words_[at_ + 1];
+    const std::uint64_t bits = words()[at_ + 1];
     switch (type()) {
       case kind::int64: {
         std::int64_t v = 0;
@@ -77,10 +83,12 @@ class json_tape {
   /// mapped element goes through: one word of the tape and the name's length per member, the
   /// first byte compared before memcmp is called.
   [[nodiscard]] bool member(std::string_view name, json_tape& value) const noexcept {
+    const std::uint64_t* words = this->words();
+    const std::uint8_t* strings = document_->string_buf.get();
     for (std::uint32_t at = at_ + 1;;) {
-      const std::uint64_t word = words_[at];
+      const std::uint64_t word = words[at];
       if (static_cast<kind>(word >> 56) == kind::object_end) return false;
-      const std::uint8_t* key = strings_ + (word & payload_mask);
+      const std::uint8_t* key = strings + (word & payload_mask);
       std::uint32_t length = 0;
       std::memcpy(&length, key, sizeof length);
       key += sizeof length;
@@ -95,7 +103,7 @@ class json_tape {
   /// Calls `visit(name, value)` for each member of this object, in document order.
   template <class Visit>
   void for_each_member(Visit&& visit) const {
-    for (std::uint32_t at = at_ + 1; static_cast<kind>(words_[at] >> 56) != kind::object_end;) {
+    for (std::uint32_t at = at_ + 1; static_cast<kind>(words()[at] >> 56) != kind::object_end;) {
       visit(moved(at).text(), moved(at + 1));
       at = after(at + 1);
     }
@@ -103,14 +111,14 @@ class json_tape {
   /// Calls `visit(item)` for each item of this array, in order.
   template <class Visit>
   void for_each_item(Visit&& visit) const {
-    for (std::uint32_t at = at_ + 1; static_cast<kind>(words_[at] >> 56) != kind::array_end;) {
+    for (std::uint32_t at = at_ + 1; static_cast<kind>(words()[at] >> 56) != kind::array_end;) {
       visit(moved(at));
       at = after(at);
     }
   }
   /// The first item of this array, or false when it has none.
   [[nodiscard]] bool first_item(json_tape& item) const noexcept {
-    if (static_cast<kind>(words_[at_ + 1] >> 56) == kind::array_end) return false;
+    if (static_cast<kind>(words()[at_ + 1] >> 56) == kind::array_end) return false;
     item = moved(at_ + 1);
     return true;
   }
@@ -118,7 +126,8 @@ class json_tape {
  private:
   static constexpr std::uint64_t payload_mask = 0x00FFFFFFFFFFFFFF;
 
-  [[nodiscard]] std::uint64_t payload() const noexcept { return words_[at_] & payload_mask; }
+  [[nodiscard]] const std::uint64_t* words() const noexcept { return document_->tape.get(); }
+  [[nodiscard]] std::uint64_t payload() const noexcept { return words()[at_] & payload_mask; }
   [[nodiscard]] json_tape moved(std::uint32_t at) const noexcept {
     json_tape out = *this;
     out.at_ = at;
@@ -127,14 +136,13 @@ class json_tape {
   /// The word after the value at `at`: an object's or array's word holds it in its low 32 bits,
   /// and a number takes two words.
   [[nodiscard]] std::uint32_t after(std::uint32_t at) const noexcept {
-    const std::uint64_t word = words_[at];
+    const std::uint64_t word = words()[at];
     const auto k = static_cast<kind>(word >> 56);
     if (k == kind::object || k == kind::array) return static_cast<std::uint32_t>(word);
     return at + 1 + std::uint32_t{k == kind::int64 || k == kind::uint64 || k == kind::float64};
   }
 
-  const std::uint64_t* words_ = nullptr;
-  const std::uint8_t* strings_ = nullptr;
+  const simdjson::dom::document* document_ = nullptr;
   std::uint32_t at_ = 0;
 };
 
