@@ -1,8 +1,11 @@
-// FHIR micro benchmarks: Observations/s for the JSON and XML readers beside the bare DOM parse
-// of the same bytes (RapidJSON, pugixml) in the same run, which is the floor to compare with.
+// FHIR micro benchmarks: Observations/s for the JSON, NDJSON and XML readers beside the bare
+// DOM parses of the same bytes (RapidJSON, simdjson, pugixml) in the same run, the floors to
+// compare with. The Bundle is over 4 MiB at the default count, where the reader parses with
+// RapidJSON; the NDJSON lines are parsed by simdjson, as a replay's records are.
 //   fhir_bench [--observations N] [google benchmark flags]
 #include <benchmark/benchmark.h>
 #include <rapidjson/document.h>
+#include <simdjson.h>
 
 #include <cstring>
 #include <pugixml.hpp>
@@ -14,6 +17,7 @@ namespace {
 
 std::size_t observation_count = 10000;
 std::string json_bundle;
+std::string ndjson_lines;  // the Bundle's resources, one a line
 std::string xml_bundle;
 
 // Realistic lab traffic: C-peptide, fasting glucose, creatinine and HbA1c results, each with a
@@ -31,16 +35,19 @@ void make_inputs() {
     const auto k = i % 4;
     const auto id = std::to_string(i);
     const auto value = std::to_string(0.5 + static_cast<double>(i % 50) / 10.0);
-    json_bundle +=
-        R"(,{"fullUrl":"urn:uuid:o)" + id +
-        R"(","resource":{"resourceType":"Observation","id":"o)" + id +
+    const std::string observation =
+        R"({"resourceType":"Observation","id":"o)" + id +
         R"(","status":"final","category":[{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/observation-category","code":"laboratory"}]}],"code":{"coding":[{"system":"http://loinc.org","code":")" +
         loinc[k] +
         R"("}]},"subject":{"reference":"urn:uuid:p"},"effectiveDateTime":"2026-01-16T07:45:00Z","valueQuantity":{"value":)" +
         value + R"(,"unit":")" + unit[k] + R"(","system":"http://unitsofmeasure.org","code":")" +
         unit[k] +
         R"("},"interpretation":[{"coding":[{"code":"N"}]}],"referenceRange":[{"low":{"value":0.8,"code":")" +
-        unit[k] + R"("},"high":{"value":3.1,"code":")" + unit[k] + R"("}}]}})";
+        unit[k] + R"("},"high":{"value":3.1,"code":")" + unit[k] + R"("}}]})";
+    json_bundle += R"(,{"fullUrl":"urn:uuid:o)" + id + R"(","resource":)" + observation + "}";
+    // In NDJSON a reference names the Patient by its id, as a server's export does.
+    ndjson_lines += observation.substr(0, observation.find("urn:uuid:p")) + "Patient/p" +
+                    observation.substr(observation.find("urn:uuid:p") + 10) + "\n";
     xml_bundle +=
         R"(<entry><fullUrl value="urn:uuid:o)" + id + R"("/><resource><Observation><id value="o)" +
         id +
@@ -54,6 +61,10 @@ void make_inputs() {
         R"("/></high></referenceRange></Observation></resource></entry>)";
   }
   json_bundle += "]}";
+  ndjson_lines =
+      R"({"resourceType":"Patient","id":"p","identifier":[{"system":"http://hl7.org/fhir/sid/us-mbi","value":"1EG4TE5MK73"}]})"
+      "\n" +
+      ndjson_lines;
   xml_bundle += "</Bundle>";
 }
 
@@ -86,6 +97,61 @@ void read_json(benchmark::State& state) {
   finish(state, json_bundle);
 }
 
+void simdjson_dom(benchmark::State& state) {
+  const simdjson::padded_string padded(json_bundle);
+  simdjson::dom::parser parser;
+  for (auto _ : state) {
+    simdjson::dom::element root;
+    benchmark::DoNotOptimize(parser.parse(padded).get(root));
+  }
+  finish(state, json_bundle);
+}
+
+// The NDJSON lines one at a time, as the reader takes them.
+template <class Parse>
+void each_line(Parse&& parse) {
+  std::string_view rest = ndjson_lines;
+  while (!rest.empty()) {
+    const auto end = rest.find('\n');
+    parse(rest.substr(0, end));
+    rest.remove_prefix(end == std::string_view::npos ? rest.size() : end + 1);
+  }
+}
+
+void rapidjson_dom_lines(benchmark::State& state) {
+  for (auto _ : state) {
+    each_line([](std::string_view line) {
+      rapidjson::Document d;
+      d.Parse<rapidjson::kParseIterativeFlag>(line.data(), line.size());
+      benchmark::DoNotOptimize(d.IsObject());
+    });
+  }
+  finish(state, ndjson_lines);
+}
+
+void simdjson_dom_lines(benchmark::State& state) {
+  simdjson::dom::parser parser;
+  std::string copy;  // padded, as the reader's copy of each line is
+  for (auto _ : state) {
+    each_line([&](std::string_view line) {
+      copy.assign(line).append(simdjson::SIMDJSON_PADDING, '\0');
+      simdjson::dom::element root;
+      benchmark::DoNotOptimize(parser.parse(copy.data(), line.size(), false).get(root));
+    });
+  }
+  finish(state, ndjson_lines);
+}
+
+void read_ndjson(benchmark::State& state) {
+  std::size_t facts = 0;
+  for (auto _ : state) {
+    const auto r = covgate::fhir::read(ndjson_lines, covgate::fhir::encoding::ndjson, tables());
+    facts = r.facts.size();
+  }
+  state.counters["facts"] = static_cast<double>(facts);
+  finish(state, ndjson_lines);
+}
+
 void pugixml_dom(benchmark::State& state) {
   for (auto _ : state) {
     pugi::xml_document d;
@@ -105,7 +171,11 @@ void read_xml(benchmark::State& state) {
 }
 
 BENCHMARK(rapidjson_dom)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(simdjson_dom)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(read_json)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(rapidjson_dom_lines)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(simdjson_dom_lines)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(read_ndjson)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(pugixml_dom)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(read_xml)->Unit(benchmark::kMillisecond)->UseRealTime();
 
