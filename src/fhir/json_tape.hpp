@@ -2,8 +2,9 @@
 // 64-bit word per value (two for a number) with the type in the top byte, and a buffer of the
 // strings, each its 4-byte length, its bytes and a NUL (simdjson's doc/tape.md). The reader
 // walks the tape itself because dom::object's lookups step through simdjson's iterators, which
-// re-read the document's pointers at each step: a member lookup cost twice what the same walk
-// costs here. The layout is simdjson's, so every constant below is checked against simdjson's
+// re-read the document's pointers at each step and call out for each value they step over
+// (reading a generated day's records: 1,390 M instructions through them, 1,320 M walking the
+// tape here). The layout is simdjson's, so every constant below is checked against simdjson's
 // own at compile time, and json_parsers_test.cpp compares what the reader makes of each text
 // with RapidJSON's reading of it. Private to src/fhir.
 #pragma once
@@ -146,7 +147,8 @@ class json_tape {
   std::uint32_t at_ = 0;
 };
 
-// The layout above is simdjson's: a version that changed it would not build.
+// The constants above are simdjson's: a version that changed them would not build, and one
+// that changed what the words hold would fail json_parsers_test.cpp.
 namespace tape_layout {
 using simdjson::internal::tape_type;
 static_assert(char(tape_type::START_OBJECT) == char(json_tape::kind::object));

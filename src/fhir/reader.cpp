@@ -854,19 +854,17 @@ class mapper {
   std::size_t errors_ = 0;     // errors among them
 };
 
-// The memory a JSON document is parsed in, reused from one document to the next: a line of
-// NDJSON then costs no allocation for its tree or its parser's stack (RapidJSON's default
-// document mallocs a 64 KiB pool and a stack per document and frees both after it), and its
-// strings are not copied at all: the text is copied once into `text` and parsed in place, the
-// tree's strings pointing into it. A document larger than the block continues in pool chunks
-// of its own, freed with it.
-// What reading JSON reuses from one document to the next: simdjson's parser (its buffers grow
-// to the longest document and stay), RapidJSON's pools, and the copy of the text both parse.
+// The memory JSON documents are parsed in, reused from one document to the next, so a line of
+// NDJSON costs no allocation to parse: the copy of the text both parsers read (copied once per
+// document), simdjson's parser and document (their buffers grow to the longest text and stay),
+// and the block RapidJSON's pool and stack start in (RapidJSON's default document mallocs a
+// 64 KiB pool and a stack per document and frees both after it; a document larger than the
+// block continues in pool chunks of its own, freed with it). The block is made on RapidJSON's
+// first use: most batches never need it.
 class json_arena {
  public:
-  json_arena() : block_(std::make_unique<char[]>(values_size + stack_size)) {}
-  [[nodiscard]] char* values() noexcept { return block_.get(); }
-  [[nodiscard]] char* stack() noexcept { return block_.get() + values_size; }
+  [[nodiscard]] char* values() { return rapidjson_block(); }
+  [[nodiscard]] char* stack() { return rapidjson_block() + values_size; }
   [[nodiscard]] simdjson::dom::parser& parser() noexcept { return parser_; }
   [[nodiscard]] simdjson::dom::document& document() noexcept { return document_; }
   /// `json` as a NUL-terminated copy the parsers may read past and RapidJSON may change.
@@ -884,6 +882,11 @@ class json_arena {
   static constexpr std::size_t stack_size = 16u << 10;
 
  private:
+  char* rapidjson_block() {
+    if (!block_) block_ = std::make_unique_for_overwrite<char[]>(values_size + stack_size);
+    return block_.get();
+  }
+
   std::unique_ptr<char[]> block_;
   std::vector<char> text_;
   simdjson::dom::parser parser_;
