@@ -118,8 +118,12 @@ TEST_CASE("fhir json: where the parsers differ, the reader does not") {
       lab + R"(18446744073709551615,"code":"ng/mL"}})",
       lab + R"(18446744073709551616,"code":"ng/mL"}})",  // simdjson refuses: RapidJSON reads it
       lab + R"(1e400,"code":"ng/mL"}})",                 // refused by both
-      lab + R"("0.4","code":"ng/mL"}})",                 // a string where a decimal goes
-      lab + R"([0.4],"code":"ng/mL"}})",                 // a list where one value goes
+      // Zero with an exponent: RapidJSON 1.1.0's full-precision mode read 0e-40 as 4.6e18
+      // (and passed zero to clz, which UBSan stops at); its default mode reads 0.
+      lab + R"(0e-40,"code":"ng/mL"}})",
+      lab + R"(0.000e-30,"code":"ng/mL"}})",
+      lab + R"("0.4","code":"ng/mL"}})",  // a string where a decimal goes
+      lab + R"([0.4],"code":"ng/mL"}})",  // a list where one value goes
       lab + R"(true,"code":"ng/mL"}})",
       lab + R"(null,"code":"ng/mL"}})",
       // Strings: escapes, a NUL escaped, surrogate pairs, a lone surrogate.

@@ -2,7 +2,7 @@
 // writer. The limits are small so deep or wide inputs stay fast. The JSON reader is also run
 // with RapidJSON alone (json_parsers.hpp): what it accepts or refuses, the issues it names and
 // the facts it counts must not depend on the parser, or the target stops. The facts' values are
-// not compared: RapidJSON rounds a few decimals of more than 20 digits differently.
+// not compared: RapidJSON rounds some decimals of more than 15 digits differently.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
