@@ -20,4 +20,9 @@ enum class json_parser : std::uint8_t {
 [[nodiscard]] read_result read_json(std::string_view text, json_parser parser,
                                     const mapping::tables& tables, const read_limits& limits = {});
 
+/// NDJSON (encoding::ndjson) read with the parser chosen for every line.
+[[nodiscard]] read_result read_ndjson(std::string_view text, json_parser parser,
+                                      const mapping::tables& tables,
+                                      const read_limits& limits = {});
+
 }  // namespace covgate::fhir

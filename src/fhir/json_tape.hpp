@@ -109,6 +109,20 @@ class json_tape {
       at = after(at + 1);
     }
   }
+  /// Whether `document` holds a number simdjson read as a floating-point zero (0.0, 0e400,
+  /// 1e-400): RapidJSON refuses some of those that simdjson reads (a zero whose exponent is past
+  /// a double's), so the reader gives such a text to RapidJSON. One pass over the tape's words.
+  [[nodiscard]] static bool holds_float_zero(const simdjson::dom::document& document) noexcept {
+    const std::uint64_t* words = document.tape.get();
+    const auto end = static_cast<std::uint32_t>(words[0] & payload_mask);  // the closing root
+    for (std::uint32_t at = 1; at < end;) {
+      const auto k = static_cast<kind>(words[at] >> 56);
+      if (k == kind::float64 && (words[at + 1] << 1) == 0) return true;  // +0.0 or -0.0
+      at += (k == kind::int64 || k == kind::uint64 || k == kind::float64) ? 2 : 1;
+    }
+    return false;
+  }
+
   /// Calls `visit(item)` for each item of this array, in order.
   template <class Visit>
   void for_each_item(Visit&& visit) const {
