@@ -115,6 +115,12 @@ class json_tape {
   [[nodiscard]] static bool holds_float_zero(const simdjson::dom::document& document) noexcept {
     const std::uint64_t* words = document.tape.get();
     const auto end = static_cast<std::uint32_t>(words[0] & payload_mask);  // the closing root
+    // First a pass with no branch to take, over every word: a zero's word after its 'd' is 0 or
+    // only the sign bit, and no word of a type is (its top byte is the type), so a text without
+    // such a word (nearly every one: only a number 0 or -0.0 makes it) needs no walk.
+    bool maybe = false;
+    for (std::uint32_t at = 1; at < end; ++at) maybe |= (words[at] << 1) == 0;
+    if (!maybe) return false;
     for (std::uint32_t at = 1; at < end;) {
       const auto k = static_cast<kind>(words[at] >> 56);
       if (k == kind::float64 && (words[at + 1] << 1) == 0) return true;  // +0.0 or -0.0
