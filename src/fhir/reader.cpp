@@ -932,9 +932,9 @@ void read_json_document(std::string_view json, const std::string& path_prefix,
   // Iterative parsing: nesting depth in the input never becomes recursion depth here. In place:
   // a NUL byte ends the text as it ended the length-bounded parse (a JSON text has none
   // outside its strings, and inside one it is refused either way). Not kParseFullPrecisionFlag,
-  // though simdjson rounds every decimal correctly and RapidJSON's default is a few units in the
-  // last place off for about a fifth of those with more than 15 digits: in RapidJSON 1.1.0 that
-  // mode reads 0e-40 as 4.6e18 (passing zero to clz on the way), json_parsers_test.cpp.
+  // though simdjson rounds every decimal correctly and RapidJSON's default mode reads some long
+  // ones, and some with a large exponent, a few units off in the last place: in RapidJSON 1.1.0
+  // that mode reads 0e-40 as 4.6e18 (passing zero to clz on the way), json_parsers_test.cpp.
   document.ParseInsitu<rapidjson::kParseIterativeFlag | rapidjson::kParseStopWhenDoneFlag>(text);
   if (document.HasParseError()) {
     out.issues.push_back({severity::fatal, "structure",
@@ -1008,6 +1008,15 @@ encoding sniff(std::string_view text) noexcept {
   return encoding::json;
 }
 
+namespace {
+
+// The text after a UTF-8 byte order mark, if it starts with one.
+std::string_view without_bom(std::string_view text) {
+  return text.substr(0, 3) == "\xEF\xBB\xBF" ? text.substr(3) : text;
+}
+
+}  // namespace
+
 // The shortest line a fact comes from in practice ({"resourceType":"Patient","id":"a"} and an
 // identifier is longer): for sizing a batch's list of facts only.
 constexpr std::size_t min_resource_line = 64;
@@ -1017,7 +1026,7 @@ namespace {
 read_result read_lines(std::string_view text, std::size_t first_line, const mapping::tables& tables,
                        const read_limits& limits, json_parser parser) {
   read_result out;
-  if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
+  text = without_bom(text);
   // About a fact per line: room for them up front, so the batch's facts are not moved at every
   // doubling of the list. Bounded by the text's size, so a batch of blank lines reserves little.
   std::size_t lines = 1;  // counted with memchr: a byte-wise count cost 4 % of a replay
@@ -1081,50 +1090,56 @@ read_result read_json(std::string_view text, json_parser parser, const mapping::
                       const read_limits& limits) {
   if (text.size() > limits.max_bytes) return too_large(limits);
   read_result out;
-  if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
   json_arena arena;
-  read_json_document(text, "", tables, limits, arena, out, parser);
+  read_json_document(without_bom(text), "", tables, limits, arena, out, parser);
   return out;
 }
 
+namespace {
+
+read_result read_xml(std::string_view text, const mapping::tables& tables,
+                     const read_limits& limits) {
+  if (text.size() > limits.max_bytes) return too_large(limits);
+  text = without_bom(text);
+  read_result out;
+  pugi::xml_document document;
+  const auto parsed = document.load_buffer(text.data(), text.size(),
+                                           pugi::parse_default | pugi::parse_ws_pcdata_single);
+  if (!parsed) {
+    out.issues.push_back({severity::fatal, "structure",
+                          std::string("not valid XML at byte ") + std::to_string(parsed.offset) +
+                              ": " + parsed.description(),
+                          ""});
+    out.rejected = true;
+    return out;
+  }
+  const auto root = document.document_element();
+  if (std::string_view(root.attribute("xmlns").value()) != "http://hl7.org/fhir") {
+    out.issues.push_back({severity::error, "structure",
+                          "the root element is not in the FHIR namespace "
+                          "(xmlns=\"http://hl7.org/fhir\")",
+                          root.name()});
+    out.rejected = true;
+    return out;
+  }
+  mapper m(tables, limits, out);
+  m.resource(element(root), root_path(element(root)), 0);
+  return out;
+}
+
+}  // namespace
+
 read_result read(std::string_view text, encoding how, const mapping::tables& tables,
                  const read_limits& limits) {
-  if (how == encoding::ndjson) return read_ndjson(text, 1, tables, limits);  // limits per line
-  if (how == encoding::json) return read_json(text, json_parser::simdjson_first, tables, limits);
-  if (text.size() > limits.max_bytes) return too_large(limits);
-  read_result out;
-  if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
   switch (how) {
-    case encoding::json:
     case encoding::ndjson:
-      break;  // read above; listed for -Wswitch
-    case encoding::xml: {
-      pugi::xml_document document;
-      const auto parsed = document.load_buffer(text.data(), text.size(),
-                                               pugi::parse_default | pugi::parse_ws_pcdata_single);
-      if (!parsed) {
-        out.issues.push_back({severity::fatal, "structure",
-                              std::string("not valid XML at byte ") +
-                                  std::to_string(parsed.offset) + ": " + parsed.description(),
-                              ""});
-        out.rejected = true;
-        break;
-      }
-      const auto root = document.document_element();
-      if (std::string_view(root.attribute("xmlns").value()) != "http://hl7.org/fhir") {
-        out.issues.push_back({severity::error, "structure",
-                              "the root element is not in the FHIR namespace "
-                              "(xmlns=\"http://hl7.org/fhir\")",
-                              root.name()});
-        out.rejected = true;
-        break;
-      }
-      mapper m(tables, limits, out);
-      m.resource(element(root), root_path(element(root)), 0);
+      return read_ndjson(text, 1, tables, limits);  // limits per line
+    case encoding::json:
+      return read_json(text, json_parser::simdjson_first, tables, limits);
+    case encoding::xml:
       break;
-    }
   }
-  return out;
+  return read_xml(text, tables, limits);
 }
 
 std::string operation_outcome_json(const read_result& result) {
