@@ -9,12 +9,12 @@
 
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "covgate/model/fact_json.hpp"
+#include "support/samples.hpp"
 
 namespace fs = std::filesystem;
 using namespace covgate;
@@ -49,13 +49,6 @@ read_result same_either_way(std::string_view text, const std::string& where) {
   return first;
 }
 
-std::string slurp(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 // Each JSON file under `dir` whole, and each line of each NDJSON file; the count of texts read.
 std::size_t compare_tree(const fs::path& dir) {
   std::size_t texts = 0;
@@ -63,11 +56,11 @@ std::size_t compare_tree(const fs::path& dir) {
     if (!entry.is_regular_file()) continue;
     const auto ext = entry.path().extension();
     if (ext == ".json") {
-      (void)same_either_way(slurp(entry.path()), entry.path().string());
+      (void)same_either_way(test::file_bytes(entry.path()), entry.path().string());
       ++texts;
     } else if (ext == ".ndjson") {
       // Whole, as a replay reads it (one arena for every line), and line by line.
-      const auto text = slurp(entry.path());
+      const auto text = test::file_bytes(entry.path());
       CHECK(seen(read_ndjson(text, json_parser::simdjson_first, tables())) ==
             seen(read_ndjson(text, json_parser::rapidjson_only, tables())));
       std::istringstream lines(text);
