@@ -54,8 +54,11 @@ class element {
   }
 
   /// The first child called `name` (for a JSON array, its first item). No allocation: this
-  /// is the lookup every mapped element goes through.
-  [[nodiscard]] element child(std::string_view name) const {
+  /// is the lookup every mapped element goes through. It, string(), and the tape's member walk
+  /// under them are inlined into each caller on purpose: GCC had made them calls, and then each
+  /// lookup paid the call and lost its name's constant length (reading a day's records 4 %
+  /// fewer instructions inlined, callgrind).
+  [[nodiscard, gnu::always_inline]] element child(std::string_view name) const {
     if (on_tape()) {
       json_tape value;
       if (!parsed_member(name, value)) return {};
@@ -177,7 +180,8 @@ class element {
   }
 
   /// A primitive child as text; nullopt when absent or (JSON) not a string.
-  [[nodiscard]] std::optional<std::string_view> string(std::string_view name) const {
+  [[nodiscard, gnu::always_inline]] std::optional<std::string_view> string(
+      std::string_view name) const {
     const auto e = child(name);
     return e.text();
   }
@@ -290,7 +294,8 @@ class element {
  private:
   // The member `name` of this parsed object, false when it has none or is not an object: the
   // first of repeated names, as find_member below and RapidJSON find it.
-  [[nodiscard]] bool parsed_member(std::string_view name, json_tape& value) const {
+  [[nodiscard, gnu::always_inline]] bool parsed_member(std::string_view name,
+                                                       json_tape& value) const {
     return tape().is(json_tape::kind::object) && tape().member(name, value);
   }
 

@@ -83,7 +83,8 @@ class json_tape {
   /// The member `name` of this object (the first of repeated names), or false. The walk every
   /// mapped element goes through: one word of the tape and the name's length per member, the
   /// first byte compared before memcmp is called.
-  [[nodiscard]] bool member(std::string_view name, json_tape& value) const noexcept {
+  [[nodiscard, gnu::always_inline]] bool member(std::string_view name,
+                                                json_tape& value) const noexcept {
     const std::uint64_t* words = this->words();
     const std::uint8_t* strings = document_->string_buf.get();
     for (std::uint32_t at = at_ + 1;;) {
@@ -156,7 +157,7 @@ class json_tape {
   }
   /// The word after the value at `at`: an object's or array's word holds it in its low 32 bits,
   /// and a number takes two words.
-  [[nodiscard]] std::uint32_t after(std::uint32_t at) const noexcept {
+  [[nodiscard, gnu::always_inline]] std::uint32_t after(std::uint32_t at) const noexcept {
     const std::uint64_t word = words()[at];
     const auto k = static_cast<kind>(word >> 56);
     if (k == kind::object || k == kind::array) return static_cast<std::uint32_t>(word);
