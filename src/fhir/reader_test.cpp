@@ -104,6 +104,16 @@ TEST_SUITE("fhir.reader") {
     const auto labs = facts_of<model::lab_result>(direct);
     REQUIRE(labs.size() == 1);
     CHECK(labs[0].patient_key == "9AA9AA9AA99");  // contained
+    // "#pt" names a resource contained in the one that says it: in a Bundle, the next entry
+    // (with nothing contained) does not reach the first entry's Patient.
+    const auto entries = json(
+        R"({"resourceType":"Bundle","type":"collection","entry":[{"resource":{"resourceType":"Observation","id":"o2","status":"final","contained":[{"resourceType":"Patient","id":"pt","identifier":[{"system":"http://hl7.org/fhir/sid/us-mbi","value":"9AA9AA9AA99"}]}],"subject":{"reference":"#pt"},"code":{"coding":[{"system":"http://loinc.org","code":"4548-4"}]},"effectiveDateTime":"2026-02-01","valueQuantity":{"value":7.4,"code":"%"}}},{"resource":{"resourceType":"Observation","id":"o3","status":"final","subject":{"reference":"#pt"},"code":{"coding":[{"system":"http://loinc.org","code":"4548-4"}]},"effectiveDateTime":"2026-02-01","valueQuantity":{"value":7.5,"code":"%"}}}]})");
+    const auto bundled = facts_of<model::lab_result>(entries);
+    REQUIRE(bundled.size() == 2);
+    CHECK(bundled[0].patient_key == "9AA9AA9AA99");
+    CHECK(bundled[1].resource_id == "Observation/o3");
+    CHECK(bundled[1].patient == "#pt");
+    CHECK(bundled[1].patient_key.empty());
     const auto relative = json(observation(
         R"("status":"final","code":{"coding":[{"system":"http://loinc.org","code":"4548-4"}]},"effectiveDateTime":"2026-02-01","valueQuantity":{"value":7.4,"code":"%"})"));
     REQUIRE(facts_of<model::lab_result>(relative).size() == 1);
