@@ -1,9 +1,9 @@
 #include "covgate/fhir/reader.hpp"
 
-#include <boost/container/small_vector.hpp>
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
 #include <simdjson.h>
+#include <boost/container/small_vector.hpp>
 
 #include <algorithm>
 #include <array>
