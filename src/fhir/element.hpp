@@ -187,7 +187,7 @@ class element {
   }
 
   /// This element as a primitive string.
-  [[nodiscard]] std::optional<std::string_view> text() const {
+  [[nodiscard, gnu::always_inline]] std::optional<std::string_view> text() const {
     if (on_tape()) {
       if (tape().is(json_tape::kind::string)) return tape().text();
       return std::nullopt;
