@@ -53,6 +53,14 @@ double parse_decimal(std::string_view text) {
   return value;
 }
 
+// A value copied into a claim's string: cleared and appended, which reuses the string's room
+// and skips assign()'s check for a source inside the string itself (a segment's bytes never
+// are). Every mapped value goes through here.
+void set(std::string& to, std::string_view from) {
+  to.clear();
+  to.append(from.data(), from.size());
+}
+
 model::date_range parse_period(std::string_view qualifier, std::string_view value) {
   if (qualifier == "D8" || (qualifier == "RD8" && value.size() == 8)) {
     const auto d = model::parse_ccyymmdd(value).value_or(model::date{});
@@ -66,33 +74,33 @@ model::date_range parse_period(std::string_view qualifier, std::string_view valu
 }
 
 void map_name(const segment& nm1, model::person_name& name) {
-  name.last.assign(nm1.element(3));
-  name.first.assign(nm1.element(4));
-  name.middle.assign(nm1.element(5));
-  name.suffix.assign(nm1.element(7));
+  set(name.last, nm1.element(3));
+  set(name.first, nm1.element(4));
+  set(name.middle, nm1.element(5));
+  set(name.suffix, nm1.element(7));
 }
 
 void map_provider(const segment& seg, model::provider& provider) {
   if (seg.is("NM1")) {
     provider.entity_is_person = seg.element(2) == "1";
-    if (seg.element(8) == "XX") provider.npi.assign(seg.element(9));
+    if (seg.element(8) == "XX") set(provider.npi, seg.element(9));
     map_name(seg, provider.name);
   } else if (seg.is("PRV") && seg.element(2) == "PXC") {
-    provider.taxonomy.assign(seg.element(3));
+    set(provider.taxonomy, seg.element(3));
   }
 }
 
 void map_person(const segment& seg, model::person& person) {
   if (seg.is("NM1")) {
-    person.member_id.assign(seg.element(9));
-    person.member_id_qualifier.assign(seg.element(8));
+    set(person.member_id, seg.element(9));
+    set(person.member_id_qualifier, seg.element(8));
     map_name(seg, person.name);
   } else if (seg.is("DMG") && seg.element(1) == "D8") {
     person.birth_date = model::parse_ccyymmdd(seg.element(2)).value_or(model::date{});
     const auto sex = seg.element(3);
     person.sex = sex.size() == 1 ? sex[0] : 0;
   } else if (seg.is("REF") && seg.element(1) == "1W" && person.member_id.empty()) {
-    person.member_id.assign(seg.element(2));
+    set(person.member_id, seg.element(2));
   }
 }
 
@@ -165,8 +173,6 @@ void claim_walker::begin(model::claim_kind kind, const model::envelope_ref& enve
   context_.claim_filing_indicator.clear();
   in_claim_ = false;
 }
-
-schema::loop claim_walker::current_loop() const noexcept { return stack_.back().def->role; }
 
 bool claim_walker::find(const segment& seg, match& found) const {
   const std::uint32_t key = seg.key();
@@ -269,8 +275,8 @@ void claim_walker::on_segment(const segment& seg, std::uint32_t position) {
   map(current_loop(), seg);
 }
 
-void claim_walker::report_missing(const frame& f, std::size_t from, std::size_t to,
-                                  std::uint32_t position) {
+void claim_walker::report_missing_from(const frame& f, std::size_t from, std::size_t to,
+                                       std::uint32_t position) {
   const auto entries = f.def->entries;
   for (std::size_t i = from < entries.size() ? entries[from].next_required : to; i < to;
        i = i + 1 < entries.size() ? entries[i + 1].next_required : to) {
@@ -282,7 +288,7 @@ void claim_walker::report_missing(const frame& f, std::size_t from, std::size_t 
   }
 }
 
-void claim_walker::close_to(std::size_t depth, std::uint32_t position) {
+void claim_walker::close_loops_to(std::size_t depth, std::uint32_t position) {
   while (stack_.size() > depth + 1) {
     const frame& f = stack_.back();  // popped once left: a frame is 140 bytes to copy
     report_missing(f, run_of(f, f.index), f.def->entries.size(), position);
@@ -435,9 +441,9 @@ void claim_walker::finding(std::string_view id, std::uint32_t position, error co
     return;
   }
   segment_finding f;
-  f.segment_id.assign(id.empty() ? std::string_view{"UNK"} : id);
+  set(f.segment_id, id.empty() ? std::string_view{"UNK"} : id);
   f.position = position;
-  f.loop.assign(loop_name.empty() && !stack_.empty() ? stack_.back().def->name : loop_name);
+  set(f.loop, loop_name.empty() && !stack_.empty() ? stack_.back().def->name : loop_name);
   if (in_claim_) f.claim_id = claim_->id;
   f.code = code;
   f.where = where;
@@ -451,14 +457,14 @@ void claim_walker::map(schema::loop context, const segment& seg) {
   switch (context) {
     case loop::header:
       if (seg.is("BHT")) {
-        context_.envelope.originator_reference.assign(seg.element(3));
+        set(context_.envelope.originator_reference, seg.element(3));
         envelope_changed_ = true;
       }
       break;
     case loop::submitter_1000a:
       if (seg.is("NM1")) {
         map_name(seg, context_.envelope.submitter);
-        context_.envelope.submitter_id.assign(seg.element(9));
+        set(context_.envelope.submitter_id, seg.element(9));
         context_.envelope.submitter_is_person = seg.element(2) == "1";
         envelope_changed_ = true;
       }
@@ -470,20 +476,20 @@ void claim_walker::map(schema::loop context, const segment& seg) {
       map_provider(seg, context_.billing);
       break;
     case loop::subscriber_2000b:
-      if (seg.is("SBR")) context_.claim_filing_indicator.assign(seg.element(9));
+      if (seg.is("SBR")) set(context_.claim_filing_indicator, seg.element(9));
       break;
     case loop::subscriber_name_2010ba:
       map_person(seg, context_.subscriber);
       break;
     case loop::payer_2010bb:
-      if (seg.is("NM1")) context_.payer_id.assign(seg.element(9));
+      if (seg.is("NM1")) set(context_.payer_id, seg.element(9));
       break;
     case loop::patient_name_2010ca:
       map_person(seg, context_.patient);
       break;
     case loop::claim_2300:
       if (seg.is("CLM")) {
-        claim_->id.assign(seg.element(1));
+        set(claim_->id, seg.element(1));
         claim_->total_charge_cents = parse_cents(seg.element(2));
         // A code with stray characters (a wrong component separator) is not a code: leave it
         // empty so the policy sees an unknown setting rather than a wrong one.
@@ -504,9 +510,9 @@ void claim_walker::map(schema::loop context, const segment& seg) {
           claim_->diagnoses.push_back({std::string(qualifier), std::string(seg.component(e, 2))});
         }
       } else if (seg.is("REF") && seg.element(1) == "G1") {
-        claim_->prior_authorization.assign(seg.element(2));
+        set(claim_->prior_authorization, seg.element(2));
       } else if (seg.is("REF") && seg.element(1) == "F8") {
-        claim_->payer_claim_number.assign(seg.element(2));
+        set(claim_->payer_claim_number, seg.element(2));
       } else if (seg.is("PWK")) {
         claim_->attachments.push_back(to_attachment(seg));
       }
@@ -526,27 +532,27 @@ void claim_walker::map(schema::loop context, const segment& seg) {
       } else if (seg.is("SV1") || seg.is("SV2")) {
         const bool sv2 = seg.is("SV2");
         const std::uint32_t procedure = sv2 ? 2 : 1;
-        if (sv2) line.revenue_code.assign(seg.element(1));
-        line.procedure_qualifier.assign(seg.component(procedure, 1));
-        line.procedure_code.assign(seg.component(procedure, 2));
+        if (sv2) set(line.revenue_code, seg.element(1));
+        set(line.procedure_qualifier, seg.component(procedure, 1));
+        set(line.procedure_code, seg.component(procedure, 2));
         for (std::uint32_t m = 3; m <= 6; ++m) {
           const auto modifier = seg.component(procedure, m);
           if (!modifier.empty()) line.modifiers.emplace_back(modifier);
         }
         line.charge_cents = parse_cents(seg.element(procedure + 1));
-        line.unit_basis.assign(seg.element(procedure + 2));
+        set(line.unit_basis, seg.element(procedure + 2));
         const auto units = seg.element(procedure + 3);
         // Whole units are the rule; only fractions need the general parser.
         line.units = units.find('.') == std::string_view::npos
                          ? static_cast<double>(parse_cents(units) / 100)
                          : parse_decimal(units);
-        if (!sv2) line.place_of_service.assign(seg.element(5));
+        if (!sv2) set(line.place_of_service, seg.element(5));
       } else if (seg.is("DTP") && seg.element(1) == "472") {
         line.service_dates = parse_period(seg.element(2), seg.element(3));
       } else if (seg.is("REF") && seg.element(1) == "6R") {
-        line.line_control_number.assign(seg.element(2));
+        set(line.line_control_number, seg.element(2));
       } else if (seg.is("REF") && seg.element(1) == "G1") {
-        line.prior_authorization.assign(seg.element(2));
+        set(line.prior_authorization, seg.element(2));
       } else if (seg.is("PWK")) {
         line.attachments.push_back(to_attachment(seg));
       } else if (seg.is("CRC") && seg.element(1) == "09") {

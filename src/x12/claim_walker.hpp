@@ -48,8 +48,21 @@ class claim_walker {
   bool find(const segment& seg, match& found) const;
   /// A later entry of the current loop that takes this segment id with a qualifier, or null.
   [[nodiscard]] const schema::entry* qualified_forward(const segment& seg) const;
-  void close_to(std::size_t depth, std::uint32_t position);
-  void report_missing(const frame& f, std::size_t from, std::size_t to, std::uint32_t position);
+  // Closes the loops above `depth`. Called for every segment, and most leave none: that test
+  // stays inline, the closing is a call (as is the report below, whose loop most calls skip).
+  void close_to(std::size_t depth, std::uint32_t position) {
+    if (stack_.size() > depth + 1) close_loops_to(depth, position);
+  }
+  void close_loops_to(std::size_t depth, std::uint32_t position);
+  /// Names the required entries in [from, to) of `f` that never came.
+  void report_missing(const frame& f, std::size_t from, std::size_t to, std::uint32_t position) {
+    const auto entries = f.def->entries;
+    if ((from < entries.size() ? entries[from].next_required : to) < to) {
+      report_missing_from(f, from, to, position);
+    }
+  }
+  void report_missing_from(const frame& f, std::size_t from, std::size_t to,
+                           std::uint32_t position);
   [[nodiscard]] static std::size_t run_of(const frame& f, std::size_t entry) noexcept {
     return f.def->entries[entry].group_first;
   }
@@ -63,7 +76,7 @@ class claim_walker {
                std::string_view loop_name = {});
   void check_hierarchy(const segment& seg, std::uint32_t position);
   void map(schema::loop loop, const segment& seg);
-  [[nodiscard]] schema::loop current_loop() const noexcept;
+  [[nodiscard]] schema::loop current_loop() const noexcept { return stack_.back().def->role; }
   [[nodiscard]] bool institutional() const noexcept {
     return kind_ == model::claim_kind::institutional;
   }
