@@ -196,7 +196,8 @@ enum class mapped_type : std::uint8_t {
 };
 
 // Compared before known_type() is asked: nearly every resource is one of these, and the
-// binary search over every R4 name cost more than mapping a Patient.
+// binary search over every R4 name, then a compare per type to pick the mapping, cost 2 % of
+// reading a day's records (one compare of this list and a switch, callgrind).
 mapped_type mapped_type_of(std::string_view type) {
   static constexpr std::pair<std::string_view, mapped_type> names[] = {
       {"Observation", mapped_type::observation},
