@@ -23,6 +23,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "covgate/model/copy_text.hpp"
 #include "covgate/model/date.hpp"
 #include "covgate/model/reason.hpp"
 
@@ -182,7 +183,7 @@ class reader {
   void operator()(std::string& s) {
     const auto n = varint();
     if (n > in_.size()) return fail();
-    s.assign(in_.substr(0, n));
+    copy_text(s, std::string_view(in_.data(), n));
     in_.remove_prefix(n);
   }
   void operator()(bool& v) {

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cmath>
 
+#include "covgate/model/copy_text.hpp"
 #include "dictionary_5010.hpp"
 #include "element_rules.hpp"
 
@@ -53,14 +54,6 @@ double parse_decimal(std::string_view text) {
   return value;
 }
 
-// A value copied into a claim's string: cleared and appended, which reuses the string's room
-// and skips assign()'s check for a source inside the string itself (a segment's bytes never
-// are). Every mapped value goes through here.
-void set(std::string& to, std::string_view from) {
-  to.clear();
-  to.append(from.data(), from.size());
-}
-
 model::date_range parse_period(std::string_view qualifier, std::string_view value) {
   if (qualifier == "D8" || (qualifier == "RD8" && value.size() == 8)) {
     const auto d = model::parse_ccyymmdd(value).value_or(model::date{});
@@ -74,33 +67,33 @@ model::date_range parse_period(std::string_view qualifier, std::string_view valu
 }
 
 void map_name(const segment& nm1, model::person_name& name) {
-  set(name.last, nm1.element(3));
-  set(name.first, nm1.element(4));
-  set(name.middle, nm1.element(5));
-  set(name.suffix, nm1.element(7));
+  model::copy_text(name.last, nm1.element(3));
+  model::copy_text(name.first, nm1.element(4));
+  model::copy_text(name.middle, nm1.element(5));
+  model::copy_text(name.suffix, nm1.element(7));
 }
 
 void map_provider(const segment& seg, model::provider& provider) {
   if (seg.is("NM1")) {
     provider.entity_is_person = seg.element(2) == "1";
-    if (seg.element(8) == "XX") set(provider.npi, seg.element(9));
+    if (seg.element(8) == "XX") model::copy_text(provider.npi, seg.element(9));
     map_name(seg, provider.name);
   } else if (seg.is("PRV") && seg.element(2) == "PXC") {
-    set(provider.taxonomy, seg.element(3));
+    model::copy_text(provider.taxonomy, seg.element(3));
   }
 }
 
 void map_person(const segment& seg, model::person& person) {
   if (seg.is("NM1")) {
-    set(person.member_id, seg.element(9));
-    set(person.member_id_qualifier, seg.element(8));
+    model::copy_text(person.member_id, seg.element(9));
+    model::copy_text(person.member_id_qualifier, seg.element(8));
     map_name(seg, person.name);
   } else if (seg.is("DMG") && seg.element(1) == "D8") {
     person.birth_date = model::parse_ccyymmdd(seg.element(2)).value_or(model::date{});
     const auto sex = seg.element(3);
     person.sex = sex.size() == 1 ? sex[0] : 0;
   } else if (seg.is("REF") && seg.element(1) == "1W" && person.member_id.empty()) {
-    set(person.member_id, seg.element(2));
+    model::copy_text(person.member_id, seg.element(2));
   }
 }
 
@@ -441,9 +434,10 @@ void claim_walker::finding(std::string_view id, std::uint32_t position, error co
     return;
   }
   segment_finding f;
-  set(f.segment_id, id.empty() ? std::string_view{"UNK"} : id);
+  model::copy_text(f.segment_id, id.empty() ? std::string_view{"UNK"} : id);
   f.position = position;
-  set(f.loop, loop_name.empty() && !stack_.empty() ? stack_.back().def->name : loop_name);
+  model::copy_text(f.loop,
+                   loop_name.empty() && !stack_.empty() ? stack_.back().def->name : loop_name);
   if (in_claim_) f.claim_id = claim_->id;
   f.code = code;
   f.where = where;
@@ -457,14 +451,14 @@ void claim_walker::map(schema::loop context, const segment& seg) {
   switch (context) {
     case loop::header:
       if (seg.is("BHT")) {
-        set(context_.envelope.originator_reference, seg.element(3));
+        model::copy_text(context_.envelope.originator_reference, seg.element(3));
         envelope_changed_ = true;
       }
       break;
     case loop::submitter_1000a:
       if (seg.is("NM1")) {
         map_name(seg, context_.envelope.submitter);
-        set(context_.envelope.submitter_id, seg.element(9));
+        model::copy_text(context_.envelope.submitter_id, seg.element(9));
         context_.envelope.submitter_is_person = seg.element(2) == "1";
         envelope_changed_ = true;
       }
@@ -476,20 +470,20 @@ void claim_walker::map(schema::loop context, const segment& seg) {
       map_provider(seg, context_.billing);
       break;
     case loop::subscriber_2000b:
-      if (seg.is("SBR")) set(context_.claim_filing_indicator, seg.element(9));
+      if (seg.is("SBR")) model::copy_text(context_.claim_filing_indicator, seg.element(9));
       break;
     case loop::subscriber_name_2010ba:
       map_person(seg, context_.subscriber);
       break;
     case loop::payer_2010bb:
-      if (seg.is("NM1")) set(context_.payer_id, seg.element(9));
+      if (seg.is("NM1")) model::copy_text(context_.payer_id, seg.element(9));
       break;
     case loop::patient_name_2010ca:
       map_person(seg, context_.patient);
       break;
     case loop::claim_2300:
       if (seg.is("CLM")) {
-        set(claim_->id, seg.element(1));
+        model::copy_text(claim_->id, seg.element(1));
         claim_->total_charge_cents = parse_cents(seg.element(2));
         // A code with stray characters (a wrong component separator) is not a code: leave it
         // empty so the policy sees an unknown setting rather than a wrong one.
@@ -510,9 +504,9 @@ void claim_walker::map(schema::loop context, const segment& seg) {
           claim_->diagnoses.push_back({std::string(qualifier), std::string(seg.component(e, 2))});
         }
       } else if (seg.is("REF") && seg.element(1) == "G1") {
-        set(claim_->prior_authorization, seg.element(2));
+        model::copy_text(claim_->prior_authorization, seg.element(2));
       } else if (seg.is("REF") && seg.element(1) == "F8") {
-        set(claim_->payer_claim_number, seg.element(2));
+        model::copy_text(claim_->payer_claim_number, seg.element(2));
       } else if (seg.is("PWK")) {
         claim_->attachments.push_back(to_attachment(seg));
       }
@@ -532,27 +526,27 @@ void claim_walker::map(schema::loop context, const segment& seg) {
       } else if (seg.is("SV1") || seg.is("SV2")) {
         const bool sv2 = seg.is("SV2");
         const std::uint32_t procedure = sv2 ? 2 : 1;
-        if (sv2) set(line.revenue_code, seg.element(1));
-        set(line.procedure_qualifier, seg.component(procedure, 1));
-        set(line.procedure_code, seg.component(procedure, 2));
+        if (sv2) model::copy_text(line.revenue_code, seg.element(1));
+        model::copy_text(line.procedure_qualifier, seg.component(procedure, 1));
+        model::copy_text(line.procedure_code, seg.component(procedure, 2));
         for (std::uint32_t m = 3; m <= 6; ++m) {
           const auto modifier = seg.component(procedure, m);
           if (!modifier.empty()) line.modifiers.emplace_back(modifier);
         }
         line.charge_cents = parse_cents(seg.element(procedure + 1));
-        set(line.unit_basis, seg.element(procedure + 2));
+        model::copy_text(line.unit_basis, seg.element(procedure + 2));
         const auto units = seg.element(procedure + 3);
         // Whole units are the rule; only fractions need the general parser.
         line.units = units.find('.') == std::string_view::npos
                          ? static_cast<double>(parse_cents(units) / 100)
                          : parse_decimal(units);
-        if (!sv2) set(line.place_of_service, seg.element(5));
+        if (!sv2) model::copy_text(line.place_of_service, seg.element(5));
       } else if (seg.is("DTP") && seg.element(1) == "472") {
         line.service_dates = parse_period(seg.element(2), seg.element(3));
       } else if (seg.is("REF") && seg.element(1) == "6R") {
-        set(line.line_control_number, seg.element(2));
+        model::copy_text(line.line_control_number, seg.element(2));
       } else if (seg.is("REF") && seg.element(1) == "G1") {
-        set(line.prior_authorization, seg.element(2));
+        model::copy_text(line.prior_authorization, seg.element(2));
       } else if (seg.is("PWK")) {
         line.attachments.push_back(to_attachment(seg));
       } else if (seg.is("CRC") && seg.element(1) == "09") {
