@@ -5,6 +5,7 @@
 #include <chrono>
 #include <functional>
 
+#include "covgate/model/copy_text.hpp"
 #include "covgate/model/fact_codec.hpp"
 
 namespace covgate::model {
@@ -317,7 +318,7 @@ bool fact_index::forget(std::string_view resource) {
 
 std::string& fact_index::encode_record(std::string_view resource, patient_records& patient,
                                        std::span<fact> group) {
-  stamp_.assign(last_updated_of(group.front()));  // a copy (kept room): stripping clears it
+  copy_text(stamp_, last_updated_of(group.front()));  // a copy (kept room): stripping clears it
   const std::string_view last_updated = stamp_;
   auto& subjects = patient.subjects;
   if (const auto first = shared_fields_of(group.front());
@@ -362,7 +363,7 @@ std::string& fact_index::encode_record(std::string_view resource, patient_record
 fact_index::change fact_index::apply(std::span<fact> group) {
   if (group.empty()) return change::ignored;
   // A copy (kept room): encoding strips the id from the group's facts.
-  resource_.assign(resource_view_of(resource_id_of(group.front())));
+  copy_text(resource_, resource_view_of(resource_id_of(group.front())));
   const std::string_view resource = resource_;
   const auto hash = hash_(resource);
   const auto current = locate(resource, hash);
