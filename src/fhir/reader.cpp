@@ -523,14 +523,14 @@ class mapper {
 
   // ---- Observation -------------------------------------------------------------------------
   void observation(const element& o, const std::string& path) {
-    const auto has_status = require_string(o, "status", path);
+    const auto status_text = require_string(o, "status", path);
     const auto code = o.child("code");
     if (!code.exists() || !code.is_object()) {
       add(severity::error, "required", "code is required", path + ".code");
       return;
     }
-    if (!has_status) return;
-    const auto status = *has_status;
+    if (!status_text) return;
+    const auto status = *status_text;
     std::string patient, key;
     subject(o, "subject", path, patient, key);
     const auto id = identity(o);
@@ -549,13 +549,11 @@ class mapper {
     const auto last_updated = str(o.child("meta").string("lastUpdated"));
     const std::size_t before = out_.facts.size();
     observation_code(o, code, path, id, patient, key, effective, std::string(status), last_updated);
-    std::size_t i = 0;
-    o.for_each_member("component", [&](const element& component, std::size_t, bool) {
+    o.for_each_member("component", [&](const element& component, std::size_t i, bool) {
       const auto component_path = path + ".component[" + std::to_string(i) + "]";
       observation_code(component, component.child("code"), component_path,
                        id + "#component[" + std::to_string(i) + "]", patient, key, effective,
                        std::string(status), last_updated);
-      ++i;
     });
     if (out_.facts.size() == before) {
       add(severity::information, "informational",
@@ -720,17 +718,17 @@ class mapper {
 
   // ---- Encounter ---------------------------------------------------------------------------
   void encounter(const element& r, const std::string& path) {
-    const auto has_status = require_string(r, "status", path);
+    const auto status_text = require_string(r, "status", path);
     const auto cls = r.child("class");
     const auto class_code = cls.string("code");
     if (!cls.exists() || !class_code || class_code->empty()) {
       add(severity::error, "required", "class is required (a Coding)", path + ".class");
       return;
     }
-    if (!has_status) return;
+    if (!status_text) return;
     model::encounter e;
     e.resource_id = identity(r);
-    e.status = std::string(*has_status);
+    e.status = std::string(*status_text);
     e.class_code = std::string(*class_code);
     subject(r, "subject", path, e.patient, e.patient_key);
     if (e.status == "entered-in-error") {
