@@ -69,20 +69,8 @@ std::optional<date> parse_ccyymmdd(std::string_view text) noexcept {
     return std::nullopt;
   }
   const auto digit = [&text](std::size_t i) { return text[i] - '0'; };
-  const int year = digit(0) * 1000 + digit(1) * 100 + digit(2) * 10 + digit(3);
-  const int month = digit(4) * 10 + digit(5);
-  const int day = digit(6) * 10 + digit(7);
-  static constexpr std::array<std::uint8_t, 13> days_in{0,  31, 29, 31, 30, 31, 30,
-                                                        31, 31, 30, 31, 30, 31};
-  if (year == 0 || month < 1 || month > 12 || day < 1 || day > days_in[month]) {
-    return std::nullopt;
-  }
-  if (month == 2 && day == 29) {
-    const bool leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
-    if (!leap) return std::nullopt;
-  }
-  return date{static_cast<std::int16_t>(year), static_cast<std::uint8_t>(month),
-              static_cast<std::uint8_t>(day)};
+  return calendar_date(digit(0) * 1000 + digit(1) * 100 + digit(2) * 10 + digit(3),
+                       digit(4) * 10 + digit(5), digit(6) * 10 + digit(7));
 }
 
 std::string utc_stamp(std::int64_t unix_ms) {

@@ -35,6 +35,26 @@ struct date {
 /// Returns nullopt for anything else; never throws.
 [[nodiscard]] std::optional<date> parse_ccyymmdd(std::string_view text) noexcept;
 
+namespace detail {
+inline constexpr std::uint8_t days_in_month[13] = {0,  31, 29, 31, 30, 31, 30,
+                                                   31, 31, 30, 31, 30, 31};
+}  // namespace detail
+
+/// The date `year`-`month`-`day` when it is a real calendar day (years 1 to 9999, leap years
+/// included), else nullopt; never throws. Inline: both date parsers end in it, once per date.
+[[nodiscard]] constexpr std::optional<date> calendar_date(int year, int month, int day) noexcept {
+  // Each range as one unsigned compare (a value below its first wraps round to a large one).
+  if (static_cast<unsigned>(year - 1) > 9998u || static_cast<unsigned>(month - 1) > 11u ||
+      static_cast<unsigned>(day - 1) >= detail::days_in_month[month]) {
+    return std::nullopt;
+  }
+  if (month == 2 && day == 29 && !(year % 4 == 0 && (year % 100 != 0 || year % 400 == 0))) {
+    return std::nullopt;
+  }
+  return date{static_cast<std::int16_t>(year), static_cast<std::uint8_t>(month),
+              static_cast<std::uint8_t>(day)};
+}
+
 /// "CCYYMMDDHHMM" in UTC for a Unix time in milliseconds (the stamp X12 and HL7 answers carry).
 [[nodiscard]] std::string utc_stamp(std::int64_t unix_ms);
 /// "YYYY-MM-DDTHH:MM:SSZ" (ISO 8601, UTC) for a Unix time in milliseconds.
