@@ -3,10 +3,9 @@
 #include <array>
 
 namespace covgate::model {
-namespace {
 
 // Hold categories: P3 documentation, P2 review and not-covered, A6 invalid (docs/policy.md §1).
-constexpr std::array<reason_info, reason_count> reason_table{{
+constexpr std::array<reason_info, reason_count> detail::reason_table{{
     {reason::scope_not_infusion_pump, "scope.not-infusion-pump", outcome::release, "A2", "20", "",
      "No infusion-pump item on the claim: outside NCD 223."},
     {reason::modifier_expected_denial, "modifier.expected-denial", outcome::release, "A2", "20", "",
@@ -106,9 +105,11 @@ constexpr std::array<reason_info, reason_count> reason_table{{
      "Implantable pump: a person reviews it unless every criterion is documented."},
 }};
 
+namespace {
+
 constexpr bool in_enumerator_order() {
-  for (std::size_t i = 0; i < reason_table.size(); ++i) {
-    if (static_cast<std::size_t>(reason_table[i].id) != i) return false;
+  for (std::size_t i = 0; i < detail::reason_table.size(); ++i) {
+    if (static_cast<std::size_t>(detail::reason_table[i].id) != i) return false;
   }
   return true;
 }
@@ -116,15 +117,13 @@ static_assert(in_enumerator_order(), "one row per reason, in enumerator order");
 
 }  // namespace
 
-const reason_info& info(reason r) noexcept { return reason_table[static_cast<std::size_t>(r)]; }
-
 std::optional<reason> reason_named(std::string_view text) noexcept {
-  for (const auto& row : reason_table) {
+  for (const auto& row : detail::reason_table) {
     if (row.code == text) return row.id;
   }
   return std::nullopt;
 }
 
-std::span<const reason_info> reasons() noexcept { return reason_table; }
+std::span<const reason_info> reasons() noexcept { return detail::reason_table; }
 
 }  // namespace covgate::model

@@ -4,6 +4,7 @@
 // its 277 STC category and status codes, and the plain sentence a biller reads.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -67,8 +68,16 @@ struct reason_info {
   std::string_view message;       ///< plain English for a biller; no patient values
 };
 
-/// The row of `r` (every reason has one).
-[[nodiscard]] const reason_info& info(reason r) noexcept;
+namespace detail {
+/// The rows, in enumerator order (defined, and checked at compile time, in reason.cpp).
+extern const std::array<reason_info, reason_count> reason_table;
+}  // namespace detail
+
+/// The row of `r` (every reason has one). Inline: the evaluator, the 277 writer and the
+/// decision line ask it dozens of times a claim.
+[[nodiscard]] inline const reason_info& info(reason r) noexcept {
+  return detail::reason_table[static_cast<std::size_t>(r)];
+}
 /// The reason's code ("csii.insulinopenia.missing").
 [[nodiscard]] inline std::string_view code(reason r) noexcept { return info(r).code; }
 /// The reason with `code`, or nullopt for a code that is not in the table.
