@@ -442,11 +442,16 @@ std::string_view tables::drug_indication(std::string_view code) const {
   return it == drugs_.end() ? std::string_view{} : std::string_view{it->second};
 }
 
-bool tables::icd10_in(std::string_view code, std::string_view group) const {
-  const auto it = icd10_.find(group);
-  if (it == icd10_.end()) return false;
+tables::icd10_group tables::icd10(std::string_view group) const {
+  icd10_group g;
+  if (const auto it = icd10_.find(group); it != icd10_.end()) g.entries_ = &it->second;
+  return g;
+}
+
+bool tables::icd10_group::contains(std::string_view code) const noexcept {
+  if (entries_ == nullptr) return false;
   const std::uint64_t key = icd10_key(code, ' ');
-  for (const auto& e : it->second) {
+  for (const auto& e : *entries_) {
     if (key >= e.low && key <= e.high && code.size() >= e.min_length) return true;
   }
   return false;

@@ -115,6 +115,19 @@ TEST_SUITE("mapping.tables") {
     CHECK_FALSE(shipped().icd10_in("E163", "recurring-hypoglycemia"));
   }
 
+  TEST_CASE("an ICD-10 group looked up once answers for each code as icd10_in does") {
+    const auto iron = shipped().icd10("iron");
+    for (const std::string_view code : {"T454X1A", "T454X4A", "T454X5A", "E8311", "E831", ""}) {
+      CAPTURE(code);
+      CHECK(iron.contains(code) == shipped().icd10_in(code, "iron"));
+    }
+    CHECK(iron.contains("E83118"));
+    // A group icd10.json does not list holds no code (nor does a default-made one).
+    CHECK_FALSE(shipped().icd10("no-such-group").contains("E83118"));
+    CHECK_FALSE(shipped().icd10_in("E83118", "no-such-group"));
+    CHECK_FALSE(tables::icd10_group{}.contains("E83118"));
+  }
+
   TEST_CASE("ICD-10 prefixes and ranges at their edges") {
     auto sources = embedded_sources();
     sources.icd10 = R"({"p": ["I26", "\u00e9", "Q  "], "r": ["C00-C96ZZZZ", "E10-E11"], "x": []})";

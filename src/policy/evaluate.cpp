@@ -385,14 +385,15 @@ class evaluator {
   }
 
   // An ICD-10 group on the claim or in a Condition recorded on or before the DOS.
-  bool diagnosis_in(std::string_view group, const date& dos) const {
+  bool diagnosis_in(std::string_view group_name, const date& dos) const {
+    const auto group = tables_.icd10(group_name);  // looked up once, not per diagnosis
     for (const auto& d : claim_.diagnoses) {
-      if (tables_.icd10_in(d.code, group)) return true;
+      if (group.contains(d.code)) return true;
     }
     for (const auto* c : facts_.conditions) {
       if (c->recorded.valid() && dos < c->recorded.day) continue;
       if (c->clinical_status == "resolved" || c->clinical_status == "inactive") continue;
-      if (c->system == "http://hl7.org/fhir/sid/icd-10-cm" && tables_.icd10_in(c->code, group)) {
+      if (c->system == "http://hl7.org/fhir/sid/icd-10-cm" && group.contains(c->code)) {
         return true;
       }
     }

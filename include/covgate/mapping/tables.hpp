@@ -88,6 +88,8 @@ struct table_sources {
 [[nodiscard]] const table_sources& embedded_sources() noexcept;
 
 class tables {
+  struct icd_entry;  // with the other private state below
+
  public:
   /// Parses and validates every table. Throws config_error naming file, path and problem.
   [[nodiscard]] static tables parse(const table_sources& sources);
@@ -119,8 +121,23 @@ class tables {
   /// For a drug HCPCS code: the indication it tells ("iron", "pain"…), or "".
   [[nodiscard]] std::string_view drug_indication(std::string_view code) const;
 
+  /// One group of icd10.json, looked up once to test many codes against.
+  class icd10_group {
+   public:
+    /// True when ICD-10-CM `code` (no dot) is one of the group's (never for a group that
+    /// icd10.json does not list).
+    [[nodiscard]] bool contains(std::string_view code) const noexcept;
+
+   private:
+    friend class tables;
+    const std::vector<icd_entry>* entries_ = nullptr;
+  };
+  /// `group` of icd10.json (a policy asks one group of every diagnosis of a claim).
+  [[nodiscard]] icd10_group icd10(std::string_view group) const;
   /// True when ICD-10-CM `code` (no dot) belongs to `group` in icd10.json.
-  [[nodiscard]] bool icd10_in(std::string_view code, std::string_view group) const;
+  [[nodiscard]] bool icd10_in(std::string_view code, std::string_view group) const {
+    return icd10(group).contains(code);
+  }
   [[nodiscard]] bool has_icd10_group(std::string_view group) const;
 
   /// The covgate evidence code a (system, code) pair stands for, or nullopt.
