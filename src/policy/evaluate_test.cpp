@@ -120,6 +120,14 @@ TEST_SUITE("policy.csii") {
     CHECK(s.run().result == outcome::hold_invalid);
     CHECK(has(s.reasons(), "modifier.missing"));
     CHECK(s.run().findings.front().extra_status() == "453");
+    // A modifier is the whole value: one that only starts or ends like KX is not KX.
+    for (const std::vector<std::string> near :
+         {std::vector<std::string>{"KXX"}, {"K"}, {"XKX"}, {"kx"}, {"K", "X"}, {""}}) {
+      s.claim.lines[0].modifiers = near;
+      CHECK(has(s.reasons(), "modifier.missing"));
+    }
+    s.claim.lines[0].modifiers = {"NU", "KX"};
+    CHECK_FALSE(has(s.reasons(), "modifier.missing"));
     s.claim.lines[0].modifiers = {"GA"};
     s.remove("Observation/cpep");
     const auto d = s.run();
