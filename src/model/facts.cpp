@@ -24,8 +24,9 @@ template <std::size_t count>
 }  // namespace
 
 // Every FHIR date a record carries comes through here twice (checked, then mapped): the
-// fields are read where they stand and the day checked by calendar_date(), where it was once
-// written out again as CCYYMMDD for parse_ccyymmdd (a fifth of the cost of a date).
+// fields are read where they stand and the day checked by calendar_date(). Writing the date
+// out again as CCYYMMDD for parse_ccyymmdd, a division per digit, cost 1.7 % of reading a
+// day's records (callgrind).
 std::optional<moment> parse_fhir_datetime(std::string_view text) noexcept {
   int year = 0, month = 1, day = 1;
   if (!digits<4>(text, 0, year)) return std::nullopt;
