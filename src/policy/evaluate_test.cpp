@@ -121,7 +121,7 @@ TEST_SUITE("policy.csii") {
     CHECK(has(s.reasons(), "modifier.missing"));
     CHECK(s.run().findings.front().extra_status() == "453");
     // A modifier is the whole value: one that only starts or ends like KX is not KX.
-    for (const std::vector<std::string> near :
+    for (const auto& near :
          {std::vector<std::string>{"KXX"}, {"K"}, {"XKX"}, {"kx"}, {"K", "X"}, {""}}) {
       s.claim.lines[0].modifiers = near;
       CHECK(has(s.reasons(), "modifier.missing"));
