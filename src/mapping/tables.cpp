@@ -94,6 +94,16 @@ std::optional<Enum> enum_named(const std::array<std::string_view, N>& names,
   return std::nullopt;
 }
 
+// A code of up to seven bytes as one integer: its length in the top byte, then its bytes. Two
+// codes have the same key only when they are the same text, so a table of short codes (every
+// HCPCS and CPT code has five characters) is looked up without hashing text.
+std::optional<std::uint64_t> short_code_key(std::string_view code) noexcept {
+  if (code.size() > 7) return std::nullopt;
+  std::uint64_t key = code.size();
+  for (const char c : code) key = key << 8 | static_cast<unsigned char>(c);
+  return key << (8 * (7 - code.size()));
+}
+
 // An ICD-10-CM code has at most seven characters (without its dot).
 constexpr std::size_t icd10_length = 7;
 
@@ -248,7 +258,7 @@ tables tables::parse(const table_sources& sources) {
     }
     if (const auto it = r.root().FindMember("undecided"); it != r.root().MemberEnd()) {
       for (auto& code : r.strings(it->value, "/undecided")) {
-        if (t.hcpcs(code) == hcpcs_class::none) {
+        if (t.hcpcs_.find(code) == t.hcpcs_.end()) {
           r.fail("/undecided", code + " must also be listed in a pump class");
         }
         t.undecided_[code] = true;
@@ -259,6 +269,9 @@ tables tables::parse(const table_sources& sources) {
       if (!it->value.IsString()) r.fail("/drug/" + key_of(it), "must name an indication");
       t.hcpcs_[key_of(it)] = hcpcs_class::drug;
       t.drugs_[key_of(it)] = it->value.GetString();
+    }
+    for (const auto& [code, cls] : t.hcpcs_) {
+      if (const auto key = short_code_key(code)) t.hcpcs_short_.emplace(*key, cls);
     }
   }
   {
@@ -429,6 +442,10 @@ provider_type tables::qualification(std::string_view code) const {
 }
 
 hcpcs_class tables::hcpcs(std::string_view code) const {
+  if (const auto key = short_code_key(code)) {
+    const auto it = hcpcs_short_.find(*key);
+    return it == hcpcs_short_.end() ? hcpcs_class::none : it->second;
+  }
   const auto it = hcpcs_.find(code);
   return it == hcpcs_.end() ? hcpcs_class::none : it->second;
 }

@@ -103,6 +103,30 @@ TEST_SUITE("mapping.tables") {
     CHECK(shipped().hcpcs("99213") == hcpcs_class::none);
   }
 
+  TEST_CASE("an HCPCS code is the whole text, whatever its length") {
+    auto sources = embedded_sources();
+    sources.hcpcs = R"({"csii": ["E0784", "E078", "A"], "external": ["E07840", "ABCDEFG"],
+                        "implantable": ["ABCDEFGH", "LONGER-THAN-SEVEN"], "drug": {}})";
+    const auto t = tables::parse(sources);
+    CHECK(t.hcpcs("E0784") == hcpcs_class::csii);
+    CHECK(t.hcpcs("E078") == hcpcs_class::csii);
+    CHECK(t.hcpcs("E07840") == hcpcs_class::external);
+    CHECK(t.hcpcs("A") == hcpcs_class::csii);
+    CHECK(t.hcpcs("") == hcpcs_class::none);             // the loader refuses an empty code
+    CHECK(t.hcpcs("ABCDEFG") == hcpcs_class::external);  // seven: the longest kept as a number
+    CHECK(t.hcpcs("ABCDEFGH") == hcpcs_class::implantable);
+    CHECK(t.hcpcs("LONGER-THAN-SEVEN") == hcpcs_class::implantable);
+    // Neither a prefix, an extension, a padded form nor another case names a listed code.
+    for (const std::string_view other : {"E07", "E07841", "E0784 ", " E0784", "e0784", "ABCDEF",
+                                         "ABCDEFGHI", "LONGER-THAN-SEVE"}) {
+      CAPTURE(other);
+      CHECK(t.hcpcs(other) == hcpcs_class::none);
+    }
+    CHECK(t.hcpcs(std::string_view("E078\0", 5)) == hcpcs_class::none);
+    CHECK(t.hcpcs(std::string_view("\0E078", 5)) == hcpcs_class::none);
+    CHECK(t.hcpcs(std::string_view("A\0", 2)) == hcpcs_class::none);
+  }
+
   TEST_CASE("ICD-10 groups match prefixes and ranges") {
     CHECK(shipped().icd10_in("I2699", "thromboembolic"));
     CHECK(shipped().icd10_in("T454X2A", "iron"));

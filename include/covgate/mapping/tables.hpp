@@ -197,6 +197,9 @@ class tables {
   std::vector<std::pair<std::string, provider_type>> taxonomy_;  // longest prefix first
   code_map<provider_type> qualifications_;
   code_map<hcpcs_class> hcpcs_;
+  // The codes of hcpcs_ of up to seven characters (all of HCPCS and CPT) by short_code_key in
+  // tables.cpp: the policy asks the class of every line of every claim.
+  boost::unordered_flat_map<std::uint64_t, hcpcs_class> hcpcs_short_;
   code_map<std::string> drugs_;
   code_map<bool> undecided_;
   code_map<std::vector<icd_entry>> icd10_;
