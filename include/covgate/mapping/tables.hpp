@@ -121,7 +121,8 @@ class tables {
   /// For a drug HCPCS code: the indication it tells ("iron", "pain"…), or "".
   [[nodiscard]] std::string_view drug_indication(std::string_view code) const;
 
-  /// One group of icd10.json, looked up once to test many codes against.
+  /// One group of icd10.json, looked up once to test many codes against. It points into the
+  /// tables it came from: valid while they live (they never change after parse()).
   class icd10_group {
    public:
     /// True when ICD-10-CM `code` (no dot) is one of the group's (never for a group that
