@@ -135,10 +135,6 @@ class tables {
   };
   /// `group` of icd10.json (a policy asks one group of every diagnosis of a claim).
   [[nodiscard]] icd10_group icd10(std::string_view group) const;
-  /// True when ICD-10-CM `code` (no dot) belongs to `group` in icd10.json.
-  [[nodiscard]] bool icd10_in(std::string_view code, std::string_view group) const {
-    return icd10(group).contains(code);
-  }
   [[nodiscard]] bool has_icd10_group(std::string_view group) const;
 
   /// The covgate evidence code a (system, code) pair stands for, or nullopt.
