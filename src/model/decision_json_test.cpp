@@ -100,6 +100,27 @@ TEST_SUITE("model.decision_json") {
     CHECK(written(d, "void", "").find(R"("dos":"","policy")") != std::string::npos);
   }
 
+  TEST_CASE("text that grows most when escaped fits, in every field, at any length") {
+    // A control character is six bytes escaped (\u00XX), an invalid byte three (U+FFFD), a
+    // quote or backslash two: each field of the sender's text made of one of them, from empty
+    // to longer than any value, is written as json_writer wrote it.
+    for (const std::string_view unit : {"\x01", "\xFF", "\"", "\\", "\xE2\x82\xAC", "a"}) {
+      for (const std::size_t n : {0, 1, 7, 8, 9, 15, 16, 17, 64, 300, 5000}) {
+        std::string text;
+        for (std::size_t i = 0; i < n; ++i) text += unit;
+        model::decision d;
+        d.claim_id = text;
+        d.patient = text;
+        d.policy = text;
+        d.result = model::outcome::hold_documentation;
+        d.findings.push_back(finding_of(model::reason::csii_criterion_a_mdi, 4294967295u, text,
+                                        {text, text, ""}));
+        d.findings.push_back(finding_of(model::reason::rereview_overdue, 0, "", {}));
+        CHECK(written(d, text, text, text) == written_by_json_writer(d, text, text, text));
+      }
+    }
+  }
+
   TEST_CASE("appends to what the string already holds") {
     std::string out = "x";
     model::decision d;
