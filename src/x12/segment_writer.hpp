@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "covgate/model/copy_text.hpp"
 #include "covgate/x12/segment.hpp"
 
 namespace covgate::x12 {
@@ -180,43 +181,15 @@ class segment_writer {
     at_ = out_.data() + written;
     end_ = out_.data() + out_.size();
   }
-  // Copies a value: sixteen bytes or fewer (most values: codes, ids, amounts, dates) take two
-  // overlapping fixed-size moves the compiler inlines, reading nothing outside the value; a
-  // longer one goes to memcpy, whose call and dispatch on the size cost more than a short
-  // value's bytes (callgrind: the gate thread of a claims-only replay 655.4 M -> 648.9 M
-  // instructions). The store's binary archive, tried the same way, took more: its string
-  // writer stopped being inlined.
-  [[gnu::always_inline]] static void copy_bytes(char* to, const char* from, std::size_t n) {
-    if (n > 16) {
-      std::memcpy(to, from, n);
-    } else if (n >= 8) {
-      copy_ends<std::uint64_t>(to, from, n);
-    } else if (n >= 4) {
-      copy_ends<std::uint32_t>(to, from, n);
-    } else if (n > 0) {
-      const char first = from[0], middle = from[n / 2], last = from[n - 1];
-      to[0] = first;
-      to[n / 2] = middle;
-      to[n - 1] = last;
-    }
-  }
-  // `n` bytes (sizeof(Word) <= n <= 2 * sizeof(Word)) as the first and the last Word, which
-  // overlap in the middle.
-  template <class Word>
-  [[gnu::always_inline]] static void copy_ends(char* to, const char* from, std::size_t n) {
-    Word head = 0, tail = 0;
-    std::memcpy(&head, from, sizeof(Word));
-    std::memcpy(&tail, from + n - sizeof(Word), sizeof(Word));
-    std::memcpy(to, &head, sizeof(Word));
-    std::memcpy(to + n - sizeof(Word), &tail, sizeof(Word));
-  }
   void put(char c) { *room(1) = c; }
-  void put(std::string_view value) { copy_bytes(room(value.size()), value.data(), value.size()); }
+  void put(std::string_view value) {
+    model::copy_short(room(value.size()), value.data(), value.size());
+  }
   /// A separator and the value after it.
   void put(char separator, std::string_view value) {
     char* const at = room(1 + value.size());
     *at = separator;
-    copy_bytes(at + 1, value.data(), value.size());
+    model::copy_short(at + 1, value.data(), value.size());
   }
 
   const delimiters& d_;
