@@ -2,8 +2,12 @@
 
 #include <array>
 #include <charconv>
+#include <cstdint>
+#include <memory>
+#include <utility>
 
 #include "covgate/model/boundary.hpp"
+#include "covgate/model/copy_text.hpp"
 
 namespace covgate::model {
 namespace {
@@ -40,73 +44,165 @@ reason_fragments fragments_of(const reason_info& r) {
   return f;
 }
 
-const reason_fragments& fragments(model::reason r) {
-  // Built on first use (thread-safe static initialization), from the same table as info().
-  static const auto table = [] {
-    std::array<reason_fragments, reason_count> t;
-    for (std::size_t i = 0; i < reason_count; ++i) t[i] = fragments_of(info(model::reason(i)));
-    return t;
-  }();
-  return table[static_cast<std::size_t>(r)];
-}
-
-void append_number(std::string& out, std::int64_t n) {
-  char digits[24];
-  const auto [end, ec] = std::to_chars(digits, digits + sizeof digits, n);
-  out.append(digits, end);
-}
-
-void append_finding(std::string& out, const finding& f) {
-  const auto& fragment = fragments(f.reason);
-  out += fragment.head;
-  append_number(out, f.line);
-  out += fragment.body;
-  if (!f.detail.empty()) {
-    out.push_back(' ');
-    boundary::append_json_string_contents(out, f.detail);
+// Every reason's fragments, by reason.
+class fragment_table {
+ public:
+  fragment_table() {
+    for (std::size_t i = 0; i < reason_count; ++i) rows_[i] = fragments_of(info(model::reason(i)));
   }
-  out.push_back('"');
+  const reason_fragments& operator[](model::reason r) const {
+    return rows_[static_cast<std::size_t>(r)];
+  }
+
+ private:
+  std::array<reason_fragments, reason_count> rows_;
+};
+
+// Built on first use (thread-safe static initialization), from the same table as info(); asked
+// once a line.
+const fragment_table& fragments() {
+  static const fragment_table table;
+  return table;
+}
+
+// The line is written through a pointer into room made for its worst case, then appended in
+// one piece: std::string's append checked the capacity and called memcpy for each of the
+// sixty-odd pieces of a line, which cost more than their bytes. The room is not the string's
+// own, whose resize() would zero-fill some kilobytes a line first (callgrind: more than the
+// appends saved), but a buffer each thread keeps from one line to the next.
+class line_writer {
+ public:
+  explicit line_writer(char* at) noexcept : at_(at) {}
+  void put(std::string_view text) noexcept {
+    copy_short(at_, text.data(), text.size());
+    at_ += text.size();
+  }
+  void put(char c) noexcept { *at_++ = c; }
+  /// `text` as a JSON string's contents: plain text (nearly every value) as it is.
+  void contents(std::string_view text) {
+    if (boundary::json_plain(text)) {
+      put(text);
+    } else {
+      escaped(text);
+    }
+  }
+  void quoted(std::string_view text) {
+    put('"');
+    contents(text);
+    put('"');
+  }
+  void number(std::uint32_t n) noexcept { at_ = std::to_chars(at_, at_ + 10, n).ptr; }
+  [[nodiscard]] char* at() const noexcept { return at_; }
+
+ private:
+  // Escapes, invalid UTF-8: rare, so escaped by append_json_string_contents into a string of
+  // its own rather than written twice.
+  [[gnu::noinline]] void escaped(std::string_view text) {
+    std::string out;
+    boundary::append_json_string_contents(out, text);
+    put(out);
+  }
+  char* at_;
+};
+
+// The most a JSON string's contents take for `n` bytes of text: six bytes a byte (a control
+// character is written \u00XX; an invalid byte, U+FFFD, takes three; a quote, two).
+constexpr std::size_t escaped_room(std::size_t n) noexcept { return 6 * n; }
+
+// The line's keys, quotes and punctuation outside the reasons: the literals of append_json,
+// 115 bytes.
+constexpr std::size_t fixed_room = 128;
+
+std::size_t room_for(const fragment_table& table, const decision& d, std::string_view dos,
+                     std::string_view billing_npi, std::string_view event,
+                     std::string_view source) {
+  std::size_t n = fixed_room;
+  for (const auto text : {std::string_view(d.claim_id), std::string_view(d.patient), dos,
+                          std::string_view(d.policy), name(d.result), billing_npi, event, source}) {
+    n += escaped_room(text.size());
+  }
+  for (const auto& f : d.findings) {
+    const auto& fragment = table[f.reason];
+    // ',' head, line number (ten digits at most), body, ' ' detail '"', ',"facts":[' ']' '}'
+    n += 1 + fragment.head.size() + 10 + fragment.body.size() + 2 + escaped_room(f.detail.size()) +
+         12;
+    for (const auto& id : f.facts_used) n += 3 + escaped_room(id.size());  // ',' '"' '"'
+  }
+  return n;
+}
+
+void write_finding(line_writer& out, const reason_fragments& fragment, const finding& f) {
+  out.put(fragment.head);
+  out.number(f.line);
+  out.put(fragment.body);
+  if (!f.detail.empty()) {
+    out.put(' ');
+    out.contents(f.detail);
+  }
+  out.put('"');
   if (!f.facts_used.empty()) {
-    out += R"(,"facts":[)";
+    out.put(R"(,"facts":[)");
     bool first = true;
     for (const auto& id : f.facts_used) {
-      if (!first) out.push_back(',');
+      if (!first) out.put(',');
       first = false;
-      append_quoted(out, id);
+      out.quoted(id);
     }
-    out.push_back(']');
+    out.put(']');
   }
-  out.push_back('}');
+  out.put('}');
 }
 
 }  // namespace
 
 void append_json(std::string& out, const decision& d, std::string_view billing_npi,
                  std::string_view event, std::string_view source) {
-  out += R"({"event":)";
-  append_quoted(out, event);
-  out += R"(,"claim_id":)";
-  append_quoted(out, d.claim_id);
-  out += R"(,"billing_npi":)";
-  append_quoted(out, billing_npi);
-  out += R"(,"patient":)";
-  append_quoted(out, d.patient);
-  out += R"(,"dos":)";
-  append_quoted(out, d.dos.iso());
-  out += R"(,"policy":)";
-  append_quoted(out, d.policy);
-  out += R"(,"outcome":)";
-  append_quoted(out, name(d.result));
-  out += R"(,"reasons":[)";
+  const auto dos = d.dos.iso();
+  const auto& table = fragments();
+  const auto room = room_for(table, d, dos, billing_npi, event, source);
+  // The room is kept up to 64 KiB (a line of a claim with every finding is some kilobytes);
+  // a larger line, which a sender's long text could make, takes room of its own. Grown to
+  // the exact room asked for, so a sanitizer sees a line that writes past it.
+  constexpr std::size_t kept_room = 64 * 1024;
+  thread_local std::unique_ptr<char[]> kept;
+  thread_local std::size_t kept_size = 0;
+  std::unique_ptr<char[]> own;
+  if (room > kept_size) {
+    auto fresh = std::make_unique_for_overwrite<char[]>(room);
+    if (room <= kept_room) {
+      kept = std::move(fresh);
+      kept_size = room;
+    } else {
+      own = std::move(fresh);
+    }
+  }
+  char* const start = own ? own.get() : kept.get();
+  line_writer w(start);
+  w.put(R"({"event":)");
+  w.quoted(event);
+  w.put(R"(,"claim_id":)");
+  w.quoted(d.claim_id);
+  w.put(R"(,"billing_npi":)");
+  w.quoted(billing_npi);
+  w.put(R"(,"patient":)");
+  w.quoted(d.patient);
+  w.put(R"(,"dos":)");
+  w.quoted(dos);
+  w.put(R"(,"policy":)");
+  w.quoted(d.policy);
+  w.put(R"(,"outcome":)");
+  w.quoted(name(d.result));
+  w.put(R"(,"reasons":[)");
   bool first = true;
   for (const auto& f : d.findings) {
-    if (!first) out.push_back(',');
+    if (!first) w.put(',');
     first = false;
-    append_finding(out, f);
+    write_finding(w, table[f.reason], f);
   }
-  out += R"(],"source":)";
-  append_quoted(out, source);
-  out.push_back('}');
+  w.put(R"(],"source":)");
+  w.quoted(source);
+  w.put('}');
+  out.append(start, w.at());
 }
 
 }  // namespace covgate::model

@@ -113,8 +113,8 @@ TEST_SUITE("model.decision_json") {
         d.patient = text;
         d.policy = text;
         d.result = model::outcome::hold_documentation;
-        d.findings.push_back(finding_of(model::reason::csii_criterion_a_mdi, 4294967295u, text,
-                                        {text, text, ""}));
+        d.findings.push_back(
+            finding_of(model::reason::csii_criterion_a_mdi, 4294967295u, text, {text, text, ""}));
         d.findings.push_back(finding_of(model::reason::rereview_overdue, 0, "", {}));
         CHECK(written(d, text, text, text) == written_by_json_writer(d, text, text, text));
       }
