@@ -412,6 +412,54 @@ TEST_SUITE("x12.status_writer") {
     CHECK(text[105] == '~');
   }
 
+  TEST_CASE("each of our delimiters is found at any place of a value of any length") {
+    // The values are screened for our delimiters some bytes at a time (up to 3, 4 to 7, 8 to
+    // 15, 16 and more take different steps): each delimiter at each place of a value from one
+    // to forty bytes long must make the 277 choose another.
+    fixture f;
+    const auto s = settings(x212);
+    struct role {
+      char ours;
+      std::size_t at;  // where the ISA carries it
+    };
+    for (const role r : {role{'*', 3}, role{'^', 82}, role{':', 104}, role{'~', 105}}) {
+      for (std::size_t length = 1; length <= 40; ++length) {
+        for (std::size_t place = 0; place < length; ++place) {
+          std::string value(length, 'A');
+          value[place] = r.ours;
+          f.claim.id = value;
+          const auto text = x12::write_277({{&f.claim, &f.release, ""}}, s);
+          INFO(r.ours, " at ", place, " of ", length);
+          REQUIRE(text.size() > 105);
+          CHECK(text[r.at] != r.ours);
+        }
+      }
+    }
+  }
+
+  TEST_CASE("a delimiter in any value the 277 copies makes it choose another") {
+    const auto with = [](auto change) {
+      fixture f;
+      change(f.claim);
+      return x12::write_277({{&f.claim, &f.release, ""}}, settings(x212));
+    };
+    CHECK(with([](model::claim& c) { c.subscriber.member_id = "M~1"; })[105] != '~');
+    CHECK(with([](model::claim& c) { c.patient.name.first = "A*B"; })[3] != '*');
+    CHECK(with([](model::claim& c) { c.billing.name.last = "CARE:PLUS"; })[104] != ':');
+    CHECK(with([](model::claim& c) { c.envelope.submitter.last = "X^Y"; })[82] != '^');
+    CHECK(with([](model::claim& c) { c.lines.front().modifiers = {"K~"}; })[105] != '~');
+    CHECK(with([](model::claim& c) { c.billing.npi = "123*"; })[3] != '*');
+    // A NUL, with no repetition separator of ours (0), is no delimiter: nothing changes.
+    auto s = settings(x212);
+    s.delims.repetition = 0;
+    fixture f;
+    f.claim.id = std::string("A\0B", 3);
+    const auto text = x12::write_277({{&f.claim, &f.release, ""}}, s);
+    CHECK(text.substr(0, 4) == "ISA*");
+    CHECK(text[104] == ':');
+    CHECK(text[105] == '~');
+  }
+
   TEST_CASE("an 837I without a member id still gets the required NM109 (NONE)") {
     fixture f;
     f.claim.subscriber.member_id.clear();
