@@ -63,6 +63,33 @@ TEST_SUITE("model.fact_index") {
     CHECK(index.for_patient(keys[7]).empty());
   }
 
+  TEST_CASE("resources of patients in turn, runs and near-equal keys each land with their own") {
+    // The last patient is asked first: a run of one patient's resources, a change of patient,
+    // a return to an earlier one, and keys that differ in their last character or length.
+    fact_index index;
+    const std::vector<std::pair<const char*, const char*>> arrivals = {
+        {"Observation/a1", "K1"},  {"Observation/a2", "K1"}, {"Observation/b1", "K10"},
+        {"Observation/a3", "K1"},  {"Observation/c1", "K2"}, {"Observation/c2", "K2"},
+        {"Observation/b2", "K10"}, {"Observation/d1", "K"},  {"Observation/a4", "K1"}};
+    double value = 0;
+    for (const auto& [id, key] : arrivals) {
+      CHECK(index.apply({lab(++value, id, key)}) == fact_index::change::added);
+    }
+    const auto values = [&](const char* key) {
+      std::vector<double> out;
+      for (const auto& f : index.for_patient(key)) out.push_back(value_of(f));
+      return out;
+    };
+    CHECK(values("K1") == std::vector<double>{1, 2, 4, 9});
+    CHECK(values("K10") == std::vector<double>{3, 7});
+    CHECK(values("K2") == std::vector<double>{5, 6});
+    CHECK(values("K") == std::vector<double>{8});
+    index.clear();
+    CHECK(index.apply({lab(1, "Observation/e1", "K2")}) == fact_index::change::added);
+    CHECK(values("K2") == std::vector<double>{1});
+    CHECK(values("K1").empty());
+  }
+
   TEST_CASE("a patient keeps the first two subject forms its facts name it by, in one string") {
     detail::subject_forms forms;
     CHECK(forms[0].empty());
