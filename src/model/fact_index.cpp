@@ -270,19 +270,25 @@ std::optional<fact_index::location> fact_index::locate(std::string_view resource
 }
 
 std::uint32_t fact_index::patient_slot(const std::string& patient_key) {
+  // The last patient first: one comparison where the table's lookup hashed the key (callgrind:
+  // 232 instructions a resource, applying a day's records).
+  if (last_patient_ != no_patient && patients_[last_patient_].key == patient_key) {
+    return last_patient_;
+  }
   if (const auto it = patient_of_key_.find(std::string_view(patient_key));
       it != patient_of_key_.end()) {
-    return *it;
+    return last_patient_ = *it;
   }
   const auto patient = static_cast<std::uint32_t>(patients_.size());
   patients_.push_back({patient_key, {}, {}});
   patient_of_key_.insert(patient);  // hashed by the key patients_ now holds
-  return patient;
+  return last_patient_ = patient;
 }
 
 void fact_index::clear() noexcept {
   patient_of_key_.clear();  // first: its hash reads patients_
   patients_.clear();
+  last_patient_ = no_patient;
   patient_of_hash_.clear();
   patient_of_collided_.clear();
   collided_hashes_.clear();

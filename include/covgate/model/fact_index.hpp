@@ -167,6 +167,10 @@ class fact_index {
   /// shared (see above), and then every fact paid that lookup, a string built and hashed.
   boost::unordered_flat_map<std::uint32_t, std::uint32_t> collided_hashes_;
   std::size_t resources_ = 0;
+  /// The patient patient_slot() gave last (none after clear()): asked first, as resources come
+  /// patient by patient (a message's, and most lines of a bulk file).
+  std::uint32_t last_patient_ = no_patient;
+  static constexpr std::uint32_t no_patient = 0xFFFFFFFF;
   std::string resource_;  // the resource id being applied, reused
   std::string stamp_;     // its lastUpdated, reused
   std::string body_;      // the record being written, reused
