@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <cstring>
 #include <functional>
 
 #include "covgate/model/copy_text.hpp"
@@ -27,12 +28,23 @@ namespace covgate::model {
 
 namespace {
 
-void put_varint(std::string& out, std::size_t n) {
+constexpr std::size_t max_varint = 10;  // bytes of a 64-bit value
+
+// Writes `n` as a varint at `out` (room for max_varint bytes) and returns its length.
+std::size_t write_varint(char* out, std::size_t n) noexcept {
+  std::size_t length = 0;
   while (n >= 0x80) {
-    out += static_cast<char>((n & 0x7F) | 0x80);
+    out[length++] = static_cast<char>((n & 0x7F) | 0x80);
     n >>= 7;
   }
-  out += static_cast<char>(n);
+  out[length++] = static_cast<char>(n);
+  return length;
+}
+
+// Appended in one piece: a byte at a time, each took the string's capacity check.
+void put_varint(std::string& out, std::size_t n) {
+  char bytes[max_varint];
+  out.append(bytes, write_varint(bytes, n));
 }
 
 // Reads a varint at `in`, advancing it; false past the end (the index only reads what it
@@ -322,8 +334,8 @@ bool fact_index::forget(std::string_view resource) {
   return true;
 }
 
-std::string& fact_index::encode_record(std::string_view resource, patient_records& patient,
-                                       std::span<fact> group) {
+std::string_view fact_index::encode_record(std::string_view resource, patient_records& patient,
+                                           std::span<fact> group) {
   copy_text(stamp_, last_updated_of(group.front()));  // a copy (kept room): stripping clears it
   const std::string_view last_updated = stamp_;
   auto& subjects = patient.subjects;
@@ -333,9 +345,10 @@ std::string& fact_index::encode_record(std::string_view resource, patient_record
   }
   unsigned char flags = 0;
   if (repeats_shared_fields(group, resource, patient.key, last_updated)) flags |= stripped;
-  if (repeats_subject(group, subjects[0])) {
+  const auto forms = subjects.both();
+  if (repeats_subject(group, forms[0])) {
     flags |= same_subject;
-  } else if (repeats_subject(group, subjects[1])) {
+  } else if (repeats_subject(group, forms[1])) {
     flags |= other_subject;
   }
   const auto seconds = compact_seconds(last_updated);
@@ -348,8 +361,10 @@ std::string& fact_index::encode_record(std::string_view resource, patient_record
     if (s.patient_key) s.patient_key->clear();
     if (s.last_updated) s.last_updated->clear();
   }
+  // The body goes after room for its length's varint, written last in front of it: the
+  // record is then where it was built, not copied behind its length.
   std::string& body = body_;
-  body.clear();
+  body.assign(max_varint, '\0');
   put_varint(body, resource.size());
   body += resource;
   body += static_cast<char>(flags);
@@ -360,10 +375,11 @@ std::string& fact_index::encode_record(std::string_view resource, patient_record
     body += last_updated;
   }
   encode(group, body);
-  record_.clear();
-  put_varint(record_, body.size());
-  record_ += body;
-  return record_;
+  char length[max_varint];
+  const auto n = write_varint(length, body.size() - max_varint);
+  char* const start = body.data() + max_varint - n;
+  std::memcpy(start, length, n);
+  return {start, body.size() - max_varint + n};
 }
 
 fact_index::change fact_index::apply(std::span<fact> group) {
@@ -386,7 +402,7 @@ fact_index::change fact_index::apply(std::span<fact> group) {
     }
   }
   const auto patient = patient_slot(patient_key_of(group.front()));
-  const auto& record = encode_record(resource, patients_[patient], group);
+  const auto record = encode_record(resource, patients_[patient], group);
   if (current && current->patient == patient) {
     // In place: a patient's facts keep the order their resources first arrived in.
     patients_[patient].records.replace(current->offset, current->record.size, record);

@@ -45,12 +45,20 @@ class subject_forms {
     if (nul == std::string_view::npos) return i == 0 ? all : std::string_view{};
     return i == 0 ? all.substr(0, nul) : all.substr(nul + 1);
   }
+  /// Both forms, with one look for the separator.
+  [[nodiscard]] std::array<std::string_view, 2> both() const noexcept {
+    const std::string_view all(text_);
+    const auto nul = all.find('\0');
+    if (nul == std::string_view::npos) return {all, {}};
+    return {all.substr(0, nul), all.substr(nul + 1)};
+  }
   /// Keeps `subject` as a form while there is room and it is not one already.
   void add(std::string_view subject) {
     if (subject.empty() || subject.find('\0') != std::string_view::npos) return;
     if (text_.empty()) {
       text_.assign(subject);
-    } else if ((*this)[0] != subject && text_.find('\0') == std::string::npos) {
+    } else if (text_.find('\0') == std::string::npos && text_ != subject) {
+      // One form so far, the whole text: a second one unless it is this.
       text_.push_back('\0');
       text_.append(subject);
     }
@@ -125,8 +133,8 @@ class fact_index {
   std::uint32_t patient_slot(const std::string& patient_key);
   struct patient_records;
   /// Encodes `group` (changing it) as one record of `resource` in `patient`'s buffer.
-  std::string& encode_record(std::string_view resource, patient_records& patient,
-                             std::span<fact> group);
+  std::string_view encode_record(std::string_view resource, patient_records& patient,
+                                 std::span<fact> group);
   void forget(std::string_view resource, const location& where);
   void remember(std::string_view resource, std::uint32_t hash, std::uint32_t patient);
 
@@ -173,8 +181,7 @@ class fact_index {
   static constexpr std::uint32_t no_patient = 0xFFFFFFFF;
   std::string resource_;  // the resource id being applied, reused
   std::string stamp_;     // its lastUpdated, reused
-  std::string body_;      // the record being written, reused
-  std::string record_;    // the same with its length prefix
+  std::string body_;      // the record being written (after room for its length), reused
 };
 
 }  // namespace covgate::model
