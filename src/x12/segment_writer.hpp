@@ -58,7 +58,12 @@ class segment_writer {
   /// room to write in (a buffer reused for answer after answer is not filled or faulted in
   /// again); written() is what this writer wrote.
   segment_writer(const delimiters& d, bool line_breaks, std::string& out)
-      : d_(d), breaks_(line_breaks), out_(out), at_(out.data()), end_(out.data() + out.size()) {}
+      : d_(d),
+        // A terminator that is itself a line break needs no other.
+        breaks_(line_breaks && d.segment != '\n' && d.segment != '\r'),
+        out_(out),
+        at_(out.data()),
+        end_(out.data() + out.size()) {}
 
   segment_writer& begin(std::string_view id) {
     put(id);
@@ -110,9 +115,12 @@ class segment_writer {
   }
   /// Ends the segment; trailing empty elements are not sent (X12 syntax rule).
   void end() {
-    while (at_ != out_.data() && at_[-1] == d_.element) --at_;
+    // The buffer's start in a local: at_ is a char* member, and a store to it may alias the
+    // string's own pointer, which the loop would then load again at every step.
+    const char* const start = out_.data();
+    while (at_ != start && at_[-1] == d_.element) --at_;
     put(d_.segment);
-    if (breaks_ && d_.segment != '\n' && d_.segment != '\r') put('\n');
+    if (breaks_) put('\n');
   }
   /// Writes a 00501 ISA (106 bytes with its terminator): no authorization or security
   /// information, fixed-width ids, the writer's own delimiters, no TA1 requested.
@@ -127,7 +135,7 @@ class segment_writer {
     element(number).element("0").element(std::string(1, usage == 'T' ? 'T' : 'P'));
     element(std::string(1, d_.component));
     put(d_.segment);  // ISA16 is the component separator itself: no trimming
-    if (breaks_ && d_.segment != '\n' && d_.segment != '\r') put('\n');
+    if (breaks_) put('\n');
   }
 
   /// `text` cut or padded with spaces to `width` (the ISA's fixed-width elements).
@@ -193,7 +201,7 @@ class segment_writer {
   }
 
   const delimiters& d_;
-  bool breaks_;
+  bool breaks_;  // a line break after each terminator
   std::string& out_;
   char* at_;   // the next byte's place in out_
   char* end_;  // the end of out_'s room
