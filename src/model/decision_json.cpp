@@ -160,9 +160,12 @@ void append_json(std::string& out, const decision& d, std::string_view billing_n
   const auto dos = d.dos.iso();
   const auto& table = fragments();
   const auto room = room_for(table, d, dos, billing_npi, event, source);
-  // The room is kept up to 64 KiB (a line of a claim with every finding is some kilobytes);
-  // a larger line, which a sender's long text could make, takes room of its own. Grown to
-  // the exact room asked for, so a sanitizer sees a line that writes past it.
+  // The room (six times the sender's text, so some kilobytes for a claim with every finding)
+  // is kept up to 64 KiB; a larger room, which more than about 10 KB of a sender's text
+  // makes, is taken for that line alone. The kept buffer is grown to the exact room asked for,
+  // so a sanitizer sees a line that writes past it when that line is the largest so far (the
+  // test of escaping-heavy text grows it line by line). Thread-local: no caller writes a
+  // decision line while its thread exits.
   constexpr std::size_t kept_room = 64 * 1024;
   thread_local std::unique_ptr<char[]> kept;
   thread_local std::size_t kept_size = 0;

@@ -85,9 +85,12 @@ TEST_SUITE("model.fact_index") {
     CHECK(values("K2") == std::vector<double>{5, 6});
     CHECK(values("K") == std::vector<double>{8});
     index.clear();
-    CHECK(index.apply({lab(1, "Observation/e1", "K2")}) == fact_index::change::added);
-    CHECK(values("K2") == std::vector<double>{1});
-    CHECK(values("K1").empty());
+    // The last patient before clear() again first: it must not be taken for the one it was.
+    CHECK(index.apply({lab(1, "Observation/e1", "K1")}) == fact_index::change::added);
+    CHECK(index.apply({lab(2, "Observation/e2", "K2")}) == fact_index::change::added);
+    CHECK(values("K1") == std::vector<double>{1});
+    CHECK(values("K2") == std::vector<double>{2});
+    CHECK(values("K10").empty());
   }
 
   TEST_CASE("a patient keeps the first two subject forms its facts name it by, in one string") {

@@ -132,7 +132,8 @@ class fact_index {
   [[nodiscard]] std::optional<location> locate(std::string_view resource, std::uint32_t hash) const;
   std::uint32_t patient_slot(const std::string& patient_key);
   struct patient_records;
-  /// Encodes `group` (changing it) as one record of `resource` in `patient`'s buffer.
+  /// Encodes `group` (changing it) as one record of `resource` for `patient`'s buffer: a view
+  /// into body_, valid until the next call.
   std::string_view encode_record(std::string_view resource, patient_records& patient,
                                  std::span<fact> group);
   void forget(std::string_view resource, const location& where);
