@@ -39,13 +39,8 @@ namespace detail {
 class subject_forms {
  public:
   /// Form 0 or 1 ("" while unknown).
-  [[nodiscard]] std::string_view operator[](std::size_t i) const noexcept {
-    const std::string_view all(text_);
-    const auto nul = all.find('\0');
-    if (nul == std::string_view::npos) return i == 0 ? all : std::string_view{};
-    return i == 0 ? all.substr(0, nul) : all.substr(nul + 1);
-  }
-  /// Both forms, with one look for the separator.
+  [[nodiscard]] std::string_view operator[](std::size_t i) const noexcept { return both()[i]; }
+  /// Both forms, with one look for the separator (a caller wanting both asks once).
   [[nodiscard]] std::array<std::string_view, 2> both() const noexcept {
     const std::string_view all(text_);
     const auto nul = all.find('\0');
