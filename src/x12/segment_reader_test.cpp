@@ -16,7 +16,11 @@ struct recording_handler {
   std::vector<error> errors;
   std::vector<std::uint32_t> lines;
   std::vector<error> defects;
+  std::vector<std::string> texts;  // text() as given
+  std::vector<std::uint32_t> keys;
   void on_segment(const segment& s) {
+    texts.emplace_back(s.text());
+    keys.push_back(s.key());
     std::string text(s.id());
     for (std::uint32_t i = 1; i <= s.element_count(); ++i) text += "|" + std::string(s.element(i));
     segments.push_back(text);
@@ -85,6 +89,33 @@ TEST_SUITE("x12.segment_reader") {
     CHECK(h.segments[1] == "GS|HC");
     CHECK(h.lines[2] == 5);
     CHECK(h.errors.empty());
+  }
+
+  TEST_CASE("blanks before a segment and CR/LF after it are in no element, its id or its text") {
+    // Indentation and line breaks around segments, with '~' and with a line feed as the
+    // terminator (CR/LF lines), fed whole, byte by byte and in odd chunks: each element,
+    // the id's key and text() hold the segment's own bytes only, whatever it ended with.
+    std::string lf_isa = isa;
+    lf_isa.back() = '\n';
+    const std::string tilde = isa + "\r\n \t GS*HC*A*B~\r\n\r\n\tST*837*\r~\n  SE*1~IEA*0*000000101~\r\n";
+    const std::string lf = lf_isa + "  GS*HC*A*B\r\n\r\n\tST*837*\r\nSE*1\r\nIEA*0*000000101\r\n";
+    for (const auto& text : {tilde, lf}) {
+      for (const std::size_t chunk : {std::size_t{0}, std::size_t{1}, std::size_t{7}}) {
+        CAPTURE(chunk);
+        const auto h = tokenize(text, chunk);
+        REQUIRE(h.segments.size() == 5);
+        CHECK(h.segments[1] == "GS|HC|A|B");
+        CHECK(h.texts[1] == "GS*HC*A*B");
+        CHECK(h.keys[1] == segment_key("GS"));
+        CHECK(h.segments[2] == "ST|837|");  // a trailing empty element stays, its CR does not
+        CHECK(h.texts[2] == "ST*837*");
+        CHECK(h.keys[2] == segment_key("ST"));
+        CHECK(h.segments[3] == "SE|1");
+        CHECK(h.texts[3] == "SE*1");
+        CHECK(h.segments[4] == "IEA|0|000000101");
+        CHECK(h.errors.empty());
+      }
+    }
   }
 
   TEST_CASE("treats a letter in ISA11 under 00501 as no repetition separator") {
