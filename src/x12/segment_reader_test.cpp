@@ -97,7 +97,8 @@ TEST_SUITE("x12.segment_reader") {
     // the id's key and text() hold the segment's own bytes only, whatever it ended with.
     std::string lf_isa = isa;
     lf_isa.back() = '\n';
-    const std::string tilde = isa + "\r\n \t GS*HC*A*B~\r\n\r\n\tST*837*\r~\n  SE*1~IEA*0*000000101~\r\n";
+    const std::string tilde =
+        isa + "\r\n \t GS*HC*A*B~\r\n\r\n\tST*837*\r~\n  SE*1~IEA*0*000000101~\r\n";
     const std::string lf = lf_isa + "  GS*HC*A*B\r\n\r\n\tST*837*\r\nSE*1\r\nIEA*0*000000101\r\n";
     for (const auto& text : {tilde, lf}) {
       for (const std::size_t chunk : {std::size_t{0}, std::size_t{1}, std::size_t{7}}) {

@@ -40,10 +40,16 @@ class segment {
   /// ascending and within `text`, as the reader makes them. element() trusts them unchecked.
   segment(std::string_view text, const std::uint32_t* ends, std::uint32_t count,
           const delimiters& delims, location where, error defect = error{}) noexcept
+      : segment(text, text.data(), ends, count, delims, where, defect) {}
+  /// The same with `ends` counted from `origin`, which is `text.data()` or before it (the blanks
+  /// the reader skipped in front of a segment): the reader need not shift every end.
+  segment(std::string_view text, const char* origin, const std::uint32_t* ends, std::uint32_t count,
+          const delimiters& delims, location where, error defect = error{}) noexcept
       : text_(text),
+        origin_(origin),
         ends_(ends),
         count_(count),
-        key_(key_of(text, count ? ends[0] : 0)),
+        key_(key_of(text, count ? ends[0] - first() : 0)),
         delims_(&delims),
         where_(where),
         defect_(defect) {}
@@ -63,9 +69,9 @@ class segment {
   /// Data element `index` (1-based; 0 is the id); "" when not sent.
   [[nodiscard]] std::string_view element(std::uint32_t index) const noexcept {
     if (index >= count_) return {};
-    const std::uint32_t begin = index == 0 ? 0 : ends_[index - 1] + 1;
+    const std::uint32_t begin = index == 0 ? first() : ends_[index - 1] + 1;
     // The reader's ends lie within text_: no bounds check (substr's would run per element).
-    return {text_.data() + begin, ends_[index] - begin};
+    return {origin_ + begin, ends_[index] - begin};
   }
 
   /// Component `part` (1-based) of element `index`; "" when not sent.
@@ -112,7 +118,13 @@ class segment {
     }
   }
 
+  // Where text_ starts, counted from origin_ (the ends' zero).
+  [[nodiscard]] std::uint32_t first() const noexcept {
+    return static_cast<std::uint32_t>(text_.data() - origin_);
+  }
+
   std::string_view text_;
+  const char* origin_;
   const std::uint32_t* ends_;
   std::uint32_t count_;
   std::uint32_t key_;  // computed once: every layer above dispatches on it

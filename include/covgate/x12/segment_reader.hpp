@@ -369,11 +369,12 @@ void segment_reader::deliver(std::string_view raw, std::uint64_t offset, std::ui
     parse_isa(handler);
     return;
   }
-  const auto size = static_cast<std::uint32_t>(text.size());
-  for (std::uint32_t i = 0; i < count; ++i) {
-    ends_[i] = std::min(ends_[i] - skip, size);
+  // The ends stay counted from raw.data(): the blanks skipped hold no separator (no delimiter
+  // may be a blank), so only the last end can lie past the text, in the CR/LF trimmed after it.
+  if (count > 0) {
+    ends_[count - 1] = std::min(ends_[count - 1], skip + static_cast<std::uint32_t>(text.size()));
   }
-  const segment seg(text, ends_.data(), count, delims_, where,
+  const segment seg(text, raw.data(), ends_.data(), count, delims_, where,
                     too_many ? error::too_many_elements : error{});
   const bool is_iea = text.size() >= 3 && text[0] == 'I' && text[1] == 'E' && text[2] == 'A' &&
                       (text.size() == 3 || text[3] == delims_.element);
