@@ -185,6 +185,24 @@ TEST_SUITE("fhir.reader") {
     CHECK(not_an_object.issues[0].expression == "Patient.identifier[2].value");
   }
 
+  TEST_CASE("a member named like a checked element up to its last byte is not that element") {
+    // Lookalikes of effectiveDateTime (17 bytes: differing past the seventh) and of status
+    // (6 bytes: differing in the last) hold what those elements may not; only the real names
+    // are checked, by the screen and by the checks that name issues.
+    const std::string coded =
+        R"("code":{"coding":[{"system":"http://loinc.org","code":"1986-9"}]},)";
+    const auto lookalikes = json(observation(
+        coded +
+        R"("statuz":" x","effectiveDateTimf":"soon","effectiveDateTimE":[1],"status":"final",)"
+        R"("effectiveDateTime":"2026-02-01","valueQuantity":{"value":3,"code":"ng/mL"})"));
+    CHECK(lookalikes.issues.empty());
+    const auto real = json(observation(
+        coded +
+        R"("status":" x","effectiveDateTime":"soon","valueQuantity":{"value":3,"code":"ng/mL"})"));
+    CHECK(find_issue(real, "Observation.status"));
+    CHECK(find_issue(real, "Observation.effectiveDateTime"));
+  }
+
   TEST_CASE("an unknown unit is kept and flagged, never guessed") {
     const auto r = json(observation(
         R"("status":"final","code":{"coding":[{"system":"http://loinc.org","code":"1986-9"}]},"effectiveDateTime":"2026-02-01","valueQuantity":{"value":3,"code":"mg/dL"})"));
