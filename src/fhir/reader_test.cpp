@@ -186,14 +186,16 @@ TEST_SUITE("fhir.reader") {
   }
 
   TEST_CASE("a member named like a checked element up to its last byte is not that element") {
-    // Lookalikes of effectiveDateTime (17 bytes: differing past the seventh) and of status
-    // (6 bytes: differing in the last) hold what those elements may not; only the real names
-    // are checked, by the screen and by the checks that name issues.
+    // Lookalikes of effectiveDateTime (17 bytes: differing in the last, or only in the ninth,
+    // between its first eight and its last eight), of status (6 bytes) and of id (2) hold what
+    // those elements may not; only the real names are checked, by the screen and by the
+    // checks that name issues.
     const std::string coded =
         R"("code":{"coding":[{"system":"http://loinc.org","code":"1986-9"}]},)";
     const auto lookalikes = json(observation(
         coded +
         R"("statuz":" x","effectiveDateTimf":"soon","effectiveDateTimE":[1],"status":"final",)"
+        R"("effectivXDateTime":"soon","iD":"not an id!",)"
         R"("effectiveDateTime":"2026-02-01","valueQuantity":{"value":3,"code":"ng/mL"})"));
     CHECK(lookalikes.issues.empty());
     const auto real = json(observation(
