@@ -18,9 +18,11 @@ struct recording_handler {
   std::vector<error> defects;
   std::vector<std::string> texts;  // text() as given
   std::vector<std::uint32_t> keys;
+  std::vector<std::uint64_t> offsets;
   void on_segment(const segment& s) {
     texts.emplace_back(s.text());
     keys.push_back(s.key());
+    offsets.push_back(s.where().offset);
     std::string text(s.id());
     for (std::uint32_t i = 1; i <= s.element_count(); ++i) text += "|" + std::string(s.element(i));
     segments.push_back(text);
@@ -119,6 +121,28 @@ TEST_SUITE("x12.segment_reader") {
     }
   }
 
+  TEST_CASE("an id alone, and a segment with too many elements, after blanks and before CRs") {
+    reader_limits limits;
+    limits.max_elements = 3;
+    const std::string text = isa + " \tXY\r\r~\r\n  REF*A*B*C*D\r~IEA*0*000000101~";
+    const auto whole = tokenize(text, 0, limits);
+    REQUIRE(whole.segments.size() == 4);
+    CHECK(whole.segments[1] == "XY");
+    CHECK(whole.texts[1] == "XY");
+    CHECK(whole.keys[1] == segment_key("XY"));
+    CHECK(whole.defects[1] == error{});
+    CHECK(whole.keys[2] == segment_key("REF"));
+    CHECK(whole.defects[2] == error::too_many_elements);
+    for (const std::size_t chunk : {std::size_t{1}, std::size_t{3}, std::size_t{7}}) {
+      CAPTURE(chunk);
+      const auto split = tokenize(text, chunk, limits);
+      CHECK(split.segments == whole.segments);
+      CHECK(split.texts == whole.texts);
+      CHECK(split.keys == whole.keys);
+      CHECK(split.defects == whole.defects);
+    }
+  }
+
   TEST_CASE("treats a letter in ISA11 under 00501 as no repetition separator") {
     std::string text = isa;
     text[82] = 'U';
@@ -199,6 +223,59 @@ TEST_SUITE("x12.segment_reader") {
       REQUIRE(bad.segments.size() == 3);
       CHECK(bad.defects[1] == error::segment_too_long);
       CHECK(bad.segments[2] == "IEA|0|000000101");
+    }
+  }
+
+  TEST_CASE("the length limit counts a segment's own bytes however its input was split") {
+    // Blanks before a segment and CR/LF after it are not its bytes (they are dropped, as
+    // between segments): a segment at the limit passes, and one byte more is reported, whether
+    // it came in one read or was carried across reads, with the same offsets and lines. A CR
+    // inside it is its own byte; a long run of CRs after it is not.
+    reader_limits limits;
+    limits.max_segment_length = 20;
+    const std::string at_limit = "NTE*" + std::string(16, 'A');
+    const std::string past_limit = "NTE*" + std::string(17, 'A');
+    const std::string inner_cr = "NTE*" + std::string(8, 'A') + "\r" + std::string(8, 'A');
+    const std::string crs(100, '\r');
+    struct input {
+      std::string text;
+      bool too_long;
+    };
+    const std::vector<input> inputs{
+        {isa + "\r\n   " + at_limit + "\r~\r\nIEA*0*000000101~", false},
+        {isa + "\r\n   " + past_limit + "\r~\r\nIEA*0*000000101~", true},
+        {isa + "\n\t" + at_limit + crs + "~IEA*0*000000101~", false},
+        {isa + crs + at_limit + crs + "\n~IEA*0*000000101~", false},
+        {isa + inner_cr + "~IEA*0*000000101~", true},
+        {isa + at_limit + crs + "A~IEA*0*000000101~", true},
+        {isa + "\r\n" + std::string(5000, ' ') + at_limit + "~IEA*0*000000101~", false},
+    };
+    // The same with a line feed as the terminator (CR/LF lines): the line after a segment
+    // too long is counted as after any other.
+    std::string lf_isa = isa;
+    lf_isa.back() = '\n';
+    const std::vector<input> lf_inputs{
+        {lf_isa + "   " + at_limit + "\r\nSE*1\r\nIEA*0*000000101\r\n", false},
+        {lf_isa + "   " + past_limit + "\r\nSE*1\r\nIEA*0*000000101\r\n", true},
+    };
+    auto all = inputs;
+    all.insert(all.end(), lf_inputs.begin(), lf_inputs.end());
+    for (std::size_t n = 0; n < all.size(); ++n) {
+      CAPTURE(n);
+      const auto whole = tokenize(all[n].text, 0, limits);
+      REQUIRE(whole.segments.size() >= 3);
+      CHECK(whole.defects[1] == (all[n].too_long ? error::segment_too_long : error{}));
+      CHECK(whole.segments.back() == "IEA|0|000000101");
+      CHECK(whole.errors.empty());
+      for (const std::size_t chunk :
+           {std::size_t{1}, std::size_t{3}, std::size_t{7}, std::size_t{64}}) {
+        CAPTURE(chunk);
+        const auto split = tokenize(all[n].text, chunk, limits);
+        CHECK(split.segments == whole.segments);
+        CHECK(split.defects == whole.defects);
+        CHECK(split.offsets == whole.offsets);
+        CHECK(split.lines == whole.lines);
+      }
     }
   }
 

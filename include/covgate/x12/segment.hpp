@@ -42,14 +42,15 @@ class segment {
           const delimiters& delims, location where, error defect = error{}) noexcept
       : segment(text, text.data(), ends, count, delims, where, defect) {}
   /// The same with `ends` counted from `origin`, which is `text.data()` or before it (the blanks
-  /// the reader skipped in front of a segment): the reader need not shift every end.
+  /// the reader skipped in front of a segment), so the reader need not shift every end. Each
+  /// end then lies in [text.data() - origin, text.data() - origin + text.size()].
   segment(std::string_view text, const char* origin, const std::uint32_t* ends, std::uint32_t count,
           const delimiters& delims, location where, error defect = error{}) noexcept
       : text_(text),
         origin_(origin),
         ends_(ends),
         count_(count),
-        key_(key_of(text, count ? ends[0] - first() : 0)),
+        key_(key_of(text, count ? ends[0] - static_cast<std::uint32_t>(text.data() - origin) : 0)),
         delims_(&delims),
         where_(where),
         defect_(defect) {}

@@ -79,6 +79,9 @@ class segment_reader {
   void emit(std::string_view text, std::uint64_t offset, Handler& handler);
   template <class Handler>
   void emit_oversized(Handler& handler);
+  // Adds `length` bytes at `p` (no terminator among them) to the segment being carried.
+  template <class Handler>
+  void carry(const char* p, std::size_t length, Handler& handler);
   template <class Handler>
   void deliver(std::string_view raw, std::uint64_t offset, std::uint32_t count, bool too_many,
                Handler& handler);
@@ -106,6 +109,8 @@ class segment_reader {
   std::uint32_t isa_scanned_ = 0;     // bytes of isa_ already searched for separators
   std::uint32_t isa_separators_ = 0;  // element separators found so far (ends_[0..n))
   std::string carry_;                 // a segment split across put() calls
+  std::string crlf_;                  // CR/LF after carry_ whose place is not known yet
+  std::size_t crlf_carried_ = 0;      // how many: crlf_ keeps up to the limit's worth
   std::uint64_t carry_offset_ = 0;
   bool oversized_ = false;  // dropping the rest of a too-long segment
   std::vector<std::uint32_t> ends_;
@@ -146,6 +151,16 @@ void segment_reader::put(std::string_view bytes, Handler& handler) {
     const auto* term = static_cast<const char*>(
         std::memchr(p, delims_.segment, static_cast<std::size_t>(end - p)));
     const char* stop = term ? term : end;
+    if (!oversized_ && carry_.empty() && !term) {
+      // Blanks before a segment are not its bytes (deliver() drops them): passed here, not
+      // carried, so that a segment read in pieces is measured as it is read whole.
+      while (p < stop && is_blank(*p)) {
+        line_ += *p == '\n' ? 1 : 0;
+        ++offset_;
+        ++p;
+      }
+      if (p == stop) continue;
+    }
     const auto length = static_cast<std::size_t>(stop - p);
     if (oversized_) {
       // Drop bytes until the terminator; the segment was already reported.
@@ -155,19 +170,19 @@ void segment_reader::put(std::string_view bytes, Handler& handler) {
       p = term + 1;
       emit({term - length, length}, at, handler);
       continue;
-    } else if (carry_.size() + length > limits_.max_segment_length) {
-      emit_oversized(handler);
     } else {
-      if (carry_.empty()) carry_offset_ = offset_;
-      carry_.append(p, length);
+      carry(p, length, handler);
     }
     offset_ += length;
     p = stop;
     if (term) {
       ++offset_;
       ++p;
+      crlf_.clear();  // CR/LF at a segment's end are not its bytes (deliver() trims them)
+      crlf_carried_ = 0;
       if (oversized_) {
         oversized_ = false;
+        if (delims_.segment == '\n') ++line_;  // as deliver() counts a segment's line
       } else {
         std::string segment_text;
         segment_text.swap(carry_);  // emit() may reuse carry_ if this segment is an ISA
@@ -180,6 +195,31 @@ void segment_reader::put(std::string_view bytes, Handler& handler) {
 }
 
 template <class Handler>
+void segment_reader::carry(const char* p, std::size_t length, Handler& handler) {
+  // CR/LF that end a piece may be the segment's last bytes (trimmed by deliver(), not counted
+  // toward the limit) or lie inside it if more of it follows: kept aside until that is known.
+  // What is kept aside is bounded by the limit: past it, more of the segment would be too long.
+  const char* content_end = p + length;
+  while (content_end > p && (content_end[-1] == '\r' || content_end[-1] == '\n')) --content_end;
+  const auto content = static_cast<std::size_t>(content_end - p);
+  if (content > 0) {
+    if (carry_.size() + crlf_carried_ + content > limits_.max_segment_length) {
+      return emit_oversized(handler);
+    }
+    if (carry_.empty()) carry_offset_ = offset_;
+    carry_ += crlf_;  // all of them: crlf_carried_ is within the limit here
+    carry_.append(p, content);
+    crlf_.clear();
+    crlf_carried_ = 0;
+  }
+  const auto run = length - content;
+  crlf_carried_ += run;
+  const auto room =
+      limits_.max_segment_length - std::min<std::size_t>(crlf_.size(), limits_.max_segment_length);
+  crlf_.append(content_end, std::min(run, room));
+}
+
+template <class Handler>
 void segment_reader::finish(Handler& handler) {
   if (state_ == state::body && !oversized_ && !carry_.empty()) {
     // A last segment with no terminator (common for a file's final IEA): accept it.
@@ -188,6 +228,8 @@ void segment_reader::finish(Handler& handler) {
     emit(segment_text, carry_offset_, handler);
   }
   carry_.clear();
+  crlf_.clear();
+  crlf_carried_ = 0;
   oversized_ = false;
   if (state_ == state::read_isa) {
     handler.on_reader_error({error::interchange_trailer_missing, {offset_, ordinal_, line_}});
@@ -369,8 +411,9 @@ void segment_reader::deliver(std::string_view raw, std::uint64_t offset, std::ui
     parse_isa(handler);
     return;
   }
-  // The ends stay counted from raw.data(): the blanks skipped hold no separator (no delimiter
-  // may be a blank), so only the last end can lie past the text, in the CR/LF trimmed after it.
+  // The ends stay counted from raw.data(): the blanks skipped hold no element separator
+  // (parse_isa() refuses a blank one), so only the last end can lie past the text, in the CR/LF
+  // trimmed after it.
   if (count > 0) {
     ends_[count - 1] = std::min(ends_[count - 1], skip + static_cast<std::uint32_t>(text.size()));
   }
@@ -443,6 +486,8 @@ template <class Handler>
 void segment_reader::emit_oversized(Handler& handler) {
   const location where{carry_.empty() ? offset_ : carry_offset_, ++ordinal_, line_};
   carry_.clear();
+  crlf_.clear();
+  crlf_carried_ = 0;
   oversized_ = true;
   const segment seg({}, ends_.data(), 0, delims_, where, error::segment_too_long);
   handler.on_segment(seg);
