@@ -3,11 +3,8 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
-#include <cstdint>
-#include <cstring>
 #include <optional>
 #include <span>
-#include <stdexcept>
 
 #include "covgate/model/boundary.hpp"
 #include "covgate/model/facts.hpp"
@@ -271,83 +268,15 @@ void check(const element& parent, std::string_view rest, std::string_view full, 
   if (!value_fits(first, type)) fail(std::string(full) + " must be " + std::string(name(type)));
 }
 
-// A step's children are found by a hash of the member's name, in a table of child_slots (a
-// power of two) that they fill at most half of.
-inline constexpr std::size_t child_slots = 64;
-
-// A name as three words: its length, its first eight bytes and its last eight (a shorter
-// name packed into the first word: its first four bytes and its last four, or each byte).
-// Equal words are equal names up to 16 bytes; a longer name compares its middle too. Member
-// names are compared this way, without a call: string_view's == spent most of the screen's
-// matching of members in memcmp.
-struct name_words {
-  std::uint64_t size = 0, head = 0, tail = 0;
-  explicit name_words(std::string_view name) noexcept : size(name.size()) {
-    const char* p = name.data();
-    const auto n = name.size();
-    if (n >= 8) {
-      std::memcpy(&head, p, 8);
-      std::memcpy(&tail, p + n - 8, 8);
-    } else if (n >= 4) {  // the two halves overlap when n < 8
-      std::uint32_t low = 0, high = 0;
-      std::memcpy(&low, p, 4);
-      std::memcpy(&high, p + n - 4, 4);
-      head = low | std::uint64_t{high} << 32;
-    } else {
-      for (std::size_t i = 0; i < n; ++i)
-        head |= std::uint64_t{static_cast<unsigned char>(p[i])} << (8 * i);
-    }
-  }
-  [[nodiscard]] std::size_t slot() const noexcept {
-    return static_cast<std::size_t>(((head ^ tail ^ size) * 0x9E3779B97F4A7C15ull) >> 58) &
-           (child_slots - 1);
-  }
-};
-
 // The elements checked in a resource of one type as a tree of their steps ("code.coding.code"
 // is code → coding → code), so a JSON resource is screened in one walk over its members
 // instead of one member lookup per step of every path (an Observation has 25 paths and few of
 // their elements).
 struct step_node {
   std::string_view name;
-  name_words words{name};
   std::optional<datatype> leaf;  // the element's datatype, when a path ends here
   std::vector<step_node> children;
-  // The children by name_words::slot() of their names, with linear probing (a child's index
-  // + 1; 0 is an empty slot): a resource's member is compared with the one child it may be,
-  // where a scan compared it with each of a dozen children or more (most members are not
-  // checked at all, and a scan compared those with every child).
-  std::array<std::uint8_t, child_slots> slots{};
 };
-
-// Fills the slots of `node` and of every node below it, once its children are all there.
-void index_children(step_node& node) {
-  if (node.children.size() > child_slots / 2)
-    throw std::logic_error("a step with too many children");
-  for (std::size_t i = 0; i < node.children.size(); ++i) {
-    auto s = node.children[i].words.slot();
-    while (node.slots[s] != 0) s = (s + 1) & (child_slots - 1);
-    node.slots[s] = static_cast<std::uint8_t>(i + 1);
-    index_children(node.children[i]);
-  }
-}
-
-// The child of `node` named `member`, or null.
-[[gnu::always_inline]] inline const step_node* child_named(const step_node& node,
-                                                           std::string_view member) noexcept {
-  const name_words wanted(member);
-  for (auto s = wanted.slot();; s = (s + 1) & (child_slots - 1)) {
-    const auto at = node.slots[s];
-    if (at == 0) return nullptr;  // never full: at most half the slots are taken
-    const auto& child = node.children[at - 1];
-    const auto& have = child.words;
-    if (have.size == wanted.size && have.head == wanted.head && have.tail == wanted.tail &&
-        (wanted.size <= 16 ||
-         std::memcmp(child.name.data() + 8, member.data() + 8, wanted.size - 16) == 0)) {
-      return &child;
-    }
-  }
-}
 
 step_node tree_of(std::span<const typed_element> elements) {
   step_node root;
@@ -359,8 +288,7 @@ step_node tree_of(std::span<const typed_element> elements) {
       const auto step = rest.substr(0, dot);
       auto it = std::find_if(at->children.begin(), at->children.end(),
                              [&](const step_node& n) { return n.name == step; });
-      if (it == at->children.end())
-        it = at->children.insert(it, step_node{step, name_words(step), {}, {}, {}});
+      if (it == at->children.end()) it = at->children.insert(it, step_node{step, {}, {}});
       at = &*it;  // stays valid: only its own children grow from here on
       if (dot == std::string_view::npos) {
         at->leaf = e.type;
@@ -371,7 +299,6 @@ step_node tree_of(std::span<const typed_element> elements) {
   };
   for (const auto& e : every_resource) add(e);
   for (const auto& e : elements) add(e);
-  index_children(root);
   return root;
 }
 
@@ -411,7 +338,12 @@ bool screen(const element& object, const step_node& node) {
   bool fits = true;
   object.for_each_json_member([&](std::string_view member, const element& value) {
     if (!fits) return;
-    if (const auto* child = child_named(node, member)) fits = screen_member(value, *child);
+    for (const auto& child : node.children) {
+      if (child.name == member) {
+        fits = screen_member(value, child);
+        return;
+      }
+    }
   });
   return fits;
 }

@@ -186,10 +186,11 @@ TEST_SUITE("fhir.reader") {
   }
 
   TEST_CASE("a member named like a checked element up to its last byte is not that element") {
-    // Lookalikes of effectiveDateTime (17 bytes: differing in the last, or only in the ninth,
-    // between its first eight and its last eight), of status (6 bytes) and of id (2) hold what
-    // those elements may not; only the real names are checked, by the screen and by the
-    // checks that name issues.
+    // Lookalikes of effectiveDateTime (17 bytes: differing in the last, or only in the ninth),
+    // of status (6 bytes) and of id (2) hold what those elements may not: no issue is named
+    // for them, and the real names still name theirs. (A screen that took a lookalike for
+    // the element would only send the resource through the checks, which find nothing: only
+    // a real name missed fails here.)
     const std::string coded =
         R"("code":{"coding":[{"system":"http://loinc.org","code":"1986-9"}]},)";
     const auto lookalikes = json(observation(
