@@ -97,6 +97,14 @@ class segment_reader {
   static bool is_blank(char c) noexcept {
     return c == ' ' || c == '\r' || c == '\n' || c == '\t' || c == '\f' || c == '\v';
   }
+  static bool is_line_break(char c) noexcept { return c == '\r' || c == '\n'; }
+  // How many blanks [p, stop) starts with (CR/LF after a terminator, indentation: no
+  // segment's bytes), their line feeds counted in line_.
+  std::size_t skip_blanks(const char* p, const char* stop) noexcept {
+    const char* q = p;
+    for (; q < stop && is_blank(*q); ++q) line_ += *q == '\n' ? 1 : 0;
+    return static_cast<std::size_t>(q - p);
+  }
   static bool is_alnum(char c) noexcept {
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
   }
@@ -109,8 +117,7 @@ class segment_reader {
   std::uint32_t isa_scanned_ = 0;     // bytes of isa_ already searched for separators
   std::uint32_t isa_separators_ = 0;  // element separators found so far (ends_[0..n))
   std::string carry_;                 // a segment split across put() calls
-  std::string crlf_;                  // CR/LF after carry_ whose place is not known yet
-  std::size_t crlf_carried_ = 0;      // how many: crlf_ keeps up to the limit's worth
+  std::string crlf_;  // CR/LF after carry_ whose place is not known yet, up to the limit + 1
   std::uint64_t carry_offset_ = 0;
   bool oversized_ = false;  // dropping the rest of a too-long segment
   std::vector<std::uint32_t> ends_;
@@ -154,11 +161,9 @@ void segment_reader::put(std::string_view bytes, Handler& handler) {
     if (!oversized_ && carry_.empty() && !term) {
       // Blanks before a segment are not its bytes (deliver() drops them): passed here, not
       // carried, so that a segment read in pieces is measured as it is read whole.
-      while (p < stop && is_blank(*p)) {
-        line_ += *p == '\n' ? 1 : 0;
-        ++offset_;
-        ++p;
-      }
+      const auto blanks = skip_blanks(p, stop);
+      offset_ += blanks;
+      p += blanks;
       if (p == stop) continue;
     }
     const auto length = static_cast<std::size_t>(stop - p);
@@ -179,7 +184,6 @@ void segment_reader::put(std::string_view bytes, Handler& handler) {
       ++offset_;
       ++p;
       crlf_.clear();  // CR/LF at a segment's end are not its bytes (deliver() trims them)
-      crlf_carried_ = 0;
       if (oversized_) {
         oversized_ = false;
         if (delims_.segment == '\n') ++line_;  // as deliver() counts a segment's line
@@ -198,25 +202,22 @@ template <class Handler>
 void segment_reader::carry(const char* p, std::size_t length, Handler& handler) {
   // CR/LF that end a piece may be the segment's last bytes (trimmed by deliver(), not counted
   // toward the limit) or lie inside it if more of it follows: kept aside until that is known.
-  // What is kept aside is bounded by the limit: past it, more of the segment would be too long.
+  // What is kept aside stops one byte past the limit: more than that, and any more of the
+  // segment makes it too long.
   const char* content_end = p + length;
-  while (content_end > p && (content_end[-1] == '\r' || content_end[-1] == '\n')) --content_end;
+  while (content_end > p && is_line_break(content_end[-1])) --content_end;
   const auto content = static_cast<std::size_t>(content_end - p);
   if (content > 0) {
-    if (carry_.size() + crlf_carried_ + content > limits_.max_segment_length) {
+    if (carry_.size() + crlf_.size() + content > limits_.max_segment_length) {
       return emit_oversized(handler);
     }
     if (carry_.empty()) carry_offset_ = offset_;
-    carry_ += crlf_;  // all of them: crlf_carried_ is within the limit here
+    carry_ += crlf_;  // all of them: within the limit here
     carry_.append(p, content);
     crlf_.clear();
-    crlf_carried_ = 0;
   }
-  const auto run = length - content;
-  crlf_carried_ += run;
-  const auto room =
-      limits_.max_segment_length - std::min<std::size_t>(crlf_.size(), limits_.max_segment_length);
-  crlf_.append(content_end, std::min(run, room));
+  const auto room = limits_.max_segment_length + 1 - crlf_.size();
+  crlf_.append(content_end, std::min(length - content, room));
 }
 
 template <class Handler>
@@ -229,7 +230,6 @@ void segment_reader::finish(Handler& handler) {
   }
   carry_.clear();
   crlf_.clear();
-  crlf_carried_ = 0;
   oversized_ = false;
   if (state_ == state::read_isa) {
     handler.on_reader_error({error::interchange_trailer_missing, {offset_, ordinal_, line_}});
@@ -382,14 +382,10 @@ void segment_reader::deliver(std::string_view raw, std::uint64_t offset, std::ui
                              bool too_many, Handler& handler) {
   // `ends_[0..count)` hold element ends relative to raw.data(). Blanks around segments (CR/LF
   // after the terminator, indentation) are noise, not data.
-  std::uint32_t skip = 0;
-  while (skip < raw.size() && is_blank(raw[skip])) {
-    line_ += raw[skip] == '\n' ? 1 : 0;
-    ++skip;
-  }
+  const auto skip = static_cast<std::uint32_t>(skip_blanks(raw.data(), raw.data() + raw.size()));
   std::string_view text = raw.substr(skip);
   offset += skip;
-  while (!text.empty() && (text.back() == '\r' || text.back() == '\n')) text.remove_suffix(1);
+  while (!text.empty() && is_line_break(text.back())) text.remove_suffix(1);
   const std::uint32_t line = line_;
   if (delims_.segment == '\n') ++line_;
   if (text.empty()) return;
@@ -487,7 +483,6 @@ void segment_reader::emit_oversized(Handler& handler) {
   const location where{carry_.empty() ? offset_ : carry_offset_, ++ordinal_, line_};
   carry_.clear();
   crlf_.clear();
-  crlf_carried_ = 0;
   oversized_ = true;
   const segment seg({}, ends_.data(), 0, delims_, where, error::segment_too_long);
   handler.on_segment(seg);
