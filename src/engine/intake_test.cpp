@@ -2,6 +2,7 @@
 
 #include <doctest/doctest.h>
 
+#include <cstdio>
 #include <set>
 
 #include "covgate/model/claim_key.hpp"
@@ -237,6 +238,77 @@ TEST_SUITE("engine.intake") {
         CHECK(b.x12_text.find("*R*025~") != std::string::npos);
       }
     }
+  }
+
+  // The sample 837P's interchange with control number `control` and `sets` copies of its
+  // transaction set (claims PUMP001, PUMP002…); the set numbered `broken` (from 1) has a wrong
+  // segment count, so it is refused and the interchange answered with a 999 besides.
+  std::string interchange_of_sets(const std::string& sample_837, std::string_view control, int sets,
+                                  int broken = 0) {
+    const auto set_start = sample_837.find("ST*837*");
+    const auto trailer = sample_837.find("GE*");
+    REQUIRE(set_start != std::string::npos);
+    REQUIRE(trailer != std::string::npos);
+    auto head = sample_837.substr(0, set_start);
+    head.replace(head.find("*000000301*"), 11, "*" + std::string(control) + "*");
+    const auto set = sample_837.substr(set_start, trailer - set_start);
+    std::string text = head;
+    for (int n = 1; n <= sets; ++n) {
+      char number[8];
+      std::snprintf(number, sizeof number, "%04d", n);
+      auto copy = set;
+      copy.replace(copy.find("ST*837*0001"), 11, std::string("ST*837*") + number);
+      copy.replace(copy.find("SE*30*0001"), 10,
+                   std::string(n == broken ? "SE*29*" : "SE*30*") + number);
+      char claim[8];
+      std::snprintf(claim, sizeof claim, "%03d", n);
+      copy.replace(copy.find("CLM*PUMP001"), 11, std::string("CLM*PUMP") + claim);
+      text += copy;
+    }
+    return text + "GE*" + std::to_string(sets) + "*42~\nIEA*1*" + std::string(control) + "~\n";
+  }
+
+  TEST_CASE("each interchange of an input is remembered by its own answer's size") {
+    // One input, two interchanges: the first's answer (six sets' 277s) passes
+    // max_remembered_answer, the second's (one set's) is at it. The first is not remembered;
+    // the second is, byte for byte, though its 277 was written where the first's were.
+    const auto one = sample("x12/01-insulin-pump-837p.x12");
+    const auto big = interchange_of_sets(one, "000000401", 6);
+    const auto small = interchange_of_sets(one, "000000402", 1);
+    store::memory_state probe_state;
+    engine::intake probe{test::shipped_ncd223(), test::shipped_tables(), probe_state, {}};
+    collected both;
+    REQUIRE_FALSE(probe.receive(big + small, "both", {0}, both).rejected);
+    const auto small_answer = both.x12_text.substr(both.x12_text.rfind("ISA*"));
+    REQUIRE(small_answer.size() * 5 < both.x12_text.size());
+
+    store::memory_state state;
+    engine::intake_settings settings;
+    settings.max_remembered_answer = small_answer.size();
+    engine::intake intake{test::shipped_ncd223(), test::shipped_tables(), state, settings};
+    collected a, b, c;
+    REQUIRE_FALSE(intake.receive(big + small, "first", {0}, a).rejected);
+    REQUIRE(a.x12_text.size() == both.x12_text.size());
+    const auto small_again = intake.receive(small, "retry", {0}, b);
+    CHECK(small_again.repeated_interchanges == 1);
+    CHECK(b.x12_text == a.x12_text.substr(a.x12_text.rfind("ISA*")));
+    const auto big_again = intake.receive(big, "retry", {0}, c);
+    CHECK(big_again.rejected);  // not remembered: refused as a duplicate (TA1 025)
+    CHECK(c.x12_text.find("*R*025~") != std::string::npos);
+  }
+
+  TEST_CASE("an interchange answered with 277s and a 999 is answered again with both") {
+    // The 999 is kept after the 277s written before it, over the room their writer left.
+    const auto one = sample("x12/01-insulin-pump-837p.x12");
+    const auto mixed = interchange_of_sets(one, "000000403", 3, 2);
+    fixture f;
+    const auto [first, first_out] = f.receive(mixed);
+    REQUIRE(first.claims == 2);
+    REQUIRE(first_out.x12_text.find("ST*999*") != std::string::npos);
+    REQUIRE(first_out.x12_text.find("ST*999*") > first_out.x12_text.rfind("ST*277*"));
+    const auto [again, again_out] = f.receive(mixed, "retry");
+    CHECK(again.repeated_interchanges == 1);
+    CHECK(again_out.x12_text == first_out.x12_text);
   }
 
   TEST_CASE("with duplicates set to reject, a retried interchange gets TA1 025") {
