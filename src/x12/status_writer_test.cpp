@@ -363,6 +363,56 @@ TEST_SUITE("x12.status_writer") {
     CHECK(has(x12::write_277({{&f.claim, &f.invalid}}, s), "[modifier.missing]"));
   }
 
+  TEST_CASE("each line's STC carries its own finding's detail, however lines repeat them") {
+    // A line STC is written once per reason and detail and repeated for the lines after: a
+    // detail that changes, and changes back, must show at each line, and every repeated
+    // segment still counts in SE01.
+    const fixture f;
+    const std::vector<std::string> details = {"first", "first", "second", "second", "first", ""};
+    std::vector<model::decision> decisions(details.size(), f.hold);
+    for (std::size_t i = 0; i < decisions.size(); ++i) {
+      decisions[i].findings = {finding("csii.c-peptide.not-fasting", 1)};
+      decisions[i].findings[0].detail = details[i];
+    }
+    std::vector<x12::status_entry> entries;
+    for (const auto& d : decisions) entries.push_back({&f.claim, &d});
+    const auto text = x12::write_277(entries, settings(x212));
+    INFO(text);
+    const std::string sentence =
+        "STC*P3:300*20261127**********The C-peptide is not shown to be fasting (no fasting "
+        "specimen or concurrent fasting glucose).";
+    std::vector<std::string> line_stcs;
+    for (auto at = text.find(sentence); at != std::string::npos; at = text.find(sentence, at + 1)) {
+      line_stcs.push_back(text.substr(at, text.find('~', at) - at));
+    }
+    REQUIRE(line_stcs.size() == details.size());
+    for (std::size_t i = 0; i < details.size(); ++i) {
+      CAPTURE(i);
+      const auto detail = details[i].empty() ? std::string() : " " + details[i];
+      CHECK(line_stcs[i] == sentence + detail + " [csii.c-peptide.not-fasting]");
+    }
+    const auto back = test::read(text);
+    REQUIRE(back.sets.size() == 1);
+    CHECK(std::find(back.sets[0].errors.begin(), back.sets[0].errors.end(),
+                    x12::error::segment_count_mismatch) == back.sets[0].errors.end());
+    CHECK_GUIDE(text);
+
+    // The 277CA's line STC is the reason's alone: the same segment at every line.
+    const auto strict = x12::write_277(entries, settings(x214));
+    INFO(strict);
+    std::size_t count = 0;
+    for (auto at = strict.find("STC*A1:19:PR*20261127*U*******A1:300~"); at != std::string::npos;
+         at = strict.find("STC*A1:19:PR*20261127*U*******A1:300~", at + 1)) {
+      ++count;
+    }
+    CHECK(count == details.size());
+    const auto strict_back = test::read(strict);
+    REQUIRE(strict_back.sets.size() == 1);
+    CHECK(std::find(strict_back.sets[0].errors.begin(), strict_back.sets[0].errors.end(),
+                    x12::error::segment_count_mismatch) == strict_back.sets[0].errors.end());
+    CHECK_GUIDE(strict);
+  }
+
   TEST_CASE("our 277 reads back through our reader with exact envelope counts") {
     const fixture f;
     const auto text =
