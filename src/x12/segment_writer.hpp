@@ -113,6 +113,12 @@ class segment_writer {
     while (!c.empty() && c.back() == d_.component) c.pop_back();
     return c;
   }
+  /// Appends a whole segment this writer wrote before (written() shows it, its terminator and
+  /// line break included), counting it: a segment a message repeats is written once.
+  void repeat(std::string_view segment) {
+    put(segment);
+    ++count_;
+  }
   /// Ends the segment; trailing empty elements are not sent (X12 syntax rule).
   void end() {
     // The buffer's start in a local: at_ is a char* member, and a store to it may alias the
