@@ -187,6 +187,53 @@ TEST_SUITE("x12.status_writer") {
     CHECK_GUIDE(text);
   }
 
+  TEST_CASE("a reason repeated at a claim or a line is sent once there, lines in LX order") {
+    // The decision's order is by importance, not by line: line 2's reason comes first here,
+    // and reasons repeat (a rule may find the same thing twice).
+    const fixture f;
+    model::decision d = f.hold;
+    d.findings = {
+        finding("modifier.missing", 2),          finding("csii.c-peptide.not-fasting", 1),
+        finding("modifier.missing", 2),          finding("csii.followup.not-physician", 1),
+        finding("claim.diagnosis-missing", 0),   finding("claim.diagnosis-missing", 0),
+        finding("csii.c-peptide.not-fasting", 2)};
+    // Each SVC and STC of the claim's loops: SVC01, or STC01 and STC10.
+    const auto outline = [](const std::string& text) {
+      std::vector<std::string> out;
+      for (auto at = text.find("TRN*2*PUMP001~"); at < text.size();) {
+        const auto end = text.find('~', at);
+        const auto segment = text.substr(at, end - at);
+        std::vector<std::string> e;
+        for (std::size_t from = 0;;) {
+          const auto star = segment.find('*', from);
+          e.push_back(segment.substr(from, star - from));
+          if (star == std::string::npos) break;
+          from = star + 1;
+        }
+        if (e[0] == "SVC") out.push_back("SVC " + e[1]);
+        if (e[0] == "STC") out.push_back("STC " + e[1] + " " + (e.size() > 10 ? e[10] : ""));
+        at = end + 2;  // "~\n"
+      }
+      return out;
+    };
+    const auto text = x12::write_277({{&f.claim, &d}}, settings(x212));
+    INFO(text);
+    CHECK(outline(text) == std::vector<std::string>{"STC A6:21 ", "SVC HC:E0784:KX:NU",
+                                                    "STC P3:300 ", "STC P3:387 P3:147",
+                                                    "SVC HC:A4224:KX", "STC A6:21 A6:453",
+                                                    "STC P3:300 "});
+    CHECK_GUIDE(text);
+    // The 277CA: every reason once at the claim, in the decision's order; a line's STC is its
+    // first reason's.
+    const auto strict = x12::write_277({{&f.claim, &d}}, settings(x214));
+    INFO(strict);
+    CHECK(outline(strict) == std::vector<std::string>{"STC A1:19:PR A1:21", "STC A1:19:PR A1:300",
+                                                      "STC A1:19:PR A1:387", "STC A1:19:PR A1:21",
+                                                      "SVC HC:E0784:KX:NU", "STC A1:19:PR A1:300",
+                                                      "SVC HC:A4224:KX", "STC A1:19:PR A1:21"});
+    CHECK_GUIDE(strict);
+  }
+
   TEST_CASE("a release is A2:20 with REF*1K; the 277CA adds its action code WQ") {
     const fixture f;
     const auto notification = x12::write_277({{&f.claim, &f.release, "PUMP001-2"}}, settings(x212));
