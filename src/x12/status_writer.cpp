@@ -195,19 +195,33 @@ std::size_t reason_pool_size(const std::vector<status_entry>& entries) {
   return n;
 }
 
-// Appends to `pool` the findings `wanted` takes, one per class of `same`, and returns them.
-// The pool's room is reserved up front (reason_pool_size), so a list made before is never
-// moved: one allocation per 277 instead of three vectors per claim.
-template <class Wanted, class Same>
+// The reasons seen so far, one bit each.
+class reason_set {
+ public:
+  static_assert(model::reason_count <= 64, "one bit per reason");
+  /// Whether `r` was not in the set (it is now).
+  bool insert(model::reason r) noexcept {
+    const auto bit = std::uint64_t{1} << static_cast<unsigned>(r);
+    const bool added = (bits_ & bit) == 0;
+    bits_ |= bit;
+    return added;
+  }
+  void clear() noexcept { bits_ = 0; }
+
+ private:
+  std::uint64_t bits_ = 0;
+};
+
+// Appends to `pool` the findings `wanted` takes, one per reason, and returns them. The pool's
+// room is reserved up front (reason_pool_size), so a list made before is never moved: one
+// allocation per 277 instead of three vectors per claim.
+template <class Wanted>
 reason_list collect(std::vector<const model::finding*>& pool,
-                    const std::vector<model::finding>& findings, Wanted wanted, Same same) {
+                    const std::vector<model::finding>& findings, Wanted wanted) {
   const auto start = pool.size();
+  reason_set seen;
   for (const auto& f : findings) {
-    if (!wanted(f)) continue;
-    if (std::none_of(pool.begin() + static_cast<std::ptrdiff_t>(start), pool.end(),
-                     [&](const model::finding* g) { return same(*g, f); })) {
-      pool.push_back(&f);
-    }
+    if (wanted(f) && seen.insert(f.reason)) pool.push_back(&f);
   }
   return {pool.data() + start, pool.size() - start};
 }
@@ -225,29 +239,33 @@ answer analyse(const status_entry& e, std::vector<const model::finding*>& pool) 
   const auto shown = [&](const model::finding& f) {
     return (f.result() == model::outcome::release) == a.released;
   };
-  const auto same_reason = [](const model::finding& x, const model::finding& y) {
-    return x.reason == y.reason;
-  };
-  const auto same_reason_and_line = [](const model::finding& x, const model::finding& y) {
-    return x.reason == y.reason && x.line == y.line;
-  };
-  // all_reasons is one per reason code whatever the line.
-  a.all_reasons = collect(pool, d.findings, shown, same_reason);
-  a.claim_reasons = collect(
-      pool, d.findings, [&](const model::finding& f) { return shown(f) && f.line == 0; },
-      same_reason_and_line);
+  // all_reasons is one per reason code whatever the line, claim_reasons one per reason code.
+  a.all_reasons = collect(pool, d.findings, shown);
+  a.claim_reasons =
+      collect(pool, d.findings, [&](const model::finding& f) { return shown(f) && f.line == 0; });
+  // The lines' reasons into line order, keeping the decision's order within a line (an
+  // insertion sort: a claim has a few line reasons, and std::stable_sort took a buffer from
+  // the heap per claim), then one per reason code within each line.
   const auto lines_start = pool.size();
-  collect(
-      pool, d.findings, [&](const model::finding& f) { return shown(f) && f.line != 0; },
-      same_reason_and_line);
-  // Into line order, keeping the decision's order within a line: an insertion sort, as a
-  // claim has a few line reasons (std::stable_sort took a buffer from the heap per claim).
-  for (auto i = lines_start + 1; i < pool.size(); ++i) {
-    const auto* moving = pool[i];
-    auto j = i;
-    for (; j > lines_start && pool[j - 1]->line > moving->line; --j) pool[j] = pool[j - 1];
-    pool[j] = moving;
+  for (const auto& f : d.findings) {
+    if (!shown(f) || f.line == 0) continue;
+    auto j = pool.size();
+    pool.push_back(&f);
+    for (; j > lines_start && pool[j - 1]->line > f.line; --j) pool[j] = pool[j - 1];
+    pool[j] = &f;
   }
+  auto kept = lines_start;
+  reason_set seen;
+  std::uint32_t line = 0;  // no line reason's: the first starts a line
+  for (auto i = lines_start; i < pool.size(); ++i) {
+    const auto* f = pool[i];
+    if (f->line != line) {
+      seen.clear();
+      line = f->line;
+    }
+    if (seen.insert(f->reason)) pool[kept++] = f;
+  }
+  pool.resize(kept);
   a.line_reasons = {pool.data() + lines_start, pool.size() - lines_start};
   return a;
 }
