@@ -371,6 +371,43 @@ TEST_SUITE("engine.intake") {
     CHECK(out.x12_text.find("*0*P*") == std::string::npos);
   }
 
+  TEST_CASE("events of production and test claims are answered in two whole interchanges") {
+    // One 277 per ISA15 usage, the test claims' after the production claims', each with its
+    // own envelope, in one answer.
+    fixture f;
+    const auto claim = sample("scenarios/02-csii-release-after-late-lab/2-claim.x12");
+    auto test_claim = claim;
+    test_claim.replace(test_claim.find("*0*P*"), 5, "*0*T*");
+    for (auto at = test_claim.find("000000502"); at != std::string::npos;
+         at = test_claim.find("000000502", at)) {
+      test_claim.replace(at, 9, "000000503");
+    }
+    test_claim.replace(test_claim.find("CLM*CSII-LATE"), 13, "CLM*CSII-TEST");
+    const auto [p, p_out] = f.receive(claim);
+    const auto [t, t_out] = f.receive(test_claim);
+    REQUIRE(p_out.first.size() == 1);
+    REQUIRE(t_out.first.size() == 1);
+    // Test first in the events: production still answered first.
+    const auto text = f.intake.status_message({t_out.first[0], p_out.first[0]}, f.at);
+    INFO(text);
+    const auto second = text.find("ISA*", 1);
+    REQUIRE(text.rfind("ISA*", 0) == 0);
+    REQUIRE(second != std::string::npos);
+    CHECK(text.find("ISA*", second + 1) == std::string::npos);
+    const auto production = text.substr(0, second), test = text.substr(second);
+    CHECK(production.find("*0*P*") != std::string::npos);
+    CHECK(production.find("TRN*2*CSII-LATE") != std::string::npos);
+    CHECK(production.find("TRN*2*CSII-TEST") == std::string::npos);
+    CHECK(test.find("*0*T*") != std::string::npos);
+    CHECK(test.find("TRN*2*CSII-TEST") != std::string::npos);
+    CHECK(test.find("TRN*2*CSII-LATE") == std::string::npos);
+    for (const auto& interchange : {production, test}) {
+      CHECK(interchange.find("IEA*1*") != std::string::npos);
+      CHECK(interchange.find("IEA*1*") == interchange.rfind("IEA*1*"));
+    }
+    CHECK(test.substr(test.rfind("IEA*1*")).find('~') != std::string::npos);
+  }
+
   TEST_CASE("anything that is not X12, FHIR or HL7 v2 is reported as unrecognized, never a TA1") {
     fixture f;
     const auto [r, out] = f.receive("SQLite format 3\0 garbage", "covgate.db");
