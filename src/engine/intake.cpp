@@ -97,7 +97,13 @@ struct intake::impl {
   // the intake's life. A fresh string per set was zero-filled and page-faulted in again for
   // every answer (a 1,000-claim set's is ~1.2 MB): 12 % of a claims-only replay.
   std::string_view status_277(const std::vector<event>& events) {
-    std::string_view body;
+    return status_277(events, answer_buffer, 0);
+  }
+  // The same written into `buffer` from byte `from` (what it holds before is kept), valid
+  // until `buffer` changes.
+  std::string_view status_277(const std::vector<event>& events, std::string& buffer,
+                              std::size_t from) {
+    std::size_t written = 0;
     // One interchange per ISA15 usage: a test claim is answered in a test interchange.
     for (const char usage : {'P', 'T'}) {
       // Both kept for the intake's life, like the buffer: a set's entries and their traces
@@ -122,20 +128,15 @@ struct intake::impl {
       s.time = at.substr(8, 4);
       s.control = take_control();
       s.usage = usage;
-      if (body.empty()) {
-        body = x12::write_277(entries, s, answer_buffer);
-      } else {  // production and test claims in one set (rare): the two interchanges joined
-        both_usages.assign(body);
-        both_usages += x12::write_277(entries, s, answer_buffer);
-        body = both_usages;
-      }
+      // Production and test claims in one set (rare): the second interchange right after the
+      // first.
+      written += x12::write_277(entries, s, buffer, from + written).size();
     }
-    return body;
+    return {buffer.data() + from, written};
   }
   std::string answer_buffer;                      // status_277's
   std::vector<std::string> answer_traces;         // status_277's
   std::vector<x12::status_entry> answer_entries;  // status_277's, viewing answer_traces
-  std::string both_usages;                        // status_277's, when it writes two interchanges
 
   // A durable state keeps each accepted FHIR message's facts, one row per resource (an
   // Observation and its components together), for a restart.
@@ -231,7 +232,7 @@ class x12_reading final : public reading, private x12_input::handler {
     i_.first_answers = false;
     result_.claims += static_cast<std::uint32_t>(claims.size());
     for (const auto& e : i_.answered) out_.on_event(e, false);
-    emit(i_.status_277(i_.answered));
+    sent(i_.status_277(i_.answered, answer_, answer_end()));
     i_.answered.clear();
   }
 
@@ -282,32 +283,45 @@ class x12_reading final : public reading, private x12_input::handler {
   }
 
   // The interchange's answer is remembered for a repeat as long as it stays within
-  // max_remembered_answer. Its pieces are kept as written and joined once at the end: one
-  // growing string copied itself at every doubling, and a 100 MB interchange spent a tenth
-  // of its replay there.
+  // max_remembered_answer: its pieces one after another at the start of answer_, each set's
+  // 277 written there in place. Each 277 copied in after it was written cost a copy and, for
+  // a large interchange, fresh pages for 16 MiB of copies mostly dropped at the limit (perf:
+  // 5 % of the gate's thread in a claims-only replay); one string grown by appending copied
+  // itself at every doubling besides. Past the limit nothing is kept, and each 277 is written
+  // at answer_'s start, then only a buffer used again.
+  [[nodiscard]] std::size_t answer_end() const { return answer_overflowed_ ? 0 : answer_size_; }
+
+  // Sends `text`, written into answer_ at answer_end(), and keeps it there.
+  void sent(std::string_view text) {
+    if (text.empty()) return;
+    out_.x12(text);
+    keep(text.size());
+  }
+
+  // Sends `text` (a 999 or TA1, written elsewhere), and keeps a copy of it.
   void emit(std::string_view text) {
     if (text.empty()) return;
     out_.x12(text);
     if (answer_overflowed_) return;
-    answer_size_ += text.size();
+    answer_.replace(answer_size_, text.size(), text);  // over answer_'s room, if it has some
+    keep(text.size());
+  }
+
+  void keep(std::size_t size) {
+    if (answer_overflowed_) return;
+    answer_size_ += size;
     if (answer_size_ > i_.settings.max_remembered_answer) {
       answer_overflowed_ = true;
-      answer_parts_.clear();
-      return;
+      answer_size_ = 0;
     }
-    answer_parts_.emplace_back(text);
   }
 
   [[nodiscard]] std::string joined_answer() const {
-    std::string body;
-    if (answer_overflowed_) return body;
-    body.reserve(answer_size_);
-    for (const auto& part : answer_parts_) body += part;
-    return body;
+    if (answer_overflowed_) return {};
+    return answer_.substr(0, answer_size_);
   }
 
   void end_interchange() {
-    answer_parts_.clear();
     answer_size_ = 0;
     answer_overflowed_ = false;
     claims_at_start_ = result_.claims;
@@ -318,7 +332,10 @@ class x12_reading final : public reading, private x12_input::handler {
   std::string source_;
   answer_sink& out_;
   input_result result_{payload_kind::x12};
-  std::vector<std::string> answer_parts_;  // what the current interchange was answered so far
+  // What the current interchange was answered so far (its first answer_size_ bytes), then room
+  // for the next 277: for this input's life, at most max_remembered_answer and the largest
+  // set's 277 with its writer's room (about 1.3 KB a claim), in a capacity of up to twice that.
+  std::string answer_;
   std::size_t answer_size_ = 0;
   bool answer_overflowed_ = false;  // past max_remembered_answer: nothing is remembered
   std::uint32_t claims_at_start_ = 0;

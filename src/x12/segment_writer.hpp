@@ -54,15 +54,17 @@ struct interchange_parties {
 
 class segment_writer {
  public:
-  /// Writes into `out` from its start. What `out` held is overwritten and its size is kept as
-  /// room to write in (a buffer reused for answer after answer is not filled or faulted in
-  /// again); written() is what this writer wrote.
-  segment_writer(const delimiters& d, bool line_breaks, std::string& out)
+  /// Writes into `out` from `from` (at most its size): what it holds before `from` is kept,
+  /// from there on it is overwritten, and its size is kept as room to write in (a buffer
+  /// reused for answer after answer is not filled or faulted in again); written() is what this
+  /// writer wrote.
+  segment_writer(const delimiters& d, bool line_breaks, std::string& out, std::size_t from = 0)
       : d_(d),
         // A terminator that is itself a line break needs no other.
         breaks_(line_breaks && d.segment != '\n' && d.segment != '\r'),
         out_(out),
-        at_(out.data()),
+        from_(std::min(from, out.size())),
+        at_(out.data() + from_),
         end_(out.data() + out.size()) {}
 
   segment_writer& begin(std::string_view id) {
@@ -123,7 +125,7 @@ class segment_writer {
   void end() {
     // The buffer's start in a local: at_ is a char* member, and a store to it may alias the
     // string's own pointer, which the loop would then load again at every step.
-    const char* const start = out_.data();
+    const char* const start = out_.data() + from_;
     while (at_ != start && at_[-1] == d_.element) --at_;
     put(d_.segment);
     if (breaks_) put('\n');
@@ -154,8 +156,10 @@ class segment_writer {
   [[nodiscard]] std::uint32_t count() const noexcept { return count_; }
   void reset_count() noexcept { count_ = 0; }
   /// What was written (writing may go on after).
-  [[nodiscard]] std::string_view written() const noexcept { return {out_.data(), size()}; }
-  /// The buffer cut to what was written (writing may go on after).
+  [[nodiscard]] std::string_view written() const noexcept {
+    return {out_.data() + from_, size() - from_};
+  }
+  /// The buffer cut to what was written, and what it held before (writing may go on after).
   std::string& text() {
     const auto n = size();
     out_.resize(n);
@@ -164,7 +168,7 @@ class segment_writer {
   }
   /// Room for `n` bytes in all, ahead of writing them (one allocation for a whole answer).
   void expect(std::size_t n) {
-    if (out_.size() < n) resize(n);
+    if (out_.size() - from_ < n) resize(from_ + n);
   }
 
  private:
@@ -209,8 +213,9 @@ class segment_writer {
   const delimiters& d_;
   bool breaks_;  // a line break after each terminator
   std::string& out_;
-  char* at_;   // the next byte's place in out_
-  char* end_;  // the end of out_'s room
+  std::size_t from_;  // where this writer's text starts in out_
+  char* at_;          // the next byte's place in out_
+  char* end_;         // the end of out_'s room
   std::uint32_t count_ = 0;
 };
 

@@ -272,8 +272,8 @@ answer analyse(const status_entry& e, std::vector<const model::finding*>& pool) 
 
 class writer {
  public:
-  writer(const status_settings& s, const delimiters& d, std::string& buffer)
-      : s_(s), d_(d), w_(d, s.line_breaks, buffer), empty_run_(5, d.element) {}
+  writer(const status_settings& s, const delimiters& d, std::string& buffer, std::size_t from)
+      : s_(s), d_(d), w_(d, s.line_breaks, buffer, from), empty_run_(5, d.element) {}
 
   std::string_view run(const std::vector<status_entry>& entries);
 
@@ -700,10 +700,10 @@ std::string status_text(std::string_view sentence, std::string_view code) {
 }
 
 std::string_view write_277(const std::vector<status_entry>& entries, const status_settings& s,
-                           std::string& buffer) {
+                           std::string& buffer, std::size_t at) {
   if (entries.empty()) return {};
   const auto delims = safe_delimiters(s.delims, entries, s);
-  writer w(s, delims, buffer);
+  writer w(s, delims, buffer, at);
   return w.run(entries);
 }
 

@@ -108,6 +108,29 @@ TEST_SUITE("x12.status_writer") {
     CHECK(x12::write_277({}, settings(x212), buffer).empty());
   }
 
+  TEST_CASE("an answer written after others in a buffer leaves them as they were") {
+    // The intake keeps an interchange's 277s one after another in one buffer: each written
+    // from where the last ended, over the room its writer left, as it would be alone.
+    const fixture f;
+    std::vector<x12::status_entry> many;
+    for (int i = 0; i < 40; ++i) many.push_back({&f.claim, &f.invalid});
+    const std::vector<x12::status_entry> one{{&f.claim, &f.release}};
+    std::string buffer = "kept";
+    const auto first = std::string(x12::write_277(one, settings(x212), buffer, 4));
+    CHECK(first == x12::write_277(one, settings(x212)));
+    CHECK(buffer.compare(0, 4, "kept") == 0);
+    CHECK(buffer.size() > 4 + first.size());  // room after it
+    const auto end = 4 + first.size();
+    const auto second = std::string(x12::write_277(many, settings(x214), buffer, end));
+    CHECK(second == x12::write_277(many, settings(x214)));
+    CHECK(buffer.substr(0, end) == "kept" + first);
+    CHECK(std::string_view(buffer).substr(end, second.size()) == second);
+    // Past the buffer's end it writes at its end.
+    const auto size = buffer.size();
+    CHECK(x12::write_277(one, settings(x212), buffer, size + 10) == first);
+    CHECK(buffer.compare(size, first.size(), first) == 0);
+  }
+
   TEST_CASE("line reasons go in 2220D: SVC, one STC per reason, REF*FJ from REF*6R, DTP*472") {
     const fixture f;
     const auto text = x12::write_277({{&f.claim, &f.hold}}, settings(x212));
