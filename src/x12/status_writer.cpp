@@ -256,7 +256,7 @@ answer analyse(const status_entry& e, std::vector<const model::finding*>& pool) 
   }
   auto kept = lines_start;
   reason_set seen;
-  std::uint32_t line = 0;  // no line reason's: the first starts a line
+  std::uint32_t line = 0;  // never a line reason's line: the first entry starts a group
   for (auto i = lines_start; i < pool.size(); ++i) {
     const auto* f = pool[i];
     if (f->line != line) {
@@ -479,13 +479,16 @@ void writer::lines(const answer& a) {
   }
 }
 
-// A line's STC says its reason and nothing of the line: every element is the reason's, the
-// note its text with the finding's detail. So each reason keeps the segment it was written as
-// for the last detail it was asked for, and line after line copies it whole (most 277 lines
-// repeat a reason and its detail): writing it element by element was a tenth of the 277.
+// A line's STC says its reason and nothing of the line: every element is the reason's row,
+// the 277's date or delimiters, and the note is the reason's sentence with the finding's
+// detail (none in the 277CA or with free_text off). So within one 277 (one writer: its date,
+// delimiters and profile) each reason keeps the segment it was written as for the last detail
+// it was asked for, and line after line copies it whole (most lines repeat a reason and its
+// detail): writing it element by element took a quarter of the 277.
 void writer::line_stc(const model::finding& f) {
   auto& cached = line_stcs_[static_cast<std::size_t>(f.reason)];
-  if (cached && cached->detail == f.detail) {
+  const bool with_text = !strict() && s_.free_text;
+  if (cached && (!with_text || cached->detail == f.detail)) {
     w_.repeat(cached->segment);
     return;
   }
@@ -495,9 +498,11 @@ void writer::line_stc(const model::finding& f) {
     stc("A1", "19", "PR", "U", "", "A1", f.status() == "19" ? "" : f.status(), {});
   } else {
     stc(f.category(), f.status(), "", "", "", f.category(), f.extra_status(),
-        s_.free_text ? reason_text(f) : std::string_view{});
+        with_text ? reason_text(f) : std::string_view{});
   }
-  cached = cached_segment{f.detail, std::string(w_.written().substr(start))};
+  if (!cached) cached.emplace();
+  cached->detail.assign(f.detail);
+  cached->segment.assign(w_.written().substr(start));
 }
 
 void writer::claim(const answer& a, std::uint32_t parent_hl) {
@@ -700,10 +705,10 @@ std::string status_text(std::string_view sentence, std::string_view code) {
 }
 
 std::string_view write_277(const std::vector<status_entry>& entries, const status_settings& s,
-                           std::string& buffer, std::size_t at) {
+                           std::string& buffer, std::size_t from) {
   if (entries.empty()) return {};
   const auto delims = safe_delimiters(s.delims, entries, s);
-  writer w(s, delims, buffer, at);
+  writer w(s, delims, buffer, from);
   return w.run(entries);
 }
 

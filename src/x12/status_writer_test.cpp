@@ -216,10 +216,14 @@ TEST_SUITE("x12.status_writer") {
     const fixture f;
     model::decision d = f.hold;
     d.findings = {
-        finding("modifier.missing", 2),          finding("csii.c-peptide.not-fasting", 1),
-        finding("modifier.missing", 2),          finding("csii.followup.not-physician", 1),
-        finding("claim.diagnosis-missing", 0),   finding("claim.diagnosis-missing", 0),
-        finding("csii.c-peptide.not-fasting", 2)};
+        finding("modifier.missing", 2),
+        finding("csii.c-peptide.not-fasting", 1),
+        finding("modifier.missing", 2),
+        finding("csii.followup.not-physician", 1),
+        finding("claim.diagnosis-missing", 0),
+        finding("claim.diagnosis-missing", 0),
+        finding("csii.c-peptide.not-fasting", 2),
+        finding("csii.c-peptide.not-fasting", 1)};  // line 1's first again, not next to it
     // Each SVC and STC of the claim's loops: SVC01, or STC01 and STC10.
     const auto outline = [](const std::string& text) {
       std::vector<std::string> out;
@@ -444,6 +448,11 @@ TEST_SUITE("x12.status_writer") {
       decisions[i].findings = {finding("csii.c-peptide.not-fasting", 1)};
       decisions[i].findings[0].detail = details[i];
     }
+    // And a claim with the same reason and detail at both of its lines.
+    decisions.push_back(f.hold);
+    decisions.back().findings = {finding("csii.c-peptide.not-fasting", 1),
+                                 finding("csii.c-peptide.not-fasting", 2)};
+    for (auto& reason : decisions.back().findings) reason.detail = "first";
     std::vector<x12::status_entry> entries;
     for (const auto& d : decisions) entries.push_back({&f.claim, &d});
     const auto text = x12::write_277(entries, settings(x212));
@@ -455,10 +464,12 @@ TEST_SUITE("x12.status_writer") {
     for (auto at = text.find(sentence); at != std::string::npos; at = text.find(sentence, at + 1)) {
       line_stcs.push_back(text.substr(at, text.find('~', at) - at));
     }
-    REQUIRE(line_stcs.size() == details.size());
-    for (std::size_t i = 0; i < details.size(); ++i) {
+    auto expected = details;
+    expected.insert(expected.end(), {"first", "first"});
+    REQUIRE(line_stcs.size() == expected.size());
+    for (std::size_t i = 0; i < expected.size(); ++i) {
       CAPTURE(i);
-      const auto detail = details[i].empty() ? std::string() : " " + details[i];
+      const auto detail = expected[i].empty() ? std::string() : " " + expected[i];
       CHECK(line_stcs[i] == sentence + detail + " [csii.c-peptide.not-fasting]");
     }
     const auto back = test::read(text);
@@ -475,7 +486,7 @@ TEST_SUITE("x12.status_writer") {
          at = strict.find("STC*A1:19:PR*20261127*U*******A1:300~", at + 1)) {
       ++count;
     }
-    CHECK(count == details.size());
+    CHECK(count == expected.size());
     const auto strict_back = test::read(strict);
     REQUIRE(strict_back.sets.size() == 1);
     CHECK(std::find(strict_back.sets[0].errors.begin(), strict_back.sets[0].errors.end(),

@@ -80,13 +80,13 @@ struct status_settings {
 /// the receiver and the 2000B submitter). Empty input gives "".
 [[nodiscard]] std::string write_277(const std::vector<status_entry>& entries,
                                     const status_settings& settings);
-/// The same written into `buffer` from byte `at` (at most its size): what it holds before `at`
-/// is kept, the rest overwritten, and its size is kept as room for the next answer. The answer
-/// is the view returned, valid until `buffer` changes. For a caller that answers set after
-/// set, so that one buffer's memory serves them all, or that keeps answers one after another
-/// (an interchange's, remembered for a repeat) without copying them.
+/// The same written into `buffer` from byte `from` (its size if `from` is past it): what it
+/// holds before is kept, the rest overwritten, and its size is kept as room for the next
+/// answer. The answer is the view returned, valid until `buffer` changes. For a caller that
+/// answers set after set, so that one buffer's memory serves them all, or that keeps answers
+/// one after another (an interchange's, remembered for a repeat) without copying them.
 [[nodiscard]] std::string_view write_277(const std::vector<status_entry>& entries,
                                          const status_settings& settings, std::string& buffer,
-                                         std::size_t at = 0);
+                                         std::size_t from = 0);
 
 }  // namespace covgate::x12
