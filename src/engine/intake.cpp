@@ -235,7 +235,7 @@ class x12_reading final : public reading, private x12_input::handler {
     i_.first_answers = false;
     result_.claims += static_cast<std::uint32_t>(claims.size());
     for (const auto& e : i_.answered) out_.on_event(e, false);
-    send_written_in_place(i_.status_277(i_.answered, answer_, answer_end()));
+    send_written_in_place(i_.status_277(i_.answered, answer_, answer_size_));
     i_.answered.clear();
   }
 
@@ -280,7 +280,7 @@ class x12_reading final : public reading, private x12_input::handler {
     if (r.any_accepted() || result_.claims > claims_at_start_) {
       i_.st.remember_interchange(
           key, i_.now.unix_ms,
-          {joined_answer(), refused, result_.claims - claims_at_start_, r.content_digest});
+          {remembered_answer(), refused, result_.claims - claims_at_start_, r.content_digest});
     }
     end_interchange();
   }
@@ -290,14 +290,13 @@ class x12_reading final : public reading, private x12_input::handler {
   // 277 written there in place. Each 277 copied in after it was written cost a copy and, for
   // a large interchange, fresh pages for 16 MiB of copies mostly dropped at the limit (perf:
   // 5 % of the gate's thread in a claims-only replay); one string grown by appending copied
-  // itself at every doubling besides. Past the limit nothing is kept, and each 277 is written
-  // at answer_'s start, then only a buffer used again.
-  [[nodiscard]] std::size_t answer_end() const { return answer_overflowed_ ? 0 : answer_size_; }
+  // itself at every doubling besides. Past the limit nothing is kept (answer_size_ stays 0),
+  // and each 277 is written at answer_'s start, then only a buffer used again.
 
-  // Sends `text`, written into answer_ at answer_end(), and keeps it there.
+  // Sends `text`, written into answer_ at answer_size_, and keeps it there.
   void send_written_in_place(std::string_view text) {
     if (text.empty()) return;
-    assert(text.data() == answer_.data() + answer_end());
+    assert(text.data() == answer_.data() + answer_size_);
     out_.x12(text);
     keep(text.size());
   }
@@ -320,7 +319,7 @@ class x12_reading final : public reading, private x12_input::handler {
     }
   }
 
-  [[nodiscard]] std::string joined_answer() const {
+  [[nodiscard]] std::string remembered_answer() const {
     if (answer_overflowed_) return {};
     return answer_.substr(0, answer_size_);
   }
@@ -341,7 +340,7 @@ class x12_reading final : public reading, private x12_input::handler {
   // set's 277 with its writer's room (about 1.3 KB a claim), in a capacity of up to twice that.
   // An input is one message in serve: its buffer starts empty, a small allocation a message.
   std::string answer_;
-  std::size_t answer_size_ = 0;
+  std::size_t answer_size_ = 0;     // 0 once past max_remembered_answer
   bool answer_overflowed_ = false;  // past max_remembered_answer: nothing is remembered
   std::uint32_t claims_at_start_ = 0;
   x12_feed input_;  // last: its reader calls back into the members above

@@ -288,7 +288,7 @@ class writer {
   [[nodiscard]] std::string_view reason_text(const model::finding& f) {
     auto& cached = reason_texts_[static_cast<std::size_t>(f.reason)];
     if (!cached || cached->detail != f.detail) {
-      cached = cached_text{f.detail, text(f.text(), f.code())};
+      cached = written_for_detail{f.detail, text(f.text(), f.code())};
     }
     return cached->text;
   }
@@ -310,17 +310,15 @@ class writer {
   const delimiters& d_;
   segment_writer w_;
   std::uint32_t hl_ = 0;
-  struct cached_text {
+  // What was written for a reason and the finding detail it was written for; one per reason.
+  struct written_for_detail {
     std::string detail;
     std::string text;
   };
-  std::array<std::optional<cached_text>, model::reason_count> reason_texts_;
-  struct cached_segment {
-    std::string detail;
-    std::string segment;
-  };
-  std::array<std::optional<cached_segment>, model::reason_count> line_stcs_;
-  std::string empty_run_;  // STC05..STC09: five element separators
+  using per_reason = std::array<std::optional<written_for_detail>, model::reason_count>;
+  per_reason reason_texts_;  // STC12 texts
+  per_reason line_stcs_;     // whole 2220D STC segments
+  std::string empty_run_;    // STC05..STC09: five element separators
 };
 
 void writer::name(std::string_view entity, bool person, const model::person_name& n,
@@ -489,7 +487,7 @@ void writer::line_stc(const model::finding& f) {
   auto& cached = line_stcs_[static_cast<std::size_t>(f.reason)];
   const bool with_text = !strict() && s_.free_text;
   if (cached && (!with_text || cached->detail == f.detail)) {
-    w_.repeat(cached->segment);
+    w_.repeat(cached->text);
     return;
   }
   const auto start = w_.written().size();
@@ -502,7 +500,7 @@ void writer::line_stc(const model::finding& f) {
   }
   if (!cached) cached.emplace();
   cached->detail.assign(f.detail);
-  cached->segment.assign(w_.written().substr(start));
+  cached->text.assign(w_.written().substr(start));
 }
 
 void writer::claim(const answer& a, std::uint32_t parent_hl) {
