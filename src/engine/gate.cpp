@@ -188,8 +188,7 @@ void gate::evaluate(working& record, std::optional<event_kind> kind_if_changed,
   emit(kind, record, source);
 }
 
-void gate::on_claim(const model::claim& claim, const std::string& source,
-                    std::string_view own_part) {
+void gate::on_claim(const model::claim& claim, const std::string& source, encoded_claim encoded) {
   ++stats_.claims;
   // By CLM01 and billing NPI: another provider's claim of the same CLM01 is another claim.
   auto existing = claims_.load(key_of(claim));
@@ -202,7 +201,7 @@ void gate::on_claim(const model::claim& claim, const std::string& source,
     return;
   }
   working record{claim, {}, source};
-  record.own_part = own_part;
+  record.encoded = encoded;
   if (existing) {
     record.events = existing->events;
     if (!existing->closed) count(existing->decision, -1);  // superseded or voided

@@ -196,7 +196,7 @@ class x12_reading final : public reading, private x12_input::handler {
         source_(std::move(source)),
         out_(out),
         input_(*this, options(),
-               {i.settings.read_pool, i.settings.read_ahead, i.st.keeps_own_parts()}) {}
+               {i.settings.read_pool, i.settings.read_ahead, i.st.keeps_encoded_claims()}) {}
 
   void put(std::string_view bytes) override { input_.put(bytes); }
 
@@ -230,7 +230,7 @@ class x12_reading final : public reading, private x12_input::handler {
       const auto& claim = claims[n];
       where.resize(prefix);
       where += std::to_string(claim.source_offset);
-      i_.gate_.on_claim(claim, where, input_.own_part(n));
+      i_.gate_.on_claim(claim, where, input_.encoded(n));
     }
     i_.first_answers = false;
     result_.claims += static_cast<std::uint32_t>(claims.size());

@@ -54,7 +54,7 @@ struct replayed {
   engine::statistics summary;
   std::size_t lent = 0;  // pieces of work the pool ran
   // The state's record of each claim answered first, as loaded back: read ahead, a memory
-  // state takes each claim as the reader's thread encoded it (state::keeps_own_parts).
+  // state takes each claim as the reader's thread encoded it (state::keeps_encoded_claims).
   std::vector<engine::claim_record> stored;
 };
 

@@ -2,6 +2,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <future>
@@ -10,6 +11,7 @@
 #include "covgate/model/claim_codec.hpp"
 #include "support/samples.hpp"
 #include "support/thread_per_work.hpp"
+#include "support/x12_fixtures.hpp"
 
 using namespace covgate;
 
@@ -31,26 +33,32 @@ struct receiver final : engine::x12_input::handler {
   }
 };
 
-// Compares each claim's own_part with model::encode_own_part's bytes for it.
-struct own_part_receiver final : engine::x12_input::handler {
+// Compares each claim's encoding with model::encode_own_part's and model::encode_set_part's
+// bytes for it, and notes where each set part's bytes are.
+struct encoded_receiver final : engine::x12_input::handler {
   const engine::x12_feed* feed = nullptr;
   std::size_t claims = 0;
   std::size_t encoded_alike = 0;
   std::size_t not_encoded = 0;
   bool past_the_set_empty = true;
+  std::vector<const char*> set_parts_at;  // each claim's, in order
   void accepted_set(std::span<model::claim> c, const x12::set_result&) override {
     for (std::size_t i = 0; i < c.size(); ++i) {
       ++claims;
-      std::string expected;
-      model::encode_own_part(c[i], expected);
-      const auto got = feed->own_part(i);
-      if (got.empty()) {
+      std::string own_part;
+      std::string set_part;
+      model::encode_own_part(c[i], own_part);
+      model::encode_set_part(c[i], set_part);
+      const auto got = feed->encoded(i);
+      set_parts_at.push_back(got.set_part.data());
+      if (got.own_part.empty() && got.set_part.empty()) {
         ++not_encoded;
-      } else if (got == expected) {
+      } else if (got.own_part == own_part && got.set_part == set_part) {
         ++encoded_alike;
       }
     }
-    past_the_set_empty = past_the_set_empty && feed->own_part(c.size()).empty();
+    const auto past = feed->encoded(c.size());
+    past_the_set_empty = past_the_set_empty && past.own_part.empty() && past.set_part.empty();
   }
   void interchange_end(const x12::interchange_result&,
                        const engine::interchange_verdict&) override {}
@@ -118,21 +126,24 @@ TEST_SUITE("engine.x12_feed") {
     CHECK(lent_ahead > 10);
   }
 
-  TEST_CASE("read ahead with own_parts, each claim comes encoded as the memory state keeps it") {
+  TEST_CASE(
+      "read ahead with encode_claims, each claim comes encoded as the memory state keeps it") {
     // The six sets of the sample day, in chunks that end inside segments: every claim's bytes
     // are its own (the set buffers are reused, set after set), and only read ahead with
-    // own_parts asked for are there any.
+    // encode_claims asked for are there any.
     const auto text = test::sample("days/mixed-day/2-claims.x12");
-    const auto read = [&](bool ahead, bool own_parts) {
+    const auto read = [&](bool ahead, bool encode_claims) {
       test::thread_per_work pool;
-      own_part_receiver got;
-      engine::x12_feed feed(got, {}, {ahead ? &pool : nullptr, 2, own_parts});
+      encoded_receiver got;
+      engine::x12_feed feed(got, {}, {ahead ? &pool : nullptr, 2, encode_claims});
       got.feed = &feed;
       for (std::size_t i = 0; i < text.size(); i += 1000) {
         feed.put(std::string_view(text).substr(i, 1000));
       }
       feed.finish();
-      CHECK(feed.own_part(0).empty());  // outside accepted_set
+      const auto outside = feed.encoded(0);  // outside accepted_set
+      CHECK(outside.own_part.empty());
+      CHECK(outside.set_part.empty());
       return got;
     };
     const auto encoded = read(true, true);
@@ -143,5 +154,45 @@ TEST_SUITE("engine.x12_feed") {
     CHECK(not_asked.not_encoded == not_asked.claims);
     const auto on_the_callers_thread = read(false, true);
     CHECK(on_the_callers_thread.not_encoded == on_the_callers_thread.claims);
+  }
+
+  TEST_CASE(
+      "a set part is encoded once for the claims of one billing provider, again at the next") {
+    // One set: two claims under the first billing provider (2000A), a third under another.
+    auto body = test::professional_body();
+    const auto first_claim =
+        std::find(body.begin(), body.end(), "CLM*PUMP001*5000***12:B:1*Y*A*Y*Y");
+    REQUIRE(first_claim != body.end());
+    std::vector<std::string> claim(first_claim, body.end());
+    auto second = claim;
+    second.front() = "CLM*PUMP002*5000***12:B:1*Y*A*Y*Y";
+    body.insert(body.end(), second.begin(), second.end());
+    const std::vector<std::string> other_provider = {
+        "HL*3**20*1",
+        "NM1*85*2*OTHER SUPPLY*****XX*1234567893",
+        "N3*200 MAIN ST",
+        "N4*COLUMBUS*OH*43004",
+        "REF*EI*319876543",
+        "HL*4*3*22*0",
+        "SBR*P*18*******MB",
+        "NM1*IL*1*DOE*JANE****MI*1EG4TE5MK73",
+        "NM1*PR*2*MEDICARE*****PI*16013",
+    };
+    body.insert(body.end(), other_provider.begin(), other_provider.end());
+    auto third = claim;
+    third.front() = "CLM*PUMP003*5000***12:B:1*Y*A*Y*Y";
+    body.insert(body.end(), third.begin(), third.end());
+
+    test::thread_per_work pool;
+    encoded_receiver got;
+    engine::x12_feed feed(got, {}, {&pool, 2, true});
+    got.feed = &feed;
+    feed.put(test::interchange(body));
+    feed.finish();
+    REQUIRE(got.claims == 3);
+    CHECK(got.encoded_alike == 3);
+    REQUIRE(got.set_parts_at.size() == 3);
+    CHECK(got.set_parts_at[0] == got.set_parts_at[1]);  // the same bytes, encoded once
+    CHECK(got.set_parts_at[2] != got.set_parts_at[1]);  // another provider's, its own
   }
 }

@@ -2,6 +2,7 @@
 
 #include <doctest/doctest.h>
 
+#include <array>
 #include <string>
 #include <vector>
 
@@ -322,14 +323,15 @@ TEST_SUITE("store.memory_state") {
 
   TEST_CASE("a claim encoded ahead (own_part) is kept as given and loads back whole") {
     store::memory_state s;
-    CHECK(s.keeps_own_parts());
+    CHECK(s.keeps_encoded_claims());
     const auto claim = test::pump_claim("A1");
     std::string own_part;
     model::encode_own_part(claim, own_part);
     model::decision decision;
     decision.claim_id = "A1";
     decision.result = model::outcome::release;
-    s.save(engine::claim_record_view(claim, decision, "claims.x12:7", false, true, 1, own_part));
+    s.save(
+        engine::claim_record_view(claim, decision, "claims.x12:7", false, true, 1, {own_part, {}}));
     const auto back = s.load("A1");
     REQUIRE(back);
     CHECK(back->claim == claim);
@@ -342,9 +344,46 @@ TEST_SUITE("store.memory_state") {
     std::string other_part;
     model::encode_own_part(other, other_part);
     REQUIRE(other_part != own_part);
-    s.save(engine::claim_record_view(claim, decision, "claims.x12:7", false, true, 2, other_part));
+    s.save(engine::claim_record_view(claim, decision, "claims.x12:7", false, true, 2,
+                                     {other_part, {}}));
     const auto again = s.load("A1");
     REQUIRE(again);
     CHECK(again->claim == other);
+  }
+  TEST_CASE(
+      "a set part encoded ahead is kept once, and claims saved unencoded after it keep theirs") {
+    // The reader's thread encodes a set part once for the claims that share it; the state
+    // compares those bytes with the part it kept last. A claim saved unencoded after them is
+    // compared by its fields with the part kept last from fields, which an encoded claim in
+    // between must not leave standing (it would give the third claim the second's provider).
+    store::memory_state s;
+    model::decision decision;
+    decision.result = model::outcome::release;
+    const auto first = test::pump_claim("E1");
+    auto second = test::pump_claim("E2");
+    second.billing.npi = "1234567893";
+    second.billing.name.last = "OTHER SUPPLY";
+    const auto third = test::pump_claim("E3");  // the first's set part again
+    s.save(engine::claim_record_view(first, decision, "a:1", false, false, 1));
+    std::string own_part;
+    std::string set_part;
+    model::encode_own_part(second, own_part);
+    model::encode_set_part(second, set_part);
+    s.save(
+        engine::claim_record_view(second, decision, "a:2", false, false, 1, {own_part, set_part}));
+    CHECK(s.set_parts() == 2);
+    // The same bytes again (another view of them): no new part.
+    const std::string same_set_part = set_part;
+    s.save(engine::claim_record_view(second, decision, "a:2", false, false, 2,
+                                     {own_part, same_set_part}));
+    CHECK(s.set_parts() == 2);
+    s.save(engine::claim_record_view(third, decision, "a:3", false, false, 1));
+    CHECK(s.set_parts() == 2);  // the first's, found again
+    const std::array<const model::claim*, 3> saved{&first, &second, &third};
+    for (const auto* c : saved) {
+      const auto back = s.load(model::claim_key(*c));
+      REQUIRE(back);
+      CHECK(back->claim == *c);
+    }
   }
 }

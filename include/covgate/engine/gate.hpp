@@ -51,10 +51,9 @@ class gate {
   /// A claim from an accepted transaction set. Emits one event (hold, release, void or
   /// repeat), which borrows the claim: the caller keeps it unchanged until the event's handler
   /// is done with it (a claim is some hundred strings: it is neither moved nor copied on its
-  /// way to the 277). `own_part`: the claim encoded ahead for the state
-  /// (claim_record_view::own_part), or empty.
-  void on_claim(const model::claim& claim, const std::string& source,
-                std::string_view own_part = {});
+  /// way to the 277). `encoded`: the claim encoded ahead for the state
+  /// (claim_record_view::encoded), or empty views.
+  void on_claim(const model::claim& claim, const std::string& source, encoded_claim encoded = {});
 
   /// The facts of one message, in order (taken over). Linked facts update the fact index; the
   /// patients they touch have their open claims re-evaluated.
@@ -105,9 +104,9 @@ class gate {
     bool closed = false;
     bool csii_released = false;
     std::uint32_t events = 0;
-    std::string_view own_part = {};  // claim_record_view::own_part: only a claim as it came
+    encoded_claim encoded = {};  // claim_record_view::encoded: only a claim as it came
     [[nodiscard]] claim_record_view view() const {
-      return {claim, decision, source, closed, csii_released, events, own_part};
+      return {claim, decision, source, closed, csii_released, events, encoded};
     }
   };
   /// A loaded record to work on; `loaded` must outlive the result (its claim is borrowed).

@@ -28,20 +28,30 @@ struct claim_record {
   std::uint32_t events = 0;    ///< events reported so far (the event sequence number)
 };
 
+/// A claim as a reader's thread encoded it ahead for the state (state::keeps_encoded_claims):
+/// its two parts as model::encode_own_part and model::encode_set_part write them. An empty
+/// view: the state encodes that part itself.
+struct encoded_claim {
+  std::string_view own_part;
+  /// The same bytes (and usually the same view) for every claim of a set with one billing
+  /// provider: the state compares them with the set part it kept last.
+  std::string_view set_part;
+};
+
 /// A claim's state as save() takes it: every part viewed, not owned, so that the gate saves a
 /// claim where the reader built it instead of moving it into a record first (a claim is some
 /// hundred strings). Valid while what it views lives; a claim_record converts to it.
 struct claim_record_view {
   claim_record_view(const model::claim& c, const model::decision& d, std::string_view from,
                     bool is_closed, bool released_pump, std::uint32_t event_count,
-                    std::string_view encoded_own_part = {}) noexcept
+                    encoded_claim encoded_ahead = {}) noexcept
       : claim(c),
         decision(d),
         source(from),
         closed(is_closed),
         csii_released(released_pump),
         events(event_count),
-        own_part(encoded_own_part) {}
+        encoded(encoded_ahead) {}
   claim_record_view(const claim_record& r) noexcept  // NOLINT(google-explicit-constructor)
       : claim_record_view(r.claim, r.decision, r.source, r.closed, r.csii_released, r.events) {}
 
@@ -51,9 +61,8 @@ struct claim_record_view {
   bool closed;
   bool csii_released;
   std::uint32_t events;
-  /// The claim's own part as model::encode_own_part writes it, when a reader thread encoded
-  /// it ahead (state::keeps_own_parts); empty: the state encodes the claim itself.
-  std::string_view own_part;
+  /// The claim as a reader's thread encoded it (state::keeps_encoded_claims), or empty views.
+  encoded_claim encoded;
 };
 
 /// What the gate needs to know about a patient's other claims without loading them.
@@ -91,10 +100,10 @@ class state {
   [[nodiscard]] virtual bool durable() const noexcept = 0;
   /// True when history() answers (record_history() is skipped otherwise).
   [[nodiscard]] virtual bool keeps_history() const noexcept = 0;
-  /// True when save() keeps a claim as model::encode_own_part's bytes: a claim read ahead is
-  /// then encoded on the reader's thread, and save() takes the bytes
-  /// (claim_record_view::own_part) instead of encoding on the gate's.
-  [[nodiscard]] virtual bool keeps_own_parts() const noexcept { return false; }
+  /// True when save() keeps a claim as model::encode_own_part's and model::encode_set_part's
+  /// bytes: a claim read ahead is then encoded on the reader's thread, and save() takes the
+  /// bytes (claim_record_view::encoded) instead of encoding on the gate's.
+  [[nodiscard]] virtual bool keeps_encoded_claims() const noexcept { return false; }
 
   // ---- claims ------------------------------------------------------------------------------
   /// The record of the claim keyed `claim_key` (model::claim_key), or nullopt.

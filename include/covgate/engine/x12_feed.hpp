@@ -36,8 +36,9 @@ class x12_feed final : private x12_input::handler {
     work_pool* pool = nullptr;  ///< outlives the feed; none: read on the caller's thread
     unsigned chunks = 0;        ///< chunks read ahead at most; 0: read on the caller's thread
     /// Read ahead, each claim is also encoded on the reader's thread as model::encode_own_part
-    /// writes it (own_part), for a state that keeps claims so (state::keeps_own_parts).
-    bool own_parts = false;
+    /// and model::encode_set_part write it (encoded), for a state that keeps claims so
+    /// (state::keeps_encoded_claims).
+    bool encode_claims = false;
   };
 
   x12_feed(x12_input::handler& receiver, x12::reader_options options, read_ahead ahead);
@@ -58,31 +59,45 @@ class x12_feed final : private x12_input::handler {
     return input_.leading_bytes_skipped();
   }
   [[nodiscard]] std::uint32_t interchanges() const noexcept { return input_.interchanges(); }
-  /// Only inside the receiver's accepted_set, read ahead with read_ahead::own_parts: claim
-  /// `i` of the set as model::encode_own_part wrote it on the reader's thread. Otherwise empty.
-  [[nodiscard]] std::string_view own_part(std::size_t i) const noexcept;
+  /// Only inside the receiver's accepted_set, read ahead with read_ahead::encode_claims: claim
+  /// `i` of the set as encoded on the reader's thread; claims with the same set part view the
+  /// same bytes. Otherwise empty views.
+  [[nodiscard]] encoded_claim encoded(std::size_t i) const noexcept;
 
  private:
   struct chunk {
     std::string bytes;
     bool last = false;  // no bytes: the reader's finish()
   };
-  // A set's claims encoded (read_ahead::own_parts): claim i is bytes[ends[i - 1], ends[i]).
+  // A set's claims encoded (read_ahead::encode_claims): claim i's own part is
+  // own_parts[own_ends[i - 1], own_ends[i]), its set part set_parts[set_from[i], set_ends[i]).
+  // Consecutive claims of one billing provider share one set part: it is encoded when the
+  // provider or the envelope changes, not per claim.
   struct encoded_claims {
-    std::string bytes;
-    std::vector<std::size_t> ends;
+    std::string own_parts;
+    std::vector<std::size_t> own_ends;
+    std::string set_parts;
+    std::vector<std::size_t> set_from;
+    std::vector<std::size_t> set_ends;
+    void clear() {
+      own_parts.clear();
+      own_ends.clear();
+      set_parts.clear();
+      set_from.clear();
+      set_ends.clear();
+    }
   };
   // A set's claims, and their encodings, given back by the caller for their buffers.
   struct spare_set {
     std::vector<model::claim> claims;
-    encoded_claims own_parts;
+    encoded_claims encoded;
   };
   // What the reader handed over, kept for the caller's thread: an accepted set, or (with
   // `end`) an interchange's end.
   struct step {
     std::vector<model::claim> claims;  // the set's are the first `count`
     std::size_t count = 0;
-    encoded_claims own_parts;  // read_ahead::own_parts
+    encoded_claims encoded;  // read_ahead::encode_claims
     x12::set_result set;
     std::unique_ptr<x12::interchange_result> end;
     interchange_verdict verdict;
@@ -122,12 +137,12 @@ class x12_feed final : private x12_input::handler {
   std::size_t claim_sets_ = 1;                    // the reader's own
   std::vector<spare_set> spare_sets_;             // handed over, their buffers kept
   std::vector<std::string> spare_bytes_;          // chunks read, their buffers kept
-  const encoded_claims* handing_over_ = nullptr;  // the caller's, during accepted_set (own_part)
+  const encoded_claims* handing_over_ = nullptr;  // the caller's, during accepted_set (encoded)
 
   // The reader's, under reading_: one chunk at a time, in order.
   std::mutex reading_;
-  encoded_claims own_parts_;  // the set just read, encoded (read_ahead::own_parts)
-  x12_input input_;           // last: its reader calls back into the members above
+  encoded_claims encoded_;  // the set just read, encoded (read_ahead::encode_claims)
+  x12_input input_;         // last: its reader calls back into the members above
 };
 
 }  // namespace covgate::engine

@@ -34,7 +34,7 @@ class memory_state final : public engine::state {
 
   [[nodiscard]] bool durable() const noexcept override { return false; }
   [[nodiscard]] bool keeps_history() const noexcept override { return keep_history_; }
-  [[nodiscard]] bool keeps_own_parts() const noexcept override { return true; }
+  [[nodiscard]] bool keeps_encoded_claims() const noexcept override { return true; }
   [[nodiscard]] std::optional<engine::claim_record> load(std::string_view claim_key) const override;
   void save(const engine::claim_record_view& record) override;
   [[nodiscard]] std::vector<engine::claim_summary> claims_of(
@@ -147,7 +147,7 @@ class memory_state final : public engine::state {
   // The index of `text` in `texts`, appended (and indexed) when it is not there yet.
   static std::uint32_t intern(std::deque<std::string>& texts, index_of<std::string>& index,
                               std::string_view text);
-  std::uint32_t set_part_of(const model::claim& c);
+  std::uint32_t set_part_of(const engine::claim_record_view& record);
   std::uint32_t source_head_index(std::string_view head);
 
   bool keep_history_;
@@ -171,12 +171,13 @@ class memory_state final : public engine::state {
   std::map<std::string, std::int64_t, std::less<>> counters_;
   std::string encoding_;   // save()'s working buffer, reused
   std::string claim_key_;  // save()'s claim key, built in a buffer reused
-  // The set part saved last, as fields: a set's claims come one after another, and comparing
-  // them costs less than encoding and hashing the part again (set_part_of).
-  bool has_last_set_ = false;
+  // The set part saved last (an index into set_parts_ once there is one), and, when its claim
+  // came unencoded, its fields: a set's claims come one after another, and comparing them costs
+  // less than encoding and hashing the part again (set_part_of).
+  std::uint32_t last_set_part_ = 0;
+  bool has_last_set_ = false;  // last_billing_ and last_envelope_ are last_set_part_'s
   model::provider last_billing_;
   model::envelope_ref last_envelope_;
-  std::uint32_t last_set_part_ = 0;
 };
 
 }  // namespace covgate::store
