@@ -73,7 +73,7 @@ bool file_reader::open(const input_file& file) {
   std::size_t have = 0;
   while (!at_end_ && have < buffer_.size() &&
          !engine::enough_to_sniff(std::string_view(buffer_.data(), have))) {
-    have += fill(have);
+    have += fill(buffer_.data() + have, buffer_.size() - have);
   }
   first_ = std::string_view(buffer_.data(), have);
   if (first_.find_first_not_of(" \t\r\n") == std::string_view::npos)
@@ -86,26 +86,41 @@ std::string_view file_reader::next() {
     consumed_ += first_.size();
     return std::exchange(first_, {});
   }
-  const auto n = fill(0);
+  const auto n = fill(buffer_.data(), buffer_.size());
   consumed_ += n;
   return {buffer_.data(), n};
+}
+
+bool file_reader::next(std::string& into) {
+  if (!first_.empty()) {
+    into.assign(first_);
+    consumed_ += first_.size();
+    first_ = {};
+    return true;
+  }
+  // Grown only when smaller than a chunk: a buffer given back after a whole chunk keeps that
+  // size, and is not zero-filled again before the read writes over it.
+  if (into.size() < chunk) into.resize(chunk);
+  const auto n = fill(into.data(), chunk);
+  into.resize(n);
+  consumed_ += n;
+  return n > 0;
 }
 
 // Standard input may be a live feed (a pipe, a terminal): what has come is handed on at once,
 // where a stream's read() waits for a whole chunk (a megabyte) or the end. A file is read a
 // chunk at a time.
-std::size_t file_reader::fill(std::size_t at) {
+std::size_t file_reader::fill(char* to, std::size_t room) {
   if (at_end_) return 0;
-  const auto room = buffer_.size() - at;
   if (!standard_input_) {
-    file_.read(buffer_.data() + at, static_cast<std::streamsize>(room));
+    file_.read(to, static_cast<std::streamsize>(room));
     const auto n = static_cast<std::size_t>(file_.gcount());
     at_end_ = !file_ || n == 0;
     if (file_.bad()) failure_ = "read failed";
     return n;
   }
   for (;;) {
-    const auto n = ::read(STDIN_FILENO, buffer_.data() + at, room);
+    const auto n = ::read(STDIN_FILENO, to, room);
     if (n > 0) return static_cast<std::size_t>(n);
     if (n == 0) break;
     if (errno == EINTR) continue;

@@ -38,6 +38,10 @@ class file_reader {
   [[nodiscard]] std::uint64_t consumed() const noexcept { return consumed_; }
   /// The next chunk; empty at the end.
   [[nodiscard]] std::string_view next();
+  /// The next chunk read into `into` (its size set to the bytes read), for a caller that
+  /// gives the buffer away (engine::intake::input::put_buffer); false at the end. Either
+  /// next() may follow the other.
+  bool next(std::string& into);
   /// Why reading stopped before the end ("read failed: …"), or "" when it reached the end: a
   /// caller says it and counts the input as refused, as a truncated input must not pass for a
   /// whole one.
@@ -46,8 +50,8 @@ class file_reader {
   [[nodiscard]] std::uintmax_t size() const noexcept { return size_; }
 
  private:
-  // Reads into buffer_ from `at` on; the bytes read, 0 at the end.
-  std::size_t fill(std::size_t at);
+  // Reads up to `room` bytes to `to`; the bytes read, 0 at the end.
+  std::size_t fill(char* to, std::size_t room);
 
   std::ifstream file_;
   bool standard_input_ = false;

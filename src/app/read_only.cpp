@@ -68,7 +68,9 @@ bool read_inputs(const options& o, const mapping::tables& tables, read_only_sink
         const bool ahead = read_ahead && !file.standard_input;
         if (ahead && !pool) pool.emplace(1);
         engine::x12_feed input(handler, o.reader, {ahead ? &*pool : nullptr, read_ahead_chunks});
-        for (; !chunk.empty(); chunk = reader.next()) input.put(chunk);
+        input.put(chunk);
+        std::string buffer;  // given to the feed and handed back: no copy of each chunk
+        while (reader.next(buffer)) input.put_buffer(buffer);
         input.finish();
         if (input.leading_bytes_skipped() > 0) {
           std::cerr << name << ": note: skipped " << input.leading_bytes_skipped()

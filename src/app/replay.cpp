@@ -300,6 +300,7 @@ int run_replay(const options& o) {
   run_figures figures;
   figures.files = files.size();
   bool any_rejected = false;
+  std::string buffer;  // a chunk's, given to the input and handed back, file after file
   for (const auto& file : files) {
     file_reader reader;
     if (!reader.open(file)) {
@@ -310,8 +311,8 @@ int run_replay(const options& o) {
     // With a store, each file is one transaction: it is there whole after a crash, or not.
     if (durable != nullptr) durable->begin();
     auto input = intake.open(file.name(), {o.time_ms}, out);
-    for (auto chunk = reader.next(); !chunk.empty(); chunk = reader.next()) {
-      input->put(chunk);
+    while (reader.next(buffer)) {
+      input->put_buffer(buffer);  // the buffer given away, another handed back (no copy)
       // A stream on standard input may be a live feed: its answers go out as they come.
       if (file.standard_input) out.flush();
       progress.update(static_cast<std::size_t>(&file - files.data()),

@@ -199,6 +199,7 @@ class x12_reading final : public reading, private x12_input::handler {
                {i.settings.read_pool, i.settings.read_ahead, i.st.keeps_encoded_claims()}) {}
 
   void put(std::string_view bytes) override { input_.put(bytes); }
+  void put_buffer(std::string& buffer) override { input_.put_buffer(buffer); }
 
   input_result finish() override {
     input_.finish();
@@ -728,6 +729,10 @@ class sniffing_input final : public reading {
     head_.append(bytes);  // a blank prefix may be long
     if (enough_to_sniff(head_)) start();
   }
+  void put_buffer(std::string& buffer) override {
+    if (reader_) return reader_->put_buffer(buffer);
+    put(std::string_view(buffer));
+  }
 
   input_result finish() override {
     if (!reader_) start();
@@ -777,6 +782,10 @@ class scoped_input final : public reading {
   void put(std::string_view bytes) override {
     intake::impl::operation op(i_, out_, at_);
     inner_->put(bytes);
+  }
+  void put_buffer(std::string& buffer) override {
+    intake::impl::operation op(i_, out_, at_);
+    inner_->put_buffer(buffer);
   }
   input_result finish() override {
     intake::impl::operation op(i_, out_, at_);

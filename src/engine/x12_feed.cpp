@@ -38,16 +38,29 @@ x12_feed::~x12_feed() {
 void x12_feed::put(std::string_view bytes) {
   if (!ahead()) return input_.put(bytes);
   chunk c;
-  {
-    const std::lock_guard lock(mutex_);
-    if (!spare_bytes_.empty()) {
-      c.bytes = std::move(spare_bytes_.back());
-      spare_bytes_.pop_back();
-    }
-  }
+  c.bytes = take_spare_bytes();
   c.bytes.assign(bytes);  // the caller's bytes last only as long as this call
   send(std::move(c));
   hand_over(ahead_.chunks);
+}
+
+void x12_feed::put_buffer(std::string& buffer) {
+  if (!ahead()) return input_.put(buffer);
+  // Taken, not copied: copying each megabyte was 2 % of the instructions of the thread a
+  // claims-only replay waits for (callgrind), whose file reads can go straight into the
+  // buffers chunks read before leave behind.
+  chunk c;
+  c.bytes = std::exchange(buffer, take_spare_bytes());
+  send(std::move(c));
+  hand_over(ahead_.chunks);
+}
+
+std::string x12_feed::take_spare_bytes() {
+  const std::lock_guard lock(mutex_);
+  if (spare_bytes_.empty()) return {};
+  auto bytes = std::move(spare_bytes_.back());
+  spare_bytes_.pop_back();
+  return bytes;
 }
 
 void x12_feed::finish() {

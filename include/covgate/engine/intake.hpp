@@ -133,6 +133,10 @@ class intake {
    public:
     virtual ~input() = default;
     virtual void put(std::string_view bytes) = 0;
+    /// put() for bytes whose buffer the caller gives away: an input that keeps bytes past the
+    /// call (X12 read ahead) takes the buffer instead of copying them, and leaves in `buffer`
+    /// one to fill next (its size and contents unspecified). Others copy, as put() does.
+    virtual void put_buffer(std::string& buffer) { put(std::string_view(buffer)); }
     virtual input_result finish() = 0;
   };
   [[nodiscard]] std::unique_ptr<input> open(std::string source, message_time at, answer_sink& out);

@@ -52,6 +52,10 @@ class x12_feed final : private x12_input::handler {
   /// and returns once at most read_ahead::chunks are still unread. An exception from reading
   /// a chunk comes out of the put() or finish() that would have handed its sets over.
   void put(std::string_view bytes);
+  /// put() taking the caller's buffer instead of copying its bytes, and leaving in `buffer` one
+  /// to fill next: a chunk's buffer read before when there is one (its size and contents
+  /// unspecified). On the caller's thread, the same as put().
+  void put_buffer(std::string& buffer);
   /// Everything read and handed over.
   void finish();
   /// After finish():
@@ -105,6 +109,7 @@ class x12_feed final : private x12_input::handler {
 
   [[nodiscard]] bool ahead() const noexcept { return ahead_.pool != nullptr && ahead_.chunks > 0; }
   void send(chunk c);
+  std::string take_spare_bytes();  // a chunk's buffer read before, or an empty one
   void read_next();                // on the pool: the oldest chunk sent
   bool ask(std::string_view key);  // on the pool: known_interchange, answered by the caller
   void hand_over(std::size_t unread);
