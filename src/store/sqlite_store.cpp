@@ -824,9 +824,7 @@ retry_result sqlite_store::retry(std::int64_t id, std::int64_t now_ms) {
 }
 
 std::optional<std::int64_t> sqlite_store::oldest_hold_ms() const {
-  auto& s = prepared(
-      "SELECT MIN((SELECT MAX(h.at_ms) FROM history h WHERE h.claim_id = c.id AND "
-      "h.kind IN ('hold', 'reopened'))) FROM claims c WHERE c.closed = 0 AND c.outcome <> ?1");
+  auto& s = prepared(std::string(oldest_hold_query));
   reset_on_exit guard{[&] { s.reset(); }};
   s.bind(1, static_cast<std::int64_t>(model::outcome::release));
   s.step();

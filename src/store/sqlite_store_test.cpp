@@ -213,6 +213,72 @@ TEST_SUITE("store.sqlite_store") {
     CHECK_FALSE(s.csii_released_other_than(test::test_patient_key, "B"));
   }
 
+  TEST_CASE("the oldest open hold is the earliest time an open claim's current hold began") {
+    temp_dir dir;
+    store::sqlite_store s(dir.path, false);
+    CHECK_FALSE(s.oldest_hold_ms());
+    // Each claim saved with its outcome now, and its events so far.
+    const auto claim = [&](const char* id, model::outcome now, bool closed,
+                           std::vector<std::pair<const char*, std::int64_t>> events) {
+      auto r = record(id, now);
+      r.closed = closed;
+      s.save(r);
+      std::uint32_t sequence = 0;
+      for (const auto& [kind, at_ms] : events) {
+        engine::history_entry e;
+        e.sequence = ++sequence;
+        e.kind = kind;
+        e.at_ms = at_ms;
+        e.decision = r.decision;
+        e.source = "mllp:1";
+        s.record_history(model::claim_key(r.claim), e);
+      }
+    };
+    claim("A", model::outcome::hold_documentation, false, {{"hold", 1'000}});
+    claim("B", model::outcome::hold_review, false, {{"hold", 2'000}});
+    claim("C", model::outcome::release, false, {{"hold", 500}, {"release", 600}});
+    claim("D", model::outcome::hold_documentation, true, {{"hold", 100}, {"cancel", 200}});
+    claim("E", model::outcome::hold_not_covered, false,
+          {{"hold", 300}, {"release", 400}, {"reopened", 3'000}});
+    CHECK(s.oldest_hold_ms() == std::optional<std::int64_t>(1'000));
+    claim("A", model::outcome::release, false, {{"hold", 1'000}, {"release", 5'000}});
+    CHECK(s.oldest_hold_ms() == std::optional<std::int64_t>(2'000));
+    claim("B", model::outcome::release, false, {{"hold", 2'000}, {"release", 5'000}});
+    claim("E", model::outcome::release, false,
+          {{"hold", 300}, {"release", 400}, {"reopened", 3'000}, {"release", 5'000}});
+    CHECK_FALSE(s.oldest_hold_ms());
+  }
+
+  TEST_CASE("regression: the oldest hold is read by index seeks, not per open hold's history") {
+    // GET /metrics reads it under the gate's lock. It was a subquery per open held claim, which
+    // SQLite ran over history's index by kind: every hold row of the store for every open hold,
+    // quadratic (GET /metrics took 19.6 s with 10,000 held claims, MLLP stalled behind it).
+    temp_dir dir;
+    { store::sqlite_store s(dir.path, false); }  // the schema, with every index
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open_v2((dir.path / "covgate.db").c_str(), &db, SQLITE_OPEN_READONLY,
+                            nullptr) == SQLITE_OK);
+    sqlite3_stmt* plan = nullptr;
+    const std::string explain =
+        "EXPLAIN QUERY PLAN " + std::string(store::sqlite_store::oldest_hold_query);
+    REQUIRE(sqlite3_prepare_v2(db, explain.c_str(), -1, &plan, nullptr) == SQLITE_OK);
+    std::vector<std::string> steps;
+    while (sqlite3_step(plan) == SQLITE_ROW) {
+      steps.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(plan, 3)));
+    }
+    sqlite3_finalize(plan);
+    sqlite3_close(db);
+    std::string plan_text;
+    for (const auto& step : steps) plan_text += step + "; ";
+    CAPTURE(plan_text);
+    REQUIRE_FALSE(steps.empty());
+    for (const auto& step : steps) {
+      CHECK(step.find("CORRELATED") == std::string::npos);  // no query per row
+      CHECK(step.rfind("SCAN", 0) == std::string::npos);    // no table or index walked
+      if (step.rfind("SEARCH", 0) == 0) CHECK(step.find("INDEX") != std::string::npos);
+    }
+  }
+
   TEST_CASE("the worklist pages open claims by outcome, in id order") {
     temp_dir dir;
     store::sqlite_store s(dir.path, false);

@@ -484,6 +484,12 @@ class sqlite_store final : public engine::state {
   /// its latest hold or reopened event, the earliest of those; nullopt when nothing is held.
   /// Reads every open hold: callers cache it.
   [[nodiscard]] std::optional<std::int64_t> oldest_hold_ms() const;
+  /// The query oldest_hold_ms() runs (?1: model::outcome::release), public so that a test can
+  /// ask SQLite how it runs it (EXPLAIN QUERY PLAN): `GET /metrics` reads it under the gate's
+  /// lock.
+  static constexpr std::string_view oldest_hold_query =
+      "SELECT MIN((SELECT MAX(h.at_ms) FROM history h WHERE h.claim_id = c.id AND "
+      "h.kind IN ('hold', 'reopened'))) FROM claims c WHERE c.closed = 0 AND c.outcome <> ?1";
 
   /// Copies committed pages from the WAL into the database file, from a connection of its
   /// own, so the writer never stalls on it (automatic checkpoints are off). Safe to call from
