@@ -824,9 +824,13 @@ retry_result sqlite_store::retry(std::int64_t id, std::int64_t now_ms) {
 }
 
 std::optional<std::int64_t> sqlite_store::oldest_hold_ms() const {
+  // The held outcomes oldest_hold_query lists.
+  static_assert(std::size(model::outcomes) == 5 && model::outcomes[0] == model::outcome::release &&
+                    static_cast<int>(model::outcome::hold_documentation) == 1 &&
+                    static_cast<int>(model::outcome::hold_invalid) == 4,
+                "oldest_hold_query lists the held outcomes 1 to 4");
   auto& s = prepared(std::string(oldest_hold_query));
   reset_on_exit guard{[&] { s.reset(); }};
-  s.bind(1, static_cast<std::int64_t>(model::outcome::release));
   s.step();
   if (s.text(0).empty()) return std::nullopt;  // NULL: no open hold
   return s.integer(0);

@@ -481,15 +481,18 @@ class sqlite_store final : public engine::state {
   retry_result retry(std::int64_t id, std::int64_t now_ms);
 
   /// When the oldest open hold began (Unix milliseconds): for each open held claim the time of
-  /// its latest hold or reopened event, the earliest of those; nullopt when nothing is held.
-  /// Reads every open hold: callers cache it.
+  /// its latest event (for a held claim, the hold or reopening its current outcome began with),
+  /// the earliest of those; nullopt when nothing is held. A seek per held outcome in the list's
+  /// index (claim_list_since), whatever the number of holds.
   [[nodiscard]] std::optional<std::int64_t> oldest_hold_ms() const;
-  /// The query oldest_hold_ms() runs (?1: model::outcome::release), public so that a test can
-  /// ask SQLite how it runs it (EXPLAIN QUERY PLAN): `GET /metrics` reads it under the gate's
-  /// lock.
+  /// The query oldest_hold_ms() runs, public so that a test can ask SQLite how it runs it
+  /// (EXPLAIN QUERY PLAN): `GET /metrics` reads it under the gate's lock. The held outcomes
+  /// are listed (IN), not "outcome <> release": a range on the index's first column would make
+  /// SQLite walk every open claim for the minimum. A claim without events (since_ms 0) has no
+  /// hold to date.
   static constexpr std::string_view oldest_hold_query =
-      "SELECT MIN((SELECT MAX(h.at_ms) FROM history h WHERE h.claim_id = c.id AND "
-      "h.kind IN ('hold', 'reopened'))) FROM claims c WHERE c.closed = 0 AND c.outcome <> ?1";
+      "SELECT MIN(since_ms) FROM claim_list WHERE outcome IN (1, 2, 3, 4) AND closed = 0 AND "
+      "since_ms > 0";
 
   /// Copies committed pages from the WAL into the database file, from a connection of its
   /// own, so the writer never stalls on it (automatic checkpoints are off). Safe to call from
