@@ -98,8 +98,16 @@ bool file_reader::next(std::string& into) {
     first_ = {};
     return true;
   }
+  if (standard_input_) {
+    // A pipe gives some 64 KiB a read: read in place and copied. Grown back to a chunk for
+    // each read, the buffer would be zero-filled a megabyte at a time (16 % of `check -`).
+    const auto piece = next();
+    into.assign(piece);
+    return !piece.empty();
+  }
   // Grown only when smaller than a chunk: a buffer given back after a whole chunk keeps that
-  // size, and is not zero-filled again before the read writes over it.
+  // size, and is not zero-filled again before the read writes over it (a file's reads are
+  // whole chunks but the last).
   if (into.size() < chunk) into.resize(chunk);
   const auto n = fill(into.data(), chunk);
   into.resize(n);

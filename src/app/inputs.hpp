@@ -41,7 +41,7 @@ class file_reader {
   /// The next chunk read into `into` (its size set to the bytes read), for a caller that
   /// gives the buffer away (engine::intake::input::put_buffer); false at the end. Either
   /// next() may follow the other.
-  bool next(std::string& into);
+  [[nodiscard]] bool next(std::string& into);
   /// Why reading stopped before the end ("read failed: …"), or "" when it reached the end: a
   /// caller says it and counts the input as refused, as a truncated input must not pass for a
   /// whole one.

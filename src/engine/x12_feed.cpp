@@ -213,9 +213,7 @@ void x12_feed::accepted_set(std::span<model::claim> claims, const x12::set_resul
       const auto& claim = claims[n];
       model::encode_own_part(claim, encoded_.own_parts);
       encoded_.own_ends.push_back(encoded_.own_parts.size());
-      // encode_set_part writes the billing provider and the envelope, nothing else.
-      if (n == 0 || claim.billing != claims[n - 1].billing ||
-          claim.envelope != claims[n - 1].envelope) {
+      if (n == 0 || !model::same_set_part(claim, claims[n - 1])) {
         encoded_.set_from.push_back(encoded_.set_parts.size());
         model::encode_set_part(claim, encoded_.set_parts);
       } else {

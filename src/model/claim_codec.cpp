@@ -59,8 +59,8 @@ void codec_fields(Archive& a,
 }
 // Which of a claim's fields an encoding holds: all of them (encode), or one of the two parts
 // a memory state keeps apart (encode_set_part, encode_own_part). The set part is the billing
-// provider and the envelope only: memory_state::set_part_of compares those two fields to reuse
-// a part, so a field moved into it must be compared there too.
+// provider and the envelope only: same_set_part compares those two fields to reuse a part, so a
+// field moved into it must be compared there too.
 enum class claim_part { all, own, set };
 
 template <class Archive, class Self>
@@ -135,6 +135,10 @@ bool decode_part(std::string_view bytes, claim_part part, claim& c) {
 void encode_set_part(const claim& c, std::string& out) { encode_part(c, claim_part::set, out); }
 
 void encode_own_part(const claim& c, std::string& out) { encode_part(c, claim_part::own, out); }
+
+bool same_set_part(const claim& a, const claim& b) noexcept {
+  return a.billing == b.billing && a.envelope == b.envelope;
+}
 
 std::optional<claim> decode_claim(std::string_view own_part, std::string_view set_part) {
   claim c;

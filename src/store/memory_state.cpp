@@ -67,20 +67,17 @@ std::uint32_t memory_state::set_part_of(const engine::claim_record_view& record)
     // it: one compare of bytes with the part saved last instead of the fields'.
     if (set_parts_.empty() || set_parts_[last_set_part_] != encoded) {
       last_set_part_ = intern(set_parts_, set_part_of_, encoded);
-      has_last_set_ = false;  // last_billing_ and last_envelope_ are another part's now
+      has_last_set_ = false;  // last_set_'s fields are another part's now
     }
     return last_set_part_;
   }
   const auto& c = record.claim;
-  // encode_set_part writes these two fields and nothing else (model/claim_codec.cpp).
-  if (has_last_set_ && c.billing == last_billing_ && c.envelope == last_envelope_) {
-    return last_set_part_;
-  }
+  if (has_last_set_ && model::same_set_part(c, last_set_)) return last_set_part_;
   encoding_.clear();
   model::encode_set_part(c, encoding_);
   last_set_part_ = intern(set_parts_, set_part_of_, encoding_);
-  last_billing_ = c.billing;
-  last_envelope_ = c.envelope;
+  last_set_.billing = c.billing;  // what same_set_part compares, nothing else
+  last_set_.envelope = c.envelope;
   has_last_set_ = true;
   return last_set_part_;
 }

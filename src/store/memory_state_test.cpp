@@ -364,6 +364,19 @@ TEST_SUITE("store.memory_state") {
     second.billing.npi = "1234567893";
     second.billing.name.last = "OTHER SUPPLY";
     const auto third = test::pump_claim("E3");  // the first's set part again
+    {
+      // Into an empty state, an encoded claim first: no part kept last to compare with.
+      store::memory_state fresh;
+      std::string own;
+      std::string set;
+      model::encode_own_part(first, own);
+      model::encode_set_part(first, set);
+      fresh.save(engine::claim_record_view(first, decision, "a:1", false, false, 1, {own, set}));
+      CHECK(fresh.set_parts() == 1);
+      const auto back = fresh.load(model::claim_key(first));
+      REQUIRE(back);
+      CHECK(back->claim == first);
+    }
     s.save(engine::claim_record_view(first, decision, "a:1", false, false, 1));
     std::string own_part;
     std::string set_part;

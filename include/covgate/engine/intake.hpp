@@ -135,7 +135,8 @@ class intake {
     virtual void put(std::string_view bytes) = 0;
     /// put() for bytes whose buffer the caller gives away: an input that keeps bytes past the
     /// call (X12 read ahead) takes the buffer instead of copying them, and leaves in `buffer`
-    /// one to fill next (its size and contents unspecified). Others copy, as put() does.
+    /// one to fill next (its size and contents unspecified). Others read them as put() does.
+    /// If it throws, what `buffer` held may be gone (the input has failed as put() would).
     virtual void put_buffer(std::string& buffer) { put(std::string_view(buffer)); }
     virtual input_result finish() = 0;
   };

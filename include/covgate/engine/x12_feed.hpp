@@ -1,10 +1,10 @@
 // X12 for the gate, read on the caller's thread or ahead of it on a thread a host lends.
 //
-// Read ahead, each put()'s bytes are one chunk. The chunks go through one x12_input in their
-// order, on one of the pool's threads at a time, and what it hands over (each accepted set
-// with its claims, each interchange's verdict) reaches the receiver on the caller's thread,
-// in the same order, from put() and finish(). Only the reading moves: the receiver (the gate,
-// the 277s, the state) sees the same calls either way.
+// Read ahead, each put()'s (or put_buffer()'s) bytes are one chunk. The chunks go through one
+// x12_input in their order, on one of the pool's threads at a time, and what it hands over (each
+// accepted set with its claims, each interchange's verdict) reaches the receiver on the caller's
+// thread, in the same order, from put() and finish(). Only the reading moves: the receiver (the
+// gate, the 277s, the state) sees the same calls either way.
 //
 // An interchange's one question for the state (was it answered in an earlier message?) is
 // asked at its ISA and answered on the caller's thread, while it waits in put() or finish():
@@ -54,7 +54,8 @@ class x12_feed final : private x12_input::handler {
   void put(std::string_view bytes);
   /// put() taking the caller's buffer instead of copying its bytes, and leaving in `buffer` one
   /// to fill next: a chunk's buffer read before when there is one (its size and contents
-  /// unspecified). On the caller's thread, the same as put().
+  /// unspecified). On the caller's thread, the same as put(). If it throws, the bytes are
+  /// gone with the chunk (as put()'s copy would be).
   void put_buffer(std::string& buffer);
   /// Everything read and handed over.
   void finish();
@@ -77,7 +78,7 @@ class x12_feed final : private x12_input::handler {
   // own_parts[own_ends[i - 1], own_ends[i]), its set part set_parts[set_from[i], set_ends[i]).
   // Consecutive claims of one billing provider share one set part: it is encoded when the
   // provider or the envelope changes, not per claim.
-  struct encoded_claims {
+  struct encoded_set {
     std::string own_parts;
     std::vector<std::size_t> own_ends;
     std::string set_parts;
@@ -94,14 +95,14 @@ class x12_feed final : private x12_input::handler {
   // A set's claims, and their encodings, given back by the caller for their buffers.
   struct spare_set {
     std::vector<model::claim> claims;
-    encoded_claims encoded;
+    encoded_set encoded;
   };
   // What the reader handed over, kept for the caller's thread: an accepted set, or (with
   // `end`) an interchange's end.
   struct step {
     std::vector<model::claim> claims;  // the set's are the first `count`
     std::size_t count = 0;
-    encoded_claims encoded;  // read_ahead::encode_claims
+    encoded_set encoded;  // read_ahead::encode_claims
     x12::set_result set;
     std::unique_ptr<x12::interchange_result> end;
     interchange_verdict verdict;
@@ -139,15 +140,15 @@ class x12_feed final : private x12_input::handler {
   // cache before the gate reads them: with three, a claims-only replay took 1.62-1.73 s
   // against 1.52-1.58 s (200,000 claims, the same minutes).
   static constexpr std::size_t claim_sets = 2;
-  std::size_t claim_sets_ = 1;                    // the reader's own
-  std::vector<spare_set> spare_sets_;             // handed over, their buffers kept
-  std::vector<std::string> spare_bytes_;          // chunks read, their buffers kept
-  const encoded_claims* handing_over_ = nullptr;  // the caller's, during accepted_set (encoded)
+  std::size_t claim_sets_ = 1;                 // the reader's own
+  std::vector<spare_set> spare_sets_;          // handed over, their buffers kept
+  std::vector<std::string> spare_bytes_;       // chunks read, their buffers kept
+  const encoded_set* handing_over_ = nullptr;  // the caller's, during accepted_set (encoded)
 
   // The reader's, under reading_: one chunk at a time, in order.
   std::mutex reading_;
-  encoded_claims encoded_;  // the set just read, encoded (read_ahead::encode_claims)
-  x12_input input_;         // last: its reader calls back into the members above
+  encoded_set encoded_;  // the set just read, encoded (read_ahead::encode_claims)
+  x12_input input_;      // last: its reader calls back into the members above
 };
 
 }  // namespace covgate::engine

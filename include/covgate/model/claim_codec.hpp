@@ -35,6 +35,9 @@ void encode_as(const claim& c, int version, std::string& out);
 /// claim_format_version, and only decode_claim(own, set) reads them.
 void encode_set_part(const claim& c, std::string& out);
 void encode_own_part(const claim& c, std::string& out);
+/// True when encode_set_part writes the same bytes for both claims (the fields it writes are
+/// equal): a state or a reader reuses a set part by it instead of encoding it again.
+[[nodiscard]] bool same_set_part(const claim& a, const claim& b) noexcept;
 
 /// The claim whose parts these are; nullopt when either is not one (as decode_claim(bytes)).
 [[nodiscard]] std::optional<claim> decode_claim(std::string_view own_part,

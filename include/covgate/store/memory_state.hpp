@@ -175,9 +175,8 @@ class memory_state final : public engine::state {
   // came unencoded, its fields: a set's claims come one after another, and comparing them costs
   // less than encoding and hashing the part again (set_part_of).
   std::uint32_t last_set_part_ = 0;
-  bool has_last_set_ = false;  // last_billing_ and last_envelope_ are last_set_part_'s
-  model::provider last_billing_;
-  model::envelope_ref last_envelope_;
+  bool has_last_set_ = false;  // last_set_'s fields are last_set_part_'s
+  model::claim last_set_;      // only the fields model::same_set_part compares
 };
 
 }  // namespace covgate::store
