@@ -719,15 +719,11 @@ void durable_gate::sample(metrics::gauges& out) {
     if (o != model::outcome::release) held += out.gate.by_outcome[static_cast<std::size_t>(o)];
   }
   const auto now = now_ms();
-  if ((held > 0) != any_hold_ || now - oldest_hold_read_ms_ >= 15'000) {
-    oldest_hold_ms_ = held > 0 ? store_.oldest_hold_ms() : std::nullopt;
-    oldest_hold_read_ms_ = now;
-    any_hold_ = held > 0;
-  }
+  // A seek per held outcome in the store's list index: read at every scrape, not cached.
+  const auto oldest_hold_ms = held > 0 ? store_.oldest_hold_ms() : std::nullopt;
   out.oldest_hold_seconds =
-      oldest_hold_ms_
-          ? static_cast<double>(std::max<std::int64_t>(0, now - *oldest_hold_ms_)) / 1000
-          : 0.0;
+      oldest_hold_ms ? static_cast<double>(std::max<std::int64_t>(0, now - *oldest_hold_ms)) / 1000
+                     : 0.0;
   out.outbox = store_.outbox();
   out.store_bytes = store_.file_bytes();
   out.journal_bytes = store_.journal_bytes();

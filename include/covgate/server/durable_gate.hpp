@@ -345,9 +345,6 @@ class durable_gate final : public message_port, public review_port, public outbo
   engine::intake intake_;
   std::atomic<bool> healthy_{true};
   std::shared_ptr<const std::vector<destination_config>> destinations_;  // under mutex_
-  std::optional<std::int64_t> oldest_hold_ms_;                           // cached, under mutex_
-  std::int64_t oldest_hold_read_ms_ = 0;
-  bool any_hold_ = false;
   std::condition_variable stop_;  // wakes the checkpointer when stopping
   std::thread committer_;         // last: started once everything above exists
   std::thread checkpointer_;      // copies the WAL into the database file, off the commit path
