@@ -4,10 +4,13 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <condition_variable>
 #include <csignal>
 #include <functional>
 #include <iostream>
+#include <mutex>
 #include <optional>
+#include <stop_token>
 #include <thread>
 #include <vector>
 
@@ -126,17 +129,23 @@ int run_serve(const options& o) {
   } else if (!config.outbox.destinations.empty()) {
     outbox.emplace(svc.gate());
   }
-  // Retention runs at start and then hourly (the byte limit also holds as rows are written).
-  boost::asio::steady_timer retention(io);
-  std::function<void()> prune = [&] {
-    const auto n = svc.gate().prune();
-    if (n > 0) log.info("store", "journal retention", {{"deleted_messages", n}});
-    retention.expires_after(std::chrono::hours(1));
-    retention.async_wait([&](boost::system::error_code ec) {
-      if (!ec) prune();
-    });
-  };
-  prune();
+  // Retention at start and then hourly (the journal's byte limit also holds as rows are
+  // written), on a thread of its own: a first pass over a backlog (a million delivered outbox
+  // items take seconds) must neither delay the listeners nor hold an I/O thread.
+  std::jthread retention([&svc, &log](std::stop_token stop) {
+    std::mutex idle;
+    std::condition_variable_any wake;
+    while (!stop.stop_requested()) {
+      const auto n = svc.gate().prune(stop);
+      if (n.messages > 0 || n.delivered_items > 0) {
+        log.info(
+            "store", "retention",
+            {{"deleted_messages", n.messages}, {"deleted_delivered_items", n.delivered_items}});
+      }
+      std::unique_lock lock(idle);
+      (void)wake.wait_for(lock, stop, std::chrono::hours(1), [] { return false; });
+    }
+  });
   // SIGHUP: the tokens and the outbox destinations from FILE again; nothing changes when it
   // does not load (the server keeps running on what it has).
   boost::asio::signal_set hangup(io, SIGHUP);
@@ -177,7 +186,7 @@ int run_serve(const options& o) {
     svc.set_listening(false);
     log.info("serve", "stopping (finishing in-flight messages)",
              {{"signal", signal == SIGINT ? "SIGINT" : "SIGTERM"}});
-    retention.cancel();
+    retention.request_stop();  // no further batch of retention
     hangup.cancel();
     if (worker) worker->stop();  // hands the partitions over before the listeners drain
     if (mllp) mllp->drain();
@@ -228,7 +237,9 @@ int run_serve(const options& o) {
   // while it exists.
   outbox.reset();  // before the worker it may publish through
   worker.reset();
-  front.reset();  // anything still waiting for workers is answered unavailable
+  front.reset();             // anything still waiting for workers is answered unavailable
+  retention.request_stop();  // between two batches at most
+  retention.join();
   svc.gate().shutdown();
   log.info("serve", "stopped");
   return 0;

@@ -355,6 +355,10 @@ server_config parse_config(const std::string& text, const std::filesystem::path&
     object_reader o(*v, "/outbox");
     o.read("every_answer", c.outbox.every_answer);
     o.read_number("max_attempts", c.outbox.max_attempts, 1, 1000);
+    std::uint64_t delivered_days =
+        static_cast<std::uint64_t>(c.outbox.delivered_max_age.count() / 24);
+    o.read_number("delivered_max_age_days", delivered_days, 1, 36500);
+    c.outbox.delivered_max_age = std::chrono::hours(delivered_days * 24);
     o.read_ms("first_backoff_ms", c.outbox.first_backoff);
     o.read_ms("max_backoff_ms", c.outbox.max_backoff);
     if (const auto* list = o.find("destinations")) {

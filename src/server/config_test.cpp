@@ -46,7 +46,7 @@ TEST_SUITE("server.config") {
       "store": {"directory": "data", "synchronous": "full", "journal_max_age_days": 7},
       "outbox": {"destinations": [{"kind": "directory", "path": "/var/out"},
                                   {"kind": "mllp", "host": "127.0.0.1", "port": 6661}],
-                 "max_attempts": 3},
+                 "max_attempts": 3, "delivered_max_age_days": 2},
     })",
                                 "/etc/covgate");
     CHECK(c.workers == 2);
@@ -65,6 +65,8 @@ TEST_SUITE("server.config") {
     CHECK(c.outbox.destinations.size() == 2);
     CHECK(c.outbox.destinations[0].directory == "/var/out");
     CHECK(c.outbox.max_attempts == 3);
+    CHECK(c.outbox.delivered_max_age == std::chrono::hours(48));
+    CHECK(parse_config("{}", "/etc").outbox.delivered_max_age == std::chrono::hours(24 * 30));
   }
 
   TEST_CASE("every problem names its JSON path") {
@@ -80,6 +82,8 @@ TEST_SUITE("server.config") {
     CHECK(error_of(R"({"sender_id": ""})").find("/sender_id") != std::string::npos);
     CHECK(error_of(R"({"duplicate_interchanges": "drop"})").find("/duplicate_interchanges") !=
           std::string::npos);
+    CHECK(error_of(R"({"outbox": {"delivered_max_age_days": 0}})")
+              .find("/outbox/delivered_max_age_days: must be") != std::string::npos);
     CHECK(error_of(R"({"store": {"synchronous": "off"}})").find("/store/synchronous") !=
           std::string::npos);
     CHECK(error_of(R"({"http": {"tls": {"certificate": "c.pem"}}})")

@@ -204,6 +204,9 @@ std::string config_text(const server_config& c) {
     }
     s.member("every_answer", boolean(c.outbox.every_answer), "also every X12 message's answer");
     s.member("max_attempts", number(c.outbox.max_attempts), "then the item is dead");
+    s.member("delivered_max_age_days",
+             number(static_cast<std::uint64_t>(c.outbox.delivered_max_age.count() / 24)),
+             "then a delivered item is deleted");
     s.member("first_backoff_ms",
              number(static_cast<std::uint64_t>(c.outbox.first_backoff.count())));
     s.member("max_backoff_ms", number(static_cast<std::uint64_t>(c.outbox.max_backoff.count())));

@@ -4,6 +4,8 @@
 
 #include <filesystem>
 #include <future>
+#include <stop_token>
+#include <thread>
 
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
@@ -68,7 +70,8 @@ TEST_SUITE("server.service") {
       CHECK(claim.claims == 1);
       CHECK(claim.body.find("TRN*2*CSII-LATE") != std::string::npos);
       CHECK(s.gate().due(10).empty());  // a first answer goes back to its sender, not the outbox
-      CHECK(s.gate().prune() == 2);  // the journal is an audit record: nothing is recovered from it
+      CHECK(s.gate().prune().messages ==
+            2);  // the journal is an audit record: nothing is recovered from it
     }
     // A new process: the claim is in the store, the record's facts in the facts table.
     server::service s(config_in(dir.path), test::shipped_ncd223(), test::shipped_tables());
@@ -199,6 +202,67 @@ TEST_SUITE("server.service") {
     s.gate().failed(due[0], "connection refused");
     CHECK_FALSE(s.gate().next_due());
     CHECK(s.metrics_text().find("covgate_outbox_items{state=\"dead\"} 1") != std::string::npos);
+  }
+
+  TEST_CASE("retention deletes delivered outbox items older than their age; others stay") {
+    temp_dir dir;
+    auto c = config_in(dir.path);
+    c.outbox.destinations.push_back({"directory", dir.path / "out2", "", "", 0});
+    c.outbox.destinations.push_back({"directory", dir.path / "out3", "", "", 0});
+    c.outbox.delivered_max_age = std::chrono::hours(0);  // anything delivered before now
+    c.outbox.max_attempts = 1;
+    server::service s(c, test::shipped_ncd223(), test::shipped_tables());
+    const auto due = queue_late_release(s);
+    REQUIRE(due.size() == 3);  // one release, three destinations
+    s.gate().delivered(due[0]);
+    CHECK(s.gate().failed(due[1], "connection refused"));  // dead at once
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    const auto pruned = s.gate().prune();
+    CHECK(pruned.delivered_items == 1);
+    CHECK_FALSE(s.gate().outbox_entry(due[0].id));
+    REQUIRE(s.gate().outbox_entry(due[1].id));
+    CHECK(s.gate().outbox_entry(due[1].id)->state == "dead");  // an operator's to act on
+    REQUIRE(s.gate().outbox_entry(due[2].id));
+    CHECK(s.gate().outbox_entry(due[2].id)->state == "pending");
+    const auto metrics = s.metrics_text();
+    CHECK(metrics.find("covgate_outbox_items{state=\"delivered\"} 0") != std::string::npos);
+    CHECK(metrics.find("covgate_outbox_items{state=\"dead\"} 1") != std::string::npos);
+    CHECK(metrics.find("covgate_outbox_items{state=\"pending\"} 1") != std::string::npos);
+    CHECK(s.gate().prune().delivered_items == 0);
+  }
+
+  TEST_CASE("a backlog of delivered items goes in batches, each committed, all of it") {
+    temp_dir dir;
+    const auto c = config_in(dir.path);
+    const auto batches = 2 * server::durable_gate::delivered_pruned_per_batch + 1;
+    const auto long_ago = server::durable_gate::now_ms() - 31LL * 24 * 3600 * 1000;
+    {
+      store::sqlite_store before(c.store.directory, false);  // a store from an older version
+      before.begin();
+      for (std::size_t i = 0; i < batches + 2; ++i) {
+        const auto id = before.enqueue({0, "K-" + std::to_string(i), 0, "t", "x", 0}, long_ago);
+        before.delivered(id, i < batches ? long_ago : server::durable_gate::now_ms());
+      }
+      before.commit();
+    }
+    server::service s(c, test::shipped_ncd223(), test::shipped_tables());
+    std::stop_source stopping;
+    stopping.request_stop();
+    CHECK(s.gate().prune(stopping.get_token()).delivered_items == 0);  // asked to stop: none
+    CHECK(s.gate().prune().delivered_items == batches);
+    CHECK(s.metrics_text().find("covgate_outbox_items{state=\"delivered\"} 2") !=
+          std::string::npos);
+  }
+
+  TEST_CASE("delivered outbox items are kept for their retention age") {
+    temp_dir dir;
+    server::service s(config_in(dir.path), test::shipped_ncd223(), test::shipped_tables());
+    const auto due = queue_late_release(s);
+    REQUIRE(due.size() == 1);
+    s.gate().delivered(due[0]);
+    CHECK(s.gate().prune().delivered_items == 0);  // 30 days by default
+    REQUIRE(s.gate().outbox_entry(due[0].id));
+    CHECK(s.gate().outbox_entry(due[0].id)->state == "delivered");
   }
 
   TEST_CASE("a release for a cluster's CG_OUT is never dead-lettered, however long it fails") {

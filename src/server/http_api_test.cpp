@@ -40,7 +40,7 @@ struct api {
 // An outbox that is not the gate's (a cluster front's dead letters): what the routes ask of it.
 struct fake_outbox final : server::outbox_port {
   std::vector<store::outbox_entry> items{{7, "CSII-LATE-2", 0, 8, "dead", "HTTP 500", 0},
-                                         {9, "CSII-LATE-3", 0, 9, "delivered", "", 0}};
+                                         {9, "CSII-LATE-3", 0, 9, "delivered", "", 1796600000000}};
   std::string asked_state;
   std::vector<std::int64_t> retried;
   std::vector<store::outbox_entry> outbox_entries(std::string_view state, std::int64_t after,
@@ -373,7 +373,10 @@ TEST_SUITE("server.http_api") {
     CHECK(dead.body.find(R"("id":7,"key":"CSII-LATE-2","state":"dead","destination":0,)"
                          R"("destination_kind":"http","attempts":8)") != std::string::npos);
     CHECK(dead.body.find("\"id\":9") == std::string::npos);
-    CHECK(a.call("GET", "/outbox/9").body.find("\"state\":\"delivered\"") != std::string::npos);
+    const auto delivered = a.call("GET", "/outbox/9").body;
+    CHECK(delivered.find("\"state\":\"delivered\"") != std::string::npos);
+    CHECK(delivered.find("\"delivered_ms\":1796600000000") != std::string::npos);
+    CHECK(delivered.find("next_attempt_ms") == std::string::npos);
     CHECK(a.call("GET", "/outbox/8").status == 404);
     const auto retried = a.call("POST", "/outbox/7/retry");
     CHECK(retried.status == 200);

@@ -26,6 +26,8 @@ void write_entry(model::json_writer& w, const store::outbox_entry& e,
                                                  : std::string("(not configured)"));
   w.key("attempts").value(static_cast<std::int64_t>(e.attempts));
   if (e.state == "pending") w.key("next_attempt_ms").value(e.next_ms);
+  // Retention counts from it (outbox.delivered_max_age_days); a cluster front's has none.
+  if (e.state == "delivered" && e.next_ms > 0) w.key("delivered_ms").value(e.next_ms);
   w.key("last_error").value(e.last_error);
   w.end_object();
 }

@@ -91,7 +91,7 @@ void fill(store::sqlite_store& s, filing how = filing::by_partition) {
   s.enqueue({0, "M-2-1", 0, "application/edi-x12", "ISA*277 M-2", 0}, 1000);
   s.enqueue({0, "T-1-1", 0, "application/edi-x12", "ISA*277 T-1", 0}, 1000);
   const auto sent = s.enqueue({0, "M-1-1", 0, "application/edi-x12", "ISA*277 M-1", 0}, 1000);
-  s.delivered(sent);  // on CG_OUT already: not the new owner's to send
+  s.delivered(sent, 1000);  // on CG_OUT already: not the new owner's to send
   s.commit();
 }
 

@@ -131,6 +131,7 @@ sqlite_store::sqlite_store(const std::filesystem::path& directory, bool synchron
     sqlite3_exec(checkpointer_, "PRAGMA journal_mode=WAL", nullptr, nullptr, nullptr);
   }
   number_outbox_items_once();
+  count_outbox_states_once();
   // Before read_counters(), whose fill_claim_list() writes list rows under the claims' keys.
   if (counter("claim_keys", 0) == 0) {
     exec("BEGIN");
@@ -739,11 +740,22 @@ bool sqlite_store::remove(std::int64_t id, std::uint32_t destination) {
   return sqlite3_changes(db_) > 0;
 }
 
-void sqlite_store::delivered(std::int64_t id) {
-  auto& s =
-      prepared("UPDATE outbox SET state = 'delivered', attempts = attempts + 1 WHERE id = ?1");
-  s.bind(1, id);
+void sqlite_store::delivered(std::int64_t id, std::int64_t at_ms) {
+  // next_ms, unused once delivered, keeps the delivery's time for retention (outbox_due
+  // indexes it under the state, so retention finds what to delete without a scan).
+  auto& s = prepared(
+      "UPDATE outbox SET state = 'delivered', attempts = attempts + 1, next_ms = ?2 WHERE id = ?1");
+  s.bind(1, id).bind(2, at_ms);
   s.run();
+}
+
+std::uint64_t sqlite_store::prune_delivered(std::int64_t before_ms, std::size_t limit) {
+  auto& s = prepared(
+      "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE state = 'delivered' AND "
+      "next_ms < ?1 ORDER BY next_ms LIMIT ?2)");
+  s.bind(1, before_ms).bind(2, static_cast<std::int64_t>(limit));
+  s.run();
+  return static_cast<std::uint64_t>(sqlite3_changes(db_));
 }
 
 void sqlite_store::failed(std::int64_t id, std::int64_t next_ms, bool dead,
@@ -756,7 +768,7 @@ void sqlite_store::failed(std::int64_t id, std::int64_t next_ms, bool dead,
 }
 
 outbox_counts sqlite_store::outbox() const {
-  auto& s = prepared("SELECT state, COUNT(*) FROM outbox GROUP BY state");
+  auto& s = prepared(std::string(outbox_count_query));
   reset_on_exit guard{[&] { s.reset(); }};
   outbox_counts c;
   while (s.step()) {
@@ -953,6 +965,50 @@ void sqlite_store::save_row(const engine::claim_record_view& r) {
       .bind(14, std::int64_t{r.events});
   s.step();
   ++claim_writes_;
+}
+
+void sqlite_store::count_outbox_states_once() {
+  // GET /metrics reports the outbox's items by state. Counting them read every item kept
+  // (delivered ones stay until retention: millions), at every scrape. Triggers keep the
+  // counts as rows come, go and change state, in the writing transaction (a rollback undoes
+  // them too), so every connection reads them at once. Set up once per store, counting what
+  // is there; again should a rebuild of the outbox (number_outbox_items_once) drop them.
+  {
+    statement present(db_,
+                      "SELECT COUNT(*) FROM sqlite_master WHERE (type = 'table' AND name = "
+                      "'outbox_states') OR (type = 'trigger' AND tbl_name = 'outbox' AND name IN "
+                      "('outbox_added', 'outbox_removed', 'outbox_moved'))");
+    present.step();
+    if (present.integer(0) == 4) return;
+  }  // finalized: the schema changes below
+  exec("BEGIN");
+  try {
+    exec(R"(
+      DROP TRIGGER IF EXISTS outbox_added;
+      DROP TRIGGER IF EXISTS outbox_removed;
+      DROP TRIGGER IF EXISTS outbox_moved;
+      DROP TABLE IF EXISTS outbox_states;
+      CREATE TABLE outbox_states(state TEXT PRIMARY KEY, items INTEGER NOT NULL) WITHOUT ROWID;
+      INSERT INTO outbox_states(state, items) SELECT state, COUNT(*) FROM outbox GROUP BY state;
+      CREATE TRIGGER outbox_added AFTER INSERT ON outbox BEGIN
+        INSERT INTO outbox_states(state, items) VALUES(NEW.state, 1)
+          ON CONFLICT(state) DO UPDATE SET items = items + 1;
+      END;
+      CREATE TRIGGER outbox_removed AFTER DELETE ON outbox BEGIN
+        UPDATE outbox_states SET items = items - 1 WHERE state = OLD.state;
+      END;
+      CREATE TRIGGER outbox_moved AFTER UPDATE OF state ON outbox
+        WHEN OLD.state IS NOT NEW.state BEGIN
+        UPDATE outbox_states SET items = items - 1 WHERE state = OLD.state;
+        INSERT INTO outbox_states(state, items) VALUES(NEW.state, 1)
+          ON CONFLICT(state) DO UPDATE SET items = items + 1;
+      END;
+    )");
+    exec("COMMIT");
+  } catch (...) {
+    exec("ROLLBACK");
+    throw;
+  }
 }
 
 void sqlite_store::number_outbox_items_once() {

@@ -91,6 +91,9 @@ struct outbox_config {
   std::vector<destination_config> destinations;
   bool every_answer = false;  ///< also deliver first answers, not only later releases
   std::uint32_t max_attempts = 8;
+  /// A delivered item is deleted this long after its delivery (durable_gate::prune); until
+  /// then its key is remembered, so that the same event queued again is not sent twice.
+  std::chrono::hours delivered_max_age{24 * 30};
   std::chrono::milliseconds first_backoff{500};
   std::chrono::milliseconds max_backoff{60'000};
 };

@@ -20,6 +20,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <stop_token>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -291,8 +292,18 @@ class durable_gate final : public message_port, public review_port, public outbo
   void retry(std::int64_t id,
              std::function<void(std::optional<store::retry_result>)> done) override;
 
-  /// Applies the journal's retention (age, size); returns rows deleted.
-  std::uint64_t prune();
+  struct retention_result {
+    std::uint64_t messages = 0;         ///< journal rows deleted
+    std::uint64_t delivered_items = 0;  ///< delivered outbox items deleted
+  };
+  /// Applies the journal's retention (age, size) and the outbox's: delivered items older than
+  /// outbox.delivered_max_age, delivered_pruned_per_batch at a time, each batch in the next
+  /// commit and waited for (messages are processed between batches), no further batch once
+  /// `stop` is requested. Returns what it deleted (committed). Call it from a thread of its
+  /// own: it waits for commits.
+  retention_result prune(std::stop_token stop = {});
+  /// The most delivered outbox items one batch deletes (a few ms of the gate's lock).
+  static constexpr std::size_t delivered_pruned_per_batch = 250;
 
   /// Commits what is pending (answering it) and stops the committer and checkpointer;
   /// submit() refuses from then on. Call it while the executors that answers are posted to
@@ -302,9 +313,9 @@ class durable_gate final : public message_port, public review_port, public outbo
   /// False once the store failed: nothing more is accepted until a restart.
   [[nodiscard]] bool healthy() const noexcept { return healthy_; }
   [[nodiscard]] const server_config& config() const noexcept { return config_; }
-  /// The gate's counts (open claims by outcome and reason) and the store's sizes, for metrics.
-  /// The oldest hold's age is read from the store at most every 15 s (it reads every open
-  /// hold), and at once when the number of holds goes from none to some or back.
+  /// The gate's counts (open claims by outcome and reason) and the store's sizes, for metrics,
+  /// read at each call (the oldest hold by a seek per held outcome, the outbox's items by
+  /// state from the counts the store keeps).
   void sample(metrics::gauges& out);
   /// The counters this gate counts into (the outbox worker counts its attempts there too).
   [[nodiscard]] metrics& counters() noexcept { return metrics_; }

@@ -65,9 +65,11 @@ struct outbox_entry {
   std::string key;
   std::uint32_t destination = 0;
   std::uint32_t attempts = 0;
-  std::string state;         ///< "pending", "delivered" or "dead"
-  std::string last_error;    ///< why the last attempt failed ("" before any failure)
-  std::int64_t next_ms = 0;  ///< when a pending item is due (Unix milliseconds)
+  std::string state;       ///< "pending", "delivered" or "dead"
+  std::string last_error;  ///< why the last attempt failed ("" before any failure)
+  /// Unix milliseconds: when a pending item is due, or when a delivered one was delivered
+  /// (in a store from before that was recorded: when its last attempt was due).
+  std::int64_t next_ms = 0;
 };
 
 enum class retry_result : std::uint8_t { retried, unknown, delivered };
@@ -458,7 +460,11 @@ class sqlite_store final : public engine::state {
   std::int64_t enqueue(const outbox_item& item, std::int64_t now_ms);
   /// Pending items due at `now_ms`, oldest first.
   [[nodiscard]] std::vector<outbox_item> due(std::int64_t now_ms, std::size_t limit) const;
-  void delivered(std::int64_t id);
+  /// Item `id` was delivered at `at_ms` (kept, with that time, until prune_delivered()).
+  void delivered(std::int64_t id, std::int64_t at_ms);
+  /// Deletes at most `limit` delivered items delivered before `before_ms`, oldest first;
+  /// returns how many. A key deleted so is forgotten: queued again, it is sent again.
+  std::uint64_t prune_delivered(std::int64_t before_ms, std::size_t limit);
   /// Pending items of `destination` with ids above `after_id`, oldest first, at most `limit`,
   /// whenever they are due (the C ABI's host drains them itself).
   [[nodiscard]] std::vector<outbox_item> pending(std::uint32_t destination, std::int64_t after_id,
@@ -467,7 +473,10 @@ class sqlite_store final : public engine::state {
   bool remove(std::int64_t id, std::uint32_t destination);
   /// Records a failed attempt: retried at `next_ms`, or dead-lettered when `dead`.
   void failed(std::int64_t id, std::int64_t next_ms, bool dead, std::string_view error);
+  /// The outbox's items by state, as triggers keep them counted (a read of a few rows, not a
+  /// count of the items).
   [[nodiscard]] outbox_counts outbox() const;
+  static constexpr std::string_view outbox_count_query = "SELECT state, items FROM outbox_states";
   /// The earliest time a pending item is due, if any.
   [[nodiscard]] std::optional<std::int64_t> next_due() const;
   /// Items in `state` ("pending", "delivered", "dead"; "" for any) with ids above `after_id`,
@@ -519,6 +528,8 @@ class sqlite_store final : public engine::state {
   void key_claims_by_billing_provider();
   // Rebuilds an outbox from before its ids were AUTOINCREMENT (once, at open).
   void number_outbox_items_once();
+  // Keeps the outbox's items counted by state (outbox_states, by triggers), once per store.
+  void count_outbox_states_once();
   void fill_claim_list();  // a store written before the list table: its rows from the claims
   /// Deletes the oldest journal rows (ids below `before_id` only) until the journal's bytes
   /// fit `max_bytes`; returns the rows deleted.
