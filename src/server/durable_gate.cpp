@@ -732,9 +732,14 @@ durable_gate::retention_result durable_gate::prune(std::stop_token stop) {
       if (!healthy_ || stopping_) break;
       try {
         join_group();
+      } catch (const store::store_error& e) {
+        store_failed(e.what());  // no transaction open: nothing to commit
+        break;
+      }
+      try {
         n = store_.prune_delivered(before, delivered_pruned_per_batch);
       } catch (const store::store_error& e) {
-        store_failed(e.what());
+        store_failed(e.what());  // the open group fails at its commit
       }
       after_commit([&committed](bool ok) { committed.set_value(ok); });
     }

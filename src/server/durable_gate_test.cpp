@@ -24,6 +24,13 @@ namespace {
 using covgate::test::temp_dir;
 
 // The key of the one claim of CLM01 `clm01` (claims are keyed by CLM01 and billing NPI).
+// The value of the Prometheus sample `name` (with its labels) in `text`; -1 when absent.
+std::int64_t metric(const std::string& text, std::string_view name) {
+  const auto at = text.find("\n" + std::string(name) + " ");
+  if (at == std::string::npos) return -1;
+  return std::stoll(text.substr(at + 1 + name.size() + 1));
+}
+
 std::string key_of(server::service& s, std::string_view clm01) {
   auto keys = s.claims().claim_keys_for(clm01);
   REQUIRE(keys.size() == 1);
@@ -249,9 +256,43 @@ TEST_SUITE("server.service") {
     std::stop_source stopping;
     stopping.request_stop();
     CHECK(s.gate().prune(stopping.get_token()).delivered_items == 0);  // asked to stop: none
+    const auto groups = [&] { return metric(s.metrics_text(), "covgate_commit_groups_total"); };
+    const auto groups_before = groups();
     CHECK(s.gate().prune().delivered_items == batches);
-    CHECK(s.metrics_text().find("covgate_outbox_items{state=\"delivered\"} 2") !=
-          std::string::npos);
+    CHECK(groups() - groups_before >= 3);  // a commit per batch: 250, 250 and 1
+    CHECK(metric(s.metrics_text(), "covgate_outbox_items{state=\"delivered\"}") == 2);
+  }
+
+  TEST_CASE("retention stops between batches when asked, with what it deleted committed") {
+    temp_dir dir;
+    const auto c = config_in(dir.path);
+    const std::size_t backlog = 40 * server::durable_gate::delivered_pruned_per_batch;
+    const auto long_ago = server::durable_gate::now_ms() - 31LL * 24 * 3600 * 1000;
+    {
+      store::sqlite_store before(c.store.directory, false);
+      before.begin();
+      for (std::size_t i = 0; i < backlog; ++i) {
+        before.delivered(before.enqueue({0, "K-" + std::to_string(i), 0, "t", "x", 0}, long_ago),
+                         long_ago);
+      }
+      before.commit();
+    }
+    server::service s(c, test::shipped_ncd223(), test::shipped_tables());
+    const auto delivered = [&] {
+      return metric(s.metrics_text(), "covgate_outbox_items{state=\"delivered\"}");
+    };
+    std::stop_source stopping;
+    auto pruning = std::async(std::launch::async,
+                              [&] { return s.gate().prune(stopping.get_token()).delivered_items; });
+    for (int waited = 0; delivered() == static_cast<std::int64_t>(backlog) && waited < 30'000;
+         ++waited) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    stopping.request_stop();
+    const auto deleted = pruning.get();
+    CHECK(deleted > 0);
+    CHECK(deleted < backlog);  // stopped, not finished
+    CHECK(delivered() == static_cast<std::int64_t>(backlog - deleted));
   }
 
   TEST_CASE("delivered outbox items are kept for their retention age") {

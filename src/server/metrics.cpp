@@ -172,7 +172,9 @@ std::string metrics::text(const gauges& g) {
   line("# HELP covgate_message_seconds Time from receipt to commit, per message.");
   line("# TYPE covgate_message_seconds histogram");
   histogram("covgate_message_seconds", latency_buckets_, latency_sum_, latency_count_);
-  line("# HELP covgate_outbox_items Outbox messages by state (dead = gave up after retries).");
+  line(
+      "# HELP covgate_outbox_items Outbox messages by state (dead = gave up after retries; "
+      "delivered = kept until outbox.delivered_max_age_days).");
   line("# TYPE covgate_outbox_items gauge");
   line("covgate_outbox_items{state=\"pending\"} " + std::to_string(g.outbox.pending));
   line("covgate_outbox_items{state=\"delivered\"} " + std::to_string(g.outbox.delivered));

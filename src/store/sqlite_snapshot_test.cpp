@@ -137,6 +137,11 @@ TEST_SUITE("store.sqlite_snapshot") {
     CHECK(loaded.history == 1);
     CHECK(loaded.facts == 4);
     CHECK(loaded.outbox == 1);
+    // The outbox's counts (kept by triggers) follow the rows a snapshot brings.
+    CHECK(to.outbox().pending == 1);
+    CHECK(to.outbox().delivered == 0);
+    CHECK(from.outbox().pending == 2);
+    CHECK(from.outbox().delivered == 1);
     model::practitioner visited, doctor;
     visited.resource_id = "Practitioner/g";
     doctor.resource_id = "Practitioner/d";
@@ -360,6 +365,7 @@ TEST_SUITE("store.sqlite_snapshot") {
     stale.set_writing_partition(std::nullopt);
     stale.enqueue({0, "M-STALE-1", 0, "application/edi-x12", "ISA*277 M-STALE", 0}, 1000);
     stale.commit();
+    CHECK(stale.outbox().pending == 3);
 
     std::vector<std::string> dropped, restored;
     // The facts in the order the caller hears of them: "-" a row of the copy gone, "+" a
@@ -424,6 +430,8 @@ TEST_SUITE("store.sqlite_snapshot") {
     for (const auto& item : stale.due(2000, 10)) due.push_back(item.key);
     std::sort(due.begin(), due.end());
     CHECK(due == std::vector<std::string>{"M-2-1", "T-1-1"});
+    CHECK(stale.outbox().pending == 2);    // the copy's M-STALE-1 gone, the snapshot's M-2-1 in
+    CHECK(stale.outbox().delivered == 1);  // a delivered item stays with the store
     // The worklist shows the holder's claims of the partition.
     store::claim_query held;
     held.result = model::outcome::hold_documentation;
@@ -466,6 +474,8 @@ TEST_SUITE("store.sqlite_snapshot") {
     stale.save(claim_of("OWN", "SOMEONE", model::outcome::release));  // the group's own stay
     stale.commit();
     CHECK_FALSE(told);
+    CHECK(stale.outbox().pending == 2);  // the drop's deletes undone with it
+    CHECK(stale.outbox().delivered == 1);
     CHECK(stale.applied(partition) == store::applied_position{40, 2});
     CHECK(stale.load("M-1"));
     CHECK(stale.facts_of("Observation/m"));

@@ -205,6 +205,40 @@ test('the outbox: dead items are listed with their last error and retried', asyn
     curl(s, [url(s, '/metrics')]).body)), 'retried, then dead again');
 });
 
+test('retention deletes delivered outbox items past their age on its own thread, at start '
+  + 'and without holding the listeners; the counts follow', async () => {
+  const dir = tmp();
+  let s = await startServer(dir, { outbox: { every_answer: true } });
+  assert.equal(postX12(s, claim).status, 200);
+  let delivered;
+  assert.ok(await waitFor(() => {
+    delivered = JSON.parse(curl(s, [url(s, '/outbox?state=delivered')]).body).items;
+    return delivered.length === 1;
+  }), 'the answer was delivered to the directory');
+  const [item] = delivered;
+  assert.ok(Math.abs(item.delivered_ms - Date.now()) < 600000, `delivered_ms ${item.delivered_ms}`);
+  assert.ok(!('next_attempt_ms' in item));
+  assert.match(curl(s, [url(s, '/metrics')]).body, /covgate_outbox_items\{state="delivered"\} 1/);
+  s.proc.kill('SIGTERM');
+  await new Promise((r) => s.proc.on('exit', r));
+  // Delivered 31 days ago, as far as the store knows (python3's sqlite3, not covgate's).
+  const aged = spawnSync('python3', ['-c', `
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.execute("UPDATE outbox SET next_ms = next_ms - 31 * 86400000 WHERE state = 'delivered'")
+db.commit()`, path.join(dir, 'data', 'covgate.db')], { encoding: 'utf8' });
+  assert.equal(aged.status, 0, aged.stderr);
+  s = await startServer(dir, { outbox: { every_answer: true } });
+  assert.ok(await waitFor(() => /"msg":"retention","deleted_messages":0,"deleted_delivered_items":1/
+    .test(s.stderr())), s.stderr());
+  assert.equal(curl(s, [url(s, `/outbox/${item.id}`)]).status, 404, 'deleted');
+  assert.match(curl(s, [url(s, '/metrics')]).body, /covgate_outbox_items\{state="delivered"\} 0/);
+  assert.equal(postX12(s, claim).status, 200, 'the listeners answer as before');
+  s.proc.kill('SIGTERM');
+  const code = await new Promise((r) => s.proc.on('exit', r));
+  assert.equal(code, 0, 'the retention thread stops with the server');
+});
+
 test('serve without --config runs on the built-in defaults and says so', async () => {
   const dir = tmp();
   const proc = spawn(covgate, ['serve'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });

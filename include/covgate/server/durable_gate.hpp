@@ -9,7 +9,8 @@
 // gate's lock. Recovery at start-up: the claims are in the store; the facts come back from it
 // into the gate's index.
 // Thread-safe: every public member may be called from any thread (one lock serializes the
-// engine, which is also what SQLite wants).
+// engine, which is also what SQLite wants), but the members that wait for a commit (handle,
+// review, load_snapshot, replace_partition, advance_position, prune) never from a completion.
 #pragma once
 
 #include <atomic>
@@ -299,8 +300,9 @@ class durable_gate final : public message_port, public review_port, public outbo
   /// Applies the journal's retention (age, size) and the outbox's: delivered items older than
   /// outbox.delivered_max_age, delivered_pruned_per_batch at a time, each batch in the next
   /// commit and waited for (messages are processed between batches), no further batch once
-  /// `stop` is requested. Returns what it deleted (committed). Call it from a thread of its
-  /// own: it waits for commits.
+  /// `stop` is requested. Returns what it deleted (the delivered items committed; the journal's
+  /// rows go in whatever group is open, or at once). Call it from a thread of its own, never
+  /// from a completion (the committer's thread, which it waits for).
   retention_result prune(std::stop_token stop = {});
   /// The most delivered outbox items one batch deletes (a few ms of the gate's lock).
   static constexpr std::size_t delivered_pruned_per_batch = 250;

@@ -528,8 +528,9 @@ class sqlite_store final : public engine::state {
   void key_claims_by_billing_provider();
   // Rebuilds an outbox from before its ids were AUTOINCREMENT (once, at open).
   void number_outbox_items_once();
-  // Keeps the outbox's items counted by state (outbox_states, by triggers), once per store.
-  void count_outbox_states_once();
+  // Counts the outbox's items by state into outbox_states, kept so by triggers from then on
+  // (created when missing); at every read-write open.
+  void count_outbox_states();
   void fill_claim_list();  // a store written before the list table: its rows from the claims
   /// Deletes the oldest journal rows (ids below `before_id` only) until the journal's bytes
   /// fit `max_bytes`; returns the rows deleted.
