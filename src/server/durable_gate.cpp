@@ -153,7 +153,7 @@ void durable_gate::checkpoint_loop() {
     stop_.wait_for(lock, std::chrono::milliseconds(100), [this] { return stopping_; });
     if (stopping_) break;
     lock.unlock();
-    store_.checkpoint_beside_writer();  // its own connection: no need for the gate's lock
+    store_.checkpoint();  // its own connection: no need to hold the gate's lock
     lock.lock();
   }
 }
@@ -215,9 +215,6 @@ void durable_gate::commit_loop() {
       try {
         store_.commit();
         metrics_.committed(group.size());
-        // Between two transactions (the lock keeps the next from beginning): the moment for
-        // the WAL to be copied whole, so that it starts over (a few ms, once per 64 MB).
-        if (store_.wal_restart_due()) store_.finish_checkpoint();
       } catch (const store::store_error& e) {
         // The gate may already hold what the store lost: refuse everything until a restart
         // rebuilds one from the other.

@@ -210,49 +210,13 @@ void sqlite_store::checkpoint() {
   // only starts over once everything in it was copied; under steady load that moment rarely
   // comes by itself, so past a size a RESTART waits for the writer's current transaction,
   // copies the little that is left and makes the next transaction start the WAL over.
-  const std::lock_guard lock(checkpointing_);
   int frames = 0;
   int copied = 0;
   sqlite3_wal_checkpoint_v2(checkpointer_, nullptr, SQLITE_CHECKPOINT_PASSIVE, &frames, &copied);
-  if (frames >= wal_restart_frames_ && copied == frames) {
+  constexpr int restart_frames = 16384;  // 64 MB of 4 KB pages
+  if (frames >= restart_frames && copied == frames) {
     sqlite3_wal_checkpoint_v2(checkpointer_, nullptr, SQLITE_CHECKPOINT_RESTART, nullptr, nullptr);
   }
-}
-
-void sqlite_store::checkpoint_beside_writer() {
-  if (checkpointer_ == nullptr) return;
-  // Under steady load the writer commits while a PASSIVE copies (5-12 ms for 100 ms of
-  // commits), so the copy never catches the WAL's end and the WAL never starts over by
-  // itself. A RESTART would, but it takes the writer's lock and holds it while it copies,
-  // syncs and waits for readers: 10-43 ms every half second or so at 16 MLLP connections,
-  // which every message arriving meanwhile waited for. Instead the writer's side finishes
-  // the copy between two of its transactions (finish_checkpoint), where a few milliseconds
-  // of commits are left.
-  const std::lock_guard lock(checkpointing_);
-  int frames = 0;
-  int copied = 0;
-  sqlite3_wal_checkpoint_v2(checkpointer_, nullptr, SQLITE_CHECKPOINT_PASSIVE, &frames, &copied);
-  if (frames < wal_restart_frames_) {
-    wal_restart_due_.store(false, std::memory_order_relaxed);  // it started over
-    return;
-  }
-  wal_restart_due_.store(true, std::memory_order_relaxed);
-  if (frames >= 4 * wal_restart_frames_ && copied == frames) {
-    // The writer's side has not managed (a reader kept an old snapshot): bound the WAL.
-    sqlite3_wal_checkpoint_v2(checkpointer_, nullptr, SQLITE_CHECKPOINT_RESTART, nullptr, nullptr);
-  }
-}
-
-void sqlite_store::finish_checkpoint() {
-  if (checkpointer_ == nullptr) return;
-  const std::unique_lock lock(checkpointing_, std::try_to_lock);
-  if (!lock.owns_lock()) return;  // a checkpoint is copying: after the next transaction
-  int frames = 0;
-  int copied = 0;
-  // No transaction of the writer is open: this PASSIVE copies to the WAL's end, and the
-  // writer's next transaction, reading a WAL copied whole, starts it over.
-  sqlite3_wal_checkpoint_v2(checkpointer_, nullptr, SQLITE_CHECKPOINT_PASSIVE, &frames, &copied);
-  if (copied == frames) wal_restart_due_.store(false, std::memory_order_relaxed);
 }
 
 void sqlite_store::exec(const char* sql) {

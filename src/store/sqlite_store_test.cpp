@@ -4,10 +4,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
-#include <array>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
 
 #include "covgate/model/claim_key.hpp"
 #include "support/gate_fixtures.hpp"
@@ -285,48 +282,6 @@ TEST_SUITE("store.sqlite_store") {
       CHECK(step.rfind("SCAN", 0) == std::string::npos);    // no table or index walked
       if (step.rfind("SEARCH", 0) == 0) CHECK(step.find("INDEX") != std::string::npos);
     }
-  }
-
-  TEST_CASE("a busy writer's WAL starts over once finished between two transactions") {
-    temp_dir dir;
-    store::sqlite_store s(dir.path, false);
-    s.set_wal_restart_frames(40);
-    // Frames in the WAL: mxFrame of the wal-index header at the start of the -shm file (a
-    // u32 at byte 16, native order), read without a connection, which could checkpoint.
-    const auto wal_frames = [&] {
-      std::ifstream shm(dir.path / "covgate.db-shm", std::ios::binary);
-      std::array<char, 20> header{};
-      REQUIRE(shm.read(header.data(), header.size()));
-      std::uint32_t frames = 0;
-      std::memcpy(&frames, header.data() + 16, sizeof frames);
-      return static_cast<int>(frames);
-    };
-    int written = 0;
-    const auto write = [&](int transactions) {
-      for (int i = 0; i < transactions; ++i) {
-        s.begin();
-        s.enqueue({0, "K-" + std::to_string(written++), 0, "t", std::string(6000, 'x'), 0}, 1);
-        s.commit();
-      }
-    };
-    write(30);
-    s.checkpoint_beside_writer();
-    CHECK(s.wal_restart_due());
-    CHECK(wal_frames() >= 40);
-    s.begin();  // the writer is in a transaction: no RESTART waits for it, none is done
-    s.checkpoint_beside_writer();
-    s.enqueue({0, "open", 0, "t", "x", 0}, 1);
-    s.commit();
-    CHECK(s.wal_restart_due());
-    write(5);
-    CHECK(wal_frames() >= 40);  // it does not start over by itself
-    s.finish_checkpoint();      // no transaction open
-    CHECK_FALSE(s.wal_restart_due());
-    write(1);
-    CHECK(wal_frames() < 10);  // the next transaction started the WAL over
-    CHECK(s.outbox().pending == 37);
-    s.checkpoint_beside_writer();
-    CHECK_FALSE(s.wal_restart_due());
   }
 
   TEST_CASE("the worklist pages open claims by outcome, in id order") {

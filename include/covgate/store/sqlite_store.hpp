@@ -14,7 +14,6 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -505,28 +504,9 @@ class sqlite_store final : public engine::state {
       "since_ms > 0";
 
   /// Copies committed pages from the WAL into the database file, from a connection of its
-  /// own, so the writer never stalls on it (automatic checkpoints are off). Past
-  /// wal_restart_frames, once everything was copied, a RESTART makes the next transaction
-  /// start the WAL over: it waits for the writer's transaction and blocks the writer while it
-  /// finishes, so call it where no transaction is open (replay, a host between calls).
-  /// No-op for an in-memory store.
+  /// own, so the writer never stalls on it (automatic checkpoints are off). Safe to call from
+  /// another thread than the one writing. No-op for an in-memory store.
   void checkpoint();
-  /// checkpoint() for a writer that is always busy (serve): safe to call from another thread
-  /// than the one writing, never waits for or blocks the writer. Past wal_restart_frames it
-  /// does not RESTART (10-43 ms of a blocked writer under load, measured) but asks for
-  /// finish_checkpoint() (wal_restart_due()); past four times that, a RESTART bounds the WAL.
-  void checkpoint_beside_writer();
-  /// The WAL is due to start over: call finish_checkpoint() between two transactions.
-  [[nodiscard]] bool wal_restart_due() const noexcept {
-    return wal_restart_due_.load(std::memory_order_relaxed);
-  }
-  /// On the writer's side, with no transaction open and none begun until it returns: copies
-  /// what was committed since the last checkpoint (a few milliseconds' worth), so that the
-  /// next write transaction starts the WAL over by itself. Skipped (still due) while
-  /// checkpoint_beside_writer() runs, or when a reader holds an older snapshot.
-  void finish_checkpoint();
-  /// How many WAL frames make the WAL due to start over (16,384: 64 MB of 4 KB pages).
-  void set_wal_restart_frames(int frames) noexcept { wal_restart_frames_ = frames; }
 
   /// Size of the database files in bytes.
   [[nodiscard]] std::uint64_t file_bytes() const;
@@ -559,10 +539,7 @@ class sqlite_store final : public engine::state {
 
   std::filesystem::path path_;
   sqlite3* db_ = nullptr;
-  sqlite3* checkpointer_ = nullptr;  // second connection, used only by the checkpoints
-  std::mutex checkpointing_;         // the checkpoints' connection is used by one at a time
-  std::atomic<bool> wal_restart_due_{false};
-  int wal_restart_frames_ = 16384;
+  sqlite3* checkpointer_ = nullptr;  // second connection, used only by checkpoint()
   mutable std::vector<std::pair<std::string, std::unique_ptr<statement>>> statements_;
   std::int64_t next_seq_ = 0;
   std::int64_t next_fact_seq_ = 0;
