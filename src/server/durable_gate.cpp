@@ -573,23 +573,35 @@ durable_gate::snapshot_result durable_gate::in_next_commit(
   return out;
 }
 
-bool durable_gate::advance_position(std::uint32_t partition, std::uint64_t stream_seq,
-                                    std::uint64_t epoch) {
+bool durable_gate::change_in_next_commit(const std::function<void()>& change) {
   std::promise<bool> committed;
   auto durable = committed.get_future();
-  bool moved = false;
   {
     std::lock_guard lock(mutex_);
     if (!healthy_ || stopping_) return false;
     try {
       join_group();
-      moved = store_.record_applied(partition, stream_seq, epoch) == store::apply_verdict::apply;
     } catch (const store::store_error& e) {
-      store_failed(e.what());
+      store_failed(e.what());  // no transaction open: nothing to commit
+      return false;
+    }
+    try {
+      change();
+    } catch (const store::store_error& e) {
+      store_failed(e.what());  // the open group fails at its commit
     }
     after_commit([&committed](bool ok) { committed.set_value(ok); });
   }
-  return durable.get() && healthy_ && moved;
+  return durable.get() && healthy_;
+}
+
+bool durable_gate::advance_position(std::uint32_t partition, std::uint64_t stream_seq,
+                                    std::uint64_t epoch) {
+  bool moved = false;
+  const bool durable = change_in_next_commit([&] {
+    moved = store_.record_applied(partition, stream_seq, epoch) == store::apply_verdict::apply;
+  });
+  return durable && moved;
 }
 
 review_status durable_gate::review(std::string_view claim_id, bool release, std::string_view who,
@@ -723,27 +735,12 @@ durable_gate::retention_result durable_gate::prune(std::stop_token stop) {
   std::mutex pause_mutex;
   std::condition_variable_any pause;
   while (!stop.stop_requested()) {
-    std::promise<bool> committed;
-    auto durable = committed.get_future();
     std::uint64_t n = 0;
     const auto started = std::chrono::steady_clock::now();
-    {
-      std::lock_guard lock(mutex_);
-      if (!healthy_ || stopping_) break;
-      try {
-        join_group();
-      } catch (const store::store_error& e) {
-        store_failed(e.what());  // no transaction open: nothing to commit
-        break;
-      }
-      try {
-        n = store_.prune_delivered(before, delivered_pruned_per_batch);
-      } catch (const store::store_error& e) {
-        store_failed(e.what());  // the open group fails at its commit
-      }
-      after_commit([&committed](bool ok) { committed.set_value(ok); });
+    if (!change_in_next_commit(
+            [&] { n = store_.prune_delivered(before, delivered_pruned_per_batch); })) {
+      break;
     }
-    if (!durable.get() || !healthy_) break;
     pruned.delivered_items += n;
     if (n < delivered_pruned_per_batch) break;
     std::unique_lock idle(pause_mutex);

@@ -334,6 +334,10 @@ class durable_gate final : public message_port, public review_port, public outbo
                       std::string_view channel, std::string_view sender,
                       const stream_position* position, completion done,
                       std::chrono::steady_clock::time_point started);
+  /// Runs `change` (under the gate's lock, in the open group) and waits for that group's
+  /// commit. False when the gate takes no writes, a store call threw (said by store_failed)
+  /// or the commit failed.
+  bool change_in_next_commit(const std::function<void()>& change);
   void review_at(std::string_view claim_id, bool release, std::string_view who,
                  std::string_view why, std::int64_t at_ms, const stream_position* position,
                  std::function<void(stream_review_result)> done);
