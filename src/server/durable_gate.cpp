@@ -153,8 +153,14 @@ void durable_gate::checkpoint_loop() {
     stop_.wait_for(lock, std::chrono::milliseconds(100), [this] { return stopping_; });
     if (stopping_) break;
     lock.unlock();
-    store_.checkpoint();  // its own connection: no need to hold the gate's lock
+    std::string failure;
+    try {
+      store_.checkpoint();  // its own connection: no need to hold the gate's lock
+    } catch (const store::store_error& e) {
+      failure = e.what();
+    }
     lock.lock();
+    if (!failure.empty()) store_failed(failure);
   }
 }
 

@@ -505,8 +505,13 @@ class sqlite_store final : public engine::state {
 
   /// Copies committed pages from the WAL into the database file, from a connection of its
   /// own, so the writer never stalls on it (automatic checkpoints are off). Safe to call from
-  /// another thread than the one writing. No-op for an in-memory store.
-  void checkpoint();
+  /// another thread than the one writing. No-op for an in-memory store. Once the WAL holds
+  /// `restart_past_frames` frames and all were copied, the next transaction starts it over.
+  /// Throws store_error when a checkpoint fails (busy is not a failure) or the database file
+  /// cannot be synced after a copy; from then on no checkpoint runs in this store (nor the one
+  /// SQLite runs on close), so the WAL keeps every commit for the next start.
+  void checkpoint(int restart_past_frames = restart_wal_frames);
+  static constexpr int restart_wal_frames = 16384;  // 64 MB of 4 KB pages
 
   /// Size of the database files in bytes.
   [[nodiscard]] std::uint64_t file_bytes() const;
@@ -551,6 +556,7 @@ class sqlite_store final : public engine::state {
   bool read_only_ = false;
   bool sync_deferred_ = false;
   std::atomic<bool> directory_synced_{false};
+  std::atomic<bool> checkpoints_stopped_{false};  // a checkpoint failed: never again
   std::optional<std::uint32_t> writing_partition_;
 };
 

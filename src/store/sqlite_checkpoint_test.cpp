@@ -1,0 +1,280 @@
+// The store's WAL upkeep: checkpoints that start the WAL over, the database file's sync they
+// depend on, and how long a writer waits for a lock another connection holds.
+#include <doctest/doctest.h>
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <optional>
+#include <thread>
+
+#include "covgate/store/sqlite_store.hpp"
+#include "support/gate_fixtures.hpp"
+#include "support/temp_dir.hpp"
+
+using namespace covgate;
+
+namespace {
+
+using covgate::test::temp_dir;
+using clock_type = std::chrono::steady_clock;
+
+engine::claim_record record(const char* id) {
+  engine::claim_record r;
+  r.claim = test::pump_claim(id);
+  r.decision.claim_id = id;
+  r.decision.result = model::outcome::release;
+  r.source = "mllp:1";
+  return r;
+}
+
+void save(store::sqlite_store& s, const char* id) {
+  s.begin();
+  s.save(record(id));
+  s.commit();
+}
+
+// The WAL header's checkpoint sequence (bytes 12-15, big-endian): one more each time the WAL
+// starts over. Read through a stream of its own: SQLite keeps no lock on the WAL file (its
+// locks are on the database and -shm files), so closing this descriptor drops none.
+std::uint32_t wal_restarts(const std::filesystem::path& dir) {
+  std::ifstream wal(dir / "covgate.db-wal", std::ios::binary);
+  unsigned char header[16] = {};
+  wal.read(reinterpret_cast<char*>(header), sizeof header);
+  REQUIRE(wal.gcount() == sizeof header);
+  return (std::uint32_t{header[12]} << 24) | (std::uint32_t{header[13]} << 16) |
+         (std::uint32_t{header[14]} << 8) | header[15];
+}
+
+// Frames in a WAL that has not started over yet: its 32-byte header, then frames of a 24-byte
+// header and a page (4 KB, SQLite's default).
+int wal_frames(const std::filesystem::path& dir) {
+  const auto bytes = std::filesystem::file_size(dir / "covgate.db-wal");
+  return static_cast<int>((bytes - 32) / (24 + 4096));
+}
+
+// A VFS that hands every call to the system's, counts the database file's writes and syncs,
+// and fails them from the one numbered fail_from_sync on: how a test meets a disk that lost a
+// write. Made the default while it lives, so the store's connections open their files through it.
+class failing_sync_vfs {
+ public:
+  static inline std::atomic<int> fail_from_sync{std::numeric_limits<int>::max()};
+  static inline std::atomic<int> database_writes{0};
+  static inline std::atomic<int> database_syncs{0};
+
+  failing_sync_vfs() {
+    real_ = sqlite3_vfs_find(nullptr);
+    vfs_.iVersion = 2;
+    vfs_.szOsFile = static_cast<int>(sizeof(file)) + real_->szOsFile;
+    vfs_.mxPathname = real_->mxPathname;
+    vfs_.zName = "covgate-test-failing-sync";
+    vfs_.pAppData = real_;
+    vfs_.xOpen = open;
+    vfs_.xDelete = [](sqlite3_vfs* v, const char* name, int sync_dir) {
+      return real(v)->xDelete(real(v), name, sync_dir);
+    };
+    vfs_.xAccess = [](sqlite3_vfs* v, const char* name, int flags, int* out) {
+      return real(v)->xAccess(real(v), name, flags, out);
+    };
+    vfs_.xFullPathname = [](sqlite3_vfs* v, const char* name, int n, char* out) {
+      return real(v)->xFullPathname(real(v), name, n, out);
+    };
+    vfs_.xDlOpen = [](sqlite3_vfs* v, const char* name) { return real(v)->xDlOpen(real(v), name); };
+    vfs_.xDlError = [](sqlite3_vfs* v, int n, char* out) { real(v)->xDlError(real(v), n, out); };
+    vfs_.xDlSym = [](sqlite3_vfs* v, void* h, const char* sym) {
+      return real(v)->xDlSym(real(v), h, sym);
+    };
+    vfs_.xDlClose = [](sqlite3_vfs* v, void* h) { real(v)->xDlClose(real(v), h); };
+    vfs_.xRandomness = [](sqlite3_vfs* v, int n, char* out) {
+      return real(v)->xRandomness(real(v), n, out);
+    };
+    vfs_.xSleep = [](sqlite3_vfs* v, int us) { return real(v)->xSleep(real(v), us); };
+    vfs_.xCurrentTime = [](sqlite3_vfs* v, double* out) {
+      return real(v)->xCurrentTime(real(v), out);
+    };
+    vfs_.xGetLastError = [](sqlite3_vfs* v, int n, char* out) {
+      return real(v)->xGetLastError(real(v), n, out);
+    };
+    vfs_.xCurrentTimeInt64 = [](sqlite3_vfs* v, sqlite3_int64* out) {
+      return real(v)->xCurrentTimeInt64(real(v), out);
+    };
+    fail_from_sync = std::numeric_limits<int>::max();
+    database_writes = 0;
+    database_syncs = 0;
+    REQUIRE(sqlite3_vfs_register(&vfs_, 1) == SQLITE_OK);
+  }
+  ~failing_sync_vfs() {
+    sqlite3_vfs_unregister(&vfs_);
+    sqlite3_vfs_register(real_, 1);  // the system's is the default again
+  }
+  failing_sync_vfs(const failing_sync_vfs&) = delete;
+  failing_sync_vfs& operator=(const failing_sync_vfs&) = delete;
+
+ private:
+  // The system's file object follows this header in the memory SQLite gives xOpen.
+  struct file {
+    sqlite3_file base;
+    bool database;
+    sqlite3_file* real() { return reinterpret_cast<sqlite3_file*>(this + 1); }
+  };
+  static sqlite3_vfs* real(sqlite3_vfs* v) { return static_cast<sqlite3_vfs*>(v->pAppData); }
+  static file& of(sqlite3_file* f) { return *reinterpret_cast<file*>(f); }
+  static sqlite3_file* inner(sqlite3_file* f) { return of(f).real(); }
+  static const sqlite3_io_methods* io(sqlite3_file* f) { return inner(f)->pMethods; }
+
+  static int open(sqlite3_vfs* v, sqlite3_filename name, sqlite3_file* f, int flags, int* out) {
+    auto& shim = of(f);
+    shim.base.pMethods = nullptr;
+    shim.database = (flags & SQLITE_OPEN_MAIN_DB) != 0;
+    const int rc = real(v)->xOpen(real(v), name, shim.real(), flags, out);
+    if (rc == SQLITE_OK && shim.real()->pMethods != nullptr) shim.base.pMethods = &methods;
+    return rc;
+  }
+
+  static constexpr sqlite3_io_methods methods = {
+      3,
+      [](sqlite3_file* f) { return io(f)->xClose(inner(f)); },
+      [](sqlite3_file* f, void* out, int n, sqlite3_int64 at) {
+        return io(f)->xRead(inner(f), out, n, at);
+      },
+      [](sqlite3_file* f, const void* in, int n, sqlite3_int64 at) {
+        if (of(f).database) ++database_writes;
+        return io(f)->xWrite(inner(f), in, n, at);
+      },
+      [](sqlite3_file* f, sqlite3_int64 size) { return io(f)->xTruncate(inner(f), size); },
+      [](sqlite3_file* f, int flags) {
+        if (of(f).database && ++database_syncs >= fail_from_sync) return SQLITE_IOERR_FSYNC;
+        return io(f)->xSync(inner(f), flags);
+      },
+      [](sqlite3_file* f, sqlite3_int64* size) { return io(f)->xFileSize(inner(f), size); },
+      [](sqlite3_file* f, int level) { return io(f)->xLock(inner(f), level); },
+      [](sqlite3_file* f, int level) { return io(f)->xUnlock(inner(f), level); },
+      [](sqlite3_file* f, int* out) { return io(f)->xCheckReservedLock(inner(f), out); },
+      [](sqlite3_file* f, int op, void* arg) { return io(f)->xFileControl(inner(f), op, arg); },
+      [](sqlite3_file* f) { return io(f)->xSectorSize(inner(f)); },
+      [](sqlite3_file* f) { return io(f)->xDeviceCharacteristics(inner(f)); },
+      [](sqlite3_file* f, int page, int size, int extend, void volatile** out) {
+        return io(f)->xShmMap(inner(f), page, size, extend, out);
+      },
+      [](sqlite3_file* f, int offset, int n, int flags) {
+        return io(f)->xShmLock(inner(f), offset, n, flags);
+      },
+      [](sqlite3_file* f) { io(f)->xShmBarrier(inner(f)); },
+      [](sqlite3_file* f, int remove) { return io(f)->xShmUnmap(inner(f), remove); },
+      [](sqlite3_file* f, sqlite3_int64 at, int n, void** out) {
+        return io(f)->xFetch(inner(f), at, n, out);
+      },
+      [](sqlite3_file* f, sqlite3_int64 at, void* p) { return io(f)->xUnfetch(inner(f), at, p); },
+  };
+
+  sqlite3_vfs vfs_{};
+  sqlite3_vfs* real_ = nullptr;
+};
+
+}  // namespace
+
+TEST_SUITE("sqlite_store checkpoints") {
+  TEST_CASE("from the limit's frames on, the database file is synced again before a RESTART") {
+    temp_dir dir;
+    failing_sync_vfs vfs;
+    store::sqlite_store s(dir.path, true);
+    save(s, "A");
+    const int frames = wal_frames(dir.path);  // the WAL has not started over yet
+    REQUIRE(frames > 1);
+    // Quiet, the PASSIVE copy reaches the WAL's end and syncs the file itself (under load it
+    // never does): one sync below the limit, the second one at it.
+    int syncs = failing_sync_vfs::database_syncs;
+    s.checkpoint(frames + 1);
+    CHECK(failing_sync_vfs::database_syncs == syncs + 1);
+
+    const auto restarts = wal_restarts(dir.path);
+    save(s, "B");  // everything was copied: this transaction starts the WAL over
+    CHECK(wal_restarts(dir.path) == restarts + 1);
+    save(s, "C");
+    syncs = failing_sync_vfs::database_syncs;
+    s.checkpoint(wal_frames(dir.path) + 1);  // the file's frames outlive the restart: more
+    CHECK(failing_sync_vfs::database_syncs == syncs + 1);
+    save(s, "D");
+    syncs = failing_sync_vfs::database_syncs;
+    s.checkpoint(2);  // B, C and D: at least a frame each
+    CHECK(failing_sync_vfs::database_syncs == syncs + 2);
+    CHECK(s.load("A"));
+    CHECK(s.load("D"));
+  }
+
+  TEST_CASE("a database file that cannot be synced stops checkpoints for good; no commit is lost") {
+    temp_dir dir;
+    {
+      failing_sync_vfs vfs;
+      std::optional<store::sqlite_store> s;
+      s.emplace(dir.path, true);
+      save(*s, "A");
+      // A quiet store's checkpoint syncs the database file twice: the PASSIVE copy that reached
+      // the WAL's end, then before the RESTART (under load, the PASSIVE does not).
+      const int before = failing_sync_vfs::database_syncs;
+      CHECK_NOTHROW(s->checkpoint(1));
+      CHECK(failing_sync_vfs::database_syncs == before + 2);
+
+      save(*s, "B");
+      int failing = 0;
+      SUBCASE("SQLite's own sync fails") { failing = 1; }
+      SUBCASE("the sync before the RESTART fails") { failing = 2; }
+      failing_sync_vfs::fail_from_sync = failing_sync_vfs::database_syncs + failing;
+      try {
+        s->checkpoint(1);
+        FAIL("a failed sync of the database file was not reported");
+      } catch (const store::store_error& e) {
+        CHECK(std::string(e.what()).find("no checkpoint runs again") != std::string::npos);
+      }
+      CHECK(failing_sync_vfs::database_syncs == failing_sync_vfs::fail_from_sync);
+      // Nothing may copy or sync again: Linux would report the lost writeback only once.
+      failing_sync_vfs::fail_from_sync = std::numeric_limits<int>::max();
+      const int writes = failing_sync_vfs::database_writes;
+      const int syncs = failing_sync_vfs::database_syncs;
+      save(*s, "C");
+      CHECK_NOTHROW(s->checkpoint(1));
+      CHECK(failing_sync_vfs::database_writes == writes);
+      CHECK(failing_sync_vfs::database_syncs == syncs);
+      s.reset();  // closing: SQLite's checkpoint on close must not run either
+      CHECK(failing_sync_vfs::database_writes == writes);
+      CHECK(failing_sync_vfs::database_syncs == syncs);
+    }
+    CHECK(std::filesystem::file_size(dir.path / "covgate.db-wal") > 0);  // kept, with B and C
+    store::sqlite_store reopened(dir.path, true);
+    CHECK(reopened.load("A"));
+    CHECK(reopened.load("B"));
+    CHECK(reopened.load("C"));
+  }
+
+  TEST_CASE("a writer that finds the write lock taken begins as soon as it is given up") {
+    // SQLite's own busy handler tries at 1, 3, 8, 18 and 33 ms: a lock given up after 19 ms
+    // would be taken 14 ms late. The least of three lags keeps a slow machine's scheduling out.
+    temp_dir dir;
+    store::sqlite_store s(dir.path, true);
+    sqlite3* other = nullptr;
+    REQUIRE(sqlite3_open((dir.path / "covgate.db").c_str(), &other) == SQLITE_OK);
+    auto least_lag = clock_type::duration::max();
+    for (int round = 0; round < 3; ++round) {
+      REQUIRE(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) == SQLITE_OK);
+      std::atomic<clock_type::rep> released{0};
+      std::thread holder([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(19));
+        sqlite3_exec(other, "COMMIT", nullptr, nullptr, nullptr);
+        released = clock_type::now().time_since_epoch().count();
+      });
+      s.begin();
+      const auto began = clock_type::now();
+      holder.join();
+      s.rollback();
+      least_lag =
+          std::min(least_lag, began - clock_type::time_point(clock_type::duration(released)));
+    }
+    sqlite3_close(other);
+    CHECK(least_lag < std::chrono::milliseconds(5));
+  }
+}
