@@ -142,8 +142,8 @@ int run_serve(const options& o) {
             "store", "retention",
             {{"deleted_messages", n.messages}, {"deleted_delivered_items", n.delivered_items}});
       }
-      std::unique_lock lock(idle);
-      (void)wake.wait_for(lock, stop, std::chrono::hours(1), [] { return false; });
+      std::unique_lock idling(idle);
+      (void)wake.wait_for(idling, stop, std::chrono::hours(1), [] { return false; });
     }
   });
   // SIGHUP: the tokens and the outbox destinations from FILE again; nothing changes when it
