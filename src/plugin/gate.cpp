@@ -252,7 +252,7 @@ std::string gate::keep_later(const store::outbox_item& release) {
   }
   troubles_.clear(trouble_book::standing::keeping);
   signal();
-  try {  // kept: a checkpoint or pruning that fails now is tried again at the next message
+  try {  // kept: pruning that fails now is tried again at the next message
     maintain(unix_ms_now());
   } catch (const store::store_error& e) {
     troubles_.note(std::string("store upkeep failed: ") + e.what(), unix_ms_now(),
@@ -319,8 +319,16 @@ void gate::maintain(std::int64_t now_ms) {
   // The WAL into the database file (the store runs no automatic checkpoint), about every
   // second; remembered interchanges past their age once an hour, as serve does.
   if (now_ms - last_checkpoint_ms_ >= 1000) {
-    sqlite_->checkpoint();
     last_checkpoint_ms_ = now_ms;
+    try {
+      sqlite_->checkpoint();
+    } catch (const store::store_error& e) {
+      // A sync failed: pages may be lost, and no checkpoint runs again (the WAL would grow
+      // for good). Refused until a reopen rebuilds the state, as serve does.
+      healthy_ = false;
+      troubles_.note(std::string("the store failed: ") + e.what(), unix_ms_now(),
+                     trouble_book::standing::passing);
+    }
   }
   if (last_prune_ms_ == 0 || now_ms - last_prune_ms_ >= 3'600'000) {
     sqlite_->prune_journal(
@@ -388,7 +396,6 @@ answer gate::submit(std::string_view message, std::string_view content_type,
     if (sqlite_ != nullptr) {
       sqlite_->set_counter("plugin.messages", static_cast<std::int64_t>(messages_));
       sqlite_->commit();
-      maintain(at.unix_ms);
     }
   } catch (const store::store_error& e) {
     // The engine may now hold what the store lost: refuse everything until a reopen rebuilds
@@ -401,6 +408,12 @@ answer gate::submit(std::string_view message, std::string_view content_type,
     } catch (const store::store_error&) {
     }
     throw unavailable(e.what());
+  }
+  try {  // the message is stored: answered whatever the upkeep after it meets
+    maintain(at.unix_ms);
+  } catch (const store::store_error& e) {
+    troubles_.note(std::string("store upkeep failed: ") + e.what(), unix_ms_now(),
+                   trouble_book::standing::passing);
   }
   signal();
   auto& a = out.a;
@@ -499,7 +512,13 @@ health gate::health_now() const {
 
 void gate::flush() {
   std::lock_guard lock(mutex_);
-  if (sqlite_ != nullptr && healthy_) sqlite_->checkpoint();
+  if (sqlite_ == nullptr || !healthy_) return;
+  try {
+    sqlite_->checkpoint();
+  } catch (const store::store_error&) {
+    healthy_ = false;  // as in maintain(): a sync failed
+    throw;
+  }
 }
 
 }  // namespace covgate::plugin

@@ -27,14 +27,18 @@ namespace {
 // A busy handler that tries again every 100 us until `patience` has passed since the first
 // try. SQLite's own (sqlite3_busy_timeout) sleeps 1, 2, 5, 10, 15, 20 ms between tries, so a
 // writer that met the checkpointer's lock held for 2 ms waited 3 ms, held for 20 ms waited
-// 33 ms (measured: serve's BEGIN waits fell on 1.2, 3.2, 8.3, 33.6 and 54 ms). Per thread:
-// a connection may be used from several (the read-only one, by the HTTP threads).
+// 33 ms (measured: serve's BEGIN waits fell on 1.2, 3.2, 8.3, 33.6 and 54 ms). A wait begins
+// at attempt 0, or after a pause no wait's tries leave: SQLite restarts the count at each
+// statement's step, not when a prepare meets a lock. Per thread: a connection may be used
+// from several (the read-only one, by the HTTP threads), one at a time.
 template <int patience_ms>
 int retry_soon(void*, int attempts) {
   using clock = std::chrono::steady_clock;
   thread_local clock::time_point first_try;
+  thread_local clock::time_point last_try;
   const auto now = clock::now();
-  if (attempts == 0) first_try = now;
+  if (attempts == 0 || now - last_try > std::chrono::milliseconds(50)) first_try = now;
+  last_try = now;
   if (now - first_try >= std::chrono::milliseconds(patience_ms)) return 0;
   std::this_thread::sleep_for(std::chrono::microseconds(100));
   return 1;
@@ -145,6 +149,7 @@ sqlite_store::sqlite_store(const std::filesystem::path& directory, bool synchron
   }
   if (checkpointer_ != nullptr) {
     sqlite3_busy_handler(checkpointer_, retry_soon<1000>, nullptr);
+    sqlite3_extended_result_codes(checkpointer_, 1);  // checkpoint() tells a failed sync apart
     // A connection learns that the file is in WAL mode when it first reads it.
     sqlite3_exec(checkpointer_, "PRAGMA journal_mode=WAL", nullptr, nullptr, nullptr);
   }
@@ -230,19 +235,22 @@ sqlite_store::~sqlite_store() {
 
 void sqlite_store::checkpoint(int restart_past_frames) {
   if (checkpointer_ == nullptr || checkpoints_stopped_.load(std::memory_order_acquire)) return;
-  // Linux reports a failed writeback once per descriptor: after a sync that failed, the next
+  // Linux reports a failed writeback once per open file: after a sync that failed, the next
   // one on this connection's file succeeds, and a checkpoint would let the WAL start over
-  // without the pages that were lost. So no checkpoint runs again in this process (nor the
-  // one on close); the WAL keeps every commit, and the next start's recovery copies them all
-  // again. Busy is not a failure: the copy is still due.
-  const auto stop = [this](const std::string& what) {
+  // without the pages that were lost. So after a failed sync no checkpoint runs again in this
+  // process (nor the one on close); the WAL keeps every commit, and the next start's recovery
+  // copies them all again. Any other failure (a full disk, say) leaves the copy due, as busy
+  // does: nothing was marked copied that did not reach the file.
+  const auto stop = [this](const std::string& what, int system_errno) {
     checkpoints_stopped_.store(true, std::memory_order_release);
-    throw store_error(what + "; no checkpoint runs again until a restart");
+    throw store_error(what + " (" + std::system_category().message(system_errno) +
+                      "); no checkpoint runs again until a restart");
   };
   const auto run = [&](int mode, int* frames, int* copied) {
-    if (const int rc = sqlite3_wal_checkpoint_v2(checkpointer_, nullptr, mode, frames, copied);
-        rc != SQLITE_OK && (rc & 0xff) != SQLITE_BUSY) {
-      stop(std::string("a checkpoint failed: ") + sqlite3_errstr(rc));
+    if (sqlite3_wal_checkpoint_v2(checkpointer_, nullptr, mode, frames, copied) ==
+        SQLITE_IOERR_FSYNC) {  // extended codes are on for this connection
+      stop("a checkpoint could not sync the WAL or the database file",
+           sqlite3_system_errno(checkpointer_));
     }
   };
   // PASSIVE: copies what it can without waiting for (or blocking) the writer. The WAL file
@@ -256,13 +264,15 @@ void sqlite_store::checkpoint(int restart_past_frames) {
   // A PASSIVE copy that does not reach the WAL's end (under load it never does) leaves the
   // pages it wrote to the database file unsynced; the RESTART syncs them all while it holds
   // the writer's lock (serve's writer waited up to 31 ms for it, measured). Synced here
-  // first, off the writer's path, the RESTART syncs only its own few.
+  // first, off the writer's path, the RESTART syncs only its own few. Through SQLite's own
+  // handle: a descriptor opened and closed by path would drop the process's locks on the file.
   sqlite3_file* file = nullptr;
   if (sqlite3_file_control(checkpointer_, "main", SQLITE_FCNTL_FILE_POINTER, &file) == SQLITE_OK &&
-      file != nullptr && file->pMethods != nullptr) {
-    if (const int rc = file->pMethods->xSync(file, SQLITE_SYNC_NORMAL); rc != SQLITE_OK) {
-      stop(std::string("cannot sync the database file after a checkpoint: ") + sqlite3_errstr(rc));
-    }
+      file != nullptr && file->pMethods != nullptr &&
+      file->pMethods->xSync(file, SQLITE_SYNC_NORMAL) != SQLITE_OK) {
+    int system_errno = 0;
+    sqlite3_file_control(checkpointer_, "main", SQLITE_FCNTL_LAST_ERRNO, &system_errno);
+    stop("cannot sync the database file after a checkpoint", system_errno);
   }
   run(SQLITE_CHECKPOINT_RESTART, nullptr, nullptr);
 }

@@ -9,16 +9,19 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "covgate/covgate.h"
+#include "support/failing_sync_vfs.hpp"
 #include "support/temp_dir.hpp"
 
 namespace {
@@ -409,6 +412,59 @@ TEST_SUITE("plugin.abi") {
     CHECK(health.state == COVGATE_HEALTHY);
     const auto again = submit(g.h, claim);
     CHECK(again->disposition == COVGATE_RELEASE);
+  }
+
+  TEST_CASE(
+      "health: a checkpoint that could not sync leaves the handle failed, the message answered") {
+    // A checkpoint follows a message once a second of message time has passed. Its sync
+    // failing (a VFS that fails the database file's syncs) means pages may be lost, and no
+    // checkpoint may run again: refused from then on, but the message already stored is answered.
+    temp_dir dir;
+    const auto config = R"({"store": {"directory": ")" + dir.path.string() + R"("}})";
+    const auto files = files_of("01-csii-released");
+    const auto record = read(files[0]);
+    const auto claim = read(files[1]);
+    const auto message_at = [](const std::string& bytes, std::int64_t unix_ms) {
+      covgate_message m{};
+      m.size = sizeof m;
+      m.data = reinterpret_cast<const std::uint8_t*>(bytes.data());
+      m.length = bytes.size();
+      m.unix_ms = unix_ms;
+      return m;
+    };
+    const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+    std::string answered;
+    {
+      covgate::test::failing_sync_vfs vfs;
+      handle g(config);
+      auto err = error_struct();
+      const auto first = message_at(record, now_ms);
+      answer_ptr a;
+      REQUIRE(covgate_submit_message(g.h, &first, &a.a, &err) == COVGATE_OK);
+      covgate::test::failing_sync_vfs::fail_from_sync =
+          covgate::test::failing_sync_vfs::database_syncs + 1;
+      const auto second = message_at(claim, now_ms + 2000);
+      answer_ptr b;
+      REQUIRE(covgate_submit_message(g.h, &second, &b.a, &err) == COVGATE_OK);
+      CHECK(b->disposition == COVGATE_RELEASE);
+      answered = b.body();
+      covgate_health health{};
+      health.size = sizeof health;
+      REQUIRE(covgate_get_health(g.h, &health, &err) == COVGATE_OK);
+      CHECK(health.state == COVGATE_FAILED);
+      CHECK(
+          std::string(health.last_trouble).find("the store failed: a checkpoint could not sync") ==
+          0);
+      covgate::test::failing_sync_vfs::fail_from_sync = std::numeric_limits<int>::max();
+      answer_ptr c;
+      CHECK(covgate_submit_message(g.h, &second, &c.a, &err) == COVGATE_E_STORE);
+    }  // closed: no checkpoint runs, the WAL keeps both messages
+    handle g(config);
+    const auto again = submit(g.h, claim);  // kept: answered as the first time
+    CHECK((again->flags & COVGATE_REPEATED) != 0);
+    CHECK(again.body() == answered);
   }
 
   TEST_CASE("a message with its source and time names them in its answer and decisions") {

@@ -507,9 +507,10 @@ class sqlite_store final : public engine::state {
   /// own, so the writer never stalls on it (automatic checkpoints are off). Safe to call from
   /// another thread than the one writing. No-op for an in-memory store. Once the WAL holds
   /// `restart_past_frames` frames and all were copied, the next transaction starts it over.
-  /// Throws store_error when a checkpoint fails (busy is not a failure) or the database file
-  /// cannot be synced after a copy; from then on no checkpoint runs in this store (nor the one
-  /// SQLite runs on close), so the WAL keeps every commit for the next start.
+  /// Throws store_error when a checkpoint could not sync the WAL or the database file; from
+  /// then on no checkpoint runs in this store (nor the one SQLite runs on close), so the WAL
+  /// keeps every commit for the next start. Any other failure (busy, a full disk) leaves the
+  /// copy to the next call.
   void checkpoint(int restart_past_frames = restart_wal_frames);
   static constexpr int restart_wal_frames = 16384;  // 64 MB of 4 KB pages
 
