@@ -158,6 +158,38 @@ TEST_SUITE("sqlite_store checkpoints") {
     CHECK(s.load("C"));
   }
 
+  TEST_CASE(
+      "sync() keeps one descriptor of the WAL from its first call; a WAL removed is an error") {
+    // Kept, not opened per call: Linux tells each open file of a failed writeback once, and a
+    // descriptor opened after another one (the checkpointer's) was told would never hear of it.
+    const auto descriptors_of = [](const std::filesystem::path& file) {
+      int n = 0;
+      for (const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) {
+        std::error_code ec;
+        if (std::filesystem::read_symlink(e.path(), ec) == file) ++n;
+      }
+      return n;
+    };
+    temp_dir dir;
+    store::sqlite_store s(dir.path, true);
+    s.defer_sync();
+    save(s, "A");
+    const auto wal = std::filesystem::canonical(dir.path / "covgate.db-wal");
+    const int before = descriptors_of(wal);  // SQLite's own
+    s.sync();
+    save(s, "B");
+    s.sync();
+    CHECK(descriptors_of(wal) == before + 1);
+
+    std::filesystem::remove(wal);
+    try {
+      s.sync();
+      FAIL("the sync of a removed WAL did not fail");
+    } catch (const store::store_error& e) {
+      CHECK(std::string(e.what()) == "cannot sync covgate.db-wal: the file was removed");
+    }
+  }
+
   TEST_CASE("a writer that finds the write lock taken begins as soon as it is given up") {
     // SQLite's own busy handler tries at 1, 3, 8, 18 and 33 ms: a lock given up after 19 ms
     // would be taken 14 ms late. The least of three lags keeps a slow machine's scheduling out.

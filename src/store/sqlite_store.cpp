@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -231,6 +232,7 @@ sqlite_store::~sqlite_store() {
   }
   sqlite3_close(checkpointer_);
   sqlite3_close(db_);
+  if (synced_fd_ >= 0) ::close(synced_fd_);  // after the connections: see sync()
 }
 
 void sqlite_store::checkpoint(int restart_past_frames) {
@@ -348,12 +350,11 @@ void sqlite_store::defer_sync() {
 
 namespace {
 
-// fdatasync of the file at `path` (a directory: fsync). False with errno set when it could not
-// be opened or synced.
-bool sync_file(const std::filesystem::path& path, bool directory) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | (directory ? O_DIRECTORY : 0));
+// fsync of the directory at `path`. False with errno set when it could not be opened or synced.
+bool sync_directory(const std::filesystem::path& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_DIRECTORY);
   if (fd < 0) return false;
-  const bool synced = (directory ? ::fsync(fd) : ::fdatasync(fd)) == 0;
+  const bool synced = ::fsync(fd) == 0;
   const int saved = errno;
   ::close(fd);
   errno = saved;
@@ -364,20 +365,39 @@ bool sync_file(const std::filesystem::path& path, bool directory) {
 
 void sqlite_store::sync() {
   if (path_ == ":memory:" || read_only_) return;
-  // Opened for each call, not kept: SQLite deletes the WAL when its last connection closes
-  // and creates it again, and a descriptor kept from before would sync a file no one reads.
-  auto wal = path_;
-  wal += "-wal";
-  if (!sync_file(wal, false)) {
-    // No WAL: nothing was written since it was last checkpointed and removed; the database
-    // file then holds every commit.
-    if (errno != ENOENT || !sync_file(path_, false)) {
-      throw store_error("cannot sync " + wal.filename().string() + ": " +
-                        std::system_category().message(errno));
+  const std::lock_guard lock(sync_mutex_);
+  // The WAL through one descriptor kept from the first call on, not one opened per call:
+  // Linux reports a failed writeback once to each open file, and a descriptor opened after
+  // another one (the checkpointer's, which syncs the WAL before copying it) was told would
+  // never hear of it. SQLite keeps the file while any of its connections is open, as this
+  // store's are until its destructor (it deletes the WAL when the last one closes). No WAL at
+  // the first call: a store SQLite could not put in WAL mode, whose commits are in the
+  // database file (kept open until the connections are closed: closing a descriptor of it
+  // would drop their locks).
+  if (synced_fd_ < 0) {
+    auto wal = path_;
+    wal += "-wal";
+    synced_fd_ = ::open(wal.c_str(), O_RDONLY | O_CLOEXEC);
+    synced_name_ = wal.filename().string();
+    if (synced_fd_ < 0 && errno == ENOENT) {
+      if (const int database = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC); database >= 0) {
+        synced_fd_ = database;
+        synced_name_ = path_.filename().string();
+      } else {
+        errno = ENOENT;  // said of the WAL
+      }
     }
   }
+  const auto failed = [&](const std::string& what) {
+    throw store_error("cannot sync " + synced_name_ + ": " + what);
+  };
+  if (synced_fd_ < 0) failed(std::system_category().message(errno));
+  struct stat status {};
+  if (::fstat(synced_fd_, &status) != 0) failed(std::system_category().message(errno));
+  if (status.st_nlink == 0) failed("the file was removed");  // what it holds is nobody's now
+  if (::fdatasync(synced_fd_) != 0) failed(std::system_category().message(errno));
   if (!directory_synced_.load(std::memory_order_acquire)) {
-    if (!sync_file(path_.parent_path().empty() ? "." : path_.parent_path(), true)) {
+    if (!sync_directory(path_.parent_path().empty() ? "." : path_.parent_path())) {
       throw store_error("cannot sync the store's directory: " +
                         std::system_category().message(errno));
     }

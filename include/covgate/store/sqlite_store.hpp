@@ -14,6 +14,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -372,8 +373,9 @@ class sqlite_store final : public engine::state {
   /// sync the WAL before copying and the database after. No-op for an in-memory store.
   void defer_sync();
   /// Every transaction committed before the call is on disk when it returns: fdatasync of the
-  /// WAL file (which a power cut's recovery reads, SQLite validating each frame), and once
-  /// per store of its directory, whose entry for the WAL must survive too. Safe to call
+  /// WAL file (which a power cut's recovery reads, SQLite validating each frame) through a
+  /// descriptor kept from the first call on, and once per store of its directory, whose entry
+  /// for the WAL must survive too. Safe to call
   /// from another thread than the writer's while it writes (a frame written meanwhile is
   /// synced or not, and belongs to a transaction not yet committed). Throws store_error.
   void sync();
@@ -556,6 +558,9 @@ class sqlite_store final : public engine::state {
   std::uint64_t claim_writes_ = 0;
   bool read_only_ = false;
   bool sync_deferred_ = false;
+  std::mutex sync_mutex_;    // sync(): its descriptor, and the directory's sync once
+  int synced_fd_ = -1;       // sync(): the WAL's (or the database file's), kept from its first call
+  std::string synced_name_;  // of that file, for errors
   std::atomic<bool> directory_synced_{false};
   std::atomic<bool> checkpoints_stopped_{false};  // a checkpoint failed: never again
   std::optional<std::uint32_t> writing_partition_;
