@@ -321,13 +321,16 @@ void gate::maintain(std::int64_t now_ms) {
   if (now_ms - last_checkpoint_ms_ >= 1000) {
     last_checkpoint_ms_ = now_ms;
     try {
-      sqlite_->checkpoint();
+      if (auto due = sqlite_->checkpoint()) {  // tried again in a second
+        troubles_.note(std::move(*due), unix_ms_now(), trouble_book::standing::passing);
+      }
     } catch (const store::store_error& e) {
       // A sync failed: pages may be lost, and no checkpoint runs again (the WAL would grow
       // for good). Refused until a reopen rebuilds the state, as serve does.
       healthy_ = false;
       troubles_.note(std::string("the store failed: ") + e.what(), unix_ms_now(),
                      trouble_book::standing::passing);
+      return;
     }
   }
   if (last_prune_ms_ == 0 || now_ms - last_prune_ms_ >= 3'600'000) {
@@ -514,7 +517,8 @@ void gate::flush() {
   std::lock_guard lock(mutex_);
   if (sqlite_ == nullptr || !healthy_) return;
   try {
-    sqlite_->checkpoint();
+    // A copy that fails here is SQLite's to try again as the store closes.
+    (void)sqlite_->checkpoint();
   } catch (const store::store_error&) {
     healthy_ = false;  // as in maintain(): a sync failed
     throw;

@@ -154,13 +154,21 @@ void durable_gate::checkpoint_loop() {
     if (stopping_) break;
     lock.unlock();
     std::string failure;
+    std::optional<std::string> due;
     try {
-      store_.checkpoint();  // its own connection: no need to hold the gate's lock
+      due = store_.checkpoint();  // its own connection: no need to hold the gate's lock
     } catch (const store::store_error& e) {
       failure = e.what();
     }
     lock.lock();
     if (!failure.empty()) store_failed(failure);
+    // A copy that failed (a full disk) is tried again at the next turn: said once a minute
+    // at most, since the WAL grows meanwhile.
+    if (const auto now = std::chrono::steady_clock::now();
+        due && now - last_checkpoint_warning_ >= std::chrono::minutes(1)) {
+      last_checkpoint_warning_ = now;
+      log().warn("store", "checkpoint failed, tried again", {{"reason", *due}});
+    }
   }
 }
 

@@ -149,6 +149,7 @@ sqlite_store::sqlite_store(const std::filesystem::path& directory, bool synchron
     throw store_error("cannot open a second connection to " + path_.string());
   }
   if (checkpointer_ != nullptr) {
+    database_fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);  // -1: checkpoint() does without
     sqlite3_busy_handler(checkpointer_, retry_soon<1000>, nullptr);
     sqlite3_extended_result_codes(checkpointer_, 1);  // checkpoint() tells a failed sync apart
     // A connection learns that the file is in WAL mode when it first reads it.
@@ -227,16 +228,23 @@ sqlite_store::~sqlite_store() {
     if (checkpointer_ != nullptr) {
       sqlite3_db_config(checkpointer_, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
     }
-  } else if (checkpointer_ != nullptr) {
-    sqlite3_wal_checkpoint_v2(checkpointer_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+  } else if (checkpointer_ != nullptr &&
+             sqlite3_wal_checkpoint_v2(checkpointer_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr,
+                                       nullptr) == SQLITE_IOERR_FSYNC) {
+    sqlite3_db_config(db_, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);  // as checkpoint()
   }
   sqlite3_close(checkpointer_);
   sqlite3_close(db_);
-  if (synced_fd_ >= 0) ::close(synced_fd_);  // after the connections: see sync()
+  // After the connections: closing a descriptor of the database file drops the process's
+  // locks on it (see sync()).
+  if (synced_fd_ >= 0) ::close(synced_fd_);
+  if (database_fd_ >= 0) ::close(database_fd_);
 }
 
-void sqlite_store::checkpoint(int restart_past_frames) {
-  if (checkpointer_ == nullptr || checkpoints_stopped_.load(std::memory_order_acquire)) return;
+std::optional<std::string> sqlite_store::checkpoint(int restart_past_frames) {
+  if (checkpointer_ == nullptr || checkpoints_stopped_.load(std::memory_order_acquire)) {
+    return std::nullopt;
+  }
   // Linux reports a failed writeback once per open file: after a sync that failed, the next
   // one on this connection's file succeeds, and a checkpoint would let the WAL start over
   // without the pages that were lost. So after a failed sync no checkpoint runs again in this
@@ -248,12 +256,17 @@ void sqlite_store::checkpoint(int restart_past_frames) {
     throw store_error(what + " (" + std::system_category().message(system_errno) +
                       "); no checkpoint runs again until a restart");
   };
+  std::optional<std::string> due;  // why a copy failed, to be tried again
   const auto run = [&](int mode, int* frames, int* copied) {
-    if (sqlite3_wal_checkpoint_v2(checkpointer_, nullptr, mode, frames, copied) ==
-        SQLITE_IOERR_FSYNC) {  // extended codes are on for this connection
+    const int rc = sqlite3_wal_checkpoint_v2(checkpointer_, nullptr, mode, frames, copied);
+    if (rc == SQLITE_IOERR_FSYNC) {  // extended codes are on for this connection
       stop("a checkpoint could not sync the WAL or the database file",
            sqlite3_system_errno(checkpointer_));
     }
+    if (rc != SQLITE_OK && (rc & 0xff) != SQLITE_BUSY) {
+      due = std::string("a checkpoint failed and is due again: ") + sqlite3_errmsg(checkpointer_);
+    }
+    return rc == SQLITE_OK;
   };
   // PASSIVE: copies what it can without waiting for (or blocking) the writer. The WAL file
   // only starts over once everything in it was copied; under steady load that moment rarely
@@ -261,8 +274,16 @@ void sqlite_store::checkpoint(int restart_past_frames) {
   // copies the little that is left and makes the next transaction start the WAL over.
   int frames = 0;
   int copied = 0;
-  run(SQLITE_CHECKPOINT_PASSIVE, &frames, &copied);
-  if (frames < restart_past_frames || copied != frames) return;
+  const bool passive_ran = run(SQLITE_CHECKPOINT_PASSIVE, &frames, &copied);
+  if (passive_ran && copied > 0 && database_fd_ >= 0) {
+    // The pages copied, on their way to the disk now rather than all at the sync before the
+    // RESTART below: that sync's tens of MB held up the commits' WAL syncs behind them (serve,
+    // 16 MLLP connections: WAL syncs of 20-40 ms beside it; p99.9 33 -> 12 ms with this, in
+    // six alternating runs). Starts the writeback only: no wait, no flush of the disk's cache,
+    // and a failure is for the sync to report.
+    ::sync_file_range(database_fd_, 0, 0, SYNC_FILE_RANGE_WRITE);
+  }
+  if (!passive_ran || frames < restart_past_frames || copied != frames) return due;
   // A PASSIVE copy that does not reach the WAL's end (under load it never does) leaves the
   // pages it wrote to the database file unsynced; the RESTART syncs them all while it holds
   // the writer's lock (serve's writer waited up to 31 ms for it, measured). Synced here
@@ -277,6 +298,7 @@ void sqlite_store::checkpoint(int restart_past_frames) {
     stop("cannot sync the database file after a checkpoint", system_errno);
   }
   run(SQLITE_CHECKPOINT_RESTART, nullptr, nullptr);
+  return due;
 }
 
 void sqlite_store::exec(const char* sql) {
@@ -346,6 +368,25 @@ void sqlite_store::defer_sync() {
   if (path_ == ":memory:" || read_only_) return;
   exec("PRAGMA synchronous=NORMAL");
   sync_deferred_ = true;
+  // Before any thread checkpoints: see sync().
+  const std::lock_guard lock(sync_mutex_);
+  open_synced_file();
+}
+
+void sqlite_store::open_synced_file() {
+  if (synced_fd_ >= 0) return;
+  auto wal = path_;
+  wal += "-wal";
+  synced_fd_ = ::open(wal.c_str(), O_RDONLY | O_CLOEXEC);
+  synced_name_ = wal.filename().string();
+  if (synced_fd_ < 0 && errno == ENOENT) {
+    if (const int database = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC); database >= 0) {
+      synced_fd_ = database;
+      synced_name_ = path_.filename().string();
+    } else {
+      errno = ENOENT;  // said of the WAL
+    }
+  }
 }
 
 namespace {
@@ -366,7 +407,7 @@ bool sync_directory(const std::filesystem::path& path) {
 void sqlite_store::sync() {
   if (path_ == ":memory:" || read_only_) return;
   const std::lock_guard lock(sync_mutex_);
-  // The WAL through one descriptor kept from the first call on, not one opened per call:
+  // The WAL through one descriptor kept from defer_sync() on, not one opened per call:
   // Linux reports a failed writeback once to each open file, and a descriptor opened after
   // another one (the checkpointer's, which syncs the WAL before copying it) was told would
   // never hear of it. SQLite keeps the file while any of its connections is open, as this
@@ -374,20 +415,7 @@ void sqlite_store::sync() {
   // the first call: a store SQLite could not put in WAL mode, whose commits are in the
   // database file (kept open until the connections are closed: closing a descriptor of it
   // would drop their locks).
-  if (synced_fd_ < 0) {
-    auto wal = path_;
-    wal += "-wal";
-    synced_fd_ = ::open(wal.c_str(), O_RDONLY | O_CLOEXEC);
-    synced_name_ = wal.filename().string();
-    if (synced_fd_ < 0 && errno == ENOENT) {
-      if (const int database = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC); database >= 0) {
-        synced_fd_ = database;
-        synced_name_ = path_.filename().string();
-      } else {
-        errno = ENOENT;  // said of the WAL
-      }
-    }
-  }
+  open_synced_file();  // opened by defer_sync(); again here if that failed
   const auto failed = [&](const std::string& what) {
     throw store_error("cannot sync " + synced_name_ + ": " + what);
   };

@@ -432,13 +432,14 @@ TEST_SUITE("plugin.abi") {
       m.unix_ms = unix_ms;
       return m;
     };
-    const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                            std::chrono::system_clock::now().time_since_epoch())
-                            .count();
     std::string answered;
     {
       covgate::test::failing_sync_vfs vfs;
       handle g(config);
+      // After the open, whose time the second's interval is counted from.
+      const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                              std::chrono::system_clock::now().time_since_epoch())
+                              .count();
       auto err = error_struct();
       const auto first = message_at(record, now_ms);
       answer_ptr a;

@@ -374,7 +374,7 @@ class sqlite_store final : public engine::state {
   void defer_sync();
   /// Every transaction committed before the call is on disk when it returns: fdatasync of the
   /// WAL file (which a power cut's recovery reads, SQLite validating each frame) through a
-  /// descriptor kept from the first call on, and once per store of its directory, whose entry
+  /// descriptor kept from defer_sync() on, and once per store of its directory, whose entry
   /// for the WAL must survive too. Safe to call
   /// from another thread than the writer's while it writes (a frame written meanwhile is
   /// synced or not, and belongs to a transaction not yet committed). Throws store_error.
@@ -511,9 +511,9 @@ class sqlite_store final : public engine::state {
   /// `restart_past_frames` frames and all were copied, the next transaction starts it over.
   /// Throws store_error when a checkpoint could not sync the WAL or the database file; from
   /// then on no checkpoint runs in this store (nor the one SQLite runs on close), so the WAL
-  /// keeps every commit for the next start. Any other failure (busy, a full disk) leaves the
-  /// copy to the next call.
-  void checkpoint(int restart_past_frames = restart_wal_frames);
+  /// keeps every commit for the next start. Any other failure (a full disk, say) leaves the
+  /// copy to the next call, and its reason is returned; busy is no failure.
+  std::optional<std::string> checkpoint(int restart_past_frames = restart_wal_frames);
   static constexpr int restart_wal_frames = 16384;  // 64 MB of 4 KB pages
 
   /// Size of the database files in bytes.
@@ -558,8 +558,10 @@ class sqlite_store final : public engine::state {
   std::uint64_t claim_writes_ = 0;
   bool read_only_ = false;
   bool sync_deferred_ = false;
+  int database_fd_ = -1;     // checkpoint(): starts the writeback of the pages it copied
+  void open_synced_file();   // under sync_mutex_: the WAL's, or the database file's
   std::mutex sync_mutex_;    // sync(): its descriptor, and the directory's sync once
-  int synced_fd_ = -1;       // sync(): the WAL's (or the database file's), kept from its first call
+  int synced_fd_ = -1;       // sync(): kept from defer_sync() on
   std::string synced_name_;  // of that file, for errors
   std::atomic<bool> directory_synced_{false};
   std::atomic<bool> checkpoints_stopped_{false};  // a checkpoint failed: never again
