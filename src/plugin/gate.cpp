@@ -321,8 +321,12 @@ void gate::maintain(std::int64_t now_ms) {
   if (now_ms - last_checkpoint_ms_ >= 1000) {
     last_checkpoint_ms_ = now_ms;
     try {
-      if (auto due = sqlite_->checkpoint()) {  // tried again in a second
-        troubles_.note(std::move(*due), unix_ms_now(), trouble_book::standing::passing);
+      // Tried again in a second; noted once a minute at most, as serve logs it.
+      if (auto due = sqlite_->checkpoint();
+          due && unix_ms_now() - last_checkpoint_trouble_ms_ >= 60'000) {
+        last_checkpoint_trouble_ms_ = unix_ms_now();
+        troubles_.note(std::move(*due), last_checkpoint_trouble_ms_,
+                       trouble_book::standing::passing);
       }
     } catch (const store::store_error& e) {
       // A sync failed: pages may be lost, and no checkpoint runs again (the WAL would grow

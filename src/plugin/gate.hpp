@@ -163,6 +163,7 @@ class gate {
   int wait_fd_ = -1;
   bool signalled_ = false;
   std::int64_t last_checkpoint_ms_ = 0;
+  std::int64_t last_checkpoint_trouble_ms_ = 0;  // maintain(): a failed copy noted then (wall)
   std::int64_t last_prune_ms_ = 0;
   // Last: its delivery thread calls keep_later, so it goes before everything above.
   std::unique_ptr<cluster_link> cluster_;

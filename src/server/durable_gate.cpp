@@ -165,7 +165,8 @@ void durable_gate::checkpoint_loop() {
     // A copy that failed (a full disk) is tried again at the next turn: said once a minute
     // at most, since the WAL grows meanwhile.
     if (const auto now = std::chrono::steady_clock::now();
-        due && now - last_checkpoint_warning_ >= std::chrono::minutes(1)) {
+        due &&
+        (!last_checkpoint_warning_ || now - *last_checkpoint_warning_ >= std::chrono::minutes(1))) {
       last_checkpoint_warning_ = now;
       log().warn("store", "checkpoint failed, tried again", {{"reason", *due}});
     }

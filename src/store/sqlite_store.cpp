@@ -149,7 +149,6 @@ sqlite_store::sqlite_store(const std::filesystem::path& directory, bool synchron
     throw store_error("cannot open a second connection to " + path_.string());
   }
   if (checkpointer_ != nullptr) {
-    database_fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);  // -1: checkpoint() does without
     sqlite3_busy_handler(checkpointer_, retry_soon<1000>, nullptr);
     sqlite3_extended_result_codes(checkpointer_, 1);  // checkpoint() tells a failed sync apart
     // A connection learns that the file is in WAL mode when it first reads it.
@@ -238,7 +237,6 @@ sqlite_store::~sqlite_store() {
   // After the connections: closing a descriptor of the database file drops the process's
   // locks on it (see sync()).
   if (synced_fd_ >= 0) ::close(synced_fd_);
-  if (database_fd_ >= 0) ::close(database_fd_);
 }
 
 std::optional<std::string> sqlite_store::checkpoint(int restart_past_frames) {
@@ -275,14 +273,6 @@ std::optional<std::string> sqlite_store::checkpoint(int restart_past_frames) {
   int frames = 0;
   int copied = 0;
   const bool passive_ran = run(SQLITE_CHECKPOINT_PASSIVE, &frames, &copied);
-  if (passive_ran && copied > 0 && database_fd_ >= 0) {
-    // The pages copied, on their way to the disk now rather than all at the sync before the
-    // RESTART below: that sync's tens of MB held up the commits' WAL syncs behind them (serve,
-    // 16 MLLP connections: WAL syncs of 20-40 ms beside it; p99.9 33 -> 12 ms with this, in
-    // six alternating runs). Starts the writeback only: no wait, no flush of the disk's cache,
-    // and a failure is for the sync to report.
-    ::sync_file_range(database_fd_, 0, 0, SYNC_FILE_RANGE_WRITE);
-  }
   if (!passive_ran || frames < restart_past_frames || copied != frames) return due;
   // A PASSIVE copy that does not reach the WAL's end (under load it never does) leaves the
   // pages it wrote to the database file unsynced; the RESTART syncs them all while it holds
@@ -368,9 +358,8 @@ void sqlite_store::defer_sync() {
   if (path_ == ":memory:" || read_only_) return;
   exec("PRAGMA synchronous=NORMAL");
   sync_deferred_ = true;
-  // Before any thread checkpoints: see sync().
   const std::lock_guard lock(sync_mutex_);
-  open_synced_file();
+  open_synced_file();  // before any thread checkpoints: see sync()
 }
 
 void sqlite_store::open_synced_file() {

@@ -364,7 +364,7 @@ class durable_gate final : public message_port, public review_port, public outbo
   std::shared_ptr<const std::vector<destination_config>> destinations_;  // under mutex_
   std::condition_variable stop_;  // wakes the checkpointer when stopping
   std::thread committer_;         // last: started once everything above exists
-  std::chrono::steady_clock::time_point last_checkpoint_warning_{};  // checkpoint_loop's
+  std::optional<std::chrono::steady_clock::time_point> last_checkpoint_warning_;  // its loop's
   std::thread checkpointer_;  // copies the WAL into the database file, off the commit path
   // The listeners' messages waiting for the processor (process_loop).
   struct queued_message {

@@ -370,7 +370,8 @@ class sqlite_store final : public engine::state {
   /// wait for the disk outside its lock (the next messages are processed during the wait,
   /// where SQLite's own synchronous=FULL would hold the writer for it). SQLite's
   /// synchronous=NORMAL for this connection; checkpoints (their own connection, FULL) still
-  /// sync the WAL before copying and the database after. No-op for an in-memory store.
+  /// sync the WAL before copying and the database after. No-op for an in-memory store. Call
+  /// before any thread checkpoints: it opens the descriptor sync() keeps.
   void defer_sync();
   /// Every transaction committed before the call is on disk when it returns: fdatasync of the
   /// WAL file (which a power cut's recovery reads, SQLite validating each frame) through a
@@ -558,7 +559,6 @@ class sqlite_store final : public engine::state {
   std::uint64_t claim_writes_ = 0;
   bool read_only_ = false;
   bool sync_deferred_ = false;
-  int database_fd_ = -1;     // checkpoint(): starts the writeback of the pages it copied
   void open_synced_file();   // under sync_mutex_: the WAL's, or the database file's
   std::mutex sync_mutex_;    // sync(): its descriptor, and the directory's sync once
   int synced_fd_ = -1;       // sync(): kept from defer_sync() on
