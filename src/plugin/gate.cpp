@@ -322,11 +322,11 @@ void gate::maintain(std::int64_t now_ms) {
     last_checkpoint_ms_ = now_ms;
     try {
       // Tried again in a second; noted once a minute at most, as serve logs it.
-      if (auto due = sqlite_->checkpoint();
-          due && unix_ms_now() - last_checkpoint_trouble_ms_ >= 60'000) {
-        last_checkpoint_trouble_ms_ = unix_ms_now();
-        troubles_.note(std::move(*due), last_checkpoint_trouble_ms_,
-                       trouble_book::standing::passing);
+      if (auto due = sqlite_->checkpoint()) {
+        if (const auto wall_ms = unix_ms_now(); wall_ms - last_checkpoint_trouble_ms_ >= 60'000) {
+          last_checkpoint_trouble_ms_ = wall_ms;
+          troubles_.note(std::move(*due), wall_ms, trouble_book::standing::passing);
+        }
       }
     } catch (const store::store_error& e) {
       // A sync failed: pages may be lost, and no checkpoint runs again (the WAL would grow

@@ -26,18 +26,9 @@ using covgate::test::failing_sync_vfs;
 using covgate::test::temp_dir;
 using clock_type = std::chrono::steady_clock;
 
-engine::claim_record record(const char* id) {
-  engine::claim_record r;
-  r.claim = test::pump_claim(id);
-  r.decision.claim_id = id;
-  r.decision.result = model::outcome::release;
-  r.source = "mllp:1";
-  return r;
-}
-
 void save(store::sqlite_store& s, const char* id) {
   s.begin();
-  s.save(record(id));
+  s.save(test::stored_claim(id));
   s.commit();
 }
 

@@ -221,16 +221,17 @@ void sqlite_store::read_counters() {
 
 sqlite_store::~sqlite_store() {
   statements_.clear();  // finalize before closing
+  if (checkpointer_ != nullptr && !checkpoints_stopped_.load(std::memory_order_acquire) &&
+      sqlite3_wal_checkpoint_v2(checkpointer_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr,
+                                nullptr) == SQLITE_IOERR_FSYNC) {
+    checkpoints_stopped_.store(true, std::memory_order_release);
+  }
   if (checkpoints_stopped_.load(std::memory_order_acquire)) {
     // The last connection to close would copy the WAL and sync (checkpoint() says why not).
     sqlite3_db_config(db_, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
     if (checkpointer_ != nullptr) {
       sqlite3_db_config(checkpointer_, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
     }
-  } else if (checkpointer_ != nullptr &&
-             sqlite3_wal_checkpoint_v2(checkpointer_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr,
-                                       nullptr) == SQLITE_IOERR_FSYNC) {
-    sqlite3_db_config(db_, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);  // as checkpoint()
   }
   sqlite3_close(checkpointer_);
   sqlite3_close(db_);

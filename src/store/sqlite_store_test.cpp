@@ -27,15 +27,6 @@ store::journal_entry entry(std::int64_t at_ms, std::string channel, std::string 
   return e;
 }
 
-engine::claim_record record(const char* id, model::outcome result = model::outcome::release) {
-  engine::claim_record r;
-  r.claim = test::pump_claim(id);
-  r.decision.claim_id = id;
-  r.decision.result = result;
-  r.source = "mllp:1";
-  return r;
-}
-
 // SQLite's plan for `query` over a new store's schema: one step per row of EXPLAIN QUERY PLAN.
 std::vector<std::string> plan_of(std::string_view query) {
   temp_dir dir;
@@ -63,8 +54,8 @@ TEST_SUITE("store.sqlite_store") {
     {
       store::sqlite_store s(dir.path, false);
       s.begin();
-      s.save(record("A", model::outcome::hold_documentation));
-      s.save(record("B"));
+      s.save(test::stored_claim("A", model::outcome::hold_documentation));
+      s.save(test::stored_claim("B"));
       CHECK(s.journal(entry(1000, "mllp", "127.0.0.1", "x12", "ISA*...")) == 1);
       model::decision held;
       held.claim_id = "A";
@@ -98,13 +89,13 @@ TEST_SUITE("store.sqlite_store") {
 
   TEST_CASE("two billing providers' claims of one CLM01 are two rows, found by the CLM01") {
     store::sqlite_store s(":memory:", false);
-    auto first = record("P1", model::outcome::hold_documentation);
+    auto first = test::stored_claim("P1", model::outcome::hold_documentation);
     first.claim.billing.npi = "1111111112";
-    auto second = record("P1");
+    auto second = test::stored_claim("P1");
     second.claim.billing.npi = "2222222223";
     s.save(first);
     s.save(second);
-    s.save(record("P10"));  // another CLM01 that begins with "P1"
+    s.save(test::stored_claim("P10"));  // another CLM01 that begins with "P1"
     CHECK(s.size() == 3);
     const auto first_key = model::claim_key(first.claim);
     const auto second_key = model::claim_key(second.claim);
@@ -128,14 +119,14 @@ TEST_SUITE("store.sqlite_store") {
     SUBCASE("with its list rows") {}
     SUBCASE("from before the list table") { list_rows = false; }
     temp_dir dir;
-    auto held = record("OLD", model::outcome::hold_documentation);
+    auto held = test::stored_claim("OLD", model::outcome::hold_documentation);
     held.claim.billing.npi = "1999999984";
     const auto key = model::claim_key(held.claim);
     {
       store::sqlite_store s(dir.path, false);
       s.begin();
       s.save(held);
-      s.save(record("NONPI"));
+      s.save(test::stored_claim("NONPI"));
       s.record_history(key, {1, "hold", 1000, held.decision, "mllp:1:0", ""});
       s.commit();
     }
@@ -171,7 +162,7 @@ TEST_SUITE("store.sqlite_store") {
     temp_dir dir;
     store::sqlite_store s(dir.path, false);
     s.begin();
-    s.save(record("A"));
+    s.save(test::stored_claim("A"));
     s.journal(entry(1, "http", "::1", "fhir", "{}"));
     s.rollback();
     CHECK_FALSE(s.load("A"));
@@ -190,7 +181,7 @@ TEST_SUITE("store.sqlite_store") {
       s.defer_sync();
       CHECK(s.sync_deferred());
       s.begin();
-      s.save(record("A"));
+      s.save(test::stored_claim("A"));
       s.commit();
       // Written to the WAL (not only held by the connection), where a reader finds it.
       CHECK(std::filesystem::file_size(dir.path / "covgate.db-wal") > 0);
@@ -217,11 +208,11 @@ TEST_SUITE("store.sqlite_store") {
   TEST_CASE("open claims and released insulin pumps are found by index, not by a walk") {
     temp_dir dir;
     store::sqlite_store s(dir.path, false);
-    auto a = record("A", model::outcome::hold_documentation);
-    auto b = record("B");
+    auto a = test::stored_claim("A", model::outcome::hold_documentation);
+    auto b = test::stored_claim("B");
     b.csii_released = true;
-    auto c = record("C", model::outcome::hold_review);
-    auto d = record("D", model::outcome::hold_documentation);
+    auto c = test::stored_claim("C", model::outcome::hold_review);
+    auto d = test::stored_claim("D", model::outcome::hold_documentation);
     d.closed = true;
     for (const auto& r : {a, b, c, d}) s.save(r);
     const auto held = s.open_claims_of(test::test_patient_key, false);
@@ -239,7 +230,7 @@ TEST_SUITE("store.sqlite_store") {
     // Each claim saved with its outcome now, and its events so far.
     const auto claim = [&](const char* id, model::outcome now, bool closed,
                            std::vector<std::pair<const char*, std::int64_t>> events) {
-      auto r = record(id, now);
+      auto r = test::stored_claim(id, now);
       r.closed = closed;
       s.save(r);
       std::uint32_t sequence = 0;
@@ -287,8 +278,9 @@ TEST_SUITE("store.sqlite_store") {
   TEST_CASE("the worklist pages open claims by outcome, in id order") {
     temp_dir dir;
     store::sqlite_store s(dir.path, false);
-    for (const char* id : {"C", "A", "B", "D"}) s.save(record(id, model::outcome::hold_review));
-    auto closed = record("E", model::outcome::hold_review);
+    for (const char* id : {"C", "A", "B", "D"})
+      s.save(test::stored_claim(id, model::outcome::hold_review));
+    auto closed = test::stored_claim("E", model::outcome::hold_review);
     closed.closed = true;
     s.save(closed);
     const auto first = s.claims_with(model::outcome::hold_review, "", 2);
@@ -630,12 +622,12 @@ TEST_SUITE("store.sqlite_store") {
     temp_dir dir;
     store::sqlite_store writer(dir.path, false);
     writer.begin();
-    writer.save(record("A", model::outcome::hold_documentation));
+    writer.save(test::stored_claim("A", model::outcome::hold_documentation));
     writer.commit();
     const store::sqlite_store reader(dir.path, store::read_only);
     writer.begin();  // a long evaluation in progress: uncommitted, and holding the write lock
-    writer.save(record("B", model::outcome::hold_documentation));
-    auto a = record("A", model::outcome::release);
+    writer.save(test::stored_claim("B", model::outcome::hold_documentation));
+    auto a = test::stored_claim("A", model::outcome::release);
     writer.save(a);
     // Not blocked (the busy timeout would make a blocked read take seconds, then throw), and
     // what a reader sees is what would survive a crash now.
@@ -656,7 +648,7 @@ TEST_SUITE("store.sqlite_store") {
     temp_dir dir;
     { store::sqlite_store writer(dir.path, false); }
     store::sqlite_store reader(dir.path, store::read_only);
-    CHECK_THROWS_AS(reader.save(record("A")), store::store_error);
+    CHECK_THROWS_AS(reader.save(test::stored_claim("A")), store::store_error);
     CHECK_THROWS_AS(store::sqlite_store(":memory:", store::read_only), store::store_error);
     CHECK_THROWS_AS(store::sqlite_store(dir.path / "absent", store::read_only), store::store_error);
   }

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "covgate/engine/state.hpp"
 #include "covgate/mapping/tables.hpp"
 #include "covgate/model/facts.hpp"
 #include "covgate/policy/policy.hpp"
@@ -82,6 +83,17 @@ inline model::claim pump_claim(const char* id = "PUMP001", char frequency = '1')
   line.service_dates = {{2026, 4, 1}, {2026, 4, 1}};
   c.lines.push_back(line);
   return c;
+}
+
+// The pump claim under `id` as a store keeps it: decided `result`, from an MLLP message.
+inline engine::claim_record stored_claim(const char* id,
+                                         model::outcome result = model::outcome::release) {
+  engine::claim_record r;
+  r.claim = pump_claim(id);
+  r.decision.claim_id = id;
+  r.decision.result = result;
+  r.source = "mllp:1";
+  return r;
 }
 
 /// Everything pump_claim() needs to be released: a fasting C-peptide at 62.5 % of its LLN with a
