@@ -16,6 +16,7 @@
 #include "covgate/store/sqlite_store.hpp"
 #include "support/failing_sync_vfs.hpp"
 #include "support/gate_fixtures.hpp"
+#include "support/open_files.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace covgate;
@@ -157,24 +158,16 @@ TEST_SUITE("sqlite_store checkpoints") {
       "sync() keeps one descriptor of the WAL from its first call; a WAL removed is an error") {
     // Kept, not opened per call: Linux tells each open file of a failed writeback once, and a
     // descriptor opened after another one (the checkpointer's) was told would never hear of it.
-    const auto descriptors_of = [](const std::filesystem::path& file) {
-      int n = 0;
-      for (const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) {
-        std::error_code ec;
-        if (std::filesystem::read_symlink(e.path(), ec) == file) ++n;
-      }
-      return n;
-    };
     temp_dir dir;
     store::sqlite_store s(dir.path, true);
     save(s, "A");
     const auto wal = std::filesystem::canonical(dir.path / "covgate.db-wal");
-    const int before = descriptors_of(wal);  // SQLite's own
+    const int before = test::descriptors_of(wal);  // SQLite's own
     s.defer_sync();  // opened here, before any other thread could sync the WAL
     s.sync();
     save(s, "B");
     s.sync();
-    CHECK(descriptors_of(wal) == before + 1);
+    CHECK(test::descriptors_of(wal) == before + 1);
 
     std::filesystem::remove(wal);
     try {

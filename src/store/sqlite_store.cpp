@@ -65,6 +65,20 @@ sqlite_store::sqlite_store(const std::filesystem::path& directory, bool synchron
     path_ = directory / "covgate.db";
   }
   open(SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  try {
+    prepare_for_writing(synchronous_full);
+  } catch (const store_error& e) {
+    // A plugin host may retry a failing open for as long as it runs: each attempt gives its
+    // connections back (and the file's descriptors with them).
+    close_connections();
+    throw store_error("cannot open " + path_.string() + ": " + e.what());
+  } catch (...) {
+    close_connections();
+    throw;
+  }
+}
+
+void sqlite_store::prepare_for_writing(bool synchronous_full) {
   exec("PRAGMA journal_mode=WAL");
   if (path_ != ":memory:") {
     // Checkpoints run from checkpoint() on their own connection, not inside a commit: an
@@ -143,10 +157,8 @@ sqlite_store::sqlite_store(const std::filesystem::path& directory, bool synchron
            .c_str());
   if (path_ != ":memory:" &&
       sqlite3_open_v2(path_.c_str(), &checkpointer_, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
-    sqlite3_close(checkpointer_);
-    checkpointer_ = nullptr;
-    sqlite3_close(db_);
-    throw store_error("cannot open a second connection to " + path_.string());
+    const std::string message = checkpointer_ ? sqlite3_errmsg(checkpointer_) : "out of memory";
+    throw store_error("cannot open a second connection: " + message);
   }
   if (checkpointer_ != nullptr) {
     sqlite3_busy_handler(checkpointer_, retry_soon<1000>, nullptr);
@@ -181,9 +193,11 @@ sqlite_store::sqlite_store(const std::filesystem::path& directory, read_only_t) 
   try {
     exec("PRAGMA query_only=1");
     read_counters();
-  } catch (const store_error&) {
-    statements_.clear();
-    sqlite3_close(db_);
+  } catch (const store_error& e) {
+    close_connections();
+    throw store_error("cannot open " + path_.string() + ": " + e.what());
+  } catch (...) {
+    close_connections();
     throw;
   }
 }
@@ -233,11 +247,19 @@ sqlite_store::~sqlite_store() {
       sqlite3_db_config(checkpointer_, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
     }
   }
+  close_connections();
+}
+
+void sqlite_store::close_connections() noexcept {
+  statements_.clear();  // finalized first: a connection with statements left does not close
   sqlite3_close(checkpointer_);
+  checkpointer_ = nullptr;
   sqlite3_close(db_);
+  db_ = nullptr;
   // After the connections: closing a descriptor of the database file drops the process's
   // locks on it (see sync()).
   if (synced_fd_ >= 0) ::close(synced_fd_);
+  synced_fd_ = -1;
 }
 
 std::optional<std::string> sqlite_store::checkpoint(int restart_past_frames) {

@@ -4,16 +4,20 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
+#include <string>
 
 #include "covgate/model/claim_key.hpp"
 #include "support/gate_fixtures.hpp"
+#include "support/open_files.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace covgate;
 
 namespace {
 
+using covgate::test::descriptors_of;
 using covgate::test::temp_dir;
 
 store::journal_entry entry(std::int64_t at_ms, std::string channel, std::string sender,
@@ -156,6 +160,48 @@ TEST_SUITE("store.sqlite_store") {
     CHECK(s.claim_keys_of("OLD") == std::vector<std::string>{key});
     CHECK(s.load("NONPI"));  // no billing NPI: keyed by CLM01 as before
     CHECK(s.counter("claim_keys", 0) == 1);
+  }
+
+  TEST_CASE("a store that cannot be opened says which file, and keeps nothing of it open") {
+    // A plugin host may retry a failing open for as long as it runs: each failed attempt
+    // must give back its connections, the database file's descriptors with them.
+    temp_dir dir;
+    const auto file = dir.path / "covgate.db";
+    SUBCASE("not a database (fails at the first statement)") {
+      std::filesystem::create_directories(dir.path);
+      std::FILE* f = std::fopen(file.c_str(), "wb");
+      REQUIRE(f != nullptr);
+      for (int i = 0; i < 64; ++i) std::fputs("this file is not a database at all\n", f);
+      std::fclose(f);
+    }
+    SUBCASE("a journal changed by hand (fails with both connections open, statements prepared)") {
+      { store::sqlite_store s(dir.path, false); }
+      sqlite3* db = nullptr;
+      REQUIRE(sqlite3_open(file.c_str(), &db) == SQLITE_OK);
+      REQUIRE(sqlite3_exec(db, "ALTER TABLE journal DROP COLUMN bytes", nullptr, nullptr,
+                           nullptr) == SQLITE_OK);
+      sqlite3_close(db);
+    }
+    const auto error_opening = [&](bool for_writing) {
+      try {
+        if (for_writing) {
+          store::sqlite_store s(dir.path, true);
+        } else {
+          store::sqlite_store s(dir.path, store::read_only);
+        }
+      } catch (const store::store_error& e) {
+        return std::string(e.what());
+      }
+      return std::string();
+    };
+    for (int attempt = 0; attempt < 3; ++attempt) {
+      for (const bool for_writing : {true, false}) {
+        const auto error = error_opening(for_writing);
+        INFO(error);
+        CHECK(error.starts_with("cannot open " + file.string() + ": "));
+        CHECK(descriptors_of(std::filesystem::canonical(file)) == 0);
+      }
+    }
   }
 
   TEST_CASE("a rolled-back transaction leaves nothing behind") {

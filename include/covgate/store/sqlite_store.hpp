@@ -528,6 +528,10 @@ class sqlite_store final : public engine::state {
   statement& prepared(std::string_view sql) const;
   void exec(const char* sql);
   void open(int flags);
+  // The schema, its upgrades, the checkpointer's connection and the counters: what a store
+  // opened for writing needs before its first use.
+  void prepare_for_writing(bool synchronous_full);
+  void close_connections() noexcept;  // idempotent: the destructor's, or a failed open's
   void read_counters();  // next_seq_, next_fact_seq_ and the journal's figures from the tables
   void count_journal();  // journal_bytes_ and next_journal_id_ from the table
   void save_row(const engine::claim_record_view& record);
