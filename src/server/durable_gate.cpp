@@ -650,18 +650,34 @@ void durable_gate::inspect(
   read(store_, intake_);
 }
 
+// The outbox's calls come from its worker's thread: a store error is a store failure, never an
+// exception out of that thread (it would end the process). A failed store delivers, marks and
+// deletes nothing more: the group that failed may have left rows no sender was told of, and
+// what the store holds goes out after the restart it needs.
 std::vector<store::outbox_item> durable_gate::due(std::size_t limit) {
   std::lock_guard lock(mutex_);
-  return store_.due(now_ms(), limit);
+  if (!healthy_) return {};
+  try {
+    return store_.due(now_ms(), limit);
+  } catch (const store::store_error& e) {
+    store_failed(e.what());
+    return {};
+  }
 }
 
 void durable_gate::delivered(const store::outbox_item& item) {
   std::lock_guard lock(mutex_);
-  store_.delivered(item.id, now_ms());
+  if (!healthy_) return;
+  try {
+    store_.delivered(item.id, now_ms());
+  } catch (const store::store_error& e) {
+    store_failed(e.what());
+  }
 }
 
 bool durable_gate::failed(const store::outbox_item& item, std::string_view error) {
   std::lock_guard lock(mutex_);
+  if (!healthy_) return false;
   // Exponential backoff from the first delay, capped; dead after the configured attempts.
   const auto attempts = item.attempts + 1;
   auto delay = config_.outbox.first_backoff;
@@ -672,7 +688,12 @@ bool durable_gate::failed(const store::outbox_item& item, std::string_view error
   const bool to_cluster = item.destination < destinations_->size() &&
                           (*destinations_)[item.destination].kind == "cluster";
   const bool dead = !to_cluster && attempts >= config_.outbox.max_attempts;
-  store_.failed(item.id, now_ms() + delay.count(), dead, error);
+  try {
+    store_.failed(item.id, now_ms() + delay.count(), dead, error);
+  } catch (const store::store_error& e) {
+    store_failed(e.what());
+    return false;
+  }
   return dead;
 }
 
@@ -722,7 +743,13 @@ void durable_gate::retry(std::int64_t id,
 
 std::optional<std::int64_t> durable_gate::next_due() {
   std::lock_guard lock(mutex_);
-  return store_.next_due();
+  if (!healthy_) return std::nullopt;
+  try {
+    return store_.next_due();
+  } catch (const store::store_error& e) {
+    store_failed(e.what());
+    return std::nullopt;
+  }
 }
 
 durable_gate::retention_result durable_gate::prune(std::stop_token stop) {
@@ -730,6 +757,7 @@ durable_gate::retention_result durable_gate::prune(std::stop_token stop) {
   const auto now = now_ms();
   {
     std::lock_guard lock(mutex_);
+    if (!healthy_) return pruned;
     try {
       pruned.messages = store_.prune_journal(
           now, std::chrono::duration_cast<std::chrono::milliseconds>(config_.store.journal_max_age),

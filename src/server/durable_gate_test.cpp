@@ -12,6 +12,7 @@
 #include <rapidjson/writer.h>
 
 #include "covgate/model/claim_key.hpp"
+#include "support/failing_sync_vfs.hpp"
 #include "support/gate_fixtures.hpp"
 #include "support/samples.hpp"
 #include "support/temp_dir.hpp"
@@ -209,6 +210,48 @@ TEST_SUITE("server.service") {
     s.gate().failed(due[0], "connection refused");
     CHECK_FALSE(s.gate().next_due());
     CHECK(s.metrics_text().find("covgate_outbox_items{state=\"dead\"} 1") != std::string::npos);
+  }
+
+  TEST_CASE("regression: an outbox mark the store cannot write fails the store, not the worker") {
+    // The outbox worker's thread called delivered() and failed() unguarded: a full disk's
+    // store_error left the thread and ended the process.
+    test::failing_sync_vfs vfs;
+    temp_dir dir;
+    auto c = config_in(dir.path);
+    c.outbox.destinations.push_back({"directory", dir.path / "out2", "", "", 0});
+    c.outbox.delivered_max_age = std::chrono::hours(0);  // anything delivered before now
+    c.store.journal_max_bytes = 1;                       // every message but the newest
+    std::int64_t still_pending = 0;
+    {
+      server::service s(c, test::shipped_ncd223(), test::shipped_tables());
+      const auto due = queue_late_release(s);
+      REQUIRE(due.size() == 2);  // one release, two destinations
+      s.gate().delivered(due[0]);
+      still_pending = due[1].id;
+      const auto journal_bytes = metric(s.metrics_text(), "covgate_journal_bytes");
+      test::failing_sync_vfs::fail_wal_writes = true;
+      SUBCASE("delivered") { CHECK_NOTHROW(s.gate().delivered(due[1])); }
+      SUBCASE("failed") { CHECK_NOTHROW((void)s.gate().failed(due[1], "connection refused")); }
+      CHECK_FALSE(s.gate().healthy());
+      // A failed store delivers, marks and deletes nothing more: what it holds goes out after
+      // the restart it needs (a group that failed may have left rows no sender was told of).
+      test::failing_sync_vfs::fail_wal_writes = false;
+      CHECK(s.gate().due(10).empty());
+      CHECK_FALSE(s.gate().next_due());
+      CHECK_NOTHROW(s.gate().delivered(due[1]));
+      CHECK_FALSE(s.gate().failed(due[1], "connection refused"));
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      const auto pruned = s.gate().prune();
+      CHECK(pruned.messages == 0);
+      CHECK(pruned.delivered_items == 0);
+      CHECK(metric(s.metrics_text(), "covgate_journal_bytes") == journal_bytes);
+    }
+    server::service restarted(c, test::shipped_ncd223(), test::shipped_tables());
+    const auto due = restarted.gate().due(10);
+    REQUIRE(due.size() == 1);
+    CHECK(due[0].id == still_pending);
+    REQUIRE(restarted.gate().outbox_entry(due[0].id));
+    CHECK(restarted.gate().outbox_entry(due[0].id)->attempts == 0);
   }
 
   TEST_CASE("retention deletes delivered outbox items older than their age; others stay") {

@@ -10,14 +10,16 @@
 
 namespace covgate::test {
 
-// Fails the database file's syncs from the one numbered fail_from_sync on, and its writes
-// while fail_writes. Made the default VFS while it lives, so the connections opened meanwhile
-// (a store's, a plugin handle's) open their files through it; the counts are the process's.
-// One at a time: doctest runs one test at a time.
+// Fails the database file's syncs from the one numbered fail_from_sync on, its writes while
+// fail_writes, and the WAL's writes while fail_wal_writes (as a full disk fails them). Made the
+// default VFS while it lives, so the connections opened meanwhile (a store's, a plugin handle's)
+// open their files through it; the counts are the process's. One at a time: doctest runs one test
+// at a time.
 class failing_sync_vfs {
  public:
   static inline std::atomic<int> fail_from_sync{std::numeric_limits<int>::max()};
   static inline std::atomic<bool> fail_writes{false};
+  static inline std::atomic<bool> fail_wal_writes{false};
   static inline std::atomic<int> database_writes{0};
   static inline std::atomic<int> database_syncs{0};
 
@@ -59,6 +61,7 @@ class failing_sync_vfs {
     };
     fail_from_sync = std::numeric_limits<int>::max();
     fail_writes = false;
+    fail_wal_writes = false;
     database_writes = 0;
     database_syncs = 0;
     REQUIRE(sqlite3_vfs_register(&vfs_, 1) == SQLITE_OK);
@@ -75,6 +78,7 @@ class failing_sync_vfs {
   struct file {
     sqlite3_file base;
     bool database;
+    bool wal;
     sqlite3_file* real() { return reinterpret_cast<sqlite3_file*>(this + 1); }
   };
   static sqlite3_vfs* real(sqlite3_vfs* v) { return static_cast<sqlite3_vfs*>(v->pAppData); }
@@ -86,6 +90,7 @@ class failing_sync_vfs {
     auto& shim = of(f);
     shim.base.pMethods = nullptr;
     shim.database = (flags & SQLITE_OPEN_MAIN_DB) != 0;
+    shim.wal = (flags & SQLITE_OPEN_WAL) != 0;
     const int rc = real(v)->xOpen(real(v), name, shim.real(), flags, out);
     if (rc == SQLITE_OK && shim.real()->pMethods != nullptr) shim.base.pMethods = &methods;
     return rc;
@@ -102,6 +107,7 @@ class failing_sync_vfs {
           ++database_writes;
           if (fail_writes) return SQLITE_IOERR_WRITE;
         }
+        if (of(f).wal && fail_wal_writes) return SQLITE_FULL;
         return io(f)->xWrite(inner(f), in, n, at);
       },
       [](sqlite3_file* f, sqlite3_int64 size) { return io(f)->xTruncate(inner(f), size); },

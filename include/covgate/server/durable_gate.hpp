@@ -271,7 +271,8 @@ class durable_gate final : public message_port, public review_port, public outbo
   /// gate, like read(); an in-memory store takes the gate's lock.
   void inspect(const std::function<void(const store::sqlite_store&, const engine::intake&)>& read);
 
-  // The outbox, for the delivery worker.
+  // The outbox, for the delivery worker. A store error in these is a store failure (never
+  // thrown); once the store failed they deliver, mark and delete nothing (empty, false).
   [[nodiscard]] std::vector<store::outbox_item> due(std::size_t limit);
   void delivered(const store::outbox_item& item);
   /// Records a failed attempt (retried with backoff); true when the item is now dead.
