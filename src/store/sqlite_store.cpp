@@ -21,6 +21,7 @@
 #include "covgate/model/decision_json.hpp"
 #include "covgate/model/facts.hpp"
 #include "sqlite_statement.hpp"
+#include "wal_gathering_vfs.hpp"
 
 namespace covgate::store {
 namespace {
@@ -64,7 +65,9 @@ sqlite_store::sqlite_store(const std::filesystem::path& directory, bool synchron
     if (ec) throw store_error("cannot create " + directory.string() + ": " + ec.message());
     path_ = directory / "covgate.db";
   }
-  open(SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  // The writer's commits reach the WAL in one write call each (wal_gathering_vfs.hpp).
+  open(SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+       path_ == ":memory:" ? nullptr : wal_gathering_vfs());
   try {
     prepare_for_writing(synchronous_full);
   } catch (const store_error& e) {
@@ -210,8 +213,8 @@ std::uint64_t sqlite_store::claim_writes() const {
   return static_cast<std::uint64_t>(s.integer(0));
 }
 
-void sqlite_store::open(int flags) {
-  if (sqlite3_open_v2(path_.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
+void sqlite_store::open(int flags, const char* vfs) {
+  if (sqlite3_open_v2(path_.c_str(), &db_, flags, vfs) != SQLITE_OK) {
     const std::string message = db_ ? sqlite3_errmsg(db_) : "out of memory";
     sqlite3_close(db_);
     db_ = nullptr;

@@ -1,5 +1,6 @@
 // A VFS for tests that hands every call to the system's, counts the database file's writes
-// and syncs, and fails them on demand: how a test meets a disk that lost a write.
+// and syncs and the WAL's writes, and fails them on demand: how a test meets a disk that lost
+// a write.
 #pragma once
 
 #include <doctest/doctest.h>
@@ -22,6 +23,7 @@ class failing_sync_vfs {
   static inline std::atomic<bool> fail_wal_writes{false};
   static inline std::atomic<int> database_writes{0};
   static inline std::atomic<int> database_syncs{0};
+  static inline std::atomic<int> wal_writes{0};  // write calls that reached the WAL
 
   failing_sync_vfs() {
     real_ = sqlite3_vfs_find(nullptr);
@@ -64,6 +66,7 @@ class failing_sync_vfs {
     fail_wal_writes = false;
     database_writes = 0;
     database_syncs = 0;
+    wal_writes = 0;
     REQUIRE(sqlite3_vfs_register(&vfs_, 1) == SQLITE_OK);
   }
   ~failing_sync_vfs() {
@@ -107,7 +110,10 @@ class failing_sync_vfs {
           ++database_writes;
           if (fail_writes) return SQLITE_IOERR_WRITE;
         }
-        if (of(f).wal && fail_wal_writes) return SQLITE_FULL;
+        if (of(f).wal) {
+          ++wal_writes;
+          if (fail_wal_writes) return SQLITE_FULL;
+        }
         return io(f)->xWrite(inner(f), in, n, at);
       },
       [](sqlite3_file* f, sqlite3_int64 size) { return io(f)->xTruncate(inner(f), size); },

@@ -527,7 +527,7 @@ class sqlite_store final : public engine::state {
  private:
   statement& prepared(std::string_view sql) const;
   void exec(const char* sql);
-  void open(int flags);
+  void open(int flags, const char* vfs = nullptr);  // db_; vfs null: the default
   // The schema, its upgrades, the checkpointer's connection and the counters: what a store
   // opened for writing needs before its first use.
   void prepare_for_writing(bool synchronous_full);

@@ -1,0 +1,260 @@
+#include "wal_gathering_vfs.hpp"
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <mutex>
+#include <new>
+#include <vector>
+
+namespace covgate::store {
+namespace {
+
+// The WAL's format (sqlite.org/fileformat.html, "The WAL file format"): a 32-byte header whose
+// bytes 8-11 are the page size, then frames of a 24-byte header and a page; a frame whose
+// header's bytes 4-7 (the database's size in pages after the commit) are not zero commits.
+constexpr std::int64_t wal_header_bytes = 32;
+constexpr std::int64_t frame_header_bytes = 24;
+// A transaction larger than this (a bulk load spilling its cache) is written in parts.
+constexpr std::size_t most_kept_bytes = 4u << 20;
+// The unix VFS writes at most 128 KiB - 1 bytes a call (its seekAndWriteFd masks the length
+// with 0x1ffff) and takes a shorter write for a full disk: larger runs go in pieces.
+constexpr std::size_t largest_write = 0x1ffff;
+// Kept between commits: a commit of sixteen claims is about 200 KB.
+constexpr std::size_t kept_capacity = 1u << 20;
+
+std::uint32_t big_endian_32(const char* p) {
+  const auto* b = reinterpret_cast<const unsigned char*>(p);
+  return (std::uint32_t{b[0]} << 24) | (std::uint32_t{b[1]} << 16) | (std::uint32_t{b[2]} << 8) |
+         std::uint32_t{b[3]};
+}
+
+// The page size of a WAL header, or 0 when `header` is not one.
+std::uint32_t page_size_of(const char* header) {
+  const auto magic = big_endian_32(header);
+  const auto size = big_endian_32(header + 8);
+  const bool valid = (magic == 0x377f0682 || magic == 0x377f0683) && size >= 512 && size <= 65536 &&
+                     (size & (size - 1)) == 0;
+  return valid ? size : 0;
+}
+
+// What the shim keeps of one WAL: the bytes of a run of contiguous writes not yet written.
+struct kept_writes {
+  std::vector<char> bytes;
+  std::int64_t at = 0;           // file offset of bytes[0]
+  std::uint32_t page_size = 0;   // 0: not known yet, nothing is kept
+  std::int64_t next_frame = 0;   // the next frame header not yet looked at
+  std::int64_t commit_end = -1;  // where a committing frame seen ends
+  [[nodiscard]] std::int64_t end() const { return at + static_cast<std::int64_t>(bytes.size()); }
+  [[nodiscard]] bool frame_starts_at(std::int64_t offset) const {
+    return offset >= wal_header_bytes &&
+           (offset - wal_header_bytes) % (frame_header_bytes + page_size) == 0;
+  }
+};
+
+// SQLite hands xOpen a block of szOsFile bytes: this header, then the inner VFS's file.
+struct shim_file {
+  sqlite3_file base;
+  kept_writes* wal;  // null for every file but a WAL
+};
+constexpr std::size_t inner_offset = (sizeof(shim_file) + alignof(std::max_align_t) - 1) /
+                                     alignof(std::max_align_t) * alignof(std::max_align_t);
+constexpr int room_for_inner_file = 1024;  // the unix VFS's file is ~120 bytes, a test's shim more
+
+shim_file& of(sqlite3_file* f) { return *reinterpret_cast<shim_file*>(f); }
+sqlite3_file* inner(sqlite3_file* f) {
+  return reinterpret_cast<sqlite3_file*>(reinterpret_cast<char*>(f) + inner_offset);
+}
+const sqlite3_io_methods& io(sqlite3_file* f) { return *inner(f)->pMethods; }
+// The VFS everything goes to: the default of the moment (this one is never the default).
+sqlite3_vfs* system_vfs() { return sqlite3_vfs_find(nullptr); }
+
+int write_kept(sqlite3_file* f) {
+  auto& w = *of(f).wal;
+  int rc = SQLITE_OK;
+  for (std::size_t done = 0; done < w.bytes.size() && rc == SQLITE_OK; done += largest_write) {
+    const auto n = std::min(largest_write, w.bytes.size() - done);
+    rc = io(f).xWrite(inner(f), w.bytes.data() + done, static_cast<int>(n),
+                      w.at + static_cast<std::int64_t>(done));
+  }
+  w.bytes.clear();  // keeps its capacity: no allocation per commit
+  if (w.bytes.capacity() > kept_capacity) std::vector<char>().swap(w.bytes);  // a bulk load's
+  w.commit_end = -1;
+  return rc;
+}
+
+// The page size the WAL's header on disk gives, read once when a write comes before SQLite
+// wrote a header through this file (a WAL that survived a restart).
+std::uint32_t page_size_on_disk(sqlite3_file* f) {
+  char header[wal_header_bytes];
+  if (io(f).xRead(inner(f), header, sizeof header, 0) != SQLITE_OK) return 0;
+  return page_size_of(header);
+}
+
+int gathering_write(sqlite3_file* f, const void* data, int n, sqlite3_int64 offset) {
+  auto& w = *of(f).wal;
+  if (!w.bytes.empty() && offset != w.end()) {
+    if (const int rc = write_kept(f); rc != SQLITE_OK) return rc;
+  }
+  const auto* bytes = static_cast<const char*>(data);
+  if (w.bytes.empty()) {
+    if (offset == 0 && n >= wal_header_bytes) {
+      w.page_size = page_size_of(bytes);  // the WAL starts over
+    } else if (w.page_size == 0 && offset > 0) {
+      w.page_size = page_size_on_disk(f);
+    }
+    // Kept only from a frame's start, so that every frame kept has its header in view.
+    if (w.page_size == 0 || (offset != 0 && !w.frame_starts_at(offset))) {
+      return io(f).xWrite(inner(f), data, n, offset);
+    }
+    w.at = offset;
+    w.next_frame = offset == 0 ? wal_header_bytes : offset;
+  }
+  try {
+    w.bytes.insert(w.bytes.end(), bytes, bytes + n);
+  } catch (const std::bad_alloc&) {
+    if (const int rc = write_kept(f); rc != SQLITE_OK) return rc;
+    return io(f).xWrite(inner(f), data, n, offset);
+  }
+  for (; w.next_frame + 8 <= w.end(); w.next_frame += frame_header_bytes + w.page_size) {
+    if (big_endian_32(w.bytes.data() + (w.next_frame - w.at) + 4) != 0) {
+      w.commit_end = w.next_frame + frame_header_bytes + w.page_size;
+    }
+  }
+  if ((w.commit_end >= 0 && w.end() >= w.commit_end) || w.bytes.size() >= most_kept_bytes) {
+    return write_kept(f);  // the commit's write call says whether it reached the file
+  }
+  return SQLITE_OK;
+}
+
+// A call on a WAL that needs the file as SQLite wrote it: what is kept is written first.
+template <typename Call>
+int after_writing_kept(sqlite3_file* f, Call call) {
+  if (of(f).wal != nullptr) {
+    if (const int rc = write_kept(f); rc != SQLITE_OK) return rc;
+  }
+  return call();
+}
+
+constexpr sqlite3_io_methods methods = {
+    3,
+    [](sqlite3_file* f) {
+      int rc = SQLITE_OK;
+      if (of(f).wal != nullptr) {
+        rc = write_kept(f);
+        delete of(f).wal;
+        of(f).wal = nullptr;
+      }
+      const int closed = io(f).xClose(inner(f));
+      return rc != SQLITE_OK ? rc : closed;
+    },
+    [](sqlite3_file* f, void* out, int n, sqlite3_int64 at) {
+      return after_writing_kept(f, [&] { return io(f).xRead(inner(f), out, n, at); });
+    },
+    [](sqlite3_file* f, const void* in, int n, sqlite3_int64 at) {
+      if (of(f).wal == nullptr) return io(f).xWrite(inner(f), in, n, at);
+      return gathering_write(f, in, n, at);
+    },
+    [](sqlite3_file* f, sqlite3_int64 size) {
+      return after_writing_kept(f, [&] { return io(f).xTruncate(inner(f), size); });
+    },
+    [](sqlite3_file* f, int flags) {
+      return after_writing_kept(f, [&] { return io(f).xSync(inner(f), flags); });
+    },
+    [](sqlite3_file* f, sqlite3_int64* size) {
+      return after_writing_kept(f, [&] { return io(f).xFileSize(inner(f), size); });
+    },
+    [](sqlite3_file* f, int level) { return io(f).xLock(inner(f), level); },
+    [](sqlite3_file* f, int level) { return io(f).xUnlock(inner(f), level); },
+    [](sqlite3_file* f, int* out) { return io(f).xCheckReservedLock(inner(f), out); },
+    [](sqlite3_file* f, int op, void* arg) {
+      return after_writing_kept(f, [&] { return io(f).xFileControl(inner(f), op, arg); });
+    },
+    [](sqlite3_file* f) { return io(f).xSectorSize(inner(f)); },
+    [](sqlite3_file* f) { return io(f).xDeviceCharacteristics(inner(f)); },
+    [](sqlite3_file* f, int page, int size, int extend, void volatile** out) {
+      return io(f).xShmMap(inner(f), page, size, extend, out);
+    },
+    [](sqlite3_file* f, int offset, int n, int flags) {
+      return io(f).xShmLock(inner(f), offset, n, flags);
+    },
+    [](sqlite3_file* f) { io(f).xShmBarrier(inner(f)); },
+    [](sqlite3_file* f, int remove) { return io(f).xShmUnmap(inner(f), remove); },
+    [](sqlite3_file* f, sqlite3_int64 at, int n, void** out) {
+      return after_writing_kept(f, [&] { return io(f).xFetch(inner(f), at, n, out); });
+    },
+    [](sqlite3_file* f, sqlite3_int64 at, void* p) { return io(f).xUnfetch(inner(f), at, p); },
+};
+
+int open_file(sqlite3_vfs*, sqlite3_filename name, sqlite3_file* f, int flags, int* out_flags) {
+  auto& shim = of(f);
+  shim.base.pMethods = nullptr;
+  shim.wal = nullptr;
+  sqlite3_vfs* system = system_vfs();
+  if (system->szOsFile > room_for_inner_file) return SQLITE_CANTOPEN;
+  if ((flags & SQLITE_OPEN_WAL) != 0) {
+    shim.wal = new (std::nothrow) kept_writes;
+    if (shim.wal == nullptr) return SQLITE_NOMEM;
+  }
+  const int rc = system->xOpen(system, name, inner(f), flags, out_flags);
+  if (inner(f)->pMethods != nullptr) {
+    shim.base.pMethods = &methods;  // SQLite closes it through us, even after a failure
+  } else {
+    delete shim.wal;
+    shim.wal = nullptr;
+  }
+  return rc;
+}
+
+sqlite3_vfs make_vfs() {
+  sqlite3_vfs v{};
+  v.iVersion = 2;
+  v.szOsFile = static_cast<int>(inner_offset) + room_for_inner_file;
+  v.mxPathname = system_vfs()->mxPathname;
+  v.zName = "covgate-wal-gathering";
+  v.xOpen = open_file;
+  v.xDelete = [](sqlite3_vfs*, const char* name, int sync_dir) {
+    return system_vfs()->xDelete(system_vfs(), name, sync_dir);
+  };
+  v.xAccess = [](sqlite3_vfs*, const char* name, int flags, int* out) {
+    return system_vfs()->xAccess(system_vfs(), name, flags, out);
+  };
+  v.xFullPathname = [](sqlite3_vfs*, const char* name, int n, char* out) {
+    return system_vfs()->xFullPathname(system_vfs(), name, n, out);
+  };
+  v.xDlOpen = [](sqlite3_vfs*, const char* name) {
+    return system_vfs()->xDlOpen(system_vfs(), name);
+  };
+  v.xDlError = [](sqlite3_vfs*, int n, char* out) { system_vfs()->xDlError(system_vfs(), n, out); };
+  v.xDlSym = [](sqlite3_vfs*, void* h, const char* sym) {
+    return system_vfs()->xDlSym(system_vfs(), h, sym);
+  };
+  v.xDlClose = [](sqlite3_vfs*, void* h) { system_vfs()->xDlClose(system_vfs(), h); };
+  v.xRandomness = [](sqlite3_vfs*, int n, char* out) {
+    return system_vfs()->xRandomness(system_vfs(), n, out);
+  };
+  v.xSleep = [](sqlite3_vfs*, int us) { return system_vfs()->xSleep(system_vfs(), us); };
+  v.xCurrentTime = [](sqlite3_vfs*, double* out) {
+    return system_vfs()->xCurrentTime(system_vfs(), out);
+  };
+  v.xGetLastError = [](sqlite3_vfs*, int n, char* out) {
+    return system_vfs()->xGetLastError(system_vfs(), n, out);
+  };
+  v.xCurrentTimeInt64 = [](sqlite3_vfs*, sqlite3_int64* out) {
+    return system_vfs()->xCurrentTimeInt64(system_vfs(), out);
+  };
+  return v;
+}
+
+}  // namespace
+
+const char* wal_gathering_vfs() {
+  static sqlite3_vfs vfs = make_vfs();
+  static std::once_flag registered;
+  std::call_once(registered, [] { sqlite3_vfs_register(&vfs, 0); });
+  return vfs.zName;
+}
+
+}  // namespace covgate::store
