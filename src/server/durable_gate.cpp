@@ -254,7 +254,15 @@ void durable_gate::commit_loop() {
       }
     }
     // Outside the lock: the next group is already being processed while these are answered.
-    for (auto& done : group) done(durable);
+    for (auto& done : group) {
+      try {
+        done(durable);
+      } catch (const std::exception& e) {
+        // Thrown out of this thread it would end the process and leave the rest of the group
+        // unanswered (the routes answer their own failures; this is the last resort).
+        log().error("gate", "an answer could not be completed", {{"reason", e.what()}});
+      }
+    }
   }
 }
 
@@ -441,6 +449,11 @@ void durable_gate::process_locked(std::unique_lock<std::mutex>& lock, std::strin
   } catch (const store::store_error& e) {
     // Fails the whole open group at its commit: every message in it is refused.
     store_failed(e.what());
+  } catch (const std::exception& e) {
+    // Anything else (memory ran out) left the gate and the open group half-changed: the same
+    // refusal until a restart rebuilds the one from the other, rather than the end of the
+    // process on this thread.
+    store_failed(std::string("a message could not be processed: ") + e.what());
   }
   metrics_.message(channel, engine::name(out->kind), out->rejected || out->unrecognized,
                    out->repeated_interchanges);

@@ -212,6 +212,21 @@ TEST_SUITE("server.service") {
     CHECK(s.metrics_text().find("covgate_outbox_items{state=\"dead\"} 1") != std::string::npos);
   }
 
+  TEST_CASE("regression: a completion that throws is logged; the other senders are answered") {
+    // The committer calls each sender's completion; one that threw ended the process.
+    temp_dir dir;
+    server::service s(config_in(dir.path), test::shipped_ncd223(), test::shipped_tables());
+    std::promise<server::reply> second;
+    s.gate().submit(sample(scenario + "1-record.json"), "http", "h",
+                    [](server::reply) { throw std::runtime_error("a host's callback failed"); });
+    s.gate().submit(sample(scenario + "2-claim.x12"), "mllp", "h",
+                    [&](server::reply r) { second.set_value(std::move(r)); });
+    const auto answered = second.get_future().get();
+    CHECK(answered.durable);
+    CHECK(answered.claims == 1);
+    CHECK(s.gate().healthy());
+  }
+
   TEST_CASE("regression: an outbox mark the store cannot write fails the store, not the worker") {
     // The outbox worker's thread called delivered() and failed() unguarded: a full disk's
     // store_error left the thread and ended the process.

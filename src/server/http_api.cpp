@@ -25,6 +25,7 @@
 namespace covgate::server {
 namespace {
 
+using http_replies::answering_failures;
 using http_replies::json;
 using http_replies::problem;
 using http_replies::query_value;
@@ -752,10 +753,11 @@ void review_one(service& svc, const std::string& reference, bool release, const 
     }
     id = std::move(std::get<std::string>(resolved));
   }
-  svc.reviews().review(id, release, r.who, r.why,
-                       [&svc, id, release, done = std::move(done)](review_status status) {
-                         answer_review(svc, id, release, status, done);
-                       });
+  svc.reviews().review(
+      id, release, r.who, r.why, [&svc, id, release, done = std::move(done)](review_status status) {
+        // On the committer's thread: the answer reads the claim again.
+        answering_failures(done, [&] { answer_review(svc, id, release, status, done); });
+      });
 }
 
 // Bulk: every claim is reviewed in turn (they commit together); the answer lists each
@@ -1070,8 +1072,10 @@ http_response route(service& svc, const http_request& request,
   return answer.get();
 }
 
-void route(service& svc, http_request request, const std::vector<bearer_token>& tokens,
-           respond done) {
+namespace {
+
+void route_request(service& svc, http_request request, const std::vector<bearer_token>& tokens,
+                   respond done) {
   // The body is moved into the gate's queue where a message is submitted: nothing reads the
   // request after that.
   auto& req = request;
@@ -1184,6 +1188,13 @@ void route(service& svc, http_request request, const std::vector<bearer_token>& 
   }
   if (route_worklist(svc, req, parts, query, token->name, done)) return;
   done(problem(404, "no such route"));
+}
+
+}  // namespace
+
+void route(service& svc, http_request request, const std::vector<bearer_token>& tokens,
+           respond done) {
+  answering_failures(done, [&] { route_request(svc, std::move(request), tokens, done); });
 }
 
 }  // namespace covgate::server

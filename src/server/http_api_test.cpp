@@ -1,6 +1,7 @@
 #include "covgate/server/http_api.hpp"
 
 #include <doctest/doctest.h>
+#include <sqlite3.h>
 
 #include <set>
 
@@ -9,6 +10,7 @@
 #include "covgate/server/claims_view.hpp"
 #include "support/gate_fixtures.hpp"
 #include "support/samples.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace covgate;
 using server::http_request;
@@ -630,6 +632,35 @@ TEST_SUITE("server.http_api.worklist") {
     CHECK(done.status == 200);
     CHECK(done.body.find("\"who\":\"Alice Reviewer\"") != std::string::npos);
     CHECK(done.body.find("mallory") == std::string::npos);
+  }
+
+  TEST_CASE("regression: a stored row that does not decode fails its request, not the server") {
+    // A read the store cannot make (an I/O error, a row a newer version or a damaged disk
+    // wrote) threw out of the I/O thread that routed the request, or out of the committer's
+    // thread that answered a reviewer's action: the process ended (std::terminate).
+    test::temp_dir dir;
+    server::server_config c;
+    c.store.directory = dir.path / "data";
+    server::service svc(c, test::shipped_ncd223(), test::shipped_tables());
+    const auto call = [&](std::string method, std::string target, std::string body = {}) {
+      return server::route(
+          svc, {std::move(method), std::move(target), "", "", std::move(body), "127.0.0.1"}, {});
+    };
+    REQUIRE(call("POST", "/x12", sample("scenarios/38-implantable-review/2-claim.x12")).status ==
+            200);
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open((dir.path / "data" / "covgate.db").c_str(), &db) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(db, "UPDATE history SET decision = x'FF00'", nullptr, nullptr, nullptr) ==
+            SQLITE_OK);
+    sqlite3_close(db);
+    const auto read = call("GET", "/claims/IMP-SPAS");
+    CHECK(read.status == 503);
+    CHECK(read.body.find("could not be read") != std::string::npos);
+    // The action commits; its answer, which reads the claim again, cannot be written.
+    const auto released = call("POST", "/claims/IMP-SPAS/release", R"({"reason":"trial on file"})");
+    CHECK(released.status == 503);
+    CHECK(call("GET", "/healthz").status == 200);  // one row, not the store
+    CHECK(call("GET", "/queues").status == 200);
   }
 
   TEST_CASE("regression: an action on a closed claim is answered 409, not left unanswered") {

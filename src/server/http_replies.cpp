@@ -5,6 +5,8 @@
 
 #include "covgate/model/boundary.hpp"
 #include "covgate/model/json_writer.hpp"
+#include "covgate/server/log.hpp"
+#include "covgate/store/sqlite_store.hpp"
 
 namespace covgate::server::http_replies {
 
@@ -16,6 +18,15 @@ http_response problem(unsigned status, std::string_view message) {
   std::string body;
   model::json_writer(body).begin_object().key("error").value(message).end_object();
   return json(status, std::move(body));
+}
+
+http_response failed_request(const std::exception& e) {
+  // A store error names SQLite's reason or the kind of row that did not decode, never a value.
+  const bool store = dynamic_cast<const store::store_error*>(&e) != nullptr;
+  log().error("http", store ? "the store could not be read for a request" : "a request failed",
+              {{"reason", e.what()}});
+  return store ? problem(503, "the store could not be read; the request may be repeated")
+               : problem(500, "the request failed; the server's log says why");
 }
 
 std::optional<std::string> query_value(std::string_view query, std::string_view name) {

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstdint>
+#include <exception>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -25,5 +27,21 @@ namespace covgate::server::http_replies {
 /// A whole number from `text` in [min, max]; nullopt otherwise.
 [[nodiscard]] std::optional<std::int64_t> whole(std::string_view text, std::int64_t min,
                                                 std::int64_t max);
+
+/// 503 for a store error, 500 for anything else, and an `error` log line with its reason (no
+/// request content): what a request whose handler threw is answered.
+[[nodiscard]] http_response failed_request(const std::exception& e);
+
+/// Runs `handle`, which answers through `done`; if it throws first, `done` gets
+/// failed_request(). Handlers run on the I/O threads and, once a message or an action is
+/// durable, on the committer's: an exception out of them would end the process.
+template <typename Handle>
+void answering_failures(const std::function<void(http_response)>& done, Handle&& handle) {
+  try {
+    handle();
+  } catch (const std::exception& e) {
+    done(failed_request(e));
+  }
+}
 
 }  // namespace covgate::server::http_replies

@@ -10,6 +10,7 @@
 namespace covgate::server {
 namespace {
 
+using http_replies::answering_failures;
 using http_replies::json;
 using http_replies::problem;
 using http_replies::query_value;
@@ -95,12 +96,14 @@ void route_outbox(service& svc, std::string_view method, const std::vector<std::
         case store::retry_result::retried:
           break;
       }
-      std::string body;
-      model::json_writer w(body);
-      write_entry(w, gate.outbox_entry(id).value_or(store::outbox_entry{}), *gate.destinations());
-      auto response = json(200, std::move(body));
-      response.note.outcome = "retried";
-      done(std::move(response));
+      answering_failures(done, [&] {  // on the committer's thread: the item is read again
+        std::string body;
+        model::json_writer w(body);
+        write_entry(w, gate.outbox_entry(id).value_or(store::outbox_entry{}), *gate.destinations());
+        auto response = json(200, std::move(body));
+        response.note.outcome = "retried";
+        done(std::move(response));
+      });
     });
   }
   done(problem(404, "no such route"));
