@@ -40,13 +40,22 @@ std::uint32_t page_size_of(const char* header) {
   return valid ? size : 0;
 }
 
-// What the shim keeps of one WAL: the bytes of a run of contiguous writes not yet written.
+// What the shim keeps of one WAL: the bytes of a run of appended writes not yet written.
 struct kept_writes {
   std::vector<char> bytes;
   std::int64_t at = 0;           // file offset of bytes[0]
   std::uint32_t page_size = 0;   // 0: not known yet, nothing is kept
   std::int64_t next_frame = 0;   // the next frame header not yet looked at
   std::int64_t commit_end = -1;  // where a committing frame seen ends
+  // The end of the furthest write since the WAL's header: a write below it (a page written
+  // again over its frame, a frame header rewritten with its checksum) is never kept, so the
+  // last write of a commit is never one that waits.
+  std::int64_t high_water = 0;
+  // A kept run that failed to reach the file after SQLite was told its writes succeeded (a
+  // spill's frames, written out by a later read): from here on the WAL holds a hole, and
+  // every call fails as a write does (so SQLite rolls the whole transaction back) until
+  // SQLite writes again at or below it.
+  std::int64_t lost_from = -1;
   [[nodiscard]] std::int64_t end() const { return at + static_cast<std::int64_t>(bytes.size()); }
   [[nodiscard]] bool frame_starts_at(std::int64_t offset) const {
     return offset >= wal_header_bytes &&
@@ -57,8 +66,16 @@ struct kept_writes {
 // SQLite hands xOpen a block of szOsFile bytes: this header, then the inner VFS's file.
 struct shim_file {
   sqlite3_file base;
-  kept_writes* wal;  // null for every file but a WAL
+  kept_writes* wal;     // null for every file but a WAL
+  shim_file* partner;   // a database file's WAL and the WAL's database file, one connection's
+  sqlite3_vfs* system;  // the VFS the file was opened with (its WAL is opened with the same)
 };
+
+// The main database files open through this VFS, by the name pointer SQLite gave xOpen: a WAL's
+// name leads back to it (sqlite3_filename_database), so that the connection's end of a write
+// transaction, seen on the database file's shared-memory lock, reaches the WAL.
+std::mutex open_databases_mutex;
+std::vector<std::pair<const char*, shim_file*>> open_databases;
 constexpr std::size_t inner_offset = (sizeof(shim_file) + alignof(std::max_align_t) - 1) /
                                      alignof(std::max_align_t) * alignof(std::max_align_t);
 constexpr int room_for_inner_file = 1024;  // the unix VFS's file is ~120 bytes, a test's shim more
@@ -95,6 +112,17 @@ std::uint32_t page_size_on_disk(sqlite3_file* f) {
 
 int gathering_write(sqlite3_file* f, const void* data, int n, sqlite3_int64 offset) {
   auto& w = *of(f).wal;
+  if (w.lost_from >= 0) {
+    if (offset != 0 && offset > w.lost_from) return SQLITE_IOERR_WRITE;
+    w.lost_from = -1;  // SQLite went back past the hole: it writes that part again
+  }
+  if (offset == 0) w.high_water = 0;  // the WAL starts over
+  const bool written_before = offset < w.high_water;
+  w.high_water = std::max<std::int64_t>(w.high_water, offset + n);
+  if (written_before) {
+    if (const int rc = write_kept(f); rc != SQLITE_OK) return rc;
+    return io(f).xWrite(inner(f), data, n, offset);
+  }
   if (!w.bytes.empty() && offset != w.end()) {
     if (const int rc = write_kept(f); rc != SQLITE_OK) return rc;
   }
@@ -129,13 +157,46 @@ int gathering_write(sqlite3_file* f, const void* data, int n, sqlite3_int64 offs
   return SQLITE_OK;
 }
 
+// Writes what a WAL keeps on behalf of a call that is no write: a failure leaves a hole where
+// SQLite believes frames are, which the WAL then reports as a failed write (see lost_from).
+int write_kept_late(shim_file& wal) {
+  auto& w = *wal.wal;
+  if (w.lost_from >= 0) return SQLITE_IOERR_WRITE;
+  const auto at = w.at;
+  const bool any = !w.bytes.empty();
+  if (write_kept(&wal.base) != SQLITE_OK) {
+    if (any) w.lost_from = at;
+    return SQLITE_IOERR_WRITE;
+  }
+  return SQLITE_OK;
+}
+
 // A call on a WAL that needs the file as SQLite wrote it: what is kept is written first.
 template <typename Call>
 int after_writing_kept(sqlite3_file* f, Call call) {
   if (of(f).wal != nullptr) {
-    if (const int rc = write_kept(f); rc != SQLITE_OK) return rc;
+    if (const int rc = write_kept_late(of(f)); rc != SQLITE_OK) return rc;
   }
   return call();
+}
+
+// The WAL's write lock (shared-memory lock 0 of the database file) given up: the connection's
+// write transaction ended. A commit wrote what it kept; a transaction rolled back may have
+// left spilled frames kept, written now, while no other connection can write the WAL (kept
+// longer, they would be written over frames another connection commits next).
+constexpr int wal_write_lock = 0;
+void on_shm_lock(shim_file& database, int offset, int flags) {
+  if (offset == wal_write_lock && flags == (SQLITE_SHM_UNLOCK | SQLITE_SHM_EXCLUSIVE) &&
+      database.partner != nullptr && database.partner->wal != nullptr) {
+    (void)write_kept_late(*database.partner);  // a failure is reported by the WAL's next call
+  }
+}
+
+void forget(shim_file& file) {
+  const std::lock_guard lock(open_databases_mutex);
+  if (file.partner != nullptr) file.partner->partner = nullptr;
+  file.partner = nullptr;
+  std::erase_if(open_databases, [&](const auto& entry) { return entry.second == &file; });
 }
 
 constexpr sqlite3_io_methods methods = {
@@ -143,10 +204,11 @@ constexpr sqlite3_io_methods methods = {
     [](sqlite3_file* f) {
       int rc = SQLITE_OK;
       if (of(f).wal != nullptr) {
-        rc = write_kept(f);
+        rc = write_kept_late(of(f));
         delete of(f).wal;
         of(f).wal = nullptr;
       }
+      forget(of(f));
       const int closed = io(f).xClose(inner(f));
       return rc != SQLITE_OK ? rc : closed;
     },
@@ -178,6 +240,7 @@ constexpr sqlite3_io_methods methods = {
       return io(f).xShmMap(inner(f), page, size, extend, out);
     },
     [](sqlite3_file* f, int offset, int n, int flags) {
+      on_shm_lock(of(f), offset, flags);
       return io(f).xShmLock(inner(f), offset, n, flags);
     },
     [](sqlite3_file* f) { io(f).xShmBarrier(inner(f)); },
@@ -192,18 +255,36 @@ int open_file(sqlite3_vfs*, sqlite3_filename name, sqlite3_file* f, int flags, i
   auto& shim = of(f);
   shim.base.pMethods = nullptr;
   shim.wal = nullptr;
-  sqlite3_vfs* system = system_vfs();
-  if (system->szOsFile > room_for_inner_file) return SQLITE_CANTOPEN;
-  if ((flags & SQLITE_OPEN_WAL) != 0) {
+  shim.partner = nullptr;
+  shim.system = system_vfs();
+  const bool database = (flags & SQLITE_OPEN_MAIN_DB) != 0 && name != nullptr;
+  const bool wal = (flags & SQLITE_OPEN_WAL) != 0;
+  shim_file* its_database = nullptr;
+  if (wal && name != nullptr) {
+    const std::lock_guard lock(open_databases_mutex);
+    for (const auto& [opened_as, file] : open_databases) {
+      if (opened_as == sqlite3_filename_database(name)) its_database = file;
+    }
+    // The same VFS as its database's, whatever the default is now.
+    if (its_database != nullptr) shim.system = its_database->system;
+  }
+  if (shim.system->szOsFile > room_for_inner_file) return SQLITE_CANTOPEN;
+  if (wal) {
     shim.wal = new (std::nothrow) kept_writes;
     if (shim.wal == nullptr) return SQLITE_NOMEM;
   }
-  const int rc = system->xOpen(system, name, inner(f), flags, out_flags);
-  if (inner(f)->pMethods != nullptr) {
-    shim.base.pMethods = &methods;  // SQLite closes it through us, even after a failure
-  } else {
+  const int rc = shim.system->xOpen(shim.system, name, inner(f), flags, out_flags);
+  if (inner(f)->pMethods == nullptr) {
     delete shim.wal;
     shim.wal = nullptr;
+    return rc;
+  }
+  shim.base.pMethods = &methods;  // SQLite closes it through us, even after a failure
+  const std::lock_guard lock(open_databases_mutex);
+  if (database) open_databases.emplace_back(name, &shim);
+  if (its_database != nullptr) {
+    shim.partner = its_database;
+    its_database->partner = &shim;
   }
   return rc;
 }
@@ -251,10 +332,17 @@ sqlite3_vfs make_vfs() {
 }  // namespace
 
 const char* wal_gathering_vfs() {
-  static sqlite3_vfs vfs = make_vfs();
-  static std::once_flag registered;
-  std::call_once(registered, [] { sqlite3_vfs_register(&vfs, 0); });
-  return vfs.zName;
+  // Unregistered when this code is unloaded (a host closing the plugin's library), so that
+  // SQLite's list of VFSes never points into memory that is gone.
+  struct registration {
+    sqlite3_vfs vfs = make_vfs();
+    registration() { sqlite3_vfs_register(&vfs, 0); }
+    ~registration() { sqlite3_vfs_unregister(&vfs); }
+    registration(const registration&) = delete;
+    registration& operator=(const registration&) = delete;
+  };
+  static registration registered;
+  return registered.vfs.zName;
 }
 
 }  // namespace covgate::store

@@ -4,22 +4,28 @@
 // SQLite writes each WAL frame as two pwrite calls (its 24-byte header, then the page): about
 // a hundred system calls for a commit of sixteen messages, made while serve's writer holds the
 // gate's lock, and on a virtual machine a system call is dear (the WAL's pwrites were 12.7 %
-// of serve's samples under MLLP load, measured with perf). This shim keeps a transaction's
-// contiguous WAL writes in a buffer and writes them at once when the frame that commits the
-// transaction is complete, so the commit's own write call returns the error if the write
-// fails, exactly where SQLite expects it; any other use of the file (a read, a sync, its size,
-// a truncation, closing it) writes what is kept first. Every other file, and every call but
-// those, goes straight to the default VFS of the moment (a test's, when a test installs one).
+// of serve's samples under MLLP load, measured with perf). This shim keeps a run of appended
+// WAL writes and writes it in one call (pieces under 128 KiB) when the frame that commits is
+// complete, so a commit's own last append returns the failure if the run does not reach the
+// file. Anything else is never kept: a write below the furthest one since the WAL's header (a
+// page written again over its frame, a header rewritten with its checksum) goes straight
+// through, after what is kept. Any other use of the WAL (a read, a sync, its size, a
+// truncation, closing it) and the end of the connection's write transaction (its write lock
+// given up: a rollback may leave spilled frames kept) write what is kept first; if that
+// fails, SQLite had been told those frames were written, so every later call on the WAL fails
+// as a write does (SQLite then rolls the whole transaction back) until SQLite writes there
+// again. Every other file and call goes to the VFS that was the default when the database
+// file was opened (a test's, when a test installs one).
 //
-// Why this is safe for the other connections: a reader learns of new frames only from the
-// wal-index, which SQLite updates after the last frame's write has returned, and by then the
-// frames are in the file.
+// Why other connections never read what is kept: they learn of frames only from the
+// wal-index, which SQLite updates after the commit's frames and rewritten headers were
+// written, and they read pages only up to the frames it names.
 #pragma once
 
 namespace covgate::store {
 
 /// The name to open a connection with (sqlite3_open_v2's zVfs); registered, not as the
-/// default, at the first call.
+/// default, at the first call, and unregistered when this code is unloaded.
 [[nodiscard]] const char* wal_gathering_vfs();
 
 }  // namespace covgate::store

@@ -35,11 +35,10 @@ long wal_frames(const std::filesystem::path& dir) {
   return static_cast<long>((std::filesystem::file_size(dir / "covgate.db-wal") - 32) / (24 + 4096));
 }
 
-// What a connection of its own, through the default VFS, finds in the store's file.
-std::string ask(const std::filesystem::path& dir, const char* sql) {
+// What a connection of its own, through the default VFS, finds in a database file.
+std::string ask_file(const std::filesystem::path& file, const char* sql) {
   sqlite3* db = nullptr;
-  REQUIRE(sqlite3_open_v2((dir / "covgate.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr) ==
-          SQLITE_OK);
+  REQUIRE(sqlite3_open_v2(file.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
   sqlite3_stmt* s = nullptr;
   REQUIRE(sqlite3_prepare_v2(db, sql, -1, &s, nullptr) == SQLITE_OK);
   std::string answer;
@@ -48,6 +47,11 @@ std::string ask(const std::filesystem::path& dir, const char* sql) {
   sqlite3_finalize(s);
   sqlite3_close(db);
   return answer;
+}
+
+// The same, of a store's file.
+std::string ask(const std::filesystem::path& dir, const char* sql) {
+  return ask_file(dir / "covgate.db", sql);
 }
 
 }  // namespace
@@ -148,5 +152,120 @@ TEST_SUITE("store.wal_gathering_vfs") {
     (void)write_calls_to_commit(s, 1, 1);  // the next commit writes over what failed
     CHECK(ask(dir.path, "SELECT count(*) FROM claims") == "2");
     CHECK(ask(dir.path, "PRAGMA integrity_check") == "ok");
+  }
+}
+
+namespace {
+
+// A connection of the shim's own, set as serve's writer is (WAL, no automatic checkpoint,
+// SQLite syncing nothing at a commit) with a page cache of 20 pages, so that a transaction of
+// a few hundred rows spills to the WAL before it commits and writes some pages again.
+sqlite3* small_cache_writer(const std::filesystem::path& file, const std::string& schema) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open_v2(file.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                          store::wal_gathering_vfs()) == SQLITE_OK);
+  const std::string setup =
+      "PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=0; PRAGMA synchronous=NORMAL;"
+      "PRAGMA cache_size=20; " +
+      schema;
+  REQUIRE(sqlite3_exec(db, setup.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK);
+  return db;
+}
+
+int exec(sqlite3* db, const std::string& sql) {
+  return sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr);
+}
+
+// `n` rows into t(v, k): blobs of `bytes`, keys from `first_key` on.
+std::string rows_inserting(int n, int bytes = 200, int first_key = 0) {
+  return "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < " +
+         std::to_string(n) + ") INSERT INTO t(v, k) SELECT randomblob(" + std::to_string(bytes) +
+         "), " + std::to_string(first_key) + " + i FROM c";
+}
+
+// What a process killed now leaves: the database and WAL files copied elsewhere (no -shm:
+// the copy's first reader recovers the WAL, stopping at the last commit whose frames check).
+std::filesystem::path crash_copy(const std::filesystem::path& dir) {
+  const auto copy = dir / "crashed";
+  std::filesystem::create_directories(copy);
+  std::filesystem::copy_file(dir / "t.db", copy / "t.db");
+  std::filesystem::copy_file(dir / "t.db-wal", copy / "t.db-wal");
+  return copy / "t.db";
+}
+
+}  // namespace
+
+TEST_SUITE("store.wal_gathering_vfs") {
+  TEST_CASE("regression: a commit that rewrote its own frames' headers is in the file at once") {
+    // A transaction that spilled and wrote a page again has its frames' checksums written
+    // last, the commit frame's header the very last: the first version kept that header
+    // (a frame's start) after COMMIT returned, so a crash lost the commit, and the
+    // checkpointer could copy its pages meanwhile.
+    temp_dir dir;
+    std::filesystem::create_directories(dir.path);
+    sqlite3* db = small_cache_writer(dir.path / "t.db",
+                                     "CREATE TABLE t(id INTEGER PRIMARY KEY, v BLOB, k INTEGER);"
+                                     "CREATE INDEX t_v ON t(v);");
+    REQUIRE(exec(db, rows_inserting(100)) == SQLITE_OK);
+    REQUIRE(exec(db, "BEGIN; " + rows_inserting(3000) + "; COMMIT") == SQLITE_OK);
+    const auto crashed = crash_copy(dir.path);
+    CHECK(ask_file(crashed, "SELECT count(*) FROM t") == "3100");
+    CHECK(ask_file(crashed, "PRAGMA integrity_check") == "ok");
+    sqlite3_close(db);
+  }
+
+  TEST_CASE("regression: spilled frames of a rolled-back transaction never cover another's") {
+    // Kept past the rollback, they were written at the next read, over the frames another
+    // writer (covgate audit, a shell) had committed meanwhile: 'file is not a database'.
+    temp_dir dir;
+    std::filesystem::create_directories(dir.path);
+    sqlite3* a = small_cache_writer(dir.path / "t.db",
+                                    "CREATE TABLE t(id INTEGER PRIMARY KEY, v BLOB, k INTEGER);"
+                                    "CREATE TABLE u(x TEXT);");
+    REQUIRE(exec(a, rows_inserting(200, 300)) == SQLITE_OK);
+    sqlite3* b = nullptr;
+    REQUIRE(sqlite3_open((dir.path / "t.db").c_str(), &b) == SQLITE_OK);
+    // The WAL starts over at a's next write: page 1 is no longer in it, so nothing a's
+    // rollback reads again makes it write what it kept.
+    REQUIRE(exec(b, "PRAGMA wal_checkpoint(RESTART)") == SQLITE_OK);
+    REQUIRE(exec(a, "BEGIN; " + rows_inserting(400, 300)) == SQLITE_OK);
+    REQUIRE(exec(a, "ROLLBACK") == SQLITE_OK);
+    REQUIRE(exec(b, "PRAGMA synchronous=NORMAL; " + rows_inserting(50, 300) +
+                        "; INSERT INTO u VALUES('committed by b')") == SQLITE_OK);
+    REQUIRE(exec(a, "SELECT count(*) FROM t") == SQLITE_OK);  // its reads write what it kept
+    const auto file = dir.path / "t.db";
+    CHECK(ask_file(file, "SELECT x FROM u") == "committed by b");
+    CHECK(ask_file(file, "SELECT count(*) FROM t") == "250");
+    CHECK(ask_file(file, "PRAGMA integrity_check") == "ok");
+    sqlite3_close(b);
+    sqlite3_close(a);
+  }
+
+  TEST_CASE("regression: spilled frames that fail to reach the file fail the transaction") {
+    // Written out late (by a read inside a later statement) onto a full disk, their failure
+    // came back as a failed read: SQLite rolled back that statement alone and committed the
+    // transaction, its wal-index pointing at frames that were never written.
+    failing_sync_vfs vfs;
+    temp_dir dir;
+    std::filesystem::create_directories(dir.path);
+    sqlite3* db = small_cache_writer(
+        dir.path / "t.db",
+        "CREATE TABLE t(id INTEGER PRIMARY KEY, v BLOB NOT NULL, k INTEGER UNIQUE);"
+        "CREATE TABLE s(id INTEGER PRIMARY KEY, x TEXT NOT NULL UNIQUE);");
+    REQUIRE(exec(db, rows_inserting(20, 300)) == SQLITE_OK);
+    REQUIRE(exec(db, "BEGIN IMMEDIATE; " + rows_inserting(300, 300, 100)) == SQLITE_OK);
+    REQUIRE(exec(db, "SAVEPOINT part") == SQLITE_OK);
+    failing_sync_vfs::fail_wal_writes = true;
+    CHECK(exec(db, "INSERT INTO s(x) SELECT hex(v) FROM t WHERE id < 200") != SQLITE_OK);
+    failing_sync_vfs::fail_wal_writes = false;
+    (void)exec(db, "ROLLBACK TO part");
+    (void)exec(db, "RELEASE part");
+    const int committed = exec(db, "COMMIT");
+    CHECK((committed != SQLITE_OK || sqlite3_get_autocommit(db) != 0));
+    sqlite3_close(db);
+    // Nothing of the transaction: its 300 rows went with it, and the file is whole.
+    const auto file = dir.path / "t.db";
+    CHECK(ask_file(file, "SELECT count(*) FROM t") == "20");
+    CHECK(ask_file(file, "PRAGMA integrity_check") == "ok");
   }
 }
