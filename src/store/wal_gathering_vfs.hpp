@@ -10,12 +10,13 @@
 // file. Anything else is never kept: a write below the furthest one since the WAL's header (a
 // page written again over its frame, a header rewritten with its checksum) goes straight
 // through, after what is kept. Any other use of the WAL (a read, a sync, its size, a
-// truncation, closing it) and the end of the connection's write transaction (its write lock
-// given up: a rollback may leave spilled frames kept) write what is kept first; if that
-// fails, SQLite had been told those frames were written, so every later call on the WAL fails
-// as a write does (SQLite then rolls the whole transaction back) until SQLite writes there
-// again. Every other file and call goes to the VFS that was the default when the database
-// file was opened (a test's, when a test installs one).
+// truncation, closing it) writes what is kept first; if that fails, SQLite had been told those
+// frames were written, so every later call on the WAL fails as a write does until the
+// transaction ends (SQLite rolls it back; no commit can follow). The end of the connection's
+// write transaction (its write lock given up) drops what is still kept: a commit wrote its
+// run, so that is a rolled-back transaction's spilled frames. Every other file and call goes
+// to the VFS that was the default when the database file was opened (a test's, when a test
+// installs one).
 //
 // Why other connections never read what is kept: they learn of frames only from the
 // wal-index, which SQLite updates after the commit's frames and rewritten headers were

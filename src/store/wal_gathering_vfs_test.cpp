@@ -269,3 +269,80 @@ TEST_SUITE("store.wal_gathering_vfs") {
     CHECK(ask_file(file, "PRAGMA integrity_check") == "ok");
   }
 }
+
+TEST_SUITE("store.wal_gathering_vfs") {
+  TEST_CASE("regression: frames lost while SQLite kept the transaction open never commit") {
+    // PRAGMA quick_check reports a failed read as a result row and leaves the transaction
+    // open; the next page written again below the hole had been taken for SQLite going back
+    // to it, and COMMIT succeeded with a frame that never reached the file.
+    failing_sync_vfs vfs;
+    temp_dir dir;
+    std::filesystem::create_directories(dir.path);
+    const auto file = dir.path / "t.db";
+    sqlite3* db = small_cache_writer(file, "CREATE TABLE t(id INTEGER PRIMARY KEY, v BLOB);");
+    REQUIRE(exec(db,
+                 "PRAGMA cache_size=-2000; WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + "
+                 "1 FROM c WHERE i < 300) INSERT INTO t(v) SELECT randomblob(900) FROM c") ==
+            SQLITE_OK);
+    // Opened again while another connection holds the WAL: it appends to a WAL it did not
+    // start, with a cache large enough to keep the pages below.
+    sqlite3* holder = nullptr;
+    REQUIRE(sqlite3_open_v2(file.c_str(), &holder, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
+    REQUIRE(exec(holder, "SELECT count(*) FROM t") == SQLITE_OK);
+    sqlite3_close(db);
+    REQUIRE(sqlite3_open_v2(file.c_str(), &db, SQLITE_OPEN_READWRITE, store::wal_gathering_vfs()) ==
+            SQLITE_OK);
+    REQUIRE(exec(db, "PRAGMA synchronous=NORMAL") == SQLITE_OK);
+    REQUIRE(exec(db,
+                 "BEGIN; SELECT length(v) FROM t WHERE id = 150;"
+                 "UPDATE t SET v = randomblob(900) WHERE id = 1") == SQLITE_OK);
+    REQUIRE(sqlite3_db_cacheflush(db) == SQLITE_OK);                           // its frame, kept
+    REQUIRE(exec(db, "SELECT length(v) FROM t WHERE id = 300") == SQLITE_OK);  // ... written
+    REQUIRE(exec(db, "UPDATE t SET v = zeroblob(900) WHERE id = 300") == SQLITE_OK);
+    REQUIRE(sqlite3_db_cacheflush(db) == SQLITE_OK);  // row 300's page: kept
+    failing_sync_vfs::fail_wal_writes = true;
+    (void)exec(db, "PRAGMA quick_check");  // its reads write what is kept: that fails
+    failing_sync_vfs::fail_wal_writes = false;
+    (void)exec(db, "UPDATE t SET v = randomblob(900) WHERE id IN (1, 150)");
+    CHECK(exec(db, "COMMIT") != SQLITE_OK);
+    (void)exec(db, "ROLLBACK");
+    CHECK(ask_file(file, "SELECT count(*) FROM t WHERE v = zeroblob(900)") == "0");
+    CHECK(ask_file(file, "PRAGMA integrity_check") == "ok");
+    // The hole went with the transaction: the connection writes again.
+    CHECK(exec(db, "INSERT INTO t(v) VALUES (randomblob(900))") == SQLITE_OK);
+    CHECK(ask_file(file, "SELECT count(*) FROM t") == "301");
+    sqlite3_close(db);
+    sqlite3_close(holder);
+  }
+
+  TEST_CASE("regression: a rolled-back transaction's kept frames are dropped, never written") {
+    // They were written when the write lock was given up; on a full disk that left a hole
+    // that failed every later read and write of the connection until a checkpoint.
+    failing_sync_vfs vfs;
+    temp_dir dir;
+    std::filesystem::create_directories(dir.path);
+    const auto file = dir.path / "t.db";
+    sqlite3* a = small_cache_writer(file, "CREATE TABLE t(id INTEGER PRIMARY KEY, v BLOB);");
+    REQUIRE(exec(a,
+                 "PRAGMA cache_size=-2000; WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + "
+                 "1 FROM c WHERE i < 300) INSERT INTO t(v) SELECT randomblob(900) FROM c") ==
+            SQLITE_OK);
+    REQUIRE(exec(a, "BEGIN; UPDATE t SET v = randomblob(900) WHERE id IN (1, 300)") == SQLITE_OK);
+    REQUIRE(sqlite3_db_cacheflush(a) == SQLITE_OK);  // kept
+    const int writes = failing_sync_vfs::wal_writes;
+    failing_sync_vfs::fail_wal_writes = true;
+    CHECK(exec(a, "ROLLBACK") == SQLITE_OK);
+    failing_sync_vfs::fail_wal_writes = false;
+    CHECK(failing_sync_vfs::wal_writes == writes);
+    sqlite3* b = nullptr;
+    REQUIRE(sqlite3_open(file.c_str(), &b) == SQLITE_OK);
+    REQUIRE(exec(b, "UPDATE t SET v = randomblob(900) WHERE id BETWEEN 100 AND 140") == SQLITE_OK);
+    sqlite3_close(b);
+    REQUIRE(sqlite3_db_release_memory(a) == SQLITE_OK);  // a reads its pages again
+    CHECK(exec(a, "SELECT count(*), sum(length(v)) FROM t") == SQLITE_OK);
+    CHECK(exec(a, "INSERT INTO t(v) VALUES (randomblob(900))") == SQLITE_OK);
+    CHECK(ask_file(file, "SELECT count(*) FROM t") == "301");
+    CHECK(ask_file(file, "PRAGMA integrity_check") == "ok");
+    sqlite3_close(a);
+  }
+}
