@@ -18,6 +18,10 @@
 // to the VFS that was the default when the database file was opened (a test's, when a test
 // installs one).
 //
+// It needs SQLite's normal locking mode (the store never sets locking_mode=EXCLUSIVE): in
+// exclusive mode SQLite takes no shared-memory locks, the end of a write transaction is never
+// seen here, and a lost run would fail the connection until it closes.
+//
 // Why other connections never read what is kept: they learn of frames only from the
 // wal-index, which SQLite updates after the commit's frames and rewritten headers were
 // written, and they read pages only up to the frames it names.
