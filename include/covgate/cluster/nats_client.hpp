@@ -248,6 +248,13 @@ class key_value final : public kv_bucket {
  private:
   friend class jetstream;
   key_value(void* kv, void* context, std::string bucket, retry_policy retry);
+  // The key's last message, from the stream's leader: its entry, and whether it is a delete
+  // or purge marker (then get() finds nothing, and create() writes over its revision).
+  struct last_message {
+    kv_entry entry;
+    bool removed = false;
+  };
+  [[nodiscard]] std::optional<last_message> last(const std::string& key);
   void* kv_ = nullptr;       // kvStore*
   void* context_ = nullptr;  // jsCtx*, owned by the jetstream that opened the bucket
   std::string bucket_;
