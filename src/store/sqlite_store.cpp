@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <charconv>
 #include <chrono>
+#include <functional>
 #include <limits>
 #include <system_error>
 #include <thread>
@@ -68,8 +69,12 @@ sqlite_store::sqlite_store(const std::filesystem::path& directory, bool synchron
   // The writer's commits reach the WAL in one write call each (wal_gathering_vfs.hpp).
   open(SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
        path_ == ":memory:" ? nullptr : wal_gathering_vfs());
+  closing_on_failure([&] { prepare_for_writing(synchronous_full); });
+}
+
+void sqlite_store::closing_on_failure(const std::function<void()>& prepare) {
   try {
-    prepare_for_writing(synchronous_full);
+    prepare();
   } catch (const store_error& e) {
     // A plugin host may retry a failing open for as long as it runs: each attempt gives its
     // connections back (and the file's descriptors with them).
@@ -193,16 +198,10 @@ sqlite_store::sqlite_store(const std::filesystem::path& directory, read_only_t) 
   path_ = directory / "covgate.db";
   read_only_ = true;
   open(SQLITE_OPEN_READONLY);
-  try {
+  closing_on_failure([&] {
     exec("PRAGMA query_only=1");
     read_counters();
-  } catch (const store_error& e) {
-    close_connections();
-    throw store_error("cannot open " + path_.string() + ": " + e.what());
-  } catch (...) {
-    close_connections();
-    throw;
-  }
+  });
 }
 
 std::uint64_t sqlite_store::claim_writes() const {

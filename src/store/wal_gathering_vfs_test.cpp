@@ -270,6 +270,21 @@ TEST_SUITE("store.wal_gathering_vfs") {
   }
 }
 
+namespace {
+
+// A writer (as small_cache_writer) of 300 rows of 900 bytes in t(id, v), with a cache of
+// 2,000 KiB: large enough to keep a transaction's few pages until sqlite3_db_cacheflush.
+sqlite3* writer_of_300_rows(const std::filesystem::path& file) {
+  sqlite3* db = small_cache_writer(file, "CREATE TABLE t(id INTEGER PRIMARY KEY, v BLOB);");
+  REQUIRE(exec(db,
+               "PRAGMA cache_size=-2000; WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + "
+               "1 FROM c WHERE i < 300) INSERT INTO t(v) SELECT randomblob(900) FROM c") ==
+          SQLITE_OK);
+  return db;
+}
+
+}  // namespace
+
 TEST_SUITE("store.wal_gathering_vfs") {
   TEST_CASE("regression: frames lost while SQLite kept the transaction open never commit") {
     // PRAGMA quick_check reports a failed read as a result row and leaves the transaction
@@ -279,11 +294,7 @@ TEST_SUITE("store.wal_gathering_vfs") {
     temp_dir dir;
     std::filesystem::create_directories(dir.path);
     const auto file = dir.path / "t.db";
-    sqlite3* db = small_cache_writer(file, "CREATE TABLE t(id INTEGER PRIMARY KEY, v BLOB);");
-    REQUIRE(exec(db,
-                 "PRAGMA cache_size=-2000; WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + "
-                 "1 FROM c WHERE i < 300) INSERT INTO t(v) SELECT randomblob(900) FROM c") ==
-            SQLITE_OK);
+    sqlite3* db = writer_of_300_rows(file);
     // Opened again while another connection holds the WAL: it appends to a WAL it did not
     // start, with a cache large enough to keep the pages below.
     sqlite3* holder = nullptr;
@@ -322,11 +333,7 @@ TEST_SUITE("store.wal_gathering_vfs") {
     temp_dir dir;
     std::filesystem::create_directories(dir.path);
     const auto file = dir.path / "t.db";
-    sqlite3* a = small_cache_writer(file, "CREATE TABLE t(id INTEGER PRIMARY KEY, v BLOB);");
-    REQUIRE(exec(a,
-                 "PRAGMA cache_size=-2000; WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + "
-                 "1 FROM c WHERE i < 300) INSERT INTO t(v) SELECT randomblob(900) FROM c") ==
-            SQLITE_OK);
+    sqlite3* a = writer_of_300_rows(file);
     REQUIRE(exec(a, "BEGIN; UPDATE t SET v = randomblob(900) WHERE id IN (1, 300)") == SQLITE_OK);
     REQUIRE(sqlite3_db_cacheflush(a) == SQLITE_OK);  // kept
     const int writes = failing_sync_vfs::wal_writes;

@@ -532,6 +532,9 @@ class sqlite_store final : public engine::state {
   // opened for writing needs before its first use.
   void prepare_for_writing(bool synchronous_full);
   void close_connections() noexcept;  // idempotent: the destructor's, or a failed open's
+  // Runs what an open does after its first connection; if that throws, the connections are
+  // closed and a store error names the file.
+  void closing_on_failure(const std::function<void()>& prepare);
   void read_counters();  // next_seq_, next_fact_seq_ and the journal's figures from the tables
   void count_journal();  // journal_bytes_ and next_journal_id_ from the table
   void save_row(const engine::claim_record_view& record);
