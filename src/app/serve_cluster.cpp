@@ -276,6 +276,22 @@ class gate_applier final : public cluster::message_applier {
   std::function<int(std::string_view)> partition_of_;
 };
 
+// A question from the cluster, answered by `answer`; one that throws (a store that cannot be
+// read now) is logged here, by the question's name and the reason only, and left unanswered
+// by the responder (the asker says the partitions are not known now).
+template <class Answer>
+auto logging_failures(const char* question, Answer answer) {
+  return [question, answer = std::move(answer)](auto&&... asked) {
+    try {
+      return answer(std::forward<decltype(asked)>(asked)...);
+    } catch (const std::exception& e) {
+      server::log().warn("cluster", "a question not answered",
+                         {{"question", question}, {"reason", e.what()}});
+      throw;
+    }
+  };
+}
+
 }  // namespace
 
 struct cluster_worker::impl {
@@ -659,28 +675,35 @@ void cluster_worker::answer_claim_lookups(
     std::function<std::optional<std::string>(std::string_view claim_id)> claim_json) {
   auto& self = *impl_;
   self.lookups.emplace(self.js, self.config.worker_id,
-                       [&self, claim_json = std::move(claim_json)](std::string_view claim_id) {
+                       logging_failures("claim lookup", [&self, claim_json = std::move(claim_json)](
+                                                            std::string_view claim_id) {
                          return self.lookup_answer(claim_id, claim_json);
-                       });
-  self.resource_lookups.emplace(self.js, self.config.worker_id, [&self](std::string_view resource) {
-    return self.resource_answer(resource);
-  });
+                       }));
+  self.resource_lookups.emplace(
+      self.js, self.config.worker_id,
+      logging_failures("resource lookup", [&self](std::string_view resource) {
+        return self.resource_answer(resource);
+      }));
 }
 
 void cluster_worker::answer_worklist(std::function<std::string()> version) {
   auto& self = *impl_;
-  self.queue_counts.emplace(self.js, self.config.worker_id, [&self](std::int64_t since) {
-    return self.queue_counts_answer(since);
-  });
-  self.chart_numbers.emplace(self.js, self.config.worker_id, [&self](std::string_view request) {
-    return self.chart_numbers_answer(request);
-  });
-  self.lists.emplace(
-      self.js, self.config.worker_id,
-      [&self](const cluster::claim_list_request& request) { return self.list_answer(request); });
-  self.changes.emplace(self.js, self.config.worker_id, [&self, version = std::move(version)] {
-    return std::pair{version(), self.caught_up_partitions()};
-  });
+  self.queue_counts.emplace(self.js, self.config.worker_id,
+                            logging_failures("queue counts", [&self](std::int64_t since) {
+                              return self.queue_counts_answer(since);
+                            }));
+  self.chart_numbers.emplace(self.js, self.config.worker_id,
+                             logging_failures("chart numbers", [&self](std::string_view request) {
+                               return self.chart_numbers_answer(request);
+                             }));
+  self.lists.emplace(self.js, self.config.worker_id,
+                     logging_failures("claim list", [&self](const cluster::claim_list_request& r) {
+                       return self.list_answer(r);
+                     }));
+  self.changes.emplace(self.js, self.config.worker_id,
+                       logging_failures("changes", [&self, version = std::move(version)] {
+                         return std::pair{version(), self.caught_up_partitions()};
+                       }));
 }
 
 void cluster_worker::answer_audit(

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <exception>
 
 #include "covgate/cluster/partition_key.hpp"
 #include "covgate/cluster/subjects.hpp"
@@ -141,7 +142,15 @@ void partition_query_responder::run() {
         if (!m) continue;
         const auto reply_to = m->header("Cg-Reply-To");
         if (!is_reply_subject(reply_to)) continue;  // nobody to answer, or not a reply subject
-        for (auto& answer : answers_(*m)) {
+        std::vector<reply> answers;
+        try {
+          answers = answers_(*m);
+        } catch (const std::exception&) {
+          // Not a NATS failure: nothing to subscribe again for. A wrong answer ("not held")
+          // would be worse than none, so none: the asker says the partitions are unknown.
+          continue;
+        }
+        for (auto& answer : answers) {
           answer.headers.push_back({"Cg-Worker", worker_});
           try {
             js_.send(reply_to, answer.body, answer.headers);

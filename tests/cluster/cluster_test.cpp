@@ -49,6 +49,7 @@
 #include "covgate/hl7v2/mllp.hpp"
 #include "covgate/model/claim_key.hpp"
 #include "covgate/store/partition_snapshot.hpp"
+#include "covgate/store/sqlite_store.hpp"
 
 using namespace covgate::cluster;
 using namespace std::chrono_literals;
@@ -818,6 +819,37 @@ TEST_SUITE("cluster.jetstream") {
     CHECK(look_up_claims(js, "f-test", {}, n, 1s).empty());
     first.stop();
     second.stop();
+  }
+
+  TEST_CASE("a worker whose answer throws (a store it cannot read) leaves it unanswered, alive") {
+    jetstream js(cluster_settings());
+    const int n = partitions();
+    const std::string a = "CLAIM-TA-" + run_id();
+    std::atomic<bool> failing{true};
+    std::vector<int> all;
+    for (int p = 0; p < n; ++p) all.push_back(p);
+    claim_lookup_responder only(js, "w-only", [&](std::string_view id) {
+      if (failing) throw covgate::store::store_error("sqlite: database disk image is malformed");
+      claim_lookup_answer answer;
+      answer.caught_up = all;
+      if (id == a) answer.claim = R"({"claim_id":")" + a + R"("})";
+      return answer;
+    });
+    std::this_thread::sleep_for(300ms);  // subscribed
+    using status = claim_lookup_result::status;
+    // Before the fix the exception ended the process (std::terminate from the responder's
+    // thread); now the question goes unanswered and the asker says the cluster cannot tell.
+    const auto while_failing = look_up_claims(js, "f-test", {a}, n, 700ms);
+    REQUIRE(while_failing.size() == 1);
+    CHECK(while_failing[0].how == status::unavailable);
+    CHECK(while_failing[0].uncovered == all);
+    // The same thread answers once the store reads again.
+    failing = false;
+    const auto after = look_up_claims(js, "f-test", {a}, n, 5s);
+    REQUIRE(after.size() == 1);
+    CHECK(after[0].how == status::found);
+    CHECK(after[0].worker == "w-only");
+    only.stop();
   }
 
   TEST_CASE("a CLM01 two billing providers' claims have is ambiguous, on two workers or one") {

@@ -46,7 +46,9 @@ partition_query_result ask_every_partition(
 
 /// A worker's side: answers every message on `subject` that names a reply subject, on a thread
 /// of its own, from construction until stop() or destruction. `answer` returns the body and
-/// the headers (Cg-Worker is added).
+/// the headers (Cg-Worker is added). An `answer` that throws (a store that cannot be read
+/// now) leaves that question unanswered: the asker counts this worker's partitions as not
+/// known, as for a worker still catching up, and the thread goes on to the next question.
 class partition_query_responder {
  public:
   struct reply {
