@@ -549,6 +549,22 @@ TEST_SUITE("store.sqlite_snapshot") {
     CHECK(s.facts_of("Observation/x"));
   }
 
+  TEST_CASE("a list whose group function throws fails as a store error, the store unharmed") {
+    temp_dir dir;
+    store::sqlite_store s(dir.path, false);
+    fill(s, filing::by_partition);
+    store::claim_query held;
+    held.result = model::outcome::hold_documentation;
+    held.group_of = [](std::string_view) -> int { throw std::runtime_error("no partition map"); };
+    // SQLite calls the function from its C frames: the exception must not cross them.
+    CHECK_THROWS_WITH_AS(s.list_claims(held), doctest::Contains("no partition map"),
+                         store::store_error);
+    held.group_of = [](std::string_view) { return 0; };
+    const auto page = s.list_claims(held);
+    CHECK(page.rows.size() == 2);
+    CHECK(page.groups.at(0) == 2);
+  }
+
   TEST_CASE("a partition the store never applied writes no snapshot") {
     store::sqlite_store s("", false);
     std::string bytes;

@@ -116,14 +116,22 @@ class group_function {
   group_function& operator=(const group_function&) = delete;
 
  private:
-  static void call(sqlite3_context* context, int, sqlite3_value** args) {
+  // Called from SQLite's C frames, which an exception must not cross: a `group_of` that
+  // throws fails the statement with its reason (the step reports it as a store_error).
+  static void call(sqlite3_context* context, int, sqlite3_value** args) noexcept {
     const auto& group_of =
         *static_cast<const std::function<int(std::string_view)>*>(sqlite3_user_data(context));
     const auto* text = sqlite3_value_text(args[0]);
     const auto size = static_cast<std::size_t>(sqlite3_value_bytes(args[0]));
-    sqlite3_result_int(context, group_of(std::string_view(
-                                    text == nullptr ? "" : reinterpret_cast<const char*>(text),
-                                    text == nullptr ? 0 : size)));
+    try {
+      sqlite3_result_int(context, group_of(std::string_view(
+                                      text == nullptr ? "" : reinterpret_cast<const char*>(text),
+                                      text == nullptr ? 0 : size)));
+    } catch (const std::exception& e) {
+      sqlite3_result_error(context, e.what(), -1);
+    } catch (...) {
+      sqlite3_result_error(context, "covgate_group failed", -1);
+    }
   }
   sqlite3* db_;
 };

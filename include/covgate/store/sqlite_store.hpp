@@ -133,8 +133,8 @@ struct claim_query {
   std::size_t limit = 100;
   /// A cluster worker's partitions (docs/cluster.md §5h): when set, only the claims whose
   /// patient key it maps to a number of 0 or more are listed, and claim_page::groups counts
-  /// them by that number. Called once per matching row (keep a cache for a costly one); must
-  /// not throw.
+  /// them by that number. Called once per matching row (keep a cache for a costly one); one
+  /// that throws fails the listing with a store_error giving its reason.
   std::function<int(std::string_view patient)> group_of;
 };
 
