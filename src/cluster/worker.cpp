@@ -4,6 +4,7 @@
 #include <future>
 #include <stdexcept>
 #include <string>
+#include <system_error>
 #include <utility>
 
 #include "covgate/cluster/snapshot_book.hpp"
@@ -659,7 +660,14 @@ void worker::start_runners() {
         std::any_of(retiring_.begin(), retiring_.end(),
                     [p = partition](auto& r) { return r->partition() == p && !r->finished(); });
     if (earlier_one_busy) continue;
-    running_.emplace(partition, std::make_unique<partition_runner>(*this, partition, lease.epoch));
+    try {
+      running_.emplace(partition,
+                       std::make_unique<partition_runner>(*this, partition, lease.epoch));
+    } catch (const std::system_error& e) {
+      // No thread to be had now (a process or cgroup limit): said, and tried again next
+      // round, rather than ending the process from the thread that renews every lease.
+      problem(partition, std::string("the partition's thread not started: ") + e.what());
+    }
   }
 }
 

@@ -3,12 +3,26 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <charconv>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <string_view>
 
 namespace covgate::server {
+namespace {
+
+// A field of /proc: a decimal count. Read without exceptions (std::stod would throw on a
+// field a future kernel writes otherwise, from a /metrics scrape): anything else reads 0.
+std::uint64_t count_of(std::string_view field) {
+  std::uint64_t value = 0;
+  const auto [end, error] = std::from_chars(field.data(), field.data() + field.size(), value);
+  return error == std::errc{} && end == field.data() + field.size() ? value : 0;
+}
+
+}  // namespace
 
 process_stats sample_process() {
   process_stats s;
@@ -24,11 +38,11 @@ process_stats sample_process() {
       std::istringstream fields(text.substr(close + 2));
       std::string f;
       for (int field = 3; fields >> f; ++field) {
-        if (field == 14 || field == 15) s.cpu_seconds += std::stod(f) / ticks;
-        if (field == 22) s.start_time_seconds = std::stod(f) / ticks;  // since boot, for now
-        if (field == 23) s.virtual_bytes = std::stoull(f);
+        if (field == 14 || field == 15) s.cpu_seconds += static_cast<double>(count_of(f)) / ticks;
+        if (field == 22) s.start_time_seconds = static_cast<double>(count_of(f)) / ticks;
+        if (field == 23) s.virtual_bytes = count_of(f);
         if (field == 24) {
-          s.resident_bytes = std::stoull(f) * page;
+          s.resident_bytes = count_of(f) * page;
           break;
         }
       }
@@ -40,7 +54,7 @@ process_stats sample_process() {
     double boot = 0;
     while (std::getline(in, line)) {
       if (line.rfind("btime ", 0) == 0) {
-        boot = std::stod(line.substr(6));
+        boot = static_cast<double>(count_of(std::string_view(line).substr(6)));
         break;
       }
     }
