@@ -223,16 +223,21 @@ void gate::on_claim(const model::claim& claim, const std::string& source, encode
 }
 
 void gate::on_facts(std::vector<model::fact> facts, const std::string& source) {
+  on_facts_spending(facts, source);
+}
+
+void gate::on_facts_spending(std::vector<model::fact>& facts, const std::string& source,
+                             const model::fact_index::encoded_ahead* ahead) {
   std::set<std::string> touched;
   std::set<std::string> corrected;
-  index_facts(std::move(facts), touched, corrected);
+  index_facts(facts, touched, corrected, true, ahead);
   for (const auto& key : touched) reevaluate_patient(key, corrected.count(key) > 0, source);
 }
 
 void gate::restore_facts(std::vector<model::fact> facts) {
   std::set<std::string> touched;
   std::set<std::string> corrected;
-  index_facts(std::move(facts), touched, corrected, false);  // counted when they arrived
+  index_facts(facts, touched, corrected, false);  // counted when they arrived
 }
 
 void gate::forget_resource(std::string_view resource) {
@@ -244,8 +249,9 @@ void gate::forget_resource(std::string_view resource) {
   }
 }
 
-void gate::index_facts(std::vector<model::fact> facts, std::set<std::string>& touched,
-                       std::set<std::string>& corrected, bool count_them) {
+void gate::index_facts(std::vector<model::fact>& facts, std::set<std::string>& touched,
+                       std::set<std::string>& corrected, bool count_them,
+                       const model::fact_index::encoded_ahead* ahead) {
   // Most batches link where they lie (their Patients came first); from the first fact that
   // must wait for its Patient on, the linker takes them and hands on what is linked.
   std::size_t in_place = 0;
@@ -258,6 +264,7 @@ void gate::index_facts(std::vector<model::fact> facts, std::set<std::string>& to
               std::back_inserter(linked_));
     for (auto i = in_place; i < facts.size(); ++i) linker_.add(std::move(facts[i]));
     ready = &linked_;
+    ahead = nullptr;  // its runs were the batch's as it came, not as linked
   }
   auto& linked = *ready;
   // Each run of facts of one resource is applied where it lies: the index encodes it (spending
@@ -275,11 +282,23 @@ void gate::index_facts(std::vector<model::fact> facts, std::set<std::string>& to
   // of the set, so it stays put) is compared first, and the key is copied and the set
   // searched only for another patient (7 % of a records replay's gate thread).
   const std::string* last_touched = nullptr;
+  std::size_t run = 0;
   for (std::size_t i = 0; i < linked.size();) {
     const auto begin = i;
     const auto resource = resource_of(begin);
     while (i < linked.size() && resource_of(i) == resource) ++i;
     const std::span<model::fact> group(linked.data() + begin, i - begin);
+    // The run encoded ahead, found by walking the runs alongside (the same grouping of the
+    // same facts; one that does not line up is not used).
+    std::string_view encoded;
+    if (ahead != nullptr) {
+      if (run < ahead->runs.size() && ahead->runs[run].facts == group.size()) {
+        const auto& r = ahead->runs[run++];
+        encoded = std::string_view(ahead->bytes).substr(r.begin, r.size);
+      } else {
+        ahead = nullptr;
+      }
+    }
     if (count_them) ++stats_.facts;
     const auto& first = group.front();
     const auto& key_in_group = model::patient_key_of(first);
@@ -292,7 +311,7 @@ void gate::index_facts(std::vector<model::fact> facts, std::set<std::string>& to
     } else if (const auto* r = std::get_if<model::practitioner_role>(&first)) {
       practitioners_[r->resource_id] = r->type;
     }
-    const auto change = facts_.apply(group);
+    const auto change = facts_.apply(group, encoded);
     if (++entries_locked == entries_per_lock) {
       writing.unlock();
       entries_locked = 0;

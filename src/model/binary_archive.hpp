@@ -11,6 +11,7 @@
 // the reader, so encode and decode cannot disagree. Private to src/model.
 #pragma once
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstdint>
@@ -18,6 +19,7 @@
 #include <iterator>
 #include <limits>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -66,9 +68,24 @@ class writer {
   [[nodiscard]] int version() const noexcept { return version_; }
 
   void operator()(const std::string& s) {
-    varint(s.size());
-    put(s.data(), s.size());
+    std::string_view text = s;
+    if (!trimmed_.empty()) [[unlikely]] {
+      for (const auto& t : trimmed_) {
+        if (&s == t.field) text.remove_prefix(std::min(t.drop, text.size()));
+      }
+    }
+    varint(text.size());
+    put(text.data(), text.size());
   }
+  /// A string written as if its first `drop` bytes were not there (all of them: as empty),
+  /// found by its address among what is written: the fact index encodes a record's facts
+  /// without the fields it stores once, and leaves the facts as they are.
+  struct trimmed {
+    const std::string* field = nullptr;
+    std::size_t drop = 0;
+  };
+  /// Until called again: the strings to write trimmed (a view; the caller keeps it alive).
+  void trim(std::span<const trimmed> fields) noexcept { trimmed_ = fields; }
   template <scalar T>
   void operator()(const T& v) {
     if (layout_ == layout::fixed || sizeof(T) == 1) {
@@ -170,6 +187,7 @@ class writer {
   int version_;
   layout layout_;
   reason_form reasons_;
+  std::span<const trimmed> trimmed_;
 };
 
 class reader {

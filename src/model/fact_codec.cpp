@@ -101,6 +101,29 @@ void encode_as(std::span<const fact> facts, int version, std::string& out) {
   }
 }
 
+void encode_stripped(std::span<const fact> facts, std::size_t id_prefix, std::string& out) {
+  out += format_version;
+  archive::writer w(out, format_version, layout_of(format_version));
+  w(static_cast<std::uint64_t>(facts.size()));
+  constexpr auto all = std::string::npos;
+  for (const auto& f : facts) {
+    w(static_cast<std::uint8_t>(f.index()));
+    std::visit(
+        [&w, id_prefix](const auto& v) {
+          std::array<archive::writer::trimmed, 4> trimmed;
+          std::size_t n = 0;
+          trimmed[n++] = {&v.resource_id, id_prefix};
+          if constexpr (requires { v.patient_key; }) trimmed[n++] = {&v.patient_key, all};
+          if constexpr (requires { v.last_updated; }) trimmed[n++] = {&v.last_updated, all};
+          if constexpr (requires { v.patient; }) trimmed[n++] = {&v.patient, all};
+          w.trim(std::span<const archive::writer::trimmed>(trimmed.data(), n));
+          w(v);
+          w.trim({});
+        },
+        f);
+  }
+}
+
 namespace {
 
 // Reads the version and the count at the front of `bytes`; nullopt when they are not an

@@ -335,7 +335,7 @@ bool fact_index::forget(std::string_view resource) {
 }
 
 std::string_view fact_index::encode_record(std::string_view resource, patient_records& patient,
-                                           std::span<fact> group) {
+                                           std::span<fact> group, std::string_view ahead) {
   copy_text(stamp_, last_updated_of(group.front()));  // a copy (kept room): stripping clears it
   const std::string_view last_updated = stamp_;
   auto& subjects = patient.subjects;
@@ -353,7 +353,13 @@ std::string_view fact_index::encode_record(std::string_view resource, patient_re
   }
   const auto seconds = compact_seconds(last_updated);
   if (seconds) flags |= compact_stamp;
+  // The body encoded ahead was stripped of the shared fields and of the subject: it is this
+  // record's when apply() strips the same (encode_ahead() saw one subject in every fact that
+  // names one, so either subject flag means every such fact repeats it).
+  const bool use_ahead =
+      !ahead.empty() && (flags & stripped) != 0 && (flags & (same_subject | other_subject)) != 0;
   for (auto& f : group) {
+    if (use_ahead) break;
     const auto s = shared_fields_of(f);
     if ((flags & (same_subject | other_subject)) != 0 && s.patient) s.patient->clear();
     if ((flags & stripped) == 0) continue;
@@ -374,7 +380,11 @@ std::string_view fact_index::encode_record(std::string_view resource, patient_re
     put_varint(body, last_updated.size());
     body += last_updated;
   }
-  encode(group, body);
+  if (use_ahead) {
+    body += ahead;
+  } else {
+    encode(group, body);
+  }
   char length[max_varint];
   const auto n = write_varint(length, body.size() - max_varint);
   char* const start = body.data() + max_varint - n;
@@ -382,7 +392,43 @@ std::string_view fact_index::encode_record(std::string_view resource, patient_re
   return {start, body.size() - max_varint + n};
 }
 
-fact_index::change fact_index::apply(std::span<fact> group) {
+fact_index::change fact_index::apply(std::span<fact> group) { return apply(group, {}); }
+
+void fact_index::encode_ahead(std::span<const fact> facts, encoded_ahead& out) {
+  out.clear();
+  for (std::size_t i = 0; i < facts.size();) {
+    const auto begin = i;
+    const auto first = resource_view_of(resource_id_of(facts[begin]));
+    while (i < facts.size() && resource_view_of(resource_id_of(facts[i])) == first) ++i;
+    const auto group = facts.subspan(begin, i - begin);
+    auto& run = out.runs.emplace_back();
+    run.facts = static_cast<std::uint32_t>(group.size());
+    run.begin = static_cast<std::uint32_t>(out.bytes.size());
+    // What apply() strips when the run repeats its shared fields and one subject: one
+    // lastUpdated, one non-empty subject in every fact that has the field (at least one).
+    const auto& last_updated = last_updated_of(group.front());
+    const std::string* subject = nullptr;
+    bool fits = true;
+    for (const auto& f : group) {
+      std::visit(
+          [&](const auto& v) {
+            if constexpr (requires { v.last_updated; }) {
+              if (v.last_updated != last_updated) fits = false;
+            }
+            if constexpr (requires { v.patient; }) {
+              if (v.patient.empty() || (subject && v.patient != *subject)) fits = false;
+              if (!subject) subject = &v.patient;
+            }
+          },
+          f);
+    }
+    if (!fits || subject == nullptr) continue;
+    encode_stripped(group, first.size(), out.bytes);
+    run.size = static_cast<std::uint32_t>(out.bytes.size() - run.begin);
+  }
+}
+
+fact_index::change fact_index::apply(std::span<fact> group, std::string_view ahead) {
   if (group.empty()) return change::ignored;
   // A copy (kept room): encoding strips the id from the group's facts.
   copy_text(resource_, resource_view_of(resource_id_of(group.front())));
@@ -402,7 +448,7 @@ fact_index::change fact_index::apply(std::span<fact> group) {
     }
   }
   const auto patient = patient_slot(patient_key_of(group.front()));
-  const auto record = encode_record(resource, patients_[patient], group);
+  const auto record = encode_record(resource, patients_[patient], group, ahead);
   if (current && current->patient == patient) {
     // In place: a patient's facts keep the order their resources first arrived in.
     patients_[patient].records.replace(current->offset, current->record.size, record);

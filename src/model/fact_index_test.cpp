@@ -310,6 +310,10 @@ TEST_SUITE("model.fact_index") {
   TEST_CASE("agrees with a plain model over random additions, versions, moves and retractions") {
     for (const auto hash : {&fact_index::default_hash, &three_hashes}) {
       fact_index index(hash);
+      // The same facts encoded ahead (a reader thread's way): the index must hold the same.
+      fact_index ahead_index(hash);
+      fact_index::encoded_ahead ahead;
+      std::size_t runs_encoded_ahead = 0;
       reference_index expected;
       std::mt19937 random(20261130);
       const std::vector<std::string> keys = {"K", "M", "N1", ""};
@@ -344,11 +348,23 @@ TEST_SUITE("model.fact_index") {
             auto f = lab(value, (id + "#component[" + std::to_string(c) + "]").c_str(), key.c_str(),
                          stamp.c_str());
             if (pick(10) == 0) f.patient_key = "other";  // a record that cannot be stripped
-            f.patient = subjects[pick(subjects.size())];
+            if (c > 0 && pick(10) == 0) f.last_updated = "2026-03-05T00:00:00Z";  // nor this
+            // Mostly one subject per resource (as sent), sometimes each its own.
+            f.patient = c > 0 && pick(3) != 0 ? std::get<lab_result>(group.front()).patient
+                                              : subjects[pick(subjects.size())];
             group.push_back(f);
           }
         }
-        REQUIRE(index.apply(group) == expected.apply(group));
+        auto batch = group;
+        fact_index::encode_ahead(batch, ahead);
+        REQUIRE(ahead.runs.size() == 1);
+        REQUIRE(ahead.runs[0].facts == group.size());
+        if (ahead.runs[0].size > 0) ++runs_encoded_ahead;
+        const auto by_ahead = ahead_index.apply(
+            batch, std::string_view(ahead.bytes).substr(ahead.runs[0].begin, ahead.runs[0].size));
+        const auto by_expected = expected.apply(group);  // before apply() spends the group
+        REQUIRE(index.apply(group) == by_expected);
+        REQUIRE(by_ahead == by_expected);
         if (step % 97 == 0) {
           for (const auto& k : keys) CHECK(index.for_patient(k) == expected.for_patient(k));
         }
@@ -361,6 +377,8 @@ TEST_SUITE("model.fact_index") {
               expected.for_patient(k));
       }
       for (const auto& k : keys) CHECK(index.for_patient(k) == expected.for_patient(k));
+      for (const auto& k : keys) CHECK(ahead_index.for_patient(k) == expected.for_patient(k));
+      CHECK(runs_encoded_ahead > 1000);  // most resources: the path is exercised
       CHECK(index.size() == expected.by_resource.size());
       for (const auto& [resource, current] : expected.by_resource) {
         CHECK(index.find(resource) == std::optional(current.group));

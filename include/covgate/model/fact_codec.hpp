@@ -19,6 +19,10 @@ void encode(std::span<const fact> facts, std::string& out);
 /// The same in an earlier format version (1: fixed-width scalars), as a store written by an
 /// earlier build holds it: for tests that such stores still read back.
 void encode_as(std::span<const fact> facts, int version, std::string& out);
+/// encode() of `facts` as if each fact's resource id lacked its first `id_prefix` bytes and
+/// its patient key, lastUpdated and subject were empty, leaving the facts as they are: the
+/// fact index's record of one resource, whose facts it stores without what they repeat.
+void encode_stripped(std::span<const fact> facts, std::size_t id_prefix, std::string& out);
 
 /// Decodes what encode() wrote. Returns nullopt for anything else (a wrong version or
 /// alternative, a length past the end, trailing bytes); never throws on malformed input.

@@ -94,6 +94,30 @@ class fact_index {
   change apply(std::span<fact> group);
   change apply(std::vector<fact> group) { return apply(std::span<fact>(group)); }
 
+  /// A batch's records encoded ahead of apply() on another thread (a reader's, while the
+  /// gate's applies the batch before): per run of facts of one resource, in the batch's order,
+  /// the body apply() stores for that run when the run repeats its resource's shared fields
+  /// and names its patient by one subject, as nearly every resource does. Only apply() can
+  /// tell (the patient's key comes from linking, its subject forms from the index), so it
+  /// checks and uses the body, or encodes the run itself as before.
+  struct encoded_ahead {
+    struct run {
+      std::uint32_t facts = 0;  ///< the run's length in the batch
+      std::uint32_t begin = 0;  ///< its body in `bytes`
+      std::uint32_t size = 0;   ///< 0: not encoded ahead
+    };
+    std::vector<run> runs;
+    std::string bytes;
+    void clear() noexcept {
+      runs.clear();
+      bytes.clear();
+    }
+  };
+  /// Encodes `facts` ahead into `out` (cleared first). Pure, and leaves the facts as they are.
+  static void encode_ahead(std::span<const fact> facts, encoded_ahead& out);
+  /// apply() with `ahead`: the run's body from encode_ahead(), or empty.
+  change apply(std::span<fact> group, std::string_view ahead);
+
   /// Forgets the facts of one resource (its id without a "#…" suffix), as if it had never
   /// come: a later version of it is then added, not compared with this one. False when it had
   /// none. A cluster worker forgets a stale copy of a partition's facts this way, resource by
@@ -128,9 +152,9 @@ class fact_index {
   std::uint32_t patient_slot(const std::string& patient_key);
   struct patient_records;
   /// Encodes `group` (changing it) as one record of `resource` for `patient`'s buffer: a view
-  /// into body_, valid until the next call.
+  /// into body_, valid until the next call. `ahead`, when it fits, is the encoded body.
   std::string_view encode_record(std::string_view resource, patient_records& patient,
-                                 std::span<fact> group);
+                                 std::span<fact> group, std::string_view ahead);
   void forget(std::string_view resource, const location& where);
   void remember(std::string_view resource, std::uint32_t hash, std::uint32_t patient);
 
