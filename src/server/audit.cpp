@@ -460,7 +460,10 @@ audit_report build_store_audit(const server_config& config, durable_gate& gate,
   audit_report report;
   const auto& directory = config.store.directory;
   if (!directory.empty() && directory != ":memory:") {
-    store::sqlite_store snapshot(directory, false);
+    // A reading connection of its own: the audit reads the committed state without holding
+    // the gate, and writes nothing (a writing one ran the schema's statements and a facts
+    // update on the live files at every open).
+    store::sqlite_store snapshot(directory, store::read_only);
     engine::intake reader(policy, tables, snapshot, engine::intake_settings{});
     reader.restore();
     report = build_audit(snapshot, reader, as_of, policy, tables);

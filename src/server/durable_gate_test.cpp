@@ -1,6 +1,7 @@
 #include "covgate/server/service.hpp"
 
 #include <doctest/doctest.h>
+#include <sqlite3.h>
 
 #include <filesystem>
 #include <future>
@@ -12,6 +13,7 @@
 #include <rapidjson/writer.h>
 
 #include "covgate/model/claim_key.hpp"
+#include "covgate/server/audit.hpp"
 #include "support/failing_sync_vfs.hpp"
 #include "support/gate_fixtures.hpp"
 #include "support/samples.hpp"
@@ -65,6 +67,26 @@ std::vector<store::outbox_item> queue_late_release(server::service& s) {
 }  // namespace
 
 TEST_SUITE("server.service") {
+  TEST_CASE("an audit reads the live store beside a writer in a transaction, writing nothing") {
+    temp_dir dir;
+    server::service s(config_in(dir.path), test::shipped_ncd223(), test::shipped_tables());
+    (void)s.gate().handle(sample(scenario + "1-record.json"), "http", "h");
+    (void)s.gate().handle(sample(scenario + "2-claim.x12"), "mllp", "h");
+    // Another connection holds the database's write lock (the gate's writer mid-commit, or
+    // a shell): the audit's own connection must not need it. Its read-write open did (the
+    // schema's statements and a facts update at every open), and failed busy.
+    sqlite3* other = nullptr;
+    REQUIRE(sqlite3_open((dir.path / "data" / "covgate.db").c_str(), &other) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) == SQLITE_OK);
+    const auto report = server::build_store_audit(s.config(), s.gate(), model::date{2026, 4, 1},
+                                                  s.policy(), s.tables());
+    REQUIRE(report.csii.size() == 1);
+    CHECK(report.csii[0].patient == "2AA2AA2AA02");
+    CHECK(report.csii[0].open_holds == 1);  // the facts and the claim, as committed
+    sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr);
+    sqlite3_close(other);
+  }
+
   TEST_CASE("held before a restart, released after it by a late lab, delivered via the outbox") {
     temp_dir dir;
     {
