@@ -511,7 +511,7 @@ class fhir_reading final : public reading {
   }
 
   // A batch read ahead was allocated on a pool thread: it is freed there too, off the gate's
-  // thread (a sixth of the gate's work on a records file, callgrind), in jemalloc's cache of
+  // thread (9 % of the gate's work on a records file, callgrind), in jemalloc's cache of
   // a thread that allocates the next batches. Read on the caller's thread: freed here.
   void free_elsewhere(std::vector<model::fact> spent) {
     if (i_.settings.read_ahead == 0 || i_.settings.read_pool == nullptr) return;

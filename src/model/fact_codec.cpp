@@ -91,28 +91,24 @@ void encode(std::span<const fact> facts, std::string& out) {
   encode_as(facts, format_version, out);
 }
 
-void encode_as(std::span<const fact> facts, int version, std::string& out) {
+namespace {
+
+// The encoding's one loop. `id_prefix` (encode_stripped's): each fact written as if its
+// resource id lacked that many bytes and its shared fields were empty.
+void write_facts(std::span<const fact> facts, int version, std::string& out,
+                 std::optional<std::size_t> id_prefix) {
   out += static_cast<char>(version);
   archive::writer w(out, version, layout_of(static_cast<char>(version)));
-  w(static_cast<std::uint64_t>(facts.size()));
-  for (const auto& f : facts) {
-    w(static_cast<std::uint8_t>(f.index()));
-    std::visit([&w](const auto& alternative) { w(alternative); }, f);
-  }
-}
-
-void encode_stripped(std::span<const fact> facts, std::size_t id_prefix, std::string& out) {
-  out += format_version;
-  archive::writer w(out, format_version, layout_of(format_version));
   w(static_cast<std::uint64_t>(facts.size()));
   constexpr auto all = std::string::npos;
   for (const auto& f : facts) {
     w(static_cast<std::uint8_t>(f.index()));
     std::visit(
         [&w, id_prefix](const auto& v) {
+          if (!id_prefix) return w(v);
           std::array<archive::writer::trimmed, 4> trimmed;
           std::size_t n = 0;
-          trimmed[n++] = {&v.resource_id, id_prefix};
+          trimmed[n++] = {&v.resource_id, *id_prefix};
           if constexpr (requires { v.patient_key; }) trimmed[n++] = {&v.patient_key, all};
           if constexpr (requires { v.last_updated; }) trimmed[n++] = {&v.last_updated, all};
           if constexpr (requires { v.patient; }) trimmed[n++] = {&v.patient, all};
@@ -122,6 +118,16 @@ void encode_stripped(std::span<const fact> facts, std::size_t id_prefix, std::st
         },
         f);
   }
+}
+
+}  // namespace
+
+void encode_as(std::span<const fact> facts, int version, std::string& out) {
+  write_facts(facts, version, out, std::nullopt);
+}
+
+void encode_stripped(std::span<const fact> facts, std::size_t id_prefix, std::string& out) {
+  write_facts(facts, format_version, out, id_prefix);
 }
 
 namespace {

