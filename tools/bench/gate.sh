@@ -9,9 +9,12 @@
 # pinned to each of two vCPUs in turn, their mean) as the in-run reference, and the same claims replayed without records: its claims/s, the resident memory each stored
 # fact costs (peak RSS with records read on one thread minus without records, divided by the
 # facts), and what reading ahead adds to the peak (batches in flight, not stored facts).
-# The day's replay and the claims-only replay run RUNS times each (default 3), taking turns so
-# that a slow minute of a shared machine falls on both; each line gives the median's figures
-# and every run's seconds (seconds_each), and the peak RSS is the highest of the runs. The
+# The day's replay, the claims-only replay and check run RUNS times each (default 3), taking
+# turns so that a slow minute of a shared machine falls on all three; each line gives the
+# median's figures and every run's seconds (seconds_each), and the peak RSS is the highest of
+# the runs. gate_vs_check is the median of each round's ratio (its check's seconds over its
+# day's), so a round the machine ran slow compares with itself (its vCPUs change speed, up to
+# twice, within minutes); gate_vs_check_each gives every round's. The
 # replay lines also give the CPU time of the median run (cpu_s, user + system) and how many
 # cores it kept busy (cores_busy = cpu_s / seconds): on a machine whose vCPUs change speed, a
 # slow run with as much CPU shows the machine, one with more CPU shows the code.
@@ -35,8 +38,31 @@ replay_timed() {  # times-file, stderr-file, replay arguments...: appends "secon
     --ack-time 202611271200 --out /dev/null --decisions /dev/null "$@" 2>"$stderr" || true
   tail -1 "$work/one-time" >>"$times"
 }
+# The reference: `check` reads on one thread, the replays on all of them, and the vCPUs of a
+# shared machine do not always run at one speed (docs/performance.md). So `check` runs pinned
+# to each of the first two vCPUs in turn, and the round's reference is the mean of the two.
+check_on() {  # [vCPU]: prints "seconds rss_kb"
+  local pin=()
+  [ -n "${1:-}" ] && pin=(taskset -c "$1")
+  "${pin[@]}" /usr/bin/time -f "%e %M" -o "$work/check-time" "$build/covgate" check \
+    --ack-time 202611271200 "$work/day/2-claims.x12" >/dev/null 2>&1 || true
+  tail -1 "$work/check-time"
+}
+check_round() {  # appends "mean_seconds rss_kb seconds_per_vcpu" to the check-times file
+  local first second rss
+  if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
+    read -r first rss < <(check_on 0)
+    read -r second _ < <(check_on 1)
+    echo "$(node -e "console.log(((${first} + ${second}) / 2).toFixed(3))") $rss $first,$second" \
+      >>"$work/check-times"
+  else
+    read -r first rss < <(check_on)
+    echo "$first $rss $first" >>"$work/check-times"
+  fi
+}
 for _ in $(seq "$runs"); do
   replay_timed "$work/day-times" "$work/summary" "$work/day"
+  check_round
   replay_timed "$work/claims-times" /dev/null "$work/claims-only"
 done
 # The same day with its NDJSON read on the gate's thread (--read-threads 0): what reading
@@ -50,25 +76,18 @@ if [ -z "$facts" ]; then
   cat "$work/summary" >&2
   exit 1
 fi
-# The reference: `check` reads on one thread, the replays above on all of them, and the vCPUs
-# of a shared machine do not always run at one speed (docs/performance.md). So `check` runs
-# pinned to each of the first two vCPUs in turn, and the reference is the mean of the two.
-check_on() {  # [vCPU]: prints "seconds rss_kb"
-  local pin=()
-  [ -n "${1:-}" ] && pin=(taskset -c "$1")
-  "${pin[@]}" /usr/bin/time -f "%e %M" -o "$work/check-time" "$build/covgate" check \
-    --ack-time 202611271200 "$work/day/2-claims.x12" >/dev/null 2>&1 || true
-  tail -1 "$work/check-time"
-}
-if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
-  read -r check_0 check_rss_kb < <(check_on 0)
-  read -r check_1 _ < <(check_on 1)
-  check_seconds=$(node -e "console.log(((${check_0} + ${check_1}) / 2).toFixed(3))")
-  check_each="$check_0,$check_1"
-else
-  read -r check_seconds check_rss_kb < <(check_on)
-  check_each=$check_seconds
-fi
+# Each round's check against its day: the median ratio, every round's ratio, and the check of
+# the round with the median ratio (its seconds, peak RSS and seconds on each vCPU).
+read -r gate_vs_check gate_vs_check_each check_seconds check_rss_kb check_each < <(node -e '
+  const fs = require("fs");
+  const rows = (f) => fs.readFileSync(f, "utf8").trim().split("\n").map((l) => l.trim().split(/\s+/));
+  const days = rows(process.argv[1]).map((r) => Number(r[0]));
+  const checks = rows(process.argv[2]);
+  const rounds = checks.map((c, i) => ({ ratio: Number(c[0]) / days[i], check: c }));
+  const median = [...rounds].sort((a, b) => a.ratio - b.ratio)[(rounds.length - 1) >> 1];
+  console.log(median.ratio.toFixed(2), rounds.map((r) => r.ratio.toFixed(2)).join(","),
+    median.check[0], median.check[1], median.check[2]);
+' "$work/day-times" "$work/check-times")
 # The median's seconds, the highest peak RSS, every run's seconds and the median run's CPU
 # seconds (user + system) of a times file.
 summarize() {
@@ -100,7 +119,8 @@ node -e "
     ' read_ahead_gain=' + (ts / s).toFixed(2) + busy(process.argv[17], ts));
   console.log('check claims=' + claims + ' seconds=' + cs + ' claims_per_s=' +
     Math.round(claims / cs) + ' peak_rss_mb=' + Math.round(crss / 1024) +
-    ' gate_vs_check=' + (cs / s).toFixed(2) + ' seconds_per_vcpu=' + process.argv[12]);
+    ' gate_vs_check=' + process.argv[18] + ' gate_vs_check_each=' + process.argv[19] +
+    ' seconds_per_vcpu=' + process.argv[12]);
   console.log('claims-only claims=' + claims + ' seconds=' + os + ' claims_per_s=' +
     Math.round(claims / os) + ' peak_rss_mb=' + Math.round(orss / 1024) +
     ' bytes_per_fact=' + Math.round((trss - orss) * 1024 / Math.max(facts, 1)) +
@@ -108,5 +128,6 @@ node -e "
     process.argv[14] + busy(process.argv[16], os));
 " "$claims" "$facts" "$bytes" "$seconds" "$rss_kb" "$check_seconds" "$check_rss_kb" \
   "$claims_seconds" "$claims_rss_kb" "$one_thread_seconds" "$one_thread_rss_kb" "$check_each" \
-  "$seconds_each" "$claims_each" "$cpu_seconds" "$claims_cpu" "$one_thread_cpu"
+  "$seconds_each" "$claims_each" "$cpu_seconds" "$claims_cpu" "$one_thread_cpu" \
+  "$gate_vs_check" "$gate_vs_check_each"
 cat "$work/summary" | head -6
