@@ -48,16 +48,15 @@ check_on() {  # [vCPU]: prints "seconds rss_kb"
     --ack-time 202611271200 "$work/day/2-claims.x12" >/dev/null 2>&1 || true
   tail -1 "$work/check-time"
 }
-check_round() {  # appends "mean_seconds rss_kb seconds_per_vcpu" to the check-times file
+check_round() {  # appends "rss_kb seconds..." (one per vCPU pinned) to the check-times file
   local first second rss
   if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
     read -r first rss < <(check_on 0)
     read -r second _ < <(check_on 1)
-    echo "$(node -e "console.log(((${first} + ${second}) / 2).toFixed(3))") $rss $first,$second" \
-      >>"$work/check-times"
+    echo "$rss $first $second" >>"$work/check-times"
   else
     read -r first rss < <(check_on)
-    echo "$first $rss $first" >>"$work/check-times"
+    echo "$rss $first" >>"$work/check-times"
   fi
 }
 for _ in $(seq "$runs"); do
@@ -76,17 +75,20 @@ if [ -z "$facts" ]; then
   cat "$work/summary" >&2
   exit 1
 fi
-# Each round's check against its day: the median ratio, every round's ratio, and the check of
-# the round with the median ratio (its seconds, peak RSS and seconds on each vCPU).
+# Each round's check (the mean over the vCPUs) against its day: the median of the rounds'
+# ratios and every round's; the median check's seconds and its seconds on each vCPU, and the
+# highest peak RSS, as the other lines give theirs.
 read -r gate_vs_check gate_vs_check_each check_seconds check_rss_kb check_each < <(node -e '
   const fs = require("fs");
-  const rows = (f) => fs.readFileSync(f, "utf8").trim().split("\n").map((l) => l.trim().split(/\s+/));
-  const days = rows(process.argv[1]).map((r) => Number(r[0]));
-  const checks = rows(process.argv[2]);
-  const rounds = checks.map((c, i) => ({ ratio: Number(c[0]) / days[i], check: c }));
-  const median = [...rounds].sort((a, b) => a.ratio - b.ratio)[(rounds.length - 1) >> 1];
-  console.log(median.ratio.toFixed(2), rounds.map((r) => r.ratio.toFixed(2)).join(","),
-    median.check[0], median.check[1], median.check[2]);
+  const rows = (f) => fs.readFileSync(f, "utf8").trim().split("\n").map((l) => l.trim().split(/\s+/).map(Number));
+  const days = rows(process.argv[1]).map((r) => r[0]);
+  const checks = rows(process.argv[2]).map(([rss, ...each]) =>
+    ({ rss, each, seconds: each.reduce((a, b) => a + b, 0) / each.length }));
+  const median = (xs) => [...xs].sort((a, b) => a - b)[(xs.length - 1) >> 1];
+  const ratios = checks.map((c, i) => c.seconds / days[i]);
+  const check = checks.find((c) => c.seconds === median(checks.map((c) => c.seconds)));
+  console.log(median(ratios).toFixed(2), ratios.map((r) => r.toFixed(2)).join(","),
+    check.seconds.toFixed(3), Math.max(...checks.map((c) => c.rss)), check.each.join(","));
 ' "$work/day-times" "$work/check-times")
 # The median's seconds, the highest peak RSS, every run's seconds and the median run's CPU
 # seconds (user + system) of a times file.
@@ -130,4 +132,4 @@ node -e "
   "$claims_seconds" "$claims_rss_kb" "$one_thread_seconds" "$one_thread_rss_kb" "$check_each" \
   "$seconds_each" "$claims_each" "$cpu_seconds" "$claims_cpu" "$one_thread_cpu" \
   "$gate_vs_check" "$gate_vs_check_each"
-cat "$work/summary" | head -6
+head -6 "$work/summary"
