@@ -21,6 +21,7 @@
 #include "covgate/model/decision_codec.hpp"
 #include "covgate/model/decision_json.hpp"
 #include "covgate/model/facts.hpp"
+#include "paced_writeback_vfs.hpp"
 #include "sqlite_statement.hpp"
 #include "wal_gathering_vfs.hpp"
 
@@ -163,10 +164,15 @@ void sqlite_store::prepare_for_writing(bool synchronous_full) {
   exec(("UPDATE facts SET part = " + std::to_string(shared_part) + " WHERE " + of_no_patient +
         ") AND part IS NOT NULL AND part <> " + std::to_string(shared_part))
            .c_str());
-  if (path_ != ":memory:" &&
-      sqlite3_open_v2(path_.c_str(), &checkpointer_, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
+  if (path_ != ":memory:" && sqlite3_open_v2(path_.c_str(), &checkpointer_, SQLITE_OPEN_READWRITE,
+                                             paced_writeback_vfs()) != SQLITE_OK) {
     const std::string message = checkpointer_ ? sqlite3_errmsg(checkpointer_) : "out of memory";
     throw store_error("cannot open a second connection: " + message);
+  }
+  if (checkpointer_ != nullptr) {
+    // Kept until the connections are closed (close_connections): closing a descriptor of the
+    // database file would drop the process's locks on it. None: checkpoints are not paced.
+    writeback_fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
   }
   if (checkpointer_ != nullptr) {
     sqlite3_busy_handler(checkpointer_, retry_soon<1000>, nullptr);
@@ -262,6 +268,8 @@ void sqlite_store::close_connections() noexcept {
   // locks on it (see sync()).
   if (synced_fd_ >= 0) ::close(synced_fd_);
   synced_fd_ = -1;
+  if (writeback_fd_ >= 0) ::close(writeback_fd_);
+  writeback_fd_ = -1;
 }
 
 std::optional<std::string> sqlite_store::checkpoint(int restart_past_frames) {
@@ -297,7 +305,13 @@ std::optional<std::string> sqlite_store::checkpoint(int restart_past_frames) {
   // copies the little that is left and makes the next transaction start the WAL over.
   int frames = 0;
   int copied = 0;
+  // The PASSIVE copy's pages are written back as it goes (paced_writeback_vfs.hpp), not left
+  // for the sync before the RESTART, which every commit's WAL sync would wait behind.
+  set_writeback_descriptor(checkpointer_, writeback_fd_);
   const bool passive_ran = run(SQLITE_CHECKPOINT_PASSIVE, &frames, &copied);
+  if (set_writeback_descriptor(checkpointer_, -1) == SQLITE_IOERR_FSYNC) {
+    stop("cannot write the database file's pages back after a checkpoint", errno);
+  }
   if (!passive_ran || frames < restart_past_frames || copied != frames) return due;
   // A PASSIVE copy that does not reach the WAL's end (under load it never does) leaves the
   // pages it wrote to the database file unsynced; the RESTART syncs them all while it holds

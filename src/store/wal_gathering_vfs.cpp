@@ -9,6 +9,8 @@
 #include <new>
 #include <vector>
 
+#include "forwarding_vfs.hpp"
+
 namespace covgate::store {
 namespace {
 
@@ -85,8 +87,6 @@ sqlite3_file* inner(sqlite3_file* f) {
   return reinterpret_cast<sqlite3_file*>(reinterpret_cast<char*>(f) + inner_offset);
 }
 const sqlite3_io_methods& io(sqlite3_file* f) { return *inner(f)->pMethods; }
-// The VFS everything goes to: the default of the moment (this one is never the default).
-sqlite3_vfs* system_vfs() { return sqlite3_vfs_find(nullptr); }
 
 void drop_kept(kept_writes& w) {
   w.bytes.clear();  // keeps its capacity: no allocation per commit
@@ -302,43 +302,8 @@ int open_file(sqlite3_vfs*, sqlite3_filename name, sqlite3_file* f, int flags, i
 }
 
 sqlite3_vfs make_vfs() {
-  sqlite3_vfs v{};
-  v.iVersion = 2;
-  v.szOsFile = static_cast<int>(inner_offset) + room_for_inner_file;
-  v.mxPathname = system_vfs()->mxPathname;
-  v.zName = "covgate-wal-gathering";
-  v.xOpen = open_file;
-  v.xDelete = [](sqlite3_vfs*, const char* name, int sync_dir) {
-    return system_vfs()->xDelete(system_vfs(), name, sync_dir);
-  };
-  v.xAccess = [](sqlite3_vfs*, const char* name, int flags, int* out) {
-    return system_vfs()->xAccess(system_vfs(), name, flags, out);
-  };
-  v.xFullPathname = [](sqlite3_vfs*, const char* name, int n, char* out) {
-    return system_vfs()->xFullPathname(system_vfs(), name, n, out);
-  };
-  v.xDlOpen = [](sqlite3_vfs*, const char* name) {
-    return system_vfs()->xDlOpen(system_vfs(), name);
-  };
-  v.xDlError = [](sqlite3_vfs*, int n, char* out) { system_vfs()->xDlError(system_vfs(), n, out); };
-  v.xDlSym = [](sqlite3_vfs*, void* h, const char* sym) {
-    return system_vfs()->xDlSym(system_vfs(), h, sym);
-  };
-  v.xDlClose = [](sqlite3_vfs*, void* h) { system_vfs()->xDlClose(system_vfs(), h); };
-  v.xRandomness = [](sqlite3_vfs*, int n, char* out) {
-    return system_vfs()->xRandomness(system_vfs(), n, out);
-  };
-  v.xSleep = [](sqlite3_vfs*, int us) { return system_vfs()->xSleep(system_vfs(), us); };
-  v.xCurrentTime = [](sqlite3_vfs*, double* out) {
-    return system_vfs()->xCurrentTime(system_vfs(), out);
-  };
-  v.xGetLastError = [](sqlite3_vfs*, int n, char* out) {
-    return system_vfs()->xGetLastError(system_vfs(), n, out);
-  };
-  v.xCurrentTimeInt64 = [](sqlite3_vfs*, sqlite3_int64* out) {
-    return system_vfs()->xCurrentTimeInt64(system_vfs(), out);
-  };
-  return v;
+  return forwarding_vfs("covgate-wal-gathering",
+                        static_cast<int>(inner_offset) + room_for_inner_file, open_file);
 }
 
 }  // namespace

@@ -569,6 +569,7 @@ class sqlite_store final : public engine::state {
   void open_synced_file();   // under sync_mutex_: the WAL's, or the database file's
   std::mutex sync_mutex_;    // sync(): its descriptor, and the directory's sync once
   int synced_fd_ = -1;       // sync(): kept from defer_sync() on
+  int writeback_fd_ = -1;    // checkpoint(): the database file's, to pace its writeback
   std::string synced_name_;  // of that file, for errors
   std::atomic<bool> directory_synced_{false};
   std::atomic<bool> checkpoints_stopped_{false};  // a checkpoint failed: never again

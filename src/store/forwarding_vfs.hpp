@@ -1,0 +1,56 @@
+// The part of a VFS shim that has nothing of its own to do: every VFS-level call but xOpen goes
+// to the default VFS of the moment (a test's, when a test installs one). The store's shims
+// (wal_gathering_vfs, paced_writeback_vfs) differ only in their files.
+#pragma once
+
+#include <sqlite3.h>
+
+namespace covgate::store {
+
+inline sqlite3_vfs* system_vfs() { return sqlite3_vfs_find(nullptr); }
+
+/// A VFS named `name` whose files take `file_bytes` (the shim's header and the system's file)
+/// and are opened by `open`; everything else is the system's.
+inline sqlite3_vfs forwarding_vfs(const char* name, int file_bytes,
+                                  int (*open)(sqlite3_vfs*, sqlite3_filename, sqlite3_file*, int,
+                                              int*)) {
+  sqlite3_vfs v{};
+  v.iVersion = 2;
+  v.szOsFile = file_bytes;
+  v.mxPathname = system_vfs()->mxPathname;
+  v.zName = name;
+  v.xOpen = open;
+  v.xDelete = [](sqlite3_vfs*, const char* file, int sync_dir) {
+    return system_vfs()->xDelete(system_vfs(), file, sync_dir);
+  };
+  v.xAccess = [](sqlite3_vfs*, const char* file, int flags, int* out) {
+    return system_vfs()->xAccess(system_vfs(), file, flags, out);
+  };
+  v.xFullPathname = [](sqlite3_vfs*, const char* file, int n, char* out) {
+    return system_vfs()->xFullPathname(system_vfs(), file, n, out);
+  };
+  v.xDlOpen = [](sqlite3_vfs*, const char* file) {
+    return system_vfs()->xDlOpen(system_vfs(), file);
+  };
+  v.xDlError = [](sqlite3_vfs*, int n, char* out) { system_vfs()->xDlError(system_vfs(), n, out); };
+  v.xDlSym = [](sqlite3_vfs*, void* h, const char* sym) {
+    return system_vfs()->xDlSym(system_vfs(), h, sym);
+  };
+  v.xDlClose = [](sqlite3_vfs*, void* h) { system_vfs()->xDlClose(system_vfs(), h); };
+  v.xRandomness = [](sqlite3_vfs*, int n, char* out) {
+    return system_vfs()->xRandomness(system_vfs(), n, out);
+  };
+  v.xSleep = [](sqlite3_vfs*, int us) { return system_vfs()->xSleep(system_vfs(), us); };
+  v.xCurrentTime = [](sqlite3_vfs*, double* out) {
+    return system_vfs()->xCurrentTime(system_vfs(), out);
+  };
+  v.xGetLastError = [](sqlite3_vfs*, int n, char* out) {
+    return system_vfs()->xGetLastError(system_vfs(), n, out);
+  };
+  v.xCurrentTimeInt64 = [](sqlite3_vfs*, sqlite3_int64* out) {
+    return system_vfs()->xCurrentTimeInt64(system_vfs(), out);
+  };
+  return v;
+}
+
+}  // namespace covgate::store

@@ -1,0 +1,148 @@
+#include "paced_writeback_vfs.hpp"
+
+#include <fcntl.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstddef>
+
+#include "forwarding_vfs.hpp"
+
+namespace covgate::store {
+namespace {
+
+// The file control that hands a file its descriptor (set_writeback_descriptor): a number of
+// this shim's own, which every other VFS answers with SQLITE_NOTFOUND.
+constexpr int pace_with_descriptor = 0x43470001;
+
+std::atomic<std::uint64_t> pieces{0};
+
+// SQLite hands xOpen a block of szOsFile bytes: this header, then the system's file.
+struct paced_file {
+  sqlite3_file base;
+  sqlite3_vfs* system;   // the VFS the file was opened with
+  bool database;         // the main database file: the only one paced
+  int descriptor;        // -1: not paced now
+  std::int64_t written;  // bytes written since the last writeback
+  std::int64_t from;     // the span of the file those writes touched
+  std::int64_t to;
+};
+constexpr std::size_t inner_offset = (sizeof(paced_file) + alignof(std::max_align_t) - 1) /
+                                     alignof(std::max_align_t) * alignof(std::max_align_t);
+constexpr int room_for_inner_file = 1024;  // the unix VFS's file is ~120 bytes, a test's shim more
+
+paced_file& of(sqlite3_file* f) { return *reinterpret_cast<paced_file*>(f); }
+sqlite3_file* inner(sqlite3_file* f) {
+  return reinterpret_cast<sqlite3_file*>(reinterpret_cast<char*>(f) + inner_offset);
+}
+const sqlite3_io_methods& io(sqlite3_file* f) { return *inner(f)->pMethods; }
+
+// Writes back the span written since the last time and waits for it; errno tells a failure.
+int write_back(paced_file& file) {
+  if (file.written == 0) return SQLITE_OK;
+  const auto from = file.from;
+  const auto bytes = file.to - file.from;
+  file.written = 0;
+#if defined(__linux__)
+  if (::sync_file_range(
+          file.descriptor, from, bytes,
+          SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER) != 0) {
+    return SQLITE_IOERR_FSYNC;
+  }
+  pieces.fetch_add(1, std::memory_order_relaxed);
+#else
+  (void)from;
+  (void)bytes;
+#endif
+  return SQLITE_OK;
+}
+
+int paced_write(sqlite3_file* f, const void* data, int n, sqlite3_int64 offset) {
+  const int rc = io(f).xWrite(inner(f), data, n, offset);
+  auto& file = of(f);
+  if (rc != SQLITE_OK || !file.database || file.descriptor < 0) return rc;
+  const std::int64_t from = offset;
+  const std::int64_t to = offset + n;
+  file.from = file.written == 0 ? from : std::min(file.from, from);
+  file.to = file.written == 0 ? to : std::max(file.to, to);
+  file.written += n;
+  return file.written >= writeback_piece_bytes ? write_back(file) : SQLITE_OK;
+}
+
+int control(sqlite3_file* f, int op, void* arg) {
+  if (op != pace_with_descriptor) return io(f).xFileControl(inner(f), op, arg);
+  auto& file = of(f);
+  if (!file.database) return SQLITE_NOTFOUND;
+  const int rc = file.descriptor >= 0 ? write_back(file) : SQLITE_OK;  // what it wrote so far
+  file.descriptor = *static_cast<int*>(arg);
+  file.written = 0;
+  return rc;
+}
+
+constexpr sqlite3_io_methods methods = {
+    3,
+    [](sqlite3_file* f) { return io(f).xClose(inner(f)); },
+    [](sqlite3_file* f, void* out, int n, sqlite3_int64 at) {
+      return io(f).xRead(inner(f), out, n, at);
+    },
+    paced_write,
+    [](sqlite3_file* f, sqlite3_int64 size) { return io(f).xTruncate(inner(f), size); },
+    [](sqlite3_file* f, int flags) { return io(f).xSync(inner(f), flags); },
+    [](sqlite3_file* f, sqlite3_int64* size) { return io(f).xFileSize(inner(f), size); },
+    [](sqlite3_file* f, int level) { return io(f).xLock(inner(f), level); },
+    [](sqlite3_file* f, int level) { return io(f).xUnlock(inner(f), level); },
+    [](sqlite3_file* f, int* out) { return io(f).xCheckReservedLock(inner(f), out); },
+    control,
+    [](sqlite3_file* f) { return io(f).xSectorSize(inner(f)); },
+    [](sqlite3_file* f) { return io(f).xDeviceCharacteristics(inner(f)); },
+    [](sqlite3_file* f, int page, int size, int extend, void volatile** out) {
+      return io(f).xShmMap(inner(f), page, size, extend, out);
+    },
+    [](sqlite3_file* f, int offset, int n, int flags) {
+      return io(f).xShmLock(inner(f), offset, n, flags);
+    },
+    [](sqlite3_file* f) { io(f).xShmBarrier(inner(f)); },
+    [](sqlite3_file* f, int remove) { return io(f).xShmUnmap(inner(f), remove); },
+    [](sqlite3_file* f, sqlite3_int64 at, int n, void** out) {
+      return io(f).xFetch(inner(f), at, n, out);
+    },
+    [](sqlite3_file* f, sqlite3_int64 at, void* p) { return io(f).xUnfetch(inner(f), at, p); },
+};
+
+int open_file(sqlite3_vfs*, sqlite3_filename name, sqlite3_file* f, int flags, int* out_flags) {
+  auto& file = of(f);
+  file = {};
+  file.system = system_vfs();
+  file.database = (flags & SQLITE_OPEN_MAIN_DB) != 0 && name != nullptr;
+  file.descriptor = -1;
+  if (file.system->szOsFile > room_for_inner_file) return SQLITE_CANTOPEN;
+  const int rc = file.system->xOpen(file.system, name, inner(f), flags, out_flags);
+  if (inner(f)->pMethods != nullptr) file.base.pMethods = &methods;  // closed through us
+  return rc;
+}
+
+}  // namespace
+
+const char* paced_writeback_vfs() {
+  // Unregistered when this code is unloaded (a host closing the plugin's library), so that
+  // SQLite's list of VFSes never points into memory that is gone.
+  struct registration {
+    sqlite3_vfs vfs = forwarding_vfs(
+        "covgate-paced-writeback", static_cast<int>(inner_offset) + room_for_inner_file, open_file);
+    registration() { sqlite3_vfs_register(&vfs, 0); }
+    ~registration() { sqlite3_vfs_unregister(&vfs); }
+    registration(const registration&) = delete;
+    registration& operator=(const registration&) = delete;
+  };
+  static registration registered;
+  return registered.vfs.zName;
+}
+
+int set_writeback_descriptor(sqlite3* db, int descriptor) {
+  return sqlite3_file_control(db, "main", pace_with_descriptor, &descriptor);
+}
+
+std::uint64_t pieces_written_back() { return pieces.load(std::memory_order_relaxed); }
+
+}  // namespace covgate::store

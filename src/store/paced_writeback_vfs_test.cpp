@@ -1,0 +1,151 @@
+// The checkpointing connection goes through paced_writeback_vfs: a PASSIVE copy's pages are
+// written back in pieces while the store hands the shim a descriptor, and a piece the disk
+// cannot take fails the copy as a failed sync does.
+#include "paced_writeback_vfs.hpp"
+
+#include <doctest/doctest.h>
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <string>
+
+#include "covgate/store/sqlite_store.hpp"
+#include "support/gate_fixtures.hpp"
+#include "support/open_files.hpp"
+#include "support/temp_dir.hpp"
+
+using namespace covgate;
+
+namespace {
+
+using covgate::test::temp_dir;
+
+// A writer as the store's (WAL, no automatic checkpoint) through the default VFS.
+sqlite3* open_writer(const std::filesystem::path& file) {
+  std::filesystem::create_directories(file.parent_path());
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open_v2(file.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) ==
+          SQLITE_OK);
+  REQUIRE(sqlite3_exec(db,
+                       "PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=0;"
+                       "CREATE TABLE IF NOT EXISTS t(x BLOB)",
+                       nullptr, nullptr, nullptr) == SQLITE_OK);
+  return db;
+}
+
+sqlite3* open_checkpointer(const std::filesystem::path& file) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open_v2(file.c_str(), &db, SQLITE_OPEN_READWRITE, store::paced_writeback_vfs()) ==
+          SQLITE_OK);
+  sqlite3_extended_result_codes(db, 1);
+  // A connection learns that the file is in WAL mode when it first reads it.
+  REQUIRE(sqlite3_exec(db, "PRAGMA journal_mode=WAL", nullptr, nullptr, nullptr) == SQLITE_OK);
+  return db;
+}
+
+// `rows` rows of 4,000 bytes each in one transaction: about a page each in the WAL.
+void fill(sqlite3* db, int rows) {
+  const std::string sql =
+      "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < " +
+      std::to_string(rows) + ") INSERT INTO t SELECT randomblob(4000) FROM n";
+  REQUIRE(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK);
+}
+
+int passive(sqlite3* db, int* copied) {
+  return sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, copied);
+}
+
+}  // namespace
+
+TEST_SUITE("paced_writeback_vfs") {
+  TEST_CASE("a PASSIVE copy is written back in pieces while a descriptor is set, only then") {
+    temp_dir dir;
+    const auto file = dir.path / "paced.db";
+    sqlite3* writer = open_writer(file);
+    sqlite3* checkpointer = open_checkpointer(file);
+    const int descriptor = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+    REQUIRE(descriptor >= 0);
+
+    fill(writer, 1000);  // about 4 MB of pages to copy
+    auto pieces = store::pieces_written_back();
+    int copied = 0;
+    REQUIRE(passive(checkpointer, &copied) == SQLITE_OK);
+    CHECK(copied > 1000);
+    CHECK(store::pieces_written_back() == pieces);  // not paced: no descriptor
+
+    fill(writer, 1000);
+    pieces = store::pieces_written_back();
+    REQUIRE(store::set_writeback_descriptor(checkpointer, descriptor) == SQLITE_OK);
+    REQUIRE(passive(checkpointer, &copied) == SQLITE_OK);
+    const auto during_copy = store::pieces_written_back() - pieces;
+    REQUIRE(store::set_writeback_descriptor(checkpointer, -1) == SQLITE_OK);
+    // A piece a quarter of a megabyte of writes: 1,000 pages of 4 KB are 15 of them, the rest
+    // (the database's header page, the last part) written back when pacing stops.
+    const auto written = static_cast<std::uint64_t>(copied) * 4096;
+    CHECK(during_copy >= written / store::writeback_piece_bytes - 2);
+    CHECK(during_copy <= written / store::writeback_piece_bytes + 1);
+    CHECK(store::pieces_written_back() - pieces <= during_copy + 1);
+
+    fill(writer, 1000);
+    pieces = store::pieces_written_back();
+    REQUIRE(passive(checkpointer, &copied) == SQLITE_OK);
+    CHECK(store::pieces_written_back() == pieces);  // stopped again
+
+    ::close(descriptor);
+    CHECK(sqlite3_close(checkpointer) == SQLITE_OK);
+    CHECK(sqlite3_close(writer) == SQLITE_OK);
+  }
+
+  TEST_CASE("a piece that cannot be written back fails the copy as a failed sync") {
+    temp_dir dir;
+    const auto file = dir.path / "paced.db";
+    sqlite3* writer = open_writer(file);
+    sqlite3* checkpointer = open_checkpointer(file);
+    int pipe_ends[2] = {-1, -1};
+    REQUIRE(::pipe(pipe_ends) == 0);  // a descriptor sync_file_range refuses (ESPIPE)
+
+    fill(writer, 200);
+    REQUIRE(store::set_writeback_descriptor(checkpointer, pipe_ends[0]) == SQLITE_OK);
+    int copied = 0;
+    CHECK(passive(checkpointer, &copied) == SQLITE_IOERR_FSYNC);
+    CHECK(store::set_writeback_descriptor(checkpointer, -1) == SQLITE_OK);  // nothing pending
+
+    REQUIRE(passive(checkpointer, &copied) == SQLITE_OK);  // not paced, the copy completes
+    // Set again for a copy of less than a piece: what is pending is written back when pacing
+    // stops.
+    fill(writer, 10);
+    REQUIRE(store::set_writeback_descriptor(checkpointer, pipe_ends[0]) == SQLITE_OK);
+    CHECK(passive(checkpointer, &copied) == SQLITE_OK);  // less than a piece
+    CHECK(store::set_writeback_descriptor(checkpointer, -1) == SQLITE_IOERR_FSYNC);
+
+    ::close(pipe_ends[0]);
+    ::close(pipe_ends[1]);
+    CHECK(sqlite3_close(checkpointer) == SQLITE_OK);
+    CHECK(sqlite3_close(writer) == SQLITE_OK);
+  }
+
+  TEST_CASE("a connection through another VFS is not paced") {
+    temp_dir dir;
+    sqlite3* writer = open_writer(dir.path / "other.db");
+    CHECK(store::set_writeback_descriptor(writer, 0) == SQLITE_NOTFOUND);
+    CHECK(sqlite3_close(writer) == SQLITE_OK);
+  }
+
+  TEST_CASE("the store paces its checkpoints and keeps no descriptor once closed") {
+    temp_dir dir;
+    const auto pieces = store::pieces_written_back();
+    {
+      store::sqlite_store s(dir.path, true);
+      s.begin();
+      for (int i = 0; i < 400; ++i) {
+        s.save(test::stored_claim(("PACED" + std::to_string(i)).c_str()));
+      }
+      s.commit();
+      CHECK_FALSE(s.checkpoint());
+      CHECK(store::pieces_written_back() > pieces);
+    }
+    CHECK(test::descriptors_of(std::filesystem::canonical(dir.path / "covgate.db")) == 0);
+  }
+}
