@@ -14,6 +14,7 @@
 #include <limits>
 #include <system_error>
 #include <thread>
+#include <utility>
 #include <variant>
 
 #include "covgate/model/claim_codec.hpp"
@@ -47,6 +48,24 @@ int retry_soon(void*, int attempts) {
   std::this_thread::sleep_for(std::chrono::microseconds(100));
   return 1;
 }
+
+// The checkpointer's pages written back while a copy runs, and only then: the RESTART after
+// it holds the writer's lock (paced_writeback_vfs.hpp).
+class paced_copy {
+ public:
+  paced_copy(sqlite3* db, int descriptor) : db_(db) { set_writeback_descriptor(db_, descriptor); }
+  ~paced_copy() {
+    if (db_ != nullptr) set_writeback_descriptor(db_, -1);  // the copy threw
+  }
+  paced_copy(const paced_copy&) = delete;
+  paced_copy& operator=(const paced_copy&) = delete;
+  int finish() {  // what is pending written back: SQLITE_IOERR_FSYNC when that failed
+    return set_writeback_descriptor(std::exchange(db_, nullptr), -1);
+  }
+
+ private:
+  sqlite3* db_;
+};
 
 // The outbox's columns, for the schema and for rebuilding a store's outbox from before its
 // ids were AUTOINCREMENT (number_outbox_items_once).
@@ -307,9 +326,9 @@ std::optional<std::string> sqlite_store::checkpoint(int restart_past_frames) {
   int copied = 0;
   // The PASSIVE copy's pages are written back as it goes (paced_writeback_vfs.hpp), not left
   // for the sync before the RESTART, which every commit's WAL sync would wait behind.
-  set_writeback_descriptor(checkpointer_, writeback_fd_);
+  paced_copy paced(checkpointer_, writeback_fd_);
   const bool passive_ran = run(SQLITE_CHECKPOINT_PASSIVE, &frames, &copied);
-  if (set_writeback_descriptor(checkpointer_, -1) == SQLITE_IOERR_FSYNC) {
+  if (paced.finish() == SQLITE_IOERR_FSYNC) {
     stop("cannot write the database file's pages back after a checkpoint", errno);
   }
   if (!passive_ran || frames < restart_past_frames || copied != frames) return due;
