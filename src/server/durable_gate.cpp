@@ -127,6 +127,7 @@ durable_gate::durable_gate(const server_config& config, const policy::policy_fil
           std::make_shared<const std::vector<destination_config>>(config.outbox.destinations)) {
   // A commit waits for the disk in the committer, outside the gate's lock (commit_loop).
   if (config.store.synchronous_full) store_.defer_sync();
+  store_.pace_checkpoints();  // the checkpointer below runs beside the commits
   store_.limit_journal_bytes(config.store.journal_max_bytes);
   if (const auto& dir = config.store.directory; !dir.empty() && dir != ":memory:") {
     reader_.emplace(dir, store::read_only);

@@ -9,6 +9,20 @@ namespace covgate::store {
 
 inline sqlite3_vfs* system_vfs() { return sqlite3_vfs_find(nullptr); }
 
+/// A shim's file methods as version `version`: a shim's file claims no more than the file it
+/// wraps (SQLite calls xShmMap from version 2 on and xFetch from 3 on, and a VFS such as
+/// unix-dotfile has version 1 files, whose missing methods are null).
+constexpr sqlite3_io_methods with_version(sqlite3_io_methods methods, int version) {
+  methods.iVersion = version;
+  return methods;
+}
+
+/// The entry of `by_version` (versions 1, 2, 3) for a wrapped file of `inner_version`.
+inline const sqlite3_io_methods* methods_for(const sqlite3_io_methods (&by_version)[3],
+                                             int inner_version) {
+  return &by_version[inner_version <= 1 ? 0 : inner_version == 2 ? 1 : 2];
+}
+
 /// A VFS named `name` whose files take `file_bytes` (the shim's header and the system's file)
 /// and are opened by `open`; everything else is the system's.
 inline sqlite3_vfs forwarding_vfs(const char* name, int file_bytes,

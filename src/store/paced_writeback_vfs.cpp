@@ -17,11 +17,12 @@ namespace {
 constexpr int pace_with_descriptor = 0x43470001;
 
 std::atomic<std::uint64_t> pieces{0};
+std::atomic<std::uint64_t> piece_bytes{0};
 
 // SQLite hands xOpen a block of szOsFile bytes: this header, then the system's file.
 struct paced_file {
   sqlite3_file base;
-  sqlite3_vfs* system;   // the VFS the file was opened with
+  sqlite3_vfs* system;   // the default VFS when the file was opened: its calls go there
   bool database;         // the main database file: the only one paced
   int descriptor;        // -1: not paced now
   std::int64_t written;  // bytes written since the last writeback
@@ -51,6 +52,7 @@ int write_back(paced_file& file) {
     return SQLITE_IOERR_FSYNC;
   }
   pieces.fetch_add(1, std::memory_order_relaxed);
+  piece_bytes.fetch_add(static_cast<std::uint64_t>(bytes), std::memory_order_relaxed);
 #else
   (void)from;
   (void)bytes;
@@ -80,7 +82,7 @@ int control(sqlite3_file* f, int op, void* arg) {
   return rc;
 }
 
-constexpr sqlite3_io_methods methods = {
+constexpr sqlite3_io_methods methods_v3 = {
     3,
     [](sqlite3_file* f) { return io(f).xClose(inner(f)); },
     [](sqlite3_file* f, void* out, int n, sqlite3_int64 at) {
@@ -109,6 +111,8 @@ constexpr sqlite3_io_methods methods = {
     },
     [](sqlite3_file* f, sqlite3_int64 at, void* p) { return io(f).xUnfetch(inner(f), at, p); },
 };
+constexpr sqlite3_io_methods methods[3] = {with_version(methods_v3, 1), with_version(methods_v3, 2),
+                                           methods_v3};
 
 int open_file(sqlite3_vfs*, sqlite3_filename name, sqlite3_file* f, int flags, int* out_flags) {
   auto& file = of(f);
@@ -118,7 +122,9 @@ int open_file(sqlite3_vfs*, sqlite3_filename name, sqlite3_file* f, int flags, i
   file.descriptor = -1;
   if (file.system->szOsFile > room_for_inner_file) return SQLITE_CANTOPEN;
   const int rc = file.system->xOpen(file.system, name, inner(f), flags, out_flags);
-  if (inner(f)->pMethods != nullptr) file.base.pMethods = &methods;  // closed through us
+  if (inner(f)->pMethods != nullptr) {  // closed through us, even after a failure
+    file.base.pMethods = methods_for(methods, inner(f)->pMethods->iVersion);
+  }
   return rc;
 }
 
@@ -144,5 +150,6 @@ int set_writeback_descriptor(sqlite3* db, int descriptor) {
 }
 
 std::uint64_t pieces_written_back() { return pieces.load(std::memory_order_relaxed); }
+std::uint64_t bytes_written_back() { return piece_bytes.load(std::memory_order_relaxed); }
 
 }  // namespace covgate::store

@@ -2,15 +2,17 @@
 // the disk while a checkpoint copies them, a quarter of a megabyte at a time, rather than
 // leaving them all dirty for the sync that makes the WAL start over.
 //
-// Measured under 16-connection MLLP load (docs/performance.md, "The checkpoints' writeback"):
-// the sync of the database file before each RESTART (every 64 MB of WAL) flushed about 40 ms
-// of pages at once, and every WAL sync that a commit waited for meanwhile waited behind them
-// (the WAL's fdatasync up to 30 ms; messages' p99.9 30-43 ms). Written back as the copy goes,
-// a few pages at a time, a WAL sync waits behind at most one such piece.
+// Measured under serve's 16-connection MLLP load (docs/performance.md, "The checkpoints'
+// writeback paced"): the sync of the database file before each RESTART (every 64 MB of WAL)
+// flushed about 40 ms of pages at once, and every WAL sync that a commit waited for meanwhile
+// waited behind them (the WAL's fdatasync up to 27-37 ms; messages' p99.9 30-45 ms). Written
+// back as the copy goes, a WAL sync waits behind at most one such piece.
 //
 // Pacing is asked for per checkpoint: the store hands the shim a descriptor of the database
 // file (set_writeback_descriptor) before a PASSIVE copy and takes it back after, so that the
-// RESTART, which holds the writer's lock, is not paced. The descriptor is the store's, kept
+// RESTART, which holds the writer's lock, is not paced; and only where checkpoints run on a
+// thread of their own (serve's: sqlite_store::pace_checkpoints), not where a message waits
+// for them (the plugin's, replay's). The descriptor is the store's, kept
 // open while any of its connections is (closing a descriptor of the file would drop the
 // process's locks on it). Pages are written back with sync_file_range, which starts their
 // writeback and waits for it but neither syncs the file's metadata nor flushes the disk's
@@ -27,12 +29,13 @@
 namespace covgate::store {
 
 /// The name to open a connection with (sqlite3_open_v2's zVfs); registered, not as the
-/// default, at the first call, and unregistered when this code is unloaded. Every call goes to
-/// the VFS that was the default when the file was opened.
+/// default, at the first call, and unregistered when this code is unloaded. A file's calls go
+/// to the VFS that was the default when it was opened, the VFS's own calls to the default of
+/// the moment.
 [[nodiscard]] const char* paced_writeback_vfs();
 
-/// Pages are written back in pieces of this many bytes of the file (measured: 256 KB and 1 MB
-/// gave the same tail latencies).
+/// Pages are written back every this many bytes the copy writes (256 KB and 1 MB pieces gave
+/// the same tail latencies when the whole file was written back so after each copy).
 inline constexpr std::int64_t writeback_piece_bytes = 256 << 10;
 
 /// Paces the database file of `db` (opened through paced_writeback_vfs) with `descriptor`, an
@@ -41,7 +44,9 @@ inline constexpr std::int64_t writeback_piece_bytes = 256 << 10;
 /// this shim's; SQLITE_IOERR_FSYNC when that writeback failed (errno says why).
 int set_writeback_descriptor(sqlite3* db, int descriptor);
 
-/// Pieces written back since the process started (for tests and benchmarks).
+/// Pieces written back since the process started, and the bytes of the spans they covered
+/// (for tests and benchmarks).
 [[nodiscard]] std::uint64_t pieces_written_back();
+[[nodiscard]] std::uint64_t bytes_written_back();
 
 }  // namespace covgate::store

@@ -15,6 +15,7 @@
 #include "support/gate_fixtures.hpp"
 #include "support/open_files.hpp"
 #include "support/temp_dir.hpp"
+#include "wal_gathering_vfs.hpp"
 
 using namespace covgate;
 
@@ -59,6 +60,7 @@ int passive(sqlite3* db, int* copied) {
 
 }  // namespace
 
+#if defined(__linux__)  // elsewhere the shim only forwards
 TEST_SUITE("paced_writeback_vfs") {
   TEST_CASE("a PASSIVE copy is written back in pieces while a descriptor is set, only then") {
     temp_dir dir;
@@ -77,6 +79,7 @@ TEST_SUITE("paced_writeback_vfs") {
 
     fill(writer, 1000);
     pieces = store::pieces_written_back();
+    const auto bytes = store::bytes_written_back();
     REQUIRE(store::set_writeback_descriptor(checkpointer, descriptor) == SQLITE_OK);
     REQUIRE(passive(checkpointer, &copied) == SQLITE_OK);
     const auto during_copy = store::pieces_written_back() - pieces;
@@ -87,15 +90,17 @@ TEST_SUITE("paced_writeback_vfs") {
     CHECK(during_copy >= written / store::writeback_piece_bytes - 2);
     CHECK(during_copy <= written / store::writeback_piece_bytes + 1);
     CHECK(store::pieces_written_back() - pieces <= during_copy + 1);
+    // The spans cover what was written (a span from its lowest to its highest page).
+    CHECK(store::bytes_written_back() - bytes >= written);
 
     fill(writer, 1000);
     pieces = store::pieces_written_back();
     REQUIRE(passive(checkpointer, &copied) == SQLITE_OK);
     CHECK(store::pieces_written_back() == pieces);  // stopped again
 
-    ::close(descriptor);
     CHECK(sqlite3_close(checkpointer) == SQLITE_OK);
     CHECK(sqlite3_close(writer) == SQLITE_OK);
+    ::close(descriptor);  // after the connections: closing it drops the process's locks
   }
 
   TEST_CASE("a piece that cannot be written back fails the copy as a failed sync") {
@@ -126,6 +131,36 @@ TEST_SUITE("paced_writeback_vfs") {
     CHECK(sqlite3_close(writer) == SQLITE_OK);
   }
 
+  TEST_CASE("a shim's file claims no more methods than the file it wraps") {
+    // unix-dotfile's files are version 1 (no shared memory): through either shim SQLite must
+    // see that, and refuse WAL mode, rather than call a shared-memory method that is null.
+    sqlite3_vfs* system = sqlite3_vfs_find(nullptr);
+    sqlite3_vfs* dotfile = sqlite3_vfs_find("unix-dotfile");
+    REQUIRE(dotfile != nullptr);
+    REQUIRE(sqlite3_vfs_register(dotfile, 1) == SQLITE_OK);
+    temp_dir dir;
+    std::filesystem::create_directories(dir.path);
+    for (const char* shim : {store::paced_writeback_vfs(), store::wal_gathering_vfs()}) {
+      CAPTURE(shim);
+      sqlite3* db = nullptr;
+      REQUIRE(sqlite3_open_v2((dir.path / "dotfile.db").c_str(), &db,
+                              SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, shim) == SQLITE_OK);
+      CHECK(sqlite3_exec(db, "CREATE TABLE IF NOT EXISTS t(x); INSERT INTO t VALUES(1)", nullptr,
+                         nullptr, nullptr) == SQLITE_OK);
+      std::string mode;
+      CHECK(sqlite3_exec(
+                db, "PRAGMA journal_mode=WAL",
+                [](void* out, int, char** values, char**) {
+                  *static_cast<std::string*>(out) = values[0] != nullptr ? values[0] : "";
+                  return 0;
+                },
+                &mode, nullptr) == SQLITE_OK);
+      CHECK(mode != "wal");
+      CHECK(sqlite3_close(db) == SQLITE_OK);
+    }
+    REQUIRE(sqlite3_vfs_register(system, 1) == SQLITE_OK);
+  }
+
   TEST_CASE("a connection through another VFS is not paced") {
     temp_dir dir;
     sqlite3* writer = open_writer(dir.path / "other.db");
@@ -133,19 +168,32 @@ TEST_SUITE("paced_writeback_vfs") {
     CHECK(sqlite3_close(writer) == SQLITE_OK);
   }
 
-  TEST_CASE("the store paces its checkpoints and keeps no descriptor once closed") {
+  TEST_CASE("a store paces its checkpoints once asked to, and keeps no descriptor once closed") {
     temp_dir dir;
-    const auto pieces = store::pieces_written_back();
-    {
-      store::sqlite_store s(dir.path, true);
+    const auto save_claims = [](store::sqlite_store& s, int first) {
       s.begin();
-      for (int i = 0; i < 400; ++i) {
+      for (int i = first; i < first + 400; ++i) {
         s.save(test::stored_claim(("PACED" + std::to_string(i)).c_str()));
       }
       s.commit();
+    };
+    {
+      store::sqlite_store s(dir.path, true);
+      const auto file = std::filesystem::canonical(dir.path / "covgate.db");
+      const int sqlite_descriptors = test::descriptors_of(file);
+      auto pieces = store::pieces_written_back();
+      save_claims(s, 0);
+      CHECK_FALSE(s.checkpoint());
+      CHECK(store::pieces_written_back() == pieces);  // the plugin's, replay's: not paced
+
+      s.pace_checkpoints();  // serve's
+      CHECK(test::descriptors_of(file) == sqlite_descriptors + 1);
+      pieces = store::pieces_written_back();
+      save_claims(s, 400);
       CHECK_FALSE(s.checkpoint());
       CHECK(store::pieces_written_back() > pieces);
     }
     CHECK(test::descriptors_of(std::filesystem::canonical(dir.path / "covgate.db")) == 0);
   }
 }
+#endif

@@ -53,14 +53,17 @@ int retry_soon(void*, int attempts) {
 // it holds the writer's lock (paced_writeback_vfs.hpp).
 class paced_copy {
  public:
-  paced_copy(sqlite3* db, int descriptor) : db_(db) { set_writeback_descriptor(db_, descriptor); }
+  paced_copy(sqlite3* db, int descriptor) : db_(descriptor >= 0 ? db : nullptr) {
+    if (db_ != nullptr) set_writeback_descriptor(db_, descriptor);
+  }
   ~paced_copy() {
     if (db_ != nullptr) set_writeback_descriptor(db_, -1);  // the copy threw
   }
   paced_copy(const paced_copy&) = delete;
   paced_copy& operator=(const paced_copy&) = delete;
   int finish() {  // what is pending written back: SQLITE_IOERR_FSYNC when that failed
-    return set_writeback_descriptor(std::exchange(db_, nullptr), -1);
+    auto* db = std::exchange(db_, nullptr);
+    return db != nullptr ? set_writeback_descriptor(db, -1) : SQLITE_OK;
   }
 
  private:
@@ -187,11 +190,6 @@ void sqlite_store::prepare_for_writing(bool synchronous_full) {
                                              paced_writeback_vfs()) != SQLITE_OK) {
     const std::string message = checkpointer_ ? sqlite3_errmsg(checkpointer_) : "out of memory";
     throw store_error("cannot open a second connection: " + message);
-  }
-  if (checkpointer_ != nullptr) {
-    // Kept until the connections are closed (close_connections): closing a descriptor of the
-    // database file would drop the process's locks on it. None: checkpoints are not paced.
-    writeback_fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
   }
   if (checkpointer_ != nullptr) {
     sqlite3_busy_handler(checkpointer_, retry_soon<1000>, nullptr);
@@ -411,6 +409,13 @@ void sqlite_store::bind_partition(statement& s, int at) const {
 
 void sqlite_store::begin() { exec("BEGIN IMMEDIATE"); }
 void sqlite_store::commit() { exec("COMMIT"); }
+
+void sqlite_store::pace_checkpoints() {
+  if (checkpointer_ == nullptr || writeback_fd_ >= 0) return;
+  // Kept until the connections are closed (close_connections): closing a descriptor of the
+  // database file would drop the process's locks on it. None (it did not open): not paced.
+  writeback_fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+}
 
 void sqlite_store::defer_sync() {
   if (path_ == ":memory:" || read_only_) return;

@@ -211,7 +211,7 @@ void forget(shim_file& file) {
   std::erase_if(open_databases, [&](const auto& entry) { return entry.second == &file; });
 }
 
-constexpr sqlite3_io_methods methods = {
+constexpr sqlite3_io_methods methods_v3 = {
     3,
     [](sqlite3_file* f) {
       int rc = SQLITE_OK;
@@ -262,6 +262,8 @@ constexpr sqlite3_io_methods methods = {
     },
     [](sqlite3_file* f, sqlite3_int64 at, void* p) { return io(f).xUnfetch(inner(f), at, p); },
 };
+constexpr sqlite3_io_methods methods[3] = {with_version(methods_v3, 1), with_version(methods_v3, 2),
+                                           methods_v3};
 
 int open_file(sqlite3_vfs*, sqlite3_filename name, sqlite3_file* f, int flags, int* out_flags) {
   auto& shim = of(f);
@@ -291,7 +293,8 @@ int open_file(sqlite3_vfs*, sqlite3_filename name, sqlite3_file* f, int flags, i
     shim.wal = nullptr;
     return rc;
   }
-  shim.base.pMethods = &methods;  // SQLite closes it through us, even after a failure
+  // SQLite closes it through us, even after a failure.
+  shim.base.pMethods = methods_for(methods, inner(f)->pMethods->iVersion);
   const std::lock_guard lock(open_databases_mutex);
   if (database) open_databases.emplace_back(name, &shim);
   if (its_database != nullptr) {

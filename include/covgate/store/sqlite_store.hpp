@@ -515,6 +515,11 @@ class sqlite_store final : public engine::state {
   /// keeps every commit for the next start. Any other failure (a full disk, say) leaves the
   /// copy to the next call, and its reason is returned; busy is no failure.
   std::optional<std::string> checkpoint(int restart_past_frames = restart_wal_frames);
+  /// From now on checkpoint()'s PASSIVE copy writes the pages it copies back to the disk as it
+  /// goes (store/paced_writeback_vfs.hpp), and waits for them: for a store whose checkpoints
+  /// run on a thread of their own (serve's), so that a commit's WAL sync never waits behind
+  /// a burst of the database's pages. Call before that thread starts. No-op in memory.
+  void pace_checkpoints();
   static constexpr int restart_wal_frames = 16384;  // 64 MB of 4 KB pages
 
   /// Size of the database files in bytes.
@@ -569,7 +574,7 @@ class sqlite_store final : public engine::state {
   void open_synced_file();   // under sync_mutex_: the WAL's, or the database file's
   std::mutex sync_mutex_;    // sync(): its descriptor, and the directory's sync once
   int synced_fd_ = -1;       // sync(): kept from defer_sync() on
-  int writeback_fd_ = -1;    // checkpoint(): the database file's, to pace its writeback
+  int writeback_fd_ = -1;    // pace_checkpoints(): the database file's, to pace its writeback
   std::string synced_name_;  // of that file, for errors
   std::atomic<bool> directory_synced_{false};
   std::atomic<bool> checkpoints_stopped_{false};  // a checkpoint failed: never again
