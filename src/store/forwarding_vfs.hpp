@@ -5,9 +5,41 @@
 
 #include <sqlite3.h>
 
+#include <cstddef>
+
 namespace covgate::store {
 
 inline sqlite3_vfs* system_vfs() { return sqlite3_vfs_find(nullptr); }
+
+/// Where a shim's file keeps the system's: SQLite hands xOpen a block of szOsFile bytes, the
+/// shim's `Header` (starting with its sqlite3_file) and then, aligned, the system's file.
+template <class Header>
+struct shim_layout {
+  static constexpr std::size_t inner_offset = (sizeof(Header) + alignof(std::max_align_t) - 1) /
+                                              alignof(std::max_align_t) * alignof(std::max_align_t);
+  static constexpr int room_for_inner_file = 1024;  // the unix VFS's ~120 bytes, a test's more
+  static constexpr int file_bytes = static_cast<int>(inner_offset) + room_for_inner_file;
+  static Header& of(sqlite3_file* f) { return *reinterpret_cast<Header*>(f); }
+  static sqlite3_file* inner(sqlite3_file* f) {
+    return reinterpret_cast<sqlite3_file*>(reinterpret_cast<char*>(f) + inner_offset);
+  }
+  static const sqlite3_io_methods& io(sqlite3_file* f) { return *inner(f)->pMethods; }
+};
+
+/// A shim registered, not as the default, while this code is loaded: unregistered when it is
+/// unloaded (a host closing the plugin's library), so that SQLite's list of VFSes never
+/// points into memory that is gone. Keep one in a function's static.
+class registered_vfs {
+ public:
+  explicit registered_vfs(sqlite3_vfs vfs) : vfs_(vfs) { sqlite3_vfs_register(&vfs_, 0); }
+  ~registered_vfs() { sqlite3_vfs_unregister(&vfs_); }
+  registered_vfs(const registered_vfs&) = delete;
+  registered_vfs& operator=(const registered_vfs&) = delete;
+  [[nodiscard]] const char* name() const { return vfs_.zName; }
+
+ private:
+  sqlite3_vfs vfs_;
+};
 
 /// A shim's file methods as version `version`: a shim's file claims no more than the file it
 /// wraps (SQLite calls xShmMap from version 2 on and xFetch from 3 on, and a VFS such as

@@ -19,25 +19,19 @@ constexpr int pace_with_descriptor = 0x43470001;
 std::atomic<std::uint64_t> pieces{0};
 std::atomic<std::uint64_t> piece_bytes{0};
 
-// SQLite hands xOpen a block of szOsFile bytes: this header, then the system's file.
+// A file's header (shim_layout puts the system's file after it).
 struct paced_file {
   sqlite3_file base;
-  sqlite3_vfs* system;   // the default VFS when the file was opened: its calls go there
   bool database;         // the main database file: the only one paced
   int descriptor;        // -1: not paced now
   std::int64_t written;  // bytes written since the last writeback
   std::int64_t from;     // the span of the file those writes touched
   std::int64_t to;
 };
-constexpr std::size_t inner_offset = (sizeof(paced_file) + alignof(std::max_align_t) - 1) /
-                                     alignof(std::max_align_t) * alignof(std::max_align_t);
-constexpr int room_for_inner_file = 1024;  // the unix VFS's file is ~120 bytes, a test's shim more
-
-paced_file& of(sqlite3_file* f) { return *reinterpret_cast<paced_file*>(f); }
-sqlite3_file* inner(sqlite3_file* f) {
-  return reinterpret_cast<sqlite3_file*>(reinterpret_cast<char*>(f) + inner_offset);
-}
-const sqlite3_io_methods& io(sqlite3_file* f) { return *inner(f)->pMethods; }
+using layout = shim_layout<paced_file>;
+constexpr auto of = layout::of;
+constexpr auto inner = layout::inner;
+constexpr auto io = layout::io;
 
 // Writes back the span written since the last time and waits for it; errno tells a failure.
 int write_back(paced_file& file) {
@@ -117,11 +111,12 @@ constexpr sqlite3_io_methods methods[3] = {with_version(methods_v3, 1), with_ver
 int open_file(sqlite3_vfs*, sqlite3_filename name, sqlite3_file* f, int flags, int* out_flags) {
   auto& file = of(f);
   file = {};
-  file.system = system_vfs();
   file.database = (flags & SQLITE_OPEN_MAIN_DB) != 0 && name != nullptr;
   file.descriptor = -1;
-  if (file.system->szOsFile > room_for_inner_file) return SQLITE_CANTOPEN;
-  const int rc = file.system->xOpen(file.system, name, inner(f), flags, out_flags);
+  // The default VFS of the moment opens it; its methods are then the file's own.
+  sqlite3_vfs* system = system_vfs();
+  if (system->szOsFile > layout::room_for_inner_file) return SQLITE_CANTOPEN;
+  const int rc = system->xOpen(system, name, inner(f), flags, out_flags);
   if (inner(f)->pMethods != nullptr) {  // closed through us, even after a failure
     file.base.pMethods = methods_for(methods, inner(f)->pMethods->iVersion);
   }
@@ -131,18 +126,9 @@ int open_file(sqlite3_vfs*, sqlite3_filename name, sqlite3_file* f, int flags, i
 }  // namespace
 
 const char* paced_writeback_vfs() {
-  // Unregistered when this code is unloaded (a host closing the plugin's library), so that
-  // SQLite's list of VFSes never points into memory that is gone.
-  struct registration {
-    sqlite3_vfs vfs = forwarding_vfs(
-        "covgate-paced-writeback", static_cast<int>(inner_offset) + room_for_inner_file, open_file);
-    registration() { sqlite3_vfs_register(&vfs, 0); }
-    ~registration() { sqlite3_vfs_unregister(&vfs); }
-    registration(const registration&) = delete;
-    registration& operator=(const registration&) = delete;
-  };
-  static registration registered;
-  return registered.vfs.zName;
+  static const registered_vfs registered(
+      forwarding_vfs("covgate-paced-writeback", layout::file_bytes, open_file));
+  return registered.name();
 }
 
 int set_writeback_descriptor(sqlite3* db, int descriptor) {

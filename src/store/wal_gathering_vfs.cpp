@@ -65,7 +65,7 @@ struct kept_writes {
   }
 };
 
-// SQLite hands xOpen a block of szOsFile bytes: this header, then the inner VFS's file.
+// A file's header (shim_layout puts the inner VFS's file after it).
 struct shim_file {
   sqlite3_file base;
   kept_writes* wal;     // null for every file but a WAL
@@ -78,15 +78,10 @@ struct shim_file {
 // transaction, seen on the database file's shared-memory lock, reaches the WAL.
 std::mutex open_databases_mutex;
 std::vector<std::pair<const char*, shim_file*>> open_databases;
-constexpr std::size_t inner_offset = (sizeof(shim_file) + alignof(std::max_align_t) - 1) /
-                                     alignof(std::max_align_t) * alignof(std::max_align_t);
-constexpr int room_for_inner_file = 1024;  // the unix VFS's file is ~120 bytes, a test's shim more
-
-shim_file& of(sqlite3_file* f) { return *reinterpret_cast<shim_file*>(f); }
-sqlite3_file* inner(sqlite3_file* f) {
-  return reinterpret_cast<sqlite3_file*>(reinterpret_cast<char*>(f) + inner_offset);
-}
-const sqlite3_io_methods& io(sqlite3_file* f) { return *inner(f)->pMethods; }
+using layout = shim_layout<shim_file>;
+constexpr auto of = layout::of;
+constexpr auto inner = layout::inner;
+constexpr auto io = layout::io;
 
 void drop_kept(kept_writes& w) {
   w.bytes.clear();  // keeps its capacity: no allocation per commit
@@ -282,7 +277,7 @@ int open_file(sqlite3_vfs*, sqlite3_filename name, sqlite3_file* f, int flags, i
     // The same VFS as its database's, whatever the default is now.
     if (its_database != nullptr) shim.system = its_database->system;
   }
-  if (shim.system->szOsFile > room_for_inner_file) return SQLITE_CANTOPEN;
+  if (shim.system->szOsFile > layout::room_for_inner_file) return SQLITE_CANTOPEN;
   if (wal) {
     shim.wal = new (std::nothrow) kept_writes;
     if (shim.wal == nullptr) return SQLITE_NOMEM;
@@ -304,25 +299,12 @@ int open_file(sqlite3_vfs*, sqlite3_filename name, sqlite3_file* f, int flags, i
   return rc;
 }
 
-sqlite3_vfs make_vfs() {
-  return forwarding_vfs("covgate-wal-gathering",
-                        static_cast<int>(inner_offset) + room_for_inner_file, open_file);
-}
-
 }  // namespace
 
 const char* wal_gathering_vfs() {
-  // Unregistered when this code is unloaded (a host closing the plugin's library), so that
-  // SQLite's list of VFSes never points into memory that is gone.
-  struct registration {
-    sqlite3_vfs vfs = make_vfs();
-    registration() { sqlite3_vfs_register(&vfs, 0); }
-    ~registration() { sqlite3_vfs_unregister(&vfs); }
-    registration(const registration&) = delete;
-    registration& operator=(const registration&) = delete;
-  };
-  static registration registered;
-  return registered.vfs.zName;
+  static const registered_vfs registered(
+      forwarding_vfs("covgate-wal-gathering", layout::file_bytes, open_file));
+  return registered.name();
 }
 
 }  // namespace covgate::store
