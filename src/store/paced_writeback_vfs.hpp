@@ -4,7 +4,7 @@
 //
 // Measured under serve's 16-connection MLLP load (docs/performance.md, "The checkpoints'
 // writeback paced"): the sync of the database file before each RESTART (every 64 MB of WAL)
-// flushed about 40 ms of pages at once, and every WAL sync that a commit waited for meanwhile
+// flushed 30-45 ms of pages at once, and every WAL sync that a commit waited for meanwhile
 // waited behind them (the WAL's fdatasync up to 27-37 ms; messages' p99.9 30-45 ms). Written
 // back as the copy goes, a WAL sync waits behind at most one such piece.
 //
