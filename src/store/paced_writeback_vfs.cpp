@@ -4,8 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cerrno>
-#include <cstddef>
+#include <cstdint>
 
 #include "forwarding_vfs.hpp"
 
@@ -71,8 +70,7 @@ int control(sqlite3_file* f, int op, void* arg) {
   auto& file = of(f);
   if (!file.database) return SQLITE_NOTFOUND;
   const int rc = file.descriptor >= 0 ? write_back(file) : SQLITE_OK;  // what it wrote so far
-  file.descriptor = *static_cast<int*>(arg);
-  file.written = 0;
+  file.descriptor = *static_cast<int*>(arg);  // nothing is pending now: write_back cleared it
   return rc;
 }
 
