@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <cstdint>
 
 #include "forwarding_vfs.hpp"
@@ -14,6 +15,8 @@ namespace {
 // The file control that hands a file its descriptor (set_writeback_descriptor): a number of
 // this shim's own, which every other VFS answers with SQLITE_NOTFOUND.
 constexpr int pace_with_descriptor = 0x43470001;
+// The file control that reads the errno of the file's last failed writeback (writeback_errno).
+constexpr int read_writeback_errno = 0x43470002;
 
 std::atomic<std::uint64_t> pieces{0};
 std::atomic<std::uint64_t> piece_bytes{0};
@@ -26,13 +29,16 @@ struct paced_file {
   std::int64_t written;  // bytes written since the last writeback
   std::int64_t from;     // the span of the file those writes touched
   std::int64_t to;
+  int failed_errno;  // the last failed writeback's, kept from when it failed; 0: none
 };
 using layout = shim_layout<paced_file>;
 constexpr auto of = layout::of;
 constexpr auto inner = layout::inner;
 constexpr auto io = layout::io;
 
-// Writes back the span written since the last time and waits for it; errno tells a failure.
+// Writes back the span written since the last time and waits for it; a failure's errno is
+// kept in the file (read through read_writeback_errno, not errno: SQLite's own calls on the way
+// back, its unlocks, may change errno before the store hears of the failure).
 int write_back(paced_file& file) {
   if (file.written == 0) return SQLITE_OK;
   const auto from = file.from;
@@ -42,6 +48,7 @@ int write_back(paced_file& file) {
   if (::sync_file_range(
           file.descriptor, from, bytes,
           SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER) != 0) {
+    file.failed_errno = errno;
     return SQLITE_IOERR_FSYNC;
   }
   pieces.fetch_add(1, std::memory_order_relaxed);
@@ -66,9 +73,15 @@ int paced_write(sqlite3_file* f, const void* data, int n, sqlite3_int64 offset) 
 }
 
 int control(sqlite3_file* f, int op, void* arg) {
-  if (op != pace_with_descriptor) return io(f).xFileControl(inner(f), op, arg);
+  if (op != pace_with_descriptor && op != read_writeback_errno) {
+    return io(f).xFileControl(inner(f), op, arg);
+  }
   auto& file = of(f);
   if (!file.database) return SQLITE_NOTFOUND;
+  if (op == read_writeback_errno) {
+    *static_cast<int*>(arg) = file.failed_errno;
+    return SQLITE_OK;
+  }
   const int rc = file.descriptor >= 0 ? write_back(file) : SQLITE_OK;  // what it wrote so far
   file.descriptor = *static_cast<int*>(arg);  // nothing is pending now: write_back cleared it
   return rc;
@@ -131,6 +144,13 @@ const char* paced_writeback_vfs() {
 
 int set_writeback_descriptor(sqlite3* db, int descriptor) {
   return sqlite3_file_control(db, "main", pace_with_descriptor, &descriptor);
+}
+
+int writeback_errno(sqlite3* db) {
+  int failed_errno = 0;
+  return sqlite3_file_control(db, "main", read_writeback_errno, &failed_errno) == SQLITE_OK
+             ? failed_errno
+             : 0;
 }
 
 std::uint64_t pieces_written_back() { return pieces.load(std::memory_order_relaxed); }

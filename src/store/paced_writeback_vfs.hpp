@@ -41,8 +41,14 @@ inline constexpr std::int64_t writeback_piece_bytes = 256 << 10;
 /// Paces the database file of `db` (opened through paced_writeback_vfs) with `descriptor`, an
 /// open descriptor of the same file, or stops pacing (-1). What was written since the last
 /// piece is written back first. SQLITE_OK; SQLITE_NOTFOUND when `db`'s database file is not
-/// this shim's; SQLITE_IOERR_FSYNC when that writeback failed (errno says why).
+/// this shim's; SQLITE_IOERR_FSYNC when that writeback failed (writeback_errno says why).
 int set_writeback_descriptor(sqlite3* db, int descriptor);
+
+/// The errno of the last writeback that failed on `db`'s database file (a copy's, or
+/// set_writeback_descriptor's), kept by the shim when it failed; 0 when none has, or when the
+/// file is not this shim's. A failed writeback is not tried again (the store stops
+/// checkpointing), so the first failure is the one kept until a later one.
+[[nodiscard]] int writeback_errno(sqlite3* db);
 
 /// Pieces written back since the process started, and the bytes of the spans they covered
 /// (for tests and benchmarks).

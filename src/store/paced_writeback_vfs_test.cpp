@@ -8,6 +8,7 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <filesystem>
 #include <string>
 
@@ -114,8 +115,12 @@ TEST_SUITE("paced_writeback_vfs") {
     fill(writer, 200);
     REQUIRE(store::set_writeback_descriptor(checkpointer, pipe_ends[0]) == SQLITE_OK);
     int copied = 0;
+    CHECK(store::writeback_errno(checkpointer) == 0);
     CHECK(passive(checkpointer, &copied) == SQLITE_IOERR_FSYNC);
+    errno = 0;
+    CHECK(store::writeback_errno(checkpointer) == ESPIPE);  // kept, whatever errno is now
     CHECK(store::set_writeback_descriptor(checkpointer, -1) == SQLITE_OK);  // nothing pending
+    CHECK(store::writeback_errno(writer) == 0);  // the writer's file is not the shim's
 
     REQUIRE(passive(checkpointer, &copied) == SQLITE_OK);  // not paced, the copy completes
     // Set again for a copy of less than a piece: what is pending is written back when pacing
@@ -124,6 +129,7 @@ TEST_SUITE("paced_writeback_vfs") {
     REQUIRE(store::set_writeback_descriptor(checkpointer, pipe_ends[0]) == SQLITE_OK);
     CHECK(passive(checkpointer, &copied) == SQLITE_OK);  // less than a piece
     CHECK(store::set_writeback_descriptor(checkpointer, -1) == SQLITE_IOERR_FSYNC);
+    CHECK(store::writeback_errno(checkpointer) == ESPIPE);
 
     ::close(pipe_ends[0]);
     ::close(pipe_ends[1]);

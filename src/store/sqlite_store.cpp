@@ -308,6 +308,10 @@ std::optional<std::string> sqlite_store::checkpoint(int restart_past_frames) {
   const auto run = [&](int mode, int* frames, int* copied) {
     const int rc = sqlite3_wal_checkpoint_v2(checkpointer_, nullptr, mode, frames, copied);
     if (rc == SQLITE_IOERR_FSYNC) {  // extended codes are on for this connection
+      // The pacing shim's writeback or SQLite's own sync: the shim keeps what it saw.
+      if (const int failed = writeback_errno(checkpointer_); failed != 0) {
+        stop("cannot write the database file's pages back during a checkpoint", failed);
+      }
       stop("a checkpoint could not sync the WAL or the database file",
            sqlite3_system_errno(checkpointer_));
     }
@@ -327,7 +331,8 @@ std::optional<std::string> sqlite_store::checkpoint(int restart_past_frames) {
   paced_copy paced(checkpointer_, writeback_fd_);
   const bool passive_ran = run(SQLITE_CHECKPOINT_PASSIVE, &frames, &copied);
   if (paced.finish() == SQLITE_IOERR_FSYNC) {
-    stop("cannot write the database file's pages back after a checkpoint", errno);
+    stop("cannot write the database file's pages back after a checkpoint",
+         writeback_errno(checkpointer_));
   }
   if (!passive_ran || frames < restart_past_frames || copied != frames) return due;
   // A PASSIVE copy that does not reach the WAL's end (under load it never does) leaves the
