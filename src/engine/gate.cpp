@@ -282,23 +282,40 @@ void gate::index_facts(std::vector<model::fact>& facts, std::set<std::string>& t
   // of the set, so it stays put) is compared first, and the key is copied and the set
   // searched only for another patient (7 % of a records replay's gate thread).
   const std::string* last_touched = nullptr;
-  std::size_t run = 0;
-  for (std::size_t i = 0; i < linked.size();) {
+  // The runs first, with their table keys and the bodies encoded ahead, so that each run's
+  // entry in the index can be warmed before it is applied (fact_index::warm). A run encoded
+  // ahead is found by walking the runs alongside (the same grouping of the same facts; one
+  // that does not line up is not used), and brings its key, hashed on the reader's thread.
+  runs_.clear();
+  const bool keys_ahead = facts_.hashes_by_default();
+  for (std::size_t i = 0, k = 0; i < linked.size();) {
     const auto begin = i;
-    const auto resource = resource_of(begin);
+    const auto resource = resource_of(i);
     while (i < linked.size() && resource_of(i) == resource) ++i;
-    const std::span<model::fact> group(linked.data() + begin, i - begin);
-    // The run encoded ahead, found by walking the runs alongside (the same grouping of the
-    // same facts; one that does not line up is not used).
-    std::string_view encoded;
-    if (ahead != nullptr) {
-      if (run < ahead->runs.size() && ahead->runs[run].facts == group.size()) {
-        const auto& r = ahead->runs[run++];
-        encoded = std::string_view(ahead->bytes).substr(r.begin, r.size);
-      } else {
-        ahead = nullptr;
+    fact_run run{static_cast<std::uint32_t>(begin), 0, {}};
+    if (ahead != nullptr && k < ahead->runs.size() && ahead->runs[k].facts == i - begin) {
+      const auto& r = ahead->runs[k++];
+      run.encoded = std::string_view(ahead->bytes).substr(r.begin, r.size);
+      run.key = keys_ahead ? r.key : facts_.key_of(resource);
+    } else {
+      ahead = nullptr;
+      run.key = facts_.key_of(resource);
+    }
+    runs_.push_back(run);
+  }
+  // In blocks: the lookups of a block, one after another with nothing between them, are in
+  // flight together; one lookup before each run would wait as the apply itself did.
+  constexpr std::size_t warm_block = 16;
+  std::size_t warmed = 0;  // how many warmed keys were found: read at the end
+  for (std::size_t r = 0; r < runs_.size(); ++r) {
+    if (r % warm_block == 0) {
+      for (auto w = r; w < std::min(r + warm_block, runs_.size()); ++w) {
+        warmed += facts_.warm(runs_[w].key);
       }
     }
+    const std::size_t begin = runs_[r].begin;
+    const std::size_t end = r + 1 < runs_.size() ? runs_[r + 1].begin : linked.size();
+    const std::span<model::fact> group(linked.data() + begin, end - begin);
     if (count_them) ++stats_.facts;
     const auto& first = group.front();
     const auto& key_in_group = model::patient_key_of(first);
@@ -308,10 +325,10 @@ void gate::index_facts(std::vector<model::fact>& facts, std::set<std::string>& t
     if (!writing.owns_lock()) writing.lock();
     if (const auto* p = std::get_if<model::practitioner>(&first)) {
       practitioners_[p->resource_id] = p->type;
-    } else if (const auto* r = std::get_if<model::practitioner_role>(&first)) {
-      practitioners_[r->resource_id] = r->type;
+    } else if (const auto* role = std::get_if<model::practitioner_role>(&first)) {
+      practitioners_[role->resource_id] = role->type;
     }
-    const auto change = facts_.apply(group, encoded);
+    const auto change = facts_.apply(group, runs_[r].encoded, runs_[r].key);
     if (++entries_locked == entries_per_lock) {
       writing.unlock();
       entries_locked = 0;
@@ -326,6 +343,8 @@ void gate::index_facts(std::vector<model::fact>& facts, std::set<std::string>& t
       corrected.insert(*last_touched);
     }
   }
+  // Read, so that the lookups are made: nothing else uses their answers.
+  [[maybe_unused]] volatile const std::size_t warmed_found = warmed;
 }
 
 gate::review_result gate::review(std::string_view claim_key, bool release,

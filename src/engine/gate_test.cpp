@@ -241,6 +241,21 @@ TEST_SUITE("engine.gate") {
           model::reason::csii_insulinopenia_missing);
   }
 
+  TEST_CASE("facts indexed by keys hashed ahead are found by a message that brings none") {
+    // A batch read ahead brings each resource's table key, hashed on the reader's thread; a
+    // later message (here a retraction) finds the resource by the key the index computes.
+    recorder r;
+    auto batch = documentation();
+    model::fact_index::encoded_ahead ahead;
+    model::fact_index::encode_ahead(batch, ahead);
+    r.gate.on_facts_spending(batch, "facts", &ahead);
+    r.gate.on_claim(pump_claim(), "claims");
+    CHECK(r.kinds() == std::vector<std::string>{"release"});
+    r.gate.on_facts({model::retraction{"Observation/cpep", "Patient/p", "1EG4TE5MK73"}}, "fix");
+    REQUIRE(r.events.size() == 2);
+    CHECK(r.events[1].kind == engine::event_kind::reopened);
+  }
+
   TEST_CASE("one batch of two patients' facts, interleaved or in runs, re-evaluates each") {
     // The gate compares each fact's patient with the last one it noted: a run of one
     // patient's facts, another patient's between them, and a correction behind a run of its

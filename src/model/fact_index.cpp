@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cassert>
 #include <chrono>
 #include <cstring>
 #include <functional>
@@ -404,6 +405,7 @@ void fact_index::encode_ahead(std::span<const fact> facts, encoded_ahead& out) {
     auto& run = out.runs.emplace_back();
     run.facts = static_cast<std::uint32_t>(group.size());
     run.begin = static_cast<std::uint32_t>(out.bytes.size());
+    run.key = default_hash(first);
     // What apply() strips when the run repeats its shared fields and one subject: one
     // lastUpdated, one non-empty subject in every fact that has the field (at least one).
     const auto& last_updated = last_updated_of(group.front());
@@ -430,10 +432,16 @@ void fact_index::encode_ahead(std::span<const fact> facts, encoded_ahead& out) {
 
 fact_index::change fact_index::apply(std::span<fact> group, std::string_view ahead) {
   if (group.empty()) return change::ignored;
+  return apply(group, ahead, hash_(resource_view_of(resource_id_of(group.front()))));
+}
+
+fact_index::change fact_index::apply(std::span<fact> group, std::string_view ahead,
+                                     std::uint32_t hash) {
+  if (group.empty()) return change::ignored;
   // A copy (kept room): encoding strips the id from the group's facts.
   copy_text(resource_, resource_view_of(resource_id_of(group.front())));
   const std::string_view resource = resource_;
-  const auto hash = hash_(resource);
+  assert(hash == hash_(resource));
   const auto current = locate(resource, hash);
   if (std::holds_alternative<retraction>(group.front())) {
     if (!current) return change::ignored;

@@ -153,6 +153,14 @@ class gate {
   fhir::linker linker_;
   std::vector<model::fact> decoded_;  // the facts context_for() decoded last, reused
   std::vector<model::fact> linked_;   // a batch's facts, when some had to wait for a Patient
+  // index_facts()'s runs of facts of one resource: where each begins, its table key and its
+  // body encoded ahead (empty: none).
+  struct fact_run {
+    std::uint32_t begin = 0;
+    std::uint32_t key = 0;
+    std::string_view encoded;
+  };
+  std::vector<fact_run> runs_;
   std::string claim_key_;  // the key of the claim at hand, built in a buffer kept (no allocation)
   std::unordered_map<std::string, mapping::provider_type> practitioners_;
   statistics stats_;

@@ -105,6 +105,7 @@ class fact_index {
       std::uint32_t facts = 0;  ///< the run's length in the batch
       std::uint32_t begin = 0;  ///< its body in `bytes`
       std::uint32_t size = 0;   ///< 0: not encoded ahead
+      std::uint32_t key = 0;    ///< default_hash of the run's resource id
     };
     std::vector<run> runs;
     std::string bytes;
@@ -117,6 +118,20 @@ class fact_index {
   static void encode_ahead(std::span<const fact> facts, encoded_ahead& out);
   /// apply() with `ahead`: the run's body from encode_ahead(), or empty.
   change apply(std::span<fact> group, std::string_view ahead);
+
+  /// Whether keys are default_hash (an encoded_ahead run's key is then this index's).
+  [[nodiscard]] bool hashes_by_default() const noexcept { return hash_ == default_hash; }
+  /// The table key of a resource id (its hash), for warm() and apply() runs later.
+  [[nodiscard]] std::uint32_t key_of(std::string_view resource) const noexcept {
+    return hash_(resource);
+  }
+  /// Looks `key` up for the cache lines it reads, nothing more (the answer says nothing of a
+  /// resource: ids may share a key). A batch's keys are spread over a table of every
+  /// resource, so each run's lookup was a cache miss of its own, waited for one after the
+  /// other; a caller that warms the runs a few ahead of the one it applies lets them overlap.
+  bool warm(std::uint32_t key) const noexcept { return patient_of_hash_.contains(key); }
+  /// apply() with `key`, key_of() the group's resource (the caller computed it to warm it).
+  change apply(std::span<fact> group, std::string_view ahead, std::uint32_t key);
 
   /// Forgets the facts of one resource (its id without a "#…" suffix), as if it had never
   /// come: a later version of it is then added, not compared with this one. False when it had
