@@ -106,38 +106,50 @@ class memory_state final : public engine::state {
   using hash = model::text_hash;  // heterogeneous lookup by string_view
   template <class T>
   using by_name = std::unordered_map<std::string, T, hash, std::equal_to<>>;
-  // An open-addressing table of the indexes of a deque's items, hashed by the key each item
-  // holds and looked up by a key as a string_view. A node-based map cost a cache miss per
-  // lookup, and a replay looks each claim up four times: 12 % of a claims-only replay. A key
-  // is not kept in the table: a view of a record's key would dangle when a claim saved again
-  // gets new bytes, and an index is 4 bytes where a view and an index are 24 (a claim and,
-  // in a day of one claim per member, a patient each).
+  // An open-addressing table of the indexes of a deque's items, looked up by a key as a
+  // string_view. A node-based map cost a cache miss per lookup, and a replay looks each claim
+  // up four times: 12 % of a claims-only replay. A key is not kept in the table: a view of a
+  // record's key would dangle when a claim saved again gets new bytes, and an index is 4
+  // bytes where a view and an index are 24 (a claim and, in a day of one claim per member, a
+  // patient each). An entry is the index and its key's hash (32 bits each): a table that
+  // grows rehashes its entries by the hash they carry, where hashing them by their index read
+  // every item's key again, a cache miss and a hash per entry at each doubling (4 % of a
+  // claims-only replay's gate thread).
   [[nodiscard]] static std::string_view key_of(const stored& s) noexcept { return s.id(); }
   [[nodiscard]] static std::string_view key_of(const patient& p) noexcept { return p.key; }
   [[nodiscard]] static std::string_view key_of(const std::string& s) noexcept { return s; }
-  template <class T>
+  using index_entry = std::uint64_t;
+  [[nodiscard]] static std::uint32_t hash_of(std::string_view key) noexcept {
+    const std::uint64_t h = hash{}(key);
+    return static_cast<std::uint32_t>(h ^ (h >> 32));
+  }
+  [[nodiscard]] static index_entry entry_of(std::uint32_t index, std::string_view key) noexcept {
+    return index_entry{hash_of(key)} << 32 | index;
+  }
+  [[nodiscard]] static std::uint32_t index_in(index_entry e) noexcept {
+    return static_cast<std::uint32_t>(e);
+  }
   struct index_hash {
     using is_transparent = void;
-    const std::deque<T>* items;
-    std::size_t operator()(std::string_view key) const noexcept { return hash{}(key); }
-    std::size_t operator()(std::uint32_t index) const noexcept {
-      return hash{}(key_of((*items)[index]));
+    std::size_t operator()(std::string_view key) const noexcept { return hash_of(key); }
+    std::size_t operator()(index_entry e) const noexcept {
+      return static_cast<std::size_t>(e >> 32);
     }
   };
   template <class T>
   struct index_equal {
     using is_transparent = void;
     const std::deque<T>* items;
-    bool operator()(std::uint32_t a, std::uint32_t b) const noexcept { return a == b; }
-    bool operator()(std::string_view key, std::uint32_t index) const noexcept {
-      return key == key_of((*items)[index]);
+    bool operator()(index_entry a, index_entry b) const noexcept { return a == b; }
+    bool operator()(std::string_view key, index_entry e) const noexcept {
+      return key == key_of((*items)[index_in(e)]);
     }
-    bool operator()(std::uint32_t index, std::string_view key) const noexcept {
-      return key == key_of((*items)[index]);
+    bool operator()(index_entry e, std::string_view key) const noexcept {
+      return key == key_of((*items)[index_in(e)]);
     }
   };
   template <class T>
-  using index_of = boost::unordered_flat_set<std::uint32_t, index_hash<T>, index_equal<T>>;
+  using index_of = boost::unordered_flat_set<index_entry, index_hash, index_equal<T>>;
 
   [[nodiscard]] const stored* find(std::string_view claim_key) const;
   [[nodiscard]] const patient* find_patient(std::string_view key) const;
@@ -154,17 +166,17 @@ class memory_state final : public engine::state {
   // Deques: growing one moves nothing, where a vector's growth copies a million records at
   // once and holds both copies for a moment.
   std::deque<stored> records_;  // in first-save order
-  index_of<stored> record_of_{0, {&records_}, {&records_}};
+  index_of<stored> record_of_{0, {}, {&records_}};
   std::deque<patient> patients_;
-  index_of<patient> patient_of_{0, {&patients_}, {&patients_}};
+  index_of<patient> patient_of_{0, {}, {&patients_}};
   std::deque<std::string> set_parts_;  // distinct encoded set parts, never dropped
-  index_of<std::string> set_part_of_{0, {&set_parts_}, {&set_parts_}};
+  index_of<std::string> set_part_of_{0, {}, {&set_parts_}};
   // A source is "<input>:<offset>" ("<channel>:<message>:<offset>" from a host): every claim
   // of an input names it again, so the head up to the first ':' (a file's path, a channel's
   // name) is kept once and a record keeps the rest. Not up to the last: a host's message
   // number would make a head per message, kept for good.
   std::deque<std::string> sources_;  // distinct source heads, never dropped
-  index_of<std::string> source_of_{0, {&sources_}, {&sources_}};
+  index_of<std::string> source_of_{0, {}, {&sources_}};
   std::uint32_t last_source_ = no_record;  // the head saved last: a set's claims share it
   by_name<std::vector<engine::history_entry>> history_;
   by_name<engine::interchange_answer> interchanges_;
