@@ -267,8 +267,8 @@ std::optional<fact_index::location> fact_index::locate(std::string_view resource
                          : patient_of_collided_.end();
       c != patient_of_collided_.end()) {
     patient = c->second;
-  } else if (const auto h = patient_of_hash_.find(hash); h != patient_of_hash_.end()) {
-    patient = h->second;
+  } else if (const auto p = patient_of_hash_.find(hash); p != key_table::no_value) {
+    patient = p;
   } else {
     return std::nullopt;
   }
@@ -311,7 +311,7 @@ void fact_index::clear() noexcept {
 void fact_index::remember(std::string_view resource, std::uint32_t hash, std::uint32_t patient) {
   // Called while the resource has no entry (new, or forgotten first): a taken hash belongs to
   // another resource.
-  if (!patient_of_hash_.try_emplace(hash, patient).second) {
+  if (!patient_of_hash_.insert(hash, patient)) {
     patient_of_collided_[std::string(resource)] = patient;
     ++collided_hashes_[hash];
   }

@@ -237,11 +237,10 @@ TEST_SUITE("model.fact_index") {
     CHECK(ahead.runs[0].key == index.key_of("Observation/1"));
     CHECK(ahead.runs[1].key == index.key_of("Observation/2"));
     CHECK(ahead.runs[0].key != ahead.runs[1].key);
-    CHECK_FALSE(index.warm(ahead.runs[0].key));
+    index.warm(ahead.runs[0].key);  // an empty table: nothing to fetch
     CHECK(index.apply(std::span<fact>(batch).first(1), {}, ahead.runs[0].key) ==
           fact_index::change::added);
-    CHECK(index.warm(ahead.runs[0].key));  // found now: the lookup apply() makes
-    CHECK_FALSE(index.warm(ahead.runs[1].key));
+    index.warm(ahead.runs[1].key);
     // Found again by its id alone: the key given was the one the index computes.
     CHECK(index.apply({lab(3, "Observation/1", "K", "2026-03-02T00:00:00Z")}) ==
           fact_index::change::replaced);
@@ -386,7 +385,7 @@ TEST_SUITE("model.fact_index") {
         // gate's way), else its own; warmed first, as the gate warms a block of runs.
         const auto table_key =
             ahead_index.hashes_by_default() ? ahead.runs[0].key : ahead_index.key_of(id);
-        (void)ahead_index.warm(table_key);
+        ahead_index.warm(table_key);
         const auto by_ahead = ahead_index.apply(
             batch, std::string_view(ahead.bytes).substr(ahead.runs[0].begin, ahead.runs[0].size),
             table_key);

@@ -27,6 +27,7 @@
 #include <boost/unordered/unordered_flat_set.hpp>
 
 #include "covgate/model/facts.hpp"
+#include "covgate/model/key_table.hpp"
 #include "covgate/model/text_hash.hpp"
 
 namespace covgate::model {
@@ -125,11 +126,11 @@ class fact_index {
   [[nodiscard]] std::uint32_t key_of(std::string_view resource) const noexcept {
     return hash_(resource);
   }
-  /// Looks `key` up for the cache lines it reads, nothing more (the answer says nothing of a
-  /// resource: ids may share a key). A batch's keys are spread over a table of every
-  /// resource, so each run's lookup was a cache miss of its own, waited for one after the
-  /// other; a caller that warms the runs a few ahead of the one it applies lets them overlap.
-  bool warm(std::uint32_t key) const noexcept { return patient_of_hash_.contains(key); }
+  /// Starts fetching what looking `key` up reads, and returns at once. A batch's keys are
+  /// spread over a table of every resource, so each run's lookup was a cache miss of its own,
+  /// waited for one after the other; a caller that warms the runs a few ahead of the one it
+  /// applies has them in the cache when it gets there.
+  void warm(std::uint32_t key) const noexcept { patient_of_hash_.prefetch(key); }
   /// apply() with `key`, key_of() the group's resource (the caller computed it to warm it).
   change apply(std::span<fact> group, std::string_view ahead, std::uint32_t key);
 
@@ -202,7 +203,7 @@ class fact_index {
   hash_function hash_;
   std::vector<patient_records> patients_;
   boost::unordered_flat_set<std::uint32_t, patient_hash, patient_equal> patient_of_key_;
-  boost::unordered_flat_map<std::uint32_t, std::uint32_t> patient_of_hash_;
+  key_table patient_of_hash_;
   /// The rare resource whose hash another resource's entry already holds, by its full id.
   std::unordered_map<std::string, std::uint32_t> patient_of_collided_;
   /// How many resources of patient_of_collided_ have each hash: only a resource whose hash is
