@@ -32,15 +32,25 @@ std::string* linker::key_of(model::fact& f) {
 
 bool linker::link(model::fact& fact) {
   if (const auto* p = std::get_if<model::patient>(&fact)) {
-    if (!p->key.empty()) keys_.insert_or_assign(p->resource_id, p->key);
+    if (!p->key.empty()) {
+      keys_.insert_or_assign(reference{p->resource_id, model::text_hash32(p->resource_id)}, p->key);
+      last_reference_ = p->resource_id;
+      last_key_ = p->key;
+    }
     return true;
   }
   auto* patient = patient_of(fact);
   auto* key = key_of(fact);
   if (patient == nullptr || key == nullptr || !key->empty()) return true;
+  if (!last_reference_.empty() && *patient == last_reference_) {
+    *key = last_key_;
+    return true;
+  }
   const auto it = keys_.find(*patient);
   if (it == keys_.end()) return false;
   *key = it->second;
+  last_reference_ = it->first.text;
+  last_key_ = it->second;
   return true;
 }
 
@@ -73,6 +83,10 @@ void linker::add(model::fact&& fact) {
 
 void linker::forget(std::string_view resource) {
   if (const auto it = keys_.find(resource); it != keys_.end()) keys_.erase(it);
+  if (resource == last_reference_) {
+    last_reference_.clear();
+    last_key_.clear();
+  }
   if (waiting_count_ == 0) return;
   for (auto it = waiting_.begin(); it != waiting_.end();) {
     waiting_count_ -= std::erase_if(it->second, [&](const model::fact& f) {

@@ -427,6 +427,37 @@ TEST_SUITE("fhir.linker") {
     CHECK(link.waiting() == 0);
   }
 
+  TEST_CASE("each fact gets its own Patient's key, the one linked last or another, as resent") {
+    std::vector<model::fact> ready;
+    fhir::linker link([&](const model::fact& f) { ready.push_back(f); });
+    const auto patient = [&](std::string id, std::string key) {
+      model::patient p;
+      p.resource_id = std::move(id);
+      p.key = std::move(key);
+      link.add(p);
+    };
+    const auto key_of_lab_for = [&](std::string reference) {
+      model::lab_result lab;
+      lab.resource_id = "Observation/" + reference;
+      lab.patient = std::move(reference);
+      link.add(lab);
+      return std::get<model::lab_result>(ready.back()).patient_key;
+    };
+    patient("Patient/p1", "KEY1");
+    CHECK(key_of_lab_for("Patient/p1") == "KEY1");
+    patient("Patient/p2", "KEY2");
+    CHECK(key_of_lab_for("Patient/p2") == "KEY2");
+    CHECK(key_of_lab_for("Patient/p1") == "KEY1");
+    CHECK(key_of_lab_for("Patient/p2") == "KEY2");
+    CHECK(key_of_lab_for("Patient/p1") == "KEY1");  // p1's link is the last one here
+    patient("Patient/p1", "KEY1B");  // the same Patient sent again with another identifier
+    CHECK(key_of_lab_for("Patient/p1") == "KEY1B");
+    patient("Patient/p2", "");  // without one: its link stays
+    CHECK(key_of_lab_for("Patient/p2") == "KEY2");
+    CHECK(key_of_lab_for("Patient/p1") == "KEY1B");
+    CHECK(link.waiting() == 0);
+  }
+
   TEST_CASE("link_in_place links what add() would hand on at once, and nothing that must wait") {
     const auto patient_of = [](std::string id, std::string key) {
       model::patient p;

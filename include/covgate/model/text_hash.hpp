@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <string_view>
 
@@ -19,5 +20,12 @@ struct text_hash {
     return std::hash<std::string_view>{}(text);
   }
 };
+
+/// text_hash folded to 32 bits: what a table entry that carries its key's hash keeps, so that
+/// a growing table rehashes it without reading the key again (a cache miss per entry).
+inline std::uint32_t text_hash32(std::string_view text) noexcept {
+  const std::uint64_t h = text_hash{}(text);
+  return static_cast<std::uint32_t>(h ^ (h >> 32));
+}
 
 }  // namespace covgate::model

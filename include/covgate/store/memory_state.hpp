@@ -119,19 +119,15 @@ class memory_state final : public engine::state {
   [[nodiscard]] static std::string_view key_of(const patient& p) noexcept { return p.key; }
   [[nodiscard]] static std::string_view key_of(const std::string& s) noexcept { return s; }
   using index_entry = std::uint64_t;
-  [[nodiscard]] static std::uint32_t hash_of(std::string_view key) noexcept {
-    const std::uint64_t h = hash{}(key);
-    return static_cast<std::uint32_t>(h ^ (h >> 32));
-  }
   [[nodiscard]] static index_entry entry_of(std::uint32_t index, std::string_view key) noexcept {
-    return index_entry{hash_of(key)} << 32 | index;
+    return index_entry{model::text_hash32(key)} << 32 | index;
   }
   [[nodiscard]] static std::uint32_t index_in(index_entry e) noexcept {
     return static_cast<std::uint32_t>(e);
   }
   struct index_hash {
     using is_transparent = void;
-    std::size_t operator()(std::string_view key) const noexcept { return hash_of(key); }
+    std::size_t operator()(std::string_view key) const noexcept { return model::text_hash32(key); }
     std::size_t operator()(index_entry e) const noexcept {
       return static_cast<std::size_t>(e >> 32);
     }
