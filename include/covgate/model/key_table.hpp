@@ -32,7 +32,6 @@ class key_table {
       if (key_of(slot) == key) return value_of(slot);
     }
   }
-  [[nodiscard]] bool contains(std::uint32_t key) const noexcept { return find(key) != no_value; }
 
   /// Adds `key` with `value` (not no_value) and says true, or says false and leaves the entry
   /// the key already has.
