@@ -4,9 +4,15 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cassert>
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
+#include <exception>
 #include <iostream>
+#include <mutex>
+#include <thread>
 #include <utility>
 
 #include "covgate/engine/sniff.hpp"
@@ -53,6 +59,94 @@ std::vector<input_file> expand(const std::vector<fs::path>& paths) {
   return files;
 }
 
+// The reading thread's side: it reads chunks into buffers the reader handed back (or new ones)
+// while fewer than `depth` wait to be taken, and ends at the file's end, a failed read or the
+// reader's going away.
+struct file_reader::ahead {
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::deque<std::string> read;    // chunks read, in the file's order
+  std::vector<std::string> spare;  // buffers handed back, to read into
+  std::size_t depth = 1;
+  bool done = false;         // the last chunk is in `read` (or the read failed)
+  bool stopping = false;     // the reader is going away
+  std::exception_ptr error;  // what the thread threw (an allocation), thrown again by next()
+  std::thread thread;
+};
+
+file_reader::file_reader() = default;
+
+file_reader::~file_reader() {
+  if (!ahead_) return;
+  {
+    const std::lock_guard lock(ahead_->mutex);
+    ahead_->stopping = true;
+  }
+  ahead_->changed.notify_all();
+  ahead_->thread.join();
+}
+
+void file_reader::read_ahead(std::size_t chunks) {
+  // Nothing left to read (open() read it all), or a live feed: read here, as before.
+  if (standard_input_ || at_end_ || ahead_) return;
+  ahead_ = std::make_unique<ahead>();
+  ahead_->depth = std::max<std::size_t>(chunks, 1);
+  // From here only this thread reads the file (fill(), at_end_, failure_); next() learns of
+  // the end and of failure_ through `done`, set under the mutex after them.
+  ahead_->thread = std::thread([this, &a = *ahead_] {
+    try {
+      for (bool end = false; !end;) {
+        std::string buffer;
+        {
+          std::unique_lock lock(a.mutex);
+          a.changed.wait(lock, [&] { return a.stopping || a.read.size() < a.depth; });
+          if (a.stopping) return;
+          if (!a.spare.empty()) {
+            buffer = std::move(a.spare.back());
+            a.spare.pop_back();
+          }
+        }
+        // A buffer handed back after a whole chunk keeps its size: not zero-filled again.
+        if (buffer.size() < chunk) buffer.resize(chunk);
+        const auto n = fill(buffer.data(), chunk);
+        buffer.resize(n);
+        end = n == 0 || at_end_;
+        {
+          const std::lock_guard lock(a.mutex);
+          if (n > 0) a.read.push_back(std::move(buffer));
+          a.done = end;
+        }
+        a.changed.notify_all();
+      }
+    } catch (...) {
+      {
+        const std::lock_guard lock(a.mutex);
+        a.error = std::current_exception();
+        a.done = true;
+      }
+      a.changed.notify_all();
+    }
+  });
+}
+
+bool file_reader::next_read_ahead(std::string& into) {
+  auto& a = *ahead_;
+  std::unique_lock lock(a.mutex);
+  a.changed.wait(lock, [&] { return !a.read.empty() || a.done; });
+  if (a.read.empty()) {
+    if (a.error) std::rethrow_exception(a.error);
+    return false;
+  }
+  // The chunk read swapped in; the caller's buffer read into next.
+  std::swap(into, a.read.front());
+  a.spare.push_back(std::move(a.read.front()));
+  a.read.pop_front();
+  lock.unlock();
+  a.changed.notify_all();
+  consumed_ += into.size();
+  return true;
+}
+
 bool file_reader::open(const input_file& file) {
   auto skip = [&](std::string_view why) {
     std::cerr << file.name() << ": " << why << '\n';
@@ -82,6 +176,7 @@ bool file_reader::open(const input_file& file) {
 }
 
 std::string_view file_reader::next() {
+  assert(!ahead_ && "a file read ahead is taken with next(std::string&)");
   if (!first_.empty()) {
     consumed_ += first_.size();
     return std::exchange(first_, {});
@@ -98,6 +193,7 @@ bool file_reader::next(std::string& into) {
     first_ = {};
     return true;
   }
+  if (ahead_) return next_read_ahead(into);
   if (standard_input_) {
     // A pipe gives some 64 KiB a read: read in place and copied. Grown back to a chunk for
     // each read, the buffer would be zero-filled a megabyte at a time (16 % of `check -`).
