@@ -290,16 +290,16 @@ std::uint32_t fact_index::patient_slot(const std::string& patient_key) {
   }
   if (const auto it = patient_of_key_.find(std::string_view(patient_key));
       it != patient_of_key_.end()) {
-    return last_patient_ = *it;
+    return last_patient_ = index_in(*it);
   }
   const auto patient = static_cast<std::uint32_t>(patients_.size());
   patients_.push_back({patient_key, {}, {}});
-  patient_of_key_.insert(patient);  // hashed by the key patients_ now holds
+  patient_of_key_.insert(keyed_entry(patient, patient_key));
   return last_patient_ = patient;
 }
 
 void fact_index::clear() noexcept {
-  patient_of_key_.clear();  // first: its hash reads patients_
+  patient_of_key_.clear();  // first: its entries index patients_
   patients_.clear();
   last_patient_ = no_patient;
   patient_of_hash_.clear();
@@ -479,7 +479,7 @@ std::vector<fact> fact_index::for_patient(std::string_view patient_key) const {
 std::size_t fact_index::for_patient(std::string_view patient_key, std::vector<fact>& out) const {
   const auto it = patient_of_key_.find(patient_key);
   if (it == patient_of_key_.end()) return 0;
-  const auto& p = patients_[*it];
+  const auto& p = patients_[index_in(*it)];
   const std::string_view buffer = p.records;
   // Counted first, so the list grows at most once: grown record by record, it moved every
   // fact decoded so far each time (15 % of this function's instructions, callgrind).

@@ -12,21 +12,21 @@ namespace covgate::store {
 
 const memory_state::stored* memory_state::find(std::string_view claim_key) const {
   const auto it = record_of_.find(claim_key);
-  return it == record_of_.end() ? nullptr : &records_[index_in(*it)];
+  return it == record_of_.end() ? nullptr : &records_[model::index_in(*it)];
 }
 
 const memory_state::patient* memory_state::find_patient(std::string_view key) const {
   const auto it = patient_of_.find(key);
-  return it == patient_of_.end() ? nullptr : &patients_[index_in(*it)];
+  return it == patient_of_.end() ? nullptr : &patients_[model::index_in(*it)];
 }
 
 std::uint32_t memory_state::patient_index(const std::string& key) {
   if (const auto it = patient_of_.find(std::string_view(key)); it != patient_of_.end()) {
-    return index_in(*it);
+    return model::index_in(*it);
   }
   const auto index = static_cast<std::uint32_t>(patients_.size());
   patients_.push_back({key, no_record, no_record, 0});
-  patient_of_.insert(entry_of(index, key));
+  patient_of_.insert(model::keyed_entry(index, key));
   return index;
 }
 
@@ -56,10 +56,10 @@ void memory_state::unlink(std::uint32_t record, std::uint32_t from) {
 
 std::uint32_t memory_state::intern(std::deque<std::string>& texts, index_of<std::string>& index,
                                    std::string_view text) {
-  if (const auto it = index.find(text); it != index.end()) return index_in(*it);
+  if (const auto it = index.find(text); it != index.end()) return model::index_in(*it);
   const auto at = static_cast<std::uint32_t>(texts.size());
   texts.emplace_back(text);
-  index.insert(entry_of(at, text));
+  index.insert(model::keyed_entry(at, text));
   return at;
 }
 
@@ -130,7 +130,7 @@ void memory_state::save(const engine::claim_record_view& record) {
 
   auto found = record_of_.find(std::string_view(claim_key_));
   const bool is_new = found == record_of_.end();
-  const auto index = is_new ? static_cast<std::uint32_t>(records_.size()) : index_in(*found);
+  const auto index = is_new ? static_cast<std::uint32_t>(records_.size()) : model::index_in(*found);
   if (is_new) records_.emplace_back();
   auto& s = records_[index];
   s.bytes = std::move(bytes);
@@ -141,7 +141,7 @@ void memory_state::save(const engine::claim_record_view& record) {
   s.source_head = source_head;
   s.set_part = set_part;  // with the bytes it completes, not before
   if (is_new) {
-    record_of_.insert(entry_of(index, claim_key_));
+    record_of_.insert(model::keyed_entry(index, claim_key_));
     s.patient = patient_index(key);
     link(index, s.patient);
   } else if (patients_[s.patient].key != key) {

@@ -24,10 +24,10 @@
 #include <vector>
 
 #include <boost/unordered/unordered_flat_map.hpp>
-#include <boost/unordered/unordered_flat_set.hpp>
 
 #include "covgate/model/facts.hpp"
 #include "covgate/model/key_table.hpp"
+#include "covgate/model/keyed_index.hpp"
 #include "covgate/model/text_hash.hpp"
 
 namespace covgate::model {
@@ -72,7 +72,7 @@ class fact_index {
   /// `hash` maps resource ids to table keys; two ids may share one (tests force it), the index
   /// tells them apart by the id stored with each record.
   explicit fact_index(hash_function hash = default_hash)
-      : hash_(hash), patient_of_key_(0, patient_hash{&patients_}, patient_equal{&patients_}) {}
+      : hash_(hash), patient_of_key_(0, {}, {&patients_}) {}
   // The patient table's hash and equality read patients_ through a pointer to it.
   fact_index(const fact_index&) = delete;
   fact_index& operator=(const fact_index&) = delete;
@@ -180,29 +180,14 @@ class fact_index {
     std::string records;
   };
   // The patient table holds patients_' indexes, looked up by key: each key is kept once, in
-  // patients_ (a map from key to index kept it twice: 40 bytes and more per patient).
-  struct patient_hash {
-    using is_transparent = void;
-    const std::vector<patient_records>* patients;
-    std::size_t operator()(std::string_view key) const noexcept { return text_hash{}(key); }
-    std::size_t operator()(std::uint32_t patient) const noexcept {
-      return text_hash{}((*patients)[patient].key);
-    }
-  };
-  struct patient_equal {
-    using is_transparent = void;
-    const std::vector<patient_records>* patients;
-    bool operator()(std::uint32_t a, std::uint32_t b) const noexcept { return a == b; }
-    bool operator()(std::string_view key, std::uint32_t patient) const noexcept {
-      return key == (*patients)[patient].key;
-    }
-    bool operator()(std::uint32_t patient, std::string_view key) const noexcept {
-      return key == (*patients)[patient].key;
-    }
+  // patients_ (a map from key to index kept it twice: 40 bytes and more per patient), and each
+  // entry carries its key's hash, which the table rehashes it by as it grows.
+  struct key_of_patient {
+    std::string_view operator()(const patient_records& p) const noexcept { return p.key; }
   };
   hash_function hash_;
   std::vector<patient_records> patients_;
-  boost::unordered_flat_set<std::uint32_t, patient_hash, patient_equal> patient_of_key_;
+  keyed_index<std::vector<patient_records>, key_of_patient> patient_of_key_;
   key_table patient_of_hash_;
   /// The rare resource whose hash another resource's entry already holds, by its full id.
   std::unordered_map<std::string, std::uint32_t> patient_of_collided_;

@@ -17,9 +17,9 @@
 #include <vector>
 
 #include <boost/unordered/unordered_flat_map.hpp>
-#include <boost/unordered/unordered_flat_set.hpp>
 
 #include "covgate/engine/state.hpp"
+#include "covgate/model/keyed_index.hpp"
 #include "covgate/model/text_hash.hpp"
 
 namespace covgate::store {
@@ -107,45 +107,19 @@ class memory_state final : public engine::state {
   template <class T>
   using by_name = std::unordered_map<std::string, T, hash, std::equal_to<>>;
   // An open-addressing table of the indexes of a deque's items, looked up by a key as a
-  // string_view. A node-based map cost a cache miss per lookup, and a replay looks each claim
-  // up four times: 12 % of a claims-only replay. A key is not kept in the table: a view of a
-  // record's key would dangle when a claim saved again gets new bytes, and an index is 4
-  // bytes where a view and an index are 24 (a claim and, in a day of one claim per member, a
-  // patient each). An entry is the index and its key's hash (32 bits each): a table that
-  // grows rehashes its entries by the hash they carry, where hashing them by their index read
-  // every item's key again, a cache miss and a hash per entry at each doubling (4 % of a
-  // claims-only replay's gate thread).
+  // string_view (model::keyed_index). A node-based map cost a cache miss per lookup, and a
+  // replay looks each claim up four times: 12 % of a claims-only replay.
   [[nodiscard]] static std::string_view key_of(const stored& s) noexcept { return s.id(); }
   [[nodiscard]] static std::string_view key_of(const patient& p) noexcept { return p.key; }
   [[nodiscard]] static std::string_view key_of(const std::string& s) noexcept { return s; }
-  using index_entry = std::uint64_t;
-  [[nodiscard]] static index_entry entry_of(std::uint32_t index, std::string_view key) noexcept {
-    return index_entry{model::text_hash32(key)} << 32 | index;
-  }
-  [[nodiscard]] static std::uint32_t index_in(index_entry e) noexcept {
-    return static_cast<std::uint32_t>(e);
-  }
-  struct index_hash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view key) const noexcept { return model::text_hash32(key); }
-    std::size_t operator()(index_entry e) const noexcept {
-      return static_cast<std::size_t>(e >> 32);
+  struct item_key {
+    template <class T>
+    std::string_view operator()(const T& item) const noexcept {
+      return key_of(item);
     }
   };
   template <class T>
-  struct index_equal {
-    using is_transparent = void;
-    const std::deque<T>* items;
-    bool operator()(index_entry a, index_entry b) const noexcept { return a == b; }
-    bool operator()(std::string_view key, index_entry e) const noexcept {
-      return key == key_of((*items)[index_in(e)]);
-    }
-    bool operator()(index_entry e, std::string_view key) const noexcept {
-      return key == key_of((*items)[index_in(e)]);
-    }
-  };
-  template <class T>
-  using index_of = boost::unordered_flat_set<index_entry, index_hash, index_equal<T>>;
+  using index_of = model::keyed_index<std::deque<T>, item_key>;
 
   [[nodiscard]] const stored* find(std::string_view claim_key) const;
   [[nodiscard]] const patient* find_patient(std::string_view key) const;
