@@ -18,6 +18,7 @@
 #include "covgate/model/fact_codec.hpp"
 #include "covgate/model/fact_index.hpp"
 #include "covgate/x12/ack_writer.hpp"
+#include "covgate/x12/status_writer.hpp"
 
 namespace covgate::engine {
 namespace {
@@ -236,6 +237,7 @@ class x12_reading final : public reading, private x12_input::handler {
     i_.first_answers = false;
     result_.claims += static_cast<std::uint32_t>(claims.size());
     for (const auto& e : i_.answered) out_.on_event(e, false);
+    make_room_to_remember(claims.size());
     send_written_in_place(i_.status_277(i_.answered, answer_, answer_size_));
     i_.answered.clear();
   }
@@ -293,6 +295,18 @@ class x12_reading final : public reading, private x12_input::handler {
   // 5 % of the gate's thread in a claims-only replay); one string grown by appending copied
   // itself at every doubling besides. Past the limit nothing is kept (answer_size_ stays 0),
   // and each 277 is written at answer_'s start, then only a buffer used again.
+
+  // Before a second set's 277 onward, while the interchange's answer is still kept: room for
+  // all that may be kept and one set's 277 after it, made once. Grown by the writer set by
+  // set, answer_ doubled its capacity, each time into fresh memory with a copy of all kept so
+  // far: for a large interchange some 20 MB copied and twice the pages touched before the
+  // limit was passed. Not for the first set: a one-set message (each of serve's) keeps a
+  // buffer of its own size. Room not written is not touched, and costs no memory.
+  void make_room_to_remember(std::size_t claims) {
+    if (answer_overflowed_ || answer_size_ == 0) return;
+    const auto room = i_.settings.max_remembered_answer + x12::status_277_room(claims);
+    if (answer_.capacity() < room) answer_.reserve(room);
+  }
 
   // Sends `text`, written into answer_ at answer_size_, and keeps it there.
   void send_written_in_place(std::string_view text) {

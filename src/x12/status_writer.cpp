@@ -571,7 +571,7 @@ std::string_view writer::run(const std::vector<status_entry>& entries) {
   for (const auto& e : entries) answers.push_back(analyse(e, reason_pool));
   // A claim's loops take ~1.2 KB with its lines: one allocation up front instead of a copy of
   // the whole message at every doubling (a 1,000-claim answer is ~1.2 MB).
-  w_.expect(512 + 1280 * entries.size());
+  w_.expect(status_277_room(entries.size()));
   const auto& first = entries.front().claim->envelope;
   const std::string guide = strict() ? "005010X214" : "005010X212";
   w_.isa({s_.sender_qualifier, s_.sender_id,

@@ -76,6 +76,12 @@ struct status_settings {
 /// sentence is cut at a word boundary and ends in "..."; the code is always kept whole.
 [[nodiscard]] std::string status_text(std::string_view sentence, std::string_view code);
 
+/// The room write_277 makes ahead for an answer to `claims` claims, in bytes: enough for the
+/// loops of most claims (about 1.2 KB each with their lines), grown if it is not.
+[[nodiscard]] constexpr std::size_t status_277_room(std::size_t claims) noexcept {
+  return 512 + 1280 * claims;
+}
+
 /// One interchange answering `entries` (all from one sender: the first claim's envelope names
 /// the receiver and the 2000B submitter). Empty input gives "".
 [[nodiscard]] std::string write_277(const std::vector<status_entry>& entries,
