@@ -462,7 +462,10 @@ class fhir_reading final : public reading {
   }
 
   // Hands a batch to the host's pool, then answers the batches before it while more than
-  // read_ahead are in flight.
+  // read_ahead + 1 are in flight. The one more keeps every thread reading while the gate
+  // applies a batch: with read_ahead in flight, the thread that had read the batch being
+  // applied waited for the gate to hand it the next (a day's records replayed with two
+  // threads: 1.28-1.56 → 1.16-1.35 s in four alternating rounds).
   void read_ahead(std::string text, std::size_t first_line, std::size_t offset) {
     // The tables and limits are the intake's, which outlives this input and never changes them.
     // The batch's records are encoded there too, for the gate to check and store (a third of
@@ -481,7 +484,7 @@ class fhir_reading final : public reading {
       reading_.pop_back();  // never to run: its future would only say "broken promise"
       throw;
     }
-    answer_read_ahead(i_.settings.read_ahead);
+    answer_read_ahead(i_.settings.read_ahead + 1);
   }
 
   std::string take_spare() {

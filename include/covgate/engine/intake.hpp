@@ -63,7 +63,8 @@ struct intake_settings {
   /// intake). Reading is pure and the gate is not, so this is the part of a file that can use
   /// another core. Up to this many batches of an input are read ahead while the gate takes
   /// the earlier ones, in the input's order: NDJSON batches of whole lines (the lines of one
-  /// put()), each parsed and mapped on any of the pool's threads; X12 chunks (one put()'s
+  /// put()), each parsed and mapped on any of the pool's threads, and one more waiting for
+  /// the first of them that is free (set this to the pool's threads); X12 chunks (one put()'s
   /// bytes), read one after another by the input's one reader on one thread at a time. 0 or
   /// no pool (the default) reads on the caller's thread and answers each batch or set before
   /// put() returns, as a live stream needs; a host reading whole files sets both (covgate
