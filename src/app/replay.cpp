@@ -246,13 +246,13 @@ void print_summary(const engine::statistics& s, const run_figures& f, const opti
   std::cerr << '\n';
 }
 
+// Chunks (a megabyte each) a file is read ahead of the gate when there are threads to spare.
+constexpr std::size_t file_chunks_ahead = 4;
+
 // NDJSON batches and X12 chunks read ahead of the gate (engine::intake_settings::read_ahead):
 // one per core by default, as reading is much of the work of a file; none on one core. None
 // with standard input among the inputs: a batch read ahead is answered only when the next one
 // comes, and a live feed is answered as it comes.
-// Chunks (a megabyte each) a file is read ahead of the gate when there are threads to spare.
-constexpr std::size_t file_chunks_ahead = 4;
-
 unsigned read_threads(const options& o, const std::vector<input_file>& files) {
   if (o.read_threads) return *o.read_threads;
   const bool live =
