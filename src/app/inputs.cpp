@@ -106,10 +106,7 @@ void file_reader::read_ahead(std::size_t chunks) {
             a.spare.pop_back();
           }
         }
-        // A buffer handed back after a whole chunk keeps its size: not zero-filled again.
-        if (buffer.size() < chunk) buffer.resize(chunk);
-        const auto n = fill(buffer.data(), chunk);
-        buffer.resize(n);
+        const auto n = fill_chunk(buffer);
         end = n == 0 || at_end_;
         {
           const std::lock_guard lock(a.mutex);
@@ -201,14 +198,19 @@ bool file_reader::next(std::string& into) {
     into.assign(piece);
     return !piece.empty();
   }
+  const auto n = fill_chunk(into);
+  consumed_ += n;
+  return n > 0;
+}
+
+std::size_t file_reader::fill_chunk(std::string& into) {
   // Grown only when smaller than a chunk: a buffer given back after a whole chunk keeps that
   // size, and is not zero-filled again before the read writes over it (a file's reads are
   // whole chunks but the last).
   if (into.size() < chunk) into.resize(chunk);
   const auto n = fill(into.data(), chunk);
   into.resize(n);
-  consumed_ += n;
-  return n > 0;
+  return n;
 }
 
 // Standard input may be a live feed (a pipe, a terminal): what has come is handed on at once,

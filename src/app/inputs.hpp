@@ -66,6 +66,8 @@ class file_reader {
  private:
   // Reads up to `room` bytes to `to`; the bytes read, 0 at the end.
   std::size_t fill(char* to, std::size_t room);
+  // Reads a chunk into `into` (its size set to the bytes read); the bytes read.
+  std::size_t fill_chunk(std::string& into);
 
   std::ifstream file_;
   bool standard_input_ = false;
