@@ -73,7 +73,7 @@ class fact_index {
   /// tells them apart by the id stored with each record.
   explicit fact_index(hash_function hash = default_hash)
       : hash_(hash), patient_of_key_(0, {}, {&patients_}) {}
-  // The patient table's hash and equality read patients_ through a pointer to it.
+  // The patient table's equality reads patients_ through a pointer to it.
   fact_index(const fact_index&) = delete;
   fact_index& operator=(const fact_index&) = delete;
 
