@@ -131,10 +131,34 @@ test('list, filter, live release by a late lab, open a claim, release it', async
   assert.equal(await page.$('#action-release'), null);
   await page.screenshot({ path: path.join(artifacts, 'claim-detail.png') });
 
-  // The review queue: open the implantable claim and release it as Alice.
+  // The review queue: open the implantable claim and release it as Alice. Switching queues
+  // reloads the open claim (HIGLU) quietly; its answer is held back here until after the
+  // implantable claim is open, as a slow answer was once (CI): a detail answered late must
+  // not replace the claim opened since.
+  await page.setRequestInterception(true);
+  let releaseHeld;
+  const heldAnswered = new Promise((resolve) => { releaseHeld = resolve; });
+  const holdHiglu = (request) => {
+    if (request.method() === 'GET' && /\/claims\/HIGLU\b/.test(request.url())) {
+      releaseHeld(() => request.continue());
+    } else {
+      request.continue();
+    }
+  };
+  page.on('request', holdHiglu);
   await page.click('.queue[data-queue="review"]');
   await page.waitForSelector('#claims tbody tr[data-id="IMP-SPAS"]');
   await page.click('#claims tbody tr[data-id="IMP-SPAS"] td:nth-child(2)');
+  await page.waitForSelector('#detail:not([hidden]) #action-release');
+  const answerHeld = await heldAnswered;
+  const lateAnswer = page.waitForResponse((r) => /\/claims\/HIGLU\b/.test(r.url()));
+  answerHeld();
+  await lateAnswer;
+  page.off('request', holdHiglu);
+  await page.setRequestInterception(false);
+  // The late answer's rendering, had it happened, comes with the next frames.
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => setTimeout(r, 100))));
+  assert.match(await page.$eval('#detail-title', (e) => e.textContent), /Claim IMP-SPAS/);
   await page.waitForSelector('#detail:not([hidden]) #action-release');
   const detail = await page.$eval('#detail-body', (e) => e.textContent);
   assert.match(detail, /Timeline/);
