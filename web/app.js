@@ -250,9 +250,12 @@ async function openClaim(ref, quiet) {
   try {
     c = await api(claimPath(ref));
   } catch (e) {
-    if (!quiet) toast(e.message);
+    if (!quiet && state.openId === ref) toast(e.message);
     return;
   }
+  // Another claim opened (or the detail closed) while this one was asked for: its answer,
+  // come late (a refresh's quiet reload of the claim open before), is not shown over it.
+  if (state.openId !== ref) return;
   const cur = c.current;
   $("detail-title").replaceChildren(`Claim ${c.claim.id} `,
     el("span", { class: "badge " + (cur.outcome === "release" ? "release" : "hold") }, c.queue));
